@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Hashes used below the api layer: xxh3 for partition spreading, MD5 for ETags. */
+#ifndef KV_HASH_H
+#define KV_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/** 64-bit XXH3 of p[0..n). */
+uint64_t kv_xxh3(const void *p, size_t n);
+/** MD5 digest of p[0..n) into out[16]. */
+void kv_md5(const void *p, size_t n, uint8_t out[16]);
+/** Fill out with n cryptographically random bytes. */
+void kv_random(void *out, size_t n);
+
+#endif

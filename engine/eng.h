@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The engine: typed storage operations over RocksDB. This is the only engine
+ * header the api layer includes. The engine knows nothing of HTTP, JSON or
+ * XML; every function is safe to call from any thread.
+ */
+#ifndef ENG_H
+#define ENG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/kv_arena.h"
+#include "base/kv_buf.h"
+#include "base/kv_err.h"
+#include "base/kv_slice.h"
+#include "eng_keys.h"
+
+typedef struct eng eng_t;
+
+/** Durability modes (--fsync). */
+typedef enum eng_fsync {
+    ENG_FSYNC_NONE = 0,   /* no WAL: a crash loses recent writes; clean shutdown flushes */
+    ENG_FSYNC_BATCH = 1,  /* WAL written before the ack (survives kill -9), synced every few ms */
+    ENG_FSYNC_ALWAYS = 2, /* WAL synced before the ack, one fsync shared by concurrent writers */
+} eng_fsync_t;
+
+typedef struct eng_opts {
+    const char *dir;
+    eng_fsync_t fsync;
+    unsigned batch_sync_ms; /* background WAL sync period in batch mode; 0 = default */
+} eng_opts_t;
+
+/**
+ * Open the database under opts->dir (created if missing) and start the syncer.
+ * @return 0, KV_ELOCKED if another process has the directory, KV_EIO.
+ * Caller owns *out; close with eng_close().
+ */
+int eng_open(const eng_opts_t *opts, eng_t **out);
+/** Stop the syncer (releasing every waiter), sync, close RocksDB. Accepts NULL. */
+void eng_close(eng_t *e);
+eng_fsync_t eng_fsync_mode(const eng_t *e);
+
+/** Called on the syncer thread once the writes it waited for are durable. */
+typedef void (*eng_synced_cb)(void *arg, int status);
+/**
+ * Group commit: call cb(arg, 0) on the syncer thread after one WAL sync that
+ * covers every write committed before this call. Many waiters share one sync.
+ */
+void eng_sync_after(eng_t *e, eng_synced_cb cb, void *arg);
+
+/** Called on the writer's thread after each commit, with RocksDB's sequence. */
+typedef void (*eng_commit_cb)(void *arg, uint64_t seq);
+/** Register a commit notifier (at most 16). @return 0 or KV_ETOOBIG. */
+int eng_notifier_add(eng_t *e, eng_commit_cb cb, void *arg);
+/** Latest committed sequence number. */
+uint64_t eng_seq(eng_t *e);
+
+typedef struct eng_stats {
+    uint64_t writes;         /* committed write batches */
+    uint64_t wal_syncs;      /* WAL fsyncs done by the syncer */
+    uint64_t estimate_keys;  /* rocksdb.estimate-num-keys, all CFs */
+    uint64_t live_sst_bytes; /* rocksdb.live-sst-files-size */
+    uint64_t memtable_bytes; /* rocksdb.cur-size-all-mem-tables */
+    uint64_t block_cache_bytes;
+    uint64_t pending_compaction_bytes;
+} eng_stats_t;
+void eng_stats_get(eng_t *e, eng_stats_t *out);
+
+/* ---- tables ---------------------------------------------------------- */
+
+#define ENG_TABLE_NAME_MAX 255
+#define ENG_MAX_TAGS       50
+
+typedef enum eng_billing {
+    ENG_BILLING_PROVISIONED = 0,
+    ENG_BILLING_PAY_PER_REQUEST = 1,
+} eng_billing_t;
+
+typedef enum eng_stream_view {
+    ENG_STREAM_NONE = 0,
+    ENG_STREAM_KEYS_ONLY,
+    ENG_STREAM_NEW_IMAGE,
+    ENG_STREAM_OLD_IMAGE,
+    ENG_STREAM_NEW_AND_OLD_IMAGES,
+} eng_stream_view_t;
+
+typedef struct eng_attr_def {
+    const char *name;
+    eng_scalar_t type;
+} eng_attr_def_t;
+
+typedef struct eng_tag {
+    const char *key;
+    const char *value;
+} eng_tag_t;
+
+/** A table definition. Strings and arrays live in the arena that produced it. */
+typedef struct eng_table {
+    const char *name;
+    uint32_t id;
+    char uuid[37];
+    int64_t created_ms;
+    const char *hash_key;
+    eng_scalar_t hash_type;
+    const char *range_key; /* NULL for a hash-only table */
+    eng_scalar_t range_type;
+    eng_attr_def_t *attrs;
+    size_t n_attrs;
+    eng_billing_t billing;
+    uint64_t rcu, wcu;
+    bool stream_enabled;
+    eng_stream_view_t stream_view;
+    int64_t stream_created_ms;
+    eng_tag_t *tags;
+    size_t n_tags;
+    uint64_t item_count;
+    uint64_t size_bytes;
+} eng_table_t;
+
+/**
+ * Create a table. The caller fills the definition; id, uuid and created_ms
+ * are set here. @return 0, KV_EEXIST, KV_EIO.
+ */
+int eng_table_create(eng_t *e, eng_table_t *t);
+/** Look a table up. *out lives in arena a. @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. */
+int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out);
+/**
+ * Delete a table and (with one range tombstone) its items. *old_out (may be
+ * NULL) receives the definition as it was. @return 0, KV_ENOTFOUND, KV_EIO.
+ */
+int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old_out);
+/**
+ * Table names in order, strictly after start_after (empty: from the start),
+ * at most limit of them. *more is true when names remain after the last one.
+ */
+int eng_table_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
+                   const char ***names_out, size_t *n_out, bool *more);
+
+/* ---- buckets --------------------------------------------------------- */
+
+typedef struct eng_bucket {
+    const char *name;
+    uint32_t id;
+    int64_t created_ms;
+    const char *region; /* LocationConstraint; NULL or "" for us-east-1 */
+} eng_bucket_t;
+
+/** Create a bucket; id and created_ms are set here. @return 0, KV_EEXIST, KV_EIO. */
+int eng_bucket_create(eng_t *e, eng_bucket_t *b);
+/** @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. */
+int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out);
+/** @return 0, KV_ENOTFOUND, KV_ENOTEMPTY (objects remain), KV_EIO. */
+int eng_bucket_delete(eng_t *e, kv_slice_t name);
+/** Buckets in name order after start_after, at most limit; *more as for tables. */
+int eng_bucket_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
+                    eng_bucket_t **out, size_t *n_out, bool *more);
+
+#endif

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* S3 bucket definitions in the catalog CF, as TLV records. */
+#include <string.h>
+
+#include "base/kv_time.h"
+#include "eng_int.h"
+#include "eng_tlv.h"
+
+enum { B_NAME = 1, B_ID, B_CREATED, B_REGION };
+
+#define BUCKET_REC_VERSION 1
+
+static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
+{
+    memset(b, 0, sizeof(*b));
+    if (in.len < 1 || in.p[0] != BUCKET_REC_VERSION)
+        return KV_ECORRUPT;
+    in.p++;
+    in.len--;
+    uint8_t tag;
+    kv_slice_t v;
+    uint64_t u;
+    int rc;
+    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
+        switch (tag) {
+        case B_NAME:
+            b->name = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case B_ID:
+            if (!eng_tlv_u64(v, &u))
+                return KV_ECORRUPT;
+            b->id = (uint32_t)u;
+            break;
+        case B_CREATED:
+            if (eng_tlv_u64(v, &u))
+                b->created_ms = (int64_t)u;
+            break;
+        case B_REGION:
+            b->region = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc < 0 || b->name == NULL)
+        return KV_ECORRUPT;
+    return 0;
+}
+
+int eng_bucket_create(eng_t *e, eng_bucket_t *bk)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 512);
+    kv_buf_init(&v, 4096);
+    eng__cat_key(&k, ENG_CAT_BUCKET, kv_slice_str(bk->name));
+    pthread_mutex_lock(&e->cat_lock);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = KV_EEXIST;
+    if (rc == KV_ENOTFOUND) {
+        kv_buf_reset(&v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        bk->id = eng__next_id(e, b);
+        bk->created_ms = kv_now_ms();
+        kv_buf_append_byte(&v, BUCKET_REC_VERSION);
+        eng_tlv_put_str(&v, B_NAME, bk->name);
+        eng_tlv_put_u64(&v, B_ID, bk->id);
+        eng_tlv_put_u64(&v, B_CREATED, (uint64_t)bk->created_ms);
+        if (bk->region && bk->region[0])
+            eng_tlv_put_str(&v, B_REGION, bk->region);
+        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+        rc = eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 512);
+    kv_buf_init(&v, 4096);
+    eng__cat_key(&k, ENG_CAT_BUCKET, name);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0) {
+        eng_bucket_t *b = kv_arena_alloc(a, sizeof(*b));
+        rc = decode_bucket(kv_buf_slice(&v), a, b);
+        if (rc == 0)
+            *out = b;
+    }
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+/* True when the objects CF holds any key of this bucket. */
+static int bucket_has_objects(eng_t *e, uint32_t id, bool *has)
+{
+    uint8_t kb[4];
+    kv_buf_t k = {kb, 0, sizeof(kb), sizeof(kb), false};
+    eng_key_put_u32(&k, id);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_OBJECTS);
+    eng_riter_seek(it, kv_buf_slice(&k));
+    *has = false;
+    if (eng_riter_valid(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        *has = key.len >= 4 && memcmp(key.p, kb, 4) == 0;
+    }
+    int rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+int eng_bucket_delete(eng_t *e, kv_slice_t name)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 512);
+    kv_buf_init(&v, 4096);
+    kv_arena_t *a = kv_arena_new(1024);
+    eng__cat_key(&k, ENG_CAT_BUCKET, name);
+    pthread_mutex_lock(&e->cat_lock);
+    eng_bucket_t bk;
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_bucket(kv_buf_slice(&v), a, &bk);
+    bool has = false;
+    if (rc == 0)
+        rc = bucket_has_objects(e, bk.id, &has);
+    if (rc == 0 && has)
+        rc = KV_ENOTEMPTY;
+    if (rc == 0) {
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+        rc = eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_bucket_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
+                    eng_bucket_t **out, size_t *n_out, bool *more)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 512);
+    eng__cat_key(&k, ENG_CAT_BUCKET, start_after);
+    eng_bucket_t *arr = kv_arena_calloc(a, limit ? limit : 1, sizeof(*arr));
+    size_t n = 0;
+    int rc = 0;
+    *more = false;
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len < 1 || key.p[0] != ENG_CAT_BUCKET)
+            break;
+        if (start_after.len && kv_slice_eq(kv_slice(key.p + 1, key.len - 1), start_after))
+            continue;
+        if (n == limit) {
+            *more = true;
+            break;
+        }
+        rc = decode_bucket(eng_riter_value(it), a, &arr[n]);
+        if (rc < 0)
+            break;
+        n++;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&k);
+    *out = arr;
+    *n_out = n;
+    return rc;
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Declarations shared by the engine's .c files only. */
+#ifndef ENG_INT_H
+#define ENG_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "eng.h"
+#include "eng_rocks.h"
+
+#define ENG_MAX_NOTIFIERS 16
+
+/* Catalog key kinds (first byte of a catalog key). */
+#define ENG_CAT_COUNTER 'C'
+#define ENG_CAT_TABLE   'T'
+#define ENG_CAT_BUCKET  'B'
+
+typedef struct eng_waiter {
+    struct eng_waiter *next;
+    eng_synced_cb cb;
+    void *arg;
+} eng_waiter_t;
+
+struct eng {
+    eng_rocks_t *rocks;
+    eng_fsync_t fsync;
+    unsigned batch_sync_ms;
+
+    /* Catalog changes (create/delete) are serialised; reads are not. */
+    pthread_mutex_t cat_lock;
+    uint32_t next_id;
+
+    /* Syncer thread: group commit and periodic WAL sync. */
+    pthread_t syncer;
+    pthread_mutex_t sync_lock;
+    pthread_cond_t sync_cond;
+    eng_waiter_t *waiters;
+    eng_waiter_t **waiters_tail;
+    bool stopping;
+    atomic_uint_fast64_t dirty; /* writes since the last sync */
+
+    eng_commit_cb notify_cb[ENG_MAX_NOTIFIERS];
+    void *notify_arg[ENG_MAX_NOTIFIERS];
+    atomic_int n_notify;
+
+    atomic_uint_fast64_t n_writes;
+    atomic_uint_fast64_t n_syncs;
+};
+
+/** Commit one logical write (a batch) and wake notifiers. @return 0 or KV_EIO. */
+int eng__write(eng_t *e, eng_batch_t *b);
+/** Allocate the next catalog id (caller holds cat_lock); the counter is put into b. */
+uint32_t eng__next_id(eng_t *e, eng_batch_t *b);
+/** Build a catalog key: kind byte + name. */
+void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
+
+#endif

@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The only file that includes <rocksdb/c.h>. Every call that can fail starts
+ * with `char *err = NULL`; on error the text is logged once, freed with
+ * rocksdb_free and mapped to a KV_E* code.
+ */
+#include "eng_rocks.h"
+
+#include <rocksdb/c.h>
+#include <string.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_err.h"
+#include "base/kv_log.h"
+
+static const char *const cf_names[ENG_CF__COUNT] = {
+    "catalog", "items", "objects", "blobs", "streams", "state",
+};
+
+struct eng_rocks {
+    rocksdb_t *db;
+    rocksdb_options_t *db_opts;
+    rocksdb_options_t *cf_opts[ENG_CF__COUNT];
+    rocksdb_column_family_handle_t *cf[ENG_CF__COUNT];
+    rocksdb_readoptions_t *ropts;
+    rocksdb_writeoptions_t *wopts;
+    rocksdb_cache_t *cache;
+    rocksdb_block_based_table_options_t *bbto;
+    bool wal;
+};
+
+struct eng_batch {
+    rocksdb_writebatch_t *wb;
+    eng_rocks_t *r;
+};
+
+struct eng_riter {
+    rocksdb_iterator_t *it;
+};
+
+static int fail(const char *what, char *err)
+{
+    int rc = KV_EIO;
+    if (strstr(err, "lock") || strstr(err, "LOCK"))
+        rc = KV_ELOCKED;
+    else if (strstr(err, "Corruption"))
+        rc = KV_ECORRUPT;
+    KV_LOG_ERROR("rocksdb %s: %s", what, err);
+    rocksdb_free(err);
+    return rc;
+}
+
+int eng_rocks_open(const char *dir, bool wal, eng_rocks_t **out)
+{
+    char *err = NULL;
+    eng_rocks_t *r = kv_calloc(1, sizeof(*r));
+    r->wal = wal;
+    r->cache = rocksdb_cache_create_lru(64u << 20);
+    r->bbto = rocksdb_block_based_options_create();
+    rocksdb_block_based_options_set_block_cache(r->bbto, r->cache);
+    rocksdb_block_based_options_set_filter_policy(r->bbto,
+                                                  rocksdb_filterpolicy_create_bloom_full(10));
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(r->bbto, 1);
+
+    r->db_opts = rocksdb_options_create();
+    rocksdb_options_set_create_if_missing(r->db_opts, 1);
+    rocksdb_options_set_create_missing_column_families(r->db_opts, 1);
+    rocksdb_options_increase_parallelism(r->db_opts, 2);
+    rocksdb_options_set_info_log_level(r->db_opts, 2 /* WARN */);
+    rocksdb_options_set_keep_log_file_num(r->db_opts, 4);
+    rocksdb_options_set_max_log_file_size(r->db_opts, 8u << 20);
+    rocksdb_options_enable_statistics(r->db_opts);
+
+    const rocksdb_options_t *cfo[ENG_CF__COUNT];
+    for (int i = 0; i < ENG_CF__COUNT; i++) {
+        rocksdb_options_t *o = rocksdb_options_create_copy(r->db_opts);
+        rocksdb_options_set_block_based_table_factory(o, r->bbto);
+        rocksdb_options_set_compression(o, rocksdb_lz4_compression);
+        if (i == ENG_CF_BLOBS) {
+            /* Object bytes: values go to blob files, keys stay in the LSM. */
+            rocksdb_options_set_enable_blob_files(o, 1);
+            rocksdb_options_set_min_blob_size(o, 1024);
+            rocksdb_options_set_enable_blob_gc(o, 1);
+            rocksdb_options_set_compression(o, rocksdb_no_compression);
+        }
+        r->cf_opts[i] = o;
+        cfo[i] = o;
+    }
+    r->db = rocksdb_open_column_families(r->db_opts, dir, ENG_CF__COUNT, cf_names, cfo, r->cf,
+                                         &err);
+    if (err) {
+        int rc = fail("open", err);
+        r->db = NULL;
+        eng_rocks_close(r);
+        return rc;
+    }
+    r->ropts = rocksdb_readoptions_create();
+    r->wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(r->wopts, 0);
+    if (!wal)
+        rocksdb_writeoptions_disable_WAL(r->wopts, 1);
+    *out = r;
+    return 0;
+}
+
+void eng_rocks_close(eng_rocks_t *r)
+{
+    if (r == NULL)
+        return;
+    if (r->db) {
+        if (!r->wal) {
+            /* Without a WAL the memtables are the only copy: flush them. */
+            char *err = NULL;
+            rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+            rocksdb_flushoptions_set_wait(fo, 1);
+            for (int i = 0; i < ENG_CF__COUNT; i++) {
+                rocksdb_flush_cf(r->db, fo, r->cf[i], &err);
+                if (err) {
+                    fail("flush", err);
+                    err = NULL;
+                }
+            }
+            rocksdb_flushoptions_destroy(fo);
+        }
+        for (int i = 0; i < ENG_CF__COUNT; i++)
+            if (r->cf[i])
+                rocksdb_column_family_handle_destroy(r->cf[i]);
+        rocksdb_close(r->db);
+    }
+    if (r->ropts)
+        rocksdb_readoptions_destroy(r->ropts);
+    if (r->wopts)
+        rocksdb_writeoptions_destroy(r->wopts);
+    for (int i = 0; i < ENG_CF__COUNT; i++)
+        if (r->cf_opts[i])
+            rocksdb_options_destroy(r->cf_opts[i]);
+    if (r->db_opts)
+        rocksdb_options_destroy(r->db_opts);
+    if (r->bbto)
+        rocksdb_block_based_options_destroy(r->bbto);
+    if (r->cache)
+        rocksdb_cache_destroy(r->cache);
+    kv_free(r);
+}
+
+int eng_rocks_get(eng_rocks_t *r, eng_cf_t cf, kv_slice_t key, kv_buf_t *out)
+{
+    char *err = NULL;
+    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(r->db, r->ropts, r->cf[cf],
+                                                        (const char *)key.p, key.len, &err);
+    if (err)
+        return fail("get", err);
+    if (ps == NULL)
+        return KV_ENOTFOUND;
+    size_t n;
+    const char *v = rocksdb_pinnableslice_value(ps, &n);
+    kv_buf_append(out, v, n);
+    rocksdb_pinnableslice_destroy(ps);
+    return kv_buf_failed(out) ? KV_ETOOBIG : 0;
+}
+
+eng_batch_t *eng_batch_new(eng_rocks_t *r)
+{
+    eng_batch_t *b = kv_malloc(sizeof(*b));
+    b->wb = rocksdb_writebatch_create();
+    b->r = r;
+    return b;
+}
+
+void eng_batch_free(eng_batch_t *b)
+{
+    if (b == NULL)
+        return;
+    rocksdb_writebatch_destroy(b->wb);
+    kv_free(b);
+}
+
+size_t eng_batch_count(eng_batch_t *b)
+{
+    return (size_t)rocksdb_writebatch_count(b->wb);
+}
+
+void eng_batch_put(eng_batch_t *b, eng_cf_t cf, kv_slice_t key, kv_slice_t val)
+{
+    rocksdb_writebatch_put_cf(b->wb, b->r->cf[cf], (const char *)key.p, key.len,
+                              (const char *)val.p, val.len);
+}
+
+void eng_batch_delete(eng_batch_t *b, eng_cf_t cf, kv_slice_t key)
+{
+    rocksdb_writebatch_delete_cf(b->wb, b->r->cf[cf], (const char *)key.p,
+                                 key.len);
+}
+
+void eng_batch_delete_range(eng_batch_t *b, eng_cf_t cf, kv_slice_t begin, kv_slice_t end)
+{
+    rocksdb_writebatch_delete_range_cf(b->wb, b->r->cf[cf],
+                                       (const char *)begin.p, begin.len, (const char *)end.p,
+                                       end.len);
+}
+
+int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b)
+{
+    char *err = NULL;
+    rocksdb_write(r->db, r->wopts, b->wb, &err);
+    if (err)
+        return fail("write", err);
+    return 0;
+}
+
+int eng_rocks_sync_wal(eng_rocks_t *r)
+{
+    char *err = NULL;
+    if (!r->wal)
+        return 0;
+    rocksdb_flush_wal(r->db, 1, &err);
+    if (err)
+        return fail("sync wal", err);
+    return 0;
+}
+
+uint64_t eng_rocks_seq(eng_rocks_t *r)
+{
+    return rocksdb_get_latest_sequence_number(r->db);
+}
+
+bool eng_rocks_property(eng_rocks_t *r, int cf, const char *name, uint64_t *out)
+{
+    if (cf < 0) {
+        uint64_t sum = 0, v;
+        for (int i = 0; i < ENG_CF__COUNT; i++)
+            if (rocksdb_property_int_cf(r->db, r->cf[i], name, &v) == 0)
+                sum += v;
+        *out = sum;
+        return true;
+    }
+    return rocksdb_property_int_cf(r->db, r->cf[cf], name, out) == 0;
+}
+
+eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf)
+{
+    eng_riter_t *it = kv_malloc(sizeof(*it));
+    it->it = rocksdb_create_iterator_cf(r->db, r->ropts, r->cf[cf]);
+    return it;
+}
+
+void eng_riter_free(eng_riter_t *it)
+{
+    if (it == NULL)
+        return;
+    rocksdb_iter_destroy(it->it);
+    kv_free(it);
+}
+
+void eng_riter_seek(eng_riter_t *it, kv_slice_t key)
+{
+    rocksdb_iter_seek(it->it, (const char *)key.p, key.len);
+}
+
+bool eng_riter_valid(eng_riter_t *it)
+{
+    return rocksdb_iter_valid(it->it) != 0;
+}
+
+void eng_riter_next(eng_riter_t *it)
+{
+    rocksdb_iter_next(it->it);
+}
+
+kv_slice_t eng_riter_key(eng_riter_t *it)
+{
+    size_t n;
+    const char *k = rocksdb_iter_key(it->it, &n);
+    return kv_slice(k, n);
+}
+
+kv_slice_t eng_riter_value(eng_riter_t *it)
+{
+    size_t n;
+    const char *v = rocksdb_iter_value(it->it, &n);
+    return kv_slice(v, n);
+}
+
+int eng_riter_status(eng_riter_t *it)
+{
+    char *err = NULL;
+    rocksdb_iter_get_error(it->it, &err);
+    if (err)
+        return fail("iterate", err);
+    return 0;
+}

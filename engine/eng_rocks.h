@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The storage boundary: thin int-returning wrappers over the RocksDB C API.
+ * This header exposes no RocksDB types; eng_rocks.c is the only file that
+ * includes <rocksdb/c.h>. All functions are thread-safe (RocksDB handles are).
+ */
+#ifndef ENG_ROCKS_H
+#define ENG_ROCKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/kv_buf.h"
+#include "base/kv_slice.h"
+
+/** Column families (DESIGN.md section 4). */
+typedef enum eng_cf {
+    ENG_CF_CATALOG = 0,
+    ENG_CF_ITEMS,
+    ENG_CF_OBJECTS,
+    ENG_CF_BLOBS,
+    ENG_CF_STREAMS,
+    ENG_CF_STATE,
+    ENG_CF__COUNT
+} eng_cf_t;
+
+typedef struct eng_rocks eng_rocks_t;
+typedef struct eng_batch eng_batch_t;
+typedef struct eng_riter eng_riter_t;
+
+/**
+ * Open (creating if missing) the database under dir with every column family.
+ * @return 0, KV_ELOCKED when another process holds the lock, or KV_EIO.
+ * Caller owns *out; close with eng_rocks_close().
+ */
+int eng_rocks_open(const char *dir, bool wal, eng_rocks_t **out);
+/** Flush memtables when the WAL is off, then close. Accepts NULL. */
+void eng_rocks_close(eng_rocks_t *r);
+
+/** Point read. @return 0 with the value appended to out, KV_ENOTFOUND, or KV_EIO. */
+int eng_rocks_get(eng_rocks_t *r, eng_cf_t cf, kv_slice_t key, kv_buf_t *out);
+
+/** New empty write batch for r; free with eng_batch_free(). */
+eng_batch_t *eng_batch_new(eng_rocks_t *r);
+/** Accepts NULL. */
+void eng_batch_free(eng_batch_t *b);
+/** Number of operations in the batch. */
+size_t eng_batch_count(eng_batch_t *b);
+void eng_batch_put(eng_batch_t *b, eng_cf_t cf, kv_slice_t key, kv_slice_t val);
+void eng_batch_delete(eng_batch_t *b, eng_cf_t cf, kv_slice_t key);
+/** Delete [begin, end) in one tombstone. */
+void eng_batch_delete_range(eng_batch_t *b, eng_cf_t cf, kv_slice_t begin, kv_slice_t end);
+/** Apply the batch atomically (no sync; durability is the syncer's job). @return 0 or KV_EIO. */
+int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b);
+/** Sync the WAL to stable storage. @return 0 or KV_EIO. Blocks: never on a loop thread. */
+int eng_rocks_sync_wal(eng_rocks_t *r);
+/** Latest committed sequence number. */
+uint64_t eng_rocks_seq(eng_rocks_t *r);
+/** An integer property ("rocksdb.estimate-num-keys") of a CF, or of all when cf < 0. */
+bool eng_rocks_property(eng_rocks_t *r, int cf, const char *name, uint64_t *out);
+
+/** Iterator over one CF; free with eng_riter_free(). */
+eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf);
+void eng_riter_free(eng_riter_t *it);
+void eng_riter_seek(eng_riter_t *it, kv_slice_t key);
+bool eng_riter_valid(eng_riter_t *it);
+void eng_riter_next(eng_riter_t *it);
+/** Borrowed; valid until the iterator moves or is freed. */
+kv_slice_t eng_riter_key(eng_riter_t *it);
+kv_slice_t eng_riter_value(eng_riter_t *it);
+/** 0, or KV_EIO when iteration stopped on an error. */
+int eng_riter_status(eng_riter_t *it);
+
+#endif

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DynamoDB table definitions in the catalog CF, as TLV records. */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_hash.h"
+#include "base/kv_time.h"
+#include "eng_int.h"
+#include "eng_tlv.h"
+
+enum {
+    T_NAME = 1,
+    T_ID,
+    T_UUID,
+    T_CREATED,
+    T_HASH_KEY,
+    T_HASH_TYPE,
+    T_RANGE_KEY,
+    T_RANGE_TYPE,
+    T_ATTR,
+    T_BILLING,
+    T_RCU,
+    T_WCU,
+    T_STREAM_ENABLED,
+    T_STREAM_VIEW,
+    T_STREAM_CREATED,
+    T_TAG,
+};
+
+#define TABLE_REC_VERSION 1
+
+static void encode_table(const eng_table_t *t, kv_buf_t *b)
+{
+    kv_buf_append_byte(b, TABLE_REC_VERSION);
+    eng_tlv_put_str(b, T_NAME, t->name);
+    eng_tlv_put_u64(b, T_ID, t->id);
+    eng_tlv_put_str(b, T_UUID, t->uuid);
+    eng_tlv_put_u64(b, T_CREATED, (uint64_t)t->created_ms);
+    eng_tlv_put_str(b, T_HASH_KEY, t->hash_key);
+    eng_tlv_put_u64(b, T_HASH_TYPE, t->hash_type);
+    if (t->range_key) {
+        eng_tlv_put_str(b, T_RANGE_KEY, t->range_key);
+        eng_tlv_put_u64(b, T_RANGE_TYPE, t->range_type);
+    }
+    for (size_t i = 0; i < t->n_attrs; i++) {
+        kv_buf_t a;
+        kv_buf_init(&a, 4096);
+        kv_buf_append_byte(&a, (uint8_t)t->attrs[i].type);
+        kv_buf_append_str(&a, t->attrs[i].name);
+        eng_tlv_put(b, T_ATTR, kv_buf_slice(&a));
+        kv_buf_dispose(&a);
+    }
+    eng_tlv_put_u64(b, T_BILLING, t->billing);
+    eng_tlv_put_u64(b, T_RCU, t->rcu);
+    eng_tlv_put_u64(b, T_WCU, t->wcu);
+    eng_tlv_put_u64(b, T_STREAM_ENABLED, t->stream_enabled);
+    eng_tlv_put_u64(b, T_STREAM_VIEW, t->stream_view);
+    eng_tlv_put_u64(b, T_STREAM_CREATED, (uint64_t)t->stream_created_ms);
+    for (size_t i = 0; i < t->n_tags; i++) {
+        kv_buf_t a;
+        kv_buf_init(&a, 1024);
+        size_t kl = strlen(t->tags[i].key);
+        eng_tlv_put_varint(&a, kl);
+        kv_buf_append(&a, t->tags[i].key, kl);
+        kv_buf_append_str(&a, t->tags[i].value);
+        eng_tlv_put(b, T_TAG, kv_buf_slice(&a));
+        kv_buf_dispose(&a);
+    }
+}
+
+static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
+{
+    if (in.len < 1 || in.p[0] != TABLE_REC_VERSION)
+        return KV_ECORRUPT;
+    in.p++;
+    in.len--;
+    eng_table_t *t = kv_arena_calloc(ar, 1, sizeof(*t));
+    /* Count repeated fields first so arrays are sized exactly. */
+    size_t n_attrs = 0, n_tags = 0;
+    kv_slice_t scan = in, v;
+    uint8_t tag;
+    int rc;
+    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
+        n_attrs += tag == T_ATTR;
+        n_tags += tag == T_TAG;
+    }
+    if (rc < 0)
+        return rc;
+    t->attrs = kv_arena_calloc(ar, n_attrs ? n_attrs : 1, sizeof(*t->attrs));
+    t->tags = kv_arena_calloc(ar, n_tags ? n_tags : 1, sizeof(*t->tags));
+    uint64_t u;
+    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
+        switch (tag) {
+        case T_NAME:
+            t->name = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case T_ID:
+            if (!eng_tlv_u64(v, &u))
+                return KV_ECORRUPT;
+            t->id = (uint32_t)u;
+            break;
+        case T_UUID:
+            if (v.len != 36)
+                return KV_ECORRUPT;
+            memcpy(t->uuid, v.p, 36);
+            t->uuid[36] = 0;
+            break;
+        case T_CREATED:
+            if (eng_tlv_u64(v, &u))
+                t->created_ms = (int64_t)u;
+            break;
+        case T_HASH_KEY:
+            t->hash_key = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case T_HASH_TYPE:
+            if (eng_tlv_u64(v, &u))
+                t->hash_type = (eng_scalar_t)u;
+            break;
+        case T_RANGE_KEY:
+            t->range_key = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case T_RANGE_TYPE:
+            if (eng_tlv_u64(v, &u))
+                t->range_type = (eng_scalar_t)u;
+            break;
+        case T_ATTR:
+            if (v.len < 1)
+                return KV_ECORRUPT;
+            t->attrs[t->n_attrs].type = (eng_scalar_t)v.p[0];
+            t->attrs[t->n_attrs].name = kv_arena_strndup(ar, v.p + 1, v.len - 1);
+            t->n_attrs++;
+            break;
+        case T_BILLING:
+            if (eng_tlv_u64(v, &u))
+                t->billing = (eng_billing_t)u;
+            break;
+        case T_RCU:
+            eng_tlv_u64(v, &t->rcu);
+            break;
+        case T_WCU:
+            eng_tlv_u64(v, &t->wcu);
+            break;
+        case T_STREAM_ENABLED:
+            if (eng_tlv_u64(v, &u))
+                t->stream_enabled = u != 0;
+            break;
+        case T_STREAM_VIEW:
+            if (eng_tlv_u64(v, &u))
+                t->stream_view = (eng_stream_view_t)u;
+            break;
+        case T_STREAM_CREATED:
+            if (eng_tlv_u64(v, &u))
+                t->stream_created_ms = (int64_t)u;
+            break;
+        case T_TAG: {
+            kv_slice_t s = v;
+            uint64_t kl;
+            if (!eng_tlv_get_varint(&s, &kl) || kl > s.len)
+                return KV_ECORRUPT;
+            t->tags[t->n_tags].key = kv_arena_strndup(ar, s.p, (size_t)kl);
+            t->tags[t->n_tags].value = kv_arena_strndup(ar, s.p + kl, s.len - (size_t)kl);
+            t->n_tags++;
+            break;
+        }
+        default:
+            break; /* a field from a newer version */
+        }
+    }
+    if (rc < 0 || t->name == NULL || t->hash_key == NULL)
+        return KV_ECORRUPT;
+    *out = t;
+    return 0;
+}
+
+static void make_uuid(char out[37])
+{
+    uint8_t r[16];
+    kv_random(r, sizeof(r));
+    r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
+    r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
+    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12],
+             r[13], r[14], r[15]);
+}
+
+int eng_table_create(eng_t *e, eng_table_t *t)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_TABLE, kv_slice_str(t->name));
+    pthread_mutex_lock(&e->cat_lock);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0) {
+        rc = KV_EEXIST;
+        goto out;
+    }
+    if (rc != KV_ENOTFOUND)
+        goto out;
+    kv_buf_reset(&v);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    t->id = eng__next_id(e, b);
+    make_uuid(t->uuid);
+    t->created_ms = kv_now_ms();
+    if (t->stream_enabled)
+        t->stream_created_ms = t->created_ms;
+    encode_table(t, &v);
+    if (kv_buf_failed(&v)) {
+        rc = KV_ETOOBIG;
+        eng_batch_free(b);
+        goto out;
+    }
+    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+    rc = eng__write(e, b);
+    eng_batch_free(b);
+out:
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_TABLE, name);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_table(kv_buf_slice(&v), a, out);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old_out)
+{
+    kv_buf_t k, v, lo, hi;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&v, 1 << 20);
+    kv_buf_init(&lo, 16);
+    kv_buf_init(&hi, 16);
+    eng__cat_key(&k, ENG_CAT_TABLE, name);
+    pthread_mutex_lock(&e->cat_lock);
+    eng_table_t *t = NULL;
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_table(kv_buf_slice(&v), a, &t);
+    if (rc == 0) {
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+        /* Table ids are never reused, so one range tombstone retires the data. */
+        eng_key_table_prefix(&lo, t->id);
+        eng_key_table_prefix(&hi, t->id + 1);
+        eng_batch_delete_range(b, ENG_CF_ITEMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
+        rc = eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    if (rc == 0 && old_out)
+        *old_out = t;
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    kv_buf_dispose(&lo);
+    kv_buf_dispose(&hi);
+    return rc;
+}
+
+int eng_table_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
+                   const char ***names_out, size_t *n_out, bool *more)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 1024);
+    eng__cat_key(&k, ENG_CAT_TABLE, start_after);
+    const char **names = kv_arena_calloc(a, limit ? limit : 1, sizeof(*names));
+    size_t n = 0;
+    *more = false;
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len < 1 || key.p[0] != ENG_CAT_TABLE)
+            break;
+        kv_slice_t nm = kv_slice(key.p + 1, key.len - 1);
+        if (start_after.len && kv_slice_eq(nm, start_after))
+            continue;
+        if (n == limit) {
+            *more = true;
+            break;
+        }
+        names[n++] = kv_arena_strndup(a, nm.p, nm.len);
+    }
+    int rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&k);
+    *names_out = names;
+    *n_out = n;
+    return rc;
+}
