@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: Apache-2.0
+# api/: protocols. The pure SigV4 and codec objects are also linked by client/.
+add_library(kvauth STATIC api/auth/sigv4.c api/auth/sigv4_chunked.c api/auth/api_cksum.c
+            api/codec/api_jw.c api/codec/api_xw.c)
+target_include_directories(kvauth PUBLIC api engine)
+target_compile_options(kvauth PRIVATE ${KV_WARN})
+target_link_libraries(kvauth PUBLIC kvbase PkgConfig::CRYPTO PkgConfig::ZLIB)
+
+add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c
+            api/codec/api_json_r.c api/codec/api_xml_r.c
+            api/ddb/ddb_decode.c api/ddb/ddb_exec.c api/ddb/ddb_encode.c
+            api/s3/s3_decode.c api/s3/s3_exec.c api/s3/s3_encode.c)
+target_include_directories(kvapi PUBLIC api PRIVATE engine)
+target_compile_options(kvapi PRIVATE ${KV_WARN})
+target_link_libraries(kvapi PUBLIC kvauth PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT
+                      PkgConfig::ZLIB)

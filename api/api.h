@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The only api/ header that server/ includes. The server turns bytes into an
+ * api_req_t and calls, in order, on the connection's loop thread:
+ *
+ *   api_begin()   when the headers are complete: routing, authentication of
+ *                 everything but the payload, and the body limit. It may
+ *                 answer at once (API_RESPOND) so a bad request is refused
+ *                 before its body is read.
+ *   api_body()    for each body fragment (already de-chunked by HTTP):
+ *                 aws-chunked decoding, signatures, hashes, limits.
+ *   api_handle()  when the message is complete: decode -> execute -> encode.
+ *   api_resp_hold() if the response waits for a durable sync (group commit).
+ *   api_done()    after the response is written: metrics and the access log.
+ */
+#ifndef API_H
+#define API_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "auth/sigv4.h"
+#include "base/kv_arena.h"
+#include "base/kv_buf.h"
+#include "base/kv_slice.h"
+
+typedef struct api_ctx api_ctx_t;
+typedef sigv4_hdr_t api_hdr_t;
+
+#define API_MAX_RESP_HDRS 24
+#define API_RESP_BODY_MAX (64u << 20)
+
+typedef struct api_cfg {
+    const char *data_dir;
+    int fsync;              /* 0 none, 1 batch, 2 always */
+    unsigned batch_sync_ms; /* 0 = default */
+    const char *region;
+    const char *access_key;
+    const char *secret_key;
+} api_cfg_t;
+
+typedef struct api_state api_state_t;
+
+/** One HTTP request as the server saw it. All slices live in arena. */
+typedef struct api_req {
+    kv_arena_t *arena;
+    kv_slice_t method;
+    kv_slice_t path;  /* raw, still percent-encoded */
+    kv_slice_t query; /* raw, without '?' */
+    api_hdr_t *hdrs;
+    size_t n_hdrs;
+    int64_t content_length; /* -1 when absent (chunked or no body) */
+    bool tls;
+    uint64_t start_ns;
+    kv_slice_t peer; /* client address text */
+    /* internal */
+    api_state_t *_st;
+} api_req_t;
+
+/** The response the api layer produced. Headers and strings live in the request arena. */
+typedef struct api_resp {
+    int status;
+    api_hdr_t hdrs[API_MAX_RESP_HDRS];
+    size_t n_hdrs;
+    kv_buf_t body; /* owned; the server disposes it after writing */
+    bool no_body;  /* HEAD: send Content-Length but no bytes */
+    bool close;    /* close the connection after this response */
+    bool durable;  /* a write was committed: hold until it is durable (always mode) */
+    /* internal */
+    int _err;            /* api_err_t recorded by api_fail, encoded at the end */
+    const char *_msg;    /* its message, in the arena */
+    kv_arena_t *_arena;
+    api_state_t *_st;
+} api_resp_t;
+
+enum { API_CONTINUE = 0, API_RESPOND = 1 };
+
+/** Process-wide setup before any thread starts (JSON hash seed, allocators). */
+void api_global_init(void);
+/**
+ * Open the engine and build the shared context.
+ * @return 0, KV_ELOCKED (data dir in use), KV_EIO. Caller owns *out.
+ */
+int api_open(const api_cfg_t *cfg, api_ctx_t **out);
+/** Close the engine (after every loop has stopped). Accepts NULL. */
+void api_close(api_ctx_t *ctx);
+
+/** Prepare an empty 200 response bound to req. */
+void api_resp_init(api_resp_t *resp, const api_req_t *req);
+/** Free the body buffer. */
+void api_resp_dispose(api_resp_t *resp);
+
+/**
+ * Headers are complete. @return API_CONTINUE with *body_limit set (read the
+ * body, then call api_body/api_handle), or API_RESPOND with resp filled.
+ */
+int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_limit);
+/** A body fragment. @return API_CONTINUE, or API_RESPOND with resp filled (stop reading). */
+int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
+/** The message is complete: fill resp. */
+void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+
+/** Called on the syncer thread when the write a held response waited for is durable. */
+typedef void (*api_released_cb)(void *arg, int status);
+/**
+ * If resp must wait for a durable sync, arrange cb(arg) and return true; the
+ * callback runs on another thread. Otherwise return false (send now).
+ */
+bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg);
+
+/** After the response is written (or the connection died): metrics and access log. */
+void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_in,
+              uint64_t bytes_out);
+/** Count a request the server refused before api_begin (malformed HTTP, limits). */
+void api_count_http_error(api_ctx_t *ctx, int status);
+/** Note a connection opening (+1) or closing (-1) for the metrics. */
+void api_count_conn(api_ctx_t *ctx, int delta);
+
+#endif

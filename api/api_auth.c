@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SigV4 authentication of every request, with each protocol's own errors.
+ * Everything the headers allow is checked in api__auth_begin, before the body
+ * is read; the payload hash, deferred signatures (DynamoDB signs the body
+ * hash without sending it), aws-chunked trailers, Content-MD5 and flexible
+ * checksums are checked in api__auth_finish.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "api_int.h"
+#include "base/kv_b64.h"
+#include "base/kv_time.h"
+#include "codec/api_xw.h"
+
+/* Signing keys cached per thread by (date, region, service). */
+typedef struct key_slot {
+    char date[9];
+    char region[32];
+    char service[32];
+    uint8_t key[32];
+} key_slot_t;
+
+#define KEY_SLOTS 4
+static _Thread_local key_slot_t key_cache[KEY_SLOTS];
+static _Thread_local unsigned key_next;
+
+static bool slot_eq(const char *s, kv_slice_t v)
+{
+    return strlen(s) == v.len && memcmp(s, v.p, v.len) == 0;
+}
+
+static void signing_key(api_ctx_t *ctx, const sigv4_auth_t *a, uint8_t out[32])
+{
+    for (int i = 0; i < KEY_SLOTS; i++) {
+        key_slot_t *k = &key_cache[i];
+        if (slot_eq(k->date, a->date) && slot_eq(k->region, a->region) &&
+            slot_eq(k->service, a->service)) {
+            memcpy(out, k->key, 32);
+            return;
+        }
+    }
+    sigv4_signing_key(kv_slice_str(ctx->secret_key), a->date, a->region, a->service, out);
+    if (a->date.len < 9 && a->region.len < 32 && a->service.len < 32) {
+        key_slot_t *k = &key_cache[key_next++ % KEY_SLOTS];
+        memcpy(k->date, a->date.p, a->date.len);
+        k->date[a->date.len] = 0;
+        memcpy(k->region, a->region.p, a->region.len);
+        k->region[a->region.len] = 0;
+        memcpy(k->service, a->service.p, a->service.len);
+        k->service[a->service.len] = 0;
+        memcpy(k->key, out, 32);
+    }
+}
+
+static bool is_s3(const api_state_t *st)
+{
+    return st->proto == API_PROTO_S3;
+}
+
+static int deny(api_resp_t *resp, api_err_t e, const char *msg)
+{
+    if (msg)
+        api_fail(resp, e, "%s", msg);
+    else
+        api_fail(resp, e, NULL);
+    return API_RESPOND;
+}
+
+static void s3_extra(api_req_t *req, const char *tag, kv_slice_t v)
+{
+    api_state_t *st = req->_st;
+    kv_buf_t b;
+    kv_buf_init(&b, 1 << 20);
+    kv_buf_append_slice(&b, st->s3_extra);
+    api_xw_t w = {&b, false};
+    api_xw_elem(&w, tag, v);
+    st->s3_extra = kv_arena_dup(req->arena, kv_buf_slice(&b));
+    kv_buf_dispose(&b);
+}
+
+/* Compute the signature over the canonical request built with canonical_uri. */
+static bool try_sig(api_req_t *req, kv_slice_t canonical_uri, kv_slice_t payload, kv_buf_t *creq,
+                    kv_buf_t *sts)
+{
+    api_state_t *st = req->_st;
+    kv_buf_t cq;
+    kv_buf_init(&cq, 1 << 20);
+    kv_buf_reset(creq);
+    kv_buf_reset(sts);
+    bool ok = sigv4_canonical_query(&cq, req->query, req->arena) &&
+              sigv4_canonical_request(creq, req->method, canonical_uri, kv_buf_slice(&cq),
+                                      st->auth.signed_headers, req->hdrs, req->n_hdrs, payload);
+    kv_buf_dispose(&cq);
+    if (!ok)
+        return false;
+    sigv4_string_to_sign(sts, st->amz_date, st->auth.scope, kv_buf_slice(creq));
+    char sig[65];
+    sigv4_hmac_hex(st->key, kv_buf_slice(sts), sig);
+    return sigv4_sig_eq(kv_slice(sig, 64), st->auth.signature);
+}
+
+static int verify_signature(api_req_t *req, api_resp_t *resp, kv_slice_t payload)
+{
+    api_state_t *st = req->_st;
+    kv_buf_t creq, sts, uri;
+    kv_buf_init(&creq, 1 << 20);
+    kv_buf_init(&sts, 4096);
+    kv_buf_init(&uri, 64 * 1024);
+    sigv4_canonical_uri(&uri, req->path, is_s3(st));
+    bool ok = try_sig(req, kv_buf_slice(&uri), payload, &creq, &sts);
+    if (!ok && is_s3(st)) {
+        /* Some S3 clients canonicalise the decoded path with AWS's own encoding. */
+        kv_buf_t dec, alt, c2, s2;
+        kv_buf_init(&dec, req->path.len + 1);
+        kv_buf_init(&alt, req->path.len * 3 + 1);
+        kv_buf_init(&c2, 1 << 20);
+        kv_buf_init(&s2, 4096);
+        if (sigv4_uri_decode(&dec, req->path)) {
+            sigv4_uri_encode(&alt, kv_buf_slice(&dec), false);
+            ok = try_sig(req, kv_buf_slice(&alt), payload, &c2, &s2);
+        }
+        kv_buf_dispose(&dec);
+        kv_buf_dispose(&alt);
+        kv_buf_dispose(&c2);
+        kv_buf_dispose(&s2);
+    }
+    int rc = 0;
+    if (!ok) {
+        if (is_s3(st)) {
+            api_fail(resp, API_E_S3_SIG_MISMATCH, NULL);
+            s3_extra(req, "AWSAccessKeyId", st->auth.access_key);
+            s3_extra(req, "StringToSign", kv_buf_slice(&sts));
+            s3_extra(req, "SignatureProvided", st->auth.signature);
+            s3_extra(req, "CanonicalRequest", kv_buf_slice(&creq));
+        } else {
+            api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
+                     "The request signature we calculated does not match the signature you "
+                     "provided. Check your AWS Secret Access Key and signing method. Consult "
+                     "the service documentation for details.\n\nThe Canonical String for this "
+                     "request should have been\n'%.*s'\n\nThe String-to-Sign should have "
+                     "been\n'%.*s'\n",
+                     (int)creq.len, (const char *)creq.p, (int)sts.len, (const char *)sts.p);
+        }
+        rc = API_RESPOND;
+    } else {
+        st->sig_verified = true;
+    }
+    kv_buf_dispose(&creq);
+    kv_buf_dispose(&sts);
+    kv_buf_dispose(&uri);
+    return rc;
+}
+
+static int parse_failure(api_req_t *req, api_resp_t *resp, sigv4_parse_err_t e, bool presigned)
+{
+    api_state_t *st = req->_st;
+    if (is_s3(st)) {
+        if (presigned)
+            return deny(resp, API_E_S3_AUTH_QUERY_ERROR, NULL);
+        if (e == SIGV4_E_ALGORITHM)
+            return deny(resp, API_E_S3_INVALID_ARGUMENT,
+                        "Unsupported Authorization Type");
+        return deny(resp, API_E_S3_AUTH_MALFORMED,
+                    e == SIGV4_E_CREDENTIAL
+                        ? "The authorization header is malformed; the Credential is mal-formed; "
+                          "expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\"."
+                        : "The authorization header is malformed; incorrect number of elements.");
+    }
+    static const char *why[] = {
+        "",
+        "Authorization header requires 'Credential' parameter. Authorization header requires "
+        "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter.",
+        "Authorization header requires 'Credential' parameter.",
+        "Authorization header requires 'SignedHeaders' parameter.",
+        "Authorization header requires 'Signature' parameter.",
+    };
+    return deny(resp, API_E_DDB_INCOMPLETE_SIGNATURE, why[e]);
+}
+
+static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    (void)ctx;
+    time_t now = time(NULL), t;
+    char buf[17];
+    if (st->presigned) {
+        uint64_t exp;
+        if (!kv_time_parse_amz(st->auth.amz_date, &t))
+            return deny(resp, is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+                        "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
+        if (!kv_slice_to_u64(st->auth.expires, &exp))
+            return deny(resp, is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+                        "X-Amz-Expires should be a number");
+        if (exp > SIGV4_MAX_PRESIGN_S)
+            return deny(resp, is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+                        "X-Amz-Expires must be less than a week (in seconds) that is 604800");
+        if (now > t + (time_t)exp) {
+            if (!is_s3(st))
+                return deny(resp, API_E_DDB_INVALID_SIGNATURE, "Signature expired");
+            api_fail(resp, API_E_S3_ACCESS_DENIED, "Request has expired");
+            s3_extra(req, "X-Amz-Expires", st->auth.expires);
+            kv_time_fmt_amz(t + (time_t)exp, buf);
+            char iso[25];
+            kv_time_fmt_iso((int64_t)(t + (time_t)exp) * 1000, iso);
+            s3_extra(req, "Expires", kv_slice(iso, 19));
+            kv_time_fmt_iso((int64_t)now * 1000, iso);
+            s3_extra(req, "ServerTime", kv_slice(iso, 19));
+            return API_RESPOND;
+        }
+        if (t > now + SIGV4_MAX_SKEW_S)
+            return deny(resp, is_s3(st) ? API_E_S3_ACCESS_DENIED : API_E_DDB_INVALID_SIGNATURE,
+                        "Request is not valid yet");
+        st->amz_date = st->auth.amz_date;
+    } else {
+        kv_slice_t d = api_req_header(req, "x-amz-date");
+        if (d.len) {
+            if (!kv_time_parse_amz(d, &t))
+                d = KV_SLICE_NULL;
+        } else {
+            kv_slice_t hd = api_req_header(req, "date");
+            if (hd.len && kv_time_parse_http(hd, &t)) {
+                kv_time_fmt_amz(t, buf);
+                d = kv_arena_dup(req->arena, kv_slice(buf, 16));
+            }
+        }
+        if (d.len == 0) {
+            if (is_s3(st))
+                return deny(resp, API_E_S3_ACCESS_DENIED,
+                            "AWS authentication requires a valid Date or x-amz-date header");
+            return deny(resp, API_E_DDB_INCOMPLETE_SIGNATURE,
+                        "Authorization header requires existence of either a 'X-Amz-Date' or a "
+                        "'Date' header.");
+        }
+        st->amz_date = d;
+        long skew = (long)(t - now);
+        if (skew > SIGV4_MAX_SKEW_S || skew < -SIGV4_MAX_SKEW_S) {
+            if (is_s3(st)) {
+                api_fail(resp, API_E_S3_TIME_SKEWED, NULL);
+                char iso[25];
+                kv_time_fmt_iso((int64_t)t * 1000, iso);
+                s3_extra(req, "RequestTime", kv_slice(iso, 24));
+                kv_time_fmt_iso((int64_t)now * 1000, iso);
+                s3_extra(req, "ServerTime", kv_slice(iso, 24));
+                s3_extra(req, "MaxAllowedSkewMilliseconds", KV_SLICE_LIT("900000"));
+                return API_RESPOND;
+            }
+            char nowb[17], lim[17];
+            kv_time_fmt_amz(now, nowb);
+            kv_time_fmt_amz(skew < 0 ? now - SIGV4_MAX_SKEW_S : now + SIGV4_MAX_SKEW_S, lim);
+            if (skew < 0)
+                api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
+                         "Signature expired: %.*s is now earlier than %s (%s - 15 min.)",
+                         (int)d.len, (const char *)d.p, lim, nowb);
+            else
+                api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
+                         "Signature not yet current: %.*s is still later than %s (%s + 15 min.)",
+                         (int)d.len, (const char *)d.p, lim, nowb);
+            return API_RESPOND;
+        }
+    }
+    if (st->amz_date.len < 8 || memcmp(st->amz_date.p, st->auth.date.p, 8) != 0) {
+        if (is_s3(st))
+            return deny(resp, API_E_S3_AUTH_MALFORMED,
+                        "The authorization header is malformed; Invalid credential date. Date is "
+                        "not the same as X-Amz-Date.");
+        api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
+                 "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
+                 "from HTTP: '%.*s' != '%.8s', from '%.*s'.",
+                 (int)st->auth.date.len, (const char *)st->auth.date.p,
+                 (const char *)st->amz_date.p, (int)st->amz_date.len,
+                 (const char *)st->amz_date.p);
+        return API_RESPOND;
+    }
+    return 0;
+}
+
+static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)
+{
+    api_state_t *st = req->_st;
+    sigv4_ch_mode_t mode;
+    if (kv_slice_eq_str(mode_s, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"))
+        mode = SIGV4_CH_SIGNED;
+    else if (kv_slice_eq_str(mode_s, "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"))
+        mode = SIGV4_CH_SIGNED_TRAILER;
+    else if (kv_slice_eq_str(mode_s, "STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
+        mode = SIGV4_CH_UNSIGNED_TRAILER;
+    else
+        return deny(resp, API_E_S3_NOT_IMPLEMENTED,
+                    "The x-amz-content-sha256 streaming mode is not implemented");
+    int64_t decoded = -1;
+    kv_slice_t dl = api_req_header(req, "x-amz-decoded-content-length");
+    uint64_t v;
+    if (dl.len) {
+        if (!kv_slice_to_u64(dl, &v) || v > INT64_MAX)
+            return deny(resp, API_E_S3_INVALID_ARGUMENT,
+                        "x-amz-decoded-content-length is not a valid number");
+        decoded = (int64_t)v;
+    } else if (mode == SIGV4_CH_SIGNED) {
+        return deny(resp, API_E_S3_INVALID_REQUEST,
+                    "Missing required header for this request: x-amz-decoded-content-length");
+    }
+    api_ck_algo_t talgo = API_CK_NONE;
+    kv_slice_t tr = api_req_header(req, "x-amz-trailer");
+    if (tr.len) {
+        talgo = api_ck_from_header(kv_slice_trim(tr));
+        if (talgo == API_CK_NONE || mode == SIGV4_CH_SIGNED)
+            return deny(resp, API_E_S3_INVALID_REQUEST,
+                        "The value specified in the x-amz-trailer header is not supported");
+    } else if (mode != SIGV4_CH_SIGNED) {
+        return deny(resp, API_E_S3_INVALID_REQUEST,
+                    "Missing required header for this request: x-amz-trailer");
+    }
+    sigv4_chunked_init(&st->chunked, mode, st->key, st->amz_date, st->auth.scope,
+                       st->auth.signature, talgo, decoded);
+    st->chunked_on = true;
+    return 0;
+}
+
+static int setup_checksums(api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    kv_slice_t md5 = api_req_header(req, "content-md5");
+    if (md5.len) {
+        uint8_t tmp[64];
+        kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false};
+        if (!kv_b64_decode(&b, kv_slice_trim(md5)) || b.len != 16) {
+            if (is_s3(st))
+                return deny(resp, API_E_S3_INVALID_DIGEST, NULL);
+        } else {
+            st->md5_on = true;
+            st->md5_want = kv_slice_trim(md5);
+            api_ck_init(&st->md5, API_CK_MD5);
+        }
+    }
+    if (!is_s3(st))
+        return 0;
+    for (size_t i = 0; i < req->n_hdrs; i++) {
+        api_ck_algo_t a = api_ck_from_header(req->hdrs[i].name);
+        if (a == API_CK_NONE)
+            continue;
+        if (st->ck_algo)
+            return deny(resp, API_E_S3_INVALID_REQUEST,
+                        "Expecting a single x-amz-checksum- header. Multiple checksum Types are "
+                        "not allowed.");
+        st->ck_algo = a;
+        st->ck_want = kv_slice_trim(req->hdrs[i].value);
+        api_ck_init(&st->ck, a);
+    }
+    return 0;
+}
+
+int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    kv_slice_t authz = api_req_header(req, "authorization");
+    if (authz.len) {
+        sigv4_parse_err_t e = sigv4_parse_header(authz, &st->auth);
+        if (e != SIGV4_OK)
+            return parse_failure(req, resp, e, false);
+    } else if (sigv4_is_presigned(req->query)) {
+        st->presigned = true;
+        sigv4_parse_err_t e = sigv4_parse_query(req->query, req->arena, &st->auth);
+        if (e != SIGV4_OK)
+            return parse_failure(req, resp, e, true);
+    } else {
+        if (is_s3(st))
+            return deny(resp, API_E_S3_ACCESS_DENIED, NULL);
+        return deny(resp, API_E_DDB_MISSING_AUTH, NULL);
+    }
+    st->authed = true;
+    if (!kv_slice_eq_str(st->auth.access_key, ctx->access_key)) {
+        if (is_s3(st)) {
+            api_fail(resp, API_E_S3_INVALID_ACCESS_KEY, NULL);
+            s3_extra(req, "AWSAccessKeyId", st->auth.access_key);
+            return API_RESPOND;
+        }
+        return deny(resp, API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
+    }
+    if (check_dates(ctx, req, resp) == API_RESPOND)
+        return API_RESPOND;
+    signing_key(ctx, &st->auth, st->key);
+
+    kv_slice_t payload;
+    if (st->presigned) {
+        payload = st->auth.content_sha256.len ? st->auth.content_sha256
+                                              : KV_SLICE_LIT("UNSIGNED-PAYLOAD");
+        st->payload = is_s3(st) ? API_PAYLOAD_UNSIGNED : API_PAYLOAD_COMPUTE;
+    } else {
+        payload = api_req_header(req, "x-amz-content-sha256");
+        st->content_sha256 = payload;
+        if (payload.len == 0) {
+            if (is_s3(st))
+                return deny(resp, API_E_S3_INVALID_REQUEST,
+                            "Missing required header for this request: x-amz-content-sha256");
+            st->payload = API_PAYLOAD_COMPUTE;
+        } else if (kv_slice_eq_str(payload, "UNSIGNED-PAYLOAD")) {
+            st->payload = API_PAYLOAD_UNSIGNED;
+        } else if (kv_slice_starts_with(payload, "STREAMING-")) {
+            st->payload = API_PAYLOAD_STREAMING;
+        } else if (payload.len == 64) {
+            st->payload = API_PAYLOAD_HASH;
+        } else if (is_s3(st)) {
+            return deny(resp, API_E_S3_INVALID_ARGUMENT,
+                        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
+                        "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+                        "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, or a valid sha256 value.");
+        } else {
+            st->payload = API_PAYLOAD_HASH;
+        }
+    }
+    if (st->payload != API_PAYLOAD_COMPUTE && verify_signature(req, resp, payload) == API_RESPOND)
+        return API_RESPOND;
+    if (st->payload == API_PAYLOAD_HASH || st->payload == API_PAYLOAD_COMPUTE) {
+        st->hashing = true;
+        api_ck_init(&st->sha, API_CK_SHA256);
+    }
+    if (st->payload == API_PAYLOAD_STREAMING && setup_streaming(req, resp, payload) == API_RESPOND)
+        return API_RESPOND;
+    return setup_checksums(req, resp);
+}
+
+static bool b64_matches(api_ck_t *ck, kv_slice_t want)
+{
+    uint8_t d[API_CK_MAX], tmp[64];
+    size_t n = api_ck_final(ck, d);
+    kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false};
+    kv_b64_encode(&b, d, n);
+    return kv_slice_eq(kv_buf_slice(&b), want);
+}
+
+int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    (void)ctx;
+    if (st->chunked_on) {
+        switch (sigv4_chunked_finish(&st->chunked)) {
+        case SIGV4_CH_OK:
+            break;
+        case SIGV4_CH_E_SIGNATURE:
+            return deny(resp, API_E_S3_SIG_MISMATCH, NULL);
+        case SIGV4_CH_E_CHECKSUM:
+            api_fail(resp, API_E_S3_BAD_DIGEST,
+                     "The %s you specified did not match the calculated checksum.",
+                     api_ck_name(st->chunked.trailer_algo));
+            return API_RESPOND;
+        case SIGV4_CH_E_TRAILER:
+            return deny(resp, API_E_S3_INVALID_REQUEST,
+                        "The trailing checksum header is missing or does not match "
+                        "x-amz-trailer");
+        default:
+            return deny(resp, API_E_S3_INCOMPLETE_BODY, NULL);
+        }
+    }
+    if (st->hashing) {
+        uint8_t d[API_CK_MAX];
+        char hx[65];
+        static const char digits[] = "0123456789abcdef";
+        api_ck_final(&st->sha, d);
+        for (int i = 0; i < 32; i++) {
+            hx[2 * i] = digits[d[i] >> 4];
+            hx[2 * i + 1] = digits[d[i] & 15];
+        }
+        hx[64] = 0;
+        if (st->payload == API_PAYLOAD_COMPUTE) {
+            if (verify_signature(req, resp, kv_slice(hx, 64)) == API_RESPOND)
+                return API_RESPOND;
+        } else if (!kv_slice_eq(kv_slice(hx, 64), st->content_sha256)) {
+            if (is_s3(st)) {
+                api_fail(resp, API_E_S3_SHA256_MISMATCH, NULL);
+                s3_extra(req, "ClientComputedContentSHA256", st->content_sha256);
+                s3_extra(req, "S3ComputedContentSHA256", kv_slice(hx, 64));
+                return API_RESPOND;
+            }
+            return deny(resp, API_E_DDB_INVALID_SIGNATURE,
+                        "The provided x-amz-content-sha256 header does not match what was "
+                        "computed.");
+        }
+    }
+    if (st->md5_on && !b64_matches(&st->md5, st->md5_want))
+        return deny(resp, is_s3(st) ? API_E_S3_BAD_DIGEST : API_E_DDB_VALIDATION, NULL);
+    if (st->ck_algo && !b64_matches(&st->ck, st->ck_want)) {
+        api_fail(resp, API_E_S3_BAD_DIGEST,
+                 "The %s you specified did not match the calculated checksum.",
+                 api_ck_name(st->ck_algo));
+        return API_RESPOND;
+    }
+    return 0;
+}

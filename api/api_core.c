@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Request lifecycle: routing to a protocol and operation, the body sink, the
+ * final dispatch, protocol response headers, and the ops endpoints.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "api_int.h"
+#include "base/kv_alloc.h"
+#include "base/kv_hash.h"
+#include "base/kv_log.h"
+#include "base/kv_time.h"
+#include "codec/api_json_r.h"
+
+static const char *const op_names[API_OP__COUNT] = {
+    "Unknown",
+    "Health",
+    "Metrics",
+#define XX(Name, name) #Name,
+    DDB_OP_MAP(XX)
+#undef XX
+#define XX(Name, name) #Name,
+        S3_OP_MAP(XX)
+#undef XX
+};
+
+const char *api_op_name(api_op_t op)
+{
+    return (unsigned)op < API_OP__COUNT ? op_names[op] : "Unknown";
+}
+
+void api_global_init(void)
+{
+    api_json_global_init();
+}
+
+int api_open(const api_cfg_t *cfg, api_ctx_t **out)
+{
+    eng_opts_t eo = {cfg->data_dir, (eng_fsync_t)cfg->fsync, cfg->batch_sync_ms};
+    eng_t *eng;
+    int rc = eng_open(&eo, &eng);
+    if (rc < 0)
+        return rc;
+    api_ctx_t *ctx = kv_calloc(1, sizeof(*ctx));
+    ctx->eng = eng;
+    ctx->region = kv_strdup(cfg->region);
+    ctx->access_key = kv_strdup(cfg->access_key);
+    ctx->secret_key = kv_strdup(cfg->secret_key);
+    ctx->start_ms = kv_now_ms();
+    ctx->start_mono_ns = kv_now_mono_ns();
+    *out = ctx;
+    return 0;
+}
+
+void api_close(api_ctx_t *ctx)
+{
+    if (ctx == NULL)
+        return;
+    eng_close(ctx->eng);
+    kv_free(ctx->region);
+    kv_free(ctx->access_key);
+    if (ctx->secret_key) {
+        memset(ctx->secret_key, 0, strlen(ctx->secret_key));
+        kv_free(ctx->secret_key);
+    }
+    kv_free(ctx);
+}
+
+/* ---- request and response helpers ---- */
+
+kv_slice_t api_req_header(const api_req_t *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_hdrs; i++)
+        if (kv_slice_eq_nocase(req->hdrs[i].name, name))
+            return req->hdrs[i].value;
+    return KV_SLICE_NULL;
+}
+
+bool api_req_has_header(const api_req_t *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_hdrs; i++)
+        if (kv_slice_eq_nocase(req->hdrs[i].name, name))
+            return true;
+    return false;
+}
+
+bool api_req_query(const api_req_t *req, const char *name, kv_slice_t *out)
+{
+    kv_slice_t q = req->query;
+    size_t nl = strlen(name), i = 0;
+    while (i < q.len) {
+        size_t s = i;
+        while (i < q.len && q.p[i] != '&')
+            i++;
+        kv_slice_t part = kv_slice(q.p + s, i - s);
+        i++;
+        const uint8_t *eq = memchr(part.p, '=', part.len);
+        size_t kl = eq ? (size_t)(eq - part.p) : part.len;
+        if (kl != nl || memcmp(part.p, name, nl) != 0)
+            continue;
+        kv_slice_t raw = eq ? kv_slice(eq + 1, part.len - kl - 1) : KV_SLICE_NULL;
+        kv_buf_t d;
+        kv_buf_init(&d, raw.len + 1);
+        /* Query values may use '+' for space (form encoding). */
+        bool ok = sigv4_uri_decode(&d, raw);
+        for (size_t j = 0; ok && j < d.len; j++)
+            if (d.p[j] == '+')
+                d.p[j] = ' ';
+        *out = ok ? kv_arena_dup(req->arena, kv_buf_slice(&d)) : raw;
+        kv_buf_dispose(&d);
+        return true;
+    }
+    return false;
+}
+
+void api_resp_header(api_resp_t *resp, const char *name, kv_slice_t value)
+{
+    if (resp->n_hdrs >= API_MAX_RESP_HDRS)
+        return;
+    resp->hdrs[resp->n_hdrs].name = kv_slice_str(name);
+    resp->hdrs[resp->n_hdrs].value = kv_arena_dup(resp->_arena, value);
+    resp->n_hdrs++;
+}
+
+void api_resp_headerf(api_resp_t *resp, const char *name, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    api_resp_header(resp, name, kv_slice(tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
+}
+
+static bool resp_has_header(const api_resp_t *resp, const char *name)
+{
+    for (size_t i = 0; i < resp->n_hdrs; i++)
+        if (kv_slice_eq_nocase(resp->hdrs[i].name, name))
+            return true;
+    return false;
+}
+
+void api_resp_init(api_resp_t *resp, const api_req_t *req)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    kv_buf_init(&resp->body, API_RESP_BODY_MAX);
+    resp->_arena = req->arena;
+    resp->_st = req->_st;
+}
+
+void api_resp_dispose(api_resp_t *resp)
+{
+    kv_buf_dispose(&resp->body);
+}
+
+void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+{
+    static const int status[] = {
+        0,
+#define XX(name, st, ns, code, msg) st,
+        API_ERR_MAP(XX)
+#undef XX
+    };
+    static const char *const msgs[] = {
+        "",
+#define XX(name, st, ns, code, msg) msg,
+        API_ERR_MAP(XX)
+#undef XX
+    };
+    resp->_err = (int)e;
+    resp->status = status[e];
+    if (fmt) {
+        char tmp[2048];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+        va_end(ap);
+        resp->_msg = kv_arena_strndup(resp->_arena, tmp,
+                                      n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
+    } else {
+        resp->_msg = msgs[e];
+    }
+}
+
+int api_err_status(api_err_t e)
+{
+    static const int status[] = {
+        0,
+#define XX(name, st, ns, code, msg) st,
+        API_ERR_MAP(XX)
+#undef XX
+    };
+    return status[e];
+}
+
+const char *api_err_code(api_err_t e)
+{
+    static const char *const codes[] = {
+        "",
+#define XX(name, st, ns, code, msg) code,
+        API_ERR_MAP(XX)
+#undef XX
+    };
+    return codes[e];
+}
+
+/* ---- request ids ---- */
+
+static _Thread_local uint64_t rng_state;
+
+static uint64_t rng_next(void)
+{
+    if (rng_state == 0) {
+        kv_random(&rng_state, sizeof(rng_state));
+        rng_state |= 1;
+    }
+    uint64_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    rng_state = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
+
+static void make_ids(api_state_t *st)
+{
+    static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static const char hexu[] = "0123456789ABCDEF";
+    static const char b64[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (st->proto == API_PROTO_S3) {
+        uint64_t r = rng_next();
+        for (int i = 0; i < 16; i++, r >>= 4)
+            st->request_id[i] = hexu[r & 15];
+        st->request_id[16] = 0;
+        for (int i = 0; i < 76; i++) {
+            if (i % 10 == 0)
+                r = rng_next();
+            st->id2[i] = b64[r & 63];
+            r >>= 6;
+        }
+        st->id2[76] = 0;
+    } else {
+        uint64_t r = 0;
+        for (int i = 0; i < 32; i++) {
+            if (i % 12 == 0)
+                r = rng_next();
+            st->request_id[i] = alnum[r % 36];
+            r /= 36;
+        }
+        st->request_id[32] = 0;
+    }
+}
+
+/* ---- routing ---- */
+
+static api_proto_t pick_proto(const api_req_t *req, kv_slice_t service, kv_slice_t target)
+{
+    if (kv_slice_eq_str(service, "dynamodb") || kv_slice_eq_str(service, "streams.dynamodb"))
+        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS
+                                                                : API_PROTO_DDB;
+    if (kv_slice_eq_str(service, "s3"))
+        return API_PROTO_S3;
+    if (kv_slice_eq_str(service, "lambda"))
+        return API_PROTO_LAMBDA;
+    if (target.len)
+        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS
+                                                                : API_PROTO_DDB;
+    if (kv_slice_starts_with(req->path, "/2015-03-31/"))
+        return API_PROTO_LAMBDA;
+    return API_PROTO_S3;
+}
+
+static api_op_t ddb_lookup(kv_slice_t target)
+{
+    size_t pl = sizeof(DDB_TARGET_PREFIX) - 1;
+    if (!kv_slice_starts_with(target, DDB_TARGET_PREFIX))
+        return API_OP_UNKNOWN;
+    kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
+#define XX(Name, cname)                                                                            \
+    if (kv_slice_eq_str(name, #Name))                                                              \
+        return API_OP_DDB_##cname;
+    DDB_OP_MAP(XX)
+#undef XX
+    return API_OP_UNKNOWN;
+}
+
+/* Encode a recorded error and add the protocol's response headers. */
+static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    if (kv_slice_eq_str(req->method, "HEAD"))
+        resp->no_body = true;
+    switch (st->proto) {
+    case API_PROTO_DDB:
+    case API_PROTO_STREAMS:
+        if (resp->_err)
+            ddb_encode_error(ctx, req, resp);
+        if (!resp_has_header(resp, "Content-Type"))
+            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
+        api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
+        api_resp_headerf(resp, "x-amz-crc32", "%lu",
+                         (unsigned long)crc32(0, resp->body.p, (uInt)resp->body.len));
+        break;
+    case API_PROTO_S3:
+        if (resp->_err)
+            s3_encode_error(ctx, req, resp);
+        api_resp_header(resp, "x-amz-request-id", kv_slice_str(st->request_id));
+        api_resp_header(resp, "x-amz-id-2", kv_slice_str(st->id2));
+        break;
+    case API_PROTO_LAMBDA:
+        if (resp->_err) {
+            kv_buf_reset(&resp->body);
+            kv_buf_printf(&resp->body, "{\"Type\":\"User\",\"message\":\"%s\"}", resp->_msg);
+            api_resp_header(resp, "x-amzn-ErrorType", kv_slice_str(api_err_code(resp->_err)));
+            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
+        }
+        api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
+        break;
+    default:
+        break;
+    }
+}
+
+static void state_cleanup(void *arg)
+{
+    api_state_t *st = arg;
+    kv_buf_dispose(&st->body);
+    api_ck_dispose(&st->sha);
+    api_ck_dispose(&st->md5);
+    api_ck_dispose(&st->ck);
+    if (st->chunked_on)
+        sigv4_chunked_dispose(&st->chunked);
+}
+
+int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_limit)
+{
+    api_state_t *st = kv_arena_calloc(req->arena, 1, sizeof(*st));
+    req->_st = st;
+    resp->_st = st;
+    kv_buf_init(&st->body, 0);
+    kv_arena_on_destroy(req->arena, state_cleanup, st);
+    *body_limit = 0;
+
+    bool has_auth = api_req_has_header(req, "authorization") || sigv4_is_presigned(req->query);
+    if (!has_auth && kv_slice_eq_str(req->method, "GET")) {
+        if (kv_slice_eq_str(req->path, "/health") || kv_slice_eq_str(req->path, "/metrics")) {
+            st->proto = API_PROTO_OPS;
+            st->op = req->path.p[1] == 'h' ? API_OP_HEALTH : API_OP_METRICS;
+            make_ids(st);
+            return API_CONTINUE;
+        }
+    }
+
+    /* The credential scope names the service; parse it before verifying. */
+    kv_slice_t service = KV_SLICE_NULL;
+    kv_slice_t authz = api_req_header(req, "authorization");
+    sigv4_auth_t tmp;
+    if (authz.len && sigv4_parse_header(authz, &tmp) == SIGV4_OK)
+        service = tmp.service;
+    else if (authz.len == 0 && sigv4_is_presigned(req->query) &&
+             sigv4_parse_query(req->query, req->arena, &tmp) == SIGV4_OK)
+        service = tmp.service;
+    st->target = api_req_header(req, "x-amz-target");
+    st->proto = pick_proto(req, service, st->target);
+    make_ids(st);
+    if (st->proto == API_PROTO_S3)
+        s3_route(ctx, req);
+    else if (st->proto == API_PROTO_DDB)
+        st->op = ddb_lookup(st->target);
+
+    if (api__auth_begin(ctx, req, resp) == API_RESPOND) {
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
+
+    if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_not_implemented) {
+        /* Refuse before reading a body we cannot use (PutObject comes later). */
+        api_fail(resp, API_E_S3_NOT_IMPLEMENTED, NULL);
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
+    switch (st->proto) {
+    case API_PROTO_DDB:
+    case API_PROTO_STREAMS:
+        st->body_limit = API_DDB_BODY_MAX;
+        break;
+    case API_PROTO_S3:
+        st->body_limit = s3_body_limit(req);
+        break;
+    case API_PROTO_LAMBDA:
+        st->body_limit = 6u << 20;
+        break;
+    default:
+        st->body_limit = 0;
+    }
+    if (req->content_length > 0 && (uint64_t)req->content_length > st->body_limit) {
+        if (st->proto == API_PROTO_S3)
+            api_fail(resp, API_E_S3_TOO_LARGE, NULL);
+        else
+            api_fail(resp, API_E_DDB_TOO_LARGE, "Request size %lld exceeded %llu bytes",
+                     (long long)req->content_length, (unsigned long long)st->body_limit);
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
+    st->body.limit = st->body_limit;
+    *body_limit = st->body_limit + (st->chunked_on ? st->body_limit / 8 + 65536 : 0);
+    return API_CONTINUE;
+}
+
+/* Sink for decoded payload bytes. */
+static int body_sink(void *arg, const uint8_t *p, size_t n)
+{
+    api_state_t *st = arg;
+    if (st->md5_on)
+        api_ck_update(&st->md5, p, n);
+    if (st->ck_algo)
+        api_ck_update(&st->ck, p, n);
+    kv_buf_append(&st->body, p, n);
+    return kv_buf_failed(&st->body) ? -1 : 0;
+}
+
+int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n)
+{
+    api_state_t *st = req->_st;
+    st->body_raw += n;
+    if (st->hashing)
+        api_ck_update(&st->sha, p, n);
+    if (st->chunked_on) {
+        sigv4_ch_err_t e = sigv4_chunked_feed(&st->chunked, p, n, body_sink, st);
+        if (e == SIGV4_CH_OK)
+            return API_CONTINUE;
+        if (e == SIGV4_CH_E_SINK)
+            api_fail(resp, API_E_S3_TOO_LARGE, NULL);
+        else if (e == SIGV4_CH_E_SIGNATURE)
+            api_fail(resp, API_E_S3_SIG_MISMATCH, NULL);
+        else
+            api_fail(resp, API_E_S3_INCOMPLETE_BODY, "The request body is not valid aws-chunked encoding.");
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
+    if (body_sink(st, p, n) < 0) {
+        if (st->proto == API_PROTO_S3)
+            api_fail(resp, API_E_S3_TOO_LARGE, NULL);
+        else
+            api_fail(resp, API_E_DDB_TOO_LARGE, "Request size exceeded %llu bytes",
+                     (unsigned long long)st->body_limit);
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
+    return API_CONTINUE;
+}
+
+static void ops_health(api_ctx_t *ctx, api_resp_t *resp)
+{
+    uint64_t up = (kv_now_mono_ns() - ctx->start_mono_ns) / 1000000000u;
+    kv_buf_printf(&resp->body, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_seconds\":%llu}\n",
+                  STRATUS_VERSION, (unsigned long long)up);
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
+}
+
+void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    if (st->proto == API_PROTO_OPS) {
+        if (st->op == API_OP_HEALTH) {
+            ops_health(ctx, resp);
+        } else {
+            api__metrics_render(ctx, &resp->body);
+            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("text/plain; version=0.0.4"));
+        }
+        finish_resp(ctx, req, resp);
+        return;
+    }
+    if (api__auth_finish(ctx, req, resp) == API_RESPOND) {
+        finish_resp(ctx, req, resp);
+        return;
+    }
+    switch (st->proto) {
+    case API_PROTO_DDB:
+        ddb_dispatch(ctx, req, resp);
+        break;
+    case API_PROTO_STREAMS:
+        api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
+        break;
+    case API_PROTO_S3:
+        s3_dispatch(ctx, req, resp);
+        break;
+    case API_PROTO_LAMBDA:
+    default:
+        api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s",
+                 (int)req->method.len, (const char *)req->method.p, (int)req->path.len,
+                 (const char *)req->path.p);
+        break;
+    }
+    finish_resp(ctx, req, resp);
+}
+
+bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg)
+{
+    if (!resp->durable || eng_fsync_mode(ctx->eng) != ENG_FSYNC_ALWAYS)
+        return false;
+    eng_sync_after(ctx->eng, cb, arg);
+    return true;
+}
+
+void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_in,
+              uint64_t bytes_out)
+{
+    api_state_t *st = req->_st;
+    uint64_t dur = kv_now_mono_ns() - req->start_ns;
+    api_proto_t proto = st ? st->proto : API_PROTO_NONE;
+    api_op_t op = st ? st->op : API_OP_UNKNOWN;
+    api__metrics_record(ctx, proto, op, resp->status, dur, bytes_in, bytes_out);
+    KV_LOG_INFO("access %.*s \"%.*s %.*s%s%.*s\" %d in=%llu out=%llu us=%llu op=%s id=%s",
+                (int)req->peer.len, (const char *)req->peer.p, (int)req->method.len,
+                (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p,
+                req->query.len ? "?" : "", (int)(req->query.len > 200 ? 200 : req->query.len),
+                (const char *)req->query.p, resp->status, (unsigned long long)bytes_in,
+                (unsigned long long)bytes_out, (unsigned long long)(dur / 1000),
+                api_op_name(op), st ? st->request_id : "-");
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Protocol errors: one table (X-macro) giving each error its HTTP status, its
+ * wire code and its default message. DynamoDB entries also give the __type
+ * namespace the service uses for that error.
+ */
+#ifndef API_ERR_H
+#define API_ERR_H
+
+#include "api.h"
+
+#define DDB_NS_CORAL    "com.amazon.coral.service#"
+#define DDB_NS_VALIDATE "com.amazon.coral.validate#"
+#define DDB_NS_DDB      "com.amazonaws.dynamodb.v20120810#"
+
+/* XX(name, http status, namespace or "", wire code, default message) */
+#define API_ERR_MAP(XX)                                                                            \
+    XX(DDB_VALIDATION, 400, DDB_NS_VALIDATE, "ValidationException", "Validation error")           \
+    XX(DDB_SERIALIZATION, 400, DDB_NS_CORAL, "SerializationException",                             \
+       "Start of structure or map found where not expected")                                       \
+    XX(DDB_UNKNOWN_OP, 400, DDB_NS_CORAL, "UnknownOperationException", "")                         \
+    XX(DDB_UNRECOGNIZED_CLIENT, 400, DDB_NS_CORAL, "UnrecognizedClientException",                  \
+       "The security token included in the request is invalid.")                                   \
+    XX(DDB_INVALID_SIGNATURE, 400, DDB_NS_CORAL, "InvalidSignatureException",                      \
+       "The request signature we calculated does not match the signature you provided. Check "     \
+       "your AWS Secret Access Key and signing method. Consult the service documentation for "     \
+       "details.")                                                                                 \
+    XX(DDB_MISSING_AUTH, 400, DDB_NS_CORAL, "MissingAuthenticationTokenException",                 \
+       "Request is missing Authentication Token")                                                  \
+    XX(DDB_INCOMPLETE_SIGNATURE, 400, DDB_NS_CORAL, "IncompleteSignatureException",                \
+       "Authorization header requires 'Credential' parameter.")                                    \
+    XX(DDB_RESOURCE_NOT_FOUND, 400, DDB_NS_DDB, "ResourceNotFoundException",                       \
+       "Requested resource not found")                                                             \
+    XX(DDB_RESOURCE_IN_USE, 400, DDB_NS_DDB, "ResourceInUseException", "Resource in use")          \
+    XX(DDB_LIMIT_EXCEEDED, 400, DDB_NS_DDB, "LimitExceededException", "Limit exceeded")            \
+    XX(DDB_TOO_LARGE, 413, DDB_NS_CORAL, "RequestEntityTooLarge",                                  \
+       "Request Entity Too Large")                                                                 \
+    XX(DDB_INTERNAL, 500, DDB_NS_DDB, "InternalServerError", "Internal server error")              \
+    XX(S3_ACCESS_DENIED, 403, "", "AccessDenied", "Access Denied")                                 \
+    XX(S3_SIG_MISMATCH, 403, "", "SignatureDoesNotMatch",                                          \
+       "The request signature we calculated does not match the signature you provided. Check "     \
+       "your key and signing method.")                                                             \
+    XX(S3_INVALID_ACCESS_KEY, 403, "", "InvalidAccessKeyId",                                       \
+       "The AWS Access Key Id you provided does not exist in our records.")                        \
+    XX(S3_TIME_SKEWED, 403, "", "RequestTimeTooSkewed",                                            \
+       "The difference between the request time and the current time is too large.")               \
+    XX(S3_SHA256_MISMATCH, 400, "", "XAmzContentSHA256Mismatch",                                   \
+       "The provided 'x-amz-content-sha256' header does not match what was computed.")             \
+    XX(S3_BAD_DIGEST, 400, "", "BadDigest",                                                        \
+       "The Content-MD5 you specified did not match what we received.")                            \
+    XX(S3_INVALID_DIGEST, 400, "", "InvalidDigest",                                                \
+       "The Content-MD5 you specified is not valid.")                                              \
+    XX(S3_AUTH_MALFORMED, 400, "", "AuthorizationHeaderMalformed",                                 \
+       "The authorization header is malformed.")                                                   \
+    XX(S3_AUTH_QUERY_ERROR, 400, "", "AuthorizationQueryParametersError",                          \
+       "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "    \
+       "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")          \
+    XX(S3_NO_SUCH_BUCKET, 404, "", "NoSuchBucket", "The specified bucket does not exist")          \
+    XX(S3_BUCKET_OWNED, 409, "", "BucketAlreadyOwnedByYou",                                        \
+       "Your previous request to create the named bucket succeeded and you already own it.")       \
+    XX(S3_BUCKET_NOT_EMPTY, 409, "", "BucketNotEmpty", "The bucket you tried to delete is not empty") \
+    XX(S3_INVALID_BUCKET_NAME, 400, "", "InvalidBucketName", "The specified bucket is not valid.") \
+    XX(S3_INVALID_LOCATION, 400, "", "InvalidLocationConstraint",                                  \
+       "The specified location-constraint is not valid")                                           \
+    XX(S3_ILLEGAL_LOCATION, 400, "", "IllegalLocationConstraintException",                         \
+       "The location constraint is incompatible for the region specific endpoint this request "    \
+       "was sent to.")                                                                             \
+    XX(S3_MALFORMED_XML, 400, "", "MalformedXML",                                                  \
+       "The XML you provided was not well-formed or did not validate against our published "       \
+       "schema")                                                                                   \
+    XX(S3_NOT_IMPLEMENTED, 501, "", "NotImplemented",                                              \
+       "A header you provided implies functionality that is not implemented")                      \
+    XX(S3_METHOD_NOT_ALLOWED, 405, "", "MethodNotAllowed",                                         \
+       "The specified method is not allowed against this resource.")                               \
+    XX(S3_INVALID_ARGUMENT, 400, "", "InvalidArgument", "Invalid Argument")                        \
+    XX(S3_INVALID_REQUEST, 400, "", "InvalidRequest", "Invalid Request")                           \
+    XX(S3_INCOMPLETE_BODY, 400, "", "IncompleteBody",                                              \
+       "You did not provide the number of bytes specified by the Content-Length HTTP header")      \
+    XX(S3_TOO_LARGE, 413, "", "MaxMessageLengthExceeded", "Your request was too big.")             \
+    XX(S3_INTERNAL, 500, "", "InternalError", "We encountered an internal error. Please try again.") \
+    XX(LAMBDA_UNKNOWN_OP, 404, "", "UnknownOperationException", "Unknown operation")
+
+typedef enum api_err {
+    API_E_NONE = 0,
+#define XX(name, st, ns, code, msg) API_E_##name,
+    API_ERR_MAP(XX)
+#undef XX
+    API_E__COUNT
+} api_err_t;
+
+/**
+ * Record an error in resp: status, code and a message (printf format; NULL
+ * for the default). Encoding happens once, at the end of the request.
+ */
+void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int api_err_status(api_err_t e);
+const char *api_err_code(api_err_t e);
+
+#endif

@@ -1,0 +1,152 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Declarations shared by the api layer's .c files only. */
+#ifndef API_INT_H
+#define API_INT_H
+
+#include <stdatomic.h>
+
+#include "api.h"
+#include "api_err.h"
+#include "auth/api_cksum.h"
+#include "auth/sigv4.h"
+#include "auth/sigv4_chunked.h"
+#include "ddb/ddb_ops.h"
+#include "eng.h"
+#include "s3/s3_ops.h"
+
+#define API_ACCOUNT_ID     "000000000000"
+#define API_DDB_BODY_MAX   (16u << 20) /* DynamoDB's request size limit */
+#define API_S3_XML_MAX     (1u << 20)  /* XML bodies of S3 control operations */
+#define API_OPS_BODY_MAX   0
+
+typedef enum api_proto {
+    API_PROTO_NONE = 0,
+    API_PROTO_OPS,
+    API_PROTO_DDB,
+    API_PROTO_STREAMS,
+    API_PROTO_S3,
+    API_PROTO_LAMBDA,
+    API_PROTO__COUNT
+} api_proto_t;
+
+typedef enum api_op {
+    API_OP_UNKNOWN = 0,
+    API_OP_HEALTH,
+    API_OP_METRICS,
+#define XX(Name, name) API_OP_DDB_##name,
+    DDB_OP_MAP(XX)
+#undef XX
+#define XX(Name, name) API_OP_S3_##name,
+        S3_OP_MAP(XX)
+#undef XX
+            API_OP__COUNT
+} api_op_t;
+
+/** Wire name of an operation ("CreateTable"). */
+const char *api_op_name(api_op_t op);
+
+/* ---- metrics ---- */
+#define API_N_STATUS   20
+#define API_N_LAT      17
+typedef struct api_metrics {
+    atomic_uint_fast64_t req[API_OP__COUNT][API_N_STATUS];
+    atomic_uint_fast64_t lat[API_PROTO__COUNT][API_N_LAT + 1];
+    atomic_uint_fast64_t lat_sum_us[API_PROTO__COUNT];
+    atomic_uint_fast64_t lat_count[API_PROTO__COUNT];
+    atomic_uint_fast64_t bytes_in[API_PROTO__COUNT];
+    atomic_uint_fast64_t bytes_out[API_PROTO__COUNT];
+    atomic_uint_fast64_t http_errors[API_N_STATUS];
+    atomic_int_fast64_t conns;
+    atomic_uint_fast64_t conns_total;
+} api_metrics_t;
+
+struct api_ctx {
+    eng_t *eng;
+    char *region;
+    char *access_key;
+    char *secret_key;
+    int64_t start_ms;
+    uint64_t start_mono_ns;
+    api_metrics_t m;
+};
+
+typedef enum api_payload {
+    API_PAYLOAD_NONE = 0,
+    API_PAYLOAD_UNSIGNED,  /* UNSIGNED-PAYLOAD */
+    API_PAYLOAD_HASH,      /* x-amz-content-sha256 is a hash: compare at the end */
+    API_PAYLOAD_COMPUTE,   /* no header: hash the body, then verify the signature */
+    API_PAYLOAD_STREAMING, /* aws-chunked */
+} api_payload_t;
+
+/** Per-request state between api_begin and api_done (lives in the arena). */
+struct api_state {
+    api_proto_t proto;
+    api_op_t op;
+    char request_id[40];
+    char id2[80];
+
+    /* authentication */
+    bool authed;         /* credentials present */
+    bool presigned;
+    bool sig_verified;
+    sigv4_auth_t auth;
+    kv_slice_t amz_date;
+    uint8_t key[32];
+    api_payload_t payload;
+    kv_slice_t content_sha256; /* header value */
+    bool hashing;
+    api_ck_t sha;
+    bool md5_on;
+    api_ck_t md5;
+    kv_slice_t md5_want; /* base64 */
+    api_ck_algo_t ck_algo;
+    api_ck_t ck;
+    kv_slice_t ck_want; /* base64 from x-amz-checksum-<algo> header */
+    bool chunked_on;
+    sigv4_chunked_t chunked;
+
+    /* body */
+    kv_buf_t body;
+    uint64_t body_limit;
+    uint64_t body_raw;
+
+    /* routing details */
+    kv_slice_t target;   /* X-Amz-Target operation name */
+    kv_slice_t bucket;   /* S3: decoded bucket name */
+    kv_slice_t key_name; /* S3: decoded object key */
+    bool virtual_host;
+    kv_slice_t s3_extra; /* pre-escaped XML elements appended to an S3 error */
+};
+
+/* api_auth.c */
+/** Authenticate the request as far as the headers allow. 0 or API_RESPOND (resp filled). */
+int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** After the body: payload hash, deferred signature, checksums. 0 or API_RESPOND. */
+int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+
+/* api_core.c */
+/** Header lookup (case-insensitive); KV_SLICE_NULL when absent. */
+kv_slice_t api_req_header(const api_req_t *req, const char *name);
+bool api_req_has_header(const api_req_t *req, const char *name);
+/** Add a response header (name must be static; value is copied into the arena). */
+void api_resp_header(api_resp_t *resp, const char *name, kv_slice_t value);
+void api_resp_headerf(api_resp_t *resp, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/** The request's query parameter (decoded into the arena), or false when absent. */
+bool api_req_query(const api_req_t *req, const char *name, kv_slice_t *out);
+
+/* api_metrics.c */
+void api__metrics_record(api_ctx_t *ctx, api_proto_t proto, api_op_t op, int status,
+                         uint64_t dur_ns, uint64_t bytes_in, uint64_t bytes_out);
+void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out);
+
+/* protocol entry points */
+void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+void s3_route(api_ctx_t *ctx, api_req_t *req);
+void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Body limit for the routed S3 operation. */
+uint64_t s3_body_limit(const api_req_t *req);
+
+#endif

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Prometheus metrics: lock-free counters updated on the loop threads. */
+#include <stdio.h>
+
+#include "api_int.h"
+#include "base/kv_time.h"
+
+static const int status_codes[API_N_STATUS - 1] = {200, 204, 206, 304, 307, 400, 403,
+                                                   404, 405, 408, 409, 411, 412, 413,
+                                                   414, 416, 431, 500, 501};
+static const double lat_bounds[API_N_LAT] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                             0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
+                                             0.5,     1,      2.5,     5,      10};
+static const char *const proto_names[API_PROTO__COUNT] = {"none", "ops", "dynamodb",
+                                                          "dynamodbstreams", "s3", "lambda"};
+
+static int status_index(int status)
+{
+    for (int i = 0; i < API_N_STATUS - 1; i++)
+        if (status_codes[i] == status)
+            return i;
+    return API_N_STATUS - 1;
+}
+
+static api_proto_t op_proto(int op)
+{
+    if (op == API_OP_HEALTH || op == API_OP_METRICS)
+        return API_PROTO_OPS;
+#define XX(Name, name)                                                                             \
+    if (op == API_OP_DDB_##name)                                                                   \
+        return API_PROTO_DDB;
+    DDB_OP_MAP(XX)
+#undef XX
+#define XX(Name, name)                                                                             \
+    if (op == API_OP_S3_##name)                                                                    \
+        return API_PROTO_S3;
+    S3_OP_MAP(XX)
+#undef XX
+    return API_PROTO_NONE;
+}
+
+void api__metrics_record(api_ctx_t *ctx, api_proto_t proto, api_op_t op, int status,
+                         uint64_t dur_ns, uint64_t bytes_in, uint64_t bytes_out)
+{
+    api_metrics_t *m = &ctx->m;
+    atomic_fetch_add_explicit(&m->req[op][status_index(status)], 1, memory_order_relaxed);
+    double s = (double)dur_ns / 1e9;
+    int b = 0;
+    while (b < API_N_LAT && s > lat_bounds[b])
+        b++;
+    atomic_fetch_add_explicit(&m->lat[proto][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lat_sum_us[proto], dur_ns / 1000, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lat_count[proto], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bytes_in[proto], bytes_in, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bytes_out[proto], bytes_out, memory_order_relaxed);
+}
+
+void api_count_http_error(api_ctx_t *ctx, int status)
+{
+    atomic_fetch_add_explicit(&ctx->m.http_errors[status_index(status)], 1,
+                              memory_order_relaxed);
+}
+
+void api_count_conn(api_ctx_t *ctx, int delta)
+{
+    atomic_fetch_add_explicit(&ctx->m.conns, delta, memory_order_relaxed);
+    if (delta > 0)
+        atomic_fetch_add_explicit(&ctx->m.conns_total, 1, memory_order_relaxed);
+}
+
+static const char *status_label(int i, char tmp[8])
+{
+    if (i == API_N_STATUS - 1)
+        return "other";
+    snprintf(tmp, 8, "%d", status_codes[i]);
+    return tmp;
+}
+
+void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
+{
+    api_metrics_t *m = &ctx->m;
+    char st[8];
+    kv_buf_append_str(out, "# HELP stratus_requests_total Requests by API, operation and status.\n"
+                           "# TYPE stratus_requests_total counter\n");
+    for (int op = 0; op < API_OP__COUNT; op++)
+        for (int i = 0; i < API_N_STATUS; i++) {
+            uint64_t v = atomic_load_explicit(&m->req[op][i], memory_order_relaxed);
+            if (v == 0)
+                continue;
+            kv_buf_printf(out,
+                          "stratus_requests_total{api=\"%s\",operation=\"%s\",status=\"%s\"} "
+                          "%llu\n",
+                          proto_names[op_proto(op)], api_op_name((api_op_t)op), status_label(i, st),
+                          (unsigned long long)v);
+        }
+    kv_buf_append_str(out, "# HELP stratus_http_errors_total Requests refused by the HTTP layer.\n"
+                           "# TYPE stratus_http_errors_total counter\n");
+    for (int i = 0; i < API_N_STATUS; i++) {
+        uint64_t v = atomic_load_explicit(&m->http_errors[i], memory_order_relaxed);
+        if (v)
+            kv_buf_printf(out, "stratus_http_errors_total{status=\"%s\"} %llu\n",
+                          status_label(i, st), (unsigned long long)v);
+    }
+    kv_buf_append_str(out, "# HELP stratus_request_duration_seconds Request latency.\n"
+                           "# TYPE stratus_request_duration_seconds histogram\n");
+    for (int p = 1; p < API_PROTO__COUNT; p++) {
+        uint64_t cum = 0;
+        uint64_t count = atomic_load_explicit(&m->lat_count[p], memory_order_relaxed);
+        if (count == 0)
+            continue;
+        for (int b = 0; b <= API_N_LAT; b++) {
+            cum += atomic_load_explicit(&m->lat[p][b], memory_order_relaxed);
+            if (b < API_N_LAT)
+                kv_buf_printf(out,
+                              "stratus_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %llu\n",
+                              proto_names[p], lat_bounds[b], (unsigned long long)cum);
+            else
+                kv_buf_printf(out,
+                              "stratus_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} "
+                              "%llu\n",
+                              proto_names[p], (unsigned long long)cum);
+        }
+        kv_buf_printf(out, "stratus_request_duration_seconds_sum{api=\"%s\"} %.6f\n",
+                      proto_names[p],
+                      (double)atomic_load_explicit(&m->lat_sum_us[p], memory_order_relaxed) / 1e6);
+        kv_buf_printf(out, "stratus_request_duration_seconds_count{api=\"%s\"} %llu\n",
+                      proto_names[p], (unsigned long long)count);
+    }
+    kv_buf_append_str(out, "# HELP stratus_bytes_received_total Request bytes by API.\n"
+                           "# TYPE stratus_bytes_received_total counter\n");
+    for (int p = 1; p < API_PROTO__COUNT; p++)
+        kv_buf_printf(out, "stratus_bytes_received_total{api=\"%s\"} %llu\n", proto_names[p],
+                      (unsigned long long)atomic_load(&m->bytes_in[p]));
+    kv_buf_append_str(out, "# HELP stratus_bytes_sent_total Response bytes by API.\n"
+                           "# TYPE stratus_bytes_sent_total counter\n");
+    for (int p = 1; p < API_PROTO__COUNT; p++)
+        kv_buf_printf(out, "stratus_bytes_sent_total{api=\"%s\"} %llu\n", proto_names[p],
+                      (unsigned long long)atomic_load(&m->bytes_out[p]));
+    kv_buf_printf(out,
+                  "# HELP stratus_connections Open client connections.\n"
+                  "# TYPE stratus_connections gauge\nstratus_connections %lld\n"
+                  "# HELP stratus_connections_total Accepted client connections.\n"
+                  "# TYPE stratus_connections_total counter\nstratus_connections_total %llu\n",
+                  (long long)atomic_load(&m->conns), (unsigned long long)atomic_load(&m->conns_total));
+    kv_buf_printf(out, "# HELP stratus_uptime_seconds Seconds since start.\n"
+                       "# TYPE stratus_uptime_seconds gauge\nstratus_uptime_seconds %llu\n",
+                  (unsigned long long)((kv_now_mono_ns() - ctx->start_mono_ns) / 1000000000u));
+    eng_stats_t es;
+    eng_stats_get(ctx->eng, &es);
+    kv_buf_printf(out,
+                  "# TYPE stratus_engine_writes_total counter\nstratus_engine_writes_total %llu\n"
+                  "# TYPE stratus_engine_wal_syncs_total counter\n"
+                  "stratus_engine_wal_syncs_total %llu\n"
+                  "# TYPE stratus_rocksdb_estimate_keys gauge\nstratus_rocksdb_estimate_keys %llu\n"
+                  "# TYPE stratus_rocksdb_live_sst_bytes gauge\n"
+                  "stratus_rocksdb_live_sst_bytes %llu\n"
+                  "# TYPE stratus_rocksdb_memtable_bytes gauge\n"
+                  "stratus_rocksdb_memtable_bytes %llu\n"
+                  "# TYPE stratus_rocksdb_block_cache_bytes gauge\n"
+                  "stratus_rocksdb_block_cache_bytes %llu\n"
+                  "# TYPE stratus_rocksdb_pending_compaction_bytes gauge\n"
+                  "stratus_rocksdb_pending_compaction_bytes %llu\n",
+                  (unsigned long long)es.writes, (unsigned long long)es.wal_syncs,
+                  (unsigned long long)es.estimate_keys, (unsigned long long)es.live_sst_bytes,
+                  (unsigned long long)es.memtable_bytes, (unsigned long long)es.block_cache_bytes,
+                  (unsigned long long)es.pending_compaction_bytes);
+}

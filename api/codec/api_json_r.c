@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* jansson glue: the only file that includes <jansson.h>. */
+#include "api_json_r.h"
+
+#include <jansson.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_err.h"
+
+static void *j_malloc(size_t n)
+{
+    return kv_malloc(n);
+}
+
+static void j_free(void *p)
+{
+    kv_free(p);
+}
+
+void api_json_global_init(void)
+{
+    json_object_seed(0);
+    json_set_alloc_funcs(j_malloc, j_free);
+}
+
+static void decref(void *p)
+{
+    json_decref((json_t *)p);
+}
+
+/* jansson has a fixed depth limit of 2048; ours is lower, so check it here. */
+static bool too_deep(json_t *v, int depth)
+{
+    if (depth > API_JSON_MAX_DEPTH)
+        return true;
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *c;
+        json_object_foreach(v, k, c)
+        {
+            if (too_deep(c, depth + 1))
+                return true;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *c;
+        json_array_foreach(v, i, c)
+        {
+            if (too_deep(c, depth + 1))
+                return true;
+        }
+    }
+    return false;
+}
+
+int api_json_parse(kv_arena_t *a, kv_slice_t text, api_json_t **out, const char **err)
+{
+    json_error_t je;
+    json_t *root = json_loadb((const char *)text.p, text.len, JSON_ALLOW_NUL, &je);
+    if (root == NULL) {
+        *err = kv_arena_printf(a, "%s", je.text);
+        return KV_EINVAL;
+    }
+    kv_arena_on_destroy(a, decref, root);
+    if (too_deep(root, 0)) {
+        *err = "Nesting too deep";
+        return KV_EINVAL;
+    }
+    *out = (api_json_t *)root;
+    return 0;
+}
+
+api_json_type_t api_json_type(const api_json_t *v)
+{
+    switch (json_typeof((const json_t *)v)) {
+    case JSON_OBJECT:
+        return API_J_OBJ;
+    case JSON_ARRAY:
+        return API_J_ARR;
+    case JSON_STRING:
+        return API_J_STR;
+    case JSON_INTEGER:
+        return API_J_INT;
+    case JSON_REAL:
+        return API_J_REAL;
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return API_J_BOOL;
+    default:
+        return API_J_NULL;
+    }
+}
+
+api_json_t *api_json_get(const api_json_t *v, const char *key)
+{
+    if (v == NULL || !json_is_object((const json_t *)v))
+        return NULL;
+    return (api_json_t *)json_object_get((const json_t *)v, key);
+}
+
+kv_slice_t api_json_str(const api_json_t *v)
+{
+    const json_t *j = (const json_t *)v;
+    if (!json_is_string(j))
+        return KV_SLICE_NULL;
+    return kv_slice(json_string_value(j), json_string_length(j));
+}
+
+bool api_json_int(const api_json_t *v, int64_t *out)
+{
+    const json_t *j = (const json_t *)v;
+    if (json_is_integer(j)) {
+        *out = (int64_t)json_integer_value(j);
+        return true;
+    }
+    if (json_is_real(j)) {
+        double d = json_real_value(j);
+        if (d >= -9.2e18 && d <= 9.2e18 && d == (double)(int64_t)d) {
+            *out = (int64_t)d;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool api_json_bool(const api_json_t *v)
+{
+    return json_is_true((const json_t *)v);
+}
+
+size_t api_json_len(const api_json_t *v)
+{
+    const json_t *j = (const json_t *)v;
+    if (json_is_array(j))
+        return json_array_size(j);
+    if (json_is_object(j))
+        return json_object_size(j);
+    return 0;
+}
+
+api_json_t *api_json_at(const api_json_t *v, size_t i)
+{
+    return (api_json_t *)json_array_get((const json_t *)v, i);
+}
+
+bool api_json_next(const api_json_t *obj, void **it, const char **key, api_json_t **val)
+{
+    json_t *o = (json_t *)(uintptr_t)obj;
+    void *i = *it ? json_object_iter_next(o, *it) : json_object_iter(o);
+    if (i == NULL)
+        return false;
+    *it = i;
+    *key = json_object_iter_key(i);
+    *val = (api_json_t *)json_object_iter_value(i);
+    return true;
+}
+
+const char *api_json_type_name(api_json_type_t t)
+{
+    static const char *n[] = {"null", "boolean", "number", "number", "string", "array", "object"};
+    return n[t];
+}

@@ -1,0 +1,512 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * JSON -> typed inputs for the DynamoDB operations, with DynamoDB's own
+ * validation: constraint violations are collected and reported together
+ * ("2 validation errors detected: ..."), wrong JSON types are a
+ * SerializationException. Decoders never call the engine.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ddb_int.h"
+
+#define TABLE_NAME_MIN 3
+#define ATTR_NAME_MAX  255
+#define TAG_KEY_MAX    128
+#define TAG_VALUE_MAX  256
+#define LIST_TABLES_MAX 100
+
+void ddb_dec_violation(ddb_dec_t *d, const char *fmt, ...)
+{
+    char tmp[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if (d->n_errors++)
+        kv_buf_append_str(&d->errors, "; ");
+    kv_buf_append(&d->errors, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+static void ser_error(ddb_dec_t *d, const char *msg)
+{
+    if (!d->serialization) {
+        d->serialization = true;
+        d->ser_msg = msg;
+    }
+}
+
+/* A member that must be a string when present. */
+static bool opt_str(ddb_dec_t *d, const api_json_t *obj, const char *key, kv_slice_t *out)
+{
+    api_json_t *v = api_json_get(obj, key);
+    if (v == NULL || api_json_type(v) == API_J_NULL)
+        return false;
+    if (api_json_type(v) != API_J_STR) {
+        ser_error(d, api_json_type(v) == API_J_OBJ
+                         ? "Start of structure or map found where not expected."
+                         : (api_json_type(v) == API_J_ARR
+                                ? "Start of list found where not expected"
+                                : "NUMBER_VALUE cannot be converted to String"));
+        return false;
+    }
+    *out = api_json_str(v);
+    return true;
+}
+
+static bool opt_int(ddb_dec_t *d, const api_json_t *obj, const char *key, int64_t *out)
+{
+    api_json_t *v = api_json_get(obj, key);
+    if (v == NULL || api_json_type(v) == API_J_NULL)
+        return false;
+    if (!api_json_int(v, out)) {
+        ser_error(d, api_json_type(v) == API_J_STR ? "STRING_VALUE cannot be converted to Long"
+                                                   : "Expected a number");
+        return false;
+    }
+    return true;
+}
+
+static const api_json_t *opt_kind(ddb_dec_t *d, const api_json_t *obj, const char *key,
+                                  api_json_type_t kind)
+{
+    api_json_t *v = api_json_get(obj, key);
+    if (v == NULL || api_json_type(v) == API_J_NULL)
+        return NULL;
+    if (api_json_type(v) != kind) {
+        ser_error(d, kind == API_J_ARR ? "Expected list or null"
+                                       : "Expected structure or null");
+        return NULL;
+    }
+    return v;
+}
+
+static bool opt_bool(ddb_dec_t *d, const api_json_t *obj, const char *key, bool *out)
+{
+    api_json_t *v = api_json_get(obj, key);
+    if (v == NULL || api_json_type(v) == API_J_NULL)
+        return false;
+    if (api_json_type(v) != API_J_BOOL) {
+        ser_error(d, "Expected a boolean value");
+        return false;
+    }
+    *out = api_json_bool(v);
+    return true;
+}
+
+static bool table_name_chars_ok(kv_slice_t n)
+{
+    for (size_t i = 0; i < n.len; i++) {
+        uint8_t c = n.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* Validate a table name (or ARN for the operations that take one) at the given member path. */
+static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const char *member,
+                             bool allow_arn)
+{
+    if (!present) {
+        ddb_dec_violation(d, "Value null at '%s' failed to satisfy constraint: Member must not "
+                             "be null",
+                          member);
+        return;
+    }
+    kv_slice_t n = *name;
+    if (allow_arn && kv_slice_starts_with(n, "arn:")) {
+        const uint8_t *t = NULL;
+        for (size_t i = 0; i + 7 <= n.len; i++)
+            if (memcmp(n.p + i, ":table/", 7) == 0) {
+                t = n.p + i + 7;
+                break;
+            }
+        if (t && n.len <= 1024) {
+            n = kv_slice(t, (size_t)(n.p + n.len - t));
+            *name = n;
+        }
+    }
+    if (n.len < TABLE_NAME_MIN)
+        ddb_dec_violation(d, "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
+                             "have length greater than or equal to 3",
+                          (int)n.len, (const char *)n.p, member);
+    if (n.len > ENG_TABLE_NAME_MAX)
+        ddb_dec_violation(d, "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
+                             "have length less than or equal to 255",
+                          (int)(n.len > 300 ? 300 : n.len), (const char *)n.p, member);
+    if (!table_name_chars_ok(n))
+        ddb_dec_violation(d, "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
+                             "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                          (int)(n.len > 300 ? 300 : n.len), (const char *)n.p, member);
+}
+
+static char *dupz(ddb_dec_t *d, kv_slice_t s)
+{
+    return kv_arena_strndup(d->a, s.p, s.len);
+}
+
+static int finish(ddb_dec_t *d)
+{
+    if (d->serialization) {
+        api_fail(d->resp, API_E_DDB_SERIALIZATION, "%s", d->ser_msg);
+        return -1;
+    }
+    if (d->n_errors) {
+        api_fail(d->resp, API_E_DDB_VALIDATION, "%d validation error%s detected: %.*s",
+                 d->n_errors, d->n_errors > 1 ? "s" : "", (int)d->errors.len,
+                 (const char *)d->errors.p);
+        return -1;
+    }
+    return 0;
+}
+
+static int fail_validation(ddb_dec_t *d, const char *msg)
+{
+    api_fail(d->resp, API_E_DDB_VALIDATION, "%s", msg);
+    return -1;
+}
+
+int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table_in_t *out)
+{
+    eng_table_t *t = &out->t;
+    memset(out, 0, sizeof(*out));
+    kv_slice_t name = KV_SLICE_NULL;
+    bool has_name = opt_str(d, in, "TableName", &name);
+
+    /* AttributeDefinitions */
+    const api_json_t *ad = opt_kind(d, in, "AttributeDefinitions", API_J_ARR);
+    size_t n_ad = ad ? api_json_len(ad) : 0;
+    if (n_ad > 1000)
+        n_ad = 1000;
+    t->attrs = kv_arena_calloc(d->a, n_ad ? n_ad : 1, sizeof(*t->attrs));
+    /* KeySchema */
+    const api_json_t *ks = opt_kind(d, in, "KeySchema", API_J_ARR);
+    size_t n_ks = ks ? api_json_len(ks) : 0;
+
+    check_table_name(d, &name, has_name, "tableName", false);
+    if (ad == NULL && !d->serialization)
+        ddb_dec_violation(d, "Value null at 'attributeDefinitions' failed to satisfy constraint: "
+                             "Member must not be null");
+    if (ks == NULL && !d->serialization)
+        ddb_dec_violation(d, "Value null at 'keySchema' failed to satisfy constraint: Member must "
+                             "not be null");
+    if (ks && n_ks > 2)
+        ddb_dec_violation(d, "Value '[...]' at 'keySchema' failed to satisfy constraint: Member "
+                             "must have length less than or equal to 2");
+    if (ks && n_ks == 0)
+        ddb_dec_violation(d, "Value '[]' at 'keySchema' failed to satisfy constraint: Member "
+                             "must have length greater than or equal to 1");
+
+    for (size_t i = 0; i < n_ad; i++) {
+        const api_json_t *e = api_json_at(ad, i);
+        if (api_json_type(e) != API_J_OBJ) {
+            ser_error(d, "Expected structure");
+            break;
+        }
+        kv_slice_t an = KV_SLICE_NULL, at = KV_SLICE_NULL;
+        bool han = opt_str(d, e, "AttributeName", &an);
+        bool hat = opt_str(d, e, "AttributeType", &at);
+        if (!han)
+            ddb_dec_violation(d, "Value null at 'attributeDefinitions.%zu.member.attributeName' "
+                                 "failed to satisfy constraint: Member must not be null",
+                              i + 1);
+        else if (an.len == 0 || an.len > ATTR_NAME_MAX)
+            ddb_dec_violation(d, "Value '%.*s' at 'attributeDefinitions.%zu.member.attributeName' "
+                                 "failed to satisfy constraint: Member must have length %s",
+                              (int)(an.len > 300 ? 300 : an.len), (const char *)an.p, i + 1,
+                              an.len == 0 ? "greater than or equal to 1"
+                                          : "less than or equal to 255");
+        eng_scalar_t ty = 0;
+        if (!hat)
+            ddb_dec_violation(d, "Value null at 'attributeDefinitions.%zu.member.attributeType' "
+                                 "failed to satisfy constraint: Member must not be null",
+                              i + 1);
+        else if (kv_slice_eq_str(at, "S"))
+            ty = ENG_SCALAR_S;
+        else if (kv_slice_eq_str(at, "N"))
+            ty = ENG_SCALAR_N;
+        else if (kv_slice_eq_str(at, "B"))
+            ty = ENG_SCALAR_B;
+        else
+            ddb_dec_violation(d, "Value '%.*s' at 'attributeDefinitions.%zu.member.attributeType' "
+                                 "failed to satisfy constraint: Member must satisfy enum value "
+                                 "set: [B, N, S]",
+                              (int)(at.len > 100 ? 100 : at.len), (const char *)at.p, i + 1);
+        if (han) {
+            t->attrs[t->n_attrs].name = dupz(d, an);
+            t->attrs[t->n_attrs].type = ty;
+            t->n_attrs++;
+        }
+    }
+
+    kv_slice_t kname[2] = {KV_SLICE_NULL, KV_SLICE_NULL};
+    kv_slice_t ktype[2] = {KV_SLICE_NULL, KV_SLICE_NULL};
+    for (size_t i = 0; ks && i < n_ks && i < 2; i++) {
+        const api_json_t *e = api_json_at(ks, i);
+        if (api_json_type(e) != API_J_OBJ) {
+            ser_error(d, "Expected structure");
+            break;
+        }
+        bool hn = opt_str(d, e, "AttributeName", &kname[i]);
+        bool ht = opt_str(d, e, "KeyType", &ktype[i]);
+        if (!hn)
+            ddb_dec_violation(d, "Value null at 'keySchema.%zu.member.attributeName' failed to "
+                                 "satisfy constraint: Member must not be null",
+                              i + 1);
+        else if (kname[i].len == 0 || kname[i].len > ATTR_NAME_MAX)
+            ddb_dec_violation(d, "Value '%.*s' at 'keySchema.%zu.member.attributeName' failed to "
+                                 "satisfy constraint: Member must have length %s",
+                              (int)(kname[i].len > 300 ? 300 : kname[i].len),
+                              (const char *)kname[i].p, i + 1,
+                              kname[i].len == 0 ? "greater than or equal to 1"
+                                                : "less than or equal to 255");
+        if (!ht)
+            ddb_dec_violation(d, "Value null at 'keySchema.%zu.member.keyType' failed to satisfy "
+                                 "constraint: Member must not be null",
+                              i + 1);
+        else if (!kv_slice_eq_str(ktype[i], "HASH") && !kv_slice_eq_str(ktype[i], "RANGE"))
+            ddb_dec_violation(d, "Value '%.*s' at 'keySchema.%zu.member.keyType' failed to satisfy "
+                                 "constraint: Member must satisfy enum value set: [HASH, RANGE]",
+                              (int)(ktype[i].len > 100 ? 100 : ktype[i].len),
+                              (const char *)ktype[i].p, i + 1);
+    }
+
+    kv_slice_t billing = KV_SLICE_NULL;
+    out->has_billing = opt_str(d, in, "BillingMode", &billing);
+    t->billing = ENG_BILLING_PROVISIONED;
+    if (out->has_billing) {
+        if (kv_slice_eq_str(billing, "PAY_PER_REQUEST"))
+            t->billing = ENG_BILLING_PAY_PER_REQUEST;
+        else if (!kv_slice_eq_str(billing, "PROVISIONED"))
+            ddb_dec_violation(d, "Value '%.*s' at 'billingMode' failed to satisfy constraint: "
+                                 "Member must satisfy enum value set: [PROVISIONED, "
+                                 "PAY_PER_REQUEST]",
+                              (int)(billing.len > 100 ? 100 : billing.len),
+                              (const char *)billing.p);
+    }
+    const api_json_t *pt = opt_kind(d, in, "ProvisionedThroughput", API_J_OBJ);
+    int64_t rcu = 0, wcu = 0;
+    bool hr = false, hw = false;
+    if (pt) {
+        out->has_pt = true;
+        hr = opt_int(d, pt, "ReadCapacityUnits", &rcu);
+        hw = opt_int(d, pt, "WriteCapacityUnits", &wcu);
+        if (!hr)
+            ddb_dec_violation(d, "Value null at 'provisionedThroughput.readCapacityUnits' failed "
+                                 "to satisfy constraint: Member must not be null");
+        else if (rcu < 1)
+            ddb_dec_violation(d, "Value '%lld' at 'provisionedThroughput.readCapacityUnits' "
+                                 "failed to satisfy constraint: Member must have value greater "
+                                 "than or equal to 1",
+                              (long long)rcu);
+        if (!hw)
+            ddb_dec_violation(d, "Value null at 'provisionedThroughput.writeCapacityUnits' failed "
+                                 "to satisfy constraint: Member must not be null");
+        else if (wcu < 1)
+            ddb_dec_violation(d, "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' "
+                                 "failed to satisfy constraint: Member must have value greater "
+                                 "than or equal to 1",
+                              (long long)wcu);
+    }
+
+    const api_json_t *ss = opt_kind(d, in, "StreamSpecification", API_J_OBJ);
+    kv_slice_t view = KV_SLICE_NULL;
+    bool has_view = false, enabled = false, has_enabled = false;
+    if (ss) {
+        has_enabled = opt_bool(d, ss, "StreamEnabled", &enabled);
+        has_view = opt_str(d, ss, "StreamViewType", &view);
+        if (!has_enabled)
+            ddb_dec_violation(d, "Value null at 'streamSpecification.streamEnabled' failed to "
+                                 "satisfy constraint: Member must not be null");
+        if (has_view) {
+            if (kv_slice_eq_str(view, "KEYS_ONLY"))
+                t->stream_view = ENG_STREAM_KEYS_ONLY;
+            else if (kv_slice_eq_str(view, "NEW_IMAGE"))
+                t->stream_view = ENG_STREAM_NEW_IMAGE;
+            else if (kv_slice_eq_str(view, "OLD_IMAGE"))
+                t->stream_view = ENG_STREAM_OLD_IMAGE;
+            else if (kv_slice_eq_str(view, "NEW_AND_OLD_IMAGES"))
+                t->stream_view = ENG_STREAM_NEW_AND_OLD_IMAGES;
+            else
+                ddb_dec_violation(d, "Value '%.*s' at 'streamSpecification.streamViewType' failed "
+                                     "to satisfy constraint: Member must satisfy enum value set: "
+                                     "[NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]",
+                                  (int)(view.len > 100 ? 100 : view.len), (const char *)view.p);
+        }
+    }
+
+    const api_json_t *tags = opt_kind(d, in, "Tags", API_J_ARR);
+    size_t n_tags = tags ? api_json_len(tags) : 0;
+    if (n_tags > ENG_MAX_TAGS) {
+        ddb_dec_violation(d, "Value '[...]' at 'tags' failed to satisfy constraint: Member must "
+                             "have length less than or equal to 50");
+        n_tags = 0;
+    }
+    t->tags = kv_arena_calloc(d->a, n_tags ? n_tags : 1, sizeof(*t->tags));
+    for (size_t i = 0; i < n_tags; i++) {
+        const api_json_t *e = api_json_at(tags, i);
+        kv_slice_t k = KV_SLICE_NULL, v = KV_SLICE_NULL;
+        if (api_json_type(e) != API_J_OBJ) {
+            ser_error(d, "Expected structure");
+            break;
+        }
+        bool hk = opt_str(d, e, "Key", &k);
+        bool hv = opt_str(d, e, "Value", &v);
+        if (!hk)
+            ddb_dec_violation(d, "Value null at 'tags.%zu.member.key' failed to satisfy "
+                                 "constraint: Member must not be null",
+                              i + 1);
+        else if (k.len == 0 || k.len > TAG_KEY_MAX)
+            ddb_dec_violation(d, "Value '%.*s' at 'tags.%zu.member.key' failed to satisfy "
+                                 "constraint: Member must have length %s",
+                              (int)(k.len > 200 ? 200 : k.len), (const char *)k.p, i + 1,
+                              k.len == 0 ? "greater than or equal to 1"
+                                         : "less than or equal to 128");
+        if (!hv)
+            ddb_dec_violation(d, "Value null at 'tags.%zu.member.value' failed to satisfy "
+                                 "constraint: Member must not be null",
+                              i + 1);
+        else if (v.len > TAG_VALUE_MAX)
+            ddb_dec_violation(d, "Value '%.*s' at 'tags.%zu.member.value' failed to satisfy "
+                                 "constraint: Member must have length less than or equal to 256",
+                              200, (const char *)v.p, i + 1);
+        if (hk && hv) {
+            t->tags[t->n_tags].key = dupz(d, k);
+            t->tags[t->n_tags].value = dupz(d, v);
+            t->n_tags++;
+        }
+    }
+    if (finish(d) < 0)
+        return -1;
+
+    /* Semantic checks, in the order DynamoDB reports them. */
+    if (opt_kind(d, in, "GlobalSecondaryIndexes", API_J_ARR) ||
+        opt_kind(d, in, "LocalSecondaryIndexes", API_J_ARR))
+        return fail_validation(d, "One or more parameter values were invalid: secondary indexes "
+                                  "are not supported by this version of Stratus");
+    if (!kv_slice_eq_str(ktype[0], "HASH"))
+        return fail_validation(d, "Invalid KeySchema: The first KeySchemaElement is not a HASH "
+                                  "key type");
+    if (n_ks == 2 && !kv_slice_eq_str(ktype[1], "RANGE"))
+        return fail_validation(d, "Invalid KeySchema: The second KeySchemaElement is not a RANGE "
+                                  "key type");
+    if (n_ks == 2 && kv_slice_eq(kname[0], kname[1]))
+        return fail_validation(d, "Both the Hash Key and the Range Key element in the KeySchema "
+                                  "have the same name");
+    for (size_t i = 0; i < t->n_attrs; i++)
+        for (size_t j = i + 1; j < t->n_attrs; j++)
+            if (strcmp(t->attrs[i].name, t->attrs[j].name) == 0) {
+                api_fail(d->resp, API_E_DDB_VALIDATION,
+                         "Cannot have two attributes with the same name; attribute name: %s",
+                         t->attrs[i].name);
+                return -1;
+            }
+    for (size_t k = 0; k < n_ks; k++) {
+        bool found = false;
+        for (size_t i = 0; i < t->n_attrs; i++)
+            if (kv_slice_eq_str(kname[k], t->attrs[i].name)) {
+                found = true;
+                if (k == 0) {
+                    t->hash_key = t->attrs[i].name;
+                    t->hash_type = t->attrs[i].type;
+                } else {
+                    t->range_key = t->attrs[i].name;
+                    t->range_type = t->attrs[i].type;
+                }
+            }
+        if (!found) {
+            kv_buf_t names;
+            kv_buf_init(&names, 1 << 16);
+            for (size_t i = 0; i < t->n_attrs; i++) {
+                if (i)
+                    kv_buf_append_str(&names, ", ");
+                kv_buf_append_str(&names, t->attrs[i].name);
+            }
+            api_fail(d->resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: Some index key attributes are "
+                     "not defined in AttributeDefinitions. Keys: [%.*s%s%.*s], "
+                     "AttributeDefinitions: [%.*s]",
+                     (int)kname[0].len, (const char *)kname[0].p, n_ks == 2 ? ", " : "",
+                     n_ks == 2 ? (int)kname[1].len : 0, n_ks == 2 ? (const char *)kname[1].p : "",
+                     (int)names.len, (const char *)names.p);
+            kv_buf_dispose(&names);
+            return -1;
+        }
+    }
+    if (t->n_attrs != n_ks)
+        return fail_validation(d, "One or more parameter values were invalid: Number of "
+                                  "attributes in KeySchema does not exactly match number of "
+                                  "attributes defined in AttributeDefinitions");
+    if (t->billing == ENG_BILLING_PAY_PER_REQUEST && out->has_pt)
+        return fail_validation(d, "One or more parameter values were invalid: Neither "
+                                  "ReadCapacityUnits nor WriteCapacityUnits can be specified when "
+                                  "BillingMode is PAY_PER_REQUEST");
+    if (t->billing == ENG_BILLING_PROVISIONED && !out->has_pt)
+        return fail_validation(d, out->has_billing
+                                      ? "One or more parameter values were invalid: "
+                                        "ReadCapacityUnits and WriteCapacityUnits must both be "
+                                        "specified when BillingMode is PROVISIONED"
+                                      : "No provisioned throughput specified for the table");
+    if (has_enabled && enabled && !has_view)
+        return fail_validation(d, "One or more parameter values were invalid: You must specify a "
+                                  "StreamViewType when enabling a stream");
+    if (has_enabled && !enabled && has_view)
+        return fail_validation(d, "One or more parameter values were invalid: You cannot specify "
+                                  "a StreamViewType when disabling a stream");
+    t->name = dupz(d, name);
+    t->rcu = (uint64_t)rcu;
+    t->wcu = (uint64_t)wcu;
+    t->stream_enabled = has_enabled && enabled;
+    if (!t->stream_enabled)
+        t->stream_view = ENG_STREAM_NONE;
+    return 0;
+}
+
+static int decode_table_name(ddb_dec_t *d, const api_json_t *in, ddb_table_name_in_t *out)
+{
+    kv_slice_t name = KV_SLICE_NULL;
+    bool has = opt_str(d, in, "TableName", &name);
+    check_table_name(d, &name, has, "tableName", true);
+    if (finish(d) < 0)
+        return -1;
+    out->name = name;
+    return 0;
+}
+
+int ddb_decode_describe_table(ddb_dec_t *d, const api_json_t *in, ddb_describe_table_in_t *out)
+{
+    return decode_table_name(d, in, out);
+}
+
+int ddb_decode_delete_table(ddb_dec_t *d, const api_json_t *in, ddb_delete_table_in_t *out)
+{
+    return decode_table_name(d, in, out);
+}
+
+int ddb_decode_list_tables(ddb_dec_t *d, const api_json_t *in, ddb_list_tables_in_t *out)
+{
+    int64_t limit = LIST_TABLES_MAX;
+    kv_slice_t start = KV_SLICE_NULL;
+    if (opt_int(d, in, "Limit", &limit)) {
+        if (limit < 1)
+            ddb_dec_violation(d, "Value '%lld' at 'limit' failed to satisfy constraint: Member "
+                                 "must have value greater than or equal to 1",
+                              (long long)limit);
+        else if (limit > LIST_TABLES_MAX)
+            ddb_dec_violation(d, "Value '%lld' at 'limit' failed to satisfy constraint: Member "
+                                 "must have value less than or equal to 100",
+                              (long long)limit);
+    }
+    if (opt_str(d, in, "ExclusiveStartTableName", &start))
+        check_table_name(d, &start, true, "exclusiveStartTableName", true);
+    if (finish(d) < 0)
+        return -1;
+    out->start = start;
+    out->limit = (size_t)limit;
+    return 0;
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DynamoDB dispatch and the execute stage: typed inputs -> engine calls -> typed outputs. */
+#include <string.h>
+
+#include "base/kv_log.h"
+#include "ddb_int.h"
+
+/* Map an unexpected engine error to InternalServerError. */
+static int engine_fail(api_resp_t *resp, int rc)
+{
+    KV_LOG_ERROR("dynamodb: engine error %s", kv_err_name(rc));
+    api_fail(resp, API_E_DDB_INTERNAL, NULL);
+    return -1;
+}
+
+static int not_found(api_resp_t *resp, kv_slice_t name)
+{
+    api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
+             "Requested resource not found: Table: %.*s not found", (int)name.len,
+             (const char *)name.p);
+    return -1;
+}
+
+int ddb_exec_create_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          const ddb_create_table_in_t *in, ddb_create_table_out_t *out)
+{
+    eng_table_t *t = kv_arena_alloc(req->arena, sizeof(*t));
+    *t = in->t;
+    int rc = eng_table_create(ctx->eng, t);
+    if (rc == KV_EEXIST) {
+        api_fail(resp, API_E_DDB_RESOURCE_IN_USE, "Table already exists: %s", t->name);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = true;
+    out->t = t;
+    out->status = "ACTIVE";
+    return 0;
+}
+
+int ddb_exec_describe_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                            const ddb_describe_table_in_t *in, ddb_describe_table_out_t *out)
+{
+    int rc = eng_table_get(ctx->eng, in->name, req->arena, &out->t);
+    if (rc == KV_ENOTFOUND)
+        return not_found(resp, in->name);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    out->status = "ACTIVE";
+    return 0;
+}
+
+int ddb_exec_delete_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          const ddb_delete_table_in_t *in, ddb_delete_table_out_t *out)
+{
+    int rc = eng_table_delete(ctx->eng, in->name, req->arena, &out->t);
+    if (rc == KV_ENOTFOUND)
+        return not_found(resp, in->name);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = true;
+    out->status = "DELETING";
+    return 0;
+}
+
+int ddb_exec_list_tables(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                         const ddb_list_tables_in_t *in, ddb_list_tables_out_t *out)
+{
+    int rc = eng_table_list(ctx->eng, in->start, in->limit, req->arena, &out->names, &out->n,
+                            &out->more);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    return 0;
+}
+
+void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    if (st->op == API_OP_UNKNOWN) {
+        api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
+        return;
+    }
+    kv_slice_t body = kv_buf_slice(&st->body);
+    if (body.len == 0)
+        body = KV_SLICE_LIT("{}");
+    api_json_t *root;
+    const char *err = NULL;
+    if (api_json_parse(req->arena, body, &root, &err) < 0) {
+        api_fail(resp, API_E_DDB_SERIALIZATION, "%s", err ? err : "Malformed JSON");
+        return;
+    }
+    if (api_json_type(root) != API_J_OBJ) {
+        api_fail(resp, API_E_DDB_SERIALIZATION,
+                 api_json_type(root) == API_J_ARR ? "Start of list found where not expected"
+                                                  : "Expected a JSON object");
+        return;
+    }
+    ddb_dec_t d;
+    memset(&d, 0, sizeof(d));
+    d.req = req;
+    d.resp = resp;
+    d.a = req->arena;
+    kv_buf_init(&d.errors, 64 * 1024);
+    api_jw_t w;
+    switch (st->op) {
+#define XX(Name, name)                                                                             \
+    case API_OP_DDB_##name: {                                                                      \
+        ddb_##name##_in_t in;                                                                      \
+        ddb_##name##_out_t out;                                                                    \
+        memset(&out, 0, sizeof(out));                                                              \
+        if (ddb_decode_##name(&d, root, &in) == 0 &&                                               \
+            ddb_exec_##name(ctx, req, resp, &in, &out) == 0) {                                     \
+            api_jw_init(&w, &resp->body);                                                          \
+            ddb_encode_##name(ctx, req, &out, &w);                                                 \
+            if (!api_jw_ok(&w))                                                                    \
+                api_fail(resp, API_E_DDB_INTERNAL, NULL);                                          \
+        }                                                                                          \
+        break;                                                                                     \
+    }
+        DDB_OP_MAP(XX)
+#undef XX
+    default:
+        api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
+    }
+    kv_buf_dispose(&d.errors);
+}

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * DynamoDB operations, each listed once. The router maps X-Amz-Target to a row;
+ * metrics and tests use the same table. Each row has ddb_decode_<op>,
+ * ddb_exec_<op> and ddb_encode_<op>.
+ */
+#ifndef DDB_OPS_H
+#define DDB_OPS_H
+
+/* XX(WireName, c_name) */
+#define DDB_OP_MAP(XX)                                                                             \
+    XX(CreateTable, create_table)                                                                  \
+    XX(DeleteTable, delete_table)                                                                  \
+    XX(DescribeTable, describe_table)                                                              \
+    XX(ListTables, list_tables)
+
+#define DDB_TARGET_PREFIX "DynamoDB_20120810."
+#define DDB_STREAMS_PREFIX "DynamoDBStreams_20120810."
+
+#endif

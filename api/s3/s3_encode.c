@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Typed outputs -> S3 XML and headers, and the S3 error document. */
+#include <string.h>
+
+#include "auth/sigv4.h"
+#include "base/kv_b64.h"
+#include "base/kv_time.h"
+#include "s3_int.h"
+
+static void xml_resp(api_resp_t *resp)
+{
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}
+
+static const char *bucket_region(api_ctx_t *ctx, const eng_bucket_t *b)
+{
+    (void)ctx;
+    return b->region && b->region[0] ? b->region : "us-east-1";
+}
+
+void s3_encode_create_bucket(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                             const s3_create_bucket_out_t *out)
+{
+    (void)ctx, (void)req;
+    api_resp_headerf(resp, "Location", "/%s", out->b->name);
+}
+
+void s3_encode_head_bucket(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                           const s3_head_bucket_out_t *out)
+{
+    (void)req;
+    api_resp_header(resp, "x-amz-bucket-region", kv_slice_str(bucket_region(ctx, out->b)));
+    api_resp_header(resp, "x-amz-access-point-alias", KV_SLICE_LIT("false"));
+}
+
+void s3_encode_delete_bucket(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                             const s3_delete_bucket_out_t *out)
+{
+    (void)ctx, (void)req, (void)out;
+    resp->status = 204;
+}
+
+void s3_encode_not_implemented(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                               const s3_not_implemented_out_t *out)
+{
+    (void)ctx, (void)req, (void)resp, (void)out;
+}
+
+void s3_encode_get_bucket_location(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                   const s3_get_bucket_location_out_t *out)
+{
+    (void)ctx, (void)req;
+    kv_buf_append_str(&resp->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    if (out->b->region && out->b->region[0]) {
+        api_xw_t w = {&resp->body, false};
+        kv_buf_append_str(&resp->body, "<LocationConstraint xmlns=\"" API_XW_S3_NS "\">");
+        api_xml_escape(w.out, kv_slice_str(out->b->region));
+        kv_buf_append_str(&resp->body, "</LocationConstraint>");
+    } else {
+        kv_buf_append_str(&resp->body, "<LocationConstraint xmlns=\"" API_XW_S3_NS "\"/>");
+    }
+    xml_resp(resp);
+}
+
+void s3_owner_id(api_ctx_t *ctx, char out[65]);
+void s3_owner_id(api_ctx_t *ctx, char out[65])
+{
+    sigv4_sha256_hex(kv_slice_str(ctx->access_key), out);
+}
+
+void s3_encode_list_buckets(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                            const s3_list_buckets_out_t *out)
+{
+    const s3_list_buckets_in_t *in = NULL;
+    (void)in;
+    api_xw_t w;
+    char owner[65], date[25];
+    s3_owner_id(ctx, owner);
+    api_xw_begin(&w, &resp->body, "ListAllMyBucketsResult", true);
+    api_xw_open(&w, "Owner");
+    api_xw_elem_str(&w, "ID", owner);
+    api_xw_elem_str(&w, "DisplayName", "stratus");
+    api_xw_close(&w, "Owner");
+    api_xw_open(&w, "Buckets");
+    for (size_t i = 0; i < out->n; i++) {
+        api_xw_open(&w, "Bucket");
+        api_xw_elem_str(&w, "Name", out->b[i].name);
+        kv_time_fmt_iso(out->b[i].created_ms, date);
+        api_xw_elem_str(&w, "CreationDate", date);
+        api_xw_elem_str(&w, "BucketRegion", bucket_region(ctx, &out->b[i]));
+        api_xw_close(&w, "Bucket");
+    }
+    api_xw_close(&w, "Buckets");
+    if (out->more && out->n) {
+        kv_buf_t tok;
+        kv_buf_init(&tok, 256);
+        const char *last = out->b[out->n - 1].name;
+        kv_b64_encode(&tok, (const uint8_t *)last, strlen(last));
+        api_xw_elem(&w, "ContinuationToken", kv_buf_slice(&tok));
+        kv_buf_dispose(&tok);
+    }
+    kv_slice_t prefix;
+    if (api_req_query(req, "prefix", &prefix))
+        api_xw_elem(&w, "Prefix", prefix);
+    api_xw_close(&w, "ListAllMyBucketsResult");
+    xml_resp(resp);
+}
+
+void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    (void)ctx;
+    kv_buf_reset(&resp->body);
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "Error", false);
+    api_xw_elem_str(&w, "Code", api_err_code((api_err_t)resp->_err));
+    api_xw_elem_str(&w, "Message", resp->_msg ? resp->_msg : "");
+    if (st->bucket.len &&
+        (resp->_err == API_E_S3_NO_SUCH_BUCKET || resp->_err == API_E_S3_BUCKET_OWNED ||
+         resp->_err == API_E_S3_BUCKET_NOT_EMPTY || resp->_err == API_E_S3_INVALID_BUCKET_NAME))
+        api_xw_elem(&w, "BucketName", st->bucket);
+    kv_buf_append_slice(&resp->body, st->s3_extra);
+    api_xw_elem(&w, "Resource", req->path);
+    api_xw_elem_str(&w, "RequestId", st->request_id);
+    api_xw_elem_str(&w, "HostId", st->id2);
+    api_xw_close(&w, "Error");
+    xml_resp(resp);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Typed inputs and outputs of the S3 operations, shared by the s3_ files. */
+#ifndef S3_INT_H
+#define S3_INT_H
+
+#include "../api_int.h"
+#include "../codec/api_xml_r.h"
+#include "../codec/api_xw.h"
+
+#define S3_MAX_BUCKETS_PAGE 10000
+
+typedef struct s3_list_buckets_in {
+    size_t max;
+    kv_slice_t after; /* decoded continuation token */
+    kv_slice_t prefix;
+    bool has_prefix;
+    kv_slice_t region;
+} s3_list_buckets_in_t;
+
+typedef struct s3_list_buckets_out {
+    eng_bucket_t *b;
+    size_t n;
+    bool more;
+} s3_list_buckets_out_t;
+
+typedef struct s3_bucket_in {
+    kv_slice_t bucket;
+    const char *location; /* CreateBucket: LocationConstraint or NULL */
+} s3_bucket_in_t;
+
+typedef struct s3_bucket_out {
+    eng_bucket_t *b;
+} s3_bucket_out_t;
+
+typedef s3_bucket_in_t s3_create_bucket_in_t;
+typedef s3_bucket_in_t s3_head_bucket_in_t;
+typedef s3_bucket_in_t s3_delete_bucket_in_t;
+typedef s3_bucket_in_t s3_get_bucket_location_in_t;
+typedef s3_bucket_in_t s3_not_implemented_in_t;
+typedef s3_bucket_out_t s3_create_bucket_out_t;
+typedef s3_bucket_out_t s3_head_bucket_out_t;
+typedef s3_bucket_out_t s3_delete_bucket_out_t;
+typedef s3_bucket_out_t s3_get_bucket_location_out_t;
+typedef s3_bucket_out_t s3_not_implemented_out_t;
+
+#define XX(Name, name)                                                                             \
+    int s3_decode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                        \
+                         s3_##name##_in_t *out);                                                   \
+    int s3_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                          \
+                       const s3_##name##_in_t *in, s3_##name##_out_t *out);                        \
+    void s3_encode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                       \
+                          const s3_##name##_out_t *out);
+S3_OP_MAP(XX)
+#undef XX
+
+/** Why a bucket name is invalid, or NULL when it is valid. */
+const char *s3_bucket_name_error(kv_slice_t name);
+
+#endif

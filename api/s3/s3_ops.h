@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * S3 operations, each listed once: XX(WireName, c_name). The router picks a
+ * row from the method, the bucket/key split and the sub-resource query.
+ */
+#ifndef S3_OPS_H
+#define S3_OPS_H
+
+#define S3_OP_MAP(XX)                                                                              \
+    XX(ListBuckets, list_buckets)                                                                  \
+    XX(CreateBucket, create_bucket)                                                                \
+    XX(HeadBucket, head_bucket)                                                                    \
+    XX(DeleteBucket, delete_bucket)                                                                \
+    XX(GetBucketLocation, get_bucket_location)                                                     \
+    XX(NotImplemented, not_implemented)
+
+#endif
