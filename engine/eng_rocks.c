@@ -14,7 +14,7 @@
 #include "base/kv_log.h"
 
 static const char *const cf_names[ENG_CF__COUNT] = {
-    "catalog", "items", "objects", "blobs", "streams", "state",
+    "default", "catalog", "items", "objects", "blobs", "streams", "state",
 };
 
 struct eng_rocks {

@@ -15,7 +15,8 @@
 
 /** Column families (DESIGN.md section 4). */
 typedef enum eng_cf {
-    ENG_CF_CATALOG = 0,
+    ENG_CF_DEFAULT = 0, /* required by RocksDB; unused */
+    ENG_CF_CATALOG,
     ENG_CF_ITEMS,
     ENG_CF_OBJECTS,
     ENG_CF_BLOBS,

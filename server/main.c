@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stratusd: parse flags, open the engine (through the api layer), start the
+ * loop threads, then wait for SIGINT/SIGTERM and shut down cleanly.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/kv_err.h"
+#include "base/kv_log.h"
+#include "srv_int.h"
+
+static int write_port_file(const char *path, int port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "%d\n", port);
+    if (fclose(f) != 0)
+        return -1;
+    return rename(tmp, path);
+}
+
+int main(int argc, char **argv)
+{
+    srv_config_t cfg;
+    int rc = srv_config_parse(argc, argv, &cfg);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    kv_log_set_level((kv_log_level_t)cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
+
+    /* Block the stop signals in every thread; the main thread waits for them. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+    api_global_init();
+    srv_t srv;
+    memset(&srv, 0, sizeof(srv));
+    srv.cfg = &cfg;
+    if (cfg.tls_cert) {
+        srv.tls = srv_tls_ctx_new(cfg.tls_cert, cfg.tls_key);
+        if (srv.tls == NULL) {
+            fprintf(stderr, "stratusd: cannot load TLS certificate or key\n");
+            return 1;
+        }
+    }
+    api_cfg_t acfg = {cfg.data_dir, cfg.fsync,  cfg.batch_sync_ms,
+                      cfg.region,   cfg.access_key, cfg.secret_key};
+    rc = api_open(&acfg, &srv.api);
+    if (rc == KV_ELOCKED) {
+        fprintf(stderr,
+                "stratusd: the data directory %s is in use by another stratusd (RocksDB lock "
+                "held); stop it or choose another --data-dir\n",
+                cfg.data_dir);
+        srv_tls_ctx_free(srv.tls);
+        return 1;
+    }
+    if (rc < 0) {
+        fprintf(stderr, "stratusd: cannot open the database in %s: %s\n", cfg.data_dir,
+                kv_err_str(rc));
+        srv_tls_ctx_free(srv.tls);
+        return 1;
+    }
+    if (srv_start(&srv) < 0) {
+        fprintf(stderr, "stratusd: cannot listen on %s:%d\n", cfg.host, cfg.port);
+        api_close(srv.api);
+        srv_tls_ctx_free(srv.tls);
+        return 1;
+    }
+    if (cfg.port_file && write_port_file(cfg.port_file, srv.port) < 0)
+        KV_LOG_ERROR("cannot write port file %s", cfg.port_file);
+    const char *scheme = cfg.tls_cert ? "https" : "http";
+    bool v6 = strchr(cfg.host, ':') != NULL;
+    printf("Stratus %s is ready.\n"
+           "  endpoint    %s://%s%s%s:%d\n"
+           "  region      %s\n"
+           "  access key  %s\n"
+           "  secret key  %s\n"
+           "  data dir    %s (fsync %s)\n"
+           "  threads     %d\n",
+           STRATUS_VERSION, scheme, v6 ? "[" : "", cfg.host, v6 ? "]" : "", srv.port, cfg.region,
+           cfg.access_key,
+           strcmp(cfg.secret_key, SRV_DEFAULT_SECRET_KEY) == 0 ? cfg.secret_key : "(as configured)",
+           cfg.data_dir, cfg.fsync == 2 ? "always" : (cfg.fsync == 1 ? "batch" : "none"),
+           cfg.threads);
+    fflush(stdout);
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    KV_LOG_INFO("received %s; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    srv_stop(&srv);
+    api_close(srv.api);
+    srv_tls_ctx_free(srv.tls);
+    KV_LOG_INFO("stopped cleanly");
+    return 0;
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* stratusd flags; every flag is documented in the README. */
+#include "srv_config.h"
+
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/kv_log.h"
+
+void srv_config_usage(void)
+{
+    printf("Usage: stratusd [options]\n"
+           "\n"
+           "Serves DynamoDB and S3 (and later Streams and Lambda) on one port.\n"
+           "\n"
+           "  --listen HOST:PORT     address to listen on (default 127.0.0.1:4566; port 0 picks one)\n"
+           "  --data-dir DIR         where the RocksDB database lives (default ./data)\n"
+           "  --port-file FILE       write the bound port to FILE once listening\n"
+           "  --threads N            HTTP loop threads (default: number of cores)\n"
+           "  --region REGION        region reported to clients (default us-east-1)\n"
+           "  --access-key KEY       access key id (env STRATUS_ACCESS_KEY_ID; default test)\n"
+           "  --secret-key SECRET    secret access key (env STRATUS_SECRET_ACCESS_KEY; default test)\n"
+           "  --fsync MODE           always | batch | none (default batch)\n"
+           "  --tls-cert FILE        serve HTTPS with this PEM certificate chain\n"
+           "  --tls-key FILE         ... and this PEM private key\n"
+           "  --log-level LEVEL      error | warn | info | debug (default info)\n"
+           "  --idle-timeout MS      close idle keep-alive connections after MS (default 60000)\n"
+           "  --header-timeout MS    limit for receiving request headers (default 20000)\n"
+           "  --body-timeout MS      limit between two body reads (default 60000)\n"
+           "  --help                 show this text\n"
+           "  --version              show the version\n");
+}
+
+bool srv_config_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+static int parse_listen(const char *s, srv_config_t *cfg)
+{
+    const char *colon = strrchr(s, ':');
+    if (colon == NULL)
+        return -1;
+    size_t hl = (size_t)(colon - s);
+    const char *h = s;
+    if (hl >= 2 && s[0] == '[' && s[hl - 1] == ']') {
+        h = s + 1;
+        hl -= 2;
+    }
+    if (hl == 0 || hl >= sizeof(cfg->host))
+        return -1;
+    memcpy(cfg->host, h, hl);
+    cfg->host[hl] = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 0 || p > 65535)
+        return -1;
+    cfg->port = (int)p;
+    return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (*s == 0 || *end || v > max || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
+{
+    enum {
+        O_LISTEN = 256,
+        O_DATA,
+        O_PORTFILE,
+        O_THREADS,
+        O_REGION,
+        O_AK,
+        O_SK,
+        O_FSYNC,
+        O_CERT,
+        O_KEY,
+        O_LOG,
+        O_IDLE,
+        O_HDR,
+        O_BODY,
+        O_HELP,
+        O_VERSION
+    };
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, O_LISTEN},
+        {"data-dir", required_argument, NULL, O_DATA},
+        {"port-file", required_argument, NULL, O_PORTFILE},
+        {"threads", required_argument, NULL, O_THREADS},
+        {"region", required_argument, NULL, O_REGION},
+        {"access-key", required_argument, NULL, O_AK},
+        {"secret-key", required_argument, NULL, O_SK},
+        {"fsync", required_argument, NULL, O_FSYNC},
+        {"tls-cert", required_argument, NULL, O_CERT},
+        {"tls-key", required_argument, NULL, O_KEY},
+        {"log-level", required_argument, NULL, O_LOG},
+        {"idle-timeout", required_argument, NULL, O_IDLE},
+        {"header-timeout", required_argument, NULL, O_HDR},
+        {"body-timeout", required_argument, NULL, O_BODY},
+        {"help", no_argument, NULL, O_HELP},
+        {"version", no_argument, NULL, O_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    memset(cfg, 0, sizeof(*cfg));
+    strcpy(cfg->host, "127.0.0.1");
+    cfg->port = 4566;
+    cfg->data_dir = "./data";
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    cfg->threads = ncpu > 0 ? (int)ncpu : 1;
+    cfg->region = "us-east-1";
+    cfg->access_key = getenv("STRATUS_ACCESS_KEY_ID");
+    cfg->secret_key = getenv("STRATUS_SECRET_ACCESS_KEY");
+    if (cfg->access_key == NULL || cfg->access_key[0] == 0)
+        cfg->access_key = SRV_DEFAULT_ACCESS_KEY;
+    if (cfg->secret_key == NULL || cfg->secret_key[0] == 0)
+        cfg->secret_key = SRV_DEFAULT_SECRET_KEY;
+    cfg->fsync = 1;
+    cfg->log_level = KV_LOG_INFO;
+    cfg->idle_timeout_ms = 60000;
+    cfg->header_timeout_ms = 20000;
+    cfg->body_timeout_ms = 60000;
+    cfg->max_header_bytes = 32 * 1024;
+    cfg->max_headers = 100;
+
+    optind = 1;
+    int c;
+    unsigned long v;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN:
+            if (parse_listen(optarg, cfg) < 0) {
+                fprintf(stderr, "stratusd: --listen expects HOST:PORT, got '%s'\n", optarg);
+                return -1;
+            }
+            break;
+        case O_DATA:
+            cfg->data_dir = optarg;
+            break;
+        case O_PORTFILE:
+            cfg->port_file = optarg;
+            break;
+        case O_THREADS:
+            if (parse_uint(optarg, 256, &v) < 0 || v == 0) {
+                fprintf(stderr, "stratusd: --threads expects 1..256\n");
+                return -1;
+            }
+            cfg->threads = (int)v;
+            break;
+        case O_REGION:
+            if (optarg[0] == 0 || strlen(optarg) > 31) {
+                fprintf(stderr, "stratusd: --region expects a region name\n");
+                return -1;
+            }
+            cfg->region = optarg;
+            break;
+        case O_AK:
+            cfg->access_key = optarg;
+            break;
+        case O_SK:
+            cfg->secret_key = optarg;
+            break;
+        case O_FSYNC:
+            if (strcmp(optarg, "none") == 0)
+                cfg->fsync = 0;
+            else if (strcmp(optarg, "batch") == 0)
+                cfg->fsync = 1;
+            else if (strcmp(optarg, "always") == 0)
+                cfg->fsync = 2;
+            else {
+                fprintf(stderr, "stratusd: --fsync expects always, batch or none\n");
+                return -1;
+            }
+            break;
+        case O_CERT:
+            cfg->tls_cert = optarg;
+            break;
+        case O_KEY:
+            cfg->tls_key = optarg;
+            break;
+        case O_LOG:
+            cfg->log_level = kv_log_parse_level(optarg);
+            if (cfg->log_level < 0) {
+                fprintf(stderr, "stratusd: --log-level expects error, warn, info or debug\n");
+                return -1;
+            }
+            break;
+        case O_IDLE:
+        case O_HDR:
+        case O_BODY:
+            if (parse_uint(optarg, 3600000, &v) < 0 || v == 0) {
+                fprintf(stderr, "stratusd: timeouts expect 1..3600000 milliseconds\n");
+                return -1;
+            }
+            if (c == O_IDLE)
+                cfg->idle_timeout_ms = (unsigned)v;
+            else if (c == O_HDR)
+                cfg->header_timeout_ms = (unsigned)v;
+            else
+                cfg->body_timeout_ms = (unsigned)v;
+            break;
+        case O_HELP:
+            srv_config_usage();
+            return 1;
+        case O_VERSION:
+            printf("stratusd %s\n", STRATUS_VERSION);
+            return 1;
+        default:
+            fprintf(stderr, "Try 'stratusd --help'.\n");
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "stratusd: unexpected argument '%s'\n", argv[optind]);
+        return -1;
+    }
+    if (cfg->access_key[0] == 0 || cfg->secret_key[0] == 0 || strlen(cfg->access_key) > 128 ||
+        strlen(cfg->secret_key) > 128) {
+        fprintf(stderr, "stratusd: access and secret keys must be 1..128 characters\n");
+        return -1;
+    }
+    if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+        fprintf(stderr, "stratusd: --tls-cert and --tls-key go together\n");
+        return -1;
+    }
+    if (!srv_config_is_loopback(cfg->host) &&
+        strcmp(cfg->access_key, SRV_DEFAULT_ACCESS_KEY) == 0 &&
+        strcmp(cfg->secret_key, SRV_DEFAULT_SECRET_KEY) == 0) {
+        fprintf(stderr,
+                "stratusd: refusing to listen on non-loopback address %s with the default "
+                "credentials test/test; set --access-key/--secret-key (or "
+                "STRATUS_ACCESS_KEY_ID/STRATUS_SECRET_ACCESS_KEY)\n",
+                cfg->host);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Command-line configuration of stratusd. */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define SRV_DEFAULT_ACCESS_KEY "test"
+#define SRV_DEFAULT_SECRET_KEY "test"
+
+typedef struct srv_config {
+    char host[256];
+    int port;
+    const char *data_dir;
+    const char *port_file;
+    int threads;
+    const char *region;
+    const char *access_key;
+    const char *secret_key;
+    int fsync; /* 0 none, 1 batch, 2 always */
+    const char *tls_cert;
+    const char *tls_key;
+    int log_level;
+    unsigned idle_timeout_ms;
+    unsigned header_timeout_ms;
+    unsigned body_timeout_ms;
+    size_t max_header_bytes;
+    size_t max_headers;
+    unsigned batch_sync_ms;
+} srv_config_t;
+
+/**
+ * Parse argv (and the STRATUS_* environment) into cfg.
+ * @return 0 to run, 1 to exit successfully (--help, --version), -1 on a usage error
+ * (a message has been printed).
+ */
+int srv_config_parse(int argc, char **argv, srv_config_t *cfg);
+/** True when the configured host is a loopback address (127.0.0.0/8, ::1, localhost). */
+bool srv_config_is_loopback(const char *host);
+/** Print the usage text to stdout. */
+void srv_config_usage(void);
+
+#endif

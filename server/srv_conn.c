@@ -1,0 +1,729 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One HTTP/1.1 connection: llhttp parsing with limits checked inside the
+ * callbacks (before anything is allocated), keep-alive and pipelining with
+ * responses in order, Expect: 100-continue, timeouts, backpressure, and the
+ * hand-off of held responses (group commit) back from the syncer thread.
+ *
+ * Requests are processed inline on the loop thread, so responses leave in
+ * request order. When a response must wait for a durable sync, the parser is
+ * paused (HPE_PAUSED) and the bytes after that request wait in c->pending
+ * until the response is released.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_log.h"
+#include "base/kv_time.h"
+#include "srv_int.h"
+
+/* A response on its way out: owns the request's arena and the body. */
+typedef struct srv_wreq {
+    uv_write_t w;
+    srv_conn_t *c;
+    kv_arena_t *arena;
+    api_req_t req;
+    api_resp_t resp;
+    bool has_api;
+    kv_buf_t cipher;
+    uint64_t bytes_in;
+    uint64_t bytes_out;
+} srv_wreq_t;
+
+static llhttp_settings_t g_settings;
+static int settings_ready;
+
+static void on_close(uv_handle_t *h);
+static int feed(srv_conn_t *c, const uint8_t *p, size_t n);
+
+static const char *reason(int st)
+{
+    switch (st) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Payload Too Large";
+    case 416:
+        return "Range Not Satisfiable";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
+    }
+}
+
+static void on_timer(uv_timer_t *t);
+
+static void timer_set(srv_conn_t *c, unsigned ms)
+{
+    if (c->closing)
+        return;
+    if (ms)
+        uv_timer_start(&c->timer, on_timer, ms, 0);
+    else
+        uv_timer_stop(&c->timer);
+}
+
+static void read_start(srv_conn_t *c);
+static void read_stop(srv_conn_t *c);
+
+static void write_done(srv_conn_t *c)
+{
+    c->writes_pending--;
+    if (c->closing)
+        return;
+    if (c->close_after && c->writes_pending == 0) {
+        srv_conn_close(c);
+        return;
+    }
+    if (!c->reading && !c->held && c->pending.len == 0 && !c->close_after &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < SRV_WQ_LOW)
+        read_start(c);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+    srv_wreq_t *wr = w->data;
+    srv_conn_t *c = wr->c;
+    srv_loop_t *l = c->loop;
+    (void)status;
+    if (wr->has_api) {
+        api_done(l->srv->api, &wr->req, &wr->resp, wr->bytes_in, wr->bytes_out);
+        api_resp_dispose(&wr->resp);
+    }
+    kv_buf_dispose(&wr->cipher);
+    kv_arena_t *a = wr->arena;
+    srv_arena_put(l, a); /* frees wr too: it lives in the arena */
+    write_done(c);
+}
+
+/* Queue bytes for the socket; takes the arena (which holds wr). */
+static void submit(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
+{
+    wr->c = c;
+    wr->w.data = wr;
+    c->writes_pending++;
+    int rc;
+    if (c->tls) {
+        kv_buf_init(&wr->cipher, SIZE_MAX);
+        for (unsigned i = 0; i < n; i++)
+            if (srv_tls_write(c->tls, (const uint8_t *)bufs[i].base, bufs[i].len, &wr->cipher) <
+                0)
+                c->close_after = true;
+        uv_buf_t cb = uv_buf_init((char *)wr->cipher.p, (unsigned)wr->cipher.len);
+        rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &cb, 1, on_write);
+    } else {
+        rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, n, on_write);
+    }
+    if (rc < 0) {
+        /* The socket is gone; account for the request and drop the connection. */
+        c->writes_pending--;
+        if (wr->has_api) {
+            api_done(c->loop->srv->api, &wr->req, &wr->resp, wr->bytes_in, 0);
+            api_resp_dispose(&wr->resp);
+        }
+        kv_buf_dispose(&wr->cipher);
+        srv_arena_put(c->loop, wr->arena);
+        srv_conn_close(c);
+        return;
+    }
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > SRV_WQ_HIGH)
+        read_stop(c);
+}
+
+/* A bodiless response from the HTTP layer itself (limits, timeouts, bad syntax). */
+static void send_plain(srv_conn_t *c, int status)
+{
+    if (c->closing)
+        return;
+    api_count_http_error(c->loop->srv->api, status);
+    kv_arena_t *a = srv_arena_get(c->loop);
+    srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
+    wr->arena = a;
+    char *head = kv_arena_printf(a,
+                                 "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Stratus/" STRATUS_VERSION
+                                 "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                                 status, reason(status), srv_loop_date(c->loop));
+    uv_buf_t b = uv_buf_init(head, (unsigned)strlen(head));
+    c->close_after = true;
+    read_stop(c);
+    submit(c, wr, &b, 1);
+}
+
+/* Write the current request's response; the request's arena moves to the write. */
+static void send_response(srv_conn_t *c)
+{
+    kv_arena_t *a = c->arena;
+    srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
+    wr->arena = a;
+    wr->req = c->req;
+    wr->resp = c->resp;
+    wr->has_api = true;
+    c->arena = NULL;
+    c->resp_live = false;
+    api_resp_t *r = &wr->resp;
+    if (c->close_after || c->loop->stopping)
+        r->close = true;
+    if (r->close)
+        c->close_after = true;
+    kv_buf_t h;
+    kv_buf_init(&h, 64 * 1024);
+    kv_buf_printf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Stratus/" STRATUS_VERSION "\r\n",
+                  r->status, reason(r->status), srv_loop_date(c->loop));
+    if (r->status != 204 && r->status != 304)
+        kv_buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
+    for (size_t i = 0; i < r->n_hdrs; i++) {
+        kv_buf_append_slice(&h, r->hdrs[i].name);
+        kv_buf_append(&h, ": ", 2);
+        kv_buf_append_slice(&h, r->hdrs[i].value);
+        kv_buf_append(&h, "\r\n", 2);
+    }
+    if (r->close)
+        kv_buf_append_str(&h, "Connection: close\r\n");
+    kv_buf_append(&h, "\r\n", 2);
+    kv_slice_t hs = kv_arena_dup(a, kv_buf_slice(&h));
+    kv_buf_dispose(&h);
+    uv_buf_t bufs[2];
+    unsigned n = 1;
+    bufs[0] = uv_buf_init((char *)(uintptr_t)hs.p, (unsigned)hs.len);
+    if (r->body.len && !r->no_body && r->status != 204 && r->status != 304)
+        bufs[n++] = uv_buf_init((char *)r->body.p, (unsigned)r->body.len);
+    wr->bytes_in = c->bytes_in;
+    wr->bytes_out = hs.len + (n == 2 ? r->body.len : 0);
+    c->bytes_in = 0;
+    if (r->close)
+        read_stop(c);
+    submit(c, wr, bufs, n);
+}
+
+/* ---- llhttp callbacks ---- */
+
+static int on_message_begin(llhttp_t *p)
+{
+    srv_conn_t *c = p->data;
+    c->phase = SRV_HEADERS;
+    c->arena = srv_arena_get(c->loop);
+    kv_buf_reset(&c->hbuf);
+    c->n_hdrs = 0;
+    c->url_len = 0;
+    c->in_value = false;
+    c->answered = false;
+    c->body_bytes = 0;
+    c->body_limit = 0;
+    c->http_err = 0;
+    memset(&c->req, 0, sizeof(c->req));
+    c->req.start_ns = kv_now_mono_ns();
+    timer_set(c, c->loop->srv->cfg->header_timeout_ms);
+    return 0;
+}
+
+static int append_hdr(srv_conn_t *c, const char *at, size_t len)
+{
+    if (c->hbuf.len + len > c->loop->srv->cfg->max_header_bytes) {
+        c->http_err = 431;
+        return HPE_USER;
+    }
+    kv_buf_append(&c->hbuf, at, len);
+    return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    srv_conn_t *c = p->data;
+    c->url_len += (uint32_t)len;
+    return append_hdr(c, at, len);
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t len)
+{
+    srv_conn_t *c = p->data;
+    if (c->in_value || c->n_hdrs == 0) {
+        if (c->n_hdrs >= c->loop->srv->cfg->max_headers) {
+            c->http_err = 431;
+            return HPE_USER;
+        }
+        srv_hoff_t *h = &c->hoff[c->n_hdrs++];
+        h->no = (uint32_t)c->hbuf.len;
+        h->nl = 0;
+        h->vo = h->vl = 0;
+        c->in_value = false;
+    }
+    c->hoff[c->n_hdrs - 1].nl += (uint32_t)len;
+    return append_hdr(c, at, len);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t len)
+{
+    srv_conn_t *c = p->data;
+    srv_hoff_t *h = &c->hoff[c->n_hdrs - 1];
+    if (!c->in_value) {
+        c->in_value = true;
+        h->vo = (uint32_t)c->hbuf.len;
+        h->vl = 0;
+    }
+    h->vl += (uint32_t)len;
+    return append_hdr(c, at, len);
+}
+
+static bool has_body(llhttp_t *p)
+{
+    return (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
+}
+
+static int on_headers_complete(llhttp_t *p)
+{
+    srv_conn_t *c = p->data;
+    srv_loop_t *l = c->loop;
+    api_req_t *r = &c->req;
+    /* Copy the header text into the arena: it must outlive pipelined requests. */
+    kv_slice_t text = kv_arena_dup(c->arena, kv_buf_slice(&c->hbuf));
+    r->arena = c->arena;
+    r->method = kv_slice_str(llhttp_method_name((llhttp_method_t)llhttp_get_method(p)));
+    kv_slice_t url = kv_slice(text.p, c->url_len);
+    const uint8_t *q = memchr(url.p, '?', url.len);
+    r->path = q ? kv_slice(url.p, (size_t)(q - url.p)) : url;
+    r->query = q ? kv_slice(q + 1, url.len - r->path.len - 1) : KV_SLICE_NULL;
+    r->hdrs = kv_arena_calloc(c->arena, c->n_hdrs ? c->n_hdrs : 1, sizeof(*r->hdrs));
+    for (size_t i = 0; i < c->n_hdrs; i++) {
+        r->hdrs[i].name = kv_slice(text.p + c->hoff[i].no, c->hoff[i].nl);
+        r->hdrs[i].value = kv_slice(text.p + c->hoff[i].vo, c->hoff[i].vl);
+    }
+    r->n_hdrs = c->n_hdrs;
+    r->content_length = (p->flags & F_CONTENT_LENGTH) ? (int64_t)p->content_length : -1;
+    r->tls = c->tls != NULL;
+    r->peer = kv_slice_str(c->peer);
+    api_resp_init(&c->resp, r);
+    c->resp_live = true;
+    uint64_t limit = 0;
+    bool body = has_body(p);
+    if (api_begin(l->srv->api, r, &c->resp, &limit) == API_RESPOND) {
+        c->answered = true;
+        if (body)
+            c->close_after = true; /* the body is not read: the stream cannot continue */
+        send_response(c);
+        return body ? -1 : 0;
+    }
+    c->body_limit = limit;
+    c->phase = SRV_BODY;
+    if (body) {
+        for (size_t i = 0; i < r->n_hdrs; i++)
+            if (kv_slice_eq_nocase(r->hdrs[i].name, "expect") &&
+                kv_slice_eq_nocase(kv_slice_trim(r->hdrs[i].value), "100-continue")) {
+                kv_arena_t *a = srv_arena_get(l);
+                srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
+                wr->arena = a;
+                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+                uv_buf_t b = uv_buf_init((char *)(uintptr_t)cont, sizeof(cont) - 1);
+                submit(c, wr, &b, 1);
+                break;
+            }
+        timer_set(c, l->srv->cfg->body_timeout_ms);
+    }
+    return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    srv_conn_t *c = p->data;
+    if (c->answered)
+        return HPE_USER;
+    c->body_bytes += len;
+    if (c->body_bytes > c->body_limit) {
+        c->http_err = 413;
+        return HPE_USER;
+    }
+    if (api_body(c->loop->srv->api, &c->req, &c->resp, (const uint8_t *)at, len) == API_RESPOND) {
+        c->answered = true;
+        c->close_after = true;
+        send_response(c);
+        return HPE_USER;
+    }
+    timer_set(c, c->loop->srv->cfg->body_timeout_ms);
+    return 0;
+}
+
+static void on_released(void *arg, int status);
+
+static int on_message_complete(llhttp_t *p)
+{
+    srv_conn_t *c = p->data;
+    srv_loop_t *l = c->loop;
+    c->phase = SRV_IDLE;
+    if (!llhttp_should_keep_alive(p))
+        c->close_after = true;
+    if (!c->answered) {
+        api_handle(l->srv->api, &c->req, &c->resp);
+        if (api_resp_hold(l->srv->api, &c->resp, on_released, c)) {
+            c->held = true;
+            uv_timer_stop(&c->timer);
+            return HPE_PAUSED;
+        }
+        send_response(c);
+    }
+    timer_set(c, l->srv->cfg->idle_timeout_ms);
+    return c->close_after ? HPE_PAUSED : 0;
+}
+
+static void settings_init(void)
+{
+    llhttp_settings_init(&g_settings);
+    g_settings.on_message_begin = on_message_begin;
+    g_settings.on_url = on_url;
+    g_settings.on_header_field = on_header_field;
+    g_settings.on_header_value = on_header_value;
+    g_settings.on_headers_complete = on_headers_complete;
+    g_settings.on_body = on_body;
+    g_settings.on_message_complete = on_message_complete;
+}
+
+/* ---- reading ---- */
+
+static int feed(srv_conn_t *c, const uint8_t *p, size_t n)
+{
+    if (c->closing || n == 0)
+        return 0;
+    if (c->held || c->close_after || c->pending.len) {
+        if (c->close_after)
+            return 0; /* nothing after a closing response is parsed */
+        kv_buf_append(&c->pending, p, n);
+        if (kv_buf_failed(&c->pending)) {
+            srv_conn_close(c);
+            return -1;
+        }
+        read_stop(c);
+        return 0;
+    }
+    llhttp_errno_t e = llhttp_execute(&c->parser, (const char *)p, n);
+    if (e == HPE_OK)
+        return 0;
+    if (e == HPE_PAUSED) {
+        const uint8_t *pos = (const uint8_t *)llhttp_get_error_pos(&c->parser);
+        size_t used = pos ? (size_t)(pos - p) : n;
+        if (c->close_after) {
+            read_stop(c);
+            if (c->writes_pending == 0 && !c->held)
+                srv_conn_close(c);
+            return 0;
+        }
+        if (used < n) {
+            kv_buf_append(&c->pending, p + used, n - used);
+            if (kv_buf_failed(&c->pending)) {
+                srv_conn_close(c);
+                return -1;
+            }
+        }
+        read_stop(c);
+        return 0;
+    }
+    /* A parse error or a refusal from a callback. */
+    if (c->answered) {
+        read_stop(c);
+        if (c->writes_pending == 0)
+            srv_conn_close(c);
+        return -1;
+    }
+    int status = c->http_err ? c->http_err : 400;
+    if (c->resp_live) {
+        api_resp_dispose(&c->resp);
+        c->resp_live = false;
+    }
+    KV_LOG_DEBUG("http: %s from %s (%s)", llhttp_errno_name(e), c->peer,
+                 llhttp_get_error_reason(&c->parser));
+    send_plain(c, status);
+    return -1;
+}
+
+static int tls_plain(void *arg, const uint8_t *p, size_t n)
+{
+    return feed(arg, p, n) < 0 ? -1 : 0;
+}
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    srv_conn_t *c = h->data;
+    (void)hint;
+    *buf = uv_buf_init((char *)c->loop->rbuf, SRV_READ_BUF);
+}
+
+static void flush_tls(srv_conn_t *c, kv_buf_t *out)
+{
+    if (out->len == 0)
+        return;
+    kv_arena_t *a = srv_arena_get(c->loop);
+    srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
+    wr->arena = a;
+    wr->cipher = *out; /* ownership moves to the write */
+    kv_buf_init(out, SIZE_MAX);
+    wr->c = c;
+    wr->w.data = wr;
+    c->writes_pending++;
+    uv_buf_t b = uv_buf_init((char *)wr->cipher.p, (unsigned)wr->cipher.len);
+    if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+        c->writes_pending--;
+        kv_buf_dispose(&wr->cipher);
+        srv_arena_put(c->loop, a);
+        srv_conn_close(c);
+    }
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    srv_conn_t *c = s->data;
+    if (nread == 0)
+        return;
+    if (nread < 0) {
+        /* EOF or error: finish queued writes of a held/pending response, then close. */
+        read_stop(c);
+        if (c->writes_pending == 0 && !c->held)
+            srv_conn_close(c);
+        else
+            c->close_after = true;
+        return;
+    }
+    c->bytes_in += (uint64_t)nread;
+    if (c->tls) {
+        kv_buf_t out;
+        kv_buf_init(&out, SIZE_MAX);
+        int rc = srv_tls_feed(c->tls, (const uint8_t *)buf->base, (size_t)nread, tls_plain, c,
+                              &out);
+        if (!c->closing)
+            flush_tls(c, &out);
+        kv_buf_dispose(&out);
+        if (rc < 0 && !c->closing && !c->close_after)
+            srv_conn_close(c);
+        return;
+    }
+    feed(c, (const uint8_t *)buf->base, (size_t)nread);
+}
+
+static void read_start(srv_conn_t *c)
+{
+    if (c->reading || c->closing)
+        return;
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0)
+        c->reading = true;
+}
+
+static void read_stop(srv_conn_t *c)
+{
+    if (!c->reading)
+        return;
+    uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = false;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    srv_conn_t *c = t->data;
+    if (c->closing || c->held)
+        return;
+    if (c->phase == SRV_IDLE) {
+        if (c->writes_pending == 0)
+            srv_conn_close(c);
+        return;
+    }
+    KV_LOG_DEBUG("http: %s timeout from %s", c->phase == SRV_HEADERS ? "header" : "body",
+                 c->peer);
+    if (c->resp_live && !c->answered) {
+        api_resp_dispose(&c->resp);
+        c->resp_live = false;
+    }
+    if (c->answered)
+        srv_conn_close(c);
+    else
+        send_plain(c, 408);
+}
+
+/* ---- lifetime ---- */
+
+void srv_conn_accept(srv_loop_t *l, uv_stream_t *server)
+{
+    srv_conn_t *c = kv_calloc(1, sizeof(*c));
+    c->loop = l;
+    uv_tcp_init(&l->loop, &c->tcp);
+    c->tcp.data = c;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+        uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)kv_free);
+        return;
+    }
+    uv_timer_init(&l->loop, &c->timer);
+    c->timer.data = c;
+    c->handles_open = 2;
+    uv_tcp_nodelay(&c->tcp, 1);
+    if (!settings_ready) {
+        settings_init();
+        settings_ready = 1;
+    }
+    llhttp_init(&c->parser, HTTP_REQUEST, &g_settings);
+    c->parser.data = c;
+    kv_buf_init(&c->hbuf, l->srv->cfg->max_header_bytes);
+    kv_buf_init(&c->pending, 64u << 20);
+    c->hoff = kv_calloc(l->srv->cfg->max_headers, sizeof(*c->hoff));
+    struct sockaddr_storage ss;
+    int len = sizeof(ss);
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0) {
+        char ip[INET6_ADDRSTRLEN] = "?";
+        int port = 0;
+        if (ss.ss_family == AF_INET) {
+            struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+            inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+            port = ntohs(a->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+            inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+            port = ntohs(a->sin6_port);
+        }
+        snprintf(c->peer, sizeof(c->peer), "%s:%d", ip, port);
+    }
+    if (l->srv->tls)
+        c->tls = srv_tls_new(l->srv->tls);
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    l->conns = c;
+    api_count_conn(l->srv->api, 1);
+    timer_set(c, l->srv->cfg->idle_timeout_ms);
+    read_start(c);
+}
+
+static void conn_free(srv_conn_t *c)
+{
+    srv_loop_t *l = c->loop;
+    if (c->resp_live)
+        api_resp_dispose(&c->resp);
+    if (c->arena)
+        srv_arena_put(l, c->arena);
+    kv_buf_dispose(&c->hbuf);
+    kv_buf_dispose(&c->pending);
+    kv_free(c->hoff);
+    srv_tls_free(c->tls);
+    kv_free(c);
+    srv_loop_conn_gone(l);
+}
+
+static void on_close(uv_handle_t *h)
+{
+    srv_conn_t *c = h->data;
+    if (--c->handles_open > 0)
+        return;
+    if (c->held) {
+        c->freed_wait = true; /* the syncer still holds a pointer: free on release */
+        return;
+    }
+    conn_free(c);
+}
+
+void srv_conn_close(srv_conn_t *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    srv_loop_t *l = c->loop;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    api_count_conn(l->srv->api, -1);
+    uv_close((uv_handle_t *)&c->tcp, on_close);
+    uv_close((uv_handle_t *)&c->timer, on_close);
+}
+
+/* Syncer thread: queue the connection for its loop. */
+static void on_released(void *arg, int status)
+{
+    srv_conn_t *c = arg;
+    srv_loop_t *l = c->loop;
+    pthread_mutex_lock(&l->lock);
+    c->release_status = status;
+    c->next_released = l->released;
+    l->released = c;
+    pthread_mutex_unlock(&l->lock);
+    uv_async_send(&l->wake);
+}
+
+void srv_conn_release_pending(srv_loop_t *l)
+{
+    pthread_mutex_lock(&l->lock);
+    srv_conn_t *list = l->released;
+    l->released = NULL;
+    pthread_mutex_unlock(&l->lock);
+    /* The list is LIFO; order across connections does not matter. */
+    while (list) {
+        srv_conn_t *c = list;
+        list = c->next_released;
+        c->held = false;
+        if (c->freed_wait) {
+            conn_free(c);
+            continue;
+        }
+        if (c->closing)
+            continue;
+        if (c->release_status < 0) {
+            KV_LOG_ERROR("wal sync failed; dropping connection %s", c->peer);
+            srv_conn_close(c);
+            continue;
+        }
+        send_response(c);
+        timer_set(c, l->srv->cfg->idle_timeout_ms);
+        if (c->close_after || c->closing)
+            continue;
+        llhttp_resume(&c->parser);
+        if (c->pending.len) {
+            kv_buf_t tmp = c->pending;
+            kv_buf_init(&c->pending, 64u << 20);
+            feed(c, tmp.p, tmp.len);
+            kv_buf_dispose(&tmp);
+        }
+        if (!c->closing && !c->held && c->pending.len == 0 && !c->close_after)
+            read_start(c);
+    }
+}
+
+void srv_conn_shutdown_all(srv_loop_t *l, bool force)
+{
+    srv_conn_t *c = l->conns;
+    while (c) {
+        srv_conn_t *next = c->next;
+        if (force || (c->phase == SRV_IDLE && c->writes_pending == 0 && !c->held))
+            srv_conn_close(c);
+        else
+            c->close_after = true;
+        c = next;
+    }
+}

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Declarations shared by server/ files only. */
+#ifndef SRV_INT_H
+#define SRV_INT_H
+
+#include <llhttp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "api.h"
+#include "base/kv_arena.h"
+#include "base/kv_buf.h"
+#include "srv_config.h"
+#include "srv_tls.h"
+
+#define SRV_READ_BUF       (64 * 1024)
+#define SRV_ARENA_POOL     64
+#define SRV_ARENA_BLOCK    (16 * 1024)
+#define SRV_WQ_HIGH        (4u << 20) /* stop reading above this many queued bytes */
+#define SRV_WQ_LOW         (1u << 20)
+#define SRV_SHUTDOWN_MS    10000
+#define SRV_BACKLOG        1024
+
+typedef struct srv srv_t;
+typedef struct srv_loop srv_loop_t;
+typedef struct srv_conn srv_conn_t;
+
+struct srv {
+    const srv_config_t *cfg;
+    api_ctx_t *api;
+    srv_tls_ctx_t *tls;
+    srv_loop_t *loops;
+    int n_loops;
+    int port;
+    atomic_bool stopping;
+};
+
+struct srv_loop {
+    srv_t *srv;
+    int index;
+    pthread_t thread;
+    uv_loop_t loop;
+    uv_tcp_t listener;
+    uv_async_t wake;
+    uv_timer_t shutdown_timer;
+    int listen_fd;
+    bool stopping;
+    pthread_mutex_t lock;
+    srv_conn_t *released; /* conns whose held response is durable (under lock) */
+    srv_conn_t *conns;    /* every open connection */
+    kv_arena_t *pool[SRV_ARENA_POOL];
+    int n_pool;
+    time_t date_sec;
+    char date[30];
+    uint8_t rbuf[SRV_READ_BUF];
+};
+
+typedef enum srv_phase {
+    SRV_IDLE = 0,
+    SRV_HEADERS,
+    SRV_BODY,
+} srv_phase_t;
+
+typedef struct srv_hoff {
+    uint32_t no, nl, vo, vl;
+} srv_hoff_t;
+
+struct srv_conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    srv_loop_t *loop;
+    srv_conn_t *prev, *next;
+    srv_conn_t *next_released;
+    int release_status;
+    srv_tls_t *tls;
+    llhttp_t parser;
+    srv_phase_t phase;
+
+    /* the request being parsed */
+    kv_arena_t *arena;
+    api_req_t req;
+    api_resp_t resp;
+    bool resp_live;
+    kv_buf_t hbuf;
+    srv_hoff_t *hoff;
+    size_t n_hdrs;
+    uint32_t url_len;
+    bool in_value;
+    int http_err; /* status for a refusal found inside a parser callback */
+    uint64_t body_limit;
+    uint64_t body_bytes;
+    uint64_t bytes_in;
+    bool answered; /* the response for this request is already written */
+
+    bool held;        /* response waiting for a durable sync */
+    bool close_after; /* close once queued writes finish */
+    bool closing;
+    bool reading;
+    bool freed_wait;  /* handles closed while held: free when released */
+    kv_buf_t pending; /* bytes not yet parsed while paused */
+    size_t writes_pending;
+    int handles_open;
+    char peer[64];
+};
+
+/* srv_conn.c */
+void srv_conn_accept(srv_loop_t *l, uv_stream_t *server);
+void srv_conn_close(srv_conn_t *c);
+/** Deliver durable responses queued by the syncer (loop thread). */
+void srv_conn_release_pending(srv_loop_t *l);
+/** Begin a graceful stop of every connection of the loop. */
+void srv_conn_shutdown_all(srv_loop_t *l, bool force);
+
+/* srv_loop.c */
+kv_arena_t *srv_arena_get(srv_loop_t *l);
+void srv_arena_put(srv_loop_t *l, kv_arena_t *a);
+const char *srv_loop_date(srv_loop_t *l);
+/** Called when a connection is gone; finishes the loop's shutdown when it was the last. */
+void srv_loop_conn_gone(srv_loop_t *l);
+
+/**
+ * Start the loops listening (binding SO_REUSEPORT sockets) and return once
+ * every loop accepts. @return 0 or -1 (message logged).
+ */
+int srv_start(srv_t *s);
+/** Ask every loop to stop gracefully and join them. */
+void srv_stop(srv_t *s);
+
+#endif

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * N loop threads, each with its own uv_loop_t and its own SO_REUSEPORT
+ * listening socket on the same port; a connection stays on the loop that
+ * accepted it. The main thread waits for SIGINT/SIGTERM and then stops the
+ * loops gracefully: stop accepting, finish in-flight requests, close.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_log.h"
+#include "base/kv_time.h"
+#include "srv_int.h"
+
+kv_arena_t *srv_arena_get(srv_loop_t *l)
+{
+    if (l->n_pool)
+        return l->pool[--l->n_pool];
+    return kv_arena_new(SRV_ARENA_BLOCK);
+}
+
+void srv_arena_put(srv_loop_t *l, kv_arena_t *a)
+{
+    kv_arena_reset(a);
+    if (l->n_pool < SRV_ARENA_POOL)
+        l->pool[l->n_pool++] = a;
+    else
+        kv_arena_free(a);
+}
+
+const char *srv_loop_date(srv_loop_t *l)
+{
+    time_t now = time(NULL);
+    if (now != l->date_sec) {
+        l->date_sec = now;
+        kv_time_fmt_http(now, l->date);
+    }
+    return l->date;
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    srv_loop_t *l = server->data;
+    if (status < 0 || l->stopping)
+        return;
+    srv_conn_accept(l, server);
+}
+
+static void maybe_finish(srv_loop_t *l)
+{
+    if (!l->stopping || l->conns != NULL)
+        return;
+    if (!uv_is_closing((uv_handle_t *)&l->wake))
+        uv_close((uv_handle_t *)&l->wake, NULL);
+    if (!uv_is_closing((uv_handle_t *)&l->shutdown_timer))
+        uv_close((uv_handle_t *)&l->shutdown_timer, NULL);
+}
+
+void srv_loop_conn_gone(srv_loop_t *l)
+{
+    maybe_finish(l);
+}
+
+static void on_shutdown_timer(uv_timer_t *t)
+{
+    srv_loop_t *l = t->data;
+    KV_LOG_WARN("loop %d: connections still busy after %d ms; closing them", l->index,
+                SRV_SHUTDOWN_MS);
+    srv_conn_shutdown_all(l, true);
+}
+
+static void on_wake(uv_async_t *a)
+{
+    srv_loop_t *l = a->data;
+    srv_conn_release_pending(l);
+    if (atomic_load(&l->srv->stopping) && !l->stopping) {
+        l->stopping = true;
+        uv_close((uv_handle_t *)&l->listener, NULL);
+        srv_conn_shutdown_all(l, false);
+        uv_timer_start(&l->shutdown_timer, on_shutdown_timer, SRV_SHUTDOWN_MS, 0);
+        maybe_finish(l);
+    }
+}
+
+static void *loop_main(void *arg)
+{
+    srv_loop_t *l = arg;
+    uv_run(&l->loop, UV_RUN_DEFAULT);
+    /* Wait for the remaining close callbacks. */
+    uv_run(&l->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+/* Create a listening socket with SO_REUSEPORT bound to host:port. */
+static int bind_socket(const char *host, int port, int *fd_out, int *port_out)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    char ps[16];
+    snprintf(ps, sizeof(ps), "%d", port);
+    int rc = getaddrinfo(host, ps, &hints, &res);
+    if (rc != 0) {
+        KV_LOG_ERROR("cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    int fd = -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            continue;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof(ss);
+            getsockname(fd, (struct sockaddr *)&ss, &sl);
+            *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                       : ((struct sockaddr_in *)&ss)->sin_port);
+            break;
+        }
+        KV_LOG_ERROR("cannot bind %s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    if (fd < 0)
+        return -1;
+    *fd_out = fd;
+    return 0;
+}
+
+int srv_start(srv_t *s)
+{
+    s->loops = kv_calloc((size_t)s->cfg->threads, sizeof(*s->loops));
+    s->n_loops = s->cfg->threads;
+    int port = s->cfg->port;
+    for (int i = 0; i < s->n_loops; i++) {
+        srv_loop_t *l = &s->loops[i];
+        l->srv = s;
+        l->index = i;
+        pthread_mutex_init(&l->lock, NULL);
+        uv_loop_init(&l->loop);
+        int bound;
+        if (bind_socket(s->cfg->host, port, &l->listen_fd, &bound) < 0)
+            return -1;
+        port = bound; /* later loops share the port the first one got */
+        uv_tcp_init(&l->loop, &l->listener);
+        l->listener.data = l;
+        if (uv_tcp_open(&l->listener, l->listen_fd) < 0 ||
+            uv_listen((uv_stream_t *)&l->listener, SRV_BACKLOG, on_connection) < 0) {
+            KV_LOG_ERROR("cannot listen on %s:%d", s->cfg->host, port);
+            return -1;
+        }
+        uv_async_init(&l->loop, &l->wake, on_wake);
+        l->wake.data = l;
+        uv_timer_init(&l->loop, &l->shutdown_timer);
+        l->shutdown_timer.data = l;
+    }
+    s->port = port;
+    for (int i = 0; i < s->n_loops; i++)
+        if (pthread_create(&s->loops[i].thread, NULL, loop_main, &s->loops[i]) != 0)
+            return -1;
+    return 0;
+}
+
+void srv_stop(srv_t *s)
+{
+    atomic_store(&s->stopping, true);
+    for (int i = 0; i < s->n_loops; i++)
+        uv_async_send(&s->loops[i].wake);
+    for (int i = 0; i < s->n_loops; i++) {
+        srv_loop_t *l = &s->loops[i];
+        pthread_join(l->thread, NULL);
+        uv_loop_close(&l->loop);
+        for (int j = 0; j < l->n_pool; j++)
+            kv_arena_free(l->pool[j]);
+        pthread_mutex_destroy(&l->lock);
+    }
+    kv_free(s->loops);
+    s->loops = NULL;
+}
