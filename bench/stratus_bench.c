@@ -1,0 +1,333 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * stratus-bench: a libuv load generator in the spirit of redis-benchmark.
+ * N keep-alive connections each send one request at a time; the request is
+ * signed once with client/ (the server still verifies the signature on every
+ * request), so the client spends a few microseconds per request and measures
+ * the server, not itself. Bounded by duration and by request count.
+ *
+ *   stratus-bench --port P [--host H] [--connections N] [--duration S] [--requests N]
+ *                 [--workload listtables|headbucket|get] [--path /p] [--server-pid PID[,PID]]
+ *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
+ *
+ * Prints one line: label, requests/s, latency percentiles, errors, and CPU per
+ * request for the client and (with --server-pid) for the server from /proc.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_time.h"
+#include "cli.h"
+
+#define MAX_CONNS    4096
+#define MAX_SAMPLES  (20u * 1000 * 1000)
+#define MAX_DURATION 600
+
+typedef struct bconn {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    uv_write_t wreq;
+    kv_buf_t in;
+    uint64_t sent_ns;
+    bool busy;
+    struct bench *b;
+} bconn_t;
+
+typedef struct bench {
+    uv_loop_t *loop;
+    uv_timer_t timer;
+    kv_buf_t req;
+    bool head;
+    uint64_t max_requests;
+    uint64_t started, done, errors;
+    uint32_t *lat_us;
+    size_t n_lat;
+    bool stopping;
+    int open;
+    uint64_t t0, t1;
+} bench_t;
+
+static void send_one(bconn_t *c);
+
+static void on_close(uv_handle_t *h)
+{
+    bconn_t *c = h->data;
+    c->b->open--;
+}
+
+static void stop_all(bench_t *b, bconn_t *conns, int n)
+{
+    if (b->stopping)
+        return;
+    b->stopping = true;
+    b->t1 = kv_now_mono_ns();
+    uv_timer_stop(&b->timer);
+    uv_close((uv_handle_t *)&b->timer, NULL);
+    for (int i = 0; i < n; i++)
+        if (!uv_is_closing((uv_handle_t *)&conns[i].tcp))
+            uv_close((uv_handle_t *)&conns[i].tcp, on_close);
+}
+
+static bconn_t *g_conns;
+static int g_nconns;
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+    bconn_t *c = h->data;
+    (void)hint;
+    kv_buf_reserve(&c->in, 65536);
+    *buf = uv_buf_init((char *)c->in.p + c->in.len, 65536);
+}
+
+static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+    bconn_t *c = s->data;
+    bench_t *b = c->b;
+    (void)buf;
+    if (n < 0) {
+        b->errors++;
+        if (!uv_is_closing((uv_handle_t *)s))
+            uv_close((uv_handle_t *)s, on_close);
+        if (b->open <= 1)
+            stop_all(b, g_conns, g_nconns);
+        return;
+    }
+    c->in.len += (size_t)n;
+    for (;;) {
+        cli_resp_t r;
+        int rc = cli_resp_parse(kv_buf_slice(&c->in), b->head, &r);
+        if (rc == 0)
+            return;
+        if (rc < 0) {
+            b->errors++;
+            stop_all(b, g_conns, g_nconns);
+            return;
+        }
+        uint64_t now = kv_now_mono_ns();
+        if (r.status >= 400)
+            b->errors++;
+        if (b->n_lat < MAX_SAMPLES)
+            b->lat_us[b->n_lat++] = (uint32_t)((now - c->sent_ns) / 1000);
+        b->done++;
+        memmove(c->in.p, c->in.p + r.consumed, c->in.len - r.consumed);
+        c->in.len -= r.consumed;
+        c->busy = false;
+        if (b->stopping)
+            return;
+        if (b->done >= b->max_requests) {
+            stop_all(b, g_conns, g_nconns);
+            return;
+        }
+        send_one(c);
+    }
+}
+
+static void on_written(uv_write_t *w, int status)
+{
+    bconn_t *c = w->data;
+    if (status < 0)
+        c->b->errors++;
+}
+
+static void send_one(bconn_t *c)
+{
+    bench_t *b = c->b;
+    if (b->started >= b->max_requests || b->stopping)
+        return;
+    b->started++;
+    c->busy = true;
+    c->sent_ns = kv_now_mono_ns();
+    uv_buf_t buf = uv_buf_init((char *)b->req.p, (unsigned)b->req.len);
+    c->wreq.data = c;
+    if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0)
+        b->errors++;
+}
+
+static void on_connect(uv_connect_t *r, int status)
+{
+    bconn_t *c = r->data;
+    if (status < 0) {
+        fprintf(stderr, "stratus-bench: connect: %s\n", uv_strerror(status));
+        c->b->errors++;
+        stop_all(c->b, g_conns, g_nconns);
+        return;
+    }
+    uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
+    send_one(c);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    stop_all(t->data, g_conns, g_nconns);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* utime+stime of the given pids, in microseconds. */
+static uint64_t proc_cpu_us(const char *pids)
+{
+    uint64_t total = 0;
+    long hz = sysconf(_SC_CLK_TCK);
+    char list[1024];
+    snprintf(list, sizeof(list), "%s", pids);
+    for (char *save = NULL, *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
+        char path[64], buf[4096];
+        snprintf(path, sizeof(path), "/proc/%s/stat", p);
+        FILE *f = fopen(path, "r");
+        if (f == NULL)
+            continue;
+        size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+        fclose(f);
+        buf[n] = 0;
+        char *q = strrchr(buf, ')');
+        if (q == NULL)
+            continue;
+        unsigned long ut = 0, st = 0;
+        /* Fields after ")": state(3) ... utime(14) stime(15). */
+        if (sscanf(q + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2)
+            total += (uint64_t)(ut + st) * 1000000u / (uint64_t)hz;
+    }
+    return total;
+}
+
+static uint64_t self_cpu_us(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
+
+int main(int argc, char **argv)
+{
+    const char *host = "127.0.0.1", *workload = "listtables", *path = "/", *pids = NULL;
+    const char *label = NULL;
+    int port = 0, nconn = 64;
+    double duration = 10;
+    uint64_t max_req = 100000000;
+    cli_creds_t cr = {"test", "test", "us-east-1"};
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *o = argv[i], *v = argv[i + 1];
+        if (!strcmp(o, "--host"))
+            host = v;
+        else if (!strcmp(o, "--port"))
+            port = atoi(v);
+        else if (!strcmp(o, "--connections"))
+            nconn = atoi(v);
+        else if (!strcmp(o, "--duration"))
+            duration = atof(v);
+        else if (!strcmp(o, "--requests"))
+            max_req = strtoull(v, NULL, 10);
+        else if (!strcmp(o, "--workload"))
+            workload = v;
+        else if (!strcmp(o, "--path"))
+            path = v;
+        else if (!strcmp(o, "--server-pid"))
+            pids = v;
+        else if (!strcmp(o, "--label"))
+            label = v;
+        else if (!strcmp(o, "--access-key"))
+            cr.access_key = v;
+        else if (!strcmp(o, "--secret-key"))
+            cr.secret_key = v;
+        else if (!strcmp(o, "--region"))
+            cr.region = v;
+        else {
+            fprintf(stderr, "stratus-bench: unknown option %s\n", o);
+            return 2;
+        }
+    }
+    if (port <= 0 || nconn < 1 || nconn > MAX_CONNS || duration <= 0 ||
+        duration > MAX_DURATION || max_req == 0) {
+        fprintf(stderr, "stratus-bench: need --port, 1..%d connections, 0<duration<=%d\n",
+                MAX_CONNS, MAX_DURATION);
+        return 2;
+    }
+    char hostport[300];
+    snprintf(hostport, sizeof(hostport), "%s:%d", host, port);
+    bench_t b;
+    memset(&b, 0, sizeof(b));
+    kv_buf_init(&b.req, 1 << 20);
+    b.max_requests = max_req;
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.host = hostport;
+    if (!strcmp(workload, "listtables")) {
+        r.method = "POST";
+        r.path = "/";
+        r.service = "dynamodb";
+        r.payload = CLI_PAYLOAD_NONE;
+        cli_req_header(&r, "X-Amz-Target", "DynamoDB_20120810.ListTables");
+        cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
+        r.body = KV_SLICE_LIT("{}");
+    } else if (!strcmp(workload, "headbucket")) {
+        r.method = "HEAD";
+        r.path = path;
+        r.service = "s3";
+        r.payload = CLI_PAYLOAD_SIGNED;
+        b.head = true;
+    } else if (!strcmp(workload, "get")) {
+        kv_buf_printf(&b.req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, hostport);
+    } else {
+        fprintf(stderr, "stratus-bench: unknown workload %s\n", workload);
+        return 2;
+    }
+    if (b.req.len == 0 && cli_build(&cr, &r, &b.req) < 0)
+        return 2;
+    b.lat_us = kv_calloc(MAX_SAMPLES, sizeof(uint32_t));
+    b.loop = uv_default_loop();
+    struct sockaddr_storage addr;
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr) != 0) {
+        fprintf(stderr, "stratus-bench: --host must be a numeric loopback address\n");
+        return 2;
+    }
+    g_conns = kv_calloc((size_t)nconn, sizeof(*g_conns));
+    g_nconns = nconn;
+    uint64_t scpu0 = pids ? proc_cpu_us(pids) : 0, ccpu0 = self_cpu_us();
+    b.t0 = kv_now_mono_ns();
+    for (int i = 0; i < nconn; i++) {
+        bconn_t *c = &g_conns[i];
+        c->b = &b;
+        kv_buf_init(&c->in, 64u << 20);
+        uv_tcp_init(b.loop, &c->tcp);
+        c->tcp.data = c;
+        uv_tcp_nodelay(&c->tcp, 1);
+        c->creq.data = c;
+        b.open++;
+        uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&addr, on_connect);
+    }
+    uv_timer_init(b.loop, &b.timer);
+    b.timer.data = &b;
+    uv_timer_start(&b.timer, on_timer, (uint64_t)(duration * 1000), 0);
+    uv_run(b.loop, UV_RUN_DEFAULT);
+    uint64_t scpu1 = pids ? proc_cpu_us(pids) : 0, ccpu1 = self_cpu_us();
+    double secs = (double)(b.t1 - b.t0) / 1e9;
+    qsort(b.lat_us, b.n_lat, sizeof(uint32_t), cmp_u32);
+#define PCT(p) (b.n_lat ? b.lat_us[(size_t)((double)(b.n_lat - 1) * (p))] : 0)
+    printf("%s requests=%llu errors=%llu seconds=%.2f rps=%.0f p50_us=%u p90_us=%u p99_us=%u "
+           "p999_us=%u client_cpu_us_per_req=%.2f",
+           label ? label : workload, (unsigned long long)b.done, (unsigned long long)b.errors,
+           secs, b.done / secs, PCT(0.5), PCT(0.9), PCT(0.99), PCT(0.999),
+           b.done ? (double)(ccpu1 - ccpu0) / (double)b.done : 0.0);
+    if (pids)
+        printf(" server_cpu_us_per_req=%.2f",
+               b.done ? (double)(scpu1 - scpu0) / (double)b.done : 0.0);
+    printf("\n");
+    for (int i = 0; i < nconn; i++)
+        kv_buf_dispose(&g_conns[i].in);
+    kv_free(g_conns);
+    kv_free(b.lat_us);
+    kv_buf_dispose(&b.req);
+    uv_loop_close(b.loop);
+    return b.errors && b.done == 0 ? 1 : 0;
+}
