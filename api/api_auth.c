@@ -160,8 +160,9 @@ static int parse_failure(api_req_t *req, api_resp_t *resp, sigv4_parse_err_t e, 
         if (presigned)
             return deny(resp, API_E_S3_AUTH_QUERY_ERROR, NULL);
         if (e == SIGV4_E_ALGORITHM)
-            return deny(resp, API_E_S3_INVALID_ARGUMENT,
-                        "Unsupported Authorization Type");
+            return deny(resp, API_E_S3_INVALID_REQUEST,
+                        "The authorization mechanism you have provided is not supported. Please "
+                        "use AWS4-HMAC-SHA256.");
         return deny(resp, API_E_S3_AUTH_MALFORMED,
                     e == SIGV4_E_CREDENTIAL
                         ? "The authorization header is malformed; the Credential is mal-formed; "
@@ -365,6 +366,12 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         if (e != SIGV4_OK)
             return parse_failure(req, resp, e, true);
     } else {
+        kv_slice_t v;
+        if (is_s3(st) && api_req_query(req, "AWSAccessKeyId", &v) &&
+            api_req_query(req, "Signature", &v))
+            return deny(resp, API_E_S3_INVALID_REQUEST,
+                        "The authorization mechanism you have provided is not supported. Please "
+                        "use AWS4-HMAC-SHA256.");
         if (is_s3(st))
             return deny(resp, API_E_S3_ACCESS_DENIED, NULL);
         return deny(resp, API_E_DDB_MISSING_AUTH, NULL);

@@ -220,9 +220,9 @@ int main(int argc, char **argv)
         if (!strcmp(o, "--host"))
             host = v;
         else if (!strcmp(o, "--port"))
-            port = atoi(v);
+            port = (int)strtol(v, NULL, 10);
         else if (!strcmp(o, "--connections"))
-            nconn = atoi(v);
+            nconn = (int)strtol(v, NULL, 10);
         else if (!strcmp(o, "--duration"))
             duration = atof(v);
         else if (!strcmp(o, "--requests"))

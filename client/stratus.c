@@ -87,7 +87,7 @@ int main(int argc, char **argv)
     char *colon = strrchr(host, ':');
     if (colon) {
         *colon = 0;
-        port = atoi(colon + 1);
+        port = (int)strtol(colon + 1, NULL, 10);
     }
     const char *cmd = argv[i++];
     cli_req_t r;

@@ -121,7 +121,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {NULL, 0, NULL, 0},
     };
     memset(cfg, 0, sizeof(*cfg));
-    strcpy(cfg->host, "127.0.0.1");
+    snprintf(cfg->host, sizeof(cfg->host), "%s", "127.0.0.1");
     cfg->port = 4566;
     cfg->data_dir = "./data";
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);

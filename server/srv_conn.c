@@ -331,10 +331,13 @@ static int on_headers_complete(llhttp_t *p)
     bool body = has_body(p);
     if (api_begin(l->srv->api, r, &c->resp, &limit) == API_RESPOND) {
         c->answered = true;
-        if (body)
-            c->close_after = true; /* the body is not read: the stream cannot continue */
+        /* A small body of known length is skipped so the connection can go on;
+         * otherwise the body is not read and the stream cannot continue. */
+        bool skip = !(p->flags & F_CHUNKED) && r->content_length <= SRV_SKIP_BODY_MAX;
+        if (body && !skip)
+            c->close_after = true;
         send_response(c);
-        return body ? -1 : 0;
+        return body && !skip ? -1 : 0;
     }
     c->body_limit = limit;
     c->phase = SRV_BODY;
@@ -359,7 +362,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     srv_conn_t *c = p->data;
     if (c->answered)
-        return HPE_USER;
+        return 0; /* skipping the body of a request already answered */
     c->body_bytes += len;
     if (c->body_bytes > c->body_limit) {
         c->http_err = 413;

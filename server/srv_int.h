@@ -22,6 +22,7 @@
 #define SRV_WQ_LOW         (1u << 20)
 #define SRV_SHUTDOWN_MS    10000
 #define SRV_BACKLOG        1024
+#define SRV_SKIP_BODY_MAX  (64 * 1024) /* bodies skipped after an early answer */
 
 typedef struct srv srv_t;
 typedef struct srv_loop srv_loop_t;

@@ -1,0 +1,59 @@
+# SPDX-License-Identifier: Apache-2.0
+# The two commands a newcomer types: `make run` and `make test`.
+# Both install missing system packages (Debian 12), configure and build with CMake.
+
+BUILD      ?= build
+BUILD_TYPE ?= Release
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_ARGS ?=
+SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
+	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
+	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev \
+	clang libclang-rt-14-dev \
+	python3 python3-boto3 awscli nodejs npm nginx-light procps
+
+.PHONY: all deps build run test test-asan bench clean js-deps
+
+all: build
+
+# Install only what is missing, so `make run` on a ready machine stays quick.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	$(BUILD)/stratusd --listen 127.0.0.1:4566 --data-dir ./data
+
+# Test clients for JavaScript (AWS SDK v3), pinned in tests/js/package-lock.json.
+js-deps:
+	@if [ ! -d tests/js/node_modules/@aws-sdk/client-s3 ]; then \
+	  cd tests/js && npm ci --no-audit --no-fund --loglevel=error; fi
+
+test: build js-deps
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: deps js-deps
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKV_SANITIZE=address,undefined -DKV_WERROR=ON
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	bench/run.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan
