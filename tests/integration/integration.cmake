@@ -1,0 +1,18 @@
+# SPDX-License-Identifier: Apache-2.0
+# Integration tests: real clients (boto3, AWS CLI, AWS SDK for JavaScript v3, curl) against
+# a stratusd started on 127.0.0.1 with port 0 and a temporary data directory.
+find_program(KV_PYTHON3 python3 REQUIRED)
+find_program(KV_NODE node)
+set(KV_IT_ENV "STRATUSD=$<TARGET_FILE:stratusd>;STRATUS_CLI=$<TARGET_FILE:stratus>")
+foreach(t dynamodb s3 server awscli)
+  add_test(NAME it_${t} COMMAND ${KV_PYTHON3} -m unittest -v test_${t}
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration)
+  set_tests_properties(it_${t} PROPERTIES LABELS integration TIMEOUT 600
+                       ENVIRONMENT "${KV_IT_ENV};PYTHONDONTWRITEBYTECODE=1")
+endforeach()
+if(KV_NODE)
+  add_test(NAME it_js_sdk COMMAND ${KV_NODE} --test sdk.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_sdk PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
