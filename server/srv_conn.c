@@ -333,7 +333,7 @@ static int on_headers_complete(llhttp_t *p)
         c->answered = true;
         /* A small body of known length is skipped so the connection can go on;
          * otherwise the body is not read and the stream cannot continue. */
-        bool skip = !(p->flags & F_CHUNKED) && r->content_length <= SRV_SKIP_BODY_MAX;
+        bool skip = (p->flags & F_CHUNKED) || r->content_length <= SRV_SKIP_BODY_MAX;
         if (body && !skip)
             c->close_after = true;
         send_response(c);
@@ -361,9 +361,14 @@ static int on_headers_complete(llhttp_t *p)
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
     srv_conn_t *c = p->data;
-    if (c->answered)
-        return 0; /* skipping the body of a request already answered */
     c->body_bytes += len;
+    if (c->answered) {
+        /* Skipping the body of a request already answered, up to a bound. */
+        if (c->body_bytes <= SRV_SKIP_BODY_MAX)
+            return 0;
+        c->close_after = true;
+        return HPE_USER;
+    }
     if (c->body_bytes > c->body_limit) {
         c->http_err = 413;
         return HPE_USER;

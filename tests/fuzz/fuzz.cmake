@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: Apache-2.0
+# Each target builds two ways: against standalone_driver.c (any compiler) to replay its corpus
+# under ctest, and with -fsanitize=fuzzer (clang, KV_FUZZ=ON) for exploration.
+set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz s3_xml_fuzz)
+set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
+set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
+set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)
+foreach(t ${KV_FUZZ_TARGETS})
+  add_executable(${t}_replay tests/fuzz/${t}.c tests/fuzz/standalone_driver.c ${KV_FUZZ_SUPPORT_${t}})
+  target_compile_options(${t}_replay PRIVATE ${KV_WARN} -Wno-missing-prototypes)
+  target_include_directories(${t}_replay PRIVATE engine api client server tests/support)
+  target_link_libraries(${t}_replay PRIVATE kvserver kvclient kvapi kvengine)
+  add_test(NAME fuzz_${t} COMMAND ${t}_replay ${CMAKE_SOURCE_DIR}/tests/fuzz/corpus/${t})
+  set_tests_properties(fuzz_${t} PROPERTIES LABELS fuzz TIMEOUT 600)
+  if(KV_FUZZ)
+    add_executable(${t} tests/fuzz/${t}.c ${KV_FUZZ_SUPPORT_${t}})
+    target_compile_options(${t} PRIVATE -fsanitize=fuzzer,address,undefined -g)
+    target_link_options(${t} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_include_directories(${t} PRIVATE engine api client server tests/support)
+    target_link_libraries(${t} PRIVATE kvserver kvclient kvapi kvengine)
+  endif()
+endforeach()
