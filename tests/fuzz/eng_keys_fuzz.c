@@ -19,9 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kv_slice_t y = sep ? kv_slice(sep + 1, size - x.len - 1) : KV_SLICE_LIT("0");
     eng_num_t a, b, c;
     kv_buf_t ea, eb, t;
-    kv_buf_init(&ea, 1024);
-    kv_buf_init(&eb, 1024);
-    kv_buf_init(&t, 8192);
+    /* Escaping at most doubles the input; formatting is bounded by the exponent range. */
+    kv_buf_init(&ea, 2 * size + 64);
+    kv_buf_init(&eb, 2 * size + 64);
+    kv_buf_init(&t, size + 8192);
     if (eng_num_parse(x, &a) == ENG_NUM_OK) {
         eng_num_encode(&a, &ea);
         kv_slice_t in = kv_buf_slice(&ea);
