@@ -57,12 +57,28 @@ typedef struct api_req {
     api_state_t *_st;
 } api_req_t;
 
+/**
+ * A response body produced in pieces (large objects). The server pulls one
+ * chunk at a time and asks for the next only after the previous one has been
+ * written to the socket, so a connection holds at most one chunk in memory
+ * whatever the body size. Called on the connection's loop thread.
+ */
+typedef struct api_body_src {
+    /** Write up to cap bytes into buf. @return bytes written (>0), 0 at the end, <0 on error. */
+    int64_t (*read)(void *arg, uint8_t *buf, size_t cap);
+    /** Release the source; called exactly once, also when the client went away. */
+    void (*close)(void *arg);
+    void *arg;
+    uint64_t length; /* the exact Content-Length */
+} api_body_src_t;
+
 /** The response the api layer produced. Headers and strings live in the request arena. */
 typedef struct api_resp {
     int status;
     api_hdr_t hdrs[API_MAX_RESP_HDRS];
     size_t n_hdrs;
     kv_buf_t body; /* owned; the server disposes it after writing */
+    api_body_src_t src; /* used instead of body when src.read is set */
     bool no_body;  /* HEAD: send Content-Length but no bytes */
     bool close;    /* close the connection after this response */
     bool durable;  /* a write was committed: hold until it is durable (always mode) */

@@ -157,6 +157,9 @@ void api_resp_init(api_resp_t *resp, const api_req_t *req)
 void api_resp_dispose(api_resp_t *resp)
 {
     kv_buf_dispose(&resp->body);
+    if (resp->src.read && resp->src.close)
+        resp->src.close(resp->src.arg);
+    resp->src.read = NULL;
 }
 
 void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)

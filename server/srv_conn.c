@@ -99,6 +99,7 @@ static void timer_set(srv_conn_t *c, unsigned ms)
 
 static void read_start(srv_conn_t *c);
 static void read_stop(srv_conn_t *c);
+static void stream_start(srv_conn_t *c, struct srv_wreq *wr, kv_slice_t head);
 
 static void write_done(srv_conn_t *c)
 {
@@ -109,7 +110,7 @@ static void write_done(srv_conn_t *c)
         srv_conn_close(c);
         return;
     }
-    if (!c->reading && !c->held && c->pending.len == 0 && !c->close_after &&
+    if (!c->reading && !c->held && !c->stream && c->pending.len == 0 && !c->close_after &&
         uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) < SRV_WQ_LOW)
         read_start(c);
 }
@@ -183,6 +184,107 @@ static void send_plain(srv_conn_t *c, int status)
     submit(c, wr, &b, 1);
 }
 
+/* ---- bodies pulled from a source, one chunk in flight ---- */
+
+static void resume_parsing(srv_conn_t *c);
+
+static void stream_finish(srv_conn_t *c, bool ok)
+{
+    srv_wreq_t *wr = c->stream;
+    c->stream = NULL;
+    if (!ok)
+        c->close_after = true;
+    api_done(c->loop->srv->api, &wr->req, &wr->resp, wr->bytes_in, wr->bytes_out);
+    api_resp_dispose(&wr->resp); /* closes the source */
+    srv_arena_put(c->loop, wr->arena);
+    write_done(c);
+    timer_set(c, c->loop->srv->cfg->idle_timeout_ms);
+    if (!c->closing && !c->close_after)
+        resume_parsing(c);
+}
+
+static void stream_pump(srv_conn_t *c);
+
+static void on_stream_write(uv_write_t *w, int status)
+{
+    srv_conn_t *c = w->data;
+    if (status < 0 || c->closing) {
+        stream_finish(c, false);
+        return;
+    }
+    stream_pump(c);
+}
+
+/* Pull the next chunk and write it; finish at the end of the body. */
+static void stream_pump(srv_conn_t *c)
+{
+    srv_wreq_t *wr = c->stream;
+    api_body_src_t *src = &wr->resp.src;
+    if (c->stream_left == 0) {
+        stream_finish(c, true);
+        return;
+    }
+    size_t cap = c->stream_left < SRV_STREAM_CHUNK ? (size_t)c->stream_left : SRV_STREAM_CHUNK;
+    kv_buf_reset(&c->stream_buf);
+    kv_buf_reserve(&c->stream_buf, cap);
+    int64_t n = src->read(src->arg, c->stream_buf.p, cap);
+    if (n <= 0 || (uint64_t)n > cap) {
+        /* An error, or a body shorter than announced: the client must see a cut. */
+        stream_finish(c, false);
+        return;
+    }
+    c->stream_left -= (uint64_t)n;
+    wr->bytes_out += (uint64_t)n;
+    uv_buf_t b = uv_buf_init((char *)c->stream_buf.p, (unsigned)n);
+    kv_buf_t cipher;
+    if (c->tls) {
+        kv_buf_init(&cipher, SIZE_MAX);
+        if (srv_tls_write(c->tls, c->stream_buf.p, (size_t)n, &cipher) < 0) {
+            kv_buf_dispose(&cipher);
+            stream_finish(c, false);
+            return;
+        }
+        /* The plaintext buffer is free again; send the ciphertext from it. */
+        kv_buf_dispose(&c->stream_buf);
+        c->stream_buf = cipher;
+        b = uv_buf_init((char *)c->stream_buf.p, (unsigned)c->stream_buf.len);
+    }
+    c->stream_w.data = c;
+    if (uv_write(&c->stream_w, (uv_stream_t *)&c->tcp, &b, 1, on_stream_write) < 0)
+        stream_finish(c, false);
+}
+
+static void on_stream_head(uv_write_t *w, int status)
+{
+    srv_conn_t *c = w->data;
+    if (status < 0 || c->closing) {
+        stream_finish(c, false);
+        return;
+    }
+    stream_pump(c);
+}
+
+static void stream_start(srv_conn_t *c, srv_wreq_t *wr, kv_slice_t head)
+{
+    wr->c = c;
+    c->stream = wr;
+    c->stream_left = wr->resp.src.length;
+    c->writes_pending++;
+    read_stop(c); /* pipelined requests wait until the body is out */
+    uv_buf_t b = uv_buf_init((char *)(uintptr_t)head.p, (unsigned)head.len);
+    kv_buf_t cipher;
+    if (c->tls) {
+        kv_buf_init(&cipher, SIZE_MAX);
+        srv_tls_write(c->tls, head.p, head.len, &cipher);
+        kv_buf_dispose(&c->stream_buf);
+        c->stream_buf = cipher;
+        b = uv_buf_init((char *)c->stream_buf.p, (unsigned)c->stream_buf.len);
+    }
+    c->stream_w.data = c;
+    if (uv_write(&c->stream_w, (uv_stream_t *)&c->tcp, &b, 1, on_stream_head) < 0)
+        stream_finish(c, false);
+}
+
 /* Write the current request's response; the request's arena moves to the write. */
 static void send_response(srv_conn_t *c)
 {
@@ -203,8 +305,10 @@ static void send_response(srv_conn_t *c)
     kv_buf_init(&h, 64 * 1024);
     kv_buf_printf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Stratus/" STRATUS_VERSION "\r\n",
                   r->status, reason(r->status), srv_loop_date(c->loop));
+    bool streaming = r->src.read != NULL;
     if (r->status != 204 && r->status != 304)
-        kv_buf_printf(&h, "Content-Length: %zu\r\n", r->body.len);
+        kv_buf_printf(&h, "Content-Length: %llu\r\n",
+                      (unsigned long long)(streaming ? r->src.length : r->body.len));
     for (size_t i = 0; i < r->n_hdrs; i++) {
         kv_buf_append_slice(&h, r->hdrs[i].name);
         kv_buf_append(&h, ": ", 2);
@@ -226,6 +330,10 @@ static void send_response(srv_conn_t *c)
     c->bytes_in = 0;
     if (r->close)
         read_stop(c);
+    if (streaming && !r->no_body && r->status != 204 && r->status != 304) {
+        stream_start(c, wr, hs);
+        return;
+    }
     submit(c, wr, bufs, n);
 }
 
@@ -402,7 +510,7 @@ static int on_message_complete(llhttp_t *p)
         send_response(c);
     }
     timer_set(c, l->srv->cfg->idle_timeout_ms);
-    return c->close_after ? HPE_PAUSED : 0;
+    return c->close_after || c->stream ? HPE_PAUSED : 0;
 }
 
 static void settings_init(void)
@@ -423,7 +531,7 @@ static int feed(srv_conn_t *c, const uint8_t *p, size_t n)
 {
     if (c->closing || n == 0)
         return 0;
-    if (c->held || c->close_after || c->pending.len) {
+    if (c->held || c->stream || c->close_after || c->pending.len) {
         if (c->close_after)
             return 0; /* nothing after a closing response is parsed */
         kv_buf_append(&c->pending, p, n);
@@ -599,6 +707,7 @@ void srv_conn_accept(srv_loop_t *l, uv_stream_t *server)
     c->parser.data = c;
     kv_buf_init(&c->hbuf, l->srv->cfg->max_header_bytes);
     kv_buf_init(&c->pending, 64u << 20);
+    kv_buf_init(&c->stream_buf, SIZE_MAX);
     c->hoff = kv_calloc(l->srv->cfg->max_headers, sizeof(*c->hoff));
     struct sockaddr_storage ss;
     int len = sizeof(ss);
@@ -636,6 +745,7 @@ static void conn_free(srv_conn_t *c)
         srv_arena_put(l, c->arena);
     kv_buf_dispose(&c->hbuf);
     kv_buf_dispose(&c->pending);
+    kv_buf_dispose(&c->stream_buf);
     kv_free(c->hoff);
     srv_tls_free(c->tls);
     kv_free(c);
@@ -709,18 +819,24 @@ void srv_conn_release_pending(srv_loop_t *l)
         }
         send_response(c);
         timer_set(c, l->srv->cfg->idle_timeout_ms);
-        if (c->close_after || c->closing)
+        if (c->close_after || c->closing || c->stream)
             continue;
-        llhttp_resume(&c->parser);
-        if (c->pending.len) {
-            kv_buf_t tmp = c->pending;
-            kv_buf_init(&c->pending, 64u << 20);
-            feed(c, tmp.p, tmp.len);
-            kv_buf_dispose(&tmp);
-        }
-        if (!c->closing && !c->held && c->pending.len == 0 && !c->close_after)
-            read_start(c);
+        resume_parsing(c);
     }
+}
+
+/* After a held or streamed response: parse what arrived meanwhile, then read again. */
+static void resume_parsing(srv_conn_t *c)
+{
+    llhttp_resume(&c->parser);
+    if (c->pending.len) {
+        kv_buf_t tmp = c->pending;
+        kv_buf_init(&c->pending, 64u << 20);
+        feed(c, tmp.p, tmp.len);
+        kv_buf_dispose(&tmp);
+    }
+    if (!c->closing && !c->held && !c->stream && c->pending.len == 0 && !c->close_after)
+        read_start(c);
 }
 
 void srv_conn_shutdown_all(srv_loop_t *l, bool force)

@@ -22,6 +22,7 @@
 #define SRV_WQ_LOW         (1u << 20)
 #define SRV_SHUTDOWN_MS    10000
 #define SRV_BACKLOG        1024
+#define SRV_STREAM_CHUNK   (256 * 1024) /* one chunk in flight per streaming response */
 #define SRV_SKIP_BODY_MAX  (64 * 1024) /* bodies skipped after an early answer */
 
 typedef struct srv srv_t;
@@ -96,6 +97,10 @@ struct srv_conn {
     bool answered; /* the response for this request is already written */
 
     bool held;        /* response waiting for a durable sync */
+    struct srv_wreq *stream; /* response whose body is being pulled from a source */
+    uv_write_t stream_w;
+    kv_buf_t stream_buf;
+    uint64_t stream_left;
     bool close_after; /* close once queued writes finish */
     bool closing;
     bool reading;
