@@ -77,14 +77,14 @@ typedef struct api_resp {
     int status;
     api_hdr_t hdrs[API_MAX_RESP_HDRS];
     size_t n_hdrs;
-    kv_buf_t body; /* owned; the server disposes it after writing */
+    kv_buf_t body;      /* owned; the server disposes it after writing */
     api_body_src_t src; /* used instead of body when src.read is set */
-    bool no_body;  /* HEAD: send Content-Length but no bytes */
-    bool close;    /* close the connection after this response */
-    bool durable;  /* a write was committed: hold until it is durable (always mode) */
+    bool no_body;       /* HEAD: send Content-Length but no bytes */
+    bool close;         /* close the connection after this response */
+    bool durable;       /* a write was committed: hold until it is durable (always mode) */
     /* internal */
-    int _err;            /* api_err_t recorded by api_fail, encoded at the end */
-    const char *_msg;    /* its message, in the arena */
+    int _err;         /* api_err_t recorded by api_fail, encoded at the end */
+    const char *_msg; /* its message, in the arena */
     kv_arena_t *_arena;
     api_state_t *_st;
 } api_resp_t;

@@ -189,13 +189,16 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (st->presigned) {
         uint64_t exp;
         if (!kv_time_parse_amz(st->auth.amz_date, &t))
-            return deny(resp, is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+            return deny(resp,
+                        is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
                         "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
         if (!kv_slice_to_u64(st->auth.expires, &exp))
-            return deny(resp, is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+            return deny(resp,
+                        is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
                         "X-Amz-Expires should be a number");
         if (exp > SIGV4_MAX_PRESIGN_S)
-            return deny(resp, is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+            return deny(resp,
+                        is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
                         "X-Amz-Expires must be less than a week (in seconds) that is 604800");
         if (now > t + (time_t)exp) {
             if (!is_s3(st))
@@ -270,8 +273,7 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
                  "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date "
                  "from HTTP: '%.*s' != '%.8s', from '%.*s'.",
                  (int)st->auth.date.len, (const char *)st->auth.date.p,
-                 (const char *)st->amz_date.p, (int)st->amz_date.len,
-                 (const char *)st->amz_date.p);
+                 (const char *)st->amz_date.p, (int)st->amz_date.len, (const char *)st->amz_date.p);
         return API_RESPOND;
     }
     return 0;

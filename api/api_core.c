@@ -15,15 +15,12 @@
 #include "base/kv_time.h"
 #include "codec/api_json_r.h"
 
-static const char *const op_names[API_OP__COUNT] = {
-    "Unknown",
-    "Health",
-    "Metrics",
+static const char *const op_names[API_OP__COUNT] = {"Unknown", "Health", "Metrics",
 #define XX(Name, name) #Name,
-    DDB_OP_MAP(XX)
+                                                    DDB_OP_MAP(XX)
 #undef XX
 #define XX(Name, name) #Name,
-        S3_OP_MAP(XX)
+                                                        S3_OP_MAP(XX)
 #undef XX
 };
 
@@ -134,7 +131,8 @@ void api_resp_headerf(api_resp_t *resp, const char *name, const char *fmt, ...)
     va_end(ap);
     if (n < 0)
         return;
-    api_resp_header(resp, name, kv_slice(tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
+    api_resp_header(resp, name,
+                    kv_slice(tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
 }
 
 static bool resp_has_header(const api_resp_t *resp, const char *name)
@@ -164,16 +162,14 @@ void api_resp_dispose(api_resp_t *resp)
 
 void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
 {
-    static const int status[] = {
-        0,
+    static const int status[] = {0,
 #define XX(name, st, ns, code, msg) st,
-        API_ERR_MAP(XX)
+                                 API_ERR_MAP(XX)
 #undef XX
     };
-    static const char *const msgs[] = {
-        "",
+    static const char *const msgs[] = {"",
 #define XX(name, st, ns, code, msg) msg,
-        API_ERR_MAP(XX)
+                                       API_ERR_MAP(XX)
 #undef XX
     };
     resp->_err = (int)e;
@@ -184,8 +180,8 @@ void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
         va_start(ap, fmt);
         int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
         va_end(ap);
-        resp->_msg = kv_arena_strndup(resp->_arena, tmp,
-                                      n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
+        resp->_msg = kv_arena_strndup(
+            resp->_arena, tmp, n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
     } else {
         resp->_msg = msgs[e];
     }
@@ -193,10 +189,9 @@ void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
 
 int api_err_status(api_err_t e)
 {
-    static const int status[] = {
-        0,
+    static const int status[] = {0,
 #define XX(name, st, ns, code, msg) st,
-        API_ERR_MAP(XX)
+                                 API_ERR_MAP(XX)
 #undef XX
     };
     return status[e];
@@ -204,10 +199,9 @@ int api_err_status(api_err_t e)
 
 const char *api_err_code(api_err_t e)
 {
-    static const char *const codes[] = {
-        "",
+    static const char *const codes[] = {"",
 #define XX(name, st, ns, code, msg) code,
-        API_ERR_MAP(XX)
+                                        API_ERR_MAP(XX)
 #undef XX
     };
     return codes[e];
@@ -235,8 +229,7 @@ static void make_ids(api_state_t *st)
 {
     static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     static const char hexu[] = "0123456789ABCDEF";
-    static const char b64[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     if (st->proto == API_PROTO_S3) {
         uint64_t r = rng_next();
         for (int i = 0; i < 16; i++, r >>= 4)
@@ -266,15 +259,13 @@ static void make_ids(api_state_t *st)
 static api_proto_t pick_proto(const api_req_t *req, kv_slice_t service, kv_slice_t target)
 {
     if (kv_slice_eq_str(service, "dynamodb") || kv_slice_eq_str(service, "streams.dynamodb"))
-        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS
-                                                                : API_PROTO_DDB;
+        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS : API_PROTO_DDB;
     if (kv_slice_eq_str(service, "s3"))
         return API_PROTO_S3;
     if (kv_slice_eq_str(service, "lambda"))
         return API_PROTO_LAMBDA;
     if (target.len)
-        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS
-                                                                : API_PROTO_DDB;
+        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS : API_PROTO_DDB;
     if (kv_slice_starts_with(req->path, "/2015-03-31/"))
         return API_PROTO_LAMBDA;
     return API_PROTO_S3;
@@ -286,8 +277,8 @@ static api_op_t ddb_lookup(kv_slice_t target)
     if (!kv_slice_starts_with(target, DDB_TARGET_PREFIX))
         return API_OP_UNKNOWN;
     kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
-#define XX(Name, cname)                                                                            \
-    if (kv_slice_eq_str(name, #Name))                                                              \
+#define XX(Name, cname)               \
+    if (kv_slice_eq_str(name, #Name)) \
         return API_OP_DDB_##cname;
     DDB_OP_MAP(XX)
 #undef XX
@@ -444,7 +435,8 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
         else if (e == SIGV4_CH_E_SIGNATURE)
             api_fail(resp, API_E_S3_SIG_MISMATCH, NULL);
         else
-            api_fail(resp, API_E_S3_INCOMPLETE_BODY, "The request body is not valid aws-chunked encoding.");
+            api_fail(resp, API_E_S3_INCOMPLETE_BODY,
+                     "The request body is not valid aws-chunked encoding.");
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
@@ -497,9 +489,8 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         break;
     case API_PROTO_LAMBDA:
     default:
-        api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s",
-                 (int)req->method.len, (const char *)req->method.p, (int)req->path.len,
-                 (const char *)req->path.p);
+        api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s", (int)req->method.len,
+                 (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p);
         break;
     }
     finish_resp(ctx, req, resp);
@@ -526,6 +517,6 @@ void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_i
                 (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p,
                 req->query.len ? "?" : "", (int)(req->query.len > 200 ? 200 : req->query.len),
                 (const char *)req->query.p, resp->status, (unsigned long long)bytes_in,
-                (unsigned long long)bytes_out, (unsigned long long)(dur / 1000),
-                api_op_name(op), st ? st->request_id : "-");
+                (unsigned long long)bytes_out, (unsigned long long)(dur / 1000), api_op_name(op),
+                st ? st->request_id : "-");
 }

@@ -15,7 +15,7 @@
 
 /* XX(name, http status, namespace or "", wire code, default message) */
 #define API_ERR_MAP(XX)                                                                            \
-    XX(DDB_VALIDATION, 400, DDB_NS_VALIDATE, "ValidationException", "Validation error")           \
+    XX(DDB_VALIDATION, 400, DDB_NS_VALIDATE, "ValidationException", "Validation error")            \
     XX(DDB_SERIALIZATION, 400, DDB_NS_CORAL, "SerializationException",                             \
        "Start of structure or map found where not expected")                                       \
     XX(DDB_UNKNOWN_OP, 400, DDB_NS_CORAL, "UnknownOperationException", "")                         \
@@ -33,8 +33,7 @@
        "Requested resource not found")                                                             \
     XX(DDB_RESOURCE_IN_USE, 400, DDB_NS_DDB, "ResourceInUseException", "Resource in use")          \
     XX(DDB_LIMIT_EXCEEDED, 400, DDB_NS_DDB, "LimitExceededException", "Limit exceeded")            \
-    XX(DDB_TOO_LARGE, 413, DDB_NS_CORAL, "RequestEntityTooLarge",                                  \
-       "Request Entity Too Large")                                                                 \
+    XX(DDB_TOO_LARGE, 413, DDB_NS_CORAL, "RequestEntityTooLarge", "Request Entity Too Large")      \
     XX(DDB_INTERNAL, 500, DDB_NS_DDB, "InternalServerError", "Internal server error")              \
     XX(S3_ACCESS_DENIED, 403, "", "AccessDenied", "Access Denied")                                 \
     XX(S3_SIG_MISMATCH, 403, "", "SignatureDoesNotMatch",                                          \
@@ -48,8 +47,7 @@
        "The provided 'x-amz-content-sha256' header does not match what was computed.")             \
     XX(S3_BAD_DIGEST, 400, "", "BadDigest",                                                        \
        "The Content-MD5 you specified did not match what we received.")                            \
-    XX(S3_INVALID_DIGEST, 400, "", "InvalidDigest",                                                \
-       "The Content-MD5 you specified is not valid.")                                              \
+    XX(S3_INVALID_DIGEST, 400, "", "InvalidDigest", "The Content-MD5 you specified is not valid.") \
     XX(S3_AUTH_MALFORMED, 400, "", "AuthorizationHeaderMalformed",                                 \
        "The authorization header is malformed.")                                                   \
     XX(S3_AUTH_QUERY_ERROR, 400, "", "AuthorizationQueryParametersError",                          \
@@ -58,7 +56,8 @@
     XX(S3_NO_SUCH_BUCKET, 404, "", "NoSuchBucket", "The specified bucket does not exist")          \
     XX(S3_BUCKET_OWNED, 409, "", "BucketAlreadyOwnedByYou",                                        \
        "Your previous request to create the named bucket succeeded and you already own it.")       \
-    XX(S3_BUCKET_NOT_EMPTY, 409, "", "BucketNotEmpty", "The bucket you tried to delete is not empty") \
+    XX(S3_BUCKET_NOT_EMPTY, 409, "", "BucketNotEmpty",                                             \
+       "The bucket you tried to delete is not empty")                                              \
     XX(S3_INVALID_BUCKET_NAME, 400, "", "InvalidBucketName", "The specified bucket is not valid.") \
     XX(S3_INVALID_LOCATION, 400, "", "InvalidLocationConstraint",                                  \
        "The specified location-constraint is not valid")                                           \
@@ -77,7 +76,8 @@
     XX(S3_INCOMPLETE_BODY, 400, "", "IncompleteBody",                                              \
        "You did not provide the number of bytes specified by the Content-Length HTTP header")      \
     XX(S3_TOO_LARGE, 413, "", "MaxMessageLengthExceeded", "Your request was too big.")             \
-    XX(S3_INTERNAL, 500, "", "InternalError", "We encountered an internal error. Please try again.") \
+    XX(S3_INTERNAL, 500, "", "InternalError",                                                      \
+       "We encountered an internal error. Please try again.")                                      \
     XX(LAMBDA_UNKNOWN_OP, 404, "", "UnknownOperationException", "Unknown operation")
 
 typedef enum api_err {
@@ -85,7 +85,7 @@ typedef enum api_err {
 #define XX(name, st, ns, code, msg) API_E_##name,
     API_ERR_MAP(XX)
 #undef XX
-    API_E__COUNT
+        API_E__COUNT
 } api_err_t;
 
 /**

@@ -14,10 +14,10 @@
 #include "eng.h"
 #include "s3/s3_ops.h"
 
-#define API_ACCOUNT_ID     "000000000000"
-#define API_DDB_BODY_MAX   (16u << 20) /* DynamoDB's request size limit */
-#define API_S3_XML_MAX     (1u << 20)  /* XML bodies of S3 control operations */
-#define API_OPS_BODY_MAX   0
+#define API_ACCOUNT_ID   "000000000000"
+#define API_DDB_BODY_MAX (16u << 20) /* DynamoDB's request size limit */
+#define API_S3_XML_MAX   (1u << 20)  /* XML bodies of S3 control operations */
+#define API_OPS_BODY_MAX 0
 
 typedef enum api_proto {
     API_PROTO_NONE = 0,
@@ -46,8 +46,8 @@ typedef enum api_op {
 const char *api_op_name(api_op_t op);
 
 /* ---- metrics ---- */
-#define API_N_STATUS   20
-#define API_N_LAT      17
+#define API_N_STATUS 20
+#define API_N_LAT    17
 typedef struct api_metrics {
     atomic_uint_fast64_t req[API_OP__COUNT][API_N_STATUS];
     atomic_uint_fast64_t lat[API_PROTO__COUNT][API_N_LAT + 1];
@@ -86,7 +86,7 @@ struct api_state {
     char id2[80];
 
     /* authentication */
-    bool authed;         /* credentials present */
+    bool authed; /* credentials present */
     bool presigned;
     bool sig_verified;
     sigv4_auth_t auth;

@@ -5,14 +5,13 @@
 #include "api_int.h"
 #include "base/kv_time.h"
 
-static const int status_codes[API_N_STATUS - 1] = {200, 204, 206, 304, 307, 400, 403,
-                                                   404, 405, 408, 409, 411, 412, 413,
-                                                   414, 416, 431, 500, 501};
+static const int status_codes[API_N_STATUS - 1] = {200, 204, 206, 304, 307, 400, 403, 404, 405, 408,
+                                                   409, 411, 412, 413, 414, 416, 431, 500, 501};
 static const double lat_bounds[API_N_LAT] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                              0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
                                              0.5,     1,      2.5,     5,      10};
-static const char *const proto_names[API_PROTO__COUNT] = {"none", "ops", "dynamodb",
-                                                          "dynamodbstreams", "s3", "lambda"};
+static const char *const proto_names[API_PROTO__COUNT] = {
+    "none", "ops", "dynamodb", "dynamodbstreams", "s3", "lambda"};
 
 static int status_index(int status)
 {
@@ -26,13 +25,13 @@ static api_proto_t op_proto(int op)
 {
     if (op == API_OP_HEALTH || op == API_OP_METRICS)
         return API_PROTO_OPS;
-#define XX(Name, name)                                                                             \
-    if (op == API_OP_DDB_##name)                                                                   \
+#define XX(Name, name)           \
+    if (op == API_OP_DDB_##name) \
         return API_PROTO_DDB;
     DDB_OP_MAP(XX)
 #undef XX
-#define XX(Name, name)                                                                             \
-    if (op == API_OP_S3_##name)                                                                    \
+#define XX(Name, name)          \
+    if (op == API_OP_S3_##name) \
         return API_PROTO_S3;
     S3_OP_MAP(XX)
 #undef XX
@@ -57,8 +56,7 @@ void api__metrics_record(api_ctx_t *ctx, api_proto_t proto, api_op_t op, int sta
 
 void api_count_http_error(api_ctx_t *ctx, int status)
 {
-    atomic_fetch_add_explicit(&ctx->m.http_errors[status_index(status)], 1,
-                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&ctx->m.http_errors[status_index(status)], 1, memory_order_relaxed);
 }
 
 void api_count_conn(api_ctx_t *ctx, int delta)
@@ -111,9 +109,9 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
         for (int b = 0; b <= API_N_LAT; b++) {
             cum += atomic_load_explicit(&m->lat[p][b], memory_order_relaxed);
             if (b < API_N_LAT)
-                kv_buf_printf(out,
-                              "stratus_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %llu\n",
-                              proto_names[p], lat_bounds[b], (unsigned long long)cum);
+                kv_buf_printf(
+                    out, "stratus_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %llu\n",
+                    proto_names[p], lat_bounds[b], (unsigned long long)cum);
             else
                 kv_buf_printf(out,
                               "stratus_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} "
@@ -141,9 +139,11 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
                   "# TYPE stratus_connections gauge\nstratus_connections %lld\n"
                   "# HELP stratus_connections_total Accepted client connections.\n"
                   "# TYPE stratus_connections_total counter\nstratus_connections_total %llu\n",
-                  (long long)atomic_load(&m->conns), (unsigned long long)atomic_load(&m->conns_total));
-    kv_buf_printf(out, "# HELP stratus_uptime_seconds Seconds since start.\n"
-                       "# TYPE stratus_uptime_seconds gauge\nstratus_uptime_seconds %llu\n",
+                  (long long)atomic_load(&m->conns),
+                  (unsigned long long)atomic_load(&m->conns_total));
+    kv_buf_printf(out,
+                  "# HELP stratus_uptime_seconds Seconds since start.\n"
+                  "# TYPE stratus_uptime_seconds gauge\nstratus_uptime_seconds %llu\n",
                   (unsigned long long)((kv_now_mono_ns() - ctx->start_mono_ns) / 1000000000u));
     eng_stats_t es;
     eng_stats_get(ctx->eng, &es);

@@ -246,8 +246,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (port <= 0 || nconn < 1 || nconn > MAX_CONNS || duration <= 0 ||
-        duration > MAX_DURATION || max_req == 0) {
+    if (port <= 0 || nconn < 1 || nconn > MAX_CONNS || duration <= 0 || duration > MAX_DURATION ||
+        max_req == 0) {
         fprintf(stderr, "stratus-bench: need --port, 1..%d connections, 0<duration<=%d\n",
                 MAX_CONNS, MAX_DURATION);
         return 2;
@@ -316,8 +316,8 @@ int main(int argc, char **argv)
 #define PCT(p) (b.n_lat ? b.lat_us[(size_t)((double)(b.n_lat - 1) * (p))] : 0)
     printf("%s requests=%llu errors=%llu seconds=%.2f rps=%.0f p50_us=%u p90_us=%u p99_us=%u "
            "p999_us=%u client_cpu_us_per_req=%.2f",
-           label ? label : workload, (unsigned long long)b.done, (unsigned long long)b.errors,
-           secs, b.done / secs, PCT(0.5), PCT(0.9), PCT(0.99), PCT(0.999),
+           label ? label : workload, (unsigned long long)b.done, (unsigned long long)b.errors, secs,
+           b.done / secs, PCT(0.5), PCT(0.9), PCT(0.99), PCT(0.999),
            b.done ? (double)(ccpu1 - ccpu0) / (double)b.done : 0.0);
     if (pids)
         printf(" server_cpu_us_per_req=%.2f",

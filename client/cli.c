@@ -123,10 +123,9 @@ int cli_build(const cli_creds_t *c, const cli_req_t *r, kv_buf_t *out)
         if (i)
             kv_buf_append_byte(&sh, ';');
         for (size_t j = 0; j < h[i].name.len; j++)
-            kv_buf_append_byte(&sh, (uint8_t)(h[i].name.p[j] | (h[i].name.p[j] >= 'A' &&
-                                                                h[i].name.p[j] <= 'Z'
-                                                                    ? 0x20
-                                                                    : 0)));
+            kv_buf_append_byte(
+                &sh, (uint8_t)(h[i].name.p[j] |
+                               (h[i].name.p[j] >= 'A' && h[i].name.p[j] <= 'Z' ? 0x20 : 0)));
     }
     kv_arena_t *a = kv_arena_new(4096);
     kv_slice_t query = kv_slice_str(r->query);
@@ -135,8 +134,7 @@ int cli_build(const cli_creds_t *c, const cli_req_t *r, kv_buf_t *out)
     int rc = -1;
     if (!sigv4_canonical_query(&cq, query, a) ||
         !sigv4_canonical_request(&creq, kv_slice_str(r->method), kv_buf_slice(&uri),
-                                 kv_buf_slice(&cq), kv_buf_slice(&sh), h, n,
-                                 kv_slice_str(payload)))
+                                 kv_buf_slice(&cq), kv_buf_slice(&sh), h, n, kv_slice_str(payload)))
         goto out;
     sigv4_string_to_sign(&sts, kv_slice(amz, 16), kv_slice_str(scope), kv_buf_slice(&creq));
     uint8_t key[32];
@@ -162,8 +160,7 @@ int cli_build(const cli_creds_t *c, const cli_req_t *r, kv_buf_t *out)
             k += m;
             idx++;
         }
-        put_chunk(&body, key, kv_slice(amz, 16), kv_slice_str(scope), prev, NULL, 0, sign,
-                  false);
+        put_chunk(&body, key, kv_slice(amz, 16), kv_slice_str(scope), prev, NULL, 0, sign, false);
         if (!sign) {
             uint32_t crc = (uint32_t)crc32(0, r->body.p, (uInt)r->body.len);
             uint8_t be[4] = {(uint8_t)(crc >> 24), (uint8_t)(crc >> 16), (uint8_t)(crc >> 8),
@@ -223,25 +220,25 @@ int cli_presign(const cli_creds_t *c, const char *method, const char *host, cons
     kv_buf_init(&uri, 1 << 20);
     kv_buf_init(&enc, 4096);
     sigv4_uri_encode(&enc, kv_slice_str(c->access_key), true);
-    kv_buf_printf(&q, "X-Amz-Algorithm=" SIGV4_ALGO "&X-Amz-Credential=%.*s%%2F%s%%2F%s%%2F%s%%2Faws4_request"
-                      "&X-Amz-Date=%s&X-Amz-Expires=%u&X-Amz-SignedHeaders=host",
+    kv_buf_printf(&q,
+                  "X-Amz-Algorithm=" SIGV4_ALGO
+                  "&X-Amz-Credential=%.*s%%2F%s%%2F%s%%2F%s%%2Faws4_request"
+                  "&X-Amz-Date=%s&X-Amz-Expires=%u&X-Amz-SignedHeaders=host",
                   (int)enc.len, (const char *)enc.p, date, c->region, service, amz, expires);
     sigv4_hdr_t h = {KV_SLICE_LIT("host"), kv_slice_str(host)};
     kv_arena_t *a = kv_arena_new(4096);
     int rc = -1;
     sigv4_canonical_uri(&uri, kv_slice_str(path), strcmp(service, "s3") == 0);
     if (sigv4_canonical_query(&cq, kv_buf_slice(&q), a) &&
-        sigv4_canonical_request(&creq, kv_slice_str(method), kv_buf_slice(&uri),
-                                kv_buf_slice(&cq), KV_SLICE_LIT("host"), &h, 1,
-                                KV_SLICE_LIT("UNSIGNED-PAYLOAD"))) {
+        sigv4_canonical_request(&creq, kv_slice_str(method), kv_buf_slice(&uri), kv_buf_slice(&cq),
+                                KV_SLICE_LIT("host"), &h, 1, KV_SLICE_LIT("UNSIGNED-PAYLOAD"))) {
         uint8_t key[32];
         char sig[65];
         sigv4_string_to_sign(&sts, kv_slice(amz, 16), kv_slice_str(scope), kv_buf_slice(&creq));
         sigv4_signing_key(kv_slice_str(c->secret_key), kv_slice(date, 8), kv_slice_str(c->region),
                           kv_slice_str(service), key);
         sigv4_hmac_hex(key, kv_buf_slice(&sts), sig);
-        kv_buf_printf(out, "%s?%.*s&X-Amz-Signature=%s", path, (int)q.len, (const char *)q.p,
-                      sig);
+        kv_buf_printf(out, "%s?%.*s&X-Amz-Signature=%s", path, (int)q.len, (const char *)q.p, sig);
         rc = 0;
     }
     kv_arena_free(a);

@@ -24,11 +24,11 @@ typedef struct cli_creds {
 } cli_creds_t;
 
 typedef enum cli_payload {
-    CLI_PAYLOAD_SIGNED = 0,   /* x-amz-content-sha256: hex(sha256(body)) */
-    CLI_PAYLOAD_NONE,         /* no x-amz-content-sha256 header (DynamoDB SDK style) */
-    CLI_PAYLOAD_UNSIGNED,     /* UNSIGNED-PAYLOAD */
-    CLI_PAYLOAD_CHUNKED,      /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-    CLI_PAYLOAD_TRAILER,      /* STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-crc32 */
+    CLI_PAYLOAD_SIGNED = 0, /* x-amz-content-sha256: hex(sha256(body)) */
+    CLI_PAYLOAD_NONE,       /* no x-amz-content-sha256 header (DynamoDB SDK style) */
+    CLI_PAYLOAD_UNSIGNED,   /* UNSIGNED-PAYLOAD */
+    CLI_PAYLOAD_CHUNKED,    /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+    CLI_PAYLOAD_TRAILER,    /* STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-checksum-crc32 */
 } cli_payload_t;
 
 typedef struct cli_req {

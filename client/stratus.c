@@ -97,6 +97,8 @@ int main(int argc, char **argv)
     size_t body_len = 0;
     char *body_alloc = NULL;
     unsigned expires = 3600;
+    char *owned[CLI_MAX_HDRS];
+    size_t n_owned = 0;
     if (strcmp(cmd, "ddb") == 0) {
         if (i + 2 > argc)
             return usage();
@@ -133,7 +135,9 @@ int main(int argc, char **argv)
             else if (strcmp(o, "--host") == 0)
                 r.host = v;
             else if (strcmp(o, "--header") == 0) {
-                char *h = kv_strdup(v);
+                if (n_owned >= sizeof(owned) / sizeof(*owned))
+                    return usage();
+                char *h = owned[n_owned++] = kv_strdup(v);
                 char *c = strchr(h, ':');
                 if (c == NULL)
                     return usage();
@@ -208,10 +212,14 @@ int main(int argc, char **argv)
         printf("%.*s: %.*s\n", (int)resp.hdrs[k].name.len, (const char *)resp.hdrs[k].name.p,
                (int)resp.hdrs[k].value.len, (const char *)resp.hdrs[k].value.p);
     printf("\n");
-    fwrite(resp.body.p, 1, resp.body.len, stdout);
+    if (resp.body.len)
+        fwrite(resp.body.p, 1, resp.body.len, stdout);
     printf("\n");
     kv_buf_dispose(&req);
     kv_buf_dispose(&raw);
     kv_free(body_alloc);
+    for (size_t k = 0; k < n_owned; k++)
+        kv_free(owned[k]);
+    fflush(stdout);
     return resp.status >= 200 && resp.status < 300 ? 0 : 1;
 }

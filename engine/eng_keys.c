@@ -279,8 +279,7 @@ int eng_key_get_u32(kv_slice_t *in, uint32_t *v)
 {
     if (in->len < 4)
         return KV_ECORRUPT;
-    *v = (uint32_t)in->p[0] << 24 | (uint32_t)in->p[1] << 16 | (uint32_t)in->p[2] << 8 |
-         in->p[3];
+    *v = (uint32_t)in->p[0] << 24 | (uint32_t)in->p[1] << 16 | (uint32_t)in->p[2] << 8 | in->p[3];
     in->p += 4;
     in->len -= 4;
     return 0;

@@ -86,8 +86,8 @@ int eng_rocks_open(const char *dir, bool wal, eng_rocks_t **out)
         r->cf_opts[i] = o;
         cfo[i] = o;
     }
-    r->db = rocksdb_open_column_families(r->db_opts, dir, ENG_CF__COUNT, cf_names, cfo, r->cf,
-                                         &err);
+    r->db =
+        rocksdb_open_column_families(r->db_opts, dir, ENG_CF__COUNT, cf_names, cfo, r->cf, &err);
     if (err) {
         int rc = fail("open", err);
         r->db = NULL;
@@ -146,8 +146,8 @@ void eng_rocks_close(eng_rocks_t *r)
 int eng_rocks_get(eng_rocks_t *r, eng_cf_t cf, kv_slice_t key, kv_buf_t *out)
 {
     char *err = NULL;
-    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(r->db, r->ropts, r->cf[cf],
-                                                        (const char *)key.p, key.len, &err);
+    rocksdb_pinnableslice_t *ps =
+        rocksdb_get_pinned_cf(r->db, r->ropts, r->cf[cf], (const char *)key.p, key.len, &err);
     if (err)
         return fail("get", err);
     if (ps == NULL)
@@ -188,15 +188,13 @@ void eng_batch_put(eng_batch_t *b, eng_cf_t cf, kv_slice_t key, kv_slice_t val)
 
 void eng_batch_delete(eng_batch_t *b, eng_cf_t cf, kv_slice_t key)
 {
-    rocksdb_writebatch_delete_cf(b->wb, b->r->cf[cf], (const char *)key.p,
-                                 key.len);
+    rocksdb_writebatch_delete_cf(b->wb, b->r->cf[cf], (const char *)key.p, key.len);
 }
 
 void eng_batch_delete_range(eng_batch_t *b, eng_cf_t cf, kv_slice_t begin, kv_slice_t end)
 {
-    rocksdb_writebatch_delete_range_cf(b->wb, b->r->cf[cf],
-                                       (const char *)begin.p, begin.len, (const char *)end.p,
-                                       end.len);
+    rocksdb_writebatch_delete_range_cf(b->wb, b->r->cf[cf], (const char *)begin.p, begin.len,
+                                       (const char *)end.p, end.len);
 }
 
 int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b)

@@ -52,7 +52,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    api_cfg_t acfg = {cfg.data_dir, cfg.fsync,  cfg.batch_sync_ms,
+    api_cfg_t acfg = {cfg.data_dir, cfg.fsync,      cfg.batch_sync_ms,
                       cfg.region,   cfg.access_key, cfg.secret_key};
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {

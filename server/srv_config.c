@@ -13,26 +13,27 @@
 
 void srv_config_usage(void)
 {
-    printf("Usage: stratusd [options]\n"
-           "\n"
-           "Serves DynamoDB and S3 (and later Streams and Lambda) on one port.\n"
-           "\n"
-           "  --listen HOST:PORT     address to listen on (default 127.0.0.1:4566; port 0 picks one)\n"
-           "  --data-dir DIR         where the RocksDB database lives (default ./data)\n"
-           "  --port-file FILE       write the bound port to FILE once listening\n"
-           "  --threads N            HTTP loop threads (default: number of cores)\n"
-           "  --region REGION        region reported to clients (default us-east-1)\n"
-           "  --access-key KEY       access key id (env STRATUS_ACCESS_KEY_ID; default test)\n"
-           "  --secret-key SECRET    secret access key (env STRATUS_SECRET_ACCESS_KEY; default test)\n"
-           "  --fsync MODE           always | batch | none (default batch)\n"
-           "  --tls-cert FILE        serve HTTPS with this PEM certificate chain\n"
-           "  --tls-key FILE         ... and this PEM private key\n"
-           "  --log-level LEVEL      error | warn | info | debug (default info)\n"
-           "  --idle-timeout MS      close idle keep-alive connections after MS (default 60000)\n"
-           "  --header-timeout MS    limit for receiving request headers (default 20000)\n"
-           "  --body-timeout MS      limit between two body reads (default 60000)\n"
-           "  --help                 show this text\n"
-           "  --version              show the version\n");
+    printf(
+        "Usage: stratusd [options]\n"
+        "\n"
+        "Serves DynamoDB and S3 (and later Streams and Lambda) on one port.\n"
+        "\n"
+        "  --listen HOST:PORT     address to listen on (default 127.0.0.1:4566; port 0 picks one)\n"
+        "  --data-dir DIR         where the RocksDB database lives (default ./data)\n"
+        "  --port-file FILE       write the bound port to FILE once listening\n"
+        "  --threads N            HTTP loop threads (default: number of cores)\n"
+        "  --region REGION        region reported to clients (default us-east-1)\n"
+        "  --access-key KEY       access key id (env STRATUS_ACCESS_KEY_ID; default test)\n"
+        "  --secret-key SECRET    secret access key (env STRATUS_SECRET_ACCESS_KEY; default test)\n"
+        "  --fsync MODE           always | batch | none (default batch)\n"
+        "  --tls-cert FILE        serve HTTPS with this PEM certificate chain\n"
+        "  --tls-key FILE         ... and this PEM private key\n"
+        "  --log-level LEVEL      error | warn | info | debug (default info)\n"
+        "  --idle-timeout MS      close idle keep-alive connections after MS (default 60000)\n"
+        "  --header-timeout MS    limit for receiving request headers (default 20000)\n"
+        "  --body-timeout MS      limit between two body reads (default 60000)\n"
+        "  --help                 show this text\n"
+        "  --version              show the version\n");
 }
 
 bool srv_config_is_loopback(const char *host)

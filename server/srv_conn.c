@@ -141,8 +141,7 @@ static void submit(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
     if (c->tls) {
         kv_buf_init(&wr->cipher, SIZE_MAX);
         for (unsigned i = 0; i < n; i++)
-            if (srv_tls_write(c->tls, (const uint8_t *)bufs[i].base, bufs[i].len, &wr->cipher) <
-                0)
+            if (srv_tls_write(c->tls, (const uint8_t *)bufs[i].base, bufs[i].len, &wr->cipher) < 0)
                 c->close_after = true;
         uv_buf_t cb = uv_buf_init((char *)wr->cipher.p, (unsigned)wr->cipher.len);
         rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &cb, 1, on_write);
@@ -633,8 +632,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (c->tls) {
         kv_buf_t out;
         kv_buf_init(&out, SIZE_MAX);
-        int rc = srv_tls_feed(c->tls, (const uint8_t *)buf->base, (size_t)nread, tls_plain, c,
-                              &out);
+        int rc =
+            srv_tls_feed(c->tls, (const uint8_t *)buf->base, (size_t)nread, tls_plain, c, &out);
         if (!c->closing)
             flush_tls(c, &out);
         kv_buf_dispose(&out);
@@ -671,8 +670,7 @@ static void on_timer(uv_timer_t *t)
             srv_conn_close(c);
         return;
     }
-    KV_LOG_DEBUG("http: %s timeout from %s", c->phase == SRV_HEADERS ? "header" : "body",
-                 c->peer);
+    KV_LOG_DEBUG("http: %s timeout from %s", c->phase == SRV_HEADERS ? "header" : "body", c->peer);
     if (c->resp_live && !c->answered) {
         api_resp_dispose(&c->resp);
         c->resp_live = false;

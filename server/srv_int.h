@@ -15,15 +15,15 @@
 #include "srv_config.h"
 #include "srv_tls.h"
 
-#define SRV_READ_BUF       (64 * 1024)
-#define SRV_ARENA_POOL     64
-#define SRV_ARENA_BLOCK    (16 * 1024)
-#define SRV_WQ_HIGH        (4u << 20) /* stop reading above this many queued bytes */
-#define SRV_WQ_LOW         (1u << 20)
-#define SRV_SHUTDOWN_MS    10000
-#define SRV_BACKLOG        1024
-#define SRV_STREAM_CHUNK   (256 * 1024) /* one chunk in flight per streaming response */
-#define SRV_SKIP_BODY_MAX  (64 * 1024) /* bodies skipped after an early answer */
+#define SRV_READ_BUF      (64 * 1024)
+#define SRV_ARENA_POOL    64
+#define SRV_ARENA_BLOCK   (16 * 1024)
+#define SRV_WQ_HIGH       (4u << 20) /* stop reading above this many queued bytes */
+#define SRV_WQ_LOW        (1u << 20)
+#define SRV_SHUTDOWN_MS   10000
+#define SRV_BACKLOG       1024
+#define SRV_STREAM_CHUNK  (256 * 1024) /* one chunk in flight per streaming response */
+#define SRV_SKIP_BODY_MAX (64 * 1024)  /* bodies skipped after an early answer */
 
 typedef struct srv srv_t;
 typedef struct srv_loop srv_loop_t;
@@ -96,7 +96,7 @@ struct srv_conn {
     uint64_t bytes_in;
     bool answered; /* the response for this request is already written */
 
-    bool held;        /* response waiting for a durable sync */
+    bool held;               /* response waiting for a durable sync */
     struct srv_wreq *stream; /* response whose body is being pulled from a source */
     uv_write_t stream_w;
     kv_buf_t stream_buf;

@@ -64,8 +64,8 @@ bool sigv4_sig_eq(kv_slice_t a, kv_slice_t b)
 
 static bool is_unreserved(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '_' || c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 void sigv4_uri_encode(kv_buf_t *out, kv_slice_t in, bool encode_slash)

@@ -32,10 +32,10 @@ typedef struct sigv4_hdr {
 /** Parsed credential and signature fields (Authorization header or presigned query). */
 typedef struct sigv4_auth {
     kv_slice_t access_key;
-    kv_slice_t date;    /* YYYYMMDD from the scope */
+    kv_slice_t date; /* YYYYMMDD from the scope */
     kv_slice_t region;
     kv_slice_t service;
-    kv_slice_t scope;   /* date/region/service/aws4_request */
+    kv_slice_t scope;          /* date/region/service/aws4_request */
     kv_slice_t signed_headers; /* "host;x-amz-date" */
     kv_slice_t signature;      /* 64 hex */
     /* presigned only */
@@ -55,12 +55,14 @@ typedef enum sigv4_parse_err {
 
 /** Parse "AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...". Slices borrow hdr. */
 sigv4_parse_err_t sigv4_parse_header(kv_slice_t hdr, sigv4_auth_t *out);
-/** Parse the X-Amz-* parameters of a presigned URL's raw query (values are percent-decoded into a). */
+/** Parse the X-Amz-* parameters of a presigned URL's raw query (values are percent-decoded into a).
+ */
 sigv4_parse_err_t sigv4_parse_query(kv_slice_t raw_query, kv_arena_t *a, sigv4_auth_t *out);
 /** True when the raw query carries X-Amz-Algorithm (a presigned request). */
 bool sigv4_is_presigned(kv_slice_t raw_query);
 
-/** Percent-encode with AWS's rules (unreserved A-Z a-z 0-9 - _ . ~ kept; '/' kept unless encode_slash). */
+/** Percent-encode with AWS's rules (unreserved A-Z a-z 0-9 - _ . ~ kept; '/' kept unless
+ * encode_slash). */
 void sigv4_uri_encode(kv_buf_t *out, kv_slice_t in, bool encode_slash);
 /** Percent-decode; '+' is kept as '+'. @return false on a malformed escape. */
 bool sigv4_uri_decode(kv_buf_t *out, kv_slice_t in);

@@ -12,7 +12,8 @@ enum { ST_SIZE = 0, ST_DATA, ST_DATA_CR, ST_DATA_LF, ST_TRAILER, ST_FINAL, ST_DO
 static void copy_str(char *dst, size_t cap, kv_slice_t s)
 {
     size_t n = s.len < cap - 1 ? s.len : cap - 1;
-    memcpy(dst, s.p, n);
+    if (n)
+        memcpy(dst, s.p, n);
     dst[n] = 0;
 }
 

@@ -19,19 +19,19 @@
 #define SIGV4_CH_MAX_TRAILERS 8
 
 typedef enum sigv4_ch_mode {
-    SIGV4_CH_SIGNED = 1,         /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
-    SIGV4_CH_SIGNED_TRAILER,     /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
-    SIGV4_CH_UNSIGNED_TRAILER,   /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
+    SIGV4_CH_SIGNED = 1,       /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD */
+    SIGV4_CH_SIGNED_TRAILER,   /* STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER */
+    SIGV4_CH_UNSIGNED_TRAILER, /* STREAMING-UNSIGNED-PAYLOAD-TRAILER */
 } sigv4_ch_mode_t;
 
 typedef enum sigv4_ch_err {
     SIGV4_CH_OK = 0,
-    SIGV4_CH_E_FORMAT,    /* malformed framing */
-    SIGV4_CH_E_SIGNATURE, /* a chunk or trailer signature does not match */
-    SIGV4_CH_E_CHECKSUM,  /* the trailer checksum does not match the payload */
-    SIGV4_CH_E_INCOMPLETE,/* body ended early, or decoded length differs */
-    SIGV4_CH_E_SINK,      /* the sink refused the data (e.g. too big) */
-    SIGV4_CH_E_TRAILER,   /* trailer missing or not the one announced */
+    SIGV4_CH_E_FORMAT,     /* malformed framing */
+    SIGV4_CH_E_SIGNATURE,  /* a chunk or trailer signature does not match */
+    SIGV4_CH_E_CHECKSUM,   /* the trailer checksum does not match the payload */
+    SIGV4_CH_E_INCOMPLETE, /* body ended early, or decoded length differs */
+    SIGV4_CH_E_SINK,       /* the sink refused the data (e.g. too big) */
+    SIGV4_CH_E_TRAILER,    /* trailer missing or not the one announced */
 } sigv4_ch_err_t;
 
 /** Receives decoded payload bytes; returns 0 to continue. */

@@ -31,7 +31,8 @@ void api_jw_str(api_jw_t *w, kv_slice_t s);
 void api_jw_cstr(api_jw_t *w, const char *s);
 void api_jw_i64(api_jw_t *w, int64_t v);
 void api_jw_u64(api_jw_t *w, uint64_t v);
-/** Seconds with millisecond fraction, as DynamoDB writes timestamps (1.700000000123E9 style not needed). */
+/** Seconds with millisecond fraction, as DynamoDB writes timestamps (1.700000000123E9 style not
+ * needed). */
 void api_jw_epoch_ms(api_jw_t *w, int64_t ms);
 void api_jw_bool(api_jw_t *w, bool v);
 void api_jw_null(api_jw_t *w);

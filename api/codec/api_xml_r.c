@@ -70,8 +70,8 @@ static void on_text(void *ud, const XML_Char *t, int len)
         kv_buf_append(&s->text[s->depth - 1], t, (size_t)len);
 }
 
-static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
-                       const XML_Char *pubid, int has_internal)
+static void on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+                       int has_internal)
 {
     xstate_t *s = ud;
     (void)name, (void)sysid, (void)pubid, (void)has_internal;

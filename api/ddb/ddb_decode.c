@@ -11,10 +11,10 @@
 
 #include "ddb_int.h"
 
-#define TABLE_NAME_MIN 3
-#define ATTR_NAME_MAX  255
-#define TAG_KEY_MAX    128
-#define TAG_VALUE_MAX  256
+#define TABLE_NAME_MIN  3
+#define ATTR_NAME_MAX   255
+#define TAG_KEY_MAX     128
+#define TAG_VALUE_MAX   256
 #define LIST_TABLES_MAX 100
 
 void ddb_dec_violation(ddb_dec_t *d, const char *fmt, ...)
@@ -77,8 +77,7 @@ static const api_json_t *opt_kind(ddb_dec_t *d, const api_json_t *obj, const cha
     if (v == NULL || api_json_type(v) == API_J_NULL)
         return NULL;
     if (api_json_type(v) != kind) {
-        ser_error(d, kind == API_J_ARR ? "Expected list or null"
-                                       : "Expected structure or null");
+        ser_error(d, kind == API_J_ARR ? "Expected list or null" : "Expected structure or null");
         return NULL;
     }
     return v;
@@ -113,8 +112,9 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
                              bool allow_arn)
 {
     if (!present) {
-        ddb_dec_violation(d, "Value null at '%s' failed to satisfy constraint: Member must not "
-                             "be null",
+        ddb_dec_violation(d,
+                          "Value null at '%s' failed to satisfy constraint: Member must not "
+                          "be null",
                           member);
         return;
     }
@@ -132,16 +132,19 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
         }
     }
     if (n.len < TABLE_NAME_MIN)
-        ddb_dec_violation(d, "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
-                             "have length greater than or equal to 3",
+        ddb_dec_violation(d,
+                          "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
+                          "have length greater than or equal to 3",
                           (int)n.len, (const char *)n.p, member);
     if (n.len > ENG_TABLE_NAME_MAX)
-        ddb_dec_violation(d, "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
-                             "have length less than or equal to 255",
+        ddb_dec_violation(d,
+                          "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
+                          "have length less than or equal to 255",
                           (int)(n.len > 300 ? 300 : n.len), (const char *)n.p, member);
     if (!table_name_chars_ok(n))
-        ddb_dec_violation(d, "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
-                             "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+        ddb_dec_violation(d,
+                          "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
+                          "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
                           (int)(n.len > 300 ? 300 : n.len), (const char *)n.p, member);
 }
 
@@ -157,9 +160,8 @@ static int finish(ddb_dec_t *d)
         return -1;
     }
     if (d->n_errors) {
-        api_fail(d->resp, API_E_DDB_VALIDATION, "%d validation error%s detected: %.*s",
-                 d->n_errors, d->n_errors > 1 ? "s" : "", (int)d->errors.len,
-                 (const char *)d->errors.p);
+        api_fail(d->resp, API_E_DDB_VALIDATION, "%d validation error%s detected: %.*s", d->n_errors,
+                 d->n_errors > 1 ? "s" : "", (int)d->errors.len, (const char *)d->errors.p);
         return -1;
     }
     return 0;
@@ -212,19 +214,22 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         bool han = opt_str(d, e, "AttributeName", &an);
         bool hat = opt_str(d, e, "AttributeType", &at);
         if (!han)
-            ddb_dec_violation(d, "Value null at 'attributeDefinitions.%zu.member.attributeName' "
-                                 "failed to satisfy constraint: Member must not be null",
+            ddb_dec_violation(d,
+                              "Value null at 'attributeDefinitions.%zu.member.attributeName' "
+                              "failed to satisfy constraint: Member must not be null",
                               i + 1);
         else if (an.len == 0 || an.len > ATTR_NAME_MAX)
-            ddb_dec_violation(d, "Value '%.*s' at 'attributeDefinitions.%zu.member.attributeName' "
-                                 "failed to satisfy constraint: Member must have length %s",
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'attributeDefinitions.%zu.member.attributeName' "
+                              "failed to satisfy constraint: Member must have length %s",
                               (int)(an.len > 300 ? 300 : an.len), (const char *)an.p, i + 1,
                               an.len == 0 ? "greater than or equal to 1"
                                           : "less than or equal to 255");
         eng_scalar_t ty = 0;
         if (!hat)
-            ddb_dec_violation(d, "Value null at 'attributeDefinitions.%zu.member.attributeType' "
-                                 "failed to satisfy constraint: Member must not be null",
+            ddb_dec_violation(d,
+                              "Value null at 'attributeDefinitions.%zu.member.attributeType' "
+                              "failed to satisfy constraint: Member must not be null",
                               i + 1);
         else if (kv_slice_eq_str(at, "S"))
             ty = ENG_SCALAR_S;
@@ -233,9 +238,10 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         else if (kv_slice_eq_str(at, "B"))
             ty = ENG_SCALAR_B;
         else
-            ddb_dec_violation(d, "Value '%.*s' at 'attributeDefinitions.%zu.member.attributeType' "
-                                 "failed to satisfy constraint: Member must satisfy enum value "
-                                 "set: [B, N, S]",
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'attributeDefinitions.%zu.member.attributeType' "
+                              "failed to satisfy constraint: Member must satisfy enum value "
+                              "set: [B, N, S]",
                               (int)(at.len > 100 ? 100 : at.len), (const char *)at.p, i + 1);
         if (han) {
             t->attrs[t->n_attrs].name = dupz(d, an);
@@ -255,23 +261,26 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         bool hn = opt_str(d, e, "AttributeName", &kname[i]);
         bool ht = opt_str(d, e, "KeyType", &ktype[i]);
         if (!hn)
-            ddb_dec_violation(d, "Value null at 'keySchema.%zu.member.attributeName' failed to "
-                                 "satisfy constraint: Member must not be null",
+            ddb_dec_violation(d,
+                              "Value null at 'keySchema.%zu.member.attributeName' failed to "
+                              "satisfy constraint: Member must not be null",
                               i + 1);
         else if (kname[i].len == 0 || kname[i].len > ATTR_NAME_MAX)
-            ddb_dec_violation(d, "Value '%.*s' at 'keySchema.%zu.member.attributeName' failed to "
-                                 "satisfy constraint: Member must have length %s",
-                              (int)(kname[i].len > 300 ? 300 : kname[i].len),
-                              (const char *)kname[i].p, i + 1,
-                              kname[i].len == 0 ? "greater than or equal to 1"
-                                                : "less than or equal to 255");
+            ddb_dec_violation(
+                d,
+                "Value '%.*s' at 'keySchema.%zu.member.attributeName' failed to "
+                "satisfy constraint: Member must have length %s",
+                (int)(kname[i].len > 300 ? 300 : kname[i].len), (const char *)kname[i].p, i + 1,
+                kname[i].len == 0 ? "greater than or equal to 1" : "less than or equal to 255");
         if (!ht)
-            ddb_dec_violation(d, "Value null at 'keySchema.%zu.member.keyType' failed to satisfy "
-                                 "constraint: Member must not be null",
+            ddb_dec_violation(d,
+                              "Value null at 'keySchema.%zu.member.keyType' failed to satisfy "
+                              "constraint: Member must not be null",
                               i + 1);
         else if (!kv_slice_eq_str(ktype[i], "HASH") && !kv_slice_eq_str(ktype[i], "RANGE"))
-            ddb_dec_violation(d, "Value '%.*s' at 'keySchema.%zu.member.keyType' failed to satisfy "
-                                 "constraint: Member must satisfy enum value set: [HASH, RANGE]",
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'keySchema.%zu.member.keyType' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [HASH, RANGE]",
                               (int)(ktype[i].len > 100 ? 100 : ktype[i].len),
                               (const char *)ktype[i].p, i + 1);
     }
@@ -283,9 +292,10 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         if (kv_slice_eq_str(billing, "PAY_PER_REQUEST"))
             t->billing = ENG_BILLING_PAY_PER_REQUEST;
         else if (!kv_slice_eq_str(billing, "PROVISIONED"))
-            ddb_dec_violation(d, "Value '%.*s' at 'billingMode' failed to satisfy constraint: "
-                                 "Member must satisfy enum value set: [PROVISIONED, "
-                                 "PAY_PER_REQUEST]",
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'billingMode' failed to satisfy constraint: "
+                              "Member must satisfy enum value set: [PROVISIONED, "
+                              "PAY_PER_REQUEST]",
                               (int)(billing.len > 100 ? 100 : billing.len),
                               (const char *)billing.p);
     }
@@ -300,17 +310,19 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
             ddb_dec_violation(d, "Value null at 'provisionedThroughput.readCapacityUnits' failed "
                                  "to satisfy constraint: Member must not be null");
         else if (rcu < 1)
-            ddb_dec_violation(d, "Value '%lld' at 'provisionedThroughput.readCapacityUnits' "
-                                 "failed to satisfy constraint: Member must have value greater "
-                                 "than or equal to 1",
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'provisionedThroughput.readCapacityUnits' "
+                              "failed to satisfy constraint: Member must have value greater "
+                              "than or equal to 1",
                               (long long)rcu);
         if (!hw)
             ddb_dec_violation(d, "Value null at 'provisionedThroughput.writeCapacityUnits' failed "
                                  "to satisfy constraint: Member must not be null");
         else if (wcu < 1)
-            ddb_dec_violation(d, "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' "
-                                 "failed to satisfy constraint: Member must have value greater "
-                                 "than or equal to 1",
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' "
+                              "failed to satisfy constraint: Member must have value greater "
+                              "than or equal to 1",
                               (long long)wcu);
     }
 
@@ -333,9 +345,10 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
             else if (kv_slice_eq_str(view, "NEW_AND_OLD_IMAGES"))
                 t->stream_view = ENG_STREAM_NEW_AND_OLD_IMAGES;
             else
-                ddb_dec_violation(d, "Value '%.*s' at 'streamSpecification.streamViewType' failed "
-                                     "to satisfy constraint: Member must satisfy enum value set: "
-                                     "[NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]",
+                ddb_dec_violation(d,
+                                  "Value '%.*s' at 'streamSpecification.streamViewType' failed "
+                                  "to satisfy constraint: Member must satisfy enum value set: "
+                                  "[NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]",
                                   (int)(view.len > 100 ? 100 : view.len), (const char *)view.p);
         }
     }
@@ -358,22 +371,26 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         bool hk = opt_str(d, e, "Key", &k);
         bool hv = opt_str(d, e, "Value", &v);
         if (!hk)
-            ddb_dec_violation(d, "Value null at 'tags.%zu.member.key' failed to satisfy "
-                                 "constraint: Member must not be null",
+            ddb_dec_violation(d,
+                              "Value null at 'tags.%zu.member.key' failed to satisfy "
+                              "constraint: Member must not be null",
                               i + 1);
         else if (k.len == 0 || k.len > TAG_KEY_MAX)
-            ddb_dec_violation(d, "Value '%.*s' at 'tags.%zu.member.key' failed to satisfy "
-                                 "constraint: Member must have length %s",
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'tags.%zu.member.key' failed to satisfy "
+                              "constraint: Member must have length %s",
                               (int)(k.len > 200 ? 200 : k.len), (const char *)k.p, i + 1,
                               k.len == 0 ? "greater than or equal to 1"
                                          : "less than or equal to 128");
         if (!hv)
-            ddb_dec_violation(d, "Value null at 'tags.%zu.member.value' failed to satisfy "
-                                 "constraint: Member must not be null",
+            ddb_dec_violation(d,
+                              "Value null at 'tags.%zu.member.value' failed to satisfy "
+                              "constraint: Member must not be null",
                               i + 1);
         else if (v.len > TAG_VALUE_MAX)
-            ddb_dec_violation(d, "Value '%.*s' at 'tags.%zu.member.value' failed to satisfy "
-                                 "constraint: Member must have length less than or equal to 256",
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'tags.%zu.member.value' failed to satisfy "
+                              "constraint: Member must have length less than or equal to 256",
                               200, (const char *)v.p, i + 1);
         if (hk && hv) {
             t->tags[t->n_tags].key = dupz(d, k);
@@ -494,12 +511,14 @@ int ddb_decode_list_tables(ddb_dec_t *d, const api_json_t *in, ddb_list_tables_i
     kv_slice_t start = KV_SLICE_NULL;
     if (opt_int(d, in, "Limit", &limit)) {
         if (limit < 1)
-            ddb_dec_violation(d, "Value '%lld' at 'limit' failed to satisfy constraint: Member "
-                                 "must have value greater than or equal to 1",
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'limit' failed to satisfy constraint: Member "
+                              "must have value greater than or equal to 1",
                               (long long)limit);
         else if (limit > LIST_TABLES_MAX)
-            ddb_dec_violation(d, "Value '%lld' at 'limit' failed to satisfy constraint: Member "
-                                 "must have value less than or equal to 100",
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'limit' failed to satisfy constraint: Member "
+                              "must have value less than or equal to 100",
                               (long long)limit);
     }
     if (opt_str(d, in, "ExclusiveStartTableName", &start))

@@ -123,8 +123,8 @@ void ddb_encode_delete_table(api_ctx_t *ctx, api_req_t *req, const ddb_delete_ta
     encode_table_wrapper(ctx, out, "TableDescription", w);
 }
 
-void ddb_encode_describe_table(api_ctx_t *ctx, api_req_t *req,
-                               const ddb_describe_table_out_t *out, api_jw_t *w)
+void ddb_encode_describe_table(api_ctx_t *ctx, api_req_t *req, const ddb_describe_table_out_t *out,
+                               api_jw_t *w)
 {
     (void)req;
     encode_table_wrapper(ctx, out, "Table", w);
@@ -147,10 +147,9 @@ void ddb_encode_list_tables(api_ctx_t *ctx, api_req_t *req, const ddb_list_table
 
 void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
-    static const char *const ns[] = {
-        "",
+    static const char *const ns[] = {"",
 #define XX(name, st, nsp, code, msg) nsp,
-        API_ERR_MAP(XX)
+                                     API_ERR_MAP(XX)
 #undef XX
     };
     (void)ctx, (void)req;

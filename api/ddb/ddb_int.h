@@ -51,11 +51,11 @@ typedef struct ddb_list_tables_out {
     bool more;
 } ddb_list_tables_out_t;
 
-#define XX(Name, name)                                                                             \
-    int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);              \
-    int ddb_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                         \
-                        const ddb_##name##_in_t *in, ddb_##name##_out_t *out);                     \
-    void ddb_encode_##name(api_ctx_t *ctx, api_req_t *req, const ddb_##name##_out_t *out,          \
+#define XX(Name, name)                                                                    \
+    int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \
+    int ddb_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                 \
+                        const ddb_##name##_in_t *in, ddb_##name##_out_t *out);            \
+    void ddb_encode_##name(api_ctx_t *ctx, api_req_t *req, const ddb_##name##_out_t *out, \
                            api_jw_t *w);
 DDB_OP_MAP(XX)
 #undef XX

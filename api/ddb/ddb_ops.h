@@ -8,13 +8,13 @@
 #define DDB_OPS_H
 
 /* XX(WireName, c_name) */
-#define DDB_OP_MAP(XX)                                                                             \
-    XX(CreateTable, create_table)                                                                  \
-    XX(DeleteTable, delete_table)                                                                  \
-    XX(DescribeTable, describe_table)                                                              \
+#define DDB_OP_MAP(XX)                \
+    XX(CreateTable, create_table)     \
+    XX(DeleteTable, delete_table)     \
+    XX(DescribeTable, describe_table) \
     XX(ListTables, list_tables)
 
-#define DDB_TARGET_PREFIX "DynamoDB_20120810."
+#define DDB_TARGET_PREFIX  "DynamoDB_20120810."
 #define DDB_STREAMS_PREFIX "DynamoDBStreams_20120810."
 
 #endif

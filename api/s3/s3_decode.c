@@ -79,7 +79,8 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         const uint8_t *slash = memchr(path.p, '/', path.len);
         if (slash) {
             st->bucket = decode(req, kv_slice(path.p, (size_t)(slash - path.p)));
-            st->key_name = decode(req, kv_slice(slash + 1, path.len - (size_t)(slash - path.p) - 1));
+            st->key_name =
+                decode(req, kv_slice(slash + 1, path.len - (size_t)(slash - path.p) - 1));
         } else {
             st->bucket = decode(req, path);
         }
@@ -239,7 +240,8 @@ int s3_decode_list_buckets(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         kv_buf_init(&b, v.len);
         if (!kv_b64_decode(&b, v)) {
             kv_buf_dispose(&b);
-            api_fail(resp, API_E_S3_INVALID_ARGUMENT, "The continuation token provided is incorrect");
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "The continuation token provided is incorrect");
             return -1;
         }
         out->after = kv_arena_dup(req->arena, kv_buf_slice(&b));

@@ -149,15 +149,15 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
     switch (st->op) {
-#define XX(Name, name)                                                                             \
-    case API_OP_S3_##name: {                                                                       \
-        s3_##name##_in_t in;                                                                       \
-        s3_##name##_out_t out;                                                                     \
-        memset(&out, 0, sizeof(out));                                                              \
-        if (s3_decode_##name(ctx, req, resp, &in) == 0 &&                                          \
-            s3_exec_##name(ctx, req, resp, &in, &out) == 0)                                        \
-            s3_encode_##name(ctx, req, resp, &out);                                                \
-        break;                                                                                     \
+#define XX(Name, name)                                      \
+    case API_OP_S3_##name: {                                \
+        s3_##name##_in_t in;                                \
+        s3_##name##_out_t out;                              \
+        memset(&out, 0, sizeof(out));                       \
+        if (s3_decode_##name(ctx, req, resp, &in) == 0 &&   \
+            s3_exec_##name(ctx, req, resp, &in, &out) == 0) \
+            s3_encode_##name(ctx, req, resp, &out);         \
+        break;                                              \
     }
         S3_OP_MAP(XX)
 #undef XX

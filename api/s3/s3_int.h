@@ -44,11 +44,10 @@ typedef s3_bucket_out_t s3_get_bucket_location_out_t;
 typedef s3_bucket_out_t s3_not_implemented_out_t;
 
 #define XX(Name, name)                                                                             \
-    int s3_decode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                        \
-                         s3_##name##_in_t *out);                                                   \
-    int s3_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                          \
+    int s3_decode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_##name##_in_t *out); \
+    int s3_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                           \
                        const s3_##name##_in_t *in, s3_##name##_out_t *out);                        \
-    void s3_encode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                       \
+    void s3_encode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                        \
                           const s3_##name##_out_t *out);
 S3_OP_MAP(XX)
 #undef XX

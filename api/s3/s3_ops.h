@@ -6,12 +6,12 @@
 #ifndef S3_OPS_H
 #define S3_OPS_H
 
-#define S3_OP_MAP(XX)                                                                              \
-    XX(ListBuckets, list_buckets)                                                                  \
-    XX(CreateBucket, create_bucket)                                                                \
-    XX(HeadBucket, head_bucket)                                                                    \
-    XX(DeleteBucket, delete_bucket)                                                                \
-    XX(GetBucketLocation, get_bucket_location)                                                     \
+#define S3_OP_MAP(XX)                          \
+    XX(ListBuckets, list_buckets)              \
+    XX(CreateBucket, create_bucket)            \
+    XX(HeadBucket, head_bucket)                \
+    XX(DeleteBucket, delete_bucket)            \
+    XX(GetBucketLocation, get_bucket_location) \
     XX(NotImplemented, not_implemented)
 
 #endif

@@ -15,8 +15,8 @@
 typedef struct kv_buf {
     uint8_t *p;
     size_t len;
-    size_t cap;    /* allocated */
-    size_t limit;  /* hard cap; appends beyond it fail */
+    size_t cap;   /* allocated */
+    size_t limit; /* hard cap; appends beyond it fail */
     bool failed;
 } kv_buf_t;
 

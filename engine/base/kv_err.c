@@ -7,8 +7,8 @@ const char *kv_err_name(int err)
     switch (err) {
     case 0:
         return "KV_OK";
-#define XX(name, val, msg)                                                                         \
-    case val:                                                                                      \
+#define XX(name, val, msg) \
+    case val:              \
         return "KV_" #name;
         KV_ERR_MAP(XX)
 #undef XX
@@ -22,8 +22,8 @@ const char *kv_err_str(int err)
     switch (err) {
     case 0:
         return "success";
-#define XX(name, val, msg)                                                                         \
-    case val:                                                                                      \
+#define XX(name, val, msg) \
+    case val:              \
         return msg;
         KV_ERR_MAP(XX)
 #undef XX

@@ -20,15 +20,15 @@ void kv_log(kv_log_level_t lvl, const char *fmt, ...) __attribute__((format(prin
 
 #define KV_LOG_ERROR(...) kv_log(KV_LOG_ERROR, __VA_ARGS__)
 #define KV_LOG_WARN(...)  kv_log(KV_LOG_WARN, __VA_ARGS__)
-#define KV_LOG_INFO(...)                                                                           \
-    do {                                                                                           \
-        if (kv_log_enabled(KV_LOG_INFO))                                                           \
-            kv_log(KV_LOG_INFO, __VA_ARGS__);                                                      \
+#define KV_LOG_INFO(...)                      \
+    do {                                      \
+        if (kv_log_enabled(KV_LOG_INFO))      \
+            kv_log(KV_LOG_INFO, __VA_ARGS__); \
     } while (0)
-#define KV_LOG_DEBUG(...)                                                                          \
-    do {                                                                                           \
-        if (kv_log_enabled(KV_LOG_DEBUG))                                                          \
-            kv_log(KV_LOG_DEBUG, __VA_ARGS__);                                                     \
+#define KV_LOG_DEBUG(...)                      \
+    do {                                       \
+        if (kv_log_enabled(KV_LOG_DEBUG))      \
+            kv_log(KV_LOG_DEBUG, __VA_ARGS__); \
     } while (0)
 
 #endif

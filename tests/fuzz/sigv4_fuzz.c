@@ -31,8 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sigv4_auth_t au;
     switch (data[0] % 6) {
     case 0:
-        if (sigv4_parse_header(in, &au) == SIGV4_OK &&
-            (au.signature.len != 64 || au.date.len != 8))
+        if (sigv4_parse_header(in, &au) == SIGV4_OK && (au.signature.len != 64 || au.date.len != 8))
             abort();
         break;
     case 1:

@@ -39,7 +39,8 @@ class Server:
         deadline = time.time() + timeout
         while time.time() < deadline:
             if os.path.exists(port_file):
-                self.port = int(open(port_file).read().strip())
+                with open(port_file) as f:
+                    self.port = int(f.read().strip())
                 return self
             if self.proc.poll() is not None:
                 raise RuntimeError("stratusd exited: " + self.read_log())
@@ -48,7 +49,8 @@ class Server:
 
     def read_log(self):
         try:
-            return open(self.log_path, errors="replace").read()[-4000:]
+            with open(self.log_path, errors="replace") as f:
+                return f.read()[-4000:]
         except OSError:
             return ""
 
@@ -75,7 +77,11 @@ class Server:
         return self.stop(signal.SIGKILL)
 
     def cleanup(self):
-        self.stop()
+        running = self.proc is not None and self.proc.poll() is None
+        rc = self.stop()
+        if running and rc != 0:
+            # A clean SIGTERM exits 0; anything else (a sanitizer report, a crash) fails the test.
+            raise AssertionError(f"stratusd exited with {rc}: {self.read_log()}")
         if self.own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
         try:

@@ -77,7 +77,8 @@ int harness_run(harness_t *h, kv_slice_t raw, kv_buf_t *out)
         if (c == NULL || req.n_hdrs == 128)
             goto out;
         req.hdrs[req.n_hdrs].name = kv_slice(line.p, (size_t)(c - line.p));
-        req.hdrs[req.n_hdrs].value = kv_slice_trim(kv_slice(c + 1, line.len - (size_t)(c - line.p) - 1));
+        req.hdrs[req.n_hdrs].value =
+            kv_slice_trim(kv_slice(c + 1, line.len - (size_t)(c - line.p) - 1));
         if (kv_slice_eq_nocase(req.hdrs[req.n_hdrs].name, "content-length")) {
             uint64_t v;
             if (kv_slice_to_u64(req.hdrs[req.n_hdrs].value, &v))

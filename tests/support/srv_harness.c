@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +27,14 @@ int srv_harness_port(void)
     snprintf(dir, sizeof(dir), "/tmp/stratus-srvh-XXXXXX");
     if (mkdtemp(dir) == NULL)
         abort();
-    char *argv[] = {"stratusd", "--listen", "127.0.0.1:0", "--data-dir", dir, "--threads", "1",
-                    "--log-level", "error", "--header-timeout", "2000", "--body-timeout", "2000",
-                    "--idle-timeout", "2000", NULL};
+    char *argv[] = {"stratusd", "--listen",         "127.0.0.1:0", "--data-dir",
+                    dir,        "--threads",        "1",           "--log-level",
+                    "error",    "--header-timeout", "2000",        "--body-timeout",
+                    "2000",     "--idle-timeout",   "2000",        NULL};
     if (srv_config_parse(15, argv, &g_cfg) != 0)
         abort();
     kv_log_set_level((kv_log_level_t)g_cfg.log_level);
+    signal(SIGPIPE, SIG_IGN);
     api_global_init();
     g_srv.cfg = &g_cfg;
     api_cfg_t acfg = {g_cfg.data_dir, 1, 0, g_cfg.region, g_cfg.access_key, g_cfg.secret_key};

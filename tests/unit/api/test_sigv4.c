@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
 #include <cmocka.h>
 
 #include "auth/api_cksum.h"
@@ -27,8 +28,7 @@
 
 static void sign(const char *secret, const char *date, const char *region, const char *service,
                  const char *method, const char *uri, const char *query, const char *signed_hdrs,
-                 const sigv4_hdr_t *h, size_t n, const char *payload, const char *amz,
-                 char sig[65])
+                 const sigv4_hdr_t *h, size_t n, const char *payload, const char *amz, char sig[65])
 {
     kv_arena_t *a = kv_arena_new(4096);
     kv_buf_t cq, cr, sts;
@@ -58,8 +58,8 @@ static void test_get_vanilla(void **state)
     sigv4_hdr_t h[] = {{KV_SLICE_LIT("Host"), KV_SLICE_LIT("example.amazonaws.com")},
                        {KV_SLICE_LIT("X-Amz-Date"), KV_SLICE_LIT("20150830T123600Z")}};
     char sig[65];
-    sign("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "service", "GET",
-         "/", "", "host;x-amz-date", h, 2, SIGV4_EMPTY_SHA256, "20150830T123600Z", sig);
+    sign("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "service", "GET", "/",
+         "", "host;x-amz-date", h, 2, SIGV4_EMPTY_SHA256, "20150830T123600Z", sig);
     assert_string_equal(sig, "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
 }
 
@@ -74,8 +74,8 @@ static void test_s3_get_object_example(void **state)
     };
     char sig[65];
     sign(SK_S3, "20130524", "us-east-1", "s3", "GET", "/test.txt", "",
-         "host;range;x-amz-content-sha256;x-amz-date", h, 4, SIGV4_EMPTY_SHA256,
-         "20130524T000000Z", sig);
+         "host;range;x-amz-content-sha256;x-amz-date", h, 4, SIGV4_EMPTY_SHA256, "20130524T000000Z",
+         sig);
     assert_string_equal(sig, "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
 }
 
@@ -182,8 +182,10 @@ static void test_checksums(void **state)
     assert_int_equal(api_crc32c(0, "123456789", 9), 0xE3069283u);
     assert_true(api_crc64nvme(0, "123456789", 9) == 0xAE8B14860A799888ull);
     static const api_ck_algo_t algos[] = {API_CK_CRC32, API_CK_CRC32C, API_CK_CRC64NVME,
-                                          API_CK_SHA1, API_CK_SHA256, API_CK_MD5};
-    static const char *b64[] = {"y/Q5Jg==", "4waSgw==", "rosUhgp5mIg=",
+                                          API_CK_SHA1,  API_CK_SHA256, API_CK_MD5};
+    static const char *b64[] = {"y/Q5Jg==",
+                                "4waSgw==",
+                                "rosUhgp5mIg=",
                                 "98O8HYCOBHMq32eZZczDTKeuNEE=",
                                 "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=",
                                 "JfnnlDI7RTiF9RgfG2JNCw=="};
@@ -367,9 +369,9 @@ static void test_unsigned_trailers(void **state)
     assert_int_equal(run_trailer(API_CK_CRC32C, "x-amz-checksum-crc32c", "4waSgw==", data, 1), 0);
     assert_int_equal(
         run_trailer(API_CK_CRC64NVME, "x-amz-checksum-crc64nvme", "rosUhgp5mIg=", data, 5), 0);
-    assert_int_equal(run_trailer(API_CK_SHA1, "x-amz-checksum-sha1",
-                                 "98O8HYCOBHMq32eZZczDTKeuNEE=", data, 64),
-                     0);
+    assert_int_equal(
+        run_trailer(API_CK_SHA1, "x-amz-checksum-sha1", "98O8HYCOBHMq32eZZczDTKeuNEE=", data, 64),
+        0);
     assert_int_equal(run_trailer(API_CK_SHA256, "x-amz-checksum-sha256",
                                  "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=", data, 2),
                      0);
@@ -455,9 +457,9 @@ static void test_chunked_limits(void **state)
     /* A chunk size of 16+ hex digits is refused rather than overflowing. */
     sigv4_chunked_init(&c, SIGV4_CH_UNSIGNED_TRAILER, NULL, KV_SLICE_NULL, KV_SLICE_NULL,
                        KV_SLICE_NULL, API_CK_CRC32, -1);
-    assert_int_equal(sigv4_chunked_feed(&c, (const uint8_t *)"ffffffffffffffffff\r\n", 20, NULL,
-                                        NULL),
-                     SIGV4_CH_E_FORMAT);
+    assert_int_equal(
+        sigv4_chunked_feed(&c, (const uint8_t *)"ffffffffffffffffff\r\n", 20, NULL, NULL),
+        SIGV4_CH_E_FORMAT);
     sigv4_chunked_dispose(&c);
     /* More decoded bytes than announced. */
     sigv4_chunked_init(&c, SIGV4_CH_UNSIGNED_TRAILER, NULL, KV_SLICE_NULL, KV_SLICE_NULL,
@@ -470,16 +472,11 @@ static void test_chunked_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_get_vanilla),
-        cmocka_unit_test(test_s3_get_object_example),
-        cmocka_unit_test(test_presigned_example),
-        cmocka_unit_test(test_parse_header),
-        cmocka_unit_test(test_canonical_pieces),
-        cmocka_unit_test(test_checksums),
-        cmocka_unit_test(test_chunked_example),
-        cmocka_unit_test(test_trailer_signature_vector),
-        cmocka_unit_test(test_unsigned_trailers),
-        cmocka_unit_test(test_signed_trailer_roundtrip),
+        cmocka_unit_test(test_get_vanilla),       cmocka_unit_test(test_s3_get_object_example),
+        cmocka_unit_test(test_presigned_example), cmocka_unit_test(test_parse_header),
+        cmocka_unit_test(test_canonical_pieces),  cmocka_unit_test(test_checksums),
+        cmocka_unit_test(test_chunked_example),   cmocka_unit_test(test_trailer_signature_vector),
+        cmocka_unit_test(test_unsigned_trailers), cmocka_unit_test(test_signed_trailer_roundtrip),
         cmocka_unit_test(test_chunked_limits),
     };
     return cmocka_run_group_tests_name("sigv4", tests, NULL, NULL);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
 #include <cmocka.h>
 
 #include "base/kv_err.h"
@@ -71,8 +72,8 @@ static const num_case_t cases[] = {
     {"0E999999999999", "0", ENG_NUM_OK},
     {"123456789012345678901234567890123456789", NULL, ENG_NUM_PRECISION},
     {"1.23456789012345678901234567890123456789", NULL, ENG_NUM_PRECISION},
-    {"0.000000000000000000000000000000000000000000001234567890123456789012345678901234567891",
-     NULL, ENG_NUM_PRECISION},
+    {"0.000000000000000000000000000000000000000000001234567890123456789012345678901234567891", NULL,
+     ENG_NUM_PRECISION},
     {"", NULL, ENG_NUM_SYNTAX},
     {"+", NULL, ENG_NUM_SYNTAX},
     {"-", NULL, ENG_NUM_SYNTAX},
@@ -371,8 +372,8 @@ static void test_item_keys(void **state)
 static void test_decode_corrupt(void **state)
 {
     (void)state;
-    static const uint8_t bad[][4] = {{0x09}, {0x03}, {0x03, 0x80}, {0x03, 0x80, 0xB0},
-                                     {0x03, 0x80, 0x10, 0x00}};
+    static const uint8_t bad[][4] = {
+        {0x09}, {0x03}, {0x03, 0x80}, {0x03, 0x80, 0xB0}, {0x03, 0x80, 0x10, 0x00}};
     static const size_t lens[] = {1, 1, 2, 3, 4};
     for (size_t i = 0; i < 5; i++) {
         eng_num_t n;

@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
 #include <cmocka.h>
 
 #include "base/kv_alloc.h"
@@ -125,6 +127,7 @@ static srv_config_t cfg;
 static int setup(void **state)
 {
     (void)state;
+    signal(SIGPIPE, SIG_IGN);
     char *argv[] = {"stratusd", "--listen", "127.0.0.1:0", "--threads", "1", NULL};
     if (srv_config_parse(5, argv, &cfg) != 0)
         return -1;
