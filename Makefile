@@ -11,7 +11,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
 	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev \
-	clang libclang-rt-14-dev \
+	clang libclang-rt-14-dev clang-format \
 	python3 python3-boto3 awscli nodejs npm nginx-light procps
 
 .PHONY: all deps build run test test-asan bench clean js-deps

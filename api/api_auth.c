@@ -85,8 +85,9 @@ static bool try_sig(api_req_t *req, kv_slice_t canonical_uri, kv_slice_t payload
                     kv_buf_t *sts)
 {
     api_state_t *st = req->_st;
+    uint8_t cq_mem[512];
     kv_buf_t cq;
-    kv_buf_init(&cq, 1 << 20);
+    kv_buf_init_on(&cq, cq_mem, sizeof(cq_mem), 1 << 20);
     kv_buf_reset(creq);
     kv_buf_reset(sts);
     bool ok = sigv4_canonical_query(&cq, req->query, req->arena) &&
@@ -104,10 +105,11 @@ static bool try_sig(api_req_t *req, kv_slice_t canonical_uri, kv_slice_t payload
 static int verify_signature(api_req_t *req, api_resp_t *resp, kv_slice_t payload)
 {
     api_state_t *st = req->_st;
+    uint8_t creq_mem[2048], sts_mem[256], uri_mem[256];
     kv_buf_t creq, sts, uri;
-    kv_buf_init(&creq, 1 << 20);
-    kv_buf_init(&sts, 4096);
-    kv_buf_init(&uri, 64 * 1024);
+    kv_buf_init_on(&creq, creq_mem, sizeof(creq_mem), 1 << 20);
+    kv_buf_init_on(&sts, sts_mem, sizeof(sts_mem), 4096);
+    kv_buf_init_on(&uri, uri_mem, sizeof(uri_mem), 64 * 1024);
     sigv4_canonical_uri(&uri, req->path, is_s3(st));
     bool ok = try_sig(req, kv_buf_slice(&uri), payload, &creq, &sts);
     if (!ok && is_s3(st)) {
@@ -315,8 +317,9 @@ static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)
         return deny(resp, API_E_S3_INVALID_REQUEST,
                     "Missing required header for this request: x-amz-trailer");
     }
-    sigv4_chunked_init(&st->chunked, mode, st->key, st->amz_date, st->auth.scope,
-                       st->auth.signature, talgo, decoded);
+    st->chunked = kv_arena_alloc(req->arena, sizeof(*st->chunked));
+    sigv4_chunked_init(st->chunked, mode, st->key, st->amz_date, st->auth.scope, st->auth.signature,
+                       talgo, decoded);
     st->chunked_on = true;
     return 0;
 }
@@ -327,7 +330,7 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
     kv_slice_t md5 = api_req_header(req, "content-md5");
     if (md5.len) {
         uint8_t tmp[64];
-        kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false};
+        kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false, true};
         if (!kv_b64_decode(&b, kv_slice_trim(md5)) || b.len != 16) {
             if (is_s3(st))
                 return deny(resp, API_E_S3_INVALID_DIGEST, NULL);
@@ -434,7 +437,7 @@ static bool b64_matches(api_ck_t *ck, kv_slice_t want)
 {
     uint8_t d[API_CK_MAX], tmp[64];
     size_t n = api_ck_final(ck, d);
-    kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false};
+    kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false, true};
     kv_b64_encode(&b, d, n);
     return kv_slice_eq(kv_buf_slice(&b), want);
 }
@@ -444,7 +447,7 @@ int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_state_t *st = req->_st;
     (void)ctx;
     if (st->chunked_on) {
-        switch (sigv4_chunked_finish(&st->chunked)) {
+        switch (sigv4_chunked_finish(st->chunked)) {
         case SIGV4_CH_OK:
             break;
         case SIGV4_CH_E_SIGNATURE:
@@ -452,7 +455,7 @@ int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         case SIGV4_CH_E_CHECKSUM:
             api_fail(resp, API_E_S3_BAD_DIGEST,
                      "The %s you specified did not match the calculated checksum.",
-                     api_ck_name(st->chunked.trailer_algo));
+                     api_ck_name(st->chunked->trailer_algo));
             return API_RESPOND;
         case SIGV4_CH_E_TRAILER:
             return deny(resp, API_E_S3_INVALID_REQUEST,

@@ -299,8 +299,13 @@ static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         if (!resp_has_header(resp, "Content-Type"))
             api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
         api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
-        api_resp_headerf(resp, "x-amz-crc32", "%lu",
-                         (unsigned long)crc32(0, resp->body.p, (uInt)resp->body.len));
+        {
+            uint8_t mem[24];
+            kv_buf_t v;
+            kv_buf_init_on(&v, mem, sizeof(mem), sizeof(mem));
+            kv_buf_append_u64(&v, (uint64_t)crc32(0, resp->body.p, (uInt)resp->body.len));
+            api_resp_header(resp, "x-amz-crc32", kv_buf_slice(&v));
+        }
         break;
     case API_PROTO_S3:
         if (resp->_err)
@@ -330,7 +335,7 @@ static void state_cleanup(void *arg)
     api_ck_dispose(&st->md5);
     api_ck_dispose(&st->ck);
     if (st->chunked_on)
-        sigv4_chunked_dispose(&st->chunked);
+        sigv4_chunked_dispose(st->chunked);
 }
 
 int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_limit)
@@ -427,7 +432,7 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
     if (st->hashing)
         api_ck_update(&st->sha, p, n);
     if (st->chunked_on) {
-        sigv4_ch_err_t e = sigv4_chunked_feed(&st->chunked, p, n, body_sink, st);
+        sigv4_ch_err_t e = sigv4_chunked_feed(st->chunked, p, n, body_sink, st);
         if (e == SIGV4_CH_OK)
             return API_CONTINUE;
         if (e == SIGV4_CH_E_SINK)

@@ -103,7 +103,7 @@ struct api_state {
     api_ck_t ck;
     kv_slice_t ck_want; /* base64 from x-amz-checksum-<algo> header */
     bool chunked_on;
-    sigv4_chunked_t chunked;
+    sigv4_chunked_t *chunked; /* in the arena, only for aws-chunked bodies */
 
     /* body */
     kv_buf_t body;

@@ -9,6 +9,7 @@ CONNS=${CONNS:-64}
 DURATION=${DURATION:-10}
 THREADS=${THREADS:-$(nproc)}
 work=$(mktemp -d /tmp/stratus-bench-XXXXXX)
+chmod 755 "$work"  # nginx workers run as www-data
 cleanup() {
   [ -n "${spid:-}" ] && kill "$spid" 2>/dev/null || true
   [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true

@@ -100,7 +100,7 @@ int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out)
 static int bucket_has_objects(eng_t *e, uint32_t id, bool *has)
 {
     uint8_t kb[4];
-    kv_buf_t k = {kb, 0, sizeof(kb), sizeof(kb), false};
+    kv_buf_t k = {kb, 0, sizeof(kb), sizeof(kb), false, true};
     eng_key_put_u32(&k, id);
     eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_OBJECTS);
     eng_riter_seek(it, kv_buf_slice(&k));

@@ -208,8 +208,8 @@ uint32_t eng__next_id(eng_t *e, eng_batch_t *b)
 {
     uint32_t id = e->next_id++;
     uint8_t kb[8], vb[4];
-    kv_buf_t k = {kb, 0, sizeof(kb), sizeof(kb), false};
-    kv_buf_t v = {vb, 0, sizeof(vb), sizeof(vb), false};
+    kv_buf_t k = {kb, 0, sizeof(kb), sizeof(kb), false, true};
+    kv_buf_t v = {vb, 0, sizeof(vb), sizeof(vb), false, true};
     eng__cat_key(&k, ENG_CAT_COUNTER, KV_SLICE_LIT("ids"));
     eng_key_put_u32(&v, e->next_id);
     eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));

@@ -47,7 +47,7 @@ void eng_tlv_put_str(kv_buf_t *b, uint8_t tag, const char *s)
 void eng_tlv_put_u64(kv_buf_t *b, uint8_t tag, uint64_t v)
 {
     uint8_t tmp[10];
-    kv_buf_t t = {tmp, 0, sizeof(tmp), sizeof(tmp), false};
+    kv_buf_t t = {tmp, 0, sizeof(tmp), sizeof(tmp), false, true};
     eng_tlv_put_varint(&t, v);
     eng_tlv_put(b, tag, kv_slice(tmp, t.len));
 }

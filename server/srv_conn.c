@@ -300,14 +300,23 @@ static void send_response(srv_conn_t *c)
         r->close = true;
     if (r->close)
         c->close_after = true;
+    /* The head is built without printf: this runs for every request. */
+    uint8_t hmem[1024];
     kv_buf_t h;
-    kv_buf_init(&h, 64 * 1024);
-    kv_buf_printf(&h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Stratus/" STRATUS_VERSION "\r\n",
-                  r->status, reason(r->status), srv_loop_date(c->loop));
+    kv_buf_init_on(&h, hmem, sizeof(hmem), 64 * 1024);
+    kv_buf_append_str(&h, "HTTP/1.1 ");
+    kv_buf_append_u64(&h, (uint64_t)r->status);
+    kv_buf_append_byte(&h, ' ');
+    kv_buf_append_str(&h, reason(r->status));
+    kv_buf_append_str(&h, "\r\nDate: ");
+    kv_buf_append_str(&h, srv_loop_date(c->loop));
+    kv_buf_append_str(&h, "\r\nServer: Stratus/" STRATUS_VERSION "\r\n");
     bool streaming = r->src.read != NULL;
-    if (r->status != 204 && r->status != 304)
-        kv_buf_printf(&h, "Content-Length: %llu\r\n",
-                      (unsigned long long)(streaming ? r->src.length : r->body.len));
+    if (r->status != 204 && r->status != 304) {
+        kv_buf_append_str(&h, "Content-Length: ");
+        kv_buf_append_u64(&h, streaming ? r->src.length : r->body.len);
+        kv_buf_append_str(&h, "\r\n");
+    }
     for (size_t i = 0; i < r->n_hdrs; i++) {
         kv_buf_append_slice(&h, r->hdrs[i].name);
         kv_buf_append(&h, ": ", 2);

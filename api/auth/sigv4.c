@@ -4,15 +4,69 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * SHA-256 through an explicitly fetched EVP_MD and a per-thread context:
+ * OpenSSL 3 would otherwise fetch the algorithm (taking locks) on every call,
+ * which dominated the cost of verifying a signature.
+ */
+static EVP_MD *g_sha256;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_ctx_key;
+
+static void free_ctx(void *p)
+{
+    EVP_MD_CTX_free(p);
+}
+
+static void init_crypto(void)
+{
+    g_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+    if (g_sha256 == NULL || pthread_key_create(&g_ctx_key, free_ctx) != 0)
+        abort();
+}
+
+static EVP_MD_CTX *thread_ctx(void)
+{
+    pthread_once(&g_once, init_crypto);
+    EVP_MD_CTX *c = pthread_getspecific(g_ctx_key);
+    if (c == NULL) {
+        c = EVP_MD_CTX_new();
+        if (c == NULL || pthread_setspecific(g_ctx_key, c) != 0)
+            abort();
+    }
+    return c;
+}
+
+static void sha256_2(const void *a, size_t an, const void *b, size_t bn, uint8_t out[32])
+{
+    EVP_MD_CTX *c = thread_ctx();
+    unsigned int n = 32;
+    if (EVP_DigestInit_ex2(c, g_sha256, NULL) != 1 || EVP_DigestUpdate(c, a, an) != 1 ||
+        (bn && EVP_DigestUpdate(c, b, bn) != 1) || EVP_DigestFinal_ex(c, out, &n) != 1)
+        abort();
+}
+
+/* HMAC-SHA256 (RFC 2104) over the fetched digest. */
 static void hmac(const void *key, size_t key_len, kv_slice_t msg, uint8_t out[32])
 {
-    unsigned int n = 32;
-    if (HMAC(EVP_sha256(), key, (int)key_len, msg.p, msg.len, out, &n) == NULL)
-        abort();
+    uint8_t k[64], pad[64], inner[32];
+    memset(k, 0, sizeof(k));
+    if (key_len > 64)
+        sha256_2(key, key_len, NULL, 0, k);
+    else
+        memcpy(k, key, key_len);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x36;
+    sha256_2(pad, 64, msg.p, msg.len, inner);
+    for (int i = 0; i < 64; i++)
+        pad[i] = k[i] ^ 0x5c;
+    sha256_2(pad, 64, inner, 32, out);
+    OPENSSL_cleanse(k, sizeof(k));
+    OPENSSL_cleanse(pad, sizeof(pad));
 }
 
 static void hex(const uint8_t *p, size_t n, char *out)
@@ -28,9 +82,7 @@ static void hex(const uint8_t *p, size_t n, char *out)
 void sigv4_sha256_hex(kv_slice_t data, char out[65])
 {
     uint8_t d[32];
-    unsigned int n = 32;
-    if (EVP_Digest(data.p, data.len, d, &n, EVP_sha256(), NULL) != 1)
-        abort();
+    sha256_2(data.p, data.len, NULL, 0, d);
     hex(d, 32, out);
 }
 
@@ -228,17 +280,17 @@ bool sigv4_canonical_query(kv_buf_t *out, kv_slice_t q, kv_arena_t *a)
 static void append_trimmed(kv_buf_t *out, kv_slice_t v)
 {
     v = kv_slice_trim(v);
-    bool sp = false;
-    for (size_t i = 0; i < v.len; i++) {
-        uint8_t c = v.p[i];
-        if (c == ' ' || c == '\t') {
-            sp = true;
-            continue;
-        }
-        if (sp)
-            kv_buf_append_byte(out, ' ');
-        sp = false;
-        kv_buf_append_byte(out, c);
+    size_t i = 0;
+    while (i < v.len) {
+        size_t s = i;
+        while (i < v.len && v.p[i] != ' ' && v.p[i] != '\t')
+            i++;
+        kv_buf_append(out, v.p + s, i - s);
+        if (i == v.len)
+            break;
+        while (i < v.len && (v.p[i] == ' ' || v.p[i] == '\t'))
+            i++;
+        kv_buf_append_byte(out, ' '); /* a run of blanks becomes one space */
     }
 }
 
@@ -314,7 +366,7 @@ static void chained_signature(const uint8_t key[32], const char *algo, kv_slice_
                               kv_slice_t hash_hex, char out[65])
 {
     uint8_t tmp[512];
-    kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false};
+    kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false, true};
     kv_buf_append_str(&b, algo);
     kv_buf_append_byte(&b, '\n');
     kv_buf_append_slice(&b, amz_date);

@@ -262,7 +262,7 @@ sigv4_ch_err_t sigv4_chunked_finish(sigv4_chunked_t *c)
         uint8_t d[API_CK_MAX];
         size_t dn = api_ck_final(&c->trailer_ck, d);
         uint8_t tmp[64];
-        kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false};
+        kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false, true};
         kv_b64_encode(&b, d, dn);
         if (!kv_slice_eq(kv_buf_slice(&b), kv_slice_str(c->trailer_value)))
             return c->err = SIGV4_CH_E_CHECKSUM;

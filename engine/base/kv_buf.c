@@ -14,11 +14,24 @@ void kv_buf_init(kv_buf_t *b, size_t limit)
     b->len = b->cap = 0;
     b->limit = limit;
     b->failed = false;
+    b->borrowed = false;
+}
+
+void kv_buf_init_on(kv_buf_t *b, void *mem, size_t cap, size_t limit)
+{
+    b->p = mem;
+    b->len = 0;
+    b->cap = cap < limit ? cap : limit;
+    b->limit = limit;
+    b->failed = false;
+    b->borrowed = true;
 }
 
 void kv_buf_dispose(kv_buf_t *b)
 {
-    kv_free(b->p);
+    if (!b->borrowed)
+        kv_free(b->p);
+    b->borrowed = false;
     b->p = NULL;
     b->len = b->cap = 0;
     b->failed = false;
@@ -46,7 +59,15 @@ bool kv_buf_reserve(kv_buf_t *b, size_t n)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > b->limit)
         cap = b->limit;
-    b->p = kv_realloc(b->p, cap);
+    if (b->borrowed) {
+        uint8_t *np = kv_malloc(cap);
+        if (b->len)
+            memcpy(np, b->p, b->len);
+        b->p = np;
+        b->borrowed = false;
+    } else {
+        b->p = kv_realloc(b->p, cap);
+    }
     b->cap = cap;
     return true;
 }

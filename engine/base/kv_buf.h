@@ -18,10 +18,16 @@ typedef struct kv_buf {
     size_t cap;   /* allocated */
     size_t limit; /* hard cap; appends beyond it fail */
     bool failed;
+    bool borrowed; /* p is caller memory (kv_buf_init_on); moved to the heap on growth */
 } kv_buf_t;
 
 /** Initialise an empty buffer that may grow to limit bytes. Dispose with kv_buf_dispose(). */
 void kv_buf_init(kv_buf_t *b, size_t limit);
+/**
+ * Initialise over caller memory mem[0..cap) (typically on the stack), growing
+ * onto the heap only if more than cap bytes are needed. Dispose as usual.
+ */
+void kv_buf_init_on(kv_buf_t *b, void *mem, size_t cap, size_t limit);
 /** Free the storage; the buffer is empty and usable again. */
 void kv_buf_dispose(kv_buf_t *b);
 /** Forget the contents (keeps storage and clears the failure flag). */
