@@ -220,12 +220,12 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
                         "Request is not valid yet");
         st->amz_date = st->auth.amz_date;
     } else {
-        kv_slice_t d = api_req_header(req, "x-amz-date");
+        kv_slice_t d = st->h.amz_date;
         if (d.len) {
             if (!kv_time_parse_amz(d, &t))
                 d = KV_SLICE_NULL;
         } else {
-            kv_slice_t hd = api_req_header(req, "date");
+            kv_slice_t hd = st->h.date;
             if (hd.len && kv_time_parse_http(hd, &t)) {
                 kv_time_fmt_amz(t, buf);
                 d = kv_arena_dup(req->arena, kv_slice(buf, 16));
@@ -295,7 +295,7 @@ static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)
         return deny(resp, API_E_S3_NOT_IMPLEMENTED,
                     "The x-amz-content-sha256 streaming mode is not implemented");
     int64_t decoded = -1;
-    kv_slice_t dl = api_req_header(req, "x-amz-decoded-content-length");
+    kv_slice_t dl = st->h.decoded_length;
     uint64_t v;
     if (dl.len) {
         if (!kv_slice_to_u64(dl, &v) || v > INT64_MAX)
@@ -307,7 +307,7 @@ static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)
                     "Missing required header for this request: x-amz-decoded-content-length");
     }
     api_ck_algo_t talgo = API_CK_NONE;
-    kv_slice_t tr = api_req_header(req, "x-amz-trailer");
+    kv_slice_t tr = st->h.trailer;
     if (tr.len) {
         talgo = api_ck_from_header(kv_slice_trim(tr));
         if (talgo == API_CK_NONE || mode == SIGV4_CH_SIGNED)
@@ -327,7 +327,7 @@ static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)
 static int setup_checksums(api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
-    kv_slice_t md5 = api_req_header(req, "content-md5");
+    kv_slice_t md5 = st->h.content_md5;
     if (md5.len) {
         uint8_t tmp[64];
         kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false, true};
@@ -340,7 +340,7 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
             api_ck_init(&st->md5, API_CK_MD5);
         }
     }
-    if (!is_s3(st))
+    if (!is_s3(st) || !st->h.checksum)
         return 0;
     for (size_t i = 0; i < req->n_hdrs; i++) {
         api_ck_algo_t a = api_ck_from_header(req->hdrs[i].name);
@@ -360,16 +360,13 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
 int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
-    kv_slice_t authz = api_req_header(req, "authorization");
-    if (authz.len) {
-        sigv4_parse_err_t e = sigv4_parse_header(authz, &st->auth);
-        if (e != SIGV4_OK)
-            return parse_failure(req, resp, e, false);
-    } else if (sigv4_is_presigned(req->query)) {
-        st->presigned = true;
-        sigv4_parse_err_t e = sigv4_parse_query(req->query, req->arena, &st->auth);
-        if (e != SIGV4_OK)
-            return parse_failure(req, resp, e, true);
+    /* api_begin parsed the credentials already (they name the service). */
+    if (st->h.authorization.len) {
+        if (st->auth_err != SIGV4_OK)
+            return parse_failure(req, resp, st->auth_err, false);
+    } else if (st->presigned) {
+        if (st->auth_err != SIGV4_OK)
+            return parse_failure(req, resp, st->auth_err, true);
     } else {
         kv_slice_t v;
         if (is_s3(st) && api_req_query(req, "AWSAccessKeyId", &v) &&
@@ -400,7 +397,7 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
                                               : KV_SLICE_LIT("UNSIGNED-PAYLOAD");
         st->payload = is_s3(st) ? API_PAYLOAD_UNSIGNED : API_PAYLOAD_COMPUTE;
     } else {
-        payload = api_req_header(req, "x-amz-content-sha256");
+        payload = st->h.content_sha256;
         st->content_sha256 = payload;
         if (payload.len == 0) {
             if (is_s3(st))

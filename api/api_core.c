@@ -327,6 +327,33 @@ static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     }
 }
 
+/* One pass over the headers for every name the api layer looks at. */
+static void index_headers(const api_req_t *req, api_state_t *st)
+{
+#define HDR(lit, field)                                                                            \
+    if (n.len == sizeof(lit) - 1 && kv_slice_eq_nocase(n, lit)) {                                  \
+        st->h.field = req->hdrs[i].value;                                                          \
+        continue;                                                                                  \
+    }
+    for (size_t i = 0; i < req->n_hdrs; i++) {
+        kv_slice_t n = req->hdrs[i].name;
+        if (n.len < 4)
+            continue;
+        HDR("host", host)
+        HDR("date", date)
+        HDR("authorization", authorization)
+        HDR("x-amz-target", target)
+        HDR("x-amz-date", amz_date)
+        HDR("x-amz-content-sha256", content_sha256)
+        HDR("content-md5", content_md5)
+        HDR("x-amz-decoded-content-length", decoded_length)
+        HDR("x-amz-trailer", trailer)
+        if (n.len > 15 && kv_slice_eq_nocase(kv_slice(n.p, 15), "x-amz-checksum-"))
+            st->h.checksum = true;
+    }
+#undef HDR
+}
+
 static void state_cleanup(void *arg)
 {
     api_state_t *st = arg;
@@ -347,7 +374,8 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
     kv_arena_on_destroy(req->arena, state_cleanup, st);
     *body_limit = 0;
 
-    bool has_auth = api_req_has_header(req, "authorization") || sigv4_is_presigned(req->query);
+    index_headers(req, st);
+    bool has_auth = st->h.authorization.len || sigv4_is_presigned(req->query);
     if (!has_auth && kv_slice_eq_str(req->method, "GET")) {
         if (kv_slice_eq_str(req->path, "/health") || kv_slice_eq_str(req->path, "/metrics")) {
             st->proto = API_PROTO_OPS;
@@ -359,14 +387,17 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
 
     /* The credential scope names the service; parse it before verifying. */
     kv_slice_t service = KV_SLICE_NULL;
-    kv_slice_t authz = api_req_header(req, "authorization");
-    sigv4_auth_t tmp;
-    if (authz.len && sigv4_parse_header(authz, &tmp) == SIGV4_OK)
-        service = tmp.service;
-    else if (authz.len == 0 && sigv4_is_presigned(req->query) &&
-             sigv4_parse_query(req->query, req->arena, &tmp) == SIGV4_OK)
-        service = tmp.service;
-    st->target = api_req_header(req, "x-amz-target");
+    if (st->h.authorization.len) {
+        st->auth_err = sigv4_parse_header(st->h.authorization, &st->auth);
+        if (st->auth_err == SIGV4_OK)
+            service = st->auth.service;
+    } else if (sigv4_is_presigned(req->query)) {
+        st->presigned = true;
+        st->auth_err = sigv4_parse_query(req->query, req->arena, &st->auth);
+        if (st->auth_err == SIGV4_OK)
+            service = st->auth.service;
+    }
+    st->target = st->h.target;
     st->proto = pick_proto(req, service, st->target);
     make_ids(st);
     if (st->proto == API_PROTO_S3)

@@ -110,6 +110,14 @@ struct api_state {
     uint64_t body_limit;
     uint64_t body_raw;
 
+    /* well-known request headers, found in one pass by api_begin */
+    struct {
+        kv_slice_t authorization, target, amz_date, date, content_sha256, content_md5,
+            decoded_length, trailer, host;
+        bool checksum; /* some x-amz-checksum-* header is present */
+    } h;
+    sigv4_parse_err_t auth_err; /* result of parsing h.authorization */
+
     /* routing details */
     kv_slice_t target;   /* X-Amz-Target operation name */
     kv_slice_t bucket;   /* S3: decoded bucket name */
