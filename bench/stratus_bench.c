@@ -11,7 +11,9 @@
  *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
  *
  * Prints one line: label, requests/s, latency percentiles, errors, and CPU per
- * request for the client and (with --server-pid) for the server from /proc.
+ * request for the client (user and kernel time apart: the client's own work is
+ * the user part; the kernel part is the socket calls any client pays) and,
+ * with --server-pid, for the server from /proc.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,12 +201,13 @@ static uint64_t proc_cpu_us(const char *pids)
     return total;
 }
 
-static uint64_t self_cpu_us(void)
+/* This process's user and system CPU time, in microseconds. */
+static void self_cpu_us(uint64_t *user, uint64_t *sys)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000u +
-           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+    *user = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec;
+    *sys = (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
 }
 
 int main(int argc, char **argv)
@@ -293,7 +296,8 @@ int main(int argc, char **argv)
     }
     g_conns = kv_calloc((size_t)nconn, sizeof(*g_conns));
     g_nconns = nconn;
-    uint64_t scpu0 = pids ? proc_cpu_us(pids) : 0, ccpu0 = self_cpu_us();
+    uint64_t scpu0 = pids ? proc_cpu_us(pids) : 0, cu0, cs0, cu1, cs1;
+    self_cpu_us(&cu0, &cs0);
     b.t0 = kv_now_mono_ns();
     for (int i = 0; i < nconn; i++) {
         bconn_t *c = &g_conns[i];
@@ -310,15 +314,17 @@ int main(int argc, char **argv)
     b.timer.data = &b;
     uv_timer_start(&b.timer, on_timer, (uint64_t)(duration * 1000), 0);
     uv_run(b.loop, UV_RUN_DEFAULT);
-    uint64_t scpu1 = pids ? proc_cpu_us(pids) : 0, ccpu1 = self_cpu_us();
+    uint64_t scpu1 = pids ? proc_cpu_us(pids) : 0;
+    self_cpu_us(&cu1, &cs1);
     double secs = (double)(b.t1 - b.t0) / 1e9;
     qsort(b.lat_us, b.n_lat, sizeof(uint32_t), cmp_u32);
 #define PCT(p) (b.n_lat ? b.lat_us[(size_t)((double)(b.n_lat - 1) * (p))] : 0)
     printf("%s requests=%llu errors=%llu seconds=%.2f rps=%.0f p50_us=%u p90_us=%u p99_us=%u "
-           "p999_us=%u client_cpu_us_per_req=%.2f",
+           "p999_us=%u client_user_us_per_req=%.2f client_sys_us_per_req=%.2f",
            label ? label : workload, (unsigned long long)b.done, (unsigned long long)b.errors, secs,
            b.done / secs, PCT(0.5), PCT(0.9), PCT(0.99), PCT(0.999),
-           b.done ? (double)(ccpu1 - ccpu0) / (double)b.done : 0.0);
+           b.done ? (double)(cu1 - cu0) / (double)b.done : 0.0,
+           b.done ? (double)(cs1 - cs0) / (double)b.done : 0.0);
     if (pids)
         printf(" server_cpu_us_per_req=%.2f",
                b.done ? (double)(scpu1 - scpu0) / (double)b.done : 0.0);
