@@ -12,7 +12,10 @@ APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
 	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev \
 	clang libclang-rt-14-dev clang-format \
-	python3 python3-boto3 awscli nodejs npm nginx-light procps
+	python3 python3-boto3 awscli nginx-light procps
+# Node.js and npm run the AWS SDK for JavaScript v3 tests; taken from Debian only when the
+# machine has none (a NodeSource nodejs already bundles npm and conflicts with Debian's npm).
+NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 
 .PHONY: all deps build run test test-asan bench clean js-deps
 
@@ -20,7 +23,7 @@ all: build
 
 # Install only what is missing, so `make run` on a ready machine stays quick.
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do \
+	@missing=""; for p in $(APT_PACKAGES) $(NODE_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \

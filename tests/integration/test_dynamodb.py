@@ -110,7 +110,6 @@ class DynamoDBControlPlane(unittest.TestCase):
 
     def test_validation_errors(self):
         cases = [
-            (dict(TableName="ab"), "1 validation error detected: Value 'ab' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3"),
             (dict(TableName="bad name!"), "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"),
             (dict(TableName="x" * 256), "Member must have length less than or equal to 255"),
             (dict(TableName="keys-mismatch", AttributeDefinitions=[{"AttributeName": "other", "AttributeType": "S"}]),
@@ -139,12 +138,16 @@ class DynamoDBControlPlane(unittest.TestCase):
                     self.create(kw.pop("TableName"), **kw)
                 self.assertEqual(code(e), "ValidationException")
                 self.assertIn(want, msg(e))
-        # Several constraint violations are reported together.
-        with self.assertRaises(ClientError) as e:
-            self.ddb.create_table(TableName="a!", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                                  AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                                  BillingMode="PAY_PER_REQUEST")
-        self.assertTrue(msg(e).startswith("2 validation errors detected: "), msg(e))
+        # Older botocore refuses short names itself, so these go raw. Several constraint
+        # violations are reported together.
+        body = '{"TableName": "%s", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}], ' \
+               '"AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}], ' \
+               '"BillingMode": "PAY_PER_REQUEST"}'
+        r = self.srv.cli("ddb", "CreateTable", body % "ab")
+        self.assertIn("1 validation error detected: Value 'ab' at 'tableName' failed to satisfy "
+                      "constraint: Member must have length greater than or equal to 3", r.stdout)
+        r = self.srv.cli("ddb", "CreateTable", body % "a!")
+        self.assertIn('"message":"2 validation errors detected: ', r.stdout)
         # Nothing was created by any of them.
         self.assertFalse([t for t in self.ddb.list_tables()["TableNames"] if t in
                           ("keys-mismatch", "extra-attrs", "first-range", "same-name")])
