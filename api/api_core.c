@@ -86,26 +86,18 @@ bool api_req_has_header(const api_req_t *req, const char *name)
 
 bool api_req_query(const api_req_t *req, const char *name, kv_slice_t *out)
 {
-    kv_slice_t q = req->query;
-    size_t nl = strlen(name), i = 0;
-    while (i < q.len) {
-        size_t s = i;
-        while (i < q.len && q.p[i] != '&')
-            i++;
-        kv_slice_t part = kv_slice(q.p + s, i - s);
-        i++;
-        const uint8_t *eq = memchr(part.p, '=', part.len);
-        size_t kl = eq ? (size_t)(eq - part.p) : part.len;
-        if (kl != nl || memcmp(part.p, name, nl) != 0)
+    kv_slice_t q = req->query, k, raw;
+    while (sigv4_query_next(&q, &k, &raw, NULL)) {
+        if (!kv_slice_eq_str(k, name))
             continue;
-        kv_slice_t raw = eq ? kv_slice(eq + 1, part.len - kl - 1) : KV_SLICE_NULL;
+        /* A literal '+' is a space (form encoding); "%2B" is a plus. */
+        kv_slice_t plus = kv_arena_dup(req->arena, raw);
+        for (size_t j = 0; j < plus.len; j++)
+            if (plus.p[j] == '+')
+                ((uint8_t *)(uintptr_t)plus.p)[j] = ' ';
         kv_buf_t d;
         kv_buf_init(&d, raw.len + 1);
-        /* Query values may use '+' for space (form encoding). */
-        bool ok = sigv4_uri_decode(&d, raw);
-        for (size_t j = 0; ok && j < d.len; j++)
-            if (d.p[j] == '+')
-                d.p[j] = ' ';
+        bool ok = sigv4_uri_decode(&d, plus);
         *out = ok ? kv_arena_dup(req->arena, kv_buf_slice(&d)) : raw;
         kv_buf_dispose(&d);
         return true;
@@ -330,10 +322,10 @@ static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 /* One pass over the headers for every name the api layer looks at. */
 static void index_headers(const api_req_t *req, api_state_t *st)
 {
-#define HDR(lit, field)                                                                            \
-    if (n.len == sizeof(lit) - 1 && kv_slice_eq_nocase(n, lit)) {                                  \
-        st->h.field = req->hdrs[i].value;                                                          \
-        continue;                                                                                  \
+#define HDR(lit, field)                                           \
+    if (n.len == sizeof(lit) - 1 && kv_slice_eq_nocase(n, lit)) { \
+        st->h.field = req->hdrs[i].value;                         \
+        continue;                                                 \
     }
     for (size_t i = 0; i < req->n_hdrs; i++) {
         kv_slice_t n = req->hdrs[i].name;

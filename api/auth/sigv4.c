@@ -210,6 +210,26 @@ void sigv4_canonical_uri(kv_buf_t *out, kv_slice_t path, bool raw)
         kv_buf_append_byte(out, '/');
 }
 
+bool sigv4_query_next(kv_slice_t *q, kv_slice_t *k, kv_slice_t *v, bool *has_eq)
+{
+    while (q->len) {
+        const uint8_t *amp = memchr(q->p, '&', q->len);
+        size_t n = amp ? (size_t)(amp - q->p) : q->len;
+        kv_slice_t part = kv_slice(q->p, n);
+        q->p += amp ? n + 1 : n;
+        q->len -= amp ? n + 1 : n;
+        if (part.len == 0)
+            continue;
+        const uint8_t *eq = memchr(part.p, '=', part.len);
+        *k = eq ? kv_slice(part.p, (size_t)(eq - part.p)) : part;
+        *v = eq ? kv_slice(eq + 1, part.len - k->len - 1) : KV_SLICE_NULL;
+        if (has_eq)
+            *has_eq = eq != NULL;
+        return true;
+    }
+    return false;
+}
+
 typedef struct qpair {
     kv_slice_t k, v;
 } qpair_t;
@@ -247,18 +267,9 @@ bool sigv4_canonical_query(kv_buf_t *out, kv_slice_t q, kv_arena_t *a)
     if (cap > SIGV4_MAX_QUERY_PARAMS)
         return false;
     qpair_t *pairs = kv_arena_calloc(a, cap, sizeof(*pairs));
-    size_t n = 0, i = 0;
-    while (i <= q.len) {
-        size_t s = i;
-        while (i < q.len && q.p[i] != '&')
-            i++;
-        kv_slice_t part = kv_slice(q.p + s, i - s);
-        i++;
-        if (part.len == 0)
-            continue;
-        const uint8_t *eq = memchr(part.p, '=', part.len);
-        kv_slice_t k = eq ? kv_slice(part.p, (size_t)(eq - part.p)) : part;
-        kv_slice_t v = eq ? kv_slice(eq + 1, part.len - (size_t)(eq - part.p) - 1) : KV_SLICE_NULL;
+    size_t n = 0;
+    kv_slice_t k, v;
+    while (sigv4_query_next(&q, &k, &v, NULL)) {
         if (kv_slice_eq_str(k, "X-Amz-Signature"))
             continue;
         if (!requote(a, k, &pairs[n].k) || !requote(a, v, &pairs[n].v))
@@ -470,8 +481,9 @@ sigv4_parse_err_t sigv4_parse_header(kv_slice_t h, sigv4_auth_t *out)
 
 bool sigv4_is_presigned(kv_slice_t q)
 {
-    for (size_t i = 0; i + 15 <= q.len; i++)
-        if ((i == 0 || q.p[i - 1] == '&') && memcmp(q.p + i, "X-Amz-Algorithm", 15) == 0)
+    kv_slice_t k, v;
+    while (sigv4_query_next(&q, &k, &v, NULL))
+        if (kv_slice_eq_str(k, "X-Amz-Algorithm"))
             return true;
     return false;
 }
@@ -480,18 +492,11 @@ sigv4_parse_err_t sigv4_parse_query(kv_slice_t q, kv_arena_t *a, sigv4_auth_t *o
 {
     memset(out, 0, sizeof(*out));
     kv_slice_t algo = KV_SLICE_NULL, cred = KV_SLICE_NULL;
-    size_t i = 0;
-    while (i < q.len) {
-        size_t s = i;
-        while (i < q.len && q.p[i] != '&')
-            i++;
-        kv_slice_t part = kv_slice(q.p + s, i - s);
-        i++;
-        const uint8_t *eq = memchr(part.p, '=', part.len);
-        if (eq == NULL)
+    kv_slice_t k, raw;
+    bool has_eq;
+    while (sigv4_query_next(&q, &k, &raw, &has_eq)) {
+        if (!has_eq)
             continue;
-        kv_slice_t k = kv_slice(part.p, (size_t)(eq - part.p));
-        kv_slice_t raw = kv_slice(eq + 1, part.len - k.len - 1);
         if (!kv_slice_starts_with(k, "X-Amz-"))
             continue;
         kv_buf_t d;

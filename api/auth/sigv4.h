@@ -61,6 +61,14 @@ sigv4_parse_err_t sigv4_parse_query(kv_slice_t raw_query, kv_arena_t *a, sigv4_a
 /** True when the raw query carries X-Amz-Algorithm (a presigned request). */
 bool sigv4_is_presigned(kv_slice_t raw_query);
 
+/**
+ * Iterate the parameters of a raw query string: each call takes the next
+ * "k=v" (or bare "k", whose value is then empty) from the front of *q.
+ * Slices borrow the query and are still percent-encoded; *has_eq tells "k="
+ * from "k". @return false when no parameter is left.
+ */
+bool sigv4_query_next(kv_slice_t *q, kv_slice_t *k, kv_slice_t *v, bool *has_eq);
+
 /** Percent-encode with AWS's rules (unreserved A-Z a-z 0-9 - _ . ~ kept; '/' kept unless
  * encode_slash). */
 void sigv4_uri_encode(kv_buf_t *out, kv_slice_t in, bool encode_slash);

@@ -19,16 +19,9 @@ static bool is_plain_param(kv_slice_t k)
 /* True when the query has a parameter name outside the plain set (or name given). */
 static bool has_param(kv_slice_t q, const char *name)
 {
-    size_t i = 0;
-    while (i < q.len) {
-        size_t s = i;
-        while (i < q.len && q.p[i] != '&')
-            i++;
-        kv_slice_t part = kv_slice(q.p + s, i - s);
-        i++;
-        const uint8_t *eq = memchr(part.p, '=', part.len);
-        kv_slice_t k = eq ? kv_slice(part.p, (size_t)(eq - part.p)) : part;
-        if (k.len == 0 || is_plain_param(k))
+    kv_slice_t k, v;
+    while (sigv4_query_next(&q, &k, &v, NULL)) {
+        if (is_plain_param(k))
             continue;
         if (name == NULL || kv_slice_eq_str(k, name))
             return true;

@@ -109,6 +109,27 @@ static void test_s3_paths(void **state)
     assert_int_equal(harness_s3(&H, "GET", "/", NULL, KV_SLICE_NULL, &out), 200);
     kv_buf_append_byte(&out, 0);
     assert_non_null(strstr((char *)out.p, "<Name>unit-bucket</Name>"));
+    /* Query values: "%2B" is a plus, a bare '+' is a space (as the echoed Prefix shows). */
+    assert_int_equal(harness_s3(&H, "PUT", "/plus-bucket", NULL, KV_SLICE_NULL, &out), 200);
+    kv_buf_reset(&out);
+    assert_int_equal(harness_s3(&H, "GET", "/", "prefix=a%2Bb", KV_SLICE_NULL, &out), 200);
+    kv_buf_append_byte(&out, 0);
+    assert_non_null(strstr((char *)out.p, "<Prefix>a+b</Prefix>"));
+    kv_buf_reset(&out);
+    assert_int_equal(harness_s3(&H, "GET", "/", "prefix=a+b", KV_SLICE_NULL, &out), 200);
+    kv_buf_append_byte(&out, 0);
+    assert_non_null(strstr((char *)out.p, "<Prefix>a b</Prefix>"));
+    /* A continuation token naming plus-bucket (base64 "cGx1cy1idWNrZXQ=") lists what follows. */
+    kv_buf_reset(&out);
+    assert_int_equal(
+        harness_s3(&H, "GET", "/", "continuation-token=cGx1cy1idWNrZXQ%3D", KV_SLICE_NULL, &out),
+        200);
+    kv_buf_append_byte(&out, 0);
+    assert_null(strstr((char *)out.p, "<Name>plus-bucket</Name>"));
+    assert_non_null(strstr((char *)out.p, "<Name>unit-bucket</Name>"));
+    assert_int_equal(harness_s3(&H, "GET", "/", "continuation-token=%21%21", KV_SLICE_NULL, &out),
+                     400);
+    assert_int_equal(harness_s3(&H, "DELETE", "/plus-bucket", NULL, KV_SLICE_NULL, &out), 204);
     assert_int_equal(harness_s3(&H, "DELETE", "/unit-bucket", NULL, KV_SLICE_NULL, &out), 204);
     /* Unsigned and malformed requests. */
     assert_int_equal(harness_run(&H, KV_SLICE_LIT("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), NULL), 403);
