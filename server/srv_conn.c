@@ -104,6 +104,7 @@ static void stream_start(srv_conn_t *c, struct srv_wreq *wr, kv_slice_t head);
 static void write_done(srv_conn_t *c)
 {
     c->writes_pending--;
+    c->writes_completed++;
     if (c->closing)
         return;
     if (c->close_after && c->writes_pending == 0) {
@@ -181,6 +182,7 @@ static void send_plain(srv_conn_t *c, int status)
     c->close_after = true;
     read_stop(c);
     submit(c, wr, &b, 1);
+    timer_set(c, c->loop->srv->cfg->idle_timeout_ms); /* closes it if never read */
 }
 
 /* ---- bodies pulled from a source, one chunk in flight ---- */
@@ -211,6 +213,7 @@ static void on_stream_write(uv_write_t *w, int status)
         stream_finish(c, false);
         return;
     }
+    c->writes_completed++;
     stream_pump(c);
 }
 
@@ -674,9 +677,20 @@ static void on_timer(uv_timer_t *t)
     srv_conn_t *c = t->data;
     if (c->closing || c->held)
         return;
-    if (c->phase == SRV_IDLE) {
-        if (c->writes_pending == 0)
+    if (c->writes_pending > 0) {
+        /* Responses are queued: give the client another period as long as it reads them.
+         * A client that stopped reading would otherwise pin the connection forever. */
+        if (c->writes_completed == c->writes_seen) {
+            KV_LOG_DEBUG("http: write stall from %s", c->peer);
             srv_conn_close(c);
+            return;
+        }
+        c->writes_seen = c->writes_completed;
+        timer_set(c, c->loop->srv->cfg->idle_timeout_ms);
+        return;
+    }
+    if (c->phase == SRV_IDLE) {
+        srv_conn_close(c);
         return;
     }
     KV_LOG_DEBUG("http: %s timeout from %s", c->phase == SRV_HEADERS ? "header" : "body", c->peer);

@@ -107,6 +107,8 @@ struct srv_conn {
     bool freed_wait;  /* handles closed while held: free when released */
     kv_buf_t pending; /* bytes not yet parsed while paused */
     size_t writes_pending;
+    uint64_t writes_completed; /* progress counter, for the write-stall timeout */
+    uint64_t writes_seen;
     int handles_open;
     char peer[64];
 };

@@ -156,6 +156,29 @@ class Durability(unittest.TestCase):
     def test_kill9_after_ack_always(self):
         self.kill9_after_ack("--fsync", "always")
 
+    def test_group_commit_always(self):
+        """Concurrent writers under --fsync always share WAL syncs, and every ack survives kill -9."""
+        import concurrent.futures
+        srv = Server("--fsync", "always").start()
+        try:
+            def make(i):
+                c = srv.client("s3", s3={"addressing_style": "path"})
+                for j in range(4):
+                    c.create_bucket(Bucket=f"gc-{i:02d}-{j}")
+            with concurrent.futures.ThreadPoolExecutor(32) as ex:
+                list(ex.map(make, range(32)))
+            m = urllib.request.urlopen(srv.endpoint + "/metrics").read().decode()
+            writes = int(re.search(r"^stratus_engine_writes_total (\d+)", m, re.M).group(1))
+            syncs = int(re.search(r"^stratus_engine_wal_syncs_total (\d+)", m, re.M).group(1))
+            self.assertEqual(writes, 128)
+            self.assertLess(syncs, writes)  # shared fsyncs, not one per write
+            srv.kill9()
+            srv.start()
+            names = [b["Name"] for b in srv.client("s3").list_buckets()["Buckets"]]
+            self.assertEqual(len(names), 128)
+        finally:
+            srv.cleanup()
+
     def test_second_instance_refused(self):
         srv = Server().start()
         try:
@@ -325,6 +348,29 @@ class HTTP(unittest.TestCase):
         self.assertTrue(self.srv.raw(b"NOT HTTP AT ALL\r\n\r\n").startswith(b"HTTP/1.1 400"))
         # The server is still healthy.
         self.assertEqual(self.srv.client("dynamodb").list_tables()["TableNames"], [])
+
+    def test_client_that_never_reads(self):
+        import socket
+        s = socket.create_connection(("127.0.0.1", self.srv.port), timeout=5)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        req = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n" * 20000
+        s.setblocking(False)
+        sent = 0
+        t0 = time.time()
+        while sent < len(req) and time.time() - t0 < 5:
+            try:
+                sent += s.send(req[sent:sent + 65536])
+            except BlockingIOError:
+                time.sleep(0.01)
+        # The server stops reading (backpressure), then drops the stalled connection.
+        def open_conns():
+            m = urllib.request.urlopen(self.srv.endpoint + "/metrics").read().decode()
+            return int(re.search(r"^stratus_connections (\d+)", m, re.M).group(1))
+        deadline = time.time() + 10
+        while open_conns() > 1 and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(open_conns(), 1)  # only the connection asking
+        s.close()
 
     def test_slow_client_timeouts(self):
         import socket
