@@ -74,6 +74,16 @@ static const char *status_label(int i, char tmp[8])
     return tmp;
 }
 
+static void on_ticker(void *arg, kv_slice_t name, uint64_t value)
+{
+    kv_buf_t *out = arg;
+    kv_buf_append_str(out, "stratus_rocksdb_ticker_total{ticker=\"");
+    kv_buf_append_slice(out, name);
+    kv_buf_append_str(out, "\"} ");
+    kv_buf_append_u64(out, value);
+    kv_buf_append_byte(out, '\n');
+}
+
 void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
 {
     api_metrics_t *m = &ctx->m;
@@ -164,4 +174,7 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
                   (unsigned long long)es.estimate_keys, (unsigned long long)es.live_sst_bytes,
                   (unsigned long long)es.memtable_bytes, (unsigned long long)es.block_cache_bytes,
                   (unsigned long long)es.pending_compaction_bytes);
+    kv_buf_append_str(out, "# HELP stratus_rocksdb_ticker_total RocksDB statistics tickers.\n"
+                           "# TYPE stratus_rocksdb_ticker_total counter\n");
+    eng_stats_tickers(ctx->eng, on_ticker, out);
 }

@@ -67,6 +67,9 @@ typedef struct eng_stats {
     uint64_t pending_compaction_bytes;
 } eng_stats_t;
 void eng_stats_get(eng_t *e, eng_stats_t *out);
+/** Called with each non-zero RocksDB ticker ("rocksdb.block.cache.hit") and its count. */
+typedef void (*eng_ticker_cb)(void *arg, kv_slice_t name, uint64_t value);
+void eng_stats_tickers(eng_t *e, eng_ticker_cb cb, void *arg);
 
 /* ---- tables ---------------------------------------------------------- */
 

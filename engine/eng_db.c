@@ -229,3 +229,8 @@ void eng_stats_get(eng_t *e, eng_stats_t *out)
     eng_rocks_property(e->rocks, -1, "rocksdb.estimate-pending-compaction-bytes",
                        &out->pending_compaction_bytes);
 }
+
+void eng_stats_tickers(eng_t *e, eng_ticker_cb cb, void *arg)
+{
+    eng_rocks_tickers(e->rocks, cb, arg);
+}

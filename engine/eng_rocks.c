@@ -235,6 +235,34 @@ bool eng_rocks_property(eng_rocks_t *r, int cf, const char *name, uint64_t *out)
     return rocksdb_property_int_cf(r->db, r->cf[cf], name, out) == 0;
 }
 
+void eng_rocks_tickers(eng_rocks_t *r, eng_rocks_ticker_cb cb, void *arg)
+{
+    /* The C API offers the statistics as text: "rocksdb.name COUNT : 12" per ticker,
+     * followed by histogram lines ("P50 : ...") that are skipped. */
+    char *text = rocksdb_options_statistics_get_string(r->db_opts);
+    if (text == NULL)
+        return;
+    kv_slice_t all = kv_slice_str(text);
+    while (all.len) {
+        const uint8_t *nl = memchr(all.p, '\n', all.len);
+        kv_slice_t line = kv_slice(all.p, nl ? (size_t)(nl - all.p) : all.len);
+        all.p += line.len + (nl ? 1 : 0);
+        all.len -= line.len + (nl ? 1 : 0);
+        static const char marker[] = " COUNT : ";
+        for (size_t i = 0; i + sizeof(marker) - 1 <= line.len; i++) {
+            if (memcmp(line.p + i, marker, sizeof(marker) - 1) != 0)
+                continue;
+            uint64_t v;
+            kv_slice_t num =
+                kv_slice(line.p + i + sizeof(marker) - 1, line.len - i - (sizeof(marker) - 1));
+            if (kv_slice_to_u64(num, &v) && v > 0)
+                cb(arg, kv_slice(line.p, i), v);
+            break;
+        }
+    }
+    rocksdb_free(text);
+}
+
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf)
 {
     eng_riter_t *it = kv_malloc(sizeof(*it));

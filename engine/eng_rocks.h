@@ -60,6 +60,11 @@ uint64_t eng_rocks_seq(eng_rocks_t *r);
 /** An integer property ("rocksdb.estimate-num-keys") of a CF, or of all when cf < 0. */
 bool eng_rocks_property(eng_rocks_t *r, int cf, const char *name, uint64_t *out);
 
+/** Called for each RocksDB ticker (cumulative counter) with its name and value. */
+typedef void (*eng_rocks_ticker_cb)(void *arg, kv_slice_t name, uint64_t value);
+/** Report every non-zero RocksDB statistics ticker. */
+void eng_rocks_tickers(eng_rocks_t *r, eng_rocks_ticker_cb cb, void *arg);
+
 /** Iterator over one CF; free with eng_riter_free(). */
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf);
 void eng_riter_free(eng_riter_t *it);

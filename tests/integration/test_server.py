@@ -263,6 +263,7 @@ class Observability(unittest.TestCase):
             self.assertIn("stratus_request_duration_seconds_bucket{api=\"dynamodb\",le=\"+Inf\"} 1", m)
             self.assertIn("stratus_bytes_received_total", m)
             self.assertIn("stratus_rocksdb_estimate_keys", m)
+            self.assertRegex(m, r'stratus_rocksdb_ticker_total\{ticker="rocksdb\.[a-z.]+"\} \d+')
             time.sleep(0.1)
             log = srv.read_log()
             self.assertRegex(log, r'INFO  access 127\.0\.0\.1:\d+ "POST /" 200 .*op=ListTables')
