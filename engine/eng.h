@@ -15,6 +15,7 @@
 #include "base/kv_buf.h"
 #include "base/kv_err.h"
 #include "base/kv_slice.h"
+#include "eng_item.h"
 #include "eng_keys.h"
 
 typedef struct eng eng_t;
@@ -140,6 +141,58 @@ int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old
  */
 int eng_table_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
                    const char ***names_out, size_t *n_out, bool *more);
+
+/* ---- items ----------------------------------------------------------- */
+
+/**
+ * The RocksDB key of an item of table t, from its key attribute values (sk is
+ * NULL for a hash-only table). Values must already have the schema's types.
+ * @return 0, or KV_EINVAL for a value that cannot be a key. *out is in arena a.
+ */
+int eng_item_key(const eng_table_t *t, const eng_av_t *pk, const eng_av_t *sk, kv_arena_t *a,
+                 kv_slice_t *out);
+/** The encoded partition-key prefix of an item key (table, index, hash, pk). */
+int eng_item_partition_prefix(const eng_table_t *t, const eng_av_t *pk, kv_arena_t *a,
+                              kv_slice_t *out);
+/** Read one item. @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. *out lives in arena a. */
+int eng_item_get(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out);
+
+typedef enum eng_rmw {
+    ENG_RMW_NONE = 0,   /* leave the item as it is */
+    ENG_RMW_PUT = 1,    /* store *new_item */
+    ENG_RMW_DELETE = 2, /* delete the item */
+} eng_rmw_t;
+
+/**
+ * Decides a read-modify-write: old is the current item (NULL when absent).
+ * @return an eng_rmw_t, or a negative KV_E* code (e.g. KV_ECONDFAIL) to abort.
+ */
+typedef int (*eng_rmw_cb)(void *arg, const eng_item_t *old, eng_item_t **new_item);
+/**
+ * Atomic read-modify-write of one item: the item's lock is held from the read
+ * to the commit, so concurrent updates of one item serialise and updates of
+ * different items run in parallel. *old_out (may be NULL) gets the item as it
+ * was. @return 0 (with *written telling whether a write happened), the
+ * callback's negative code, KV_ETOOBIG, or KV_EIO.
+ */
+int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *arg,
+                 eng_item_t **old_out, bool *written);
+
+typedef struct eng_range eng_range_t;
+/**
+ * Iterate items with keys in [lo, hi), ascending or descending. The caller
+ * owns *out; close with eng_range_close(). Memory stays bounded: items are
+ * read one at a time from a RocksDB iterator.
+ */
+int eng_range_open(eng_t *e, kv_slice_t lo, kv_slice_t hi, bool reverse, eng_range_t **out);
+/** Position after (before, when reverse) key instead of at the range's start. */
+void eng_range_seek_after(eng_range_t *r, kv_slice_t key);
+/**
+ * Next item. @return 1 with *key, *item (in arena a) and *raw_len (stored
+ * bytes), 0 at the end of the range, or a negative KV_E* code.
+ */
+int eng_range_next(eng_range_t *r, kv_arena_t *a, kv_slice_t *key, eng_item_t **item);
+void eng_range_close(eng_range_t *r);
 
 /* ---- buckets --------------------------------------------------------- */
 

@@ -109,6 +109,8 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
         return rc;
     }
     pthread_mutex_init(&e->cat_lock, NULL);
+    for (int i = 0; i < ENG_ITEM_LOCKS; i++)
+        pthread_mutex_init(&e->item_locks[i], NULL);
     pthread_mutex_init(&e->sync_lock, NULL);
     pthread_cond_init(&e->sync_cond, NULL);
     e->waiters_tail = &e->waiters;
@@ -133,6 +135,8 @@ void eng_close(eng_t *e)
     eng_rocks_sync_wal(e->rocks);
     eng_rocks_close(e->rocks);
     pthread_mutex_destroy(&e->cat_lock);
+    for (int i = 0; i < ENG_ITEM_LOCKS; i++)
+        pthread_mutex_destroy(&e->item_locks[i]);
     pthread_mutex_destroy(&e->sync_lock);
     pthread_cond_destroy(&e->sync_cond);
     kv_free(e);

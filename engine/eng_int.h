@@ -10,6 +10,7 @@
 #include "eng_rocks.h"
 
 #define ENG_MAX_NOTIFIERS 16
+#define ENG_ITEM_LOCKS    1024 /* striped per-item locks for read-modify-write */
 
 /* Catalog key kinds (first byte of a catalog key). */
 #define ENG_CAT_COUNTER 'C'
@@ -39,6 +40,8 @@ struct eng {
     eng_waiter_t **waiters_tail;
     bool stopping;
     atomic_uint_fast64_t dirty; /* writes since the last sync */
+
+    pthread_mutex_t item_locks[ENG_ITEM_LOCKS];
 
     eng_commit_cb notify_cb[ENG_MAX_NOTIFIERS];
     void *notify_arg[ENG_MAX_NOTIFIERS];

@@ -283,6 +283,28 @@ void eng_riter_seek(eng_riter_t *it, kv_slice_t key)
     rocksdb_iter_seek(it->it, (const char *)key.p, key.len);
 }
 
+void eng_riter_seek_before(eng_riter_t *it, kv_slice_t key)
+{
+    /* SeekForPrev lands on key itself when present; step back once more then. */
+    rocksdb_iter_seek_for_prev(it->it, (const char *)key.p, key.len);
+    if (rocksdb_iter_valid(it->it)) {
+        size_t n;
+        const char *k = rocksdb_iter_key(it->it, &n);
+        if (n == key.len && memcmp(k, key.p, n) == 0)
+            rocksdb_iter_prev(it->it);
+    }
+}
+
+void eng_riter_seek_last(eng_riter_t *it)
+{
+    rocksdb_iter_seek_to_last(it->it);
+}
+
+void eng_riter_prev(eng_riter_t *it)
+{
+    rocksdb_iter_prev(it->it);
+}
+
 bool eng_riter_valid(eng_riter_t *it)
 {
     return rocksdb_iter_valid(it->it) != 0;

@@ -69,6 +69,11 @@ void eng_rocks_tickers(eng_rocks_t *r, eng_rocks_ticker_cb cb, void *arg);
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf);
 void eng_riter_free(eng_riter_t *it);
 void eng_riter_seek(eng_riter_t *it, kv_slice_t key);
+/** Position at the last key strictly before key. */
+void eng_riter_seek_before(eng_riter_t *it, kv_slice_t key);
+/** Position at the last key of the CF. */
+void eng_riter_seek_last(eng_riter_t *it);
+void eng_riter_prev(eng_riter_t *it);
 bool eng_riter_valid(eng_riter_t *it);
 void eng_riter_next(eng_riter_t *it);
 /** Borrowed; valid until the iterator moves or is freed. */

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Item storage in the items CF: keys, point reads, atomic read-modify-write
+ * under striped locks, and bounded range iteration for Query and Scan.
+ */
+#include <string.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_hash.h"
+#include "eng_int.h"
+
+static int put_key_value(kv_buf_t *b, eng_scalar_t type, const eng_av_t *v)
+{
+    eng_av_type_t want = type == ENG_SCALAR_S ? ENG_AV_S : (type == ENG_SCALAR_N ? ENG_AV_N : ENG_AV_B);
+    if (v == NULL || v->t != want)
+        return KV_EINVAL;
+    return eng_key_put_scalar(b, type, v->u.s, NULL);
+}
+
+int eng_item_partition_prefix(const eng_table_t *t, const eng_av_t *pk, kv_arena_t *a,
+                              kv_slice_t *out)
+{
+    uint8_t mem[256];
+    kv_buf_t pkb, k;
+    kv_buf_init_on(&pkb, mem, sizeof(mem), 4 * ENG_KEY_MAX_PK + 16);
+    int rc = put_key_value(&pkb, t->hash_type, pk);
+    if (rc == 0) {
+        kv_buf_init(&k, 4 * ENG_KEY_MAX_PK + 64);
+        eng_key_item(&k, t->id, 0, kv_buf_slice(&pkb), KV_SLICE_NULL);
+        *out = kv_arena_dup(a, kv_buf_slice(&k));
+        kv_buf_dispose(&k);
+    }
+    kv_buf_dispose(&pkb);
+    return rc;
+}
+
+int eng_item_key(const eng_table_t *t, const eng_av_t *pk, const eng_av_t *sk, kv_arena_t *a,
+                 kv_slice_t *out)
+{
+    uint8_t m1[256], m2[256];
+    kv_buf_t pkb, skb;
+    kv_buf_init_on(&pkb, m1, sizeof(m1), 4 * ENG_KEY_MAX_PK + 16);
+    kv_buf_init_on(&skb, m2, sizeof(m2), 4 * ENG_KEY_MAX_SK + 16);
+    int rc = put_key_value(&pkb, t->hash_type, pk);
+    if (rc == 0 && t->range_key)
+        rc = put_key_value(&skb, t->range_type, sk);
+    if (rc == 0) {
+        kv_buf_t k;
+        kv_buf_init(&k, 4 * (ENG_KEY_MAX_PK + ENG_KEY_MAX_SK) + 64);
+        eng_key_item(&k, t->id, 0, kv_buf_slice(&pkb), kv_buf_slice(&skb));
+        *out = kv_arena_dup(a, kv_buf_slice(&k));
+        kv_buf_dispose(&k);
+    }
+    kv_buf_dispose(&pkb);
+    kv_buf_dispose(&skb);
+    return rc;
+}
+
+static int read_item(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
+{
+    kv_buf_t v;
+    kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_ITEMS, key, &v);
+    if (rc == 0)
+        rc = eng_item_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_item_get(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
+{
+    return read_item(e, key, a, out);
+}
+
+int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *arg,
+                 eng_item_t **old_out, bool *written)
+{
+    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(key.p, key.len) % ENG_ITEM_LOCKS];
+    eng_item_t *old = NULL, *nu = NULL;
+    *written = false;
+    pthread_mutex_lock(lock);
+    int rc = read_item(e, key, a, &old);
+    if (rc == KV_ENOTFOUND) {
+        old = NULL;
+        rc = 0;
+    }
+    if (rc == 0)
+        rc = cb(arg, old, &nu);
+    if (rc == ENG_RMW_PUT || rc == ENG_RMW_DELETE) {
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        if (rc == ENG_RMW_PUT) {
+            kv_buf_t v;
+            kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
+            eng_item_encode(nu, &v);
+            if (kv_buf_failed(&v)) {
+                rc = KV_ETOOBIG;
+            } else {
+                eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
+                rc = 0;
+            }
+            kv_buf_dispose(&v);
+        } else {
+            eng_batch_delete(b, ENG_CF_ITEMS, key);
+            rc = 0;
+        }
+        if (rc == 0) {
+            rc = eng__write(e, b);
+            *written = rc == 0;
+        }
+        eng_batch_free(b);
+    } else if (rc == ENG_RMW_NONE) {
+        rc = 0;
+    }
+    pthread_mutex_unlock(lock);
+    if (old_out)
+        *old_out = old;
+    return rc;
+}
+
+struct eng_range {
+    eng_riter_t *it;
+    kv_buf_t lo, hi;
+    bool reverse;
+    bool started;      /* the iterator has been positioned */
+    bool at_candidate; /* it stands on the next item to return */
+};
+
+int eng_range_open(eng_t *e, kv_slice_t lo, kv_slice_t hi, bool reverse, eng_range_t **out)
+{
+    eng_range_t *r = kv_calloc(1, sizeof(*r));
+    r->it = eng_riter_new(e->rocks, ENG_CF_ITEMS);
+    kv_buf_init(&r->lo, lo.len + 1);
+    kv_buf_init(&r->hi, hi.len + 1);
+    kv_buf_append_slice(&r->lo, lo);
+    kv_buf_append_slice(&r->hi, hi);
+    r->reverse = reverse;
+    *out = r;
+    return 0;
+}
+
+void eng_range_seek_after(eng_range_t *r, kv_slice_t key)
+{
+    if (r->reverse) {
+        eng_riter_seek_before(r->it, key);
+    } else {
+        eng_riter_seek(r->it, key);
+        if (eng_riter_valid(r->it) && kv_slice_eq(eng_riter_key(r->it), key))
+            eng_riter_next(r->it);
+    }
+    r->started = true;
+    r->at_candidate = true;
+}
+
+int eng_range_next(eng_range_t *r, kv_arena_t *a, kv_slice_t *key, eng_item_t **item)
+{
+    if (!r->started) {
+        if (r->reverse)
+            eng_riter_seek_before(r->it, kv_buf_slice(&r->hi));
+        else
+            eng_riter_seek(r->it, kv_buf_slice(&r->lo));
+        r->started = true;
+    } else if (!r->at_candidate) {
+        /* The previous call left the iterator on the item it returned. */
+        if (r->reverse)
+            eng_riter_prev(r->it);
+        else
+            eng_riter_next(r->it);
+    }
+    r->at_candidate = false;
+    if (!eng_riter_valid(r->it))
+        return eng_riter_status(r->it);
+    kv_slice_t k = eng_riter_key(r->it);
+    if (kv_slice_cmp(k, kv_buf_slice(&r->lo)) < 0 || kv_slice_cmp(k, kv_buf_slice(&r->hi)) >= 0)
+        return 0;
+    *key = kv_arena_dup(a, k);
+    int rc = eng_item_decode(kv_arena_dup(a, eng_riter_value(r->it)), a, item);
+    return rc < 0 ? rc : 1;
+}
+
+void eng_range_close(eng_range_t *r)
+{
+    if (r == NULL)
+        return;
+    eng_riter_free(r->it);
+    kv_buf_dispose(&r->lo);
+    kv_buf_dispose(&r->hi);
+    kv_free(r);
+}
