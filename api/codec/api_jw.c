@@ -98,13 +98,18 @@ void api_json_escape(kv_buf_t *b, kv_slice_t s)
     kv_buf_append(b, s.p + start, s.len - start);
 }
 
-void api_jw_key(api_jw_t *w, const char *k)
+void api_jw_key_slice(api_jw_t *w, kv_slice_t k)
 {
     sep(w);
     kv_buf_append_byte(w->out, '"');
-    api_json_escape(w->out, kv_slice_str(k));
+    api_json_escape(w->out, k);
     kv_buf_append(w->out, "\":", 2);
     w->after_key = true;
+}
+
+void api_jw_key(api_jw_t *w, const char *k)
+{
+    api_jw_key_slice(w, kv_slice_str(k));
 }
 
 void api_jw_str(api_jw_t *w, kv_slice_t s)

@@ -27,6 +27,8 @@ void api_jw_obj_end(api_jw_t *w);
 void api_jw_arr_begin(api_jw_t *w);
 void api_jw_arr_end(api_jw_t *w);
 void api_jw_key(api_jw_t *w, const char *k);
+/** A key given as bytes (attribute names may hold any UTF-8). */
+void api_jw_key_slice(api_jw_t *w, kv_slice_t k);
 void api_jw_str(api_jw_t *w, kv_slice_t s);
 void api_jw_cstr(api_jw_t *w, const char *s);
 void api_jw_i64(api_jw_t *w, int64_t v);

@@ -39,6 +39,24 @@ static void ser_error(ddb_dec_t *d, const char *msg)
     }
 }
 
+void ddb_dec_serial(ddb_dec_t *d, const char *msg)
+{
+    ser_error(d, msg);
+}
+
+int ddb_dec_fail(ddb_dec_t *d, const char *fmt, ...)
+{
+    if (d->fail_msg)
+        return -1;
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    d->fail_msg = kv_arena_strndup(d->a, tmp, n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
+    return -1;
+}
+
 /* A member that must be a string when present. */
 static bool opt_str(ddb_dec_t *d, const api_json_t *obj, const char *key, kv_slice_t *out)
 {
@@ -153,7 +171,7 @@ static char *dupz(ddb_dec_t *d, kv_slice_t s)
     return kv_arena_strndup(d->a, s.p, s.len);
 }
 
-static int finish(ddb_dec_t *d)
+int ddb_dec_finish(ddb_dec_t *d)
 {
     if (d->serialization) {
         api_fail(d->resp, API_E_DDB_SERIALIZATION, "%s", d->ser_msg);
@@ -164,7 +182,16 @@ static int finish(ddb_dec_t *d)
                  d->n_errors > 1 ? "s" : "", (int)d->errors.len, (const char *)d->errors.p);
         return -1;
     }
+    if (d->fail_msg) {
+        api_fail(d->resp, API_E_DDB_VALIDATION, "%s", d->fail_msg);
+        return -1;
+    }
     return 0;
+}
+
+static int finish(ddb_dec_t *d)
+{
+    return ddb_dec_finish(d);
 }
 
 static int fail_validation(ddb_dec_t *d, const char *msg)

@@ -16,7 +16,23 @@ typedef struct ddb_dec {
     kv_buf_t errors; /* "Value ... ; Value ..." */
     bool serialization;
     const char *ser_msg;
+    const char *fail_msg; /* first semantic ValidationException message */
 } ddb_dec_t;
+
+/** Record a ValidationException message (the first one wins). @return -1. */
+int ddb_dec_fail(ddb_dec_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** Record a SerializationException (the first one wins). */
+void ddb_dec_serial(ddb_dec_t *d, const char *msg);
+/** Turn what the decoder recorded into the response error. @return 0 when clean, -1 otherwise. */
+int ddb_dec_finish(ddb_dec_t *d);
+
+/* ddb_av.c: AttributeValue JSON <-> typed values */
+/** Decode one AttributeValue. @return 0 or -1 (error recorded in d). */
+int ddb_av_decode(ddb_dec_t *d, const api_json_t *j, int depth, eng_av_t **out);
+/** Decode a map of AttributeValues (Item, Key, ExpressionAttributeValues). */
+int ddb_item_decode(ddb_dec_t *d, const api_json_t *j, eng_item_t **out);
+void ddb_av_encode(api_jw_t *w, const eng_av_t *v);
+void ddb_item_encode(api_jw_t *w, const eng_item_t *it);
 
 typedef struct ddb_create_table_in {
     eng_table_t t;
