@@ -48,10 +48,10 @@ struct eng_av {
     eng_av_type_t t;
     size_t n; /* members of M, L, or a set */
     union {
-        kv_slice_t s;   /* S, N, B */
-        bool b;         /* BOOL */
-        eng_attr_t *m;  /* M */
-        eng_av_t **l;   /* L */
+        kv_slice_t s;    /* S, N, B */
+        bool b;          /* BOOL */
+        eng_attr_t *m;   /* M */
+        eng_av_t **l;    /* L */
         kv_slice_t *set; /* SS, NS, BS */
     } u;
 };

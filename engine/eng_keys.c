@@ -151,6 +151,98 @@ int eng_num_cmp(const eng_num_t *a, const eng_num_t *b)
     return a->sign > 0 ? c : -c;
 }
 
+/* Digit i of |n| at decimal position pos (value = sum d * 10^pos), or 0. */
+static int digit_at(const eng_num_t *n, int pos)
+{
+    int i = n->exp - 1 - pos;
+    return n->sign != 0 && i >= 0 && i < n->n_digits ? n->d[i] : 0;
+}
+
+eng_num_status_t eng_num_add(const eng_num_t *a, const eng_num_t *b, bool subtract, eng_num_t *out)
+{
+    int bsign = subtract ? -b->sign : b->sign;
+    if (a->sign == 0 && bsign == 0) {
+        memset(out, 0, sizeof(*out));
+        return ENG_NUM_OK;
+    }
+    /* Positions from low (bottom) to high (top); at most ~300 digits across the range. */
+    int top = -100000, bottom = 100000;
+    const eng_num_t *xs[2] = {a, b};
+    for (int k = 0; k < 2; k++) {
+        if (xs[k]->sign == 0)
+            continue;
+        if (xs[k]->exp > top)
+            top = xs[k]->exp;
+        if (xs[k]->exp - xs[k]->n_digits < bottom)
+            bottom = xs[k]->exp - xs[k]->n_digits;
+    }
+    int width = top - bottom + 1;
+    int r[320];
+    memset(r, 0, sizeof(r));
+    /* Work on magnitudes: decide which is larger when the signs differ. */
+    int cmp = 0;
+    if (a->sign != 0 && bsign != 0 && a->sign != bsign) {
+        for (int pos = top - 1; pos >= bottom && cmp == 0; pos--)
+            cmp = digit_at(a, pos) - digit_at(b, pos);
+    }
+    int sign;
+    if (a->sign == 0)
+        sign = bsign;
+    else if (bsign == 0 || a->sign == bsign)
+        sign = a->sign;
+    else if (cmp == 0)
+        sign = 0;
+    else
+        sign = cmp > 0 ? a->sign : bsign;
+    if (sign == 0) {
+        memset(out, 0, sizeof(*out));
+        return ENG_NUM_OK;
+    }
+    bool add = a->sign == 0 || bsign == 0 || a->sign == bsign;
+    const eng_num_t *big = (!add && cmp < 0) ? b : a, *small = (!add && cmp < 0) ? a : b;
+    int carry = 0;
+    for (int pos = bottom, i = 0; pos <= top && i < width; pos++, i++) {
+        int v;
+        if (add)
+            v = digit_at(a, pos) + digit_at(b, pos) + carry;
+        else
+            v = digit_at(big, pos) - digit_at(small, pos) + carry;
+        carry = 0;
+        if (v >= 10) {
+            v -= 10;
+            carry = 1;
+        } else if (v < 0) {
+            v += 10;
+            carry = -1;
+        }
+        r[i] = v;
+    }
+    /* r[i] is the digit at position bottom + i; find the significant span. */
+    int hi = width - 1, lo = 0;
+    while (hi >= 0 && r[hi] == 0)
+        hi--;
+    while (lo <= hi && r[lo] == 0)
+        lo++;
+    if (hi < 0) {
+        memset(out, 0, sizeof(*out));
+        return ENG_NUM_OK;
+    }
+    int nd = hi - lo + 1;
+    int exp = bottom + hi + 1;
+    if (nd > ENG_NUM_MAX_DIGITS)
+        return ENG_NUM_PRECISION;
+    if (exp > ENG_NUM_MAX_EXP)
+        return ENG_NUM_OVERFLOW;
+    if (exp < ENG_NUM_MIN_EXP)
+        return ENG_NUM_UNDERFLOW;
+    out->sign = (int8_t)sign;
+    out->exp = (int16_t)exp;
+    out->n_digits = (uint8_t)nd;
+    for (int i = 0; i < nd; i++)
+        out->d[i] = (uint8_t)r[hi - i];
+    return ENG_NUM_OK;
+}
+
 void eng_num_encode(const eng_num_t *n, kv_buf_t *out)
 {
     if (n->sign == 0) {

@@ -56,6 +56,11 @@ typedef enum eng_num_status {
 eng_num_status_t eng_num_parse(kv_slice_t text, eng_num_t *out);
 /** Append the canonical decimal text ("1", "-0.05", "1500"), as DynamoDB returns it. */
 void eng_num_format(const eng_num_t *n, kv_buf_t *out);
+/**
+ * Exact decimal a + b (or a - b when subtract). @return ENG_NUM_OK, or
+ * ENG_NUM_PRECISION / OVERFLOW / UNDERFLOW when the result does not fit.
+ */
+eng_num_status_t eng_num_add(const eng_num_t *a, const eng_num_t *b, bool subtract, eng_num_t *out);
 /** Numeric comparison: <0, 0, >0. */
 int eng_num_cmp(const eng_num_t *a, const eng_num_t *b);
 /** Append the order-preserving encoding. */

@@ -11,7 +11,8 @@
 
 static int put_key_value(kv_buf_t *b, eng_scalar_t type, const eng_av_t *v)
 {
-    eng_av_type_t want = type == ENG_SCALAR_S ? ENG_AV_S : (type == ENG_SCALAR_N ? ENG_AV_N : ENG_AV_B);
+    eng_av_type_t want =
+        type == ENG_SCALAR_S ? ENG_AV_S : (type == ENG_SCALAR_N ? ENG_AV_N : ENG_AV_B);
     if (v == NULL || v->t != want)
         return KV_EINVAL;
     return eng_key_put_scalar(b, type, v->u.s, NULL);

@@ -86,8 +86,9 @@ static int decode_set(ddb_dec_t *d, const api_json_t *j, eng_av_t *v)
     }
     size_t n = api_json_len(j);
     if (n == 0)
-        return ddb_dec_fail(d, "One or more parameter values were invalid: An %s set  may not be "
-                               "empty",
+        return ddb_dec_fail(d,
+                            "One or more parameter values were invalid: An %s set  may not be "
+                            "empty",
                             kind);
     v->n = n;
     v->u.set = kv_arena_calloc(d->a, n, sizeof(kv_slice_t));
@@ -120,8 +121,9 @@ static int decode_set(ddb_dec_t *d, const api_json_t *j, eng_av_t *v)
                     else
                         kv_buf_append_slice(&b, v->u.set[m]);
                 }
-                ddb_dec_fail(d, "One or more parameter values were invalid: Input collection "
-                                "[%.*s] contains duplicates.",
+                ddb_dec_fail(d,
+                             "One or more parameter values were invalid: Input collection "
+                             "[%.*s] contains duplicates.",
                              (int)b.len, (const char *)b.p);
                 kv_buf_dispose(&b);
                 return -1;
@@ -140,9 +142,9 @@ int ddb_av_decode(ddb_dec_t *d, const api_json_t *j, int depth, eng_av_t **out)
     static const struct {
         const char *key;
         eng_av_type_t t;
-    } types[] = {{"S", ENG_AV_S},   {"N", ENG_AV_N},   {"B", ENG_AV_B},     {"BOOL", ENG_AV_BOOL},
-                 {"NULL", ENG_AV_NULL}, {"M", ENG_AV_M}, {"L", ENG_AV_L},   {"SS", ENG_AV_SS},
-                 {"NS", ENG_AV_NS}, {"BS", ENG_AV_BS}};
+    } types[] = {{"S", ENG_AV_S},       {"N", ENG_AV_N},  {"B", ENG_AV_B}, {"BOOL", ENG_AV_BOOL},
+                 {"NULL", ENG_AV_NULL}, {"M", ENG_AV_M},  {"L", ENG_AV_L}, {"SS", ENG_AV_SS},
+                 {"NS", ENG_AV_NS},     {"BS", ENG_AV_BS}};
     const api_json_t *val = NULL;
     eng_av_type_t t = 0;
     int found = 0;

@@ -53,7 +53,8 @@ int ddb_dec_fail(ddb_dec_t *d, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
     va_end(ap);
-    d->fail_msg = kv_arena_strndup(d->a, tmp, n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
+    d->fail_msg = kv_arena_strndup(
+        d->a, tmp, n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
     return -1;
 }
 
