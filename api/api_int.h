@@ -123,7 +123,8 @@ struct api_state {
     kv_slice_t bucket;   /* S3: decoded bucket name */
     kv_slice_t key_name; /* S3: decoded object key */
     bool virtual_host;
-    kv_slice_t s3_extra; /* pre-escaped XML elements appended to an S3 error */
+    kv_slice_t s3_extra;  /* pre-escaped XML elements appended to an S3 error */
+    kv_slice_t ddb_extra; /* JSON members appended to a DynamoDB error ("Item":{...}) */
 };
 
 /* api_auth.c */

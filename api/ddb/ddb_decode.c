@@ -59,7 +59,7 @@ int ddb_dec_fail(ddb_dec_t *d, const char *fmt, ...)
 }
 
 /* A member that must be a string when present. */
-static bool opt_str(ddb_dec_t *d, const api_json_t *obj, const char *key, kv_slice_t *out)
+bool ddb_opt_str(ddb_dec_t *d, const api_json_t *obj, const char *key, kv_slice_t *out)
 {
     api_json_t *v = api_json_get(obj, key);
     if (v == NULL || api_json_type(v) == API_J_NULL)
@@ -76,7 +76,7 @@ static bool opt_str(ddb_dec_t *d, const api_json_t *obj, const char *key, kv_sli
     return true;
 }
 
-static bool opt_int(ddb_dec_t *d, const api_json_t *obj, const char *key, int64_t *out)
+bool ddb_opt_int(ddb_dec_t *d, const api_json_t *obj, const char *key, int64_t *out)
 {
     api_json_t *v = api_json_get(obj, key);
     if (v == NULL || api_json_type(v) == API_J_NULL)
@@ -89,8 +89,8 @@ static bool opt_int(ddb_dec_t *d, const api_json_t *obj, const char *key, int64_
     return true;
 }
 
-static const api_json_t *opt_kind(ddb_dec_t *d, const api_json_t *obj, const char *key,
-                                  api_json_type_t kind)
+const api_json_t *ddb_opt_kind(ddb_dec_t *d, const api_json_t *obj, const char *key,
+                               api_json_type_t kind)
 {
     api_json_t *v = api_json_get(obj, key);
     if (v == NULL || api_json_type(v) == API_J_NULL)
@@ -102,7 +102,7 @@ static const api_json_t *opt_kind(ddb_dec_t *d, const api_json_t *obj, const cha
     return v;
 }
 
-static bool opt_bool(ddb_dec_t *d, const api_json_t *obj, const char *key, bool *out)
+bool ddb_opt_bool(ddb_dec_t *d, const api_json_t *obj, const char *key, bool *out)
 {
     api_json_t *v = api_json_get(obj, key);
     if (v == NULL || api_json_type(v) == API_J_NULL)
@@ -167,6 +167,11 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
                           (int)(n.len > 300 ? 300 : n.len), (const char *)n.p, member);
 }
 
+void ddb_check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const char *member)
+{
+    check_table_name(d, name, present, member, true);
+}
+
 static char *dupz(ddb_dec_t *d, kv_slice_t s)
 {
     return kv_arena_strndup(d->a, s.p, s.len);
@@ -206,16 +211,16 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
     eng_table_t *t = &out->t;
     memset(out, 0, sizeof(*out));
     kv_slice_t name = KV_SLICE_NULL;
-    bool has_name = opt_str(d, in, "TableName", &name);
+    bool has_name = ddb_opt_str(d, in, "TableName", &name);
 
     /* AttributeDefinitions */
-    const api_json_t *ad = opt_kind(d, in, "AttributeDefinitions", API_J_ARR);
+    const api_json_t *ad = ddb_opt_kind(d, in, "AttributeDefinitions", API_J_ARR);
     size_t n_ad = ad ? api_json_len(ad) : 0;
     if (n_ad > 1000)
         n_ad = 1000;
     t->attrs = kv_arena_calloc(d->a, n_ad ? n_ad : 1, sizeof(*t->attrs));
     /* KeySchema */
-    const api_json_t *ks = opt_kind(d, in, "KeySchema", API_J_ARR);
+    const api_json_t *ks = ddb_opt_kind(d, in, "KeySchema", API_J_ARR);
     size_t n_ks = ks ? api_json_len(ks) : 0;
 
     check_table_name(d, &name, has_name, "tableName", false);
@@ -239,8 +244,8 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
             break;
         }
         kv_slice_t an = KV_SLICE_NULL, at = KV_SLICE_NULL;
-        bool han = opt_str(d, e, "AttributeName", &an);
-        bool hat = opt_str(d, e, "AttributeType", &at);
+        bool han = ddb_opt_str(d, e, "AttributeName", &an);
+        bool hat = ddb_opt_str(d, e, "AttributeType", &at);
         if (!han)
             ddb_dec_violation(d,
                               "Value null at 'attributeDefinitions.%zu.member.attributeName' "
@@ -286,8 +291,8 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
             ser_error(d, "Expected structure");
             break;
         }
-        bool hn = opt_str(d, e, "AttributeName", &kname[i]);
-        bool ht = opt_str(d, e, "KeyType", &ktype[i]);
+        bool hn = ddb_opt_str(d, e, "AttributeName", &kname[i]);
+        bool ht = ddb_opt_str(d, e, "KeyType", &ktype[i]);
         if (!hn)
             ddb_dec_violation(d,
                               "Value null at 'keySchema.%zu.member.attributeName' failed to "
@@ -314,7 +319,7 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
     }
 
     kv_slice_t billing = KV_SLICE_NULL;
-    out->has_billing = opt_str(d, in, "BillingMode", &billing);
+    out->has_billing = ddb_opt_str(d, in, "BillingMode", &billing);
     t->billing = ENG_BILLING_PROVISIONED;
     if (out->has_billing) {
         if (kv_slice_eq_str(billing, "PAY_PER_REQUEST"))
@@ -327,13 +332,13 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
                               (int)(billing.len > 100 ? 100 : billing.len),
                               (const char *)billing.p);
     }
-    const api_json_t *pt = opt_kind(d, in, "ProvisionedThroughput", API_J_OBJ);
+    const api_json_t *pt = ddb_opt_kind(d, in, "ProvisionedThroughput", API_J_OBJ);
     int64_t rcu = 0, wcu = 0;
     bool hr = false, hw = false;
     if (pt) {
         out->has_pt = true;
-        hr = opt_int(d, pt, "ReadCapacityUnits", &rcu);
-        hw = opt_int(d, pt, "WriteCapacityUnits", &wcu);
+        hr = ddb_opt_int(d, pt, "ReadCapacityUnits", &rcu);
+        hw = ddb_opt_int(d, pt, "WriteCapacityUnits", &wcu);
         if (!hr)
             ddb_dec_violation(d, "Value null at 'provisionedThroughput.readCapacityUnits' failed "
                                  "to satisfy constraint: Member must not be null");
@@ -354,12 +359,12 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
                               (long long)wcu);
     }
 
-    const api_json_t *ss = opt_kind(d, in, "StreamSpecification", API_J_OBJ);
+    const api_json_t *ss = ddb_opt_kind(d, in, "StreamSpecification", API_J_OBJ);
     kv_slice_t view = KV_SLICE_NULL;
     bool has_view = false, enabled = false, has_enabled = false;
     if (ss) {
-        has_enabled = opt_bool(d, ss, "StreamEnabled", &enabled);
-        has_view = opt_str(d, ss, "StreamViewType", &view);
+        has_enabled = ddb_opt_bool(d, ss, "StreamEnabled", &enabled);
+        has_view = ddb_opt_str(d, ss, "StreamViewType", &view);
         if (!has_enabled)
             ddb_dec_violation(d, "Value null at 'streamSpecification.streamEnabled' failed to "
                                  "satisfy constraint: Member must not be null");
@@ -381,7 +386,7 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         }
     }
 
-    const api_json_t *tags = opt_kind(d, in, "Tags", API_J_ARR);
+    const api_json_t *tags = ddb_opt_kind(d, in, "Tags", API_J_ARR);
     size_t n_tags = tags ? api_json_len(tags) : 0;
     if (n_tags > ENG_MAX_TAGS) {
         ddb_dec_violation(d, "Value '[...]' at 'tags' failed to satisfy constraint: Member must "
@@ -396,8 +401,8 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
             ser_error(d, "Expected structure");
             break;
         }
-        bool hk = opt_str(d, e, "Key", &k);
-        bool hv = opt_str(d, e, "Value", &v);
+        bool hk = ddb_opt_str(d, e, "Key", &k);
+        bool hv = ddb_opt_str(d, e, "Value", &v);
         if (!hk)
             ddb_dec_violation(d,
                               "Value null at 'tags.%zu.member.key' failed to satisfy "
@@ -430,8 +435,8 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         return -1;
 
     /* Semantic checks, in the order DynamoDB reports them. */
-    if (opt_kind(d, in, "GlobalSecondaryIndexes", API_J_ARR) ||
-        opt_kind(d, in, "LocalSecondaryIndexes", API_J_ARR))
+    if (ddb_opt_kind(d, in, "GlobalSecondaryIndexes", API_J_ARR) ||
+        ddb_opt_kind(d, in, "LocalSecondaryIndexes", API_J_ARR))
         return fail_validation(d, "One or more parameter values were invalid: secondary indexes "
                                   "are not supported by this version of Stratus");
     if (!kv_slice_eq_str(ktype[0], "HASH"))
@@ -515,7 +520,7 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
 static int decode_table_name(ddb_dec_t *d, const api_json_t *in, ddb_table_name_in_t *out)
 {
     kv_slice_t name = KV_SLICE_NULL;
-    bool has = opt_str(d, in, "TableName", &name);
+    bool has = ddb_opt_str(d, in, "TableName", &name);
     check_table_name(d, &name, has, "tableName", true);
     if (finish(d) < 0)
         return -1;
@@ -537,7 +542,7 @@ int ddb_decode_list_tables(ddb_dec_t *d, const api_json_t *in, ddb_list_tables_i
 {
     int64_t limit = LIST_TABLES_MAX;
     kv_slice_t start = KV_SLICE_NULL;
-    if (opt_int(d, in, "Limit", &limit)) {
+    if (ddb_opt_int(d, in, "Limit", &limit)) {
         if (limit < 1)
             ddb_dec_violation(d,
                               "Value '%lld' at 'limit' failed to satisfy constraint: Member "
@@ -549,7 +554,7 @@ int ddb_decode_list_tables(ddb_dec_t *d, const api_json_t *in, ddb_list_tables_i
                               "must have value less than or equal to 100",
                               (long long)limit);
     }
-    if (opt_str(d, in, "ExclusiveStartTableName", &start))
+    if (ddb_opt_str(d, in, "ExclusiveStartTableName", &start))
         check_table_name(d, &start, true, "exclusiveStartTableName", true);
     if (finish(d) < 0)
         return -1;

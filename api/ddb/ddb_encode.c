@@ -152,7 +152,7 @@ void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
                                      API_ERR_MAP(XX)
 #undef XX
     };
-    (void)ctx, (void)req;
+    (void)ctx;
     kv_buf_reset(&resp->body);
     api_jw_t w;
     api_jw_init(&w, &resp->body);
@@ -162,5 +162,9 @@ void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_jw_kstr(&w, "__type", type);
     if (resp->_msg && resp->_msg[0])
         api_jw_kstr(&w, "message", resp->_msg);
+    if (req->_st->ddb_extra.len) {
+        kv_buf_append_byte(&resp->body, ',');
+        kv_buf_append_slice(&resp->body, req->_st->ddb_extra);
+    }
     api_jw_obj_end(&w);
 }

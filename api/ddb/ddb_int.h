@@ -6,6 +6,7 @@
 #include "../api_int.h"
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
+#include "ddb_expr.h"
 
 /** Decoding context: collects DynamoDB-style validation messages. */
 typedef struct ddb_dec {
@@ -66,6 +67,122 @@ typedef struct ddb_list_tables_out {
     size_t n;
     bool more;
 } ddb_list_tables_out_t;
+
+/* Typed members of a request object: absent (or null) gives false/NULL; a wrong JSON type
+ * records a SerializationException. */
+bool ddb_opt_str(ddb_dec_t *d, const api_json_t *obj, const char *key, kv_slice_t *out);
+bool ddb_opt_int(ddb_dec_t *d, const api_json_t *obj, const char *key, int64_t *out);
+bool ddb_opt_bool(ddb_dec_t *d, const api_json_t *obj, const char *key, bool *out);
+const api_json_t *ddb_opt_kind(ddb_dec_t *d, const api_json_t *obj, const char *key,
+                               api_json_type_t kind);
+/** Validate a table name member; *name is updated for ARNs. */
+void ddb_check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const char *member);
+
+/* ---- items ---- */
+
+typedef enum ddb_rv {
+    DDB_RV_NONE = 0,
+    DDB_RV_ALL_OLD,
+    DDB_RV_UPDATED_OLD,
+    DDB_RV_ALL_NEW,
+    DDB_RV_UPDATED_NEW,
+} ddb_rv_t;
+
+typedef enum ddb_rcc { DDB_RCC_NONE = 0, DDB_RCC_TOTAL, DDB_RCC_INDEXES } ddb_rcc_t;
+
+/** What every item operation shares. */
+typedef struct ddb_item_common {
+    kv_slice_t table;
+    ddb_expr_env_t env;
+    ddb_cond_t *cond;       /* ConditionExpression */
+    ddb_projection_t *proj; /* ProjectionExpression / AttributesToGet */
+    ddb_rv_t rv;            /* ReturnValues */
+    bool rv_on_fail;        /* ReturnValuesOnConditionCheckFailure = ALL_OLD */
+    ddb_rcc_t rcc;          /* ReturnConsumedCapacity */
+    bool consistent;
+} ddb_item_common_t;
+
+typedef struct ddb_put_item_in {
+    ddb_item_common_t c;
+    eng_item_t *item;
+} ddb_put_item_in_t;
+
+typedef struct ddb_key_in {
+    ddb_item_common_t c;
+    eng_item_t *key;
+    ddb_update_t *update; /* UpdateItem */
+} ddb_key_in_t;
+typedef ddb_key_in_t ddb_get_item_in_t;
+typedef ddb_key_in_t ddb_delete_item_in_t;
+typedef ddb_key_in_t ddb_update_item_in_t;
+
+/** Output of a single-item operation. */
+typedef struct ddb_item_out {
+    const eng_item_t *item; /* Item (GetItem) or Attributes (ReturnValues), or NULL */
+    double units;
+    bool read;
+    kv_slice_t table;
+    ddb_rcc_t rcc;
+} ddb_item_out_t;
+typedef ddb_item_out_t ddb_put_item_out_t;
+typedef ddb_item_out_t ddb_get_item_out_t;
+typedef ddb_item_out_t ddb_delete_item_out_t;
+typedef ddb_item_out_t ddb_update_item_out_t;
+
+typedef enum ddb_select {
+    DDB_SEL_ALL = 0,
+    DDB_SEL_PROJECTED,
+    DDB_SEL_SPECIFIC,
+    DDB_SEL_COUNT,
+} ddb_select_t;
+
+typedef struct ddb_query_in {
+    ddb_item_common_t c;
+    ddb_cond_t *key_cond; /* Query */
+    ddb_cond_t *filter;
+    eng_item_t *start; /* ExclusiveStartKey */
+    int64_t limit;     /* 0: none */
+    bool forward;
+    ddb_select_t select;
+    int64_t segment, total_segments; /* Scan; total 0: not parallel */
+} ddb_query_in_t;
+typedef ddb_query_in_t ddb_scan_in_t;
+
+typedef struct ddb_query_out {
+    const eng_item_t **items;
+    size_t n;
+    size_t scanned;
+    const eng_item_t *last_key;
+    bool count_only;
+    double units;
+    kv_slice_t table;
+    ddb_rcc_t rcc;
+} ddb_query_out_t;
+typedef ddb_query_out_t ddb_scan_out_t;
+
+#define DDB_BATCH_GET_MAX   100
+#define DDB_BATCH_WRITE_MAX 25
+
+typedef struct ddb_batch_table {
+    kv_slice_t table;
+    ddb_item_common_t c;
+    eng_item_t **keys; /* BatchGet: keys; BatchWrite: put items or delete keys */
+    bool *is_put;
+    size_t n;
+    const eng_item_t **found; /* BatchGet results */
+    size_t n_found;
+    double units;
+} ddb_batch_table_t;
+
+typedef struct ddb_batch_in {
+    ddb_batch_table_t *t;
+    size_t n;
+    ddb_rcc_t rcc;
+} ddb_batch_in_t;
+typedef ddb_batch_in_t ddb_batch_get_item_in_t;
+typedef ddb_batch_in_t ddb_batch_write_item_in_t;
+typedef ddb_batch_in_t ddb_batch_get_item_out_t;
+typedef ddb_batch_in_t ddb_batch_write_item_out_t;
 
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Decoders of the item operations: JSON -> typed inputs, expressions parsed,
+ * placeholders checked. Key shapes are checked in exec (they need the table).
+ */
+#include <string.h>
+
+#include "ddb_int.h"
+
+#define RV_ALL "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+
+static int expr_fail(ddb_dec_t *d, ddb_expr_env_t *env)
+{
+    return ddb_dec_fail(d, "%s", env->error ? env->error : "Invalid expression");
+}
+
+static int legacy(ddb_dec_t *d, const api_json_t *in, const char *const *names)
+{
+    for (size_t i = 0; names[i]; i++)
+        if (api_json_get(in, names[i]) && api_json_type(api_json_get(in, names[i])) != API_J_NULL)
+            return ddb_dec_fail(d,
+                                "The legacy parameter %s is not supported by this version of "
+                                "Stratus; use the expression parameters instead",
+                                names[i]);
+    return 0;
+}
+
+/* Table name, placeholders, ReturnConsumedCapacity; expressions are parsed by the caller. */
+static int decode_common_opt(ddb_dec_t *d, const api_json_t *in, ddb_item_common_t *c,
+                             bool need_table)
+{
+    memset(c, 0, sizeof(*c));
+    if (need_table) {
+        bool has = ddb_opt_str(d, in, "TableName", &c->table);
+        ddb_check_table_name(d, &c->table, has, "tableName");
+    }
+    const api_json_t *names = ddb_opt_kind(d, in, "ExpressionAttributeNames", API_J_OBJ);
+    const api_json_t *vals = ddb_opt_kind(d, in, "ExpressionAttributeValues", API_J_OBJ);
+    kv_slice_t rcc;
+    if (ddb_opt_str(d, in, "ReturnConsumedCapacity", &rcc)) {
+        if (kv_slice_eq_str(rcc, "TOTAL"))
+            c->rcc = DDB_RCC_TOTAL;
+        else if (kv_slice_eq_str(rcc, "INDEXES"))
+            c->rcc = DDB_RCC_INDEXES;
+        else if (!kv_slice_eq_str(rcc, "NONE"))
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'returnConsumedCapacity' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [INDEXES, "
+                              "TOTAL, NONE]",
+                              (int)(rcc.len > 64 ? 64 : rcc.len), (const char *)rcc.p);
+    }
+    ddb_opt_bool(d, in, "ConsistentRead", &c->consistent);
+    if (ddb_dec_finish(d) < 0)
+        return -1;
+    if (names && api_json_len(names) == 0)
+        return ddb_dec_fail(d, "ExpressionAttributeNames must not be empty");
+    if (vals && api_json_len(vals) == 0)
+        return ddb_dec_fail(d, "ExpressionAttributeValues must not be empty");
+    void *it = NULL;
+    const char *k;
+    api_json_t *v;
+    while (names && api_json_next(names, &it, &k, &v)) {
+        if (k[0] != '#' || k[1] == 0)
+            return ddb_dec_fail(d,
+                                "ExpressionAttributeNames contains invalid key: Syntax error; "
+                                "key: \"%s\"",
+                                k);
+        if (api_json_type(v) != API_J_STR) {
+            ddb_dec_serial(d, "Expected a string value in ExpressionAttributeNames");
+            return -1;
+        }
+    }
+    eng_item_t *values = NULL;
+    if (vals) {
+        it = NULL;
+        while (api_json_next(vals, &it, &k, &v))
+            if (k[0] != ':' || k[1] == 0)
+                return ddb_dec_fail(d,
+                                    "ExpressionAttributeValues contains invalid key: Syntax "
+                                    "error; key: \"%s\"",
+                                    k);
+        if (ddb_item_decode(d, vals, &values) < 0)
+            return -1;
+    }
+    ddb_expr_env_init(&c->env, d->a, names, values);
+    return 0;
+}
+
+static int decode_common(ddb_dec_t *d, const api_json_t *in, ddb_item_common_t *c)
+{
+    return decode_common_opt(d, in, c, true);
+}
+
+static int decode_cond(ddb_dec_t *d, const api_json_t *in, ddb_item_common_t *c)
+{
+    kv_slice_t text;
+    if (ddb_opt_str(d, in, "ConditionExpression", &text) &&
+        ddb_cond_parse(&c->env, "ConditionExpression", text, &c->cond) < 0)
+        return expr_fail(d, &c->env);
+    return 0;
+}
+
+static int decode_projection(ddb_dec_t *d, const api_json_t *in, ddb_item_common_t *c)
+{
+    kv_slice_t text;
+    bool has_expr = ddb_opt_str(d, in, "ProjectionExpression", &text);
+    const api_json_t *atg = ddb_opt_kind(d, in, "AttributesToGet", API_J_ARR);
+    if (has_expr && atg)
+        return ddb_dec_fail(d, "Can not use both expression and non-expression parameters in the "
+                               "same request: Non-expression parameters: {AttributesToGet} "
+                               "Expression parameters: {ProjectionExpression}");
+    if (has_expr && ddb_projection_parse(&c->env, text, &c->proj) < 0)
+        return expr_fail(d, &c->env);
+    if (atg) {
+        size_t n = api_json_len(atg);
+        if (n == 0)
+            return ddb_dec_fail(d, "1 validation error detected: Value '[]' at 'attributesToGet' "
+                                   "failed to satisfy constraint: Member must have length greater "
+                                   "than or equal to 1");
+        c->proj = kv_arena_calloc(d->a, 1, sizeof(*c->proj));
+        c->proj->paths = kv_arena_calloc(d->a, n, sizeof(ddb_path_t));
+        for (size_t i = 0; i < n; i++) {
+            const api_json_t *e = api_json_at(atg, i);
+            if (api_json_type(e) != API_J_STR) {
+                ddb_dec_serial(d, "Expected a string in AttributesToGet");
+                return -1;
+            }
+            ddb_path_t *p = &c->proj->paths[c->proj->n++];
+            p->e = kv_arena_calloc(d->a, 1, sizeof(ddb_path_elem_t));
+            p->e[0].name = kv_arena_dup(d->a, api_json_str(e));
+            p->n = 1;
+        }
+    }
+    return 0;
+}
+
+/* ReturnValues with the set an operation allows (bit per ddb_rv_t). */
+static int decode_rv(ddb_dec_t *d, const api_json_t *in, ddb_item_common_t *c, unsigned allowed,
+                     const char *not_allowed_msg)
+{
+    static const char *names[] = {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"};
+    kv_slice_t v;
+    if (ddb_opt_str(d, in, "ReturnValues", &v)) {
+        int found = -1;
+        for (int i = 0; i < 5; i++)
+            if (kv_slice_eq_str(v, names[i]))
+                found = i;
+        if (found < 0)
+            return ddb_dec_fail(d,
+                                "1 validation error detected: Value '%.*s' at 'returnValues' "
+                                "failed to satisfy constraint: Member must satisfy enum value "
+                                "set: " RV_ALL,
+                                (int)(v.len > 64 ? 64 : v.len), (const char *)v.p);
+        if (!(allowed & (1u << found)))
+            return ddb_dec_fail(d, "%s", not_allowed_msg);
+        c->rv = (ddb_rv_t)found;
+    }
+    if (ddb_opt_str(d, in, "ReturnValuesOnConditionCheckFailure", &v)) {
+        if (kv_slice_eq_str(v, "ALL_OLD"))
+            c->rv_on_fail = true;
+        else if (!kv_slice_eq_str(v, "NONE"))
+            return ddb_dec_fail(d,
+                                "1 validation error detected: Value '%.*s' at "
+                                "'returnValuesOnConditionCheckFailure' failed to satisfy "
+                                "constraint: Member must satisfy enum value set: [ALL_OLD, "
+                                "NONE]",
+                                (int)(v.len > 64 ? 64 : v.len), (const char *)v.p);
+    }
+    return 0;
+}
+
+static int finish(ddb_dec_t *d, ddb_item_common_t *c)
+{
+    if (ddb_dec_finish(d) < 0)
+        return -1;
+    if (ddb_expr_env_check_unused(&c->env) < 0)
+        return expr_fail(d, &c->env);
+    return 0;
+}
+
+static int required_map(ddb_dec_t *d, const api_json_t *in, const char *key, const char *member,
+                        eng_item_t **out)
+{
+    const api_json_t *j = ddb_opt_kind(d, in, key, API_J_OBJ);
+    if (j == NULL) {
+        if (!d->serialization)
+            ddb_dec_violation(d,
+                              "Value null at '%s' failed to satisfy constraint: Member must "
+                              "not be null",
+                              member);
+        return ddb_dec_finish(d);
+    }
+    return ddb_item_decode(d, j, out);
+}
+
+int ddb_decode_put_item(ddb_dec_t *d, const api_json_t *in, ddb_put_item_in_t *out)
+{
+    static const char *const old[] = {"Expected", "ConditionalOperator", NULL};
+    memset(out, 0, sizeof(*out));
+    if (decode_common(d, in, &out->c) < 0 || legacy(d, in, old) < 0 ||
+        required_map(d, in, "Item", "item", &out->item) < 0 ||
+        decode_rv(d, in, &out->c, 1u << DDB_RV_NONE | 1u << DDB_RV_ALL_OLD,
+                  "ReturnValues can only be ALL_OLD or NONE") < 0 ||
+        decode_cond(d, in, &out->c) < 0)
+        return -1;
+    return finish(d, &out->c);
+}
+
+static int decode_key_op(ddb_dec_t *d, const api_json_t *in, ddb_key_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (decode_common(d, in, &out->c) < 0)
+        return -1;
+    return required_map(d, in, "Key", "key", &out->key);
+}
+
+int ddb_decode_get_item(ddb_dec_t *d, const api_json_t *in, ddb_get_item_in_t *out)
+{
+    if (decode_key_op(d, in, out) < 0 || decode_projection(d, in, &out->c) < 0)
+        return -1;
+    return finish(d, &out->c);
+}
+
+int ddb_decode_delete_item(ddb_dec_t *d, const api_json_t *in, ddb_delete_item_in_t *out)
+{
+    static const char *const old[] = {"Expected", "ConditionalOperator", NULL};
+    if (decode_key_op(d, in, out) < 0 || legacy(d, in, old) < 0 ||
+        decode_rv(d, in, &out->c, 1u << DDB_RV_NONE | 1u << DDB_RV_ALL_OLD,
+                  "ReturnValues can only be ALL_OLD or NONE") < 0 ||
+        decode_cond(d, in, &out->c) < 0)
+        return -1;
+    return finish(d, &out->c);
+}
+
+int ddb_decode_update_item(ddb_dec_t *d, const api_json_t *in, ddb_update_item_in_t *out)
+{
+    static const char *const old[] = {"Expected", "ConditionalOperator", "AttributeUpdates", NULL};
+    if (decode_key_op(d, in, out) < 0 || legacy(d, in, old) < 0 ||
+        decode_rv(d, in, &out->c, 0x1f, "") < 0)
+        return -1;
+    kv_slice_t text;
+    if (ddb_opt_str(d, in, "UpdateExpression", &text) &&
+        ddb_update_parse(&out->c.env, text, &out->update) < 0)
+        return expr_fail(d, &out->c.env);
+    if (decode_cond(d, in, &out->c) < 0)
+        return -1;
+    return finish(d, &out->c);
+}
+
+static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *out, bool query)
+{
+    static const char *const old_q[] = {"KeyConditions", "QueryFilter", "ConditionalOperator",
+                                        NULL};
+    static const char *const old_s[] = {"ScanFilter", "ConditionalOperator", NULL};
+    memset(out, 0, sizeof(*out));
+    out->forward = true;
+    if (decode_common(d, in, &out->c) < 0 || legacy(d, in, query ? old_q : old_s) < 0)
+        return -1;
+    kv_slice_t s;
+    if (ddb_opt_str(d, in, "IndexName", &s))
+        return ddb_dec_fail(d, "The table does not have the specified index: %.*s",
+                            (int)(s.len > 255 ? 255 : s.len), (const char *)s.p);
+    if (ddb_opt_int(d, in, "Limit", &out->limit) && out->limit < 1)
+        ddb_dec_violation(d,
+                          "Value '%lld' at 'limit' failed to satisfy constraint: Member must "
+                          "have value greater than or equal to 1",
+                          (long long)out->limit);
+    if (query)
+        ddb_opt_bool(d, in, "ScanIndexForward", &out->forward);
+    if (ddb_opt_str(d, in, "Select", &s)) {
+        if (kv_slice_eq_str(s, "ALL_ATTRIBUTES"))
+            out->select = DDB_SEL_ALL;
+        else if (kv_slice_eq_str(s, "ALL_PROJECTED_ATTRIBUTES"))
+            out->select = DDB_SEL_PROJECTED;
+        else if (kv_slice_eq_str(s, "SPECIFIC_ATTRIBUTES"))
+            out->select = DDB_SEL_SPECIFIC;
+        else if (kv_slice_eq_str(s, "COUNT"))
+            out->select = DDB_SEL_COUNT;
+        else
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'select' failed to satisfy constraint: Member "
+                              "must satisfy enum value set: [SPECIFIC_ATTRIBUTES, COUNT, "
+                              "ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]",
+                              (int)(s.len > 64 ? 64 : s.len), (const char *)s.p);
+    }
+    if (!query) {
+        bool hs = ddb_opt_int(d, in, "Segment", &out->segment);
+        bool ht = ddb_opt_int(d, in, "TotalSegments", &out->total_segments);
+        if (ht && (out->total_segments < 1 || out->total_segments > 1000000))
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'totalSegments' failed to satisfy constraint: "
+                              "Member must have value %s",
+                              (long long)out->total_segments,
+                              out->total_segments < 1 ? "greater than or equal to 1"
+                                                      : "less than or equal to 1000000");
+        if (hs && out->segment < 0)
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'segment' failed to satisfy constraint: Member "
+                              "must have value greater than or equal to 0",
+                              (long long)out->segment);
+        if (ddb_dec_finish(d) < 0)
+            return -1;
+        if (hs && !ht)
+            return ddb_dec_fail(d, "The TotalSegments parameter is required but was not present "
+                                   "in the request when Segment parameter is present");
+        if (ht && !hs)
+            return ddb_dec_fail(d, "The Segment parameter is required but was not present in the "
+                                   "request when parameter TotalSegments is present");
+        if (hs && out->segment >= out->total_segments)
+            return ddb_dec_fail(d,
+                                "The Segment parameter is zero-based and must be less than "
+                                "parameter TotalSegments: Segment: %lld is not less than "
+                                "TotalSegments: %lld",
+                                (long long)out->segment, (long long)out->total_segments);
+    }
+    if (ddb_dec_finish(d) < 0 || decode_projection(d, in, &out->c) < 0)
+        return -1;
+    if (out->select == DDB_SEL_SPECIFIC && out->c.proj == NULL)
+        return ddb_dec_fail(d, "1 validation error detected: Value null at 'projectionExpression' "
+                               "failed to satisfy constraint: Member must not be null when Select "
+                               "is SPECIFIC_ATTRIBUTES");
+    if (out->c.proj && (out->select == DDB_SEL_ALL || out->select == DDB_SEL_COUNT) &&
+        api_json_get(in, "Select"))
+        return ddb_dec_fail(d,
+                            "Cannot specify the ProjectionExpression when choosing to get "
+                            "%s",
+                            out->select == DDB_SEL_COUNT ? "only the COUNT" : "ALL_ATTRIBUTES");
+    if (query) {
+        if (!ddb_opt_str(d, in, "KeyConditionExpression", &s)) {
+            if (ddb_dec_finish(d) < 0)
+                return -1;
+            return ddb_dec_fail(d, "Either the KeyConditions or KeyConditionExpression parameter "
+                                   "must be specified in the request.");
+        }
+        if (ddb_cond_parse(&out->c.env, "KeyConditionExpression", s, &out->key_cond) < 0)
+            return expr_fail(d, &out->c.env);
+    }
+    if (ddb_opt_str(d, in, "FilterExpression", &s) &&
+        ddb_cond_parse(&out->c.env, "FilterExpression", s, &out->filter) < 0)
+        return expr_fail(d, &out->c.env);
+    const api_json_t *start = ddb_opt_kind(d, in, "ExclusiveStartKey", API_J_OBJ);
+    if (start && ddb_item_decode(d, start, &out->start) < 0)
+        return -1;
+    return finish(d, &out->c);
+}
+
+int ddb_decode_query(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *out)
+{
+    return decode_read_many(d, in, out, true);
+}
+
+int ddb_decode_scan(ddb_dec_t *d, const api_json_t *in, ddb_scan_in_t *out)
+{
+    return decode_read_many(d, in, out, false);
+}
+
+static int decode_batch(ddb_dec_t *d, const api_json_t *in, ddb_batch_in_t *out, bool write)
+{
+    memset(out, 0, sizeof(*out));
+    const api_json_t *ri = ddb_opt_kind(d, in, "RequestItems", API_J_OBJ);
+    kv_slice_t rcc;
+    if (ddb_opt_str(d, in, "ReturnConsumedCapacity", &rcc))
+        out->rcc = kv_slice_eq_str(rcc, "TOTAL")     ? DDB_RCC_TOTAL
+                   : kv_slice_eq_str(rcc, "INDEXES") ? DDB_RCC_INDEXES
+                                                     : DDB_RCC_NONE;
+    if (ri == NULL) {
+        if (!d->serialization)
+            ddb_dec_violation(d, "Value null at 'requestItems' failed to satisfy constraint: "
+                                 "Member must not be null");
+        ddb_dec_finish(d);
+        return -1;
+    }
+    size_t nt = api_json_len(ri);
+    if (nt == 0)
+        return ddb_dec_fail(d, "1 validation error detected: Value '{}' at 'requestItems' failed "
+                               "to satisfy constraint: Member must have length greater than or "
+                               "equal to 1");
+    out->t = kv_arena_calloc(d->a, nt, sizeof(*out->t));
+    size_t total = 0;
+    void *it = NULL;
+    const char *name;
+    api_json_t *tv;
+    while (api_json_next(ri, &it, &name, &tv)) {
+        ddb_batch_table_t *t = &out->t[out->n++];
+        t->table = kv_slice_str(name);
+        ddb_check_table_name(d, &t->table, true, "requestItems.key");
+        const api_json_t *list;
+        if (write) {
+            list = tv;
+            if (api_json_type(list) != API_J_ARR) {
+                ddb_dec_serial(d, "Expected a list of write requests");
+                return -1;
+            }
+        } else {
+            if (api_json_type(tv) != API_J_OBJ) {
+                ddb_dec_serial(d, "Expected a KeysAndAttributes structure");
+                return -1;
+            }
+            if (decode_common_opt(d, tv, &t->c, false) < 0 || decode_projection(d, tv, &t->c) < 0)
+                return -1;
+            t->c.table = t->table;
+            ddb_opt_bool(d, tv, "ConsistentRead", &t->c.consistent);
+            list = ddb_opt_kind(d, tv, "Keys", API_J_ARR);
+            if (list == NULL)
+                return ddb_dec_fail(d,
+                                    "1 validation error detected: Value null at "
+                                    "'requestItems.%s.member.keys' failed to satisfy "
+                                    "constraint: Member must not be null",
+                                    name);
+        }
+        t->n = api_json_len(list);
+        total += t->n;
+        if (write && (t->n == 0 || total > DDB_BATCH_WRITE_MAX))
+            return ddb_dec_fail(d, "1 validation error detected: Value at 'requestItems' failed "
+                                   "to satisfy constraint: Map value must satisfy constraint: "
+                                   "[Member must have length less than or equal to 25, Member "
+                                   "must have length greater than or equal to 1]");
+        if (!write && total > DDB_BATCH_GET_MAX)
+            return ddb_dec_fail(d, "Too many items requested for the BatchGetItem call");
+        if (!write && t->n == 0)
+            return ddb_dec_fail(d,
+                                "1 validation error detected: Value '[]' at "
+                                "'requestItems.%s.member.keys' failed to satisfy constraint: "
+                                "Member must have length greater than or equal to 1",
+                                name);
+        t->keys = kv_arena_calloc(d->a, t->n, sizeof(*t->keys));
+        t->is_put = kv_arena_calloc(d->a, t->n, sizeof(bool));
+        for (size_t i = 0; i < t->n; i++) {
+            const api_json_t *e = api_json_at(list, i);
+            if (!write) {
+                if (ddb_item_decode(d, e, &t->keys[i]) < 0)
+                    return -1;
+                continue;
+            }
+            const api_json_t *put = ddb_opt_kind(d, e, "PutRequest", API_J_OBJ);
+            const api_json_t *del = ddb_opt_kind(d, e, "DeleteRequest", API_J_OBJ);
+            if ((put == NULL) == (del == NULL))
+                return ddb_dec_fail(d, "Supplied AttributeValue has more than one datatypes set, "
+                                       "must contain exactly one of the supported datatypes");
+            t->is_put[i] = put != NULL;
+            const api_json_t *m = put ? api_json_get(put, "Item") : api_json_get(del, "Key");
+            if (m == NULL)
+                return ddb_dec_fail(d,
+                                    "1 validation error detected: Value null at '%s' failed "
+                                    "to satisfy constraint: Member must not be null",
+                                    put ? "item" : "key");
+            if (ddb_item_decode(d, m, &t->keys[i]) < 0)
+                return -1;
+        }
+        if (!write && finish(d, &t->c) < 0)
+            return -1;
+    }
+    return ddb_dec_finish(d);
+}
+
+int ddb_decode_batch_get_item(ddb_dec_t *d, const api_json_t *in, ddb_batch_get_item_in_t *out)
+{
+    return decode_batch(d, in, out, false);
+}
+
+int ddb_decode_batch_write_item(ddb_dec_t *d, const api_json_t *in, ddb_batch_write_item_in_t *out)
+{
+    return decode_batch(d, in, out, true);
+}

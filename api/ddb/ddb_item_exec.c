@@ -1,0 +1,706 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Execute stage of the item operations: key checks against the table schema,
+ * conditional writes as atomic read-modify-writes in the engine, Query and
+ * Scan as bounded range iterations with DynamoDB's paging rules.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_log.h"
+#include "ddb_int.h"
+
+#define DDB_PAGE_BYTES  (1u << 20)  /* Query/Scan read at most 1 MB per page */
+#define DDB_BATCH_BYTES (16u << 20) /* BatchGetItem response limit */
+
+static int engine_fail(api_resp_t *resp, int rc)
+{
+    KV_LOG_ERROR("dynamodb: engine error %s", kv_err_name(rc));
+    api_fail(resp, API_E_DDB_INTERNAL, NULL);
+    return -1;
+}
+
+static int get_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
+                     eng_table_t **t)
+{
+    int rc = eng_table_get(ctx->eng, name, req->arena, t);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND, "Requested resource not found");
+        return -1;
+    }
+    return rc < 0 ? engine_fail(resp, rc) : 0;
+}
+
+static const char *type_name(eng_av_type_t t)
+{
+    static const char *n[] = {"", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+    return n[t];
+}
+
+static eng_av_type_t scalar_av(eng_scalar_t s)
+{
+    return s == ENG_SCALAR_S ? ENG_AV_S : (s == ENG_SCALAR_N ? ENG_AV_N : ENG_AV_B);
+}
+
+static int check_one_key(api_resp_t *resp, const char *name, eng_scalar_t type, const eng_av_t *v,
+                         bool exact, size_t max)
+{
+    if (v == NULL) {
+        if (exact)
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "The provided key element does not match the schema");
+        else
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: Missing the key %s in the item",
+                     name);
+        return -1;
+    }
+    if (v->t != scalar_av(type)) {
+        if (exact)
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "The provided key element does not match the schema");
+        else
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: Type mismatch for key %s "
+                     "expected: %s actual: %s",
+                     name, type_name(scalar_av(type)), type_name(v->t));
+        return -1;
+    }
+    if (v->t != ENG_AV_N && v->u.s.len == 0) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "One or more parameter values are not valid. The AttributeValue for a key "
+                 "attribute cannot contain an empty %s value. Key: %s",
+                 v->t == ENG_AV_S ? "string" : "binary", name);
+        return -1;
+    }
+    if (v->u.s.len > max) {
+        if (max == ENG_KEY_MAX_PK)
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: Size of hashkey has exceeded the "
+                     "maximum size limit of2048 bytes");
+        else
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: Aggregated size of all range "
+                     "keys has exceeded the size limit of 1024 bytes");
+        return -1;
+    }
+    return 0;
+}
+
+/* Check an item's (or Key's) key attributes and compute its storage key. */
+static int item_key(api_req_t *req, api_resp_t *resp, const eng_table_t *t, const eng_item_t *it,
+                    bool exact, kv_slice_t *key)
+{
+    const eng_av_t *pk = eng_item_get_attr(it, kv_slice_str(t->hash_key));
+    const eng_av_t *sk = t->range_key ? eng_item_get_attr(it, kv_slice_str(t->range_key)) : NULL;
+    if (exact && it->n != (t->range_key ? 2u : 1u)) {
+        api_fail(resp, API_E_DDB_VALIDATION, "The provided key element does not match the schema");
+        return -1;
+    }
+    if (check_one_key(resp, t->hash_key, t->hash_type, pk, exact, ENG_KEY_MAX_PK) < 0)
+        return -1;
+    if (t->range_key &&
+        check_one_key(resp, t->range_key, t->range_type, sk, exact, ENG_KEY_MAX_SK) < 0)
+        return -1;
+    if (eng_item_key(t, pk, sk, req->arena, key) < 0) {
+        api_fail(resp, API_E_DDB_VALIDATION, "The provided key element does not match the schema");
+        return -1;
+    }
+    return 0;
+}
+
+/* The key attributes of an item (for LastEvaluatedKey). */
+static eng_item_t *key_of(kv_arena_t *a, const eng_table_t *t, const eng_item_t *it)
+{
+    eng_item_t *k = kv_arena_calloc(a, 1, sizeof(*k));
+    k->attrs = kv_arena_calloc(a, 2, sizeof(eng_attr_t));
+    const char *names[2] = {t->hash_key, t->range_key};
+    for (int i = 0; i < 2 && names[i]; i++) {
+        eng_av_t *v = eng_item_get_attr(it, kv_slice_str(names[i]));
+        if (v) {
+            k->attrs[k->n].name = kv_slice_str(names[i]);
+            k->attrs[k->n].v = v;
+            k->n++;
+        }
+    }
+    return k;
+}
+
+static double write_units(size_t bytes)
+{
+    double u = ceil((double)bytes / 1024.0);
+    return u < 1 ? 1 : u;
+}
+
+static double read_units(size_t bytes, bool consistent)
+{
+    double u = ceil((double)bytes / 4096.0);
+    if (u < 1)
+        u = 1;
+    return consistent ? u : u / 2;
+}
+
+static int item_too_big(api_resp_t *resp, const eng_item_t *it, const char *msg)
+{
+    if (eng_item_size(it) <= ENG_ITEM_MAX_BYTES)
+        return 0;
+    api_fail(resp, API_E_DDB_VALIDATION, "%s", msg);
+    return -1;
+}
+
+/* The item of a failed condition, for ReturnValuesOnConditionCheckFailure. */
+static void cond_failed(api_req_t *req, api_resp_t *resp, const ddb_item_common_t *c,
+                        const eng_item_t *old)
+{
+    api_fail(resp, API_E_DDB_COND_FAILED, NULL);
+    if (c->rv_on_fail && old) {
+        kv_buf_t b;
+        kv_buf_init(&b, 4u << 20);
+        api_jw_t w;
+        api_jw_init(&w, &b);
+        kv_buf_append_str(&b, "\"Item\":");
+        ddb_item_encode(&w, old);
+        req->_st->ddb_extra = kv_arena_dup(req->arena, kv_buf_slice(&b));
+        kv_buf_dispose(&b);
+    }
+}
+
+/* ---- single-item writes ---- */
+
+typedef struct rmw_ctx {
+    const ddb_item_common_t *c;
+    ddb_expr_env_t *env;
+    const eng_table_t *t;
+    eng_item_t *put;            /* PutItem */
+    const ddb_update_t *update; /* UpdateItem */
+    const eng_item_t *key;
+    bool del;
+    bool too_big;
+    eng_item_t *result;
+} rmw_ctx_t;
+
+static int on_rmw(void *arg, const eng_item_t *old, eng_item_t **nu)
+{
+    rmw_ctx_t *x = arg;
+    if (x->c->cond && !ddb_cond_eval(x->c->cond, old))
+        return KV_ECONDFAIL;
+    if (x->del)
+        return old ? ENG_RMW_DELETE : ENG_RMW_NONE;
+    if (x->put) {
+        *nu = x->result = x->put;
+        return ENG_RMW_PUT;
+    }
+    /* UpdateItem */
+    if (x->update == NULL) {
+        if (old) {
+            x->result = (eng_item_t *)(uintptr_t)old;
+            return ENG_RMW_NONE;
+        }
+        *nu = x->result = (eng_item_t *)(uintptr_t)x->key;
+        return ENG_RMW_PUT;
+    }
+    eng_item_t *r;
+    if (ddb_update_apply(x->env, x->update, old, x->key, &r) < 0)
+        return KV_EINVAL;
+    if (eng_item_size(r) > ENG_ITEM_MAX_BYTES) {
+        x->too_big = true;
+        return KV_ETOOBIG;
+    }
+    *nu = x->result = r;
+    return ENG_RMW_PUT;
+}
+
+static void set_units(ddb_item_out_t *out, const ddb_item_common_t *c, double units)
+{
+    out->units = units;
+    out->table = c->table;
+    out->rcc = c->rcc;
+}
+
+int ddb_exec_put_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_put_item_in_t *in,
+                      ddb_put_item_out_t *out)
+{
+    eng_table_t *t;
+    kv_slice_t key;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0 ||
+        item_key(req, resp, t, in->item, false, &key) < 0 ||
+        item_too_big(resp, in->item, "Item size has exceeded the maximum allowed size") < 0)
+        return -1;
+    rmw_ctx_t x = {.c = &in->c, .t = t, .put = in->item};
+    eng_item_t *old;
+    bool written;
+    int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
+    if (rc == KV_ECONDFAIL) {
+        cond_failed(req, resp, &in->c, old);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = written;
+    out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
+    size_t sz = eng_item_size(in->item), osz = old ? eng_item_size(old) : 0;
+    set_units(out, &in->c, write_units(sz > osz ? sz : osz));
+    return 0;
+}
+
+int ddb_exec_delete_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                         const ddb_delete_item_in_t *in, ddb_delete_item_out_t *out)
+{
+    eng_table_t *t;
+    kv_slice_t key;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0 ||
+        item_key(req, resp, t, in->key, true, &key) < 0)
+        return -1;
+    rmw_ctx_t x = {.c = &in->c, .t = t, .del = true};
+    eng_item_t *old;
+    bool written;
+    int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
+    if (rc == KV_ECONDFAIL) {
+        cond_failed(req, resp, &in->c, old);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = written;
+    out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
+    set_units(out, &in->c, write_units(old ? eng_item_size(old) : 0));
+    return 0;
+}
+
+/* The paths an update touched, as a projection (for UPDATED_OLD / UPDATED_NEW). */
+static ddb_projection_t *updated_paths(kv_arena_t *a, const ddb_update_t *u)
+{
+    ddb_projection_t *p = kv_arena_calloc(a, 1, sizeof(*p));
+    p->paths = kv_arena_calloc(a, u->n + 1, sizeof(ddb_path_t));
+    for (size_t i = 0; i < u->n; i++)
+        p->paths[p->n++] = u->acts[i].path;
+    return p;
+}
+
+int ddb_exec_update_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                         const ddb_update_item_in_t *in, ddb_update_item_out_t *out)
+{
+    eng_table_t *t;
+    kv_slice_t key;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0 ||
+        item_key(req, resp, t, in->key, true, &key) < 0)
+        return -1;
+    for (size_t i = 0; in->update && i < in->update->n; i++) {
+        kv_slice_t top = in->update->acts[i].path.e[0].name;
+        if (kv_slice_eq_str(top, t->hash_key) ||
+            (t->range_key && kv_slice_eq_str(top, t->range_key))) {
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: Cannot update attribute %.*s. "
+                     "This attribute is part of the key",
+                     (int)top.len, (const char *)top.p);
+            return -1;
+        }
+    }
+    ddb_expr_env_t env = in->c.env;
+    env.error = NULL;
+    rmw_ctx_t x = {.c = &in->c, .env = &env, .t = t, .update = in->update, .key = in->key};
+    eng_item_t *old;
+    bool written;
+    int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
+    if (rc == KV_ECONDFAIL) {
+        cond_failed(req, resp, &in->c, old);
+        return -1;
+    }
+    if (rc == KV_EINVAL) {
+        api_fail(resp, API_E_DDB_VALIDATION, "%s", env.error ? env.error : "Invalid update");
+        return -1;
+    }
+    if (rc == KV_ETOOBIG && x.too_big) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "Item size to update has exceeded the maximum allowed size");
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = written;
+    switch (in->c.rv) {
+    case DDB_RV_ALL_OLD:
+        out->item = old;
+        break;
+    case DDB_RV_ALL_NEW:
+        out->item = x.result;
+        break;
+    case DDB_RV_UPDATED_OLD:
+    case DDB_RV_UPDATED_NEW:
+        if (in->update) {
+            const eng_item_t *src = in->c.rv == DDB_RV_UPDATED_OLD ? old : x.result;
+            eng_item_t *p = ddb_project(req->arena, src, updated_paths(req->arena, in->update));
+            out->item = p->n ? p : NULL;
+        }
+        break;
+    default:
+        break;
+    }
+    size_t sz = x.result ? eng_item_size(x.result) : 0, osz = old ? eng_item_size(old) : 0;
+    set_units(out, &in->c, write_units(sz > osz ? sz : osz));
+    return 0;
+}
+
+int ddb_exec_get_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_get_item_in_t *in,
+                      ddb_get_item_out_t *out)
+{
+    eng_table_t *t;
+    kv_slice_t key;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0 ||
+        item_key(req, resp, t, in->key, true, &key) < 0)
+        return -1;
+    eng_item_t *it = NULL;
+    int rc = eng_item_get(ctx->eng, key, req->arena, &it);
+    if (rc < 0 && rc != KV_ENOTFOUND)
+        return engine_fail(resp, rc);
+    out->read = true;
+    if (rc == 0)
+        out->item = in->c.proj ? ddb_project(req->arena, it, in->c.proj) : it;
+    set_units(out, &in->c, read_units(rc == 0 ? eng_item_size(it) : 0, in->c.consistent));
+    return 0;
+}
+
+/* ---- Query and Scan ---- */
+
+static void succ(kv_buf_t *b)
+{
+    /* The smallest key greater than every key starting with b. */
+    while (b->len && b->p[b->len - 1] == 0xFF)
+        b->len--;
+    if (b->len)
+        b->p[b->len - 1]++;
+}
+
+static int bad_key_cond(api_resp_t *resp, const char *msg)
+{
+    api_fail(resp, API_E_DDB_VALIDATION, "%s", msg);
+    return -1;
+}
+
+/* Work out [lo, hi) of a key condition: pk = :v [AND sk-condition]. */
+static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *t, const ddb_cond_t *kc,
+                     kv_buf_t *lo, kv_buf_t *hi)
+{
+    const ddb_cond_t *leaf[2] = {kc, NULL};
+    if (kc->kind == DDB_C_AND) {
+        leaf[0] = kc->l;
+        leaf[1] = kc->r;
+    }
+    const ddb_cond_t *pkc = NULL, *skc = NULL;
+    for (int i = 0; i < 2 && leaf[i]; i++) {
+        const ddb_cond_t *c = leaf[i];
+        if (c->kind == DDB_C_AND || c->kind == DDB_C_OR || c->kind == DDB_C_NOT)
+            return bad_key_cond(
+                resp, c->kind == DDB_C_AND
+                          ? "Conditions can be of length 1 or 2 only"
+                          : (c->kind == DDB_C_OR
+                                 ? "Invalid operator used in KeyConditionExpression: OR"
+                                 : "Invalid operator used in KeyConditionExpression: NOT"));
+        if (c->kind != DDB_C_CMP && c->kind != DDB_C_BETWEEN && c->kind != DDB_C_BEGINS)
+            return bad_key_cond(resp, "Query key condition not supported");
+        if (c->a->kind != DDB_OP_PATH || c->a->path.n != 1 || c->b->kind != DDB_OP_VALUE ||
+            (c->c && c->c->kind != DDB_OP_VALUE))
+            return bad_key_cond(resp, "Query key condition not supported");
+        kv_slice_t name = c->a->path.e[0].name;
+        if (kv_slice_eq_str(name, t->hash_key)) {
+            if (c->kind != DDB_C_CMP || c->cmp != DDB_EQ)
+                return bad_key_cond(resp, "Query key condition not supported");
+            pkc = c;
+        } else if (t->range_key && kv_slice_eq_str(name, t->range_key) && skc == NULL) {
+            if (c->kind == DDB_C_CMP && c->cmp == DDB_NE)
+                return bad_key_cond(resp, "Unsupported operator on KeyConditionExpression: "
+                                          "operator: <>");
+            skc = c;
+        } else {
+            api_fail(resp, API_E_DDB_VALIDATION, "Query condition missed key schema element: %s",
+                     pkc || leaf[1] == NULL ? (t->range_key ? t->range_key : t->hash_key)
+                                            : t->hash_key);
+            return -1;
+        }
+    }
+    if (pkc == NULL) {
+        api_fail(resp, API_E_DDB_VALIDATION, "Query condition missed key schema element: %s",
+                 t->hash_key);
+        return -1;
+    }
+    if (pkc->b->value->t != scalar_av(t->hash_type))
+        return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
+                                  "type does not match schema type");
+    kv_slice_t prefix;
+    if (eng_item_partition_prefix(t, pkc->b->value, req->arena, &prefix) < 0)
+        return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
+                                  "type does not match schema type");
+    kv_buf_append_slice(lo, prefix);
+    kv_buf_append_slice(hi, prefix);
+    if (skc == NULL) {
+        succ(hi);
+        return 0;
+    }
+    eng_av_type_t skt = scalar_av(t->range_type);
+    const eng_av_t *v1 = skc->b->value, *v2 = skc->c ? skc->c->value : NULL;
+    if (v1->t != skt || (v2 && v2->t != skt))
+        return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
+                                  "type does not match schema type");
+    kv_buf_t e1, e2;
+    kv_buf_init(&e1, 8192);
+    kv_buf_init(&e2, 8192);
+    eng_key_put_scalar(&e1, t->range_type, v1->u.s, NULL);
+    if (v2)
+        eng_key_put_scalar(&e2, t->range_type, v2->u.s, NULL);
+    int rc = 0;
+    if (skc->kind == DDB_C_BEGINS) {
+        if (skt == ENG_AV_N) {
+            rc = bad_key_cond(resp, "Invalid KeyConditionExpression: Incorrect operand type for "
+                                    "operator or function; operator or function: begins_with, "
+                                    "operand type: N");
+        } else {
+            e1.len -= 2; /* the escaped prefix without its terminator */
+            kv_buf_append_slice(lo, kv_buf_slice(&e1));
+            kv_buf_reset(hi);
+            kv_buf_append_slice(hi, kv_buf_slice(lo));
+            succ(hi);
+        }
+    } else if (skc->kind == DDB_C_BETWEEN) {
+        int c = kv_slice_cmp(kv_buf_slice(&e1), kv_buf_slice(&e2));
+        if (c > 0) {
+            rc = bad_key_cond(resp, "Invalid KeyConditionExpression: The BETWEEN operator requires "
+                                    "upper bound to be greater than or equal to lower bound");
+        } else {
+            kv_buf_append_slice(lo, kv_buf_slice(&e1));
+            kv_buf_append_slice(hi, kv_buf_slice(&e2));
+            kv_buf_append_byte(hi, 0);
+        }
+    } else {
+        switch (skc->cmp) {
+        case DDB_EQ:
+            kv_buf_append_slice(lo, kv_buf_slice(&e1));
+            kv_buf_append_slice(hi, kv_buf_slice(&e1));
+            kv_buf_append_byte(hi, 0);
+            break;
+        case DDB_LT:
+            kv_buf_append_slice(hi, kv_buf_slice(&e1));
+            break;
+        case DDB_LE:
+            kv_buf_append_slice(hi, kv_buf_slice(&e1));
+            kv_buf_append_byte(hi, 0);
+            break;
+        case DDB_GT:
+            kv_buf_append_slice(lo, kv_buf_slice(&e1));
+            kv_buf_append_byte(lo, 0);
+            succ(hi);
+            break;
+        default: /* GE */
+            kv_buf_append_slice(lo, kv_buf_slice(&e1));
+            succ(hi);
+        }
+    }
+    kv_buf_dispose(&e1);
+    kv_buf_dispose(&e2);
+    return rc;
+}
+
+static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
+                      const ddb_query_in_t *in, kv_slice_t lo, kv_slice_t hi, bool reverse,
+                      ddb_query_out_t *out)
+{
+    eng_range_t *r;
+    int rc = eng_range_open(ctx->eng, lo, hi, reverse, &r);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    if (in->start) {
+        kv_slice_t sk;
+        if (item_key(req, resp, t, in->start, true, &sk) < 0) {
+            eng_range_close(r);
+            resp->_msg = "The provided starting key is invalid: The provided key element does not "
+                         "match the schema";
+            return -1;
+        }
+        eng_range_seek_after(r, sk);
+    }
+    size_t cap = 64, bytes = 0;
+    out->items = kv_arena_alloc(req->arena, cap * sizeof(*out->items));
+    out->count_only = in->select == DDB_SEL_COUNT;
+    const eng_item_t *last = NULL;
+    bool more = false;
+    for (;;) {
+        kv_slice_t k;
+        eng_item_t *it;
+        rc = eng_range_next(r, req->arena, &k, &it);
+        if (rc < 0) {
+            eng_range_close(r);
+            return engine_fail(resp, rc);
+        }
+        if (rc == 0)
+            break;
+        out->scanned++;
+        bytes += eng_item_size(it);
+        last = it;
+        if (in->filter == NULL || ddb_cond_eval(in->filter, it)) {
+            if (!out->count_only) {
+                if (out->n == cap) {
+                    const eng_item_t **nu = kv_arena_alloc(req->arena, 2 * cap * sizeof(*nu));
+                    memcpy(nu, out->items, cap * sizeof(*nu));
+                    out->items = nu;
+                    cap *= 2;
+                }
+                out->items[out->n] = in->c.proj ? ddb_project(req->arena, it, in->c.proj) : it;
+            }
+            out->n++;
+        }
+        /* Limit counts items evaluated; the 1 MB page is measured before filtering. */
+        if ((in->limit && (int64_t)out->scanned >= in->limit) || bytes >= DDB_PAGE_BYTES) {
+            more = true;
+            break;
+        }
+    }
+    eng_range_close(r);
+    if (more && last)
+        out->last_key = key_of(req->arena, t, last);
+    out->units = read_units(bytes, in->c.consistent);
+    out->table = in->c.table;
+    out->rcc = in->c.rcc;
+    return 0;
+}
+
+int ddb_exec_query(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_query_in_t *in,
+                   ddb_query_out_t *out)
+{
+    eng_table_t *t;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0)
+        return -1;
+    kv_buf_t lo, hi;
+    kv_buf_init(&lo, 1 << 16);
+    kv_buf_init(&hi, 1 << 16);
+    int rc = key_range(req, resp, t, in->key_cond, &lo, &hi);
+    if (rc == 0)
+        rc = read_range(ctx, req, resp, t, in, kv_buf_slice(&lo), kv_buf_slice(&hi), !in->forward,
+                        out);
+    kv_buf_dispose(&lo);
+    kv_buf_dispose(&hi);
+    return rc;
+}
+
+int ddb_exec_scan(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_scan_in_t *in,
+                  ddb_scan_out_t *out)
+{
+    eng_table_t *t;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0)
+        return -1;
+    uint8_t lm[16], hm[16];
+    kv_buf_t lo, hi;
+    kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+    eng_key_put_u32(&lo, t->id);
+    kv_buf_append_byte(&lo, 0);
+    eng_key_put_u32(&hi, t->id);
+    uint64_t n = in->total_segments ? (uint64_t)in->total_segments : 1;
+    uint64_t s = (uint64_t)in->segment;
+    /* Segment s of n covers hash values [s * 2^64 / n, (s + 1) * 2^64 / n). */
+    unsigned __int128 span = (unsigned __int128)1 << 64;
+    eng_key_put_u64(&lo, (uint64_t)(span * s / n));
+    if (s + 1 < n) {
+        kv_buf_append_byte(&hi, 0);
+        eng_key_put_u64(&hi, (uint64_t)(span * (s + 1) / n));
+    } else {
+        kv_buf_append_byte(&hi, 1); /* the end of index 0 */
+    }
+    return read_range(ctx, req, resp, t, in, kv_buf_slice(&lo), kv_buf_slice(&hi), false, out);
+}
+
+/* ---- batches ---- */
+
+static bool duplicate_key(const kv_slice_t *keys, size_t n, kv_slice_t k)
+{
+    for (size_t i = 0; i < n; i++)
+        if (kv_slice_eq(keys[i], k))
+            return true;
+    return false;
+}
+
+int ddb_exec_batch_get_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                            const ddb_batch_get_item_in_t *in, ddb_batch_get_item_out_t *out)
+{
+    *out = *in;
+    size_t bytes = 0;
+    for (size_t i = 0; i < in->n; i++) {
+        ddb_batch_table_t *bt = &in->t[i];
+        eng_table_t *t;
+        if (get_table(ctx, req, resp, bt->table, &t) < 0)
+            return -1;
+        kv_slice_t *keys = kv_arena_calloc(req->arena, bt->n, sizeof(*keys));
+        for (size_t k = 0; k < bt->n; k++) {
+            if (item_key(req, resp, t, bt->keys[k], true, &keys[k]) < 0)
+                return -1;
+            if (duplicate_key(keys, k, keys[k])) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "Provided list of item keys contains duplicates");
+                return -1;
+            }
+        }
+        bt->found = kv_arena_calloc(req->arena, bt->n, sizeof(*bt->found));
+        for (size_t k = 0; k < bt->n; k++) {
+            eng_item_t *it;
+            int rc = eng_item_get(ctx->eng, keys[k], req->arena, &it);
+            if (rc == KV_ENOTFOUND)
+                continue;
+            if (rc < 0)
+                return engine_fail(resp, rc);
+            bytes += eng_item_size(it);
+            bt->units += read_units(eng_item_size(it), bt->c.consistent);
+            bt->found[bt->n_found++] = bt->c.proj ? ddb_project(req->arena, it, bt->c.proj) : it;
+        }
+        if (bytes > DDB_BATCH_BYTES)
+            KV_LOG_WARN("BatchGetItem response of %zu bytes exceeds 16 MB", bytes);
+    }
+    return 0;
+}
+
+int ddb_exec_batch_write_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                              const ddb_batch_write_item_in_t *in, ddb_batch_write_item_out_t *out)
+{
+    *out = *in;
+    eng_table_t **tables = kv_arena_calloc(req->arena, in->n, sizeof(*tables));
+    kv_slice_t **keys = kv_arena_calloc(req->arena, in->n, sizeof(*keys));
+    /* Validate everything before writing anything. */
+    for (size_t i = 0; i < in->n; i++) {
+        ddb_batch_table_t *bt = &in->t[i];
+        if (get_table(ctx, req, resp, bt->table, &tables[i]) < 0)
+            return -1;
+        keys[i] = kv_arena_calloc(req->arena, bt->n, sizeof(kv_slice_t));
+        for (size_t k = 0; k < bt->n; k++) {
+            if (item_key(req, resp, tables[i], bt->keys[k], !bt->is_put[k], &keys[i][k]) < 0)
+                return -1;
+            if (bt->is_put[k] &&
+                item_too_big(resp, bt->keys[k], "Item size has exceeded the maximum allowed size") <
+                    0)
+                return -1;
+            if (duplicate_key(keys[i], k, keys[i][k])) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "Provided list of item keys contains duplicates");
+                return -1;
+            }
+        }
+    }
+    for (size_t i = 0; i < in->n; i++) {
+        ddb_batch_table_t *bt = &in->t[i];
+        for (size_t k = 0; k < bt->n; k++) {
+            ddb_item_common_t none;
+            memset(&none, 0, sizeof(none));
+            rmw_ctx_t x = {.c = &none,
+                           .t = tables[i],
+                           .put = bt->is_put[k] ? bt->keys[k] : NULL,
+                           .del = !bt->is_put[k]};
+            eng_item_t *old;
+            bool written;
+            int rc = eng_item_rmw(ctx->eng, keys[i][k], req->arena, on_rmw, &x, &old, &written);
+            if (rc < 0)
+                return engine_fail(resp, rc);
+            resp->durable |= written;
+            size_t sz = bt->is_put[k] ? eng_item_size(bt->keys[k]) : 0;
+            size_t osz = old ? eng_item_size(old) : 0;
+            bt->units += write_units(sz > osz ? sz : osz);
+        }
+    }
+    return 0;
+}
