@@ -33,7 +33,7 @@
        "Requested resource not found")                                                             \
     XX(DDB_RESOURCE_IN_USE, 400, DDB_NS_DDB, "ResourceInUseException", "Resource in use")          \
     XX(DDB_LIMIT_EXCEEDED, 400, DDB_NS_DDB, "LimitExceededException", "Limit exceeded")            \
-    XX(DDB_COND_FAILED, 400, DDB_NS_DDB, "ConditionalCheckFailedException",                       \
+    XX(DDB_COND_FAILED, 400, DDB_NS_DDB, "ConditionalCheckFailedException",                        \
        "The conditional request failed")                                                           \
     XX(DDB_TOO_LARGE, 413, DDB_NS_CORAL, "RequestEntityTooLarge", "Request Entity Too Large")      \
     XX(DDB_INTERNAL, 500, DDB_NS_DDB, "InternalServerError", "Internal server error")              \

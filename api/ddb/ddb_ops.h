@@ -12,14 +12,14 @@
     XX(CreateTable, create_table)     \
     XX(DeleteTable, delete_table)     \
     XX(DescribeTable, describe_table) \
-    XX(ListTables, list_tables)                                                                    \
-    XX(PutItem, put_item)                                                                          \
-    XX(GetItem, get_item)                                                                          \
-    XX(DeleteItem, delete_item)                                                                    \
-    XX(UpdateItem, update_item)                                                                    \
-    XX(Query, query)                                                                               \
-    XX(Scan, scan)                                                                                 \
-    XX(BatchGetItem, batch_get_item)                                                               \
+    XX(ListTables, list_tables)       \
+    XX(PutItem, put_item)             \
+    XX(GetItem, get_item)             \
+    XX(DeleteItem, delete_item)       \
+    XX(UpdateItem, update_item)       \
+    XX(Query, query)                  \
+    XX(Scan, scan)                    \
+    XX(BatchGetItem, batch_get_item)  \
     XX(BatchWriteItem, batch_write_item)
 
 #define DDB_TARGET_PREFIX  "DynamoDB_20120810."
