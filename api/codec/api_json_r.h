@@ -25,7 +25,7 @@ typedef enum api_json_type {
     API_J_OBJ,
 } api_json_type_t;
 
-#define API_JSON_MAX_DEPTH 64
+#define API_JSON_MAX_DEPTH 100 /* 32 AttributeValue levels take two JSON levels each */
 
 /** One-time global setup (hash seed, allocator); call before threads start. */
 void api_json_global_init(void);
