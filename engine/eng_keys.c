@@ -229,12 +229,12 @@ eng_num_status_t eng_num_add(const eng_num_t *a, const eng_num_t *b, bool subtra
     }
     int nd = hi - lo + 1;
     int exp = bottom + hi + 1;
-    if (nd > ENG_NUM_MAX_DIGITS)
-        return ENG_NUM_PRECISION;
     if (exp > ENG_NUM_MAX_EXP)
         return ENG_NUM_OVERFLOW;
     if (exp < ENG_NUM_MIN_EXP)
         return ENG_NUM_UNDERFLOW;
+    if (nd > ENG_NUM_MAX_DIGITS)
+        return ENG_NUM_PRECISION;
     out->sign = (int8_t)sign;
     out->exp = (int16_t)exp;
     out->n_digits = (uint8_t)nd;
