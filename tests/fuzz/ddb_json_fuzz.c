@@ -13,15 +13,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static harness_t h;
     static int ready;
-    static const char *ops[] = {"CreateTable", "DescribeTable", "ListTables", "DeleteTable"};
+    static const char *ops[] = {"CreateTable", "DescribeTable", "ListTables",   "DeleteTable",
+                                "PutItem",     "GetItem",       "DeleteItem",   "UpdateItem",
+                                "Query",       "Scan",          "BatchGetItem", "BatchWriteItem"};
     if (!ready) {
         if (harness_open(&h, "us-east-1") != 0)
             abort();
+        /* The table the item seeds use (pk S, sk N). */
+        harness_ddb(&h, "CreateTable",
+                    KV_SLICE_LIT("{\"TableName\":\"fz\",\"KeySchema\":[{\"AttributeName\":\"pk\","
+                                 "\"KeyType\":\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":"
+                                 "\"RANGE\"}],\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
+                                 "\"AttributeType\":\"S\"},{\"AttributeName\":\"sk\","
+                                 "\"AttributeType\":\"N\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}"),
+                    NULL);
         ready = 1;
     }
     if (size < 1)
         return 0;
-    int st = harness_ddb(&h, ops[data[0] % 4], kv_slice(data + 1, size - 1), NULL);
+    int st = harness_ddb(&h, ops[data[0] % 12], kv_slice(data + 1, size - 1), NULL);
     if (st != 200 && st != 400 && st != 413)
         abort();
     return 0;
