@@ -11,7 +11,7 @@ foreach(t dynamodb items s3 server awscli)
                        ENVIRONMENT "${KV_IT_ENV};PYTHONDONTWRITEBYTECODE=1")
 endforeach()
 if(KV_NODE)
-  add_test(NAME it_js_sdk COMMAND ${KV_NODE} --test sdk.test.mjs
+  add_test(NAME it_js_sdk COMMAND ${KV_NODE} --test sdk.test.mjs items.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_sdk PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
