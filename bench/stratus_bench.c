@@ -7,7 +7,8 @@
  * the server, not itself. Bounded by duration and by request count.
  *
  *   stratus-bench --port P [--host H] [--connections N] [--duration S] [--requests N]
- *                 [--workload listtables|headbucket|get] [--path /p] [--server-pid PID[,PID]]
+ *                 [--workload listtables|headbucket|putitem|getitem|query|get] [--path /p]
+ *                 [--server-pid PID[,PID]]
  *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
  *
  * Prints one line: label, requests/s, latency percentiles, errors, and CPU per
@@ -40,10 +41,14 @@ typedef struct bconn {
     struct bench *b;
 } bconn_t;
 
+#define POOL_MAX 4096 /* distinct pre-signed requests a workload cycles through */
+
 typedef struct bench {
     uv_loop_t *loop;
     uv_timer_t timer;
-    kv_buf_t req;
+    kv_buf_t req;   /* the single request, or unused when pool is set */
+    kv_buf_t *pool; /* distinct requests (random keys), each signed once */
+    size_t n_pool, next;
     bool head;
     uint64_t max_requests;
     uint64_t started, done, errors;
@@ -144,7 +149,8 @@ static void send_one(bconn_t *c)
     b->started++;
     c->busy = true;
     c->sent_ns = kv_now_mono_ns();
-    uv_buf_t buf = uv_buf_init((char *)b->req.p, (unsigned)b->req.len);
+    const kv_buf_t *rq = b->n_pool ? &b->pool[b->next++ % b->n_pool] : &b->req;
+    uv_buf_t buf = uv_buf_init((char *)rq->p, (unsigned)rq->len);
     c->wreq.data = c;
     if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0)
         b->errors++;
@@ -208,6 +214,86 @@ static void self_cpu_us(uint64_t *user, uint64_t *sys)
     getrusage(RUSAGE_SELF, &ru);
     *user = (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec;
     *sys = (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
+}
+
+/* Build a signed DynamoDB request. */
+static void ddb_req(const cli_creds_t *cr, const char *hostport, const char *op, const char *json,
+                    kv_buf_t *out)
+{
+    char target[96];
+    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = "POST";
+    r.path = "/";
+    r.host = hostport;
+    r.service = "dynamodb";
+    r.payload = CLI_PAYLOAD_NONE;
+    r.body = kv_slice_str(json);
+    cli_req_header(&r, "X-Amz-Target", target);
+    cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
+    kv_buf_reset(out);
+    if (cli_build(cr, &r, out) < 0)
+        abort();
+}
+
+/* One blocking request for set-up; returns the status and the body in *raw. */
+static int setup_call(const char *host, int port, const cli_creds_t *cr, const char *hostport,
+                      const char *op, const char *json, kv_buf_t *raw)
+{
+    kv_buf_t req;
+    kv_buf_init(&req, 1 << 20);
+    ddb_req(cr, hostport, op, json, &req);
+    int fd = cli_connect(host, port);
+    cli_resp_t resp;
+    int st = -1;
+    if (fd >= 0 && cli_roundtrip(fd, kv_buf_slice(&req), false, raw, &resp) == 0)
+        st = resp.status;
+    if (fd >= 0)
+        close(fd);
+    kv_buf_dispose(&req);
+    return st;
+}
+
+/* Create the bench table (pk S, sk N) if needed and wait until it is ACTIVE (bounded). */
+static int setup_table(const char *host, int port, const cli_creds_t *cr, const char *hostport)
+{
+    kv_buf_t raw;
+    kv_buf_init(&raw, 64u << 20);
+    setup_call(host, port, cr, hostport, "CreateTable",
+               "{\"TableName\":\"bench\",\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
+               "\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
+               "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
+               "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}],"
+               "\"BillingMode\":\"PAY_PER_REQUEST\"}",
+               &raw);
+    int ok = -1;
+    for (int i = 0; i < 200 && ok < 0; i++) {
+        if (setup_call(host, port, cr, hostport, "DescribeTable", "{\"TableName\":\"bench\"}",
+                       &raw) == 200 &&
+            memmem(raw.p, raw.len, "\"ACTIVE\"", 8))
+            ok = 0;
+        else
+            usleep(50 * 1000);
+    }
+    kv_buf_dispose(&raw);
+    return ok;
+}
+
+/* The JSON of item i: ~100 bytes, keys spread over many partitions. */
+static void item_json(char *out, size_t cap, const char *op, size_t i)
+{
+    if (strcmp(op, "PutItem") == 0)
+        snprintf(out, cap,
+                 "{\"TableName\":\"bench\",\"Item\":{\"pk\":{\"S\":\"user-%08zx\"},\"sk\":{\"N\":"
+                 "\"%zu\"},\"name\":{\"S\":\"benchmark-item-%06zu\"},\"count\":{\"N\":\"%zu\"},"
+                 "\"flag\":{\"BOOL\":true},\"pad\":{\"S\":\"0123456789abcdef0123\"}}}",
+                 (i * 2654435761u) & 0xffffffffu, i, i, i * 7);
+    else
+        snprintf(out, cap,
+                 "{\"TableName\":\"bench\",\"Key\":{\"pk\":{\"S\":\"user-%08zx\"},\"sk\":{\"N\":"
+                 "\"%zu\"}}}",
+                 (i * 2654435761u) & 0xffffffffu, i);
 }
 
 int main(int argc, char **argv)
@@ -278,13 +364,54 @@ int main(int argc, char **argv)
         r.service = "s3";
         r.payload = CLI_PAYLOAD_SIGNED;
         b.head = true;
+    } else if (!strcmp(workload, "putitem") || !strcmp(workload, "getitem") ||
+               !strcmp(workload, "query")) {
+        if (setup_table(host, port, &cr, hostport) < 0) {
+            fprintf(stderr, "stratus-bench: cannot create the bench table\n");
+            return 1;
+        }
+        char json[512];
+        kv_buf_t raw;
+        kv_buf_init(&raw, 64u << 20);
+        if (!strcmp(workload, "query")) {
+            /* A partition of 100 sort keys; the query reads 10 of them. */
+            for (size_t i = 0; i < 100; i++) {
+                snprintf(json, sizeof(json),
+                         "{\"TableName\":\"bench\",\"Item\":{\"pk\":{\"S\":\"query-partition\"},"
+                         "\"sk\":{\"N\":\"%zu\"},\"v\":{\"S\":\"value-%zu\"}}}",
+                         i, i);
+                setup_call(host, port, &cr, hostport, "PutItem", json, &raw);
+            }
+            ddb_req(&cr, hostport, "Query",
+                    "{\"TableName\":\"bench\",\"KeyConditionExpression\":\"pk = :p\","
+                    "\"ExpressionAttributeValues\":{\":p\":{\"S\":\"query-partition\"}},"
+                    "\"Limit\":10}",
+                    &b.req);
+        } else {
+            bool get = !strcmp(workload, "getitem");
+            b.pool = kv_calloc(POOL_MAX, sizeof(kv_buf_t));
+            b.n_pool = POOL_MAX;
+            for (size_t i = 0; i < POOL_MAX; i++) {
+                kv_buf_init(&b.pool[i], 1 << 16);
+                item_json(json, sizeof(json), "PutItem", i);
+                if (get) /* the keys a GetItem asks for exist */
+                    setup_call(host, port, &cr, hostport, "PutItem", json, &raw);
+                else
+                    ddb_req(&cr, hostport, "PutItem", json, &b.pool[i]);
+                if (get) {
+                    item_json(json, sizeof(json), "GetItem", i);
+                    ddb_req(&cr, hostport, "GetItem", json, &b.pool[i]);
+                }
+            }
+        }
+        kv_buf_dispose(&raw);
     } else if (!strcmp(workload, "get")) {
         kv_buf_printf(&b.req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, hostport);
     } else {
         fprintf(stderr, "stratus-bench: unknown workload %s\n", workload);
         return 2;
     }
-    if (b.req.len == 0 && cli_build(&cr, &r, &b.req) < 0)
+    if (b.req.len == 0 && b.n_pool == 0 && cli_build(&cr, &r, &b.req) < 0)
         return 2;
     b.lat_us = kv_calloc(MAX_SAMPLES, sizeof(uint32_t));
     b.loop = uv_default_loop();
@@ -334,6 +461,9 @@ int main(int argc, char **argv)
     kv_free(g_conns);
     kv_free(b.lat_us);
     kv_buf_dispose(&b.req);
+    for (size_t i = 0; i < b.n_pool; i++)
+        kv_buf_dispose(&b.pool[i]);
+    kv_free(b.pool);
     uv_loop_close(b.loop);
     return b.errors && b.done == 0 ? 1 : 0;
 }

@@ -178,6 +178,13 @@ typedef int (*eng_rmw_cb)(void *arg, const eng_item_t *old, eng_item_t **new_ite
 int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *arg,
                  eng_item_t **old_out, bool *written);
 
+/**
+ * Unconditional put (item != NULL) or delete under the item's lock, without
+ * reading the old item (for writes that need neither a condition nor the old
+ * value). @return 0, KV_ETOOBIG or KV_EIO.
+ */
+int eng_item_write(eng_t *e, kv_slice_t key, const eng_item_t *item);
+
 typedef struct eng_range eng_range_t;
 /**
  * Iterate items with keys in [lo, hi), ascending or descending. The caller

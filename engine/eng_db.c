@@ -111,6 +111,8 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
     pthread_mutex_init(&e->cat_lock, NULL);
     for (int i = 0; i < ENG_ITEM_LOCKS; i++)
         pthread_mutex_init(&e->item_locks[i], NULL);
+    pthread_rwlock_init(&e->tcache_lock, NULL);
+    atomic_store(&e->cat_gen, 1);
     pthread_mutex_init(&e->sync_lock, NULL);
     pthread_cond_init(&e->sync_cond, NULL);
     e->waiters_tail = &e->waiters;
@@ -137,6 +139,9 @@ void eng_close(eng_t *e)
     pthread_mutex_destroy(&e->cat_lock);
     for (int i = 0; i < ENG_ITEM_LOCKS; i++)
         pthread_mutex_destroy(&e->item_locks[i]);
+    for (int i = 0; i < ENG_TCACHE_SLOTS; i++)
+        kv_free(e->tcache[i].rec);
+    pthread_rwlock_destroy(&e->tcache_lock);
     pthread_mutex_destroy(&e->sync_lock);
     pthread_cond_destroy(&e->sync_cond);
     kv_free(e);

@@ -11,6 +11,7 @@
 
 #define ENG_MAX_NOTIFIERS 16
 #define ENG_ITEM_LOCKS    1024 /* striped per-item locks for read-modify-write */
+#define ENG_TCACHE_SLOTS  256  /* cached table definitions */
 
 /* Catalog key kinds (first byte of a catalog key). */
 #define ENG_CAT_COUNTER 'C'
@@ -42,6 +43,16 @@ struct eng {
     atomic_uint_fast64_t dirty; /* writes since the last sync */
 
     pthread_mutex_t item_locks[ENG_ITEM_LOCKS];
+
+    /* Encoded table records by name, valid while cat_gen is unchanged (create/delete bump it). */
+    pthread_rwlock_t tcache_lock;
+    atomic_uint_fast64_t cat_gen;
+    struct eng_tcache_ent {
+        char name[ENG_TABLE_NAME_MAX + 1];
+        uint64_t gen;
+        uint8_t *rec;
+        size_t rec_len;
+    } tcache[ENG_TCACHE_SLOTS];
 
     eng_commit_cb notify_cb[ENG_MAX_NOTIFIERS];
     void *notify_arg[ENG_MAX_NOTIFIERS];

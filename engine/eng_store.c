@@ -118,6 +118,34 @@ int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *a
     return rc;
 }
 
+int eng_item_write(eng_t *e, kv_slice_t key, const eng_item_t *item)
+{
+    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(key.p, key.len) % ENG_ITEM_LOCKS];
+    uint8_t mem[1024];
+    kv_buf_t v;
+    kv_buf_init_on(&v, mem, sizeof(mem), 2 * ENG_ITEM_MAX_BYTES + 65536);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    int rc = 0;
+    if (item) {
+        eng_item_encode(item, &v);
+        if (kv_buf_failed(&v))
+            rc = KV_ETOOBIG;
+        else
+            eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
+    } else {
+        eng_batch_delete(b, ENG_CF_ITEMS, key);
+    }
+    if (rc == 0) {
+        /* The lock keeps a concurrent read-modify-write of this item atomic. */
+        pthread_mutex_lock(lock);
+        rc = eng__write(e, b);
+        pthread_mutex_unlock(lock);
+    }
+    eng_batch_free(b);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
 struct eng_range {
     eng_riter_t *it;
     kv_buf_t lo, hi;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
 #include "eng_int.h"
@@ -212,6 +213,7 @@ int eng_table_create(eng_t *e, eng_table_t *t)
     }
     eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
     rc = eng__write(e, b);
+    atomic_fetch_add(&e->cat_gen, 1);
     eng_batch_free(b);
 out:
     pthread_mutex_unlock(&e->cat_lock);
@@ -220,15 +222,44 @@ out:
     return rc;
 }
 
+static struct eng_tcache_ent *tcache_slot(eng_t *e, kv_slice_t name)
+{
+    return &e->tcache[kv_xxh3(name.p, name.len) % ENG_TCACHE_SLOTS];
+}
+
 int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out)
 {
+    if (name.len == 0 || name.len > ENG_TABLE_NAME_MAX)
+        return KV_ENOTFOUND;
+    /* Every item operation looks its table up: serve it from the cache when current. */
+    uint64_t gen = atomic_load(&e->cat_gen);
+    struct eng_tcache_ent *ent = tcache_slot(e, name);
+    pthread_rwlock_rdlock(&e->tcache_lock);
+    if (ent->gen == gen && ent->rec && strlen(ent->name) == name.len &&
+        memcmp(ent->name, name.p, name.len) == 0) {
+        kv_slice_t rec = kv_arena_dup(a, kv_slice(ent->rec, ent->rec_len));
+        pthread_rwlock_unlock(&e->tcache_lock);
+        return decode_table(rec, a, out);
+    }
+    pthread_rwlock_unlock(&e->tcache_lock);
     kv_buf_t k, v;
     kv_buf_init(&k, 1024);
     kv_buf_init(&v, 1 << 20);
     eng__cat_key(&k, ENG_CAT_TABLE, name);
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
     if (rc == 0)
-        rc = decode_table(kv_buf_slice(&v), a, out);
+        rc = decode_table(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+    if (rc == 0) {
+        pthread_rwlock_wrlock(&e->tcache_lock);
+        kv_free(ent->rec);
+        ent->rec = kv_malloc(v.len ? v.len : 1);
+        memcpy(ent->rec, v.p, v.len);
+        ent->rec_len = v.len;
+        memcpy(ent->name, name.p, name.len);
+        ent->name[name.len] = 0;
+        ent->gen = gen; /* stale if a create or delete happened meanwhile */
+        pthread_rwlock_unlock(&e->tcache_lock);
+    }
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     return rc;
@@ -255,6 +286,7 @@ int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old
         eng_key_table_prefix(&hi, t->id + 1);
         eng_batch_delete_range(b, ENG_CF_ITEMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
         rc = eng__write(e, b);
+        atomic_fetch_add(&e->cat_gen, 1);
         eng_batch_free(b);
     }
     pthread_mutex_unlock(&e->cat_lock);
