@@ -55,6 +55,17 @@ echo "# $CONNS connections, $DURATION s each, $THREADS server threads/workers, $
 base=$(run --port "$nport" --workload get --path / --server-pid "$npids" --label nginx-static)
 echo "$base"
 field() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"; }
+ratio() { # ratio LINE BASELINE-LINE NAME
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys
+def f(line):
+    return {k: v for k, v in (t.split("=", 1) for t in line.split()[1:])}
+s, b, name = f(sys.argv[1]), f(sys.argv[2]), sys.argv[3]
+rps = float(s["rps"]) / float(b["rps"])
+cpu = float(s.get("server_cpu_us_per_req", 0)) / max(float(b.get("server_cpu_us_per_req", 1e-9)), 1e-9)
+print(f"  ratio {sys.argv[1].split()[0]}/{name}: requests/s {rps:.2f}x, server CPU per request {cpu:.2f}x")
+PY
+}
 for w in listtables headbucket; do
   extra=()
   [ "$w" = headbucket ] && extra=(--path /bench-bucket)
@@ -71,3 +82,44 @@ cpu = float(s["server_cpu_us_per_req"]) / max(float(b["server_cpu_us_per_req"]),
 print(f"  ratio {name}/nginx: requests/s {rps:.2f}x, server CPU per request {cpu:.2f}x")
 PY
 done
+
+# ---- DynamoDB data plane: PutItem, GetItem, Query at 64 and 1 connections ----
+# Baselines in the same run: nginx above (the machine's HTTP ceiling) and dynalite.
+if [ ! -x bench/node_modules/.bin/dynalite ]; then
+  (cd bench && npm ci --no-audit --no-fund --loglevel=error)
+fi
+dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+node bench/node_modules/dynalite/cli.js --port "$dport" --host 127.0.0.1 > "$work/dynalite.log" 2>&1 &
+dpid=$!
+trap 'kill $dpid 2>/dev/null; cleanup' EXIT
+for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$dport) 2>/dev/null && break; sleep 0.1; done
+for w in putitem getitem query; do
+  for c in "$CONNS" 1; do
+    s=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" --workload "$w" \
+        --server-pid "$spid" --label "stratusd-$w-c$c")
+    d=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$dport" --workload "$w" \
+        --server-pid "$dpid" --label "dynalite-$w-c$c")
+    echo "$s"; echo "$d"
+    ratio "$s" "$d" dynalite
+    [ "$c" = "$CONNS" ] && [ "$w" != query ] && ratio "$s" "$base" nginx
+  done
+done
+
+# ---- PutItem with --fsync always against RocksDB's own db_bench (sync overwrite, 64 threads) ----
+kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
+"$BUILD/stratusd" --listen 127.0.0.1:0 --data-dir "$work/db-always" --port-file "$work/port2" \
+  --threads "$THREADS" --log-level warn --fsync always > "$work/stratusd2.log" 2>&1 &
+spid=$!
+for _ in $(seq 200); do [ -s "$work/port2" ] && break; sleep 0.05; done
+a=$("$BUILD/stratus-bench" --connections "$CONNS" --duration "$DURATION" --port "$(cat "$work/port2")" \
+    --workload putitem --server-pid "$spid" --label stratusd-putitem-fsync-always)
+echo "$a"
+if command -v db_bench > /dev/null; then
+  dbb=$(db_bench --benchmarks=overwrite --sync=1 --threads=64 --duration="$DURATION" --num=100000 \
+        --key_size=16 --value_size=100 --db="$work/db_bench" 2>/dev/null | grep -E "^overwrite")
+  ops=$(echo "$dbb" | sed -n 's/.* \([0-9][0-9]*\) ops\/sec.*/\1/p')
+  echo "db_bench-overwrite-sync-64threads ops_per_sec=$ops ($dbb)"
+  python3 -c "import sys; print(f'  ratio stratusd-putitem-fsync-always/db_bench: requests/s {float(sys.argv[1])/float(sys.argv[2]):.2f}x')" \
+    "$(field "$a" rps)" "$ops"
+fi
+
