@@ -184,6 +184,12 @@ typedef ddb_batch_in_t ddb_batch_write_item_in_t;
 typedef ddb_batch_in_t ddb_batch_get_item_out_t;
 typedef ddb_batch_in_t ddb_batch_write_item_out_t;
 
+/* ddb_legacy.c: pre-expression parameters as condition and update trees */
+int ddb_legacy_conditions(ddb_dec_t *d, const api_json_t *in, const char *param,
+                          ddb_cond_t **out);
+int ddb_legacy_expected(ddb_dec_t *d, const api_json_t *in, ddb_cond_t **out);
+int ddb_legacy_updates(ddb_dec_t *d, const api_json_t *in, ddb_update_t **out);
+
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \
     int ddb_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                 \

@@ -14,14 +14,33 @@ static int expr_fail(ddb_dec_t *d, ddb_expr_env_t *env)
     return ddb_dec_fail(d, "%s", env->error ? env->error : "Invalid expression");
 }
 
+static bool present(const api_json_t *in, const char *k)
+{
+    const api_json_t *v = api_json_get(in, k);
+    return v && api_json_type(v) != API_J_NULL;
+}
+
+/* Refuse a request mixing legacy parameters (names[]) with expression ones (exprs[]). */
 static int legacy(ddb_dec_t *d, const api_json_t *in, const char *const *names)
 {
-    for (size_t i = 0; names[i]; i++)
-        if (api_json_get(in, names[i]) && api_json_type(api_json_get(in, names[i])) != API_J_NULL)
-            return ddb_dec_fail(d,
-                                "The legacy parameter %s is not supported by this version of "
-                                "Stratus; use the expression parameters instead",
-                                names[i]);
+    static const char *const exprs[] = {"ConditionExpression",    "UpdateExpression",
+                                        "KeyConditionExpression", "FilterExpression",
+                                        "ProjectionExpression",   NULL};
+    for (size_t i = 0; names[i]; i++) {
+        if (!present(in, names[i]))
+            continue;
+        for (size_t k = 0; exprs[k]; k++)
+            if (present(in, exprs[k]))
+                return ddb_dec_fail(d,
+                                    "Can not use both expression and non-expression parameters "
+                                    "in the same request: Non-expression parameters: {%s} "
+                                    "Expression parameters: {%s}",
+                                    names[i], exprs[k]);
+    }
+    if (present(in, "ConditionalOperator") && !present(in, "Expected") &&
+        !present(in, "QueryFilter") && !present(in, "ScanFilter"))
+        return ddb_dec_fail(d, "ConditionalOperator can only be used when Filter or Expected has "
+                               "been specified.");
     return 0;
 }
 
@@ -97,6 +116,8 @@ static int decode_cond(ddb_dec_t *d, const api_json_t *in, ddb_item_common_t *c)
     if (ddb_opt_str(d, in, "ConditionExpression", &text) &&
         ddb_cond_parse(&c->env, "ConditionExpression", text, &c->cond) < 0)
         return expr_fail(d, &c->env);
+    if (c->cond == NULL && ddb_legacy_expected(d, in, &c->cond) < 0)
+        return -1;
     return 0;
 }
 
@@ -242,6 +263,8 @@ int ddb_decode_update_item(ddb_dec_t *d, const api_json_t *in, ddb_update_item_i
     if (ddb_opt_str(d, in, "UpdateExpression", &text) &&
         ddb_update_parse(&out->c.env, text, &out->update) < 0)
         return expr_fail(d, &out->c.env);
+    if (out->update == NULL && ddb_legacy_updates(d, in, &out->update) < 0)
+        return -1;
     if (decode_cond(d, in, &out->c) < 0)
         return -1;
     return finish(d, &out->c);
@@ -249,9 +272,8 @@ int ddb_decode_update_item(ddb_dec_t *d, const api_json_t *in, ddb_update_item_i
 
 static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *out, bool query)
 {
-    static const char *const old_q[] = {"KeyConditions", "QueryFilter", "ConditionalOperator",
-                                        NULL};
-    static const char *const old_s[] = {"ScanFilter", "ConditionalOperator", NULL};
+    static const char *const old_q[] = {"KeyConditions", "QueryFilter", "AttributesToGet", NULL};
+    static const char *const old_s[] = {"ScanFilter", "AttributesToGet", NULL};
     memset(out, 0, sizeof(*out));
     out->forward = true;
     if (decode_common(d, in, &out->c) < 0 || legacy(d, in, query ? old_q : old_s) < 0)
@@ -326,18 +348,29 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
                             "%s",
                             out->select == DDB_SEL_COUNT ? "only the COUNT" : "ALL_ATTRIBUTES");
     if (query) {
-        if (!ddb_opt_str(d, in, "KeyConditionExpression", &s)) {
-            if (ddb_dec_finish(d) < 0)
+        if (ddb_opt_str(d, in, "KeyConditionExpression", &s)) {
+            if (ddb_cond_parse(&out->c.env, "KeyConditionExpression", s, &out->key_cond) < 0)
+                return expr_fail(d, &out->c.env);
+        } else {
+            if (ddb_legacy_conditions(d, in, "KeyConditions", &out->key_cond) < 0)
                 return -1;
-            return ddb_dec_fail(d, "Either the KeyConditions or KeyConditionExpression parameter "
-                                   "must be specified in the request.");
+            /* KeyConditions always join with AND, whatever ConditionalOperator says. */
+            if (out->key_cond && out->key_cond->kind == DDB_C_OR)
+                out->key_cond->kind = DDB_C_AND;
+            if (out->key_cond == NULL) {
+                if (ddb_dec_finish(d) < 0)
+                    return -1;
+                return ddb_dec_fail(d, "Either the KeyConditions or KeyConditionExpression "
+                                       "parameter must be specified in the request.");
+            }
         }
-        if (ddb_cond_parse(&out->c.env, "KeyConditionExpression", s, &out->key_cond) < 0)
-            return expr_fail(d, &out->c.env);
     }
     if (ddb_opt_str(d, in, "FilterExpression", &s) &&
         ddb_cond_parse(&out->c.env, "FilterExpression", s, &out->filter) < 0)
         return expr_fail(d, &out->c.env);
+    if (out->filter == NULL &&
+        ddb_legacy_conditions(d, in, query ? "QueryFilter" : "ScanFilter", &out->filter) < 0)
+        return -1;
     const api_json_t *start = ddb_opt_kind(d, in, "ExclusiveStartKey", API_J_OBJ);
     if (start && ddb_item_decode(d, start, &out->start) < 0)
         return -1;

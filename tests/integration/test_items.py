@@ -363,6 +363,36 @@ class Items(unittest.TestCase):
         r = self.ddb.batch_write_item(RequestItems={"simple": [{"DeleteRequest": {"Key": {"id": {"S": f"bw{i}"}}}} for i in range(25)]})
         self.assertIsNone(self.get("bw3"))
 
+    def test_legacy_parameters(self):
+        d = self.ddb
+        for i in range(6):
+            d.put_item(TableName="items", Item={"pk": {"S": "legacy"}, "sk": {"N": str(i)}, "v": {"N": str(i * 10)}})
+        d.put_item(TableName="items", Item={"pk": {"S": "legacy"}, "sk": {"N": "1"}, "v": {"N": "11"}},
+                   Expected={"v": {"Value": {"N": "10"}}})
+        with self.assertRaises(ClientError) as e:
+            d.put_item(TableName="items", Item={"pk": {"S": "legacy"}, "sk": {"N": "2"}}, Expected={"v": {"Exists": False}})
+        self.assertEqual(code(e), "ConditionalCheckFailedException")
+        r = d.update_item(TableName="items", Key={"pk": {"S": "legacy"}, "sk": {"N": "3"}},
+                          AttributeUpdates={"v": {"Action": "ADD", "Value": {"N": "5"}}, "w": {"Action": "PUT", "Value": {"S": "x"}}},
+                          ReturnValues="ALL_NEW")
+        self.assertEqual((r["Attributes"]["v"], r["Attributes"]["w"]), ({"N": "35"}, {"S": "x"}))
+        r = d.query(TableName="items", KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "legacy"}]},
+                                                      "sk": {"ComparisonOperator": "BETWEEN", "AttributeValueList": [{"N": "1"}, {"N": "4"}]}},
+                    QueryFilter={"v": {"ComparisonOperator": "GE", "AttributeValueList": [{"N": "20"}]}},
+                    AttributesToGet=["sk"])
+        self.assertEqual([i["sk"]["N"] for i in r["Items"]], ["2", "3", "4"])
+        self.assertEqual(r["Items"][0], {"sk": {"N": "2"}})
+        r = d.scan(TableName="items", ScanFilter={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "legacy"}]},
+                                                  "w": {"ComparisonOperator": "NOT_NULL"}}, ConditionalOperator="AND")
+        self.assertEqual(r["Count"], 1)
+        with self.assertRaises(ClientError) as e:
+            d.put_item(TableName="items", Item={"pk": {"S": "legacy"}, "sk": {"N": "1"}}, Expected={"v": {"Value": {"N": "1"}}},
+                       ConditionExpression="attribute_exists(pk)")
+        self.assertIn("Can not use both expression and non-expression parameters in the same request", msg(e))
+        with self.assertRaises(ClientError) as e:
+            d.query(TableName="items", KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": []}})
+        self.assertIn("Invalid number of argument(s) for the EQ ComparisonOperator", msg(e))
+
     def test_atomic_counter_64_clients(self):
         self.put({"id": {"S": "counter"}, "n": {"N": "0"}})
 
