@@ -185,8 +185,7 @@ typedef ddb_batch_in_t ddb_batch_get_item_out_t;
 typedef ddb_batch_in_t ddb_batch_write_item_out_t;
 
 /* ddb_legacy.c: pre-expression parameters as condition and update trees */
-int ddb_legacy_conditions(ddb_dec_t *d, const api_json_t *in, const char *param,
-                          ddb_cond_t **out);
+int ddb_legacy_conditions(ddb_dec_t *d, const api_json_t *in, const char *param, ddb_cond_t **out);
 int ddb_legacy_expected(ddb_dec_t *d, const api_json_t *in, ddb_cond_t **out);
 int ddb_legacy_updates(ddb_dec_t *d, const api_json_t *in, ddb_update_t **out);
 
