@@ -348,6 +348,11 @@ static bool parse_path(parser_t *p, ddb_path_t *out)
             return false;
         }
         if (t->k == T_IDENT && !is_keyword(t)) {
+            if (ddb_is_reserved_word(t->s)) {
+                fail(p, "Attribute name is a reserved keyword; reserved keyword: %.*s",
+                     (int)t->s.len, (const char *)t->s.p);
+                return false;
+            }
             tmp[n].is_index = false;
             tmp[n].name = t->s;
             p->i++;

@@ -129,6 +129,8 @@ int ddb_update_apply(ddb_expr_env_t *env, const ddb_update_t *u, const eng_item_
                      const eng_item_t *key, eng_item_t **out);
 /** The projection of an item (paths that do not exist are left out). */
 eng_item_t *ddb_project(kv_arena_t *a, const eng_item_t *item, const ddb_projection_t *p);
+/** True for DynamoDB's reserved words (any case). */
+bool ddb_is_reserved_word(kv_slice_t word);
 /** Format a path as DynamoDB prints it in messages ("[a, b, [0]]"). */
 void ddb_path_format(const ddb_path_t *p, kv_buf_t *out);
 

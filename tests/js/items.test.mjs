@@ -40,24 +40,24 @@ after(() => {
 
 test("put, get, update, delete with native values", async () => {
   const item = { pk: "user#1", sk: "profile", name: "Ada", age: 36, tags: new Set(["a", "b"]),
-                 address: { city: "London", zip: null }, list: [1, "two", true] };
+                 address: { city: "London", zip: null }, things: [1, "two", true] };
   await doc.send(new PutCommand({ TableName: "docs", Item: item, ConditionExpression: "attribute_not_exists(pk)" }));
   const got = await doc.send(new GetCommand({ TableName: "docs", Key: { pk: "user#1", sk: "profile" } }));
   assert.equal(got.Item.name, "Ada");
   assert.equal(got.Item.age, 36);
   assert.deepEqual([...got.Item.tags].sort(), ["a", "b"]);
   assert.deepEqual(got.Item.address, { city: "London", zip: null });
-  assert.deepEqual(got.Item.list, [1, "two", true]);
+  assert.deepEqual(got.Item.things, [1, "two", true]);
   await assert.rejects(doc.send(new PutCommand({ TableName: "docs", Item: item, ConditionExpression: "attribute_not_exists(pk)" })),
     (e) => e.name === "ConditionalCheckFailedException");
   const upd = await doc.send(new UpdateCommand({
     TableName: "docs", Key: { pk: "user#1", sk: "profile" },
-    UpdateExpression: "SET age = age + :one, address.city = :c REMOVE list[0] ADD tags :t",
+    UpdateExpression: "SET age = age + :one, address.city = :c REMOVE things[0] ADD tags :t",
     ExpressionAttributeValues: { ":one": 1, ":c": "Paris", ":t": new Set(["c"]) }, ReturnValues: "ALL_NEW",
   }));
   assert.equal(upd.Attributes.age, 37);
   assert.equal(upd.Attributes.address.city, "Paris");
-  assert.deepEqual(upd.Attributes.list, ["two", true]);
+  assert.deepEqual(upd.Attributes.things, ["two", true]);
   assert.equal(upd.Attributes.tags.size, 3);
   const del = await doc.send(new DeleteCommand({ TableName: "docs", Key: { pk: "user#1", sk: "profile" }, ReturnValues: "ALL_OLD" }));
   assert.equal(del.Attributes.age, 37);

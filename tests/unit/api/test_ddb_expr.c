@@ -265,6 +265,10 @@ static const err_case_t cond_errors[] = {
     {"n IN ()", "Invalid ConditionExpression: Syntax error; token: \")\", near: \"()\""},
     {"l[x] = :a", "Invalid ConditionExpression: Syntax error; token: \"x\", near: \"[x]\""},
     {"AND = :a", "Invalid ConditionExpression: Syntax error; token: \"AND\", near: \"AND =\""},
+    {"status = :a",
+     "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: status"},
+    {"m.Name = :a",
+     "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: Name"},
 };
 
 static void test_condition_errors(void **state)
@@ -331,7 +335,7 @@ static const upd_case_t updates[] = {
      "{\"M\":{\"k\":{\"S\":\"v\"},\"deep\":{\"M\":{\"x\":{\"N\":\"1\"},\"y\":{\"N\":\"1\"}}}}}",
      false},
     {"SET #sp = :a", "a b", "{\"S\":\"a\"}", false},
-    {"SET copy = s", "copy", "{\"S\":\"hello\"}", false},
+    {"SET dup = s", "dup", "{\"S\":\"hello\"}", false},
     {"REMOVE n", "n", NULL, false},
     {"REMOVE nope", "nope", NULL, false},
     {"REMOVE l[1]", "l", "{\"L\":[{\"S\":\"a\"},{\"M\":{\"q\":{\"S\":\"r\"}}}]}", false},
