@@ -171,6 +171,8 @@ typedef struct ddb_batch_table {
     size_t n;
     const eng_item_t **found; /* BatchGet results */
     size_t n_found;
+    size_t first_unprocessed; /* keys from here on did not fit in the response */
+    const api_json_t *spec;   /* the request's KeysAndAttributes, echoed with UnprocessedKeys */
     double units;
 } ddb_batch_table_t;
 

@@ -69,6 +69,14 @@ static int decode_common_opt(ddb_dec_t *d, const api_json_t *in, ddb_item_common
                               (int)(rcc.len > 64 ? 64 : rcc.len), (const char *)rcc.p);
     }
     ddb_opt_bool(d, in, "ConsistentRead", &c->consistent);
+    kv_slice_t ricm;
+    /* Item collection metrics exist only for tables with local secondary indexes. */
+    if (ddb_opt_str(d, in, "ReturnItemCollectionMetrics", &ricm) &&
+        !kv_slice_eq_str(ricm, "SIZE") && !kv_slice_eq_str(ricm, "NONE"))
+        ddb_dec_violation(d,
+                          "Value '%.*s' at 'returnItemCollectionMetrics' failed to satisfy "
+                          "constraint: Member must satisfy enum value set: [SIZE, NONE]",
+                          (int)(ricm.len > 64 ? 64 : ricm.len), (const char *)ricm.p);
     if (ddb_dec_finish(d) < 0)
         return -1;
     if (names && api_json_len(names) == 0)
@@ -433,6 +441,7 @@ static int decode_batch(ddb_dec_t *d, const api_json_t *in, ddb_batch_in_t *out,
                 return -1;
             t->c.table = t->table;
             ddb_opt_bool(d, tv, "ConsistentRead", &t->c.consistent);
+            t->spec = tv;
             list = ddb_opt_kind(d, tv, "Keys", API_J_ARR);
             if (list == NULL)
                 return ddb_dec_fail(d,

@@ -133,6 +133,43 @@ void ddb_encode_batch_get_item(api_ctx_t *ctx, api_req_t *req, const ddb_batch_g
     api_jw_obj_end(w);
     api_jw_key(w, "UnprocessedKeys");
     api_jw_obj_begin(w);
+    for (size_t i = 0; i < out->n; i++) {
+        const ddb_batch_table_t *t = &out->t[i];
+        if (t->first_unprocessed >= t->n)
+            continue;
+        /* AWS's shape: the table's KeysAndAttributes with only the keys left. */
+        api_jw_key_slice(w, t->table);
+        api_jw_obj_begin(w);
+        api_jw_key(w, "Keys");
+        api_jw_arr_begin(w);
+        for (size_t k = t->first_unprocessed; k < t->n; k++)
+            ddb_item_encode(w, t->keys[k]);
+        api_jw_arr_end(w);
+        static const char *const echo[] = {"ProjectionExpression", "ConsistentRead", NULL};
+        for (size_t e = 0; echo[e]; e++) {
+            const api_json_t *v = api_json_get(t->spec, echo[e]);
+            if (v && api_json_type(v) == API_J_STR) {
+                api_jw_key(w, echo[e]);
+                api_jw_str(w, api_json_str(v));
+            } else if (v && api_json_type(v) == API_J_BOOL) {
+                api_jw_kbool(w, echo[e], api_json_bool(v));
+            }
+        }
+        const api_json_t *names = api_json_get(t->spec, "ExpressionAttributeNames");
+        if (names && api_json_type(names) == API_J_OBJ) {
+            api_jw_key(w, "ExpressionAttributeNames");
+            api_jw_obj_begin(w);
+            void *it = NULL;
+            const char *k;
+            api_json_t *v;
+            while (api_json_next(names, &it, &k, &v)) {
+                api_jw_key(w, k);
+                api_jw_str(w, api_json_str(v));
+            }
+            api_jw_obj_end(w);
+        }
+        api_jw_obj_end(w);
+    }
     api_jw_obj_end(w);
     batch_capacity(out, w);
     api_jw_obj_end(w);

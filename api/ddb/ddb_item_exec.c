@@ -648,6 +648,7 @@ int ddb_exec_batch_get_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             }
         }
         bt->found = kv_arena_calloc(req->arena, bt->n, sizeof(*bt->found));
+        bt->first_unprocessed = bt->n;
         for (size_t k = 0; k < bt->n; k++) {
             eng_item_t *it;
             int rc = eng_item_get(ctx->eng, keys[k], req->arena, &it);
@@ -655,12 +656,16 @@ int ddb_exec_batch_get_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                 continue;
             if (rc < 0)
                 return engine_fail(resp, rc);
-            bytes += eng_item_size(it);
-            bt->units += read_units(eng_item_size(it), bt->c.consistent);
+            size_t sz = eng_item_size(it);
+            if (bytes + sz > DDB_BATCH_BYTES && bytes > 0) {
+                /* The response is full: this key and the rest go back as UnprocessedKeys. */
+                bt->first_unprocessed = k;
+                break;
+            }
+            bytes += sz;
+            bt->units += read_units(sz, bt->c.consistent);
             bt->found[bt->n_found++] = bt->c.proj ? ddb_project(req->arena, it, bt->c.proj) : it;
         }
-        if (bytes > DDB_BATCH_BYTES)
-            KV_LOG_WARN("BatchGetItem response of %zu bytes exceeds 16 MB", bytes);
     }
     return 0;
 }

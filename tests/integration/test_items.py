@@ -363,6 +363,26 @@ class Items(unittest.TestCase):
         r = self.ddb.batch_write_item(RequestItems={"simple": [{"DeleteRequest": {"Key": {"id": {"S": f"bw{i}"}}}} for i in range(25)]})
         self.assertIsNone(self.get("bw3"))
 
+    def test_batch_get_16mb_unprocessed_keys(self):
+        self.ddb.create_table(TableName="bigbatch", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}], BillingMode="PAY_PER_REQUEST")
+        t = self.res.Table("bigbatch")
+        with t.batch_writer() as bw:
+            for i in range(50):
+                bw.put_item(Item={"id": i, "blob": "x" * 390_000})
+        keys = [{"id": {"N": str(i)}} for i in range(50)]
+        r = self.ddb.batch_get_item(RequestItems={"bigbatch": {"Keys": keys, "ConsistentRead": True}})
+        got = [int(i["id"]["N"]) for i in r["Responses"]["bigbatch"]]
+        left = [int(k["id"]["N"]) for k in r["UnprocessedKeys"]["bigbatch"]["Keys"]]
+        self.assertEqual(len(got), 43)  # 43 items of ~390 KB fit in 16 MB, a 44th would not
+        self.assertEqual(sorted(got + left), list(range(50)))
+        self.assertTrue(r["UnprocessedKeys"]["bigbatch"]["ConsistentRead"])
+        r = self.ddb.batch_get_item(RequestItems=r["UnprocessedKeys"])
+        self.assertEqual(len(r["Responses"]["bigbatch"]), 7)
+        self.assertEqual(r["UnprocessedKeys"], {})
+        r = self.ddb.put_item(TableName="simple", Item={"id": {"S": "ricm"}}, ReturnItemCollectionMetrics="SIZE")
+        self.assertNotIn("ItemCollectionMetrics", r)  # only tables with local secondary indexes have them
+
     def test_legacy_parameters(self):
         d = self.ddb
         for i in range(6):
