@@ -93,12 +93,22 @@ node bench/node_modules/dynalite/cli.js --port "$dport" --host 127.0.0.1 > "$wor
 dpid=$!
 trap 'kill $dpid 2>/dev/null; cleanup' EXIT
 for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$dport) 2>/dev/null && break; sleep 0.1; done
+# stratusd first, then dynalite: its background work after a write run must not disturb
+# stratusd's runs (1-connection latency especially).
+declare -A sres
 for w in putitem getitem query; do
   for c in "$CONNS" 1; do
-    s=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" --workload "$w" \
-        --server-pid "$spid" --label "stratusd-$w-c$c")
+    sleep 1
+    sres[$w-$c]=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" \
+                  --workload "$w" --server-pid "$spid" --label "stratusd-$w-c$c")
+  done
+done
+for w in putitem getitem query; do
+  for c in "$CONNS" 1; do
+    sleep 1
     d=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$dport" --workload "$w" \
         --server-pid "$dpid" --label "dynalite-$w-c$c")
+    s=${sres[$w-$c]}
     echo "$s"; echo "$d"
     ratio "$s" "$d" dynalite
     [ "$c" = "$CONNS" ] && [ "$w" != query ] && ratio "$s" "$base" nginx
