@@ -167,13 +167,10 @@ void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
     resp->_err = (int)e;
     resp->status = status[e];
     if (fmt) {
-        char tmp[2048];
         va_list ap;
         va_start(ap, fmt);
-        int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+        resp->_msg = kv_arena_vprintf(resp->_arena, fmt, ap);
         va_end(ap);
-        resp->_msg = kv_arena_strndup(
-            resp->_arena, tmp, n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
     } else {
         resp->_msg = msgs[e];
     }

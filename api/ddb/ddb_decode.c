@@ -48,13 +48,10 @@ int ddb_dec_fail(ddb_dec_t *d, const char *fmt, ...)
 {
     if (d->fail_msg)
         return -1;
-    char tmp[2048];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    d->fail_msg = kv_arena_vprintf(d->a, fmt, ap);
     va_end(ap);
-    d->fail_msg = kv_arena_strndup(
-        d->a, tmp, n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
     return -1;
 }
 

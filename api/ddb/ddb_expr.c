@@ -159,13 +159,10 @@ static void env_error(ddb_expr_env_t *env, const char *fmt, ...)
 {
     if (env->error)
         return;
-    char tmp[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    env->error = kv_arena_vprintf(env->a, fmt, ap);
     va_end(ap);
-    env->error = kv_arena_strndup(
-        env->a, tmp, n < 0 ? 0 : ((size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
 }
 
 static void *syntax(parser_t *p)
@@ -193,12 +190,11 @@ static void *fail(parser_t *p, const char *fmt, ...)
     if (p->failed)
         return NULL;
     p->failed = true;
-    char tmp[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    const char *detail = kv_arena_vprintf(p->env->a, fmt, ap);
     va_end(ap);
-    env_error(p->env, "Invalid %s: %s", p->what, tmp);
+    env_error(p->env, "Invalid %s: %s", p->what, detail);
     return NULL;
 }
 

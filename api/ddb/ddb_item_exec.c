@@ -211,6 +211,20 @@ static int on_rmw(void *arg, const eng_item_t *old, eng_item_t **nu)
     return ENG_RMW_PUT;
 }
 
+/* The common outcomes of a conditional single-item write. @return 0 or -1 (resp filled). */
+static int rmw_outcome(api_req_t *req, api_resp_t *resp, const ddb_item_common_t *c, int rc,
+                       const eng_item_t *old, bool written)
+{
+    if (rc == KV_ECONDFAIL) {
+        cond_failed(req, resp, c, old);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = written;
+    return 0;
+}
+
 static void set_units(ddb_item_out_t *out, const ddb_item_common_t *c, double units)
 {
     out->units = units;
@@ -240,13 +254,8 @@ int ddb_exec_put_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
     eng_item_t *old;
     bool written;
     int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
-    if (rc == KV_ECONDFAIL) {
-        cond_failed(req, resp, &in->c, old);
+    if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
         return -1;
-    }
-    if (rc < 0)
-        return engine_fail(resp, rc);
-    resp->durable = written;
     out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
     size_t sz = eng_item_size(in->item), osz = old ? eng_item_size(old) : 0;
     set_units(out, &in->c, write_units(sz > osz ? sz : osz));
@@ -265,13 +274,8 @@ int ddb_exec_delete_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_item_t *old;
     bool written;
     int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
-    if (rc == KV_ECONDFAIL) {
-        cond_failed(req, resp, &in->c, old);
+    if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
         return -1;
-    }
-    if (rc < 0)
-        return engine_fail(resp, rc);
-    resp->durable = written;
     out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
     set_units(out, &in->c, write_units(old ? eng_item_size(old) : 0));
     return 0;
@@ -312,10 +316,6 @@ int ddb_exec_update_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_item_t *old;
     bool written;
     int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
-    if (rc == KV_ECONDFAIL) {
-        cond_failed(req, resp, &in->c, old);
-        return -1;
-    }
     if (rc == KV_EINVAL) {
         api_fail(resp, API_E_DDB_VALIDATION, "%s", env.error ? env.error : "Invalid update");
         return -1;
@@ -325,9 +325,8 @@ int ddb_exec_update_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                  "Item size to update has exceeded the maximum allowed size");
         return -1;
     }
-    if (rc < 0)
-        return engine_fail(resp, rc);
-    resp->durable = written;
+    if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
+        return -1;
     switch (in->c.rv) {
     case DDB_RV_ALL_OLD:
         out->item = old;

@@ -128,20 +128,31 @@ kv_slice_t kv_arena_dup(kv_arena_t *a, kv_slice_t s)
     return kv_slice(kv_arena_strndup(a, s.p, s.len), s.len);
 }
 
+char *kv_arena_vprintf(kv_arena_t *a, const char *fmt, va_list ap)
+{
+    char tmp[256];
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    if (n < 0) {
+        va_end(again);
+        return kv_arena_strndup(a, "", 0);
+    }
+    if ((size_t)n < sizeof(tmp)) {
+        va_end(again);
+        return kv_arena_strndup(a, tmp, (size_t)n);
+    }
+    char *s = kv_arena_alloc(a, (size_t)n + 1);
+    vsnprintf(s, (size_t)n + 1, fmt, again);
+    va_end(again);
+    return s;
+}
+
 char *kv_arena_printf(kv_arena_t *a, const char *fmt, ...)
 {
     va_list ap;
-    char tmp[256];
     va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return kv_arena_strndup(a, "", 0);
-    if ((size_t)n < sizeof(tmp))
-        return kv_arena_strndup(a, tmp, (size_t)n);
-    char *s = kv_arena_alloc(a, (size_t)n + 1);
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    char *s = kv_arena_vprintf(a, fmt, ap);
     va_end(ap);
     return s;
 }

@@ -7,6 +7,7 @@
 #ifndef KV_ARENA_H
 #define KV_ARENA_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 #include "kv_slice.h"
@@ -28,6 +29,9 @@ void *kv_arena_calloc(kv_arena_t *a, size_t n, size_t size);
 char *kv_arena_strndup(kv_arena_t *a, const void *p, size_t n);
 /** Copy of a slice's bytes into the arena (plus a hidden NUL). */
 kv_slice_t kv_arena_dup(kv_arena_t *a, kv_slice_t s);
+/** vprintf into the arena. */
+char *kv_arena_vprintf(kv_arena_t *a, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 /** printf into the arena. */
 char *kv_arena_printf(kv_arena_t *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** Register fn(arg) to run when the arena is reset or freed (LIFO). */
