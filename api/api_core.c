@@ -346,6 +346,8 @@ static void index_headers(const api_req_t *req, api_state_t *st)
 static void state_cleanup(void *arg)
 {
     api_state_t *st = arg;
+    eng_blob_writer_abort(st->blob); /* a body that never became an object */
+    api_ck_dispose(&st->etag_md5);
     kv_buf_dispose(&st->body);
     api_ck_dispose(&st->sha);
     api_ck_dispose(&st->md5);
@@ -420,11 +422,18 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         st->body_limit = 0;
     }
     if (req->content_length > 0 && (uint64_t)req->content_length > st->body_limit) {
-        if (st->proto == API_PROTO_S3)
+        if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_put_object)
+            api_fail(resp, API_E_S3_ENTITY_TOO_LARGE, NULL);
+        else if (st->proto == API_PROTO_S3)
             api_fail(resp, API_E_S3_TOO_LARGE, NULL);
         else
             api_fail(resp, API_E_DDB_TOO_LARGE, "Request size %lld exceeded %llu bytes",
                      (long long)req->content_length, (unsigned long long)st->body_limit);
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
+    if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_put_object &&
+        s3_begin_body(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
@@ -441,6 +450,11 @@ static int body_sink(void *arg, const uint8_t *p, size_t n)
         api_ck_update(&st->md5, p, n);
     if (st->ck_algo)
         api_ck_update(&st->ck, p, n);
+    if (st->blob) {
+        /* Object bytes stream to the blob store; memory stays at one chunk. */
+        api_ck_update(&st->etag_md5, p, n);
+        return eng_blob_write(st->blob, p, n) < 0 ? -2 : 0;
+    }
     kv_buf_append(&st->body, p, n);
     return kv_buf_failed(&st->body) ? -1 : 0;
 }
@@ -465,8 +479,11 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
-    if (body_sink(st, p, n) < 0) {
-        if (st->proto == API_PROTO_S3)
+    int sunk = body_sink(st, p, n);
+    if (sunk < 0) {
+        if (sunk == -2)
+            api_fail(resp, API_E_S3_INTERNAL, NULL);
+        else if (st->proto == API_PROTO_S3)
             api_fail(resp, API_E_S3_TOO_LARGE, NULL);
         else
             api_fail(resp, API_E_DDB_TOO_LARGE, "Request size exceeded %llu bytes",

@@ -56,6 +56,18 @@
        "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "    \
        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")          \
     XX(S3_NO_SUCH_BUCKET, 404, "", "NoSuchBucket", "The specified bucket does not exist")          \
+    XX(S3_NO_SUCH_KEY, 404, "", "NoSuchKey", "The specified key does not exist.")                  \
+    XX(S3_PRECONDITION, 412, "", "PreconditionFailed",                                             \
+       "At least one of the pre-conditions you specified did not hold")                            \
+    XX(S3_NOT_MODIFIED, 304, "", "NotModified", "Not Modified")                                    \
+    XX(S3_INVALID_RANGE, 416, "", "InvalidRange", "The requested range is not satisfiable")        \
+    XX(S3_KEY_TOO_LONG, 400, "", "KeyTooLongError", "Your key is too long")                        \
+    XX(S3_ENTITY_TOO_LARGE, 400, "", "EntityTooLarge",                                             \
+       "Your proposed upload exceeds the maximum allowed size")                                    \
+    XX(S3_METADATA_TOO_LARGE, 400, "", "MetadataTooLarge",                                         \
+       "Your metadata headers exceed the maximum allowed metadata size.")                          \
+    XX(S3_INVALID_STORAGE_CLASS, 400, "", "InvalidStorageClass",                                   \
+       "The storage class you specified is not valid")                                             \
     XX(S3_BUCKET_OWNED, 409, "", "BucketAlreadyOwnedByYou",                                        \
        "Your previous request to create the named bucket succeeded and you already own it.")       \
     XX(S3_BUCKET_NOT_EMPTY, 409, "", "BucketNotEmpty",                                             \

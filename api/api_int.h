@@ -125,6 +125,12 @@ struct api_state {
     bool virtual_host;
     kv_slice_t s3_extra;  /* pre-escaped XML elements appended to an S3 error */
     kv_slice_t ddb_extra; /* JSON members appended to a DynamoDB error ("Item":{...}) */
+
+    /* S3 PutObject: the body streams into the blob store instead of st->body */
+    eng_blob_writer_t *blob;
+    api_ck_t etag_md5;
+    bool etag_on;
+    uint32_t bucket_id;
 };
 
 /* api_auth.c */
@@ -157,5 +163,10 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** Body limit for the routed S3 operation. */
 uint64_t s3_body_limit(const api_req_t *req);
+/**
+ * Headers are in for an S3 operation whose body streams (PutObject): check the
+ * bucket and key, open the blob writer. @return 0 or API_RESPOND (resp filled).
+ */
+int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 
 #endif

@@ -220,4 +220,75 @@ int eng_bucket_delete(eng_t *e, kv_slice_t name);
 int eng_bucket_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
                     eng_bucket_t **out, size_t *n_out, bool *more);
 
+/* ---- objects --------------------------------------------------------- */
+
+#define ENG_BLOB_CHUNK   (1u << 20) /* object bytes are stored in 1 MiB chunks */
+#define ENG_OBJ_KEY_MAX  1024
+#define ENG_OBJ_META_MAX 2048 /* user metadata bytes (S3's limit) */
+
+/** Object metadata (strings in the arena that produced it; NULL when absent). */
+typedef struct eng_object {
+    kv_slice_t key;
+    uint64_t size;
+    const char *etag; /* hex MD5, or "<md5>-N" for multipart */
+    int64_t mtime_ms;
+    const char *content_type;
+    const char *content_encoding;
+    const char *content_disposition;
+    const char *content_language;
+    const char *cache_control;
+    const char *expires;
+    const char *storage_class;
+    const char *checksum_algo;  /* "CRC32", ... */
+    const char *checksum_value; /* base64 */
+    eng_tag_t *meta;            /* x-amz-meta-* without the prefix */
+    size_t n_meta;
+    uint64_t data_id;
+} eng_object_t;
+
+typedef struct eng_blob_writer eng_blob_writer_t;
+/** Start writing a new object's bytes under a fresh data id. */
+eng_blob_writer_t *eng_blob_writer_new(eng_t *e);
+/** Append bytes; full chunks are written as they fill. @return 0 or KV_EIO. */
+int eng_blob_write(eng_blob_writer_t *w, const uint8_t *p, size_t n);
+/** Write the last chunk; *data_id and *size describe the bytes. Frees w. */
+int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *size);
+/** Drop the bytes written so far (one range tombstone). Frees w; accepts NULL. */
+void eng_blob_writer_abort(eng_blob_writer_t *w);
+
+/**
+ * Make o (whose bytes are at o->data_id) the current object under its key.
+ * The previous object's bytes are deleted in the same batch; readers that
+ * opened it earlier keep a snapshot and still read it whole. If cond is set and not met
+ * (KV_ECONDFAIL, or KV_ENOTFOUND for if_match on an absent key) nothing changes and the
+ * new bytes are dropped, as on any failure. @return 0 or a KV_E* code.
+ */
+typedef struct eng_obj_cond {
+    bool if_absent;       /* If-None-Match: * */
+    const char *if_match; /* hex ETag the current object must have */
+} eng_obj_cond_t;
+int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond);
+/** Delete an object and its bytes; deleting what is absent succeeds. */
+int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key);
+
+typedef struct eng_object_reader eng_object_reader_t;
+/**
+ * Open an object for reading at a snapshot: *meta (in arena a) and, when
+ * reader is not NULL, a reader of its bytes. @return 0, KV_ENOTFOUND, KV_EIO.
+ */
+int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, kv_arena_t *a,
+                    eng_object_t **meta, eng_object_reader_t **reader);
+/** Read up to cap bytes at offset. @return bytes read (0 at the end) or a negative KV_E*. */
+int64_t eng_object_read(eng_object_reader_t *r, uint64_t offset, uint8_t *buf, size_t cap);
+void eng_object_close(eng_object_reader_t *r);
+
+typedef struct eng_obj_iter eng_obj_iter_t;
+/** Iterate a bucket's objects in key order from the first key >= from. */
+eng_obj_iter_t *eng_obj_iter_new(eng_t *e, uint32_t bucket_id, kv_slice_t from);
+/** Reposition at the first key >= from. */
+void eng_obj_iter_seek(eng_obj_iter_t *it, kv_slice_t from);
+/** Next object: 1 with *meta in arena a, 0 at the end, or a negative KV_E*. */
+int eng_obj_iter_next(eng_obj_iter_t *it, kv_arena_t *a, eng_object_t **meta);
+void eng_obj_iter_free(eng_obj_iter_t *it);
+
 #endif

@@ -159,6 +159,45 @@ int eng_rocks_get(eng_rocks_t *r, eng_cf_t cf, kv_slice_t key, kv_buf_t *out)
     return kv_buf_failed(out) ? KV_ETOOBIG : 0;
 }
 
+struct eng_snap {
+    const rocksdb_snapshot_t *snap;
+    rocksdb_readoptions_t *ro;
+};
+
+eng_snap_t *eng_rocks_snapshot(eng_rocks_t *r)
+{
+    eng_snap_t *s = kv_malloc(sizeof(*s));
+    s->snap = rocksdb_create_snapshot(r->db);
+    s->ro = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_snapshot(s->ro, s->snap);
+    return s;
+}
+
+void eng_rocks_snapshot_release(eng_rocks_t *r, eng_snap_t *s)
+{
+    if (s == NULL)
+        return;
+    rocksdb_readoptions_destroy(s->ro);
+    rocksdb_release_snapshot(r->db, s->snap);
+    kv_free(s);
+}
+
+int eng_rocks_get_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key, kv_buf_t *out)
+{
+    char *err = NULL;
+    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(r->db, s ? s->ro : r->ropts, r->cf[cf],
+                                                        (const char *)key.p, key.len, &err);
+    if (err)
+        return fail("get", err);
+    if (ps == NULL)
+        return KV_ENOTFOUND;
+    size_t n;
+    const char *v = rocksdb_pinnableslice_value(ps, &n);
+    kv_buf_append(out, v, n);
+    rocksdb_pinnableslice_destroy(ps);
+    return kv_buf_failed(out) ? KV_ETOOBIG : 0;
+}
+
 eng_batch_t *eng_batch_new(eng_rocks_t *r)
 {
     eng_batch_t *b = kv_malloc(sizeof(*b));

@@ -65,6 +65,13 @@ typedef void (*eng_rocks_ticker_cb)(void *arg, kv_slice_t name, uint64_t value);
 /** Report every non-zero RocksDB statistics ticker. */
 void eng_rocks_tickers(eng_rocks_t *r, eng_rocks_ticker_cb cb, void *arg);
 
+typedef struct eng_snap eng_snap_t;
+/** A consistent read view; release with eng_rocks_snapshot_release(). */
+eng_snap_t *eng_rocks_snapshot(eng_rocks_t *r);
+void eng_rocks_snapshot_release(eng_rocks_t *r, eng_snap_t *s);
+/** Point read at a snapshot (NULL: latest). Same results as eng_rocks_get(). */
+int eng_rocks_get_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key, kv_buf_t *out);
+
 /** Iterator over one CF; free with eng_riter_free(). */
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf);
 void eng_riter_free(eng_riter_t *it);

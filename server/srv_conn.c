@@ -422,6 +422,15 @@ static bool has_body(llhttp_t *p)
     return (p->flags & F_CHUNKED) || ((p->flags & F_CONTENT_LENGTH) && p->content_length > 0);
 }
 
+static bool expects_continue(const api_req_t *r)
+{
+    for (size_t i = 0; i < r->n_hdrs; i++)
+        if (kv_slice_eq_nocase(r->hdrs[i].name, "expect") &&
+            kv_slice_eq_nocase(kv_slice_trim(r->hdrs[i].value), "100-continue"))
+            return true;
+    return false;
+}
+
 static int on_headers_complete(llhttp_t *p)
 {
     srv_conn_t *c = p->data;
@@ -448,11 +457,14 @@ static int on_headers_complete(llhttp_t *p)
     c->resp_live = true;
     uint64_t limit = 0;
     bool body = has_body(p);
+    bool expect = body && expects_continue(r);
     if (api_begin(l->srv->api, r, &c->resp, &limit) == API_RESPOND) {
         c->answered = true;
         /* A small body of known length is skipped so the connection can go on;
-         * otherwise the body is not read and the stream cannot continue. */
-        bool skip = (p->flags & F_CHUNKED) || r->content_length <= SRV_SKIP_BODY_MAX;
+         * otherwise the body is not read and the stream cannot continue. A client that
+         * asked for 100-continue may never send the body after a final status (RFC 9110
+         * section 10.1.1), so the next bytes are not known to be a request: close. */
+        bool skip = !expect && ((p->flags & F_CHUNKED) || r->content_length <= SRV_SKIP_BODY_MAX);
         if (body && !skip)
             c->close_after = true;
         send_response(c);
@@ -461,17 +473,14 @@ static int on_headers_complete(llhttp_t *p)
     c->body_limit = limit;
     c->phase = SRV_BODY;
     if (body) {
-        for (size_t i = 0; i < r->n_hdrs; i++)
-            if (kv_slice_eq_nocase(r->hdrs[i].name, "expect") &&
-                kv_slice_eq_nocase(kv_slice_trim(r->hdrs[i].value), "100-continue")) {
-                kv_arena_t *a = srv_arena_get(l);
-                srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
-                wr->arena = a;
-                static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-                uv_buf_t b = uv_buf_init((char *)(uintptr_t)cont, sizeof(cont) - 1);
-                submit(c, wr, &b, 1);
-                break;
-            }
+        if (expect) {
+            kv_arena_t *a = srv_arena_get(l);
+            srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
+            wr->arena = a;
+            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            uv_buf_t b = uv_buf_init((char *)(uintptr_t)cont, sizeof(cont) - 1);
+            submit(c, wr, &b, 1);
+        }
         timer_set(c, l->srv->cfg->body_timeout_ms);
     }
     return 0;

@@ -29,6 +29,26 @@ static bool has_param(kv_slice_t q, const char *name)
     return false;
 }
 
+/* A GET on a bucket lists it unless a sub-resource other than listing parameters is named. */
+static bool has_other_param(kv_slice_t q)
+{
+    static const char *const listing[] = {
+        "list-type",   "prefix",        "delimiter",   "max-keys", "continuation-token",
+        "start-after", "encoding-type", "fetch-owner", "marker",   "expected-bucket-owner",
+        NULL};
+    kv_slice_t k, v;
+    while (sigv4_query_next(&q, &k, &v, NULL)) {
+        if (is_plain_param(k))
+            continue;
+        bool ok = false;
+        for (size_t i = 0; listing[i]; i++)
+            ok |= kv_slice_eq_str(k, listing[i]);
+        if (!ok)
+            return true;
+    }
+    return false;
+}
+
 static kv_slice_t decode(api_req_t *req, kv_slice_t raw)
 {
     kv_buf_t b;
@@ -86,8 +106,26 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
             st->op = API_OP_S3_list_buckets;
         return;
     }
-    if (st->key_name.len)
-        return; /* objects arrive with the S3 object issue */
+    if (st->key_name.len) {
+        /* Object operations; sub-resources (tagging, acl, uploads...) come later. */
+        bool copy = api_req_has_header(req, "x-amz-copy-source");
+        bool obj_sub = has_param(req->query, "tagging") || has_param(req->query, "acl") ||
+                       has_param(req->query, "uploads") || has_param(req->query, "uploadId") ||
+                       has_param(req->query, "attributes") || has_param(req->query, "retention") ||
+                       has_param(req->query, "legal-hold") || has_param(req->query, "versionId") ||
+                       has_param(req->query, "restore") || has_param(req->query, "select");
+        if (obj_sub || copy)
+            return;
+        if (kv_slice_eq_str(m, "PUT"))
+            st->op = API_OP_S3_put_object;
+        else if (kv_slice_eq_str(m, "GET"))
+            st->op = API_OP_S3_get_object;
+        else if (kv_slice_eq_str(m, "HEAD"))
+            st->op = API_OP_S3_head_object;
+        else if (kv_slice_eq_str(m, "DELETE"))
+            st->op = API_OP_S3_delete_object;
+        return;
+    }
     if (kv_slice_eq_str(m, "PUT") && !sub)
         st->op = API_OP_S3_create_bucket;
     else if (kv_slice_eq_str(m, "HEAD") && !sub)
@@ -96,10 +134,14 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_delete_bucket;
     else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "location"))
         st->op = API_OP_S3_get_bucket_location;
+    else if (kv_slice_eq_str(m, "GET") && !has_other_param(req->query))
+        st->op = API_OP_S3_list_objects;
 }
 
 uint64_t s3_body_limit(const api_req_t *req)
 {
+    if (req->_st->op == API_OP_S3_put_object)
+        return (uint64_t)5 << 30; /* S3's single-PUT limit */
     return req->_st->op == API_OP_S3_create_bucket ? API_S3_XML_MAX : 0;
 }
 

@@ -62,7 +62,6 @@ void s3_encode_get_bucket_location(api_ctx_t *ctx, api_req_t *req, api_resp_t *r
     xml_resp(resp);
 }
 
-void s3_owner_id(api_ctx_t *ctx, char out[65]);
 void s3_owner_id(api_ctx_t *ctx, char out[65])
 {
     sigv4_sha256_hex(kv_slice_str(ctx->access_key), out);

@@ -43,6 +43,51 @@ typedef s3_bucket_out_t s3_delete_bucket_out_t;
 typedef s3_bucket_out_t s3_get_bucket_location_out_t;
 typedef s3_bucket_out_t s3_not_implemented_out_t;
 
+typedef struct s3_list_objects_in {
+    bool v2;
+    kv_slice_t bucket, prefix, delimiter, after, token, start_after, marker;
+    bool has_delim, url, fetch_owner, has_token, has_start_after;
+    size_t max_keys;
+} s3_list_objects_in_t;
+
+typedef struct s3_list_objects_out {
+    const s3_list_objects_in_t *in;
+    eng_object_t **objs;
+    size_t n;
+    kv_slice_t *prefixes;
+    size_t n_prefixes;
+    bool truncated;
+    kv_slice_t next; /* last key or common prefix returned */
+} s3_list_objects_out_t;
+
+typedef struct s3_object_in {
+    kv_slice_t bucket, key;
+    /* GET/HEAD */
+    bool has_range;
+    uint64_t range_lo, range_hi; /* inclusive, resolved against the size in exec */
+    bool suffix;                 /* bytes=-n */
+    bool open_end;               /* bytes=a- */
+} s3_object_in_t;
+
+typedef struct s3_object_out {
+    eng_object_t *o;
+    eng_object_reader_t *reader;
+    uint64_t off, len;
+    bool partial;
+} s3_object_out_t;
+
+typedef s3_object_in_t s3_put_object_in_t;
+typedef s3_object_in_t s3_get_object_in_t;
+typedef s3_object_in_t s3_head_object_in_t;
+typedef s3_object_in_t s3_delete_object_in_t;
+typedef s3_object_out_t s3_put_object_out_t;
+typedef s3_object_out_t s3_get_object_out_t;
+typedef s3_object_out_t s3_head_object_out_t;
+typedef s3_object_out_t s3_delete_object_out_t;
+
+/** S3's canonical owner id for the configured credentials. */
+void s3_owner_id(api_ctx_t *ctx, char out[65]);
+
 #define XX(Name, name)                                                                             \
     int s3_decode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_##name##_in_t *out); \
     int s3_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                           \

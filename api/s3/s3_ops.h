@@ -12,6 +12,11 @@
     XX(HeadBucket, head_bucket)                \
     XX(DeleteBucket, delete_bucket)            \
     XX(GetBucketLocation, get_bucket_location) \
+    XX(ListObjects, list_objects)              \
+    XX(PutObject, put_object)                  \
+    XX(GetObject, get_object)                  \
+    XX(HeadObject, head_object)                \
+    XX(DeleteObject, delete_object)            \
     XX(NotImplemented, not_implemented)
 
 #endif

@@ -12,7 +12,8 @@ import {
 } from "@aws-sdk/client-dynamodb";
 import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand,
-  GetBucketLocationCommand,
+  GetBucketLocationCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
+  DeleteObjectCommand, ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -76,6 +77,34 @@ test("S3 buckets", async () => {
   await c.send(new DeleteBucketCommand({ Bucket: "js-bucket" }));
   await assert.rejects(c.send(new DeleteBucketCommand({ Bucket: "js-bucket" })), (e) => e.name === "NoSuchBucket");
   await assert.rejects(c.send(new CreateBucketCommand({ Bucket: "Bad_Name" })), (e) => e.name === "InvalidBucketName");
+});
+
+test("S3 objects", async () => {
+  const c = s3();
+  await c.send(new CreateBucketCommand({ Bucket: "js-objects" }));
+  // The v3 SDK sends a CRC32 checksum (aws-chunked with a trailer when streaming).
+  const body = "x".repeat(100000) + "end";
+  const p = await c.send(new PutObjectCommand({ Bucket: "js-objects", Key: "dir/a.txt", Body: body,
+    ContentType: "text/plain", Metadata: { owner: "js" } }));
+  assert.match(p.ETag, /^"[0-9a-f]{32}"$/);
+  const g = await c.send(new GetObjectCommand({ Bucket: "js-objects", Key: "dir/a.txt" }));
+  assert.equal(await g.Body.transformToString(), body);
+  assert.equal(g.ContentType, "text/plain");
+  assert.deepEqual(g.Metadata, { owner: "js" });
+  const r = await c.send(new GetObjectCommand({ Bucket: "js-objects", Key: "dir/a.txt", Range: "bytes=100000-" }));
+  assert.equal(await r.Body.transformToString(), "end");
+  const h = await c.send(new HeadObjectCommand({ Bucket: "js-objects", Key: "dir/a.txt" }));
+  assert.equal(h.ContentLength, body.length);
+  await c.send(new PutObjectCommand({ Bucket: "js-objects", Key: "dir/b.txt", Body: "b" }));
+  const l = await c.send(new ListObjectsV2Command({ Bucket: "js-objects", Prefix: "dir/", MaxKeys: 1 }));
+  assert.deepEqual(l.Contents.map((o) => o.Key), ["dir/a.txt"]);
+  assert.equal(l.IsTruncated, true);
+  const l2 = await c.send(new ListObjectsV2Command({ Bucket: "js-objects", ContinuationToken: l.NextContinuationToken }));
+  assert.deepEqual(l2.Contents.map((o) => o.Key), ["dir/b.txt"]);
+  await c.send(new DeleteObjectCommand({ Bucket: "js-objects", Key: "dir/a.txt" }));
+  await assert.rejects(c.send(new GetObjectCommand({ Bucket: "js-objects", Key: "dir/a.txt" })),
+    (e) => e.name === "NoSuchKey");
+  await assert.rejects(c.send(new DeleteBucketCommand({ Bucket: "js-objects" })), (e) => e.name === "BucketNotEmpty");
 });
 
 test("wrong secret is rejected", async () => {

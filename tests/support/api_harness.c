@@ -111,6 +111,19 @@ int harness_run(harness_t *h, kv_slice_t raw, kv_buf_t *out)
     status = resp.status;
     if (out)
         kv_buf_append_slice(out, kv_buf_slice(&resp.body));
+    if (resp.src.read && !resp.no_body) {
+        /* A streamed body: pull it the way the server does, checking its length. */
+        uint8_t chunk[65536];
+        uint64_t got = 0;
+        int64_t n;
+        while ((n = resp.src.read(resp.src.arg, chunk, sizeof(chunk))) > 0) {
+            got += (uint64_t)n;
+            if (out)
+                kv_buf_append(out, chunk, (size_t)n);
+        }
+        if (n < 0 || got != resp.src.length)
+            status = -2;
+    }
     api_done(h->ctx, &req, &resp, raw.len, resp.body.len);
     api_resp_dispose(&resp);
 out:

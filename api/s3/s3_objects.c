@@ -1,0 +1,696 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * S3 objects: PutObject (the body streams into the blob store as it arrives),
+ * GetObject and HeadObject (Range, RFC 7232 conditional headers, response-*
+ * overrides; the body is pulled chunk by chunk from a snapshot), DeleteObject,
+ * and ListObjects v1/v2 from a bounded iterator. Decode, execute and encode
+ * stages per operation, as elsewhere.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_b64.h"
+#include "base/kv_log.h"
+#include "base/kv_time.h"
+#include "s3_int.h"
+
+#define S3_LIST_MAX 1000
+
+static int engine_fail(api_resp_t *resp, int rc)
+{
+    KV_LOG_ERROR("s3: engine error %s", kv_err_name(rc));
+    api_fail(resp, API_E_S3_INTERNAL, NULL);
+    return -1;
+}
+
+static int bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
+                     uint32_t *id)
+{
+    eng_bucket_t *b;
+    int rc = eng_bucket_get(ctx->eng, name, req->arena, &b);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    *id = b->id;
+    return 0;
+}
+
+/* ---- PutObject ---- */
+
+int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    if (st->key_name.len > ENG_OBJ_KEY_MAX) {
+        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+        return API_RESPOND;
+    }
+    if (bucket_id(ctx, req, resp, st->bucket, &st->bucket_id) < 0)
+        return API_RESPOND;
+    st->blob = eng_blob_writer_new(ctx->eng);
+    api_ck_init(&st->etag_md5, API_CK_MD5);
+    st->etag_on = true;
+    return 0;
+}
+
+int s3_decode_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_put_object_in_t *out)
+{
+    (void)ctx, (void)resp;
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->key = req->_st->key_name;
+    return 0;
+}
+
+static const char *hdr(api_req_t *req, const char *name)
+{
+    kv_slice_t v = api_req_header(req, name);
+    return v.len ? kv_arena_strndup(req->arena, v.p, v.len) : NULL;
+}
+
+/* Content-Encoding without the transport token aws-chunked. */
+static const char *content_encoding(api_req_t *req)
+{
+    kv_slice_t v = api_req_header(req, "content-encoding");
+    kv_buf_t b;
+    kv_buf_init(&b, v.len + 1);
+    kv_slice_t q = v;
+    while (q.len) {
+        const uint8_t *c = memchr(q.p, ',', q.len);
+        kv_slice_t tok = kv_slice_trim(kv_slice(q.p, c ? (size_t)(c - q.p) : q.len));
+        q = c ? kv_slice(c + 1, q.len - (size_t)(c - q.p) - 1) : KV_SLICE_NULL;
+        if (tok.len == 0 || kv_slice_eq_nocase(tok, "aws-chunked"))
+            continue;
+        if (b.len)
+            kv_buf_append_str(&b, ",");
+        kv_buf_append_slice(&b, tok);
+    }
+    const char *r = b.len ? kv_arena_strndup(req->arena, b.p, b.len) : NULL;
+    kv_buf_dispose(&b);
+    return r;
+}
+
+int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                       const s3_put_object_in_t *in, s3_put_object_out_t *out)
+{
+    api_state_t *st = req->_st;
+    /* Conditional writes: If-None-Match takes only "*"; If-Match takes one ETag. */
+    eng_obj_cond_t cond = {0};
+    kv_slice_t inm = kv_slice_trim(api_req_header(req, "if-none-match"));
+    if (inm.len) {
+        if (!kv_slice_eq_str(inm, "*")) {
+            api_fail(resp, API_E_S3_NOT_IMPLEMENTED, "If-None-Match on PutObject accepts only *");
+            return -1;
+        }
+        cond.if_absent = true;
+    }
+    kv_slice_t im = kv_slice_trim(api_req_header(req, "if-match"));
+    if (im.len >= 2 && im.p[0] == '"' && im.p[im.len - 1] == '"')
+        im = kv_slice(im.p + 1, im.len - 2);
+    if (im.len)
+        cond.if_match = kv_arena_strndup(req->arena, im.p, im.len);
+    eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
+    o->key = in->key;
+    o->content_type = hdr(req, "content-type");
+    o->content_encoding = content_encoding(req);
+    o->content_disposition = hdr(req, "content-disposition");
+    o->content_language = hdr(req, "content-language");
+    o->cache_control = hdr(req, "cache-control");
+    o->expires = hdr(req, "expires");
+    o->storage_class = hdr(req, "x-amz-storage-class");
+    if (o->storage_class) {
+        static const char *const classes[] = {
+            "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
+            "GLACIER",  "DEEP_ARCHIVE",       "GLACIER_IR",  "OUTPOSTS",   "EXPRESS_ONEZONE",
+            NULL};
+        bool ok = false;
+        for (size_t i = 0; classes[i]; i++)
+            ok |= strcmp(o->storage_class, classes[i]) == 0;
+        if (!ok) {
+            api_fail(resp, API_E_S3_INVALID_STORAGE_CLASS, NULL);
+            return -1;
+        }
+    }
+    size_t meta_bytes = 0;
+    o->meta = kv_arena_calloc(req->arena, req->n_hdrs + 1, sizeof(*o->meta));
+    for (size_t i = 0; i < req->n_hdrs; i++) {
+        kv_slice_t n = req->hdrs[i].name;
+        if (n.len <= 11 || !kv_slice_eq_nocase(kv_slice(n.p, 11), "x-amz-meta-"))
+            continue;
+        char *name = kv_arena_strndup(req->arena, n.p + 11, n.len - 11);
+        for (char *c = name; *c; c++)
+            if (*c >= 'A' && *c <= 'Z')
+                *c = (char)(*c + 32); /* metadata names come back lowercase */
+        o->meta[o->n_meta].key = name;
+        o->meta[o->n_meta].value =
+            kv_arena_strndup(req->arena, req->hdrs[i].value.p, req->hdrs[i].value.len);
+        meta_bytes += n.len - 11 + req->hdrs[i].value.len;
+        o->n_meta++;
+    }
+    if (meta_bytes > ENG_OBJ_META_MAX) {
+        api_fail(resp, API_E_S3_METADATA_TOO_LARGE, NULL);
+        return -1;
+    }
+    /* The checksum the client sent (header or trailer), already verified. */
+    if (st->ck_algo) {
+        o->checksum_algo = api_ck_name(st->ck_algo);
+        o->checksum_value = kv_arena_strndup(req->arena, st->ck_want.p, st->ck_want.len);
+    } else if (st->chunked && sigv4_chunked_trailer_value(st->chunked)) {
+        o->checksum_algo = api_ck_name(st->chunked->trailer_algo);
+        o->checksum_value =
+            kv_arena_printf(req->arena, "%s", sigv4_chunked_trailer_value(st->chunked));
+    }
+    uint8_t md5[API_CK_MAX];
+    api_ck_final(&st->etag_md5, md5);
+    kv_buf_t etag;
+    kv_buf_init(&etag, 64);
+    kv_buf_append_hex(&etag, md5, 16);
+    o->etag = kv_arena_strndup(req->arena, etag.p, etag.len);
+    kv_buf_dispose(&etag);
+    o->mtime_ms = kv_now_ms();
+    int rc = eng_blob_writer_finish(st->blob, &o->data_id, &o->size);
+    st->blob = NULL;
+    if (rc == 0)
+        rc = eng_object_put(ctx->eng, st->bucket_id, o, &cond);
+    if (rc == KV_ECONDFAIL) {
+        api_fail(resp, API_E_S3_PRECONDITION, NULL);
+        return -1;
+    }
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = true;
+    out->o = o;
+    return 0;
+}
+
+static void checksum_header(api_resp_t *resp, const eng_object_t *o)
+{
+    if (o->checksum_algo == NULL)
+        return;
+    char name[40];
+    snprintf(name, sizeof(name), "x-amz-checksum-%s", o->checksum_algo);
+    for (char *c = name; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c + 32);
+    /* Response header names must outlive this call: keep them in the arena. */
+    char *n = kv_arena_strndup(resp->_arena, name, strlen(name));
+    api_resp_header(resp, n, kv_slice_str(o->checksum_value));
+}
+
+void s3_encode_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          const s3_put_object_out_t *out)
+{
+    (void)ctx, (void)req;
+    api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
+    checksum_header(resp, out->o);
+}
+
+/* ---- GetObject / HeadObject ---- */
+
+/* Parse "bytes=a-b", "bytes=a-" or "bytes=-n"; anything else is ignored, as S3 does. */
+static void parse_range(kv_slice_t v, s3_object_in_t *in)
+{
+    if (!kv_slice_starts_with(v, "bytes="))
+        return;
+    kv_slice_t r = kv_slice(v.p + 6, v.len - 6);
+    const uint8_t *dash = memchr(r.p, '-', r.len);
+    if (dash == NULL || memchr(r.p, ',', r.len))
+        return;
+    kv_slice_t a = kv_slice(r.p, (size_t)(dash - r.p));
+    kv_slice_t b = kv_slice(dash + 1, r.len - a.len - 1);
+    uint64_t x = 0, y = 0;
+    if (a.len == 0) {
+        if (!kv_slice_to_u64(b, &y))
+            return;
+        in->suffix = true;
+        in->range_hi = y;
+    } else {
+        if (!kv_slice_to_u64(a, &x) || (b.len && (!kv_slice_to_u64(b, &y) || y < x)))
+            return;
+        in->range_lo = x;
+        in->range_hi = y;
+        in->open_end = b.len == 0;
+    }
+    in->has_range = true;
+}
+
+static int decode_get(api_req_t *req, s3_object_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->key = req->_st->key_name;
+    kv_slice_t r = api_req_header(req, "range");
+    if (r.len)
+        parse_range(kv_slice_trim(r), out);
+    return 0;
+}
+
+int s3_decode_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_get_object_in_t *out)
+{
+    (void)ctx, (void)resp;
+    return decode_get(req, out);
+}
+
+int s3_decode_head_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          s3_head_object_in_t *out)
+{
+    (void)ctx, (void)resp;
+    return decode_get(req, out);
+}
+
+/* Does an If-Match / If-None-Match list name this ETag ("*" names any)? */
+static bool etag_listed(kv_slice_t list, const char *etag)
+{
+    size_t el = strlen(etag);
+    while (list.len) {
+        const uint8_t *c = memchr(list.p, ',', list.len);
+        kv_slice_t tok = kv_slice_trim(kv_slice(list.p, c ? (size_t)(c - list.p) : list.len));
+        list = c ? kv_slice(c + 1, list.len - (size_t)(c - list.p) - 1) : KV_SLICE_NULL;
+        if (kv_slice_starts_with(tok, "W/"))
+            tok = kv_slice(tok.p + 2, tok.len - 2);
+        if (tok.len >= 2 && tok.p[0] == '"' && tok.p[tok.len - 1] == '"')
+            tok = kv_slice(tok.p + 1, tok.len - 2);
+        if (kv_slice_eq_str(tok, "*") || (tok.len == el && memcmp(tok.p, etag, el) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* RFC 7232 section 6 order: If-Match, If-Unmodified-Since, If-None-Match, If-Modified-Since. */
+static int preconditions(api_req_t *req, api_resp_t *resp, const eng_object_t *o)
+{
+    time_t mtime = (time_t)(o->mtime_ms / 1000), t;
+    kv_slice_t im = api_req_header(req, "if-match");
+    kv_slice_t ius = api_req_header(req, "if-unmodified-since");
+    kv_slice_t inm = api_req_header(req, "if-none-match");
+    kv_slice_t ims = api_req_header(req, "if-modified-since");
+    if (im.len && !etag_listed(im, o->etag)) {
+        api_fail(resp, API_E_S3_PRECONDITION, NULL);
+        return -1;
+    }
+    if (!im.len && ius.len && kv_time_parse_http(kv_slice_trim(ius), &t) && mtime > t) {
+        api_fail(resp, API_E_S3_PRECONDITION, NULL);
+        return -1;
+    }
+    if (inm.len && etag_listed(inm, o->etag)) {
+        api_fail(resp, API_E_S3_NOT_MODIFIED, NULL);
+        return -1;
+    }
+    if (!inm.len && ims.len && kv_time_parse_http(kv_slice_trim(ims), &t) && mtime <= t) {
+        api_fail(resp, API_E_S3_NOT_MODIFIED, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_object_in_t *in,
+                    s3_object_out_t *out, bool body)
+{
+    uint32_t bid;
+    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    int rc =
+        eng_object_open(ctx->eng, bid, in->key, req->arena, &out->o, body ? &out->reader : NULL);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    if (preconditions(req, resp, out->o) < 0) {
+        eng_object_close(out->reader);
+        out->reader = NULL;
+        return -1;
+    }
+    uint64_t size = out->o->size;
+    out->off = 0;
+    out->len = size;
+    if (in->has_range) {
+        uint64_t lo = in->range_lo, hi = in->range_hi;
+        if (in->suffix) {
+            lo = in->range_hi >= size ? 0 : size - in->range_hi;
+            hi = size ? size - 1 : 0;
+        } else if (in->open_end || hi >= size) {
+            hi = size ? size - 1 : 0;
+        }
+        if (size == 0 || lo >= size || (in->suffix && in->range_hi == 0)) {
+            eng_object_close(out->reader);
+            out->reader = NULL;
+            api_fail(resp, API_E_S3_INVALID_RANGE, NULL);
+            kv_buf_t x;
+            kv_buf_init(&x, 256);
+            kv_buf_printf(
+                &x,
+                "<RangeRequested>%.*s</RangeRequested><ActualObjectSize>%llu</ActualObjectSize>",
+                (int)api_req_header(req, "range").len, (const char *)api_req_header(req, "range").p,
+                (unsigned long long)size);
+            req->_st->s3_extra = kv_arena_dup(req->arena, kv_buf_slice(&x));
+            kv_buf_dispose(&x);
+            return -1;
+        }
+        out->off = lo;
+        out->len = hi - lo + 1;
+        out->partial = true;
+    }
+    return 0;
+}
+
+int s3_exec_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                       const s3_get_object_in_t *in, s3_get_object_out_t *out)
+{
+    return exec_get(ctx, req, resp, in, out, true);
+}
+
+int s3_exec_head_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                        const s3_head_object_in_t *in, s3_head_object_out_t *out)
+{
+    return exec_get(ctx, req, resp, in, out, false);
+}
+
+typedef struct body_src {
+    eng_object_reader_t *r;
+    uint64_t off, left;
+} body_src_t;
+
+static int64_t src_read(void *arg, uint8_t *buf, size_t cap)
+{
+    body_src_t *s = arg;
+    if (s->left == 0)
+        return 0;
+    if (cap > s->left)
+        cap = (size_t)s->left;
+    int64_t n = eng_object_read(s->r, s->off, buf, cap);
+    if (n > 0) {
+        s->off += (uint64_t)n;
+        s->left -= (uint64_t)n;
+    }
+    return n;
+}
+
+static void src_close(void *arg)
+{
+    body_src_t *s = arg;
+    eng_object_close(s->r);
+    s->r = NULL;
+}
+
+static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out_t *out)
+{
+    const eng_object_t *o = out->o;
+    char date[30];
+    kv_time_fmt_http((time_t)(o->mtime_ms / 1000), date);
+    api_resp_header(resp, "Last-Modified", kv_slice_str(date));
+    api_resp_headerf(resp, "ETag", "\"%s\"", o->etag);
+    api_resp_header(resp, "Accept-Ranges", KV_SLICE_LIT("bytes"));
+    /* response-* query parameters override the stored headers. */
+    static const struct {
+        const char *param, *header;
+        size_t off;
+    } over[] = {
+        {"response-content-type", "Content-Type", offsetof(eng_object_t, content_type)},
+        {"response-content-encoding", "Content-Encoding", offsetof(eng_object_t, content_encoding)},
+        {"response-content-disposition", "Content-Disposition",
+         offsetof(eng_object_t, content_disposition)},
+        {"response-content-language", "Content-Language", offsetof(eng_object_t, content_language)},
+        {"response-cache-control", "Cache-Control", offsetof(eng_object_t, cache_control)},
+        {"response-expires", "Expires", offsetof(eng_object_t, expires)},
+    };
+    for (size_t i = 0; i < sizeof(over) / sizeof(*over); i++) {
+        kv_slice_t v;
+        const char *stored = *(const char *const *)((const char *)o + over[i].off);
+        if (api_req_query(req, over[i].param, &v))
+            api_resp_header(resp, over[i].header, v);
+        else if (stored)
+            api_resp_header(resp, over[i].header, kv_slice_str(stored));
+        else if (i == 0)
+            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("binary/octet-stream"));
+    }
+    if (o->storage_class && strcmp(o->storage_class, "STANDARD") != 0)
+        api_resp_header(resp, "x-amz-storage-class", kv_slice_str(o->storage_class));
+    for (size_t i = 0; i < o->n_meta; i++) {
+        char *n = kv_arena_printf(resp->_arena, "x-amz-meta-%s", o->meta[i].key);
+        api_resp_header(resp, n, kv_slice_str(o->meta[i].value));
+    }
+    kv_slice_t mode = api_req_header(req, "x-amz-checksum-mode");
+    if (!out->partial && kv_slice_eq_nocase(mode, "ENABLED"))
+        checksum_header(resp, o);
+    if (out->partial) {
+        resp->status = 206;
+        api_resp_headerf(
+            resp, "Content-Range", "bytes %llu-%llu/%llu", (unsigned long long)out->off,
+            (unsigned long long)(out->off + out->len - 1), (unsigned long long)o->size);
+    }
+}
+
+void s3_encode_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          const s3_get_object_out_t *out)
+{
+    (void)ctx;
+    object_headers(req, resp, out);
+    body_src_t *s = kv_arena_calloc(req->arena, 1, sizeof(*s));
+    s->r = out->reader;
+    s->off = out->off;
+    s->left = out->len;
+    resp->src = (api_body_src_t){src_read, src_close, s, out->len};
+}
+
+void s3_encode_head_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                           const s3_head_object_out_t *out)
+{
+    (void)ctx;
+    object_headers(req, resp, out);
+    /* HEAD reports the length it would send; the server writes no body. */
+    resp->src = (api_body_src_t){src_read, NULL, NULL, out->len};
+}
+
+/* ---- DeleteObject ---- */
+
+int s3_decode_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                            s3_delete_object_in_t *out)
+{
+    (void)ctx, (void)resp;
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->key = req->_st->key_name;
+    return 0;
+}
+
+int s3_exec_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          const s3_delete_object_in_t *in, s3_delete_object_out_t *out)
+{
+    (void)out;
+    uint32_t bid;
+    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    int rc = eng_object_delete(ctx->eng, bid, in->key);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
+void s3_encode_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                             const s3_delete_object_out_t *out)
+{
+    (void)ctx, (void)req, (void)out;
+    resp->status = 204;
+}
+
+/* ---- ListObjects v1 and v2 ---- */
+
+int s3_decode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                           s3_list_objects_in_t *out)
+{
+    (void)ctx;
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->max_keys = S3_LIST_MAX;
+    kv_slice_t v;
+    out->v2 = api_req_query(req, "list-type", &v) && kv_slice_eq_str(v, "2");
+    api_req_query(req, "prefix", &out->prefix);
+    out->has_delim = api_req_query(req, "delimiter", &out->delimiter) && out->delimiter.len;
+    if (api_req_query(req, "max-keys", &v)) {
+        uint64_t n;
+        if (!kv_slice_to_u64(v, &n)) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Provided max-keys not an integer or within integer range");
+            return -1;
+        }
+        out->max_keys = n > S3_LIST_MAX ? S3_LIST_MAX : (size_t)n;
+    }
+    if (api_req_query(req, "encoding-type", &v)) {
+        if (!kv_slice_eq_str(v, "url")) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Invalid Encoding Method specified in Request");
+            return -1;
+        }
+        out->url = true;
+    }
+    out->fetch_owner =
+        !out->v2 || (api_req_query(req, "fetch-owner", &v) && kv_slice_eq_str(v, "true"));
+    if (out->v2) {
+        out->has_start_after = api_req_query(req, "start-after", &out->start_after);
+        if (api_req_query(req, "continuation-token", &out->token)) {
+            out->has_token = true;
+            kv_buf_t b;
+            kv_buf_init(&b, out->token.len + 4);
+            if (!kv_b64_decode(&b, out->token)) {
+                kv_buf_dispose(&b);
+                api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                         "The continuation token provided is incorrect");
+                return -1;
+            }
+            out->after = kv_arena_dup(req->arena, kv_buf_slice(&b));
+            kv_buf_dispose(&b);
+        } else if (out->has_start_after) {
+            out->after = out->start_after;
+        }
+    } else if (api_req_query(req, "marker", &out->marker)) {
+        out->after = out->marker;
+    }
+    return 0;
+}
+
+/* The smallest string greater than every string that starts with s. */
+static kv_slice_t successor(kv_arena_t *a, kv_slice_t s)
+{
+    kv_slice_t c = kv_arena_dup(a, s);
+    uint8_t *p = (uint8_t *)(uintptr_t)c.p;
+    while (c.len && p[c.len - 1] == 0xFF)
+        c.len--;
+    if (c.len)
+        p[c.len - 1]++;
+    return c;
+}
+
+int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                         const s3_list_objects_in_t *in, s3_list_objects_out_t *out)
+{
+    uint32_t bid;
+    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    out->in = in;
+    out->objs = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->objs));
+    out->prefixes = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->prefixes));
+    kv_slice_t from = kv_slice_cmp(in->after, in->prefix) > 0 ? in->after : in->prefix;
+    eng_obj_iter_t *it = eng_obj_iter_new(ctx->eng, bid, from);
+    size_t count = 0;
+    int rc;
+    for (;;) {
+        eng_object_t *o;
+        rc = eng_obj_iter_next(it, req->arena, &o);
+        if (rc <= 0)
+            break;
+        if (in->after.len && kv_slice_cmp(o->key, in->after) <= 0)
+            continue;
+        if (in->prefix.len &&
+            (o->key.len < in->prefix.len || memcmp(o->key.p, in->prefix.p, in->prefix.len) != 0))
+            break; /* past the prefix: keys are in order */
+        kv_slice_t cp = KV_SLICE_NULL;
+        if (in->has_delim && in->delimiter.len) {
+            kv_slice_t rest = kv_slice(o->key.p + in->prefix.len, o->key.len - in->prefix.len);
+            for (size_t i = 0; i + in->delimiter.len <= rest.len; i++)
+                if (memcmp(rest.p + i, in->delimiter.p, in->delimiter.len) == 0) {
+                    cp = kv_slice(o->key.p, in->prefix.len + i + in->delimiter.len);
+                    break;
+                }
+        }
+        if (count == in->max_keys) {
+            out->truncated = true;
+            break;
+        }
+        if (cp.len) {
+            if (!(in->after.len && kv_slice_cmp(cp, in->after) <= 0)) {
+                out->prefixes[out->n_prefixes++] = kv_arena_dup(req->arena, cp);
+                out->next = out->prefixes[out->n_prefixes - 1];
+                count++;
+            }
+            /* Skip every key under this common prefix. */
+            eng_obj_iter_seek(it, successor(req->arena, cp));
+            continue;
+        }
+        out->objs[out->n++] = o;
+        out->next = o->key;
+        count++;
+    }
+    eng_obj_iter_free(it);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    return 0;
+}
+
+static void xml_text(api_xw_t *w, const char *tag, kv_slice_t v, bool url)
+{
+    w->url_encode = url;
+    api_xw_elem(w, tag, v);
+    w->url_encode = false;
+}
+
+void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                            const s3_list_objects_out_t *out)
+{
+    (void)req;
+    const s3_list_objects_in_t *in = out->in;
+    api_xw_t w;
+    char owner[65], date[25];
+    s3_owner_id(ctx, owner);
+    api_xw_begin(&w, &resp->body, "ListBucketResult", true);
+    api_xw_elem(&w, "Name", in->bucket);
+    xml_text(&w, "Prefix", in->prefix, in->url);
+    if (in->v2) {
+        if (in->has_start_after)
+            xml_text(&w, "StartAfter", in->start_after, in->url);
+        if (in->has_token)
+            api_xw_elem(&w, "ContinuationToken", in->token);
+        api_xw_elem_u64(&w, "KeyCount", out->n + out->n_prefixes);
+    } else {
+        xml_text(&w, "Marker", in->marker, in->url);
+    }
+    api_xw_elem_u64(&w, "MaxKeys", in->max_keys);
+    if (in->has_delim)
+        xml_text(&w, "Delimiter", in->delimiter, in->url);
+    if (in->url)
+        api_xw_elem_str(&w, "EncodingType", "url");
+    api_xw_elem_str(&w, "IsTruncated", out->truncated ? "true" : "false");
+    if (out->truncated && in->v2) {
+        kv_buf_t tok;
+        kv_buf_init(&tok, 4 * ENG_OBJ_KEY_MAX);
+        kv_b64_encode(&tok, out->next.p, out->next.len);
+        api_xw_elem(&w, "NextContinuationToken", kv_buf_slice(&tok));
+        kv_buf_dispose(&tok);
+    } else if (out->truncated && in->has_delim) {
+        xml_text(&w, "NextMarker", out->next, in->url);
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        const eng_object_t *o = out->objs[i];
+        api_xw_open(&w, "Contents");
+        xml_text(&w, "Key", o->key, in->url);
+        kv_time_fmt_iso(o->mtime_ms, date);
+        api_xw_elem_str(&w, "LastModified", date);
+        char etag[80];
+        snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
+        api_xw_elem_str(&w, "ETag", etag);
+        api_xw_elem_u64(&w, "Size", o->size);
+        api_xw_elem_str(&w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
+        if (in->fetch_owner) {
+            api_xw_open(&w, "Owner");
+            api_xw_elem_str(&w, "ID", owner);
+            api_xw_elem_str(&w, "DisplayName", "stratus");
+            api_xw_close(&w, "Owner");
+        }
+        api_xw_close(&w, "Contents");
+    }
+    for (size_t i = 0; i < out->n_prefixes; i++) {
+        api_xw_open(&w, "CommonPrefixes");
+        xml_text(&w, "Prefix", out->prefixes[i], in->url);
+        api_xw_close(&w, "CommonPrefixes");
+    }
+    api_xw_close(&w, "ListBucketResult");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}

@@ -1,0 +1,256 @@
+# SPDX-License-Identifier: Apache-2.0
+"""S3 objects through boto3 and the AWS CLI: put/get/head/delete, ranges, conditions, listing."""
+import base64
+import datetime
+import hashlib
+import os
+import subprocess
+import tempfile
+import unittest
+
+from botocore.exceptions import ClientError
+
+from stratus_fixture import Server
+
+
+def code(e):
+    return e.exception.response["Error"]["Code"]
+
+
+def status(e):
+    return e.exception.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+class S3Objects(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+        cls.s3 = cls.srv.client("s3", s3={"addressing_style": "path"})
+        cls.s3.create_bucket(Bucket="objs")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def test_put_get_head_delete(self):
+        body = b"hello, stratus\n"
+        r = self.s3.put_object(Bucket="objs", Key="greeting.txt", Body=body, ContentType="text/plain",
+                               Metadata={"colour": "blue"}, CacheControl="max-age=60")
+        md5 = hashlib.md5(body).hexdigest()
+        self.assertEqual(r["ETag"], f'"{md5}"')
+        g = self.s3.get_object(Bucket="objs", Key="greeting.txt")
+        self.assertEqual(g["Body"].read(), body)
+        self.assertEqual(g["ContentType"], "text/plain")
+        self.assertEqual(g["ContentLength"], len(body))
+        self.assertEqual(g["Metadata"], {"colour": "blue"})
+        self.assertEqual(g["CacheControl"], "max-age=60")
+        self.assertEqual(g["ETag"], f'"{md5}"')
+        self.assertIsInstance(g["LastModified"], datetime.datetime)
+        h = self.s3.head_object(Bucket="objs", Key="greeting.txt")
+        self.assertEqual(h["ContentLength"], len(body))
+        self.assertEqual(h["Metadata"], {"colour": "blue"})
+        # Overwrite replaces data and metadata.
+        self.s3.put_object(Bucket="objs", Key="greeting.txt", Body=b"v2")
+        g = self.s3.get_object(Bucket="objs", Key="greeting.txt")
+        self.assertEqual(g["Body"].read(), b"v2")
+        self.assertEqual(g["Metadata"], {})
+        r = self.s3.delete_object(Bucket="objs", Key="greeting.txt")
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 204)
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="greeting.txt")
+        self.assertEqual(code(e), "NoSuchKey")
+        self.assertEqual(status(e), 404)
+        with self.assertRaises(ClientError) as e:
+            self.s3.head_object(Bucket="objs", Key="greeting.txt")
+        self.assertEqual(status(e), 404)
+        # Deleting a missing key is not an error in S3.
+        r = self.s3.delete_object(Bucket="objs", Key="greeting.txt")
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 204)
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="no-such-bucket-here", Key="k")
+        self.assertEqual(code(e), "NoSuchBucket")
+
+    def test_empty_and_large_objects(self):
+        self.s3.put_object(Bucket="objs", Key="empty", Body=b"")
+        g = self.s3.get_object(Bucket="objs", Key="empty")
+        self.assertEqual(g["Body"].read(), b"")
+        self.assertEqual(g["ETag"], '"d41d8cd98f00b204e9800998ecf8427e"')
+        # Several engine chunks (1 MiB each), not a multiple of the chunk size.
+        big = os.urandom(3 * 1024 * 1024 + 12345)
+        r = self.s3.put_object(Bucket="objs", Key="dir/big.bin", Body=big)
+        self.assertEqual(r["ETag"], '"%s"' % hashlib.md5(big).hexdigest())
+        g = self.s3.get_object(Bucket="objs", Key="dir/big.bin")
+        self.assertEqual(hashlib.sha256(g["Body"].read()).digest(), hashlib.sha256(big).digest())
+        # A range spanning a chunk boundary.
+        lo, hi = 1024 * 1024 - 10, 1024 * 1024 + 9
+        g = self.s3.get_object(Bucket="objs", Key="dir/big.bin", Range=f"bytes={lo}-{hi}")
+        self.assertEqual(g["ResponseMetadata"]["HTTPStatusCode"], 206)
+        self.assertEqual(g["ContentRange"], f"bytes {lo}-{hi}/{len(big)}")
+        self.assertEqual(g["Body"].read(), big[lo:hi + 1])
+        self.s3.delete_object(Bucket="objs", Key="dir/big.bin")
+
+    def test_ranges(self):
+        data = bytes(range(100))
+        self.s3.put_object(Bucket="objs", Key="r", Body=data)
+        for rng, want in [("bytes=0-9", data[0:10]), ("bytes=90-", data[90:]), ("bytes=-5", data[95:]),
+                          ("bytes=95-1000", data[95:])]:
+            with self.subTest(rng=rng):
+                g = self.s3.get_object(Bucket="objs", Key="r", Range=rng)
+                self.assertEqual(g["Body"].read(), want)
+                self.assertEqual(g["ContentLength"], len(want))
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="r", Range="bytes=100-200")
+        self.assertEqual(code(e), "InvalidRange")
+        self.assertEqual(status(e), 416)
+        # A syntactically invalid range is ignored: the whole object, 200.
+        g = self.s3.get_object(Bucket="objs", Key="r", Range="lines=1-2")
+        self.assertEqual(g["ResponseMetadata"]["HTTPStatusCode"], 200)
+        self.assertEqual(g["Body"].read(), data)
+
+    def test_conditional_requests(self):
+        r = self.s3.put_object(Bucket="objs", Key="cond", Body=b"abc")
+        etag = r["ETag"]
+        g = self.s3.get_object(Bucket="objs", Key="cond", IfMatch=etag)
+        self.assertEqual(g["Body"].read(), b"abc")
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="cond", IfMatch='"0000"')
+        self.assertEqual(status(e), 412)
+        self.assertEqual(code(e), "PreconditionFailed")
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="cond", IfNoneMatch=etag)
+        self.assertEqual(status(e), 304)
+        future = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+        past = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="cond", IfModifiedSince=future)
+        self.assertEqual(status(e), 304)
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="cond", IfModifiedSince=past)["Body"].read(), b"abc")
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="cond", IfUnmodifiedSince=past)
+        self.assertEqual(status(e), 412)
+        # Conditional writes: If-None-Match: * refuses to overwrite.
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object(Bucket="objs", Key="cond", Body=b"new", IfNoneMatch="*")
+        self.assertEqual(status(e), 412)
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="cond")["Body"].read(), b"abc")
+        self.s3.put_object(Bucket="objs", Key="cond-fresh", Body=b"x", IfNoneMatch="*")
+
+    def test_response_overrides_and_checksums(self):
+        self.s3.put_object(Bucket="objs", Key="over", Body=b"{}", ContentType="application/json")
+        g = self.s3.get_object(Bucket="objs", Key="over", ResponseContentType="text/plain",
+                               ResponseContentDisposition="attachment; filename=x.json")
+        self.assertEqual(g["ContentType"], "text/plain")
+        self.assertEqual(g["ContentDisposition"], "attachment; filename=x.json")
+        # A wrong Content-MD5 is refused and stores nothing.
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object(Bucket="objs", Key="bad-md5", Body=b"data",
+                               ContentMD5=base64.b64encode(hashlib.md5(b"other").digest()).decode())
+        self.assertEqual(code(e), "BadDigest")
+        with self.assertRaises(ClientError) as e:
+            self.s3.head_object(Bucket="objs", Key="bad-md5")
+        self.assertEqual(status(e), 404)
+
+    def test_key_limits(self):
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object(Bucket="objs", Key="k" * 1025, Body=b"x")
+        self.assertEqual(code(e), "KeyTooLongError")
+        key = "ключ/with spaces+plus&amp?.txt"
+        self.s3.put_object(Bucket="objs", Key=key, Body=b"unicode")
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key=key)["Body"].read(), b"unicode")
+        keys = [o["Key"] for o in self.s3.list_objects_v2(Bucket="objs", Prefix="ключ/")["Contents"]]
+        self.assertEqual(keys, [key])
+
+    def test_bucket_not_empty(self):
+        self.s3.create_bucket(Bucket="full-bucket")
+        self.s3.put_object(Bucket="full-bucket", Key="a", Body=b"1")
+        with self.assertRaises(ClientError) as e:
+            self.s3.delete_bucket(Bucket="full-bucket")
+        self.assertEqual(code(e), "BucketNotEmpty")
+        self.assertEqual(status(e), 409)
+        self.s3.delete_object(Bucket="full-bucket", Key="a")
+        self.s3.delete_bucket(Bucket="full-bucket")
+
+    def test_listing(self):
+        self.s3.create_bucket(Bucket="listing")
+        keys = ["a.txt", "b/1", "b/2", "b/c/3", "c", "d/4"]
+        for k in keys:
+            self.s3.put_object(Bucket="listing", Key=k, Body=k.encode())
+        r = self.s3.list_objects_v2(Bucket="listing")
+        self.assertEqual([o["Key"] for o in r["Contents"]], keys)
+        self.assertEqual(r["KeyCount"], 6)
+        self.assertFalse(r["IsTruncated"])
+        self.assertEqual(r["Contents"][0]["Size"], 5)
+        self.assertEqual(r["Contents"][0]["ETag"], '"%s"' % hashlib.md5(b"a.txt").hexdigest())
+        r = self.s3.list_objects_v2(Bucket="listing", Delimiter="/")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["a.txt", "c"])
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["b/", "d/"])
+        r = self.s3.list_objects_v2(Bucket="listing", Prefix="b/", Delimiter="/")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["b/1", "b/2"])
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["b/c/"])
+        r = self.s3.list_objects_v2(Bucket="listing", StartAfter="b/2")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["b/c/3", "c", "d/4"])
+        # Pagination: continuation tokens, every key exactly once.
+        seen, token, pages = [], None, 0
+        while pages < 10:
+            kw = {"ContinuationToken": token} if token else {}
+            r = self.s3.list_objects_v2(Bucket="listing", MaxKeys=2, **kw)
+            seen += [o["Key"] for o in r.get("Contents", [])]
+            pages += 1
+            if not r["IsTruncated"]:
+                break
+            token = r["NextContinuationToken"]
+        self.assertEqual(seen, keys)
+        self.assertEqual(pages, 3)
+        # The paginator in boto3, and the v1 API with markers.
+        pg = self.s3.get_paginator("list_objects_v2")
+        got = [o["Key"] for p in pg.paginate(Bucket="listing", PaginationConfig={"PageSize": 4}) for o in p["Contents"]]
+        self.assertEqual(got, keys)
+        r = self.s3.list_objects(Bucket="listing", MaxKeys=3)
+        self.assertTrue(r["IsTruncated"])
+        self.assertEqual([o["Key"] for o in r["Contents"]], keys[:3])
+        r = self.s3.list_objects(Bucket="listing", Marker="b/c/3", Delimiter="/")
+        self.assertEqual([o["Key"] for o in r["Contents"]], ["c"])
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["d/"])
+        with self.assertRaises(ClientError) as e:
+            self.s3.list_objects_v2(Bucket="listing", ContinuationToken="not-a-token!")
+        self.assertEqual(code(e), "InvalidArgument")
+        with self.assertRaises(ClientError) as e:
+            self.s3.list_objects_v2(Bucket="missing-listing")
+        self.assertEqual(code(e), "NoSuchBucket")
+
+    def test_survives_restart(self):
+        data = os.urandom(200000)
+        self.s3.put_object(Bucket="objs", Key="durable", Body=data)
+        self.srv.kill9()
+        self.srv.start()
+        s3 = self.srv.client("s3", s3={"addressing_style": "path"})
+        self.assertEqual(s3.get_object(Bucket="objs", Key="durable")["Body"].read(), data)
+        type(self).s3 = s3
+
+    def test_aws_cli_cp_and_ls(self):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "src.bin")
+            data = os.urandom(70000)
+            with open(src, "wb") as f:
+                f.write(data)
+            base = ["aws", "--endpoint-url", self.srv.endpoint, "s3"]
+            subprocess.run(base + ["cp", src, "s3://objs/cli/src.bin"], env=env, check=True,
+                           capture_output=True, timeout=60)
+            out = subprocess.run(base + ["ls", "s3://objs/cli/"], env=env, check=True,
+                                 capture_output=True, text=True, timeout=60).stdout
+            self.assertIn("src.bin", out)
+            self.assertIn("70000", out)
+            dst = os.path.join(d, "dst.bin")
+            subprocess.run(base + ["cp", "s3://objs/cli/src.bin", dst], env=env, check=True,
+                           capture_output=True, timeout=60)
+            with open(dst, "rb") as f:
+                self.assertEqual(f.read(), data)
+            subprocess.run(base + ["rm", "s3://objs/cli/src.bin"], env=env, check=True,
+                           capture_output=True, timeout=60)
+
+
+if __name__ == "__main__":
+    unittest.main()
