@@ -14,10 +14,11 @@
 #include "eng.h"
 #include "s3/s3_ops.h"
 
-#define API_ACCOUNT_ID   "000000000000"
-#define API_DDB_BODY_MAX (16u << 20) /* DynamoDB's request size limit */
-#define API_S3_XML_MAX   (1u << 20)  /* XML bodies of S3 control operations */
-#define API_OPS_BODY_MAX 0
+#define API_ACCOUNT_ID        "000000000000"
+#define API_DDB_BODY_MAX      (16u << 20) /* DynamoDB's request size limit */
+#define API_S3_XML_MAX        (1u << 20)  /* XML bodies of S3 control operations */
+#define API_S3_DELETE_XML_MAX (2u << 20)  /* DeleteObjects: 1000 keys of up to 1024 bytes */
+#define API_OPS_BODY_MAX      0
 
 typedef enum api_proto {
     API_PROTO_NONE = 0,

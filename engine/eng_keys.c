@@ -326,7 +326,8 @@ void eng_key_put_bytes(kv_buf_t *out, kv_slice_t v)
             start = i + 1;
         }
     }
-    kv_buf_append(out, v.p + start, v.len - start);
+    if (v.len > start) /* v.p may be NULL for an empty slice */
+        kv_buf_append(out, v.p + start, v.len - start);
     kv_buf_append(out, "\x00\x01", 2);
 }
 

@@ -136,12 +136,16 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_get_bucket_location;
     else if (kv_slice_eq_str(m, "GET") && !has_other_param(req->query))
         st->op = API_OP_S3_list_objects;
+    else if (kv_slice_eq_str(m, "POST") && has_param(req->query, "delete"))
+        st->op = API_OP_S3_delete_objects;
 }
 
 uint64_t s3_body_limit(const api_req_t *req)
 {
     if (req->_st->op == API_OP_S3_put_object)
         return (uint64_t)5 << 30; /* S3's single-PUT limit */
+    if (req->_st->op == API_OP_S3_delete_objects)
+        return API_S3_DELETE_XML_MAX;
     return req->_st->op == API_OP_S3_create_bucket ? API_S3_XML_MAX : 0;
 }
 

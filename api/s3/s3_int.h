@@ -85,6 +85,21 @@ typedef s3_object_out_t s3_get_object_out_t;
 typedef s3_object_out_t s3_head_object_out_t;
 typedef s3_object_out_t s3_delete_object_out_t;
 
+#define S3_DELETE_MAX 1000 /* keys per DeleteObjects request */
+
+typedef struct s3_delete_objects_in {
+    kv_slice_t bucket;
+    bool quiet;
+    size_t n;
+    kv_slice_t *keys;
+} s3_delete_objects_in_t;
+
+typedef struct s3_delete_objects_out {
+    const s3_delete_objects_in_t *in;
+    const char **err_code; /* per key: NULL when deleted */
+    const char **err_msg;
+} s3_delete_objects_out_t;
+
 /** S3's canonical owner id for the configured credentials. */
 void s3_owner_id(api_ctx_t *ctx, char out[65]);
 

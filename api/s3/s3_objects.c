@@ -694,3 +694,109 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     api_xw_close(&w, "ListBucketResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
 }
+
+/* ---- DeleteObjects ---- */
+
+int s3_decode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                             s3_delete_objects_in_t *out)
+{
+    (void)ctx;
+    api_state_t *st = req->_st;
+    memset(out, 0, sizeof(*out));
+    out->bucket = st->bucket;
+    /* S3 requires an integrity check on this request (verified in the body path). */
+    if (st->h.content_md5.len == 0 && !st->h.checksum && st->h.trailer.len == 0) {
+        api_fail(resp, API_E_S3_INVALID_REQUEST,
+                 "Missing required header for this request: Content-MD5 OR x-amz-checksum-*");
+        return -1;
+    }
+    api_xnode_t *root;
+    if (api_xml_parse(req->arena, kv_buf_slice(&st->body), &root) < 0 ||
+        strcmp(root->name, "Delete") != 0) {
+        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+        return -1;
+    }
+    for (api_xnode_t *n = root->child; n; n = n->next)
+        if (strcmp(n->name, "Object") == 0)
+            out->n++;
+    if (out->n == 0 || out->n > S3_DELETE_MAX) {
+        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+        return -1;
+    }
+    api_xnode_t *q = api_xml_child(root, "Quiet");
+    if (q) {
+        kv_slice_t v = kv_slice_trim(q->text);
+        if (kv_slice_eq_str(v, "true"))
+            out->quiet = true;
+        else if (!kv_slice_eq_str(v, "false")) {
+            api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+            return -1;
+        }
+    }
+    out->keys = kv_arena_calloc(req->arena, out->n, sizeof(*out->keys));
+    size_t i = 0;
+    for (api_xnode_t *n = root->child; n; n = n->next) {
+        if (strcmp(n->name, "Object") != 0)
+            continue;
+        api_xnode_t *k = api_xml_child(n, "Key");
+        if (k == NULL) {
+            api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+            return -1;
+        }
+        out->keys[i++] = k->text; /* character data, not trimmed: keys may hold spaces */
+    }
+    return 0;
+}
+
+int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                           const s3_delete_objects_in_t *in, s3_delete_objects_out_t *out)
+{
+    uint32_t bid;
+    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    out->in = in;
+    out->err_code = kv_arena_calloc(req->arena, in->n, sizeof(*out->err_code));
+    out->err_msg = kv_arena_calloc(req->arena, in->n, sizeof(*out->err_msg));
+    /* Each key is deleted on its own, as S3 does: one failing key does not stop the rest. */
+    for (size_t i = 0; i < in->n; i++) {
+        if (in->keys[i].len == 0 || in->keys[i].len > ENG_OBJ_KEY_MAX) {
+            out->err_code[i] = in->keys[i].len ? "KeyTooLongError" : "UserKeyMustBeSpecified";
+            out->err_msg[i] = in->keys[i].len ? "Your key is too long"
+                                              : "The DeleteObjects request must contain at least "
+                                                "one key";
+            continue;
+        }
+        int rc = eng_object_delete(ctx->eng, bid, in->keys[i]);
+        if (rc < 0) {
+            KV_LOG_ERROR("s3: delete objects: %s", kv_err_name(rc));
+            out->err_code[i] = "InternalError";
+            out->err_msg[i] = "We encountered an internal error. Please try again.";
+        }
+    }
+    resp->durable = true;
+    return 0;
+}
+
+void s3_encode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                              const s3_delete_objects_out_t *out)
+{
+    (void)ctx, (void)req;
+    const s3_delete_objects_in_t *in = out->in;
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "DeleteResult", true);
+    for (size_t i = 0; i < in->n; i++) {
+        if (out->err_code[i]) {
+            api_xw_open(&w, "Error");
+            api_xw_elem(&w, "Key", in->keys[i]);
+            api_xw_elem_str(&w, "Code", out->err_code[i]);
+            api_xw_elem_str(&w, "Message", out->err_msg[i]);
+            api_xw_close(&w, "Error");
+        } else if (!in->quiet) {
+            api_xw_open(&w, "Deleted");
+            api_xw_elem(&w, "Key", in->keys[i]);
+            api_xw_close(&w, "Deleted");
+        }
+    }
+    api_xw_close(&w, "DeleteResult");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}

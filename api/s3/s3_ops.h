@@ -17,6 +17,7 @@
     XX(GetObject, get_object)                  \
     XX(HeadObject, head_object)                \
     XX(DeleteObject, delete_object)            \
+    XX(DeleteObjects, delete_objects)          \
     XX(NotImplemented, not_implemented)
 
 #endif

@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * S3 XML bodies: the expat reader directly, and CreateBucket with the input as
- * its CreateBucketConfiguration through the api layer.
+ * S3 XML bodies: the expat reader directly, CreateBucket with the input as its
+ * CreateBucketConfiguration, and DeleteObjects with the input as its Delete document
+ * (signed with a matching Content-MD5), through the api layer.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api_harness.h"
+#include "auth/api_cksum.h"
 #include "base/kv_arena.h"
+#include "base/kv_b64.h"
+#include "base/kv_buf.h"
 #include "codec/api_xml_r.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,5 +34,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st >= 500 && st != 501)
         abort();
     harness_s3(&h, "DELETE", "/fuzz-bucket", NULL, KV_SLICE_NULL, NULL);
+
+    static int bucket_ready;
+    if (!bucket_ready) {
+        harness_s3(&h, "PUT", "/fuzz-delete", NULL, KV_SLICE_NULL, NULL);
+        bucket_ready = 1;
+    }
+    api_ck_t ck;
+    uint8_t md5[API_CK_MAX];
+    api_ck_init(&ck, API_CK_MD5);
+    api_ck_update(&ck, data, size);
+    api_ck_final(&ck, md5);
+    api_ck_dispose(&ck);
+    kv_buf_t b64, raw;
+    kv_buf_init(&b64, 32);
+    kv_b64_encode(&b64, md5, 16);
+    kv_buf_append(&b64, "", 1); /* NUL-terminate for the header */
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = "POST";
+    r.path = "/fuzz-delete";
+    r.query = "delete";
+    r.host = "127.0.0.1:4566";
+    r.service = "s3";
+    r.body = kv_slice(data, size);
+    cli_req_header(&r, "Content-MD5", (const char *)b64.p);
+    kv_buf_init(&raw, size + 4096);
+    if (cli_build(&h.creds, &r, &raw) == 0) {
+        st = harness_run(&h, kv_buf_slice(&raw), NULL);
+        if (st >= 500)
+            abort();
+    }
+    kv_buf_dispose(&raw);
+    kv_buf_dispose(&b64);
     return 0;
 }

@@ -135,6 +135,33 @@ class S3Objects(unittest.TestCase):
         self.assertEqual(self.s3.get_object(Bucket="objs", Key="cond")["Body"].read(), b"abc")
         self.s3.put_object(Bucket="objs", Key="cond-fresh", Body=b"x", IfNoneMatch="*")
 
+    def test_concurrent_create_only_puts(self):
+        import concurrent.futures
+        clients = [self.srv.client("s3", s3={"addressing_style": "path"}) for _ in range(16)]
+
+        def put(i):
+            try:
+                clients[i].put_object(Bucket="objs", Key="race", Body=b"writer-%d" % i, IfNoneMatch="*")
+                return i
+            except ClientError as e:
+                self.assertEqual(e.response["Error"]["Code"], "PreconditionFailed")
+                return None
+        with concurrent.futures.ThreadPoolExecutor(16) as ex:
+            winners = [w for w in ex.map(put, range(16)) if w is not None]
+        self.assertEqual(len(winners), 1)
+        body = self.s3.get_object(Bucket="objs", Key="race")["Body"].read()
+        self.assertEqual(body, b"writer-%d" % winners[0])
+        # If-Match: only the writer holding the current ETag wins.
+        etag = self.s3.head_object(Bucket="objs", Key="race")["ETag"]
+        self.s3.put_object(Bucket="objs", Key="race", Body=b"next", IfMatch=etag)
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object(Bucket="objs", Key="race", Body=b"stale", IfMatch=etag)
+        self.assertEqual(status(e), 412)
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object(Bucket="objs", Key="absent-key", Body=b"x", IfMatch=etag)
+        self.assertEqual(code(e), "NoSuchKey")
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="race")["Body"].read(), b"next")
+
     def test_response_overrides_and_checksums(self):
         self.s3.put_object(Bucket="objs", Key="over", Body=b"{}", ContentType="application/json")
         g = self.s3.get_object(Bucket="objs", Key="over", ResponseContentType="text/plain",
@@ -218,6 +245,39 @@ class S3Objects(unittest.TestCase):
             self.s3.list_objects_v2(Bucket="missing-listing")
         self.assertEqual(code(e), "NoSuchBucket")
 
+    def test_delete_objects(self):
+        self.s3.create_bucket(Bucket="multi-delete")
+        keys = [f"k/{i:04d} with space" for i in range(1000)]
+        for k in keys[:20]:
+            self.s3.put_object(Bucket="multi-delete", Key=k, Body=b"x")
+        r = self.s3.delete_objects(Bucket="multi-delete", Delete={"Objects": [{"Key": k} for k in keys[:10]]})
+        self.assertEqual(sorted(d["Key"] for d in r["Deleted"]), keys[:10])
+        self.assertNotIn("Errors", r)
+        # Quiet mode reports only errors; absent keys count as deleted; 1000 keys at once.
+        r = self.s3.delete_objects(Bucket="multi-delete",
+                                   Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+        self.assertNotIn("Deleted", r)
+        self.assertNotIn("Errors", r)
+        self.assertEqual(self.s3.list_objects_v2(Bucket="multi-delete")["KeyCount"], 0)
+        r = self.s3.delete_objects(Bucket="multi-delete", Delete={"Objects": [{"Key": "a" * 1025}]})
+        self.assertEqual(r["Errors"][0]["Code"], "KeyTooLongError")
+        with self.assertRaises(ClientError) as e:
+            self.s3.delete_objects(Bucket="multi-delete",
+                                   Delete={"Objects": [{"Key": f"{i}"} for i in range(1001)]})
+        self.assertEqual(code(e), "MalformedXML")
+        with self.assertRaises(ClientError) as e:
+            self.s3.delete_objects(Bucket="no-such-multi", Delete={"Objects": [{"Key": "a"}]})
+        self.assertEqual(code(e), "NoSuchBucket")
+        # S3 requires Content-MD5 or a checksum on this request.
+        body = "<Delete><Object><Key>a</Key></Object></Delete>"
+        r = self.srv.cli("request", "POST", "/multi-delete", "--query", "delete", "--body", body)
+        self.assertIn("<Code>InvalidRequest</Code>", r.stdout)
+        md5 = base64.b64encode(hashlib.md5(body.encode()).digest()).decode()
+        r = self.srv.cli("request", "POST", "/multi-delete", "--query", "delete", "--body", body,
+                         "--header", f"Content-MD5: {md5}")
+        self.assertTrue(r.stdout.startswith("200"), r.stdout)
+        self.assertIn("<Deleted><Key>a</Key></Deleted>", r.stdout)
+
     def test_survives_restart(self):
         data = os.urandom(200000)
         self.s3.put_object(Bucket="objs", Key="durable", Body=data)
@@ -250,6 +310,33 @@ class S3Objects(unittest.TestCase):
                 self.assertEqual(f.read(), data)
             subprocess.run(base + ["rm", "s3://objs/cli/src.bin"], env=env, check=True,
                            capture_output=True, timeout=60)
+            # sync of a tree, ls --recursive, rm --recursive (DeleteObjects).
+            tree = os.path.join(d, "tree")
+            for sub in ["", "a", "a/b", "c d"]:
+                os.makedirs(os.path.join(tree, sub), exist_ok=True)
+                for i in range(3):
+                    with open(os.path.join(tree, sub, f"f{i}.txt"), "w") as f:
+                        f.write(f"{sub}/{i}\n")
+            subprocess.run(base + ["sync", tree, "s3://objs/tree/"], env=env, check=True,
+                           capture_output=True, timeout=120)
+            out = subprocess.run(base + ["ls", "--recursive", "s3://objs/tree/"], env=env, check=True,
+                                 capture_output=True, text=True, timeout=60).stdout
+            listed = sorted(line.split(None, 3)[3] for line in out.splitlines() if line.strip())
+            want = sorted("tree/" + os.path.relpath(os.path.join(r, f), tree)
+                          for r, _, fs in os.walk(tree) for f in fs)
+            self.assertEqual(listed, want)
+            # A second sync uploads nothing.
+            again = subprocess.run(base + ["sync", tree, "s3://objs/tree/"], env=env, check=True,
+                                   capture_output=True, text=True, timeout=120).stdout
+            self.assertEqual(again.strip(), "")
+            back = os.path.join(d, "back")
+            subprocess.run(base + ["sync", "s3://objs/tree/", back], env=env, check=True,
+                           capture_output=True, timeout=120)
+            with open(os.path.join(back, "c d", "f2.txt")) as f:
+                self.assertEqual(f.read(), "c d/2\n")
+            subprocess.run(base + ["rm", "--recursive", "s3://objs/tree/"], env=env, check=True,
+                           capture_output=True, timeout=120)
+            self.assertNotIn("Contents", self.s3.list_objects_v2(Bucket="objs", Prefix="tree/"))
 
 
 if __name__ == "__main__":

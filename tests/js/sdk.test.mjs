@@ -13,7 +13,7 @@ import {
 import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand,
   GetBucketLocationCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
-  DeleteObjectCommand, ListObjectsV2Command,
+  DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -105,6 +105,11 @@ test("S3 objects", async () => {
   await assert.rejects(c.send(new GetObjectCommand({ Bucket: "js-objects", Key: "dir/a.txt" })),
     (e) => e.name === "NoSuchKey");
   await assert.rejects(c.send(new DeleteBucketCommand({ Bucket: "js-objects" })), (e) => e.name === "BucketNotEmpty");
+  // DeleteObjects carries the SDK's default checksum, which S3 requires.
+  const d = await c.send(new DeleteObjectsCommand({ Bucket: "js-objects",
+    Delete: { Objects: [{ Key: "dir/b.txt" }, { Key: "never-existed" }] } }));
+  assert.deepEqual(d.Deleted.map((o) => o.Key).sort(), ["dir/b.txt", "never-existed"]);
+  await c.send(new DeleteBucketCommand({ Bucket: "js-objects" }));
 });
 
 test("wrong secret is rejected", async () => {
