@@ -168,6 +168,19 @@ class S3Objects(unittest.TestCase):
                                ResponseContentDisposition="attachment; filename=x.json")
         self.assertEqual(g["ContentType"], "text/plain")
         self.assertEqual(g["ContentDisposition"], "attachment; filename=x.json")
+        # A declared checksum is verified, stored, and returned when asked for.
+        data = b"checksummed body" * 100
+        for algo in ["SHA256", "CRC32", "SHA1"]:  # CRC32C needs botocore[crt]
+            with self.subTest(algo=algo):
+                r = self.s3.put_object(Bucket="objs", Key="ck-" + algo, Body=data, ChecksumAlgorithm=algo)
+                want = r["Checksum" + algo]
+                g = self.s3.get_object(Bucket="objs", Key="ck-" + algo, ChecksumMode="ENABLED")
+                self.assertEqual(g["Checksum" + algo], want)
+                self.assertEqual(g["Body"].read(), data)
+                h = self.s3.head_object(Bucket="objs", Key="ck-" + algo)
+                self.assertNotIn("Checksum" + algo, h)
+        self.assertEqual(base64.b64decode(self.s3.get_object(Bucket="objs", Key="ck-SHA256", ChecksumMode="ENABLED")
+                                          ["ChecksumSHA256"]), hashlib.sha256(data).digest())
         # A wrong Content-MD5 is refused and stores nothing.
         with self.assertRaises(ClientError) as e:
             self.s3.put_object(Bucket="objs", Key="bad-md5", Body=b"data",
