@@ -422,7 +422,8 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         st->body_limit = 0;
     }
     if (req->content_length > 0 && (uint64_t)req->content_length > st->body_limit) {
-        if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_put_object)
+        if (st->proto == API_PROTO_S3 &&
+            (st->op == API_OP_S3_put_object || st->op == API_OP_S3_upload_part))
             api_fail(resp, API_E_S3_ENTITY_TOO_LARGE, NULL);
         else if (st->proto == API_PROTO_S3)
             api_fail(resp, API_E_S3_TOO_LARGE, NULL);
@@ -432,7 +433,8 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
-    if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_put_object &&
+    if (st->proto == API_PROTO_S3 &&
+        (st->op == API_OP_S3_put_object || st->op == API_OP_S3_upload_part) &&
         s3_begin_body(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return API_RESPOND;

@@ -57,6 +57,17 @@
        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")          \
     XX(S3_NO_SUCH_BUCKET, 404, "", "NoSuchBucket", "The specified bucket does not exist")          \
     XX(S3_NO_SUCH_KEY, 404, "", "NoSuchKey", "The specified key does not exist.")                  \
+    XX(S3_NO_SUCH_UPLOAD, 404, "", "NoSuchUpload",                                                 \
+       "The specified upload does not exist. The upload ID may be invalid, or the upload may "     \
+       "have been aborted or completed.")                                                          \
+    XX(S3_INVALID_PART, 400, "", "InvalidPart",                                                    \
+       "One or more of the specified parts could not be found.  The part may not have been "       \
+       "uploaded, or the specified entity tag may not match the part's entity tag.")               \
+    XX(S3_INVALID_PART_ORDER, 400, "", "InvalidPartOrder",                                         \
+       "The list of parts was not in ascending order. The parts list must be specified in order "  \
+       "by part number.")                                                                          \
+    XX(S3_ENTITY_TOO_SMALL, 400, "", "EntityTooSmall",                                             \
+       "Your proposed upload is smaller than the minimum allowed object size.")                    \
     XX(S3_PRECONDITION, 412, "", "PreconditionFailed",                                             \
        "At least one of the pre-conditions you specified did not hold")                            \
     XX(S3_NOT_MODIFIED, 304, "", "NotModified", "Not Modified")                                    \

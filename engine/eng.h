@@ -243,8 +243,16 @@ typedef struct eng_object {
     const char *checksum_value; /* base64 */
     eng_tag_t *meta;            /* x-amz-meta-* without the prefix */
     size_t n_meta;
-    uint64_t data_id;
+    uint64_t data_id;     /* the bytes of a single PUT (n_segs == 0) */
+    struct eng_seg *segs; /* multipart: the parts' bytes, in order, never copied */
+    size_t n_segs;
 } eng_object_t;
+
+/** One run of an object's bytes: a data id holding size bytes. */
+typedef struct eng_seg {
+    uint64_t data_id;
+    uint64_t size;
+} eng_seg_t;
 
 typedef struct eng_blob_writer eng_blob_writer_t;
 /** Start writing a new object's bytes under a fresh data id. */
@@ -270,6 +278,45 @@ typedef struct eng_obj_cond {
 int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond);
 /** Delete an object and its bytes; deleting what is absent succeeds. */
 int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key);
+
+/* ---- multipart uploads: catalog records, parts' bytes in blobs ---- */
+
+#define ENG_MPU_MAX_PARTS 10000
+#define ENG_MPU_MIN_PART  (5u << 20) /* every part but the last */
+
+typedef struct eng_part {
+    uint32_t number;
+    uint64_t size;
+    uint64_t data_id;
+    const char *etag; /* hex MD5 */
+    int64_t mtime_ms;
+} eng_part_t;
+
+/** Start an upload of proto->key with proto's headers and metadata; *upload_id is random. */
+int eng_upload_create(eng_t *e, uint32_t bucket_id, const eng_object_t *proto, uint64_t *upload_id);
+/** The upload's object prototype (in arena a). @return 0, KV_ENOTFOUND. */
+int eng_upload_get(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_arena_t *a,
+                   eng_object_t **proto);
+/** Record a part (replacing one with its number); its bytes are dropped on any failure.
+ * @return 0, KV_ENOTFOUND (no such upload for this key). */
+int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_t key,
+                        const eng_part_t *part);
+/** Parts in number order after part number `after`, at most limit (in arena a). */
+int eng_upload_parts(eng_t *e, uint64_t upload_id, uint32_t after, size_t limit, kv_arena_t *a,
+                     eng_part_t **out, size_t *n, bool *more);
+/** Why a completion was refused (with KV_EINVAL). */
+typedef enum { ENG_MPU_INVALID_PART = 1, ENG_MPU_TOO_SMALL } eng_mpu_err_t;
+/**
+ * Complete an upload: the n parts named (ascending numbers, ETags checked) become o's
+ * segments, with no byte copied; o's size is set; other parts' bytes, the upload records
+ * and the replaced object's bytes go in the same batch. @return 0, KV_ENOTFOUND (no
+ * upload), KV_EINVAL (*why, *bad_index), KV_ECONDFAIL (cond), or an I/O error.
+ */
+int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const uint32_t *numbers,
+                        const char *const *etags, size_t n, eng_object_t *o,
+                        const eng_obj_cond_t *cond, eng_mpu_err_t *why, size_t *bad_index);
+/** Abort an upload and drop its parts' bytes. @return 0, KV_ENOTFOUND. */
+int eng_upload_abort(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_t key);
 
 typedef struct eng_object_reader eng_object_reader_t;
 /**

@@ -17,6 +17,8 @@
 #define ENG_CAT_COUNTER 'C'
 #define ENG_CAT_TABLE   'T'
 #define ENG_CAT_BUCKET  'B'
+#define ENG_CAT_UPLOAD  'U' /* multipart upload: bucket id, upload id */
+#define ENG_CAT_PART    'P' /* its parts: upload id, part number */
 
 typedef struct eng_waiter {
     struct eng_waiter *next;

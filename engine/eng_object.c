@@ -6,6 +6,7 @@
  * read at a snapshot taken before they look the metadata up, so an overwrite
  * never shows them a mix of old and new.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "base/kv_alloc.h"
@@ -29,6 +30,7 @@ enum {
     O_CK_VALUE,
     O_META,
     O_DATA,
+    O_SEG, /* multipart: varint data id, varint size; one per part, in order */
 };
 
 #define OBJ_REC_VERSION 1
@@ -123,6 +125,15 @@ static void delete_data(eng_batch_t *b, uint64_t data_id)
     eng_batch_delete_range(b, ENG_CF_BLOBS, kv_buf_slice(&lo), kv_buf_slice(&hi));
 }
 
+/* Every byte run an object names. */
+static void delete_object_data(eng_batch_t *b, const eng_object_t *o)
+{
+    if (o->n_segs == 0)
+        delete_data(b, o->data_id);
+    for (size_t i = 0; i < o->n_segs; i++)
+        delete_data(b, o->segs[i].data_id);
+}
+
 void eng_blob_writer_abort(eng_blob_writer_t *w)
 {
     if (w == NULL)
@@ -165,7 +176,16 @@ static void encode_object(const eng_object_t *o, kv_buf_t *b)
         eng_tlv_put(b, O_META, kv_buf_slice(&m));
         kv_buf_dispose(&m);
     }
-    eng_tlv_put_u64(b, O_DATA, o->data_id);
+    if (o->n_segs == 0)
+        eng_tlv_put_u64(b, O_DATA, o->data_id);
+    for (size_t i = 0; i < o->n_segs; i++) {
+        uint8_t sm[24];
+        kv_buf_t sb;
+        kv_buf_init_on(&sb, sm, sizeof(sm), sizeof(sm));
+        eng_tlv_put_varint(&sb, o->segs[i].data_id);
+        eng_tlv_put_varint(&sb, o->segs[i].size);
+        eng_tlv_put(b, O_SEG, kv_buf_slice(&sb));
+    }
 }
 
 static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_object_t **out)
@@ -176,15 +196,19 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
     in.len--;
     eng_object_t *o = kv_arena_calloc(a, 1, sizeof(*o));
     o->key = kv_arena_dup(a, key);
-    size_t n_meta = 0;
+    size_t n_meta = 0, n_segs = 0;
     kv_slice_t scan = in, v;
     uint8_t tag;
     int rc;
-    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1)
+    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
         n_meta += tag == O_META;
+        n_segs += tag == O_SEG;
+    }
     if (rc < 0)
         return rc;
     o->meta = kv_arena_calloc(a, n_meta ? n_meta : 1, sizeof(*o->meta));
+    if (n_segs)
+        o->segs = kv_arena_calloc(a, n_segs, sizeof(*o->segs));
     uint64_t u;
     const char **strs[] = {NULL,
                            NULL,
@@ -206,7 +230,14 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
             o->mtime_ms = (int64_t)u;
         else if (tag == O_DATA && eng_tlv_u64(v, &u))
             o->data_id = u;
-        else if (tag < sizeof(strs) / sizeof(*strs) && strs[tag])
+        else if (tag == O_SEG) {
+            kv_slice_t sv = v;
+            eng_seg_t *g = &o->segs[o->n_segs];
+            if (o->n_segs >= n_segs || !eng_tlv_get_varint(&sv, &g->data_id) ||
+                !eng_tlv_get_varint(&sv, &g->size))
+                return KV_ECORRUPT;
+            o->n_segs++;
+        } else if (tag < sizeof(strs) / sizeof(*strs) && strs[tag])
             *strs[tag] = kv_arena_strndup(a, v.p, v.len);
         else if (tag == O_META) {
             kv_slice_t s = v;
@@ -250,8 +281,8 @@ int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const en
             rc = 0;
     }
     if (rc == 0) {
-        if (prev && prev->data_id != o->data_id)
-            delete_data(b, prev->data_id);
+        if (prev && (prev->n_segs || prev->data_id != o->data_id))
+            delete_object_data(b, prev);
         eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&k), kv_buf_slice(&v));
         rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
     }
@@ -285,7 +316,7 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key)
         eng_object_t *prev;
         eng_batch_t *b = eng_batch_new(e->rocks);
         if (decode_object(key, kv_buf_slice(&old), a, &prev) == 0)
-            delete_data(b, prev->data_id);
+            delete_object_data(b, prev);
         eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&k));
         rc = eng__write(e, b);
         eng_batch_free(b);
@@ -299,14 +330,348 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key)
     return rc;
 }
 
+/* ---- multipart uploads ---- */
+
+/* Catalog records: 'U' bucket id, upload id -> key + object prototype;
+ * 'P' upload id, part number -> part. Part bytes live in blobs like any object's. */
+enum { P_SIZE = 1, P_DATA, P_ETAG, P_MTIME };
+
+static void upload_key(kv_buf_t *k, uint32_t bucket_id, uint64_t upload_id)
+{
+    kv_buf_append_byte(k, ENG_CAT_UPLOAD);
+    eng_key_put_u32(k, bucket_id);
+    eng_key_put_u64(k, upload_id);
+}
+
+static void part_key(kv_buf_t *k, uint64_t upload_id, uint32_t number)
+{
+    kv_buf_append_byte(k, ENG_CAT_PART);
+    eng_key_put_u64(k, upload_id);
+    eng_key_put_u32(k, number);
+}
+
+static pthread_mutex_t *key_lock(eng_t *e, uint32_t bucket_id, kv_slice_t key)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
+    obj_key(&k, bucket_id, key);
+    pthread_mutex_t *l = &e->item_locks[kv_xxh3(k.p, k.len) % ENG_ITEM_LOCKS];
+    kv_buf_dispose(&k);
+    return l;
+}
+
+int eng_upload_create(eng_t *e, uint32_t bucket_id, const eng_object_t *proto, uint64_t *upload_id)
+{
+    kv_random(upload_id, sizeof(*upload_id));
+    kv_buf_t k, v;
+    kv_buf_init(&k, 32);
+    kv_buf_init(&v, 4096);
+    upload_key(&k, bucket_id, *upload_id);
+    eng_tlv_put_varint(&v, proto->key.len);
+    kv_buf_append_slice(&v, proto->key);
+    encode_object(proto, &v);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+    int rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+    eng_batch_free(b);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+static int decode_upload(kv_slice_t v, kv_arena_t *a, eng_object_t **proto)
+{
+    uint64_t kl;
+    if (!eng_tlv_get_varint(&v, &kl) || kl > v.len || kl > ENG_OBJ_KEY_MAX)
+        return KV_ECORRUPT;
+    kv_slice_t key = kv_slice(v.p, (size_t)kl);
+    return decode_object(key, kv_slice(v.p + kl, v.len - (size_t)kl), a, proto);
+}
+
+int eng_upload_get(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_arena_t *a,
+                   eng_object_t **proto)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 32);
+    kv_buf_init(&v, 4096);
+    upload_key(&k, bucket_id, upload_id);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_upload(kv_buf_slice(&v), a, proto);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+static int decode_part(kv_slice_t k, kv_slice_t v, kv_arena_t *a, eng_part_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    kv_slice_t ks = kv_slice(k.p + 1, k.len - 1);
+    uint64_t up;
+    if (k.len < 1 || eng_key_get_u64(&ks, &up) < 0 || eng_key_get_u32(&ks, &p->number) < 0)
+        return KV_ECORRUPT;
+    uint8_t tag;
+    kv_slice_t val;
+    uint64_t u;
+    int rc;
+    while ((rc = eng_tlv_next(&v, &tag, &val)) == 1) {
+        if (tag == P_SIZE && eng_tlv_u64(val, &u))
+            p->size = u;
+        else if (tag == P_DATA && eng_tlv_u64(val, &u))
+            p->data_id = u;
+        else if (tag == P_MTIME && eng_tlv_u64(val, &u))
+            p->mtime_ms = (int64_t)u;
+        else if (tag == P_ETAG)
+            p->etag = kv_arena_strndup(a, val.p, val.len);
+    }
+    return rc < 0 ? rc : (p->etag ? 0 : KV_ECORRUPT);
+}
+
+int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_t key,
+                        const eng_part_t *part)
+{
+    kv_buf_t uk, pk, v, old;
+    kv_buf_init(&uk, 32);
+    kv_buf_init(&pk, 32);
+    kv_buf_init(&v, 128);
+    kv_buf_init(&old, 4096);
+    upload_key(&uk, bucket_id, upload_id);
+    part_key(&pk, upload_id, part->number);
+    eng_tlv_put_u64(&v, P_SIZE, part->size);
+    eng_tlv_put_u64(&v, P_DATA, part->data_id);
+    eng_tlv_put_str(&v, P_ETAG, part->etag);
+    eng_tlv_put_u64(&v, P_MTIME, (uint64_t)part->mtime_ms);
+    pthread_mutex_t *lock = key_lock(e, bucket_id, key);
+    pthread_mutex_lock(lock);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    /* The upload must still exist, and belong to this key. */
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&uk), &old);
+    if (rc == 0) {
+        kv_slice_t ov = kv_buf_slice(&old);
+        uint64_t kl;
+        if (!eng_tlv_get_varint(&ov, &kl) || kl > ov.len ||
+            !kv_slice_eq(kv_slice(ov.p, (size_t)kl), key))
+            rc = KV_ENOTFOUND;
+    }
+    if (rc == 0) {
+        kv_buf_reset(&old);
+        int prc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&pk), &old);
+        if (prc == 0) {
+            kv_arena_t *a = kv_arena_new(256);
+            eng_part_t prev;
+            if (decode_part(kv_buf_slice(&pk), kv_buf_slice(&old), a, &prev) == 0 &&
+                prev.data_id != part->data_id)
+                delete_data(b, prev.data_id);
+            kv_arena_free(a);
+        } else if (prc != KV_ENOTFOUND) {
+            rc = prc;
+        }
+    }
+    if (rc == 0) {
+        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&pk), kv_buf_slice(&v));
+        rc = eng__write(e, b);
+    }
+    pthread_mutex_unlock(lock);
+    eng_batch_free(b);
+    if (rc < 0) {
+        b = eng_batch_new(e->rocks);
+        delete_data(b, part->data_id);
+        eng_rocks_write(e->rocks, b);
+        eng_batch_free(b);
+    }
+    kv_buf_dispose(&uk);
+    kv_buf_dispose(&pk);
+    kv_buf_dispose(&v);
+    kv_buf_dispose(&old);
+    return rc;
+}
+
+int eng_upload_parts(eng_t *e, uint64_t upload_id, uint32_t after, size_t limit, kv_arena_t *a,
+                     eng_part_t **out, size_t *n, bool *more)
+{
+    *n = 0;
+    *more = false;
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
+    kv_buf_t lo;
+    kv_buf_init(&lo, 32);
+    part_key(&lo, upload_id, after == UINT32_MAX ? after : after + 1);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&lo)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t k = eng_riter_key(it);
+        if (k.len != lo.len || memcmp(k.p, lo.p, 9) != 0)
+            break; /* another upload's parts, or another record kind */
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        rc = decode_part(k, eng_riter_value(it), a, &(*out)[*n]);
+        if (rc < 0)
+            break;
+        (*n)++;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&lo);
+    return rc;
+}
+
+/* Delete the upload record and every part record; drop the bytes of parts not kept. */
+static int drop_upload(eng_t *e, eng_batch_t *b, uint32_t bucket_id, uint64_t upload_id,
+                       const eng_seg_t *keep, size_t n_keep)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 32);
+    upload_key(&k, bucket_id, upload_id);
+    eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+    kv_buf_reset(&k);
+    part_key(&k, upload_id, 0);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    kv_arena_t *a = kv_arena_new(1024);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t pk = eng_riter_key(it);
+        if (pk.len != k.len || memcmp(pk.p, k.p, 9) != 0)
+            break;
+        eng_part_t p;
+        if (decode_part(pk, eng_riter_value(it), a, &p) == 0) {
+            bool kept = false;
+            for (size_t i = 0; i < n_keep && !kept; i++)
+                kept = keep[i].data_id == p.data_id;
+            if (!kept)
+                delete_data(b, p.data_id);
+        }
+        eng_batch_delete(b, ENG_CF_CATALOG, pk);
+    }
+    rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const uint32_t *numbers,
+                        const char *const *etags, size_t n, eng_object_t *o,
+                        const eng_obj_cond_t *cond, eng_mpu_err_t *why, size_t *bad_index)
+{
+    kv_arena_t *a = kv_arena_new(4096);
+    kv_buf_t k, v, old, pk, pv;
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
+    kv_buf_init(&v, 64 * 1024);
+    kv_buf_init(&old, 64 * 1024);
+    kv_buf_init(&pk, 32);
+    kv_buf_init(&pv, 256);
+    obj_key(&k, bucket_id, o->key);
+    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(k.p, k.len) % ENG_ITEM_LOCKS];
+    pthread_mutex_lock(lock);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_object_t *proto;
+    int rc = eng_upload_get(e, bucket_id, upload_id, a, &proto);
+    if (rc == 0 && !kv_slice_eq(proto->key, o->key))
+        rc = KV_ENOTFOUND;
+    /* The named parts, read under the key's lock so a concurrent UploadPart cannot swap one. */
+    size_t small = SIZE_MAX;
+    o->segs = n ? kv_arena_calloc(a, n, sizeof(*o->segs)) : NULL;
+    o->n_segs = 0;
+    o->size = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        kv_buf_reset(&pk);
+        kv_buf_reset(&pv);
+        part_key(&pk, upload_id, numbers[i]);
+        eng_part_t p;
+        rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&pk), &pv);
+        if (rc == 0)
+            rc = decode_part(kv_buf_slice(&pk), kv_buf_slice(&pv), a, &p);
+        if (rc == KV_ENOTFOUND || (rc == 0 && strcmp(p.etag, etags[i]) != 0)) {
+            *why = ENG_MPU_INVALID_PART;
+            *bad_index = i;
+            rc = KV_EINVAL;
+        } else if (rc == 0 && i + 1 < n && p.size < ENG_MPU_MIN_PART && small == SIZE_MAX) {
+            small = i; /* reported once every part is known to exist */
+        }
+        if (rc == 0) {
+            o->segs[o->n_segs].data_id = p.data_id;
+            o->segs[o->n_segs].size = p.size;
+            o->n_segs++;
+            o->size += p.size;
+        }
+    }
+    if (rc == 0 && small != SIZE_MAX) {
+        *why = ENG_MPU_TOO_SMALL;
+        *bad_index = small;
+        rc = KV_EINVAL;
+    }
+    eng_object_t *prev = NULL;
+    if (rc == 0) {
+        rc = eng_rocks_get(e->rocks, ENG_CF_OBJECTS, kv_buf_slice(&k), &old);
+        if (rc == 0 && decode_object(o->key, kv_buf_slice(&old), a, &prev) < 0)
+            rc = KV_ECORRUPT;
+        if (rc == KV_ENOTFOUND)
+            rc = 0;
+    }
+    if (rc == 0 && cond && cond->if_absent && prev)
+        rc = KV_ECONDFAIL;
+    else if (rc == 0 && cond && cond->if_match)
+        rc = prev == NULL ? KV_ENOTFOUND : strcmp(prev->etag, cond->if_match) ? KV_ECONDFAIL : 0;
+    if (rc == 0 && o->n_segs == 0)
+        rc = KV_EINVAL; /* the caller checks for an empty part list first */
+    if (rc == 0) {
+        if (prev)
+            delete_object_data(b, prev);
+        rc = drop_upload(e, b, bucket_id, upload_id, o->segs, o->n_segs);
+    }
+    if (rc == 0) {
+        encode_object(o, &v);
+        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&k), kv_buf_slice(&v));
+        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+    }
+    pthread_mutex_unlock(lock);
+    eng_batch_free(b);
+    /* o->segs pointed into a: leave o without them (the caller only needs size). */
+    o->segs = NULL;
+    o->n_segs = 0;
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    kv_buf_dispose(&old);
+    kv_buf_dispose(&pk);
+    kv_buf_dispose(&pv);
+    return rc;
+}
+
+int eng_upload_abort(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_t key)
+{
+    pthread_mutex_t *lock = key_lock(e, bucket_id, key);
+    pthread_mutex_lock(lock);
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_object_t *proto;
+    int rc = eng_upload_get(e, bucket_id, upload_id, a, &proto);
+    if (rc == 0 && !kv_slice_eq(proto->key, key))
+        rc = KV_ENOTFOUND;
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    if (rc == 0)
+        rc = drop_upload(e, b, bucket_id, upload_id, NULL, 0);
+    if (rc == 0)
+        rc = eng__write(e, b);
+    pthread_mutex_unlock(lock);
+    eng_batch_free(b);
+    kv_arena_free(a);
+    return rc;
+}
+
 /* ---- reading ---- */
 
 struct eng_object_reader {
     eng_t *e;
     eng_snap_t *snap;
-    uint64_t data_id;
+    eng_seg_t one;   /* a single PUT's bytes */
+    eng_seg_t *segs; /* owned, or &one */
+    size_t n_segs;
     uint64_t size;
-    int64_t cached; /* chunk number held in buf, or -1 */
+    size_t cur;       /* segment of the last read */
+    uint64_t cur_off; /* its offset in the object */
+    int64_t cached;   /* chunk number of segment cur held in buf, or -1 */
     kv_buf_t buf;
 };
 
@@ -330,8 +695,16 @@ int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, kv_arena_t *a,
     eng_object_reader_t *r = kv_calloc(1, sizeof(*r));
     r->e = e;
     r->snap = snap;
-    r->data_id = (*meta)->data_id;
-    r->size = (*meta)->size;
+    eng_object_t *m = *meta;
+    r->one.data_id = m->data_id;
+    r->one.size = m->size;
+    r->segs = &r->one;
+    if (m->n_segs) { /* owned copy: the reader may outlive the arena */
+        r->segs = kv_calloc(m->n_segs, sizeof(*r->segs));
+        memcpy(r->segs, m->segs, m->n_segs * sizeof(*r->segs));
+    }
+    r->n_segs = m->n_segs ? m->n_segs : 1;
+    r->size = m->size;
     r->cached = -1;
     kv_buf_init(&r->buf, ENG_BLOB_CHUNK);
     *reader = r;
@@ -342,26 +715,41 @@ int64_t eng_object_read(eng_object_reader_t *r, uint64_t offset, uint8_t *buf, s
 {
     if (offset >= r->size)
         return 0;
-    int64_t chunk = (int64_t)(offset / ENG_BLOB_CHUNK);
+    /* Find the segment holding offset; reads are mostly sequential, so start from cur. */
+    if (offset < r->cur_off) {
+        r->cur = 0;
+        r->cur_off = 0;
+        r->cached = -1;
+    }
+    while (r->cur < r->n_segs && offset >= r->cur_off + r->segs[r->cur].size) {
+        r->cur_off += r->segs[r->cur].size;
+        r->cur++;
+        r->cached = -1;
+    }
+    if (r->cur == r->n_segs)
+        return KV_ECORRUPT;
+    const eng_seg_t *g = &r->segs[r->cur];
+    uint64_t rel = offset - r->cur_off;
+    int64_t chunk = (int64_t)(rel / ENG_BLOB_CHUNK);
     if (chunk != r->cached) {
         uint8_t km[16];
         kv_buf_t k;
         kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
-        blob_key(&k, r->data_id, (uint32_t)chunk);
+        blob_key(&k, g->data_id, (uint32_t)chunk);
         kv_buf_reset(&r->buf);
         int rc = eng_rocks_get_at(r->e->rocks, r->snap, ENG_CF_BLOBS, kv_buf_slice(&k), &r->buf);
         if (rc < 0)
             return rc == KV_ENOTFOUND ? KV_ECORRUPT : rc;
         r->cached = chunk;
     }
-    size_t in = (size_t)(offset % ENG_BLOB_CHUNK);
+    size_t in = (size_t)(rel % ENG_BLOB_CHUNK);
     if (in >= r->buf.len)
         return KV_ECORRUPT;
     size_t n = r->buf.len - in;
     if (n > cap)
         n = cap;
-    if (n > r->size - offset)
-        n = (size_t)(r->size - offset);
+    if (n > g->size - rel)
+        n = (size_t)(g->size - rel);
     memcpy(buf, r->buf.p + in, n);
     return (int64_t)n;
 }
@@ -372,6 +760,8 @@ void eng_object_close(eng_object_reader_t *r)
         return;
     eng_rocks_snapshot_release(r->e->rocks, r->snap);
     kv_buf_dispose(&r->buf);
+    if (r->segs != &r->one)
+        kv_free(r->segs);
     kv_free(r);
 }
 

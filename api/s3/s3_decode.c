@@ -108,6 +108,20 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
     }
     if (st->key_name.len) {
         /* Object operations; sub-resources (tagging, acl, uploads...) come later. */
+        bool upload = has_param(req->query, "uploadId");
+        if (kv_slice_eq_str(m, "POST") && has_param(req->query, "uploads") && !upload)
+            st->op = API_OP_S3_create_multipart_upload;
+        else if (upload && kv_slice_eq_str(m, "PUT") && has_param(req->query, "partNumber") &&
+                 !api_req_has_header(req, "x-amz-copy-source"))
+            st->op = API_OP_S3_upload_part;
+        else if (upload && kv_slice_eq_str(m, "POST"))
+            st->op = API_OP_S3_complete_multipart_upload;
+        else if (upload && kv_slice_eq_str(m, "DELETE"))
+            st->op = API_OP_S3_abort_multipart_upload;
+        else if (upload && kv_slice_eq_str(m, "GET"))
+            st->op = API_OP_S3_list_parts;
+        if (st->op != API_OP_S3_not_implemented)
+            return;
         bool copy = api_req_has_header(req, "x-amz-copy-source");
         bool obj_sub = has_param(req->query, "tagging") || has_param(req->query, "acl") ||
                        has_param(req->query, "uploads") || has_param(req->query, "uploadId") ||
@@ -142,8 +156,10 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
 
 uint64_t s3_body_limit(const api_req_t *req)
 {
-    if (req->_st->op == API_OP_S3_put_object)
-        return (uint64_t)5 << 30; /* S3's single-PUT limit */
+    if (req->_st->op == API_OP_S3_put_object || req->_st->op == API_OP_S3_upload_part)
+        return (uint64_t)5 << 30; /* S3's single-PUT and part limit */
+    if (req->_st->op == API_OP_S3_complete_multipart_upload)
+        return API_S3_DELETE_XML_MAX; /* 10000 parts */
     if (req->_st->op == API_OP_S3_delete_objects)
         return API_S3_DELETE_XML_MAX;
     return req->_st->op == API_OP_S3_create_bucket ? API_S3_XML_MAX : 0;

@@ -100,6 +100,55 @@ typedef struct s3_delete_objects_out {
     const char **err_msg;
 } s3_delete_objects_out_t;
 
+typedef struct s3_mpu_in {
+    kv_slice_t bucket, key;
+    uint64_t upload_id;
+    uint32_t part; /* UploadPart */
+    size_t n;      /* CompleteMultipartUpload: the parts named */
+    uint32_t *numbers;
+    const char **etags; /* hex, without quotes */
+    uint32_t marker;    /* ListParts: part-number-marker */
+    size_t max_parts;
+} s3_mpu_in_t;
+
+typedef struct s3_mpu_out {
+    const s3_mpu_in_t *in;
+    eng_object_t *o;   /* Put/Complete: the result; UploadPart: the part's checksum carrier */
+    const char *etag;  /* quoted */
+    eng_part_t *parts; /* ListParts */
+    size_t n_parts;
+    bool more;
+    eng_object_t *proto;
+    uint64_t upload_id; /* CreateMultipartUpload */
+} s3_mpu_out_t;
+
+typedef s3_mpu_in_t s3_create_multipart_upload_in_t;
+typedef s3_mpu_in_t s3_upload_part_in_t;
+typedef s3_mpu_in_t s3_complete_multipart_upload_in_t;
+typedef s3_mpu_in_t s3_abort_multipart_upload_in_t;
+typedef s3_mpu_in_t s3_list_parts_in_t;
+typedef s3_mpu_out_t s3_create_multipart_upload_out_t;
+typedef s3_mpu_out_t s3_upload_part_out_t;
+typedef s3_mpu_out_t s3_complete_multipart_upload_out_t;
+typedef s3_mpu_out_t s3_abort_multipart_upload_out_t;
+typedef s3_mpu_out_t s3_list_parts_out_t;
+
+/** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
+int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);
+/** UploadPart, before its body: the upload must exist (-1 with the error set). */
+int s3_upload_part_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Shared with objects: look a bucket up, setting NoSuchBucket. */
+int s3_bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name, uint32_t *id);
+int s3_engine_fail(api_resp_t *resp, int rc);
+/** If-None-Match / If-Match of a write (-1: unsupported form, error set). */
+int s3_write_cond(api_req_t *req, api_resp_t *resp, eng_obj_cond_t *cond);
+/** The error for a failed conditional write (KV_ECONDFAIL, KV_ENOTFOUND, other). */
+int s3_write_cond_fail(api_resp_t *resp, int rc);
+/** After a streamed body: checksum, MD5 ETag, mtime, data id and size into o. */
+int s3_body_digests(api_req_t *req, eng_object_t *o);
+/** ETag and x-amz-checksum-* response headers of an object or part. */
+void s3_checksum_header(api_resp_t *resp, const eng_object_t *o);
+
 /** S3's canonical owner id for the configured credentials. */
 void s3_owner_id(api_ctx_t *ctx, char out[65]);
 

@@ -16,15 +16,14 @@
 
 #define S3_LIST_MAX 1000
 
-static int engine_fail(api_resp_t *resp, int rc)
+int s3_engine_fail(api_resp_t *resp, int rc)
 {
     KV_LOG_ERROR("s3: engine error %s", kv_err_name(rc));
     api_fail(resp, API_E_S3_INTERNAL, NULL);
     return -1;
 }
 
-static int bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
-                     uint32_t *id)
+int s3_bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name, uint32_t *id)
 {
     eng_bucket_t *b;
     int rc = eng_bucket_get(ctx->eng, name, req->arena, &b);
@@ -33,7 +32,7 @@ static int bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
         return -1;
     }
     if (rc < 0)
-        return engine_fail(resp, rc);
+        return s3_engine_fail(resp, rc);
     *id = b->id;
     return 0;
 }
@@ -47,7 +46,9 @@ int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
         return API_RESPOND;
     }
-    if (bucket_id(ctx, req, resp, st->bucket, &st->bucket_id) < 0)
+    if (s3_bucket_id(ctx, req, resp, st->bucket, &st->bucket_id) < 0)
+        return API_RESPOND;
+    if (st->op == API_OP_S3_upload_part && s3_upload_part_begin(ctx, req, resp) < 0)
         return API_RESPOND;
     st->blob = eng_blob_writer_new(ctx->eng);
     api_ck_init(&st->etag_md5, API_CK_MD5);
@@ -92,27 +93,39 @@ static const char *content_encoding(api_req_t *req)
     return r;
 }
 
-int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                       const s3_put_object_in_t *in, s3_put_object_out_t *out)
+int s3_write_cond(api_req_t *req, api_resp_t *resp, eng_obj_cond_t *cond)
 {
-    api_state_t *st = req->_st;
     /* Conditional writes: If-None-Match takes only "*"; If-Match takes one ETag. */
-    eng_obj_cond_t cond = {0};
+    memset(cond, 0, sizeof(*cond));
     kv_slice_t inm = kv_slice_trim(api_req_header(req, "if-none-match"));
     if (inm.len) {
         if (!kv_slice_eq_str(inm, "*")) {
-            api_fail(resp, API_E_S3_NOT_IMPLEMENTED, "If-None-Match on PutObject accepts only *");
+            api_fail(resp, API_E_S3_NOT_IMPLEMENTED, "If-None-Match on a write accepts only *");
             return -1;
         }
-        cond.if_absent = true;
+        cond->if_absent = true;
     }
     kv_slice_t im = kv_slice_trim(api_req_header(req, "if-match"));
     if (im.len >= 2 && im.p[0] == '"' && im.p[im.len - 1] == '"')
         im = kv_slice(im.p + 1, im.len - 2);
     if (im.len)
-        cond.if_match = kv_arena_strndup(req->arena, im.p, im.len);
-    eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
-    o->key = in->key;
+        cond->if_match = kv_arena_strndup(req->arena, im.p, im.len);
+    return 0;
+}
+
+int s3_write_cond_fail(api_resp_t *resp, int rc)
+{
+    if (rc == KV_ECONDFAIL)
+        api_fail(resp, API_E_S3_PRECONDITION, NULL);
+    else if (rc == KV_ENOTFOUND)
+        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
+    else
+        return s3_engine_fail(resp, rc);
+    return -1;
+}
+
+int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o)
+{
     o->content_type = hdr(req, "content-type");
     o->content_encoding = content_encoding(req);
     o->content_disposition = hdr(req, "content-disposition");
@@ -153,6 +166,12 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_fail(resp, API_E_S3_METADATA_TOO_LARGE, NULL);
         return -1;
     }
+    return 0;
+}
+
+int s3_body_digests(api_req_t *req, eng_object_t *o)
+{
+    api_state_t *st = req->_st;
     /* The checksum the client sent (header or trailer), already verified. */
     if (st->ck_algo) {
         o->checksum_algo = api_ck_name(st->ck_algo);
@@ -172,24 +191,29 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->mtime_ms = kv_now_ms();
     int rc = eng_blob_writer_finish(st->blob, &o->data_id, &o->size);
     st->blob = NULL;
+    return rc;
+}
+
+int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                       const s3_put_object_in_t *in, s3_put_object_out_t *out)
+{
+    api_state_t *st = req->_st;
+    eng_obj_cond_t cond;
+    eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
+    o->key = in->key;
+    if (s3_write_cond(req, resp, &cond) < 0 || s3_object_headers_in(req, resp, o) < 0)
+        return -1;
+    int rc = s3_body_digests(req, o);
     if (rc == 0)
         rc = eng_object_put(ctx->eng, st->bucket_id, o, &cond);
-    if (rc == KV_ECONDFAIL) {
-        api_fail(resp, API_E_S3_PRECONDITION, NULL);
-        return -1;
-    }
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
-        return -1;
-    }
     if (rc < 0)
-        return engine_fail(resp, rc);
+        return s3_write_cond_fail(resp, rc);
     resp->durable = true;
     out->o = o;
     return 0;
 }
 
-static void checksum_header(api_resp_t *resp, const eng_object_t *o)
+void s3_checksum_header(api_resp_t *resp, const eng_object_t *o)
 {
     if (o->checksum_algo == NULL)
         return;
@@ -208,7 +232,7 @@ void s3_encode_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     (void)ctx, (void)req;
     api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
-    checksum_header(resp, out->o);
+    s3_checksum_header(resp, out->o);
 }
 
 /* ---- GetObject / HeadObject ---- */
@@ -313,7 +337,7 @@ static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_o
                     s3_object_out_t *out, bool body)
 {
     uint32_t bid;
-    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
         return -1;
     int rc =
         eng_object_open(ctx->eng, bid, in->key, req->arena, &out->o, body ? &out->reader : NULL);
@@ -322,7 +346,7 @@ static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_o
         return -1;
     }
     if (rc < 0)
-        return engine_fail(resp, rc);
+        return s3_engine_fail(resp, rc);
     if (preconditions(req, resp, out->o) < 0) {
         eng_object_close(out->reader);
         out->reader = NULL;
@@ -439,7 +463,7 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
     }
     kv_slice_t mode = api_req_header(req, "x-amz-checksum-mode");
     if (!out->partial && kv_slice_eq_nocase(mode, "ENABLED"))
-        checksum_header(resp, o);
+        s3_checksum_header(resp, o);
     if (out->partial) {
         resp->status = 206;
         api_resp_headerf(
@@ -486,11 +510,11 @@ int s3_exec_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     (void)out;
     uint32_t bid;
-    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
         return -1;
     int rc = eng_object_delete(ctx->eng, bid, in->key);
     if (rc < 0)
-        return engine_fail(resp, rc);
+        return s3_engine_fail(resp, rc);
     resp->durable = true;
     return 0;
 }
@@ -573,7 +597,7 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                          const s3_list_objects_in_t *in, s3_list_objects_out_t *out)
 {
     uint32_t bid;
-    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
         return -1;
     out->in = in;
     out->objs = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->objs));
@@ -621,7 +645,7 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     }
     eng_obj_iter_free(it);
     if (rc < 0)
-        return engine_fail(resp, rc);
+        return s3_engine_fail(resp, rc);
     return 0;
 }
 
@@ -752,7 +776,7 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                            const s3_delete_objects_in_t *in, s3_delete_objects_out_t *out)
 {
     uint32_t bid;
-    if (bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
         return -1;
     out->in = in;
     out->err_code = kv_arena_calloc(req->arena, in->n, sizeof(*out->err_code));

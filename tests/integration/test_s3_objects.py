@@ -291,6 +291,131 @@ class S3Objects(unittest.TestCase):
         self.assertTrue(r.stdout.startswith("200"), r.stdout)
         self.assertIn("<Deleted><Key>a</Key></Deleted>", r.stdout)
 
+    def test_multipart_lifecycle(self):
+        mib = 1024 * 1024
+        parts_data = [os.urandom(5 * mib), os.urandom(5 * mib + 7), os.urandom(1234)]
+        r = self.s3.create_multipart_upload(Bucket="objs", Key="mp/big.bin", ContentType="video/mp4",
+                                            Metadata={"by": "test"})
+        uid = r["UploadId"]
+        etags = []
+        for i, d in enumerate(parts_data, 1):
+            p = self.s3.upload_part(Bucket="objs", Key="mp/big.bin", UploadId=uid, PartNumber=i, Body=d)
+            self.assertEqual(p["ETag"], '"%s"' % hashlib.md5(d).hexdigest())
+            etags.append(p["ETag"])
+        # Re-uploading a part replaces it.
+        parts_data[2] = b"last part, replaced"
+        etags[2] = self.s3.upload_part(Bucket="objs", Key="mp/big.bin", UploadId=uid, PartNumber=3,
+                                       Body=parts_data[2])["ETag"]
+        lp = self.s3.list_parts(Bucket="objs", Key="mp/big.bin", UploadId=uid)
+        self.assertEqual([(p["PartNumber"], p["ETag"], p["Size"]) for p in lp["Parts"]],
+                         [(i + 1, etags[i], len(parts_data[i])) for i in range(3)])
+        lp = self.s3.list_parts(Bucket="objs", Key="mp/big.bin", UploadId=uid, MaxParts=1, PartNumberMarker=1)
+        self.assertEqual([p["PartNumber"] for p in lp["Parts"]], [2])
+        self.assertTrue(lp["IsTruncated"])
+        # Not visible until completed.
+        with self.assertRaises(ClientError) as e:
+            self.s3.head_object(Bucket="objs", Key="mp/big.bin")
+        self.assertEqual(status(e), 404)
+        mpu = {"Parts": [{"PartNumber": i + 1, "ETag": etags[i]} for i in range(3)]}
+        with self.assertRaises(ClientError) as e:
+            self.s3.complete_multipart_upload(Bucket="objs", Key="mp/big.bin", UploadId=uid,
+                                              MultipartUpload={"Parts": list(reversed(mpu["Parts"]))})
+        self.assertEqual(code(e), "InvalidPartOrder")
+        with self.assertRaises(ClientError) as e:
+            self.s3.complete_multipart_upload(Bucket="objs", Key="mp/big.bin", UploadId=uid,
+                                              MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etags[1]}]})
+        self.assertEqual(code(e), "InvalidPart")
+        with self.assertRaises(ClientError) as e:
+            self.s3.complete_multipart_upload(Bucket="objs", Key="mp/big.bin", UploadId=uid,
+                                              MultipartUpload={"Parts": [{"PartNumber": 3, "ETag": etags[2]},
+                                                                         {"PartNumber": 4, "ETag": etags[2]}]})
+        self.assertEqual(code(e), "InvalidPart")
+        r = self.s3.complete_multipart_upload(Bucket="objs", Key="mp/big.bin", UploadId=uid, MultipartUpload=mpu)
+        digest = hashlib.md5(b"".join(bytes.fromhex(e.strip('"')) for e in etags)).hexdigest()
+        self.assertEqual(r["ETag"], f'"{digest}-3"')
+        whole = b"".join(parts_data)
+        g = self.s3.get_object(Bucket="objs", Key="mp/big.bin")
+        self.assertEqual(g["ContentLength"], len(whole))
+        self.assertEqual(g["ContentType"], "video/mp4")
+        self.assertEqual(g["Metadata"], {"by": "test"})
+        self.assertEqual(g["ETag"], f'"{digest}-3"')
+        self.assertEqual(hashlib.sha256(g["Body"].read()).digest(), hashlib.sha256(whole).digest())
+        # Ranges across part boundaries.
+        lo, hi = 5 * mib - 3, 10 * mib + 10
+        g = self.s3.get_object(Bucket="objs", Key="mp/big.bin", Range=f"bytes={lo}-{hi}")
+        self.assertEqual(g["Body"].read(), whole[lo:hi + 1])
+        # The upload is gone.
+        with self.assertRaises(ClientError) as e:
+            self.s3.list_parts(Bucket="objs", Key="mp/big.bin", UploadId=uid)
+        self.assertEqual(code(e), "NoSuchUpload")
+        with self.assertRaises(ClientError) as e:
+            self.s3.upload_part(Bucket="objs", Key="mp/big.bin", UploadId=uid, PartNumber=1, Body=b"x")
+        self.assertEqual(code(e), "NoSuchUpload")
+
+    def test_multipart_limits_and_abort(self):
+        uid = self.s3.create_multipart_upload(Bucket="objs", Key="mp/small")["UploadId"]
+        e1 = self.s3.upload_part(Bucket="objs", Key="mp/small", UploadId=uid, PartNumber=1, Body=b"a" * 100)["ETag"]
+        e2 = self.s3.upload_part(Bucket="objs", Key="mp/small", UploadId=uid, PartNumber=2, Body=b"b")["ETag"]
+        with self.assertRaises(ClientError) as e:
+            self.s3.complete_multipart_upload(Bucket="objs", Key="mp/small", UploadId=uid,
+                                              MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1},
+                                                                         {"PartNumber": 2, "ETag": e2}]})
+        self.assertEqual(code(e), "EntityTooSmall")
+        for n in (0, 10001):
+            with self.assertRaises(ClientError) as e:
+                self.s3.upload_part(Bucket="objs", Key="mp/small", UploadId=uid, PartNumber=n, Body=b"x")
+            self.assertEqual(code(e), "InvalidArgument")
+        # A single part may be small; the upload id is bound to its key.
+        with self.assertRaises(ClientError) as e:
+            self.s3.upload_part(Bucket="objs", Key="mp/other", UploadId=uid, PartNumber=1, Body=b"x")
+        self.assertEqual(code(e), "NoSuchUpload")
+        self.assertEqual(self.s3.abort_multipart_upload(Bucket="objs", Key="mp/small", UploadId=uid)
+                         ["ResponseMetadata"]["HTTPStatusCode"], 204)
+        with self.assertRaises(ClientError) as e:
+            self.s3.abort_multipart_upload(Bucket="objs", Key="mp/small", UploadId=uid)
+        self.assertEqual(code(e), "NoSuchUpload")
+        with self.assertRaises(ClientError) as e:
+            self.s3.abort_multipart_upload(Bucket="objs", Key="mp/small", UploadId="not-an-upload")
+        self.assertEqual(code(e), "NoSuchUpload")
+        uid = self.s3.create_multipart_upload(Bucket="objs", Key="mp/one")["UploadId"]
+        e1 = self.s3.upload_part(Bucket="objs", Key="mp/one", UploadId=uid, PartNumber=7, Body=b"tiny")["ETag"]
+        self.s3.complete_multipart_upload(Bucket="objs", Key="mp/one", UploadId=uid,
+                                          MultipartUpload={"Parts": [{"PartNumber": 7, "ETag": e1}]})
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="mp/one")["Body"].read(), b"tiny")
+
+    def test_transfer_manager_and_cli_multipart(self):
+        from boto3.s3.transfer import TransferConfig
+        import io
+        data = os.urandom(100 * 1024 * 1024)
+        cfg = TransferConfig(multipart_threshold=8 * 1024 * 1024, multipart_chunksize=8 * 1024 * 1024,
+                             max_concurrency=4)
+        self.s3.upload_fileobj(io.BytesIO(data), "objs", "mp/transfer.bin", Config=cfg)
+        h = self.s3.head_object(Bucket="objs", Key="mp/transfer.bin")
+        self.assertEqual(h["ContentLength"], len(data))
+        self.assertTrue(h["ETag"].endswith('-13"'), h["ETag"])
+        out = io.BytesIO()
+        self.s3.download_fileobj("objs", "mp/transfer.bin", out, Config=cfg)
+        self.assertEqual(hashlib.sha256(out.getvalue()).digest(), hashlib.sha256(data).digest())
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        with tempfile.TemporaryDirectory() as d:
+            src = os.path.join(d, "big.bin")
+            with open(src, "wb") as f:
+                f.write(data)
+            base = ["aws", "--endpoint-url", self.srv.endpoint, "s3"]
+            subprocess.run(base + ["cp", src, "s3://objs/mp/cli-big.bin"], env=env, check=True,
+                           capture_output=True, timeout=300)
+            h = self.s3.head_object(Bucket="objs", Key="mp/cli-big.bin")
+            self.assertRegex(h["ETag"], r'-\d+"$')  # it went multipart
+            dst = os.path.join(d, "back.bin")
+            subprocess.run(base + ["cp", "s3://objs/mp/cli-big.bin", dst], env=env, check=True,
+                           capture_output=True, timeout=300)
+            with open(dst, "rb") as f:
+                self.assertEqual(hashlib.sha256(f.read()).digest(), hashlib.sha256(data).digest())
+        self.s3.delete_objects(Bucket="objs", Delete={"Objects": [{"Key": "mp/transfer.bin"},
+                                                                  {"Key": "mp/cli-big.bin"}]})
+
     def test_survives_restart(self):
         data = os.urandom(200000)
         self.s3.put_object(Bucket="objs", Key="durable", Body=data)

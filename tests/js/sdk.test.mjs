@@ -13,7 +13,8 @@ import {
 import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand,
   GetBucketLocationCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
-  DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command,
+  DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, CreateMultipartUploadCommand,
+  UploadPartCommand, CompleteMultipartUploadCommand,
 } from "@aws-sdk/client-s3";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -109,6 +110,18 @@ test("S3 objects", async () => {
   const d = await c.send(new DeleteObjectsCommand({ Bucket: "js-objects",
     Delete: { Objects: [{ Key: "dir/b.txt" }, { Key: "never-existed" }] } }));
   assert.deepEqual(d.Deleted.map((o) => o.Key).sort(), ["dir/b.txt", "never-existed"]);
+  // Multipart: a 5 MiB part and a small last part, each with the SDK's default checksum.
+  const up = await c.send(new CreateMultipartUploadCommand({ Bucket: "js-objects", Key: "mp" }));
+  const p1 = Buffer.alloc(5 * 1024 * 1024, 7), p2 = Buffer.from("tail");
+  const e1 = await c.send(new UploadPartCommand({ Bucket: "js-objects", Key: "mp", UploadId: up.UploadId, PartNumber: 1, Body: p1 }));
+  const e2 = await c.send(new UploadPartCommand({ Bucket: "js-objects", Key: "mp", UploadId: up.UploadId, PartNumber: 2, Body: p2 }));
+  const done = await c.send(new CompleteMultipartUploadCommand({ Bucket: "js-objects", Key: "mp", UploadId: up.UploadId,
+    MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }));
+  assert.match(done.ETag, /-2"$/);
+  const mp = await c.send(new GetObjectCommand({ Bucket: "js-objects", Key: "mp" }));
+  const got = Buffer.from(await mp.Body.transformToByteArray());
+  assert.ok(got.equals(Buffer.concat([p1, p2])));
+  await c.send(new DeleteObjectCommand({ Bucket: "js-objects", Key: "mp" }));
   await c.send(new DeleteBucketCommand({ Bucket: "js-objects" }));
 });
 

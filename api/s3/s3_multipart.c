@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * S3 multipart uploads: CreateMultipartUpload, UploadPart (the body streams into
+ * chunks like a PutObject), CompleteMultipartUpload (the parts become the object's
+ * segments; no byte is copied), AbortMultipartUpload and ListParts.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_time.h"
+#include "s3_int.h"
+
+/* Upload ids are 16 hex digits of a random 64-bit id. */
+static bool parse_upload_id(kv_slice_t v, uint64_t *id)
+{
+    if (v.len != 16)
+        return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < 16; i++) {
+        uint8_t c = v.p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        x = x << 4 | (uint64_t)d;
+    }
+    *id = x;
+    return true;
+}
+
+static int mpu_in(api_req_t *req, api_resp_t *resp, s3_mpu_in_t *out, bool need_upload)
+{
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->key = req->_st->key_name;
+    if (out->key.len > ENG_OBJ_KEY_MAX) {
+        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+        return -1;
+    }
+    kv_slice_t v;
+    if (need_upload &&
+        (!api_req_query(req, "uploadId", &v) || !parse_upload_id(v, &out->upload_id))) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int part_number(api_req_t *req, api_resp_t *resp, uint32_t *out)
+{
+    kv_slice_t v;
+    uint64_t n;
+    if (!api_req_query(req, "partNumber", &v) || !kv_slice_to_u64(v, &n) || n < 1 ||
+        n > ENG_MPU_MAX_PARTS) {
+        api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                 "Part number must be an integer between 1 and 10000, inclusive");
+        return -1;
+    }
+    *out = (uint32_t)n;
+    return 0;
+}
+
+/* ---- CreateMultipartUpload ---- */
+
+int s3_decode_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                      s3_mpu_in_t *out)
+{
+    (void)ctx;
+    return mpu_in(req, resp, out, false);
+}
+
+int s3_exec_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                    const s3_mpu_in_t *in, s3_mpu_out_t *out)
+{
+    uint32_t bid;
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
+    o->key = in->key;
+    o->etag = "";
+    o->mtime_ms = kv_now_ms();
+    if (s3_object_headers_in(req, resp, o) < 0)
+        return -1;
+    /* The checksum algorithm the parts will carry, if the client named one. */
+    kv_slice_t algo = api_req_header(req, "x-amz-checksum-algorithm");
+    if (algo.len)
+        o->checksum_algo = kv_arena_strndup(req->arena, algo.p, algo.len);
+    out->in = in;
+    out->o = o;
+    int rc = eng_upload_create(ctx->eng, bid, o, &out->upload_id);
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
+void s3_encode_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                       const s3_mpu_out_t *out)
+{
+    (void)ctx, (void)req;
+    char id[17];
+    snprintf(id, sizeof(id), "%016" PRIx64, out->upload_id);
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "InitiateMultipartUploadResult", true);
+    api_xw_elem(&w, "Bucket", out->in->bucket);
+    api_xw_elem(&w, "Key", out->in->key);
+    api_xw_elem_str(&w, "UploadId", id);
+    api_xw_close(&w, "InitiateMultipartUploadResult");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    if (out->o->checksum_algo)
+        api_resp_header(resp, "x-amz-checksum-algorithm", kv_slice_str(out->o->checksum_algo));
+}
+
+/* ---- UploadPart ---- */
+
+int s3_upload_part_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    s3_mpu_in_t in;
+    if (mpu_in(req, resp, &in, true) < 0 || part_number(req, resp, &in.part) < 0)
+        return -1;
+    eng_object_t *proto;
+    int rc = eng_upload_get(ctx->eng, req->_st->bucket_id, in.upload_id, req->arena, &proto);
+    if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(proto->key, in.key))) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    return rc < 0 ? s3_engine_fail(resp, rc) : 0;
+}
+
+int s3_decode_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_mpu_in_t *out)
+{
+    (void)ctx;
+    if (mpu_in(req, resp, out, true) < 0)
+        return -1;
+    return part_number(req, resp, &out->part);
+}
+
+int s3_exec_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_mpu_in_t *in,
+                        s3_mpu_out_t *out)
+{
+    eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
+    int rc = s3_body_digests(req, o);
+    eng_part_t p = {.number = in->part,
+                    .size = o->size,
+                    .data_id = o->data_id,
+                    .etag = o->etag,
+                    .mtime_ms = o->mtime_ms};
+    if (rc == 0)
+        rc = eng_upload_put_part(ctx->eng, req->_st->bucket_id, in->upload_id, in->key, &p);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    resp->durable = true;
+    out->o = o;
+    return 0;
+}
+
+void s3_encode_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                           const s3_mpu_out_t *out)
+{
+    (void)ctx, (void)req;
+    api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
+    s3_checksum_header(resp, out->o);
+}
+
+/* ---- CompleteMultipartUpload ---- */
+
+int s3_decode_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                        s3_mpu_in_t *out)
+{
+    (void)ctx;
+    if (mpu_in(req, resp, out, true) < 0)
+        return -1;
+    api_xnode_t *root;
+    if (api_xml_parse(req->arena, kv_buf_slice(&req->_st->body), &root) < 0 ||
+        strcmp(root->name, "CompleteMultipartUpload") != 0) {
+        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+        return -1;
+    }
+    for (api_xnode_t *n = root->child; n; n = n->next)
+        out->n += strcmp(n->name, "Part") == 0;
+    if (out->n == 0 || out->n > ENG_MPU_MAX_PARTS) {
+        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+        return -1;
+    }
+    out->numbers = kv_arena_calloc(req->arena, out->n, sizeof(*out->numbers));
+    out->etags = kv_arena_calloc(req->arena, out->n, sizeof(*out->etags));
+    size_t i = 0;
+    for (api_xnode_t *n = root->child; n; n = n->next) {
+        if (strcmp(n->name, "Part") != 0)
+            continue;
+        api_xnode_t *num = api_xml_child(n, "PartNumber"), *et = api_xml_child(n, "ETag");
+        uint64_t v;
+        if (num == NULL || et == NULL || !kv_slice_to_u64(kv_slice_trim(num->text), &v) || v < 1 ||
+            v > ENG_MPU_MAX_PARTS) {
+            api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+            return -1;
+        }
+        kv_slice_t e = kv_slice_trim(et->text);
+        if (e.len >= 2 && e.p[0] == '"' && e.p[e.len - 1] == '"')
+            e = kv_slice(e.p + 1, e.len - 2);
+        out->numbers[i] = (uint32_t)v;
+        out->etags[i] = kv_arena_strndup(req->arena, e.p, e.len);
+        if (i > 0 && out->numbers[i] <= out->numbers[i - 1]) {
+            api_fail(resp, API_E_S3_INVALID_PART_ORDER, NULL);
+            return -1;
+        }
+        i++;
+    }
+    return 0;
+}
+
+int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                      const s3_mpu_in_t *in, s3_mpu_out_t *out)
+{
+    uint32_t bid;
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    eng_obj_cond_t cond;
+    if (s3_write_cond(req, resp, &cond) < 0)
+        return -1;
+    eng_object_t *o;
+    int rc = eng_upload_get(ctx->eng, bid, in->upload_id, req->arena, &o);
+    if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(o->key, in->key))) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    /* The ETag: MD5 of the parts' binary MD5s, then "-N". */
+    api_ck_t md5;
+    api_ck_init(&md5, API_CK_MD5);
+    for (size_t i = 0; i < in->n; i++) {
+        uint8_t bin[16];
+        const char *h = in->etags[i];
+        bool ok = strlen(h) == 32;
+        for (size_t j = 0; ok && j < 16; j++) {
+            unsigned x;
+            ok = sscanf(h + 2 * j, "%2x", &x) == 1;
+            bin[j] = (uint8_t)x;
+        }
+        if (!ok) {
+            api_ck_dispose(&md5);
+            api_fail(resp, API_E_S3_INVALID_PART, NULL);
+            return -1;
+        }
+        api_ck_update(&md5, bin, 16);
+    }
+    uint8_t sum[API_CK_MAX];
+    api_ck_final(&md5, sum);
+    api_ck_dispose(&md5);
+    kv_buf_t etag;
+    kv_buf_init(&etag, 48);
+    kv_buf_append_hex(&etag, sum, 16);
+    o->etag = kv_arena_printf(req->arena, "%.*s-%zu", (int)etag.len, (const char *)etag.p, in->n);
+    kv_buf_dispose(&etag);
+    o->mtime_ms = kv_now_ms();
+    o->checksum_algo = NULL; /* a composite checksum is not kept */
+    o->checksum_value = NULL;
+    eng_mpu_err_t why = 0;
+    size_t bad = 0;
+    rc = eng_upload_complete(ctx->eng, bid, in->upload_id, in->numbers, in->etags, in->n, o, &cond,
+                             &why, &bad);
+    if (rc == KV_EINVAL) {
+        api_fail(resp, why == ENG_MPU_TOO_SMALL ? API_E_S3_ENTITY_TOO_SMALL : API_E_S3_INVALID_PART,
+                 NULL);
+        return -1;
+    }
+    if (rc == KV_ENOTFOUND && !cond.if_match) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_write_cond_fail(resp, rc);
+    resp->durable = true;
+    out->in = in;
+    out->o = o;
+    return 0;
+}
+
+void s3_encode_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                         const s3_mpu_out_t *out)
+{
+    (void)ctx, (void)req;
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "CompleteMultipartUploadResult", true);
+    const char *loc = kv_arena_printf(req->arena, "/%.*s/%.*s", (int)out->in->bucket.len,
+                                      (const char *)out->in->bucket.p, (int)out->in->key.len,
+                                      (const char *)out->in->key.p);
+    api_xw_elem_str(&w, "Location", loc);
+    api_xw_elem(&w, "Bucket", out->in->bucket);
+    api_xw_elem(&w, "Key", out->in->key);
+    api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
+    api_xw_close(&w, "CompleteMultipartUploadResult");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}
+
+/* ---- AbortMultipartUpload ---- */
+
+int s3_decode_abort_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                     s3_mpu_in_t *out)
+{
+    (void)ctx;
+    return mpu_in(req, resp, out, true);
+}
+
+int s3_exec_abort_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                   const s3_mpu_in_t *in, s3_mpu_out_t *out)
+{
+    (void)out;
+    uint32_t bid;
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    int rc = eng_upload_abort(ctx->eng, bid, in->upload_id, in->key);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
+void s3_encode_abort_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                      const s3_mpu_out_t *out)
+{
+    (void)ctx, (void)req, (void)out;
+    resp->status = 204;
+}
+
+/* ---- ListParts ---- */
+
+int s3_decode_list_parts(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_mpu_in_t *out)
+{
+    (void)ctx;
+    if (mpu_in(req, resp, out, true) < 0)
+        return -1;
+    out->max_parts = 1000;
+    kv_slice_t v;
+    uint64_t n;
+    if (api_req_query(req, "max-parts", &v)) {
+        if (!kv_slice_to_u64(v, &n)) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Provided max-parts not an integer or within integer range");
+            return -1;
+        }
+        out->max_parts = n < 1000 ? (size_t)n : 1000;
+    }
+    if (api_req_query(req, "part-number-marker", &v)) {
+        if (!kv_slice_to_u64(v, &n) || n > ENG_MPU_MAX_PARTS) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Provided part-number-marker not an integer or within integer range");
+            return -1;
+        }
+        out->marker = (uint32_t)n;
+    }
+    return 0;
+}
+
+int s3_exec_list_parts(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_mpu_in_t *in,
+                       s3_mpu_out_t *out)
+{
+    uint32_t bid;
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    int rc = eng_upload_get(ctx->eng, bid, in->upload_id, req->arena, &out->proto);
+    if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(out->proto->key, in->key))) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if (rc == 0)
+        rc = eng_upload_parts(ctx->eng, in->upload_id, in->marker, in->max_parts, req->arena,
+                              &out->parts, &out->n_parts, &out->more);
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    out->in = in;
+    return 0;
+}
+
+void s3_encode_list_parts(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_mpu_out_t *out)
+{
+    (void)req;
+    const s3_mpu_in_t *in = out->in;
+    char id[17], owner[65], date[25];
+    snprintf(id, sizeof(id), "%016" PRIx64, in->upload_id);
+    s3_owner_id(ctx, owner);
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "ListPartsResult", true);
+    api_xw_elem(&w, "Bucket", in->bucket);
+    api_xw_elem(&w, "Key", in->key);
+    api_xw_elem_str(&w, "UploadId", id);
+    api_xw_elem_u64(&w, "PartNumberMarker", in->marker);
+    if (out->n_parts)
+        api_xw_elem_u64(&w, "NextPartNumberMarker", out->parts[out->n_parts - 1].number);
+    api_xw_elem_u64(&w, "MaxParts", in->max_parts);
+    api_xw_elem_str(&w, "IsTruncated", out->more ? "true" : "false");
+    for (size_t i = 0; i < out->n_parts; i++) {
+        const eng_part_t *p = &out->parts[i];
+        api_xw_open(&w, "Part");
+        api_xw_elem_u64(&w, "PartNumber", p->number);
+        kv_time_fmt_iso(p->mtime_ms, date);
+        api_xw_elem_str(&w, "LastModified", date);
+        api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", p->etag));
+        api_xw_elem_u64(&w, "Size", p->size);
+        api_xw_close(&w, "Part");
+    }
+    static const char *const who[] = {"Initiator", "Owner"};
+    for (size_t i = 0; i < 2; i++) {
+        api_xw_open(&w, who[i]);
+        api_xw_elem_str(&w, "ID", owner);
+        api_xw_elem_str(&w, "DisplayName", "stratus");
+        api_xw_close(&w, who[i]);
+    }
+    const char *sc = out->proto->storage_class;
+    api_xw_elem_str(&w, "StorageClass", sc ? sc : "STANDARD");
+    api_xw_close(&w, "ListPartsResult");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}
