@@ -295,7 +295,7 @@ typedef struct eng_part {
 /** Start an upload of proto->key with proto's headers and metadata; *upload_id is random. */
 int eng_upload_create(eng_t *e, uint32_t bucket_id, const eng_object_t *proto, uint64_t *upload_id);
 /** The upload's object prototype (in arena a). @return 0, KV_ENOTFOUND. */
-int eng_upload_get(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_arena_t *a,
+int eng_upload_get(eng_t *e, uint32_t bucket_id, kv_slice_t key, uint64_t upload_id, kv_arena_t *a,
                    eng_object_t **proto);
 /** Record a part (replacing one with its number); its bytes are dropped on any failure.
  * @return 0, KV_ENOTFOUND (no such upload for this key). */
@@ -315,6 +315,14 @@ typedef enum { ENG_MPU_INVALID_PART = 1, ENG_MPU_TOO_SMALL } eng_mpu_err_t;
 int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const uint32_t *numbers,
                         const char *const *etags, size_t n, eng_object_t *o,
                         const eng_obj_cond_t *cond, eng_mpu_err_t *why, size_t *bad_index);
+typedef struct eng_upload {
+    uint64_t upload_id;
+    eng_object_t *proto; /* key, headers, mtime = initiation time */
+} eng_upload_t;
+/** A bucket's uploads in (key, upload id) order from key `from` (after upload after_id of it
+ * when non-zero), at most limit, in arena a. */
+int eng_upload_list(eng_t *e, uint32_t bucket_id, kv_slice_t from, uint64_t after_id, size_t limit,
+                    kv_arena_t *a, eng_upload_t **out, size_t *n, bool *more);
 /** Abort an upload and drop its parts' bytes. @return 0, KV_ENOTFOUND. */
 int eng_upload_abort(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_t key);
 

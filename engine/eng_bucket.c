@@ -134,7 +134,10 @@ int eng_bucket_delete(eng_t *e, kv_slice_t name)
     if (rc == 0) {
         eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
-        rc = eng__write(e, b);
+        /* S3 deletes a bucket with uploads in progress; they go with it. */
+        rc = eng__drop_bucket_uploads(e, b, bk.id);
+        if (rc == 0)
+            rc = eng__write(e, b);
         eng_batch_free(b);
     }
     pthread_mutex_unlock(&e->cat_lock);

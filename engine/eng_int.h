@@ -68,6 +68,8 @@ struct eng {
 int eng__write(eng_t *e, eng_batch_t *b);
 /** Allocate the next catalog id (caller holds cat_lock); the counter is put into b. */
 uint32_t eng__next_id(eng_t *e, eng_batch_t *b);
+/** Add the deletion of every multipart upload of a bucket (records and bytes) to b. */
+int eng__drop_bucket_uploads(eng_t *e, eng_batch_t *b, uint32_t bucket_id);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
 

@@ -332,14 +332,16 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key)
 
 /* ---- multipart uploads ---- */
 
-/* Catalog records: 'U' bucket id, upload id -> key + object prototype;
- * 'P' upload id, part number -> part. Part bytes live in blobs like any object's. */
+/* Catalog records: 'U' bucket id, escaped key, upload id -> key + object prototype (in key
+ * order, for ListMultipartUploads); 'P' upload id, part number -> part. Part bytes live in
+ * blobs like any object's. */
 enum { P_SIZE = 1, P_DATA, P_ETAG, P_MTIME };
 
-static void upload_key(kv_buf_t *k, uint32_t bucket_id, uint64_t upload_id)
+static void upload_key(kv_buf_t *k, uint32_t bucket_id, kv_slice_t key, uint64_t upload_id)
 {
     kv_buf_append_byte(k, ENG_CAT_UPLOAD);
     eng_key_put_u32(k, bucket_id);
+    eng_key_put_bytes(k, key);
     eng_key_put_u64(k, upload_id);
 }
 
@@ -364,9 +366,9 @@ int eng_upload_create(eng_t *e, uint32_t bucket_id, const eng_object_t *proto, u
 {
     kv_random(upload_id, sizeof(*upload_id));
     kv_buf_t k, v;
-    kv_buf_init(&k, 32);
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 32);
     kv_buf_init(&v, 4096);
-    upload_key(&k, bucket_id, *upload_id);
+    upload_key(&k, bucket_id, proto->key, *upload_id);
     eng_tlv_put_varint(&v, proto->key.len);
     kv_buf_append_slice(&v, proto->key);
     encode_object(proto, &v);
@@ -388,13 +390,13 @@ static int decode_upload(kv_slice_t v, kv_arena_t *a, eng_object_t **proto)
     return decode_object(key, kv_slice(v.p + kl, v.len - (size_t)kl), a, proto);
 }
 
-int eng_upload_get(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_arena_t *a,
+int eng_upload_get(eng_t *e, uint32_t bucket_id, kv_slice_t key, uint64_t upload_id, kv_arena_t *a,
                    eng_object_t **proto)
 {
     kv_buf_t k, v;
-    kv_buf_init(&k, 32);
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 32);
     kv_buf_init(&v, 4096);
-    upload_key(&k, bucket_id, upload_id);
+    upload_key(&k, bucket_id, key, upload_id);
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
     if (rc == 0)
         rc = decode_upload(kv_buf_slice(&v), a, proto);
@@ -431,11 +433,11 @@ int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_sli
                         const eng_part_t *part)
 {
     kv_buf_t uk, pk, v, old;
-    kv_buf_init(&uk, 32);
+    kv_buf_init(&uk, 4 * ENG_OBJ_KEY_MAX + 32);
     kv_buf_init(&pk, 32);
     kv_buf_init(&v, 128);
     kv_buf_init(&old, 4096);
-    upload_key(&uk, bucket_id, upload_id);
+    upload_key(&uk, bucket_id, key, upload_id);
     part_key(&pk, upload_id, part->number);
     eng_tlv_put_u64(&v, P_SIZE, part->size);
     eng_tlv_put_u64(&v, P_DATA, part->data_id);
@@ -444,15 +446,8 @@ int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_sli
     pthread_mutex_t *lock = key_lock(e, bucket_id, key);
     pthread_mutex_lock(lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
-    /* The upload must still exist, and belong to this key. */
+    /* The upload must still exist (its record is keyed by the object key). */
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&uk), &old);
-    if (rc == 0) {
-        kv_slice_t ov = kv_buf_slice(&old);
-        uint64_t kl;
-        if (!eng_tlv_get_varint(&ov, &kl) || kl > ov.len ||
-            !kv_slice_eq(kv_slice(ov.p, (size_t)kl), key))
-            rc = KV_ENOTFOUND;
-    }
     if (rc == 0) {
         kv_buf_reset(&old);
         int prc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&pk), &old);
@@ -518,12 +513,12 @@ int eng_upload_parts(eng_t *e, uint64_t upload_id, uint32_t after, size_t limit,
 }
 
 /* Delete the upload record and every part record; drop the bytes of parts not kept. */
-static int drop_upload(eng_t *e, eng_batch_t *b, uint32_t bucket_id, uint64_t upload_id,
-                       const eng_seg_t *keep, size_t n_keep)
+static int drop_upload(eng_t *e, eng_batch_t *b, uint32_t bucket_id, kv_slice_t key,
+                       uint64_t upload_id, const eng_seg_t *keep, size_t n_keep)
 {
     kv_buf_t k;
-    kv_buf_init(&k, 32);
-    upload_key(&k, bucket_id, upload_id);
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 32);
+    upload_key(&k, bucket_id, key, upload_id);
     eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
     kv_buf_reset(&k);
     part_key(&k, upload_id, 0);
@@ -567,9 +562,7 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     pthread_mutex_lock(lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
     eng_object_t *proto;
-    int rc = eng_upload_get(e, bucket_id, upload_id, a, &proto);
-    if (rc == 0 && !kv_slice_eq(proto->key, o->key))
-        rc = KV_ENOTFOUND;
+    int rc = eng_upload_get(e, bucket_id, o->key, upload_id, a, &proto);
     /* The named parts, read under the key's lock so a concurrent UploadPart cannot swap one. */
     size_t small = SIZE_MAX;
     o->segs = n ? kv_arena_calloc(a, n, sizeof(*o->segs)) : NULL;
@@ -619,7 +612,7 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     if (rc == 0) {
         if (prev)
             delete_object_data(b, prev);
-        rc = drop_upload(e, b, bucket_id, upload_id, o->segs, o->n_segs);
+        rc = drop_upload(e, b, bucket_id, o->key, upload_id, o->segs, o->n_segs);
     }
     if (rc == 0) {
         encode_object(o, &v);
@@ -640,18 +633,92 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     return rc;
 }
 
+int eng_upload_list(eng_t *e, uint32_t bucket_id, kv_slice_t from, uint64_t after_id, size_t limit,
+                    kv_arena_t *a, eng_upload_t **out, size_t *n, bool *more)
+{
+    *n = 0;
+    *more = false;
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
+    kv_buf_t k;
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 32);
+    kv_buf_append_byte(&k, ENG_CAT_UPLOAD);
+    eng_key_put_u32(&k, bucket_id);
+    size_t plen = k.len;
+    eng_key_put_bytes(&k, from);
+    if (after_id)
+        eng_key_put_u64(&k, after_id); /* then skip that exact record below */
+    else
+        k.len -= 2; /* the smallest encoding of any key >= from */
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t rk = eng_riter_key(it);
+        if (rk.len < plen + 8 || memcmp(rk.p, k.p, plen) != 0)
+            break;
+        if (after_id && kv_slice_eq(rk, kv_buf_slice(&k)))
+            continue;
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        eng_upload_t *u = &(*out)[*n];
+        kv_slice_t tail = kv_slice(rk.p + rk.len - 8, 8);
+        if (eng_key_get_u64(&tail, &u->upload_id) < 0) {
+            rc = KV_ECORRUPT;
+            break;
+        }
+        rc = decode_upload(eng_riter_value(it), a, &u->proto);
+        if (rc < 0)
+            break;
+        (*n)++;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+int eng__drop_bucket_uploads(eng_t *e, eng_batch_t *b, uint32_t bucket_id)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 16);
+    kv_buf_append_byte(&k, ENG_CAT_UPLOAD);
+    eng_key_put_u32(&k, bucket_id);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    kv_arena_t *a = kv_arena_new(4096);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); rc == 0 && eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t rk = eng_riter_key(it);
+        if (rk.len < k.len + 8 || memcmp(rk.p, k.p, k.len) != 0)
+            break;
+        kv_slice_t tail = kv_slice(rk.p + rk.len - 8, 8);
+        uint64_t id;
+        eng_object_t *proto;
+        rc = eng_key_get_u64(&tail, &id);
+        if (rc == 0)
+            rc = decode_upload(eng_riter_value(it), a, &proto);
+        if (rc == 0)
+            rc = drop_upload(e, b, bucket_id, proto->key, id, NULL, 0);
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
 int eng_upload_abort(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_t key)
 {
     pthread_mutex_t *lock = key_lock(e, bucket_id, key);
     pthread_mutex_lock(lock);
     kv_arena_t *a = kv_arena_new(1024);
     eng_object_t *proto;
-    int rc = eng_upload_get(e, bucket_id, upload_id, a, &proto);
-    if (rc == 0 && !kv_slice_eq(proto->key, key))
-        rc = KV_ENOTFOUND;
+    int rc = eng_upload_get(e, bucket_id, key, upload_id, a, &proto);
     eng_batch_t *b = eng_batch_new(e->rocks);
     if (rc == 0)
-        rc = drop_upload(e, b, bucket_id, upload_id, NULL, 0);
+        rc = drop_upload(e, b, bucket_id, key, upload_id, NULL, 0);
     if (rc == 0)
         rc = eng__write(e, b);
     pthread_mutex_unlock(lock);

@@ -150,6 +150,8 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_get_bucket_location;
     else if (kv_slice_eq_str(m, "GET") && !has_other_param(req->query))
         st->op = API_OP_S3_list_objects;
+    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "uploads"))
+        st->op = API_OP_S3_list_multipart_uploads;
     else if (kv_slice_eq_str(m, "POST") && has_param(req->query, "delete"))
         st->op = API_OP_S3_delete_objects;
 }

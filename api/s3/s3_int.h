@@ -133,6 +133,24 @@ typedef s3_mpu_out_t s3_complete_multipart_upload_out_t;
 typedef s3_mpu_out_t s3_abort_multipart_upload_out_t;
 typedef s3_mpu_out_t s3_list_parts_out_t;
 
+typedef struct s3_list_multipart_uploads_in {
+    kv_slice_t bucket, prefix, delimiter, key_marker, id_marker;
+    bool has_delim, url;
+    uint64_t after_id; /* decoded upload-id-marker, 0 when absent */
+    size_t max;
+} s3_list_multipart_uploads_in_t;
+
+typedef struct s3_list_multipart_uploads_out {
+    const s3_list_multipart_uploads_in_t *in;
+    eng_upload_t *ups;
+    size_t n;
+    kv_slice_t *prefixes;
+    size_t n_prefixes;
+    bool truncated;
+    kv_slice_t next_key;
+    uint64_t next_id;
+} s3_list_multipart_uploads_out_t;
+
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);
 /** UploadPart, before its body: the upload must exist (-1 with the error set). */

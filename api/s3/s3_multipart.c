@@ -119,7 +119,8 @@ int s3_upload_part_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (mpu_in(req, resp, &in, true) < 0 || part_number(req, resp, &in.part) < 0)
         return -1;
     eng_object_t *proto;
-    int rc = eng_upload_get(ctx->eng, req->_st->bucket_id, in.upload_id, req->arena, &proto);
+    int rc =
+        eng_upload_get(ctx->eng, req->_st->bucket_id, in.key, in.upload_id, req->arena, &proto);
     if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(proto->key, in.key))) {
         api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
         return -1;
@@ -223,7 +224,7 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
     if (s3_write_cond(req, resp, &cond) < 0)
         return -1;
     eng_object_t *o;
-    int rc = eng_upload_get(ctx->eng, bid, in->upload_id, req->arena, &o);
+    int rc = eng_upload_get(ctx->eng, bid, in->key, in->upload_id, req->arena, &o);
     if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(o->key, in->key))) {
         api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
         return -1;
@@ -367,7 +368,7 @@ int s3_exec_list_parts(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s
     uint32_t bid;
     if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
         return -1;
-    int rc = eng_upload_get(ctx->eng, bid, in->upload_id, req->arena, &out->proto);
+    int rc = eng_upload_get(ctx->eng, bid, in->key, in->upload_id, req->arena, &out->proto);
     if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(out->proto->key, in->key))) {
         api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
         return -1;
@@ -418,5 +419,182 @@ void s3_encode_list_parts(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, cons
     const char *sc = out->proto->storage_class;
     api_xw_elem_str(&w, "StorageClass", sc ? sc : "STANDARD");
     api_xw_close(&w, "ListPartsResult");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}
+
+/* ---- ListMultipartUploads ---- */
+
+int s3_decode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                     s3_list_multipart_uploads_in_t *out)
+{
+    (void)ctx;
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->max = 1000;
+    kv_slice_t v;
+    api_req_query(req, "prefix", &out->prefix);
+    out->has_delim = api_req_query(req, "delimiter", &out->delimiter) && out->delimiter.len;
+    api_req_query(req, "key-marker", &out->key_marker);
+    if (api_req_query(req, "encoding-type", &v)) {
+        if (!kv_slice_eq_str(v, "url")) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Invalid Encoding Method specified in Request");
+            return -1;
+        }
+        out->url = true;
+    }
+    if (api_req_query(req, "max-uploads", &v)) {
+        uint64_t n;
+        if (!kv_slice_to_u64(v, &n)) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Provided max-uploads not an integer or within integer range");
+            return -1;
+        }
+        out->max = n < 1000 ? (size_t)n : 1000;
+    }
+    /* upload-id-marker counts only with a key-marker; an unknown one lists nothing of it. */
+    if (out->key_marker.len && api_req_query(req, "upload-id-marker", &out->id_marker) &&
+        out->id_marker.len && !parse_upload_id(out->id_marker, &out->after_id)) {
+        api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Invalid uploadId marker");
+        return -1;
+    }
+    return 0;
+}
+
+int s3_exec_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                   const s3_list_multipart_uploads_in_t *in,
+                                   s3_list_multipart_uploads_out_t *out)
+{
+    uint32_t bid;
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    out->in = in;
+    out->ups = kv_arena_calloc(req->arena, in->max + 1, sizeof(*out->ups));
+    out->prefixes = kv_arena_calloc(req->arena, in->max + 1, sizeof(*out->prefixes));
+    /* Start at the later of the prefix and the marker; past key-marker unless an upload id
+     * marker says where inside its uploads to resume. */
+    kv_slice_t from = in->prefix;
+    uint64_t after = 0;
+    if (in->key_marker.len && kv_slice_cmp(in->key_marker, in->prefix) >= 0) {
+        from = in->key_marker;
+        after = in->after_id;
+        if (!after) { /* the smallest key greater than the marker: marker + "\0" */
+            uint8_t *p = kv_arena_alloc(req->arena, from.len + 1);
+            memcpy(p, from.p, from.len);
+            p[from.len] = 0;
+            from = kv_slice(p, from.len + 1);
+        }
+    }
+    size_t count = 0;
+    int rc = 0;
+    /* Batches of max+1 uploads; at most 64 batches per request keep the work bounded. */
+    for (int batch = 0; batch < 64 && !out->truncated; batch++) {
+        eng_upload_t *ups;
+        size_t n;
+        bool more;
+        rc = eng_upload_list(ctx->eng, bid, from, after, in->max + 1, req->arena, &ups, &n, &more);
+        if (rc < 0)
+            return s3_engine_fail(resp, rc);
+        bool done = false;
+        for (size_t i = 0; i < n && !done; i++) {
+            kv_slice_t key = ups[i].proto->key;
+            if (in->prefix.len &&
+                (key.len < in->prefix.len || memcmp(key.p, in->prefix.p, in->prefix.len) != 0)) {
+                done = true;
+                break;
+            }
+            kv_slice_t cp = KV_SLICE_NULL;
+            if (in->has_delim) {
+                for (size_t j = in->prefix.len; j + in->delimiter.len <= key.len; j++)
+                    if (memcmp(key.p + j, in->delimiter.p, in->delimiter.len) == 0) {
+                        cp = kv_slice(key.p, j + in->delimiter.len);
+                        break;
+                    }
+            }
+            if (cp.len && out->n_prefixes && kv_slice_eq(out->prefixes[out->n_prefixes - 1], cp))
+                continue;
+            if (count == in->max) {
+                out->truncated = true;
+                done = true;
+                break;
+            }
+            if (cp.len) {
+                out->prefixes[out->n_prefixes++] = cp;
+                out->next_key = cp;
+                out->next_id = 0;
+            } else {
+                out->ups[out->n++] = ups[i];
+                out->next_key = key;
+                out->next_id = ups[i].upload_id;
+            }
+            count++;
+        }
+        if (done || !more || n == 0)
+            break;
+        from = ups[n - 1].proto->key;
+        after = ups[n - 1].upload_id;
+    }
+    return 0;
+}
+
+void s3_encode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                      const s3_list_multipart_uploads_out_t *out)
+{
+    (void)req;
+    const s3_list_multipart_uploads_in_t *in = out->in;
+    char owner[65], date[25], id[17];
+    s3_owner_id(ctx, owner);
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "ListMultipartUploadsResult", true);
+    api_xw_elem(&w, "Bucket", in->bucket);
+    w.url_encode = in->url;
+    api_xw_elem(&w, "KeyMarker", in->key_marker);
+    w.url_encode = false;
+    api_xw_elem(&w, "UploadIdMarker", in->id_marker);
+    if (out->truncated) {
+        w.url_encode = in->url;
+        api_xw_elem(&w, "NextKeyMarker", out->next_key);
+        w.url_encode = false;
+        snprintf(id, sizeof(id), "%016" PRIx64, out->next_id);
+        api_xw_elem_str(&w, "NextUploadIdMarker", out->next_id ? id : "");
+    }
+    w.url_encode = in->url;
+    api_xw_elem(&w, "Prefix", in->prefix);
+    if (in->has_delim)
+        api_xw_elem(&w, "Delimiter", in->delimiter);
+    w.url_encode = false;
+    if (in->url)
+        api_xw_elem_str(&w, "EncodingType", "url");
+    api_xw_elem_u64(&w, "MaxUploads", in->max);
+    api_xw_elem_str(&w, "IsTruncated", out->truncated ? "true" : "false");
+    for (size_t i = 0; i < out->n; i++) {
+        const eng_upload_t *u = &out->ups[i];
+        api_xw_open(&w, "Upload");
+        w.url_encode = in->url;
+        api_xw_elem(&w, "Key", u->proto->key);
+        w.url_encode = false;
+        snprintf(id, sizeof(id), "%016" PRIx64, u->upload_id);
+        api_xw_elem_str(&w, "UploadId", id);
+        static const char *const who[] = {"Initiator", "Owner"};
+        for (size_t j = 0; j < 2; j++) {
+            api_xw_open(&w, who[j]);
+            api_xw_elem_str(&w, "ID", owner);
+            api_xw_elem_str(&w, "DisplayName", "stratus");
+            api_xw_close(&w, who[j]);
+        }
+        const char *sc = u->proto->storage_class;
+        api_xw_elem_str(&w, "StorageClass", sc ? sc : "STANDARD");
+        kv_time_fmt_iso(u->proto->mtime_ms, date);
+        api_xw_elem_str(&w, "Initiated", date);
+        api_xw_close(&w, "Upload");
+    }
+    for (size_t i = 0; i < out->n_prefixes; i++) {
+        api_xw_open(&w, "CommonPrefixes");
+        w.url_encode = in->url;
+        api_xw_elem(&w, "Prefix", out->prefixes[i]);
+        w.url_encode = false;
+        api_xw_close(&w, "CommonPrefixes");
+    }
+    api_xw_close(&w, "ListMultipartUploadsResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
 }

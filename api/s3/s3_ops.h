@@ -23,6 +23,7 @@
     XX(CompleteMultipartUpload, complete_multipart_upload) \
     XX(AbortMultipartUpload, abort_multipart_upload)       \
     XX(ListParts, list_parts)                              \
+    XX(ListMultipartUploads, list_multipart_uploads)       \
     XX(NotImplemented, not_implemented)
 
 #endif

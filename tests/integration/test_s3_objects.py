@@ -383,6 +383,46 @@ class S3Objects(unittest.TestCase):
                                           MultipartUpload={"Parts": [{"PartNumber": 7, "ETag": e1}]})
         self.assertEqual(self.s3.get_object(Bucket="objs", Key="mp/one")["Body"].read(), b"tiny")
 
+    def test_list_multipart_uploads(self):
+        self.s3.create_bucket(Bucket="uploads")
+        keys = ["a/1", "a/2", "b", "b", "c/x/y"]
+        ids = [self.s3.create_multipart_upload(Bucket="uploads", Key=k)["UploadId"] for k in keys]
+        r = self.s3.list_multipart_uploads(Bucket="uploads")
+        self.assertEqual([u["Key"] for u in r["Uploads"]], sorted(keys))
+        self.assertEqual(sorted(u["UploadId"] for u in r["Uploads"]), sorted(ids))
+        self.assertFalse(r["IsTruncated"])
+        self.assertIn("Initiated", r["Uploads"][0])
+        r = self.s3.list_multipart_uploads(Bucket="uploads", Delimiter="/")
+        self.assertEqual([u["Key"] for u in r["Uploads"]], ["b", "b"])
+        self.assertEqual([p["Prefix"] for p in r["CommonPrefixes"]], ["a/", "c/"])
+        r = self.s3.list_multipart_uploads(Bucket="uploads", Prefix="a/")
+        self.assertEqual([u["Key"] for u in r["Uploads"]], ["a/1", "a/2"])
+        # Paging with key and upload-id markers visits every upload once.
+        seen, kw = [], {}
+        for _ in range(10):
+            r = self.s3.list_multipart_uploads(Bucket="uploads", MaxUploads=2, **kw)
+            seen += [(u["Key"], u["UploadId"]) for u in r.get("Uploads", [])]
+            if not r["IsTruncated"]:
+                break
+            kw = {"KeyMarker": r["NextKeyMarker"], "UploadIdMarker": r["NextUploadIdMarker"]}
+        self.assertEqual(sorted(seen), sorted(zip(keys, ids)))
+        self.assertEqual(len(seen), 5)
+        r = self.s3.list_multipart_uploads(Bucket="uploads", KeyMarker="b")
+        self.assertEqual([u["Key"] for u in r["Uploads"]], ["c/x/y"])
+        # Completing or aborting removes an upload from the list.
+        self.s3.abort_multipart_upload(Bucket="uploads", Key="a/1", UploadId=ids[0])
+        r = self.s3.list_multipart_uploads(Bucket="uploads")
+        self.assertNotIn(ids[0], [u["UploadId"] for u in r["Uploads"]])
+        # As in S3, a bucket with uploads in progress (and no objects) can be deleted.
+        e1 = self.s3.upload_part(Bucket="uploads", Key="b", UploadId=ids[2], PartNumber=1, Body=b"x")
+        self.assertIn("ETag", e1)
+        self.s3.delete_bucket(Bucket="uploads")
+        self.s3.create_bucket(Bucket="uploads")
+        self.assertNotIn("Uploads", self.s3.list_multipart_uploads(Bucket="uploads"))
+        with self.assertRaises(ClientError) as e:
+            self.s3.list_parts(Bucket="uploads", Key="b", UploadId=ids[2])
+        self.assertEqual(code(e), "NoSuchUpload")
+
     def test_transfer_manager_and_cli_multipart(self):
         from boto3.s3.transfer import TransferConfig
         import io
