@@ -30,6 +30,7 @@ sport=$(cat "$work/port")
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 mkdir -p "$work/www"
 printf '{"TableNames":[]}' > "$work/www/index.json"
+head -c 4096 /dev/zero | tr '\0' 'a' > "$work/www/obj4k"
 cat > "$work/nginx.conf" <<CONF
 worker_processes $THREADS;
 pid $work/nginx.pid;
@@ -41,6 +42,7 @@ http {
   server {
     listen 127.0.0.1:$nport reuseport;
     root $work/www;
+    location = /obj4k { }
     location / { try_files /index.json =404; }
   }
 }
@@ -81,6 +83,20 @@ rps = float(s["rps"]) / float(b["rps"])
 cpu = float(s["server_cpu_us_per_req"]) / max(float(b["server_cpu_us_per_req"]), 1e-9)
 print(f"  ratio {name}/nginx: requests/s {rps:.2f}x, server CPU per request {cpu:.2f}x")
 PY
+done
+
+# ---- S3 objects: PUT and GET of 4 KiB at 64 and 1 connections, against nginx's GET of a
+# 4 KiB static file (the same run; a PUT also writes, so nginx's GET is a ceiling) ----
+base4k=$(run --port "$nport" --workload get --path /obj4k --server-pid "$npids" --label nginx-get-4k)
+echo "$base4k"
+for w in s3put s3get; do
+  for c in "$CONNS" 1; do
+    sleep 1
+    line=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" \
+           --workload "$w" --path /bench-bucket --server-pid "$spid" --label "stratusd-$w-4k-c$c")
+    echo "$line"
+    [ "$c" = "$CONNS" ] && ratio "$line" "$base4k" nginx-get-4k
+  done
 done
 
 # ---- DynamoDB data plane: PutItem, GetItem, Query at 64 and 1 connections ----

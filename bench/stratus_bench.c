@@ -7,7 +7,8 @@
  * the server, not itself. Bounded by duration and by request count.
  *
  *   stratus-bench --port P [--host H] [--connections N] [--duration S] [--requests N]
- *                 [--workload listtables|headbucket|putitem|getitem|query|get] [--path /p]
+ *                 [--workload listtables|headbucket|putitem|getitem|query|s3put|s3get|get]
+ *                 [--path /p]
  *                 [--server-pid PID[,PID]]
  *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
  *
@@ -403,6 +404,48 @@ int main(int argc, char **argv)
                     ddb_req(&cr, hostport, "GetItem", json, &b.pool[i]);
                 }
             }
+        }
+        kv_buf_dispose(&raw);
+    } else if (!strcmp(workload, "s3put") || !strcmp(workload, "s3get")) {
+        /* 4 KiB objects in /bench-bucket (created by run.sh), 4096 distinct keys. */
+        bool get = !strcmp(workload, "s3get");
+        static uint8_t body[4096];
+        for (size_t i = 0; i < sizeof(body); i++)
+            body[i] = (uint8_t)('a' + i % 26);
+        b.pool = kv_calloc(POOL_MAX, sizeof(kv_buf_t));
+        b.n_pool = POOL_MAX;
+        kv_buf_t raw;
+        kv_buf_init(&raw, 1 << 20);
+        for (size_t i = 0; i < POOL_MAX; i++) {
+            char key[64];
+            snprintf(key, sizeof(key), "%s/obj-%05zu", path, i);
+            cli_req_t o;
+            memset(&o, 0, sizeof(o));
+            o.host = hostport;
+            o.service = "s3";
+            o.path = key;
+            o.method = "PUT";
+            o.payload = CLI_PAYLOAD_SIGNED;
+            o.body = kv_slice(body, sizeof(body));
+            kv_buf_init(&b.pool[i], 8192);
+            if (get) { /* the objects a GET asks for exist */
+                kv_buf_t req;
+                kv_buf_init(&req, 16384);
+                cli_resp_t resp;
+                int fd = cli_connect(host, port);
+                if (fd < 0 || cli_build(&cr, &o, &req) < 0 ||
+                    cli_roundtrip(fd, kv_buf_slice(&req), false, &raw, &resp) < 0 ||
+                    resp.status != 200) {
+                    fprintf(stderr, "stratus-bench: cannot put %s\n", key);
+                    return 1;
+                }
+                close(fd);
+                kv_buf_dispose(&req);
+                o.method = "GET";
+                o.body = KV_SLICE_NULL;
+            }
+            if (cli_build(&cr, &o, &b.pool[i]) < 0)
+                return 2;
         }
         kv_buf_dispose(&raw);
     } else if (!strcmp(workload, "get")) {

@@ -276,6 +276,10 @@ typedef struct eng_obj_cond {
     const char *if_match; /* hex ETag the current object must have */
 } eng_obj_cond_t;
 int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond);
+/** eng_object_put for the bytes of w (o's data id and size are set from it): the last
+ * chunk is written in the metadata's batch, so a small object costs one write. Frees w. */
+int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond,
+                        eng_blob_writer_t *w);
 /** Delete an object and its bytes; deleting what is absent succeeds. */
 int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key);
 

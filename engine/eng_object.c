@@ -255,7 +255,10 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
     return 0;
 }
 
-int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond)
+/* Put o; when w is set, its unwritten last chunk joins the metadata's batch (one WAL write
+ * for an object of up to one chunk). */
+static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
+                      const eng_obj_cond_t *cond, eng_blob_writer_t *w)
 {
     kv_buf_t k, v, old;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
@@ -266,6 +269,13 @@ int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const en
     pthread_mutex_t *lock = &e->item_locks[kv_xxh3(k.p, k.len) % ENG_ITEM_LOCKS];
     pthread_mutex_lock(lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
+    uint8_t tm[16];
+    kv_buf_t tk;
+    kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
+    if (w && w->buf.len) {
+        blob_key(&tk, w->data_id, w->chunk);
+        eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
+    }
     int rc = eng_rocks_get(e->rocks, ENG_CF_OBJECTS, kv_buf_slice(&k), &old);
     kv_arena_t *a = kv_arena_new(1024);
     eng_object_t *prev = NULL;
@@ -299,6 +309,23 @@ int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const en
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     kv_buf_dispose(&old);
+    return rc;
+}
+
+int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond)
+{
+    return object_put(e, bucket_id, o, cond, NULL);
+}
+
+int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond,
+                        eng_blob_writer_t *w)
+{
+    o->data_id = w->data_id;
+    o->size = w->size;
+    o->n_segs = 0;
+    int rc = object_put(e, bucket_id, o, cond, w);
+    kv_buf_dispose(&w->buf);
+    kv_free(w);
     return rc;
 }
 

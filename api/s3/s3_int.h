@@ -162,7 +162,7 @@ int s3_engine_fail(api_resp_t *resp, int rc);
 int s3_write_cond(api_req_t *req, api_resp_t *resp, eng_obj_cond_t *cond);
 /** The error for a failed conditional write (KV_ECONDFAIL, KV_ENOTFOUND, other). */
 int s3_write_cond_fail(api_resp_t *resp, int rc);
-/** After a streamed body: checksum, MD5 ETag, mtime, data id and size into o. */
+/** After a streamed body: checksum, MD5 ETag and mtime into o (the bytes stay in st->blob). */
 int s3_body_digests(api_req_t *req, eng_object_t *o);
 /** ETag and x-amz-checksum-* response headers of an object or part. */
 void s3_checksum_header(api_resp_t *resp, const eng_object_t *o);

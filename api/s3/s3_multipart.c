@@ -140,7 +140,9 @@ int s3_exec_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
                         s3_mpu_out_t *out)
 {
     eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
-    int rc = s3_body_digests(req, o);
+    s3_body_digests(req, o);
+    int rc = eng_blob_writer_finish(req->_st->blob, &o->data_id, &o->size);
+    req->_st->blob = NULL;
     eng_part_t p = {.number = in->part,
                     .size = o->size,
                     .data_id = o->data_id,

@@ -189,9 +189,7 @@ int s3_body_digests(api_req_t *req, eng_object_t *o)
     o->etag = kv_arena_strndup(req->arena, etag.p, etag.len);
     kv_buf_dispose(&etag);
     o->mtime_ms = kv_now_ms();
-    int rc = eng_blob_writer_finish(st->blob, &o->data_id, &o->size);
-    st->blob = NULL;
-    return rc;
+    return 0;
 }
 
 int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -203,9 +201,9 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->key = in->key;
     if (s3_write_cond(req, resp, &cond) < 0 || s3_object_headers_in(req, resp, o) < 0)
         return -1;
-    int rc = s3_body_digests(req, o);
-    if (rc == 0)
-        rc = eng_object_put(ctx->eng, st->bucket_id, o, &cond);
+    s3_body_digests(req, o);
+    int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
+    st->blob = NULL;
     if (rc < 0)
         return s3_write_cond_fail(resp, rc);
     resp->durable = true;
