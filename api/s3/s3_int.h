@@ -74,7 +74,10 @@ typedef struct s3_object_out {
     eng_object_reader_t *reader;
     uint64_t off, len;
     bool partial;
+    kv_slice_t inline_body; /* GET of at most S3_INLINE_MAX bytes, read in exec */
 } s3_object_out_t;
+
+#define S3_INLINE_MAX (64u * 1024)
 
 typedef s3_object_in_t s3_put_object_in_t;
 typedef s3_object_in_t s3_get_object_in_t;

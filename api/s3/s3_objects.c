@@ -386,7 +386,26 @@ static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_o
 int s3_exec_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                        const s3_get_object_in_t *in, s3_get_object_out_t *out)
 {
-    return exec_get(ctx, req, resp, in, out, true);
+    if (exec_get(ctx, req, resp, in, out, true) < 0)
+        return -1;
+    if (out->len > S3_INLINE_MAX)
+        return 0;
+    /* A small body is read now and sent with the headers: one write, no streaming pass. */
+    uint8_t *p = kv_arena_alloc(req->arena, out->len ? out->len : 1);
+    uint64_t done = 0;
+    while (done < out->len) {
+        int64_t n = eng_object_read(out->reader, out->off + done, p + done, out->len - done);
+        if (n <= 0) {
+            eng_object_close(out->reader);
+            out->reader = NULL;
+            return s3_engine_fail(resp, n < 0 ? (int)n : KV_ECORRUPT);
+        }
+        done += (uint64_t)n;
+    }
+    eng_object_close(out->reader);
+    out->reader = NULL;
+    out->inline_body = kv_slice(p, out->len);
+    return 0;
 }
 
 int s3_exec_head_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -475,6 +494,10 @@ void s3_encode_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     (void)ctx;
     object_headers(req, resp, out);
+    if (out->reader == NULL) {
+        kv_buf_append_slice(&resp->body, out->inline_body);
+        return;
+    }
     body_src_t *s = kv_arena_calloc(req->arena, 1, sizeof(*s));
     s->r = out->reader;
     s->off = out->off;
