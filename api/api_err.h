@@ -68,6 +68,9 @@
        "by part number.")                                                                          \
     XX(S3_ENTITY_TOO_SMALL, 400, "", "EntityTooSmall",                                             \
        "Your proposed upload is smaller than the minimum allowed object size.")                    \
+    XX(S3_OPERATION_ABORTED, 409, "", "OperationAborted",                                          \
+       "A conflicting conditional operation is currently in progress against this resource. "      \
+       "Please try again.")                                                                        \
     XX(S3_PRECONDITION, 412, "", "PreconditionFailed",                                             \
        "At least one of the pre-conditions you specified did not hold")                            \
     XX(S3_NOT_MODIFIED, 304, "", "NotModified", "Not Modified")                                    \

@@ -274,6 +274,8 @@ void eng_blob_writer_abort(eng_blob_writer_t *w);
 typedef struct eng_obj_cond {
     bool if_absent;       /* If-None-Match: * */
     const char *if_match; /* hex ETag the current object must have */
+    bool same_data;       /* o reuses the current object's bytes (a same-key copy): they must
+                             still be current (else KV_EBUSY), and are never dropped here */
 } eng_obj_cond_t;
 int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond);
 /** eng_object_put for the bytes of w (o's data id and size are set from it): the last

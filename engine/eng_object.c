@@ -255,6 +255,19 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
     return 0;
 }
 
+/* Do a and b name the same byte runs? */
+static bool same_bytes(const eng_object_t *a, const eng_object_t *b)
+{
+    if (a == NULL || a->n_segs != b->n_segs)
+        return false;
+    if (a->n_segs == 0)
+        return a->data_id == b->data_id;
+    for (size_t i = 0; i < a->n_segs; i++)
+        if (a->segs[i].data_id != b->segs[i].data_id || a->segs[i].size != b->segs[i].size)
+            return false;
+    return true;
+}
+
 /* Put o; when w is set, its unwritten last chunk joins the metadata's batch (one WAL write
  * for an object of up to one chunk). */
 static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
@@ -287,18 +300,20 @@ static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
         else if (cond && cond->if_match &&
                  (prev == NULL || strcmp(prev->etag, cond->if_match) != 0))
             rc = prev ? KV_ECONDFAIL : KV_ENOTFOUND;
+        else if (cond && cond->same_data && !same_bytes(prev, o))
+            rc = KV_EBUSY;
         else
             rc = 0;
     }
     if (rc == 0) {
-        if (prev && (prev->n_segs || prev->data_id != o->data_id))
+        if (prev && !same_bytes(prev, o))
             delete_object_data(b, prev);
         eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&k), kv_buf_slice(&v));
         rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
     }
     pthread_mutex_unlock(lock);
     eng_batch_free(b);
-    if (rc < 0) {
+    if (rc < 0 && !(cond && cond->same_data)) {
         /* Nothing names the new bytes: drop them rather than leak them. */
         b = eng_batch_new(e->rocks);
         delete_data(b, o->data_id);

@@ -123,6 +123,11 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         if (st->op != API_OP_S3_not_implemented)
             return;
         bool copy = api_req_has_header(req, "x-amz-copy-source");
+        if (copy && kv_slice_eq_str(m, "PUT") && !has_param(req->query, "tagging") &&
+            !has_param(req->query, "acl") && !has_param(req->query, "partNumber")) {
+            st->op = API_OP_S3_copy_object;
+            return;
+        }
         bool obj_sub = has_param(req->query, "tagging") || has_param(req->query, "acl") ||
                        has_param(req->query, "uploads") || has_param(req->query, "uploadId") ||
                        has_param(req->query, "attributes") || has_param(req->query, "retention") ||

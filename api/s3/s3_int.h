@@ -154,6 +154,18 @@ typedef struct s3_list_multipart_uploads_out {
     uint64_t next_id;
 } s3_list_multipart_uploads_out_t;
 
+typedef struct s3_copy_object_in {
+    kv_slice_t bucket, key;
+    kv_slice_t src_bucket, src_key;
+    bool replace; /* x-amz-metadata-directive: REPLACE */
+} s3_copy_object_in_t;
+
+typedef struct s3_copy_object_out {
+    eng_object_t *o;
+} s3_copy_object_out_t;
+
+#define S3_COPY_MAX ((uint64_t)5 << 30) /* the largest object CopyObject copies */
+
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);
 /** UploadPart, before its body: the upload must exist (-1 with the error set). */

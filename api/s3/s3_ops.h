@@ -18,6 +18,7 @@
     XX(HeadObject, head_object)                            \
     XX(DeleteObject, delete_object)                        \
     XX(DeleteObjects, delete_objects)                      \
+    XX(CopyObject, copy_object)                            \
     XX(CreateMultipartUpload, create_multipart_upload)     \
     XX(UploadPart, upload_part)                            \
     XX(CompleteMultipartUpload, complete_multipart_upload) \

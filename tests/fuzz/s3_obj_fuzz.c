@@ -2,7 +2,8 @@
 /*
  * S3 object request headers and listing parameters through the api layer. The input is
  * split at newlines: line 1 is a Range header, line 2 an If-Match / If-None-Match value,
- * line 3 a ListObjects query string, the rest an object key for a PUT then GET.
+ * line 3 a ListObjects query string, the rest an object key for a PUT then GET, and as the
+ * x-amz-copy-source of a CopyObject.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -96,5 +97,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(raw_get(path, "Range", range));
         check(harness_s3(&h, "DELETE", path, NULL, KV_SLICE_NULL, NULL));
     }
+    /* The key line as an x-amz-copy-source, copying onto a fixed key. */
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = "PUT";
+    r.path = "/fuzz-objects/copy-target";
+    r.host = "127.0.0.1:4566";
+    r.service = "s3";
+    cli_req_header(&r, "x-amz-copy-source", key[0] ? key : "fuzz-objects/a");
+    cli_req_header(&r, "x-amz-metadata-directive", range[0] == 'R' ? "REPLACE" : "COPY");
+    if (cond[0])
+        cli_req_header(&r, "x-amz-copy-source-if-match", cond);
+    kv_buf_t b;
+    kv_buf_init(&b, 1u << 20);
+    if (cli_build(&h.creds, &r, &b) == 0)
+        check(harness_run(&h, kv_buf_slice(&b), NULL));
+    kv_buf_dispose(&b);
     return 0;
 }

@@ -456,6 +456,73 @@ class S3Objects(unittest.TestCase):
         self.s3.delete_objects(Bucket="objs", Delete={"Objects": [{"Key": "mp/transfer.bin"},
                                                                   {"Key": "mp/cli-big.bin"}]})
 
+    def test_copy_object(self):
+        self.s3.create_bucket(Bucket="copy-dst")
+        data = os.urandom(2 * 1024 * 1024 + 5)
+        src = self.s3.put_object(Bucket="objs", Key="copy/src", Body=data, ContentType="image/png",
+                                 Metadata={"a": "1"})
+        # COPY (the default): bytes, headers and metadata come along; the ETag is the source's.
+        r = self.s3.copy_object(Bucket="copy-dst", Key="dst key+1", CopySource={"Bucket": "objs", "Key": "copy/src"})
+        self.assertEqual(r["CopyObjectResult"]["ETag"], src["ETag"])
+        g = self.s3.get_object(Bucket="copy-dst", Key="dst key+1")
+        self.assertEqual(g["Body"].read(), data)
+        self.assertEqual(g["ContentType"], "image/png")
+        self.assertEqual(g["Metadata"], {"a": "1"})
+        # REPLACE takes the request's headers.
+        self.s3.copy_object(Bucket="copy-dst", Key="replaced", CopySource="objs/copy/src",
+                            MetadataDirective="REPLACE", ContentType="text/plain", Metadata={"b": "2"})
+        h = self.s3.head_object(Bucket="copy-dst", Key="replaced")
+        self.assertEqual((h["ContentType"], h["Metadata"]), ("text/plain", {"b": "2"}))
+        # Same key: only metadata changes, which requires REPLACE (or a storage class).
+        with self.assertRaises(ClientError) as e:
+            self.s3.copy_object(Bucket="objs", Key="copy/src", CopySource="objs/copy/src")
+        self.assertEqual(code(e), "InvalidRequest")
+        self.s3.copy_object(Bucket="objs", Key="copy/src", CopySource="objs/copy/src",
+                            MetadataDirective="REPLACE", Metadata={"c": "3"})
+        g = self.s3.get_object(Bucket="objs", Key="copy/src")
+        self.assertEqual(g["Metadata"], {"c": "3"})
+        self.assertEqual(g["Body"].read(), data)
+        # Deleting the source leaves the copy whole.
+        self.s3.delete_object(Bucket="objs", Key="copy/src")
+        self.assertEqual(self.s3.get_object(Bucket="copy-dst", Key="dst key+1")["Body"].read(), data)
+        # Copy-source conditions answer 412; a missing source is NoSuchKey.
+        with self.assertRaises(ClientError) as e:
+            self.s3.copy_object(Bucket="copy-dst", Key="x", CopySource="copy-dst/replaced",
+                                CopySourceIfMatch='"0000"')
+        self.assertEqual(status(e), 412)
+        with self.assertRaises(ClientError) as e:
+            self.s3.copy_object(Bucket="copy-dst", Key="x", CopySource="copy-dst/replaced",
+                                CopySourceIfNoneMatch=h["ETag"])
+        self.assertEqual(status(e), 412)
+        with self.assertRaises(ClientError) as e:
+            self.s3.copy_object(Bucket="copy-dst", Key="x", CopySource="objs/copy/src")
+        self.assertEqual(code(e), "NoSuchKey")
+        with self.assertRaises(ClientError) as e:
+            self.s3.copy_object(Bucket="copy-dst", Key="x", CopySource="no-such-src-bucket/k")
+        self.assertEqual(code(e), "NoSuchBucket")
+        # A multipart source becomes a single-part copy with the MD5 of its bytes.
+        uid = self.s3.create_multipart_upload(Bucket="objs", Key="copy/mp")["UploadId"]
+        parts = [os.urandom(5 * 1024 * 1024), b"end"]
+        etags = [self.s3.upload_part(Bucket="objs", Key="copy/mp", UploadId=uid, PartNumber=i + 1,
+                                     Body=p)["ETag"] for i, p in enumerate(parts)]
+        self.s3.complete_multipart_upload(Bucket="objs", Key="copy/mp", UploadId=uid, MultipartUpload={
+            "Parts": [{"PartNumber": i + 1, "ETag": e} for i, e in enumerate(etags)]})
+        r = self.s3.copy_object(Bucket="copy-dst", Key="from-mp", CopySource="objs/copy/mp")
+        self.assertEqual(r["CopyObjectResult"]["ETag"], '"%s"' % hashlib.md5(b"".join(parts)).hexdigest())
+        self.assertEqual(self.s3.get_object(Bucket="copy-dst", Key="from-mp")["Body"].read(), b"".join(parts))
+        # The AWS CLI: s3 cp between buckets and s3 mv.
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        base = ["aws", "--endpoint-url", self.srv.endpoint, "s3"]
+        subprocess.run(base + ["cp", "s3://copy-dst/replaced", "s3://objs/copy/cli"], env=env, check=True,
+                       capture_output=True, timeout=60)
+        subprocess.run(base + ["mv", "s3://objs/copy/cli", "s3://objs/copy/moved"], env=env, check=True,
+                       capture_output=True, timeout=60)
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="copy/moved")["Body"].read(), data)
+        with self.assertRaises(ClientError):
+            self.s3.head_object(Bucket="objs", Key="copy/cli")
+
     def test_survives_restart(self):
         data = os.urandom(200000)
         self.s3.put_object(Bucket="objs", Key="durable", Body=data)

@@ -14,7 +14,7 @@ import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand,
   GetBucketLocationCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
   DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, CreateMultipartUploadCommand,
-  UploadPartCommand, CompleteMultipartUploadCommand,
+  UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand,
 } from "@aws-sdk/client-s3";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -121,6 +121,11 @@ test("S3 objects", async () => {
   const mp = await c.send(new GetObjectCommand({ Bucket: "js-objects", Key: "mp" }));
   const got = Buffer.from(await mp.Body.transformToByteArray());
   assert.ok(got.equals(Buffer.concat([p1, p2])));
+  const cp = await c.send(new CopyObjectCommand({ Bucket: "js-objects", Key: "mp-copy", CopySource: "js-objects/mp" }));
+  assert.match(cp.CopyObjectResult.ETag, /^"[0-9a-f]{32}"$/);
+  const cg = await c.send(new GetObjectCommand({ Bucket: "js-objects", Key: "mp-copy" }));
+  assert.ok(Buffer.from(await cg.Body.transformToByteArray()).equals(Buffer.concat([p1, p2])));
+  await c.send(new DeleteObjectCommand({ Bucket: "js-objects", Key: "mp-copy" }));
   await c.send(new DeleteObjectCommand({ Bucket: "js-objects", Key: "mp" }));
   await c.send(new DeleteBucketCommand({ Bucket: "js-objects" }));
 });

@@ -167,7 +167,8 @@ static void test_listing_order_and_conditions(void **state)
     o.etag = "new";
     write_blob(e, 9, 5, &o.data_id);
     o.size = 5;
-    eng_obj_cond_t absent = {true, NULL}, match = {false, "etag"}, stale = {false, "nope"};
+    eng_obj_cond_t absent = {true, NULL, false}, match = {false, "etag", false},
+                   stale = {false, "nope", false};
     assert_int_equal(eng_object_put(e, bid, &o, &absent), KV_ECONDFAIL);
     write_blob(e, 9, 5, &o.data_id); /* a failed put dropped the bytes it was given */
     assert_int_equal(eng_object_put(e, bid, &o, &stale), KV_ECONDFAIL);
