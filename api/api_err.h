@@ -71,6 +71,10 @@
     XX(S3_OPERATION_ABORTED, 409, "", "OperationAborted",                                          \
        "A conflicting conditional operation is currently in progress against this resource. "      \
        "Please try again.")                                                                        \
+    XX(S3_ACL_NOT_SUPPORTED, 400, "", "AccessControlListNotSupported",                             \
+       "The bucket does not allow ACLs")                                                           \
+    XX(S3_NO_OBJECT_LOCK, 404, "", "ObjectLockConfigurationNotFoundError",                         \
+       "Object Lock configuration does not exist for this bucket")                                 \
     XX(S3_PRECONDITION, 412, "", "PreconditionFailed",                                             \
        "At least one of the pre-conditions you specified did not hold")                            \
     XX(S3_NOT_MODIFIED, 304, "", "NotModified", "Not Modified")                                    \

@@ -122,6 +122,14 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
             st->op = API_OP_S3_list_parts;
         if (st->op != API_OP_S3_not_implemented)
             return;
+        if (has_param(req->query, "acl") && kv_slice_eq_str(m, "GET")) {
+            st->op = API_OP_S3_get_object_acl;
+            return;
+        }
+        if (has_param(req->query, "acl") && kv_slice_eq_str(m, "PUT")) {
+            st->op = API_OP_S3_put_object_acl;
+            return;
+        }
         bool copy = api_req_has_header(req, "x-amz-copy-source");
         if (copy && kv_slice_eq_str(m, "PUT") && !has_param(req->query, "tagging") &&
             !has_param(req->query, "acl") && !has_param(req->query, "partNumber")) {
@@ -155,6 +163,14 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_get_bucket_location;
     else if (kv_slice_eq_str(m, "GET") && !has_other_param(req->query))
         st->op = API_OP_S3_list_objects;
+    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "acl"))
+        st->op = API_OP_S3_get_bucket_acl;
+    else if (kv_slice_eq_str(m, "PUT") && has_param(req->query, "acl"))
+        st->op = API_OP_S3_put_bucket_acl;
+    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "versioning"))
+        st->op = API_OP_S3_get_bucket_versioning;
+    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "object-lock"))
+        st->op = API_OP_S3_get_object_lock_configuration;
     else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "uploads"))
         st->op = API_OP_S3_list_multipart_uploads;
     else if (kv_slice_eq_str(m, "POST") && has_param(req->query, "delete"))
@@ -167,6 +183,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         return (uint64_t)5 << 30; /* S3's single-PUT and part limit */
     if (req->_st->op == API_OP_S3_complete_multipart_upload)
         return API_S3_DELETE_XML_MAX; /* 10000 parts */
+    if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl)
+        return API_S3_XML_MAX;
     if (req->_st->op == API_OP_S3_delete_objects)
         return API_S3_DELETE_XML_MAX;
     return req->_st->op == API_OP_S3_create_bucket ? API_S3_XML_MAX : 0;

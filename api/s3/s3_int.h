@@ -166,6 +166,27 @@ typedef struct s3_copy_object_out {
 
 #define S3_COPY_MAX ((uint64_t)5 << 30) /* the largest object CopyObject copies */
 
+/* Sub-resources answered from fixed policy: ACLs (bucket owner enforced), versioning (never
+ * enabled yet), Object Lock (never configured). */
+typedef struct s3_subres_in {
+    kv_slice_t bucket, key;
+} s3_subres_in_t;
+typedef struct s3_subres_out {
+    const s3_subres_in_t *in;
+} s3_subres_out_t;
+typedef s3_subres_in_t s3_get_bucket_acl_in_t;
+typedef s3_subres_in_t s3_put_bucket_acl_in_t;
+typedef s3_subres_in_t s3_get_object_acl_in_t;
+typedef s3_subres_in_t s3_put_object_acl_in_t;
+typedef s3_subres_in_t s3_get_bucket_versioning_in_t;
+typedef s3_subres_in_t s3_get_object_lock_configuration_in_t;
+typedef s3_subres_out_t s3_get_bucket_acl_out_t;
+typedef s3_subres_out_t s3_put_bucket_acl_out_t;
+typedef s3_subres_out_t s3_get_object_acl_out_t;
+typedef s3_subres_out_t s3_put_object_acl_out_t;
+typedef s3_subres_out_t s3_get_bucket_versioning_out_t;
+typedef s3_subres_out_t s3_get_object_lock_configuration_out_t;
+
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);
 /** UploadPart, before its body: the upload must exist (-1 with the error set). */

@@ -6,25 +6,31 @@
 #ifndef S3_OPS_H
 #define S3_OPS_H
 
-#define S3_OP_MAP(XX)                                      \
-    XX(ListBuckets, list_buckets)                          \
-    XX(CreateBucket, create_bucket)                        \
-    XX(HeadBucket, head_bucket)                            \
-    XX(DeleteBucket, delete_bucket)                        \
-    XX(GetBucketLocation, get_bucket_location)             \
-    XX(ListObjects, list_objects)                          \
-    XX(PutObject, put_object)                              \
-    XX(GetObject, get_object)                              \
-    XX(HeadObject, head_object)                            \
-    XX(DeleteObject, delete_object)                        \
-    XX(DeleteObjects, delete_objects)                      \
-    XX(CopyObject, copy_object)                            \
-    XX(CreateMultipartUpload, create_multipart_upload)     \
-    XX(UploadPart, upload_part)                            \
-    XX(CompleteMultipartUpload, complete_multipart_upload) \
-    XX(AbortMultipartUpload, abort_multipart_upload)       \
-    XX(ListParts, list_parts)                              \
-    XX(ListMultipartUploads, list_multipart_uploads)       \
+#define S3_OP_MAP(XX)                                             \
+    XX(ListBuckets, list_buckets)                                 \
+    XX(CreateBucket, create_bucket)                               \
+    XX(HeadBucket, head_bucket)                                   \
+    XX(DeleteBucket, delete_bucket)                               \
+    XX(GetBucketLocation, get_bucket_location)                    \
+    XX(ListObjects, list_objects)                                 \
+    XX(PutObject, put_object)                                     \
+    XX(GetObject, get_object)                                     \
+    XX(HeadObject, head_object)                                   \
+    XX(DeleteObject, delete_object)                               \
+    XX(DeleteObjects, delete_objects)                             \
+    XX(CopyObject, copy_object)                                   \
+    XX(GetBucketAcl, get_bucket_acl)                              \
+    XX(PutBucketAcl, put_bucket_acl)                              \
+    XX(GetObjectAcl, get_object_acl)                              \
+    XX(PutObjectAcl, put_object_acl)                              \
+    XX(GetBucketVersioning, get_bucket_versioning)                \
+    XX(GetObjectLockConfiguration, get_object_lock_configuration) \
+    XX(CreateMultipartUpload, create_multipart_upload)            \
+    XX(UploadPart, upload_part)                                   \
+    XX(CompleteMultipartUpload, complete_multipart_upload)        \
+    XX(AbortMultipartUpload, abort_multipart_upload)              \
+    XX(ListParts, list_parts)                                     \
+    XX(ListMultipartUploads, list_multipart_uploads)              \
     XX(NotImplemented, not_implemented)
 
 #endif

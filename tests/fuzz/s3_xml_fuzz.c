@@ -2,7 +2,8 @@
 /*
  * S3 XML bodies: the expat reader directly, CreateBucket with the input as its
  * CreateBucketConfiguration, and DeleteObjects with the input as its Delete document
- * (signed with a matching Content-MD5) and CompleteMultipartUpload, through the api layer.
+ * (signed with a matching Content-MD5), PutBucketAcl and CompleteMultipartUpload, through the api
+ * layer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -67,6 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     kv_buf_dispose(&raw);
     kv_buf_dispose(&b64);
+    /* The same bytes as an AccessControlPolicy. */
+    st = harness_s3(&h, "PUT", "/fuzz-delete", "acl", kv_slice(data, size), NULL);
+    if (st >= 500)
+        abort();
     /* The same bytes as a CompleteMultipartUpload document (of an upload that is not there). */
     st = harness_s3(&h, "POST", "/fuzz-delete/key", "uploadId=0123456789abcdef",
                     kv_slice(data, size), NULL);

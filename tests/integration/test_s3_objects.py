@@ -523,6 +523,35 @@ class S3Objects(unittest.TestCase):
         with self.assertRaises(ClientError):
             self.s3.head_object(Bucket="objs", Key="copy/cli")
 
+    def test_acl_versioning_object_lock_answers(self):
+        self.s3.put_object(Bucket="objs", Key="acl-obj", Body=b"x")
+        owner = self.s3.list_buckets()["Owner"]["ID"]
+        for acl in (self.s3.get_bucket_acl(Bucket="objs"), self.s3.get_object_acl(Bucket="objs", Key="acl-obj")):
+            self.assertEqual(acl["Owner"]["ID"], owner)
+            self.assertEqual([(g["Grantee"]["ID"], g["Grantee"]["Type"], g["Permission"]) for g in acl["Grants"]],
+                             [(owner, "CanonicalUser", "FULL_CONTROL")])
+        # ACLs are disabled (bucket owner enforced): only the owner's full control is accepted.
+        self.s3.put_bucket_acl(Bucket="objs", ACL="private")
+        self.s3.put_object_acl(Bucket="objs", Key="acl-obj", ACL="bucket-owner-full-control")
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_bucket_acl(Bucket="objs", ACL="public-read")
+        self.assertEqual(code(e), "AccessControlListNotSupported")
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object_acl(Bucket="objs", Key="acl-obj", GrantRead='uri="http://acs.amazonaws.com/groups/global/AllUsers"')
+        self.assertEqual(code(e), "AccessControlListNotSupported")
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object_acl(Bucket="objs", Key="no-such-acl-obj")
+        self.assertEqual(code(e), "NoSuchKey")
+        v = self.s3.get_bucket_versioning(Bucket="objs")
+        self.assertNotIn("Status", v)
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object_lock_configuration(Bucket="objs")
+        self.assertEqual(code(e), "ObjectLockConfigurationNotFoundError")
+        self.assertEqual(status(e), 404)
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_bucket_acl(Bucket="no-such-acl-bucket")
+        self.assertEqual(code(e), "NoSuchBucket")
+
     def test_survives_restart(self):
         data = os.urandom(200000)
         self.s3.put_object(Bucket="objs", Key="durable", Body=data)
