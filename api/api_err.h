@@ -75,6 +75,8 @@
        "The bucket does not allow ACLs")                                                           \
     XX(S3_NO_OBJECT_LOCK, 404, "", "ObjectLockConfigurationNotFoundError",                         \
        "Object Lock configuration does not exist for this bucket")                                 \
+    XX(S3_INVALID_TAG, 400, "", "InvalidTag", "The tag provided was not a valid tag.")             \
+    XX(S3_BAD_REQUEST, 400, "", "BadRequest", "Bad Request")                                       \
     XX(S3_PRECONDITION, 412, "", "PreconditionFailed",                                             \
        "At least one of the pre-conditions you specified did not hold")                            \
     XX(S3_NOT_MODIFIED, 304, "", "NotModified", "Not Modified")                                    \

@@ -243,6 +243,8 @@ typedef struct eng_object {
     const char *checksum_value; /* base64 */
     eng_tag_t *meta;            /* x-amz-meta-* without the prefix */
     size_t n_meta;
+    eng_tag_t *tags; /* object tags (S3 tagging) */
+    size_t n_tags;
     uint64_t data_id;     /* the bytes of a single PUT (n_segs == 0) */
     struct eng_seg *segs; /* multipart: the parts' bytes, in order, never copied */
     size_t n_segs;

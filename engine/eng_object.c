@@ -31,6 +31,7 @@ enum {
     O_META,
     O_DATA,
     O_SEG, /* multipart: varint data id, varint size; one per part, in order */
+    O_TAG, /* an object tag: varint key length, key, value */
 };
 
 #define OBJ_REC_VERSION 1
@@ -165,15 +166,16 @@ static void encode_object(const eng_object_t *o, kv_buf_t *b)
     eng_tlv_put_str(b, O_CLASS, o->storage_class);
     eng_tlv_put_str(b, O_CK_ALGO, o->checksum_algo);
     eng_tlv_put_str(b, O_CK_VALUE, o->checksum_value);
-    for (size_t i = 0; i < o->n_meta; i++) {
+    for (size_t i = 0; i < o->n_meta + o->n_tags; i++) {
+        const eng_tag_t *t = i < o->n_meta ? &o->meta[i] : &o->tags[i - o->n_meta];
         uint8_t mm[64];
         kv_buf_t m;
         kv_buf_init_on(&m, mm, sizeof(mm), 64 * 1024);
-        size_t kl = strlen(o->meta[i].key);
+        size_t kl = strlen(t->key);
         eng_tlv_put_varint(&m, kl);
-        kv_buf_append(&m, o->meta[i].key, kl);
-        kv_buf_append_str(&m, o->meta[i].value);
-        eng_tlv_put(b, O_META, kv_buf_slice(&m));
+        kv_buf_append(&m, t->key, kl);
+        kv_buf_append_str(&m, t->value);
+        eng_tlv_put(b, i < o->n_meta ? O_META : O_TAG, kv_buf_slice(&m));
         kv_buf_dispose(&m);
     }
     if (o->n_segs == 0)
@@ -196,19 +198,22 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
     in.len--;
     eng_object_t *o = kv_arena_calloc(a, 1, sizeof(*o));
     o->key = kv_arena_dup(a, key);
-    size_t n_meta = 0, n_segs = 0;
+    size_t n_meta = 0, n_segs = 0, n_tags = 0;
     kv_slice_t scan = in, v;
     uint8_t tag;
     int rc;
     while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
         n_meta += tag == O_META;
         n_segs += tag == O_SEG;
+        n_tags += tag == O_TAG;
     }
     if (rc < 0)
         return rc;
     o->meta = kv_arena_calloc(a, n_meta ? n_meta : 1, sizeof(*o->meta));
     if (n_segs)
         o->segs = kv_arena_calloc(a, n_segs, sizeof(*o->segs));
+    if (n_tags)
+        o->tags = kv_arena_calloc(a, n_tags, sizeof(*o->tags));
     uint64_t u;
     const char **strs[] = {NULL,
                            NULL,
@@ -239,14 +244,14 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
             o->n_segs++;
         } else if (tag < sizeof(strs) / sizeof(*strs) && strs[tag])
             *strs[tag] = kv_arena_strndup(a, v.p, v.len);
-        else if (tag == O_META) {
+        else if (tag == O_META || tag == O_TAG) {
             kv_slice_t s = v;
             uint64_t kl;
             if (!eng_tlv_get_varint(&s, &kl) || kl > s.len)
                 return KV_ECORRUPT;
-            o->meta[o->n_meta].key = kv_arena_strndup(a, s.p, (size_t)kl);
-            o->meta[o->n_meta].value = kv_arena_strndup(a, s.p + kl, s.len - (size_t)kl);
-            o->n_meta++;
+            eng_tag_t *t = tag == O_META ? &o->meta[o->n_meta++] : &o->tags[o->n_tags++];
+            t->key = kv_arena_strndup(a, s.p, (size_t)kl);
+            t->value = kv_arena_strndup(a, s.p + kl, s.len - (size_t)kl);
         }
     }
     if (rc < 0)

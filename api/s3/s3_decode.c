@@ -122,6 +122,15 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
             st->op = API_OP_S3_list_parts;
         if (st->op != API_OP_S3_not_implemented)
             return;
+        if (has_param(req->query, "tagging") && !has_param(req->query, "versionId")) {
+            if (kv_slice_eq_str(m, "GET"))
+                st->op = API_OP_S3_get_object_tagging;
+            else if (kv_slice_eq_str(m, "PUT"))
+                st->op = API_OP_S3_put_object_tagging;
+            else if (kv_slice_eq_str(m, "DELETE"))
+                st->op = API_OP_S3_delete_object_tagging;
+            return;
+        }
         if (has_param(req->query, "acl") && kv_slice_eq_str(m, "GET")) {
             st->op = API_OP_S3_get_object_acl;
             return;
@@ -183,7 +192,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         return (uint64_t)5 << 30; /* S3's single-PUT and part limit */
     if (req->_st->op == API_OP_S3_complete_multipart_upload)
         return API_S3_DELETE_XML_MAX; /* 10000 parts */
-    if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl)
+    if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl ||
+        req->_st->op == API_OP_S3_put_object_tagging)
         return API_S3_XML_MAX;
     if (req->_st->op == API_OP_S3_delete_objects)
         return API_S3_DELETE_XML_MAX;

@@ -187,6 +187,27 @@ typedef s3_subres_out_t s3_put_object_acl_out_t;
 typedef s3_subres_out_t s3_get_bucket_versioning_out_t;
 typedef s3_subres_out_t s3_get_object_lock_configuration_out_t;
 
+typedef struct s3_tagging_in {
+    kv_slice_t bucket, key;
+    eng_tag_t *tags; /* PutObjectTagging */
+    size_t n_tags;
+} s3_tagging_in_t;
+typedef struct s3_tagging_out {
+    eng_object_t *o;
+} s3_tagging_out_t;
+typedef s3_tagging_in_t s3_get_object_tagging_in_t;
+typedef s3_tagging_in_t s3_put_object_tagging_in_t;
+typedef s3_tagging_in_t s3_delete_object_tagging_in_t;
+typedef s3_tagging_out_t s3_get_object_tagging_out_t;
+typedef s3_tagging_out_t s3_put_object_tagging_out_t;
+typedef s3_tagging_out_t s3_delete_object_tagging_out_t;
+
+#define S3_OBJ_TAGS_MAX 10
+
+/** Tags from an x-amz-tagging header (URL-encoded query form), validated; -1 with the error
+ * set. No header: 0 with *n = 0. */
+int s3_tags_from_header(api_req_t *req, api_resp_t *resp, eng_tag_t **tags, size_t *n);
+
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);
 /** UploadPart, before its body: the upload must exist (-1 with the error set). */

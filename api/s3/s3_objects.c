@@ -166,7 +166,7 @@ int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o)
         api_fail(resp, API_E_S3_METADATA_TOO_LARGE, NULL);
         return -1;
     }
-    return 0;
+    return s3_tags_from_header(req, resp, &o->tags, &o->n_tags);
 }
 
 int s3_body_digests(api_req_t *req, eng_object_t *o)
@@ -459,6 +459,8 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
     api_resp_header(resp, "Last-Modified", kv_slice_str(date));
     api_resp_headerf(resp, "ETag", "\"%s\"", o->etag);
     api_resp_header(resp, "Accept-Ranges", KV_SLICE_LIT("bytes"));
+    if (o->n_tags)
+        api_resp_headerf(resp, "x-amz-tagging-count", "%zu", o->n_tags);
     /* response-* query parameters override the stored headers. */
     static const struct {
         const char *param, *header;
@@ -952,6 +954,18 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             rc = s3_object_headers_in(req, resp, &tmp);
             o->storage_class = tmp.storage_class;
         }
+    }
+    /* x-amz-tagging-directive: COPY (the default) keeps the source's tags. */
+    kv_slice_t td = kv_slice_trim(api_req_header(req, "x-amz-tagging-directive"));
+    if (rc == 0 && td.len && !kv_slice_eq_str(td, "COPY") && !kv_slice_eq_str(td, "REPLACE")) {
+        api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Unknown tagging directive.");
+        rc = -1;
+    }
+    if (rc == 0 && kv_slice_eq_str(td, "REPLACE"))
+        rc = s3_tags_from_header(req, resp, &o->tags, &o->n_tags);
+    else if (rc == 0) {
+        o->tags = src->tags;
+        o->n_tags = src->n_tags;
     }
     if (rc < 0) {
         eng_object_close(r);

@@ -25,6 +25,9 @@
     XX(PutObjectAcl, put_object_acl)                              \
     XX(GetBucketVersioning, get_bucket_versioning)                \
     XX(GetObjectLockConfiguration, get_object_lock_configuration) \
+    XX(GetObjectTagging, get_object_tagging)                      \
+    XX(PutObjectTagging, put_object_tagging)                      \
+    XX(DeleteObjectTagging, delete_object_tagging)                \
     XX(CreateMultipartUpload, create_multipart_upload)            \
     XX(UploadPart, upload_part)                                   \
     XX(CompleteMultipartUpload, complete_multipart_upload)        \

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * S3 object request headers and listing parameters through the api layer. The input is
- * split at newlines: line 1 is a Range header, line 2 an If-Match / If-None-Match value,
+ * split at newlines: line 1 is a Range header, line 2 an If-Match / If-None-Match value (and an
+ * x-amz-tagging header),
  * line 3 a ListObjects query string, the rest an object key for a PUT then GET, and as the
  * x-amz-copy-source of a CopyObject.
  */
@@ -96,6 +97,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check(harness_s3(&h, "PUT", path, NULL, kv_slice(data, size), NULL));
         check(raw_get(path, "Range", range));
         check(harness_s3(&h, "DELETE", path, NULL, KV_SLICE_NULL, NULL));
+    }
+    /* The condition line as an x-amz-tagging header on a PUT. */
+    if (cond[0]) {
+        cli_req_t t;
+        memset(&t, 0, sizeof(t));
+        t.method = "PUT";
+        t.path = "/fuzz-objects/tagged";
+        t.host = "127.0.0.1:4566";
+        t.service = "s3";
+        t.body = KV_SLICE_LIT("x");
+        cli_req_header(&t, "x-amz-tagging", cond);
+        kv_buf_t tb;
+        kv_buf_init(&tb, 1u << 20);
+        if (cli_build(&h.creds, &t, &tb) == 0)
+            check(harness_run(&h, kv_buf_slice(&tb), NULL));
+        kv_buf_dispose(&tb);
     }
     /* The key line as an x-amz-copy-source, copying onto a fixed key. */
     cli_req_t r;

@@ -2,8 +2,8 @@
 /*
  * S3 XML bodies: the expat reader directly, CreateBucket with the input as its
  * CreateBucketConfiguration, and DeleteObjects with the input as its Delete document
- * (signed with a matching Content-MD5), PutBucketAcl and CompleteMultipartUpload, through the api
- * layer.
+ * (signed with a matching Content-MD5), PutObjectTagging, PutBucketAcl and
+ * CompleteMultipartUpload, through the api layer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -68,6 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     kv_buf_dispose(&raw);
     kv_buf_dispose(&b64);
+    /* The same bytes as an object's Tagging document. */
+    st = harness_s3(&h, "PUT", "/fuzz-delete/obj", "tagging", kv_slice(data, size), NULL);
+    if (st >= 500)
+        abort();
     /* The same bytes as an AccessControlPolicy. */
     st = harness_s3(&h, "PUT", "/fuzz-delete", "acl", kv_slice(data, size), NULL);
     if (st >= 500)

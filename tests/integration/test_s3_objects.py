@@ -552,6 +552,53 @@ class S3Objects(unittest.TestCase):
             self.s3.get_bucket_acl(Bucket="no-such-acl-bucket")
         self.assertEqual(code(e), "NoSuchBucket")
 
+    def test_object_tagging(self):
+        r = self.s3.put_object(Bucket="objs", Key="tagged", Body=b"t", Tagging="team=data&note=a%20b+c")
+        tags = {t["Key"]: t["Value"] for t in self.s3.get_object_tagging(Bucket="objs", Key="tagged")["TagSet"]}
+        self.assertEqual(tags, {"team": "data", "note": "a b c"})
+        g = self.s3.get_object(Bucket="objs", Key="tagged")
+        self.assertEqual(g["TagCount"], 2)
+        before = self.s3.head_object(Bucket="objs", Key="tagged")["LastModified"]
+        self.s3.put_object_tagging(Bucket="objs", Key="tagged",
+                                   Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(10)]})
+        h = self.s3.head_object(Bucket="objs", Key="tagged")
+        self.assertEqual(h["ResponseMetadata"]["HTTPHeaders"]["x-amz-tagging-count"], "10")
+        self.assertEqual((h["LastModified"], h["ETag"]), (before, r["ETag"]))  # bytes untouched
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="tagged")["Body"].read(), b"t")
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object_tagging(Bucket="objs", Key="tagged",
+                                       Tagging={"TagSet": [{"Key": "k%d" % i, "Value": "v"} for i in range(11)]})
+        self.assertEqual(code(e), "BadRequest")
+        for bad in ([{"Key": "a", "Value": "1"}, {"Key": "a", "Value": "2"}], [{"Key": "aws:x", "Value": "1"}],
+                    [{"Key": "k" * 129, "Value": "1"}], [{"Key": "k", "Value": "v" * 257}]):
+            with self.assertRaises(ClientError) as e:
+                self.s3.put_object_tagging(Bucket="objs", Key="tagged", Tagging={"TagSet": bad})
+            self.assertEqual(code(e), "InvalidTag")
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_object(Bucket="objs", Key="tagged2", Body=b"x", Tagging="a=1&a=2")
+        self.assertEqual(code(e), "InvalidTag")
+        # Copies keep tags (COPY) or take the request's (REPLACE).
+        self.s3.copy_object(Bucket="objs", Key="tagged-copy", CopySource="objs/tagged")
+        self.assertEqual(len(self.s3.get_object_tagging(Bucket="objs", Key="tagged-copy")["TagSet"]), 10)
+        self.s3.copy_object(Bucket="objs", Key="tagged-copy", CopySource="objs/tagged",
+                            TaggingDirective="REPLACE", Tagging="only=one")
+        self.assertEqual(self.s3.get_object_tagging(Bucket="objs", Key="tagged-copy")["TagSet"],
+                         [{"Key": "only", "Value": "one"}])
+        r = self.s3.delete_object_tagging(Bucket="objs", Key="tagged")
+        self.assertEqual(r["ResponseMetadata"]["HTTPStatusCode"], 204)
+        self.assertEqual(self.s3.get_object_tagging(Bucket="objs", Key="tagged")["TagSet"], [])
+        self.assertNotIn("TagCount", self.s3.get_object(Bucket="objs", Key="tagged"))
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object_tagging(Bucket="objs", Key="never-tagged")
+        self.assertEqual(code(e), "NoSuchKey")
+        # Multipart uploads carry x-amz-tagging to the completed object.
+        uid = self.s3.create_multipart_upload(Bucket="objs", Key="tagged-mp", Tagging="mp=yes")["UploadId"]
+        e1 = self.s3.upload_part(Bucket="objs", Key="tagged-mp", UploadId=uid, PartNumber=1, Body=b"z")["ETag"]
+        self.s3.complete_multipart_upload(Bucket="objs", Key="tagged-mp", UploadId=uid,
+                                          MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": e1}]})
+        self.assertEqual(self.s3.get_object_tagging(Bucket="objs", Key="tagged-mp")["TagSet"],
+                         [{"Key": "mp", "Value": "yes"}])
+
     def test_survives_restart(self):
         data = os.urandom(200000)
         self.s3.put_object(Bucket="objs", Key="durable", Body=data)

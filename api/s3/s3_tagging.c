@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Object tags: the x-amz-tagging header on writes, Get/Put/DeleteObjectTagging, and the
+ * x-amz-tagging-count header on reads. Tags live in the object's metadata record; changing
+ * them rewrites that record and leaves the bytes (and Last-Modified) alone.
+ */
+#include <string.h>
+
+#include "../auth/sigv4.h"
+#include "s3_int.h"
+
+/* UTF-8 characters in s (tag limits count characters, not bytes). */
+static size_t utf8_chars(kv_slice_t s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s.len; i++)
+        n += (s.p[i] & 0xC0) != 0x80;
+    return n;
+}
+
+static int check_tags(api_resp_t *resp, const eng_tag_t *tags, size_t n)
+{
+    if (n > S3_OBJ_TAGS_MAX) {
+        api_fail(resp, API_E_S3_BAD_REQUEST, "Object tags cannot be greater than 10");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        kv_slice_t k = kv_slice_str(tags[i].key), v = kv_slice_str(tags[i].value);
+        if (k.len == 0 || utf8_chars(k) > 128) {
+            api_fail(resp, API_E_S3_INVALID_TAG, "The TagKey you have provided is invalid");
+            return -1;
+        }
+        if (utf8_chars(v) > 256) {
+            api_fail(resp, API_E_S3_INVALID_TAG, "The TagValue you have provided is invalid");
+            return -1;
+        }
+        if (kv_slice_starts_with(k, "aws:")) {
+            api_fail(resp, API_E_S3_INVALID_TAG, "Your TagKey cannot be prefixed with aws:");
+            return -1;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(tags[j].key, tags[i].key) == 0) {
+                api_fail(resp, API_E_S3_INVALID_TAG,
+                         "Cannot provide multiple Tags with the same key");
+                return -1;
+            }
+    }
+    return 0;
+}
+
+static const char *decoded(api_req_t *req, kv_slice_t raw)
+{
+    kv_buf_t b;
+    kv_buf_init(&b, raw.len + 1);
+    /* Form encoding: '+' is a space. */
+    kv_buf_t plus;
+    kv_buf_init(&plus, 3 * raw.len + 1);
+    for (size_t i = 0; i < raw.len; i++)
+        kv_buf_append(&plus, raw.p[i] == '+' ? "%20" : (const char *)&raw.p[i],
+                      raw.p[i] == '+' ? 3 : 1);
+    const char *out = NULL;
+    if (!kv_buf_failed(&plus) && sigv4_uri_decode(&b, kv_buf_slice(&plus)) && !kv_buf_failed(&b))
+        out = kv_arena_strndup(req->arena, b.p, b.len);
+    kv_buf_dispose(&plus);
+    kv_buf_dispose(&b);
+    return out;
+}
+
+int s3_tags_from_header(api_req_t *req, api_resp_t *resp, eng_tag_t **tags, size_t *n)
+{
+    *tags = NULL;
+    *n = 0;
+    kv_slice_t h = api_req_header(req, "x-amz-tagging");
+    if (h.len == 0)
+        return 0;
+    size_t cap = 1;
+    for (size_t i = 0; i < h.len; i++)
+        cap += h.p[i] == '&';
+    if (cap > S3_OBJ_TAGS_MAX) {
+        api_fail(resp, API_E_S3_BAD_REQUEST, "Object tags cannot be greater than 10");
+        return -1;
+    }
+    *tags = kv_arena_calloc(req->arena, cap, sizeof(**tags));
+    kv_slice_t q = h, k, v;
+    while (sigv4_query_next(&q, &k, &v, NULL)) {
+        const char *dk = decoded(req, k), *dv = decoded(req, v);
+        if (dk == NULL || dv == NULL || *n == cap) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "The header 'x-amz-tagging' shall be "
+                     "encoded as UTF-8 then URLEncoded URL query "
+                     "parameters without tag name duplicates.");
+            return -1;
+        }
+        (*tags)[*n].key = dk;
+        (*tags)[(*n)++].value = dv;
+    }
+    return check_tags(resp, *tags, *n);
+}
+
+static int tagging_in(api_req_t *req, api_resp_t *resp, s3_tagging_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->key = req->_st->key_name;
+    if (out->key.len > ENG_OBJ_KEY_MAX) {
+        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int s3_decode_get_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                 s3_tagging_in_t *out)
+{
+    (void)ctx;
+    return tagging_in(req, resp, out);
+}
+
+int s3_decode_delete_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                    s3_tagging_in_t *out)
+{
+    (void)ctx;
+    return tagging_in(req, resp, out);
+}
+
+int s3_decode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                 s3_tagging_in_t *out)
+{
+    (void)ctx;
+    if (tagging_in(req, resp, out) < 0)
+        return -1;
+    api_xnode_t *root, *set;
+    if (api_xml_parse(req->arena, kv_buf_slice(&req->_st->body), &root) < 0 ||
+        strcmp(root->name, "Tagging") != 0 || (set = api_xml_child(root, "TagSet")) == NULL) {
+        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+        return -1;
+    }
+    size_t n = 0;
+    for (api_xnode_t *t = set->child; t; t = t->next)
+        n += strcmp(t->name, "Tag") == 0;
+    if (n > S3_OBJ_TAGS_MAX) {
+        api_fail(resp, API_E_S3_BAD_REQUEST, "Object tags cannot be greater than 10");
+        return -1;
+    }
+    out->tags = kv_arena_calloc(req->arena, n ? n : 1, sizeof(*out->tags));
+    for (api_xnode_t *t = set->child; t; t = t->next) {
+        if (strcmp(t->name, "Tag") != 0)
+            continue;
+        api_xnode_t *k = api_xml_child(t, "Key"), *v = api_xml_child(t, "Value");
+        if (k == NULL || v == NULL) {
+            api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+            return -1;
+        }
+        out->tags[out->n_tags].key = kv_arena_strndup(req->arena, k->text.p, k->text.len);
+        out->tags[out->n_tags++].value = kv_arena_strndup(req->arena, v->text.p, v->text.len);
+    }
+    return check_tags(resp, out->tags, out->n_tags);
+}
+
+/* Read the object, optionally replace its tags (keeping its bytes and Last-Modified). */
+static int tagging_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_tagging_in_t *in,
+                        s3_tagging_out_t *out, bool write)
+{
+    uint32_t bid;
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    int rc = eng_object_open(ctx->eng, bid, in->key, req->arena, &out->o, NULL);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    if (!write)
+        return 0;
+    out->o->tags = in->tags;
+    out->o->n_tags = in->n_tags;
+    eng_obj_cond_t cond = {.same_data = true};
+    rc = eng_object_put(ctx->eng, bid, out->o, &cond);
+    if (rc == KV_EBUSY) {
+        api_fail(resp, API_E_S3_OPERATION_ABORTED, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
+int s3_exec_get_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                               const s3_tagging_in_t *in, s3_tagging_out_t *out)
+{
+    return tagging_exec(ctx, req, resp, in, out, false);
+}
+
+int s3_exec_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                               const s3_tagging_in_t *in, s3_tagging_out_t *out)
+{
+    return tagging_exec(ctx, req, resp, in, out, true);
+}
+
+int s3_exec_delete_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                  const s3_tagging_in_t *in, s3_tagging_out_t *out)
+{
+    return tagging_exec(ctx, req, resp, in, out, true); /* in has no tags */
+}
+
+void s3_encode_get_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                  const s3_tagging_out_t *out)
+{
+    (void)ctx, (void)req;
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "Tagging", true);
+    api_xw_open(&w, "TagSet");
+    for (size_t i = 0; i < out->o->n_tags; i++) {
+        api_xw_open(&w, "Tag");
+        api_xw_elem_str(&w, "Key", out->o->tags[i].key);
+        api_xw_elem_str(&w, "Value", out->o->tags[i].value);
+        api_xw_close(&w, "Tag");
+    }
+    api_xw_close(&w, "TagSet");
+    api_xw_close(&w, "Tagging");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}
+
+void s3_encode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                  const s3_tagging_out_t *out)
+{
+    (void)ctx, (void)req, (void)resp, (void)out;
+}
+
+void s3_encode_delete_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                     const s3_tagging_out_t *out)
+{
+    (void)ctx, (void)req, (void)out;
+    resp->status = 204;
+}
