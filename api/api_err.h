@@ -76,6 +76,7 @@
     XX(S3_NO_OBJECT_LOCK, 404, "", "ObjectLockConfigurationNotFoundError",                         \
        "Object Lock configuration does not exist for this bucket")                                 \
     XX(S3_INVALID_TAG, 400, "", "InvalidTag", "The tag provided was not a valid tag.")             \
+    XX(S3_NO_SUCH_TAG_SET, 404, "", "NoSuchTagSet", "The TagSet does not exist")                   \
     XX(S3_BAD_REQUEST, 400, "", "BadRequest", "Bad Request")                                       \
     XX(S3_PRECONDITION, 412, "", "PreconditionFailed",                                             \
        "At least one of the pre-conditions you specified did not hold")                            \

@@ -208,12 +208,17 @@ typedef struct eng_bucket {
     uint32_t id;
     int64_t created_ms;
     const char *region; /* LocationConstraint; NULL or "" for us-east-1 */
+    bool has_tags;      /* a tag set was stored (it may be empty) */
+    eng_tag_t *tags;
+    size_t n_tags;
 } eng_bucket_t;
 
 /** Create a bucket; id and created_ms are set here. @return 0, KV_EEXIST, KV_EIO. */
 int eng_bucket_create(eng_t *e, eng_bucket_t *b);
 /** @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. */
 int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out);
+/** Replace a bucket's tag set (has_tags false removes it). @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_t *tags, size_t n);
 /** @return 0, KV_ENOTFOUND, KV_ENOTEMPTY (objects remain), KV_EIO. */
 int eng_bucket_delete(eng_t *e, kv_slice_t name);
 /** Buckets in name order after start_after, at most limit; *more as for tables. */

@@ -6,7 +6,7 @@
 #include "eng_int.h"
 #include "eng_tlv.h"
 
-enum { B_NAME = 1, B_ID, B_CREATED, B_REGION };
+enum { B_NAME = 1, B_ID, B_CREATED, B_REGION, B_HAS_TAGS, B_TAG };
 
 #define BUCKET_REC_VERSION 1
 
@@ -21,8 +21,28 @@ static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
     kv_slice_t v;
     uint64_t u;
     int rc;
+    size_t n_tags = 0;
+    kv_slice_t scan = in;
+    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1)
+        n_tags += tag == B_TAG;
+    if (rc < 0)
+        return rc;
+    if (n_tags)
+        b->tags = kv_arena_calloc(ar, n_tags, sizeof(*b->tags));
     while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
         switch (tag) {
+        case B_HAS_TAGS:
+            b->has_tags = true;
+            break;
+        case B_TAG: {
+            kv_slice_t s = v;
+            uint64_t kl;
+            if (b->n_tags >= n_tags || !eng_tlv_get_varint(&s, &kl) || kl > s.len)
+                return KV_ECORRUPT;
+            b->tags[b->n_tags].key = kv_arena_strndup(ar, s.p, (size_t)kl);
+            b->tags[b->n_tags++].value = kv_arena_strndup(ar, s.p + kl, s.len - (size_t)kl);
+            break;
+        }
         case B_NAME:
             b->name = kv_arena_strndup(ar, v.p, v.len);
             break;
@@ -47,6 +67,58 @@ static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
     return 0;
 }
 
+static void encode_bucket(const eng_bucket_t *bk, kv_buf_t *v)
+{
+    kv_buf_append_byte(v, BUCKET_REC_VERSION);
+    eng_tlv_put_str(v, B_NAME, bk->name);
+    eng_tlv_put_u64(v, B_ID, bk->id);
+    eng_tlv_put_u64(v, B_CREATED, (uint64_t)bk->created_ms);
+    if (bk->region && bk->region[0])
+        eng_tlv_put_str(v, B_REGION, bk->region);
+    if (bk->has_tags)
+        eng_tlv_put(v, B_HAS_TAGS, KV_SLICE_LIT("1"));
+    for (size_t i = 0; i < bk->n_tags; i++) {
+        kv_buf_t t;
+        kv_buf_init(&t, 64 * 1024);
+        size_t kl = strlen(bk->tags[i].key);
+        eng_tlv_put_varint(&t, kl);
+        kv_buf_append(&t, bk->tags[i].key, kl);
+        kv_buf_append_str(&t, bk->tags[i].value);
+        eng_tlv_put(v, B_TAG, kv_buf_slice(&t));
+        kv_buf_dispose(&t);
+    }
+}
+
+int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_t *tags, size_t n)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 512);
+    kv_buf_init(&v, 256 * 1024);
+    kv_arena_t *a = kv_arena_new(1024);
+    eng__cat_key(&k, ENG_CAT_BUCKET, name);
+    pthread_mutex_lock(&e->cat_lock);
+    eng_bucket_t bk;
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_bucket(kv_buf_slice(&v), a, &bk);
+    if (rc == 0) {
+        bk.has_tags = has_tags;
+        bk.tags = (eng_tag_t *)(uintptr_t)tags;
+        bk.n_tags = has_tags ? n : 0;
+        kv_buf_reset(&v);
+        encode_bucket(&bk, &v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
 int eng_bucket_create(eng_t *e, eng_bucket_t *bk)
 {
     kv_buf_t k, v;
@@ -62,12 +134,7 @@ int eng_bucket_create(eng_t *e, eng_bucket_t *bk)
         eng_batch_t *b = eng_batch_new(e->rocks);
         bk->id = eng__next_id(e, b);
         bk->created_ms = kv_now_ms();
-        kv_buf_append_byte(&v, BUCKET_REC_VERSION);
-        eng_tlv_put_str(&v, B_NAME, bk->name);
-        eng_tlv_put_u64(&v, B_ID, bk->id);
-        eng_tlv_put_u64(&v, B_CREATED, (uint64_t)bk->created_ms);
-        if (bk->region && bk->region[0])
-            eng_tlv_put_str(&v, B_REGION, bk->region);
+        encode_bucket(bk, &v);
         eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
         rc = eng__write(e, b);
         eng_batch_free(b);

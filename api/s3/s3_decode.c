@@ -172,6 +172,12 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_get_bucket_location;
     else if (kv_slice_eq_str(m, "GET") && !has_other_param(req->query))
         st->op = API_OP_S3_list_objects;
+    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "tagging"))
+        st->op = API_OP_S3_get_bucket_tagging;
+    else if (kv_slice_eq_str(m, "PUT") && has_param(req->query, "tagging"))
+        st->op = API_OP_S3_put_bucket_tagging;
+    else if (kv_slice_eq_str(m, "DELETE") && has_param(req->query, "tagging"))
+        st->op = API_OP_S3_delete_bucket_tagging;
     else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "acl"))
         st->op = API_OP_S3_get_bucket_acl;
     else if (kv_slice_eq_str(m, "PUT") && has_param(req->query, "acl"))
@@ -193,7 +199,8 @@ uint64_t s3_body_limit(const api_req_t *req)
     if (req->_st->op == API_OP_S3_complete_multipart_upload)
         return API_S3_DELETE_XML_MAX; /* 10000 parts */
     if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl ||
-        req->_st->op == API_OP_S3_put_object_tagging)
+        req->_st->op == API_OP_S3_put_object_tagging ||
+        req->_st->op == API_OP_S3_put_bucket_tagging)
         return API_S3_XML_MAX;
     if (req->_st->op == API_OP_S3_delete_objects)
         return API_S3_DELETE_XML_MAX;

@@ -194,6 +194,7 @@ typedef struct s3_tagging_in {
 } s3_tagging_in_t;
 typedef struct s3_tagging_out {
     eng_object_t *o;
+    eng_bucket_t *b; /* bucket tagging */
 } s3_tagging_out_t;
 typedef s3_tagging_in_t s3_get_object_tagging_in_t;
 typedef s3_tagging_in_t s3_put_object_tagging_in_t;
@@ -201,8 +202,16 @@ typedef s3_tagging_in_t s3_delete_object_tagging_in_t;
 typedef s3_tagging_out_t s3_get_object_tagging_out_t;
 typedef s3_tagging_out_t s3_put_object_tagging_out_t;
 typedef s3_tagging_out_t s3_delete_object_tagging_out_t;
+typedef s3_tagging_in_t s3_get_bucket_tagging_in_t;
+typedef s3_tagging_in_t s3_put_bucket_tagging_in_t;
+typedef s3_tagging_in_t s3_delete_bucket_tagging_in_t;
+typedef s3_tagging_out_t s3_get_bucket_tagging_out_t;
+typedef s3_tagging_out_t s3_put_bucket_tagging_out_t;
+typedef s3_tagging_out_t s3_delete_bucket_tagging_out_t;
 
-#define S3_OBJ_TAGS_MAX 10
+#define S3_BUCKET_TAGS_MAX 50
+
+#define S3_OBJ_TAGS_MAX    10
 
 /** Tags from an x-amz-tagging header (URL-encoded query form), validated; -1 with the error
  * set. No header: 0 with *n = 0. */

@@ -28,6 +28,9 @@
     XX(GetObjectTagging, get_object_tagging)                      \
     XX(PutObjectTagging, put_object_tagging)                      \
     XX(DeleteObjectTagging, delete_object_tagging)                \
+    XX(GetBucketTagging, get_bucket_tagging)                      \
+    XX(PutBucketTagging, put_bucket_tagging)                      \
+    XX(DeleteBucketTagging, delete_bucket_tagging)                \
     XX(CreateMultipartUpload, create_multipart_upload)            \
     XX(UploadPart, upload_part)                                   \
     XX(CompleteMultipartUpload, complete_multipart_upload)        \

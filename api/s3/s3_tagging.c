@@ -18,10 +18,13 @@ static size_t utf8_chars(kv_slice_t s)
     return n;
 }
 
-static int check_tags(api_resp_t *resp, const eng_tag_t *tags, size_t n)
+static int check_tags(api_resp_t *resp, const eng_tag_t *tags, size_t n, size_t max)
 {
-    if (n > S3_OBJ_TAGS_MAX) {
-        api_fail(resp, API_E_S3_BAD_REQUEST, "Object tags cannot be greater than 10");
+    if (n > max) {
+        if (max == S3_OBJ_TAGS_MAX)
+            api_fail(resp, API_E_S3_BAD_REQUEST, "Object tags cannot be greater than 10");
+        else
+            api_fail(resp, API_E_S3_INVALID_TAG, "Bucket tag count cannot be greater than 50");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -94,7 +97,7 @@ int s3_tags_from_header(api_req_t *req, api_resp_t *resp, eng_tag_t **tags, size
         (*tags)[*n].key = dk;
         (*tags)[(*n)++].value = dv;
     }
-    return check_tags(resp, *tags, *n);
+    return check_tags(resp, *tags, *n, S3_OBJ_TAGS_MAX);
 }
 
 static int tagging_in(api_req_t *req, api_resp_t *resp, s3_tagging_in_t *out)
@@ -123,12 +126,8 @@ int s3_decode_delete_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     return tagging_in(req, resp, out);
 }
 
-int s3_decode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                                 s3_tagging_in_t *out)
+static int tags_from_xml(api_req_t *req, api_resp_t *resp, s3_tagging_in_t *out, size_t max)
 {
-    (void)ctx;
-    if (tagging_in(req, resp, out) < 0)
-        return -1;
     api_xnode_t *root, *set;
     if (api_xml_parse(req->arena, kv_buf_slice(&req->_st->body), &root) < 0 ||
         strcmp(root->name, "Tagging") != 0 || (set = api_xml_child(root, "TagSet")) == NULL) {
@@ -138,10 +137,8 @@ int s3_decode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
     size_t n = 0;
     for (api_xnode_t *t = set->child; t; t = t->next)
         n += strcmp(t->name, "Tag") == 0;
-    if (n > S3_OBJ_TAGS_MAX) {
-        api_fail(resp, API_E_S3_BAD_REQUEST, "Object tags cannot be greater than 10");
-        return -1;
-    }
+    if (n > max)
+        return check_tags(resp, NULL, n, max); /* refused before allocating */
     out->tags = kv_arena_calloc(req->arena, n ? n : 1, sizeof(*out->tags));
     for (api_xnode_t *t = set->child; t; t = t->next) {
         if (strcmp(t->name, "Tag") != 0)
@@ -154,7 +151,16 @@ int s3_decode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
         out->tags[out->n_tags].key = kv_arena_strndup(req->arena, k->text.p, k->text.len);
         out->tags[out->n_tags++].value = kv_arena_strndup(req->arena, v->text.p, v->text.len);
     }
-    return check_tags(resp, out->tags, out->n_tags);
+    return check_tags(resp, out->tags, out->n_tags, max);
+}
+
+int s3_decode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                 s3_tagging_in_t *out)
+{
+    (void)ctx;
+    if (tagging_in(req, resp, out) < 0)
+        return -1;
+    return tags_from_xml(req, resp, out, S3_OBJ_TAGS_MAX);
 }
 
 /* Read the object, optionally replace its tags (keeping its bytes and Last-Modified). */
@@ -230,6 +236,107 @@ void s3_encode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
 }
 
 void s3_encode_delete_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                     const s3_tagging_out_t *out)
+{
+    (void)ctx, (void)req, (void)out;
+    resp->status = 204;
+}
+
+/* ---- bucket tagging ---- */
+
+int s3_decode_get_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                 s3_tagging_in_t *out)
+{
+    (void)ctx;
+    return tagging_in(req, resp, out);
+}
+
+int s3_decode_delete_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                    s3_tagging_in_t *out)
+{
+    (void)ctx;
+    return tagging_in(req, resp, out);
+}
+
+int s3_decode_put_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                 s3_tagging_in_t *out)
+{
+    (void)ctx;
+    if (tagging_in(req, resp, out) < 0)
+        return -1;
+    return tags_from_xml(req, resp, out, S3_BUCKET_TAGS_MAX);
+}
+
+static int bucket_tags_set(api_ctx_t *ctx, api_resp_t *resp, const s3_tagging_in_t *in, bool set)
+{
+    int rc = eng_bucket_set_tags(ctx->eng, in->bucket, set, in->tags, in->n_tags);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
+int s3_exec_get_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                               const s3_tagging_in_t *in, s3_tagging_out_t *out)
+{
+    int rc = eng_bucket_get(ctx->eng, in->bucket, req->arena, &out->b);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    if (!out->b->has_tags) {
+        api_fail(resp, API_E_S3_NO_SUCH_TAG_SET, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int s3_exec_put_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                               const s3_tagging_in_t *in, s3_tagging_out_t *out)
+{
+    (void)req, (void)out;
+    return bucket_tags_set(ctx, resp, in, true);
+}
+
+int s3_exec_delete_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                  const s3_tagging_in_t *in, s3_tagging_out_t *out)
+{
+    (void)req, (void)out;
+    return bucket_tags_set(ctx, resp, in, false);
+}
+
+void s3_encode_get_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                  const s3_tagging_out_t *out)
+{
+    (void)ctx, (void)req;
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "Tagging", true);
+    api_xw_open(&w, "TagSet");
+    for (size_t i = 0; i < out->b->n_tags; i++) {
+        api_xw_open(&w, "Tag");
+        api_xw_elem_str(&w, "Key", out->b->tags[i].key);
+        api_xw_elem_str(&w, "Value", out->b->tags[i].value);
+        api_xw_close(&w, "Tag");
+    }
+    api_xw_close(&w, "TagSet");
+    api_xw_close(&w, "Tagging");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+}
+
+void s3_encode_put_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                  const s3_tagging_out_t *out)
+{
+    (void)ctx, (void)req, (void)out;
+    resp->status = 204;
+}
+
+void s3_encode_delete_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                      const s3_tagging_out_t *out)
 {
     (void)ctx, (void)req, (void)out;

@@ -2,7 +2,7 @@
 /*
  * S3 XML bodies: the expat reader directly, CreateBucket with the input as its
  * CreateBucketConfiguration, and DeleteObjects with the input as its Delete document
- * (signed with a matching Content-MD5), PutObjectTagging, PutBucketAcl and
+ * (signed with a matching Content-MD5), Put{Object,Bucket}Tagging, PutBucketAcl and
  * CompleteMultipartUpload, through the api layer.
  */
 #include <stdint.h>
@@ -70,6 +70,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     kv_buf_dispose(&b64);
     /* The same bytes as an object's Tagging document. */
     st = harness_s3(&h, "PUT", "/fuzz-delete/obj", "tagging", kv_slice(data, size), NULL);
+    if (st >= 500)
+        abort();
+    /* ... and as a bucket's Tagging document. */
+    st = harness_s3(&h, "PUT", "/fuzz-delete", "tagging", kv_slice(data, size), NULL);
     if (st >= 500)
         abort();
     /* The same bytes as an AccessControlPolicy. */

@@ -599,6 +599,30 @@ class S3Objects(unittest.TestCase):
         self.assertEqual(self.s3.get_object_tagging(Bucket="objs", Key="tagged-mp")["TagSet"],
                          [{"Key": "mp", "Value": "yes"}])
 
+    def test_bucket_tagging(self):
+        self.s3.create_bucket(Bucket="tagged-bucket")
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_bucket_tagging(Bucket="tagged-bucket")
+        self.assertEqual(code(e), "NoSuchTagSet")
+        self.assertEqual(status(e), 404)
+        tags = [{"Key": "k%02d" % i, "Value": "v%d" % i} for i in range(50)]
+        self.s3.put_bucket_tagging(Bucket="tagged-bucket", Tagging={"TagSet": tags})
+        self.assertEqual(self.s3.get_bucket_tagging(Bucket="tagged-bucket")["TagSet"], tags)
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_bucket_tagging(Bucket="tagged-bucket", Tagging={"TagSet": tags + [{"Key": "x", "Value": "y"}]})
+        self.assertEqual(code(e), "InvalidTag")
+        self.assertEqual(len(self.s3.get_bucket_tagging(Bucket="tagged-bucket")["TagSet"]), 50)
+        # The bucket record keeps working for everything else.
+        self.s3.head_bucket(Bucket="tagged-bucket")
+        self.s3.put_object(Bucket="tagged-bucket", Key="k", Body=b"v")
+        self.s3.delete_bucket_tagging(Bucket="tagged-bucket")
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_bucket_tagging(Bucket="tagged-bucket")
+        self.assertEqual(code(e), "NoSuchTagSet")
+        with self.assertRaises(ClientError) as e:
+            self.s3.put_bucket_tagging(Bucket="no-such-tag-bucket", Tagging={"TagSet": []})
+        self.assertEqual(code(e), "NoSuchBucket")
+
     def test_survives_restart(self):
         data = os.urandom(200000)
         self.s3.put_object(Bucket="objs", Key="durable", Body=data)

@@ -136,11 +136,11 @@ static void test_buckets(void **state)
 {
     (void)state;
     eng_t *e = open_eng(ENG_FSYNC_NONE);
-    eng_bucket_t b = {"alpha", 0, 0, NULL};
+    eng_bucket_t b = {.name = "alpha"};
     assert_int_equal(eng_bucket_create(e, &b), 0);
-    eng_bucket_t c = {"beta", 0, 0, "eu-west-1"};
+    eng_bucket_t c = {.name = "beta", .region = "eu-west-1"};
     assert_int_equal(eng_bucket_create(e, &c), 0);
-    eng_bucket_t d = {"alpha", 0, 0, NULL};
+    eng_bucket_t d = {.name = "alpha"};
     assert_int_equal(eng_bucket_create(e, &d), KV_EEXIST);
     kv_arena_t *a = kv_arena_new(4096);
     eng_bucket_t *got;
@@ -201,7 +201,7 @@ static void test_notifier_and_lock(void **state)
     eng_t *e = open_eng(ENG_FSYNC_BATCH);
     uint64_t last = 0;
     assert_int_equal(eng_notifier_add(e, on_commit, &last), 0);
-    eng_bucket_t b = {"gamma", 0, 0, NULL};
+    eng_bucket_t b = {.name = "gamma"};
     assert_int_equal(eng_bucket_create(e, &b), 0);
     assert_true(last > 0);
     assert_int_equal(last, eng_seq(e));

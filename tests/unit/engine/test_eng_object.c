@@ -40,7 +40,7 @@ static eng_t *open_eng(uint32_t *bucket)
     eng_opts_t o = {dir, ENG_FSYNC_BATCH, 0};
     eng_t *e = NULL;
     assert_int_equal(eng_open(&o, &e), 0);
-    eng_bucket_t b = {"objects", 0, 0, NULL};
+    eng_bucket_t b = {.name = "objects"};
     assert_int_equal(eng_bucket_create(e, &b), 0);
     *bucket = b.id;
     return e;
@@ -267,12 +267,42 @@ static void test_multipart(void **state)
     eng_close(e);
 }
 
+static void test_bucket_tags(void **state)
+{
+    (void)state;
+    uint32_t bid;
+    eng_t *e = open_eng(&bid);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_bucket_t *b;
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("objects"), a, &b), 0);
+    assert_false(b->has_tags);
+    eng_tag_t tags[] = {{"team", "data"}, {"empty", ""}};
+    assert_int_equal(eng_bucket_set_tags(e, KV_SLICE_LIT("objects"), true, tags, 2), 0);
+    assert_int_equal(eng_bucket_set_tags(e, KV_SLICE_LIT("nope"), true, tags, 2), KV_ENOTFOUND);
+    eng_close(e);
+    eng_opts_t opts = {dir, ENG_FSYNC_BATCH, 0};
+    assert_int_equal(eng_open(&opts, &e), 0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("objects"), a, &b), 0);
+    assert_true(b->has_tags);
+    assert_int_equal(b->n_tags, 2);
+    assert_string_equal(b->tags[1].key, "empty");
+    assert_string_equal(b->tags[1].value, "");
+    assert_int_equal(b->id, bid); /* the rest of the record is unchanged */
+    assert_int_equal(eng_bucket_set_tags(e, KV_SLICE_LIT("objects"), false, NULL, 0), 0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("objects"), a, &b), 0);
+    assert_false(b->has_tags);
+    assert_int_equal(b->n_tags, 0);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_put_read_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listing_order_and_conditions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bucket_tags, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_object", tests, NULL, NULL);
 }
