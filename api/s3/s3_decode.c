@@ -131,6 +131,11 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
                 st->op = API_OP_S3_delete_object_tagging;
             return;
         }
+        if (has_param(req->query, "attributes") && kv_slice_eq_str(m, "GET") &&
+            !has_param(req->query, "versionId")) {
+            st->op = API_OP_S3_get_object_attributes;
+            return;
+        }
         if (has_param(req->query, "acl") && kv_slice_eq_str(m, "GET")) {
             st->op = API_OP_S3_get_object_acl;
             return;

@@ -217,6 +217,15 @@ typedef s3_tagging_out_t s3_delete_bucket_tagging_out_t;
  * set. No header: 0 with *n = 0. */
 int s3_tags_from_header(api_req_t *req, api_resp_t *resp, eng_tag_t **tags, size_t *n);
 
+typedef struct s3_get_object_attributes_in {
+    kv_slice_t bucket, key;
+    bool etag, checksum, parts, storage_class, size;
+} s3_get_object_attributes_in_t;
+typedef struct s3_get_object_attributes_out {
+    const s3_get_object_attributes_in_t *in;
+    eng_object_t *o;
+} s3_get_object_attributes_out_t;
+
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);
 /** UploadPart, before its body: the upload must exist (-1 with the error set). */

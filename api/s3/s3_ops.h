@@ -31,6 +31,7 @@
     XX(GetBucketTagging, get_bucket_tagging)                      \
     XX(PutBucketTagging, put_bucket_tagging)                      \
     XX(DeleteBucketTagging, delete_bucket_tagging)                \
+    XX(GetObjectAttributes, get_object_attributes)                \
     XX(CreateMultipartUpload, create_multipart_upload)            \
     XX(UploadPart, upload_part)                                   \
     XX(CompleteMultipartUpload, complete_multipart_upload)        \

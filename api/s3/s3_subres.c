@@ -5,8 +5,10 @@
  * 2023), so reads show the owner's full control and writes accept only that; versioning has
  * never been enabled; Object Lock is not configured.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "base/kv_time.h"
 #include "s3_int.h"
 
 static int subres_in(api_req_t *req, s3_subres_in_t *out)
@@ -194,4 +196,99 @@ void s3_encode_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api
                                              const s3_subres_out_t *out)
 {
     (void)ctx, (void)req, (void)resp, (void)out;
+}
+
+/* ---- GetObjectAttributes ---- */
+
+int s3_decode_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                    s3_get_object_attributes_in_t *out)
+{
+    (void)ctx;
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    out->key = req->_st->key_name;
+    /* x-amz-object-attributes: a comma-separated list (SDKs may also repeat the header). */
+    bool any = false;
+    for (size_t i = 0; i < req->n_hdrs; i++) {
+        if (!kv_slice_eq_nocase(req->hdrs[i].name, "x-amz-object-attributes"))
+            continue;
+        kv_slice_t list = req->hdrs[i].value;
+        while (list.len) {
+            const uint8_t *c = memchr(list.p, ',', list.len);
+            kv_slice_t a = kv_slice_trim(kv_slice(list.p, c ? (size_t)(c - list.p) : list.len));
+            list = c ? kv_slice(c + 1, list.len - (size_t)(c - list.p) - 1) : KV_SLICE_NULL;
+            if (kv_slice_eq_str(a, "ETag"))
+                out->etag = true;
+            else if (kv_slice_eq_str(a, "Checksum"))
+                out->checksum = true;
+            else if (kv_slice_eq_str(a, "ObjectParts"))
+                out->parts = true;
+            else if (kv_slice_eq_str(a, "StorageClass"))
+                out->storage_class = true;
+            else if (kv_slice_eq_str(a, "ObjectSize"))
+                out->size = true;
+            else {
+                api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Invalid attribute name specified.");
+                return -1;
+            }
+            any = true;
+        }
+    }
+    if (!any) {
+        api_fail(resp, API_E_S3_INVALID_REQUEST,
+                 "Missing required header for this request: x-amz-object-attributes");
+        return -1;
+    }
+    return 0;
+}
+
+int s3_exec_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                  const s3_get_object_attributes_in_t *in,
+                                  s3_get_object_attributes_out_t *out)
+{
+    uint32_t bid;
+    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+        return -1;
+    int rc = eng_object_open(ctx->eng, bid, in->key, req->arena, &out->o, NULL);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    out->in = in;
+    return 0;
+}
+
+void s3_encode_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                     const s3_get_object_attributes_out_t *out)
+{
+    (void)ctx, (void)req;
+    const s3_get_object_attributes_in_t *in = out->in;
+    const eng_object_t *o = out->o;
+    char date[30];
+    kv_time_fmt_http((time_t)(o->mtime_ms / 1000), date);
+    api_resp_header(resp, "Last-Modified", kv_slice_str(date));
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "GetObjectAttributesResponse", true);
+    if (in->etag)
+        api_xw_elem_str(&w, "ETag", o->etag); /* without quotes, as S3 returns it here */
+    if (in->checksum && o->checksum_algo) {
+        char tag[40];
+        snprintf(tag, sizeof(tag), "Checksum%s", o->checksum_algo);
+        api_xw_open(&w, "Checksum");
+        api_xw_elem_str(&w, tag, o->checksum_value);
+        api_xw_close(&w, "Checksum");
+    }
+    if (in->parts && o->n_segs) {
+        api_xw_open(&w, "ObjectParts");
+        api_xw_elem_u64(&w, "PartsCount", o->n_segs);
+        api_xw_close(&w, "ObjectParts");
+    }
+    if (in->storage_class)
+        api_xw_elem_str(&w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
+    if (in->size)
+        api_xw_elem_u64(&w, "ObjectSize", o->size);
+    api_xw_close(&w, "GetObjectAttributesResponse");
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
 }

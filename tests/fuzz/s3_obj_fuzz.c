@@ -2,7 +2,7 @@
 /*
  * S3 object request headers and listing parameters through the api layer. The input is
  * split at newlines: line 1 is a Range header, line 2 an If-Match / If-None-Match value (and an
- * x-amz-tagging header),
+ * x-amz-tagging and an x-amz-object-attributes header),
  * line 3 a ListObjects query string, the rest an object key for a PUT then GET, and as the
  * x-amz-copy-source of a CopyObject.
  */
@@ -92,6 +92,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(raw_get("/fuzz-objects/a", "If-Match", cond));
     check(raw_get("/fuzz-objects/a", "If-None-Match", cond));
     check(harness_s3(&h, "GET", "/fuzz-objects", query, KV_SLICE_NULL, NULL));
+    {
+        cli_req_t g;
+        memset(&g, 0, sizeof(g));
+        g.method = "GET";
+        g.path = "/fuzz-objects/a";
+        g.query = "attributes";
+        g.host = "127.0.0.1:4566";
+        g.service = "s3";
+        if (cond[0])
+            cli_req_header(&g, "x-amz-object-attributes", cond);
+        kv_buf_t gb;
+        kv_buf_init(&gb, 1u << 20);
+        if (cli_build(&h.creds, &g, &gb) == 0)
+            check(harness_run(&h, kv_buf_slice(&gb), NULL));
+        kv_buf_dispose(&gb);
+    }
     if (key[0]) {
         snprintf(path, sizeof(path), "/fuzz-objects/%s", key);
         check(harness_s3(&h, "PUT", path, NULL, kv_slice(data, size), NULL));

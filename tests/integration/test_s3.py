@@ -110,7 +110,7 @@ class S3Buckets(unittest.TestCase):
                          '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]><CreateBucketConfiguration/>')
         self.assertIn("<Code>MalformedXML</Code>", r.stdout)
         self.s3.create_bucket(Bucket="objects-later")
-        r = self.srv.cli("request", "GET", "/objects-later/key.txt", "--query", "attributes")
+        r = self.srv.cli("request", "GET", "/objects-later/key.txt", "--query", "retention")
         self.assertTrue(r.stdout.startswith("501"), r.stdout)
         self.assertIn("<Code>NotImplemented</Code>", r.stdout)
         r = self.srv.cli("request", "GET", "/objects-later", "--query", "cors")

@@ -623,6 +623,35 @@ class S3Objects(unittest.TestCase):
             self.s3.put_bucket_tagging(Bucket="no-such-tag-bucket", Tagging={"TagSet": []})
         self.assertEqual(code(e), "NoSuchBucket")
 
+    def test_get_object_attributes(self):
+        data = b"attributes" * 1000
+        r = self.s3.put_object(Bucket="objs", Key="attrs", Body=data, ChecksumAlgorithm="SHA256",
+                               StorageClass="STANDARD_IA")
+        a = self.s3.get_object_attributes(Bucket="objs", Key="attrs",
+                                          ObjectAttributes=["ETag", "Checksum", "ObjectSize", "StorageClass",
+                                                            "ObjectParts"])
+        self.assertEqual(a["ETag"], r["ETag"].strip('"'))
+        self.assertEqual(a["Checksum"]["ChecksumSHA256"], r["ChecksumSHA256"])
+        self.assertEqual(a["ObjectSize"], len(data))
+        self.assertEqual(a["StorageClass"], "STANDARD_IA")
+        self.assertNotIn("ObjectParts", a)
+        self.assertIn("LastModified", a)
+        uid = self.s3.create_multipart_upload(Bucket="objs", Key="attrs-mp")["UploadId"]
+        e1 = self.s3.upload_part(Bucket="objs", Key="attrs-mp", UploadId=uid, PartNumber=1,
+                                 Body=b"p" * (5 * 1024 * 1024))["ETag"]
+        e2 = self.s3.upload_part(Bucket="objs", Key="attrs-mp", UploadId=uid, PartNumber=2, Body=b"q")["ETag"]
+        self.s3.complete_multipart_upload(Bucket="objs", Key="attrs-mp", UploadId=uid, MultipartUpload={
+            "Parts": [{"PartNumber": 1, "ETag": e1}, {"PartNumber": 2, "ETag": e2}]})
+        a = self.s3.get_object_attributes(Bucket="objs", Key="attrs-mp", ObjectAttributes=["ObjectParts", "ObjectSize"])
+        self.assertEqual(a["ObjectParts"]["TotalPartsCount"], 2)
+        self.assertEqual(a["ObjectSize"], 5 * 1024 * 1024 + 1)
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object_attributes(Bucket="objs", Key="no-attrs", ObjectAttributes=["ETag"])
+        self.assertEqual(code(e), "NoSuchKey")
+        r = self.srv.cli("request", "GET", "/objs/attrs", "--query", "attributes",
+                         "--header", "x-amz-object-attributes: Colour")
+        self.assertIn("<Code>InvalidArgument</Code>", r.stdout)
+
     def test_survives_restart(self):
         data = os.urandom(200000)
         self.s3.put_object(Bucket="objs", Key="durable", Body=data)
