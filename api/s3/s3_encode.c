@@ -67,6 +67,30 @@ void s3_owner_id(api_ctx_t *ctx, char out[65])
     sigv4_sha256_hex(kv_slice_str(ctx->access_key), out);
 }
 
+void s3_xml_owner(api_xw_t *w, const char *tag, const char *owner)
+{
+    api_xw_open(w, tag);
+    api_xw_elem_str(w, "ID", owner);
+    api_xw_elem_str(w, "DisplayName", "stratus");
+    api_xw_close(w, tag);
+}
+
+void s3_xml_tagging(api_resp_t *resp, const eng_tag_t *tags, size_t n)
+{
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "Tagging", true);
+    api_xw_open(&w, "TagSet");
+    for (size_t i = 0; i < n; i++) {
+        api_xw_open(&w, "Tag");
+        api_xw_elem_str(&w, "Key", tags[i].key);
+        api_xw_elem_str(&w, "Value", tags[i].value);
+        api_xw_close(&w, "Tag");
+    }
+    api_xw_close(&w, "TagSet");
+    api_xw_close(&w, "Tagging");
+    xml_resp(resp);
+}
+
 void s3_encode_list_buckets(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                             const s3_list_buckets_out_t *out)
 {
@@ -76,10 +100,7 @@ void s3_encode_list_buckets(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     char owner[65], date[25];
     s3_owner_id(ctx, owner);
     api_xw_begin(&w, &resp->body, "ListAllMyBucketsResult", true);
-    api_xw_open(&w, "Owner");
-    api_xw_elem_str(&w, "ID", owner);
-    api_xw_elem_str(&w, "DisplayName", "stratus");
-    api_xw_close(&w, "Owner");
+    s3_xml_owner(&w, "Owner", owner);
     api_xw_open(&w, "Buckets");
     for (size_t i = 0; i < out->n; i++) {
         api_xw_open(&w, "Bucket");

@@ -230,6 +230,8 @@ typedef struct s3_get_object_attributes_out {
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);
 /** UploadPart, before its body: the upload must exist (-1 with the error set). */
 int s3_upload_part_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** The request's bucket and object key; a key over 1024 bytes is KeyTooLongError (-1). */
+int s3_object_ref(api_req_t *req, api_resp_t *resp, kv_slice_t *bucket, kv_slice_t *key);
 /** Shared with objects: look a bucket up, setting NoSuchBucket. */
 int s3_bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name, uint32_t *id);
 int s3_engine_fail(api_resp_t *resp, int rc);
@@ -244,6 +246,10 @@ void s3_checksum_header(api_resp_t *resp, const eng_object_t *o);
 
 /** S3's canonical owner id for the configured credentials. */
 void s3_owner_id(api_ctx_t *ctx, char out[65]);
+/** <tag><ID>owner</ID><DisplayName>stratus</DisplayName></tag> */
+void s3_xml_owner(api_xw_t *w, const char *tag, const char *owner);
+/** <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging> as the response body. */
+void s3_xml_tagging(api_resp_t *resp, const eng_tag_t *tags, size_t n);
 
 #define XX(Name, name)                                                                             \
     int s3_decode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_##name##_in_t *out); \

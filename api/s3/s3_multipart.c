@@ -31,12 +31,8 @@ static bool parse_upload_id(kv_slice_t v, uint64_t *id)
 static int mpu_in(api_req_t *req, api_resp_t *resp, s3_mpu_in_t *out, bool need_upload)
 {
     memset(out, 0, sizeof(*out));
-    out->bucket = req->_st->bucket;
-    out->key = req->_st->key_name;
-    if (out->key.len > ENG_OBJ_KEY_MAX) {
-        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+    if (s3_object_ref(req, resp, &out->bucket, &out->key) < 0)
         return -1;
-    }
     kv_slice_t v;
     if (need_upload &&
         (!api_req_query(req, "uploadId", &v) || !parse_upload_id(v, &out->upload_id))) {
@@ -411,13 +407,8 @@ void s3_encode_list_parts(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, cons
         api_xw_elem_u64(&w, "Size", p->size);
         api_xw_close(&w, "Part");
     }
-    static const char *const who[] = {"Initiator", "Owner"};
-    for (size_t i = 0; i < 2; i++) {
-        api_xw_open(&w, who[i]);
-        api_xw_elem_str(&w, "ID", owner);
-        api_xw_elem_str(&w, "DisplayName", "stratus");
-        api_xw_close(&w, who[i]);
-    }
+    s3_xml_owner(&w, "Initiator", owner);
+    s3_xml_owner(&w, "Owner", owner);
     const char *sc = out->proto->storage_class;
     api_xw_elem_str(&w, "StorageClass", sc ? sc : "STANDARD");
     api_xw_close(&w, "ListPartsResult");
@@ -577,13 +568,8 @@ void s3_encode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t
         w.url_encode = false;
         snprintf(id, sizeof(id), "%016" PRIx64, u->upload_id);
         api_xw_elem_str(&w, "UploadId", id);
-        static const char *const who[] = {"Initiator", "Owner"};
-        for (size_t j = 0; j < 2; j++) {
-            api_xw_open(&w, who[j]);
-            api_xw_elem_str(&w, "ID", owner);
-            api_xw_elem_str(&w, "DisplayName", "stratus");
-            api_xw_close(&w, who[j]);
-        }
+        s3_xml_owner(&w, "Initiator", owner);
+        s3_xml_owner(&w, "Owner", owner);
         const char *sc = u->proto->storage_class;
         api_xw_elem_str(&w, "StorageClass", sc ? sc : "STANDARD");
         kv_time_fmt_iso(u->proto->mtime_ms, date);

@@ -39,13 +39,23 @@ int s3_bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t na
 
 /* ---- PutObject ---- */
 
+int s3_object_ref(api_req_t *req, api_resp_t *resp, kv_slice_t *bucket, kv_slice_t *key)
+{
+    *bucket = req->_st->bucket;
+    *key = req->_st->key_name;
+    if (key->len > ENG_OBJ_KEY_MAX) {
+        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
-    if (st->key_name.len > ENG_OBJ_KEY_MAX) {
-        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+    kv_slice_t b, k;
+    if (s3_object_ref(req, resp, &b, &k) < 0)
         return API_RESPOND;
-    }
     if (s3_bucket_id(ctx, req, resp, st->bucket, &st->bucket_id) < 0)
         return API_RESPOND;
     if (st->op == API_OP_S3_upload_part && s3_upload_part_begin(ctx, req, resp) < 0)
@@ -735,12 +745,8 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_xw_elem_str(&w, "ETag", etag);
         api_xw_elem_u64(&w, "Size", o->size);
         api_xw_elem_str(&w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
-        if (in->fetch_owner) {
-            api_xw_open(&w, "Owner");
-            api_xw_elem_str(&w, "ID", owner);
-            api_xw_elem_str(&w, "DisplayName", "stratus");
-            api_xw_close(&w, "Owner");
-        }
+        if (in->fetch_owner)
+            s3_xml_owner(&w, "Owner", owner);
         api_xw_close(&w, "Contents");
     }
     for (size_t i = 0; i < out->n_prefixes; i++) {
@@ -865,12 +871,8 @@ int s3_decode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     (void)ctx;
     memset(out, 0, sizeof(*out));
-    out->bucket = req->_st->bucket;
-    out->key = req->_st->key_name;
-    if (out->key.len > ENG_OBJ_KEY_MAX) {
-        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+    if (s3_object_ref(req, resp, &out->bucket, &out->key) < 0)
         return -1;
-    }
     /* x-amz-copy-source: [/]bucket/key, URL-encoded; a versionId suffix names a version. */
     kv_slice_t src = kv_slice_trim(api_req_header(req, "x-amz-copy-source"));
     const uint8_t *q = src.len ? memchr(src.p, '?', src.len) : NULL;

@@ -82,10 +82,7 @@ static void acl_encode(api_ctx_t *ctx, api_resp_t *resp)
     s3_owner_id(ctx, owner);
     api_xw_t w;
     api_xw_begin(&w, &resp->body, "AccessControlPolicy", true);
-    api_xw_open(&w, "Owner");
-    api_xw_elem_str(&w, "ID", owner);
-    api_xw_elem_str(&w, "DisplayName", "stratus");
-    api_xw_close(&w, "Owner");
+    s3_xml_owner(&w, "Owner", owner);
     api_xw_open(&w, "AccessControlList");
     kv_buf_append_str(&resp->body, "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
                                    "XMLSchema-instance\" xsi:type=\"CanonicalUser\">");

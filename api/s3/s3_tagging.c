@@ -103,12 +103,8 @@ int s3_tags_from_header(api_req_t *req, api_resp_t *resp, eng_tag_t **tags, size
 static int tagging_in(api_req_t *req, api_resp_t *resp, s3_tagging_in_t *out)
 {
     memset(out, 0, sizeof(*out));
-    out->bucket = req->_st->bucket;
-    out->key = req->_st->key_name;
-    if (out->key.len > ENG_OBJ_KEY_MAX) {
-        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+    if (s3_object_ref(req, resp, &out->bucket, &out->key) < 0)
         return -1;
-    }
     return 0;
 }
 
@@ -215,18 +211,7 @@ void s3_encode_get_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
                                   const s3_tagging_out_t *out)
 {
     (void)ctx, (void)req;
-    api_xw_t w;
-    api_xw_begin(&w, &resp->body, "Tagging", true);
-    api_xw_open(&w, "TagSet");
-    for (size_t i = 0; i < out->o->n_tags; i++) {
-        api_xw_open(&w, "Tag");
-        api_xw_elem_str(&w, "Key", out->o->tags[i].key);
-        api_xw_elem_str(&w, "Value", out->o->tags[i].value);
-        api_xw_close(&w, "Tag");
-    }
-    api_xw_close(&w, "TagSet");
-    api_xw_close(&w, "Tagging");
-    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    s3_xml_tagging(resp, out->o->tags, out->o->n_tags);
 }
 
 void s3_encode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -315,18 +300,7 @@ void s3_encode_get_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
                                   const s3_tagging_out_t *out)
 {
     (void)ctx, (void)req;
-    api_xw_t w;
-    api_xw_begin(&w, &resp->body, "Tagging", true);
-    api_xw_open(&w, "TagSet");
-    for (size_t i = 0; i < out->b->n_tags; i++) {
-        api_xw_open(&w, "Tag");
-        api_xw_elem_str(&w, "Key", out->b->tags[i].key);
-        api_xw_elem_str(&w, "Value", out->b->tags[i].value);
-        api_xw_close(&w, "Tag");
-    }
-    api_xw_close(&w, "TagSet");
-    api_xw_close(&w, "Tagging");
-    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    s3_xml_tagging(resp, out->b->tags, out->b->n_tags);
 }
 
 void s3_encode_put_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
