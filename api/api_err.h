@@ -66,6 +66,8 @@
     XX(S3_INVALID_PART_ORDER, 400, "", "InvalidPartOrder",                                         \
        "The list of parts was not in ascending order. The parts list must be specified in order "  \
        "by part number.")                                                                          \
+    XX(S3_INVALID_PART_NUMBER, 416, "", "InvalidPartNumber",                                       \
+       "The requested partnumber is not satisfiable")                                              \
     XX(S3_ENTITY_TOO_SMALL, 400, "", "EntityTooSmall",                                             \
        "Your proposed upload is smaller than the minimum allowed object size.")                    \
     XX(S3_OPERATION_ABORTED, 409, "", "OperationAborted",                                          \

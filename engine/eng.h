@@ -259,6 +259,7 @@ typedef struct eng_object {
 typedef struct eng_seg {
     uint64_t data_id;
     uint64_t size;
+    uint32_t part; /* the part number it was uploaded as (0: unknown) */
 } eng_seg_t;
 
 typedef struct eng_blob_writer eng_blob_writer_t;

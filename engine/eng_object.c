@@ -186,6 +186,7 @@ static void encode_object(const eng_object_t *o, kv_buf_t *b)
         kv_buf_init_on(&sb, sm, sizeof(sm), sizeof(sm));
         eng_tlv_put_varint(&sb, o->segs[i].data_id);
         eng_tlv_put_varint(&sb, o->segs[i].size);
+        eng_tlv_put_varint(&sb, o->segs[i].part);
         eng_tlv_put(b, O_SEG, kv_buf_slice(&sb));
     }
 }
@@ -238,9 +239,12 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
         else if (tag == O_SEG) {
             kv_slice_t sv = v;
             eng_seg_t *g = &o->segs[o->n_segs];
+            uint64_t part = 0;
             if (o->n_segs >= n_segs || !eng_tlv_get_varint(&sv, &g->data_id) ||
-                !eng_tlv_get_varint(&sv, &g->size))
+                !eng_tlv_get_varint(&sv, &g->size) ||
+                (sv.len && (!eng_tlv_get_varint(&sv, &part) || part > UINT32_MAX)))
                 return KV_ECORRUPT;
+            g->part = (uint32_t)part;
             o->n_segs++;
         } else if (tag < sizeof(strs) / sizeof(*strs) && strs[tag])
             *strs[tag] = kv_arena_strndup(a, v.p, v.len);
@@ -633,6 +637,7 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
         if (rc == 0) {
             o->segs[o->n_segs].data_id = p.data_id;
             o->segs[o->n_segs].size = p.size;
+            o->segs[o->n_segs].part = p.number;
             o->n_segs++;
             o->size += p.size;
         }

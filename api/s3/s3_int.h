@@ -67,6 +67,7 @@ typedef struct s3_object_in {
     uint64_t range_lo, range_hi; /* inclusive, resolved against the size in exec */
     bool suffix;                 /* bytes=-n */
     bool open_end;               /* bytes=a- */
+    uint32_t part;               /* partNumber (0: absent) */
 } s3_object_in_t;
 
 typedef struct s3_object_out {
@@ -75,6 +76,7 @@ typedef struct s3_object_out {
     uint64_t off, len;
     bool partial;
     kv_slice_t inline_body; /* GET of at most S3_INLINE_MAX bytes, read in exec */
+    size_t parts_count;     /* partNumber requests: x-amz-mp-parts-count */
 } s3_object_out_t;
 
 #define S3_INLINE_MAX (64u * 1024)

@@ -272,28 +272,42 @@ static void parse_range(kv_slice_t v, s3_object_in_t *in)
     in->has_range = true;
 }
 
-static int decode_get(api_req_t *req, s3_object_in_t *out)
+static int decode_get(api_req_t *req, api_resp_t *resp, s3_object_in_t *out)
 {
     memset(out, 0, sizeof(*out));
     out->bucket = req->_st->bucket;
     out->key = req->_st->key_name;
-    kv_slice_t r = api_req_header(req, "range");
+    kv_slice_t r = api_req_header(req, "range"), v;
     if (r.len)
         parse_range(kv_slice_trim(r), out);
+    if (api_req_query(req, "partNumber", &v)) {
+        uint64_t n;
+        if (!kv_slice_to_u64(v, &n) || n < 1 || n > ENG_MPU_MAX_PARTS) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Part number must be an integer between 1 and 10000, inclusive");
+            return -1;
+        }
+        if (r.len) {
+            api_fail(resp, API_E_S3_INVALID_REQUEST,
+                     "Cannot specify both Range header and partNumber query parameter");
+            return -1;
+        }
+        out->part = (uint32_t)n;
+    }
     return 0;
 }
 
 int s3_decode_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_get_object_in_t *out)
 {
-    (void)ctx, (void)resp;
-    return decode_get(req, out);
+    (void)ctx;
+    return decode_get(req, resp, out);
 }
 
 int s3_decode_head_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                           s3_head_object_in_t *out)
 {
-    (void)ctx, (void)resp;
-    return decode_get(req, out);
+    (void)ctx;
+    return decode_get(req, resp, out);
 }
 
 /* Does an If-Match / If-None-Match list name this ETag ("*" names any)? */
@@ -373,6 +387,28 @@ static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_o
     uint64_t size = out->o->size;
     out->off = 0;
     out->len = size;
+    if (in->part) {
+        /* A part of a multipart object; a single-PUT object is one part. */
+        const eng_object_t *o = out->o;
+        uint64_t off = 0;
+        size_t i = 0;
+        while (i < o->n_segs && o->segs[i].part != in->part)
+            off += o->segs[i++].size;
+        bool found = o->n_segs ? i < o->n_segs : in->part == 1;
+        if (!found) {
+            eng_object_close(out->reader);
+            out->reader = NULL;
+            api_fail(resp, API_E_S3_INVALID_PART_NUMBER, NULL);
+            return -1;
+        }
+        if (o->n_segs) {
+            out->off = off;
+            out->len = o->segs[i].size;
+        }
+        out->partial = out->len > 0; /* an empty object has no byte range to name */
+        out->parts_count = o->n_segs ? o->n_segs : 1;
+        return 0;
+    }
     if (in->has_range) {
         uint64_t lo = in->range_lo, hi = in->range_hi;
         if (in->suffix) {
@@ -503,6 +539,8 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
     kv_slice_t mode = api_req_header(req, "x-amz-checksum-mode");
     if (!out->partial && kv_slice_eq_nocase(mode, "ENABLED"))
         s3_checksum_header(resp, o);
+    if (out->parts_count)
+        api_resp_headerf(resp, "x-amz-mp-parts-count", "%zu", out->parts_count);
     if (out->partial) {
         resp->status = 206;
         api_resp_headerf(

@@ -92,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(raw_get("/fuzz-objects/a", "If-Match", cond));
     check(raw_get("/fuzz-objects/a", "If-None-Match", cond));
     check(harness_s3(&h, "GET", "/fuzz-objects", query, KV_SLICE_NULL, NULL));
+    check(harness_s3(&h, "GET", "/fuzz-objects/a", query, KV_SLICE_NULL, NULL)); /* partNumber... */
     {
         cli_req_t g;
         memset(&g, 0, sizeof(g));

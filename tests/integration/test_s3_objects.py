@@ -344,6 +344,21 @@ class S3Objects(unittest.TestCase):
         lo, hi = 5 * mib - 3, 10 * mib + 10
         g = self.s3.get_object(Bucket="objs", Key="mp/big.bin", Range=f"bytes={lo}-{hi}")
         self.assertEqual(g["Body"].read(), whole[lo:hi + 1])
+        # partNumber reads one part (as uploaded), with the parts count.
+        for n in (1, 2, 3):
+            g = self.s3.get_object(Bucket="objs", Key="mp/big.bin", PartNumber=n)
+            self.assertEqual(g["ResponseMetadata"]["HTTPStatusCode"], 206)
+            self.assertEqual(g["PartsCount"], 3)
+            self.assertEqual(g["Body"].read(), parts_data[n - 1])
+        h = self.s3.head_object(Bucket="objs", Key="mp/big.bin", PartNumber=2)
+        self.assertEqual(h["ContentLength"], len(parts_data[1]))
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="mp/big.bin", PartNumber=4)
+        self.assertEqual(code(e), "InvalidPartNumber")
+        self.assertEqual(status(e), 416)
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="mp/big.bin", PartNumber=1, Range="bytes=0-1")
+        self.assertEqual(code(e), "InvalidRequest")
         # The upload is gone.
         with self.assertRaises(ClientError) as e:
             self.s3.list_parts(Bucket="objs", Key="mp/big.bin", UploadId=uid)
@@ -382,6 +397,15 @@ class S3Objects(unittest.TestCase):
         self.s3.complete_multipart_upload(Bucket="objs", Key="mp/one", UploadId=uid,
                                           MultipartUpload={"Parts": [{"PartNumber": 7, "ETag": e1}]})
         self.assertEqual(self.s3.get_object(Bucket="objs", Key="mp/one")["Body"].read(), b"tiny")
+        # Part numbers are the uploaded ones (7 here), not positions.
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="mp/one", PartNumber=7)["Body"].read(), b"tiny")
+        with self.assertRaises(ClientError) as e:
+            self.s3.get_object(Bucket="objs", Key="mp/one", PartNumber=1)
+        self.assertEqual(code(e), "InvalidPartNumber")
+        # A single-PUT object is part 1.
+        self.s3.put_object(Bucket="objs", Key="mp/single", Body=b"whole")
+        g = self.s3.get_object(Bucket="objs", Key="mp/single", PartNumber=1)
+        self.assertEqual((g["Body"].read(), g["PartsCount"]), (b"whole", 1))
 
     def test_list_multipart_uploads(self):
         self.s3.create_bucket(Bucket="uploads")

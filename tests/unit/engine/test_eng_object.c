@@ -242,6 +242,8 @@ static void test_multipart(void **state)
     eng_object_reader_t *r;
     assert_int_equal(eng_object_open(e, bid, proto.key, a, &m, &r), 0);
     assert_int_equal(m->n_segs, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(m->segs[i].part, nums[i]); /* kept for GetObject partNumber */
     assert_string_equal(m->content_type, "video/mp4");
     check_read(r, seeds, sizes, 3, 0, m->size);
     check_read(r, seeds, sizes, 3, sizes[0] - 2, 9);
