@@ -90,19 +90,27 @@ bool api_req_query(const api_req_t *req, const char *name, kv_slice_t *out)
     while (sigv4_query_next(&q, &k, &raw, NULL)) {
         if (!kv_slice_eq_str(k, name))
             continue;
-        /* A literal '+' is a space (form encoding); "%2B" is a plus. */
-        kv_slice_t plus = kv_arena_dup(req->arena, raw);
-        for (size_t j = 0; j < plus.len; j++)
-            if (plus.p[j] == '+')
-                ((uint8_t *)(uintptr_t)plus.p)[j] = ' ';
-        kv_buf_t d;
-        kv_buf_init(&d, raw.len + 1);
-        bool ok = sigv4_uri_decode(&d, plus);
-        *out = ok ? kv_arena_dup(req->arena, kv_buf_slice(&d)) : raw;
-        kv_buf_dispose(&d);
+        if (!api_form_decode(req->arena, raw, out))
+            *out = raw;
         return true;
     }
     return false;
+}
+
+bool api_form_decode(kv_arena_t *a, kv_slice_t raw, kv_slice_t *out)
+{
+    /* A literal '+' is a space (form encoding); "%2B" is a plus. */
+    kv_slice_t plus = kv_arena_dup(a, raw);
+    for (size_t j = 0; j < plus.len; j++)
+        if (plus.p[j] == '+')
+            ((uint8_t *)(uintptr_t)plus.p)[j] = ' ';
+    kv_buf_t d;
+    kv_buf_init(&d, raw.len + 1);
+    bool ok = sigv4_uri_decode(&d, plus);
+    if (ok)
+        *out = kv_arena_dup(a, kv_buf_slice(&d));
+    kv_buf_dispose(&d);
+    return ok;
 }
 
 void api_resp_header(api_resp_t *resp, const char *name, kv_slice_t value)

@@ -150,6 +150,9 @@ void api_resp_headerf(api_resp_t *resp, const char *name, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /** The request's query parameter (decoded into the arena), or false when absent. */
 bool api_req_query(const api_req_t *req, const char *name, kv_slice_t *out);
+/** Decode one form-encoded value ('+' is a space, %XX a byte) into arena a.
+ * @return false when a %-escape is malformed. */
+bool api_form_decode(kv_arena_t *a, kv_slice_t raw, kv_slice_t *out);
 
 /* api_metrics.c */
 void api__metrics_record(api_ctx_t *ctx, api_proto_t proto, api_op_t op, int status,

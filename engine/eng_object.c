@@ -135,16 +135,27 @@ static void delete_object_data(eng_batch_t *b, const eng_object_t *o)
         delete_data(b, o->segs[i].data_id);
 }
 
+/* Drop bytes nothing names (a failed or abandoned write), in a batch of their own. */
+static void drop_data(eng_t *e, uint64_t data_id)
+{
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    delete_data(b, data_id);
+    eng_rocks_write(e->rocks, b);
+    eng_batch_free(b);
+}
+
+/* The striped lock serialising writers of one object key (encoded as obj_key). */
+static pthread_mutex_t *lock_of(eng_t *e, const kv_buf_t *obj_key)
+{
+    return &e->item_locks[kv_xxh3(obj_key->p, obj_key->len) % ENG_ITEM_LOCKS];
+}
+
 void eng_blob_writer_abort(eng_blob_writer_t *w)
 {
     if (w == NULL)
         return;
-    if (w->chunk > 0) {
-        eng_batch_t *b = eng_batch_new(w->e->rocks);
-        delete_data(b, w->data_id);
-        eng_rocks_write(w->e->rocks, b);
-        eng_batch_free(b);
-    }
+    if (w->chunk > 0)
+        drop_data(w->e, w->data_id);
     kv_buf_dispose(&w->buf);
     kv_free(w);
 }
@@ -277,6 +288,22 @@ static bool same_bytes(const eng_object_t *a, const eng_object_t *b)
     return true;
 }
 
+/* A conditional write's verdict against the current object prev (NULL: absent). */
+static int check_cond(const eng_obj_cond_t *cond, const eng_object_t *prev, const eng_object_t *o)
+{
+    if (cond == NULL)
+        return 0;
+    if (cond->if_absent && prev)
+        return KV_ECONDFAIL;
+    if (cond->if_match && prev == NULL)
+        return KV_ENOTFOUND;
+    if (cond->if_match && strcmp(prev->etag, cond->if_match) != 0)
+        return KV_ECONDFAIL;
+    if (cond->same_data && !same_bytes(prev, o))
+        return KV_EBUSY;
+    return 0;
+}
+
 /* Put o; when w is set, its unwritten last chunk joins the metadata's batch (one WAL write
  * for an object of up to one chunk). */
 static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
@@ -288,7 +315,7 @@ static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
     kv_buf_init(&old, 64 * 1024);
     obj_key(&k, bucket_id, o->key);
     encode_object(o, &v);
-    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(k.p, k.len) % ENG_ITEM_LOCKS];
+    pthread_mutex_t *lock = lock_of(e, &k);
     pthread_mutex_lock(lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
     uint8_t tm[16];
@@ -304,15 +331,7 @@ static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
     if (rc == 0 && decode_object(o->key, kv_buf_slice(&old), a, &prev) < 0)
         rc = KV_ECORRUPT;
     if (rc == 0 || rc == KV_ENOTFOUND) {
-        if (cond && cond->if_absent && prev)
-            rc = KV_ECONDFAIL;
-        else if (cond && cond->if_match &&
-                 (prev == NULL || strcmp(prev->etag, cond->if_match) != 0))
-            rc = prev ? KV_ECONDFAIL : KV_ENOTFOUND;
-        else if (cond && cond->same_data && !same_bytes(prev, o))
-            rc = KV_EBUSY;
-        else
-            rc = 0;
+        rc = check_cond(cond, prev, o);
     }
     if (rc == 0) {
         if (prev && !same_bytes(prev, o))
@@ -322,13 +341,8 @@ static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
     }
     pthread_mutex_unlock(lock);
     eng_batch_free(b);
-    if (rc < 0 && !(cond && cond->same_data)) {
-        /* Nothing names the new bytes: drop them rather than leak them. */
-        b = eng_batch_new(e->rocks);
-        delete_data(b, o->data_id);
-        eng_rocks_write(e->rocks, b);
-        eng_batch_free(b);
-    }
+    if (rc < 0 && !(cond && cond->same_data))
+        drop_data(e, o->data_id); /* nothing names the new bytes: drop, don't leak */
     kv_arena_free(a);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
@@ -359,7 +373,7 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key)
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
     kv_buf_init(&old, 64 * 1024);
     obj_key(&k, bucket_id, key);
-    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(k.p, k.len) % ENG_ITEM_LOCKS];
+    pthread_mutex_t *lock = lock_of(e, &k);
     pthread_mutex_lock(lock);
     int rc = eng_rocks_get(e->rocks, ENG_CF_OBJECTS, kv_buf_slice(&k), &old);
     if (rc == 0) {
@@ -408,7 +422,7 @@ static pthread_mutex_t *key_lock(eng_t *e, uint32_t bucket_id, kv_slice_t key)
     kv_buf_t k;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
     obj_key(&k, bucket_id, key);
-    pthread_mutex_t *l = &e->item_locks[kv_xxh3(k.p, k.len) % ENG_ITEM_LOCKS];
+    pthread_mutex_t *l = lock_of(e, &k);
     kv_buf_dispose(&k);
     return l;
 }
@@ -519,12 +533,8 @@ int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_sli
     }
     pthread_mutex_unlock(lock);
     eng_batch_free(b);
-    if (rc < 0) {
-        b = eng_batch_new(e->rocks);
-        delete_data(b, part->data_id);
-        eng_rocks_write(e->rocks, b);
-        eng_batch_free(b);
-    }
+    if (rc < 0)
+        drop_data(e, part->data_id);
     kv_buf_dispose(&uk);
     kv_buf_dispose(&pk);
     kv_buf_dispose(&v);
@@ -609,7 +619,7 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     kv_buf_init(&pk, 32);
     kv_buf_init(&pv, 256);
     obj_key(&k, bucket_id, o->key);
-    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(k.p, k.len) % ENG_ITEM_LOCKS];
+    pthread_mutex_t *lock = lock_of(e, &k);
     pthread_mutex_lock(lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
     eng_object_t *proto;
@@ -655,10 +665,8 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
         if (rc == KV_ENOTFOUND)
             rc = 0;
     }
-    if (rc == 0 && cond && cond->if_absent && prev)
-        rc = KV_ECONDFAIL;
-    else if (rc == 0 && cond && cond->if_match)
-        rc = prev == NULL ? KV_ENOTFOUND : strcmp(prev->etag, cond->if_match) ? KV_ECONDFAIL : 0;
+    if (rc == 0)
+        rc = check_cond(cond, prev, o);
     if (rc == 0 && o->n_segs == 0)
         rc = KV_EINVAL; /* the caller checks for an empty part list first */
     if (rc == 0) {

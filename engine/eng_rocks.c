@@ -145,18 +145,7 @@ void eng_rocks_close(eng_rocks_t *r)
 
 int eng_rocks_get(eng_rocks_t *r, eng_cf_t cf, kv_slice_t key, kv_buf_t *out)
 {
-    char *err = NULL;
-    rocksdb_pinnableslice_t *ps =
-        rocksdb_get_pinned_cf(r->db, r->ropts, r->cf[cf], (const char *)key.p, key.len, &err);
-    if (err)
-        return fail("get", err);
-    if (ps == NULL)
-        return KV_ENOTFOUND;
-    size_t n;
-    const char *v = rocksdb_pinnableslice_value(ps, &n);
-    kv_buf_append(out, v, n);
-    rocksdb_pinnableslice_destroy(ps);
-    return kv_buf_failed(out) ? KV_ETOOBIG : 0;
+    return eng_rocks_get_at(r, NULL, cf, key, out);
 }
 
 struct eng_snap {

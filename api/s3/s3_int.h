@@ -75,11 +75,10 @@ typedef struct s3_object_out {
     eng_object_reader_t *reader;
     uint64_t off, len;
     bool partial;
-    kv_slice_t inline_body; /* GET of at most S3_INLINE_MAX bytes, read in exec */
-    size_t parts_count;     /* partNumber requests: x-amz-mp-parts-count */
+    size_t parts_count; /* partNumber requests: x-amz-mp-parts-count */
 } s3_object_out_t;
 
-#define S3_INLINE_MAX (64u * 1024)
+#define S3_INLINE_MAX (64u * 1024) /* a GET body up to this size is read in exec */
 
 typedef s3_object_in_t s3_put_object_in_t;
 typedef s3_object_in_t s3_get_object_in_t;

@@ -444,23 +444,25 @@ int s3_exec_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     if (exec_get(ctx, req, resp, in, out, true) < 0)
         return -1;
-    if (out->len > S3_INLINE_MAX)
-        return 0;
-    /* A small body is read now and sent with the headers: one write, no streaming pass. */
-    uint8_t *p = kv_arena_alloc(req->arena, out->len ? out->len : 1);
+    if (out->len > S3_INLINE_MAX || !kv_buf_reserve(&resp->body, (size_t)out->len))
+        return 0; /* streamed by the encoder */
+    /* A small body is read now, straight into the response, and sent with the headers:
+     * one write, no streaming pass. */
+    kv_buf_t *b = &resp->body;
     uint64_t done = 0;
     while (done < out->len) {
-        int64_t n = eng_object_read(out->reader, out->off + done, p + done, out->len - done);
+        int64_t n = eng_object_read(out->reader, out->off + done, b->p + b->len, out->len - done);
         if (n <= 0) {
             eng_object_close(out->reader);
             out->reader = NULL;
+            kv_buf_reset(b);
             return s3_engine_fail(resp, n < 0 ? (int)n : KV_ECORRUPT);
         }
+        b->len += (size_t)n;
         done += (uint64_t)n;
     }
     eng_object_close(out->reader);
     out->reader = NULL;
-    out->inline_body = kv_slice(p, out->len);
     return 0;
 }
 
@@ -554,10 +556,8 @@ void s3_encode_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     (void)ctx;
     object_headers(req, resp, out);
-    if (out->reader == NULL) {
-        kv_buf_append_slice(&resp->body, out->inline_body);
-        return;
-    }
+    if (out->reader == NULL)
+        return; /* the body was read into resp->body by exec */
     body_src_t *s = kv_arena_calloc(req->arena, 1, sizeof(*s));
     s->r = out->reader;
     s->off = out->off;

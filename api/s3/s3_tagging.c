@@ -53,20 +53,8 @@ static int check_tags(api_resp_t *resp, const eng_tag_t *tags, size_t n, size_t 
 
 static const char *decoded(api_req_t *req, kv_slice_t raw)
 {
-    kv_buf_t b;
-    kv_buf_init(&b, raw.len + 1);
-    /* Form encoding: '+' is a space. */
-    kv_buf_t plus;
-    kv_buf_init(&plus, 3 * raw.len + 1);
-    for (size_t i = 0; i < raw.len; i++)
-        kv_buf_append(&plus, raw.p[i] == '+' ? "%20" : (const char *)&raw.p[i],
-                      raw.p[i] == '+' ? 3 : 1);
-    const char *out = NULL;
-    if (!kv_buf_failed(&plus) && sigv4_uri_decode(&b, kv_buf_slice(&plus)) && !kv_buf_failed(&b))
-        out = kv_arena_strndup(req->arena, b.p, b.len);
-    kv_buf_dispose(&plus);
-    kv_buf_dispose(&b);
-    return out;
+    kv_slice_t v;
+    return api_form_decode(req->arena, raw, &v) ? kv_arena_strndup(req->arena, v.p, v.len) : NULL;
 }
 
 int s3_tags_from_header(api_req_t *req, api_resp_t *resp, eng_tag_t **tags, size_t *n)

@@ -45,25 +45,14 @@ static void check(int st)
     }
 }
 
-static int raw_get(const char *path, const char *hname, const char *hval)
+/* One request with up to two extra headers (empty values are left out). */
+static int run(const char *method, const char *path, const char *query, kv_slice_t body,
+               const char *h1, const char *v1, const char *h2, const char *v2)
 {
-    cli_req_t r;
-    memset(&r, 0, sizeof(r));
-    r.method = "GET";
-    r.path = path;
-    r.host = "127.0.0.1:4566";
-    r.service = "s3";
-    if (hval[0])
-        cli_req_header(&r, hname, hval);
-    kv_buf_t b, out;
-    kv_buf_init(&b, 1u << 20);
-    kv_buf_init(&out, 4096);
-    int st = -1;
-    if (cli_build(&h.creds, &r, &b) == 0)
-        st = harness_run(&h, kv_buf_slice(&b), &out);
-    kv_buf_dispose(&b);
-    kv_buf_dispose(&out);
-    return st;
+    const char *hdrs[] = {h1, v1, h2, v2, NULL};
+    if (h2 == NULL)
+        hdrs[2] = NULL;
+    return harness_s3_hdrs(&h, method, path, query, body, h1 ? hdrs : NULL, NULL);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -88,64 +77,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     printable(next_line(&in), cond, sizeof(cond));
     printable(next_line(&in), query, sizeof(query));
     printable(in, key, sizeof(key));
-    check(raw_get("/fuzz-objects/a", "Range", range));
-    check(raw_get("/fuzz-objects/a", "If-Match", cond));
-    check(raw_get("/fuzz-objects/a", "If-None-Match", cond));
+    check(run("GET", "/fuzz-objects/a", NULL, KV_SLICE_NULL, "Range", range, NULL, NULL));
+    check(run("GET", "/fuzz-objects/a", NULL, KV_SLICE_NULL, "If-Match", cond, NULL, NULL));
+    check(run("GET", "/fuzz-objects/a", NULL, KV_SLICE_NULL, "If-None-Match", cond, NULL, NULL));
     check(harness_s3(&h, "GET", "/fuzz-objects", query, KV_SLICE_NULL, NULL));
     check(harness_s3(&h, "GET", "/fuzz-objects/a", query, KV_SLICE_NULL, NULL)); /* partNumber... */
-    {
-        cli_req_t g;
-        memset(&g, 0, sizeof(g));
-        g.method = "GET";
-        g.path = "/fuzz-objects/a";
-        g.query = "attributes";
-        g.host = "127.0.0.1:4566";
-        g.service = "s3";
-        if (cond[0])
-            cli_req_header(&g, "x-amz-object-attributes", cond);
-        kv_buf_t gb;
-        kv_buf_init(&gb, 1u << 20);
-        if (cli_build(&h.creds, &g, &gb) == 0)
-            check(harness_run(&h, kv_buf_slice(&gb), NULL));
-        kv_buf_dispose(&gb);
-    }
+    check(run("GET", "/fuzz-objects/a", "attributes", KV_SLICE_NULL, "x-amz-object-attributes",
+              cond, NULL, NULL));
     if (key[0]) {
         snprintf(path, sizeof(path), "/fuzz-objects/%s", key);
         check(harness_s3(&h, "PUT", path, NULL, kv_slice(data, size), NULL));
-        check(raw_get(path, "Range", range));
+        check(run("GET", path, NULL, KV_SLICE_NULL, "Range", range, NULL, NULL));
         check(harness_s3(&h, "DELETE", path, NULL, KV_SLICE_NULL, NULL));
     }
     /* The condition line as an x-amz-tagging header on a PUT. */
-    if (cond[0]) {
-        cli_req_t t;
-        memset(&t, 0, sizeof(t));
-        t.method = "PUT";
-        t.path = "/fuzz-objects/tagged";
-        t.host = "127.0.0.1:4566";
-        t.service = "s3";
-        t.body = KV_SLICE_LIT("x");
-        cli_req_header(&t, "x-amz-tagging", cond);
-        kv_buf_t tb;
-        kv_buf_init(&tb, 1u << 20);
-        if (cli_build(&h.creds, &t, &tb) == 0)
-            check(harness_run(&h, kv_buf_slice(&tb), NULL));
-        kv_buf_dispose(&tb);
-    }
-    /* The key line as an x-amz-copy-source, copying onto a fixed key. */
-    cli_req_t r;
-    memset(&r, 0, sizeof(r));
-    r.method = "PUT";
-    r.path = "/fuzz-objects/copy-target";
-    r.host = "127.0.0.1:4566";
-    r.service = "s3";
-    cli_req_header(&r, "x-amz-copy-source", key[0] ? key : "fuzz-objects/a");
-    cli_req_header(&r, "x-amz-metadata-directive", range[0] == 'R' ? "REPLACE" : "COPY");
     if (cond[0])
-        cli_req_header(&r, "x-amz-copy-source-if-match", cond);
-    kv_buf_t b;
-    kv_buf_init(&b, 1u << 20);
-    if (cli_build(&h.creds, &r, &b) == 0)
-        check(harness_run(&h, kv_buf_slice(&b), NULL));
-    kv_buf_dispose(&b);
+        check(run("PUT", "/fuzz-objects/tagged", NULL, KV_SLICE_LIT("x"), "x-amz-tagging", cond,
+                  NULL, NULL));
+    /* The key line as an x-amz-copy-source, copying onto a fixed key. */
+    const char *hdrs[] = {"x-amz-copy-source",
+                          key[0] ? key : "fuzz-objects/a",
+                          "x-amz-metadata-directive",
+                          range[0] == 'R' ? "REPLACE" : "COPY",
+                          "x-amz-copy-source-if-match",
+                          cond,
+                          NULL};
+    check(harness_s3_hdrs(&h, "PUT", "/fuzz-objects/copy-target", NULL, KV_SLICE_NULL, hdrs, NULL));
     return 0;
 }

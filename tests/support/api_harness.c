@@ -159,8 +159,8 @@ int harness_ddb(harness_t *h, const char *op, kv_slice_t json, kv_buf_t *out)
     return run_built(h, &r, out);
 }
 
-int harness_s3(harness_t *h, const char *method, const char *path, const char *query,
-               kv_slice_t body, kv_buf_t *out)
+int harness_s3_hdrs(harness_t *h, const char *method, const char *path, const char *query,
+                    kv_slice_t body, const char *const *hdrs, kv_buf_t *out)
 {
     cli_req_t r;
     memset(&r, 0, sizeof(r));
@@ -170,5 +170,14 @@ int harness_s3(harness_t *h, const char *method, const char *path, const char *q
     r.host = "127.0.0.1:4566";
     r.service = "s3";
     r.body = body;
+    for (size_t i = 0; hdrs && hdrs[i]; i += 2)
+        if (hdrs[i + 1][0])
+            cli_req_header(&r, hdrs[i], hdrs[i + 1]);
     return run_built(h, &r, out);
+}
+
+int harness_s3(harness_t *h, const char *method, const char *path, const char *query,
+               kv_slice_t body, kv_buf_t *out)
+{
+    return harness_s3_hdrs(h, method, path, query, body, NULL, out);
 }

@@ -27,5 +27,9 @@ int harness_ddb(harness_t *h, const char *op, kv_slice_t json, kv_buf_t *out);
 /** Sign and run an S3 request. */
 int harness_s3(harness_t *h, const char *method, const char *path, const char *query,
                kv_slice_t body, kv_buf_t *out);
+/** harness_s3 with extra headers: name, value pairs ending with NULL (empty values skipped).
+ * @return the HTTP status, or -1 when the request could not be signed. */
+int harness_s3_hdrs(harness_t *h, const char *method, const char *path, const char *query,
+                    kv_slice_t body, const char *const *hdrs, kv_buf_t *out);
 
 #endif
