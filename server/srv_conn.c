@@ -457,7 +457,9 @@ static int on_headers_complete(llhttp_t *p)
     c->resp_live = true;
     uint64_t limit = 0;
     bool body = has_body(p);
-    bool expect = body && expects_continue(r);
+    /* 100 Continue goes out even for an empty body: botocore, told a final status first,
+     * keeps that status line for the connection's next response and misreads it. */
+    bool expect = expects_continue(r);
     if (api_begin(l->srv->api, r, &c->resp, &limit) == API_RESPOND) {
         c->answered = true;
         /* A small body of known length is skipped so the connection can go on;
@@ -472,17 +474,16 @@ static int on_headers_complete(llhttp_t *p)
     }
     c->body_limit = limit;
     c->phase = SRV_BODY;
-    if (body) {
-        if (expect) {
-            kv_arena_t *a = srv_arena_get(l);
-            srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
-            wr->arena = a;
-            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            uv_buf_t b = uv_buf_init((char *)(uintptr_t)cont, sizeof(cont) - 1);
-            submit(c, wr, &b, 1);
-        }
-        timer_set(c, l->srv->cfg->body_timeout_ms);
+    if (expect) {
+        kv_arena_t *a = srv_arena_get(l);
+        srv_wreq_t *wr = kv_arena_calloc(a, 1, sizeof(*wr));
+        wr->arena = a;
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        uv_buf_t b = uv_buf_init((char *)(uintptr_t)cont, sizeof(cont) - 1);
+        submit(c, wr, &b, 1);
     }
+    if (body)
+        timer_set(c, l->srv->cfg->body_timeout_ms);
     return 0;
 }
 

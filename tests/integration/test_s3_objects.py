@@ -6,6 +6,7 @@ import hashlib
 import os
 import subprocess
 import tempfile
+import time
 import unittest
 
 from botocore.exceptions import ClientError
@@ -71,6 +72,14 @@ class S3Objects(unittest.TestCase):
         self.assertEqual(code(e), "NoSuchBucket")
 
     def test_empty_and_large_objects(self):
+        # An empty PUT, then another on the same connection: botocore sends Expect:
+        # 100-continue for both and misreads the second response unless the first got a
+        # 100 Continue too (it then waits out its read timeout).
+        quick = self.srv.client("s3", s3={"addressing_style": "path"}, read_timeout=5)
+        start = time.monotonic()
+        for body in (b"", b"x", b"xy"):
+            quick.put_object(Bucket="objs", Key="empty", Body=body)
+        self.assertLess(time.monotonic() - start, 3)
         self.s3.put_object(Bucket="objs", Key="empty", Body=b"")
         g = self.s3.get_object(Bucket="objs", Key="empty")
         self.assertEqual(g["Body"].read(), b"")
