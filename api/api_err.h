@@ -57,6 +57,7 @@
        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")          \
     XX(S3_NO_SUCH_BUCKET, 404, "", "NoSuchBucket", "The specified bucket does not exist")          \
     XX(S3_NO_SUCH_KEY, 404, "", "NoSuchKey", "The specified key does not exist.")                  \
+    XX(S3_NO_SUCH_VERSION, 404, "", "NoSuchVersion", "The specified version does not exist.")      \
     XX(S3_NO_SUCH_UPLOAD, 404, "", "NoSuchUpload",                                                 \
        "The specified upload does not exist. The upload ID may be invalid, or the upload may "     \
        "have been aborted or completed.")                                                          \

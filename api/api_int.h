@@ -132,6 +132,7 @@ struct api_state {
     api_ck_t etag_md5;
     bool etag_on;
     uint32_t bucket_id;
+    eng_versioning_t versioning; /* the bucket's, read with its id */
 };
 
 /* api_auth.c */

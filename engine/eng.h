@@ -203,6 +203,22 @@ void eng_range_close(eng_range_t *r);
 
 /* ---- buckets --------------------------------------------------------- */
 
+/** A bucket's versioning state: OFF until first enabled, then ENABLED or SUSPENDED. */
+typedef enum eng_versioning {
+    ENG_VERSIONING_OFF = 0,
+    ENG_VERSIONING_ENABLED,
+    ENG_VERSIONING_SUSPENDED,
+} eng_versioning_t;
+
+/** Bucket configuration documents, stored as the api layer hands them over. */
+typedef enum eng_bucket_doc {
+    ENG_BDOC_POLICY = 0, /* JSON bucket policy */
+    ENG_BDOC_CORS,       /* CORSConfiguration XML */
+    ENG_BDOC_LIFECYCLE,  /* LifecycleConfiguration XML */
+    ENG_BDOC_NOTIFY,     /* NotificationConfiguration XML */
+    ENG_BDOC_N
+} eng_bucket_doc_t;
+
 typedef struct eng_bucket {
     const char *name;
     uint32_t id;
@@ -211,6 +227,8 @@ typedef struct eng_bucket {
     bool has_tags;      /* a tag set was stored (it may be empty) */
     eng_tag_t *tags;
     size_t n_tags;
+    eng_versioning_t versioning;
+    kv_slice_t docs[ENG_BDOC_N]; /* empty when not set */
 } eng_bucket_t;
 
 /** Create a bucket; id and created_ms are set here. @return 0, KV_EEXIST, KV_EIO. */
@@ -219,6 +237,10 @@ int eng_bucket_create(eng_t *e, eng_bucket_t *b);
 int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out);
 /** Replace a bucket's tag set (has_tags false removes it). @return 0, KV_ENOTFOUND, KV_EIO. */
 int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_t *tags, size_t n);
+/** Set the versioning state (never back to OFF). @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_bucket_set_versioning(eng_t *e, kv_slice_t name, eng_versioning_t v);
+/** Store (or, with an empty doc, remove) a configuration document. @return as above. */
+int eng_bucket_set_doc(eng_t *e, kv_slice_t name, eng_bucket_doc_t which, kv_slice_t doc);
 /** @return 0, KV_ENOTFOUND, KV_ENOTEMPTY (objects remain), KV_EIO. */
 int eng_bucket_delete(eng_t *e, kv_slice_t name);
 /** Buckets in name order after start_after, at most limit; *more as for tables. */
@@ -253,7 +275,18 @@ typedef struct eng_object {
     uint64_t data_id;     /* the bytes of a single PUT (n_segs == 0) */
     struct eng_seg *segs; /* multipart: the parts' bytes, in order, never copied */
     size_t n_segs;
+    uint64_t version;   /* set by writes: orders a key's versions (time-based, unique) */
+    bool null_version;  /* its version id is "null" (written while versioning was not on) */
+    bool delete_marker; /* a delete marker: no bytes, no headers */
+    bool noncurrent;    /* set by readers: not the key's latest version */
 } eng_object_t;
+
+/** Which version of a key an operation means. */
+typedef enum { ENG_VREF_CURRENT = 0, ENG_VREF_NULL, ENG_VREF_ID } eng_vref_kind_t;
+typedef struct eng_vref {
+    eng_vref_kind_t kind;
+    uint64_t id; /* ENG_VREF_ID: the version number */
+} eng_vref_t;
 
 /** One run of an object's bytes: a data id holding size bytes. */
 typedef struct eng_seg {
@@ -273,25 +306,46 @@ int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *si
 void eng_blob_writer_abort(eng_blob_writer_t *w);
 
 /**
- * Make o (whose bytes are at o->data_id) the current object under its key.
- * The previous object's bytes are deleted in the same batch; readers that
- * opened it earlier keep a snapshot and still read it whole. If cond is set and not met
- * (KV_ECONDFAIL, or KV_ENOTFOUND for if_match on an absent key) nothing changes and the
- * new bytes are dropped, as on any failure. @return 0 or a KV_E* code.
+ * Make o (whose bytes are at o->data_id) the current version under its key; o->version and
+ * o->null_version are set here. With versioning OFF, or SUSPENDED and a null current
+ * version, the previous version is replaced and its bytes deleted in the same batch
+ * (readers that opened it keep a snapshot and still read it whole); otherwise it becomes
+ * noncurrent. SUSPENDED also replaces a noncurrent null version. If cond is not met
+ * (KV_ECONDFAIL, or KV_ENOTFOUND for if_match on an absent key or a delete marker) nothing
+ * changes and the new bytes are dropped, as on any failure. @return 0 or a KV_E* code.
  */
 typedef struct eng_obj_cond {
-    bool if_absent;       /* If-None-Match: * */
-    const char *if_match; /* hex ETag the current object must have */
-    bool same_data;       /* o reuses the current object's bytes (a same-key copy): they must
-                             still be current (else KV_EBUSY), and are never dropped here */
+    bool if_absent;              /* If-None-Match: * */
+    const char *if_match;        /* hex ETag the current object must have */
+    bool same_data;              /* o reuses the current object's bytes (a same-key copy): they must
+                                    still be current (else KV_EBUSY), and are never dropped here; only
+                                    with versioning OFF (else KV_EINVAL: two versions cannot share) */
+    eng_versioning_t versioning; /* the bucket's state, read by the caller */
 } eng_obj_cond_t;
-int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond);
+int eng_object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond);
 /** eng_object_put for the bytes of w (o's data id and size are set from it): the last
  * chunk is written in the metadata's batch, so a small object costs one write. Frees w. */
 int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond,
                         eng_blob_writer_t *w);
-/** Delete an object and its bytes; deleting what is absent succeeds. */
-int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key);
+/** What a delete did. */
+typedef struct eng_del_result {
+    bool found;         /* a version was removed (or a marker added) */
+    bool delete_marker; /* the version added or removed is a delete marker */
+    bool null_version;  /* ... and its id is "null" */
+    uint64_t version;
+} eng_del_result_t;
+/**
+ * Delete: without a version (ref NULL or CURRENT) and versioning OFF, the object and its
+ * bytes; ENABLED or SUSPENDED, add a delete marker as the current version. With a version,
+ * remove exactly it and its bytes (the newest noncurrent version becomes current when it
+ * was current). Deleting what is absent succeeds. res may be NULL.
+ */
+int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t v,
+                      const eng_vref_t *ref, eng_del_result_t *res);
+/** Replace the tags of one version (ref NULL: current), keeping its bytes and times.
+ * @return 0, KV_ENOTFOUND (no such version, or a delete marker). */
+int eng_object_set_tags(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                        const eng_tag_t *tags, size_t n);
 
 /* ---- multipart uploads: catalog records, parts' bytes in blobs ---- */
 
@@ -342,18 +396,21 @@ int eng_upload_abort(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_
 
 typedef struct eng_object_reader eng_object_reader_t;
 /**
- * Open an object for reading at a snapshot: *meta (in arena a) and, when
- * reader is not NULL, a reader of its bytes. @return 0, KV_ENOTFOUND, KV_EIO.
+ * Open a version (ref NULL: the current one) for reading at a snapshot: *meta (in arena a)
+ * and, when reader is not NULL and the version is not a delete marker, a reader of its
+ * bytes. @return 0, KV_ENOTFOUND, KV_EIO.
  */
-int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, kv_arena_t *a,
-                    eng_object_t **meta, eng_object_reader_t **reader);
+int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                    kv_arena_t *a, eng_object_t **meta, eng_object_reader_t **reader);
 /** Read up to cap bytes at offset. @return bytes read (0 at the end) or a negative KV_E*. */
 int64_t eng_object_read(eng_object_reader_t *r, uint64_t offset, uint8_t *buf, size_t cap);
 void eng_object_close(eng_object_reader_t *r);
 
 typedef struct eng_obj_iter eng_obj_iter_t;
-/** Iterate a bucket's objects in key order from the first key >= from. */
-eng_obj_iter_t *eng_obj_iter_new(eng_t *e, uint32_t bucket_id, kv_slice_t from);
+/** Iterate a bucket's objects in key order from the first key >= from: current versions
+ * that are not delete markers, or with all_versions every version of each key, newest
+ * first (noncurrent ones flagged). */
+eng_obj_iter_t *eng_obj_iter_new(eng_t *e, uint32_t bucket_id, kv_slice_t from, bool all_versions);
 /** Reposition at the first key >= from. */
 void eng_obj_iter_seek(eng_obj_iter_t *it, kv_slice_t from);
 /** Next object: 1 with *meta in arena a, 0 at the end, or a negative KV_E*. */

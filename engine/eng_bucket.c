@@ -6,9 +6,10 @@
 #include "eng_int.h"
 #include "eng_tlv.h"
 
-enum { B_NAME = 1, B_ID, B_CREATED, B_REGION, B_HAS_TAGS, B_TAG };
+enum { B_NAME = 1, B_ID, B_CREATED, B_REGION, B_HAS_TAGS, B_TAG, B_VERSIONING, B_DOC0 = 16 };
 
 #define BUCKET_REC_VERSION 1
+#define BUCKET_REC_MAX     (4u << 20) /* tags and configuration documents included */
 
 static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
 {
@@ -58,7 +59,14 @@ static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
         case B_REGION:
             b->region = kv_arena_strndup(ar, v.p, v.len);
             break;
+        case B_VERSIONING:
+            if (!eng_tlv_u64(v, &u) || u > ENG_VERSIONING_SUSPENDED)
+                return KV_ECORRUPT;
+            b->versioning = (eng_versioning_t)u;
+            break;
         default:
+            if (tag >= B_DOC0 && tag < B_DOC0 + ENG_BDOC_N)
+                b->docs[tag - B_DOC0] = kv_arena_dup(ar, v);
             break;
         }
     }
@@ -87,13 +95,30 @@ static void encode_bucket(const eng_bucket_t *bk, kv_buf_t *v)
         eng_tlv_put(v, B_TAG, kv_buf_slice(&t));
         kv_buf_dispose(&t);
     }
+    if (bk->versioning != ENG_VERSIONING_OFF)
+        eng_tlv_put_u64(v, B_VERSIONING, bk->versioning);
+    for (int i = 0; i < ENG_BDOC_N; i++)
+        if (bk->docs[i].len)
+            eng_tlv_put(v, (uint8_t)(B_DOC0 + i), bk->docs[i]);
 }
 
-int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_t *tags, size_t n)
+/* One change to a bucket record: fields of ch replace the stored ones as `what` says. */
+enum { SET_TAGS, SET_VERSIONING, SET_DOC };
+typedef struct {
+    int what;
+    bool has_tags;
+    const eng_tag_t *tags;
+    size_t n;
+    eng_versioning_t versioning;
+    eng_bucket_doc_t doc;
+    kv_slice_t value;
+} bucket_change_t;
+
+static int bucket_modify(eng_t *e, kv_slice_t name, const bucket_change_t *ch)
 {
     kv_buf_t k, v;
     kv_buf_init(&k, 512);
-    kv_buf_init(&v, 256 * 1024);
+    kv_buf_init(&v, BUCKET_REC_MAX);
     kv_arena_t *a = kv_arena_new(1024);
     eng__cat_key(&k, ENG_CAT_BUCKET, name);
     pthread_mutex_lock(&e->cat_lock);
@@ -102,9 +127,15 @@ int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_
     if (rc == 0)
         rc = decode_bucket(kv_buf_slice(&v), a, &bk);
     if (rc == 0) {
-        bk.has_tags = has_tags;
-        bk.tags = (eng_tag_t *)(uintptr_t)tags;
-        bk.n_tags = has_tags ? n : 0;
+        if (ch->what == SET_TAGS) {
+            bk.has_tags = ch->has_tags;
+            bk.tags = (eng_tag_t *)(uintptr_t)ch->tags;
+            bk.n_tags = ch->has_tags ? ch->n : 0;
+        } else if (ch->what == SET_VERSIONING) {
+            bk.versioning = ch->versioning;
+        } else {
+            bk.docs[ch->doc] = ch->value;
+        }
         kv_buf_reset(&v);
         encode_bucket(&bk, &v);
         eng_batch_t *b = eng_batch_new(e->rocks);
@@ -119,11 +150,31 @@ int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_
     return rc;
 }
 
+int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_t *tags, size_t n)
+{
+    bucket_change_t ch = {.what = SET_TAGS, .has_tags = has_tags, .tags = tags, .n = n};
+    return bucket_modify(e, name, &ch);
+}
+
+int eng_bucket_set_versioning(eng_t *e, kv_slice_t name, eng_versioning_t v)
+{
+    bucket_change_t ch = {.what = SET_VERSIONING, .versioning = v};
+    return bucket_modify(e, name, &ch);
+}
+
+int eng_bucket_set_doc(eng_t *e, kv_slice_t name, eng_bucket_doc_t which, kv_slice_t doc)
+{
+    if ((unsigned)which >= ENG_BDOC_N)
+        return KV_EINVAL;
+    bucket_change_t ch = {.what = SET_DOC, .doc = which, .value = doc};
+    return bucket_modify(e, name, &ch);
+}
+
 int eng_bucket_create(eng_t *e, eng_bucket_t *bk)
 {
     kv_buf_t k, v;
     kv_buf_init(&k, 512);
-    kv_buf_init(&v, 4096);
+    kv_buf_init(&v, BUCKET_REC_MAX);
     eng__cat_key(&k, ENG_CAT_BUCKET, kv_slice_str(bk->name));
     pthread_mutex_lock(&e->cat_lock);
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
@@ -149,7 +200,7 @@ int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out)
 {
     kv_buf_t k, v;
     kv_buf_init(&k, 512);
-    kv_buf_init(&v, 4096);
+    kv_buf_init(&v, BUCKET_REC_MAX);
     eng__cat_key(&k, ENG_CAT_BUCKET, name);
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
     if (rc == 0) {
@@ -185,7 +236,7 @@ int eng_bucket_delete(eng_t *e, kv_slice_t name)
 {
     kv_buf_t k, v;
     kv_buf_init(&k, 512);
-    kv_buf_init(&v, 4096);
+    kv_buf_init(&v, BUCKET_REC_MAX);
     kv_arena_t *a = kv_arena_new(1024);
     eng__cat_key(&k, ENG_CAT_BUCKET, name);
     pthread_mutex_lock(&e->cat_lock);

@@ -62,6 +62,7 @@ struct eng {
 
     atomic_uint_fast64_t n_writes;
     atomic_uint_fast64_t n_syncs;
+    atomic_uint_fast64_t last_version; /* the newest S3 object version number handed out */
 };
 
 /** Commit one logical write (a batch) and wake notifiers. @return 0 or KV_EIO. */

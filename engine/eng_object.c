@@ -5,6 +5,12 @@
  * the new metadata current and deletes the old bytes in one batch; readers
  * read at a snapshot taken before they look the metadata up, so an overwrite
  * never shows them a mix of old and new.
+ *
+ * Versions: the key's latest version (object or delete marker) is the record at
+ * (bucket id, escaped key); older ones sit at (bucket id, escaped key, ~version),
+ * right after it and newest first, so a listing of current objects skips them and
+ * a listing of versions reads them in S3's order. A version's bytes belong to it
+ * alone; removing it removes them.
  */
 #include <stdint.h>
 #include <string.h>
@@ -30,8 +36,11 @@ enum {
     O_CK_VALUE,
     O_META,
     O_DATA,
-    O_SEG, /* multipart: varint data id, varint size; one per part, in order */
-    O_TAG, /* an object tag: varint key length, key, value */
+    O_SEG,     /* multipart: varint data id, varint size; one per part, in order */
+    O_TAG,     /* an object tag: varint key length, key, value */
+    O_VERSION, /* the version number; absent in records written before versioning */
+    O_NULLVER, /* flag: the version id is "null" */
+    O_DMARKER, /* flag: a delete marker */
 };
 
 #define OBJ_REC_VERSION 1
@@ -40,6 +49,13 @@ static void obj_key(kv_buf_t *k, uint32_t bucket_id, kv_slice_t key)
 {
     eng_key_put_u32(k, bucket_id);
     eng_key_put_bytes(k, key);
+}
+
+/* A noncurrent version's record key: its object key, then the inverted version number. */
+static void ver_key(kv_buf_t *k, const kv_buf_t *okey, uint64_t version)
+{
+    kv_buf_append(k, okey->p, okey->len);
+    eng_key_put_u64(k, ~version);
 }
 
 static void blob_key(kv_buf_t *k, uint64_t data_id, uint32_t chunk)
@@ -129,6 +145,8 @@ static void delete_data(eng_batch_t *b, uint64_t data_id)
 /* Every byte run an object names. */
 static void delete_object_data(eng_batch_t *b, const eng_object_t *o)
 {
+    if (o->delete_marker)
+        return;
     if (o->n_segs == 0)
         delete_data(b, o->data_id);
     for (size_t i = 0; i < o->n_segs; i++)
@@ -165,6 +183,14 @@ void eng_blob_writer_abort(eng_blob_writer_t *w)
 static void encode_object(const eng_object_t *o, kv_buf_t *b)
 {
     kv_buf_append_byte(b, OBJ_REC_VERSION);
+    eng_tlv_put_u64(b, O_VERSION, o->version);
+    if (o->null_version)
+        eng_tlv_put(b, O_NULLVER, KV_SLICE_LIT("1"));
+    if (o->delete_marker) {
+        eng_tlv_put(b, O_DMARKER, KV_SLICE_LIT("1"));
+        eng_tlv_put_u64(b, O_MTIME, (uint64_t)o->mtime_ms);
+        return;
+    }
     eng_tlv_put_u64(b, O_SIZE, o->size);
     eng_tlv_put_str(b, O_ETAG, o->etag);
     eng_tlv_put_u64(b, O_MTIME, (uint64_t)o->mtime_ms);
@@ -227,6 +253,7 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
     if (n_tags)
         o->tags = kv_arena_calloc(a, n_tags, sizeof(*o->tags));
     uint64_t u;
+    bool has_version = false;
     const char **strs[] = {NULL,
                            NULL,
                            &o->etag,
@@ -247,6 +274,13 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
             o->mtime_ms = (int64_t)u;
         else if (tag == O_DATA && eng_tlv_u64(v, &u))
             o->data_id = u;
+        else if (tag == O_VERSION && eng_tlv_u64(v, &u)) {
+            o->version = u;
+            has_version = true;
+        } else if (tag == O_NULLVER)
+            o->null_version = true;
+        else if (tag == O_DMARKER)
+            o->delete_marker = true;
         else if (tag == O_SEG) {
             kv_slice_t sv = v;
             eng_seg_t *g = &o->segs[o->n_segs];
@@ -271,6 +305,8 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
     }
     if (rc < 0)
         return rc;
+    if (!has_version)
+        o->null_version = true; /* written before versioning existed */
     *out = o;
     return 0;
 }
@@ -288,33 +324,189 @@ static bool same_bytes(const eng_object_t *a, const eng_object_t *b)
     return true;
 }
 
-/* A conditional write's verdict against the current object prev (NULL: absent). */
+/* A conditional write's verdict against the current version prev (NULL: absent). */
 static int check_cond(const eng_obj_cond_t *cond, const eng_object_t *prev, const eng_object_t *o)
 {
     if (cond == NULL)
         return 0;
+    if (prev && prev->delete_marker)
+        prev = NULL; /* a key whose latest version is a delete marker has no object */
     if (cond->if_absent && prev)
         return KV_ECONDFAIL;
     if (cond->if_match && prev == NULL)
         return KV_ENOTFOUND;
     if (cond->if_match && strcmp(prev->etag, cond->if_match) != 0)
         return KV_ECONDFAIL;
+    if (cond->same_data && cond->versioning != ENG_VERSIONING_OFF)
+        return KV_EINVAL;
     if (cond->same_data && !same_bytes(prev, o))
         return KV_EBUSY;
     return 0;
 }
 
+/* A fresh version number: the time in ms shifted left 16, kept strictly increasing. */
+static uint64_t next_version(eng_t *e)
+{
+    uint64_t now = (uint64_t)kv_now_ms() << 16, last = atomic_load(&e->last_version), v;
+    do
+        v = now > last ? now : last + 1;
+    while (!atomic_compare_exchange_weak(&e->last_version, &last, v));
+    return v;
+}
+
+/* The record key, value and decoded version of one lookup. */
+typedef struct {
+    kv_buf_t k, v;
+    eng_object_t *o;
+} found_t;
+
+static void found_init(found_t *f)
+{
+    kv_buf_init(&f->k, 4 * ENG_OBJ_KEY_MAX + 32);
+    kv_buf_init(&f->v, 64 * 1024);
+    f->o = NULL;
+}
+
+static void found_dispose(found_t *f)
+{
+    kv_buf_dispose(&f->k);
+    kv_buf_dispose(&f->v);
+}
+
+/* Does version o answer ref (NULL: the current one)? */
+static bool vref_match(const eng_vref_t *ref, const eng_object_t *o)
+{
+    if (ref == NULL || ref->kind == ENG_VREF_CURRENT)
+        return true;
+    if (ref->kind == ENG_VREF_NULL)
+        return o->null_version;
+    return !o->null_version && o->version == ref->id;
+}
+
+/*
+ * The noncurrent version of the key encoded as okey that ref names (ref NULL: the newest
+ * one), read at snapshot snap (NULL: now). @return 0 with f filled, KV_ENOTFOUND.
+ */
+static int find_noncurrent(eng_t *e, eng_snap_t *snap, const kv_buf_t *okey, kv_slice_t key,
+                           const eng_vref_t *ref, kv_arena_t *a, found_t *f)
+{
+    kv_buf_reset(&f->k);
+    kv_buf_reset(&f->v);
+    if (ref && ref->kind == ENG_VREF_ID) {
+        ver_key(&f->k, okey, ref->id);
+        int rc = eng_rocks_get_at(e->rocks, snap, ENG_CF_OBJECTS, kv_buf_slice(&f->k), &f->v);
+        if (rc == 0)
+            rc = decode_object(key, kv_buf_slice(&f->v), a, &f->o);
+        return rc == 0 && !vref_match(ref, f->o) ? KV_ENOTFOUND : rc;
+    }
+    /* The newest, or the null version (at most one): walk the key's versions. */
+    eng_riter_t *it = eng_riter_new_at(e->rocks, snap, ENG_CF_OBJECTS);
+    int rc = KV_ENOTFOUND;
+    for (eng_riter_seek(it, kv_slice(okey->p, okey->len)); eng_riter_valid(it);
+         eng_riter_next(it)) {
+        kv_slice_t rk = eng_riter_key(it);
+        if (rk.len < okey->len || memcmp(rk.p, okey->p, okey->len) != 0)
+            break;
+        if (rk.len != okey->len + 8)
+            continue; /* the current record */
+        rc = decode_object(key, eng_riter_value(it), a, &f->o);
+        if (rc < 0 || ref == NULL || f->o->null_version) {
+            if (rc == 0) {
+                kv_buf_append_slice(&f->k, rk);
+                kv_buf_append_slice(&f->v, eng_riter_value(it));
+            }
+            break;
+        }
+        rc = KV_ENOTFOUND;
+    }
+    if (rc == KV_ENOTFOUND && eng_riter_status(it) < 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+/* The current version of the key encoded as okey, at snapshot snap. */
+static int find_current(eng_t *e, eng_snap_t *snap, const kv_buf_t *okey, kv_slice_t key,
+                        kv_arena_t *a, found_t *f)
+{
+    kv_buf_reset(&f->k);
+    kv_buf_reset(&f->v);
+    kv_buf_append(&f->k, okey->p, okey->len);
+    int rc = eng_rocks_get_at(e->rocks, snap, ENG_CF_OBJECTS, kv_buf_slice(&f->k), &f->v);
+    if (rc == 0 && decode_object(key, kv_buf_slice(&f->v), a, &f->o) < 0)
+        rc = KV_ECORRUPT;
+    return rc;
+}
+
+/* The version ref names: the current record when it matches, else a noncurrent one. */
+static int find_version(eng_t *e, eng_snap_t *snap, const kv_buf_t *okey, kv_slice_t key,
+                        const eng_vref_t *ref, kv_arena_t *a, found_t *f)
+{
+    int rc = find_current(e, snap, okey, key, a, f);
+    if (rc == 0 && vref_match(ref, f->o)) {
+        f->o->noncurrent = false;
+        return 0;
+    }
+    if ((rc < 0 && rc != KV_ENOTFOUND) || ref == NULL || ref->kind == ENG_VREF_CURRENT)
+        return rc;
+    rc = find_noncurrent(e, snap, okey, key, ref, a, f);
+    if (rc == 0)
+        f->o->noncurrent = true;
+    return rc;
+}
+
+/*
+ * Make o the current version of the key encoded as okey (in batch b, under the key's lock):
+ * the previous current version prev (raw record prev_raw) becomes noncurrent or is replaced,
+ * as the versioning state says; a suspended bucket's noncurrent null version goes too.
+ */
+static int install(eng_t *e, eng_batch_t *b, const kv_buf_t *okey, kv_slice_t prev_raw,
+                   const eng_object_t *prev, eng_object_t *o, eng_versioning_t mode, kv_arena_t *a,
+                   kv_buf_t *enc)
+{
+    o->version = next_version(e);
+    o->null_version = mode != ENG_VERSIONING_ENABLED;
+    if (prev && (mode == ENG_VERSIONING_ENABLED || !prev->null_version)) {
+        uint8_t km[4 * ENG_OBJ_KEY_MAX + 32];
+        kv_buf_t vk;
+        kv_buf_init_on(&vk, km, sizeof(km), sizeof(km));
+        ver_key(&vk, okey, prev->version);
+        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&vk), prev_raw);
+        kv_buf_dispose(&vk);
+    } else if (prev && !same_bytes(prev, o)) {
+        delete_object_data(b, prev);
+    }
+    int rc = 0;
+    if (mode == ENG_VERSIONING_SUSPENDED) {
+        found_t nv;
+        found_init(&nv);
+        eng_vref_t null_ref = {.kind = ENG_VREF_NULL};
+        rc = find_noncurrent(e, NULL, okey, o->key, &null_ref, a, &nv);
+        if (rc == 0) {
+            delete_object_data(b, nv.o);
+            eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&nv.k));
+        }
+        found_dispose(&nv);
+        if (rc == KV_ENOTFOUND)
+            rc = 0;
+    }
+    kv_buf_reset(enc);
+    encode_object(o, enc);
+    if (kv_buf_failed(enc))
+        return KV_ETOOBIG;
+    eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(okey), kv_buf_slice(enc));
+    return rc;
+}
+
 /* Put o; when w is set, its unwritten last chunk joins the metadata's batch (one WAL write
  * for an object of up to one chunk). */
-static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
-                      const eng_obj_cond_t *cond, eng_blob_writer_t *w)
+static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond,
+                      eng_blob_writer_t *w)
 {
-    kv_buf_t k, v, old;
+    kv_buf_t k, v;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
     kv_buf_init(&v, 64 * 1024);
-    kv_buf_init(&old, 64 * 1024);
     obj_key(&k, bucket_id, o->key);
-    encode_object(o, &v);
     pthread_mutex_t *lock = lock_of(e, &k);
     pthread_mutex_lock(lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
@@ -325,32 +517,29 @@ static int object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o,
         blob_key(&tk, w->data_id, w->chunk);
         eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
     }
-    int rc = eng_rocks_get(e->rocks, ENG_CF_OBJECTS, kv_buf_slice(&k), &old);
     kv_arena_t *a = kv_arena_new(1024);
-    eng_object_t *prev = NULL;
-    if (rc == 0 && decode_object(o->key, kv_buf_slice(&old), a, &prev) < 0)
-        rc = KV_ECORRUPT;
-    if (rc == 0 || rc == KV_ENOTFOUND) {
-        rc = check_cond(cond, prev, o);
-    }
-    if (rc == 0) {
-        if (prev && !same_bytes(prev, o))
-            delete_object_data(b, prev);
-        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
-    }
+    found_t cur;
+    found_init(&cur);
+    int rc = find_current(e, NULL, &k, o->key, a, &cur);
+    if (rc == 0 || rc == KV_ENOTFOUND)
+        rc = check_cond(cond, cur.o, o);
+    if (rc == 0)
+        rc = install(e, b, &k, kv_buf_slice(&cur.v), cur.o, o,
+                     cond ? cond->versioning : ENG_VERSIONING_OFF, a, &v);
+    if (rc == 0)
+        rc = eng__write(e, b);
     pthread_mutex_unlock(lock);
     eng_batch_free(b);
     if (rc < 0 && !(cond && cond->same_data))
         drop_data(e, o->data_id); /* nothing names the new bytes: drop, don't leak */
+    found_dispose(&cur);
     kv_arena_free(a);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
-    kv_buf_dispose(&old);
     return rc;
 }
 
-int eng_object_put(eng_t *e, uint32_t bucket_id, const eng_object_t *o, const eng_obj_cond_t *cond)
+int eng_object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond)
 {
     return object_put(e, bucket_id, o, cond, NULL);
 }
@@ -367,31 +556,113 @@ int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng
     return rc;
 }
 
-int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key)
+/* Remove the version f found (under the key's lock); a removed current version's place is
+ * taken by the newest noncurrent one. */
+static int remove_version(eng_t *e, eng_batch_t *b, const kv_buf_t *okey, kv_slice_t key,
+                          const found_t *f, kv_arena_t *a)
 {
-    kv_buf_t k, old;
-    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
-    kv_buf_init(&old, 64 * 1024);
-    obj_key(&k, bucket_id, key);
-    pthread_mutex_t *lock = lock_of(e, &k);
-    pthread_mutex_lock(lock);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_OBJECTS, kv_buf_slice(&k), &old);
+    delete_object_data(b, f->o);
+    if (f->o->noncurrent) {
+        eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&f->k));
+        return 0;
+    }
+    found_t next;
+    found_init(&next);
+    int rc = find_noncurrent(e, NULL, okey, key, NULL, a, &next);
     if (rc == 0) {
-        kv_arena_t *a = kv_arena_new(1024);
-        eng_object_t *prev;
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        if (decode_object(key, kv_buf_slice(&old), a, &prev) == 0)
-            delete_object_data(b, prev);
-        eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&k));
-        rc = eng__write(e, b);
-        eng_batch_free(b);
-        kv_arena_free(a);
+        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(okey), kv_buf_slice(&next.v));
+        eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&next.k));
     } else if (rc == KV_ENOTFOUND) {
+        eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(okey));
         rc = 0;
     }
+    found_dispose(&next);
+    return rc;
+}
+
+int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
+                      const eng_vref_t *ref, eng_del_result_t *res)
+{
+    eng_del_result_t dummy;
+    if (res == NULL)
+        res = &dummy;
+    memset(res, 0, sizeof(*res));
+    if (ref && ref->kind == ENG_VREF_CURRENT)
+        ref = NULL;
+    kv_buf_t k, v;
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
+    kv_buf_init(&v, 64 * 1024);
+    obj_key(&k, bucket_id, key);
+    kv_arena_t *a = kv_arena_new(1024);
+    found_t f;
+    found_init(&f);
+    pthread_mutex_t *lock = lock_of(e, &k);
+    pthread_mutex_lock(lock);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    int rc;
+    if (ref == NULL && mode != ENG_VERSIONING_OFF) {
+        /* A delete marker becomes the current version. */
+        rc = find_current(e, NULL, &k, key, a, &f);
+        eng_object_t marker = {.key = key, .delete_marker = true, .mtime_ms = kv_now_ms()};
+        if (rc == 0 || rc == KV_ENOTFOUND)
+            rc = install(e, b, &k, kv_buf_slice(&f.v), rc == 0 ? f.o : NULL, &marker, mode, a, &v);
+        if (rc == 0) {
+            res->found = res->delete_marker = true;
+            res->null_version = marker.null_version;
+            res->version = marker.version;
+        }
+    } else {
+        rc = find_version(e, NULL, &k, key, ref, a, &f);
+        if (rc == 0) {
+            res->found = true;
+            res->delete_marker = f.o->delete_marker;
+            res->null_version = f.o->null_version;
+            res->version = f.o->version;
+            rc = remove_version(e, b, &k, key, &f, a);
+        }
+    }
+    if (rc == 0 && res->found)
+        rc = eng__write(e, b);
+    if (rc == KV_ENOTFOUND)
+        rc = 0;
     pthread_mutex_unlock(lock);
+    eng_batch_free(b);
+    found_dispose(&f);
+    kv_arena_free(a);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&old);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_object_set_tags(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                        const eng_tag_t *tags, size_t n)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
+    kv_buf_init(&v, 64 * 1024);
+    obj_key(&k, bucket_id, key);
+    kv_arena_t *a = kv_arena_new(1024);
+    found_t f;
+    found_init(&f);
+    pthread_mutex_t *lock = lock_of(e, &k);
+    pthread_mutex_lock(lock);
+    int rc = find_version(e, NULL, &k, key, ref, a, &f);
+    if (rc == 0 && f.o->delete_marker)
+        rc = KV_ENOTFOUND;
+    if (rc == 0) {
+        f.o->tags = (eng_tag_t *)(uintptr_t)tags;
+        f.o->n_tags = n;
+        encode_object(f.o, &v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&f.k), kv_buf_slice(&v));
+        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(lock);
+    found_dispose(&f);
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
     return rc;
 }
 
@@ -612,10 +883,9 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
                         const eng_obj_cond_t *cond, eng_mpu_err_t *why, size_t *bad_index)
 {
     kv_arena_t *a = kv_arena_new(4096);
-    kv_buf_t k, v, old, pk, pv;
+    kv_buf_t k, v, pk, pv;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
     kv_buf_init(&v, 64 * 1024);
-    kv_buf_init(&old, 64 * 1024);
     kv_buf_init(&pk, 32);
     kv_buf_init(&pv, 256);
     obj_key(&k, bucket_id, o->key);
@@ -657,28 +927,25 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
         *bad_index = small;
         rc = KV_EINVAL;
     }
-    eng_object_t *prev = NULL;
+    found_t cur;
+    found_init(&cur);
     if (rc == 0) {
-        rc = eng_rocks_get(e->rocks, ENG_CF_OBJECTS, kv_buf_slice(&k), &old);
-        if (rc == 0 && decode_object(o->key, kv_buf_slice(&old), a, &prev) < 0)
-            rc = KV_ECORRUPT;
+        rc = find_current(e, NULL, &k, o->key, a, &cur);
         if (rc == KV_ENOTFOUND)
             rc = 0;
     }
     if (rc == 0)
-        rc = check_cond(cond, prev, o);
+        rc = check_cond(cond, cur.o, o);
     if (rc == 0 && o->n_segs == 0)
         rc = KV_EINVAL; /* the caller checks for an empty part list first */
-    if (rc == 0) {
-        if (prev)
-            delete_object_data(b, prev);
+    if (rc == 0)
         rc = drop_upload(e, b, bucket_id, o->key, upload_id, o->segs, o->n_segs);
-    }
-    if (rc == 0) {
-        encode_object(o, &v);
-        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
-    }
+    if (rc == 0)
+        rc = install(e, b, &k, kv_buf_slice(&cur.v), cur.o, o,
+                     cond ? cond->versioning : ENG_VERSIONING_OFF, a, &v);
+    if (rc == 0)
+        rc = eng__write(e, b);
+    found_dispose(&cur);
     pthread_mutex_unlock(lock);
     eng_batch_free(b);
     /* o->segs pointed into a: leave o without them (the caller only needs size). */
@@ -687,7 +954,6 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     kv_arena_free(a);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
-    kv_buf_dispose(&old);
     kv_buf_dispose(&pk);
     kv_buf_dispose(&pv);
     return rc;
@@ -802,20 +1068,23 @@ struct eng_object_reader {
     kv_buf_t buf;
 };
 
-int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, kv_arena_t *a,
-                    eng_object_t **meta, eng_object_reader_t **reader)
+int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                    kv_arena_t *a, eng_object_t **meta, eng_object_reader_t **reader)
 {
     eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
-    kv_buf_init(&v, 64 * 1024);
     obj_key(&k, bucket_id, key);
-    int rc = eng_rocks_get_at(e->rocks, snap, ENG_CF_OBJECTS, kv_buf_slice(&k), &v);
+    found_t f;
+    found_init(&f);
+    int rc = find_version(e, snap, &k, key, ref, a, &f);
     if (rc == 0)
-        rc = decode_object(key, kv_buf_slice(&v), a, meta);
+        *meta = f.o;
+    found_dispose(&f);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
-    if (rc < 0 || reader == NULL) {
+    if (rc < 0 || reader == NULL || (*meta)->delete_marker) {
+        if (reader)
+            *reader = NULL;
         eng_rocks_snapshot_release(e->rocks, snap);
         return rc;
     }
@@ -898,13 +1167,15 @@ struct eng_obj_iter {
     eng_riter_t *it;
     uint32_t bucket_id;
     bool started;
+    bool all_versions;
 };
 
-eng_obj_iter_t *eng_obj_iter_new(eng_t *e, uint32_t bucket_id, kv_slice_t from)
+eng_obj_iter_t *eng_obj_iter_new(eng_t *e, uint32_t bucket_id, kv_slice_t from, bool all_versions)
 {
     eng_obj_iter_t *it = kv_calloc(1, sizeof(*it));
     it->it = eng_riter_new(e->rocks, ENG_CF_OBJECTS);
     it->bucket_id = bucket_id;
+    it->all_versions = all_versions;
     eng_obj_iter_seek(it, from);
     return it;
 }
@@ -924,23 +1195,39 @@ void eng_obj_iter_seek(eng_obj_iter_t *it, kv_slice_t from)
 
 int eng_obj_iter_next(eng_obj_iter_t *it, kv_arena_t *a, eng_object_t **meta)
 {
-    if (it->started)
-        eng_riter_next(it->it);
-    it->started = true;
-    if (!eng_riter_valid(it->it))
-        return eng_riter_status(it->it);
-    kv_slice_t k = eng_riter_key(it->it);
-    uint32_t b;
-    kv_slice_t rest = k;
-    if (eng_key_get_u32(&rest, &b) < 0 || b != it->bucket_id)
-        return 0;
     kv_buf_t name;
     kv_buf_init(&name, 4 * ENG_OBJ_KEY_MAX);
-    int rc = eng_key_get_bytes(&rest, &name);
-    if (rc == 0)
+    int rc = 0;
+    for (;;) {
+        if (it->started)
+            eng_riter_next(it->it);
+        it->started = true;
+        if (!eng_riter_valid(it->it)) {
+            rc = eng_riter_status(it->it);
+            break;
+        }
+        kv_slice_t rest = eng_riter_key(it->it);
+        uint32_t b;
+        if (eng_key_get_u32(&rest, &b) < 0 || b != it->bucket_id)
+            break;
+        kv_buf_reset(&name);
+        rc = eng_key_get_bytes(&rest, &name);
+        if (rc < 0)
+            break;
+        bool noncurrent = rest.len > 0;
+        if (noncurrent && !it->all_versions)
+            continue;
         rc = decode_object(kv_buf_slice(&name), eng_riter_value(it->it), a, meta);
+        if (rc < 0)
+            break;
+        if ((*meta)->delete_marker && !it->all_versions)
+            continue;
+        (*meta)->noncurrent = noncurrent;
+        rc = 1;
+        break;
+    }
     kv_buf_dispose(&name);
-    return rc < 0 ? rc : 1;
+    return rc;
 }
 
 void eng_obj_iter_free(eng_obj_iter_t *it)

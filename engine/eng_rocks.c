@@ -293,8 +293,13 @@ void eng_rocks_tickers(eng_rocks_t *r, eng_rocks_ticker_cb cb, void *arg)
 
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf)
 {
+    return eng_riter_new_at(r, NULL, cf);
+}
+
+eng_riter_t *eng_riter_new_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf)
+{
     eng_riter_t *it = kv_malloc(sizeof(*it));
-    it->it = rocksdb_create_iterator_cf(r->db, r->ropts, r->cf[cf]);
+    it->it = rocksdb_create_iterator_cf(r->db, s ? s->ro : r->ropts, r->cf[cf]);
     return it;
 }
 

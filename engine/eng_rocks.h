@@ -74,6 +74,8 @@ int eng_rocks_get_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key,
 
 /** Iterator over one CF; free with eng_riter_free(). */
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf);
+/** Iterator reading at snapshot s (NULL: an implicit snapshot taken now). */
+eng_riter_t *eng_riter_new_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf);
 void eng_riter_free(eng_riter_t *it);
 void eng_riter_seek(eng_riter_t *it, kv_slice_t key);
 /** Position at the last key strictly before key. */

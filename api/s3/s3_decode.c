@@ -122,7 +122,7 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
             st->op = API_OP_S3_list_parts;
         if (st->op != API_OP_S3_not_implemented)
             return;
-        if (has_param(req->query, "tagging") && !has_param(req->query, "versionId")) {
+        if (has_param(req->query, "tagging")) {
             if (kv_slice_eq_str(m, "GET"))
                 st->op = API_OP_S3_get_object_tagging;
             else if (kv_slice_eq_str(m, "PUT"))
@@ -131,8 +131,7 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
                 st->op = API_OP_S3_delete_object_tagging;
             return;
         }
-        if (has_param(req->query, "attributes") && kv_slice_eq_str(m, "GET") &&
-            !has_param(req->query, "versionId")) {
+        if (has_param(req->query, "attributes") && kv_slice_eq_str(m, "GET")) {
             st->op = API_OP_S3_get_object_attributes;
             return;
         }
@@ -153,8 +152,8 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         bool obj_sub = has_param(req->query, "tagging") || has_param(req->query, "acl") ||
                        has_param(req->query, "uploads") || has_param(req->query, "uploadId") ||
                        has_param(req->query, "attributes") || has_param(req->query, "retention") ||
-                       has_param(req->query, "legal-hold") || has_param(req->query, "versionId") ||
-                       has_param(req->query, "restore") || has_param(req->query, "select");
+                       has_param(req->query, "legal-hold") || has_param(req->query, "restore") ||
+                       has_param(req->query, "select");
         if (obj_sub || copy)
             return;
         if (kv_slice_eq_str(m, "PUT"))
@@ -189,6 +188,10 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_put_bucket_acl;
     else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "versioning"))
         st->op = API_OP_S3_get_bucket_versioning;
+    else if (kv_slice_eq_str(m, "PUT") && has_param(req->query, "versioning"))
+        st->op = API_OP_S3_put_bucket_versioning;
+    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "versions"))
+        st->op = API_OP_S3_list_object_versions;
     else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "object-lock"))
         st->op = API_OP_S3_get_object_lock_configuration;
     else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "uploads"))
@@ -205,7 +208,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         return API_S3_DELETE_XML_MAX; /* 10000 parts */
     if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl ||
         req->_st->op == API_OP_S3_put_object_tagging ||
-        req->_st->op == API_OP_S3_put_bucket_tagging)
+        req->_st->op == API_OP_S3_put_bucket_tagging ||
+        req->_st->op == API_OP_S3_put_bucket_versioning)
         return API_S3_XML_MAX;
     if (req->_st->op == API_OP_S3_delete_objects)
         return API_S3_DELETE_XML_MAX;

@@ -8,6 +8,7 @@
 #include "../codec/api_xw.h"
 
 #define S3_MAX_BUCKETS_PAGE 10000
+#define S3_LIST_MAX         1000 /* keys per listing page */
 
 typedef struct s3_list_buckets_in {
     size_t max;
@@ -68,6 +69,7 @@ typedef struct s3_object_in {
     bool suffix;                 /* bytes=-n */
     bool open_end;               /* bytes=a- */
     uint32_t part;               /* partNumber (0: absent) */
+    eng_vref_t ver;              /* DELETE: versionId */
 } s3_object_in_t;
 
 typedef struct s3_object_out {
@@ -76,6 +78,8 @@ typedef struct s3_object_out {
     uint64_t off, len;
     bool partial;
     size_t parts_count; /* partNumber requests: x-amz-mp-parts-count */
+    eng_versioning_t versioning;
+    eng_del_result_t del; /* DeleteObject */
 } s3_object_out_t;
 
 #define S3_INLINE_MAX (64u * 1024) /* a GET body up to this size is read in exec */
@@ -96,10 +100,13 @@ typedef struct s3_delete_objects_in {
     bool quiet;
     size_t n;
     kv_slice_t *keys;
+    kv_slice_t *vids; /* VersionId as sent (empty when absent) */
 } s3_delete_objects_in_t;
 
 typedef struct s3_delete_objects_out {
     const s3_delete_objects_in_t *in;
+    eng_del_result_t *res;
+    eng_versioning_t versioning;
     const char **err_code; /* per key: NULL when deleted */
     const char **err_msg;
 } s3_delete_objects_out_t;
@@ -124,6 +131,7 @@ typedef struct s3_mpu_out {
     bool more;
     eng_object_t *proto;
     uint64_t upload_id; /* CreateMultipartUpload */
+    eng_versioning_t versioning;
 } s3_mpu_out_t;
 
 typedef s3_mpu_in_t s3_create_multipart_upload_in_t;
@@ -159,10 +167,13 @@ typedef struct s3_copy_object_in {
     kv_slice_t bucket, key;
     kv_slice_t src_bucket, src_key;
     bool replace; /* x-amz-metadata-directive: REPLACE */
+    eng_vref_t src_ver;
 } s3_copy_object_in_t;
 
 typedef struct s3_copy_object_out {
     eng_object_t *o;
+    eng_object_t *src;
+    eng_versioning_t versioning, src_versioning;
 } s3_copy_object_out_t;
 
 #define S3_COPY_MAX ((uint64_t)5 << 30) /* the largest object CopyObject copies */
@@ -179,13 +190,11 @@ typedef s3_subres_in_t s3_get_bucket_acl_in_t;
 typedef s3_subres_in_t s3_put_bucket_acl_in_t;
 typedef s3_subres_in_t s3_get_object_acl_in_t;
 typedef s3_subres_in_t s3_put_object_acl_in_t;
-typedef s3_subres_in_t s3_get_bucket_versioning_in_t;
 typedef s3_subres_in_t s3_get_object_lock_configuration_in_t;
 typedef s3_subres_out_t s3_get_bucket_acl_out_t;
 typedef s3_subres_out_t s3_put_bucket_acl_out_t;
 typedef s3_subres_out_t s3_get_object_acl_out_t;
 typedef s3_subres_out_t s3_put_object_acl_out_t;
-typedef s3_subres_out_t s3_get_bucket_versioning_out_t;
 typedef s3_subres_out_t s3_get_object_lock_configuration_out_t;
 
 typedef struct s3_tagging_in {
@@ -195,6 +204,7 @@ typedef struct s3_tagging_in {
 } s3_tagging_in_t;
 typedef struct s3_tagging_out {
     eng_object_t *o;
+    eng_versioning_t versioning;
     eng_bucket_t *b; /* bucket tagging */
 } s3_tagging_out_t;
 typedef s3_tagging_in_t s3_get_object_tagging_in_t;
@@ -226,6 +236,62 @@ typedef struct s3_get_object_attributes_out {
     const s3_get_object_attributes_in_t *in;
     eng_object_t *o;
 } s3_get_object_attributes_out_t;
+
+typedef struct s3_versioning_in {
+    kv_slice_t bucket;
+    eng_versioning_t state; /* PutBucketVersioning: OFF means no change */
+} s3_versioning_in_t;
+typedef struct s3_versioning_out {
+    eng_versioning_t state;
+} s3_versioning_out_t;
+typedef s3_versioning_in_t s3_put_bucket_versioning_in_t;
+typedef s3_versioning_in_t s3_get_bucket_versioning_in_t;
+typedef s3_versioning_out_t s3_put_bucket_versioning_out_t;
+typedef s3_versioning_out_t s3_get_bucket_versioning_out_t;
+
+typedef struct s3_list_versions_in {
+    kv_slice_t bucket, prefix, delimiter, key_marker, vid_marker;
+    bool has_delim, url, has_vid;
+    eng_vref_t vid;
+    size_t max_keys;
+} s3_list_versions_in_t;
+typedef struct s3_list_versions_out {
+    const s3_list_versions_in_t *in;
+    eng_versioning_t versioning;
+    eng_object_t **objs; /* versions and delete markers, in S3's order */
+    size_t n;
+    kv_slice_t *prefixes;
+    size_t n_prefixes;
+    bool truncated;
+    kv_slice_t next_key;
+    const char *next_vid;
+} s3_list_versions_out_t;
+typedef s3_list_versions_in_t s3_list_object_versions_in_t;
+typedef s3_list_versions_out_t s3_list_object_versions_out_t;
+
+/** The bucket record (NoSuchBucket or InternalError set on failure: -1). */
+int s3_bucket_find(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
+                   eng_bucket_t **b);
+/** A version id as S3 shows it: "null" or 16 hex digits (in arena a). */
+const char *s3_version_id(kv_arena_t *a, bool null_version, uint64_t version);
+/** Parse a version id; false when malformed. */
+bool s3_version_parse(kv_slice_t v, eng_vref_t *ref);
+/** The request's versionId query parameter (CURRENT when absent); -1: InvalidArgument set. */
+int s3_version_query(api_req_t *req, api_resp_t *resp, eng_vref_t *ref);
+/** x-amz-version-id, unless the bucket never had versioning and the version is null. */
+void s3_version_header(api_resp_t *resp, eng_versioning_t state, bool null_version,
+                       uint64_t version);
+/**
+ * Open the version of key the request names (versionId), setting x-amz-version-id. Errors
+ * as S3 gives them: NoSuchKey, NoSuchVersion, and for a delete marker NoSuchKey (latest) or
+ * MethodNotAllowed (named) with x-amz-delete-marker. r may be NULL (metadata only).
+ */
+int s3_open_version(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
+                    kv_slice_t key, eng_object_t **o, eng_object_reader_t **r);
+/** The smallest string greater than every string with prefix s (in arena a). */
+kv_slice_t s3_key_successor(kv_arena_t *a, kv_slice_t s);
+/** The CommonPrefix a listed key rolls up into (empty when none). */
+kv_slice_t s3_common_prefix(kv_slice_t key, kv_slice_t prefix, bool has_delim, kv_slice_t delim);
 
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);

@@ -215,12 +215,15 @@ int s3_decode_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp
 int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                       const s3_mpu_in_t *in, s3_mpu_out_t *out)
 {
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
+    uint32_t bid = b->id;
     eng_obj_cond_t cond;
     if (s3_write_cond(req, resp, &cond) < 0)
         return -1;
+    cond.versioning = b->versioning;
+    out->versioning = b->versioning;
     eng_object_t *o;
     int rc = eng_upload_get(ctx->eng, bid, in->key, in->upload_id, req->arena, &o);
     if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(o->key, in->key))) {
@@ -295,6 +298,7 @@ void s3_encode_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_res
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
     api_xw_close(&w, "CompleteMultipartUploadResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    s3_version_header(resp, out->versioning, out->o->null_version, out->o->version);
 }
 
 /* ---- AbortMultipartUpload ---- */

@@ -14,8 +14,6 @@
 #include "base/kv_time.h"
 #include "s3_int.h"
 
-#define S3_LIST_MAX 1000
-
 int s3_engine_fail(api_resp_t *resp, int rc)
 {
     KV_LOG_ERROR("s3: engine error %s", kv_err_name(rc));
@@ -26,13 +24,8 @@ int s3_engine_fail(api_resp_t *resp, int rc)
 int s3_bucket_id(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name, uint32_t *id)
 {
     eng_bucket_t *b;
-    int rc = eng_bucket_get(ctx->eng, name, req->arena, &b);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
+    if (s3_bucket_find(ctx, req, resp, name, &b) < 0)
         return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
     *id = b->id;
     return 0;
 }
@@ -56,8 +49,11 @@ int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     kv_slice_t b, k;
     if (s3_object_ref(req, resp, &b, &k) < 0)
         return API_RESPOND;
-    if (s3_bucket_id(ctx, req, resp, st->bucket, &st->bucket_id) < 0)
+    eng_bucket_t *bk;
+    if (s3_bucket_find(ctx, req, resp, st->bucket, &bk) < 0)
         return API_RESPOND;
+    st->bucket_id = bk->id;
+    st->versioning = bk->versioning;
     if (st->op == API_OP_S3_upload_part && s3_upload_part_begin(ctx, req, resp) < 0)
         return API_RESPOND;
     st->blob = eng_blob_writer_new(ctx->eng);
@@ -212,12 +208,14 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     if (s3_write_cond(req, resp, &cond) < 0 || s3_object_headers_in(req, resp, o) < 0)
         return -1;
     s3_body_digests(req, o);
+    cond.versioning = st->versioning;
     int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
     st->blob = NULL;
     if (rc < 0)
         return s3_write_cond_fail(resp, rc);
     resp->durable = true;
     out->o = o;
+    out->versioning = st->versioning;
     return 0;
 }
 
@@ -241,6 +239,7 @@ void s3_encode_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     (void)ctx, (void)req;
     api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
     s3_checksum_header(resp, out->o);
+    s3_version_header(resp, out->versioning, out->o->null_version, out->o->version);
 }
 
 /* ---- GetObject / HeadObject ---- */
@@ -368,17 +367,10 @@ static int preconditions(api_req_t *req, api_resp_t *resp, const eng_object_t *o
 static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_object_in_t *in,
                     s3_object_out_t *out, bool body)
 {
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
+        s3_open_version(ctx, req, resp, b, in->key, &out->o, body ? &out->reader : NULL) < 0)
         return -1;
-    int rc =
-        eng_object_open(ctx->eng, bid, in->key, req->arena, &out->o, body ? &out->reader : NULL);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
-        return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
     if (preconditions(req, resp, out->o) < 0) {
         eng_object_close(out->reader);
         out->reader = NULL;
@@ -579,23 +571,23 @@ void s3_encode_head_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 int s3_decode_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                             s3_delete_object_in_t *out)
 {
-    (void)ctx, (void)resp;
+    (void)ctx;
     memset(out, 0, sizeof(*out));
     out->bucket = req->_st->bucket;
     out->key = req->_st->key_name;
-    return 0;
+    return s3_version_query(req, resp, &out->ver);
 }
 
 int s3_exec_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                           const s3_delete_object_in_t *in, s3_delete_object_out_t *out)
 {
-    (void)out;
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
-    int rc = eng_object_delete(ctx->eng, bid, in->key);
+    int rc = eng_object_delete(ctx->eng, b->id, in->key, b->versioning, &in->ver, &out->del);
     if (rc < 0)
         return s3_engine_fail(resp, rc);
+    out->versioning = b->versioning;
     resp->durable = true;
     return 0;
 }
@@ -603,8 +595,13 @@ int s3_exec_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 void s3_encode_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                              const s3_delete_object_out_t *out)
 {
-    (void)ctx, (void)req, (void)out;
+    (void)ctx, (void)req;
     resp->status = 204;
+    if (!out->del.found)
+        return;
+    if (out->del.delete_marker)
+        api_resp_header(resp, "x-amz-delete-marker", KV_SLICE_LIT("true"));
+    s3_version_header(resp, out->versioning, out->del.null_version, out->del.version);
 }
 
 /* ---- ListObjects v1 and v2 ---- */
@@ -663,7 +660,7 @@ int s3_decode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 }
 
 /* The smallest string greater than every string that starts with s. */
-static kv_slice_t successor(kv_arena_t *a, kv_slice_t s)
+kv_slice_t s3_key_successor(kv_arena_t *a, kv_slice_t s)
 {
     kv_slice_t c = kv_arena_dup(a, s);
     uint8_t *p = (uint8_t *)(uintptr_t)c.p;
@@ -672,6 +669,17 @@ static kv_slice_t successor(kv_arena_t *a, kv_slice_t s)
     if (c.len)
         p[c.len - 1]++;
     return c;
+}
+
+kv_slice_t s3_common_prefix(kv_slice_t key, kv_slice_t prefix, bool has_delim, kv_slice_t delim)
+{
+    if (!has_delim || delim.len == 0)
+        return KV_SLICE_NULL;
+    kv_slice_t rest = kv_slice(key.p + prefix.len, key.len - prefix.len);
+    for (size_t i = 0; i + delim.len <= rest.len; i++)
+        if (memcmp(rest.p + i, delim.p, delim.len) == 0)
+            return kv_slice(key.p, prefix.len + i + delim.len);
+    return KV_SLICE_NULL;
 }
 
 int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -684,7 +692,7 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     out->objs = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->objs));
     out->prefixes = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->prefixes));
     kv_slice_t from = kv_slice_cmp(in->after, in->prefix) > 0 ? in->after : in->prefix;
-    eng_obj_iter_t *it = eng_obj_iter_new(ctx->eng, bid, from);
+    eng_obj_iter_t *it = eng_obj_iter_new(ctx->eng, bid, from, false);
     size_t count = 0;
     int rc;
     for (;;) {
@@ -697,15 +705,7 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         if (in->prefix.len &&
             (o->key.len < in->prefix.len || memcmp(o->key.p, in->prefix.p, in->prefix.len) != 0))
             break; /* past the prefix: keys are in order */
-        kv_slice_t cp = KV_SLICE_NULL;
-        if (in->has_delim && in->delimiter.len) {
-            kv_slice_t rest = kv_slice(o->key.p + in->prefix.len, o->key.len - in->prefix.len);
-            for (size_t i = 0; i + in->delimiter.len <= rest.len; i++)
-                if (memcmp(rest.p + i, in->delimiter.p, in->delimiter.len) == 0) {
-                    cp = kv_slice(o->key.p, in->prefix.len + i + in->delimiter.len);
-                    break;
-                }
-        }
+        kv_slice_t cp = s3_common_prefix(o->key, in->prefix, in->has_delim, in->delimiter);
         if (count == in->max_keys) {
             out->truncated = true;
             break;
@@ -717,7 +717,7 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                 count++;
             }
             /* Skip every key under this common prefix. */
-            eng_obj_iter_seek(it, successor(req->arena, cp));
+            eng_obj_iter_seek(it, s3_key_successor(req->arena, cp));
             continue;
         }
         out->objs[out->n++] = o;
@@ -835,6 +835,7 @@ int s3_decode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         }
     }
     out->keys = kv_arena_calloc(req->arena, out->n, sizeof(*out->keys));
+    out->vids = kv_arena_calloc(req->arena, out->n, sizeof(*out->vids));
     size_t i = 0;
     for (api_xnode_t *n = root->child; n; n = n->next) {
         if (strcmp(n->name, "Object") != 0)
@@ -844,6 +845,9 @@ int s3_decode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
             return -1;
         }
+        api_xnode_t *vid = api_xml_child(n, "VersionId");
+        if (vid)
+            out->vids[i] = kv_slice_trim(vid->text);
         out->keys[i++] = k->text; /* character data, not trimmed: keys may hold spaces */
     }
     return 0;
@@ -852,12 +856,14 @@ int s3_decode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                            const s3_delete_objects_in_t *in, s3_delete_objects_out_t *out)
 {
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
     out->in = in;
+    out->versioning = b->versioning;
     out->err_code = kv_arena_calloc(req->arena, in->n, sizeof(*out->err_code));
     out->err_msg = kv_arena_calloc(req->arena, in->n, sizeof(*out->err_msg));
+    out->res = kv_arena_calloc(req->arena, in->n, sizeof(*out->res));
     /* Each key is deleted on its own, as S3 does: one failing key does not stop the rest. */
     for (size_t i = 0; i < in->n; i++) {
         if (in->keys[i].len == 0 || in->keys[i].len > ENG_OBJ_KEY_MAX) {
@@ -867,7 +873,13 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                                 "one key";
             continue;
         }
-        int rc = eng_object_delete(ctx->eng, bid, in->keys[i]);
+        eng_vref_t ref = {.kind = ENG_VREF_CURRENT};
+        if (in->vids[i].len && !s3_version_parse(in->vids[i], &ref)) {
+            out->err_code[i] = "NoSuchVersion";
+            out->err_msg[i] = "The specified version does not exist.";
+            continue;
+        }
+        int rc = eng_object_delete(ctx->eng, b->id, in->keys[i], b->versioning, &ref, &out->res[i]);
         if (rc < 0) {
             KV_LOG_ERROR("s3: delete objects: %s", kv_err_name(rc));
             out->err_code[i] = "InternalError";
@@ -881,7 +893,7 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 void s3_encode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                               const s3_delete_objects_out_t *out)
 {
-    (void)ctx, (void)req;
+    (void)ctx;
     const s3_delete_objects_in_t *in = out->in;
     api_xw_t w;
     api_xw_begin(&w, &resp->body, "DeleteResult", true);
@@ -893,8 +905,17 @@ void s3_encode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             api_xw_elem_str(&w, "Message", out->err_msg[i]);
             api_xw_close(&w, "Error");
         } else if (!in->quiet) {
+            const eng_del_result_t *r = &out->res[i];
             api_xw_open(&w, "Deleted");
             api_xw_elem(&w, "Key", in->keys[i]);
+            if (in->vids[i].len)
+                api_xw_elem(&w, "VersionId", in->vids[i]);
+            if (r->found && r->delete_marker) {
+                api_xw_elem_str(&w, "DeleteMarker", "true");
+                if (in->vids[i].len == 0)
+                    api_xw_elem_str(&w, "DeleteMarkerVersionId",
+                                    s3_version_id(req->arena, r->null_version, r->version));
+            }
             api_xw_close(&w, "Deleted");
         }
     }
@@ -921,8 +942,8 @@ int s3_decode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             return -1;
         }
         kv_slice_t v = kv_slice(rest.p + 10, rest.len - 10);
-        if (!kv_slice_eq_str(v, "null")) { /* versioning is not supported yet */
-            api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
+        if (!s3_version_parse(v, &out->src_ver)) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Invalid version id specified");
             return -1;
         }
         src.len = (size_t)(q - src.p);
@@ -953,19 +974,29 @@ int s3_decode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                         const s3_copy_object_in_t *in, s3_copy_object_out_t *out)
 {
-    uint32_t dst_bid, src_bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &dst_bid) < 0 ||
-        s3_bucket_id(ctx, req, resp, in->src_bucket, &src_bid) < 0)
+    eng_bucket_t *db, *sb;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &db) < 0 ||
+        s3_bucket_find(ctx, req, resp, in->src_bucket, &sb) < 0)
         return -1;
+    uint32_t dst_bid = db->id, src_bid = sb->id;
     eng_object_t *src;
     eng_object_reader_t *r;
-    int rc = eng_object_open(ctx->eng, src_bid, in->src_key, req->arena, &src, &r);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
+    int rc = eng_object_open(ctx->eng, src_bid, in->src_key, &in->src_ver, req->arena, &src, &r);
+    if (rc == KV_ENOTFOUND || (rc == 0 && src->delete_marker && in->src_ver.kind == 0)) {
+        api_fail(resp, in->src_ver.kind ? API_E_S3_NO_SUCH_VERSION : API_E_S3_NO_SUCH_KEY, NULL);
         return -1;
     }
     if (rc < 0)
         return s3_engine_fail(resp, rc);
+    if (src->delete_marker) {
+        api_fail(resp, API_E_S3_INVALID_REQUEST,
+                 "The source of a copy request may not specifically refer to a delete marker by "
+                 "version id.");
+        return -1;
+    }
+    out->src = src;
+    out->versioning = db->versioning;
+    out->src_versioning = sb->versioning;
     bool same_key = src_bid == dst_bid && kv_slice_eq(in->src_key, in->key);
     const char *sc = hdr(req, "x-amz-storage-class");
     eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
@@ -977,7 +1008,7 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                  "The specified copy source is larger than the maximum allowable size for a copy "
                  "source: 5368709120");
         rc = -1;
-    } else if (same_key && !in->replace && sc == NULL) {
+    } else if (same_key && !in->replace && sc == NULL && in->src_ver.kind == ENG_VREF_CURRENT) {
         api_fail(resp, API_E_S3_INVALID_REQUEST,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "
@@ -1016,14 +1047,16 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->checksum_algo = src->checksum_algo;
     o->checksum_value = src->checksum_value;
     o->mtime_ms = kv_now_ms();
-    if (same_key) {
-        /* Only the metadata changes: the record names the same bytes, nothing is copied. */
+    eng_obj_cond_t cond = {.versioning = db->versioning};
+    if (same_key && db->versioning == ENG_VERSIONING_OFF) {
+        /* Only the metadata changes: the record names the same bytes, nothing is copied.
+         * (With versioning the old version stays, and versions never share bytes.) */
         o->data_id = src->data_id;
         o->segs = src->segs;
         o->n_segs = src->n_segs;
         o->size = src->size;
         eng_object_close(r);
-        eng_obj_cond_t cond = {.same_data = true};
+        cond.same_data = true;
         rc = eng_object_put(ctx->eng, dst_bid, o, &cond);
         if (rc == KV_EBUSY) {
             api_fail(resp, API_E_S3_OPERATION_ABORTED, NULL);
@@ -1065,7 +1098,7 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         }
         o->segs = NULL;
         o->n_segs = 0;
-        rc = eng_object_put_blob(ctx->eng, dst_bid, o, NULL, w);
+        rc = eng_object_put_blob(ctx->eng, dst_bid, o, &cond, w);
     }
     if (rc < 0)
         return s3_engine_fail(resp, rc);
@@ -1086,4 +1119,9 @@ void s3_encode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
     api_xw_close(&w, "CopyObjectResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    if (!out->src->null_version || out->src_versioning != ENG_VERSIONING_OFF)
+        api_resp_header(
+            resp, "x-amz-copy-source-version-id",
+            kv_slice_str(s3_version_id(req->arena, out->src->null_version, out->src->version)));
+    s3_version_header(resp, out->versioning, out->o->null_version, out->o->version);
 }

@@ -24,6 +24,8 @@
     XX(GetObjectAcl, get_object_acl)                              \
     XX(PutObjectAcl, put_object_acl)                              \
     XX(GetBucketVersioning, get_bucket_versioning)                \
+    XX(PutBucketVersioning, put_bucket_versioning)                \
+    XX(ListObjectVersions, list_object_versions)                  \
     XX(GetObjectLockConfiguration, get_object_lock_configuration) \
     XX(GetObjectTagging, get_object_tagging)                      \
     XX(PutObjectTagging, put_object_tagging)                      \

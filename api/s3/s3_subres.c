@@ -2,8 +2,8 @@
 /*
  * Bucket and object sub-resources answered from fixed policy, as a new S3 bucket answers
  * them: ACLs are disabled (Object Ownership "bucket owner enforced", S3's default since
- * 2023), so reads show the owner's full control and writes accept only that; versioning has
- * never been enabled; Object Lock is not configured.
+ * 2023), so reads show the owner's full control and writes accept only that; Object Lock is
+ * not configured.
  */
 #include <stdio.h>
 #include <string.h>
@@ -22,19 +22,11 @@ static int subres_in(api_req_t *req, s3_subres_in_t *out)
 static int subres_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_subres_in_t *in,
                        s3_subres_out_t *out)
 {
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    eng_object_t *o;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
+        (in->key.len && s3_open_version(ctx, req, resp, b, in->key, &o, NULL) < 0))
         return -1;
-    if (in->key.len) {
-        eng_object_t *o;
-        int rc = eng_object_open(ctx->eng, bid, in->key, req->arena, &o, NULL);
-        if (rc == KV_ENOTFOUND) {
-            api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
-            return -1;
-        }
-        if (rc < 0)
-            return s3_engine_fail(resp, rc);
-    }
     out->in = in;
     return 0;
 }
@@ -106,7 +98,6 @@ SUBRES_DECODE(get_bucket_acl)
 SUBRES_DECODE(put_bucket_acl)
 SUBRES_DECODE(get_object_acl)
 SUBRES_DECODE(put_object_acl)
-SUBRES_DECODE(get_bucket_versioning)
 SUBRES_DECODE(get_object_lock_configuration)
 
 int s3_exec_get_bucket_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -135,12 +126,6 @@ int s3_exec_put_object_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     if (subres_exec(ctx, req, resp, in, out) < 0)
         return -1;
     return acl_put_check(req, resp);
-}
-
-int s3_exec_get_bucket_versioning(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                                  const s3_subres_in_t *in, s3_subres_out_t *out)
-{
-    return subres_exec(ctx, req, resp, in, out);
 }
 
 int s3_exec_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -176,17 +161,6 @@ void s3_encode_put_object_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                               const s3_subres_out_t *out)
 {
     (void)ctx, (void)req, (void)resp, (void)out;
-}
-
-void s3_encode_get_bucket_versioning(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                                     const s3_subres_out_t *out)
-{
-    (void)ctx, (void)req, (void)out;
-    /* Never enabled: S3 answers an empty configuration, without a Status. */
-    api_xw_t w;
-    api_xw_begin(&w, &resp->body, "VersioningConfiguration", true);
-    api_xw_close(&w, "VersioningConfiguration");
-    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
 }
 
 void s3_encode_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -243,16 +217,10 @@ int s3_exec_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
                                   const s3_get_object_attributes_in_t *in,
                                   s3_get_object_attributes_out_t *out)
 {
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
+        s3_open_version(ctx, req, resp, b, in->key, &out->o, NULL) < 0)
         return -1;
-    int rc = eng_object_open(ctx->eng, bid, in->key, req->arena, &out->o, NULL);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
-        return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
     out->in = in;
     return 0;
 }

@@ -147,28 +147,22 @@ int s3_decode_put_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
     return tags_from_xml(req, resp, out, S3_OBJ_TAGS_MAX);
 }
 
-/* Read the object, optionally replace its tags (keeping its bytes and Last-Modified). */
+/* Read the version, optionally replace its tags (keeping its bytes and Last-Modified). */
 static int tagging_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_tagging_in_t *in,
                         s3_tagging_out_t *out, bool write)
 {
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
+        s3_open_version(ctx, req, resp, b, in->key, &out->o, NULL) < 0)
         return -1;
-    int rc = eng_object_open(ctx->eng, bid, in->key, req->arena, &out->o, NULL);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
-        return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
     if (!write)
         return 0;
-    out->o->tags = in->tags;
-    out->o->n_tags = in->n_tags;
-    eng_obj_cond_t cond = {.same_data = true};
-    rc = eng_object_put(ctx->eng, bid, out->o, &cond);
-    if (rc == KV_EBUSY) {
-        api_fail(resp, API_E_S3_OPERATION_ABORTED, NULL);
+    eng_vref_t ref = {.kind = ENG_VREF_ID, .id = out->o->version};
+    if (out->o->null_version)
+        ref.kind = ENG_VREF_NULL;
+    int rc = eng_object_set_tags(ctx->eng, b->id, in->key, &ref, in->tags, in->n_tags);
+    if (rc == KV_ENOTFOUND) { /* removed since it was read */
+        api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
         return -1;
     }
     if (rc < 0)

@@ -3,7 +3,8 @@
  * S3 object request headers and listing parameters through the api layer. The input is
  * split at newlines: line 1 is a Range header, line 2 an If-Match / If-None-Match value (and an
  * x-amz-tagging and an x-amz-object-attributes header),
- * line 3 a ListObjects query string, the rest an object key for a PUT then GET, and as the
+ * line 3 a ListObjects query string (also a ListObjectVersions query and the query of a GET
+ * and a DELETE of a key with versions), the rest an object key for a PUT then GET, and as the
  * x-amz-copy-source of a CopyObject.
  */
 #include <stdint.h>
@@ -69,6 +70,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             snprintf(path, sizeof(path), "/fuzz-objects/%s", keys[i]);
             check(harness_s3(&h, "PUT", path, NULL, kv_slice_str("0123456789abcdef"), NULL));
         }
+        check(harness_s3(&h, "PUT", "/fuzz-versions", NULL, KV_SLICE_NULL, NULL));
+        check(harness_s3(&h, "PUT", "/fuzz-versions", "versioning",
+                         KV_SLICE_LIT("<VersioningConfiguration><Status>Enabled</Status>"
+                                      "</VersioningConfiguration>"),
+                         NULL));
+        for (int i = 0; i < 3; i++)
+            check(harness_s3(&h, "PUT", "/fuzz-versions/v", NULL, KV_SLICE_LIT("x"), NULL));
         ready = 1;
     }
     kv_slice_t in = kv_slice(data, size);
@@ -82,6 +90,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(run("GET", "/fuzz-objects/a", NULL, KV_SLICE_NULL, "If-None-Match", cond, NULL, NULL));
     check(harness_s3(&h, "GET", "/fuzz-objects", query, KV_SLICE_NULL, NULL));
     check(harness_s3(&h, "GET", "/fuzz-objects/a", query, KV_SLICE_NULL, NULL)); /* partNumber... */
+    char vq[600];
+    snprintf(vq, sizeof(vq), "versions&%s", query);
+    check(harness_s3(&h, "GET", "/fuzz-versions", vq, KV_SLICE_NULL, NULL));
+    check(harness_s3(&h, "GET", "/fuzz-versions/v", query, KV_SLICE_NULL, NULL)); /* versionId */
+    check(harness_s3(&h, "DELETE", "/fuzz-versions/v", query, KV_SLICE_NULL, NULL));
+    check(harness_s3(&h, "PUT", "/fuzz-versions/v", NULL, KV_SLICE_LIT("y"), NULL));
     check(run("GET", "/fuzz-objects/a", "attributes", KV_SLICE_NULL, "x-amz-object-attributes",
               cond, NULL, NULL));
     if (key[0]) {

@@ -14,7 +14,8 @@ import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand,
   GetBucketLocationCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
   DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, CreateMultipartUploadCommand,
-  UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand,
+  UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand, PutBucketVersioningCommand,
+  GetBucketVersioningCommand, ListObjectVersionsCommand,
 } from "@aws-sdk/client-s3";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -128,6 +129,30 @@ test("S3 objects", async () => {
   await c.send(new DeleteObjectCommand({ Bucket: "js-objects", Key: "mp-copy" }));
   await c.send(new DeleteObjectCommand({ Bucket: "js-objects", Key: "mp" }));
   await c.send(new DeleteBucketCommand({ Bucket: "js-objects" }));
+});
+
+test("S3 versioning", async () => {
+  const c = s3();
+  const Bucket = "js-versions";
+  await c.send(new CreateBucketCommand({ Bucket }));
+  await c.send(new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: { Status: "Enabled" } }));
+  assert.equal((await c.send(new GetBucketVersioningCommand({ Bucket }))).Status, "Enabled");
+  const v1 = (await c.send(new PutObjectCommand({ Bucket, Key: "k", Body: "one" }))).VersionId;
+  const v2 = (await c.send(new PutObjectCommand({ Bucket, Key: "k", Body: "two" }))).VersionId;
+  assert.notEqual(v1, v2);
+  const old = await c.send(new GetObjectCommand({ Bucket, Key: "k", VersionId: v1 }));
+  assert.equal(await old.Body.transformToString(), "one");
+  assert.equal(old.VersionId, v1);
+  const del = await c.send(new DeleteObjectCommand({ Bucket, Key: "k" }));
+  assert.equal(del.DeleteMarker, true);
+  await assert.rejects(c.send(new GetObjectCommand({ Bucket, Key: "k" })), (e) => e.name === "NoSuchKey");
+  const l = await c.send(new ListObjectVersionsCommand({ Bucket }));
+  assert.deepEqual(l.Versions.map((v) => [v.VersionId, v.IsLatest]), [[v2, false], [v1, false]]);
+  assert.deepEqual(l.DeleteMarkers.map((m) => [m.VersionId, m.IsLatest]), [[del.VersionId, true]]);
+  // Delete every version (the SDK's default checksum on DeleteObjects), then the bucket.
+  const all = [...l.Versions, ...l.DeleteMarkers].map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
+  await c.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: all } }));
+  await c.send(new DeleteBucketCommand({ Bucket }));
 });
 
 test("wrong secret is rejected", async () => {

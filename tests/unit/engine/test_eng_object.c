@@ -68,15 +68,26 @@ static void write_blob(eng_t *e, uint32_t seed, uint64_t size, uint64_t *data_id
     assert_int_equal(got, size);
 }
 
-static void put(eng_t *e, uint32_t bucket, const char *key, size_t klen, uint32_t seed,
-                uint64_t size)
+/* Put under a versioning state; returns the new version number. */
+static uint64_t put_v(eng_t *e, uint32_t bucket, const char *key, size_t klen, uint32_t seed,
+                      uint64_t size, eng_versioning_t v)
 {
     eng_object_t o = {0};
     o.key = kv_slice(key, klen);
     o.etag = "etag";
     o.size = size;
     write_blob(e, seed, size, &o.data_id);
-    assert_int_equal(eng_object_put(e, bucket, &o, NULL), 0);
+    eng_obj_cond_t cond = {.versioning = v};
+    assert_int_equal(eng_object_put(e, bucket, &o, &cond), 0);
+    assert_true(o.version != 0);
+    assert_int_equal(o.null_version, v != ENG_VERSIONING_ENABLED);
+    return o.version;
+}
+
+static void put(eng_t *e, uint32_t bucket, const char *key, size_t klen, uint32_t seed,
+                uint64_t size)
+{
+    put_v(e, bucket, key, klen, seed, size, ENG_VERSIONING_OFF);
 }
 
 /* Read [off, off+len) through a reader in uneven pieces and compare with the pattern of the
@@ -113,7 +124,7 @@ static void test_put_read_overwrite(void **state)
     kv_arena_t *a = kv_arena_new(4096);
     eng_object_t *m;
     eng_object_reader_t *r;
-    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), a, &m, &r), 0);
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), NULL, a, &m, &r), 0);
     assert_int_equal(m->size, size);
     uint32_t s1[] = {1};
     uint64_t z1[] = {size};
@@ -124,15 +135,17 @@ static void test_put_read_overwrite(void **state)
     put(e, bid, "k", 1, 2, 100);
     check_read(r, s1, z1, 1, 0, size);
     eng_object_close(r);
-    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), a, &m, &r), 0);
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), NULL, a, &m, &r), 0);
     uint32_t s2[] = {2};
     uint64_t z2[] = {100};
     assert_int_equal(m->size, 100);
     check_read(r, s2, z2, 1, 0, 100);
     eng_object_close(r);
-    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k")), 0);
-    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), a, &m, NULL), KV_ENOTFOUND);
-    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k")), 0); /* absent: fine */
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_OFF, NULL, NULL),
+                     0);
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), NULL, a, &m, NULL), KV_ENOTFOUND);
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_OFF, NULL, NULL),
+                     0); /* absent: fine */
     kv_arena_free(a);
     eng_close(e);
 }
@@ -150,7 +163,7 @@ static void test_listing_order_and_conditions(void **state)
     for (size_t i = sizeof(keys) / sizeof(*keys); i-- > 0;)
         put(e, bid, keys[i].k, keys[i].n, (uint32_t)i, 10);
     kv_arena_t *a = kv_arena_new(4096);
-    eng_obj_iter_t *it = eng_obj_iter_new(e, bid, KV_SLICE_NULL);
+    eng_obj_iter_t *it = eng_obj_iter_new(e, bid, KV_SLICE_NULL, false);
     eng_object_t *m;
     for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
         assert_int_equal(eng_obj_iter_next(it, a, &m), 1);
@@ -167,8 +180,8 @@ static void test_listing_order_and_conditions(void **state)
     o.etag = "new";
     write_blob(e, 9, 5, &o.data_id);
     o.size = 5;
-    eng_obj_cond_t absent = {true, NULL, false}, match = {false, "etag", false},
-                   stale = {false, "nope", false};
+    eng_obj_cond_t absent = {.if_absent = true}, match = {.if_match = "etag"},
+                   stale = {.if_match = "nope"};
     assert_int_equal(eng_object_put(e, bid, &o, &absent), KV_ECONDFAIL);
     write_blob(e, 9, 5, &o.data_id); /* a failed put dropped the bytes it was given */
     assert_int_equal(eng_object_put(e, bid, &o, &stale), KV_ECONDFAIL);
@@ -240,7 +253,7 @@ static void test_multipart(void **state)
     assert_int_equal(o.size, sizes[0] + sizes[1] + sizes[2]);
     eng_object_t *m;
     eng_object_reader_t *r;
-    assert_int_equal(eng_object_open(e, bid, proto.key, a, &m, &r), 0);
+    assert_int_equal(eng_object_open(e, bid, proto.key, NULL, a, &m, &r), 0);
     assert_int_equal(m->n_segs, 3);
     for (size_t i = 0; i < 3; i++)
         assert_int_equal(m->segs[i].part, nums[i]); /* kept for GetObject partNumber */
@@ -258,13 +271,127 @@ static void test_multipart(void **state)
     eng_close(e);
     eng_opts_t opts = {dir, ENG_FSYNC_BATCH, 0};
     assert_int_equal(eng_open(&opts, &e), 0);
-    assert_int_equal(eng_object_open(e, bid, proto.key, a, &m, &r), 0);
+    assert_int_equal(eng_object_open(e, bid, proto.key, NULL, a, &m, &r), 0);
     check_read(r, seeds, sizes, 3, 0, m->size);
     eng_object_close(r);
     /* Abort drops an upload. */
     assert_int_equal(eng_upload_create(e, bid, &proto, &up), 0);
     assert_int_equal(eng_upload_abort(e, bid, up, proto.key), 0);
     assert_int_equal(eng_upload_abort(e, bid, up, proto.key), KV_ENOTFOUND);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
+/* Count a key's versions through the all-versions iterator; checks newest-first order and
+ * that only the first is current. */
+static size_t versions_of(eng_t *e, uint32_t bid, kv_arena_t *a, eng_object_t **out, size_t cap)
+{
+    eng_obj_iter_t *it = eng_obj_iter_new(e, bid, KV_SLICE_NULL, true);
+    eng_object_t *m;
+    size_t n = 0;
+    while (eng_obj_iter_next(it, a, &m) == 1) {
+        assert_true(n < cap);
+        assert_int_equal(m->noncurrent, n > 0);
+        if (n > 0 && !m->null_version && !out[n - 1]->null_version)
+            assert_true(m->version < out[n - 1]->version);
+        out[n++] = m;
+    }
+    eng_obj_iter_free(it);
+    return n;
+}
+
+static void read_seed(eng_t *e, uint32_t bid, const eng_vref_t *ref, uint32_t seed, uint64_t size)
+{
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_object_t *m;
+    eng_object_reader_t *r;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), ref, a, &m, &r), 0);
+    assert_false(m->delete_marker);
+    assert_int_equal(m->size, size);
+    check_read(r, &seed, &size, 1, 0, size);
+    eng_object_close(r);
+    kv_arena_free(a);
+}
+
+static void test_versions(void **state)
+{
+    (void)state;
+    uint32_t bid;
+    eng_t *e = open_eng(&bid);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_object_t *vs[8], *m;
+    eng_object_reader_t *r;
+    const eng_vref_t null_ref = {.kind = ENG_VREF_NULL};
+    /* Written before versioning: the null version. Enabling keeps it as noncurrent. */
+    put(e, bid, "k", 1, 1, 1000);
+    uint64_t v1 = put_v(e, bid, "k", 1, 2, 2000, ENG_VERSIONING_ENABLED);
+    uint64_t v2 = put_v(e, bid, "k", 1, 3, ENG_BLOB_CHUNK + 7, ENG_VERSIONING_ENABLED);
+    assert_true(v2 > v1);
+    read_seed(e, bid, NULL, 3, ENG_BLOB_CHUNK + 7);
+    read_seed(e, bid, &null_ref, 1, 1000);
+    read_seed(e, bid, &(eng_vref_t){ENG_VREF_ID, v1}, 2, 2000);
+    read_seed(e, bid, &(eng_vref_t){ENG_VREF_ID, v2}, 3, ENG_BLOB_CHUNK + 7);
+    assert_int_equal(
+        eng_object_open(e, bid, KV_SLICE_LIT("k"), &(eng_vref_t){ENG_VREF_ID, 5}, a, &m, NULL),
+        KV_ENOTFOUND);
+    assert_int_equal(versions_of(e, bid, a, vs, 8), 3);
+    assert_true(vs[0]->version == v2 && vs[1]->version == v1 && vs[2]->null_version);
+    /* A delete adds a marker: the key no longer lists, its versions remain. */
+    eng_del_result_t res;
+    assert_int_equal(
+        eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_ENABLED, NULL, &res), 0);
+    assert_true(res.found && res.delete_marker && !res.null_version);
+    uint64_t marker = res.version;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), NULL, a, &m, &r), 0);
+    assert_true(m->delete_marker);
+    assert_null(r);
+    eng_obj_iter_t *it = eng_obj_iter_new(e, bid, KV_SLICE_NULL, false);
+    assert_int_equal(eng_obj_iter_next(it, a, &m), 0);
+    eng_obj_iter_free(it);
+    assert_int_equal(versions_of(e, bid, a, vs, 8), 4);
+    assert_true(vs[0]->delete_marker && vs[0]->version == marker);
+    /* Removing the marker by id brings the newest version back. */
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_ENABLED,
+                                       &(eng_vref_t){ENG_VREF_ID, marker}, &res),
+                     0);
+    assert_true(res.found && res.delete_marker);
+    read_seed(e, bid, NULL, 3, ENG_BLOB_CHUNK + 7);
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_ENABLED,
+                                       &(eng_vref_t){ENG_VREF_ID, v2}, &res),
+                     0);
+    assert_true(res.found && !res.delete_marker);
+    read_seed(e, bid, NULL, 2, 2000);
+    /* An absent version: nothing to do. */
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_ENABLED,
+                                       &(eng_vref_t){ENG_VREF_ID, v2}, &res),
+                     0);
+    assert_false(res.found);
+    /* Suspended: the new null version replaces the old (noncurrent) one; v1 stays. */
+    put_v(e, bid, "k", 1, 4, 500, ENG_VERSIONING_SUSPENDED);
+    assert_int_equal(versions_of(e, bid, a, vs, 8), 2);
+    assert_true(vs[0]->null_version && vs[1]->version == v1);
+    read_seed(e, bid, &null_ref, 4, 500);
+    /* Another suspended put replaces the current null version in place. */
+    put_v(e, bid, "k", 1, 5, 600, ENG_VERSIONING_SUSPENDED);
+    assert_int_equal(versions_of(e, bid, a, vs, 8), 2);
+    read_seed(e, bid, NULL, 5, 600);
+    /* Tags of a noncurrent version change in place. */
+    eng_tag_t t = {"color", "blue"};
+    assert_int_equal(
+        eng_object_set_tags(e, bid, KV_SLICE_LIT("k"), &(eng_vref_t){ENG_VREF_ID, v1}, &t, 1), 0);
+    assert_int_equal(
+        eng_object_open(e, bid, KV_SLICE_LIT("k"), &(eng_vref_t){ENG_VREF_ID, v1}, a, &m, NULL), 0);
+    assert_true(m->noncurrent && m->n_tags == 1 && strcmp(m->tags[0].value, "blue") == 0);
+    /* A bucket holding versions is not empty; once every version is gone it is. */
+    assert_int_equal(
+        eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_SUSPENDED, &null_ref, &res), 0);
+    read_seed(e, bid, NULL, 2, 2000);
+    assert_int_equal(eng_bucket_delete(e, KV_SLICE_LIT("objects")), KV_ENOTEMPTY);
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("k"), ENG_VERSIONING_SUSPENDED,
+                                       &(eng_vref_t){ENG_VREF_ID, v1}, &res),
+                     0);
+    assert_int_equal(versions_of(e, bid, a, vs, 8), 0);
+    assert_int_equal(eng_bucket_delete(e, KV_SLICE_LIT("objects")), 0);
     kv_arena_free(a);
     eng_close(e);
 }
@@ -305,6 +432,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_listing_order_and_conditions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bucket_tags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_object", tests, NULL, NULL);
 }
