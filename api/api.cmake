@@ -14,7 +14,9 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c
             api/s3/s3_decode.c api/s3/s3_exec.c api/s3/s3_encode.c api/s3/s3_objects.c
             api/s3/s3_multipart.c api/s3/s3_subres.c
             api/s3/s3_tagging.c
-            api/s3/s3_versions.c)
+            api/s3/s3_versions.c
+            api/s3/s3_bucket_docs.c
+            api/s3/s3_lifecycle.c)
 target_include_directories(kvapi PUBLIC api PRIVATE engine)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT

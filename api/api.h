@@ -37,6 +37,7 @@ typedef struct api_cfg {
     const char *region;
     const char *access_key;
     const char *secret_key;
+    int64_t lifecycle_day_ms; /* 0 = 86400000 */
 } api_cfg_t;
 
 typedef struct api_state api_state_t;
@@ -100,6 +101,8 @@ void api_global_init(void);
 int api_open(const api_cfg_t *cfg, api_ctx_t **out);
 /** Close the engine (after every loop has stopped). Accepts NULL. */
 void api_close(api_ctx_t *ctx);
+/** Run the background sweepers once (S3 lifecycle). Call from one services thread only. */
+void api_services_tick(api_ctx_t *ctx);
 
 /** Prepare an empty 200 response bound to req. */
 void api_resp_init(api_resp_t *resp, const api_req_t *req);

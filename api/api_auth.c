@@ -173,8 +173,8 @@ static int parse_failure(api_req_t *req, api_resp_t *resp, sigv4_parse_err_t e, 
     }
     static const char *why[] = {
         "",
-        "Authorization header requires 'Credential' parameter. Authorization header requires "
-        "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter.",
+        ("Authorization header requires 'Credential' parameter. Authorization header requires "
+         "'Signature' parameter. Authorization header requires 'SignedHeaders' parameter."),
         "Authorization header requires 'Credential' parameter.",
         "Authorization header requires 'SignedHeaders' parameter.",
         "Authorization header requires 'Signature' parameter.",

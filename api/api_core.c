@@ -48,8 +48,14 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->secret_key = kv_strdup(cfg->secret_key);
     ctx->start_ms = kv_now_ms();
     ctx->start_mono_ns = kv_now_mono_ns();
+    ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
     *out = ctx;
     return 0;
+}
+
+void api_services_tick(api_ctx_t *ctx)
+{
+    s3_lifecycle_sweep(ctx, kv_now_ms());
 }
 
 void api_close(api_ctx_t *ctx)
@@ -307,6 +313,7 @@ static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     case API_PROTO_S3:
         if (resp->_err)
             s3_encode_error(ctx, req, resp);
+        s3_cors_response(ctx, req, resp);
         api_resp_header(resp, "x-amz-request-id", kv_slice_str(st->request_id));
         api_resp_header(resp, "x-amz-id-2", kv_slice_str(st->id2));
         break;
@@ -403,8 +410,11 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         s3_route(ctx, req);
     else if (st->proto == API_PROTO_DDB)
         st->op = ddb_lookup(st->target);
+    /* A browser's CORS preflight carries no credentials: it is answered from the bucket's
+     * CORS rules alone. */
+    st->anonymous = !has_auth && st->proto == API_PROTO_S3 && st->op == API_OP_S3_preflight;
 
-    if (api__auth_begin(ctx, req, resp) == API_RESPOND) {
+    if (!st->anonymous && api__auth_begin(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
@@ -525,7 +535,7 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         finish_resp(ctx, req, resp);
         return;
     }
-    if (api__auth_finish(ctx, req, resp) == API_RESPOND) {
+    if (!st->anonymous && api__auth_finish(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return;
     }

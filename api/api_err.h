@@ -57,6 +57,15 @@
        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")          \
     XX(S3_NO_SUCH_BUCKET, 404, "", "NoSuchBucket", "The specified bucket does not exist")          \
     XX(S3_NO_SUCH_KEY, 404, "", "NoSuchKey", "The specified key does not exist.")                  \
+    XX(S3_NO_SUCH_POLICY, 404, "", "NoSuchBucketPolicy", "The bucket policy does not exist")       \
+    XX(S3_MALFORMED_POLICY, 400, "", "MalformedPolicy", "Policy has invalid resource")             \
+    XX(S3_NO_SUCH_CORS, 404, "", "NoSuchCORSConfiguration",                                        \
+       "The CORS configuration does not exist")                                                    \
+    XX(S3_NO_SUCH_LIFECYCLE, 404, "", "NoSuchLifecycleConfiguration",                              \
+       "The lifecycle configuration does not exist")                                               \
+    XX(S3_CORS_FORBIDDEN, 403, "", "AccessForbidden",                                              \
+       "CORSResponse: This CORS request is not "                                                   \
+       "allowed.")                                                                                 \
     XX(S3_NO_SUCH_VERSION, 404, "", "NoSuchVersion", "The specified version does not exist.")      \
     XX(S3_NO_SUCH_UPLOAD, 404, "", "NoSuchUpload",                                                 \
        "The specified upload does not exist. The upload ID may be invalid, or the upload may "     \

@@ -68,6 +68,7 @@ struct api_ctx {
     char *secret_key;
     int64_t start_ms;
     uint64_t start_mono_ns;
+    int64_t lifecycle_day_ms;
     api_metrics_t m;
 };
 
@@ -133,6 +134,7 @@ struct api_state {
     bool etag_on;
     uint32_t bucket_id;
     eng_versioning_t versioning; /* the bucket's, read with its id */
+    bool anonymous;              /* served without a signature (CORS preflight) */
 };
 
 /* api_auth.c */
@@ -166,6 +168,10 @@ void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 void s3_route(api_ctx_t *ctx, api_req_t *req);
 void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Apply every bucket's lifecycle rules once (services thread). */
+void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now_ms);
+/** Access-Control-* headers for a request with an Origin, from the bucket's CORS rules. */
+void s3_cors_response(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** Body limit for the routed S3 operation. */
 uint64_t s3_body_limit(const api_req_t *req);
 /**

@@ -11,6 +11,7 @@
 #include "base/kv_err.h"
 #include "base/kv_log.h"
 #include "srv_int.h"
+#include "srv_services.h"
 
 static int write_port_file(const char *path, int port)
 {
@@ -52,8 +53,13 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    api_cfg_t acfg = {cfg.data_dir, cfg.fsync,      cfg.batch_sync_ms,
-                      cfg.region,   cfg.access_key, cfg.secret_key};
+    api_cfg_t acfg = {cfg.data_dir,
+                      cfg.fsync,
+                      cfg.batch_sync_ms,
+                      cfg.region,
+                      cfg.access_key,
+                      cfg.secret_key,
+                      (int64_t)cfg.lifecycle_day_s * 1000};
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {
         fprintf(stderr,
@@ -71,6 +77,13 @@ int main(int argc, char **argv)
     }
     if (srv_start(&srv) < 0) {
         fprintf(stderr, "stratusd: cannot listen on %s:%d\n", cfg.host, cfg.port);
+        api_close(srv.api);
+        srv_tls_ctx_free(srv.tls);
+        return 1;
+    }
+    srv_services_t services = {0};
+    if (srv_services_start(&services, srv.api, cfg.sweep_interval_ms) < 0) {
+        srv_stop(&srv);
         api_close(srv.api);
         srv_tls_ctx_free(srv.tls);
         return 1;
@@ -97,6 +110,7 @@ int main(int argc, char **argv)
     sigwait(&set, &sig);
     KV_LOG_INFO("received %s; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     srv_stop(&srv);
+    srv_services_stop(&services);
     api_close(srv.api);
     srv_tls_ctx_free(srv.tls);
     KV_LOG_INFO("stopped cleanly");

@@ -32,6 +32,10 @@ void srv_config_usage(void)
         "  --idle-timeout MS      close idle keep-alive connections after MS (default 60000)\n"
         "  --header-timeout MS    limit for receiving request headers (default 20000)\n"
         "  --body-timeout MS      limit between two body reads (default 60000)\n"
+        "  --sweep-interval MS    how often background sweepers (S3 lifecycle) run\n"
+        "                         (default 60000)\n"
+        "  --lifecycle-day-seconds N  length of a lifecycle rule's day (default 86400;\n"
+        "                         shorten it to test expiration rules)\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -99,6 +103,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_IDLE,
         O_HDR,
         O_BODY,
+        O_SWEEP,
+        O_LCDAY,
         O_HELP,
         O_VERSION
     };
@@ -117,6 +123,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"idle-timeout", required_argument, NULL, O_IDLE},
         {"header-timeout", required_argument, NULL, O_HDR},
         {"body-timeout", required_argument, NULL, O_BODY},
+        {"sweep-interval", required_argument, NULL, O_SWEEP},
+        {"lifecycle-day-seconds", required_argument, NULL, O_LCDAY},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -141,6 +149,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     cfg->body_timeout_ms = 60000;
     cfg->max_header_bytes = 32 * 1024;
     cfg->max_headers = 100;
+    cfg->sweep_interval_ms = 60000;
+    cfg->lifecycle_day_s = 86400;
 
     optind = 1;
     int c;
@@ -217,6 +227,20 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
                 cfg->header_timeout_ms = (unsigned)v;
             else
                 cfg->body_timeout_ms = (unsigned)v;
+            break;
+        case O_SWEEP:
+            if (parse_uint(optarg, 86400000, &v) < 0 || v < 10) {
+                fprintf(stderr, "stratusd: --sweep-interval expects 10..86400000 milliseconds\n");
+                return -1;
+            }
+            cfg->sweep_interval_ms = (unsigned)v;
+            break;
+        case O_LCDAY:
+            if (parse_uint(optarg, 86400, &v) < 0 || v == 0) {
+                fprintf(stderr, "stratusd: --lifecycle-day-seconds expects 1..86400\n");
+                return -1;
+            }
+            cfg->lifecycle_day_s = (unsigned)v;
             break;
         case O_HELP:
             srv_config_usage();

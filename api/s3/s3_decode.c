@@ -101,6 +101,10 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
     kv_slice_t m = req->method;
     bool sub = has_param(req->query, NULL);
     st->op = API_OP_S3_not_implemented;
+    if (kv_slice_eq_str(m, "OPTIONS")) {
+        st->op = API_OP_S3_preflight; /* CORS, on any bucket or object path */
+        return;
+    }
     if (st->bucket.len == 0) {
         if (kv_slice_eq_str(m, "GET"))
             st->op = API_OP_S3_list_buckets;
@@ -198,6 +202,21 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_list_multipart_uploads;
     else if (kv_slice_eq_str(m, "POST") && has_param(req->query, "delete"))
         st->op = API_OP_S3_delete_objects;
+    else if (has_param(req->query, "policy") && !has_param(req->query, "policyStatus"))
+        st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_policy
+                 : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_policy
+                 : kv_slice_eq_str(m, "DELETE") ? API_OP_S3_delete_bucket_policy
+                                                : API_OP_S3_not_implemented;
+    else if (has_param(req->query, "cors"))
+        st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_cors
+                 : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_cors
+                 : kv_slice_eq_str(m, "DELETE") ? API_OP_S3_delete_bucket_cors
+                                                : API_OP_S3_not_implemented;
+    else if (has_param(req->query, "lifecycle"))
+        st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_lifecycle
+                 : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_lifecycle
+                 : kv_slice_eq_str(m, "DELETE") ? API_OP_S3_delete_bucket_lifecycle
+                                                : API_OP_S3_not_implemented;
 }
 
 uint64_t s3_body_limit(const api_req_t *req)
@@ -209,8 +228,11 @@ uint64_t s3_body_limit(const api_req_t *req)
     if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl ||
         req->_st->op == API_OP_S3_put_object_tagging ||
         req->_st->op == API_OP_S3_put_bucket_tagging ||
-        req->_st->op == API_OP_S3_put_bucket_versioning)
+        req->_st->op == API_OP_S3_put_bucket_versioning ||
+        req->_st->op == API_OP_S3_put_bucket_cors || req->_st->op == API_OP_S3_put_bucket_lifecycle)
         return API_S3_XML_MAX;
+    if (req->_st->op == API_OP_S3_put_bucket_policy)
+        return 64 * 1024; /* refused above 20 KB with S3's own error */
     if (req->_st->op == API_OP_S3_delete_objects)
         return API_S3_DELETE_XML_MAX;
     return req->_st->op == API_OP_S3_create_bucket ? API_S3_XML_MAX : 0;

@@ -269,6 +269,33 @@ typedef struct s3_list_versions_out {
 typedef s3_list_versions_in_t s3_list_object_versions_in_t;
 typedef s3_list_versions_out_t s3_list_object_versions_out_t;
 
+/* Bucket documents (policy, CORS, lifecycle) and the CORS preflight. */
+typedef struct s3_bdoc_in {
+    kv_slice_t bucket;
+    size_t kind;    /* index into the table of document kinds */
+    kv_slice_t doc; /* PUT: the validated document */
+} s3_bdoc_in_t;
+typedef struct s3_bdoc_out {
+    kv_slice_t doc;
+    bool json;
+} s3_bdoc_out_t;
+#define XX(name)                           \
+    typedef s3_bdoc_in_t s3_##name##_in_t; \
+    typedef s3_bdoc_out_t s3_##name##_out_t;
+XX(put_bucket_policy)
+XX(get_bucket_policy)
+XX(delete_bucket_policy)
+XX(put_bucket_cors)
+XX(get_bucket_cors)
+XX(delete_bucket_cors)
+XX(put_bucket_lifecycle)
+XX(get_bucket_lifecycle)
+XX(delete_bucket_lifecycle)
+XX(preflight)
+#undef XX
+/** An ISO 8601 date or date-time in UTC ("2026-01-01", "2026-01-01T00:00:00.000Z"). */
+bool s3_iso_date(kv_slice_t v, int64_t *ms);
+
 /** The bucket record (NoSuchBucket or InternalError set on failure: -1). */
 int s3_bucket_find(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
                    eng_bucket_t **b);

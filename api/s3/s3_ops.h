@@ -40,6 +40,16 @@
     XX(AbortMultipartUpload, abort_multipart_upload)              \
     XX(ListParts, list_parts)                                     \
     XX(ListMultipartUploads, list_multipart_uploads)              \
+    XX(PutBucketPolicy, put_bucket_policy)                        \
+    XX(GetBucketPolicy, get_bucket_policy)                        \
+    XX(DeleteBucketPolicy, delete_bucket_policy)                  \
+    XX(PutBucketCors, put_bucket_cors)                            \
+    XX(GetBucketCors, get_bucket_cors)                            \
+    XX(DeleteBucketCors, delete_bucket_cors)                      \
+    XX(PutBucketLifecycleConfiguration, put_bucket_lifecycle)     \
+    XX(GetBucketLifecycleConfiguration, get_bucket_lifecycle)     \
+    XX(DeleteBucketLifecycle, delete_bucket_lifecycle)            \
+    XX(Preflight, preflight)                                      \
     XX(NotImplemented, not_implemented)
 
 #endif

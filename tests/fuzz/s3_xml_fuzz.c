@@ -2,8 +2,10 @@
 /*
  * S3 XML bodies: the expat reader directly, CreateBucket with the input as its
  * CreateBucketConfiguration, and DeleteObjects with the input as its Delete document
- * (signed with a matching Content-MD5), Put{Object,Bucket}Tagging, PutBucketAcl and
- * CompleteMultipartUpload, through the api layer.
+ * (signed with a matching Content-MD5), Put{Object,Bucket}Tagging, PutBucketAcl,
+ * CompleteMultipartUpload, PutBucketVersioning, PutBucketCors, PutBucketLifecycleConfiguration
+ * and PutBucketPolicy, through the api layer; then whatever CORS rules and lifecycle rules
+ * were accepted are evaluated (a GET with an Origin, a preflight, a lifecycle sweep).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -73,5 +75,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     kv_slice(data, size), NULL);
     if (st >= 500)
         abort();
+    /* Bucket configuration documents, then their enforcement. */
+    static const char *const docs[] = {"versioning", "cors", "lifecycle", "policy", NULL};
+    for (size_t i = 0; docs[i]; i++) {
+        st = harness_s3(&h, "PUT", "/fuzz-delete", docs[i], kv_slice(data, size), NULL);
+        if (st >= 500)
+            abort();
+    }
+    harness_s3(&h, "PUT", "/fuzz-delete/obj", NULL, KV_SLICE_LIT("x"), NULL);
+    const char *origin[] = {"Origin", "http://127.0.0.1:8000", NULL};
+    if (harness_s3_hdrs(&h, "GET", "/fuzz-delete/obj", NULL, KV_SLICE_NULL, origin, NULL) >= 500)
+        abort();
+    static const char preflight[] = "OPTIONS /fuzz-delete/obj HTTP/1.1\r\n"
+                                    "Host: 127.0.0.1\r\n"
+                                    "Origin: http://127.0.0.1:8000\r\n"
+                                    "Access-Control-Request-Method: PUT\r\n"
+                                    "Access-Control-Request-Headers: content-type, x-amz-date\r\n"
+                                    "\r\n";
+    if (harness_run(&h, kv_slice(preflight, sizeof(preflight) - 1), NULL) >= 500)
+        abort();
+    api_services_tick(h.ctx);
     return 0;
 }
