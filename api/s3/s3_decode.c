@@ -118,6 +118,8 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         else if (upload && kv_slice_eq_str(m, "PUT") && has_param(req->query, "partNumber") &&
                  !api_req_has_header(req, "x-amz-copy-source"))
             st->op = API_OP_S3_upload_part;
+        else if (upload && kv_slice_eq_str(m, "PUT") && has_param(req->query, "partNumber"))
+            st->op = API_OP_S3_upload_part_copy;
         else if (upload && kv_slice_eq_str(m, "POST"))
             st->op = API_OP_S3_complete_multipart_upload;
         else if (upload && kv_slice_eq_str(m, "DELETE"))

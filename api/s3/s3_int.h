@@ -120,6 +120,11 @@ typedef struct s3_mpu_in {
     const char **etags; /* hex, without quotes */
     uint32_t marker;    /* ListParts: part-number-marker */
     size_t max_parts;
+    /* UploadPartCopy */
+    kv_slice_t src_bucket, src_key;
+    eng_vref_t src_ver;
+    bool has_range;
+    uint64_t range_lo, range_hi; /* inclusive */
 } s3_mpu_in_t;
 
 typedef struct s3_mpu_out {
@@ -132,6 +137,8 @@ typedef struct s3_mpu_out {
     eng_object_t *proto;
     uint64_t upload_id; /* CreateMultipartUpload */
     eng_versioning_t versioning;
+    eng_object_t *src; /* UploadPartCopy: the source version */
+    eng_versioning_t src_versioning;
 } s3_mpu_out_t;
 
 typedef s3_mpu_in_t s3_create_multipart_upload_in_t;
@@ -139,6 +146,8 @@ typedef s3_mpu_in_t s3_upload_part_in_t;
 typedef s3_mpu_in_t s3_complete_multipart_upload_in_t;
 typedef s3_mpu_in_t s3_abort_multipart_upload_in_t;
 typedef s3_mpu_in_t s3_list_parts_in_t;
+typedef s3_mpu_in_t s3_upload_part_copy_in_t;
+typedef s3_mpu_out_t s3_upload_part_copy_out_t;
 typedef s3_mpu_out_t s3_create_multipart_upload_out_t;
 typedef s3_mpu_out_t s3_upload_part_out_t;
 typedef s3_mpu_out_t s3_complete_multipart_upload_out_t;
@@ -319,6 +328,21 @@ int s3_open_version(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_
 kv_slice_t s3_key_successor(kv_arena_t *a, kv_slice_t s);
 /** The CommonPrefix a listed key rolls up into (empty when none). */
 kv_slice_t s3_common_prefix(kv_slice_t key, kv_slice_t prefix, bool has_delim, kv_slice_t delim);
+
+/** x-amz-copy-source: the source bucket, key and version (-1: InvalidArgument set). */
+int s3_copy_source(api_req_t *req, api_resp_t *resp, kv_slice_t *bucket, kv_slice_t *key,
+                   eng_vref_t *ver);
+/** Open a copy source (not a delete marker) and check the x-amz-copy-source-if-* headers;
+ * -1 with the error set (and nothing left open). */
+int s3_open_copy_source(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t bucket,
+                        kv_slice_t key, const eng_vref_t *ver, eng_bucket_t **b, eng_object_t **o,
+                        eng_object_reader_t **r);
+/** x-amz-copy-source-version-id, as s3_version_header decides for the source's bucket. */
+void s3_copy_source_header(api_resp_t *resp, const eng_object_t *src, eng_versioning_t state);
+/** Copy len bytes at off of r into a new blob writer (not finished), chunk by chunk in
+ * bounded memory; its MD5 in hex. @return 0 or a KV_E* code (nothing left behind). */
+int s3_copy_bytes(api_ctx_t *ctx, api_req_t *req, eng_object_reader_t *r, uint64_t off,
+                  uint64_t len, eng_blob_writer_t **w, const char **md5_hex);
 
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);

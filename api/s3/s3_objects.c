@@ -925,14 +925,11 @@ void s3_encode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 
 /* ---- CopyObject ---- */
 
-int s3_decode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                          s3_copy_object_in_t *out)
+int s3_copy_source(api_req_t *req, api_resp_t *resp, kv_slice_t *bucket, kv_slice_t *key,
+                   eng_vref_t *ver)
 {
-    (void)ctx;
-    memset(out, 0, sizeof(*out));
-    if (s3_object_ref(req, resp, &out->bucket, &out->key) < 0)
-        return -1;
     /* x-amz-copy-source: [/]bucket/key, URL-encoded; a versionId suffix names a version. */
+    *ver = (eng_vref_t){.kind = ENG_VREF_CURRENT};
     kv_slice_t src = kv_slice_trim(api_req_header(req, "x-amz-copy-source"));
     const uint8_t *q = src.len ? memchr(src.p, '?', src.len) : NULL;
     if (q) {
@@ -942,7 +939,7 @@ int s3_decode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             return -1;
         }
         kv_slice_t v = kv_slice(rest.p + 10, rest.len - 10);
-        if (!s3_version_parse(v, &out->src_ver)) {
+        if (!s3_version_parse(v, ver)) {
             api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Invalid version id specified");
             return -1;
         }
@@ -960,8 +957,94 @@ int s3_decode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Invalid copy source object key");
         return -1;
     }
-    out->src_bucket = kv_slice(d.p, (size_t)(slash - d.p));
-    out->src_key = kv_slice(slash + 1, d.len - (size_t)(slash - d.p) - 1);
+    *bucket = kv_slice(d.p, (size_t)(slash - d.p));
+    *key = kv_slice(slash + 1, d.len - (size_t)(slash - d.p) - 1);
+    if (key->len > ENG_OBJ_KEY_MAX) {
+        api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int s3_open_copy_source(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t bucket,
+                        kv_slice_t key, const eng_vref_t *ver, eng_bucket_t **b, eng_object_t **o,
+                        eng_object_reader_t **r)
+{
+    if (s3_bucket_find(ctx, req, resp, bucket, b) < 0)
+        return -1;
+    int rc = eng_object_open(ctx->eng, (*b)->id, key, ver, req->arena, o, r);
+    if (rc == KV_ENOTFOUND || (rc == 0 && (*o)->delete_marker && ver->kind == ENG_VREF_CURRENT)) {
+        api_fail(resp, ver->kind ? API_E_S3_NO_SUCH_VERSION : API_E_S3_NO_SUCH_KEY, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    if ((*o)->delete_marker) {
+        api_fail(resp, API_E_S3_INVALID_REQUEST,
+                 "The source of a copy request may not specifically refer to a delete marker by "
+                 "version id.");
+        return -1;
+    }
+    if (conditions(req, resp, *o, true) < 0) {
+        eng_object_close(*r);
+        *r = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void s3_copy_source_header(api_resp_t *resp, const eng_object_t *src, eng_versioning_t state)
+{
+    if (!src->null_version || state != ENG_VERSIONING_OFF)
+        api_resp_header(resp, "x-amz-copy-source-version-id",
+                        kv_slice_str(s3_version_id(resp->_arena, src->null_version, src->version)));
+}
+
+int s3_copy_bytes(api_ctx_t *ctx, api_req_t *req, eng_object_reader_t *r, uint64_t off,
+                  uint64_t len, eng_blob_writer_t **w_out, const char **md5_hex)
+{
+    eng_blob_writer_t *w = eng_blob_writer_new(ctx->eng);
+    api_ck_t md5;
+    api_ck_init(&md5, API_CK_MD5);
+    uint8_t *buf = kv_arena_alloc(req->arena, ENG_BLOB_CHUNK);
+    uint64_t done = 0;
+    int rc = 0;
+    while (rc == 0 && done < len) {
+        uint64_t want = len - done < ENG_BLOB_CHUNK ? len - done : ENG_BLOB_CHUNK;
+        int64_t n = eng_object_read(r, off + done, buf, (size_t)want);
+        if (n <= 0)
+            rc = n < 0 ? (int)n : KV_ECORRUPT;
+        else {
+            api_ck_update(&md5, buf, (size_t)n);
+            rc = eng_blob_write(w, buf, (size_t)n);
+            done += (uint64_t)n;
+        }
+    }
+    uint8_t sum[API_CK_MAX];
+    api_ck_final(&md5, sum);
+    api_ck_dispose(&md5);
+    if (rc < 0) {
+        eng_blob_writer_abort(w);
+        return rc;
+    }
+    kv_buf_t e;
+    kv_buf_init(&e, 40);
+    kv_buf_append_hex(&e, sum, 16);
+    *md5_hex = kv_arena_strndup(req->arena, e.p, e.len);
+    kv_buf_dispose(&e);
+    *w_out = w;
+    return 0;
+}
+
+int s3_decode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          s3_copy_object_in_t *out)
+{
+    (void)ctx;
+    memset(out, 0, sizeof(*out));
+    if (s3_object_ref(req, resp, &out->bucket, &out->key) < 0)
+        return -1;
+    if (s3_copy_source(req, resp, &out->src_bucket, &out->src_key, &out->src_ver) < 0)
+        return -1;
     kv_slice_t dir = kv_slice_trim(api_req_header(req, "x-amz-metadata-directive"));
     if (dir.len && !kv_slice_eq_str(dir, "COPY") && !kv_slice_eq_str(dir, "REPLACE")) {
         api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Unknown metadata directive.");
@@ -975,25 +1058,14 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                         const s3_copy_object_in_t *in, s3_copy_object_out_t *out)
 {
     eng_bucket_t *db, *sb;
-    if (s3_bucket_find(ctx, req, resp, in->bucket, &db) < 0 ||
-        s3_bucket_find(ctx, req, resp, in->src_bucket, &sb) < 0)
-        return -1;
-    uint32_t dst_bid = db->id, src_bid = sb->id;
     eng_object_t *src;
     eng_object_reader_t *r;
-    int rc = eng_object_open(ctx->eng, src_bid, in->src_key, &in->src_ver, req->arena, &src, &r);
-    if (rc == KV_ENOTFOUND || (rc == 0 && src->delete_marker && in->src_ver.kind == 0)) {
-        api_fail(resp, in->src_ver.kind ? API_E_S3_NO_SUCH_VERSION : API_E_S3_NO_SUCH_KEY, NULL);
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &db) < 0 ||
+        s3_open_copy_source(ctx, req, resp, in->src_bucket, in->src_key, &in->src_ver, &sb, &src,
+                            &r) < 0)
         return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
-    if (src->delete_marker) {
-        api_fail(resp, API_E_S3_INVALID_REQUEST,
-                 "The source of a copy request may not specifically refer to a delete marker by "
-                 "version id.");
-        return -1;
-    }
+    uint32_t dst_bid = db->id, src_bid = sb->id;
+    int rc;
     out->src = src;
     out->versioning = db->versioning;
     out->src_versioning = sb->versioning;
@@ -1001,9 +1073,7 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     const char *sc = hdr(req, "x-amz-storage-class");
     eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
     rc = 0;
-    if (conditions(req, resp, src, true) < 0) {
-        rc = -1;
-    } else if (src->size > S3_COPY_MAX) {
+    if (src->size > S3_COPY_MAX) {
         api_fail(resp, API_E_S3_INVALID_REQUEST,
                  "The specified copy source is larger than the maximum allowable size for a copy "
                  "source: 5368709120");
@@ -1065,35 +1135,14 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     } else {
         /* Another key: copy the bytes chunk by chunk (bounded memory, at the reader's
          * snapshot). A multipart source becomes a single-part object with an MD5 ETag. */
-        eng_blob_writer_t *w = eng_blob_writer_new(ctx->eng);
-        api_ck_t md5;
-        api_ck_init(&md5, API_CK_MD5);
-        uint8_t *buf = kv_arena_alloc(req->arena, ENG_BLOB_CHUNK);
-        uint64_t off = 0;
-        while (rc == 0 && off < src->size) {
-            int64_t n = eng_object_read(r, off, buf, ENG_BLOB_CHUNK);
-            if (n <= 0)
-                rc = n < 0 ? (int)n : KV_ECORRUPT;
-            else {
-                api_ck_update(&md5, buf, (size_t)n);
-                rc = eng_blob_write(w, buf, (size_t)n);
-                off += (uint64_t)n;
-            }
-        }
+        eng_blob_writer_t *w;
+        const char *md5;
+        rc = s3_copy_bytes(ctx, req, r, 0, src->size, &w, &md5);
         eng_object_close(r);
-        uint8_t sum[API_CK_MAX];
-        api_ck_final(&md5, sum);
-        api_ck_dispose(&md5);
-        if (rc < 0) {
-            eng_blob_writer_abort(w);
+        if (rc < 0)
             return s3_engine_fail(resp, rc);
-        }
         if (src->n_segs) {
-            kv_buf_t e;
-            kv_buf_init(&e, 40);
-            kv_buf_append_hex(&e, sum, 16);
-            o->etag = kv_arena_strndup(req->arena, e.p, e.len);
-            kv_buf_dispose(&e);
+            o->etag = md5;
             o->checksum_algo = o->checksum_value = NULL;
         }
         o->segs = NULL;

@@ -36,6 +36,7 @@
     XX(GetObjectAttributes, get_object_attributes)                \
     XX(CreateMultipartUpload, create_multipart_upload)            \
     XX(UploadPart, upload_part)                                   \
+    XX(UploadPartCopy, upload_part_copy)                          \
     XX(CompleteMultipartUpload, complete_multipart_upload)        \
     XX(AbortMultipartUpload, abort_multipart_upload)              \
     XX(ListParts, list_parts)                                     \

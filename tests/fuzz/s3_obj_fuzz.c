@@ -5,7 +5,7 @@
  * x-amz-tagging and an x-amz-object-attributes header),
  * line 3 a ListObjects query string (also a ListObjectVersions query and the query of a GET
  * and a DELETE of a key with versions), the rest an object key for a PUT then GET, and as the
- * x-amz-copy-source of a CopyObject.
+ * x-amz-copy-source of a CopyObject and of an UploadPartCopy (whose range is line 1).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 #include "base/kv_buf.h"
 
 static harness_t h;
+static char upload_query[64]; /* uploadId=...&partNumber=1 of an upload kept open */
 
 static kv_slice_t next_line(kv_slice_t *in)
 {
@@ -77,6 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          NULL));
         for (int i = 0; i < 3; i++)
             check(harness_s3(&h, "PUT", "/fuzz-versions/v", NULL, KV_SLICE_LIT("x"), NULL));
+        kv_buf_t out;
+        kv_buf_init(&out, 1 << 16);
+        check(harness_s3(&h, "POST", "/fuzz-objects/upc", "uploads", KV_SLICE_NULL, &out));
+        kv_buf_append(&out, "", 1);
+        const char *id = strstr((const char *)out.p, "<UploadId>");
+        if (id == NULL)
+            abort();
+        snprintf(upload_query, sizeof(upload_query), "partNumber=1&uploadId=%.16s", id + 10);
+        kv_buf_dispose(&out);
         ready = 1;
     }
     kv_slice_t in = kv_slice(data, size);
@@ -117,5 +127,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           cond,
                           NULL};
     check(harness_s3_hdrs(&h, "PUT", "/fuzz-objects/copy-target", NULL, KV_SLICE_NULL, hdrs, NULL));
+    /* ... and as the source of an UploadPartCopy, with the range line as its range. */
+    const char *pc[] = {"x-amz-copy-source", key[0] ? key : "fuzz-objects/a",
+                        "x-amz-copy-source-range", range, NULL};
+    check(harness_s3_hdrs(&h, "PUT", "/fuzz-objects/upc", upload_query, KV_SLICE_NULL, pc, NULL));
     return 0;
 }

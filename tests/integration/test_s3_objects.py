@@ -486,8 +486,54 @@ class S3Objects(unittest.TestCase):
                            capture_output=True, timeout=300)
             with open(dst, "rb") as f:
                 self.assertEqual(hashlib.sha256(f.read()).digest(), hashlib.sha256(data).digest())
+            # A bucket-to-bucket copy of a large object goes multipart: UploadPartCopy.
+            subprocess.run(base + ["cp", "s3://objs/mp/cli-big.bin", "s3://objs/mp/cli-copy.bin"],
+                           env=env, check=True, capture_output=True, timeout=300)
+        h = self.s3.head_object(Bucket="objs", Key="mp/cli-copy.bin")
+        self.assertRegex(h["ETag"], r'-\d+"$')
+        got = self.s3.get_object(Bucket="objs", Key="mp/cli-copy.bin")["Body"].read()
+        self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(data).digest())
         self.s3.delete_objects(Bucket="objs", Delete={"Objects": [{"Key": "mp/transfer.bin"},
-                                                                  {"Key": "mp/cli-big.bin"}]})
+                                                                  {"Key": "mp/cli-big.bin"},
+                                                                  {"Key": "mp/cli-copy.bin"}]})
+
+    def test_upload_part_copy(self):
+        src = os.urandom(6 * 1024 * 1024 + 100)
+        self.s3.put_object(Bucket="objs", Key="upc/src", Body=src)
+        up = self.s3.create_multipart_upload(Bucket="objs", Key="upc/dst")["UploadId"]
+        cut = 5 * 1024 * 1024
+        p1 = self.s3.upload_part_copy(Bucket="objs", Key="upc/dst", UploadId=up, PartNumber=1,
+                                      CopySource={"Bucket": "objs", "Key": "upc/src"},
+                                      CopySourceRange=f"bytes=0-{cut - 1}")
+        self.assertEqual(p1["CopyPartResult"]["ETag"], '"%s"' % hashlib.md5(src[:cut]).hexdigest())
+        # A part copied whole, and a part uploaded the usual way, mixed in one upload.
+        p2 = self.s3.upload_part_copy(Bucket="objs", Key="upc/dst", UploadId=up, PartNumber=2,
+                                      CopySource="objs/upc/src")
+        p3 = self.s3.upload_part(Bucket="objs", Key="upc/dst", UploadId=up, PartNumber=3, Body=b"tail")
+        parts = self.s3.list_parts(Bucket="objs", Key="upc/dst", UploadId=up)["Parts"]
+        self.assertEqual([p["Size"] for p in parts], [cut, len(src), 4])
+        self.s3.complete_multipart_upload(Bucket="objs", Key="upc/dst", UploadId=up, MultipartUpload={"Parts": [
+            {"PartNumber": 1, "ETag": p1["CopyPartResult"]["ETag"]},
+            {"PartNumber": 2, "ETag": p2["CopyPartResult"]["ETag"]},
+            {"PartNumber": 3, "ETag": p3["ETag"]}]})
+        self.assertEqual(self.s3.get_object(Bucket="objs", Key="upc/dst")["Body"].read(), src[:cut] + src + b"tail")
+        # Errors: a range past the end, a malformed range, a missing source, a missing upload,
+        # a failed copy-source condition.
+        up2 = self.s3.create_multipart_upload(Bucket="objs", Key="upc/dst2")["UploadId"]
+        cases = [({"CopySource": "objs/upc/src", "CopySourceRange": f"bytes=0-{len(src)}"}, "InvalidArgument"),
+                 ({"CopySource": "objs/upc/src", "CopySourceRange": "bytes=5-"}, "InvalidArgument"),
+                 ({"CopySource": "objs/upc/nope"}, "NoSuchKey"),
+                 ({"CopySource": "objs/upc/src", "CopySourceIfMatch": '"0000"'}, "PreconditionFailed")]
+        for kw, want in cases:
+            with self.subTest(kw=kw), self.assertRaises(ClientError) as e:
+                self.s3.upload_part_copy(Bucket="objs", Key="upc/dst2", UploadId=up2, PartNumber=1, **kw)
+            self.assertEqual(code(e), want)
+        with self.assertRaises(ClientError) as e:
+            self.s3.upload_part_copy(Bucket="objs", Key="upc/dst2", UploadId="0123456789abcdef", PartNumber=1,
+                                     CopySource="objs/upc/src")
+        self.assertEqual(code(e), "NoSuchUpload")
+        self.s3.abort_multipart_upload(Bucket="objs", Key="upc/dst2", UploadId=up2)
+        self.s3.delete_objects(Bucket="objs", Delete={"Objects": [{"Key": "upc/src"}, {"Key": "upc/dst"}]})
 
     def test_copy_object(self):
         self.s3.create_bucket(Bucket="copy-dst")
