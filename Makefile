@@ -12,7 +12,7 @@ APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
 	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev \
 	clang libclang-rt-14-dev clang-format \
-	python3 python3-boto3 awscli nginx-light procps rocksdb-tools
+	python3 python3-boto3 awscli nginx-light procps rocksdb-tools chromium
 # Node.js and npm run the AWS SDK for JavaScript v3 tests; taken from Debian only when the
 # machine has none (a NodeSource nodejs already bundles npm and conflicts with Debian's npm).
 NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)

@@ -7,7 +7,7 @@ target_compile_options(kvauth PRIVATE ${KV_WARN})
 target_link_libraries(kvauth PUBLIC kvbase PkgConfig::CRYPTO PkgConfig::ZLIB)
 
 add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c
-            api/codec/api_json_r.c api/codec/api_xml_r.c
+            api/codec/api_json_r.c api/codec/api_xml_r.c api/codec/api_multipart.c
             api/ddb/ddb_decode.c api/ddb/ddb_exec.c api/ddb/ddb_encode.c api/ddb/ddb_av.c
             api/ddb/ddb_expr.c api/ddb/ddb_update.c api/ddb/ddb_item_decode.c api/ddb/ddb_legacy.c api/ddb/ddb_reserved.c
             api/ddb/ddb_item_exec.c api/ddb/ddb_item_encode.c
@@ -16,7 +16,8 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c
             api/s3/s3_tagging.c
             api/s3/s3_versions.c
             api/s3/s3_bucket_docs.c
-            api/s3/s3_lifecycle.c)
+            api/s3/s3_lifecycle.c
+            api/s3/s3_post.c)
 target_include_directories(kvapi PUBLIC api PRIVATE engine)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT

@@ -410,9 +410,11 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         s3_route(ctx, req);
     else if (st->proto == API_PROTO_DDB)
         st->op = ddb_lookup(st->target);
-    /* A browser's CORS preflight carries no credentials: it is answered from the bucket's
-     * CORS rules alone. */
-    st->anonymous = !has_auth && st->proto == API_PROTO_S3 && st->op == API_OP_S3_preflight;
+    /* A browser's CORS preflight carries no credentials (a presigned URL's query signs the
+     * request that follows, not the OPTIONS): it is answered from the bucket's CORS rules
+     * alone. POST Object signs its policy instead, checked as the form is read. */
+    st->anonymous = st->proto == API_PROTO_S3 && (st->op == API_OP_S3_preflight ||
+                                                  (!has_auth && st->op == API_OP_S3_post_object));
 
     if (!st->anonymous && api__auth_begin(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
@@ -457,6 +459,11 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
+    if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_post_object && st->anonymous &&
+        s3_post_begin(ctx, req, resp) < 0) {
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
     st->body.limit = st->body_limit;
     *body_limit = st->body_limit + (st->chunked_on ? st->body_limit / 8 + 65536 : 0);
     return API_CONTINUE;
@@ -483,6 +490,14 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
 {
     api_state_t *st = req->_st;
     st->body_raw += n;
+    if (st->post) {
+        /* A form upload: fields, then the file streaming into the blob store. */
+        if (s3_post_feed(req, resp, p, n) < 0) {
+            finish_resp(ctx, req, resp);
+            return API_RESPOND;
+        }
+        return API_CONTINUE;
+    }
     if (st->hashing)
         api_ck_update(&st->sha, p, n);
     if (st->chunked_on) {

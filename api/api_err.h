@@ -57,6 +57,9 @@
        "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters.")          \
     XX(S3_NO_SUCH_BUCKET, 404, "", "NoSuchBucket", "The specified bucket does not exist")          \
     XX(S3_NO_SUCH_KEY, 404, "", "NoSuchKey", "The specified key does not exist.")                  \
+    XX(S3_MALFORMED_POST, 400, "", "MalformedPOSTRequest",                                         \
+       "The body of your POST request is not well-formed multipart/form-data.")                    \
+    XX(S3_INVALID_POLICY, 400, "", "InvalidPolicyDocument", "Invalid Policy: Invalid JSON.")       \
     XX(S3_NO_SUCH_POLICY, 404, "", "NoSuchBucketPolicy", "The bucket policy does not exist")       \
     XX(S3_MALFORMED_POLICY, 400, "", "MalformedPolicy", "Policy has invalid resource")             \
     XX(S3_NO_SUCH_CORS, 404, "", "NoSuchCORSConfiguration",                                        \

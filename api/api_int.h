@@ -134,7 +134,9 @@ struct api_state {
     bool etag_on;
     uint32_t bucket_id;
     eng_versioning_t versioning; /* the bucket's, read with its id */
-    bool anonymous;              /* served without a signature (CORS preflight) */
+    bool anonymous;              /* served without a header signature (CORS preflight, POST
+                                    Object, which signs its policy instead) */
+    struct s3_post *post;        /* POST Object: the form being read */
 };
 
 /* api_auth.c */
@@ -168,6 +170,11 @@ void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 void s3_route(api_ctx_t *ctx, api_req_t *req);
 void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+typedef struct s3_post s3_post_t;
+/** POST Object, before its body: the bucket and the form reader. -1 with resp's error set. */
+int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** POST Object body bytes. -1 with resp's error set. */
+int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 /** Apply every bucket's lifecycle rules once (services thread). */
 void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** Access-Control-* headers for a request with an Origin, from the bucket's CORS rules. */

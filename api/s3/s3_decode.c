@@ -204,6 +204,9 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
         st->op = API_OP_S3_list_multipart_uploads;
     else if (kv_slice_eq_str(m, "POST") && has_param(req->query, "delete"))
         st->op = API_OP_S3_delete_objects;
+    else if (kv_slice_eq_str(m, "POST") && !has_other_param(req->query) &&
+             kv_slice_starts_with(api_req_header(req, "content-type"), "multipart/form-data"))
+        st->op = API_OP_S3_post_object;
     else if (has_param(req->query, "policy") && !has_param(req->query, "policyStatus"))
         st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_policy
                  : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_policy
@@ -225,6 +228,8 @@ uint64_t s3_body_limit(const api_req_t *req)
 {
     if (req->_st->op == API_OP_S3_put_object || req->_st->op == API_OP_S3_upload_part)
         return (uint64_t)5 << 30; /* S3's single-PUT and part limit */
+    if (req->_st->op == API_OP_S3_post_object)
+        return ((uint64_t)5 << 30) + (1u << 20); /* the file and its form fields */
     if (req->_st->op == API_OP_S3_complete_multipart_upload)
         return API_S3_DELETE_XML_MAX; /* 10000 parts */
     if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl ||

@@ -305,6 +305,17 @@ XX(preflight)
 /** An ISO 8601 date or date-time in UTC ("2026-01-01", "2026-01-01T00:00:00.000Z"). */
 bool s3_iso_date(kv_slice_t v, int64_t *ms);
 
+typedef struct s3_post_object_in {
+    kv_slice_t bucket, key; /* key with ${filename} replaced */
+    unsigned status;        /* success_action_status: 200, 201 or 204 */
+    kv_slice_t redirect;    /* success_action_redirect */
+} s3_post_object_in_t;
+typedef struct s3_post_object_out {
+    const s3_post_object_in_t *in;
+    eng_object_t *o;
+    eng_versioning_t versioning;
+} s3_post_object_out_t;
+
 /** The bucket record (NoSuchBucket or InternalError set on failure: -1). */
 int s3_bucket_find(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
                    eng_bucket_t **b);

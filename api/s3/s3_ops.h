@@ -51,6 +51,7 @@
     XX(GetBucketLifecycleConfiguration, get_bucket_lifecycle)     \
     XX(DeleteBucketLifecycle, delete_bucket_lifecycle)            \
     XX(Preflight, preflight)                                      \
+    XX(PostObject, post_object)                                   \
     XX(NotImplemented, not_implemented)
 
 #endif

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Each target builds two ways: against standalone_driver.c (any compiler) to replay its corpus
 # under ctest, and with -fsanitize=fuzzer (clang, KV_FUZZ=ON) for exploration.
-set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_expr_fuzz s3_xml_fuzz s3_obj_fuzz)
+set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_expr_fuzz s3_xml_fuzz s3_obj_fuzz
+    s3_post_fuzz)
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_obj_fuzz tests/support/api_harness.c)
+set(KV_FUZZ_SUPPORT_s3_post_fuzz tests/support/api_harness.c)
 foreach(t ${KV_FUZZ_TARGETS})
   add_executable(${t}_replay tests/fuzz/${t}.c tests/fuzz/standalone_driver.c ${KV_FUZZ_SUPPORT_${t}})
   target_compile_options(${t}_replay PRIVATE ${KV_WARN} -Wno-missing-prototypes)
