@@ -43,6 +43,7 @@ http {
     listen 127.0.0.1:$nport reuseport;
     root $work/www;
     location = /obj4k { }
+    location = /big.bin { }
     location / { try_files /index.json =404; }
   }
 }
@@ -99,11 +100,34 @@ for w in s3put s3get; do
   done
 done
 
-# ---- DynamoDB data plane: PutItem, GetItem, Query at 64 and 1 connections ----
-# Baselines in the same run: nginx above (the machine's HTTP ceiling) and dynalite.
-if [ ! -x bench/node_modules/.bin/dynalite ]; then
+if [ ! -x bench/node_modules/.bin/dynalite ] || [ ! -x bench/node_modules/.bin/s3rver ]; then
   (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 fi
+
+# ---- The same 4 KiB PUT and GET against s3rver, the S3 server installable from npm ----
+s3port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/s3rver"
+node bench/node_modules/s3rver/bin/s3rver.js -d "$work/s3rver" -a 127.0.0.1 -p "$s3port" -s \
+  --configure-bucket bench-bucket > "$work/s3rver.log" 2>&1 &
+s3pid=$!
+for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$s3port) 2>/dev/null && break; sleep 0.1; done
+for w in s3put s3get; do
+  for c in "$CONNS" 1; do
+    sleep 1
+    peer=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$s3port" \
+           --workload "$w" --path /bench-bucket --access-key S3RVER --secret-key S3RVER \
+           --server-pid "$s3pid" --label "s3rver-$w-4k-c$c")
+    echo "$peer"
+    ours=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" \
+           --workload "$w" --path /bench-bucket --server-pid "$spid" --label "stratusd-$w-4k-c$c")
+    echo "$ours"
+    ratio "$ours" "$peer" s3rver
+  done
+done
+kill "$s3pid" 2>/dev/null || true
+
+# ---- DynamoDB data plane: PutItem, GetItem, Query at 64 and 1 connections ----
+# Baselines in the same run: nginx above (the machine's HTTP ceiling) and dynalite.
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 node bench/node_modules/dynalite/cli.js --port "$dport" --host 127.0.0.1 > "$work/dynalite.log" 2>&1 &
 dpid=$!
@@ -130,6 +154,43 @@ for w in putitem getitem query; do
     [ "$c" = "$CONNS" ] && [ "$w" != query ] && ratio "$s" "$base" nginx
   done
 done
+
+# ---- One 1 GiB object: PUT and GET in MB/s with curl on a fresh stratusd (its peak RSS is
+# the whole run's), against nginx serving the same file and dd writing it with fdatasync ----
+big() {
+  kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true
+  "$BUILD/stratusd" --listen 127.0.0.1:0 --data-dir "$work/db-big" --port-file "$work/port3" \
+    --threads "$THREADS" --log-level warn > "$work/stratusd3.log" 2>&1 &
+  spid=$!
+  for _ in $(seq 200); do [ -s "$work/port3" ] && break; sleep 0.05; done
+  local ep="http://127.0.0.1:$(cat "$work/port3")"
+  "$BUILD/stratus" --endpoint "$ep" request PUT /big-bucket > /dev/null
+  head -c $((1024 * 1024 * 1024)) /dev/urandom > "$work/www/big.bin"
+  sync
+  local put get ng dd
+  put=$(curl -s -o /dev/null -w '%{speed_upload}' -T "$work/www/big.bin" \
+        "$("$BUILD/stratus" --endpoint "$ep" presign PUT /big-bucket/big.bin)")
+  get=$(curl -s -o /dev/null -w '%{speed_download}' \
+        "$("$BUILD/stratus" --endpoint "$ep" presign GET /big-bucket/big.bin)")
+  ng=$(curl -s -o /dev/null -w '%{speed_download}' "http://127.0.0.1:$nport/big.bin")
+  local hwm
+  hwm=$(awk '/VmHWM/ {print $2}' "/proc/$spid/status")
+  dd=$(dd if="$work/www/big.bin" of="$work/dd.bin" bs=1M conv=fdatasync 2>&1 | tail -1)
+  local ddbps
+  ddbps=$(python3 -c "import re,sys; m=re.search(r'copied, ([0-9.]+) s', sys.argv[1]); print(1073741824/float(m.group(1)))" "$dd")
+  python3 - "$put" "$get" "$ng" "$ddbps" "$hwm" <<'PY'
+import sys
+put, get, ng, dd, hwm = (float(x) for x in sys.argv[1:])
+mb = 1024 * 1024
+print(f"stratusd-put-1g MBps={put/mb:.0f}  dd-fdatasync-1g MBps={dd/mb:.0f}")
+print(f"  ratio stratusd-put-1g/dd: {put/dd:.2f}x")
+print(f"stratusd-get-1g MBps={get/mb:.0f}  nginx-get-1g MBps={ng/mb:.0f}")
+print(f"  ratio stratusd-get-1g/nginx: {get/ng:.2f}x")
+print(f"stratusd peak RSS over the 1 GiB PUT and GET: {hwm/1024:.0f} MiB (goal < 256)")
+PY
+  rm -f "$work/www/big.bin" "$work/dd.bin"
+}
+big
 
 # ---- PutItem with --fsync always against RocksDB's own db_bench (sync overwrite, 64 threads) ----
 kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null || true

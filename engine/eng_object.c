@@ -64,6 +64,34 @@ static void blob_key(kv_buf_t *k, uint64_t data_id, uint32_t chunk)
     eng_key_put_u32(k, chunk);
 }
 
+/* A chunk is stored as its bytes and their XXH3-64 (8 bytes, little-endian), checked on
+ * every read: bit rot is an error, never bytes served. */
+#define CHUNK_SEAL 8
+
+static void seal_chunk(kv_buf_t *b)
+{
+    uint64_t h = kv_xxh3(b->p, b->len);
+    uint8_t t[CHUNK_SEAL];
+    for (int i = 0; i < CHUNK_SEAL; i++)
+        t[i] = (uint8_t)(h >> (8 * i));
+    kv_buf_append(b, t, sizeof(t));
+}
+
+/* Check and strip the seal. @return 0 or KV_ECORRUPT. */
+static int unseal_chunk(kv_buf_t *b)
+{
+    if (b->len < CHUNK_SEAL)
+        return KV_ECORRUPT;
+    size_t n = b->len - CHUNK_SEAL;
+    uint64_t h = 0;
+    for (int i = CHUNK_SEAL - 1; i >= 0; i--)
+        h = h << 8 | b->p[n + (size_t)i];
+    if (h != kv_xxh3(b->p, n))
+        return KV_ECORRUPT;
+    b->len = n;
+    return 0;
+}
+
 /* ---- blob writer ---- */
 
 struct eng_blob_writer {
@@ -79,7 +107,7 @@ eng_blob_writer_t *eng_blob_writer_new(eng_t *e)
     eng_blob_writer_t *w = kv_calloc(1, sizeof(*w));
     w->e = e;
     kv_random(&w->data_id, sizeof(w->data_id)); /* 64 random bits: collisions are negligible */
-    kv_buf_init(&w->buf, ENG_BLOB_CHUNK);
+    kv_buf_init(&w->buf, ENG_BLOB_CHUNK + CHUNK_SEAL);
     return w;
 }
 
@@ -91,6 +119,7 @@ static int flush_chunk(eng_blob_writer_t *w)
     kv_buf_t k;
     kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
     blob_key(&k, w->data_id, w->chunk);
+    seal_chunk(&w->buf);
     eng_batch_t *b = eng_batch_new(w->e->rocks);
     eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&k), kv_buf_slice(&w->buf));
     /* Chunks are invisible until the metadata that names them commits. */
@@ -515,6 +544,7 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
     if (w && w->buf.len) {
         blob_key(&tk, w->data_id, w->chunk);
+        seal_chunk(&w->buf);
         eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
     }
     kv_arena_t *a = kv_arena_new(1024);
@@ -1102,7 +1132,7 @@ int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref
     r->n_segs = m->n_segs ? m->n_segs : 1;
     r->size = m->size;
     r->cached = -1;
-    kv_buf_init(&r->buf, ENG_BLOB_CHUNK);
+    kv_buf_init(&r->buf, ENG_BLOB_CHUNK + CHUNK_SEAL);
     *reader = r;
     return 0;
 }
@@ -1133,9 +1163,14 @@ int64_t eng_object_read(eng_object_reader_t *r, uint64_t offset, uint8_t *buf, s
         kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
         blob_key(&k, g->data_id, (uint32_t)chunk);
         kv_buf_reset(&r->buf);
-        int rc = eng_rocks_get_at(r->e->rocks, r->snap, ENG_CF_BLOBS, kv_buf_slice(&k), &r->buf);
-        if (rc < 0)
+        int rc = eng_rocks_get_self_checked(r->e->rocks, r->snap, ENG_CF_BLOBS, kv_buf_slice(&k),
+                                            &r->buf);
+        if (rc == 0)
+            rc = unseal_chunk(&r->buf);
+        if (rc < 0) {
+            r->cached = -1;
             return rc == KV_ENOTFOUND ? KV_ECORRUPT : rc;
+        }
         r->cached = chunk;
     }
     size_t in = (size_t)(rel % ENG_BLOB_CHUNK);

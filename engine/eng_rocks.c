@@ -151,6 +151,7 @@ int eng_rocks_get(eng_rocks_t *r, eng_cf_t cf, kv_slice_t key, kv_buf_t *out)
 struct eng_snap {
     const rocksdb_snapshot_t *snap;
     rocksdb_readoptions_t *ro;
+    rocksdb_readoptions_t *ro_trusted; /* the same view without RocksDB's checksum checks */
 };
 
 eng_snap_t *eng_rocks_snapshot(eng_rocks_t *r)
@@ -159,6 +160,9 @@ eng_snap_t *eng_rocks_snapshot(eng_rocks_t *r)
     s->snap = rocksdb_create_snapshot(r->db);
     s->ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_snapshot(s->ro, s->snap);
+    s->ro_trusted = rocksdb_readoptions_create();
+    rocksdb_readoptions_set_snapshot(s->ro_trusted, s->snap);
+    rocksdb_readoptions_set_verify_checksums(s->ro_trusted, 0);
     return s;
 }
 
@@ -167,15 +171,31 @@ void eng_rocks_snapshot_release(eng_rocks_t *r, eng_snap_t *s)
     if (s == NULL)
         return;
     rocksdb_readoptions_destroy(s->ro);
+    rocksdb_readoptions_destroy(s->ro_trusted);
     rocksdb_release_snapshot(r->db, s->snap);
     kv_free(s);
 }
 
+static int get_with(eng_rocks_t *r, rocksdb_readoptions_t *ro, eng_cf_t cf, kv_slice_t key,
+                    kv_buf_t *out);
+
 int eng_rocks_get_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key, kv_buf_t *out)
 {
+    return get_with(r, s ? s->ro : r->ropts, cf, key, out);
+}
+
+int eng_rocks_get_self_checked(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key,
+                               kv_buf_t *out)
+{
+    return get_with(r, s->ro_trusted, cf, key, out);
+}
+
+static int get_with(eng_rocks_t *r, rocksdb_readoptions_t *ro, eng_cf_t cf, kv_slice_t key,
+                    kv_buf_t *out)
+{
     char *err = NULL;
-    rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(r->db, s ? s->ro : r->ropts, r->cf[cf],
-                                                        (const char *)key.p, key.len, &err);
+    rocksdb_pinnableslice_t *ps =
+        rocksdb_get_pinned_cf(r->db, ro, r->cf[cf], (const char *)key.p, key.len, &err);
     if (err)
         return fail("get", err);
     if (ps == NULL)

@@ -17,6 +17,8 @@
 
 #include "base/kv_arena.h"
 #include "eng.h"
+#include "eng_int.h"
+#include "eng_keys.h"
 
 static char dir[256];
 
@@ -396,6 +398,41 @@ static void test_versions(void **state)
     eng_close(e);
 }
 
+/* A chunk whose stored bytes changed is an error on read, never bytes served. */
+static void test_chunk_corruption_detected(void **state)
+{
+    (void)state;
+    uint32_t bid;
+    eng_t *e = open_eng(&bid);
+    put(e, bid, "k", 1, 3, ENG_BLOB_CHUNK + 100);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_object_t *m;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), NULL, a, &m, NULL), 0);
+    /* Flip one bit of the second chunk, behind the engine's back. */
+    kv_buf_t k, v;
+    kv_buf_init(&k, 64);
+    kv_buf_init(&v, 2 * ENG_BLOB_CHUNK);
+    eng_key_put_u64(&k, m->data_id);
+    eng_key_put_u32(&k, 1);
+    assert_int_equal(eng_rocks_get(e->rocks, ENG_CF_BLOBS, kv_buf_slice(&k), &v), 0);
+    assert_int_equal(v.len, 100 + 8);
+    v.p[50] ^= 0x10;
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&k), kv_buf_slice(&v));
+    assert_int_equal(eng_rocks_write(e->rocks, b), 0);
+    eng_batch_free(b);
+    eng_object_reader_t *r;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("k"), NULL, a, &m, &r), 0);
+    uint8_t buf[256];
+    assert_int_equal(eng_object_read(r, 10, buf, sizeof(buf)), sizeof(buf)); /* chunk 0: fine */
+    assert_int_equal(eng_object_read(r, ENG_BLOB_CHUNK, buf, sizeof(buf)), KV_ECORRUPT);
+    eng_object_close(r);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 static void test_bucket_tags(void **state)
 {
     (void)state;
@@ -433,6 +470,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bucket_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_chunk_corruption_detected, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_object", tests, NULL, NULL);
 }
