@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import unittest
 
 from stratus_fixture import Server
@@ -60,6 +61,38 @@ class AwsCli(unittest.TestCase):
         self.assertIn("remove_bucket: cli-bucket", p.stdout)
         p = self.aws("s3", "ls")
         self.assertNotIn("cli-bucket", p.stdout)
+
+    def test_s3api_versioning_and_bucket_config(self):
+        self.aws("s3api", "create-bucket", "--bucket", "cli-versions")
+        self.aws("s3api", "put-bucket-versioning", "--bucket", "cli-versions",
+                 "--versioning-configuration", "Status=Enabled")
+        p = self.aws("s3api", "get-bucket-versioning", "--bucket", "cli-versions", "--output", "json")
+        self.assertEqual(json.loads(p.stdout)["Status"], "Enabled")
+        ids = []
+        for body in ("one", "two"):
+            with tempfile.NamedTemporaryFile("w", suffix=".txt") as f:
+                f.write(body)
+                f.flush()
+                p = self.aws("s3api", "put-object", "--bucket", "cli-versions", "--key", "k", "--body", f.name,
+                             "--metadata", f"v={body}", "--output", "json")
+            ids.append(json.loads(p.stdout)["VersionId"])
+        p = self.aws("s3api", "list-object-versions", "--bucket", "cli-versions", "--output", "json")
+        self.assertEqual([v["VersionId"] for v in json.loads(p.stdout)["Versions"]], ids[::-1])
+        p = self.aws("s3api", "head-object", "--bucket", "cli-versions", "--key", "k", "--version-id", ids[0],
+                     "--output", "json")
+        self.assertEqual(json.loads(p.stdout)["Metadata"], {"v": "one"})
+        cors = json.dumps({"CORSRules": [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET"]}]})
+        self.aws("s3api", "put-bucket-cors", "--bucket", "cli-versions", "--cors-configuration", cors)
+        p = self.aws("s3api", "get-bucket-cors", "--bucket", "cli-versions", "--output", "json")
+        self.assertEqual(json.loads(p.stdout)["CORSRules"][0]["AllowedMethods"], ["GET"])
+        lc = json.dumps({"Rules": [{"ID": "old", "Filter": {"Prefix": ""}, "Status": "Enabled",
+                                    "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
+        self.aws("s3api", "put-bucket-lifecycle-configuration", "--bucket", "cli-versions",
+                 "--lifecycle-configuration", lc)
+        p = self.aws("s3api", "get-bucket-lifecycle-configuration", "--bucket", "cli-versions", "--output", "json")
+        self.assertEqual(json.loads(p.stdout)["Rules"][0]["NoncurrentVersionExpiration"]["NoncurrentDays"], 30)
+        p = self.aws("s3api", "get-bucket-policy", "--bucket", "cli-versions", ok=False)
+        self.assertIn("NoSuchBucketPolicy", p.stderr)
 
     def test_wrong_secret(self):
         env = dict(self.env, AWS_SECRET_ACCESS_KEY="nope")

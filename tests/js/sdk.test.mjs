@@ -15,7 +15,10 @@ import {
   GetBucketLocationCommand, PutObjectCommand, GetObjectCommand, HeadObjectCommand,
   DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, CreateMultipartUploadCommand,
   UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand, PutBucketVersioningCommand,
-  GetBucketVersioningCommand, ListObjectVersionsCommand,
+  GetBucketVersioningCommand, ListObjectVersionsCommand, PutBucketCorsCommand, GetBucketCorsCommand,
+  PutBucketPolicyCommand, GetBucketPolicyCommand, PutBucketLifecycleConfigurationCommand,
+  GetBucketLifecycleConfigurationCommand, UploadPartCopyCommand, PutObjectTaggingCommand,
+  GetObjectTaggingCommand,
 } from "@aws-sdk/client-s3";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -152,6 +155,41 @@ test("S3 versioning", async () => {
   // Delete every version (the SDK's default checksum on DeleteObjects), then the bucket.
   const all = [...l.Versions, ...l.DeleteMarkers].map((v) => ({ Key: v.Key, VersionId: v.VersionId }));
   await c.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: all } }));
+  await c.send(new DeleteBucketCommand({ Bucket }));
+});
+
+test("S3 bucket configuration, tagging and UploadPartCopy", async () => {
+  const c = s3();
+  const Bucket = "js-config";
+  await c.send(new CreateBucketCommand({ Bucket }));
+  // CORS, policy and lifecycle documents round-trip (the SDK adds its checksums).
+  await c.send(new PutBucketCorsCommand({ Bucket, CORSConfiguration: { CORSRules: [
+    { AllowedOrigins: ["http://127.0.0.1:*"], AllowedMethods: ["GET", "PUT"], AllowedHeaders: ["*"], MaxAgeSeconds: 60 }] } }));
+  const cors = await c.send(new GetBucketCorsCommand({ Bucket }));
+  assert.deepEqual(cors.CORSRules[0].AllowedMethods, ["GET", "PUT"]);
+  const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*",
+    Action: "s3:GetObject", Resource: `arn:aws:s3:::${Bucket}/*` }] });
+  await c.send(new PutBucketPolicyCommand({ Bucket, Policy: policy }));
+  assert.deepEqual(JSON.parse((await c.send(new GetBucketPolicyCommand({ Bucket }))).Policy), JSON.parse(policy));
+  await c.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [
+    { ID: "tmp", Filter: { Prefix: "tmp/" }, Status: "Enabled", Expiration: { Days: 7 } }] } }));
+  const lc = await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket }));
+  assert.equal(lc.Rules[0].Expiration.Days, 7);
+  // Object tags.
+  await c.send(new PutObjectCommand({ Bucket, Key: "src", Body: Buffer.alloc(5 * 1024 * 1024 + 10, 3) }));
+  await c.send(new PutObjectTaggingCommand({ Bucket, Key: "src", Tagging: { TagSet: [{ Key: "k", Value: "v" }] } }));
+  assert.deepEqual((await c.send(new GetObjectTaggingCommand({ Bucket, Key: "src" }))).TagSet, [{ Key: "k", Value: "v" }]);
+  // UploadPartCopy with a range, then the rest, completed into a copy.
+  const up = await c.send(new CreateMultipartUploadCommand({ Bucket, Key: "dst" }));
+  const first = await c.send(new UploadPartCopyCommand({ Bucket, Key: "dst", UploadId: up.UploadId, PartNumber: 1,
+    CopySource: `${Bucket}/src`, CopySourceRange: `bytes=0-${5 * 1024 * 1024 - 1}` }));
+  const rest = await c.send(new UploadPartCopyCommand({ Bucket, Key: "dst", UploadId: up.UploadId, PartNumber: 2,
+    CopySource: `${Bucket}/src`, CopySourceRange: `bytes=${5 * 1024 * 1024}-${5 * 1024 * 1024 + 9}` }));
+  await c.send(new CompleteMultipartUploadCommand({ Bucket, Key: "dst", UploadId: up.UploadId, MultipartUpload: { Parts: [
+    { PartNumber: 1, ETag: first.CopyPartResult.ETag }, { PartNumber: 2, ETag: rest.CopyPartResult.ETag }] } }));
+  const got = Buffer.from(await (await c.send(new GetObjectCommand({ Bucket, Key: "dst" }))).Body.transformToByteArray());
+  assert.ok(got.equals(Buffer.alloc(5 * 1024 * 1024 + 10, 3)));
+  await c.send(new DeleteObjectsCommand({ Bucket, Delete: { Objects: [{ Key: "src" }, { Key: "dst" }] } }));
   await c.send(new DeleteBucketCommand({ Bucket }));
 });
 
