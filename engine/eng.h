@@ -279,6 +279,7 @@ typedef struct eng_object {
     bool null_version;  /* its version id is "null" (written while versioning was not on) */
     bool delete_marker; /* a delete marker: no bytes, no headers */
     bool noncurrent;    /* set by readers: not the key's latest version */
+    bool shared;        /* its bytes may be named by other records (a copy); they are counted */
 } eng_object_t;
 
 /** Which version of a key an operation means. */
@@ -327,6 +328,16 @@ int eng_object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_
  * chunk is written in the metadata's batch, so a small object costs one write. Frees w. */
 int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond,
                         eng_blob_writer_t *w);
+/**
+ * Copy without copying bytes: o (in dst_bucket, o->key; its headers set by the caller) names
+ * the byte runs of version src_version of src_key, found by src_ref, which both records then
+ * share. KV_EBUSY when that version is no longer there (read it again, or copy the bytes);
+ * KV_EINVAL when o would replace the source record itself (a same-key copy with versioning
+ * off: use eng_object_put with same_data). cond as for eng_object_put (same_data unused).
+ */
+int eng_object_copy(eng_t *e, uint32_t src_bucket, kv_slice_t src_key, const eng_vref_t *src_ref,
+                    uint64_t src_version, uint32_t dst_bucket, eng_object_t *o,
+                    const eng_obj_cond_t *cond);
 /** What a delete did. */
 typedef struct eng_del_result {
     bool found;         /* a version was removed (or a marker added) */

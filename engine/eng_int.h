@@ -45,6 +45,7 @@ struct eng {
     atomic_uint_fast64_t dirty; /* writes since the last sync */
 
     pthread_mutex_t item_locks[ENG_ITEM_LOCKS];
+    pthread_mutex_t share_lock; /* counts of shared object bytes (eng_object.c) */
 
     /* Encoded table records by name, valid while cat_gen is unchanged (create/delete bump it). */
     pthread_rwlock_t tcache_lock;

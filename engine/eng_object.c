@@ -41,6 +41,7 @@ enum {
     O_VERSION, /* the version number; absent in records written before versioning */
     O_NULLVER, /* flag: the version id is "null" */
     O_DMARKER, /* flag: a delete marker */
+    O_SHARED,  /* flag: its bytes may be named by other records too (a copy): counted */
 };
 
 #define OBJ_REC_VERSION 1
@@ -191,6 +192,174 @@ static void drop_data(eng_t *e, uint64_t data_id)
     eng_batch_free(b);
 }
 
+/*
+ * Shared bytes. A copy names the source's byte runs instead of copying them; both records
+ * carry O_SHARED, and each run's count of extra names lives at (data id, SHARE_CHUNK) in the
+ * blobs CF, inside the run's own key range (deleting the run deletes its count). Releasing a
+ * shared record's bytes decrements the count, or deletes the run when no other name is left.
+ * Counts change only under e->share_lock, held from the read to the commit; it is taken after
+ * the key locks, never before. Unshared records (nearly all) never touch it.
+ */
+#define SHARE_CHUNK UINT32_MAX
+
+typedef struct {
+    uint64_t d;
+    uint64_t base; /* the stored count */
+    int64_t delta;
+    bool dropped; /* the run is deleted in this batch */
+} ref_slot_t;
+
+/* One object write: its batch and the counts it changes. */
+typedef struct {
+    eng_t *e;
+    eng_batch_t *b;
+    bool locked;
+    ref_slot_t *refs;
+    size_t n_refs, cap;
+} txn_t;
+
+static void txn_init(txn_t *t, eng_t *e)
+{
+    memset(t, 0, sizeof(*t));
+    t->e = e;
+    t->b = eng_batch_new(e->rocks);
+}
+
+static void txn_lock(txn_t *t)
+{
+    if (!t->locked) {
+        pthread_mutex_lock(&t->e->share_lock);
+        t->locked = true;
+    }
+}
+
+static void txn_dispose(txn_t *t)
+{
+    if (t->locked)
+        pthread_mutex_unlock(&t->e->share_lock);
+    t->locked = false;
+    kv_free(t->refs);
+    t->refs = NULL;
+    eng_batch_free(t->b);
+    t->b = NULL;
+}
+
+static void count_key(kv_buf_t *k, uint64_t d)
+{
+    blob_key(k, d, SHARE_CHUNK);
+}
+
+/* The slot of run d, its stored count read on first use. */
+static int ref_slot(txn_t *t, uint64_t d, ref_slot_t **out)
+{
+    for (size_t i = 0; i < t->n_refs; i++)
+        if (t->refs[i].d == d) {
+            *out = &t->refs[i];
+            return 0;
+        }
+    if (t->n_refs == t->cap) {
+        t->cap = t->cap ? 2 * t->cap : 8;
+        t->refs = kv_realloc(t->refs, t->cap * sizeof(*t->refs));
+    }
+    uint8_t km[16], vm[16];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init_on(&v, vm, sizeof(vm), sizeof(vm));
+    count_key(&k, d);
+    uint64_t base = 0;
+    int rc = eng_rocks_get(t->e->rocks, ENG_CF_BLOBS, kv_buf_slice(&k), &v);
+    if (rc == 0) {
+        if (v.len != 8)
+            return KV_ECORRUPT;
+        for (int i = 7; i >= 0; i--)
+            base = base << 8 | v.p[i];
+    } else if (rc != KV_ENOTFOUND) {
+        return rc;
+    }
+    ref_slot_t *s = &t->refs[t->n_refs++];
+    *s = (ref_slot_t){.d = d, .base = base};
+    *out = s;
+    return 0;
+}
+
+/* The byte runs of o, one at a time: run i of n. */
+static uint64_t run_of(const eng_object_t *o, size_t i)
+{
+    return o->n_segs ? o->segs[i].data_id : o->data_id;
+}
+
+static size_t runs_of(const eng_object_t *o)
+{
+    return o->delete_marker ? 0 : o->n_segs ? o->n_segs : 1;
+}
+
+/* o's record goes away: its bytes go too, unless another record still names them. */
+static int release_bytes(txn_t *t, const eng_object_t *o)
+{
+    if (!o->shared) {
+        delete_object_data(t->b, o);
+        return 0;
+    }
+    txn_lock(t);
+    for (size_t i = 0; i < runs_of(o); i++) {
+        ref_slot_t *s;
+        int rc = ref_slot(t, run_of(o, i), &s);
+        if (rc < 0)
+            return rc;
+        if ((int64_t)s->base + s->delta > 0) {
+            s->delta--;
+        } else if (!s->dropped) {
+            delete_data(t->b, s->d);
+            s->dropped = true;
+        }
+    }
+    return 0;
+}
+
+/* One more record names o's bytes. */
+static int share_bytes(txn_t *t, const eng_object_t *o)
+{
+    txn_lock(t);
+    for (size_t i = 0; i < runs_of(o); i++) {
+        ref_slot_t *s;
+        int rc = ref_slot(t, run_of(o, i), &s);
+        if (rc < 0)
+            return rc;
+        if (s->dropped)
+            return KV_EBUSY;
+        s->delta++;
+    }
+    return 0;
+}
+
+/* Write the changed counts into the batch, commit it, release the share lock. */
+static int txn_commit(txn_t *t)
+{
+    for (size_t i = 0; i < t->n_refs; i++) {
+        ref_slot_t *s = &t->refs[i];
+        if (s->dropped || s->delta == 0)
+            continue;
+        uint8_t km[16];
+        kv_buf_t k;
+        kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+        count_key(&k, s->d);
+        int64_t n = (int64_t)s->base + s->delta;
+        if (n <= 0) {
+            eng_batch_delete(t->b, ENG_CF_BLOBS, kv_buf_slice(&k));
+        } else {
+            uint8_t v[8];
+            for (int j = 0; j < 8; j++)
+                v[j] = (uint8_t)((uint64_t)n >> (8 * j));
+            eng_batch_put(t->b, ENG_CF_BLOBS, kv_buf_slice(&k), kv_slice(v, 8));
+        }
+    }
+    int rc = eng__write(t->e, t->b);
+    if (t->locked)
+        pthread_mutex_unlock(&t->e->share_lock);
+    t->locked = false;
+    return rc;
+}
+
 /* The striped lock serialising writers of one object key (encoded as obj_key). */
 static pthread_mutex_t *lock_of(eng_t *e, const kv_buf_t *obj_key)
 {
@@ -215,6 +384,8 @@ static void encode_object(const eng_object_t *o, kv_buf_t *b)
     eng_tlv_put_u64(b, O_VERSION, o->version);
     if (o->null_version)
         eng_tlv_put(b, O_NULLVER, KV_SLICE_LIT("1"));
+    if (o->shared)
+        eng_tlv_put(b, O_SHARED, KV_SLICE_LIT("1"));
     if (o->delete_marker) {
         eng_tlv_put(b, O_DMARKER, KV_SLICE_LIT("1"));
         eng_tlv_put_u64(b, O_MTIME, (uint64_t)o->mtime_ms);
@@ -310,6 +481,8 @@ static int decode_object(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_objec
             o->null_version = true;
         else if (tag == O_DMARKER)
             o->delete_marker = true;
+        else if (tag == O_SHARED)
+            o->shared = true;
         else if (tag == O_SEG) {
             kv_slice_t sv = v;
             eng_seg_t *g = &o->segs[o->n_segs];
@@ -489,13 +662,21 @@ static int find_version(eng_t *e, eng_snap_t *snap, const kv_buf_t *okey, kv_sli
  * the previous current version prev (raw record prev_raw) becomes noncurrent or is replaced,
  * as the versioning state says; a suspended bucket's noncurrent null version goes too.
  */
-static int install(eng_t *e, eng_batch_t *b, const kv_buf_t *okey, kv_slice_t prev_raw,
-                   const eng_object_t *prev, eng_object_t *o, eng_versioning_t mode, kv_arena_t *a,
-                   kv_buf_t *enc)
+/* Does installing a version under mode replace prev (rather than keep it as noncurrent)? */
+static bool replaces(const eng_object_t *prev, eng_versioning_t mode)
 {
+    return prev && mode != ENG_VERSIONING_ENABLED && prev->null_version;
+}
+
+static int install(txn_t *t, const kv_buf_t *okey, kv_slice_t prev_raw, const eng_object_t *prev,
+                   eng_object_t *o, eng_versioning_t mode, kv_arena_t *a, kv_buf_t *enc)
+{
+    eng_t *e = t->e;
+    eng_batch_t *b = t->b;
     o->version = next_version(e);
     o->null_version = mode != ENG_VERSIONING_ENABLED;
-    if (prev && (mode == ENG_VERSIONING_ENABLED || !prev->null_version)) {
+    int rc = 0;
+    if (prev && !replaces(prev, mode)) {
         uint8_t km[4 * ENG_OBJ_KEY_MAX + 32];
         kv_buf_t vk;
         kv_buf_init_on(&vk, km, sizeof(km), sizeof(km));
@@ -503,28 +684,29 @@ static int install(eng_t *e, eng_batch_t *b, const kv_buf_t *okey, kv_slice_t pr
         eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&vk), prev_raw);
         kv_buf_dispose(&vk);
     } else if (prev && !same_bytes(prev, o)) {
-        delete_object_data(b, prev);
+        rc = release_bytes(t, prev);
     }
-    int rc = 0;
-    if (mode == ENG_VERSIONING_SUSPENDED) {
+    if (rc == 0 && mode == ENG_VERSIONING_SUSPENDED) {
         found_t nv;
         found_init(&nv);
         eng_vref_t null_ref = {.kind = ENG_VREF_NULL};
         rc = find_noncurrent(e, NULL, okey, o->key, &null_ref, a, &nv);
         if (rc == 0) {
-            delete_object_data(b, nv.o);
+            rc = release_bytes(t, nv.o);
             eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&nv.k));
         }
         found_dispose(&nv);
         if (rc == KV_ENOTFOUND)
             rc = 0;
     }
+    if (rc < 0)
+        return rc;
     kv_buf_reset(enc);
     encode_object(o, enc);
     if (kv_buf_failed(enc))
         return KV_ETOOBIG;
     eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(okey), kv_buf_slice(enc));
-    return rc;
+    return 0;
 }
 
 /* Put o; when w is set, its unwritten last chunk joins the metadata's batch (one WAL write
@@ -538,14 +720,15 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     obj_key(&k, bucket_id, o->key);
     pthread_mutex_t *lock = lock_of(e, &k);
     pthread_mutex_lock(lock);
-    eng_batch_t *b = eng_batch_new(e->rocks);
+    txn_t t;
+    txn_init(&t, e);
     uint8_t tm[16];
     kv_buf_t tk;
     kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
     if (w && w->buf.len) {
         blob_key(&tk, w->data_id, w->chunk);
         seal_chunk(&w->buf);
-        eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
+        eng_batch_put(t.b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
     }
     kv_arena_t *a = kv_arena_new(1024);
     found_t cur;
@@ -553,13 +736,15 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     int rc = find_current(e, NULL, &k, o->key, a, &cur);
     if (rc == 0 || rc == KV_ENOTFOUND)
         rc = check_cond(cond, cur.o, o);
+    if (rc == 0 && cond && cond->same_data)
+        o->shared = cur.o->shared; /* the same bytes, named as before */
     if (rc == 0)
-        rc = install(e, b, &k, kv_buf_slice(&cur.v), cur.o, o,
+        rc = install(&t, &k, kv_buf_slice(&cur.v), cur.o, o,
                      cond ? cond->versioning : ENG_VERSIONING_OFF, a, &v);
     if (rc == 0)
-        rc = eng__write(e, b);
+        rc = txn_commit(&t);
+    txn_dispose(&t);
     pthread_mutex_unlock(lock);
-    eng_batch_free(b);
     if (rc < 0 && !(cond && cond->same_data))
         drop_data(e, o->data_id); /* nothing names the new bytes: drop, don't leak */
     found_dispose(&cur);
@@ -586,19 +771,109 @@ int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng
     return rc;
 }
 
+int eng_object_copy(eng_t *e, uint32_t src_bucket, kv_slice_t src_key, const eng_vref_t *src_ref,
+                    uint64_t src_version, uint32_t dst_bucket, eng_object_t *o,
+                    const eng_obj_cond_t *cond)
+{
+    eng_versioning_t mode = cond ? cond->versioning : ENG_VERSIONING_OFF;
+    kv_buf_t sk, dk, v, sv;
+    kv_buf_init(&sk, 4 * ENG_OBJ_KEY_MAX + 16);
+    kv_buf_init(&dk, 4 * ENG_OBJ_KEY_MAX + 16);
+    kv_buf_init(&v, 64 * 1024);
+    kv_buf_init(&sv, 64 * 1024);
+    obj_key(&sk, src_bucket, src_key);
+    obj_key(&dk, dst_bucket, o->key);
+    /* Both keys' locks, in address order (two opposite copies cannot deadlock), then the
+     * share lock (txn_lock) as every writer takes it: after its key lock. */
+    pthread_mutex_t *l1 = lock_of(e, &sk), *l2 = lock_of(e, &dk);
+    if (l1 > l2) {
+        pthread_mutex_t *x = l1;
+        l1 = l2;
+        l2 = x;
+    }
+    pthread_mutex_lock(l1);
+    if (l2 != l1)
+        pthread_mutex_lock(l2);
+    txn_t t;
+    txn_init(&t, e);
+    txn_lock(&t);
+    kv_arena_t *a = kv_arena_new(4096);
+    found_t src, cur;
+    found_init(&src);
+    found_init(&cur);
+    int rc = find_version(e, NULL, &sk, src_key, src_ref, a, &src);
+    if (rc == KV_ENOTFOUND || (rc == 0 && (src.o->delete_marker || src.o->version != src_version)))
+        rc = KV_EBUSY; /* gone or replaced since the caller read it */
+    if (rc == 0) {
+        rc = find_current(e, NULL, &dk, o->key, a, &cur);
+        if (rc == KV_ENOTFOUND)
+            rc = 0;
+    }
+    bool cur_is_src = rc == 0 && cur.o && kv_slice_eq(kv_buf_slice(&cur.k), kv_buf_slice(&src.k));
+    if (rc == 0 && cur_is_src && replaces(cur.o, mode))
+        rc = KV_EINVAL; /* the source itself would be replaced: not a copy */
+    if (rc == 0)
+        rc = check_cond(cond, cur.o, o);
+    if (rc == 0 && !src.o->shared) {
+        /* From now on the source's bytes are counted. */
+        src.o->shared = true;
+        encode_object(src.o, &sv);
+        eng_batch_put(t.b, ENG_CF_OBJECTS, kv_buf_slice(&src.k), kv_buf_slice(&sv));
+        if (cur_is_src) { /* the record install moves aside must carry the flag too */
+            kv_buf_reset(&cur.v);
+            kv_buf_append_slice(&cur.v, kv_buf_slice(&sv));
+            cur.o->shared = true;
+        }
+    }
+    if (rc == 0) {
+        o->data_id = src.o->data_id;
+        o->segs = src.o->segs;
+        o->n_segs = src.o->n_segs;
+        o->size = src.o->size;
+        o->shared = true;
+        o->delete_marker = false;
+        rc = share_bytes(&t, src.o);
+    }
+    if (rc == 0)
+        rc = install(&t, &dk, kv_buf_slice(&cur.v), cur.o, o, mode, a, &v);
+    if (rc == 0 && kv_buf_failed(&sv))
+        rc = KV_ETOOBIG;
+    if (rc == 0)
+        rc = txn_commit(&t);
+    txn_dispose(&t);
+    if (l2 != l1)
+        pthread_mutex_unlock(l2);
+    pthread_mutex_unlock(l1);
+    /* o's segments pointed into a. */
+    o->segs = NULL;
+    o->n_segs = 0;
+    found_dispose(&src);
+    found_dispose(&cur);
+    kv_arena_free(a);
+    kv_buf_dispose(&sk);
+    kv_buf_dispose(&dk);
+    kv_buf_dispose(&v);
+    kv_buf_dispose(&sv);
+    return rc;
+}
+
 /* Remove the version f found (under the key's lock); a removed current version's place is
  * taken by the newest noncurrent one. */
-static int remove_version(eng_t *e, eng_batch_t *b, const kv_buf_t *okey, kv_slice_t key,
-                          const found_t *f, kv_arena_t *a)
+static int remove_version(txn_t *t, const kv_buf_t *okey, kv_slice_t key, const found_t *f,
+                          kv_arena_t *a)
 {
-    delete_object_data(b, f->o);
+    eng_t *e = t->e;
+    eng_batch_t *b = t->b;
+    int rc = release_bytes(t, f->o);
+    if (rc < 0)
+        return rc;
     if (f->o->noncurrent) {
         eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&f->k));
         return 0;
     }
     found_t next;
     found_init(&next);
-    int rc = find_noncurrent(e, NULL, okey, key, NULL, a, &next);
+    rc = find_noncurrent(e, NULL, okey, key, NULL, a, &next);
     if (rc == 0) {
         eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(okey), kv_buf_slice(&next.v));
         eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&next.k));
@@ -628,14 +903,15 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
     found_init(&f);
     pthread_mutex_t *lock = lock_of(e, &k);
     pthread_mutex_lock(lock);
-    eng_batch_t *b = eng_batch_new(e->rocks);
+    txn_t t;
+    txn_init(&t, e);
     int rc;
     if (ref == NULL && mode != ENG_VERSIONING_OFF) {
         /* A delete marker becomes the current version. */
         rc = find_current(e, NULL, &k, key, a, &f);
         eng_object_t marker = {.key = key, .delete_marker = true, .mtime_ms = kv_now_ms()};
         if (rc == 0 || rc == KV_ENOTFOUND)
-            rc = install(e, b, &k, kv_buf_slice(&f.v), rc == 0 ? f.o : NULL, &marker, mode, a, &v);
+            rc = install(&t, &k, kv_buf_slice(&f.v), rc == 0 ? f.o : NULL, &marker, mode, a, &v);
         if (rc == 0) {
             res->found = res->delete_marker = true;
             res->null_version = marker.null_version;
@@ -648,15 +924,15 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
             res->delete_marker = f.o->delete_marker;
             res->null_version = f.o->null_version;
             res->version = f.o->version;
-            rc = remove_version(e, b, &k, key, &f, a);
+            rc = remove_version(&t, &k, key, &f, a);
         }
     }
     if (rc == 0 && res->found)
-        rc = eng__write(e, b);
+        rc = txn_commit(&t);
     if (rc == KV_ENOTFOUND)
         rc = 0;
+    txn_dispose(&t);
     pthread_mutex_unlock(lock);
-    eng_batch_free(b);
     found_dispose(&f);
     kv_arena_free(a);
     kv_buf_dispose(&k);
@@ -921,7 +1197,8 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     obj_key(&k, bucket_id, o->key);
     pthread_mutex_t *lock = lock_of(e, &k);
     pthread_mutex_lock(lock);
-    eng_batch_t *b = eng_batch_new(e->rocks);
+    txn_t t;
+    txn_init(&t, e);
     eng_object_t *proto;
     int rc = eng_upload_get(e, bucket_id, o->key, upload_id, a, &proto);
     /* The named parts, read under the key's lock so a concurrent UploadPart cannot swap one. */
@@ -969,15 +1246,15 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     if (rc == 0 && o->n_segs == 0)
         rc = KV_EINVAL; /* the caller checks for an empty part list first */
     if (rc == 0)
-        rc = drop_upload(e, b, bucket_id, o->key, upload_id, o->segs, o->n_segs);
+        rc = drop_upload(e, t.b, bucket_id, o->key, upload_id, o->segs, o->n_segs);
     if (rc == 0)
-        rc = install(e, b, &k, kv_buf_slice(&cur.v), cur.o, o,
+        rc = install(&t, &k, kv_buf_slice(&cur.v), cur.o, o,
                      cond ? cond->versioning : ENG_VERSIONING_OFF, a, &v);
     if (rc == 0)
-        rc = eng__write(e, b);
+        rc = txn_commit(&t);
     found_dispose(&cur);
     pthread_mutex_unlock(lock);
-    eng_batch_free(b);
+    txn_dispose(&t);
     /* o->segs pointed into a: leave o without them (the caller only needs size). */
     o->segs = NULL;
     o->n_segs = 0;

@@ -1120,21 +1120,34 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_obj_cond_t cond = {.versioning = db->versioning};
     if (same_key && db->versioning == ENG_VERSIONING_OFF) {
         /* Only the metadata changes: the record names the same bytes, nothing is copied.
-         * (With versioning the old version stays, and versions never share bytes.) */
+         * (With versioning the old version stays: that is a shared copy, below.) */
         o->data_id = src->data_id;
         o->segs = src->segs;
         o->n_segs = src->n_segs;
         o->size = src->size;
         eng_object_close(r);
+        r = NULL;
         cond.same_data = true;
         rc = eng_object_put(ctx->eng, dst_bid, o, &cond);
         if (rc == KV_EBUSY) {
             api_fail(resp, API_E_S3_OPERATION_ABORTED, NULL);
             return -1;
         }
-    } else {
-        /* Another key: copy the bytes chunk by chunk (bounded memory, at the reader's
-         * snapshot). A multipart source becomes a single-part object with an MD5 ETag. */
+    } else if (src->n_segs == 0) {
+        /* Another key, or another version: the new record names the source's bytes, which
+         * both then share (counted in the engine); nothing is copied. (A multipart source is
+         * copied below: S3 gives its copy the MD5 ETag of the whole content.) */
+        eng_vref_t ref = {src->null_version ? ENG_VREF_NULL : ENG_VREF_ID, src->version};
+        rc = eng_object_copy(ctx->eng, src_bid, in->src_key, &ref, src->version, dst_bid, o, &cond);
+        if (rc != KV_EBUSY && rc != KV_EINVAL) {
+            eng_object_close(r);
+            r = NULL;
+        }
+    }
+    if (r) {
+        /* The source changed since it was read, or would be replaced by its own copy: copy
+         * the bytes chunk by chunk (bounded memory, at the reader's snapshot). A multipart
+         * source becomes a single-part object with an MD5 ETag. */
         eng_blob_writer_t *w;
         const char *md5;
         rc = s3_copy_bytes(ctx, req, r, 0, src->size, &w, &md5);

@@ -497,6 +497,26 @@ class S3Objects(unittest.TestCase):
                                                                   {"Key": "mp/cli-big.bin"},
                                                                   {"Key": "mp/cli-copy.bin"}]})
 
+    def test_copies_share_bytes(self):
+        # Copies to other keys and buckets name the source's bytes (no byte is copied); every
+        # copy outlives the source and the others.
+        data = os.urandom(3 * 1024 * 1024 + 7)
+        self.s3.create_bucket(Bucket="objs-copies")
+        self.s3.put_object(Bucket="objs", Key="share/src", Body=data, Metadata={"m": "1"})
+        self.s3.copy_object(Bucket="objs", Key="share/a", CopySource="objs/share/src")
+        self.s3.copy_object(Bucket="objs-copies", Key="b", CopySource="objs/share/a",
+                            MetadataDirective="REPLACE", Metadata={"m": "2"})
+        self.s3.delete_object(Bucket="objs", Key="share/src")
+        self.s3.put_object(Bucket="objs", Key="share/a", Body=b"overwritten")
+        g = self.s3.get_object(Bucket="objs-copies", Key="b")
+        self.assertEqual((g["Body"].read(), g["Metadata"]), (data, {"m": "2"}))
+        self.assertEqual(g["ETag"], '"%s"' % hashlib.md5(data).hexdigest())
+        r = self.s3.get_object(Bucket="objs-copies", Key="b", Range="bytes=1048570-1048580")
+        self.assertEqual(r["Body"].read(), data[1048570:1048581])
+        self.s3.delete_object(Bucket="objs-copies", Key="b")
+        self.s3.delete_object(Bucket="objs", Key="share/a")
+        self.s3.delete_bucket(Bucket="objs-copies")
+
     def test_upload_part_copy(self):
         src = os.urandom(6 * 1024 * 1024 + 100)
         self.s3.put_object(Bucket="objs", Key="upc/src", Body=src)

@@ -398,6 +398,98 @@ static void test_versions(void **state)
     eng_close(e);
 }
 
+/* Is run d of the blobs CF still stored (its first chunk)? */
+static bool run_stored(eng_t *e, uint64_t d)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 64);
+    kv_buf_init(&v, 2 * ENG_BLOB_CHUNK);
+    eng_key_put_u64(&k, d);
+    eng_key_put_u32(&k, 0);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_BLOBS, kv_buf_slice(&k), &v);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc == 0;
+}
+
+static uint64_t current_version(eng_t *e, uint32_t bid, const char *key, uint64_t *data_id)
+{
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_object_t *m;
+    assert_int_equal(eng_object_open(e, bid, kv_slice_str(key), NULL, a, &m, NULL), 0);
+    uint64_t v = m->version;
+    if (data_id)
+        *data_id = m->data_id;
+    kv_arena_free(a);
+    return v;
+}
+
+/* Copies share bytes: the bytes stay while any record names them and go with the last. */
+static void test_shared_copies(void **state)
+{
+    (void)state;
+    uint32_t bid;
+    eng_t *e = open_eng(&bid);
+    const uint64_t size = 2 * ENG_BLOB_CHUNK + 5;
+    put(e, bid, "a", 1, 7, size);
+    uint64_t d;
+    uint64_t va = current_version(e, bid, "a", &d);
+    eng_vref_t ref = {ENG_VREF_NULL, 0};
+    /* a -> b -> c, no byte copied. */
+    eng_object_t o = {.key = KV_SLICE_LIT("b"), .etag = "etag"};
+    assert_int_equal(eng_object_copy(e, bid, KV_SLICE_LIT("a"), &ref, va, bid, &o, NULL), 0);
+    uint64_t db;
+    uint64_t vb = current_version(e, bid, "b", &db);
+    assert_true(db == d);
+    eng_object_t o2 = {.key = KV_SLICE_LIT("c"), .etag = "etag"};
+    assert_int_equal(eng_object_copy(e, bid, KV_SLICE_LIT("b"), &ref, vb, bid, &o2, NULL), 0);
+    /* A stale source version, and a copy onto the source itself, are refused. */
+    eng_object_t o3 = {.key = KV_SLICE_LIT("x"), .etag = "etag"};
+    assert_int_equal(eng_object_copy(e, bid, KV_SLICE_LIT("a"), &ref, va + 1, bid, &o3, NULL),
+                     KV_EBUSY);
+    eng_object_t o4 = {.key = KV_SLICE_LIT("a"), .etag = "etag"};
+    assert_int_equal(eng_object_copy(e, bid, KV_SLICE_LIT("a"), &ref, va, bid, &o4, NULL),
+                     KV_EINVAL);
+    /* Delete the source, overwrite one copy: the bytes stay for the last name. */
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("a"), ENG_VERSIONING_OFF, NULL, NULL),
+                     0);
+    put(e, bid, "b", 1, 8, 10);
+    assert_true(run_stored(e, d));
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_object_t *m;
+    eng_object_reader_t *r;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("c"), NULL, a, &m, &r), 0);
+    assert_true(m->shared && m->size == size);
+    uint32_t seed = 7;
+    check_read(r, &seed, &size, 1, 0, size);
+    eng_object_close(r);
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("c"), ENG_VERSIONING_OFF, NULL, NULL),
+                     0);
+    assert_false(run_stored(e, d));
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("b"), ENG_VERSIONING_OFF, NULL, NULL),
+                     0);
+    /* Versions sharing bytes in an enabled bucket: a same-key copy keeps the old version. */
+    put_v(e, bid, "v", 1, 9, 100, ENG_VERSIONING_ENABLED);
+    uint64_t dv;
+    uint64_t vv = current_version(e, bid, "v", &dv);
+    eng_vref_t idref = {ENG_VREF_ID, vv};
+    eng_obj_cond_t en = {.versioning = ENG_VERSIONING_ENABLED};
+    eng_object_t o5 = {.key = KV_SLICE_LIT("v"), .etag = "etag"};
+    assert_int_equal(eng_object_copy(e, bid, KV_SLICE_LIT("v"), &idref, vv, bid, &o5, &en), 0);
+    eng_object_t *vs[4];
+    assert_int_equal(versions_of(e, bid, a, vs, 4), 2);
+    assert_true(vs[0]->shared && vs[1]->shared && vs[0]->data_id == vs[1]->data_id);
+    assert_int_equal(
+        eng_object_delete(e, bid, KV_SLICE_LIT("v"), ENG_VERSIONING_ENABLED, &idref, NULL), 0);
+    assert_true(run_stored(e, dv));
+    eng_vref_t newest = {ENG_VREF_ID, o5.version};
+    assert_int_equal(
+        eng_object_delete(e, bid, KV_SLICE_LIT("v"), ENG_VERSIONING_ENABLED, &newest, NULL), 0);
+    assert_false(run_stored(e, dv));
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 /* A chunk whose stored bytes changed is an error on read, never bytes served. */
 static void test_chunk_corruption_detected(void **state)
 {
@@ -471,6 +563,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bucket_tags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_corruption_detected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shared_copies, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_object", tests, NULL, NULL);
 }
