@@ -771,6 +771,35 @@ int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng
     return rc;
 }
 
+/* One key's write: its encoded key, a value buffer, an arena, a lookup, its lock (held from
+ * begin to end). */
+typedef struct {
+    kv_buf_t k, v;
+    kv_arena_t *a;
+    found_t f;
+    pthread_mutex_t *lock;
+} keyop_t;
+
+static void keyop_begin(keyop_t *op, eng_t *e, uint32_t bucket_id, kv_slice_t key)
+{
+    kv_buf_init(&op->k, 4 * ENG_OBJ_KEY_MAX + 16);
+    kv_buf_init(&op->v, 64 * 1024);
+    obj_key(&op->k, bucket_id, key);
+    op->a = kv_arena_new(1024);
+    found_init(&op->f);
+    op->lock = lock_of(e, &op->k);
+    pthread_mutex_lock(op->lock);
+}
+
+static void keyop_end(keyop_t *op)
+{
+    pthread_mutex_unlock(op->lock);
+    found_dispose(&op->f);
+    kv_arena_free(op->a);
+    kv_buf_dispose(&op->k);
+    kv_buf_dispose(&op->v);
+}
+
 int eng_object_copy(eng_t *e, uint32_t src_bucket, kv_slice_t src_key, const eng_vref_t *src_ref,
                     uint64_t src_version, uint32_t dst_bucket, eng_object_t *o,
                     const eng_obj_cond_t *cond)
@@ -894,37 +923,33 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
     memset(res, 0, sizeof(*res));
     if (ref && ref->kind == ENG_VREF_CURRENT)
         ref = NULL;
-    kv_buf_t k, v;
-    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
-    kv_buf_init(&v, 64 * 1024);
-    obj_key(&k, bucket_id, key);
-    kv_arena_t *a = kv_arena_new(1024);
-    found_t f;
-    found_init(&f);
-    pthread_mutex_t *lock = lock_of(e, &k);
-    pthread_mutex_lock(lock);
+    keyop_t op;
+    keyop_begin(&op, e, bucket_id, key);
+    kv_buf_t *k = &op.k, *v = &op.v;
+    kv_arena_t *a = op.a;
+    found_t *f = &op.f;
     txn_t t;
     txn_init(&t, e);
     int rc;
     if (ref == NULL && mode != ENG_VERSIONING_OFF) {
         /* A delete marker becomes the current version. */
-        rc = find_current(e, NULL, &k, key, a, &f);
+        rc = find_current(e, NULL, k, key, a, f);
         eng_object_t marker = {.key = key, .delete_marker = true, .mtime_ms = kv_now_ms()};
         if (rc == 0 || rc == KV_ENOTFOUND)
-            rc = install(&t, &k, kv_buf_slice(&f.v), rc == 0 ? f.o : NULL, &marker, mode, a, &v);
+            rc = install(&t, k, kv_buf_slice(&f->v), rc == 0 ? f->o : NULL, &marker, mode, a, v);
         if (rc == 0) {
             res->found = res->delete_marker = true;
             res->null_version = marker.null_version;
             res->version = marker.version;
         }
     } else {
-        rc = find_version(e, NULL, &k, key, ref, a, &f);
+        rc = find_version(e, NULL, k, key, ref, a, f);
         if (rc == 0) {
             res->found = true;
-            res->delete_marker = f.o->delete_marker;
-            res->null_version = f.o->null_version;
-            res->version = f.o->version;
-            rc = remove_version(&t, &k, key, &f, a);
+            res->delete_marker = f->o->delete_marker;
+            res->null_version = f->o->null_version;
+            res->version = f->o->version;
+            rc = remove_version(&t, k, key, f, a);
         }
     }
     if (rc == 0 && res->found)
@@ -932,43 +957,29 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
     if (rc == KV_ENOTFOUND)
         rc = 0;
     txn_dispose(&t);
-    pthread_mutex_unlock(lock);
-    found_dispose(&f);
-    kv_arena_free(a);
-    kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
+    keyop_end(&op);
     return rc;
 }
 
 int eng_object_set_tags(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
                         const eng_tag_t *tags, size_t n)
 {
-    kv_buf_t k, v;
-    kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
-    kv_buf_init(&v, 64 * 1024);
-    obj_key(&k, bucket_id, key);
-    kv_arena_t *a = kv_arena_new(1024);
-    found_t f;
-    found_init(&f);
-    pthread_mutex_t *lock = lock_of(e, &k);
-    pthread_mutex_lock(lock);
-    int rc = find_version(e, NULL, &k, key, ref, a, &f);
-    if (rc == 0 && f.o->delete_marker)
+    keyop_t op;
+    keyop_begin(&op, e, bucket_id, key);
+    found_t *f = &op.f;
+    int rc = find_version(e, NULL, &op.k, key, ref, op.a, f);
+    if (rc == 0 && f->o->delete_marker)
         rc = KV_ENOTFOUND;
     if (rc == 0) {
-        f.o->tags = (eng_tag_t *)(uintptr_t)tags;
-        f.o->n_tags = n;
-        encode_object(f.o, &v);
+        f->o->tags = (eng_tag_t *)(uintptr_t)tags;
+        f->o->n_tags = n;
+        encode_object(f->o, &op.v);
         eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&f.k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&f->k), kv_buf_slice(&op.v));
+        rc = kv_buf_failed(&op.v) ? KV_ETOOBIG : eng__write(e, b);
         eng_batch_free(b);
     }
-    pthread_mutex_unlock(lock);
-    found_dispose(&f);
-    kv_arena_free(a);
-    kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
+    keyop_end(&op);
     return rc;
 }
 

@@ -295,14 +295,7 @@ static int doc_set(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_bd
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
     int rc = eng_bucket_set_doc(ctx->eng, in->bucket, kinds[in->kind].which, in->doc);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
-        return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
-    resp->durable = true;
-    return 0;
+    return s3_bucket_written(resp, rc);
 }
 
 static int doc_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_bdoc_in_t *in,

@@ -146,3 +146,33 @@ void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_xw_close(&w, "Error");
     xml_resp(resp);
 }
+
+void s3_xml_key(api_xw_t *w, const char *tag, kv_slice_t v, bool url)
+{
+    w->url_encode = url;
+    api_xw_elem(w, tag, v);
+    w->url_encode = false;
+}
+
+int s3_list_query(api_req_t *req, api_resp_t *resp, const char *max_name, size_t *max, bool *url)
+{
+    kv_slice_t v;
+    if (api_req_query(req, "encoding-type", &v)) {
+        if (!kv_slice_eq_str(v, "url")) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Invalid Encoding Method specified in Request");
+            return -1;
+        }
+        *url = true;
+    }
+    if (api_req_query(req, max_name, &v)) {
+        uint64_t n;
+        if (!kv_slice_to_u64(v, &n)) {
+            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                     "Provided %s not an integer or within integer range", max_name);
+            return -1;
+        }
+        *max = n < S3_LIST_MAX ? (size_t)n : S3_LIST_MAX;
+    }
+    return 0;
+}

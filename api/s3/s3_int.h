@@ -319,6 +319,9 @@ typedef struct s3_post_object_out {
 /** The bucket record (NoSuchBucket or InternalError set on failure: -1). */
 int s3_bucket_find(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
                    eng_bucket_t **b);
+/** The answer to a change of a bucket's record: NoSuchBucket, InternalError, or a durable
+ * success (0). */
+int s3_bucket_written(api_resp_t *resp, int rc);
 /** A version id as S3 shows it: "null" or 16 hex digits (in arena a). */
 const char *s3_version_id(kv_arena_t *a, bool null_version, uint64_t version);
 /** Parse a version id; false when malformed. */
@@ -377,6 +380,11 @@ void s3_checksum_header(api_resp_t *resp, const eng_object_t *o);
 void s3_owner_id(api_ctx_t *ctx, char out[65]);
 /** <tag><ID>owner</ID><DisplayName>stratus</DisplayName></tag> */
 void s3_xml_owner(api_xw_t *w, const char *tag, const char *owner);
+/** An element holding a key, URL-encoded when the listing asked for encoding-type=url. */
+void s3_xml_key(api_xw_t *w, const char *tag, kv_slice_t v, bool url);
+/** A listing's encoding-type and its max-keys (or max-uploads...) parameter, capped at
+ * S3_LIST_MAX; -1 with InvalidArgument set. */
+int s3_list_query(api_req_t *req, api_resp_t *resp, const char *max_name, size_t *max, bool *url);
 /** <Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging> as the response body. */
 void s3_xml_tagging(api_resp_t *resp, const eng_tag_t *tags, size_t n);
 

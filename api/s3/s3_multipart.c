@@ -534,27 +534,11 @@ int s3_decode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t 
     memset(out, 0, sizeof(*out));
     out->bucket = req->_st->bucket;
     out->max = 1000;
-    kv_slice_t v;
     api_req_query(req, "prefix", &out->prefix);
     out->has_delim = api_req_query(req, "delimiter", &out->delimiter) && out->delimiter.len;
     api_req_query(req, "key-marker", &out->key_marker);
-    if (api_req_query(req, "encoding-type", &v)) {
-        if (!kv_slice_eq_str(v, "url")) {
-            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
-                     "Invalid Encoding Method specified in Request");
-            return -1;
-        }
-        out->url = true;
-    }
-    if (api_req_query(req, "max-uploads", &v)) {
-        uint64_t n;
-        if (!kv_slice_to_u64(v, &n)) {
-            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
-                     "Provided max-uploads not an integer or within integer range");
-            return -1;
-        }
-        out->max = n < 1000 ? (size_t)n : 1000;
-    }
+    if (s3_list_query(req, resp, "max-uploads", &out->max, &out->url) < 0)
+        return -1;
     /* upload-id-marker counts only with a key-marker; an unknown one lists nothing of it. */
     if (out->key_marker.len && api_req_query(req, "upload-id-marker", &out->id_marker) &&
         out->id_marker.len && !parse_upload_id(out->id_marker, &out->after_id)) {

@@ -617,23 +617,8 @@ int s3_decode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     out->v2 = api_req_query(req, "list-type", &v) && kv_slice_eq_str(v, "2");
     api_req_query(req, "prefix", &out->prefix);
     out->has_delim = api_req_query(req, "delimiter", &out->delimiter) && out->delimiter.len;
-    if (api_req_query(req, "max-keys", &v)) {
-        uint64_t n;
-        if (!kv_slice_to_u64(v, &n)) {
-            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
-                     "Provided max-keys not an integer or within integer range");
-            return -1;
-        }
-        out->max_keys = n > S3_LIST_MAX ? S3_LIST_MAX : (size_t)n;
-    }
-    if (api_req_query(req, "encoding-type", &v)) {
-        if (!kv_slice_eq_str(v, "url")) {
-            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
-                     "Invalid Encoding Method specified in Request");
-            return -1;
-        }
-        out->url = true;
-    }
+    if (s3_list_query(req, resp, "max-keys", &out->max_keys, &out->url) < 0)
+        return -1;
     out->fetch_owner =
         !out->v2 || (api_req_query(req, "fetch-owner", &v) && kv_slice_eq_str(v, "true"));
     if (out->v2) {
@@ -730,13 +715,6 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     return 0;
 }
 
-static void xml_text(api_xw_t *w, const char *tag, kv_slice_t v, bool url)
-{
-    w->url_encode = url;
-    api_xw_elem(w, tag, v);
-    w->url_encode = false;
-}
-
 void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                             const s3_list_objects_out_t *out)
 {
@@ -747,19 +725,19 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     s3_owner_id(ctx, owner);
     api_xw_begin(&w, &resp->body, "ListBucketResult", true);
     api_xw_elem(&w, "Name", in->bucket);
-    xml_text(&w, "Prefix", in->prefix, in->url);
+    s3_xml_key(&w, "Prefix", in->prefix, in->url);
     if (in->v2) {
         if (in->has_start_after)
-            xml_text(&w, "StartAfter", in->start_after, in->url);
+            s3_xml_key(&w, "StartAfter", in->start_after, in->url);
         if (in->has_token)
             api_xw_elem(&w, "ContinuationToken", in->token);
         api_xw_elem_u64(&w, "KeyCount", out->n + out->n_prefixes);
     } else {
-        xml_text(&w, "Marker", in->marker, in->url);
+        s3_xml_key(&w, "Marker", in->marker, in->url);
     }
     api_xw_elem_u64(&w, "MaxKeys", in->max_keys);
     if (in->has_delim)
-        xml_text(&w, "Delimiter", in->delimiter, in->url);
+        s3_xml_key(&w, "Delimiter", in->delimiter, in->url);
     if (in->url)
         api_xw_elem_str(&w, "EncodingType", "url");
     api_xw_elem_str(&w, "IsTruncated", out->truncated ? "true" : "false");
@@ -770,12 +748,12 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_xw_elem(&w, "NextContinuationToken", kv_buf_slice(&tok));
         kv_buf_dispose(&tok);
     } else if (out->truncated && in->has_delim) {
-        xml_text(&w, "NextMarker", out->next, in->url);
+        s3_xml_key(&w, "NextMarker", out->next, in->url);
     }
     for (size_t i = 0; i < out->n; i++) {
         const eng_object_t *o = out->objs[i];
         api_xw_open(&w, "Contents");
-        xml_text(&w, "Key", o->key, in->url);
+        s3_xml_key(&w, "Key", o->key, in->url);
         kv_time_fmt_iso(o->mtime_ms, date);
         api_xw_elem_str(&w, "LastModified", date);
         char etag[80];
@@ -789,7 +767,7 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     }
     for (size_t i = 0; i < out->n_prefixes; i++) {
         api_xw_open(&w, "CommonPrefixes");
-        xml_text(&w, "Prefix", out->prefixes[i], in->url);
+        s3_xml_key(&w, "Prefix", out->prefixes[i], in->url);
         api_xw_close(&w, "CommonPrefixes");
     }
     api_xw_close(&w, "ListBucketResult");

@@ -237,14 +237,7 @@ int s3_decode_put_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
 static int bucket_tags_set(api_ctx_t *ctx, api_resp_t *resp, const s3_tagging_in_t *in, bool set)
 {
     int rc = eng_bucket_set_tags(ctx->eng, in->bucket, set, in->tags, in->n_tags);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
-        return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
-    resp->durable = true;
-    return 0;
+    return s3_bucket_written(resp, rc);
 }
 
 int s3_exec_get_bucket_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,

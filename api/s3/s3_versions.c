@@ -23,6 +23,18 @@ int s3_bucket_find(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t 
     return rc < 0 ? s3_engine_fail(resp, rc) : 0;
 }
 
+int s3_bucket_written(api_resp_t *resp, int rc)
+{
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
 const char *s3_version_id(kv_arena_t *a, bool null_version, uint64_t version)
 {
     return null_version ? "null" : kv_arena_printf(a, "%016llx", (unsigned long long)version);
@@ -164,14 +176,7 @@ int s3_exec_put_bucket_versioning(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
     /* Suspending a bucket that never had versioning changes nothing S3 shows but the
      * Status; it is stored like any other state. */
     int rc = eng_bucket_set_versioning(ctx->eng, in->bucket, in->state);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_BUCKET, NULL);
-        return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
-    resp->durable = true;
-    return 0;
+    return s3_bucket_written(resp, rc);
 }
 
 int s3_exec_get_bucket_versioning(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -213,7 +218,6 @@ int s3_decode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *r
     memset(out, 0, sizeof(*out));
     out->bucket = req->_st->bucket;
     out->max_keys = S3_LIST_MAX;
-    kv_slice_t v;
     api_req_query(req, "prefix", &out->prefix);
     out->has_delim = api_req_query(req, "delimiter", &out->delimiter) && out->delimiter.len;
     api_req_query(req, "key-marker", &out->key_marker);
@@ -229,24 +233,7 @@ int s3_decode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *r
         }
         out->has_vid = true;
     }
-    if (api_req_query(req, "max-keys", &v)) {
-        uint64_t n;
-        if (!kv_slice_to_u64(v, &n)) {
-            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
-                     "Provided max-keys not an integer or within integer range");
-            return -1;
-        }
-        out->max_keys = n > S3_LIST_MAX ? S3_LIST_MAX : (size_t)n;
-    }
-    if (api_req_query(req, "encoding-type", &v)) {
-        if (!kv_slice_eq_str(v, "url")) {
-            api_fail(resp, API_E_S3_INVALID_ARGUMENT,
-                     "Invalid Encoding Method specified in Request");
-            return -1;
-        }
-        out->url = true;
-    }
-    return 0;
+    return s3_list_query(req, resp, "max-keys", &out->max_keys, &out->url);
 }
 
 static bool same_version(const eng_object_t *o, const eng_vref_t *ref)
@@ -310,13 +297,6 @@ int s3_exec_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
     return 0;
 }
 
-static void xml_key(api_xw_t *w, const char *tag, kv_slice_t v, bool url)
-{
-    w->url_encode = url;
-    api_xw_elem(w, tag, v);
-    w->url_encode = false;
-}
-
 void s3_encode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                     const s3_list_versions_out_t *out)
 {
@@ -327,15 +307,15 @@ void s3_encode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     api_xw_t w;
     api_xw_begin(&w, &resp->body, "ListVersionsResult", true);
     api_xw_elem(&w, "Name", in->bucket);
-    xml_key(&w, "Prefix", in->prefix, in->url);
-    xml_key(&w, "KeyMarker", in->key_marker, in->url);
+    s3_xml_key(&w, "Prefix", in->prefix, in->url);
+    s3_xml_key(&w, "KeyMarker", in->key_marker, in->url);
     api_xw_elem(&w, "VersionIdMarker", in->vid_marker);
     api_xw_elem_u64(&w, "MaxKeys", in->max_keys);
     if (in->has_delim)
-        xml_key(&w, "Delimiter", in->delimiter, in->url);
+        s3_xml_key(&w, "Delimiter", in->delimiter, in->url);
     api_xw_elem_str(&w, "IsTruncated", out->truncated ? "true" : "false");
     if (out->truncated) {
-        xml_key(&w, "NextKeyMarker", out->next_key, in->url);
+        s3_xml_key(&w, "NextKeyMarker", out->next_key, in->url);
         if (out->next_vid)
             api_xw_elem_str(&w, "NextVersionIdMarker", out->next_vid);
     }
@@ -343,7 +323,7 @@ void s3_encode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *
         const eng_object_t *o = out->objs[i];
         const char *tag = o->delete_marker ? "DeleteMarker" : "Version";
         api_xw_open(&w, tag);
-        xml_key(&w, "Key", o->key, in->url);
+        s3_xml_key(&w, "Key", o->key, in->url);
         api_xw_elem_str(&w, "VersionId", s3_version_id(req->arena, o->null_version, o->version));
         api_xw_elem_str(&w, "IsLatest", o->noncurrent ? "false" : "true");
         kv_time_fmt_iso(o->mtime_ms, date);
@@ -358,7 +338,7 @@ void s3_encode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     }
     for (size_t i = 0; i < out->n_prefixes; i++) {
         api_xw_open(&w, "CommonPrefixes");
-        xml_key(&w, "Prefix", out->prefixes[i], in->url);
+        s3_xml_key(&w, "Prefix", out->prefixes[i], in->url);
         api_xw_close(&w, "CommonPrefixes");
     }
     if (in->url)
