@@ -128,6 +128,8 @@ typedef struct eng_table {
  * are set here. @return 0, KV_EEXIST, KV_EIO.
  */
 int eng_table_create(eng_t *e, eng_table_t *t);
+/** Replace a table's tags. @return 0, KV_ENOTFOUND, KV_ETOOBIG, KV_EIO. */
+int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t n);
 /** Look a table up. *out lives in arena a. @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. */
 int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out);
 /**

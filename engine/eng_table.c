@@ -222,6 +222,36 @@ out:
     return rc;
 }
 
+int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t n)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&v, 1 << 20);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng__cat_key(&k, ENG_CAT_TABLE, name);
+    pthread_mutex_lock(&e->cat_lock);
+    eng_table_t *t = NULL;
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_table(kv_arena_dup(a, kv_buf_slice(&v)), a, &t);
+    if (rc == 0) {
+        t->tags = (eng_tag_t *)(uintptr_t)tags;
+        t->n_tags = n;
+        kv_buf_reset(&v);
+        encode_table(t, &v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+        atomic_fetch_add(&e->cat_gen, 1); /* cached records are stale */
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
 static struct eng_tcache_ent *tcache_slot(eng_t *e, kv_slice_t name)
 {
     return &e->tcache[kv_xxh3(name.p, name.len) % ENG_TCACHE_SLOTS];

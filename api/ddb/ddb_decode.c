@@ -203,6 +203,57 @@ static int fail_validation(ddb_dec_t *d, const char *msg)
     return -1;
 }
 
+void ddb_decode_tags(ddb_dec_t *d, const api_json_t *in, const char *key, eng_tag_t **out,
+                     size_t *n)
+{
+    *n = 0;
+    const api_json_t *tags = ddb_opt_kind(d, in, key, API_J_ARR);
+    size_t n_tags = tags ? api_json_len(tags) : 0;
+    if (n_tags > ENG_MAX_TAGS) {
+        ddb_dec_violation(d, "Value '[...]' at 'tags' failed to satisfy constraint: Member must "
+                             "have length less than or equal to 50");
+        n_tags = 0;
+    }
+    *out = kv_arena_calloc(d->a, n_tags ? n_tags : 1, sizeof(**out));
+    for (size_t i = 0; i < n_tags; i++) {
+        const api_json_t *e = api_json_at(tags, i);
+        kv_slice_t k = KV_SLICE_NULL, v = KV_SLICE_NULL;
+        if (api_json_type(e) != API_J_OBJ) {
+            ser_error(d, "Expected structure");
+            break;
+        }
+        bool hk = ddb_opt_str(d, e, "Key", &k);
+        bool hv = ddb_opt_str(d, e, "Value", &v);
+        if (!hk)
+            ddb_dec_violation(d,
+                              "Value null at 'tags.%zu.member.key' failed to satisfy "
+                              "constraint: Member must not be null",
+                              i + 1);
+        else if (k.len == 0 || k.len > TAG_KEY_MAX)
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'tags.%zu.member.key' failed to satisfy "
+                              "constraint: Member must have length %s",
+                              (int)(k.len > 200 ? 200 : k.len), (const char *)k.p, i + 1,
+                              k.len == 0 ? "greater than or equal to 1"
+                                         : "less than or equal to 128");
+        if (!hv)
+            ddb_dec_violation(d,
+                              "Value null at 'tags.%zu.member.value' failed to satisfy "
+                              "constraint: Member must not be null",
+                              i + 1);
+        else if (v.len > TAG_VALUE_MAX)
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'tags.%zu.member.value' failed to satisfy "
+                              "constraint: Member must have length less than or equal to 256",
+                              200, (const char *)v.p, i + 1);
+        if (hk && hv) {
+            (*out)[*n].key = dupz(d, k);
+            (*out)[*n].value = dupz(d, v);
+            (*n)++;
+        }
+    }
+}
+
 int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table_in_t *out)
 {
     eng_table_t *t = &out->t;
@@ -383,51 +434,7 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         }
     }
 
-    const api_json_t *tags = ddb_opt_kind(d, in, "Tags", API_J_ARR);
-    size_t n_tags = tags ? api_json_len(tags) : 0;
-    if (n_tags > ENG_MAX_TAGS) {
-        ddb_dec_violation(d, "Value '[...]' at 'tags' failed to satisfy constraint: Member must "
-                             "have length less than or equal to 50");
-        n_tags = 0;
-    }
-    t->tags = kv_arena_calloc(d->a, n_tags ? n_tags : 1, sizeof(*t->tags));
-    for (size_t i = 0; i < n_tags; i++) {
-        const api_json_t *e = api_json_at(tags, i);
-        kv_slice_t k = KV_SLICE_NULL, v = KV_SLICE_NULL;
-        if (api_json_type(e) != API_J_OBJ) {
-            ser_error(d, "Expected structure");
-            break;
-        }
-        bool hk = ddb_opt_str(d, e, "Key", &k);
-        bool hv = ddb_opt_str(d, e, "Value", &v);
-        if (!hk)
-            ddb_dec_violation(d,
-                              "Value null at 'tags.%zu.member.key' failed to satisfy "
-                              "constraint: Member must not be null",
-                              i + 1);
-        else if (k.len == 0 || k.len > TAG_KEY_MAX)
-            ddb_dec_violation(d,
-                              "Value '%.*s' at 'tags.%zu.member.key' failed to satisfy "
-                              "constraint: Member must have length %s",
-                              (int)(k.len > 200 ? 200 : k.len), (const char *)k.p, i + 1,
-                              k.len == 0 ? "greater than or equal to 1"
-                                         : "less than or equal to 128");
-        if (!hv)
-            ddb_dec_violation(d,
-                              "Value null at 'tags.%zu.member.value' failed to satisfy "
-                              "constraint: Member must not be null",
-                              i + 1);
-        else if (v.len > TAG_VALUE_MAX)
-            ddb_dec_violation(d,
-                              "Value '%.*s' at 'tags.%zu.member.value' failed to satisfy "
-                              "constraint: Member must have length less than or equal to 256",
-                              200, (const char *)v.p, i + 1);
-        if (hk && hv) {
-            t->tags[t->n_tags].key = dupz(d, k);
-            t->tags[t->n_tags].value = dupz(d, v);
-            t->n_tags++;
-        }
-    }
+    ddb_decode_tags(d, in, "Tags", &t->tags, &t->n_tags);
     if (finish(d) < 0)
         return -1;
 

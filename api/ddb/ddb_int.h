@@ -191,6 +191,28 @@ int ddb_legacy_conditions(ddb_dec_t *d, const api_json_t *in, const char *param,
 int ddb_legacy_expected(ddb_dec_t *d, const api_json_t *in, ddb_cond_t **out);
 int ddb_legacy_updates(ddb_dec_t *d, const api_json_t *in, ddb_update_t **out);
 
+/* TagResource, UntagResource, ListTagsOfResource, DescribeLimits, DescribeEndpoints */
+typedef struct ddb_meta_in {
+    kv_slice_t table; /* from ResourceArn */
+    eng_tag_t *tags;  /* TagResource */
+    size_t n_tags;
+    kv_slice_t *keys; /* UntagResource */
+    size_t n_keys;
+} ddb_meta_in_t;
+typedef struct ddb_meta_out {
+    eng_table_t *t;
+} ddb_meta_out_t;
+typedef ddb_meta_in_t ddb_tag_resource_in_t;
+typedef ddb_meta_in_t ddb_untag_resource_in_t;
+typedef ddb_meta_in_t ddb_list_tags_of_resource_in_t;
+typedef ddb_meta_in_t ddb_describe_limits_in_t;
+typedef ddb_meta_in_t ddb_describe_endpoints_in_t;
+typedef ddb_meta_out_t ddb_tag_resource_out_t;
+typedef ddb_meta_out_t ddb_untag_resource_out_t;
+typedef ddb_meta_out_t ddb_list_tags_of_resource_out_t;
+typedef ddb_meta_out_t ddb_describe_limits_out_t;
+typedef ddb_meta_out_t ddb_describe_endpoints_out_t;
+
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \
     int ddb_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                 \
@@ -204,5 +226,8 @@ DDB_OP_MAP(XX)
 void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w);
 /** Record a constraint violation ("Value 'x' at 'path' failed to satisfy constraint: ..."). */
 void ddb_dec_violation(ddb_dec_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** A Tags list (50 tags, 128/256-character keys/values) into *out (arena), violations recorded. */
+void ddb_decode_tags(ddb_dec_t *d, const api_json_t *in, const char *key, eng_tag_t **out,
+                     size_t *n);
 
 #endif

@@ -177,6 +177,36 @@ class DynamoDBControlPlane(unittest.TestCase):
         r = self.srv.cli("ddb", "DescribeTable", "{}")
         self.assertIn("Value null at 'tableName' failed to satisfy constraint: Member must not be null", r.stdout)
 
+    def test_tags_limits_endpoints(self):
+        arn = self.create("tagged", Tags=[{"Key": "team", "Value": "data"}])["TableDescription"]["TableArn"]
+        self.assertEqual(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"], [{"Key": "team", "Value": "data"}])
+        self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "infra"}, {"Key": "env", "Value": ""}])
+        tags = {t["Key"]: t["Value"] for t in self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"]}
+        self.assertEqual(tags, {"team": "infra", "env": ""})
+        self.ddb.untag_resource(ResourceArn=arn, TagKeys=["team", "never-there"])
+        self.assertEqual(self.ddb.list_tags_of_resource(ResourceArn=arn)["Tags"], [{"Key": "env", "Value": ""}])
+        # Tags survive other table reads (the table cache is refreshed) and are bounded.
+        self.assertEqual(self.ddb.describe_table(TableName="tagged")["Table"]["TableArn"], arn)
+        with self.assertRaises(ClientError) as e:
+            self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": f"k{i}", "Value": "v"} for i in range(50)])
+        self.assertEqual(code(e), "LimitExceededException")
+        with self.assertRaises(ClientError) as e:
+            self.ddb.tag_resource(ResourceArn=arn, Tags=[{"Key": "aws:x", "Value": "v"}])
+        self.assertEqual(code(e), "ValidationException")
+        with self.assertRaises(ClientError) as e:
+            self.ddb.list_tags_of_resource(ResourceArn=arn.replace("tagged", "no-such-table"))
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        with self.assertRaises(ClientError) as e:
+            self.ddb.list_tags_of_resource(ResourceArn="not-an-arn")
+        self.assertEqual(code(e), "ValidationException")
+        limits = self.ddb.describe_limits()
+        self.assertEqual(limits["TableMaxWriteCapacityUnits"], 40000)
+        self.assertEqual(limits["AccountMaxReadCapacityUnits"], 80000)
+        ep = self.ddb.describe_endpoints()["Endpoints"]
+        self.assertEqual(ep[0]["Address"], f"127.0.0.1:{self.srv.port}")
+        self.assertEqual(ep[0]["CachePeriodInMinutes"], 1440)
+        self.ddb.delete_table(TableName="tagged")
+
     def test_resource_api(self):
         ddb = self.srv.resource("dynamodb")
         t = ddb.create_table(TableName="resource-table",

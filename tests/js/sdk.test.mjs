@@ -8,7 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   DynamoDBClient, CreateTableCommand, DescribeTableCommand, ListTablesCommand, DeleteTableCommand,
-  waitUntilTableExists,
+  waitUntilTableExists, TagResourceCommand, UntagResourceCommand, ListTagsOfResourceCommand,
+  DescribeLimitsCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand,
@@ -67,6 +68,19 @@ test("DynamoDB tables", async () => {
   await c.send(new DeleteTableCommand({ TableName: "js-table" }));
   await assert.rejects(c.send(new DescribeTableCommand({ TableName: "js-table" })),
     (e) => e.name === "ResourceNotFoundException" && e.$metadata.httpStatusCode === 400);
+});
+
+test("DynamoDB tags and limits", async () => {
+  const c = ddb();
+  const t = await c.send(new CreateTableCommand({ TableName: "js-tags", BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+  const ResourceArn = t.TableDescription.TableArn;
+  await c.send(new TagResourceCommand({ ResourceArn, Tags: [{ Key: "a", Value: "1" }, { Key: "b", Value: "2" }] }));
+  await c.send(new UntagResourceCommand({ ResourceArn, TagKeys: ["a"] }));
+  assert.deepEqual((await c.send(new ListTagsOfResourceCommand({ ResourceArn }))).Tags, [{ Key: "b", Value: "2" }]);
+  assert.equal((await c.send(new DescribeLimitsCommand({}))).TableMaxReadCapacityUnits, 40000);
+  await c.send(new DeleteTableCommand({ TableName: "js-tags" }));
 });
 
 test("S3 buckets", async () => {
