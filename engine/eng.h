@@ -121,6 +121,8 @@ typedef struct eng_table {
     size_t n_tags;
     uint64_t item_count;
     uint64_t size_bytes;
+    bool pitr; /* point-in-time recovery (continuous backups) enabled */
+    int64_t pitr_since_ms;
 } eng_table_t;
 
 /**
@@ -128,6 +130,9 @@ typedef struct eng_table {
  * are set here. @return 0, KV_EEXIST, KV_EIO.
  */
 int eng_table_create(eng_t *e, eng_table_t *t);
+/** Store nt's settings (billing, throughput, stream, PITR) into the table named nt->name,
+ * keeping its identity, schema and tags. @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_table_update(eng_t *e, const eng_table_t *nt);
 /** Replace a table's tags. @return 0, KV_ENOTFOUND, KV_ETOOBIG, KV_EIO. */
 int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t n);
 /** Look a table up. *out lives in arena a. @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. */

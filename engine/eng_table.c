@@ -26,6 +26,8 @@ enum {
     T_STREAM_VIEW,
     T_STREAM_CREATED,
     T_TAG,
+    T_PITR,       /* point-in-time recovery enabled */
+    T_PITR_SINCE, /* when it was enabled (ms) */
 };
 
 #define TABLE_REC_VERSION 1
@@ -57,6 +59,10 @@ static void encode_table(const eng_table_t *t, kv_buf_t *b)
     eng_tlv_put_u64(b, T_STREAM_ENABLED, t->stream_enabled);
     eng_tlv_put_u64(b, T_STREAM_VIEW, t->stream_view);
     eng_tlv_put_u64(b, T_STREAM_CREATED, (uint64_t)t->stream_created_ms);
+    if (t->pitr) {
+        eng_tlv_put_u64(b, T_PITR, 1);
+        eng_tlv_put_u64(b, T_PITR_SINCE, (uint64_t)t->pitr_since_ms);
+    }
     for (size_t i = 0; i < t->n_tags; i++) {
         kv_buf_t a;
         kv_buf_init(&a, 1024);
@@ -153,6 +159,13 @@ static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
             if (eng_tlv_u64(v, &u))
                 t->stream_created_ms = (int64_t)u;
             break;
+        case T_PITR:
+            t->pitr = eng_tlv_u64(v, &u) && u;
+            break;
+        case T_PITR_SINCE:
+            if (eng_tlv_u64(v, &u))
+                t->pitr_since_ms = (int64_t)u;
+            break;
         case T_TAG: {
             kv_slice_t s = v;
             uint64_t kl;
@@ -222,7 +235,10 @@ out:
     return rc;
 }
 
-int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t n)
+/* Read-modify-write of a table record under the catalog lock: apply(t, arg) edits the
+ * mutable fields. */
+static int table_modify(eng_t *e, kv_slice_t name, void (*apply)(eng_table_t *, const void *),
+                        const void *arg)
 {
     kv_buf_t k, v;
     kv_buf_init(&k, 1024);
@@ -235,8 +251,7 @@ int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t 
     if (rc == 0)
         rc = decode_table(kv_arena_dup(a, kv_buf_slice(&v)), a, &t);
     if (rc == 0) {
-        t->tags = (eng_tag_t *)(uintptr_t)tags;
-        t->n_tags = n;
+        apply(t, arg);
         kv_buf_reset(&v);
         encode_table(t, &v);
         eng_batch_t *b = eng_batch_new(e->rocks);
@@ -250,6 +265,42 @@ int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t 
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     return rc;
+}
+
+typedef struct {
+    const eng_tag_t *tags;
+    size_t n;
+} tags_arg_t;
+
+static void apply_tags(eng_table_t *t, const void *arg)
+{
+    const tags_arg_t *ta = arg;
+    t->tags = (eng_tag_t *)(uintptr_t)ta->tags;
+    t->n_tags = ta->n;
+}
+
+int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t n)
+{
+    tags_arg_t ta = {tags, n};
+    return table_modify(e, name, apply_tags, &ta);
+}
+
+static void apply_settings(eng_table_t *t, const void *arg)
+{
+    const eng_table_t *nt = arg;
+    t->billing = nt->billing;
+    t->rcu = nt->rcu;
+    t->wcu = nt->wcu;
+    t->stream_enabled = nt->stream_enabled;
+    t->stream_view = nt->stream_view;
+    t->stream_created_ms = nt->stream_created_ms;
+    t->pitr = nt->pitr;
+    t->pitr_since_ms = nt->pitr_since_ms;
+}
+
+int eng_table_update(eng_t *e, const eng_table_t *nt)
+{
+    return table_modify(e, kv_slice_str(nt->name), apply_settings, nt);
 }
 
 static struct eng_tcache_ent *tcache_slot(eng_t *e, kv_slice_t name)

@@ -254,6 +254,86 @@ void ddb_decode_tags(ddb_dec_t *d, const api_json_t *in, const char *key, eng_ta
     }
 }
 
+/* BillingMode, ProvisionedThroughput and StreamSpecification, as CreateTable and
+ * UpdateTable take them (syntax only; each operation checks the combination). */
+static void decode_settings(ddb_dec_t *d, const api_json_t *in, ddb_settings_t *st)
+{
+    memset(st, 0, sizeof(*st));
+    kv_slice_t billing = KV_SLICE_NULL;
+    st->has_billing = ddb_opt_str(d, in, "BillingMode", &billing);
+    st->billing = ENG_BILLING_PROVISIONED;
+    if (st->has_billing) {
+        if (kv_slice_eq_str(billing, "PAY_PER_REQUEST"))
+            st->billing = ENG_BILLING_PAY_PER_REQUEST;
+        else if (!kv_slice_eq_str(billing, "PROVISIONED"))
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'billingMode' failed to satisfy constraint: "
+                              "Member must satisfy enum value set: [PROVISIONED, "
+                              "PAY_PER_REQUEST]",
+                              (int)(billing.len > 100 ? 100 : billing.len),
+                              (const char *)billing.p);
+    }
+    const api_json_t *pt = ddb_opt_kind(d, in, "ProvisionedThroughput", API_J_OBJ);
+    int64_t rcu = 0, wcu = 0;
+    bool hr = false, hw = false;
+    if (pt) {
+        st->has_pt = true;
+        hr = ddb_opt_int(d, pt, "ReadCapacityUnits", &rcu);
+        hw = ddb_opt_int(d, pt, "WriteCapacityUnits", &wcu);
+        if (!hr)
+            ddb_dec_violation(d, "Value null at 'provisionedThroughput.readCapacityUnits' failed "
+                                 "to satisfy constraint: Member must not be null");
+        else if (rcu < 1)
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'provisionedThroughput.readCapacityUnits' "
+                              "failed to satisfy constraint: Member must have value greater "
+                              "than or equal to 1",
+                              (long long)rcu);
+        if (!hw)
+            ddb_dec_violation(d, "Value null at 'provisionedThroughput.writeCapacityUnits' failed "
+                                 "to satisfy constraint: Member must not be null");
+        else if (wcu < 1)
+            ddb_dec_violation(d,
+                              "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' "
+                              "failed to satisfy constraint: Member must have value greater "
+                              "than or equal to 1",
+                              (long long)wcu);
+    }
+
+    st->rcu = rcu;
+    st->wcu = wcu;
+    const api_json_t *ss = ddb_opt_kind(d, in, "StreamSpecification", API_J_OBJ);
+    kv_slice_t view = KV_SLICE_NULL;
+    bool has_view = false, enabled = false, has_enabled = false;
+    st->has_stream = ss != NULL;
+    if (ss) {
+        has_enabled = ddb_opt_bool(d, ss, "StreamEnabled", &enabled);
+        has_view = ddb_opt_str(d, ss, "StreamViewType", &view);
+        if (!has_enabled)
+            ddb_dec_violation(d, "Value null at 'streamSpecification.streamEnabled' failed to "
+                                 "satisfy constraint: Member must not be null");
+        if (has_view) {
+            if (kv_slice_eq_str(view, "KEYS_ONLY"))
+                st->view = ENG_STREAM_KEYS_ONLY;
+            else if (kv_slice_eq_str(view, "NEW_IMAGE"))
+                st->view = ENG_STREAM_NEW_IMAGE;
+            else if (kv_slice_eq_str(view, "OLD_IMAGE"))
+                st->view = ENG_STREAM_OLD_IMAGE;
+            else if (kv_slice_eq_str(view, "NEW_AND_OLD_IMAGES"))
+                st->view = ENG_STREAM_NEW_AND_OLD_IMAGES;
+            else
+                ddb_dec_violation(d,
+                                  "Value '%.*s' at 'streamSpecification.streamViewType' failed "
+                                  "to satisfy constraint: Member must satisfy enum value set: "
+                                  "[NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]",
+                                  (int)(view.len > 100 ? 100 : view.len), (const char *)view.p);
+        }
+    }
+    st->has_view = has_view;
+    st->enabled = enabled;
+    st->has_enabled = has_enabled;
+}
+
 int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table_in_t *out)
 {
     eng_table_t *t = &out->t;
@@ -366,73 +446,14 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
                               (const char *)ktype[i].p, i + 1);
     }
 
-    kv_slice_t billing = KV_SLICE_NULL;
-    out->has_billing = ddb_opt_str(d, in, "BillingMode", &billing);
-    t->billing = ENG_BILLING_PROVISIONED;
-    if (out->has_billing) {
-        if (kv_slice_eq_str(billing, "PAY_PER_REQUEST"))
-            t->billing = ENG_BILLING_PAY_PER_REQUEST;
-        else if (!kv_slice_eq_str(billing, "PROVISIONED"))
-            ddb_dec_violation(d,
-                              "Value '%.*s' at 'billingMode' failed to satisfy constraint: "
-                              "Member must satisfy enum value set: [PROVISIONED, "
-                              "PAY_PER_REQUEST]",
-                              (int)(billing.len > 100 ? 100 : billing.len),
-                              (const char *)billing.p);
-    }
-    const api_json_t *pt = ddb_opt_kind(d, in, "ProvisionedThroughput", API_J_OBJ);
-    int64_t rcu = 0, wcu = 0;
-    bool hr = false, hw = false;
-    if (pt) {
-        out->has_pt = true;
-        hr = ddb_opt_int(d, pt, "ReadCapacityUnits", &rcu);
-        hw = ddb_opt_int(d, pt, "WriteCapacityUnits", &wcu);
-        if (!hr)
-            ddb_dec_violation(d, "Value null at 'provisionedThroughput.readCapacityUnits' failed "
-                                 "to satisfy constraint: Member must not be null");
-        else if (rcu < 1)
-            ddb_dec_violation(d,
-                              "Value '%lld' at 'provisionedThroughput.readCapacityUnits' "
-                              "failed to satisfy constraint: Member must have value greater "
-                              "than or equal to 1",
-                              (long long)rcu);
-        if (!hw)
-            ddb_dec_violation(d, "Value null at 'provisionedThroughput.writeCapacityUnits' failed "
-                                 "to satisfy constraint: Member must not be null");
-        else if (wcu < 1)
-            ddb_dec_violation(d,
-                              "Value '%lld' at 'provisionedThroughput.writeCapacityUnits' "
-                              "failed to satisfy constraint: Member must have value greater "
-                              "than or equal to 1",
-                              (long long)wcu);
-    }
-
-    const api_json_t *ss = ddb_opt_kind(d, in, "StreamSpecification", API_J_OBJ);
-    kv_slice_t view = KV_SLICE_NULL;
-    bool has_view = false, enabled = false, has_enabled = false;
-    if (ss) {
-        has_enabled = ddb_opt_bool(d, ss, "StreamEnabled", &enabled);
-        has_view = ddb_opt_str(d, ss, "StreamViewType", &view);
-        if (!has_enabled)
-            ddb_dec_violation(d, "Value null at 'streamSpecification.streamEnabled' failed to "
-                                 "satisfy constraint: Member must not be null");
-        if (has_view) {
-            if (kv_slice_eq_str(view, "KEYS_ONLY"))
-                t->stream_view = ENG_STREAM_KEYS_ONLY;
-            else if (kv_slice_eq_str(view, "NEW_IMAGE"))
-                t->stream_view = ENG_STREAM_NEW_IMAGE;
-            else if (kv_slice_eq_str(view, "OLD_IMAGE"))
-                t->stream_view = ENG_STREAM_OLD_IMAGE;
-            else if (kv_slice_eq_str(view, "NEW_AND_OLD_IMAGES"))
-                t->stream_view = ENG_STREAM_NEW_AND_OLD_IMAGES;
-            else
-                ddb_dec_violation(d,
-                                  "Value '%.*s' at 'streamSpecification.streamViewType' failed "
-                                  "to satisfy constraint: Member must satisfy enum value set: "
-                                  "[NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]",
-                                  (int)(view.len > 100 ? 100 : view.len), (const char *)view.p);
-        }
-    }
+    ddb_settings_t st;
+    decode_settings(d, in, &st);
+    out->has_billing = st.has_billing;
+    out->has_pt = st.has_pt;
+    t->billing = st.has_billing ? st.billing : ENG_BILLING_PROVISIONED;
+    t->stream_view = st.view;
+    int64_t rcu = st.rcu, wcu = st.wcu;
+    bool has_view = st.has_view, enabled = st.enabled, has_enabled = st.has_enabled;
 
     ddb_decode_tags(d, in, "Tags", &t->tags, &t->n_tags);
     if (finish(d) < 0)
@@ -565,4 +586,52 @@ int ddb_decode_list_tables(ddb_dec_t *d, const api_json_t *in, ddb_list_tables_i
     out->start = start;
     out->limit = (size_t)limit;
     return 0;
+}
+
+int ddb_decode_update_table(ddb_dec_t *d, const api_json_t *in, ddb_update_table_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    kv_slice_t name = KV_SLICE_NULL;
+    bool has = ddb_opt_str(d, in, "TableName", &name);
+    check_table_name(d, &name, has, "tableName", true);
+    decode_settings(d, in, &out->st);
+    out->has_gsi_updates = ddb_opt_kind(d, in, "GlobalSecondaryIndexUpdates", API_J_ARR) != NULL;
+    if (finish(d) < 0)
+        return -1;
+    out->name = name;
+    return 0;
+}
+
+static int decode_backups(ddb_dec_t *d, const api_json_t *in, ddb_backups_in_t *out, bool update)
+{
+    memset(out, 0, sizeof(*out));
+    kv_slice_t name = KV_SLICE_NULL;
+    bool has = ddb_opt_str(d, in, "TableName", &name);
+    check_table_name(d, &name, has, "tableName", true);
+    if (update) {
+        const api_json_t *spec = ddb_opt_kind(d, in, "PointInTimeRecoverySpecification", API_J_OBJ);
+        out->has_spec = spec != NULL;
+        if (!spec)
+            ddb_dec_violation(d, "Value null at 'pointInTimeRecoverySpecification' failed to "
+                                 "satisfy constraint: Member must not be null");
+        else if (!ddb_opt_bool(d, spec, "PointInTimeRecoveryEnabled", &out->pitr))
+            ddb_dec_violation(d, "Value null at "
+                                 "'pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled' "
+                                 "failed to satisfy constraint: Member must not be null");
+    }
+    if (finish(d) < 0)
+        return -1;
+    out->name = name;
+    return 0;
+}
+
+int ddb_decode_update_continuous_backups(ddb_dec_t *d, const api_json_t *in, ddb_backups_in_t *out)
+{
+    return decode_backups(d, in, out, true);
+}
+
+int ddb_decode_describe_continuous_backups(ddb_dec_t *d, const api_json_t *in,
+                                           ddb_backups_in_t *out)
+{
+    return decode_backups(d, in, out, false);
 }

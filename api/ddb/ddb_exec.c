@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/kv_log.h"
+#include "base/kv_time.h"
 #include "ddb_int.h"
 
 /* Map an unexpected engine error to InternalServerError. */
@@ -72,6 +73,139 @@ int ddb_exec_list_tables(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     if (rc < 0)
         return engine_fail(resp, rc);
     return 0;
+}
+
+int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          const ddb_update_table_in_t *in, ddb_update_table_out_t *out)
+{
+    eng_table_t *cur;
+    int rc = eng_table_get(ctx->eng, in->name, req->arena, &cur);
+    if (rc == KV_ENOTFOUND)
+        return not_found(resp, in->name);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    const ddb_settings_t *st = &in->st;
+    if (in->has_gsi_updates) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "One or more parameter values were invalid: secondary indexes are not supported "
+                 "by this version of Stratus");
+        return -1;
+    }
+    if (!st->has_billing && !st->has_pt && !st->has_stream) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
+                 "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
+        return -1;
+    }
+    eng_table_t *t = kv_arena_alloc(req->arena, sizeof(*t));
+    *t = *cur;
+    eng_billing_t billing = st->has_billing ? st->billing : cur->billing;
+    if (billing == ENG_BILLING_PAY_PER_REQUEST && st->has_pt) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "One or more parameter values were invalid: Neither ReadCapacityUnits nor "
+                 "WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST");
+        return -1;
+    }
+    if (billing == ENG_BILLING_PROVISIONED && cur->billing == ENG_BILLING_PAY_PER_REQUEST &&
+        !st->has_pt) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "One or more parameter values were invalid: ProvisionedThroughput must be "
+                 "specified when BillingMode is PROVISIONED");
+        return -1;
+    }
+    if (st->has_pt && billing == ENG_BILLING_PROVISIONED && !st->has_billing && !st->has_stream &&
+        (uint64_t)st->rcu == cur->rcu && (uint64_t)st->wcu == cur->wcu) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "The provisioned throughput for the table will not change. The requested value "
+                 "equals the current value. Current ReadCapacityUnits provisioned for the table: "
+                 "%llu. Requested ReadCapacityUnits: %lld. Current WriteCapacityUnits "
+                 "provisioned for the table: %llu. Requested WriteCapacityUnits: %lld. Refer to "
+                 "the Amazon DynamoDB Developer Guide for current limits and how to request "
+                 "higher limits.",
+                 (unsigned long long)cur->rcu, (long long)st->rcu, (unsigned long long)cur->wcu,
+                 (long long)st->wcu);
+        return -1;
+    }
+    t->billing = billing;
+    if (billing == ENG_BILLING_PAY_PER_REQUEST) {
+        t->rcu = t->wcu = 0;
+    } else if (st->has_pt) {
+        t->rcu = (uint64_t)st->rcu;
+        t->wcu = (uint64_t)st->wcu;
+    }
+    if (st->has_stream) {
+        if (st->enabled && !st->has_view) {
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: You must specify a "
+                     "StreamViewType when enabling a stream");
+            return -1;
+        }
+        if (!st->enabled && st->has_view) {
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "One or more parameter values were invalid: You cannot specify a "
+                     "StreamViewType when disabling a stream");
+            return -1;
+        }
+        if (st->enabled && cur->stream_enabled) {
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "Table already has an enabled stream: TableName: %s", cur->name);
+            return -1;
+        }
+        if (!st->enabled && !cur->stream_enabled) {
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "Table already has no stream enabled: TableName: %s", cur->name);
+            return -1;
+        }
+        t->stream_enabled = st->enabled;
+        t->stream_view = st->enabled ? st->view : ENG_STREAM_NONE;
+        if (st->enabled)
+            t->stream_created_ms = kv_now_ms(); /* a new stream, with a new label */
+    }
+    rc = eng_table_update(ctx->eng, t);
+    if (rc == KV_ENOTFOUND)
+        return not_found(resp, in->name);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = true;
+    out->t = t;
+    out->status = "ACTIVE"; /* the change is complete when the call returns */
+    return 0;
+}
+
+static int backups_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                        const ddb_backups_in_t *in, ddb_backups_out_t *out, bool update)
+{
+    eng_table_t *t;
+    int rc = eng_table_get(ctx->eng, in->name, req->arena, &t);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_DDB_TABLE_NOT_FOUND, "Table not found: %.*s", (int)in->name.len,
+                 (const char *)in->name.p);
+        return -1;
+    }
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    out->t = t;
+    if (!update || t->pitr == in->pitr)
+        return 0;
+    t->pitr = in->pitr;
+    t->pitr_since_ms = in->pitr ? kv_now_ms() : 0;
+    rc = eng_table_update(ctx->eng, t);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
+int ddb_exec_update_continuous_backups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                       const ddb_backups_in_t *in, ddb_backups_out_t *out)
+{
+    return backups_exec(ctx, req, resp, in, out, true);
+}
+
+int ddb_exec_describe_continuous_backups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                         const ddb_backups_in_t *in, ddb_backups_out_t *out)
+{
+    return backups_exec(ctx, req, resp, in, out, false);
 }
 
 void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)

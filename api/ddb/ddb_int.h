@@ -35,6 +35,34 @@ int ddb_item_decode(ddb_dec_t *d, const api_json_t *j, eng_item_t **out);
 void ddb_av_encode(api_jw_t *w, const eng_av_t *v);
 void ddb_item_encode(api_jw_t *w, const eng_item_t *it);
 
+/* BillingMode, ProvisionedThroughput, StreamSpecification of CreateTable and UpdateTable */
+typedef struct ddb_settings {
+    bool has_billing;
+    eng_billing_t billing;
+    bool has_pt;
+    int64_t rcu, wcu;
+    bool has_stream, has_enabled, enabled, has_view;
+    eng_stream_view_t view;
+} ddb_settings_t;
+
+typedef struct ddb_update_table_in {
+    kv_slice_t name;
+    ddb_settings_t st;
+    bool has_gsi_updates;
+} ddb_update_table_in_t;
+
+typedef struct ddb_backups_in {
+    kv_slice_t name;
+    bool has_spec, pitr;
+} ddb_backups_in_t;
+typedef struct ddb_backups_out {
+    eng_table_t *t;
+} ddb_backups_out_t;
+typedef ddb_backups_in_t ddb_update_continuous_backups_in_t;
+typedef ddb_backups_in_t ddb_describe_continuous_backups_in_t;
+typedef ddb_backups_out_t ddb_update_continuous_backups_out_t;
+typedef ddb_backups_out_t ddb_describe_continuous_backups_out_t;
+
 typedef struct ddb_create_table_in {
     eng_table_t t;
     bool has_billing;
@@ -61,6 +89,7 @@ typedef struct ddb_table_out {
 typedef ddb_table_out_t ddb_create_table_out_t;
 typedef ddb_table_out_t ddb_describe_table_out_t;
 typedef ddb_table_out_t ddb_delete_table_out_t;
+typedef ddb_table_out_t ddb_update_table_out_t;
 
 typedef struct ddb_list_tables_out {
     const char **names;

@@ -13,11 +13,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static harness_t h;
     static int ready;
-    static const char *ops[] = {
-        "CreateTable",    "DescribeTable",    "ListTables",  "DeleteTable",   "PutItem",
-        "GetItem",        "DeleteItem",       "UpdateItem",  "Query",         "Scan",
-        "BatchGetItem",   "BatchWriteItem",   "TagResource", "UntagResource", "ListTagsOfResource",
-        "DescribeLimits", "DescribeEndpoints"};
+    static const char *ops[] = {"CreateTable",
+                                "DescribeTable",
+                                "ListTables",
+                                "DeleteTable",
+                                "PutItem",
+                                "GetItem",
+                                "DeleteItem",
+                                "UpdateItem",
+                                "Query",
+                                "Scan",
+                                "BatchGetItem",
+                                "BatchWriteItem",
+                                "TagResource",
+                                "UntagResource",
+                                "ListTagsOfResource",
+                                "DescribeLimits",
+                                "DescribeEndpoints",
+                                "UpdateTable",
+                                "UpdateContinuousBackups",
+                                "DescribeContinuousBackups"};
     if (!ready) {
         if (harness_open(&h, "us-east-1") != 0)
             abort();

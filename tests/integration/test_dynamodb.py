@@ -207,6 +207,49 @@ class DynamoDBControlPlane(unittest.TestCase):
         self.assertEqual(ep[0]["CachePeriodInMinutes"], 1440)
         self.ddb.delete_table(TableName="tagged")
 
+    def test_update_table_and_continuous_backups(self):
+        self.create("upd")
+        with self.assertRaises(ClientError) as e:
+            self.ddb.update_table(TableName="upd")
+        self.assertEqual(code(e), "ValidationException")
+        d = self.ddb.update_table(TableName="upd", BillingMode="PROVISIONED",
+                                  ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 3})
+        self.assertEqual(d["TableDescription"]["ProvisionedThroughput"]["ReadCapacityUnits"], 7)
+        self.assertEqual(self.ddb.describe_table(TableName="upd")["Table"]["ProvisionedThroughput"]["WriteCapacityUnits"], 3)
+        with self.assertRaises(ClientError) as e:
+            self.ddb.update_table(TableName="upd", ProvisionedThroughput={"ReadCapacityUnits": 7, "WriteCapacityUnits": 3})
+        self.assertIn("will not change", msg(e))
+        self.ddb.update_table(TableName="upd", BillingMode="PAY_PER_REQUEST")
+        t = self.ddb.describe_table(TableName="upd")["Table"]
+        self.assertEqual(t["BillingModeSummary"]["BillingMode"], "PAY_PER_REQUEST")
+        with self.assertRaises(ClientError) as e:
+            self.ddb.update_table(TableName="upd", BillingMode="PROVISIONED")
+        self.assertIn("ProvisionedThroughput must be specified", msg(e))
+        # Streams on and off; a second enable is refused.
+        d = self.ddb.update_table(TableName="upd", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        self.assertIn("LatestStreamArn", d["TableDescription"])
+        with self.assertRaises(ClientError) as e:
+            self.ddb.update_table(TableName="upd", StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+        self.assertIn("already has an enabled stream", msg(e))
+        self.ddb.update_table(TableName="upd", StreamSpecification={"StreamEnabled": False})
+        self.assertNotIn("StreamSpecification", self.ddb.describe_table(TableName="upd")["Table"])
+        with self.assertRaises(ClientError) as e:
+            self.ddb.update_table(TableName="no-such-upd", BillingMode="PAY_PER_REQUEST")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        # Continuous backups (point-in-time recovery flag).
+        b = self.ddb.describe_continuous_backups(TableName="upd")["ContinuousBackupsDescription"]
+        self.assertEqual(b["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "DISABLED")
+        b = self.ddb.update_continuous_backups(TableName="upd", PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})["ContinuousBackupsDescription"]
+        self.assertEqual(b["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
+        self.assertIn("EarliestRestorableDateTime", b["PointInTimeRecoveryDescription"])
+        b = self.ddb.describe_continuous_backups(TableName="upd")["ContinuousBackupsDescription"]
+        self.assertEqual(b["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"], "ENABLED")
+        with self.assertRaises(ClientError) as e:
+            self.ddb.describe_continuous_backups(TableName="no-such-upd")
+        self.assertEqual(code(e), "TableNotFoundException")
+        self.ddb.delete_table(TableName="upd")
+
     def test_resource_api(self):
         ddb = self.srv.resource("dynamodb")
         t = ddb.create_table(TableName="resource-table",
