@@ -49,6 +49,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->start_ms = kv_now_ms();
     ctx->start_mono_ns = kv_now_mono_ns();
     ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
+    pthread_mutex_init(&ctx->txn_lock, NULL);
     *out = ctx;
     return 0;
 }
@@ -63,6 +64,7 @@ void api_close(api_ctx_t *ctx)
     if (ctx == NULL)
         return;
     eng_close(ctx->eng);
+    pthread_mutex_destroy(&ctx->txn_lock);
     kv_free(ctx->region);
     kv_free(ctx->access_key);
     if (ctx->secret_key) {

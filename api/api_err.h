@@ -32,6 +32,9 @@
     XX(DDB_RESOURCE_NOT_FOUND, 400, DDB_NS_DDB, "ResourceNotFoundException",                       \
        "Requested resource not found")                                                             \
     XX(DDB_RESOURCE_IN_USE, 400, DDB_NS_DDB, "ResourceInUseException", "Resource in use")          \
+    XX(DDB_TXN_CANCELED, 400, DDB_NS_DDB, "TransactionCanceledException", "Transaction cancelled") \
+    XX(DDB_IDEMPOTENT_MISMATCH, 400, DDB_NS_DDB, "IdempotentParameterMismatchException",           \
+       "The request uses the same client token as a previous, but non-identical request.")         \
     XX(DDB_TABLE_NOT_FOUND, 400, DDB_NS_DDB, "TableNotFoundException", "Table not found")          \
     XX(DDB_LIMIT_EXCEEDED, 400, DDB_NS_DDB, "LimitExceededException", "Limit exceeded")            \
     XX(DDB_COND_FAILED, 400, DDB_NS_DDB, "ConditionalCheckFailedException",                        \

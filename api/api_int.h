@@ -3,6 +3,7 @@
 #ifndef API_INT_H
 #define API_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "api.h"
@@ -61,6 +62,8 @@ typedef struct api_metrics {
     atomic_uint_fast64_t conns_total;
 } api_metrics_t;
 
+#define API_TXN_TOKENS 1024
+
 struct api_ctx {
     eng_t *eng;
     char *region;
@@ -70,6 +73,14 @@ struct api_ctx {
     uint64_t start_mono_ns;
     int64_t lifecycle_day_ms;
     api_metrics_t m;
+    /* TransactWriteItems ClientRequestTokens of the last ten minutes (a ring). */
+    pthread_mutex_t txn_lock;
+    struct api_txn_token {
+        char token[37];
+        uint64_t hash; /* of the request body */
+        int64_t expires_ms;
+    } txn_tokens[API_TXN_TOKENS];
+    size_t txn_next;
 };
 
 typedef enum api_payload {

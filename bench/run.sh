@@ -155,6 +155,15 @@ for w in putitem getitem query; do
   done
 done
 
+# ---- TransactWriteItems of 4 puts against one PutItem, both on stratusd ----
+for c in "$CONNS" 1; do
+  sleep 1
+  t4=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" \
+       --workload txn4 --server-pid "$spid" --label "stratusd-txn4-c$c")
+  echo "$t4"
+  ratio "$t4" "${sres[putitem-$c]}" "stratusd-putitem-c$c"
+done
+
 # ---- One 1 GiB object: PUT and GET in MB/s with curl on a fresh stratusd (its peak RSS is
 # the whole run's), against nginx serving the same file and dd writing it with fdatasync ----
 big() {

@@ -365,6 +365,30 @@ int main(int argc, char **argv)
         r.service = "s3";
         r.payload = CLI_PAYLOAD_SIGNED;
         b.head = true;
+    } else if (!strcmp(workload, "txn4")) {
+        /* TransactWriteItems of 4 puts (of the same ~100-byte items PutItem writes). */
+        if (setup_table(host, port, &cr, hostport) < 0) {
+            fprintf(stderr, "stratus-bench: cannot create the bench table\n");
+            return 1;
+        }
+        b.pool = kv_calloc(POOL_MAX, sizeof(kv_buf_t));
+        b.n_pool = POOL_MAX;
+        for (size_t i = 0; i < POOL_MAX; i++) {
+            kv_buf_t body;
+            kv_buf_init(&body, 1 << 16);
+            kv_buf_append_str(&body, "{\"TransactItems\":[");
+            for (size_t j = 0; j < 4; j++) {
+                char json[512];
+                item_json(json, sizeof(json), "PutItem", i * 4 + j);
+                /* {"TableName":...,"Item":{...}} is exactly a Put action's body */
+                kv_buf_printf(&body, "%s{\"Put\":%s}", j ? "," : "", json);
+            }
+            kv_buf_append_str(&body, "]}");
+            kv_buf_append_byte(&body, 0);
+            kv_buf_init(&b.pool[i], 1 << 16);
+            ddb_req(&cr, hostport, "TransactWriteItems", (const char *)body.p, &b.pool[i]);
+            kv_buf_dispose(&body);
+        }
     } else if (!strcmp(workload, "putitem") || !strcmp(workload, "getitem") ||
                !strcmp(workload, "query")) {
         if (setup_table(host, port, &cr, hostport) < 0) {

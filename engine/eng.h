@@ -185,6 +185,27 @@ typedef int (*eng_rmw_cb)(void *arg, const eng_item_t *old, eng_item_t **new_ite
 int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *arg,
                  eng_item_t **old_out, bool *written);
 
+/** Read items at one snapshot; out[i] is NULL for an absent item. @return 0 or KV_EIO. */
+int eng_item_get_many(eng_t *e, const kv_slice_t *keys, size_t n, kv_arena_t *a, eng_item_t **out);
+
+/** One item of a transaction: its key and decision (as eng_item_rmw's); filled in: the item
+ * as it was, the new item, and the decision (an eng_rmw_t, a negative code, or KV_EBUSY for
+ * an item another writer held). */
+typedef struct eng_txn_op {
+    kv_slice_t key;
+    eng_rmw_cb cb;
+    void *arg;
+    eng_item_t *old, *nu;
+    int rc;
+} eng_txn_op_t;
+/**
+ * All-or-nothing read-modify-write of distinct items: every item's lock is held from the
+ * reads to the commit, and every change goes in one batch. @return 0 (committed),
+ * KV_ECONDFAIL (a decision refused: see each op's rc; nothing written), KV_EBUSY (an item's
+ * lock stayed taken: a conflict, nothing written), or an I/O error.
+ */
+int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a);
+
 /**
  * Unconditional put (item != NULL) or delete under the item's lock, without
  * reading the old item (for writes that need neither a condition nor the old

@@ -3,7 +3,9 @@
  * Item storage in the items CF: keys, point reads, atomic read-modify-write
  * under striped locks, and bounded range iteration for Query and Scan.
  */
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/kv_alloc.h"
 #include "base/kv_hash.h"
@@ -57,20 +59,123 @@ int eng_item_key(const eng_table_t *t, const eng_av_t *pk, const eng_av_t *sk, k
     return rc;
 }
 
-static int read_item(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
+static int read_item_at(eng_t *e, eng_snap_t *snap, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
 {
     kv_buf_t v;
     kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_ITEMS, key, &v);
+    int rc = eng_rocks_get_at(e->rocks, snap, ENG_CF_ITEMS, key, &v);
     if (rc == 0)
         rc = eng_item_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
     kv_buf_dispose(&v);
     return rc;
 }
 
+static int read_item(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
+{
+    return read_item_at(e, NULL, key, a, out);
+}
+
 int eng_item_get(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
 {
     return read_item(e, key, a, out);
+}
+
+int eng_item_get_many(eng_t *e, const kv_slice_t *keys, size_t n, kv_arena_t *a, eng_item_t **out)
+{
+    eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        rc = read_item_at(e, snap, keys[i], a, &out[i]);
+        if (rc == KV_ENOTFOUND) {
+            out[i] = NULL;
+            rc = 0;
+        }
+    }
+    eng_rocks_snapshot_release(e->rocks, snap);
+    return rc;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define TXN_LOCK_TRIES 40 /* about 2 ms of waiting for items another writer holds */
+
+int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
+{
+    /* The items' lock stripes, each once, in ascending order. */
+    size_t *st = kv_arena_calloc(a, n ? n : 1, sizeof(*st));
+    for (size_t i = 0; i < n; i++)
+        st[i] = kv_xxh3(ops[i].key.p, ops[i].key.len) % ENG_ITEM_LOCKS;
+    qsort(st, n, sizeof(*st), cmp_size);
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || st[m - 1] != st[i])
+            st[m++] = st[i];
+    /* Take them all or none: a transaction that cannot get an item soon is cancelled with a
+     * conflict rather than made to wait behind another writer indefinitely. */
+    size_t got = 0;
+    for (int attempt = 0; attempt < TXN_LOCK_TRIES; attempt++) {
+        for (got = 0; got < m; got++)
+            if (pthread_mutex_trylock(&e->item_locks[st[got]]) != 0)
+                break;
+        if (got == m)
+            break;
+        size_t busy = st[got];
+        while (got > 0)
+            pthread_mutex_unlock(&e->item_locks[st[--got]]);
+        if (attempt + 1 == TXN_LOCK_TRIES) {
+            for (size_t i = 0; i < n; i++)
+                ops[i].rc =
+                    kv_xxh3(ops[i].key.p, ops[i].key.len) % ENG_ITEM_LOCKS == busy ? KV_EBUSY : 0;
+            return KV_EBUSY;
+        }
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+    int rc = 0;
+    bool failed = false;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        ops[i].old = NULL;
+        ops[i].nu = NULL;
+        rc = read_item(e, ops[i].key, a, &ops[i].old);
+        if (rc == KV_ENOTFOUND) {
+            ops[i].old = NULL;
+            rc = 0;
+        }
+        if (rc == 0) {
+            ops[i].rc = ops[i].cb(ops[i].arg, ops[i].old, &ops[i].nu);
+            failed |= ops[i].rc < 0;
+        }
+    }
+    if (rc == 0 && failed)
+        rc = KV_ECONDFAIL; /* each op's rc says why */
+    if (rc == 0) {
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        kv_buf_t v;
+        kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            if (ops[i].rc == ENG_RMW_PUT) {
+                kv_buf_reset(&v);
+                eng_item_encode(ops[i].nu, &v);
+                if (kv_buf_failed(&v))
+                    rc = KV_ETOOBIG;
+                else
+                    eng_batch_put(b, ENG_CF_ITEMS, ops[i].key, kv_buf_slice(&v));
+            } else if (ops[i].rc == ENG_RMW_DELETE) {
+                eng_batch_delete(b, ENG_CF_ITEMS, ops[i].key);
+            }
+        }
+        if (rc == 0)
+            rc = eng__write(e, b); /* every change, or none */
+        kv_buf_dispose(&v);
+        eng_batch_free(b);
+    }
+    for (size_t i = m; i-- > 0;)
+        pthread_mutex_unlock(&e->item_locks[st[i]]);
+    return rc;
 }
 
 int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *arg,

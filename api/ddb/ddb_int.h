@@ -220,6 +220,28 @@ int ddb_legacy_conditions(ddb_dec_t *d, const api_json_t *in, const char *param,
 int ddb_legacy_expected(ddb_dec_t *d, const api_json_t *in, ddb_cond_t **out);
 int ddb_legacy_updates(ddb_dec_t *d, const api_json_t *in, ddb_update_t **out);
 
+/* TransactWriteItems, TransactGetItems */
+#define DDB_TXN_MAX 100
+typedef enum { DDB_TX_PUT, DDB_TX_UPDATE, DDB_TX_DELETE, DDB_TX_CHECK, DDB_TX_GET } ddb_tx_kind_t;
+typedef struct ddb_tx_action {
+    ddb_tx_kind_t kind;
+    ddb_put_item_in_t put;
+    ddb_key_in_t key; /* Update, Delete, ConditionCheck, Get */
+} ddb_tx_action_t;
+typedef struct ddb_transact_in {
+    ddb_tx_action_t *acts;
+    size_t n;
+    kv_slice_t token; /* ClientRequestToken */
+} ddb_transact_in_t;
+typedef struct ddb_transact_out {
+    const eng_item_t **items; /* TransactGetItems: NULL for an absent item */
+    size_t n;
+} ddb_transact_out_t;
+typedef ddb_transact_in_t ddb_transact_write_items_in_t;
+typedef ddb_transact_in_t ddb_transact_get_items_in_t;
+typedef ddb_transact_out_t ddb_transact_write_items_out_t;
+typedef ddb_transact_out_t ddb_transact_get_items_out_t;
+
 /* TagResource, UntagResource, ListTagsOfResource, DescribeLimits, DescribeEndpoints */
 typedef struct ddb_meta_in {
     kv_slice_t table; /* from ResourceArn */

@@ -504,3 +504,98 @@ int ddb_decode_batch_write_item(ddb_dec_t *d, const api_json_t *in, ddb_batch_wr
 {
     return decode_batch(d, in, out, true);
 }
+
+/* TransactItems: 1..100 objects, each holding exactly one of the kinds named. */
+static int decode_transact(ddb_dec_t *d, const api_json_t *in, ddb_transact_in_t *out, bool write)
+{
+    memset(out, 0, sizeof(*out));
+    const api_json_t *items = ddb_opt_kind(d, in, "TransactItems", API_J_ARR);
+    size_t n = items ? api_json_len(items) : 0;
+    if (items == NULL)
+        ddb_dec_violation(d, "Value null at 'transactItems' failed to satisfy constraint: Member "
+                             "must not be null");
+    else if (n == 0)
+        ddb_dec_violation(d, "Value '[]' at 'transactItems' failed to satisfy constraint: Member "
+                             "must have length greater than or equal to 1");
+    else if (n > DDB_TXN_MAX)
+        ddb_dec_violation(d, "Value '[...]' at 'transactItems' failed to satisfy constraint: "
+                             "Member must have length less than or equal to 100");
+    if (write && ddb_opt_str(d, in, "ClientRequestToken", &out->token) &&
+        (out->token.len == 0 || out->token.len > 36))
+        ddb_dec_violation(d,
+                          "Value '%.*s' at 'clientRequestToken' failed to satisfy constraint: "
+                          "Member must have length less than or equal to 36",
+                          (int)(out->token.len > 100 ? 100 : out->token.len),
+                          (const char *)out->token.p);
+    if (ddb_dec_finish(d) < 0)
+        return -1;
+    out->acts = kv_arena_calloc(d->a, n, sizeof(*out->acts));
+    static const char *const wkinds[] = {"Put", "Update", "Delete", "ConditionCheck"};
+    for (size_t i = 0; i < n; i++) {
+        const api_json_t *e = api_json_at(items, i);
+        if (api_json_type(e) != API_J_OBJ) {
+            ddb_dec_serial(d, "Unexpected value type in payload");
+            return -1;
+        }
+        ddb_tx_action_t *a = &out->acts[i];
+        const api_json_t *body = NULL;
+        size_t found = 0;
+        if (write) {
+            for (size_t k = 0; k < 4; k++) {
+                const api_json_t *v = api_json_get(e, wkinds[k]);
+                if (v && api_json_type(v) != API_J_NULL) {
+                    found++;
+                    body = v;
+                    a->kind = (ddb_tx_kind_t)k;
+                }
+            }
+        } else {
+            body = api_json_get(e, "Get");
+            found = body != NULL;
+            a->kind = DDB_TX_GET;
+        }
+        if ((found != 1 || api_json_type(body) != API_J_OBJ) && write)
+            return ddb_dec_fail(d, "TransactItems can only contain one of Check, Put, Update or "
+                                   "Delete");
+        if (found != 1 || api_json_type(body) != API_J_OBJ)
+            return ddb_dec_fail(d,
+                                "1 validation error detected: Value null at "
+                                "'transactItems.%zu.member.get' failed to satisfy constraint: "
+                                "Member must not be null",
+                                i + 1);
+        int rc;
+        switch (a->kind) {
+        case DDB_TX_PUT:
+            rc = ddb_decode_put_item(d, body, &a->put);
+            break;
+        case DDB_TX_UPDATE:
+            rc = ddb_decode_update_item(d, body, &a->key);
+            break;
+        case DDB_TX_GET:
+            rc = ddb_decode_get_item(d, body, &a->key);
+            break;
+        default: /* Delete, ConditionCheck */
+            rc = ddb_decode_delete_item(d, body, &a->key);
+            if (rc == 0 && a->kind == DDB_TX_CHECK && a->key.c.cond == NULL)
+                return ddb_dec_fail(d, "The ConditionExpression parameter is required for "
+                                       "ConditionCheck");
+            break;
+        }
+        if (rc < 0)
+            return -1;
+    }
+    out->n = n;
+    return 0;
+}
+
+int ddb_decode_transact_write_items(ddb_dec_t *d, const api_json_t *in,
+                                    ddb_transact_write_items_in_t *out)
+{
+    return decode_transact(d, in, out, true);
+}
+
+int ddb_decode_transact_get_items(ddb_dec_t *d, const api_json_t *in,
+                                  ddb_transact_get_items_in_t *out)
+{
+    return decode_transact(d, in, out, false);
+}

@@ -186,3 +186,30 @@ void ddb_encode_batch_write_item(api_ctx_t *ctx, api_req_t *req,
     batch_capacity(out, w);
     api_jw_obj_end(w);
 }
+
+void ddb_encode_transact_write_items(api_ctx_t *ctx, api_req_t *req, const ddb_transact_out_t *out,
+                                     api_jw_t *w)
+{
+    (void)ctx, (void)req, (void)out;
+    api_jw_obj_begin(w);
+    api_jw_obj_end(w);
+}
+
+void ddb_encode_transact_get_items(api_ctx_t *ctx, api_req_t *req, const ddb_transact_out_t *out,
+                                   api_jw_t *w)
+{
+    (void)ctx, (void)req;
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Responses");
+    api_jw_arr_begin(w);
+    for (size_t i = 0; i < out->n; i++) {
+        api_jw_obj_begin(w);
+        if (out->items[i]) {
+            api_jw_key(w, "Item");
+            ddb_item_encode(w, out->items[i]);
+        }
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+    api_jw_obj_end(w);
+}

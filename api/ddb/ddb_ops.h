@@ -8,27 +8,29 @@
 #define DDB_OPS_H
 
 /* XX(WireName, c_name) */
-#define DDB_OP_MAP(XX)                                     \
-    XX(CreateTable, create_table)                          \
-    XX(DeleteTable, delete_table)                          \
-    XX(DescribeTable, describe_table)                      \
-    XX(ListTables, list_tables)                            \
-    XX(PutItem, put_item)                                  \
-    XX(GetItem, get_item)                                  \
-    XX(DeleteItem, delete_item)                            \
-    XX(UpdateItem, update_item)                            \
-    XX(Query, query)                                       \
-    XX(Scan, scan)                                         \
-    XX(BatchGetItem, batch_get_item)                       \
-    XX(BatchWriteItem, batch_write_item)                   \
-    XX(TagResource, tag_resource)                          \
-    XX(UntagResource, untag_resource)                      \
-    XX(ListTagsOfResource, list_tags_of_resource)          \
-    XX(DescribeLimits, describe_limits)                    \
-    XX(DescribeEndpoints, describe_endpoints)              \
-    XX(UpdateTable, update_table)                          \
-    XX(UpdateContinuousBackups, update_continuous_backups) \
-    XX(DescribeContinuousBackups, describe_continuous_backups)
+#define DDB_OP_MAP(XX)                                         \
+    XX(CreateTable, create_table)                              \
+    XX(DeleteTable, delete_table)                              \
+    XX(DescribeTable, describe_table)                          \
+    XX(ListTables, list_tables)                                \
+    XX(PutItem, put_item)                                      \
+    XX(GetItem, get_item)                                      \
+    XX(DeleteItem, delete_item)                                \
+    XX(UpdateItem, update_item)                                \
+    XX(Query, query)                                           \
+    XX(Scan, scan)                                             \
+    XX(BatchGetItem, batch_get_item)                           \
+    XX(BatchWriteItem, batch_write_item)                       \
+    XX(TagResource, tag_resource)                              \
+    XX(UntagResource, untag_resource)                          \
+    XX(ListTagsOfResource, list_tags_of_resource)              \
+    XX(DescribeLimits, describe_limits)                        \
+    XX(DescribeEndpoints, describe_endpoints)                  \
+    XX(UpdateTable, update_table)                              \
+    XX(UpdateContinuousBackups, update_continuous_backups)     \
+    XX(DescribeContinuousBackups, describe_continuous_backups) \
+    XX(TransactWriteItems, transact_write_items)               \
+    XX(TransactGetItems, transact_get_items)
 
 #define DDB_TARGET_PREFIX  "DynamoDB_20120810."
 #define DDB_STREAMS_PREFIX "DynamoDBStreams_20120810."

@@ -32,7 +32,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 "DescribeEndpoints",
                                 "UpdateTable",
                                 "UpdateContinuousBackups",
-                                "DescribeContinuousBackups"};
+                                "DescribeContinuousBackups",
+                                "TransactWriteItems",
+                                "TransactGetItems"};
     if (!ready) {
         if (harness_open(&h, "us-east-1") != 0)
             abort();

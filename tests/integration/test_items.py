@@ -440,6 +440,106 @@ class Items(unittest.TestCase):
         self.assertEqual(len(winners), 1)
         self.assertEqual(self.get("lock")["owner"], {"N": str(winners[0])})
 
+    def test_transact_write_and_get(self):
+        S = lambda v: {"S": v}
+        N = lambda v: {"N": str(v)}
+        self.put({"id": S("tx-b"), "n": N(1)})
+        self.put({"id": S("tx-c"), "n": N(1)})
+        self.put({"id": S("tx-d"), "n": N(1)})
+        self.ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "simple", "Item": {"id": S("tx-a"), "n": N(10)},
+                     "ConditionExpression": "attribute_not_exists(id)"}},
+            {"Update": {"TableName": "simple", "Key": {"id": S("tx-b")}, "UpdateExpression": "ADD n :one",
+                        "ExpressionAttributeValues": {":one": N(1)}}},
+            {"Delete": {"TableName": "simple", "Key": {"id": S("tx-c")}}},
+            {"ConditionCheck": {"TableName": "simple", "Key": {"id": S("tx-d")},
+                                "ConditionExpression": "n = :v", "ExpressionAttributeValues": {":v": N(1)}}}])
+        self.assertEqual(self.get("tx-a")["n"], N(10))
+        self.assertEqual(self.get("tx-b")["n"], N(2))
+        self.assertIsNone(self.get("tx-c"))
+        # One failed condition cancels every action; reasons come in request order.
+        with self.assertRaises(ClientError) as e:
+            self.ddb.transact_write_items(TransactItems=[
+                {"Update": {"TableName": "simple", "Key": {"id": S("tx-b")}, "UpdateExpression": "ADD n :one",
+                            "ExpressionAttributeValues": {":one": N(1)}}},
+                {"ConditionCheck": {"TableName": "simple", "Key": {"id": S("tx-d")},
+                                    "ConditionExpression": "n = :v", "ExpressionAttributeValues": {":v": N(5)},
+                                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}])
+        self.assertEqual(code(e), "TransactionCanceledException")
+        reasons = e.exception.response["CancellationReasons"]
+        self.assertEqual([r["Code"] for r in reasons], ["None", "ConditionalCheckFailed"])
+        self.assertEqual(reasons[1]["Item"]["n"], N(1))
+        self.assertIn("[None, ConditionalCheckFailed]", msg(e))
+        self.assertEqual(self.get("tx-b")["n"], N(2))
+        # Two actions on one item, too many actions, a ConditionCheck without a condition.
+        with self.assertRaises(ClientError) as e:
+            self.ddb.transact_write_items(TransactItems=[
+                {"Delete": {"TableName": "simple", "Key": {"id": S("tx-a")}}},
+                {"Put": {"TableName": "simple", "Item": {"id": S("tx-a")}}}])
+        self.assertIn("multiple operations on one item", msg(e))
+        with self.assertRaises(ClientError) as e:
+            self.ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "simple", "Item": {"id": S(f"many-{i}")}}} for i in range(101)])
+        self.assertEqual(code(e), "ValidationException")
+        # ClientRequestToken: a retry is answered without a second write; another request
+        # with the same token is refused.
+        inc = [{"Update": {"TableName": "simple", "Key": {"id": S("tx-b")}, "UpdateExpression": "ADD n :one",
+                           "ExpressionAttributeValues": {":one": N(1)}}}]
+        for _ in range(3):
+            self.ddb.transact_write_items(TransactItems=inc, ClientRequestToken="token-1")
+        self.assertEqual(self.get("tx-b")["n"], N(3))
+        with self.assertRaises(ClientError) as e:
+            self.ddb.transact_write_items(TransactItems=inc + [{"Delete": {"TableName": "simple",
+                                                                           "Key": {"id": S("tx-d")}}}],
+                                          ClientRequestToken="token-1")
+        self.assertEqual(code(e), "IdempotentParameterMismatchException")
+        # TransactGetItems: one snapshot, items in request order, {} for a missing one.
+        r = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": "simple", "Key": {"id": S("tx-a")}, "ProjectionExpression": "n"}},
+            {"Get": {"TableName": "simple", "Key": {"id": S("tx-c")}}},
+            {"Get": {"TableName": "simple", "Key": {"id": S("tx-b")}}}])["Responses"]
+        self.assertEqual(r[0]["Item"], {"n": N(10)})
+        self.assertEqual(r[1], {})
+        self.assertEqual(r[2]["Item"]["n"], N(3))
+        with self.assertRaises(ClientError) as e:
+            self.ddb.transact_get_items(TransactItems=[{"Get": {"TableName": "nope", "Key": {"id": S("x")}}}])
+        self.assertEqual(code(e), "ResourceNotFoundException")
+
+    def test_transactions_conserve_a_total(self):
+        # Two groups of clients move value between accounts in overlapping transactions; each
+        # is committed whole or cancelled whole, so the total never changes.
+        accounts = [f"acct-{i}" for i in range(6)]
+        for a in accounts:
+            self.put({"id": {"S": a}, "bal": {"N": "100"}})
+
+        def transfer(seed):
+            import random
+            rnd = random.Random(seed)
+            done = cancelled = 0
+            for _ in range(40):
+                src, dst = rnd.sample(accounts, 2)
+                amt = str(rnd.randint(1, 30))
+                try:
+                    self.ddb.transact_write_items(TransactItems=[
+                        {"Update": {"TableName": "simple", "Key": {"id": {"S": src}},
+                                    "UpdateExpression": "SET bal = bal - :a", "ConditionExpression": "bal >= :a",
+                                    "ExpressionAttributeValues": {":a": {"N": amt}}}},
+                        {"Update": {"TableName": "simple", "Key": {"id": {"S": dst}},
+                                    "UpdateExpression": "SET bal = bal + :a",
+                                    "ExpressionAttributeValues": {":a": {"N": amt}}}}])
+                    done += 1
+                except ClientError as e:
+                    self.assertEqual(e.response["Error"]["Code"], "TransactionCanceledException")
+                    cancelled += 1
+            return done, cancelled
+
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            results = list(ex.map(transfer, range(8)))
+        self.assertGreater(sum(r[0] for r in results), 0)
+        total = sum(int(self.get(a)["bal"]["N"]) for a in accounts)
+        self.assertEqual(total, 600)
+        self.assertTrue(all(int(self.get(a)["bal"]["N"]) >= 0 for a in accounts))
+
     def test_survives_restart(self):
         self.put({"id": {"S": "persist"}, "v": {"S": "kept"}})
         srv = self.srv

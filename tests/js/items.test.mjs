@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { DynamoDBClient, CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient, PutCommand, GetCommand, UpdateCommand, DeleteCommand, QueryCommand,
-  ScanCommand, BatchWriteCommand, BatchGetCommand,
+  ScanCommand, BatchWriteCommand, BatchGetCommand, TransactWriteCommand, TransactGetCommand,
 } from "@aws-sdk/lib-dynamodb";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -91,6 +91,24 @@ test("batch write, query with begins_with and paging, scan, batch get", async ()
   const bg = await doc.send(new BatchGetCommand({ RequestItems: { docs: { Keys: [{ pk: "orders", sk: "2024-01-01" }, { pk: "orders", sk: "none" }] } } }));
   assert.equal(bg.Responses.docs.length, 1);
   assert.equal(bg.Responses.docs[0].total, 0);
+});
+
+test("transactions: all or nothing, reasons in order", async () => {
+  await doc.send(new TransactWriteCommand({ TransactItems: [
+    { Put: { TableName: "docs", Item: { pk: "tx", sk: "a", bal: 50 } } },
+    { Put: { TableName: "docs", Item: { pk: "tx", sk: "b", bal: 0 } } }] }));
+  const move = (amt) => doc.send(new TransactWriteCommand({ TransactItems: [
+    { Update: { TableName: "docs", Key: { pk: "tx", sk: "a" }, UpdateExpression: "SET bal = bal - :x",
+                ConditionExpression: "bal >= :x", ExpressionAttributeValues: { ":x": amt } } },
+    { Update: { TableName: "docs", Key: { pk: "tx", sk: "b" }, UpdateExpression: "SET bal = bal + :x",
+                ExpressionAttributeValues: { ":x": amt } } }] }));
+  await move(20);
+  await assert.rejects(move(40), (e) => e.name === "TransactionCanceledException" &&
+    e.CancellationReasons.map((r) => r.Code).join() === "ConditionalCheckFailed,None");
+  const got = await doc.send(new TransactGetCommand({ TransactItems: [
+    { Get: { TableName: "docs", Key: { pk: "tx", sk: "a" } } },
+    { Get: { TableName: "docs", Key: { pk: "tx", sk: "b" } } }] }));
+  assert.deepEqual(got.Responses.map((r) => r.Item.bal), [30, 20]);
 });
 
 test("validation errors reach the SDK with DynamoDB's names", async () => {

@@ -11,7 +11,10 @@
 
 #include <cmocka.h>
 
+#include "base/kv_arena.h"
+#include "base/kv_hash.h"
 #include "eng.h"
+#include "eng_int.h"
 
 static char dir[256];
 
@@ -212,10 +215,70 @@ static void test_notifier_and_lock(void **state)
     eng_close(e);
 }
 
+/* A transaction's decisions: put item `put` (or delete), or refuse. */
+typedef struct {
+    eng_item_t *put;
+    bool refuse;
+} txn_arg_t;
+
+static int txn_cb(void *arg, const eng_item_t *old, eng_item_t **nu)
+{
+    txn_arg_t *x = arg;
+    (void)old;
+    if (x->refuse)
+        return KV_ECONDFAIL;
+    if (x->put == NULL)
+        return ENG_RMW_DELETE;
+    *nu = x->put;
+    return ENG_RMW_PUT;
+}
+
+/* All or nothing across items; a held item lock is a conflict, not a wait. */
+static void test_item_txn(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_BATCH);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_av_t v = {.t = ENG_AV_S, .u.s = KV_SLICE_LIT("x")};
+    eng_attr_t at = {KV_SLICE_LIT("a"), &v};
+    eng_item_t item = {&at, 1};
+    kv_slice_t keys[3] = {KV_SLICE_LIT("k1"), KV_SLICE_LIT("k2"), KV_SLICE_LIT("k3")};
+    txn_arg_t put = {&item, false}, refuse = {NULL, true}, del = {NULL, false};
+    eng_txn_op_t ops[3] = {{.key = keys[0], .cb = txn_cb, .arg = &put},
+                           {.key = keys[1], .cb = txn_cb, .arg = &put},
+                           {.key = keys[2], .cb = txn_cb, .arg = &refuse}};
+    assert_int_equal(eng_item_txn(e, ops, 3, a), KV_ECONDFAIL);
+    assert_int_equal(ops[0].rc, ENG_RMW_PUT);
+    assert_int_equal(ops[2].rc, KV_ECONDFAIL);
+    eng_item_t *got[3];
+    assert_int_equal(eng_item_get_many(e, keys, 3, a, got), 0);
+    assert_null(got[0]); /* nothing was written */
+    ops[2].arg = &put;
+    assert_int_equal(eng_item_txn(e, ops, 3, a), 0);
+    assert_int_equal(eng_item_get_many(e, keys, 3, a, got), 0);
+    assert_non_null(got[0]);
+    assert_non_null(got[2]);
+    /* Another writer holds k2's lock: the transaction gives up with a conflict on k2. */
+    pthread_mutex_t *l = &e->item_locks[kv_xxh3(keys[1].p, keys[1].len) % ENG_ITEM_LOCKS];
+    pthread_mutex_lock(l);
+    ops[0].arg = ops[1].arg = ops[2].arg = &del;
+    assert_int_equal(eng_item_txn(e, ops, 3, a), KV_EBUSY);
+    assert_int_equal(ops[1].rc, KV_EBUSY);
+    pthread_mutex_unlock(l);
+    assert_int_equal(eng_item_get_many(e, keys, 3, a, got), 0);
+    assert_non_null(got[0]);
+    assert_int_equal(eng_item_txn(e, ops, 3, a), 0);
+    assert_int_equal(eng_item_get_many(e, keys, 3, a, got), 0);
+    assert_null(got[1]);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_item_txn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
