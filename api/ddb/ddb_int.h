@@ -232,10 +232,16 @@ typedef struct ddb_transact_in {
     ddb_tx_action_t *acts;
     size_t n;
     kv_slice_t token; /* ClientRequestToken */
+    ddb_rcc_t rcc;
 } ddb_transact_in_t;
 typedef struct ddb_transact_out {
     const eng_item_t **items; /* TransactGetItems: NULL for an absent item */
     size_t n;
+    ddb_rcc_t rcc;
+    bool read;
+    size_t n_tables; /* ConsumedCapacity, one entry per table */
+    kv_slice_t *tables;
+    double *units;
 } ddb_transact_out_t;
 typedef ddb_transact_in_t ddb_transact_write_items_in_t;
 typedef ddb_transact_in_t ddb_transact_get_items_in_t;

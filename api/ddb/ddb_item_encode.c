@@ -187,11 +187,23 @@ void ddb_encode_batch_write_item(api_ctx_t *ctx, api_req_t *req,
     api_jw_obj_end(w);
 }
 
+static void txn_capacity(const ddb_transact_out_t *out, api_jw_t *w)
+{
+    if (out->rcc == DDB_RCC_NONE)
+        return;
+    api_jw_key(w, "ConsumedCapacity");
+    api_jw_arr_begin(w);
+    for (size_t i = 0; i < out->n_tables; i++)
+        capacity_obj(w, out->tables[i], out->units[i], out->rcc);
+    api_jw_arr_end(w);
+}
+
 void ddb_encode_transact_write_items(api_ctx_t *ctx, api_req_t *req, const ddb_transact_out_t *out,
                                      api_jw_t *w)
 {
-    (void)ctx, (void)req, (void)out;
+    (void)ctx, (void)req;
     api_jw_obj_begin(w);
+    txn_capacity(out, w);
     api_jw_obj_end(w);
 }
 
@@ -211,5 +223,6 @@ void ddb_encode_transact_get_items(api_ctx_t *ctx, api_req_t *req, const ddb_tra
         api_jw_obj_end(w);
     }
     api_jw_arr_end(w);
+    txn_capacity(out, w);
     api_jw_obj_end(w);
 }

@@ -733,6 +733,29 @@ int ddb_exec_batch_write_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 
 /* ---- transactions ---- */
 
+static const ddb_item_common_t *action_common(const ddb_tx_action_t *a);
+
+/* Transactional reads and writes cost twice their plain price; summed per table. */
+static void txn_units(api_req_t *req, const ddb_transact_in_t *in, ddb_transact_out_t *out,
+                      const size_t *bytes, bool read)
+{
+    out->rcc = in->rcc;
+    out->read = read;
+    if (in->rcc == DDB_RCC_NONE)
+        return;
+    out->tables = kv_arena_calloc(req->arena, in->n, sizeof(*out->tables));
+    out->units = kv_arena_calloc(req->arena, in->n, sizeof(*out->units));
+    for (size_t i = 0; i < in->n; i++) {
+        kv_slice_t t = action_common(&in->acts[i])->table;
+        size_t j = 0;
+        while (j < out->n_tables && !kv_slice_eq(out->tables[j], t))
+            j++;
+        if (j == out->n_tables)
+            out->tables[out->n_tables++] = t;
+        out->units[j] += 2 * (read ? read_units(bytes[i], true) : write_units(bytes[i]));
+    }
+}
+
 #define TXN_BYTES_MAX (4u << 20) /* the items a transaction writes, together */
 #define TXN_TOKEN_TTL (10 * 60 * 1000)
 
@@ -859,7 +882,6 @@ static void cancelled(api_req_t *req, api_resp_t *resp, const ddb_transact_in_t 
 int ddb_exec_transact_write_items(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                   const ddb_transact_in_t *in, ddb_transact_out_t *out)
 {
-    (void)out;
     uint64_t hash = 0;
     if (in->token.len) {
         kv_slice_t body = kv_buf_slice(&req->_st->body);
@@ -909,6 +931,13 @@ int ddb_exec_transact_write_items(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
         return engine_fail(resp, rc);
     if (in->token.len)
         token_remember(ctx, in->token, hash);
+    size_t *bytes = kv_arena_calloc(req->arena, in->n, sizeof(*bytes));
+    for (size_t i = 0; i < in->n; i++) {
+        size_t o = ops[i].old ? eng_item_size(ops[i].old) : 0;
+        size_t nw = ops[i].nu ? eng_item_size(ops[i].nu) : 0;
+        bytes[i] = o > nw ? o : nw;
+    }
+    txn_units(req, in, out, bytes, false);
     resp->durable = true;
     return 0;
 }
@@ -925,6 +954,10 @@ int ddb_exec_transact_get_items(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
     if (rc < 0)
         return engine_fail(resp, rc);
     out->items = kv_arena_calloc(req->arena, in->n, sizeof(*out->items));
+    size_t *bytes = kv_arena_calloc(req->arena, in->n, sizeof(*bytes));
+    for (size_t i = 0; i < in->n; i++)
+        bytes[i] = items[i] ? eng_item_size(items[i]) : 0;
+    txn_units(req, in, out, bytes, true);
     for (size_t i = 0; i < in->n; i++) {
         const ddb_projection_t *p = in->acts[i].key.c.proj;
         out->items[i] = items[i] && p ? ddb_project(req->arena, items[i], p) : items[i];

@@ -486,21 +486,27 @@ class Items(unittest.TestCase):
         inc = [{"Update": {"TableName": "simple", "Key": {"id": S("tx-b")}, "UpdateExpression": "ADD n :one",
                            "ExpressionAttributeValues": {":one": N(1)}}}]
         for _ in range(3):
-            self.ddb.transact_write_items(TransactItems=inc, ClientRequestToken="token-1")
+            w = self.ddb.transact_write_items(TransactItems=inc, ClientRequestToken="token-1",
+                                              ReturnConsumedCapacity="TOTAL")
         self.assertEqual(self.get("tx-b")["n"], N(3))
+        w = self.ddb.transact_write_items(TransactItems=inc, ReturnConsumedCapacity="TOTAL")
+        self.assertEqual(w["ConsumedCapacity"], [{"TableName": "simple", "CapacityUnits": 2.0}])
+        self.assertEqual(self.get("tx-b")["n"], N(4))
         with self.assertRaises(ClientError) as e:
             self.ddb.transact_write_items(TransactItems=inc + [{"Delete": {"TableName": "simple",
                                                                            "Key": {"id": S("tx-d")}}}],
                                           ClientRequestToken="token-1")
         self.assertEqual(code(e), "IdempotentParameterMismatchException")
         # TransactGetItems: one snapshot, items in request order, {} for a missing one.
-        r = self.ddb.transact_get_items(TransactItems=[
+        full = self.ddb.transact_get_items(TransactItems=[
             {"Get": {"TableName": "simple", "Key": {"id": S("tx-a")}, "ProjectionExpression": "n"}},
             {"Get": {"TableName": "simple", "Key": {"id": S("tx-c")}}},
-            {"Get": {"TableName": "simple", "Key": {"id": S("tx-b")}}}])["Responses"]
+            {"Get": {"TableName": "simple", "Key": {"id": S("tx-b")}}}], ReturnConsumedCapacity="TOTAL")
+        r = full["Responses"]
+        self.assertEqual(full["ConsumedCapacity"], [{"TableName": "simple", "CapacityUnits": 6.0}])  # 2 per item read
         self.assertEqual(r[0]["Item"], {"n": N(10)})
         self.assertEqual(r[1], {})
-        self.assertEqual(r[2]["Item"]["n"], N(3))
+        self.assertEqual(r[2]["Item"]["n"], N(4))
         with self.assertRaises(ClientError) as e:
             self.ddb.transact_get_items(TransactItems=[{"Get": {"TableName": "nope", "Key": {"id": S("x")}}}])
         self.assertEqual(code(e), "ResourceNotFoundException")
