@@ -35,6 +35,8 @@
     XX(DDB_TXN_CANCELED, 400, DDB_NS_DDB, "TransactionCanceledException", "Transaction cancelled") \
     XX(DDB_IDEMPOTENT_MISMATCH, 400, DDB_NS_DDB, "IdempotentParameterMismatchException",           \
        "The request uses the same client token as a previous, but non-identical request.")         \
+    XX(DDB_BACKUP_NOT_FOUND, 400, DDB_NS_DDB, "BackupNotFoundException", "Backup not found")       \
+    XX(DDB_TABLE_EXISTS, 400, DDB_NS_DDB, "TableAlreadyExistsException", "Table already exists")   \
     XX(DDB_TABLE_NOT_FOUND, 400, DDB_NS_DDB, "TableNotFoundException", "Table not found")          \
     XX(DDB_LIMIT_EXCEEDED, 400, DDB_NS_DDB, "LimitExceededException", "Limit exceeded")            \
     XX(DDB_COND_FAILED, 400, DDB_NS_DDB, "ConditionalCheckFailedException",                        \

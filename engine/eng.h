@@ -149,6 +149,32 @@ int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old
 int eng_table_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
                    const char ***names_out, size_t *n_out, bool *more);
 
+/* ---- table backups ---------------------------------------------------- */
+
+typedef struct eng_backup {
+    const char *id; /* "<13-digit ms>-<8 hex>", as in a DynamoDB backup ARN */
+    const char *name;
+    const char *table; /* the source table's name */
+    eng_table_t *def;  /* its definition when the backup was taken */
+    int64_t created_ms;
+    uint64_t size_bytes;
+} eng_backup_t;
+
+/** Back a table up (a RocksDB checkpoint). @return 0, KV_ENOTFOUND (no such table), KV_EIO. */
+int eng_backup_create(eng_t *e, kv_slice_t table, const char *name, kv_arena_t *a,
+                      eng_backup_t **out);
+/** @return 0, KV_ENOTFOUND. */
+int eng_backup_get(eng_t *e, kv_slice_t id, kv_arena_t *a, eng_backup_t **out);
+/** Backups in id (creation) order after `after`, at most limit. */
+int eng_backup_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_backup_t **out,
+                    size_t *n, bool *more);
+/** @return 0, KV_ENOTFOUND. */
+int eng_backup_delete(eng_t *e, kv_slice_t id);
+/** A new table `target` holding the backup's items. @return 0, KV_ENOTFOUND (no backup),
+ * KV_EEXIST (target exists), KV_EIO. */
+int eng_backup_restore(eng_t *e, kv_slice_t id, const char *target, kv_arena_t *a,
+                       eng_table_t **out);
+
 /* ---- items ----------------------------------------------------------- */
 
 /**

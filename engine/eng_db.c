@@ -95,16 +95,19 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
         return KV_EIO;
     }
     eng_t *e = kv_calloc(1, sizeof(*e));
+    e->dir = kv_strdup(opts->dir);
     e->fsync = opts->fsync;
     e->batch_sync_ms = opts->batch_sync_ms ? opts->batch_sync_ms : ENG_BATCH_SYNC_MS_DEFAULT;
     int rc = eng_rocks_open(opts->dir, opts->fsync != ENG_FSYNC_NONE, &e->rocks);
     if (rc < 0) {
+        kv_free(e->dir);
         kv_free(e);
         return rc;
     }
     rc = load_counter(e);
     if (rc < 0) {
         eng_rocks_close(e->rocks);
+        kv_free(e->dir);
         kv_free(e);
         return rc;
     }
@@ -119,6 +122,7 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
     e->waiters_tail = &e->waiters;
     if (pthread_create(&e->syncer, NULL, syncer_main, e) != 0) {
         eng_rocks_close(e->rocks);
+        kv_free(e->dir);
         kv_free(e);
         return KV_EINTERNAL;
     }
@@ -146,6 +150,7 @@ void eng_close(eng_t *e)
     pthread_rwlock_destroy(&e->tcache_lock);
     pthread_mutex_destroy(&e->sync_lock);
     pthread_cond_destroy(&e->sync_cond);
+    kv_free(e->dir);
     kv_free(e);
 }
 
@@ -224,6 +229,17 @@ uint32_t eng__next_id(eng_t *e, eng_batch_t *b)
     eng__cat_key(&k, ENG_CAT_COUNTER, KV_SLICE_LIT("ids"));
     eng_key_put_u32(&v, e->next_id);
     eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+    return id;
+}
+
+uint32_t eng__take_id(eng_t *e)
+{
+    pthread_mutex_lock(&e->cat_lock);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    uint32_t id = eng__next_id(e, b);
+    eng__write(e, b);
+    eng_batch_free(b);
+    pthread_mutex_unlock(&e->cat_lock);
     return id;
 }
 

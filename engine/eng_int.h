@@ -19,6 +19,7 @@
 #define ENG_CAT_BUCKET  'B'
 #define ENG_CAT_UPLOAD  'U' /* multipart upload: bucket id, upload id */
 #define ENG_CAT_PART    'P' /* its parts: upload id, part number */
+#define ENG_CAT_BACKUP  'K' /* table backups: backup id */
 
 typedef struct eng_waiter {
     struct eng_waiter *next;
@@ -46,6 +47,7 @@ struct eng {
 
     pthread_mutex_t item_locks[ENG_ITEM_LOCKS];
     pthread_mutex_t share_lock; /* counts of shared object bytes (eng_object.c) */
+    char *dir;                  /* the data directory (backups live in dir/backups) */
 
     /* Encoded table records by name, valid while cat_gen is unchanged (create/delete bump it). */
     pthread_rwlock_t tcache_lock;
@@ -65,6 +67,13 @@ struct eng {
     atomic_uint_fast64_t n_syncs;
     atomic_uint_fast64_t last_version; /* the newest S3 object version number handed out */
 };
+
+/** A stored table record, decoded into arena a. */
+int eng__table_decode(kv_slice_t rec, kv_arena_t *a, eng_table_t **out);
+/** Create table t under a preallocated id (RestoreTableFromBackup). @return 0, KV_EEXIST. */
+int eng__table_install(eng_t *e, eng_table_t *t, uint32_t id);
+/** The next catalog id, committed on its own (caller must not hold cat_lock). */
+uint32_t eng__take_id(eng_t *e);
 
 /** Commit one logical write (a batch) and wake notifiers. @return 0 or KV_EIO. */
 int eng__write(eng_t *e, eng_batch_t *b);

@@ -311,6 +311,18 @@ void eng_rocks_tickers(eng_rocks_t *r, eng_rocks_ticker_cb cb, void *arg)
     rocksdb_free(text);
 }
 
+int eng_rocks_checkpoint(eng_rocks_t *r, const char *dir)
+{
+    char *err = NULL;
+    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(r->db, &err);
+    if (err)
+        return fail("checkpoint", err);
+    /* 0: flush the memtables first, so the checkpoint needs no WAL replay. */
+    rocksdb_checkpoint_create(cp, dir, 0, &err);
+    rocksdb_checkpoint_object_destroy(cp);
+    return err ? fail("checkpoint", err) : 0;
+}
+
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf)
 {
     return eng_riter_new_at(r, NULL, cf);

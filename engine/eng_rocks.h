@@ -77,6 +77,8 @@ int eng_rocks_get_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key,
 int eng_rocks_get_self_checked(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key,
                                kv_buf_t *out);
 
+/** A consistent copy of the database in dir (hard links to its files; dir must not exist). */
+int eng_rocks_checkpoint(eng_rocks_t *r, const char *dir);
 /** Iterator over one CF; free with eng_riter_free(). */
 eng_riter_t *eng_riter_new(eng_rocks_t *r, eng_cf_t cf);
 /** Iterator reading at snapshot s (NULL: an implicit snapshot taken now). */

@@ -303,6 +303,39 @@ int eng_table_update(eng_t *e, const eng_table_t *nt)
     return table_modify(e, kv_slice_str(nt->name), apply_settings, nt);
 }
 
+int eng__table_decode(kv_slice_t rec, kv_arena_t *a, eng_table_t **out)
+{
+    return decode_table(kv_arena_dup(a, rec), a, out);
+}
+
+int eng__table_install(eng_t *e, eng_table_t *t, uint32_t id)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_TABLE, kv_slice_str(t->name));
+    pthread_mutex_lock(&e->cat_lock);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = KV_EEXIST;
+    else if (rc == KV_ENOTFOUND) {
+        kv_buf_reset(&v);
+        t->id = id;
+        make_uuid(t->uuid);
+        t->created_ms = kv_now_ms();
+        encode_table(t, &v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+        atomic_fetch_add(&e->cat_gen, 1);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
 static struct eng_tcache_ent *tcache_slot(eng_t *e, kv_slice_t name)
 {
     return &e->tcache[kv_xxh3(name.p, name.len) % ENG_TCACHE_SLOTS];

@@ -248,6 +248,33 @@ typedef ddb_transact_in_t ddb_transact_get_items_in_t;
 typedef ddb_transact_out_t ddb_transact_write_items_out_t;
 typedef ddb_transact_out_t ddb_transact_get_items_out_t;
 
+/* CreateBackup, DescribeBackup, ListBackups, DeleteBackup, RestoreTableFromBackup */
+typedef struct ddb_backup_in {
+    kv_slice_t table; /* CreateBackup, ListBackups (filter) */
+    const char *name; /* CreateBackup: BackupName; Restore: TargetTableName */
+    kv_slice_t id;    /* from BackupArn */
+    kv_slice_t after; /* ListBackups: ExclusiveStartBackupArn's id */
+    size_t limit;
+} ddb_backup_in_t;
+typedef struct ddb_backup_out {
+    eng_backup_t *b;
+    eng_backup_t *list;
+    size_t n;
+    bool more;
+    bool deleted;
+    eng_table_t *t; /* restored table */
+} ddb_backup_out_t;
+typedef ddb_backup_in_t ddb_create_backup_in_t;
+typedef ddb_backup_in_t ddb_describe_backup_in_t;
+typedef ddb_backup_in_t ddb_list_backups_in_t;
+typedef ddb_backup_in_t ddb_delete_backup_in_t;
+typedef ddb_backup_in_t ddb_restore_table_from_backup_in_t;
+typedef ddb_backup_out_t ddb_create_backup_out_t;
+typedef ddb_backup_out_t ddb_describe_backup_out_t;
+typedef ddb_backup_out_t ddb_list_backups_out_t;
+typedef ddb_backup_out_t ddb_delete_backup_out_t;
+typedef ddb_backup_out_t ddb_restore_table_from_backup_out_t;
+
 /* TagResource, UntagResource, ListTagsOfResource, DescribeLimits, DescribeEndpoints */
 typedef struct ddb_meta_in {
     kv_slice_t table; /* from ResourceArn */

@@ -30,7 +30,12 @@
     XX(UpdateContinuousBackups, update_continuous_backups)     \
     XX(DescribeContinuousBackups, describe_continuous_backups) \
     XX(TransactWriteItems, transact_write_items)               \
-    XX(TransactGetItems, transact_get_items)
+    XX(TransactGetItems, transact_get_items)                   \
+    XX(CreateBackup, create_backup)                            \
+    XX(DescribeBackup, describe_backup)                        \
+    XX(ListBackups, list_backups)                              \
+    XX(DeleteBackup, delete_backup)                            \
+    XX(RestoreTableFromBackup, restore_table_from_backup)
 
 #define DDB_TARGET_PREFIX  "DynamoDB_20120810."
 #define DDB_STREAMS_PREFIX "DynamoDBStreams_20120810."

@@ -546,6 +546,49 @@ class Items(unittest.TestCase):
         self.assertEqual(total, 600)
         self.assertTrue(all(int(self.get(a)["bal"]["N"]) >= 0 for a in accounts))
 
+    def test_backups_and_restore(self):
+        self.ddb.create_table(TableName="bk-src", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        for i in range(300):
+            self.ddb.put_item(TableName="bk-src", Item={"id": {"S": f"k{i:03d}"}, "v": {"N": str(i)}})
+        b = self.ddb.create_backup(TableName="bk-src", BackupName="before")["BackupDetails"]
+        self.assertEqual(b["BackupStatus"], "AVAILABLE")
+        self.assertRegex(b["BackupArn"], r"^arn:aws:dynamodb:us-east-1:\d{12}:table/bk-src/backup/\d{13}-[0-9a-f]{8}$")
+        # Changes after the backup are not in it.
+        self.ddb.delete_item(TableName="bk-src", Key={"id": {"S": "k000"}})
+        self.ddb.put_item(TableName="bk-src", Item={"id": {"S": "after"}})
+        d = self.ddb.describe_backup(BackupArn=b["BackupArn"])["BackupDescription"]
+        self.assertEqual(d["BackupDetails"]["BackupName"], "before")
+        self.assertEqual(d["SourceTableDetails"]["TableName"], "bk-src")
+        r = self.ddb.restore_table_from_backup(TargetTableName="bk-restored", BackupArn=b["BackupArn"])
+        self.assertEqual(r["TableDescription"]["TableName"], "bk-restored")
+        items = self.ddb.scan(TableName="bk-restored")["Items"]
+        self.assertEqual(len(items), 300)
+        self.assertIn({"id": {"S": "k000"}, "v": {"N": "0"}}, items)
+        self.assertEqual(len(self.ddb.scan(TableName="bk-src")["Items"]), 300)  # k000 gone, "after" added
+        self.ddb.put_item(TableName="bk-restored", Item={"id": {"S": "new"}})  # a table like any other
+        with self.assertRaises(ClientError) as e:
+            self.ddb.restore_table_from_backup(TargetTableName="bk-restored", BackupArn=b["BackupArn"])
+        self.assertEqual(code(e), "TableAlreadyExistsException")
+        b2 = self.ddb.create_backup(TableName="bk-src", BackupName="second")["BackupDetails"]
+        names = [x["BackupName"] for x in self.ddb.list_backups(TableName="bk-src")["BackupSummaries"]]
+        self.assertEqual(names, ["before", "second"])
+        page = self.ddb.list_backups(TableName="bk-src", Limit=1)
+        self.assertEqual(len(page["BackupSummaries"]), 1)
+        self.assertIn("LastEvaluatedBackupArn", page)
+        with self.assertRaises(ClientError) as e:
+            self.ddb.create_backup(TableName="no-such-table", BackupName="x-backup")
+        self.assertEqual(code(e), "TableNotFoundException")
+        self.ddb.delete_backup(BackupArn=b["BackupArn"])
+        with self.assertRaises(ClientError) as e:
+            self.ddb.describe_backup(BackupArn=b["BackupArn"])
+        self.assertEqual(code(e), "BackupNotFoundException")
+        self.ddb.delete_backup(BackupArn=b2["BackupArn"])
+        self.assertEqual(self.ddb.list_backups(TableName="bk-src")["BackupSummaries"], [])
+        self.ddb.delete_table(TableName="bk-restored")
+        self.ddb.delete_table(TableName="bk-src")
+
     def test_survives_restart(self):
         self.put({"id": {"S": "persist"}, "v": {"S": "kept"}})
         srv = self.srv
