@@ -599,6 +599,27 @@ class Items(unittest.TestCase):
         self.__class__.t = self.res.Table("items")
         self.assertEqual(self.get("persist")["v"], {"S": "kept"})
 
+    def test_transactions_and_backups_survive_kill9(self):
+        # Acknowledged transactions and backups are there after kill -9 and a restart.
+        self.ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "simple", "Item": {"id": {"S": f"k9-{i}"}, "v": {"N": str(i)}}}}
+            for i in range(10)])
+        arn = self.ddb.create_backup(TableName="simple", BackupName="k9-backup")["BackupDetails"]["BackupArn"]
+        srv = self.srv
+        srv.kill9()
+        srv.start()
+        self.__class__.ddb = srv.client("dynamodb")
+        self.__class__.res = srv.resource("dynamodb")
+        self.__class__.t = self.res.Table("items")
+        got = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": "simple", "Key": {"id": {"S": f"k9-{i}"}}}} for i in range(10)])["Responses"]
+        self.assertEqual([r["Item"]["v"]["N"] for r in got], [str(i) for i in range(10)])
+        self.ddb.restore_table_from_backup(TargetTableName="k9-restored", BackupArn=arn)
+        r = self.ddb.get_item(TableName="k9-restored", Key={"id": {"S": "k9-3"}})
+        self.assertEqual(r["Item"]["v"], {"N": "3"})
+        self.ddb.delete_backup(BackupArn=arn)
+        self.ddb.delete_table(TableName="k9-restored")
+
 
 if __name__ == "__main__":
     unittest.main()
