@@ -37,7 +37,8 @@ typedef struct api_cfg {
     const char *region;
     const char *access_key;
     const char *secret_key;
-    int64_t lifecycle_day_ms; /* 0 = 86400000 */
+    int64_t lifecycle_day_ms;   /* 0 = 86400000 */
+    unsigned sweep_interval_ms; /* S3 lifecycle sweeps; 0 = every services tick */
 } api_cfg_t;
 
 typedef struct api_state api_state_t;
@@ -101,7 +102,8 @@ void api_global_init(void);
 int api_open(const api_cfg_t *cfg, api_ctx_t **out);
 /** Close the engine (after every loop has stopped). Accepts NULL. */
 void api_close(api_ctx_t *ctx);
-/** Run the background sweepers once (S3 lifecycle). Call from one services thread only. */
+/** Run the background sweepers (DynamoDB TTL every call, S3 lifecycle every sweep interval).
+ * Call from one services thread only. */
 void api_services_tick(api_ctx_t *ctx);
 
 /** Prepare an empty 200 response bound to req. */

@@ -50,13 +50,19 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->start_mono_ns = kv_now_mono_ns();
     ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
     pthread_mutex_init(&ctx->txn_lock, NULL);
+    ctx->sweep_interval_ms = cfg->sweep_interval_ms;
     *out = ctx;
     return 0;
 }
 
 void api_services_tick(api_ctx_t *ctx)
 {
-    s3_lifecycle_sweep(ctx, kv_now_ms());
+    int64_t now = kv_now_ms();
+    ddb_ttl_sweep(ctx, now);
+    if (now - ctx->last_lifecycle_ms >= (int64_t)ctx->sweep_interval_ms) {
+        s3_lifecycle_sweep(ctx, now);
+        ctx->last_lifecycle_ms = now;
+    }
 }
 
 void api_close(api_ctx_t *ctx)

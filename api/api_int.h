@@ -72,6 +72,8 @@ struct api_ctx {
     int64_t start_ms;
     uint64_t start_mono_ns;
     int64_t lifecycle_day_ms;
+    unsigned sweep_interval_ms;
+    int64_t last_lifecycle_ms;
     api_metrics_t m;
     /* TransactWriteItems ClientRequestTokens of the last ten minutes (a ring). */
     pthread_mutex_t txn_lock;
@@ -186,6 +188,8 @@ typedef struct s3_post s3_post_t;
 int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** POST Object body bytes. -1 with resp's error set. */
 int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
+/** Delete the DynamoDB items whose TTL has passed (services thread). */
+void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** Apply every bucket's lifecycle rules once (services thread). */
 void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** Access-Control-* headers for a request with an Origin, from the bucket's CORS rules. */

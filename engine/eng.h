@@ -123,6 +123,7 @@ typedef struct eng_table {
     uint64_t size_bytes;
     bool pitr; /* point-in-time recovery (continuous backups) enabled */
     int64_t pitr_since_ms;
+    const char *ttl_attr; /* Time to Live attribute, NULL when TTL is off */
 } eng_table_t;
 
 /**
@@ -208,8 +209,8 @@ typedef int (*eng_rmw_cb)(void *arg, const eng_item_t *old, eng_item_t **new_ite
  * was. @return 0 (with *written telling whether a write happened), the
  * callback's negative code, KV_ETOOBIG, or KV_EIO.
  */
-int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *arg,
-                 eng_item_t **old_out, bool *written);
+int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb,
+                 void *arg, eng_item_t **old_out, bool *written);
 
 /** Read items at one snapshot; out[i] is NULL for an absent item. @return 0 or KV_EIO. */
 int eng_item_get_many(eng_t *e, const kv_slice_t *keys, size_t n, kv_arena_t *a, eng_item_t **out);
@@ -218,6 +219,7 @@ int eng_item_get_many(eng_t *e, const kv_slice_t *keys, size_t n, kv_arena_t *a,
  * as it was, the new item, and the decision (an eng_rmw_t, a negative code, or KV_EBUSY for
  * an item another writer held). */
 typedef struct eng_txn_op {
+    const eng_table_t *t;
     kv_slice_t key;
     eng_rmw_cb cb;
     void *arg;
@@ -237,7 +239,21 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a);
  * reading the old item (for writes that need neither a condition nor the old
  * value). @return 0, KV_ETOOBIG or KV_EIO.
  */
-int eng_item_write(eng_t *e, kv_slice_t key, const eng_item_t *item);
+int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_item_t *item);
+
+/* Time to Live: every write of an item of a table with TTL on keeps an expiry index entry
+ * (state CF: table id, expiry seconds, item key) in the same batch, so expired items are
+ * found without scanning the table. */
+/** Turn TTL on (attr, with every existing item indexed) or off (attr NULL, index dropped). */
+int eng_ttl_set(eng_t *e, const eng_table_t *t, const char *attr);
+/** Index entries of table t due at now_s (expiry <= now_s), at most limit: their item keys
+ * and expiries (in arena a). */
+int eng_ttl_due(eng_t *e, const eng_table_t *t, int64_t now_s, size_t limit, kv_arena_t *a,
+                kv_slice_t **keys, uint64_t **secs, size_t *n);
+/** Drop one index entry (the item changed or is gone). */
+int eng_ttl_forget(eng_t *e, const eng_table_t *t, uint64_t secs, kv_slice_t key);
+/** The expiry (epoch seconds) an item carries under attr; false when none counts. */
+bool eng_ttl_of(const char *attr, const eng_item_t *it, uint64_t *secs);
 
 typedef struct eng_range eng_range_t;
 /**

@@ -277,6 +277,7 @@ int eng_backup_restore(eng_t *e, kv_slice_t id, const char *target, kv_arena_t *
     t->stream_enabled = false; /* a restored table starts without a stream */
     t->stream_view = ENG_STREAM_NONE;
     t->pitr = false;
+    t->ttl_attr = NULL; /* as in DynamoDB, TTL is not restored */
     rc = eng__table_install(e, t, new_id);
     if (rc == 0)
         *out = t;

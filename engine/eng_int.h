@@ -68,6 +68,8 @@ struct eng {
     atomic_uint_fast64_t last_version; /* the newest S3 object version number handed out */
 };
 
+/** Delete a table's whole expiry index (in batch b). */
+void eng__ttl_drop(eng_batch_t *b, uint32_t table_id);
 /** A stored table record, decoded into arena a. */
 int eng__table_decode(kv_slice_t rec, kv_arena_t *a, eng_table_t **out);
 /** Create table t under a preallocated id (RestoreTableFromBackup). @return 0, KV_EEXIST. */

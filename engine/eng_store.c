@@ -80,6 +80,170 @@ int eng_item_get(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
     return read_item(e, key, a, out);
 }
 
+/* ---- Time to Live expiry index: state CF, 'X' table id, expiry seconds, item key ---- */
+
+#define TTL_TAG 'X'
+
+bool eng_ttl_of(const char *attr, const eng_item_t *it, uint64_t *secs)
+{
+    if (attr == NULL || it == NULL)
+        return false;
+    eng_av_t *v = eng_item_get_attr(it, kv_slice_str(attr));
+    if (v == NULL || v->t != ENG_AV_N || v->u.s.len == 0 || v->u.s.len > 60 || v->u.s.p[0] == '-')
+        return false;
+    char num[64];
+    memcpy(num, v->u.s.p, v->u.s.len);
+    num[v->u.s.len] = 0;
+    double d = strtod(num, NULL);
+    if (!(d >= 0) || d > 1e15) /* epoch seconds; anything else is not an expiry */
+        return false;
+    *secs = (uint64_t)d;
+    return true;
+}
+
+static void ttl_key(kv_buf_t *k, uint32_t table_id, uint64_t secs, kv_slice_t key)
+{
+    kv_buf_append_byte(k, TTL_TAG);
+    eng_key_put_u32(k, table_id);
+    eng_key_put_u64(k, secs);
+    kv_buf_append_slice(k, key);
+}
+
+/* Keep the index in step with an item's change from old to nu (NULL: absent or unknown). */
+static void ttl_index(eng_batch_t *b, const eng_table_t *t, kv_slice_t key, const eng_item_t *old,
+                      const eng_item_t *nu)
+{
+    if (t == NULL || t->ttl_attr == NULL)
+        return;
+    uint64_t o = 0, n = 0;
+    bool ho = eng_ttl_of(t->ttl_attr, old, &o), hn = eng_ttl_of(t->ttl_attr, nu, &n);
+    if (ho && hn && o == n)
+        return;
+    kv_buf_t k;
+    kv_buf_init(&k, 4 * (ENG_KEY_MAX_PK + ENG_KEY_MAX_SK) + 96);
+    if (ho) {
+        ttl_key(&k, t->id, o, key);
+        eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k));
+    }
+    if (hn) {
+        kv_buf_reset(&k);
+        ttl_key(&k, t->id, n, key);
+        eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), KV_SLICE_NULL);
+    }
+    kv_buf_dispose(&k);
+}
+
+void eng__ttl_drop(eng_batch_t *b, uint32_t table_id)
+{
+    uint8_t lm[8], hm[8];
+    kv_buf_t lo, hi;
+    kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+    kv_buf_append_byte(&lo, TTL_TAG);
+    eng_key_put_u32(&lo, table_id);
+    kv_buf_append_byte(&hi, TTL_TAG);
+    eng_key_put_u32(&hi, table_id + 1);
+    eng_batch_delete_range(b, ENG_CF_STATE, kv_buf_slice(&lo), kv_buf_slice(&hi));
+}
+
+int eng_ttl_set(eng_t *e, const eng_table_t *t, const char *attr)
+{
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng__ttl_drop(b, t->id);
+    int rc = eng_rocks_write(e->rocks, b);
+    eng_batch_free(b);
+    if (rc < 0 || attr == NULL)
+        return rc;
+    /* Index the items already there (new writes index themselves once the table record
+     * names the attribute, which the caller stores next). */
+    eng_table_t tt = *t;
+    tt.ttl_attr = attr;
+    uint8_t lm[8], hm[8];
+    kv_buf_t lo, hi;
+    kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+    eng_key_table_prefix(&lo, t->id);
+    eng_key_table_prefix(&hi, t->id + 1);
+    eng_range_t *r;
+    rc = eng_range_open(e, kv_buf_slice(&lo), kv_buf_slice(&hi), false, &r);
+    if (rc < 0)
+        return rc;
+    kv_arena_t *a = kv_arena_new(65536);
+    b = eng_batch_new(e->rocks);
+    size_t in_batch = 0;
+    for (;;) {
+        kv_slice_t key;
+        eng_item_t *it;
+        rc = eng_range_next(r, a, &key, &it);
+        if (rc <= 0)
+            break;
+        ttl_index(b, &tt, key, NULL, it);
+        if (++in_batch == 1000) {
+            rc = eng_rocks_write(e->rocks, b);
+            eng_batch_free(b);
+            b = eng_batch_new(e->rocks);
+            kv_arena_reset(a);
+            in_batch = 0;
+            if (rc < 0)
+                break;
+        }
+    }
+    if (rc == 0)
+        rc = eng_rocks_write(e->rocks, b);
+    eng_batch_free(b);
+    eng_range_close(r);
+    kv_arena_free(a);
+    return rc;
+}
+
+int eng_ttl_due(eng_t *e, const eng_table_t *t, int64_t now_s, size_t limit, kv_arena_t *a,
+                kv_slice_t **keys, uint64_t **secs, size_t *n)
+{
+    *n = 0;
+    *keys = kv_arena_calloc(a, limit ? limit : 1, sizeof(**keys));
+    *secs = kv_arena_calloc(a, limit ? limit : 1, sizeof(**secs));
+    uint8_t pm[8];
+    kv_buf_t p;
+    kv_buf_init_on(&p, pm, sizeof(pm), sizeof(pm));
+    kv_buf_append_byte(&p, TTL_TAG);
+    eng_key_put_u32(&p, t->id);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&p)); eng_riter_valid(it) && *n < limit;
+         eng_riter_next(it)) {
+        kv_slice_t k = eng_riter_key(it);
+        if (k.len < p.len + 8 || memcmp(k.p, p.p, p.len) != 0)
+            break;
+        kv_slice_t rest = kv_slice(k.p + p.len, k.len - p.len);
+        uint64_t s;
+        if (eng_key_get_u64(&rest, &s) < 0) {
+            rc = KV_ECORRUPT;
+            break;
+        }
+        if ((int64_t)s > now_s)
+            break; /* in expiry order: the rest is not due */
+        (*keys)[*n] = kv_arena_dup(a, rest);
+        (*secs)[(*n)++] = s;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+int eng_ttl_forget(eng_t *e, const eng_table_t *t, uint64_t secs, kv_slice_t key)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 4 * (ENG_KEY_MAX_PK + ENG_KEY_MAX_SK) + 96);
+    ttl_key(&k, t->id, secs, key);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k));
+    int rc = eng_rocks_write(e->rocks, b);
+    eng_batch_free(b);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
 int eng_item_get_many(eng_t *e, const kv_slice_t *keys, size_t n, kv_arena_t *a, eng_item_t **out)
 {
     eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
@@ -164,8 +328,10 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
                     rc = KV_ETOOBIG;
                 else
                     eng_batch_put(b, ENG_CF_ITEMS, ops[i].key, kv_buf_slice(&v));
+                ttl_index(b, ops[i].t, ops[i].key, ops[i].old, ops[i].nu);
             } else if (ops[i].rc == ENG_RMW_DELETE) {
                 eng_batch_delete(b, ENG_CF_ITEMS, ops[i].key);
+                ttl_index(b, ops[i].t, ops[i].key, ops[i].old, NULL);
             }
         }
         if (rc == 0)
@@ -178,8 +344,8 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
     return rc;
 }
 
-int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *arg,
-                 eng_item_t **old_out, bool *written)
+int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb,
+                 void *arg, eng_item_t **old_out, bool *written)
 {
     pthread_mutex_t *lock = &e->item_locks[kv_xxh3(key.p, key.len) % ENG_ITEM_LOCKS];
     eng_item_t *old = NULL, *nu = NULL;
@@ -202,11 +368,13 @@ int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *a
                 rc = KV_ETOOBIG;
             } else {
                 eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
+                ttl_index(b, t, key, old, nu);
                 rc = 0;
             }
             kv_buf_dispose(&v);
         } else {
             eng_batch_delete(b, ENG_CF_ITEMS, key);
+            ttl_index(b, t, key, old, NULL);
             rc = 0;
         }
         if (rc == 0) {
@@ -223,7 +391,7 @@ int eng_item_rmw(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb, void *a
     return rc;
 }
 
-int eng_item_write(eng_t *e, kv_slice_t key, const eng_item_t *item)
+int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_item_t *item)
 {
     pthread_mutex_t *lock = &e->item_locks[kv_xxh3(key.p, key.len) % ENG_ITEM_LOCKS];
     uint8_t mem[1024];
@@ -237,6 +405,9 @@ int eng_item_write(eng_t *e, kv_slice_t key, const eng_item_t *item)
             rc = KV_ETOOBIG;
         else
             eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
+        /* The old item is not read here: a stale entry of its old expiry may stay in the
+         * index; the sweeper checks the item before it deletes anything. */
+        ttl_index(b, t, key, NULL, item);
     } else {
         eng_batch_delete(b, ENG_CF_ITEMS, key);
     }

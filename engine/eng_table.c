@@ -28,6 +28,7 @@ enum {
     T_TAG,
     T_PITR,       /* point-in-time recovery enabled */
     T_PITR_SINCE, /* when it was enabled (ms) */
+    T_TTL_ATTR,   /* the Time to Live attribute */
 };
 
 #define TABLE_REC_VERSION 1
@@ -59,6 +60,8 @@ static void encode_table(const eng_table_t *t, kv_buf_t *b)
     eng_tlv_put_u64(b, T_STREAM_ENABLED, t->stream_enabled);
     eng_tlv_put_u64(b, T_STREAM_VIEW, t->stream_view);
     eng_tlv_put_u64(b, T_STREAM_CREATED, (uint64_t)t->stream_created_ms);
+    if (t->ttl_attr)
+        eng_tlv_put_str(b, T_TTL_ATTR, t->ttl_attr);
     if (t->pitr) {
         eng_tlv_put_u64(b, T_PITR, 1);
         eng_tlv_put_u64(b, T_PITR_SINCE, (uint64_t)t->pitr_since_ms);
@@ -161,6 +164,9 @@ static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
             break;
         case T_PITR:
             t->pitr = eng_tlv_u64(v, &u) && u;
+            break;
+        case T_TTL_ATTR:
+            t->ttl_attr = kv_arena_strndup(ar, v.p, v.len);
             break;
         case T_PITR_SINCE:
             if (eng_tlv_u64(v, &u))
@@ -296,6 +302,7 @@ static void apply_settings(eng_table_t *t, const void *arg)
     t->stream_created_ms = nt->stream_created_ms;
     t->pitr = nt->pitr;
     t->pitr_since_ms = nt->pitr_since_ms;
+    t->ttl_attr = nt->ttl_attr;
 }
 
 int eng_table_update(eng_t *e, const eng_table_t *nt)
@@ -399,6 +406,7 @@ int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old
         eng_key_table_prefix(&lo, t->id);
         eng_key_table_prefix(&hi, t->id + 1);
         eng_batch_delete_range(b, ENG_CF_ITEMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
+        eng__ttl_drop(b, t->id); /* and its expiry index */
         rc = eng__write(e, b);
         atomic_fetch_add(&e->cat_gen, 1);
         eng_batch_free(b);

@@ -59,7 +59,8 @@ int main(int argc, char **argv)
                       cfg.region,
                       cfg.access_key,
                       cfg.secret_key,
-                      (int64_t)cfg.lifecycle_day_s * 1000};
+                      (int64_t)cfg.lifecycle_day_s * 1000,
+                      cfg.sweep_interval_ms};
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {
         fprintf(stderr,
@@ -82,7 +83,9 @@ int main(int argc, char **argv)
         return 1;
     }
     srv_services_t services = {0};
-    if (srv_services_start(&services, srv.api, cfg.sweep_interval_ms) < 0) {
+    unsigned tick =
+        cfg.ttl_interval_ms < cfg.sweep_interval_ms ? cfg.ttl_interval_ms : cfg.sweep_interval_ms;
+    if (srv_services_start(&services, srv.api, tick) < 0) {
         srv_stop(&srv);
         api_close(srv.api);
         srv_tls_ctx_free(srv.tls);

@@ -36,6 +36,8 @@ void srv_config_usage(void)
         "                         (default 60000)\n"
         "  --lifecycle-day-seconds N  length of a lifecycle rule's day (default 86400;\n"
         "                         shorten it to test expiration rules)\n"
+        "  --ttl-interval MS      how often expired DynamoDB TTL items are deleted\n"
+        "                         (default 1000)\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -105,6 +107,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_BODY,
         O_SWEEP,
         O_LCDAY,
+        O_TTL,
         O_HELP,
         O_VERSION
     };
@@ -125,6 +128,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"body-timeout", required_argument, NULL, O_BODY},
         {"sweep-interval", required_argument, NULL, O_SWEEP},
         {"lifecycle-day-seconds", required_argument, NULL, O_LCDAY},
+        {"ttl-interval", required_argument, NULL, O_TTL},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -151,6 +155,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     cfg->max_headers = 100;
     cfg->sweep_interval_ms = 60000;
     cfg->lifecycle_day_s = 86400;
+    cfg->ttl_interval_ms = 1000;
 
     optind = 1;
     int c;
@@ -241,6 +246,13 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
                 return -1;
             }
             cfg->lifecycle_day_s = (unsigned)v;
+            break;
+        case O_TTL:
+            if (parse_uint(optarg, 3600000, &v) < 0 || v < 10) {
+                fprintf(stderr, "stratusd: --ttl-interval expects 10..3600000 milliseconds\n");
+                return -1;
+            }
+            cfg->ttl_interval_ms = (unsigned)v;
             break;
         case O_HELP:
             srv_config_usage();

@@ -30,6 +30,7 @@ typedef struct srv_config {
     unsigned batch_sync_ms;
     unsigned sweep_interval_ms; /* how often the background sweepers run */
     unsigned lifecycle_day_s;   /* the length of an S3 lifecycle "day" (tests shorten it) */
+    unsigned ttl_interval_ms;   /* how often expired DynamoDB items are swept */
 } srv_config_t;
 
 /**

@@ -248,6 +248,21 @@ typedef ddb_transact_in_t ddb_transact_get_items_in_t;
 typedef ddb_transact_out_t ddb_transact_write_items_out_t;
 typedef ddb_transact_out_t ddb_transact_get_items_out_t;
 
+/* UpdateTimeToLive, DescribeTimeToLive */
+typedef struct ddb_ttl_in {
+    kv_slice_t table;
+    bool enabled;
+    const char *attr;
+} ddb_ttl_in_t;
+typedef struct ddb_ttl_out {
+    const ddb_ttl_in_t *in;
+    eng_table_t *t;
+} ddb_ttl_out_t;
+typedef ddb_ttl_in_t ddb_update_time_to_live_in_t;
+typedef ddb_ttl_in_t ddb_describe_time_to_live_in_t;
+typedef ddb_ttl_out_t ddb_update_time_to_live_out_t;
+typedef ddb_ttl_out_t ddb_describe_time_to_live_out_t;
+
 /* CreateBackup, DescribeBackup, ListBackups, DeleteBackup, RestoreTableFromBackup */
 typedef struct ddb_backup_in {
     kv_slice_t table; /* CreateBackup, ListBackups (filter) */

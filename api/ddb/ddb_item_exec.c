@@ -248,7 +248,7 @@ int ddb_exec_put_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
         return -1;
     if (in->c.cond == NULL && in->c.rv == DDB_RV_NONE && in->c.rcc == DDB_RCC_NONE) {
         /* Nothing needs the old item: write without reading it. */
-        int wrc = eng_item_write(ctx->eng, key, in->item);
+        int wrc = eng_item_write(ctx->eng, t, key, in->item);
         if (wrc < 0)
             return engine_fail(resp, wrc);
         resp->durable = true;
@@ -258,7 +258,7 @@ int ddb_exec_put_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
     rmw_ctx_t x = {.c = &in->c, .t = t, .put = in->item};
     eng_item_t *old;
     bool written;
-    int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
+    int rc = eng_item_rmw(ctx->eng, t, key, req->arena, on_rmw, &x, &old, &written);
     if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
         return -1;
     out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
@@ -278,7 +278,7 @@ int ddb_exec_delete_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     rmw_ctx_t x = {.c = &in->c, .t = t, .del = true};
     eng_item_t *old;
     bool written;
-    int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
+    int rc = eng_item_rmw(ctx->eng, t, key, req->arena, on_rmw, &x, &old, &written);
     if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
         return -1;
     out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
@@ -328,7 +328,7 @@ int ddb_exec_update_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     rmw_ctx_t x = {.c = &in->c, .env = &env, .t = t, .update = in->update, .key = in->key};
     eng_item_t *old;
     bool written;
-    int rc = eng_item_rmw(ctx->eng, key, req->arena, on_rmw, &x, &old, &written);
+    int rc = eng_item_rmw(ctx->eng, t, key, req->arena, on_rmw, &x, &old, &written);
     if (rc == KV_EINVAL) {
         api_fail(resp, API_E_DDB_VALIDATION, "%s", env.error ? env.error : "Invalid update");
         return -1;
@@ -719,7 +719,8 @@ int ddb_exec_batch_write_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                            .del = !bt->is_put[k]};
             eng_item_t *old;
             bool written;
-            int rc = eng_item_rmw(ctx->eng, keys[i][k], req->arena, on_rmw, &x, &old, &written);
+            int rc = eng_item_rmw(ctx->eng, tables[i], keys[i][k], req->arena, on_rmw, &x, &old,
+                                  &written);
             if (rc < 0)
                 return engine_fail(resp, rc);
             resp->durable |= written;
@@ -920,7 +921,7 @@ int ddb_exec_transact_write_items(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
             x->del = a->kind == DDB_TX_DELETE;
             x->check = a->kind == DDB_TX_CHECK;
         }
-        ops[i] = (eng_txn_op_t){.key = keys[i], .cb = on_rmw, .arg = x};
+        ops[i] = (eng_txn_op_t){.t = tables[i], .key = keys[i], .cb = on_rmw, .arg = x};
     }
     int rc = eng_item_txn(ctx->eng, ops, in->n, req->arena);
     if (rc == KV_ECONDFAIL || rc == KV_EBUSY) {

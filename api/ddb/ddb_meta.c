@@ -565,3 +565,176 @@ void ddb_encode_restore_table_from_backup(api_ctx_t *ctx, api_req_t *req,
     ddb_encode_table(ctx, out->t, "ACTIVE", w);
     api_jw_obj_end(w);
 }
+
+/* ---- Time to Live ---- */
+
+int ddb_decode_update_time_to_live(ddb_dec_t *d, const api_json_t *in, ddb_ttl_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->table = opt_table(d, in, "TableName", true);
+    const api_json_t *spec = ddb_opt_kind(d, in, "TimeToLiveSpecification", API_J_OBJ);
+    kv_slice_t attr = KV_SLICE_NULL;
+    if (spec == NULL) {
+        ddb_dec_violation(d, "Value null at 'timeToLiveSpecification' failed to satisfy "
+                             "constraint: Member must not be null");
+    } else {
+        if (!ddb_opt_bool(d, spec, "Enabled", &out->enabled))
+            ddb_dec_violation(d, "Value null at 'timeToLiveSpecification.enabled' failed to "
+                                 "satisfy constraint: Member must not be null");
+        if (!ddb_opt_str(d, spec, "AttributeName", &attr))
+            ddb_dec_violation(d, "Value null at 'timeToLiveSpecification.attributeName' failed "
+                                 "to satisfy constraint: Member must not be null");
+        else if (attr.len == 0 || attr.len > 255)
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'timeToLiveSpecification.attributeName' failed "
+                              "to satisfy constraint: Member must have length between 1 and "
+                              "255",
+                              (int)(attr.len > 300 ? 300 : attr.len), (const char *)attr.p);
+    }
+    out->attr = kv_arena_strndup(d->a, attr.p, attr.len);
+    return ddb_dec_finish(d);
+}
+
+int ddb_decode_describe_time_to_live(ddb_dec_t *d, const api_json_t *in, ddb_ttl_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->table = opt_table(d, in, "TableName", true);
+    return ddb_dec_finish(d);
+}
+
+int ddb_exec_update_time_to_live(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                 const ddb_ttl_in_t *in, ddb_ttl_out_t *out)
+{
+    eng_table_t *t;
+    if (table_of(ctx, req, resp, in->table, &t) < 0)
+        return -1;
+    out->in = in;
+    out->t = t;
+    if (in->enabled && t->ttl_attr) {
+        api_fail(resp, API_E_DDB_VALIDATION, "TimeToLive is already enabled");
+        return -1;
+    }
+    if (!in->enabled && !t->ttl_attr) {
+        api_fail(resp, API_E_DDB_VALIDATION, "TimeToLive is already disabled");
+        return -1;
+    }
+    if (!in->enabled && strcmp(t->ttl_attr, in->attr) != 0) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "TimeToLive is active on a different AttributeName: current AttributeName is %s",
+                 t->ttl_attr);
+        return -1;
+    }
+    /* Index what is there (or drop the index), then store the setting: from then on every
+     * write keeps the index itself. */
+    int rc = eng_ttl_set(ctx->eng, t, in->enabled ? in->attr : NULL);
+    if (rc == 0) {
+        t->ttl_attr = in->enabled ? in->attr : NULL;
+        rc = eng_table_update(ctx->eng, t);
+    }
+    if (rc < 0) {
+        KV_LOG_ERROR("dynamodb: ttl: %s", kv_err_name(rc));
+        api_fail(resp, API_E_DDB_INTERNAL, NULL);
+        return -1;
+    }
+    resp->durable = true;
+    return 0;
+}
+
+int ddb_exec_describe_time_to_live(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                   const ddb_ttl_in_t *in, ddb_ttl_out_t *out)
+{
+    out->in = in;
+    return table_of(ctx, req, resp, in->table, &out->t);
+}
+
+void ddb_encode_update_time_to_live(api_ctx_t *ctx, api_req_t *req, const ddb_ttl_out_t *out,
+                                    api_jw_t *w)
+{
+    (void)ctx, (void)req;
+    api_jw_obj_begin(w);
+    api_jw_key(w, "TimeToLiveSpecification");
+    api_jw_obj_begin(w);
+    api_jw_kbool(w, "Enabled", out->in->enabled);
+    api_jw_kstr(w, "AttributeName", out->in->attr);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+}
+
+void ddb_encode_describe_time_to_live(api_ctx_t *ctx, api_req_t *req, const ddb_ttl_out_t *out,
+                                      api_jw_t *w)
+{
+    (void)ctx, (void)req;
+    api_jw_obj_begin(w);
+    api_jw_key(w, "TimeToLiveDescription");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "TimeToLiveStatus", out->t->ttl_attr ? "ENABLED" : "DISABLED");
+    if (out->t->ttl_attr)
+        api_jw_kstr(w, "AttributeName", out->t->ttl_attr);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+}
+
+/* The sweeper's decision for one indexed item: delete it when its expiry has passed (and is
+ * not older than five years: DynamoDB leaves those alone). */
+typedef struct {
+    const char *attr;
+    int64_t now_s;
+} ttl_sweep_t;
+
+static int on_expired(void *arg, const eng_item_t *old, eng_item_t **nu)
+{
+    const ttl_sweep_t *x = arg;
+    (void)nu;
+    uint64_t s;
+    if (!eng_ttl_of(x->attr, old, &s) || (int64_t)s > x->now_s ||
+        (int64_t)s < x->now_s - 5 * 365 * 86400)
+        return ENG_RMW_NONE;
+    return ENG_RMW_DELETE;
+}
+
+#define TTL_SWEEP_BATCH 1000 /* items per table per sweep */
+
+void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms)
+{
+    kv_arena_t *a = kv_arena_new(65536);
+    kv_slice_t after = KV_SLICE_NULL;
+    size_t deleted = 0;
+    for (;;) {
+        const char **names;
+        size_t n;
+        bool more;
+        if (eng_table_list(ctx->eng, after, 100, a, &names, &n, &more) < 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            eng_table_t *t;
+            if (eng_table_get(ctx->eng, kv_slice_str(names[i]), a, &t) < 0 || !t->ttl_attr)
+                continue;
+            kv_slice_t *keys;
+            uint64_t *secs;
+            size_t due;
+            kv_arena_t *ta = kv_arena_new(65536);
+            if (eng_ttl_due(ctx->eng, t, now_ms / 1000, TTL_SWEEP_BATCH, ta, &keys, &secs, &due) ==
+                0) {
+                ttl_sweep_t x = {t->ttl_attr, now_ms / 1000};
+                for (size_t k = 0; k < due; k++) {
+                    /* Through the normal delete path: the item's lock, its index entry in the
+                     * same batch. An entry whose item changed or went is just dropped. */
+                    eng_item_t *old;
+                    bool written = false;
+                    int rc = eng_item_rmw(ctx->eng, t, keys[k], ta, on_expired, &x, &old, &written);
+                    if (rc == 0 && written)
+                        deleted++;
+                    else if (rc == 0)
+                        eng_ttl_forget(ctx->eng, t, secs[k], keys[k]);
+                }
+            }
+            kv_arena_free(ta);
+        }
+        if (!more || n == 0)
+            break;
+        after = kv_slice_str(names[n - 1]);
+    }
+    kv_arena_free(a);
+    if (deleted)
+        KV_LOG_INFO("ttl: %zu expired items deleted", deleted);
+}

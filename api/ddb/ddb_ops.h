@@ -35,7 +35,9 @@
     XX(DescribeBackup, describe_backup)                        \
     XX(ListBackups, list_backups)                              \
     XX(DeleteBackup, delete_backup)                            \
-    XX(RestoreTableFromBackup, restore_table_from_backup)
+    XX(RestoreTableFromBackup, restore_table_from_backup)      \
+    XX(UpdateTimeToLive, update_time_to_live)                  \
+    XX(DescribeTimeToLive, describe_time_to_live)
 
 #define DDB_TARGET_PREFIX  "DynamoDB_20120810."
 #define DDB_STREAMS_PREFIX "DynamoDBStreams_20120810."

@@ -546,6 +546,55 @@ class Items(unittest.TestCase):
         self.assertEqual(total, 600)
         self.assertTrue(all(int(self.get(a)["bal"]["N"]) >= 0 for a in accounts))
 
+    def test_time_to_live_deletes(self):
+        import time
+        self.ddb.create_table(TableName="ttl", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        now = int(time.time())
+        S = lambda v: {"S": v}
+        N = lambda v: {"N": str(v)}
+        # Written before TTL is on: the backfill indexes them.
+        self.ddb.put_item(TableName="ttl", Item={"id": S("old-expired"), "exp": N(now - 10)})
+        self.ddb.put_item(TableName="ttl", Item={"id": S("future"), "exp": N(now + 3600)})
+        self.ddb.put_item(TableName="ttl", Item={"id": S("no-attr")})
+        self.ddb.put_item(TableName="ttl", Item={"id": S("not-a-number"), "exp": S("soon")})
+        self.ddb.put_item(TableName="ttl", Item={"id": S("ancient"), "exp": N(now - 6 * 365 * 86400)})
+        d = self.ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"]
+        self.assertEqual(d["TimeToLiveStatus"], "DISABLED")
+        r = self.ddb.update_time_to_live(TableName="ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        self.assertEqual(r["TimeToLiveSpecification"], {"Enabled": True, "AttributeName": "exp"})
+        d = self.ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"]
+        self.assertEqual((d["TimeToLiveStatus"], d["AttributeName"]), ("ENABLED", "exp"))
+        with self.assertRaises(ClientError) as e:
+            self.ddb.update_time_to_live(TableName="ttl", TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        self.assertEqual(code(e), "ValidationException")
+        # Written after: by every write path.
+        self.ddb.put_item(TableName="ttl", Item={"id": S("soon"), "exp": N(now + 2)}, ReturnValues="ALL_OLD")
+        self.ddb.put_item(TableName="ttl", Item={"id": S("saved"), "exp": N(now + 2)})
+        self.ddb.update_item(TableName="ttl", Key={"id": S("saved")}, UpdateExpression="SET exp = :f",
+                             ExpressionAttributeValues={":f": N(now + 3600)})
+        self.ddb.transact_write_items(TransactItems=[{"Put": {"TableName": "ttl", "Item": {"id": S("tx"), "exp": N(now - 1)}}}])
+        self.ddb.batch_write_item(RequestItems={"ttl": [{"PutRequest": {"Item": {"id": S("batch"), "exp": N(now - 1)}}}]})
+
+        def ids():
+            return sorted(i["id"]["S"] for i in self.ddb.scan(TableName="ttl")["Items"])
+        deadline = time.time() + 15
+        want = ["ancient", "future", "no-attr", "not-a-number", "saved"]
+        while time.time() < deadline and ids() != want:
+            time.sleep(0.2)
+        self.assertEqual(ids(), want)
+        with self.assertRaises(ClientError) as e:
+            self.ddb.update_time_to_live(TableName="ttl", TimeToLiveSpecification={"Enabled": False, "AttributeName": "other"})
+        self.assertIn("different AttributeName", msg(e))
+        self.ddb.update_time_to_live(TableName="ttl", TimeToLiveSpecification={"Enabled": False, "AttributeName": "exp"})
+        self.assertEqual(self.ddb.describe_time_to_live(TableName="ttl")["TimeToLiveDescription"]["TimeToLiveStatus"], "DISABLED")
+        # Off: nothing more is deleted.
+        self.ddb.put_item(TableName="ttl", Item={"id": S("kept"), "exp": N(now - 100)})
+        time.sleep(2.5)
+        self.assertIn("kept", ids())
+        self.ddb.delete_table(TableName="ttl")
+
     def test_backups_and_restore(self):
         self.ddb.create_table(TableName="bk-src", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                               AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
