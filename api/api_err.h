@@ -33,6 +33,8 @@
        "Requested resource not found")                                                             \
     XX(DDB_RESOURCE_IN_USE, 400, DDB_NS_DDB, "ResourceInUseException", "Resource in use")          \
     XX(DDB_TXN_CANCELED, 400, DDB_NS_DDB, "TransactionCanceledException", "Transaction cancelled") \
+    XX(DDB_TXN_CONFLICT, 400, DDB_NS_DDB, "TransactionConflictException",                          \
+       "Transaction is ongoing for the item")                                                      \
     XX(DDB_IDEMPOTENT_MISMATCH, 400, DDB_NS_DDB, "IdempotentParameterMismatchException",           \
        "The request uses the same client token as a previous, but non-identical request.")         \
     XX(DDB_BACKUP_NOT_FOUND, 400, DDB_NS_DDB, "BackupNotFoundException", "Backup not found")       \

@@ -46,6 +46,9 @@ struct eng {
     atomic_uint_fast64_t dirty; /* writes since the last sync */
 
     pthread_mutex_t item_locks[ENG_ITEM_LOCKS];
+    /* Stripes a transaction holds: the XXH3 of its one item there, or 1 for several; 0 when
+     * none. A single-item write that meets its item held by a transaction is a conflict. */
+    atomic_uint_fast64_t txn_items[ENG_ITEM_LOCKS];
     pthread_mutex_t share_lock; /* counts of shared object bytes (eng_object.c) */
     char *dir;                  /* the data directory (backups live in dir/backups) */
 

@@ -80,6 +80,23 @@ int eng_item_get(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out)
     return read_item(e, key, a, out);
 }
 
+/* Take an item's lock stripe for a single-item write: wait for other single writes (they
+ * hold it for microseconds), but refuse (KV_EBUSY) when a transaction holds this item. */
+static int lock_item(eng_t *e, kv_slice_t key, pthread_mutex_t **out)
+{
+    uint64_t h = kv_xxh3(key.p, key.len);
+    size_t i = h % ENG_ITEM_LOCKS;
+    pthread_mutex_t *lock = &e->item_locks[i];
+    if (pthread_mutex_trylock(lock) != 0) {
+        uint64_t held = atomic_load(&e->txn_items[i]);
+        if (held == 1 || (held != 0 && held == (h | 2)))
+            return KV_EBUSY;
+        pthread_mutex_lock(lock);
+    }
+    *out = lock;
+    return 0;
+}
+
 /* ---- Time to Live expiry index: state CF, 'X' table id, expiry seconds, item key ---- */
 
 #define TTL_TAG 'X'
@@ -299,6 +316,13 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
         struct timespec ts = {0, 50000};
         nanosleep(&ts, NULL);
     }
+    /* Tell single-item writers which items are held (value | 2 keeps it from being 0 or 1). */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t h = kv_xxh3(ops[i].key.p, ops[i].key.len);
+        size_t j = h % ENG_ITEM_LOCKS;
+        uint64_t cur = atomic_load(&e->txn_items[j]);
+        atomic_store(&e->txn_items[j], cur == 0 ? (h | 2) : 1);
+    }
     int rc = 0;
     bool failed = false;
     for (size_t i = 0; i < n && rc == 0; i++) {
@@ -339,19 +363,25 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
         kv_buf_dispose(&v);
         eng_batch_free(b);
     }
-    for (size_t i = m; i-- > 0;)
+    for (size_t i = m; i-- > 0;) {
+        atomic_store(&e->txn_items[st[i]], 0);
         pthread_mutex_unlock(&e->item_locks[st[i]]);
+    }
     return rc;
 }
 
 int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb,
                  void *arg, eng_item_t **old_out, bool *written)
 {
-    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(key.p, key.len) % ENG_ITEM_LOCKS];
+    pthread_mutex_t *lock;
     eng_item_t *old = NULL, *nu = NULL;
     *written = false;
-    pthread_mutex_lock(lock);
-    int rc = read_item(e, key, a, &old);
+    if (old_out)
+        *old_out = NULL;
+    int rc = lock_item(e, key, &lock);
+    if (rc < 0)
+        return rc;
+    rc = read_item(e, key, a, &old);
     if (rc == KV_ENOTFOUND) {
         old = NULL;
         rc = 0;
@@ -393,7 +423,7 @@ int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, 
 
 int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_item_t *item)
 {
-    pthread_mutex_t *lock = &e->item_locks[kv_xxh3(key.p, key.len) % ENG_ITEM_LOCKS];
+    pthread_mutex_t *lock;
     uint8_t mem[1024];
     kv_buf_t v;
     kv_buf_init_on(&v, mem, sizeof(mem), 2 * ENG_ITEM_MAX_BYTES + 65536);
@@ -413,9 +443,11 @@ int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_ite
     }
     if (rc == 0) {
         /* The lock keeps a concurrent read-modify-write of this item atomic. */
-        pthread_mutex_lock(lock);
-        rc = eng__write(e, b);
-        pthread_mutex_unlock(lock);
+        rc = lock_item(e, key, &lock);
+        if (rc == 0) {
+            rc = eng__write(e, b);
+            pthread_mutex_unlock(lock);
+        }
     }
     eng_batch_free(b);
     kv_buf_dispose(&v);

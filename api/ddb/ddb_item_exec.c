@@ -18,6 +18,10 @@
 
 static int engine_fail(api_resp_t *resp, int rc)
 {
+    if (rc == KV_EBUSY) { /* the item is part of a transaction in flight */
+        api_fail(resp, API_E_DDB_TXN_CONFLICT, "Transaction is ongoing for the item");
+        return -1;
+    }
     KV_LOG_ERROR("dynamodb: engine error %s", kv_err_name(rc));
     api_fail(resp, API_E_DDB_INTERNAL, NULL);
     return -1;

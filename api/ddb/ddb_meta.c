@@ -724,7 +724,7 @@ void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms)
                     int rc = eng_item_rmw(ctx->eng, t, keys[k], ta, on_expired, &x, &old, &written);
                     if (rc == 0 && written)
                         deleted++;
-                    else if (rc == 0)
+                    else if (rc == 0) /* (a held item, KV_EBUSY, waits for the next sweep) */
                         eng_ttl_forget(ctx->eng, t, secs[k], keys[k]);
                 }
             }

@@ -270,6 +270,18 @@ static void test_item_txn(void **state)
     assert_int_equal(eng_item_txn(e, ops, 3, a), 0);
     assert_int_equal(eng_item_get_many(e, keys, 3, a, got), 0);
     assert_null(got[1]);
+    /* A single-item write meeting an item a transaction holds is a conflict, not a wait. */
+    uint64_t h = kv_xxh3(keys[1].p, keys[1].len);
+    pthread_mutex_lock(l);
+    atomic_store(&e->txn_items[h % ENG_ITEM_LOCKS], h | 2);
+    eng_item_t *old;
+    bool written;
+    assert_int_equal(eng_item_rmw(e, NULL, keys[1], a, txn_cb, &put, &old, &written), KV_EBUSY);
+    assert_int_equal(eng_item_write(e, NULL, keys[1], &item), KV_EBUSY);
+    atomic_store(&e->txn_items[h % ENG_ITEM_LOCKS], 0);
+    pthread_mutex_unlock(l);
+    assert_int_equal(eng_item_rmw(e, NULL, keys[1], a, txn_cb, &put, &old, &written), 0);
+    assert_true(written);
     kv_arena_free(a);
     eng_close(e);
 }
