@@ -109,19 +109,41 @@ void s3_encode_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_
 
 /* ---- UploadPart ---- */
 
+/* The upload a part request names must exist, for this key. */
+static int upload_exists(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint32_t bid,
+                         const s3_mpu_in_t *in)
+{
+    eng_object_t *proto;
+    int rc = eng_upload_get(ctx->eng, bid, in->key, in->upload_id, req->arena, &proto);
+    if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(proto->key, in->key))) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    return rc < 0 ? s3_engine_fail(resp, rc) : 0;
+}
+
+/* Record a part whose bytes are stored (rc: how storing them went). */
+static int store_part(api_ctx_t *ctx, api_resp_t *resp, uint32_t bid, const s3_mpu_in_t *in,
+                      const eng_part_t *p, int rc)
+{
+    if (rc == 0)
+        rc = eng_upload_put_part(ctx->eng, bid, in->upload_id, in->key, p);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if (rc < 0)
+        return s3_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
 int s3_upload_part_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     s3_mpu_in_t in;
     if (mpu_in(req, resp, &in, true) < 0 || part_number(req, resp, &in.part) < 0)
         return -1;
-    eng_object_t *proto;
-    int rc =
-        eng_upload_get(ctx->eng, req->_st->bucket_id, in.key, in.upload_id, req->arena, &proto);
-    if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(proto->key, in.key))) {
-        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
-        return -1;
-    }
-    return rc < 0 ? s3_engine_fail(resp, rc) : 0;
+    return upload_exists(ctx, req, resp, req->_st->bucket_id, &in);
 }
 
 int s3_decode_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_mpu_in_t *out)
@@ -144,15 +166,8 @@ int s3_exec_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
                     .data_id = o->data_id,
                     .etag = o->etag,
                     .mtime_ms = o->mtime_ms};
-    if (rc == 0)
-        rc = eng_upload_put_part(ctx->eng, req->_st->bucket_id, in->upload_id, in->key, &p);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+    if (store_part(ctx, resp, req->_st->bucket_id, in, &p, rc) < 0)
         return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
-    resp->durable = true;
     out->o = o;
     return 0;
 }
@@ -199,14 +214,8 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_bucket_t *db, *sb;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &db) < 0)
         return -1;
-    eng_object_t *proto;
-    int rc = eng_upload_get(ctx->eng, db->id, in->key, in->upload_id, req->arena, &proto);
-    if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(proto->key, in->key))) {
-        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+    if (upload_exists(ctx, req, resp, db->id, in) < 0)
         return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
     eng_object_t *src;
     eng_object_reader_t *r;
     if (s3_open_copy_source(ctx, req, resp, in->src_bucket, in->src_key, &in->src_ver, &sb, &src,
@@ -234,20 +243,13 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     /* The part's bytes are its own: a copy, chunk by chunk, at the reader's snapshot. */
     eng_blob_writer_t *w;
     const char *md5;
-    rc = s3_copy_bytes(ctx, req, r, off, len, &w, &md5);
+    int rc = s3_copy_bytes(ctx, req, r, off, len, &w, &md5);
     eng_object_close(r);
     eng_part_t p = {.number = in->part, .etag = md5, .mtime_ms = kv_now_ms()};
     if (rc == 0)
         rc = eng_blob_writer_finish(w, &p.data_id, &p.size);
-    if (rc == 0)
-        rc = eng_upload_put_part(ctx->eng, db->id, in->upload_id, in->key, &p);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+    if (store_part(ctx, resp, db->id, in, &p, rc) < 0)
         return -1;
-    }
-    if (rc < 0)
-        return s3_engine_fail(resp, rc);
-    resp->durable = true;
     out->o = kv_arena_calloc(req->arena, 1, sizeof(*out->o));
     out->o->etag = md5;
     out->o->mtime_ms = p.mtime_ms;
