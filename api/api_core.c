@@ -58,6 +58,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
 void api_services_tick(api_ctx_t *ctx)
 {
     int64_t now = kv_now_ms();
+    ddb_index_backfill(ctx);
     ddb_ttl_sweep(ctx, now);
     if (now - ctx->last_lifecycle_ms >= (int64_t)ctx->sweep_interval_ms) {
         s3_lifecycle_sweep(ctx, now);

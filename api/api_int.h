@@ -190,6 +190,8 @@ int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 /** Delete the DynamoDB items whose TTL has passed (services thread). */
 void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
+/** Backfill every secondary index still CREATING (services thread). */
+void ddb_index_backfill(api_ctx_t *ctx);
 /** Apply every bucket's lifecycle rules once (services thread). */
 void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** Access-Control-* headers for a request with an Origin, from the bucket's CORS rules. */

@@ -100,6 +100,40 @@ typedef struct eng_tag {
     const char *value;
 } eng_tag_t;
 
+typedef enum eng_projection {
+    ENG_PROJ_ALL = 0,   /* every attribute */
+    ENG_PROJ_KEYS_ONLY, /* the table's and the index's keys */
+    ENG_PROJ_INCLUDE,   /* those and the named non-key attributes */
+} eng_projection_t;
+
+#define ENG_MAX_GSI        20
+#define ENG_MAX_LSI        5
+#define ENG_MAX_NONKEY     100 /* NonKeyAttributes summed over a table's indexes */
+#define ENG_INDEX_NAME_MAX 255
+
+/**
+ * A secondary index. Its entries live in the items CF under the table's id and the index's
+ * id (1..255): u32 table, u8 index, u64 xxh3(index pk), index pk, index sk, then the table's
+ * own pk and sk (so entries with equal index keys stay distinct), holding the projected item.
+ * Entries are written in the same batch as the item they come from.
+ */
+typedef struct eng_index {
+    const char *name;
+    uint8_t id;
+    bool global;   /* a GSI (else an LSI: the table's partition key, its own sort key) */
+    bool creating; /* a GSI being backfilled (IndexStatus CREATING) */
+    const char *hash_key;
+    eng_scalar_t hash_type;
+    const char *range_key; /* NULL for a hash-only GSI */
+    eng_scalar_t range_type;
+    eng_projection_t proj;
+    const char **include; /* INCLUDE's non-key attributes */
+    size_t n_include;
+    uint64_t rcu, wcu; /* a provisioned GSI's throughput */
+    int64_t created_ms;
+    uint64_t item_count, size_bytes; /* filled in by a describe, not stored */
+} eng_index_t;
+
 /** A table definition. Strings and arrays live in the arena that produced it. */
 typedef struct eng_table {
     const char *name;
@@ -124,6 +158,10 @@ typedef struct eng_table {
     bool pitr; /* point-in-time recovery (continuous backups) enabled */
     int64_t pitr_since_ms;
     const char *ttl_attr; /* Time to Live attribute, NULL when TTL is off */
+    eng_index_t *indexes; /* GSIs and LSIs */
+    size_t n_indexes;
+    uint8_t last_index_id; /* the newest index id handed out (ids are not reused soon) */
+    uint64_t gen;          /* the catalog generation this copy was read at */
 } eng_table_t;
 
 /**
@@ -131,11 +169,37 @@ typedef struct eng_table {
  * are set here. @return 0, KV_EEXIST, KV_EIO.
  */
 int eng_table_create(eng_t *e, eng_table_t *t);
-/** Store nt's settings (billing, throughput, stream, PITR) into the table named nt->name,
- * keeping its identity, schema and tags. @return 0, KV_ENOTFOUND, KV_EIO. */
+/** Store nt's settings (billing, throughput, stream, PITR, TTL, each index's throughput) into
+ * the table named nt->name, keeping its identity, schema and tags.
+ * @return 0, KV_ENOTFOUND, KV_EIO. */
 int eng_table_update(eng_t *e, const eng_table_t *nt);
 /** Replace a table's tags. @return 0, KV_ENOTFOUND, KV_ETOOBIG, KV_EIO. */
 int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t n);
+/** Add a GSI (ix's id, created_ms and creating are set here; it starts CREATING until
+ * eng_index_backfill completes), adding the definitions of its key attributes.
+ * @return 0, KV_ENOTFOUND, KV_EEXIST (an index of that name), KV_ETOOBIG (no index id free),
+ * KV_EIO. */
+int eng_table_add_index(eng_t *e, kv_slice_t table, const eng_index_t *ix);
+/** Remove an index and (with one range tombstone) its entries. @return 0, KV_ENOTFOUND. */
+int eng_table_drop_index(eng_t *e, kv_slice_t table, kv_slice_t index);
+/** Write the entries of a CREATING index for every item already in the table (each item
+ * under its lock, so concurrent writes are never lost), then mark the index ACTIVE.
+ * @return 0, KV_ENOTFOUND (table or index gone meanwhile), KV_EIO. */
+int eng_index_backfill(eng_t *e, kv_slice_t table, uint8_t index_id);
+/** An index by name, or NULL. */
+const eng_index_t *eng_index_find(const eng_table_t *t, kv_slice_t name);
+/** The index entry key of item it (which must carry the table's and the index's keys) into
+ * arena a. @return 0, or KV_ENOTFOUND when the item has no valid index key (not in the index). */
+int eng_index_key(const eng_table_t *t, const eng_index_t *ix, const eng_item_t *it, kv_arena_t *a,
+                  kv_slice_t *out);
+/** The partition prefix of index ix for partition-key value pk. */
+int eng_index_partition_prefix(const eng_table_t *t, const eng_index_t *ix, const eng_av_t *pk,
+                               kv_arena_t *a, kv_slice_t *out);
+/** Entries and bytes stored for the table (index NULL) or one index, counted up to limit
+ * entries. @return 0 or an I/O error. */
+int eng_index_stats(eng_t *e, const eng_table_t *t, const eng_index_t *ix, uint64_t limit,
+                    uint64_t *count, uint64_t *bytes);
+
 /** Look a table up. *out lives in arena a. @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. */
 int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out);
 /**

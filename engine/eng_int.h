@@ -71,6 +71,14 @@ struct eng {
     atomic_uint_fast64_t last_version; /* the newest S3 object version number handed out */
 };
 
+/** Keep every secondary index of t in step with an item's change from old to nu (NULL:
+ * absent); nu_enc is nu's encoding when the caller has it. Adds to batch b. */
+void eng__index_update(eng_batch_t *b, const eng_table_t *t, kv_slice_t key, const eng_item_t *old,
+                       const eng_item_t *nu, kv_slice_t nu_enc);
+/** t, or its current definition (in arena a) when the catalog changed since t was read. */
+const eng_table_t *eng__table_fresh(eng_t *e, const eng_table_t *t, kv_arena_t *a);
+/** Mark a backfilled index ACTIVE. @return 0, KV_ENOTFOUND. */
+int eng__index_mark_active(eng_t *e, kv_slice_t table, uint8_t index_id);
 /** Delete a table's whole expiry index (in batch b). */
 void eng__ttl_drop(eng_batch_t *b, uint32_t table_id);
 /** A stored table record, decoded into arena a. */

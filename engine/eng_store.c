@@ -325,6 +325,8 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
     }
     int rc = 0;
     bool failed = false;
+    for (size_t i = 0; i < n; i++)
+        ops[i].t = eng__table_fresh(e, ops[i].t, a);
     for (size_t i = 0; i < n && rc == 0; i++) {
         ops[i].old = NULL;
         ops[i].nu = NULL;
@@ -353,9 +355,11 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
                 else
                     eng_batch_put(b, ENG_CF_ITEMS, ops[i].key, kv_buf_slice(&v));
                 ttl_index(b, ops[i].t, ops[i].key, ops[i].old, ops[i].nu);
+                eng__index_update(b, ops[i].t, ops[i].key, ops[i].old, ops[i].nu, kv_buf_slice(&v));
             } else if (ops[i].rc == ENG_RMW_DELETE) {
                 eng_batch_delete(b, ENG_CF_ITEMS, ops[i].key);
                 ttl_index(b, ops[i].t, ops[i].key, ops[i].old, NULL);
+                eng__index_update(b, ops[i].t, ops[i].key, ops[i].old, NULL, KV_SLICE_NULL);
             }
         }
         if (rc == 0)
@@ -381,6 +385,7 @@ int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, 
     int rc = lock_item(e, key, &lock);
     if (rc < 0)
         return rc;
+    t = eng__table_fresh(e, t, a);
     rc = read_item(e, key, a, &old);
     if (rc == KV_ENOTFOUND) {
         old = NULL;
@@ -399,12 +404,14 @@ int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, 
             } else {
                 eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
                 ttl_index(b, t, key, old, nu);
+                eng__index_update(b, t, key, old, nu, kv_buf_slice(&v));
                 rc = 0;
             }
             kv_buf_dispose(&v);
         } else {
             eng_batch_delete(b, ENG_CF_ITEMS, key);
             ttl_index(b, t, key, old, NULL);
+            eng__index_update(b, t, key, old, NULL, KV_SLICE_NULL);
             rc = 0;
         }
         if (rc == 0) {
@@ -427,29 +434,50 @@ int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_ite
     uint8_t mem[1024];
     kv_buf_t v;
     kv_buf_init_on(&v, mem, sizeof(mem), 2 * ENG_ITEM_MAX_BYTES + 65536);
-    eng_batch_t *b = eng_batch_new(e->rocks);
-    int rc = 0;
     if (item) {
         eng_item_encode(item, &v);
-        if (kv_buf_failed(&v))
-            rc = KV_ETOOBIG;
-        else
-            eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
-        /* The old item is not read here: a stale entry of its old expiry may stay in the
+        if (kv_buf_failed(&v)) {
+            kv_buf_dispose(&v);
+            return KV_ETOOBIG;
+        }
+    }
+    /* The lock keeps a concurrent read-modify-write of this item atomic. */
+    int rc = lock_item(e, key, &lock);
+    if (rc < 0) {
+        kv_buf_dispose(&v);
+        return rc;
+    }
+    kv_arena_t *a = NULL;
+    if (t && t->gen != atomic_load(&e->cat_gen)) {
+        a = kv_arena_new(4096);
+        t = eng__table_fresh(e, t, a);
+    }
+    eng_item_t *old = NULL;
+    if (t && t->n_indexes) {
+        /* Index entries follow the old item's keys: read it (under the lock). */
+        if (a == NULL)
+            a = kv_arena_new(4096);
+        rc = read_item(e, key, a, &old);
+        if (rc == KV_ENOTFOUND) {
+            old = NULL;
+            rc = 0;
+        }
+    }
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    if (item) {
+        eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
+        /* The old item is not read for TTL: a stale entry of its old expiry may stay in the
          * index; the sweeper checks the item before it deletes anything. */
         ttl_index(b, t, key, NULL, item);
     } else {
         eng_batch_delete(b, ENG_CF_ITEMS, key);
     }
-    if (rc == 0) {
-        /* The lock keeps a concurrent read-modify-write of this item atomic. */
-        rc = lock_item(e, key, &lock);
-        if (rc == 0) {
-            rc = eng__write(e, b);
-            pthread_mutex_unlock(lock);
-        }
-    }
+    eng__index_update(b, t, key, old, item, item ? kv_buf_slice(&v) : KV_SLICE_NULL);
+    if (rc == 0)
+        rc = eng__write(e, b);
+    pthread_mutex_unlock(lock);
     eng_batch_free(b);
+    kv_arena_free(a);
     kv_buf_dispose(&v);
     return rc;
 }

@@ -29,7 +29,115 @@ enum {
     T_PITR,       /* point-in-time recovery enabled */
     T_PITR_SINCE, /* when it was enabled (ms) */
     T_TTL_ATTR,   /* the Time to Live attribute */
+    T_INDEX,      /* a secondary index: a nested record of I_ fields */
+    T_LAST_INDEX, /* the newest index id handed out */
 };
+
+enum {
+    I_NAME = 1,
+    I_ID,
+    I_GLOBAL,
+    I_CREATING,
+    I_HASH_KEY,
+    I_HASH_TYPE,
+    I_RANGE_KEY,
+    I_RANGE_TYPE,
+    I_PROJ,
+    I_INCLUDE,
+    I_RCU,
+    I_WCU,
+    I_CREATED,
+};
+
+static void encode_index(const eng_index_t *ix, kv_buf_t *b)
+{
+    kv_buf_t r;
+    kv_buf_init(&r, 1 << 16);
+    eng_tlv_put_str(&r, I_NAME, ix->name);
+    eng_tlv_put_u64(&r, I_ID, ix->id);
+    eng_tlv_put_u64(&r, I_GLOBAL, ix->global);
+    eng_tlv_put_u64(&r, I_CREATING, ix->creating);
+    eng_tlv_put_str(&r, I_HASH_KEY, ix->hash_key);
+    eng_tlv_put_u64(&r, I_HASH_TYPE, ix->hash_type);
+    if (ix->range_key) {
+        eng_tlv_put_str(&r, I_RANGE_KEY, ix->range_key);
+        eng_tlv_put_u64(&r, I_RANGE_TYPE, ix->range_type);
+    }
+    eng_tlv_put_u64(&r, I_PROJ, ix->proj);
+    for (size_t i = 0; i < ix->n_include; i++)
+        eng_tlv_put_str(&r, I_INCLUDE, ix->include[i]);
+    eng_tlv_put_u64(&r, I_RCU, ix->rcu);
+    eng_tlv_put_u64(&r, I_WCU, ix->wcu);
+    eng_tlv_put_u64(&r, I_CREATED, (uint64_t)ix->created_ms);
+    if (kv_buf_failed(&r))
+        b->failed = true;
+    else
+        eng_tlv_put(b, T_INDEX, kv_buf_slice(&r));
+    kv_buf_dispose(&r);
+}
+
+static int decode_index(kv_slice_t in, kv_arena_t *ar, eng_index_t *ix)
+{
+    size_t n_inc = 0;
+    kv_slice_t scan = in, v;
+    uint8_t tag;
+    int rc;
+    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1)
+        n_inc += tag == I_INCLUDE;
+    if (rc < 0)
+        return rc;
+    ix->include = kv_arena_calloc(ar, n_inc ? n_inc : 1, sizeof(*ix->include));
+    uint64_t u;
+    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
+        bool num = eng_tlv_u64(v, &u);
+        switch (tag) {
+        case I_NAME:
+            ix->name = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case I_ID:
+            ix->id = num ? (uint8_t)u : 0;
+            break;
+        case I_GLOBAL:
+            ix->global = num && u;
+            break;
+        case I_CREATING:
+            ix->creating = num && u;
+            break;
+        case I_HASH_KEY:
+            ix->hash_key = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case I_HASH_TYPE:
+            ix->hash_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
+            break;
+        case I_RANGE_KEY:
+            ix->range_key = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case I_RANGE_TYPE:
+            ix->range_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
+            break;
+        case I_PROJ:
+            ix->proj = num ? (eng_projection_t)u : ENG_PROJ_ALL;
+            break;
+        case I_INCLUDE:
+            ix->include[ix->n_include++] = kv_arena_strndup(ar, v.p, v.len);
+            break;
+        case I_RCU:
+            ix->rcu = num ? u : 0;
+            break;
+        case I_WCU:
+            ix->wcu = num ? u : 0;
+            break;
+        case I_CREATED:
+            ix->created_ms = num ? (int64_t)u : 0;
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc < 0 || ix->name == NULL || ix->hash_key == NULL || ix->id == 0)
+        return KV_ECORRUPT;
+    return 0;
+}
 
 #define TABLE_REC_VERSION 1
 
@@ -66,6 +174,10 @@ static void encode_table(const eng_table_t *t, kv_buf_t *b)
         eng_tlv_put_u64(b, T_PITR, 1);
         eng_tlv_put_u64(b, T_PITR_SINCE, (uint64_t)t->pitr_since_ms);
     }
+    for (size_t i = 0; i < t->n_indexes; i++)
+        encode_index(&t->indexes[i], b);
+    if (t->last_index_id)
+        eng_tlv_put_u64(b, T_LAST_INDEX, t->last_index_id);
     for (size_t i = 0; i < t->n_tags; i++) {
         kv_buf_t a;
         kv_buf_init(&a, 1024);
@@ -86,17 +198,20 @@ static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
     in.len--;
     eng_table_t *t = kv_arena_calloc(ar, 1, sizeof(*t));
     /* Count repeated fields first so arrays are sized exactly. */
-    size_t n_attrs = 0, n_tags = 0;
+    size_t n_attrs = 0, n_tags = 0, n_idx = 0;
     kv_slice_t scan = in, v;
     uint8_t tag;
     int rc;
     while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
         n_attrs += tag == T_ATTR;
         n_tags += tag == T_TAG;
+        n_idx += tag == T_INDEX;
     }
     if (rc < 0)
         return rc;
     t->attrs = kv_arena_calloc(ar, n_attrs ? n_attrs : 1, sizeof(*t->attrs));
+    /* One spare slot: eng_table_add_index appends in place. */
+    t->indexes = kv_arena_calloc(ar, n_idx + 1, sizeof(*t->indexes));
     t->tags = kv_arena_calloc(ar, n_tags ? n_tags : 1, sizeof(*t->tags));
     uint64_t u;
     while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
@@ -168,6 +283,15 @@ static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
         case T_TTL_ATTR:
             t->ttl_attr = kv_arena_strndup(ar, v.p, v.len);
             break;
+        case T_INDEX:
+            if (decode_index(v, ar, &t->indexes[t->n_indexes]) < 0)
+                return KV_ECORRUPT;
+            t->n_indexes++;
+            break;
+        case T_LAST_INDEX:
+            if (eng_tlv_u64(v, &u))
+                t->last_index_id = (uint8_t)u;
+            break;
         case T_PITR_SINCE:
             if (eng_tlv_u64(v, &u))
                 t->pitr_since_ms = (int64_t)u;
@@ -222,6 +346,12 @@ int eng_table_create(eng_t *e, eng_table_t *t)
     t->id = eng__next_id(e, b);
     make_uuid(t->uuid);
     t->created_ms = kv_now_ms();
+    for (size_t i = 0; i < t->n_indexes; i++) {
+        t->indexes[i].id = (uint8_t)(i + 1);
+        t->indexes[i].created_ms = t->created_ms;
+        t->indexes[i].creating = false;
+    }
+    t->last_index_id = (uint8_t)t->n_indexes;
     if (t->stream_enabled)
         t->stream_created_ms = t->created_ms;
     encode_table(t, &v);
@@ -241,10 +371,10 @@ out:
     return rc;
 }
 
-/* Read-modify-write of a table record under the catalog lock: apply(t, arg) edits the
- * mutable fields. */
-static int table_modify(eng_t *e, kv_slice_t name, void (*apply)(eng_table_t *, const void *),
-                        const void *arg)
+/* Read-modify-write of a table record under the catalog lock: apply(t, arg, b) edits the
+ * mutable fields and may add to the batch that stores the record; a negative return aborts. */
+static int table_modify(eng_t *e, kv_slice_t name,
+                        int (*apply)(eng_table_t *, const void *, eng_batch_t *), const void *arg)
 {
     kv_buf_t k, v;
     kv_buf_init(&k, 1024);
@@ -257,13 +387,15 @@ static int table_modify(eng_t *e, kv_slice_t name, void (*apply)(eng_table_t *, 
     if (rc == 0)
         rc = decode_table(kv_arena_dup(a, kv_buf_slice(&v)), a, &t);
     if (rc == 0) {
-        apply(t, arg);
-        kv_buf_reset(&v);
-        encode_table(t, &v);
         eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
-        atomic_fetch_add(&e->cat_gen, 1); /* cached records are stale */
+        rc = apply(t, arg, b);
+        if (rc == 0) {
+            kv_buf_reset(&v);
+            encode_table(t, &v);
+            eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+            rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+            atomic_fetch_add(&e->cat_gen, 1); /* cached records are stale */
+        }
         eng_batch_free(b);
     }
     pthread_mutex_unlock(&e->cat_lock);
@@ -278,11 +410,13 @@ typedef struct {
     size_t n;
 } tags_arg_t;
 
-static void apply_tags(eng_table_t *t, const void *arg)
+static int apply_tags(eng_table_t *t, const void *arg, eng_batch_t *b)
 {
     const tags_arg_t *ta = arg;
+    (void)b;
     t->tags = (eng_tag_t *)(uintptr_t)ta->tags;
     t->n_tags = ta->n;
+    return 0;
 }
 
 int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t n)
@@ -291,9 +425,10 @@ int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t 
     return table_modify(e, name, apply_tags, &ta);
 }
 
-static void apply_settings(eng_table_t *t, const void *arg)
+static int apply_settings(eng_table_t *t, const void *arg, eng_batch_t *b)
 {
     const eng_table_t *nt = arg;
+    (void)b;
     t->billing = nt->billing;
     t->rcu = nt->rcu;
     t->wcu = nt->wcu;
@@ -303,6 +438,154 @@ static void apply_settings(eng_table_t *t, const void *arg)
     t->pitr = nt->pitr;
     t->pitr_since_ms = nt->pitr_since_ms;
     t->ttl_attr = nt->ttl_attr;
+    for (size_t i = 0; i < t->n_indexes; i++)
+        for (size_t j = 0; j < nt->n_indexes; j++)
+            if (nt->indexes[j].id == t->indexes[i].id) {
+                t->indexes[i].rcu = nt->indexes[j].rcu;
+                t->indexes[i].wcu = nt->indexes[j].wcu;
+            }
+    return 0;
+}
+
+const eng_index_t *eng_index_find(const eng_table_t *t, kv_slice_t name)
+{
+    for (size_t i = 0; i < t->n_indexes; i++)
+        if (kv_slice_eq_str(name, t->indexes[i].name))
+            return &t->indexes[i];
+    return NULL;
+}
+
+/* The next free index id after the last one handed out (ids wrap only after 255 indexes,
+ * so a writer holding an old definition cannot put an entry under a reused id soon). */
+static uint8_t next_index_id(const eng_table_t *t)
+{
+    for (unsigned step = 1; step < 256; step++) {
+        unsigned id = (t->last_index_id + step) % 256;
+        if (id == 0)
+            continue;
+        bool used = false;
+        for (size_t i = 0; i < t->n_indexes; i++)
+            used |= t->indexes[i].id == id;
+        if (!used)
+            return (uint8_t)id;
+    }
+    return 0;
+}
+
+typedef struct {
+    const eng_index_t *ix;
+    kv_arena_t *a;
+} add_index_t;
+
+static bool has_attr(const eng_table_t *t, const char *name)
+{
+    for (size_t i = 0; i < t->n_attrs; i++)
+        if (strcmp(t->attrs[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+static int apply_add_index(eng_table_t *t, const void *arg, eng_batch_t *b)
+{
+    const add_index_t *x = arg;
+    const eng_index_t *ix = x->ix;
+    (void)b;
+    if (eng_index_find(t, kv_slice_str(ix->name)))
+        return KV_EEXIST;
+    /* The definitions of the new index's keys join the table's. */
+    eng_attr_def_t *attrs = kv_arena_calloc(x->a, t->n_attrs + 2, sizeof(*attrs));
+    memcpy(attrs, t->attrs, t->n_attrs * sizeof(*attrs));
+    const char *keys[2] = {ix->hash_key, ix->range_key};
+    eng_scalar_t types[2] = {ix->hash_type, ix->range_type};
+    size_t na = t->n_attrs;
+    for (int k = 0; k < 2 && keys[k]; k++)
+        if (!has_attr(t, keys[k]))
+            attrs[na++] = (eng_attr_def_t){keys[k], types[k]};
+    t->attrs = attrs;
+    t->n_attrs = na;
+    uint8_t id = next_index_id(t);
+    if (id == 0)
+        return KV_ETOOBIG;
+    eng_index_t *n = &t->indexes[t->n_indexes++]; /* decode_table left a spare slot */
+    *n = *ix;
+    n->id = id;
+    n->creating = true;
+    n->created_ms = kv_now_ms();
+    t->last_index_id = id;
+    return 0;
+}
+
+int eng_table_add_index(eng_t *e, kv_slice_t table, const eng_index_t *ix)
+{
+    add_index_t x = {ix, kv_arena_new(4096)};
+    int rc = table_modify(e, table, apply_add_index, &x);
+    kv_arena_free(x.a);
+    return rc;
+}
+
+static void index_range(kv_buf_t *lo, kv_buf_t *hi, uint32_t table_id, uint8_t index_id)
+{
+    eng_key_put_u32(lo, table_id);
+    kv_buf_append_byte(lo, index_id);
+    if (index_id < 255) {
+        eng_key_put_u32(hi, table_id);
+        kv_buf_append_byte(hi, (uint8_t)(index_id + 1));
+    } else {
+        eng_key_put_u32(hi, table_id + 1);
+    }
+}
+
+static int apply_drop_index(eng_table_t *t, const void *arg, eng_batch_t *b)
+{
+    const kv_slice_t *name = arg;
+    for (size_t i = 0; i < t->n_indexes; i++) {
+        if (!kv_slice_eq_str(*name, t->indexes[i].name))
+            continue;
+        uint8_t lm[32], hm[32];
+        kv_buf_t lo, hi;
+        kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+        kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+        index_range(&lo, &hi, t->id, t->indexes[i].id);
+        eng_batch_delete_range(b, ENG_CF_ITEMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
+        memmove(&t->indexes[i], &t->indexes[i + 1], (t->n_indexes - i - 1) * sizeof(eng_index_t));
+        t->n_indexes--;
+        /* Attribute definitions no key uses any more go with it. */
+        size_t n = 0;
+        for (size_t a = 0; a < t->n_attrs; a++) {
+            const char *nm = t->attrs[a].name;
+            bool used = strcmp(nm, t->hash_key) == 0 || (t->range_key && !strcmp(nm, t->range_key));
+            for (size_t j = 0; !used && j < t->n_indexes; j++)
+                used = strcmp(nm, t->indexes[j].hash_key) == 0 ||
+                       (t->indexes[j].range_key && strcmp(nm, t->indexes[j].range_key) == 0);
+            if (used)
+                t->attrs[n++] = t->attrs[a];
+        }
+        t->n_attrs = n;
+        return 0;
+    }
+    return KV_ENOTFOUND;
+}
+
+int eng_table_drop_index(eng_t *e, kv_slice_t table, kv_slice_t index)
+{
+    return table_modify(e, table, apply_drop_index, &index);
+}
+
+static int apply_index_active(eng_table_t *t, const void *arg, eng_batch_t *b)
+{
+    uint8_t id = *(const uint8_t *)arg;
+    (void)b;
+    for (size_t i = 0; i < t->n_indexes; i++)
+        if (t->indexes[i].id == id) {
+            t->indexes[i].creating = false;
+            return 0;
+        }
+    return KV_ENOTFOUND;
+}
+
+int eng__index_mark_active(eng_t *e, kv_slice_t table, uint8_t index_id)
+{
+    return table_modify(e, table, apply_index_active, &index_id);
 }
 
 int eng_table_update(eng_t *e, const eng_table_t *nt)
@@ -360,7 +643,10 @@ int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out)
         memcmp(ent->name, name.p, name.len) == 0) {
         kv_slice_t rec = kv_arena_dup(a, kv_slice(ent->rec, ent->rec_len));
         pthread_rwlock_unlock(&e->tcache_lock);
-        return decode_table(rec, a, out);
+        int rc = decode_table(rec, a, out);
+        if (rc == 0)
+            (*out)->gen = gen;
+        return rc;
     }
     pthread_rwlock_unlock(&e->tcache_lock);
     kv_buf_t k, v;
@@ -371,6 +657,7 @@ int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out)
     if (rc == 0)
         rc = decode_table(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
     if (rc == 0) {
+        (*out)->gen = gen;
         pthread_rwlock_wrlock(&e->tcache_lock);
         kv_free(ent->rec);
         ent->rec = kv_malloc(v.len ? v.len : 1);

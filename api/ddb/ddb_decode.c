@@ -334,6 +334,47 @@ static void decode_settings(ddb_dec_t *d, const api_json_t *in, ddb_settings_t *
     st->has_enabled = has_enabled;
 }
 
+static bool key_used(const char *name, const eng_table_t *t, const ddb_index_in_t *lsi,
+                     size_t n_lsi, const ddb_index_in_t *gsi, size_t n_gsi)
+{
+    if (strcmp(name, t->hash_key) == 0 || (t->range_key && strcmp(name, t->range_key) == 0))
+        return true;
+    const ddb_index_in_t *lists[2] = {lsi, gsi};
+    size_t ns[2] = {n_lsi, n_gsi};
+    for (int l = 0; l < 2; l++)
+        for (size_t i = 0; i < ns[l]; i++)
+            for (size_t k = 0; k < lists[l][i].n_ks; k++)
+                if (kv_slice_eq_str(lists[l][i].kname[k], name))
+                    return true;
+    return false;
+}
+
+/* With indexes, every AttributeDefinition must be a key of the table or of an index. */
+static int unused_definitions(ddb_dec_t *d, const eng_table_t *t, const ddb_index_in_t *lsi,
+                              size_t n_lsi, const ddb_index_in_t *gsi, size_t n_gsi)
+{
+    bool unused = false;
+    for (size_t i = 0; i < t->n_attrs; i++)
+        unused |= !key_used(t->attrs[i].name, t, lsi, n_lsi, gsi, n_gsi);
+    if (!unused)
+        return 0;
+    kv_buf_t defs, used;
+    kv_buf_init(&defs, 1 << 16);
+    kv_buf_init(&used, 1 << 16);
+    for (size_t i = 0; i < t->n_attrs; i++) {
+        kv_buf_printf(&defs, "%s%s", i ? ", " : "", t->attrs[i].name);
+        if (key_used(t->attrs[i].name, t, lsi, n_lsi, gsi, n_gsi))
+            kv_buf_printf(&used, "%s%s", used.len ? ", " : "", t->attrs[i].name);
+    }
+    api_fail(d->resp, API_E_DDB_VALIDATION,
+             "One or more parameter values were invalid: Some AttributeDefinitions are not used. "
+             "AttributeDefinitions: [%.*s], keys used: [%.*s]",
+             (int)defs.len, (const char *)defs.p, (int)used.len, (const char *)used.p);
+    kv_buf_dispose(&defs);
+    kv_buf_dispose(&used);
+    return -1;
+}
+
 int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table_in_t *out)
 {
     eng_table_t *t = &out->t;
@@ -456,14 +497,31 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
     bool has_view = st.has_view, enabled = st.enabled, has_enabled = st.has_enabled;
 
     ddb_decode_tags(d, in, "Tags", &t->tags, &t->n_tags);
+
+    /* Secondary indexes (at most 100 of each are looked at: the limits are 5 and 20). */
+    const api_json_t *lj = ddb_opt_kind(d, in, "LocalSecondaryIndexes", API_J_ARR);
+    const api_json_t *gj = ddb_opt_kind(d, in, "GlobalSecondaryIndexes", API_J_ARR);
+    size_t n_lsi = lj ? api_json_len(lj) : 0, n_gsi = gj ? api_json_len(gj) : 0;
+    if (n_lsi > 100)
+        n_lsi = 100;
+    if (n_gsi > 100)
+        n_gsi = 100;
+    ddb_index_in_t *lsi = kv_arena_calloc(d->a, n_lsi + 1, sizeof(*lsi));
+    ddb_index_in_t *gsi = kv_arena_calloc(d->a, n_gsi + 1, sizeof(*gsi));
+    for (size_t i = 0; i < n_lsi; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "localSecondaryIndexes.%zu.member", i + 1);
+        ddb_index_decode(d, api_json_at(lj, i), path, false, &lsi[i]);
+    }
+    for (size_t i = 0; i < n_gsi; i++) {
+        char path[64];
+        snprintf(path, sizeof(path), "globalSecondaryIndexes.%zu.member", i + 1);
+        ddb_index_decode(d, api_json_at(gj, i), path, true, &gsi[i]);
+    }
     if (finish(d) < 0)
         return -1;
 
     /* Semantic checks, in the order DynamoDB reports them. */
-    if (ddb_opt_kind(d, in, "GlobalSecondaryIndexes", API_J_ARR) ||
-        ddb_opt_kind(d, in, "LocalSecondaryIndexes", API_J_ARR))
-        return fail_validation(d, "One or more parameter values were invalid: secondary indexes "
-                                  "are not supported by this version of Stratus");
     if (!kv_slice_eq_str(ktype[0], "HASH"))
         return fail_validation(d, "Invalid KeySchema: The first KeySchemaElement is not a HASH "
                                   "key type");
@@ -513,10 +571,21 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
             return -1;
         }
     }
-    if (t->n_attrs != n_ks)
+    if (lj == NULL && gj == NULL && t->n_attrs != n_ks)
         return fail_validation(d, "One or more parameter values were invalid: Number of "
                                   "attributes in KeySchema does not exactly match number of "
                                   "attributes defined in AttributeDefinitions");
+    if (lj || gj) {
+        if (ddb_index_check(d, t, lsi, n_lsi, lj != NULL, gsi, n_gsi, gj != NULL) < 0)
+            return -1;
+        if (unused_definitions(d, t, lsi, n_lsi, gsi, n_gsi) < 0)
+            return -1;
+        t->indexes = kv_arena_calloc(d->a, n_lsi + n_gsi + 1, sizeof(*t->indexes));
+        for (size_t i = 0; i < n_lsi; i++)
+            t->indexes[t->n_indexes++] = lsi[i].ix;
+        for (size_t i = 0; i < n_gsi; i++)
+            t->indexes[t->n_indexes++] = gsi[i].ix;
+    }
     if (t->billing == ENG_BILLING_PAY_PER_REQUEST && out->has_pt)
         return fail_validation(d, "One or more parameter values were invalid: Neither "
                                   "ReadCapacityUnits nor WriteCapacityUnits can be specified when "
@@ -595,9 +664,109 @@ int ddb_decode_update_table(ddb_dec_t *d, const api_json_t *in, ddb_update_table
     bool has = ddb_opt_str(d, in, "TableName", &name);
     check_table_name(d, &name, has, "tableName", true);
     decode_settings(d, in, &out->st);
-    out->has_gsi_updates = ddb_opt_kind(d, in, "GlobalSecondaryIndexUpdates", API_J_ARR) != NULL;
+    const api_json_t *gu = ddb_opt_kind(d, in, "GlobalSecondaryIndexUpdates", API_J_ARR);
+    out->has_gsi_updates = gu != NULL;
+    size_t n = gu ? api_json_len(gu) : 0;
+    if (n > 100)
+        n = 100;
+    out->gsi = kv_arena_calloc(d->a, n + 1, sizeof(*out->gsi));
+    for (size_t i = 0; i < n && !d->serialization; i++) {
+        const api_json_t *e = api_json_at(gu, i);
+        if (api_json_type(e) != API_J_OBJ) {
+            ser_error(d, "Expected structure");
+            break;
+        }
+        ddb_gsi_update_t *g = &out->gsi[out->n_gsi++];
+        const api_json_t *c = ddb_opt_kind(d, e, "Create", API_J_OBJ);
+        const api_json_t *dl = ddb_opt_kind(d, e, "Delete", API_J_OBJ);
+        const api_json_t *up = ddb_opt_kind(d, e, "Update", API_J_OBJ);
+        char path[96];
+        if ((c != NULL) + (dl != NULL) + (up != NULL) != 1) {
+            if (finish(d) < 0)
+                return -1;
+            return fail_validation(d, (c != NULL) + (dl != NULL) + (up != NULL) == 0
+                                          ? "One or more parameter values were invalid: One of "
+                                            "GlobalSecondaryIndexUpdate.Update, "
+                                            "GlobalSecondaryIndexUpdate.Create, "
+                                            "GlobalSecondaryIndexUpdate.Delete must not be null"
+                                          : "One or more parameter values were invalid: Only one "
+                                            "global secondary index action is allowed per "
+                                            "GlobalSecondaryIndexUpdate object");
+        }
+        if (c) {
+            g->kind = DDB_GSI_CREATE;
+            snprintf(path, sizeof(path), "globalSecondaryIndexUpdates.%zu.member.create", i + 1);
+            ddb_index_decode(d, c, path, true, &g->idx);
+            g->name = g->idx.ix.name ? kv_slice_str(g->idx.ix.name) : KV_SLICE_NULL;
+        } else {
+            const api_json_t *o = dl ? dl : up;
+            g->kind = dl ? DDB_GSI_DELETE : DDB_GSI_UPDATE;
+            if (!ddb_opt_str(d, o, "IndexName", &g->name))
+                ddb_dec_violation(d,
+                                  "Value null at 'globalSecondaryIndexUpdates.%zu.member.%s."
+                                  "indexName' failed to satisfy constraint: Member must not be "
+                                  "null",
+                                  i + 1, dl ? "delete" : "update");
+            const api_json_t *pt =
+                up ? ddb_opt_kind(d, up, "ProvisionedThroughput", API_J_OBJ) : NULL;
+            if (pt) {
+                g->idx.has_pt = true;
+                int64_t r = 0, w = 0;
+                ddb_opt_int(d, pt, "ReadCapacityUnits", &r);
+                ddb_opt_int(d, pt, "WriteCapacityUnits", &w);
+                if (r < 1 || w < 1)
+                    ddb_dec_violation(d,
+                                      "Value '%lld' at 'globalSecondaryIndexUpdates.%zu.member."
+                                      "update.provisionedThroughput.%s' failed to satisfy "
+                                      "constraint: Member must have value greater than or equal "
+                                      "to 1",
+                                      (long long)(r < 1 ? r : w), i + 1,
+                                      r < 1 ? "readCapacityUnits" : "writeCapacityUnits");
+                g->idx.ix.rcu = r > 0 ? (uint64_t)r : 0;
+                g->idx.ix.wcu = w > 0 ? (uint64_t)w : 0;
+            }
+        }
+    }
+    const api_json_t *ad = ddb_opt_kind(d, in, "AttributeDefinitions", API_J_ARR);
+    size_t n_ad = ad ? api_json_len(ad) : 0;
+    if (n_ad > 100)
+        n_ad = 100;
+    out->attrs = kv_arena_calloc(d->a, n_ad + 1, sizeof(*out->attrs));
+    for (size_t i = 0; i < n_ad && !d->serialization; i++) {
+        const api_json_t *e = api_json_at(ad, i);
+        kv_slice_t an, at;
+        if (api_json_type(e) != API_J_OBJ) {
+            ser_error(d, "Expected structure");
+            break;
+        }
+        if (!ddb_opt_str(d, e, "AttributeName", &an) || !ddb_opt_str(d, e, "AttributeType", &at)) {
+            ddb_dec_violation(d,
+                              "Value null at 'attributeDefinitions.%zu.member.attribute%s' failed "
+                              "to satisfy constraint: Member must not be null",
+                              i + 1, api_json_get(e, "AttributeName") ? "Type" : "Name");
+            continue;
+        }
+        eng_scalar_t ty = kv_slice_eq_str(at, "S")   ? ENG_SCALAR_S
+                          : kv_slice_eq_str(at, "N") ? ENG_SCALAR_N
+                          : kv_slice_eq_str(at, "B") ? ENG_SCALAR_B
+                                                     : 0;
+        if (ty == 0) {
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'attributeDefinitions.%zu.member.attributeType' "
+                              "failed to satisfy constraint: Member must satisfy enum value "
+                              "set: [B, N, S]",
+                              (int)(at.len > 100 ? 100 : at.len), (const char *)at.p, i + 1);
+            continue;
+        }
+        out->attrs[out->n_attrs].name = dupz(d, an);
+        out->attrs[out->n_attrs].type = ty;
+        out->n_attrs++;
+    }
     if (finish(d) < 0)
         return -1;
+    if (gu && n == 0)
+        return fail_validation(d, "One or more parameter values were invalid: List of "
+                                  "GlobalSecondaryIndexUpdates is empty");
     out->name = name;
     return 0;
 }

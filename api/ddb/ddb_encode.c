@@ -83,6 +83,7 @@ void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, 
         api_jw_epoch_ms(w, t->created_ms);
     }
     api_jw_obj_end(w);
+    ddb_encode_indexes(t, arn, w);
     if (t->stream_enabled) {
         char label[25];
         stream_label(t, label);

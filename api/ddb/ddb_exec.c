@@ -6,6 +6,8 @@
 #include "base/kv_time.h"
 #include "ddb_int.h"
 
+#define DDB_COUNT_MAX 200000 /* entries counted per table or index by DescribeTable */
+
 /* Map an unexpected engine error to InternalServerError. */
 static int engine_fail(api_resp_t *resp, int rc)
 {
@@ -48,6 +50,15 @@ int ddb_exec_describe_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return not_found(resp, in->name);
     if (rc < 0)
         return engine_fail(resp, rc);
+    /* DynamoDB refreshes these every few hours; here they are counted, up to a bound that
+     * keeps a describe of a big table cheap. */
+    eng_table_t *t = out->t;
+    rc = eng_index_stats(ctx->eng, t, NULL, DDB_COUNT_MAX, &t->item_count, &t->size_bytes);
+    for (size_t i = 0; rc == 0 && i < t->n_indexes; i++)
+        rc = eng_index_stats(ctx->eng, t, &t->indexes[i], DDB_COUNT_MAX, &t->indexes[i].item_count,
+                             &t->indexes[i].size_bytes);
+    if (rc < 0)
+        return engine_fail(resp, rc);
     out->status = "ACTIVE";
     return 0;
 }
@@ -75,6 +86,158 @@ int ddb_exec_list_tables(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     return 0;
 }
 
+static int limit_exceeded(api_resp_t *resp, const char *msg)
+{
+    api_fail(resp, API_E_DDB_LIMIT_EXCEEDED, "%s", msg);
+    return -1;
+}
+
+/* GlobalSecondaryIndexUpdates: one Create or Delete per call (as DynamoDB allows), any number
+ * of throughput Updates. A created index is backfilled by the services thread. */
+static int gsi_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                       const ddb_update_table_in_t *in, eng_table_t *cur,
+                       ddb_update_table_out_t *out)
+{
+    size_t online = 0;
+    for (size_t i = 0; i < in->n_gsi; i++) {
+        const ddb_gsi_update_t *g = &in->gsi[i];
+        online += g->kind != DDB_GSI_UPDATE;
+        for (size_t j = 0; j < i; j++)
+            if (kv_slice_eq(in->gsi[j].name, g->name)) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "One or more parameter values were invalid: Only one global secondary "
+                         "index update per index is allowed simultaneously. Index: %.*s",
+                         (int)g->name.len, (const char *)g->name.p);
+                return -1;
+            }
+    }
+    if (online > 1)
+        return limit_exceeded(resp, "Subscriber limit exceeded: Only 1 online index can be "
+                                    "created or deleted simultaneously per table");
+    eng_table_t *t = kv_arena_alloc(req->arena, sizeof(*t));
+    *t = *cur;
+    t->indexes = kv_arena_calloc(req->arena, cur->n_indexes + 1, sizeof(*t->indexes));
+    memcpy(t->indexes, cur->indexes, cur->n_indexes * sizeof(*t->indexes));
+    bool changed_settings = false;
+    const char *status = "ACTIVE";
+    for (size_t i = 0; i < in->n_gsi; i++) {
+        const ddb_gsi_update_t *g = &in->gsi[i];
+        eng_index_t *ix = (eng_index_t *)(uintptr_t)eng_index_find(t, g->name);
+        if (g->kind == DDB_GSI_CREATE) {
+            if (ix) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "Attempting to create an index which already exists");
+                return -1;
+            }
+            for (size_t k = 0; k < cur->n_indexes; k++)
+                if (cur->indexes[k].creating)
+                    return limit_exceeded(resp, "Subscriber limit exceeded: Only 1 online index "
+                                                "can be created or deleted simultaneously per "
+                                                "table");
+            size_t n_gsi = 0;
+            for (size_t k = 0; k < cur->n_indexes; k++)
+                n_gsi += cur->indexes[k].global;
+            if (n_gsi >= ENG_MAX_GSI)
+                return limit_exceeded(resp, "One or more parameter values were invalid: "
+                                            "GlobalSecondaryIndex count exceeds the per-table "
+                                            "limit of 20");
+            /* The new keys' types come from the request's AttributeDefinitions. */
+            eng_table_t def = *cur;
+            def.attrs = in->attrs;
+            def.n_attrs = in->n_attrs;
+            ddb_dec_t d = {.req = req, .resp = resp, .a = req->arena};
+            ddb_index_in_t idx = g->idx;
+            if (in->n_attrs == 0) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "One or more parameter values were invalid: AttributeDefinitions is not "
+                         "specified for index: %s",
+                         idx.ix.name);
+                return -1;
+            }
+            if (ddb_index_check_update(&d, &def, &idx) < 0)
+                return -1;
+            /* A key attribute already defined keeps its type. */
+            for (size_t k = 0; k < cur->n_attrs; k++) {
+                const char *nm = cur->attrs[k].name;
+                bool clash =
+                    (strcmp(nm, idx.ix.hash_key) == 0 && cur->attrs[k].type != idx.ix.hash_type) ||
+                    (idx.ix.range_key && strcmp(nm, idx.ix.range_key) == 0 &&
+                     cur->attrs[k].type != idx.ix.range_type);
+                if (clash) {
+                    api_fail(resp, API_E_DDB_VALIDATION,
+                             "One or more parameter values were invalid: Attribute %s is "
+                             "already defined with a different type",
+                             nm);
+                    return -1;
+                }
+            }
+            int rc = eng_table_add_index(ctx->eng, in->name, &idx.ix);
+            if (rc == KV_EEXIST) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "Attempting to create an index which already exists");
+                return -1;
+            }
+            if (rc == KV_ETOOBIG)
+                return limit_exceeded(resp, "Too many index changes on this table");
+            if (rc < 0)
+                return engine_fail(resp, rc);
+            status = "UPDATING";
+        } else if (ix == NULL || !ix->global) {
+            if (ix)
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "Cannot %s an index that is not a GlobalSecondaryIndex: %.*s",
+                         g->kind == DDB_GSI_DELETE ? "delete" : "update", (int)g->name.len,
+                         (const char *)g->name.p);
+            else
+                api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
+                         "Requested resource not found: Index: %.*s", (int)g->name.len,
+                         (const char *)g->name.p);
+            return -1;
+        } else if (g->kind == DDB_GSI_DELETE) {
+            int rc = eng_table_drop_index(ctx->eng, in->name, g->name);
+            if (rc == KV_ENOTFOUND) {
+                api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
+                         "Requested resource not found: Index: %.*s", (int)g->name.len,
+                         (const char *)g->name.p);
+                return -1;
+            }
+            if (rc < 0)
+                return engine_fail(resp, rc);
+            status = "UPDATING";
+        } else {
+            if (!g->idx.has_pt) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "One or more parameter values were invalid: Both ReadCapacityUnits and "
+                         "WriteCapacityUnits must be specified for index: %s",
+                         ix->name);
+                return -1;
+            }
+            if (t->billing == ENG_BILLING_PAY_PER_REQUEST) {
+                api_fail(resp, API_E_DDB_VALIDATION,
+                         "One or more parameter values were invalid: Neither ReadCapacityUnits "
+                         "nor WriteCapacityUnits can be specified for index: %s when BillingMode "
+                         "is PAY_PER_REQUEST",
+                         ix->name);
+                return -1;
+            }
+            ix->rcu = g->idx.ix.rcu;
+            ix->wcu = g->idx.ix.wcu;
+            changed_settings = true;
+        }
+    }
+    if (changed_settings) {
+        int rc = eng_table_update(ctx->eng, t);
+        if (rc < 0)
+            return rc == KV_ENOTFOUND ? not_found(resp, in->name) : engine_fail(resp, rc);
+    }
+    int rc = eng_table_get(ctx->eng, in->name, req->arena, &out->t);
+    if (rc < 0)
+        return rc == KV_ENOTFOUND ? not_found(resp, in->name) : engine_fail(resp, rc);
+    resp->durable = true;
+    out->status = status;
+    return 0;
+}
+
 int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                           const ddb_update_table_in_t *in, ddb_update_table_out_t *out)
 {
@@ -86,10 +249,17 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return engine_fail(resp, rc);
     const ddb_settings_t *st = &in->st;
     if (in->has_gsi_updates) {
-        api_fail(resp, API_E_DDB_VALIDATION,
-                 "One or more parameter values were invalid: secondary indexes are not supported "
-                 "by this version of Stratus");
-        return -1;
+        if (!st->has_billing && !st->has_pt && !st->has_stream)
+            return gsi_updates(ctx, req, resp, in, cur, out);
+        /* Settings first, then the index changes against the updated table. */
+        ddb_update_table_in_t settings = *in;
+        settings.has_gsi_updates = false;
+        if (ddb_exec_update_table(ctx, req, resp, &settings, out) < 0)
+            return -1;
+        rc = eng_table_get(ctx->eng, in->name, req->arena, &cur);
+        if (rc < 0)
+            return engine_fail(resp, rc);
+        return gsi_updates(ctx, req, resp, in, cur, out);
     }
     if (!st->has_billing && !st->has_pt && !st->has_stream) {
         api_fail(resp, API_E_DDB_VALIDATION,

@@ -45,10 +45,43 @@ typedef struct ddb_settings {
     eng_stream_view_t view;
 } ddb_settings_t;
 
+/* ddb_index.c: secondary index definitions, item checks, descriptions, backfill */
+typedef struct ddb_index_in {
+    eng_index_t ix; /* key names resolved by ddb_index_check */
+    kv_slice_t kname[2], ktype[2];
+    size_t n_ks;
+    bool has_type, has_nonkey, has_pt;
+} ddb_index_in_t;
+/** Decode a GlobalSecondaryIndex, LocalSecondaryIndex or GSI Create object; constraint
+ * violations name members under path ("globalSecondaryIndexes.1.member"). */
+void ddb_index_decode(ddb_dec_t *d, const api_json_t *e, const char *path, bool global,
+                      ddb_index_in_t *out);
+/** CreateTable's index checks, in DynamoDB's order, against table t (attrs, keys, billing).
+ * @return 0 or -1 with the response failed. */
+int ddb_index_check(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *lsi, size_t n_lsi,
+                    bool has_lsi, ddb_index_in_t *gsi, size_t n_gsi, bool has_gsi);
+/** UpdateTable's checks of a GSI to create (t->attrs holding the request's definitions). */
+int ddb_index_check_update(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *in);
+/** Whether item it has an index key attribute DynamoDB refuses (wrong type, empty, too long);
+ * the message goes to msg. */
+bool ddb_index_item_error(const eng_table_t *t, const eng_item_t *it, char *msg, size_t cap);
+/** GlobalSecondaryIndexes and LocalSecondaryIndexes members of a TableDescription. */
+void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w);
+
+typedef struct ddb_gsi_update {
+    enum { DDB_GSI_CREATE, DDB_GSI_DELETE, DDB_GSI_UPDATE } kind;
+    kv_slice_t name;    /* Delete, Update */
+    ddb_index_in_t idx; /* Create; Update's throughput */
+} ddb_gsi_update_t;
+
 typedef struct ddb_update_table_in {
     kv_slice_t name;
     ddb_settings_t st;
     bool has_gsi_updates;
+    ddb_gsi_update_t *gsi;
+    size_t n_gsi;
+    eng_attr_def_t *attrs; /* AttributeDefinitions (for index creation) */
+    size_t n_attrs;
 } ddb_update_table_in_t;
 
 typedef struct ddb_backups_in {
@@ -174,6 +207,8 @@ typedef struct ddb_query_in {
     bool forward;
     ddb_select_t select;
     int64_t segment, total_segments; /* Scan; total 0: not parallel */
+    kv_slice_t index;                /* IndexName, empty for the table */
+    bool has_select;
 } ddb_query_in_t;
 typedef ddb_query_in_t ddb_scan_in_t;
 

@@ -293,9 +293,27 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
     if (decode_common(d, in, &out->c) < 0 || legacy(d, in, query ? old_q : old_s) < 0)
         return -1;
     kv_slice_t s;
-    if (ddb_opt_str(d, in, "IndexName", &s))
-        return ddb_dec_fail(d, "The table does not have the specified index: %.*s",
-                            (int)(s.len > 255 ? 255 : s.len), (const char *)s.p);
+    if (ddb_opt_str(d, in, "IndexName", &s)) {
+        bool chars = true;
+        for (size_t i = 0; i < s.len; i++) {
+            uint8_t c = s.p[i];
+            chars &= (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     c == '_' || c == '.' || c == '-';
+        }
+        if (s.len < 3 || s.len > ENG_INDEX_NAME_MAX)
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'indexName' failed to satisfy constraint: Member "
+                              "must have length %s",
+                              (int)(s.len > 300 ? 300 : s.len), (const char *)s.p,
+                              s.len < 3 ? "greater than or equal to 3"
+                                        : "less than or equal to 255");
+        else if (!chars)
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'indexName' failed to satisfy constraint: Member "
+                              "must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                              (int)s.len, (const char *)s.p);
+        out->index = s;
+    }
     if (ddb_opt_int(d, in, "Limit", &out->limit) && out->limit < 1)
         ddb_dec_violation(d,
                           "Value '%lld' at 'limit' failed to satisfy constraint: Member must "
@@ -304,6 +322,7 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
     if (query)
         ddb_opt_bool(d, in, "ScanIndexForward", &out->forward);
     if (ddb_opt_str(d, in, "Select", &s)) {
+        out->has_select = true;
         if (kv_slice_eq_str(s, "ALL_ATTRIBUTES"))
             out->select = DDB_SEL_ALL;
         else if (kv_slice_eq_str(s, "ALL_PROJECTED_ATTRIBUTES"))
@@ -355,12 +374,19 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
         return ddb_dec_fail(d, "1 validation error detected: Value null at 'projectionExpression' "
                                "failed to satisfy constraint: Member must not be null when Select "
                                "is SPECIFIC_ATTRIBUTES");
-    if (out->c.proj && (out->select == DDB_SEL_ALL || out->select == DDB_SEL_COUNT) &&
-        api_json_get(in, "Select"))
+    if (out->c.proj && out->select != DDB_SEL_SPECIFIC && out->has_select)
+        return ddb_dec_fail(d, "%sCannot specify the %s when choosing to get %s",
+                            query ? "1 validation error detected: " : "",
+                            api_json_get(in, "AttributesToGet") ? "AttributesToGet"
+                                                                : "ProjectionExpression",
+                            out->select == DDB_SEL_COUNT ? "only the Count"
+                            : out->select == DDB_SEL_ALL ? "ALL_ATTRIBUTES"
+                                                         : "ALL_PROJECTED_ATTRIBUTES");
+    if (out->select == DDB_SEL_PROJECTED && out->index.len == 0)
         return ddb_dec_fail(d,
-                            "Cannot specify the ProjectionExpression when choosing to get "
-                            "%s",
-                            out->select == DDB_SEL_COUNT ? "only the COUNT" : "ALL_ATTRIBUTES");
+                            "%sALL_PROJECTED_ATTRIBUTES can be used only when Querying using "
+                            "an IndexName",
+                            query ? "1 validation error detected: " : "");
     if (query) {
         if (ddb_opt_str(d, in, "KeyConditionExpression", &s)) {
             if (ddb_cond_parse(&out->c.env, "KeyConditionExpression", s, &out->key_cond) < 0)

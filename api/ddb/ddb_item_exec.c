@@ -155,6 +155,17 @@ static int item_too_big(api_resp_t *resp, const eng_item_t *it, const char *msg)
     return -1;
 }
 
+/* An item's secondary index keys must have the index's types (an item without them is just
+ * not in the index). */
+static int index_keys_ok(api_resp_t *resp, const eng_table_t *t, const eng_item_t *it)
+{
+    char msg[1024];
+    if (t->n_indexes == 0 || !ddb_index_item_error(t, it, msg, sizeof(msg)))
+        return 0;
+    api_fail(resp, API_E_DDB_VALIDATION, "%s", msg);
+    return -1;
+}
+
 /* The item of a failed condition, for ReturnValuesOnConditionCheckFailure. */
 static void cond_failed(api_req_t *req, api_resp_t *resp, const ddb_item_common_t *c,
                         const eng_item_t *old)
@@ -185,6 +196,7 @@ typedef struct rmw_ctx {
     bool check; /* a transaction's ConditionCheck: the condition only */
     bool too_big;
     eng_item_t *result;
+    char msg[512]; /* why an updated item's index key was refused */
 } rmw_ctx_t;
 
 static int on_rmw(void *arg, const eng_item_t *old, eng_item_t **nu)
@@ -215,6 +227,10 @@ static int on_rmw(void *arg, const eng_item_t *old, eng_item_t **nu)
     if (eng_item_size(r) > ENG_ITEM_MAX_BYTES) {
         x->too_big = true;
         return KV_ETOOBIG;
+    }
+    if (x->t->n_indexes && ddb_index_item_error(x->t, r, x->msg, sizeof(x->msg))) {
+        x->env->error = x->msg;
+        return KV_EINVAL;
     }
     *nu = x->result = r;
     return ENG_RMW_PUT;
@@ -248,7 +264,8 @@ int ddb_exec_put_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
     kv_slice_t key;
     if (get_table(ctx, req, resp, in->c.table, &t) < 0 ||
         item_key(req, resp, t, in->item, false, &key) < 0 ||
-        item_too_big(resp, in->item, "Item size has exceeded the maximum allowed size") < 0)
+        item_too_big(resp, in->item, "Item size has exceeded the maximum allowed size") < 0 ||
+        index_keys_ok(resp, t, in->item) < 0)
         return -1;
     if (in->c.cond == NULL && in->c.rv == DDB_RV_NONE && in->c.rcc == DDB_RCC_NONE) {
         /* Nothing needs the old item: write without reading it. */
@@ -403,9 +420,28 @@ static int bad_key_cond(api_resp_t *resp, const char *msg)
     return -1;
 }
 
-/* Work out [lo, hi) of a key condition: pk = :v [AND sk-condition]. */
-static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *t, const ddb_cond_t *kc,
-                     kv_buf_t *lo, kv_buf_t *hi)
+/* The key schema a Query or Scan reads: the table's, or an index's. */
+typedef struct schema {
+    const eng_index_t *ix; /* NULL: the table */
+    const char *hash_key;
+    eng_scalar_t hash_type;
+    const char *range_key;
+    eng_scalar_t range_type;
+} schema_t;
+
+static void schema_of(const eng_table_t *t, const eng_index_t *ix, schema_t *s)
+{
+    s->ix = ix;
+    s->hash_key = ix ? ix->hash_key : t->hash_key;
+    s->hash_type = ix ? ix->hash_type : t->hash_type;
+    s->range_key = ix ? ix->range_key : t->range_key;
+    s->range_type = ix ? ix->range_type : t->range_type;
+}
+
+/* Work out [lo, hi) of a key condition: pk = :v [AND sk-condition]. Index entries carry the
+ * table's key after the index's, so bounds on the sort key are prefixes (succ), never exact. */
+static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *tbl, const schema_t *t,
+                     const ddb_cond_t *kc, kv_buf_t *lo, kv_buf_t *hi)
 {
     const ddb_cond_t *leaf[2] = {kc, NULL};
     if (kc->kind == DDB_C_AND) {
@@ -453,7 +489,8 @@ static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *t, con
         return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
                                   "type does not match schema type");
     kv_slice_t prefix;
-    if (eng_item_partition_prefix(t, pkc->b->value, req->arena, &prefix) < 0)
+    if ((t->ix ? eng_index_partition_prefix(tbl, t->ix, pkc->b->value, req->arena, &prefix)
+               : eng_item_partition_prefix(tbl, pkc->b->value, req->arena, &prefix)) < 0)
         return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
                                   "type does not match schema type");
     kv_buf_append_slice(lo, prefix);
@@ -494,25 +531,25 @@ static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *t, con
         } else {
             kv_buf_append_slice(lo, kv_buf_slice(&e1));
             kv_buf_append_slice(hi, kv_buf_slice(&e2));
-            kv_buf_append_byte(hi, 0);
+            succ(hi);
         }
     } else {
         switch (skc->cmp) {
         case DDB_EQ:
             kv_buf_append_slice(lo, kv_buf_slice(&e1));
             kv_buf_append_slice(hi, kv_buf_slice(&e1));
-            kv_buf_append_byte(hi, 0);
+            succ(hi);
             break;
         case DDB_LT:
             kv_buf_append_slice(hi, kv_buf_slice(&e1));
             break;
         case DDB_LE:
             kv_buf_append_slice(hi, kv_buf_slice(&e1));
-            kv_buf_append_byte(hi, 0);
+            succ(hi);
             break;
         case DDB_GT:
             kv_buf_append_slice(lo, kv_buf_slice(&e1));
-            kv_buf_append_byte(lo, 0);
+            succ(lo);
             succ(hi);
             break;
         default: /* GE */
@@ -525,24 +562,88 @@ static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *t, con
     return rc;
 }
 
-static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
-                      const ddb_query_in_t *in, kv_slice_t lo, kv_slice_t hi, bool reverse,
-                      ddb_query_out_t *out)
+/* Whether every attribute a projection names is in the index's entries. */
+static bool projected(const eng_table_t *t, const eng_index_t *ix, const ddb_projection_t *p)
 {
-    eng_range_t *r;
-    int rc = eng_range_open(ctx->eng, lo, hi, reverse, &r);
-    if (rc < 0)
-        return engine_fail(resp, rc);
+    if (ix->proj == ENG_PROJ_ALL)
+        return true;
+    for (size_t i = 0; i < p->n; i++) {
+        kv_slice_t n = p->paths[i].e[0].name;
+        bool in = kv_slice_eq_str(n, t->hash_key) ||
+                  (t->range_key && kv_slice_eq_str(n, t->range_key)) ||
+                  kv_slice_eq_str(n, ix->hash_key) ||
+                  (ix->range_key && kv_slice_eq_str(n, ix->range_key));
+        for (size_t j = 0; !in && ix->proj == ENG_PROJ_INCLUDE && j < ix->n_include; j++)
+            in = kv_slice_eq_str(n, ix->include[j]);
+        if (!in)
+            return false;
+    }
+    return true;
+}
+
+/* The key attributes of an index entry for LastEvaluatedKey: the table's and the index's. */
+static eng_item_t *index_key_of(kv_arena_t *a, const eng_table_t *t, const eng_index_t *ix,
+                                const eng_item_t *it)
+{
+    eng_item_t *k = kv_arena_calloc(a, 1, sizeof(*k));
+    k->attrs = kv_arena_calloc(a, 4, sizeof(eng_attr_t));
+    const char *names[4] = {t->hash_key, t->range_key, ix->hash_key, ix->range_key};
+    for (int i = 0; i < 4; i++) {
+        if (names[i] == NULL)
+            continue;
+        bool dup = false;
+        for (size_t j = 0; j < k->n; j++)
+            dup |= kv_slice_eq_str(k->attrs[j].name, names[i]);
+        eng_av_t *v = dup ? NULL : eng_item_get_attr(it, kv_slice_str(names[i]));
+        if (v) {
+            k->attrs[k->n].name = kv_slice_str(names[i]);
+            k->attrs[k->n].v = v;
+            k->n++;
+        }
+    }
+    return k;
+}
+
+/* Where a Query or Scan of an index resumes: the entry of ExclusiveStartKey, which must hold
+ * exactly the table's and the index's keys. */
+static int index_start(api_req_t *req, api_resp_t *resp, const eng_table_t *t,
+                       const eng_index_t *ix, const eng_item_t *start, kv_slice_t *out)
+{
+    kv_slice_t base;
+    eng_item_t *k = index_key_of(req->arena, t, ix, start);
+    if (k->n != start->n || item_key(req, resp, t, start, false, &base) < 0 ||
+        eng_index_key(t, ix, start, req->arena, out) < 0) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "The provided starting key is invalid: The provided key element does not match "
+                 "the schema");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
+                      const eng_index_t *ix, const ddb_query_in_t *in, kv_slice_t lo, kv_slice_t hi,
+                      bool reverse, ddb_query_out_t *out)
+{
+    kv_slice_t sk;
     if (in->start) {
-        kv_slice_t sk;
-        if (item_key(req, resp, t, in->start, true, &sk) < 0) {
-            eng_range_close(r);
+        if (ix ? index_start(req, resp, t, ix, in->start, &sk) < 0
+               : item_key(req, resp, t, in->start, true, &sk) < 0) {
             resp->_msg = "The provided starting key is invalid: The provided key element does not "
                          "match the schema";
             return -1;
         }
-        eng_range_seek_after(r, sk);
     }
+    eng_range_t *r;
+    int rc = eng_range_open(ctx->eng, lo, hi, reverse, &r);
+    if (rc < 0)
+        return engine_fail(resp, rc);
+    if (in->start)
+        eng_range_seek_after(r, sk);
+    /* A local index fetches what it does not project from the table, as DynamoDB does. */
+    bool fetch = ix && !ix->global && ix->proj != ENG_PROJ_ALL &&
+                 ((in->select == DDB_SEL_ALL && in->has_select) ||
+                  (in->c.proj && !projected(t, ix, in->c.proj)));
     size_t cap = 64, bytes = 0;
     out->items = kv_arena_alloc(req->arena, cap * sizeof(*out->items));
     out->count_only = in->select == DDB_SEL_COUNT;
@@ -558,9 +659,18 @@ static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
         }
         if (rc == 0)
             break;
+        last = it;
+        if (fetch) {
+            kv_slice_t bk;
+            eng_item_t *full = NULL;
+            const eng_av_t *pk = eng_item_get_attr(it, kv_slice_str(t->hash_key));
+            const eng_av_t *skv = eng_item_get_attr(it, kv_slice_str(t->range_key));
+            if (eng_item_key(t, pk, skv, req->arena, &bk) == 0 &&
+                eng_item_get(ctx->eng, bk, req->arena, &full) == 0)
+                it = full;
+        }
         out->scanned++;
         bytes += eng_item_size(it);
-        last = it;
         if (in->filter == NULL || ddb_cond_eval(in->filter, it)) {
             if (!out->count_only) {
                 if (out->n == cap) {
@@ -581,10 +691,44 @@ static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
     }
     eng_range_close(r);
     if (more && last)
-        out->last_key = key_of(req->arena, t, last);
+        out->last_key = ix ? index_key_of(req->arena, t, ix, last) : key_of(req->arena, t, last);
     out->units = read_units(bytes, in->c.consistent);
     out->table = in->c.table;
     out->rcc = in->c.rcc;
+    return 0;
+}
+
+/* The index a Query or Scan names, with DynamoDB's refusals. */
+static int read_index(api_resp_t *resp, const eng_table_t *t, const ddb_query_in_t *in,
+                      const eng_index_t **out)
+{
+    *out = NULL;
+    if (in->index.len == 0)
+        return 0;
+    const eng_index_t *ix = eng_index_find(t, in->index);
+    if (ix == NULL) {
+        api_fail(resp, API_E_DDB_VALIDATION, "The table does not have the specified index: %.*s",
+                 (int)in->index.len, (const char *)in->index.p);
+        return -1;
+    }
+    if (ix->global && in->c.consistent) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "Consistent reads are not supported on global secondary indexes");
+        return -1;
+    }
+    if (ix->global && in->select == DDB_SEL_ALL && in->has_select && ix->proj != ENG_PROJ_ALL) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not "
+                 "supported for global secondary index %s because its projection type is not ALL",
+                 ix->name);
+        return -1;
+    }
+    if (ix->creating) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "Cannot read from backfilling global secondary index: %s", ix->name);
+        return -1;
+    }
+    *out = ix;
     return 0;
 }
 
@@ -592,15 +736,18 @@ int ddb_exec_query(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_q
                    ddb_query_out_t *out)
 {
     eng_table_t *t;
-    if (get_table(ctx, req, resp, in->c.table, &t) < 0)
+    const eng_index_t *ix;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0 || read_index(resp, t, in, &ix) < 0)
         return -1;
+    schema_t sc;
+    schema_of(t, ix, &sc);
     kv_buf_t lo, hi;
     kv_buf_init(&lo, 1 << 16);
     kv_buf_init(&hi, 1 << 16);
-    int rc = key_range(req, resp, t, in->key_cond, &lo, &hi);
+    int rc = key_range(req, resp, t, &sc, in->key_cond, &lo, &hi);
     if (rc == 0)
-        rc = read_range(ctx, req, resp, t, in, kv_buf_slice(&lo), kv_buf_slice(&hi), !in->forward,
-                        out);
+        rc = read_range(ctx, req, resp, t, ix, in, kv_buf_slice(&lo), kv_buf_slice(&hi),
+                        !in->forward, out);
     kv_buf_dispose(&lo);
     kv_buf_dispose(&hi);
     return rc;
@@ -610,27 +757,32 @@ int ddb_exec_scan(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_sc
                   ddb_scan_out_t *out)
 {
     eng_table_t *t;
-    if (get_table(ctx, req, resp, in->c.table, &t) < 0)
+    const eng_index_t *ix;
+    if (get_table(ctx, req, resp, in->c.table, &t) < 0 || read_index(resp, t, in, &ix) < 0)
         return -1;
+    uint8_t id = ix ? ix->id : 0;
     uint8_t lm[16], hm[16];
     kv_buf_t lo, hi;
     kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
     kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
     eng_key_put_u32(&lo, t->id);
-    kv_buf_append_byte(&lo, 0);
-    eng_key_put_u32(&hi, t->id);
+    kv_buf_append_byte(&lo, id);
     uint64_t n = in->total_segments ? (uint64_t)in->total_segments : 1;
     uint64_t s = (uint64_t)in->segment;
     /* Segment s of n covers hash values [s * 2^64 / n, (s + 1) * 2^64 / n). */
     unsigned __int128 span = (unsigned __int128)1 << 64;
     eng_key_put_u64(&lo, (uint64_t)(span * s / n));
     if (s + 1 < n) {
-        kv_buf_append_byte(&hi, 0);
+        eng_key_put_u32(&hi, t->id);
+        kv_buf_append_byte(&hi, id);
         eng_key_put_u64(&hi, (uint64_t)(span * (s + 1) / n));
+    } else if (id < 255) {
+        eng_key_put_u32(&hi, t->id);
+        kv_buf_append_byte(&hi, (uint8_t)(id + 1)); /* the end of this index */
     } else {
-        kv_buf_append_byte(&hi, 1); /* the end of index 0 */
+        eng_key_put_u32(&hi, t->id + 1);
     }
-    return read_range(ctx, req, resp, t, in, kv_buf_slice(&lo), kv_buf_slice(&hi), false, out);
+    return read_range(ctx, req, resp, t, ix, in, kv_buf_slice(&lo), kv_buf_slice(&hi), false, out);
 }
 
 /* ---- batches ---- */
@@ -701,9 +853,10 @@ int ddb_exec_batch_write_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         for (size_t k = 0; k < bt->n; k++) {
             if (item_key(req, resp, tables[i], bt->keys[k], !bt->is_put[k], &keys[i][k]) < 0)
                 return -1;
-            if (bt->is_put[k] &&
-                item_too_big(resp, bt->keys[k], "Item size has exceeded the maximum allowed size") <
-                    0)
+            if (bt->is_put[k] && (item_too_big(resp, bt->keys[k],
+                                               "Item size has exceeded the maximum allowed "
+                                               "size") < 0 ||
+                                  index_keys_ok(resp, tables[i], bt->keys[k]) < 0))
                 return -1;
             if (duplicate_key(keys[i], k, keys[i][k])) {
                 api_fail(resp, API_E_DDB_VALIDATION,
@@ -815,7 +968,8 @@ static int action_keys(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             return -1;
         if (a->kind == DDB_TX_PUT) {
             if (item_too_big(resp, a->put.item, "Item size has exceeded the maximum allowed size") <
-                0)
+                    0 ||
+                index_keys_ok(resp, tables[i], a->put.item) < 0)
                 return -1;
             bytes += eng_item_size(a->put.item);
         }

@@ -1,0 +1,535 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Secondary indexes at the API: index definitions of CreateTable and UpdateTable with
+ * DynamoDB's validation, their descriptions, the checks an item's index keys must pass, and
+ * the backfill of new GSIs (run by the services thread).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_log.h"
+#include "ddb_int.h"
+
+#define INDEX_NAME_MIN 3
+
+static const char *scalar_name(eng_scalar_t t)
+{
+    return t == ENG_SCALAR_N ? "N" : (t == ENG_SCALAR_B ? "B" : "S");
+}
+
+static bool name_chars_ok(kv_slice_t s)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        uint8_t c = s.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+static int clip(kv_slice_t s)
+{
+    return (int)(s.len > 300 ? 300 : s.len);
+}
+
+static void decode_throughput(ddb_dec_t *d, const api_json_t *pt, const char *path,
+                              ddb_index_in_t *out)
+{
+    out->has_pt = true;
+    int64_t r = 0, w = 0;
+    if (!ddb_opt_int(d, pt, "ReadCapacityUnits", &r))
+        ddb_dec_violation(d,
+                          "Value null at '%s.provisionedThroughput.readCapacityUnits' failed to "
+                          "satisfy constraint: Member must not be null",
+                          path);
+    else if (r < 1)
+        ddb_dec_violation(d,
+                          "Value '%lld' at '%s.provisionedThroughput.readCapacityUnits' failed to "
+                          "satisfy constraint: Member must have value greater than or equal to 1",
+                          (long long)r, path);
+    if (!ddb_opt_int(d, pt, "WriteCapacityUnits", &w))
+        ddb_dec_violation(d,
+                          "Value null at '%s.provisionedThroughput.writeCapacityUnits' failed to "
+                          "satisfy constraint: Member must not be null",
+                          path);
+    else if (w < 1)
+        ddb_dec_violation(d,
+                          "Value '%lld' at '%s.provisionedThroughput.writeCapacityUnits' failed to "
+                          "satisfy constraint: Member must have value greater than or equal to 1",
+                          (long long)w, path);
+    out->ix.rcu = r > 0 ? (uint64_t)r : 0;
+    out->ix.wcu = w > 0 ? (uint64_t)w : 0;
+}
+
+void ddb_index_decode(ddb_dec_t *d, const api_json_t *e, const char *path, bool global,
+                      ddb_index_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->ix.global = global;
+    if (api_json_type(e) != API_J_OBJ) {
+        ddb_dec_serial(d, "Expected structure");
+        return;
+    }
+    kv_slice_t name;
+    if (!ddb_opt_str(d, e, "IndexName", &name))
+        ddb_dec_violation(d,
+                          "Value null at '%s.indexName' failed to satisfy constraint: Member "
+                          "must not be null",
+                          path);
+    else if (name.len < INDEX_NAME_MIN || name.len > ENG_INDEX_NAME_MAX)
+        ddb_dec_violation(d,
+                          "Value '%.*s' at '%s.indexName' failed to satisfy constraint: Member "
+                          "must have length %s",
+                          clip(name), (const char *)name.p, path,
+                          name.len < INDEX_NAME_MIN ? "greater than or equal to 3"
+                                                    : "less than or equal to 255");
+    else if (!name_chars_ok(name))
+        ddb_dec_violation(d,
+                          "Value '%.*s' at '%s.indexName' failed to satisfy constraint: Member "
+                          "must satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                          clip(name), (const char *)name.p, path);
+    else
+        out->ix.name = kv_arena_strndup(d->a, name.p, name.len);
+
+    const api_json_t *ks = ddb_opt_kind(d, e, "KeySchema", API_J_ARR);
+    if (ks == NULL) {
+        ddb_dec_violation(d,
+                          "Value null at '%s.keySchema' failed to satisfy constraint: Member "
+                          "must not be null",
+                          path);
+    } else {
+        size_t n = api_json_len(ks);
+        if (n == 0 || n > 2)
+            ddb_dec_violation(d,
+                              "Value '[...]' at '%s.keySchema' failed to satisfy constraint: "
+                              "Member must have length %s",
+                              path,
+                              n == 0 ? "greater than or equal to 1" : "less than or equal to 2");
+        for (size_t i = 0; i < n && i < 2; i++) {
+            const api_json_t *k = api_json_at(ks, i);
+            if (api_json_type(k) != API_J_OBJ) {
+                ddb_dec_serial(d, "Expected structure");
+                return;
+            }
+            if (!ddb_opt_str(d, k, "AttributeName", &out->kname[i]))
+                ddb_dec_violation(d,
+                                  "Value null at '%s.keySchema.%zu.member.attributeName' failed "
+                                  "to satisfy constraint: Member must not be null",
+                                  path, i + 1);
+            else if (out->kname[i].len == 0 || out->kname[i].len > 255)
+                ddb_dec_violation(d,
+                                  "Value '%.*s' at '%s.keySchema.%zu.member.attributeName' "
+                                  "failed to satisfy constraint: Member must have length %s",
+                                  clip(out->kname[i]), (const char *)out->kname[i].p, path, i + 1,
+                                  out->kname[i].len == 0 ? "greater than or equal to 1"
+                                                         : "less than or equal to 255");
+            if (!ddb_opt_str(d, k, "KeyType", &out->ktype[i]))
+                ddb_dec_violation(d,
+                                  "Value null at '%s.keySchema.%zu.member.keyType' failed to "
+                                  "satisfy constraint: Member must not be null",
+                                  path, i + 1);
+            else if (!kv_slice_eq_str(out->ktype[i], "HASH") &&
+                     !kv_slice_eq_str(out->ktype[i], "RANGE"))
+                ddb_dec_violation(d,
+                                  "Value '%.*s' at '%s.keySchema.%zu.member.keyType' failed to "
+                                  "satisfy constraint: Member must satisfy enum value set: "
+                                  "[HASH, RANGE]",
+                                  clip(out->ktype[i]), (const char *)out->ktype[i].p, path, i + 1);
+        }
+        out->n_ks = n < 2 ? n : 2;
+    }
+
+    const api_json_t *pr = ddb_opt_kind(d, e, "Projection", API_J_OBJ);
+    if (pr == NULL) {
+        ddb_dec_violation(d,
+                          "Value null at '%s.projection' failed to satisfy constraint: Member "
+                          "must not be null",
+                          path);
+    } else {
+        kv_slice_t pt;
+        if (ddb_opt_str(d, pr, "ProjectionType", &pt)) {
+            out->has_type = true;
+            if (kv_slice_eq_str(pt, "ALL"))
+                out->ix.proj = ENG_PROJ_ALL;
+            else if (kv_slice_eq_str(pt, "KEYS_ONLY"))
+                out->ix.proj = ENG_PROJ_KEYS_ONLY;
+            else if (kv_slice_eq_str(pt, "INCLUDE"))
+                out->ix.proj = ENG_PROJ_INCLUDE;
+            else
+                ddb_dec_violation(d,
+                                  "Value '%.*s' at '%s.projection.projectionType' failed to "
+                                  "satisfy constraint: Member must satisfy enum value set: "
+                                  "[ALL, INCLUDE, KEYS_ONLY]",
+                                  clip(pt), (const char *)pt.p, path);
+        }
+        const api_json_t *nk = ddb_opt_kind(d, pr, "NonKeyAttributes", API_J_ARR);
+        if (nk) {
+            size_t n = api_json_len(nk);
+            out->has_nonkey = true;
+            if (n == 0 || n > 20)
+                ddb_dec_violation(
+                    d,
+                    "Value '[...]' at '%s.projection.nonKeyAttributes' failed to "
+                    "satisfy constraint: Member must have length %s",
+                    path, n == 0 ? "greater than or equal to 1" : "less than or equal to 20");
+            out->ix.include = kv_arena_calloc(d->a, n ? n : 1, sizeof(char *));
+            for (size_t i = 0; i < n && i < 20; i++) {
+                const api_json_t *s = api_json_at(nk, i);
+                if (api_json_type(s) != API_J_STR) {
+                    ddb_dec_serial(d, "Expected string");
+                    return;
+                }
+                kv_slice_t v = api_json_str(s);
+                if (v.len == 0 || v.len > 255)
+                    ddb_dec_violation(d,
+                                      "Value '[...]' at '%s.projection.nonKeyAttributes' failed "
+                                      "to satisfy constraint: Member must satisfy constraint: "
+                                      "[Member must have length less than or equal to 255, "
+                                      "Member must have length greater than or equal to 1]",
+                                      path);
+                out->ix.include[out->ix.n_include++] = kv_arena_strndup(d->a, v.p, v.len);
+            }
+        }
+    }
+    const api_json_t *pt = global ? ddb_opt_kind(d, e, "ProvisionedThroughput", API_J_OBJ) : NULL;
+    if (pt)
+        decode_throughput(d, pt, path, out);
+}
+
+static bool attr_type(const eng_table_t *t, kv_slice_t name, const char **canon, eng_scalar_t *ty)
+{
+    for (size_t i = 0; i < t->n_attrs; i++)
+        if (kv_slice_eq_str(name, t->attrs[i].name)) {
+            *canon = t->attrs[i].name;
+            *ty = t->attrs[i].type;
+            return true;
+        }
+    return false;
+}
+
+static int fail(ddb_dec_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(ddb_dec_t *d, const char *fmt, ...)
+{
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    api_fail(d->resp, API_E_DDB_VALIDATION, "%s", msg);
+    return -1;
+}
+
+static int undefined_keys(ddb_dec_t *d, const eng_table_t *t, const ddb_index_in_t *in)
+{
+    kv_buf_t keys, defs;
+    kv_buf_init(&keys, 4096);
+    kv_buf_init(&defs, 1 << 16);
+    for (size_t i = 0; i < in->n_ks; i++)
+        kv_buf_printf(&keys, "%s%.*s", i ? ", " : "", (int)in->kname[i].len,
+                      (const char *)in->kname[i].p);
+    for (size_t i = 0; i < t->n_attrs; i++)
+        kv_buf_printf(&defs, "%s%s", i ? ", " : "", t->attrs[i].name);
+    api_fail(d->resp, API_E_DDB_VALIDATION,
+             "One or more parameter values were invalid: Some index key attributes are not "
+             "defined in AttributeDefinitions. Keys: [%.*s], AttributeDefinitions: [%.*s]",
+             (int)keys.len, (const char *)keys.p, (int)defs.len, (const char *)defs.p);
+    kv_buf_dispose(&keys);
+    kv_buf_dispose(&defs);
+    return -1;
+}
+
+/* Resolve and check one index of table t. */
+static int check_one(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *in, bool create_table)
+{
+    eng_index_t *ix = &in->ix;
+    const char *nm = ix->name;
+    for (size_t i = 0; i < in->n_ks; i++) {
+        const char *canon;
+        eng_scalar_t ty;
+        if (!attr_type(t, in->kname[i], &canon, &ty))
+            return undefined_keys(d, t, in);
+    }
+    if (in->n_ks == 2 && kv_slice_eq(in->kname[0], in->kname[1]))
+        return fail(d, "Both the Hash Key and the Range Key element in the KeySchema have the "
+                       "same name");
+    if (!kv_slice_eq_str(in->ktype[0], "HASH"))
+        return fail(d, "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
+    if (in->n_ks == 2 && !kv_slice_eq_str(in->ktype[1], "RANGE"))
+        return fail(d, "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
+    attr_type(t, in->kname[0], &ix->hash_key, &ix->hash_type);
+    if (in->n_ks == 2)
+        attr_type(t, in->kname[1], &ix->range_key, &ix->range_type);
+    if (!ix->global) {
+        if (in->n_ks != 2)
+            return fail(d,
+                        "One or more parameter values were invalid: Index KeySchema does not "
+                        "have a range key for index: %s",
+                        nm);
+        if (strcmp(ix->hash_key, t->hash_key) != 0)
+            return fail(d,
+                        "One or more parameter values were invalid: Index KeySchema does not "
+                        "have the same leading hash key as table KeySchema for index: %s. index "
+                        "hash key: %s, table hash key: %s",
+                        nm, ix->hash_key, t->hash_key);
+    }
+    if (!in->has_type)
+        return fail(d, "One or more parameter values were invalid: Unknown ProjectionType: null");
+    if (in->has_nonkey && ix->proj != ENG_PROJ_INCLUDE)
+        return fail(d,
+                    "One or more parameter values were invalid: ProjectionType is %s, but "
+                    "NonKeyAttributes is specified",
+                    ix->proj == ENG_PROJ_ALL ? "ALL" : "KEYS_ONLY");
+    if (!in->has_nonkey && ix->proj == ENG_PROJ_INCLUDE)
+        return fail(d, "One or more parameter values were invalid: ProjectionType is INCLUDE, but "
+                       "NonKeyAttributes is not specified");
+    for (size_t i = 0; i < ix->n_include; i++)
+        for (size_t j = i + 1; j < ix->n_include; j++)
+            if (strcmp(ix->include[i], ix->include[j]) == 0)
+                return fail(d,
+                            "One or more parameter values were invalid: Duplicate element in "
+                            "NonKeyAttributes: %s",
+                            ix->include[i]);
+    if (ix->global) {
+        if (t->billing == ENG_BILLING_PAY_PER_REQUEST && in->has_pt)
+            return fail(d,
+                        "One or more parameter values were invalid: ProvisionedThroughput should "
+                        "not be specified for index: %s when BillingMode is PAY_PER_REQUEST",
+                        nm);
+        if (t->billing == ENG_BILLING_PROVISIONED && !in->has_pt)
+            return fail(d,
+                        "One or more parameter values were invalid: ProvisionedThroughput %s "
+                        "specified for index: %s",
+                        create_table ? "is not" : "must be", nm);
+    }
+    return 0;
+}
+
+int ddb_index_check(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *lsi, size_t n_lsi,
+                    bool has_lsi, ddb_index_in_t *gsi, size_t n_gsi, bool has_gsi)
+{
+    size_t nonkey = 0;
+    if (has_lsi) {
+        if (n_lsi == 0)
+            return fail(d, "One or more parameter values were invalid: List of "
+                           "LocalSecondaryIndexes is empty");
+        if (t->range_key == NULL)
+            return fail(d, "One or more parameter values were invalid: Table KeySchema does not "
+                           "have a range key, which is required when specifying a "
+                           "LocalSecondaryIndex");
+        for (size_t i = 0; i < n_lsi; i++) {
+            if (check_one(d, t, &lsi[i], true) < 0)
+                return -1;
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(lsi[j].ix.name, lsi[i].ix.name) == 0)
+                    return fail(d,
+                                "One or more parameter values were invalid: Duplicate index "
+                                "name: %s",
+                                lsi[i].ix.name);
+            nonkey += lsi[i].ix.n_include;
+        }
+        if (n_lsi > ENG_MAX_LSI)
+            return fail(d, "One or more parameter values were invalid: Number of "
+                           "LocalSecondaryIndexes exceeds per-table limit of 5");
+    }
+    if (has_gsi) {
+        if (n_gsi == 0)
+            return fail(d, "One or more parameter values were invalid: List of "
+                           "GlobalSecondaryIndexes is empty");
+        for (size_t i = 0; i < n_gsi; i++) {
+            if (check_one(d, t, &gsi[i], true) < 0)
+                return -1;
+            for (size_t j = 0; j < n_lsi; j++)
+                if (strcmp(lsi[j].ix.name, gsi[i].ix.name) == 0)
+                    return fail(d,
+                                "One or more parameter values were invalid: Duplicate index "
+                                "name: %s",
+                                gsi[i].ix.name);
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(gsi[j].ix.name, gsi[i].ix.name) == 0)
+                    return fail(d,
+                                "One or more parameter values were invalid: Duplicate index "
+                                "name: %s",
+                                gsi[i].ix.name);
+            nonkey += gsi[i].ix.n_include;
+        }
+        if (n_gsi > ENG_MAX_GSI)
+            return fail(d, "One or more parameter values were invalid: GlobalSecondaryIndex count "
+                           "exceeds the per-table limit of 20");
+    }
+    if (nonkey > ENG_MAX_NONKEY)
+        return fail(d, "One or more parameter values were invalid: The number of attributes in key "
+                       "schema and projection of all secondary indexes exceeds the per-table limit "
+                       "of 100");
+    return 0;
+}
+
+int ddb_index_check_update(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *in)
+{
+    return check_one(d, t, in, false);
+}
+
+/* ---- items ---- */
+
+static eng_av_type_t scalar_av(eng_scalar_t s)
+{
+    return s == ENG_SCALAR_S ? ENG_AV_S : (s == ENG_SCALAR_N ? ENG_AV_N : ENG_AV_B);
+}
+
+static const char *av_type_name(eng_av_type_t t)
+{
+    static const char *n[] = {"", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+    return n[t];
+}
+
+bool ddb_index_item_error(const eng_table_t *t, const eng_item_t *it, char *msg, size_t cap)
+{
+    for (size_t i = 0; i < t->n_indexes; i++) {
+        const eng_index_t *ix = &t->indexes[i];
+        const char *names[2] = {ix->hash_key, ix->range_key};
+        eng_scalar_t types[2] = {ix->hash_type, ix->range_type};
+        for (int k = 0; k < 2 && names[k]; k++) {
+            const eng_av_t *v = eng_item_get_attr(it, kv_slice_str(names[k]));
+            if (v == NULL)
+                continue; /* not in the index (sparse) */
+            if (v->t != scalar_av(types[k])) {
+                snprintf(msg, cap,
+                         "One or more parameter values were invalid: Type mismatch for Index Key "
+                         "%s Expected: %s Actual: %s IndexName: %s",
+                         names[k], scalar_name(types[k]), av_type_name(v->t), ix->name);
+                return true;
+            }
+            if (v->t != ENG_AV_N && v->u.s.len == 0) {
+                snprintf(msg, cap,
+                         "One or more parameter values are not valid. A value specified for a "
+                         "secondary index key is not supported. The AttributeValue for a key "
+                         "attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s",
+                         v->t == ENG_AV_S ? "string" : "binary", ix->name, names[k]);
+                return true;
+            }
+            if (k == 0 && v->u.s.len > ENG_KEY_MAX_PK) {
+                snprintf(msg, cap,
+                         "One or more parameter values were invalid: Size of hashkey has exceeded "
+                         "the maximum size limit of2048 bytes");
+                return true;
+            }
+            if (k == 1 && v->u.s.len > ENG_KEY_MAX_SK) {
+                snprintf(msg, cap,
+                         "One or more parameter values were invalid: Aggregated size of all range "
+                         "keys has exceeded the size limit of 1024 bytes");
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* ---- descriptions ---- */
+
+static void key_schema(api_jw_t *w, const char *hash, const char *range)
+{
+    api_jw_key(w, "KeySchema");
+    api_jw_arr_begin(w);
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "AttributeName", hash);
+    api_jw_kstr(w, "KeyType", "HASH");
+    api_jw_obj_end(w);
+    if (range) {
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "AttributeName", range);
+        api_jw_kstr(w, "KeyType", "RANGE");
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+}
+
+static void encode_one(const eng_table_t *t, const eng_index_t *ix, const char *table_arn,
+                       api_jw_t *w)
+{
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "IndexName", ix->name);
+    key_schema(w, ix->hash_key, ix->range_key);
+    api_jw_key(w, "Projection");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "ProjectionType",
+                ix->proj == ENG_PROJ_ALL         ? "ALL"
+                : ix->proj == ENG_PROJ_KEYS_ONLY ? "KEYS_ONLY"
+                                                 : "INCLUDE");
+    if (ix->proj == ENG_PROJ_INCLUDE) {
+        api_jw_key(w, "NonKeyAttributes");
+        api_jw_arr_begin(w);
+        for (size_t i = 0; i < ix->n_include; i++)
+            api_jw_cstr(w, ix->include[i]);
+        api_jw_arr_end(w);
+    }
+    api_jw_obj_end(w);
+    if (ix->global) {
+        api_jw_kstr(w, "IndexStatus", ix->creating ? "CREATING" : "ACTIVE");
+        if (ix->creating)
+            api_jw_kbool(w, "Backfilling", true);
+        api_jw_key(w, "ProvisionedThroughput");
+        api_jw_obj_begin(w);
+        api_jw_ku64(w, "NumberOfDecreasesToday", 0);
+        api_jw_ku64(w, "ReadCapacityUnits", t->billing == ENG_BILLING_PROVISIONED ? ix->rcu : 0);
+        api_jw_ku64(w, "WriteCapacityUnits", t->billing == ENG_BILLING_PROVISIONED ? ix->wcu : 0);
+        api_jw_obj_end(w);
+    }
+    api_jw_ku64(w, "IndexSizeBytes", ix->size_bytes);
+    api_jw_ku64(w, "ItemCount", ix->item_count);
+    char arn[1024];
+    snprintf(arn, sizeof(arn), "%s/index/%s", table_arn, ix->name);
+    api_jw_kstr(w, "IndexArn", arn);
+    api_jw_obj_end(w);
+}
+
+void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w)
+{
+    for (int global = 0; global < 2; global++) {
+        size_t n = 0;
+        for (size_t i = 0; i < t->n_indexes; i++)
+            n += t->indexes[i].global == (global != 0);
+        if (n == 0)
+            continue;
+        api_jw_key(w, global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+        api_jw_arr_begin(w);
+        for (size_t i = 0; i < t->n_indexes; i++)
+            if (t->indexes[i].global == (global != 0))
+                encode_one(t, &t->indexes[i], table_arn, w);
+        api_jw_arr_end(w);
+    }
+}
+
+/* ---- backfill ---- */
+
+void ddb_index_backfill(api_ctx_t *ctx)
+{
+    kv_arena_t *a = kv_arena_new(65536);
+    kv_slice_t after = KV_SLICE_NULL;
+    for (;;) {
+        const char **names;
+        size_t n;
+        bool more;
+        if (eng_table_list(ctx->eng, after, 100, a, &names, &n, &more) < 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            eng_table_t *t;
+            if (eng_table_get(ctx->eng, kv_slice_str(names[i]), a, &t) < 0)
+                continue;
+            for (size_t k = 0; k < t->n_indexes; k++) {
+                if (!t->indexes[k].creating)
+                    continue;
+                int rc = eng_index_backfill(ctx->eng, kv_slice_str(t->name), t->indexes[k].id);
+                if (rc < 0 && rc != KV_ENOTFOUND)
+                    KV_LOG_ERROR("dynamodb: backfill of index %s of %s failed: %s",
+                                 t->indexes[k].name, t->name, kv_err_name(rc));
+                else if (rc == 0)
+                    KV_LOG_INFO("dynamodb: index %s of %s is ACTIVE", t->indexes[k].name, t->name);
+            }
+        }
+        if (!more || n == 0)
+            break;
+        after = kv_slice_str(names[n - 1]);
+    }
+    kv_arena_free(a);
+}
