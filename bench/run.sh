@@ -126,7 +126,7 @@ for w in s3put s3get; do
 done
 kill "$s3pid" 2>/dev/null || true
 
-# ---- DynamoDB data plane: PutItem, GetItem, Query at 64 and 1 connections ----
+# ---- DynamoDB data plane: PutItem, GetItem, Query, GSI Query at 64 and 1 connections ----
 # Baselines in the same run: nginx above (the machine's HTTP ceiling) and dynalite.
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 node bench/node_modules/dynalite/cli.js --port "$dport" --host 127.0.0.1 > "$work/dynalite.log" 2>&1 &
@@ -136,14 +136,14 @@ for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/$dport) 2>/dev/null && break;
 # stratusd first, then dynalite: its background work after a write run must not disturb
 # stratusd's runs (1-connection latency especially).
 declare -A sres
-for w in putitem getitem query; do
+for w in putitem getitem query gsiquery; do
   for c in "$CONNS" 1; do
     sleep 1
     sres[$w-$c]=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" \
                   --workload "$w" --server-pid "$spid" --label "stratusd-$w-c$c")
   done
 done
-for w in putitem getitem query; do
+for w in putitem getitem query gsiquery; do
   for c in "$CONNS" 1; do
     sleep 1
     d=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$dport" --workload "$w" \
@@ -151,7 +151,7 @@ for w in putitem getitem query; do
     s=${sres[$w-$c]}
     echo "$s"; echo "$d"
     ratio "$s" "$d" dynalite
-    [ "$c" = "$CONNS" ] && [ "$w" != query ] && ratio "$s" "$base" nginx
+    [ "$c" = "$CONNS" ] && [ "$w" != query ] && [ "$w" != gsiquery ] && ratio "$s" "$base" nginx
   done
 done
 

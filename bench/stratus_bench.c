@@ -7,7 +7,8 @@
  * the server, not itself. Bounded by duration and by request count.
  *
  *   stratus-bench --port P [--host H] [--connections N] [--duration S] [--requests N]
- *                 [--workload listtables|headbucket|putitem|getitem|query|s3put|s3get|get]
+ *                 [--workload listtables|headbucket|putitem|getitem|query|gsiquery|txn4|
+ *                             s3put|s3get|get]
  *                 [--path /p]
  *                 [--server-pid PID[,PID]]
  *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
@@ -256,29 +257,37 @@ static int setup_call(const char *host, int port, const cli_creds_t *cr, const c
     return st;
 }
 
-/* Create the bench table (pk S, sk N) if needed and wait until it is ACTIVE (bounded). */
-static int setup_table(const char *host, int port, const cli_creds_t *cr, const char *hostport)
+/* Create a table if needed and wait until it (and any index) is ACTIVE (bounded). */
+static int setup_table_as(const char *host, int port, const cli_creds_t *cr, const char *hostport,
+                          const char *name, const char *create)
 {
     kv_buf_t raw;
     kv_buf_init(&raw, 64u << 20);
-    setup_call(host, port, cr, hostport, "CreateTable",
-               "{\"TableName\":\"bench\",\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
-               "\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
-               "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
-               "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}],"
-               "\"BillingMode\":\"PAY_PER_REQUEST\"}",
-               &raw);
+    setup_call(host, port, cr, hostport, "CreateTable", create, &raw);
+    char describe[128];
+    snprintf(describe, sizeof(describe), "{\"TableName\":\"%s\"}", name);
     int ok = -1;
     for (int i = 0; i < 200 && ok < 0; i++) {
-        if (setup_call(host, port, cr, hostport, "DescribeTable", "{\"TableName\":\"bench\"}",
-                       &raw) == 200 &&
-            memmem(raw.p, raw.len, "\"ACTIVE\"", 8))
+        if (setup_call(host, port, cr, hostport, "DescribeTable", describe, &raw) == 200 &&
+            memmem(raw.p, raw.len, "\"ACTIVE\"", 8) && !memmem(raw.p, raw.len, "CREATING", 8))
             ok = 0;
         else
             usleep(50 * 1000);
     }
     kv_buf_dispose(&raw);
     return ok;
+}
+
+/* The bench table: pk S, sk N. */
+static int setup_table(const char *host, int port, const cli_creds_t *cr, const char *hostport)
+{
+    return setup_table_as(
+        host, port, cr, hostport, "bench",
+        "{\"TableName\":\"bench\",\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
+        "\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
+        "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
+        "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}],"
+        "\"BillingMode\":\"PAY_PER_REQUEST\"}");
 }
 
 /* The JSON of item i: ~100 bytes, keys spread over many partitions. */
@@ -388,6 +397,46 @@ int main(int argc, char **argv)
             kv_buf_init(&b.pool[i], 1 << 16);
             ddb_req(&cr, hostport, "TransactWriteItems", (const char *)body.p, &b.pool[i]);
             kv_buf_dispose(&body);
+        }
+    } else if (!strcmp(workload, "gsiquery")) {
+        /* 1000 items (pk S) in 10 groups on a GSI (grp S, ts N, ALL projected); a query reads
+         * 10 items of one group. */
+        if (setup_table_as(
+                host, port, &cr, hostport, "benchgsi",
+                "{\"TableName\":\"benchgsi\",\"KeySchema\":[{\"AttributeName\":\"pk\","
+                "\"KeyType\":\"HASH\"}],\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
+                "\"AttributeType\":\"S\"},{\"AttributeName\":\"grp\",\"AttributeType\":\"S\"},"
+                "{\"AttributeName\":\"ts\",\"AttributeType\":\"N\"}],\"GlobalSecondaryIndexes\":"
+                "[{\"IndexName\":\"by_grp\",\"KeySchema\":[{\"AttributeName\":\"grp\","
+                "\"KeyType\":\"HASH\"},{\"AttributeName\":\"ts\",\"KeyType\":\"RANGE\"}],"
+                "\"Projection\":{\"ProjectionType\":\"ALL\"}}],\"BillingMode\":"
+                "\"PAY_PER_REQUEST\"}") < 0) {
+            fprintf(stderr, "stratus-bench: cannot create the GSI bench table\n");
+            return 1;
+        }
+        kv_buf_t raw;
+        kv_buf_init(&raw, 64u << 20);
+        char json[512];
+        for (size_t i = 0; i < 1000; i++) {
+            snprintf(json, sizeof(json),
+                     "{\"TableName\":\"benchgsi\",\"Item\":{\"pk\":{\"S\":\"item-%08zx\"},"
+                     "\"grp\":{\"S\":\"group-%zu\"},\"ts\":{\"N\":\"%zu\"},\"v\":{\"S\":"
+                     "\"value-%06zu\"}}}",
+                     (i * 2654435761u) & 0xffffffffu, i % 10, i, i);
+            setup_call(host, port, &cr, hostport, "PutItem", json, &raw);
+        }
+        kv_buf_dispose(&raw);
+        b.pool = kv_calloc(10, sizeof(kv_buf_t));
+        b.n_pool = 10;
+        for (size_t g = 0; g < 10; g++) {
+            snprintf(json, sizeof(json),
+                     "{\"TableName\":\"benchgsi\",\"IndexName\":\"by_grp\","
+                     "\"KeyConditionExpression\":\"grp = :g AND ts > :t\","
+                     "\"ExpressionAttributeValues\":{\":g\":{\"S\":\"group-%zu\"},\":t\":{\"N\":"
+                     "\"%zu\"}},\"Limit\":10}",
+                     g, g * 50);
+            kv_buf_init(&b.pool[g], 1 << 16);
+            ddb_req(&cr, hostport, "Query", json, &b.pool[g]);
         }
     } else if (!strcmp(workload, "putitem") || !strcmp(workload, "getitem") ||
                !strcmp(workload, "query")) {

@@ -6,14 +6,14 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DynamoDBClient, CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { DynamoDBClient, CreateTableCommand, DescribeTableCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
 import {
   DynamoDBDocumentClient, PutCommand, GetCommand, UpdateCommand, DeleteCommand, QueryCommand,
   ScanCommand, BatchWriteCommand, BatchGetCommand, TransactWriteCommand, TransactGetCommand,
 } from "@aws-sdk/lib-dynamodb";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
-let proc, dir, doc;
+let proc, dir, doc, client;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "stratus-js-items-"));
@@ -22,7 +22,7 @@ before(async () => {
                           "--threads", "2", "--log-level", "warn"], { stdio: "ignore" });
   for (let i = 0; i < 500 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 20));
   const endpoint = `http://127.0.0.1:${readFileSync(portFile, "utf8").trim()}`;
-  const client = new DynamoDBClient({ endpoint, region: "us-east-1", maxAttempts: 1,
+  client = new DynamoDBClient({ endpoint, region: "us-east-1", maxAttempts: 1,
                                       credentials: { accessKeyId: "test", secretAccessKey: "test" } });
   await client.send(new CreateTableCommand({
     TableName: "docs",
@@ -119,4 +119,51 @@ test("validation errors reach the SDK with DynamoDB's names", async () => {
     (e) => e.name === "ValidationException" && /Query condition missed key schema element: pk/.test(e.message));
   await assert.rejects(doc.send(new GetCommand({ TableName: "nope", Key: { pk: "x", sk: "y" } })),
     (e) => e.name === "ResourceNotFoundException");
+});
+
+test("secondary indexes: GSI and LSI queries, a GSI added by UpdateTable", async () => {
+  await client.send(new CreateTableCommand({
+    TableName: "ixt",
+    KeySchema: [{ AttributeName: "user", KeyType: "HASH" }, { AttributeName: "ts", KeyType: "RANGE" }],
+    AttributeDefinitions: [{ AttributeName: "user", AttributeType: "S" }, { AttributeName: "ts", AttributeType: "N" },
+                           { AttributeName: "kind", AttributeType: "S" }, { AttributeName: "size", AttributeType: "N" }],
+    GlobalSecondaryIndexes: [{ IndexName: "by_kind", KeySchema: [{ AttributeName: "kind", KeyType: "HASH" },
+                                                                { AttributeName: "ts", KeyType: "RANGE" }],
+                               Projection: { ProjectionType: "INCLUDE", NonKeyAttributes: ["title"] } }],
+    LocalSecondaryIndexes: [{ IndexName: "by_size", KeySchema: [{ AttributeName: "user", KeyType: "HASH" },
+                                                               { AttributeName: "size", KeyType: "RANGE" }],
+                              Projection: { ProjectionType: "ALL" } }],
+    BillingMode: "PAY_PER_REQUEST",
+  }));
+  for (let i = 0; i < 12; i++)
+    await doc.send(new PutCommand({ TableName: "ixt", Item: { user: `u${i % 3}`, ts: i, kind: i % 2 ? "photo" : "note",
+                                                             size: 100 - i, title: `t${i}`, body: "x".repeat(i) } }));
+  const photos = await doc.send(new QueryCommand({ TableName: "ixt", IndexName: "by_kind",
+    KeyConditionExpression: "kind = :k AND ts > :t", ExpressionAttributeValues: { ":k": "photo", ":t": 4 } }));
+  assert.deepEqual(photos.Items.map((i) => i.ts), [5, 7, 9, 11]);
+  assert.deepEqual(Object.keys(photos.Items[0]).sort(), ["kind", "title", "ts", "user"]);
+  const small = await doc.send(new QueryCommand({ TableName: "ixt", IndexName: "by_size", Limit: 2,
+    KeyConditionExpression: "#u = :u", ExpressionAttributeNames: { "#u": "user" }, ExpressionAttributeValues: { ":u": "u0" } }));
+  assert.deepEqual(small.Items.map((i) => i.size), [91, 94]);
+  assert.deepEqual(Object.keys(small.LastEvaluatedKey).sort(), ["size", "ts", "user"]);
+  await client.send(new UpdateTableCommand({ TableName: "ixt",
+    AttributeDefinitions: [{ AttributeName: "title", AttributeType: "S" }],
+    GlobalSecondaryIndexUpdates: [{ Create: { IndexName: "by_title", KeySchema: [{ AttributeName: "title", KeyType: "HASH" }],
+                                              Projection: { ProjectionType: "KEYS_ONLY" } } }] }));
+  let status;
+  for (let i = 0; i < 200; i++) {
+    const d = await client.send(new DescribeTableCommand({ TableName: "ixt" }));
+    status = d.Table.GlobalSecondaryIndexes.find((g) => g.IndexName === "by_title").IndexStatus;
+    if (status === "ACTIVE") break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(status, "ACTIVE");
+  const t7 = await doc.send(new QueryCommand({ TableName: "ixt", IndexName: "by_title",
+    KeyConditionExpression: "title = :t", ExpressionAttributeValues: { ":t": "t7" } }));
+  assert.deepEqual(t7.Items, [{ user: "u1", ts: 7, title: "t7" }]);
+  await client.send(new UpdateTableCommand({ TableName: "ixt",
+    GlobalSecondaryIndexUpdates: [{ Delete: { IndexName: "by_title" } }] }));
+  await assert.rejects(doc.send(new QueryCommand({ TableName: "ixt", IndexName: "by_title",
+    KeyConditionExpression: "title = :t", ExpressionAttributeValues: { ":t": "t7" } })),
+    (e) => e.name === "ValidationException" && /does not have the specified index: by_title/.test(e.message));
 });

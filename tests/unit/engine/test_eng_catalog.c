@@ -286,11 +286,175 @@ static void test_item_txn(void **state)
     eng_close(e);
 }
 
+/* An item of the indexed table: pk, sk and optional attributes. */
+static eng_item_t *ix_item(kv_arena_t *a, const char *pk, const char *sk, const char *g,
+                           const char *n, const char *x)
+{
+    const char *names[5] = {"pk", "sk", "g", "n", "x"};
+    const char *vals[5] = {pk, sk, g, n, x};
+    eng_av_type_t types[5] = {ENG_AV_S, ENG_AV_N, ENG_AV_S, ENG_AV_N, ENG_AV_S};
+    eng_item_t *it = kv_arena_calloc(a, 1, sizeof(*it));
+    it->attrs = kv_arena_calloc(a, 5, sizeof(eng_attr_t));
+    for (int i = 0; i < 5; i++) {
+        if (vals[i] == NULL)
+            continue;
+        eng_av_t *v = kv_arena_calloc(a, 1, sizeof(*v));
+        v->t = types[i];
+        v->u.s = kv_slice_str(vals[i]);
+        it->attrs[it->n].name = kv_slice_str(names[i]);
+        it->attrs[it->n++].v = v;
+    }
+    return it;
+}
+
+static uint64_t ix_count(eng_t *e, const eng_table_t *t, const eng_index_t *ix)
+{
+    uint64_t n, bytes;
+    assert_int_equal(eng_index_stats(e, t, ix, 1000, &n, &bytes), 0);
+    return n;
+}
+
+static int put_cb(void *arg, const eng_item_t *old, eng_item_t **nu)
+{
+    (void)old;
+    *nu = arg;
+    return ENG_RMW_PUT;
+}
+
+static void test_indexes(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_BATCH);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_table_t def;
+    make_table(&def, "ix", true);
+    static eng_attr_def_t attrs[4] = {
+        {"pk", ENG_SCALAR_S}, {"sk", ENG_SCALAR_N}, {"g", ENG_SCALAR_S}, {"n", ENG_SCALAR_N}};
+    static const char *inc[1] = {"x"};
+    eng_index_t idx[2] = {{.name = "gsi",
+                           .global = true,
+                           .hash_key = "g",
+                           .hash_type = ENG_SCALAR_S,
+                           .proj = ENG_PROJ_KEYS_ONLY},
+                          {.name = "lsi",
+                           .hash_key = "pk",
+                           .hash_type = ENG_SCALAR_S,
+                           .range_key = "n",
+                           .range_type = ENG_SCALAR_N,
+                           .proj = ENG_PROJ_INCLUDE,
+                           .include = inc,
+                           .n_include = 1}};
+    def.attrs = attrs;
+    def.n_attrs = 4;
+    def.indexes = idx;
+    def.n_indexes = 2;
+    assert_int_equal(eng_table_create(e, &def), 0);
+    eng_table_t *t;
+    assert_int_equal(eng_table_get(e, kv_slice_str("ix"), a, &t), 0);
+    assert_int_equal(t->n_indexes, 2);
+    const eng_index_t *g = eng_index_find(t, kv_slice_str("gsi"));
+    const eng_index_t *l = eng_index_find(t, kv_slice_str("lsi"));
+    assert_non_null(g);
+    assert_non_null(l);
+    assert_int_not_equal(g->id, l->id);
+    assert_int_equal(l->n_include, 1);
+
+    /* A write puts the item's entries in both indexes, projected. */
+    eng_item_t *it = ix_item(a, "a", "1", "G1", "5", "X");
+    eng_attr_t *more = kv_arena_calloc(a, 6, sizeof(*more));
+    memcpy(more, it->attrs, it->n * sizeof(*more));
+    eng_av_t yv = {.t = ENG_AV_S, .u.s = KV_SLICE_LIT("Y")};
+    more[it->n++] = (eng_attr_t){KV_SLICE_LIT("y"), &yv};
+    it->attrs = more;
+    kv_slice_t key, gk, lk;
+    assert_int_equal(eng_item_key(t, it->attrs[0].v, it->attrs[1].v, a, &key), 0);
+    assert_int_equal(eng_item_write(e, t, key, it), 0);
+    assert_int_equal(eng_index_key(t, g, it, a, &gk), 0);
+    assert_int_equal(eng_index_key(t, l, it, a, &lk), 0);
+    eng_item_t *got;
+    assert_int_equal(eng_item_get(e, gk, a, &got), 0);
+    assert_int_equal(got->n, 3); /* KEYS_ONLY: pk, sk, g */
+    assert_null(eng_item_get_attr(got, KV_SLICE_LIT("x")));
+    assert_int_equal(eng_item_get(e, lk, a, &got), 0);
+    assert_int_equal(got->n, 4); /* INCLUDE x: pk, sk, n, x */
+    assert_non_null(eng_item_get_attr(got, KV_SLICE_LIT("x")));
+    assert_null(eng_item_get_attr(got, KV_SLICE_LIT("y")));
+
+    /* A read-modify-write that changes the index key moves the entry. */
+    eng_item_t *it2 = ix_item(a, "a", "1", "G2", "5", NULL);
+    eng_item_t *old;
+    bool written;
+    assert_int_equal(eng_item_rmw(e, t, key, a, put_cb, it2, &old, &written), 0);
+    assert_int_equal(eng_item_get(e, gk, a, &got), KV_ENOTFOUND);
+    assert_int_equal(eng_index_key(t, g, it2, a, &gk), 0);
+    assert_int_equal(eng_item_get(e, gk, a, &got), 0);
+    assert_int_equal(eng_item_get(e, lk, a, &got), 0);
+    assert_null(eng_item_get_attr(got, KV_SLICE_LIT("x"))); /* the projection follows */
+
+    /* Sparse: an item without the GSI key has no GSI entry. */
+    eng_item_t *it3 = ix_item(a, "b", "2", NULL, "6", NULL);
+    kv_slice_t key3;
+    assert_int_equal(eng_item_key(t, it3->attrs[0].v, it3->attrs[1].v, a, &key3), 0);
+    assert_int_equal(eng_item_write(e, t, key3, it3), 0);
+    assert_int_equal(eng_index_key(t, g, it3, a, &gk), KV_ENOTFOUND);
+    assert_int_equal(ix_count(e, t, g), 1);
+    assert_int_equal(ix_count(e, t, l), 2);
+    assert_int_equal(ix_count(e, t, NULL), 2);
+
+    /* A GSI added later starts CREATING; writes maintain it at once; the backfill indexes the
+     * rest and makes it ACTIVE. */
+    eng_index_t nx = {.name = "byn",
+                      .global = true,
+                      .hash_key = "n",
+                      .hash_type = ENG_SCALAR_N,
+                      .proj = ENG_PROJ_ALL};
+    assert_int_equal(eng_table_add_index(e, kv_slice_str("ix"), &nx), 0);
+    assert_int_equal(eng_table_add_index(e, kv_slice_str("ix"), &nx), KV_EEXIST);
+    eng_item_t *it4 = ix_item(a, "c", "3", NULL, "7", NULL);
+    kv_slice_t key4;
+    assert_int_equal(eng_item_key(t, it4->attrs[0].v, it4->attrs[1].v, a, &key4), 0);
+    assert_int_equal(eng_item_write(e, t, key4, it4), 0); /* t is stale: the engine refreshes */
+    eng_table_t *t2;
+    assert_int_equal(eng_table_get(e, kv_slice_str("ix"), a, &t2), 0);
+    const eng_index_t *n = eng_index_find(t2, kv_slice_str("byn"));
+    assert_non_null(n);
+    assert_true(n->creating);
+    assert_int_equal(t2->n_attrs, 4); /* n was defined already */
+    assert_int_equal(ix_count(e, t2, n), 1);
+    assert_int_equal(eng_index_backfill(e, kv_slice_str("ix"), n->id), 0);
+    assert_int_equal(eng_table_get(e, kv_slice_str("ix"), a, &t2), 0);
+    n = eng_index_find(t2, kv_slice_str("byn"));
+    assert_false(n->creating);
+    assert_int_equal(ix_count(e, t2, n), 3);
+
+    /* Deletes take entries with them; dropping an index drops its entries. */
+    assert_int_equal(eng_item_write(e, t2, key3, NULL), 0);
+    assert_int_equal(ix_count(e, t2, l), 2);
+    assert_int_equal(ix_count(e, t2, n), 2);
+    eng_index_t keep = *n;
+    assert_int_equal(eng_table_drop_index(e, kv_slice_str("ix"), kv_slice_str("byn")), 0);
+    assert_int_equal(eng_table_drop_index(e, kv_slice_str("ix"), kv_slice_str("byn")),
+                     KV_ENOTFOUND);
+    assert_int_equal(ix_count(e, t2, &keep), 0);
+    eng_close(e);
+
+    /* Definitions survive a reopen. */
+    e = open_eng(ENG_FSYNC_BATCH);
+    assert_int_equal(eng_table_get(e, kv_slice_str("ix"), a, &t2), 0);
+    assert_int_equal(t2->n_indexes, 2);
+    assert_string_equal(t2->indexes[1].name, "lsi");
+    assert_string_equal(t2->indexes[1].include[0], "x");
+    assert_int_equal(t2->last_index_id, 3);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_item_txn, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
