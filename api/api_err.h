@@ -41,6 +41,8 @@
     XX(DDB_TABLE_EXISTS, 400, DDB_NS_DDB, "TableAlreadyExistsException", "Table already exists")   \
     XX(DDB_TABLE_NOT_FOUND, 400, DDB_NS_DDB, "TableNotFoundException", "Table not found")          \
     XX(DDB_LIMIT_EXCEEDED, 400, DDB_NS_DDB, "LimitExceededException", "Limit exceeded")            \
+    XX(DDB_DUPLICATE_ITEM, 400, DDB_NS_DDB, "DuplicateItemException",                              \
+       "Duplicate primary key exists in table")                                                    \
     XX(DDB_COND_FAILED, 400, DDB_NS_DDB, "ConditionalCheckFailedException",                        \
        "The conditional request failed")                                                           \
     XX(DDB_TOO_LARGE, 413, DDB_NS_CORAL, "RequestEntityTooLarge", "Request Entity Too Large")      \

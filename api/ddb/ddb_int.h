@@ -260,6 +260,7 @@ int ddb_legacy_updates(ddb_dec_t *d, const api_json_t *in, ddb_update_t **out);
 typedef enum { DDB_TX_PUT, DDB_TX_UPDATE, DDB_TX_DELETE, DDB_TX_CHECK, DDB_TX_GET } ddb_tx_kind_t;
 typedef struct ddb_tx_action {
     ddb_tx_kind_t kind;
+    bool insert; /* a PartiQL INSERT: a failed condition is a DuplicateItem */
     ddb_put_item_in_t put;
     ddb_key_in_t key; /* Update, Delete, ConditionCheck, Get */
 } ddb_tx_action_t;
@@ -346,6 +347,54 @@ typedef ddb_meta_out_t ddb_untag_resource_out_t;
 typedef ddb_meta_out_t ddb_list_tags_of_resource_out_t;
 typedef ddb_meta_out_t ddb_describe_limits_out_t;
 typedef ddb_meta_out_t ddb_describe_endpoints_out_t;
+
+/* ExecuteStatement, BatchExecuteStatement, ExecuteTransaction (PartiQL) */
+#define DDB_PQ_BATCH_MAX 25
+typedef struct ddb_pq_stmt_in {
+    kv_slice_t text;
+    eng_av_t **params;
+    size_t n_params;
+    bool consistent;
+    bool rv_on_fail; /* ReturnValuesOnConditionCheckFailure = ALL_OLD */
+} ddb_pq_stmt_in_t;
+typedef struct ddb_pq_in {
+    ddb_pq_stmt_in_t *s; /* one for ExecuteStatement */
+    size_t n;
+    int64_t limit;     /* ExecuteStatement */
+    eng_item_t *start; /* from NextToken */
+    kv_slice_t token;  /* ClientRequestToken */
+    ddb_rcc_t rcc;
+} ddb_pq_in_t;
+typedef struct ddb_pq_result {
+    kv_slice_t table;
+    const eng_item_t **items; /* SELECT, or the RETURNING item */
+    size_t n;
+    bool has_items;
+    const eng_item_t *last_key;
+    const char *err_code; /* BatchExecuteStatement: this statement's error */
+    const char *err_msg;
+    kv_slice_t err_item; /* its Item (JSON "Item":{...}) on a failed condition */
+    double units;
+    bool read;
+} ddb_pq_result_t;
+typedef struct ddb_pq_out {
+    ddb_pq_result_t *r;
+    size_t n;
+    ddb_rcc_t rcc;
+    bool batch_read;
+    ddb_transact_out_t txn; /* ExecuteTransaction */
+} ddb_pq_out_t;
+typedef ddb_pq_in_t ddb_execute_statement_in_t;
+typedef ddb_pq_in_t ddb_batch_execute_statement_in_t;
+typedef ddb_pq_in_t ddb_execute_transaction_in_t;
+typedef ddb_pq_out_t ddb_execute_statement_out_t;
+typedef ddb_pq_out_t ddb_batch_execute_statement_out_t;
+typedef ddb_pq_out_t ddb_execute_transaction_out_t;
+
+/** ReturnConsumedCapacity of a request. */
+void ddb_decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out);
+/** One ConsumedCapacity object. */
+void ddb_capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc);
 
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \

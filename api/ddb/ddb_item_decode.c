@@ -44,7 +44,7 @@ static int legacy(ddb_dec_t *d, const api_json_t *in, const char *const *names)
     return 0;
 }
 
-static void decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out)
+void ddb_decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out)
 {
     kv_slice_t rcc;
     *out = DDB_RCC_NONE;
@@ -73,7 +73,7 @@ static int decode_common_opt(ddb_dec_t *d, const api_json_t *in, ddb_item_common
     }
     const api_json_t *names = ddb_opt_kind(d, in, "ExpressionAttributeNames", API_J_OBJ);
     const api_json_t *vals = ddb_opt_kind(d, in, "ExpressionAttributeValues", API_J_OBJ);
-    decode_rcc(d, in, &c->rcc);
+    ddb_decode_rcc(d, in, &c->rcc);
     ddb_opt_bool(d, in, "ConsistentRead", &c->consistent);
     kv_slice_t ricm;
     /* Item collection metrics exist only for tables with local secondary indexes. */
@@ -552,7 +552,7 @@ static int decode_transact(ddb_dec_t *d, const api_json_t *in, ddb_transact_in_t
     else if (n > DDB_TXN_MAX)
         ddb_dec_violation(d, "Value '[...]' at 'transactItems' failed to satisfy constraint: "
                              "Member must have length less than or equal to 100");
-    decode_rcc(d, in, &out->rcc);
+    ddb_decode_rcc(d, in, &out->rcc);
     if (write && ddb_opt_str(d, in, "ClientRequestToken", &out->token) &&
         (out->token.len == 0 || out->token.len > 36))
         ddb_dec_violation(d,

@@ -13,7 +13,7 @@ static void units(api_jw_t *w, double u)
     api_jw_raw(w, kv_slice(tmp, (size_t)n));
 }
 
-static void capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc)
+void ddb_capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc)
 {
     api_jw_obj_begin(w);
     api_jw_key(w, "TableName");
@@ -39,7 +39,7 @@ static void encode_item_out(const ddb_item_out_t *out, const char *key, api_jw_t
     }
     if (out->rcc != DDB_RCC_NONE) {
         api_jw_key(w, "ConsumedCapacity");
-        capacity_obj(w, out->table, out->units, out->rcc);
+        ddb_capacity_obj(w, out->table, out->units, out->rcc);
     }
     api_jw_obj_end(w);
 }
@@ -88,7 +88,7 @@ static void encode_many(const ddb_query_out_t *out, api_jw_t *w)
     }
     if (out->rcc != DDB_RCC_NONE) {
         api_jw_key(w, "ConsumedCapacity");
-        capacity_obj(w, out->table, out->units, out->rcc);
+        ddb_capacity_obj(w, out->table, out->units, out->rcc);
     }
     api_jw_obj_end(w);
 }
@@ -112,7 +112,7 @@ static void batch_capacity(const ddb_batch_in_t *out, api_jw_t *w)
     api_jw_key(w, "ConsumedCapacity");
     api_jw_arr_begin(w);
     for (size_t i = 0; i < out->n; i++)
-        capacity_obj(w, out->t[i].table, out->t[i].units, out->rcc);
+        ddb_capacity_obj(w, out->t[i].table, out->t[i].units, out->rcc);
     api_jw_arr_end(w);
 }
 
@@ -194,7 +194,7 @@ static void txn_capacity(const ddb_transact_out_t *out, api_jw_t *w)
     api_jw_key(w, "ConsumedCapacity");
     api_jw_arr_begin(w);
     for (size_t i = 0; i < out->n_tables; i++)
-        capacity_obj(w, out->tables[i], out->units[i], out->rcc);
+        ddb_capacity_obj(w, out->tables[i], out->units[i], out->rcc);
     api_jw_arr_end(w);
 }
 

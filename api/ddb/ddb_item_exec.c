@@ -1000,7 +1000,10 @@ static void cancelled(api_req_t *req, api_resp_t *resp, const ddb_transact_in_t 
     for (size_t i = 0; i < in->n; i++) {
         const char *code = "None", *msg = NULL;
         int rc = ops[i].rc;
-        if (rc == KV_ECONDFAIL) {
+        if (rc == KV_ECONDFAIL && in->acts[i].insert) {
+            code = "DuplicateItem";
+            msg = "Duplicate primary key exists in table";
+        } else if (rc == KV_ECONDFAIL) {
             code = "ConditionalCheckFailed";
             msg = "The conditional request failed";
         } else if (rc == KV_EBUSY) {

@@ -37,7 +37,10 @@
     XX(DeleteBackup, delete_backup)                            \
     XX(RestoreTableFromBackup, restore_table_from_backup)      \
     XX(UpdateTimeToLive, update_time_to_live)                  \
-    XX(DescribeTimeToLive, describe_time_to_live)
+    XX(DescribeTimeToLive, describe_time_to_live)              \
+    XX(ExecuteStatement, execute_statement)                    \
+    XX(BatchExecuteStatement, batch_execute_statement)         \
+    XX(ExecuteTransaction, execute_transaction)
 
 #define DDB_TARGET_PREFIX  "DynamoDB_20120810."
 #define DDB_STREAMS_PREFIX "DynamoDBStreams_20120810."

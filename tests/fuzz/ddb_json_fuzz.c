@@ -34,7 +34,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 "UpdateContinuousBackups",
                                 "DescribeContinuousBackups",
                                 "TransactWriteItems",
-                                "TransactGetItems"};
+                                "TransactGetItems",
+                                "ExecuteStatement",
+                                "BatchExecuteStatement",
+                                "ExecuteTransaction"};
     static const size_t n_ops = sizeof(ops) / sizeof(ops[0]);
     if (!ready) {
         if (harness_open(&h, "us-east-1") != 0)

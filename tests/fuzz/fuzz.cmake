@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Each target builds two ways: against standalone_driver.c (any compiler) to replay its corpus
 # under ctest, and with -fsanitize=fuzzer (clang, KV_FUZZ=ON) for exploration.
-set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_expr_fuzz s3_xml_fuzz s3_obj_fuzz
+set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_expr_fuzz ddb_partiql_fuzz s3_xml_fuzz
+    s3_obj_fuzz
     s3_post_fuzz)
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)

@@ -10,6 +10,7 @@ import { DynamoDBClient, CreateTableCommand, DescribeTableCommand, UpdateTableCo
 import {
   DynamoDBDocumentClient, PutCommand, GetCommand, UpdateCommand, DeleteCommand, QueryCommand,
   ScanCommand, BatchWriteCommand, BatchGetCommand, TransactWriteCommand, TransactGetCommand,
+  ExecuteStatementCommand, BatchExecuteStatementCommand, ExecuteTransactionCommand,
 } from "@aws-sdk/lib-dynamodb";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
@@ -166,4 +167,28 @@ test("secondary indexes: GSI and LSI queries, a GSI added by UpdateTable", async
   await assert.rejects(doc.send(new QueryCommand({ TableName: "ixt", IndexName: "by_title",
     KeyConditionExpression: "title = :t", ExpressionAttributeValues: { ":t": "t7" } })),
     (e) => e.name === "ValidationException" && /does not have the specified index: by_title/.test(e.message));
+});
+
+test("PartiQL: statements, batches and transactions with native parameters", async () => {
+  await doc.send(new ExecuteStatementCommand({ Statement: "INSERT INTO docs VALUE {'pk': ?, 'sk': ?, 'n': ?, 'tags': ?}",
+                                               Parameters: ["pq", "1", 7, new Set(["a", "b"])] }));
+  await assert.rejects(doc.send(new ExecuteStatementCommand({ Statement: "INSERT INTO docs VALUE {'pk': 'pq', 'sk': '1'}" })),
+    (e) => e.name === "DuplicateItemException");
+  const up = await doc.send(new ExecuteStatementCommand({
+    Statement: "UPDATE docs SET n = n * 2 WHERE pk = 'pq' AND sk = '1'" })).catch((e) => e);
+  assert.equal(up.name, "ValidationException");
+  const r = await doc.send(new ExecuteStatementCommand({
+    Statement: "UPDATE docs SET n = n + ? WHERE pk = 'pq' AND sk = '1' RETURNING ALL NEW *", Parameters: [3] }));
+  assert.equal(r.Items[0].n, 10);
+  assert.deepEqual([...r.Items[0].tags].sort(), ["a", "b"]);
+  const b = await doc.send(new BatchExecuteStatementCommand({ Statements: [
+    { Statement: "INSERT INTO docs VALUE {'pk': 'pq', 'sk': '2'}" },
+    { Statement: "INSERT INTO docs VALUE {'pk': 'pq', 'sk': '1'}" }] }));
+  assert.equal(b.Responses[0].Error, undefined);
+  assert.equal(b.Responses[1].Error.Code, "DuplicateItem");
+  await doc.send(new ExecuteTransactionCommand({ TransactStatements: [
+    { Statement: "DELETE FROM docs WHERE pk = 'pq' AND sk = '2'" },
+    { Statement: "UPDATE docs SET done = ? WHERE pk = 'pq' AND sk = '1'", Parameters: [true] }] }));
+  const sel = await doc.send(new ExecuteStatementCommand({ Statement: "SELECT sk, done FROM docs WHERE pk = ?", Parameters: ["pq"] }));
+  assert.deepEqual(sel.Items, [{ sk: "1", done: true }]);
 });
