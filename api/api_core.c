@@ -20,7 +20,10 @@ static const char *const op_names[API_OP__COUNT] = {"Unknown", "Health", "Metric
                                                     DDB_OP_MAP(XX)
 #undef XX
 #define XX(Name, name) #Name,
-                                                        S3_OP_MAP(XX)
+                                                        STREAMS_OP_MAP(XX)
+#undef XX
+#define XX(Name, name) #Name,
+                                                            S3_OP_MAP(XX)
 #undef XX
 };
 
@@ -51,6 +54,8 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
     pthread_mutex_init(&ctx->txn_lock, NULL);
     ctx->sweep_interval_ms = cfg->sweep_interval_ms;
+    ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
+    kv_random(&ctx->iter_key, sizeof(ctx->iter_key));
     *out = ctx;
     return 0;
 }
@@ -60,6 +65,10 @@ void api_services_tick(api_ctx_t *ctx)
     int64_t now = kv_now_ms();
     ddb_index_backfill(ctx);
     ddb_ttl_sweep(ctx, now);
+    if (now - ctx->last_trim_ms >= 1000) {
+        ddb_streams_trim(ctx, now);
+        ctx->last_trim_ms = now;
+    }
     if (now - ctx->last_lifecycle_ms >= (int64_t)ctx->sweep_interval_ms) {
         s3_lifecycle_sweep(ctx, now);
         ctx->last_lifecycle_ms = now;
@@ -297,6 +306,20 @@ static api_op_t ddb_lookup(kv_slice_t target)
     return API_OP_UNKNOWN;
 }
 
+static api_op_t streams_lookup(kv_slice_t target)
+{
+    size_t pl = sizeof(DDB_STREAMS_PREFIX) - 1;
+    if (!kv_slice_starts_with(target, DDB_STREAMS_PREFIX))
+        return API_OP_UNKNOWN;
+    kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
+#define XX(Name, cname)               \
+    if (kv_slice_eq_str(name, #Name)) \
+        return API_OP_STREAMS_##cname;
+    STREAMS_OP_MAP(XX)
+#undef XX
+    return API_OP_UNKNOWN;
+}
+
 /* Encode a recorded error and add the protocol's response headers. */
 static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
@@ -419,6 +442,8 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         s3_route(ctx, req);
     else if (st->proto == API_PROTO_DDB)
         st->op = ddb_lookup(st->target);
+    else if (st->proto == API_PROTO_STREAMS)
+        st->op = streams_lookup(st->target);
     /* A browser's CORS preflight carries no credentials (a presigned URL's query signs the
      * request that follows, not the OPTIONS): it is answered from the bucket's CORS rules
      * alone. POST Object signs its policy instead, checked as the form is read. */
@@ -568,7 +593,7 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         ddb_dispatch(ctx, req, resp);
         break;
     case API_PROTO_STREAMS:
-        api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
+        ddb_dispatch(ctx, req, resp);
         break;
     case API_PROTO_S3:
         s3_dispatch(ctx, req, resp);

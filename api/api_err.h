@@ -41,6 +41,13 @@
     XX(DDB_TABLE_EXISTS, 400, DDB_NS_DDB, "TableAlreadyExistsException", "Table already exists")   \
     XX(DDB_TABLE_NOT_FOUND, 400, DDB_NS_DDB, "TableNotFoundException", "Table not found")          \
     XX(DDB_LIMIT_EXCEEDED, 400, DDB_NS_DDB, "LimitExceededException", "Limit exceeded")            \
+    XX(DDB_PITR_UNAVAILABLE, 400, DDB_NS_DDB, "PointInTimeRecoveryUnavailableException",           \
+       "Point in time recovery is not enabled")                                                    \
+    XX(DDB_INVALID_RESTORE_TIME, 400, DDB_NS_DDB, "InvalidRestoreTimeException",                   \
+       "Invalid restore time")                                                                     \
+    XX(DDB_EXPIRED_ITERATOR, 400, DDB_NS_DDB, "ExpiredIteratorException", "Iterator expired")      \
+    XX(DDB_TRIMMED_DATA, 400, DDB_NS_DDB, "TrimmedDataAccessException",                            \
+       "The operation attempted to read past the oldest stream record in a shard")                 \
     XX(DDB_DUPLICATE_ITEM, 400, DDB_NS_DDB, "DuplicateItemException",                              \
        "Duplicate primary key exists in table")                                                    \
     XX(DDB_COND_FAILED, 400, DDB_NS_DDB, "ConditionalCheckFailedException",                        \

@@ -38,10 +38,13 @@ typedef enum api_op {
 #define XX(Name, name) API_OP_DDB_##name,
     DDB_OP_MAP(XX)
 #undef XX
-#define XX(Name, name) API_OP_S3_##name,
-        S3_OP_MAP(XX)
+#define XX(Name, name) API_OP_STREAMS_##name,
+        STREAMS_OP_MAP(XX)
 #undef XX
-            API_OP__COUNT
+#define XX(Name, name) API_OP_S3_##name,
+            S3_OP_MAP(XX)
+#undef XX
+                API_OP__COUNT
 } api_op_t;
 
 /** Wire name of an operation ("CreateTable"). */
@@ -74,6 +77,9 @@ struct api_ctx {
     int64_t lifecycle_day_ms;
     unsigned sweep_interval_ms;
     int64_t last_lifecycle_ms;
+    int64_t stream_keep_ms; /* stream records are kept this long */
+    int64_t last_trim_ms;
+    uint64_t iter_key; /* keys the MAC of shard iterators */
     api_metrics_t m;
     /* TransactWriteItems ClientRequestTokens of the last ten minutes (a ring). */
     pthread_mutex_t txn_lock;
@@ -190,6 +196,8 @@ int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 /** Delete the DynamoDB items whose TTL has passed (services thread). */
 void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
+/** Trim stream records past their retention (services thread). */
+void ddb_streams_trim(api_ctx_t *ctx, int64_t now_ms);
 /** Backfill every secondary index still CREATING (services thread). */
 void ddb_index_backfill(api_ctx_t *ctx);
 /** Apply every bucket's lifecycle rules once (services thread). */

@@ -30,6 +30,11 @@ static api_proto_t op_proto(int op)
         return API_PROTO_DDB;
     DDB_OP_MAP(XX)
 #undef XX
+#define XX(Name, name)               \
+    if (op == API_OP_STREAMS_##name) \
+        return API_PROTO_STREAMS;
+    STREAMS_OP_MAP(XX)
+#undef XX
 #define XX(Name, name)          \
     if (op == API_OP_S3_##name) \
         return API_PROTO_S3;

@@ -158,6 +158,8 @@ typedef struct eng_table {
     bool pitr; /* point-in-time recovery (continuous backups) enabled */
     int64_t pitr_since_ms;
     const char *ttl_attr; /* Time to Live attribute, NULL when TTL is off */
+    uint32_t stream_id;   /* the current stream's id (0: none) */
+    uint32_t pitr_log_id; /* the point-in-time-recovery change log's id (0: none) */
     eng_index_t *indexes; /* GSIs and LSIs */
     size_t n_indexes;
     uint8_t last_index_id; /* the newest index id handed out (ids are not reused soon) */
@@ -239,6 +241,12 @@ int eng_backup_delete(eng_t *e, kv_slice_t id);
  * KV_EEXIST (target exists), KV_EIO. */
 int eng_backup_restore(eng_t *e, kv_slice_t id, const char *target, kv_arena_t *a,
                        eng_table_t **out);
+
+/** A new table `target` holding source's items as they were at at_ms (from its PITR log);
+ * its indexes are rebuilt by the backfill. @return 0, KV_ENOTFOUND (no source), KV_EINVAL
+ * (PITR off), KV_EEXIST (target exists), KV_EIO. */
+int eng_pitr_restore(eng_t *e, kv_slice_t source, const char *target, int64_t at_ms, kv_arena_t *a,
+                     eng_table_t **out);
 
 /* ---- items ----------------------------------------------------------- */
 
@@ -334,6 +342,60 @@ void eng_range_seek_after(eng_range_t *r, kv_slice_t key);
  */
 int eng_range_next(eng_range_t *r, kv_arena_t *a, kv_slice_t *key, eng_item_t **item);
 void eng_range_close(eng_range_t *r);
+
+/* ---- streams ---------------------------------------------------------- */
+
+/* A table's stream: records in the streams CF under (stream id, shard, sequence number), one
+ * per item change, appended in the change's own batch. Sequence numbers come from one counter
+ * taken under a lock held through the commit, so a reader never sees a gap fill in later. */
+
+typedef enum eng_event { ENG_EV_INSERT = 1, ENG_EV_MODIFY, ENG_EV_REMOVE } eng_event_t;
+
+typedef struct eng_stream {
+    uint32_t id;
+    uint32_t table_id;
+    const char *table;
+    int64_t created_ms;  /* its label */
+    int64_t disabled_ms; /* 0 while the table still writes to it */
+    eng_stream_view_t view;
+    const char *hash_key;
+    eng_scalar_t hash_type;
+    const char *range_key;
+    eng_scalar_t range_type;
+    bool pitr; /* a point-in-time-recovery log, not a user stream */
+} eng_stream_t;
+
+typedef struct eng_srec {
+    uint64_t seq;
+    eng_event_t event;
+    int64_t time_ms;
+    bool service; /* written by DynamoDB itself (a TTL expiry) */
+    eng_item_t *keys, *old_img, *new_img;
+    size_t size_bytes;
+} eng_srec_t;
+
+/** A stream by id. @return 0, KV_ENOTFOUND. */
+int eng_stream_get(eng_t *e, uint32_t id, kv_arena_t *a, eng_stream_t **out);
+/** User streams in id order after `after`, at most limit. */
+int eng_stream_list(eng_t *e, uint32_t after, size_t limit, kv_arena_t *a, eng_stream_t **out,
+                    size_t *n, bool *more);
+/** The first and last sequence numbers a stream holds (*first > *last when it is empty:
+ * *first is then the next number any stream will get), and the last number trimmed from it
+ * (0: none): a reader positioned at or before that has lost records. */
+int eng_stream_bounds(eng_t *e, uint32_t id, uint64_t *first, uint64_t *last, uint64_t *trimmed);
+/** Records from sequence number `from` on, at most limit and about max_bytes. */
+int eng_stream_read(eng_t *e, uint32_t id, uint64_t from, size_t limit, size_t max_bytes,
+                    kv_arena_t *a, eng_srec_t **out, size_t *n);
+/** Records of a stream in reverse, newest first, down to (not including) time since_ms:
+ * cb(arg, rec) for each; a non-zero return stops. */
+int eng_stream_walk_back(eng_t *e, uint32_t id, int64_t since_ms, kv_arena_t *a,
+                         int (*cb)(void *arg, const eng_srec_t *r), void *arg);
+/** Drop records older than keep_ms (user streams) or pitr_keep_ms (PITR logs), and streams
+ * disabled longer than keep_ms ago. */
+int eng_stream_trim(eng_t *e, int64_t now_ms, int64_t keep_ms, int64_t pitr_keep_ms);
+/** Like eng_item_rmw, with the change's stream record marked as DynamoDB's own (TTL). */
+int eng_item_rmw_service(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a,
+                         eng_rmw_cb cb, void *arg, bool *written);
 
 /* ---- buckets --------------------------------------------------------- */
 

@@ -199,8 +199,10 @@ int eng_backup_delete(eng_t *e, kv_slice_t id)
     return rc;
 }
 
-/* Copy the items of table old_id in src into table new_id here, in batches. */
-static int copy_items(eng_t *e, eng_rocks_t *src, uint32_t old_id, uint32_t new_id, uint64_t *count)
+/* Copy the items of table old_id in src into table new_id here, in batches (with their index
+ * entries unless base_only). */
+static int copy_items(eng_t *e, eng_rocks_t *src, eng_snap_t *snap, uint32_t old_id,
+                      uint32_t new_id, bool base_only, uint64_t *count)
 {
     uint8_t lm[8], hm[8], om[8], nm[8];
     kv_buf_t lo, hi, op, np;
@@ -209,11 +211,17 @@ static int copy_items(eng_t *e, eng_rocks_t *src, uint32_t old_id, uint32_t new_
     kv_buf_init_on(&op, om, sizeof(om), sizeof(om));
     kv_buf_init_on(&np, nm, sizeof(nm), sizeof(nm));
     eng_key_table_prefix(&lo, old_id);
-    eng_key_table_prefix(&hi, old_id + 1);
+    if (base_only) {
+        eng_key_table_prefix(&hi, old_id);
+        kv_buf_append_byte(&hi, 1); /* index 0: the items themselves */
+    } else {
+        eng_key_table_prefix(&hi, old_id + 1);
+    }
     eng_key_table_prefix(&np, new_id);
     kv_buf_t key;
     kv_buf_init(&key, 1 << 16);
-    eng_riter_t *it = eng_riter_new(src, ENG_CF_ITEMS);
+    eng_riter_t *it =
+        snap ? eng_riter_new_at(src, snap, ENG_CF_ITEMS) : eng_riter_new(src, ENG_CF_ITEMS);
     eng_batch_t *b = eng_batch_new(e->rocks);
     size_t in_batch = 0;
     int rc = 0;
@@ -267,7 +275,7 @@ int eng_backup_restore(eng_t *e, kv_slice_t id, const char *target, kv_arena_t *
      * table appear whole. (Ids are never reused; a crash in between leaves unnamed items.) */
     uint32_t new_id = eng__take_id(e);
     uint64_t count = 0;
-    rc = copy_items(e, src, bk->def->id, new_id, &count);
+    rc = copy_items(e, src, NULL, bk->def->id, new_id, false, &count);
     eng_rocks_close(src);
     if (rc < 0)
         return rc;
@@ -281,5 +289,100 @@ int eng_backup_restore(eng_t *e, kv_slice_t id, const char *target, kv_arena_t *
     rc = eng__table_install(e, t, new_id);
     if (rc == 0)
         *out = t;
+    return rc;
+}
+
+/* ---- point-in-time recovery ---- */
+
+typedef struct undo {
+    eng_t *e;
+    const eng_table_t *t;
+    uint32_t new_id;
+    eng_batch_t *b;
+    size_t n;
+    kv_buf_t v;
+} undo_t;
+
+/* Put one record's change back: the item as it was before it (or no item). */
+static int undo_one(void *arg, const eng_srec_t *r)
+{
+    undo_t *u = arg;
+    const eng_av_t *pk = eng_item_get_attr(r->keys, kv_slice_str(u->t->hash_key));
+    const eng_av_t *sk =
+        u->t->range_key ? eng_item_get_attr(r->keys, kv_slice_str(u->t->range_key)) : NULL;
+    kv_arena_t *a = kv_arena_new(4096);
+    kv_slice_t key;
+    int rc = eng_item_key(u->t, pk, sk, a, &key);
+    if (rc == 0 && key.len >= 4) {
+        uint8_t *k = (uint8_t *)(uintptr_t)key.p;
+        k[0] = (uint8_t)(u->new_id >> 24);
+        k[1] = (uint8_t)(u->new_id >> 16);
+        k[2] = (uint8_t)(u->new_id >> 8);
+        k[3] = (uint8_t)u->new_id;
+        if (r->old_img) {
+            kv_buf_reset(&u->v);
+            eng_item_encode(r->old_img, &u->v);
+            eng_batch_put(u->b, ENG_CF_ITEMS, key, kv_buf_slice(&u->v));
+        } else {
+            eng_batch_delete(u->b, ENG_CF_ITEMS, key);
+        }
+        if (++u->n % 1000 == 0) {
+            rc = eng_rocks_write(u->e->rocks, u->b);
+            eng_batch_free(u->b);
+            u->b = eng_batch_new(u->e->rocks);
+        }
+    }
+    kv_arena_free(a);
+    return rc < 0 ? rc : 0;
+}
+
+int eng_pitr_restore(eng_t *e, kv_slice_t source, const char *target, int64_t at_ms, kv_arena_t *a,
+                     eng_table_t **out)
+{
+    eng_table_t *t, *cur;
+    int rc = eng_table_get(e, source, a, &t);
+    if (rc < 0)
+        return rc;
+    if (!t->pitr || t->pitr_log_id == 0)
+        return KV_EINVAL;
+    rc = eng_table_get(e, kv_slice_str(target), a, &cur);
+    if (rc == 0)
+        return KV_EEXIST;
+    if (rc != KV_ENOTFOUND)
+        return rc;
+    /* The table as it is now, then every change after at_ms undone, newest first: each key
+     * ends as the old image of its earliest change after at_ms, its state at that time.
+     * (A change committed while this runs is undone too: its old image is what was copied.) */
+    uint32_t new_id = eng__take_id(e);
+    uint64_t count = 0;
+    eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
+    rc = copy_items(e, e->rocks, snap, t->id, new_id, true, &count);
+    eng_rocks_snapshot_release(e->rocks, snap);
+    if (rc < 0)
+        return rc;
+    undo_t u = {e, t, new_id, eng_batch_new(e->rocks), 0, {0}};
+    kv_buf_init(&u.v, 2 * ENG_ITEM_MAX_BYTES + 65536);
+    kv_arena_t *wa = kv_arena_new(65536);
+    rc = eng_stream_walk_back(e, t->pitr_log_id, at_ms, wa, undo_one, &u);
+    if (rc == 0)
+        rc = eng_rocks_write(e->rocks, u.b);
+    eng_batch_free(u.b);
+    kv_buf_dispose(&u.v);
+    kv_arena_free(wa);
+    if (rc < 0)
+        return rc;
+    eng_table_t *nt = kv_arena_alloc(a, sizeof(*nt));
+    *nt = *t;
+    nt->name = kv_arena_strndup(a, target, strlen(target));
+    nt->ttl_attr = NULL;
+    /* Index entries are rebuilt from the restored items by the backfill. */
+    nt->indexes = kv_arena_calloc(a, t->n_indexes + 1, sizeof(*nt->indexes));
+    for (size_t i = 0; i < t->n_indexes; i++) {
+        nt->indexes[i] = t->indexes[i];
+        nt->indexes[i].creating = true;
+    }
+    rc = eng__table_install(e, nt, new_id);
+    if (rc == 0)
+        *out = nt;
     return rc;
 }

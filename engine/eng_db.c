@@ -111,6 +111,13 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
         kv_free(e);
         return rc;
     }
+    rc = eng__stream_init(e);
+    if (rc < 0) {
+        eng_rocks_close(e->rocks);
+        kv_free(e->dir);
+        kv_free(e);
+        return rc;
+    }
     pthread_mutex_init(&e->cat_lock, NULL);
     pthread_mutex_init(&e->share_lock, NULL);
     for (int i = 0; i < ENG_ITEM_LOCKS; i++)

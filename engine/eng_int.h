@@ -20,6 +20,14 @@
 #define ENG_CAT_UPLOAD  'U' /* multipart upload: bucket id, upload id */
 #define ENG_CAT_PART    'P' /* its parts: upload id, part number */
 #define ENG_CAT_BACKUP  'K' /* table backups: backup id */
+#define ENG_CAT_STREAM  'R' /* table streams and PITR logs: u32 stream id */
+
+/* Stream records of one commit, noted while its batch is built and given their sequence
+ * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */
+typedef struct eng_spend {
+    kv_buf_t buf; /* per record: u32 stream id, u32 value length, value */
+    size_t n;
+} eng_spend_t;
 
 typedef struct eng_waiter {
     struct eng_waiter *next;
@@ -69,7 +77,27 @@ struct eng {
     atomic_uint_fast64_t n_writes;
     atomic_uint_fast64_t n_syncs;
     atomic_uint_fast64_t last_version; /* the newest S3 object version number handed out */
+
+    pthread_mutex_t stream_lock; /* held from a stream record's number to its commit */
+    uint64_t stream_seq;         /* the last stream sequence number handed out */
 };
+
+void eng__spend_init(eng_spend_t *p);
+void eng__spend_dispose(eng_spend_t *p);
+/** Note the stream records (the table's stream, its PITR log) of an item's change from old to
+ * nu (NULL: absent). No record for a change that changes nothing. */
+void eng__stream_note(eng_spend_t *p, const eng_table_t *t, kv_slice_t key, const eng_item_t *old,
+                      const eng_item_t *nu, bool service);
+/** Commit b with the noted records appended (numbered under the stream lock). */
+int eng__write_logged(eng_t *e, eng_batch_t *b, eng_spend_t *p);
+/** Whether writes to t must read the old item (indexes, streams). */
+bool eng__needs_old(const eng_table_t *t);
+/** A new stream of table t (caller holds cat_lock): its catalog record goes into b. */
+uint32_t eng__stream_create(eng_t *e, eng_batch_t *b, const eng_table_t *t, bool pitr);
+/** Mark a stream disabled (caller holds cat_lock). */
+void eng__stream_disable(eng_t *e, eng_batch_t *b, uint32_t id);
+/** Find the last sequence number in use (at open). */
+int eng__stream_init(eng_t *e);
 
 /** Keep every secondary index of t in step with an item's change from old to nu (NULL:
  * absent); nu_enc is nu's encoding when the caller has it. Adds to batch b. */

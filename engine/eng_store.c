@@ -346,6 +346,8 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
         eng_batch_t *b = eng_batch_new(e->rocks);
         kv_buf_t v;
         kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
+        eng_spend_t sp;
+        eng__spend_init(&sp);
         for (size_t i = 0; i < n && rc == 0; i++) {
             if (ops[i].rc == ENG_RMW_PUT) {
                 kv_buf_reset(&v);
@@ -356,14 +358,17 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
                     eng_batch_put(b, ENG_CF_ITEMS, ops[i].key, kv_buf_slice(&v));
                 ttl_index(b, ops[i].t, ops[i].key, ops[i].old, ops[i].nu);
                 eng__index_update(b, ops[i].t, ops[i].key, ops[i].old, ops[i].nu, kv_buf_slice(&v));
+                eng__stream_note(&sp, ops[i].t, ops[i].key, ops[i].old, ops[i].nu, false);
             } else if (ops[i].rc == ENG_RMW_DELETE) {
                 eng_batch_delete(b, ENG_CF_ITEMS, ops[i].key);
                 ttl_index(b, ops[i].t, ops[i].key, ops[i].old, NULL);
                 eng__index_update(b, ops[i].t, ops[i].key, ops[i].old, NULL, KV_SLICE_NULL);
+                eng__stream_note(&sp, ops[i].t, ops[i].key, ops[i].old, NULL, false);
             }
         }
         if (rc == 0)
-            rc = eng__write(e, b); /* every change, or none */
+            rc = eng__write_logged(e, b, &sp); /* every change, or none */
+        eng__spend_dispose(&sp);
         kv_buf_dispose(&v);
         eng_batch_free(b);
     }
@@ -374,8 +379,8 @@ int eng_item_txn(eng_t *e, eng_txn_op_t *ops, size_t n, kv_arena_t *a)
     return rc;
 }
 
-int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb,
-                 void *arg, eng_item_t **old_out, bool *written)
+static int rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb,
+               void *arg, eng_item_t **old_out, bool *written, bool service)
 {
     pthread_mutex_t *lock;
     eng_item_t *old = NULL, *nu = NULL;
@@ -395,6 +400,8 @@ int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, 
         rc = cb(arg, old, &nu);
     if (rc == ENG_RMW_PUT || rc == ENG_RMW_DELETE) {
         eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_spend_t sp;
+        eng__spend_init(&sp);
         if (rc == ENG_RMW_PUT) {
             kv_buf_t v;
             kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
@@ -405,6 +412,7 @@ int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, 
                 eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
                 ttl_index(b, t, key, old, nu);
                 eng__index_update(b, t, key, old, nu, kv_buf_slice(&v));
+                eng__stream_note(&sp, t, key, old, nu, service);
                 rc = 0;
             }
             kv_buf_dispose(&v);
@@ -412,12 +420,14 @@ int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, 
             eng_batch_delete(b, ENG_CF_ITEMS, key);
             ttl_index(b, t, key, old, NULL);
             eng__index_update(b, t, key, old, NULL, KV_SLICE_NULL);
+            eng__stream_note(&sp, t, key, old, NULL, service);
             rc = 0;
         }
         if (rc == 0) {
-            rc = eng__write(e, b);
+            rc = eng__write_logged(e, b, &sp);
             *written = rc == 0;
         }
+        eng__spend_dispose(&sp);
         eng_batch_free(b);
     } else if (rc == ENG_RMW_NONE) {
         rc = 0;
@@ -426,6 +436,18 @@ int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, 
     if (old_out)
         *old_out = old;
     return rc;
+}
+
+int eng_item_rmw(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a, eng_rmw_cb cb,
+                 void *arg, eng_item_t **old_out, bool *written)
+{
+    return rmw(e, t, key, a, cb, arg, old_out, written, false);
+}
+
+int eng_item_rmw_service(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a,
+                         eng_rmw_cb cb, void *arg, bool *written)
+{
+    return rmw(e, t, key, a, cb, arg, NULL, written, true);
 }
 
 int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_item_t *item)
@@ -453,8 +475,8 @@ int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_ite
         t = eng__table_fresh(e, t, a);
     }
     eng_item_t *old = NULL;
-    if (t && t->n_indexes) {
-        /* Index entries follow the old item's keys: read it (under the lock). */
+    if (eng__needs_old(t)) {
+        /* Index entries and stream records follow the old item: read it (under the lock). */
         if (a == NULL)
             a = kv_arena_new(4096);
         rc = read_item(e, key, a, &old);
@@ -473,8 +495,12 @@ int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_ite
         eng_batch_delete(b, ENG_CF_ITEMS, key);
     }
     eng__index_update(b, t, key, old, item, item ? kv_buf_slice(&v) : KV_SLICE_NULL);
+    eng_spend_t sp;
+    eng__spend_init(&sp);
+    eng__stream_note(&sp, t, key, old, item, false);
     if (rc == 0)
-        rc = eng__write(e, b);
+        rc = eng__write_logged(e, b, &sp);
+    eng__spend_dispose(&sp);
     pthread_mutex_unlock(lock);
     eng_batch_free(b);
     kv_arena_free(a);

@@ -31,6 +31,8 @@ enum {
     T_TTL_ATTR,   /* the Time to Live attribute */
     T_INDEX,      /* a secondary index: a nested record of I_ fields */
     T_LAST_INDEX, /* the newest index id handed out */
+    T_STREAM_ID,  /* the current stream */
+    T_PITR_LOG,   /* the point-in-time-recovery change log */
 };
 
 enum {
@@ -178,6 +180,10 @@ static void encode_table(const eng_table_t *t, kv_buf_t *b)
         encode_index(&t->indexes[i], b);
     if (t->last_index_id)
         eng_tlv_put_u64(b, T_LAST_INDEX, t->last_index_id);
+    if (t->stream_id)
+        eng_tlv_put_u64(b, T_STREAM_ID, t->stream_id);
+    if (t->pitr_log_id)
+        eng_tlv_put_u64(b, T_PITR_LOG, t->pitr_log_id);
     for (size_t i = 0; i < t->n_tags; i++) {
         kv_buf_t a;
         kv_buf_init(&a, 1024);
@@ -292,6 +298,14 @@ static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
             if (eng_tlv_u64(v, &u))
                 t->last_index_id = (uint8_t)u;
             break;
+        case T_STREAM_ID:
+            if (eng_tlv_u64(v, &u))
+                t->stream_id = (uint32_t)u;
+            break;
+        case T_PITR_LOG:
+            if (eng_tlv_u64(v, &u))
+                t->pitr_log_id = (uint32_t)u;
+            break;
         case T_PITR_SINCE:
             if (eng_tlv_u64(v, &u))
                 t->pitr_since_ms = (int64_t)u;
@@ -352,8 +366,11 @@ int eng_table_create(eng_t *e, eng_table_t *t)
         t->indexes[i].creating = false;
     }
     t->last_index_id = (uint8_t)t->n_indexes;
-    if (t->stream_enabled)
+    t->stream_id = t->pitr_log_id = 0;
+    if (t->stream_enabled) {
         t->stream_created_ms = t->created_ms;
+        t->stream_id = eng__stream_create(e, b, t, false);
+    }
     encode_table(t, &v);
     if (kv_buf_failed(&v)) {
         rc = KV_ETOOBIG;
@@ -374,7 +391,8 @@ out:
 /* Read-modify-write of a table record under the catalog lock: apply(t, arg, b) edits the
  * mutable fields and may add to the batch that stores the record; a negative return aborts. */
 static int table_modify(eng_t *e, kv_slice_t name,
-                        int (*apply)(eng_table_t *, const void *, eng_batch_t *), const void *arg)
+                        int (*apply)(eng_t *, eng_table_t *, const void *, eng_batch_t *),
+                        const void *arg)
 {
     kv_buf_t k, v;
     kv_buf_init(&k, 1024);
@@ -388,7 +406,7 @@ static int table_modify(eng_t *e, kv_slice_t name,
         rc = decode_table(kv_arena_dup(a, kv_buf_slice(&v)), a, &t);
     if (rc == 0) {
         eng_batch_t *b = eng_batch_new(e->rocks);
-        rc = apply(t, arg, b);
+        rc = apply(e, t, arg, b);
         if (rc == 0) {
             kv_buf_reset(&v);
             encode_table(t, &v);
@@ -410,10 +428,10 @@ typedef struct {
     size_t n;
 } tags_arg_t;
 
-static int apply_tags(eng_table_t *t, const void *arg, eng_batch_t *b)
+static int apply_tags(eng_t *e, eng_table_t *t, const void *arg, eng_batch_t *b)
 {
     const tags_arg_t *ta = arg;
-    (void)b;
+    (void)e, (void)b;
     t->tags = (eng_tag_t *)(uintptr_t)ta->tags;
     t->n_tags = ta->n;
     return 0;
@@ -425,16 +443,30 @@ int eng_table_set_tags(eng_t *e, kv_slice_t name, const eng_tag_t *tags, size_t 
     return table_modify(e, name, apply_tags, &ta);
 }
 
-static int apply_settings(eng_table_t *t, const void *arg, eng_batch_t *b)
+static int apply_settings(eng_t *e, eng_table_t *t, const void *arg, eng_batch_t *b)
 {
     const eng_table_t *nt = arg;
-    (void)b;
     t->billing = nt->billing;
     t->rcu = nt->rcu;
     t->wcu = nt->wcu;
+    /* A stream switched on is a new stream; one switched off stays readable a while. */
+    bool new_stream =
+        nt->stream_enabled && (!t->stream_enabled || nt->stream_created_ms != t->stream_created_ms);
+    if (t->stream_id && (!nt->stream_enabled || new_stream)) {
+        eng__stream_disable(e, b, t->stream_id);
+        t->stream_id = 0;
+    }
     t->stream_enabled = nt->stream_enabled;
     t->stream_view = nt->stream_view;
     t->stream_created_ms = nt->stream_created_ms;
+    if (new_stream)
+        t->stream_id = eng__stream_create(e, b, t, false);
+    if (nt->pitr && !t->pitr_log_id)
+        t->pitr_log_id = eng__stream_create(e, b, t, true);
+    if (!nt->pitr && t->pitr_log_id) {
+        eng__stream_disable(e, b, t->pitr_log_id);
+        t->pitr_log_id = 0;
+    }
     t->pitr = nt->pitr;
     t->pitr_since_ms = nt->pitr_since_ms;
     t->ttl_attr = nt->ttl_attr;
@@ -485,11 +517,11 @@ static bool has_attr(const eng_table_t *t, const char *name)
     return false;
 }
 
-static int apply_add_index(eng_table_t *t, const void *arg, eng_batch_t *b)
+static int apply_add_index(eng_t *e, eng_table_t *t, const void *arg, eng_batch_t *b)
 {
     const add_index_t *x = arg;
     const eng_index_t *ix = x->ix;
-    (void)b;
+    (void)e, (void)b;
     if (eng_index_find(t, kv_slice_str(ix->name)))
         return KV_EEXIST;
     /* The definitions of the new index's keys join the table's. */
@@ -535,9 +567,10 @@ static void index_range(kv_buf_t *lo, kv_buf_t *hi, uint32_t table_id, uint8_t i
     }
 }
 
-static int apply_drop_index(eng_table_t *t, const void *arg, eng_batch_t *b)
+static int apply_drop_index(eng_t *e, eng_table_t *t, const void *arg, eng_batch_t *b)
 {
     const kv_slice_t *name = arg;
+    (void)e;
     for (size_t i = 0; i < t->n_indexes; i++) {
         if (!kv_slice_eq_str(*name, t->indexes[i].name))
             continue;
@@ -571,10 +604,10 @@ int eng_table_drop_index(eng_t *e, kv_slice_t table, kv_slice_t index)
     return table_modify(e, table, apply_drop_index, &index);
 }
 
-static int apply_index_active(eng_table_t *t, const void *arg, eng_batch_t *b)
+static int apply_index_active(eng_t *e, eng_table_t *t, const void *arg, eng_batch_t *b)
 {
     uint8_t id = *(const uint8_t *)arg;
-    (void)b;
+    (void)e, (void)b;
     for (size_t i = 0; i < t->n_indexes; i++)
         if (t->indexes[i].id == id) {
             t->indexes[i].creating = false;
@@ -611,6 +644,12 @@ int eng__table_install(eng_t *e, eng_table_t *t, uint32_t id)
     else if (rc == KV_ENOTFOUND) {
         kv_buf_reset(&v);
         t->id = id;
+        /* A restored table has no stream and no point-in-time recovery of its own yet. */
+        t->stream_enabled = false;
+        t->stream_view = ENG_STREAM_NONE;
+        t->stream_id = 0;
+        t->pitr = false;
+        t->pitr_log_id = 0;
         make_uuid(t->uuid);
         t->created_ms = kv_now_ms();
         encode_table(t, &v);
@@ -694,6 +733,10 @@ int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old
         eng_key_table_prefix(&hi, t->id + 1);
         eng_batch_delete_range(b, ENG_CF_ITEMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
         eng__ttl_drop(b, t->id); /* and its expiry index */
+        if (t->stream_id)        /* its stream stays readable for a while */
+            eng__stream_disable(e, b, t->stream_id);
+        if (t->pitr_log_id)
+            eng__stream_disable(e, b, t->pitr_log_id);
         rc = eng__write(e, b);
         atomic_fetch_add(&e->cat_gen, 1);
         eng_batch_free(b);

@@ -37,6 +37,7 @@ void srv_config_usage(void)
         "  --lifecycle-day-seconds N  length of a lifecycle rule's day (default 86400;\n"
         "                         shorten it to test expiration rules)\n"
         "  --ttl-interval MS      how often expired DynamoDB TTL items are deleted\n"
+        "  --stream-retention S   how long DynamoDB stream records are kept (86400)\n"
         "                         (default 1000)\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
@@ -108,6 +109,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_SWEEP,
         O_LCDAY,
         O_TTL,
+        O_STREAM_KEEP,
         O_HELP,
         O_VERSION
     };
@@ -129,6 +131,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"sweep-interval", required_argument, NULL, O_SWEEP},
         {"lifecycle-day-seconds", required_argument, NULL, O_LCDAY},
         {"ttl-interval", required_argument, NULL, O_TTL},
+        {"stream-retention", required_argument, NULL, O_STREAM_KEEP},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -156,6 +159,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     cfg->sweep_interval_ms = 60000;
     cfg->lifecycle_day_s = 86400;
     cfg->ttl_interval_ms = 1000;
+    cfg->stream_retention_s = 86400;
 
     optind = 1;
     int c;
@@ -253,6 +257,13 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
                 return -1;
             }
             cfg->ttl_interval_ms = (unsigned)v;
+            break;
+        case O_STREAM_KEEP:
+            if (parse_uint(optarg, 31 * 86400, &v) < 0 || v == 0) {
+                fprintf(stderr, "stratusd: --stream-retention expects 1..2678400 seconds\n");
+                return -1;
+            }
+            cfg->stream_retention_s = (unsigned)v;
             break;
         case O_HELP:
             srv_config_usage();

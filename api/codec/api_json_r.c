@@ -123,6 +123,15 @@ bool api_json_int(const api_json_t *v, int64_t *out)
     return false;
 }
 
+bool api_json_num(const api_json_t *v, double *out)
+{
+    const json_t *j = (const json_t *)v;
+    if (!json_is_number(j))
+        return false;
+    *out = json_number_value(j);
+    return true;
+}
+
 bool api_json_bool(const api_json_t *v)
 {
     return json_is_true((const json_t *)v);

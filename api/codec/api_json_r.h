@@ -40,6 +40,8 @@ api_json_t *api_json_get(const api_json_t *v, const char *key);
 /** String bytes (borrowed, valid as long as the document). Empty if not a string. */
 kv_slice_t api_json_str(const api_json_t *v);
 bool api_json_int(const api_json_t *v, int64_t *out);
+/** Any JSON number (integer or real) as a double. */
+bool api_json_num(const api_json_t *v, double *out);
 bool api_json_bool(const api_json_t *v);
 size_t api_json_len(const api_json_t *v);
 api_json_t *api_json_at(const api_json_t *v, size_t i);

@@ -25,14 +25,13 @@ static const char *view_name(eng_stream_view_t v)
     }
 }
 
-/* Stream label: the stream's creation time, "2024-05-01T12:00:00.123". */
-static void stream_label(const eng_table_t *t, char out[25])
+void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w)
 {
-    kv_time_fmt_iso(t->stream_created_ms, out);
-    out[23] = 0; /* drop the 'Z' */
+    ddb_encode_table_open(ctx, t, status, w);
+    api_jw_obj_end(w);
 }
 
-void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w)
+void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w)
 {
     char arn[512];
     snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s", ctx->region,
@@ -86,7 +85,7 @@ void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, 
     ddb_encode_indexes(t, arn, w);
     if (t->stream_enabled) {
         char label[25];
-        stream_label(t, label);
+        ddb_stream_label(t->stream_created_ms, label);
         api_jw_key(w, "StreamSpecification");
         api_jw_obj_begin(w);
         api_jw_kbool(w, "StreamEnabled", true);
@@ -98,7 +97,6 @@ void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, 
         api_jw_kstr(w, "LatestStreamArn", sarn);
     }
     api_jw_kbool(w, "DeletionProtectionEnabled", false);
-    api_jw_obj_end(w);
 }
 
 static void encode_table_wrapper(api_ctx_t *ctx, const ddb_table_out_t *out, const char *key,

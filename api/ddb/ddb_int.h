@@ -306,6 +306,8 @@ typedef struct ddb_backup_in {
     kv_slice_t id;    /* from BackupArn */
     kv_slice_t after; /* ListBackups: ExclusiveStartBackupArn's id */
     size_t limit;
+    int64_t at_ms; /* RestoreTableToPointInTime: RestoreDateTime */
+    bool latest;   /* UseLatestRestorableTime */
 } ddb_backup_in_t;
 typedef struct ddb_backup_out {
     eng_backup_t *b;
@@ -320,6 +322,8 @@ typedef ddb_backup_in_t ddb_describe_backup_in_t;
 typedef ddb_backup_in_t ddb_list_backups_in_t;
 typedef ddb_backup_in_t ddb_delete_backup_in_t;
 typedef ddb_backup_in_t ddb_restore_table_from_backup_in_t;
+typedef ddb_backup_in_t ddb_restore_table_to_point_in_time_in_t;
+typedef ddb_backup_out_t ddb_restore_table_to_point_in_time_out_t;
 typedef ddb_backup_out_t ddb_create_backup_out_t;
 typedef ddb_backup_out_t ddb_describe_backup_out_t;
 typedef ddb_backup_out_t ddb_list_backups_out_t;
@@ -391,6 +395,38 @@ typedef ddb_pq_out_t ddb_execute_statement_out_t;
 typedef ddb_pq_out_t ddb_batch_execute_statement_out_t;
 typedef ddb_pq_out_t ddb_execute_transaction_out_t;
 
+/* The DynamoDB Streams API */
+typedef enum { DDB_IT_TRIM_HORIZON = 1, DDB_IT_LATEST, DDB_IT_AT, DDB_IT_AFTER } ddb_iter_type_t;
+typedef struct ddb_streams_in {
+    kv_slice_t table;    /* ListStreams: TableName */
+    kv_slice_t arn;      /* StreamArn */
+    kv_slice_t start;    /* ExclusiveStartStreamArn, ExclusiveStartShardId */
+    int64_t limit;       /* 0: the default */
+    kv_slice_t shard_id; /* GetShardIterator */
+    ddb_iter_type_t type;
+    bool has_seq;
+    uint64_t seq;
+    kv_slice_t iterator; /* GetRecords */
+} ddb_streams_in_t;
+typedef struct ddb_streams_out {
+    eng_stream_t *list; /* ListStreams */
+    size_t n;
+    bool more;
+    eng_stream_t *s; /* DescribeStream, GetRecords */
+    uint64_t first, last;
+    char iter[80]; /* GetShardIterator; GetRecords' NextShardIterator ("" when closed) */
+    eng_srec_t *recs;
+    size_t n_recs;
+} ddb_streams_out_t;
+typedef ddb_streams_in_t ddb_list_streams_in_t;
+typedef ddb_streams_in_t ddb_describe_stream_in_t;
+typedef ddb_streams_in_t ddb_get_shard_iterator_in_t;
+typedef ddb_streams_in_t ddb_get_records_in_t;
+typedef ddb_streams_out_t ddb_list_streams_out_t;
+typedef ddb_streams_out_t ddb_describe_stream_out_t;
+typedef ddb_streams_out_t ddb_get_shard_iterator_out_t;
+typedef ddb_streams_out_t ddb_get_records_out_t;
+
 /** ReturnConsumedCapacity of a request. */
 void ddb_decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out);
 /** One ConsumedCapacity object. */
@@ -403,10 +439,16 @@ void ddb_capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc);
     void ddb_encode_##name(api_ctx_t *ctx, api_req_t *req, const ddb_##name##_out_t *out, \
                            api_jw_t *w);
 DDB_OP_MAP(XX)
+STREAMS_OP_MAP(XX)
 #undef XX
+
+/** A stream's label ("2024-05-01T12:00:00.123") and ARN. */
+void ddb_stream_label(int64_t created_ms, char out[25]);
 
 /** Write a TableDescription object. */
 void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w);
+/** The same, left open for more members. */
+void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w);
 /** Record a constraint violation ("Value 'x' at 'path' failed to satisfy constraint: ..."). */
 void ddb_dec_violation(ddb_dec_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /** A Tags list (50 tags, 128/256-character keys/values) into *out (arena), violations recorded. */

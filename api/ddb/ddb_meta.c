@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/kv_log.h"
+#include "base/kv_time.h"
 #include "ddb_int.h"
 
 #define TAGS_MAX 50
@@ -373,6 +374,40 @@ int ddb_decode_restore_table_from_backup(ddb_dec_t *d, const api_json_t *in, ddb
     return ddb_dec_finish(d);
 }
 
+int ddb_decode_restore_table_to_point_in_time(ddb_dec_t *d, const api_json_t *in,
+                                              ddb_backup_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    kv_slice_t t = opt_table(d, in, "TargetTableName", true);
+    out->name = kv_arena_strndup(d->a, t.p, t.len);
+    kv_slice_t src = KV_SLICE_NULL, arn = KV_SLICE_NULL;
+    bool has_src = ddb_opt_str(d, in, "SourceTableName", &src);
+    bool has_arn = ddb_opt_str(d, in, "SourceTableArn", &arn);
+    ddb_opt_bool(d, in, "UseLatestRestorableTime", &out->latest);
+    const api_json_t *when = api_json_get(in, "RestoreDateTime");
+    double secs = 0;
+    bool has_time = when && api_json_type(when) != API_J_NULL;
+    if (has_time && !api_json_num(when, &secs))
+        ddb_dec_serial(d, "Expected a timestamp (epoch seconds)");
+    if (ddb_dec_finish(d) < 0)
+        return -1;
+    if (has_src == has_arn)
+        return ddb_dec_fail(d, "Invalid Request: Must provide exactly one of: sourceTableArn, "
+                               "sourceTableName");
+    if (has_arn) {
+        ddb_check_table_name(d, &arn, true, "sourceTableArn");
+        if (ddb_dec_finish(d) < 0)
+            return -1;
+        src = arn;
+    }
+    if (has_time == out->latest)
+        return ddb_dec_fail(d, "Invalid Request: Either one of RestoreDateTime or "
+                               "UseLatestRestorableTime must be specified, but not both");
+    out->table = src;
+    out->at_ms = (int64_t)(secs * 1000.0);
+    return 0;
+}
+
 static int backup_fail(api_resp_t *resp, int rc, const char *what)
 {
     if (rc == KV_ENOTFOUND)
@@ -457,6 +492,53 @@ int ddb_exec_restore_table_from_backup(api_ctx_t *ctx, api_req_t *req, api_resp_
     }
     if (rc < 0)
         return backup_fail(resp, rc, kv_arena_strndup(req->arena, in->id.p, in->id.len));
+    resp->durable = true;
+    return 0;
+}
+
+int ddb_exec_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                            const ddb_backup_in_t *in, ddb_backup_out_t *out)
+{
+    eng_table_t *src;
+    int rc = eng_table_get(ctx->eng, in->table, req->arena, &src);
+    if (rc == KV_ENOTFOUND) {
+        api_fail(resp, API_E_DDB_TABLE_NOT_FOUND, "Table not found: %.*s", (int)in->table.len,
+                 (const char *)in->table.p);
+        return -1;
+    }
+    if (rc < 0)
+        return backup_fail(resp, rc, "");
+    if (!src->pitr) {
+        api_fail(resp, API_E_DDB_PITR_UNAVAILABLE,
+                 "Point in time recovery is not enabled for table '%s'", src->name);
+        return -1;
+    }
+    /* Restorable: from when recovery was enabled (at most 35 days back) until now. */
+    int64_t now = kv_now_ms(), earliest = src->pitr_since_ms;
+    if (earliest < now - 35LL * 86400 * 1000)
+        earliest = now - 35LL * 86400 * 1000;
+    int64_t at = in->latest ? now : in->at_ms;
+    if (at < earliest || at > now) {
+        api_fail(resp, API_E_DDB_INVALID_RESTORE_TIME,
+                 "Invalid restore time specified: RestoreDateTime must be between %lld and %lld",
+                 (long long)(earliest / 1000), (long long)(now / 1000));
+        return -1;
+    }
+    rc = eng_pitr_restore(ctx->eng, in->table, in->name, at, req->arena, &out->t);
+    if (rc == KV_EEXIST) {
+        api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
+        return -1;
+    }
+    if (rc == KV_EINVAL) {
+        api_fail(resp, API_E_DDB_PITR_UNAVAILABLE,
+                 "Point in time recovery is not enabled for table '%s'", src->name);
+        return -1;
+    }
+    if (rc < 0)
+        return backup_fail(resp, rc, "");
+    out->b = kv_arena_calloc(req->arena, 1, sizeof(*out->b));
+    out->b->table = src->name;
+    out->b->created_ms = at;
     resp->durable = true;
     return 0;
 }
@@ -563,6 +645,27 @@ void ddb_encode_restore_table_from_backup(api_ctx_t *ctx, api_req_t *req,
     api_jw_obj_begin(w);
     api_jw_key(w, "TableDescription");
     ddb_encode_table(ctx, out->t, "ACTIVE", w);
+    api_jw_obj_end(w);
+}
+
+void ddb_encode_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req,
+                                               const ddb_backup_out_t *out, api_jw_t *w)
+{
+    (void)req;
+    char arn[600];
+    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s", ctx->region,
+             out->b->table);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "TableDescription");
+    ddb_encode_table_open(ctx, out->t, "ACTIVE", w);
+    api_jw_key(w, "RestoreSummary");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "SourceTableArn", arn);
+    api_jw_key(w, "RestoreDateTime");
+    api_jw_epoch_ms(w, out->b->created_ms);
+    api_jw_kbool(w, "RestoreInProgress", false);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w); /* the table */
     api_jw_obj_end(w);
 }
 
@@ -719,9 +822,9 @@ void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms)
                 for (size_t k = 0; k < due; k++) {
                     /* Through the normal delete path: the item's lock, its index entry in the
                      * same batch. An entry whose item changed or went is just dropped. */
-                    eng_item_t *old;
                     bool written = false;
-                    int rc = eng_item_rmw(ctx->eng, t, keys[k], ta, on_expired, &x, &old, &written);
+                    int rc =
+                        eng_item_rmw_service(ctx->eng, t, keys[k], ta, on_expired, &x, &written);
                     if (rc == 0 && written)
                         deleted++;
                     else if (rc == 0) /* (a held item, KV_EBUSY, waits for the next sweep) */

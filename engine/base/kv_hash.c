@@ -12,6 +12,11 @@ uint64_t kv_xxh3(const void *p, size_t n)
     return (uint64_t)XXH3_64bits(p, n);
 }
 
+uint64_t kv_xxh3_seed(const void *p, size_t n, uint64_t seed)
+{
+    return (uint64_t)XXH3_64bits_withSeed(p, n, seed);
+}
+
 void kv_md5(const void *p, size_t n, uint8_t out[16])
 {
     unsigned int len = 16;

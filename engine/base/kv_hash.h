@@ -8,6 +8,8 @@
 
 /** 64-bit XXH3 of p[0..n). */
 uint64_t kv_xxh3(const void *p, size_t n);
+/** XXH3-64 with a seed (a keyed check value; not a cryptographic MAC). */
+uint64_t kv_xxh3_seed(const void *p, size_t n, uint64_t seed);
 /** MD5 digest of p[0..n) into out[16]. */
 void kv_md5(const void *p, size_t n, uint8_t out[16]);
 /** Fill out with n cryptographically random bytes. */

@@ -1,0 +1,518 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The DynamoDB Streams API: ListStreams, DescribeStream, GetShardIterator, GetRecords over
+ * the engine's stream records. Each stream has one shard. Shard iterators carry the stream,
+ * the position and their issue time under a MAC, and expire after 15 minutes.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_hash.h"
+#include "base/kv_time.h"
+#include "ddb_int.h"
+
+#define ITER_TTL_MS   (15 * 60 * 1000)
+#define LIST_MAX      100
+#define RECORDS_MAX   1000
+#define RECORDS_BYTES (1u << 20)
+#define PITR_KEEP_MS  (35LL * 86400 * 1000)
+#define SEQ_DIGITS    21
+
+void ddb_stream_label(int64_t created_ms, char out[25])
+{
+    kv_time_fmt_iso(created_ms, out);
+    out[23] = 0; /* without the 'Z' */
+}
+
+static void stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t cap)
+{
+    char label[25];
+    ddb_stream_label(s->created_ms, label);
+    snprintf(out, cap, "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s/stream/%s", ctx->region,
+             s->table, label);
+}
+
+static void shard_id(const eng_stream_t *s, char out[40])
+{
+    snprintf(out, 40, "shardId-%020llu-%08x", (unsigned long long)s->created_ms, s->id);
+}
+
+static void seq_text(uint64_t seq, char out[32])
+{
+    snprintf(out, 32, "%0*llu", SEQ_DIGITS, (unsigned long long)seq);
+}
+
+static int not_found(api_resp_t *resp, kv_slice_t arn)
+{
+    api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
+             "Requested resource not found: Stream: %.*s not found",
+             (int)(arn.len > 1024 ? 1024 : arn.len), (const char *)arn.p);
+    return -1;
+}
+
+/* The stream an ARN names: its table and label, among the streams the catalog keeps. */
+static int find_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t arn,
+                       eng_stream_t **out)
+{
+    static const char tprefix[] = ":table/", sprefix[] = "/stream/";
+    const uint8_t *t = arn.len ? memmem(arn.p, arn.len, tprefix, sizeof(tprefix) - 1) : NULL;
+    const uint8_t *st =
+        t ? memmem(t, arn.len - (size_t)(t - arn.p), sprefix, sizeof(sprefix) - 1) : NULL;
+    if (!kv_slice_starts_with(arn, "arn:") || t == NULL || st == NULL) {
+        api_fail(resp, API_E_DDB_VALIDATION, "Invalid StreamArn");
+        return -1;
+    }
+    kv_slice_t table = kv_slice(t + sizeof(tprefix) - 1, (size_t)(st - t) - (sizeof(tprefix) - 1));
+    kv_slice_t label =
+        kv_slice(st + sizeof(sprefix) - 1, arn.len - (size_t)(st - arn.p) - (sizeof(sprefix) - 1));
+    uint32_t after = 0;
+    for (;;) {
+        eng_stream_t *list;
+        size_t n;
+        bool more;
+        if (eng_stream_list(ctx->eng, after, LIST_MAX, req->arena, &list, &n, &more) < 0) {
+            api_fail(resp, API_E_DDB_INTERNAL, NULL);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            char l[25];
+            ddb_stream_label(list[i].created_ms, l);
+            if (kv_slice_eq_str(table, list[i].table) && kv_slice_eq_str(label, l)) {
+                *out = &list[i];
+                return 0;
+            }
+        }
+        if (!more || n == 0)
+            return not_found(resp, arn);
+        after = list[n - 1].id;
+    }
+}
+
+static void make_iter(api_ctx_t *ctx, uint32_t id, uint64_t pos, char out[80])
+{
+    char body[48];
+    snprintf(body, sizeof(body), "%08x%016llx%016llx", id, (unsigned long long)pos,
+             (unsigned long long)kv_now_ms());
+    uint64_t mac = kv_xxh3_seed(body, 40, ctx->iter_key);
+    snprintf(out, 80, "%s%016llx", body, (unsigned long long)mac);
+}
+
+static bool hex_u64(const uint8_t *p, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        if (d < 0)
+            return false;
+        v = v << 4 | (uint64_t)d;
+    }
+    *out = v;
+    return true;
+}
+
+/* ---- decode ---- */
+
+static void opt_limit(ddb_dec_t *d, const api_json_t *in, int64_t max, ddb_streams_in_t *out)
+{
+    if (ddb_opt_int(d, in, "Limit", &out->limit) && (out->limit < 1 || out->limit > max))
+        ddb_dec_violation(d,
+                          "Value '%lld' at 'limit' failed to satisfy constraint: Member must "
+                          "have value %s %lld",
+                          (long long)out->limit,
+                          out->limit < 1 ? "greater than or equal to" : "less than or equal to",
+                          out->limit < 1 ? 1LL : (long long)max);
+}
+
+static void need_str(ddb_dec_t *d, const api_json_t *in, const char *key, const char *member,
+                     kv_slice_t *out)
+{
+    if (!ddb_opt_str(d, in, key, out))
+        ddb_dec_violation(d,
+                          "Value null at '%s' failed to satisfy constraint: Member must not be "
+                          "null",
+                          member);
+}
+
+int ddb_decode_list_streams(ddb_dec_t *d, const api_json_t *in, ddb_streams_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    ddb_opt_str(d, in, "TableName", &out->table);
+    ddb_opt_str(d, in, "ExclusiveStartStreamArn", &out->start);
+    opt_limit(d, in, LIST_MAX, out);
+    return ddb_dec_finish(d);
+}
+
+int ddb_decode_describe_stream(ddb_dec_t *d, const api_json_t *in, ddb_streams_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    need_str(d, in, "StreamArn", "streamArn", &out->arn);
+    ddb_opt_str(d, in, "ExclusiveStartShardId", &out->start);
+    opt_limit(d, in, LIST_MAX, out);
+    return ddb_dec_finish(d);
+}
+
+int ddb_decode_get_shard_iterator(ddb_dec_t *d, const api_json_t *in, ddb_streams_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    need_str(d, in, "StreamArn", "streamArn", &out->arn);
+    need_str(d, in, "ShardId", "shardId", &out->shard_id);
+    kv_slice_t type = KV_SLICE_NULL, seq;
+    need_str(d, in, "ShardIteratorType", "shardIteratorType", &type);
+    if (type.p) {
+        if (kv_slice_eq_str(type, "TRIM_HORIZON"))
+            out->type = DDB_IT_TRIM_HORIZON;
+        else if (kv_slice_eq_str(type, "LATEST"))
+            out->type = DDB_IT_LATEST;
+        else if (kv_slice_eq_str(type, "AT_SEQUENCE_NUMBER"))
+            out->type = DDB_IT_AT;
+        else if (kv_slice_eq_str(type, "AFTER_SEQUENCE_NUMBER"))
+            out->type = DDB_IT_AFTER;
+        else
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'shardIteratorType' failed to satisfy constraint: "
+                              "Member must satisfy enum value set: [AFTER_SEQUENCE_NUMBER, "
+                              "LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON]",
+                              (int)(type.len > 64 ? 64 : type.len), (const char *)type.p);
+    }
+    if (ddb_opt_str(d, in, "SequenceNumber", &seq)) {
+        out->has_seq = seq.len >= 1 && seq.len <= 40;
+        for (size_t i = 0; out->has_seq && i < seq.len; i++)
+            out->has_seq = seq.p[i] >= '0' && seq.p[i] <= '9';
+        uint64_t v = 0;
+        for (size_t i = 0; out->has_seq && i < seq.len; i++) {
+            if (v > (UINT64_MAX - 9) / 10) {
+                out->has_seq = false;
+                break;
+            }
+            v = v * 10 + (uint64_t)(seq.p[i] - '0');
+        }
+        out->seq = v;
+        if (!out->has_seq) {
+            if (ddb_dec_finish(d) < 0)
+                return -1;
+            return ddb_dec_fail(d, "Invalid SequenceNumber");
+        }
+    }
+    if (ddb_dec_finish(d) < 0)
+        return -1;
+    if ((out->type == DDB_IT_AT || out->type == DDB_IT_AFTER) && !out->has_seq)
+        return ddb_dec_fail(d, "Must provide a SequenceNumber for iterator type %.*s",
+                            (int)type.len, (const char *)type.p);
+    if ((out->type == DDB_IT_TRIM_HORIZON || out->type == DDB_IT_LATEST) && out->has_seq)
+        return ddb_dec_fail(d, "Must not provide a SequenceNumber for iterator type %.*s",
+                            (int)type.len, (const char *)type.p);
+    return 0;
+}
+
+int ddb_decode_get_records(ddb_dec_t *d, const api_json_t *in, ddb_streams_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    need_str(d, in, "ShardIterator", "shardIterator", &out->iterator);
+    opt_limit(d, in, RECORDS_MAX, out);
+    return ddb_dec_finish(d);
+}
+
+/* ---- execute ---- */
+
+int ddb_exec_list_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                          const ddb_streams_in_t *in, ddb_streams_out_t *out)
+{
+    size_t limit = in->limit ? (size_t)in->limit : LIST_MAX;
+    uint32_t after = 0;
+    if (in->start.len) {
+        eng_stream_t *s;
+        if (find_stream(ctx, req, resp, in->start, &s) < 0)
+            return -1;
+        after = s->id;
+    }
+    out->list = kv_arena_calloc(req->arena, limit, sizeof(*out->list));
+    for (;;) {
+        eng_stream_t *list;
+        size_t n;
+        bool more;
+        if (eng_stream_list(ctx->eng, after, LIST_MAX, req->arena, &list, &n, &more) < 0) {
+            api_fail(resp, API_E_DDB_INTERNAL, NULL);
+            return -1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (in->table.len && !kv_slice_eq_str(in->table, list[i].table))
+                continue;
+            if (out->n == limit) {
+                out->more = true;
+                return 0;
+            }
+            out->list[out->n++] = list[i];
+        }
+        if (!more || n == 0)
+            return 0;
+        after = list[n - 1].id;
+    }
+}
+
+int ddb_exec_describe_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                             const ddb_streams_in_t *in, ddb_streams_out_t *out)
+{
+    uint64_t trimmed;
+    if (find_stream(ctx, req, resp, in->arn, &out->s) < 0)
+        return -1;
+    if (eng_stream_bounds(ctx->eng, out->s->id, &out->first, &out->last, &trimmed) < 0) {
+        api_fail(resp, API_E_DDB_INTERNAL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+int ddb_exec_get_shard_iterator(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                const ddb_streams_in_t *in, ddb_streams_out_t *out)
+{
+    eng_stream_t *s;
+    uint64_t first, last, trimmed;
+    if (find_stream(ctx, req, resp, in->arn, &s) < 0)
+        return -1;
+    char sid[40];
+    shard_id(s, sid);
+    if (!kv_slice_eq_str(in->shard_id, sid)) {
+        api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
+                 "Requested resource not found: Shard does not exist");
+        return -1;
+    }
+    if (eng_stream_bounds(ctx->eng, s->id, &first, &last, &trimmed) < 0) {
+        api_fail(resp, API_E_DDB_INTERNAL, NULL);
+        return -1;
+    }
+    uint64_t pos;
+    switch (in->type) {
+    case DDB_IT_TRIM_HORIZON:
+        pos = trimmed + 1 > first ? trimmed + 1 : first;
+        if (first > last) /* empty: from whatever comes next */
+            pos = trimmed + 1;
+        break;
+    case DDB_IT_LATEST:
+        pos = last + 1 > first ? last + 1 : first;
+        break;
+    default:
+        if (in->seq <= trimmed) {
+            api_fail(resp, API_E_DDB_TRIMMED_DATA, NULL);
+            return -1;
+        }
+        if (in->seq > last) {
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "Invalid SequenceNumber %llu for shard %s: it is past the shard's last "
+                     "record",
+                     (unsigned long long)in->seq, sid);
+            return -1;
+        }
+        pos = in->type == DDB_IT_AT ? in->seq : in->seq + 1;
+    }
+    make_iter(ctx, s->id, pos, out->iter);
+    return 0;
+}
+
+int ddb_exec_get_records(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                         const ddb_streams_in_t *in, ddb_streams_out_t *out)
+{
+    kv_slice_t it = in->iterator;
+    uint64_t id, pos, issued, mac;
+    if (it.len != 56 || !hex_u64(it.p, 8, &id) || !hex_u64(it.p + 8, 16, &pos) ||
+        !hex_u64(it.p + 24, 16, &issued) || !hex_u64(it.p + 40, 16, &mac) ||
+        kv_xxh3_seed(it.p, 40, ctx->iter_key) != mac) {
+        api_fail(resp, API_E_DDB_VALIDATION, "Invalid ShardIterator");
+        return -1;
+    }
+    int64_t now = kv_now_ms();
+    if (now - (int64_t)issued > ITER_TTL_MS) {
+        api_fail(resp, API_E_DDB_EXPIRED_ITERATOR,
+                 "Iterator expired. The iterator was created at time %lld while right now it's "
+                 "%lld. The iterator is only valid for 15 minutes.",
+                 (long long)issued, (long long)now);
+        return -1;
+    }
+    if (eng_stream_get(ctx->eng, (uint32_t)id, req->arena, &out->s) < 0) {
+        api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
+                 "Requested resource not found: Stream does not exist");
+        return -1;
+    }
+    uint64_t first, last, trimmed;
+    int rc = eng_stream_bounds(ctx->eng, (uint32_t)id, &first, &last, &trimmed);
+    if (rc == 0 && pos <= trimmed) {
+        api_fail(resp, API_E_DDB_TRIMMED_DATA, NULL);
+        return -1;
+    }
+    size_t limit = in->limit ? (size_t)in->limit : RECORDS_MAX;
+    if (rc == 0)
+        rc = eng_stream_read(ctx->eng, (uint32_t)id, pos, limit, RECORDS_BYTES, req->arena,
+                             &out->recs, &out->n_recs);
+    if (rc < 0) {
+        api_fail(resp, API_E_DDB_INTERNAL, NULL);
+        return -1;
+    }
+    uint64_t next = out->n_recs ? out->recs[out->n_recs - 1].seq + 1 : pos;
+    /* A disabled stream's shard is closed: once read to its end there is no next iterator. */
+    if (!(out->s->disabled_ms && next > last))
+        make_iter(ctx, (uint32_t)id, next, out->iter);
+    return 0;
+}
+
+/* ---- encode ---- */
+
+static const char *view_name(eng_stream_view_t v)
+{
+    switch (v) {
+    case ENG_STREAM_KEYS_ONLY:
+        return "KEYS_ONLY";
+    case ENG_STREAM_NEW_IMAGE:
+        return "NEW_IMAGE";
+    case ENG_STREAM_OLD_IMAGE:
+        return "OLD_IMAGE";
+    default:
+        return "NEW_AND_OLD_IMAGES";
+    }
+}
+
+void ddb_encode_list_streams(api_ctx_t *ctx, api_req_t *req, const ddb_streams_out_t *out,
+                             api_jw_t *w)
+{
+    (void)req;
+    char arn[1400], label[25];
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Streams");
+    api_jw_arr_begin(w);
+    for (size_t i = 0; i < out->n; i++) {
+        stream_arn(ctx, &out->list[i], arn, sizeof(arn));
+        ddb_stream_label(out->list[i].created_ms, label);
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "StreamArn", arn);
+        api_jw_kstr(w, "TableName", out->list[i].table);
+        api_jw_kstr(w, "StreamLabel", label);
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+    if (out->more && out->n) {
+        stream_arn(ctx, &out->list[out->n - 1], arn, sizeof(arn));
+        api_jw_kstr(w, "LastEvaluatedStreamArn", arn);
+    }
+    api_jw_obj_end(w);
+}
+
+static void key_schema(api_jw_t *w, const eng_stream_t *s)
+{
+    api_jw_key(w, "KeySchema");
+    api_jw_arr_begin(w);
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "AttributeName", s->hash_key);
+    api_jw_kstr(w, "KeyType", "HASH");
+    api_jw_obj_end(w);
+    if (s->range_key) {
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "AttributeName", s->range_key);
+        api_jw_kstr(w, "KeyType", "RANGE");
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+}
+
+void ddb_encode_describe_stream(api_ctx_t *ctx, api_req_t *req, const ddb_streams_out_t *out,
+                                api_jw_t *w)
+{
+    (void)req;
+    const eng_stream_t *s = out->s;
+    char arn[1400], label[25], sid[40], seq[32];
+    stream_arn(ctx, s, arn, sizeof(arn));
+    ddb_stream_label(s->created_ms, label);
+    shard_id(s, sid);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "StreamDescription");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "StreamArn", arn);
+    api_jw_kstr(w, "StreamLabel", label);
+    api_jw_kstr(w, "StreamStatus", s->disabled_ms ? "DISABLED" : "ENABLED");
+    api_jw_kstr(w, "StreamViewType", view_name(s->view));
+    api_jw_key(w, "CreationRequestDateTime");
+    api_jw_epoch_ms(w, s->created_ms);
+    api_jw_kstr(w, "TableName", s->table);
+    key_schema(w, s);
+    api_jw_key(w, "Shards");
+    api_jw_arr_begin(w);
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "ShardId", sid);
+    api_jw_key(w, "SequenceNumberRange");
+    api_jw_obj_begin(w);
+    seq_text(out->first, seq);
+    api_jw_kstr(w, "StartingSequenceNumber", seq);
+    if (s->disabled_ms && out->last >= out->first) {
+        seq_text(out->last, seq);
+        api_jw_kstr(w, "EndingSequenceNumber", seq);
+    }
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+    api_jw_arr_end(w);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+}
+
+void ddb_encode_get_shard_iterator(api_ctx_t *ctx, api_req_t *req, const ddb_streams_out_t *out,
+                                   api_jw_t *w)
+{
+    (void)ctx, (void)req;
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "ShardIterator", out->iter);
+    api_jw_obj_end(w);
+}
+
+void ddb_encode_get_records(api_ctx_t *ctx, api_req_t *req, const ddb_streams_out_t *out,
+                            api_jw_t *w)
+{
+    (void)req;
+    static const char *const events[] = {"", "INSERT", "MODIFY", "REMOVE"};
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Records");
+    api_jw_arr_begin(w);
+    for (size_t i = 0; i < out->n_recs; i++) {
+        const eng_srec_t *r = &out->recs[i];
+        char id[40], seq[32];
+        snprintf(id, sizeof(id), "%08x%08x%016llx", out->s->id, 0u, (unsigned long long)r->seq);
+        seq_text(r->seq, seq);
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "eventID", id);
+        api_jw_kstr(w, "eventName", r->event <= ENG_EV_REMOVE ? events[r->event] : "MODIFY");
+        api_jw_kstr(w, "eventVersion", "1.1");
+        api_jw_kstr(w, "eventSource", "aws:dynamodb");
+        api_jw_kstr(w, "awsRegion", ctx->region);
+        api_jw_key(w, "dynamodb");
+        api_jw_obj_begin(w);
+        api_jw_ku64(w, "ApproximateCreationDateTime", (uint64_t)(r->time_ms / 1000));
+        api_jw_key(w, "Keys");
+        ddb_item_encode(w, r->keys);
+        if (r->new_img) {
+            api_jw_key(w, "NewImage");
+            ddb_item_encode(w, r->new_img);
+        }
+        if (r->old_img) {
+            api_jw_key(w, "OldImage");
+            ddb_item_encode(w, r->old_img);
+        }
+        api_jw_kstr(w, "SequenceNumber", seq);
+        api_jw_ku64(w, "SizeBytes", r->size_bytes);
+        api_jw_kstr(w, "StreamViewType", view_name(out->s->view));
+        api_jw_obj_end(w);
+        if (r->service) {
+            api_jw_key(w, "userIdentity");
+            api_jw_obj_begin(w);
+            /* The Streams API's shape; a Lambda event spells these in lower case. */
+            api_jw_kstr(w, "PrincipalId", "dynamodb.amazonaws.com");
+            api_jw_kstr(w, "Type", "Service");
+            api_jw_obj_end(w);
+        }
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+    if (out->iter[0])
+        api_jw_kstr(w, "NextShardIterator", out->iter);
+    api_jw_obj_end(w);
+}
+
+void ddb_streams_trim(api_ctx_t *ctx, int64_t now_ms)
+{
+    eng_stream_trim(ctx->eng, now_ms, ctx->stream_keep_ms, PITR_KEEP_MS);
+}

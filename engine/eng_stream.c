@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Table streams and point-in-time-recovery logs: records in the streams CF under
+ * (u32 stream id, u32 shard, u64 sequence number), written in the batch of the change they
+ * describe; stream definitions in the catalog; reading, walking back, trimming.
+ */
+#include <string.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_time.h"
+#include "eng_int.h"
+#include "eng_tlv.h"
+
+enum { R_EVENT = 1, R_TIME, R_SERVICE, R_KEYS, R_OLD, R_NEW, R_SIZE };
+enum {
+    C_TABLE = 1,
+    C_TABLE_ID,
+    C_CREATED,
+    C_DISABLED,
+    C_VIEW,
+    C_HASH_KEY,
+    C_HASH_TYPE,
+    C_RANGE_KEY,
+    C_RANGE_TYPE,
+    C_PITR
+};
+
+#define REC_KEY_LEN 16
+
+static void rec_key(kv_buf_t *k, uint32_t id, uint64_t seq)
+{
+    eng_key_put_u32(k, id);
+    eng_key_put_u32(k, 0); /* shard */
+    eng_key_put_u64(k, seq);
+}
+
+/* ---- writing ---- */
+
+void eng__spend_init(eng_spend_t *p)
+{
+    kv_buf_init(&p->buf, 64u << 20);
+    p->n = 0;
+}
+
+void eng__spend_dispose(eng_spend_t *p)
+{
+    kv_buf_dispose(&p->buf);
+    p->n = 0;
+}
+
+bool eng__needs_old(const eng_table_t *t)
+{
+    return t && (t->n_indexes || t->stream_id || t->pitr_log_id);
+}
+
+static void put_item(kv_buf_t *b, uint8_t tag, const eng_item_t *it)
+{
+    kv_buf_t v;
+    kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
+    eng_item_encode(it, &v);
+    eng_tlv_put(b, tag, kv_buf_slice(&v));
+    kv_buf_dispose(&v);
+}
+
+static void note_one(eng_spend_t *p, uint32_t id, eng_stream_view_t view, const eng_table_t *t,
+                     const eng_item_t *old, const eng_item_t *nu, bool service)
+{
+    const eng_item_t *src = nu ? nu : old;
+    eng_attr_t ka[2];
+    eng_item_t keys = {ka, 0};
+    const char *names[2] = {t->hash_key, t->range_key};
+    for (int i = 0; i < 2 && names[i]; i++) {
+        eng_av_t *v = eng_item_get_attr(src, kv_slice_str(names[i]));
+        if (v)
+            ka[keys.n++] = (eng_attr_t){kv_slice_str(names[i]), v};
+    }
+    bool want_old = view == ENG_STREAM_OLD_IMAGE || view == ENG_STREAM_NEW_AND_OLD_IMAGES;
+    bool want_new = view == ENG_STREAM_NEW_IMAGE || view == ENG_STREAM_NEW_AND_OLD_IMAGES;
+    kv_buf_t v;
+    kv_buf_init(&v, 4 * ENG_ITEM_MAX_BYTES + 65536);
+    eng_tlv_put_u64(&v, R_EVENT, old == NULL ? ENG_EV_INSERT : nu ? ENG_EV_MODIFY : ENG_EV_REMOVE);
+    eng_tlv_put_u64(&v, R_TIME, (uint64_t)kv_now_ms());
+    if (service)
+        eng_tlv_put_u64(&v, R_SERVICE, 1);
+    put_item(&v, R_KEYS, &keys);
+    size_t size = eng_item_size(&keys);
+    if (want_old && old) {
+        put_item(&v, R_OLD, old);
+        size += eng_item_size(old);
+    }
+    if (want_new && nu) {
+        put_item(&v, R_NEW, nu);
+        size += eng_item_size(nu);
+    }
+    eng_tlv_put_u64(&v, R_SIZE, size);
+    uint8_t hdr[8];
+    kv_buf_t h;
+    kv_buf_init_on(&h, hdr, sizeof(hdr), sizeof(hdr));
+    eng_key_put_u32(&h, id);
+    eng_key_put_u32(&h, (uint32_t)v.len);
+    kv_buf_append_slice(&p->buf, kv_buf_slice(&h));
+    kv_buf_append_slice(&p->buf, kv_buf_slice(&v));
+    p->n++;
+    kv_buf_dispose(&v);
+}
+
+void eng__stream_note(eng_spend_t *p, const eng_table_t *t, kv_slice_t key, const eng_item_t *old,
+                      const eng_item_t *nu, bool service)
+{
+    (void)key;
+    if (t == NULL || (t->stream_id == 0 && t->pitr_log_id == 0) || (old == NULL && nu == NULL))
+        return;
+    if (old && nu) {
+        /* A write that changes nothing makes no record. */
+        eng_av_t mo = {ENG_AV_M, old->n, {.m = old->attrs}};
+        eng_av_t mn = {ENG_AV_M, nu->n, {.m = nu->attrs}};
+        if (eng_av_equal(&mo, &mn))
+            return;
+    }
+    if (t->stream_id)
+        note_one(p, t->stream_id, t->stream_view, t, old, nu, service);
+    if (t->pitr_log_id)
+        note_one(p, t->pitr_log_id, ENG_STREAM_OLD_IMAGE, t, old, nu, service);
+}
+
+int eng__write_logged(eng_t *e, eng_batch_t *b, eng_spend_t *p)
+{
+    if (p == NULL || p->n == 0)
+        return eng__write(e, b);
+    if (kv_buf_failed(&p->buf))
+        return KV_ETOOBIG;
+    uint8_t km[REC_KEY_LEN];
+    kv_buf_t k;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    /* Numbers are handed out and committed under one lock: records become visible in number
+     * order, so a reader that has seen n will never find a smaller one appear later. */
+    pthread_mutex_lock(&e->stream_lock);
+    kv_slice_t s = kv_buf_slice(&p->buf);
+    while (s.len >= 8) {
+        uint32_t id, len;
+        eng_key_get_u32(&s, &id);
+        eng_key_get_u32(&s, &len);
+        kv_buf_reset(&k);
+        rec_key(&k, id, ++e->stream_seq);
+        eng_batch_put(b, ENG_CF_STREAMS, kv_buf_slice(&k), kv_slice(s.p, len));
+        s.p += len;
+        s.len -= len;
+    }
+    int rc = eng__write(e, b);
+    pthread_mutex_unlock(&e->stream_lock);
+    return rc;
+}
+
+/* ---- catalog ---- */
+
+static void cat_key(kv_buf_t *k, uint32_t id)
+{
+    kv_buf_append_byte(k, ENG_CAT_STREAM);
+    eng_key_put_u32(k, id);
+}
+
+static void encode_stream(const eng_stream_t *s, kv_buf_t *v)
+{
+    eng_tlv_put_str(v, C_TABLE, s->table);
+    eng_tlv_put_u64(v, C_TABLE_ID, s->table_id);
+    eng_tlv_put_u64(v, C_CREATED, (uint64_t)s->created_ms);
+    eng_tlv_put_u64(v, C_DISABLED, (uint64_t)s->disabled_ms);
+    eng_tlv_put_u64(v, C_VIEW, s->view);
+    eng_tlv_put_str(v, C_HASH_KEY, s->hash_key);
+    eng_tlv_put_u64(v, C_HASH_TYPE, s->hash_type);
+    if (s->range_key) {
+        eng_tlv_put_str(v, C_RANGE_KEY, s->range_key);
+        eng_tlv_put_u64(v, C_RANGE_TYPE, s->range_type);
+    }
+    eng_tlv_put_u64(v, C_PITR, s->pitr);
+}
+
+static int decode_stream(kv_slice_t in, uint32_t id, kv_arena_t *a, eng_stream_t **out)
+{
+    eng_stream_t *s = kv_arena_calloc(a, 1, sizeof(*s));
+    s->id = id;
+    uint8_t tag;
+    kv_slice_t v;
+    uint64_t u;
+    int rc;
+    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
+        bool num = eng_tlv_u64(v, &u);
+        switch (tag) {
+        case C_TABLE:
+            s->table = kv_arena_strndup(a, v.p, v.len);
+            break;
+        case C_TABLE_ID:
+            s->table_id = num ? (uint32_t)u : 0;
+            break;
+        case C_CREATED:
+            s->created_ms = num ? (int64_t)u : 0;
+            break;
+        case C_DISABLED:
+            s->disabled_ms = num ? (int64_t)u : 0;
+            break;
+        case C_VIEW:
+            s->view = num ? (eng_stream_view_t)u : ENG_STREAM_KEYS_ONLY;
+            break;
+        case C_HASH_KEY:
+            s->hash_key = kv_arena_strndup(a, v.p, v.len);
+            break;
+        case C_HASH_TYPE:
+            s->hash_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
+            break;
+        case C_RANGE_KEY:
+            s->range_key = kv_arena_strndup(a, v.p, v.len);
+            break;
+        case C_RANGE_TYPE:
+            s->range_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
+            break;
+        case C_PITR:
+            s->pitr = num && u;
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc < 0 || s->table == NULL || s->hash_key == NULL)
+        return KV_ECORRUPT;
+    *out = s;
+    return 0;
+}
+
+uint32_t eng__stream_create(eng_t *e, eng_batch_t *b, const eng_table_t *t, bool pitr)
+{
+    uint32_t id = eng__next_id(e, b);
+    eng_stream_t s = {.id = id,
+                      .table_id = t->id,
+                      .table = t->name,
+                      .created_ms = pitr ? kv_now_ms() : t->stream_created_ms,
+                      .view = pitr ? ENG_STREAM_OLD_IMAGE : t->stream_view,
+                      .hash_key = t->hash_key,
+                      .hash_type = t->hash_type,
+                      .range_key = t->range_key,
+                      .range_type = t->range_type,
+                      .pitr = pitr};
+    uint8_t km[8];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init(&v, 4096);
+    cat_key(&k, id);
+    encode_stream(&s, &v);
+    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+    kv_buf_dispose(&v);
+    return id;
+}
+
+void eng__stream_disable(eng_t *e, eng_batch_t *b, uint32_t id)
+{
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_stream_t *s;
+    if (eng_stream_get(e, id, a, &s) == 0) {
+        uint8_t km[8];
+        kv_buf_t k, v;
+        kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+        kv_buf_init(&v, 4096);
+        cat_key(&k, id);
+        s->disabled_ms = kv_now_ms();
+        encode_stream(s, &v);
+        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+        kv_buf_dispose(&v);
+    }
+    kv_arena_free(a);
+}
+
+int eng_stream_get(eng_t *e, uint32_t id, kv_arena_t *a, eng_stream_t **out)
+{
+    uint8_t km[8];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init(&v, 1 << 16);
+    cat_key(&k, id);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_stream(kv_arena_dup(a, kv_buf_slice(&v)), id, a, out);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_stream_list(eng_t *e, uint32_t after, size_t limit, kv_arena_t *a, eng_stream_t **out,
+                    size_t *n, bool *more)
+{
+    *n = 0;
+    *more = false;
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
+    uint8_t km[8];
+    kv_buf_t k;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    cat_key(&k, after + 1);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len != 5 || key.p[0] != ENG_CAT_STREAM)
+            break;
+        kv_slice_t rest = kv_slice(key.p + 1, 4);
+        uint32_t id;
+        eng_key_get_u32(&rest, &id);
+        eng_stream_t *s;
+        rc = decode_stream(kv_arena_dup(a, eng_riter_value(it)), id, a, &s);
+        if (rc < 0)
+            break;
+        if (s->pitr)
+            continue;
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        (*out)[(*n)++] = *s;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+int eng__stream_init(eng_t *e)
+{
+    /* The largest number in use is the last record of some stream: look at each. */
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STREAMS);
+    uint8_t km[8];
+    kv_buf_t k;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    uint64_t max = 0;
+    eng_riter_seek(it, KV_SLICE_LIT(""));
+    while (eng_riter_valid(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len != REC_KEY_LEN)
+            break;
+        kv_slice_t s = key;
+        uint32_t id;
+        eng_key_get_u32(&s, &id);
+        /* The stream's last record. */
+        kv_buf_reset(&k);
+        eng_key_put_u32(&k, id + 1);
+        eng_riter_seek_before(it, kv_buf_slice(&k));
+        if (eng_riter_valid(it) && eng_riter_key(it).len == REC_KEY_LEN) {
+            kv_slice_t r = kv_slice(eng_riter_key(it).p + 8, 8);
+            uint64_t seq;
+            eng_key_get_u64(&r, &seq);
+            if (seq > max)
+                max = seq;
+        }
+        if (id == UINT32_MAX)
+            break;
+        eng_riter_seek(it, kv_buf_slice(&k));
+    }
+    int rc = eng_riter_status(it);
+    eng_riter_free(it);
+    e->stream_seq = max;
+    pthread_mutex_init(&e->stream_lock, NULL);
+    return rc;
+}
+
+static int decode_rec(kv_slice_t key, kv_slice_t val, kv_arena_t *a, eng_srec_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    kv_slice_t ks = kv_slice(key.p + 8, 8);
+    if (key.len != REC_KEY_LEN || eng_key_get_u64(&ks, &r->seq) < 0)
+        return KV_ECORRUPT;
+    val = kv_arena_dup(a, val);
+    uint8_t tag;
+    kv_slice_t v;
+    uint64_t u;
+    int rc;
+    while ((rc = eng_tlv_next(&val, &tag, &v)) == 1) {
+        bool num = eng_tlv_u64(v, &u);
+        switch (tag) {
+        case R_EVENT:
+            r->event = num ? (eng_event_t)u : ENG_EV_MODIFY;
+            break;
+        case R_TIME:
+            r->time_ms = num ? (int64_t)u : 0;
+            break;
+        case R_SERVICE:
+            r->service = num && u;
+            break;
+        case R_SIZE:
+            r->size_bytes = num ? (size_t)u : 0;
+            break;
+        case R_KEYS:
+        case R_OLD:
+        case R_NEW: {
+            eng_item_t **dst = tag == R_KEYS ? &r->keys : tag == R_OLD ? &r->old_img : &r->new_img;
+            if (eng_item_decode(v, a, dst) < 0)
+                return KV_ECORRUPT;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (rc < 0 || r->keys == NULL)
+        return KV_ECORRUPT;
+    return 0;
+}
+
+/* State CF: 'T', stream id -> the last sequence number trimmed. */
+static void trim_key(kv_buf_t *k, uint32_t id)
+{
+    kv_buf_append_byte(k, 'T');
+    eng_key_put_u32(k, id);
+}
+
+int eng_stream_bounds(eng_t *e, uint32_t id, uint64_t *first, uint64_t *last, uint64_t *trimmed)
+{
+    uint8_t tm[8], vm[16];
+    kv_buf_t tk, tv;
+    kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
+    kv_buf_init_on(&tv, vm, sizeof(vm), sizeof(vm));
+    trim_key(&tk, id);
+    *trimmed = 0;
+    int g = eng_rocks_get(e->rocks, ENG_CF_STATE, kv_buf_slice(&tk), &tv);
+    if (g == 0) {
+        kv_slice_t s = kv_buf_slice(&tv);
+        eng_key_get_u64(&s, trimmed);
+    } else if (g != KV_ENOTFOUND) {
+        return g;
+    }
+    uint8_t lm[REC_KEY_LEN], hm[8];
+    kv_buf_t lo, hi;
+    kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+    eng_key_put_u32(&lo, id);
+    eng_key_put_u32(&hi, id + 1);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STREAMS);
+    pthread_mutex_lock(&e->stream_lock);
+    uint64_t next = e->stream_seq + 1;
+    pthread_mutex_unlock(&e->stream_lock);
+    *first = next;
+    *last = next - 1;
+    eng_riter_seek(it, kv_buf_slice(&lo));
+    if (eng_riter_valid(it) && kv_slice_cmp(eng_riter_key(it), kv_buf_slice(&hi)) < 0) {
+        kv_slice_t r = kv_slice(eng_riter_key(it).p + 8, 8);
+        eng_key_get_u64(&r, first);
+        eng_riter_seek_before(it, kv_buf_slice(&hi));
+        if (eng_riter_valid(it)) {
+            r = kv_slice(eng_riter_key(it).p + 8, 8);
+            eng_key_get_u64(&r, last);
+        }
+    }
+    int rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+int eng_stream_read(eng_t *e, uint32_t id, uint64_t from, size_t limit, size_t max_bytes,
+                    kv_arena_t *a, eng_srec_t **out, size_t *n)
+{
+    *n = 0;
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
+    uint8_t lm[REC_KEY_LEN];
+    kv_buf_t lo;
+    kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+    rec_key(&lo, id, from);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STREAMS);
+    size_t bytes = 0;
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&lo)); eng_riter_valid(it) && *n < limit;
+         eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len != REC_KEY_LEN || memcmp(key.p, lo.p, 8) != 0)
+            break;
+        kv_slice_t val = eng_riter_value(it);
+        if (*n && bytes + val.len > max_bytes)
+            break;
+        rc = decode_rec(key, val, a, &(*out)[*n]);
+        if (rc < 0)
+            break;
+        bytes += val.len;
+        (*n)++;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+int eng_stream_walk_back(eng_t *e, uint32_t id, int64_t since_ms, kv_arena_t *a,
+                         int (*cb)(void *arg, const eng_srec_t *r), void *arg)
+{
+    uint8_t hm[8];
+    kv_buf_t hi;
+    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+    eng_key_put_u32(&hi, id + 1);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STREAMS);
+    int rc = 0;
+    for (eng_riter_seek_before(it, kv_buf_slice(&hi)); eng_riter_valid(it); eng_riter_prev(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        kv_slice_t ks = key;
+        uint32_t kid;
+        if (key.len != REC_KEY_LEN || eng_key_get_u32(&ks, &kid) < 0 || kid != id)
+            break;
+        eng_srec_t r;
+        rc = decode_rec(key, eng_riter_value(it), a, &r);
+        if (rc < 0 || r.time_ms <= since_ms)
+            break;
+        if ((rc = cb(arg, &r)) != 0)
+            break;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+int eng_stream_trim(eng_t *e, int64_t now_ms, int64_t keep_ms, int64_t pitr_keep_ms)
+{
+    kv_arena_t *a = kv_arena_new(65536);
+    uint32_t after = 0;
+    int rc = 0;
+    for (;;) {
+        /* Every stream, PITR logs included (eng_stream_list leaves those out). */
+        uint8_t km[8];
+        kv_buf_t k;
+        kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+        cat_key(&k, after + 1);
+        eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+        eng_riter_seek(it, kv_buf_slice(&k));
+        eng_stream_t *s = NULL;
+        if (eng_riter_valid(it) && eng_riter_key(it).len == 5 &&
+            eng_riter_key(it).p[0] == ENG_CAT_STREAM) {
+            kv_slice_t rest = kv_slice(eng_riter_key(it).p + 1, 4);
+            uint32_t id;
+            eng_key_get_u32(&rest, &id);
+            rc = decode_stream(kv_arena_dup(a, eng_riter_value(it)), id, a, &s);
+        }
+        eng_riter_free(it);
+        if (s == NULL || rc < 0)
+            break;
+        after = s->id;
+        int64_t keep = s->pitr ? pitr_keep_ms : keep_ms;
+        uint8_t lm[REC_KEY_LEN], hm[REC_KEY_LEN + 8];
+        kv_buf_t lo, hi;
+        kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+        kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+        eng_key_put_u32(&lo, s->id);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        if (s->disabled_ms && s->disabled_ms < now_ms - keep) {
+            /* A stream no table writes to, past its retention: gone with its records. */
+            eng_key_put_u32(&hi, s->id + 1);
+            eng_batch_delete_range(b, ENG_CF_STREAMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
+            kv_buf_reset(&k);
+            cat_key(&k, s->id);
+            eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+            kv_buf_reset(&k);
+            trim_key(&k, s->id);
+            eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k));
+        } else {
+            /* Records in number order are in time order: delete up to the first one kept. */
+            eng_riter_t *ri = eng_riter_new(e->rocks, ENG_CF_STREAMS);
+            kv_arena_t *ra = kv_arena_new(65536);
+            size_t dropped = 0;
+            for (eng_riter_seek(ri, kv_buf_slice(&lo)); eng_riter_valid(ri); eng_riter_next(ri)) {
+                kv_slice_t key = eng_riter_key(ri);
+                if (key.len != REC_KEY_LEN || memcmp(key.p, lo.p, 4) != 0)
+                    break;
+                eng_srec_t r;
+                if (decode_rec(key, eng_riter_value(ri), ra, &r) < 0 || r.time_ms >= now_ms - keep)
+                    break;
+                kv_buf_reset(&hi);
+                kv_buf_append_slice(&hi, key);
+                dropped++;
+                kv_arena_reset(ra);
+            }
+            eng_riter_free(ri);
+            kv_arena_free(ra);
+            if (dropped) {
+                kv_slice_t last = kv_slice(hi.p + 8, 8);
+                uint64_t seq;
+                eng_key_get_u64(&last, &seq);
+                kv_buf_append_byte(&hi, 0); /* just past the last one dropped */
+                eng_batch_delete_range(b, ENG_CF_STREAMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
+                uint8_t tm[8], vm[8];
+                kv_buf_t tk, tv;
+                kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
+                kv_buf_init_on(&tv, vm, sizeof(vm), sizeof(vm));
+                trim_key(&tk, s->id);
+                eng_key_put_u64(&tv, seq);
+                eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&tk), kv_buf_slice(&tv));
+            }
+        }
+        rc = eng_rocks_write(e->rocks, b);
+        eng_batch_free(b);
+        if (rc < 0)
+            break;
+    }
+    kv_arena_free(a);
+    return rc;
+}

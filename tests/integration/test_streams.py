@@ -1,0 +1,328 @@
+# SPDX-License-Identifier: Apache-2.0
+"""DynamoDB Streams through boto3: a record per change in the change's own batch (INSERT,
+MODIFY, REMOVE exact; none for a failed condition or a no-op), the four view types, the
+Streams API (ListStreams, DescribeStream, GetShardIterator, GetRecords), TTL deletes with the
+service identity, kill -9, trimming; and RestoreTableToPointInTime built on the same log."""
+import concurrent.futures
+import re
+import time
+import unittest
+
+from botocore.exceptions import ClientError
+
+from stratus_fixture import Server
+
+S = lambda v: {"S": v}  # noqa: E731
+N = lambda v: {"N": str(v)}  # noqa: E731
+
+
+def code(e):
+    return e.exception.response["Error"]["Code"]
+
+
+def msg(e):
+    return e.exception.response["Error"]["Message"]
+
+
+class Streams(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server("--ttl-interval", "100").start()
+        cls.ddb = cls.srv.client("dynamodb")
+        cls.st = cls.srv.client("dynamodbstreams")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def table(self, name, view="NEW_AND_OLD_IMAGES", **kw):
+        r = self.ddb.create_table(
+            TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": view}, **kw)
+        return r["TableDescription"]["LatestStreamArn"]
+
+    def iterator(self, arn, kind="TRIM_HORIZON", seq=None):
+        shard = self.st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        kw = {"SequenceNumber": seq} if seq else {}
+        return self.st.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType=kind,
+                                          **kw)["ShardIterator"]
+
+    def records(self, arn, it=None, limit=None):
+        it = it or self.iterator(arn)
+        out = []
+        for _ in range(1000):
+            kw = {"Limit": limit} if limit else {}
+            r = self.st.get_records(ShardIterator=it, **kw)
+            out += r["Records"]
+            if not r["Records"] or "NextShardIterator" not in r:
+                return out, r.get("NextShardIterator")
+            it = r["NextShardIterator"]
+        return out, it
+
+    def test_every_change_once_and_exact(self):
+        arn = self.table("events")
+        t = "events"
+        self.ddb.put_item(TableName=t, Item={"pk": S("a"), "v": N(1)})                     # INSERT
+        self.ddb.put_item(TableName=t, Item={"pk": S("a"), "v": N(1)})                     # no-op
+        self.ddb.update_item(TableName=t, Key={"pk": S("a")}, UpdateExpression="SET v = :v",
+                             ExpressionAttributeValues={":v": N(2)})                       # MODIFY
+        with self.assertRaises(ClientError):
+            self.ddb.put_item(TableName=t, Item={"pk": S("a")}, ConditionExpression="v = :x",
+                              ExpressionAttributeValues={":x": N(9)})                      # failed
+        self.ddb.delete_item(TableName=t, Key={"pk": S("a")})                              # REMOVE
+        self.ddb.delete_item(TableName=t, Key={"pk": S("a")})                              # absent
+        self.ddb.batch_write_item(RequestItems={t: [{"PutRequest": {"Item": {"pk": S("b")}}},
+                                                   {"PutRequest": {"Item": {"pk": S("c")}}}]})
+        self.ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": t, "Item": {"pk": S("d"), "x": S("y")}}},
+            {"Delete": {"TableName": t, "Key": {"pk": S("b")}}}])
+        self.ddb.execute_statement(Statement="UPDATE events SET n = 1 WHERE pk = 'c'")
+        recs, nxt = self.records(arn)
+        self.assertIsNotNone(nxt)  # an open shard always gives a next iterator
+        got = [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in recs]
+        self.assertEqual(got, [("INSERT", "a"), ("MODIFY", "a"), ("REMOVE", "a"), ("INSERT", "b"),
+                               ("INSERT", "c"), ("INSERT", "d"), ("REMOVE", "b"), ("MODIFY", "c")])
+        m = recs[1]["dynamodb"]
+        self.assertEqual(m["OldImage"], {"pk": S("a"), "v": N(1)})
+        self.assertEqual(m["NewImage"], {"pk": S("a"), "v": N(2)})
+        self.assertEqual(m["StreamViewType"], "NEW_AND_OLD_IMAGES")
+        self.assertGreater(m["SizeBytes"], 0)
+        self.assertNotIn("NewImage", recs[2]["dynamodb"])
+        seqs = [r["dynamodb"]["SequenceNumber"] for r in recs]
+        self.assertTrue(all(re.fullmatch(r"\d{21,40}", s) for s in seqs))
+        self.assertEqual([int(s) for s in seqs], sorted(int(s) for s in seqs))
+        self.assertEqual(len(set(seqs)), len(seqs))
+        self.assertEqual(recs[0]["eventSource"], "aws:dynamodb")
+        self.assertEqual(recs[0]["awsRegion"], "us-east-1")
+        self.assertEqual(len({r["eventID"] for r in recs}), len(recs))
+        # Iterator kinds.
+        at = self.iterator(arn, "AT_SEQUENCE_NUMBER", seqs[3])
+        self.assertEqual(self.records(arn, at)[0][0]["dynamodb"]["SequenceNumber"], seqs[3])
+        after = self.iterator(arn, "AFTER_SEQUENCE_NUMBER", seqs[3])
+        self.assertEqual(self.records(arn, after)[0][0]["dynamodb"]["SequenceNumber"], seqs[4])
+        latest = self.iterator(arn, "LATEST")
+        self.assertEqual(self.st.get_records(ShardIterator=latest)["Records"], [])
+        self.ddb.put_item(TableName=t, Item={"pk": S("late")})
+        r = self.st.get_records(ShardIterator=latest)["Records"]
+        self.assertEqual([x["dynamodb"]["Keys"]["pk"]["S"] for x in r], ["late"])
+        # Paging with Limit.
+        paged, _ = self.records(arn, limit=3)
+        self.assertEqual([r["eventID"] for r in paged], [r["eventID"] for r in recs] + [r[0]["eventID"]])
+
+    def test_view_types(self):
+        for view in ["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE"]:
+            name = "view_" + view.lower()
+            arn = self.table(name, view)
+            self.ddb.put_item(TableName=name, Item={"pk": S("k"), "v": N(1)})
+            self.ddb.put_item(TableName=name, Item={"pk": S("k"), "v": N(2)})
+            recs, _ = self.records(arn)
+            d = recs[1]["dynamodb"]
+            self.assertEqual(d["StreamViewType"], view)
+            self.assertEqual(d["Keys"], {"pk": S("k")})
+            self.assertEqual("NewImage" in d, view == "NEW_IMAGE", view)
+            self.assertEqual("OldImage" in d, view == "OLD_IMAGE", view)
+
+    def test_api_shapes_and_errors(self):
+        arn = self.table("shapes")
+        t = self.ddb.describe_table(TableName="shapes")["Table"]
+        self.assertEqual(t["LatestStreamArn"], arn)
+        self.assertTrue(arn.endswith("/stream/" + t["LatestStreamLabel"]))
+        d = self.st.describe_stream(StreamArn=arn)["StreamDescription"]
+        self.assertEqual(d["StreamStatus"], "ENABLED")
+        self.assertEqual(d["TableName"], "shapes")
+        self.assertEqual(d["KeySchema"], [{"AttributeName": "pk", "KeyType": "HASH"}])
+        self.assertRegex(d["Shards"][0]["ShardId"], r"^shardId-\d{20}-[0-9a-f]{8}$")
+        self.table("shapes_too")
+        streams = self.st.list_streams(TableName="shapes")["Streams"]
+        self.assertEqual([s["StreamArn"] for s in streams], [arn])
+        page = self.st.list_streams(Limit=1)
+        self.assertEqual(len(page["Streams"]), 1)
+        self.assertIn("LastEvaluatedStreamArn", page)
+        nxt = self.st.list_streams(ExclusiveStartStreamArn=page["LastEvaluatedStreamArn"])["Streams"]
+        self.assertNotIn(page["Streams"][0]["StreamArn"], [s["StreamArn"] for s in nxt])
+        with self.assertRaises(ClientError) as e:
+            self.st.get_records(ShardIterator="x" * 56)
+        self.assertEqual(code(e), "ValidationException")
+        with self.assertRaises(ClientError) as e:
+            self.st.describe_stream(StreamArn=arn.replace("shapes", "nope"))
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        with self.assertRaises(ClientError) as e:
+            self.st.get_shard_iterator(StreamArn=arn, ShardId="shardId-00000000000000000000-00000000",
+                                       ShardIteratorType="LATEST")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        # Switching the stream off closes it (still readable); on again is a new stream.
+        self.ddb.put_item(TableName="shapes", Item={"pk": S("1")})
+        it = self.iterator(arn)
+        self.ddb.update_table(TableName="shapes", StreamSpecification={"StreamEnabled": False})
+        self.ddb.put_item(TableName="shapes", Item={"pk": S("2")})
+        d = self.st.describe_stream(StreamArn=arn)["StreamDescription"]
+        self.assertEqual(d["StreamStatus"], "DISABLED")
+        self.assertIn("EndingSequenceNumber", d["Shards"][0]["SequenceNumberRange"])
+        recs, nxt = self.records(arn, it)
+        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in recs], ["1"])
+        self.assertIsNone(nxt)  # the closed shard has been read to its end
+        r = self.ddb.update_table(TableName="shapes", StreamSpecification={
+            "StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+        arn2 = r["TableDescription"]["LatestStreamArn"]
+        self.assertNotEqual(arn2, arn)
+        self.ddb.put_item(TableName="shapes", Item={"pk": S("3")})
+        self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in self.records(arn2)[0]], ["3"])
+
+    def test_ttl_delete_has_service_identity(self):
+        arn = self.table("ttl_stream")
+        self.ddb.update_time_to_live(TableName="ttl_stream", TimeToLiveSpecification={
+            "Enabled": True, "AttributeName": "exp"})
+        self.ddb.put_item(TableName="ttl_stream", Item={"pk": S("x"), "exp": N(int(time.time()) - 1)})
+        self.ddb.delete_item(TableName="ttl_stream", Key={"pk": S("nothing")})
+        deadline = time.time() + 10
+        recs = []
+        while time.time() < deadline and len(recs) < 2:
+            recs, _ = self.records(arn)
+            time.sleep(0.1)
+        self.assertEqual([r["eventName"] for r in recs], ["INSERT", "REMOVE"])
+        self.assertNotIn("userIdentity", recs[0])
+        self.assertEqual(recs[1]["userIdentity"], {"PrincipalId": "dynamodb.amazonaws.com",
+                                                   "Type": "Service"})
+
+    def test_concurrent_writers_order_per_key(self):
+        arn = self.table("concurrent")
+        ddb = self.srv.client("dynamodb", max_pool_connections=8)
+
+        def writer(k):
+            for i in range(50):
+                ddb.put_item(TableName="concurrent", Item={"pk": S("k%d" % k), "i": N(i)})
+        with concurrent.futures.ThreadPoolExecutor(8) as ex:
+            list(ex.map(writer, range(8)))
+        recs, _ = self.records(arn)
+        self.assertEqual(len(recs), 400)
+        for k in range(8):
+            mine = [int(r["dynamodb"]["NewImage"]["i"]["N"]) for r in recs
+                    if r["dynamodb"]["Keys"]["pk"]["S"] == "k%d" % k]
+            self.assertEqual(mine, list(range(50)))
+
+
+class StreamsDurability(unittest.TestCase):
+    def test_kill9_and_trim(self):
+        srv = Server("--stream-retention", "2").start()
+        try:
+            ddb, st = srv.client("dynamodb"), srv.client("dynamodbstreams")
+            arn = ddb.create_table(
+                TableName="dur", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+            )["TableDescription"]["LatestStreamArn"]
+            for i in range(20):
+                ddb.put_item(TableName="dur", Item={"pk": S("p%d" % i)})
+            srv.kill9()
+            srv.start()
+            ddb, st = srv.client("dynamodb"), srv.client("dynamodbstreams")
+            ddb.put_item(TableName="dur", Item={"pk": S("after")})
+            shard = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+            it = st.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            recs = st.get_records(ShardIterator=it)["Records"]
+            self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in recs],
+                             ["p%d" % i for i in range(20)] + ["after"])
+            seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
+            self.assertEqual(seqs, sorted(seqs))
+            first = recs[0]["dynamodb"]["SequenceNumber"]
+            # Records older than the retention are trimmed; an iterator into them is refused.
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                try:
+                    st.get_records(ShardIterator=it)
+                except ClientError as e:
+                    self.assertEqual(e.response["Error"]["Code"], "TrimmedDataAccessException")
+                    break
+                time.sleep(0.25)
+            else:
+                self.fail("records were not trimmed")
+            with self.assertRaises(ClientError) as e:
+                st.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                      ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first)
+            self.assertEqual(code(e), "TrimmedDataAccessException")
+            deadline = time.time() + 15
+            while time.time() < deadline:
+                it = st.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                if st.get_records(ShardIterator=it)["Records"] == []:
+                    break
+                time.sleep(0.25)
+            else:
+                self.fail("the last record was not trimmed")
+        finally:
+            srv.cleanup()
+
+
+class PointInTime(unittest.TestCase):
+    def test_restore_to_a_point_in_time(self):
+        srv = Server().start()
+        try:
+            ddb = srv.client("dynamodb")
+            ddb.create_table(
+                TableName="src", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                      {"AttributeName": "g", "AttributeType": "S"}],
+                GlobalSecondaryIndexes=[{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                         "Projection": {"ProjectionType": "ALL"}}],
+                BillingMode="PAY_PER_REQUEST")
+            with self.assertRaises(ClientError) as e:
+                ddb.restore_table_to_point_in_time(SourceTableName="src", TargetTableName="dst",
+                                                   UseLatestRestorableTime=True)
+            self.assertEqual(code(e), "PointInTimeRecoveryUnavailableException")
+            ddb.update_continuous_backups(TableName="src", PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True})
+            time.sleep(1.1)  # SDKs send RestoreDateTime in whole seconds
+            for i in range(10):
+                ddb.put_item(TableName="src", Item={"pk": S("k%d" % i), "v": N(i), "g": S("a")})
+            time.sleep(1.05 - time.time() % 1)
+            t = int(time.time())
+            want = {i["pk"]["S"]: i for i in ddb.scan(TableName="src")["Items"]}
+            time.sleep(1.05)
+            ddb.delete_item(TableName="src", Key={"pk": S("k1")})
+            ddb.update_item(TableName="src", Key={"pk": S("k2")}, UpdateExpression="SET v = :v, g = :g",
+                            ExpressionAttributeValues={":v": N(99), ":g": S("b")})
+            ddb.put_item(TableName="src", Item={"pk": S("new"), "g": S("a")})
+            ddb.update_item(TableName="src", Key={"pk": S("k2")}, UpdateExpression="SET v = :v",
+                            ExpressionAttributeValues={":v": N(100)})
+            r = ddb.restore_table_to_point_in_time(SourceTableName="src", TargetTableName="dst",
+                                                   RestoreDateTime=t)
+            self.assertEqual(r["TableDescription"]["TableName"], "dst")
+            self.assertFalse(r["TableDescription"]["RestoreSummary"]["RestoreInProgress"])
+            got = {i["pk"]["S"]: i for i in ddb.scan(TableName="dst")["Items"]}
+            self.assertEqual(got, want)
+            # The index is rebuilt from the restored items.
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                g = ddb.describe_table(TableName="dst")["Table"]["GlobalSecondaryIndexes"][0]
+                if g["IndexStatus"] == "ACTIVE":
+                    break
+                time.sleep(0.1)
+            r = ddb.query(TableName="dst", IndexName="by_g", KeyConditionExpression="g = :g",
+                          ExpressionAttributeValues={":g": S("a")})
+            self.assertEqual(r["Count"], 10)
+            # The latest restorable time: everything.
+            ddb.restore_table_to_point_in_time(SourceTableName="src", TargetTableName="dst2",
+                                               UseLatestRestorableTime=True)
+            self.assertEqual(len(ddb.scan(TableName="dst2")["Items"]), 10)
+            with self.assertRaises(ClientError) as e:
+                ddb.restore_table_to_point_in_time(SourceTableName="src", TargetTableName="dst",
+                                                   UseLatestRestorableTime=True)
+            self.assertEqual(code(e), "TableAlreadyExistsException")
+            with self.assertRaises(ClientError) as e:
+                ddb.restore_table_to_point_in_time(SourceTableName="src", TargetTableName="dst3",
+                                                   RestoreDateTime=t - 3600)
+            self.assertEqual(code(e), "InvalidRestoreTimeException")
+            with self.assertRaises(ClientError) as e:
+                ddb.restore_table_to_point_in_time(SourceTableName="nope", TargetTableName="dst3",
+                                                   UseLatestRestorableTime=True)
+            self.assertEqual(code(e), "TableNotFoundException")
+        finally:
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
