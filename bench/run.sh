@@ -164,6 +164,15 @@ for c in "$CONNS" 1; do
   ratio "$t4" "${sres[putitem-$c]}" "stratusd-putitem-c$c"
 done
 
+# ---- PutItem on a table with a stream (NEW_AND_OLD_IMAGES) against PutItem on a plain one ----
+for c in "$CONNS" 1; do
+  sleep 1
+  sp=$("$BUILD/stratus-bench" --connections "$c" --duration "$DURATION" --port "$sport" \
+       --workload streamput --server-pid "$spid" --label "stratusd-streamput-c$c")
+  echo "$sp"
+  ratio "$sp" "${sres[putitem-$c]}" "stratusd-putitem-c$c"
+done
+
 # ---- One 1 GiB object: PUT and GET in MB/s with curl on a fresh stratusd (its peak RSS is
 # the whole run's), against nginx serving the same file and dd writing it with fdatasync ----
 big() {

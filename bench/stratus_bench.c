@@ -7,7 +7,7 @@
  * the server, not itself. Bounded by duration and by request count.
  *
  *   stratus-bench --port P [--host H] [--connections N] [--duration S] [--requests N]
- *                 [--workload listtables|headbucket|putitem|getitem|query|gsiquery|txn4|
+ *                 [--workload listtables|headbucket|putitem|getitem|query|gsiquery|txn4|streamput|
  *                             s3put|s3get|get]
  *                 [--path /p]
  *                 [--server-pid PID[,PID]]
@@ -397,6 +397,31 @@ int main(int argc, char **argv)
             kv_buf_init(&b.pool[i], 1 << 16);
             ddb_req(&cr, hostport, "TransactWriteItems", (const char *)body.p, &b.pool[i]);
             kv_buf_dispose(&body);
+        }
+    } else if (!strcmp(workload, "streamput")) {
+        /* PutItem of the same items into a table with a NEW_AND_OLD_IMAGES stream. */
+        if (setup_table_as(
+                host, port, &cr, hostport, "benchstream",
+                "{\"TableName\":\"benchstream\",\"KeySchema\":[{\"AttributeName\":\"pk\","
+                "\"KeyType\":\"HASH\"},{\"AttributeName\":\"sk\",\"KeyType\":\"RANGE\"}],"
+                "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":\"S\"},"
+                "{\"AttributeName\":\"sk\",\"AttributeType\":\"N\"}],\"BillingMode\":"
+                "\"PAY_PER_REQUEST\",\"StreamSpecification\":{\"StreamEnabled\":true,"
+                "\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}") < 0) {
+            fprintf(stderr, "stratus-bench: cannot create the stream bench table\n");
+            return 1;
+        }
+        b.pool = kv_calloc(POOL_MAX, sizeof(kv_buf_t));
+        b.n_pool = POOL_MAX;
+        for (size_t i = 0; i < POOL_MAX; i++) {
+            char json[512], *t;
+            item_json(json, sizeof(json), "PutItem", i);
+            /* the same item, into the streamed table */
+            char body[600];
+            t = strstr(json, "\"bench\"");
+            snprintf(body, sizeof(body), "%.*s\"benchstream\"%s", (int)(t - json), json, t + 7);
+            kv_buf_init(&b.pool[i], 1 << 16);
+            ddb_req(&cr, hostport, "PutItem", body, &b.pool[i]);
         }
     } else if (!strcmp(workload, "gsiquery")) {
         /* 1000 items (pk S) in 10 groups on a GSI (grp S, ts N, ALL projected); a query reads

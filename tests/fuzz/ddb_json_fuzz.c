@@ -37,7 +37,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 "TransactGetItems",
                                 "ExecuteStatement",
                                 "BatchExecuteStatement",
-                                "ExecuteTransaction"};
+                                "ExecuteTransaction",
+                                "DynamoDBStreams_20120810.ListStreams",
+                                "DynamoDBStreams_20120810.DescribeStream",
+                                "DynamoDBStreams_20120810.GetShardIterator",
+                                "DynamoDBStreams_20120810.GetRecords",
+                                "RestoreTableToPointInTime",
+                                "UpdateTimeToLive"};
     static const size_t n_ops = sizeof(ops) / sizeof(ops[0]);
     if (!ready) {
         if (harness_open(&h, "us-east-1") != 0)
@@ -59,8 +65,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                          "\"KeyType\":\"HASH\"},{\"AttributeName\":\"n\",\"KeyType\":"
                          "\"RANGE\"}],\"Projection\":{\"ProjectionType\":\"INCLUDE\","
                          "\"NonKeyAttributes\":[\"x\"]}}],\"BillingMode\":"
-                         "\"PAY_PER_REQUEST\"}"),
+                         "\"PAY_PER_REQUEST\",\"StreamSpecification\":{\"StreamEnabled\":true,"
+                         "\"StreamViewType\":\"NEW_AND_OLD_IMAGES\"}}"),
             NULL);
+        harness_ddb(&h, "UpdateContinuousBackups",
+                    KV_SLICE_LIT("{\"TableName\":\"fz\",\"PointInTimeRecoverySpecification\":"
+                                 "{\"PointInTimeRecoveryEnabled\":true}}"),
+                    NULL);
         ready = 1;
     }
     if (size < 1)

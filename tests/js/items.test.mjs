@@ -192,3 +192,29 @@ test("PartiQL: statements, batches and transactions with native parameters", asy
   const sel = await doc.send(new ExecuteStatementCommand({ Statement: "SELECT sk, done FROM docs WHERE pk = ?", Parameters: ["pq"] }));
   assert.deepEqual(sel.Items, [{ sk: "1", done: true }]);
 });
+
+test("DynamoDB Streams: records of every change through the JS SDK", async () => {
+  const { DynamoDBStreamsClient, DescribeStreamCommand, GetShardIteratorCommand, GetRecordsCommand, ListStreamsCommand } =
+    await import("@aws-sdk/client-dynamodb-streams");
+  const t = await client.send(new CreateTableCommand({
+    TableName: "streamed", KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST",
+    StreamSpecification: { StreamEnabled: true, StreamViewType: "NEW_AND_OLD_IMAGES" } }));
+  const arn = t.TableDescription.LatestStreamArn;
+  await doc.send(new PutCommand({ TableName: "streamed", Item: { pk: "x", n: 1 } }));
+  await doc.send(new UpdateCommand({ TableName: "streamed", Key: { pk: "x" }, UpdateExpression: "SET n = :n",
+                                     ExpressionAttributeValues: { ":n": 2 } }));
+  await doc.send(new DeleteCommand({ TableName: "streamed", Key: { pk: "x" } }));
+  const st = new DynamoDBStreamsClient({ endpoint: await client.config.endpoint().then((e) => `${e.protocol}//${e.hostname}:${e.port}`),
+                                         region: "us-east-1", maxAttempts: 1,
+                                         credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  const list = await st.send(new ListStreamsCommand({ TableName: "streamed" }));
+  assert.equal(list.Streams[0].StreamArn, arn);
+  const d = await st.send(new DescribeStreamCommand({ StreamArn: arn }));
+  const it = await st.send(new GetShardIteratorCommand({ StreamArn: arn, ShardId: d.StreamDescription.Shards[0].ShardId,
+                                                         ShardIteratorType: "TRIM_HORIZON" }));
+  const r = await st.send(new GetRecordsCommand({ ShardIterator: it.ShardIterator }));
+  assert.deepEqual(r.Records.map((x) => x.eventName), ["INSERT", "MODIFY", "REMOVE"]);
+  assert.deepEqual(r.Records[1].dynamodb.OldImage, { pk: { S: "x" }, n: { N: "1" } });
+  assert.ok(r.NextShardIterator);
+});

@@ -145,7 +145,8 @@ static int run_built(harness_t *h, cli_req_t *r, kv_buf_t *out)
 int harness_ddb(harness_t *h, const char *op, kv_slice_t json, kv_buf_t *out)
 {
     char target[128];
-    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
+    /* "Op" is a DynamoDB operation; a dotted name is a whole target (DynamoDBStreams_...). */
+    snprintf(target, sizeof(target), strchr(op, '.') ? "%s" : "DynamoDB_20120810.%s", op);
     cli_req_t r;
     memset(&r, 0, sizeof(r));
     r.method = "POST";

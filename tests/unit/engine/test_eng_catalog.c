@@ -13,6 +13,7 @@
 
 #include "base/kv_arena.h"
 #include "base/kv_hash.h"
+#include "base/kv_time.h"
 #include "eng.h"
 #include "eng_int.h"
 
@@ -449,12 +450,122 @@ static void test_indexes(void **state)
     eng_close(e);
 }
 
+static int del_cb(void *arg, const eng_item_t *old, eng_item_t **nu)
+{
+    (void)arg, (void)nu;
+    return old ? ENG_RMW_DELETE : ENG_RMW_NONE;
+}
+
+typedef struct {
+    size_t n;
+    uint64_t last_seq;
+} walk_t;
+
+static int walk_cb(void *arg, const eng_srec_t *r)
+{
+    walk_t *w = arg;
+    assert_true(w->n == 0 || r->seq < w->last_seq); /* newest first */
+    w->last_seq = r->seq;
+    w->n++;
+    return 0;
+}
+
+static void test_streams(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_BATCH);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_table_t def;
+    make_table(&def, "st", true);
+    def.stream_view = ENG_STREAM_NEW_AND_OLD_IMAGES;
+    assert_int_equal(eng_table_create(e, &def), 0);
+    eng_table_t *t;
+    assert_int_equal(eng_table_get(e, kv_slice_str("st"), a, &t), 0);
+    assert_int_not_equal(t->stream_id, 0);
+    eng_stream_t *s;
+    assert_int_equal(eng_stream_get(e, t->stream_id, a, &s), 0);
+    assert_string_equal(s->table, "st");
+    assert_int_equal(s->view, ENG_STREAM_NEW_AND_OLD_IMAGES);
+    assert_int_equal(s->disabled_ms, 0);
+
+    /* INSERT, a no-op, MODIFY, REMOVE, and a delete of nothing: three records. */
+    eng_item_t *i1 = ix_item(a, "a", "1", "G", NULL, NULL);
+    eng_item_t *i2 = ix_item(a, "a", "1", "H", NULL, NULL);
+    kv_slice_t key;
+    assert_int_equal(eng_item_key(t, i1->attrs[0].v, i1->attrs[1].v, a, &key), 0);
+    assert_int_equal(eng_item_write(e, t, key, i1), 0);
+    assert_int_equal(eng_item_write(e, t, key, i1), 0);
+    eng_item_t *old;
+    bool written;
+    assert_int_equal(eng_item_rmw(e, t, key, a, put_cb, i2, &old, &written), 0);
+    assert_int_equal(eng_item_rmw_service(e, t, key, a, del_cb, NULL, &written), 0);
+    assert_true(written);
+    assert_int_equal(eng_item_write(e, t, key, NULL), 0);
+    uint64_t first, last, trimmed;
+    assert_int_equal(eng_stream_bounds(e, t->stream_id, &first, &last, &trimmed), 0);
+    assert_int_equal(last - first, 2);
+    assert_int_equal(trimmed, 0);
+    eng_srec_t *recs;
+    size_t n;
+    assert_int_equal(eng_stream_read(e, t->stream_id, first, 10, 1 << 20, a, &recs, &n), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(recs[0].event, ENG_EV_INSERT);
+    assert_null(recs[0].old_img);
+    assert_non_null(recs[0].new_img);
+    assert_int_equal(recs[1].event, ENG_EV_MODIFY);
+    assert_non_null(recs[1].old_img);
+    assert_int_equal(recs[2].event, ENG_EV_REMOVE);
+    assert_true(recs[2].service);
+    assert_false(recs[1].service);
+    assert_int_equal(recs[2].keys->n, 2);
+    assert_true(recs[0].seq < recs[1].seq && recs[1].seq < recs[2].seq);
+    /* Limit and position. */
+    assert_int_equal(eng_stream_read(e, t->stream_id, recs[1].seq, 1, 1 << 20, a, &recs, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(recs[0].event, ENG_EV_MODIFY);
+    walk_t w = {0, 0};
+    assert_int_equal(eng_stream_walk_back(e, t->stream_id, 0, a, walk_cb, &w), 0);
+    assert_int_equal(w.n, 3);
+
+    /* Numbers go on increasing after a reopen. */
+    eng_close(e);
+    e = open_eng(ENG_FSYNC_BATCH);
+    assert_int_equal(eng_table_get(e, kv_slice_str("st"), a, &t), 0);
+    assert_int_equal(eng_item_write(e, t, key, i1), 0);
+    uint64_t f2, l2;
+    assert_int_equal(eng_stream_bounds(e, t->stream_id, &f2, &l2, &trimmed), 0);
+    assert_int_equal(f2, first);
+    assert_int_equal(l2, last + 1);
+
+    /* Trimming drops records past their age and remembers where it stopped. */
+    assert_int_equal(eng_stream_trim(e, kv_now_ms() + 10000, 5000, 5000), 0);
+    assert_int_equal(eng_stream_bounds(e, t->stream_id, &f2, &l2, &trimmed), 0);
+    assert_true(f2 > l2);
+    assert_int_equal(trimmed, last + 1);
+
+    /* Switching the stream off marks it disabled; a later trim removes it. */
+    eng_table_t nt = *t;
+    nt.stream_enabled = false;
+    nt.stream_view = ENG_STREAM_NONE;
+    assert_int_equal(eng_table_update(e, &nt), 0);
+    assert_int_equal(eng_stream_get(e, t->stream_id, a, &s), 0);
+    assert_int_not_equal(s->disabled_ms, 0);
+    eng_table_t *t2;
+    assert_int_equal(eng_table_get(e, kv_slice_str("st"), a, &t2), 0);
+    assert_int_equal(t2->stream_id, 0);
+    assert_int_equal(eng_stream_trim(e, kv_now_ms() + 10000, 5000, 5000), 0);
+    assert_int_equal(eng_stream_get(e, t->stream_id, a, &s), KV_ENOTFOUND);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_item_txn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indexes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_streams, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
