@@ -9,7 +9,10 @@ import { join } from "node:path";
 import {
   DynamoDBClient, CreateTableCommand, DescribeTableCommand, ListTablesCommand, DeleteTableCommand,
   waitUntilTableExists, TagResourceCommand, UntagResourceCommand, ListTagsOfResourceCommand,
-  DescribeLimitsCommand,
+  DescribeLimitsCommand, UpdateTableCommand, UpdateTimeToLiveCommand, DescribeTimeToLiveCommand,
+  PutItemCommand, GetItemCommand, ScanCommand, CreateBackupCommand, ListBackupsCommand,
+  RestoreTableFromBackupCommand, DeleteBackupCommand, UpdateContinuousBackupsCommand,
+  DescribeContinuousBackupsCommand, RestoreTableToPointInTimeCommand,
 } from "@aws-sdk/client-dynamodb";
 import {
   S3Client, CreateBucketCommand, HeadBucketCommand, ListBucketsCommand, DeleteBucketCommand,
@@ -81,6 +84,44 @@ test("DynamoDB tags and limits", async () => {
   assert.deepEqual((await c.send(new ListTagsOfResourceCommand({ ResourceArn }))).Tags, [{ Key: "b", Value: "2" }]);
   assert.equal((await c.send(new DescribeLimitsCommand({}))).TableMaxReadCapacityUnits, 40000);
   await c.send(new DeleteTableCommand({ TableName: "js-tags" }));
+});
+
+test("DynamoDB UpdateTable, TTL, backups and point-in-time restore", async () => {
+  const c = ddb();
+  await c.send(new CreateTableCommand({ TableName: "js-ops", BillingMode: "PAY_PER_REQUEST",
+    AttributeDefinitions: [{ AttributeName: "id", AttributeType: "S" }],
+    KeySchema: [{ AttributeName: "id", KeyType: "HASH" }] }));
+  const u = await c.send(new UpdateTableCommand({ TableName: "js-ops", BillingMode: "PROVISIONED",
+    ProvisionedThroughput: { ReadCapacityUnits: 3, WriteCapacityUnits: 4 } }));
+  assert.equal(u.TableDescription.ProvisionedThroughput.WriteCapacityUnits, 4);
+  await c.send(new UpdateTimeToLiveCommand({ TableName: "js-ops",
+    TimeToLiveSpecification: { Enabled: true, AttributeName: "exp" } }));
+  assert.equal((await c.send(new DescribeTimeToLiveCommand({ TableName: "js-ops" }))).TimeToLiveDescription
+    .TimeToLiveStatus, "ENABLED");
+  await c.send(new PutItemCommand({ TableName: "js-ops", Item: { id: { S: "gone" }, exp: { N: String(Math.floor(Date.now() / 1000) - 5) } } }));
+  await c.send(new PutItemCommand({ TableName: "js-ops", Item: { id: { S: "kept" } } }));
+  let left;
+  for (let i = 0; i < 100; i++) {
+    left = (await c.send(new ScanCommand({ TableName: "js-ops" }))).Items.map((x) => x.id.S);
+    if (left.length === 1) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(left, ["kept"]);
+  const b = await c.send(new CreateBackupCommand({ TableName: "js-ops", BackupName: "backup-one" }));
+  assert.equal((await c.send(new ListBackupsCommand({ TableName: "js-ops" }))).BackupSummaries.length, 1);
+  await c.send(new RestoreTableFromBackupCommand({ BackupArn: b.BackupDetails.BackupArn, TargetTableName: "js-ops-copy" }));
+  assert.ok((await c.send(new GetItemCommand({ TableName: "js-ops-copy", Key: { id: { S: "kept" } } }))).Item);
+  await c.send(new DeleteBackupCommand({ BackupArn: b.BackupDetails.BackupArn }));
+  await c.send(new UpdateContinuousBackupsCommand({ TableName: "js-ops",
+    PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+  const cb = await c.send(new DescribeContinuousBackupsCommand({ TableName: "js-ops" }));
+  assert.equal(cb.ContinuousBackupsDescription.PointInTimeRecoveryDescription.PointInTimeRecoveryStatus, "ENABLED");
+  await c.send(new PutItemCommand({ TableName: "js-ops", Item: { id: { S: "later" } } }));
+  const r = await c.send(new RestoreTableToPointInTimeCommand({ SourceTableName: "js-ops",
+    TargetTableName: "js-ops-pitr", UseLatestRestorableTime: true }));
+  assert.equal(r.TableDescription.TableName, "js-ops-pitr");
+  const items = (await c.send(new ScanCommand({ TableName: "js-ops-pitr" }))).Items.map((x) => x.id.S).sort();
+  assert.deepEqual(items, ["kept", "later"]);
 });
 
 test("S3 buckets", async () => {
