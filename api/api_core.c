@@ -292,28 +292,21 @@ static api_proto_t pick_proto(const api_req_t *req, kv_slice_t service, kv_slice
     return API_PROTO_S3;
 }
 
+/* The operation an X-Amz-Target names: DynamoDB's or, with its own prefix, DynamoDB Streams'. */
 static api_op_t ddb_lookup(kv_slice_t target)
 {
-    size_t pl = sizeof(DDB_TARGET_PREFIX) - 1;
-    if (!kv_slice_starts_with(target, DDB_TARGET_PREFIX))
+    bool streams = kv_slice_starts_with(target, DDB_STREAMS_PREFIX);
+    size_t pl = streams ? sizeof(DDB_STREAMS_PREFIX) - 1 : sizeof(DDB_TARGET_PREFIX) - 1;
+    if (!streams && !kv_slice_starts_with(target, DDB_TARGET_PREFIX))
         return API_OP_UNKNOWN;
     kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
-#define XX(Name, cname)               \
-    if (kv_slice_eq_str(name, #Name)) \
+#define XX(Name, cname)                           \
+    if (!streams && kv_slice_eq_str(name, #Name)) \
         return API_OP_DDB_##cname;
     DDB_OP_MAP(XX)
 #undef XX
-    return API_OP_UNKNOWN;
-}
-
-static api_op_t streams_lookup(kv_slice_t target)
-{
-    size_t pl = sizeof(DDB_STREAMS_PREFIX) - 1;
-    if (!kv_slice_starts_with(target, DDB_STREAMS_PREFIX))
-        return API_OP_UNKNOWN;
-    kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
-#define XX(Name, cname)               \
-    if (kv_slice_eq_str(name, #Name)) \
+#define XX(Name, cname)                          \
+    if (streams && kv_slice_eq_str(name, #Name)) \
         return API_OP_STREAMS_##cname;
     STREAMS_OP_MAP(XX)
 #undef XX
@@ -440,10 +433,8 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
     make_ids(st);
     if (st->proto == API_PROTO_S3)
         s3_route(ctx, req);
-    else if (st->proto == API_PROTO_DDB)
+    else if (st->proto == API_PROTO_DDB || st->proto == API_PROTO_STREAMS)
         st->op = ddb_lookup(st->target);
-    else if (st->proto == API_PROTO_STREAMS)
-        st->op = streams_lookup(st->target);
     /* A browser's CORS preflight carries no credentials (a presigned URL's query signs the
      * request that follows, not the OPTIONS): it is answered from the bucket's CORS rules
      * alone. POST Object signs its policy instead, checked as the form is read. */

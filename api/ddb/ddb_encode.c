@@ -25,6 +25,23 @@ static const char *view_name(eng_stream_view_t v)
     }
 }
 
+void ddb_encode_key_schema(api_jw_t *w, const char *hash, const char *range)
+{
+    api_jw_key(w, "KeySchema");
+    api_jw_arr_begin(w);
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "AttributeName", hash);
+    api_jw_kstr(w, "KeyType", "HASH");
+    api_jw_obj_end(w);
+    if (range) {
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "AttributeName", range);
+        api_jw_kstr(w, "KeyType", "RANGE");
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+}
+
 void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w)
 {
     ddb_encode_table_open(ctx, t, status, w);
@@ -47,19 +64,7 @@ void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *sta
     }
     api_jw_arr_end(w);
     api_jw_kstr(w, "TableName", t->name);
-    api_jw_key(w, "KeySchema");
-    api_jw_arr_begin(w);
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "AttributeName", t->hash_key);
-    api_jw_kstr(w, "KeyType", "HASH");
-    api_jw_obj_end(w);
-    if (t->range_key) {
-        api_jw_obj_begin(w);
-        api_jw_kstr(w, "AttributeName", t->range_key);
-        api_jw_kstr(w, "KeyType", "RANGE");
-        api_jw_obj_end(w);
-    }
-    api_jw_arr_end(w);
+    ddb_encode_key_schema(w, t->hash_key, t->range_key);
     api_jw_kstr(w, "TableStatus", status);
     api_jw_key(w, "CreationDateTime");
     api_jw_epoch_ms(w, t->created_ms);

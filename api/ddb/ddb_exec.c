@@ -408,8 +408,8 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     kv_buf_init(&d.errors, 64 * 1024);
     api_jw_t w;
     switch (st->op) {
-#define XX(Name, name)                                                     \
-    case API_OP_DDB_##name: {                                              \
+#define CASE(OP, name)                                                     \
+    case OP: {                                                             \
         ddb_##name##_in_t in;                                              \
         ddb_##name##_out_t out;                                            \
         memset(&out, 0, sizeof(out));                                      \
@@ -424,26 +424,13 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         }                                                                  \
         break;                                                             \
     }
+#define XX(Name, name) CASE(API_OP_DDB_##name, name)
         DDB_OP_MAP(XX)
 #undef XX
-#define XX(Name, name)                                                     \
-    case API_OP_STREAMS_##name: {                                          \
-        ddb_##name##_in_t in;                                              \
-        ddb_##name##_out_t out;                                            \
-        memset(&out, 0, sizeof(out));                                      \
-        int drc = ddb_decode_##name(&d, root, &in);                        \
-        if (drc < 0 && !resp->_err && ddb_dec_finish(&d) == 0)             \
-            api_fail(resp, API_E_DDB_VALIDATION, NULL);                    \
-        if (drc == 0 && ddb_exec_##name(ctx, req, resp, &in, &out) == 0) { \
-            api_jw_init(&w, &resp->body);                                  \
-            ddb_encode_##name(ctx, req, &out, &w);                         \
-            if (!api_jw_ok(&w))                                            \
-                api_fail(resp, API_E_DDB_INTERNAL, NULL);                  \
-        }                                                                  \
-        break;                                                             \
-    }
+#define XX(Name, name) CASE(API_OP_STREAMS_##name, name)
         STREAMS_OP_MAP(XX)
 #undef XX
+#undef CASE
     default:
         api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
     }

@@ -306,58 +306,48 @@ static int check_one(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *in, boo
     return 0;
 }
 
+/* One list (LSIs, then GSIs): each index checked, its name unique among every index before it
+ * (prior: the earlier list), then the list's count limit. */
+static int check_list(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *ix, size_t n,
+                      const ddb_index_in_t *prior, size_t n_prior, bool global, size_t *nonkey)
+{
+    if (n == 0)
+        return fail(d, "One or more parameter values were invalid: List of %s is empty",
+                    global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+    if (!global && t->range_key == NULL)
+        return fail(d, "One or more parameter values were invalid: Table KeySchema does not "
+                       "have a range key, which is required when specifying a "
+                       "LocalSecondaryIndex");
+    for (size_t i = 0; i < n; i++) {
+        if (check_one(d, t, &ix[i], true) < 0)
+            return -1;
+        bool dup = false;
+        for (size_t j = 0; j < n_prior; j++)
+            dup |= strcmp(prior[j].ix.name, ix[i].ix.name) == 0;
+        for (size_t j = 0; j < i; j++)
+            dup |= strcmp(ix[j].ix.name, ix[i].ix.name) == 0;
+        if (dup)
+            return fail(d, "One or more parameter values were invalid: Duplicate index name: %s",
+                        ix[i].ix.name);
+        *nonkey += ix[i].ix.n_include;
+    }
+    if (!global && n > ENG_MAX_LSI)
+        return fail(d, "One or more parameter values were invalid: Number of "
+                       "LocalSecondaryIndexes exceeds per-table limit of 5");
+    if (global && n > ENG_MAX_GSI)
+        return fail(d, "One or more parameter values were invalid: GlobalSecondaryIndex count "
+                       "exceeds the per-table limit of 20");
+    return 0;
+}
+
 int ddb_index_check(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *lsi, size_t n_lsi,
                     bool has_lsi, ddb_index_in_t *gsi, size_t n_gsi, bool has_gsi)
 {
     size_t nonkey = 0;
-    if (has_lsi) {
-        if (n_lsi == 0)
-            return fail(d, "One or more parameter values were invalid: List of "
-                           "LocalSecondaryIndexes is empty");
-        if (t->range_key == NULL)
-            return fail(d, "One or more parameter values were invalid: Table KeySchema does not "
-                           "have a range key, which is required when specifying a "
-                           "LocalSecondaryIndex");
-        for (size_t i = 0; i < n_lsi; i++) {
-            if (check_one(d, t, &lsi[i], true) < 0)
-                return -1;
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(lsi[j].ix.name, lsi[i].ix.name) == 0)
-                    return fail(d,
-                                "One or more parameter values were invalid: Duplicate index "
-                                "name: %s",
-                                lsi[i].ix.name);
-            nonkey += lsi[i].ix.n_include;
-        }
-        if (n_lsi > ENG_MAX_LSI)
-            return fail(d, "One or more parameter values were invalid: Number of "
-                           "LocalSecondaryIndexes exceeds per-table limit of 5");
-    }
-    if (has_gsi) {
-        if (n_gsi == 0)
-            return fail(d, "One or more parameter values were invalid: List of "
-                           "GlobalSecondaryIndexes is empty");
-        for (size_t i = 0; i < n_gsi; i++) {
-            if (check_one(d, t, &gsi[i], true) < 0)
-                return -1;
-            for (size_t j = 0; j < n_lsi; j++)
-                if (strcmp(lsi[j].ix.name, gsi[i].ix.name) == 0)
-                    return fail(d,
-                                "One or more parameter values were invalid: Duplicate index "
-                                "name: %s",
-                                gsi[i].ix.name);
-            for (size_t j = 0; j < i; j++)
-                if (strcmp(gsi[j].ix.name, gsi[i].ix.name) == 0)
-                    return fail(d,
-                                "One or more parameter values were invalid: Duplicate index "
-                                "name: %s",
-                                gsi[i].ix.name);
-            nonkey += gsi[i].ix.n_include;
-        }
-        if (n_gsi > ENG_MAX_GSI)
-            return fail(d, "One or more parameter values were invalid: GlobalSecondaryIndex count "
-                           "exceeds the per-table limit of 20");
-    }
+    if (has_lsi && check_list(d, t, lsi, n_lsi, NULL, 0, false, &nonkey) < 0)
+        return -1;
+    if (has_gsi && check_list(d, t, gsi, n_gsi, lsi, n_lsi, true, &nonkey) < 0)
+        return -1;
     if (nonkey > ENG_MAX_NONKEY)
         return fail(d, "One or more parameter values were invalid: The number of attributes in key "
                        "schema and projection of all secondary indexes exceeds the per-table limit "
@@ -427,29 +417,12 @@ bool ddb_index_item_error(const eng_table_t *t, const eng_item_t *it, char *msg,
 
 /* ---- descriptions ---- */
 
-static void key_schema(api_jw_t *w, const char *hash, const char *range)
-{
-    api_jw_key(w, "KeySchema");
-    api_jw_arr_begin(w);
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "AttributeName", hash);
-    api_jw_kstr(w, "KeyType", "HASH");
-    api_jw_obj_end(w);
-    if (range) {
-        api_jw_obj_begin(w);
-        api_jw_kstr(w, "AttributeName", range);
-        api_jw_kstr(w, "KeyType", "RANGE");
-        api_jw_obj_end(w);
-    }
-    api_jw_arr_end(w);
-}
-
 static void encode_one(const eng_table_t *t, const eng_index_t *ix, const char *table_arn,
                        api_jw_t *w)
 {
     api_jw_obj_begin(w);
     api_jw_kstr(w, "IndexName", ix->name);
-    key_schema(w, ix->hash_key, ix->range_key);
+    ddb_encode_key_schema(w, ix->hash_key, ix->range_key);
     api_jw_key(w, "Projection");
     api_jw_obj_begin(w);
     api_jw_kstr(w, "ProjectionType",

@@ -445,6 +445,8 @@ STREAMS_OP_MAP(XX)
 /** A stream's label ("2024-05-01T12:00:00.123") and ARN. */
 void ddb_stream_label(int64_t created_ms, char out[25]);
 
+/** A "KeySchema" member (range may be NULL). */
+void ddb_encode_key_schema(api_jw_t *w, const char *hash, const char *range);
 /** Write a TableDescription object. */
 void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w);
 /** The same, left open for more members. */

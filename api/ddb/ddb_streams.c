@@ -395,23 +395,6 @@ void ddb_encode_list_streams(api_ctx_t *ctx, api_req_t *req, const ddb_streams_o
     api_jw_obj_end(w);
 }
 
-static void key_schema(api_jw_t *w, const eng_stream_t *s)
-{
-    api_jw_key(w, "KeySchema");
-    api_jw_arr_begin(w);
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "AttributeName", s->hash_key);
-    api_jw_kstr(w, "KeyType", "HASH");
-    api_jw_obj_end(w);
-    if (s->range_key) {
-        api_jw_obj_begin(w);
-        api_jw_kstr(w, "AttributeName", s->range_key);
-        api_jw_kstr(w, "KeyType", "RANGE");
-        api_jw_obj_end(w);
-    }
-    api_jw_arr_end(w);
-}
-
 void ddb_encode_describe_stream(api_ctx_t *ctx, api_req_t *req, const ddb_streams_out_t *out,
                                 api_jw_t *w)
 {
@@ -431,7 +414,7 @@ void ddb_encode_describe_stream(api_ctx_t *ctx, api_req_t *req, const ddb_stream
     api_jw_key(w, "CreationRequestDateTime");
     api_jw_epoch_ms(w, s->created_ms);
     api_jw_kstr(w, "TableName", s->table);
-    key_schema(w, s);
+    ddb_encode_key_schema(w, s->hash_key, s->range_key);
     api_jw_key(w, "Shards");
     api_jw_arr_begin(w);
     api_jw_obj_begin(w);
