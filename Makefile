@@ -10,7 +10,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
-	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev \
+	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev libarchive-dev \
 	clang libclang-rt-14-dev clang-format \
 	python3 python3-boto3 awscli nginx-light procps rocksdb-tools chromium
 # Node.js and npm run the AWS SDK for JavaScript v3 tests; taken from Debian only when the

@@ -14,6 +14,7 @@
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "codec/api_json_r.h"
+#include "codec/api_jw.h"
 
 static const char *const op_names[API_OP__COUNT] = {"Unknown", "Health", "Metrics",
 #define XX(Name, name) #Name,
@@ -287,7 +288,9 @@ static api_proto_t pick_proto(const api_req_t *req, kv_slice_t service, kv_slice
         return API_PROTO_LAMBDA;
     if (target.len)
         return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS : API_PROTO_DDB;
-    if (kv_slice_starts_with(req->path, "/2015-03-31/"))
+    if (kv_slice_starts_with(req->path, "/2015-03-31/") ||
+        kv_slice_starts_with(req->path, "/2017-10-31/") ||
+        kv_slice_starts_with(req->path, "/2019-09-30/"))
         return API_PROTO_LAMBDA;
     return API_PROTO_S3;
 }
@@ -345,7 +348,12 @@ static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     case API_PROTO_LAMBDA:
         if (resp->_err) {
             kv_buf_reset(&resp->body);
-            kv_buf_printf(&resp->body, "{\"Type\":\"User\",\"message\":\"%s\"}", resp->_msg);
+            api_jw_t w;
+            api_jw_init(&w, &resp->body);
+            api_jw_obj_begin(&w);
+            api_jw_kstr(&w, "Type", resp->status >= 500 ? "Service" : "User");
+            api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
+            api_jw_obj_end(&w);
             api_resp_header(resp, "x-amzn-ErrorType", kv_slice_str(api_err_code(resp->_err)));
             api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
         }
@@ -461,7 +469,7 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         st->body_limit = s3_body_limit(req);
         break;
     case API_PROTO_LAMBDA:
-        st->body_limit = 6u << 20;
+        st->body_limit = lambda_body_limit(req);
         break;
     default:
         st->body_limit = 0;
@@ -590,6 +598,8 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         s3_dispatch(ctx, req, resp);
         break;
     case API_PROTO_LAMBDA:
+        lambda_dispatch(ctx, req, resp);
+        break;
     default:
         api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s", (int)req->method.len,
                  (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p);

@@ -145,7 +145,15 @@
     XX(S3_TOO_LARGE, 413, "", "MaxMessageLengthExceeded", "Your request was too big.")             \
     XX(S3_INTERNAL, 500, "", "InternalError",                                                      \
        "We encountered an internal error. Please try again.")                                      \
-    XX(LAMBDA_UNKNOWN_OP, 404, "", "UnknownOperationException", "Unknown operation")
+    XX(LAMBDA_UNKNOWN_OP, 404, "", "UnknownOperationException", "Unknown operation")               \
+    XX(LAMBDA_NOT_FOUND, 404, "", "ResourceNotFoundException", "Function not found")               \
+    XX(LAMBDA_VALIDATION, 400, "", "ValidationException", "Validation error")                      \
+    XX(LAMBDA_INVALID_PARAM, 400, "", "InvalidParameterValueException", "Invalid parameter")       \
+    XX(LAMBDA_INVALID_REQUEST, 400, "", "InvalidRequestContentException", "Invalid request")       \
+    XX(LAMBDA_CONFLICT, 409, "", "ResourceConflictException", "Resource conflict")                 \
+    XX(LAMBDA_PRECONDITION, 412, "", "PreconditionFailedException", "Precondition failed")         \
+    XX(LAMBDA_TOO_LARGE, 413, "", "RequestTooLargeException", "Request too large")                 \
+    XX(LAMBDA_SERVICE, 500, "", "ServiceException", "Service error")
 
 typedef enum api_err {
     API_E_NONE = 0,

@@ -196,6 +196,10 @@ int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 /** Delete the DynamoDB items whose TTL has passed (services thread). */
 void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
+/** The Lambda API's function management. */
+void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** The largest body a Lambda request may have (a base64 zip for code uploads). */
+size_t lambda_body_limit(api_req_t *req);
 /** Trim stream records past their retention (services thread). */
 void ddb_streams_trim(api_ctx_t *ctx, int64_t now_ms);
 /** Backfill every secondary index still CREATING (services thread). */

@@ -397,6 +397,41 @@ int eng_stream_trim(eng_t *e, int64_t now_ms, int64_t keep_ms, int64_t pitr_keep
 int eng_item_rmw_service(eng_t *e, const eng_table_t *t, kv_slice_t key, kv_arena_t *a,
                          eng_rmw_cb cb, void *arg, bool *written);
 
+/* ---- functions ------------------------------------------------------- */
+
+/** A Lambda function's definition. Strings live in the arena that produced it. */
+typedef struct eng_function {
+    const char *name;
+    uint32_t id;
+    const char *runtime, *role, *handler, *description, *arch;
+    uint32_t timeout_s, memory_mb;
+    eng_tag_t *env; /* Environment.Variables */
+    size_t n_env;
+    eng_tag_t *tags;
+    size_t n_tags;
+    int64_t created_ms, modified_ms;
+    uint64_t code_size;
+    char code_sha256[48]; /* base64 of the zip's SHA-256 */
+    uint32_t code_id;     /* names <data dir>/functions/<code_id>.zip */
+    char revision[40];
+    int32_t reserved; /* reserved concurrency; -1: none */
+} eng_function_t;
+
+enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };
+/** Create (mode ENG_FN_CREATE: KV_EEXIST if it exists) or update (KV_ENOTFOUND if it does not)
+ * a function; zip.p non-NULL stores new code (synced to disk before the record commits),
+ * otherwise the code stays. id, code_id (and, on update, created_ms) are set here. */
+int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode);
+/** @return 0, KV_ENOTFOUND. */
+int eng_function_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_function_t **out);
+/** @return 0, KV_ENOTFOUND. The code file goes too. */
+int eng_function_delete(eng_t *e, kv_slice_t name);
+/** Functions in name order after `after`, at most limit. */
+int eng_function_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_function_t **out,
+                      size_t *n, bool *more);
+/** The path of a function's zip. */
+void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap);
+
 /* ---- buckets --------------------------------------------------------- */
 
 /** A bucket's versioning state: OFF until first enabled, then ENABLED or SUSPENDED. */

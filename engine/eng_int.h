@@ -14,13 +14,14 @@
 #define ENG_TCACHE_SLOTS  256  /* cached table definitions */
 
 /* Catalog key kinds (first byte of a catalog key). */
-#define ENG_CAT_COUNTER 'C'
-#define ENG_CAT_TABLE   'T'
-#define ENG_CAT_BUCKET  'B'
-#define ENG_CAT_UPLOAD  'U' /* multipart upload: bucket id, upload id */
-#define ENG_CAT_PART    'P' /* its parts: upload id, part number */
-#define ENG_CAT_BACKUP  'K' /* table backups: backup id */
-#define ENG_CAT_STREAM  'R' /* table streams and PITR logs: u32 stream id */
+#define ENG_CAT_COUNTER  'C'
+#define ENG_CAT_TABLE    'T'
+#define ENG_CAT_BUCKET   'B'
+#define ENG_CAT_UPLOAD   'U' /* multipart upload: bucket id, upload id */
+#define ENG_CAT_PART     'P' /* its parts: upload id, part number */
+#define ENG_CAT_BACKUP   'K' /* table backups: backup id */
+#define ENG_CAT_STREAM   'R' /* table streams and PITR logs: u32 stream id */
+#define ENG_CAT_FUNCTION 'F' /* Lambda functions: name */
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */

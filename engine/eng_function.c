@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Lambda functions: definitions in the catalog ('F' + name, TLV records) and their code as
+ * zip files under <data dir>/functions/<code id>.zip, written and synced before the record
+ * that names them commits. A replaced or deleted function's old file is removed after.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_log.h"
+#include "eng_int.h"
+#include "eng_tlv.h"
+
+enum {
+    F_NAME = 1,
+    F_ID,
+    F_RUNTIME,
+    F_ROLE,
+    F_HANDLER,
+    F_DESCRIPTION,
+    F_TIMEOUT,
+    F_MEMORY,
+    F_ENV,
+    F_TAG,
+    F_MODIFIED,
+    F_CODE_SIZE,
+    F_CODE_SHA,
+    F_CODE_ID,
+    F_REVISION,
+    F_RESERVED,
+    F_ARCH,
+    F_CREATED,
+};
+
+void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/functions/%u.zip", e->dir, code_id);
+}
+
+static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        kv_buf_t a;
+        kv_buf_init(&a, 1 << 16);
+        size_t kl = strlen(p[i].key);
+        eng_tlv_put_varint(&a, kl);
+        kv_buf_append(&a, p[i].key, kl);
+        kv_buf_append_str(&a, p[i].value);
+        eng_tlv_put(b, tag, kv_buf_slice(&a));
+        kv_buf_dispose(&a);
+    }
+}
+
+static void encode_function(const eng_function_t *f, kv_buf_t *b)
+{
+    eng_tlv_put_str(b, F_NAME, f->name);
+    eng_tlv_put_u64(b, F_ID, f->id);
+    eng_tlv_put_str(b, F_RUNTIME, f->runtime ? f->runtime : "");
+    eng_tlv_put_str(b, F_ROLE, f->role ? f->role : "");
+    eng_tlv_put_str(b, F_HANDLER, f->handler ? f->handler : "");
+    eng_tlv_put_str(b, F_DESCRIPTION, f->description ? f->description : "");
+    eng_tlv_put_u64(b, F_TIMEOUT, f->timeout_s);
+    eng_tlv_put_u64(b, F_MEMORY, f->memory_mb);
+    put_pairs(b, F_ENV, f->env, f->n_env);
+    put_pairs(b, F_TAG, f->tags, f->n_tags);
+    eng_tlv_put_u64(b, F_MODIFIED, (uint64_t)f->modified_ms);
+    eng_tlv_put_u64(b, F_CREATED, (uint64_t)f->created_ms);
+    eng_tlv_put_u64(b, F_CODE_SIZE, f->code_size);
+    eng_tlv_put_str(b, F_CODE_SHA, f->code_sha256);
+    eng_tlv_put_u64(b, F_CODE_ID, f->code_id);
+    eng_tlv_put_str(b, F_REVISION, f->revision);
+    eng_tlv_put_u64(b, F_RESERVED, (uint64_t)(int64_t)f->reserved);
+    eng_tlv_put_str(b, F_ARCH, f->arch ? f->arch : "x86_64");
+}
+
+static int get_pair(kv_slice_t v, kv_arena_t *a, eng_tag_t *out)
+{
+    uint64_t kl;
+    if (!eng_tlv_get_varint(&v, &kl) || kl > v.len)
+        return KV_ECORRUPT;
+    out->key = kv_arena_strndup(a, v.p, (size_t)kl);
+    out->value = kv_arena_strndup(a, v.p + kl, v.len - (size_t)kl);
+    return 0;
+}
+
+static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
+{
+    eng_function_t *f = kv_arena_calloc(a, 1, sizeof(*f));
+    size_t n_env = 0, n_tags = 0;
+    kv_slice_t scan = in, v;
+    uint8_t tag;
+    int rc;
+    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
+        n_env += tag == F_ENV;
+        n_tags += tag == F_TAG;
+    }
+    if (rc < 0)
+        return rc;
+    f->env = kv_arena_calloc(a, n_env + 1, sizeof(*f->env));
+    f->tags = kv_arena_calloc(a, n_tags + 1, sizeof(*f->tags));
+    uint64_t u;
+    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
+        bool num = eng_tlv_u64(v, &u);
+        char *str = NULL;
+        switch (tag) {
+        case F_NAME:
+        case F_RUNTIME:
+        case F_ROLE:
+        case F_HANDLER:
+        case F_DESCRIPTION:
+        case F_ARCH:
+            str = kv_arena_strndup(a, v.p, v.len);
+            break;
+        default:
+            break;
+        }
+        switch (tag) {
+        case F_NAME:
+            f->name = str;
+            break;
+        case F_ID:
+            f->id = num ? (uint32_t)u : 0;
+            break;
+        case F_RUNTIME:
+            f->runtime = str;
+            break;
+        case F_ROLE:
+            f->role = str;
+            break;
+        case F_HANDLER:
+            f->handler = str;
+            break;
+        case F_DESCRIPTION:
+            f->description = str;
+            break;
+        case F_ARCH:
+            f->arch = str;
+            break;
+        case F_TIMEOUT:
+            f->timeout_s = num ? (uint32_t)u : 3;
+            break;
+        case F_MEMORY:
+            f->memory_mb = num ? (uint32_t)u : 128;
+            break;
+        case F_ENV:
+            if (get_pair(v, a, &f->env[f->n_env++]) < 0)
+                return KV_ECORRUPT;
+            break;
+        case F_TAG:
+            if (get_pair(v, a, &f->tags[f->n_tags++]) < 0)
+                return KV_ECORRUPT;
+            break;
+        case F_MODIFIED:
+            f->modified_ms = num ? (int64_t)u : 0;
+            break;
+        case F_CREATED:
+            f->created_ms = num ? (int64_t)u : 0;
+            break;
+        case F_CODE_SIZE:
+            f->code_size = num ? u : 0;
+            break;
+        case F_CODE_SHA:
+            if (v.len < sizeof(f->code_sha256)) {
+                memcpy(f->code_sha256, v.p, v.len);
+                f->code_sha256[v.len] = 0;
+            }
+            break;
+        case F_CODE_ID:
+            f->code_id = num ? (uint32_t)u : 0;
+            break;
+        case F_REVISION:
+            if (v.len < sizeof(f->revision)) {
+                memcpy(f->revision, v.p, v.len);
+                f->revision[v.len] = 0;
+            }
+            break;
+        case F_RESERVED:
+            f->reserved = num ? (int32_t)(int64_t)u : -1;
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc < 0 || f->name == NULL)
+        return KV_ECORRUPT;
+    *out = f;
+    return 0;
+}
+
+/* Write the zip (and sync it and its directory) before any record names it. */
+static int write_code(eng_t *e, uint32_t code_id, kv_slice_t zip)
+{
+    char dir[4096], path[4200];
+    snprintf(dir, sizeof(dir), "%s/functions", e->dir);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return KV_EIO;
+    eng_function_code_path(e, code_id, path, sizeof(path));
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return KV_EIO;
+    size_t off = 0;
+    int rc = 0;
+    while (off < zip.len) {
+        ssize_t w = write(fd, zip.p + off, zip.len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            rc = KV_EIO;
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (rc == 0 && fdatasync(fd) < 0)
+        rc = KV_EIO;
+    close(fd);
+    if (rc == 0) {
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    } else {
+        unlink(path);
+    }
+    return rc;
+}
+
+static void drop_code(eng_t *e, uint32_t code_id)
+{
+    char path[4200];
+    eng_function_code_path(e, code_id, path, sizeof(path));
+    if (unlink(path) < 0 && errno != ENOENT)
+        KV_LOG_WARN("cannot remove %s: %s", path, strerror(errno));
+}
+
+int eng_function_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_function_t **out)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 256);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_FUNCTION, name);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_function(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 256);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_FUNCTION, kv_slice_str(f->name));
+    /* New code goes to a file of its own first; the record then switches to it at once. */
+    uint32_t code_id = 0;
+    int rc = 0;
+    if (zip.p) {
+        code_id = eng__take_id(e);
+        rc = write_code(e, code_id, zip);
+    }
+    uint32_t old_code = 0;
+    if (rc == 0) {
+        pthread_mutex_lock(&e->cat_lock);
+        kv_arena_t *a = kv_arena_new(4096);
+        eng_function_t *cur = NULL;
+        rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+        if (rc == 0)
+            rc = decode_function(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+        if (mode == ENG_FN_CREATE && rc == 0)
+            rc = KV_EEXIST;
+        else if (mode == ENG_FN_CREATE && rc == KV_ENOTFOUND)
+            rc = 0;
+        if (rc == 0) {
+            eng_batch_t *b = eng_batch_new(e->rocks);
+            if (cur) {
+                f->id = cur->id;
+                f->created_ms = cur->created_ms;
+                if (!zip.p) { /* the configuration only: the code stays */
+                    f->code_id = cur->code_id;
+                    f->code_size = cur->code_size;
+                    memcpy(f->code_sha256, cur->code_sha256, sizeof(f->code_sha256));
+                } else {
+                    old_code = cur->code_id;
+                }
+            } else {
+                f->id = eng__next_id(e, b);
+            }
+            if (zip.p)
+                f->code_id = code_id;
+            kv_buf_reset(&v);
+            encode_function(f, &v);
+            eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+            rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+            eng_batch_free(b);
+        }
+        kv_arena_free(a);
+        pthread_mutex_unlock(&e->cat_lock);
+    }
+    if (rc < 0 && code_id)
+        drop_code(e, code_id);
+    if (rc == 0 && old_code)
+        drop_code(e, old_code);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_function_delete(eng_t *e, kv_slice_t name)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 256);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_FUNCTION, name);
+    kv_arena_t *a = kv_arena_new(4096);
+    pthread_mutex_lock(&e->cat_lock);
+    eng_function_t *cur = NULL;
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_function(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+    if (rc == 0) {
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+        rc = eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    if (rc == 0)
+        drop_code(e, cur->code_id);
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_function_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_function_t **out,
+                      size_t *n, bool *more)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 256);
+    eng__cat_key(&k, ENG_CAT_FUNCTION, after);
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
+    *n = 0;
+    *more = false;
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len < 1 || key.p[0] != ENG_CAT_FUNCTION)
+            break;
+        if (after.len && kv_slice_eq(kv_slice(key.p + 1, key.len - 1), after))
+            continue;
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        eng_function_t *f;
+        rc = decode_function(kv_arena_dup(a, eng_riter_value(it)), a, &f);
+        if (rc < 0)
+            break;
+        (*out)[(*n)++] = *f;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&k);
+    return rc;
+}
