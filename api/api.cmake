@@ -18,7 +18,8 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c
             api/s3/s3_versions.c
             api/s3/s3_bucket_docs.c
             api/s3/s3_lifecycle.c
-            api/s3/s3_post.c)
+            api/s3/s3_post.c
+            api/s3/s3_notify.c)
 target_include_directories(kvapi PUBLIC api PRIVATE engine)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT PkgConfig::LIBARCHIVE

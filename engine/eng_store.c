@@ -463,6 +463,32 @@ int eng_item_write(eng_t *e, const eng_table_t *t, kv_slice_t key, const eng_ite
             return KV_ETOOBIG;
         }
     }
+    if (!eng__needs_old(t) && (t == NULL || t->gen == atomic_load(&e->cat_gen))) {
+        /* Nothing depends on the old item: build the batch before taking the lock, which
+         * only keeps a concurrent read-modify-write of this item atomic. (A catalog change
+         * after the check above is seen by writers that lock after it, as for every write.) */
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        if (item) {
+            eng_batch_put(b, ENG_CF_ITEMS, key, kv_buf_slice(&v));
+            ttl_index(b, t, key, NULL, item);
+        } else {
+            eng_batch_delete(b, ENG_CF_ITEMS, key);
+        }
+        int rc = lock_item(e, key, &lock);
+        bool stale = false;
+        if (rc == 0) {
+            stale = t && t->gen != atomic_load(&e->cat_gen);
+            if (!stale) /* still current under the lock: an index added now waits for it */
+                rc = eng__write(e, b);
+            pthread_mutex_unlock(lock);
+        }
+        eng_batch_free(b);
+        if (!stale) {
+            kv_buf_dispose(&v);
+            return rc;
+        }
+        /* The catalog changed meanwhile (an index added?): the careful path below. */
+    }
     /* The lock keeps a concurrent read-modify-write of this item atomic. */
     int rc = lock_item(e, key, &lock);
     if (rc < 0) {

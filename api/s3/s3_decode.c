@@ -217,6 +217,10 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
                  : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_cors
                  : kv_slice_eq_str(m, "DELETE") ? API_OP_S3_delete_bucket_cors
                                                 : API_OP_S3_not_implemented;
+    else if (has_param(req->query, "notification"))
+        st->op = kv_slice_eq_str(m, "PUT")   ? API_OP_S3_put_bucket_notification
+                 : kv_slice_eq_str(m, "GET") ? API_OP_S3_get_bucket_notification
+                                             : API_OP_S3_not_implemented;
     else if (has_param(req->query, "lifecycle"))
         st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_lifecycle
                  : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_lifecycle
@@ -236,7 +240,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         req->_st->op == API_OP_S3_put_object_tagging ||
         req->_st->op == API_OP_S3_put_bucket_tagging ||
         req->_st->op == API_OP_S3_put_bucket_versioning ||
-        req->_st->op == API_OP_S3_put_bucket_cors || req->_st->op == API_OP_S3_put_bucket_lifecycle)
+        req->_st->op == API_OP_S3_put_bucket_cors || req->_st->op == API_OP_S3_put_bucket_lifecycle ||
+        req->_st->op == API_OP_S3_put_bucket_notification)
         return API_S3_XML_MAX;
     if (req->_st->op == API_OP_S3_put_bucket_policy)
         return 64 * 1024; /* refused above 20 KB with S3's own error */

@@ -291,6 +291,8 @@ typedef struct s3_bdoc_out {
 #define XX(name)                           \
     typedef s3_bdoc_in_t s3_##name##_in_t; \
     typedef s3_bdoc_out_t s3_##name##_out_t;
+XX(put_bucket_notification)
+XX(get_bucket_notification)
 XX(put_bucket_policy)
 XX(get_bucket_policy)
 XX(delete_bucket_policy)

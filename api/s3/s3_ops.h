@@ -50,6 +50,8 @@
     XX(PutBucketLifecycleConfiguration, put_bucket_lifecycle)     \
     XX(GetBucketLifecycleConfiguration, get_bucket_lifecycle)     \
     XX(DeleteBucketLifecycle, delete_bucket_lifecycle)            \
+    XX(PutBucketNotificationConfiguration, put_bucket_notification) \
+    XX(GetBucketNotificationConfiguration, get_bucket_notification) \
     XX(Preflight, preflight)                                      \
     XX(PostObject, post_object)                                   \
     XX(NotImplemented, not_implemented)

@@ -76,7 +76,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st >= 500)
         abort();
     /* Bucket configuration documents, then their enforcement. */
-    static const char *const docs[] = {"versioning", "cors", "lifecycle", "policy", NULL};
+    static const char *const docs[] = {"versioning", "cors",         "lifecycle",
+                                       "policy",     "notification", NULL};
     for (size_t i = 0; docs[i]; i++) {
         st = harness_s3(&h, "PUT", "/fuzz-delete", docs[i], kv_slice(data, size), NULL);
         if (st >= 500)

@@ -170,6 +170,57 @@ class Lambda(unittest.TestCase):
         self.assertEqual(json.loads(p.stdout)["FunctionName"], "cli-fn")
 
 
+    def test_bucket_notification_configuration(self):
+        s3 = self.srv.client("s3")
+        s3.create_bucket(Bucket="notify")
+        arn = self.create("on-upload")["FunctionArn"]
+        self.assertEqual(s3.get_bucket_notification_configuration(Bucket="notify").get(
+            "LambdaFunctionConfigurations", []), [])
+        cfg = {"LambdaFunctionConfigurations": [
+            {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
+             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"},
+                                                {"Name": "suffix", "Value": ".jpg"}]}}},
+            {"Id": "removals", "LambdaFunctionArn": arn,
+             "Events": ["s3:ObjectRemoved:Delete", "s3:LifecycleExpiration:*"]}]}
+        s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration=cfg)
+        got = s3.get_bucket_notification_configuration(Bucket="notify")["LambdaFunctionConfigurations"]
+        self.assertEqual(len(got), 2)
+        self.assertTrue(got[0]["Id"])  # given one when the request had none
+        self.assertEqual(got[0]["Events"], ["s3:ObjectCreated:*"])
+        self.assertEqual(sorted((r["Name"].lower(), r["Value"]) for r in got[0]["Filter"]["Key"]["FilterRules"]),
+                         [("prefix", "in/"), ("suffix", ".jpg")])
+        self.assertEqual(got[1]["Id"], "removals")
+        self.assertEqual(got[1]["LambdaFunctionArn"], arn)
+
+        def refused(c):
+            with self.assertRaises(ClientError) as e:
+                s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration=c)
+            return e
+        e = refused({"LambdaFunctionConfigurations": [
+            {"LambdaFunctionArn": arn.replace("on-upload", "missing"), "Events": ["s3:ObjectCreated:Put"]}]})
+        self.assertEqual(code(e), "InvalidArgument")
+        self.assertIn("Unable to validate the following destination configurations", msg(e))
+        e = refused({"LambdaFunctionConfigurations": [
+            {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:Put"]},
+            {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]})
+        self.assertIn("Configurations overlap", msg(e))
+        e = refused({"LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:Nope"]}]})
+        self.assertEqual(code(e), "InvalidArgument")
+        e = refused({"QueueConfigurations": [{"QueueArn": "arn:aws:sqs:us-east-1:000000000000:q",
+                                              "Events": ["s3:ObjectCreated:*"]}]})
+        self.assertEqual(code(e), "InvalidArgument")
+        # Disjoint prefixes do not overlap; an empty configuration switches notifications off.
+        s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration={
+            "LambdaFunctionConfigurations": [
+                {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "a/"}]}}},
+                {"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"],
+                 "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "b/"}]}}}]})
+        s3.put_bucket_notification_configuration(Bucket="notify", NotificationConfiguration={})
+        self.assertNotIn("LambdaFunctionConfigurations",
+                         s3.get_bucket_notification_configuration(Bucket="notify"))
+
+
 class LambdaDurability(unittest.TestCase):
     def test_kill9(self):
         srv = Server().start()

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * PutBucketNotificationConfiguration and GetBucketNotificationConfiguration: Lambda function
+ * destinations (the functions must exist), S3's event names, prefix and suffix filters and the
+ * overlap rule. The configuration is stored in a canonical form with every Id filled in.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../codec/api_xw.h"
+#include "base/kv_hash.h"
+#include "s3_int.h"
+
+#define NOTIFY_MAX 100 /* destinations in one configuration */
+
+static const char *const EVENTS[] = {
+    "s3:ObjectCreated:*",
+    "s3:ObjectCreated:Put",
+    "s3:ObjectCreated:Post",
+    "s3:ObjectCreated:Copy",
+    "s3:ObjectCreated:CompleteMultipartUpload",
+    "s3:ObjectRemoved:*",
+    "s3:ObjectRemoved:Delete",
+    "s3:ObjectRemoved:DeleteMarkerCreated",
+    "s3:LifecycleExpiration:*",
+    "s3:LifecycleExpiration:Delete",
+    "s3:LifecycleExpiration:DeleteMarkerCreated",
+    "s3:ObjectTagging:*",
+    "s3:ObjectTagging:Put",
+    "s3:ObjectTagging:Delete",
+    "s3:ObjectAcl:Put",
+    "s3:ObjectRestore:*",
+    "s3:ObjectRestore:Post",
+    "s3:ObjectRestore:Completed",
+    "s3:ObjectRestore:Delete",
+    "s3:ReducedRedundancyLostObject",
+    "s3:Replication:*",
+    "s3:IntelligentTiering",
+    "s3:LifecycleTransition",
+};
+
+typedef struct dest {
+    kv_slice_t id, arn, prefix, suffix;
+    kv_slice_t events[sizeof(EVENTS) / sizeof(EVENTS[0])];
+    size_t n_events;
+} dest_t;
+
+static int invalid(api_resp_t *resp, const char *msg)
+{
+    api_fail(resp, API_E_S3_INVALID_ARGUMENT, "%s", msg);
+    return -1;
+}
+
+/* Do two event names cover a common event ("s3:ObjectCreated:*" covers ":Put")? */
+static bool events_meet(kv_slice_t a, kv_slice_t b)
+{
+    if (kv_slice_eq(a, b))
+        return true;
+    kv_slice_t wild = a.len && a.p[a.len - 1] == '*' ? a : b;
+    kv_slice_t other = wild.p == a.p ? b : a;
+    if (wild.len == 0 || wild.p[wild.len - 1] != '*')
+        return false;
+    return other.len >= wild.len - 1 && memcmp(other.p, wild.p, wild.len - 1) == 0;
+}
+
+/* Can one key pass both filters? Prefixes (suffixes) meet when one starts (ends) the other. */
+static bool affix_meet(kv_slice_t a, kv_slice_t b, bool suffix)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    if (suffix)
+        return memcmp(a.p + a.len - n, b.p + b.len - n, n) == 0;
+    return memcmp(a.p, b.p, n) == 0;
+}
+
+static bool overlap(const dest_t *x, const dest_t *y)
+{
+    bool ev = false;
+    for (size_t i = 0; i < x->n_events && !ev; i++)
+        for (size_t j = 0; j < y->n_events && !ev; j++)
+            ev = events_meet(x->events[i], y->events[j]);
+    return ev && affix_meet(x->prefix, y->prefix, false) && affix_meet(x->suffix, y->suffix, true);
+}
+
+static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnode_t *c, dest_t *d)
+{
+    memset(d, 0, sizeof(*d));
+    for (api_xnode_t *n = c->child; n; n = n->next) {
+        kv_slice_t text = kv_slice_trim(n->text);
+        if (strcmp(n->name, "Id") == 0) {
+            d->id = text;
+        } else if (strcmp(n->name, "CloudFunction") == 0 ||
+                   strcmp(n->name, "LambdaFunctionArn") == 0) {
+            d->arn = text;
+        } else if (strcmp(n->name, "Event") == 0) {
+            bool known = false;
+            for (size_t i = 0; i < sizeof(EVENTS) / sizeof(EVENTS[0]); i++)
+                known |= kv_slice_eq_str(text, EVENTS[i]);
+            if (!known)
+                return invalid(resp, "The event is not supported for notifications");
+            if (d->n_events == sizeof(d->events) / sizeof(d->events[0]))
+                return invalid(resp, "Too many events in one configuration");
+            d->events[d->n_events++] = text;
+        } else if (strcmp(n->name, "Filter") == 0) {
+            api_xnode_t *key = api_xml_child(n, "S3Key");
+            for (api_xnode_t *r = key ? key->child : NULL; r; r = r->next) {
+                api_xnode_t *nm = api_xml_child(r, "Name"), *val = api_xml_child(r, "Value");
+                kv_slice_t name = nm ? kv_slice_trim(nm->text) : KV_SLICE_NULL;
+                kv_slice_t *slot = kv_slice_eq_nocase(name, "prefix")   ? &d->prefix
+                                   : kv_slice_eq_nocase(name, "suffix") ? &d->suffix
+                                                                        : NULL;
+                if (slot == NULL || val == NULL)
+                    return invalid(resp, "filter rule name must be either prefix or suffix");
+                if (slot->p)
+                    return invalid(resp, "Cannot specify more than one prefix rule in a filter.");
+                *slot = kv_arena_dup(req->arena, val->text);
+                if (slot->p == NULL)
+                    *slot = kv_slice((const uint8_t *)"", 0);
+            }
+        }
+    }
+    if (d->n_events == 0 || d->arn.len == 0) {
+        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+        return -1;
+    }
+    /* The destination must be a function this server has. */
+    static const char marker[] = ":function:";
+    const uint8_t *f = memmem(d->arn.p, d->arn.len, marker, sizeof(marker) - 1);
+    kv_slice_t fname = f ? kv_slice(f + sizeof(marker) - 1,
+                                    d->arn.len - (size_t)(f - d->arn.p) - (sizeof(marker) - 1))
+                         : KV_SLICE_NULL;
+    eng_function_t *fn;
+    if (!kv_slice_starts_with(d->arn, "arn:") || fname.len == 0 ||
+        eng_function_get(ctx->eng, fname, req->arena, &fn) < 0)
+        return invalid(resp, "Unable to validate the following destination configurations");
+    if (d->id.len == 0) {
+        char id[40];
+        uint64_t r;
+        kv_random(&r, sizeof(r));
+        snprintf(id, sizeof(id), "%016llx", (unsigned long long)r);
+        d->id = kv_arena_dup(req->arena, kv_slice_str(id));
+    }
+    if (d->prefix.p == NULL)
+        d->prefix = kv_slice((const uint8_t *)"", 0);
+    if (d->suffix.p == NULL)
+        d->suffix = kv_slice((const uint8_t *)"", 0);
+    return 0;
+}
+
+int s3_decode_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                      s3_bdoc_in_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    api_xnode_t *root;
+    if (api_xml_parse(req->arena, kv_buf_slice(&req->_st->body), &root) < 0 ||
+        strcmp(root->name, "NotificationConfiguration") != 0) {
+        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+        return -1;
+    }
+    dest_t *ds = kv_arena_calloc(req->arena, NOTIFY_MAX, sizeof(*ds));
+    size_t n = 0;
+    bool eventbridge = false;
+    for (api_xnode_t *c = root->child; c; c = c->next) {
+        if (strcmp(c->name, "CloudFunctionConfiguration") == 0 ||
+            strcmp(c->name, "LambdaFunctionConfiguration") == 0) {
+            if (n == NOTIFY_MAX)
+                return invalid(resp, "Too many notification configurations");
+            if (parse_dest(ctx, req, resp, c, &ds[n]) < 0)
+                return -1;
+            for (size_t j = 0; j < n; j++)
+                if (overlap(&ds[j], &ds[n]))
+                    return invalid(resp, "Configurations overlap. Configurations on the same "
+                                         "bucket cannot share a common event type.");
+            n++;
+        } else if (strcmp(c->name, "TopicConfiguration") == 0 ||
+                   strcmp(c->name, "QueueConfiguration") == 0) {
+            /* No SNS or SQS here: such a destination cannot be validated. */
+            return invalid(resp, "Unable to validate the following destination configurations");
+        } else if (strcmp(c->name, "EventBridgeConfiguration") == 0) {
+            eventbridge = true;
+        }
+    }
+    /* The stored form: canonical, every destination with its Id. */
+    kv_buf_t doc;
+    kv_buf_init(&doc, API_S3_XML_MAX * 2);
+    api_xw_t w;
+    api_xw_begin(&w, &doc, "NotificationConfiguration", true);
+    for (size_t i = 0; i < n; i++) {
+        api_xw_open(&w, "CloudFunctionConfiguration");
+        api_xw_elem(&w, "Id", ds[i].id);
+        api_xw_elem(&w, "CloudFunction", ds[i].arn);
+        for (size_t e = 0; e < ds[i].n_events; e++)
+            api_xw_elem(&w, "Event", ds[i].events[e]);
+        if (ds[i].prefix.len || ds[i].suffix.len) {
+            api_xw_open(&w, "Filter");
+            api_xw_open(&w, "S3Key");
+            const char *names[2] = {"prefix", "suffix"};
+            kv_slice_t vals[2] = {ds[i].prefix, ds[i].suffix};
+            for (int k = 0; k < 2; k++) {
+                if (vals[k].len == 0)
+                    continue;
+                api_xw_open(&w, "FilterRule");
+                api_xw_elem_str(&w, "Name", names[k]);
+                api_xw_elem(&w, "Value", vals[k]);
+                api_xw_close(&w, "FilterRule");
+            }
+            api_xw_close(&w, "S3Key");
+            api_xw_close(&w, "Filter");
+        }
+        api_xw_close(&w, "CloudFunctionConfiguration");
+    }
+    if (eventbridge) {
+        api_xw_open(&w, "EventBridgeConfiguration");
+        api_xw_close(&w, "EventBridgeConfiguration");
+    }
+    api_xw_close(&w, "NotificationConfiguration");
+    out->doc = n || eventbridge ? kv_arena_dup(req->arena, kv_buf_slice(&doc)) : KV_SLICE_NULL;
+    kv_buf_dispose(&doc);
+    return 0;
+}
+
+int s3_exec_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                    const s3_bdoc_in_t *in, s3_bdoc_out_t *out)
+{
+    (void)out;
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
+        return -1;
+    /* An empty configuration turns notifications off. */
+    int rc = eng_bucket_set_doc(ctx->eng, in->bucket, ENG_BDOC_NOTIFY, in->doc);
+    return s3_bucket_written(resp, rc);
+}
+
+void s3_encode_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                       const s3_bdoc_out_t *out)
+{
+    (void)ctx, (void)req, (void)resp, (void)out;
+}
+
+int s3_decode_get_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                      s3_bdoc_in_t *out)
+{
+    (void)ctx, (void)resp;
+    memset(out, 0, sizeof(*out));
+    out->bucket = req->_st->bucket;
+    return 0;
+}
+
+int s3_exec_get_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                    const s3_bdoc_in_t *in, s3_bdoc_out_t *out)
+{
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
+        return -1;
+    out->doc = b->docs[ENG_BDOC_NOTIFY];
+    return 0;
+}
+
+void s3_encode_get_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                                       const s3_bdoc_out_t *out)
+{
+    (void)ctx, (void)req;
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    if (out->doc.len) {
+        kv_buf_append_slice(&resp->body, out->doc);
+        return;
+    }
+    api_xw_t w;
+    api_xw_begin(&w, &resp->body, "NotificationConfiguration", true);
+    api_xw_close(&w, "NotificationConfiguration");
+}
