@@ -5,6 +5,7 @@ Streams API (ListStreams, DescribeStream, GetShardIterator, GetRecords), TTL del
 service identity, kill -9, trimming; and RestoreTableToPointInTime built on the same log."""
 import concurrent.futures
 import re
+import threading
 import time
 import unittest
 
@@ -253,6 +254,68 @@ class StreamsDurability(unittest.TestCase):
                 time.sleep(0.25)
             else:
                 self.fail("the last record was not trimmed")
+        finally:
+            srv.cleanup()
+
+
+class StreamsCrash(unittest.TestCase):
+    def test_kill9_under_load_loses_no_record(self):
+        """Writers race a kill -9: afterwards the table and its stream agree item for record,
+        and every acknowledged write is in both."""
+        srv = Server().start()
+        try:
+            ddb = srv.client("dynamodb", max_pool_connections=8)
+            arn = ddb.create_table(
+                TableName="crash", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+            )["TableDescription"]["LatestStreamArn"]
+            acked, lock = set(), threading.Lock()
+
+            def writer(w):
+                for i in range(3000):
+                    try:
+                        ddb.put_item(TableName="crash", Item={"pk": S("w%d-%d" % (w, i))})
+                    except Exception:  # the server is gone
+                        return
+                    with lock:
+                        acked.add("w%d-%d" % (w, i))
+            threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
+            for t in threads:
+                t.start()
+            deadline = time.time() + 10
+            while time.time() < deadline and len(acked) < 300:
+                time.sleep(0.02)
+            srv.kill9()
+            for t in threads:
+                t.join()
+            srv.start()
+            ddb, st = srv.client("dynamodb"), srv.client("dynamodbstreams")
+            items, start = set(), None
+            while True:
+                kw = {"TableName": "crash"}
+                if start:
+                    kw["ExclusiveStartKey"] = start
+                p = ddb.scan(**kw)
+                items |= {i["pk"]["S"] for i in p["Items"]}
+                start = p.get("LastEvaluatedKey")
+                if not start:
+                    break
+            shard = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+            it = st.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            recs = []
+            while True:
+                r = st.get_records(ShardIterator=it)
+                recs += [x["dynamodb"]["Keys"]["pk"]["S"] for x in r["Records"]]
+                if not r["Records"]:
+                    break
+                it = r["NextShardIterator"]
+            self.assertGreaterEqual(len(acked), 300)
+            self.assertEqual(len(recs), len(set(recs)))  # none twice
+            self.assertEqual(set(recs), items)           # a record for every item, no other
+            self.assertTrue(acked <= items)              # nothing acknowledged was lost
         finally:
             srv.cleanup()
 
