@@ -196,6 +196,8 @@ int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 /** Delete the DynamoDB items whose TTL has passed (services thread). */
 void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
+/** The table stream an ARN names. @return 0, KV_EINVAL (not a stream ARN), KV_ENOTFOUND. */
+int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
 /** The Lambda API's function management. */
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** The largest body a Lambda request may have (a base64 zip for code uploads). */

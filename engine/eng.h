@@ -429,6 +429,36 @@ int eng_function_delete(eng_t *e, kv_slice_t name);
 /** Functions in name order after `after`, at most limit. */
 int eng_function_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_function_t **out,
                       size_t *n, bool *more);
+/** An event source mapping: a function fed from a table stream. */
+typedef enum eng_start {
+    ENG_START_TRIM_HORIZON = 1,
+    ENG_START_LATEST,
+    ENG_START_AT_TIMESTAMP
+} eng_start_t;
+typedef struct eng_mapping {
+    char uuid[40];
+    const char *function;   /* the function's name */
+    const char *source_arn; /* the stream's ARN, as given */
+    uint32_t stream_id;
+    uint32_t batch_size, window_s, parallel;
+    eng_start_t start;
+    int64_t start_ms;      /* AT_TIMESTAMP */
+    const char **patterns; /* FilterCriteria patterns (JSON texts) */
+    size_t n_patterns;
+    int32_t max_retries; /* -1: until the record expires */
+    int32_t max_age_s;   /* -1: no limit */
+    bool bisect, report_failures, enabled;
+    const char *on_failure; /* DestinationConfig.OnFailure.Destination, or NULL */
+    int64_t modified_ms;
+} eng_mapping_t;
+/** Store a mapping (mode ENG_FN_CREATE: KV_EEXIST if its uuid exists; ENG_FN_UPDATE:
+ * KV_ENOTFOUND if not). */
+int eng_mapping_put(eng_t *e, const eng_mapping_t *m, int mode);
+int eng_mapping_get(eng_t *e, kv_slice_t uuid, kv_arena_t *a, eng_mapping_t **out);
+int eng_mapping_delete(eng_t *e, kv_slice_t uuid);
+/** Mappings in uuid order after `after`, at most limit. */
+int eng_mapping_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_mapping_t **out,
+                     size_t *n, bool *more);
 /** The path of a function's zip. */
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap);
 

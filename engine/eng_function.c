@@ -372,3 +372,214 @@ int eng_function_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, e
     kv_buf_dispose(&k);
     return rc;
 }
+
+/* ---- event source mappings ---- */
+
+enum {
+    M_UUID = 1,
+    M_FUNCTION,
+    M_SOURCE,
+    M_STREAM,
+    M_BATCH,
+    M_WINDOW,
+    M_PARALLEL,
+    M_START,
+    M_START_MS,
+    M_PATTERN,
+    M_RETRIES,
+    M_AGE,
+    M_FLAGS,
+    M_ON_FAILURE,
+    M_MODIFIED,
+};
+
+static void encode_mapping(const eng_mapping_t *m, kv_buf_t *b)
+{
+    eng_tlv_put_str(b, M_UUID, m->uuid);
+    eng_tlv_put_str(b, M_FUNCTION, m->function);
+    eng_tlv_put_str(b, M_SOURCE, m->source_arn);
+    eng_tlv_put_u64(b, M_STREAM, m->stream_id);
+    eng_tlv_put_u64(b, M_BATCH, m->batch_size);
+    eng_tlv_put_u64(b, M_WINDOW, m->window_s);
+    eng_tlv_put_u64(b, M_PARALLEL, m->parallel);
+    eng_tlv_put_u64(b, M_START, m->start);
+    eng_tlv_put_u64(b, M_START_MS, (uint64_t)m->start_ms);
+    for (size_t i = 0; i < m->n_patterns; i++)
+        eng_tlv_put_str(b, M_PATTERN, m->patterns[i]);
+    eng_tlv_put_u64(b, M_RETRIES, (uint64_t)(int64_t)m->max_retries);
+    eng_tlv_put_u64(b, M_AGE, (uint64_t)(int64_t)m->max_age_s);
+    eng_tlv_put_u64(b, M_FLAGS,
+                    (uint64_t)m->bisect | (uint64_t)m->report_failures << 1 |
+                        (uint64_t)m->enabled << 2);
+    if (m->on_failure)
+        eng_tlv_put_str(b, M_ON_FAILURE, m->on_failure);
+    eng_tlv_put_u64(b, M_MODIFIED, (uint64_t)m->modified_ms);
+}
+
+static int decode_mapping(kv_slice_t in, kv_arena_t *a, eng_mapping_t **out)
+{
+    eng_mapping_t *m = kv_arena_calloc(a, 1, sizeof(*m));
+    size_t n_pat = 0;
+    kv_slice_t scan = in, v;
+    uint8_t tag;
+    int rc;
+    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1)
+        n_pat += tag == M_PATTERN;
+    if (rc < 0)
+        return rc;
+    m->patterns = kv_arena_calloc(a, n_pat + 1, sizeof(*m->patterns));
+    uint64_t u;
+    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
+        bool num = eng_tlv_u64(v, &u);
+        switch (tag) {
+        case M_UUID:
+            if (v.len < sizeof(m->uuid)) {
+                memcpy(m->uuid, v.p, v.len);
+                m->uuid[v.len] = 0;
+            }
+            break;
+        case M_FUNCTION:
+            m->function = kv_arena_strndup(a, v.p, v.len);
+            break;
+        case M_SOURCE:
+            m->source_arn = kv_arena_strndup(a, v.p, v.len);
+            break;
+        case M_ON_FAILURE:
+            m->on_failure = kv_arena_strndup(a, v.p, v.len);
+            break;
+        case M_PATTERN:
+            m->patterns[m->n_patterns++] = kv_arena_strndup(a, v.p, v.len);
+            break;
+        case M_STREAM:
+            m->stream_id = num ? (uint32_t)u : 0;
+            break;
+        case M_BATCH:
+            m->batch_size = num ? (uint32_t)u : 100;
+            break;
+        case M_WINDOW:
+            m->window_s = num ? (uint32_t)u : 0;
+            break;
+        case M_PARALLEL:
+            m->parallel = num ? (uint32_t)u : 1;
+            break;
+        case M_START:
+            m->start = num ? (eng_start_t)u : ENG_START_LATEST;
+            break;
+        case M_START_MS:
+            m->start_ms = num ? (int64_t)u : 0;
+            break;
+        case M_RETRIES:
+            m->max_retries = num ? (int32_t)(int64_t)u : -1;
+            break;
+        case M_AGE:
+            m->max_age_s = num ? (int32_t)(int64_t)u : -1;
+            break;
+        case M_FLAGS:
+            m->bisect = num && (u & 1);
+            m->report_failures = num && (u & 2);
+            m->enabled = num && (u & 4);
+            break;
+        case M_MODIFIED:
+            m->modified_ms = num ? (int64_t)u : 0;
+            break;
+        default:
+            break;
+        }
+    }
+    if (rc < 0 || m->uuid[0] == 0 || m->function == NULL || m->source_arn == NULL)
+        return KV_ECORRUPT;
+    *out = m;
+    return 0;
+}
+
+int eng_mapping_put(eng_t *e, const eng_mapping_t *m, int mode)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 64);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_MAPPING, kv_slice_str(m->uuid));
+    pthread_mutex_lock(&e->cat_lock);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (mode == ENG_FN_CREATE)
+        rc = rc == 0 ? KV_EEXIST : rc == KV_ENOTFOUND ? 0 : rc;
+    if (rc == 0) {
+        kv_buf_reset(&v);
+        encode_mapping(m, &v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_mapping_get(eng_t *e, kv_slice_t uuid, kv_arena_t *a, eng_mapping_t **out)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 64);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_MAPPING, uuid);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0)
+        rc = decode_mapping(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_mapping_delete(eng_t *e, kv_slice_t uuid)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 64);
+    kv_buf_init(&v, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_MAPPING, uuid);
+    pthread_mutex_lock(&e->cat_lock);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    if (rc == 0) {
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+        rc = eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_mapping_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_mapping_t **out,
+                     size_t *n, bool *more)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 64);
+    eng__cat_key(&k, ENG_CAT_MAPPING, after);
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
+    *n = 0;
+    *more = false;
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len < 1 || key.p[0] != ENG_CAT_MAPPING)
+            break;
+        if (after.len && kv_slice_eq(kv_slice(key.p + 1, key.len - 1), after))
+            continue;
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        eng_mapping_t *m;
+        rc = decode_mapping(kv_arena_dup(a, eng_riter_value(it)), a, &m);
+        if (rc < 0)
+            break;
+        (*out)[(*n)++] = *m;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&k);
+    return rc;
+}

@@ -22,6 +22,7 @@
 #define ENG_CAT_BACKUP   'K' /* table backups: backup id */
 #define ENG_CAT_STREAM   'R' /* table streams and PITR logs: u32 stream id */
 #define ENG_CAT_FUNCTION 'F' /* Lambda functions: name */
+#define ENG_CAT_MAPPING  'M' /* event source mappings: uuid */
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */

@@ -50,18 +50,14 @@ static int not_found(api_resp_t *resp, kv_slice_t arn)
     return -1;
 }
 
-/* The stream an ARN names: its table and label, among the streams the catalog keeps. */
-static int find_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t arn,
-                       eng_stream_t **out)
+int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out)
 {
     static const char tprefix[] = ":table/", sprefix[] = "/stream/";
     const uint8_t *t = arn.len ? memmem(arn.p, arn.len, tprefix, sizeof(tprefix) - 1) : NULL;
     const uint8_t *st =
         t ? memmem(t, arn.len - (size_t)(t - arn.p), sprefix, sizeof(sprefix) - 1) : NULL;
-    if (!kv_slice_starts_with(arn, "arn:") || t == NULL || st == NULL) {
-        api_fail(resp, API_E_DDB_VALIDATION, "Invalid StreamArn");
-        return -1;
-    }
+    if (!kv_slice_starts_with(arn, "arn:") || t == NULL || st == NULL)
+        return KV_EINVAL;
     kv_slice_t table = kv_slice(t + sizeof(tprefix) - 1, (size_t)(st - t) - (sizeof(tprefix) - 1));
     kv_slice_t label =
         kv_slice(st + sizeof(sprefix) - 1, arn.len - (size_t)(st - arn.p) - (sizeof(sprefix) - 1));
@@ -70,10 +66,9 @@ static int find_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slic
         eng_stream_t *list;
         size_t n;
         bool more;
-        if (eng_stream_list(ctx->eng, after, LIST_MAX, req->arena, &list, &n, &more) < 0) {
-            api_fail(resp, API_E_DDB_INTERNAL, NULL);
-            return -1;
-        }
+        int rc = eng_stream_list(ctx->eng, after, LIST_MAX, a, &list, &n, &more);
+        if (rc < 0)
+            return rc;
         for (size_t i = 0; i < n; i++) {
             char l[25];
             ddb_stream_label(list[i].created_ms, l);
@@ -83,9 +78,27 @@ static int find_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slic
             }
         }
         if (!more || n == 0)
-            return not_found(resp, arn);
+            return KV_ENOTFOUND;
         after = list[n - 1].id;
     }
+}
+
+/* The stream an ARN names: its table and label, among the streams the catalog keeps. */
+static int find_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t arn,
+                       eng_stream_t **out)
+{
+    int rc = ddb_stream_by_arn(ctx, req->arena, arn, out);
+    if (rc == KV_EINVAL) {
+        api_fail(resp, API_E_DDB_VALIDATION, "Invalid StreamArn");
+        return -1;
+    }
+    if (rc == KV_ENOTFOUND)
+        return not_found(resp, arn);
+    if (rc < 0) {
+        api_fail(resp, API_E_DDB_INTERNAL, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 static void make_iter(api_ctx_t *ctx, uint32_t id, uint64_t pos, char out[80])

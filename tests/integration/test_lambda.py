@@ -221,6 +221,65 @@ class Lambda(unittest.TestCase):
                          s3.get_bucket_notification_configuration(Bucket="notify"))
 
 
+    def test_event_source_mappings(self):
+        ddb = self.srv.client("dynamodb")
+        stream = ddb.create_table(
+            TableName="feed", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+        )["TableDescription"]["LatestStreamArn"]
+        arn = self.create("consumer")["FunctionArn"]
+        m = self.lam.create_event_source_mapping(
+            EventSourceArn=stream, FunctionName="consumer", StartingPosition="TRIM_HORIZON",
+            BatchSize=50, MaximumBatchingWindowInSeconds=1, ParallelizationFactor=2,
+            MaximumRetryAttempts=3, MaximumRecordAgeInSeconds=3600, BisectBatchOnFunctionError=True,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+            FilterCriteria={"Filters": [{"Pattern": json.dumps({"eventName": ["INSERT"]})}]},
+            DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::dead-letters"}})
+        self.assertEqual(m["ResponseMetadata"]["HTTPStatusCode"], 202)
+        self.assertEqual(m["State"], "Creating")
+        self.assertEqual((m["FunctionArn"], m["EventSourceArn"]), (arn, stream))
+        self.assertEqual((m["BatchSize"], m["ParallelizationFactor"], m["MaximumRetryAttempts"]), (50, 2, 3))
+        self.assertEqual(m["FunctionResponseTypes"], ["ReportBatchItemFailures"])
+        self.assertEqual(m["DestinationConfig"]["OnFailure"]["Destination"], "arn:aws:s3:::dead-letters")
+        uuid = m["UUID"]
+        g = self.lam.get_event_source_mapping(UUID=uuid)
+        self.assertEqual(g["State"], "Enabled")
+        self.assertEqual(g["StartingPosition"], "TRIM_HORIZON")
+        self.assertEqual(json.loads(g["FilterCriteria"]["Filters"][0]["Pattern"]), {"eventName": ["INSERT"]})
+        u = self.lam.update_event_source_mapping(UUID=uuid, Enabled=False, BatchSize=10)
+        self.assertEqual((u["State"], u["BatchSize"]), ("Updating", 10))
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=uuid)["State"], "Disabled")
+        listed = self.lam.list_event_source_mappings(FunctionName="consumer")["EventSourceMappings"]
+        self.assertEqual([x["UUID"] for x in listed], [uuid])
+        self.assertEqual(self.lam.list_event_source_mappings(EventSourceArn=stream + "x")["EventSourceMappings"], [])
+        with self.assertRaises(ClientError) as e:
+            self.lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="consumer",
+                                                 StartingPosition="LATEST")
+        self.assertEqual(code(e), "ResourceConflictException")
+        with self.assertRaises(ClientError) as e:
+            self.lam.create_event_source_mapping(EventSourceArn=stream.replace("feed", "nofeed"),
+                                                 FunctionName="consumer", StartingPosition="LATEST")
+        self.assertEqual(code(e), "InvalidParameterValueException")
+        with self.assertRaises(ClientError) as e:
+            self.lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="nobody",
+                                                 StartingPosition="LATEST")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        d = self.lam.delete_event_source_mapping(UUID=uuid)
+        self.assertEqual(d["State"], "Deleting")
+        with self.assertRaises(ClientError) as e:
+            self.lam.get_event_source_mapping(UUID=uuid)
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        self.create("consumer2")
+        with self.assertRaises(ClientError) as e:
+            self.lam.create_event_source_mapping(EventSourceArn=stream, FunctionName="consumer2",
+                                                 StartingPosition="LATEST",
+                                                 FilterCriteria={"Filters": [{"Pattern": "{not json"}]})
+        self.assertEqual(code(e), "InvalidParameterValueException")
+        self.assertEqual(msg(e), "Invalid filter pattern definition.")
+
+
 class LambdaDurability(unittest.TestCase):
     def test_kill9(self):
         srv = Server().start()
