@@ -240,7 +240,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         req->_st->op == API_OP_S3_put_object_tagging ||
         req->_st->op == API_OP_S3_put_bucket_tagging ||
         req->_st->op == API_OP_S3_put_bucket_versioning ||
-        req->_st->op == API_OP_S3_put_bucket_cors || req->_st->op == API_OP_S3_put_bucket_lifecycle ||
+        req->_st->op == API_OP_S3_put_bucket_cors ||
+        req->_st->op == API_OP_S3_put_bucket_lifecycle ||
         req->_st->op == API_OP_S3_put_bucket_notification)
         return API_S3_XML_MAX;
     if (req->_st->op == API_OP_S3_put_bucket_policy)
