@@ -90,6 +90,7 @@ typedef struct api_resp {
     const char *_msg; /* its message, in the arena */
     kv_arena_t *_arena;
     api_state_t *_st;
+    void *_pending; /* a function invocation this response waits for */
 } api_resp_t;
 
 enum { API_CONTINUE = 0, API_RESPOND = 1 };
@@ -129,6 +130,45 @@ typedef void (*api_released_cb)(void *arg, int status);
  * callback runs on another thread. Otherwise return false (send now).
  */
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg);
+
+/* ---- functions ----
+ * The server runs function instances; the api layer hands it invocations through a runner it
+ * registers. An invocation's inputs stay valid until its done() is called, once, on the
+ * runner's thread. */
+typedef enum api_outcome {
+    API_INV_OK = 0,       /* result holds the function's response */
+    API_INV_FN_ERROR = 1, /* result holds the error JSON ({"errorMessage", "errorType"}) */
+    API_INV_FAILED = 2,   /* the service could not run it: result holds a message */
+} api_outcome_t;
+
+typedef struct api_invocation api_invocation_t;
+struct api_invocation {
+    const char *function; /* name */
+    const char *arn;
+    uint32_t code_id; /* instances of other code are never reused for it */
+    const char *code_path;
+    const char *runtime, *handler;
+    uint32_t timeout_s, memory_mb;
+    const char *const *env; /* "NAME=value", the function's variables */
+    size_t n_env;
+    int concurrency; /* instances at most */
+    const char *request_id;
+    kv_slice_t payload;
+    api_outcome_t outcome;
+    kv_buf_t result;
+    kv_buf_t log; /* the instance's output during the invocation (its last 4 KB) */
+    void (*done)(api_invocation_t *inv);
+    void *done_arg;
+};
+/** Queue an invocation. @return 0, or -1 when the runner is stopping (done is not called). */
+typedef int (*api_invoke_fn)(void *runner, api_invocation_t *inv);
+/** Register the server's runner (before requests are served). */
+void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
+/** The credentials and region functions get (for their SDKs). */
+void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
+                           const char **region);
+/** The data directory (function code and runtimes live under it). */
+const char *api_data_dir(api_ctx_t *ctx);
 
 /** After the response is written (or the connection died): metrics and access log. */
 void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_in,

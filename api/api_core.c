@@ -56,6 +56,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     pthread_mutex_init(&ctx->txn_lock, NULL);
     ctx->sweep_interval_ms = cfg->sweep_interval_ms;
     ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
+    ctx->data_dir = kv_strdup(cfg->data_dir);
     kv_random(&ctx->iter_key, sizeof(ctx->iter_key));
     *out = ctx;
     return 0;
@@ -83,6 +84,7 @@ void api_close(api_ctx_t *ctx)
     eng_close(ctx->eng);
     pthread_mutex_destroy(&ctx->txn_lock);
     kv_free(ctx->region);
+    kv_free(ctx->data_dir);
     kv_free(ctx->access_key);
     if (ctx->secret_key) {
         memset(ctx->secret_key, 0, strlen(ctx->secret_key));
@@ -599,6 +601,8 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         break;
     case API_PROTO_LAMBDA:
         lambda_dispatch(ctx, req, resp);
+        if (resp->_pending)
+            return; /* finished when the function has run */
         break;
     default:
         api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s", (int)req->method.len,
@@ -608,8 +612,34 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     finish_resp(ctx, req, resp);
 }
 
+void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    finish_resp(ctx, req, resp);
+}
+
+void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner)
+{
+    ctx->invoke = fn;
+    ctx->runner = runner;
+}
+
+void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
+                           const char **region)
+{
+    *access_key = ctx->access_key;
+    *secret_key = ctx->secret_key;
+    *region = ctx->region;
+}
+
+const char *api_data_dir(api_ctx_t *ctx)
+{
+    return ctx->data_dir;
+}
+
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg)
 {
+    if (resp->_pending)
+        return lambda_hold(resp, cb, arg);
     if (!resp->durable || eng_fsync_mode(ctx->eng) != ENG_FSYNC_ALWAYS)
         return false;
     eng_sync_after(ctx->eng, cb, arg);

@@ -153,6 +153,7 @@
     XX(LAMBDA_CONFLICT, 409, "", "ResourceConflictException", "Resource conflict")                 \
     XX(LAMBDA_PRECONDITION, 412, "", "PreconditionFailedException", "Precondition failed")         \
     XX(LAMBDA_TOO_LARGE, 413, "", "RequestTooLargeException", "Request too large")                 \
+    XX(LAMBDA_TOO_MANY, 429, "", "TooManyRequestsException", "Rate Exceeded.")                     \
     XX(LAMBDA_SERVICE, 500, "", "ServiceException", "Service error")
 
 typedef enum api_err {

@@ -80,6 +80,9 @@ struct api_ctx {
     int64_t stream_keep_ms; /* stream records are kept this long */
     int64_t last_trim_ms;
     uint64_t iter_key; /* keys the MAC of shard iterators */
+    char *data_dir;
+    api_invoke_fn invoke; /* the server's function runner */
+    void *runner;
     api_metrics_t m;
     /* TransactWriteItems ClientRequestTokens of the last ten minutes (a ring). */
     pthread_mutex_t txn_lock;
@@ -198,8 +201,12 @@ int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** The table stream an ARN names. @return 0, KV_EINVAL (not a stream ARN), KV_ENOTFOUND. */
 int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
+/** Encode a recorded error and add the protocol's headers (deferred responses finish late). */
+void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** The Lambda API's function management. */
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Hold a response that waits for an invocation (see api_resp_hold). */
+bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg);
 /** The largest body a Lambda request may have (a base64 zip for code uploads). */
 size_t lambda_body_limit(api_req_t *req);
 /** Trim stream records past their retention (services thread). */

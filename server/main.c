@@ -10,6 +10,7 @@
 
 #include "base/kv_err.h"
 #include "base/kv_log.h"
+#include "srv_fn.h"
 #include "srv_int.h"
 #include "srv_services.h"
 
@@ -83,11 +84,15 @@ int main(int argc, char **argv)
         srv_tls_ctx_free(srv.tls);
         return 1;
     }
+    srv_fn_t *functions = srv_fn_start(srv.api, srv.port);
+    if (functions == NULL)
+        KV_LOG_WARN("functions cannot run: the function runner did not start");
     srv_services_t services = {0};
     unsigned tick =
         cfg.ttl_interval_ms < cfg.sweep_interval_ms ? cfg.ttl_interval_ms : cfg.sweep_interval_ms;
     if (srv_services_start(&services, srv.api, tick) < 0) {
         srv_stop(&srv);
+        srv_fn_stop(functions);
         api_close(srv.api);
         srv_tls_ctx_free(srv.tls);
         return 1;
@@ -115,6 +120,7 @@ int main(int argc, char **argv)
     KV_LOG_INFO("received %s; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
     srv_stop(&srv);
     srv_services_stop(&services);
+    srv_fn_stop(functions);
     api_close(srv.api);
     srv_tls_ctx_free(srv.tls);
     KV_LOG_INFO("stopped cleanly");

@@ -8,12 +8,14 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "../api_int.h"
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
+#include "base/kv_alloc.h"
 #include "base/kv_b64.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
@@ -53,6 +55,7 @@ typedef enum {
     L_ESM_GET,
     L_ESM_UPDATE,
     L_ESM_DELETE,
+    L_INVOKE,
 } lop_t;
 
 static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
@@ -124,6 +127,8 @@ static lop_t route(api_req_t *req, kv_slice_t *name)
                                            : L_NONE;
     if (kv_slice_eq_str(rest, "/code") && date == 0 && kv_slice_eq_str(m, "PUT"))
         return L_UPDATE_CODE;
+    if (kv_slice_eq_str(rest, "/invocations") && date == 0 && kv_slice_eq_str(m, "POST"))
+        return L_INVOKE;
     if (kv_slice_eq_str(rest, "/concurrency")) {
         if (date == 1 && kv_slice_eq_str(m, "PUT"))
             return L_PUT_CONCURRENCY;
@@ -139,8 +144,8 @@ size_t lambda_body_limit(api_req_t *req)
 {
     kv_slice_t name;
     lop_t op = route(req, &name);
-    /* A base64 zip of up to 50 MB travels inside the JSON. */
-    return op == L_CREATE || op == L_UPDATE_CODE ? 69905067u : 6u << 20;
+    /* A base64 zip of up to 50 MB travels inside the JSON; a synchronous payload is 6 MB. */
+    return op == L_CREATE || op == L_UPDATE_CODE ? 69905067u : op == L_INVOKE ? 6291456u : 6u << 20;
 }
 
 /* ---- names and ARNs ---- */
@@ -1124,6 +1129,216 @@ static int op_esm_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_
     return 0;
 }
 
+/* ---- Invoke ---- */
+
+#define ASYNC_PAYLOAD_MAX 262144 /* an Event invocation's payload */
+#define LOG_TAIL_MAX      4096
+#define ASYNC_RETRIES     2
+
+enum { P_WAITING = 0, P_HELD, P_DONE };
+
+/* An invocation on its way: its own arena holds everything the runner reads. */
+typedef struct pending {
+    api_invocation_t inv;
+    kv_arena_t *a;
+    api_ctx_t *ctx;
+    api_req_t *req;   /* NULL for an Event invocation */
+    api_resp_t *resp; /* ... */
+    bool tail;
+    int attempts_left; /* Event: retries after a function error */
+    pthread_mutex_t lock;
+    int state;
+    api_released_cb cb;
+    void *cb_arg;
+} pending_t;
+
+static void pending_free(pending_t *p)
+{
+    kv_buf_dispose(&p->inv.result);
+    kv_buf_dispose(&p->inv.log);
+    kv_arena_t *a = p->a;
+    kv_free(p);
+    kv_arena_free(a);
+}
+
+/* The synchronous response of a finished invocation (on the runner's thread). */
+static void finish_sync(pending_t *p)
+{
+    api_invocation_t *inv = &p->inv;
+    api_resp_t *resp = p->resp;
+    if (inv->outcome == API_INV_FAILED) {
+        fail(resp, API_E_LAMBDA_SERVICE, "%.*s", (int)inv->result.len, (const char *)inv->result.p);
+    } else {
+        resp->status = 200;
+        kv_buf_append_slice(&resp->body, kv_buf_slice(&inv->result));
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
+        api_resp_header(resp, "X-Amz-Executed-Version", KV_SLICE_LIT("$LATEST"));
+        if (inv->outcome == API_INV_FN_ERROR)
+            api_resp_header(resp, "X-Amz-Function-Error", KV_SLICE_LIT("Unhandled"));
+        if (p->tail) {
+            kv_buf_t b;
+            kv_buf_init(&b, 8192);
+            kv_b64_encode(&b, inv->log.p, inv->log.len);
+            api_resp_header(resp, "X-Amz-Log-Result",
+                            kv_arena_dup(p->req->arena, kv_buf_slice(&b)));
+            kv_buf_dispose(&b);
+        }
+    }
+    api__finish(p->ctx, p->req, resp);
+}
+
+/* Free an invocation that never reached the runner. */
+static void pending_free_or(pending_t *p, bool async)
+{
+    if (async) {
+        pending_free(p);
+    } else {
+        kv_buf_dispose(&p->inv.result);
+        kv_buf_dispose(&p->inv.log);
+        kv_arena_free(p->a);
+    }
+}
+
+static void on_invoked(api_invocation_t *inv)
+{
+    pending_t *p = inv->done_arg;
+    if (p->resp == NULL) {
+        /* Event: retried after a function error (twice by default), then dropped. */
+        if (inv->outcome == API_INV_FN_ERROR && p->attempts_left-- > 0) {
+            kv_buf_reset(&inv->result);
+            kv_buf_reset(&inv->log);
+            if (p->ctx->invoke(p->ctx->runner, inv) == 0)
+                return;
+        }
+        if (inv->outcome != API_INV_OK)
+            KV_LOG_WARN("lambda: asynchronous invocation %s of %s failed: %.*s", inv->request_id,
+                        inv->function, (int)(inv->result.len > 300 ? 300 : inv->result.len),
+                        (const char *)inv->result.p);
+        pending_free(p);
+        return;
+    }
+    finish_sync(p);
+    /* The response is complete: hand it back to its connection (now, or when it asks). */
+    pthread_mutex_lock(&p->lock);
+    api_released_cb cb = p->state == P_HELD ? p->cb : NULL;
+    void *arg = p->cb_arg;
+    p->state = P_DONE;
+    pthread_mutex_unlock(&p->lock);
+    kv_buf_dispose(&inv->result);
+    kv_buf_dispose(&inv->log);
+    kv_arena_free(p->a); /* p itself lives in the request's arena */
+    if (cb)
+        cb(arg, 0);
+}
+
+bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg)
+{
+    pending_t *p = resp->_pending;
+    pthread_mutex_lock(&p->lock);
+    bool hold = p->state != P_DONE;
+    if (hold) {
+        p->cb = cb;
+        p->cb_arg = arg;
+        p->state = P_HELD;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return hold;
+}
+
+static const char *adup(kv_arena_t *a, const char *s)
+{
+    return s ? kv_arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw)
+{
+    eng_function_t *f;
+    if (load_fn(ctx, req, resp, raw, &f) < 0)
+        return -1;
+    kv_slice_t type = api_req_header(req, "X-Amz-Invocation-Type");
+    kv_slice_t log = api_req_header(req, "X-Amz-Log-Type");
+    bool async = kv_slice_eq_str(type, "Event");
+    if (type.len && !async && !kv_slice_eq_str(type, "RequestResponse") &&
+        !kv_slice_eq_str(type, "DryRun"))
+        return fail(resp, API_E_LAMBDA_VALIDATION,
+                    "1 validation error detected: Value '%.*s' at 'invocationType' failed to "
+                    "satisfy constraint: Member must satisfy enum value set: [Event, "
+                    "RequestResponse, DryRun]",
+                    (int)(type.len > 64 ? 64 : type.len), (const char *)type.p);
+    if (log.len && !kv_slice_eq_str(log, "Tail") && !kv_slice_eq_str(log, "None"))
+        return fail(resp, API_E_LAMBDA_VALIDATION,
+                    "1 validation error detected: Value '%.*s' at 'logType' failed to satisfy "
+                    "constraint: Member must satisfy enum value set: [None, Tail]",
+                    (int)(log.len > 64 ? 64 : log.len), (const char *)log.p);
+    kv_slice_t payload = kv_buf_slice(&req->_st->body);
+    if (payload.len == 0)
+        payload = KV_SLICE_LIT("{}");
+    if (kv_slice_eq_str(type, "DryRun")) {
+        resp->status = 204;
+        return 0;
+    }
+    if (async && payload.len > ASYNC_PAYLOAD_MAX)
+        return fail(resp, API_E_LAMBDA_TOO_LARGE,
+                    "Request must be smaller than %u bytes for the InvokeAsync operation",
+                    ASYNC_PAYLOAD_MAX);
+    if (ctx->invoke == NULL)
+        return fail(resp, API_E_LAMBDA_SERVICE, "Functions cannot run in this process");
+    /* Everything the runner reads goes into the invocation's own arena. */
+    kv_arena_t *a = kv_arena_new(payload.len + 16384);
+    pending_t *p = async ? kv_calloc(1, sizeof(*p)) : kv_arena_calloc(req->arena, 1, sizeof(*p));
+    p->a = a;
+    p->ctx = ctx;
+    p->tail = kv_slice_eq_str(log, "Tail");
+    p->attempts_left = ASYNC_RETRIES;
+    pthread_mutex_init(&p->lock, NULL);
+    api_invocation_t *inv = &p->inv;
+    char arn[256], code[4400], rid[40];
+    fn_arn(ctx, f->name, arn, sizeof(arn));
+    eng_function_code_path(ctx->eng, f->code_id, code, sizeof(code));
+    new_revision(rid);
+    inv->function = adup(a, f->name);
+    inv->arn = adup(a, arn);
+    inv->code_id = f->code_id;
+    inv->code_path = adup(a, code);
+    inv->runtime = adup(a, f->runtime);
+    inv->handler = adup(a, f->handler ? f->handler : "");
+    inv->timeout_s = f->timeout_s;
+    inv->memory_mb = f->memory_mb;
+    const char **env = kv_arena_calloc(a, f->n_env + 1, sizeof(*env));
+    for (size_t i = 0; i < f->n_env; i++) {
+        size_t kl = strlen(f->env[i].key), vl = strlen(f->env[i].value);
+        char *kv = kv_arena_alloc(a, kl + vl + 2);
+        memcpy(kv, f->env[i].key, kl);
+        kv[kl] = '=';
+        memcpy(kv + kl + 1, f->env[i].value, vl + 1);
+        env[i] = kv;
+    }
+    inv->env = env;
+    inv->n_env = f->n_env;
+    inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
+    inv->request_id = adup(a, rid);
+    inv->payload = kv_arena_dup(a, payload);
+    kv_buf_init(&inv->result, 6u << 20);
+    kv_buf_init(&inv->log, LOG_TAIL_MAX);
+    inv->done = on_invoked;
+    inv->done_arg = p;
+    if (f->reserved == 0)
+        return pending_free_or(p, async), fail(resp, API_E_LAMBDA_TOO_MANY, "Rate Exceeded.");
+    if (!async) {
+        p->req = req;
+        p->resp = resp;
+        resp->_pending = p;
+    }
+    if (ctx->invoke(ctx->runner, inv) < 0) {
+        resp->_pending = NULL;
+        pending_free_or(p, async);
+        return fail(resp, API_E_LAMBDA_SERVICE, "The function runner is stopping");
+    }
+    if (async)
+        resp->status = 202;
+    return 0;
+}
+
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     kv_slice_t name = KV_SLICE_NULL;
@@ -1156,6 +1371,9 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         break;
     case L_ESM_CREATE:
         rc = op_esm_create(ctx, req, resp, &w);
+        break;
+    case L_INVOKE:
+        rc = op_invoke(ctx, req, resp, name);
         break;
     case L_ESM_LIST:
         rc = op_esm_list(ctx, req, resp, &w);

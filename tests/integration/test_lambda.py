@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import unittest
 import zipfile
 
@@ -37,6 +38,67 @@ def zip_of(files):
 
 
 BOOTSTRAP = zip_of({"bootstrap": "#!/bin/sh\necho hi\n"})
+
+
+def zip_modes(files):
+    """A zip with Unix modes (a custom runtime's bootstrap must be executable)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, (data, mode) in files.items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o100000 | mode) << 16
+            z.writestr(info, data)
+    return buf.getvalue()
+
+
+# AWS's documented shell-script custom runtime, as it is in the Lambda developer guide.
+SHELL_BOOTSTRAP = """#!/bin/bash
+set -euo pipefail
+
+# Initialization - load function handler
+source $LAMBDA_TASK_ROOT/"$(echo $_HANDLER | cut -d. -f1).sh"
+
+# Processing
+while true
+do
+  HEADERS="$(mktemp)"
+  # Get an event. The HTTP request will block until one is received
+  EVENT_DATA=$(curl -sS -LD "$HEADERS" "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/next")
+
+  # Extract request ID by scraping response headers received above
+  REQUEST_ID=$(grep -Fi Lambda-Runtime-Aws-Request-Id "$HEADERS" | tr -d '[:space:]' | cut -d: -f2)
+
+  # Run the handler function from the script
+  RESPONSE=$($(echo "$_HANDLER" | cut -d. -f2) "$EVENT_DATA")
+
+  # Send the response
+  curl "http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation/$REQUEST_ID/response"  -d "$RESPONSE"
+done
+"""
+SHELL_FUNCTION = """function handler () {
+  EVENT_DATA=$1
+  echo "$EVENT_DATA" 1>&2;
+  COUNT=$(( $(cat $TMPDIR/count 2>/dev/null || echo 0) + 1 ))
+  echo $COUNT > $TMPDIR/count
+  RESPONSE="Echoing request: '$EVENT_DATA' $COUNT"
+
+  echo $RESPONSE
+}
+"""
+PY_APP = """import json, os, time
+def handler(event, context):
+    print("event", json.dumps(event))
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("fail"):
+        raise ValueError("it failed: " + event["fail"])
+    if event.get("put"):
+        import boto3
+        ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+        ddb.put_item(TableName=event["put"], Item={"pk": {"S": context.aws_request_id}})
+    return {"got": event, "function": context.function_name, "env": os.environ.get("COLOR"),
+            "region": os.environ["AWS_REGION"], "left": context.get_remaining_time_in_millis() > 0}
+"""
 PYTHON = zip_of({"app.py": "def handler(event, context):\n    return {'ok': True}\n"})
 
 
@@ -280,6 +342,97 @@ class Lambda(unittest.TestCase):
         self.assertEqual(msg(e), "Invalid filter pattern definition.")
 
 
+    def invoke(self, name, event, **kw):
+        r = self.lam.invoke(FunctionName=name, Payload=json.dumps(event), **kw)
+        return r, r["Payload"].read()
+
+    def test_invoke_shell_custom_runtime(self):
+        self.lam.create_function(
+            FunctionName="sh-echo", Runtime="provided.al2023", Role=ROLE, Handler="function.handler",
+            Code={"ZipFile": zip_modes({"bootstrap": (SHELL_BOOTSTRAP, 0o755),
+                                        "function.sh": (SHELL_FUNCTION, 0o644)})})
+        r, out = self.invoke("sh-echo", {"a": 1}, LogType="Tail")
+        self.assertEqual(r["StatusCode"], 200)
+        self.assertNotIn("FunctionError", r)
+        self.assertEqual(out, b"Echoing request: '{\"a\": 1}' 1")
+        self.assertIn(b'{"a": 1}', base64.b64decode(r["LogResult"]))
+        r, out = self.invoke("sh-echo", {"b": 2})
+        self.assertEqual(out, b"Echoing request: '{\"b\": 2}' 2")  # the warm instance again
+
+    def test_invoke_python(self):
+        self.lam.create_function(
+            FunctionName="py-app", Runtime="python3.11", Role=ROLE, Handler="app.handler", Timeout=2,
+            Environment={"Variables": {"COLOR": "blue"}}, Code={"ZipFile": zip_of({"app.py": PY_APP})})
+        r, out = self.invoke("py-app", {"x": 1})
+        self.assertEqual(json.loads(out), {"got": {"x": 1}, "function": "py-app", "env": "blue",
+                                           "region": "us-east-1", "left": True})
+        self.assertEqual(r["ExecutedVersion"], "$LATEST")
+        r, out = self.invoke("py-app", {"fail": "badly"}, LogType="Tail")
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        err = json.loads(out)
+        self.assertEqual((err["errorType"], err["errorMessage"]), ("ValueError", "it failed: badly"))
+        self.assertIn(b"event", base64.b64decode(r["LogResult"]))
+        # Timeout: the instance is killed and the invocation says so.
+        t = time.time()
+        r, out = self.invoke("py-app", {"sleep": 10})
+        self.assertLess(time.time() - t, 6)
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertIn("Task timed out after 2.00 seconds", json.loads(out)["errorMessage"])
+        r, out = self.invoke("py-app", {"y": 2})  # a fresh instance takes over
+        self.assertEqual(json.loads(out)["got"], {"y": 2})
+        # The function's SDK reaches Stratus (AWS_ENDPOINT_URL), asynchronously too.
+        ddb = self.srv.client("dynamodb")
+        ddb.create_table(TableName="from-fn", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        r = self.lam.invoke(FunctionName="py-app", InvocationType="Event", Payload=json.dumps({"put": "from-fn"}))
+        self.assertEqual(r["StatusCode"], 202)
+        deadline = time.time() + 20
+        while time.time() < deadline and ddb.scan(TableName="from-fn")["Count"] == 0:
+            time.sleep(0.1)
+        self.assertEqual(ddb.scan(TableName="from-fn")["Count"], 1)
+        self.assertEqual(self.lam.invoke(FunctionName="py-app", InvocationType="DryRun")["StatusCode"], 204)
+        with self.assertRaises(ClientError) as e:
+            self.lam.invoke(FunctionName="py-app", InvocationType="Event", Payload=b"x" * 300000)
+        self.assertEqual(code(e), "RequestTooLargeException")
+
+    def test_invoke_failures(self):
+        self.lam.create_function(FunctionName="no-module", Runtime="python3.12", Role=ROLE,
+                                 Handler="missing.handler", Code={"ZipFile": zip_of({"app.py": PY_APP})})
+        r, out = self.invoke("no-module", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(json.loads(out)["errorType"], "Runtime.ImportModuleError")
+        self.lam.create_function(FunctionName="no-bootstrap", Runtime="provided.al2", Role=ROLE,
+                                 Handler="x", Code={"ZipFile": zip_of({"readme.txt": "no bootstrap"})})
+        r, out = self.invoke("no-bootstrap", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(json.loads(out)["errorType"], "Runtime.InvalidEntrypoint")
+        self.lam.create_function(FunctionName="crash", Runtime="provided", Role=ROLE, Handler="x",
+                                 Code={"ZipFile": zip_modes({"bootstrap": ("#!/bin/sh\nexit 3\n", 0o755)})})
+        r, out = self.invoke("crash", {})
+        self.assertEqual(json.loads(out)["errorType"], "Runtime.ExitError")
+        self.lam.put_function_concurrency(FunctionName="crash", ReservedConcurrentExecutions=0)
+        with self.assertRaises(ClientError) as e:
+            self.lam.invoke(FunctionName="crash", Payload=b"{}")
+        self.assertEqual(code(e), "TooManyRequestsException")
+        with self.assertRaises(ClientError) as e:
+            self.lam.invoke(FunctionName="nobody", Payload=b"{}")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+
+    @unittest.skipUnless(shutil.which("node"), "node is not installed")
+    def test_invoke_node(self):
+        app = "exports.handler = async (event, context) => ({ doubled: event.n * 2, fn: context.functionName });\n"
+        self.lam.create_function(FunctionName="node-app", Runtime="nodejs20.x", Role=ROLE,
+                                 Handler="index.handler", Code={"ZipFile": zip_of({"index.js": app})})
+        r, out = self.invoke("node-app", {"n": 21})
+        self.assertEqual(json.loads(out), {"doubled": 42, "fn": "node-app"})
+        app = "exports.handler = (event, context, cb) => cb(new Error('nope'));\n"
+        self.lam.update_function_code(FunctionName="node-app", ZipFile=zip_of({"index.js": app}))
+        r, out = self.invoke("node-app", {})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(json.loads(out)["errorMessage"], "nope")
+
+
 class LambdaDurability(unittest.TestCase):
     def test_kill9(self):
         srv = Server().start()
@@ -292,11 +445,14 @@ class LambdaDurability(unittest.TestCase):
             lam = srv.client("lambda")
             c = lam.get_function_configuration(FunctionName="durable")
             self.assertEqual(c["CodeSize"], len(BOOTSTRAP))
-            zips = os.listdir(os.path.join(srv.data_dir, "db", "functions"))
-            self.assertEqual(len(zips), 1)
+            def zips():
+                return [n for n in os.listdir(os.path.join(srv.data_dir, "db", "functions"))
+                        if n.endswith(".zip")]
+            self.assertEqual(len(zips()), 1)
             lam.update_function_code(FunctionName="durable", ZipFile=PYTHON)
+            self.assertEqual(len(zips()), 1)
             lam.delete_function(FunctionName="durable")
-            self.assertEqual(os.listdir(os.path.join(srv.data_dir, "db", "functions")), [])
+            self.assertEqual(zips(), [])
         finally:
             srv.cleanup()
 

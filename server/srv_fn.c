@@ -1,0 +1,951 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The function runner. Each instance is a child process started in the function's unpacked
+ * code directory with a clean environment holding Lambda's variables; it talks to its own
+ * Runtime API listener (127.0.0.1, an ephemeral port) with plain HTTP/1.1: GET .../next
+ * waits until an invocation is handed to it, POST .../response or .../error ends it.
+ * One thread polls every listener, connection and log pipe; invocations arrive through a
+ * queue and a wake pipe and leave through their done() callback.
+ */
+#include "srv_fn.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_buf.h"
+#include "base/kv_log.h"
+#include "base/kv_time.h"
+#include "llhttp.h"
+#include "srv_fn_runtimes.h"
+
+#define MAX_INSTANCES   256
+#define MAX_CONNS       4 /* Runtime API connections per instance */
+#define IDLE_REAP_MS    (5 * 60 * 1000)
+#define LOG_TAIL        4096
+#define RT_BODY_MAX     (6u << 20)
+#define RT_URL_MAX      1024
+#define RT_SEND_TIMEOUT 2 /* seconds to write a response to a runtime */
+
+typedef struct queued {
+    api_invocation_t *inv;
+    int64_t enqueued_ms;
+    struct queued *next;
+} queued_t;
+
+typedef struct rt_conn {
+    int fd;
+    llhttp_t parser;
+    llhttp_settings_t *settings;
+    kv_buf_t url, body, hdr;
+    bool in_err_hdr, complete, bad;
+    struct rt_conn *next;
+} rt_conn_t;
+
+typedef struct inst {
+    int id;
+    pid_t pid;
+    char fn[72];
+    uint32_t code_id;
+    int listen_fd, port, log_fd;
+    rt_conn_t *conns;
+    rt_conn_t *waiting_next; /* parked on GET .../next */
+    api_invocation_t *cur;
+    int64_t deadline_ms, idle_since_ms;
+    bool started, dead, reaped;
+    int exit_status;
+    struct inst *next;
+} inst_t;
+
+struct srv_fn {
+    api_ctx_t *api;
+    int main_port;
+    char dir[4096]; /* <data dir>/functions */
+    pthread_t thread;
+    pthread_mutex_t lock;
+    int wake[2];
+    queued_t *incoming, **incoming_tail; /* from request threads, under lock */
+    queued_t *waiting, **waiting_tail;   /* the runner's own */
+    inst_t *insts;
+    int next_id;
+    bool stop;
+    llhttp_settings_t settings;
+};
+
+/* ---- small helpers ---- */
+
+static void tail_append(kv_buf_t *b, const uint8_t *p, size_t n, size_t cap)
+{
+    if (n >= cap) {
+        kv_buf_reset(b);
+        kv_buf_append(b, p + n - cap, cap);
+        return;
+    }
+    if (b->len + n > cap) {
+        size_t drop = b->len + n - cap;
+        memmove(b->p, b->p + drop, b->len - drop);
+        b->len -= drop;
+    }
+    kv_buf_append(b, p, n);
+}
+
+static int mkdirs(const char *path)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static void remove_tree(const char *path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl("/bin/rm", "rm", "-rf", "--", path, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+/* Unpack a function's zip once into <dir>/run/<code id> (made complete by a rename). */
+static int unpack(srv_fn_t *f, const char *zip, uint32_t code_id, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/run/%u", f->dir, code_id);
+    struct stat st;
+    if (stat(out, &st) == 0)
+        return 0;
+    char tmp[4300];
+    snprintf(tmp, sizeof(tmp), "%s.tmp%d", out, f->next_id);
+    remove_tree(tmp);
+    if (mkdirs(tmp) < 0)
+        return -1;
+    struct archive *in = archive_read_new();
+    archive_read_support_format_zip(in);
+    struct archive *dst = archive_write_disk_new();
+    /* Entry names are checked here (the destination itself is an absolute path). */
+    archive_write_disk_set_options(dst, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+    int rc = archive_read_open_filename(in, zip, 1 << 16) == ARCHIVE_OK ? 0 : -1;
+    struct archive_entry *e;
+    while (rc == 0) {
+        int r = archive_read_next_header(in, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            rc = -1;
+            break;
+        }
+        const char *name = archive_entry_pathname(e);
+        if (name == NULL || name[0] == '/' || strstr(name, "..") ||
+            archive_entry_filetype(e) == AE_IFLNK) {
+            archive_read_data_skip(in); /* no escaping the code directory, no links */
+            continue;
+        }
+        char path[8300];
+        snprintf(path, sizeof(path), "%s/%s", tmp, name);
+        archive_entry_set_pathname(e, path);
+        if (archive_write_header(dst, e) != ARCHIVE_OK) {
+            rc = -1;
+            break;
+        }
+        const void *buf;
+        size_t n;
+        la_int64_t off;
+        while ((r = archive_read_data_block(in, &buf, &n, &off)) == ARCHIVE_OK)
+            if (archive_write_data_block(dst, buf, n, off) != ARCHIVE_OK) {
+                r = ARCHIVE_FATAL;
+                break;
+            }
+        if (r != ARCHIVE_EOF) {
+            rc = -1;
+            break;
+        }
+        archive_write_finish_entry(dst);
+    }
+    archive_read_free(in);
+    archive_write_free(dst);
+    if (rc == 0 && rename(tmp, out) < 0)
+        rc = stat(out, &st) == 0 ? 0 : -1; /* another runner got there first */
+    if (rc < 0)
+        remove_tree(tmp);
+    return rc;
+}
+
+static int listen_loopback(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(a);
+    if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || listen(fd, 8) < 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+        close(fd);
+        return -1;
+    }
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+static bool find_program(const char *name, char *out, size_t cap)
+{
+    static const char *const dirs[] = {"/usr/local/bin", "/usr/bin", "/bin"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(out, cap, "%s/%s", dirs[i], name);
+        if (access(out, X_OK) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* ---- finishing invocations ---- */
+
+static void finish(api_invocation_t *inv, api_outcome_t outcome, kv_slice_t data)
+{
+    inv->outcome = outcome;
+    kv_buf_reset(&inv->result);
+    kv_buf_append_slice(&inv->result, data);
+    if (kv_buf_failed(&inv->result)) {
+        inv->outcome = API_INV_FN_ERROR;
+        kv_buf_reset(&inv->result);
+        inv->result.failed = false;
+        kv_buf_append_str(&inv->result,
+                          "{\"errorMessage\":\"Response payload size exceeded maximum allowed "
+                          "payload size (6291556 bytes).\",\"errorType\":\"Function."
+                          "ResponseSizeTooLarge\"}");
+    }
+    inv->done(inv);
+}
+
+static void finish_error(api_invocation_t *inv, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void finish_error(api_invocation_t *inv, const char *type, const char *fmt, ...)
+{
+    char msg[600], json[900];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (type)
+        snprintf(json, sizeof(json), "{\"errorMessage\":\"%s\",\"errorType\":\"%s\"}", msg, type);
+    else
+        snprintf(json, sizeof(json), "{\"errorMessage\":\"%s\"}", msg);
+    finish(inv, API_INV_FN_ERROR, kv_slice_str(json));
+}
+
+/* ---- instances ---- */
+
+static void conn_close(inst_t *in, rt_conn_t *c)
+{
+    for (rt_conn_t **pp = &in->conns; *pp; pp = &(*pp)->next)
+        if (*pp == c) {
+            *pp = c->next;
+            break;
+        }
+    if (in->waiting_next == c)
+        in->waiting_next = NULL;
+    close(c->fd);
+    kv_buf_dispose(&c->url);
+    kv_buf_dispose(&c->body);
+    kv_buf_dispose(&c->hdr);
+    kv_free(c);
+}
+
+static void inst_kill(inst_t *in)
+{
+    if (!in->dead && in->pid > 0)
+        kill(-in->pid, SIGKILL);
+    in->dead = true;
+}
+
+/* Free a dead instance whose process has been reaped. */
+static void inst_free(srv_fn_t *f, inst_t *in)
+{
+    while (in->conns)
+        conn_close(in, in->conns);
+    if (in->listen_fd >= 0)
+        close(in->listen_fd);
+    if (in->log_fd >= 0)
+        close(in->log_fd);
+    char tmp[4300];
+    snprintf(tmp, sizeof(tmp), "%s/tmp/%d", f->dir, in->id);
+    remove_tree(tmp);
+    kv_free(in);
+}
+
+static const char *runtime_program(const api_invocation_t *inv, const char *root, char *prog,
+                                   size_t cap, char *script, size_t scap, srv_fn_t *f)
+{
+    if (strncmp(inv->runtime, "provided", 8) == 0) {
+        snprintf(prog, cap, "%s/bootstrap", root);
+        return NULL;
+    }
+    bool py = strncmp(inv->runtime, "python", 6) == 0;
+    if (!find_program(py ? "python3" : "node", prog, cap))
+        return py ? "python3 is not installed on this server"
+                  : "node is not installed on this server";
+    snprintf(script, scap, "%s/runtimes/%s", f->dir,
+             py ? "python_bootstrap.py" : "node_bootstrap.js");
+    return NULL;
+}
+
+static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
+{
+    char root[4200], prog[4400], script[4400] = "";
+    if (unpack(f, inv->code_path, inv->code_id, root, sizeof(root)) < 0) {
+        *why = "the function's code could not be unpacked";
+        return NULL;
+    }
+    const char *missing = runtime_program(inv, root, prog, sizeof(prog), script, sizeof(script), f);
+    if (missing) {
+        *why = missing;
+        return NULL;
+    }
+    inst_t *in = kv_calloc(1, sizeof(*in));
+    in->id = ++f->next_id;
+    in->log_fd = -1;
+    snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
+    in->code_id = inv->code_id;
+    in->listen_fd = listen_loopback(&in->port);
+    char tmp[4300];
+    snprintf(tmp, sizeof(tmp), "%s/tmp/%d", f->dir, in->id);
+    int logp[2] = {-1, -1};
+    if (in->listen_fd < 0 || mkdirs(tmp) < 0 || pipe2(logp, O_CLOEXEC) < 0) {
+        if (in->listen_fd >= 0)
+            close(in->listen_fd);
+        kv_free(in);
+        *why = "no resources to start an instance";
+        return NULL;
+    }
+    /* The environment: the function's variables, then Lambda's own (which win). */
+    const char *ak, *sk, *region;
+    api_function_identity(f->api, &ak, &sk, &region);
+    size_t n_env = inv->n_env + 32;
+    char **envp = kv_calloc(n_env + 1, sizeof(char *));
+    size_t ne = 0;
+    for (size_t i = 0; i < inv->n_env; i++)
+        envp[ne++] = kv_strdup(inv->env[i]);
+    char b[4600];
+#define ENV(...)                             \
+    do {                                     \
+        snprintf(b, sizeof(b), __VA_ARGS__); \
+        envp[ne++] = kv_strdup(b);           \
+    } while (0)
+    ENV("AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", in->port);
+    ENV("AWS_LAMBDA_FUNCTION_NAME=%s", inv->function);
+    ENV("AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
+    ENV("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%u", inv->memory_mb);
+    ENV("AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/%s", inv->function);
+    ENV("AWS_LAMBDA_LOG_STREAM_NAME=stratus/%d", in->id);
+    ENV("AWS_EXECUTION_ENV=AWS_Lambda_%s", inv->runtime);
+    ENV("AWS_REGION=%s", region);
+    ENV("AWS_DEFAULT_REGION=%s", region);
+    ENV("AWS_ACCESS_KEY_ID=%s", ak);
+    ENV("AWS_SECRET_ACCESS_KEY=%s", sk);
+    ENV("AWS_ENDPOINT_URL=http://127.0.0.1:%d", f->main_port);
+    ENV("_HANDLER=%s", inv->handler);
+    ENV("LAMBDA_TASK_ROOT=%s", root);
+    ENV("LAMBDA_RUNTIME_DIR=%s/runtimes", f->dir);
+    ENV("PATH=/usr/local/bin:/usr/bin:/bin");
+    ENV("LANG=C.UTF-8");
+    ENV("TZ=:UTC");
+    ENV("HOME=%s", tmp);
+    ENV("TMPDIR=%s", tmp);
+    ENV("PYTHONUNBUFFERED=1");
+    ENV("PYTHONDONTWRITEBYTECODE=1");
+#undef ENV
+    char *argv[3] = {prog, script[0] ? script : NULL, NULL};
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Only async-signal-safe calls until exec. */
+        setpgid(0, 0);
+        int nul = open("/dev/null", O_RDONLY);
+        if (nul >= 0)
+            dup2(nul, 0);
+        dup2(logp[1], 1);
+        dup2(logp[1], 2);
+        for (int fd = 3; fd < 4096; fd++)
+            close(fd);
+        if (chdir(root) < 0)
+            _exit(126);
+        struct rlimit nofile = {1024, 1024}, core = {0, 0};
+        setrlimit(RLIMIT_NOFILE, &nofile);
+        setrlimit(RLIMIT_CORE, &core);
+        execve(prog, argv, envp);
+        _exit(127);
+    }
+    for (size_t i = 0; i < ne; i++)
+        kv_free(envp[i]);
+    kv_free(envp);
+    close(logp[1]);
+    if (pid < 0) {
+        close(logp[0]);
+        close(in->listen_fd);
+        kv_free(in);
+        *why = "the instance could not be started";
+        return NULL;
+    }
+    setpgid(pid, pid);
+    fcntl(logp[0], F_SETFL, O_NONBLOCK);
+    in->pid = pid;
+    in->log_fd = logp[0];
+    in->idle_since_ms = kv_now_ms();
+    in->next = f->insts;
+    f->insts = in;
+    KV_LOG_DEBUG("lambda: started instance %d of %s (pid %d, port %d)", in->id, in->fn, pid,
+                 in->port);
+    return in;
+}
+
+/* ---- the Runtime API ---- */
+
+static void rt_send(rt_conn_t *c, int status, const char *reason, const char *extra,
+                    kv_slice_t body)
+{
+    char head[2048];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n%sContent-Length: "
+                     "%zu\r\n\r\n",
+                     status, reason, extra ? extra : "", body.len);
+    struct iovec iov[2] = {{head, (size_t)n}, {(void *)(uintptr_t)body.p, body.len}};
+    size_t total = (size_t)n + body.len, sent = 0;
+    while (sent < total) {
+        ssize_t w = writev(c->fd, iov, 2);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            c->bad = true;
+            return;
+        }
+        sent += (size_t)w;
+        size_t adv = (size_t)w;
+        for (int i = 0; i < 2 && adv; i++) {
+            size_t k = adv < iov[i].iov_len ? adv : iov[i].iov_len;
+            iov[i].iov_base = (uint8_t *)iov[i].iov_base + k;
+            iov[i].iov_len -= k;
+            adv -= k;
+        }
+    }
+}
+
+static void conn_reset(rt_conn_t *c);
+
+static void deliver(inst_t *in, rt_conn_t *c, api_invocation_t *inv)
+{
+    int64_t now = kv_now_ms();
+    in->cur = inv;
+    in->waiting_next = NULL;
+    in->deadline_ms = now + (int64_t)inv->timeout_s * 1000;
+    kv_buf_reset(&inv->log);
+    char extra[1024];
+    snprintf(extra, sizeof(extra),
+             "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
+             "Lambda-Runtime-Invoked-Function-Arn: %s\r\nLambda-Runtime-Trace-Id: "
+             "Root=1-%08llx-%s;Sampled=0\r\n",
+             inv->request_id, (long long)in->deadline_ms, inv->arn,
+             (unsigned long long)(now / 1000), inv->request_id);
+    rt_send(c, 200, "OK", extra, inv->payload);
+    conn_reset(c); /* the connection may carry the runtime's next request (keep-alive) */
+}
+
+static void complete(inst_t *in, api_outcome_t outcome, kv_slice_t data)
+{
+    api_invocation_t *inv = in->cur;
+    in->cur = NULL;
+    in->idle_since_ms = kv_now_ms();
+    finish(inv, outcome, data);
+}
+
+static void rt_request(srv_fn_t *f, inst_t *in, rt_conn_t *c)
+{
+    kv_slice_t url = kv_buf_slice(&c->url);
+    const char *m = llhttp_method_name(llhttp_get_method(&c->parser));
+    static const char base[] = "/2018-06-01/runtime/";
+    if (!kv_slice_starts_with(url, base)) {
+        rt_send(c, 404, "Not Found", NULL, KV_SLICE_LIT("{\"errorMessage\":\"Not found\"}"));
+        return;
+    }
+    kv_slice_t rest = kv_slice(url.p + sizeof(base) - 1, url.len - (sizeof(base) - 1));
+    if (strcmp(m, "GET") == 0 && kv_slice_eq_str(rest, "invocation/next")) {
+        in->started = true;
+        in->waiting_next = c; /* answered when an invocation is handed to it */
+        in->idle_since_ms = kv_now_ms();
+        return;
+    }
+    if (strcmp(m, "POST") == 0 && kv_slice_eq_str(rest, "init/error")) {
+        /* The instance cannot start: the invocation that is waiting for one gets its error. */
+        for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
+            if (strcmp((*pp)->inv->function, in->fn) != 0)
+                continue;
+            queued_t *q = *pp;
+            *pp = q->next;
+            if (*pp == NULL)
+                f->waiting_tail = pp;
+            kv_slice_t b = kv_buf_slice(&c->body);
+            finish(q->inv, API_INV_FN_ERROR,
+                   b.len ? b : KV_SLICE_LIT("{\"errorType\":\"Runtime.Unknown\"}"));
+            kv_free(q);
+            break;
+        }
+        rt_send(c, 202, "Accepted", NULL, KV_SLICE_LIT("{\"status\":\"OK\"}"));
+        inst_kill(in);
+        return;
+    }
+    /* invocation/<id>/response, invocation/<id>/error */
+    static const char inv_prefix[] = "invocation/";
+    if (strcmp(m, "POST") == 0 && kv_slice_starts_with(rest, inv_prefix)) {
+        kv_slice_t id =
+            kv_slice(rest.p + sizeof(inv_prefix) - 1, rest.len - (sizeof(inv_prefix) - 1));
+        const uint8_t *slash = memchr(id.p, '/', id.len);
+        kv_slice_t what =
+            slash ? kv_slice(slash + 1, id.len - (size_t)(slash - id.p) - 1) : KV_SLICE_NULL;
+        if (slash)
+            id.len = (size_t)(slash - id.p);
+        bool ok = kv_slice_eq_str(what, "response"), err = kv_slice_eq_str(what, "error");
+        if ((ok || err) && in->cur && kv_slice_eq_str(id, in->cur->request_id)) {
+            rt_send(c, 202, "Accepted", NULL, KV_SLICE_LIT("{\"status\":\"OK\"}"));
+            kv_slice_t b = kv_buf_slice(&c->body);
+            if (err && b.len == 0)
+                b = KV_SLICE_LIT("{\"errorType\":\"Unhandled\"}");
+            if (c->body.failed) /* over 6 MB */
+                complete(in, API_INV_FN_ERROR,
+                         KV_SLICE_LIT("{\"errorMessage\":\"Response payload size exceeded "
+                                      "maximum allowed payload size (6291556 bytes).\","
+                                      "\"errorType\":\"Function.ResponseSizeTooLarge\"}"));
+            else
+                complete(in, ok ? API_INV_OK : API_INV_FN_ERROR, b);
+            return;
+        }
+        rt_send(c, 400, "Bad Request", NULL,
+                KV_SLICE_LIT("{\"errorMessage\":\"Invalid request ID\",\"errorType\":"
+                             "\"InvalidRequestID\"}"));
+        return;
+    }
+    rt_send(c, 404, "Not Found", NULL, KV_SLICE_LIT("{\"errorMessage\":\"Not found\"}"));
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t len)
+{
+    rt_conn_t *c = p->data;
+    kv_buf_append(&c->url, at, len);
+    return kv_buf_failed(&c->url) ? -1 : 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t len)
+{
+    rt_conn_t *c = p->data;
+    kv_buf_append(&c->body, at, len); /* past the limit: marked failed, read on */
+    return 0;
+}
+
+static int on_complete(llhttp_t *p)
+{
+    rt_conn_t *c = p->data;
+    c->complete = true;
+    return HPE_PAUSED;
+}
+
+static void conn_reset(rt_conn_t *c)
+{
+    llhttp_init(&c->parser, HTTP_REQUEST, c->settings);
+    c->parser.data = c;
+    kv_buf_reset(&c->url);
+    kv_buf_reset(&c->body);
+    c->body.failed = false;
+    c->complete = false;
+}
+
+static void conn_read(srv_fn_t *f, inst_t *in, rt_conn_t *c)
+{
+    uint8_t buf[65536];
+    ssize_t n = read(c->fd, buf, sizeof(buf));
+    if (n <= 0) {
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        conn_close(in, c);
+        return;
+    }
+    llhttp_errno_t e = llhttp_execute(&c->parser, (const char *)buf, (size_t)n);
+    if (e == HPE_PAUSED && c->complete) {
+        rt_request(f, in, c);
+        bool bad = c->bad;
+        if (in->waiting_next != c)
+            conn_reset(c);
+        if (bad)
+            conn_close(in, c);
+    } else if (e != HPE_OK) {
+        rt_send(c, 400, "Bad Request", "Connection: close\r\n", KV_SLICE_LIT("{}"));
+        conn_close(in, c);
+    }
+}
+
+static void conn_accept(srv_fn_t *f, inst_t *in)
+{
+    int fd = accept4(in->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+    if (fd < 0)
+        return;
+    size_t n = 0;
+    for (rt_conn_t *c = in->conns; c; c = c->next)
+        n++;
+    if (n >= MAX_CONNS) {
+        close(fd);
+        return;
+    }
+    struct timeval tv = {RT_SEND_TIMEOUT, 0};
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    rt_conn_t *c = kv_calloc(1, sizeof(*c));
+    c->fd = fd;
+    kv_buf_init(&c->url, RT_URL_MAX);
+    kv_buf_init(&c->body, RT_BODY_MAX);
+    kv_buf_init(&c->hdr, 256);
+    c->settings = &f->settings;
+    conn_reset(c);
+    c->next = in->conns;
+    in->conns = c;
+}
+
+/* ---- the loop ---- */
+
+static int count_for(srv_fn_t *f, const api_invocation_t *inv, int *starting)
+{
+    int n = 0;
+    *starting = 0;
+    for (inst_t *in = f->insts; in; in = in->next) {
+        if (in->dead || strcmp(in->fn, inv->function) != 0)
+            continue;
+        n++;
+        if (in->code_id == inv->code_id && !in->cur && !in->waiting_next)
+            (*starting)++;
+    }
+    return n;
+}
+
+/* Hand waiting invocations to idle instances, starting instances as needed. */
+static void dispatch(srv_fn_t *f)
+{
+    queued_t **pp = &f->waiting;
+    while (*pp) {
+        queued_t *q = *pp;
+        api_invocation_t *inv = q->inv;
+        inst_t *idle = NULL;
+        for (inst_t *in = f->insts; in && !idle; in = in->next)
+            if (!in->dead && in->waiting_next && !in->cur && in->code_id == inv->code_id &&
+                strcmp(in->fn, inv->function) == 0)
+                idle = in;
+        if (idle) {
+            *pp = q->next;
+            kv_free(q);
+            deliver(idle, idle->waiting_next, inv);
+            continue;
+        }
+        /* Earlier invocations of this function waiting too claim the instances starting. */
+        int ahead = 0;
+        for (queued_t *o = f->waiting; o != q; o = o->next)
+            ahead += strcmp(o->inv->function, inv->function) == 0;
+        int starting, total = count_for(f, inv, &starting);
+        if (starting <= ahead && total < inv->concurrency) {
+            int all = 0;
+            for (inst_t *in = f->insts; in; in = in->next)
+                all += !in->dead;
+            const char *why = "too many instances are running";
+            if (all >= MAX_INSTANCES || inst_spawn(f, inv, &why) == NULL) {
+                *pp = q->next;
+                kv_free(q);
+                finish(inv, API_INV_FAILED, kv_slice_str(why));
+                continue;
+            }
+        }
+        pp = &q->next;
+    }
+    f->waiting_tail = pp;
+}
+
+/* An instance that ended before asking for work: the invocation waiting for it fails. */
+static void fail_starter(srv_fn_t *f, inst_t *in)
+{
+    for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->inv->function, in->fn) != 0)
+            continue;
+        queued_t *q = *pp;
+        *pp = q->next;
+        if (*pp == NULL)
+            f->waiting_tail = pp;
+        if (in->exit_status == 127 || in->exit_status == 126)
+            finish_error(q->inv, "Runtime.InvalidEntrypoint",
+                         "RequestId: %s Error: Couldn't find valid bootstrap(s): "
+                         "[bootstrap]",
+                         q->inv->request_id);
+        else
+            finish_error(q->inv, "Runtime.ExitError",
+                         "RequestId: %s Error: Runtime exited with error: exit status %d",
+                         q->inv->request_id, in->exit_status);
+        kv_free(q);
+        return;
+    }
+}
+
+/* Child processes that ended: their invocation fails; their instance goes. */
+static void reap(srv_fn_t *f)
+{
+    int64_t now = kv_now_ms();
+    for (inst_t **pp = &f->insts; *pp;) {
+        inst_t *in = *pp;
+        if (!in->reaped) {
+            int st;
+            if (waitpid(in->pid, &st, WNOHANG) == in->pid) {
+                in->reaped = true;
+                in->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                if (!in->dead && !in->started)
+                    fail_starter(f, in);
+                in->dead = true;
+            }
+        }
+        if (in->dead && in->cur) {
+            api_invocation_t *inv = in->cur;
+            in->cur = NULL;
+            finish_error(inv, "Runtime.ExitError",
+                         "RequestId: %s Error: Runtime exited with error: exit status %d",
+                         inv->request_id, in->exit_status);
+        }
+        if (in->dead && in->reaped) {
+            *pp = in->next;
+            inst_free(f, in);
+            continue;
+        }
+        if (!in->dead && !in->cur && now - in->idle_since_ms > IDLE_REAP_MS)
+            inst_kill(in);
+        pp = &in->next;
+    }
+}
+
+/* Invocations past their deadline: the instance is killed, the invocation times out. */
+static void timeouts(srv_fn_t *f)
+{
+    int64_t now = kv_now_ms();
+    for (inst_t *in = f->insts; in; in = in->next) {
+        if (!in->cur || now < in->deadline_ms)
+            continue;
+        api_invocation_t *inv = in->cur;
+        in->cur = NULL;
+        char when[32];
+        kv_time_fmt_iso(now, when);
+        inst_kill(in);
+        finish_error(inv, NULL, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
+                     inv->timeout_s);
+    }
+}
+
+static void read_log(inst_t *in)
+{
+    uint8_t buf[16384];
+    for (;;) {
+        ssize_t n = read(in->log_fd, buf, sizeof(buf));
+        if (n > 0) {
+            if (in->cur)
+                tail_append(&in->cur->log, buf, (size_t)n, LOG_TAIL);
+            KV_LOG_DEBUG("lambda %s/%d: %.*s", in->fn, in->id, (int)(n > 2000 ? 2000 : n), buf);
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            close(in->log_fd); /* the process is gone (or closed its output) */
+            in->log_fd = -1;
+        }
+        return;
+    }
+}
+
+static void *runner_main(void *arg)
+{
+    srv_fn_t *f = arg;
+    struct pollfd *pfd = kv_calloc(1 + MAX_INSTANCES * (2 + MAX_CONNS), sizeof(*pfd));
+    for (;;) {
+        /* New invocations join the queue. */
+        pthread_mutex_lock(&f->lock);
+        bool stop = f->stop;
+        if (f->incoming) {
+            *f->waiting_tail = f->incoming;
+            f->waiting_tail = f->incoming_tail;
+            f->incoming = NULL;
+            f->incoming_tail = &f->incoming;
+        }
+        pthread_mutex_unlock(&f->lock);
+        if (stop)
+            break;
+        reap(f);
+        timeouts(f);
+        dispatch(f);
+        size_t n = 0;
+        pfd[n++] = (struct pollfd){f->wake[0], POLLIN, 0};
+        int64_t now = kv_now_ms(), next = now + 1000;
+        for (inst_t *in = f->insts; in; in = in->next) {
+            if (in->cur && in->deadline_ms < next)
+                next = in->deadline_ms;
+            if (in->dead)
+                continue;
+            pfd[n++] = (struct pollfd){in->listen_fd, POLLIN, 0};
+            if (in->log_fd >= 0)
+                pfd[n++] = (struct pollfd){in->log_fd, POLLIN, 0};
+            for (rt_conn_t *c = in->conns; c; c = c->next)
+                pfd[n++] = (struct pollfd){c->fd, POLLIN, 0};
+        }
+        int wait = next > now ? (int)(next - now) : 0;
+        if (poll(pfd, n, wait) < 0 && errno != EINTR)
+            break;
+        if (pfd[0].revents) {
+            char drain[256];
+            while (read(f->wake[0], drain, sizeof(drain)) > 0)
+                ;
+        }
+        /* Serve what is ready (the instance list is only changed by reap() above). */
+        size_t i = 1;
+        for (inst_t *in = f->insts; in && i < n; in = in->next) {
+            if (in->dead)
+                continue;
+            bool acc = pfd[i++].revents != 0;
+            bool log = in->log_fd >= 0 && pfd[i++].revents != 0;
+            /* Connections were listed in order; collect the ready ones first. */
+            rt_conn_t *ready[MAX_CONNS];
+            size_t nr = 0;
+            for (rt_conn_t *c = in->conns; c && i < n; c = c->next)
+                if (pfd[i++].revents && nr < MAX_CONNS)
+                    ready[nr++] = c;
+            if (log)
+                read_log(in);
+            for (size_t k = 0; k < nr; k++)
+                conn_read(f, in, ready[k]);
+            if (acc)
+                conn_accept(f, in);
+        }
+    }
+    kv_free(pfd);
+    /* Stopping: every instance goes, every invocation fails. */
+    for (inst_t *in = f->insts; in; in = in->next)
+        inst_kill(in);
+    for (inst_t *in = f->insts; in; in = in->next) {
+        if (in->cur) {
+            api_invocation_t *inv = in->cur;
+            in->cur = NULL;
+            finish(inv, API_INV_FAILED, KV_SLICE_LIT("The server is stopping"));
+        }
+    }
+    for (queued_t *q = f->waiting; q;) {
+        queued_t *next = q->next;
+        finish(q->inv, API_INV_FAILED, KV_SLICE_LIT("The server is stopping"));
+        kv_free(q);
+        q = next;
+    }
+    f->waiting = NULL;
+    while (f->insts) {
+        inst_t *in = f->insts;
+        f->insts = in->next;
+        if (!in->reaped)
+            waitpid(in->pid, NULL, 0);
+        inst_free(f, in);
+    }
+    return NULL;
+}
+
+static int runner_invoke(void *runner, api_invocation_t *inv)
+{
+    srv_fn_t *f = runner;
+    queued_t *q = kv_calloc(1, sizeof(*q));
+    q->inv = inv;
+    q->enqueued_ms = kv_now_ms();
+    pthread_mutex_lock(&f->lock);
+    if (f->stop) {
+        pthread_mutex_unlock(&f->lock);
+        kv_free(q);
+        return -1;
+    }
+    *f->incoming_tail = q;
+    f->incoming_tail = &q->next;
+    pthread_mutex_unlock(&f->lock);
+    char one = 1;
+    if (write(f->wake[1], &one, 1) < 0 && errno != EAGAIN)
+        KV_LOG_WARN("lambda: cannot wake the runner: %s", strerror(errno));
+    return 0;
+}
+
+srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
+{
+    srv_fn_t *f = kv_calloc(1, sizeof(*f));
+    f->api = api;
+    f->main_port = main_port;
+    snprintf(f->dir, sizeof(f->dir), "%s/functions", api_data_dir(api));
+    char path[4300];
+    snprintf(path, sizeof(path), "%s/tmp", f->dir);
+    remove_tree(path); /* instances of an earlier run */
+    snprintf(path, sizeof(path), "%s/run", f->dir);
+    remove_tree(path);
+    if (mkdirs(f->dir) < 0 || srv_fn_write_runtimes(f->dir) < 0 ||
+        pipe2(f->wake, O_CLOEXEC | O_NONBLOCK) < 0) {
+        KV_LOG_ERROR("lambda: cannot prepare %s", f->dir);
+        kv_free(f);
+        return NULL;
+    }
+    pthread_mutex_init(&f->lock, NULL);
+    f->incoming_tail = &f->incoming;
+    f->waiting_tail = &f->waiting;
+    llhttp_settings_init(&f->settings);
+    f->settings.on_url = on_url;
+    f->settings.on_body = on_body;
+    f->settings.on_message_complete = on_complete;
+    signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(&f->thread, NULL, runner_main, f) != 0) {
+        close(f->wake[0]);
+        close(f->wake[1]);
+        kv_free(f);
+        return NULL;
+    }
+    api_set_runner(api, runner_invoke, f);
+    return f;
+}
+
+void srv_fn_stop(srv_fn_t *f)
+{
+    if (f == NULL)
+        return;
+    pthread_mutex_lock(&f->lock);
+    f->stop = true;
+    pthread_mutex_unlock(&f->lock);
+    char one = 1;
+    if (write(f->wake[1], &one, 1) < 0)
+        KV_LOG_WARN("lambda: cannot wake the runner");
+    pthread_join(f->thread, NULL);
+    /* Anything queued after the thread saw stop fails here. */
+    for (queued_t *q = f->incoming; q;) {
+        queued_t *next = q->next;
+        finish(q->inv, API_INV_FAILED, KV_SLICE_LIT("The server is stopping"));
+        kv_free(q);
+        q = next;
+    }
+    close(f->wake[0]);
+    close(f->wake[1]);
+    kv_free(f);
+}
