@@ -173,6 +173,23 @@ for c in "$CONNS" 1; do
   ratio "$sp" "${sres[putitem-$c]}" "stratusd-putitem-c$c"
 done
 
+# ---- Functions: a warm Invoke's round trip against an nginx round trip (1 connection each),
+# and cold starts (the first invoke of a fresh `provided` function) ----
+python3 bench/functions.py "http://127.0.0.1:$sport" create
+ngc1=$("$BUILD/stratus-bench" --connections 1 --duration "$DURATION" --port "$nport" --workload get \
+       --path / --server-pid "$npids" --label nginx-static-c1)
+inv=$("$BUILD/stratus-bench" --connections 1 --duration "$DURATION" --port "$sport" --workload invoke \
+      --path /2015-03-31/functions/benchfn/invocations --server-pid "$spid" --label stratusd-invoke-c1)
+echo "$ngc1"; echo "$inv"
+python3 - "$inv" "$ngc1" <<'PY'
+import sys
+f = lambda l: {k: v for k, v in (t.split("=", 1) for t in l.split()[1:])}
+s, b = f(sys.argv[1]), f(sys.argv[2])
+print(f"  ratio warm-invoke/nginx-round-trip: p50 latency {float(s['p50_us']) / float(b['p50_us']):.2f}x "
+      f"({s['p50_us']} us vs {b['p50_us']} us), p99 {float(s['p99_us']) / float(b['p99_us']):.2f}x")
+PY
+python3 bench/functions.py "http://127.0.0.1:$sport" cold 5
+
 # ---- One 1 GiB object: PUT and GET in MB/s with curl on a fresh stratusd (its peak RSS is
 # the whole run's), against nginx serving the same file and dd writing it with fdatasync ----
 big() {

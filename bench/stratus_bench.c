@@ -7,8 +7,8 @@
  * the server, not itself. Bounded by duration and by request count.
  *
  *   stratus-bench --port P [--host H] [--connections N] [--duration S] [--requests N]
- *                 [--workload listtables|headbucket|putitem|getitem|query|gsiquery|txn4|streamput|
- *                             s3put|s3get|get]
+ *                 [--workload
+ * listtables|headbucket|invoke|putitem|getitem|query|gsiquery|txn4|streamput| s3put|s3get|get]
  *                 [--path /p]
  *                 [--server-pid PID[,PID]]
  *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
@@ -368,6 +368,14 @@ int main(int argc, char **argv)
         cli_req_header(&r, "X-Amz-Target", "DynamoDB_20120810.ListTables");
         cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
         r.body = KV_SLICE_LIT("{}");
+    } else if (!strcmp(workload, "invoke")) {
+        /* Invoke (RequestResponse) of the function whose invocations path is --path. */
+        r.method = "POST";
+        r.path = path;
+        r.service = "lambda";
+        r.payload = CLI_PAYLOAD_SIGNED;
+        cli_req_header(&r, "Content-Type", "application/json");
+        r.body = KV_SLICE_LIT("{\"n\":1}");
     } else if (!strcmp(workload, "headbucket")) {
         r.method = "HEAD";
         r.path = path;
