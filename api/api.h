@@ -167,6 +167,12 @@ void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
 /** The credentials and region functions get (for their SDKs). */
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
                            const char **region);
+/** The event source mappings' consumer, for one server thread: a step works on every enabled
+ * mapping and returns the ms until it wants the next (0: at once; -1: when woken); wait sleeps
+ * until a commit, a mapping change or the timeout; stop ends every wait. */
+int api_esm_step(api_ctx_t *ctx);
+void api_esm_wait(api_ctx_t *ctx, int ms);
+void api_esm_stop(api_ctx_t *ctx);
 /** The data directory (function code and runtimes live under it). */
 const char *api_data_dir(api_ctx_t *ctx);
 

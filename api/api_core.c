@@ -57,6 +57,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->sweep_interval_ms = cfg->sweep_interval_ms;
     ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
     ctx->data_dir = kv_strdup(cfg->data_dir);
+    api_esm_init(ctx);
     kv_random(&ctx->iter_key, sizeof(ctx->iter_key));
     *out = ctx;
     return 0;

@@ -11,6 +11,7 @@
 #include "auth/api_cksum.h"
 #include "auth/sigv4.h"
 #include "auth/sigv4_chunked.h"
+#include "codec/api_jw.h"
 #include "ddb/ddb_ops.h"
 #include "eng.h"
 #include "s3/s3_ops.h"
@@ -83,6 +84,12 @@ struct api_ctx {
     char *data_dir;
     api_invoke_fn invoke; /* the server's function runner */
     void *runner;
+    /* The event source mapping consumer's wake-ups (the engine's commit notifier). */
+    pthread_mutex_t esm_lock;
+    pthread_cond_t esm_cond;
+    atomic_bool esm_active; /* mappings exist: commits wake the consumer */
+    uint64_t esm_wakes, esm_seen;
+    bool esm_stop;
     api_metrics_t m;
     /* TransactWriteItems ClientRequestTokens of the last ten minutes (a ring). */
     pthread_mutex_t txn_lock;
@@ -203,6 +210,14 @@ void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
 int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
 /** Encode a recorded error and add the protocol's headers (deferred responses finish late). */
 void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** One stream record as JSON: the Streams API's shape, or (lambda_arn: the stream's ARN) a
+ * record of a Lambda event. */
+void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_srec_t *r,
+                              const char *lambda_arn, api_jw_t *w);
+/** Set up the consumer's wake-ups (api_open). */
+void api_esm_init(api_ctx_t *ctx);
+/** A mapping changed: wake the consumer. */
+void api_esm_kick(api_ctx_t *ctx);
 /** The Lambda API's function management. */
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** Hold a response that waits for an invocation (see api_resp_hold). */

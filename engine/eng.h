@@ -456,6 +456,9 @@ typedef struct eng_mapping {
 int eng_mapping_put(eng_t *e, const eng_mapping_t *m, int mode);
 int eng_mapping_get(eng_t *e, kv_slice_t uuid, kv_arena_t *a, eng_mapping_t **out);
 int eng_mapping_delete(eng_t *e, kv_slice_t uuid);
+/** The last stream sequence number a mapping has processed. @return 0, KV_ENOTFOUND. */
+int eng_mapping_checkpoint(eng_t *e, kv_slice_t uuid, uint64_t *seq);
+int eng_mapping_set_checkpoint(eng_t *e, kv_slice_t uuid, uint64_t seq);
 /** Mappings in uuid order after `after`, at most limit. */
 int eng_mapping_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_mapping_t **out,
                      size_t *n, bool *more);

@@ -541,6 +541,10 @@ int eng_mapping_delete(eng_t *e, kv_slice_t uuid)
     if (rc == 0) {
         eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+        kv_buf_reset(&v);
+        kv_buf_append_byte(&v, 'E'); /* its checkpoint */
+        kv_buf_append_slice(&v, uuid);
+        eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&v));
         rc = eng__write(e, b);
         eng_batch_free(b);
     }
@@ -581,5 +585,43 @@ int eng_mapping_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, en
         rc = eng_riter_status(it);
     eng_riter_free(it);
     kv_buf_dispose(&k);
+    return rc;
+}
+
+/* ---- mapping checkpoints: state CF, 'E' + uuid -> the last sequence number processed ---- */
+
+static void ckpt_key(kv_buf_t *k, kv_slice_t uuid)
+{
+    kv_buf_append_byte(k, 'E');
+    kv_buf_append_slice(k, uuid);
+}
+
+int eng_mapping_checkpoint(eng_t *e, kv_slice_t uuid, uint64_t *seq)
+{
+    uint8_t km[64], vm[16];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init_on(&v, vm, sizeof(vm), sizeof(vm));
+    ckpt_key(&k, uuid);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_STATE, kv_buf_slice(&k), &v);
+    if (rc == 0) {
+        kv_slice_t s = kv_buf_slice(&v);
+        rc = eng_key_get_u64(&s, seq);
+    }
+    return rc;
+}
+
+int eng_mapping_set_checkpoint(eng_t *e, kv_slice_t uuid, uint64_t seq)
+{
+    uint8_t km[64], vm[16];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init_on(&v, vm, sizeof(vm), sizeof(vm));
+    ckpt_key(&k, uuid);
+    eng_key_put_u64(&v, seq);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), kv_buf_slice(&v));
+    int rc = eng_rocks_write(e->rocks, b); /* no commit notification: not a change to consume */
+    eng_batch_free(b);
     return rc;
 }

@@ -456,52 +456,58 @@ void ddb_encode_get_shard_iterator(api_ctx_t *ctx, api_req_t *req, const ddb_str
     api_jw_obj_end(w);
 }
 
+void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_srec_t *r,
+                              const char *lambda_arn, api_jw_t *w)
+{
+    static const char *const events[] = {"", "INSERT", "MODIFY", "REMOVE"};
+    char id[40], seq[32];
+    snprintf(id, sizeof(id), "%08x%08x%016llx", s->id, 0u, (unsigned long long)r->seq);
+    seq_text(r->seq, seq);
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "eventID", id);
+    api_jw_kstr(w, "eventName", r->event <= ENG_EV_REMOVE ? events[r->event] : "MODIFY");
+    api_jw_kstr(w, "eventVersion", "1.1");
+    api_jw_kstr(w, "eventSource", "aws:dynamodb");
+    api_jw_kstr(w, "awsRegion", ctx->region);
+    api_jw_key(w, "dynamodb");
+    api_jw_obj_begin(w);
+    api_jw_ku64(w, "ApproximateCreationDateTime", (uint64_t)(r->time_ms / 1000));
+    api_jw_key(w, "Keys");
+    ddb_item_encode(w, r->keys);
+    if (r->new_img) {
+        api_jw_key(w, "NewImage");
+        ddb_item_encode(w, r->new_img);
+    }
+    if (r->old_img) {
+        api_jw_key(w, "OldImage");
+        ddb_item_encode(w, r->old_img);
+    }
+    api_jw_kstr(w, "SequenceNumber", seq);
+    api_jw_ku64(w, "SizeBytes", r->size_bytes);
+    api_jw_kstr(w, "StreamViewType", view_name(s->view));
+    api_jw_obj_end(w);
+    if (lambda_arn)
+        api_jw_kstr(w, "eventSourceARN", lambda_arn);
+    if (r->service) {
+        /* The Streams API spells these in capitals, a Lambda event in lower case. */
+        api_jw_key(w, "userIdentity");
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, lambda_arn ? "principalId" : "PrincipalId", "dynamodb.amazonaws.com");
+        api_jw_kstr(w, lambda_arn ? "type" : "Type", "Service");
+        api_jw_obj_end(w);
+    }
+    api_jw_obj_end(w);
+}
+
 void ddb_encode_get_records(api_ctx_t *ctx, api_req_t *req, const ddb_streams_out_t *out,
                             api_jw_t *w)
 {
     (void)req;
-    static const char *const events[] = {"", "INSERT", "MODIFY", "REMOVE"};
     api_jw_obj_begin(w);
     api_jw_key(w, "Records");
     api_jw_arr_begin(w);
-    for (size_t i = 0; i < out->n_recs; i++) {
-        const eng_srec_t *r = &out->recs[i];
-        char id[40], seq[32];
-        snprintf(id, sizeof(id), "%08x%08x%016llx", out->s->id, 0u, (unsigned long long)r->seq);
-        seq_text(r->seq, seq);
-        api_jw_obj_begin(w);
-        api_jw_kstr(w, "eventID", id);
-        api_jw_kstr(w, "eventName", r->event <= ENG_EV_REMOVE ? events[r->event] : "MODIFY");
-        api_jw_kstr(w, "eventVersion", "1.1");
-        api_jw_kstr(w, "eventSource", "aws:dynamodb");
-        api_jw_kstr(w, "awsRegion", ctx->region);
-        api_jw_key(w, "dynamodb");
-        api_jw_obj_begin(w);
-        api_jw_ku64(w, "ApproximateCreationDateTime", (uint64_t)(r->time_ms / 1000));
-        api_jw_key(w, "Keys");
-        ddb_item_encode(w, r->keys);
-        if (r->new_img) {
-            api_jw_key(w, "NewImage");
-            ddb_item_encode(w, r->new_img);
-        }
-        if (r->old_img) {
-            api_jw_key(w, "OldImage");
-            ddb_item_encode(w, r->old_img);
-        }
-        api_jw_kstr(w, "SequenceNumber", seq);
-        api_jw_ku64(w, "SizeBytes", r->size_bytes);
-        api_jw_kstr(w, "StreamViewType", view_name(out->s->view));
-        api_jw_obj_end(w);
-        if (r->service) {
-            api_jw_key(w, "userIdentity");
-            api_jw_obj_begin(w);
-            /* The Streams API's shape; a Lambda event spells these in lower case. */
-            api_jw_kstr(w, "PrincipalId", "dynamodb.amazonaws.com");
-            api_jw_kstr(w, "Type", "Service");
-            api_jw_obj_end(w);
-        }
-        api_jw_obj_end(w);
-    }
+    for (size_t i = 0; i < out->n_recs; i++)
+        ddb_encode_stream_record(ctx, out->s, &out->recs[i], NULL, w);
     api_jw_arr_end(w);
     if (out->iter[0])
         api_jw_kstr(w, "NextShardIterator", out->iter);

@@ -1020,6 +1020,12 @@ static int op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
     int rc = eng_mapping_put(ctx->eng, &m, ENG_FN_CREATE);
     if (rc < 0)
         return engine_fail(resp, rc);
+    if (m.start == ENG_START_LATEST) { /* from the records after this moment */
+        uint64_t first, last, trimmed;
+        if (eng_stream_bounds(ctx->eng, m.stream_id, &first, &last, &trimmed) == 0)
+            eng_mapping_set_checkpoint(ctx->eng, kv_slice_str(m.uuid), last);
+    }
+    api_esm_kick(ctx);
     resp->durable = true;
     respond_json(resp, 202);
     encode_mapping(ctx, &m, "Creating", w);
@@ -1061,6 +1067,7 @@ static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
         *m = nm;
         state = "Updating";
         resp->durable = true;
+        api_esm_kick(ctx);
     } else if (op == L_ESM_DELETE) {
         int rc = eng_mapping_delete(ctx->eng, uuid);
         if (rc < 0)
