@@ -6,6 +6,10 @@
                                     bootstrap keeps one Runtime API connection open
   functions.py ENDPOINT cold N   -- N fresh `provided` functions, each invoked once: prints
                                     the first invoke's latency (p50, max) in milliseconds
+  functions.py ENDPOINT trigger N RATE
+                                 -- N PutItems at RATE per second into a streamed table mapped
+                                    to a warm `provided` function; prints the time from each
+                                    write leaving the client to its record reaching the function
 """
 import io
 import statistics
@@ -30,12 +34,32 @@ while True:
 """
 
 
-def code():
+# Records the moment each record arrives (ns since the epoch) next to the item's key.
+TRIGGER = """#!/usr/bin/env python3
+import http.client, json, os, time
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+out = open(os.environ["OUT"], "a")
+c = http.client.HTTPConnection(host, int(port))
+while True:
+    c.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = c.getresponse()
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    body = r.read()
+    now = time.time_ns()
+    for rec in json.loads(body)["Records"]:
+        out.write("%s %d\\n" % (rec["dynamodb"]["Keys"]["pk"]["S"], now))
+    out.flush()
+    c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, b"{}")
+    c.getresponse().read()
+"""
+
+
+def code(src=BOOTSTRAP):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         info = zipfile.ZipInfo("bootstrap")
         info.external_attr = 0o100755 << 16
-        z.writestr(info, BOOTSTRAP)
+        z.writestr(info, src)
     return buf.getvalue()
 
 
@@ -49,6 +73,9 @@ def main():
         lam.create_function(FunctionName="benchfn", Runtime="provided.al2023", Role=role,
                             Handler="x", Code={"ZipFile": code()})
         lam.invoke(FunctionName="benchfn", Payload=b"{}")  # warm it
+        return
+    if what == "trigger":
+        trigger(endpoint, lam, role, int(sys.argv[3]), float(sys.argv[4]))
         return
     times = []
     for i in range(int(sys.argv[3])):
@@ -66,6 +93,49 @@ def main():
     starts = [f - w for f, w in times]
     print("cold-start first_invoke_p50_ms=%.1f first_invoke_max_ms=%.1f start_over_warm_p50_ms=%.1f"
           % (statistics.median(firsts) * 1000, max(firsts) * 1000, statistics.median(starts) * 1000))
+
+
+def trigger(endpoint, lam, role, n, rate):
+    import os
+    import tempfile
+    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")
+    arn = ddb.create_table(
+        TableName="triggered", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    )["TableDescription"]["LatestStreamArn"]
+    out = os.path.join(tempfile.mkdtemp(prefix="stratus-trigger-"), "arrivals")
+    lam.create_function(FunctionName="triggered", Runtime="provided.al2023", Role=role,
+                        Handler="x", Environment={"Variables": {"OUT": out}},
+                        Code={"ZipFile": code(TRIGGER)})
+    lam.invoke(FunctionName="triggered", Payload=b'{"Records": []}')  # warm
+    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="triggered",
+                                    StartingPosition="LATEST", BatchSize=100)
+    time.sleep(0.5)
+    acked = {}
+    start = time.perf_counter()
+    for i in range(n):
+        due = start + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        acked["k%d" % i] = time.time_ns()  # the write leaves the client
+        ddb.put_item(TableName="triggered", Item={"pk": {"S": "k%d" % i}})
+    deadline = time.time() + 30
+    arrived = {}
+    while time.time() < deadline and len(arrived) < n:
+        time.sleep(0.2)
+        if os.path.exists(out):
+            with open(out) as f:
+                arrived = dict(line.split() for line in f if line.strip())
+    lat = sorted((int(arrived[k]) - acked[k]) / 1e6 for k in acked if k in arrived)
+    if len(lat) < n:
+        print("trigger lost=%d" % (n - len(lat)))
+    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
+    print("trigger records=%d rate=%.0f/s p50_ms=%.2f p99_ms=%.2f max_ms=%.2f"
+          % (len(lat), rate, p(0.5), p(0.99), lat[-1]))
 
 
 if __name__ == "__main__":

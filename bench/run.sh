@@ -189,6 +189,8 @@ print(f"  ratio warm-invoke/nginx-round-trip: p50 latency {float(s['p50_us']) / 
       f"({s['p50_us']} us vs {b['p50_us']} us), p99 {float(s['p99_us']) / float(b['p99_us']):.2f}x")
 PY
 python3 bench/functions.py "http://127.0.0.1:$sport" cold 5
+# A write on a streamed table to the start of the mapped function, under 200 writes/s.
+python3 bench/functions.py "http://127.0.0.1:$sport" trigger 2000 200
 
 # ---- One 1 GiB object: PUT and GET in MB/s with curl on a fresh stratusd (its peak RSS is
 # the whole run's), against nginx serving the same file and dd writing it with fdatasync ----
