@@ -230,6 +230,16 @@ class Lambda(unittest.TestCase):
                            env=env, capture_output=True, text=True, timeout=120)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(json.loads(p.stdout)["FunctionName"], "cli-fn")
+        self.lam.create_function(FunctionName="cli-py", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Code={"ZipFile": zip_of({"app.py": PY_APP})})
+        out = os.path.join(self.srv.data_dir, "cli-out.json")
+        p = subprocess.run([AWS, "--endpoint-url", self.srv.endpoint, "--output", "json", "lambda",
+                            "invoke", "--function-name", "cli-py", "--payload", '{"via": "cli"}', out],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout)["StatusCode"], 200)
+        with open(out) as f:
+            self.assertEqual(json.load(f)["got"], {"via": "cli"})
 
 
     def test_bucket_notification_configuration(self):

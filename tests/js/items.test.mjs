@@ -218,3 +218,58 @@ test("DynamoDB Streams: records of every change through the JS SDK", async () =>
   assert.deepEqual(r.Records[1].dynamodb.OldImage, { pk: { S: "x" }, n: { N: "1" } });
   assert.ok(r.NextShardIterator);
 });
+
+test("Lambda: a Python function invoked directly and fed by a table stream", async () => {
+  const { LambdaClient, CreateFunctionCommand, InvokeCommand, CreateEventSourceMappingCommand,
+          GetEventSourceMappingCommand } = await import("@aws-sdk/client-lambda");
+  const endpoint = await client.config.endpoint().then((e) => `${e.protocol}//${e.hostname}:${e.port}`);
+  const lam = new LambdaClient({ endpoint, region: "us-east-1", maxAttempts: 1,
+                                 credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  // A one-file zip made by hand (stored, no compression): app.py.
+  const src = Buffer.from(
+    "import json, os, urllib.request\n" +
+    "def handler(event, context):\n" +
+    "    if 'Records' in event:\n" +
+    "        with open(os.environ['OUT'], 'a') as f:\n" +
+    "            for r in event['Records']:\n" +
+    "                f.write(r['eventName'] + ' ' + r['dynamodb']['Keys']['pk']['S'] + '\\n')\n" +
+    "        return {}\n" +
+    "    return {'sum': event['a'] + event['b']}\n");
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b) => { let c = 0xffffffff; for (const x of b) c = crcTable[(c ^ x) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const name = Buffer.from("app.py");
+  const local = Buffer.alloc(30); local.writeUInt32LE(0x04034b50, 0); local.writeUInt16LE(20, 4);
+  local.writeUInt32LE(crc(src), 14); local.writeUInt32LE(src.length, 18); local.writeUInt32LE(src.length, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46); central.writeUInt32LE(0x02014b50, 0); central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(20, 6); central.writeUInt32LE(crc(src), 16); central.writeUInt32LE(src.length, 20);
+  central.writeUInt32LE(src.length, 24); central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22); end.writeUInt32LE(0x06054b50, 0); end.writeUInt16LE(1, 8); end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + name.length, 12); end.writeUInt32LE(30 + name.length + src.length, 16);
+  const zip = Buffer.concat([local, name, src, central, name, end]);
+  const out = join(dir, "stream-events.txt");
+  await lam.send(new CreateFunctionCommand({ FunctionName: "js-fn", Runtime: "python3.11", Handler: "app.handler",
+    Role: "arn:aws:iam::000000000000:role/js", Code: { ZipFile: zip }, Environment: { Variables: { OUT: out } } }));
+  const r = await lam.send(new InvokeCommand({ FunctionName: "js-fn", Payload: Buffer.from(JSON.stringify({ a: 2, b: 3 })) }));
+  assert.equal(r.StatusCode, 200);
+  assert.deepEqual(JSON.parse(Buffer.from(r.Payload).toString()), { sum: 5 });
+  const t = await client.send(new CreateTableCommand({
+    TableName: "fed", KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }], BillingMode: "PAY_PER_REQUEST",
+    StreamSpecification: { StreamEnabled: true, StreamViewType: "KEYS_ONLY" } }));
+  const m = await lam.send(new CreateEventSourceMappingCommand({ FunctionName: "js-fn",
+    EventSourceArn: t.TableDescription.LatestStreamArn, StartingPosition: "TRIM_HORIZON", BatchSize: 5 }));
+  await doc.send(new PutCommand({ TableName: "fed", Item: { pk: "one" } }));
+  await doc.send(new DeleteCommand({ TableName: "fed", Key: { pk: "one" } }));
+  let lines = [];
+  for (let i = 0; i < 100 && lines.length < 2; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    if (existsSync(out)) lines = readFileSync(out, "utf8").trim().split("\n");
+  }
+  assert.deepEqual(lines, ["INSERT one", "REMOVE one"]);
+  assert.equal((await lam.send(new GetEventSourceMappingCommand({ UUID: m.UUID }))).State, "Enabled");
+});
