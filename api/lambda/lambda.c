@@ -661,24 +661,33 @@ static int op_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t r
     return 0;
 }
 
+/* The MaxItems query parameter of the List operations (1..10000), into *limit when given. */
+static int max_items(api_req_t *req, api_resp_t *resp, size_t *limit)
+{
+    kv_slice_t max;
+    if (!api_req_query(req, "MaxItems", &max))
+        return 0;
+    long v = 0;
+    bool ok = max.len > 0 && max.len < 7;
+    for (size_t i = 0; ok && i < max.len; i++) {
+        ok = max.p[i] >= '0' && max.p[i] <= '9';
+        v = v * 10 + (max.p[i] - '0');
+    }
+    if (!ok || v < 1 || v > LIST_MAX)
+        return fail(resp, API_E_LAMBDA_VALIDATION,
+                    "1 validation error detected: Value at 'maxItems' failed to satisfy "
+                    "constraint: Member must have value between 1 and 10000");
+    *limit = (size_t)v;
+    return 0;
+}
+
 static int op_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w)
 {
-    kv_slice_t marker = KV_SLICE_NULL, max;
+    kv_slice_t marker = KV_SLICE_NULL;
     size_t limit = LIST_DEFAULT;
     api_req_query(req, "Marker", &marker);
-    if (api_req_query(req, "MaxItems", &max)) {
-        long v = 0;
-        bool ok = max.len > 0 && max.len < 7;
-        for (size_t i = 0; ok && i < max.len; i++) {
-            ok = max.p[i] >= '0' && max.p[i] <= '9';
-            v = v * 10 + (max.p[i] - '0');
-        }
-        if (!ok || v < 1 || v > LIST_MAX)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value at 'maxItems' failed to satisfy "
-                        "constraint: Member must have value between 1 and 10000");
-        limit = (size_t)v;
-    }
+    if (max_items(req, resp, &limit) < 0)
+        return -1;
     eng_function_t *list;
     size_t n;
     bool more;
@@ -759,7 +768,6 @@ static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_s
 /* ---- event source mappings ---- */
 
 #define ESM_BATCH_MAX 10000
-#define ESM_LIST_MAX  10000
 
 static void encode_mapping(api_ctx_t *ctx, const eng_mapping_t *m, const char *state, api_jw_t *w)
 {
@@ -1082,25 +1090,14 @@ static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
 
 static int op_esm_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w)
 {
-    kv_slice_t marker = KV_SLICE_NULL, fn = KV_SLICE_NULL, src = KV_SLICE_NULL, max;
+    kv_slice_t marker = KV_SLICE_NULL, fn = KV_SLICE_NULL, src = KV_SLICE_NULL;
     size_t limit = 100;
     api_req_query(req, "Marker", &marker);
     api_req_query(req, "EventSourceArn", &src);
     if (api_req_query(req, "FunctionName", &fn) && resolve_name(resp, fn, &fn) < 0)
         return -1;
-    if (api_req_query(req, "MaxItems", &max)) {
-        long v = 0;
-        bool ok = max.len > 0 && max.len < 7;
-        for (size_t i = 0; ok && i < max.len; i++) {
-            ok = max.p[i] >= '0' && max.p[i] <= '9';
-            v = v * 10 + (max.p[i] - '0');
-        }
-        if (!ok || v < 1 || v > ESM_LIST_MAX)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value at 'maxItems' failed to satisfy "
-                        "constraint: Member must have value between 1 and 10000");
-        limit = (size_t)v;
-    }
+    if (max_items(req, resp, &limit) < 0)
+        return -1;
     respond_json(resp, 200);
     api_jw_obj_begin(w);
     api_jw_key(w, "EventSourceMappings");
