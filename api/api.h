@@ -145,7 +145,8 @@ typedef struct api_invocation api_invocation_t;
 struct api_invocation {
     const char *function; /* name */
     const char *arn;
-    uint32_t code_id; /* instances of other code are never reused for it */
+    uint32_t code_id;   /* instances of other code are never reused for it */
+    const char *config; /* nor those of another configuration (the function's revision) */
     const char *code_path;
     const char *runtime, *handler;
     uint32_t timeout_s, memory_mb;

@@ -163,6 +163,7 @@ struct api_state {
     bool etag_on;
     uint32_t bucket_id;
     eng_versioning_t versioning; /* the bucket's, read with its id */
+    uint32_t log_id;             /* the bucket's event log (0: none) */
     bool anonymous;              /* served without a header signature (CORS preflight, POST
                                     Object, which signs its policy instead) */
     struct s3_post *post;        /* POST Object: the form being read */
@@ -214,6 +215,27 @@ void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
  * record of a Lambda event. */
 void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_srec_t *r,
                               const char *lambda_arn, api_jw_t *w);
+/** One Lambda destination of a bucket's notification configuration. */
+#define S3_NOTIFY_EVENTS 24
+typedef struct s3_notify_target {
+    const char *id, *arn;
+    kv_slice_t events[S3_NOTIFY_EVENTS]; /* "s3:ObjectCreated:*", ... */
+    size_t n_events;
+    kv_slice_t prefix, suffix;
+} s3_notify_target_t;
+/** The destinations of a stored notification configuration. -1 when it cannot be read. */
+int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, size_t *n);
+/** Does event ("ObjectCreated:Put") on key go to t? */
+bool s3_notify_match(const s3_notify_target_t *t, kv_slice_t event, kv_slice_t key);
+/** The event name and object key of a bucket event-log record. */
+kv_slice_t s3_event_name(const eng_srec_t *r);
+kv_slice_t s3_event_key(const eng_srec_t *r);
+/** One bucket event-log record as S3's event record (an element of "Records"). */
+void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, const char *config_id,
+                     api_jw_t *w);
+/** Store body (JSON) as an object of an existing bucket, as a PUT would (its notifications
+ * too): Lambda's records sent to a bucket destination. */
+int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t body);
 /** Set up the consumer's wake-ups (api_open). */
 void api_esm_init(api_ctx_t *ctx);
 /** A mapping changed: wake the consumer. */

@@ -362,7 +362,8 @@ typedef struct eng_stream {
     eng_scalar_t hash_type;
     const char *range_key;
     eng_scalar_t range_type;
-    bool pitr; /* a point-in-time-recovery log, not a user stream */
+    bool pitr;   /* a point-in-time-recovery log, not a user stream */
+    bool bucket; /* a bucket's event log (table: the bucket's name; listed with the rest) */
 } eng_stream_t;
 
 typedef struct eng_srec {
@@ -414,7 +415,8 @@ typedef struct eng_function {
     char code_sha256[48]; /* base64 of the zip's SHA-256 */
     uint32_t code_id;     /* names <data dir>/functions/<code_id>.zip */
     char revision[40];
-    int32_t reserved; /* reserved concurrency; -1: none */
+    int32_t reserved;         /* reserved concurrency; -1: none */
+    const char *event_config; /* asynchronous invocation settings (Lambda's JSON); NULL: none */
 } eng_function_t;
 
 enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };
@@ -493,6 +495,7 @@ typedef struct eng_bucket {
     size_t n_tags;
     eng_versioning_t versioning;
     kv_slice_t docs[ENG_BDOC_N]; /* empty when not set */
+    uint32_t log_id; /* the event log kept while notifications are configured (0: none) */
 } eng_bucket_t;
 
 /** Create a bucket; id and created_ms are set here. @return 0, KV_EEXIST, KV_EIO. */
@@ -544,6 +547,8 @@ typedef struct eng_object {
     bool delete_marker; /* a delete marker: no bytes, no headers */
     bool noncurrent;    /* set by readers: not the key's latest version */
     bool shared;        /* its bytes may be named by other records (a copy); they are counted */
+    uint32_t log_id;    /* writes: the bucket's event log (0: none) */
+    const char *event;  /* writes: the event name logged ("ObjectCreated:Put") */
 } eng_object_t;
 
 /** Which version of a key an operation means. */
@@ -617,6 +622,12 @@ typedef struct eng_del_result {
  */
 int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t v,
                       const eng_vref_t *ref, eng_del_result_t *res);
+/** The same, logging the deletion to the bucket's event log log_id (0: none) under the event
+ * family `family` ("ObjectRemoved" or "LifecycleExpiration"; ":Delete" or
+ * ":DeleteMarkerCreated" is added). */
+int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t v,
+                             const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
+                             const char *family);
 /** Replace the tags of one version (ref NULL: current), keeping its bytes and times.
  * @return 0, KV_ENOTFOUND (no such version, or a delete marker). */
 int eng_object_set_tags(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,

@@ -6,7 +6,7 @@
 #include "eng_int.h"
 #include "eng_tlv.h"
 
-enum { B_NAME = 1, B_ID, B_CREATED, B_REGION, B_HAS_TAGS, B_TAG, B_VERSIONING, B_DOC0 = 16 };
+enum { B_NAME = 1, B_ID, B_CREATED, B_REGION, B_HAS_TAGS, B_TAG, B_VERSIONING, B_LOG, B_DOC0 = 16 };
 
 #define BUCKET_REC_VERSION 1
 #define BUCKET_REC_MAX     (4u << 20) /* tags and configuration documents included */
@@ -59,6 +59,10 @@ static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
         case B_REGION:
             b->region = kv_arena_strndup(ar, v.p, v.len);
             break;
+        case B_LOG:
+            if (eng_tlv_u64(v, &u))
+                b->log_id = (uint32_t)u;
+            break;
         case B_VERSIONING:
             if (!eng_tlv_u64(v, &u) || u > ENG_VERSIONING_SUSPENDED)
                 return KV_ECORRUPT;
@@ -81,6 +85,8 @@ static void encode_bucket(const eng_bucket_t *bk, kv_buf_t *v)
     eng_tlv_put_str(v, B_NAME, bk->name);
     eng_tlv_put_u64(v, B_ID, bk->id);
     eng_tlv_put_u64(v, B_CREATED, (uint64_t)bk->created_ms);
+    if (bk->log_id)
+        eng_tlv_put_u64(v, B_LOG, bk->log_id);
     if (bk->region && bk->region[0])
         eng_tlv_put_str(v, B_REGION, bk->region);
     if (bk->has_tags)
@@ -136,9 +142,18 @@ static int bucket_modify(eng_t *e, kv_slice_t name, const bucket_change_t *ch)
         } else {
             bk.docs[ch->doc] = ch->value;
         }
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        if (ch->what == SET_DOC && ch->doc == ENG_BDOC_NOTIFY) {
+            /* Notifications configured: object changes are logged (in their own batches). */
+            if (ch->value.len && !bk.log_id)
+                bk.log_id = eng__stream_create_bucket(e, b, bk.name, bk.id);
+            else if (!ch->value.len && bk.log_id) {
+                eng__stream_disable(e, b, bk.log_id);
+                bk.log_id = 0;
+            }
+        }
         kv_buf_reset(&v);
         encode_bucket(&bk, &v);
-        eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
         rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
         eng_batch_free(b);
@@ -252,6 +267,8 @@ int eng_bucket_delete(eng_t *e, kv_slice_t name)
     if (rc == 0) {
         eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
+        if (bk.log_id)
+            eng__stream_disable(e, b, bk.log_id);
         /* S3 deletes a bucket with uploads in progress; they go with it. */
         rc = eng__drop_bucket_uploads(e, b, bk.id);
         if (rc == 0)

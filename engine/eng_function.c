@@ -35,6 +35,7 @@ enum {
     F_RESERVED,
     F_ARCH,
     F_CREATED,
+    F_EVENT_CONFIG,
 };
 
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
@@ -76,6 +77,8 @@ static void encode_function(const eng_function_t *f, kv_buf_t *b)
     eng_tlv_put_str(b, F_REVISION, f->revision);
     eng_tlv_put_u64(b, F_RESERVED, (uint64_t)(int64_t)f->reserved);
     eng_tlv_put_str(b, F_ARCH, f->arch ? f->arch : "x86_64");
+    if (f->event_config)
+        eng_tlv_put_str(b, F_EVENT_CONFIG, f->event_config);
 }
 
 static int get_pair(kv_slice_t v, kv_arena_t *a, eng_tag_t *out)
@@ -114,6 +117,7 @@ static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
         case F_HANDLER:
         case F_DESCRIPTION:
         case F_ARCH:
+        case F_EVENT_CONFIG:
             str = kv_arena_strndup(a, v.p, v.len);
             break;
         default:
@@ -140,6 +144,9 @@ static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
             break;
         case F_ARCH:
             f->arch = str;
+            break;
+        case F_EVENT_CONFIG:
+            f->event_config = str;
             break;
         case F_TIMEOUT:
             f->timeout_s = num ? (uint32_t)u : 3;

@@ -96,6 +96,11 @@ int eng__write_logged(eng_t *e, eng_batch_t *b, eng_spend_t *p);
 bool eng__needs_old(const eng_table_t *t);
 /** A new stream of table t (caller holds cat_lock): its catalog record goes into b. */
 uint32_t eng__stream_create(eng_t *e, eng_batch_t *b, const eng_table_t *t, bool pitr);
+/** A new event log for bucket name (caller holds cat_lock): its catalog record goes into b. */
+uint32_t eng__stream_create_bucket(eng_t *e, eng_batch_t *b, const char *name, uint32_t bucket_id);
+/** Note an object event in a bucket's event log. */
+void eng__log_object_event(eng_spend_t *p, uint32_t log_id, const char *event,
+                           const eng_object_t *o, bool versioned);
 /** Mark a stream disabled (caller holds cat_lock). */
 void eng__stream_disable(eng_t *e, eng_batch_t *b, uint32_t id);
 /** Find the last sequence number in use (at open). */

@@ -13,6 +13,7 @@
  * alone; removing it removes them.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/kv_alloc.h"
@@ -216,6 +217,7 @@ typedef struct {
     bool locked;
     ref_slot_t *refs;
     size_t n_refs, cap;
+    eng_spend_t log; /* the bucket's event records (none unless notifications are on) */
 } txn_t;
 
 static void txn_init(txn_t *t, eng_t *e)
@@ -240,6 +242,8 @@ static void txn_dispose(txn_t *t)
     t->locked = false;
     kv_free(t->refs);
     t->refs = NULL;
+    if (t->log.buf.limit)
+        eng__spend_dispose(&t->log);
     eng_batch_free(t->b);
     t->b = NULL;
 }
@@ -353,7 +357,7 @@ static int txn_commit(txn_t *t)
             eng_batch_put(t->b, ENG_CF_BLOBS, kv_buf_slice(&k), kv_slice(v, 8));
         }
     }
-    int rc = eng__write(t->e, t->b);
+    int rc = eng__write_logged(t->e, t->b, &t->log);
     if (t->locked)
         pthread_mutex_unlock(&t->e->share_lock);
     t->locked = false;
@@ -706,6 +710,7 @@ static int install(txn_t *t, const kv_buf_t *okey, kv_slice_t prev_raw, const en
     if (kv_buf_failed(enc))
         return KV_ETOOBIG;
     eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(okey), kv_buf_slice(enc));
+    eng__log_object_event(&t->log, o->log_id, o->event, o, mode != ENG_VERSIONING_OFF);
     return 0;
 }
 
@@ -917,6 +922,14 @@ static int remove_version(txn_t *t, const kv_buf_t *okey, kv_slice_t key, const 
 int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
                       const eng_vref_t *ref, eng_del_result_t *res)
 {
+    return eng_object_delete_logged(e, bucket_id, key, mode, ref, res, 0, NULL);
+}
+
+int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
+                             const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
+                             const char *family)
+{
+    char event[64];
     eng_del_result_t dummy;
     if (res == NULL)
         res = &dummy;
@@ -934,7 +947,12 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
     if (ref == NULL && mode != ENG_VERSIONING_OFF) {
         /* A delete marker becomes the current version. */
         rc = find_current(e, NULL, k, key, a, f);
-        eng_object_t marker = {.key = key, .delete_marker = true, .mtime_ms = kv_now_ms()};
+        snprintf(event, sizeof(event), "%s:DeleteMarkerCreated", family ? family : "");
+        eng_object_t marker = {.key = key,
+                               .delete_marker = true,
+                               .mtime_ms = kv_now_ms(),
+                               .log_id = family ? log_id : 0,
+                               .event = event};
         if (rc == 0 || rc == KV_ENOTFOUND)
             rc = install(&t, k, kv_buf_slice(&f->v), rc == 0 ? f->o : NULL, &marker, mode, a, v);
         if (rc == 0) {
@@ -950,6 +968,10 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
             res->null_version = f->o->null_version;
             res->version = f->o->version;
             rc = remove_version(&t, k, key, f, a);
+            if (rc == 0 && family) {
+                snprintf(event, sizeof(event), "%s:Delete", family);
+                eng__log_object_event(&t.log, log_id, event, f->o, mode != ENG_VERSIONING_OFF);
+            }
         }
     }
     if (rc == 0 && res->found)

@@ -4,6 +4,7 @@
  * (u32 stream id, u32 shard, u64 sequence number), written in the batch of the change they
  * describe; stream definitions in the catalog; reading, walking back, trimming.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "base/kv_alloc.h"
@@ -22,7 +23,8 @@ enum {
     C_HASH_TYPE,
     C_RANGE_KEY,
     C_RANGE_TYPE,
-    C_PITR
+    C_PITR,
+    C_BUCKET,
 };
 
 #define REC_KEY_LEN 16
@@ -173,6 +175,8 @@ static void encode_stream(const eng_stream_t *s, kv_buf_t *v)
         eng_tlv_put_u64(v, C_RANGE_TYPE, s->range_type);
     }
     eng_tlv_put_u64(v, C_PITR, s->pitr);
+    if (s->bucket)
+        eng_tlv_put_u64(v, C_BUCKET, 1);
 }
 
 static int decode_stream(kv_slice_t in, uint32_t id, kv_arena_t *a, eng_stream_t **out)
@@ -216,6 +220,9 @@ static int decode_stream(kv_slice_t in, uint32_t id, kv_arena_t *a, eng_stream_t
         case C_PITR:
             s->pitr = num && u;
             break;
+        case C_BUCKET:
+            s->bucket = num && u;
+            break;
         default:
             break;
         }
@@ -248,6 +255,80 @@ uint32_t eng__stream_create(eng_t *e, eng_batch_t *b, const eng_table_t *t, bool
     eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
     kv_buf_dispose(&v);
     return id;
+}
+
+uint32_t eng__stream_create_bucket(eng_t *e, eng_batch_t *b, const char *name, uint32_t bucket_id)
+{
+    uint32_t id = eng__next_id(e, b);
+    eng_stream_t s = {.id = id,
+                      .table_id = bucket_id,
+                      .table = name,
+                      .created_ms = kv_now_ms(),
+                      .view = ENG_STREAM_NEW_IMAGE,
+                      .hash_key = "key",
+                      .hash_type = ENG_SCALAR_S,
+                      .bucket = true};
+    uint8_t km[8];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init(&v, 4096);
+    cat_key(&k, id);
+    encode_stream(&s, &v);
+    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+    kv_buf_dispose(&v);
+    return id;
+}
+
+void eng__log_object_event(eng_spend_t *p, uint32_t log_id, const char *event,
+                           const eng_object_t *o, bool versioned)
+{
+    if (log_id == 0 || event == NULL)
+        return;
+    char num[32], ver[32];
+    snprintf(num, sizeof(num), "%llu", (unsigned long long)o->size);
+    if (o->null_version)
+        snprintf(ver, sizeof(ver), "null");
+    else
+        snprintf(ver, sizeof(ver), "%016llx", (unsigned long long)o->version);
+    eng_av_t vk = {.t = ENG_AV_S, .u.s = o->key}, ve = {.t = ENG_AV_S, .u.s = kv_slice_str(event)};
+    eng_av_t vs = {.t = ENG_AV_N, .u.s = kv_slice_str(num)};
+    eng_av_t vt = {.t = ENG_AV_S, .u.s = kv_slice_str(o->etag ? o->etag : "")};
+    eng_av_t vv = {.t = ENG_AV_S, .u.s = kv_slice_str(ver)};
+    eng_attr_t ka[1] = {{KV_SLICE_LIT("key"), &vk}};
+    eng_attr_t ia[5] = {{KV_SLICE_LIT("eTag"), &vt},
+                        {KV_SLICE_LIT("eventName"), &ve},
+                        {KV_SLICE_LIT("key"), &vk},
+                        {KV_SLICE_LIT("size"), &vs},
+                        {KV_SLICE_LIT("versionId"), &vv}};
+    /* Removals carry no size or ETag (as S3's events); unversioned buckets no version id. */
+    bool created = strncmp(event, "ObjectCreated", 13) == 0;
+    eng_attr_t img_a[5];
+    size_t n = 0;
+    for (size_t i = 0; i < 5; i++) {
+        bool is_data = i == 0 || i == 3, is_ver = i == 4;
+        if ((is_data && !created) || (is_ver && !versioned))
+            continue;
+        img_a[n++] = ia[i];
+    }
+    eng_item_t keys = {ka, 1}, img = {img_a, n};
+    kv_buf_t v;
+    kv_buf_init(&v, 64 * 1024);
+    eng_tlv_put_u64(&v, R_EVENT, ENG_EV_INSERT);
+    eng_tlv_put_u64(&v, R_TIME, (uint64_t)kv_now_ms());
+    put_item(&v, R_KEYS, &keys);
+    put_item(&v, R_NEW, &img);
+    eng_tlv_put_u64(&v, R_SIZE, eng_item_size(&img));
+    uint8_t hdr[8];
+    kv_buf_t h;
+    kv_buf_init_on(&h, hdr, sizeof(hdr), sizeof(hdr));
+    eng_key_put_u32(&h, log_id);
+    eng_key_put_u32(&h, (uint32_t)v.len);
+    if (p->buf.limit == 0)
+        eng__spend_init(p);
+    kv_buf_append_slice(&p->buf, kv_buf_slice(&h));
+    kv_buf_append_slice(&p->buf, kv_buf_slice(&v));
+    p->n++;
+    kv_buf_dispose(&v);
 }
 
 void eng__stream_disable(eng_t *e, eng_batch_t *b, uint32_t id)

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -63,6 +64,7 @@ typedef struct inst {
     pid_t pid;
     char fn[72];
     uint32_t code_id;
+    char config[40];
     int listen_fd, port, log_fd;
     rt_conn_t *conns;
     rt_conn_t *waiting_next; /* parked on GET .../next */
@@ -334,6 +336,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     in->log_fd = -1;
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
     in->code_id = inv->code_id;
+    snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");
     in->listen_fd = listen_loopback(&in->port);
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s/tmp/%d", f->dir, in->id);
@@ -383,9 +386,16 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     ENV("PYTHONDONTWRITEBYTECODE=1");
 #undef ENV
     char *argv[3] = {prog, script[0] ? script : NULL, NULL};
+    /* MemorySize bounds the instance's writable memory (RLIMIT_DATA: heap and private
+     * mappings; address-space limits break runtimes that reserve large virtual ranges). */
+    rlim_t mem = (rlim_t)(inv->memory_mb ? inv->memory_mb : 128) << 20;
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0) {
-        /* Only async-signal-safe calls until exec. */
+        /* Only async-signal-safe calls until exec. The instance dies with stratusd. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
         setpgid(0, 0);
         int nul = open("/dev/null", O_RDONLY);
         if (nul >= 0)
@@ -396,8 +406,9 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
             close(fd);
         if (chdir(root) < 0)
             _exit(126);
-        struct rlimit nofile = {1024, 1024}, core = {0, 0};
+        struct rlimit nofile = {1024, 1024}, core = {0, 0}, data = {mem, mem};
         setrlimit(RLIMIT_NOFILE, &nofile);
+        setrlimit(RLIMIT_DATA, &data);
         setrlimit(RLIMIT_CORE, &core);
         execve(prog, argv, envp);
         _exit(127);
@@ -634,6 +645,13 @@ static void conn_accept(srv_fn_t *f, inst_t *in)
 
 /* ---- the loop ---- */
 
+/* May instance in run inv (same function, code and configuration)? */
+static bool fits(const inst_t *in, const api_invocation_t *inv)
+{
+    return in->code_id == inv->code_id && strcmp(in->fn, inv->function) == 0 &&
+           strncmp(in->config, inv->config ? inv->config : "", sizeof(in->config) - 1) == 0;
+}
+
 static int count_for(srv_fn_t *f, const api_invocation_t *inv, int *starting)
 {
     int n = 0;
@@ -642,7 +660,7 @@ static int count_for(srv_fn_t *f, const api_invocation_t *inv, int *starting)
         if (in->dead || strcmp(in->fn, inv->function) != 0)
             continue;
         n++;
-        if (in->code_id == inv->code_id && !in->cur && !in->waiting_next)
+        if (fits(in, inv) && !in->cur && !in->waiting_next)
             (*starting)++;
     }
     return n;
@@ -657,9 +675,13 @@ static void dispatch(srv_fn_t *f)
         api_invocation_t *inv = q->inv;
         inst_t *idle = NULL;
         for (inst_t *in = f->insts; in && !idle; in = in->next)
-            if (!in->dead && in->waiting_next && !in->cur && in->code_id == inv->code_id &&
-                strcmp(in->fn, inv->function) == 0)
+            if (!in->dead && in->waiting_next && !in->cur && fits(in, inv))
                 idle = in;
+        /* Idle instances of the function's old code or configuration will not be used again. */
+        for (inst_t *in = f->insts; in && !idle; in = in->next)
+            if (!in->dead && in->waiting_next && !in->cur && !fits(in, inv) &&
+                strcmp(in->fn, inv->function) == 0)
+                inst_kill(in);
         if (idle) {
             *pp = q->next;
             kv_free(q);

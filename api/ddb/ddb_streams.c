@@ -28,8 +28,11 @@ static void stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t 
 {
     char label[25];
     ddb_stream_label(s->created_ms, label);
-    snprintf(out, cap, "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s/stream/%s", ctx->region,
-             s->table, label);
+    if (s->bucket) /* a bucket's event log */
+        snprintf(out, cap, "arn:aws:s3:::%s/stream/%s", s->table, label);
+    else
+        snprintf(out, cap, "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s/stream/%s", ctx->region,
+                 s->table, label);
 }
 
 static void shard_id(const eng_stream_t *s, char out[40])
@@ -52,13 +55,17 @@ static int not_found(api_resp_t *resp, kv_slice_t arn)
 
 int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out)
 {
-    static const char tprefix[] = ":table/", sprefix[] = "/stream/";
-    const uint8_t *t = arn.len ? memmem(arn.p, arn.len, tprefix, sizeof(tprefix) - 1) : NULL;
+    static const char tprefix[] = ":table/", bprefix[] = "arn:aws:s3:::", sprefix[] = "/stream/";
+    bool bucket = kv_slice_starts_with(arn, bprefix);
+    const uint8_t *t = bucket    ? arn.p + sizeof(bprefix) - 2
+                       : arn.len ? memmem(arn.p, arn.len, tprefix, sizeof(tprefix) - 1)
+                                 : NULL;
+    size_t tlen = bucket ? 1 : sizeof(tprefix) - 1; /* t points at the separator before the name */
     const uint8_t *st =
         t ? memmem(t, arn.len - (size_t)(t - arn.p), sprefix, sizeof(sprefix) - 1) : NULL;
     if (!kv_slice_starts_with(arn, "arn:") || t == NULL || st == NULL)
         return KV_EINVAL;
-    kv_slice_t table = kv_slice(t + sizeof(tprefix) - 1, (size_t)(st - t) - (sizeof(tprefix) - 1));
+    kv_slice_t table = kv_slice(t + tlen, (size_t)(st - t) - tlen);
     kv_slice_t label =
         kv_slice(st + sizeof(sprefix) - 1, arn.len - (size_t)(st - arn.p) - (sizeof(sprefix) - 1));
     uint32_t after = 0;
@@ -72,7 +79,8 @@ int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_
         for (size_t i = 0; i < n; i++) {
             char l[25];
             ddb_stream_label(list[i].created_ms, l);
-            if (kv_slice_eq_str(table, list[i].table) && kv_slice_eq_str(label, l)) {
+            if (list[i].bucket == bucket && kv_slice_eq_str(table, list[i].table) &&
+                kv_slice_eq_str(label, l)) {
                 *out = &list[i];
                 return 0;
             }

@@ -56,6 +56,11 @@ typedef enum {
     L_ESM_UPDATE,
     L_ESM_DELETE,
     L_INVOKE,
+    L_EIC_PUT,
+    L_EIC_UPDATE,
+    L_EIC_GET,
+    L_EIC_DELETE,
+    L_EIC_LIST,
 } lop_t;
 
 static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
@@ -95,9 +100,9 @@ static lop_t route(api_req_t *req, kv_slice_t *name)
                                               : L_NONE;
     }
     static const char *const dates[] = {"/2015-03-31/functions", "/2017-10-31/functions",
-                                        "/2019-09-30/functions"};
+                                        "/2019-09-30/functions", "/2019-09-25/functions"};
     int date = -1;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         if (kv_slice_starts_with(p, dates[i]))
             date = i;
     if (date < 0)
@@ -129,6 +134,15 @@ static lop_t route(api_req_t *req, kv_slice_t *name)
         return L_UPDATE_CODE;
     if (kv_slice_eq_str(rest, "/invocations") && date == 0 && kv_slice_eq_str(m, "POST"))
         return L_INVOKE;
+    if (kv_slice_eq_str(rest, "/event-invoke-config") && date == 3)
+        return kv_slice_eq_str(m, "PUT")      ? L_EIC_PUT
+               : kv_slice_eq_str(m, "POST")   ? L_EIC_UPDATE
+               : kv_slice_eq_str(m, "GET")    ? L_EIC_GET
+               : kv_slice_eq_str(m, "DELETE") ? L_EIC_DELETE
+                                              : L_NONE;
+    if (kv_slice_eq_str(rest, "/event-invoke-config/list") && date == 3 &&
+        kv_slice_eq_str(m, "GET"))
+        return L_EIC_LIST;
     if (kv_slice_eq_str(rest, "/concurrency")) {
         if (date == 1 && kv_slice_eq_str(m, "PUT"))
             return L_PUT_CONCURRENCY;
@@ -765,6 +779,211 @@ static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_s
     return 0;
 }
 
+/* ---- asynchronous invocation settings (event invoke configuration) ---- */
+
+static int int_in(api_resp_t *resp, const api_json_t *in, const char *key, const char *member,
+                  int64_t lo, int64_t hi, int64_t *out);
+
+#define ASYNC_RETRIES 2
+#define ASYNC_AGE_MIN 60
+#define ASYNC_AGE_MAX 21600
+
+/* A function's settings for asynchronous invocations; stored as a small JSON document. */
+typedef struct evcfg {
+    int64_t retries, max_age_s; /* -1: not set (2 and 6 hours apply) */
+    const char *on_success, *on_failure;
+    int64_t modified_ms;
+} evcfg_t;
+
+static void evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c)
+{
+    *c = (evcfg_t){.retries = -1, .max_age_s = -1};
+    api_json_t *root;
+    const char *err;
+    if (doc == NULL || api_json_parse(a, kv_slice_str(doc), &root, &err) < 0 ||
+        api_json_type(root) != API_J_OBJ)
+        return;
+    const api_json_t *v;
+    if ((v = api_json_get(root, "MaximumRetryAttempts")) && !api_json_int(v, &c->retries))
+        c->retries = -1;
+    if ((v = api_json_get(root, "MaximumEventAgeInSeconds")) && !api_json_int(v, &c->max_age_s))
+        c->max_age_s = -1;
+    if ((v = api_json_get(root, "LastModified")) && !api_json_int(v, &c->modified_ms))
+        c->modified_ms = 0;
+    const char **dst[2] = {&c->on_success, &c->on_failure};
+    const char *names[2] = {"OnSuccess", "OnFailure"};
+    for (int i = 0; i < 2; i++)
+        if ((v = api_json_get(root, names[i])) && api_json_type(v) == API_J_STR)
+            *dst[i] = kv_arena_strndup(a, api_json_str(v).p, api_json_str(v).len);
+}
+
+static const char *evcfg_write(kv_arena_t *a, const evcfg_t *c)
+{
+    kv_buf_t b;
+    kv_buf_init(&b, 8192);
+    api_jw_t w;
+    api_jw_init(&w, &b);
+    api_jw_obj_begin(&w);
+    if (c->retries >= 0)
+        api_jw_ku64(&w, "MaximumRetryAttempts", (uint64_t)c->retries);
+    if (c->max_age_s >= 0)
+        api_jw_ku64(&w, "MaximumEventAgeInSeconds", (uint64_t)c->max_age_s);
+    if (c->on_success)
+        api_jw_kstr(&w, "OnSuccess", c->on_success);
+    if (c->on_failure)
+        api_jw_kstr(&w, "OnFailure", c->on_failure);
+    api_jw_ku64(&w, "LastModified", (uint64_t)c->modified_ms);
+    api_jw_obj_end(&w);
+    const char *out = kv_arena_strndup(a, b.p, b.len);
+    kv_buf_dispose(&b);
+    return out;
+}
+
+static void evcfg_encode(api_ctx_t *ctx, const eng_function_t *f, const evcfg_t *c, api_jw_t *w)
+{
+    char arn[300], when[40];
+    fn_arn(ctx, f->name, arn, sizeof(arn));
+    strncat(arn, ":$LATEST", sizeof(arn) - strlen(arn) - 1);
+    api_jw_obj_begin(w);
+    snprintf(when, sizeof(when), "%lld.%03d", (long long)(c->modified_ms / 1000),
+             (int)(c->modified_ms % 1000));
+    api_jw_key(w, "LastModified");
+    api_jw_raw(w, kv_slice_str(when));
+    api_jw_kstr(w, "FunctionArn", arn);
+    if (c->retries >= 0)
+        api_jw_ku64(w, "MaximumRetryAttempts", (uint64_t)c->retries);
+    if (c->max_age_s >= 0)
+        api_jw_ku64(w, "MaximumEventAgeInSeconds", (uint64_t)c->max_age_s);
+    api_jw_key(w, "DestinationConfig");
+    api_jw_obj_begin(w);
+    const char *dst[2] = {c->on_success, c->on_failure};
+    const char *names[2] = {"OnSuccess", "OnFailure"};
+    for (int i = 0; i < 2; i++) {
+        api_jw_key(w, names[i]);
+        api_jw_obj_begin(w);
+        if (dst[i])
+            api_jw_kstr(w, "Destination", dst[i]);
+        api_jw_obj_end(w);
+    }
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+}
+
+/* Is dest a destination this server can deliver to: a function here, or (on failure) a bucket
+ * here? */
+static int check_destination(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t dest,
+                             bool failure)
+{
+    static const char fmark[] = ":function:", bmark[] = "arn:aws:s3:::";
+    const uint8_t *f = dest.len ? memmem(dest.p, dest.len, fmark, sizeof(fmark) - 1) : NULL;
+    int rc = KV_ENOTFOUND;
+    if (kv_slice_starts_with(dest, "arn:aws:lambda:") && f) {
+        kv_slice_t name =
+            kv_slice(f + sizeof(fmark) - 1, dest.len - (size_t)(f - dest.p) - (sizeof(fmark) - 1));
+        const uint8_t *q = memchr(name.p, ':', name.len);
+        if (q)
+            name.len = (size_t)(q - name.p);
+        eng_function_t *fn;
+        rc = eng_function_get(ctx->eng, name, req->arena, &fn);
+    } else if (failure && kv_slice_starts_with(dest, bmark)) {
+        eng_bucket_t *b;
+        rc = eng_bucket_get(ctx->eng,
+                            kv_slice(dest.p + sizeof(bmark) - 1, dest.len - (sizeof(bmark) - 1)),
+                            req->arena, &b);
+    }
+    if (rc == 0)
+        return 0;
+    return fail(resp, API_E_LAMBDA_INVALID_PARAM,
+                "The destination ARN %.*s is invalid: this server delivers to a Lambda function "
+                "it has%s.",
+                (int)(dest.len > 300 ? 300 : dest.len), (const char *)dest.p,
+                failure ? ", or a bucket it has" : "");
+}
+
+static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
+                           lop_t op, api_jw_t *w)
+{
+    eng_function_t *f;
+    if (load_fn(ctx, req, resp, raw, &f) < 0)
+        return -1;
+    kv_slice_t qual = KV_SLICE_NULL;
+    api_req_query(req, "Qualifier", &qual);
+    if (qual.len && !kv_slice_eq_str(qual, "$LATEST"))
+        return fail(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s:%.*s",
+                    (int)strlen(f->name), f->name, (int)(qual.len > 64 ? 64 : qual.len),
+                    (const char *)qual.p);
+    evcfg_t c;
+    evcfg_read(req->arena, f->event_config, &c);
+    if (op == L_EIC_LIST) {
+        respond_json(resp, 200);
+        api_jw_obj_begin(w);
+        api_jw_key(w, "FunctionEventInvokeConfigs");
+        api_jw_arr_begin(w);
+        if (f->event_config)
+            evcfg_encode(ctx, f, &c, w);
+        api_jw_arr_end(w);
+        api_jw_obj_end(w);
+        return 0;
+    }
+    if ((op == L_EIC_GET || op == L_EIC_DELETE) && f->event_config == NULL) {
+        char arn[256];
+        fn_arn(ctx, f->name, arn, sizeof(arn));
+        return fail(resp, API_E_LAMBDA_NOT_FOUND,
+                    "The function %s doesn't have an EventInvokeConfig", arn);
+    }
+    if (op == L_EIC_PUT || op == L_EIC_UPDATE) {
+        const api_json_t *in = body_json(req, resp);
+        if (in == NULL)
+            return -1;
+        if (op == L_EIC_PUT)
+            c = (evcfg_t){.retries = -1, .max_age_s = -1};
+        int64_t v;
+        int r;
+        if ((r = int_in(resp, in, "MaximumRetryAttempts", "maximumRetryAttempts", 0, ASYNC_RETRIES,
+                        &v)) < 0)
+            return -1;
+        if (r)
+            c.retries = v;
+        if ((r = int_in(resp, in, "MaximumEventAgeInSeconds", "maximumEventAgeInSeconds",
+                        ASYNC_AGE_MIN, ASYNC_AGE_MAX, &v)) < 0)
+            return -1;
+        if (r)
+            c.max_age_s = v;
+        const api_json_t *dc = api_json_get(in, "DestinationConfig");
+        const char *names[2] = {"OnSuccess", "OnFailure"};
+        const char **dst[2] = {&c.on_success, &c.on_failure};
+        for (int i = 0; dc && i < 2; i++) {
+            const api_json_t *o = api_json_get(dc, names[i]);
+            const api_json_t *d = o ? api_json_get(o, "Destination") : NULL;
+            if (o == NULL)
+                continue;
+            *dst[i] = NULL;
+            if (d == NULL || api_json_type(d) != API_J_STR || api_json_str(d).len == 0)
+                continue;
+            if (check_destination(ctx, req, resp, api_json_str(d), i == 1) < 0)
+                return -1;
+            *dst[i] = dup_str(req, api_json_str(d));
+        }
+        c.modified_ms = kv_now_ms();
+        f->event_config = evcfg_write(req->arena, &c);
+    } else if (op == L_EIC_DELETE) {
+        f->event_config = NULL;
+    }
+    if (op != L_EIC_GET) {
+        int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
+        if (rc < 0)
+            return engine_fail(resp, rc);
+        resp->durable = true;
+    }
+    if (op == L_EIC_DELETE) {
+        resp->status = 204;
+        return 0;
+    }
+    respond_json(resp, 200);
+    evcfg_encode(ctx, f, &c, w);
+    return 0;
+}
+
 /* ---- event source mappings ---- */
 
 #define ESM_BATCH_MAX 10000
@@ -1137,7 +1356,6 @@ static int op_esm_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_
 
 #define ASYNC_PAYLOAD_MAX 262144 /* an Event invocation's payload */
 #define LOG_TAIL_MAX      4096
-#define ASYNC_RETRIES     2
 
 enum { P_WAITING = 0, P_HELD, P_DONE };
 
@@ -1149,7 +1367,10 @@ typedef struct pending {
     api_req_t *req;   /* NULL for an Event invocation */
     api_resp_t *resp; /* ... */
     bool tail;
-    int attempts_left; /* Event: retries after a function error */
+    int attempts_left; /* Event: retries after an error */
+    int attempts;      /* Event: runs so far */
+    int64_t queued_ms, max_age_ms;
+    const char *on_success, *on_failure; /* Event: destinations (in a) */
     pthread_mutex_t lock;
     int state;
     api_released_cb cb;
@@ -1203,12 +1424,110 @@ static void pending_free_or(pending_t *p, bool async)
     }
 }
 
+static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
+                              api_req_t *req);
+
+/* Lambda's invocation record of a finished asynchronous invocation, for a destination. */
+static void invocation_record(const pending_t *p, const char *condition, kv_buf_t *out)
+{
+    const api_invocation_t *inv = &p->inv;
+    char when[25];
+    kv_time_fmt_iso(kv_now_ms(), when);
+    api_jw_t w;
+    api_jw_init(&w, out);
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, "version", "1.0");
+    api_jw_kstr(&w, "timestamp", when);
+    api_jw_key(&w, "requestContext");
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, "requestId", inv->request_id);
+    char arn[300];
+    snprintf(arn, sizeof(arn), "%s:$LATEST", inv->arn);
+    api_jw_kstr(&w, "functionArn", arn);
+    api_jw_kstr(&w, "condition", condition);
+    api_jw_ku64(&w, "approximateInvokeCount", (uint64_t)p->attempts);
+    api_jw_obj_end(&w);
+    /* The payloads as JSON when they are, else as strings. */
+    kv_arena_t *a = kv_arena_new(4096);
+    kv_slice_t docs[2] = {inv->payload, kv_buf_slice(&inv->result)};
+    const char *keys[2] = {"requestPayload", "responsePayload"};
+    for (int i = 0; i < 2; i++) {
+        api_json_t *root;
+        const char *err;
+        if (i == 1) {
+            api_jw_key(&w, "responseContext");
+            api_jw_obj_begin(&w);
+            api_jw_ku64(&w, "statusCode", 200);
+            api_jw_kstr(&w, "executedVersion", "$LATEST");
+            if (inv->outcome != API_INV_OK)
+                api_jw_kstr(&w, "functionError", "Unhandled");
+            api_jw_obj_end(&w);
+        }
+        if (docs[i].len == 0)
+            continue;
+        api_jw_key(&w, keys[i]);
+        if (api_json_parse(a, docs[i], &root, &err) == 0)
+            api_jw_raw(&w, docs[i]);
+        else
+            api_jw_str(&w, docs[i]);
+    }
+    kv_arena_free(a);
+    api_jw_obj_end(&w);
+}
+
+/* Send a finished asynchronous invocation's record to its destination (runner thread). */
+static void send_destination(pending_t *p, const char *dest, const char *condition)
+{
+    api_ctx_t *ctx = p->ctx;
+    kv_buf_t rec;
+    kv_buf_init(&rec, 16u << 20);
+    invocation_record(p, condition, &rec);
+    static const char bmark[] = "arn:aws:s3:::";
+    const char *fn = strstr(dest, ":function:");
+    int rc = KV_ENOTFOUND;
+    if (strncmp(dest, bmark, sizeof(bmark) - 1) == 0) {
+        /* aws/lambda/async/<function>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid> */
+        char when[25], key[512], id[40];
+        kv_time_fmt_iso(kv_now_ms(), when);
+        when[19] = 0;
+        when[13] = when[16] = '.';
+        new_revision(id);
+        snprintf(key, sizeof(key), "aws/lambda/async/%s/%.4s/%.2s/%.2s/%s-%s", p->inv.function,
+                 when, when + 5, when + 8, when, id);
+        rc = s3_put_record(ctx, kv_slice_str(dest + sizeof(bmark) - 1), kv_slice_str(key),
+                           kv_buf_slice(&rec));
+    } else if (fn) {
+        kv_arena_t *a = kv_arena_new(4096);
+        eng_function_t *f;
+        const char *name = fn + 10, *q = strchr(name, ':');
+        rc = eng_function_get(
+            ctx->eng, kv_slice((const uint8_t *)name, q ? (size_t)(q - name) : strlen(name)), a,
+            &f);
+        if (rc == 0) {
+            pending_t *d = pending_new(ctx, f, kv_buf_slice(&rec), NULL);
+            d->attempts_left = 0; /* a destination's own failure is not chased further */
+            d->on_success = d->on_failure = NULL;
+            rc = f->reserved == 0 || ctx->invoke(ctx->runner, &d->inv) < 0 ? KV_EBUSY : 0;
+            if (rc < 0)
+                pending_free(d);
+        }
+        kv_arena_free(a);
+    }
+    if (rc < 0)
+        KV_LOG_WARN("lambda: %s record of %s not delivered to %s: %s", condition, p->inv.function,
+                    dest, kv_err_name(rc));
+    kv_buf_dispose(&rec);
+}
+
 static void on_invoked(api_invocation_t *inv)
 {
     pending_t *p = inv->done_arg;
     if (p->resp == NULL) {
-        /* Event: retried after a function error (twice by default), then dropped. */
-        if (inv->outcome == API_INV_FN_ERROR && p->attempts_left-- > 0) {
+        /* Event: retried after an error (twice by default) while the event is young enough,
+         * then its record goes to the destination for its outcome. */
+        p->attempts++;
+        bool expired = kv_now_ms() - p->queued_ms > p->max_age_ms;
+        if (inv->outcome != API_INV_OK && !expired && p->attempts_left-- > 0) {
             kv_buf_reset(&inv->result);
             kv_buf_reset(&inv->log);
             if (p->ctx->invoke(p->ctx->runner, inv) == 0)
@@ -1218,6 +1537,10 @@ static void on_invoked(api_invocation_t *inv)
             KV_LOG_WARN("lambda: asynchronous invocation %s of %s failed: %.*s", inv->request_id,
                         inv->function, (int)(inv->result.len > 300 ? 300 : inv->result.len),
                         (const char *)inv->result.p);
+        if (inv->outcome == API_INV_OK && p->on_success)
+            send_destination(p, p->on_success, "Success");
+        else if (inv->outcome != API_INV_OK && p->on_failure)
+            send_destination(p, p->on_failure, expired ? "EventAgeExceeded" : "RetriesExhausted");
         pending_free(p);
         return;
     }
@@ -1254,6 +1577,61 @@ static const char *adup(kv_arena_t *a, const char *s)
     return s ? kv_arena_strndup(a, s, strlen(s)) : NULL;
 }
 
+/* An invocation of f on payload, everything the runner reads in its own arena (req NULL: an
+ * Event invocation, owned by the runner until it finishes). */
+static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
+                              api_req_t *req)
+{
+    /* Everything the runner reads goes into the invocation's own arena. */
+    kv_arena_t *a = kv_arena_new(payload.len + 16384);
+    bool async = req == NULL;
+    pending_t *p = async ? kv_calloc(1, sizeof(*p)) : kv_arena_calloc(req->arena, 1, sizeof(*p));
+    p->a = a;
+    p->ctx = ctx;
+    /* Event: the function's asynchronous settings. */
+    evcfg_t c;
+    evcfg_read(a, f->event_config, &c);
+    p->attempts_left = c.retries >= 0 ? (int)c.retries : ASYNC_RETRIES;
+    p->queued_ms = kv_now_ms();
+    p->max_age_ms = (c.max_age_s >= 0 ? c.max_age_s : ASYNC_AGE_MAX) * 1000;
+    p->on_success = c.on_success;
+    p->on_failure = c.on_failure;
+    pthread_mutex_init(&p->lock, NULL);
+    api_invocation_t *inv = &p->inv;
+    char arn[256], code[4400], rid[40];
+    fn_arn(ctx, f->name, arn, sizeof(arn));
+    eng_function_code_path(ctx->eng, f->code_id, code, sizeof(code));
+    new_revision(rid);
+    inv->function = adup(a, f->name);
+    inv->arn = adup(a, arn);
+    inv->code_id = f->code_id;
+    inv->config = adup(a, f->revision);
+    inv->code_path = adup(a, code);
+    inv->runtime = adup(a, f->runtime);
+    inv->handler = adup(a, f->handler ? f->handler : "");
+    inv->timeout_s = f->timeout_s;
+    inv->memory_mb = f->memory_mb;
+    const char **env = kv_arena_calloc(a, f->n_env + 1, sizeof(*env));
+    for (size_t i = 0; i < f->n_env; i++) {
+        size_t kl = strlen(f->env[i].key), vl = strlen(f->env[i].value);
+        char *kv = kv_arena_alloc(a, kl + vl + 2);
+        memcpy(kv, f->env[i].key, kl);
+        kv[kl] = '=';
+        memcpy(kv + kl + 1, f->env[i].value, vl + 1);
+        env[i] = kv;
+    }
+    inv->env = env;
+    inv->n_env = f->n_env;
+    inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
+    inv->request_id = adup(a, rid);
+    inv->payload = kv_arena_dup(a, payload);
+    kv_buf_init(&inv->result, 6u << 20);
+    kv_buf_init(&inv->log, LOG_TAIL_MAX);
+    inv->done = on_invoked;
+    inv->done_arg = p;
+    return p;
+}
+
 static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw)
 {
     eng_function_t *f;
@@ -1287,45 +1665,8 @@ static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
                     ASYNC_PAYLOAD_MAX);
     if (ctx->invoke == NULL)
         return fail(resp, API_E_LAMBDA_SERVICE, "Functions cannot run in this process");
-    /* Everything the runner reads goes into the invocation's own arena. */
-    kv_arena_t *a = kv_arena_new(payload.len + 16384);
-    pending_t *p = async ? kv_calloc(1, sizeof(*p)) : kv_arena_calloc(req->arena, 1, sizeof(*p));
-    p->a = a;
-    p->ctx = ctx;
+    pending_t *p = pending_new(ctx, f, payload, async ? NULL : req);
     p->tail = kv_slice_eq_str(log, "Tail");
-    p->attempts_left = ASYNC_RETRIES;
-    pthread_mutex_init(&p->lock, NULL);
-    api_invocation_t *inv = &p->inv;
-    char arn[256], code[4400], rid[40];
-    fn_arn(ctx, f->name, arn, sizeof(arn));
-    eng_function_code_path(ctx->eng, f->code_id, code, sizeof(code));
-    new_revision(rid);
-    inv->function = adup(a, f->name);
-    inv->arn = adup(a, arn);
-    inv->code_id = f->code_id;
-    inv->code_path = adup(a, code);
-    inv->runtime = adup(a, f->runtime);
-    inv->handler = adup(a, f->handler ? f->handler : "");
-    inv->timeout_s = f->timeout_s;
-    inv->memory_mb = f->memory_mb;
-    const char **env = kv_arena_calloc(a, f->n_env + 1, sizeof(*env));
-    for (size_t i = 0; i < f->n_env; i++) {
-        size_t kl = strlen(f->env[i].key), vl = strlen(f->env[i].value);
-        char *kv = kv_arena_alloc(a, kl + vl + 2);
-        memcpy(kv, f->env[i].key, kl);
-        kv[kl] = '=';
-        memcpy(kv + kl + 1, f->env[i].value, vl + 1);
-        env[i] = kv;
-    }
-    inv->env = env;
-    inv->n_env = f->n_env;
-    inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
-    inv->request_id = adup(a, rid);
-    inv->payload = kv_arena_dup(a, payload);
-    kv_buf_init(&inv->result, 6u << 20);
-    kv_buf_init(&inv->log, LOG_TAIL_MAX);
-    inv->done = on_invoked;
-    inv->done_arg = p;
     if (f->reserved == 0)
         return pending_free_or(p, async), fail(resp, API_E_LAMBDA_TOO_MANY, "Rate Exceeded.");
     if (!async) {
@@ -1333,7 +1674,7 @@ static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
         p->resp = resp;
         resp->_pending = p;
     }
-    if (ctx->invoke(ctx->runner, inv) < 0) {
+    if (ctx->invoke(ctx->runner, &p->inv) < 0) {
         resp->_pending = NULL;
         pending_free_or(p, async);
         return fail(resp, API_E_LAMBDA_SERVICE, "The function runner is stopping");
@@ -1378,6 +1719,13 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         break;
     case L_INVOKE:
         rc = op_invoke(ctx, req, resp, name);
+        break;
+    case L_EIC_PUT:
+    case L_EIC_UPDATE:
+    case L_EIC_GET:
+    case L_EIC_DELETE:
+    case L_EIC_LIST:
+        rc = op_event_config(ctx, req, resp, name, op, &w);
         break;
     case L_ESM_LIST:
         rc = op_esm_list(ctx, req, resp, &w);

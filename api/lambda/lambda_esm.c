@@ -29,7 +29,8 @@
 typedef struct slot {
     char uuid[40];
     int attempts;
-    size_t limit; /* a bisected batch's size; 0: BatchSize */
+    size_t next_target; /* a bucket's event: the destinations already done */
+    size_t limit;       /* a bisected batch's size; 0: BatchSize */
     int64_t retry_at_ms;
 } slot_t;
 
@@ -235,108 +236,174 @@ static bool pattern_match(const api_json_t *pat, const api_json_t *ev, int depth
 
 /* ---- one batch ---- */
 
-typedef struct waiter {
+/* A function run on one event: started, then waited for (several run at once). */
+typedef struct job {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    bool done;
-} waiter_t;
+    bool done, started;
+    api_invocation_t inv;
+    char arn[256], code[4400], rid[40], rev[40];
+    const char **env;
+    char **owned;
+    size_t n_env;
+} job_t;
 
 static void on_done(api_invocation_t *inv)
 {
-    waiter_t *w = inv->done_arg;
-    pthread_mutex_lock(&w->lock);
-    w->done = true;
-    pthread_cond_signal(&w->cond);
-    pthread_mutex_unlock(&w->lock);
+    job_t *j = inv->done_arg;
+    pthread_mutex_lock(&j->lock);
+    j->done = true;
+    pthread_cond_signal(&j->cond);
+    pthread_mutex_unlock(&j->lock);
 }
 
-/* Run the function on one event and wait for it. @return the outcome (API_INV_FAILED when
- * it could not be run). */
-static api_outcome_t invoke_sync(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event,
-                                 kv_buf_t *result)
+/* Start f on event (which must outlive the job). */
+static void job_start(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event, job_t *j)
 {
-    if (ctx->invoke == NULL)
-        return API_INV_FAILED;
-    char arn[256], code[4400], rid[40];
-    snprintf(arn, sizeof(arn), "arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s", ctx->region,
-             f->name);
-    eng_function_code_path(ctx->eng, f->code_id, code, sizeof(code));
+    memset(j, 0, sizeof(*j));
+    pthread_mutex_init(&j->lock, NULL);
+    pthread_cond_init(&j->cond, NULL);
+    kv_buf_init(&j->inv.result, 6u << 20);
+    kv_buf_init(&j->inv.log, 4096);
+    if (ctx->invoke == NULL || f->reserved == 0)
+        return;
+    snprintf(j->arn, sizeof(j->arn), "arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s",
+             ctx->region, f->name);
+    eng_function_code_path(ctx->eng, f->code_id, j->code, sizeof(j->code));
     uint8_t r[16];
     kv_random(r, sizeof(r));
-    snprintf(rid, sizeof(rid),
+    snprintf(j->rid, sizeof(j->rid),
              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
              r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
              r[15]);
-    const char **env = kv_calloc(f->n_env + 1, sizeof(*env));
-    char **owned = kv_calloc(f->n_env + 1, sizeof(*owned));
+    j->n_env = f->n_env;
+    j->env = kv_calloc(f->n_env + 1, sizeof(*j->env));
+    j->owned = kv_calloc(f->n_env + 1, sizeof(*j->owned));
     for (size_t i = 0; i < f->n_env; i++) {
         size_t n = strlen(f->env[i].key) + strlen(f->env[i].value) + 2;
-        owned[i] = kv_malloc(n);
-        snprintf(owned[i], n, "%s=%s", f->env[i].key, f->env[i].value);
-        env[i] = owned[i];
+        j->owned[i] = kv_malloc(n);
+        snprintf(j->owned[i], n, "%s=%s", f->env[i].key, f->env[i].value);
+        j->env[i] = j->owned[i];
     }
-    waiter_t w = {.done = false};
-    pthread_mutex_init(&w.lock, NULL);
-    pthread_cond_init(&w.cond, NULL);
-    api_invocation_t inv = {.function = f->name,
-                            .arn = arn,
-                            .code_id = f->code_id,
-                            .code_path = code,
-                            .runtime = f->runtime,
-                            .handler = f->handler ? f->handler : "",
-                            .timeout_s = f->timeout_s,
-                            .memory_mb = f->memory_mb,
-                            .env = env,
-                            .n_env = f->n_env,
-                            .concurrency = f->reserved >= 0 ? f->reserved : 10,
-                            .request_id = rid,
-                            .payload = event,
-                            .done = on_done,
-                            .done_arg = &w};
-    kv_buf_init(&inv.result, 6u << 20);
-    kv_buf_init(&inv.log, 4096);
+    api_invocation_t *inv = &j->inv;
+    inv->function = f->name;
+    inv->arn = j->arn;
+    inv->code_id = f->code_id;
+    snprintf(j->rev, sizeof(j->rev), "%s", f->revision);
+    inv->config = j->rev;
+    inv->code_path = j->code;
+    inv->runtime = f->runtime;
+    inv->handler = f->handler ? f->handler : "";
+    inv->timeout_s = f->timeout_s;
+    inv->memory_mb = f->memory_mb;
+    inv->env = j->env;
+    inv->n_env = f->n_env;
+    inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
+    inv->request_id = j->rid;
+    inv->payload = event;
+    inv->done = on_done;
+    inv->done_arg = j;
+    j->started = ctx->invoke(ctx->runner, inv) == 0;
+}
+
+/* Wait for a started job; its result is appended to result (when given). @return the outcome
+ * (API_INV_FAILED when it could not be run). */
+static api_outcome_t job_wait(job_t *j, kv_buf_t *result)
+{
     api_outcome_t out = API_INV_FAILED;
-    if (f->reserved != 0 && ctx->invoke(ctx->runner, &inv) == 0) {
-        pthread_mutex_lock(&w.lock);
-        while (!w.done)
-            pthread_cond_wait(&w.cond, &w.lock); /* the runner always finishes, timeouts too */
-        pthread_mutex_unlock(&w.lock);
-        out = inv.outcome;
-        kv_buf_append_slice(result, kv_buf_slice(&inv.result));
+    if (j->started) {
+        pthread_mutex_lock(&j->lock);
+        while (!j->done)
+            pthread_cond_wait(&j->cond, &j->lock); /* the runner always finishes, timeouts too */
+        pthread_mutex_unlock(&j->lock);
+        out = j->inv.outcome;
+        if (result)
+            kv_buf_append_slice(result, kv_buf_slice(&j->inv.result));
     }
-    kv_buf_dispose(&inv.result);
-    kv_buf_dispose(&inv.log);
-    for (size_t i = 0; i < f->n_env; i++)
-        kv_free(owned[i]);
-    kv_free(owned);
-    kv_free(env);
+    kv_buf_dispose(&j->inv.result);
+    kv_buf_dispose(&j->inv.log);
+    for (size_t i = 0; i < j->n_env; i++)
+        kv_free(j->owned[i]);
+    kv_free(j->owned);
+    kv_free(j->env);
+    pthread_mutex_destroy(&j->lock);
+    pthread_cond_destroy(&j->cond);
     return out;
 }
 
-/* Hand a batch given up on to the on-failure function (asynchronously, as Lambda does). */
-static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_srec_t *first,
-                         const eng_srec_t *last, size_t n, kv_arena_t *a)
+/* Run the function on one event and wait for it. */
+static api_outcome_t invoke_sync(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event,
+                                 kv_buf_t *result)
+{
+    job_t *j = kv_malloc(sizeof(*j));
+    job_start(ctx, f, event, j);
+    api_outcome_t o = job_wait(j, result);
+    kv_free(j);
+    return o;
+}
+
+/* The function an ARN names. */
+static int function_of(api_ctx_t *ctx, const char *arn, kv_arena_t *a, eng_function_t **f)
+{
+    const char *fn = arn ? strstr(arn, ":function:") : NULL;
+    if (fn == NULL)
+        return KV_ENOTFOUND;
+    fn += 10;
+    const char *end = strchr(fn, ':'); /* a qualifier */
+    return eng_function_get(
+        ctx->eng, kv_slice((const uint8_t *)fn, end ? (size_t)(end - fn) : strlen(fn)), a, f);
+}
+
+/* Hand a batch given up on to the on-failure destination: a function (run as Lambda does,
+ * asynchronously to the batch) or a bucket (the record stored as an object). */
+static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_stream_t *s,
+                         const eng_srec_t *first, const eng_srec_t *last, size_t n, kv_arena_t *a)
 {
     if (m->on_failure == NULL) {
         KV_LOG_WARN("lambda: mapping %s gave up on %zu records (%llu..%llu)", m->uuid, n,
                     (unsigned long long)first->seq, (unsigned long long)last->seq);
         return;
     }
-    const char *fn = strstr(m->on_failure, ":function:");
+    char when[25], shard[48], doc[4096];
+    kv_time_fmt_iso(kv_now_ms(), when);
+    snprintf(shard, sizeof(shard), "shardId-%020llu-%08x", (unsigned long long)s->created_ms,
+             s->id);
+    snprintf(doc, sizeof(doc),
+             "{\"version\":\"1.0\",\"timestamp\":\"%s\","
+             "\"requestContext\":{\"requestId\":\"%s\",\"condition\":\"RetryAttemptsExhausted\","
+             "\"functionArn\":\"arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s\","
+             "\"approximateInvokeCount\":%d},"
+             "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
+             "\"functionError\":\"Unhandled\"},"
+             "\"DDBStreamBatchInfo\":{\"shardId\":\"%s\",\"startSequenceNumber\":\"%021llu\","
+             "\"endSequenceNumber\":\"%021llu\",\"approximateArrivalOfFirstRecord\":\"%s\","
+             "\"batchSize\":%zu,\"streamArn\":\"%s\"}}",
+             when, m->uuid, ctx->region, m->function, slot_of(m->uuid)->attempts, shard,
+             (unsigned long long)first->seq, (unsigned long long)last->seq, when, n, m->source_arn);
+    static const char bmark[] = "arn:aws:s3:::";
+    if (strncmp(m->on_failure, bmark, sizeof(bmark) - 1) == 0) {
+        /* aws/lambda/<mapping>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random> */
+        char key[512], t[25];
+        uint64_t r;
+        kv_random(&r, sizeof(r));
+        memcpy(t, when, sizeof(t));
+        t[19] = 0;
+        t[13] = t[16] = '.';
+        snprintf(key, sizeof(key), "aws/lambda/%s/%s/%.4s/%.2s/%.2s/%s-%016llx", m->uuid, shard, t,
+                 t + 5, t + 8, t, (unsigned long long)r);
+        int rc = s3_put_record(ctx, kv_slice_str(m->on_failure + sizeof(bmark) - 1),
+                               kv_slice_str(key), kv_slice_str(doc));
+        if (rc < 0)
+            KV_LOG_WARN("lambda: mapping %s: on-failure bucket %s: %s", m->uuid, m->on_failure,
+                        kv_err_name(rc));
+        return;
+    }
     eng_function_t *f;
-    if (fn == NULL || eng_function_get(ctx->eng, kv_slice_str(fn + 10), a, &f) < 0) {
+    if (function_of(ctx, m->on_failure, a, &f) < 0) {
         KV_LOG_WARN("lambda: mapping %s: on-failure destination %s is not a function here", m->uuid,
                     m->on_failure);
         return;
     }
-    char doc[2048];
-    snprintf(doc, sizeof(doc),
-             "{\"requestContext\":{\"condition\":\"RetryAttemptsExhausted\","
-             "\"functionArn\":\"arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s\"},"
-             "\"DDBStreamBatchInfo\":{\"shardId\":\"shard\",\"startSequenceNumber\":\"%021llu\","
-             "\"endSequenceNumber\":\"%021llu\",\"batchSize\":%zu,\"streamArn\":\"%s\"}}",
-             ctx->region, m->function, (unsigned long long)first->seq,
-             (unsigned long long)last->seq, n, m->source_arn);
     kv_buf_t result;
     kv_buf_init(&result, 6u << 20);
     invoke_sync(ctx, f, kv_slice_str(doc), &result);
@@ -366,7 +433,24 @@ static uint64_t first_failure(kv_arena_t *a, kv_slice_t result)
     return low;
 }
 
-/* Work on one mapping. @return ms until it wants another step (0: now), -1 when idle. */
+#define ESM_LANES 10 /* ParallelizationFactor's largest value */
+
+/* A lane of a window: the batch one concurrent invocation gets. */
+typedef struct lane {
+    kv_buf_t ev;
+    api_jw_t w;
+    size_t n;
+    uint64_t first; /* its first record's number */
+    job_t job;
+} lane_t;
+
+/*
+ * Work on one mapping: a window of records after the checkpoint is cut into ParallelizationFactor
+ * lanes by partition key (a key's records stay in one lane, in order; a lane holds at most
+ * BatchSize), the lanes run at once, and the checkpoint moves past the window only when all
+ * succeeded — or up to the first record any lane failed on. @return ms until it wants another
+ * step (0: now), -1 when idle.
+ */
 static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
 {
     int64_t now = kv_now_ms();
@@ -384,7 +468,11 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
         goto out;
     if (eng_mapping_checkpoint(ctx->eng, uuid, &ckpt) == KV_ENOTFOUND)
         ckpt = 0;
-    size_t limit = sl->limit ? sl->limit : m->batch_size;
+    size_t nl = m->parallel >= 1 && m->parallel <= ESM_LANES ? m->parallel : 1;
+    size_t per_lane = m->batch_size ? m->batch_size : 100;
+    size_t limit = sl->limit ? sl->limit : per_lane * nl; /* a bisected window is smaller */
+    if (per_lane > limit)
+        per_lane = limit;
     eng_srec_t *recs;
     size_t n;
     if (eng_stream_read(ctx->eng, m->stream_id, ckpt + 1, limit, ESM_BYTES, a, &recs, &n) < 0 ||
@@ -402,18 +490,29 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
         if (api_json_parse(a, kv_slice_str(m->patterns[i]), &pats[i], &err) < 0)
             pats[i] = NULL;
     }
-    kv_buf_t ev;
-    kv_buf_init(&ev, 6u << 20);
-    api_jw_t w;
-    api_jw_init(&w, &ev);
-    api_jw_obj_begin(&w);
-    api_jw_key(&w, "Records");
-    api_jw_arr_begin(&w);
-    size_t sent = 0;
+    lane_t *lanes = kv_calloc(nl, sizeof(*lanes));
+    for (size_t l = 0; l < nl; l++) {
+        kv_buf_init(&lanes[l].ev, 6u << 20);
+        api_jw_init(&lanes[l].w, &lanes[l].ev);
+        api_jw_obj_begin(&lanes[l].w);
+        api_jw_key(&lanes[l].w, "Records");
+        api_jw_arr_begin(&lanes[l].w);
+    }
+    size_t sent = 0, used = 0; /* the window: recs[0, used) */
     kv_buf_t one;
     kv_buf_init(&one, 2u << 20);
-    for (size_t i = 0; i < n; i++) {
-        eng_srec_t *r = &recs[i];
+    kv_buf_t key;
+    kv_buf_init(&key, 4096);
+    for (; used < n; used++) {
+        eng_srec_t *r = &recs[used];
+        size_t l = 0;
+        if (nl > 1) { /* the lane of the record's partition key */
+            kv_buf_reset(&key);
+            eng_item_encode(r->keys, &key);
+            l = kv_xxh3(key.p, key.len) % nl;
+        }
+        if (lanes[l].n == per_lane)
+            break; /* the lane is full: the window ends here */
         if (m->start == ENG_START_AT_TIMESTAMP && r->time_ms < m->start_ms)
             continue;
         if (m->max_age_s >= 0 && now - r->time_ms > (int64_t)m->max_age_s * 1000)
@@ -430,28 +529,47 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
                 keep = pats[p] && pattern_match(pats[p], doc, 0);
         if (!keep)
             continue;
-        ddb_encode_stream_record(ctx, s, r, m->source_arn, &w);
+        api_jw_raw(&lanes[l].w, kv_buf_slice(&one));
+        if (lanes[l].n++ == 0)
+            lanes[l].first = r->seq;
         sent++;
     }
-    api_jw_arr_end(&w);
-    api_jw_obj_end(&w);
     kv_buf_dispose(&one);
-    uint64_t last = recs[n - 1].seq;
-    if (sent == 0) { /* nothing for the function: move on */
-        eng_mapping_set_checkpoint(ctx->eng, uuid, last);
-        kv_buf_dispose(&ev);
-        wait = 0;
-        goto out;
+    kv_buf_dispose(&key);
+    uint64_t last = recs[used - 1].seq;
+    bool ok = true;
+    api_outcome_t worst = API_INV_OK;
+    uint64_t failed = 0; /* the first record a lane failed on */
+    if (sent) {
+        for (size_t l = 0; l < nl; l++) {
+            api_jw_arr_end(&lanes[l].w);
+            api_jw_obj_end(&lanes[l].w);
+            if (lanes[l].n)
+                job_start(ctx, f, kv_buf_slice(&lanes[l].ev), &lanes[l].job);
+        }
+        kv_buf_t result;
+        kv_buf_init(&result, 6u << 20);
+        for (size_t l = 0; l < nl; l++) {
+            if (lanes[l].n == 0)
+                continue;
+            kv_buf_reset(&result);
+            api_outcome_t o = job_wait(&lanes[l].job, &result);
+            uint64_t lf = o != API_INV_OK      ? lanes[l].first
+                          : m->report_failures ? first_failure(a, kv_buf_slice(&result))
+                                               : 0;
+            if (o != API_INV_OK)
+                worst = o;
+            if (lf && (failed == 0 || lf < failed))
+                failed = lf;
+        }
+        kv_buf_dispose(&result);
+        ok = worst == API_INV_OK && failed == 0;
     }
-    kv_buf_t result;
-    kv_buf_init(&result, 6u << 20);
-    api_outcome_t o = invoke_sync(ctx, f, kv_buf_slice(&ev), &result);
-    kv_buf_dispose(&ev);
-    uint64_t failed =
-        o == API_INV_OK && m->report_failures ? first_failure(a, kv_buf_slice(&result)) : 0;
-    kv_buf_dispose(&result);
-    if (o == API_INV_OK && failed == 0) {
-        /* Done: only now does the checkpoint move. */
+    for (size_t l = 0; l < nl; l++)
+        kv_buf_dispose(&lanes[l].ev);
+    kv_free(lanes);
+    if (ok) {
+        /* Done (or nothing for the function): only now does the checkpoint move. */
         eng_mapping_set_checkpoint(ctx->eng, uuid, last);
         sl->attempts = 0;
         sl->limit = 0;
@@ -461,13 +579,13 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
     if (failed > ckpt + 1 && failed <= last) /* the records before the first failure are done */
         eng_mapping_set_checkpoint(ctx->eng, uuid, failed - 1);
     sl->attempts++;
-    if (m->bisect && n > 1 && o != API_INV_OK) {
-        sl->limit = n / 2; /* retry the first half alone */
+    if (m->bisect && used > 1 && worst != API_INV_OK) {
+        sl->limit = used / 2; /* retry the first half alone */
         wait = 0;
         goto out;
     }
     if (m->max_retries >= 0 && sl->attempts > m->max_retries) {
-        send_failure(ctx, m, &recs[0], &recs[n - 1], n, a);
+        send_failure(ctx, m, s, &recs[0], &recs[used - 1], used, a);
         eng_mapping_set_checkpoint(ctx->eng, uuid, last);
         sl->attempts = 0;
         sl->limit = 0;
@@ -477,6 +595,112 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
     sl->retry_at_ms = now + (sl->attempts < 10 ? 100 * sl->attempts : 1000);
     wait = (int)(sl->retry_at_ms - now);
 out:
+    kv_arena_free(a);
+    return wait;
+}
+
+/* ---- S3 event notifications: a bucket's event log to its destinations ---- */
+
+#define S3_EVENT_RETRIES 2 /* S3 invokes asynchronously: Lambda retries twice */
+
+/* Deliver a bucket's logged events, one at a time, to the destinations they match; the
+ * checkpoint moves past an event once every destination took it (or gave up after the
+ * retries). @return ms until another step is wanted (0: now), -1 when idle. */
+static int step_bucket(api_ctx_t *ctx, const eng_bucket_t *b)
+{
+    char id[40];
+    snprintf(id, sizeof(id), "s3:%u", b->log_id);
+    int64_t now = kv_now_ms();
+    slot_t *sl = slot_of(id);
+    if (now < sl->retry_at_ms)
+        return (int)(sl->retry_at_ms - now);
+    kv_arena_t *a = kv_arena_new(1 << 16);
+    kv_slice_t ck = kv_slice_str(id);
+    uint64_t ckpt = 0;
+    if (eng_mapping_checkpoint(ctx->eng, ck, &ckpt) == KV_ENOTFOUND)
+        ckpt = 0;
+    s3_notify_target_t *ts = NULL;
+    size_t nt = 0;
+    eng_srec_t *recs;
+    size_t n = 0;
+    int wait = -1;
+    if (s3_notify_targets(a, b->docs[ENG_BDOC_NOTIFY], &ts, &nt) < 0 ||
+        eng_stream_read(ctx->eng, b->log_id, ckpt + 1, 64, ESM_BYTES, a, &recs, &n) < 0)
+        n = 0;
+    kv_buf_t ev;
+    kv_buf_init(&ev, 1u << 20);
+    for (size_t i = 0; i < n; i++) {
+        eng_srec_t *r = &recs[i];
+        kv_slice_t name = s3_event_name(r), key = s3_event_key(r);
+        for (size_t t = sl->next_target; t < nt; t++) {
+            eng_function_t *f;
+            if (!s3_notify_match(&ts[t], name, key))
+                continue;
+            if (function_of(ctx, ts[t].arn, a, &f) < 0) {
+                KV_LOG_WARN("s3: bucket %s: notification destination %s is gone", b->name,
+                            ts[t].arn);
+                continue;
+            }
+            kv_buf_reset(&ev);
+            api_jw_t w;
+            api_jw_init(&w, &ev);
+            api_jw_obj_begin(&w);
+            api_jw_key(&w, "Records");
+            api_jw_arr_begin(&w);
+            s3_encode_event(ctx, b->name, r, ts[t].id, &w);
+            api_jw_arr_end(&w);
+            api_jw_obj_end(&w);
+            kv_buf_t result;
+            kv_buf_init(&result, 6u << 20);
+            api_outcome_t o = invoke_sync(ctx, f, kv_buf_slice(&ev), &result);
+            kv_buf_dispose(&result);
+            if (o != API_INV_OK && sl->attempts < S3_EVENT_RETRIES) {
+                sl->attempts++;
+                sl->next_target = t; /* the destinations before it are done */
+                sl->retry_at_ms = now + 200 * sl->attempts;
+                wait = (int)(sl->retry_at_ms - now);
+                goto out;
+            }
+            if (o != API_INV_OK)
+                KV_LOG_WARN("s3: bucket %s: %.*s of %.*s not delivered to %s", b->name,
+                            (int)name.len, (const char *)name.p, (int)key.len, (const char *)key.p,
+                            ts[t].arn);
+            sl->attempts = 0;
+        }
+        sl->next_target = 0;
+        sl->attempts = 0;
+        eng_mapping_set_checkpoint(ctx->eng, ck, r->seq);
+        wait = 0;
+    }
+out:
+    kv_buf_dispose(&ev);
+    kv_arena_free(a);
+    return wait;
+}
+
+/* Step every bucket whose notifications are on. @return as step_bucket, *active the count. */
+static int step_buckets(api_ctx_t *ctx, size_t *active)
+{
+    kv_arena_t *a = kv_arena_new(1 << 16);
+    eng_bucket_t *list;
+    size_t n;
+    bool more;
+    kv_slice_t after = KV_SLICE_NULL;
+    int wait = -1;
+    do {
+        if (eng_bucket_list(ctx->eng, after, 100, a, &list, &n, &more) < 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            if (list[i].log_id == 0 || list[i].docs[ENG_BDOC_NOTIFY].len == 0)
+                continue;
+            (*active)++;
+            int w = step_bucket(ctx, &list[i]);
+            if (w >= 0 && (wait < 0 || w < wait))
+                wait = w;
+        }
+        if (n)
+            after = kv_slice_str(list[n - 1].name);
+    } while (more && n);
     kv_arena_free(a);
     return wait;
 }
@@ -504,6 +728,9 @@ int api_esm_step(api_ctx_t *ctx)
         if (n)
             after = kv_slice_str(list[n - 1].uuid);
     } while (more && n);
+    int bw = step_buckets(ctx, &active);
+    if (bw >= 0 && (wait < 0 || bw < wait))
+        wait = bw;
     atomic_store(&ctx->esm_active, active > 0);
     kv_arena_free(a);
     return wait;

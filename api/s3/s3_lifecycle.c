@@ -150,8 +150,9 @@ typedef struct {
 
 static void drop_lone_marker(api_ctx_t *ctx, const eng_bucket_t *b, lc_cursor_t *c, size_t *n_done)
 {
-    if (c->marker && eng_object_delete(ctx->eng, b->id, kv_buf_slice(&c->key), b->versioning,
-                                       &c->marker_ref, NULL) == 0)
+    if (c->marker &&
+        eng_object_delete_logged(ctx->eng, b->id, kv_buf_slice(&c->key), b->versioning,
+                                 &c->marker_ref, NULL, b->log_id, "LifecycleExpiration") == 0)
         (*n_done)++;
     c->marker = false;
 }
@@ -193,7 +194,8 @@ static int sweep_objects(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t 
             } else if (filter_match(r, o) &&
                        ((r->exp_days && now - o->mtime_ms >= r->exp_days * day) ||
                         (r->exp_date_ms && now >= r->exp_date_ms))) {
-                if (eng_object_delete(ctx->eng, b->id, o->key, b->versioning, NULL, NULL) == 0)
+                if (eng_object_delete_logged(ctx->eng, b->id, o->key, b->versioning, NULL, NULL,
+                                             b->log_id, "LifecycleExpiration") == 0)
                     (*n_done)++;
             }
         } else if (r->nc_days) {
@@ -201,7 +203,8 @@ static int sweep_objects(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t 
             if (nc_seen > r->nc_keep && filter_match(r, o) &&
                 now - newer_mtime >= r->nc_days * day) {
                 eng_vref_t ref = ref_of(o);
-                if (eng_object_delete(ctx->eng, b->id, o->key, b->versioning, &ref, NULL) == 0)
+                if (eng_object_delete_logged(ctx->eng, b->id, o->key, b->versioning, &ref, NULL,
+                                             b->log_id, "LifecycleExpiration") == 0)
                     (*n_done)++;
             }
         }

@@ -372,6 +372,8 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
     o->checksum_value = NULL;
     eng_mpu_err_t why = 0;
     size_t bad = 0;
+    o->log_id = b->log_id;
+    o->event = "ObjectCreated:CompleteMultipartUpload";
     rc = eng_upload_complete(ctx->eng, bid, in->upload_id, in->numbers, in->etags, in->n, o, &cond,
                              &why, &bad);
     if (rc == KV_EINVAL) {

@@ -8,7 +8,9 @@
 #include <string.h>
 
 #include "../codec/api_xw.h"
+#include "auth/sigv4.h"
 #include "base/kv_hash.h"
+#include "base/kv_time.h"
 #include "s3_int.h"
 
 #define NOTIFY_MAX 100 /* destinations in one configuration */
@@ -228,6 +230,8 @@ int s3_exec_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *
         return -1;
     /* An empty configuration turns notifications off. */
     int rc = eng_bucket_set_doc(ctx->eng, in->bucket, ENG_BDOC_NOTIFY, in->doc);
+    if (rc == 0)
+        api_esm_kick(ctx); /* the consumer delivers this bucket's events from now on */
     return s3_bucket_written(resp, rc);
 }
 
@@ -268,4 +272,207 @@ void s3_encode_get_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_
     api_xw_t w;
     api_xw_begin(&w, &resp->body, "NotificationConfiguration", true);
     api_xw_close(&w, "NotificationConfiguration");
+}
+
+/* ---- delivery: which destinations an event goes to, and S3's event record ---- */
+
+int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    api_xnode_t *root;
+    if (doc.len == 0 || api_xml_parse(a, doc, &root) < 0)
+        return -1;
+    size_t count = 0;
+    for (api_xnode_t *c = root->child; c; c = c->next)
+        count++;
+    s3_notify_target_t *ts = kv_arena_calloc(a, count ? count : 1, sizeof(*ts));
+    for (api_xnode_t *c = root->child; c; c = c->next) {
+        if (strcmp(c->name, "CloudFunctionConfiguration") != 0)
+            continue;
+        s3_notify_target_t *t = &ts[*n];
+        memset(t, 0, sizeof(*t));
+        for (api_xnode_t *f = c->child; f; f = f->next) {
+            kv_slice_t text = kv_slice_trim(f->text);
+            if (strcmp(f->name, "Id") == 0) {
+                t->id = kv_arena_strndup(a, text.p, text.len);
+            } else if (strcmp(f->name, "CloudFunction") == 0) {
+                t->arn = kv_arena_strndup(a, text.p, text.len);
+            } else if (strcmp(f->name, "Event") == 0 && t->n_events < S3_NOTIFY_EVENTS) {
+                t->events[t->n_events++] = text;
+            } else if (strcmp(f->name, "Filter") == 0) {
+                api_xnode_t *key = api_xml_child(f, "S3Key");
+                for (api_xnode_t *r = key ? key->child : NULL; r; r = r->next) {
+                    api_xnode_t *nm = api_xml_child(r, "Name"), *val = api_xml_child(r, "Value");
+                    if (nm == NULL || val == NULL)
+                        continue;
+                    if (kv_slice_eq_str(kv_slice_trim(nm->text), "prefix"))
+                        t->prefix = val->text;
+                    else if (kv_slice_eq_str(kv_slice_trim(nm->text), "suffix"))
+                        t->suffix = val->text;
+                }
+            }
+        }
+        if (t->arn && t->n_events)
+            (*n)++;
+    }
+    *out = ts;
+    return 0;
+}
+
+bool s3_notify_match(const s3_notify_target_t *t, kv_slice_t event, kv_slice_t key)
+{
+    char full[96];
+    int len = snprintf(full, sizeof(full), "s3:%.*s", (int)event.len, (const char *)event.p);
+    if (len <= 3 || (size_t)len >= sizeof(full))
+        return false;
+    bool ev = false;
+    for (size_t i = 0; i < t->n_events && !ev; i++)
+        ev = events_meet(t->events[i], kv_slice((const uint8_t *)full, (size_t)len));
+    if (!ev)
+        return false;
+    if (t->prefix.len && (key.len < t->prefix.len || memcmp(key.p, t->prefix.p, t->prefix.len)))
+        return false;
+    if (t->suffix.len && (key.len < t->suffix.len ||
+                          memcmp(key.p + key.len - t->suffix.len, t->suffix.p, t->suffix.len)))
+        return false;
+    return true;
+}
+
+/* The value of a string or number attribute of an event record's image. */
+static kv_slice_t img_attr(const eng_item_t *it, const char *name)
+{
+    for (size_t i = 0; it && i < it->n; i++)
+        if (kv_slice_eq_str(it->attrs[i].name, name))
+            return it->attrs[i].v->u.s;
+    return KV_SLICE_NULL;
+}
+
+kv_slice_t s3_event_name(const eng_srec_t *r)
+{
+    return img_attr(r->new_img, "eventName");
+}
+
+kv_slice_t s3_event_key(const eng_srec_t *r)
+{
+    return img_attr(r->new_img, "key");
+}
+
+void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, const char *config_id,
+                     api_jw_t *w)
+{
+    char when[25], seq[24], arn[128];
+    kv_time_fmt_iso(r->time_ms, when);
+    snprintf(seq, sizeof(seq), "%016llX", (unsigned long long)r->seq);
+    snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", bucket);
+    /* Keys are URL-encoded as in a form: spaces become '+', slashes stay. */
+    kv_buf_t key;
+    kv_buf_init(&key, 4 * ENG_OBJ_KEY_MAX + 16);
+    kv_buf_t enc;
+    kv_buf_init(&enc, 4 * ENG_OBJ_KEY_MAX + 16);
+    sigv4_uri_encode(&enc, s3_event_key(r), false);
+    for (size_t i = 0; i < enc.len; i++) {
+        if (i + 2 < enc.len && enc.p[i] == '%' && enc.p[i + 1] == '2' && enc.p[i + 2] == '0') {
+            kv_buf_append_byte(&key, '+');
+            i += 2;
+        } else {
+            kv_buf_append_byte(&key, enc.p[i]);
+        }
+    }
+    kv_buf_dispose(&enc);
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "eventVersion", "2.1");
+    api_jw_kstr(w, "eventSource", "aws:s3");
+    api_jw_kstr(w, "awsRegion", ctx->region);
+    api_jw_kstr(w, "eventTime", when);
+    api_jw_key(w, "eventName");
+    api_jw_str(w, s3_event_name(r));
+    api_jw_key(w, "userIdentity");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "principalId", API_ACCOUNT_ID);
+    api_jw_obj_end(w);
+    api_jw_key(w, "requestParameters");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "sourceIPAddress", "127.0.0.1");
+    api_jw_obj_end(w);
+    api_jw_key(w, "responseElements");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "x-amz-request-id", seq);
+    api_jw_kstr(w, "x-amz-id-2", seq);
+    api_jw_obj_end(w);
+    api_jw_key(w, "s3");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "s3SchemaVersion", "1.0");
+    api_jw_kstr(w, "configurationId", config_id ? config_id : "");
+    api_jw_key(w, "bucket");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "name", bucket);
+    api_jw_key(w, "ownerIdentity");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "principalId", API_ACCOUNT_ID);
+    api_jw_obj_end(w);
+    api_jw_kstr(w, "arn", arn);
+    api_jw_obj_end(w);
+    api_jw_key(w, "object");
+    api_jw_obj_begin(w);
+    api_jw_key(w, "key");
+    api_jw_str(w, kv_buf_slice(&key));
+    kv_slice_t size = img_attr(r->new_img, "size"), etag = img_attr(r->new_img, "eTag");
+    kv_slice_t ver = img_attr(r->new_img, "versionId");
+    if (size.len) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < size.len && size.p[i] >= '0' && size.p[i] <= '9'; i++)
+            v = v * 10 + (uint64_t)(size.p[i] - '0');
+        api_jw_ku64(w, "size", v);
+    }
+    if (etag.len) {
+        api_jw_key(w, "eTag");
+        api_jw_str(w, etag);
+    }
+    if (ver.len) {
+        api_jw_key(w, "versionId");
+        api_jw_str(w, ver);
+    }
+    api_jw_kstr(w, "sequencer", seq);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+    kv_buf_dispose(&key);
+}
+
+int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t body)
+{
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_bucket_t *b;
+    int rc = eng_bucket_get(ctx->eng, bucket, a, &b);
+    if (rc < 0) {
+        kv_arena_free(a);
+        return rc;
+    }
+    api_ck_t md5;
+    api_ck_init(&md5, API_CK_MD5);
+    api_ck_update(&md5, body.p, body.len);
+    uint8_t sum[API_CK_MAX];
+    api_ck_final(&md5, sum);
+    api_ck_dispose(&md5);
+    kv_buf_t etag;
+    kv_buf_init(&etag, 64);
+    kv_buf_append_hex(&etag, sum, 16);
+    eng_object_t o = {.key = key,
+                      .etag = kv_arena_strndup(a, etag.p, etag.len),
+                      .mtime_ms = kv_now_ms(),
+                      .content_type = "application/json",
+                      .log_id = b->log_id,
+                      .event = "ObjectCreated:Put"};
+    kv_buf_dispose(&etag);
+    eng_blob_writer_t *w = eng_blob_writer_new(ctx->eng);
+    rc = eng_blob_write(w, body.p, body.len);
+    if (rc < 0) {
+        eng_blob_writer_abort(w);
+    } else {
+        eng_obj_cond_t cond = {.versioning = b->versioning};
+        rc = eng_object_put_blob(ctx->eng, b->id, &o, &cond, w);
+    }
+    kv_arena_free(a);
+    return rc;
 }

@@ -54,6 +54,7 @@ int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return API_RESPOND;
     st->bucket_id = bk->id;
     st->versioning = bk->versioning;
+    st->log_id = bk->log_id;
     if (st->op == API_OP_S3_upload_part && s3_upload_part_begin(ctx, req, resp) < 0)
         return API_RESPOND;
     st->blob = eng_blob_writer_new(ctx->eng);
@@ -209,6 +210,8 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return -1;
     s3_body_digests(req, o);
     cond.versioning = st->versioning;
+    o->log_id = st->log_id;
+    o->event = "ObjectCreated:Put";
     int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
     st->blob = NULL;
     if (rc < 0)
@@ -584,7 +587,8 @@ int s3_exec_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_bucket_t *b;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
-    int rc = eng_object_delete(ctx->eng, b->id, in->key, b->versioning, &in->ver, &out->del);
+    int rc = eng_object_delete_logged(ctx->eng, b->id, in->key, b->versioning, &in->ver, &out->del,
+                                      b->log_id, "ObjectRemoved");
     if (rc < 0)
         return s3_engine_fail(resp, rc);
     out->versioning = b->versioning;
@@ -857,7 +861,8 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             out->err_msg[i] = "The specified version does not exist.";
             continue;
         }
-        int rc = eng_object_delete(ctx->eng, b->id, in->keys[i], b->versioning, &ref, &out->res[i]);
+        int rc = eng_object_delete_logged(ctx->eng, b->id, in->keys[i], b->versioning, &ref,
+                                          &out->res[i], b->log_id, "ObjectRemoved");
         if (rc < 0) {
             KV_LOG_ERROR("s3: delete objects: %s", kv_err_name(rc));
             out->err_code[i] = "InternalError";
@@ -1096,6 +1101,8 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->checksum_value = src->checksum_value;
     o->mtime_ms = kv_now_ms();
     eng_obj_cond_t cond = {.versioning = db->versioning};
+    o->log_id = db->log_id;
+    o->event = "ObjectCreated:Copy";
     if (same_key && db->versioning == ENG_VERSIONING_OFF) {
         /* Only the metadata changes: the record names the same bytes, nothing is copied.
          * (With versioning the old version stays: that is a shared copy, below.) */

@@ -281,6 +281,7 @@ int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return -1;
     st->bucket_id = b->id;
     st->versioning = b->versioning;
+    st->log_id = b->log_id;
     kv_slice_t boundary;
     if (!api_mp_boundary(api_req_header(req, "content-type"), &boundary)) {
         api_fail(resp, API_E_S3_MALFORMED_POST, NULL);
@@ -411,6 +412,8 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     kv_buf_dispose(&etag);
     o->mtime_ms = kv_now_ms();
     eng_obj_cond_t cond = {.versioning = st->versioning};
+    o->log_id = st->log_id;
+    o->event = "ObjectCreated:Post";
     int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
     st->blob = NULL;
     if (rc < 0)

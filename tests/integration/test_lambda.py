@@ -99,6 +99,13 @@ def handler(event, context):
     return {"got": event, "function": context.function_name, "env": os.environ.get("COLOR"),
             "region": os.environ["AWS_REGION"], "left": context.get_remaining_time_in_millis() > 0}
 """
+SUCCESS = """import json, os
+import boto3
+def handler(event, context):
+    ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    ddb.put_item(TableName="successes", Item={"pk": {"S": context.aws_request_id},
+                                              "record": {"S": json.dumps(event)}})
+"""
 PYTHON = zip_of({"app.py": "def handler(event, context):\n    return {'ok': True}\n"})
 
 
@@ -429,6 +436,87 @@ class Lambda(unittest.TestCase):
             self.lam.invoke(FunctionName="nobody", Payload=b"{}")
         self.assertEqual(code(e), "ResourceNotFoundException")
 
+    def test_memory_size_limits_the_instance(self):
+        app = "def handler(event, context):\n    b = bytearray(event['mb'] << 20)\n    return len(b) >> 20\n"
+        self.lam.create_function(FunctionName="hungry", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 MemorySize=128, Code={"ZipFile": zip_of({"app.py": app})})
+        r, out = self.invoke("hungry", {"mb": 32})
+        self.assertEqual(json.loads(out), 32)
+        r, out = self.invoke("hungry", {"mb": 256})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        self.assertEqual(json.loads(out)["errorType"], "MemoryError")
+        self.lam.update_function_configuration(FunctionName="hungry", MemorySize=512)
+        r, out = self.invoke("hungry", {"mb": 256})
+        self.assertEqual(json.loads(out), 256)
+
+    def test_async_settings_and_destinations(self):
+        """PutFunctionEventInvokeConfig: retries, then the invocation record goes to the
+        on-failure bucket or the on-success function."""
+        s3, ddb = self.srv.client("s3"), self.srv.client("dynamodb")
+        s3.create_bucket(Bucket="async-failures")
+        ddb.create_table(TableName="successes", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        self.lam.create_function(FunctionName="flaky", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Code={"ZipFile": zip_of({"app.py": PY_APP})})
+        self.lam.create_function(FunctionName="on-success", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Code={"ZipFile": zip_of({"app.py": SUCCESS})})
+        with self.assertRaises(ClientError) as e:
+            self.lam.get_function_event_invoke_config(FunctionName="flaky")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        self.assertIn("doesn't have an EventInvokeConfig", msg(e))
+        fail_arn = "arn:aws:s3:::async-failures"
+        ok_arn = "arn:aws:lambda:us-east-1:000000000000:function:on-success"
+        r = self.lam.put_function_event_invoke_config(
+            FunctionName="flaky", MaximumRetryAttempts=1, MaximumEventAgeInSeconds=600,
+            DestinationConfig={"OnSuccess": {"Destination": ok_arn}, "OnFailure": {"Destination": fail_arn}})
+        self.assertEqual(r["FunctionArn"], "arn:aws:lambda:us-east-1:000000000000:function:flaky:$LATEST")
+        self.assertEqual((r["MaximumRetryAttempts"], r["MaximumEventAgeInSeconds"]), (1, 600))
+        self.assertEqual(r["DestinationConfig"]["OnFailure"]["Destination"], fail_arn)
+        g = self.lam.get_function_event_invoke_config(FunctionName="flaky")
+        self.assertEqual(g["DestinationConfig"]["OnSuccess"]["Destination"], ok_arn)
+        u = self.lam.update_function_event_invoke_config(FunctionName="flaky", MaximumEventAgeInSeconds=700)
+        self.assertEqual((u["MaximumRetryAttempts"], u["MaximumEventAgeInSeconds"]), (1, 700))
+        self.assertEqual(len(self.lam.list_function_event_invoke_configs(FunctionName="flaky")
+                             ["FunctionEventInvokeConfigs"]), 1)
+        for bad, want in [({"MaximumRetryAttempts": 3}, "ValidationException"),
+                          ({"MaximumEventAgeInSeconds": 30000}, "ValidationException"),
+                          ({"DestinationConfig": {"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:q"}}},
+                           "InvalidParameterValueException"),
+                          ({"DestinationConfig": {"OnSuccess": {"Destination": fail_arn}}},
+                           "InvalidParameterValueException")]:
+            with self.assertRaises(ClientError) as e:
+                self.lam.put_function_event_invoke_config(FunctionName="flaky", **bad)
+            self.assertEqual(code(e), want, bad)
+        # A failing event: run twice (one retry), then its record lands in the bucket.
+        self.lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"fail": "always"}))
+        deadline, keys = time.time() + 30, []
+        while time.time() < deadline and not keys:
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="async-failures").get("Contents", [])]
+            time.sleep(0.1)
+        self.assertEqual(len(keys), 1)
+        self.assertRegex(keys[0], r"^aws/lambda/async/flaky/\d{4}/\d\d/\d\d/\d{4}-\d\d-\d\dT\d\d\.\d\d\.\d\d-")
+        rec = json.loads(s3.get_object(Bucket="async-failures", Key=keys[0])["Body"].read())
+        self.assertEqual(rec["requestContext"]["condition"], "RetriesExhausted")
+        self.assertEqual(rec["requestContext"]["approximateInvokeCount"], 2)
+        self.assertEqual(rec["requestPayload"], {"fail": "always"})
+        self.assertEqual(rec["responseContext"]["functionError"], "Unhandled")
+        self.assertEqual(rec["responsePayload"]["errorType"], "ValueError")
+        # A good event: its record runs the on-success function.
+        self.lam.invoke(FunctionName="flaky", InvocationType="Event", Payload=json.dumps({"n": 7}))
+        deadline = time.time() + 30
+        while time.time() < deadline and ddb.scan(TableName="successes")["Count"] == 0:
+            time.sleep(0.1)
+        item = ddb.scan(TableName="successes")["Items"][0]
+        rec = json.loads(item["record"]["S"])
+        self.assertEqual(rec["requestContext"]["condition"], "Success")
+        self.assertEqual(rec["requestPayload"], {"n": 7})
+        self.assertEqual(rec["responsePayload"]["got"], {"n": 7})
+        self.lam.delete_function_event_invoke_config(FunctionName="flaky")
+        with self.assertRaises(ClientError) as e:
+            self.lam.get_function_event_invoke_config(FunctionName="flaky")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+
     @unittest.skipUnless(shutil.which("node"), "node is not installed")
     def test_invoke_node(self):
         app = "exports.handler = async (event, context) => ({ doubled: event.n * 2, fn: context.functionName });\n"
@@ -457,6 +545,17 @@ def handler(event, context):
                         ExpressionAttributeValues={":one": {"N": "1"}, ":e": {"L": []},
                                                    ":n": {"L": [{"S": r["eventName"] + ":" + r["dynamodb"]["SequenceNumber"]}]}})
     return {}
+'''
+PARALLEL = '''import json, os, time
+import boto3
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+def handler(event, context):
+    start = time.time()
+    time.sleep(0.3)
+    recs = [[r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["SequenceNumber"]] for r in event["Records"]]
+    ddb.put_item(TableName="lanes", Item={"pk": {"S": context.aws_request_id},
+                                          "start": {"N": repr(start)}, "end": {"N": repr(time.time())},
+                                          "recs": {"S": json.dumps(recs)}})
 '''
 FAILURES = '''import json, os
 import boto3
@@ -560,6 +659,60 @@ class EventSourceMappings(unittest.TestCase):
         fails = self.wait_for("failures", 1)
         self.assertEqual([v["size"]["N"] for v in fails.values()], ["1"])  # bisected to the one
         self.assertNotIn("old", got)
+
+
+    def test_parallelization_factor_keeps_order_per_key(self):
+        arn = self.table("src4")
+        self.table("lanes", stream=False)
+        self.lam.create_function(FunctionName="parallel", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 Timeout=10, Code={"ZipFile": zip_of({"app.py": PARALLEL})})
+        for i in range(40):
+            self.ddb.put_item(TableName="src4", Item={"pk": {"S": "p%d" % (i % 8)}, "i": {"N": str(i)}})
+        self.lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="parallel", BatchSize=3,
+                                             StartingPosition="TRIM_HORIZON", ParallelizationFactor=4)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            runs = self.ddb.scan(TableName="lanes")["Items"]
+            if sum(len(json.loads(r["recs"]["S"])) for r in runs) >= 40:
+                break
+            time.sleep(0.2)
+        runs.sort(key=lambda r: float(r["start"]["N"]))
+        per_key = {}
+        for r in runs:
+            self.assertLessEqual(len(json.loads(r["recs"]["S"])), 3)  # BatchSize per lane
+            for k, seq in json.loads(r["recs"]["S"]):
+                per_key.setdefault(k, []).append(int(seq))
+        self.assertEqual(sum(len(v) for v in per_key.values()), 40)
+        for k, seqs in per_key.items():
+            self.assertEqual(seqs, sorted(seqs), k)  # in order per key
+        # Lanes ran at once: some invocations overlap in time.
+        overlap = any(float(b["start"]["N"]) < float(a["end"]["N"]) for a, b in zip(runs, runs[1:]))
+        self.assertTrue(overlap)
+
+    def test_on_failure_bucket(self):
+        arn = self.table("src3")
+        s3 = self.srv.client("s3")
+        s3.create_bucket(Bucket="esm-failures")
+        self.lam.create_function(FunctionName="broken", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    raise RuntimeError('no')\n"})})
+        m = self.lam.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName="broken", StartingPosition="TRIM_HORIZON", BatchSize=10,
+            MaximumBatchingWindowInSeconds=1, MaximumRetryAttempts=1,
+            DestinationConfig={"OnFailure": {"Destination": "arn:aws:s3:::esm-failures"}})
+        self.ddb.batch_write_item(RequestItems={"src3": [{"PutRequest": {"Item": {"pk": {"S": "x%d" % i}}}}
+                                                         for i in range(3)]})
+        deadline, keys = time.time() + 30, []
+        while time.time() < deadline and not keys:
+            keys = [o["Key"] for o in s3.list_objects_v2(Bucket="esm-failures").get("Contents", [])]
+            time.sleep(0.1)
+        self.assertEqual(len(keys), 1)
+        self.assertTrue(keys[0].startswith("aws/lambda/%s/shardId-" % m["UUID"]), keys[0])
+        rec = json.loads(s3.get_object(Bucket="esm-failures", Key=keys[0])["Body"].read())
+        info = rec["DDBStreamBatchInfo"]
+        self.assertEqual((info["batchSize"], info["streamArn"]), (3, arn))
+        self.assertLess(int(info["startSequenceNumber"]), int(info["endSequenceNumber"]))
+        self.assertEqual(rec["requestContext"]["condition"], "RetryAttemptsExhausted")
+        self.assertEqual(rec["requestContext"]["approximateInvokeCount"], 2)
 
 
 class LambdaDurability(unittest.TestCase):

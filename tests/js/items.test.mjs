@@ -219,7 +219,7 @@ test("DynamoDB Streams: records of every change through the JS SDK", async () =>
   assert.ok(r.NextShardIterator);
 });
 
-test("Lambda: a Python function invoked directly and fed by a table stream", async () => {
+test("Lambda: a Python function invoked directly, fed by a table stream and by S3 notifications", async () => {
   const { LambdaClient, CreateFunctionCommand, InvokeCommand, CreateEventSourceMappingCommand,
           GetEventSourceMappingCommand } = await import("@aws-sdk/client-lambda");
   const endpoint = await client.config.endpoint().then((e) => `${e.protocol}//${e.hostname}:${e.port}`);
@@ -232,7 +232,8 @@ test("Lambda: a Python function invoked directly and fed by a table stream", asy
     "    if 'Records' in event:\n" +
     "        with open(os.environ['OUT'], 'a') as f:\n" +
     "            for r in event['Records']:\n" +
-    "                f.write(r['eventName'] + ' ' + r['dynamodb']['Keys']['pk']['S'] + '\\n')\n" +
+    "                key = r['s3']['object']['key'] if 's3' in r else r['dynamodb']['Keys']['pk']['S']\n" +
+    "                f.write(r['eventName'] + ' ' + key + '\\n')\n" +
     "        return {}\n" +
     "    return {'sum': event['a'] + event['b']}\n");
   const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -272,4 +273,26 @@ test("Lambda: a Python function invoked directly and fed by a table stream", asy
   }
   assert.deepEqual(lines, ["INSERT one", "REMOVE one"]);
   assert.equal((await lam.send(new GetEventSourceMappingCommand({ UUID: m.UUID }))).State, "Enabled");
+  // S3 event notifications: the same function runs on a bucket's writes.
+  const { S3Client, CreateBucketCommand, PutBucketNotificationConfigurationCommand,
+          GetBucketNotificationConfigurationCommand, PutObjectCommand, DeleteObjectCommand } =
+    await import("@aws-sdk/client-s3");
+  const s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, maxAttempts: 1,
+                            credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  await s3.send(new CreateBucketCommand({ Bucket: "js-events" }));
+  await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: "js-events",
+    NotificationConfiguration: { LambdaFunctionConfigurations: [{ Id: "all",
+      LambdaFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:js-fn",
+      Events: ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"],
+      Filter: { Key: { FilterRules: [{ Name: "suffix", Value: ".json" }] } } }] } }));
+  const conf = await s3.send(new GetBucketNotificationConfigurationCommand({ Bucket: "js-events" }));
+  assert.equal(conf.LambdaFunctionConfigurations[0].Id, "all");
+  await s3.send(new PutObjectCommand({ Bucket: "js-events", Key: "skip.txt", Body: "no" }));
+  await s3.send(new PutObjectCommand({ Bucket: "js-events", Key: "a/b c.json", Body: "{}" }));
+  await s3.send(new DeleteObjectCommand({ Bucket: "js-events", Key: "a/b c.json" }));
+  for (let i = 0; i < 100 && lines.length < 4; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    lines = readFileSync(out, "utf8").trim().split("\n");
+  }
+  assert.deepEqual(lines.slice(2), ["ObjectCreated:Put a/b+c.json", "ObjectRemoved:Delete a/b+c.json"]);
 });

@@ -554,6 +554,91 @@ static void test_bucket_tags(void **state)
     eng_close(e);
 }
 
+/* The event name of record i of a bucket's log, and its key. */
+static void event_is(const eng_srec_t *r, const char *name, const char *key, bool versioned)
+{
+    kv_slice_t got_name = KV_SLICE_NULL, got_key = KV_SLICE_NULL;
+    bool has_version = false, has_size = false;
+    for (size_t i = 0; i < r->new_img->n; i++) {
+        eng_attr_t *at = &r->new_img->attrs[i];
+        if (kv_slice_eq_str(at->name, "eventName"))
+            got_name = at->v->u.s;
+        else if (kv_slice_eq_str(at->name, "key"))
+            got_key = at->v->u.s;
+        has_version |= kv_slice_eq_str(at->name, "versionId");
+        has_size |= kv_slice_eq_str(at->name, "size");
+    }
+    assert_true(kv_slice_eq_str(got_name, name));
+    assert_true(kv_slice_eq_str(got_key, key));
+    assert_int_equal(has_version, versioned);
+    assert_int_equal(has_size, strncmp(name, "ObjectCreated", 13) == 0);
+}
+
+static void test_event_log(void **state)
+{
+    (void)state;
+    uint32_t bid;
+    eng_t *e = open_eng(&bid);
+    kv_arena_t *a = kv_arena_new(4096);
+    /* Configuring notifications opens the bucket's log. */
+    assert_int_equal(eng_bucket_set_doc(e, KV_SLICE_LIT("objects"), ENG_BDOC_NOTIFY,
+                                        KV_SLICE_LIT("<NotificationConfiguration/>")),
+                     0);
+    eng_bucket_t *bk;
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("objects"), a, &bk), 0);
+    uint32_t log = bk->log_id;
+    assert_true(log != 0);
+    eng_stream_t *s;
+    assert_int_equal(eng_stream_get(e, log, a, &s), 0);
+    assert_true(s->bucket && strcmp(s->table, "objects") == 0);
+    eng_object_t o = {
+        .key = KV_SLICE_LIT("a"), .etag = "e", .log_id = log, .event = "ObjectCreated:Put"};
+    write_blob(e, 1, 10, &o.data_id);
+    o.size = 10;
+    assert_int_equal(eng_object_put(e, bid, &o, NULL), 0);
+    /* A refused write logs nothing. */
+    eng_object_t o2 = o;
+    write_blob(e, 2, 10, &o2.data_id);
+    eng_obj_cond_t refuse = {.if_absent = true};
+    assert_int_equal(eng_object_put(e, bid, &o2, &refuse), KV_ECONDFAIL);
+    /* A deletion of nothing logs nothing; a real one does. */
+    assert_int_equal(eng_object_delete_logged(e, bid, KV_SLICE_LIT("zz"), ENG_VERSIONING_OFF, NULL,
+                                              NULL, log, "ObjectRemoved"),
+                     0);
+    assert_int_equal(eng_object_delete_logged(e, bid, KV_SLICE_LIT("a"), ENG_VERSIONING_OFF, NULL,
+                                              NULL, log, "ObjectRemoved"),
+                     0);
+    /* With versioning, a plain delete creates a marker. */
+    eng_object_t o3 = {
+        .key = KV_SLICE_LIT("b"), .etag = "e", .log_id = log, .event = "ObjectCreated:Copy"};
+    write_blob(e, 3, 5, &o3.data_id);
+    o3.size = 5;
+    eng_obj_cond_t ver = {.versioning = ENG_VERSIONING_ENABLED};
+    assert_int_equal(eng_object_put(e, bid, &o3, &ver), 0);
+    assert_int_equal(eng_object_delete_logged(e, bid, KV_SLICE_LIT("b"), ENG_VERSIONING_ENABLED,
+                                              NULL, NULL, log, "LifecycleExpiration"),
+                     0);
+    eng_srec_t *recs;
+    size_t n;
+    assert_int_equal(eng_stream_read(e, log, 1, 100, 1u << 20, a, &recs, &n), 0);
+    assert_int_equal(n, 4);
+    event_is(&recs[0], "ObjectCreated:Put", "a", false);
+    event_is(&recs[1], "ObjectRemoved:Delete", "a", false);
+    event_is(&recs[2], "ObjectCreated:Copy", "b", true);
+    event_is(&recs[3], "LifecycleExpiration:DeleteMarkerCreated", "b", true);
+    for (size_t i = 1; i < n; i++)
+        assert_true(recs[i].seq > recs[i - 1].seq);
+    /* Turning notifications off closes the log: later writes are not recorded. */
+    assert_int_equal(eng_bucket_set_doc(e, KV_SLICE_LIT("objects"), ENG_BDOC_NOTIFY, KV_SLICE_NULL),
+                     0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("objects"), a, &bk), 0);
+    assert_int_equal(bk->log_id, 0);
+    assert_int_equal(eng_stream_get(e, log, a, &s), 0);
+    assert_true(s->disabled_ms != 0);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -564,6 +649,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_versions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chunk_corruption_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_copies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_log, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_object", tests, NULL, NULL);
 }
