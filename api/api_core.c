@@ -289,11 +289,14 @@ static api_proto_t pick_proto(const api_req_t *req, kv_slice_t service, kv_slice
         return API_PROTO_S3;
     if (kv_slice_eq_str(service, "lambda"))
         return API_PROTO_LAMBDA;
+    if (kv_slice_eq_str(service, "logs") || kv_slice_starts_with(target, "Logs_20140328."))
+        return API_PROTO_LOGS;
     if (target.len)
         return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS : API_PROTO_DDB;
     if (kv_slice_starts_with(req->path, "/2015-03-31/") ||
         kv_slice_starts_with(req->path, "/2017-10-31/") ||
-        kv_slice_starts_with(req->path, "/2019-09-30/"))
+        kv_slice_starts_with(req->path, "/2019-09-30/") ||
+        kv_slice_starts_with(req->path, "/2019-09-25/"))
         return API_PROTO_LAMBDA;
     return API_PROTO_S3;
 }
@@ -359,6 +362,19 @@ static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             api_jw_obj_end(&w);
             api_resp_header(resp, "x-amzn-ErrorType", kv_slice_str(api_err_code(resp->_err)));
             api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
+        }
+        api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
+        break;
+    case API_PROTO_LOGS:
+        if (resp->_err) {
+            kv_buf_reset(&resp->body);
+            api_jw_t w;
+            api_jw_init(&w, &resp->body);
+            api_jw_obj_begin(&w);
+            api_jw_kstr(&w, "__type", api_err_code(resp->_err));
+            api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
+            api_jw_obj_end(&w);
+            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
         }
         api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
         break;
@@ -473,6 +489,9 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         break;
     case API_PROTO_LAMBDA:
         st->body_limit = lambda_body_limit(req);
+        break;
+    case API_PROTO_LOGS:
+        st->body_limit = 1u << 20;
         break;
     default:
         st->body_limit = 0;
@@ -604,6 +623,9 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         lambda_dispatch(ctx, req, resp);
         if (resp->_pending)
             return; /* finished when the function has run */
+        break;
+    case API_PROTO_LOGS:
+        logs_dispatch(ctx, req, resp);
         break;
     default:
         api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s", (int)req->method.len,

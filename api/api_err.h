@@ -154,7 +154,13 @@
     XX(LAMBDA_PRECONDITION, 412, "", "PreconditionFailedException", "Precondition failed")         \
     XX(LAMBDA_TOO_LARGE, 413, "", "RequestTooLargeException", "Request too large")                 \
     XX(LAMBDA_TOO_MANY, 429, "", "TooManyRequestsException", "Rate Exceeded.")                     \
-    XX(LAMBDA_SERVICE, 500, "", "ServiceException", "Service error")
+    XX(LAMBDA_SERVICE, 500, "", "ServiceException", "Service error")                               \
+    XX(LOGS_NOT_FOUND, 400, "", "ResourceNotFoundException",                                       \
+       "The specified log group does not exist.")                                                  \
+    XX(LOGS_INVALID_PARAM, 400, "", "InvalidParameterException", "Invalid parameter")              \
+    XX(LOGS_SERIALIZATION, 400, "", "SerializationException", "Invalid request body")              \
+    XX(LOGS_UNKNOWN_OP, 400, "", "UnknownOperationException", "Unknown operation")                 \
+    XX(LOGS_SERVICE, 500, "", "ServiceUnavailableException", "Service error")
 
 typedef enum api_err {
     API_E_NONE = 0,

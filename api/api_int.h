@@ -29,6 +29,7 @@ typedef enum api_proto {
     API_PROTO_STREAMS,
     API_PROTO_S3,
     API_PROTO_LAMBDA,
+    API_PROTO_LOGS,
     API_PROTO__COUNT
 } api_proto_t;
 
@@ -242,6 +243,8 @@ void api_esm_init(api_ctx_t *ctx);
 void api_esm_kick(api_ctx_t *ctx);
 /** The Lambda API's function management. */
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** The CloudWatch Logs API over function logs. */
+void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** Hold a response that waits for an invocation (see api_resp_hold). */
 bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg);
 /** The largest body a Lambda request may have (a base64 zip for code uploads). */

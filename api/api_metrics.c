@@ -11,7 +11,7 @@ static const double lat_bounds[API_N_LAT] = {0.00005, 0.0001, 0.00025, 0.0005, 0
                                              0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
                                              0.5,     1,      2.5,     5,      10};
 static const char *const proto_names[API_PROTO__COUNT] = {
-    "none", "ops", "dynamodb", "dynamodbstreams", "s3", "lambda"};
+    "none", "ops", "dynamodb", "dynamodbstreams", "s3", "lambda", "logs"};
 
 static int status_index(int status)
 {

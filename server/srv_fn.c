@@ -31,6 +31,7 @@
 
 #include "base/kv_alloc.h"
 #include "base/kv_buf.h"
+#include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "llhttp.h"
@@ -66,6 +67,10 @@ typedef struct inst {
     uint32_t code_id;
     char config[40];
     int listen_fd, port, log_fd;
+    int logfile;      /* its log stream: <dir>/logs/<function>/<YYYYMMDD>-<hex id> */
+    uint64_t logged;  /* bytes written there */
+    kv_buf_t partial; /* output after the last newline */
+    int64_t begun_ms; /* the current invocation's start */
     rt_conn_t *conns;
     rt_conn_t *waiting_next; /* parked on GET .../next */
     api_invocation_t *cur;
@@ -297,10 +302,98 @@ static void inst_free(srv_fn_t *f, inst_t *in)
         close(in->listen_fd);
     if (in->log_fd >= 0)
         close(in->log_fd);
+    if (in->logfile >= 0)
+        close(in->logfile);
+    kv_buf_dispose(&in->partial);
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s/tmp/%d", f->dir, in->id);
     remove_tree(tmp);
     kv_free(in);
+}
+
+/* ---- logs: what CloudWatch Logs would keep, one file per instance ---- */
+
+#define LOG_LINE_MAX   (256 * 1024)
+#define LOG_STREAM_MAX (64u << 20) /* a stream stops growing here */
+
+static int log_open(srv_fn_t *f, const char *fn)
+{
+    char dir[4300], path[4400], day[25];
+    snprintf(dir, sizeof(dir), "%s/logs/%s", f->dir, fn);
+    if (mkdirs(dir) < 0)
+        return -1;
+    kv_time_fmt_iso(kv_now_ms(), day);
+    uint8_t r[16];
+    kv_random(r, sizeof(r));
+    char hex[33];
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    snprintf(path, sizeof(path), "%s/%.4s%.2s%.2s-%s", dir, day, day + 5, day + 8, hex);
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+/* One log event: "<ms>\t<text>\n" (text without newlines). */
+static void log_event(inst_t *in, const char *text, size_t len)
+{
+    if (in->logfile < 0 || in->logged > LOG_STREAM_MAX)
+        return;
+    char ts[32];
+    int tl = snprintf(ts, sizeof(ts), "%lld\t", (long long)kv_now_ms());
+    struct iovec v[3] = {{ts, (size_t)tl}, {(char *)(uintptr_t)text, len}, {"\n", 1}};
+    ssize_t n = writev(in->logfile, v, 3);
+    if (n > 0)
+        in->logged += (uint64_t)n;
+}
+
+static void log_eventf(inst_t *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void log_eventf(inst_t *in, const char *fmt, ...)
+{
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        log_event(in, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* The instance's output, split into events at newlines. */
+static void log_output(inst_t *in, const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '\n' || in->partial.len + 1 >= LOG_LINE_MAX) {
+            log_event(in, (const char *)in->partial.p, in->partial.len);
+            kv_buf_reset(&in->partial);
+            if (p[i] == '\n')
+                continue;
+        }
+        kv_buf_append_byte(&in->partial, p[i]);
+    }
+}
+
+/* Lambda's END and REPORT lines for the invocation ending now. */
+static void log_report(inst_t *in, const api_invocation_t *inv)
+{
+    if (in->partial.len) {
+        log_event(in, (const char *)in->partial.p, in->partial.len);
+        kv_buf_reset(&in->partial);
+    }
+    int64_t ms = kv_now_ms() - in->begun_ms;
+    long hwm_kb = 0;
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)in->pid);
+    FILE *st = fopen(path, "re");
+    while (st && fgets(line, sizeof(line), st))
+        if (sscanf(line, "VmHWM: %ld kB", &hwm_kb) == 1)
+            break;
+    if (st)
+        fclose(st);
+    log_eventf(in, "END RequestId: %s", inv->request_id);
+    log_eventf(in,
+               "REPORT RequestId: %s\tDuration: %lld.00 ms\tBilled Duration: %lld ms\t"
+               "Memory Size: %u MB\tMax Memory Used: %ld MB",
+               inv->request_id, (long long)ms, (long long)(ms ? ms : 1), inv->memory_mb,
+               (hwm_kb + 1023) / 1024);
 }
 
 static const char *runtime_program(const api_invocation_t *inv, const char *root, char *prog,
@@ -334,6 +427,8 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     inst_t *in = kv_calloc(1, sizeof(*in));
     in->id = ++f->next_id;
     in->log_fd = -1;
+    in->logfile = log_open(f, inv->function);
+    kv_buf_init(&in->partial, LOG_LINE_MAX);
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");
@@ -344,6 +439,9 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     if (in->listen_fd < 0 || mkdirs(tmp) < 0 || pipe2(logp, O_CLOEXEC) < 0) {
         if (in->listen_fd >= 0)
             close(in->listen_fd);
+        if (in->logfile >= 0)
+            close(in->logfile);
+        kv_buf_dispose(&in->partial);
         kv_free(in);
         *why = "no resources to start an instance";
         return NULL;
@@ -420,6 +518,9 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     if (pid < 0) {
         close(logp[0]);
         close(in->listen_fd);
+        if (in->logfile >= 0)
+            close(in->logfile);
+        kv_buf_dispose(&in->partial);
         kv_free(in);
         *why = "the instance could not be started";
         return NULL;
@@ -475,7 +576,9 @@ static void deliver(inst_t *in, rt_conn_t *c, api_invocation_t *inv)
     in->cur = inv;
     in->waiting_next = NULL;
     in->deadline_ms = now + (int64_t)inv->timeout_s * 1000;
+    in->begun_ms = now;
     kv_buf_reset(&inv->log);
+    log_eventf(in, "START RequestId: %s Version: $LATEST", inv->request_id);
     char extra[1024];
     snprintf(extra, sizeof(extra),
              "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
@@ -492,6 +595,7 @@ static void complete(inst_t *in, api_outcome_t outcome, kv_slice_t data)
     api_invocation_t *inv = in->cur;
     in->cur = NULL;
     in->idle_since_ms = kv_now_ms();
+    log_report(in, inv);
     finish(inv, outcome, data);
 }
 
@@ -779,6 +883,9 @@ static void timeouts(srv_fn_t *f)
         in->cur = NULL;
         char when[32];
         kv_time_fmt_iso(now, when);
+        log_eventf(in, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
+                   inv->timeout_s);
+        log_report(in, inv);
         inst_kill(in);
         finish_error(inv, NULL, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
                      inv->timeout_s);
@@ -793,6 +900,7 @@ static void read_log(inst_t *in)
         if (n > 0) {
             if (in->cur)
                 tail_append(&in->cur->log, buf, (size_t)n, LOG_TAIL);
+            log_output(in, buf, (size_t)n);
             KV_LOG_DEBUG("lambda %s/%d: %.*s", in->fn, in->id, (int)(n > 2000 ? 2000 : n), buf);
             continue;
         }

@@ -67,6 +67,8 @@ void api_json_escape(kv_buf_t *b, kv_slice_t s)
 {
     static const char hx[] = "0123456789abcdef";
     size_t start = 0;
+    if (s.len == 0)
+        return;
     for (size_t i = 0; i < s.len; i++) {
         uint8_t c = s.p[i];
         if (c >= 0x20 && c != '"' && c != '\\')

@@ -436,6 +436,76 @@ class Lambda(unittest.TestCase):
             self.lam.invoke(FunctionName="nobody", Payload=b"{}")
         self.assertEqual(code(e), "ResourceNotFoundException")
 
+    def test_logs_through_cloudwatch_logs(self):
+        """Each instance's output is a log stream of /aws/lambda/<name>, with Lambda's START,
+        END and REPORT lines, readable with the CloudWatch Logs API."""
+        logs = self.srv.client("logs")
+        self.lam.create_function(FunctionName="talker", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 Code={"ZipFile": zip_of({"app.py": PY_APP})})
+        ids = [self.lam.invoke(FunctionName="talker", Payload=json.dumps({"n": i}))["ResponseMetadata"]
+               ["HTTPHeaders"]["x-amzn-requestid"] for i in range(3)]
+        self.assertEqual(len(ids), 3)
+        groups = logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/talk")["logGroups"]
+        self.assertEqual([g["logGroupName"] for g in groups], ["/aws/lambda/talker"])
+        self.assertTrue(groups[0]["arn"].startswith("arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/talker"))
+        streams = logs.describe_log_streams(logGroupName="/aws/lambda/talker", orderBy="LastEventTime",
+                                            descending=True)["logStreams"]
+        self.assertEqual(len(streams), 1)  # one warm instance served all three
+        name = streams[0]["logStreamName"]
+        self.assertRegex(name, r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            ev = logs.get_log_events(logGroupName="/aws/lambda/talker", logStreamName=name,
+                                     startFromHead=True)["events"]
+            if sum(e["message"].startswith("REPORT") for e in ev) == 3:
+                break
+            time.sleep(0.1)
+        msgs = [e["message"] for e in ev]
+        self.assertTrue(msgs[0].startswith("START RequestId: "), msgs)
+        self.assertIn('event {"n": 0}', msgs)
+        self.assertEqual(sum(m.startswith("END RequestId: ") for m in msgs), 3)
+        report = [m for m in msgs if m.startswith("REPORT")][0]
+        self.assertRegex(report, r"Duration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB")
+        # Paging forward two events at a time reaches the same events, then the token repeats.
+        got, token = [], None
+        for _ in range(100):
+            kw = {"nextToken": token} if token else {"startFromHead": True}
+            r = logs.get_log_events(logGroupName="/aws/lambda/talker", logStreamName=name, limit=2, **kw)
+            got += [e["message"] for e in r["events"]]
+            if r["nextForwardToken"] == token:
+                break
+            token = r["nextForwardToken"]
+        self.assertEqual(got, msgs)
+        # Without startFromHead: the latest events.
+        tail = logs.get_log_events(logGroupName="/aws/lambda/talker", logStreamName=name, limit=2)["events"]
+        self.assertEqual([e["message"] for e in tail], msgs[-2:])
+        # FilterLogEvents: terms, a quoted phrase, exclusion.
+        hits = logs.filter_log_events(logGroupName="/aws/lambda/talker", filterPattern='"event {\\"n\\": 2}"')["events"]
+        self.assertEqual([h["message"] for h in hits], ['event {"n": 2}'])
+        hits = logs.filter_log_events(logGroupName="/aws/lambda/talker", filterPattern="RequestId -START -END")["events"]
+        self.assertEqual(len(hits), 3)
+        self.assertTrue(all(h["logStreamName"] == name for h in hits))
+        paged = logs.get_paginator("filter_log_events").paginate(
+            logGroupName="/aws/lambda/talker", PaginationConfig={"PageSize": 2})
+        self.assertEqual(sum(len(p["events"]) for p in paged), len(msgs))
+        with self.assertRaises(ClientError) as e:
+            logs.get_log_events(logGroupName="/aws/lambda/nobody", logStreamName=name)
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        with self.assertRaises(ClientError) as e:
+            logs.get_log_events(logGroupName="/aws/lambda/../../etc", logStreamName=name)
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        # The AWS CLI reads them too.
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = subprocess.run([AWS, "--endpoint-url", self.srv.endpoint, "--output", "json", "logs",
+                            "filter-log-events", "--log-group-name", "/aws/lambda/talker",
+                            "--filter-pattern", "REPORT"], env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(len(json.loads(p.stdout)["events"]), 3)
+        logs.delete_log_group(logGroupName="/aws/lambda/talker")
+        self.assertEqual(logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/talker")["logGroups"], [])
+
     def test_memory_size_limits_the_instance(self):
         app = "def handler(event, context):\n    b = bytearray(event['mb'] << 20)\n    return len(b) >> 20\n"
         self.lam.create_function(FunctionName="hungry", Runtime="python3.11", Role=ROLE, Handler="app.handler",

@@ -160,6 +160,27 @@ int harness_ddb(harness_t *h, const char *op, kv_slice_t json, kv_buf_t *out)
     return run_built(h, &r, out);
 }
 
+int harness_json(harness_t *h, const char *service, const char *method, const char *path,
+                 const char *query, const char *target, kv_slice_t json, kv_buf_t *out)
+{
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = method;
+    r.path = path;
+    r.query = query;
+    r.host = "127.0.0.1:4566";
+    r.service = service;
+    r.payload = CLI_PAYLOAD_NONE;
+    r.body = json;
+    if (target) {
+        cli_req_header(&r, "X-Amz-Target", target);
+        cli_req_header(&r, "Content-Type", "application/x-amz-json-1.1");
+    } else {
+        cli_req_header(&r, "Content-Type", "application/json");
+    }
+    return run_built(h, &r, out);
+}
+
 int harness_s3_hdrs(harness_t *h, const char *method, const char *path, const char *query,
                     kv_slice_t body, const char *const *hdrs, kv_buf_t *out)
 {

@@ -24,6 +24,10 @@ void harness_close(harness_t *h);
 int harness_run(harness_t *h, kv_slice_t raw, kv_buf_t *out);
 /** Sign and run a DynamoDB operation. */
 int harness_ddb(harness_t *h, const char *op, kv_slice_t json, kv_buf_t *out);
+/** Sign and run a JSON request of another service ("lambda", "logs"): method and path (with
+ * its query), an X-Amz-Target when target is not NULL. */
+int harness_json(harness_t *h, const char *service, const char *method, const char *path,
+                 const char *query, const char *target, kv_slice_t json, kv_buf_t *out);
 /** Sign and run an S3 request. */
 int harness_s3(harness_t *h, const char *method, const char *path, const char *query,
                kv_slice_t body, kv_buf_t *out);

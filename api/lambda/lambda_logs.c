@@ -1,0 +1,663 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Function logs through the CloudWatch Logs API (JSON 1.1, X-Amz-Target Logs_20140328.*):
+ * DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents and DeleteLogGroup
+ * over what the function runner writes: one log group per function (/aws/lambda/<name>), one
+ * stream per instance (YYYY/MM/DD/[$LATEST]<32 hex>), stored as files of "<ms>\t<text>" lines
+ * under <data dir>/functions/logs/<name>/<YYYYMMDD>-<32 hex>.
+ */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../api_int.h"
+#include "../codec/api_json_r.h"
+#include "../codec/api_jw.h"
+#include "base/kv_alloc.h"
+
+#define LOGS_PREFIX     "Logs_20140328."
+#define GROUP_PREFIX    "/aws/lambda/"
+#define EVENTS_MAX      10000
+#define EVENT_BYTES_MAX (1u << 20) /* a response's events */
+#define LIST_MAX        50
+#define NAME_MAX_LEN    64
+
+static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    api_fail(resp, e, "%s", msg);
+    return -1;
+}
+
+/* ---- names and files ---- */
+
+static bool fn_name_ok(kv_slice_t n)
+{
+    if (n.len == 0 || n.len > NAME_MAX_LEN)
+        return false;
+    for (size_t i = 0; i < n.len; i++) {
+        uint8_t c = n.p[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    }
+    return true;
+}
+
+/* The directory of a log group, or -1 (a ResourceNotFoundException is recorded). */
+static int group_dir(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t group, char *out, size_t cap)
+{
+    kv_slice_t fn =
+        kv_slice_starts_with(group, GROUP_PREFIX)
+            ? kv_slice(group.p + sizeof(GROUP_PREFIX) - 1, group.len - (sizeof(GROUP_PREFIX) - 1))
+            : KV_SLICE_NULL;
+    char base[4200];
+    eng_function_logs_dir(ctx->eng, base, sizeof(base));
+    struct stat st;
+    if (fn_name_ok(fn))
+        snprintf(out, cap, "%s/%.*s", base, (int)fn.len, (const char *)fn.p);
+    if (!fn_name_ok(fn) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+        return fail(resp, API_E_LOGS_NOT_FOUND, "The specified log group does not exist.");
+    return 0;
+}
+
+/* "YYYYMMDD-<32 hex>" <-> "YYYY/MM/DD/[$LATEST]<32 hex>" */
+static bool file_is_stream(const char *f)
+{
+    if (strlen(f) != 41 || f[8] != '-')
+        return false;
+    for (int i = 0; i < 41; i++)
+        if (i != 8 && !((f[i] >= '0' && f[i] <= '9') || (i > 8 && f[i] >= 'a' && f[i] <= 'f')))
+            return false;
+    return true;
+}
+
+static void stream_name(const char *f, char out[64])
+{
+    snprintf(out, 64, "%.4s/%.2s/%.2s/[$LATEST]%s", f, f + 4, f + 6, f + 9);
+}
+
+static bool stream_file(kv_slice_t name, char out[48])
+{
+    static const char mid[] = "/[$LATEST]";
+    if (name.len != 10 + sizeof(mid) - 1 + 32 || name.p[4] != '/' || name.p[7] != '/' ||
+        memcmp(name.p + 10, mid, sizeof(mid) - 1) != 0)
+        return false;
+    snprintf(out, 48, "%.4s%.2s%.2s-%.32s", (const char *)name.p, (const char *)name.p + 5,
+             (const char *)name.p + 8, (const char *)name.p + 10 + sizeof(mid) - 1);
+    return file_is_stream(out);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The entries of dir that pass keep, sorted; in the arena. */
+static size_t list_dir(kv_arena_t *a, const char *dir, bool streams, char ***out)
+{
+    size_t n = 0, cap = 16;
+    char **names = kv_malloc(cap * sizeof(*names));
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        if (streams ? !file_is_stream(e->d_name) : !fn_name_ok(kv_slice_str(e->d_name)))
+            continue;
+        if (n == cap) {
+            cap *= 2;
+            names = kv_realloc(names, cap * sizeof(*names));
+        }
+        names[n++] = kv_arena_strndup(a, e->d_name, strlen(e->d_name));
+    }
+    if (d)
+        closedir(d);
+    qsort(names, n, sizeof(*names), cmp_str);
+    *out = kv_arena_calloc(a, n + 1, sizeof(**out));
+    memcpy(*out, names, n * sizeof(*names));
+    kv_free(names);
+    return n;
+}
+
+/* ---- reading events ---- */
+
+typedef struct event {
+    int64_t ts;
+    kv_slice_t msg;
+    long start, end; /* byte offsets of its line */
+} event_t;
+
+/* The next event of f at *off (advanced). @return false at the end. */
+static bool next_event(FILE *f, long *off, kv_buf_t *line, event_t *ev)
+{
+    kv_buf_reset(line);
+    if (fseek(f, *off, SEEK_SET) < 0)
+        return false;
+    int c;
+    while ((c = getc(f)) != EOF && c != '\n')
+        kv_buf_append_byte(line, (uint8_t)c);
+    if (c == EOF)
+        return false; /* an unfinished last line is not an event yet */
+    ev->start = *off;
+    *off += (long)line->len + 1;
+    ev->end = *off;
+    const uint8_t *tab = memchr(line->p, '\t', line->len);
+    ev->ts = tab ? strtoll((const char *)line->p, NULL, 10) : 0;
+    ev->msg = tab ? kv_slice(tab + 1, line->len - (size_t)(tab + 1 - line->p))
+                  : kv_slice((const uint8_t *)"", 0);
+    return true;
+}
+
+static void write_event(api_jw_t *w, const event_t *ev, const char *stream, long id)
+{
+    api_jw_obj_begin(w);
+    if (stream)
+        api_jw_kstr(w, "logStreamName", stream);
+    api_jw_key(w, "timestamp");
+    api_jw_i64(w, ev->ts);
+    api_jw_key(w, "message");
+    api_jw_str(w, ev->msg);
+    api_jw_key(w, "ingestionTime");
+    api_jw_i64(w, ev->ts);
+    if (stream) {
+        char eid[64];
+        snprintf(eid, sizeof(eid), "%020lld%020ld", (long long)ev->ts, id);
+        api_jw_kstr(w, "eventId", eid);
+    }
+    api_jw_obj_end(w);
+}
+
+/* ---- requests ---- */
+
+static int64_t opt_int(const api_json_t *in, const char *key, int64_t dflt)
+{
+    const api_json_t *v = api_json_get(in, key);
+    int64_t x;
+    return v && api_json_int(v, &x) ? x : dflt;
+}
+
+static kv_slice_t opt_str(const api_json_t *in, const char *key)
+{
+    const api_json_t *v = api_json_get(in, key);
+    return v && api_json_type(v) == API_J_STR ? api_json_str(v) : KV_SLICE_NULL;
+}
+
+static int need_group(api_resp_t *resp, const api_json_t *in, kv_slice_t *out)
+{
+    *out = opt_str(in, "logGroupName");
+    if (out->len == 0)
+        return fail(resp, API_E_LOGS_INVALID_PARAM,
+                    "1 validation error detected: Value null at 'logGroupName' failed to satisfy "
+                    "constraint: Member must not be null");
+    return 0;
+}
+
+static int limit_in(api_resp_t *resp, const api_json_t *in, int64_t hi, int64_t *out)
+{
+    *out = opt_int(in, "limit", hi);
+    if (*out < 1 || *out > hi)
+        return fail(resp, API_E_LOGS_INVALID_PARAM,
+                    "1 validation error detected: Value '%lld' at 'limit' failed to satisfy "
+                    "constraint: Member must have value less than or equal to %lld",
+                    (long long)*out, (long long)hi);
+    return 0;
+}
+
+static int op_describe_groups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                              const api_json_t *in, api_jw_t *w)
+{
+    int64_t limit;
+    if (limit_in(resp, in, LIST_MAX, &limit) < 0)
+        return -1;
+    kv_slice_t prefix = opt_str(in, "logGroupNamePrefix"), token = opt_str(in, "nextToken");
+    char base[4200], path[4400];
+    eng_function_logs_dir(ctx->eng, base, sizeof(base));
+    char **names;
+    size_t n = list_dir(req->arena, base, false, &names);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "logGroups");
+    api_jw_arr_begin(w);
+    int64_t shown = 0;
+    const char *last = NULL,
+               *after = token.len ? kv_arena_strndup(req->arena, token.p, token.len) : NULL;
+    bool more = false;
+    for (size_t i = 0; i < n; i++) {
+        char group[128];
+        snprintf(group, sizeof(group), GROUP_PREFIX "%s", names[i]);
+        if (prefix.len && strncmp(group, (const char *)prefix.p, prefix.len) != 0)
+            continue;
+        if (after && strcmp(group, after) <= 0) /* the token names the last group shown */
+            continue;
+        if (shown == limit) {
+            more = true;
+            break;
+        }
+        snprintf(path, sizeof(path), "%s/%s", base, names[i]);
+        struct stat st;
+        int64_t created = stat(path, &st) == 0 ? (int64_t)st.st_mtime * 1000 : 0;
+        char **files;
+        size_t nf = list_dir(req->arena, path, true, &files);
+        uint64_t bytes = 0;
+        for (size_t j = 0; j < nf; j++) {
+            char fp[4500];
+            snprintf(fp, sizeof(fp), "%s/%s", path, files[j]);
+            if (stat(fp, &st) == 0)
+                bytes += (uint64_t)st.st_size;
+        }
+        char arn[300];
+        snprintf(arn, sizeof(arn), "arn:aws:logs:%s:" API_ACCOUNT_ID ":log-group:%s:*", ctx->region,
+                 group);
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "logGroupName", group);
+        api_jw_key(w, "creationTime");
+        api_jw_i64(w, created);
+        api_jw_ku64(w, "metricFilterCount", 0);
+        api_jw_kstr(w, "arn", arn);
+        api_jw_ku64(w, "storedBytes", bytes);
+        api_jw_obj_end(w);
+        shown++;
+        last = kv_arena_strndup(req->arena, group, strlen(group));
+    }
+    api_jw_arr_end(w);
+    if (more && last)
+        api_jw_kstr(w, "nextToken", last);
+    api_jw_obj_end(w);
+    return 0;
+}
+
+/* The first and last event times of a stream file. */
+static void stream_times(const char *path, int64_t *first, int64_t *last)
+{
+    *first = *last = 0;
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return;
+    kv_buf_t line;
+    kv_buf_init(&line, 1u << 20);
+    event_t ev;
+    long off = 0;
+    if (next_event(f, &off, &line, &ev))
+        *first = *last = ev.ts;
+    /* The last line: scan the file's tail. */
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long end = ftell(f);
+        off = end > 4096 ? end - 4096 : 0;
+        if (off > 0) { /* start at a line boundary */
+            fseek(f, off, SEEK_SET);
+            int c;
+            while ((c = getc(f)) != EOF && c != '\n')
+                off++;
+            off++;
+        }
+        while (next_event(f, &off, &line, &ev))
+            *last = ev.ts;
+    }
+    kv_buf_dispose(&line);
+    fclose(f);
+}
+
+static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                               const api_json_t *in, api_jw_t *w)
+{
+    kv_slice_t group;
+    char dir[4400];
+    int64_t limit;
+    if (need_group(resp, in, &group) < 0 || limit_in(resp, in, LIST_MAX, &limit) < 0 ||
+        group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    kv_slice_t order = opt_str(in, "orderBy"), prefix = opt_str(in, "logStreamNamePrefix");
+    bool by_time = kv_slice_eq_str(order, "LastEventTime");
+    if (order.len && !by_time && !kv_slice_eq_str(order, "LogStreamName"))
+        return fail(resp, API_E_LOGS_INVALID_PARAM,
+                    "1 validation error detected: Value '%.*s' at 'orderBy' failed to satisfy "
+                    "constraint: Member must satisfy enum value set: [LogStreamName, "
+                    "LastEventTime]",
+                    (int)(order.len > 64 ? 64 : order.len), (const char *)order.p);
+    if (by_time && prefix.len)
+        return fail(resp, API_E_LOGS_INVALID_PARAM,
+                    "Cannot order by LastEventTime with a logStreamNamePrefix.");
+    const api_json_t *dv = api_json_get(in, "descending");
+    bool desc = dv && api_json_bool(dv);
+    int64_t skip = opt_int(in, "nextToken", 0);
+    kv_slice_t tok = opt_str(in, "nextToken");
+    if (tok.len)
+        skip = strtoll(kv_arena_strndup(req->arena, tok.p, tok.len), NULL, 10);
+    char **files;
+    size_t n = list_dir(req->arena, dir, true, &files);
+    typedef struct {
+        const char *file;
+        int64_t first, last;
+        uint64_t bytes;
+    } sinfo_t;
+    sinfo_t *si = kv_arena_calloc(req->arena, n + 1, sizeof(*si));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        char name[64], path[4500];
+        stream_name(files[i], name);
+        if (prefix.len && strncmp(name, (const char *)prefix.p, prefix.len) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        struct stat st;
+        si[m].file = files[i];
+        si[m].bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+        stream_times(path, &si[m].first, &si[m].last);
+        m++;
+    }
+    if (by_time) /* insertion sort: streams are few */
+        for (size_t i = 1; i < m; i++)
+            for (size_t j = i; j > 0 && si[j - 1].last > si[j].last; j--) {
+                sinfo_t t = si[j];
+                si[j] = si[j - 1];
+                si[j - 1] = t;
+            }
+    api_jw_obj_begin(w);
+    api_jw_key(w, "logStreams");
+    api_jw_arr_begin(w);
+    int64_t shown = 0;
+    for (size_t k = (size_t)(skip > 0 ? skip : 0); k < m && shown < limit; k++, shown++) {
+        const sinfo_t *s = &si[desc ? m - 1 - k : k];
+        char name[64], arn[400];
+        stream_name(s->file, name);
+        snprintf(arn, sizeof(arn),
+                 "arn:aws:logs:%s:" API_ACCOUNT_ID ":log-group:%.*s:log-stream:%s", ctx->region,
+                 (int)group.len, (const char *)group.p, name);
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "logStreamName", name);
+        api_jw_key(w, "creationTime");
+        api_jw_i64(w, s->first);
+        if (s->first) {
+            api_jw_key(w, "firstEventTimestamp");
+            api_jw_i64(w, s->first);
+            api_jw_key(w, "lastEventTimestamp");
+            api_jw_i64(w, s->last);
+            api_jw_key(w, "lastIngestionTime");
+            api_jw_i64(w, s->last);
+        }
+        api_jw_kstr(w, "arn", arn);
+        api_jw_ku64(w, "storedBytes", s->bytes);
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+    size_t next = (size_t)(skip > 0 ? skip : 0) + (size_t)shown;
+    if (next < m) {
+        char t[32];
+        snprintf(t, sizeof(t), "%zu", next);
+        api_jw_kstr(w, "nextToken", t);
+    }
+    api_jw_obj_end(w);
+    return 0;
+}
+
+static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                         api_jw_t *w)
+{
+    kv_slice_t group, stream = opt_str(in, "logStreamName"), token = opt_str(in, "nextToken");
+    char dir[4400], file[48], path[4500];
+    int64_t limit;
+    if (need_group(resp, in, &group) < 0 || limit_in(resp, in, EVENTS_MAX, &limit) < 0 ||
+        group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    int64_t t0 = opt_int(in, "startTime", INT64_MIN), t1 = opt_int(in, "endTime", INT64_MAX);
+    const api_json_t *hv = api_json_get(in, "startFromHead");
+    bool head = hv && api_json_bool(hv);
+    /* Tokens: "f/<offset>" reads forward from there, "b/<offset>" backward from there. */
+    long at = -1;
+    bool backward = !head;
+    if (token.len) {
+        if (token.len < 3 || (token.p[0] != 'f' && token.p[0] != 'b') || token.p[1] != '/')
+            return fail(resp, API_E_LOGS_INVALID_PARAM, "The specified nextToken is invalid.");
+        backward = token.p[0] == 'b';
+        at = strtol(kv_arena_strndup(req->arena, token.p + 2, token.len - 2), NULL, 10);
+    }
+    struct stat st;
+    if (!stream_file(stream, file) ||
+        (snprintf(path, sizeof(path), "%s/%s", dir, file), stat(path, &st) < 0))
+        return fail(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+    FILE *f = fopen(path, "re");
+    if (f == NULL)
+        return fail(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+    kv_buf_t line;
+    kv_buf_init(&line, 1u << 20);
+    event_t ev;
+    /* Forward: from at (0). Backward: the last `limit` events before at (the end). */
+    size_t cap = (size_t)limit, n = 0, first = 0;
+    long *starts = kv_calloc(cap, sizeof(*starts));
+    long off = backward ? 0 : (at >= 0 ? at : 0), end_fwd = off, first_off = off;
+    long stop = backward && at >= 0 ? at : LONG_MAX;
+    size_t bytes = 0;
+    while (off < stop && next_event(f, &off, &line, &ev)) {
+        if (ev.end > stop)
+            break;
+        if (ev.ts < t0 || ev.ts >= t1) {
+            if (!backward)
+                end_fwd = off;
+            continue;
+        }
+        if (backward) { /* keep a ring of the latest starts */
+            starts[(first + n) % cap] = ev.start;
+            if (n < cap)
+                n++;
+            else
+                first = (first + 1) % cap;
+            continue;
+        }
+        if ((int64_t)n == limit || bytes + line.len > EVENT_BYTES_MAX)
+            break;
+        starts[n++] = ev.start;
+        bytes += line.len;
+        end_fwd = off;
+    }
+    api_jw_obj_begin(w);
+    api_jw_key(w, "events");
+    api_jw_arr_begin(w);
+    long lo = -1, hi = -1;
+    for (size_t i = 0; i < n; i++) {
+        long s = backward ? starts[(first + i) % cap] : starts[i];
+        long o = s;
+        if (!next_event(f, &o, &line, &ev))
+            break;
+        if (lo < 0)
+            lo = ev.start;
+        hi = ev.end;
+        write_event(w, &ev, NULL, 0);
+    }
+    api_jw_arr_end(w);
+    /* With nothing new, a token stays as it was: SDK paginators stop on a repeated token. */
+    char fwd[40], back[40];
+    snprintf(fwd, sizeof(fwd), "f/%ld", backward ? (hi >= 0 ? hi : (at >= 0 ? at : off)) : end_fwd);
+    snprintf(back, sizeof(back), "b/%ld",
+             lo >= 0 ? lo : (backward ? (at >= 0 ? at : 0) : first_off));
+    api_jw_kstr(w, "nextForwardToken", fwd);
+    api_jw_kstr(w, "nextBackwardToken", back);
+    api_jw_obj_end(w);
+    kv_free(starts);
+    kv_buf_dispose(&line);
+    fclose(f);
+    return 0;
+}
+
+/* Does msg match a filter pattern: space-separated terms (or "quoted phrases") that must all
+ * appear, a leading '-' excluding a term; empty matches everything. */
+static bool pattern_match(kv_slice_t pat, kv_slice_t msg)
+{
+    size_t i = 0;
+    while (i < pat.len) {
+        while (i < pat.len && pat.p[i] == ' ')
+            i++;
+        if (i == pat.len)
+            break;
+        bool neg = pat.p[i] == '-';
+        if (neg)
+            i++;
+        uint8_t term[512];
+        size_t tl = 0;
+        if (i < pat.len && pat.p[i] == '"') { /* a phrase; \" is a quote inside it */
+            for (i++; i < pat.len && pat.p[i] != '"'; i++) {
+                if (pat.p[i] == '\\' && i + 1 < pat.len)
+                    i++;
+                if (tl < sizeof(term))
+                    term[tl++] = pat.p[i];
+            }
+            i++;
+        } else {
+            for (; i < pat.len && pat.p[i] != ' '; i++)
+                if (tl < sizeof(term))
+                    term[tl++] = pat.p[i];
+        }
+        bool found = tl == 0 || (msg.len >= tl && memmem(msg.p, msg.len, term, tl));
+        if (found == neg)
+            return false;
+    }
+    return true;
+}
+
+static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                            api_jw_t *w)
+{
+    kv_slice_t group, pat = opt_str(in, "filterPattern"), token = opt_str(in, "nextToken");
+    char dir[4400];
+    int64_t limit;
+    if (need_group(resp, in, &group) < 0 || limit_in(resp, in, EVENTS_MAX, &limit) < 0 ||
+        group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    if (pat.len && (pat.p[0] == '{' || pat.p[0] == '['))
+        return fail(resp, API_E_LOGS_INVALID_PARAM,
+                    "Invalid filter pattern: JSON and space-delimited patterns are not supported "
+                    "here; use terms and quoted phrases");
+    int64_t t0 = opt_int(in, "startTime", INT64_MIN), t1 = opt_int(in, "endTime", INT64_MAX);
+    const api_json_t *only = api_json_get(in, "logStreamNames");
+    kv_slice_t sprefix = opt_str(in, "logStreamNamePrefix");
+    size_t from_file = 0;
+    long from_off = 0;
+    if (token.len) {
+        char *t = kv_arena_strndup(req->arena, token.p, token.len), *slash = strchr(t, '/');
+        if (slash == NULL)
+            return fail(resp, API_E_LOGS_INVALID_PARAM, "The specified nextToken is invalid.");
+        from_file = (size_t)strtoull(t, NULL, 10);
+        from_off = strtol(slash + 1, NULL, 10);
+    }
+    char **files;
+    size_t n = list_dir(req->arena, dir, true, &files);
+    kv_buf_t line;
+    kv_buf_init(&line, 1u << 20);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "events");
+    api_jw_arr_begin(w);
+    int64_t shown = 0;
+    size_t bytes = 0;
+    bool more = false;
+    size_t at_file = n;
+    long at_off = 0;
+    for (size_t i = from_file; i < n && !more; i++) {
+        char name[64], path[4500];
+        stream_name(files[i], name);
+        if (sprefix.len && strncmp(name, (const char *)sprefix.p, sprefix.len) != 0)
+            continue;
+        bool listed = only == NULL || api_json_type(only) != API_J_ARR;
+        for (size_t k = 0; !listed && k < api_json_len(only); k++)
+            listed = kv_slice_eq_str(api_json_str(api_json_at(only, k)), name);
+        if (!listed)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        FILE *f = fopen(path, "re");
+        if (f == NULL)
+            continue;
+        long off = i == from_file ? from_off : 0;
+        event_t ev;
+        for (;;) {
+            long before = off;
+            if (!next_event(f, &off, &line, &ev))
+                break;
+            if (ev.ts < t0 || ev.ts >= t1 || !pattern_match(pat, ev.msg))
+                continue;
+            if (shown == limit || bytes + line.len > EVENT_BYTES_MAX) {
+                more = true;
+                at_file = i;
+                at_off = before;
+                break;
+            }
+            write_event(w, &ev, name, ev.start);
+            shown++;
+            bytes += line.len;
+        }
+        fclose(f);
+    }
+    api_jw_arr_end(w);
+    api_jw_key(w, "searchedLogStreams");
+    api_jw_arr_begin(w);
+    api_jw_arr_end(w);
+    if (more) {
+        char t[64];
+        snprintf(t, sizeof(t), "%zu/%ld", at_file, at_off);
+        api_jw_kstr(w, "nextToken", t);
+    }
+    api_jw_obj_end(w);
+    kv_buf_dispose(&line);
+    return 0;
+}
+
+static int op_delete_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                           api_jw_t *w)
+{
+    kv_slice_t group;
+    char dir[4400];
+    if (need_group(resp, in, &group) < 0 || group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    char **files;
+    size_t n = list_dir(req->arena, dir, true, &files);
+    for (size_t i = 0; i < n; i++) {
+        char path[4500];
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    api_jw_obj_begin(w);
+    api_jw_obj_end(w);
+    return 0;
+}
+
+void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    kv_slice_t target = req->_st->target;
+    kv_slice_t op =
+        kv_slice_starts_with(target, LOGS_PREFIX)
+            ? kv_slice(target.p + sizeof(LOGS_PREFIX) - 1, target.len - (sizeof(LOGS_PREFIX) - 1))
+            : KV_SLICE_NULL;
+    kv_slice_t body = kv_buf_slice(&req->_st->body);
+    api_json_t *in;
+    const char *err = NULL;
+    if (body.len == 0)
+        body = KV_SLICE_LIT("{}");
+    if (api_json_parse(req->arena, body, &in, &err) < 0 || api_json_type(in) != API_J_OBJ) {
+        fail(resp, API_E_LOGS_SERIALIZATION, "%s", err ? err : "Expected a JSON object");
+        return;
+    }
+    resp->status = 200;
+    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
+    api_jw_t w;
+    api_jw_init(&w, &resp->body);
+    if (kv_slice_eq_str(op, "DescribeLogGroups"))
+        op_describe_groups(ctx, req, resp, in, &w);
+    else if (kv_slice_eq_str(op, "DescribeLogStreams"))
+        op_describe_streams(ctx, req, resp, in, &w);
+    else if (kv_slice_eq_str(op, "GetLogEvents"))
+        op_get_events(ctx, req, resp, in, &w);
+    else if (kv_slice_eq_str(op, "FilterLogEvents"))
+        op_filter_events(ctx, req, resp, in, &w);
+    else if (kv_slice_eq_str(op, "DeleteLogGroup"))
+        op_delete_group(ctx, req, resp, in, &w);
+    else
+        fail(resp, API_E_LOGS_UNKNOWN_OP, "Operation %.*s is not supported by this server",
+             (int)(op.len > 64 ? 64 : op.len), (const char *)op.p);
+    if (!resp->_err && !api_jw_ok(&w))
+        fail(resp, API_E_LOGS_SERVICE, "The response was too large");
+}
