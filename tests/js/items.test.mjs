@@ -295,4 +295,40 @@ test("Lambda: a Python function invoked directly, fed by a table stream and by S
     lines = readFileSync(out, "utf8").trim().split("\n");
   }
   assert.deepEqual(lines.slice(2), ["ObjectCreated:Put a/b+c.json", "ObjectRemoved:Delete a/b+c.json"]);
+
+  // Asynchronous settings: a failed Event invocation's record lands in a bucket.
+  const { PutFunctionEventInvokeConfigCommand, GetFunctionEventInvokeConfigCommand } =
+    await import("@aws-sdk/client-lambda");
+  const { ListObjectsV2Command, GetObjectCommand } = await import("@aws-sdk/client-s3");
+  await s3.send(new CreateBucketCommand({ Bucket: "js-failures" }));
+  await lam.send(new PutFunctionEventInvokeConfigCommand({ FunctionName: "js-fn", MaximumRetryAttempts: 0,
+    DestinationConfig: { OnFailure: { Destination: "arn:aws:s3:::js-failures" } } }));
+  const cfg = await lam.send(new GetFunctionEventInvokeConfigCommand({ FunctionName: "js-fn" }));
+  assert.equal(cfg.MaximumRetryAttempts, 0);
+  assert.equal(cfg.DestinationConfig.OnFailure.Destination, "arn:aws:s3:::js-failures");
+  await lam.send(new InvokeCommand({ FunctionName: "js-fn", InvocationType: "Event",
+                                     Payload: Buffer.from(JSON.stringify({ a: "no numbers" })) }));
+  let keys = [];
+  for (let i = 0; i < 100 && keys.length === 0; i++) {
+    await new Promise((res) => setTimeout(res, 100));
+    keys = ((await s3.send(new ListObjectsV2Command({ Bucket: "js-failures" }))).Contents ?? []).map((o) => o.Key);
+  }
+  assert.equal(keys.length, 1);
+  assert.match(keys[0], /^aws\/lambda\/async\/js-fn\//);
+  const rec = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: "js-failures", Key: keys[0] })))
+    .Body.transformToString());
+  assert.equal(rec.requestContext.condition, "RetriesExhausted");
+  assert.deepEqual(rec.requestPayload, { a: "no numbers" });
+
+  // The function's output through CloudWatch Logs.
+  const { CloudWatchLogsClient, DescribeLogStreamsCommand, GetLogEventsCommand } =
+    await import("@aws-sdk/client-cloudwatch-logs");
+  const logs = new CloudWatchLogsClient({ endpoint, region: "us-east-1", maxAttempts: 1,
+                                          credentials: { accessKeyId: "test", secretAccessKey: "test" } });
+  const streams = (await logs.send(new DescribeLogStreamsCommand({ logGroupName: "/aws/lambda/js-fn" }))).logStreams;
+  assert.ok(streams.length >= 1);
+  const events = (await logs.send(new GetLogEventsCommand({ logGroupName: "/aws/lambda/js-fn",
+    logStreamName: streams[0].logStreamName, startFromHead: true }))).events;
+  assert.match(events[0].message, /^START RequestId: /);
+  assert.ok(events.some((e) => e.message.startsWith("REPORT RequestId: ")));
 });
