@@ -88,7 +88,9 @@ struct api_ctx {
     /* The event source mapping consumer's wake-ups (the engine's commit notifier). */
     pthread_mutex_t esm_lock;
     pthread_cond_t esm_cond;
-    atomic_bool esm_active; /* mappings exist: commits wake the consumer */
+    atomic_bool esm_active;      /* mappings exist: commits wake the consumer */
+    atomic_uint_fast64_t s3_gen; /* bumped by each notification configuration put */
+    uint64_t s3_idle_gen;        /* consumer: the s3_gen at which no bucket had one */
     uint64_t esm_wakes, esm_seen;
     bool esm_stop;
     api_metrics_t m;

@@ -174,7 +174,10 @@ for c in "$CONNS" 1; do
 done
 
 # ---- Functions: a warm Invoke's round trip against an nginx round trip (1 connection each),
-# and cold starts (the first invoke of a fresh `provided` function) ----
+# and cold starts (the first invoke of a fresh `provided` function). The `provided` functions
+# run a compiled bootstrap, as Go and Rust functions do ----
+cc -O2 -o "$work/bootstrap" bench/bootstrap.c
+export BENCH_BOOTSTRAP="$work/bootstrap"
 python3 bench/functions.py "http://127.0.0.1:$sport" create
 ngc1=$("$BUILD/stratus-bench" --connections 1 --duration "$DURATION" --port "$nport" --workload get \
        --path / --server-pid "$npids" --label nginx-static-c1)

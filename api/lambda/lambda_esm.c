@@ -73,6 +73,7 @@ void api_esm_init(api_ctx_t *ctx)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&ctx->esm_cond, &ca);
     pthread_condattr_destroy(&ca);
+    ctx->s3_idle_gen = UINT64_MAX; /* the first step looks at the buckets */
     eng_notifier_add(ctx->eng, on_commit, ctx);
 }
 
@@ -728,9 +729,16 @@ int api_esm_step(api_ctx_t *ctx)
         if (n)
             after = kv_slice_str(list[n - 1].uuid);
     } while (more && n);
-    int bw = step_buckets(ctx, &active);
-    if (bw >= 0 && (wait < 0 || bw < wait))
-        wait = bw;
+    /* Buckets are looked at unless none had notifications and no configuration came since. */
+    uint64_t gen = atomic_load(&ctx->s3_gen);
+    if (gen != ctx->s3_idle_gen) {
+        size_t buckets = 0;
+        int bw = step_buckets(ctx, &buckets);
+        if (bw >= 0 && (wait < 0 || bw < wait))
+            wait = bw;
+        ctx->s3_idle_gen = buckets ? UINT64_MAX : gen;
+        active += buckets;
+    }
     atomic_store(&ctx->esm_active, active > 0);
     kv_arena_free(a);
     return wait;
