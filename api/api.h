@@ -40,6 +40,7 @@ typedef struct api_cfg {
     int64_t lifecycle_day_ms;   /* 0 = 86400000 */
     unsigned sweep_interval_ms; /* S3 lifecycle sweeps; 0 = every services tick */
     int64_t stream_keep_ms;     /* stream record retention; 0 = 24 hours */
+    int64_t stream_shard_ms;    /* how long a stream shard stays open; 0 = 4 hours */
 } api_cfg_t;
 
 typedef struct api_state api_state_t;

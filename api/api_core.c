@@ -56,6 +56,8 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     pthread_mutex_init(&ctx->txn_lock, NULL);
     ctx->sweep_interval_ms = cfg->sweep_interval_ms;
     ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
+    ctx->stream_shard_ms = cfg->stream_shard_ms > 0 ? cfg->stream_shard_ms : 4 * 3600 * 1000;
+    eng_stream_set_shard_ms(ctx->eng, ctx->stream_shard_ms);
     ctx->data_dir = kv_strdup(cfg->data_dir);
     api_esm_init(ctx);
     kv_random(&ctx->iter_key, sizeof(ctx->iter_key));

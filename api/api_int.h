@@ -79,7 +79,8 @@ struct api_ctx {
     int64_t lifecycle_day_ms;
     unsigned sweep_interval_ms;
     int64_t last_lifecycle_ms;
-    int64_t stream_keep_ms; /* stream records are kept this long */
+    int64_t stream_keep_ms;  /* stream records are kept this long */
+    int64_t stream_shard_ms; /* a stream shard rolls over after this long */
     int64_t last_trim_ms;
     uint64_t iter_key; /* keys the MAC of shard iterators */
     char *data_dir;

@@ -375,6 +375,16 @@ typedef struct eng_srec {
     size_t size_bytes;
 } eng_srec_t;
 
+/** How long a stream shard stays open (DynamoDB rolls shards over about every 4 hours). */
+void eng_stream_set_shard_ms(eng_t *e, int64_t ms);
+/** A shard of a stream: records from first on, until the next shard's first. */
+typedef struct eng_shard {
+    int64_t start_ms; /* the start of the period it covers */
+    uint64_t first;
+} eng_shard_t;
+/** The shards stream id has records in, oldest first (a stream written before shards were
+ * recorded has one from its creation). */
+int eng_stream_shards(eng_t *e, uint32_t id, kv_arena_t *a, eng_shard_t **out, size_t *n);
 /** A stream by id. @return 0, KV_ENOTFOUND. */
 int eng_stream_get(eng_t *e, uint32_t id, kv_arena_t *a, eng_stream_t **out);
 /** User streams in id order after `after`, at most limit. */

@@ -82,6 +82,11 @@ struct eng {
 
     pthread_mutex_t stream_lock; /* held from a stream record's number to its commit */
     uint64_t stream_seq;         /* the last stream sequence number handed out */
+    int64_t shard_ms;            /* a stream's shard rolls over when this period ends */
+    struct {
+        uint32_t id;
+        int64_t start;
+    } shard_seen[256]; /* under stream_lock: the shard a stream's marker was last written for */
 };
 
 void eng__spend_init(eng_spend_t *p);

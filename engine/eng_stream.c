@@ -125,6 +125,44 @@ void eng__stream_note(eng_spend_t *p, const eng_table_t *t, kv_slice_t key, cons
         note_one(p, t->pitr_log_id, ENG_STREAM_OLD_IMAGE, t, old, nu, service);
 }
 
+/* The marker of a stream's shard: state CF, 'H' + stream id + period start -> first number. */
+static void shard_key(kv_buf_t *k, uint32_t id, int64_t start)
+{
+    kv_buf_append_byte(k, 'H');
+    eng_key_put_u32(k, id);
+    eng_key_put_u64(k, (uint64_t)start);
+}
+
+void eng_stream_set_shard_ms(eng_t *e, int64_t ms)
+{
+    pthread_mutex_lock(&e->stream_lock);
+    e->shard_ms = ms > 0 ? ms : 0;
+    pthread_mutex_unlock(&e->stream_lock);
+}
+
+/* The first record of a stream in a new period opens a shard: its marker joins the batch
+ * (caller holds stream_lock). */
+static void shard_mark(eng_t *e, eng_batch_t *b, uint32_t id, uint64_t seq, int64_t now)
+{
+    int64_t period = e->shard_ms ? e->shard_ms : 4 * 3600 * 1000;
+    int64_t start = now / period * period;
+    size_t slot = id % (sizeof(e->shard_seen) / sizeof(e->shard_seen[0]));
+    if (e->shard_seen[slot].id == id && e->shard_seen[slot].start >= start)
+        return;
+    uint8_t km[16], vm[16];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init_on(&v, vm, sizeof(vm), sizeof(vm));
+    shard_key(&k, id, start);
+    if (eng_rocks_get(e->rocks, ENG_CF_STATE, kv_buf_slice(&k), &v) == KV_ENOTFOUND) {
+        kv_buf_reset(&v);
+        eng_key_put_u64(&v, seq);
+        eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), kv_buf_slice(&v));
+    }
+    e->shard_seen[slot].id = id;
+    e->shard_seen[slot].start = start;
+}
+
 int eng__write_logged(eng_t *e, eng_batch_t *b, eng_spend_t *p)
 {
     if (p == NULL || p->n == 0)
@@ -137,18 +175,22 @@ int eng__write_logged(eng_t *e, eng_batch_t *b, eng_spend_t *p)
     /* Numbers are handed out and committed under one lock: records become visible in number
      * order, so a reader that has seen n will never find a smaller one appear later. */
     pthread_mutex_lock(&e->stream_lock);
+    int64_t now = kv_now_ms();
     kv_slice_t s = kv_buf_slice(&p->buf);
     while (s.len >= 8) {
         uint32_t id, len;
         eng_key_get_u32(&s, &id);
         eng_key_get_u32(&s, &len);
         kv_buf_reset(&k);
+        shard_mark(e, b, id, e->stream_seq + 1, now);
         rec_key(&k, id, ++e->stream_seq);
         eng_batch_put(b, ENG_CF_STREAMS, kv_buf_slice(&k), kv_slice(s.p, len));
         s.p += len;
         s.len -= len;
     }
     int rc = eng__write(e, b);
+    if (rc < 0) /* the markers in b may not have been written */
+        memset(e->shard_seen, 0, sizeof(e->shard_seen));
     pthread_mutex_unlock(&e->stream_lock);
     return rc;
 }
@@ -347,6 +389,62 @@ void eng__stream_disable(eng_t *e, eng_batch_t *b, uint32_t id)
         kv_buf_dispose(&v);
     }
     kv_arena_free(a);
+}
+
+int eng_stream_shards(eng_t *e, uint32_t id, kv_arena_t *a, eng_shard_t **out, size_t *n)
+{
+    uint8_t lm[16], hm[16];
+    kv_buf_t lo, hi;
+    kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+    kv_buf_append_byte(&lo, 'H');
+    eng_key_put_u32(&lo, id);
+    kv_buf_append_byte(&hi, 'H');
+    eng_key_put_u32(&hi, id + 1);
+    size_t cap = 8, cnt = 0;
+    eng_shard_t *sh = kv_arena_calloc(a, cap, sizeof(*sh));
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    for (eng_riter_seek(it, kv_buf_slice(&lo)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t k = eng_riter_key(it), v = eng_riter_value(it);
+        if (kv_slice_cmp(k, kv_buf_slice(&hi)) >= 0)
+            break;
+        if (k.len != 13 || v.len != 8)
+            continue;
+        if (cnt == cap) {
+            eng_shard_t *bigger = kv_arena_calloc(a, cap * 2, sizeof(*sh));
+            memcpy(bigger, sh, cap * sizeof(*sh));
+            sh = bigger;
+            cap *= 2;
+        }
+        kv_slice_t ks = kv_slice(k.p + 5, 8);
+        uint64_t start;
+        eng_key_get_u64(&ks, &start);
+        sh[cnt].start_ms = (int64_t)start;
+        eng_key_get_u64(&v, &sh[cnt].first);
+        cnt++;
+    }
+    int rc = eng_riter_status(it);
+    eng_riter_free(it);
+    if (rc < 0)
+        return rc;
+    /* Records from before shards were marked belong to a shard from the stream's creation. */
+    uint64_t first, last, trimmed;
+    rc = eng_stream_bounds(e, id, &first, &last, &trimmed);
+    if (rc < 0)
+        return rc;
+    if (first <= last && (cnt == 0 || first < sh[0].first)) {
+        eng_stream_t *s;
+        int64_t created = eng_stream_get(e, id, a, &s) == 0 ? s->created_ms : 0;
+        eng_shard_t *all = kv_arena_calloc(a, cnt + 1, sizeof(*all));
+        all[0].start_ms = cnt && created >= sh[0].start_ms ? sh[0].start_ms - 1 : created;
+        all[0].first = first;
+        memcpy(all + 1, sh, cnt * sizeof(*sh));
+        sh = all;
+        cnt++;
+    }
+    *out = sh;
+    *n = cnt;
+    return 0;
 }
 
 int eng_stream_get(eng_t *e, uint32_t id, kv_arena_t *a, eng_stream_t **out)
@@ -634,6 +732,15 @@ int eng_stream_trim(eng_t *e, int64_t now_ms, int64_t keep_ms, int64_t pitr_keep
             kv_buf_reset(&k);
             trim_key(&k, s->id);
             eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k));
+            uint8_t sl[8], sh[8];
+            kv_buf_t slo, shi;
+            kv_buf_init_on(&slo, sl, sizeof(sl), sizeof(sl));
+            kv_buf_init_on(&shi, sh, sizeof(sh), sizeof(sh));
+            kv_buf_append_byte(&slo, 'H');
+            eng_key_put_u32(&slo, s->id);
+            kv_buf_append_byte(&shi, 'H');
+            eng_key_put_u32(&shi, s->id + 1);
+            eng_batch_delete_range(b, ENG_CF_STATE, kv_buf_slice(&slo), kv_buf_slice(&shi));
         } else {
             /* Records in number order are in time order: delete up to the first one kept. */
             eng_riter_t *ri = eng_riter_new(e->rocks, ENG_CF_STREAMS);
@@ -666,6 +773,18 @@ int eng_stream_trim(eng_t *e, int64_t now_ms, int64_t keep_ms, int64_t pitr_keep
                 trim_key(&tk, s->id);
                 eng_key_put_u64(&tv, seq);
                 eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&tk), kv_buf_slice(&tv));
+                /* Shards wholly trimmed go: each whose successor starts at or before the
+                 * first record kept. */
+                eng_shard_t *shards;
+                size_t ns;
+                if (eng_stream_shards(e, s->id, a, &shards, &ns) == 0)
+                    for (size_t i = 0; i + 1 < ns && shards[i + 1].first <= seq + 1; i++) {
+                        uint8_t km2[16];
+                        kv_buf_t k2;
+                        kv_buf_init_on(&k2, km2, sizeof(km2), sizeof(km2));
+                        shard_key(&k2, s->id, shards[i].start_ms);
+                        eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k2));
+                    }
             }
         }
         rc = eng_rocks_write(e->rocks, b);

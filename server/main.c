@@ -62,7 +62,8 @@ int main(int argc, char **argv)
                       cfg.secret_key,
                       (int64_t)cfg.lifecycle_day_s * 1000,
                       cfg.sweep_interval_ms,
-                      (int64_t)cfg.stream_retention_s * 1000};
+                      (int64_t)cfg.stream_retention_s * 1000,
+                      (int64_t)cfg.stream_shard_s * 1000};
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {
         fprintf(stderr,

@@ -38,6 +38,8 @@ void srv_config_usage(void)
         "                         shorten it to test expiration rules)\n"
         "  --ttl-interval MS      how often expired DynamoDB TTL items are deleted\n"
         "  --stream-retention S   how long DynamoDB stream records are kept (86400)\n"
+        "  --stream-shard-seconds S  how long a stream shard stays open before it rolls over "
+        "(14400)\n"
         "                         (default 1000)\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
@@ -110,6 +112,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_LCDAY,
         O_TTL,
         O_STREAM_KEEP,
+        O_STREAM_SHARD,
         O_HELP,
         O_VERSION
     };
@@ -132,6 +135,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"lifecycle-day-seconds", required_argument, NULL, O_LCDAY},
         {"ttl-interval", required_argument, NULL, O_TTL},
         {"stream-retention", required_argument, NULL, O_STREAM_KEEP},
+        {"stream-shard-seconds", required_argument, NULL, O_STREAM_SHARD},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -160,6 +164,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     cfg->lifecycle_day_s = 86400;
     cfg->ttl_interval_ms = 1000;
     cfg->stream_retention_s = 86400;
+    cfg->stream_shard_s = 14400;
 
     optind = 1;
     int c;
@@ -264,6 +269,13 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
                 return -1;
             }
             cfg->stream_retention_s = (unsigned)v;
+            break;
+        case O_STREAM_SHARD:
+            if (parse_uint(optarg, 86400, &v) < 0 || v == 0) {
+                fprintf(stderr, "stratusd: --stream-shard-seconds expects 1..86400 seconds\n");
+                return -1;
+            }
+            cfg->stream_shard_s = (unsigned)v;
             break;
         case O_HELP:
             srv_config_usage();

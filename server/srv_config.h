@@ -32,6 +32,7 @@ typedef struct srv_config {
     unsigned lifecycle_day_s;    /* the length of an S3 lifecycle "day" (tests shorten it) */
     unsigned ttl_interval_ms;    /* how often expired DynamoDB items are swept */
     unsigned stream_retention_s; /* how long stream records are kept */
+    unsigned stream_shard_s;     /* how long a stream shard stays open */
 } srv_config_t;
 
 /**

@@ -414,7 +414,10 @@ typedef struct ddb_streams_out {
     bool more;
     eng_stream_t *s; /* DescribeStream, GetRecords */
     uint64_t first, last;
-    char iter[80]; /* GetShardIterator; GetRecords' NextShardIterator ("" when closed) */
+    struct ddb_shard *shards; /* DescribeStream: the page of shards shown */
+    size_t n_shards;
+    const char *parent0; /* the first shown shard's parent ("" when none) */
+    char iter[96];       /* GetShardIterator; GetRecords' NextShardIterator ("" when closed) */
     eng_srec_t *recs;
     size_t n_recs;
 } ddb_streams_out_t;

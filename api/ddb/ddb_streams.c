@@ -35,9 +35,86 @@ static void stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t 
                  s->table, label);
 }
 
-static void shard_id(const eng_stream_t *s, char out[40])
+/* A shard as the API shows it: records from first; a closed shard's end. */
+typedef struct ddb_shard {
+    int64_t start;
+    uint64_t first, end;
+    bool closed;
+} ddb_shard_t;
+
+static void shard_id(const eng_stream_t *s, int64_t start, char out[40])
 {
-    snprintf(out, 40, "shardId-%020llu-%08x", (unsigned long long)s->created_ms, s->id);
+    snprintf(out, 40, "shardId-%020llu-%08x", (unsigned long long)start, s->id);
+}
+
+/*
+ * The shards of s: one per period it had records in (DynamoDB rolls a shard over about every
+ * four hours; --stream-shard-seconds), each closed by the next, plus the current period's open
+ * shard; wholly trimmed shards are left out (*parent then names the last of them, else "").
+ */
+static int load_shards(api_ctx_t *ctx, kv_arena_t *a, const eng_stream_t *s, ddb_shard_t **out,
+                       size_t *n, char parent[40], uint64_t *first, uint64_t *last,
+                       uint64_t *trimmed)
+{
+    eng_shard_t *es;
+    size_t ne;
+    parent[0] = 0;
+    int rc = eng_stream_bounds(ctx->eng, s->id, first, last, trimmed);
+    if (rc == 0)
+        rc = eng_stream_shards(ctx->eng, s->id, a, &es, &ne);
+    if (rc < 0)
+        return rc;
+    int64_t period = ctx->stream_shard_ms > 0 ? ctx->stream_shard_ms : 4 * 3600 * 1000;
+    int64_t now_start = kv_now_ms() / period * period;
+    ddb_shard_t *sh = kv_arena_calloc(a, ne + 1, sizeof(*sh));
+    size_t m = 0;
+    for (size_t i = 0; i < ne; i++) {
+        sh[m] = (ddb_shard_t){.start = es[i].start_ms, .first = es[i].first};
+        if (i + 1 < ne) {
+            sh[m].closed = true;
+            sh[m].end = es[i + 1].first - 1;
+        }
+        m++;
+    }
+    bool rolled = m == 0 || sh[m - 1].start < now_start;
+    if (s->disabled_ms) {
+        if (m) {
+            sh[m - 1].closed = true;
+            sh[m - 1].end = *last;
+        }
+    } else if (rolled) {
+        /* The current period's shard is open before its first record arrives. */
+        uint64_t next = m ? *last + 1 : *first;
+        if (m) {
+            sh[m - 1].closed = true;
+            sh[m - 1].end = *last;
+        }
+        sh[m++] =
+            (ddb_shard_t){.start = m ? now_start : s->created_ms / period * period, .first = next};
+    }
+    if (m == 0) { /* a disabled stream that never had a record */
+        sh[m++] = (ddb_shard_t){
+            .start = s->created_ms, .first = *first, .closed = true, .end = *first - 1};
+    }
+    size_t skip = 0;
+    while (skip + 1 < m && sh[skip].closed && sh[skip].end <= *trimmed)
+        skip++;
+    if (skip)
+        shard_id(s, sh[skip - 1].start, parent);
+    *out = sh + skip;
+    *n = m - skip;
+    return 0;
+}
+
+static ddb_shard_t *find_shard(const eng_stream_t *s, ddb_shard_t *sh, size_t n, kv_slice_t id)
+{
+    for (size_t i = 0; i < n; i++) {
+        char sid[40];
+        shard_id(s, sh[i].start, sid);
+        if (kv_slice_eq_str(id, sid))
+            return &sh[i];
+    }
+    return NULL;
 }
 
 static void seq_text(uint64_t seq, char out[32])
@@ -109,13 +186,15 @@ static int find_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slic
     return 0;
 }
 
-static void make_iter(api_ctx_t *ctx, uint32_t id, uint64_t pos, char out[80])
+/* An iterator: stream id, shard start, position, when issued, and a keyed hash of those. */
+#define ITER_BODY 56
+static void make_iter(api_ctx_t *ctx, uint32_t id, int64_t shard, uint64_t pos, char out[96])
 {
-    char body[48];
-    snprintf(body, sizeof(body), "%08x%016llx%016llx", id, (unsigned long long)pos,
-             (unsigned long long)kv_now_ms());
-    uint64_t mac = kv_xxh3_seed(body, 40, ctx->iter_key);
-    snprintf(out, 80, "%s%016llx", body, (unsigned long long)mac);
+    char body[64];
+    snprintf(body, sizeof(body), "%08x%016llx%016llx%016llx", id, (unsigned long long)shard,
+             (unsigned long long)pos, (unsigned long long)kv_now_ms());
+    uint64_t mac = kv_xxh3_seed(body, ITER_BODY, ctx->iter_key);
+    snprintf(out, 96, "%s%016llx", body, (unsigned long long)mac);
 }
 
 static bool hex_u64(const uint8_t *p, size_t n, uint64_t *out)
@@ -275,12 +354,33 @@ int ddb_exec_describe_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                              const ddb_streams_in_t *in, ddb_streams_out_t *out)
 {
     uint64_t trimmed;
+    ddb_shard_t *sh;
+    size_t n;
+    char *parent = kv_arena_alloc(req->arena, 40);
     if (find_stream(ctx, req, resp, in->arn, &out->s) < 0)
         return -1;
-    if (eng_stream_bounds(ctx->eng, out->s->id, &out->first, &out->last, &trimmed) < 0) {
+    if (load_shards(ctx, req->arena, out->s, &sh, &n, parent, &out->first, &out->last, &trimmed) <
+        0) {
         api_fail(resp, API_E_DDB_INTERNAL, NULL);
         return -1;
     }
+    /* A page: after ExclusiveStartShardId, at most Limit shards. */
+    size_t from = 0;
+    if (in->start.len) {
+        ddb_shard_t *at = find_shard(out->s, sh, n, in->start);
+        if (at == NULL) {
+            api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
+                     "Requested resource not found: Shard does not exist");
+            return -1;
+        }
+        from = (size_t)(at - sh) + 1;
+        shard_id(out->s, at->start, parent);
+    }
+    size_t limit = in->limit ? (size_t)in->limit : LIST_MAX;
+    out->shards = sh + from;
+    out->n_shards = n - from < limit ? n - from : limit;
+    out->more = from + out->n_shards < n;
+    out->parent0 = parent;
     return 0;
 }
 
@@ -289,44 +389,47 @@ int ddb_exec_get_shard_iterator(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
 {
     eng_stream_t *s;
     uint64_t first, last, trimmed;
+    ddb_shard_t *sh;
+    size_t n;
+    char parent[40];
     if (find_stream(ctx, req, resp, in->arn, &s) < 0)
         return -1;
-    char sid[40];
-    shard_id(s, sid);
-    if (!kv_slice_eq_str(in->shard_id, sid)) {
+    if (load_shards(ctx, req->arena, s, &sh, &n, parent, &first, &last, &trimmed) < 0) {
+        api_fail(resp, API_E_DDB_INTERNAL, NULL);
+        return -1;
+    }
+    ddb_shard_t *at = find_shard(s, sh, n, in->shard_id);
+    if (at == NULL) {
         api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
                  "Requested resource not found: Shard does not exist");
         return -1;
     }
-    if (eng_stream_bounds(ctx->eng, s->id, &first, &last, &trimmed) < 0) {
-        api_fail(resp, API_E_DDB_INTERNAL, NULL);
-        return -1;
-    }
+    uint64_t lo = at->first > trimmed + 1 ? at->first : trimmed + 1;
+    uint64_t hi = at->closed ? at->end : last; /* its last record (hi < lo: none yet) */
     uint64_t pos;
     switch (in->type) {
     case DDB_IT_TRIM_HORIZON:
-        pos = trimmed + 1 > first ? trimmed + 1 : first;
-        if (first > last) /* empty: from whatever comes next */
-            pos = trimmed + 1;
+        pos = lo;
         break;
     case DDB_IT_LATEST:
-        pos = last + 1 > first ? last + 1 : first;
+        pos = hi + 1 > lo ? hi + 1 : lo;
         break;
     default:
         if (in->seq <= trimmed) {
             api_fail(resp, API_E_DDB_TRIMMED_DATA, NULL);
             return -1;
         }
-        if (in->seq > last) {
+        if (in->seq < at->first || in->seq > hi) {
+            char sid[40];
+            shard_id(s, at->start, sid);
             api_fail(resp, API_E_DDB_VALIDATION,
-                     "Invalid SequenceNumber %llu for shard %s: it is past the shard's last "
-                     "record",
+                     "Invalid SequenceNumber %llu for shard %s: it is outside the shard's records",
                      (unsigned long long)in->seq, sid);
             return -1;
         }
         pos = in->type == DDB_IT_AT ? in->seq : in->seq + 1;
     }
-    make_iter(ctx, s->id, pos, out->iter);
+    make_iter(ctx, s->id, at->start, pos, out->iter);
     return 0;
 }
 
@@ -334,10 +437,11 @@ int ddb_exec_get_records(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                          const ddb_streams_in_t *in, ddb_streams_out_t *out)
 {
     kv_slice_t it = in->iterator;
-    uint64_t id, pos, issued, mac;
-    if (it.len != 56 || !hex_u64(it.p, 8, &id) || !hex_u64(it.p + 8, 16, &pos) ||
-        !hex_u64(it.p + 24, 16, &issued) || !hex_u64(it.p + 40, 16, &mac) ||
-        kv_xxh3_seed(it.p, 40, ctx->iter_key) != mac) {
+    uint64_t id, start, pos, issued, mac;
+    if (it.len != ITER_BODY + 16 || !hex_u64(it.p, 8, &id) || !hex_u64(it.p + 8, 16, &start) ||
+        !hex_u64(it.p + 24, 16, &pos) || !hex_u64(it.p + 40, 16, &issued) ||
+        !hex_u64(it.p + ITER_BODY, 16, &mac) ||
+        kv_xxh3_seed(it.p, ITER_BODY, ctx->iter_key) != mac) {
         api_fail(resp, API_E_DDB_VALIDATION, "Invalid ShardIterator");
         return -1;
     }
@@ -355,23 +459,51 @@ int ddb_exec_get_records(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return -1;
     }
     uint64_t first, last, trimmed;
-    int rc = eng_stream_bounds(ctx->eng, (uint32_t)id, &first, &last, &trimmed);
+    ddb_shard_t *sh;
+    size_t n;
+    char parent[40];
+    int rc = load_shards(ctx, req->arena, out->s, &sh, &n, parent, &first, &last, &trimmed);
     if (rc == 0 && pos <= trimmed) {
         api_fail(resp, API_E_DDB_TRIMMED_DATA, NULL);
         return -1;
     }
+    /* The shard's end, as of now: a shard open when the iterator was made may have closed. */
+    uint64_t end = UINT64_MAX;
+    bool closed = false;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (sh[i].start == (int64_t)start && sh[i].closed) {
+            end = sh[i].end;
+            closed = true;
+        }
+        if (sh[i].start > (int64_t)start && !closed) {
+            /* The shard is gone from the list (an open shard shown before its first record,
+             * whose records then began a later one): it ends where the next begins. */
+            bool listed = false;
+            for (size_t j = 0; j < i; j++)
+                listed |= sh[j].start == (int64_t)start;
+            if (!listed) {
+                end = sh[i].first - 1;
+                closed = true;
+            }
+            break;
+        }
+    }
     size_t limit = in->limit ? (size_t)in->limit : RECORDS_MAX;
-    if (rc == 0)
+    if (rc == 0 && pos <= end)
         rc = eng_stream_read(ctx->eng, (uint32_t)id, pos, limit, RECORDS_BYTES, req->arena,
                              &out->recs, &out->n_recs);
     if (rc < 0) {
         api_fail(resp, API_E_DDB_INTERNAL, NULL);
         return -1;
     }
+    while (out->n_recs && out->recs[out->n_recs - 1].seq > end) /* the next shard's */
+        out->n_recs--;
     uint64_t next = out->n_recs ? out->recs[out->n_recs - 1].seq + 1 : pos;
-    /* A disabled stream's shard is closed: once read to its end there is no next iterator. */
-    if (!(out->s->disabled_ms && next > last))
-        make_iter(ctx, (uint32_t)id, next, out->iter);
+    if (closed && out->n_recs == 0 && next <= end)
+        next = end + 1; /* nothing of this stream is left before the end */
+    /* A closed shard read to its end has no next iterator: its child goes on. */
+    if (!(closed && next > end))
+        make_iter(ctx, (uint32_t)id, (int64_t)start, next, out->iter);
     return 0;
 }
 
@@ -424,7 +556,6 @@ void ddb_encode_describe_stream(api_ctx_t *ctx, api_req_t *req, const ddb_stream
     char arn[1400], label[25], sid[40], seq[32];
     stream_arn(ctx, s, arn, sizeof(arn));
     ddb_stream_label(s->created_ms, label);
-    shard_id(s, sid);
     api_jw_obj_begin(w);
     api_jw_key(w, "StreamDescription");
     api_jw_obj_begin(w);
@@ -438,19 +569,32 @@ void ddb_encode_describe_stream(api_ctx_t *ctx, api_req_t *req, const ddb_stream
     ddb_encode_key_schema(w, s->hash_key, s->range_key);
     api_jw_key(w, "Shards");
     api_jw_arr_begin(w);
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "ShardId", sid);
-    api_jw_key(w, "SequenceNumberRange");
-    api_jw_obj_begin(w);
-    seq_text(out->first, seq);
-    api_jw_kstr(w, "StartingSequenceNumber", seq);
-    if (s->disabled_ms && out->last >= out->first) {
-        seq_text(out->last, seq);
-        api_jw_kstr(w, "EndingSequenceNumber", seq);
+    char parent[40];
+    snprintf(parent, sizeof(parent), "%s", out->parent0 ? out->parent0 : "");
+    for (size_t i = 0; i < out->n_shards; i++) {
+        const ddb_shard_t *sh = &out->shards[i];
+        shard_id(s, sh->start, sid);
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "ShardId", sid);
+        if (parent[0])
+            api_jw_kstr(w, "ParentShardId", parent);
+        api_jw_key(w, "SequenceNumberRange");
+        api_jw_obj_begin(w);
+        seq_text(sh->first, seq);
+        api_jw_kstr(w, "StartingSequenceNumber", seq);
+        if (sh->closed && sh->end >= sh->first) {
+            seq_text(sh->end, seq);
+            api_jw_kstr(w, "EndingSequenceNumber", seq);
+        }
+        api_jw_obj_end(w);
+        api_jw_obj_end(w);
+        memcpy(parent, sid, sizeof(parent));
     }
-    api_jw_obj_end(w);
-    api_jw_obj_end(w);
     api_jw_arr_end(w);
+    if (out->more && out->n_shards) {
+        shard_id(s, out->shards[out->n_shards - 1].start, sid);
+        api_jw_kstr(w, "LastEvaluatedShardId", sid);
+    }
     api_jw_obj_end(w);
     api_jw_obj_end(w);
 }

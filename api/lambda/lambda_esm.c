@@ -367,8 +367,9 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
     }
     char when[25], shard[48], doc[4096];
     kv_time_fmt_iso(kv_now_ms(), when);
-    snprintf(shard, sizeof(shard), "shardId-%020llu-%08x", (unsigned long long)s->created_ms,
-             s->id);
+    int64_t period = ctx->stream_shard_ms > 0 ? ctx->stream_shard_ms : 4 * 3600 * 1000;
+    snprintf(shard, sizeof(shard), "shardId-%020llu-%08x",
+             (unsigned long long)(first->time_ms / period * period), s->id);
     snprintf(doc, sizeof(doc),
              "{\"version\":\"1.0\",\"timestamp\":\"%s\","
              "\"requestContext\":{\"requestId\":\"%s\",\"condition\":\"RetryAttemptsExhausted\","

@@ -51,7 +51,14 @@ class Streams(unittest.TestCase):
                                           **kw)["ShardIterator"]
 
     def records(self, arn, it=None, limit=None):
-        it = it or self.iterator(arn)
+        if it is None:  # every shard in order (a shard may roll over while a test runs)
+            out, nxt = [], None
+            for sh in self.st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+                it = self.st.get_shard_iterator(StreamArn=arn, ShardId=sh["ShardId"],
+                                                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                got, nxt = self.records(arn, it, limit)
+                out += got
+            return out, nxt
         out = []
         for _ in range(1000):
             kw = {"Limit": limit} if limit else {}
@@ -202,6 +209,84 @@ class Streams(unittest.TestCase):
             mine = [int(r["dynamodb"]["NewImage"]["i"]["N"]) for r in recs
                     if r["dynamodb"]["Keys"]["pk"]["S"] == "k%d" % k]
             self.assertEqual(mine, list(range(50)))
+
+
+class ShardRollover(unittest.TestCase):
+    """Shards roll over (here every second): each closed shard ends where its child begins,
+    children name their parents, and reading the shards in order gives every record once."""
+
+    def test_shards_roll_over(self):
+        srv = Server("--stream-shard-seconds", "1").start()
+        try:
+            ddb, st = srv.client("dynamodb"), srv.client("dynamodbstreams")
+            arn = ddb.create_table(
+                TableName="rolling", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+            )["TableDescription"]["LatestStreamArn"]
+            written = []
+            deadline = time.time() + 3.5
+            i = 0
+            while time.time() < deadline:
+                ddb.put_item(TableName="rolling", Item={"pk": S("k%d" % i)})
+                written.append("k%d" % i)
+                i += 1
+                time.sleep(0.02)
+            shards = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+            self.assertGreaterEqual(len(shards), 3)
+            for parent, child in zip(shards, shards[1:]):
+                self.assertEqual(child["ParentShardId"], parent["ShardId"])
+                self.assertIn("EndingSequenceNumber", parent["SequenceNumberRange"])
+                self.assertLess(int(parent["SequenceNumberRange"]["EndingSequenceNumber"]),
+                                int(child["SequenceNumberRange"]["StartingSequenceNumber"]))
+            self.assertNotIn("ParentShardId", shards[0])
+            self.assertNotIn("EndingSequenceNumber", shards[-1]["SequenceNumberRange"])
+            for sh in shards:
+                self.assertRegex(sh["ShardId"], r"^shardId-\d{20}-[0-9a-f]{8}$")
+            # Paging DescribeStream.
+            page = st.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"]
+            self.assertEqual(page["LastEvaluatedShardId"], shards[0]["ShardId"])
+            page = st.describe_stream(StreamArn=arn, ExclusiveStartShardId=shards[0]["ShardId"])
+            self.assertEqual(page["StreamDescription"]["Shards"], shards[1:])
+            # Each shard read to its end: closed ones end without a next iterator.
+            seen = []
+            for sh in shards:
+                it = st.get_shard_iterator(StreamArn=arn, ShardId=sh["ShardId"],
+                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                for _ in range(100):
+                    r = st.get_records(ShardIterator=it, Limit=7)
+                    for rec in r["Records"]:
+                        seq = int(rec["dynamodb"]["SequenceNumber"])
+                        self.assertGreaterEqual(seq, int(sh["SequenceNumberRange"]["StartingSequenceNumber"]))
+                        if "EndingSequenceNumber" in sh["SequenceNumberRange"]:
+                            self.assertLessEqual(seq, int(sh["SequenceNumberRange"]["EndingSequenceNumber"]))
+                        seen.append(rec["dynamodb"]["Keys"]["pk"]["S"])
+                    if "NextShardIterator" not in r:
+                        self.assertIn("EndingSequenceNumber", sh["SequenceNumberRange"])
+                        break
+                    if not r["Records"] and "EndingSequenceNumber" not in sh["SequenceNumberRange"]:
+                        break  # the open shard, read up to now
+                    it = r["NextShardIterator"]
+            self.assertEqual(seen, written)
+            # A sequence number outside a shard is refused for it.
+            first_seq = shards[0]["SequenceNumberRange"]["StartingSequenceNumber"]
+            with self.assertRaises(ClientError) as e:
+                st.get_shard_iterator(StreamArn=arn, ShardId=shards[1]["ShardId"],
+                                      ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=first_seq)
+            self.assertEqual(code(e), "ValidationException")
+            # After a quiet period, the next write opens a new shard whose parent is the last.
+            time.sleep(1.1)
+            shards2 = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+            self.assertIn("EndingSequenceNumber", shards2[len(shards) - 1]["SequenceNumberRange"])
+            ddb.put_item(TableName="rolling", Item={"pk": S("late")})
+            last = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]
+            it = st.get_shard_iterator(StreamArn=arn, ShardId=last["ShardId"],
+                                       ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in st.get_records(ShardIterator=it)["Records"]],
+                             ["late"])
+        finally:
+            srv.cleanup()
 
 
 class StreamsDurability(unittest.TestCase):

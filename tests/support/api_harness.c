@@ -22,7 +22,7 @@ int harness_open(harness_t *h, const char *region)
     snprintf(h->dir, sizeof(h->dir), "/tmp/stratus-h-XXXXXX");
     if (mkdtemp(h->dir) == NULL)
         return -1;
-    api_cfg_t cfg = {h->dir, 0, 0, region, "test", "test", 0, 0, 0};
+    api_cfg_t cfg = {h->dir, 0, 0, region, "test", "test", 0, 0, 0, 0};
     h->creds.access_key = "test";
     h->creds.secret_key = "test";
     h->creds.region = region;

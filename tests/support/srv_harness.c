@@ -38,7 +38,7 @@ int srv_harness_port(void)
     api_global_init();
     g_srv.cfg = &g_cfg;
     api_cfg_t acfg = {
-        g_cfg.data_dir, 1, 0, g_cfg.region, g_cfg.access_key, g_cfg.secret_key, 0, 0, 0};
+        g_cfg.data_dir, 1, 0, g_cfg.region, g_cfg.access_key, g_cfg.secret_key, 0, 0, 0, 0};
     if (api_open(&acfg, &g_srv.api) != 0 || srv_start(&g_srv) != 0)
         abort();
     g_port = g_srv.port;
