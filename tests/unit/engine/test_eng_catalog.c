@@ -526,6 +526,23 @@ static void test_streams(void **state)
     walk_t w = {0, 0};
     assert_int_equal(eng_stream_walk_back(e, t->stream_id, 0, a, walk_cb, &w), 0);
     assert_int_equal(w.n, 3);
+    /* One shard so far (4-hour periods), from the first record. */
+    eng_shard_t *sh;
+    size_t ns;
+    assert_int_equal(eng_stream_shards(e, t->stream_id, a, &sh, &ns), 0);
+    assert_int_equal(ns, 1);
+    assert_int_equal(sh[0].first, first);
+    /* With 30 ms periods, a write after a pause opens a second shard at its own number. */
+    eng_stream_set_shard_ms(e, 30);
+    usleep(40000);
+    assert_int_equal(eng_item_write(e, t, key, i1), 0);
+    assert_int_equal(eng_item_write(e, t, key, i2), 0);
+    assert_int_equal(eng_stream_shards(e, t->stream_id, a, &sh, &ns), 0);
+    assert_true(ns >= 2);
+    assert_true(sh[ns - 1].start_ms > sh[0].start_ms);
+    assert_true(sh[ns - 1].first > last);
+    assert_int_equal(eng_stream_bounds(e, t->stream_id, &first, &last, &trimmed), 0);
+    eng_stream_set_shard_ms(e, 0);
 
     /* Numbers go on increasing after a reopen. */
     eng_close(e);
