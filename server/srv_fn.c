@@ -698,6 +698,35 @@ static void conn_reset(rt_conn_t *c)
     c->complete = false;
 }
 
+/* Parse bytes a runtime sent; each complete request is answered in turn (a runtime may send
+ * its response and its next GET together). */
+static void conn_feed(srv_fn_t *f, inst_t *in, rt_conn_t *c, const char *p, size_t n)
+{
+    while (n) {
+        llhttp_errno_t e = llhttp_execute(&c->parser, p, n);
+        if (e == HPE_PAUSED && c->complete) {
+            const char *stop = llhttp_get_error_pos(&c->parser);
+            size_t used = stop && stop >= p && stop <= p + n ? (size_t)(stop - p) : n;
+            rt_request(f, in, c);
+            if (c->bad) {
+                conn_close(in, c);
+                return;
+            }
+            if (in->waiting_next == c)
+                return; /* parked on GET next: nothing more is read from it until answered */
+            conn_reset(c);
+            p += used;
+            n -= used;
+            continue;
+        }
+        if (e != HPE_OK) {
+            rt_send(c, 400, "Bad Request", "Connection: close\r\n", KV_SLICE_LIT("{}"));
+            conn_close(in, c);
+        }
+        return;
+    }
+}
+
 static void conn_read(srv_fn_t *f, inst_t *in, rt_conn_t *c)
 {
     uint8_t buf[65536];
@@ -708,18 +737,7 @@ static void conn_read(srv_fn_t *f, inst_t *in, rt_conn_t *c)
         conn_close(in, c);
         return;
     }
-    llhttp_errno_t e = llhttp_execute(&c->parser, (const char *)buf, (size_t)n);
-    if (e == HPE_PAUSED && c->complete) {
-        rt_request(f, in, c);
-        bool bad = c->bad;
-        if (in->waiting_next != c)
-            conn_reset(c);
-        if (bad)
-            conn_close(in, c);
-    } else if (e != HPE_OK) {
-        rt_send(c, 400, "Bad Request", "Connection: close\r\n", KV_SLICE_LIT("{}"));
-        conn_close(in, c);
-    }
+    conn_feed(f, in, c, (const char *)buf, (size_t)n);
 }
 
 static void conn_accept(srv_fn_t *f, inst_t *in)

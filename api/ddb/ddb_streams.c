@@ -89,8 +89,8 @@ static int load_shards(api_ctx_t *ctx, kv_arena_t *a, const eng_stream_t *s, ddb
             sh[m - 1].closed = true;
             sh[m - 1].end = *last;
         }
-        sh[m++] =
-            (ddb_shard_t){.start = m ? now_start : s->created_ms / period * period, .first = next};
+        int64_t start = m ? now_start : s->created_ms / period * period;
+        sh[m++] = (ddb_shard_t){.start = start, .first = next};
     }
     if (m == 0) { /* a disabled stream that never had a record */
         sh[m++] = (ddb_shard_t){
