@@ -43,6 +43,15 @@ def handler(event, context):
             "record": {"S": json.dumps(r)}})
 '''
 
+# Copies each new item's key into cli-out.
+COPIER = '''import os
+import boto3
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+def handler(event, context):
+    for r in event["Records"]:
+        ddb.put_item(TableName="cli-out", Item={"pk": r["dynamodb"]["Keys"]["pk"]})
+'''
+
 # Pipeline stage 1: on a table stream; writes a derived item and an object.
 STAGE1 = '''import os
 import boto3
@@ -230,6 +239,33 @@ class AwsCli(Base):
         recs = self.records("cseen", 1)
         self.assertEqual((recs[0]["eventName"], recs[0]["s3"]["object"]["key"], recs[0]["s3"]["object"]["size"]),
                          ("ObjectCreated:Put", "dir/up.txt", 1000))
+
+    def test_cli_streams_and_mappings(self):
+        """The AWS CLI reads a table's stream and creates, lists and updates a mapping."""
+        arn = self.table("cli-src", stream=True)
+        self.table("cli-out")
+        self.function("copier", COPIER)
+        self.ddb.put_item(TableName="cli-src", Item={"pk": {"S": "one"}})
+        streams = json.loads(self.aws("dynamodbstreams", "list-streams", "--table-name", "cli-src"))["Streams"]
+        self.assertEqual(streams[0]["StreamArn"], arn)
+        desc = json.loads(self.aws("dynamodbstreams", "describe-stream", "--stream-arn", arn))["StreamDescription"]
+        shard = desc["Shards"][0]["ShardId"]
+        it = json.loads(self.aws("dynamodbstreams", "get-shard-iterator", "--stream-arn", arn, "--shard-id", shard,
+                                 "--shard-iterator-type", "TRIM_HORIZON"))["ShardIterator"]
+        recs = json.loads(self.aws("dynamodbstreams", "get-records", "--shard-iterator", it))["Records"]
+        self.assertEqual([r["eventName"] for r in recs], ["INSERT"])
+        m = json.loads(self.aws("lambda", "create-event-source-mapping", "--function-name", "copier",
+                                "--event-source-arn", arn, "--starting-position", "TRIM_HORIZON",
+                                "--batch-size", "10"))
+        self.assertIn(m["State"], ("Creating", "Enabled"))
+        got = self.wait_for("cli-out", 1)
+        self.assertEqual(got[0]["pk"]["S"], "one")
+        listed = json.loads(self.aws("lambda", "list-event-source-mappings", "--function-name", "copier"))
+        self.assertEqual([x["UUID"] for x in listed["EventSourceMappings"]], [m["UUID"]])
+        upd = json.loads(self.aws("lambda", "update-event-source-mapping", "--uuid", m["UUID"], "--no-enabled"))
+        self.assertIn(upd["State"], ("Updating", "Disabling", "Disabled"))
+        got = json.loads(self.aws("lambda", "get-event-source-mapping", "--uuid", m["UUID"]))
+        self.assertEqual(got["State"], "Disabled")
 
 
 class Lifecycle(Base):
