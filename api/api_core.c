@@ -190,7 +190,7 @@ void api_resp_dispose(api_resp_t *resp)
     resp->src.read = NULL;
 }
 
-void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+static void vfail(api_resp_t *resp, api_err_t e, const char *fmt, va_list ap)
 {
     static const int status[] = {0,
 #define XX(name, st, ns, code, msg) st,
@@ -205,13 +205,27 @@ void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
     resp->_err = (int)e;
     resp->status = status[e];
     if (fmt) {
-        va_list ap;
-        va_start(ap, fmt);
         resp->_msg = kv_arena_vprintf(resp->_arena, fmt, ap);
-        va_end(ap);
     } else {
         resp->_msg = msgs[e];
     }
+}
+
+void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(resp, e, fmt, ap);
+    va_end(ap);
+}
+
+int api_refuse(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfail(resp, e, fmt, ap);
+    va_end(ap);
+    return -1;
 }
 
 int api_err_status(api_err_t e)

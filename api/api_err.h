@@ -176,6 +176,9 @@ typedef enum api_err {
  */
 void api_fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/** api_fail, then -1: for returning a refusal in one statement. */
+int api_refuse(api_resp_t *resp, api_err_t e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 int api_err_status(api_err_t e);
 const char *api_err_code(api_err_t e);
 

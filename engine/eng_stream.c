@@ -275,6 +275,19 @@ static int decode_stream(kv_slice_t in, uint32_t id, kv_arena_t *a, eng_stream_t
     return 0;
 }
 
+/* A stream's catalog record, into b. */
+static void put_stream(eng_batch_t *b, const eng_stream_t *s)
+{
+    uint8_t km[8];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init(&v, 4096);
+    cat_key(&k, s->id);
+    encode_stream(s, &v);
+    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
+    kv_buf_dispose(&v);
+}
+
 uint32_t eng__stream_create(eng_t *e, eng_batch_t *b, const eng_table_t *t, bool pitr)
 {
     uint32_t id = eng__next_id(e, b);
@@ -288,14 +301,7 @@ uint32_t eng__stream_create(eng_t *e, eng_batch_t *b, const eng_table_t *t, bool
                       .range_key = t->range_key,
                       .range_type = t->range_type,
                       .pitr = pitr};
-    uint8_t km[8];
-    kv_buf_t k, v;
-    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
-    kv_buf_init(&v, 4096);
-    cat_key(&k, id);
-    encode_stream(&s, &v);
-    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
-    kv_buf_dispose(&v);
+    put_stream(b, &s);
     return id;
 }
 
@@ -310,14 +316,7 @@ uint32_t eng__stream_create_bucket(eng_t *e, eng_batch_t *b, const char *name, u
                       .hash_key = "key",
                       .hash_type = ENG_SCALAR_S,
                       .bucket = true};
-    uint8_t km[8];
-    kv_buf_t k, v;
-    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
-    kv_buf_init(&v, 4096);
-    cat_key(&k, id);
-    encode_stream(&s, &v);
-    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
-    kv_buf_dispose(&v);
+    put_stream(b, &s);
     return id;
 }
 

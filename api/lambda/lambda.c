@@ -63,19 +63,6 @@ typedef enum {
     L_EIC_LIST,
 } lop_t;
 
-static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    api_fail(resp, e, "%s", msg);
-    return -1;
-}
-
 /* ---- routing ---- */
 
 /* The operation of a request and the function name in its path (URL-decoded). */
@@ -196,17 +183,18 @@ static int resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out)
             kv_slice_t qual = kv_slice(q + 1, n.len - (size_t)(q - n.p) - 1);
             n.len = (size_t)(q - n.p);
             if (!kv_slice_eq_str(qual, "$LATEST"))
-                return fail(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s",
-                            (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
+                return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s",
+                                  (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
         }
     }
     if (!name_ok(n))
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value '%.*s' at 'functionName' failed to "
-                    "satisfy constraint: Member must satisfy regular expression pattern: "
-                    "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
-                    "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
-                    (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value '%.*s' at 'functionName' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
+            "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+            (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
     *out = n;
     return 0;
 }
@@ -216,13 +204,13 @@ static int not_found(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name)
     char arn[256], nm[80];
     snprintf(nm, sizeof(nm), "%.*s", (int)(name.len > 64 ? 64 : name.len), (const char *)name.p);
     fn_arn(ctx, nm, arn, sizeof(arn));
-    return fail(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %s", arn);
+    return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %s", arn);
 }
 
 static int engine_fail(api_resp_t *resp, int rc)
 {
     KV_LOG_ERROR("lambda: engine error %s", kv_err_name(rc));
-    return fail(resp, API_E_LAMBDA_SERVICE, "An internal error occurred");
+    return api_refuse(resp, API_E_LAMBDA_SERVICE, "An internal error occurred");
 }
 
 /* ---- code ---- */
@@ -249,15 +237,16 @@ static int check_zip(api_resp_t *resp, kv_slice_t zip)
         total += sz > 0 ? (uint64_t)sz : 0;
         if (total > UNZIPPED_MAX) {
             archive_read_free(ar);
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "Unzipped size must be smaller than %llu bytes", UNZIPPED_MAX);
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Unzipped size must be smaller than %llu bytes", UNZIPPED_MAX);
         }
     }
     archive_read_free(ar);
     if (rc < 0 || files == 0)
-        return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                    "Could not unzip uploaded file. Please check your file, then try to upload "
-                    "again.");
+        return api_refuse(
+            resp, API_E_LAMBDA_INVALID_PARAM,
+            "Could not unzip uploaded file. Please check your file, then try to upload "
+            "again.");
     return 0;
 }
 
@@ -270,16 +259,16 @@ static int load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api
     const api_json_t *sb = api_json_get(code, "S3Bucket");
     const api_json_t *sk = api_json_get(code, "S3Key");
     if (api_json_get(code, "ImageUri"))
-        return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                    "Container images are not supported by this server; use a zip package");
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Container images are not supported by this server; use a zip package");
     if (zf && api_json_type(zf) == API_J_STR) {
         kv_buf_t raw;
         kv_buf_init(&raw, ZIP_MAX + 16);
         if (!kv_b64_decode(&raw, api_json_str(zf))) {
             kv_buf_dispose(&raw);
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "Could not unzip uploaded file. Please check your file, then try to "
-                        "upload again.");
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Could not unzip uploaded file. Please check your file, then try to "
+                              "upload again.");
         }
         *zip = kv_arena_dup(req->arena, kv_buf_slice(&raw));
         kv_buf_dispose(&raw);
@@ -291,12 +280,12 @@ static int load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api
         eng_vref_t ref = {0};
         if (eng_bucket_get(ctx->eng, bucket, req->arena, &b) < 0 ||
             eng_object_open(ctx->eng, b->id, key, &ref, req->arena, &meta, &rd) < 0)
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error "
-                        "Message: The specified key does not exist.");
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error "
+                              "Message: The specified key does not exist.");
         if (meta->size > ZIP_MAX * 5) {
             eng_object_close(rd);
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM, "Code is too large");
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM, "Code is too large");
         }
         uint8_t *buf = kv_arena_alloc(req->arena, meta->size ? meta->size : 1);
         uint64_t off = 0;
@@ -311,9 +300,9 @@ static int load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api
             return engine_fail(resp, KV_EIO);
         *zip = kv_slice(buf, meta->size);
     } else {
-        return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                    "Please provide a source for function code: ZipFile, or S3Bucket and "
-                    "S3Key");
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Please provide a source for function code: ZipFile, or S3Bucket and "
+                          "S3Key");
     }
     return check_zip(resp, *zip);
 }
@@ -355,57 +344,60 @@ static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, 
         for (size_t i = 0; i < sizeof(RUNTIMES) / sizeof(RUNTIMES[0]); i++)
             known |= kv_slice_eq_str(rt, RUNTIMES[i]);
         if (!known)
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "Value %.*s at 'runtime' is not a runtime this server runs: provided, "
-                        "provided.al2, provided.al2023, python3.9 to python3.13, nodejs18.x, "
-                        "nodejs20.x, nodejs22.x",
-                        (int)(rt.len > 64 ? 64 : rt.len), (const char *)rt.p);
+            return api_refuse(
+                resp, API_E_LAMBDA_INVALID_PARAM,
+                "Value %.*s at 'runtime' is not a runtime this server runs: provided, "
+                "provided.al2, provided.al2023, python3.9 to python3.13, nodejs18.x, "
+                "nodejs20.x, nodejs22.x",
+                (int)(rt.len > 64 ? 64 : rt.len), (const char *)rt.p);
         f->runtime = dup_str(req, rt);
     }
     if ((v = api_json_get(in, "Role")) && api_json_type(v) == API_J_STR) {
         kv_slice_t r = api_json_str(v);
         if (!kv_slice_starts_with(r, "arn:") || r.len > 2048)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value '%.*s' at 'role' failed to satisfy "
-                        "constraint: Member must satisfy regular expression pattern: "
-                        "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
-                        (int)(r.len > 200 ? 200 : r.len), (const char *)r.p);
+            return api_refuse(
+                resp, API_E_LAMBDA_VALIDATION,
+                "1 validation error detected: Value '%.*s' at 'role' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: "
+                "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+                (int)(r.len > 200 ? 200 : r.len), (const char *)r.p);
         f->role = dup_str(req, r);
     }
     if ((v = api_json_get(in, "Handler")) && api_json_type(v) == API_J_STR) {
         kv_slice_t h = api_json_str(v);
         if (h.len > 128)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value at 'handler' failed to satisfy "
-                        "constraint: Member must have length less than or equal to 128");
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value at 'handler' failed to satisfy "
+                              "constraint: Member must have length less than or equal to 128");
         f->handler = dup_str(req, h);
     }
     if ((v = api_json_get(in, "Description")) && api_json_type(v) == API_J_STR) {
         kv_slice_t d = api_json_str(v);
         if (d.len > DESC_MAX)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value at 'description' failed to satisfy "
-                        "constraint: Member must have length less than or equal to 256");
+            return api_refuse(
+                resp, API_E_LAMBDA_VALIDATION,
+                "1 validation error detected: Value at 'description' failed to satisfy "
+                "constraint: Member must have length less than or equal to 256");
         f->description = dup_str(req, d);
     }
     int64_t n;
     if ((v = api_json_get(in, "Timeout"))) {
         if (!api_json_int(v, &n) || n < 1 || n > TIMEOUT_MAX)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value '%lld' at 'timeout' failed to "
-                        "satisfy constraint: Member must have value %s",
-                        (long long)n,
-                        n < 1 ? "greater than or equal to 1" : "less than or equal to 900");
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value '%lld' at 'timeout' failed to "
+                              "satisfy constraint: Member must have value %s",
+                              (long long)n,
+                              n < 1 ? "greater than or equal to 1" : "less than or equal to 900");
         f->timeout_s = (uint32_t)n;
     }
     if ((v = api_json_get(in, "MemorySize"))) {
         if (!api_json_int(v, &n) || n < MEMORY_MIN || n > MEMORY_MAX)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value '%lld' at 'memorySize' failed to "
-                        "satisfy constraint: Member must have value %s",
-                        (long long)n,
-                        n < MEMORY_MIN ? "greater than or equal to 128"
-                                       : "less than or equal to 10240");
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value '%lld' at 'memorySize' failed to "
+                              "satisfy constraint: Member must have value %s",
+                              (long long)n,
+                              n < MEMORY_MIN ? "greater than or equal to 128"
+                                             : "less than or equal to 10240");
         f->memory_mb = (uint32_t)n;
     }
     const api_json_t *env = api_json_get(in, "Environment");
@@ -422,29 +414,30 @@ static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, 
         it = NULL;
         while (vars && api_json_next(vars, &it, &k, &val)) {
             if (api_json_type(val) != API_J_STR)
-                return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                            "Environment variable values must be strings");
+                return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                                  "Environment variable values must be strings");
             kv_slice_t sv = api_json_str(val);
             bool key_ok = k[0] && !(k[0] >= '0' && k[0] <= '9');
             for (const char *c = k; *c && key_ok; c++)
                 key_ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
                          (*c >= '0' && *c <= '9') || *c == '_';
             if (!key_ok)
-                return fail(resp, API_E_LAMBDA_VALIDATION,
-                            "1 validation error detected: Value at 'environment.variables' "
-                            "failed to satisfy constraint: Map keys must satisfy constraint: "
-                            "[Member must satisfy regular expression pattern: "
-                            "[a-zA-Z]([a-zA-Z0-9_])+]");
+                return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                                  "1 validation error detected: Value at 'environment.variables' "
+                                  "failed to satisfy constraint: Map keys must satisfy constraint: "
+                                  "[Member must satisfy regular expression pattern: "
+                                  "[a-zA-Z]([a-zA-Z0-9_])+]");
             bytes += strlen(k) + sv.len;
             f->env[f->n_env].key = k;
             f->env[f->n_env++].value = dup_str(req, sv);
         }
         if (bytes > ENV_MAX_BYTES)
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "Lambda was unable to configure your environment variables because the "
-                        "environment variables you have provided exceeded the 4KB limit. String "
-                        "measured: %zu bytes",
-                        bytes);
+            return api_refuse(
+                resp, API_E_LAMBDA_INVALID_PARAM,
+                "Lambda was unable to configure your environment variables because the "
+                "environment variables you have provided exceeded the 4KB limit. String "
+                "measured: %zu bytes",
+                bytes);
     }
     return 0;
 }
@@ -538,8 +531,8 @@ static const api_json_t *body_json(api_req_t *req, api_resp_t *resp)
     if (body.len == 0)
         body = KV_SLICE_LIT("{}");
     if (api_json_parse(req->arena, body, &root, &err) < 0 || api_json_type(root) != API_J_OBJ) {
-        fail(resp, API_E_LAMBDA_INVALID_REQUEST, "Could not parse request body into json: %s",
-             err ? err : "expected a JSON object");
+        api_refuse(resp, API_E_LAMBDA_INVALID_REQUEST, "Could not parse request body into json: %s",
+                   err ? err : "expected a JSON object");
         return NULL;
     }
     return root;
@@ -552,21 +545,22 @@ static int op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
         return -1;
     const api_json_t *n = api_json_get(in, "FunctionName");
     if (n == NULL || api_json_type(n) != API_J_STR)
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value null at 'functionName' failed to satisfy "
-                    "constraint: Member must not be null");
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value null at 'functionName' failed to satisfy "
+            "constraint: Member must not be null");
     kv_slice_t name;
     if (resolve_name(resp, api_json_str(n), &name) < 0)
         return -1;
     if (api_json_get(in, "Role") == NULL)
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value null at 'role' failed to satisfy "
-                    "constraint: Member must not be null");
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value null at 'role' failed to satisfy "
+                          "constraint: Member must not be null");
     const api_json_t *code = api_json_get(in, "Code");
     if (code == NULL || api_json_type(code) != API_J_OBJ)
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value null at 'code' failed to satisfy "
-                    "constraint: Member must not be null");
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value null at 'code' failed to satisfy "
+                          "constraint: Member must not be null");
     eng_function_t f;
     memset(&f, 0, sizeof(f));
     f.name = dup_str(req, name);
@@ -577,8 +571,8 @@ static int op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
     if (apply_config(req, resp, in, &f) < 0)
         return -1;
     if (f.runtime == NULL)
-        return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                    "Runtime is required for a function packaged as a zip");
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Runtime is required for a function packaged as a zip");
     const api_json_t *arch = api_json_get(in, "Architectures");
     if (arch && api_json_type(arch) == API_J_ARR && api_json_len(arch) == 1 &&
         api_json_type(api_json_at(arch, 0)) == API_J_STR)
@@ -592,7 +586,7 @@ static int op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
     f.created_ms = f.modified_ms = kv_now_ms();
     int rc = eng_function_put(ctx->eng, &f, zip, ENG_FN_CREATE);
     if (rc == KV_EEXIST)
-        return fail(resp, API_E_LAMBDA_CONFLICT, "Function already exist: %s", f.name);
+        return api_refuse(resp, API_E_LAMBDA_CONFLICT, "Function already exist: %s", f.name);
     if (rc < 0)
         return engine_fail(resp, rc);
     resp->durable = true;
@@ -611,9 +605,10 @@ static int op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     const api_json_t *rid = api_json_get(in, "RevisionId");
     if (rid && api_json_type(rid) == API_J_STR &&
         !kv_slice_eq_str(api_json_str(rid), cur->revision))
-        return fail(resp, API_E_LAMBDA_PRECONDITION,
-                    "The Revision Id provided does not match the latest Revision Id. Call the "
-                    "GetFunction/GetAlias API to retrieve the latest Revision Id");
+        return api_refuse(
+            resp, API_E_LAMBDA_PRECONDITION,
+            "The Revision Id provided does not match the latest Revision Id. Call the "
+            "GetFunction/GetAlias API to retrieve the latest Revision Id");
     eng_function_t f = *cur;
     kv_slice_t zip = KV_SLICE_NULL;
     if (code) {
@@ -688,9 +683,9 @@ static int max_items(api_req_t *req, api_resp_t *resp, size_t *limit)
         v = v * 10 + (max.p[i] - '0');
     }
     if (!ok || v < 1 || v > LIST_MAX)
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value at 'maxItems' failed to satisfy "
-                    "constraint: Member must have value between 1 and 10000");
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value at 'maxItems' failed to satisfy "
+                          "constraint: Member must have value between 1 and 10000");
     *limit = (size_t)v;
     return 0;
 }
@@ -749,14 +744,16 @@ static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_s
         const api_json_t *v = api_json_get(in, "ReservedConcurrentExecutions");
         int64_t n = -1;
         if (v == NULL || !api_json_int(v, &n) || n < 0)
-            return fail(resp, API_E_LAMBDA_VALIDATION,
-                        "1 validation error detected: Value at 'reservedConcurrentExecutions' "
-                        "failed to satisfy constraint: Member must have value greater than or "
-                        "equal to 0");
+            return api_refuse(
+                resp, API_E_LAMBDA_VALIDATION,
+                "1 validation error detected: Value at 'reservedConcurrentExecutions' "
+                "failed to satisfy constraint: Member must have value greater than or "
+                "equal to 0");
         if (n > CONCURRENCY_MAX)
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "Specified ReservedConcurrentExecutions for function decreases account's "
-                        "UnreservedConcurrentExecution below its minimum value of [0].");
+            return api_refuse(
+                resp, API_E_LAMBDA_INVALID_PARAM,
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                "UnreservedConcurrentExecution below its minimum value of [0].");
         f->reserved = (int32_t)n;
     } else if (op == L_DELETE_CONCURRENCY) {
         f->reserved = -1;
@@ -893,11 +890,12 @@ static int check_destination(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, k
     }
     if (rc == 0)
         return 0;
-    return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                "The destination ARN %.*s is invalid: this server delivers to a Lambda function "
-                "it has%s.",
-                (int)(dest.len > 300 ? 300 : dest.len), (const char *)dest.p,
-                failure ? ", or a bucket it has" : "");
+    return api_refuse(
+        resp, API_E_LAMBDA_INVALID_PARAM,
+        "The destination ARN %.*s is invalid: this server delivers to a Lambda function "
+        "it has%s.",
+        (int)(dest.len > 300 ? 300 : dest.len), (const char *)dest.p,
+        failure ? ", or a bucket it has" : "");
 }
 
 static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
@@ -909,9 +907,9 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
     kv_slice_t qual = KV_SLICE_NULL;
     api_req_query(req, "Qualifier", &qual);
     if (qual.len && !kv_slice_eq_str(qual, "$LATEST"))
-        return fail(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s:%.*s",
-                    (int)strlen(f->name), f->name, (int)(qual.len > 64 ? 64 : qual.len),
-                    (const char *)qual.p);
+        return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s:%.*s",
+                          (int)strlen(f->name), f->name, (int)(qual.len > 64 ? 64 : qual.len),
+                          (const char *)qual.p);
     evcfg_t c;
     evcfg_read(req->arena, f->event_config, &c);
     if (op == L_EIC_LIST) {
@@ -928,8 +926,8 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
     if ((op == L_EIC_GET || op == L_EIC_DELETE) && f->event_config == NULL) {
         char arn[256];
         fn_arn(ctx, f->name, arn, sizeof(arn));
-        return fail(resp, API_E_LAMBDA_NOT_FOUND,
-                    "The function %s doesn't have an EventInvokeConfig", arn);
+        return api_refuse(resp, API_E_LAMBDA_NOT_FOUND,
+                          "The function %s doesn't have an EventInvokeConfig", arn);
     }
     if (op == L_EIC_PUT || op == L_EIC_UPDATE) {
         const api_json_t *in = body_json(req, resp);
@@ -1061,10 +1059,10 @@ static int int_in(api_resp_t *resp, const api_json_t *in, const char *key, const
     if (v == NULL)
         return 0;
     if (!api_json_int(v, out) || *out < lo || *out > hi)
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value '%lld' at '%s' failed to satisfy "
-                    "constraint: Member must have value between %lld and %lld",
-                    (long long)*out, member, (long long)lo, (long long)hi);
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value '%lld' at '%s' failed to satisfy "
+                          "constraint: Member must have value between %lld and %lld",
+                          (long long)*out, member, (long long)lo, (long long)hi);
     return 1;
 }
 
@@ -1095,8 +1093,8 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
         return -1;
     if (r) {
         if (v >= 0 && v < 60)
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800");
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800");
         m->max_age_s = (int32_t)v;
     }
     const api_json_t *b;
@@ -1111,10 +1109,11 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
             const api_json_t *t = api_json_at(types, i);
             if (api_json_type(t) != API_J_STR ||
                 !kv_slice_eq_str(api_json_str(t), "ReportBatchItemFailures"))
-                return fail(resp, API_E_LAMBDA_VALIDATION,
-                            "1 validation error detected: Value at 'functionResponseTypes' "
-                            "failed to satisfy constraint: Member must satisfy enum value set: "
-                            "[ReportBatchItemFailures]");
+                return api_refuse(
+                    resp, API_E_LAMBDA_VALIDATION,
+                    "1 validation error detected: Value at 'functionResponseTypes' "
+                    "failed to satisfy constraint: Member must satisfy enum value set: "
+                    "[ReportBatchItemFailures]");
             m->report_failures = true;
         }
     }
@@ -1123,8 +1122,8 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
     if (fc) {
         size_t n = filters && api_json_type(filters) == API_J_ARR ? api_json_len(filters) : 0;
         if (n > 5)
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "The number of filters exceeds the limit of 5");
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "The number of filters exceeds the limit of 5");
         m->patterns = kv_arena_calloc(req->arena, n + 1, sizeof(*m->patterns));
         m->n_patterns = 0;
         for (size_t i = 0; i < n; i++) {
@@ -1134,7 +1133,8 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
             if (p == NULL || api_json_type(p) != API_J_STR || api_json_str(p).len > 4096 ||
                 api_json_parse(req->arena, api_json_str(p), &parsed, &err) < 0 ||
                 api_json_type(parsed) != API_J_OBJ)
-                return fail(resp, API_E_LAMBDA_INVALID_PARAM, "Invalid filter pattern definition.");
+                return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                                  "Invalid filter pattern definition.");
             m->patterns[m->n_patterns++] = dup_str(req, api_json_str(p));
         }
     }
@@ -1145,7 +1145,8 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
         m->on_failure = NULL;
         if (dest && api_json_type(dest) == API_J_STR && api_json_str(dest).len) {
             if (!kv_slice_starts_with(api_json_str(dest), "arn:"))
-                return fail(resp, API_E_LAMBDA_INVALID_PARAM, "The destination ARN is not valid");
+                return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                                  "The destination ARN is not valid");
             m->on_failure = dup_str(req, api_json_str(dest));
         }
     }
@@ -1162,9 +1163,10 @@ static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const a
 {
     const api_json_t *fn = api_json_get(in, "FunctionName");
     if (fn == NULL || api_json_type(fn) != API_J_STR)
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value null at 'functionName' failed to satisfy "
-                    "constraint: Member must not be null");
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value null at 'functionName' failed to satisfy "
+            "constraint: Member must not be null");
     eng_function_t *f;
     if (load_fn(ctx, req, resp, api_json_str(fn), &f) < 0)
         return -1;
@@ -1186,18 +1188,19 @@ static int op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
     m.enabled = true;
     const api_json_t *src = api_json_get(in, "EventSourceArn");
     if (src == NULL || api_json_type(src) != API_J_STR)
-        return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                    "Unrecognized event source, must be a DynamoDB stream ARN");
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Unrecognized event source, must be a DynamoDB stream ARN");
     if (function_of(ctx, req, resp, in, &m.function) < 0)
         return -1;
     kv_slice_t arn = api_json_str(src);
     eng_stream_t *s;
     if (ddb_stream_by_arn(ctx, req->arena, arn, &s) < 0 || s->disabled_ms)
-        return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                    "Cannot access stream %.*s. Please ensure the role can perform the "
-                    "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on "
-                    "your stream.",
-                    (int)(arn.len > 300 ? 300 : arn.len), (const char *)arn.p);
+        return api_refuse(
+            resp, API_E_LAMBDA_INVALID_PARAM,
+            "Cannot access stream %.*s. Please ensure the role can perform the "
+            "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on "
+            "your stream.",
+            (int)(arn.len > 300 ? 300 : arn.len), (const char *)arn.p);
     m.source_arn = dup_str(req, arn);
     m.stream_id = s->id;
     const api_json_t *sp = api_json_get(in, "StartingPosition");
@@ -1209,16 +1212,17 @@ static int op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
     else if (kv_slice_eq_str(pos, "AT_TIMESTAMP"))
         m.start = ENG_START_AT_TIMESTAMP;
     else
-        return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                    "1 validation error detected: Value at 'startingPosition' failed to satisfy "
-                    "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, "
-                    "TRIM_HORIZON] and must not be null for a stream event source");
+        return api_refuse(
+            resp, API_E_LAMBDA_INVALID_PARAM,
+            "1 validation error detected: Value at 'startingPosition' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, "
+            "TRIM_HORIZON] and must not be null for a stream event source");
     if (m.start == ENG_START_AT_TIMESTAMP) {
         const api_json_t *ts = api_json_get(in, "StartingPositionTimestamp");
         double secs;
         if (ts == NULL || !api_json_num(ts, &secs))
-            return fail(resp, API_E_LAMBDA_INVALID_PARAM,
-                        "StartingPositionTimestamp is required for AT_TIMESTAMP");
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "StartingPositionTimestamp is required for AT_TIMESTAMP");
         m.start_ms = (int64_t)(secs * 1000.0);
     }
     if (apply_mapping(req, resp, in, &m) < 0)
@@ -1234,11 +1238,12 @@ static int op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
         for (size_t i = 0; i < n; i++)
             if (strcmp(all[i].function, m.function) == 0 &&
                 strcmp(all[i].source_arn, m.source_arn) == 0)
-                return fail(resp, API_E_LAMBDA_CONFLICT,
-                            "The event source arn (\" %s \") and function (\" %s \") provided "
-                            "mapping already exists. Please update or delete the existing "
-                            "mapping with UUID %s",
-                            m.source_arn, m.function, all[i].uuid);
+                return api_refuse(
+                    resp, API_E_LAMBDA_CONFLICT,
+                    "The event source arn (\" %s \") and function (\" %s \") provided "
+                    "mapping already exists. Please update or delete the existing "
+                    "mapping with UUID %s",
+                    m.source_arn, m.function, all[i].uuid);
         if (n)
             after = kv_slice_str(all[n - 1].uuid);
     } while (more && n);
@@ -1265,9 +1270,10 @@ static int load_mapping(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_sli
     int rc =
         uuid.len && uuid.len < 40 ? eng_mapping_get(ctx->eng, uuid, req->arena, m) : KV_ENOTFOUND;
     if (rc == KV_ENOTFOUND)
-        return fail(resp, API_E_LAMBDA_NOT_FOUND,
-                    "The resource you requested does not exist. (Service: Lambda, Status Code: "
-                    "404)");
+        return api_refuse(
+            resp, API_E_LAMBDA_NOT_FOUND,
+            "The resource you requested does not exist. (Service: Lambda, Status Code: "
+            "404)");
     return rc < 0 ? engine_fail(resp, rc) : 0;
 }
 
@@ -1392,7 +1398,8 @@ static void finish_sync(pending_t *p)
     api_invocation_t *inv = &p->inv;
     api_resp_t *resp = p->resp;
     if (inv->outcome == API_INV_FAILED) {
-        fail(resp, API_E_LAMBDA_SERVICE, "%.*s", (int)inv->result.len, (const char *)inv->result.p);
+        api_refuse(resp, API_E_LAMBDA_SERVICE, "%.*s", (int)inv->result.len,
+                   (const char *)inv->result.p);
     } else {
         resp->status = 200;
         kv_buf_append_slice(&resp->body, kv_buf_slice(&inv->result));
@@ -1642,16 +1649,17 @@ static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     bool async = kv_slice_eq_str(type, "Event");
     if (type.len && !async && !kv_slice_eq_str(type, "RequestResponse") &&
         !kv_slice_eq_str(type, "DryRun"))
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value '%.*s' at 'invocationType' failed to "
-                    "satisfy constraint: Member must satisfy enum value set: [Event, "
-                    "RequestResponse, DryRun]",
-                    (int)(type.len > 64 ? 64 : type.len), (const char *)type.p);
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value '%.*s' at 'invocationType' failed to "
+                          "satisfy constraint: Member must satisfy enum value set: [Event, "
+                          "RequestResponse, DryRun]",
+                          (int)(type.len > 64 ? 64 : type.len), (const char *)type.p);
     if (log.len && !kv_slice_eq_str(log, "Tail") && !kv_slice_eq_str(log, "None"))
-        return fail(resp, API_E_LAMBDA_VALIDATION,
-                    "1 validation error detected: Value '%.*s' at 'logType' failed to satisfy "
-                    "constraint: Member must satisfy enum value set: [None, Tail]",
-                    (int)(log.len > 64 ? 64 : log.len), (const char *)log.p);
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value '%.*s' at 'logType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [None, Tail]",
+            (int)(log.len > 64 ? 64 : log.len), (const char *)log.p);
     kv_slice_t payload = kv_buf_slice(&req->_st->body);
     if (payload.len == 0)
         payload = KV_SLICE_LIT("{}");
@@ -1660,15 +1668,15 @@ static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
         return 0;
     }
     if (async && payload.len > ASYNC_PAYLOAD_MAX)
-        return fail(resp, API_E_LAMBDA_TOO_LARGE,
-                    "Request must be smaller than %u bytes for the InvokeAsync operation",
-                    ASYNC_PAYLOAD_MAX);
+        return api_refuse(resp, API_E_LAMBDA_TOO_LARGE,
+                          "Request must be smaller than %u bytes for the InvokeAsync operation",
+                          ASYNC_PAYLOAD_MAX);
     if (ctx->invoke == NULL)
-        return fail(resp, API_E_LAMBDA_SERVICE, "Functions cannot run in this process");
+        return api_refuse(resp, API_E_LAMBDA_SERVICE, "Functions cannot run in this process");
     pending_t *p = pending_new(ctx, f, payload, async ? NULL : req);
     p->tail = kv_slice_eq_str(log, "Tail");
     if (f->reserved == 0)
-        return pending_free_or(p, async), fail(resp, API_E_LAMBDA_TOO_MANY, "Rate Exceeded.");
+        return pending_free_or(p, async), api_refuse(resp, API_E_LAMBDA_TOO_MANY, "Rate Exceeded.");
     if (!async) {
         p->req = req;
         p->resp = resp;
@@ -1677,7 +1685,7 @@ static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     if (ctx->invoke(ctx->runner, &p->inv) < 0) {
         resp->_pending = NULL;
         pending_free_or(p, async);
-        return fail(resp, API_E_LAMBDA_SERVICE, "The function runner is stopping");
+        return api_refuse(resp, API_E_LAMBDA_SERVICE, "The function runner is stopping");
     }
     if (async)
         resp->status = 202;
@@ -1741,5 +1749,5 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return;
     }
     if (rc == 0 && !api_jw_ok(&w))
-        fail(resp, API_E_LAMBDA_SERVICE, "The response was too large");
+        api_refuse(resp, API_E_LAMBDA_SERVICE, "The response was too large");
 }

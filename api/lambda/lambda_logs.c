@@ -26,19 +26,6 @@
 #define LIST_MAX        50
 #define NAME_MAX_LEN    64
 
-static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(api_resp_t *resp, api_err_t e, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    api_fail(resp, e, "%s", msg);
-    return -1;
-}
-
 /* ---- names and files ---- */
 
 static bool fn_name_ok(kv_slice_t n)
@@ -67,7 +54,7 @@ static int group_dir(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t group, char *o
     if (fn_name_ok(fn))
         snprintf(out, cap, "%s/%.*s", base, (int)fn.len, (const char *)fn.p);
     if (!fn_name_ok(fn) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
-        return fail(resp, API_E_LOGS_NOT_FOUND, "The specified log group does not exist.");
+        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log group does not exist.");
     return 0;
 }
 
@@ -195,9 +182,10 @@ static int need_group(api_resp_t *resp, const api_json_t *in, kv_slice_t *out)
 {
     *out = opt_str(in, "logGroupName");
     if (out->len == 0)
-        return fail(resp, API_E_LOGS_INVALID_PARAM,
-                    "1 validation error detected: Value null at 'logGroupName' failed to satisfy "
-                    "constraint: Member must not be null");
+        return api_refuse(
+            resp, API_E_LOGS_INVALID_PARAM,
+            "1 validation error detected: Value null at 'logGroupName' failed to satisfy "
+            "constraint: Member must not be null");
     return 0;
 }
 
@@ -205,10 +193,10 @@ static int limit_in(api_resp_t *resp, const api_json_t *in, int64_t hi, int64_t 
 {
     *out = opt_int(in, "limit", hi);
     if (*out < 1 || *out > hi)
-        return fail(resp, API_E_LOGS_INVALID_PARAM,
-                    "1 validation error detected: Value '%lld' at 'limit' failed to satisfy "
-                    "constraint: Member must have value less than or equal to %lld",
-                    (long long)*out, (long long)hi);
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "1 validation error detected: Value '%lld' at 'limit' failed to satisfy "
+                          "constraint: Member must have value less than or equal to %lld",
+                          (long long)*out, (long long)hi);
     return 0;
 }
 
@@ -317,14 +305,15 @@ static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     kv_slice_t order = opt_str(in, "orderBy"), prefix = opt_str(in, "logStreamNamePrefix");
     bool by_time = kv_slice_eq_str(order, "LastEventTime");
     if (order.len && !by_time && !kv_slice_eq_str(order, "LogStreamName"))
-        return fail(resp, API_E_LOGS_INVALID_PARAM,
-                    "1 validation error detected: Value '%.*s' at 'orderBy' failed to satisfy "
-                    "constraint: Member must satisfy enum value set: [LogStreamName, "
-                    "LastEventTime]",
-                    (int)(order.len > 64 ? 64 : order.len), (const char *)order.p);
+        return api_refuse(
+            resp, API_E_LOGS_INVALID_PARAM,
+            "1 validation error detected: Value '%.*s' at 'orderBy' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [LogStreamName, "
+            "LastEventTime]",
+            (int)(order.len > 64 ? 64 : order.len), (const char *)order.p);
     if (by_time && prefix.len)
-        return fail(resp, API_E_LOGS_INVALID_PARAM,
-                    "Cannot order by LastEventTime with a logStreamNamePrefix.");
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "Cannot order by LastEventTime with a logStreamNamePrefix.");
     const api_json_t *dv = api_json_get(in, "descending");
     bool desc = dv && api_json_bool(dv);
     int64_t skip = opt_int(in, "nextToken", 0);
@@ -414,17 +403,18 @@ static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
     bool backward = !head;
     if (token.len) {
         if (token.len < 3 || (token.p[0] != 'f' && token.p[0] != 'b') || token.p[1] != '/')
-            return fail(resp, API_E_LOGS_INVALID_PARAM, "The specified nextToken is invalid.");
+            return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                              "The specified nextToken is invalid.");
         backward = token.p[0] == 'b';
         at = strtol(kv_arena_strndup(req->arena, token.p + 2, token.len - 2), NULL, 10);
     }
     struct stat st;
     if (!stream_file(stream, file) ||
         (snprintf(path, sizeof(path), "%s/%s", dir, file), stat(path, &st) < 0))
-        return fail(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
     FILE *f = fopen(path, "re");
     if (f == NULL)
-        return fail(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
     kv_buf_t line;
     kv_buf_init(&line, 1u << 20);
     event_t ev;
@@ -530,9 +520,10 @@ static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
         group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
         return -1;
     if (pat.len && (pat.p[0] == '{' || pat.p[0] == '['))
-        return fail(resp, API_E_LOGS_INVALID_PARAM,
-                    "Invalid filter pattern: JSON and space-delimited patterns are not supported "
-                    "here; use terms and quoted phrases");
+        return api_refuse(
+            resp, API_E_LOGS_INVALID_PARAM,
+            "Invalid filter pattern: JSON and space-delimited patterns are not supported "
+            "here; use terms and quoted phrases");
     int64_t t0 = opt_int(in, "startTime", INT64_MIN), t1 = opt_int(in, "endTime", INT64_MAX);
     const api_json_t *only = api_json_get(in, "logStreamNames");
     kv_slice_t sprefix = opt_str(in, "logStreamNamePrefix");
@@ -541,7 +532,8 @@ static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
     if (token.len) {
         char *t = kv_arena_strndup(req->arena, token.p, token.len), *slash = strchr(t, '/');
         if (slash == NULL)
-            return fail(resp, API_E_LOGS_INVALID_PARAM, "The specified nextToken is invalid.");
+            return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                              "The specified nextToken is invalid.");
         from_file = (size_t)strtoull(t, NULL, 10);
         from_off = strtol(slash + 1, NULL, 10);
     }
@@ -638,7 +630,7 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (body.len == 0)
         body = KV_SLICE_LIT("{}");
     if (api_json_parse(req->arena, body, &in, &err) < 0 || api_json_type(in) != API_J_OBJ) {
-        fail(resp, API_E_LOGS_SERIALIZATION, "%s", err ? err : "Expected a JSON object");
+        api_refuse(resp, API_E_LOGS_SERIALIZATION, "%s", err ? err : "Expected a JSON object");
         return;
     }
     resp->status = 200;
@@ -656,8 +648,8 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     else if (kv_slice_eq_str(op, "DeleteLogGroup"))
         op_delete_group(ctx, req, resp, in, &w);
     else
-        fail(resp, API_E_LOGS_UNKNOWN_OP, "Operation %.*s is not supported by this server",
-             (int)(op.len > 64 ? 64 : op.len), (const char *)op.p);
+        api_refuse(resp, API_E_LOGS_UNKNOWN_OP, "Operation %.*s is not supported by this server",
+                   (int)(op.len > 64 ? 64 : op.len), (const char *)op.p);
     if (!resp->_err && !api_jw_ok(&w))
-        fail(resp, API_E_LOGS_SERVICE, "The response was too large");
+        api_refuse(resp, API_E_LOGS_SERVICE, "The response was too large");
 }
