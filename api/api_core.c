@@ -85,6 +85,7 @@ void api_close(api_ctx_t *ctx)
     if (ctx == NULL)
         return;
     eng_close(ctx->eng);
+    kv_buf_dispose(&ctx->s3_names);
     pthread_mutex_destroy(&ctx->txn_lock);
     kv_free(ctx->region);
     kv_free(ctx->data_dir);
@@ -190,6 +191,8 @@ void api_resp_dispose(api_resp_t *resp)
     resp->src.read = NULL;
 }
 
+static void vfail(api_resp_t *resp, api_err_t e, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 static void vfail(api_resp_t *resp, api_err_t e, const char *fmt, va_list ap)
 {
     static const int status[] = {0,

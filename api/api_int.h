@@ -91,7 +91,8 @@ struct api_ctx {
     pthread_cond_t esm_cond;
     atomic_bool esm_active;      /* mappings exist: commits wake the consumer */
     atomic_uint_fast64_t s3_gen; /* bumped by each notification configuration put */
-    uint64_t s3_idle_gen;        /* consumer: the s3_gen at which no bucket had one */
+    uint64_t s3_scan_gen;        /* consumer: the s3_gen its bucket list was made at */
+    kv_buf_t s3_names;           /* consumer: buckets with notifications, NUL-terminated */
     uint64_t esm_wakes, esm_seen;
     bool esm_stop;
     api_metrics_t m;

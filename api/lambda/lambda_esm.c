@@ -73,7 +73,8 @@ void api_esm_init(api_ctx_t *ctx)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&ctx->esm_cond, &ca);
     pthread_condattr_destroy(&ca);
-    ctx->s3_idle_gen = UINT64_MAX; /* the first step looks at the buckets */
+    ctx->s3_scan_gen = UINT64_MAX; /* the first step looks at the buckets */
+    kv_buf_init(&ctx->s3_names, 64u << 20);
     eng_notifier_add(ctx->eng, on_commit, ctx);
 }
 
@@ -680,29 +681,62 @@ out:
     return wait;
 }
 
-/* Step every bucket whose notifications are on. @return as step_bucket, *active the count. */
-static int step_buckets(api_ctx_t *ctx, size_t *active)
+/* The names of the buckets whose notifications are on, listed again only when a notification
+ * configuration was put since the last listing. */
+static void list_notified(api_ctx_t *ctx)
 {
+    uint64_t gen = atomic_load(&ctx->s3_gen);
+    if (gen == ctx->s3_scan_gen)
+        return;
+    kv_buf_reset(&ctx->s3_names);
     kv_arena_t *a = kv_arena_new(1 << 16);
+    kv_buf_t last; /* the name to list after (the arena is reset between pages) */
+    kv_buf_init(&last, 256);
     eng_bucket_t *list;
     size_t n;
     bool more;
-    kv_slice_t after = KV_SLICE_NULL;
-    int wait = -1;
+    int rc = 0;
     do {
-        if (eng_bucket_list(ctx->eng, after, 100, a, &list, &n, &more) < 0)
+        kv_arena_reset(a);
+        rc = eng_bucket_list(ctx->eng, last.len ? kv_buf_slice(&last) : KV_SLICE_NULL, 100, a,
+                             &list, &n, &more);
+        if (rc < 0)
             break;
         for (size_t i = 0; i < n; i++) {
             if (list[i].log_id == 0 || list[i].docs[ENG_BDOC_NOTIFY].len == 0)
                 continue;
-            (*active)++;
-            int w = step_bucket(ctx, &list[i]);
-            if (w >= 0 && (wait < 0 || w < wait))
-                wait = w;
+            kv_buf_append_str(&ctx->s3_names, list[i].name);
+            kv_buf_append_byte(&ctx->s3_names, 0);
         }
-        if (n)
-            after = kv_slice_str(list[n - 1].name);
+        if (n) {
+            kv_buf_reset(&last);
+            kv_buf_append_str(&last, list[n - 1].name);
+        }
     } while (more && n);
+    kv_buf_dispose(&last);
+    kv_arena_free(a);
+    if (rc == 0 && !kv_buf_failed(&ctx->s3_names))
+        ctx->s3_scan_gen = gen;
+}
+
+/* Step every bucket whose notifications are on. @return as step_bucket, *active the count. */
+static int step_buckets(api_ctx_t *ctx, size_t *active)
+{
+    list_notified(ctx);
+    kv_arena_t *a = kv_arena_new(1 << 16);
+    int wait = -1;
+    const char *p = (const char *)ctx->s3_names.p, *end = p + ctx->s3_names.len;
+    for (; p && p < end; p += strlen(p) + 1) {
+        eng_bucket_t *b;
+        kv_arena_reset(a);
+        if (eng_bucket_get(ctx->eng, kv_slice_str(p), a, &b) < 0 || b->log_id == 0 ||
+            b->docs[ENG_BDOC_NOTIFY].len == 0)
+            continue; /* deleted, or switched off since the listing */
+        (*active)++;
+        int w = step_bucket(ctx, b);
+        if (w >= 0 && (wait < 0 || w < wait))
+            wait = w;
+    }
     kv_arena_free(a);
     return wait;
 }
@@ -730,16 +764,11 @@ int api_esm_step(api_ctx_t *ctx)
         if (n)
             after = kv_slice_str(list[n - 1].uuid);
     } while (more && n);
-    /* Buckets are looked at unless none had notifications and no configuration came since. */
-    uint64_t gen = atomic_load(&ctx->s3_gen);
-    if (gen != ctx->s3_idle_gen) {
-        size_t buckets = 0;
-        int bw = step_buckets(ctx, &buckets);
-        if (bw >= 0 && (wait < 0 || bw < wait))
-            wait = bw;
-        ctx->s3_idle_gen = buckets ? UINT64_MAX : gen;
-        active += buckets;
-    }
+    size_t buckets = 0;
+    int bw = step_buckets(ctx, &buckets);
+    if (bw >= 0 && (wait < 0 || bw < wait))
+        wait = bw;
+    active += buckets;
     atomic_store(&ctx->esm_active, active > 0);
     kv_arena_free(a);
     return wait;
