@@ -5,8 +5,10 @@
  */
 #include "eng_item.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/kv_alloc.h"
 #include "base/kv_err.h"
 #include "eng_keys.h"
 #include "eng_tlv.h"
@@ -85,6 +87,126 @@ static bool set_has(const eng_av_t *s, kv_slice_t x)
     return false;
 }
 
+/* ---- sets: members ordered once, so every set operation is O(n log n) ---- */
+
+typedef struct set_ent {
+    kv_slice_t s;
+    bool is_num; /* parsed: compare by value */
+    eng_num_t num;
+} set_ent_t;
+
+static int bytes_cmp(kv_slice_t a, kv_slice_t b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    if (c)
+        return c;
+    return a.len < b.len ? -1 : (a.len > b.len ? 1 : 0);
+}
+
+static int ent_cmp(const void *x, const void *y)
+{
+    const set_ent_t *a = x, *b = y;
+    if (a->is_num && b->is_num)
+        return eng_num_cmp(&a->num, &b->num);
+    if (a->is_num != b->is_num) /* an unparsable member sorts after every number */
+        return a->is_num ? -1 : 1;
+    return bytes_cmp(a->s, b->s);
+}
+
+static void ent_init(set_ent_t *e, eng_av_type_t t, kv_slice_t s)
+{
+    e->s = s;
+    e->is_num = t == ENG_AV_NS && eng_num_parse(s, &e->num) == ENG_NUM_OK;
+}
+
+/* s's members sorted, in a kv_malloc'ed array. */
+static set_ent_t *sort_set(const eng_av_t *s)
+{
+    set_ent_t *e = kv_malloc((s->n ? s->n : 1) * sizeof(*e));
+    for (size_t i = 0; i < s->n; i++)
+        ent_init(&e[i], s->t, s->u.set[i]);
+    qsort(e, s->n, sizeof(*e), ent_cmp);
+    return e;
+}
+
+kv_slice_t *eng_set_sorted(kv_arena_t *a, const eng_av_t *s)
+{
+    kv_slice_t *r = kv_arena_alloc(a, (s->n ? s->n : 1) * sizeof(*r));
+    set_ent_t *e = sort_set(s);
+    for (size_t i = 0; i < s->n; i++)
+        r[i] = e[i].s;
+    kv_free(e);
+    return r;
+}
+
+bool eng_set_find(eng_av_type_t t, const kv_slice_t *sorted, size_t n, kv_slice_t x)
+{
+    set_ent_t key, probe;
+    ent_init(&key, t, x);
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        ent_init(&probe, t, sorted[mid]);
+        int c = ent_cmp(&probe, &key);
+        if (c == 0)
+            return true;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return false;
+}
+
+bool eng_set_has_dups(const eng_av_t *s)
+{
+    if (s->n < 2)
+        return false;
+    set_ent_t *e = sort_set(s);
+    bool dup = false;
+    for (size_t i = 1; i < s->n && !dup; i++)
+        dup = ent_cmp(&e[i - 1], &e[i]) == 0;
+    kv_free(e);
+    return dup;
+}
+
+/* Two sets of one type with n members each hold the same members. */
+static bool set_equal(const eng_av_t *a, const eng_av_t *b)
+{
+    set_ent_t *x = sort_set(a), *y = sort_set(b);
+    bool eq = true;
+    for (size_t i = 0; i < a->n && eq; i++)
+        eq = ent_cmp(&x[i], &y[i]) == 0;
+    kv_free(x);
+    kv_free(y);
+    return eq;
+}
+
+static int attr_cmp(const void *x, const void *y)
+{
+    return bytes_cmp(((const eng_attr_t *)x)->name, ((const eng_attr_t *)y)->name);
+}
+
+/* Two maps with n members each: members paired by name (sorted copies, not a nested scan). */
+static bool map_equal(const eng_av_t *a, const eng_av_t *b)
+{
+    size_t n = a->n;
+    eng_attr_t *x = kv_malloc((n ? n : 1) * sizeof(*x) * 2), *y = x + n;
+    memcpy(x, a->u.m, n * sizeof(*x));
+    memcpy(y, b->u.m, n * sizeof(*y));
+    qsort(x, n, sizeof(*x), attr_cmp);
+    qsort(y, n, sizeof(*y), attr_cmp);
+    bool eq = true;
+    for (size_t i = 0; i < n && eq; i++)
+        eq = kv_slice_eq(x[i].name, y[i].name) && eng_av_equal(x[i].v, y[i].v);
+    kv_free(x);
+    return eq;
+}
+
+/* Below this many members a nested scan is cheaper than sorting. */
+#define SMALL_N 8
+
 bool eng_av_equal(const eng_av_t *a, const eng_av_t *b)
 {
     if (a->t != b->t)
@@ -102,6 +224,8 @@ bool eng_av_equal(const eng_av_t *a, const eng_av_t *b)
     case ENG_AV_M:
         if (a->n != b->n)
             return false;
+        if (a->n > SMALL_N)
+            return map_equal(a, b);
         for (size_t i = 0; i < a->n; i++) {
             const eng_av_t *o = NULL;
             for (size_t j = 0; j < b->n && !o; j++)
@@ -121,6 +245,8 @@ bool eng_av_equal(const eng_av_t *a, const eng_av_t *b)
     default: /* sets */
         if (a->n != b->n)
             return false;
+        if (a->n > SMALL_N)
+            return set_equal(a, b);
         for (size_t i = 0; i < a->n; i++)
             if (!set_has(b, a->u.set[i]))
                 return false;

@@ -69,6 +69,16 @@ size_t eng_item_size(const eng_item_t *it);
 eng_av_t *eng_item_get_attr(const eng_item_t *it, kv_slice_t name);
 /** Structural equality (numbers compared numerically, sets as sets). */
 bool eng_av_equal(const eng_av_t *a, const eng_av_t *b);
+/*
+ * Sets, in O(n log n): members ordered bytewise (SS, BS) or by value (NS), sorted once and
+ * then searched, so no set operation compares every member with every other.
+ */
+/** The members of set s sorted, in arena a (s itself keeps its order). */
+kv_slice_t *eng_set_sorted(kv_arena_t *a, const eng_av_t *s);
+/** Whether sorted (n members of a set of type t, from eng_set_sorted) holds x: O(log n). */
+bool eng_set_find(eng_av_type_t t, const kv_slice_t *sorted, size_t n, kv_slice_t x);
+/** Whether set s holds a member twice (numbers by value). */
+bool eng_set_has_dups(const eng_av_t *s);
 /** Deep copy into arena a. */
 eng_av_t *eng_av_dup(kv_arena_t *a, const eng_av_t *v);
 

@@ -7,8 +7,26 @@
 #include "base/kv_alloc.h"
 #include "base/kv_err.h"
 
+/*
+ * The memory one parse may take. jansson spends tens of bytes on every value ("1" in an array
+ * costs about a hundred), so a 16 MB body of small values would otherwise decode into hundreds
+ * of megabytes. While api_json_parse runs, this thread's allocations are counted against the
+ * budget, and the parse fails when it runs out.
+ */
+static _Thread_local bool j_counting;
+static _Thread_local size_t j_left;
+static _Thread_local bool j_over;
+
 static void *j_malloc(size_t n)
 {
+    if (j_counting) {
+        size_t cost = n + 16; /* the allocator's own header, roughly */
+        if (cost > j_left) {
+            j_over = true;
+            return NULL;
+        }
+        j_left -= cost;
+    }
     return kv_malloc(n);
 }
 
@@ -53,10 +71,55 @@ static bool too_deep(json_t *v, int depth)
     return false;
 }
 
+/*
+ * A lower estimate of what jansson will allocate for text, from one pass over its bytes (an
+ * object with its hash table takes about 330 bytes, a string about 50 plus its length, other
+ * values about 40): a document far over the budget is refused before any of it is built.
+ */
+static size_t estimate(kv_slice_t text)
+{
+    size_t cost = 0;
+    bool in_value = false; /* inside a number or literal */
+    for (size_t i = 0; i < text.len; i++) {
+        uint8_t c = text.p[i];
+        if (c == '"') {
+            size_t start = i++;
+            while (i < text.len && text.p[i] != '"')
+                i += text.p[i] == '\\' ? 2 : 1;
+            cost += 48 + (i - start);
+            in_value = false;
+        } else if (c == '{') {
+            cost += 256;
+        } else if (c == '[') {
+            cost += 64;
+        } else if (c == ',' || c == ':' || c == '}' || c == ']' || c == ' ' || c == '\n' ||
+                   c == '\r' || c == '\t') {
+            in_value = false;
+        } else if (!in_value) {
+            cost += 32;
+            in_value = true;
+        }
+    }
+    return cost;
+}
+
 int api_json_parse(kv_arena_t *a, kv_slice_t text, api_json_t **out, const char **err)
 {
     json_error_t je;
+    if (estimate(text) > API_JSON_MAX_MEM) {
+        *err = "The request is too large to decode";
+        return KV_ETOOBIG;
+    }
+    j_counting = true;
+    j_left = API_JSON_MAX_MEM;
+    j_over = false;
     json_t *root = json_loadb((const char *)text.p, text.len, JSON_ALLOW_NUL, &je);
+    j_counting = false;
+    if (j_over) {
+        json_decref(root); /* NULL, unless jansson recovered from the failed allocation */
+        *err = "The request is too large to decode";
+        return KV_ETOOBIG;
+    }
     if (root == NULL) {
         *err = kv_arena_printf(a, "%s", je.text);
         return KV_EINVAL;

@@ -26,12 +26,15 @@ typedef enum api_json_type {
 } api_json_type_t;
 
 #define API_JSON_MAX_DEPTH 100 /* 32 AttributeValue levels take two JSON levels each */
+/* Memory one parse may allocate: a request's decoded tree stays bounded whatever its shape. */
+#define API_JSON_MAX_MEM (96u * 1024 * 1024)
 
 /** One-time global setup (hash seed, allocator); call before threads start. */
 void api_json_global_init(void);
 /**
  * Parse text. @return 0, or KV_EINVAL with a message in err (valid until the
- * arena dies). The result is borrowed from the arena.
+ * arena dies), or KV_ETOOBIG when the document would take more than API_JSON_MAX_MEM.
+ * The result is borrowed from the arena.
  */
 int api_json_parse(kv_arena_t *a, kv_slice_t text, api_json_t **out, const char **err);
 api_json_type_t api_json_type(const api_json_t *v);

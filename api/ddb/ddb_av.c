@@ -92,6 +92,7 @@ static int decode_set(ddb_dec_t *d, const api_json_t *j, eng_av_t *v)
                             kind);
     v->n = n;
     v->u.set = kv_arena_calloc(d->a, n, sizeof(kv_slice_t));
+    size_t size = 0;
     for (size_t i = 0; i < n; i++) {
         const api_json_t *e = api_json_at(j, i);
         int rc;
@@ -106,28 +107,31 @@ static int decode_set(ddb_dec_t *d, const api_json_t *j, eng_av_t *v)
         }
         if (rc < 0)
             return -1;
+        eng_av_t one = {v->t == ENG_AV_NS ? ENG_AV_N : ENG_AV_S, 0, {.s = v->u.set[i]}};
+        size += eng_av_size(&one);
+        /* No item holds a bigger set: refuse it before sorting it. */
+        if (size > ENG_ITEM_MAX_BYTES)
+            return ddb_dec_fail(d, "Item size has exceeded the maximum allowed size");
     }
-    /* Duplicates (numbers compare by value: they are canonical by now). */
-    for (size_t i = 0; i < n; i++)
-        for (size_t k = i + 1; k < n; k++)
-            if (kv_slice_eq(v->u.set[i], v->u.set[k])) {
-                kv_buf_t b;
-                kv_buf_init(&b, 4096);
-                for (size_t m = 0; m < n && m < 20; m++) {
-                    if (m)
-                        kv_buf_append_str(&b, ", ");
-                    if (v->t == ENG_AV_BS)
-                        kv_b64_encode(&b, v->u.set[m].p, v->u.set[m].len);
-                    else
-                        kv_buf_append_slice(&b, v->u.set[m]);
-                }
-                ddb_dec_fail(d,
-                             "One or more parameter values were invalid: Input collection "
-                             "[%.*s] contains duplicates.",
-                             (int)b.len, (const char *)b.p);
-                kv_buf_dispose(&b);
-                return -1;
-            }
+    /* Duplicates, by sorting (numbers compare by value). */
+    if (eng_set_has_dups(v)) {
+        kv_buf_t b;
+        kv_buf_init(&b, 4096);
+        for (size_t m = 0; m < n && m < 20; m++) {
+            if (m)
+                kv_buf_append_str(&b, ", ");
+            if (v->t == ENG_AV_BS)
+                kv_b64_encode(&b, v->u.set[m].p, v->u.set[m].len);
+            else
+                kv_buf_append_slice(&b, v->u.set[m]);
+        }
+        ddb_dec_fail(d,
+                     "One or more parameter values were invalid: Input collection [%.*s] "
+                     "contains duplicates.",
+                     (int)b.len, (const char *)b.p);
+        kv_buf_dispose(&b);
+        return -1;
+    }
     return 0;
 }
 

@@ -390,7 +390,12 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         body = KV_SLICE_LIT("{}");
     api_json_t *root;
     const char *err = NULL;
-    if (api_json_parse(req->arena, body, &root, &err) < 0) {
+    int prc = api_json_parse(req->arena, body, &root, &err);
+    if (prc == KV_ETOOBIG) {
+        api_fail(resp, API_E_DDB_TOO_LARGE, "%s", err);
+        return;
+    }
+    if (prc < 0) {
         api_fail(resp, API_E_DDB_SERIALIZATION, "%s", err ? err : "Malformed JSON");
         return;
     }

@@ -256,19 +256,49 @@ void ddb_expr_env_init(ddb_expr_env_t *env, kv_arena_t *a, const api_json_t *nam
     env->values_used = kv_arena_calloc(a, values && values->n ? values->n : 1, sizeof(bool));
 }
 
+/* A placeholder's position in the request's names object or values item. */
+typedef struct ddb_ph {
+    kv_slice_t k;
+    size_t i;
+    api_json_t *v; /* names */
+} ddb_ph_t;
+
+static int ph_cmp(const void *x, const void *y)
+{
+    kv_slice_t a = ((const ddb_ph_t *)x)->k, b = ((const ddb_ph_t *)y)->k;
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    return c ? c : (a.len < b.len ? -1 : (a.len > b.len ? 1 : 0));
+}
+
+/* Placeholders are looked up by binary search in a sorted copy, so an expression's lookups
+ * cost O(log n) each however many names or values the request defines. */
+static const ddb_ph_t *ph_find(const ddb_ph_t *ix, size_t n, kv_slice_t ph)
+{
+    ddb_ph_t key = {ph, 0, NULL};
+    return n ? bsearch(&key, ix, n, sizeof(*ix), ph_cmp) : NULL;
+}
+
 static bool resolve_name(parser_t *p, kv_slice_t ph, kv_slice_t *out)
 {
-    void *it = NULL;
-    const char *k;
-    api_json_t *v;
-    size_t i = 0;
-    while (p->env->names && api_json_next(p->env->names, &it, &k, &v)) {
-        if (kv_slice_eq_str(ph, k) && api_json_type(v) == API_J_STR) {
-            p->env->names_used[i] = true;
-            *out = api_json_str(v);
-            return true;
+    ddb_expr_env_t *env = p->env;
+    if (env->names && env->names_ix == NULL) {
+        env->names_ix = kv_arena_calloc(env->a, env->n_names + 1, sizeof(ddb_ph_t));
+        void *it = NULL;
+        const char *k;
+        api_json_t *v;
+        size_t i = 0;
+        while (i < env->n_names && api_json_next(env->names, &it, &k, &v)) {
+            env->names_ix[i] = (ddb_ph_t){kv_slice_str(k), i, v};
+            i++;
         }
-        i++;
+        qsort(env->names_ix, i, sizeof(ddb_ph_t), ph_cmp);
+    }
+    const ddb_ph_t *e = env->names ? ph_find(env->names_ix, env->n_names, ph) : NULL;
+    if (e && api_json_type(e->v) == API_J_STR) {
+        env->names_used[e->i] = true;
+        *out = api_json_str(e->v);
+        return true;
     }
     fail(p,
          "An expression attribute name used in the document path is not defined; attribute "
@@ -279,12 +309,19 @@ static bool resolve_name(parser_t *p, kv_slice_t ph, kv_slice_t *out)
 
 static const eng_av_t *resolve_value(parser_t *p, kv_slice_t ph)
 {
-    const eng_item_t *vals = p->env->values;
-    for (size_t i = 0; vals && i < vals->n; i++)
-        if (kv_slice_eq(vals->attrs[i].name, ph)) {
-            p->env->values_used[i] = true;
-            return vals->attrs[i].v;
-        }
+    ddb_expr_env_t *env = p->env;
+    const eng_item_t *vals = env->values;
+    if (vals && env->values_ix == NULL) {
+        env->values_ix = kv_arena_calloc(env->a, vals->n + 1, sizeof(ddb_ph_t));
+        for (size_t i = 0; i < vals->n; i++)
+            env->values_ix[i] = (ddb_ph_t){vals->attrs[i].name, i, NULL};
+        qsort(env->values_ix, vals->n, sizeof(ddb_ph_t), ph_cmp);
+    }
+    const ddb_ph_t *e = vals ? ph_find(env->values_ix, vals->n, ph) : NULL;
+    if (e) {
+        env->values_used[e->i] = true;
+        return vals->attrs[e->i].v;
+    }
     return fail(p,
                 "An expression attribute value used in expression is not defined; attribute "
                 "value: %.*s",

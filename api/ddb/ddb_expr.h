@@ -103,6 +103,8 @@ typedef struct ddb_expr_env {
     bool *names_used;         /* parallel to the names object's iteration order */
     bool *values_used;        /* parallel to values->attrs */
     size_t n_names;
+    struct ddb_ph *names_ix; /* names and values sorted by placeholder, built on first use */
+    struct ddb_ph *values_ix;
     const char *error; /* the first error message, for a ValidationException */
 } ddb_expr_env_t;
 

@@ -443,13 +443,12 @@ static eng_av_t *set_literal(pq_t *p)
     for (size_t i = 0; i < n; i++) {
         if (members[i]->t != mt)
             return fail(p, "Unsupported type passed in a set: members of different types");
-        for (size_t j = 0; j < i; j++)
-            if (eng_av_equal(members[i], members[j]))
-                return fail(p, "One or more parameter values were invalid: Input collection "
-                               "contains duplicates");
         s->u.set[i] = members[i]->u.s;
     }
     s->n = n;
+    if (eng_set_has_dups(s))
+        return fail(p, "One or more parameter values were invalid: Input collection "
+                       "contains duplicates");
     return s;
 }
 

@@ -231,29 +231,26 @@ static bool is_set(eng_av_type_t t)
     return t == ENG_AV_SS || t == ENG_AV_NS || t == ENG_AV_BS;
 }
 
-static bool set_has(const eng_av_t *s, kv_slice_t x)
-{
-    for (size_t i = 0; i < s->n; i++) {
-        eng_av_t a = {s->t == ENG_AV_NS ? ENG_AV_N : ENG_AV_S, 0, {.s = s->u.set[i]}};
-        eng_av_t b = {a.t, 0, {.s = x}};
-        if (eng_av_equal(&a, &b))
-            return true;
-    }
-    return false;
-}
-
-/* Union (add) or difference (!add) of two sets of one type; NULL for an empty result. */
+/* Union (add) or difference (!add) of two sets of one type; NULL for an empty result. One set
+ * is sorted and the other's members are looked up in it: O((n + m) log n). */
 static eng_av_t *set_op(kv_arena_t *a, const eng_av_t *x, const eng_av_t *y, bool add)
 {
     eng_av_t *r = kv_arena_calloc(a, 1, sizeof(*r));
     r->t = x->t;
     r->u.set = kv_arena_alloc(a, (x->n + y->n + 1) * sizeof(kv_slice_t));
-    for (size_t i = 0; i < x->n; i++)
-        if (add || !set_has(y, x->u.set[i]))
-            r->u.set[r->n++] = x->u.set[i];
-    for (size_t i = 0; add && i < y->n; i++)
-        if (!set_has(x, y->u.set[i]))
-            r->u.set[r->n++] = y->u.set[i];
+    if (add) {
+        const kv_slice_t *sx = eng_set_sorted(a, x);
+        memcpy(r->u.set, x->u.set, x->n * sizeof(kv_slice_t));
+        r->n = x->n;
+        for (size_t i = 0; i < y->n; i++)
+            if (!eng_set_find(x->t, sx, x->n, y->u.set[i]))
+                r->u.set[r->n++] = y->u.set[i];
+    } else {
+        const kv_slice_t *sy = eng_set_sorted(a, y);
+        for (size_t i = 0; i < x->n; i++)
+            if (!eng_set_find(y->t, sy, y->n, x->u.set[i]))
+                r->u.set[r->n++] = x->u.set[i];
+    }
     return r->n ? r : NULL;
 }
 
