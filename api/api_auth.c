@@ -6,11 +6,15 @@
  * hash without sending it), aws-chunked trailers, Content-MD5 and flexible
  * checksums are checked in api__auth_finish.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <time.h>
 
 #include "api_int.h"
+#include "base/kv_alloc.h"
 #include "base/kv_b64.h"
+#include "base/kv_hash.h"
 #include "base/kv_time.h"
 #include "codec/api_xw.h"
 
@@ -281,6 +285,44 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     return 0;
 }
 
+/*
+ * Refuse a request that leaves host or an x-amz-* header out of its signature: such a header
+ * could be added or changed by anyone replaying the request (a copy source, a target, user
+ * metadata). With header authentication x-amz-content-sha256 may stay out, as S3 allows: its
+ * value is the payload line of the canonical request, so the signature covers it anyway.
+ */
+static int check_signed_headers(api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    const char *skip = st->presigned ? NULL : "x-amz-content-sha256";
+    kv_slice_t sh = st->auth.signed_headers;
+    if (sigv4_unsigned_headers(sh, req->hdrs, req->n_hdrs, skip, NULL) == 0)
+        return 0;
+    if (is_s3(st)) {
+        kv_buf_t names;
+        kv_buf_init(&names, 64 * 1024);
+        sigv4_unsigned_headers(sh, req->hdrs, req->n_hdrs, skip, &names);
+        api_fail(resp, API_E_S3_ACCESS_DENIED,
+                 "There were headers present in the request which were not signed");
+        s3_extra(req, "HeadersNotSigned", kv_buf_slice(&names));
+        kv_buf_dispose(&names);
+        return API_RESPOND;
+    }
+    if (!sigv4_is_signed(sh, KV_SLICE_LIT("host")))
+        return deny(resp, API_E_DDB_INVALID_SIGNATURE,
+                    "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+    for (size_t i = 0; i < req->n_hdrs; i++) {
+        kv_slice_t n = req->hdrs[i].name;
+        if (sigv4_unsigned_headers(sh, &req->hdrs[i], 1, skip, NULL) > 0) {
+            api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
+                     "'%.*s' must be a 'SignedHeader' in the AWS Authorization.", (int)n.len,
+                     (const char *)n.p);
+            return API_RESPOND;
+        }
+    }
+    return deny(resp, API_E_DDB_INVALID_SIGNATURE, NULL);
+}
+
 static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)
 {
     api_state_t *st = req->_st;
@@ -389,6 +431,8 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     }
     if (check_dates(ctx, req, resp) == API_RESPOND)
         return API_RESPOND;
+    if (check_signed_headers(req, resp) == API_RESPOND)
+        return API_RESPOND;
     signing_key(ctx, &st->auth, st->key);
 
     kv_slice_t payload;
@@ -475,6 +519,7 @@ int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         if (st->payload == API_PAYLOAD_COMPUTE) {
             if (verify_signature(req, resp, kv_slice(hx, 64)) == API_RESPOND)
                 return API_RESPOND;
+            api__unauth_release(st); /* the body is authenticated now */
         } else if (!kv_slice_eq(kv_slice(hx, 64), st->content_sha256)) {
             if (is_s3(st)) {
                 api_fail(resp, API_E_S3_SHA256_MISMATCH, NULL);
@@ -496,4 +541,154 @@ int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return API_RESPOND;
     }
     return 0;
+}
+
+/* ---- the unauthenticated-body budget ----
+ * A DynamoDB, Lambda or Logs request without x-amz-content-sha256 signs a hash of its whole
+ * body, so the body is held in memory before anything proves who sent it: anyone who knows an
+ * access key id could otherwise park large bodies on many connections. The bytes such bodies
+ * hold are counted in all and per client address (an IPv6 client by its /64), under a lock
+ * since every loop thread charges the same budget. */
+
+#define PEER_KEY_MAX 48
+
+typedef struct api_peer_use {
+    struct api_peer_use *next;
+    uint64_t bytes; /* held by this address's unauthenticated bodies */
+    uint32_t reqs;  /* its requests holding an entry */
+    uint8_t key_len;
+    uint8_t key[PEER_KEY_MAX];
+} api_peer_use_t;
+
+void api__unauth_init(api_ctx_t *ctx)
+{
+    pthread_mutex_init(&ctx->unauth_lock, NULL);
+    ctx->unauth_max = API_UNAUTH_MAX_DEFAULT;
+    ctx->unauth_peer_max = API_UNAUTH_PEER_MAX_DEFAULT;
+}
+
+void api__unauth_dispose(api_ctx_t *ctx)
+{
+    for (size_t i = 0; i < API_UNAUTH_BUCKETS; i++) {
+        while (ctx->unauth_peers[i]) {
+            api_peer_use_t *e = ctx->unauth_peers[i];
+            ctx->unauth_peers[i] = e->next;
+            kv_free(e);
+        }
+    }
+    pthread_mutex_destroy(&ctx->unauth_lock);
+}
+
+void api_set_unauth_budget(api_ctx_t *ctx, uint64_t total, uint64_t per_peer)
+{
+    ctx->unauth_max = total ? total : API_UNAUTH_MAX_DEFAULT;
+    ctx->unauth_peer_max = per_peer ? per_peer : API_UNAUTH_PEER_MAX_DEFAULT;
+}
+
+/* The client's address without its port; an IPv6 address (not IPv4-mapped) by its /64, since
+ * one host commonly holds a whole /64. */
+static size_t peer_key(kv_slice_t peer, uint8_t key[PEER_KEY_MAX])
+{
+    /* The server writes "address:port". */
+    size_t n = peer.len;
+    while (n > 0 && peer.p[n - 1] >= '0' && peer.p[n - 1] <= '9')
+        n--;
+    size_t tl = n > 1 && n < peer.len && peer.p[n - 1] == ':' ? n - 1 : peer.len;
+    char text[PEER_KEY_MAX];
+    if (tl > sizeof(text) - 1)
+        tl = sizeof(text) - 1;
+    memcpy(text, peer.p, tl);
+    text[tl] = 0;
+    struct in6_addr a6;
+    if (inet_pton(AF_INET6, text, &a6) == 1) {
+        bool mapped = IN6_IS_ADDR_V4MAPPED(&a6);
+        key[0] = 6;
+        memcpy(key + 1, a6.s6_addr, mapped ? 16 : 8);
+        return mapped ? 17 : 9;
+    }
+    key[0] = 4;
+    memcpy(key + 1, text, tl < PEER_KEY_MAX - 1 ? tl : PEER_KEY_MAX - 1);
+    return 1 + (tl < PEER_KEY_MAX - 1 ? tl : PEER_KEY_MAX - 1);
+}
+
+static api_err_t throttle_err(const api_state_t *st)
+{
+    switch (st->proto) {
+    case API_PROTO_S3:
+        return API_E_S3_SLOW_DOWN;
+    case API_PROTO_LAMBDA:
+        return API_E_LAMBDA_TOO_MANY;
+    case API_PROTO_LOGS:
+        return API_E_LOGS_THROTTLING;
+    default:
+        return API_E_DDB_THROTTLING;
+    }
+}
+
+int api__unauth_charge(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, size_t n)
+{
+    api_state_t *st = req->_st;
+    bool ok;
+    pthread_mutex_lock(&ctx->unauth_lock);
+    api_peer_use_t *e = st->unauth_peer;
+    if (e == NULL) {
+        uint8_t key[PEER_KEY_MAX];
+        size_t kl = peer_key(req->peer, key);
+        uint64_t h = kv_xxh3(key, kl) % API_UNAUTH_BUCKETS;
+        for (e = ctx->unauth_peers[h]; e; e = e->next)
+            if (e->key_len == kl && memcmp(e->key, key, kl) == 0)
+                break;
+        if (e == NULL) {
+            e = kv_calloc(1, sizeof(*e));
+            e->key_len = (uint8_t)kl;
+            memcpy(e->key, key, kl);
+            e->next = ctx->unauth_peers[h];
+            ctx->unauth_peers[h] = e;
+        }
+        e->reqs++;
+        st->unauth_peer = e;
+        st->ctx = ctx;
+    }
+    /* Past the per-address bound only while this request holds all the address holds. */
+    ok = ctx->unauth_total + n <= ctx->unauth_max &&
+         (e->bytes + n <= ctx->unauth_peer_max || e->bytes == st->unauth_held);
+    if (ok) {
+        e->bytes += n;
+        ctx->unauth_total += n;
+        st->unauth_held += n;
+    }
+    pthread_mutex_unlock(&ctx->unauth_lock);
+    if (ok)
+        return 0;
+    api_err_t err = throttle_err(st);
+    if (err == API_E_DDB_THROTTLING || err == API_E_LOGS_THROTTLING)
+        api_fail(resp, err,
+                 "Too many unauthenticated request bytes are in flight; send "
+                 "x-amz-content-sha256 or retry later.");
+    else
+        api_fail(resp, err, NULL);
+    resp->close = true;
+    return API_RESPOND;
+}
+
+void api__unauth_release(api_state_t *st)
+{
+    api_peer_use_t *e = st->unauth_peer;
+    if (e == NULL)
+        return;
+    api_ctx_t *ctx = st->ctx;
+    pthread_mutex_lock(&ctx->unauth_lock);
+    ctx->unauth_total -= st->unauth_held;
+    e->bytes -= st->unauth_held;
+    if (--e->reqs == 0) {
+        uint64_t h = kv_xxh3(e->key, e->key_len) % API_UNAUTH_BUCKETS;
+        api_peer_use_t **pp = &ctx->unauth_peers[h];
+        while (*pp != e)
+            pp = &(*pp)->next;
+        *pp = e->next;
+        kv_free(e);
+    }
+    pthread_mutex_unlock(&ctx->unauth_lock);
+    st->unauth_peer = NULL;
+    st->unauth_held = 0;
 }

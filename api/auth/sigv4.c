@@ -340,6 +340,80 @@ bool sigv4_canonical_headers(kv_buf_t *out, kv_slice_t signed_headers, const sig
     return true;
 }
 
+static bool eq_nocase(kv_slice_t a, kv_slice_t b)
+{
+    if (a.len != b.len)
+        return false;
+    for (size_t i = 0; i < a.len; i++) {
+        uint8_t x = a.p[i], y = b.p[i];
+        if (x >= 'A' && x <= 'Z')
+            x = (uint8_t)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (uint8_t)(y + 32);
+        if (x != y)
+            return false;
+    }
+    return true;
+}
+
+bool sigv4_is_signed(kv_slice_t signed_headers, kv_slice_t name)
+{
+    if (name.len == 0)
+        return false;
+    size_t i = 0;
+    while (i < signed_headers.len) {
+        size_t s = i;
+        while (i < signed_headers.len && signed_headers.p[i] != ';')
+            i++;
+        if (eq_nocase(kv_slice(signed_headers.p + s, i - s), name))
+            return true;
+        i++;
+    }
+    return false;
+}
+
+static bool is_amz(kv_slice_t name)
+{
+    return name.len > 6 && eq_nocase(kv_slice(name.p, 6), KV_SLICE_LIT("x-amz-"));
+}
+
+static void append_lower(kv_buf_t *out, kv_slice_t name)
+{
+    if (out->len)
+        kv_buf_append(out, ", ", 2);
+    for (size_t i = 0; i < name.len; i++) {
+        uint8_t c = name.p[i];
+        kv_buf_append_byte(out, c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c);
+    }
+}
+
+size_t sigv4_unsigned_headers(kv_slice_t signed_headers, const sigv4_hdr_t *hdrs, size_t n_hdrs,
+                              const char *skip, kv_buf_t *out)
+{
+    size_t n = 0;
+    kv_slice_t host = KV_SLICE_LIT("host");
+    if (!sigv4_is_signed(signed_headers, host)) {
+        if (out)
+            append_lower(out, host);
+        n++;
+    }
+    for (size_t i = 0; i < n_hdrs; i++) {
+        kv_slice_t name = hdrs[i].name;
+        if (!is_amz(name) || (skip && kv_slice_eq_nocase(name, skip)) ||
+            sigv4_is_signed(signed_headers, name))
+            continue;
+        bool seen = false; /* a repeated header is listed once */
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = eq_nocase(hdrs[j].name, name);
+        if (seen)
+            continue;
+        if (out)
+            append_lower(out, name);
+        n++;
+    }
+    return n;
+}
+
 bool sigv4_canonical_request(kv_buf_t *out, kv_slice_t method, kv_slice_t canonical_uri,
                              kv_slice_t canonical_query, kv_slice_t signed_headers,
                              const sigv4_hdr_t *hdrs, size_t n_hdrs, kv_slice_t payload_hash)

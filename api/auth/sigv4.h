@@ -88,6 +88,16 @@ bool sigv4_canonical_query(kv_buf_t *out, kv_slice_t raw_query, kv_arena_t *a);
  */
 bool sigv4_canonical_headers(kv_buf_t *out, kv_slice_t signed_headers, const sigv4_hdr_t *hdrs,
                              size_t n_hdrs);
+/** True when name (any case) is one of the ';'-separated names of signed_headers. */
+bool sigv4_is_signed(kv_slice_t signed_headers, kv_slice_t name);
+/**
+ * The headers SigV4 requires to be signed that signed_headers leaves out: host (whether
+ * sent or not) and every x-amz-* header of the request, except the one named skip (NULL:
+ * none). Their names, lower-cased and each once, are appended to out joined by ", " (out may
+ * be NULL). @return how many.
+ */
+size_t sigv4_unsigned_headers(kv_slice_t signed_headers, const sigv4_hdr_t *hdrs, size_t n_hdrs,
+                              const char *skip, kv_buf_t *out);
 /** The whole canonical request. @return false when a signed header is missing. */
 bool sigv4_canonical_request(kv_buf_t *out, kv_slice_t method, kv_slice_t canonical_uri,
                              kv_slice_t canonical_query, kv_slice_t signed_headers,

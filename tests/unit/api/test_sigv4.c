@@ -469,6 +469,51 @@ static void test_chunked_limits(void **state)
     sigv4_chunked_dispose(&c);
 }
 
+/* host and every x-amz-* header must be signed; the names come back lower-cased, once each. */
+static void test_unsigned_headers(void **state)
+{
+    (void)state;
+    sigv4_hdr_t h[] = {
+        {KV_SLICE_LIT("Host"), KV_SLICE_LIT("b.example")},
+        {KV_SLICE_LIT("X-Amz-Date"), KV_SLICE_LIT("20130524T000000Z")},
+        {KV_SLICE_LIT("x-amz-content-sha256"), KV_SLICE_LIT("UNSIGNED-PAYLOAD")},
+        {KV_SLICE_LIT("X-Amz-Copy-Source"), KV_SLICE_LIT("/other/secret")},
+        {KV_SLICE_LIT("x-amz-meta-a"), KV_SLICE_LIT("1")},
+        {KV_SLICE_LIT("x-amz-meta-a"), KV_SLICE_LIT("2")},
+        {KV_SLICE_LIT("X-Amzn-Trace-Id"), KV_SLICE_LIT("Root=1")},
+        {KV_SLICE_LIT("Content-Type"), KV_SLICE_LIT("text/plain")},
+        {KV_SLICE_LIT("User-Agent"), KV_SLICE_LIT("ua")},
+    };
+    size_t n = sizeof(h) / sizeof(h[0]);
+    kv_slice_t all = KV_SLICE_LIT("host;x-amz-content-sha256;x-amz-copy-source;x-amz-date;"
+                                  "x-amz-meta-a");
+    assert_true(sigv4_is_signed(all, KV_SLICE_LIT("X-AMZ-DATE")));
+    assert_true(sigv4_is_signed(all, KV_SLICE_LIT("x-amz-meta-a")));
+    assert_false(sigv4_is_signed(all, KV_SLICE_LIT("x-amz-meta")));
+    assert_false(sigv4_is_signed(all, KV_SLICE_LIT("x-amz-meta-ab")));
+    assert_false(sigv4_is_signed(KV_SLICE_LIT("host;;x"), KV_SLICE_LIT("")));
+    assert_int_equal(sigv4_unsigned_headers(all, h, n, NULL, NULL), 0);
+
+    kv_buf_t out;
+    kv_buf_init(&out, 4096);
+    kv_slice_t few = KV_SLICE_LIT("host;x-amz-content-sha256;x-amz-date");
+    assert_int_equal(sigv4_unsigned_headers(few, h, n, NULL, &out), 2);
+    kv_buf_append_byte(&out, 0);
+    assert_string_equal((char *)out.p, "x-amz-copy-source, x-amz-meta-a");
+
+    /* host is required even when it is not sent; skip exempts one header. */
+    kv_buf_reset(&out);
+    assert_int_equal(
+        sigv4_unsigned_headers(KV_SLICE_LIT("x-amz-date"), h, n, "x-amz-content-sha256", &out), 3);
+    kv_buf_append_byte(&out, 0);
+    assert_string_equal((char *)out.p, "host, x-amz-copy-source, x-amz-meta-a");
+    kv_buf_reset(&out);
+    assert_int_equal(sigv4_unsigned_headers(KV_SLICE_LIT("x-amz-date"), NULL, 0, NULL, &out), 1);
+    kv_buf_append_byte(&out, 0);
+    assert_string_equal((char *)out.p, "host");
+    kv_buf_dispose(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -477,7 +522,7 @@ int main(void)
         cmocka_unit_test(test_canonical_pieces),  cmocka_unit_test(test_checksums),
         cmocka_unit_test(test_chunked_example),   cmocka_unit_test(test_trailer_signature_vector),
         cmocka_unit_test(test_unsigned_trailers), cmocka_unit_test(test_signed_trailer_roundtrip),
-        cmocka_unit_test(test_chunked_limits),
+        cmocka_unit_test(test_chunked_limits),    cmocka_unit_test(test_unsigned_headers),
     };
     return cmocka_run_group_tests_name("sigv4", tests, NULL, NULL);
 }
