@@ -348,12 +348,82 @@ static void send_response(srv_conn_t *c)
     submit(c, wr, bufs, n);
 }
 
+/* ---- the loop's connections, most recently active first ---- */
+
+static void conn_link(srv_conn_t *c)
+{
+    srv_loop_t *l = c->loop;
+    c->prev = NULL;
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    else
+        l->conns_tail = c;
+    l->conns = c;
+}
+
+static void conn_unlink(srv_conn_t *c)
+{
+    srv_loop_t *l = c->loop;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        l->conns_tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+/* Idle: a keep-alive connection between requests, with nothing queued or held. */
+static bool conn_idle(const srv_conn_t *c)
+{
+    return !c->closing && c->phase == SRV_IDLE && c->writes_pending == 0 && !c->held &&
+           !c->stream && c->pending.len == 0;
+}
+
+bool srv_conn_close_idle(srv_loop_t *l)
+{
+    for (srv_conn_t *c = l->conns_tail; c; c = c->prev)
+        if (conn_idle(c)) {
+            KV_LOG_DEBUG("http: closing idle connection %s at the connection limit", c->peer);
+            srv_conn_close(c);
+            api_count_conn_shed(l->srv->api, false);
+            return true;
+        }
+    return false;
+}
+
+/* Over the limit with nothing idle: accept the connection to tell the client, then close. */
+static void refuse(srv_loop_t *l, uv_stream_t *server)
+{
+    uv_tcp_t *t = kv_calloc(1, sizeof(*t));
+    uv_tcp_init(&l->loop, t);
+    if (uv_accept(server, (uv_stream_t *)t) == 0) {
+        char msg[256];
+        int n = snprintf(
+            msg, sizeof(msg),
+            "HTTP/1.1 503 Service Unavailable\r\nDate: %s\r\nServer: Stratus/" STRATUS_VERSION
+            "\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+            srv_loop_date(l));
+        uv_buf_t b = uv_buf_init(msg, (unsigned)n);
+        uv_try_write((uv_stream_t *)t, &b, 1); /* a fresh socket's buffer takes it whole */
+    }
+    uv_close((uv_handle_t *)t, (uv_close_cb)kv_free);
+    api_count_conn_shed(l->srv->api, true);
+}
+
 /* ---- llhttp callbacks ---- */
 
 static int on_message_begin(llhttp_t *p)
 {
     srv_conn_t *c = p->data;
     c->phase = SRV_HEADERS;
+    if (c->prev) {
+        conn_unlink(c); /* the longest idle connections stay at the tail */
+        conn_link(c);
+    }
     c->arena = srv_arena_get(c->loop);
     kv_buf_reset(&c->hbuf);
     c->n_hdrs = 0;
@@ -363,6 +433,8 @@ static int on_message_begin(llhttp_t *p)
     c->body_bytes = 0;
     c->body_limit = 0;
     c->http_err = 0;
+    c->chunk_ext = 0;
+    c->ext_bytes = 0;
     memset(&c->req, 0, sizeof(c->req));
     c->req.start_ns = kv_now_mono_ns();
     timer_set(c, c->loop->srv->cfg->header_timeout_ms);
@@ -386,6 +458,15 @@ static int on_url(llhttp_t *p, const char *at, size_t len)
     return append_hdr(c, at, len);
 }
 
+/* llhttp reads a request line without a version as HTTP/0.9 (major 0, minor 9 are set just
+ * before this callback); refuse it rather than guess. */
+static int on_url_complete(llhttp_t *p)
+{
+    if (p->http_major == 0 && p->http_minor == 9)
+        return HPE_USER;
+    return 0;
+}
+
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
     srv_conn_t *c = p->data;
@@ -404,10 +485,26 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     return append_hdr(c, at, len);
 }
 
+/*
+ * llhttp joins an obsolete folded line (CRLF then SP or HT) to the value before it. A
+ * proxy may read that line differently, so it is refused: a value's bytes never follow
+ * LF and blanks unless a fold is between them. The bytes before `at` are in this read, or
+ * were at the end of the one before (c->tail_lf).
+ */
+static bool after_fold(const srv_conn_t *c, const char *at)
+{
+    const uint8_t *q = (const uint8_t *)at;
+    while (q > c->exec_p && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    return q > c->exec_p ? q[-1] == '\n' : c->tail_lf;
+}
+
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
     srv_conn_t *c = p->data;
     srv_hoff_t *h = &c->hoff[c->n_hdrs - 1];
+    if (len > 0 && after_fold(c, at)) /* (an empty value's span may start on the next line) */
+        return HPE_USER;
     if (!c->in_value) {
         c->in_value = true;
         h->vo = (uint32_t)c->hbuf.len;
@@ -436,6 +533,8 @@ static int on_headers_complete(llhttp_t *p)
     srv_conn_t *c = p->data;
     srv_loop_t *l = c->loop;
     api_req_t *r = &c->req;
+    if (p->http_major != 1)
+        return HPE_USER;
     /* Copy the header text into the arena: it must outlive pipelined requests. */
     kv_slice_t text = kv_arena_dup(c->arena, kv_buf_slice(&c->hbuf));
     r->arena = c->arena;
@@ -463,10 +562,12 @@ static int on_headers_complete(llhttp_t *p)
     if (api_begin(l->srv->api, r, &c->resp, &limit) == API_RESPOND) {
         c->answered = true;
         /* A small body of known length is skipped so the connection can go on;
-         * otherwise the body is not read and the stream cannot continue. A client that
-         * asked for 100-continue may never send the body after a final status (RFC 9110
-         * section 10.1.1), so the next bytes are not known to be a request: close. */
-        bool skip = !expect && ((p->flags & F_CHUNKED) || r->content_length <= SRV_SKIP_BODY_MAX);
+         * otherwise the body is not read and the stream cannot continue. A chunked body's
+         * end is unknown (the client may still be sending it), so the connection closes
+         * at once instead of idling to a timeout. A client that asked for 100-continue may
+         * never send the body after a final status (RFC 9110 section 10.1.1), so the next
+         * bytes are not known to be a request: close. */
+        bool skip = !expect && !(p->flags & F_CHUNKED) && r->content_length <= SRV_SKIP_BODY_MAX;
         if (body && !skip)
             c->close_after = true;
         send_response(c);
@@ -482,8 +583,14 @@ static int on_headers_complete(llhttp_t *p)
         uv_buf_t b = uv_buf_init((char *)(uintptr_t)cont, sizeof(cont) - 1);
         submit(c, wr, &b, 1);
     }
-    if (body)
-        timer_set(c, l->srv->cfg->body_timeout_ms);
+    if (body) {
+        /* A body read before its signature is checked gets one deadline in all, never
+         * extended by the bytes that trickle in (api_begin sets it). */
+        unsigned ms = l->srv->cfg->body_timeout_ms;
+        if (r->body_deadline_ms && r->body_deadline_ms < ms)
+            ms = r->body_deadline_ms;
+        timer_set(c, ms);
+    }
     return 0;
 }
 
@@ -508,7 +615,28 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
         send_response(c);
         return HPE_USER;
     }
-    timer_set(c, c->loop->srv->cfg->body_timeout_ms);
+    if (!c->req.body_deadline_ms)
+        timer_set(c, c->loop->srv->cfg->body_timeout_ms);
+    return 0;
+}
+
+static int on_chunk_header(llhttp_t *p)
+{
+    srv_conn_t *c = p->data;
+    c->chunk_ext = 0;
+    return 0;
+}
+
+/* Chunk extensions are ignored, but read: bound them per chunk, and over the body to its
+ * size (so that they cannot stand in for it) plus one chunk's worth. */
+static int on_chunk_ext(llhttp_t *p, const char *at, size_t len)
+{
+    srv_conn_t *c = p->data;
+    (void)at;
+    c->chunk_ext += (uint32_t)len;
+    c->ext_bytes += len;
+    if (c->chunk_ext > SRV_CHUNK_EXT_MAX || c->ext_bytes > c->body_bytes + SRV_CHUNK_EXT_MAX)
+        return HPE_USER;
     return 0;
 }
 
@@ -539,10 +667,14 @@ static void settings_init(void)
     llhttp_settings_init(&g_settings);
     g_settings.on_message_begin = on_message_begin;
     g_settings.on_url = on_url;
+    g_settings.on_url_complete = on_url_complete;
     g_settings.on_header_field = on_header_field;
     g_settings.on_header_value = on_header_value;
     g_settings.on_headers_complete = on_headers_complete;
     g_settings.on_body = on_body;
+    g_settings.on_chunk_header = on_chunk_header;
+    g_settings.on_chunk_extension_name = on_chunk_ext;
+    g_settings.on_chunk_extension_value = on_chunk_ext;
     g_settings.on_message_complete = on_message_complete;
 }
 
@@ -563,7 +695,13 @@ static int feed(srv_conn_t *c, const uint8_t *p, size_t n)
         read_stop(c);
         return 0;
     }
+    c->exec_p = p;
     llhttp_errno_t e = llhttp_execute(&c->parser, (const char *)p, n);
+    const uint8_t *q = p + n;
+    while (q > p && (q[-1] == ' ' || q[-1] == '\t'))
+        q--;
+    if (q > p)
+        c->tail_lf = q[-1] == '\n';
     if (e == HPE_OK)
         return 0;
     if (e == HPE_PAUSED) {
@@ -718,11 +856,20 @@ static void on_timer(uv_timer_t *t)
 
 void srv_conn_accept(srv_loop_t *l, uv_stream_t *server)
 {
+    /* Keep descriptors for storage: at the limit, the longest idle connection makes room,
+     * or the new one is refused. The slot is taken first so that loops cannot overshoot. */
+    if (atomic_fetch_add(&l->srv->n_conns, 1) >= l->srv->max_conns && !srv_conn_close_idle(l)) {
+        atomic_fetch_sub(&l->srv->n_conns, 1);
+        KV_LOG_DEBUG("http: refusing a connection at the limit of %d", l->srv->max_conns);
+        refuse(l, server);
+        return;
+    }
     srv_conn_t *c = kv_calloc(1, sizeof(*c));
     c->loop = l;
     uv_tcp_init(&l->loop, &c->tcp);
     c->tcp.data = c;
     if (uv_accept(server, (uv_stream_t *)&c->tcp) < 0) {
+        atomic_fetch_sub(&l->srv->n_conns, 1);
         uv_close((uv_handle_t *)&c->tcp, (uv_close_cb)kv_free);
         return;
     }
@@ -735,6 +882,12 @@ void srv_conn_accept(srv_loop_t *l, uv_stream_t *server)
         settings_ready = 1;
     }
     llhttp_init(&c->parser, HTTP_REQUEST, &g_settings);
+    /* No leniency (these are llhttp's defaults; the rest is LLHTTP_STRICT_MODE and the
+     * checks in the callbacks). */
+    llhttp_set_lenient_headers(&c->parser, 0);
+    llhttp_set_lenient_chunked_length(&c->parser, 0);
+    llhttp_set_lenient_keep_alive(&c->parser, 0);
+    llhttp_set_lenient_transfer_encoding(&c->parser, 0);
     c->parser.data = c;
     kv_buf_init(&c->hbuf, l->srv->cfg->max_header_bytes);
     kv_buf_init(&c->pending, 64u << 20);
@@ -758,10 +911,7 @@ void srv_conn_accept(srv_loop_t *l, uv_stream_t *server)
     }
     if (l->srv->tls)
         c->tls = srv_tls_new(l->srv->tls);
-    c->next = l->conns;
-    if (l->conns)
-        l->conns->prev = c;
-    l->conns = c;
+    conn_link(c);
     api_count_conn(l->srv->api, 1);
     timer_set(c, l->srv->cfg->idle_timeout_ms);
     read_start(c);
@@ -801,13 +951,8 @@ void srv_conn_close(srv_conn_t *c)
         return;
     c->closing = true;
     srv_loop_t *l = c->loop;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        l->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
+    conn_unlink(c);
+    atomic_fetch_sub(&l->srv->n_conns, 1);
     api_count_conn(l->srv->api, -1);
     uv_close((uv_handle_t *)&c->tcp, on_close);
     uv_close((uv_handle_t *)&c->timer, on_close);

@@ -15,15 +15,18 @@
 #include "srv_config.h"
 #include "srv_tls.h"
 
-#define SRV_READ_BUF      (64 * 1024)
-#define SRV_ARENA_POOL    64
-#define SRV_ARENA_BLOCK   (16 * 1024)
-#define SRV_WQ_HIGH       (4u << 20) /* stop reading above this many queued bytes */
-#define SRV_WQ_LOW        (1u << 20)
-#define SRV_SHUTDOWN_MS   10000
-#define SRV_BACKLOG       1024
-#define SRV_STREAM_CHUNK  (256 * 1024) /* one chunk in flight per streaming response */
-#define SRV_SKIP_BODY_MAX (64 * 1024)  /* bodies skipped after an early answer */
+#define SRV_READ_BUF        (64 * 1024)
+#define SRV_ARENA_POOL      64
+#define SRV_ARENA_BLOCK     (16 * 1024)
+#define SRV_WQ_HIGH         (4u << 20) /* stop reading above this many queued bytes */
+#define SRV_WQ_LOW          (1u << 20)
+#define SRV_SHUTDOWN_MS     10000
+#define SRV_BACKLOG         1024
+#define SRV_STREAM_CHUNK    (256 * 1024) /* one chunk in flight per streaming response */
+#define SRV_SKIP_BODY_MAX   (64 * 1024)  /* bodies skipped after an early answer */
+#define SRV_CHUNK_EXT_MAX   (4 * 1024)   /* chunk-extension bytes per chunk */
+#define SRV_FD_RESERVE_MIN  256          /* descriptors kept from connections for storage */
+#define SRV_ACCEPT_PAUSE_MS 100          /* retry of a connection held while out of descriptors */
 
 typedef struct srv srv_t;
 typedef struct srv_loop srv_loop_t;
@@ -37,6 +40,8 @@ struct srv {
     int n_loops;
     int port;
     atomic_bool stopping;
+    int max_conns;      /* open connections allowed, below the descriptor limit */
+    atomic_int n_conns; /* open connections, all loops */
 };
 
 struct srv_loop {
@@ -51,7 +56,11 @@ struct srv_loop {
     bool stopping;
     pthread_mutex_t lock;
     srv_conn_t *released; /* conns whose held response is durable (under lock) */
-    srv_conn_t *conns;    /* every open connection */
+    srv_conn_t *conns;    /* every open connection, most recently active first */
+    srv_conn_t *conns_tail;
+    int reserve_fd;          /* a spare descriptor, given up to get out of EMFILE */
+    uv_timer_t accept_timer; /* retries a connection held while descriptors ran out */
+    bool accept_held;
     kv_arena_t *pool[SRV_ARENA_POOL];
     int n_pool;
     time_t date_sec;
@@ -94,7 +103,11 @@ struct srv_conn {
     uint64_t body_limit;
     uint64_t body_bytes;
     uint64_t bytes_in;
-    bool answered; /* the response for this request is already written */
+    bool answered;         /* the response for this request is already written */
+    const uint8_t *exec_p; /* start of the bytes being parsed (folding checks) */
+    bool tail_lf;          /* the bytes parsed before ended with LF and blanks */
+    uint32_t chunk_ext;    /* extension bytes of the current chunk */
+    uint64_t ext_bytes;    /* extension bytes of the whole body */
 
     bool held;               /* response waiting for a durable sync */
     struct srv_wreq *stream; /* response whose body is being pulled from a source */
@@ -116,6 +129,8 @@ struct srv_conn {
 /* srv_conn.c */
 void srv_conn_accept(srv_loop_t *l, uv_stream_t *server);
 void srv_conn_close(srv_conn_t *c);
+/** Close the loop's longest idle connection (no request in progress). @return false if none. */
+bool srv_conn_close_idle(srv_loop_t *l);
 /** Deliver durable responses queued by the syncer (loop thread). */
 void srv_conn_release_pending(srv_loop_t *l);
 /** Begin a graceful stop of every connection of the loop. */
@@ -127,6 +142,8 @@ void srv_arena_put(srv_loop_t *l, kv_arena_t *a);
 const char *srv_loop_date(srv_loop_t *l);
 /** Called when a connection is gone; finishes the loop's shutdown when it was the last. */
 void srv_loop_conn_gone(srv_loop_t *l);
+/** Raise the soft descriptor limit to the hard one (at start, before storage opens). */
+void srv_raise_nofile(void);
 
 /**
  * Start the loops listening (binding SO_REUSEPORT sockets) and return once

@@ -6,10 +6,12 @@
  * loops gracefully: stop accepting, finish in-flight requests, close.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
@@ -43,11 +45,85 @@ const char *srv_loop_date(srv_loop_t *l)
     return l->date;
 }
 
+void srv_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t want = rl.rlim_max;
+    rl.rlim_cur = want;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        KV_LOG_WARN("cannot raise the descriptor limit to %llu: %s", (unsigned long long)want,
+                    strerror(errno));
+}
+
+/* Client connections may use the descriptor limit less a reserve for storage (RocksDB's
+ * files and logs, blobs, function instances): a quarter of it, at least 256, but never
+ * more than half. */
+static int conn_cap(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 512;
+    uint64_t lim = rl.rlim_cur == RLIM_INFINITY ? (uint64_t)1 << 20 : (uint64_t)rl.rlim_cur;
+    uint64_t reserve = lim / 4 > SRV_FD_RESERVE_MIN ? lim / 4 : SRV_FD_RESERVE_MIN;
+    if (reserve > lim / 2)
+        reserve = lim / 2;
+    uint64_t cap = lim - reserve;
+    return cap > INT32_MAX / 2 ? INT32_MAX / 2 : (int)cap;
+}
+
+static int open_reserve(void)
+{
+    return open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
+/* A connection held in the listener while descriptors ran out: take it once the reserve
+ * descriptor can be had again (accepting restarts libuv's watch of the listener). */
+static void on_accept_timer(uv_timer_t *t)
+{
+    srv_loop_t *l = t->data;
+    if (l->stopping || !l->accept_held)
+        return;
+    l->reserve_fd = open_reserve();
+    if (l->reserve_fd < 0 && !srv_conn_close_idle(l)) {
+        uv_timer_start(&l->accept_timer, on_accept_timer, SRV_ACCEPT_PAUSE_MS, 0);
+        return;
+    }
+    if (l->reserve_fd < 0)
+        l->reserve_fd = open_reserve();
+    l->accept_held = false;
+    KV_LOG_INFO("loop %d: descriptors available again; accepting", l->index);
+    srv_conn_accept(l, (uv_stream_t *)&l->listener);
+}
+
 static void on_connection(uv_stream_t *server, int status)
 {
     srv_loop_t *l = server->data;
-    if (status < 0 || l->stopping)
+    if (l->stopping)
         return;
+    if (status == UV_EMFILE || status == UV_ENFILE) {
+        /* libuv retries accept at once: free a descriptor so that it does not spin. An idle
+         * connection goes first; otherwise the reserve, and the connection that gets its
+         * descriptor is held (below) until descriptors come back. (libuv's own spare
+         * descriptor usually handles this first, dropping the queued connections.) */
+        if (srv_conn_close_idle(l) || l->reserve_fd < 0)
+            return;
+        KV_LOG_WARN("loop %d: out of descriptors; pausing accepts", l->index);
+        close(l->reserve_fd);
+        l->reserve_fd = -1;
+        return;
+    }
+    if (status < 0)
+        return;
+    if (l->reserve_fd < 0) {
+        /* Not accepted: libuv stops watching the listener until uv_accept. */
+        if (!l->accept_held) {
+            l->accept_held = true;
+            uv_timer_start(&l->accept_timer, on_accept_timer, SRV_ACCEPT_PAUSE_MS, 0);
+        }
+        return;
+    }
     srv_conn_accept(l, server);
 }
 
@@ -59,6 +135,8 @@ static void maybe_finish(srv_loop_t *l)
         uv_close((uv_handle_t *)&l->wake, NULL);
     if (!uv_is_closing((uv_handle_t *)&l->shutdown_timer))
         uv_close((uv_handle_t *)&l->shutdown_timer, NULL);
+    if (!uv_is_closing((uv_handle_t *)&l->accept_timer))
+        uv_close((uv_handle_t *)&l->accept_timer, NULL);
 }
 
 void srv_loop_conn_gone(srv_loop_t *l)
@@ -142,11 +220,16 @@ int srv_start(srv_t *s)
 {
     s->loops = kv_calloc((size_t)s->cfg->threads, sizeof(*s->loops));
     s->n_loops = s->cfg->threads;
+    s->max_conns = conn_cap();
+    atomic_init(&s->n_conns, 0);
+    api_count_conn_limit(s->api, s->max_conns);
+    KV_LOG_INFO("up to %d client connections", s->max_conns);
     int port = s->cfg->port;
     for (int i = 0; i < s->n_loops; i++) {
         srv_loop_t *l = &s->loops[i];
         l->srv = s;
         l->index = i;
+        l->reserve_fd = -1;
         pthread_mutex_init(&l->lock, NULL);
         uv_loop_init(&l->loop);
         int bound;
@@ -164,6 +247,9 @@ int srv_start(srv_t *s)
         l->wake.data = l;
         uv_timer_init(&l->loop, &l->shutdown_timer);
         l->shutdown_timer.data = l;
+        uv_timer_init(&l->loop, &l->accept_timer);
+        l->accept_timer.data = l;
+        l->reserve_fd = open_reserve();
     }
     s->port = port;
     for (int i = 0; i < s->n_loops; i++)
@@ -181,6 +267,8 @@ void srv_stop(srv_t *s)
         srv_loop_t *l = &s->loops[i];
         pthread_join(l->thread, NULL);
         uv_loop_close(&l->loop);
+        if (l->reserve_fd >= 0)
+            close(l->reserve_fd);
         for (int j = 0; j < l->n_pool; j++)
             kv_arena_free(l->pool[j]);
         pthread_mutex_destroy(&l->lock);

@@ -5,16 +5,22 @@
  * 100-continue, limits answered before allocation, HTTP/1.0, malformed input,
  * and the response headers every reply carries.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "base/kv_buf.h"
+#include "base/kv_time.h"
 #include "cli.h"
 #include "srv_harness.h"
 
@@ -68,12 +74,15 @@ static void test_chunked_and_expect(void **state)
     (void)state;
     kv_buf_t out;
     kv_buf_init(&out, 1 << 20);
+    /* Answered before its chunked body was read: the body's end is unknown, so the
+     * connection closes and the pipelined request is not read as one. */
     exchange("POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: DynamoDB_20120810.ListTables\r\n"
              "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n1\r\n}\r\n0\r\n\r\n"
              "GET /health HTTP/1.1\r\nHost: x\r\n\r\n",
              &out);
     assert_int_equal(count(&out, "HTTP/1.1 400"), 1);
-    assert_int_equal(count(&out, "HTTP/1.1 200"), 1);
+    assert_int_equal(count(&out, "HTTP/1.1 200"), 0);
+    assert_non_null(strstr((char *)out.p, "Connection: close"));
     /* A signed request with Expect gets 100 Continue before its final answer. */
     char hp[64];
     snprintf(hp, sizeof(hp), "127.0.0.1:%d", srv_harness_port());
@@ -137,12 +146,234 @@ static void test_limits(void **state)
     kv_buf_dispose(&out);
 }
 
+/* A signed DynamoDB ListTables whose body "{}" is framed by the given chunked bytes,
+ * followed by a pipelined GET /health. */
+static void signed_chunked(const char *frames, kv_buf_t *req)
+{
+    char hp[64];
+    snprintf(hp, sizeof(hp), "127.0.0.1:%d", srv_harness_port());
+    cli_creds_t cr = {"test", "test", "us-east-1"};
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = "POST";
+    r.path = "/";
+    r.host = hp;
+    r.service = "dynamodb";
+    r.payload = CLI_PAYLOAD_NONE;
+    r.body = KV_SLICE_LIT("{}");
+    cli_req_header(&r, "X-Amz-Target", "DynamoDB_20120810.ListTables");
+    cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
+    kv_buf_t plain;
+    kv_buf_init(&plain, 1 << 20);
+    assert_int_equal(cli_build(&cr, &r, &plain), 0);
+    kv_buf_append_byte(&plain, 0);
+    const char *p = (const char *)plain.p;
+    const char *cl = strstr(p, "Content-Length: 2\r\n\r\n{}");
+    assert_non_null(cl);
+    kv_buf_reset(req);
+    kv_buf_append(req, p, (size_t)(cl - p));
+    kv_buf_append_str(req, "Transfer-Encoding: chunked\r\n\r\n");
+    kv_buf_append_str(req, frames);
+    kv_buf_append_str(req, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    kv_buf_append_byte(req, 0);
+    kv_buf_dispose(&plain);
+}
+
+/* A refusal from the HTTP layer: one 400 that closes, and nothing after it is served. */
+static void assert_refused(const kv_buf_t *out)
+{
+    assert_true(strncmp((const char *)out->p, "HTTP/1.1 400", 12) == 0);
+    assert_non_null(strstr((const char *)out->p, "Connection: close"));
+    assert_int_equal(count(out, "HTTP/1.1 "), 1);
+}
+
+/* Like exchange, with a pause between two parts so that the server reads them apart. */
+static void exchange_split(const char *a, const char *b, kv_buf_t *out)
+{
+    kv_buf_reset(out);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)srv_harness_port());
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(send(fd, a, strlen(a), MSG_NOSIGNAL), (ssize_t)strlen(a));
+    usleep(100 * 1000);
+    send(fd, b, strlen(b), MSG_NOSIGNAL);
+    shutdown(fd, SHUT_WR);
+    for (;;) {
+        struct pollfd p = {fd, POLLIN, 0};
+        if (poll(&p, 1, 3000) <= 0)
+            break;
+        char buf[4096];
+        ssize_t r = recv(fd, buf, sizeof(buf), 0);
+        if (r <= 0)
+            break;
+        kv_buf_append(out, buf, (size_t)r);
+    }
+    close(fd);
+    kv_buf_append_byte(out, 0);
+    out->len--;
+}
+
+static void test_strict_framing(void **state)
+{
+    (void)state;
+    kv_buf_t out, req;
+    kv_buf_init(&out, 1 << 20);
+    kv_buf_init(&req, 1 << 20);
+    /* The well-formed request and its pipelined successor are both served. */
+    signed_chunked("2\r\n{}\r\n0\r\n\r\n", &req);
+    exchange((char *)req.p, &out);
+    assert_int_equal(count(&out, "HTTP/1.1 200"), 2);
+    assert_non_null(strstr((char *)out.p, "TableNames"));
+    /* Any two bytes where the CRLF after chunk data belongs. */
+    signed_chunked("2\r\n{}XY0\r\n\r\n", &req);
+    exchange((char *)req.p, &out);
+    assert_refused(&out);
+    signed_chunked("2\r\n{}\r\r0\r\n\r\n", &req);
+    exchange((char *)req.p, &out);
+    assert_refused(&out);
+    /* A bare CR in the chunk-size line. */
+    signed_chunked("2\rX{}\r\n0\r\n\r\n", &req);
+    exchange((char *)req.p, &out);
+    assert_refused(&out);
+    /* Obsolete line folding, after a value and after an empty one. */
+    exchange("GET /health HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n b\r\n\r\n", &out);
+    assert_refused(&out);
+    exchange("GET /health HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n\tb\r\n\r\n", &out);
+    assert_refused(&out);
+    exchange("GET /health HTTP/1.1\r\nHost: x\r\nX-Fold:\r\n b\r\n\r\n", &out);
+    assert_refused(&out);
+    exchange("GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+             "0\r\n\r\n",
+             &out);
+    assert_refused(&out);
+    /* Whitespace in a header name (what a proxy may read as a different header). */
+    exchange("GET /health HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n\r\n"
+             "0\r\n\r\n",
+             &out);
+    assert_refused(&out);
+    /* A request line without an HTTP version (HTTP/0.9). */
+    exchange("GET /health\r\n\r\n", &out);
+    assert_refused(&out);
+    exchange("GET /health\r\nHost: x\r\n\r\n", &out);
+    assert_refused(&out);
+    exchange("GET /health HTTP/2.0\r\nHost: x\r\n\r\n", &out);
+    assert_refused(&out);
+    /* Folding split across reads is still folding, wherever the split falls. */
+    static const char *const splits[][2] = {
+        {"GET /health HTTP/1.1\r\nHost: x\r\nX-Fold: a", "\r\n b\r\n\r\n"},
+        {"GET /health HTTP/1.1\r\nHost: x\r\nX-Fold: a\r", "\n b\r\n\r\n"},
+        {"GET /health HTTP/1.1\r\nHost: x\r\nX-Fold: a\r\n", " b\r\n\r\n"},
+        {"GET /health HTTP/1.1\r\nHost: x\r\nX-Fold:\r\n", " b\r\n\r\n"},
+        {"GET /health HTTP/1.1\r\nHost: x\r\nX-Fold:\r\n ", " b\r\n\r\n"},
+    };
+    for (size_t i = 0; i < sizeof(splits) / sizeof(splits[0]); i++) {
+        exchange_split(splits[i][0], splits[i][1], &out);
+        assert_refused(&out);
+    }
+    /* A value split across reads is not folding. */
+    exchange_split("GET /health HTTP/1.1\r\nHost: x\r\nX-Split: a", "b c\r\n\r\n", &out);
+    assert_true(strncmp((char *)out.p, "HTTP/1.1 200", 12) == 0);
+    exchange_split("GET /health HTTP/1.1\r\nHost: x\r\nX-Split:", " b\r\n\r\n", &out);
+    assert_true(strncmp((char *)out.p, "HTTP/1.1 200", 12) == 0);
+    kv_buf_dispose(&req);
+    kv_buf_dispose(&out);
+}
+
+static void test_chunk_extensions(void **state)
+{
+    (void)state;
+    kv_buf_t out, req, frames;
+    kv_buf_init(&out, 1 << 20);
+    kv_buf_init(&req, 1 << 20);
+    kv_buf_init(&frames, 1 << 20);
+    /* Short extensions are allowed (and ignored). */
+    signed_chunked("2;flag;name=value\r\n{}\r\n0;x=\"q\"\r\n\r\n", &req);
+    exchange((char *)req.p, &out);
+    assert_int_equal(count(&out, "HTTP/1.1 200"), 2);
+    /* A long one is refused, before the body is read. */
+    kv_buf_append_str(&frames, "2;a=");
+    for (int i = 0; i < 8192; i++)
+        kv_buf_append_byte(&frames, 'v');
+    kv_buf_append_str(&frames, "\r\n{}\r\n0\r\n\r\n");
+    kv_buf_append_byte(&frames, 0);
+    signed_chunked((char *)frames.p, &req);
+    exchange((char *)req.p, &out);
+    assert_refused(&out);
+    /* So is a long name. */
+    kv_buf_reset(&frames);
+    kv_buf_append_str(&frames, "2;");
+    for (int i = 0; i < 8192; i++)
+        kv_buf_append_byte(&frames, 'n');
+    kv_buf_append_str(&frames, "\r\n{}\r\n0\r\n\r\n");
+    kv_buf_append_byte(&frames, 0);
+    signed_chunked((char *)frames.p, &req);
+    exchange((char *)req.p, &out);
+    assert_refused(&out);
+    kv_buf_dispose(&frames);
+    kv_buf_dispose(&req);
+    kv_buf_dispose(&out);
+}
+
+/* Send without half-closing; return the ms until the server closes (or timeout_ms). */
+static int ms_until_closed(const char *data, int timeout_ms, kv_buf_t *out)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)srv_harness_port());
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    uint64_t t0 = kv_now_mono_ns();
+    assert_int_equal(send(fd, data, strlen(data), MSG_NOSIGNAL), (ssize_t)strlen(data));
+    int ms = timeout_ms;
+    for (;;) {
+        int left = timeout_ms - (int)((kv_now_mono_ns() - t0) / 1000000u);
+        struct pollfd p = {fd, POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            break;
+        char buf[4096];
+        ssize_t r = recv(fd, buf, sizeof(buf), 0);
+        if (r <= 0) {
+            ms = (int)((kv_now_mono_ns() - t0) / 1000000u);
+            break;
+        }
+        kv_buf_append(out, buf, (size_t)r);
+    }
+    close(fd);
+    return ms;
+}
+
+static void test_early_answer_closes(void **state)
+{
+    (void)state;
+    kv_buf_t out;
+    kv_buf_init(&out, 1 << 20);
+    /* Refused at its headers while the chunked body is still coming: the server answers and
+     * closes at once rather than waiting for a timeout (the harness's is 2 s). */
+    int ms = ms_until_closed("POST / HTTP/1.1\r\nHost: x\r\n"
+                             "X-Amz-Target: DynamoDB_20120810.ListTables\r\n"
+                             "Transfer-Encoding: chunked\r\n\r\n1\r\n{\r\n",
+                             1500, &out);
+    assert_true(ms < 1000);
+    assert_true(out.len >= 12 && strncmp((char *)out.p, "HTTP/1.1 400", 12) == 0);
+    assert_non_null(strstr((char *)out.p, "Connection: close"));
+    kv_buf_dispose(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_keepalive_pipelining),
         cmocka_unit_test(test_chunked_and_expect),
         cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_strict_framing),
+        cmocka_unit_test(test_chunk_extensions),
+        cmocka_unit_test(test_early_answer_closes),
     };
     return cmocka_run_group_tests_name("srv_http", tests, NULL, NULL);
 }

@@ -119,6 +119,16 @@ void api_count_conn(api_ctx_t *ctx, int delta)
     (void)ctx, (void)delta;
 }
 
+void api_count_conn_limit(api_ctx_t *ctx, int64_t limit)
+{
+    (void)ctx, (void)limit;
+}
+
+void api_count_conn_shed(api_ctx_t *ctx, bool refused)
+{
+    (void)ctx, (void)refused;
+}
+
 /* ---- the server ---- */
 
 static srv_t srv;
