@@ -5,23 +5,42 @@
  * Runtime API listener (127.0.0.1, an ephemeral port) with plain HTTP/1.1: GET .../next
  * waits until an invocation is handed to it, POST .../response or .../error ends it.
  * One thread polls every listener, connection and log pipe; invocations arrive through a
- * queue and a wake pipe and leave through their done() callback.
+ * queue and a wake pipe and leave through their done() callback. Code is unpacked by a
+ * worker thread of its own, so a big zip delays only its own function.
+ *
+ * Containment. An instance is the init of its own PID namespace (every process it starts
+ * dies with it, setsid or not; the init dies with the runner by PR_SET_PDEATHSIG) and has
+ * its own mount and IPC namespaces: the functions directory is read-only there and its
+ * temporary directory is a tmpfs of bounded size, so it can neither rewrite code nor fill
+ * the data directory's disk. Without root, a user namespace maps the server's own uid.
+ *
+ * The Runtime API is bound to its instance: runtimes only know host:port, so every accepted
+ * connection's peer socket is looked up (sock_diag: the 4-tuple gives the socket's inode)
+ * and accepted only if a process of the instance's PID namespace holds that socket. Any
+ * other local process that finds the port is disconnected before it is read.
  */
 #include "srv_fn.h"
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fsuid.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -46,7 +65,10 @@
 #define LOG_TAIL        4096
 #define RT_BODY_MAX     (6u << 20)
 #define RT_URL_MAX      1024
-#define RT_SEND_TIMEOUT 2 /* seconds to write a response to a runtime */
+#define RT_SEND_TIMEOUT 2     /* seconds to write a response to a runtime */
+#define CODE_UID        65534 /* owns unpacked code when the server runs as root (nobody) */
+#define TMP_MB          512 /* an instance's temporary space: Lambda's default ephemeral storage */
+#define ACCEPTS_MAX     16  /* connections accepted per listener per turn */
 
 typedef struct queued {
     api_invocation_t *inv;
@@ -78,14 +100,38 @@ typedef struct inst {
     rt_conn_t *waiting_next; /* parked on GET .../next */
     api_invocation_t *cur;
     int64_t deadline_ms, idle_since_ms;
+    dev_t ns_dev; /* its PID namespace (st_dev, st_ino of /proc/<pid>/ns/pid) */
+    ino_t ns_ino;
     bool started, dead, reaped;
     int exit_status;
     struct inst *next;
 } inst_t;
 
+/* A code package being unpacked by the unpacker thread (under lock). */
+typedef struct unpack_job {
+    uint32_t code_id;
+    int state; /* UNPACK_* */
+    char zip[4200];
+    struct unpack_job *next;
+} unpack_job_t;
+
+enum { UNPACK_QUEUED, UNPACK_RUNNING, UNPACK_DONE, UNPACK_FAILED };
+
 struct srv_fn {
     pthread_t consumer; /* event source mappings */
     bool has_consumer;
+    pthread_t unpacker;
+    bool has_unpacker;
+    pthread_cond_t unpack_cond;
+    unpack_job_t *jobs;   /* under lock */
+    atomic_bool stopping; /* read by the unpacker between entries */
+    int ns_flags;         /* namespaces an instance gets (0: none could be made) */
+    bool userns;          /* ... including a user namespace (the server is not root) */
+    bool root;            /* the server runs as root: code belongs to CODE_UID */
+    int self_pidfd;       /* this process, for a starting child to see it is gone */
+    int diag_fd;          /* NETLINK_SOCK_DIAG, to find a Runtime API peer's socket */
+    uint32_t diag_seq;
+    uint64_t tmp_bytes; /* each instance's temporary space */
     api_ctx_t *api;
     int main_port;
     char dir[4096]; /* <data dir>/functions */
@@ -147,24 +193,76 @@ static void remove_tree(const char *path)
         nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Unpack a function's zip once into <dir>/run/<code id> (made complete by a rename). */
-static int unpack(srv_fn_t *f, const char *zip, uint32_t code_id, char *out, size_t cap)
+/* The depth a relative path reaches from a directory depth deep, component by component;
+ * -1 if it ever climbs above the code directory (or if dotdot is false and it has a ".."). */
+static int path_depth(const char *p, int depth, bool dotdot)
 {
-    snprintf(out, cap, "%s/run/%u", f->dir, code_id);
-    struct stat st;
-    if (stat(out, &st) == 0)
-        return 0;
-    char tmp[4300];
-    snprintf(tmp, sizeof(tmp), "%s.tmp%d", out, f->next_id);
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (!dotdot || --depth < 0)
+                return -1;
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n + (end != NULL);
+    }
+    return depth;
+}
+
+/* May this entry be written into a code directory? Regular files, directories, and symbolic
+ * links that point inside it, under relative names without "..". Never device nodes, FIFOs,
+ * sockets or hard links. (CreateFunction refuses such zips; this holds for older ones.) */
+static bool entry_safe(struct archive_entry *e)
+{
+    const char *name = archive_entry_pathname(e);
+    if (name == NULL || name[0] == 0 || name[0] == '/' || archive_entry_hardlink(e))
+        return false;
+    int depth = path_depth(name, 0, false);
+    if (depth < 0 || (depth == 0 && archive_entry_filetype(e) != AE_IFDIR))
+        return false; /* "./" may name the top directory itself */
+    switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+    case AE_IFDIR:
+        return true;
+    case AE_IFLNK: {
+        const char *to = archive_entry_symlink(e);
+        return to && to[0] && to[0] != '/' && path_depth(to, depth - 1, true) >= 0;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Unpack a function's zip into out (made complete by a rename), on the unpacker thread,
+ * whose working directory is its own (CLONE_FS). As root the files are written with the
+ * file system identity of CODE_UID, which holds no capability: no device node, no setuid
+ * file owned by root, nothing an instance (or anyone but root) may rewrite. Modes lose
+ * their setuid, setgid and sticky bits and group and other write. */
+static int unpack(srv_fn_t *f, const char *zip, const char *out, bool as_code_uid)
+{
+    char tmp[4400];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", out);
     remove_tree(tmp);
     if (mkdirs(tmp) < 0)
         return -1;
     struct archive *in = archive_read_new();
     archive_read_support_format_zip(in);
     struct archive *dst = archive_write_disk_new();
-    /* Entry names are checked here (the destination itself is an absolute path). */
-    archive_write_disk_set_options(dst, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+    archive_write_disk_set_options(dst, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                            ARCHIVE_EXTRACT_SECURE_SYMLINKS);
     int rc = archive_read_open_filename(in, zip, 1 << 16) == ARCHIVE_OK ? 0 : -1;
+    if (rc == 0 && as_code_uid && chown(tmp, CODE_UID, CODE_UID) < 0)
+        rc = -1;
+    if (rc == 0 && as_code_uid && chdir(tmp) < 0)
+        rc = -1;
+    if (rc == 0 && as_code_uid) {
+        setfsgid(CODE_UID);
+        setfsuid(CODE_UID);
+        if ((uid_t)setfsuid((uid_t)-1) != CODE_UID)
+            rc = -1;
+    }
     struct archive_entry *e;
     while (rc == 0) {
         int r = archive_read_next_header(in, &e);
@@ -174,15 +272,20 @@ static int unpack(srv_fn_t *f, const char *zip, uint32_t code_id, char *out, siz
             rc = -1;
             break;
         }
-        const char *name = archive_entry_pathname(e);
-        if (name == NULL || name[0] == '/' || strstr(name, "..") ||
-            archive_entry_filetype(e) == AE_IFLNK) {
-            archive_read_data_skip(in); /* no escaping the code directory, no links */
-            continue;
+        if (atomic_load(&f->stopping) || !entry_safe(e)) {
+            if (!atomic_load(&f->stopping))
+                KV_LOG_WARN("lambda: code %s: refused entry %s", zip,
+                            archive_entry_pathname(e) ? archive_entry_pathname(e) : "(none)");
+            rc = -1;
+            break;
         }
-        char path[8300];
-        snprintf(path, sizeof(path), "%s/%s", tmp, name);
-        archive_entry_set_pathname(e, path);
+        mode_t perm = archive_entry_perm(e) & 0755;
+        archive_entry_set_perm(e, archive_entry_filetype(e) == AE_IFDIR ? 0755 : perm | 0644);
+        if (!as_code_uid) { /* by absolute path */
+            char path[8300];
+            snprintf(path, sizeof(path), "%s/%s", tmp, archive_entry_pathname(e));
+            archive_entry_set_pathname(e, path);
+        }
         if (archive_write_header(dst, e) != ARCHIVE_OK) {
             rc = -1;
             break;
@@ -199,15 +302,118 @@ static int unpack(srv_fn_t *f, const char *zip, uint32_t code_id, char *out, siz
             rc = -1;
             break;
         }
-        archive_write_finish_entry(dst);
+        if (archive_write_finish_entry(dst) != ARCHIVE_OK)
+            rc = -1;
+    }
+    if (archive_write_close(dst) != ARCHIVE_OK) /* directory modes are set here */
+        rc = -1;
+    if (as_code_uid) {
+        setfsuid(0);
+        setfsgid(0);
+        if (chdir("/") < 0)
+            rc = -1;
     }
     archive_read_free(in);
     archive_write_free(dst);
+    struct stat st;
     if (rc == 0 && rename(tmp, out) < 0)
-        rc = stat(out, &st) == 0 ? 0 : -1; /* another runner got there first */
+        rc = stat(out, &st) == 0 ? 0 : -1;
     if (rc < 0)
         remove_tree(tmp);
     return rc;
+}
+
+/* The unpacker thread: one job at a time, each ending with a wake of the runner. */
+static void *unpacker_main(void *arg)
+{
+    srv_fn_t *f = arg;
+    /* Its own working directory and umask: entries are written by relative name, so the
+     * data directory's ancestors need not be searchable by CODE_UID. */
+    bool as_code_uid = f->root;
+    if (as_code_uid && unshare(CLONE_FS) < 0) {
+        KV_LOG_WARN("lambda: the unpacker cannot have a working directory of its own (%s): "
+                    "code is unpacked as the server's user",
+                    strerror(errno));
+        as_code_uid = false; /* a shared one: unpack as the server, by absolute path */
+    }
+    if (as_code_uid)
+        umask(022);
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        unpack_job_t *j = f->jobs;
+        while (j && j->state != UNPACK_QUEUED)
+            j = j->next;
+        if (j == NULL) {
+            if (f->stop)
+                break;
+            pthread_cond_wait(&f->unpack_cond, &f->lock);
+            continue;
+        }
+        j->state = UNPACK_RUNNING;
+        char zip[4200], out[4300];
+        snprintf(zip, sizeof(zip), "%s", j->zip);
+        snprintf(out, sizeof(out), "%s/run/%u", f->dir, j->code_id);
+        pthread_mutex_unlock(&f->lock);
+        int64_t t0 = kv_now_ms();
+        int rc = unpack(f, zip, out, as_code_uid);
+        KV_LOG_DEBUG("lambda: unpacked %s in %lld ms (%s)", zip, (long long)(kv_now_ms() - t0),
+                     rc == 0 ? "ok" : "failed");
+        pthread_mutex_lock(&f->lock);
+        j->state = rc == 0 ? UNPACK_DONE : UNPACK_FAILED;
+        char one = 1;
+        if (write(f->wake[1], &one, 1) < 0 && errno != EAGAIN)
+            KV_LOG_WARN("lambda: cannot wake the runner: %s", strerror(errno));
+    }
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* Is the code of code_id unpacked? 1: yes (root holds its path); 0: not yet, an unpack is
+ * under way; -1: it cannot be. Runner thread. */
+static int code_ready(srv_fn_t *f, const api_invocation_t *inv, char *root, size_t cap)
+{
+    snprintf(root, cap, "%s/run/%u", f->dir, inv->code_id);
+    struct stat st;
+    if (stat(root, &st) == 0)
+        return 1;
+    int ready = 0;
+    pthread_mutex_lock(&f->lock);
+    unpack_job_t **pp = &f->jobs;
+    while (*pp && (*pp)->code_id != inv->code_id)
+        pp = &(*pp)->next;
+    if (*pp == NULL) {
+        unpack_job_t *j = kv_calloc(1, sizeof(*j));
+        j->code_id = inv->code_id;
+        j->state = UNPACK_QUEUED;
+        snprintf(j->zip, sizeof(j->zip), "%s", inv->code_path);
+        *pp = j;
+        pthread_cond_signal(&f->unpack_cond);
+    } else if ((*pp)->state == UNPACK_FAILED) {
+        ready = -1; /* the job stays until dispatch() has failed every invocation waiting */
+    } else if ((*pp)->state == UNPACK_DONE) {
+        unpack_job_t *j = *pp;
+        *pp = j->next;
+        kv_free(j);
+        ready = stat(root, &st) == 0 ? 1 : -1;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return ready;
+}
+
+/* Forget failed unpacks (a later invocation tries again). */
+static void drop_failed_jobs(srv_fn_t *f)
+{
+    pthread_mutex_lock(&f->lock);
+    for (unpack_job_t **pp = &f->jobs; *pp;) {
+        unpack_job_t *j = *pp;
+        if (j->state == UNPACK_FAILED) {
+            *pp = j->next;
+            kv_free(j);
+            continue;
+        }
+        pp = &j->next;
+    }
+    pthread_mutex_unlock(&f->lock);
 }
 
 static int listen_loopback(int *port)
@@ -293,10 +499,14 @@ static void conn_close(inst_t *in, rt_conn_t *c)
     kv_free(c);
 }
 
+/* In a PID namespace the end of its first process ends every other one; without, its process
+ * group goes too. */
 static void inst_kill(inst_t *in)
 {
-    if (!in->dead && in->pid > 0)
+    if (!in->dead && in->pid > 0) {
+        kill(in->pid, SIGKILL);
         kill(-in->pid, SIGKILL);
+    }
     in->dead = true;
 }
 
@@ -403,14 +613,21 @@ static void log_report(inst_t *in, const api_invocation_t *inv)
                (hwm_kb + 1023) / 1024);
 }
 
-/* What an instance's process needs between clone and exec. */
+/* What an instance's process needs between clone and exec (all prepared by the runner). */
 typedef struct spawn {
     char *prog;
     char **argv, **envp;
     const char *root;
     int log_fd;
-    rlim_t mem;
-    pid_t parent;
+    rlim_t mem, fsize;
+    int parent_pidfd; /* the server: a starting child whose server is gone ends */
+    pid_t parent;     /* ... or, without a pidfd, its pid */
+    bool ns;          /* in namespaces of its own: mount what follows */
+    bool userns;
+    const char *fndir; /* made read-only */
+    const char *tmp;   /* a tmpfs of tmp_opts */
+    const char *tmp_opts;
+    const char *uid_map, *gid_map; /* with a user namespace */
 } spawn_t;
 
 /* Ends the child without exit hooks: it shares the runner's memory (a sanitizer's exit-time
@@ -421,6 +638,37 @@ static void child_exit(int code)
         syscall(SYS_exit_group, code);
 }
 
+static int write_proc(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    close(fd);
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Its namespaces' view: nothing it mounts is seen outside; the functions directory (code,
+ * runtimes, other instances' directories) read-only; its temporary directory a tmpfs that
+ * holds at most its ephemeral storage (in memory, not on the data directory's disk); /proc of
+ * its own PID namespace. */
+static int child_mounts(const spawn_t *sp)
+{
+    if (sp->userns && (write_proc("/proc/self/setgroups", "deny") < 0 ||
+                       write_proc("/proc/self/uid_map", sp->uid_map) < 0 ||
+                       write_proc("/proc/self/gid_map", sp->gid_map) < 0))
+        return -1;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return -1;
+    /* Read-only where the kernel lets us (a user namespace keeps the mount's locked flags). */
+    if (mount(sp->fndir, sp->fndir, NULL, MS_BIND | MS_REC, NULL) == 0)
+        mount(NULL, sp->fndir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
+    if (mount("tmpfs", sp->tmp, "tmpfs", MS_NOSUID | MS_NODEV, sp->tmp_opts) < 0)
+        return -1;
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    return 0;
+}
+
 /* The child, sharing the runner's memory until execve: system calls only, nothing written but
  * its own stack. The instance dies with stratusd; MemorySize bounds its writable memory
  * (RLIMIT_DATA: heap and private mappings; address-space limits break runtimes that reserve
@@ -429,8 +677,23 @@ static int spawn_child(void *arg)
 {
     const spawn_t *sp = arg;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != sp->parent)
+    /* The server may have died before the line above: then nothing would kill us. (In a PID
+     * namespace getppid() is 0, hence the pidfd.) */
+    if (sp->parent_pidfd >= 0) {
+        struct pollfd p = {sp->parent_pidfd, POLLIN, 0};
+        if (poll(&p, 1, 0) != 0)
+            child_exit(1);
+    } else if (!sp->ns && getppid() != sp->parent) {
         child_exit(1);
+    }
+    if (sp->ns && child_mounts(sp) < 0)
+        child_exit(125);
+    /* Signals as a fresh process has them: the server's threads block some and ignore
+     * SIGPIPE, and both would outlive execve. */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
     setpgid(0, 0);
     int nul = open("/dev/null", O_RDONLY);
     if (nul >= 0)
@@ -446,6 +709,10 @@ static int spawn_child(void *arg)
     setrlimit(RLIMIT_NOFILE, &nofile);
     setrlimit(RLIMIT_DATA, &data);
     setrlimit(RLIMIT_CORE, &core);
+    if (!sp->ns) { /* no tmpfs: no file may outgrow the temporary space, at least */
+        struct rlimit fsize = {sp->fsize, sp->fsize};
+        setrlimit(RLIMIT_FSIZE, &fsize);
+    }
     execve(sp->prog, sp->argv, sp->envp);
     child_exit(127);
     return 127;
@@ -470,8 +737,9 @@ static const char *runtime_program(const api_invocation_t *inv, const char *root
 static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
 {
     char root[4200], prog[4400], script[4400] = "";
-    if (unpack(f, inv->code_path, inv->code_id, root, sizeof(root)) < 0) {
-        *why = "the function's code could not be unpacked";
+    int ready = code_ready(f, inv, root, sizeof(root));
+    if (ready <= 0) {
+        *why = ready < 0 ? "the function's code could not be unpacked" : NULL; /* NULL: wait */
         return NULL;
     }
     const char *missing = runtime_program(inv, root, prog, sizeof(prog), script, sizeof(script), f);
@@ -539,18 +807,44 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     ENV("PYTHONDONTWRITEBYTECODE=1");
 #undef ENV
     char *argv[3] = {prog, script[0] ? script : NULL, NULL};
+    char tmp_opts[96], uid_map[48], gid_map[48];
+    snprintf(tmp_opts, sizeof(tmp_opts), "size=%llu,nr_inodes=%llu,mode=0700",
+             (unsigned long long)f->tmp_bytes, (unsigned long long)(f->tmp_bytes >> 12));
+    snprintf(uid_map, sizeof(uid_map), "%u %u 1", (unsigned)getuid(), (unsigned)getuid());
+    snprintf(gid_map, sizeof(gid_map), "%u %u 1", (unsigned)getgid(), (unsigned)getgid());
     spawn_t sp = {.prog = prog,
                   .argv = argv,
                   .envp = envp,
                   .root = root,
                   .log_fd = logp[1],
                   .mem = (rlim_t)(inv->memory_mb ? inv->memory_mb : 128) << 20,
-                  .parent = getpid()};
+                  .fsize = (rlim_t)f->tmp_bytes,
+                  .parent_pidfd = f->self_pidfd,
+                  .parent = getpid(),
+                  .ns = f->ns_flags != 0,
+                  .userns = f->userns,
+                  .fndir = f->dir,
+                  .tmp = tmp,
+                  .tmp_opts = tmp_opts,
+                  .uid_map = uid_map,
+                  .gid_map = gid_map};
     /* The child shares our memory until it execs (no page tables copied: fork() of a server
      * with a large heap took tens of milliseconds), on a stack of its own. */
     enum { STACK = 64 * 1024 };
     uint8_t *stack = kv_malloc(STACK);
-    pid_t pid = clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
+    pid_t pid =
+        clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD | f->ns_flags, &sp);
+    if (pid < 0 && f->ns_flags &&
+        (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS ||
+         errno == ENOSYS)) {
+        KV_LOG_WARN("lambda: instances cannot have namespaces of their own (%s): they run "
+                    "without PID namespace, read-only code or a tmpfs for temporary space",
+                    strerror(errno));
+        f->ns_flags = 0;
+        f->userns = false;
+        sp.ns = sp.userns = false;
+        pid = clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
+    }
     kv_free(stack);
     for (size_t i = 0; i < ne; i++)
         kv_free(envp[i]);
@@ -569,6 +863,13 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     setpgid(pid, pid);
     fcntl(logp[0], F_SETFL, O_NONBLOCK);
     in->pid = pid;
+    char nspath[64];
+    struct stat nst;
+    snprintf(nspath, sizeof(nspath), "/proc/%d/ns/pid", (int)pid);
+    if ((f->ns_flags & CLONE_NEWPID) && stat(nspath, &nst) == 0) {
+        in->ns_dev = nst.st_dev;
+        in->ns_ino = nst.st_ino;
+    }
     in->log_fd = logp[0];
     in->idle_since_ms = kv_now_ms();
     in->next = f->insts;
@@ -781,17 +1082,190 @@ static void conn_read(srv_fn_t *f, inst_t *in, rt_conn_t *c)
     conn_feed(f, in, c, (const char *)buf, (size_t)n);
 }
 
-static void conn_accept(srv_fn_t *f, inst_t *in)
+/* ---- who is at the other end of a Runtime API connection ---- */
+
+/* The same from /proc/net/tcp, for kernels without sock_diag (slower: every socket of the
+ * network namespace is listed). Addresses are printed as the bytes of a network-order word. */
+static int peer_inode_proc(const struct sockaddr_in *peer, const struct sockaddr_in *self,
+                           unsigned long *ino)
+{
+    FILE *fp = fopen("/proc/net/tcp", "re");
+    if (fp == NULL)
+        return -1;
+    char line[512];
+    int rc = -1;
+    while (rc < 0 && fgets(line, sizeof(line), fp)) {
+        unsigned la, lp, ra, rp, st;
+        unsigned long inode;
+        if (sscanf(line, " %*u: %8X:%4X %8X:%4X %2X %*X:%*X %*X:%*X %*X %*u %*u %lu", &la, &lp, &ra,
+                   &rp, &st, &inode) == 6 &&
+            la == peer->sin_addr.s_addr && lp == ntohs(peer->sin_port) &&
+            ra == self->sin_addr.s_addr && rp == ntohs(self->sin_port) && inode) {
+            *ino = inode;
+            rc = 0;
+        }
+    }
+    fclose(fp);
+    return rc;
+}
+
+/* The inode of the socket at the other end of a loopback TCP connection: sock_diag looks the
+ * socket up by its 4-tuple (the peer's address is its source, ours its destination). */
+static int peer_inode(srv_fn_t *f, int fd, unsigned long *ino)
+{
+    struct sockaddr_in peer, self;
+    socklen_t pl = sizeof(peer), sl = sizeof(self);
+    if (getpeername(fd, (struct sockaddr *)&peer, &pl) < 0 ||
+        getsockname(fd, (struct sockaddr *)&self, &sl) < 0 || peer.sin_family != AF_INET)
+        return -1;
+    if (f->diag_fd < 0)
+        return peer_inode_proc(&peer, &self, ino);
+    struct {
+        struct nlmsghdr nh;
+        struct inet_diag_req_v2 r;
+    } req;
+    memset(&req, 0, sizeof(req));
+    req.nh.nlmsg_len = sizeof(req);
+    req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    req.nh.nlmsg_flags = NLM_F_REQUEST;
+    req.nh.nlmsg_seq = ++f->diag_seq;
+    req.r.sdiag_family = AF_INET;
+    req.r.sdiag_protocol = IPPROTO_TCP;
+    req.r.idiag_states = ~0u;
+    req.r.id.idiag_sport = peer.sin_port;
+    req.r.id.idiag_dport = self.sin_port;
+    req.r.id.idiag_src[0] = peer.sin_addr.s_addr;
+    req.r.id.idiag_dst[0] = self.sin_addr.s_addr;
+    req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+    struct sockaddr_nl nl = {.nl_family = AF_NETLINK};
+    if (sendto(f->diag_fd, &req, sizeof(req), 0, (struct sockaddr *)&nl, sizeof(nl)) < 0)
+        return -1;
+    for (int tries = 0; tries < 4; tries++) { /* skip late answers to earlier questions */
+        union {
+            struct nlmsghdr nh;
+            uint8_t b[4096];
+        } buf;
+        ssize_t n = recv(f->diag_fd, &buf, sizeof(buf), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        size_t len = (size_t)n;
+        for (struct nlmsghdr *h = &buf.nh; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            if (h->nlmsg_seq != req.nh.nlmsg_seq)
+                continue;
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
+                h->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
+                return -1; /* NLMSG_ERROR: no such socket (it is gone) */
+            const struct inet_diag_msg *m = NLMSG_DATA(h);
+            *ino = m->idiag_inode;
+            return *ino ? 0 : -1;
+        }
+    }
+    return -1;
+}
+
+/* Does process pid (under proc, a procfs) have want ("socket:[<inode>]") among its open
+ * files? */
+static bool holds(const char *proc, int pid, const char *want)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "%s/%d/fd", proc, pid);
+    DIR *d = opendir(path);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    size_t wl = strlen(want);
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char link[64];
+        ssize_t n = readlinkat(dirfd(d), de->d_name, link, sizeof(link));
+        found = n == (ssize_t)wl && memcmp(link, want, wl) == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Is pid (under proc) one of the instance's processes: in its PID namespace (or, without
+ * one, in its process group)? */
+static bool member(const inst_t *in, const char *proc, int pid)
+{
+    char path[96];
+    if (in->ns_ino) {
+        struct stat st;
+        snprintf(path, sizeof(path), "%s/%d/ns/pid", proc, pid);
+        return stat(path, &st) == 0 && st.st_ino == in->ns_ino && st.st_dev == in->ns_dev;
+    }
+    snprintf(path, sizeof(path), "%s/%d/stat", proc, pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char b[512];
+    ssize_t n = read(fd, b, sizeof(b) - 1);
+    close(fd);
+    if (n <= 0)
+        return false;
+    b[n] = 0;
+    const char *p = strrchr(b, ')'); /* "pid (comm) state ppid pgrp ..." */
+    int ppid, pgrp;
+    char state;
+    return p && sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == in->pid;
+}
+
+/* Is the peer of a Runtime API connection a process of the instance? Its runtime (the
+ * instance's first process) is asked first; its other processes (curl under a shell
+ * bootstrap) after, found through the instance's own /proc (its PID namespace's procfs,
+ * reached by its root: a walk of its processes only, not of the machine's). A connection
+ * whose socket cannot be found (its peer is already gone) is refused. */
+static bool peer_in_instance(srv_fn_t *f, const inst_t *in, int fd)
+{
+    unsigned long ino;
+    if (peer_inode(f, fd, &ino) < 0)
+        return false;
+    char want[48];
+    snprintf(want, sizeof(want), "socket:[%lu]", ino);
+    if (holds("/proc", (int)in->pid, want))
+        return true;
+    char proc[64] = "/proc";
+    if (in->ns_ino)
+        snprintf(proc, sizeof(proc), "/proc/%d/root/proc", (int)in->pid);
+    DIR *d = opendir(proc);
+    if (d == NULL)
+        return false;
+    bool found = false;
+    struct dirent *de;
+    while (!found && (de = readdir(d)) != NULL) {
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        if (*end || pid <= 0)
+            continue;
+        found = member(in, proc, (int)pid) && holds(proc, (int)pid, want);
+    }
+    closedir(d);
+    return found;
+}
+
+/* Take a connection from the listener if it comes from the instance; close it unread if not.
+ * @return false when none was waiting. */
+static bool conn_accept_one(srv_fn_t *f, inst_t *in)
 {
     int fd = accept4(in->listen_fd, NULL, NULL, SOCK_CLOEXEC);
     if (fd < 0)
-        return;
+        return false;
+    if (!peer_in_instance(f, in, fd)) {
+        KV_LOG_WARN("lambda %s/%d: a Runtime API connection from outside the instance refused",
+                    in->fn, in->id);
+        close(fd);
+        return true;
+    }
     size_t n = 0;
     for (rt_conn_t *c = in->conns; c; c = c->next)
         n++;
     if (n >= MAX_CONNS) {
         close(fd);
-        return;
+        return true;
     }
     struct timeval tv = {RT_SEND_TIMEOUT, 0};
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -804,6 +1278,13 @@ static void conn_accept(srv_fn_t *f, inst_t *in)
     conn_reset(c);
     c->next = in->conns;
     in->conns = c;
+    return true;
+}
+
+static void conn_accept(srv_fn_t *f, inst_t *in)
+{
+    for (int k = 0; k < ACCEPTS_MAX && conn_accept_one(f, in); k++)
+        ;
 }
 
 /* ---- the loop ---- */
@@ -861,7 +1342,7 @@ static void dispatch(srv_fn_t *f)
             for (inst_t *in = f->insts; in; in = in->next)
                 all += !in->dead;
             const char *why = "too many instances are running";
-            if (all >= MAX_INSTANCES || inst_spawn(f, inv, &why) == NULL) {
+            if (all >= MAX_INSTANCES || (inst_spawn(f, inv, &why) == NULL && why)) {
                 *pp = q->next;
                 kv_free(q);
                 finish(inv, API_INV_FAILED, kv_slice_str(why));
@@ -871,6 +1352,7 @@ static void dispatch(srv_fn_t *f)
         pp = &q->next;
     }
     f->waiting_tail = pp;
+    drop_failed_jobs(f);
 }
 
 /* An instance that ended before asking for work: the invocation waiting for it fails. */
@@ -1100,6 +1582,38 @@ static int runner_invoke(void *runner, api_invocation_t *inv)
     return 0;
 }
 
+/* The unpacker leaves its current zip at the next entry. */
+static void stop_unpacker(srv_fn_t *f)
+{
+    if (!f->has_unpacker)
+        return;
+    atomic_store(&f->stopping, true);
+    pthread_mutex_lock(&f->lock);
+    f->stop = true;
+    pthread_cond_broadcast(&f->unpack_cond);
+    pthread_mutex_unlock(&f->lock);
+    pthread_join(f->unpacker, NULL);
+    f->has_unpacker = false;
+}
+
+static void fn_free(srv_fn_t *f)
+{
+    while (f->jobs) {
+        unpack_job_t *j = f->jobs;
+        f->jobs = j->next;
+        kv_free(j);
+    }
+    close(f->wake[0]);
+    close(f->wake[1]);
+    if (f->self_pidfd >= 0)
+        close(f->self_pidfd);
+    if (f->diag_fd >= 0)
+        close(f->diag_fd);
+    pthread_cond_destroy(&f->unpack_cond);
+    pthread_mutex_destroy(&f->lock);
+    kv_free(f);
+}
+
 srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
 {
     srv_fn_t *f = kv_calloc(1, sizeof(*f));
@@ -1117,7 +1631,24 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
         kv_free(f);
         return NULL;
     }
+    /* Containment (see the top of this file): as root, namespaces need nothing more; without
+     * root a user namespace comes with them, and when neither can be made inst_spawn() says
+     * so once and does without. */
+    f->root = geteuid() == 0;
+    f->userns = !f->root;
+    f->ns_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | (f->userns ? CLONE_NEWUSER : 0);
+    f->tmp_bytes = (uint64_t)TMP_MB << 20;
+    f->self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    f->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (f->diag_fd >= 0) {
+        struct timeval tv = {1, 0};
+        setsockopt(f->diag_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    } else {
+        KV_LOG_WARN("lambda: no sock_diag (%s): Runtime API peers are found in /proc/net/tcp",
+                    strerror(errno));
+    }
     pthread_mutex_init(&f->lock, NULL);
+    pthread_cond_init(&f->unpack_cond, NULL);
     f->incoming_tail = &f->incoming;
     f->waiting_tail = &f->waiting;
     llhttp_settings_init(&f->settings);
@@ -1125,10 +1656,14 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
     f->settings.on_body = on_body;
     f->settings.on_message_complete = on_complete;
     signal(SIGPIPE, SIG_IGN);
+    if (pthread_create(&f->unpacker, NULL, unpacker_main, f) != 0) {
+        fn_free(f);
+        return NULL;
+    }
+    f->has_unpacker = true;
     if (pthread_create(&f->thread, NULL, runner_main, f) != 0) {
-        close(f->wake[0]);
-        close(f->wake[1]);
-        kv_free(f);
+        stop_unpacker(f);
+        fn_free(f);
         return NULL;
     }
     api_set_runner(api, runner_invoke, f);
@@ -1144,6 +1679,7 @@ void srv_fn_stop(srv_fn_t *f)
 {
     if (f == NULL)
         return;
+    atomic_store(&f->stopping, true);
     pthread_mutex_lock(&f->lock);
     f->stop = true;
     pthread_mutex_unlock(&f->lock);
@@ -1154,6 +1690,7 @@ void srv_fn_stop(srv_fn_t *f)
     pthread_join(f->thread, NULL); /* fails what the consumer may wait for */
     if (f->has_consumer)
         pthread_join(f->consumer, NULL);
+    stop_unpacker(f);
     /* Anything queued after the thread saw stop fails here. */
     for (queued_t *q = f->incoming; q;) {
         queued_t *next = q->next;
@@ -1161,7 +1698,5 @@ void srv_fn_stop(srv_fn_t *f)
         kv_free(q);
         q = next;
     }
-    close(f->wake[0]);
-    close(f->wake[1]);
-    kv_free(f);
+    fn_free(f);
 }

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The function runner: function instances are processes that speak the Lambda Runtime API
- * (each on its own loopback port), started on demand up to a function's concurrency, reused
- * while warm, killed on timeout. One thread runs them all with poll(); no function work runs
- * on an HTTP loop thread.
+ * (each on its own loopback port, answered only to the instance's own processes), started on
+ * demand up to a function's concurrency in PID, mount and IPC namespaces of their own (code
+ * read-only, a bounded tmpfs for temporary space), reused while warm, killed on timeout with
+ * every process they started. One thread runs them all with poll(), another unpacks code; no
+ * function work runs on an HTTP loop thread.
  */
 #ifndef SRV_FN_H
 #define SRV_FN_H

@@ -215,7 +215,50 @@ static int engine_fail(api_resp_t *resp, int rc)
 
 /* ---- code ---- */
 
-/* Check that the zip opens and its files fit the unzipped limit. */
+/* The depth a relative path reaches from a directory depth deep; -1 if it climbs above the
+ * top (or, without dotdot, if it has a ".." at all). */
+static int path_depth(const char *p, int depth, bool dotdot)
+{
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (!dotdot || --depth < 0)
+                return -1;
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n + (end != NULL);
+    }
+    return depth;
+}
+
+/* Can the entry be unpacked into a code directory: a regular file, a directory or a symbolic
+ * link that stays inside, under a relative name without ".."? (Device nodes, FIFOs, sockets,
+ * hard links, absolute names and escaping links are not.) The runner checks again. */
+static bool entry_ok(struct archive_entry *e)
+{
+    const char *name = archive_entry_pathname(e);
+    if (name == NULL || name[0] == 0 || name[0] == '/' || archive_entry_hardlink(e))
+        return false;
+    int depth = path_depth(name, 0, false);
+    if (depth < 0 || (depth == 0 && archive_entry_filetype(e) != AE_IFDIR))
+        return false; /* "./" may name the top directory itself */
+    switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+    case AE_IFDIR:
+        return true;
+    case AE_IFLNK: {
+        const char *to = archive_entry_symlink(e);
+        return to && to[0] && to[0] != '/' && path_depth(to, depth - 1, true) >= 0;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Check that the zip opens, its entries are all safe to unpack and its files fit the
+ * unzipped limit. */
 static int check_zip(api_resp_t *resp, kv_slice_t zip)
 {
     struct archive *ar = archive_read_new();
@@ -229,6 +272,10 @@ static int check_zip(api_resp_t *resp, kv_slice_t zip)
         if (r == ARCHIVE_EOF)
             break;
         if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            rc = -1;
+            break;
+        }
+        if (!entry_ok(ent)) {
             rc = -1;
             break;
         }
