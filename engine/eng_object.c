@@ -11,13 +11,23 @@
  * right after it and newest first, so a listing of current objects skips them and
  * a listing of versions reads them in S3's order. A version's bytes belong to it
  * alone; removing it removes them.
+ *
+ * Bytes that lose their writer: a writer's chunks are written before the record that
+ * names them commits. Its data id is noted in the state CF in its first chunk's batch, and
+ * the note goes in the batch that names the bytes (or drops them); a note found at open
+ * belongs to a writer of a previous run that died (server killed) and its bytes are
+ * dropped. Dropped ranges are then compacted by the reclaimer thread, so the disk they held
+ * is freed, not only the keys hidden.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/kv_alloc.h"
 #include "base/kv_hash.h"
+#include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "eng_int.h"
 #include "eng_tlv.h"
@@ -96,11 +106,31 @@ static int unseal_chunk(kv_buf_t *b)
 
 /* ---- blob writer ---- */
 
+/* An open writer's note: state CF, 'W' + data id -> empty. */
+#define WRITER_TAG 'W'
+
+static void writer_key(kv_buf_t *k, uint64_t data_id)
+{
+    kv_buf_append_byte(k, WRITER_TAG);
+    eng_key_put_u64(k, data_id);
+}
+
+/* Add the deletion of data_id's writer note to b (the bytes are named or dropped in b). */
+static void writer_done(eng_batch_t *b, uint64_t data_id)
+{
+    uint8_t km[16];
+    kv_buf_t k;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    writer_key(&k, data_id);
+    eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k));
+}
+
 struct eng_blob_writer {
     eng_t *e;
     uint64_t data_id;
     uint32_t chunk;
     uint64_t size;
+    bool noted; /* its writer note is written (with its first chunk) */
     kv_buf_t buf;
 };
 
@@ -124,9 +154,17 @@ static int flush_chunk(eng_blob_writer_t *w)
     seal_chunk(&w->buf);
     eng_batch_t *b = eng_batch_new(w->e->rocks);
     eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&k), kv_buf_slice(&w->buf));
+    if (!w->noted) {
+        /* The first chunk carries the note that finds it again should the writer die. */
+        kv_buf_reset(&k);
+        writer_key(&k, w->data_id);
+        eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), KV_SLICE_NULL);
+    }
     /* Chunks are invisible until the metadata that names them commits. */
     int rc = eng_rocks_write(w->e->rocks, b);
     eng_batch_free(b);
+    if (rc == 0)
+        w->noted = true;
     w->chunk++;
     kv_buf_reset(&w->buf);
     return rc;
@@ -150,9 +188,13 @@ int eng_blob_write(eng_blob_writer_t *w, const uint8_t *p, size_t n)
     return 0;
 }
 
+static void drop_data(eng_t *e, uint64_t data_id, uint64_t bytes);
+
 int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *size)
 {
     int rc = flush_chunk(w);
+    if (rc < 0 && w->noted)
+        drop_data(w->e, w->data_id, w->size); /* no caller names bytes that are not whole */
     *data_id = w->data_id;
     *size = w->size;
     kv_buf_dispose(&w->buf);
@@ -160,16 +202,15 @@ int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *si
     return rc;
 }
 
+static void data_range(kv_buf_t *lo, kv_buf_t *hi, uint64_t data_id);
+
 static void delete_data(eng_batch_t *b, uint64_t data_id)
 {
     uint8_t lm[16], hm[16];
     kv_buf_t lo, hi;
     kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
     kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
-    blob_key(&lo, data_id, 0);
-    eng_key_put_u64(&hi, data_id + 1);
-    if (data_id == UINT64_MAX)
-        kv_buf_append(&hi, "\xff\xff\xff\xff\xff", 5);
+    data_range(&lo, &hi, data_id);
     eng_batch_delete_range(b, ENG_CF_BLOBS, kv_buf_slice(&lo), kv_buf_slice(&hi));
 }
 
@@ -184,12 +225,187 @@ static void delete_object_data(eng_batch_t *b, const eng_object_t *o)
         delete_data(b, o->segs[i].data_id);
 }
 
-/* Drop bytes nothing names (a failed or abandoned write), in a batch of their own. */
-static void drop_data(eng_t *e, uint64_t data_id)
+/* ---- the reclaimer ---- */
+
+/* Past this many ranges at once the reclaimer compacts the whole blobs CF instead. */
+#define RECLAIM_MAX_RANGES 256
+/* A wakeup waits this long for more ranges, so a burst of aborts costs one memtable flush. */
+#define RECLAIM_DELAY_MS 300
+/* Once this many dropped bytes are queued, every CF is flushed first: the WAL files that hold
+ * them are kept while any CF has unflushed writes in them. */
+#define RECLAIM_FLUSH_BYTES (16u << 20)
+
+/* Queue the range of data_id (about `bytes` long, deleted in a committed batch) for a
+ * compaction. */
+static void reclaim_note(eng_t *e, uint64_t data_id, uint64_t bytes)
+{
+    pthread_mutex_lock(&e->reclaim_lock);
+    e->reclaim_bytes += bytes;
+    if (e->reclaim_bytes >= RECLAIM_FLUSH_BYTES) {
+        e->reclaim_flush = true;
+        e->reclaim_bytes = 0;
+    }
+    if (e->n_reclaim == e->cap_reclaim) {
+        e->cap_reclaim = e->cap_reclaim ? 2 * e->cap_reclaim : 16;
+        e->reclaim_ids = kv_realloc(e->reclaim_ids, e->cap_reclaim * sizeof(*e->reclaim_ids));
+    }
+    e->reclaim_ids[e->n_reclaim++] = data_id;
+    pthread_cond_signal(&e->reclaim_cond);
+    pthread_mutex_unlock(&e->reclaim_lock);
+}
+
+/* The key range [lo, hi) of data_id's chunks (and its share count). */
+static void data_range(kv_buf_t *lo, kv_buf_t *hi, uint64_t data_id)
+{
+    blob_key(lo, data_id, 0);
+    eng_key_put_u64(hi, data_id + 1);
+    if (data_id == UINT64_MAX)
+        kv_buf_append(hi, "\xff\xff\xff\xff\xff", 5);
+}
+
+static bool reclaim_stopping(eng_t *e)
+{
+    pthread_mutex_lock(&e->reclaim_lock);
+    bool stop = e->reclaim_stop;
+    pthread_mutex_unlock(&e->reclaim_lock);
+    return stop;
+}
+
+/*
+ * A range tombstone hides the chunks at once, but their bytes stay in blob files until a
+ * compaction drops the keys (a blob file none of whose blobs is named any more is deleted;
+ * one that still holds live blobs is left to RocksDB's blob garbage collection).
+ */
+static void *reclaimer_main(void *arg)
+{
+    eng_t *e = arg;
+    pthread_mutex_lock(&e->reclaim_lock);
+    for (;;) {
+        while (!e->reclaim_stop && e->n_reclaim == 0)
+            pthread_cond_wait(&e->reclaim_cond, &e->reclaim_lock);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += RECLAIM_DELAY_MS * 1000000L;
+        until.tv_sec += until.tv_nsec / 1000000000L;
+        until.tv_nsec %= 1000000000L;
+        while (!e->reclaim_stop &&
+               pthread_cond_timedwait(&e->reclaim_cond, &e->reclaim_lock, &until) != ETIMEDOUT)
+            ;
+        if (e->reclaim_stop)
+            break;
+        uint64_t *ids = e->reclaim_ids;
+        size_t n = e->n_reclaim;
+        bool flush = e->reclaim_flush;
+        e->reclaim_ids = NULL;
+        e->n_reclaim = e->cap_reclaim = 0;
+        e->reclaim_flush = false;
+        pthread_mutex_unlock(&e->reclaim_lock);
+        /* After a restart the WAL that held the dropped chunks is only released once every CF
+         * it holds writes of is flushed. */
+        if (flush)
+            eng_rocks_flush_all(e->rocks);
+        if (n > RECLAIM_MAX_RANGES) {
+            eng_rocks_compact_range(e->rocks, ENG_CF_BLOBS, KV_SLICE_NULL, KV_SLICE_NULL);
+        } else {
+            for (size_t i = 0; i < n && !reclaim_stopping(e); i++) {
+                uint8_t lm[16], hm[16];
+                kv_buf_t lo, hi;
+                kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
+                kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+                data_range(&lo, &hi, ids[i]);
+                eng_rocks_compact_range(e->rocks, ENG_CF_BLOBS, kv_buf_slice(&lo),
+                                        kv_buf_slice(&hi));
+            }
+        }
+        kv_free(ids);
+        atomic_fetch_add(&e->n_reclaimed, n);
+        pthread_mutex_lock(&e->reclaim_lock);
+    }
+    pthread_mutex_unlock(&e->reclaim_lock);
+    return NULL;
+}
+
+/* Writer notes dropped per batch at open. */
+#define RECOVER_BATCH 1024
+
+int eng__blob_recover(eng_t *e)
+{
+    pthread_mutex_init(&e->reclaim_lock, NULL);
+    pthread_cond_init(&e->reclaim_cond, NULL);
+    e->reclaim_stop = false;
+    /* Every note is a writer of a previous run (none of this run has started): drop its
+     * bytes and the note, a bounded batch at a time. */
+    uint8_t pm[1] = {WRITER_TAG};
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    size_t n = 0, in_batch = 0;
+    int rc = 0;
+    for (eng_riter_seek(it, kv_slice(pm, 1)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t k = eng_riter_key(it);
+        if (k.len == 0 || k.p[0] != WRITER_TAG)
+            break;
+        kv_slice_t rest = kv_slice(k.p + 1, k.len - 1);
+        uint64_t id;
+        if (k.len != 9 || eng_key_get_u64(&rest, &id) < 0) {
+            eng_batch_delete(b, ENG_CF_STATE, k); /* not a note this code wrote */
+            continue;
+        }
+        delete_data(b, id);
+        eng_batch_delete(b, ENG_CF_STATE, k);
+        reclaim_note(e, id, 0);
+        n++;
+        if (++in_batch == RECOVER_BATCH) {
+            rc = eng_rocks_write(e->rocks, b);
+            eng_batch_free(b);
+            b = eng_batch_new(e->rocks);
+            in_batch = 0;
+            if (rc < 0)
+                break;
+        }
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    if (rc == 0 && eng_batch_count(b))
+        rc = eng_rocks_write(e->rocks, b);
+    eng_batch_free(b);
+    eng_riter_free(it);
+    e->reclaim_flush = n > 0; /* their sizes are unknown: flush anyway */
+    if (rc == 0 && n)
+        KV_LOG_WARN("dropped the bytes of %zu object write(s) interrupted before they committed",
+                    n);
+    if (rc == 0 && pthread_create(&e->reclaimer, NULL, reclaimer_main, e) != 0)
+        rc = KV_EINTERNAL;
+    e->reclaimer_on = rc == 0;
+    return rc;
+}
+
+void eng__blob_stop(eng_t *e)
+{
+    if (e->reclaimer_on) {
+        pthread_mutex_lock(&e->reclaim_lock);
+        e->reclaim_stop = true;
+        pthread_cond_signal(&e->reclaim_cond);
+        pthread_mutex_unlock(&e->reclaim_lock);
+        eng_rocks_cancel_compactions(e->rocks); /* a compaction running now ends early */
+        pthread_join(e->reclaimer, NULL);
+        e->reclaimer_on = false;
+    }
+    kv_free(e->reclaim_ids);
+    e->reclaim_ids = NULL;
+    e->n_reclaim = e->cap_reclaim = 0;
+    pthread_mutex_destroy(&e->reclaim_lock);
+    pthread_cond_destroy(&e->reclaim_cond);
+}
+
+/* Drop bytes nothing names (a failed or abandoned write) and their writer note, in a batch of
+ * their own; the reclaimer then frees their disk. */
+static void drop_data(eng_t *e, uint64_t data_id, uint64_t bytes)
 {
     eng_batch_t *b = eng_batch_new(e->rocks);
     delete_data(b, data_id);
-    eng_rocks_write(e->rocks, b);
+    writer_done(b, data_id);
+    if (eng_rocks_write(e->rocks, b) == 0)
+        reclaim_note(e, data_id, bytes);
     eng_batch_free(b);
 }
 
@@ -374,8 +590,8 @@ void eng_blob_writer_abort(eng_blob_writer_t *w)
 {
     if (w == NULL)
         return;
-    if (w->chunk > 0)
-        drop_data(w->e, w->data_id);
+    if (w->chunk > 0 || w->noted)
+        drop_data(w->e, w->data_id, w->size);
     kv_buf_dispose(&w->buf);
     kv_free(w);
 }
@@ -735,6 +951,9 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
         seal_chunk(&w->buf);
         eng_batch_put(t.b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
     }
+    /* The new bytes are named in this batch: their writer note goes with it. */
+    if (w ? w->noted : !(cond && cond->same_data) && !o->delete_marker && o->n_segs == 0)
+        writer_done(t.b, o->data_id);
     kv_arena_t *a = kv_arena_new(1024);
     found_t cur;
     found_init(&cur);
@@ -750,8 +969,10 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
         rc = txn_commit(&t);
     txn_dispose(&t);
     pthread_mutex_unlock(lock);
-    if (rc < 0 && !(cond && cond->same_data))
-        drop_data(e, o->data_id); /* nothing names the new bytes: drop, don't leak */
+    /* Nothing names the new bytes: drop them, don't leak (unless none reached the store: a
+     * writer's only chunk was in the batch that failed). */
+    if (rc < 0 && !(cond && cond->same_data) && (w == NULL || w->noted))
+        drop_data(e, o->data_id, o->size);
     found_dispose(&cur);
     kv_arena_free(a);
     kv_buf_dispose(&k);
@@ -1139,12 +1360,13 @@ int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_sli
     }
     if (rc == 0) {
         eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&pk), kv_buf_slice(&v));
+        writer_done(b, part->data_id); /* the part names its bytes from now on */
         rc = eng__write(e, b);
     }
     pthread_mutex_unlock(lock);
     eng_batch_free(b);
     if (rc < 0)
-        drop_data(e, part->data_id);
+        drop_data(e, part->data_id, part->size);
     kv_buf_dispose(&uk);
     kv_buf_dispose(&pk);
     kv_buf_dispose(&v);
@@ -1183,9 +1405,10 @@ int eng_upload_parts(eng_t *e, uint64_t upload_id, uint32_t after, size_t limit,
     return rc;
 }
 
-/* Delete the upload record and every part record; drop the bytes of parts not kept. */
+/* Delete the upload record and every part record; drop the bytes of parts not kept (their
+ * data ids appended to dropped, when set, for the reclaimer once b commits). */
 static int drop_upload(eng_t *e, eng_batch_t *b, uint32_t bucket_id, kv_slice_t key,
-                       uint64_t upload_id, const eng_seg_t *keep, size_t n_keep)
+                       uint64_t upload_id, const eng_seg_t *keep, size_t n_keep, kv_buf_t *dropped)
 {
     kv_buf_t k;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 32);
@@ -1207,6 +1430,10 @@ static int drop_upload(eng_t *e, eng_batch_t *b, uint32_t bucket_id, kv_slice_t 
                 kept = keep[i].data_id == p.data_id;
             if (!kept)
                 delete_data(b, p.data_id);
+            if (!kept && dropped) {
+                kv_buf_append(dropped, &p.data_id, sizeof(p.data_id));
+                kv_buf_append(dropped, &p.size, sizeof(p.size));
+            }
         }
         eng_batch_delete(b, ENG_CF_CATALOG, pk);
     }
@@ -1279,7 +1506,7 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
     if (rc == 0 && o->n_segs == 0)
         rc = KV_EINVAL; /* the caller checks for an empty part list first */
     if (rc == 0)
-        rc = drop_upload(e, t.b, bucket_id, o->key, upload_id, o->segs, o->n_segs);
+        rc = drop_upload(e, t.b, bucket_id, o->key, upload_id, o->segs, o->n_segs, NULL);
     if (rc == 0)
         rc = install(&t, &k, kv_buf_slice(&cur.v), cur.o, o,
                      cond ? cond->versioning : ENG_VERSIONING_OFF, a, &v);
@@ -1365,7 +1592,7 @@ int eng__drop_bucket_uploads(eng_t *e, eng_batch_t *b, uint32_t bucket_id)
         if (rc == 0)
             rc = decode_upload(eng_riter_value(it), a, &proto);
         if (rc == 0)
-            rc = drop_upload(e, b, bucket_id, proto->key, id, NULL, 0);
+            rc = drop_upload(e, b, bucket_id, proto->key, id, NULL, 0, NULL);
     }
     if (rc == 0)
         rc = eng_riter_status(it);
@@ -1383,11 +1610,21 @@ int eng_upload_abort(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_
     eng_object_t *proto;
     int rc = eng_upload_get(e, bucket_id, key, upload_id, a, &proto);
     eng_batch_t *b = eng_batch_new(e->rocks);
+    kv_buf_t dropped;
+    kv_buf_init(&dropped, (size_t)1 << 20); /* 16 bytes a part, 10,000 parts at most */
     if (rc == 0)
-        rc = drop_upload(e, b, bucket_id, key, upload_id, NULL, 0);
+        rc = drop_upload(e, b, bucket_id, key, upload_id, NULL, 0, &dropped);
     if (rc == 0)
         rc = eng__write(e, b);
     pthread_mutex_unlock(lock);
+    /* The parts' bytes are gone; free their disk in the background. */
+    for (size_t i = 0; rc == 0 && i + 16 <= dropped.len; i += 16) {
+        uint64_t id, size;
+        memcpy(&id, dropped.p + i, 8);
+        memcpy(&size, dropped.p + i + 8, 8);
+        reclaim_note(e, id, size);
+    }
+    kv_buf_dispose(&dropped);
     eng_batch_free(b);
     kv_arena_free(a);
     return rc;

@@ -3,9 +3,11 @@
  * stratusd: parse flags, open the engine (through the api layer), start the
  * loop threads, then wait for SIGINT/SIGTERM and shut down cleanly.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/kv_err.h"
@@ -27,13 +29,45 @@ static int write_port_file(const char *path, int port)
     return rename(tmp, path);
 }
 
+/*
+ * The data directory holds every table, object and function: private to the server's user.
+ * A new one is made 0700 (and what the server creates is 0600, by the umask set in main); an
+ * existing one that others can enter is used, with a warning. @return 0 or -1 (reported).
+ */
+static int prepare_data_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0) {
+        if (errno != ENOENT || (mkdir(dir, 0700) < 0 && errno != EEXIST)) {
+            fprintf(stderr, "stratusd: cannot create the data directory %s: %s\n", dir,
+                    strerror(errno));
+            return -1;
+        }
+        if (chmod(dir, 0700) < 0) { /* 0700 whatever the umask */
+            fprintf(stderr, "stratusd: cannot chmod the data directory %s: %s\n", dir,
+                    strerror(errno));
+            return -1;
+        }
+        return 0;
+    }
+    if (S_ISDIR(st.st_mode) && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        KV_LOG_WARN("the data directory %s is open to other users (mode %04o): they may read "
+                    "every table, object and function; chmod 700 it",
+                    dir, (unsigned)(st.st_mode & 07777));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    /* Files the server creates (database, function code, logs) are its user's alone. */
+    umask(077);
     srv_config_t cfg;
     int rc = srv_config_parse(argc, argv, &cfg);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
     kv_log_set_level((kv_log_level_t)cfg.log_level);
+    if (prepare_data_dir(cfg.data_dir) < 0)
+        return 1;
     signal(SIGPIPE, SIG_IGN);
 
     /* Block the stop signals in every thread; the main thread waits for them. */
@@ -43,6 +77,8 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
 
+    /* Before storage opens: RocksDB, blobs and functions share the limit with clients. */
+    srv_raise_nofile();
     api_global_init();
     srv_t srv;
     memset(&srv, 0, sizeof(srv));
@@ -63,7 +99,8 @@ int main(int argc, char **argv)
                       (int64_t)cfg.lifecycle_day_s * 1000,
                       cfg.sweep_interval_ms,
                       (int64_t)cfg.stream_retention_s * 1000,
-                      (int64_t)cfg.stream_shard_s * 1000};
+                      (int64_t)cfg.stream_shard_s * 1000,
+                      cfg.disk_reserve};
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {
         fprintf(stderr,

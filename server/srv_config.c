@@ -3,10 +3,12 @@
 #include "srv_config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/kv_log.h"
@@ -24,7 +26,13 @@ void srv_config_usage(void)
         "  --threads N            HTTP loop threads (default: number of cores)\n"
         "  --region REGION        region reported to clients (default us-east-1)\n"
         "  --access-key KEY       access key id (env STRATUS_ACCESS_KEY_ID; default test)\n"
-        "  --secret-key SECRET    secret access key (env STRATUS_SECRET_ACCESS_KEY; default test)\n"
+        "  --secret-key-file FILE read the secret access key from FILE (its first line; env\n"
+        "                         STRATUS_SECRET_ACCESS_KEY_FILE)\n"
+        "  --secret-key SECRET    secret access key (env STRATUS_SECRET_ACCESS_KEY; default\n"
+        "                         test). On the command line it is visible to other local\n"
+        "                         users (ps, /proc): prefer --secret-key-file or the env.\n"
+        "                         A listen address other than loopback needs both\n"
+        "                         --access-key and --secret-key (or their file/env) set.\n"
         "  --fsync MODE           always | batch | none (default batch)\n"
         "  --tls-cert FILE        serve HTTPS with this PEM certificate chain\n"
         "  --tls-key FILE         ... and this PEM private key\n"
@@ -41,6 +49,10 @@ void srv_config_usage(void)
         "  --stream-shard-seconds S  how long a stream shard stays open before it rolls over "
         "(14400)\n"
         "                         (default 1000)\n"
+        "  --disk-reserve SIZE    free space writes leave on the data directory's file system;\n"
+        "                         under it only deletes are accepted, the others get each\n"
+        "                         protocol's throttling error (e.g. 512M, 2G; default 2%% of the\n"
+        "                         file system within 16M..1G; 0 turns the guard off)\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -81,6 +93,47 @@ static int parse_listen(const char *s, srv_config_t *cfg)
     return 0;
 }
 
+#define SECRET_FILE_MAX 4096 /* a secret file larger than this is not a key */
+
+/* Read the secret from the first line of path into out (cap bytes). @return 0, or -1 with a
+ * message printed. */
+static int read_secret_file(const char *path, char *out, size_t cap)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        fprintf(stderr, "stratusd: cannot read the secret key file %s: %s\n", path,
+                strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)))
+        fprintf(stderr,
+                "stratusd: warning: the secret key file %s is readable by other users "
+                "(mode %04o); chmod 600 it\n",
+                path, (unsigned)(st.st_mode & 07777));
+    char buf[SECRET_FILE_MAX + 1];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    buf[strcspn(buf, "\r\n")] = 0; /* the first line, without its end */
+    size_t len = strlen(buf);
+    if (len == 0 || len >= cap) {
+        fprintf(stderr, "stratusd: the secret key file %s must hold a key of 1..%zu characters\n",
+                path, cap - 1);
+        return -1;
+    }
+    memcpy(out, buf, len + 1);
+    memset(buf, 0, sizeof(buf));
+    return 0;
+}
+
+/* A non-empty environment variable, or NULL. */
+static const char *env_nonempty(const char *name)
+{
+    const char *v = getenv(name);
+    return v && v[0] ? v : NULL;
+}
+
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
     char *end;
@@ -101,6 +154,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_REGION,
         O_AK,
         O_SK,
+        O_SKFILE,
         O_FSYNC,
         O_CERT,
         O_KEY,
@@ -113,6 +167,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_TTL,
         O_STREAM_KEEP,
         O_STREAM_SHARD,
+        O_DISK_RESERVE,
         O_HELP,
         O_VERSION
     };
@@ -124,6 +179,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"region", required_argument, NULL, O_REGION},
         {"access-key", required_argument, NULL, O_AK},
         {"secret-key", required_argument, NULL, O_SK},
+        {"secret-key-file", required_argument, NULL, O_SKFILE},
         {"fsync", required_argument, NULL, O_FSYNC},
         {"tls-cert", required_argument, NULL, O_CERT},
         {"tls-key", required_argument, NULL, O_KEY},
@@ -136,6 +192,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"ttl-interval", required_argument, NULL, O_TTL},
         {"stream-retention", required_argument, NULL, O_STREAM_KEEP},
         {"stream-shard-seconds", required_argument, NULL, O_STREAM_SHARD},
+        {"disk-reserve", required_argument, NULL, O_DISK_RESERVE},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -147,12 +204,12 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = ncpu > 0 ? (int)ncpu : 1;
     cfg->region = "us-east-1";
-    cfg->access_key = getenv("STRATUS_ACCESS_KEY_ID");
-    cfg->secret_key = getenv("STRATUS_SECRET_ACCESS_KEY");
-    if (cfg->access_key == NULL || cfg->access_key[0] == 0)
-        cfg->access_key = SRV_DEFAULT_ACCESS_KEY;
-    if (cfg->secret_key == NULL || cfg->secret_key[0] == 0)
-        cfg->secret_key = SRV_DEFAULT_SECRET_KEY;
+    /* Keys: a flag, else the environment, else the default pair (loopback only). */
+    static char secret_buf[SRV_KEY_MAX + 1];
+    const char *sk_arg = NULL, *sk_file = NULL;
+    char *sk_flag = NULL; /* --secret-key's bytes in argv */
+    cfg->access_key = env_nonempty("STRATUS_ACCESS_KEY_ID");
+    cfg->access_key_set = cfg->access_key != NULL;
     cfg->fsync = 1;
     cfg->log_level = KV_LOG_INFO;
     cfg->idle_timeout_ms = 60000;
@@ -199,9 +256,13 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             break;
         case O_AK:
             cfg->access_key = optarg;
+            cfg->access_key_set = true;
             break;
         case O_SK:
-            cfg->secret_key = optarg;
+            sk_arg = sk_flag = optarg;
+            break;
+        case O_SKFILE:
+            sk_file = optarg;
             break;
         case O_FSYNC:
             if (strcmp(optarg, "none") == 0)
@@ -277,6 +338,22 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             }
             cfg->stream_shard_s = (unsigned)v;
             break;
+        case O_DISK_RESERVE: {
+            char *end;
+            unsigned long long n = strtoull(optarg, &end, 10);
+            unsigned shift = *end == 'K' || *end == 'k'   ? 10
+                             : *end == 'M' || *end == 'm' ? 20
+                             : *end == 'G' || *end == 'g' ? 30
+                                                          : 0;
+            if (shift)
+                end++;
+            if (optarg[0] < '0' || optarg[0] > '9' || *end || n > (1ull << 50) >> shift) {
+                fprintf(stderr, "stratusd: --disk-reserve expects a size such as 512M or 2G\n");
+                return -1;
+            }
+            cfg->disk_reserve = n ? (int64_t)(n << shift) : -1;
+            break;
+        }
         case O_HELP:
             srv_config_usage();
             return 1;
@@ -292,8 +369,36 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         fprintf(stderr, "stratusd: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
-    if (cfg->access_key[0] == 0 || cfg->secret_key[0] == 0 || strlen(cfg->access_key) > 128 ||
-        strlen(cfg->secret_key) > 128) {
+    if (sk_arg && sk_file) {
+        fprintf(stderr, "stratusd: --secret-key and --secret-key-file exclude each other\n");
+        return -1;
+    }
+    if (sk_arg == NULL && sk_file == NULL) {
+        sk_arg = env_nonempty("STRATUS_SECRET_ACCESS_KEY");
+        if (sk_arg == NULL)
+            sk_file = env_nonempty("STRATUS_SECRET_ACCESS_KEY_FILE");
+    }
+    if (sk_file) {
+        if (read_secret_file(sk_file, secret_buf, sizeof(secret_buf)) < 0)
+            return -1;
+        cfg->secret_key = secret_buf;
+    } else if (sk_arg) {
+        snprintf(secret_buf, sizeof(secret_buf), "%s", sk_arg);
+        cfg->secret_key = secret_buf;
+        if (strlen(sk_arg) >= sizeof(secret_buf))
+            secret_buf[0] = 0; /* too long: refused below */
+    } else {
+        cfg->secret_key = SRV_DEFAULT_SECRET_KEY;
+    }
+    cfg->secret_key_set = sk_arg || sk_file;
+    /* Blank the flag's bytes in argv (copied above): later readers of /proc/PID/cmdline no
+     * longer see the secret (earlier ones could, hence the advice in --help). */
+    if (sk_flag)
+        memset(sk_flag, 'x', strlen(sk_flag));
+    if (cfg->access_key == NULL)
+        cfg->access_key = SRV_DEFAULT_ACCESS_KEY;
+    if (cfg->access_key[0] == 0 || cfg->secret_key[0] == 0 ||
+        strlen(cfg->access_key) > SRV_KEY_MAX || strlen(cfg->secret_key) > SRV_KEY_MAX) {
         fprintf(stderr, "stratusd: access and secret keys must be 1..128 characters\n");
         return -1;
     }
@@ -301,14 +406,20 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         fprintf(stderr, "stratusd: --tls-cert and --tls-key go together\n");
         return -1;
     }
+    /* The default pair is documented, so anyone could use it: loopback only. Both halves must
+     * be chosen, and the secret must not be the documented one. */
     if (!srv_config_is_loopback(cfg->host) &&
-        strcmp(cfg->access_key, SRV_DEFAULT_ACCESS_KEY) == 0 &&
-        strcmp(cfg->secret_key, SRV_DEFAULT_SECRET_KEY) == 0) {
+        (!cfg->access_key_set || !cfg->secret_key_set ||
+         strcmp(cfg->secret_key, SRV_DEFAULT_SECRET_KEY) == 0)) {
         fprintf(stderr,
-                "stratusd: refusing to listen on non-loopback address %s with the default "
-                "credentials test/test; set --access-key/--secret-key (or "
-                "STRATUS_ACCESS_KEY_ID/STRATUS_SECRET_ACCESS_KEY)\n",
-                cfg->host);
+                "stratusd: refusing to listen on non-loopback address %s with %s; set both "
+                "--access-key and --secret-key (or --secret-key-file; environment "
+                "STRATUS_ACCESS_KEY_ID and STRATUS_SECRET_ACCESS_KEY)\n",
+                cfg->host,
+                !cfg->access_key_set && !cfg->secret_key_set ? "the default key pair test/test"
+                : !cfg->secret_key_set                       ? "the default secret key"
+                : !cfg->access_key_set                       ? "the default access key"
+                                                             : "the documented default secret key");
         return -1;
     }
     return 0;

@@ -5,9 +5,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define SRV_DEFAULT_ACCESS_KEY "test"
 #define SRV_DEFAULT_SECRET_KEY "test"
+#define SRV_KEY_MAX            128 /* the longest access key id or secret key */
 
 typedef struct srv_config {
     char host[256];
@@ -18,7 +20,9 @@ typedef struct srv_config {
     const char *region;
     const char *access_key;
     const char *secret_key;
-    int fsync; /* 0 none, 1 batch, 2 always */
+    bool access_key_set; /* chosen by flag or environment, not the default */
+    bool secret_key_set; /* chosen by flag, file or environment, not the default */
+    int fsync;           /* 0 none, 1 batch, 2 always */
     const char *tls_cert;
     const char *tls_key;
     int log_level;
@@ -33,6 +37,7 @@ typedef struct srv_config {
     unsigned ttl_interval_ms;    /* how often expired DynamoDB items are swept */
     unsigned stream_retention_s; /* how long stream records are kept */
     unsigned stream_shard_s;     /* how long a stream shard stays open */
+    int64_t disk_reserve;        /* free bytes writes leave; 0 = automatic, -1 = no guard */
 } srv_config_t;
 
 /**

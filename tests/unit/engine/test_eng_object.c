@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Objects on a temporary RocksDB: chunked writes and reads, snapshot isolation across an
- * overwrite, listing in binary key order, conditional puts, and multipart uploads whose
- * parts become segments without a copy.
+ * overwrite, listing in binary key order, conditional puts, multipart uploads whose
+ * parts become segments without a copy, and the bytes of writers that died before they
+ * committed (reclaimed at the next open).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -39,7 +41,7 @@ static int teardown(void **state)
 
 static eng_t *open_eng(uint32_t *bucket)
 {
-    eng_opts_t o = {dir, ENG_FSYNC_BATCH, 0};
+    eng_opts_t o = {.dir = dir, .fsync = ENG_FSYNC_BATCH};
     eng_t *e = NULL;
     assert_int_equal(eng_open(&o, &e), 0);
     eng_bucket_t b = {.name = "objects"};
@@ -271,7 +273,7 @@ static void test_multipart(void **state)
     assert_int_equal(n, 0);
     /* Survives a reopen. */
     eng_close(e);
-    eng_opts_t opts = {dir, ENG_FSYNC_BATCH, 0};
+    eng_opts_t opts = {.dir = dir, .fsync = ENG_FSYNC_BATCH};
     assert_int_equal(eng_open(&opts, &e), 0);
     assert_int_equal(eng_object_open(e, bid, proto.key, NULL, a, &m, &r), 0);
     check_read(r, seeds, sizes, 3, 0, m->size);
@@ -538,7 +540,7 @@ static void test_bucket_tags(void **state)
     assert_int_equal(eng_bucket_set_tags(e, KV_SLICE_LIT("objects"), true, tags, 2), 0);
     assert_int_equal(eng_bucket_set_tags(e, KV_SLICE_LIT("nope"), true, tags, 2), KV_ENOTFOUND);
     eng_close(e);
-    eng_opts_t opts = {dir, ENG_FSYNC_BATCH, 0};
+    eng_opts_t opts = {.dir = dir, .fsync = ENG_FSYNC_BATCH};
     assert_int_equal(eng_open(&opts, &e), 0);
     assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("objects"), a, &b), 0);
     assert_true(b->has_tags);
@@ -639,9 +641,208 @@ static void test_event_log(void **state)
     eng_close(e);
 }
 
+/* Keys of cf starting with prefix. */
+static size_t keys_with(eng_t *e, eng_cf_t cf, const void *prefix, size_t n)
+{
+    eng_riter_t *it = eng_riter_new(e->rocks, cf);
+    size_t count = 0;
+    for (eng_riter_seek(it, kv_slice(prefix, n)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t k = eng_riter_key(it);
+        if (k.len < n || memcmp(k.p, prefix, n) != 0)
+            break;
+        count++;
+    }
+    eng_riter_free(it);
+    return count;
+}
+
+/* Chunks (and share counts) stored under data id d. */
+static size_t chunks_of(eng_t *e, uint64_t d)
+{
+    uint8_t km[8];
+    kv_buf_t k;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    eng_key_put_u64(&k, d);
+    size_t n = keys_with(e, ENG_CF_BLOBS, k.p, k.len);
+    kv_buf_dispose(&k);
+    return n;
+}
+
+static size_t writer_notes(eng_t *e)
+{
+    return keys_with(e, ENG_CF_STATE, "W", 1);
+}
+
+static void write_some(eng_blob_writer_t *w, uint32_t seed, uint64_t size)
+{
+    uint8_t buf[65536];
+    for (uint64_t off = 0; off < size;) {
+        size_t n = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pattern(seed, off + i);
+        if (eng_blob_write(w, buf, n) < 0)
+            _exit(3);
+        off += n;
+    }
+}
+
+/*
+ * A writer that dies before its bytes are named leaves no bytes behind: the server killed
+ * mid-upload (a forked child that exits without closing anything, as kill -9 would leave it),
+ * an UploadPart whose bytes were written but whose record never was, a connection that
+ * dropped (abort). Committed bytes written alongside survive the reclaim.
+ */
+static void test_interrupted_writers_reclaimed(void **state)
+{
+    (void)state;
+    const uint64_t size = 3 * ENG_BLOB_CHUNK + ENG_BLOB_CHUNK / 2;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        /* The child: no cmocka asserts (they would jump into the parent's runner). */
+        close(fds[0]);
+        eng_opts_t o = {.dir = dir, .fsync = ENG_FSYNC_BATCH};
+        eng_t *e;
+        eng_bucket_t b = {.name = "objects"};
+        if (eng_open(&o, &e) < 0 || eng_bucket_create(e, &b) < 0)
+            _exit(2);
+        uint64_t ids[4] = {0};
+        /* A PUT cut off after three and a half chunks. */
+        eng_blob_writer_t *cut = eng_blob_writer_new(e);
+        write_some(cut, 1, size);
+        /* A part's bytes, finished but never recorded. */
+        eng_blob_writer_t *w = eng_blob_writer_new(e);
+        write_some(w, 2, size);
+        uint64_t got;
+        if (eng_blob_writer_finish(w, &ids[1], &got) < 0)
+            _exit(4);
+        /* A PUT that committed, and a part that did. */
+        eng_object_t obj = {.key = KV_SLICE_LIT("kept"), .etag = "etag"};
+        w = eng_blob_writer_new(e);
+        write_some(w, 3, size);
+        if (eng_object_put_blob(e, b.id, &obj, NULL, w) < 0)
+            _exit(5);
+        ids[2] = obj.data_id;
+        eng_object_t proto = {.key = KV_SLICE_LIT("mpu"), .etag = ""};
+        uint64_t up;
+        eng_part_t p = {.number = 1, .etag = "e1", .mtime_ms = 1};
+        w = eng_blob_writer_new(e);
+        write_some(w, 4, size);
+        if (eng_upload_create(e, b.id, &proto, &up) < 0 ||
+            eng_blob_writer_finish(w, &p.data_id, &p.size) < 0 ||
+            eng_upload_put_part(e, b.id, up, proto.key, &p) < 0)
+            _exit(6);
+        ids[3] = p.data_id;
+        /* The cut writer's id: the first chunk key of a data id that is none of the others. */
+        eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_BLOBS);
+        for (eng_riter_seek(it, KV_SLICE_NULL); eng_riter_valid(it); eng_riter_next(it)) {
+            kv_slice_t k = eng_riter_key(it);
+            uint64_t d;
+            if (eng_key_get_u64(&k, &d) == 0 && d != ids[1] && d != ids[2] && d != ids[3])
+                ids[0] = d;
+        }
+        eng_riter_free(it);
+        uint32_t bid = b.id;
+        if (write(fds[1], ids, sizeof(ids)) != (ssize_t)sizeof(ids) ||
+            write(fds[1], &bid, sizeof(bid)) != (ssize_t)sizeof(bid))
+            _exit(7);
+        _exit(0); /* a crash: nothing closed, nothing flushed but the WAL */
+    }
+    close(fds[1]);
+    uint64_t ids[4];
+    uint32_t bid;
+    assert_int_equal(read(fds[0], ids, sizeof(ids)), sizeof(ids));
+    assert_int_equal(read(fds[0], &bid, sizeof(bid)), sizeof(bid));
+    close(fds[0]);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    assert_true(ids[0] != 0);
+
+    eng_opts_t o = {.dir = dir, .fsync = ENG_FSYNC_BATCH};
+    eng_t *e;
+    assert_int_equal(eng_open(&o, &e), 0);
+    /* The dead writers' chunks are gone, and so are the notes; the committed bytes stay. */
+    assert_int_equal(chunks_of(e, ids[0]), 0);
+    assert_int_equal(chunks_of(e, ids[1]), 0);
+    assert_int_equal(chunks_of(e, ids[2]), 4);
+    assert_int_equal(chunks_of(e, ids[3]), 4);
+    assert_int_equal(writer_notes(e), 0);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_object_t *m;
+    eng_object_reader_t *r;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("kept"), NULL, a, &m, &r), 0);
+    uint32_t seed = 3;
+    check_read(r, &seed, &size, 1, 0, size);
+    eng_object_close(r);
+    /* The reclaimer compacts the two dropped ranges (bounded wait). */
+    for (int i = 0; i < 1000 && atomic_load(&e->n_reclaimed) < 2; i++)
+        usleep(10000);
+    assert_true(atomic_load(&e->n_reclaimed) >= 2);
+
+    /* In process: an aborted writer's chunks go at once, a committed one's note with its
+     * commit, and a reopen keeps what committed. */
+    eng_blob_writer_t *w = eng_blob_writer_new(e);
+    write_some(w, 5, size);
+    assert_int_equal(writer_notes(e), 1);
+    eng_blob_writer_abort(w);
+    assert_int_equal(writer_notes(e), 0);
+    w = eng_blob_writer_new(e);
+    write_some(w, 6, size);
+    uint64_t orphan, got;
+    assert_int_equal(eng_blob_writer_finish(w, &orphan, &got), 0);
+    assert_int_equal(chunks_of(e, orphan), 4);
+    eng_object_t put2 = {.key = KV_SLICE_LIT("kept2"), .etag = "etag"};
+    w = eng_blob_writer_new(e);
+    write_some(w, 7, size);
+    assert_int_equal(eng_object_put_blob(e, bid, &put2, NULL, w), 0);
+    assert_int_equal(writer_notes(e), 1); /* the orphan's */
+    eng_close(e);
+    assert_int_equal(eng_open(&o, &e), 0);
+    assert_int_equal(chunks_of(e, orphan), 0);
+    assert_int_equal(chunks_of(e, put2.data_id), 4);
+    assert_int_equal(chunks_of(e, ids[2]), 4);
+    assert_int_equal(writer_notes(e), 0);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
+/* AbortMultipartUpload drops its parts' bytes. */
+static void test_abort_upload_drops_parts(void **state)
+{
+    (void)state;
+    uint32_t bid;
+    eng_t *e = open_eng(&bid);
+    eng_object_t proto = {.key = KV_SLICE_LIT("mpu"), .etag = ""};
+    uint64_t up;
+    assert_int_equal(eng_upload_create(e, bid, &proto, &up), 0);
+    uint64_t ids[2];
+    for (uint32_t i = 0; i < 2; i++) {
+        eng_part_t p = {.number = i + 1, .size = ENG_MPU_MIN_PART, .etag = "e", .mtime_ms = 1};
+        write_blob(e, i, ENG_BLOB_CHUNK + 10, &p.data_id);
+        assert_int_equal(eng_upload_put_part(e, bid, up, proto.key, &p), 0);
+        ids[i] = p.data_id;
+        assert_int_equal(chunks_of(e, ids[i]), 2);
+    }
+    assert_int_equal(writer_notes(e), 0);
+    uint64_t before = atomic_load(&e->n_reclaimed);
+    assert_int_equal(eng_upload_abort(e, bid, up, proto.key), 0);
+    assert_int_equal(chunks_of(e, ids[0]), 0);
+    assert_int_equal(chunks_of(e, ids[1]), 0);
+    for (int i = 0; i < 1000 && atomic_load(&e->n_reclaimed) < before + 2; i++)
+        usleep(10000);
+    assert_true(atomic_load(&e->n_reclaimed) >= before + 2);
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        /* First: it forks, best done before any test has started RocksDB's threads. */
+        cmocka_unit_test_setup_teardown(test_interrupted_writers_reclaimed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abort_upload_drops_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_put_read_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown(test_listing_order_and_conditions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multipart, setup, teardown),
