@@ -41,6 +41,7 @@ typedef struct api_cfg {
     unsigned sweep_interval_ms; /* S3 lifecycle sweeps; 0 = every services tick */
     int64_t stream_keep_ms;     /* stream record retention; 0 = 24 hours */
     int64_t stream_shard_ms;    /* how long a stream shard stays open; 0 = 4 hours */
+    int64_t disk_reserve;       /* free bytes plain writes leave; 0 = automatic, -1 = no guard */
 } api_cfg_t;
 
 typedef struct api_state api_state_t;
@@ -57,6 +58,9 @@ typedef struct api_req {
     bool tls;
     uint64_t start_ns;
     kv_slice_t peer; /* client address text */
+    /* set by api_begin */
+    uint32_t body_deadline_ms; /* nonzero: the body is read before its signature is checked
+                                  and must arrive whole within this; 0: the usual timeouts */
     /* internal */
     api_state_t *_st;
 } api_req_t;
@@ -103,6 +107,12 @@ void api_global_init(void);
  * @return 0, KV_ELOCKED (data dir in use), KV_EIO. Caller owns *out.
  */
 int api_open(const api_cfg_t *cfg, api_ctx_t **out);
+/**
+ * Bound the memory of request bodies read before their signature is checked (DynamoDB,
+ * Lambda and Logs requests without x-amz-content-sha256): total bytes, and bytes per client
+ * address. 0 keeps a default (128 MiB, 16 MiB). Call before requests are served.
+ */
+void api_set_unauth_budget(api_ctx_t *ctx, uint64_t total, uint64_t per_peer);
 /** Close the engine (after every loop has stopped). Accepts NULL. */
 void api_close(api_ctx_t *ctx);
 /** Run the background sweepers (DynamoDB TTL every call, S3 lifecycle every sweep interval).
@@ -185,5 +195,10 @@ void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_i
 void api_count_http_error(api_ctx_t *ctx, int status);
 /** Note a connection opening (+1) or closing (-1) for the metrics. */
 void api_count_conn(api_ctx_t *ctx, int delta);
+/** The most connections the server keeps open (from the descriptor limit), for the metrics. */
+void api_count_conn_limit(api_ctx_t *ctx, int64_t limit);
+/** Note a connection shed at the limit: an idle one closed (refused false) or a new one
+ * refused (refused true). */
+void api_count_conn_shed(api_ctx_t *ctx, bool refused);
 
 #endif

@@ -611,7 +611,7 @@ static size_t peer_key(kv_slice_t peer, uint8_t key[PEER_KEY_MAX])
     return 1 + (tl < PEER_KEY_MAX - 1 ? tl : PEER_KEY_MAX - 1);
 }
 
-static api_err_t throttle_err(const api_state_t *st)
+api_err_t api__throttle_err(const api_state_t *st)
 {
     switch (st->proto) {
     case API_PROTO_S3:
@@ -660,7 +660,7 @@ int api__unauth_charge(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, size_t 
     pthread_mutex_unlock(&ctx->unauth_lock);
     if (ok)
         return 0;
-    api_err_t err = throttle_err(st);
+    api_err_t err = api__throttle_err(st);
     if (err == API_E_DDB_THROTTLING || err == API_E_LOGS_THROTTLING)
         api_fail(resp, err,
                  "Too many unauthenticated request bytes are in flight; send "

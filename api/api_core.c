@@ -40,7 +40,10 @@ void api_global_init(void)
 
 int api_open(const api_cfg_t *cfg, api_ctx_t **out)
 {
-    eng_opts_t eo = {cfg->data_dir, (eng_fsync_t)cfg->fsync, cfg->batch_sync_ms};
+    eng_opts_t eo = {cfg->data_dir, (eng_fsync_t)cfg->fsync, cfg->batch_sync_ms,
+                     cfg->disk_reserve == 0  ? ENG_RESERVE_AUTO
+                     : cfg->disk_reserve < 0 ? 0
+                                             : (uint64_t)cfg->disk_reserve};
     eng_t *eng;
     int rc = eng_open(&eo, &eng);
     if (rc < 0)
@@ -54,6 +57,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->start_mono_ns = kv_now_mono_ns();
     ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
     pthread_mutex_init(&ctx->txn_lock, NULL);
+    api__unauth_init(ctx);
     ctx->sweep_interval_ms = cfg->sweep_interval_ms;
     ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
     ctx->stream_shard_ms = cfg->stream_shard_ms > 0 ? cfg->stream_shard_ms : 4 * 3600 * 1000;
@@ -87,6 +91,7 @@ void api_close(api_ctx_t *ctx)
     eng_close(ctx->eng);
     kv_buf_dispose(&ctx->s3_names);
     pthread_mutex_destroy(&ctx->txn_lock);
+    api__unauth_dispose(ctx);
     kv_free(ctx->region);
     kv_free(ctx->data_dir);
     kv_free(ctx->access_key);
@@ -191,6 +196,12 @@ void api_resp_dispose(api_resp_t *resp)
     resp->src.read = NULL;
 }
 
+#define API_DISK_FULL_MSG                                                                   \
+    "The server's disk is nearly full: writes are refused until space is freed (reads and " \
+    "deletes still work)."
+
+#define API_SPACE_CHECK_MIN (1u << 20) /* bodies from this size are checked against the disk */
+
 static void vfail(api_resp_t *resp, api_err_t e, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
 static void vfail(api_resp_t *resp, api_err_t e, const char *fmt, va_list ap)
@@ -205,6 +216,22 @@ static void vfail(api_resp_t *resp, api_err_t e, const char *fmt, va_list ap)
                                        API_ERR_MAP(XX)
 #undef XX
     };
+    /* An internal error after the free-space guard refused a write of this request is the
+     * protocol's throttling error: the client backs off and retries once space is freed. */
+    api_err_t busy = e == API_E_DDB_INTERNAL     ? API_E_DDB_THROTTLING
+                     : e == API_E_S3_INTERNAL    ? API_E_S3_SLOW_DOWN
+                     : e == API_E_LAMBDA_SERVICE ? API_E_LAMBDA_TOO_MANY
+                     : e == API_E_LOGS_SERVICE   ? API_E_LOGS_THROTTLING
+                                                 : API_E_NONE;
+    if (busy != API_E_NONE && resp->_st && eng_space_refusals() != resp->_st->refusals_at) {
+        e = busy;
+        fmt = NULL;
+        resp->_msg = API_DISK_FULL_MSG;
+        resp->_err = (int)e;
+        resp->status = status[e];
+        api_resp_header(resp, "Retry-After", KV_SLICE_LIT("1"));
+        return;
+    }
     resp->_err = (int)e;
     resp->status = status[e];
     if (fmt) {
@@ -433,6 +460,7 @@ static void state_cleanup(void *arg)
 {
     api_state_t *st = arg;
     eng_blob_writer_abort(st->blob); /* a body that never became an object */
+    api__unauth_release(st);
     api_ck_dispose(&st->etag_md5);
     kv_buf_dispose(&st->body);
     api_ck_dispose(&st->sha);
@@ -447,6 +475,7 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
     api_state_t *st = kv_arena_calloc(req->arena, 1, sizeof(*st));
     req->_st = st;
     resp->_st = st;
+    st->refusals_at = eng_space_refusals();
     kv_buf_init(&st->body, 0);
     kv_arena_on_destroy(req->arena, state_cleanup, st);
     *body_limit = 0;
@@ -538,8 +567,28 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
+    /* A large body that the disk could not take is refused before it is sent. */
+    uint64_t declared = st->chunked_on && st->chunked->expect_decoded >= 0
+                            ? (uint64_t)st->chunked->expect_decoded
+                        : req->content_length > 0 ? (uint64_t)req->content_length
+                                                  : 0;
+    if (declared >= API_SPACE_CHECK_MIN && st->op != API_OP_S3_delete_objects &&
+        !eng_space_room(ctx->eng, declared)) {
+        api_fail(resp, api__throttle_err(st), NULL);
+        resp->_msg = API_DISK_FULL_MSG;
+        api_resp_header(resp, "Retry-After", KV_SLICE_LIT("1"));
+        resp->close = true;
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
     st->body.limit = st->body_limit;
     *body_limit = st->body_limit + (st->chunked_on ? st->body_limit / 8 + 65536 : 0);
+    if (st->payload == API_PAYLOAD_COMPUTE) {
+        /* Read before the signature is checked: the whole body gets one short deadline. */
+        uint64_t len = req->content_length >= 0 ? (uint64_t)req->content_length : st->body_limit;
+        uint64_t ms = API_UNAUTH_BASE_MS + len * 1000 / API_UNAUTH_MIN_RATE;
+        req->body_deadline_ms = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+    }
     return API_CONTINUE;
 }
 
@@ -588,6 +637,11 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
+    if (st->payload == API_PAYLOAD_COMPUTE && !st->sig_verified &&
+        api__unauth_charge(ctx, req, resp, n) == API_RESPOND) {
+        finish_resp(ctx, req, resp);
+        return API_RESPOND;
+    }
     int sunk = body_sink(st, p, n);
     if (sunk < 0) {
         if (sunk == -2)
@@ -606,8 +660,21 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
 static void ops_health(api_ctx_t *ctx, api_resp_t *resp)
 {
     uint64_t up = (kv_now_mono_ns() - ctx->start_mono_ns) / 1000000000u;
-    kv_buf_printf(&resp->body, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_seconds\":%llu}\n",
-                  STRATUS_VERSION, (unsigned long long)up);
+    eng_space_t sp;
+    eng_space_get(ctx->eng, &sp);
+    static const char *const disk[] = {"ok", "low", "full"};
+    /* Reads go on whatever the disk; "degraded" says writes are being refused. */
+    kv_buf_printf(
+        &resp->body,
+        "{\"status\":\"%s\",\"version\":\"%s\",\"uptime_seconds\":%llu,"
+        "\"disk\":{\"state\":\"%s\",\"free_bytes\":%llu,\"reserve_bytes\":%llu,"
+        "\"memtable_bytes\":%llu,\"compaction_headroom_bytes\":%llu,\"writes\":\"%s\"}}\n",
+        sp.state == ENG_SPACE_OK ? "ok" : "degraded", STRATUS_VERSION, (unsigned long long)up,
+        disk[sp.state], (unsigned long long)sp.avail, (unsigned long long)sp.reserve,
+        (unsigned long long)sp.memtables, (unsigned long long)sp.headroom,
+        sp.state == ENG_SPACE_OK    ? "accepted"
+        : sp.state == ENG_SPACE_LOW ? "deletes only"
+                                    : "refused");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
 }
 

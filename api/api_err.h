@@ -53,6 +53,8 @@
     XX(DDB_COND_FAILED, 400, DDB_NS_DDB, "ConditionalCheckFailedException",                        \
        "The conditional request failed")                                                           \
     XX(DDB_TOO_LARGE, 413, DDB_NS_CORAL, "RequestEntityTooLarge", "Request Entity Too Large")      \
+    XX(DDB_THROTTLING, 503, DDB_NS_CORAL, "ThrottlingException",                                   \
+       "Rate of requests exceeds the allowed throughput.")                                         \
     XX(DDB_INTERNAL, 500, DDB_NS_DDB, "InternalServerError", "Internal server error")              \
     XX(S3_ACCESS_DENIED, 403, "", "AccessDenied", "Access Denied")                                 \
     XX(S3_SIG_MISMATCH, 403, "", "SignatureDoesNotMatch",                                          \
@@ -143,6 +145,7 @@
     XX(S3_INCOMPLETE_BODY, 400, "", "IncompleteBody",                                              \
        "You did not provide the number of bytes specified by the Content-Length HTTP header")      \
     XX(S3_TOO_LARGE, 413, "", "MaxMessageLengthExceeded", "Your request was too big.")             \
+    XX(S3_SLOW_DOWN, 503, "", "SlowDown", "Please reduce your request rate.")                      \
     XX(S3_INTERNAL, 500, "", "InternalError",                                                      \
        "We encountered an internal error. Please try again.")                                      \
     XX(LAMBDA_UNKNOWN_OP, 404, "", "UnknownOperationException", "Unknown operation")               \
@@ -160,6 +163,7 @@
     XX(LOGS_INVALID_PARAM, 400, "", "InvalidParameterException", "Invalid parameter")              \
     XX(LOGS_SERIALIZATION, 400, "", "SerializationException", "Invalid request body")              \
     XX(LOGS_UNKNOWN_OP, 400, "", "UnknownOperationException", "Unknown operation")                 \
+    XX(LOGS_THROTTLING, 400, "", "ThrottlingException", "Rate exceeded")                           \
     XX(LOGS_SERVICE, 500, "", "ServiceUnavailableException", "Service error")
 
 typedef enum api_err {

@@ -21,6 +21,14 @@
 #define API_S3_XML_MAX        (1u << 20)  /* XML bodies of S3 control operations */
 #define API_S3_DELETE_XML_MAX (2u << 20)  /* DeleteObjects: 1000 keys of up to 1024 bytes */
 #define API_OPS_BODY_MAX      0
+/* Bodies read before their signature is checked (no x-amz-content-sha256: the signature
+ * covers a hash of the whole body). Their memory is bounded in all and per client address;
+ * one request alone may pass the per-address bound (a large function upload). */
+#define API_UNAUTH_MAX_DEFAULT      (128u << 20)
+#define API_UNAUTH_PEER_MAX_DEFAULT (16u << 20)
+#define API_UNAUTH_BUCKETS          256
+#define API_UNAUTH_BASE_MS          10000u       /* the deadline of such a body: this, */
+#define API_UNAUTH_MIN_RATE         (512u << 10) /* plus its length at this many bytes/s */
 
 typedef enum api_proto {
     API_PROTO_NONE = 0,
@@ -65,6 +73,9 @@ typedef struct api_metrics {
     atomic_uint_fast64_t http_errors[API_N_STATUS];
     atomic_int_fast64_t conns;
     atomic_uint_fast64_t conns_total;
+    atomic_int_fast64_t conns_limit;
+    atomic_uint_fast64_t conns_idle_closed;
+    atomic_uint_fast64_t conns_refused;
 } api_metrics_t;
 
 #define API_TXN_TOKENS 1024
@@ -104,6 +115,11 @@ struct api_ctx {
         int64_t expires_ms;
     } txn_tokens[API_TXN_TOKENS];
     size_t txn_next;
+    /* The unauthenticated-body budget (api_auth.c): bytes held in all and per address. */
+    pthread_mutex_t unauth_lock;
+    uint64_t unauth_max, unauth_peer_max;
+    uint64_t unauth_total;
+    struct api_peer_use *unauth_peers[API_UNAUTH_BUCKETS];
 };
 
 typedef enum api_payload {
@@ -118,6 +134,7 @@ typedef enum api_payload {
 struct api_state {
     api_proto_t proto;
     api_op_t op;
+    uint64_t refusals_at; /* eng_space_refusals() when the request began */
     char request_id[40];
     char id2[80];
 
@@ -140,6 +157,9 @@ struct api_state {
     kv_slice_t ck_want; /* base64 from x-amz-checksum-<algo> header */
     bool chunked_on;
     sigv4_chunked_t *chunked; /* in the arena, only for aws-chunked bodies */
+    api_ctx_t *ctx;
+    struct api_peer_use *unauth_peer; /* the budget entry of the client's address */
+    uint64_t unauth_held;             /* body bytes charged to the budget */
 
     /* body */
     kv_buf_t body;
@@ -177,8 +197,18 @@ struct api_state {
 /* api_auth.c */
 /** Authenticate the request as far as the headers allow. 0 or API_RESPOND (resp filled). */
 int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** The protocol's throttling error (SlowDown, TooManyRequestsException, ThrottlingException). */
+api_err_t api__throttle_err(const api_state_t *st);
 /** After the body: payload hash, deferred signature, checksums. 0 or API_RESPOND. */
 int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Set up and tear down the unauthenticated-body budget (api_open, api_close). */
+void api__unauth_init(api_ctx_t *ctx);
+void api__unauth_dispose(api_ctx_t *ctx);
+/** Charge n more body bytes read before the signature is checked. 0, or API_RESPOND with the
+ * protocol's throttling error in resp when the budget is spent. */
+int api__unauth_charge(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, size_t n);
+/** Give back what the request holds (signature verified, or the request is over). */
+void api__unauth_release(api_state_t *st);
 
 /* api_core.c */
 /** Header lookup (case-insensitive); KV_SLICE_NULL when absent. */

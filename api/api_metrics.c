@@ -71,6 +71,17 @@ void api_count_conn(api_ctx_t *ctx, int delta)
         atomic_fetch_add_explicit(&ctx->m.conns_total, 1, memory_order_relaxed);
 }
 
+void api_count_conn_limit(api_ctx_t *ctx, int64_t limit)
+{
+    atomic_store_explicit(&ctx->m.conns_limit, limit, memory_order_relaxed);
+}
+
+void api_count_conn_shed(api_ctx_t *ctx, bool refused)
+{
+    atomic_fetch_add_explicit(refused ? &ctx->m.conns_refused : &ctx->m.conns_idle_closed, 1,
+                              memory_order_relaxed);
+}
+
 static const char *status_label(int i, char tmp[8])
 {
     if (i == API_N_STATUS - 1)
@@ -157,6 +168,18 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
                   (long long)atomic_load(&m->conns),
                   (unsigned long long)atomic_load(&m->conns_total));
     kv_buf_printf(out,
+                  "# HELP stratus_connections_limit Most open client connections (the rest of "
+                  "the descriptor limit is kept for storage).\n"
+                  "# TYPE stratus_connections_limit gauge\nstratus_connections_limit %lld\n"
+                  "# HELP stratus_connections_shed_total Connections closed at the limit: the "
+                  "longest idle, or the new one when none was idle.\n"
+                  "# TYPE stratus_connections_shed_total counter\n"
+                  "stratus_connections_shed_total{action=\"closed_idle\"} %llu\n"
+                  "stratus_connections_shed_total{action=\"refused\"} %llu\n",
+                  (long long)atomic_load(&m->conns_limit),
+                  (unsigned long long)atomic_load(&m->conns_idle_closed),
+                  (unsigned long long)atomic_load(&m->conns_refused));
+    kv_buf_printf(out,
                   "# HELP stratus_uptime_seconds Seconds since start.\n"
                   "# TYPE stratus_uptime_seconds gauge\nstratus_uptime_seconds %llu\n",
                   (unsigned long long)((kv_now_mono_ns() - ctx->start_mono_ns) / 1000000000u));
@@ -179,6 +202,24 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
                   (unsigned long long)es.estimate_keys, (unsigned long long)es.live_sst_bytes,
                   (unsigned long long)es.memtable_bytes, (unsigned long long)es.block_cache_bytes,
                   (unsigned long long)es.pending_compaction_bytes);
+    eng_space_t sp;
+    eng_space_get(ctx->eng, &sp);
+    kv_buf_printf(out,
+                  "# HELP stratus_disk_free_bytes Free bytes of the data directory's file system.\n"
+                  "# TYPE stratus_disk_free_bytes gauge\nstratus_disk_free_bytes %llu\n"
+                  "# HELP stratus_disk_reserve_bytes Free bytes plain writes leave.\n"
+                  "# TYPE stratus_disk_reserve_bytes gauge\nstratus_disk_reserve_bytes %llu\n"
+                  "# HELP stratus_disk_state 0 writes accepted, 1 only deletes, 2 every write "
+                  "refused.\n"
+                  "# TYPE stratus_disk_state gauge\nstratus_disk_state %d\n"
+                  "# HELP stratus_disk_writes_refused_total Writes refused for want of space.\n"
+                  "# TYPE stratus_disk_writes_refused_total counter\n"
+                  "stratus_disk_writes_refused_total %llu\n"
+                  "# HELP stratus_engine_write_errors_total Writes the storage failed.\n"
+                  "# TYPE stratus_engine_write_errors_total counter\n"
+                  "stratus_engine_write_errors_total %llu\n",
+                  (unsigned long long)sp.avail, (unsigned long long)sp.reserve, (int)sp.state,
+                  (unsigned long long)sp.refused, (unsigned long long)sp.io_errors);
     kv_buf_append_str(out, "# HELP stratus_rocksdb_ticker_total RocksDB statistics tickers.\n"
                            "# TYPE stratus_rocksdb_ticker_total counter\n");
     eng_stats_tickers(ctx->eng, on_ticker, out);

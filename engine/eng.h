@@ -27,10 +27,29 @@ typedef enum eng_fsync {
     ENG_FSYNC_ALWAYS = 2, /* WAL synced before the ack, one fsync shared by concurrent writers */
 } eng_fsync_t;
 
+#define ENG_RESERVE_AUTO UINT64_MAX /* 2% of the file system, within [16 MiB, 1 GiB] */
+
+typedef enum eng_space_state {
+    ENG_SPACE_OK = 0, /* every write accepted */
+    ENG_SPACE_LOW,    /* under the reserve: only writes that delete something are accepted */
+    ENG_SPACE_FULL,   /* under the floor (a quarter of the reserve): every write refused */
+} eng_space_state_t;
+
+typedef struct eng_space {
+    uint64_t avail;     /* free bytes of the data directory's file system at the last look */
+    uint64_t reserve;   /* what plain writes leave free */
+    uint64_t memtables; /* bytes that the next flushes will write */
+    uint64_t headroom;  /* bytes compactions may write before they free any */
+    eng_space_state_t state;
+    uint64_t refused;   /* writes refused for want of space, since start */
+    uint64_t io_errors; /* writes RocksDB failed, since start */
+} eng_space_t;
+
 typedef struct eng_opts {
     const char *dir;
     eng_fsync_t fsync;
     unsigned batch_sync_ms; /* background WAL sync period in batch mode; 0 = default */
+    uint64_t disk_reserve;  /* free bytes plain writes leave; 0 = no guard, or ENG_RESERVE_AUTO */
 } eng_opts_t;
 
 /**
@@ -68,6 +87,14 @@ typedef struct eng_stats {
     uint64_t pending_compaction_bytes;
 } eng_stats_t;
 void eng_stats_get(eng_t *e, eng_stats_t *out);
+/** The free-space guard's figures (eng_rocks.h): what /health and /metrics show. */
+void eng_space_get(eng_t *e, eng_space_t *out);
+/** Whether a plain write of about `bytes` would be accepted now (checked before a large body
+ * is read, so an upload that cannot fit is refused before it is sent). */
+bool eng_space_room(eng_t *e, uint64_t bytes);
+/** How many writes the guard refused on the calling thread so far (the api layer turns an
+ * internal error that followed a refusal into its protocol's throttling error). */
+uint64_t eng_space_refusals(void);
 /** Called with each non-zero RocksDB ticker ("rocksdb.block.cache.hit") and its count. */
 typedef void (*eng_ticker_cb)(void *arg, kv_slice_t name, uint64_t value);
 void eng_stats_tickers(eng_t *e, eng_ticker_cb cb, void *arg);

@@ -268,7 +268,7 @@ int eng_backup_restore(eng_t *e, kv_slice_t id, const char *target, kv_arena_t *
     char dir[4096];
     backup_dir(e, id, dir, sizeof(dir));
     eng_rocks_t *src;
-    rc = eng_rocks_open(dir, false, &src);
+    rc = eng_rocks_open(dir, false, 0, &src);
     if (rc < 0)
         return rc;
     /* The items go in under a fresh id no table names yet; one catalog write then makes the

@@ -66,6 +66,40 @@ static void *syncer_main(void *arg)
     return NULL;
 }
 
+#define ENG_SPACE_TICK_MS 200
+
+static void *spacer_main(void *arg)
+{
+    eng_t *e = arg;
+    pthread_mutex_lock(&e->sync_lock);
+    while (!e->stopping) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + ENG_SPACE_TICK_MS * 1000000u;
+        ts.tv_sec += (time_t)(ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
+        if (pthread_cond_timedwait(&e->space_cond, &e->sync_lock, &ts) != ETIMEDOUT)
+            continue;
+        pthread_mutex_unlock(&e->sync_lock);
+        eng_rocks_space_tick(e->rocks);
+        if (eng_rocks_space_compact(e->rocks))
+            eng_rocks_space_tick(e->rocks);
+        pthread_mutex_lock(&e->sync_lock);
+    }
+    pthread_mutex_unlock(&e->sync_lock);
+    return NULL;
+}
+
+void eng_space_get(eng_t *e, eng_space_t *out)
+{
+    eng_rocks_space_get(e->rocks, out);
+}
+
+bool eng_space_room(eng_t *e, uint64_t bytes)
+{
+    return eng_rocks_space_room(e->rocks, bytes);
+}
+
 static int load_counter(eng_t *e)
 {
     kv_buf_t k, v;
@@ -98,7 +132,8 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
     e->dir = kv_strdup(opts->dir);
     e->fsync = opts->fsync;
     e->batch_sync_ms = opts->batch_sync_ms ? opts->batch_sync_ms : ENG_BATCH_SYNC_MS_DEFAULT;
-    int rc = eng_rocks_open(opts->dir, opts->fsync != ENG_FSYNC_NONE, &e->rocks);
+    int rc =
+        eng_rocks_open(opts->dir, opts->fsync != ENG_FSYNC_NONE, opts->disk_reserve, &e->rocks);
     if (rc < 0) {
         kv_free(e->dir);
         kv_free(e);
@@ -126,13 +161,20 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
     atomic_store(&e->cat_gen, 1);
     pthread_mutex_init(&e->sync_lock, NULL);
     pthread_cond_init(&e->sync_cond, NULL);
+    pthread_cond_init(&e->space_cond, NULL);
     e->waiters_tail = &e->waiters;
-    if (pthread_create(&e->syncer, NULL, syncer_main, e) != 0) {
+    rc = eng__blob_recover(e);
+    if (rc < 0 || pthread_create(&e->syncer, NULL, syncer_main, e) != 0) {
+        eng__blob_stop(e);
         eng_rocks_close(e->rocks);
         kv_free(e->dir);
         kv_free(e);
-        return KV_EINTERNAL;
+        return rc < 0 ? rc : KV_EINTERNAL;
     }
+    if (pthread_create(&e->spacer, NULL, spacer_main, e) != 0)
+        KV_LOG_WARN("no free-space watcher thread: the disk is looked at only at open");
+    else
+        e->spacer_on = true;
     *out = e;
     return 0;
 }
@@ -141,11 +183,15 @@ void eng_close(eng_t *e)
 {
     if (e == NULL)
         return;
+    eng__blob_stop(e);
     pthread_mutex_lock(&e->sync_lock);
     e->stopping = true;
     pthread_cond_signal(&e->sync_cond);
+    pthread_cond_signal(&e->space_cond);
     pthread_mutex_unlock(&e->sync_lock);
     pthread_join(e->syncer, NULL);
+    if (e->spacer_on)
+        pthread_join(e->spacer, NULL);
     eng_rocks_sync_wal(e->rocks);
     eng_rocks_close(e->rocks);
     pthread_mutex_destroy(&e->cat_lock);
@@ -157,6 +203,7 @@ void eng_close(eng_t *e)
     pthread_rwlock_destroy(&e->tcache_lock);
     pthread_mutex_destroy(&e->sync_lock);
     pthread_cond_destroy(&e->sync_cond);
+    pthread_cond_destroy(&e->space_cond);
     kv_free(e->dir);
     kv_free(e);
 }

@@ -48,6 +48,9 @@ struct eng {
 
     /* Syncer thread: group commit and periodic WAL sync. */
     pthread_t syncer;
+    pthread_t spacer; /* looks at the free space (eng_rocks_space_tick) */
+    pthread_cond_t space_cond;
+    bool spacer_on;
     pthread_mutex_t sync_lock;
     pthread_cond_t sync_cond;
     eng_waiter_t *waiters;
@@ -60,7 +63,20 @@ struct eng {
      * none. A single-item write that meets its item held by a transaction is a conflict. */
     atomic_uint_fast64_t txn_items[ENG_ITEM_LOCKS];
     pthread_mutex_t share_lock; /* counts of shared object bytes (eng_object.c) */
-    char *dir;                  /* the data directory (backups live in dir/backups) */
+
+    /* The reclaimer thread (eng_object.c): compacts the chunk ranges of dropped bytes (aborted
+     * writers, a previous run's uncommitted ones, aborted uploads) so their disk is freed. */
+    pthread_t reclaimer;
+    bool reclaimer_on;
+    bool reclaim_stop;
+    bool reclaim_flush; /* flush every CF first (after open dropped a previous run's bytes) */
+    pthread_mutex_t reclaim_lock;
+    pthread_cond_t reclaim_cond;
+    uint64_t *reclaim_ids;  /* data ids whose ranges wait for a compaction */
+    uint64_t reclaim_bytes; /* dropped since the last flush of every CF */
+    size_t n_reclaim, cap_reclaim;
+    atomic_uint_fast64_t n_reclaimed; /* ranges compacted so far */
+    char *dir;                        /* the data directory (backups live in dir/backups) */
 
     /* Encoded table records by name, valid while cat_gen is unchanged (create/delete bump it). */
     pthread_rwlock_t tcache_lock;
@@ -134,6 +150,11 @@ int eng__write(eng_t *e, eng_batch_t *b);
 uint32_t eng__next_id(eng_t *e, eng_batch_t *b);
 /** Add the deletion of every multipart upload of a bucket (records and bytes) to b. */
 int eng__drop_bucket_uploads(eng_t *e, eng_batch_t *b, uint32_t bucket_id);
+/** At open, before any writer starts: drop the bytes of every blob writer a previous run left
+ * uncommitted, then start the reclaimer thread. @return 0 or KV_EIO. */
+int eng__blob_recover(eng_t *e);
+/** Stop the reclaimer (ending a compaction it runs); before RocksDB closes. */
+void eng__blob_stop(eng_t *e);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
 

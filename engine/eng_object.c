@@ -369,6 +369,11 @@ int eng__blob_recover(eng_t *e)
         rc = eng_rocks_write(e->rocks, b);
     eng_batch_free(b);
     eng_riter_free(it);
+    if (rc == KV_ENOSPACE) { /* the notes stay: the next start drops those bytes */
+        KV_LOG_WARN("the disk is full: interrupted object writes are dropped at a later start");
+        rc = 0;
+        n = 0;
+    }
     e->reclaim_flush = n > 0; /* their sizes are unknown: flush anyway */
     if (rc == 0 && n)
         KV_LOG_WARN("dropped the bytes of %zu object write(s) interrupted before they committed",

@@ -12,6 +12,7 @@
 
 #include "base/kv_buf.h"
 #include "base/kv_slice.h"
+#include "eng.h"
 
 /** Column families (DESIGN.md section 4). */
 typedef enum eng_cf {
@@ -30,11 +31,22 @@ typedef struct eng_batch eng_batch_t;
 typedef struct eng_riter eng_riter_t;
 
 /**
- * Open (creating if missing) the database under dir with every column family.
+ * Open (creating if missing) the database under dir with every column family. Plain writes
+ * keep `reserve` bytes of the file system free (0: no guard; ENG_RESERVE_AUTO).
  * @return 0, KV_ELOCKED when another process holds the lock, or KV_EIO.
  * Caller owns *out; close with eng_rocks_close().
  */
-int eng_rocks_open(const char *dir, bool wal, eng_rocks_t **out);
+int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **out);
+
+/** Look at the free space again and flush memtables that it could soon not hold. Called
+ * every few hundred milliseconds from one thread (and once at open). */
+void eng_rocks_space_tick(eng_rocks_t *r);
+/** While writes are refused and deletions came since the last time, compact the object bytes
+ * so what was deleted leaves the disk (blocks while it runs). @return whether it did. */
+bool eng_rocks_space_compact(eng_rocks_t *r);
+void eng_rocks_space_get(eng_rocks_t *r, eng_space_t *out);
+/** Whether a plain write of about `bytes` would be accepted now. */
+bool eng_rocks_space_room(eng_rocks_t *r, uint64_t bytes);
 /** Flush memtables when the WAL is off, then close. Accepts NULL. */
 void eng_rocks_close(eng_rocks_t *r);
 
@@ -76,6 +88,15 @@ int eng_rocks_get_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key,
  * costs more than the rest of a large GET). */
 int eng_rocks_get_self_checked(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_slice_t key,
                                kv_buf_t *out);
+
+/** Compact the keys of cf in [begin, end) (an empty slice: from the first / to the last key)
+ * down to the last level, so deleted values (and blob files only they used) are freed.
+ * Blocks while it runs; eng_rocks_cancel_compactions() ends it early. */
+void eng_rocks_compact_range(eng_rocks_t *r, eng_cf_t cf, kv_slice_t begin, kv_slice_t end);
+/** Stop manual compactions running now and refuse new ones (before close). */
+void eng_rocks_cancel_compactions(eng_rocks_t *r);
+/** Flush every CF's memtable and wait (the WAL files they held can go). */
+void eng_rocks_flush_all(eng_rocks_t *r);
 
 /** A consistent copy of the database in dir (hard links to its files; dir must not exist). */
 int eng_rocks_checkpoint(eng_rocks_t *r, const char *dir);

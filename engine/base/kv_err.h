@@ -6,19 +6,20 @@
 #ifndef KV_ERR_H
 #define KV_ERR_H
 
-#define KV_ERR_MAP(XX)                                \
-    XX(ENOMEM, -1, "out of memory")                   \
-    XX(EINVAL, -2, "invalid argument")                \
-    XX(ENOTFOUND, -3, "not found")                    \
-    XX(EEXIST, -4, "already exists")                  \
-    XX(ECONDFAIL, -5, "condition not met")            \
-    XX(ETOOBIG, -6, "size limit exceeded")            \
-    XX(EBUSY, -7, "conflict, retry")                  \
-    XX(EIO, -8, "storage I/O error")                  \
-    XX(ECORRUPT, -9, "stored data failed validation") \
-    XX(EINTERNAL, -10, "internal error")              \
-    XX(ENOTEMPTY, -11, "not empty")                   \
-    XX(ELOCKED, -12, "resource locked by another process")
+#define KV_ERR_MAP(XX)                                     \
+    XX(ENOMEM, -1, "out of memory")                        \
+    XX(EINVAL, -2, "invalid argument")                     \
+    XX(ENOTFOUND, -3, "not found")                         \
+    XX(EEXIST, -4, "already exists")                       \
+    XX(ECONDFAIL, -5, "condition not met")                 \
+    XX(ETOOBIG, -6, "size limit exceeded")                 \
+    XX(EBUSY, -7, "conflict, retry")                       \
+    XX(EIO, -8, "storage I/O error")                       \
+    XX(ECORRUPT, -9, "stored data failed validation")      \
+    XX(EINTERNAL, -10, "internal error")                   \
+    XX(ENOTEMPTY, -11, "not empty")                        \
+    XX(ELOCKED, -12, "resource locked by another process") \
+    XX(ENOSPACE, -13, "storage nearly full, write refused")
 
 typedef enum kv_err {
     KV_OK = 0,

@@ -22,7 +22,8 @@ int harness_open(harness_t *h, const char *region)
     snprintf(h->dir, sizeof(h->dir), "/tmp/stratus-h-XXXXXX");
     if (mkdtemp(h->dir) == NULL)
         return -1;
-    api_cfg_t cfg = {h->dir, 0, 0, region, "test", "test", 0, 0, 0, 0};
+    api_cfg_t cfg = {
+        .data_dir = h->dir, .region = region, .access_key = "test", .secret_key = "test"};
     h->creds.access_key = "test";
     h->creds.secret_key = "test";
     h->creds.region = region;

@@ -37,8 +37,11 @@ int srv_harness_port(void)
     signal(SIGPIPE, SIG_IGN);
     api_global_init();
     g_srv.cfg = &g_cfg;
-    api_cfg_t acfg = {
-        g_cfg.data_dir, 1, 0, g_cfg.region, g_cfg.access_key, g_cfg.secret_key, 0, 0, 0, 0};
+    api_cfg_t acfg = {.data_dir = g_cfg.data_dir,
+                      .fsync = 1,
+                      .region = g_cfg.region,
+                      .access_key = g_cfg.access_key,
+                      .secret_key = g_cfg.secret_key};
     if (api_open(&acfg, &g_srv.api) != 0 || srv_start(&g_srv) != 0)
         abort();
     g_port = g_srv.port;

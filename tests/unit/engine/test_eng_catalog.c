@@ -38,7 +38,7 @@ static int teardown(void **state)
 
 static eng_t *open_eng(eng_fsync_t mode)
 {
-    eng_opts_t o = {dir, mode, 0};
+    eng_opts_t o = {.dir = dir, .fsync = mode};
     eng_t *e = NULL;
     assert_int_equal(eng_open(&o, &e), 0);
     return e;
@@ -210,7 +210,7 @@ static void test_notifier_and_lock(void **state)
     assert_true(last > 0);
     assert_int_equal(last, eng_seq(e));
     /* A second open of the same directory is refused by RocksDB's lock. */
-    eng_opts_t o = {dir, ENG_FSYNC_BATCH, 0};
+    eng_opts_t o = {.dir = dir, .fsync = ENG_FSYNC_BATCH};
     eng_t *e2 = NULL;
     assert_int_equal(eng_open(&o, &e2), KV_ELOCKED);
     eng_close(e);
