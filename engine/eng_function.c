@@ -211,6 +211,8 @@ static int write_code(eng_t *e, uint32_t code_id, kv_slice_t zip)
     snprintf(dir, sizeof(dir), "%s/functions", e->dir);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return KV_EIO;
+    if (!eng_space_room(e, zip.len)) /* code files live beside the database: the same guard */
+        return KV_ENOSPACE;
     eng_function_code_path(e, code_id, path, sizeof(path));
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
@@ -222,13 +224,13 @@ static int write_code(eng_t *e, uint32_t code_id, kv_slice_t zip)
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
-            rc = KV_EIO;
+            rc = w < 0 && (errno == ENOSPC || errno == EDQUOT) ? KV_ENOSPACE : KV_EIO;
             break;
         }
         off += (size_t)w;
     }
     if (rc == 0 && fdatasync(fd) < 0)
-        rc = KV_EIO;
+        rc = errno == ENOSPC || errno == EDQUOT ? KV_ENOSPACE : KV_EIO;
     close(fd);
     if (rc == 0) {
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

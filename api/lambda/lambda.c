@@ -209,6 +209,10 @@ static int not_found(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name)
 
 static int engine_fail(api_resp_t *resp, int rc)
 {
+    if (rc == KV_ENOSPACE)
+        return api_refuse(resp, API_E_LAMBDA_TOO_MANY,
+                          "The server's disk is nearly full: writes are refused until space is "
+                          "freed.");
     KV_LOG_ERROR("lambda: engine error %s", kv_err_name(rc));
     return api_refuse(resp, API_E_LAMBDA_SERVICE, "An internal error occurred");
 }

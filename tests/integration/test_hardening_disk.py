@@ -16,6 +16,7 @@ import urllib.request
 from botocore.exceptions import ClientError, EndpointConnectionError, ConnectionClosedError
 
 from stratus_fixture import Server
+from test_lambda import zip_of
 
 FS_MB = 128
 
@@ -195,6 +196,13 @@ class FullDisk(unittest.TestCase):
             self.assertIsNone(self.srv.proc.poll(), "stratusd died: " + self.srv.read_log())
         self.assertTrue(saw <= {("SlowDown", 503), ("ThrottlingException", 503)}, saw)
         self.assertTrue(saw, "no write was refused on a full disk")
+        # Lambda: a function's code is refused the same way.
+        lam = self.srv.client("lambda")
+        with self.assertRaises(ClientError) as cm:
+            lam.create_function(FunctionName="fn", Runtime="provided.al2023", Handler="x",
+                                Role="arn:aws:iam::000000000000:role/r",
+                                Code={"ZipFile": zip_of({"bootstrap": "#!/bin/sh\n"})})
+        self.assertEqual(code_of(cm.exception), ("TooManyRequestsException", 429))
         self.assertEqual(self.s3.get_object(Bucket="bkt", Key="before")["Body"].read(), b"kept")
         # A restart on a disk full to the last byte serves reads.
         self.srv.stop()
