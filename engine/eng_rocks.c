@@ -12,6 +12,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -184,6 +185,14 @@ int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **ou
     rocksdb_options_set_create_if_missing(r->db_opts, 1);
     rocksdb_options_set_create_missing_column_families(r->db_opts, 1);
     rocksdb_options_increase_parallelism(r->db_opts, 2);
+    /* Table and blob files kept open: an eighth of the descriptor limit (the server raises the
+     * soft limit to the hard one first and keeps a quarter of it from connections), so that
+     * RocksDB never runs out of descriptors to open its next log or table file. */
+    struct rlimit nofile;
+    if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur != RLIM_INFINITY) {
+        rlim_t n = nofile.rlim_cur / 8;
+        rocksdb_options_set_max_open_files(r->db_opts, n < 64 ? 64 : n > 8192 ? 8192 : (int)n);
+    }
     /* RocksDB's own LOG file gets only its header at open (the options): Debian's RocksDB 7.8
      * asserts when it writes to a log file after a failed write, and on a full disk the LOG's
      * warnings would be that write. Storage errors reach stratusd's log through fail(). */
