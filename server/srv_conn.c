@@ -858,11 +858,19 @@ void srv_conn_accept(srv_loop_t *l, uv_stream_t *server)
 {
     /* Keep descriptors for storage: at the limit, the longest idle connection makes room,
      * or the new one is refused. The slot is taken first so that loops cannot overshoot. */
-    if (atomic_fetch_add(&l->srv->n_conns, 1) >= l->srv->max_conns && !srv_conn_close_idle(l)) {
-        atomic_fetch_sub(&l->srv->n_conns, 1);
-        KV_LOG_DEBUG("http: refusing a connection at the limit of %d", l->srv->max_conns);
-        refuse(l, server);
-        return;
+    int was = atomic_fetch_add(&l->srv->n_conns, 1);
+    if (was >= l->srv->max_conns && !srv_conn_close_idle(l)) {
+        /* Nothing idle on this loop: the idle connections may be on the others. Within a small
+         * margin over the limit the connection is taken and the other loops shed theirs. */
+        if (was >= l->srv->max_conns + l->srv->max_conns / 8 + 8) {
+            atomic_fetch_sub(&l->srv->n_conns, 1);
+            KV_LOG_DEBUG("http: refusing a connection at the limit of %d", l->srv->max_conns);
+            refuse(l, server);
+            return;
+        }
+        for (int i = 0; i < l->srv->n_loops; i++)
+            if (&l->srv->loops[i] != l)
+                uv_async_send(&l->srv->loops[i].wake);
     }
     srv_conn_t *c = kv_calloc(1, sizeof(*c));
     c->loop = l;

@@ -156,6 +156,9 @@ static void on_wake(uv_async_t *a)
 {
     srv_loop_t *l = a->data;
     srv_conn_release_pending(l);
+    /* Another loop went over the connection limit with nothing idle: shed idle ones here. */
+    while (atomic_load(&l->srv->n_conns) > l->srv->max_conns && srv_conn_close_idle(l))
+        ;
     if (atomic_load(&l->srv->stopping) && !l->stopping) {
         l->stopping = true;
         uv_close((uv_handle_t *)&l->listener, NULL);
