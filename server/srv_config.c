@@ -18,7 +18,7 @@ void srv_config_usage(void)
     printf(
         "Usage: stratusd [options]\n"
         "\n"
-        "Serves DynamoDB and S3 (and later Streams and Lambda) on one port.\n"
+        "Serves DynamoDB, DynamoDB Streams, S3, Lambda and CloudWatch Logs on one port.\n"
         "\n"
         "  --listen HOST:PORT     address to listen on (default 127.0.0.1:4566; port 0 picks one)\n"
         "  --data-dir DIR         where the RocksDB database lives (default ./data)\n"
@@ -45,10 +45,11 @@ void srv_config_usage(void)
         "  --lifecycle-day-seconds N  length of a lifecycle rule's day (default 86400;\n"
         "                         shorten it to test expiration rules)\n"
         "  --ttl-interval MS      how often expired DynamoDB TTL items are deleted\n"
+        "                         (default 1000)\n"
         "  --stream-retention S   how long DynamoDB stream records are kept (86400)\n"
         "  --stream-shard-seconds S  how long a stream shard stays open before it rolls over "
         "(14400)\n"
-        "                         (default 1000)\n"
+
         "  --disk-reserve SIZE    free space writes leave on the data directory's file system;\n"
         "                         under it only deletes are accepted, the others get each\n"
         "                         protocol's throttling error (e.g. 512M, 2G; default 2%% of the\n"
