@@ -57,6 +57,7 @@ test-asan: deps js-deps
 
 bench: build
 	bench/run.sh $(BUILD)
+	python3 bench/soak.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan
