@@ -8,22 +8,27 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+# What the server needs to build and run (python3 with boto3 and Node.js are the function
+# runtimes; cmocka is small and the configure step looks for it).
 APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
 	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev libarchive-dev \
-	clang libclang-rt-14-dev clang-format \
-	python3 python3-boto3 awscli nginx-light procps rocksdb-tools chromium
-# Node.js and npm run the AWS SDK for JavaScript v3 tests; taken from Debian only when the
-# machine has none (a NodeSource nodejs already bundles npm and conflicts with Debian's npm).
+	python3 python3-boto3 procps
+# What only the tests and benchmarks need: sanitizer runtime and style, the AWS CLI, nginx as
+# the benchmarks' baseline, db_bench, and Chromium for the browser test.
+TEST_PACKAGES := clang libclang-rt-14-dev clang-format awscli nginx-light rocksdb-tools chromium
+# Node.js and npm run JavaScript functions and the AWS SDK for JavaScript v3 tests; taken from
+# Debian only when the machine has none (a NodeSource nodejs already bundles npm and conflicts
+# with Debian's npm).
 NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 
-.PHONY: all deps build run test test-asan bench clean js-deps
+.PHONY: all deps test-deps build run test test-asan bench clean js-deps
 
 all: build
 
 # Install only what is missing, so `make run` on a ready machine stays quick.
-deps:
-	@missing=""; for p in $(APT_PACKAGES) $(NODE_PACKAGES); do \
+define apt_install
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -31,6 +36,13 @@ deps:
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(APT_PACKAGES) $(NODE_PACKAGES))
+
+test-deps: deps
+	$(call apt_install,$(TEST_PACKAGES))
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
@@ -46,16 +58,16 @@ js-deps:
 	@if [ ! -d tests/js/node_modules/@aws-sdk/client-s3 ]; then \
 	  cd tests/js && npm ci --no-audit --no-fund --loglevel=error; fi
 
-test: build js-deps
+test: test-deps build js-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan: deps js-deps
+test-asan: test-deps js-deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKV_SANITIZE=address,undefined -DKV_WERROR=ON
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS)
 
-bench: build
+bench: test-deps build
 	bench/run.sh $(BUILD)
 	python3 bench/soak.py $(BUILD)
 
