@@ -273,6 +273,8 @@ void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, co
 int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t body);
 /** Set up the consumer's wake-ups (api_open). */
 void api_esm_init(api_ctx_t *ctx);
+/** A mapping's LastProcessingResult, as the consumer last saw it (a static string). */
+const char *api_esm_last_result(const char *uuid);
 /** A mapping changed: wake the consumer. */
 void api_esm_kick(api_ctx_t *ctx);
 /** The Lambda API's function management. */

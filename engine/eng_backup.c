@@ -273,7 +273,12 @@ int eng_backup_restore(eng_t *e, kv_slice_t id, const char *target, kv_arena_t *
         return rc;
     /* The items go in under a fresh id no table names yet; one catalog write then makes the
      * table appear whole. (Ids are never reused; a crash in between leaves unnamed items.) */
-    uint32_t new_id = eng__take_id(e);
+    uint32_t new_id;
+    rc = eng__take_id(e, &new_id);
+    if (rc < 0) {
+        eng_rocks_close(src);
+        return rc;
+    }
     uint64_t count = 0;
     rc = copy_items(e, src, NULL, bk->def->id, new_id, false, &count);
     eng_rocks_close(src);
@@ -353,7 +358,10 @@ int eng_pitr_restore(eng_t *e, kv_slice_t source, const char *target, int64_t at
     /* The table as it is now, then every change after at_ms undone, newest first: each key
      * ends as the old image of its earliest change after at_ms, its state at that time.
      * (A change committed while this runs is undone too: its old image is what was copied.) */
-    uint32_t new_id = eng__take_id(e);
+    uint32_t new_id;
+    rc = eng__take_id(e, &new_id);
+    if (rc < 0)
+        return rc;
     uint64_t count = 0;
     eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
     rc = copy_items(e, e->rocks, snap, t->id, new_id, true, &count);

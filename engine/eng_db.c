@@ -286,15 +286,20 @@ uint32_t eng__next_id(eng_t *e, eng_batch_t *b)
     return id;
 }
 
-uint32_t eng__take_id(eng_t *e)
+int eng__take_id(eng_t *e, uint32_t *id)
 {
     pthread_mutex_lock(&e->cat_lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
-    uint32_t id = eng__next_id(e, b);
-    eng__write(e, b);
+    uint32_t prev = e->next_id;
+    *id = eng__next_id(e, b);
+    int rc = eng__write(e, b);
+    if (rc < 0) { /* not on disk: after a restart the id would be handed out again */
+        e->next_id = prev;
+        *id = 0;
+    }
     eng_batch_free(b);
     pthread_mutex_unlock(&e->cat_lock);
-    return id;
+    return rc;
 }
 
 void eng_stats_get(eng_t *e, eng_stats_t *out)

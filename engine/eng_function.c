@@ -276,8 +276,9 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
     uint32_t code_id = 0;
     int rc = 0;
     if (zip.p) {
-        code_id = eng__take_id(e);
-        rc = write_code(e, code_id, zip);
+        rc = eng__take_id(e, &code_id);
+        if (rc == 0)
+            rc = write_code(e, code_id, zip);
     }
     uint32_t old_code = 0;
     if (rc == 0) {

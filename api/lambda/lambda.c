@@ -1053,7 +1053,7 @@ static void encode_mapping(api_ctx_t *ctx, const eng_mapping_t *m, const char *s
                      (long long)(m->modified_ms % 1000));
     api_jw_key(w, "LastModified");
     api_jw_raw(w, kv_slice(t, (size_t)n));
-    api_jw_kstr(w, "LastProcessingResult", "No records processed");
+    api_jw_kstr(w, "LastProcessingResult", api_esm_last_result(m->uuid));
     api_jw_kstr(w, "State", state ? state : m->enabled ? "Enabled" : "Disabled");
     api_jw_kstr(w, "StateTransitionReason", "User action");
     api_jw_kstr(w, "StartingPosition",

@@ -21,34 +21,124 @@
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 
-#define ESM_SLOTS      256
 #define ESM_BYTES      (5u << 20) /* a batch's records, under the 6 MB payload limit */
 #define ESM_WAIT_GUARD 5000       /* ms past the function's timeout */
 
-/* What the consumer remembers between steps, per mapping (the consumer thread's alone). */
+/* What the consumer remembers between steps, per mapping (or bucket) id. The consumer thread
+ * alone adds and changes slots; the API threads read last results under slot_lock. */
 typedef struct slot {
     char uuid[40];
     int attempts;
     size_t next_target; /* a bucket's event: the destinations already done */
     size_t limit;       /* a bisected batch's size; 0: BatchSize */
     int64_t retry_at_ms;
+    atomic_int result; /* esm_result_t: LastProcessingResult */
+    bool seen;         /* stepped in the current pass */
 } slot_t;
 
-static slot_t slots[ESM_SLOTS];
+typedef enum esm_result {
+    ESM_RESULT_NONE, /* no batch yet */
+    ESM_RESULT_OK,
+    ESM_RESULT_FAILED,
+} esm_result_t;
 
+/* An open-addressing table of slot pointers; at most half full. */
+static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
+static slot_t **slots;
+static size_t slot_cap, slot_n;
+
+static size_t slot_hash(const char *uuid)
+{
+    return (size_t)kv_xxh3(uuid, strlen(uuid));
+}
+
+/* The slot of uuid, or NULL (caller holds slot_lock, or is the consumer thread). */
+static slot_t *slot_find(const char *uuid)
+{
+    if (slot_cap == 0)
+        return NULL;
+    for (size_t i = slot_hash(uuid) & (slot_cap - 1);; i = (i + 1) & (slot_cap - 1)) {
+        if (slots[i] == NULL)
+            return NULL;
+        if (strcmp(slots[i]->uuid, uuid) == 0)
+            return slots[i];
+    }
+}
+
+static void slot_insert(slot_t **tab, size_t cap, slot_t *s)
+{
+    size_t i = slot_hash(s->uuid) & (cap - 1);
+    while (tab[i])
+        i = (i + 1) & (cap - 1);
+    tab[i] = s;
+}
+
+/* Rebuild the table with room for want slots (caller holds slot_lock); with only_seen, the
+ * slots not stepped in this pass are freed, and the others start the next pass unseen. */
+static void slot_rebuild(size_t want, bool only_seen)
+{
+    size_t cap = 64;
+    while (cap < 2 * want)
+        cap *= 2;
+    slot_t **tab = kv_calloc(cap, sizeof(*tab));
+    size_t n = 0;
+    for (size_t i = 0; i < slot_cap; i++) {
+        slot_t *s = slots[i];
+        if (s == NULL)
+            continue;
+        if (only_seen && !s->seen) {
+            kv_free(s);
+            continue;
+        }
+        s->seen = false;
+        slot_insert(tab, cap, s);
+        n++;
+    }
+    kv_free(slots);
+    slots = tab;
+    slot_cap = cap;
+    slot_n = n;
+}
+
+/* The slot of uuid, made when new; marked seen in this pass. Only the consumer thread. */
 static slot_t *slot_of(const char *uuid)
 {
-    size_t h = 0;
-    for (const char *c = uuid; *c; c++)
-        h = h * 31 + (uint8_t)*c;
-    for (size_t i = 0; i < ESM_SLOTS; i++) {
-        slot_t *s = &slots[(h + i) % ESM_SLOTS];
-        if (s->uuid[0] == 0 || strcmp(s->uuid, uuid) == 0) {
-            snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
-            return s;
-        }
+    slot_t *s = slot_find(uuid);
+    if (s == NULL) {
+        s = kv_calloc(1, sizeof(*s));
+        snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
+        atomic_init(&s->result, ESM_RESULT_NONE);
+        pthread_mutex_lock(&slot_lock);
+        if (2 * (slot_n + 1) > slot_cap)
+            slot_rebuild(slot_n + 1, false);
+        slot_insert(slots, slot_cap, s);
+        slot_n++;
+        pthread_mutex_unlock(&slot_lock);
     }
-    return &slots[h % ESM_SLOTS];
+    s->seen = true;
+    return s;
+}
+
+/* At the end of a pass: forget the ids not stepped in it (deleted or disabled). */
+static void slot_sweep(void)
+{
+    size_t live = 0;
+    for (size_t i = 0; i < slot_cap; i++)
+        live += slots[i] && slots[i]->seen;
+    pthread_mutex_lock(&slot_lock);
+    slot_rebuild(live, true);
+    pthread_mutex_unlock(&slot_lock);
+}
+
+const char *api_esm_last_result(const char *uuid)
+{
+    pthread_mutex_lock(&slot_lock);
+    slot_t *s = slot_find(uuid);
+    int r = s ? atomic_load(&s->result) : ESM_RESULT_NONE;
+    pthread_mutex_unlock(&slot_lock);
+    return r == ESM_RESULT_OK       ? "OK"
+           : r == ESM_RESULT_FAILED ? "PROBLEM: Function call failed"
+                                    : "No records processed";
 }
 
 /* ---- waking ---- */
@@ -567,6 +657,7 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
         }
         kv_buf_dispose(&result);
         ok = worst == API_INV_OK && failed == 0;
+        atomic_store(&sl->result, ok ? ESM_RESULT_OK : ESM_RESULT_FAILED);
     }
     for (size_t l = 0; l < nl; l++)
         kv_buf_dispose(&lanes[l].ev);
@@ -750,12 +841,18 @@ int api_esm_step(api_ctx_t *ctx)
     kv_slice_t after = KV_SLICE_NULL;
     int wait = -1;
     size_t active = 0;
+    bool listed = false; /* every mapping was listed: the slots not seen can go */
     do {
         if (eng_mapping_list(ctx->eng, after, 100, a, &list, &n, &more) < 0)
             break;
+        listed = !more || n == 0;
         for (size_t i = 0; i < n; i++) {
-            if (!list[i].enabled)
+            if (!list[i].enabled) { /* a disabled mapping keeps its state */
+                slot_t *sl = slot_find(list[i].uuid);
+                if (sl)
+                    sl->seen = true;
                 continue;
+            }
             active++;
             int w = step_mapping(ctx, &list[i]);
             if (w >= 0 && (wait < 0 || w < wait))
@@ -769,6 +866,8 @@ int api_esm_step(api_ctx_t *ctx)
     if (bw >= 0 && (wait < 0 || bw < wait))
         wait = bw;
     active += buckets;
+    if (listed) /* a listing that failed part way saw only some mappings */
+        slot_sweep();
     atomic_store(&ctx->esm_active, active > 0);
     kv_arena_free(a);
     return wait;

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 import zipfile
@@ -791,6 +792,96 @@ class EventSourceMappings(unittest.TestCase):
         self.assertLess(int(info["startSequenceNumber"]), int(info["endSequenceNumber"]))
         self.assertEqual(rec["requestContext"]["condition"], "RetryAttemptsExhausted")
         self.assertEqual(rec["requestContext"]["approximateInvokeCount"], 2)
+
+
+    def sizes_function(self, name, out):
+        app = ("import os\ndef handler(event, context):\n"
+               "    with open(os.environ['OUT'], 'a') as f:\n"
+               "        f.write('%d\\n' % len(event['Records']))\n")
+        self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 Timeout=10, Environment={"Variables": {"OUT": out}},
+                                 Code={"ZipFile": zip_of({"app.py": app})})
+
+    def mapping_results(self):
+        out, marker = {}, None
+        while True:
+            kw = {"Marker": marker} if marker else {}
+            r = self.lam.list_event_source_mappings(**kw)
+            out.update((m["UUID"], m["LastProcessingResult"]) for m in r["EventSourceMappings"])
+            marker = r.get("NextMarker")
+            if not marker:
+                return out
+
+    def test_last_processing_result(self):
+        arn = self.table("lpr")
+        out = os.path.join(tempfile.mkdtemp(), "lpr-sizes")
+        self.sizes_function("lpr-ok", out)
+        m = self.lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="lpr-ok",
+                                                 StartingPosition="TRIM_HORIZON", BatchSize=10)
+        self.assertEqual(m["LastProcessingResult"], "No records processed")
+        time.sleep(0.3)
+        g = self.lam.get_event_source_mapping(UUID=m["UUID"])
+        self.assertEqual(g["LastProcessingResult"], "No records processed")
+        self.ddb.put_item(TableName="lpr", Item={"pk": {"S": "a"}})
+        deadline = time.time() + 30
+        while time.time() < deadline and not os.path.exists(out):
+            time.sleep(0.1)
+        time.sleep(0.2)
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"], "OK")
+        self.assertEqual(self.mapping_results()[m["UUID"]], "OK")
+        # A function error: the mapping says so (and keeps saying so while it retries).
+        self.lam.create_function(FunctionName="lpr-bad", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    raise RuntimeError('no')\n"})})
+        bad = self.lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="lpr-bad",
+                                                   StartingPosition="TRIM_HORIZON", MaximumRetryAttempts=10000)
+        deadline, res = time.time() + 30, None
+        while time.time() < deadline and res != "PROBLEM: Function call failed":
+            res = self.lam.get_event_source_mapping(UUID=bad["UUID"])["LastProcessingResult"]
+            time.sleep(0.1)
+        self.assertEqual(res, "PROBLEM: Function call failed")
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"], "OK")
+
+    def test_deleted_mappings_free_their_state(self):
+        """More mappings than the consumer once had slots for, each bisected down to one record
+        by a failing function, then deleted: a new mapping starts with state of its own (a full
+        first batch), not a dead mapping's."""
+        self.lam.create_function(FunctionName="fails", Runtime="python3.11", Role=ROLE, Handler="app.handler",
+                                 Code={"ZipFile": zip_of({"app.py": "def handler(e, c):\n    raise RuntimeError('no')\n"})})
+        uuids = []
+        for i in range(300):
+            arn = self.table("many%d" % i)
+            self.ddb.batch_write_item(RequestItems={"many%d" % i: [{"PutRequest": {"Item": {"pk": {"S": k}}}}
+                                                                  for k in ("a", "b")]})
+            uuids.append(self.lam.create_event_source_mapping(
+                EventSourceArn=arn, FunctionName="fails", StartingPosition="TRIM_HORIZON", BatchSize=2,
+                BisectBatchOnFunctionError=True, MaximumRetryAttempts=10000)["UUID"])
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            res = self.mapping_results()
+            if all(res[u] == "PROBLEM: Function call failed" for u in uuids):
+                break
+            time.sleep(0.5)
+        for u in uuids:
+            self.lam.delete_event_source_mapping(UUID=u)
+        time.sleep(0.5)
+        arn = self.table("fresh")
+        out = os.path.join(tempfile.mkdtemp(), "sizes")
+        self.sizes_function("sizes", out)
+        m = self.lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="sizes", BatchSize=10,
+                                                 StartingPosition="TRIM_HORIZON", MaximumBatchingWindowInSeconds=2)
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"],
+                         "No records processed")
+        self.ddb.batch_write_item(RequestItems={"fresh": [{"PutRequest": {"Item": {"pk": {"S": "f%d" % i}}}}
+                                                          for i in range(10)]})
+        deadline, sizes = time.time() + 30, []
+        while time.time() < deadline and sum(sizes) < 10:
+            time.sleep(0.1)
+            if os.path.exists(out):
+                with open(out) as f:
+                    sizes = [int(x) for x in f.read().split()]
+        self.assertEqual(sizes, [10])
+        time.sleep(0.2)
+        self.assertEqual(self.lam.get_event_source_mapping(UUID=m["UUID"])["LastProcessingResult"], "OK")
 
 
 class CrashUnderLoad(unittest.TestCase):

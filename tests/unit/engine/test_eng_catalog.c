@@ -576,6 +576,30 @@ static void test_streams(void **state)
     eng_close(e);
 }
 
+/* An id whose counter write failed is not handed out: after a reopen it is not given twice. */
+static void test_take_id_failed_write(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_ALWAYS);
+    uint32_t id1 = 0, id = 1;
+    assert_int_equal(eng__take_id(e, &id1), 0);
+    assert_true(id1 > 0);
+    eng_close(e);
+    /* A reserve larger than any disk: every plain write is refused. */
+    eng_opts_t o = {.dir = dir, .fsync = ENG_FSYNC_ALWAYS, .disk_reserve = 1ull << 62};
+    assert_int_equal(eng_open(&o, &e), 0);
+    assert_int_equal(eng__take_id(e, &id), KV_ENOSPACE);
+    assert_int_equal(id, 0);
+    eng_close(e);
+    e = open_eng(ENG_FSYNC_ALWAYS);
+    uint32_t id2 = 0, id3 = 0;
+    assert_int_equal(eng__take_id(e, &id2), 0);
+    assert_int_equal(eng__take_id(e, &id3), 0);
+    assert_int_equal(id2, id1 + 1);
+    assert_int_equal(id3, id2 + 1);
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -586,6 +610,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_take_id_failed_write, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_catalog", tests, NULL, NULL);
 }
