@@ -27,8 +27,9 @@
 typedef struct api_ctx api_ctx_t;
 typedef sigv4_hdr_t api_hdr_t;
 
-#define API_MAX_RESP_HDRS 24
-#define API_RESP_BODY_MAX (64u << 20)
+/* Initial room for response headers; the list doubles in the request arena as needed. */
+#define API_RESP_HDRS_INIT 32
+#define API_RESP_BODY_MAX  (64u << 20)
 
 typedef struct api_cfg {
     const char *data_dir;
@@ -83,8 +84,9 @@ typedef struct api_body_src {
 /** The response the api layer produced. Headers and strings live in the request arena. */
 typedef struct api_resp {
     int status;
-    api_hdr_t hdrs[API_MAX_RESP_HDRS];
+    api_hdr_t *hdrs; /* in the request arena; grows by doubling, never drops a header */
     size_t n_hdrs;
+    size_t cap_hdrs;
     kv_buf_t body;      /* owned; the server disposes it after writing */
     api_body_src_t src; /* used instead of body when src.read is set */
     bool no_body;       /* HEAD: send Content-Length but no bytes */

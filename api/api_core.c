@@ -151,8 +151,14 @@ bool api_form_decode(kv_arena_t *a, kv_slice_t raw, kv_slice_t *out)
 
 void api_resp_header(api_resp_t *resp, const char *name, kv_slice_t value)
 {
-    if (resp->n_hdrs >= API_MAX_RESP_HDRS)
-        return;
+    if (resp->n_hdrs == resp->cap_hdrs) {
+        size_t cap = resp->cap_hdrs ? resp->cap_hdrs * 2 : API_RESP_HDRS_INIT;
+        api_hdr_t *h = kv_arena_calloc(resp->_arena, cap, sizeof(*h));
+        if (resp->n_hdrs)
+            memcpy(h, resp->hdrs, resp->n_hdrs * sizeof(*h));
+        resp->hdrs = h;
+        resp->cap_hdrs = cap;
+    }
     resp->hdrs[resp->n_hdrs].name = kv_slice_str(name);
     resp->hdrs[resp->n_hdrs].value = kv_arena_dup(resp->_arena, value);
     resp->n_hdrs++;

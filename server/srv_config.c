@@ -217,7 +217,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     cfg->header_timeout_ms = 20000;
     cfg->body_timeout_ms = 60000;
     cfg->max_header_bytes = 32 * 1024;
-    cfg->max_headers = 100;
+    cfg->max_headers = 200; /* S3 metadata can be many small x-amz-meta-* headers */
     cfg->sweep_interval_ms = 60000;
     cfg->lifecycle_day_s = 86400;
     cfg->ttl_interval_ms = 1000;

@@ -12,6 +12,7 @@
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -34,52 +35,92 @@ typedef struct srv_wreq {
 } srv_wreq_t;
 
 static llhttp_settings_t g_settings;
-static int settings_ready;
+static pthread_once_t g_settings_once = PTHREAD_ONCE_INIT;
 
 static void on_close(uv_handle_t *h);
 static int feed(srv_conn_t *c, const uint8_t *p, size_t n);
 
-static const char *reason(int st)
+/* Every status the api and server layers send (api_err.h, S3 conditional and
+ * range answers, Lambda's 202/429, redirects), with its RFC 9110/6585 phrase. */
+const char *srv_reason(int st)
 {
     switch (st) {
     case 100:
         return "Continue";
     case 200:
         return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
     case 204:
         return "No Content";
     case 206:
         return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
     case 304:
         return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 403:
         return "Forbidden";
     case 404:
         return "Not Found";
     case 405:
         return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
     case 408:
         return "Request Timeout";
     case 409:
         return "Conflict";
+    case 410:
+        return "Gone";
     case 411:
         return "Length Required";
     case 412:
         return "Precondition Failed";
     case 413:
         return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
     case 416:
         return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
     case 431:
         return "Request Header Fields Too Large";
     case 500:
         return "Internal Server Error";
     case 501:
         return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
     case 503:
         return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    case 507:
+        return "Insufficient Storage";
     default:
         return "Unknown";
     }
@@ -177,7 +218,7 @@ static void send_plain(srv_conn_t *c, int status)
     char *head = kv_arena_printf(a,
                                  "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: Stratus/" STRATUS_VERSION
                                  "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                                 status, reason(status), srv_loop_date(c->loop));
+                                 status, srv_reason(status), srv_loop_date(c->loop));
     uv_buf_t b = uv_buf_init(head, (unsigned)strlen(head));
     c->close_after = true;
     read_stop(c);
@@ -310,7 +351,7 @@ static void send_response(srv_conn_t *c)
     kv_buf_append_str(&h, "HTTP/1.1 ");
     kv_buf_append_u64(&h, (uint64_t)r->status);
     kv_buf_append_byte(&h, ' ');
-    kv_buf_append_str(&h, reason(r->status));
+    kv_buf_append_str(&h, srv_reason(r->status));
     kv_buf_append_str(&h, "\r\nDate: ");
     kv_buf_append_str(&h, srv_loop_date(c->loop));
     kv_buf_append_str(&h, "\r\nServer: Stratus/" STRATUS_VERSION "\r\n");
@@ -885,10 +926,7 @@ void srv_conn_accept(srv_loop_t *l, uv_stream_t *server)
     c->timer.data = c;
     c->handles_open = 2;
     uv_tcp_nodelay(&c->tcp, 1);
-    if (!settings_ready) {
-        settings_init();
-        settings_ready = 1;
-    }
+    pthread_once(&g_settings_once, settings_init); /* N loop threads race here */
     llhttp_init(&c->parser, HTTP_REQUEST, &g_settings);
     /* No leniency (these are llhttp's defaults; the rest is LLHTTP_STRICT_MODE and the
      * checks in the callbacks). */

@@ -135,6 +135,8 @@ bool srv_conn_close_idle(srv_loop_t *l);
 void srv_conn_release_pending(srv_loop_t *l);
 /** Begin a graceful stop of every connection of the loop. */
 void srv_conn_shutdown_all(srv_loop_t *l, bool force);
+/** The status line's reason phrase for st ("Unknown" for a status the server never sends). */
+const char *srv_reason(int st);
 
 /* srv_loop.c */
 kv_arena_t *srv_arena_get(srv_loop_t *l);

@@ -17,7 +17,7 @@
 #include "base/kv_slice.h"
 
 #define SIGV4_ALGO             "AWS4-HMAC-SHA256"
-#define SIGV4_MAX_SIGNED_HDRS  64
+#define SIGV4_MAX_SIGNED_HDRS  200
 #define SIGV4_MAX_QUERY_PARAMS 256
 #define SIGV4_MAX_SKEW_S       (15 * 60)
 #define SIGV4_MAX_PRESIGN_S    604800

@@ -33,6 +33,24 @@ class S3Objects(unittest.TestCase):
     def tearDownClass(cls):
         cls.srv.cleanup()
 
+    def test_many_metadata_headers(self):
+        # Regression: response headers past the 24th were silently dropped, taking
+        # user metadata and x-amz-request-id with them; 80 keys were refused as
+        # SignatureDoesNotMatch (a limit of 64 signed headers) or 431 (100 headers).
+        for n in (30, 45, 80):  # (Python's http.client reads at most 100 response headers)
+            meta = {f"{chr(97 + i % 26)}{i // 26 if i >= 26 else ''}": str(i % 10) for i in range(n)}
+            self.assertEqual(len(meta), n)
+            self.assertLessEqual(sum(len(k) + len(v) for k, v in meta.items()), 2048)
+            key = f"meta-{n}"
+            self.s3.put_object(Bucket="objs", Key=key, Body=b"x", Metadata=meta)
+            for r in (self.s3.head_object(Bucket="objs", Key=key),
+                      self.s3.get_object(Bucket="objs", Key=key)):
+                self.assertEqual(r["Metadata"], meta)
+                hdrs = r["ResponseMetadata"]["HTTPHeaders"]
+                self.assertIn("x-amz-request-id", hdrs)
+                self.assertIn("etag", hdrs)
+                self.assertIn("last-modified", hdrs)
+
     def test_put_get_head_delete(self):
         body = b"hello, stratus\n"
         r = self.s3.put_object(Bucket="objs", Key="greeting.txt", Body=body, ContentType="text/plain",

@@ -307,6 +307,33 @@ class HTTP(unittest.TestCase):
     def tearDownClass(cls):
         cls.srv.cleanup()
 
+    def test_status_line_reason_phrases(self):
+        """Regression: 201, 202 and 429 went out as "HTTP/1.1 202 Unknown"."""
+        import io
+        import zipfile
+        lam = self.srv.client("lambda")
+        seen = []
+        lam.meta.events.register("after-call.lambda.*", lambda http_response, **kw: seen.append(
+            (http_response.status_code, http_response.raw.reason)))
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            info = zipfile.ZipInfo("bootstrap")
+            info.external_attr = 0o755 << 16
+            z.writestr(info, "#!/bin/sh\nexit 3\n")
+        lam.create_function(FunctionName="reasons", Runtime="provided.al2", Handler="x",
+                            Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": buf.getvalue()})
+        lam.invoke(FunctionName="reasons", InvocationType="Event", Payload=b"{}")
+        lam.put_function_concurrency(FunctionName="reasons", ReservedConcurrentExecutions=0)
+        with self.assertRaises(ClientError) as e:
+            lam.invoke(FunctionName="reasons", Payload=b"{}")
+        self.assertEqual(code(e), "TooManyRequestsException")
+        lam.delete_function(FunctionName="reasons")
+        got = dict(seen)
+        self.assertEqual(got.get(201), "Created")
+        self.assertEqual(got.get(202), "Accepted")
+        self.assertEqual(got.get(429), "Too Many Requests")
+        self.assertEqual(got.get(204), "No Content")
+
     def test_pipelining_in_order(self):
         req = b"".join(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" for _ in range(5))
         req += ddb_request(self.srv.port, "ListTables")
@@ -343,7 +370,7 @@ class HTTP(unittest.TestCase):
     def test_limits(self):
         big = b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40000 + b"\r\n\r\n"
         self.assertTrue(self.srv.raw(big).startswith(b"HTTP/1.1 431"))
-        many = b"GET /health HTTP/1.1\r\n" + b"".join(b"H%d: v\r\n" % i for i in range(150)) + b"\r\n"
+        many = b"GET /health HTTP/1.1\r\n" + b"".join(b"H%d: v\r\n" % i for i in range(250)) + b"\r\n"
         self.assertTrue(self.srv.raw(many).startswith(b"HTTP/1.1 431"))
         huge = ddb_request(self.srv.port, "ListTables", extra=b"")
         huge = huge.replace(b"Content-Length: 2", b"Content-Length: 99999999")

@@ -23,6 +23,7 @@
 #include "base/kv_time.h"
 #include "cli.h"
 #include "srv_harness.h"
+#include "srv_int.h"
 
 static int count(const kv_buf_t *b, const char *needle)
 {
@@ -365,6 +366,47 @@ static void test_early_answer_closes(void **state)
     kv_buf_dispose(&out);
 }
 
+/* Every status the server can send has its standard phrase, never "Unknown". */
+static void test_reason_phrases(void **state)
+{
+    (void)state;
+    static const struct {
+        int st;
+        const char *phrase;
+    } want[] = {
+        {100, "Continue"},
+        {200, "OK"},
+        {201, "Created"},
+        {202, "Accepted"},
+        {204, "No Content"},
+        {206, "Partial Content"},
+        {301, "Moved Permanently"},
+        {303, "See Other"},
+        {304, "Not Modified"},
+        {307, "Temporary Redirect"},
+        {400, "Bad Request"},
+        {403, "Forbidden"},
+        {404, "Not Found"},
+        {405, "Method Not Allowed"},
+        {408, "Request Timeout"},
+        {409, "Conflict"},
+        {411, "Length Required"},
+        {412, "Precondition Failed"},
+        {413, "Payload Too Large"},
+        {416, "Range Not Satisfiable"},
+        {429, "Too Many Requests"},
+        {431, "Request Header Fields Too Large"},
+        {500, "Internal Server Error"},
+        {501, "Not Implemented"},
+        {502, "Bad Gateway"},
+        {503, "Service Unavailable"},
+        {504, "Gateway Timeout"},
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_string_equal(srv_reason(want[i].st), want[i].phrase);
+    assert_string_equal(srv_reason(299), "Unknown");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -374,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_strict_framing),
         cmocka_unit_test(test_chunk_extensions),
         cmocka_unit_test(test_early_answer_closes),
+        cmocka_unit_test(test_reason_phrases),
     };
     return cmocka_run_group_tests_name("srv_http", tests, NULL, NULL);
 }
