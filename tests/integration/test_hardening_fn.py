@@ -65,6 +65,14 @@ def procs_with(marker):
     return found
 
 
+def wait_present(marker, seconds):
+    """The processes started in the background may not have run exec yet when Invoke returns."""
+    deadline = time.time() + seconds
+    while time.time() < deadline and not procs_with(marker):
+        time.sleep(0.05)
+    return procs_with(marker)
+
+
 def wait_gone(marker, seconds):
     deadline = time.time() + seconds
     while time.time() < deadline and procs_with(marker):
@@ -293,8 +301,8 @@ class HardeningFn(unittest.TestCase):
                                 Timeout=30, Code={"ZipFile": zip_entries([("app.py", LEAVER, 0o100644)])})
             r = lam.invoke(FunctionName="leaver", Payload=json.dumps({"s1": s1, "s2": s2}))
             self.assertEqual(json.loads(r["Payload"].read()), "left")
-            self.assertEqual(len(procs_with(s1)), 1)
-            self.assertEqual(len(procs_with(s2)), 1)
+            self.assertEqual(len(wait_present(s1, 5)), 1)
+            self.assertEqual(len(wait_present(s2, 5)), 1)
             srv.kill9()
             self.assertEqual(wait_gone(s1, 5), [])
             self.assertEqual(wait_gone(s2, 5), [])

@@ -124,7 +124,7 @@ static void test_limits(void **state)
     assert_non_null(strstr((char *)out.p, "Connection: close"));
     kv_buf_reset(&big);
     kv_buf_append_str(&big, "GET /health HTTP/1.1\r\n");
-    for (int i = 0; i < 200; i++)
+    for (int i = 0; i < 300; i++)
         kv_buf_printf(&big, "H%d: v\r\n", i);
     kv_buf_append_str(&big, "\r\n");
     kv_buf_append_byte(&big, 0);
