@@ -693,7 +693,18 @@ static int spawn_child(void *arg)
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
+    /* Every disposition back to the default, the real-time signals glibc reserves too (an
+     * ignored signal is inherited through execve from whoever started stratusd). The raw
+     * call: glibc's sigaction refuses its reserved signals. */
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } dfl = {0};
+    for (int sig = 1; sig < 65; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP)
+            syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
     setpgid(0, 0);
     int nul = open("/dev/null", O_RDONLY);
     if (nul >= 0)
