@@ -456,12 +456,15 @@ void eng_rocks_space_tick(eng_rocks_t *r)
         return; /* the directory is not there yet (the first look at open) or unreadable */
     uint64_t total = (uint64_t)sv.f_blocks * sv.f_frsize;
     int64_t avail = (int64_t)((uint64_t)sv.f_bavail * sv.f_frsize);
-    if (!r->reserve_set) {
-        /* 2% of the file system, at least 16 MiB and at most 1 GiB. */
-        uint64_t v = total / 50;
-        r->reserve = v < (16u << 20) ? (16u << 20) : v > (1u << 30) ? (1u << 30) : v;
+    if (r->db == NULL) { /* the look at open, before any other thread: the fixed figures */
+        r->fs_total = total;
+        if (!r->reserve_set) {
+            /* 2% of the file system, at least 16 MiB and at most 1 GiB. */
+            uint64_t v = total / 50;
+            r->reserve = v < (16u << 20) ? (16u << 20) : v > (1u << 30) ? (1u << 30) : v;
+        }
+        r->floor = r->reserve / 4;
     }
-    r->floor = r->reserve / 4;
     uint64_t mem = 0, blobs = 0, pending = 0;
     if (r->db) {
         eng_rocks_property(r, -1, "rocksdb.cur-size-all-mem-tables", &mem);
