@@ -26,6 +26,12 @@ static const char *const op_names[API_OP__COUNT] = {"Unknown", "Health", "Metric
 #define XX(Name, name) #Name,
                                                             S3_OP_MAP(XX)
 #undef XX
+#define XX(Name, name) #Name,
+                                                                LAMBDA_OP_MAP(XX)
+#undef XX
+#define XX(Name, name) #Name,
+                                                                    LOGS_OP_MAP(XX)
+#undef XX
 };
 
 const char *api_op_name(api_op_t op)
@@ -341,7 +347,7 @@ static api_proto_t pick_proto(const api_req_t *req, kv_slice_t service, kv_slice
         return API_PROTO_S3;
     if (kv_slice_eq_str(service, "lambda"))
         return API_PROTO_LAMBDA;
-    if (kv_slice_eq_str(service, "logs") || kv_slice_starts_with(target, "Logs_20140328."))
+    if (kv_slice_eq_str(service, "logs") || kv_slice_starts_with(target, LOGS_TARGET_PREFIX))
         return API_PROTO_LOGS;
     if (target.len)
         return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS : API_PROTO_DDB;
@@ -370,6 +376,21 @@ static api_op_t ddb_lookup(kv_slice_t target)
     if (streams && kv_slice_eq_str(name, #Name)) \
         return API_OP_STREAMS_##cname;
     STREAMS_OP_MAP(XX)
+#undef XX
+    return API_OP_UNKNOWN;
+}
+
+/* The operation a CloudWatch Logs X-Amz-Target (Logs_20140328.<op>) names. */
+static api_op_t logs_lookup(kv_slice_t target)
+{
+    size_t pl = sizeof(LOGS_TARGET_PREFIX) - 1;
+    if (!kv_slice_starts_with(target, LOGS_TARGET_PREFIX))
+        return API_OP_UNKNOWN;
+    kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
+#define XX(Name, cname)               \
+    if (kv_slice_eq_str(name, #Name)) \
+        return API_OP_LOGS_##cname;
+    LOGS_OP_MAP(XX)
 #undef XX
     return API_OP_UNKNOWN;
 }
@@ -516,6 +537,10 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         s3_route(ctx, req);
     else if (st->proto == API_PROTO_DDB || st->proto == API_PROTO_STREAMS)
         st->op = ddb_lookup(st->target);
+    else if (st->proto == API_PROTO_LAMBDA)
+        st->op = lambda_route(req);
+    else if (st->proto == API_PROTO_LOGS)
+        st->op = logs_lookup(st->target);
     /* A browser's CORS preflight carries no credentials (a presigned URL's query signs the
      * request that follows, not the OPTIONS): it is answered from the bucket's CORS rules
      * alone. POST Object signs its policy instead, checked as the form is read. */

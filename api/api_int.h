@@ -14,6 +14,7 @@
 #include "codec/api_jw.h"
 #include "ddb/ddb_ops.h"
 #include "eng.h"
+#include "lambda/lambda_ops.h"
 #include "s3/s3_ops.h"
 
 #define API_ACCOUNT_ID        "000000000000"
@@ -54,7 +55,13 @@ typedef enum api_op {
 #define XX(Name, name) API_OP_S3_##name,
             S3_OP_MAP(XX)
 #undef XX
-                API_OP__COUNT
+#define XX(Name, name) API_OP_LAMBDA_##name,
+                LAMBDA_OP_MAP(XX)
+#undef XX
+#define XX(Name, name) API_OP_LOGS_##name,
+                    LOGS_OP_MAP(XX)
+#undef XX
+                        API_OP__COUNT
 } api_op_t;
 
 /** Wire name of an operation ("CreateTable"). */
@@ -283,6 +290,8 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** Hold a response that waits for an invocation (see api_resp_hold). */
 bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg);
+/** The Lambda operation a request's method and path name (API_OP_UNKNOWN: none). */
+api_op_t lambda_route(api_req_t *req);
 /** The largest body a Lambda request may have (a base64 zip for code uploads). */
 size_t lambda_body_limit(api_req_t *req);
 /** Trim stream records past their retention (services thread). */

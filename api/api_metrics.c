@@ -40,6 +40,16 @@ static api_proto_t op_proto(int op)
         return API_PROTO_S3;
     S3_OP_MAP(XX)
 #undef XX
+#define XX(Name, name)              \
+    if (op == API_OP_LAMBDA_##name) \
+        return API_PROTO_LAMBDA;
+    LAMBDA_OP_MAP(XX)
+#undef XX
+#define XX(Name, name)            \
+    if (op == API_OP_LOGS_##name) \
+        return API_PROTO_LOGS;
+    LOGS_OP_MAP(XX)
+#undef XX
     return API_PROTO_NONE;
 }
 

@@ -38,35 +38,10 @@ static const char *const RUNTIMES[] = {
     "python3.12", "python3.13",   "nodejs18.x",      "nodejs20.x", "nodejs22.x",
 };
 
-typedef enum {
-    L_NONE = 0,
-    L_CREATE,
-    L_LIST,
-    L_GET,
-    L_GET_CONFIG,
-    L_UPDATE_CONFIG,
-    L_UPDATE_CODE,
-    L_DELETE,
-    L_PUT_CONCURRENCY,
-    L_GET_CONCURRENCY,
-    L_DELETE_CONCURRENCY,
-    L_ESM_CREATE,
-    L_ESM_LIST,
-    L_ESM_GET,
-    L_ESM_UPDATE,
-    L_ESM_DELETE,
-    L_INVOKE,
-    L_EIC_PUT,
-    L_EIC_UPDATE,
-    L_EIC_GET,
-    L_EIC_DELETE,
-    L_EIC_LIST,
-} lop_t;
-
 /* ---- routing ---- */
 
 /* The operation of a request and the function name in its path (URL-decoded). */
-static lop_t route(api_req_t *req, kv_slice_t *name)
+static api_op_t route(api_req_t *req, kv_slice_t *name)
 {
     kv_slice_t p = req->path, m = req->method;
     static const char esm[] = "/2015-03-31/event-source-mappings";
@@ -78,13 +53,13 @@ static lop_t route(api_req_t *req, kv_slice_t *name)
         }
         *name = rest;
         if (rest.len == 0)
-            return kv_slice_eq_str(m, "POST")  ? L_ESM_CREATE
-                   : kv_slice_eq_str(m, "GET") ? L_ESM_LIST
-                                               : L_NONE;
-        return kv_slice_eq_str(m, "GET")      ? L_ESM_GET
-               : kv_slice_eq_str(m, "PUT")    ? L_ESM_UPDATE
-               : kv_slice_eq_str(m, "DELETE") ? L_ESM_DELETE
-                                              : L_NONE;
+            return kv_slice_eq_str(m, "POST")  ? API_OP_LAMBDA_create_event_source_mapping
+                   : kv_slice_eq_str(m, "GET") ? API_OP_LAMBDA_list_event_source_mappings
+                                               : API_OP_UNKNOWN;
+        return kv_slice_eq_str(m, "GET")      ? API_OP_LAMBDA_get_event_source_mapping
+               : kv_slice_eq_str(m, "PUT")    ? API_OP_LAMBDA_update_event_source_mapping
+               : kv_slice_eq_str(m, "DELETE") ? API_OP_LAMBDA_delete_event_source_mapping
+                                              : API_OP_UNKNOWN;
     }
     static const char *const dates[] = {"/2015-03-31/functions", "/2017-10-31/functions",
                                         "/2019-09-30/functions", "/2019-09-25/functions"};
@@ -93,60 +68,68 @@ static lop_t route(api_req_t *req, kv_slice_t *name)
         if (kv_slice_starts_with(p, dates[i]))
             date = i;
     if (date < 0)
-        return L_NONE;
+        return API_OP_UNKNOWN;
     p = kv_slice(p.p + strlen(dates[date]), p.len - strlen(dates[date]));
     if (p.len && p.p[0] == '/') {
         p.p++;
         p.len--;
     }
     if (p.len == 0)
-        return date == 0 && kv_slice_eq_str(m, "POST")  ? L_CREATE
-               : date == 0 && kv_slice_eq_str(m, "GET") ? L_LIST
-                                                        : L_NONE;
+        return date == 0 && kv_slice_eq_str(m, "POST")  ? API_OP_LAMBDA_create_function
+               : date == 0 && kv_slice_eq_str(m, "GET") ? API_OP_LAMBDA_list_functions
+                                                        : API_OP_UNKNOWN;
     const uint8_t *slash = memchr(p.p, '/', p.len);
     kv_slice_t raw = kv_slice(p.p, slash ? (size_t)(slash - p.p) : p.len);
     kv_slice_t rest = slash ? kv_slice(slash, p.len - (size_t)(slash - p.p)) : KV_SLICE_NULL;
     if (!api_form_decode(req->arena, raw, name))
         *name = raw;
     if (rest.len == 0)
-        return date != 0                      ? L_NONE
-               : kv_slice_eq_str(m, "GET")    ? L_GET
-               : kv_slice_eq_str(m, "DELETE") ? L_DELETE
-                                              : L_NONE;
+        return date != 0                      ? API_OP_UNKNOWN
+               : kv_slice_eq_str(m, "GET")    ? API_OP_LAMBDA_get_function
+               : kv_slice_eq_str(m, "DELETE") ? API_OP_LAMBDA_delete_function
+                                              : API_OP_UNKNOWN;
     if (kv_slice_eq_str(rest, "/configuration") && date == 0)
-        return kv_slice_eq_str(m, "GET")   ? L_GET_CONFIG
-               : kv_slice_eq_str(m, "PUT") ? L_UPDATE_CONFIG
-                                           : L_NONE;
+        return kv_slice_eq_str(m, "GET")   ? API_OP_LAMBDA_get_function_configuration
+               : kv_slice_eq_str(m, "PUT") ? API_OP_LAMBDA_update_function_configuration
+                                           : API_OP_UNKNOWN;
     if (kv_slice_eq_str(rest, "/code") && date == 0 && kv_slice_eq_str(m, "PUT"))
-        return L_UPDATE_CODE;
+        return API_OP_LAMBDA_update_function_code;
     if (kv_slice_eq_str(rest, "/invocations") && date == 0 && kv_slice_eq_str(m, "POST"))
-        return L_INVOKE;
+        return API_OP_LAMBDA_invoke;
     if (kv_slice_eq_str(rest, "/event-invoke-config") && date == 3)
-        return kv_slice_eq_str(m, "PUT")      ? L_EIC_PUT
-               : kv_slice_eq_str(m, "POST")   ? L_EIC_UPDATE
-               : kv_slice_eq_str(m, "GET")    ? L_EIC_GET
-               : kv_slice_eq_str(m, "DELETE") ? L_EIC_DELETE
-                                              : L_NONE;
+        return kv_slice_eq_str(m, "PUT")      ? API_OP_LAMBDA_put_function_event_invoke_config
+               : kv_slice_eq_str(m, "POST")   ? API_OP_LAMBDA_update_function_event_invoke_config
+               : kv_slice_eq_str(m, "GET")    ? API_OP_LAMBDA_get_function_event_invoke_config
+               : kv_slice_eq_str(m, "DELETE") ? API_OP_LAMBDA_delete_function_event_invoke_config
+                                              : API_OP_UNKNOWN;
     if (kv_slice_eq_str(rest, "/event-invoke-config/list") && date == 3 &&
         kv_slice_eq_str(m, "GET"))
-        return L_EIC_LIST;
+        return API_OP_LAMBDA_list_function_event_invoke_configs;
     if (kv_slice_eq_str(rest, "/concurrency")) {
         if (date == 1 && kv_slice_eq_str(m, "PUT"))
-            return L_PUT_CONCURRENCY;
+            return API_OP_LAMBDA_put_function_concurrency;
         if (date == 1 && kv_slice_eq_str(m, "DELETE"))
-            return L_DELETE_CONCURRENCY;
+            return API_OP_LAMBDA_delete_function_concurrency;
         if (date == 2 && kv_slice_eq_str(m, "GET"))
-            return L_GET_CONCURRENCY;
+            return API_OP_LAMBDA_get_function_concurrency;
     }
-    return L_NONE;
+    return API_OP_UNKNOWN;
+}
+
+api_op_t lambda_route(api_req_t *req)
+{
+    kv_slice_t name;
+    return route(req, &name);
 }
 
 size_t lambda_body_limit(api_req_t *req)
 {
-    kv_slice_t name;
-    lop_t op = route(req, &name);
+    api_op_t op = req->_st->op;
     /* A base64 zip of up to 50 MB travels inside the JSON; a synchronous payload is 6 MB. */
-    return op == L_CREATE || op == L_UPDATE_CODE ? 69905067u : op == L_INVOKE ? 6291456u : 6u << 20;
+    return op == API_OP_LAMBDA_create_function || op == API_OP_LAMBDA_update_function_code
+               ? 69905067u
+           : op == API_OP_LAMBDA_invoke ? 6291456u
+                                        : 6u << 20;
 }
 
 /* ---- names and ARNs ---- */
@@ -783,12 +766,12 @@ static int op_delete(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t raw)
 }
 
 static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
-                          lop_t op, api_jw_t *w)
+                          api_op_t op, api_jw_t *w)
 {
     eng_function_t *f;
     if (load_fn(ctx, req, resp, raw, &f) < 0)
         return -1;
-    if (op == L_PUT_CONCURRENCY) {
+    if (op == API_OP_LAMBDA_put_function_concurrency) {
         const api_json_t *in = body_json(req, resp);
         if (in == NULL)
             return -1;
@@ -806,16 +789,16 @@ static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_s
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 "UnreservedConcurrentExecution below its minimum value of [0].");
         f->reserved = (int32_t)n;
-    } else if (op == L_DELETE_CONCURRENCY) {
+    } else if (op == API_OP_LAMBDA_delete_function_concurrency) {
         f->reserved = -1;
     }
-    if (op != L_GET_CONCURRENCY) {
+    if (op != API_OP_LAMBDA_get_function_concurrency) {
         int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
         if (rc < 0)
             return engine_fail(resp, rc);
         resp->durable = true;
     }
-    if (op == L_DELETE_CONCURRENCY) {
+    if (op == API_OP_LAMBDA_delete_function_concurrency) {
         resp->status = 204;
         return 0;
     }
@@ -950,7 +933,7 @@ static int check_destination(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, k
 }
 
 static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
-                           lop_t op, api_jw_t *w)
+                           api_op_t op, api_jw_t *w)
 {
     eng_function_t *f;
     if (load_fn(ctx, req, resp, raw, &f) < 0)
@@ -963,7 +946,7 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
                           (const char *)qual.p);
     evcfg_t c;
     evcfg_read(req->arena, f->event_config, &c);
-    if (op == L_EIC_LIST) {
+    if (op == API_OP_LAMBDA_list_function_event_invoke_configs) {
         respond_json(resp, 200);
         api_jw_obj_begin(w);
         api_jw_key(w, "FunctionEventInvokeConfigs");
@@ -974,17 +957,20 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
         api_jw_obj_end(w);
         return 0;
     }
-    if ((op == L_EIC_GET || op == L_EIC_DELETE) && f->event_config == NULL) {
+    if ((op == API_OP_LAMBDA_get_function_event_invoke_config ||
+         op == API_OP_LAMBDA_delete_function_event_invoke_config) &&
+        f->event_config == NULL) {
         char arn[256];
         fn_arn(ctx, f->name, arn, sizeof(arn));
         return api_refuse(resp, API_E_LAMBDA_NOT_FOUND,
                           "The function %s doesn't have an EventInvokeConfig", arn);
     }
-    if (op == L_EIC_PUT || op == L_EIC_UPDATE) {
+    if (op == API_OP_LAMBDA_put_function_event_invoke_config ||
+        op == API_OP_LAMBDA_update_function_event_invoke_config) {
         const api_json_t *in = body_json(req, resp);
         if (in == NULL)
             return -1;
-        if (op == L_EIC_PUT)
+        if (op == API_OP_LAMBDA_put_function_event_invoke_config)
             c = (evcfg_t){.retries = -1, .max_age_s = -1};
         int64_t v;
         int r;
@@ -1015,16 +1001,16 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
         }
         c.modified_ms = kv_now_ms();
         f->event_config = evcfg_write(req->arena, &c);
-    } else if (op == L_EIC_DELETE) {
+    } else if (op == API_OP_LAMBDA_delete_function_event_invoke_config) {
         f->event_config = NULL;
     }
-    if (op != L_EIC_GET) {
+    if (op != API_OP_LAMBDA_get_function_event_invoke_config) {
         int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
         if (rc < 0)
             return engine_fail(resp, rc);
         resp->durable = true;
     }
-    if (op == L_EIC_DELETE) {
+    if (op == API_OP_LAMBDA_delete_function_event_invoke_config) {
         resp->status = 204;
         return 0;
     }
@@ -1328,14 +1314,14 @@ static int load_mapping(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_sli
     return rc < 0 ? engine_fail(resp, rc) : 0;
 }
 
-static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t uuid, lop_t op,
+static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t uuid, api_op_t op,
                   api_jw_t *w)
 {
     eng_mapping_t *m;
     if (load_mapping(ctx, req, resp, uuid, &m) < 0)
         return -1;
     const char *state = NULL;
-    if (op == L_ESM_UPDATE) {
+    if (op == API_OP_LAMBDA_update_event_source_mapping) {
         const api_json_t *in = body_json(req, resp);
         if (in == NULL)
             return -1;
@@ -1352,14 +1338,14 @@ static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
         state = "Updating";
         resp->durable = true;
         api_esm_kick(ctx);
-    } else if (op == L_ESM_DELETE) {
+    } else if (op == API_OP_LAMBDA_delete_event_source_mapping) {
         int rc = eng_mapping_delete(ctx->eng, uuid);
         if (rc < 0)
             return engine_fail(resp, rc);
         state = "Deleting";
         resp->durable = true;
     }
-    respond_json(resp, op == L_ESM_GET ? 200 : 202);
+    respond_json(resp, op == API_OP_LAMBDA_get_event_source_mapping ? 200 : 202);
     encode_mapping(ctx, m, state, w);
     return 0;
 }
@@ -1746,52 +1732,53 @@ static int op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     kv_slice_t name = KV_SLICE_NULL;
-    lop_t op = route(req, &name);
+    route(req, &name);
+    api_op_t op = req->_st->op; /* api_begin's routing: the same row */
     api_jw_t w;
     api_jw_init(&w, &resp->body);
     int rc;
     switch (op) {
-    case L_CREATE:
+    case API_OP_LAMBDA_create_function:
         rc = op_create(ctx, req, resp, &w);
         break;
-    case L_LIST:
+    case API_OP_LAMBDA_list_functions:
         rc = op_list(ctx, req, resp, &w);
         break;
-    case L_GET:
-    case L_GET_CONFIG:
-        rc = op_get(ctx, req, resp, name, op == L_GET, &w);
+    case API_OP_LAMBDA_get_function:
+    case API_OP_LAMBDA_get_function_configuration:
+        rc = op_get(ctx, req, resp, name, op == API_OP_LAMBDA_get_function, &w);
         break;
-    case L_UPDATE_CONFIG:
-    case L_UPDATE_CODE:
-        rc = op_update(ctx, req, resp, name, op == L_UPDATE_CODE, &w);
+    case API_OP_LAMBDA_update_function_configuration:
+    case API_OP_LAMBDA_update_function_code:
+        rc = op_update(ctx, req, resp, name, op == API_OP_LAMBDA_update_function_code, &w);
         break;
-    case L_DELETE:
+    case API_OP_LAMBDA_delete_function:
         rc = op_delete(ctx, resp, name);
         break;
-    case L_PUT_CONCURRENCY:
-    case L_GET_CONCURRENCY:
-    case L_DELETE_CONCURRENCY:
+    case API_OP_LAMBDA_put_function_concurrency:
+    case API_OP_LAMBDA_get_function_concurrency:
+    case API_OP_LAMBDA_delete_function_concurrency:
         rc = op_concurrency(ctx, req, resp, name, op, &w);
         break;
-    case L_ESM_CREATE:
+    case API_OP_LAMBDA_create_event_source_mapping:
         rc = op_esm_create(ctx, req, resp, &w);
         break;
-    case L_INVOKE:
+    case API_OP_LAMBDA_invoke:
         rc = op_invoke(ctx, req, resp, name);
         break;
-    case L_EIC_PUT:
-    case L_EIC_UPDATE:
-    case L_EIC_GET:
-    case L_EIC_DELETE:
-    case L_EIC_LIST:
+    case API_OP_LAMBDA_put_function_event_invoke_config:
+    case API_OP_LAMBDA_update_function_event_invoke_config:
+    case API_OP_LAMBDA_get_function_event_invoke_config:
+    case API_OP_LAMBDA_delete_function_event_invoke_config:
+    case API_OP_LAMBDA_list_function_event_invoke_configs:
         rc = op_event_config(ctx, req, resp, name, op, &w);
         break;
-    case L_ESM_LIST:
+    case API_OP_LAMBDA_list_event_source_mappings:
         rc = op_esm_list(ctx, req, resp, &w);
         break;
-    case L_ESM_GET:
-    case L_ESM_UPDATE:
-    case L_ESM_DELETE:
+    case API_OP_LAMBDA_get_event_source_mapping:
+    case API_OP_LAMBDA_update_event_source_mapping:
+    case API_OP_LAMBDA_delete_event_source_mapping:
         rc = op_esm(ctx, req, resp, name, op, &w);
         break;
     default:

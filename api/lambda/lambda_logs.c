@@ -19,7 +19,6 @@
 #include "../codec/api_jw.h"
 #include "base/kv_alloc.h"
 
-#define LOGS_PREFIX     "Logs_20140328."
 #define GROUP_PREFIX    "/aws/lambda/"
 #define EVENTS_MAX      10000
 #define EVENT_BYTES_MAX (1u << 20) /* a response's events */
@@ -620,10 +619,10 @@ static int op_delete_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, con
 void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     kv_slice_t target = req->_st->target;
-    kv_slice_t op =
-        kv_slice_starts_with(target, LOGS_PREFIX)
-            ? kv_slice(target.p + sizeof(LOGS_PREFIX) - 1, target.len - (sizeof(LOGS_PREFIX) - 1))
-            : KV_SLICE_NULL;
+    kv_slice_t op = kv_slice_starts_with(target, LOGS_TARGET_PREFIX)
+                        ? kv_slice(target.p + sizeof(LOGS_TARGET_PREFIX) - 1,
+                                   target.len - (sizeof(LOGS_TARGET_PREFIX) - 1))
+                        : KV_SLICE_NULL;
     kv_slice_t body = kv_buf_slice(&req->_st->body);
     api_json_t *in;
     const char *err = NULL;
@@ -637,19 +636,26 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
     api_jw_t w;
     api_jw_init(&w, &resp->body);
-    if (kv_slice_eq_str(op, "DescribeLogGroups"))
+    switch (req->_st->op) { /* api_begin's routing: LOGS_OP_MAP */
+    case API_OP_LOGS_describe_log_groups:
         op_describe_groups(ctx, req, resp, in, &w);
-    else if (kv_slice_eq_str(op, "DescribeLogStreams"))
+        break;
+    case API_OP_LOGS_describe_log_streams:
         op_describe_streams(ctx, req, resp, in, &w);
-    else if (kv_slice_eq_str(op, "GetLogEvents"))
+        break;
+    case API_OP_LOGS_get_log_events:
         op_get_events(ctx, req, resp, in, &w);
-    else if (kv_slice_eq_str(op, "FilterLogEvents"))
+        break;
+    case API_OP_LOGS_filter_log_events:
         op_filter_events(ctx, req, resp, in, &w);
-    else if (kv_slice_eq_str(op, "DeleteLogGroup"))
+        break;
+    case API_OP_LOGS_delete_log_group:
         op_delete_group(ctx, req, resp, in, &w);
-    else
+        break;
+    default:
         api_refuse(resp, API_E_LOGS_UNKNOWN_OP, "Operation %.*s is not supported by this server",
                    (int)(op.len > 64 ? 64 : op.len), (const char *)op.p);
+    }
     if (!resp->_err && !api_jw_ok(&w))
         api_refuse(resp, API_E_LOGS_SERVICE, "The response was too large");
 }

@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 import unittest
+import urllib.request
 import zipfile
 
 from botocore.exceptions import ClientError
@@ -644,6 +645,67 @@ def handler(event, context):
     ddb.put_item(TableName="failures", Item={"pk": {"S": info["startSequenceNumber"]},
                                              "size": {"N": str(info["batchSize"])}})
 '''
+
+
+class OperationNames(unittest.TestCase):
+    """Every Lambda and CloudWatch Logs request is counted and logged under its AWS
+    operation name (LAMBDA_OP_MAP, LOGS_OP_MAP), errors included: never op=Unknown."""
+
+    def test_metrics_and_access_log_name_each_operation(self):
+        srv = Server("--log-level", "info").start()
+        try:
+            lam, logs = srv.client("lambda"), srv.client("logs")
+            lam.create_function(FunctionName="named", Runtime="provided.al2023", Role=ROLE,
+                                Handler="bootstrap", Code={"ZipFile": BOOTSTRAP})
+            lam.get_function(FunctionName="named")
+            lam.get_function_configuration(FunctionName="named")
+            lam.list_functions()
+            lam.update_function_configuration(FunctionName="named", Timeout=10)
+            lam.update_function_code(FunctionName="named", ZipFile=BOOTSTRAP)
+            lam.put_function_concurrency(FunctionName="named", ReservedConcurrentExecutions=2)
+            lam.get_function_concurrency(FunctionName="named")
+            lam.delete_function_concurrency(FunctionName="named")
+            lam.put_function_event_invoke_config(FunctionName="named", MaximumRetryAttempts=1)
+            lam.update_function_event_invoke_config(FunctionName="named", MaximumRetryAttempts=0)
+            lam.get_function_event_invoke_config(FunctionName="named")
+            lam.list_function_event_invoke_configs(FunctionName="named")
+            lam.delete_function_event_invoke_config(FunctionName="named")
+            lam.invoke(FunctionName="named", InvocationType="DryRun")
+            lam.list_event_source_mappings()
+            with self.assertRaises(ClientError):
+                lam.get_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
+            logs.describe_log_groups()
+            for call in (lambda: logs.describe_log_streams(logGroupName="/aws/lambda/nobody"),
+                         lambda: logs.get_log_events(logGroupName="/aws/lambda/nobody", logStreamName="s"),
+                         lambda: logs.filter_log_events(logGroupName="/aws/lambda/nobody"),
+                         lambda: logs.delete_log_group(logGroupName="/aws/lambda/nobody")):
+                with self.assertRaises(ClientError):
+                    call()
+            lam.delete_function(FunctionName="named")
+            m = urllib.request.urlopen(srv.endpoint + "/metrics").read().decode()
+            lambda_ops = ["CreateFunction", "GetFunction", "GetFunctionConfiguration", "ListFunctions",
+                          "UpdateFunctionConfiguration", "UpdateFunctionCode", "PutFunctionConcurrency",
+                          "GetFunctionConcurrency", "DeleteFunctionConcurrency",
+                          "PutFunctionEventInvokeConfig", "UpdateFunctionEventInvokeConfig",
+                          "GetFunctionEventInvokeConfig", "ListFunctionEventInvokeConfigs",
+                          "DeleteFunctionEventInvokeConfig", "Invoke", "ListEventSourceMappings",
+                          "GetEventSourceMapping", "DeleteFunction"]
+            logs_ops = ["DescribeLogGroups", "DescribeLogStreams", "GetLogEvents", "FilterLogEvents",
+                        "DeleteLogGroup"]
+            for api, ops in (("lambda", lambda_ops), ("logs", logs_ops)):
+                for op in ops:
+                    self.assertRegex(m, r'stratus_requests_total\{api="%s",operation="%s",status="[^"]+"\} 1\n'
+                                     % (api, op))
+            self.assertRegex(m, r'api="lambda",operation="GetEventSourceMapping",status="404"')
+            self.assertNotIn('operation="Unknown"', m)
+            time.sleep(0.1)
+            with open(srv.log_path, errors="replace") as f:
+                log = f.read()
+            self.assertRegex(log, r'access 127\.0\.0\.1:\d+ "POST /2015-03-31/functions" 201 .*op=CreateFunction ')
+            self.assertRegex(log, r'access 127\.0\.0\.1:\d+ "POST /" 200 .*op=DescribeLogGroups ')
+            self.assertNotIn("op=Unknown", log)
+        finally:
+            srv.cleanup()
 
 
 class EventSourceMappings(unittest.TestCase):
