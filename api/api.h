@@ -176,6 +176,10 @@ struct api_invocation {
 };
 /** Queue an invocation. @return 0, or -1 when the runner is stopping (done is not called). */
 typedef int (*api_invoke_fn)(void *runner, api_invocation_t *inv);
+struct archive_entry;
+/** May this zip entry (libarchive's) be unpacked into a function's code directory: a regular
+ * file, a directory, or a symbolic link staying inside, under a relative name without "..". */
+bool api_zip_entry_ok(struct archive_entry *e);
 /** Register the server's runner (before requests are served). */
 void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
 /** The credentials and region functions get (for their SDKs). */

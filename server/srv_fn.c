@@ -193,48 +193,6 @@ static void remove_tree(const char *path)
         nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The depth a relative path reaches from a directory depth deep, component by component;
- * -1 if it ever climbs above the code directory (or if dotdot is false and it has a ".."). */
-static int path_depth(const char *p, int depth, bool dotdot)
-{
-    while (*p) {
-        const char *end = strchr(p, '/');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (n == 2 && p[0] == '.' && p[1] == '.') {
-            if (!dotdot || --depth < 0)
-                return -1;
-        } else if (n && !(n == 1 && p[0] == '.')) {
-            depth++;
-        }
-        p += n + (end != NULL);
-    }
-    return depth;
-}
-
-/* May this entry be written into a code directory? Regular files, directories, and symbolic
- * links that point inside it, under relative names without "..". Never device nodes, FIFOs,
- * sockets or hard links. (CreateFunction refuses such zips; this holds for older ones.) */
-static bool entry_safe(struct archive_entry *e)
-{
-    const char *name = archive_entry_pathname(e);
-    if (name == NULL || name[0] == 0 || name[0] == '/' || archive_entry_hardlink(e))
-        return false;
-    int depth = path_depth(name, 0, false);
-    if (depth < 0 || (depth == 0 && archive_entry_filetype(e) != AE_IFDIR))
-        return false; /* "./" may name the top directory itself */
-    switch (archive_entry_filetype(e)) {
-    case AE_IFREG:
-    case AE_IFDIR:
-        return true;
-    case AE_IFLNK: {
-        const char *to = archive_entry_symlink(e);
-        return to && to[0] && to[0] != '/' && path_depth(to, depth - 1, true) >= 0;
-    }
-    default:
-        return false;
-    }
-}
-
 /* Unpack a function's zip into out (made complete by a rename), on the unpacker thread,
  * whose working directory is its own (CLONE_FS). As root the files are written with the
  * file system identity of CODE_UID, which holds no capability: no device node, no setuid
@@ -272,7 +230,7 @@ static int unpack(srv_fn_t *f, const char *zip, const char *out, bool as_code_ui
             rc = -1;
             break;
         }
-        if (atomic_load(&f->stopping) || !entry_safe(e)) {
+        if (atomic_load(&f->stopping) || !api_zip_entry_ok(e)) {
             if (!atomic_load(&f->stopping))
                 KV_LOG_WARN("lambda: code %s: refused entry %s", zip,
                             archive_entry_pathname(e) ? archive_entry_pathname(e) : "(none)");

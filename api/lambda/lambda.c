@@ -222,8 +222,9 @@ static int path_depth(const char *p, int depth, bool dotdot)
 
 /* Can the entry be unpacked into a code directory: a regular file, a directory or a symbolic
  * link that stays inside, under a relative name without ".."? (Device nodes, FIFOs, sockets,
- * hard links, absolute names and escaping links are not.) The runner checks again. */
-static bool entry_ok(struct archive_entry *e)
+ * hard links, absolute names and escaping links are not.) CreateFunction refuses zips with
+ * others; the runner checks each entry again as it unpacks (the zip on disk may be older). */
+bool api_zip_entry_ok(struct archive_entry *e)
 {
     const char *name = archive_entry_pathname(e);
     if (name == NULL || name[0] == 0 || name[0] == '/' || archive_entry_hardlink(e))
@@ -262,7 +263,7 @@ static int check_zip(api_resp_t *resp, kv_slice_t zip)
             rc = -1;
             break;
         }
-        if (!entry_ok(ent)) {
+        if (!api_zip_entry_ok(ent)) {
             rc = -1;
             break;
         }
