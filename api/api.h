@@ -180,6 +180,9 @@ struct archive_entry;
 /** May this zip entry (libarchive's) be unpacked into a function's code directory: a regular
  * file, a directory, or a symbolic link staying inside, under a relative name without "..". */
 bool api_zip_entry_ok(struct archive_entry *e);
+/** Write a function error document, {"errorMessage": msg, "errorType": type} (type may be
+ * NULL), to out as JSON with both strings escaped. */
+void api_fn_error_json(kv_buf_t *out, kv_slice_t msg, const char *type);
 /** Register the server's runner (before requests are served). */
 void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
 /** The credentials and region functions get (for their SDKs). */

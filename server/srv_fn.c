@@ -427,16 +427,16 @@ static void finish_error(api_invocation_t *inv, const char *type, const char *fm
     __attribute__((format(printf, 3, 4)));
 static void finish_error(api_invocation_t *inv, const char *type, const char *fmt, ...)
 {
-    char msg[600], json[900];
+    char msg[600];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (type)
-        snprintf(json, sizeof(json), "{\"errorMessage\":\"%s\",\"errorType\":\"%s\"}", msg, type);
-    else
-        snprintf(json, sizeof(json), "{\"errorMessage\":\"%s\"}", msg);
-    finish(inv, API_INV_FN_ERROR, kv_slice_str(json));
+    kv_buf_t json;
+    kv_buf_init(&json, 64 * 1024);
+    api_fn_error_json(&json, kv_slice_str(msg), type);
+    finish(inv, API_INV_FN_ERROR, kv_buf_slice(&json));
+    kv_buf_dispose(&json);
 }
 
 /* ---- instances ---- */

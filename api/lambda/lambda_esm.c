@@ -456,23 +456,55 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
                     (unsigned long long)first->seq, (unsigned long long)last->seq);
         return;
     }
-    char when[25], shard[48], doc[4096];
+    char when[25], shard[48], seq[24];
     kv_time_fmt_iso(kv_now_ms(), when);
     int64_t period = ctx->stream_shard_ms > 0 ? ctx->stream_shard_ms : 4 * 3600 * 1000;
     snprintf(shard, sizeof(shard), "shardId-%020llu-%08x",
              (unsigned long long)(first->time_ms / period * period), s->id);
-    snprintf(doc, sizeof(doc),
-             "{\"version\":\"1.0\",\"timestamp\":\"%s\","
-             "\"requestContext\":{\"requestId\":\"%s\",\"condition\":\"RetryAttemptsExhausted\","
-             "\"functionArn\":\"arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s\","
-             "\"approximateInvokeCount\":%d},"
-             "\"responseContext\":{\"statusCode\":200,\"executedVersion\":\"$LATEST\","
-             "\"functionError\":\"Unhandled\"},"
-             "\"DDBStreamBatchInfo\":{\"shardId\":\"%s\",\"startSequenceNumber\":\"%021llu\","
-             "\"endSequenceNumber\":\"%021llu\",\"approximateArrivalOfFirstRecord\":\"%s\","
-             "\"batchSize\":%zu,\"streamArn\":\"%s\"}}",
-             when, m->uuid, ctx->region, m->function, slot_of(m->uuid)->attempts, shard,
-             (unsigned long long)first->seq, (unsigned long long)last->seq, when, n, m->source_arn);
+    /* The record is written with the JSON writer: no field is trusted to need no escaping, and
+     * none is cut short. */
+    kv_buf_t rec;
+    kv_buf_init(&rec, 1u << 20);
+    api_jw_t w;
+    api_jw_init(&w, &rec);
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, "version", "1.0");
+    api_jw_kstr(&w, "timestamp", when);
+    api_jw_key(&w, "requestContext");
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, "requestId", m->uuid);
+    api_jw_kstr(&w, "condition", "RetryAttemptsExhausted");
+    api_jw_kstr(&w, "functionArn",
+                kv_arena_printf(a, "arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s", ctx->region,
+                                m->function));
+    api_jw_key(&w, "approximateInvokeCount");
+    api_jw_i64(&w, slot_of(m->uuid)->attempts);
+    api_jw_obj_end(&w);
+    api_jw_key(&w, "responseContext");
+    api_jw_obj_begin(&w);
+    api_jw_ku64(&w, "statusCode", 200);
+    api_jw_kstr(&w, "executedVersion", "$LATEST");
+    api_jw_kstr(&w, "functionError", "Unhandled");
+    api_jw_obj_end(&w);
+    api_jw_key(&w, "DDBStreamBatchInfo");
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, "shardId", shard);
+    snprintf(seq, sizeof(seq), "%021llu", (unsigned long long)first->seq);
+    api_jw_kstr(&w, "startSequenceNumber", seq);
+    snprintf(seq, sizeof(seq), "%021llu", (unsigned long long)last->seq);
+    api_jw_kstr(&w, "endSequenceNumber", seq);
+    api_jw_kstr(&w, "approximateArrivalOfFirstRecord", when);
+    api_jw_ku64(&w, "batchSize", n);
+    api_jw_kstr(&w, "streamArn", m->source_arn);
+    api_jw_obj_end(&w);
+    api_jw_obj_end(&w);
+    if (!api_jw_ok(&w)) {
+        KV_LOG_WARN("lambda: mapping %s: the on-failure record could not be written", m->uuid);
+        kv_buf_dispose(&rec);
+        return;
+    }
+    kv_slice_t doc = kv_arena_dup(a, kv_buf_slice(&rec));
+    kv_buf_dispose(&rec);
     static const char bmark[] = "arn:aws:s3:::";
     if (strncmp(m->on_failure, bmark, sizeof(bmark) - 1) == 0) {
         /* aws/lambda/<mapping>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random> */
@@ -485,7 +517,7 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
         snprintf(key, sizeof(key), "aws/lambda/%s/%s/%.4s/%.2s/%.2s/%s-%016llx", m->uuid, shard, t,
                  t + 5, t + 8, t, (unsigned long long)r);
         int rc = s3_put_record(ctx, kv_slice_str(m->on_failure + sizeof(bmark) - 1),
-                               kv_slice_str(key), kv_slice_str(doc));
+                               kv_slice_str(key), doc);
         if (rc < 0)
             KV_LOG_WARN("lambda: mapping %s: on-failure bucket %s: %s", m->uuid, m->on_failure,
                         kv_err_name(rc));
@@ -499,7 +531,7 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
     }
     kv_buf_t result;
     kv_buf_init(&result, 6u << 20);
-    invoke_sync(ctx, f, kv_slice_str(doc), &result);
+    invoke_sync(ctx, f, doc, &result);
     kv_buf_dispose(&result);
 }
 
@@ -871,4 +903,16 @@ int api_esm_step(api_ctx_t *ctx)
     atomic_store(&ctx->esm_active, active > 0);
     kv_arena_free(a);
     return wait;
+}
+
+void api_fn_error_json(kv_buf_t *out, kv_slice_t msg, const char *type)
+{
+    api_jw_t w;
+    api_jw_init(&w, out);
+    api_jw_obj_begin(&w);
+    api_jw_key(&w, "errorMessage");
+    api_jw_str(&w, msg);
+    if (type)
+        api_jw_kstr(&w, "errorType", type);
+    api_jw_obj_end(&w);
 }

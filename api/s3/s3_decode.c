@@ -53,9 +53,9 @@ static kv_slice_t decode(api_req_t *req, kv_slice_t raw)
 {
     kv_buf_t b;
     kv_buf_init(&b, raw.len + 1);
-    kv_slice_t out = raw;
-    if (sigv4_uri_decode(&b, raw))
-        out = kv_arena_dup(req->arena, kv_buf_slice(&b));
+    /* A bad %-escape leaves the text as sent, copied (and so NUL-terminated) like a decoded one:
+     * no caller gets a slice of the request's path. */
+    kv_slice_t out = kv_arena_dup(req->arena, sigv4_uri_decode(&b, raw) ? kv_buf_slice(&b) : raw);
     kv_buf_dispose(&b);
     return out;
 }

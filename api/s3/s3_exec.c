@@ -129,7 +129,10 @@ int s3_exec_list_buckets(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         for (size_t i = 0; i < n; i++) {
             kv_slice_t name = kv_slice_str(page[i].name);
             after = name;
-            if (in->has_prefix && !kv_slice_starts_with(name, (const char *)in->prefix.p))
+            /* The prefix is a slice (the raw query text when its %-escapes are bad): compared
+             * by length, never read as a C string. */
+            if (in->has_prefix &&
+                (name.len < in->prefix.len || memcmp(name.p, in->prefix.p, in->prefix.len) != 0))
                 continue;
             const char *r = page[i].region && page[i].region[0] ? page[i].region : "us-east-1";
             if (in->region.len && !kv_slice_eq_str(in->region, r))
