@@ -59,9 +59,19 @@ static int load_shards(api_ctx_t *ctx, kv_arena_t *a, const eng_stream_t *s, ddb
     eng_shard_t *es;
     size_t ne;
     parent[0] = 0;
-    int rc = eng_stream_bounds(ctx->eng, s->id, first, last, trimmed);
-    if (rc == 0)
-        rc = eng_stream_shards(ctx->eng, s->id, a, &es, &ne);
+    /* The bounds and the shard list are two reads: a write that opens a shard between them
+     * would leave a shard ending before its first record. Read again until both agree. */
+    int rc = 0;
+    for (int tries = 0; tries < 4; tries++) {
+        size_t before;
+        rc = eng_stream_shards(ctx->eng, s->id, a, &es, &before);
+        if (rc == 0)
+            rc = eng_stream_bounds(ctx->eng, s->id, first, last, trimmed);
+        if (rc == 0)
+            rc = eng_stream_shards(ctx->eng, s->id, a, &es, &ne);
+        if (rc < 0 || ne == before)
+            break;
+    }
     if (rc < 0)
         return rc;
     int64_t period = ctx->stream_shard_ms > 0 ? ctx->stream_shard_ms : 4 * 3600 * 1000;
