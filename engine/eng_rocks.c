@@ -463,7 +463,7 @@ void eng_rocks_space_tick(eng_rocks_t *r)
             uint64_t v = total / 50;
             r->reserve = v < (16u << 20) ? (16u << 20) : v > (1u << 30) ? (1u << 30) : v;
         }
-        r->floor = r->reserve / 4;
+        r->floor = r->reserve / 4 < (1u << 20) ? r->reserve / 4 : (1u << 20); /* deletions */
     }
     uint64_t mem = 0, blobs = 0, pending = 0;
     if (r->db) {
