@@ -326,7 +326,7 @@ bool sigv4_canonical_headers(kv_buf_t *out, kv_slice_t signed_headers, const sig
         kv_buf_append_byte(out, ':');
         bool found = false;
         for (size_t h = 0; h < n_hdrs; h++) {
-            if (!kv_slice_eq_nocase(hdrs[h].name, lname))
+            if (!kv_slice_eq_nocase_slice(hdrs[h].name, lname))
                 continue;
             if (found)
                 kv_buf_append_byte(out, ',');
@@ -340,22 +340,6 @@ bool sigv4_canonical_headers(kv_buf_t *out, kv_slice_t signed_headers, const sig
     return true;
 }
 
-static bool eq_nocase(kv_slice_t a, kv_slice_t b)
-{
-    if (a.len != b.len)
-        return false;
-    for (size_t i = 0; i < a.len; i++) {
-        uint8_t x = a.p[i], y = b.p[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (uint8_t)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (uint8_t)(y + 32);
-        if (x != y)
-            return false;
-    }
-    return true;
-}
-
 bool sigv4_is_signed(kv_slice_t signed_headers, kv_slice_t name)
 {
     if (name.len == 0)
@@ -365,7 +349,7 @@ bool sigv4_is_signed(kv_slice_t signed_headers, kv_slice_t name)
         size_t s = i;
         while (i < signed_headers.len && signed_headers.p[i] != ';')
             i++;
-        if (eq_nocase(kv_slice(signed_headers.p + s, i - s), name))
+        if (kv_slice_eq_nocase_slice(kv_slice(signed_headers.p + s, i - s), name))
             return true;
         i++;
     }
@@ -374,7 +358,7 @@ bool sigv4_is_signed(kv_slice_t signed_headers, kv_slice_t name)
 
 static bool is_amz(kv_slice_t name)
 {
-    return name.len > 6 && eq_nocase(kv_slice(name.p, 6), KV_SLICE_LIT("x-amz-"));
+    return name.len > 6 && kv_slice_eq_nocase_slice(kv_slice(name.p, 6), KV_SLICE_LIT("x-amz-"));
 }
 
 static void append_lower(kv_buf_t *out, kv_slice_t name)
@@ -399,12 +383,12 @@ size_t sigv4_unsigned_headers(kv_slice_t signed_headers, const sigv4_hdr_t *hdrs
     }
     for (size_t i = 0; i < n_hdrs; i++) {
         kv_slice_t name = hdrs[i].name;
-        if (!is_amz(name) || (skip && kv_slice_eq_nocase(name, skip)) ||
+        if (!is_amz(name) || (skip && kv_slice_eq_nocase_slice(name, skip)) ||
             sigv4_is_signed(signed_headers, name))
             continue;
         bool seen = false; /* a repeated header is listed once */
         for (size_t j = 0; j < i && !seen; j++)
-            seen = eq_nocase(hdrs[j].name, name);
+            seen = kv_slice_eq_nocase_slice(hdrs[j].name, name);
         if (seen)
             continue;
         if (out)

@@ -2,13 +2,12 @@
 /* Small helpers over borrowed byte ranges. */
 #include "kv_slice.h"
 
-bool kv_slice_eq_nocase(kv_slice_t a, const char *s)
+bool kv_slice_eq_nocase_slice(kv_slice_t a, kv_slice_t b)
 {
-    size_t n = strlen(s);
-    if (a.len != n)
+    if (a.len != b.len)
         return false;
-    for (size_t i = 0; i < n; i++) {
-        uint8_t x = a.p[i], y = (uint8_t)s[i];
+    for (size_t i = 0; i < a.len; i++) {
+        uint8_t x = a.p[i], y = b.p[i];
         if (x >= 'A' && x <= 'Z')
             x = (uint8_t)(x + 32);
         if (y >= 'A' && y <= 'Z')
@@ -17,6 +16,11 @@ bool kv_slice_eq_nocase(kv_slice_t a, const char *s)
             return false;
     }
     return true;
+}
+
+bool kv_slice_eq_nocase(kv_slice_t a, const char *s)
+{
+    return kv_slice_eq_nocase_slice(a, kv_slice_str(s));
 }
 
 bool kv_slice_starts_with(kv_slice_t a, const char *prefix)

@@ -42,6 +42,8 @@ static inline bool kv_slice_eq_str(kv_slice_t a, const char *s)
 }
 
 /** Case-insensitive ASCII comparison. */
+/** ASCII case-insensitive equality of two slices. */
+bool kv_slice_eq_nocase_slice(kv_slice_t a, kv_slice_t b);
 bool kv_slice_eq_nocase(kv_slice_t a, const char *s);
 /** True if a starts with the string prefix. */
 bool kv_slice_starts_with(kv_slice_t a, const char *prefix);
