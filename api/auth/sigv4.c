@@ -326,7 +326,7 @@ bool sigv4_canonical_headers(kv_buf_t *out, kv_slice_t signed_headers, const sig
         kv_buf_append_byte(out, ':');
         bool found = false;
         for (size_t h = 0; h < n_hdrs; h++) {
-            if (!kv_slice_eq_nocase_slice(hdrs[h].name, lname))
+            if (!kv_slice_eq_nocase(hdrs[h].name, lname))
                 continue;
             if (found)
                 kv_buf_append_byte(out, ',');
@@ -383,7 +383,7 @@ size_t sigv4_unsigned_headers(kv_slice_t signed_headers, const sigv4_hdr_t *hdrs
     }
     for (size_t i = 0; i < n_hdrs; i++) {
         kv_slice_t name = hdrs[i].name;
-        if (!is_amz(name) || (skip && kv_slice_eq_nocase_slice(name, skip)) ||
+        if (!is_amz(name) || (skip && kv_slice_eq_nocase(name, skip)) ||
             sigv4_is_signed(signed_headers, name))
             continue;
         bool seen = false; /* a repeated header is listed once */
