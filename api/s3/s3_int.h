@@ -44,6 +44,34 @@ typedef s3_bucket_out_t s3_delete_bucket_out_t;
 typedef s3_bucket_out_t s3_get_bucket_location_out_t;
 typedef s3_bucket_out_t s3_not_implemented_out_t;
 
+/**
+ * One listing's fold of keys, in key order, into results and CommonPrefixes: the rules that
+ * ListObjects(V2), ListObjectVersions and ListMultipartUploads share (prefix, delimiter,
+ * max-keys, a marker inside a common prefix). The walker feeds each candidate key to
+ * s3_fold_key and acts on the answer.
+ */
+typedef struct s3_fold {
+    kv_slice_t prefix, delimiter, marker; /* marker: CommonPrefixes up to it were listed */
+    bool has_delim;
+    size_t max, count;
+    bool truncated;
+    kv_slice_t *prefixes; /* in the arena; max + 1 entries */
+    size_t n_prefixes;
+} s3_fold_t;
+
+typedef enum s3_fold_r {
+    S3_FOLD_END,    /* past the prefix or max reached (truncated set): stop */
+    S3_FOLD_KEY,    /* take the key as a result (counted) */
+    S3_FOLD_PREFIX, /* the key rolled into a new CommonPrefix (*cp), counted */
+    S3_FOLD_ROLLED, /* the key rolled into a CommonPrefix (*cp) listed before: skip it */
+} s3_fold_r;
+
+void s3_fold_init(s3_fold_t *f, kv_arena_t *a, kv_slice_t prefix, bool has_delim,
+                  kv_slice_t delimiter, kv_slice_t marker, size_t max);
+/** Fold one key. *cp is set for S3_FOLD_PREFIX and S3_FOLD_ROLLED (a walker over an ordered
+ * iterator may seek to s3_key_successor(*cp) to skip the rest of it). */
+s3_fold_r s3_fold_key(s3_fold_t *f, kv_arena_t *a, kv_slice_t key, kv_slice_t *cp);
+
 typedef struct s3_list_objects_in {
     bool v2;
     kv_slice_t bucket, prefix, delimiter, after, token, start_after, marker;
@@ -55,9 +83,7 @@ typedef struct s3_list_objects_out {
     const s3_list_objects_in_t *in;
     eng_object_t **objs;
     size_t n;
-    kv_slice_t *prefixes;
-    size_t n_prefixes;
-    bool truncated;
+    s3_fold_t fold;  /* results' CommonPrefixes, IsTruncated */
     kv_slice_t next; /* last key or common prefix returned */
 } s3_list_objects_out_t;
 
@@ -165,9 +191,7 @@ typedef struct s3_list_multipart_uploads_out {
     const s3_list_multipart_uploads_in_t *in;
     eng_upload_t *ups;
     size_t n;
-    kv_slice_t *prefixes;
-    size_t n_prefixes;
-    bool truncated;
+    s3_fold_t fold; /* results' CommonPrefixes, IsTruncated */
     kv_slice_t next_key;
     uint64_t next_id;
 } s3_list_multipart_uploads_out_t;
@@ -269,9 +293,7 @@ typedef struct s3_list_versions_out {
     eng_versioning_t versioning;
     eng_object_t **objs; /* versions and delete markers, in S3's order */
     size_t n;
-    kv_slice_t *prefixes;
-    size_t n_prefixes;
-    bool truncated;
+    s3_fold_t fold; /* results' CommonPrefixes, IsTruncated */
     kv_slice_t next_key;
     const char *next_vid;
 } s3_list_versions_out_t;
@@ -342,8 +364,6 @@ int s3_open_version(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_
                     kv_slice_t key, eng_object_t **o, eng_object_reader_t **r);
 /** The smallest string greater than every string with prefix s (in arena a). */
 kv_slice_t s3_key_successor(kv_arena_t *a, kv_slice_t s);
-/** The CommonPrefix a listed key rolls up into (empty when none). */
-kv_slice_t s3_common_prefix(kv_slice_t key, kv_slice_t prefix, bool has_delim, kv_slice_t delim);
 
 /** x-amz-copy-source: the source bucket, key and version (-1: InvalidArgument set). */
 int s3_copy_source(api_req_t *req, api_resp_t *resp, kv_slice_t *bucket, kv_slice_t *key,

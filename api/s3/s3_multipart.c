@@ -561,7 +561,8 @@ int s3_exec_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t *r
         return -1;
     out->in = in;
     out->ups = kv_arena_calloc(req->arena, in->max + 1, sizeof(*out->ups));
-    out->prefixes = kv_arena_calloc(req->arena, in->max + 1, sizeof(*out->prefixes));
+    s3_fold_t *f = &out->fold;
+    s3_fold_init(f, req->arena, in->prefix, in->has_delim, in->delimiter, KV_SLICE_NULL, in->max);
     /* Start at the later of the prefix and the marker; past key-marker unless an upload id
      * marker says where inside its uploads to resume. */
     kv_slice_t from = in->prefix;
@@ -576,49 +577,34 @@ int s3_exec_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t *r
             from = kv_slice(p, from.len + 1);
         }
     }
-    size_t count = 0;
     int rc = 0;
+    bool done = false;
     /* Batches of max+1 uploads; at most 64 batches per request keep the work bounded. */
-    for (int batch = 0; batch < 64 && !out->truncated; batch++) {
+    for (int batch = 0; batch < 64 && !done; batch++) {
         eng_upload_t *ups;
         size_t n;
         bool more;
         rc = eng_upload_list(ctx->eng, bid, from, after, in->max + 1, req->arena, &ups, &n, &more);
         if (rc < 0)
             return s3_engine_fail(resp, rc);
-        bool done = false;
         for (size_t i = 0; i < n && !done; i++) {
-            kv_slice_t key = ups[i].proto->key;
-            if (in->prefix.len &&
-                (key.len < in->prefix.len || memcmp(key.p, in->prefix.p, in->prefix.len) != 0)) {
+            kv_slice_t cp;
+            switch (s3_fold_key(f, req->arena, ups[i].proto->key, &cp)) {
+            case S3_FOLD_END:
                 done = true;
                 break;
-            }
-            kv_slice_t cp = KV_SLICE_NULL;
-            if (in->has_delim) {
-                for (size_t j = in->prefix.len; j + in->delimiter.len <= key.len; j++)
-                    if (memcmp(key.p + j, in->delimiter.p, in->delimiter.len) == 0) {
-                        cp = kv_slice(key.p, j + in->delimiter.len);
-                        break;
-                    }
-            }
-            if (cp.len && out->n_prefixes && kv_slice_eq(out->prefixes[out->n_prefixes - 1], cp))
-                continue;
-            if (count == in->max) {
-                out->truncated = true;
-                done = true;
+            case S3_FOLD_KEY:
+                out->ups[out->n++] = ups[i];
+                out->next_key = ups[i].proto->key;
+                out->next_id = ups[i].upload_id;
                 break;
-            }
-            if (cp.len) {
-                out->prefixes[out->n_prefixes++] = cp;
+            case S3_FOLD_PREFIX:
                 out->next_key = cp;
                 out->next_id = 0;
-            } else {
-                out->ups[out->n++] = ups[i];
-                out->next_key = key;
-                out->next_id = ups[i].upload_id;
+                break;
+            case S3_FOLD_ROLLED:
+                break;
             }
-            count++;
         }
         if (done || !more || n == 0)
             break;
@@ -642,7 +628,7 @@ void s3_encode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t
     api_xw_elem(&w, "KeyMarker", in->key_marker);
     w.url_encode = false;
     api_xw_elem(&w, "UploadIdMarker", in->id_marker);
-    if (out->truncated) {
+    if (out->fold.truncated) {
         w.url_encode = in->url;
         api_xw_elem(&w, "NextKeyMarker", out->next_key);
         w.url_encode = false;
@@ -657,7 +643,7 @@ void s3_encode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t
     if (in->url)
         api_xw_elem_str(&w, "EncodingType", "url");
     api_xw_elem_u64(&w, "MaxUploads", in->max);
-    api_xw_elem_str(&w, "IsTruncated", out->truncated ? "true" : "false");
+    api_xw_elem_str(&w, "IsTruncated", out->fold.truncated ? "true" : "false");
     for (size_t i = 0; i < out->n; i++) {
         const eng_upload_t *u = &out->ups[i];
         api_xw_open(&w, "Upload");
@@ -674,10 +660,10 @@ void s3_encode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t
         api_xw_elem_str(&w, "Initiated", date);
         api_xw_close(&w, "Upload");
     }
-    for (size_t i = 0; i < out->n_prefixes; i++) {
+    for (size_t i = 0; i < out->fold.n_prefixes; i++) {
         api_xw_open(&w, "CommonPrefixes");
         w.url_encode = in->url;
-        api_xw_elem(&w, "Prefix", out->prefixes[i]);
+        api_xw_elem(&w, "Prefix", out->fold.prefixes[i]);
         w.url_encode = false;
         api_xw_close(&w, "CommonPrefixes");
     }

@@ -660,15 +660,46 @@ kv_slice_t s3_key_successor(kv_arena_t *a, kv_slice_t s)
     return c;
 }
 
-kv_slice_t s3_common_prefix(kv_slice_t key, kv_slice_t prefix, bool has_delim, kv_slice_t delim)
+void s3_fold_init(s3_fold_t *f, kv_arena_t *a, kv_slice_t prefix, bool has_delim,
+                  kv_slice_t delimiter, kv_slice_t marker, size_t max)
 {
-    if (!has_delim || delim.len == 0)
-        return KV_SLICE_NULL;
-    kv_slice_t rest = kv_slice(key.p + prefix.len, key.len - prefix.len);
-    for (size_t i = 0; i + delim.len <= rest.len; i++)
-        if (memcmp(rest.p + i, delim.p, delim.len) == 0)
-            return kv_slice(key.p, prefix.len + i + delim.len);
-    return KV_SLICE_NULL;
+    memset(f, 0, sizeof(*f));
+    f->prefix = prefix;
+    f->has_delim = has_delim && delimiter.len;
+    f->delimiter = delimiter;
+    f->marker = marker;
+    f->max = max;
+    f->prefixes = kv_arena_calloc(a, max + 1, sizeof(*f->prefixes));
+}
+
+s3_fold_r s3_fold_key(s3_fold_t *f, kv_arena_t *a, kv_slice_t key, kv_slice_t *cp)
+{
+    *cp = KV_SLICE_NULL;
+    if (f->prefix.len &&
+        (key.len < f->prefix.len || memcmp(key.p, f->prefix.p, f->prefix.len) != 0))
+        return S3_FOLD_END; /* past the prefix: keys are in order */
+    if (f->has_delim) {
+        kv_slice_t rest = kv_slice(key.p + f->prefix.len, key.len - f->prefix.len);
+        for (size_t i = 0; i + f->delimiter.len <= rest.len; i++)
+            if (memcmp(rest.p + i, f->delimiter.p, f->delimiter.len) == 0) {
+                *cp = kv_slice(key.p, f->prefix.len + i + f->delimiter.len);
+                break;
+            }
+    }
+    /* A key under the CommonPrefix just listed, or under one a previous page listed. */
+    if (cp->len && ((f->n_prefixes && kv_slice_eq(f->prefixes[f->n_prefixes - 1], *cp)) ||
+                    (f->marker.len && kv_slice_cmp(*cp, f->marker) <= 0)))
+        return S3_FOLD_ROLLED;
+    if (f->count == f->max) {
+        f->truncated = true;
+        return S3_FOLD_END;
+    }
+    f->count++;
+    if (cp->len == 0)
+        return S3_FOLD_KEY;
+    *cp = kv_arena_dup(a, *cp);
+    f->prefixes[f->n_prefixes++] = *cp;
+    return S3_FOLD_PREFIX;
 }
 
 int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -679,10 +710,10 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return -1;
     out->in = in;
     out->objs = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->objs));
-    out->prefixes = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->prefixes));
+    s3_fold_t *f = &out->fold;
+    s3_fold_init(f, req->arena, in->prefix, in->has_delim, in->delimiter, in->after, in->max_keys);
     kv_slice_t from = kv_slice_cmp(in->after, in->prefix) > 0 ? in->after : in->prefix;
     eng_obj_iter_t *it = eng_obj_iter_new(ctx->eng, bid, from, false);
-    size_t count = 0;
     int rc;
     for (;;) {
         eng_object_t *o;
@@ -691,27 +722,19 @@ int s3_exec_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             break;
         if (in->after.len && kv_slice_cmp(o->key, in->after) <= 0)
             continue;
-        if (in->prefix.len &&
-            (o->key.len < in->prefix.len || memcmp(o->key.p, in->prefix.p, in->prefix.len) != 0))
-            break; /* past the prefix: keys are in order */
-        kv_slice_t cp = s3_common_prefix(o->key, in->prefix, in->has_delim, in->delimiter);
-        if (count == in->max_keys) {
-            out->truncated = true;
+        kv_slice_t cp;
+        s3_fold_r r = s3_fold_key(f, req->arena, o->key, &cp);
+        if (r == S3_FOLD_END)
             break;
-        }
-        if (cp.len) {
-            if (!(in->after.len && kv_slice_cmp(cp, in->after) <= 0)) {
-                out->prefixes[out->n_prefixes++] = kv_arena_dup(req->arena, cp);
-                out->next = out->prefixes[out->n_prefixes - 1];
-                count++;
-            }
-            /* Skip every key under this common prefix. */
-            eng_obj_iter_seek(it, s3_key_successor(req->arena, cp));
+        if (r == S3_FOLD_KEY) {
+            out->objs[out->n++] = o;
+            out->next = o->key;
             continue;
         }
-        out->objs[out->n++] = o;
-        out->next = o->key;
-        count++;
+        if (r == S3_FOLD_PREFIX)
+            out->next = cp;
+        /* Skip every key under this common prefix. */
+        eng_obj_iter_seek(it, s3_key_successor(req->arena, cp));
     }
     eng_obj_iter_free(it);
     if (rc < 0)
@@ -735,7 +758,7 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             s3_xml_key(&w, "StartAfter", in->start_after, in->url);
         if (in->has_token)
             api_xw_elem(&w, "ContinuationToken", in->token);
-        api_xw_elem_u64(&w, "KeyCount", out->n + out->n_prefixes);
+        api_xw_elem_u64(&w, "KeyCount", out->n + out->fold.n_prefixes);
     } else {
         s3_xml_key(&w, "Marker", in->marker, in->url);
     }
@@ -744,14 +767,14 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         s3_xml_key(&w, "Delimiter", in->delimiter, in->url);
     if (in->url)
         api_xw_elem_str(&w, "EncodingType", "url");
-    api_xw_elem_str(&w, "IsTruncated", out->truncated ? "true" : "false");
-    if (out->truncated && in->v2) {
+    api_xw_elem_str(&w, "IsTruncated", out->fold.truncated ? "true" : "false");
+    if (out->fold.truncated && in->v2) {
         kv_buf_t tok;
         kv_buf_init(&tok, 4 * ENG_OBJ_KEY_MAX);
         kv_b64_encode(&tok, out->next.p, out->next.len);
         api_xw_elem(&w, "NextContinuationToken", kv_buf_slice(&tok));
         kv_buf_dispose(&tok);
-    } else if (out->truncated && in->has_delim) {
+    } else if (out->fold.truncated && in->has_delim) {
         s3_xml_key(&w, "NextMarker", out->next, in->url);
     }
     for (size_t i = 0; i < out->n; i++) {
@@ -769,9 +792,9 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             s3_xml_owner(&w, "Owner", owner);
         api_xw_close(&w, "Contents");
     }
-    for (size_t i = 0; i < out->n_prefixes; i++) {
+    for (size_t i = 0; i < out->fold.n_prefixes; i++) {
         api_xw_open(&w, "CommonPrefixes");
-        s3_xml_key(&w, "Prefix", out->prefixes[i], in->url);
+        s3_xml_key(&w, "Prefix", out->fold.prefixes[i], in->url);
         api_xw_close(&w, "CommonPrefixes");
     }
     api_xw_close(&w, "ListBucketResult");

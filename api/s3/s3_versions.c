@@ -250,10 +250,11 @@ int s3_exec_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
     out->in = in;
     out->versioning = b->versioning;
     out->objs = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->objs));
-    out->prefixes = kv_arena_calloc(req->arena, in->max_keys + 1, sizeof(*out->prefixes));
+    s3_fold_t *f = &out->fold;
+    s3_fold_init(f, req->arena, in->prefix, in->has_delim, in->delimiter, in->key_marker,
+                 in->max_keys);
     kv_slice_t from = kv_slice_cmp(in->key_marker, in->prefix) > 0 ? in->key_marker : in->prefix;
     eng_obj_iter_t *it = eng_obj_iter_new(ctx->eng, b->id, from, true);
-    size_t count = 0;
     bool passed = !in->has_vid; /* past the version-id marker of key-marker */
     int rc;
     for (;;) {
@@ -268,28 +269,21 @@ int s3_exec_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
             passed = same_version(o, &in->vid);
             continue;
         }
-        if (in->prefix.len &&
-            (o->key.len < in->prefix.len || memcmp(o->key.p, in->prefix.p, in->prefix.len) != 0))
+        kv_slice_t cp;
+        s3_fold_r r = s3_fold_key(f, req->arena, o->key, &cp);
+        if (r == S3_FOLD_END)
             break;
-        kv_slice_t cp = s3_common_prefix(o->key, in->prefix, in->has_delim, in->delimiter);
-        if (count == in->max_keys) {
-            out->truncated = true;
-            break;
-        }
-        if (cp.len) {
-            if (!(in->key_marker.len && kv_slice_cmp(cp, in->key_marker) <= 0)) {
-                out->prefixes[out->n_prefixes++] = kv_arena_dup(req->arena, cp);
-                out->next_key = cp;
-                out->next_vid = NULL;
-                count++;
-            }
-            eng_obj_iter_seek(it, s3_key_successor(req->arena, cp));
+        if (r == S3_FOLD_KEY) {
+            out->objs[out->n++] = o;
+            out->next_key = o->key;
+            out->next_vid = s3_version_id(req->arena, o->null_version, o->version);
             continue;
         }
-        out->objs[out->n++] = o;
-        out->next_key = o->key;
-        out->next_vid = s3_version_id(req->arena, o->null_version, o->version);
-        count++;
+        if (r == S3_FOLD_PREFIX) {
+            out->next_key = cp;
+            out->next_vid = NULL;
+        }
+        eng_obj_iter_seek(it, s3_key_successor(req->arena, cp));
     }
     eng_obj_iter_free(it);
     if (rc < 0)
@@ -313,8 +307,8 @@ void s3_encode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     api_xw_elem_u64(&w, "MaxKeys", in->max_keys);
     if (in->has_delim)
         s3_xml_key(&w, "Delimiter", in->delimiter, in->url);
-    api_xw_elem_str(&w, "IsTruncated", out->truncated ? "true" : "false");
-    if (out->truncated) {
+    api_xw_elem_str(&w, "IsTruncated", out->fold.truncated ? "true" : "false");
+    if (out->fold.truncated) {
         s3_xml_key(&w, "NextKeyMarker", out->next_key, in->url);
         if (out->next_vid)
             api_xw_elem_str(&w, "NextVersionIdMarker", out->next_vid);
@@ -336,9 +330,9 @@ void s3_encode_list_object_versions(api_ctx_t *ctx, api_req_t *req, api_resp_t *
         s3_xml_owner(&w, "Owner", owner);
         api_xw_close(&w, tag);
     }
-    for (size_t i = 0; i < out->n_prefixes; i++) {
+    for (size_t i = 0; i < out->fold.n_prefixes; i++) {
         api_xw_open(&w, "CommonPrefixes");
-        s3_xml_key(&w, "Prefix", out->prefixes[i], in->url);
+        s3_xml_key(&w, "Prefix", out->fold.prefixes[i], in->url);
         api_xw_close(&w, "CommonPrefixes");
     }
     if (in->url)
