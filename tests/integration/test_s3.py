@@ -103,6 +103,22 @@ class S3Buckets(unittest.TestCase):
         owner = self.s3.list_buckets()["Owner"]
         self.assertEqual(len(owner["ID"]), 64)
 
+    def test_list_buckets_bad_percent_escape(self):
+        """A query with a malformed %-escape (prefix=%zz) cannot be canonicalised for SigV4: the
+        request is refused without reaching ListBuckets (which once read the raw escape as a C
+        string), and the server keeps serving."""
+        self.s3.create_bucket(Bucket="pct-bucket")
+        s3 = self.srv.client("s3", s3={"addressing_style": "path"})
+
+        def rewrite(request, **kw):  # botocore would escape '%': put the bad escape back
+            request.url = request.url.split("?")[0] + "?prefix=%zz&max-buckets=5"
+        s3.meta.events.register("before-sign.s3.ListBuckets", rewrite)
+        with self.assertRaises(ClientError) as e:
+            s3.list_buckets()
+        self.assertEqual(code(e), "SignatureDoesNotMatch")
+        names = [b["Name"] for b in self.s3.list_buckets(Prefix="pct-")["Buckets"]]
+        self.assertEqual(names, ["pct-bucket"])
+
     def test_malformed_xml_and_not_implemented(self):
         r = self.srv.cli("request", "PUT", "/xml-bucket", "--body", "<CreateBucketConfiguration><Loc")
         self.assertIn("<Code>MalformedXML</Code>", r.stdout)
