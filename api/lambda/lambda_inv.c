@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The one builder of a function invocation (see lambda_inv.h). */
+#include "lambda_inv.h"
+
+#include <string.h>
+
+#include "api_arn.h"
+#include "api_int.h"
+#include "base/kv_hash.h"
+
+#define INV_RESULT_MAX (6u << 20) /* a synchronous response's limit */
+#define INV_LOG_TAIL   4096       /* LogType Tail: the last 4 KB */
+
+static const char *adup(kv_arena_t *a, const char *s)
+{
+    return s ? kv_arena_strndup(a, s, strlen(s)) : "";
+}
+
+void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload, kv_arena_t *a,
+                     api_invocation_t *inv)
+{
+    memset(inv, 0, sizeof(*inv));
+    char code[4400], rid[37];
+    eng_function_code_path(ctx->eng, f->code_id, code, sizeof(code));
+    kv_uuid4(rid);
+    inv->function = adup(a, f->name);
+    inv->arn = api_arn_new(a, "lambda", ctx->region, "function:%s", f->name);
+    inv->code_id = f->code_id;
+    inv->config = adup(a, f->revision);
+    inv->code_path = adup(a, code);
+    inv->runtime = adup(a, f->runtime);
+    inv->handler = adup(a, f->handler);
+    inv->timeout_s = f->timeout_s;
+    inv->memory_mb = f->memory_mb;
+    const char **env = kv_arena_calloc(a, f->n_env + 1, sizeof(*env));
+    for (size_t i = 0; i < f->n_env; i++) {
+        size_t kl = strlen(f->env[i].key), vl = strlen(f->env[i].value);
+        char *kv = kv_arena_alloc(a, kl + vl + 2);
+        memcpy(kv, f->env[i].key, kl);
+        kv[kl] = '=';
+        memcpy(kv + kl + 1, f->env[i].value, vl + 1);
+        env[i] = kv;
+    }
+    inv->env = env;
+    inv->n_env = f->n_env;
+    inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
+    inv->request_id = adup(a, rid);
+    inv->payload = kv_arena_dup(a, payload);
+    kv_buf_init(&inv->result, INV_RESULT_MAX);
+    kv_buf_init(&inv->log, INV_LOG_TAIL);
+}
