@@ -15,11 +15,7 @@
 #include "codec/api_jw.h"
 #include "eng.h"
 
-#define API_ACCOUNT_ID        "000000000000"
-#define API_DDB_BODY_MAX      (16u << 20) /* DynamoDB's request size limit */
-#define API_S3_XML_MAX        (1u << 20)  /* XML bodies of S3 control operations */
-#define API_S3_DELETE_XML_MAX (2u << 20)  /* DeleteObjects: 1000 keys of up to 1024 bytes */
-#define API_OPS_BODY_MAX      0
+#define API_ACCOUNT_ID "000000000000"
 /* Bodies read before their signature is checked (no x-amz-content-sha256: the signature
  * covers a hash of the whole body). Their memory is bounded in all and per client address;
  * one request alone may pass the per-address bound (a large function upload). */

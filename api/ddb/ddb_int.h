@@ -16,7 +16,8 @@
 extern const api_service_t ddb_service;
 extern const api_service_t streams_service;
 
-#define DDB_TXN_TOKENS 1024
+#define API_DDB_BODY_MAX (16u << 20) /* DynamoDB's request size limit */
+#define DDB_TXN_TOKENS   1024
 
 /** DynamoDB's own state: TransactWriteItems ClientRequestTokens of the last ten minutes. */
 typedef struct ddb_state {

@@ -35,8 +35,10 @@ int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** POST Object body bytes. -1 with resp's error set. */
 int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 
-#define S3_MAX_BUCKETS_PAGE 10000
-#define S3_LIST_MAX         1000 /* keys per listing page */
+#define API_S3_XML_MAX        (1u << 20) /* XML bodies of S3 control operations */
+#define API_S3_DELETE_XML_MAX (2u << 20) /* DeleteObjects: 1000 keys of up to 1024 bytes */
+#define S3_MAX_BUCKETS_PAGE   10000
+#define S3_LIST_MAX           1000 /* keys per listing page */
 
 typedef struct s3_list_buckets_in {
     size_t max;
