@@ -185,6 +185,9 @@ bool api_req_query(const api_req_t *req, const char *name, kv_slice_t *out);
  * @return false when a %-escape is malformed. */
 bool api_form_decode(kv_arena_t *a, kv_slice_t raw, kv_slice_t *out);
 
+/** Encode a recorded error and add the service's headers (deferred responses finish late). */
+void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+
 /* api_metrics.c */
 /** Size the counters from the service table (api_open); release them (api_close). */
 void api__metrics_init(api_ctx_t *ctx);
@@ -203,8 +206,6 @@ extern const api_service_t api_ops_service;
 void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** The table stream an ARN names. @return 0, KV_EINVAL (not a stream ARN), KV_ENOTFOUND. */
 int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
-/** Encode a recorded error and add the protocol's headers (deferred responses finish late). */
-void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** One stream record as JSON: the Streams API's shape, or (lambda_arn: the stream's ARN) a
  * record of a Lambda event. */
 void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_srec_t *r,
