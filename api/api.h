@@ -135,6 +135,9 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
 int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 /** The message is complete: fill resp. */
 void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** After the body is complete: must api_handle for this request run on the worker pool (its
+ * operation is flagged slow)? api_handle may be called from any thread. */
+bool api_offload(const api_req_t *req);
 
 /** Called on the syncer thread when the write a held response waited for is durable. */
 typedef void (*api_released_cb)(void *arg, int status);

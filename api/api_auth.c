@@ -58,9 +58,9 @@ static void signing_key(api_ctx_t *ctx, const sigv4_auth_t *a, uint8_t out[32])
     }
 }
 
-static bool is_s3(const api_state_t *st)
+static bool s3_sigv4(const api_state_t *st)
 {
-    return st->proto == API_PROTO_S3;
+    return (st->svc->flags & API_SVC_S3_SIGV4) != 0;
 }
 
 static int deny(api_resp_t *resp, api_err_t e, const char *msg)
@@ -114,9 +114,9 @@ static int verify_signature(api_req_t *req, api_resp_t *resp, kv_slice_t payload
     kv_buf_init_on(&creq, creq_mem, sizeof(creq_mem), 1 << 20);
     kv_buf_init_on(&sts, sts_mem, sizeof(sts_mem), 4096);
     kv_buf_init_on(&uri, uri_mem, sizeof(uri_mem), 64 * 1024);
-    sigv4_canonical_uri(&uri, req->path, is_s3(st));
+    sigv4_canonical_uri(&uri, req->path, s3_sigv4(st));
     bool ok = try_sig(req, kv_buf_slice(&uri), payload, &creq, &sts);
-    if (!ok && is_s3(st)) {
+    if (!ok && s3_sigv4(st)) {
         /* Some S3 clients canonicalise the decoded path with AWS's own encoding. */
         kv_buf_t dec, alt, c2, s2;
         kv_buf_init(&dec, req->path.len + 1);
@@ -134,7 +134,7 @@ static int verify_signature(api_req_t *req, api_resp_t *resp, kv_slice_t payload
     }
     int rc = 0;
     if (!ok) {
-        if (is_s3(st)) {
+        if (s3_sigv4(st)) {
             api_fail(resp, API_E_S3_SIG_MISMATCH, NULL);
             s3_extra(req, "AWSAccessKeyId", st->auth.access_key);
             s3_extra(req, "StringToSign", kv_buf_slice(&sts));
@@ -162,7 +162,7 @@ static int verify_signature(api_req_t *req, api_resp_t *resp, kv_slice_t payload
 static int parse_failure(api_req_t *req, api_resp_t *resp, sigv4_parse_err_t e, bool presigned)
 {
     api_state_t *st = req->_st;
-    if (is_s3(st)) {
+    if (s3_sigv4(st)) {
         if (presigned)
             return deny(resp, API_E_S3_AUTH_QUERY_ERROR, NULL);
         if (e == SIGV4_E_ALGORITHM)
@@ -196,18 +196,18 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         uint64_t exp;
         if (!kv_time_parse_amz(st->auth.amz_date, &t))
             return deny(resp,
-                        is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+                        s3_sigv4(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
                         "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"");
         if (!kv_slice_to_u64(st->auth.expires, &exp))
             return deny(resp,
-                        is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+                        s3_sigv4(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
                         "X-Amz-Expires should be a number");
         if (exp > SIGV4_MAX_PRESIGN_S)
             return deny(resp,
-                        is_s3(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
+                        s3_sigv4(st) ? API_E_S3_AUTH_QUERY_ERROR : API_E_DDB_INCOMPLETE_SIGNATURE,
                         "X-Amz-Expires must be less than a week (in seconds) that is 604800");
         if (now > t + (time_t)exp) {
-            if (!is_s3(st))
+            if (!s3_sigv4(st))
                 return deny(resp, API_E_DDB_INVALID_SIGNATURE, "Signature expired");
             api_fail(resp, API_E_S3_ACCESS_DENIED, "Request has expired");
             s3_extra(req, "X-Amz-Expires", st->auth.expires);
@@ -220,7 +220,7 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             return API_RESPOND;
         }
         if (t > now + SIGV4_MAX_SKEW_S)
-            return deny(resp, is_s3(st) ? API_E_S3_ACCESS_DENIED : API_E_DDB_INVALID_SIGNATURE,
+            return deny(resp, s3_sigv4(st) ? API_E_S3_ACCESS_DENIED : API_E_DDB_INVALID_SIGNATURE,
                         "Request is not valid yet");
         st->amz_date = st->auth.amz_date;
     } else {
@@ -236,7 +236,7 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             }
         }
         if (d.len == 0) {
-            if (is_s3(st))
+            if (s3_sigv4(st))
                 return deny(resp, API_E_S3_ACCESS_DENIED,
                             "AWS authentication requires a valid Date or x-amz-date header");
             return deny(resp, API_E_DDB_INCOMPLETE_SIGNATURE,
@@ -246,7 +246,7 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         st->amz_date = d;
         long skew = (long)(t - now);
         if (skew > SIGV4_MAX_SKEW_S || skew < -SIGV4_MAX_SKEW_S) {
-            if (is_s3(st)) {
+            if (s3_sigv4(st)) {
                 api_fail(resp, API_E_S3_TIME_SKEWED, NULL);
                 char iso[25];
                 kv_time_fmt_iso((int64_t)t * 1000, iso);
@@ -271,7 +271,7 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         }
     }
     if (st->amz_date.len < 8 || memcmp(st->amz_date.p, st->auth.date.p, 8) != 0) {
-        if (is_s3(st))
+        if (s3_sigv4(st))
             return deny(resp, API_E_S3_AUTH_MALFORMED,
                         "The authorization header is malformed; Invalid credential date. Date is "
                         "not the same as X-Amz-Date.");
@@ -298,7 +298,7 @@ static int check_signed_headers(api_req_t *req, api_resp_t *resp)
     kv_slice_t sh = st->auth.signed_headers;
     if (sigv4_unsigned_headers(sh, req->hdrs, req->n_hdrs, skip, NULL) == 0)
         return 0;
-    if (is_s3(st)) {
+    if (s3_sigv4(st)) {
         kv_buf_t names;
         kv_buf_init(&names, 64 * 1024);
         sigv4_unsigned_headers(sh, req->hdrs, req->n_hdrs, skip, &names);
@@ -374,7 +374,7 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
         uint8_t tmp[64];
         kv_buf_t b = {tmp, 0, sizeof(tmp), sizeof(tmp), false, true};
         if (!kv_b64_decode(&b, kv_slice_trim(md5)) || b.len != 16) {
-            if (is_s3(st))
+            if (s3_sigv4(st))
                 return deny(resp, API_E_S3_INVALID_DIGEST, NULL);
         } else {
             st->md5_on = true;
@@ -382,7 +382,7 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
             api_ck_init(&st->md5, API_CK_MD5);
         }
     }
-    if (!is_s3(st) || !st->h.checksum)
+    if (!s3_sigv4(st) || !st->h.checksum)
         return 0;
     for (size_t i = 0; i < req->n_hdrs; i++) {
         api_ck_algo_t a = api_ck_from_header(req->hdrs[i].name);
@@ -411,18 +411,18 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             return parse_failure(req, resp, st->auth_err, true);
     } else {
         kv_slice_t v;
-        if (is_s3(st) && api_req_query(req, "AWSAccessKeyId", &v) &&
+        if (s3_sigv4(st) && api_req_query(req, "AWSAccessKeyId", &v) &&
             api_req_query(req, "Signature", &v))
             return deny(resp, API_E_S3_INVALID_REQUEST,
                         "The authorization mechanism you have provided is not supported. Please "
                         "use AWS4-HMAC-SHA256.");
-        if (is_s3(st))
+        if (s3_sigv4(st))
             return deny(resp, API_E_S3_ACCESS_DENIED, NULL);
         return deny(resp, API_E_DDB_MISSING_AUTH, NULL);
     }
     st->authed = true;
     if (!kv_slice_eq_str(st->auth.access_key, ctx->access_key)) {
-        if (is_s3(st)) {
+        if (s3_sigv4(st)) {
             api_fail(resp, API_E_S3_INVALID_ACCESS_KEY, NULL);
             s3_extra(req, "AWSAccessKeyId", st->auth.access_key);
             return API_RESPOND;
@@ -439,12 +439,12 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (st->presigned) {
         payload = st->auth.content_sha256.len ? st->auth.content_sha256
                                               : KV_SLICE_LIT("UNSIGNED-PAYLOAD");
-        st->payload = is_s3(st) ? API_PAYLOAD_UNSIGNED : API_PAYLOAD_COMPUTE;
+        st->payload = s3_sigv4(st) ? API_PAYLOAD_UNSIGNED : API_PAYLOAD_COMPUTE;
     } else {
         payload = st->h.content_sha256;
         st->content_sha256 = payload;
         if (payload.len == 0) {
-            if (is_s3(st))
+            if (s3_sigv4(st))
                 return deny(resp, API_E_S3_INVALID_REQUEST,
                             "Missing required header for this request: x-amz-content-sha256");
             st->payload = API_PAYLOAD_COMPUTE;
@@ -454,7 +454,7 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             st->payload = API_PAYLOAD_STREAMING;
         } else if (payload.len == 64) {
             st->payload = API_PAYLOAD_HASH;
-        } else if (is_s3(st)) {
+        } else if (s3_sigv4(st)) {
             return deny(resp, API_E_S3_INVALID_ARGUMENT,
                         "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, "
                         "STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
@@ -521,7 +521,7 @@ int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
                 return API_RESPOND;
             api__unauth_release(st); /* the body is authenticated now */
         } else if (!kv_slice_eq(kv_slice(hx, 64), st->content_sha256)) {
-            if (is_s3(st)) {
+            if (s3_sigv4(st)) {
                 api_fail(resp, API_E_S3_SHA256_MISMATCH, NULL);
                 s3_extra(req, "ClientComputedContentSHA256", st->content_sha256);
                 s3_extra(req, "S3ComputedContentSHA256", kv_slice(hx, 64));
@@ -533,7 +533,7 @@ int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         }
     }
     if (st->md5_on && !b64_matches(&st->md5, st->md5_want))
-        return deny(resp, is_s3(st) ? API_E_S3_BAD_DIGEST : API_E_DDB_VALIDATION, NULL);
+        return deny(resp, s3_sigv4(st) ? API_E_S3_BAD_DIGEST : API_E_DDB_VALIDATION, NULL);
     if (st->ck_algo && !b64_matches(&st->ck, st->ck_want)) {
         api_fail(resp, API_E_S3_BAD_DIGEST,
                  "The %s you specified did not match the calculated checksum.",
@@ -613,16 +613,7 @@ static size_t peer_key(kv_slice_t peer, uint8_t key[PEER_KEY_MAX])
 
 api_err_t api__throttle_err(const api_state_t *st)
 {
-    switch (st->proto) {
-    case API_PROTO_S3:
-        return API_E_S3_SLOW_DOWN;
-    case API_PROTO_LAMBDA:
-        return API_E_LAMBDA_TOO_MANY;
-    case API_PROTO_LOGS:
-        return API_E_LOGS_THROTTLING;
-    default:
-        return API_E_DDB_THROTTLING;
-    }
+    return st->svc->err_throttle;
 }
 
 int api__unauth_charge(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, size_t n)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Request lifecycle: routing to a protocol and operation, the body sink, the
- * final dispatch, protocol response headers, and the ops endpoints.
+ * Request lifecycle: routing to a service of the table (api_services.c) and its operation, the
+ * body sink, the final dispatch through the service's hooks, and the ops endpoints. No protocol
+ * is named here.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,29 +16,6 @@
 #include "base/kv_time.h"
 #include "codec/api_json_r.h"
 #include "codec/api_jw.h"
-
-static const char *const op_names[API_OP__COUNT] = {"Unknown", "Health", "Metrics",
-#define XX(Name, name) #Name,
-                                                    DDB_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) #Name,
-                                                        STREAMS_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) #Name,
-                                                            S3_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) #Name,
-                                                                LAMBDA_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) #Name,
-                                                                    LOGS_OP_MAP(XX)
-#undef XX
-};
-
-const char *api_op_name(api_op_t op)
-{
-    return (unsigned)op < API_OP__COUNT ? op_names[op] : "Unknown";
-}
 
 void api_global_init(void)
 {
@@ -62,15 +40,22 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->start_ms = kv_now_ms();
     ctx->start_mono_ns = kv_now_mono_ns();
     ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
-    pthread_mutex_init(&ctx->txn_lock, NULL);
     api__unauth_init(ctx);
+    api__metrics_init(ctx);
     ctx->sweep_interval_ms = cfg->sweep_interval_ms;
     ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
     ctx->stream_shard_ms = cfg->stream_shard_ms > 0 ? cfg->stream_shard_ms : 4 * 3600 * 1000;
     eng_stream_set_shard_ms(ctx->eng, ctx->stream_shard_ms);
     ctx->data_dir = kv_strdup(cfg->data_dir);
     api_esm_init(ctx);
-    kv_random(&ctx->iter_key, sizeof(ctx->iter_key));
+    ctx->svc_state = kv_calloc(api_n_services, sizeof(*ctx->svc_state));
+    for (size_t i = 0; i < api_n_services; i++) {
+        const api_service_t *svc = api_services[i];
+        if (svc->init && (rc = svc->init(ctx, cfg, &ctx->svc_state[i])) < 0) {
+            api_close(ctx);
+            return rc;
+        }
+    }
     *out = ctx;
     return 0;
 }
@@ -96,7 +81,11 @@ void api_close(api_ctx_t *ctx)
         return;
     eng_close(ctx->eng);
     kv_buf_dispose(&ctx->s3_names);
-    pthread_mutex_destroy(&ctx->txn_lock);
+    for (size_t i = 0; ctx->svc_state && i < api_n_services; i++)
+        if (api_services[i]->fini && ctx->svc_state[i])
+            api_services[i]->fini(ctx->svc_state[i]);
+    kv_free(ctx->svc_state);
+    api__metrics_dispose(ctx);
     api__unauth_dispose(ctx);
     kv_free(ctx->region);
     kv_free(ctx->data_dir);
@@ -183,14 +172,6 @@ void api_resp_headerf(api_resp_t *resp, const char *name, const char *fmt, ...)
                     kv_slice(tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1));
 }
 
-static bool resp_has_header(const api_resp_t *resp, const char *name)
-{
-    for (size_t i = 0; i < resp->n_hdrs; i++)
-        if (kv_slice_eq_nocase(resp->hdrs[i].name, name))
-            return true;
-    return false;
-}
-
 void api_resp_init(api_resp_t *resp, const api_req_t *req)
 {
     memset(resp, 0, sizeof(*resp));
@@ -230,11 +211,10 @@ static void vfail(api_resp_t *resp, api_err_t e, const char *fmt, va_list ap)
     };
     /* An internal error after the free-space guard refused a write of this request is the
      * protocol's throttling error: the client backs off and retries once space is freed. */
-    api_err_t busy = e == API_E_DDB_INTERNAL     ? API_E_DDB_THROTTLING
-                     : e == API_E_S3_INTERNAL    ? API_E_S3_SLOW_DOWN
-                     : e == API_E_LAMBDA_SERVICE ? API_E_LAMBDA_TOO_MANY
-                     : e == API_E_LOGS_SERVICE   ? API_E_LOGS_THROTTLING
-                                                 : API_E_NONE;
+    api_err_t busy = API_E_NONE;
+    for (size_t i = 0; e != API_E_NONE && busy == API_E_NONE && i < api_n_services; i++)
+        if (api_services[i]->err_internal == e)
+            busy = api_services[i]->err_throttle;
     if (busy != API_E_NONE && resp->_st && eng_space_refusals() != resp->_st->refusals_at) {
         e = busy;
         fmt = NULL;
@@ -313,7 +293,7 @@ static void make_ids(api_state_t *st)
     static const char alnum[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
     static const char hexu[] = "0123456789ABCDEF";
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    if (st->proto == API_PROTO_S3) {
+    if (st->svc->ids == API_IDS_S3) {
         uint64_t r = rng_next();
         for (int i = 0; i < 16; i++, r >>= 4)
             st->request_id[i] = hexu[r & 15];
@@ -339,121 +319,108 @@ static void make_ids(api_state_t *st)
 
 /* ---- routing ---- */
 
-static api_proto_t pick_proto(const api_req_t *req, kv_slice_t service, kv_slice_t target)
+static bool in_list(const char *const *list, kv_slice_t s)
 {
-    if (kv_slice_eq_str(service, "dynamodb") || kv_slice_eq_str(service, "streams.dynamodb"))
-        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS : API_PROTO_DDB;
-    if (kv_slice_eq_str(service, "s3"))
-        return API_PROTO_S3;
-    if (kv_slice_eq_str(service, "lambda"))
-        return API_PROTO_LAMBDA;
-    if (kv_slice_eq_str(service, "logs") || kv_slice_starts_with(target, LOGS_TARGET_PREFIX))
-        return API_PROTO_LOGS;
-    if (target.len)
-        return kv_slice_starts_with(target, DDB_STREAMS_PREFIX) ? API_PROTO_STREAMS : API_PROTO_DDB;
-    if (kv_slice_starts_with(req->path, "/2015-03-31/") ||
-        kv_slice_starts_with(req->path, "/2017-10-31/") ||
-        kv_slice_starts_with(req->path, "/2019-09-30/") ||
-        kv_slice_starts_with(req->path, "/2019-09-25/"))
-        return API_PROTO_LAMBDA;
-    return API_PROTO_S3;
+    for (size_t i = 0; list && list[i]; i++)
+        if (kv_slice_eq_str(s, list[i]))
+            return true;
+    return false;
 }
 
-/* The operation an X-Amz-Target names: DynamoDB's or, with its own prefix, DynamoDB Streams'. */
-static api_op_t ddb_lookup(kv_slice_t target)
+static bool prefixed(kv_slice_t s, const char *prefix)
 {
-    bool streams = kv_slice_starts_with(target, DDB_STREAMS_PREFIX);
-    size_t pl = streams ? sizeof(DDB_STREAMS_PREFIX) - 1 : sizeof(DDB_TARGET_PREFIX) - 1;
-    if (!streams && !kv_slice_starts_with(target, DDB_TARGET_PREFIX))
-        return API_OP_UNKNOWN;
+    return prefix && kv_slice_starts_with(s, prefix);
+}
+
+/* The service that claims a signed request, in the phases api_service.h describes. */
+static const api_service_t *claim(const api_req_t *req, kv_slice_t scope, kv_slice_t target)
+{
+    const api_service_t *first = NULL;
+    for (size_t i = 0; scope.len && i < api_n_services; i++) {
+        const api_service_t *svc = api_services[i];
+        if (!in_list(svc->scopes, scope))
+            continue;
+        if (prefixed(target, svc->target_prefix))
+            return svc;
+        if (first == NULL)
+            first = svc;
+    }
+    if (first)
+        return first;
+    if (target.len) {
+        for (size_t i = 0; i < api_n_services; i++)
+            if (prefixed(target, api_services[i]->target_prefix))
+                return api_services[i];
+        for (size_t i = 0; i < api_n_services; i++)
+            if (api_services[i]->flags & API_SVC_ANY_TARGET)
+                return api_services[i];
+    }
+    for (size_t i = 0; i < api_n_services; i++)
+        for (const char *const *p = api_services[i]->path_prefixes; p && *p; p++)
+            if (kv_slice_starts_with(req->path, *p))
+                return api_services[i];
+    for (size_t i = 0; i < api_n_services; i++)
+        if (api_services[i]->flags & API_SVC_FALLBACK)
+            return api_services[i];
+    return api_services[0];
+}
+
+/* The service serving an unsigned GET of this path, or NULL. */
+static const api_service_t *claim_open(const api_req_t *req, int *op)
+{
+    for (size_t i = 0; i < api_n_services; i++) {
+        const char *const *p = api_services[i]->open_paths;
+        for (int j = 0; p && p[j]; j++)
+            if (kv_slice_eq_str(req->path, p[j])) {
+                *op = j;
+                return api_services[i];
+            }
+    }
+    return NULL;
+}
+
+/* The operation the service's row names: by its own router, or by the X-Amz-Target name. */
+static int route_op(api_ctx_t *ctx, api_req_t *req, const api_service_t *svc, kv_slice_t target)
+{
+    if (svc->route)
+        return svc->route(ctx, req);
+    if (!prefixed(target, svc->target_prefix))
+        return API_OP_NONE;
+    size_t pl = strlen(svc->target_prefix);
     kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
-#define XX(Name, cname)                           \
-    if (!streams && kv_slice_eq_str(name, #Name)) \
-        return API_OP_DDB_##cname;
-    DDB_OP_MAP(XX)
-#undef XX
-#define XX(Name, cname)                          \
-    if (streams && kv_slice_eq_str(name, #Name)) \
-        return API_OP_STREAMS_##cname;
-    STREAMS_OP_MAP(XX)
-#undef XX
-    return API_OP_UNKNOWN;
+    for (size_t i = 0; i < svc->n_ops; i++)
+        if (kv_slice_eq_str(name, svc->ops[i].name))
+            return (int)i;
+    return API_OP_NONE;
 }
 
-/* The operation a CloudWatch Logs X-Amz-Target (Logs_20140328.<op>) names. */
-static api_op_t logs_lookup(kv_slice_t target)
+static uint32_t op_flags(const api_state_t *st)
 {
-    size_t pl = sizeof(LOGS_TARGET_PREFIX) - 1;
-    if (!kv_slice_starts_with(target, LOGS_TARGET_PREFIX))
-        return API_OP_UNKNOWN;
-    kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
-#define XX(Name, cname)               \
-    if (kv_slice_eq_str(name, #Name)) \
-        return API_OP_LOGS_##cname;
-    LOGS_OP_MAP(XX)
-#undef XX
-    return API_OP_UNKNOWN;
+    return st->op >= 0 && (size_t)st->op < st->svc->n_ops ? st->svc->ops[st->op].flags : 0;
 }
 
-/* Encode a recorded error and add the protocol's response headers. */
+/* Encode a recorded error and add the service's response headers. */
 static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
     if (kv_slice_eq_str(req->method, "HEAD"))
         resp->no_body = true;
-    switch (st->proto) {
-    case API_PROTO_DDB:
-    case API_PROTO_STREAMS:
-        if (resp->_err)
-            ddb_encode_error(ctx, req, resp);
-        if (!resp_has_header(resp, "Content-Type"))
-            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
-        api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
-        {
-            uint8_t mem[24];
-            kv_buf_t v;
-            kv_buf_init_on(&v, mem, sizeof(mem), sizeof(mem));
-            kv_buf_append_u64(&v, (uint64_t)crc32(0, resp->body.p, (uInt)resp->body.len));
-            api_resp_header(resp, "x-amz-crc32", kv_buf_slice(&v));
-        }
-        break;
-    case API_PROTO_S3:
-        if (resp->_err)
-            s3_encode_error(ctx, req, resp);
-        s3_cors_response(ctx, req, resp);
-        api_resp_header(resp, "x-amz-request-id", kv_slice_str(st->request_id));
-        api_resp_header(resp, "x-amz-id-2", kv_slice_str(st->id2));
-        break;
-    case API_PROTO_LAMBDA:
-        if (resp->_err) {
-            kv_buf_reset(&resp->body);
-            api_jw_t w;
-            api_jw_init(&w, &resp->body);
-            api_jw_obj_begin(&w);
-            api_jw_kstr(&w, "Type", resp->status >= 500 ? "Service" : "User");
-            api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
-            api_jw_obj_end(&w);
-            api_resp_header(resp, "x-amzn-ErrorType", kv_slice_str(api_err_code(resp->_err)));
-            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
-        }
-        api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
-        break;
-    case API_PROTO_LOGS:
-        if (resp->_err) {
-            kv_buf_reset(&resp->body);
-            api_jw_t w;
-            api_jw_init(&w, &resp->body);
-            api_jw_obj_begin(&w);
-            api_jw_kstr(&w, "__type", api_err_code(resp->_err));
-            api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
-            api_jw_obj_end(&w);
-            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
-        }
-        api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(st->request_id));
-        break;
-    default:
-        break;
-    }
+    if (st->svc->finish)
+        st->svc->finish(ctx, req, resp);
+}
+
+/* A body over the service's limit. */
+static void fail_too_large(api_resp_t *resp, const api_state_t *st, int64_t declared)
+{
+    api_err_t e =
+        op_flags(st) & API_OPF_STREAM ? st->svc->err_stream_large : st->svc->err_too_large;
+    if (!st->svc->too_large_sized)
+        api_fail(resp, e, NULL);
+    else if (declared >= 0)
+        api_fail(resp, e, "Request size %lld exceeded %llu bytes", (long long)declared,
+                 (unsigned long long)st->body_limit);
+    else
+        api_fail(resp, e, "Request size exceeded %llu bytes", (unsigned long long)st->body_limit);
 }
 
 /* One pass over the headers for every name the api layer looks at. */
@@ -509,13 +476,12 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
 
     index_headers(req, st);
     bool has_auth = st->h.authorization.len || sigv4_is_presigned(req->query);
-    if (!has_auth && kv_slice_eq_str(req->method, "GET")) {
-        if (kv_slice_eq_str(req->path, "/health") || kv_slice_eq_str(req->path, "/metrics")) {
-            st->proto = API_PROTO_OPS;
-            st->op = req->path.p[1] == 'h' ? API_OP_HEALTH : API_OP_METRICS;
-            make_ids(st);
-            return API_CONTINUE;
-        }
+    st->op = API_OP_NONE;
+    if (!has_auth && kv_slice_eq_str(req->method, "GET") &&
+        (st->svc = claim_open(req, &st->op)) != NULL) {
+        st->open = true;
+        make_ids(st);
+        return API_CONTINUE;
     }
 
     /* The credential scope names the service; parse it before verifying. */
@@ -531,70 +497,33 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
             service = st->auth.service;
     }
     st->target = st->h.target;
-    st->proto = pick_proto(req, service, st->target);
+    st->svc = claim(req, service, st->target);
     make_ids(st);
-    if (st->proto == API_PROTO_S3)
-        s3_route(ctx, req);
-    else if (st->proto == API_PROTO_DDB || st->proto == API_PROTO_STREAMS)
-        st->op = ddb_lookup(st->target);
-    else if (st->proto == API_PROTO_LAMBDA)
-        st->op = lambda_route(req);
-    else if (st->proto == API_PROTO_LOGS)
-        st->op = logs_lookup(st->target);
+    st->op = route_op(ctx, req, st->svc, st->target);
     /* A browser's CORS preflight carries no credentials (a presigned URL's query signs the
      * request that follows, not the OPTIONS): it is answered from the bucket's CORS rules
      * alone. POST Object signs its policy instead, checked as the form is read. */
-    st->anonymous = st->proto == API_PROTO_S3 && (st->op == API_OP_S3_preflight ||
-                                                  (!has_auth && st->op == API_OP_S3_post_object));
+    uint32_t flags = op_flags(st);
+    st->anonymous = (flags & API_OPF_UNSIGNED) || (!has_auth && (flags & API_OPF_ANON));
 
     if (!st->anonymous && api__auth_begin(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
 
-    if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_not_implemented) {
-        /* Refuse before reading a body we cannot use (PutObject comes later). */
-        api_fail(resp, API_E_S3_NOT_IMPLEMENTED, NULL);
+    if (flags & API_OPF_REFUSED) {
+        /* Refuse before reading a body we cannot use. */
+        st->svc->dispatch(ctx, req, resp);
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
-    switch (st->proto) {
-    case API_PROTO_DDB:
-    case API_PROTO_STREAMS:
-        st->body_limit = API_DDB_BODY_MAX;
-        break;
-    case API_PROTO_S3:
-        st->body_limit = s3_body_limit(req);
-        break;
-    case API_PROTO_LAMBDA:
-        st->body_limit = lambda_body_limit(req);
-        break;
-    case API_PROTO_LOGS:
-        st->body_limit = 1u << 20;
-        break;
-    default:
-        st->body_limit = 0;
-    }
+    st->body_limit = st->svc->body_limit ? st->svc->body_limit(req) : st->svc->body_max;
     if (req->content_length > 0 && (uint64_t)req->content_length > st->body_limit) {
-        if (st->proto == API_PROTO_S3 &&
-            (st->op == API_OP_S3_put_object || st->op == API_OP_S3_upload_part))
-            api_fail(resp, API_E_S3_ENTITY_TOO_LARGE, NULL);
-        else if (st->proto == API_PROTO_S3)
-            api_fail(resp, API_E_S3_TOO_LARGE, NULL);
-        else
-            api_fail(resp, API_E_DDB_TOO_LARGE, "Request size %lld exceeded %llu bytes",
-                     (long long)req->content_length, (unsigned long long)st->body_limit);
+        fail_too_large(resp, st, req->content_length);
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
-    if (st->proto == API_PROTO_S3 &&
-        (st->op == API_OP_S3_put_object || st->op == API_OP_S3_upload_part) &&
-        s3_begin_body(ctx, req, resp) == API_RESPOND) {
-        finish_resp(ctx, req, resp);
-        return API_RESPOND;
-    }
-    if (st->proto == API_PROTO_S3 && st->op == API_OP_S3_post_object && st->anonymous &&
-        s3_post_begin(ctx, req, resp) < 0) {
+    if (st->svc->body_begin && st->svc->body_begin(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
@@ -603,7 +532,7 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
                             ? (uint64_t)st->chunked->expect_decoded
                         : req->content_length > 0 ? (uint64_t)req->content_length
                                                   : 0;
-    if (declared >= API_SPACE_CHECK_MIN && st->op != API_OP_S3_delete_objects &&
+    if (declared >= API_SPACE_CHECK_MIN && !(flags & API_OPF_FREES) &&
         !eng_space_room(ctx->eng, declared)) {
         api_fail(resp, api__throttle_err(st), NULL);
         resp->_msg = API_DISK_FULL_MSG;
@@ -644,13 +573,15 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
 {
     api_state_t *st = req->_st;
     st->body_raw += n;
-    if (st->post) {
-        /* A form upload: fields, then the file streaming into the blob store. */
-        if (s3_post_feed(req, resp, p, n) < 0) {
+    if (st->svc->body_feed) {
+        /* A body the service reads itself (a form upload streaming into the blob store). */
+        int fed = st->svc->body_feed(req, resp, p, n);
+        if (fed < 0) {
             finish_resp(ctx, req, resp);
             return API_RESPOND;
         }
-        return API_CONTINUE;
+        if (fed == 0)
+            return API_CONTINUE;
     }
     if (st->hashing)
         api_ck_update(&st->sha, p, n);
@@ -676,11 +607,11 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
     int sunk = body_sink(st, p, n);
     if (sunk < 0) {
         if (sunk == -2)
-            api_fail(resp, API_E_S3_INTERNAL, NULL);
-        else if (st->proto == API_PROTO_S3)
-            api_fail(resp, API_E_S3_TOO_LARGE, NULL);
+            api_fail(resp, st->svc->err_internal, NULL); /* the blob store failed */
+        else if (!st->svc->too_large_sized)
+            api_fail(resp, st->svc->err_too_large, NULL);
         else
-            api_fail(resp, API_E_DDB_TOO_LARGE, "Request size exceeded %llu bytes",
+            api_fail(resp, st->svc->err_too_large, "Request size exceeded %llu bytes",
                      (unsigned long long)st->body_limit);
         finish_resp(ctx, req, resp);
         return API_RESPOND;
@@ -709,46 +640,57 @@ static void ops_health(api_ctx_t *ctx, api_resp_t *resp)
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
 }
 
+static void ops_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    if (req->_st->op == 0) {
+        ops_health(ctx, resp);
+    } else {
+        api__metrics_render(ctx, &resp->body);
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("text/plain; version=0.0.4"));
+    }
+}
+
+static const char *const ops_paths[] = {"/health", "/metrics", NULL};
+static const api_op_desc_t ops_ops[] = {{"Health", 0}, {"Metrics", 0}};
+
+const api_service_t api_ops_service = {
+    .name = "ops",
+    .open_paths = ops_paths,
+    .ops = ops_ops,
+    .n_ops = sizeof(ops_ops) / sizeof(ops_ops[0]),
+    .dispatch = ops_dispatch,
+    .ids = API_IDS_AMZN,
+    .err_too_large = API_E_DDB_TOO_LARGE,
+    .err_stream_large = API_E_DDB_TOO_LARGE,
+    .err_throttle = API_E_DDB_THROTTLING,
+    .too_large_sized = true,
+};
+
+bool api_offload(const api_req_t *req)
+{
+    const api_state_t *st = req->_st;
+    return st && st->svc && !st->open && (op_flags(st) & API_OPF_SLOW);
+}
+
 void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
-    if (st->proto == API_PROTO_OPS) {
-        if (st->op == API_OP_HEALTH) {
-            ops_health(ctx, resp);
-        } else {
-            api__metrics_render(ctx, &resp->body);
-            api_resp_header(resp, "Content-Type", KV_SLICE_LIT("text/plain; version=0.0.4"));
-        }
+    if (st->open) {
+        st->svc->dispatch(ctx, req, resp);
         finish_resp(ctx, req, resp);
         return;
     }
+    /* The free-space guard's refusal count is per thread: an operation that may run on the
+     * worker pool counts from here (its body never streamed into the engine). */
+    if (op_flags(st) & API_OPF_SLOW)
+        st->refusals_at = eng_space_refusals();
     if (!st->anonymous && api__auth_finish(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return;
     }
-    switch (st->proto) {
-    case API_PROTO_DDB:
-        ddb_dispatch(ctx, req, resp);
-        break;
-    case API_PROTO_STREAMS:
-        ddb_dispatch(ctx, req, resp);
-        break;
-    case API_PROTO_S3:
-        s3_dispatch(ctx, req, resp);
-        break;
-    case API_PROTO_LAMBDA:
-        lambda_dispatch(ctx, req, resp);
-        if (resp->_pending)
-            return; /* finished when the function has run */
-        break;
-    case API_PROTO_LOGS:
-        logs_dispatch(ctx, req, resp);
-        break;
-    default:
-        api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s", (int)req->method.len,
-                 (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p);
-        break;
-    }
+    st->svc->dispatch(ctx, req, resp);
+    if (resp->_pending)
+        return; /* finished when the function has run */
     finish_resp(ctx, req, resp);
 }
 
@@ -778,8 +720,10 @@ const char *api_data_dir(api_ctx_t *ctx)
 
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg)
 {
-    if (resp->_pending)
-        return lambda_hold(resp, cb, arg);
+    if (resp->_pending) {
+        const api_service_t *svc = resp->_st ? resp->_st->svc : NULL;
+        return svc && svc->hold && svc->hold(resp, cb, arg);
+    }
     if (!resp->durable || eng_fsync_mode(ctx->eng) != ENG_FSYNC_ALWAYS)
         return false;
     eng_sync_after(ctx->eng, cb, arg);
@@ -791,14 +735,14 @@ void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_i
 {
     api_state_t *st = req->_st;
     uint64_t dur = kv_now_mono_ns() - req->start_ns;
-    api_proto_t proto = st ? st->proto : API_PROTO_NONE;
-    api_op_t op = st ? st->op : API_OP_UNKNOWN;
-    api__metrics_record(ctx, proto, op, resp->status, dur, bytes_in, bytes_out);
+    const api_service_t *svc = st ? st->svc : NULL;
+    int op = st ? st->op : API_OP_NONE;
+    api__metrics_record(ctx, svc, op, resp->status, dur, bytes_in, bytes_out);
     KV_LOG_INFO("access %.*s \"%.*s %.*s%s%.*s\" %d in=%llu out=%llu us=%llu op=%s id=%s",
                 (int)req->peer.len, (const char *)req->peer.p, (int)req->method.len,
                 (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p,
                 req->query.len ? "?" : "", (int)(req->query.len > 200 ? 200 : req->query.len),
                 (const char *)req->query.p, resp->status, (unsigned long long)bytes_in,
-                (unsigned long long)bytes_out, (unsigned long long)(dur / 1000), api_op_name(op),
-                st ? st->request_id : "-");
+                (unsigned long long)bytes_out, (unsigned long long)(dur / 1000),
+                api_op_name(svc, op), st ? st->request_id : "-");
 }

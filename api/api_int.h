@@ -7,21 +7,15 @@
 #include <stdatomic.h>
 
 #include "api.h"
+#include "api_arn.h"
 #include "api_err.h"
+#include "api_service.h"
 #include "auth/api_cksum.h"
 #include "auth/sigv4.h"
 #include "auth/sigv4_chunked.h"
 #include "codec/api_jw.h"
-#include "ddb/ddb_ops.h"
 #include "eng.h"
-#include "lambda/lambda_ops.h"
-#include "s3/s3_ops.h"
 
-#define API_ACCOUNT_ID        "000000000000"
-#define API_DDB_BODY_MAX      (16u << 20) /* DynamoDB's request size limit */
-#define API_S3_XML_MAX        (1u << 20)  /* XML bodies of S3 control operations */
-#define API_S3_DELETE_XML_MAX (2u << 20)  /* DeleteObjects: 1000 keys of up to 1024 bytes */
-#define API_OPS_BODY_MAX      0
 /* Bodies read before their signature is checked (no x-amz-content-sha256: the signature
  * covers a hash of the whole body). Their memory is bounded in all and per client address;
  * one request alone may pass the per-address bound (a large function upload). */
@@ -31,52 +25,20 @@
 #define API_UNAUTH_BASE_MS          10000u       /* the deadline of such a body: this, */
 #define API_UNAUTH_MIN_RATE         (512u << 10) /* plus its length at this many bytes/s */
 
-typedef enum api_proto {
-    API_PROTO_NONE = 0,
-    API_PROTO_OPS,
-    API_PROTO_DDB,
-    API_PROTO_STREAMS,
-    API_PROTO_S3,
-    API_PROTO_LAMBDA,
-    API_PROTO_LOGS,
-    API_PROTO__COUNT
-} api_proto_t;
-
-typedef enum api_op {
-    API_OP_UNKNOWN = 0,
-    API_OP_HEALTH,
-    API_OP_METRICS,
-#define XX(Name, name) API_OP_DDB_##name,
-    DDB_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) API_OP_STREAMS_##name,
-        STREAMS_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) API_OP_S3_##name,
-            S3_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) API_OP_LAMBDA_##name,
-                LAMBDA_OP_MAP(XX)
-#undef XX
-#define XX(Name, name) API_OP_LOGS_##name,
-                    LOGS_OP_MAP(XX)
-#undef XX
-                        API_OP__COUNT
-} api_op_t;
-
-/** Wire name of an operation ("CreateTable"). */
-const char *api_op_name(api_op_t op);
-
 /* ---- metrics ---- */
 #define API_N_STATUS 20
 #define API_N_LAT    17
+/* Counters per operation (row 0: requests no row names, then each service's rows in table
+ * order) and per service (row 0: none, then the table's services); sized at api_open. */
 typedef struct api_metrics {
-    atomic_uint_fast64_t req[API_OP__COUNT][API_N_STATUS];
-    atomic_uint_fast64_t lat[API_PROTO__COUNT][API_N_LAT + 1];
-    atomic_uint_fast64_t lat_sum_us[API_PROTO__COUNT];
-    atomic_uint_fast64_t lat_count[API_PROTO__COUNT];
-    atomic_uint_fast64_t bytes_in[API_PROTO__COUNT];
-    atomic_uint_fast64_t bytes_out[API_PROTO__COUNT];
+    size_t n_ops, n_svcs;
+    size_t *op_base; /* per service: the row of its first operation */
+    atomic_uint_fast64_t (*req)[API_N_STATUS];
+    atomic_uint_fast64_t (*lat)[API_N_LAT + 1];
+    atomic_uint_fast64_t *lat_sum_us;
+    atomic_uint_fast64_t *lat_count;
+    atomic_uint_fast64_t *bytes_in;
+    atomic_uint_fast64_t *bytes_out;
     atomic_uint_fast64_t http_errors[API_N_STATUS];
     atomic_int_fast64_t conns;
     atomic_uint_fast64_t conns_total;
@@ -84,8 +46,6 @@ typedef struct api_metrics {
     atomic_uint_fast64_t conns_idle_closed;
     atomic_uint_fast64_t conns_refused;
 } api_metrics_t;
-
-#define API_TXN_TOKENS 1024
 
 struct api_ctx {
     eng_t *eng;
@@ -100,7 +60,6 @@ struct api_ctx {
     int64_t stream_keep_ms;  /* stream records are kept this long */
     int64_t stream_shard_ms; /* a stream shard rolls over after this long */
     int64_t last_trim_ms;
-    uint64_t iter_key; /* keys the MAC of shard iterators */
     char *data_dir;
     api_invoke_fn invoke; /* the server's function runner */
     void *runner;
@@ -114,14 +73,7 @@ struct api_ctx {
     uint64_t esm_wakes, esm_seen;
     bool esm_stop;
     api_metrics_t m;
-    /* TransactWriteItems ClientRequestTokens of the last ten minutes (a ring). */
-    pthread_mutex_t txn_lock;
-    struct api_txn_token {
-        char token[37];
-        uint64_t hash; /* of the request body */
-        int64_t expires_ms;
-    } txn_tokens[API_TXN_TOKENS];
-    size_t txn_next;
+    void **svc_state; /* per service of the table: what its init made */
     /* The unauthenticated-body budget (api_auth.c): bytes held in all and per address. */
     pthread_mutex_t unauth_lock;
     uint64_t unauth_max, unauth_peer_max;
@@ -139,9 +91,11 @@ typedef enum api_payload {
 
 /** Per-request state between api_begin and api_done (lives in the arena). */
 struct api_state {
-    api_proto_t proto;
-    api_op_t op;
-    uint64_t refusals_at; /* eng_space_refusals() when the request began */
+    const api_service_t *svc; /* the service that claimed the request */
+    int op;                   /* its operation index, or API_OP_NONE */
+    bool open;                /* an open path (served unsigned, no body) */
+    uint64_t refusals_at;     /* eng_space_refusals() when the request began (or, for an
+                                 offloaded operation, when api_handle began) */
     char request_id[40];
     char id2[80];
 
@@ -204,7 +158,7 @@ struct api_state {
 /* api_auth.c */
 /** Authenticate the request as far as the headers allow. 0 or API_RESPOND (resp filled). */
 int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-/** The protocol's throttling error (SlowDown, TooManyRequestsException, ThrottlingException). */
+/** The service's throttling error (SlowDown, TooManyRequestsException, ThrottlingException). */
 api_err_t api__throttle_err(const api_state_t *st);
 /** After the body: payload hash, deferred signature, checksums. 0 or API_RESPOND. */
 int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
@@ -231,28 +185,27 @@ bool api_req_query(const api_req_t *req, const char *name, kv_slice_t *out);
  * @return false when a %-escape is malformed. */
 bool api_form_decode(kv_arena_t *a, kv_slice_t raw, kv_slice_t *out);
 
+/** Encode a recorded error and add the service's headers (deferred responses finish late). */
+void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+
 /* api_metrics.c */
-void api__metrics_record(api_ctx_t *ctx, api_proto_t proto, api_op_t op, int status,
+/** Size the counters from the service table (api_open); release them (api_close). */
+void api__metrics_init(api_ctx_t *ctx);
+void api__metrics_dispose(api_ctx_t *ctx);
+/** Count one request of svc's operation op (svc NULL or op API_OP_NONE: no row names it). */
+void api__metrics_record(api_ctx_t *ctx, const api_service_t *svc, int op, int status,
                          uint64_t dur_ns, uint64_t bytes_in, uint64_t bytes_out);
 void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out);
+/** The wire name of svc's operation op ("Unknown" when no row names it). */
+const char *api_op_name(const api_service_t *svc, int op);
+/** The ops endpoints (/health, /metrics). */
+extern const api_service_t api_ops_service;
 
-/* protocol entry points */
-void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-void s3_route(api_ctx_t *ctx, api_req_t *req);
-void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-typedef struct s3_post s3_post_t;
-/** POST Object, before its body: the bucket and the form reader. -1 with resp's error set. */
-int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-/** POST Object body bytes. -1 with resp's error set. */
-int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
+/* entry points one protocol offers another */
 /** Delete the DynamoDB items whose TTL has passed (services thread). */
 void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** The table stream an ARN names. @return 0, KV_EINVAL (not a stream ARN), KV_ENOTFOUND. */
 int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
-/** Encode a recorded error and add the protocol's headers (deferred responses finish late). */
-void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** One stream record as JSON: the Streams API's shape, or (lambda_arn: the stream's ARN) a
  * record of a Lambda event. */
 void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_srec_t *r,
@@ -284,30 +237,11 @@ void api_esm_init(api_ctx_t *ctx);
 const char *api_esm_last_result(const char *uuid);
 /** A mapping changed: wake the consumer. */
 void api_esm_kick(api_ctx_t *ctx);
-/** The Lambda API's function management. */
-void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-/** The CloudWatch Logs API over function logs. */
-void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-/** Hold a response that waits for an invocation (see api_resp_hold). */
-bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg);
-/** The Lambda operation a request's method and path name (API_OP_UNKNOWN: none). */
-api_op_t lambda_route(api_req_t *req);
-/** The largest body a Lambda request may have (a base64 zip for code uploads). */
-size_t lambda_body_limit(api_req_t *req);
 /** Trim stream records past their retention (services thread). */
 void ddb_streams_trim(api_ctx_t *ctx, int64_t now_ms);
 /** Backfill every secondary index still CREATING (services thread). */
 void ddb_index_backfill(api_ctx_t *ctx);
 /** Apply every bucket's lifecycle rules once (services thread). */
 void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now_ms);
-/** Access-Control-* headers for a request with an Origin, from the bucket's CORS rules. */
-void s3_cors_response(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-/** Body limit for the routed S3 operation. */
-uint64_t s3_body_limit(const api_req_t *req);
-/**
- * Headers are in for an S3 operation whose body streams (PutObject): check the
- * bucket and key, open the blob writer. @return 0 or API_RESPOND (resp filled).
- */
-int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 
 #endif

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Prometheus metrics: lock-free counters updated on the loop threads. */
+/* Prometheus metrics: lock-free counters updated on the loop threads, one row per operation of
+ * the service table (labels from its rows). */
 #include <stdio.h>
 
 #include "api_int.h"
+#include "base/kv_alloc.h"
 #include "base/kv_time.h"
 
 static const int status_codes[API_N_STATUS - 1] = {200, 204, 206, 304, 307, 400, 403, 404, 405, 408,
@@ -10,9 +12,6 @@ static const int status_codes[API_N_STATUS - 1] = {200, 204, 206, 304, 307, 400,
 static const double lat_bounds[API_N_LAT] = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
                                              0.005,   0.01,   0.025,   0.05,   0.1,   0.25,
                                              0.5,     1,      2.5,     5,      10};
-static const char *const proto_names[API_PROTO__COUNT] = {
-    "none", "ops", "dynamodb", "dynamodbstreams", "s3", "lambda", "logs"};
-
 static int status_index(int status)
 {
     for (int i = 0; i < API_N_STATUS - 1; i++)
@@ -21,52 +20,64 @@ static int status_index(int status)
     return API_N_STATUS - 1;
 }
 
-static api_proto_t op_proto(int op)
+void api__metrics_init(api_ctx_t *ctx)
 {
-    if (op == API_OP_HEALTH || op == API_OP_METRICS)
-        return API_PROTO_OPS;
-#define XX(Name, name)           \
-    if (op == API_OP_DDB_##name) \
-        return API_PROTO_DDB;
-    DDB_OP_MAP(XX)
-#undef XX
-#define XX(Name, name)               \
-    if (op == API_OP_STREAMS_##name) \
-        return API_PROTO_STREAMS;
-    STREAMS_OP_MAP(XX)
-#undef XX
-#define XX(Name, name)          \
-    if (op == API_OP_S3_##name) \
-        return API_PROTO_S3;
-    S3_OP_MAP(XX)
-#undef XX
-#define XX(Name, name)              \
-    if (op == API_OP_LAMBDA_##name) \
-        return API_PROTO_LAMBDA;
-    LAMBDA_OP_MAP(XX)
-#undef XX
-#define XX(Name, name)            \
-    if (op == API_OP_LOGS_##name) \
-        return API_PROTO_LOGS;
-    LOGS_OP_MAP(XX)
-#undef XX
-    return API_PROTO_NONE;
+    api_metrics_t *m = &ctx->m;
+    m->n_svcs = api_n_services + 1; /* row 0: none */
+    m->op_base = kv_calloc(api_n_services, sizeof(*m->op_base));
+    m->n_ops = 1; /* row 0: Unknown */
+    for (size_t i = 0; i < api_n_services; i++) {
+        m->op_base[i] = m->n_ops;
+        m->n_ops += api_services[i]->n_ops;
+    }
+    m->req = kv_calloc(m->n_ops, sizeof(*m->req));
+    m->lat = kv_calloc(m->n_svcs, sizeof(*m->lat));
+    m->lat_sum_us = kv_calloc(m->n_svcs, sizeof(*m->lat_sum_us));
+    m->lat_count = kv_calloc(m->n_svcs, sizeof(*m->lat_count));
+    m->bytes_in = kv_calloc(m->n_svcs, sizeof(*m->bytes_in));
+    m->bytes_out = kv_calloc(m->n_svcs, sizeof(*m->bytes_out));
 }
 
-void api__metrics_record(api_ctx_t *ctx, api_proto_t proto, api_op_t op, int status,
+void api__metrics_dispose(api_ctx_t *ctx)
+{
+    api_metrics_t *m = &ctx->m;
+    kv_free(m->op_base);
+    kv_free(m->req);
+    kv_free(m->lat);
+    kv_free(m->lat_sum_us);
+    kv_free(m->lat_count);
+    kv_free(m->bytes_in);
+    kv_free(m->bytes_out);
+}
+
+const char *api_op_name(const api_service_t *svc, int op)
+{
+    return svc && op >= 0 && (size_t)op < svc->n_ops ? svc->ops[op].name : "Unknown";
+}
+
+/* The api label of service row p (0: none). */
+static const char *svc_name(size_t p)
+{
+    return p == 0 ? "none" : api_services[p - 1]->name;
+}
+
+void api__metrics_record(api_ctx_t *ctx, const api_service_t *svc, int op, int status,
                          uint64_t dur_ns, uint64_t bytes_in, uint64_t bytes_out)
 {
     api_metrics_t *m = &ctx->m;
-    atomic_fetch_add_explicit(&m->req[op][status_index(status)], 1, memory_order_relaxed);
+    int ix = svc ? api_service_index(svc) : -1;
+    size_t p = ix < 0 ? 0 : (size_t)ix + 1;
+    size_t row = ix >= 0 && op >= 0 && (size_t)op < svc->n_ops ? m->op_base[ix] + (size_t)op : 0;
+    atomic_fetch_add_explicit(&m->req[row][status_index(status)], 1, memory_order_relaxed);
     double s = (double)dur_ns / 1e9;
     int b = 0;
     while (b < API_N_LAT && s > lat_bounds[b])
         b++;
-    atomic_fetch_add_explicit(&m->lat[proto][b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->lat_sum_us[proto], dur_ns / 1000, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->lat_count[proto], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->bytes_in[proto], bytes_in, memory_order_relaxed);
-    atomic_fetch_add_explicit(&m->bytes_out[proto], bytes_out, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lat[p][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lat_sum_us[p], dur_ns / 1000, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->lat_count[p], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bytes_in[p], bytes_in, memory_order_relaxed);
+    atomic_fetch_add_explicit(&m->bytes_out[p], bytes_out, memory_order_relaxed);
 }
 
 void api_count_http_error(api_ctx_t *ctx, int status)
@@ -116,17 +127,24 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
     char st[8];
     kv_buf_append_str(out, "# HELP stratus_requests_total Requests by API, operation and status.\n"
                            "# TYPE stratus_requests_total counter\n");
-    for (int op = 0; op < API_OP__COUNT; op++)
+    for (size_t row = 0; row < m->n_ops; row++) {
+        /* Row 0 counts requests no row names ("none", "Unknown"). */
+        size_t p = 0;
+        while (p < api_n_services && m->op_base[p] <= row)
+            p++;
+        const api_service_t *svc = row == 0 ? NULL : api_services[p - 1];
+        int op = row == 0 ? API_OP_NONE : (int)(row - m->op_base[p - 1]);
         for (int i = 0; i < API_N_STATUS; i++) {
-            uint64_t v = atomic_load_explicit(&m->req[op][i], memory_order_relaxed);
+            uint64_t v = atomic_load_explicit(&m->req[row][i], memory_order_relaxed);
             if (v == 0)
                 continue;
             kv_buf_printf(out,
                           "stratus_requests_total{api=\"%s\",operation=\"%s\",status=\"%s\"} "
                           "%llu\n",
-                          proto_names[op_proto(op)], api_op_name((api_op_t)op), status_label(i, st),
+                          row == 0 ? "none" : svc->name, api_op_name(svc, op), status_label(i, st),
                           (unsigned long long)v);
         }
+    }
     kv_buf_append_str(out, "# HELP stratus_http_errors_total Requests refused by the HTTP layer.\n"
                            "# TYPE stratus_http_errors_total counter\n");
     for (int i = 0; i < API_N_STATUS; i++) {
@@ -137,7 +155,7 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
     }
     kv_buf_append_str(out, "# HELP stratus_request_duration_seconds Request latency.\n"
                            "# TYPE stratus_request_duration_seconds histogram\n");
-    for (int p = 1; p < API_PROTO__COUNT; p++) {
+    for (size_t p = 1; p < m->n_svcs; p++) {
         uint64_t cum = 0;
         uint64_t count = atomic_load_explicit(&m->lat_count[p], memory_order_relaxed);
         if (count == 0)
@@ -147,28 +165,27 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
             if (b < API_N_LAT)
                 kv_buf_printf(
                     out, "stratus_request_duration_seconds_bucket{api=\"%s\",le=\"%g\"} %llu\n",
-                    proto_names[p], lat_bounds[b], (unsigned long long)cum);
+                    svc_name(p), lat_bounds[b], (unsigned long long)cum);
             else
                 kv_buf_printf(out,
                               "stratus_request_duration_seconds_bucket{api=\"%s\",le=\"+Inf\"} "
                               "%llu\n",
-                              proto_names[p], (unsigned long long)cum);
+                              svc_name(p), (unsigned long long)cum);
         }
-        kv_buf_printf(out, "stratus_request_duration_seconds_sum{api=\"%s\"} %.6f\n",
-                      proto_names[p],
+        kv_buf_printf(out, "stratus_request_duration_seconds_sum{api=\"%s\"} %.6f\n", svc_name(p),
                       (double)atomic_load_explicit(&m->lat_sum_us[p], memory_order_relaxed) / 1e6);
-        kv_buf_printf(out, "stratus_request_duration_seconds_count{api=\"%s\"} %llu\n",
-                      proto_names[p], (unsigned long long)count);
+        kv_buf_printf(out, "stratus_request_duration_seconds_count{api=\"%s\"} %llu\n", svc_name(p),
+                      (unsigned long long)count);
     }
     kv_buf_append_str(out, "# HELP stratus_bytes_received_total Request bytes by API.\n"
                            "# TYPE stratus_bytes_received_total counter\n");
-    for (int p = 1; p < API_PROTO__COUNT; p++)
-        kv_buf_printf(out, "stratus_bytes_received_total{api=\"%s\"} %llu\n", proto_names[p],
+    for (size_t p = 1; p < m->n_svcs; p++)
+        kv_buf_printf(out, "stratus_bytes_received_total{api=\"%s\"} %llu\n", svc_name(p),
                       (unsigned long long)atomic_load(&m->bytes_in[p]));
     kv_buf_append_str(out, "# HELP stratus_bytes_sent_total Response bytes by API.\n"
                            "# TYPE stratus_bytes_sent_total counter\n");
-    for (int p = 1; p < API_PROTO__COUNT; p++)
-        kv_buf_printf(out, "stratus_bytes_sent_total{api=\"%s\"} %llu\n", proto_names[p],
+    for (size_t p = 1; p < m->n_svcs; p++)
+        kv_buf_printf(out, "stratus_bytes_sent_total{api=\"%s\"} %llu\n", svc_name(p),
                       (unsigned long long)atomic_load(&m->bytes_out[p]));
     kv_buf_printf(out,
                   "# HELP stratus_connections Open client connections.\n"

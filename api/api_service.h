@@ -12,14 +12,19 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "api_err.h"
 
 /* ---- operations ---- */
 
 /** Operation flags (api_op_desc_t.flags). */
 enum {
-    API_OPF_SLOW = 1u << 0,   /* execute on the worker pool, never on a loop thread */
-    API_OPF_STREAM = 1u << 1, /* the body streams into the blob store (PutObject) */
-    API_OPF_ANON = 1u << 2,   /* may be served without a header signature */
+    API_OPF_SLOW = 1u << 0,     /* execute on the worker pool, never on a loop thread */
+    API_OPF_STREAM = 1u << 1,   /* the body streams into the blob store (PutObject) */
+    API_OPF_ANON = 1u << 2,     /* may be served without a header signature */
+    API_OPF_UNSIGNED = 1u << 3, /* never authenticated, credentials or not (CORS preflight) */
+    API_OPF_REFUSED = 1u << 4,  /* refused before its body is read: dispatch answers the
+                                   protocol's NotImplemented */
+    API_OPF_FREES = 1u << 5,    /* frees space: a large body is taken when the disk is full */
 };
 
 /** One row of a protocol's operation table. */
@@ -45,6 +50,89 @@ typedef struct api_job {
     bool on_commit;     /* an engine commit wakes it */
     int (*run)(api_ctx_t *ctx, void *state, unsigned budget);
 } api_job_t;
+
+/* ---- services ---- */
+
+/** The operation index of a request no row names (an unknown X-Amz-Target, a Lambda path). */
+#define API_OP_NONE (-1)
+
+/** Service flags (api_service_t.flags). */
+enum {
+    API_SVC_ANY_TARGET = 1u << 0, /* claims an X-Amz-Target no other prefix claims */
+    API_SVC_FALLBACK = 1u << 1,   /* claims what nothing else claims */
+    API_SVC_S3_SIGV4 = 1u << 2,   /* SigV4 as S3 applies it: single-encoded paths, unsigned and
+                                     aws-chunked payloads, checksums, S3's authentication errors */
+};
+
+/** How a service's request ids look. */
+typedef enum api_id_style {
+    API_IDS_AMZN = 0, /* 32 upper-case letters and digits (x-amzn-RequestId) */
+    API_IDS_S3,       /* 16 hex digits, and a 76-character x-amz-id-2 */
+} api_id_style_t;
+
+/**
+ * One protocol: how it claims a request, its operations, and the hooks the request path calls.
+ * api_begin offers a request to the services in this order, each phase walking the table in
+ * order: an unsigned GET of an open path; the credential scope's service (among several
+ * services sharing the scope, the first whose X-Amz-Target prefix matches, else the first);
+ * the X-Amz-Target prefix (a target no prefix claims goes to the API_SVC_ANY_TARGET service);
+ * the path prefix; the API_SVC_FALLBACK service.
+ */
+typedef struct api_service {
+    const char *name; /* the api label of metrics ("dynamodb") */
+    uint32_t flags;   /* API_SVC_* */
+    /* claiming */
+    const char *const *open_paths;    /* exact paths served to a GET without credentials */
+    const char *const *scopes;        /* credential-scope service names; NULL-terminated */
+    const char *target_prefix;        /* X-Amz-Target prefix ("DynamoDB_20120810.") */
+    const char *const *path_prefixes; /* path prefixes ("/2015-03-31/"); NULL-terminated */
+    /* operations: (service, index) names one */
+    const api_op_desc_t *ops;
+    size_t n_ops;
+    /** The request's operation index or API_OP_NONE. NULL: the row named by the X-Amz-Target
+     * after target_prefix, or (open paths) by the open path's position. */
+    int (*route)(api_ctx_t *ctx, api_req_t *req);
+    /** The largest body the routed operation takes. NULL: body_max. */
+    uint64_t (*body_limit)(const api_req_t *req);
+    uint64_t body_max;
+    /** Headers are in and the body fits: open what the body streams into. 0 or API_RESPOND
+     * with resp's error set. NULL: nothing to open. */
+    int (*body_begin)(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+    /** Body bytes the service reads itself (a form upload): 0 taken, 1 not the service's
+     * (the usual sink takes them), -1 with resp's error set. NULL: always 1. */
+    int (*body_feed)(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
+    /** Run the routed operation (resp->_pending: it finishes later, through api__finish). */
+    void (*dispatch)(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+    /** Hold a response dispatch left pending (resp->_pending): cb runs when it is ready.
+     * NULL: the service leaves none pending. */
+    bool (*hold)(api_resp_t *resp, api_released_cb cb, void *arg);
+    /** Encode a recorded error and add the protocol's response headers. NULL: nothing. */
+    void (*finish)(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+    api_id_style_t ids;
+    /* the protocol's own errors */
+    api_err_t err_internal;     /* its internal error: becomes err_throttle after a refused
+                                   write (the disk is full) */
+    api_err_t err_throttle;     /* SlowDown, ThrottlingException, ... */
+    api_err_t err_too_large;    /* a body over the limit */
+    api_err_t err_stream_large; /* over the limit for an API_OPF_STREAM operation */
+    bool too_large_sized;       /* err_too_large's message names the sizes */
+    /* background work */
+    const api_job_t *jobs;
+    size_t n_jobs;
+    /** Set up the service's own state (api_open). 0 or a KV_ error. NULL: no state. */
+    int (*init)(api_ctx_t *ctx, const api_cfg_t *cfg, void **state);
+    /** Release it (api_close, after the engine has closed). */
+    void (*fini)(void *state);
+} api_service_t;
+
+/** The table (api_services.c): every service, in routing and metrics order. */
+extern const api_service_t *const api_services[];
+extern const size_t api_n_services;
+
+/** A service's position in api_services, or -1. */
+int api_service_index(const api_service_t *svc);
+/** The state a service's init made (NULL when it has none). */
+void *api_service_state(api_ctx_t *ctx, const api_service_t *svc);
 
 /** Wake the named job soon (from any thread; cheap, coalesced). Unknown names are ignored. */
 void api_sched_kick(api_ctx_t *ctx, const char *job);

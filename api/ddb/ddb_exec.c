@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DynamoDB dispatch and the execute stage: typed inputs -> engine calls -> typed outputs. */
 #include <string.h>
+#include <zlib.h>
 
+#include "base/kv_alloc.h"
+#include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "ddb_int.h"
@@ -381,7 +384,7 @@ int ddb_exec_describe_continuous_backups(api_ctx_t *ctx, api_req_t *req, api_res
 void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
-    if (st->op == API_OP_UNKNOWN) {
+    if (st->op == API_OP_NONE) {
         api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
         return;
     }
@@ -412,7 +415,9 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     d.a = req->arena;
     kv_buf_init(&d.errors, 64 * 1024);
     api_jw_t w;
-    switch (st->op) {
+    /* DynamoDB's and Streams' rows share the one switch: Streams' indexes follow DynamoDB's. */
+    int op = st->svc == &streams_service ? DDB_OP__COUNT + st->op : st->op;
+    switch (op) {
 #define CASE(OP, name)                                                     \
     case OP: {                                                             \
         ddb_##name##_in_t in;                                              \
@@ -429,10 +434,10 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         }                                                                  \
         break;                                                             \
     }
-#define XX(Name, name) CASE(API_OP_DDB_##name, name)
+#define XX(Name, name) CASE(DDB_OP_##name, name)
         DDB_OP_MAP(XX)
 #undef XX
-#define XX(Name, name) CASE(API_OP_STREAMS_##name, name)
+#define XX(Name, name) CASE(DDB_OP__COUNT + STREAMS_OP_##name, name)
         STREAMS_OP_MAP(XX)
 #undef XX
 #undef CASE
@@ -441,3 +446,100 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     }
     kv_buf_dispose(&d.errors);
 }
+
+/* ---- the services ---- */
+
+/* The restores copy a whole table: they run on the worker pool. */
+#define DDB_FLAGS(op)                                                                          \
+    ((op) == DDB_OP_restore_table_from_backup || (op) == DDB_OP_restore_table_to_point_in_time \
+         ? API_OPF_SLOW                                                                        \
+         : 0u)
+
+static const api_op_desc_t ddb_ops[] = {
+#define XX(Name, name) {#Name, DDB_FLAGS(DDB_OP_##name)},
+    DDB_OP_MAP(XX)
+#undef XX
+};
+
+static const api_op_desc_t streams_ops[] = {
+#define XX(Name, name) {#Name, 0},
+    STREAMS_OP_MAP(XX)
+#undef XX
+};
+
+static int ddb_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
+{
+    (void)ctx, (void)cfg;
+    ddb_state_t *ds = kv_calloc(1, sizeof(*ds));
+    pthread_mutex_init(&ds->txn_lock, NULL);
+    *state = ds;
+    return 0;
+}
+
+static void ddb_fini(void *state)
+{
+    ddb_state_t *ds = state;
+    pthread_mutex_destroy(&ds->txn_lock);
+    kv_free(ds);
+}
+
+static int streams_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
+{
+    (void)ctx, (void)cfg;
+    streams_state_t *ss = kv_calloc(1, sizeof(*ss));
+    kv_random(&ss->iter_key, sizeof(ss->iter_key));
+    *state = ss;
+    return 0;
+}
+
+static void streams_fini(void *state)
+{
+    kv_free(state);
+}
+
+/* The JSON protocol's error body, and its headers: content type, request id, CRC32. */
+static void ddb_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    if (resp->_err)
+        ddb_encode_error(ctx, req, resp);
+    bool typed = false;
+    for (size_t i = 0; i < resp->n_hdrs && !typed; i++)
+        typed = kv_slice_eq_nocase(resp->hdrs[i].name, "Content-Type");
+    if (!typed)
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
+    api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
+    uint8_t mem[24];
+    kv_buf_t v;
+    kv_buf_init_on(&v, mem, sizeof(mem), sizeof(mem));
+    kv_buf_append_u64(&v, (uint64_t)crc32(0, resp->body.p, (uInt)resp->body.len));
+    api_resp_header(resp, "x-amz-crc32", kv_buf_slice(&v));
+}
+
+static const char *const ddb_scopes[] = {"dynamodb", "streams.dynamodb", NULL};
+
+#define DDB_SERVICE_COMMON                                                         \
+    .scopes = ddb_scopes, .body_max = API_DDB_BODY_MAX, .dispatch = ddb_dispatch,  \
+    .finish = ddb_finish, .ids = API_IDS_AMZN, .err_internal = API_E_DDB_INTERNAL, \
+    .err_throttle = API_E_DDB_THROTTLING, .err_too_large = API_E_DDB_TOO_LARGE,    \
+    .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true, .jobs = NULL, .n_jobs = 0
+
+const api_service_t ddb_service = {
+    .name = "dynamodb",
+    DDB_SERVICE_COMMON,
+    .flags = API_SVC_ANY_TARGET,
+    .target_prefix = DDB_TARGET_PREFIX,
+    .ops = ddb_ops,
+    .n_ops = DDB_OP__COUNT,
+    .init = ddb_init,
+    .fini = ddb_fini,
+};
+
+const api_service_t streams_service = {
+    .name = "dynamodbstreams",
+    DDB_SERVICE_COMMON,
+    .target_prefix = DDB_STREAMS_PREFIX,
+    .ops = streams_ops,
+    .n_ops = STREAMS_OP__COUNT,
+    .init = streams_init,
+    .fini = streams_fini,
+};

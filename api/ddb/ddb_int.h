@@ -7,6 +7,48 @@
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
 #include "ddb_expr.h"
+#include "ddb_ops.h"
+
+/* ---- the services (ddb_exec.c) ---- */
+
+/** DynamoDB (X-Amz-Target DynamoDB_20120810.<op>) and DynamoDB Streams
+ * (DynamoDBStreams_20120810.<op>); both answer the dynamodb credential scope. */
+extern const api_service_t ddb_service;
+extern const api_service_t streams_service;
+
+#define API_DDB_BODY_MAX (16u << 20) /* DynamoDB's request size limit */
+#define DDB_TXN_TOKENS   1024
+
+/** DynamoDB's own state: TransactWriteItems ClientRequestTokens of the last ten minutes. */
+typedef struct ddb_state {
+    pthread_mutex_t txn_lock;
+    struct ddb_txn_token {
+        char token[37];
+        uint64_t hash; /* of the request body */
+        int64_t expires_ms;
+    } txn_tokens[DDB_TXN_TOKENS];
+    size_t txn_next;
+} ddb_state_t;
+
+/** DynamoDB Streams' own state. */
+typedef struct streams_state {
+    uint64_t iter_key; /* keys the MAC of shard iterators */
+} streams_state_t;
+
+/** The services' states (api_open made them). */
+static inline ddb_state_t *ddb_state(api_ctx_t *ctx)
+{
+    return api_service_state(ctx, &ddb_service);
+}
+static inline streams_state_t *streams_state(api_ctx_t *ctx)
+{
+    return api_service_state(ctx, &streams_service);
+}
+
+/** Run the routed DynamoDB or Streams operation. */
+void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Encode the recorded error as DynamoDB's JSON. */
+void ddb_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 
 /** Decoding context: collects DynamoDB-style validation messages. */
 typedef struct ddb_dec {

@@ -923,26 +923,28 @@ static int token_seen(api_ctx_t *ctx, kv_slice_t token, uint64_t hash)
 {
     int64_t now = kv_now_ms();
     int seen = 0;
-    pthread_mutex_lock(&ctx->txn_lock);
-    for (size_t i = 0; i < API_TXN_TOKENS && !seen; i++) {
-        const struct api_txn_token *t = &ctx->txn_tokens[i];
+    ddb_state_t *ds = ddb_state(ctx);
+    pthread_mutex_lock(&ds->txn_lock);
+    for (size_t i = 0; i < DDB_TXN_TOKENS && !seen; i++) {
+        const struct ddb_txn_token *t = &ds->txn_tokens[i];
         if (t->expires_ms > now && strlen(t->token) == token.len &&
             memcmp(t->token, token.p, token.len) == 0)
             seen = t->hash == hash ? 1 : -1;
     }
-    pthread_mutex_unlock(&ctx->txn_lock);
+    pthread_mutex_unlock(&ds->txn_lock);
     return seen;
 }
 
 static void token_remember(api_ctx_t *ctx, kv_slice_t token, uint64_t hash)
 {
-    pthread_mutex_lock(&ctx->txn_lock);
-    struct api_txn_token *t = &ctx->txn_tokens[ctx->txn_next++ % API_TXN_TOKENS];
+    ddb_state_t *ds = ddb_state(ctx);
+    pthread_mutex_lock(&ds->txn_lock);
+    struct ddb_txn_token *t = &ds->txn_tokens[ds->txn_next++ % DDB_TXN_TOKENS];
     memcpy(t->token, token.p, token.len);
     t->token[token.len] = 0;
     t->hash = hash;
     t->expires_ms = kv_now_ms() + TXN_TOKEN_TTL;
-    pthread_mutex_unlock(&ctx->txn_lock);
+    pthread_mutex_unlock(&ds->txn_lock);
 }
 
 /* The key (or, for Put, the item) of an action. */

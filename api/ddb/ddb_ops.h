@@ -43,12 +43,28 @@
     XX(BatchExecuteStatement, batch_execute_statement)            \
     XX(ExecuteTransaction, execute_transaction)
 
+/** ddb_op_t: an operation's index in the service's table (api_service_t.ops). */
+typedef enum {
+#define XX(Name, name) DDB_OP_##name,
+    DDB_OP_MAP(XX)
+#undef XX
+        DDB_OP__COUNT
+} ddb_op_t;
+
 /* The DynamoDB Streams API (X-Amz-Target DynamoDBStreams_20120810.<op>). */
 #define STREAMS_OP_MAP(XX)                   \
     XX(ListStreams, list_streams)            \
     XX(DescribeStream, describe_stream)      \
     XX(GetShardIterator, get_shard_iterator) \
     XX(GetRecords, get_records)
+
+/** streams_op_t: an operation's index in the service's table (api_service_t.ops). */
+typedef enum {
+#define XX(Name, name) STREAMS_OP_##name,
+    STREAMS_OP_MAP(XX)
+#undef XX
+        STREAMS_OP__COUNT
+} streams_op_t;
 
 #define DDB_TARGET_PREFIX  "DynamoDB_20120810."
 #define DDB_STREAMS_PREFIX "DynamoDBStreams_20120810."

@@ -203,7 +203,7 @@ static void make_iter(api_ctx_t *ctx, uint32_t id, int64_t shard, uint64_t pos, 
     char body[64];
     snprintf(body, sizeof(body), "%08x%016llx%016llx%016llx", id, (unsigned long long)shard,
              (unsigned long long)pos, (unsigned long long)kv_now_ms());
-    uint64_t mac = kv_xxh3_seed(body, ITER_BODY, ctx->iter_key);
+    uint64_t mac = kv_xxh3_seed(body, ITER_BODY, streams_state(ctx)->iter_key);
     snprintf(out, 96, "%s%016llx", body, (unsigned long long)mac);
 }
 
@@ -451,7 +451,7 @@ int ddb_exec_get_records(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     if (it.len != ITER_BODY + 16 || !hex_u64(it.p, 8, &id) || !hex_u64(it.p + 8, 16, &start) ||
         !hex_u64(it.p + 24, 16, &pos) || !hex_u64(it.p + 40, 16, &issued) ||
         !hex_u64(it.p + ITER_BODY, 16, &mac) ||
-        kv_xxh3_seed(it.p, ITER_BODY, ctx->iter_key) != mac) {
+        kv_xxh3_seed(it.p, ITER_BODY, streams_state(ctx)->iter_key) != mac) {
         api_fail(resp, API_E_DDB_VALIDATION, "Invalid ShardIterator");
         return -1;
     }

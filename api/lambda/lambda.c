@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../api_int.h"
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
 #include "base/kv_alloc.h"
@@ -20,6 +19,7 @@
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
+#include "lambda_int.h"
 
 #define FN_NAME_MAX     64
 #define ZIP_MAX         (50u << 20)  /* a direct upload's zip */
@@ -41,7 +41,7 @@ static const char *const RUNTIMES[] = {
 /* ---- routing ---- */
 
 /* The operation of a request and the function name in its path (URL-decoded). */
-static api_op_t route(api_req_t *req, kv_slice_t *name)
+static int route(api_req_t *req, kv_slice_t *name)
 {
     kv_slice_t p = req->path, m = req->method;
     static const char esm[] = "/2015-03-31/event-source-mappings";
@@ -53,13 +53,13 @@ static api_op_t route(api_req_t *req, kv_slice_t *name)
         }
         *name = rest;
         if (rest.len == 0)
-            return kv_slice_eq_str(m, "POST")  ? API_OP_LAMBDA_create_event_source_mapping
-                   : kv_slice_eq_str(m, "GET") ? API_OP_LAMBDA_list_event_source_mappings
-                                               : API_OP_UNKNOWN;
-        return kv_slice_eq_str(m, "GET")      ? API_OP_LAMBDA_get_event_source_mapping
-               : kv_slice_eq_str(m, "PUT")    ? API_OP_LAMBDA_update_event_source_mapping
-               : kv_slice_eq_str(m, "DELETE") ? API_OP_LAMBDA_delete_event_source_mapping
-                                              : API_OP_UNKNOWN;
+            return kv_slice_eq_str(m, "POST")  ? LAMBDA_OP_create_event_source_mapping
+                   : kv_slice_eq_str(m, "GET") ? LAMBDA_OP_list_event_source_mappings
+                                               : API_OP_NONE;
+        return kv_slice_eq_str(m, "GET")      ? LAMBDA_OP_get_event_source_mapping
+               : kv_slice_eq_str(m, "PUT")    ? LAMBDA_OP_update_event_source_mapping
+               : kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_delete_event_source_mapping
+                                              : API_OP_NONE;
     }
     static const char *const dates[] = {"/2015-03-31/functions", "/2017-10-31/functions",
                                         "/2019-09-30/functions", "/2019-09-25/functions"};
@@ -68,68 +68,68 @@ static api_op_t route(api_req_t *req, kv_slice_t *name)
         if (kv_slice_starts_with(p, dates[i]))
             date = i;
     if (date < 0)
-        return API_OP_UNKNOWN;
+        return API_OP_NONE;
     p = kv_slice(p.p + strlen(dates[date]), p.len - strlen(dates[date]));
     if (p.len && p.p[0] == '/') {
         p.p++;
         p.len--;
     }
     if (p.len == 0)
-        return date == 0 && kv_slice_eq_str(m, "POST")  ? API_OP_LAMBDA_create_function
-               : date == 0 && kv_slice_eq_str(m, "GET") ? API_OP_LAMBDA_list_functions
-                                                        : API_OP_UNKNOWN;
+        return date == 0 && kv_slice_eq_str(m, "POST")  ? LAMBDA_OP_create_function
+               : date == 0 && kv_slice_eq_str(m, "GET") ? LAMBDA_OP_list_functions
+                                                        : API_OP_NONE;
     const uint8_t *slash = memchr(p.p, '/', p.len);
     kv_slice_t raw = kv_slice(p.p, slash ? (size_t)(slash - p.p) : p.len);
     kv_slice_t rest = slash ? kv_slice(slash, p.len - (size_t)(slash - p.p)) : KV_SLICE_NULL;
     if (!api_form_decode(req->arena, raw, name))
         *name = raw;
     if (rest.len == 0)
-        return date != 0                      ? API_OP_UNKNOWN
-               : kv_slice_eq_str(m, "GET")    ? API_OP_LAMBDA_get_function
-               : kv_slice_eq_str(m, "DELETE") ? API_OP_LAMBDA_delete_function
-                                              : API_OP_UNKNOWN;
+        return date != 0                      ? API_OP_NONE
+               : kv_slice_eq_str(m, "GET")    ? LAMBDA_OP_get_function
+               : kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_delete_function
+                                              : API_OP_NONE;
     if (kv_slice_eq_str(rest, "/configuration") && date == 0)
-        return kv_slice_eq_str(m, "GET")   ? API_OP_LAMBDA_get_function_configuration
-               : kv_slice_eq_str(m, "PUT") ? API_OP_LAMBDA_update_function_configuration
-                                           : API_OP_UNKNOWN;
+        return kv_slice_eq_str(m, "GET")   ? LAMBDA_OP_get_function_configuration
+               : kv_slice_eq_str(m, "PUT") ? LAMBDA_OP_update_function_configuration
+                                           : API_OP_NONE;
     if (kv_slice_eq_str(rest, "/code") && date == 0 && kv_slice_eq_str(m, "PUT"))
-        return API_OP_LAMBDA_update_function_code;
+        return LAMBDA_OP_update_function_code;
     if (kv_slice_eq_str(rest, "/invocations") && date == 0 && kv_slice_eq_str(m, "POST"))
-        return API_OP_LAMBDA_invoke;
+        return LAMBDA_OP_invoke;
     if (kv_slice_eq_str(rest, "/event-invoke-config") && date == 3)
-        return kv_slice_eq_str(m, "PUT")      ? API_OP_LAMBDA_put_function_event_invoke_config
-               : kv_slice_eq_str(m, "POST")   ? API_OP_LAMBDA_update_function_event_invoke_config
-               : kv_slice_eq_str(m, "GET")    ? API_OP_LAMBDA_get_function_event_invoke_config
-               : kv_slice_eq_str(m, "DELETE") ? API_OP_LAMBDA_delete_function_event_invoke_config
-                                              : API_OP_UNKNOWN;
+        return kv_slice_eq_str(m, "PUT")      ? LAMBDA_OP_put_function_event_invoke_config
+               : kv_slice_eq_str(m, "POST")   ? LAMBDA_OP_update_function_event_invoke_config
+               : kv_slice_eq_str(m, "GET")    ? LAMBDA_OP_get_function_event_invoke_config
+               : kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_delete_function_event_invoke_config
+                                              : API_OP_NONE;
     if (kv_slice_eq_str(rest, "/event-invoke-config/list") && date == 3 &&
         kv_slice_eq_str(m, "GET"))
-        return API_OP_LAMBDA_list_function_event_invoke_configs;
+        return LAMBDA_OP_list_function_event_invoke_configs;
     if (kv_slice_eq_str(rest, "/concurrency")) {
         if (date == 1 && kv_slice_eq_str(m, "PUT"))
-            return API_OP_LAMBDA_put_function_concurrency;
+            return LAMBDA_OP_put_function_concurrency;
         if (date == 1 && kv_slice_eq_str(m, "DELETE"))
-            return API_OP_LAMBDA_delete_function_concurrency;
+            return LAMBDA_OP_delete_function_concurrency;
         if (date == 2 && kv_slice_eq_str(m, "GET"))
-            return API_OP_LAMBDA_get_function_concurrency;
+            return LAMBDA_OP_get_function_concurrency;
     }
-    return API_OP_UNKNOWN;
+    return API_OP_NONE;
 }
 
-api_op_t lambda_route(api_req_t *req)
+int lambda_route(api_ctx_t *ctx, api_req_t *req)
 {
+    (void)ctx;
     kv_slice_t name;
     return route(req, &name);
 }
 
-size_t lambda_body_limit(api_req_t *req)
+uint64_t lambda_body_limit(const api_req_t *req)
 {
-    api_op_t op = req->_st->op;
+    int op = req->_st->op;
     /* A base64 zip of up to 50 MB travels inside the JSON; a synchronous payload is 6 MB. */
-    return op == API_OP_LAMBDA_create_function || op == API_OP_LAMBDA_update_function_code
-               ? 69905067u
-           : op == API_OP_LAMBDA_invoke ? 6291456u
-                                        : 6u << 20;
+    return op == LAMBDA_OP_create_function || op == LAMBDA_OP_update_function_code ? 69905067u
+           : op == LAMBDA_OP_invoke                                                ? 6291456u
+                                                                                   : 6u << 20;
 }
 
 /* ---- names and ARNs ---- */
@@ -766,13 +766,13 @@ static int op_delete(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t raw)
     return 0;
 }
 
-static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
-                          api_op_t op, api_jw_t *w)
+static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, int op,
+                          api_jw_t *w)
 {
     eng_function_t *f;
     if (load_fn(ctx, req, resp, raw, &f) < 0)
         return -1;
-    if (op == API_OP_LAMBDA_put_function_concurrency) {
+    if (op == LAMBDA_OP_put_function_concurrency) {
         const api_json_t *in = body_json(req, resp);
         if (in == NULL)
             return -1;
@@ -790,16 +790,16 @@ static int op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_s
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 "UnreservedConcurrentExecution below its minimum value of [0].");
         f->reserved = (int32_t)n;
-    } else if (op == API_OP_LAMBDA_delete_function_concurrency) {
+    } else if (op == LAMBDA_OP_delete_function_concurrency) {
         f->reserved = -1;
     }
-    if (op != API_OP_LAMBDA_get_function_concurrency) {
+    if (op != LAMBDA_OP_get_function_concurrency) {
         int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
         if (rc < 0)
             return engine_fail(resp, rc);
         resp->durable = true;
     }
-    if (op == API_OP_LAMBDA_delete_function_concurrency) {
+    if (op == LAMBDA_OP_delete_function_concurrency) {
         resp->status = 204;
         return 0;
     }
@@ -933,8 +933,8 @@ static int check_destination(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, k
         failure ? ", or a bucket it has" : "");
 }
 
-static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
-                           api_op_t op, api_jw_t *w)
+static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, int op,
+                           api_jw_t *w)
 {
     eng_function_t *f;
     if (load_fn(ctx, req, resp, raw, &f) < 0)
@@ -947,7 +947,7 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
                           (const char *)qual.p);
     evcfg_t c;
     evcfg_read(req->arena, f->event_config, &c);
-    if (op == API_OP_LAMBDA_list_function_event_invoke_configs) {
+    if (op == LAMBDA_OP_list_function_event_invoke_configs) {
         respond_json(resp, 200);
         api_jw_obj_begin(w);
         api_jw_key(w, "FunctionEventInvokeConfigs");
@@ -958,20 +958,20 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
         api_jw_obj_end(w);
         return 0;
     }
-    if ((op == API_OP_LAMBDA_get_function_event_invoke_config ||
-         op == API_OP_LAMBDA_delete_function_event_invoke_config) &&
+    if ((op == LAMBDA_OP_get_function_event_invoke_config ||
+         op == LAMBDA_OP_delete_function_event_invoke_config) &&
         f->event_config == NULL) {
         char arn[256];
         fn_arn(ctx, f->name, arn, sizeof(arn));
         return api_refuse(resp, API_E_LAMBDA_NOT_FOUND,
                           "The function %s doesn't have an EventInvokeConfig", arn);
     }
-    if (op == API_OP_LAMBDA_put_function_event_invoke_config ||
-        op == API_OP_LAMBDA_update_function_event_invoke_config) {
+    if (op == LAMBDA_OP_put_function_event_invoke_config ||
+        op == LAMBDA_OP_update_function_event_invoke_config) {
         const api_json_t *in = body_json(req, resp);
         if (in == NULL)
             return -1;
-        if (op == API_OP_LAMBDA_put_function_event_invoke_config)
+        if (op == LAMBDA_OP_put_function_event_invoke_config)
             c = (evcfg_t){.retries = -1, .max_age_s = -1};
         int64_t v;
         int r;
@@ -1002,16 +1002,16 @@ static int op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
         }
         c.modified_ms = kv_now_ms();
         f->event_config = evcfg_write(req->arena, &c);
-    } else if (op == API_OP_LAMBDA_delete_function_event_invoke_config) {
+    } else if (op == LAMBDA_OP_delete_function_event_invoke_config) {
         f->event_config = NULL;
     }
-    if (op != API_OP_LAMBDA_get_function_event_invoke_config) {
+    if (op != LAMBDA_OP_get_function_event_invoke_config) {
         int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
         if (rc < 0)
             return engine_fail(resp, rc);
         resp->durable = true;
     }
-    if (op == API_OP_LAMBDA_delete_function_event_invoke_config) {
+    if (op == LAMBDA_OP_delete_function_event_invoke_config) {
         resp->status = 204;
         return 0;
     }
@@ -1315,14 +1315,14 @@ static int load_mapping(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_sli
     return rc < 0 ? engine_fail(resp, rc) : 0;
 }
 
-static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t uuid, api_op_t op,
+static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t uuid, int op,
                   api_jw_t *w)
 {
     eng_mapping_t *m;
     if (load_mapping(ctx, req, resp, uuid, &m) < 0)
         return -1;
     const char *state = NULL;
-    if (op == API_OP_LAMBDA_update_event_source_mapping) {
+    if (op == LAMBDA_OP_update_event_source_mapping) {
         const api_json_t *in = body_json(req, resp);
         if (in == NULL)
             return -1;
@@ -1339,14 +1339,14 @@ static int op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
         state = "Updating";
         resp->durable = true;
         api_esm_kick(ctx);
-    } else if (op == API_OP_LAMBDA_delete_event_source_mapping) {
+    } else if (op == LAMBDA_OP_delete_event_source_mapping) {
         int rc = eng_mapping_delete(ctx->eng, uuid);
         if (rc < 0)
             return engine_fail(resp, rc);
         state = "Deleting";
         resp->durable = true;
     }
-    respond_json(resp, op == API_OP_LAMBDA_get_event_source_mapping ? 200 : 202);
+    respond_json(resp, op == LAMBDA_OP_get_event_source_mapping ? 200 : 202);
     encode_mapping(ctx, m, state, w);
     return 0;
 }
@@ -1734,52 +1734,52 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     kv_slice_t name = KV_SLICE_NULL;
     route(req, &name);
-    api_op_t op = req->_st->op; /* api_begin's routing: the same row */
+    int op = req->_st->op; /* api_begin's routing: the same row */
     api_jw_t w;
     api_jw_init(&w, &resp->body);
     int rc;
     switch (op) {
-    case API_OP_LAMBDA_create_function:
+    case LAMBDA_OP_create_function:
         rc = op_create(ctx, req, resp, &w);
         break;
-    case API_OP_LAMBDA_list_functions:
+    case LAMBDA_OP_list_functions:
         rc = op_list(ctx, req, resp, &w);
         break;
-    case API_OP_LAMBDA_get_function:
-    case API_OP_LAMBDA_get_function_configuration:
-        rc = op_get(ctx, req, resp, name, op == API_OP_LAMBDA_get_function, &w);
+    case LAMBDA_OP_get_function:
+    case LAMBDA_OP_get_function_configuration:
+        rc = op_get(ctx, req, resp, name, op == LAMBDA_OP_get_function, &w);
         break;
-    case API_OP_LAMBDA_update_function_configuration:
-    case API_OP_LAMBDA_update_function_code:
-        rc = op_update(ctx, req, resp, name, op == API_OP_LAMBDA_update_function_code, &w);
+    case LAMBDA_OP_update_function_configuration:
+    case LAMBDA_OP_update_function_code:
+        rc = op_update(ctx, req, resp, name, op == LAMBDA_OP_update_function_code, &w);
         break;
-    case API_OP_LAMBDA_delete_function:
+    case LAMBDA_OP_delete_function:
         rc = op_delete(ctx, resp, name);
         break;
-    case API_OP_LAMBDA_put_function_concurrency:
-    case API_OP_LAMBDA_get_function_concurrency:
-    case API_OP_LAMBDA_delete_function_concurrency:
+    case LAMBDA_OP_put_function_concurrency:
+    case LAMBDA_OP_get_function_concurrency:
+    case LAMBDA_OP_delete_function_concurrency:
         rc = op_concurrency(ctx, req, resp, name, op, &w);
         break;
-    case API_OP_LAMBDA_create_event_source_mapping:
+    case LAMBDA_OP_create_event_source_mapping:
         rc = op_esm_create(ctx, req, resp, &w);
         break;
-    case API_OP_LAMBDA_invoke:
+    case LAMBDA_OP_invoke:
         rc = op_invoke(ctx, req, resp, name);
         break;
-    case API_OP_LAMBDA_put_function_event_invoke_config:
-    case API_OP_LAMBDA_update_function_event_invoke_config:
-    case API_OP_LAMBDA_get_function_event_invoke_config:
-    case API_OP_LAMBDA_delete_function_event_invoke_config:
-    case API_OP_LAMBDA_list_function_event_invoke_configs:
+    case LAMBDA_OP_put_function_event_invoke_config:
+    case LAMBDA_OP_update_function_event_invoke_config:
+    case LAMBDA_OP_get_function_event_invoke_config:
+    case LAMBDA_OP_delete_function_event_invoke_config:
+    case LAMBDA_OP_list_function_event_invoke_configs:
         rc = op_event_config(ctx, req, resp, name, op, &w);
         break;
-    case API_OP_LAMBDA_list_event_source_mappings:
+    case LAMBDA_OP_list_event_source_mappings:
         rc = op_esm_list(ctx, req, resp, &w);
         break;
-    case API_OP_LAMBDA_get_event_source_mapping:
-    case API_OP_LAMBDA_update_event_source_mapping:
-    case API_OP_LAMBDA_delete_event_source_mapping:
+    case LAMBDA_OP_get_event_source_mapping:
+    case LAMBDA_OP_update_event_source_mapping:
+    case LAMBDA_OP_delete_event_source_mapping:
         rc = op_esm(ctx, req, resp, name, op, &w);
         break;
     default:
@@ -1790,3 +1790,57 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (rc == 0 && !api_jw_ok(&w))
         api_refuse(resp, API_E_LAMBDA_SERVICE, "The response was too large");
 }
+
+/* ---- the service ---- */
+
+/* Code uploads unpack and sync a zip of up to 50 MB: they run on the worker pool. */
+#define LAMBDA_FLAGS(op)                                                                        \
+    ((op) == LAMBDA_OP_create_function || (op) == LAMBDA_OP_update_function_code ? API_OPF_SLOW \
+                                                                                 : 0u)
+
+static const api_op_desc_t lambda_ops[] = {
+#define XX(Name, name) {#Name, LAMBDA_FLAGS(LAMBDA_OP_##name)},
+    LAMBDA_OP_MAP(XX)
+#undef XX
+};
+
+/* The REST JSON protocol's error body and its headers. */
+static void lambda_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    (void)ctx;
+    if (resp->_err) {
+        kv_buf_reset(&resp->body);
+        api_jw_t w;
+        api_jw_init(&w, &resp->body);
+        api_jw_obj_begin(&w);
+        api_jw_kstr(&w, "Type", resp->status >= 500 ? "Service" : "User");
+        api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
+        api_jw_obj_end(&w);
+        api_resp_header(resp, "x-amzn-ErrorType", kv_slice_str(api_err_code(resp->_err)));
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
+    }
+    api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
+}
+
+static const char *const lambda_scopes[] = {"lambda", NULL};
+static const char *const lambda_paths[] = {"/2015-03-31/", "/2017-10-31/", "/2019-09-30/",
+                                           "/2019-09-25/", NULL};
+
+const api_service_t lambda_service = {
+    .name = "lambda",
+    .scopes = lambda_scopes,
+    .path_prefixes = lambda_paths,
+    .ops = lambda_ops,
+    .n_ops = LAMBDA_OP__COUNT,
+    .route = lambda_route,
+    .body_limit = lambda_body_limit,
+    .dispatch = lambda_dispatch,
+    .hold = lambda_hold,
+    .finish = lambda_finish,
+    .ids = API_IDS_AMZN,
+    .err_internal = API_E_LAMBDA_SERVICE,
+    .err_throttle = API_E_LAMBDA_TOO_MANY,
+    .err_too_large = API_E_DDB_TOO_LARGE, /* as the service has always answered */
+    .err_stream_large = API_E_DDB_TOO_LARGE,
+    .too_large_sized = true,
+};

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../api_int.h"
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
 #include "base/kv_alloc.h"
+#include "lambda_int.h"
 
 #define GROUP_PREFIX    "/aws/lambda/"
 #define EVENTS_MAX      10000
@@ -637,19 +637,19 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_jw_t w;
     api_jw_init(&w, &resp->body);
     switch (req->_st->op) { /* api_begin's routing: LOGS_OP_MAP */
-    case API_OP_LOGS_describe_log_groups:
+    case LOGS_OP_describe_log_groups:
         op_describe_groups(ctx, req, resp, in, &w);
         break;
-    case API_OP_LOGS_describe_log_streams:
+    case LOGS_OP_describe_log_streams:
         op_describe_streams(ctx, req, resp, in, &w);
         break;
-    case API_OP_LOGS_get_log_events:
+    case LOGS_OP_get_log_events:
         op_get_events(ctx, req, resp, in, &w);
         break;
-    case API_OP_LOGS_filter_log_events:
+    case LOGS_OP_filter_log_events:
         op_filter_events(ctx, req, resp, in, &w);
         break;
-    case API_OP_LOGS_delete_log_group:
+    case LOGS_OP_delete_log_group:
         op_delete_group(ctx, req, resp, in, &w);
         break;
     default:
@@ -659,3 +659,47 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (!resp->_err && !api_jw_ok(&w))
         api_refuse(resp, API_E_LOGS_SERVICE, "The response was too large");
 }
+
+/* ---- the service ---- */
+
+static const api_op_desc_t logs_ops[] = {
+#define XX(Name, name) {#Name, 0},
+    LOGS_OP_MAP(XX)
+#undef XX
+};
+
+/* The JSON 1.1 protocol's error body and its headers. */
+static void logs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    (void)ctx;
+    if (resp->_err) {
+        kv_buf_reset(&resp->body);
+        api_jw_t w;
+        api_jw_init(&w, &resp->body);
+        api_jw_obj_begin(&w);
+        api_jw_kstr(&w, "__type", api_err_code(resp->_err));
+        api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
+        api_jw_obj_end(&w);
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
+    }
+    api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
+}
+
+static const char *const logs_scopes[] = {"logs", NULL};
+
+const api_service_t logs_service = {
+    .name = "logs",
+    .scopes = logs_scopes,
+    .target_prefix = LOGS_TARGET_PREFIX,
+    .ops = logs_ops,
+    .n_ops = LOGS_OP__COUNT,
+    .body_max = 1u << 20,
+    .dispatch = logs_dispatch,
+    .finish = logs_finish,
+    .ids = API_IDS_AMZN,
+    .err_internal = API_E_LOGS_SERVICE,
+    .err_throttle = API_E_LOGS_THROTTLING,
+    .err_too_large = API_E_DDB_TOO_LARGE, /* as the service has always answered */
+    .err_stream_large = API_E_DDB_TOO_LARGE,
+    .too_large_sized = true,
+};

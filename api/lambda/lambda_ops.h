@@ -30,6 +30,14 @@
     XX(DeleteFunctionEventInvokeConfig, delete_function_event_invoke_config) \
     XX(ListFunctionEventInvokeConfigs, list_function_event_invoke_configs)
 
+/** lambda_op_t: an operation's index in the service's table (api_service_t.ops). */
+typedef enum {
+#define XX(Name, name) LAMBDA_OP_##name,
+    LAMBDA_OP_MAP(XX)
+#undef XX
+        LAMBDA_OP__COUNT
+} lambda_op_t;
+
 /* The CloudWatch Logs API over function logs. */
 #define LOGS_OP_MAP(XX)                          \
     XX(DescribeLogGroups, describe_log_groups)   \
@@ -37,6 +45,14 @@
     XX(GetLogEvents, get_log_events)             \
     XX(FilterLogEvents, filter_log_events)       \
     XX(DeleteLogGroup, delete_log_group)
+
+/** logs_op_t: an operation's index in the service's table (api_service_t.ops). */
+typedef enum {
+#define XX(Name, name) LOGS_OP_##name,
+    LOGS_OP_MAP(XX)
+#undef XX
+        LOGS_OP__COUNT
+} logs_op_t;
 
 #define LOGS_TARGET_PREFIX "Logs_20140328."
 

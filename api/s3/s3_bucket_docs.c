@@ -19,19 +19,19 @@
 #define S3_LC_RULES_MAX   1000
 
 static const struct {
-    api_op_t put, get, del;
+    int put, get, del;
     eng_bucket_doc_t which;
     api_err_t none;
 } kinds[] = {
-    {API_OP_S3_put_bucket_policy, API_OP_S3_get_bucket_policy, API_OP_S3_delete_bucket_policy,
-     ENG_BDOC_POLICY, API_E_S3_NO_SUCH_POLICY},
-    {API_OP_S3_put_bucket_cors, API_OP_S3_get_bucket_cors, API_OP_S3_delete_bucket_cors,
-     ENG_BDOC_CORS, API_E_S3_NO_SUCH_CORS},
-    {API_OP_S3_put_bucket_lifecycle, API_OP_S3_get_bucket_lifecycle,
-     API_OP_S3_delete_bucket_lifecycle, ENG_BDOC_LIFECYCLE, API_E_S3_NO_SUCH_LIFECYCLE},
+    {S3_OP_put_bucket_policy, S3_OP_get_bucket_policy, S3_OP_delete_bucket_policy, ENG_BDOC_POLICY,
+     API_E_S3_NO_SUCH_POLICY},
+    {S3_OP_put_bucket_cors, S3_OP_get_bucket_cors, S3_OP_delete_bucket_cors, ENG_BDOC_CORS,
+     API_E_S3_NO_SUCH_CORS},
+    {S3_OP_put_bucket_lifecycle, S3_OP_get_bucket_lifecycle, S3_OP_delete_bucket_lifecycle,
+     ENG_BDOC_LIFECYCLE, API_E_S3_NO_SUCH_LIFECYCLE},
 };
 
-static size_t kind_of(api_op_t op)
+static size_t kind_of(int op)
 {
     for (size_t i = 0; i < sizeof(kinds) / sizeof(*kinds); i++)
         if (kinds[i].put == op || kinds[i].get == op || kinds[i].del == op)
@@ -468,7 +468,7 @@ void s3_cors_response(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
     kv_slice_t origin = api_req_header(req, "origin");
-    if (origin.len == 0 || st->bucket.len == 0 || st->op == API_OP_S3_preflight ||
+    if (origin.len == 0 || st->bucket.len == 0 || st->op == S3_OP_preflight ||
         s3_bucket_name_error(st->bucket))
         return;
     eng_bucket_t *b;

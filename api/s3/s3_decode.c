@@ -49,6 +49,214 @@ static bool has_other_param(kv_slice_t q)
     return false;
 }
 
+/* ---- routes: rows walked in order, the first that matches names the operation ---- */
+
+/** Where a request's path points. */
+typedef enum s3_level { S3_AT_ANY = 0, S3_AT_SERVICE, S3_AT_BUCKET, S3_AT_OBJECT } s3_level_t;
+
+/** What the query may hold besides the row's own parameter. */
+typedef enum s3_query {
+    S3_Q_ANY = 0, /* anything */
+    S3_Q_NONE,    /* no sub-resource at all */
+    S3_Q_LISTING, /* listing parameters only (prefix, delimiter, ...) */
+} s3_query_t;
+
+/** One route: every condition given must hold (a condition left out holds). */
+typedef struct s3_route_row {
+    const char *method;              /* NULL: any */
+    s3_level_t level;                /* S3_AT_ANY: any */
+    s3_query_t query;                /* the query as a whole */
+    const char *param, *param2;      /* sub-resources the query names */
+    const char *no_param;            /* one it must not name */
+    const char *header, *header_pre; /* a request header present (whose value starts with
+                                        header_pre, when given) */
+    const char *no_header;           /* a header that must be absent */
+    int op;                          /* S3_OP_not_implemented: the walk ends unanswered */
+} s3_route_row_t;
+
+#define COPY_SRC "x-amz-copy-source"
+
+static const s3_route_row_t s3_routes[] = {
+    /* CORS preflight, on any bucket or object path */
+    {.method = "OPTIONS", .op = S3_OP_preflight},
+    {.method = "GET", .level = S3_AT_SERVICE, .op = S3_OP_list_buckets},
+    {.level = S3_AT_SERVICE, .op = S3_OP_not_implemented},
+    /* objects: multipart uploads */
+    {.method = "POST",
+     .level = S3_AT_OBJECT,
+     .param = "uploads",
+     .no_param = "uploadId",
+     .op = S3_OP_create_multipart_upload},
+    {.method = "PUT",
+     .level = S3_AT_OBJECT,
+     .param = "uploadId",
+     .param2 = "partNumber",
+     .no_header = COPY_SRC,
+     .op = S3_OP_upload_part},
+    {.method = "PUT",
+     .level = S3_AT_OBJECT,
+     .param = "uploadId",
+     .param2 = "partNumber",
+     .op = S3_OP_upload_part_copy},
+    {.method = "POST",
+     .level = S3_AT_OBJECT,
+     .param = "uploadId",
+     .op = S3_OP_complete_multipart_upload},
+    {.method = "DELETE",
+     .level = S3_AT_OBJECT,
+     .param = "uploadId",
+     .op = S3_OP_abort_multipart_upload},
+    {.method = "GET", .level = S3_AT_OBJECT, .param = "uploadId", .op = S3_OP_list_parts},
+    /* objects: sub-resources */
+    {.method = "GET", .level = S3_AT_OBJECT, .param = "tagging", .op = S3_OP_get_object_tagging},
+    {.method = "PUT", .level = S3_AT_OBJECT, .param = "tagging", .op = S3_OP_put_object_tagging},
+    {.method = "DELETE",
+     .level = S3_AT_OBJECT,
+     .param = "tagging",
+     .op = S3_OP_delete_object_tagging},
+    {.level = S3_AT_OBJECT, .param = "tagging", .op = S3_OP_not_implemented},
+    {.method = "GET",
+     .level = S3_AT_OBJECT,
+     .param = "attributes",
+     .op = S3_OP_get_object_attributes},
+    {.method = "GET", .level = S3_AT_OBJECT, .param = "acl", .op = S3_OP_get_object_acl},
+    {.method = "PUT", .level = S3_AT_OBJECT, .param = "acl", .op = S3_OP_put_object_acl},
+    {.method = "PUT",
+     .level = S3_AT_OBJECT,
+     .no_param = "partNumber",
+     .header = COPY_SRC,
+     .op = S3_OP_copy_object},
+    /* every other object sub-resource, and a copy otherwise addressed */
+    {.level = S3_AT_OBJECT, .param = "acl", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .param = "uploads", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .param = "uploadId", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .param = "attributes", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .param = "retention", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .param = "legal-hold", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .param = "restore", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .param = "select", .op = S3_OP_not_implemented},
+    {.level = S3_AT_OBJECT, .header = COPY_SRC, .op = S3_OP_not_implemented},
+    /* objects */
+    {.method = "PUT", .level = S3_AT_OBJECT, .op = S3_OP_put_object},
+    {.method = "GET", .level = S3_AT_OBJECT, .op = S3_OP_get_object},
+    {.method = "HEAD", .level = S3_AT_OBJECT, .op = S3_OP_head_object},
+    {.method = "DELETE", .level = S3_AT_OBJECT, .op = S3_OP_delete_object},
+    {.level = S3_AT_OBJECT, .op = S3_OP_not_implemented},
+    /* buckets */
+    {.method = "PUT", .level = S3_AT_BUCKET, .query = S3_Q_NONE, .op = S3_OP_create_bucket},
+    {.method = "HEAD", .level = S3_AT_BUCKET, .query = S3_Q_NONE, .op = S3_OP_head_bucket},
+    {.method = "DELETE", .level = S3_AT_BUCKET, .query = S3_Q_NONE, .op = S3_OP_delete_bucket},
+    {.method = "GET", .level = S3_AT_BUCKET, .param = "location", .op = S3_OP_get_bucket_location},
+    {.method = "GET", .level = S3_AT_BUCKET, .query = S3_Q_LISTING, .op = S3_OP_list_objects},
+    {.method = "GET", .level = S3_AT_BUCKET, .param = "tagging", .op = S3_OP_get_bucket_tagging},
+    {.method = "PUT", .level = S3_AT_BUCKET, .param = "tagging", .op = S3_OP_put_bucket_tagging},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "tagging",
+     .op = S3_OP_delete_bucket_tagging},
+    {.method = "GET", .level = S3_AT_BUCKET, .param = "acl", .op = S3_OP_get_bucket_acl},
+    {.method = "PUT", .level = S3_AT_BUCKET, .param = "acl", .op = S3_OP_put_bucket_acl},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "versioning",
+     .op = S3_OP_get_bucket_versioning},
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "versioning",
+     .op = S3_OP_put_bucket_versioning},
+    {.method = "GET", .level = S3_AT_BUCKET, .param = "versions", .op = S3_OP_list_object_versions},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "object-lock",
+     .op = S3_OP_get_object_lock_configuration},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "uploads",
+     .op = S3_OP_list_multipart_uploads},
+    {.method = "POST", .level = S3_AT_BUCKET, .param = "delete", .op = S3_OP_delete_objects},
+    {.method = "POST",
+     .level = S3_AT_BUCKET,
+     .query = S3_Q_LISTING,
+     .header = "content-type",
+     .header_pre = "multipart/form-data",
+     .op = S3_OP_post_object},
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "policy",
+     .no_param = "policyStatus",
+     .op = S3_OP_put_bucket_policy},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "policy",
+     .no_param = "policyStatus",
+     .op = S3_OP_get_bucket_policy},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "policy",
+     .no_param = "policyStatus",
+     .op = S3_OP_delete_bucket_policy},
+    {.level = S3_AT_BUCKET,
+     .param = "policy",
+     .no_param = "policyStatus",
+     .op = S3_OP_not_implemented},
+    {.method = "PUT", .level = S3_AT_BUCKET, .param = "cors", .op = S3_OP_put_bucket_cors},
+    {.method = "GET", .level = S3_AT_BUCKET, .param = "cors", .op = S3_OP_get_bucket_cors},
+    {.method = "DELETE", .level = S3_AT_BUCKET, .param = "cors", .op = S3_OP_delete_bucket_cors},
+    {.level = S3_AT_BUCKET, .param = "cors", .op = S3_OP_not_implemented},
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "notification",
+     .op = S3_OP_put_bucket_notification},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "notification",
+     .op = S3_OP_get_bucket_notification},
+    {.level = S3_AT_BUCKET, .param = "notification", .op = S3_OP_not_implemented},
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "lifecycle",
+     .op = S3_OP_put_bucket_lifecycle},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "lifecycle",
+     .op = S3_OP_get_bucket_lifecycle},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "lifecycle",
+     .op = S3_OP_delete_bucket_lifecycle},
+};
+
+static bool s3_row_matches(const s3_route_row_t *r, const api_req_t *req, s3_level_t level)
+{
+    if (r->level != S3_AT_ANY && r->level != level)
+        return false;
+    if (r->method && !kv_slice_eq_str(req->method, r->method))
+        return false;
+    if ((r->query == S3_Q_NONE && has_param(req->query, NULL)) ||
+        (r->query == S3_Q_LISTING && has_other_param(req->query)))
+        return false;
+    if ((r->param && !has_param(req->query, r->param)) ||
+        (r->param2 && !has_param(req->query, r->param2)) ||
+        (r->no_param && has_param(req->query, r->no_param)))
+        return false;
+    if (r->header) {
+        if (!api_req_has_header(req, r->header))
+            return false;
+        if (r->header_pre && !kv_slice_starts_with(api_req_header(req, r->header), r->header_pre))
+            return false;
+    }
+    return !(r->no_header && api_req_has_header(req, r->no_header));
+}
+
+/* The first row a request matches; none: not implemented. */
+static int s3_route_op(const api_req_t *req, s3_level_t level)
+{
+    for (size_t i = 0; i < sizeof(s3_routes) / sizeof(s3_routes[0]); i++)
+        if (s3_row_matches(&s3_routes[i], req, level))
+            return s3_routes[i].op;
+    return S3_OP_not_implemented;
+}
+
 static kv_slice_t decode(api_req_t *req, kv_slice_t raw)
 {
     kv_buf_t b;
@@ -60,7 +268,7 @@ static kv_slice_t decode(api_req_t *req, kv_slice_t raw)
     return out;
 }
 
-void s3_route(api_ctx_t *ctx, api_req_t *req)
+int s3_route(api_ctx_t *ctx, api_req_t *req)
 {
     api_state_t *st = req->_st;
     (void)ctx;
@@ -98,157 +306,29 @@ void s3_route(api_ctx_t *ctx, api_req_t *req)
             st->bucket = decode(req, path);
         }
     }
-    kv_slice_t m = req->method;
-    bool sub = has_param(req->query, NULL);
-    st->op = API_OP_S3_not_implemented;
-    if (kv_slice_eq_str(m, "OPTIONS")) {
-        st->op = API_OP_S3_preflight; /* CORS, on any bucket or object path */
-        return;
-    }
-    if (st->bucket.len == 0) {
-        if (kv_slice_eq_str(m, "GET"))
-            st->op = API_OP_S3_list_buckets;
-        return;
-    }
-    if (st->key_name.len) {
-        /* Object operations; sub-resources (tagging, acl, uploads...) come later. */
-        bool upload = has_param(req->query, "uploadId");
-        if (kv_slice_eq_str(m, "POST") && has_param(req->query, "uploads") && !upload)
-            st->op = API_OP_S3_create_multipart_upload;
-        else if (upload && kv_slice_eq_str(m, "PUT") && has_param(req->query, "partNumber") &&
-                 !api_req_has_header(req, "x-amz-copy-source"))
-            st->op = API_OP_S3_upload_part;
-        else if (upload && kv_slice_eq_str(m, "PUT") && has_param(req->query, "partNumber"))
-            st->op = API_OP_S3_upload_part_copy;
-        else if (upload && kv_slice_eq_str(m, "POST"))
-            st->op = API_OP_S3_complete_multipart_upload;
-        else if (upload && kv_slice_eq_str(m, "DELETE"))
-            st->op = API_OP_S3_abort_multipart_upload;
-        else if (upload && kv_slice_eq_str(m, "GET"))
-            st->op = API_OP_S3_list_parts;
-        if (st->op != API_OP_S3_not_implemented)
-            return;
-        if (has_param(req->query, "tagging")) {
-            if (kv_slice_eq_str(m, "GET"))
-                st->op = API_OP_S3_get_object_tagging;
-            else if (kv_slice_eq_str(m, "PUT"))
-                st->op = API_OP_S3_put_object_tagging;
-            else if (kv_slice_eq_str(m, "DELETE"))
-                st->op = API_OP_S3_delete_object_tagging;
-            return;
-        }
-        if (has_param(req->query, "attributes") && kv_slice_eq_str(m, "GET")) {
-            st->op = API_OP_S3_get_object_attributes;
-            return;
-        }
-        if (has_param(req->query, "acl") && kv_slice_eq_str(m, "GET")) {
-            st->op = API_OP_S3_get_object_acl;
-            return;
-        }
-        if (has_param(req->query, "acl") && kv_slice_eq_str(m, "PUT")) {
-            st->op = API_OP_S3_put_object_acl;
-            return;
-        }
-        bool copy = api_req_has_header(req, "x-amz-copy-source");
-        if (copy && kv_slice_eq_str(m, "PUT") && !has_param(req->query, "tagging") &&
-            !has_param(req->query, "acl") && !has_param(req->query, "partNumber")) {
-            st->op = API_OP_S3_copy_object;
-            return;
-        }
-        bool obj_sub = has_param(req->query, "tagging") || has_param(req->query, "acl") ||
-                       has_param(req->query, "uploads") || has_param(req->query, "uploadId") ||
-                       has_param(req->query, "attributes") || has_param(req->query, "retention") ||
-                       has_param(req->query, "legal-hold") || has_param(req->query, "restore") ||
-                       has_param(req->query, "select");
-        if (obj_sub || copy)
-            return;
-        if (kv_slice_eq_str(m, "PUT"))
-            st->op = API_OP_S3_put_object;
-        else if (kv_slice_eq_str(m, "GET"))
-            st->op = API_OP_S3_get_object;
-        else if (kv_slice_eq_str(m, "HEAD"))
-            st->op = API_OP_S3_head_object;
-        else if (kv_slice_eq_str(m, "DELETE"))
-            st->op = API_OP_S3_delete_object;
-        return;
-    }
-    if (kv_slice_eq_str(m, "PUT") && !sub)
-        st->op = API_OP_S3_create_bucket;
-    else if (kv_slice_eq_str(m, "HEAD") && !sub)
-        st->op = API_OP_S3_head_bucket;
-    else if (kv_slice_eq_str(m, "DELETE") && !sub)
-        st->op = API_OP_S3_delete_bucket;
-    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "location"))
-        st->op = API_OP_S3_get_bucket_location;
-    else if (kv_slice_eq_str(m, "GET") && !has_other_param(req->query))
-        st->op = API_OP_S3_list_objects;
-    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "tagging"))
-        st->op = API_OP_S3_get_bucket_tagging;
-    else if (kv_slice_eq_str(m, "PUT") && has_param(req->query, "tagging"))
-        st->op = API_OP_S3_put_bucket_tagging;
-    else if (kv_slice_eq_str(m, "DELETE") && has_param(req->query, "tagging"))
-        st->op = API_OP_S3_delete_bucket_tagging;
-    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "acl"))
-        st->op = API_OP_S3_get_bucket_acl;
-    else if (kv_slice_eq_str(m, "PUT") && has_param(req->query, "acl"))
-        st->op = API_OP_S3_put_bucket_acl;
-    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "versioning"))
-        st->op = API_OP_S3_get_bucket_versioning;
-    else if (kv_slice_eq_str(m, "PUT") && has_param(req->query, "versioning"))
-        st->op = API_OP_S3_put_bucket_versioning;
-    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "versions"))
-        st->op = API_OP_S3_list_object_versions;
-    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "object-lock"))
-        st->op = API_OP_S3_get_object_lock_configuration;
-    else if (kv_slice_eq_str(m, "GET") && has_param(req->query, "uploads"))
-        st->op = API_OP_S3_list_multipart_uploads;
-    else if (kv_slice_eq_str(m, "POST") && has_param(req->query, "delete"))
-        st->op = API_OP_S3_delete_objects;
-    else if (kv_slice_eq_str(m, "POST") && !has_other_param(req->query) &&
-             kv_slice_starts_with(api_req_header(req, "content-type"), "multipart/form-data"))
-        st->op = API_OP_S3_post_object;
-    else if (has_param(req->query, "policy") && !has_param(req->query, "policyStatus"))
-        st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_policy
-                 : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_policy
-                 : kv_slice_eq_str(m, "DELETE") ? API_OP_S3_delete_bucket_policy
-                                                : API_OP_S3_not_implemented;
-    else if (has_param(req->query, "cors"))
-        st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_cors
-                 : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_cors
-                 : kv_slice_eq_str(m, "DELETE") ? API_OP_S3_delete_bucket_cors
-                                                : API_OP_S3_not_implemented;
-    else if (has_param(req->query, "notification"))
-        st->op = kv_slice_eq_str(m, "PUT")   ? API_OP_S3_put_bucket_notification
-                 : kv_slice_eq_str(m, "GET") ? API_OP_S3_get_bucket_notification
-                                             : API_OP_S3_not_implemented;
-    else if (has_param(req->query, "lifecycle"))
-        st->op = kv_slice_eq_str(m, "PUT")      ? API_OP_S3_put_bucket_lifecycle
-                 : kv_slice_eq_str(m, "GET")    ? API_OP_S3_get_bucket_lifecycle
-                 : kv_slice_eq_str(m, "DELETE") ? API_OP_S3_delete_bucket_lifecycle
-                                                : API_OP_S3_not_implemented;
+    return s3_route_op(req, st->bucket.len == 0 ? S3_AT_SERVICE
+                            : st->key_name.len  ? S3_AT_OBJECT
+                                                : S3_AT_BUCKET);
 }
 
 uint64_t s3_body_limit(const api_req_t *req)
 {
-    if (req->_st->op == API_OP_S3_put_object || req->_st->op == API_OP_S3_upload_part)
+    if (req->_st->op == S3_OP_put_object || req->_st->op == S3_OP_upload_part)
         return (uint64_t)5 << 30; /* S3's single-PUT and part limit */
-    if (req->_st->op == API_OP_S3_post_object)
+    if (req->_st->op == S3_OP_post_object)
         return ((uint64_t)5 << 30) + (1u << 20); /* the file and its form fields */
-    if (req->_st->op == API_OP_S3_complete_multipart_upload)
+    if (req->_st->op == S3_OP_complete_multipart_upload)
         return API_S3_DELETE_XML_MAX; /* 10000 parts */
-    if (req->_st->op == API_OP_S3_put_bucket_acl || req->_st->op == API_OP_S3_put_object_acl ||
-        req->_st->op == API_OP_S3_put_object_tagging ||
-        req->_st->op == API_OP_S3_put_bucket_tagging ||
-        req->_st->op == API_OP_S3_put_bucket_versioning ||
-        req->_st->op == API_OP_S3_put_bucket_cors ||
-        req->_st->op == API_OP_S3_put_bucket_lifecycle ||
-        req->_st->op == API_OP_S3_put_bucket_notification)
+    if (req->_st->op == S3_OP_put_bucket_acl || req->_st->op == S3_OP_put_object_acl ||
+        req->_st->op == S3_OP_put_object_tagging || req->_st->op == S3_OP_put_bucket_tagging ||
+        req->_st->op == S3_OP_put_bucket_versioning || req->_st->op == S3_OP_put_bucket_cors ||
+        req->_st->op == S3_OP_put_bucket_lifecycle || req->_st->op == S3_OP_put_bucket_notification)
         return API_S3_XML_MAX;
-    if (req->_st->op == API_OP_S3_put_bucket_policy)
+    if (req->_st->op == S3_OP_put_bucket_policy)
         return 64 * 1024; /* refused above 20 KB with S3's own error */
-    if (req->_st->op == API_OP_S3_delete_objects)
+    if (req->_st->op == S3_OP_delete_objects)
         return API_S3_DELETE_XML_MAX;
-    return req->_st->op == API_OP_S3_create_bucket ? API_S3_XML_MAX : 0;
+    return req->_st->op == S3_OP_create_bucket ? API_S3_XML_MAX : 0;
 }
 
 const char *s3_bucket_name_error(kv_slice_t n)

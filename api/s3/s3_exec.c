@@ -153,7 +153,7 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_state_t *st = req->_st;
     switch (st->op) {
 #define XX(Name, name)                                      \
-    case API_OP_S3_##name: {                                \
+    case S3_OP_##name: {                                    \
         s3_##name##_in_t in;                                \
         s3_##name##_out_t out;                              \
         memset(&out, 0, sizeof(out));                       \
@@ -168,3 +168,73 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         api_fail(resp, API_E_S3_NOT_IMPLEMENTED, NULL);
     }
 }
+
+/* ---- the service ---- */
+
+/* Copies of multipart sources copy bytes: they run on the worker pool. PutObject and
+ * UploadPart stream into the blob store; CORS preflights carry no credentials; POST Object
+ * signs its policy instead; DeleteObjects frees space. */
+#define S3_FLAGS(op)                                                                \
+    ((op) == S3_OP_copy_object || (op) == S3_OP_upload_part_copy ? API_OPF_SLOW     \
+     : (op) == S3_OP_put_object || (op) == S3_OP_upload_part     ? API_OPF_STREAM   \
+     : (op) == S3_OP_preflight                                   ? API_OPF_UNSIGNED \
+     : (op) == S3_OP_post_object                                 ? API_OPF_ANON     \
+     : (op) == S3_OP_delete_objects                              ? API_OPF_FREES    \
+     : (op) == S3_OP_not_implemented                             ? API_OPF_REFUSED  \
+                                                                 : 0u)
+
+static const api_op_desc_t s3_ops[] = {
+#define XX(Name, name) {#Name, S3_FLAGS(S3_OP_##name)},
+    S3_OP_MAP(XX)
+#undef XX
+};
+
+/* Open what the body streams into: the blob writer, or POST Object's form reader. */
+static int s3_body_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    if (st->op == S3_OP_put_object || st->op == S3_OP_upload_part)
+        return s3_begin_body(ctx, req, resp);
+    if (st->op == S3_OP_post_object && st->anonymous && s3_post_begin(ctx, req, resp) < 0)
+        return API_RESPOND;
+    return 0;
+}
+
+/* A form upload's bytes: fields, then the file streaming into the blob store. */
+static int s3_body_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n)
+{
+    if (req->_st->post == NULL)
+        return 1;
+    return s3_post_feed(req, resp, p, n) < 0 ? -1 : 0;
+}
+
+/* The XML error body, CORS, and the request ids. */
+static void s3_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    if (resp->_err)
+        s3_encode_error(ctx, req, resp);
+    s3_cors_response(ctx, req, resp);
+    api_resp_header(resp, "x-amz-request-id", kv_slice_str(req->_st->request_id));
+    api_resp_header(resp, "x-amz-id-2", kv_slice_str(req->_st->id2));
+}
+
+static const char *const s3_scopes[] = {"s3", NULL};
+
+const api_service_t s3_service = {
+    .name = "s3",
+    .flags = API_SVC_FALLBACK | API_SVC_S3_SIGV4,
+    .scopes = s3_scopes,
+    .ops = s3_ops,
+    .n_ops = S3_OP__COUNT,
+    .route = s3_route,
+    .body_limit = s3_body_limit,
+    .body_begin = s3_body_begin,
+    .body_feed = s3_body_feed,
+    .dispatch = s3_dispatch,
+    .finish = s3_finish,
+    .ids = API_IDS_S3,
+    .err_internal = API_E_S3_INTERNAL,
+    .err_throttle = API_E_S3_SLOW_DOWN,
+    .err_too_large = API_E_S3_TOO_LARGE,
+    .err_stream_large = API_E_S3_ENTITY_TOO_LARGE,
+};

@@ -6,9 +6,39 @@
 #include "../api_int.h"
 #include "../codec/api_xml_r.h"
 #include "../codec/api_xw.h"
+#include "s3_ops.h"
 
-#define S3_MAX_BUCKETS_PAGE 10000
-#define S3_LIST_MAX         1000 /* keys per listing page */
+/* ---- the service (s3_exec.c) ---- */
+
+/** S3 (REST XML): the s3 credential scope, and whatever no other service claims. */
+extern const api_service_t s3_service;
+
+/** The operation a request's method, bucket/object level, query and headers name (s3_decode.c);
+ * also sets st->bucket and st->key_name. */
+int s3_route(api_ctx_t *ctx, api_req_t *req);
+/** Run the routed operation. */
+void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Encode the recorded error as S3's XML. */
+void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Access-Control-* headers for a request with an Origin, from the bucket's CORS rules. */
+void s3_cors_response(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** Body limit for the routed S3 operation. */
+uint64_t s3_body_limit(const api_req_t *req);
+/**
+ * Headers are in for an S3 operation whose body streams (PutObject): check the
+ * bucket and key, open the blob writer. @return 0 or API_RESPOND (resp filled).
+ */
+int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+typedef struct s3_post s3_post_t;
+/** POST Object, before its body: the bucket and the form reader. -1 with resp's error set. */
+int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** POST Object body bytes. -1 with resp's error set. */
+int s3_post_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
+
+#define API_S3_XML_MAX        (1u << 20) /* XML bodies of S3 control operations */
+#define API_S3_DELETE_XML_MAX (2u << 20) /* DeleteObjects: 1000 keys of up to 1024 bytes */
+#define S3_MAX_BUCKETS_PAGE   10000
+#define S3_LIST_MAX           1000 /* keys per listing page */
 
 typedef struct s3_list_buckets_in {
     size_t max;

@@ -55,7 +55,7 @@ int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     st->bucket_id = bk->id;
     st->versioning = bk->versioning;
     st->log_id = bk->log_id;
-    if (st->op == API_OP_S3_upload_part && s3_upload_part_begin(ctx, req, resp) < 0)
+    if (st->op == S3_OP_upload_part && s3_upload_part_begin(ctx, req, resp) < 0)
         return API_RESPOND;
     st->blob = eng_blob_writer_new(ctx->eng);
     api_ck_init(&st->etag_md5, API_CK_MD5);

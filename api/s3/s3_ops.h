@@ -56,4 +56,12 @@
     XX(PostObject, post_object)                                     \
     XX(NotImplemented, not_implemented)
 
+/** s3_op_t: an operation's index in the service's table (api_service_t.ops). */
+typedef enum {
+#define XX(Name, name) S3_OP_##name,
+    S3_OP_MAP(XX)
+#undef XX
+        S3_OP__COUNT
+} s3_op_t;
+
 #endif

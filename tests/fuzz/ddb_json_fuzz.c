@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * DynamoDB JSON decoders: the first byte picks the operation, the rest is
- * the (signed) request body, run through the api layer on a temporary engine.
+ * the (signed) request body, run through the api layer on a temporary engine. A first byte
+ * below 128 picks from the list below (the corpus's seeds); from 128 on, from every row of the
+ * service table's DynamoDB and Streams operations, by name.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "api_harness.h"
+#include "api_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -45,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 "RestoreTableToPointInTime",
                                 "UpdateTimeToLive"};
     static const size_t n_ops = sizeof(ops) / sizeof(ops[0]);
+    static char rows[128][96]; /* "PutItem", "DynamoDBStreams_20120810.GetRecords", ... */
+    static size_t n_rows;
     if (!ready) {
         if (harness_open(&h, "us-east-1") != 0)
             abort();
@@ -72,11 +79,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     KV_SLICE_LIT("{\"TableName\":\"fz\",\"PointInTimeRecoverySpecification\":"
                                  "{\"PointInTimeRecoveryEnabled\":true}}"),
                     NULL);
+        for (size_t i = 0; i < api_n_services; i++) {
+            const api_service_t *svc = api_services[i];
+            bool ddb = strcmp(svc->name, "dynamodb") == 0;
+            if (!ddb && strcmp(svc->name, "dynamodbstreams") != 0)
+                continue;
+            for (size_t o = 0; o < svc->n_ops && n_rows < 128; o++)
+                snprintf(rows[n_rows++], sizeof(rows[0]), "%s%s", ddb ? "" : svc->target_prefix,
+                         svc->ops[o].name);
+        }
+        if (n_rows == 0)
+            abort();
         ready = 1;
     }
     if (size < 1)
         return 0;
-    int st = harness_ddb(&h, ops[data[0] % n_ops], kv_slice(data + 1, size - 1), NULL);
+    const char *op = data[0] < 128 ? ops[data[0] % n_ops] : rows[(data[0] - 128u) % n_rows];
+    int st = harness_ddb(&h, op, kv_slice(data + 1, size - 1), NULL);
     if (st != 200 && st != 400 && st != 413)
         abort();
     return 0;

@@ -3,7 +3,8 @@
  * The Lambda REST API, the CloudWatch Logs API and S3 notification delivery: the first byte
  * picks a request, the rest is its (signed) body — or, for the last two, an object key whose
  * logged event the consumer then encodes — run through the api layer on a temporary engine
- * with a function, a bucket whose notifications go to it, and a log stream.
+ * with a function, a bucket whose notifications go to it, and a log stream. A first byte from
+ * 128 on picks a row of the service table's Logs operations by name instead.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "api_harness.h"
+#include "api_int.h"
 
 #define ZIP                                                                                        \
     "UEsDBBQAAAAAAPI5e13HAbXuIAAAACAAAAAGAAAAYXBwLnB5ZGVmIGhhbmRsZXIoZSwgYyk6CiAgICByZXR1cm4gMQpQ" \
@@ -89,6 +91,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (size < 1)
         return 0;
+    if (data[0] >= 128) {
+        const api_service_t *logs = NULL;
+        for (size_t i = 0; i < api_n_services; i++)
+            if (strcmp(api_services[i]->name, "logs") == 0)
+                logs = api_services[i];
+        if (logs == NULL || logs->n_ops == 0)
+            abort();
+        char target[96];
+        snprintf(target, sizeof(target), "%s%s", logs->target_prefix,
+                 logs->ops[(data[0] - 128u) % logs->n_ops].name);
+        int st =
+            harness_json(&h, "logs", "POST", "/", NULL, target, kv_slice(data + 1, size - 1), NULL);
+        if (st >= 500) {
+            fprintf(stderr, "%s: %d\n", target, st);
+            abort();
+        }
+        return 0;
+    }
     const fz_req_t *r = &reqs[data[0] % n_reqs];
     kv_slice_t body = kv_slice(data + 1, size - 1);
     int st;
