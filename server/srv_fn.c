@@ -398,7 +398,12 @@ static void watch_sigchld(srv_fn_t *f)
 static void on_listener(uv_poll_t *p, int status, int events)
 {
     (void)status, (void)events;
-    srv_fn_rapi_accept(p->data);
+    inst_t *in = p->data;
+    if (in->dead) { /* killed: nothing more is accepted (and a waiting peer wakes us no more) */
+        uv_poll_stop(p);
+        return;
+    }
+    srv_fn_rapi_accept(in);
 }
 
 static void on_out_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
