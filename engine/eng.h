@@ -503,8 +503,7 @@ int eng_mapping_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, en
                      size_t *n, bool *more);
 /** The path of a function's zip. */
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap);
-/** Where the function runner keeps instance logs (<dir>/<function>/<stream file>). */
-void eng_function_logs_dir(eng_t *e, char *out, size_t cap);
+/* Function logs: eng_fnlog.h. */
 
 /* ---- buckets --------------------------------------------------------- */
 

@@ -43,11 +43,6 @@ void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
     snprintf(out, cap, "%s/functions/%u.zip", e->dir, code_id);
 }
 
-void eng_function_logs_dir(eng_t *e, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s/functions/logs", e->dir);
-}
-
 static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

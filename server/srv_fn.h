@@ -4,8 +4,8 @@
  * (each on its own loopback port, answered only to the instance's own processes), started on
  * demand up to a function's concurrency in PID, mount and IPC namespaces of their own (code
  * read-only, a bounded tmpfs for temporary space), reused while warm, killed on timeout with
- * every process they started. One thread runs them all with poll(), another unpacks code; no
- * function work runs on an HTTP loop thread.
+ * every process they started. One thread runs them all on an event loop of its own, another
+ * unpacks code; no function work runs on an HTTP loop thread.
  */
 #ifndef SRV_FN_H
 #define SRV_FN_H

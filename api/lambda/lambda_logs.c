@@ -3,8 +3,7 @@
  * Function logs through the CloudWatch Logs API (JSON 1.1, X-Amz-Target Logs_20140328.*):
  * DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents and DeleteLogGroup
  * over what the function runner writes: one log group per function (/aws/lambda/<name>), one
- * stream per instance (YYYY/MM/DD/[$LATEST]<32 hex>), stored as files of "<ms>\t<text>" lines
- * under <data dir>/functions/logs/<name>/<YYYYMMDD>-<32 hex>.
+ * stream per instance, in the files engine/eng_fnlog.h lays out.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -17,28 +16,15 @@
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
 #include "base/kv_alloc.h"
+#include "eng_fnlog.h"
 #include "lambda_int.h"
 
-#define GROUP_PREFIX    "/aws/lambda/"
+#define GROUP_PREFIX    ENG_FNLOG_GROUP_PREFIX
 #define EVENTS_MAX      10000
 #define EVENT_BYTES_MAX (1u << 20) /* a response's events */
 #define LIST_MAX        50
-#define NAME_MAX_LEN    64
 
 /* ---- names and files ---- */
-
-static bool fn_name_ok(kv_slice_t n)
-{
-    if (n.len == 0 || n.len > NAME_MAX_LEN)
-        return false;
-    for (size_t i = 0; i < n.len; i++) {
-        uint8_t c = n.p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return true;
-}
 
 /* The directory of a log group, or -1 (a ResourceNotFoundException is recorded). */
 static int group_dir(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t group, char *out, size_t cap)
@@ -48,40 +34,13 @@ static int group_dir(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t group, char *o
             ? kv_slice(group.p + sizeof(GROUP_PREFIX) - 1, group.len - (sizeof(GROUP_PREFIX) - 1))
             : KV_SLICE_NULL;
     char base[4200];
-    eng_function_logs_dir(ctx->eng, base, sizeof(base));
+    eng_fnlog_dir(ctx->eng, base, sizeof(base));
     struct stat st;
-    if (fn_name_ok(fn))
+    if (eng_fnlog_group_ok(fn))
         snprintf(out, cap, "%s/%.*s", base, (int)fn.len, (const char *)fn.p);
-    if (!fn_name_ok(fn) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (!eng_fnlog_group_ok(fn) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
         return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log group does not exist.");
     return 0;
-}
-
-/* "YYYYMMDD-<32 hex>" <-> "YYYY/MM/DD/[$LATEST]<32 hex>" */
-static bool file_is_stream(const char *f)
-{
-    if (strlen(f) != 41 || f[8] != '-')
-        return false;
-    for (int i = 0; i < 41; i++)
-        if (i != 8 && !((f[i] >= '0' && f[i] <= '9') || (i > 8 && f[i] >= 'a' && f[i] <= 'f')))
-            return false;
-    return true;
-}
-
-static void stream_name(const char *f, char out[64])
-{
-    snprintf(out, 64, "%.4s/%.2s/%.2s/[$LATEST]%s", f, f + 4, f + 6, f + 9);
-}
-
-static bool stream_file(kv_slice_t name, char out[48])
-{
-    static const char mid[] = "/[$LATEST]";
-    if (name.len != 10 + sizeof(mid) - 1 + 32 || name.p[4] != '/' || name.p[7] != '/' ||
-        memcmp(name.p + 10, mid, sizeof(mid) - 1) != 0)
-        return false;
-    snprintf(out, 48, "%.4s%.2s%.2s-%.32s", (const char *)name.p, (const char *)name.p + 5,
-             (const char *)name.p + 8, (const char *)name.p + 10 + sizeof(mid) - 1);
-    return file_is_stream(out);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -97,7 +56,8 @@ static size_t list_dir(kv_arena_t *a, const char *dir, bool streams, char ***out
     DIR *d = opendir(dir);
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
-        if (streams ? !file_is_stream(e->d_name) : !fn_name_ok(kv_slice_str(e->d_name)))
+        if (streams ? !eng_fnlog_is_stream_file(e->d_name)
+                    : !eng_fnlog_group_ok(kv_slice_str(e->d_name)))
             continue;
         if (n == cap) {
             cap *= 2;
@@ -116,32 +76,7 @@ static size_t list_dir(kv_arena_t *a, const char *dir, bool streams, char ***out
 
 /* ---- reading events ---- */
 
-typedef struct event {
-    int64_t ts;
-    kv_slice_t msg;
-    long start, end; /* byte offsets of its line */
-} event_t;
-
-/* The next event of f at *off (advanced). @return false at the end. */
-static bool next_event(FILE *f, long *off, kv_buf_t *line, event_t *ev)
-{
-    kv_buf_reset(line);
-    if (fseek(f, *off, SEEK_SET) < 0)
-        return false;
-    int c;
-    while ((c = getc(f)) != EOF && c != '\n')
-        kv_buf_append_byte(line, (uint8_t)c);
-    if (c == EOF)
-        return false; /* an unfinished last line is not an event yet */
-    ev->start = *off;
-    *off += (long)line->len + 1;
-    ev->end = *off;
-    const uint8_t *tab = memchr(line->p, '\t', line->len);
-    ev->ts = tab ? strtoll((const char *)line->p, NULL, 10) : 0;
-    ev->msg = tab ? kv_slice(tab + 1, line->len - (size_t)(tab + 1 - line->p))
-                  : kv_slice((const uint8_t *)"", 0);
-    return true;
-}
+typedef eng_fnlog_event_t event_t;
 
 static void write_event(api_jw_t *w, const event_t *ev, const char *stream, long id)
 {
@@ -207,7 +142,7 @@ static int op_describe_groups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return -1;
     kv_slice_t prefix = opt_str(in, "logGroupNamePrefix"), token = opt_str(in, "nextToken");
     char base[4200], path[4400];
-    eng_function_logs_dir(ctx->eng, base, sizeof(base));
+    eng_fnlog_dir(ctx->eng, base, sizeof(base));
     char **names;
     size_t n = list_dir(req->arena, base, false, &names);
     api_jw_obj_begin(w);
@@ -272,7 +207,7 @@ static void stream_times(const char *path, int64_t *first, int64_t *last)
     kv_buf_init(&line, 1u << 20);
     event_t ev;
     long off = 0;
-    if (next_event(f, &off, &line, &ev))
+    if (eng_fnlog_next(f, &off, &line, &ev))
         *first = *last = ev.ts;
     /* The last line: scan the file's tail. */
     if (fseek(f, 0, SEEK_END) == 0) {
@@ -285,7 +220,7 @@ static void stream_times(const char *path, int64_t *first, int64_t *last)
                 off++;
             off++;
         }
-        while (next_event(f, &off, &line, &ev))
+        while (eng_fnlog_next(f, &off, &line, &ev))
             *last = ev.ts;
     }
     kv_buf_dispose(&line);
@@ -330,7 +265,7 @@ static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         char name[64], path[4500];
-        stream_name(files[i], name);
+        eng_fnlog_stream_name(files[i], name);
         if (prefix.len && strncmp(name, (const char *)prefix.p, prefix.len) != 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
@@ -354,7 +289,7 @@ static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     for (size_t k = (size_t)(skip > 0 ? skip : 0); k < m && shown < limit; k++, shown++) {
         const sinfo_t *s = &si[desc ? m - 1 - k : k];
         char name[64], arn[400];
-        stream_name(s->file, name);
+        eng_fnlog_stream_name(s->file, name);
         snprintf(arn, sizeof(arn),
                  "arn:aws:logs:%s:" API_ACCOUNT_ID ":log-group:%.*s:log-stream:%s", ctx->region,
                  (int)group.len, (const char *)group.p, name);
@@ -408,7 +343,7 @@ static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
         at = strtol(kv_arena_strndup(req->arena, token.p + 2, token.len - 2), NULL, 10);
     }
     struct stat st;
-    if (!stream_file(stream, file) ||
+    if (!eng_fnlog_stream_file(stream, file) ||
         (snprintf(path, sizeof(path), "%s/%s", dir, file), stat(path, &st) < 0))
         return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
     FILE *f = fopen(path, "re");
@@ -423,7 +358,7 @@ static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
     long off = backward ? 0 : (at >= 0 ? at : 0), end_fwd = off, first_off = off;
     long stop = backward && at >= 0 ? at : LONG_MAX;
     size_t bytes = 0;
-    while (off < stop && next_event(f, &off, &line, &ev)) {
+    while (off < stop && eng_fnlog_next(f, &off, &line, &ev)) {
         if (ev.end > stop)
             break;
         if (ev.ts < t0 || ev.ts >= t1) {
@@ -452,7 +387,7 @@ static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
     for (size_t i = 0; i < n; i++) {
         long s = backward ? starts[(first + i) % cap] : starts[i];
         long o = s;
-        if (!next_event(f, &o, &line, &ev))
+        if (!eng_fnlog_next(f, &o, &line, &ev))
             break;
         if (lo < 0)
             lo = ev.start;
@@ -550,7 +485,7 @@ static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
     long at_off = 0;
     for (size_t i = from_file; i < n && !more; i++) {
         char name[64], path[4500];
-        stream_name(files[i], name);
+        eng_fnlog_stream_name(files[i], name);
         if (sprefix.len && strncmp(name, (const char *)sprefix.p, sprefix.len) != 0)
             continue;
         bool listed = only == NULL || api_json_type(only) != API_J_ARR;
@@ -566,7 +501,7 @@ static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
         event_t ev;
         for (;;) {
             long before = off;
-            if (!next_event(f, &off, &line, &ev))
+            if (!eng_fnlog_next(f, &off, &line, &ev))
                 break;
             if (ev.ts < t0 || ev.ts >= t1 || !pattern_match(pat, ev.msg))
                 continue;
@@ -599,18 +534,12 @@ static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
 static int op_delete_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                            api_jw_t *w)
 {
+    (void)req;
     kv_slice_t group;
     char dir[4400];
     if (need_group(resp, in, &group) < 0 || group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
         return -1;
-    char **files;
-    size_t n = list_dir(req->arena, dir, true, &files);
-    for (size_t i = 0; i < n; i++) {
-        char path[4500];
-        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    eng_fnlog_delete_group(dir);
     api_jw_obj_begin(w);
     api_jw_obj_end(w);
     return 0;

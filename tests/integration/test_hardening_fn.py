@@ -118,6 +118,41 @@ def handler(event, context):
     return {"written": n, "errno": 0}
 """
 
+# Opens Runtime API connections of its instance and sends requests without reading a single
+# answer, for event["s"] seconds (one connection stays free for the runtime's own).
+FLOOD = """import os, socket, threading, time
+def handler(event, context):
+    host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+    req = b"GET /x HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n" * 4096
+    end = time.time() + event["s"]
+    kept, sent = [], [0]
+    def flood():
+        while time.time() < end - 0.2:
+            try:
+                s = socket.create_connection((host, int(port)))
+                kept.append(s)
+                s.settimeout(max(0.1, end - time.time()))
+                while True:
+                    s.sendall(req)
+                    sent[0] += len(req)
+            except OSError:
+                pass
+    threads = [threading.Thread(target=flood) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for s in kept:
+        s.close()
+    return sent[0]
+"""
+
+SLEEPY = """import time
+def handler(event, context):
+    time.sleep(event["s"])
+    return "slept"
+"""
+
 TOUCH_CODE = """#!/bin/sh
 # A custom runtime that tries to rewrite its own code, then serves one invocation.
 API="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
@@ -342,6 +377,33 @@ class HardeningFn(unittest.TestCase):
             self.skipTest("the big zip unpacked too fast (%.2f s) to tell" % done["big"][0])
         self.assertTrue(quick_done, "the warm function waited for the unpacking")
         self.assertLess(quick, 0.5, done)
+
+    def test_runtime_that_reads_no_answer_delays_no_timeout(self):
+        """An instance whose processes flood its Runtime API without reading the answers holds
+        up nothing else: another function's timeout fires on time (the runner once blocked
+        on each such connection's answers for seconds)."""
+        self.lam.create_function(FunctionName="flood", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                 Timeout=30, Code={"ZipFile": zip_entries([("app.py", FLOOD, 0o100644)])})
+        self.lam.create_function(FunctionName="sleepy", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                                 Timeout=2, Code={"ZipFile": zip_entries([("app.py", SLEEPY, 0o100644)])})
+        self.assertEqual(self.invoke("sleepy", {"s": 0})[1], "slept")  # warm
+        done = {}
+
+        def flood():
+            r = self.srv.client("lambda").invoke(FunctionName="flood", Payload=json.dumps({"s": 8}))
+            done["flood"] = (r.get("FunctionError"), json.loads(r["Payload"].read()))
+
+        th = threading.Thread(target=flood)
+        th.start()
+        time.sleep(2)  # the flood is under way
+        t = time.time()
+        _, out = self.invoke("sleepy", {"s": 6})
+        took = time.time() - t
+        th.join(60)
+        self.assertIn("Task timed out after 2.00 seconds", out["errorMessage"])
+        self.assertLess(took, 4.5, out)
+        self.assertIsNone(done["flood"][0], done)
+        self.assertGreater(done["flood"][1], 1 << 20, done)  # it did flood
 
     @unittest.skipUnless(NS, NS_SKIP)
     def test_temporary_space_has_a_quota(self):

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Function code, unpacked off the runner's loop: a worker thread of its own takes zips one at
+ * a time into <functions>/run/<code id> and posts each completion to the loop (uv_async), so
+ * a big zip delays only its own function. As root the files belong to CODE_UID.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <ftw.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_log.h"
+#include "base/kv_time.h"
+#include "srv_fn_int.h"
+
+int srv_fn_mkdirs(const char *path)
+{
+    char tmp[4200];
+    snprintf(tmp, sizeof(tmp), "%s", path);
+    for (char *s = tmp + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    remove(path);
+    return 0;
+}
+
+/* rm -rf, in process (forking a server with a large heap costs tens of milliseconds). */
+void srv_fn_rmtree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Unpack a function's zip into out (made complete by a rename), on the unpacker thread,
+ * whose working directory is its own (CLONE_FS). As root the files are written with the
+ * file system identity of CODE_UID, which holds no capability: no device node, no setuid
+ * file owned by root, nothing an instance (or anyone but root) may rewrite. Modes lose
+ * their setuid, setgid and sticky bits and group and other write. */
+static int unpack(srv_fn_t *f, const char *zip, const char *out, bool as_code_uid)
+{
+    char tmp[4400];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+    srv_fn_rmtree(tmp);
+    if (srv_fn_mkdirs(tmp) < 0)
+        return -1;
+    struct archive *in = archive_read_new();
+    archive_read_support_format_zip(in);
+    struct archive *dst = archive_write_disk_new();
+    archive_write_disk_set_options(dst, ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                            ARCHIVE_EXTRACT_SECURE_SYMLINKS);
+    int rc = archive_read_open_filename(in, zip, 1 << 16) == ARCHIVE_OK ? 0 : -1;
+    if (rc == 0 && as_code_uid && chown(tmp, CODE_UID, CODE_UID) < 0)
+        rc = -1;
+    if (rc == 0 && as_code_uid && chdir(tmp) < 0)
+        rc = -1;
+    if (rc == 0 && as_code_uid) {
+        setfsgid(CODE_UID);
+        setfsuid(CODE_UID);
+        if ((uid_t)setfsuid((uid_t)-1) != CODE_UID)
+            rc = -1;
+    }
+    struct archive_entry *e;
+    while (rc == 0) {
+        int r = archive_read_next_header(in, &e);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            rc = -1;
+            break;
+        }
+        if (atomic_load(&f->stopping) || !api_zip_entry_ok(e)) {
+            if (!atomic_load(&f->stopping))
+                KV_LOG_WARN("lambda: code %s: refused entry %s", zip,
+                            archive_entry_pathname(e) ? archive_entry_pathname(e) : "(none)");
+            rc = -1;
+            break;
+        }
+        mode_t perm = archive_entry_perm(e) & 0755;
+        archive_entry_set_perm(e, archive_entry_filetype(e) == AE_IFDIR ? 0755 : perm | 0644);
+        if (!as_code_uid) { /* by absolute path */
+            char path[8300];
+            snprintf(path, sizeof(path), "%s/%s", tmp, archive_entry_pathname(e));
+            archive_entry_set_pathname(e, path);
+        }
+        if (archive_write_header(dst, e) != ARCHIVE_OK) {
+            rc = -1;
+            break;
+        }
+        const void *buf;
+        size_t n;
+        la_int64_t off;
+        while ((r = archive_read_data_block(in, &buf, &n, &off)) == ARCHIVE_OK)
+            if (archive_write_data_block(dst, buf, n, off) != ARCHIVE_OK) {
+                r = ARCHIVE_FATAL;
+                break;
+            }
+        if (r != ARCHIVE_EOF) {
+            rc = -1;
+            break;
+        }
+        if (archive_write_finish_entry(dst) != ARCHIVE_OK)
+            rc = -1;
+    }
+    if (archive_write_close(dst) != ARCHIVE_OK) /* directory modes are set here */
+        rc = -1;
+    if (as_code_uid) {
+        setfsuid(0);
+        setfsgid(0);
+        if (chdir("/") < 0)
+            rc = -1;
+    }
+    archive_read_free(in);
+    archive_write_free(dst);
+    struct stat st;
+    if (rc == 0 && rename(tmp, out) < 0)
+        rc = stat(out, &st) == 0 ? 0 : -1;
+    if (rc < 0)
+        srv_fn_rmtree(tmp);
+    return rc;
+}
+
+/* The unpacker thread: one job at a time, each ending with a wake of the runner's loop. */
+static void *unpacker_main(void *arg)
+{
+    srv_fn_t *f = arg;
+    /* Its own working directory and umask: entries are written by relative name, so the
+     * data directory's ancestors need not be searchable by CODE_UID. */
+    bool as_code_uid = f->root;
+    if (as_code_uid && unshare(CLONE_FS) < 0) {
+        KV_LOG_WARN("lambda: the unpacker cannot have a working directory of its own (%s): "
+                    "code is unpacked as the server's user",
+                    strerror(errno));
+        as_code_uid = false; /* a shared one: unpack as the server, by absolute path */
+    }
+    if (as_code_uid)
+        umask(022);
+    pthread_mutex_lock(&f->lock);
+    for (;;) {
+        unpack_job_t *j = f->jobs;
+        while (j && j->state != UNPACK_QUEUED)
+            j = j->next;
+        if (j == NULL) {
+            if (f->stop)
+                break;
+            pthread_cond_wait(&f->unpack_cond, &f->lock);
+            continue;
+        }
+        j->state = UNPACK_RUNNING;
+        char zip[4200], out[4300];
+        snprintf(zip, sizeof(zip), "%s", j->zip);
+        snprintf(out, sizeof(out), "%s/run/%u", f->dir, j->code_id);
+        pthread_mutex_unlock(&f->lock);
+        int64_t t0 = kv_now_ms();
+        int rc = unpack(f, zip, out, as_code_uid);
+        KV_LOG_DEBUG("lambda: unpacked %s in %lld ms (%s)", zip, (long long)(kv_now_ms() - t0),
+                     rc == 0 ? "ok" : "failed");
+        pthread_mutex_lock(&f->lock);
+        j->state = rc == 0 ? UNPACK_DONE : UNPACK_FAILED;
+        uv_async_send(&f->unpacked);
+    }
+    pthread_mutex_unlock(&f->lock);
+    return NULL;
+}
+
+/* Is the code of code_id unpacked? 1: yes (root holds its path); 0: not yet, an unpack is
+ * under way; -1: it cannot be. Runner thread. */
+int srv_fn_code_ready(srv_fn_t *f, const api_invocation_t *inv, char *root, size_t cap)
+{
+    snprintf(root, cap, "%s/run/%u", f->dir, inv->code_id);
+    struct stat st;
+    if (stat(root, &st) == 0)
+        return 1;
+    int ready = 0;
+    pthread_mutex_lock(&f->lock);
+    unpack_job_t **pp = &f->jobs;
+    while (*pp && (*pp)->code_id != inv->code_id)
+        pp = &(*pp)->next;
+    if (*pp == NULL) {
+        unpack_job_t *j = kv_calloc(1, sizeof(*j));
+        j->code_id = inv->code_id;
+        j->state = UNPACK_QUEUED;
+        snprintf(j->zip, sizeof(j->zip), "%s", inv->code_path);
+        *pp = j;
+        pthread_cond_signal(&f->unpack_cond);
+    } else if ((*pp)->state == UNPACK_FAILED) {
+        ready = -1; /* the job stays until dispatch() has failed every invocation waiting */
+    } else if ((*pp)->state == UNPACK_DONE) {
+        unpack_job_t *j = *pp;
+        *pp = j->next;
+        kv_free(j);
+        ready = stat(root, &st) == 0 ? 1 : -1;
+    }
+    pthread_mutex_unlock(&f->lock);
+    return ready;
+}
+
+/* Forget failed unpacks (a later invocation tries again). */
+void srv_fn_code_drop_failed(srv_fn_t *f)
+{
+    pthread_mutex_lock(&f->lock);
+    for (unpack_job_t **pp = &f->jobs; *pp;) {
+        unpack_job_t *j = *pp;
+        if (j->state == UNPACK_FAILED) {
+            *pp = j->next;
+            kv_free(j);
+            continue;
+        }
+        pp = &j->next;
+    }
+    pthread_mutex_unlock(&f->lock);
+}
+
+/* The unpacker leaves its current zip at the next entry. */
+void srv_fn_code_stop(srv_fn_t *f)
+{
+    if (!f->has_unpacker)
+        return;
+    atomic_store(&f->stopping, true);
+    pthread_mutex_lock(&f->lock);
+    f->stop = true;
+    pthread_cond_broadcast(&f->unpack_cond);
+    pthread_mutex_unlock(&f->lock);
+    pthread_join(f->unpacker, NULL);
+    f->has_unpacker = false;
+}
+
+int srv_fn_code_start(srv_fn_t *f)
+{
+    if (pthread_create(&f->unpacker, NULL, unpacker_main, f) != 0)
+        return -1;
+    f->has_unpacker = true;
+    return 0;
+}
