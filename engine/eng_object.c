@@ -101,88 +101,73 @@ void eng__object_encode(const eng_object_t *o, kv_buf_t *b)
     }
 }
 
+/* A record being decoded: the object, and whether it carried O_VERSION. */
+typedef struct {
+    eng_object_t o;
+    bool has_version;
+} obj_rec_t;
+
+/* O_VERSION: the version number, noting that the record has one. */
+static int decode_version(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    (void)a;
+    obj_rec_t *r = dst;
+    if (!eng_tlv_u64(v, &r->o.version))
+        return KV_ECORRUPT;
+    r->has_version = true;
+    return 0;
+}
+
+/* O_SEG: varint data id, varint size, and (records since part numbers) varint part. */
+static int decode_seg(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    (void)a;
+    eng_seg_t *g = dst;
+    uint64_t part = 0;
+    if (!eng_tlv_get_varint(&v, &g->data_id) || !eng_tlv_get_varint(&v, &g->size) ||
+        (v.len && (!eng_tlv_get_varint(&v, &part) || part > UINT32_MAX)))
+        return KV_ECORRUPT;
+    g->part = (uint32_t)part;
+    return 0;
+}
+
+static const eng_tlv_field_t object_fields[] = {
+    ENG_TLV_ROW(O_SIZE, ENG_TLV_U64, obj_rec_t, o.size),
+    ENG_TLV_ROW(O_ETAG, ENG_TLV_STR, obj_rec_t, o.etag),
+    ENG_TLV_ROW(O_MTIME, ENG_TLV_I64, obj_rec_t, o.mtime_ms),
+    ENG_TLV_ROW(O_CTYPE, ENG_TLV_STR, obj_rec_t, o.content_type),
+    ENG_TLV_ROW(O_CENC, ENG_TLV_STR, obj_rec_t, o.content_encoding),
+    ENG_TLV_ROW(O_CDISP, ENG_TLV_STR, obj_rec_t, o.content_disposition),
+    ENG_TLV_ROW(O_CLANG, ENG_TLV_STR, obj_rec_t, o.content_language),
+    ENG_TLV_ROW(O_CACHE, ENG_TLV_STR, obj_rec_t, o.cache_control),
+    ENG_TLV_ROW(O_EXPIRES, ENG_TLV_STR, obj_rec_t, o.expires),
+    ENG_TLV_ROW(O_CLASS, ENG_TLV_STR, obj_rec_t, o.storage_class),
+    ENG_TLV_ROW(O_CK_ALGO, ENG_TLV_STR, obj_rec_t, o.checksum_algo),
+    ENG_TLV_ROW(O_CK_VALUE, ENG_TLV_STR, obj_rec_t, o.checksum_value),
+    ENG_TLV_LIST_ROW(O_META, ENG_TLV_PAIR_LIST, obj_rec_t, o.meta, o.n_meta),
+    ENG_TLV_ROW(O_DATA, ENG_TLV_U64, obj_rec_t, o.data_id),
+    ENG_TLV_LIST_ROW(O_SEG, ENG_TLV_LIST, obj_rec_t, o.segs, o.n_segs, .size = sizeof(eng_seg_t),
+                     .fn = decode_seg),
+    ENG_TLV_LIST_ROW(O_TAG, ENG_TLV_PAIR_LIST, obj_rec_t, o.tags, o.n_tags),
+    {.tag = O_VERSION, .kind = ENG_TLV_FN, .off = 0, .fn = decode_version}, /* the whole rec */
+    ENG_TLV_ROW(O_NULLVER, ENG_TLV_FLAG, obj_rec_t, o.null_version),
+    ENG_TLV_ROW(O_DMARKER, ENG_TLV_FLAG, obj_rec_t, o.delete_marker),
+    ENG_TLV_ROW(O_SHARED, ENG_TLV_FLAG, obj_rec_t, o.shared),
+};
+
 int eng__object_decode(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_object_t **out)
 {
     if (in.len < 1 || in.p[0] != OBJ_REC_VERSION)
         return KV_ECORRUPT;
-    in.p++;
-    in.len--;
-    eng_object_t *o = kv_arena_calloc(a, 1, sizeof(*o));
-    o->key = kv_arena_dup(a, key);
-    size_t n_meta = 0, n_segs = 0, n_tags = 0;
-    kv_slice_t scan = in, v;
-    uint8_t tag;
-    int rc;
-    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
-        n_meta += tag == O_META;
-        n_segs += tag == O_SEG;
-        n_tags += tag == O_TAG;
-    }
+    obj_rec_t *r = kv_arena_calloc(a, 1, sizeof(*r));
+    int rc = eng_tlv_decode(kv_slice(in.p + 1, in.len - 1), object_fields,
+                            sizeof(object_fields) / sizeof(*object_fields), a, r);
     if (rc < 0)
         return rc;
-    o->meta = kv_arena_calloc(a, n_meta ? n_meta : 1, sizeof(*o->meta));
-    if (n_segs)
-        o->segs = kv_arena_calloc(a, n_segs, sizeof(*o->segs));
-    if (n_tags)
-        o->tags = kv_arena_calloc(a, n_tags, sizeof(*o->tags));
-    uint64_t u;
-    bool has_version = false;
-    const char **strs[] = {NULL,
-                           NULL,
-                           &o->etag,
-                           NULL,
-                           &o->content_type,
-                           &o->content_encoding,
-                           &o->content_disposition,
-                           &o->content_language,
-                           &o->cache_control,
-                           &o->expires,
-                           &o->storage_class,
-                           &o->checksum_algo,
-                           &o->checksum_value};
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        if (tag == O_SIZE && eng_tlv_u64(v, &u))
-            o->size = u;
-        else if (tag == O_MTIME && eng_tlv_u64(v, &u))
-            o->mtime_ms = (int64_t)u;
-        else if (tag == O_DATA && eng_tlv_u64(v, &u))
-            o->data_id = u;
-        else if (tag == O_VERSION && eng_tlv_u64(v, &u)) {
-            o->version = u;
-            has_version = true;
-        } else if (tag == O_NULLVER)
-            o->null_version = true;
-        else if (tag == O_DMARKER)
-            o->delete_marker = true;
-        else if (tag == O_SHARED)
-            o->shared = true;
-        else if (tag == O_SEG) {
-            kv_slice_t sv = v;
-            eng_seg_t *g = &o->segs[o->n_segs];
-            uint64_t part = 0;
-            if (o->n_segs >= n_segs || !eng_tlv_get_varint(&sv, &g->data_id) ||
-                !eng_tlv_get_varint(&sv, &g->size) ||
-                (sv.len && (!eng_tlv_get_varint(&sv, &part) || part > UINT32_MAX)))
-                return KV_ECORRUPT;
-            g->part = (uint32_t)part;
-            o->n_segs++;
-        } else if (tag < sizeof(strs) / sizeof(*strs) && strs[tag])
-            *strs[tag] = kv_arena_strndup(a, v.p, v.len);
-        else if (tag == O_META || tag == O_TAG) {
-            kv_slice_t s = v;
-            uint64_t kl;
-            if (!eng_tlv_get_varint(&s, &kl) || kl > s.len)
-                return KV_ECORRUPT;
-            eng_tag_t *t = tag == O_META ? &o->meta[o->n_meta++] : &o->tags[o->n_tags++];
-            t->key = kv_arena_strndup(a, s.p, (size_t)kl);
-            t->value = kv_arena_strndup(a, s.p + kl, s.len - (size_t)kl);
-        }
-    }
-    if (rc < 0)
-        return rc;
-    if (!has_version)
-        o->null_version = true; /* written before versioning existed */
-    *out = o;
+    r->o.key = kv_arena_dup(a, key);
+    if (!r->has_version)
+        r->o.null_version = true; /* written before versioning existed */
+    *out = &r->o;
     return 0;
 }
 

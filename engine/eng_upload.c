@@ -91,6 +91,13 @@ int eng_upload_get(eng_t *e, uint32_t bucket_id, kv_slice_t key, uint64_t upload
     return rc;
 }
 
+static const eng_tlv_field_t part_fields[] = {
+    ENG_TLV_ROW(P_SIZE, ENG_TLV_U64, eng_part_t, size),
+    ENG_TLV_ROW(P_DATA, ENG_TLV_U64, eng_part_t, data_id),
+    ENG_TLV_ROW(P_ETAG, ENG_TLV_STR, eng_part_t, etag, .required = true),
+    ENG_TLV_ROW(P_MTIME, ENG_TLV_I64, eng_part_t, mtime_ms),
+};
+
 static int decode_part(kv_slice_t k, kv_slice_t v, kv_arena_t *a, eng_part_t *p)
 {
     memset(p, 0, sizeof(*p));
@@ -98,21 +105,7 @@ static int decode_part(kv_slice_t k, kv_slice_t v, kv_arena_t *a, eng_part_t *p)
     uint64_t up;
     if (k.len < 1 || eng_key_get_u64(&ks, &up) < 0 || eng_key_get_u32(&ks, &p->number) < 0)
         return KV_ECORRUPT;
-    uint8_t tag;
-    kv_slice_t val;
-    uint64_t u;
-    int rc;
-    while ((rc = eng_tlv_next(&v, &tag, &val)) == 1) {
-        if (tag == P_SIZE && eng_tlv_u64(val, &u))
-            p->size = u;
-        else if (tag == P_DATA && eng_tlv_u64(val, &u))
-            p->data_id = u;
-        else if (tag == P_MTIME && eng_tlv_u64(val, &u))
-            p->mtime_ms = (int64_t)u;
-        else if (tag == P_ETAG)
-            p->etag = kv_arena_strndup(a, val.p, val.len);
-    }
-    return rc < 0 ? rc : (p->etag ? 0 : KV_ECORRUPT);
+    return eng_tlv_decode(v, part_fields, sizeof(part_fields) / sizeof(*part_fields), a, p);
 }
 
 int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_slice_t key,
