@@ -601,6 +601,155 @@ static void test_take_id_failed_write(void **state)
     eng_close(e);
 }
 
+/* ---- read cursors: Query and Scan from typed values ---- */
+
+/* The sort keys (attribute sk) a cursor returns, joined by ','; the count in *n. */
+static const char *read_all(eng_t *e, const eng_read_spec_t *rs, kv_arena_t *a, size_t *n)
+{
+    eng_cursor_t *c;
+    eng_read_err_t why;
+    assert_int_equal(eng_cursor_open(e, rs, &c, &why), 0);
+    kv_buf_t out;
+    kv_buf_init(&out, 1 << 16);
+    eng_item_t *it;
+    int rc;
+    *n = 0;
+    while ((rc = eng_cursor_next(c, a, &it)) == 1) {
+        eng_av_t *sk = eng_item_get_attr(it, KV_SLICE_LIT("sk"));
+        assert_non_null(sk);
+        if (out.len)
+            kv_buf_append_byte(&out, ',');
+        kv_buf_append_slice(&out, sk->u.s);
+        (*n)++;
+        assert_true(*n <= 1000);
+    }
+    assert_int_equal(rc, 0);
+    eng_cursor_close(c);
+    const char *r = kv_arena_strndup(a, out.p, out.len);
+    kv_buf_dispose(&out);
+    return r;
+}
+
+static eng_read_err_t refused(eng_t *e, const eng_read_spec_t *rs)
+{
+    eng_cursor_t *c = NULL;
+    eng_read_err_t why = ENG_READ_OK;
+    assert_int_equal(eng_cursor_open(e, rs, &c, &why), KV_EINVAL);
+    assert_null(c);
+    return why;
+}
+
+static void test_cursors(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_NONE);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_table_t def;
+    make_table(&def, "cur", true);
+    static eng_attr_def_t attrs[3] = {
+        {"pk", ENG_SCALAR_S}, {"sk", ENG_SCALAR_N}, {"g", ENG_SCALAR_S}};
+    eng_index_t gsi = {.name = "gsi",
+                       .global = true,
+                       .hash_key = "g",
+                       .hash_type = ENG_SCALAR_S,
+                       .range_key = "sk",
+                       .range_type = ENG_SCALAR_N};
+    def.attrs = attrs;
+    def.n_attrs = 3;
+    def.indexes = &gsi;
+    def.n_indexes = 1;
+    assert_int_equal(eng_table_create(e, &def), 0);
+    eng_table_t *t;
+    assert_int_equal(eng_table_get(e, KV_SLICE_LIT("cur"), a, &t), 0);
+    const eng_index_t *g = eng_index_find(t, KV_SLICE_LIT("gsi"));
+    const char *pks[3] = {"a", "b", "c"}, *sks[5] = {"10", "-2", "1.5", "1", "3"};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 5; j++) {
+            eng_item_t *it = ix_item(a, pks[i], sks[j], "G", NULL, NULL);
+            kv_slice_t key;
+            assert_int_equal(eng_item_key(t, it->attrs[0].v, it->attrs[1].v, a, &key), 0);
+            assert_int_equal(eng_item_write(e, t, key, it), 0);
+        }
+    eng_av_t pa = {.t = ENG_AV_S, .u.s = KV_SLICE_LIT("a")};
+    eng_av_t n1 = {.t = ENG_AV_N, .u.s = KV_SLICE_LIT("1")};
+    eng_av_t n15 = {.t = ENG_AV_N, .u.s = KV_SLICE_LIT("1.5")};
+    eng_av_t n3 = {.t = ENG_AV_N, .u.s = KV_SLICE_LIT("3")};
+    size_t n;
+
+    /* Query: the partition in sort-key order (numbers by value), each condition's slice. */
+    eng_read_spec_t q = {.t = t, .pk = &pa};
+    assert_string_equal(read_all(e, &q, a, &n), "-2,1,1.5,3,10");
+    q.sk_op = ENG_SK_EQ;
+    q.sk1 = &n15;
+    assert_string_equal(read_all(e, &q, a, &n), "1.5");
+    q.sk_op = ENG_SK_LT;
+    assert_string_equal(read_all(e, &q, a, &n), "-2,1");
+    q.sk_op = ENG_SK_LE;
+    assert_string_equal(read_all(e, &q, a, &n), "-2,1,1.5");
+    q.sk_op = ENG_SK_GT;
+    assert_string_equal(read_all(e, &q, a, &n), "3,10");
+    q.sk_op = ENG_SK_GE;
+    assert_string_equal(read_all(e, &q, a, &n), "1.5,3,10");
+    q.sk_op = ENG_SK_BETWEEN;
+    q.sk1 = &n1;
+    q.sk2 = &n3;
+    assert_string_equal(read_all(e, &q, a, &n), "1,1.5,3");
+    q.reverse = true;
+    assert_string_equal(read_all(e, &q, a, &n), "3,1.5,1");
+    /* ExclusiveStartKey: after it, in the read's direction. */
+    eng_item_t *start = ix_item(a, "a", "1.5", NULL, NULL, NULL);
+    q.start = start;
+    assert_string_equal(read_all(e, &q, a, &n), "1");
+    q.reverse = false;
+    assert_string_equal(read_all(e, &q, a, &n), "3");
+    q.sk_op = ENG_SK_NONE;
+    assert_string_equal(read_all(e, &q, a, &n), "3,10");
+
+    /* Refusals, each with its reason. */
+    q.start = NULL;
+    q.sk_op = ENG_SK_BETWEEN;
+    q.sk1 = &n3;
+    q.sk2 = &n1;
+    assert_int_equal(refused(e, &q), ENG_READ_BAD_BETWEEN);
+    q.sk_op = ENG_SK_BEGINS;
+    assert_int_equal(refused(e, &q), ENG_READ_BAD_SK);
+    q.sk_op = ENG_SK_EQ;
+    q.sk1 = &pa; /* S for an N sort key */
+    assert_int_equal(refused(e, &q), ENG_READ_BAD_SK);
+    eng_read_spec_t bad = {.t = t, .pk = &n1};
+    assert_int_equal(refused(e, &bad), ENG_READ_BAD_PK);
+    bad.pk = &pa;
+    bad.start = ix_item(a, "a", NULL, NULL, NULL, NULL); /* no sort key */
+    assert_int_equal(refused(e, &bad), ENG_READ_BAD_START);
+
+    /* An index: one partition holding every item, by the index's sort key. */
+    eng_av_t gv = {.t = ENG_AV_S, .u.s = KV_SLICE_LIT("G")};
+    eng_read_spec_t iq = {.t = t, .ix = g, .pk = &gv, .sk_op = ENG_SK_GE, .sk1 = &n3};
+    assert_string_equal(read_all(e, &iq, a, &n), "3,3,3,10,10,10");
+    iq.start = ix_item(a, "b", "3", "G", NULL, NULL); /* the table's and the index's keys */
+    const char *rest = read_all(e, &iq, a, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(rest + strlen(rest) - 8, "10,10,10");
+
+    /* Scan: every item once, whole or in segments; segments do not overlap. */
+    eng_read_spec_t sc = {.t = t};
+    read_all(e, &sc, a, &n);
+    assert_int_equal(n, 15);
+    size_t sum = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        eng_read_spec_t seg = {.t = t, .segment = i, .total_segments = 4};
+        read_all(e, &seg, a, &n);
+        sum += n;
+    }
+    assert_int_equal(sum, 15);
+    sc.ix = g;
+    read_all(e, &sc, a, &n);
+    assert_int_equal(n, 15);
+
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 /* ---- the one rule for decoding catalog records (eng_tlv.h) ---- */
 
 /* Table record tags (eng_table.c); stored records depend on them never changing. */
@@ -792,6 +941,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_take_id_failed_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_rule, setup, teardown),
         cmocka_unit_test(test_record_kinds),
+        cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_catalog", tests, NULL, NULL);
 }
