@@ -413,7 +413,6 @@ static int bad_key_cond(api_resp_t *resp, const char *msg)
 
 /* The key schema a Query or Scan reads: the table's, or an index's. */
 typedef struct schema {
-    const eng_index_t *ix; /* NULL: the table */
     const char *hash_key;
     eng_scalar_t hash_type;
     const char *range_key;
@@ -422,7 +421,6 @@ typedef struct schema {
 
 static void schema_of(const eng_table_t *t, const eng_index_t *ix, schema_t *s)
 {
-    s->ix = ix;
     s->hash_key = ix ? ix->hash_key : t->hash_key;
     s->hash_type = ix ? ix->hash_type : t->hash_type;
     s->range_key = ix ? ix->range_key : t->range_key;
