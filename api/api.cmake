@@ -2,7 +2,7 @@
 # api/: protocols. The pure SigV4 and codec objects are also linked by client/.
 add_library(kvauth STATIC api/auth/sigv4.c api/auth/sigv4_chunked.c api/auth/api_cksum.c
             api/codec/api_jw.c api/codec/api_xw.c)
-target_include_directories(kvauth PUBLIC api engine)
+target_include_directories(kvauth PUBLIC ${KV_INC_SHARED} PRIVATE api)
 target_compile_options(kvauth PRIVATE ${KV_WARN})
 target_link_libraries(kvauth PUBLIC kvbase PkgConfig::CRYPTO PkgConfig::ZLIB)
 
@@ -21,7 +21,7 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
             api/s3/s3_lifecycle.c
             api/s3/s3_post.c
             api/s3/s3_notify.c)
-target_include_directories(kvapi PUBLIC api PRIVATE engine)
+target_include_directories(kvapi PUBLIC api)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT PkgConfig::LIBARCHIVE
                       PkgConfig::ZLIB)

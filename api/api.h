@@ -186,6 +186,22 @@ bool api_zip_entry_ok(struct archive_entry *e);
 /** Write a function error document, {"errorMessage": msg, "errorType": type} (type may be
  * NULL), to out as JSON with both strings escaped. */
 void api_fn_error_json(kv_buf_t *out, kv_slice_t msg, const char *type);
+/* Function logs: the runner writes each instance's output as a log stream that the Logs API
+ * reads (the format is the engine's, engine/include/eng_fnlog.h). */
+typedef struct api_fnlog {
+    int fd;           /* -1: none (events are dropped) */
+    uint64_t written; /* bytes written */
+} api_fnlog_t;
+/** Create a new log stream of a function. On failure w->fd is -1. @return 0 or -1. */
+int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w);
+/** Append one event (one line of output, without its newline) at time ts_ms. */
+void api_fnlog_write(api_fnlog_t *w, int64_t ts_ms, const char *text, size_t len);
+/** Close the stream (accepts one never opened). */
+void api_fnlog_close(api_fnlog_t *w);
+/** The longest line of output one event holds (a longer line is split). */
+#define API_FNLOG_LINE_MAX (256 * 1024)
+/** A function's log group is this prefix and its name. */
+#define API_FNLOG_GROUP_PREFIX "/aws/lambda/"
 /** Register the server's runner (before requests are served). */
 void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
 /** The credentials and region functions get (for their SDKs). */

@@ -48,31 +48,28 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
+/* A K_TABLE_REC value: the source table's record. */
+static int decode_def(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    return eng__table_decode(v, a, (eng_table_t **)dst);
+}
+
+static const eng_tlv_field_t backup_fields[] = {
+    ENG_TLV_ROW(K_NAME, ENG_TLV_STR, eng_backup_t, name),
+    ENG_TLV_ROW(K_TABLE, ENG_TLV_STR, eng_backup_t, table),
+    ENG_TLV_ROW(K_CREATED, ENG_TLV_I64, eng_backup_t, created_ms),
+    ENG_TLV_ROW(K_TABLE_REC, ENG_TLV_FN, eng_backup_t, def, .required = true, .fn = decode_def),
+    ENG_TLV_ROW(K_SIZE, ENG_TLV_U64, eng_backup_t, size_bytes),
+};
+
 static int decode_backup(kv_slice_t id, kv_slice_t in, kv_arena_t *a, eng_backup_t *b)
 {
     memset(b, 0, sizeof(*b));
     if (in.len < 1 || in.p[0] != BACKUP_REC_VERSION)
         return KV_ECORRUPT;
-    in.p++;
-    in.len--;
     b->id = kv_arena_strndup(a, id.p, id.len);
-    uint8_t tag;
-    kv_slice_t v;
-    uint64_t u;
-    int rc;
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        if (tag == K_NAME)
-            b->name = kv_arena_strndup(a, v.p, v.len);
-        else if (tag == K_TABLE)
-            b->table = kv_arena_strndup(a, v.p, v.len);
-        else if (tag == K_CREATED && eng_tlv_u64(v, &u))
-            b->created_ms = (int64_t)u;
-        else if (tag == K_SIZE && eng_tlv_u64(v, &u))
-            b->size_bytes = u;
-        else if (tag == K_TABLE_REC && eng__table_decode(v, a, &b->def) < 0)
-            return KV_ECORRUPT;
-    }
-    return rc < 0 || b->def == NULL ? KV_ECORRUPT : 0;
+    return eng_tlv_decode(kv_slice(in.p + 1, in.len - 1), backup_fields,
+                          sizeof(backup_fields) / sizeof(*backup_fields), a, b);
 }
 
 int eng_backup_create(eng_t *e, kv_slice_t table, const char *name, kv_arena_t *a,

@@ -11,72 +11,30 @@ enum { B_NAME = 1, B_ID, B_CREATED, B_REGION, B_HAS_TAGS, B_TAG, B_VERSIONING, B
 #define BUCKET_REC_VERSION 1
 #define BUCKET_REC_MAX     (4u << 20) /* tags and configuration documents included */
 
+static const eng_tlv_field_t bucket_fields[] = {
+    ENG_TLV_ROW(B_NAME, ENG_TLV_STR, eng_bucket_t, name, .required = true),
+    ENG_TLV_ROW(B_ID, ENG_TLV_U32, eng_bucket_t, id),
+    ENG_TLV_ROW(B_CREATED, ENG_TLV_I64, eng_bucket_t, created_ms),
+    ENG_TLV_ROW(B_REGION, ENG_TLV_STR, eng_bucket_t, region),
+    ENG_TLV_ROW(B_HAS_TAGS, ENG_TLV_FLAG, eng_bucket_t, has_tags),
+    ENG_TLV_LIST_ROW(B_TAG, ENG_TLV_PAIR_LIST, eng_bucket_t, tags, n_tags),
+    ENG_TLV_ROW(B_VERSIONING, ENG_TLV_ENUM, eng_bucket_t, versioning,
+                .max = ENG_VERSIONING_SUSPENDED),
+    ENG_TLV_ROW(B_LOG, ENG_TLV_U32, eng_bucket_t, log_id),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_POLICY, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_POLICY]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_CORS, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_CORS]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_LIFECYCLE, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_LIFECYCLE]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_NOTIFY, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_NOTIFY]),
+};
+_Static_assert(ENG_BDOC_N == 4, "a row per bucket document");
+
 static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
 {
     memset(b, 0, sizeof(*b));
     if (in.len < 1 || in.p[0] != BUCKET_REC_VERSION)
         return KV_ECORRUPT;
-    in.p++;
-    in.len--;
-    uint8_t tag;
-    kv_slice_t v;
-    uint64_t u;
-    int rc;
-    size_t n_tags = 0;
-    kv_slice_t scan = in;
-    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1)
-        n_tags += tag == B_TAG;
-    if (rc < 0)
-        return rc;
-    if (n_tags)
-        b->tags = kv_arena_calloc(ar, n_tags, sizeof(*b->tags));
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        switch (tag) {
-        case B_HAS_TAGS:
-            b->has_tags = true;
-            break;
-        case B_TAG: {
-            kv_slice_t s = v;
-            uint64_t kl;
-            if (b->n_tags >= n_tags || !eng_tlv_get_varint(&s, &kl) || kl > s.len)
-                return KV_ECORRUPT;
-            b->tags[b->n_tags].key = kv_arena_strndup(ar, s.p, (size_t)kl);
-            b->tags[b->n_tags++].value = kv_arena_strndup(ar, s.p + kl, s.len - (size_t)kl);
-            break;
-        }
-        case B_NAME:
-            b->name = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case B_ID:
-            if (!eng_tlv_u64(v, &u))
-                return KV_ECORRUPT;
-            b->id = (uint32_t)u;
-            break;
-        case B_CREATED:
-            if (eng_tlv_u64(v, &u))
-                b->created_ms = (int64_t)u;
-            break;
-        case B_REGION:
-            b->region = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case B_LOG:
-            if (eng_tlv_u64(v, &u))
-                b->log_id = (uint32_t)u;
-            break;
-        case B_VERSIONING:
-            if (!eng_tlv_u64(v, &u) || u > ENG_VERSIONING_SUSPENDED)
-                return KV_ECORRUPT;
-            b->versioning = (eng_versioning_t)u;
-            break;
-        default:
-            if (tag >= B_DOC0 && tag < B_DOC0 + ENG_BDOC_N)
-                b->docs[tag - B_DOC0] = kv_arena_dup(ar, v);
-            break;
-        }
-    }
-    if (rc < 0 || b->name == NULL)
-        return KV_ECORRUPT;
-    return 0;
+    return eng_tlv_decode(kv_slice(in.p + 1, in.len - 1), bucket_fields,
+                          sizeof(bucket_fields) / sizeof(*bucket_fields), ar, b);
 }
 
 static void encode_bucket(const eng_bucket_t *bk, kv_buf_t *v)

@@ -81,120 +81,37 @@ static void encode_function(const eng_function_t *f, kv_buf_t *b)
         eng_tlv_put_str(b, F_EVENT_CONFIG, f->event_config);
 }
 
-static int get_pair(kv_slice_t v, kv_arena_t *a, eng_tag_t *out)
-{
-    uint64_t kl;
-    if (!eng_tlv_get_varint(&v, &kl) || kl > v.len)
-        return KV_ECORRUPT;
-    out->key = kv_arena_strndup(a, v.p, (size_t)kl);
-    out->value = kv_arena_strndup(a, v.p + kl, v.len - (size_t)kl);
-    return 0;
-}
+static const eng_tlv_field_t function_fields[] = {
+    ENG_TLV_ROW(F_NAME, ENG_TLV_STR, eng_function_t, name, .required = true),
+    ENG_TLV_ROW(F_ID, ENG_TLV_U32, eng_function_t, id),
+    ENG_TLV_ROW(F_RUNTIME, ENG_TLV_STR, eng_function_t, runtime),
+    ENG_TLV_ROW(F_ROLE, ENG_TLV_STR, eng_function_t, role),
+    ENG_TLV_ROW(F_HANDLER, ENG_TLV_STR, eng_function_t, handler),
+    ENG_TLV_ROW(F_DESCRIPTION, ENG_TLV_STR, eng_function_t, description),
+    ENG_TLV_ROW(F_TIMEOUT, ENG_TLV_U32, eng_function_t, timeout_s),
+    ENG_TLV_ROW(F_MEMORY, ENG_TLV_U32, eng_function_t, memory_mb),
+    ENG_TLV_LIST_ROW(F_ENV, ENG_TLV_PAIR_LIST, eng_function_t, env, n_env),
+    ENG_TLV_LIST_ROW(F_TAG, ENG_TLV_PAIR_LIST, eng_function_t, tags, n_tags),
+    ENG_TLV_ROW(F_MODIFIED, ENG_TLV_I64, eng_function_t, modified_ms),
+    ENG_TLV_ROW(F_CODE_SIZE, ENG_TLV_U64, eng_function_t, code_size),
+    ENG_TLV_ROW(F_CODE_SHA, ENG_TLV_CHARS, eng_function_t, code_sha256,
+                .size = sizeof(((eng_function_t *)0)->code_sha256)),
+    ENG_TLV_ROW(F_CODE_ID, ENG_TLV_U32, eng_function_t, code_id),
+    ENG_TLV_ROW(F_REVISION, ENG_TLV_CHARS, eng_function_t, revision,
+                .size = sizeof(((eng_function_t *)0)->revision)),
+    ENG_TLV_ROW(F_RESERVED, ENG_TLV_I32, eng_function_t, reserved),
+    ENG_TLV_ROW(F_ARCH, ENG_TLV_STR, eng_function_t, arch),
+    ENG_TLV_ROW(F_CREATED, ENG_TLV_I64, eng_function_t, created_ms),
+    ENG_TLV_ROW(F_EVENT_CONFIG, ENG_TLV_STR, eng_function_t, event_config),
+};
 
 static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
 {
     eng_function_t *f = kv_arena_calloc(a, 1, sizeof(*f));
-    size_t n_env = 0, n_tags = 0;
-    kv_slice_t scan = in, v;
-    uint8_t tag;
-    int rc;
-    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
-        n_env += tag == F_ENV;
-        n_tags += tag == F_TAG;
-    }
+    int rc = eng_tlv_decode(in, function_fields, sizeof(function_fields) / sizeof(*function_fields),
+                            a, f);
     if (rc < 0)
         return rc;
-    f->env = kv_arena_calloc(a, n_env + 1, sizeof(*f->env));
-    f->tags = kv_arena_calloc(a, n_tags + 1, sizeof(*f->tags));
-    uint64_t u;
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        bool num = eng_tlv_u64(v, &u);
-        char *str = NULL;
-        switch (tag) {
-        case F_NAME:
-        case F_RUNTIME:
-        case F_ROLE:
-        case F_HANDLER:
-        case F_DESCRIPTION:
-        case F_ARCH:
-        case F_EVENT_CONFIG:
-            str = kv_arena_strndup(a, v.p, v.len);
-            break;
-        default:
-            break;
-        }
-        switch (tag) {
-        case F_NAME:
-            f->name = str;
-            break;
-        case F_ID:
-            f->id = num ? (uint32_t)u : 0;
-            break;
-        case F_RUNTIME:
-            f->runtime = str;
-            break;
-        case F_ROLE:
-            f->role = str;
-            break;
-        case F_HANDLER:
-            f->handler = str;
-            break;
-        case F_DESCRIPTION:
-            f->description = str;
-            break;
-        case F_ARCH:
-            f->arch = str;
-            break;
-        case F_EVENT_CONFIG:
-            f->event_config = str;
-            break;
-        case F_TIMEOUT:
-            f->timeout_s = num ? (uint32_t)u : 3;
-            break;
-        case F_MEMORY:
-            f->memory_mb = num ? (uint32_t)u : 128;
-            break;
-        case F_ENV:
-            if (get_pair(v, a, &f->env[f->n_env++]) < 0)
-                return KV_ECORRUPT;
-            break;
-        case F_TAG:
-            if (get_pair(v, a, &f->tags[f->n_tags++]) < 0)
-                return KV_ECORRUPT;
-            break;
-        case F_MODIFIED:
-            f->modified_ms = num ? (int64_t)u : 0;
-            break;
-        case F_CREATED:
-            f->created_ms = num ? (int64_t)u : 0;
-            break;
-        case F_CODE_SIZE:
-            f->code_size = num ? u : 0;
-            break;
-        case F_CODE_SHA:
-            if (v.len < sizeof(f->code_sha256)) {
-                memcpy(f->code_sha256, v.p, v.len);
-                f->code_sha256[v.len] = 0;
-            }
-            break;
-        case F_CODE_ID:
-            f->code_id = num ? (uint32_t)u : 0;
-            break;
-        case F_REVISION:
-            if (v.len < sizeof(f->revision)) {
-                memcpy(f->revision, v.p, v.len);
-                f->revision[v.len] = 0;
-            }
-            break;
-        case F_RESERVED:
-            f->reserved = num ? (int32_t)(int64_t)u : -1;
-            break;
-        default:
-            break;
-        }
-    }
-    if (rc < 0 || f->name == NULL)
-        return KV_ECORRUPT;
     *out = f;
     return 0;
 }
@@ -426,77 +343,46 @@ static void encode_mapping(const eng_mapping_t *m, kv_buf_t *b)
     eng_tlv_put_u64(b, M_MODIFIED, (uint64_t)m->modified_ms);
 }
 
+/* M_FLAGS: bisect, report_failures and enabled as bits 0, 1 and 2. */
+static int decode_flags(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    (void)a;
+    eng_mapping_t *m = dst;
+    uint64_t u;
+    if (!eng_tlv_u64(v, &u))
+        return KV_ECORRUPT;
+    m->bisect = u & 1;
+    m->report_failures = u & 2;
+    m->enabled = u & 4;
+    return 0;
+}
+
+static const eng_tlv_field_t mapping_fields[] = {
+    ENG_TLV_ROW(M_UUID, ENG_TLV_CHARS, eng_mapping_t, uuid, .required = true,
+                .size = sizeof(((eng_mapping_t *)0)->uuid)),
+    ENG_TLV_ROW(M_FUNCTION, ENG_TLV_STR, eng_mapping_t, function, .required = true),
+    ENG_TLV_ROW(M_SOURCE, ENG_TLV_STR, eng_mapping_t, source_arn, .required = true),
+    ENG_TLV_ROW(M_STREAM, ENG_TLV_U32, eng_mapping_t, stream_id),
+    ENG_TLV_ROW(M_BATCH, ENG_TLV_U32, eng_mapping_t, batch_size),
+    ENG_TLV_ROW(M_WINDOW, ENG_TLV_U32, eng_mapping_t, window_s),
+    ENG_TLV_ROW(M_PARALLEL, ENG_TLV_U32, eng_mapping_t, parallel),
+    ENG_TLV_ROW(M_START, ENG_TLV_ENUM, eng_mapping_t, start, .max = ENG_START_AT_TIMESTAMP),
+    ENG_TLV_ROW(M_START_MS, ENG_TLV_I64, eng_mapping_t, start_ms),
+    ENG_TLV_LIST_ROW(M_PATTERN, ENG_TLV_STR_LIST, eng_mapping_t, patterns, n_patterns),
+    ENG_TLV_ROW(M_RETRIES, ENG_TLV_I32, eng_mapping_t, max_retries),
+    ENG_TLV_ROW(M_AGE, ENG_TLV_I32, eng_mapping_t, max_age_s),
+    /* offset 0: decode_flags sets three fields of the record */
+    {.tag = M_FLAGS, .kind = ENG_TLV_FN, .off = 0, .fn = decode_flags},
+    ENG_TLV_ROW(M_ON_FAILURE, ENG_TLV_STR, eng_mapping_t, on_failure),
+    ENG_TLV_ROW(M_MODIFIED, ENG_TLV_I64, eng_mapping_t, modified_ms),
+};
+
 static int decode_mapping(kv_slice_t in, kv_arena_t *a, eng_mapping_t **out)
 {
     eng_mapping_t *m = kv_arena_calloc(a, 1, sizeof(*m));
-    size_t n_pat = 0;
-    kv_slice_t scan = in, v;
-    uint8_t tag;
-    int rc;
-    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1)
-        n_pat += tag == M_PATTERN;
-    if (rc < 0)
-        return rc;
-    m->patterns = kv_arena_calloc(a, n_pat + 1, sizeof(*m->patterns));
-    uint64_t u;
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        bool num = eng_tlv_u64(v, &u);
-        switch (tag) {
-        case M_UUID:
-            if (v.len < sizeof(m->uuid)) {
-                memcpy(m->uuid, v.p, v.len);
-                m->uuid[v.len] = 0;
-            }
-            break;
-        case M_FUNCTION:
-            m->function = kv_arena_strndup(a, v.p, v.len);
-            break;
-        case M_SOURCE:
-            m->source_arn = kv_arena_strndup(a, v.p, v.len);
-            break;
-        case M_ON_FAILURE:
-            m->on_failure = kv_arena_strndup(a, v.p, v.len);
-            break;
-        case M_PATTERN:
-            m->patterns[m->n_patterns++] = kv_arena_strndup(a, v.p, v.len);
-            break;
-        case M_STREAM:
-            m->stream_id = num ? (uint32_t)u : 0;
-            break;
-        case M_BATCH:
-            m->batch_size = num ? (uint32_t)u : 100;
-            break;
-        case M_WINDOW:
-            m->window_s = num ? (uint32_t)u : 0;
-            break;
-        case M_PARALLEL:
-            m->parallel = num ? (uint32_t)u : 1;
-            break;
-        case M_START:
-            m->start = num ? (eng_start_t)u : ENG_START_LATEST;
-            break;
-        case M_START_MS:
-            m->start_ms = num ? (int64_t)u : 0;
-            break;
-        case M_RETRIES:
-            m->max_retries = num ? (int32_t)(int64_t)u : -1;
-            break;
-        case M_AGE:
-            m->max_age_s = num ? (int32_t)(int64_t)u : -1;
-            break;
-        case M_FLAGS:
-            m->bisect = num && (u & 1);
-            m->report_failures = num && (u & 2);
-            m->enabled = num && (u & 4);
-            break;
-        case M_MODIFIED:
-            m->modified_ms = num ? (int64_t)u : 0;
-            break;
-        default:
-            break;
-        }
-    }
-    if (rc < 0 || m->uuid[0] == 0 || m->function == NULL || m->source_arn == NULL)
+    int rc =
+        eng_tlv_decode(in, mapping_fields, sizeof(mapping_fields) / sizeof(*mapping_fields), a, m);
+    if (rc < 0 || m->uuid[0] == 0)
         return KV_ECORRUPT;
     *out = m;
     return 0;

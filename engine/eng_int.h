@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 
 #include "eng.h"
+#include "eng_keys.h"
 #include "eng_rocks.h"
 
 #define ENG_MAX_NOTIFIERS 16
@@ -158,5 +159,34 @@ int eng__blob_recover(eng_t *e);
 void eng__blob_stop(eng_t *e);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
+
+/* ---- item keys and raw key ranges (outside the engine, reads go through eng_cursor_t) ---- */
+
+/** The encoded partition-key prefix of an item key (table, index, hash, pk). */
+int eng_item_partition_prefix(const eng_table_t *t, const eng_av_t *pk, kv_arena_t *a,
+                              kv_slice_t *out);
+/** The index entry key of item it (which must carry the table's and the index's keys) into
+ * arena a. @return 0, or KV_ENOTFOUND when the item has no valid index key (not in the index). */
+int eng_index_key(const eng_table_t *t, const eng_index_t *ix, const eng_item_t *it, kv_arena_t *a,
+                  kv_slice_t *out);
+/** The partition prefix of index ix for partition-key value pk. */
+int eng_index_partition_prefix(const eng_table_t *t, const eng_index_t *ix, const eng_av_t *pk,
+                               kv_arena_t *a, kv_slice_t *out);
+
+typedef struct eng_range eng_range_t;
+/**
+ * Iterate items with keys in [lo, hi), ascending or descending. The caller
+ * owns *out; close with eng_range_close(). Memory stays bounded: items are
+ * read one at a time from a RocksDB iterator.
+ */
+int eng_range_open(eng_t *e, kv_slice_t lo, kv_slice_t hi, bool reverse, eng_range_t **out);
+/** Position after (before, when reverse) key instead of at the range's start. */
+void eng_range_seek_after(eng_range_t *r, kv_slice_t key);
+/**
+ * Next item. @return 1 with *key, *item (in arena a) and *raw_len (stored
+ * bytes), 0 at the end of the range, or a negative KV_E* code.
+ */
+int eng_range_next(eng_range_t *r, kv_arena_t *a, kv_slice_t *key, eng_item_t **item);
+void eng_range_close(eng_range_t *r);
 
 #endif

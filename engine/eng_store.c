@@ -603,3 +603,180 @@ void eng_range_close(eng_range_t *r)
     kv_buf_dispose(&r->hi);
     kv_free(r);
 }
+
+/* ---- cursors: Query and Scan bounds from typed values ---- */
+
+struct eng_cursor {
+    eng_range_t *r;
+};
+
+/* The smallest key greater than every key starting with b. */
+static void key_succ(kv_buf_t *b)
+{
+    while (b->len && b->p[b->len - 1] == 0xFF)
+        b->len--;
+    if (b->len)
+        b->p[b->len - 1]++;
+}
+
+/* [lo, hi) of a Query: the partition's prefix, narrowed by the sort-key condition. Index
+ * entries carry the table's key after the index's, so bounds on an index's sort key are
+ * prefixes (key_succ), never exact keys; a table's sort key ends its key, so the same bounds
+ * hold for it. */
+static int query_bounds(const eng_read_spec_t *s, kv_buf_t *lo, kv_buf_t *hi, kv_arena_t *a,
+                        eng_read_err_t *why)
+{
+    kv_slice_t prefix;
+    if ((s->ix ? eng_index_partition_prefix(s->t, s->ix, s->pk, a, &prefix)
+               : eng_item_partition_prefix(s->t, s->pk, a, &prefix)) < 0) {
+        *why = ENG_READ_BAD_PK;
+        return KV_EINVAL;
+    }
+    kv_buf_append_slice(lo, prefix);
+    kv_buf_append_slice(hi, prefix);
+    if (s->sk_op == ENG_SK_NONE) {
+        key_succ(hi);
+        return 0;
+    }
+    eng_scalar_t type = s->ix ? s->ix->range_type : s->t->range_type;
+    const char *range_key = s->ix ? s->ix->range_key : s->t->range_key;
+    kv_buf_t e1, e2;
+    kv_buf_init(&e1, 4 * ENG_KEY_MAX_SK + 16);
+    kv_buf_init(&e2, 4 * ENG_KEY_MAX_SK + 16);
+    int rc = 0;
+    if (range_key == NULL || put_key_value(&e1, type, s->sk1) < 0 ||
+        (s->sk_op == ENG_SK_BETWEEN && put_key_value(&e2, type, s->sk2) < 0) ||
+        (s->sk_op == ENG_SK_BEGINS && type == ENG_SCALAR_N)) {
+        *why = ENG_READ_BAD_SK;
+        rc = KV_EINVAL;
+        goto out;
+    }
+    switch (s->sk_op) {
+    case ENG_SK_BEGINS:
+        e1.len -= 2; /* the escaped prefix without its terminator */
+        kv_buf_append_slice(lo, kv_buf_slice(&e1));
+        kv_buf_reset(hi);
+        kv_buf_append_slice(hi, kv_buf_slice(lo));
+        key_succ(hi);
+        break;
+    case ENG_SK_BETWEEN:
+        if (kv_slice_cmp(kv_buf_slice(&e1), kv_buf_slice(&e2)) > 0) {
+            *why = ENG_READ_BAD_BETWEEN;
+            rc = KV_EINVAL;
+            break;
+        }
+        kv_buf_append_slice(lo, kv_buf_slice(&e1));
+        kv_buf_append_slice(hi, kv_buf_slice(&e2));
+        key_succ(hi);
+        break;
+    case ENG_SK_EQ:
+        kv_buf_append_slice(lo, kv_buf_slice(&e1));
+        kv_buf_append_slice(hi, kv_buf_slice(&e1));
+        key_succ(hi);
+        break;
+    case ENG_SK_LT:
+        kv_buf_append_slice(hi, kv_buf_slice(&e1));
+        break;
+    case ENG_SK_LE:
+        kv_buf_append_slice(hi, kv_buf_slice(&e1));
+        key_succ(hi);
+        break;
+    case ENG_SK_GT:
+        kv_buf_append_slice(lo, kv_buf_slice(&e1));
+        key_succ(lo);
+        key_succ(hi);
+        break;
+    default: /* GE */
+        kv_buf_append_slice(lo, kv_buf_slice(&e1));
+        key_succ(hi);
+    }
+out:
+    kv_buf_dispose(&e1);
+    kv_buf_dispose(&e2);
+    return rc;
+}
+
+/* [lo, hi) of a Scan: segment s of n covers partition hashes [s * 2^64 / n, (s + 1) * 2^64 / n)
+ * of the table's (or the index's) keys. */
+static void scan_bounds(const eng_read_spec_t *s, kv_buf_t *lo, kv_buf_t *hi)
+{
+    uint32_t table = s->t->id;
+    uint8_t id = s->ix ? s->ix->id : 0;
+    uint64_t n = s->total_segments ? s->total_segments : 1;
+    uint64_t seg = s->segment < n ? s->segment : n - 1;
+    unsigned __int128 span = (unsigned __int128)1 << 64;
+    eng_key_put_u32(lo, table);
+    kv_buf_append_byte(lo, id);
+    eng_key_put_u64(lo, (uint64_t)(span * seg / n));
+    if (seg + 1 < n) {
+        eng_key_put_u32(hi, table);
+        kv_buf_append_byte(hi, id);
+        eng_key_put_u64(hi, (uint64_t)(span * (seg + 1) / n));
+    } else if (id < 255) {
+        eng_key_put_u32(hi, table);
+        kv_buf_append_byte(hi, (uint8_t)(id + 1)); /* the end of this index */
+    } else {
+        eng_key_put_u32(hi, table + 1);
+    }
+}
+
+/* The key a read resumes after: the table's item key, or the index entry's. */
+static int start_key(const eng_read_spec_t *s, kv_arena_t *a, kv_slice_t *out)
+{
+    const eng_item_t *st = s->start;
+    if (s->ix)
+        return eng_index_key(s->t, s->ix, st, a, out) < 0 ? KV_EINVAL : 0;
+    const eng_av_t *pk = eng_item_get_attr(st, kv_slice_str(s->t->hash_key));
+    const eng_av_t *sk =
+        s->t->range_key ? eng_item_get_attr(st, kv_slice_str(s->t->range_key)) : NULL;
+    return eng_item_key(s->t, pk, sk, a, out);
+}
+
+int eng_cursor_open(eng_t *e, const eng_read_spec_t *spec, eng_cursor_t **out, eng_read_err_t *why)
+{
+    *out = NULL;
+    *why = ENG_READ_OK;
+    kv_arena_t *a = kv_arena_new(4096);
+    kv_buf_t lo, hi;
+    kv_buf_init(&lo, 1 << 16);
+    kv_buf_init(&hi, 1 << 16);
+    int rc = 0;
+    if (spec->pk)
+        rc = query_bounds(spec, &lo, &hi, a, why);
+    else
+        scan_bounds(spec, &lo, &hi);
+    kv_slice_t sk = KV_SLICE_NULL;
+    if (rc == 0 && spec->start && start_key(spec, a, &sk) < 0) {
+        *why = ENG_READ_BAD_START;
+        rc = KV_EINVAL;
+    }
+    if (rc == 0) {
+        eng_cursor_t *c = kv_calloc(1, sizeof(*c));
+        rc = eng_range_open(e, kv_buf_slice(&lo), kv_buf_slice(&hi), spec->pk && spec->reverse,
+                            &c->r);
+        if (rc == 0 && spec->start)
+            eng_range_seek_after(c->r, sk);
+        if (rc == 0)
+            *out = c;
+        else
+            kv_free(c);
+    }
+    kv_buf_dispose(&lo);
+    kv_buf_dispose(&hi);
+    kv_arena_free(a);
+    return rc;
+}
+
+int eng_cursor_next(eng_cursor_t *c, kv_arena_t *a, eng_item_t **item)
+{
+    kv_slice_t key;
+    return eng_range_next(c->r, a, &key, item);
+}
+
+void eng_cursor_close(eng_cursor_t *c)
+{
+    if (c == NULL)
+        return;
+    eng_range_close(c->r);
+    kv_free(c);
+}

@@ -221,56 +221,28 @@ static void encode_stream(const eng_stream_t *s, kv_buf_t *v)
         eng_tlv_put_u64(v, C_BUCKET, 1);
 }
 
+static const eng_tlv_field_t stream_fields[] = {
+    ENG_TLV_ROW(C_TABLE, ENG_TLV_STR, eng_stream_t, table, .required = true),
+    ENG_TLV_ROW(C_TABLE_ID, ENG_TLV_U32, eng_stream_t, table_id),
+    ENG_TLV_ROW(C_CREATED, ENG_TLV_I64, eng_stream_t, created_ms),
+    ENG_TLV_ROW(C_DISABLED, ENG_TLV_I64, eng_stream_t, disabled_ms),
+    ENG_TLV_ROW(C_VIEW, ENG_TLV_ENUM, eng_stream_t, view, .max = ENG_STREAM_NEW_AND_OLD_IMAGES),
+    ENG_TLV_ROW(C_HASH_KEY, ENG_TLV_STR, eng_stream_t, hash_key, .required = true),
+    ENG_TLV_ROW(C_HASH_TYPE, ENG_TLV_ENUM, eng_stream_t, hash_type, .max = ENG_SCALAR_B),
+    ENG_TLV_ROW(C_RANGE_KEY, ENG_TLV_STR, eng_stream_t, range_key),
+    ENG_TLV_ROW(C_RANGE_TYPE, ENG_TLV_ENUM, eng_stream_t, range_type, .max = ENG_SCALAR_B),
+    ENG_TLV_ROW(C_PITR, ENG_TLV_BOOL, eng_stream_t, pitr),
+    ENG_TLV_ROW(C_BUCKET, ENG_TLV_BOOL, eng_stream_t, bucket),
+};
+
 static int decode_stream(kv_slice_t in, uint32_t id, kv_arena_t *a, eng_stream_t **out)
 {
     eng_stream_t *s = kv_arena_calloc(a, 1, sizeof(*s));
     s->id = id;
-    uint8_t tag;
-    kv_slice_t v;
-    uint64_t u;
-    int rc;
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        bool num = eng_tlv_u64(v, &u);
-        switch (tag) {
-        case C_TABLE:
-            s->table = kv_arena_strndup(a, v.p, v.len);
-            break;
-        case C_TABLE_ID:
-            s->table_id = num ? (uint32_t)u : 0;
-            break;
-        case C_CREATED:
-            s->created_ms = num ? (int64_t)u : 0;
-            break;
-        case C_DISABLED:
-            s->disabled_ms = num ? (int64_t)u : 0;
-            break;
-        case C_VIEW:
-            s->view = num ? (eng_stream_view_t)u : ENG_STREAM_KEYS_ONLY;
-            break;
-        case C_HASH_KEY:
-            s->hash_key = kv_arena_strndup(a, v.p, v.len);
-            break;
-        case C_HASH_TYPE:
-            s->hash_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
-            break;
-        case C_RANGE_KEY:
-            s->range_key = kv_arena_strndup(a, v.p, v.len);
-            break;
-        case C_RANGE_TYPE:
-            s->range_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
-            break;
-        case C_PITR:
-            s->pitr = num && u;
-            break;
-        case C_BUCKET:
-            s->bucket = num && u;
-            break;
-        default:
-            break;
-        }
-    }
-    if (rc < 0 || s->table == NULL || s->hash_key == NULL)
-        return KV_ECORRUPT;
+    int rc =
+        eng_tlv_decode(in, stream_fields, sizeof(stream_fields) / sizeof(*stream_fields), a, s);
+    if (rc < 0)
+        return rc;
     *out = s;
     return 0;
 }
@@ -537,47 +509,31 @@ int eng__stream_init(eng_t *e)
     return rc;
 }
 
+/* R_KEYS, R_OLD, R_NEW: an item image. */
+static int decode_image(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    return eng_item_decode(v, a, (eng_item_t **)dst);
+}
+
+static const eng_tlv_field_t rec_fields[] = {
+    ENG_TLV_ROW(R_EVENT, ENG_TLV_ENUM, eng_srec_t, event, .max = ENG_EV_REMOVE),
+    ENG_TLV_ROW(R_TIME, ENG_TLV_I64, eng_srec_t, time_ms),
+    ENG_TLV_ROW(R_SERVICE, ENG_TLV_BOOL, eng_srec_t, service),
+    ENG_TLV_ROW(R_KEYS, ENG_TLV_FN, eng_srec_t, keys, .required = true, .fn = decode_image),
+    ENG_TLV_ROW(R_OLD, ENG_TLV_FN, eng_srec_t, old_img, .fn = decode_image),
+    ENG_TLV_ROW(R_NEW, ENG_TLV_FN, eng_srec_t, new_img, .fn = decode_image),
+    ENG_TLV_ROW(R_SIZE, ENG_TLV_U64, eng_srec_t, size_bytes),
+};
+_Static_assert(sizeof(size_t) == sizeof(uint64_t), "R_SIZE is decoded as a u64");
+
 static int decode_rec(kv_slice_t key, kv_slice_t val, kv_arena_t *a, eng_srec_t *r)
 {
     memset(r, 0, sizeof(*r));
     kv_slice_t ks = kv_slice(key.p + 8, 8);
     if (key.len != REC_KEY_LEN || eng_key_get_u64(&ks, &r->seq) < 0)
         return KV_ECORRUPT;
-    val = kv_arena_dup(a, val);
-    uint8_t tag;
-    kv_slice_t v;
-    uint64_t u;
-    int rc;
-    while ((rc = eng_tlv_next(&val, &tag, &v)) == 1) {
-        bool num = eng_tlv_u64(v, &u);
-        switch (tag) {
-        case R_EVENT:
-            r->event = num ? (eng_event_t)u : ENG_EV_MODIFY;
-            break;
-        case R_TIME:
-            r->time_ms = num ? (int64_t)u : 0;
-            break;
-        case R_SERVICE:
-            r->service = num && u;
-            break;
-        case R_SIZE:
-            r->size_bytes = num ? (size_t)u : 0;
-            break;
-        case R_KEYS:
-        case R_OLD:
-        case R_NEW: {
-            eng_item_t **dst = tag == R_KEYS ? &r->keys : tag == R_OLD ? &r->old_img : &r->new_img;
-            if (eng_item_decode(v, a, dst) < 0)
-                return KV_ECORRUPT;
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    if (rc < 0 || r->keys == NULL)
-        return KV_ECORRUPT;
-    return 0;
+    return eng_tlv_decode(kv_arena_dup(a, val), rec_fields,
+                          sizeof(rec_fields) / sizeof(*rec_fields), a, r);
 }
 
 /* State CF: 'T', stream id -> the last sequence number trimmed. */

@@ -78,68 +78,44 @@ static void encode_index(const eng_index_t *ix, kv_buf_t *b)
     kv_buf_dispose(&r);
 }
 
-static int decode_index(kv_slice_t in, kv_arena_t *ar, eng_index_t *ix)
+/* The fields of an index record (a T_INDEX value). */
+static const eng_tlv_field_t index_fields[] = {
+    ENG_TLV_ROW(I_NAME, ENG_TLV_STR, eng_index_t, name, .required = true),
+    ENG_TLV_ROW(I_ID, ENG_TLV_U8, eng_index_t, id),
+    ENG_TLV_ROW(I_GLOBAL, ENG_TLV_BOOL, eng_index_t, global),
+    ENG_TLV_ROW(I_CREATING, ENG_TLV_BOOL, eng_index_t, creating),
+    ENG_TLV_ROW(I_HASH_KEY, ENG_TLV_STR, eng_index_t, hash_key, .required = true),
+    ENG_TLV_ROW(I_HASH_TYPE, ENG_TLV_ENUM, eng_index_t, hash_type, .max = ENG_SCALAR_B),
+    ENG_TLV_ROW(I_RANGE_KEY, ENG_TLV_STR, eng_index_t, range_key),
+    ENG_TLV_ROW(I_RANGE_TYPE, ENG_TLV_ENUM, eng_index_t, range_type, .max = ENG_SCALAR_B),
+    ENG_TLV_ROW(I_PROJ, ENG_TLV_ENUM, eng_index_t, proj, .max = ENG_PROJ_INCLUDE),
+    ENG_TLV_LIST_ROW(I_INCLUDE, ENG_TLV_STR_LIST, eng_index_t, include, n_include),
+    ENG_TLV_ROW(I_RCU, ENG_TLV_U64, eng_index_t, rcu),
+    ENG_TLV_ROW(I_WCU, ENG_TLV_U64, eng_index_t, wcu),
+    ENG_TLV_ROW(I_CREATED, ENG_TLV_I64, eng_index_t, created_ms),
+};
+
+static int decode_index(kv_slice_t in, kv_arena_t *ar, void *dst)
 {
-    size_t n_inc = 0;
-    kv_slice_t scan = in, v;
-    uint8_t tag;
-    int rc;
-    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1)
-        n_inc += tag == I_INCLUDE;
-    if (rc < 0)
-        return rc;
-    ix->include = kv_arena_calloc(ar, n_inc ? n_inc : 1, sizeof(*ix->include));
-    uint64_t u;
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        bool num = eng_tlv_u64(v, &u);
-        switch (tag) {
-        case I_NAME:
-            ix->name = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case I_ID:
-            ix->id = num ? (uint8_t)u : 0;
-            break;
-        case I_GLOBAL:
-            ix->global = num && u;
-            break;
-        case I_CREATING:
-            ix->creating = num && u;
-            break;
-        case I_HASH_KEY:
-            ix->hash_key = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case I_HASH_TYPE:
-            ix->hash_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
-            break;
-        case I_RANGE_KEY:
-            ix->range_key = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case I_RANGE_TYPE:
-            ix->range_type = num ? (eng_scalar_t)u : ENG_SCALAR_S;
-            break;
-        case I_PROJ:
-            ix->proj = num ? (eng_projection_t)u : ENG_PROJ_ALL;
-            break;
-        case I_INCLUDE:
-            ix->include[ix->n_include++] = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case I_RCU:
-            ix->rcu = num ? u : 0;
-            break;
-        case I_WCU:
-            ix->wcu = num ? u : 0;
-            break;
-        case I_CREATED:
-            ix->created_ms = num ? (int64_t)u : 0;
-            break;
-        default:
-            break;
-        }
-    }
-    if (rc < 0 || ix->name == NULL || ix->hash_key == NULL || ix->id == 0)
+    eng_index_t *ix = dst;
+    int rc = eng_tlv_decode(in, index_fields, sizeof(index_fields) / sizeof(*index_fields), ar, ix);
+    return rc < 0 || ix->id == 0 ? KV_ECORRUPT : 0; /* id 0 is the table's own */
+}
+
+/* A T_ATTR value: the type byte, then the name. */
+static int decode_attr(kv_slice_t v, kv_arena_t *ar, void *dst)
+{
+    eng_attr_def_t *d = dst;
+    if (v.len < 1 || v.p[0] < ENG_SCALAR_S || v.p[0] > ENG_SCALAR_B)
         return KV_ECORRUPT;
+    d->type = (eng_scalar_t)v.p[0];
+    d->name = kv_arena_strndup(ar, v.p + 1, v.len - 1);
     return 0;
 }
+
+_Static_assert(sizeof(eng_tag_t) == sizeof(eng_tlv_pair_t) &&
+                   offsetof(eng_tag_t, value) == offsetof(eng_tlv_pair_t, value),
+               "tags are decoded as eng_tlv_pair_t");
 
 #define TABLE_REC_VERSION 1
 
@@ -196,136 +172,45 @@ static void encode_table(const eng_table_t *t, kv_buf_t *b)
     }
 }
 
+static const eng_tlv_field_t table_fields[] = {
+    ENG_TLV_ROW(T_NAME, ENG_TLV_STR, eng_table_t, name, .required = true),
+    ENG_TLV_ROW(T_ID, ENG_TLV_U32, eng_table_t, id),
+    ENG_TLV_ROW(T_UUID, ENG_TLV_CHARS, eng_table_t, uuid, .size = 37, .len = 36),
+    ENG_TLV_ROW(T_CREATED, ENG_TLV_I64, eng_table_t, created_ms),
+    ENG_TLV_ROW(T_HASH_KEY, ENG_TLV_STR, eng_table_t, hash_key, .required = true),
+    ENG_TLV_ROW(T_HASH_TYPE, ENG_TLV_ENUM, eng_table_t, hash_type, .max = ENG_SCALAR_B),
+    ENG_TLV_ROW(T_RANGE_KEY, ENG_TLV_STR, eng_table_t, range_key),
+    ENG_TLV_ROW(T_RANGE_TYPE, ENG_TLV_ENUM, eng_table_t, range_type, .max = ENG_SCALAR_B),
+    ENG_TLV_LIST_ROW(T_ATTR, ENG_TLV_LIST, eng_table_t, attrs, n_attrs,
+                     .size = sizeof(eng_attr_def_t), .fn = decode_attr),
+    ENG_TLV_ROW(T_BILLING, ENG_TLV_ENUM, eng_table_t, billing, .max = ENG_BILLING_PAY_PER_REQUEST),
+    ENG_TLV_ROW(T_RCU, ENG_TLV_U64, eng_table_t, rcu),
+    ENG_TLV_ROW(T_WCU, ENG_TLV_U64, eng_table_t, wcu),
+    ENG_TLV_ROW(T_STREAM_ENABLED, ENG_TLV_BOOL, eng_table_t, stream_enabled),
+    ENG_TLV_ROW(T_STREAM_VIEW, ENG_TLV_ENUM, eng_table_t, stream_view,
+                .max = ENG_STREAM_NEW_AND_OLD_IMAGES),
+    ENG_TLV_ROW(T_STREAM_CREATED, ENG_TLV_I64, eng_table_t, stream_created_ms),
+    ENG_TLV_LIST_ROW(T_TAG, ENG_TLV_PAIR_LIST, eng_table_t, tags, n_tags),
+    ENG_TLV_ROW(T_PITR, ENG_TLV_BOOL, eng_table_t, pitr),
+    ENG_TLV_ROW(T_PITR_SINCE, ENG_TLV_I64, eng_table_t, pitr_since_ms),
+    ENG_TLV_ROW(T_TTL_ATTR, ENG_TLV_STR, eng_table_t, ttl_attr),
+    /* One spare slot: eng_table_add_index appends in place. */
+    ENG_TLV_LIST_ROW(T_INDEX, ENG_TLV_LIST, eng_table_t, indexes, n_indexes,
+                     .size = sizeof(eng_index_t), .fn = decode_index, .spare = 1),
+    ENG_TLV_ROW(T_LAST_INDEX, ENG_TLV_U8, eng_table_t, last_index_id),
+    ENG_TLV_ROW(T_STREAM_ID, ENG_TLV_U32, eng_table_t, stream_id),
+    ENG_TLV_ROW(T_PITR_LOG, ENG_TLV_U32, eng_table_t, pitr_log_id),
+};
+
 static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
 {
     if (in.len < 1 || in.p[0] != TABLE_REC_VERSION)
         return KV_ECORRUPT;
-    in.p++;
-    in.len--;
     eng_table_t *t = kv_arena_calloc(ar, 1, sizeof(*t));
-    /* Count repeated fields first so arrays are sized exactly. */
-    size_t n_attrs = 0, n_tags = 0, n_idx = 0;
-    kv_slice_t scan = in, v;
-    uint8_t tag;
-    int rc;
-    while ((rc = eng_tlv_next(&scan, &tag, &v)) == 1) {
-        n_attrs += tag == T_ATTR;
-        n_tags += tag == T_TAG;
-        n_idx += tag == T_INDEX;
-    }
+    int rc = eng_tlv_decode(kv_slice(in.p + 1, in.len - 1), table_fields,
+                            sizeof(table_fields) / sizeof(*table_fields), ar, t);
     if (rc < 0)
         return rc;
-    t->attrs = kv_arena_calloc(ar, n_attrs ? n_attrs : 1, sizeof(*t->attrs));
-    /* One spare slot: eng_table_add_index appends in place. */
-    t->indexes = kv_arena_calloc(ar, n_idx + 1, sizeof(*t->indexes));
-    t->tags = kv_arena_calloc(ar, n_tags ? n_tags : 1, sizeof(*t->tags));
-    uint64_t u;
-    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
-        switch (tag) {
-        case T_NAME:
-            t->name = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case T_ID:
-            if (!eng_tlv_u64(v, &u))
-                return KV_ECORRUPT;
-            t->id = (uint32_t)u;
-            break;
-        case T_UUID:
-            if (v.len != 36)
-                return KV_ECORRUPT;
-            memcpy(t->uuid, v.p, 36);
-            t->uuid[36] = 0;
-            break;
-        case T_CREATED:
-            if (eng_tlv_u64(v, &u))
-                t->created_ms = (int64_t)u;
-            break;
-        case T_HASH_KEY:
-            t->hash_key = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case T_HASH_TYPE:
-            if (eng_tlv_u64(v, &u))
-                t->hash_type = (eng_scalar_t)u;
-            break;
-        case T_RANGE_KEY:
-            t->range_key = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case T_RANGE_TYPE:
-            if (eng_tlv_u64(v, &u))
-                t->range_type = (eng_scalar_t)u;
-            break;
-        case T_ATTR:
-            if (v.len < 1)
-                return KV_ECORRUPT;
-            t->attrs[t->n_attrs].type = (eng_scalar_t)v.p[0];
-            t->attrs[t->n_attrs].name = kv_arena_strndup(ar, v.p + 1, v.len - 1);
-            t->n_attrs++;
-            break;
-        case T_BILLING:
-            if (eng_tlv_u64(v, &u))
-                t->billing = (eng_billing_t)u;
-            break;
-        case T_RCU:
-            eng_tlv_u64(v, &t->rcu);
-            break;
-        case T_WCU:
-            eng_tlv_u64(v, &t->wcu);
-            break;
-        case T_STREAM_ENABLED:
-            if (eng_tlv_u64(v, &u))
-                t->stream_enabled = u != 0;
-            break;
-        case T_STREAM_VIEW:
-            if (eng_tlv_u64(v, &u))
-                t->stream_view = (eng_stream_view_t)u;
-            break;
-        case T_STREAM_CREATED:
-            if (eng_tlv_u64(v, &u))
-                t->stream_created_ms = (int64_t)u;
-            break;
-        case T_PITR:
-            t->pitr = eng_tlv_u64(v, &u) && u;
-            break;
-        case T_TTL_ATTR:
-            t->ttl_attr = kv_arena_strndup(ar, v.p, v.len);
-            break;
-        case T_INDEX:
-            if (decode_index(v, ar, &t->indexes[t->n_indexes]) < 0)
-                return KV_ECORRUPT;
-            t->n_indexes++;
-            break;
-        case T_LAST_INDEX:
-            if (eng_tlv_u64(v, &u))
-                t->last_index_id = (uint8_t)u;
-            break;
-        case T_STREAM_ID:
-            if (eng_tlv_u64(v, &u))
-                t->stream_id = (uint32_t)u;
-            break;
-        case T_PITR_LOG:
-            if (eng_tlv_u64(v, &u))
-                t->pitr_log_id = (uint32_t)u;
-            break;
-        case T_PITR_SINCE:
-            if (eng_tlv_u64(v, &u))
-                t->pitr_since_ms = (int64_t)u;
-            break;
-        case T_TAG: {
-            kv_slice_t s = v;
-            uint64_t kl;
-            if (!eng_tlv_get_varint(&s, &kl) || kl > s.len)
-                return KV_ECORRUPT;
-            t->tags[t->n_tags].key = kv_arena_strndup(ar, s.p, (size_t)kl);
-            t->tags[t->n_tags].value = kv_arena_strndup(ar, s.p + kl, s.len - (size_t)kl);
-            t->n_tags++;
-            break;
-        }
-        default:
-            break; /* a field from a newer version */
-        }
-    }
-    if (rc < 0 || t->name == NULL || t->hash_key == NULL)
-        return KV_ECORRUPT;
     *out = t;
     return 0;
 }

@@ -5,7 +5,7 @@
  * leave through their done() callback; each is handed to an idle instance of its function or
  * waits for one being started, up to the function's concurrency. The loop watches each
  * instance's Runtime API listener and connections (srv_fn_rapi.c), reads its output from a
- * pipe into its log stream (engine/eng_fnlog.h), times its invocation with a timer of its own
+ * pipe into its log stream (api_fnlog_*, in the engine's format), times its invocation with a timer of its own
  * (and, idle, its reaping), and learns that its process ended from a pidfd (or SIGCHLD):
  * processes are srv_fn_proc.c's, unpacking code srv_fn_code.c's (a thread of its own).
  * Nothing here blocks on a function.
@@ -70,7 +70,7 @@ void srv_fn_finish_error(api_invocation_t *inv, const char *type, const char *fm
 
 static void log_event(inst_t *in, const char *text, size_t len)
 {
-    eng_fnlog_write(&in->log, kv_now_ms(), text, len);
+    api_fnlog_write(&in->log, kv_now_ms(), text, len);
 }
 
 static void log_eventf(inst_t *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -89,7 +89,7 @@ static void log_eventf(inst_t *in, const char *fmt, ...)
 static void log_output(inst_t *in, const uint8_t *p, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        if (p[i] == '\n' || in->partial.len + 1 >= ENG_FNLOG_LINE_MAX) {
+        if (p[i] == '\n' || in->partial.len + 1 >= API_FNLOG_LINE_MAX) {
             log_event(in, (const char *)in->partial.p, in->partial.len);
             kv_buf_reset(&in->partial);
             if (p[i] == '\n')
@@ -285,7 +285,7 @@ static void inst_free(inst_t *in)
         close(in->listen_fd);
     if (in->pidfd >= 0)
         close(in->pidfd);
-    eng_fnlog_close(&in->log);
+    api_fnlog_close(&in->log);
     kv_buf_dispose(&in->partial);
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s/tmp/%d", in->f->dir, in->id);
@@ -485,8 +485,8 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     in->f = f;
     in->id = ++f->next_id;
     in->pidfd = -1;
-    eng_fnlog_create(f->data_dir, inv->function, &in->log);
-    kv_buf_init(&in->partial, ENG_FNLOG_LINE_MAX);
+    api_fnlog_open(f->api, inv->function, &in->log);
+    kv_buf_init(&in->partial, API_FNLOG_LINE_MAX);
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");
@@ -507,7 +507,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     if (!ok) {
         if (in->listen_fd >= 0)
             close(in->listen_fd);
-        eng_fnlog_close(&in->log);
+        api_fnlog_close(&in->log);
         kv_buf_dispose(&in->partial);
         kv_free(in);
         return NULL;

@@ -17,7 +17,6 @@
 
 #include "api.h"
 #include "base/kv_buf.h"
-#include "eng_fnlog.h"
 #include "srv_fn.h"
 
 #define MAX_INSTANCES  256
@@ -73,7 +72,7 @@ struct inst {
     uv_timer_t timer;   /* the invocation's deadline, or while idle the idle reap */
     bool has_listener, has_exited, has_out, has_timer;
     int handles;       /* handles not yet closed: the instance is freed at 0 */
-    eng_fnlog_w_t log; /* its log stream */
+    api_fnlog_t log; /* its log stream */
     kv_buf_t partial;  /* output after the last newline */
     int64_t begun_ms;  /* the current invocation's start */
     rt_conn_t *conns;

@@ -38,6 +38,7 @@ target_link_libraries(test_srv_stream PRIVATE kvbase llhttp PkgConfig::LIBUV Pkg
 add_test(NAME test_srv_stream COMMAND test_srv_stream)
 set_tests_properties(test_srv_stream PROPERTIES LABELS unit TIMEOUT 300)
 
+include(${CMAKE_SOURCE_DIR}/tests/layers.cmake)
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz.cmake)
 endif()

@@ -405,15 +405,6 @@ int ddb_exec_get_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
 
 /* ---- Query and Scan ---- */
 
-static void succ(kv_buf_t *b)
-{
-    /* The smallest key greater than every key starting with b. */
-    while (b->len && b->p[b->len - 1] == 0xFF)
-        b->len--;
-    if (b->len)
-        b->p[b->len - 1]++;
-}
-
 static int bad_key_cond(api_resp_t *resp, const char *msg)
 {
     api_fail(resp, API_E_DDB_VALIDATION, "%s", msg);
@@ -422,7 +413,6 @@ static int bad_key_cond(api_resp_t *resp, const char *msg)
 
 /* The key schema a Query or Scan reads: the table's, or an index's. */
 typedef struct schema {
-    const eng_index_t *ix; /* NULL: the table */
     const char *hash_key;
     eng_scalar_t hash_type;
     const char *range_key;
@@ -431,17 +421,41 @@ typedef struct schema {
 
 static void schema_of(const eng_table_t *t, const eng_index_t *ix, schema_t *s)
 {
-    s->ix = ix;
     s->hash_key = ix ? ix->hash_key : t->hash_key;
     s->hash_type = ix ? ix->hash_type : t->hash_type;
     s->range_key = ix ? ix->range_key : t->range_key;
     s->range_type = ix ? ix->range_type : t->range_type;
 }
 
-/* Work out [lo, hi) of a key condition: pk = :v [AND sk-condition]. Index entries carry the
- * table's key after the index's, so bounds on the sort key are prefixes (succ), never exact. */
-static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *tbl, const schema_t *t,
-                     const ddb_cond_t *kc, kv_buf_t *lo, kv_buf_t *hi)
+static int bad_start(api_resp_t *resp)
+{
+    api_fail(resp, API_E_DDB_VALIDATION,
+             "The provided starting key is invalid: The provided key element does not match the "
+             "schema");
+    return -1;
+}
+
+static int bad_between(api_resp_t *resp)
+{
+    return bad_key_cond(resp, "Invalid KeyConditionExpression: The BETWEEN operator requires "
+                              "upper bound to be greater than or equal to lower bound");
+}
+
+/* DynamoDB's order of two key values of one type: numbers by value, strings and binaries by
+ * unsigned bytes. */
+static int key_value_cmp(const eng_av_t *a, const eng_av_t *b)
+{
+    if (a->t == ENG_AV_N) {
+        eng_num_t x, y;
+        if (eng_num_parse(a->u.s, &x) == ENG_NUM_OK && eng_num_parse(b->u.s, &y) == ENG_NUM_OK)
+            return eng_num_cmp(&x, &y);
+    }
+    return kv_slice_cmp(a->u.s, b->u.s);
+}
+
+/* What a key condition reads: pk = :v [AND sk-condition], as the engine's read spec (the
+ * engine turns it into key bounds). Refusals are DynamoDB's, in its order. */
+static int key_spec(api_resp_t *resp, const schema_t *t, const ddb_cond_t *kc, eng_read_spec_t *rs)
 {
     const ddb_cond_t *leaf[2] = {kc, NULL};
     if (kc->kind == DDB_C_AND) {
@@ -488,78 +502,45 @@ static int key_range(api_req_t *req, api_resp_t *resp, const eng_table_t *tbl, c
     if (pkc->b->value->t != scalar_av(t->hash_type))
         return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
                                   "type does not match schema type");
-    kv_slice_t prefix;
-    if ((t->ix ? eng_index_partition_prefix(tbl, t->ix, pkc->b->value, req->arena, &prefix)
-               : eng_item_partition_prefix(tbl, pkc->b->value, req->arena, &prefix)) < 0)
-        return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
-                                  "type does not match schema type");
-    kv_buf_append_slice(lo, prefix);
-    kv_buf_append_slice(hi, prefix);
-    if (skc == NULL) {
-        succ(hi);
+    rs->pk = pkc->b->value;
+    if (skc == NULL)
         return 0;
-    }
     eng_av_type_t skt = scalar_av(t->range_type);
     const eng_av_t *v1 = skc->b->value, *v2 = skc->c ? skc->c->value : NULL;
     if (v1->t != skt || (v2 && v2->t != skt))
         return bad_key_cond(resp, "One or more parameter values were invalid: Condition parameter "
                                   "type does not match schema type");
-    kv_buf_t e1, e2;
-    kv_buf_init(&e1, 8192);
-    kv_buf_init(&e2, 8192);
-    eng_key_put_scalar(&e1, t->range_type, v1->u.s, NULL);
-    if (v2)
-        eng_key_put_scalar(&e2, t->range_type, v2->u.s, NULL);
-    int rc = 0;
+    rs->sk1 = v1;
+    rs->sk2 = v2;
     if (skc->kind == DDB_C_BEGINS) {
-        if (skt == ENG_AV_N) {
-            rc = bad_key_cond(resp, "Invalid KeyConditionExpression: Incorrect operand type for "
-                                    "operator or function; operator or function: begins_with, "
-                                    "operand type: N");
-        } else {
-            e1.len -= 2; /* the escaped prefix without its terminator */
-            kv_buf_append_slice(lo, kv_buf_slice(&e1));
-            kv_buf_reset(hi);
-            kv_buf_append_slice(hi, kv_buf_slice(lo));
-            succ(hi);
-        }
+        if (skt == ENG_AV_N)
+            return bad_key_cond(resp, "Invalid KeyConditionExpression: Incorrect operand type for "
+                                      "operator or function; operator or function: begins_with, "
+                                      "operand type: N");
+        rs->sk_op = ENG_SK_BEGINS;
     } else if (skc->kind == DDB_C_BETWEEN) {
-        int c = kv_slice_cmp(kv_buf_slice(&e1), kv_buf_slice(&e2));
-        if (c > 0) {
-            rc = bad_key_cond(resp, "Invalid KeyConditionExpression: The BETWEEN operator requires "
-                                    "upper bound to be greater than or equal to lower bound");
-        } else {
-            kv_buf_append_slice(lo, kv_buf_slice(&e1));
-            kv_buf_append_slice(hi, kv_buf_slice(&e2));
-            succ(hi);
-        }
+        if (key_value_cmp(v1, v2) > 0)
+            return bad_between(resp);
+        rs->sk_op = ENG_SK_BETWEEN;
     } else {
         switch (skc->cmp) {
         case DDB_EQ:
-            kv_buf_append_slice(lo, kv_buf_slice(&e1));
-            kv_buf_append_slice(hi, kv_buf_slice(&e1));
-            succ(hi);
+            rs->sk_op = ENG_SK_EQ;
             break;
         case DDB_LT:
-            kv_buf_append_slice(hi, kv_buf_slice(&e1));
+            rs->sk_op = ENG_SK_LT;
             break;
         case DDB_LE:
-            kv_buf_append_slice(hi, kv_buf_slice(&e1));
-            succ(hi);
+            rs->sk_op = ENG_SK_LE;
             break;
         case DDB_GT:
-            kv_buf_append_slice(lo, kv_buf_slice(&e1));
-            succ(lo);
-            succ(hi);
+            rs->sk_op = ENG_SK_GT;
             break;
-        default: /* GE */
-            kv_buf_append_slice(lo, kv_buf_slice(&e1));
-            succ(hi);
+        default:
+            rs->sk_op = ENG_SK_GE; /* GE */
         }
     }
-    kv_buf_dispose(&e1);
-    kv_buf_dispose(&e2);
-    return rc;
+    return 0;
 }
 
 /* Whether every attribute a projection names is in the index's entries. */
@@ -604,42 +585,39 @@ static eng_item_t *index_key_of(kv_arena_t *a, const eng_table_t *t, const eng_i
     return k;
 }
 
-/* Where a Query or Scan of an index resumes: the entry of ExclusiveStartKey, which must hold
- * exactly the table's and the index's keys. */
-static int index_start(api_req_t *req, api_resp_t *resp, const eng_table_t *t,
-                       const eng_index_t *ix, const eng_item_t *start, kv_slice_t *out)
+/* Whether ExclusiveStartKey holds exactly the key attributes of the table (and, reading an
+ * index, the index's), with values a key can have. The engine places the read after it. */
+static int start_ok(api_req_t *req, api_resp_t *resp, const eng_table_t *t, const eng_index_t *ix,
+                    const eng_item_t *start)
 {
     kv_slice_t base;
-    eng_item_t *k = index_key_of(req->arena, t, ix, start);
-    if (k->n != start->n || item_key(req, resp, t, start, false, &base) < 0 ||
-        eng_index_key(t, ix, start, req->arena, out) < 0) {
-        api_fail(resp, API_E_DDB_VALIDATION,
-                 "The provided starting key is invalid: The provided key element does not match "
-                 "the schema");
-        return -1;
-    }
+    if (ix ? index_key_of(req->arena, t, ix, start)->n != start->n ||
+                 item_key(req, resp, t, start, false, &base) < 0
+           : item_key(req, resp, t, start, true, &base) < 0)
+        return bad_start(resp);
     return 0;
 }
 
 static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
-                      const eng_index_t *ix, const ddb_query_in_t *in, kv_slice_t lo, kv_slice_t hi,
-                      bool reverse, ddb_query_out_t *out)
+                      const ddb_query_in_t *in, eng_read_spec_t *rs, ddb_query_out_t *out)
 {
-    kv_slice_t sk;
-    if (in->start) {
-        if (ix ? index_start(req, resp, t, ix, in->start, &sk) < 0
-               : item_key(req, resp, t, in->start, true, &sk) < 0) {
-            resp->_msg = "The provided starting key is invalid: The provided key element does not "
-                         "match the schema";
-            return -1;
-        }
+    const eng_index_t *ix = rs->ix;
+    if (in->start && start_ok(req, resp, t, ix, in->start) < 0)
+        return -1;
+    rs->start = in->start;
+    eng_cursor_t *r;
+    eng_read_err_t why;
+    int rc = eng_cursor_open(ctx->eng, rs, &r, &why);
+    if (rc < 0) {
+        if (rc != KV_EINVAL)
+            return engine_fail(resp, rc);
+        if (why == ENG_READ_BAD_BETWEEN)
+            return bad_between(resp);
+        if (why == ENG_READ_BAD_START)
+            return bad_start(resp);
+        return bad_key_cond(resp, "One or more parameter values were invalid: Condition "
+                                  "parameter type does not match schema type");
     }
-    eng_range_t *r;
-    int rc = eng_range_open(ctx->eng, lo, hi, reverse, &r);
-    if (rc < 0)
-        return engine_fail(resp, rc);
-    if (in->start)
-        eng_range_seek_after(r, sk);
     /* A local index fetches what it does not project from the table, as DynamoDB does. */
     bool fetch = ix && !ix->global && ix->proj != ENG_PROJ_ALL &&
                  ((in->select == DDB_SEL_ALL && in->has_select) ||
@@ -650,11 +628,10 @@ static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
     const eng_item_t *last = NULL;
     bool more = false;
     for (;;) {
-        kv_slice_t k;
         eng_item_t *it;
-        rc = eng_range_next(r, req->arena, &k, &it);
+        rc = eng_cursor_next(r, req->arena, &it);
         if (rc < 0) {
-            eng_range_close(r);
+            eng_cursor_close(r);
             return engine_fail(resp, rc);
         }
         if (rc == 0)
@@ -689,7 +666,7 @@ static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
             break;
         }
     }
-    eng_range_close(r);
+    eng_cursor_close(r);
     if (more && last)
         out->last_key = ix ? index_key_of(req->arena, t, ix, last) : key_of(req->arena, t, last);
     out->units = read_units(bytes, in->c.consistent);
@@ -741,16 +718,10 @@ int ddb_exec_query(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_q
         return -1;
     schema_t sc;
     schema_of(t, ix, &sc);
-    kv_buf_t lo, hi;
-    kv_buf_init(&lo, 1 << 16);
-    kv_buf_init(&hi, 1 << 16);
-    int rc = key_range(req, resp, t, &sc, in->key_cond, &lo, &hi);
-    if (rc == 0)
-        rc = read_range(ctx, req, resp, t, ix, in, kv_buf_slice(&lo), kv_buf_slice(&hi),
-                        !in->forward, out);
-    kv_buf_dispose(&lo);
-    kv_buf_dispose(&hi);
-    return rc;
+    eng_read_spec_t rs = {.t = t, .ix = ix, .reverse = !in->forward};
+    if (key_spec(resp, &sc, in->key_cond, &rs) < 0)
+        return -1;
+    return read_range(ctx, req, resp, t, in, &rs, out);
 }
 
 int ddb_exec_scan(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_scan_in_t *in,
@@ -760,29 +731,11 @@ int ddb_exec_scan(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_sc
     const eng_index_t *ix;
     if (get_table(ctx, req, resp, in->c.table, &t) < 0 || read_index(resp, t, in, &ix) < 0)
         return -1;
-    uint8_t id = ix ? ix->id : 0;
-    uint8_t lm[16], hm[16];
-    kv_buf_t lo, hi;
-    kv_buf_init_on(&lo, lm, sizeof(lm), sizeof(lm));
-    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
-    eng_key_put_u32(&lo, t->id);
-    kv_buf_append_byte(&lo, id);
-    uint64_t n = in->total_segments ? (uint64_t)in->total_segments : 1;
-    uint64_t s = (uint64_t)in->segment;
-    /* Segment s of n covers hash values [s * 2^64 / n, (s + 1) * 2^64 / n). */
-    unsigned __int128 span = (unsigned __int128)1 << 64;
-    eng_key_put_u64(&lo, (uint64_t)(span * s / n));
-    if (s + 1 < n) {
-        eng_key_put_u32(&hi, t->id);
-        kv_buf_append_byte(&hi, id);
-        eng_key_put_u64(&hi, (uint64_t)(span * (s + 1) / n));
-    } else if (id < 255) {
-        eng_key_put_u32(&hi, t->id);
-        kv_buf_append_byte(&hi, (uint8_t)(id + 1)); /* the end of this index */
-    } else {
-        eng_key_put_u32(&hi, t->id + 1);
-    }
-    return read_range(ctx, req, resp, t, ix, in, kv_buf_slice(&lo), kv_buf_slice(&hi), false, out);
+    eng_read_spec_t rs = {.t = t,
+                          .ix = ix,
+                          .segment = (uint32_t)in->segment,
+                          .total_segments = (uint32_t)in->total_segments};
+    return read_range(ctx, req, resp, t, in, &rs, out);
 }
 
 /* ---- batches ---- */

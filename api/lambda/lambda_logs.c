@@ -632,3 +632,33 @@ const api_service_t logs_service = {
     .err_stream_large = API_E_DDB_TOO_LARGE,
     .too_large_sized = true,
 };
+
+/* ---- the runner's writer (api.h), over the engine's format ---- */
+
+_Static_assert(API_FNLOG_LINE_MAX == ENG_FNLOG_LINE_MAX, "one line limit");
+_Static_assert(sizeof(API_FNLOG_GROUP_PREFIX) == sizeof(ENG_FNLOG_GROUP_PREFIX), "one group prefix");
+
+int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w)
+{
+    eng_fnlog_w_t e;
+    int rc = eng_fnlog_create(ctx->data_dir, function, &e);
+    w->fd = e.fd;
+    w->written = e.written;
+    return rc;
+}
+
+void api_fnlog_write(api_fnlog_t *w, int64_t ts_ms, const char *text, size_t len)
+{
+    eng_fnlog_w_t e = {w->fd, w->written};
+    eng_fnlog_write(&e, ts_ms, text, len);
+    w->fd = e.fd;
+    w->written = e.written;
+}
+
+void api_fnlog_close(api_fnlog_t *w)
+{
+    eng_fnlog_w_t e = {w->fd, w->written};
+    eng_fnlog_close(&e);
+    w->fd = e.fd;
+    w->written = e.written;
+}

@@ -63,7 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in->pid = -1;
     in->listen_fd = in->pidfd = in->log.fd = -1;
     snprintf(in->fn, sizeof(in->fn), "fz");
-    kv_buf_init(&in->partial, ENG_FNLOG_LINE_MAX);
+    kv_buf_init(&in->partial, API_FNLOG_LINE_MAX);
     api_invocation_t inv = {.function = "fz",
                             .arn = "arn:aws:lambda:us-east-1:0:function:fz",
                             .request_id = "rid",

@@ -16,6 +16,7 @@
 #include "base/kv_time.h"
 #include "eng.h"
 #include "eng_int.h"
+#include "eng_tlv.h"
 
 static char dir[256];
 
@@ -600,6 +601,333 @@ static void test_take_id_failed_write(void **state)
     eng_close(e);
 }
 
+/* ---- read cursors: Query and Scan from typed values ---- */
+
+/* The sort keys (attribute sk) a cursor returns, joined by ','; the count in *n. */
+static const char *read_all(eng_t *e, const eng_read_spec_t *rs, kv_arena_t *a, size_t *n)
+{
+    eng_cursor_t *c;
+    eng_read_err_t why;
+    assert_int_equal(eng_cursor_open(e, rs, &c, &why), 0);
+    kv_buf_t out;
+    kv_buf_init(&out, 1 << 16);
+    eng_item_t *it;
+    int rc;
+    *n = 0;
+    while ((rc = eng_cursor_next(c, a, &it)) == 1) {
+        eng_av_t *sk = eng_item_get_attr(it, KV_SLICE_LIT("sk"));
+        assert_non_null(sk);
+        if (out.len)
+            kv_buf_append_byte(&out, ',');
+        kv_buf_append_slice(&out, sk->u.s);
+        (*n)++;
+        assert_true(*n <= 1000);
+    }
+    assert_int_equal(rc, 0);
+    eng_cursor_close(c);
+    const char *r = kv_arena_strndup(a, out.p, out.len);
+    kv_buf_dispose(&out);
+    return r;
+}
+
+static eng_read_err_t refused(eng_t *e, const eng_read_spec_t *rs)
+{
+    eng_cursor_t *c = NULL;
+    eng_read_err_t why = ENG_READ_OK;
+    assert_int_equal(eng_cursor_open(e, rs, &c, &why), KV_EINVAL);
+    assert_null(c);
+    return why;
+}
+
+static void test_cursors(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_NONE);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_table_t def;
+    make_table(&def, "cur", true);
+    static eng_attr_def_t attrs[3] = {
+        {"pk", ENG_SCALAR_S}, {"sk", ENG_SCALAR_N}, {"g", ENG_SCALAR_S}};
+    eng_index_t gsi = {.name = "gsi",
+                       .global = true,
+                       .hash_key = "g",
+                       .hash_type = ENG_SCALAR_S,
+                       .range_key = "sk",
+                       .range_type = ENG_SCALAR_N};
+    def.attrs = attrs;
+    def.n_attrs = 3;
+    def.indexes = &gsi;
+    def.n_indexes = 1;
+    assert_int_equal(eng_table_create(e, &def), 0);
+    eng_table_t *t;
+    assert_int_equal(eng_table_get(e, KV_SLICE_LIT("cur"), a, &t), 0);
+    const eng_index_t *g = eng_index_find(t, KV_SLICE_LIT("gsi"));
+    const char *pks[3] = {"a", "b", "c"}, *sks[5] = {"10", "-2", "1.5", "1", "3"};
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 5; j++) {
+            eng_item_t *it = ix_item(a, pks[i], sks[j], "G", NULL, NULL);
+            kv_slice_t key;
+            assert_int_equal(eng_item_key(t, it->attrs[0].v, it->attrs[1].v, a, &key), 0);
+            assert_int_equal(eng_item_write(e, t, key, it), 0);
+        }
+    eng_av_t pa = {.t = ENG_AV_S, .u.s = KV_SLICE_LIT("a")};
+    eng_av_t n1 = {.t = ENG_AV_N, .u.s = KV_SLICE_LIT("1")};
+    eng_av_t n15 = {.t = ENG_AV_N, .u.s = KV_SLICE_LIT("1.5")};
+    eng_av_t n3 = {.t = ENG_AV_N, .u.s = KV_SLICE_LIT("3")};
+    size_t n;
+
+    /* Query: the partition in sort-key order (numbers by value), each condition's slice. */
+    eng_read_spec_t q = {.t = t, .pk = &pa};
+    assert_string_equal(read_all(e, &q, a, &n), "-2,1,1.5,3,10");
+    q.sk_op = ENG_SK_EQ;
+    q.sk1 = &n15;
+    assert_string_equal(read_all(e, &q, a, &n), "1.5");
+    q.sk_op = ENG_SK_LT;
+    assert_string_equal(read_all(e, &q, a, &n), "-2,1");
+    q.sk_op = ENG_SK_LE;
+    assert_string_equal(read_all(e, &q, a, &n), "-2,1,1.5");
+    q.sk_op = ENG_SK_GT;
+    assert_string_equal(read_all(e, &q, a, &n), "3,10");
+    q.sk_op = ENG_SK_GE;
+    assert_string_equal(read_all(e, &q, a, &n), "1.5,3,10");
+    q.sk_op = ENG_SK_BETWEEN;
+    q.sk1 = &n1;
+    q.sk2 = &n3;
+    assert_string_equal(read_all(e, &q, a, &n), "1,1.5,3");
+    q.reverse = true;
+    assert_string_equal(read_all(e, &q, a, &n), "3,1.5,1");
+    /* ExclusiveStartKey: after it, in the read's direction. */
+    eng_item_t *start = ix_item(a, "a", "1.5", NULL, NULL, NULL);
+    q.start = start;
+    assert_string_equal(read_all(e, &q, a, &n), "1");
+    q.reverse = false;
+    assert_string_equal(read_all(e, &q, a, &n), "3");
+    q.sk_op = ENG_SK_NONE;
+    assert_string_equal(read_all(e, &q, a, &n), "3,10");
+
+    /* Refusals, each with its reason. */
+    q.start = NULL;
+    q.sk_op = ENG_SK_BETWEEN;
+    q.sk1 = &n3;
+    q.sk2 = &n1;
+    assert_int_equal(refused(e, &q), ENG_READ_BAD_BETWEEN);
+    q.sk_op = ENG_SK_BEGINS;
+    assert_int_equal(refused(e, &q), ENG_READ_BAD_SK);
+    q.sk_op = ENG_SK_EQ;
+    q.sk1 = &pa; /* S for an N sort key */
+    assert_int_equal(refused(e, &q), ENG_READ_BAD_SK);
+    eng_read_spec_t bad = {.t = t, .pk = &n1};
+    assert_int_equal(refused(e, &bad), ENG_READ_BAD_PK);
+    bad.pk = &pa;
+    bad.start = ix_item(a, "a", NULL, NULL, NULL, NULL); /* no sort key */
+    assert_int_equal(refused(e, &bad), ENG_READ_BAD_START);
+
+    /* An index: one partition holding every item, by the index's sort key. */
+    eng_av_t gv = {.t = ENG_AV_S, .u.s = KV_SLICE_LIT("G")};
+    eng_read_spec_t iq = {.t = t, .ix = g, .pk = &gv, .sk_op = ENG_SK_GE, .sk1 = &n3};
+    assert_string_equal(read_all(e, &iq, a, &n), "3,3,3,10,10,10");
+    iq.start = ix_item(a, "b", "3", "G", NULL, NULL); /* the table's and the index's keys */
+    const char *rest = read_all(e, &iq, a, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(rest + strlen(rest) - 8, "10,10,10");
+
+    /* Scan: every item once, whole or in segments; segments do not overlap. */
+    eng_read_spec_t sc = {.t = t};
+    read_all(e, &sc, a, &n);
+    assert_int_equal(n, 15);
+    size_t sum = 0;
+    for (uint32_t i = 0; i < 4; i++) {
+        eng_read_spec_t seg = {.t = t, .segment = i, .total_segments = 4};
+        read_all(e, &seg, a, &n);
+        sum += n;
+    }
+    assert_int_equal(sum, 15);
+    sc.ix = g;
+    read_all(e, &sc, a, &n);
+    assert_int_equal(n, 15);
+
+    kv_arena_free(a);
+    eng_close(e);
+}
+
+/* ---- the one rule for decoding catalog records (eng_tlv.h) ---- */
+
+/* Table record tags (eng_table.c); stored records depend on them never changing. */
+enum { TT_NAME = 1, TT_ID = 2, TT_HASH_KEY = 5, TT_HASH_TYPE = 6, TT_CREATED = 4, TT_INDEX = 20 };
+
+/* The record rec (version byte, fields) again, without the fields tagged drop and with the
+ * field (tag, v) appended when tag is not 0. */
+static void rewrite(kv_slice_t rec, uint8_t drop, uint8_t tag, kv_slice_t v, kv_buf_t *out)
+{
+    kv_buf_reset(out);
+    kv_buf_append_byte(out, rec.p[0]);
+    kv_slice_t in = kv_slice(rec.p + 1, rec.len - 1), fv;
+    uint8_t t;
+    while (eng_tlv_next(&in, &t, &fv) == 1)
+        if (t != drop)
+            eng_tlv_put(out, t, fv);
+    if (tag)
+        eng_tlv_put(out, tag, v);
+}
+
+static void test_record_rule(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_NONE);
+    eng_table_t t;
+    make_table(&t, "rules", true);
+    assert_int_equal(eng_table_create(e, &t), 0);
+    eng_index_t ix = {.name = "g", .global = true, .hash_key = "sk", .hash_type = ENG_SCALAR_N};
+    assert_int_equal(eng_table_add_index(e, KV_SLICE_LIT("rules"), &ix), 0);
+    kv_buf_t k, raw, rec;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&raw, 1 << 20);
+    kv_buf_init(&rec, 1 << 20);
+    eng__cat_key(&k, ENG_CAT_TABLE, KV_SLICE_LIT("rules"));
+    assert_int_equal(eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &raw), 0);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_table_t *d;
+
+    /* The record as stored decodes whole. */
+    assert_int_equal(eng__table_decode(kv_buf_slice(&raw), a, &d), 0);
+    assert_string_equal(d->name, "rules");
+    assert_int_equal(d->id, t.id);
+    assert_int_equal(d->n_indexes, 1);
+    assert_string_equal(d->indexes[0].name, "g");
+
+    /* An unknown field (a newer version's) is skipped: the rest decodes as before. */
+    rewrite(kv_buf_slice(&raw), 0, 200, KV_SLICE_LIT("from the future"), &rec);
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), 0);
+    assert_string_equal(d->hash_key, "pk");
+    assert_int_equal(d->id, t.id);
+    assert_int_equal(d->n_attrs, 2);
+
+    /* A corrupt field refuses the whole record, never a default in its place: a number that
+     * is not a varint, a number past its field's range, an enum past its last value, a
+     * malformed nested index record. */
+    rewrite(kv_buf_slice(&raw), 0, TT_CREATED, KV_SLICE_LIT("\xff\xff"), &rec);
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), KV_ECORRUPT);
+    rewrite(kv_buf_slice(&raw), 0, TT_ID, KV_SLICE_LIT("\x80\x80\x80\x80\x20"), &rec); /* 2^33 */
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), KV_ECORRUPT);
+    rewrite(kv_buf_slice(&raw), 0, TT_HASH_TYPE, KV_SLICE_LIT("\x09"), &rec);
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), KV_ECORRUPT);
+    rewrite(kv_buf_slice(&raw), 0, TT_INDEX, KV_SLICE_LIT("\x01\x05"), &rec); /* cut short */
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), KV_ECORRUPT);
+    /* ... and a record whose framing is cut short. */
+    assert_int_equal(eng__table_decode(kv_slice(raw.p, raw.len - 1), a, &d), KV_ECORRUPT);
+
+    /* A missing required field refuses the record; a missing optional one stays zero. */
+    rewrite(kv_buf_slice(&raw), TT_HASH_KEY, 0, KV_SLICE_NULL, &rec);
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), KV_ECORRUPT);
+    rewrite(kv_buf_slice(&raw), TT_NAME, 0, KV_SLICE_NULL, &rec);
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), KV_ECORRUPT);
+    rewrite(kv_buf_slice(&raw), TT_CREATED, 0, KV_SLICE_NULL, &rec);
+    assert_int_equal(eng__table_decode(kv_buf_slice(&rec), a, &d), 0);
+    assert_int_equal(d->created_ms, 0);
+    assert_string_equal(d->name, "rules");
+
+    /* The engine refuses a stored record that breaks the rule as corrupt. */
+    rewrite(kv_buf_slice(&raw), 0, TT_HASH_TYPE, KV_SLICE_LIT("\x09"), &rec);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&rec));
+    assert_int_equal(eng__write(e, b), 0);
+    eng_batch_free(b);
+    eng_close(e);
+    e = open_eng(ENG_FSYNC_NONE); /* no cached copy */
+    assert_int_equal(eng_table_get(e, KV_SLICE_LIT("rules"), a, &d), KV_ECORRUPT);
+
+    kv_arena_free(a);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&raw);
+    kv_buf_dispose(&rec);
+    eng_close(e);
+}
+
+/* The decoder's kinds at their edges, on a record of its own. */
+typedef struct {
+    uint32_t u32;
+    int32_t i32;
+    uint8_t u8;
+    char chars[4];
+    const char **strs;
+    size_t n_strs;
+    eng_tlv_pair_t *pairs;
+    size_t n_pairs;
+    bool flag;
+} probe_rec_t;
+
+static const eng_tlv_field_t probe_fields[] = {
+    ENG_TLV_ROW(1, ENG_TLV_U32, probe_rec_t, u32, .required = true),
+    ENG_TLV_ROW(2, ENG_TLV_I32, probe_rec_t, i32),
+    ENG_TLV_ROW(3, ENG_TLV_U8, probe_rec_t, u8),
+    ENG_TLV_ROW(4, ENG_TLV_CHARS, probe_rec_t, chars, .size = 4),
+    ENG_TLV_LIST_ROW(5, ENG_TLV_STR_LIST, probe_rec_t, strs, n_strs),
+    ENG_TLV_LIST_ROW(6, ENG_TLV_PAIR_LIST, probe_rec_t, pairs, n_pairs),
+    ENG_TLV_ROW(7, ENG_TLV_FLAG, probe_rec_t, flag),
+};
+
+static int probe(kv_buf_t *b, kv_arena_t *a, probe_rec_t *r)
+{
+    memset(r, 0, sizeof(*r));
+    return eng_tlv_decode(kv_buf_slice(b), probe_fields,
+                          sizeof(probe_fields) / sizeof(*probe_fields), a, r);
+}
+
+static void test_record_kinds(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    kv_buf_t b;
+    kv_buf_init(&b, 4096);
+    probe_rec_t r;
+    eng_tlv_put_u64(&b, 1, UINT32_MAX);
+    eng_tlv_put_u64(&b, 2, (uint64_t)(int64_t)-5);
+    eng_tlv_put_u64(&b, 3, 255);
+    eng_tlv_put_str(&b, 4, "abc");
+    eng_tlv_put_str(&b, 5, "x");
+    eng_tlv_put_str(&b, 5, "y");
+    eng_tlv_put(&b, 6, KV_SLICE_LIT("\x01kv"));
+    eng_tlv_put(&b, 7, KV_SLICE_NULL);
+    eng_tlv_put_str(&b, 99, "unknown");
+    assert_int_equal(probe(&b, a, &r), 0);
+    assert_int_equal(r.u32, UINT32_MAX);
+    assert_int_equal(r.i32, -5);
+    assert_int_equal(r.u8, 255);
+    assert_string_equal(r.chars, "abc");
+    assert_int_equal(r.n_strs, 2);
+    assert_string_equal(r.strs[1], "y");
+    assert_int_equal(r.n_pairs, 1);
+    assert_string_equal(r.pairs[0].key, "k");
+    assert_string_equal(r.pairs[0].value, "v");
+    assert_true(r.flag);
+    /* Each out of its range is corrupt. */
+    const struct {
+        uint8_t tag;
+        kv_slice_t v;
+    } bad[] = {
+        {1, KV_SLICE_LIT("\x80\x80\x80\x80\x10")}, /* 2^32 */
+        {1, KV_SLICE_LIT("\x01\x01")},             /* trailing byte */
+        {2, KV_SLICE_LIT("\x80\x80\x80\x80\x08")}, /* 2^31 */
+        {3, KV_SLICE_LIT("\x80\x02")},             /* 256 */
+        {4, KV_SLICE_LIT("abcd")},                 /* no room for the NUL */
+        {6, KV_SLICE_LIT("\x05k")},                /* key longer than the pair */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        kv_buf_t c;
+        kv_buf_init(&c, 4096);
+        kv_buf_append_slice(&c, kv_buf_slice(&b));
+        eng_tlv_put(&c, bad[i].tag, bad[i].v);
+        assert_int_equal(probe(&c, a, &r), KV_ECORRUPT);
+        kv_buf_dispose(&c);
+    }
+    /* The required field absent. */
+    kv_buf_reset(&b);
+    eng_tlv_put_u64(&b, 3, 1);
+    assert_int_equal(probe(&b, a, &r), KV_ECORRUPT);
+    kv_buf_dispose(&b);
+    kv_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +939,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take_id_failed_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_record_rule, setup, teardown),
+        cmocka_unit_test(test_record_kinds),
+        cmocka_unit_test_setup_teardown(test_cursors, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_catalog", tests, NULL, NULL);
 }

@@ -19,6 +19,50 @@
 #define ENG_KEY_MAX_PK     2048         /* partition key value bytes */
 #define ENG_KEY_MAX_SK     1024         /* sort key value bytes */
 
+/* ---- numbers and key scalar types (the key encoding itself is the engine's own) ---- */
+
+#define ENG_NUM_MAX_DIGITS 38
+#define ENG_NUM_MIN_EXP    (-129) /* 0.1e-129 == 1E-130 */
+#define ENG_NUM_MAX_EXP    126    /* 0.999..e126 < 1E126 */
+#define ENG_NUM_MAX_TEXT   4096   /* longest numeric string accepted for parsing */
+
+/** Scalar types that can form a key. */
+typedef enum eng_scalar {
+    ENG_SCALAR_S = 1,
+    ENG_SCALAR_N = 2,
+    ENG_SCALAR_B = 3,
+} eng_scalar_t;
+
+/** A DynamoDB number: sign * 0.d[0]d[1]...d[n-1] * 10^exp, normalised (no
+ * leading or trailing zero digits; zero has sign 0 and no digits). */
+typedef struct eng_num {
+    int8_t sign;
+    int16_t exp;
+    uint8_t n_digits;
+    uint8_t d[ENG_NUM_MAX_DIGITS];
+} eng_num_t;
+
+/** Why a numeric string was refused. */
+typedef enum eng_num_status {
+    ENG_NUM_OK = 0,
+    ENG_NUM_SYNTAX,    /* not a number */
+    ENG_NUM_PRECISION, /* more than 38 significant digits */
+    ENG_NUM_OVERFLOW,  /* magnitude too large */
+    ENG_NUM_UNDERFLOW, /* magnitude too small */
+} eng_num_status_t;
+
+/** Parse and normalise a DynamoDB number ("-1.5E+3", "0010", ".5"). */
+eng_num_status_t eng_num_parse(kv_slice_t text, eng_num_t *out);
+/** Append the canonical decimal text ("1", "-0.05", "1500"), as DynamoDB returns it. */
+void eng_num_format(const eng_num_t *n, kv_buf_t *out);
+/**
+ * Exact decimal a + b (or a - b when subtract). @return ENG_NUM_OK, or
+ * ENG_NUM_PRECISION / OVERFLOW / UNDERFLOW when the result does not fit.
+ */
+eng_num_status_t eng_num_add(const eng_num_t *a, const eng_num_t *b, bool subtract, eng_num_t *out);
+/** Numeric comparison: <0, 0, >0. */
+int eng_num_cmp(const eng_num_t *a, const eng_num_t *b);
+
 typedef enum eng_av_type {
     ENG_AV_S = 1,
     ENG_AV_N,

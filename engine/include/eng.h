@@ -16,7 +16,6 @@
 #include "base/kv_err.h"
 #include "base/kv_slice.h"
 #include "eng_item.h"
-#include "eng_keys.h"
 
 typedef struct eng eng_t;
 
@@ -217,13 +216,6 @@ int eng_table_drop_index(eng_t *e, kv_slice_t table, kv_slice_t index);
 int eng_index_backfill(eng_t *e, kv_slice_t table, uint8_t index_id);
 /** An index by name, or NULL. */
 const eng_index_t *eng_index_find(const eng_table_t *t, kv_slice_t name);
-/** The index entry key of item it (which must carry the table's and the index's keys) into
- * arena a. @return 0, or KV_ENOTFOUND when the item has no valid index key (not in the index). */
-int eng_index_key(const eng_table_t *t, const eng_index_t *ix, const eng_item_t *it, kv_arena_t *a,
-                  kv_slice_t *out);
-/** The partition prefix of index ix for partition-key value pk. */
-int eng_index_partition_prefix(const eng_table_t *t, const eng_index_t *ix, const eng_av_t *pk,
-                               kv_arena_t *a, kv_slice_t *out);
 /** Entries and bytes stored for the table (index NULL) or one index, counted up to limit
  * entries. @return 0 or an I/O error. */
 int eng_index_stats(eng_t *e, const eng_table_t *t, const eng_index_t *ix, uint64_t limit,
@@ -284,9 +276,6 @@ int eng_pitr_restore(eng_t *e, kv_slice_t source, const char *target, int64_t at
  */
 int eng_item_key(const eng_table_t *t, const eng_av_t *pk, const eng_av_t *sk, kv_arena_t *a,
                  kv_slice_t *out);
-/** The encoded partition-key prefix of an item key (table, index, hash, pk). */
-int eng_item_partition_prefix(const eng_table_t *t, const eng_av_t *pk, kv_arena_t *a,
-                              kv_slice_t *out);
 /** Read one item. @return 0, KV_ENOTFOUND, KV_EIO, KV_ECORRUPT. *out lives in arena a. */
 int eng_item_get(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_item_t **out);
 
@@ -354,21 +343,58 @@ int eng_ttl_forget(eng_t *e, const eng_table_t *t, uint64_t secs, kv_slice_t key
 /** The expiry (epoch seconds) an item carries under attr; false when none counts. */
 bool eng_ttl_of(const char *attr, const eng_item_t *it, uint64_t *secs);
 
-typedef struct eng_range eng_range_t;
-/**
- * Iterate items with keys in [lo, hi), ascending or descending. The caller
- * owns *out; close with eng_range_close(). Memory stays bounded: items are
- * read one at a time from a RocksDB iterator.
+/*
+ * Reading a table or an index in key order (Query and Scan). The caller says what to read in
+ * typed values; only the engine turns that into key bounds. Items come in key order: within a
+ * partition by sort key (DynamoDB's order), across partitions in the engine's own order.
  */
-int eng_range_open(eng_t *e, kv_slice_t lo, kv_slice_t hi, bool reverse, eng_range_t **out);
-/** Position after (before, when reverse) key instead of at the range's start. */
-void eng_range_seek_after(eng_range_t *r, kv_slice_t key);
+
+/** A Query's condition on the sort key (of the table, or of the index read). */
+typedef enum eng_sk_op {
+    ENG_SK_NONE = 0, /* the whole partition */
+    ENG_SK_EQ,
+    ENG_SK_LT,
+    ENG_SK_LE,
+    ENG_SK_GT,
+    ENG_SK_GE,
+    ENG_SK_BETWEEN, /* sk1 <= sk <= sk2 */
+    ENG_SK_BEGINS,  /* begins_with(sk, sk1): S and B only */
+} eng_sk_op_t;
+
+/** What a cursor reads: a Query (pk set) or a Scan (pk NULL). */
+typedef struct eng_read_spec {
+    const eng_table_t *t;
+    const eng_index_t *ix;     /* NULL: the table itself */
+    const eng_av_t *pk;        /* Query: the partition key's value; NULL: a Scan */
+    eng_sk_op_t sk_op;         /* Query: the sort-key condition */
+    const eng_av_t *sk1, *sk2; /* its operands (sk2: BETWEEN's upper bound) */
+    bool reverse;              /* Query: descending sort-key order */
+    uint32_t segment;          /* Scan: parallel-scan segment `segment` of total_segments */
+    uint32_t total_segments;   /* 0 or 1: the whole table or index */
+    const eng_item_t *start;   /* ExclusiveStartKey: the table's key attributes (and, reading an
+                                  index, the index's); reading resumes after it. NULL: none */
+} eng_read_spec_t;
+
+/** Why eng_cursor_open refused a spec (it returns KV_EINVAL). */
+typedef enum eng_read_err {
+    ENG_READ_OK = 0,
+    ENG_READ_BAD_PK,      /* the partition key value is not a key value of the schema's type */
+    ENG_READ_BAD_SK,      /* a sort-key operand is not of the sort key's type (or N in BEGINS) */
+    ENG_READ_BAD_BETWEEN, /* BETWEEN's lower bound is above its upper bound */
+    ENG_READ_BAD_START,   /* the start key is not a key of the table (or of the index) */
+} eng_read_err_t;
+
+typedef struct eng_cursor eng_cursor_t;
 /**
- * Next item. @return 1 with *key, *item (in arena a) and *raw_len (stored
- * bytes), 0 at the end of the range, or a negative KV_E* code.
+ * Open a cursor over what spec names (spec and what it points to may go after the call).
+ * Memory stays bounded: items are read one at a time from one RocksDB iterator.
+ * @return 0 with *out (close with eng_cursor_close), or KV_EINVAL with *why set.
  */
-int eng_range_next(eng_range_t *r, kv_arena_t *a, kv_slice_t *key, eng_item_t **item);
-void eng_range_close(eng_range_t *r);
+int eng_cursor_open(eng_t *e, const eng_read_spec_t *spec, eng_cursor_t **out, eng_read_err_t *why);
+/** Next item: 1 with *item in arena a, 0 at the end, or a negative KV_E* code. */
+int eng_cursor_next(eng_cursor_t *c, kv_arena_t *a, eng_item_t **item);
+/** Accepts NULL. */
+void eng_cursor_close(eng_cursor_t *c);
 
 /* ---- streams ---------------------------------------------------------- */
 
