@@ -118,8 +118,6 @@ typedef struct unpack_job {
 enum { UNPACK_QUEUED, UNPACK_RUNNING, UNPACK_DONE, UNPACK_FAILED };
 
 struct srv_fn {
-    pthread_t consumer; /* event source mappings */
-    bool has_consumer;
     pthread_t unpacker;
     bool has_unpacker;
     pthread_cond_t unpack_cond;
@@ -1513,23 +1511,6 @@ static void *runner_main(void *arg)
     return NULL;
 }
 
-/* The event source mappings' consumer: woken by commits, it runs until the server stops. */
-static void *consumer_main(void *arg)
-{
-    srv_fn_t *f = arg;
-    for (;;) {
-        pthread_mutex_lock(&f->lock);
-        bool stop = f->stop;
-        pthread_mutex_unlock(&f->lock);
-        if (stop)
-            break;
-        int ms = api_esm_step(f->api);
-        if (ms != 0)
-            api_esm_wait(f->api, ms < 0 || ms > 1000 ? 1000 : ms);
-    }
-    return NULL;
-}
-
 static int runner_invoke(void *runner, api_invocation_t *inv)
 {
     srv_fn_t *f = runner;
@@ -1636,11 +1617,6 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
         return NULL;
     }
     api_set_runner(api, runner_invoke, f);
-    if (pthread_create(&f->consumer, NULL, consumer_main, f) != 0) {
-        srv_fn_stop(f);
-        return NULL;
-    }
-    f->has_consumer = true;
     return f;
 }
 
@@ -1652,13 +1628,10 @@ void srv_fn_stop(srv_fn_t *f)
     pthread_mutex_lock(&f->lock);
     f->stop = true;
     pthread_mutex_unlock(&f->lock);
-    api_esm_stop(f->api);
     char one = 1;
     if (write(f->wake[1], &one, 1) < 0)
         KV_LOG_WARN("lambda: cannot wake the runner");
-    pthread_join(f->thread, NULL); /* fails what the consumer may wait for */
-    if (f->has_consumer)
-        pthread_join(f->consumer, NULL);
+    pthread_join(f->thread, NULL);
     stop_unpacker(f);
     /* Anything queued after the thread saw stop fails here. */
     for (queued_t *q = f->incoming; q;) {

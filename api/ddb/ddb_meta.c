@@ -3,6 +3,7 @@
  * DynamoDB resource tags (TagResource, UntagResource, ListTagsOfResource) and the account
  * questions SDKs ask (DescribeLimits, DescribeEndpoints).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -797,47 +798,52 @@ static int on_expired(void *arg, const eng_item_t *old, eng_item_t **nu)
 
 #define TTL_SWEEP_BATCH 1000 /* items per table per sweep */
 
-void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms)
+/* One step of the ttl pass: the tables after the cursor, until budget expired items were
+ * looked at; the pass starts again after the job's period (--ttl-interval). */
+int ddb_ttl_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
+    (void)state;
+    ddb_bg_t *g = ddb_bg(ctx);
+    int64_t now_ms = kv_now_ms();
     kv_arena_t *a = kv_arena_new(65536);
-    kv_slice_t after = KV_SLICE_NULL;
-    size_t deleted = 0;
-    for (;;) {
-        const char **names;
-        size_t n;
-        bool more;
-        if (eng_table_list(ctx->eng, after, 100, a, &names, &n, &more) < 0)
-            break;
-        for (size_t i = 0; i < n; i++) {
-            eng_table_t *t;
-            if (eng_table_get(ctx->eng, kv_slice_str(names[i]), a, &t) < 0 || !t->ttl_attr)
-                continue;
-            kv_slice_t *keys;
-            uint64_t *secs;
-            size_t due;
-            kv_arena_t *ta = kv_arena_new(65536);
-            if (eng_ttl_due(ctx->eng, t, now_ms / 1000, TTL_SWEEP_BATCH, ta, &keys, &secs, &due) ==
-                0) {
-                ttl_sweep_t x = {t->ttl_attr, now_ms / 1000};
-                for (size_t k = 0; k < due; k++) {
-                    /* Through the normal delete path: the item's lock, its index entry in the
-                     * same batch. An entry whose item changed or went is just dropped. */
-                    bool written = false;
-                    int rc =
-                        eng_item_rmw_service(ctx->eng, t, keys[k], ta, on_expired, &x, &written);
-                    if (rc == 0 && written)
-                        deleted++;
-                    else if (rc == 0) /* (a held item, KV_EBUSY, waits for the next sweep) */
-                        eng_ttl_forget(ctx->eng, t, secs[k], keys[k]);
-                }
+    size_t deleted = 0, looked = 0;
+    const char **names;
+    size_t n = 0;
+    bool more = false;
+    if (eng_table_list(ctx->eng, g->ttl_after.len ? kv_buf_slice(&g->ttl_after) : KV_SLICE_NULL,
+                       100, a, &names, &n, &more) < 0)
+        n = 0, more = false;
+    size_t i = 0;
+    for (; i < n && looked < budget; i++) {
+        eng_table_t *t;
+        if (eng_table_get(ctx->eng, kv_slice_str(names[i]), a, &t) < 0 || !t->ttl_attr)
+            continue;
+        kv_slice_t *keys;
+        uint64_t *secs;
+        size_t due;
+        kv_arena_t *ta = kv_arena_new(65536);
+        if (eng_ttl_due(ctx->eng, t, now_ms / 1000, TTL_SWEEP_BATCH, ta, &keys, &secs, &due) == 0) {
+            ttl_sweep_t x = {t->ttl_attr, now_ms / 1000};
+            looked += due;
+            for (size_t k = 0; k < due; k++) {
+                /* Through the normal delete path: the item's lock, its index entry in the
+                 * same batch. An entry whose item changed or went is just dropped. */
+                bool written = false;
+                int rc = eng_item_rmw_service(ctx->eng, t, keys[k], ta, on_expired, &x, &written);
+                if (rc == 0 && written)
+                    deleted++;
+                else if (rc == 0) /* (a held item, KV_EBUSY, waits for the next sweep) */
+                    eng_ttl_forget(ctx->eng, t, secs[k], keys[k]);
             }
-            kv_arena_free(ta);
         }
-        if (!more || n == 0)
-            break;
-        after = kv_slice_str(names[n - 1]);
+        kv_arena_free(ta);
     }
+    kv_buf_reset(&g->ttl_after);
+    bool rest = i < n || more; /* tables after the cursor wait for the next step */
+    if (rest && i > 0)
+        kv_buf_append_str(&g->ttl_after, names[i - 1]);
     kv_arena_free(a);
     if (deleted)
         KV_LOG_INFO("ttl: %zu expired items deleted", deleted);
+    return rest && i > 0 ? 0 : INT_MAX;
 }

@@ -4,6 +4,7 @@
 #define S3_INT_H
 
 #include "../api_int.h"
+#include "../api_service.h"
 #include "../codec/api_xml_r.h"
 #include "../codec/api_xw.h"
 
@@ -401,5 +402,16 @@ S3_OP_MAP(XX)
 
 /** Why a bucket name is invalid, or NULL when it is valid. */
 const char *s3_bucket_name_error(kv_slice_t name);
+
+/* ---- background jobs (s3_lifecycle.c): lifecycle ---- */
+/** The jobs' cursors (ctx->s3_bg), made on first use by the services thread. */
+typedef struct s3_bg {
+    kv_buf_t lc_after; /* the last bucket the lifecycle pass swept ("": from the start) */
+} s3_bg_t;
+s3_bg_t *s3_bg(api_ctx_t *ctx);
+extern const api_job_t s3_jobs[];
+extern const size_t s3_n_jobs;
+/** The lifecycle job's step (api_job_t.run). */
+int s3_lifecycle_run(api_ctx_t *ctx, void *state, unsigned budget);
 
 #endif

@@ -12,9 +12,12 @@
  * an object is due once that many whole days have passed since it was written (S3 rounds
  * to the next midnight UTC). Transitions are accepted and ignored: there is one storage tier.
  */
+#include <limits.h>
 #include <string.h>
 
+#include "base/kv_alloc.h"
 #include "base/kv_log.h"
+#include "base/kv_time.h"
 #include "s3_int.h"
 
 #define LC_PAGE 256 /* buckets read per catalog page */
@@ -253,37 +256,69 @@ static int sweep_uploads(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t 
     return rc;
 }
 
-void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now)
+/* One step of the lifecycle pass: the buckets after the cursor (a page at most), until budget
+ * objects, versions or uploads were removed; the pass starts again after the job's period
+ * (--sweep-interval). */
+int s3_lifecycle_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
+    (void)state;
+    s3_bg_t *g = s3_bg(ctx);
+    int64_t now = kv_now_ms();
     kv_arena_t *page = kv_arena_new(65536);
-    kv_slice_t after = KV_SLICE_NULL;
     size_t done = 0;
-    for (;;) {
-        eng_bucket_t *bs;
-        size_t n;
-        bool more;
-        if (eng_bucket_list(ctx->eng, after, LC_PAGE, page, &bs, &n, &more) < 0)
-            break;
-        for (size_t i = 0; i < n; i++) {
-            if (bs[i].docs[ENG_BDOC_LIFECYCLE].len == 0)
-                continue;
-            kv_arena_t *a = kv_arena_new(65536);
-            lc_rule_t *rules;
-            size_t nr = parse_rules(a, bs[i].docs[ENG_BDOC_LIFECYCLE], &rules);
-            for (size_t k = 0; k < nr; k++) {
-                int rc = sweep_objects(ctx, &bs[i], &rules[k], now, &done);
-                if (rc == 0)
-                    rc = sweep_uploads(ctx, &bs[i], &rules[k], now, &done);
-                if (rc < 0)
-                    KV_LOG_ERROR("lifecycle: bucket %s: %s", bs[i].name, kv_err_name(rc));
-            }
-            kv_arena_free(a);
+    eng_bucket_t *bs;
+    size_t n = 0;
+    bool more = false;
+    if (eng_bucket_list(ctx->eng, g->lc_after.len ? kv_buf_slice(&g->lc_after) : KV_SLICE_NULL,
+                        LC_PAGE, page, &bs, &n, &more) < 0)
+        n = 0, more = false;
+    size_t i = 0;
+    for (; i < n && done < budget; i++) {
+        if (bs[i].docs[ENG_BDOC_LIFECYCLE].len == 0)
+            continue;
+        kv_arena_t *a = kv_arena_new(65536);
+        lc_rule_t *rules;
+        size_t nr = parse_rules(a, bs[i].docs[ENG_BDOC_LIFECYCLE], &rules);
+        for (size_t k = 0; k < nr; k++) {
+            int rc = sweep_objects(ctx, &bs[i], &rules[k], now, &done);
+            if (rc == 0)
+                rc = sweep_uploads(ctx, &bs[i], &rules[k], now, &done);
+            if (rc < 0)
+                KV_LOG_ERROR("lifecycle: bucket %s: %s", bs[i].name, kv_err_name(rc));
         }
-        if (!more || n == 0)
-            break;
-        after = kv_slice_str(kv_arena_strndup(page, bs[n - 1].name, strlen(bs[n - 1].name)));
+        kv_arena_free(a);
     }
+    kv_buf_reset(&g->lc_after);
+    bool rest = i < n || more;
+    if (rest && i > 0)
+        kv_buf_append_str(&g->lc_after, bs[i - 1].name);
     kv_arena_free(page);
     if (done)
         KV_LOG_INFO("lifecycle: %zu objects, versions or uploads removed", done);
+    return rest && i > 0 ? 0 : INT_MAX;
+}
+
+const api_job_t s3_jobs[] = {
+    {"lifecycle", 60000, false, s3_lifecycle_run}, /* --sweep-interval */
+};
+const size_t s3_n_jobs = sizeof(s3_jobs) / sizeof(s3_jobs[0]);
+
+s3_bg_t *s3_bg(api_ctx_t *ctx)
+{
+    if (ctx->s3_bg == NULL) {
+        s3_bg_t *g = kv_calloc(1, sizeof(*g));
+        kv_buf_init(&g->lc_after, 1024);
+        ctx->s3_bg = g;
+    }
+    return ctx->s3_bg;
+}
+
+void s3_bg_free(api_ctx_t *ctx)
+{
+    s3_bg_t *g = ctx->s3_bg;
+    if (g == NULL)
+        return;
+    kv_buf_dispose(&g->lc_after);
+    kv_free(g);
+    ctx->s3_bg = NULL;
 }
