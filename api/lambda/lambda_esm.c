@@ -738,11 +738,12 @@ out:
 static int step_mapping(api_ctx_t *ctx, esm_slots_t *slots, const eng_mapping_t *m)
 {
     slot_t *sl = slot_of(slots, m->uuid);
+    if (sl->fl && atomic_load(&sl->fl->left) > 0)
+        return -1; /* its invocations are running: the last one to finish kicks */
     kv_arena_t *a = kv_arena_new(1 << 16);
     int wait = -1;
     if (sl->fl) {
-        if (atomic_load(&sl->fl->left) == 0)
-            wait = finish_mapping(ctx, m, sl, a);
+        wait = finish_mapping(ctx, m, sl, a);
         goto out;
     }
     int64_t now = kv_now_ms();
