@@ -487,6 +487,8 @@ int ddb_exec_restore_table_from_backup(api_ctx_t *ctx, api_req_t *req, api_resp_
                                        const ddb_backup_in_t *in, ddb_backup_out_t *out)
 {
     int rc = eng_backup_restore(ctx->eng, in->id, in->name, req->arena, &out->t);
+    if (rc == 0) /* its indexes are rebuilt from the restored items */
+        api_sched_kick(ctx, "backfill");
     if (rc == KV_EEXIST) {
         api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
         return -1;
@@ -526,6 +528,8 @@ int ddb_exec_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
         return -1;
     }
     rc = eng_pitr_restore(ctx->eng, in->table, in->name, at, req->arena, &out->t);
+    if (rc == 0) /* its indexes are rebuilt from the restored items */
+        api_sched_kick(ctx, "backfill");
     if (rc == KV_EEXIST) {
         api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
         return -1;
