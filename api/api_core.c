@@ -69,6 +69,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     eng_stream_set_shard_ms(ctx->eng, ctx->stream_shard_ms);
     ctx->data_dir = kv_strdup(cfg->data_dir);
     api_esm_init(ctx);
+    ddb_bg_init(ctx);
     api_sched_init(ctx);
     api_sched_set_period(ctx, "lifecycle", cfg->sweep_interval_ms);
     kv_random(&ctx->iter_key, sizeof(ctx->iter_key));

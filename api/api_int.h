@@ -285,7 +285,8 @@ void api_esm_kick_buckets(api_ctx_t *ctx);
 void api_sched_init(api_ctx_t *ctx);
 /** Free it (api_close). */
 void api_sched_free(api_ctx_t *ctx);
-/** The jobs' module state (api_close, after every thread stopped). */
+/** The jobs' module state: made by api_open, freed by api_close after every thread stopped. */
+void ddb_bg_init(api_ctx_t *ctx);
 void ddb_bg_free(api_ctx_t *ctx);
 void s3_bg_free(api_ctx_t *ctx);
 /** The Lambda API's function management. */

@@ -30,6 +30,7 @@ typedef struct sched_job {
     unsigned period_ms;
     int64_t due_ms;     /* monotonic; SCHED_NEVER: only when woken */
     atomic_bool kicked; /* woken since its last run */
+    atomic_bool listen; /* commits wake it (on_commit jobs) */
 } sched_job_t;
 
 typedef struct sched {
@@ -72,7 +73,8 @@ static void on_commit(void *arg, uint64_t seq)
     (void)seq;
     bool any = false;
     for (size_t i = 0; i < s->n; i++)
-        if (s->jobs[i].job->on_commit && !atomic_exchange(&s->jobs[i].kicked, true))
+        if (atomic_load_explicit(&s->jobs[i].listen, memory_order_relaxed) &&
+            !atomic_exchange(&s->jobs[i].kicked, true))
             any = true;
     if (any)
         wake(s);
@@ -94,6 +96,7 @@ void api_sched_init(api_ctx_t *ctx)
             j->period_ms = j->job->period_ms;
             j->due_ms = 0; /* every job runs once at the start */
             atomic_init(&j->kicked, false);
+            atomic_init(&j->listen, j->job->on_commit);
         }
     ctx->sched = s;
     eng_notifier_add(ctx->eng, on_commit, s);
@@ -124,6 +127,13 @@ void api_sched_kick(api_ctx_t *ctx, const char *job)
     sched_job_t *j = find(s, job);
     if (j && !atomic_exchange(&j->kicked, true))
         wake(s);
+}
+
+void api_sched_listen(api_ctx_t *ctx, const char *job, bool on)
+{
+    sched_job_t *j = find(ctx->sched, job);
+    if (j && j->job->on_commit)
+        atomic_store(&j->listen, on);
 }
 
 int api_sched_set_period(api_ctx_t *ctx, const char *job, unsigned ms)

@@ -50,5 +50,8 @@ typedef struct api_job {
 
 /** Wake the named job soon (from any thread; cheap, coalesced). Unknown names are ignored. */
 void api_sched_kick(api_ctx_t *ctx, const char *job);
+/** Whether commits wake an on_commit job (on at the start): a job with nothing to watch (no
+ * mapping, no notified bucket) turns it off, so writes cost the services thread nothing. */
+void api_sched_listen(api_ctx_t *ctx, const char *job, bool on);
 
 #endif

@@ -10,15 +10,18 @@ const api_job_t ddb_jobs[] = {
 };
 const size_t ddb_n_jobs = sizeof(ddb_jobs) / sizeof(ddb_jobs[0]);
 
+void ddb_bg_init(api_ctx_t *ctx)
+{
+    ddb_bg_t *g = kv_calloc(1, sizeof(*g));
+    atomic_init(&g->ttl_gen, 1); /* the first step lists the tables */
+    kv_buf_init(&g->ttl_names, 64u << 20);
+    kv_buf_init(&g->bf_table, 1024);
+    kv_buf_init(&g->bf_after, 1u << 16);
+    ctx->ddb_bg = g;
+}
+
 ddb_bg_t *ddb_bg(api_ctx_t *ctx)
 {
-    if (ctx->ddb_bg == NULL) {
-        ddb_bg_t *g = kv_calloc(1, sizeof(*g));
-        kv_buf_init(&g->ttl_after, 1024);
-        kv_buf_init(&g->bf_table, 1024);
-        kv_buf_init(&g->bf_after, 1u << 16);
-        ctx->ddb_bg = g;
-    }
     return ctx->ddb_bg;
 }
 
@@ -27,7 +30,7 @@ void ddb_bg_free(api_ctx_t *ctx)
     ddb_bg_t *g = ctx->ddb_bg;
     if (g == NULL)
         return;
-    kv_buf_dispose(&g->ttl_after);
+    kv_buf_dispose(&g->ttl_names);
     kv_buf_dispose(&g->bf_table);
     kv_buf_dispose(&g->bf_after);
     kv_free(g);

@@ -9,6 +9,7 @@
  * (ReportBatchItemFailures); a batch given up goes to the on-failure function. The engine's
  * commit notifier wakes the consumer: there is no polling interval.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1015,7 +1016,10 @@ int lambda_s3_events_run(api_ctx_t *ctx, void *state, unsigned budget)
     kv_arena_free(a);
     if (relisted) /* the buckets not stepped in this pass are no longer notified */
         slot_sweep(e->buckets);
-    return wait;
+    bool active = e->s3_names.len > 0;
+    api_sched_listen(ctx, "s3-events", active);
+    /* Idle with buckets to watch: a look now and then as well (as commits wake it). */
+    return wait < 0 && active ? INT_MAX : wait;
 }
 
 /* List the mappings again (a mapping was created, changed or deleted). */
@@ -1053,9 +1057,13 @@ static void list_mappings(api_ctx_t *ctx, esm_t *e)
     e->map_cursor = 0;
     e->map_wait = -1;
     e->map_scan_gen = gen;
-    for (size_t i = 0; i < n_all; i++) /* disabled mappings keep their state too */
+    e->n_enabled = 0;
+    for (size_t i = 0; i < n_all; i++) { /* disabled mappings keep their state too */
         slots_mark(e->maps, all[i].uuid);
+        e->n_enabled += all[i].enabled;
+    }
     slot_sweep(e->maps);
+    api_sched_listen(ctx, "esm", e->n_enabled > 0);
 }
 
 /* The esm job: a step for each enabled mapping, budget of them per run (a cursor goes round the
@@ -1078,7 +1086,8 @@ int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget)
     int wait = e->map_wait;
     e->map_cursor = 0;
     e->map_wait = -1;
-    return wait;
+    /* Idle with mappings to watch: a look now and then as well (as commits wake it). */
+    return wait < 0 && e->n_enabled ? INT_MAX : wait;
 }
 
 const api_job_t lambda_jobs[] = {

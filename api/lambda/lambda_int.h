@@ -27,7 +27,8 @@ typedef struct esm {
     kv_arena_t *map_arena;
     struct eng_mapping *map_list;
     size_t n_maps, map_cursor;
-    int map_wait; /* the least wait the mappings stepped in this pass asked for */
+    size_t n_enabled; /* commits wake the esm job only when some mapping is enabled */
+    int map_wait;     /* the least wait the mappings stepped in this pass asked for */
     /* The buckets whose notifications are on, listed again when a configuration was put. */
     atomic_uint_fast64_t s3_gen;
     uint64_t s3_scan_gen;
