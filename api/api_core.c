@@ -70,6 +70,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->data_dir = kv_strdup(cfg->data_dir);
     api_esm_init(ctx);
     ddb_bg_init(ctx);
+    s3_bg_init(ctx);
     api_sched_init(ctx);
     api_sched_set_period(ctx, "lifecycle", cfg->sweep_interval_ms);
     kv_random(&ctx->iter_key, sizeof(ctx->iter_key));

@@ -288,6 +288,7 @@ void api_sched_free(api_ctx_t *ctx);
 /** The jobs' module state: made by api_open, freed by api_close after every thread stopped. */
 void ddb_bg_init(api_ctx_t *ctx);
 void ddb_bg_free(api_ctx_t *ctx);
+void s3_bg_init(api_ctx_t *ctx);
 void s3_bg_free(api_ctx_t *ctx);
 /** The Lambda API's function management. */
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
