@@ -86,8 +86,8 @@ void api_close(api_ctx_t *ctx)
     api_esm_free(ctx);
     ddb_bg_free(ctx);
     s3_bg_free(ctx);
-    api_sched_free(ctx);
     eng_close(ctx->eng);
+    api_sched_free(ctx); /* after the engine: its commit notifier is the scheduler's */
     pthread_mutex_destroy(&ctx->txn_lock);
     api__unauth_dispose(ctx);
     kv_free(ctx->region);
