@@ -6,8 +6,11 @@
  * checkpoint (state CF) advances only after the function succeeded, so a crash replays the
  * batch: at-least-once, in order. Failures are retried (MaximumRetryAttempts,
  * MaximumRecordAgeInSeconds), halved (BisectBatchOnFunctionError) or partly retried
- * (ReportBatchItemFailures); a batch given up goes to the on-failure function. The engine's
- * commit notifier wakes the consumer: there is no polling interval.
+ * (ReportBatchItemFailures); a batch given up goes to the on-failure function. Two scheduler
+ * jobs do the work, "esm" (mappings) and "s3-events" (bucket notifications), woken by the
+ * engine's commit notifier: there is no polling interval. Each mapping and each bucket is a
+ * state machine: a step starts its invocations and returns, the runner's completion kicks the
+ * job, and the next step looks at the outcome; a slow function holds only its own.
  */
 #include <limits.h>
 #include <pthread.h>
