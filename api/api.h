@@ -39,7 +39,7 @@ typedef struct api_cfg {
     const char *access_key;
     const char *secret_key;
     int64_t lifecycle_day_ms;   /* 0 = 86400000 */
-    unsigned sweep_interval_ms; /* S3 lifecycle sweeps; 0 = every services tick */
+    unsigned sweep_interval_ms; /* the lifecycle job's period; 0 = every scheduler step */
     int64_t stream_keep_ms;     /* stream record retention; 0 = 24 hours */
     int64_t stream_shard_ms;    /* how long a stream shard stays open; 0 = 4 hours */
     int64_t disk_reserve;       /* free bytes plain writes leave; 0 = automatic, -1 = no guard */
@@ -117,9 +117,21 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out);
 void api_set_unauth_budget(api_ctx_t *ctx, uint64_t total, uint64_t per_peer);
 /** Close the engine (after every loop has stopped). Accepts NULL. */
 void api_close(api_ctx_t *ctx);
-/** Run the background sweepers (DynamoDB TTL every call, S3 lifecycle every sweep interval).
- * Call from one services thread only. */
-void api_services_tick(api_ctx_t *ctx);
+/* ---- background jobs (api_sched.c) ----
+ * One services thread runs every background job (TTL, index backfill, stream trimming, S3
+ * lifecycle, event source mappings, bucket notifications, asynchronous invocations):
+ *     for (;;) { int ms = api_sched_step(ctx); if (ms != 0) api_sched_wait(ctx, ms); }
+ * until api_sched_stop. */
+/** Run each due job one bounded step. @return ms until the next job is due (0: at once), -1
+ * when none is (only a wake-up starts one). Services thread only. */
+int api_sched_step(api_ctx_t *ctx);
+/** Sleep up to ms (-1: without a bound) or until a commit, a kick or stop wakes a job. */
+void api_sched_wait(api_ctx_t *ctx, int ms);
+/** End every wait (before the services thread is joined). */
+void api_sched_stop(api_ctx_t *ctx);
+/** Set a job's period ("ttl", "lifecycle", "backfill", ...; see --job-interval).
+ * @return 0, or -1 for an unknown job name. */
+int api_sched_set_period(api_ctx_t *ctx, const char *job, unsigned ms);
 
 /** Prepare an empty 200 response bound to req. */
 void api_resp_init(api_resp_t *resp, const api_req_t *req);
@@ -207,12 +219,6 @@ void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
 /** The credentials and region functions get (for their SDKs). */
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
                            const char **region);
-/** The event source mappings' consumer, for one server thread: a step works on every enabled
- * mapping and returns the ms until it wants the next (0: at once; -1: when woken); wait sleeps
- * until a commit, a mapping change or the timeout; stop ends every wait. */
-int api_esm_step(api_ctx_t *ctx);
-void api_esm_wait(api_ctx_t *ctx, int ms);
-void api_esm_stop(api_ctx_t *ctx);
 /** The data directory (function code and runtimes live under it). */
 const char *api_data_dir(api_ctx_t *ctx);
 

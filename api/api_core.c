@@ -42,7 +42,6 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
     api__unauth_init(ctx);
     api__metrics_init(ctx);
-    ctx->sweep_interval_ms = cfg->sweep_interval_ms;
     ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
     ctx->stream_shard_ms = cfg->stream_shard_ms > 0 ? cfg->stream_shard_ms : 4 * 3600 * 1000;
     eng_stream_set_shard_ms(ctx->eng, ctx->stream_shard_ms);
@@ -56,31 +55,24 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
             return rc;
         }
     }
+    ddb_bg_init(ctx);
+    s3_bg_init(ctx);
+    api_sched_init(ctx);
+    api_sched_set_period(ctx, "lifecycle", cfg->sweep_interval_ms);
     *out = ctx;
     return 0;
-}
-
-void api_services_tick(api_ctx_t *ctx)
-{
-    int64_t now = kv_now_ms();
-    ddb_index_backfill(ctx);
-    ddb_ttl_sweep(ctx, now);
-    if (now - ctx->last_trim_ms >= 1000) {
-        ddb_streams_trim(ctx, now);
-        ctx->last_trim_ms = now;
-    }
-    if (now - ctx->last_lifecycle_ms >= (int64_t)ctx->sweep_interval_ms) {
-        s3_lifecycle_sweep(ctx, now);
-        ctx->last_lifecycle_ms = now;
-    }
 }
 
 void api_close(api_ctx_t *ctx)
 {
     if (ctx == NULL)
         return;
+    /* The runner has finished every invocation: nothing calls back into the jobs' state. */
+    api_esm_free(ctx);
+    ddb_bg_free(ctx);
+    s3_bg_free(ctx);
     eng_close(ctx->eng);
-    kv_buf_dispose(&ctx->s3_names);
+    api_sched_free(ctx); /* after the engine: its commit notifier is the scheduler's */
     for (size_t i = 0; ctx->svc_state && i < api_n_services; i++)
         if (api_services[i]->fini && ctx->svc_state[i])
             api_services[i]->fini(ctx->svc_state[i]);

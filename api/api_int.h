@@ -55,23 +55,17 @@ struct api_ctx {
     int64_t start_ms;
     uint64_t start_mono_ns;
     int64_t lifecycle_day_ms;
-    unsigned sweep_interval_ms;
-    int64_t last_lifecycle_ms;
     int64_t stream_keep_ms;  /* stream records are kept this long */
     int64_t stream_shard_ms; /* a stream shard rolls over after this long */
-    int64_t last_trim_ms;
     char *data_dir;
     api_invoke_fn invoke; /* the server's function runner */
     void *runner;
-    /* The event source mapping consumer's wake-ups (the engine's commit notifier). */
-    pthread_mutex_t esm_lock;
-    pthread_cond_t esm_cond;
-    atomic_bool esm_active;      /* mappings exist: commits wake the consumer */
-    atomic_uint_fast64_t s3_gen; /* bumped by each notification configuration put */
-    uint64_t s3_scan_gen;        /* consumer: the s3_gen its bucket list was made at */
-    kv_buf_t s3_names;           /* consumer: buckets with notifications, NUL-terminated */
-    uint64_t esm_wakes, esm_seen;
-    bool esm_stop;
+    /* Background jobs' state, one pointer per module (api_sched.c, lambda_esm.c,
+     * ddb's and s3's jobs); each is its module's own struct. */
+    void *sched;
+    void *esm;
+    void *ddb_bg;
+    void *s3_bg;
     api_metrics_t m;
     void **svc_state; /* per service of the table: what its init made */
     /* The unauthenticated-body budget (api_auth.c): bytes held in all and per address. */
@@ -202,8 +196,6 @@ const char *api_op_name(const api_service_t *svc, int op);
 extern const api_service_t api_ops_service;
 
 /* entry points one protocol offers another */
-/** Delete the DynamoDB items whose TTL has passed (services thread). */
-void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms);
 /** The table stream an ARN names. @return 0, KV_EINVAL (not a stream ARN), KV_ENOTFOUND. */
 int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
 /** One stream record as JSON: the Streams API's shape, or (lambda_arn: the stream's ARN) a
@@ -231,17 +223,25 @@ void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, co
 /** Store body (JSON) as an object of an existing bucket, as a PUT would (its notifications
  * too): Lambda's records sent to a bucket destination. */
 int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t body);
-/** Set up the consumer's wake-ups (api_open). */
+/** Set up and tear down the event source mappings' state (api_open, api_close; the close
+ * after the runner finished every invocation). */
 void api_esm_init(api_ctx_t *ctx);
-/** A mapping's LastProcessingResult, as the consumer last saw it (a static string). */
-const char *api_esm_last_result(const char *uuid);
-/** A mapping changed: wake the consumer. */
+void api_esm_free(api_ctx_t *ctx);
+/** A mapping's LastProcessingResult, as the esm job last saw it (a static string). */
+const char *api_esm_last_result(api_ctx_t *ctx, const char *uuid);
+/** A mapping changed: list the mappings again and wake the esm job. */
 void api_esm_kick(api_ctx_t *ctx);
-/** Trim stream records past their retention (services thread). */
-void ddb_streams_trim(api_ctx_t *ctx, int64_t now_ms);
-/** Backfill every secondary index still CREATING (services thread). */
-void ddb_index_backfill(api_ctx_t *ctx);
-/** Apply every bucket's lifecycle rules once (services thread). */
-void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now_ms);
+/** A bucket's notification configuration changed: list the buckets again, wake s3-events. */
+void api_esm_kick_buckets(api_ctx_t *ctx);
+/* api_sched.c */
+/** Build the scheduler from the protocols' jobs and register its commit notifier (api_open). */
+void api_sched_init(api_ctx_t *ctx);
+/** Free it (api_close). */
+void api_sched_free(api_ctx_t *ctx);
+/** The jobs' module state: made by api_open, freed by api_close after every thread stopped. */
+void ddb_bg_init(api_ctx_t *ctx);
+void ddb_bg_free(api_ctx_t *ctx);
+void s3_bg_init(api_ctx_t *ctx);
+void s3_bg_free(api_ctx_t *ctx);
 
 #endif

@@ -39,14 +39,16 @@ typedef struct api_op_desc {
  * A background job: one bounded step per run, keeping its own cursor between runs. run() does
  * at most `budget` units of work (items, records, objects: the job's own unit) and returns the
  * milliseconds until it wants to run again: 0 for "more work is waiting, run me again soon"
- * (the scheduler interleaves other jobs first), a period, or -1 for "only when woken" (by a
- * commit when on_commit is set, or by api_sched_kick). A job never blocks on another job or on
- * a function: it starts work and is kicked when the work completes.
+ * (the scheduler interleaves other jobs first), a period, INT_MAX for "after my period" (the
+ * job's period_ms or its --job-interval; 0: as soon as the others had their turn), or -1 for
+ * "only when woken" (by a commit when on_commit is set, or by api_sched_kick). A job never
+ * blocks on another job or on a function: it starts work and is kicked when the work completes.
+ * Until the service table lands, state is NULL: a job reaches its module's state through ctx.
  */
 typedef struct api_job {
     const char *name;   /* "ttl", "backfill", "stream-trim", "esm", ...; also its flag name */
-    unsigned period_ms; /* default: the longest it sleeps when it returns a longer wait;
-                           --job-interval NAME=MS overrides it */
+    unsigned period_ms; /* default: the longest it sleeps when it returns a longer wait (0:
+                           no bound); --job-interval NAME=MS overrides it */
     bool on_commit;     /* an engine commit wakes it */
     int (*run)(api_ctx_t *ctx, void *state, unsigned budget);
 } api_job_t;
@@ -136,5 +138,8 @@ void *api_service_state(api_ctx_t *ctx, const api_service_t *svc);
 
 /** Wake the named job soon (from any thread; cheap, coalesced). Unknown names are ignored. */
 void api_sched_kick(api_ctx_t *ctx, const char *job);
+/** Whether commits wake an on_commit job (on at the start): a job with nothing to watch (no
+ * mapping, no notified bucket) turns it off, so writes cost the services thread nothing. */
+void api_sched_listen(api_ctx_t *ctx, const char *job, bool on);
 
 #endif

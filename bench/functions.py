@@ -10,6 +10,10 @@
                                  -- N PutItems at RATE per second into a streamed table mapped
                                     to a warm `provided` function; prints the time from each
                                     write leaving the client to its record reaching the function
+  functions.py ENDPOINT trigger-hung N RATE
+                                 -- the same figure for a second mapping twice: with nothing
+                                    else running, then while another table's mapping is held by
+                                    a function sleeping 60 s; prints both and their ratio
 """
 import io
 import json
@@ -85,6 +89,9 @@ def main():
     if what == "trigger":
         trigger(endpoint, lam, role, int(sys.argv[3]), float(sys.argv[4]))
         return
+    if what == "trigger-hung":
+        trigger_hung(endpoint, lam, role, int(sys.argv[3]), float(sys.argv[4]))
+        return
     times = []
     for i in range(int(sys.argv[3])):
         name = "cold%d" % i
@@ -103,26 +110,50 @@ def main():
           % (statistics.median(firsts) * 1000, max(firsts) * 1000, statistics.median(starts) * 1000))
 
 
-def trigger(endpoint, lam, role, n, rate):
-    import os
-    import tempfile
-    ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test")
+# Notes each invocation's start in a file, then sleeps a minute before it answers.
+SLEEPER = """#!/usr/bin/env python3
+import http.client, os, time
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+c = http.client.HTTPConnection(host, int(port))
+while True:
+    c.request("GET", "/2018-06-01/runtime/invocation/next")
+    r = c.getresponse()
+    rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
+    body = r.read()
+    with open(os.environ["MARK"], "a") as f:
+        f.write("started\\n")
+    time.sleep(60)
+    c = http.client.HTTPConnection(host, int(port))
+    c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, b"{}")
+    c.getresponse().read()
+"""
+
+
+def ddb_client(endpoint):
+    return boto3.client("dynamodb", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def mapped_table(ddb, lam, role, table, fn, env, src, warm=True):
+    """A streamed table mapped to a new `provided` function fn (invoked once first when warm)."""
     arn = ddb.create_table(
-        TableName="triggered", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
     )["TableDescription"]["LatestStreamArn"]
-    out = os.path.join(tempfile.mkdtemp(prefix="stratus-trigger-"), "arrivals")
-    native = os.environ.get("BENCH_BOOTSTRAP")
-    lam.create_function(FunctionName="triggered", Runtime="provided.al2023", Role=role,
-                        Handler="x", Environment={"Variables": {"OUT": out}},
-                        Code={"ZipFile": code() if native else code(TRIGGER)})
-    lam.invoke(FunctionName="triggered", Payload=b'{"Records": []}')  # warm
-    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="triggered",
+    lam.create_function(FunctionName=fn, Runtime="provided.al2023", Role=role, Timeout=120,
+                        Handler="x", Environment={"Variables": env}, Code={"ZipFile": src})
+    if warm:
+        lam.invoke(FunctionName=fn, Payload=b'{"Records": []}')  # warm
+    lam.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn,
                                     StartingPosition="LATEST", BatchSize=100)
-    time.sleep(0.5)
+
+
+def measure(ddb, table, out, prefix, n, rate):
+    """PutItem n keys at rate; the milliseconds from each write leaving to its arrival in out."""
+    import os
+    native = os.environ.get("BENCH_BOOTSTRAP")
     acked = {}
     sent = [0]
 
@@ -135,11 +166,12 @@ def trigger(endpoint, lam, role, n, rate):
         delay = due - time.perf_counter()
         if delay > 0:
             time.sleep(delay)
-        ddb.put_item(TableName="triggered", Item={"pk": {"S": "k%d" % i}})
-        acked["k%d" % i] = sent[0]
+        ddb.put_item(TableName=table, Item={"pk": {"S": "%s%d" % (prefix, i)}})
+        acked["%s%d" % (prefix, i)] = sent[0]
+    ddb.meta.events.unregister("before-send.dynamodb.PutItem", before_send)
     deadline = time.time() + 30
     arrived = {}
-    while time.time() < deadline and len(arrived) < n:
+    while time.time() < deadline and len([k for k in acked if k in arrived]) < n:
         time.sleep(0.2)
         if os.path.exists(out):
             arrived = {}
@@ -153,12 +185,61 @@ def trigger(endpoint, lam, role, n, rate):
                             arrived[rec["dynamodb"]["Keys"]["pk"]["S"]] = ns
                     else:
                         arrived[ns] = event.strip()
-    lat = sorted((int(arrived[k]) - acked[k]) / 1e6 for k in acked if k in arrived)
+    return sorted((int(arrived[k]) - acked[k]) / 1e6 for k in acked if k in arrived)
+
+
+def pct(lat, q):
+    return lat[min(len(lat) - 1, int(q * len(lat)))]
+
+
+def trigger(endpoint, lam, role, n, rate):
+    import os
+    import tempfile
+    ddb = ddb_client(endpoint)
+    out = os.path.join(tempfile.mkdtemp(prefix="stratus-trigger-"), "arrivals")
+    native = os.environ.get("BENCH_BOOTSTRAP")
+    mapped_table(ddb, lam, role, "triggered", "triggered", {"OUT": out},
+                 code() if native else code(TRIGGER))
+    time.sleep(0.5)
+    lat = measure(ddb, "triggered", out, "k", n, rate)
     if len(lat) < n:
         print("trigger lost=%d" % (n - len(lat)))
-    p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]  # noqa: E731
     print("trigger records=%d rate=%.0f/s p50_ms=%.2f p99_ms=%.2f max_ms=%.2f"
-          % (len(lat), rate, p(0.5), p(0.99), lat[-1]))
+          % (len(lat), rate, pct(lat, 0.5), pct(lat, 0.99), lat[-1]))
+
+
+def trigger_hung(endpoint, lam, role, n, rate):
+    import os
+    import tempfile
+    ddb = ddb_client(endpoint)
+    d = tempfile.mkdtemp(prefix="stratus-trigger-hung-")
+    out, mark = os.path.join(d, "arrivals"), os.path.join(d, "mark")
+    native = os.environ.get("BENCH_BOOTSTRAP")
+    mapped_table(ddb, lam, role, "triggered-b", "triggered-b", {"OUT": out},
+                 code() if native else code(TRIGGER))
+    mapped_table(ddb, lam, role, "hung-a", "sleeper", {"MARK": mark}, code(SLEEPER), warm=False)
+    time.sleep(0.5)
+    free = measure(ddb, "triggered-b", out, "f", n, rate)
+    ddb.put_item(TableName="hung-a", Item={"pk": {"S": "sleep"}})
+    deadline = time.time() + 30
+    while time.time() < deadline and not os.path.exists(mark):
+        time.sleep(0.05)
+    if not os.path.exists(mark):
+        print("trigger-hung: the sleeping function did not start")
+        return
+    t0 = time.time()
+    hung = measure(ddb, "triggered-b", out, "h", n, rate)
+    if time.time() - t0 > 60:
+        print("trigger-hung: the measurement outlasted the sleeping function")
+    for name, lat in (("free", free), ("hung", hung)):
+        if len(lat) < n:  # not arrived within 30 s (held behind the sleeping function)
+            print("trigger-%s lost=%d" % (name, n - len(lat)))
+        if lat:
+            print("trigger-%s records=%d rate=%.0f/s p50_ms=%.2f p99_ms=%.2f max_ms=%.2f"
+                  % (name, len(lat), rate, pct(lat, 0.5), pct(lat, 0.99), lat[-1]))
+    if free and hung:
+        print("  ratio trigger-hung/trigger-free: p50 %.2fx, p99 %.2fx"
+              % (pct(hung, 0.5) / pct(free, 0.5), pct(hung, 0.99) / pct(free, 0.99)))
 
 
 if __name__ == "__main__":

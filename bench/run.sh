@@ -194,6 +194,8 @@ PY
 python3 bench/functions.py "http://127.0.0.1:$sport" cold 5
 # A write on a streamed table to the start of the mapped function, under 200 writes/s.
 python3 bench/functions.py "http://127.0.0.1:$sport" trigger 2000 200
+# The same for another mapping, free and then while one mapping's function sleeps 60 s.
+python3 bench/functions.py "http://127.0.0.1:$sport" trigger-hung 1000 200
 
 # ---- One 1 GiB object: PUT and GET in MB/s with curl on a fresh stratusd (its peak RSS is
 # the whole run's), against nginx serving the same file and dd writing it with fdatasync ----

@@ -179,7 +179,8 @@ static void stripes_release(eng_t *e, stripes_t *s)
     s->n = 0;
 }
 
-int eng_index_backfill(eng_t *e, kv_slice_t table, uint8_t index_id)
+int eng_index_backfill_step(eng_t *e, kv_slice_t table, uint8_t index_id, kv_buf_t *after,
+                            size_t max_items)
 {
     kv_arena_t *ta = kv_arena_new(4096);
     eng_table_t *t;
@@ -213,11 +214,24 @@ int eng_index_backfill(eng_t *e, kv_slice_t table, uint8_t index_id)
     stripes_t *s = kv_calloc(1, sizeof(*s));
     eng_batch_t *b = eng_batch_new(e->rocks);
     size_t in_batch = 0;
-    for (eng_riter_seek(it, kv_buf_slice(&lo)); rc == 0 && eng_riter_valid(it);
-         eng_riter_next(it)) {
+    /* Resuming past `after`: the items before it were indexed by an earlier step, and those
+     * written since were indexed by their writers. */
+    size_t visited = 0;
+    bool more = false;
+    eng_riter_seek(it, after->len ? kv_buf_slice(after) : kv_buf_slice(&lo));
+    if (after->len && eng_riter_valid(it) && kv_slice_eq(eng_riter_key(it), kv_buf_slice(after)))
+        eng_riter_next(it);
+    for (; rc == 0 && eng_riter_valid(it); eng_riter_next(it)) {
         kv_slice_t key = eng_riter_key(it);
         if (kv_slice_cmp(key, kv_buf_slice(&hi)) >= 0)
             break;
+        if (max_items && visited == max_items) {
+            more = true;
+            break;
+        }
+        visited++;
+        kv_buf_reset(after);
+        kv_buf_append_slice(after, key);
         size_t st = kv_xxh3(key.p, key.len) % ENG_ITEM_LOCKS;
         if (!(s->held[st / 64] & (1ull << (st % 64)))) {
             pthread_mutex_lock(&e->item_locks[st]);
@@ -256,9 +270,18 @@ int eng_index_backfill(eng_t *e, kv_slice_t table, uint8_t index_id)
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     kv_buf_dispose(&cur);
-    if (rc == 0)
+    if (rc == 0 && !more)
         rc = eng__index_mark_active(e, table, index_id);
     kv_arena_free(ta);
+    return rc < 0 ? rc : more ? 1 : 0;
+}
+
+int eng_index_backfill(eng_t *e, kv_slice_t table, uint8_t index_id)
+{
+    kv_buf_t after;
+    kv_buf_init(&after, KEY_CAP);
+    int rc = eng_index_backfill_step(e, table, index_id, &after, 0);
+    kv_buf_dispose(&after);
     return rc;
 }
 

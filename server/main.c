@@ -116,6 +116,19 @@ int main(int argc, char **argv)
         srv_tls_ctx_free(srv.tls);
         return 1;
     }
+    /* Each background job's period: its own flag, or --job-interval NAME=MS. */
+    api_sched_set_period(srv.api, "ttl", cfg.ttl_interval_ms);
+    api_sched_set_period(srv.api, "lifecycle", cfg.sweep_interval_ms);
+    for (size_t i = 0; i < cfg.n_job_intervals; i++)
+        if (api_sched_set_period(srv.api, cfg.job_intervals[i].name, cfg.job_intervals[i].ms) < 0) {
+            fprintf(stderr,
+                    "stratusd: --job-interval: no background job is named %s (backfill, ttl, "
+                    "stream-trim, lifecycle, esm, s3-events, async-invoke)\n",
+                    cfg.job_intervals[i].name);
+            api_close(srv.api);
+            srv_tls_ctx_free(srv.tls);
+            return 2;
+        }
     if (srv_start(&srv) < 0) {
         fprintf(stderr, "stratusd: cannot listen on %s:%d\n", cfg.host, cfg.port);
         api_close(srv.api);
@@ -126,9 +139,7 @@ int main(int argc, char **argv)
     if (functions == NULL)
         KV_LOG_WARN("functions cannot run: the function runner did not start");
     srv_services_t services = {0};
-    unsigned tick =
-        cfg.ttl_interval_ms < cfg.sweep_interval_ms ? cfg.ttl_interval_ms : cfg.sweep_interval_ms;
-    if (srv_services_start(&services, srv.api, tick) < 0) {
+    if (srv_services_start(&services, srv.api) < 0) {
         srv_stop(&srv);
         srv_fn_stop(functions);
         api_close(srv.api);

@@ -40,12 +40,17 @@ void srv_config_usage(void)
         "  --idle-timeout MS      close idle keep-alive connections after MS (default 60000)\n"
         "  --header-timeout MS    limit for receiving request headers (default 20000)\n"
         "  --body-timeout MS      limit between two body reads (default 60000)\n"
-        "  --sweep-interval MS    how often background sweepers (S3 lifecycle) run\n"
+        "  --sweep-interval MS    how often the S3 lifecycle job runs (job \"lifecycle\")\n"
         "                         (default 60000)\n"
         "  --lifecycle-day-seconds N  length of a lifecycle rule's day (default 86400;\n"
         "                         shorten it to test expiration rules)\n"
-        "  --ttl-interval MS      how often expired DynamoDB TTL items are deleted\n"
+        "  --ttl-interval MS      how often expired DynamoDB TTL items are deleted (job \"ttl\")\n"
         "                         (default 1000)\n"
+        "  --job-interval NAME=MS the period of one background job (repeatable); NAME is one\n"
+        "                         of backfill (GSI backfill: the pause between steps of 1000\n"
+        "                         items, default 0), ttl (--ttl-interval), stream-trim (1000),\n"
+        "                         lifecycle (--sweep-interval), esm, s3-events, async-invoke\n"
+        "                         (their longest sleep, 1000; commits and completions wake them)\n"
         "  --stream-retention S   how long DynamoDB stream records are kept (86400)\n"
         "  --stream-shard-seconds S  how long a stream shard stays open before it rolls over "
         "(14400)\n"
@@ -169,6 +174,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_STREAM_KEEP,
         O_STREAM_SHARD,
         O_DISK_RESERVE,
+        O_JOB_INTERVAL,
         O_HELP,
         O_VERSION
     };
@@ -194,6 +200,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"stream-retention", required_argument, NULL, O_STREAM_KEEP},
         {"stream-shard-seconds", required_argument, NULL, O_STREAM_SHARD},
         {"disk-reserve", required_argument, NULL, O_DISK_RESERVE},
+        {"job-interval", required_argument, NULL, O_JOB_INTERVAL},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -339,6 +346,24 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             }
             cfg->stream_shard_s = (unsigned)v;
             break;
+        case O_JOB_INTERVAL: {
+            const char *eq = strchr(optarg, '=');
+            struct srv_job_interval *ji = &cfg->job_intervals[cfg->n_job_intervals];
+            if (eq == NULL || eq == optarg || (size_t)(eq - optarg) >= sizeof(ji->name) ||
+                parse_uint(eq + 1, 86400000, &v) < 0) {
+                fprintf(stderr, "stratusd: --job-interval expects NAME=MS (MS 0..86400000), e.g. "
+                                "backfill=200\n");
+                return -1;
+            }
+            if (cfg->n_job_intervals == SRV_JOB_INTERVALS_MAX) {
+                fprintf(stderr, "stratusd: too many --job-interval flags\n");
+                return -1;
+            }
+            snprintf(ji->name, sizeof(ji->name), "%.*s", (int)(eq - optarg), optarg);
+            ji->ms = (unsigned)v;
+            cfg->n_job_intervals++;
+            break;
+        }
         case O_DISK_RESERVE: {
             char *end;
             unsigned long long n = strtoull(optarg, &end, 10);

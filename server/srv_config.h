@@ -11,6 +11,8 @@
 #define SRV_DEFAULT_SECRET_KEY "test"
 #define SRV_KEY_MAX            128 /* the longest access key id or secret key */
 
+#define SRV_JOB_INTERVALS_MAX  32
+
 typedef struct srv_config {
     char host[256];
     int port;
@@ -38,6 +40,11 @@ typedef struct srv_config {
     unsigned stream_retention_s; /* how long stream records are kept */
     unsigned stream_shard_s;     /* how long a stream shard stays open */
     int64_t disk_reserve;        /* free bytes writes leave; 0 = automatic, -1 = no guard */
+    struct srv_job_interval {    /* --job-interval NAME=MS, checked against the jobs at start */
+        char name[32];
+        unsigned ms;
+    } job_intervals[SRV_JOB_INTERVALS_MAX];
+    size_t n_job_intervals;
 } srv_config_t;
 
 /**

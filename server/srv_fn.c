@@ -685,23 +685,6 @@ static void *runner_main(void *arg)
     return NULL;
 }
 
-/* The event source mappings' consumer: woken by commits, it runs until the server stops. */
-static void *consumer_main(void *arg)
-{
-    srv_fn_t *f = arg;
-    for (;;) {
-        pthread_mutex_lock(&f->lock);
-        bool stop = f->stop;
-        pthread_mutex_unlock(&f->lock);
-        if (stop)
-            break;
-        int ms = api_esm_step(f->api);
-        if (ms != 0)
-            api_esm_wait(f->api, ms < 0 || ms > 1000 ? 1000 : ms);
-    }
-    return NULL;
-}
-
 static int runner_invoke(void *runner, api_invocation_t *inv)
 {
     srv_fn_t *f = runner;
@@ -807,11 +790,6 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
         return NULL;
     }
     api_set_runner(api, runner_invoke, f);
-    if (pthread_create(&f->consumer, NULL, consumer_main, f) != 0) {
-        srv_fn_stop(f);
-        return NULL;
-    }
-    f->has_consumer = true;
     return f;
 }
 
@@ -823,16 +801,13 @@ void srv_fn_stop(srv_fn_t *f)
     pthread_mutex_lock(&f->lock);
     f->stop = true; /* no invocation is taken from now on */
     pthread_mutex_unlock(&f->lock);
-    api_esm_stop(f->api);
     /* The unpacker posts to the loop: it ends before the loop does. */
     srv_fn_code_stop(f);
     pthread_mutex_lock(&f->lock);
     f->quit = true;
     uv_async_send(&f->wake);
     pthread_mutex_unlock(&f->lock);
-    pthread_join(f->thread, NULL); /* fails what the consumer may wait for */
-    if (f->has_consumer)
-        pthread_join(f->consumer, NULL);
+    pthread_join(f->thread, NULL);
     /* Anything queued after the loop took its last invocations fails here. */
     for (queued_t *q = f->incoming; q;) {
         queued_t *next = q->next;

@@ -97,8 +97,6 @@ typedef struct unpack_job {
 enum { UNPACK_QUEUED, UNPACK_RUNNING, UNPACK_DONE, UNPACK_FAILED };
 
 struct srv_fn {
-    pthread_t consumer; /* event source mappings */
-    bool has_consumer;
     pthread_t unpacker;
     bool has_unpacker;
     pthread_cond_t unpack_cond;

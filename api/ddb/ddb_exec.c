@@ -184,6 +184,7 @@ static int gsi_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                 return limit_exceeded(resp, "Too many index changes on this table");
             if (rc < 0)
                 return engine_fail(resp, rc);
+            api_sched_kick(ctx, "backfill");
             status = "UPDATING";
         } else if (ix == NULL || !ix->global) {
             if (ix)
@@ -206,6 +207,7 @@ static int gsi_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             }
             if (rc < 0)
                 return engine_fail(resp, rc);
+            api_sched_kick(ctx, "backfill");
             status = "UPDATING";
         } else {
             if (!g->idx.has_pt) {

@@ -4,6 +4,7 @@
  * DynamoDB's validation, their descriptions, the checks an item's index keys must pass, and
  * the backfill of new GSIs (run by the services thread).
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -475,34 +476,62 @@ void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w
 
 /* ---- backfill ---- */
 
-void ddb_index_backfill(api_ctx_t *ctx)
+/* The first index still CREATING, into g (false: none). Lists the tables: only when a backfill
+ * ended, at the start, or when an UpdateTable added an index (a kick). */
+static bool find_creating(api_ctx_t *ctx, ddb_bg_t *g)
 {
     kv_arena_t *a = kv_arena_new(65536);
-    kv_slice_t after = KV_SLICE_NULL;
+    kv_buf_t after;
+    kv_buf_init(&after, 1024);
+    bool found = false;
     for (;;) {
         const char **names;
         size_t n;
         bool more;
-        if (eng_table_list(ctx->eng, after, 100, a, &names, &n, &more) < 0)
+        kv_arena_reset(a);
+        if (eng_table_list(ctx->eng, after.len ? kv_buf_slice(&after) : KV_SLICE_NULL, 100, a,
+                           &names, &n, &more) < 0)
             break;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && !found; i++) {
             eng_table_t *t;
             if (eng_table_get(ctx->eng, kv_slice_str(names[i]), a, &t) < 0)
                 continue;
-            for (size_t k = 0; k < t->n_indexes; k++) {
+            for (size_t k = 0; k < t->n_indexes && !found; k++) {
                 if (!t->indexes[k].creating)
                     continue;
-                int rc = eng_index_backfill(ctx->eng, kv_slice_str(t->name), t->indexes[k].id);
-                if (rc < 0 && rc != KV_ENOTFOUND)
-                    KV_LOG_ERROR("dynamodb: backfill of index %s of %s failed: %s",
-                                 t->indexes[k].name, t->name, kv_err_name(rc));
-                else if (rc == 0)
-                    KV_LOG_INFO("dynamodb: index %s of %s is ACTIVE", t->indexes[k].name, t->name);
+                kv_buf_reset(&g->bf_table);
+                kv_buf_append_str(&g->bf_table, t->name);
+                g->bf_index = t->indexes[k].id;
+                kv_buf_reset(&g->bf_after);
+                found = !kv_buf_failed(&g->bf_table);
             }
         }
-        if (!more || n == 0)
+        if (found || !more || n == 0)
             break;
-        after = kv_slice_str(names[n - 1]);
+        kv_buf_reset(&after);
+        kv_buf_append_str(&after, names[n - 1]);
     }
+    kv_buf_dispose(&after);
     kv_arena_free(a);
+    return found;
+}
+
+int ddb_backfill_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    (void)state;
+    ddb_bg_t *g = ddb_bg(ctx);
+    if (!g->bf_on && !(g->bf_on = find_creating(ctx, g)))
+        return -1; /* until an UpdateTable adds an index */
+    kv_slice_t table = kv_buf_slice(&g->bf_table);
+    int rc = eng_index_backfill_step(ctx->eng, table, g->bf_index, &g->bf_after, budget);
+    if (rc == 1)
+        return INT_MAX; /* more: after the other jobs, or the job's period */
+    if (rc < 0 && rc != KV_ENOTFOUND)
+        KV_LOG_ERROR("dynamodb: backfill of index %u of %.*s failed: %s", g->bf_index,
+                     (int)table.len, (const char *)table.p, kv_err_name(rc));
+    else if (rc == 0)
+        KV_LOG_INFO("dynamodb: index %u of %.*s is ACTIVE", g->bf_index, (int)table.len,
+                    (const char *)table.p);
+    g->bf_on = false;
+    return rc < 0 && rc != KV_ENOTFOUND ? 1000 : 0; /* try again, or the next index */
 }

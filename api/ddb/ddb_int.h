@@ -4,6 +4,7 @@
 #define DDB_INT_H
 
 #include "../api_int.h"
+#include "../api_service.h"
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
 #include "ddb_expr.h"
@@ -501,5 +502,27 @@ void ddb_dec_violation(ddb_dec_t *d, const char *fmt, ...) __attribute__((format
 /** A Tags list (50 tags, 128/256-character keys/values) into *out (arena), violations recorded. */
 void ddb_decode_tags(ddb_dec_t *d, const api_json_t *in, const char *key, eng_tag_t **out,
                      size_t *n);
+
+/* ---- background jobs (ddb_jobs.c): backfill, ttl, stream-trim ---- */
+/** The jobs' cursors (ctx->ddb_bg; api_open makes it). */
+typedef struct ddb_bg {
+    atomic_uint_fast64_t ttl_gen; /* bumped by each TTL change (UpdateTimeToLive, restores) */
+    uint64_t ttl_scan_gen;        /* the ttl_gen ttl_names was listed at */
+    kv_buf_t ttl_names;           /* the tables whose TTL is on, NUL-terminated names */
+    size_t ttl_pos;               /* the pass's cursor in ttl_names */
+    bool bf_on;                   /* an index is being backfilled: */
+    kv_buf_t bf_table;            /* its table */
+    uint8_t bf_index;             /* its id */
+    kv_buf_t bf_after;            /* the last item key written */
+} ddb_bg_t;
+ddb_bg_t *ddb_bg(api_ctx_t *ctx);
+/** A table's TTL setting changed (or a table was restored): the ttl job lists them again. */
+void ddb_ttl_changed(api_ctx_t *ctx);
+extern const api_job_t ddb_jobs[];
+extern const size_t ddb_n_jobs;
+/** Job steps (api_job_t.run). */
+int ddb_backfill_run(api_ctx_t *ctx, void *state, unsigned budget);
+int ddb_ttl_run(api_ctx_t *ctx, void *state, unsigned budget);
+int ddb_trim_run(api_ctx_t *ctx, void *state, unsigned budget);
 
 #endif

@@ -3,6 +3,7 @@
  * DynamoDB resource tags (TagResource, UntagResource, ListTagsOfResource) and the account
  * questions SDKs ask (DescribeLimits, DescribeEndpoints).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -486,6 +487,10 @@ int ddb_exec_restore_table_from_backup(api_ctx_t *ctx, api_req_t *req, api_resp_
                                        const ddb_backup_in_t *in, ddb_backup_out_t *out)
 {
     int rc = eng_backup_restore(ctx->eng, in->id, in->name, req->arena, &out->t);
+    if (rc == 0) { /* its indexes are rebuilt from the restored items; its TTL holds */
+        api_sched_kick(ctx, "backfill");
+        ddb_ttl_changed(ctx);
+    }
     if (rc == KV_EEXIST) {
         api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
         return -1;
@@ -525,6 +530,10 @@ int ddb_exec_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
         return -1;
     }
     rc = eng_pitr_restore(ctx->eng, in->table, in->name, at, req->arena, &out->t);
+    if (rc == 0) { /* its indexes are rebuilt from the restored items; its TTL holds */
+        api_sched_kick(ctx, "backfill");
+        ddb_ttl_changed(ctx);
+    }
     if (rc == KV_EEXIST) {
         api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
         return -1;
@@ -730,6 +739,8 @@ int ddb_exec_update_time_to_live(api_ctx_t *ctx, api_req_t *req, api_resp_t *res
     /* Index what is there (or drop the index), then store the setting: from then on every
      * write keeps the index itself. */
     int rc = eng_ttl_set(ctx->eng, t, in->enabled ? in->attr : NULL);
+    if (rc == 0)
+        ddb_ttl_changed(ctx);
     if (rc == 0) {
         t->ttl_attr = in->enabled ? in->attr : NULL;
         rc = eng_table_update(ctx->eng, t);
@@ -797,47 +808,92 @@ static int on_expired(void *arg, const eng_item_t *old, eng_item_t **nu)
 
 #define TTL_SWEEP_BATCH 1000 /* items per table per sweep */
 
-void ddb_ttl_sweep(api_ctx_t *ctx, int64_t now_ms)
+void ddb_ttl_changed(api_ctx_t *ctx)
 {
+    ddb_bg_t *g = ctx->ddb_bg;
+    atomic_fetch_add(&g->ttl_gen, 1);
+}
+
+/* The names of the tables whose TTL is on, listed again only when a TTL setting changed. */
+static void list_ttl_tables(api_ctx_t *ctx, ddb_bg_t *g)
+{
+    uint64_t gen = atomic_load(&g->ttl_gen);
+    if (gen == g->ttl_scan_gen)
+        return;
+    kv_buf_reset(&g->ttl_names);
     kv_arena_t *a = kv_arena_new(65536);
-    kv_slice_t after = KV_SLICE_NULL;
-    size_t deleted = 0;
+    kv_buf_t after;
+    kv_buf_init(&after, 1024);
+    int rc = 0;
     for (;;) {
         const char **names;
         size_t n;
         bool more;
-        if (eng_table_list(ctx->eng, after, 100, a, &names, &n, &more) < 0)
+        kv_arena_reset(a);
+        rc = eng_table_list(ctx->eng, after.len ? kv_buf_slice(&after) : KV_SLICE_NULL, 100, a,
+                            &names, &n, &more);
+        if (rc < 0)
             break;
         for (size_t i = 0; i < n; i++) {
             eng_table_t *t;
             if (eng_table_get(ctx->eng, kv_slice_str(names[i]), a, &t) < 0 || !t->ttl_attr)
                 continue;
-            kv_slice_t *keys;
-            uint64_t *secs;
-            size_t due;
-            kv_arena_t *ta = kv_arena_new(65536);
-            if (eng_ttl_due(ctx->eng, t, now_ms / 1000, TTL_SWEEP_BATCH, ta, &keys, &secs, &due) ==
-                0) {
-                ttl_sweep_t x = {t->ttl_attr, now_ms / 1000};
-                for (size_t k = 0; k < due; k++) {
-                    /* Through the normal delete path: the item's lock, its index entry in the
-                     * same batch. An entry whose item changed or went is just dropped. */
-                    bool written = false;
-                    int rc =
-                        eng_item_rmw_service(ctx->eng, t, keys[k], ta, on_expired, &x, &written);
-                    if (rc == 0 && written)
-                        deleted++;
-                    else if (rc == 0) /* (a held item, KV_EBUSY, waits for the next sweep) */
-                        eng_ttl_forget(ctx->eng, t, secs[k], keys[k]);
-                }
-            }
-            kv_arena_free(ta);
+            kv_buf_append_str(&g->ttl_names, names[i]);
+            kv_buf_append_byte(&g->ttl_names, 0);
         }
         if (!more || n == 0)
             break;
-        after = kv_slice_str(names[n - 1]);
+        kv_buf_reset(&after);
+        kv_buf_append_str(&after, names[n - 1]);
+    }
+    kv_buf_dispose(&after);
+    kv_arena_free(a);
+    g->ttl_pos = 0;
+    if (rc == 0 && !kv_buf_failed(&g->ttl_names))
+        g->ttl_scan_gen = gen;
+}
+
+/* One step of the ttl pass over the tables whose TTL is on (a cached list; a cursor goes round
+ * it), until budget expired items were looked at; the pass starts again after the job's period
+ * (--ttl-interval). */
+int ddb_ttl_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    (void)state;
+    ddb_bg_t *g = ddb_bg(ctx);
+    list_ttl_tables(ctx, g);
+    int64_t now_ms = kv_now_ms();
+    kv_arena_t *a = kv_arena_new(65536);
+    size_t deleted = 0, looked = 0;
+    while (g->ttl_pos < g->ttl_names.len && looked < budget) {
+        const char *name = (const char *)g->ttl_names.p + g->ttl_pos;
+        g->ttl_pos += strlen(name) + 1;
+        eng_table_t *t;
+        kv_arena_reset(a);
+        if (eng_table_get(ctx->eng, kv_slice_str(name), a, &t) < 0 || !t->ttl_attr)
+            continue; /* deleted, or TTL turned off since the listing */
+        kv_slice_t *keys;
+        uint64_t *secs;
+        size_t due;
+        if (eng_ttl_due(ctx->eng, t, now_ms / 1000, TTL_SWEEP_BATCH, a, &keys, &secs, &due) < 0)
+            continue;
+        ttl_sweep_t x = {t->ttl_attr, now_ms / 1000};
+        looked += due;
+        for (size_t k = 0; k < due; k++) {
+            /* Through the normal delete path: the item's lock, its index entry in the same
+             * batch. An entry whose item changed or went is just dropped. */
+            bool written = false;
+            int rc = eng_item_rmw_service(ctx->eng, t, keys[k], a, on_expired, &x, &written);
+            if (rc == 0 && written)
+                deleted++;
+            else if (rc == 0) /* (a held item, KV_EBUSY, waits for the next sweep) */
+                eng_ttl_forget(ctx->eng, t, secs[k], keys[k]);
+        }
     }
     kv_arena_free(a);
     if (deleted)
         KV_LOG_INFO("ttl: %zu expired items deleted", deleted);
+    if (g->ttl_pos < g->ttl_names.len)
+        return 0; /* the rest of the pass */
+    g->ttl_pos = 0;
+    return INT_MAX;
 }

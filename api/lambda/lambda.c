@@ -1040,7 +1040,7 @@ static void encode_mapping(api_ctx_t *ctx, const eng_mapping_t *m, const char *s
                      (long long)(m->modified_ms % 1000));
     api_jw_key(w, "LastModified");
     api_jw_raw(w, kv_slice(t, (size_t)n));
-    api_jw_kstr(w, "LastProcessingResult", api_esm_last_result(m->uuid));
+    api_jw_kstr(w, "LastProcessingResult", api_esm_last_result(ctx, m->uuid));
     api_jw_kstr(w, "State", state ? state : m->enabled ? "Enabled" : "Disabled");
     api_jw_kstr(w, "StateTransitionReason", "User action");
     api_jw_kstr(w, "StartingPosition",
@@ -1419,6 +1419,7 @@ typedef struct pending {
     int state;
     api_released_cb cb;
     void *cb_arg;
+    struct pending *next; /* Event: in the async-invoke job's queue */
 } pending_t;
 
 static void pending_free(pending_t *p)
@@ -1520,7 +1521,7 @@ static void invocation_record(const pending_t *p, const char *condition, kv_buf_
     api_jw_obj_end(&w);
 }
 
-/* Send a finished asynchronous invocation's record to its destination (runner thread). */
+/* Send a finished asynchronous invocation's record to its destination (async-invoke job). */
 static void send_destination(pending_t *p, const char *dest, const char *condition)
 {
     api_ctx_t *ctx = p->ctx;
@@ -1564,29 +1565,82 @@ static void send_destination(pending_t *p, const char *dest, const char *conditi
     kv_buf_dispose(&rec);
 }
 
+/* A finished Event invocation (async-invoke job): retried after an error (twice by default)
+ * while the event is young enough, then its record goes to the destination for its outcome. */
+static void async_finished(pending_t *p)
+{
+    api_invocation_t *inv = &p->inv;
+    p->attempts++;
+    bool expired = kv_now_ms() - p->queued_ms > p->max_age_ms;
+    if (inv->outcome != API_INV_OK && !expired && p->attempts_left-- > 0) {
+        kv_buf_reset(&inv->result);
+        kv_buf_reset(&inv->log);
+        if (p->ctx->invoke(p->ctx->runner, inv) == 0)
+            return;
+    }
+    if (inv->outcome != API_INV_OK)
+        KV_LOG_WARN("lambda: asynchronous invocation %s of %s failed: %.*s", inv->request_id,
+                    inv->function, (int)(inv->result.len > 300 ? 300 : inv->result.len),
+                    (const char *)inv->result.p);
+    if (inv->outcome == API_INV_OK && p->on_success)
+        send_destination(p, p->on_success, "Success");
+    else if (inv->outcome != API_INV_OK && p->on_failure)
+        send_destination(p, p->on_failure, expired ? "EventAgeExceeded" : "RetriesExhausted");
+    pending_free(p);
+}
+
+int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    (void)state;
+    esm_t *e = ctx->esm;
+    for (unsigned k = 0; k < budget; k++) {
+        pthread_mutex_lock(&e->aq_lock);
+        pending_t *p = e->aq_head;
+        if (p) {
+            e->aq_head = p->next;
+            if (e->aq_head == NULL)
+                e->aq_tail = NULL;
+        }
+        pthread_mutex_unlock(&e->aq_lock);
+        if (p == NULL)
+            return -1; /* until the runner finishes another */
+        p->next = NULL;
+        async_finished(p);
+    }
+    return 0;
+}
+
+void lambda_async_free(api_ctx_t *ctx)
+{
+    esm_t *e = ctx->esm;
+    size_t n = 0;
+    while (e->aq_head) {
+        pending_t *p = e->aq_head;
+        e->aq_head = p->next;
+        pending_free(p);
+        n++;
+    }
+    e->aq_tail = NULL;
+    if (n)
+        KV_LOG_WARN("lambda: %zu finished asynchronous invocations not followed up at shutdown", n);
+}
+
 static void on_invoked(api_invocation_t *inv)
 {
     pending_t *p = inv->done_arg;
     if (p->resp == NULL) {
-        /* Event: retried after an error (twice by default) while the event is young enough,
-         * then its record goes to the destination for its outcome. */
-        p->attempts++;
-        bool expired = kv_now_ms() - p->queued_ms > p->max_age_ms;
-        if (inv->outcome != API_INV_OK && !expired && p->attempts_left-- > 0) {
-            kv_buf_reset(&inv->result);
-            kv_buf_reset(&inv->log);
-            if (p->ctx->invoke(p->ctx->runner, inv) == 0)
-                return;
-        }
-        if (inv->outcome != API_INV_OK)
-            KV_LOG_WARN("lambda: asynchronous invocation %s of %s failed: %.*s", inv->request_id,
-                        inv->function, (int)(inv->result.len > 300 ? 300 : inv->result.len),
-                        (const char *)inv->result.p);
-        if (inv->outcome == API_INV_OK && p->on_success)
-            send_destination(p, p->on_success, "Success");
-        else if (inv->outcome != API_INV_OK && p->on_failure)
-            send_destination(p, p->on_failure, expired ? "EventAgeExceeded" : "RetriesExhausted");
-        pending_free(p);
+        /* Event: the retries and destinations run in the async-invoke job, not here. */
+        api_ctx_t *ctx = p->ctx;
+        esm_t *e = ctx->esm;
+        p->next = NULL;
+        pthread_mutex_lock(&e->aq_lock);
+        if (e->aq_tail)
+            e->aq_tail->next = p;
+        else
+            e->aq_head = p;
+        e->aq_tail = p;
+        pthread_mutex_unlock(&e->aq_lock);
+        api_sched_kick(ctx, "async-invoke");
         return;
     }
     finish_sync(p);

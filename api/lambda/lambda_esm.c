@@ -6,34 +6,40 @@
  * checkpoint (state CF) advances only after the function succeeded, so a crash replays the
  * batch: at-least-once, in order. Failures are retried (MaximumRetryAttempts,
  * MaximumRecordAgeInSeconds), halved (BisectBatchOnFunctionError) or partly retried
- * (ReportBatchItemFailures); a batch given up goes to the on-failure function. The engine's
- * commit notifier wakes the consumer: there is no polling interval.
+ * (ReportBatchItemFailures); a batch given up goes to the on-failure function. Two scheduler
+ * jobs do the work, "esm" (mappings) and "s3-events" (bucket notifications), woken by the
+ * engine's commit notifier: there is no polling interval. Each mapping and each bucket is a
+ * state machine: a step starts its invocations and returns, the runner's completion kicks the
+ * job, and the next step looks at the outcome; a slow function holds only its own.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../api_int.h"
 #include "../codec/api_json_r.h"
 #include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
+#include "lambda_int.h"
 
-#define ESM_BYTES      (5u << 20) /* a batch's records, under the 6 MB payload limit */
-#define ESM_WAIT_GUARD 5000       /* ms past the function's timeout */
+#define ESM_BYTES (5u << 20) /* a batch's records, under the 6 MB payload limit */
 
-/* What the consumer remembers between steps, per mapping (or bucket) id. The consumer thread
- * alone adds and changes slots; the API threads read last results under slot_lock. */
+/* What the jobs remember between steps, per mapping (or bucket) id. The job alone adds, changes
+ * and removes slots; the API threads read a mapping's last result under the table's lock. */
+typedef struct flight flight_t;
 typedef struct slot {
     char uuid[40];
     int attempts;
-    size_t next_target; /* a bucket's event: the destinations already done */
-    size_t limit;       /* a bisected batch's size; 0: BatchSize */
+    size_t next_target; /* a bucket's event (cur_seq): the destinations already done */
+    uint64_t cur_seq;
+    size_t limit; /* a bisected batch's size; 0: BatchSize */
     int64_t retry_at_ms;
     atomic_int result; /* esm_result_t: LastProcessingResult */
-    bool seen;         /* stepped in the current pass */
+    bool seen;         /* in the latest listing */
+    flight_t *fl;      /* the invocations started and not yet looked at */
 } slot_t;
 
 typedef enum esm_result {
@@ -43,25 +49,30 @@ typedef enum esm_result {
 } esm_result_t;
 
 /* An open-addressing table of slot pointers; at most half full. */
-static pthread_mutex_t slot_lock = PTHREAD_MUTEX_INITIALIZER;
-static slot_t **slots;
-static size_t slot_cap, slot_n;
+struct esm_slots {
+    pthread_mutex_t lock;
+    slot_t **tab;
+    size_t cap, n;
+};
+
+static void flight_free(flight_t *fl);
+static bool flight_free_if_idle(slot_t *s);
 
 static size_t slot_hash(const char *uuid)
 {
     return (size_t)kv_xxh3(uuid, strlen(uuid));
 }
 
-/* The slot of uuid, or NULL (caller holds slot_lock, or is the consumer thread). */
-static slot_t *slot_find(const char *uuid)
+/* The slot of uuid, or NULL (caller holds the lock, or is the job). */
+static slot_t *slot_find(esm_slots_t *t, const char *uuid)
 {
-    if (slot_cap == 0)
+    if (t->cap == 0)
         return NULL;
-    for (size_t i = slot_hash(uuid) & (slot_cap - 1);; i = (i + 1) & (slot_cap - 1)) {
-        if (slots[i] == NULL)
+    for (size_t i = slot_hash(uuid) & (t->cap - 1);; i = (i + 1) & (t->cap - 1)) {
+        if (t->tab[i] == NULL)
             return NULL;
-        if (strcmp(slots[i]->uuid, uuid) == 0)
-            return slots[i];
+        if (strcmp(t->tab[i]->uuid, uuid) == 0)
+            return t->tab[i];
     }
 }
 
@@ -73,69 +84,98 @@ static void slot_insert(slot_t **tab, size_t cap, slot_t *s)
     tab[i] = s;
 }
 
-/* Rebuild the table with room for want slots (caller holds slot_lock); with only_seen, the
- * slots not stepped in this pass are freed, and the others start the next pass unseen. */
-static void slot_rebuild(size_t want, bool only_seen)
+/* Rebuild the table with room for want slots (caller holds the lock); with only_seen, the slots
+ * not seen in the latest listing are freed unless invocations of theirs are still running. */
+static void slot_rebuild(esm_slots_t *t, size_t want, bool only_seen)
 {
     size_t cap = 64;
     while (cap < 2 * want)
         cap *= 2;
     slot_t **tab = kv_calloc(cap, sizeof(*tab));
     size_t n = 0;
-    for (size_t i = 0; i < slot_cap; i++) {
-        slot_t *s = slots[i];
+    for (size_t i = 0; i < t->cap; i++) {
+        slot_t *s = t->tab[i];
         if (s == NULL)
             continue;
-        if (only_seen && !s->seen) {
+        if (only_seen && !s->seen && (s->fl == NULL || flight_free_if_idle(s))) {
             kv_free(s);
             continue;
         }
-        s->seen = false;
         slot_insert(tab, cap, s);
         n++;
     }
-    kv_free(slots);
-    slots = tab;
-    slot_cap = cap;
-    slot_n = n;
+    kv_free(t->tab);
+    t->tab = tab;
+    t->cap = cap;
+    t->n = n;
 }
 
-/* The slot of uuid, made when new; marked seen in this pass. Only the consumer thread. */
-static slot_t *slot_of(const char *uuid)
+/* The slot of uuid, made when new. Only the job. */
+static slot_t *slot_of(esm_slots_t *t, const char *uuid)
 {
-    slot_t *s = slot_find(uuid);
+    slot_t *s = slot_find(t, uuid);
     if (s == NULL) {
         s = kv_calloc(1, sizeof(*s));
         snprintf(s->uuid, sizeof(s->uuid), "%s", uuid);
         atomic_init(&s->result, ESM_RESULT_NONE);
-        pthread_mutex_lock(&slot_lock);
-        if (2 * (slot_n + 1) > slot_cap)
-            slot_rebuild(slot_n + 1, false);
-        slot_insert(slots, slot_cap, s);
-        slot_n++;
-        pthread_mutex_unlock(&slot_lock);
+        s->seen = true;
+        pthread_mutex_lock(&t->lock);
+        if (2 * (t->n + 1) > t->cap)
+            slot_rebuild(t, t->n + 1, false);
+        slot_insert(t->tab, t->cap, s);
+        t->n++;
+        pthread_mutex_unlock(&t->lock);
     }
-    s->seen = true;
     return s;
 }
 
-/* At the end of a pass: forget the ids not stepped in it (deleted or disabled). */
-static void slot_sweep(void)
+/* After a listing that marked the live ids seen: forget the others (deleted), and start the
+ * next listing unseen. */
+static void slot_sweep(esm_slots_t *t)
 {
-    size_t live = 0;
-    for (size_t i = 0; i < slot_cap; i++)
-        live += slots[i] && slots[i]->seen;
-    pthread_mutex_lock(&slot_lock);
-    slot_rebuild(live, true);
-    pthread_mutex_unlock(&slot_lock);
+    pthread_mutex_lock(&t->lock);
+    slot_rebuild(t, t->n, true);
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->tab[i])
+            t->tab[i]->seen = false;
+    pthread_mutex_unlock(&t->lock);
 }
 
-const char *api_esm_last_result(const char *uuid)
+static void slots_mark(esm_slots_t *t, const char *uuid)
 {
-    pthread_mutex_lock(&slot_lock);
-    slot_t *s = slot_find(uuid);
+    slot_t *s = slot_find(t, uuid);
+    if (s)
+        s->seen = true;
+}
+
+static esm_slots_t *slots_new(void)
+{
+    esm_slots_t *t = kv_calloc(1, sizeof(*t));
+    pthread_mutex_init(&t->lock, NULL);
+    return t;
+}
+
+/* Free every slot (api_esm_free: the runner finished every invocation). */
+static void slots_free(esm_slots_t *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->tab[i]) {
+            if (t->tab[i]->fl)
+                flight_free(t->tab[i]->fl);
+            kv_free(t->tab[i]);
+        }
+    kv_free(t->tab);
+    pthread_mutex_destroy(&t->lock);
+    kv_free(t);
+}
+
+const char *api_esm_last_result(api_ctx_t *ctx, const char *uuid)
+{
+    esm_t *e = ctx->esm;
+    pthread_mutex_lock(&e->maps->lock);
+    slot_t *s = slot_find(e->maps, uuid);
     int r = s ? atomic_load(&s->result) : ESM_RESULT_NONE;
-    pthread_mutex_unlock(&slot_lock);
+    pthread_mutex_unlock(&e->maps->lock);
     return r == ESM_RESULT_OK       ? "OK"
            : r == ESM_RESULT_FAILED ? "PROBLEM: Function call failed"
                                     : "No records processed";
@@ -143,65 +183,48 @@ const char *api_esm_last_result(const char *uuid)
 
 /* ---- waking ---- */
 
-static void on_commit(void *arg, uint64_t seq)
-{
-    api_ctx_t *ctx = arg;
-    (void)seq;
-    if (!atomic_load(&ctx->esm_active))
-        return;
-    pthread_mutex_lock(&ctx->esm_lock);
-    ctx->esm_wakes++;
-    pthread_cond_signal(&ctx->esm_cond);
-    pthread_mutex_unlock(&ctx->esm_lock);
-}
-
 void api_esm_init(api_ctx_t *ctx)
 {
-    pthread_mutex_init(&ctx->esm_lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&ctx->esm_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    ctx->s3_scan_gen = UINT64_MAX; /* the first step looks at the buckets */
-    kv_buf_init(&ctx->s3_names, 64u << 20);
-    eng_notifier_add(ctx->eng, on_commit, ctx);
+    esm_t *e = kv_calloc(1, sizeof(*e));
+    e->maps = slots_new();
+    e->buckets = slots_new();
+    atomic_init(&e->map_gen, 1); /* the first step lists the mappings */
+    atomic_init(&e->s3_gen, 1);  /* and the buckets */
+    e->map_wait = -1;
+    kv_buf_init(&e->s3_names, 64u << 20);
+    pthread_mutex_init(&e->aq_lock, NULL);
+    ctx->esm = e;
 }
 
-void api_esm_wait(api_ctx_t *ctx, int ms)
+void api_esm_free(api_ctx_t *ctx)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&ctx->esm_lock);
-    uint64_t seen = ctx->esm_seen;
-    while (ctx->esm_wakes == seen && !ctx->esm_stop &&
-           pthread_cond_timedwait(&ctx->esm_cond, &ctx->esm_lock, &until) == 0)
-        ;
-    ctx->esm_seen = ctx->esm_wakes;
-    pthread_mutex_unlock(&ctx->esm_lock);
+    esm_t *e = ctx->esm;
+    if (e == NULL)
+        return;
+    lambda_async_free(ctx);
+    slots_free(e->maps);
+    slots_free(e->buckets);
+    if (e->map_arena)
+        kv_arena_free(e->map_arena);
+    kv_free(e->map_list);
+    kv_buf_dispose(&e->s3_names);
+    pthread_mutex_destroy(&e->aq_lock);
+    kv_free(e);
+    ctx->esm = NULL;
 }
 
 void api_esm_kick(api_ctx_t *ctx)
 {
-    atomic_store(&ctx->esm_active, true);
-    pthread_mutex_lock(&ctx->esm_lock);
-    ctx->esm_wakes++;
-    pthread_cond_signal(&ctx->esm_cond);
-    pthread_mutex_unlock(&ctx->esm_lock);
+    esm_t *e = ctx->esm;
+    atomic_fetch_add(&e->map_gen, 1);
+    api_sched_kick(ctx, "esm");
 }
 
-void api_esm_stop(api_ctx_t *ctx)
+void api_esm_kick_buckets(api_ctx_t *ctx)
 {
-    pthread_mutex_lock(&ctx->esm_lock);
-    ctx->esm_stop = true;
-    pthread_cond_broadcast(&ctx->esm_cond);
-    pthread_mutex_unlock(&ctx->esm_lock);
+    esm_t *e = ctx->esm;
+    atomic_fetch_add(&e->s3_gen, 1);
+    api_sched_kick(ctx, "s3-events");
 }
 
 /* ---- filters: Lambda's event-filtering patterns ---- */
@@ -328,37 +351,87 @@ static bool pattern_match(const api_json_t *pat, const api_json_t *ev, int depth
 
 /* ---- one batch ---- */
 
-/* A function run on one event: started, then waited for (several run at once). */
+/* A function run on one event: started by a step, finished on the runner's thread, looked at by
+ * a later step. */
 typedef struct job {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;
-    bool done, started;
+    flight_t *fl;        /* the batch it belongs to; NULL: nobody waits (it frees itself) */
+    atomic_bool started; /* the runner took it: done() will be called */
     api_invocation_t inv;
+    kv_buf_t payload; /* a detached job's own copy of its event */
     char arn[256], code[4400], rid[40], rev[40];
     const char **env;
     char **owned;
     size_t n_env;
 } job_t;
 
+#define ESM_LANES 10 /* ParallelizationFactor's largest value */
+
+/* A lane of a window: the batch one concurrent invocation gets. */
+typedef struct lane {
+    kv_buf_t ev;
+    api_jw_t w;
+    size_t n;
+    uint64_t first; /* its first record's number */
+    job_t job;
+} lane_t;
+
+/* The invocations a step started for one mapping (its lanes) or one bucket (one lane), with
+ * what the step that looks at their outcome needs. Freed by the job once left is 0: the runner
+ * calls done() once per started invocation, also at shutdown, and done() never touches the
+ * flight after its decrement. */
+struct flight {
+    api_ctx_t *ctx;
+    const char *job_name; /* the job to kick when the last one finished */
+    atomic_int left;      /* invocations still running */
+    size_t nl;
+    lane_t *lanes;
+    /* a mapping's window */
+    uint64_t ckpt, first_seq, last_seq;
+    int64_t first_time_ms;
+    size_t used;
+    /* a bucket's event */
+    uint64_t seq;
+    size_t target;
+};
+
+static void job_dispose(job_t *j)
+{
+    kv_buf_dispose(&j->inv.result);
+    kv_buf_dispose(&j->inv.log);
+    kv_buf_dispose(&j->payload);
+    for (size_t i = 0; i < j->n_env; i++)
+        kv_free(j->owned[i]);
+    kv_free(j->owned);
+    kv_free(j->env);
+}
+
 static void on_done(api_invocation_t *inv)
 {
     job_t *j = inv->done_arg;
-    pthread_mutex_lock(&j->lock);
-    j->done = true;
-    pthread_cond_signal(&j->cond);
-    pthread_mutex_unlock(&j->lock);
+    flight_t *fl = j->fl;
+    if (fl == NULL) { /* an on-failure destination: nothing waits for it */
+        job_dispose(j);
+        kv_free(j);
+        return;
+    }
+    api_ctx_t *ctx = fl->ctx;
+    const char *name = fl->job_name;
+    if (atomic_fetch_sub(&fl->left, 1) == 1) /* fl may be freed from here on */
+        api_sched_kick(ctx, name);
 }
 
-/* Start f on event (which must outlive the job). */
-static void job_start(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event, job_t *j)
+/* Start f on event (which must outlive the job). @return whether the runner took it. */
+static bool job_start(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event, job_t *j,
+                      flight_t *fl)
 {
     memset(j, 0, sizeof(*j));
-    pthread_mutex_init(&j->lock, NULL);
-    pthread_cond_init(&j->cond, NULL);
+    j->fl = fl;
+    atomic_init(&j->started, false);
     kv_buf_init(&j->inv.result, 6u << 20);
     kv_buf_init(&j->inv.log, 4096);
+    kv_buf_init(&j->payload, 8u << 20);
     if (ctx->invoke == NULL || f->reserved == 0)
-        return;
+        return false;
     snprintf(j->arn, sizeof(j->arn), "arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s",
              ctx->region, f->name);
     eng_function_code_path(ctx->eng, f->code_id, j->code, sizeof(j->code));
@@ -377,61 +450,97 @@ static void job_start(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event,
         snprintf(j->owned[i], n, "%s=%s", f->env[i].key, f->env[i].value);
         j->env[i] = j->owned[i];
     }
+    /* The function's strings are in the caller's arena: the invocation keeps its own. */
+    kv_buf_append_slice(&j->payload, event);
+    kv_buf_append_byte(&j->payload, 0);
+    size_t off[5];
+    const char *strs[5] = {f->name, f->runtime, f->handler ? f->handler : "", "", ""};
+    for (int i = 0; i < 3; i++) {
+        off[i] = j->payload.len;
+        kv_buf_append_str(&j->payload, strs[i]);
+        kv_buf_append_byte(&j->payload, 0);
+    }
+    if (kv_buf_failed(&j->payload))
+        return false;
     api_invocation_t *inv = &j->inv;
-    inv->function = f->name;
+    inv->function = (const char *)j->payload.p + off[0];
     inv->arn = j->arn;
     inv->code_id = f->code_id;
     snprintf(j->rev, sizeof(j->rev), "%s", f->revision);
     inv->config = j->rev;
     inv->code_path = j->code;
-    inv->runtime = f->runtime;
-    inv->handler = f->handler ? f->handler : "";
+    inv->runtime = (const char *)j->payload.p + off[1];
+    inv->handler = (const char *)j->payload.p + off[2];
     inv->timeout_s = f->timeout_s;
     inv->memory_mb = f->memory_mb;
     inv->env = j->env;
     inv->n_env = f->n_env;
     inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
     inv->request_id = j->rid;
-    inv->payload = event;
+    inv->payload = kv_slice(j->payload.p, event.len);
     inv->done = on_done;
     inv->done_arg = j;
-    j->started = ctx->invoke(ctx->runner, inv) == 0;
+    atomic_store(&j->started, true);
+    if (ctx->invoke(ctx->runner, inv) == 0)
+        return true;
+    atomic_store(&j->started, false);
+    return false;
 }
 
-/* Wait for a started job; its result is appended to result (when given). @return the outcome
- * (API_INV_FAILED when it could not be run). */
-static api_outcome_t job_wait(job_t *j, kv_buf_t *result)
+/* The outcome of a finished job; its result is appended to result (when given). */
+static api_outcome_t job_outcome(job_t *j, kv_buf_t *result)
 {
-    api_outcome_t out = API_INV_FAILED;
-    if (j->started) {
-        pthread_mutex_lock(&j->lock);
-        while (!j->done)
-            pthread_cond_wait(&j->cond, &j->lock); /* the runner always finishes, timeouts too */
-        pthread_mutex_unlock(&j->lock);
-        out = j->inv.outcome;
-        if (result)
-            kv_buf_append_slice(result, kv_buf_slice(&j->inv.result));
+    if (!atomic_load(&j->started))
+        return API_INV_FAILED;
+    if (result)
+        kv_buf_append_slice(result, kv_buf_slice(&j->inv.result));
+    return j->inv.outcome;
+}
+
+static flight_t *flight_new(api_ctx_t *ctx, const char *job_name, size_t nl)
+{
+    flight_t *fl = kv_calloc(1, sizeof(*fl));
+    fl->ctx = ctx;
+    fl->job_name = job_name;
+    atomic_init(&fl->left, 0);
+    fl->nl = nl;
+    fl->lanes = kv_calloc(nl, sizeof(*fl->lanes));
+    return fl;
+}
+
+/* Start the lanes that hold records (their events complete); those the runner did not take
+ * count as failed. When left is 0 afterwards, nothing will kick: the caller steps again. */
+static void flight_start(api_ctx_t *ctx, flight_t *fl, const eng_function_t *f)
+{
+    int want = 0;
+    for (size_t l = 0; l < fl->nl; l++)
+        want += fl->lanes[l].n > 0;
+    atomic_store(&fl->left, want + 1); /* + 1: the starter's own hold */
+    for (size_t l = 0; l < fl->nl; l++)
+        if (fl->lanes[l].n &&
+            !job_start(ctx, f, kv_buf_slice(&fl->lanes[l].ev), &fl->lanes[l].job, fl))
+            atomic_fetch_sub(&fl->left, 1);
+    atomic_fetch_sub(&fl->left, 1);
+}
+
+static void flight_free(flight_t *fl)
+{
+    for (size_t l = 0; l < fl->nl; l++) {
+        kv_buf_dispose(&fl->lanes[l].ev);
+        if (fl->lanes[l].n)
+            job_dispose(&fl->lanes[l].job);
     }
-    kv_buf_dispose(&j->inv.result);
-    kv_buf_dispose(&j->inv.log);
-    for (size_t i = 0; i < j->n_env; i++)
-        kv_free(j->owned[i]);
-    kv_free(j->owned);
-    kv_free(j->env);
-    pthread_mutex_destroy(&j->lock);
-    pthread_cond_destroy(&j->cond);
-    return out;
+    kv_free(fl->lanes);
+    kv_free(fl);
 }
 
-/* Run the function on one event and wait for it. */
-static api_outcome_t invoke_sync(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event,
-                                 kv_buf_t *result)
+static bool flight_free_if_idle(slot_t *s)
 {
-    job_t *j = kv_malloc(sizeof(*j));
-    job_start(ctx, f, event, j);
-    api_outcome_t o = job_wait(j, result);
-    kv_free(j);
-    return o;
+    if (atomic_load(&s->fl->left) > 0)
+        return false;
+    flight_free(s->fl);
+    s->fl = NULL;
+    return true;
 }
 
 /* The function an ARN names. */
@@ -449,18 +558,19 @@ static int function_of(api_ctx_t *ctx, const char *arn, kv_arena_t *a, eng_funct
 /* Hand a batch given up on to the on-failure destination: a function (run as Lambda does,
  * asynchronously to the batch) or a bucket (the record stored as an object). */
 static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_stream_t *s,
-                         const eng_srec_t *first, const eng_srec_t *last, size_t n, kv_arena_t *a)
+                         const flight_t *fl, int attempts, kv_arena_t *a)
 {
+    size_t n = fl->used;
     if (m->on_failure == NULL) {
         KV_LOG_WARN("lambda: mapping %s gave up on %zu records (%llu..%llu)", m->uuid, n,
-                    (unsigned long long)first->seq, (unsigned long long)last->seq);
+                    (unsigned long long)fl->first_seq, (unsigned long long)fl->last_seq);
         return;
     }
     char when[25], shard[48], seq[24];
     kv_time_fmt_iso(kv_now_ms(), when);
     int64_t period = ctx->stream_shard_ms > 0 ? ctx->stream_shard_ms : 4 * 3600 * 1000;
     snprintf(shard, sizeof(shard), "shardId-%020llu-%08x",
-             (unsigned long long)(first->time_ms / period * period), s->id);
+             (unsigned long long)(fl->first_time_ms / period * period), s->id);
     /* The record is written with the JSON writer: no field is trusted to need no escaping, and
      * none is cut short. */
     kv_buf_t rec;
@@ -478,7 +588,7 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
                 kv_arena_printf(a, "arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s", ctx->region,
                                 m->function));
     api_jw_key(&w, "approximateInvokeCount");
-    api_jw_i64(&w, slot_of(m->uuid)->attempts);
+    api_jw_i64(&w, attempts);
     api_jw_obj_end(&w);
     api_jw_key(&w, "responseContext");
     api_jw_obj_begin(&w);
@@ -489,9 +599,9 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
     api_jw_key(&w, "DDBStreamBatchInfo");
     api_jw_obj_begin(&w);
     api_jw_kstr(&w, "shardId", shard);
-    snprintf(seq, sizeof(seq), "%021llu", (unsigned long long)first->seq);
+    snprintf(seq, sizeof(seq), "%021llu", (unsigned long long)fl->first_seq);
     api_jw_kstr(&w, "startSequenceNumber", seq);
-    snprintf(seq, sizeof(seq), "%021llu", (unsigned long long)last->seq);
+    snprintf(seq, sizeof(seq), "%021llu", (unsigned long long)fl->last_seq);
     api_jw_kstr(&w, "endSequenceNumber", seq);
     api_jw_kstr(&w, "approximateArrivalOfFirstRecord", when);
     api_jw_ku64(&w, "batchSize", n);
@@ -529,10 +639,13 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
                     m->on_failure);
         return;
     }
-    kv_buf_t result;
-    kv_buf_init(&result, 6u << 20);
-    invoke_sync(ctx, f, doc, &result);
-    kv_buf_dispose(&result);
+    /* Run as Lambda does, asynchronously: the job owns a copy and frees itself when done. */
+    job_t *j = kv_malloc(sizeof(*j));
+    if (!job_start(ctx, f, doc, j, NULL)) {
+        KV_LOG_WARN("lambda: mapping %s: on-failure function %s could not run", m->uuid, f->name);
+        job_dispose(j);
+        kv_free(j);
+    }
 }
 
 /* The lowest sequence number a ReportBatchItemFailures response names, or 0. */
@@ -558,32 +671,90 @@ static uint64_t first_failure(kv_arena_t *a, kv_slice_t result)
     return low;
 }
 
-#define ESM_LANES 10 /* ParallelizationFactor's largest value */
-
-/* A lane of a window: the batch one concurrent invocation gets. */
-typedef struct lane {
-    kv_buf_t ev;
-    api_jw_t w;
-    size_t n;
-    uint64_t first; /* its first record's number */
-    job_t job;
-} lane_t;
+/* The outcome of a mapping's finished window: the checkpoint moves past the window only when
+ * every lane succeeded, or up to the first record any lane failed on; else a retry, a bisection,
+ * or the on-failure destination. @return ms until it wants another step (0: now). */
+static int finish_mapping(api_ctx_t *ctx, const eng_mapping_t *m, slot_t *sl, kv_arena_t *a)
+{
+    flight_t *fl = sl->fl;
+    sl->fl = NULL;
+    kv_slice_t uuid = kv_slice_str(m->uuid);
+    api_outcome_t worst = API_INV_OK;
+    uint64_t failed = 0; /* the first record a lane failed on */
+    kv_buf_t result;
+    kv_buf_init(&result, 6u << 20);
+    for (size_t l = 0; l < fl->nl; l++) {
+        if (fl->lanes[l].n == 0)
+            continue;
+        kv_buf_reset(&result);
+        api_outcome_t o = job_outcome(&fl->lanes[l].job, &result);
+        uint64_t lf = o != API_INV_OK      ? fl->lanes[l].first
+                      : m->report_failures ? first_failure(a, kv_buf_slice(&result))
+                                           : 0;
+        if (o != API_INV_OK)
+            worst = o;
+        if (lf && (failed == 0 || lf < failed))
+            failed = lf;
+    }
+    kv_buf_dispose(&result);
+    bool ok = worst == API_INV_OK && failed == 0;
+    atomic_store(&sl->result, ok ? ESM_RESULT_OK : ESM_RESULT_FAILED);
+    int wait = 0;
+    uint64_t ckpt = fl->ckpt, last = fl->last_seq;
+    if (ok) {
+        /* Done: only now does the checkpoint move. */
+        eng_mapping_set_checkpoint(ctx->eng, uuid, last);
+        sl->attempts = 0;
+        sl->limit = 0;
+        goto out;
+    }
+    if (failed > ckpt + 1 && failed <= last) /* the records before the first failure are done */
+        eng_mapping_set_checkpoint(ctx->eng, uuid, failed - 1);
+    sl->attempts++;
+    if (m->bisect && fl->used > 1 && worst != API_INV_OK) {
+        sl->limit = fl->used / 2; /* retry the first half alone */
+        goto out;
+    }
+    if (m->max_retries >= 0 && sl->attempts > m->max_retries) {
+        eng_stream_t *s;
+        if (eng_stream_get(ctx->eng, m->stream_id, a, &s) == 0)
+            send_failure(ctx, m, s, fl, sl->attempts, a);
+        eng_mapping_set_checkpoint(ctx->eng, uuid, last);
+        sl->attempts = 0;
+        sl->limit = 0;
+        goto out;
+    }
+    int64_t now = kv_now_ms();
+    sl->retry_at_ms = now + (sl->attempts < 10 ? 100 * sl->attempts : 1000);
+    wait = (int)(sl->retry_at_ms - now);
+out:
+    flight_free(fl);
+    return wait;
+}
 
 /*
  * Work on one mapping: a window of records after the checkpoint is cut into ParallelizationFactor
  * lanes by partition key (a key's records stay in one lane, in order; a lane holds at most
- * BatchSize), the lanes run at once, and the checkpoint moves past the window only when all
- * succeeded — or up to the first record any lane failed on. @return ms until it wants another
- * step (0: now), -1 when idle.
+ * BatchSize), and the lanes are started at once; a later step, kicked when the last finished,
+ * looks at their outcome (finish_mapping). A mapping whose function is slow holds only itself.
+ * @return ms until it wants another step (0: now), -1 when idle or waiting for its invocations.
  */
-static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
+static int step_mapping(api_ctx_t *ctx, esm_slots_t *slots, const eng_mapping_t *m)
 {
-    int64_t now = kv_now_ms();
-    slot_t *sl = slot_of(m->uuid);
-    if (now < sl->retry_at_ms)
-        return (int)(sl->retry_at_ms - now);
+    slot_t *sl = slot_of(slots, m->uuid);
+    if (sl->fl && atomic_load(&sl->fl->left) > 0)
+        return -1; /* its invocations are running: the last one to finish kicks */
     kv_arena_t *a = kv_arena_new(1 << 16);
     int wait = -1;
+    if (sl->fl) {
+        wait = finish_mapping(ctx, m, sl, a);
+        goto out;
+    }
+    int64_t now = kv_now_ms();
+    if (now < sl->retry_at_ms) {
+        wait = (int)(sl->retry_at_ms - now);
+        goto out;
+    }
     eng_function_t *f;
     eng_stream_t *s;
     kv_slice_t uuid = kv_slice_str(m->uuid);
@@ -615,7 +786,8 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
         if (api_json_parse(a, kv_slice_str(m->patterns[i]), &pats[i], &err) < 0)
             pats[i] = NULL;
     }
-    lane_t *lanes = kv_calloc(nl, sizeof(*lanes));
+    flight_t *fl = flight_new(ctx, "esm", nl);
+    lane_t *lanes = fl->lanes;
     for (size_t l = 0; l < nl; l++) {
         kv_buf_init(&lanes[l].ev, 6u << 20);
         api_jw_init(&lanes[l].w, &lanes[l].ev);
@@ -661,65 +833,27 @@ static int step_mapping(api_ctx_t *ctx, const eng_mapping_t *m)
     }
     kv_buf_dispose(&one);
     kv_buf_dispose(&key);
-    uint64_t last = recs[used - 1].seq;
-    bool ok = true;
-    api_outcome_t worst = API_INV_OK;
-    uint64_t failed = 0; /* the first record a lane failed on */
-    if (sent) {
-        for (size_t l = 0; l < nl; l++) {
-            api_jw_arr_end(&lanes[l].w);
-            api_jw_obj_end(&lanes[l].w);
-            if (lanes[l].n)
-                job_start(ctx, f, kv_buf_slice(&lanes[l].ev), &lanes[l].job);
-        }
-        kv_buf_t result;
-        kv_buf_init(&result, 6u << 20);
-        for (size_t l = 0; l < nl; l++) {
-            if (lanes[l].n == 0)
-                continue;
-            kv_buf_reset(&result);
-            api_outcome_t o = job_wait(&lanes[l].job, &result);
-            uint64_t lf = o != API_INV_OK      ? lanes[l].first
-                          : m->report_failures ? first_failure(a, kv_buf_slice(&result))
-                                               : 0;
-            if (o != API_INV_OK)
-                worst = o;
-            if (lf && (failed == 0 || lf < failed))
-                failed = lf;
-        }
-        kv_buf_dispose(&result);
-        ok = worst == API_INV_OK && failed == 0;
-        atomic_store(&sl->result, ok ? ESM_RESULT_OK : ESM_RESULT_FAILED);
-    }
-    for (size_t l = 0; l < nl; l++)
-        kv_buf_dispose(&lanes[l].ev);
-    kv_free(lanes);
-    if (ok) {
-        /* Done (or nothing for the function): only now does the checkpoint move. */
-        eng_mapping_set_checkpoint(ctx->eng, uuid, last);
+    fl->ckpt = ckpt;
+    fl->used = used;
+    fl->first_seq = recs[0].seq;
+    fl->first_time_ms = recs[0].time_ms;
+    fl->last_seq = recs[used - 1].seq;
+    if (sent == 0) {
+        /* Nothing for the function: the checkpoint moves past the window. */
+        eng_mapping_set_checkpoint(ctx->eng, uuid, fl->last_seq);
         sl->attempts = 0;
         sl->limit = 0;
+        flight_free(fl);
         wait = 0;
         goto out;
     }
-    if (failed > ckpt + 1 && failed <= last) /* the records before the first failure are done */
-        eng_mapping_set_checkpoint(ctx->eng, uuid, failed - 1);
-    sl->attempts++;
-    if (m->bisect && used > 1 && worst != API_INV_OK) {
-        sl->limit = used / 2; /* retry the first half alone */
-        wait = 0;
-        goto out;
+    for (size_t l = 0; l < nl; l++) {
+        api_jw_arr_end(&lanes[l].w);
+        api_jw_obj_end(&lanes[l].w);
     }
-    if (m->max_retries >= 0 && sl->attempts > m->max_retries) {
-        send_failure(ctx, m, s, &recs[0], &recs[used - 1], used, a);
-        eng_mapping_set_checkpoint(ctx->eng, uuid, last);
-        sl->attempts = 0;
-        sl->limit = 0;
-        wait = 0;
-        goto out;
-    }
-    sl->retry_at_ms = now + (sl->attempts < 10 ? 100 * sl->attempts : 1000);
-    wait = (int)(sl->retry_at_ms - now);
+    sl->fl = fl;
+    flight_start(ctx, fl, f);
+    wait = atomic_load(&fl->left) == 0 ? 0 : -1; /* else the last one to finish kicks */
 out:
     kv_arena_free(a);
     return wait;
@@ -731,13 +865,37 @@ out:
 
 /* Deliver a bucket's logged events, one at a time, to the destinations they match; the
  * checkpoint moves past an event once every destination took it (or gave up after the
- * retries). @return ms until another step is wanted (0: now), -1 when idle. */
-static int step_bucket(api_ctx_t *ctx, const eng_bucket_t *b)
+ * retries). A step starts one invocation and returns; the step after it finished goes on.
+ * @return ms until another step is wanted (0: now), -1 when idle or waiting. */
+static int step_bucket(api_ctx_t *ctx, esm_slots_t *slots, const eng_bucket_t *b)
 {
     char id[40];
     snprintf(id, sizeof(id), "s3:%u", b->log_id);
+    slot_t *sl = slot_of(slots, id);
+    sl->seen = true;
     int64_t now = kv_now_ms();
-    slot_t *sl = slot_of(id);
+    if (sl->fl) {
+        flight_t *fl = sl->fl;
+        if (atomic_load(&fl->left) > 0)
+            return -1;
+        api_outcome_t o = job_outcome(&fl->lanes[0].job, NULL);
+        uint64_t seq = fl->seq;
+        size_t t = fl->target;
+        sl->fl = NULL;
+        flight_free(fl);
+        sl->cur_seq = seq;
+        if (o != API_INV_OK && sl->attempts < S3_EVENT_RETRIES) {
+            sl->attempts++;
+            sl->next_target = t; /* the destinations before it are done */
+            sl->retry_at_ms = now + 200 * sl->attempts;
+            return (int)(sl->retry_at_ms - now);
+        }
+        if (o != API_INV_OK)
+            KV_LOG_WARN("s3: bucket %s: event %llu not delivered to its destination %zu", b->name,
+                        (unsigned long long)seq, t + 1);
+        sl->attempts = 0;
+        sl->next_target = t + 1;
+    }
     if (now < sl->retry_at_ms)
         return (int)(sl->retry_at_ms - now);
     kv_arena_t *a = kv_arena_new(1 << 16);
@@ -753,10 +911,13 @@ static int step_bucket(api_ctx_t *ctx, const eng_bucket_t *b)
     if (s3_notify_targets(a, b->docs[ENG_BDOC_NOTIFY], &ts, &nt) < 0 ||
         eng_stream_read(ctx->eng, b->log_id, ckpt + 1, 64, ESM_BYTES, a, &recs, &n) < 0)
         n = 0;
-    kv_buf_t ev;
-    kv_buf_init(&ev, 1u << 20);
     for (size_t i = 0; i < n; i++) {
         eng_srec_t *r = &recs[i];
+        if (sl->cur_seq != r->seq) { /* next_target counts for the event it was set on */
+            sl->cur_seq = r->seq;
+            sl->next_target = 0;
+            sl->attempts = 0;
+        }
         kv_slice_t name = s3_event_name(r), key = s3_event_key(r);
         for (size_t t = sl->next_target; t < nt; t++) {
             eng_function_t *f;
@@ -767,31 +928,23 @@ static int step_bucket(api_ctx_t *ctx, const eng_bucket_t *b)
                             ts[t].arn);
                 continue;
             }
-            kv_buf_reset(&ev);
+            flight_t *fl = flight_new(ctx, "s3-events", 1);
+            kv_buf_init(&fl->lanes[0].ev, 1u << 20);
             api_jw_t w;
-            api_jw_init(&w, &ev);
+            api_jw_init(&w, &fl->lanes[0].ev);
             api_jw_obj_begin(&w);
             api_jw_key(&w, "Records");
             api_jw_arr_begin(&w);
             s3_encode_event(ctx, b->name, r, ts[t].id, &w);
             api_jw_arr_end(&w);
             api_jw_obj_end(&w);
-            kv_buf_t result;
-            kv_buf_init(&result, 6u << 20);
-            api_outcome_t o = invoke_sync(ctx, f, kv_buf_slice(&ev), &result);
-            kv_buf_dispose(&result);
-            if (o != API_INV_OK && sl->attempts < S3_EVENT_RETRIES) {
-                sl->attempts++;
-                sl->next_target = t; /* the destinations before it are done */
-                sl->retry_at_ms = now + 200 * sl->attempts;
-                wait = (int)(sl->retry_at_ms - now);
-                goto out;
-            }
-            if (o != API_INV_OK)
-                KV_LOG_WARN("s3: bucket %s: %.*s of %.*s not delivered to %s", b->name,
-                            (int)name.len, (const char *)name.p, (int)key.len, (const char *)key.p,
-                            ts[t].arn);
-            sl->attempts = 0;
+            fl->lanes[0].n = 1;
+            fl->seq = r->seq;
+            fl->target = t;
+            sl->fl = fl;
+            flight_start(ctx, fl, f);
+            wait = atomic_load(&fl->left) == 0 ? 0 : -1;
+            goto out;
         }
         sl->next_target = 0;
         sl->attempts = 0;
@@ -799,19 +952,18 @@ static int step_bucket(api_ctx_t *ctx, const eng_bucket_t *b)
         wait = 0;
     }
 out:
-    kv_buf_dispose(&ev);
     kv_arena_free(a);
     return wait;
 }
 
 /* The names of the buckets whose notifications are on, listed again only when a notification
  * configuration was put since the last listing. */
-static void list_notified(api_ctx_t *ctx)
+static void list_notified(api_ctx_t *ctx, esm_t *e)
 {
-    uint64_t gen = atomic_load(&ctx->s3_gen);
-    if (gen == ctx->s3_scan_gen)
+    uint64_t gen = atomic_load(&e->s3_gen);
+    if (gen == e->s3_scan_gen)
         return;
-    kv_buf_reset(&ctx->s3_names);
+    kv_buf_reset(&e->s3_names);
     kv_arena_t *a = kv_arena_new(1 << 16);
     kv_buf_t last; /* the name to list after (the arena is reset between pages) */
     kv_buf_init(&last, 256);
@@ -828,8 +980,8 @@ static void list_notified(api_ctx_t *ctx)
         for (size_t i = 0; i < n; i++) {
             if (list[i].log_id == 0 || list[i].docs[ENG_BDOC_NOTIFY].len == 0)
                 continue;
-            kv_buf_append_str(&ctx->s3_names, list[i].name);
-            kv_buf_append_byte(&ctx->s3_names, 0);
+            kv_buf_append_str(&e->s3_names, list[i].name);
+            kv_buf_append_byte(&e->s3_names, 0);
         }
         if (n) {
             kv_buf_reset(&last);
@@ -838,72 +990,115 @@ static void list_notified(api_ctx_t *ctx)
     } while (more && n);
     kv_buf_dispose(&last);
     kv_arena_free(a);
-    if (rc == 0 && !kv_buf_failed(&ctx->s3_names))
-        ctx->s3_scan_gen = gen;
+    if (rc == 0 && !kv_buf_failed(&e->s3_names))
+        e->s3_scan_gen = gen;
 }
 
-/* Step every bucket whose notifications are on. @return as step_bucket, *active the count. */
-static int step_buckets(api_ctx_t *ctx, size_t *active)
+/* The s3-events job: a step for every bucket whose notifications are on. Each starts at most
+ * one invocation, so the pass is bounded by the buckets; the list is cached. */
+int lambda_s3_events_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
-    list_notified(ctx);
+    (void)state, (void)budget;
+    esm_t *e = ctx->esm;
+    uint64_t gen = e->s3_scan_gen;
+    list_notified(ctx, e);
+    bool relisted = gen != e->s3_scan_gen;
     kv_arena_t *a = kv_arena_new(1 << 16);
     int wait = -1;
-    const char *p = (const char *)ctx->s3_names.p, *end = p + ctx->s3_names.len;
+    const char *p = (const char *)e->s3_names.p, *end = p + e->s3_names.len;
     for (; p && p < end; p += strlen(p) + 1) {
         eng_bucket_t *b;
         kv_arena_reset(a);
         if (eng_bucket_get(ctx->eng, kv_slice_str(p), a, &b) < 0 || b->log_id == 0 ||
             b->docs[ENG_BDOC_NOTIFY].len == 0)
             continue; /* deleted, or switched off since the listing */
-        (*active)++;
-        int w = step_bucket(ctx, b);
+        int w = step_bucket(ctx, e->buckets, b);
         if (w >= 0 && (wait < 0 || w < wait))
             wait = w;
     }
     kv_arena_free(a);
-    return wait;
+    if (relisted) /* the buckets not stepped in this pass are no longer notified */
+        slot_sweep(e->buckets);
+    bool active = e->s3_names.len > 0;
+    api_sched_listen(ctx, "s3-events", active);
+    /* Idle with buckets to watch: a look now and then as well (as commits wake it). */
+    return wait < 0 && active ? INT_MAX : wait;
 }
 
-int api_esm_step(api_ctx_t *ctx)
+/* List the mappings again (a mapping was created, changed or deleted). */
+static void list_mappings(api_ctx_t *ctx, esm_t *e)
 {
+    uint64_t gen = atomic_load(&e->map_gen);
+    if (gen == e->map_scan_gen)
+        return;
     kv_arena_t *a = kv_arena_new(1 << 16);
-    eng_mapping_t *list;
-    size_t n;
-    bool more;
+    eng_mapping_t *all = NULL, *list;
+    size_t n_all = 0, n;
+    bool more, listed = false;
     kv_slice_t after = KV_SLICE_NULL;
-    int wait = -1;
-    size_t active = 0;
-    bool listed = false; /* every mapping was listed: the slots not seen can go */
     do {
         if (eng_mapping_list(ctx->eng, after, 100, a, &list, &n, &more) < 0)
             break;
         listed = !more || n == 0;
-        for (size_t i = 0; i < n; i++) {
-            if (!list[i].enabled) { /* a disabled mapping keeps its state */
-                slot_t *sl = slot_find(list[i].uuid);
-                if (sl)
-                    sl->seen = true;
-                continue;
-            }
-            active++;
-            int w = step_mapping(ctx, &list[i]);
-            if (w >= 0 && (wait < 0 || w < wait))
-                wait = w;
-        }
+        all = kv_realloc(all, (n_all + n + 1) * sizeof(*all));
+        memcpy(all + n_all, list, n * sizeof(*all));
+        n_all += n;
         if (n)
             after = kv_slice_str(list[n - 1].uuid);
     } while (more && n);
-    size_t buckets = 0;
-    int bw = step_buckets(ctx, &buckets);
-    if (bw >= 0 && (wait < 0 || bw < wait))
-        wait = bw;
-    active += buckets;
-    if (listed) /* a listing that failed part way saw only some mappings */
-        slot_sweep();
-    atomic_store(&ctx->esm_active, active > 0);
-    kv_arena_free(a);
-    return wait;
+    if (!listed) { /* keep the old list; try again at the next step */
+        kv_free(all);
+        kv_arena_free(a);
+        return;
+    }
+    if (e->map_arena)
+        kv_arena_free(e->map_arena);
+    kv_free(e->map_list);
+    e->map_arena = a;
+    e->map_list = all;
+    e->n_maps = n_all;
+    e->map_cursor = 0;
+    e->map_wait = -1;
+    e->map_scan_gen = gen;
+    e->n_enabled = 0;
+    for (size_t i = 0; i < n_all; i++) { /* disabled mappings keep their state too */
+        slots_mark(e->maps, all[i].uuid);
+        e->n_enabled += all[i].enabled;
+    }
+    slot_sweep(e->maps);
+    api_sched_listen(ctx, "esm", e->n_enabled > 0);
 }
+
+/* The esm job: a step for each enabled mapping, budget of them per run (a cursor goes round the
+ * cached list). */
+int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    (void)state;
+    esm_t *e = ctx->esm;
+    list_mappings(ctx, e);
+    for (unsigned k = 0; k < budget && e->map_cursor < e->n_maps; k++) {
+        const eng_mapping_t *m = &e->map_list[e->map_cursor++];
+        if (!m->enabled)
+            continue; /* a disabled mapping keeps its state */
+        int w = step_mapping(ctx, e->maps, m);
+        if (w >= 0 && (e->map_wait < 0 || w < e->map_wait))
+            e->map_wait = w;
+    }
+    if (e->map_cursor < e->n_maps)
+        return 0; /* the rest of the pass */
+    int wait = e->map_wait;
+    e->map_cursor = 0;
+    e->map_wait = -1;
+    /* Idle with mappings to watch: a look now and then as well (as commits wake it). */
+    return wait < 0 && e->n_enabled ? INT_MAX : wait;
+}
+
+const api_job_t lambda_jobs[] = {
+    {"esm", 1000, true, lambda_esm_run},
+    {"s3-events", 1000, true, lambda_s3_events_run},
+    {"async-invoke", 1000, false, lambda_async_run},
+};
+const size_t lambda_n_jobs = sizeof(lambda_jobs) / sizeof(lambda_jobs[0]);
 
 void api_fn_error_json(kv_buf_t *out, kv_slice_t msg, const char *type)
 {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Lambda and CloudWatch Logs services: what lambda.c and lambda_logs.c share. */
+/* The Lambda and CloudWatch Logs services: what lambda.c, lambda_esm.c and lambda_logs.c share
+ * (the descriptors, the entry points, the background jobs and their state). */
 #ifndef LAMBDA_INT_H
 #define LAMBDA_INT_H
 
@@ -21,5 +22,40 @@ bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg);
 int lambda_route(api_ctx_t *ctx, api_req_t *req);
 /** The largest body a Lambda request may have (a base64 zip for code uploads). */
 uint64_t lambda_body_limit(const api_req_t *req);
+
+/* Lambda's background jobs: "esm" (event source mappings), "s3-events" (bucket notifications,
+ * lambda_esm.c) and "async-invoke" (Event invocations' retries and destinations, lambda.c). */
+extern const api_job_t lambda_jobs[];
+extern const size_t lambda_n_jobs;
+int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget);
+int lambda_s3_events_run(api_ctx_t *ctx, void *state, unsigned budget);
+int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget);
+
+typedef struct esm_slots esm_slots_t;
+struct pending;
+
+/* The module's state (ctx->esm): made by api_esm_init, freed by api_esm_free. */
+typedef struct esm {
+    esm_slots_t *maps;    /* per mapping: retries, bisection, the batch in flight, result */
+    esm_slots_t *buckets; /* per bucket: the event in flight, retries */
+    /* The mappings, listed again when one changed (a generation bumped by api_esm_kick). */
+    atomic_uint_fast64_t map_gen;
+    uint64_t map_scan_gen;
+    kv_arena_t *map_arena;
+    struct eng_mapping *map_list;
+    size_t n_maps, map_cursor;
+    size_t n_enabled; /* commits wake the esm job only when some mapping is enabled */
+    int map_wait;     /* the least wait the mappings stepped in this pass asked for */
+    /* The buckets whose notifications are on, listed again when a configuration was put. */
+    atomic_uint_fast64_t s3_gen;
+    uint64_t s3_scan_gen;
+    kv_buf_t s3_names; /* NUL-terminated names */
+    /* Event invocations the runner finished, for the async-invoke job (lambda.c). */
+    pthread_mutex_t aq_lock;
+    struct pending *aq_head, *aq_tail;
+} esm_t;
+
+/** Free the Event invocations still queued (api_esm_free). */
+void lambda_async_free(api_ctx_t *ctx);
 
 #endif

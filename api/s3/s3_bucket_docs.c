@@ -295,6 +295,8 @@ static int doc_set(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_bd
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
     int rc = eng_bucket_set_doc(ctx->eng, in->bucket, kinds[in->kind].which, in->doc);
+    if (rc == 0 && kinds[in->kind].which == ENG_BDOC_LIFECYCLE)
+        s3_lifecycle_changed(ctx);
     return s3_bucket_written(resp, rc);
 }
 

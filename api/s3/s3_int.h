@@ -4,6 +4,7 @@
 #define S3_INT_H
 
 #include "../api_int.h"
+#include "../api_service.h"
 #include "../codec/api_xml_r.h"
 #include "../codec/api_xw.h"
 #include "s3_ops.h"
@@ -451,5 +452,21 @@ S3_OP_MAP(XX)
 
 /** Why a bucket name is invalid, or NULL when it is valid. */
 const char *s3_bucket_name_error(kv_slice_t name);
+
+/* ---- background jobs (s3_lifecycle.c): lifecycle ---- */
+/** The jobs' cursors (ctx->s3_bg; api_open makes it). */
+typedef struct s3_bg {
+    atomic_uint_fast64_t lc_gen; /* bumped by each lifecycle configuration put or delete */
+    uint64_t lc_scan_gen;        /* the lc_gen lc_names was listed at */
+    kv_buf_t lc_names;           /* the buckets with lifecycle rules, NUL-terminated names */
+    size_t lc_pos;               /* the pass's cursor in lc_names */
+} s3_bg_t;
+s3_bg_t *s3_bg(api_ctx_t *ctx);
+/** A bucket's lifecycle configuration changed: the lifecycle job lists the buckets again. */
+void s3_lifecycle_changed(api_ctx_t *ctx);
+extern const api_job_t s3_jobs[];
+extern const size_t s3_n_jobs;
+/** The lifecycle job's step (api_job_t.run). */
+int s3_lifecycle_run(api_ctx_t *ctx, void *state, unsigned budget);
 
 #endif

@@ -12,9 +12,12 @@
  * an object is due once that many whole days have passed since it was written (S3 rounds
  * to the next midnight UTC). Transitions are accepted and ignored: there is one storage tier.
  */
+#include <limits.h>
 #include <string.h>
 
+#include "base/kv_alloc.h"
 #include "base/kv_log.h"
+#include "base/kv_time.h"
 #include "s3_int.h"
 
 #define LC_PAGE 256 /* buckets read per catalog page */
@@ -253,37 +256,113 @@ static int sweep_uploads(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t 
     return rc;
 }
 
-void s3_lifecycle_sweep(api_ctx_t *ctx, int64_t now)
+void s3_lifecycle_changed(api_ctx_t *ctx)
 {
-    kv_arena_t *page = kv_arena_new(65536);
-    kv_slice_t after = KV_SLICE_NULL;
-    size_t done = 0;
+    s3_bg_t *g = ctx->s3_bg;
+    atomic_fetch_add(&g->lc_gen, 1);
+}
+
+/* The names of the buckets with lifecycle rules, listed again only when a lifecycle
+ * configuration was put or deleted. */
+static void list_lc_buckets(api_ctx_t *ctx, s3_bg_t *g)
+{
+    uint64_t gen = atomic_load(&g->lc_gen);
+    if (gen == g->lc_scan_gen)
+        return;
+    kv_buf_reset(&g->lc_names);
+    kv_arena_t *a = kv_arena_new(65536);
+    kv_buf_t after;
+    kv_buf_init(&after, 1024);
+    int rc = 0;
     for (;;) {
         eng_bucket_t *bs;
         size_t n;
         bool more;
-        if (eng_bucket_list(ctx->eng, after, LC_PAGE, page, &bs, &n, &more) < 0)
+        kv_arena_reset(a);
+        rc = eng_bucket_list(ctx->eng, after.len ? kv_buf_slice(&after) : KV_SLICE_NULL, LC_PAGE, a,
+                             &bs, &n, &more);
+        if (rc < 0)
             break;
         for (size_t i = 0; i < n; i++) {
             if (bs[i].docs[ENG_BDOC_LIFECYCLE].len == 0)
                 continue;
-            kv_arena_t *a = kv_arena_new(65536);
-            lc_rule_t *rules;
-            size_t nr = parse_rules(a, bs[i].docs[ENG_BDOC_LIFECYCLE], &rules);
-            for (size_t k = 0; k < nr; k++) {
-                int rc = sweep_objects(ctx, &bs[i], &rules[k], now, &done);
-                if (rc == 0)
-                    rc = sweep_uploads(ctx, &bs[i], &rules[k], now, &done);
-                if (rc < 0)
-                    KV_LOG_ERROR("lifecycle: bucket %s: %s", bs[i].name, kv_err_name(rc));
-            }
-            kv_arena_free(a);
+            kv_buf_append_str(&g->lc_names, bs[i].name);
+            kv_buf_append_byte(&g->lc_names, 0);
         }
         if (!more || n == 0)
             break;
-        after = kv_slice_str(kv_arena_strndup(page, bs[n - 1].name, strlen(bs[n - 1].name)));
+        kv_buf_reset(&after);
+        kv_buf_append_str(&after, bs[n - 1].name);
     }
-    kv_arena_free(page);
+    kv_buf_dispose(&after);
+    kv_arena_free(a);
+    g->lc_pos = 0;
+    if (rc == 0 && !kv_buf_failed(&g->lc_names))
+        g->lc_scan_gen = gen;
+}
+
+/* One step of the lifecycle pass over the buckets with rules (a cached list; a cursor goes round
+ * it), until budget objects, versions or uploads were removed; the pass starts again after the
+ * job's period (--sweep-interval). */
+int s3_lifecycle_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    (void)state;
+    s3_bg_t *g = s3_bg(ctx);
+    list_lc_buckets(ctx, g);
+    int64_t now = kv_now_ms();
+    size_t done = 0;
+    kv_arena_t *a = kv_arena_new(65536);
+    while (g->lc_pos < g->lc_names.len && done < budget) {
+        const char *name = (const char *)g->lc_names.p + g->lc_pos;
+        g->lc_pos += strlen(name) + 1;
+        eng_bucket_t *b;
+        kv_arena_reset(a);
+        if (eng_bucket_get(ctx->eng, kv_slice_str(name), a, &b) < 0 ||
+            b->docs[ENG_BDOC_LIFECYCLE].len == 0)
+            continue; /* deleted, or its rules removed since the listing */
+        lc_rule_t *rules;
+        size_t nr = parse_rules(a, b->docs[ENG_BDOC_LIFECYCLE], &rules);
+        for (size_t k = 0; k < nr; k++) {
+            int rc = sweep_objects(ctx, b, &rules[k], now, &done);
+            if (rc == 0)
+                rc = sweep_uploads(ctx, b, &rules[k], now, &done);
+            if (rc < 0)
+                KV_LOG_ERROR("lifecycle: bucket %s: %s", b->name, kv_err_name(rc));
+        }
+    }
+    kv_arena_free(a);
     if (done)
         KV_LOG_INFO("lifecycle: %zu objects, versions or uploads removed", done);
+    if (g->lc_pos < g->lc_names.len)
+        return 0; /* the rest of the pass */
+    g->lc_pos = 0;
+    return INT_MAX;
+}
+
+const api_job_t s3_jobs[] = {
+    {"lifecycle", 60000, false, s3_lifecycle_run}, /* --sweep-interval */
+};
+const size_t s3_n_jobs = sizeof(s3_jobs) / sizeof(s3_jobs[0]);
+
+void s3_bg_init(api_ctx_t *ctx)
+{
+    s3_bg_t *g = kv_calloc(1, sizeof(*g));
+    atomic_init(&g->lc_gen, 1); /* the first step lists the buckets */
+    kv_buf_init(&g->lc_names, 64u << 20);
+    ctx->s3_bg = g;
+}
+
+s3_bg_t *s3_bg(api_ctx_t *ctx)
+{
+    return ctx->s3_bg;
+}
+
+void s3_bg_free(api_ctx_t *ctx)
+{
+    s3_bg_t *g = ctx->s3_bg;
+    if (g == NULL)
+        return;
+    kv_buf_dispose(&g->lc_names);
+    kv_free(g);
+    ctx->s3_bg = NULL;
 }

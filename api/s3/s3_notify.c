@@ -230,10 +230,8 @@ int s3_exec_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *
         return -1;
     /* An empty configuration turns notifications off. */
     int rc = eng_bucket_set_doc(ctx->eng, in->bucket, ENG_BDOC_NOTIFY, in->doc);
-    if (rc == 0) { /* the consumer delivers this bucket's events from now on */
-        atomic_fetch_add(&ctx->s3_gen, 1);
-        api_esm_kick(ctx);
-    }
+    if (rc == 0) /* the s3-events job delivers this bucket's events from now on */
+        api_esm_kick_buckets(ctx);
     return s3_bucket_written(resp, rc);
 }
 

@@ -214,6 +214,11 @@ int eng_table_drop_index(eng_t *e, kv_slice_t table, kv_slice_t index);
  * under its lock, so concurrent writes are never lost), then mark the index ACTIVE.
  * @return 0, KV_ENOTFOUND (table or index gone meanwhile), KV_EIO. */
 int eng_index_backfill(eng_t *e, kv_slice_t table, uint8_t index_id);
+/** One bounded part of eng_index_backfill: the items after the key in *after (empty: from the
+ * start), at most max_items of them (0: all); *after is left at the last item written.
+ * @return 1 when items remain, 0 when the index is now ACTIVE, KV_ENOTFOUND, KV_EIO. */
+int eng_index_backfill_step(eng_t *e, kv_slice_t table, uint8_t index_id, kv_buf_t *after,
+                            size_t max_items);
 /** An index by name, or NULL. */
 const eng_index_t *eng_index_find(const eng_table_t *t, kv_slice_t name);
 /** Entries and bytes stored for the table (index NULL) or one index, counted up to limit

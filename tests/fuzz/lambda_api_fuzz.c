@@ -123,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             o += snprintf(path + o, sizeof(path) - (size_t)o, "%s",
                           tok[body.p[i] % (sizeof(tok) / sizeof(tok[0]))]);
         st = harness_s3(&h, "PUT", path, NULL, KV_SLICE_LIT("x"), NULL);
-        api_esm_step(h.ctx);
+        api_sched_step(h.ctx);
         if (st != 200 && st != 400) {
             fprintf(stderr, "PUT %s: %d\n", path, st);
             abort();

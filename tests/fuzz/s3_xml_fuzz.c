@@ -95,6 +95,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                     "\r\n";
     if (harness_run(&h, kv_slice(preflight, sizeof(preflight) - 1), NULL) >= 500)
         abort();
-    api_services_tick(h.ctx);
+    api_sched_step(h.ctx);
     return 0;
 }
