@@ -6,7 +6,7 @@ target_include_directories(kvauth PUBLIC api engine)
 target_compile_options(kvauth PRIVATE ${KV_WARN})
 target_link_libraries(kvauth PUBLIC kvbase PkgConfig::CRYPTO PkgConfig::ZLIB)
 
-add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c
+add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api_offload.c
             api/codec/api_json_r.c api/codec/api_xml_r.c api/codec/api_multipart.c
             api/ddb/ddb_decode.c api/ddb/ddb_exec.c api/ddb/ddb_encode.c api/ddb/ddb_av.c
             api/ddb/ddb_expr.c api/ddb/ddb_update.c api/ddb/ddb_item_decode.c api/ddb/ddb_legacy.c api/ddb/ddb_reserved.c api/ddb/ddb_meta.c

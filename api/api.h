@@ -10,6 +10,9 @@
  *   api_body()    for each body fragment (already de-chunked by HTTP):
  *                 aws-chunked decoding, signatures, hashes, limits.
  *   api_handle()  when the message is complete: decode -> execute -> encode.
+ *                 It runs on a worker thread instead when api_offload() says
+ *                 so (operations flagged slow); the steps around it stay on
+ *                 the loop thread.
  *   api_resp_hold() if the response waits for a durable sync (group commit).
  *   api_done()    after the response is written: metrics and the access log.
  */
@@ -135,6 +138,8 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
 int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n);
 /** The message is complete: fill resp. */
 void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** After the body is complete: must api_handle for this request run on the worker pool (its operation is flagged slow)? api_handle may be called from any thread. */
+bool api_offload(const api_req_t *req);
 
 /** Called on the syncer thread when the write a held response waited for is durable. */
 typedef void (*api_released_cb)(void *arg, int status);

@@ -28,7 +28,7 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/server/test_srv_http.c)
 endif()
 # The server against a fake api layer (defined in the test), for response streaming.
 add_executable(test_srv_stream tests/unit/server/test_srv_stream.c server/srv_conn.c
-               server/srv_loop.c server/srv_config.c server/srv_tls.c)
+               server/srv_loop.c server/srv_config.c server/srv_tls.c server/srv_work.c)
 target_compile_options(test_srv_stream PRIVATE ${KV_WARN} -Wno-missing-prototypes)
 target_include_directories(test_srv_stream PRIVATE server api engine)
 target_link_libraries(test_srv_stream PRIVATE kvbase llhttp PkgConfig::LIBUV PkgConfig::SSL
