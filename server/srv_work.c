@@ -9,11 +9,15 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "base/kv_alloc.h"
 #include "base/kv_log.h"
 
-#define SRV_WORK_MAX 64
+#define SRV_WORK_MAX  64
+#define SRV_WORK_NICE 10 /* workers yield the CPU to the loop threads */
 
 struct srv_work {
     pthread_mutex_t lock;
@@ -29,6 +33,10 @@ struct srv_work {
 static void *worker_main(void *arg)
 {
     srv_work_t *w = arg;
+    /* On Linux a thread has its own nice value: a slow operation takes the CPU the loop
+     * threads leave, rather than delaying their requests. */
+    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SRV_WORK_NICE) != 0)
+        KV_LOG_DEBUG("worker: cannot lower its priority");
     pthread_mutex_lock(&w->lock);
     for (;;) {
         while (w->head == NULL && !w->stopping)
