@@ -298,7 +298,7 @@ static void test_other_connection_answered(void **state)
         assert_int_equal(read_resp(b, 1000, body, sizeof(body)), 0);
         assert_string_equal(body, "fast");
     }
-    assert_true(kv_now_mono_ns() - t0 < 1000000000ull);
+    assert_true(kv_now_mono_ns() - t0 < 3000000000ull); /* the gate opens by itself at 5 s */
     assert_int_equal(atomic_load(&slow_running), 1);
     assert_int_equal(atomic_load(&slow_on_loop), 0);
     gate_set(true);
