@@ -10,6 +10,9 @@
  *   api_body()    for each body fragment (already de-chunked by HTTP):
  *                 aws-chunked decoding, signatures, hashes, limits.
  *   api_handle()  when the message is complete: decode -> execute -> encode.
+ *                 It runs on a worker thread instead when api_offload() says
+ *                 so (operations flagged slow); the steps around it stay on
+ *                 the loop thread.
  *   api_resp_hold() if the response waits for a durable sync (group commit).
  *   api_done()    after the response is written: metrics and the access log.
  */

@@ -12,11 +12,19 @@
  *                 [--path /p]
  *                 [--server-pid PID[,PID]]
  *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
+ *                 [--expected-interval-us N]
  *
  * Prints one line: label, requests/s, latency percentiles, errors, and CPU per
  * request for the client (user and kernel time apart: the client's own work is
  * the user part; the kernel part is the socket calls any client pays) and,
  * with --server-pid, for the server from /proc.
+ *
+ * A connection waits for each answer before it sends again, so a server that
+ * stalls is asked less and the stall hides in few samples (coordinated
+ * omission). With --expected-interval-us N, each latency L also counts the
+ * requests the connection would have sent meanwhile (L-N, L-2N, ... down to
+ * N, as HdrHistogram does), and a request still unanswered when the run ends
+ * counts with its age; the line then adds co_p99_us, co_p999_us and max_us.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,12 +64,35 @@ typedef struct bench {
     uint64_t started, done, errors;
     uint32_t *lat_us;
     size_t n_lat;
+    uint64_t co_interval_us; /* 0: no correction */
+    uint32_t *co_us;         /* latencies with the coordinated-omission correction */
+    size_t n_co;
+    uint32_t max_us;
     bool stopping;
     int open;
     uint64_t t0, t1;
 } bench_t;
 
 static void send_one(bconn_t *c);
+
+/* One latency, and with the correction the requests a stalled connection did not send. */
+static void record(bench_t *b, uint64_t us)
+{
+    if (us > UINT32_MAX)
+        us = UINT32_MAX;
+    if (us > b->max_us)
+        b->max_us = (uint32_t)us;
+    if (b->n_lat < MAX_SAMPLES)
+        b->lat_us[b->n_lat++] = (uint32_t)us;
+    if (!b->co_interval_us)
+        return;
+    if (b->n_co < MAX_SAMPLES)
+        b->co_us[b->n_co++] = (uint32_t)us;
+    for (uint64_t v = us; v >= 2 * b->co_interval_us && b->n_co < MAX_SAMPLES;) {
+        v -= b->co_interval_us;
+        b->co_us[b->n_co++] = (uint32_t)v;
+    }
+}
 
 static void on_close(uv_handle_t *h)
 {
@@ -75,6 +106,10 @@ static void stop_all(bench_t *b, bconn_t *conns, int n)
         return;
     b->stopping = true;
     b->t1 = kv_now_mono_ns();
+    if (b->co_interval_us) /* unanswered requests count with their age so far */
+        for (int i = 0; i < n; i++)
+            if (conns[i].busy)
+                record(b, (b->t1 - conns[i].sent_ns) / 1000);
     uv_timer_stop(&b->timer);
     uv_close((uv_handle_t *)&b->timer, NULL);
     for (int i = 0; i < n; i++)
@@ -120,8 +155,7 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         uint64_t now = kv_now_mono_ns();
         if (r.status >= 400)
             b->errors++;
-        if (b->n_lat < MAX_SAMPLES)
-            b->lat_us[b->n_lat++] = (uint32_t)((now - c->sent_ns) / 1000);
+        record(b, (now - c->sent_ns) / 1000);
         b->done++;
         memmove(c->in.p, c->in.p + r.consumed, c->in.len - r.consumed);
         c->in.len -= r.consumed;
@@ -313,6 +347,7 @@ int main(int argc, char **argv)
     int port = 0, nconn = 64;
     double duration = 10;
     uint64_t max_req = 100000000;
+    uint64_t co_interval = 0;
     cli_creds_t cr = {"test", "test", "us-east-1"};
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv[i], *v = argv[i + 1];
@@ -340,6 +375,8 @@ int main(int argc, char **argv)
             cr.secret_key = v;
         else if (!strcmp(o, "--region"))
             cr.region = v;
+        else if (!strcmp(o, "--expected-interval-us"))
+            co_interval = strtoull(v, NULL, 10);
         else {
             fprintf(stderr, "stratus-bench: unknown option %s\n", o);
             return 2;
@@ -357,6 +394,7 @@ int main(int argc, char **argv)
     memset(&b, 0, sizeof(b));
     kv_buf_init(&b.req, 1 << 20);
     b.max_requests = max_req;
+    b.co_interval_us = co_interval;
     cli_req_t r;
     memset(&r, 0, sizeof(r));
     r.host = hostport;
@@ -563,6 +601,8 @@ int main(int argc, char **argv)
     if (b.req.len == 0 && b.n_pool == 0 && cli_build(&cr, &r, &b.req) < 0)
         return 2;
     b.lat_us = kv_calloc(MAX_SAMPLES, sizeof(uint32_t));
+    if (b.co_interval_us)
+        b.co_us = kv_calloc(MAX_SAMPLES, sizeof(uint32_t));
     b.loop = uv_default_loop();
     struct sockaddr_storage addr;
     if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0 &&
@@ -604,11 +644,17 @@ int main(int argc, char **argv)
     if (pids)
         printf(" server_cpu_us_per_req=%.2f",
                b.done ? (double)(scpu1 - scpu0) / (double)b.done : 0.0);
+    if (b.co_interval_us) {
+        qsort(b.co_us, b.n_co, sizeof(uint32_t), cmp_u32);
+#define CO_PCT(p) (b.n_co ? b.co_us[(size_t)((double)(b.n_co - 1) * (p))] : 0)
+        printf(" co_p99_us=%u co_p999_us=%u max_us=%u", CO_PCT(0.99), CO_PCT(0.999), b.max_us);
+    }
     printf("\n");
     for (int i = 0; i < nconn; i++)
         kv_buf_dispose(&g_conns[i].in);
     kv_free(g_conns);
     kv_free(b.lat_us);
+    kv_free(b.co_us);
     kv_buf_dispose(&b.req);
     for (size_t i = 0; i < b.n_pool; i++)
         kv_buf_dispose(&b.pool[i]);

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 add_library(kvserver STATIC server/srv_config.c server/srv_loop.c server/srv_conn.c
             server/srv_tls.c server/srv_services.c server/srv_fn.c server/srv_fn_proc.c
-            server/srv_fn_rapi.c server/srv_fn_code.c server/srv_fn_runtimes.c)
+            server/srv_fn_rapi.c server/srv_fn_code.c server/srv_fn_runtimes.c
+            server/srv_work.c)
 target_include_directories(kvserver PUBLIC server)
 target_compile_options(kvserver PRIVATE ${KV_WARN})
 target_link_libraries(kvserver PUBLIC kvapi llhttp PkgConfig::LIBUV PkgConfig::SSL PkgConfig::LIBARCHIVE

@@ -24,6 +24,8 @@ void srv_config_usage(void)
         "  --data-dir DIR         where the RocksDB database lives (default ./data)\n"
         "  --port-file FILE       write the bound port to FILE once listening\n"
         "  --threads N            HTTP loop threads (default: number of cores)\n"
+        "  --workers N            threads that run slow operations (CreateFunction, table\n"
+        "                         restores, copies) off the loop threads (1..64, default 2)\n"
         "  --region REGION        region reported to clients (default us-east-1)\n"
         "  --access-key KEY       access key id (env STRATUS_ACCESS_KEY_ID; default test)\n"
         "  --secret-key-file FILE read the secret access key from FILE (its first line; env\n"
@@ -157,6 +159,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_DATA,
         O_PORTFILE,
         O_THREADS,
+        O_WORKERS,
         O_REGION,
         O_AK,
         O_SK,
@@ -183,6 +186,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"data-dir", required_argument, NULL, O_DATA},
         {"port-file", required_argument, NULL, O_PORTFILE},
         {"threads", required_argument, NULL, O_THREADS},
+        {"workers", required_argument, NULL, O_WORKERS},
         {"region", required_argument, NULL, O_REGION},
         {"access-key", required_argument, NULL, O_AK},
         {"secret-key", required_argument, NULL, O_SK},
@@ -211,6 +215,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     cfg->data_dir = "./data";
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = ncpu > 0 ? (int)ncpu : 1;
+    cfg->workers = 2;
     cfg->region = "us-east-1";
     /* Keys: a flag, else the environment, else the default pair (loopback only). */
     static char secret_buf[SRV_KEY_MAX + 1];
@@ -254,6 +259,13 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
                 return -1;
             }
             cfg->threads = (int)v;
+            break;
+        case O_WORKERS:
+            if (parse_uint(optarg, 64, &v) < 0 || v == 0) {
+                fprintf(stderr, "stratusd: --workers expects 1..64\n");
+                return -1;
+            }
+            cfg->workers = (int)v;
             break;
         case O_REGION:
             if (optarg[0] == 0 || strlen(optarg) > 31) {

@@ -19,6 +19,7 @@ typedef struct srv_config {
     const char *data_dir;
     const char *port_file;
     int threads;
+    int workers; /* threads that run slow operations off the loops */
     const char *region;
     const char *access_key;
     const char *secret_key;

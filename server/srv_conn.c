@@ -8,11 +8,15 @@
  * Requests are processed inline on the loop thread, so responses leave in
  * request order. When a response must wait for a durable sync, the parser is
  * paused (HPE_PAUSED) and the bytes after that request wait in c->pending
- * until the response is released.
+ * until the response is released. An operation flagged slow (api_offload)
+ * waits the same way while a worker thread runs its api_handle; the worker
+ * posts the connection back to its loop, which then goes on as after an
+ * inline api_handle (hold for durability, or write).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -682,6 +686,7 @@ static int on_chunk_ext(llhttp_t *p, const char *at, size_t len)
 }
 
 static void on_released(void *arg, int status);
+static void work_run(srv_job_t *job);
 
 static int on_message_complete(llhttp_t *p)
 {
@@ -690,6 +695,17 @@ static int on_message_complete(llhttp_t *p)
     c->phase = SRV_IDLE;
     if (!llhttp_should_keep_alive(p))
         c->close_after = true;
+    if (!c->answered && api_offload(&c->req)) {
+        /* Held until the worker is done: nothing more is read or parsed, and the request,
+         * its arena and the response belong to the worker meanwhile. */
+        c->held = true;
+        c->offloaded = true;
+        l->n_jobs++;
+        uv_timer_stop(&c->timer);
+        c->job.run = work_run;
+        srv_work_submit(l->srv->work, &c->job);
+        return HPE_PAUSED;
+    }
     if (!c->answered) {
         api_handle(l->srv->api, &c->req, &c->resp);
         if (api_resp_hold(l->srv->api, &c->resp, on_released, c)) {
@@ -1017,6 +1033,20 @@ static void on_released(void *arg, int status)
     uv_async_send(&l->wake);
 }
 
+/* Worker thread: execute the request, then post the connection back to its loop. The
+ * connection cannot be freed meanwhile (it is held: see on_close). */
+static void work_run(srv_job_t *job)
+{
+    srv_conn_t *c = (srv_conn_t *)((char *)job - offsetof(srv_conn_t, job));
+    srv_loop_t *l = c->loop;
+    api_handle(l->srv->api, &c->req, &c->resp);
+    pthread_mutex_lock(&l->lock);
+    c->next_released = l->released;
+    l->released = c;
+    pthread_mutex_unlock(&l->lock);
+    uv_async_send(&l->wake);
+}
+
 void srv_conn_release_pending(srv_loop_t *l)
 {
     pthread_mutex_lock(&l->lock);
@@ -1028,13 +1058,25 @@ void srv_conn_release_pending(srv_loop_t *l)
         srv_conn_t *c = list;
         list = c->next_released;
         c->held = false;
+        bool worked = c->offloaded;
+        if (worked) {
+            c->offloaded = false;
+            l->n_jobs--;
+        }
         if (c->freed_wait) {
             conn_free(c);
             continue;
         }
-        if (c->closing)
+        if (c->closing) {
+            if (worked)
+                srv_loop_conn_gone(l); /* the loop may have waited for this job */
             continue;
-        if (c->release_status < 0) {
+        }
+        if (worked && api_resp_hold(l->srv->api, &c->resp, on_released, c)) {
+            c->held = true; /* now waiting for a durable sync, as after an inline api_handle */
+            continue;
+        }
+        if (!worked && c->release_status < 0) {
             KV_LOG_ERROR("wal sync failed; dropping connection %s", c->peer);
             srv_conn_close(c);
             continue;

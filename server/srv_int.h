@@ -14,6 +14,7 @@
 #include "base/kv_buf.h"
 #include "srv_config.h"
 #include "srv_tls.h"
+#include "srv_work.h"
 
 #define SRV_READ_BUF        (64 * 1024)
 #define SRV_ARENA_POOL      64
@@ -42,6 +43,7 @@ struct srv {
     atomic_bool stopping;
     int max_conns;      /* open connections allowed, below the descriptor limit */
     atomic_int n_conns; /* open connections, all loops */
+    srv_work_t *work;   /* runs the execute stage of slow operations */
 };
 
 struct srv_loop {
@@ -55,7 +57,9 @@ struct srv_loop {
     int listen_fd;
     bool stopping;
     pthread_mutex_t lock;
-    srv_conn_t *released; /* conns whose held response is durable (under lock) */
+    srv_conn_t *released; /* conns whose held response is durable, or whose slow operation
+                             has run on a worker (under lock) */
+    int n_jobs;           /* this loop's requests out on the worker pool (loop thread) */
     srv_conn_t *conns;    /* every open connection, most recently active first */
     srv_conn_t *conns_tail;
     int reserve_fd;          /* a spare descriptor, given up to get out of EMFILE */
@@ -109,7 +113,9 @@ struct srv_conn {
     uint32_t chunk_ext;    /* extension bytes of the current chunk */
     uint64_t ext_bytes;    /* extension bytes of the whole body */
 
-    bool held;               /* response waiting for a durable sync */
+    bool held;               /* response waiting for a durable sync or a worker */
+    bool offloaded;          /* held because api_handle runs on a worker (loop thread) */
+    srv_job_t job;           /* that run, queued on the pool */
     struct srv_wreq *stream; /* response whose body is being pulled from a source */
     uv_write_t stream_w;
     kv_buf_t stream_buf;
@@ -131,7 +137,8 @@ void srv_conn_accept(srv_loop_t *l, uv_stream_t *server);
 void srv_conn_close(srv_conn_t *c);
 /** Close the loop's longest idle connection (no request in progress). @return false if none. */
 bool srv_conn_close_idle(srv_loop_t *l);
-/** Deliver durable responses queued by the syncer (loop thread). */
+/** Deliver durable responses queued by the syncer, and responses of slow operations
+ * that a worker has executed (loop thread). */
 void srv_conn_release_pending(srv_loop_t *l);
 /** Begin a graceful stop of every connection of the loop. */
 void srv_conn_shutdown_all(srv_loop_t *l, bool force);

@@ -3,7 +3,8 @@
  * N loop threads, each with its own uv_loop_t and its own SO_REUSEPORT
  * listening socket on the same port; a connection stays on the loop that
  * accepted it. The main thread waits for SIGINT/SIGTERM and then stops the
- * loops gracefully: stop accepting, finish in-flight requests, close.
+ * loops gracefully: stop accepting, finish in-flight requests (also those
+ * out on the worker pool), close; then the pool is joined.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,7 +130,8 @@ static void on_connection(uv_stream_t *server, int status)
 
 static void maybe_finish(srv_loop_t *l)
 {
-    if (!l->stopping || l->conns != NULL)
+    /* A request out on a worker comes back through wake: keep it open until then. */
+    if (!l->stopping || l->conns != NULL || l->n_jobs > 0)
         return;
     if (!uv_is_closing((uv_handle_t *)&l->wake))
         uv_close((uv_handle_t *)&l->wake, NULL);
@@ -221,6 +223,9 @@ static int bind_socket(const char *host, int port, int *fd_out, int *port_out)
 
 int srv_start(srv_t *s)
 {
+    s->work = srv_work_start(s->cfg->workers);
+    if (s->work == NULL)
+        return -1;
     s->loops = kv_calloc((size_t)s->cfg->threads, sizeof(*s->loops));
     s->n_loops = s->cfg->threads;
     s->max_conns = conn_cap();
@@ -278,4 +283,7 @@ void srv_stop(srv_t *s)
     }
     kv_free(s->loops);
     s->loops = NULL;
+    /* Every loop waited for its jobs: the pool is idle. */
+    srv_work_stop(s->work);
+    s->work = NULL;
 }

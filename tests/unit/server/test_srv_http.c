@@ -3,7 +3,8 @@
  * HTTP glue (server/): an in-process stratusd on loopback, driven with raw
  * bytes: keep-alive and pipelining order, chunked bodies, Expect:
  * 100-continue, limits answered before allocation, HTTP/1.0, malformed input,
- * and the response headers every reply carries.
+ * the response headers every reply carries, and slow operations run on the
+ * worker pool answering in order.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -407,6 +408,96 @@ static void test_reason_phrases(void **state)
     assert_string_equal(srv_reason(299), "Unknown");
 }
 
+/* ---- slow operations (api_offload) through the real api layer, on the worker pool ---- */
+
+/* Append one signed request to out. hdr/val: an extra header (or NULL). */
+static void add_signed(kv_buf_t *out, const char *service, const char *method, const char *path,
+                       const char *target, const char *body, const char *hdr, const char *val)
+{
+    char hp[64];
+    snprintf(hp, sizeof(hp), "127.0.0.1:%d", srv_harness_port());
+    cli_creds_t cr = {"test", "test", "us-east-1"};
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = method;
+    r.path = path;
+    r.host = hp;
+    r.service = service;
+    r.body = body ? kv_slice_str(body) : KV_SLICE_NULL;
+    if (target) {
+        r.payload = CLI_PAYLOAD_NONE;
+        cli_req_header(&r, "X-Amz-Target", target);
+        cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
+    }
+    if (hdr)
+        cli_req_header(&r, hdr, val);
+    kv_buf_t one;
+    kv_buf_init(&one, 1 << 20);
+    assert_int_equal(cli_build(&cr, &r, &one), 0);
+    kv_buf_append(out, one.p, one.len);
+    kv_buf_dispose(&one);
+}
+
+static void add_ddb(kv_buf_t *out, const char *op, const char *json)
+{
+    char target[96];
+    snprintf(target, sizeof(target), "DynamoDB_20120810.%s", op);
+    add_signed(out, "dynamodb", "POST", "/", target, json, NULL, NULL);
+}
+
+/* Pipelined on one connection: CopyObject and RestoreTableFromBackup run on a worker; the
+ * requests around them answer in order, and what they wrote is there. */
+static void test_slow_ops_pipelined(void **state)
+{
+    (void)state;
+    kv_buf_t req, out;
+    kv_buf_init(&req, 1 << 20);
+    kv_buf_init(&out, 1 << 20);
+    add_signed(&req, "s3", "PUT", "/slow-unit", NULL, NULL, NULL, NULL);
+    add_signed(&req, "s3", "PUT", "/slow-unit/src", NULL, "slow bytes", NULL, NULL);
+    add_signed(&req, "s3", "PUT", "/slow-unit/dst", NULL, NULL, "x-amz-copy-source",
+               "/slow-unit/src");
+    add_signed(&req, "s3", "GET", "/slow-unit/dst", NULL, NULL, NULL, NULL);
+    add_ddb(&req, "CreateTable",
+            "{\"TableName\":\"slowunit\",\"KeySchema\":[{\"AttributeName\":\"pk\",\"KeyType\":"
+            "\"HASH\"}],\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":"
+            "\"S\"}],\"BillingMode\":\"PAY_PER_REQUEST\"}");
+    add_ddb(&req, "PutItem",
+            "{\"TableName\":\"slowunit\",\"Item\":{\"pk\":{\"S\":\"k1\"},\"v\":{\"S\":"
+            "\"restored-value\"}}}");
+    add_ddb(&req, "CreateBackup", "{\"TableName\":\"slowunit\",\"BackupName\":\"backup1\"}");
+    kv_buf_append_byte(&req, 0);
+    exchange((char *)req.p, &out);
+    assert_int_equal(count(&out, "HTTP/1.1 200 OK"), 7);
+    const char *p = (const char *)out.p;
+    const char *copy = strstr(p, "<CopyObjectResult");
+    const char *got = strstr(p, "slow bytes");
+    const char *table = strstr(p, "\"TableDescription\"");
+    assert_true(copy && got && table && copy < got && got < table);
+    const char *arn = strstr(p, "\"BackupArn\":\"");
+    assert_non_null(arn);
+    arn += 13;
+    const char *end = strchr(arn, '"');
+    assert_non_null(end);
+    char json[512];
+    snprintf(json, sizeof(json), "{\"TargetTableName\":\"slowunit2\",\"BackupArn\":\"%.*s\"}",
+             (int)(end - arn), arn);
+    kv_buf_reset(&req);
+    add_ddb(&req, "RestoreTableFromBackup", json);
+    add_ddb(&req, "GetItem", "{\"TableName\":\"slowunit2\",\"Key\":{\"pk\":{\"S\":\"k1\"}}}");
+    kv_buf_append_str(&req, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+    kv_buf_append_byte(&req, 0);
+    exchange((char *)req.p, &out);
+    assert_int_equal(count(&out, "HTTP/1.1 200 OK"), 3);
+    p = (const char *)out.p;
+    const char *restored = strstr(p, "\"TableName\":\"slowunit2\"");
+    const char *item = strstr(p, "restored-value");
+    const char *health = strstr(p, "\"status\":\"ok\"");
+    assert_true(restored && item && health && restored < item && item < health);
+    kv_buf_dispose(&req);
+    kv_buf_dispose(&out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -417,6 +508,7 @@ int main(void)
         cmocka_unit_test(test_chunk_extensions),
         cmocka_unit_test(test_early_answer_closes),
         cmocka_unit_test(test_reason_phrases),
+        cmocka_unit_test(test_slow_ops_pipelined),
     };
     return cmocka_run_group_tests_name("srv_http", tests, NULL, NULL);
 }

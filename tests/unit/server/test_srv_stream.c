@@ -98,6 +98,12 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     }
 }
 
+bool api_offload(const api_req_t *req)
+{
+    (void)req;
+    return false;
+}
+
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg)
 {
     (void)ctx, (void)resp, (void)cb, (void)arg;
