@@ -39,14 +39,9 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->secret_key = kv_strdup(cfg->secret_key);
     ctx->start_ms = kv_now_ms();
     ctx->start_mono_ns = kv_now_mono_ns();
-    ctx->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
     api__unauth_init(ctx);
     api__metrics_init(ctx);
-    ctx->stream_keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
-    ctx->stream_shard_ms = cfg->stream_shard_ms > 0 ? cfg->stream_shard_ms : 4 * 3600 * 1000;
-    eng_stream_set_shard_ms(ctx->eng, ctx->stream_shard_ms);
     ctx->data_dir = kv_strdup(cfg->data_dir);
-    api_esm_init(ctx);
     ctx->svc_state = kv_calloc(api_n_services, sizeof(*ctx->svc_state));
     for (size_t i = 0; i < api_n_services; i++) {
         const api_service_t *svc = api_services[i];
@@ -55,8 +50,6 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
             return rc;
         }
     }
-    ddb_bg_init(ctx);
-    s3_bg_init(ctx);
     api_sched_init(ctx);
     api_sched_set_period(ctx, "lifecycle", cfg->sweep_interval_ms);
     *out = ctx;
@@ -68,9 +61,6 @@ void api_close(api_ctx_t *ctx)
     if (ctx == NULL)
         return;
     /* The runner has finished every invocation: nothing calls back into the jobs' state. */
-    api_esm_free(ctx);
-    ddb_bg_free(ctx);
-    s3_bg_free(ctx);
     eng_close(ctx->eng);
     api_sched_free(ctx); /* after the engine: its commit notifier is the scheduler's */
     for (size_t i = 0; ctx->svc_state && i < api_n_services; i++)

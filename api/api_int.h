@@ -54,18 +54,10 @@ struct api_ctx {
     char *secret_key;
     int64_t start_ms;
     uint64_t start_mono_ns;
-    int64_t lifecycle_day_ms;
-    int64_t stream_keep_ms;  /* stream records are kept this long */
-    int64_t stream_shard_ms; /* a stream shard rolls over after this long */
     char *data_dir;
     api_invoke_fn invoke; /* the server's function runner */
     void *runner;
-    /* Background jobs' state, one pointer per module (api_sched.c, lambda_esm.c,
-     * ddb's and s3's jobs); each is its module's own struct. */
-    void *sched;
-    void *esm;
-    void *ddb_bg;
-    void *s3_bg;
+    void *sched; /* the scheduler (api_sched.c) */
     api_metrics_t m;
     void **svc_state; /* per service of the table: what its init made */
     /* The unauthenticated-body budget (api_auth.c): bytes held in all and per address. */
@@ -195,53 +187,10 @@ const char *api_op_name(const api_service_t *svc, int op);
 /** The ops endpoints (/health, /metrics). */
 extern const api_service_t api_ops_service;
 
-/* entry points one protocol offers another */
-/** The table stream an ARN names. @return 0, KV_EINVAL (not a stream ARN), KV_ENOTFOUND. */
-int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
-/** One stream record as JSON: the Streams API's shape, or (lambda_arn: the stream's ARN) a
- * record of a Lambda event. */
-void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_srec_t *r,
-                              const char *lambda_arn, api_jw_t *w);
-/** One Lambda destination of a bucket's notification configuration. */
-#define S3_NOTIFY_EVENTS 24
-typedef struct s3_notify_target {
-    const char *id, *arn;
-    kv_slice_t events[S3_NOTIFY_EVENTS]; /* "s3:ObjectCreated:*", ... */
-    size_t n_events;
-    kv_slice_t prefix, suffix;
-} s3_notify_target_t;
-/** The destinations of a stored notification configuration. -1 when it cannot be read. */
-int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, size_t *n);
-/** Does event ("ObjectCreated:Put") on key go to t? */
-bool s3_notify_match(const s3_notify_target_t *t, kv_slice_t event, kv_slice_t key);
-/** The event name and object key of a bucket event-log record. */
-kv_slice_t s3_event_name(const eng_srec_t *r);
-kv_slice_t s3_event_key(const eng_srec_t *r);
-/** One bucket event-log record as S3's event record (an element of "Records"). */
-void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, const char *config_id,
-                     api_jw_t *w);
-/** Store body (JSON) as an object of an existing bucket, as a PUT would (its notifications
- * too): Lambda's records sent to a bucket destination. */
-int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t body);
-/** Set up and tear down the event source mappings' state (api_open, api_close; the close
- * after the runner finished every invocation). */
-void api_esm_init(api_ctx_t *ctx);
-void api_esm_free(api_ctx_t *ctx);
-/** A mapping's LastProcessingResult, as the esm job last saw it (a static string). */
-const char *api_esm_last_result(api_ctx_t *ctx, const char *uuid);
-/** A mapping changed: list the mappings again and wake the esm job. */
-void api_esm_kick(api_ctx_t *ctx);
-/** A bucket's notification configuration changed: list the buckets again, wake s3-events. */
-void api_esm_kick_buckets(api_ctx_t *ctx);
 /* api_sched.c */
 /** Build the scheduler from the protocols' jobs and register its commit notifier (api_open). */
 void api_sched_init(api_ctx_t *ctx);
 /** Free it (api_close). */
 void api_sched_free(api_ctx_t *ctx);
-/** The jobs' module state: made by api_open, freed by api_close after every thread stopped. */
-void ddb_bg_init(api_ctx_t *ctx);
-void ddb_bg_free(api_ctx_t *ctx);
-void s3_bg_init(api_ctx_t *ctx);
-void s3_bg_free(api_ctx_t *ctx);
 
 #endif

@@ -17,9 +17,6 @@
 #include "base/kv_alloc.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
-#include "ddb/ddb_int.h"
-#include "lambda/lambda_int.h"
-#include "s3/s3_int.h"
 
 #define SCHED_JOBS_MAX 32
 #define SCHED_BUDGET   1000 /* units of work (items, records, mappings) per run */
@@ -27,6 +24,7 @@
 
 typedef struct sched_job {
     const api_job_t *job;
+    void *state; /* its service's */
     unsigned period_ms;
     int64_t due_ms;     /* monotonic; SCHED_NEVER: only when woken */
     atomic_bool kicked; /* woken since its last run */
@@ -42,16 +40,6 @@ typedef struct sched {
     size_t n;
     sched_job_t jobs[SCHED_JOBS_MAX];
 } sched_t;
-
-/* until the service table lands */
-static const struct {
-    const api_job_t *jobs;
-    const size_t *n;
-} job_lists[] = {
-    {ddb_jobs, &ddb_n_jobs},
-    {s3_jobs, &s3_n_jobs},
-    {lambda_jobs, &lambda_n_jobs},
-};
 
 static int64_t mono_ms(void)
 {
@@ -89,10 +77,11 @@ void api_sched_init(api_ctx_t *ctx)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&s->cond, &ca);
     pthread_condattr_destroy(&ca);
-    for (size_t l = 0; l < sizeof(job_lists) / sizeof(job_lists[0]); l++)
-        for (size_t i = 0; i < *job_lists[l].n && s->n < SCHED_JOBS_MAX; i++) {
+    for (size_t k = 0; k < api_n_services; k++)
+        for (size_t i = 0; i < api_services[k]->n_jobs && s->n < SCHED_JOBS_MAX; i++) {
             sched_job_t *j = &s->jobs[s->n++];
-            j->job = &job_lists[l].jobs[i];
+            j->job = &api_services[k]->jobs[i];
+            j->state = api_service_state(ctx, api_services[k]);
             j->period_ms = j->job->period_ms;
             j->due_ms = 0; /* every job runs once at the start */
             atomic_init(&j->kicked, false);
@@ -164,7 +153,7 @@ int api_sched_step(api_ctx_t *ctx)
         pthread_mutex_unlock(&s->lock);
         if (stop)
             return -1;
-        int ms = j->job->run(ctx, NULL, SCHED_BUDGET);
+        int ms = j->job->run(ctx, j->state, SCHED_BUDGET);
         now = mono_ms();
         if (ms < 0)
             j->due_ms = SCHED_NEVER;

@@ -43,7 +43,7 @@ typedef struct api_op_desc {
  * job's period_ms or its --job-interval; 0: as soon as the others had their turn), or -1 for
  * "only when woken" (by a commit when on_commit is set, or by api_sched_kick). A job never
  * blocks on another job or on a function: it starts work and is kicked when the work completes.
- * Until the service table lands, state is NULL: a job reaches its module's state through ctx.
+ * state is the job's service's (what its init made).
  */
 typedef struct api_job {
     const char *name;   /* "ttl", "backfill", "stream-trim", "esm", ...; also its flag name */

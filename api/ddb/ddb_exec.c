@@ -474,6 +474,7 @@ static int ddb_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     (void)ctx, (void)cfg;
     ddb_state_t *ds = kv_calloc(1, sizeof(*ds));
     pthread_mutex_init(&ds->txn_lock, NULL);
+    ds->bg = ddb_bg_new();
     *state = ds;
     return 0;
 }
@@ -482,14 +483,17 @@ static void ddb_fini(void *state)
 {
     ddb_state_t *ds = state;
     pthread_mutex_destroy(&ds->txn_lock);
+    ddb_bg_free(ds->bg);
     kv_free(ds);
 }
 
 static int streams_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 {
-    (void)ctx, (void)cfg;
     streams_state_t *ss = kv_calloc(1, sizeof(*ss));
     kv_random(&ss->iter_key, sizeof(ss->iter_key));
+    ss->keep_ms = cfg->stream_keep_ms > 0 ? cfg->stream_keep_ms : 86400000;
+    ss->shard_ms = cfg->stream_shard_ms > 0 ? cfg->stream_shard_ms : 4 * 3600 * 1000;
+    eng_stream_set_shard_ms(ctx->eng, ss->shard_ms);
     *state = ss;
     return 0;
 }
@@ -523,7 +527,7 @@ static const char *const ddb_scopes[] = {"dynamodb", "streams.dynamodb", NULL};
     .scopes = ddb_scopes, .body_max = API_DDB_BODY_MAX, .dispatch = ddb_dispatch,  \
     .finish = ddb_finish, .ids = API_IDS_AMZN, .err_internal = API_E_DDB_INTERNAL, \
     .err_throttle = API_E_DDB_THROTTLING, .err_too_large = API_E_DDB_TOO_LARGE,    \
-    .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true, .jobs = NULL, .n_jobs = 0
+    .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true
 
 const api_service_t ddb_service = {
     .name = "dynamodb",
@@ -532,6 +536,8 @@ const api_service_t ddb_service = {
     .target_prefix = DDB_TARGET_PREFIX,
     .ops = ddb_ops,
     .n_ops = DDB_OP__COUNT,
+    .jobs = ddb_jobs,
+    .n_jobs = DDB_N_JOBS,
     .init = ddb_init,
     .fini = ddb_fini,
 };

@@ -29,11 +29,14 @@ typedef struct ddb_state {
         int64_t expires_ms;
     } txn_tokens[DDB_TXN_TOKENS];
     size_t txn_next;
+    struct ddb_bg *bg; /* the background jobs' cursors (ddb_jobs.c) */
 } ddb_state_t;
 
 /** DynamoDB Streams' own state. */
 typedef struct streams_state {
     uint64_t iter_key; /* keys the MAC of shard iterators */
+    int64_t keep_ms;   /* stream records are kept this long */
+    int64_t shard_ms;  /* a stream shard rolls over after this long */
 } streams_state_t;
 
 /** The services' states (api_open made them). */
@@ -504,7 +507,7 @@ void ddb_decode_tags(ddb_dec_t *d, const api_json_t *in, const char *key, eng_ta
                      size_t *n);
 
 /* ---- background jobs (ddb_jobs.c): backfill, ttl, stream-trim ---- */
-/** The jobs' cursors (ctx->ddb_bg; api_open makes it). */
+/** The jobs' cursors (in DynamoDB's state: ddb_bg_new, ddb_bg_free). */
 typedef struct ddb_bg {
     atomic_uint_fast64_t ttl_gen; /* bumped by each TTL change (UpdateTimeToLive, restores) */
     uint64_t ttl_scan_gen;        /* the ttl_gen ttl_names was listed at */
@@ -516,13 +519,25 @@ typedef struct ddb_bg {
     kv_buf_t bf_after;            /* the last item key written */
 } ddb_bg_t;
 ddb_bg_t *ddb_bg(api_ctx_t *ctx);
+ddb_bg_t *ddb_bg_new(void);
+void ddb_bg_free(ddb_bg_t *g);
 /** A table's TTL setting changed (or a table was restored): the ttl job lists them again. */
 void ddb_ttl_changed(api_ctx_t *ctx);
-extern const api_job_t ddb_jobs[];
-extern const size_t ddb_n_jobs;
+#define DDB_N_JOBS 3
+extern const api_job_t ddb_jobs[DDB_N_JOBS];
 /** Job steps (api_job_t.run). */
 int ddb_backfill_run(api_ctx_t *ctx, void *state, unsigned budget);
 int ddb_ttl_run(api_ctx_t *ctx, void *state, unsigned budget);
 int ddb_trim_run(api_ctx_t *ctx, void *state, unsigned budget);
+
+/* ---- what DynamoDB Streams offers the other services (event source mappings) ---- */
+/** The table stream an ARN names. @return 0, KV_EINVAL (not a stream ARN), KV_ENOTFOUND. */
+int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out);
+/** One stream record as JSON: the Streams API's shape, or (lambda_arn: the stream's ARN) a
+ * record of a Lambda event. */
+void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_srec_t *r,
+                              const char *lambda_arn, api_jw_t *w);
+/** How long a stream shard stays open (--stream-shard-ms; shard ids are built from it). */
+int64_t ddb_stream_shard_ms(api_ctx_t *ctx);
 
 #endif

@@ -810,7 +810,7 @@ static int on_expired(void *arg, const eng_item_t *old, eng_item_t **nu)
 
 void ddb_ttl_changed(api_ctx_t *ctx)
 {
-    ddb_bg_t *g = ctx->ddb_bg;
+    ddb_bg_t *g = ddb_bg(ctx);
     atomic_fetch_add(&g->ttl_gen, 1);
 }
 

@@ -75,7 +75,7 @@ static int load_shards(api_ctx_t *ctx, kv_arena_t *a, const eng_stream_t *s, ddb
     }
     if (rc < 0)
         return rc;
-    int64_t period = ctx->stream_shard_ms > 0 ? ctx->stream_shard_ms : 4 * 3600 * 1000;
+    int64_t period = streams_state(ctx)->shard_ms;
     int64_t now_start = kv_now_ms() / period * period;
     ddb_shard_t *sh = kv_arena_calloc(a, ne + 1, sizeof(*sh));
     size_t m = 0;
@@ -681,6 +681,11 @@ int ddb_trim_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
     (void)state, (void)budget;
     /* Stream records past their retention, and the point-in-time log past its window. */
-    eng_stream_trim(ctx->eng, kv_now_ms(), ctx->stream_keep_ms, PITR_KEEP_MS);
+    eng_stream_trim(ctx->eng, kv_now_ms(), streams_state(ctx)->keep_ms, PITR_KEEP_MS);
     return INT_MAX;
+}
+
+int64_t ddb_stream_shard_ms(api_ctx_t *ctx)
+{
+    return streams_state(ctx)->shard_ms;
 }

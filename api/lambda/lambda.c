@@ -14,6 +14,8 @@
 
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
+#include "../ddb/ddb_int.h"
+#include "../s3/s3_int.h"
 #include "base/kv_alloc.h"
 #include "base/kv_b64.h"
 #include "base/kv_hash.h"
@@ -1592,7 +1594,7 @@ static void async_finished(pending_t *p)
 int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
     (void)state;
-    esm_t *e = ctx->esm;
+    esm_t *e = esm_of(ctx);
     for (unsigned k = 0; k < budget; k++) {
         pthread_mutex_lock(&e->aq_lock);
         pending_t *p = e->aq_head;
@@ -1610,9 +1612,8 @@ int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget)
     return 0;
 }
 
-void lambda_async_free(api_ctx_t *ctx)
+void lambda_async_free(esm_t *e)
 {
-    esm_t *e = ctx->esm;
     size_t n = 0;
     while (e->aq_head) {
         pending_t *p = e->aq_head;
@@ -1631,7 +1632,7 @@ static void on_invoked(api_invocation_t *inv)
     if (p->resp == NULL) {
         /* Event: the retries and destinations run in the async-invoke job, not here. */
         api_ctx_t *ctx = p->ctx;
-        esm_t *e = ctx->esm;
+        esm_t *e = esm_of(ctx);
         p->next = NULL;
         pthread_mutex_lock(&e->aq_lock);
         if (e->aq_tail)
@@ -1897,4 +1898,8 @@ const api_service_t lambda_service = {
     .err_too_large = API_E_DDB_TOO_LARGE, /* as the service has always answered */
     .err_stream_large = API_E_DDB_TOO_LARGE,
     .too_large_sized = true,
+    .jobs = lambda_jobs,
+    .n_jobs = LAMBDA_N_JOBS,
+    .init = lambda_init,
+    .fini = lambda_fini,
 };

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "../codec/api_json_r.h"
+#include "../ddb/ddb_int.h"
+#include "../s3/s3_int.h"
 #include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
@@ -155,7 +157,7 @@ static esm_slots_t *slots_new(void)
     return t;
 }
 
-/* Free every slot (api_esm_free: the runner finished every invocation). */
+/* Free every slot (lambda_fini: the runner finished every invocation). */
 static void slots_free(esm_slots_t *t)
 {
     for (size_t i = 0; i < t->cap; i++)
@@ -171,7 +173,7 @@ static void slots_free(esm_slots_t *t)
 
 const char *api_esm_last_result(api_ctx_t *ctx, const char *uuid)
 {
-    esm_t *e = ctx->esm;
+    esm_t *e = esm_of(ctx);
     pthread_mutex_lock(&e->maps->lock);
     slot_t *s = slot_find(e->maps, uuid);
     int r = s ? atomic_load(&s->result) : ESM_RESULT_NONE;
@@ -183,8 +185,9 @@ const char *api_esm_last_result(api_ctx_t *ctx, const char *uuid)
 
 /* ---- waking ---- */
 
-void api_esm_init(api_ctx_t *ctx)
+int lambda_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 {
+    (void)ctx, (void)cfg;
     esm_t *e = kv_calloc(1, sizeof(*e));
     e->maps = slots_new();
     e->buckets = slots_new();
@@ -193,15 +196,14 @@ void api_esm_init(api_ctx_t *ctx)
     e->map_wait = -1;
     kv_buf_init(&e->s3_names, 64u << 20);
     pthread_mutex_init(&e->aq_lock, NULL);
-    ctx->esm = e;
+    *state = e;
+    return 0;
 }
 
-void api_esm_free(api_ctx_t *ctx)
+void lambda_fini(void *state)
 {
-    esm_t *e = ctx->esm;
-    if (e == NULL)
-        return;
-    lambda_async_free(ctx);
+    esm_t *e = state;
+    lambda_async_free(e);
     slots_free(e->maps);
     slots_free(e->buckets);
     if (e->map_arena)
@@ -210,19 +212,18 @@ void api_esm_free(api_ctx_t *ctx)
     kv_buf_dispose(&e->s3_names);
     pthread_mutex_destroy(&e->aq_lock);
     kv_free(e);
-    ctx->esm = NULL;
 }
 
 void api_esm_kick(api_ctx_t *ctx)
 {
-    esm_t *e = ctx->esm;
+    esm_t *e = esm_of(ctx);
     atomic_fetch_add(&e->map_gen, 1);
     api_sched_kick(ctx, "esm");
 }
 
 void api_esm_kick_buckets(api_ctx_t *ctx)
 {
-    esm_t *e = ctx->esm;
+    esm_t *e = esm_of(ctx);
     atomic_fetch_add(&e->s3_gen, 1);
     api_sched_kick(ctx, "s3-events");
 }
@@ -568,7 +569,7 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
     }
     char when[25], shard[48], seq[24];
     kv_time_fmt_iso(kv_now_ms(), when);
-    int64_t period = ctx->stream_shard_ms > 0 ? ctx->stream_shard_ms : 4 * 3600 * 1000;
+    int64_t period = ddb_stream_shard_ms(ctx);
     snprintf(shard, sizeof(shard), "shardId-%020llu-%08x",
              (unsigned long long)(fl->first_time_ms / period * period), s->id);
     /* The record is written with the JSON writer: no field is trusted to need no escaping, and
@@ -999,7 +1000,7 @@ static void list_notified(api_ctx_t *ctx, esm_t *e)
 int lambda_s3_events_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
     (void)state, (void)budget;
-    esm_t *e = ctx->esm;
+    esm_t *e = esm_of(ctx);
     uint64_t gen = e->s3_scan_gen;
     list_notified(ctx, e);
     bool relisted = gen != e->s3_scan_gen;
@@ -1074,7 +1075,7 @@ static void list_mappings(api_ctx_t *ctx, esm_t *e)
 int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
     (void)state;
-    esm_t *e = ctx->esm;
+    esm_t *e = esm_of(ctx);
     list_mappings(ctx, e);
     for (unsigned k = 0; k < budget && e->map_cursor < e->n_maps; k++) {
         const eng_mapping_t *m = &e->map_list[e->map_cursor++];
@@ -1093,12 +1094,11 @@ int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget)
     return wait < 0 && e->n_enabled ? INT_MAX : wait;
 }
 
-const api_job_t lambda_jobs[] = {
+const api_job_t lambda_jobs[LAMBDA_N_JOBS] = {
     {"esm", 1000, true, lambda_esm_run},
     {"s3-events", 1000, true, lambda_s3_events_run},
     {"async-invoke", 1000, false, lambda_async_run},
 };
-const size_t lambda_n_jobs = sizeof(lambda_jobs) / sizeof(lambda_jobs[0]);
 
 void api_fn_error_json(kv_buf_t *out, kv_slice_t msg, const char *type)
 {

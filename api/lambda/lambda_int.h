@@ -25,8 +25,8 @@ uint64_t lambda_body_limit(const api_req_t *req);
 
 /* Lambda's background jobs: "esm" (event source mappings), "s3-events" (bucket notifications,
  * lambda_esm.c) and "async-invoke" (Event invocations' retries and destinations, lambda.c). */
-extern const api_job_t lambda_jobs[];
-extern const size_t lambda_n_jobs;
+#define LAMBDA_N_JOBS 3
+extern const api_job_t lambda_jobs[LAMBDA_N_JOBS];
 int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget);
 int lambda_s3_events_run(api_ctx_t *ctx, void *state, unsigned budget);
 int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget);
@@ -34,7 +34,8 @@ int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget);
 typedef struct esm_slots esm_slots_t;
 struct pending;
 
-/* The module's state (ctx->esm): made by api_esm_init, freed by api_esm_free. */
+/* Lambda's state (esm_of): made by lambda_init, freed by lambda_fini (after the runner
+ * finished every invocation). */
 typedef struct esm {
     esm_slots_t *maps;    /* per mapping: retries, bisection, the batch in flight, result */
     esm_slots_t *buckets; /* per bucket: the event in flight, retries */
@@ -55,7 +56,22 @@ typedef struct esm {
     struct pending *aq_head, *aq_tail;
 } esm_t;
 
-/** Free the Event invocations still queued (api_esm_free). */
-void lambda_async_free(api_ctx_t *ctx);
+/** Free the Event invocations still queued (lambda_fini). */
+void lambda_async_free(esm_t *e);
+/** Set up and release Lambda's state (lambda_service's init and fini). */
+int lambda_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state);
+void lambda_fini(void *state);
+static inline esm_t *esm_of(api_ctx_t *ctx)
+{
+    return api_service_state(ctx, &lambda_service);
+}
+
+/* ---- what Lambda offers the other services ---- */
+/** A mapping's LastProcessingResult, as the esm job last saw it (a static string). */
+const char *api_esm_last_result(api_ctx_t *ctx, const char *uuid);
+/** A mapping changed: list the mappings again and wake the esm job. */
+void api_esm_kick(api_ctx_t *ctx);
+/** A bucket's notification configuration changed: list the buckets again, wake s3-events. */
+void api_esm_kick_buckets(api_ctx_t *ctx);
 
 #endif

@@ -237,4 +237,8 @@ const api_service_t s3_service = {
     .err_throttle = API_E_S3_SLOW_DOWN,
     .err_too_large = API_E_S3_TOO_LARGE,
     .err_stream_large = API_E_S3_ENTITY_TOO_LARGE,
+    .jobs = s3_jobs,
+    .n_jobs = S3_N_JOBS,
+    .init = s3_init,
+    .fini = s3_fini,
 };

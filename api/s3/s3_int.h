@@ -454,7 +454,7 @@ S3_OP_MAP(XX)
 const char *s3_bucket_name_error(kv_slice_t name);
 
 /* ---- background jobs (s3_lifecycle.c): lifecycle ---- */
-/** The jobs' cursors (ctx->s3_bg; api_open makes it). */
+/** The jobs' cursors (in S3's state). */
 typedef struct s3_bg {
     atomic_uint_fast64_t lc_gen; /* bumped by each lifecycle configuration put or delete */
     uint64_t lc_scan_gen;        /* the lc_gen lc_names was listed at */
@@ -462,11 +462,47 @@ typedef struct s3_bg {
     size_t lc_pos;               /* the pass's cursor in lc_names */
 } s3_bg_t;
 s3_bg_t *s3_bg(api_ctx_t *ctx);
+
+/** S3's own state (s3_service's init). */
+typedef struct s3_state {
+    s3_bg_t bg;
+    int64_t lifecycle_day_ms; /* a lifecycle "day" (86400000 unless a test shortens it) */
+} s3_state_t;
+static inline s3_state_t *s3_state(api_ctx_t *ctx)
+{
+    return api_service_state(ctx, &s3_service);
+}
 /** A bucket's lifecycle configuration changed: the lifecycle job lists the buckets again. */
 void s3_lifecycle_changed(api_ctx_t *ctx);
-extern const api_job_t s3_jobs[];
-extern const size_t s3_n_jobs;
+#define S3_N_JOBS 1
+extern const api_job_t s3_jobs[S3_N_JOBS];
+/** Set up and release S3's state (s3_service's init and fini). */
+int s3_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state);
+void s3_fini(void *state);
 /** The lifecycle job's step (api_job_t.run). */
 int s3_lifecycle_run(api_ctx_t *ctx, void *state, unsigned budget);
+
+/* ---- what S3 offers the other services (notifications, Lambda's bucket destinations) ---- */
+/** One Lambda destination of a bucket's notification configuration. */
+#define S3_NOTIFY_EVENTS 24
+typedef struct s3_notify_target {
+    const char *id, *arn;
+    kv_slice_t events[S3_NOTIFY_EVENTS]; /* "s3:ObjectCreated:*", ... */
+    size_t n_events;
+    kv_slice_t prefix, suffix;
+} s3_notify_target_t;
+/** The destinations of a stored notification configuration. -1 when it cannot be read. */
+int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, size_t *n);
+/** Does event ("ObjectCreated:Put") on key go to t? */
+bool s3_notify_match(const s3_notify_target_t *t, kv_slice_t event, kv_slice_t key);
+/** The event name and object key of a bucket event-log record. */
+kv_slice_t s3_event_name(const eng_srec_t *r);
+kv_slice_t s3_event_key(const eng_srec_t *r);
+/** One bucket event-log record as S3's event record (an element of "Records"). */
+void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, const char *config_id,
+                     api_jw_t *w);
+/** Store body (JSON) as an object of an existing bucket, as a PUT would (its notifications
+ * too): Lambda's records sent to a bucket destination. */
+int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t body);
 
 #endif

@@ -8,7 +8,7 @@
  *     versions are removed a number of days after they stopped being current;
  *   AbortIncompleteMultipartUpload (DaysAfterInitiation): uploads are aborted.
  * Filters: Prefix, Tag, And (Prefix, Tags, sizes), ObjectSizeGreaterThan/LessThan, and the
- * legacy Rule/Prefix. A day is ctx->lifecycle_day_ms (86400000 unless a test shortens it);
+ * legacy Rule/Prefix. A day is the state's lifecycle_day_ms (86400000 unless a test shortens it);
  * an object is due once that many whole days have passed since it was written (S3 rounds
  * to the next midnight UTC). Transitions are accepted and ignored: there is one storage tier.
  */
@@ -164,7 +164,7 @@ static void drop_lone_marker(api_ctx_t *ctx, const eng_bucket_t *b, lc_cursor_t 
 static int sweep_objects(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t *r, int64_t now,
                          size_t *n_done)
 {
-    int64_t day = ctx->lifecycle_day_ms;
+    int64_t day = s3_state(ctx)->lifecycle_day_ms;
     if (!r->exp_days && !r->exp_date_ms && !r->exp_marker && !r->nc_days)
         return 0;
     kv_arena_t *a = kv_arena_new(16384);
@@ -243,7 +243,7 @@ static int sweep_uploads(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t 
                 more = false;
                 break;
             }
-            if (now - p->mtime_ms >= r->abort_days * ctx->lifecycle_day_ms &&
+            if (now - p->mtime_ms >= r->abort_days * s3_state(ctx)->lifecycle_day_ms &&
                 eng_upload_abort(ctx->eng, b->id, ups[i].upload_id, p->key) == 0)
                 (*n_done)++;
         }
@@ -258,7 +258,7 @@ static int sweep_uploads(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t 
 
 void s3_lifecycle_changed(api_ctx_t *ctx)
 {
-    s3_bg_t *g = ctx->s3_bg;
+    s3_bg_t *g = s3_bg(ctx);
     atomic_fetch_add(&g->lc_gen, 1);
 }
 
@@ -339,30 +339,29 @@ int s3_lifecycle_run(api_ctx_t *ctx, void *state, unsigned budget)
     return INT_MAX;
 }
 
-const api_job_t s3_jobs[] = {
+const api_job_t s3_jobs[S3_N_JOBS] = {
     {"lifecycle", 60000, false, s3_lifecycle_run}, /* --sweep-interval */
 };
-const size_t s3_n_jobs = sizeof(s3_jobs) / sizeof(s3_jobs[0]);
 
-void s3_bg_init(api_ctx_t *ctx)
+int s3_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 {
-    s3_bg_t *g = kv_calloc(1, sizeof(*g));
-    atomic_init(&g->lc_gen, 1); /* the first step lists the buckets */
-    kv_buf_init(&g->lc_names, 64u << 20);
-    ctx->s3_bg = g;
+    (void)ctx;
+    s3_state_t *st = kv_calloc(1, sizeof(*st));
+    atomic_init(&st->bg.lc_gen, 1); /* the first step lists the buckets */
+    kv_buf_init(&st->bg.lc_names, 64u << 20);
+    st->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
+    *state = st;
+    return 0;
 }
 
 s3_bg_t *s3_bg(api_ctx_t *ctx)
 {
-    return ctx->s3_bg;
+    return &s3_state(ctx)->bg;
 }
 
-void s3_bg_free(api_ctx_t *ctx)
+void s3_fini(void *state)
 {
-    s3_bg_t *g = ctx->s3_bg;
-    if (g == NULL)
-        return;
-    kv_buf_dispose(&g->lc_names);
-    kv_free(g);
-    ctx->s3_bg = NULL;
+    s3_state_t *st = state;
+    kv_buf_dispose(&st->bg.lc_names);
+    kv_free(st);
 }

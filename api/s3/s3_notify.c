@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../codec/api_xw.h"
+#include "../lambda/lambda_int.h"
 #include "auth/sigv4.h"
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
