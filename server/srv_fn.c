@@ -5,9 +5,10 @@
  * leave through their done() callback; each is handed to an idle instance of its function or
  * waits for one being started, up to the function's concurrency. The loop watches each
  * instance's Runtime API listener and connections (srv_fn_rapi.c), reads its output from a
- * pipe into its log stream (api_fnlog_*, in the engine's format), times its invocation with a timer of its own
- * (and, idle, its reaping), and learns that its process ended from a pidfd (or SIGCHLD):
- * processes are srv_fn_proc.c's, unpacking code srv_fn_code.c's (a thread of its own).
+ * pipe into its log stream (api_fnlog_*, in the engine's format), times its invocation with a
+ * timer of its own (and, idle, its reaping), and learns that its process ended from a pidfd
+ * (or SIGCHLD): processes are srv_fn_proc.c's, unpacking code srv_fn_code.c's (a thread of its
+ * own).
  * Nothing here blocks on a function.
  */
 #include "srv_fn.h"

@@ -636,7 +636,8 @@ const api_service_t logs_service = {
 /* ---- the runner's writer (api.h), over the engine's format ---- */
 
 _Static_assert(API_FNLOG_LINE_MAX == ENG_FNLOG_LINE_MAX, "one line limit");
-_Static_assert(sizeof(API_FNLOG_GROUP_PREFIX) == sizeof(ENG_FNLOG_GROUP_PREFIX), "one group prefix");
+_Static_assert(sizeof(API_FNLOG_GROUP_PREFIX) == sizeof(ENG_FNLOG_GROUP_PREFIX),
+               "one group prefix");
 
 int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w)
 {
