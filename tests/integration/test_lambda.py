@@ -511,7 +511,8 @@ class Lambda(unittest.TestCase):
     def test_memory_size_limits_the_instance(self):
         app = "def handler(event, context):\n    b = bytearray(event['mb'] << 20)\n    return len(b) >> 20\n"
         self.lam.create_function(FunctionName="hungry", Runtime="python3.11", Role=ROLE, Handler="app.handler",
-                                 MemorySize=128, Code={"ZipFile": zip_of({"app.py": app})})
+                                 MemorySize=128, Timeout=30,  # 256 MB takes a while on a busy machine
+                                 Code={"ZipFile": zip_of({"app.py": app})})
         r, out = self.invoke("hungry", {"mb": 32})
         self.assertEqual(json.loads(out), 32)
         r, out = self.invoke("hungry", {"mb": 256})
@@ -682,7 +683,13 @@ class OperationNames(unittest.TestCase):
                 with self.assertRaises(ClientError):
                     call()
             lam.delete_function(FunctionName="named")
-            m = urllib.request.urlopen(srv.endpoint + "/metrics").read().decode()
+            # A request is counted once its response is written: the client may see the
+            # answer a moment before.
+            for _ in range(50):
+                m = urllib.request.urlopen(srv.endpoint + "/metrics").read().decode()
+                if 'operation="DeleteFunction"' in m:
+                    break
+                time.sleep(0.1)
             lambda_ops = ["CreateFunction", "GetFunction", "GetFunctionConfiguration", "ListFunctions",
                           "UpdateFunctionConfiguration", "UpdateFunctionCode", "PutFunctionConcurrency",
                           "GetFunctionConcurrency", "DeleteFunctionConcurrency",
