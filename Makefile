@@ -71,12 +71,9 @@ test-asan: test-deps js-deps
 
 # The unit and server tests under ThreadSanitizer (RocksDB's own internals are suppressed: the
 # Debian library is not instrumented, so its atomics are invisible to TSan).
-TSAN_TARGETS := test_kv_base test_eng_keys test_eng_catalog test_eng_object test_sigv4 \
-	test_ddb_expr test_ddb_partiql test_api_handle test_srv_http test_srv_stream \
-	test_srv_work
 test-tsan: test-deps
 	cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DKV_SANITIZE=thread -DKV_WERROR=ON
-	cmake --build build-tsan -j $(JOBS) --target $(TSAN_TARGETS)
+	cmake --build build-tsan -j $(JOBS) --target unit-tests
 	cd build-tsan && TSAN_OPTIONS="halt_on_error=1 suppressions=$(CURDIR)/tests/tsan.supp" \
 	  ctest --output-on-failure -j $(JOBS) -L unit
 

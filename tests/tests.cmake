@@ -11,6 +11,7 @@ function(kv_unit name src)
   target_compile_definitions(${name} PRIVATE STRATUS_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   add_test(NAME ${name} COMMAND ${name})
   set_tests_properties(${name} PROPERTIES LABELS unit TIMEOUT 300)
+  set_property(GLOBAL APPEND PROPERTY KV_UNIT_TARGETS ${name})
 endfunction()
 
 kv_unit(test_kv_base tests/unit/base/test_kv_base.c)
@@ -46,6 +47,9 @@ target_link_libraries(test_srv_work PRIVATE kvbase llhttp PkgConfig::LIBUV PkgCo
                       PkgConfig::CRYPTO PkgConfig::CMOCKA)
 add_test(NAME test_srv_work COMMAND test_srv_work)
 set_tests_properties(test_srv_work PROPERTIES LABELS unit TIMEOUT 300)
+# Every unit test program (`make test-tsan` builds this target only).
+get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
+add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)
 
 include(${CMAKE_SOURCE_DIR}/tests/layers.cmake)
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz.cmake)
