@@ -169,6 +169,22 @@ void ddb_check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const ch
     check_table_name(d, name, present, member, true);
 }
 
+kv_slice_t ddb_opt_table(ddb_dec_t *d, const api_json_t *in, const char *member, bool required)
+{
+    kv_slice_t t = KV_SLICE_NULL;
+    if (!ddb_opt_str(d, in, member, &t) && required)
+        ddb_dec_violation(d,
+                          "Value null at '%s' failed to satisfy constraint: Member must not "
+                          "be null",
+                          strcmp(member, "TableName") == 0 ? "tableName" : "targetTableName");
+    else if (t.len && (t.len < 3 || t.len > 255))
+        ddb_dec_violation(d,
+                          "Value '%.*s' at 'tableName' failed to satisfy constraint: Member "
+                          "must have length between 3 and 255",
+                          (int)(t.len > 300 ? 300 : t.len), (const char *)t.p);
+    return t;
+}
+
 static char *dupz(ddb_dec_t *d, kv_slice_t s)
 {
     return kv_arena_strndup(d->a, s.p, s.len);
