@@ -4,14 +4,13 @@
  * DeleteBackup, RestoreTableFromBackup and RestoreTableToPointInTime, and the backup ARNs
  * (table/NAME/backup/ID) they answer with and take.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "ddb_int.h"
 
-/* ...:table/NAME/backup/ID -> ID (13 digits, '-', 8 hex). */
+/* arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/backup/ID -> ID (13 digits, '-', 8 hex). */
 static int decode_backup_arn(ddb_dec_t *d, const api_json_t *in, const char *member, kv_slice_t *id,
                              bool required)
 {
@@ -23,18 +22,24 @@ static int decode_backup_arn(ddb_dec_t *d, const api_json_t *in, const char *mem
         return 0;
     }
     static const char mark[] = "/backup/";
-    for (size_t i = 0; i + 8 <= arn.len; i++)
-        if (memcmp(arn.p + i, mark, 8) == 0) {
-            kv_slice_t v = kv_slice(arn.p + i + 8, arn.len - i - 8);
-            bool ok = v.len == 22 && v.p[13] == '-';
-            for (size_t j = 0; ok && j < v.len; j++)
-                ok = j == 13 || (v.p[j] >= '0' && v.p[j] <= '9') ||
-                     (j > 13 && v.p[j] >= 'a' && v.p[j] <= 'f');
-            if (ok) {
-                *id = v;
-                return 0;
-            }
+    api_arn_t a;
+    kv_slice_t rest;
+    const uint8_t *slash = NULL; /* after the table's name (which has no '/') */
+    if (api_arn_parse(arn, &a) && kv_slice_eq_str(a.service, "dynamodb") &&
+        api_arn_after(&a, "table/", &rest))
+        slash = memchr(rest.p, '/', rest.len);
+    kv_slice_t v = slash ? kv_slice(slash, rest.len - (size_t)(slash - rest.p)) : KV_SLICE_NULL;
+    if (kv_slice_starts_with(v, mark)) {
+        v = kv_slice(v.p + sizeof(mark) - 1, v.len - (sizeof(mark) - 1));
+        bool ok = v.len == 22 && v.p[13] == '-';
+        for (size_t j = 0; ok && j < v.len; j++)
+            ok = j == 13 || (v.p[j] >= '0' && v.p[j] <= '9') ||
+                 (j > 13 && v.p[j] >= 'a' && v.p[j] <= 'f');
+        if (ok) {
+            *id = v;
+            return 0;
         }
+    }
     ddb_dec_violation(d, "Invalid BackupArn: %.*s", (int)(arn.len > 300 ? 300 : arn.len),
                       (const char *)arn.p);
     return -1;
@@ -272,8 +277,7 @@ int ddb_exec_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
 
 static void backup_arn(api_ctx_t *ctx, const eng_backup_t *b, char *out, size_t cap)
 {
-    snprintf(out, cap, "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s/backup/%s", ctx->region,
-             b->table, b->id);
+    api_arn_write(out, cap, "dynamodb", ctx->region, "table/%s/backup/%s", b->table, b->id);
 }
 
 static void backup_details(api_ctx_t *ctx, const eng_backup_t *b, const char *status, api_jw_t *w)
@@ -345,8 +349,7 @@ void ddb_encode_list_backups(api_ctx_t *ctx, api_req_t *req, const ddb_backup_ou
         api_jw_kstr(w, "TableName", b->table);
         api_jw_kstr(w, "TableId", b->def->uuid);
         char tarn[600];
-        snprintf(tarn, sizeof(tarn), "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s", ctx->region,
-                 b->table);
+        api_arn_write(tarn, sizeof(tarn), "dynamodb", ctx->region, "table/%s", b->table);
         api_jw_kstr(w, "TableArn", tarn);
         api_jw_kstr(w, "BackupArn", arn);
         api_jw_kstr(w, "BackupName", b->name);
@@ -380,8 +383,7 @@ void ddb_encode_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req,
 {
     (void)req;
     char arn[600];
-    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s", ctx->region,
-             out->b->table);
+    api_arn_write(arn, sizeof(arn), "dynamodb", ctx->region, "table/%s", out->b->table);
     api_jw_obj_begin(w);
     api_jw_key(w, "TableDescription");
     ddb_encode_table_open(ctx, out->t, "ACTIVE", w);

@@ -135,17 +135,12 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
         return;
     }
     kv_slice_t n = *name;
-    if (allow_arn && kv_slice_starts_with(n, "arn:")) {
-        const uint8_t *t = NULL;
-        for (size_t i = 0; i + 7 <= n.len; i++)
-            if (memcmp(n.p + i, ":table/", 7) == 0) {
-                t = n.p + i + 7;
-                break;
-            }
-        if (t && n.len <= 1024) {
-            n = kv_slice(t, (size_t)(n.p + n.len - t));
-            *name = n;
-        }
+    api_arn_t arn;
+    kv_slice_t rest;
+    if (allow_arn && n.len <= 1024 && api_arn_parse(n, &arn) &&
+        api_arn_after(&arn, "table/", &rest)) {
+        n = rest;
+        *name = n;
     }
     if (n.len < TABLE_NAME_MIN)
         ddb_dec_violation(d,

@@ -51,8 +51,7 @@ void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, 
 void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w)
 {
     char arn[512];
-    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s", ctx->region,
-             t->name);
+    api_arn_write(arn, sizeof(arn), "dynamodb", ctx->region, "table/%s", t->name);
     api_jw_obj_begin(w);
     api_jw_key(w, "AttributeDefinitions");
     api_jw_arr_begin(w);
@@ -98,7 +97,8 @@ void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *sta
         api_jw_obj_end(w);
         api_jw_kstr(w, "LatestStreamLabel", label);
         char sarn[600];
-        snprintf(sarn, sizeof(sarn), "%s/stream/%s", arn, label);
+        api_arn_write(sarn, sizeof(sarn), "dynamodb", ctx->region, "table/%s/stream/%s", t->name,
+                      label);
         api_jw_kstr(w, "LatestStreamArn", sarn);
     }
     api_jw_kbool(w, "DeletionProtectionEnabled", false);

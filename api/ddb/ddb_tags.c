@@ -4,7 +4,6 @@
  * their ARN (ResourceArn), with DynamoDB's limits (50 tags, the reserved aws: prefix) and
  * errors.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "base/kv_log.h"
@@ -12,7 +11,7 @@
 
 #define TAGS_MAX 50
 
-/* arn:aws:dynamodb:REGION:ACCOUNT:table/NAME -> NAME. */
+/* ResourceArn (arn:aws:dynamodb:REGION:ACCOUNT:table/NAME) -> NAME. */
 static int decode_arn(ddb_dec_t *d, const api_json_t *in, kv_slice_t *table)
 {
     kv_slice_t arn = KV_SLICE_NULL;
@@ -23,15 +22,10 @@ static int decode_arn(ddb_dec_t *d, const api_json_t *in, kv_slice_t *table)
     }
     if (ddb_dec_finish(d) < 0)
         return -1;
-    static const char prefix[] = "arn:aws:dynamodb:";
-    const uint8_t *t = NULL;
-    for (size_t i = 0; arn.len > 7 && i + 7 <= arn.len; i++)
-        if (memcmp(arn.p + i, ":table/", 7) == 0) {
-            t = arn.p + i + 7;
-            break;
-        }
-    kv_slice_t name = t ? kv_slice(t, arn.len - (size_t)(t - arn.p)) : KV_SLICE_NULL;
-    if (!kv_slice_starts_with(arn, prefix) || name.len < 3 || name.len > 255 ||
+    api_arn_t a;
+    kv_slice_t name = KV_SLICE_NULL;
+    if (!api_arn_parse(arn, &a) || !kv_slice_eq_str(a.service, "dynamodb") ||
+        !api_arn_after(&a, "table/", &name) || name.len < 3 || name.len > 255 ||
         memchr(name.p, '/', name.len)) {
         api_fail(d->resp, API_E_DDB_VALIDATION,
                  "Invalid TableArn: Invalid ResourceArn provided "
@@ -85,9 +79,9 @@ int ddb_resource_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slic
     int rc = eng_table_get(ctx->eng, name, req->arena, t);
     if (rc == KV_ENOTFOUND) {
         api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
-                 "Requested resource not found: ResourceArn: arn:aws:dynamodb:%s:" API_ACCOUNT_ID
-                 ":table/%.*s not found",
-                 ctx->region, (int)name.len, (const char *)name.p);
+                 "Requested resource not found: ResourceArn: %s not found",
+                 api_arn_new(req->arena, "dynamodb", ctx->region, "table/%.*s", (int)name.len,
+                             (const char *)name.p));
         return -1;
     }
     if (rc < 0) {
