@@ -206,21 +206,29 @@ int ddb_exec_list_backups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     }
 }
 
+/* The outcome of a restore (rc): a new table's indexes are rebuilt from the restored items and
+ * its TTL holds; a name in use is refused. @return rc (KV_EEXIST with resp failed). */
+static int restored(api_ctx_t *ctx, api_resp_t *resp, const ddb_backup_in_t *in, int rc)
+{
+    if (rc == 0) {
+        api_sched_kick(ctx, "backfill");
+        ddb_ttl_changed(ctx);
+        resp->durable = true;
+    } else if (rc == KV_EEXIST) {
+        api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
+    }
+    return rc;
+}
+
 int ddb_exec_restore_table_from_backup(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                        const ddb_backup_in_t *in, ddb_backup_out_t *out)
 {
-    int rc = eng_backup_restore(ctx->eng, in->id, in->name, req->arena, &out->t);
-    if (rc == 0) { /* its indexes are rebuilt from the restored items; its TTL holds */
-        api_sched_kick(ctx, "backfill");
-        ddb_ttl_changed(ctx);
-    }
-    if (rc == KV_EEXIST) {
-        api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
+    int rc = restored(ctx, resp, in,
+                      eng_backup_restore(ctx->eng, in->id, in->name, req->arena, &out->t));
+    if (rc == KV_EEXIST)
         return -1;
-    }
     if (rc < 0)
         return backup_fail(resp, rc, kv_arena_strndup(req->arena, in->id.p, in->id.len));
-    resp->durable = true;
     return 0;
 }
 
@@ -252,15 +260,10 @@ int ddb_exec_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
                  (long long)(earliest / 1000), (long long)(now / 1000));
         return -1;
     }
-    rc = eng_pitr_restore(ctx->eng, in->table, in->name, at, req->arena, &out->t);
-    if (rc == 0) { /* its indexes are rebuilt from the restored items; its TTL holds */
-        api_sched_kick(ctx, "backfill");
-        ddb_ttl_changed(ctx);
-    }
-    if (rc == KV_EEXIST) {
-        api_fail(resp, API_E_DDB_TABLE_EXISTS, "Table already exists: %s", in->name);
+    rc = restored(ctx, resp, in,
+                  eng_pitr_restore(ctx->eng, in->table, in->name, at, req->arena, &out->t));
+    if (rc == KV_EEXIST)
         return -1;
-    }
     if (rc == KV_EINVAL) {
         api_fail(resp, API_E_DDB_PITR_UNAVAILABLE,
                  "Point in time recovery is not enabled for table '%s'", src->name);
@@ -271,7 +274,6 @@ int ddb_exec_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
     out->b = kv_arena_calloc(req->arena, 1, sizeof(*out->b));
     out->b->table = src->name;
     out->b->created_ms = at;
-    resp->durable = true;
     return 0;
 }
 

@@ -351,6 +351,9 @@ double ddb_read_units(size_t bytes, bool consistent);
 int ddb_item_too_big(api_resp_t *resp, const eng_item_t *it, const char *msg);
 /** Refuse an item whose secondary index key attributes have the wrong type. @return 0 or -1. */
 int ddb_index_keys_ok(api_resp_t *resp, const eng_table_t *t, const eng_item_t *it);
+/** The table and storage key of the item a request's Key names. @return 0 or -1 (resp filled). */
+int ddb_key_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_key_in_t *in,
+                   eng_table_t **t, kv_slice_t *key);
 /** A single-item operation's consumed capacity. */
 void ddb_item_units(ddb_item_out_t *out, const ddb_item_common_t *c, double units);
 

@@ -142,6 +142,15 @@ int ddb_index_keys_ok(api_resp_t *resp, const eng_table_t *t, const eng_item_t *
     return -1;
 }
 
+int ddb_key_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_key_in_t *in,
+                   eng_table_t **t, kv_slice_t *key)
+{
+    if (ddb_get_table(ctx, req, resp, in->c.table, t) < 0 ||
+        ddb_item_key(req, resp, *t, in->key, true, key) < 0)
+        return -1;
+    return 0;
+}
+
 void ddb_item_units(ddb_item_out_t *out, const ddb_item_common_t *c, double units)
 {
     out->units = units;

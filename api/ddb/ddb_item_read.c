@@ -31,8 +31,7 @@ int ddb_exec_get_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
 {
     eng_table_t *t;
     kv_slice_t key;
-    if (ddb_get_table(ctx, req, resp, in->c.table, &t) < 0 ||
-        ddb_item_key(req, resp, t, in->key, true, &key) < 0)
+    if (ddb_key_target(ctx, req, resp, in, &t, &key) < 0)
         return -1;
     eng_item_t *it = NULL;
     int rc = eng_item_get(ctx->eng, key, req->arena, &it);

@@ -61,12 +61,25 @@ int ddb_item_rmw(void *arg, const eng_item_t *old, eng_item_t **nu)
     return ENG_RMW_PUT;
 }
 
-/* The common outcomes of a conditional single-item write. @return 0 or -1 (resp filled). */
-static int rmw_outcome(api_req_t *req, api_resp_t *resp, const ddb_item_common_t *c, int rc,
-                       const eng_item_t *old, bool written)
+/* Run the conditional single-item write x on the item at key, with DynamoDB's refusals (an
+ * UpdateItem's invalid or too big result, a failed condition). @return 0 or -1 (resp filled). */
+static int rmw_run(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t key, ddb_rmw_t *x,
+                   eng_item_t **old)
 {
+    bool written;
+    int rc = eng_item_rmw(ctx->eng, x->t, key, req->arena, ddb_item_rmw, x, old, &written);
+    if (rc == KV_EINVAL && x->env) {
+        api_fail(resp, API_E_DDB_VALIDATION, "%s",
+                 x->env->error ? x->env->error : "Invalid update");
+        return -1;
+    }
+    if (rc == KV_ETOOBIG && x->too_big) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "Item size to update has exceeded the maximum allowed size");
+        return -1;
+    }
     if (rc == KV_ECONDFAIL) {
-        cond_failed(req, resp, c, old);
+        cond_failed(req, resp, x->c, *old);
         return -1;
     }
     if (rc < 0)
@@ -96,9 +109,7 @@ int ddb_exec_put_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
     }
     ddb_rmw_t x = {.c = &in->c, .t = t, .put = in->item};
     eng_item_t *old;
-    bool written;
-    int rc = eng_item_rmw(ctx->eng, t, key, req->arena, ddb_item_rmw, &x, &old, &written);
-    if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
+    if (rmw_run(ctx, req, resp, key, &x, &old) < 0)
         return -1;
     out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
     size_t sz = eng_item_size(in->item), osz = old ? eng_item_size(old) : 0;
@@ -111,14 +122,11 @@ int ddb_exec_delete_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     eng_table_t *t;
     kv_slice_t key;
-    if (ddb_get_table(ctx, req, resp, in->c.table, &t) < 0 ||
-        ddb_item_key(req, resp, t, in->key, true, &key) < 0)
+    if (ddb_key_target(ctx, req, resp, in, &t, &key) < 0)
         return -1;
     ddb_rmw_t x = {.c = &in->c, .t = t, .del = true};
     eng_item_t *old;
-    bool written;
-    int rc = eng_item_rmw(ctx->eng, t, key, req->arena, ddb_item_rmw, &x, &old, &written);
-    if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
+    if (rmw_run(ctx, req, resp, key, &x, &old) < 0)
         return -1;
     out->item = in->c.rv == DDB_RV_ALL_OLD ? old : NULL;
     ddb_item_units(out, &in->c, ddb_write_units(old ? eng_item_size(old) : 0));
@@ -157,8 +165,7 @@ int ddb_exec_update_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     eng_table_t *t;
     kv_slice_t key;
-    if (ddb_get_table(ctx, req, resp, in->c.table, &t) < 0 ||
-        ddb_item_key(req, resp, t, in->key, true, &key) < 0)
+    if (ddb_key_target(ctx, req, resp, in, &t, &key) < 0)
         return -1;
     if (ddb_updates_key(resp, t, in->update) < 0)
         return -1;
@@ -166,18 +173,7 @@ int ddb_exec_update_item(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     env.error = NULL;
     ddb_rmw_t x = {.c = &in->c, .env = &env, .t = t, .update = in->update, .key = in->key};
     eng_item_t *old;
-    bool written;
-    int rc = eng_item_rmw(ctx->eng, t, key, req->arena, ddb_item_rmw, &x, &old, &written);
-    if (rc == KV_EINVAL) {
-        api_fail(resp, API_E_DDB_VALIDATION, "%s", env.error ? env.error : "Invalid update");
-        return -1;
-    }
-    if (rc == KV_ETOOBIG && x.too_big) {
-        api_fail(resp, API_E_DDB_VALIDATION,
-                 "Item size to update has exceeded the maximum allowed size");
-        return -1;
-    }
-    if (rmw_outcome(req, resp, &in->c, rc, old, written) < 0)
+    if (rmw_run(ctx, req, resp, key, &x, &old) < 0)
         return -1;
     switch (in->c.rv) {
     case DDB_RV_ALL_OLD:
