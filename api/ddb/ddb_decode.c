@@ -781,37 +781,3 @@ int ddb_decode_update_table(ddb_dec_t *d, const api_json_t *in, ddb_update_table
     out->name = name;
     return 0;
 }
-
-static int decode_backups(ddb_dec_t *d, const api_json_t *in, ddb_backups_in_t *out, bool update)
-{
-    memset(out, 0, sizeof(*out));
-    kv_slice_t name = KV_SLICE_NULL;
-    bool has = ddb_opt_str(d, in, "TableName", &name);
-    check_table_name(d, &name, has, "tableName", true);
-    if (update) {
-        const api_json_t *spec = ddb_opt_kind(d, in, "PointInTimeRecoverySpecification", API_J_OBJ);
-        out->has_spec = spec != NULL;
-        if (!spec)
-            ddb_dec_violation(d, "Value null at 'pointInTimeRecoverySpecification' failed to "
-                                 "satisfy constraint: Member must not be null");
-        else if (!ddb_opt_bool(d, spec, "PointInTimeRecoveryEnabled", &out->pitr))
-            ddb_dec_violation(d, "Value null at "
-                                 "'pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled' "
-                                 "failed to satisfy constraint: Member must not be null");
-    }
-    if (finish(d) < 0)
-        return -1;
-    out->name = name;
-    return 0;
-}
-
-int ddb_decode_update_continuous_backups(ddb_dec_t *d, const api_json_t *in, ddb_backups_in_t *out)
-{
-    return decode_backups(d, in, out, true);
-}
-
-int ddb_decode_describe_continuous_backups(ddb_dec_t *d, const api_json_t *in,
-                                           ddb_backups_in_t *out)
-{
-    return decode_backups(d, in, out, false);
-}

@@ -179,39 +179,3 @@ void ddb_encode_update_table(api_ctx_t *ctx, api_req_t *req, const ddb_update_ta
     (void)req;
     encode_table_wrapper(ctx, out, "TableDescription", w);
 }
-
-static void backups_desc(const ddb_backups_out_t *out, api_jw_t *w)
-{
-    const eng_table_t *t = out->t;
-    api_jw_obj_begin(w);
-    api_jw_key(w, "ContinuousBackupsDescription");
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "ContinuousBackupsStatus", "ENABLED");
-    api_jw_key(w, "PointInTimeRecoveryDescription");
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "PointInTimeRecoveryStatus", t->pitr ? "ENABLED" : "DISABLED");
-    if (t->pitr) {
-        api_jw_ku64(w, "RecoveryPeriodInDays", 35);
-        api_jw_key(w, "EarliestRestorableDateTime");
-        api_jw_epoch_ms(w, t->pitr_since_ms);
-        api_jw_key(w, "LatestRestorableDateTime");
-        api_jw_epoch_ms(w, kv_now_ms());
-    }
-    api_jw_obj_end(w);
-    api_jw_obj_end(w);
-    api_jw_obj_end(w);
-}
-
-void ddb_encode_update_continuous_backups(api_ctx_t *ctx, api_req_t *req,
-                                          const ddb_backups_out_t *out, api_jw_t *w)
-{
-    (void)ctx, (void)req;
-    backups_desc(out, w);
-}
-
-void ddb_encode_describe_continuous_backups(api_ctx_t *ctx, api_req_t *req,
-                                            const ddb_backups_out_t *out, api_jw_t *w)
-{
-    (void)ctx, (void)req;
-    backups_desc(out, w);
-}
