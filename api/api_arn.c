@@ -81,3 +81,12 @@ bool api_arn_name(const api_arn_t *arn, const char *type, kv_slice_t *name)
     *name = n;
     return n.len > 0;
 }
+
+bool api_arn_after(const api_arn_t *arn, const char *type, kv_slice_t *rest)
+{
+    size_t tl = strlen(type);
+    if (!kv_slice_starts_with(arn->resource, type))
+        return false;
+    *rest = kv_slice(arn->resource.p + tl, arn->resource.len - tl);
+    return rest->len > 0;
+}

@@ -42,5 +42,11 @@ bool api_arn_parse(kv_slice_t arn, api_arn_t *out);
  * or the name is empty.
  */
 bool api_arn_name(const api_arn_t *arn, const char *type, kv_slice_t *name);
+/**
+ * All of a resource of a given type after the type: for resource "table/orders/stream/x" and
+ * type "table/" it is "orders/stream/x". @return false when resource is not of type or nothing
+ * follows the type.
+ */
+bool api_arn_after(const api_arn_t *arn, const char *type, kv_slice_t *rest);
 
 #endif

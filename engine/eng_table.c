@@ -215,17 +215,6 @@ static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
     return 0;
 }
 
-static void make_uuid(char out[37])
-{
-    uint8_t r[16];
-    kv_random(r, sizeof(r));
-    r[6] = (uint8_t)((r[6] & 0x0f) | 0x40);
-    r[8] = (uint8_t)((r[8] & 0x3f) | 0x80);
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0],
-             r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13],
-             r[14], r[15]);
-}
-
 int eng_table_create(eng_t *e, eng_table_t *t)
 {
     kv_buf_t k, v;
@@ -243,7 +232,7 @@ int eng_table_create(eng_t *e, eng_table_t *t)
     kv_buf_reset(&v);
     eng_batch_t *b = eng_batch_new(e->rocks);
     t->id = eng__next_id(e, b);
-    make_uuid(t->uuid);
+    kv_uuid4(t->uuid);
     t->created_ms = kv_now_ms();
     for (size_t i = 0; i < t->n_indexes; i++) {
         t->indexes[i].id = (uint8_t)(i + 1);
@@ -535,7 +524,7 @@ int eng__table_install(eng_t *e, eng_table_t *t, uint32_t id)
         t->stream_id = 0;
         t->pitr = false;
         t->pitr_log_id = 0;
-        make_uuid(t->uuid);
+        kv_uuid4(t->uuid);
         t->created_ms = kv_now_ms();
         encode_table(t, &v);
         eng_batch_t *b = eng_batch_new(e->rocks);

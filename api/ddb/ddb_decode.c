@@ -135,17 +135,12 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
         return;
     }
     kv_slice_t n = *name;
-    if (allow_arn && kv_slice_starts_with(n, "arn:")) {
-        const uint8_t *t = NULL;
-        for (size_t i = 0; i + 7 <= n.len; i++)
-            if (memcmp(n.p + i, ":table/", 7) == 0) {
-                t = n.p + i + 7;
-                break;
-            }
-        if (t && n.len <= 1024) {
-            n = kv_slice(t, (size_t)(n.p + n.len - t));
-            *name = n;
-        }
+    api_arn_t arn;
+    kv_slice_t rest;
+    if (allow_arn && n.len <= 1024 && api_arn_parse(n, &arn) &&
+        api_arn_after(&arn, "table/", &rest)) {
+        n = rest;
+        *name = n;
     }
     if (n.len < TABLE_NAME_MIN)
         ddb_dec_violation(d,
@@ -167,6 +162,22 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
 void ddb_check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const char *member)
 {
     check_table_name(d, name, present, member, true);
+}
+
+kv_slice_t ddb_opt_table(ddb_dec_t *d, const api_json_t *in, const char *member, bool required)
+{
+    kv_slice_t t = KV_SLICE_NULL;
+    if (!ddb_opt_str(d, in, member, &t) && required)
+        ddb_dec_violation(d,
+                          "Value null at '%s' failed to satisfy constraint: Member must not "
+                          "be null",
+                          strcmp(member, "TableName") == 0 ? "tableName" : "targetTableName");
+    else if (t.len && (t.len < 3 || t.len > 255))
+        ddb_dec_violation(d,
+                          "Value '%.*s' at 'tableName' failed to satisfy constraint: Member "
+                          "must have length between 3 and 255",
+                          (int)(t.len > 300 ? 300 : t.len), (const char *)t.p);
+    return t;
 }
 
 static char *dupz(ddb_dec_t *d, kv_slice_t s)
@@ -769,38 +780,4 @@ int ddb_decode_update_table(ddb_dec_t *d, const api_json_t *in, ddb_update_table
                                   "GlobalSecondaryIndexUpdates is empty");
     out->name = name;
     return 0;
-}
-
-static int decode_backups(ddb_dec_t *d, const api_json_t *in, ddb_backups_in_t *out, bool update)
-{
-    memset(out, 0, sizeof(*out));
-    kv_slice_t name = KV_SLICE_NULL;
-    bool has = ddb_opt_str(d, in, "TableName", &name);
-    check_table_name(d, &name, has, "tableName", true);
-    if (update) {
-        const api_json_t *spec = ddb_opt_kind(d, in, "PointInTimeRecoverySpecification", API_J_OBJ);
-        out->has_spec = spec != NULL;
-        if (!spec)
-            ddb_dec_violation(d, "Value null at 'pointInTimeRecoverySpecification' failed to "
-                                 "satisfy constraint: Member must not be null");
-        else if (!ddb_opt_bool(d, spec, "PointInTimeRecoveryEnabled", &out->pitr))
-            ddb_dec_violation(d, "Value null at "
-                                 "'pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled' "
-                                 "failed to satisfy constraint: Member must not be null");
-    }
-    if (finish(d) < 0)
-        return -1;
-    out->name = name;
-    return 0;
-}
-
-int ddb_decode_update_continuous_backups(ddb_dec_t *d, const api_json_t *in, ddb_backups_in_t *out)
-{
-    return decode_backups(d, in, out, true);
-}
-
-int ddb_decode_describe_continuous_backups(ddb_dec_t *d, const api_json_t *in,
-                                           ddb_backups_in_t *out)
-{
-    return decode_backups(d, in, out, false);
 }

@@ -51,8 +51,7 @@ void ddb_encode_table(api_ctx_t *ctx, const eng_table_t *t, const char *status, 
 void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *status, api_jw_t *w)
 {
     char arn[512];
-    snprintf(arn, sizeof(arn), "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s", ctx->region,
-             t->name);
+    api_arn_write(arn, sizeof(arn), "dynamodb", ctx->region, "table/%s", t->name);
     api_jw_obj_begin(w);
     api_jw_key(w, "AttributeDefinitions");
     api_jw_arr_begin(w);
@@ -98,7 +97,8 @@ void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *sta
         api_jw_obj_end(w);
         api_jw_kstr(w, "LatestStreamLabel", label);
         char sarn[600];
-        snprintf(sarn, sizeof(sarn), "%s/stream/%s", arn, label);
+        api_arn_write(sarn, sizeof(sarn), "dynamodb", ctx->region, "table/%s/stream/%s", t->name,
+                      label);
         api_jw_kstr(w, "LatestStreamArn", sarn);
     }
     api_jw_kbool(w, "DeletionProtectionEnabled", false);
@@ -178,40 +178,4 @@ void ddb_encode_update_table(api_ctx_t *ctx, api_req_t *req, const ddb_update_ta
 {
     (void)req;
     encode_table_wrapper(ctx, out, "TableDescription", w);
-}
-
-static void backups_desc(const ddb_backups_out_t *out, api_jw_t *w)
-{
-    const eng_table_t *t = out->t;
-    api_jw_obj_begin(w);
-    api_jw_key(w, "ContinuousBackupsDescription");
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "ContinuousBackupsStatus", "ENABLED");
-    api_jw_key(w, "PointInTimeRecoveryDescription");
-    api_jw_obj_begin(w);
-    api_jw_kstr(w, "PointInTimeRecoveryStatus", t->pitr ? "ENABLED" : "DISABLED");
-    if (t->pitr) {
-        api_jw_ku64(w, "RecoveryPeriodInDays", 35);
-        api_jw_key(w, "EarliestRestorableDateTime");
-        api_jw_epoch_ms(w, t->pitr_since_ms);
-        api_jw_key(w, "LatestRestorableDateTime");
-        api_jw_epoch_ms(w, kv_now_ms());
-    }
-    api_jw_obj_end(w);
-    api_jw_obj_end(w);
-    api_jw_obj_end(w);
-}
-
-void ddb_encode_update_continuous_backups(api_ctx_t *ctx, api_req_t *req,
-                                          const ddb_backups_out_t *out, api_jw_t *w)
-{
-    (void)ctx, (void)req;
-    backups_desc(out, w);
-}
-
-void ddb_encode_describe_continuous_backups(api_ctx_t *ctx, api_req_t *req,
-                                            const ddb_backups_out_t *out, api_jw_t *w)
-{
-    (void)ctx, (void)req;
-    backups_desc(out, w);
 }

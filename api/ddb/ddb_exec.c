@@ -347,42 +347,6 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     return 0;
 }
 
-static int backups_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                        const ddb_backups_in_t *in, ddb_backups_out_t *out, bool update)
-{
-    eng_table_t *t;
-    int rc = eng_table_get(ctx->eng, in->name, req->arena, &t);
-    if (rc == KV_ENOTFOUND) {
-        api_fail(resp, API_E_DDB_TABLE_NOT_FOUND, "Table not found: %.*s", (int)in->name.len,
-                 (const char *)in->name.p);
-        return -1;
-    }
-    if (rc < 0)
-        return engine_fail(resp, rc);
-    out->t = t;
-    if (!update || t->pitr == in->pitr)
-        return 0;
-    t->pitr = in->pitr;
-    t->pitr_since_ms = in->pitr ? kv_now_ms() : 0;
-    rc = eng_table_update(ctx->eng, t);
-    if (rc < 0)
-        return engine_fail(resp, rc);
-    resp->durable = true;
-    return 0;
-}
-
-int ddb_exec_update_continuous_backups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                                       const ddb_backups_in_t *in, ddb_backups_out_t *out)
-{
-    return backups_exec(ctx, req, resp, in, out, true);
-}
-
-int ddb_exec_describe_continuous_backups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                                         const ddb_backups_in_t *in, ddb_backups_out_t *out)
-{
-    return backups_exec(ctx, req, resp, in, out, false);
-}
-
 void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;

@@ -185,6 +185,9 @@ const api_json_t *ddb_opt_kind(ddb_dec_t *d, const api_json_t *obj, const char *
                                api_json_type_t kind);
 /** Validate a table name member; *name is updated for ARNs. */
 void ddb_check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const char *member);
+/** The TableName or TargetTableName member (member) of a backup or TTL request, its length
+ * checked; a violation is recorded when it is required and absent. */
+kv_slice_t ddb_opt_table(ddb_dec_t *d, const api_json_t *in, const char *member, bool required);
 
 /* ---- items ---- */
 
@@ -330,6 +333,53 @@ typedef ddb_transact_in_t ddb_transact_get_items_in_t;
 typedef ddb_transact_out_t ddb_transact_write_items_out_t;
 typedef ddb_transact_out_t ddb_transact_get_items_out_t;
 
+/* ---- what the item operations share (ddb_item_check.c, ddb_item_write.c) ---- */
+
+/** Fail with an engine error as DynamoDB's (KV_EBUSY: a transaction holds the item). @return -1. */
+int ddb_engine_fail(api_resp_t *resp, int rc);
+/** The table name names (ResourceNotFoundException when there is none). @return 0 or -1. */
+int ddb_get_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
+                  eng_table_t **t);
+/** The AttributeValue type of a key scalar type. */
+eng_av_type_t ddb_scalar_av(eng_scalar_t s);
+/** Check an item's key attributes (exact: a Key holding nothing else) against t's schema and
+ * compute its storage key. @return 0 or -1 (resp filled). */
+int ddb_item_key(api_req_t *req, api_resp_t *resp, const eng_table_t *t, const eng_item_t *it,
+                 bool exact, kv_slice_t *key);
+/** Write capacity units of bytes written. */
+double ddb_write_units(size_t bytes);
+/** Read capacity units of bytes read (eventually consistent reads cost half). */
+double ddb_read_units(size_t bytes, bool consistent);
+/** Refuse (with msg) an item over the item size limit. @return 0 or -1. */
+int ddb_item_too_big(api_resp_t *resp, const eng_item_t *it, const char *msg);
+/** Refuse an item whose secondary index key attributes have the wrong type. @return 0 or -1. */
+int ddb_index_keys_ok(api_resp_t *resp, const eng_table_t *t, const eng_item_t *it);
+/** The table and storage key of the item a request's Key names. @return 0 or -1 (resp filled). */
+int ddb_key_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_key_in_t *in,
+                   eng_table_t **t, kv_slice_t *key);
+/** A single-item operation's consumed capacity. */
+void ddb_item_units(ddb_item_out_t *out, const ddb_item_common_t *c, double units);
+
+/** One conditional write of one item: the argument of ddb_item_rmw. */
+typedef struct ddb_rmw {
+    const ddb_item_common_t *c;
+    ddb_expr_env_t *env;
+    const eng_table_t *t;
+    eng_item_t *put;            /* PutItem */
+    const ddb_update_t *update; /* UpdateItem */
+    const eng_item_t *key;
+    bool del;
+    bool check; /* a transaction's ConditionCheck: the condition only */
+    bool too_big;
+    eng_item_t *result;
+    char msg[512]; /* why an updated item's index key was refused */
+} ddb_rmw_t;
+/** The engine's read-modify-write step (eng_item_rmw, eng_txn_op_t) of a ddb_rmw_t: the
+ * condition, then the put, update or delete. */
+int ddb_item_rmw(void *arg, const eng_item_t *old, eng_item_t **nu);
+/** Refuse an update that touches a key attribute. @return 0 or -1. */
+int ddb_updates_key(api_resp_t *resp, const eng_table_t *t, const ddb_update_t *u);
+
 /* UpdateTimeToLive, DescribeTimeToLive */
 typedef struct ddb_ttl_in {
     kv_slice_t table;
@@ -397,6 +447,10 @@ typedef ddb_meta_out_t ddb_untag_resource_out_t;
 typedef ddb_meta_out_t ddb_list_tags_of_resource_out_t;
 typedef ddb_meta_out_t ddb_describe_limits_out_t;
 typedef ddb_meta_out_t ddb_describe_endpoints_out_t;
+/** The table a tag or TTL request names (ResourceNotFoundException naming its ARN when there
+ * is none). @return 0 or -1. */
+int ddb_resource_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
+                       eng_table_t **t);
 
 /* ExecuteStatement, BatchExecuteStatement, ExecuteTransaction (PartiQL) */
 #define DDB_PQ_BATCH_MAX 25

@@ -30,10 +30,9 @@ static void stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t 
     char label[25];
     ddb_stream_label(s->created_ms, label);
     if (s->bucket) /* a bucket's event log */
-        snprintf(out, cap, "arn:aws:s3:::%s/stream/%s", s->table, label);
+        api_arn_write(out, cap, "s3", NULL, "%s/stream/%s", s->table, label);
     else
-        snprintf(out, cap, "arn:aws:dynamodb:%s:" API_ACCOUNT_ID ":table/%s/stream/%s", ctx->region,
-                 s->table, label);
+        api_arn_write(out, cap, "dynamodb", ctx->region, "table/%s/stream/%s", s->table, label);
 }
 
 /* A shard as the API shows it: records from first; a closed shard's end. */
@@ -143,19 +142,25 @@ static int not_found(api_resp_t *resp, kv_slice_t arn)
 
 int ddb_stream_by_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, eng_stream_t **out)
 {
-    static const char tprefix[] = ":table/", bprefix[] = "arn:aws:s3:::", sprefix[] = "/stream/";
-    bool bucket = kv_slice_starts_with(arn, bprefix);
-    const uint8_t *t = bucket    ? arn.p + sizeof(bprefix) - 2
-                       : arn.len ? memmem(arn.p, arn.len, tprefix, sizeof(tprefix) - 1)
-                                 : NULL;
-    size_t tlen = bucket ? 1 : sizeof(tprefix) - 1; /* t points at the separator before the name */
-    const uint8_t *st =
-        t ? memmem(t, arn.len - (size_t)(t - arn.p), sprefix, sizeof(sprefix) - 1) : NULL;
-    if (!kv_slice_starts_with(arn, "arn:") || t == NULL || st == NULL)
+    /* arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/stream/LABEL, or a bucket's
+     * arn:aws:s3:::BUCKET/stream/LABEL (neither name has a '/'). */
+    static const char sprefix[] = "/stream/";
+    api_arn_t parts;
+    kv_slice_t r = KV_SLICE_NULL;
+    if (!api_arn_parse(arn, &parts))
         return KV_EINVAL;
-    kv_slice_t table = kv_slice(t + tlen, (size_t)(st - t) - tlen);
-    kv_slice_t label =
-        kv_slice(st + sizeof(sprefix) - 1, arn.len - (size_t)(st - arn.p) - (sizeof(sprefix) - 1));
+    bool bucket =
+        kv_slice_eq_str(parts.service, "s3") && parts.region.len == 0 && parts.account.len == 0;
+    if (bucket)
+        r = parts.resource;
+    else if (!kv_slice_eq_str(parts.service, "dynamodb") || !api_arn_after(&parts, "table/", &r))
+        return KV_EINVAL;
+    const uint8_t *st = memchr(r.p, '/', r.len);
+    kv_slice_t table = kv_slice(r.p, st ? (size_t)(st - r.p) : r.len);
+    kv_slice_t label = kv_slice(r.p + table.len, r.len - table.len);
+    if (!kv_slice_starts_with(label, sprefix))
+        return KV_EINVAL;
+    label = kv_slice(label.p + sizeof(sprefix) - 1, label.len - (sizeof(sprefix) - 1));
     uint32_t after = 0;
     for (;;) {
         eng_stream_t *list;

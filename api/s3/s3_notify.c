@@ -126,13 +126,10 @@ static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnod
         return -1;
     }
     /* The destination must be a function this server has. */
-    static const char marker[] = ":function:";
-    const uint8_t *f = memmem(d->arn.p, d->arn.len, marker, sizeof(marker) - 1);
-    kv_slice_t fname = f ? kv_slice(f + sizeof(marker) - 1,
-                                    d->arn.len - (size_t)(f - d->arn.p) - (sizeof(marker) - 1))
-                         : KV_SLICE_NULL;
+    api_arn_t arn;
+    kv_slice_t fname;
     eng_function_t *fn;
-    if (!kv_slice_starts_with(d->arn, "arn:") || fname.len == 0 ||
+    if (!api_arn_parse(d->arn, &arn) || !api_arn_after(&arn, "function:", &fname) ||
         eng_function_get(ctx->eng, fname, req->arena, &fn) < 0)
         return invalid(resp, "Unable to validate the following destination configurations");
     if (d->id.len == 0) {
@@ -365,7 +362,7 @@ void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, co
     char when[25], seq[24], arn[128];
     kv_time_fmt_iso(r->time_ms, when);
     snprintf(seq, sizeof(seq), "%016llX", (unsigned long long)r->seq);
-    snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", bucket);
+    api_arn_write(arn, sizeof(arn), "s3", NULL, "%s", bucket);
     /* Keys are URL-encoded as in a form: spaces become '+', slashes stay. */
     kv_buf_t key;
     kv_buf_init(&key, 4 * ENG_OBJ_KEY_MAX + 16);

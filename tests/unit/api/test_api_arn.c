@@ -71,6 +71,25 @@ static void test_parse(void **state)
     assert_false(api_arn_parse(kv_slice_str("arn:aws-cn:dynamodb:r:0:table/t"), &arn));
     assert_true(api_arn_parse(kv_slice_str("arn:aws:dynamodb:r:0:table/"), &arn));
     assert_false(api_arn_name(&arn, "table/", &name));
+    assert_false(api_arn_after(&arn, "table/", &name));
+}
+
+static void test_after(void **state)
+{
+    (void)state;
+    api_arn_t arn;
+    kv_slice_t rest;
+    assert_true(api_arn_parse(
+        kv_slice_str("arn:aws:dynamodb:us-east-1:000000000000:table/t1/backup/01-ab"), &arn));
+    assert_true(api_arn_after(&arn, "table/", &rest));
+    assert_true(kv_slice_eq_str(rest, "t1/backup/01-ab"));
+    assert_false(api_arn_after(&arn, "function:", &rest));
+    /* The rest keeps its ':' (a qualified function). */
+    assert_true(api_arn_parse(kv_slice_str("arn:aws:lambda:us-east-1:0:function:f:live"), &arn));
+    assert_true(api_arn_after(&arn, "function:", &rest));
+    assert_true(kv_slice_eq_str(rest, "f:live"));
+    assert_true(api_arn_parse(kv_slice_str("arn:aws:lambda:us-east-1:0:function:"), &arn));
+    assert_false(api_arn_after(&arn, "function:", &rest));
 }
 
 static void test_uuid(void **state)
@@ -96,6 +115,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_write),
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_after),
         cmocka_unit_test(test_uuid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
