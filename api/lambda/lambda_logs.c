@@ -15,6 +15,7 @@
 
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
+#include "api_arn.h"
 #include "base/kv_alloc.h"
 #include "eng_fnlog.h"
 #include "lambda_int.h"
@@ -176,8 +177,7 @@ static int op_describe_groups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                 bytes += (uint64_t)st.st_size;
         }
         char arn[300];
-        snprintf(arn, sizeof(arn), "arn:aws:logs:%s:" API_ACCOUNT_ID ":log-group:%s:*", ctx->region,
-                 group);
+        api_arn_write(arn, sizeof(arn), "logs", ctx->region, "log-group:%s:*", group);
         api_jw_obj_begin(w);
         api_jw_kstr(w, "logGroupName", group);
         api_jw_key(w, "creationTime");
@@ -290,9 +290,8 @@ static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         const sinfo_t *s = &si[desc ? m - 1 - k : k];
         char name[64], arn[400];
         eng_fnlog_stream_name(s->file, name);
-        snprintf(arn, sizeof(arn),
-                 "arn:aws:logs:%s:" API_ACCOUNT_ID ":log-group:%.*s:log-stream:%s", ctx->region,
-                 (int)group.len, (const char *)group.p, name);
+        api_arn_write(arn, sizeof(arn), "logs", ctx->region, "log-group:%.*s:log-stream:%s",
+                      (int)group.len, (const char *)group.p, name);
         api_jw_obj_begin(w);
         api_jw_kstr(w, "logStreamName", name);
         api_jw_key(w, "creationTime");
@@ -636,7 +635,8 @@ const api_service_t logs_service = {
 /* ---- the runner's writer (api.h), over the engine's format ---- */
 
 _Static_assert(API_FNLOG_LINE_MAX == ENG_FNLOG_LINE_MAX, "one line limit");
-_Static_assert(sizeof(API_FNLOG_GROUP_PREFIX) == sizeof(ENG_FNLOG_GROUP_PREFIX), "one group prefix");
+_Static_assert(sizeof(API_FNLOG_GROUP_PREFIX) == sizeof(ENG_FNLOG_GROUP_PREFIX),
+               "one group prefix");
 
 int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w)
 {
