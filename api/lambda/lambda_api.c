@@ -254,18 +254,23 @@ static const api_op_desc_t lambda_ops[] = {
 #undef XX
 };
 
+void lambda_error_body(api_resp_t *resp, const char *key, const char *value)
+{
+    kv_buf_reset(&resp->body);
+    api_jw_t w;
+    api_jw_init(&w, &resp->body);
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, key, value);
+    api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
+    api_jw_obj_end(&w);
+}
+
 /* The REST JSON protocol's error body and its headers. */
 static void lambda_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     (void)ctx;
     if (resp->_err) {
-        kv_buf_reset(&resp->body);
-        api_jw_t w;
-        api_jw_init(&w, &resp->body);
-        api_jw_obj_begin(&w);
-        api_jw_kstr(&w, "Type", resp->status >= 500 ? "Service" : "User");
-        api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
-        api_jw_obj_end(&w);
+        lambda_error_body(resp, "Type", resp->status >= 500 ? "Service" : "User");
         api_resp_header(resp, "x-amzn-ErrorType", kv_slice_str(api_err_code(resp->_err)));
         api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
     }

@@ -523,24 +523,14 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
     kv_buf_init(&rec, 1u << 20);
     api_jw_t w;
     api_jw_init(&w, &rec);
-    api_jw_obj_begin(&w);
-    api_jw_kstr(&w, "version", "1.0");
-    api_jw_kstr(&w, "timestamp", when);
-    api_jw_key(&w, "requestContext");
-    api_jw_obj_begin(&w);
-    api_jw_kstr(&w, "requestId", m->uuid);
+    lambda_record_begin(&w, when, m->uuid);
     api_jw_kstr(&w, "condition", "RetryAttemptsExhausted");
     api_jw_kstr(&w, "functionArn",
                 api_arn_new(a, "lambda", ctx->region, "function:%s", m->function));
     api_jw_key(&w, "approximateInvokeCount");
     api_jw_i64(&w, attempts);
     api_jw_obj_end(&w);
-    api_jw_key(&w, "responseContext");
-    api_jw_obj_begin(&w);
-    api_jw_ku64(&w, "statusCode", 200);
-    api_jw_kstr(&w, "executedVersion", "$LATEST");
-    api_jw_kstr(&w, "functionError", "Unhandled");
-    api_jw_obj_end(&w);
+    lambda_record_response(&w, true);
     api_jw_key(&w, "DDBStreamBatchInfo");
     api_jw_obj_begin(&w);
     api_jw_kstr(&w, "shardId", shard);

@@ -182,12 +182,8 @@ int lambda_op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
     } else if (op == LAMBDA_OP_delete_function_event_invoke_config) {
         f->event_config = NULL;
     }
-    if (op != LAMBDA_OP_get_function_event_invoke_config) {
-        int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
-        if (rc < 0)
-            return lambda_engine_fail(resp, rc);
-        resp->durable = true;
-    }
+    if (op != LAMBDA_OP_get_function_event_invoke_config && lambda_fn_save(ctx, resp, f) < 0)
+        return -1;
     if (op == LAMBDA_OP_delete_function_event_invoke_config) {
         resp->status = 204;
         return 0;

@@ -15,9 +15,9 @@
 #include "base/kv_b64.h"
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
+#include "eng_fnlog.h"
 #include "lambda_int.h"
 
-#define FN_NAME_MAX     64
 #define ZIP_MAX         (50u << 20)  /* a direct upload's zip */
 #define UNZIPPED_MAX    262144000ull /* the code once unzipped */
 #define DESC_MAX        256
@@ -57,19 +57,6 @@ bool lambda_arn_bucket(kv_slice_t arn, kv_slice_t *bucket)
     return true;
 }
 
-static bool name_ok(kv_slice_t n)
-{
-    if (n.len == 0 || n.len > FN_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n.len; i++) {
-        uint8_t c = n.p[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return true;
-}
-
 /* A name, a partial ARN ("123456789012:function:name") or an ARN: the bare name. Qualifiers
  * other than $LATEST name versions this server does not publish. */
 int lambda_resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out)
@@ -88,7 +75,7 @@ int lambda_resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out)
                                   (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
         }
     }
-    if (!name_ok(n))
+    if (!eng_fnlog_group_ok(n)) /* a function name is its log group's */
         return api_refuse(
             resp, API_E_LAMBDA_VALIDATION,
             "1 validation error detected: Value '%.*s' at 'functionName' failed to "
@@ -432,6 +419,15 @@ static void encode_config(api_ctx_t *ctx, const eng_function_t *f, api_jw_t *w)
 
 /* ---- operations ---- */
 
+int lambda_fn_save(api_ctx_t *ctx, api_resp_t *resp, eng_function_t *f)
+{
+    int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
 int lambda_load_fn(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
                    eng_function_t **f)
 {
@@ -644,12 +640,8 @@ int lambda_op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_s
     } else if (op == LAMBDA_OP_delete_function_concurrency) {
         f->reserved = -1;
     }
-    if (op != LAMBDA_OP_get_function_concurrency) {
-        int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
-        if (rc < 0)
-            return lambda_engine_fail(resp, rc);
-        resp->durable = true;
-    }
+    if (op != LAMBDA_OP_get_function_concurrency && lambda_fn_save(ctx, resp, f) < 0)
+        return -1;
     if (op == LAMBDA_OP_delete_function_concurrency) {
         resp->status = 204;
         return 0;

@@ -32,6 +32,8 @@ uint64_t lambda_body_limit(const api_req_t *req);
 /** The request's JSON object body ("{}" when empty), or NULL (an InvalidRequestContent
  * refusal is recorded). */
 const api_json_t *lambda_body_json(api_req_t *req, api_resp_t *resp);
+/** The JSON error body of both services: {key: value, "message": the refusal's message}. */
+void lambda_error_body(api_resp_t *resp, const char *key, const char *value);
 /** A JSON response with status. */
 void lambda_respond_json(api_resp_t *resp, int status);
 /** Refuse for an engine error rc (a full disk throttles; the rest are internal). @return -1 */
@@ -62,6 +64,17 @@ int lambda_not_found(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name);
 /** The function raw (a FunctionName) names, in the request's arena. @return -1 refused */
 int lambda_load_fn(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
                    eng_function_t **f);
+
+/** Store f's changed settings (its code unchanged). @return -1 refused */
+int lambda_fn_save(api_ctx_t *ctx, api_resp_t *resp, eng_function_t *f);
+
+/* ---- the invocation records destinations get (lambda_invoke.c) ---- */
+
+/** Begin a record: {"version", "timestamp": when, "requestContext": {"requestId", ... (the
+ * caller adds the rest of requestContext and closes it). */
+void lambda_record_begin(api_jw_t *w, const char *when, const char *request_id);
+/** The record's "responseContext" (statusCode 200, $LATEST, "functionError" with fn_error). */
+void lambda_record_response(api_jw_t *w, bool fn_error);
 
 /* ---- the operations (each records its response; @return 0, or -1 refused) ---- */
 

@@ -93,6 +93,27 @@ static void pending_free_or(pending_t *p, bool async)
 static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
                               api_req_t *req);
 
+void lambda_record_begin(api_jw_t *w, const char *when, const char *request_id)
+{
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "version", "1.0");
+    api_jw_kstr(w, "timestamp", when);
+    api_jw_key(w, "requestContext");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "requestId", request_id);
+}
+
+void lambda_record_response(api_jw_t *w, bool fn_error)
+{
+    api_jw_key(w, "responseContext");
+    api_jw_obj_begin(w);
+    api_jw_ku64(w, "statusCode", 200);
+    api_jw_kstr(w, "executedVersion", "$LATEST");
+    if (fn_error)
+        api_jw_kstr(w, "functionError", "Unhandled");
+    api_jw_obj_end(w);
+}
+
 /* Lambda's invocation record of a finished asynchronous invocation, for a destination. */
 static void invocation_record(const pending_t *p, const char *condition, kv_buf_t *out)
 {
@@ -101,12 +122,7 @@ static void invocation_record(const pending_t *p, const char *condition, kv_buf_
     kv_time_fmt_iso(kv_now_ms(), when);
     api_jw_t w;
     api_jw_init(&w, out);
-    api_jw_obj_begin(&w);
-    api_jw_kstr(&w, "version", "1.0");
-    api_jw_kstr(&w, "timestamp", when);
-    api_jw_key(&w, "requestContext");
-    api_jw_obj_begin(&w);
-    api_jw_kstr(&w, "requestId", inv->request_id);
+    lambda_record_begin(&w, when, inv->request_id);
     char arn[300];
     api_arn_write(arn, sizeof(arn), "lambda", p->ctx->region, "function:%s:$LATEST", inv->function);
     api_jw_kstr(&w, "functionArn", arn);
@@ -120,15 +136,8 @@ static void invocation_record(const pending_t *p, const char *condition, kv_buf_
     for (int i = 0; i < 2; i++) {
         api_json_t *root;
         const char *err;
-        if (i == 1) {
-            api_jw_key(&w, "responseContext");
-            api_jw_obj_begin(&w);
-            api_jw_ku64(&w, "statusCode", 200);
-            api_jw_kstr(&w, "executedVersion", "$LATEST");
-            if (inv->outcome != API_INV_OK)
-                api_jw_kstr(&w, "functionError", "Unhandled");
-            api_jw_obj_end(&w);
-        }
+        if (i == 1)
+            lambda_record_response(&w, inv->outcome != API_INV_OK);
         if (docs[i].len == 0)
             continue;
         api_jw_key(&w, keys[i]);

@@ -601,13 +601,7 @@ static void logs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     (void)ctx;
     if (resp->_err) {
-        kv_buf_reset(&resp->body);
-        api_jw_t w;
-        api_jw_init(&w, &resp->body);
-        api_jw_obj_begin(&w);
-        api_jw_kstr(&w, "__type", api_err_code(resp->_err));
-        api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
-        api_jw_obj_end(&w);
+        lambda_error_body(resp, "__type", api_err_code(resp->_err));
         api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
     }
     api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
