@@ -26,6 +26,7 @@
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "lambda_int.h"
+#include "lambda_inv.h"
 
 #define ESM_BYTES (5u << 20) /* a batch's records, under the 6 MB payload limit */
 
@@ -357,12 +358,8 @@ static bool pattern_match(const api_json_t *pat, const api_json_t *ev, int depth
 typedef struct job {
     flight_t *fl;        /* the batch it belongs to; NULL: nobody waits (it frees itself) */
     atomic_bool started; /* the runner took it: done() will be called */
+    kv_arena_t *a;       /* the invocation's own: its strings and its copy of the event */
     api_invocation_t inv;
-    kv_buf_t payload; /* a detached job's own copy of its event */
-    char arn[256], code[4400], rid[40], rev[40];
-    const char **env;
-    char **owned;
-    size_t n_env;
 } job_t;
 
 #define ESM_LANES 10 /* ParallelizationFactor's largest value */
@@ -399,11 +396,8 @@ static void job_dispose(job_t *j)
 {
     kv_buf_dispose(&j->inv.result);
     kv_buf_dispose(&j->inv.log);
-    kv_buf_dispose(&j->payload);
-    for (size_t i = 0; i < j->n_env; i++)
-        kv_free(j->owned[i]);
-    kv_free(j->owned);
-    kv_free(j->env);
+    if (j->a)
+        kv_arena_free(j->a);
 }
 
 static void on_done(api_invocation_t *inv)
@@ -421,64 +415,18 @@ static void on_done(api_invocation_t *inv)
         api_sched_kick(ctx, name);
 }
 
-/* Start f on event (which must outlive the job). @return whether the runner took it. */
+/* Start f on event (the job keeps its own copy). @return whether the runner took it. */
 static bool job_start(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event, job_t *j,
                       flight_t *fl)
 {
     memset(j, 0, sizeof(*j));
     j->fl = fl;
     atomic_init(&j->started, false);
-    kv_buf_init(&j->inv.result, 6u << 20);
-    kv_buf_init(&j->inv.log, 4096);
-    kv_buf_init(&j->payload, 8u << 20);
     if (ctx->invoke == NULL || f->reserved == 0)
         return false;
-    snprintf(j->arn, sizeof(j->arn), "arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s",
-             ctx->region, f->name);
-    eng_function_code_path(ctx->eng, f->code_id, j->code, sizeof(j->code));
-    uint8_t r[16];
-    kv_random(r, sizeof(r));
-    snprintf(j->rid, sizeof(j->rid),
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1],
-             r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14],
-             r[15]);
-    j->n_env = f->n_env;
-    j->env = kv_calloc(f->n_env + 1, sizeof(*j->env));
-    j->owned = kv_calloc(f->n_env + 1, sizeof(*j->owned));
-    for (size_t i = 0; i < f->n_env; i++) {
-        size_t n = strlen(f->env[i].key) + strlen(f->env[i].value) + 2;
-        j->owned[i] = kv_malloc(n);
-        snprintf(j->owned[i], n, "%s=%s", f->env[i].key, f->env[i].value);
-        j->env[i] = j->owned[i];
-    }
-    /* The function's strings are in the caller's arena: the invocation keeps its own. */
-    kv_buf_append_slice(&j->payload, event);
-    kv_buf_append_byte(&j->payload, 0);
-    size_t off[5];
-    const char *strs[5] = {f->name, f->runtime, f->handler ? f->handler : "", "", ""};
-    for (int i = 0; i < 3; i++) {
-        off[i] = j->payload.len;
-        kv_buf_append_str(&j->payload, strs[i]);
-        kv_buf_append_byte(&j->payload, 0);
-    }
-    if (kv_buf_failed(&j->payload))
-        return false;
+    j->a = kv_arena_new(event.len + 16384);
     api_invocation_t *inv = &j->inv;
-    inv->function = (const char *)j->payload.p + off[0];
-    inv->arn = j->arn;
-    inv->code_id = f->code_id;
-    snprintf(j->rev, sizeof(j->rev), "%s", f->revision);
-    inv->config = j->rev;
-    inv->code_path = j->code;
-    inv->runtime = (const char *)j->payload.p + off[1];
-    inv->handler = (const char *)j->payload.p + off[2];
-    inv->timeout_s = f->timeout_s;
-    inv->memory_mb = f->memory_mb;
-    inv->env = j->env;
-    inv->n_env = f->n_env;
-    inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
-    inv->request_id = j->rid;
-    inv->payload = kv_slice(j->payload.p, event.len);
+    lambda_inv_fill(ctx, f, event, j->a, inv);
     inv->done = on_done;
     inv->done_arg = j;
     atomic_store(&j->started, true);
@@ -547,13 +495,10 @@ static bool flight_free_if_idle(slot_t *s)
 /* The function an ARN names. */
 static int function_of(api_ctx_t *ctx, const char *arn, kv_arena_t *a, eng_function_t **f)
 {
-    const char *fn = arn ? strstr(arn, ":function:") : NULL;
-    if (fn == NULL)
+    kv_slice_t name;
+    if (arn == NULL || !lambda_arn_function(kv_slice_str(arn), &name))
         return KV_ENOTFOUND;
-    fn += 10;
-    const char *end = strchr(fn, ':'); /* a qualifier */
-    return eng_function_get(
-        ctx->eng, kv_slice((const uint8_t *)fn, end ? (size_t)(end - fn) : strlen(fn)), a, f);
+    return eng_function_get(ctx->eng, name, a, f);
 }
 
 /* Hand a batch given up on to the on-failure destination: a function (run as Lambda does,
@@ -578,25 +523,14 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
     kv_buf_init(&rec, 1u << 20);
     api_jw_t w;
     api_jw_init(&w, &rec);
-    api_jw_obj_begin(&w);
-    api_jw_kstr(&w, "version", "1.0");
-    api_jw_kstr(&w, "timestamp", when);
-    api_jw_key(&w, "requestContext");
-    api_jw_obj_begin(&w);
-    api_jw_kstr(&w, "requestId", m->uuid);
+    lambda_record_begin(&w, when, m->uuid);
     api_jw_kstr(&w, "condition", "RetryAttemptsExhausted");
     api_jw_kstr(&w, "functionArn",
-                kv_arena_printf(a, "arn:aws:lambda:%s:" API_ACCOUNT_ID ":function:%s", ctx->region,
-                                m->function));
+                api_arn_new(a, "lambda", ctx->region, "function:%s", m->function));
     api_jw_key(&w, "approximateInvokeCount");
     api_jw_i64(&w, attempts);
     api_jw_obj_end(&w);
-    api_jw_key(&w, "responseContext");
-    api_jw_obj_begin(&w);
-    api_jw_ku64(&w, "statusCode", 200);
-    api_jw_kstr(&w, "executedVersion", "$LATEST");
-    api_jw_kstr(&w, "functionError", "Unhandled");
-    api_jw_obj_end(&w);
+    lambda_record_response(&w, true);
     api_jw_key(&w, "DDBStreamBatchInfo");
     api_jw_obj_begin(&w);
     api_jw_kstr(&w, "shardId", shard);
@@ -616,8 +550,8 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
     }
     kv_slice_t doc = kv_arena_dup(a, kv_buf_slice(&rec));
     kv_buf_dispose(&rec);
-    static const char bmark[] = "arn:aws:s3:::";
-    if (strncmp(m->on_failure, bmark, sizeof(bmark) - 1) == 0) {
+    kv_slice_t bucket;
+    if (lambda_arn_bucket(kv_slice_str(m->on_failure), &bucket)) {
         /* aws/lambda/<mapping>/<shard>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<random> */
         char key[512], t[25];
         uint64_t r;
@@ -627,8 +561,7 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
         t[13] = t[16] = '.';
         snprintf(key, sizeof(key), "aws/lambda/%s/%s/%.4s/%.2s/%.2s/%s-%016llx", m->uuid, shard, t,
                  t + 5, t + 8, t, (unsigned long long)r);
-        int rc = s3_put_record(ctx, kv_slice_str(m->on_failure + sizeof(bmark) - 1),
-                               kv_slice_str(key), doc);
+        int rc = s3_put_record(ctx, bucket, kv_slice_str(key), doc);
         if (rc < 0)
             KV_LOG_WARN("lambda: mapping %s: on-failure bucket %s: %s", m->uuid, m->on_failure,
                         kv_err_name(rc));

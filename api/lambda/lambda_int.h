@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The Lambda and CloudWatch Logs services: what lambda.c, lambda_esm.c and lambda_logs.c share
- * (the descriptors, the entry points, the background jobs and their state). */
+/* The Lambda and CloudWatch Logs services: what their files share (the descriptors, the entry
+ * points, the operations the router dispatches to, the request helpers, the background jobs and
+ * their state). lambda_api.c routes; lambda_fn.c manages functions; lambda_invoke.c invokes;
+ * lambda_evcfg.c keeps the asynchronous settings; lambda_mapping.c is the event source mappings'
+ * API and lambda_esm.c their delivery; lambda_logs.c is CloudWatch Logs. */
 #ifndef LAMBDA_INT_H
 #define LAMBDA_INT_H
 
 #include "../api_int.h"
+#include "../codec/api_json_r.h"
 #include "lambda_ops.h"
 
 /** Lambda (REST JSON under /2015-03-31/ and friends; the lambda credential scope). */
@@ -23,8 +27,99 @@ int lambda_route(api_ctx_t *ctx, api_req_t *req);
 /** The largest body a Lambda request may have (a base64 zip for code uploads). */
 uint64_t lambda_body_limit(const api_req_t *req);
 
+/* ---- the request helpers every operation uses (lambda_api.c) ---- */
+
+/** The request's JSON object body ("{}" when empty), or NULL (an InvalidRequestContent
+ * refusal is recorded). */
+const api_json_t *lambda_body_json(api_req_t *req, api_resp_t *resp);
+/** The JSON error body of both services: {key: value, "message": the refusal's message}. */
+void lambda_error_body(api_resp_t *resp, const char *key, const char *value);
+/** A JSON response with status. */
+void lambda_respond_json(api_resp_t *resp, int status);
+/** Refuse for an engine error rc (a full disk throttles; the rest are internal). @return -1 */
+int lambda_engine_fail(api_resp_t *resp, int rc);
+/** s copied into the request's arena (NUL-terminated). */
+const char *lambda_dup_str(api_req_t *req, kv_slice_t s);
+/** The List operations' MaxItems query parameter (1..10000), into *limit when given. */
+int lambda_max_items(api_req_t *req, api_resp_t *resp, size_t *limit);
+/** The integer member key of in, between lo and hi (member names it in the refusal).
+ * @return 1 when given, 0 when absent, -1 refused */
+int lambda_int_in(api_resp_t *resp, const api_json_t *in, const char *key, const char *member,
+                  int64_t lo, int64_t hi, int64_t *out);
+
+/* ---- functions: names, ARNs, loading (lambda_fn.c) ---- */
+
+/** Write the ARN of function name into out (cap bytes). */
+void lambda_fn_arn(api_ctx_t *ctx, const char *name, char *out, size_t cap);
+/** The function a destination ARN names (arn:aws:lambda:<region>:<account>:function:<name>
+ * with an optional qualifier), into *name. @return false when it names no function */
+bool lambda_arn_function(kv_slice_t arn, kv_slice_t *name);
+/** The bucket a destination ARN names (arn:aws:s3:::<bucket>), into *bucket. */
+bool lambda_arn_bucket(kv_slice_t arn, kv_slice_t *bucket);
+/** A FunctionName (a name, a partial ARN or an ARN, $LATEST qualifier only): the bare name.
+ * @return -1 refused */
+int lambda_resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out);
+/** Refuse: function name was not found. @return -1 */
+int lambda_not_found(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name);
+/** The function raw (a FunctionName) names, in the request's arena. @return -1 refused */
+int lambda_load_fn(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
+                   eng_function_t **f);
+
+/** Store f's changed settings (its code unchanged). @return -1 refused */
+int lambda_fn_save(api_ctx_t *ctx, api_resp_t *resp, eng_function_t *f);
+
+/* ---- the invocation records destinations get (lambda_invoke.c) ---- */
+
+/** Begin a record: {"version", "timestamp": when, "requestContext": {"requestId", ... (the
+ * caller adds the rest of requestContext and closes it). */
+void lambda_record_begin(api_jw_t *w, const char *when, const char *request_id);
+/** The record's "responseContext" (statusCode 200, $LATEST, "functionError" with fn_error). */
+void lambda_record_response(api_jw_t *w, bool fn_error);
+
+/* ---- the operations (each records its response; @return 0, or -1 refused) ---- */
+
+int lambda_op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w);
+int lambda_op_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w);
+/** GetFunction (whole) or GetFunctionConfiguration. */
+int lambda_op_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, bool whole,
+                  api_jw_t *w);
+/** UpdateFunctionCode (code) or UpdateFunctionConfiguration. */
+int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, bool code,
+                     api_jw_t *w);
+int lambda_op_delete(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t raw);
+/** Put/Get/DeleteFunctionConcurrency (op says which). */
+int lambda_op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, int op,
+                          api_jw_t *w);
+/** Put/Update/Get/Delete/ListFunctionEventInvokeConfig(s) (lambda_evcfg.c). */
+int lambda_op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, int op,
+                           api_jw_t *w);
+/** CreateEventSourceMapping (lambda_mapping.c). */
+int lambda_op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w);
+int lambda_op_esm_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w);
+/** Get/Update/DeleteEventSourceMapping of uuid. */
+int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t uuid, int op,
+                  api_jw_t *w);
+/** Invoke (lambda_invoke.c). */
+int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw);
+
+/* ---- asynchronous invocation settings (lambda_evcfg.c) ---- */
+
+#define LAMBDA_ASYNC_RETRIES 2     /* retries after an error, by default */
+#define LAMBDA_ASYNC_AGE_MAX 21600 /* an event's age, by default and at most */
+
+/** A function's settings for asynchronous invocations; stored as a small JSON document. */
+typedef struct evcfg {
+    int64_t retries, max_age_s; /* -1: not set (2 and 6 hours apply) */
+    const char *on_success, *on_failure;
+    int64_t modified_ms;
+} evcfg_t;
+
+/** Read a function's stored settings doc (NULL: none) into *c; strings in a. */
+void lambda_evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c);
+
 /* Lambda's background jobs: "esm" (event source mappings), "s3-events" (bucket notifications,
- * lambda_esm.c) and "async-invoke" (Event invocations' retries and destinations, lambda.c). */
+ * lambda_esm.c) and "async-invoke" (Event invocations' retries and destinations,
+ * lambda_invoke.c). */
 #define LAMBDA_N_JOBS 3
 extern const api_job_t lambda_jobs[LAMBDA_N_JOBS];
 int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget);
@@ -51,7 +146,7 @@ typedef struct esm {
     atomic_uint_fast64_t s3_gen;
     uint64_t s3_scan_gen;
     kv_buf_t s3_names; /* NUL-terminated names */
-    /* Event invocations the runner finished, for the async-invoke job (lambda.c). */
+    /* Event invocations the runner finished, for the async-invoke job (lambda_invoke.c). */
     pthread_mutex_t aq_lock;
     struct pending *aq_head, *aq_tail;
 } esm_t;

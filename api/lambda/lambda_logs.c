@@ -15,6 +15,7 @@
 
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
+#include "api_arn.h"
 #include "base/kv_alloc.h"
 #include "eng_fnlog.h"
 #include "lambda_int.h"
@@ -176,8 +177,7 @@ static int op_describe_groups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                 bytes += (uint64_t)st.st_size;
         }
         char arn[300];
-        snprintf(arn, sizeof(arn), "arn:aws:logs:%s:" API_ACCOUNT_ID ":log-group:%s:*", ctx->region,
-                 group);
+        api_arn_write(arn, sizeof(arn), "logs", ctx->region, "log-group:%s:*", group);
         api_jw_obj_begin(w);
         api_jw_kstr(w, "logGroupName", group);
         api_jw_key(w, "creationTime");
@@ -290,9 +290,8 @@ static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         const sinfo_t *s = &si[desc ? m - 1 - k : k];
         char name[64], arn[400];
         eng_fnlog_stream_name(s->file, name);
-        snprintf(arn, sizeof(arn),
-                 "arn:aws:logs:%s:" API_ACCOUNT_ID ":log-group:%.*s:log-stream:%s", ctx->region,
-                 (int)group.len, (const char *)group.p, name);
+        api_arn_write(arn, sizeof(arn), "logs", ctx->region, "log-group:%.*s:log-stream:%s",
+                      (int)group.len, (const char *)group.p, name);
         api_jw_obj_begin(w);
         api_jw_kstr(w, "logStreamName", name);
         api_jw_key(w, "creationTime");
@@ -602,13 +601,7 @@ static void logs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     (void)ctx;
     if (resp->_err) {
-        kv_buf_reset(&resp->body);
-        api_jw_t w;
-        api_jw_init(&w, &resp->body);
-        api_jw_obj_begin(&w);
-        api_jw_kstr(&w, "__type", api_err_code(resp->_err));
-        api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
-        api_jw_obj_end(&w);
+        lambda_error_body(resp, "__type", api_err_code(resp->_err));
         api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
     }
     api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));

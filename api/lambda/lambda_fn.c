@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Lambda API's function management (REST JSON under /2015-03-31 and friends):
+ * CreateFunction, GetFunction, GetFunctionConfiguration, ListFunctions, UpdateFunctionCode,
+ * UpdateFunctionConfiguration, DeleteFunction, and reserved concurrency; with the names and
+ * ARNs every Lambda operation resolves. Code arrives as a base64 zip or from Stratus's own S3,
+ * is checked with libarchive and kept by the engine.
+ */
+#include <archive.h>
+#include <archive_entry.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/kv_b64.h"
+#include "base/kv_hash.h"
+#include "base/kv_time.h"
+#include "eng_fnlog.h"
+#include "lambda_int.h"
+
+#define ZIP_MAX         (50u << 20)  /* a direct upload's zip */
+#define UNZIPPED_MAX    262144000ull /* the code once unzipped */
+#define DESC_MAX        256
+#define ENV_MAX_BYTES   4096
+#define LIST_DEFAULT    50
+#define TIMEOUT_MAX     900
+#define MEMORY_MIN      128
+#define MEMORY_MAX      10240
+#define CONCURRENCY_MAX 1000 /* the account's (default) limit */
+
+static const char *const RUNTIMES[] = {
+    "provided",   "provided.al2", "provided.al2023", "python3.9",  "python3.10", "python3.11",
+    "python3.12", "python3.13",   "nodejs18.x",      "nodejs20.x", "nodejs22.x",
+};
+
+/* ---- names and ARNs ---- */
+
+void lambda_fn_arn(api_ctx_t *ctx, const char *name, char *out, size_t cap)
+{
+    api_arn_write(out, cap, "lambda", ctx->region, "function:%s", name);
+}
+
+bool lambda_arn_function(kv_slice_t arn, kv_slice_t *name)
+{
+    api_arn_t a;
+    return api_arn_parse(arn, &a) && kv_slice_eq_str(a.service, "lambda") &&
+           api_arn_name(&a, "function:", name);
+}
+
+bool lambda_arn_bucket(kv_slice_t arn, kv_slice_t *bucket)
+{
+    api_arn_t a;
+    if (!api_arn_parse(arn, &a) || !kv_slice_eq_str(a.service, "s3") || a.region.len ||
+        a.account.len)
+        return false;
+    *bucket = a.resource;
+    return true;
+}
+
+/* A name, a partial ARN ("123456789012:function:name") or an ARN: the bare name. Qualifiers
+ * other than $LATEST name versions this server does not publish. */
+int lambda_resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out)
+{
+    kv_slice_t n = in;
+    static const char marker[] = "function:";
+    const uint8_t *f = in.len ? memmem(in.p, in.len, marker, sizeof(marker) - 1) : NULL;
+    if (f) {
+        n = kv_slice(f + sizeof(marker) - 1, in.len - (size_t)(f - in.p) - (sizeof(marker) - 1));
+        const uint8_t *q = memchr(n.p, ':', n.len);
+        if (q) {
+            kv_slice_t qual = kv_slice(q + 1, n.len - (size_t)(q - n.p) - 1);
+            n.len = (size_t)(q - n.p);
+            if (!kv_slice_eq_str(qual, "$LATEST"))
+                return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s",
+                                  (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
+        }
+    }
+    if (!eng_fnlog_group_ok(n)) /* a function name is its log group's */
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value '%.*s' at 'functionName' failed to "
+            "satisfy constraint: Member must satisfy regular expression pattern: "
+            "(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?"
+            "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
+            (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
+    *out = n;
+    return 0;
+}
+
+int lambda_not_found(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name)
+{
+    char arn[256];
+    api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%.*s",
+                  (int)(name.len > 64 ? 64 : name.len), (const char *)name.p);
+    return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %s", arn);
+}
+
+/* ---- code ---- */
+
+/* The depth a relative path reaches from a directory depth deep; -1 if it climbs above the
+ * top (or, without dotdot, if it has a ".." at all). */
+static int path_depth(const char *p, int depth, bool dotdot)
+{
+    while (*p) {
+        const char *end = strchr(p, '/');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n == 2 && p[0] == '.' && p[1] == '.') {
+            if (!dotdot || --depth < 0)
+                return -1;
+        } else if (n && !(n == 1 && p[0] == '.')) {
+            depth++;
+        }
+        p += n + (end != NULL);
+    }
+    return depth;
+}
+
+/* Can the entry be unpacked into a code directory: a regular file, a directory or a symbolic
+ * link that stays inside, under a relative name without ".."? (Device nodes, FIFOs, sockets,
+ * hard links, absolute names and escaping links are not.) CreateFunction refuses zips with
+ * others; the runner checks each entry again as it unpacks (the zip on disk may be older). */
+bool api_zip_entry_ok(struct archive_entry *e)
+{
+    const char *name = archive_entry_pathname(e);
+    if (name == NULL || name[0] == 0 || name[0] == '/' || archive_entry_hardlink(e))
+        return false;
+    int depth = path_depth(name, 0, false);
+    if (depth < 0 || (depth == 0 && archive_entry_filetype(e) != AE_IFDIR))
+        return false; /* "./" may name the top directory itself */
+    switch (archive_entry_filetype(e)) {
+    case AE_IFREG:
+    case AE_IFDIR:
+        return true;
+    case AE_IFLNK: {
+        const char *to = archive_entry_symlink(e);
+        return to && to[0] && to[0] != '/' && path_depth(to, depth - 1, true) >= 0;
+    }
+    default:
+        return false;
+    }
+}
+
+/* Check that the zip opens, its entries are all safe to unpack and its files fit the
+ * unzipped limit. */
+static int check_zip(api_resp_t *resp, kv_slice_t zip)
+{
+    struct archive *ar = archive_read_new();
+    archive_read_support_format_zip(ar);
+    int rc = archive_read_open_memory(ar, zip.p, zip.len) == ARCHIVE_OK ? 0 : -1;
+    uint64_t total = 0;
+    size_t files = 0;
+    struct archive_entry *ent;
+    while (rc == 0) {
+        int r = archive_read_next_header(ar, &ent);
+        if (r == ARCHIVE_EOF)
+            break;
+        if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+            rc = -1;
+            break;
+        }
+        if (!api_zip_entry_ok(ent)) {
+            rc = -1;
+            break;
+        }
+        files++;
+        int64_t sz = archive_entry_size(ent);
+        total += sz > 0 ? (uint64_t)sz : 0;
+        if (total > UNZIPPED_MAX) {
+            archive_read_free(ar);
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Unzipped size must be smaller than %llu bytes", UNZIPPED_MAX);
+        }
+    }
+    archive_read_free(ar);
+    if (rc < 0 || files == 0)
+        return api_refuse(
+            resp, API_E_LAMBDA_INVALID_PARAM,
+            "Could not unzip uploaded file. Please check your file, then try to upload "
+            "again.");
+    return 0;
+}
+
+/* The Code object (or UpdateFunctionCode's body): a base64 ZipFile, or an object in
+ * Stratus's S3. *zip is in the request's arena. */
+static int load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *code,
+                     kv_slice_t *zip)
+{
+    const api_json_t *zf = api_json_get(code, "ZipFile");
+    const api_json_t *sb = api_json_get(code, "S3Bucket");
+    const api_json_t *sk = api_json_get(code, "S3Key");
+    if (api_json_get(code, "ImageUri"))
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Container images are not supported by this server; use a zip package");
+    if (zf && api_json_type(zf) == API_J_STR) {
+        kv_buf_t raw;
+        kv_buf_init(&raw, ZIP_MAX + 16);
+        if (!kv_b64_decode(&raw, api_json_str(zf))) {
+            kv_buf_dispose(&raw);
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Could not unzip uploaded file. Please check your file, then try to "
+                              "upload again.");
+        }
+        *zip = kv_arena_dup(req->arena, kv_buf_slice(&raw));
+        kv_buf_dispose(&raw);
+    } else if (sb && sk && api_json_type(sb) == API_J_STR && api_json_type(sk) == API_J_STR) {
+        kv_slice_t bucket = api_json_str(sb), key = api_json_str(sk);
+        eng_bucket_t *b;
+        eng_object_t *meta;
+        eng_object_reader_t *rd;
+        eng_vref_t ref = {0};
+        if (eng_bucket_get(ctx->eng, bucket, req->arena, &b) < 0 ||
+            eng_object_open(ctx->eng, b->id, key, &ref, req->arena, &meta, &rd) < 0)
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error "
+                              "Message: The specified key does not exist.");
+        if (meta->size > ZIP_MAX * 5) {
+            eng_object_close(rd);
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM, "Code is too large");
+        }
+        uint8_t *buf = kv_arena_alloc(req->arena, meta->size ? meta->size : 1);
+        uint64_t off = 0;
+        while (off < meta->size) {
+            int64_t n = eng_object_read(rd, off, buf + off, (size_t)(meta->size - off));
+            if (n <= 0)
+                break;
+            off += (uint64_t)n;
+        }
+        eng_object_close(rd);
+        if (off != meta->size)
+            return lambda_engine_fail(resp, KV_EIO);
+        *zip = kv_slice(buf, meta->size);
+    } else {
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Please provide a source for function code: ZipFile, or S3Bucket and "
+                          "S3Key");
+    }
+    return check_zip(resp, *zip);
+}
+
+static void code_sha(kv_slice_t zip, char out[48])
+{
+    uint8_t md[32];
+    unsigned n = 0;
+    EVP_Digest(zip.p, zip.len, md, &n, EVP_sha256(), NULL);
+    kv_buf_t b;
+    kv_buf_init_on(&b, out, 48, 48);
+    kv_b64_encode(&b, md, 32);
+    out[b.len < 47 ? b.len : 47] = 0;
+}
+
+/* The members CreateFunction and UpdateFunctionConfiguration share, applied to f. */
+static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, eng_function_t *f)
+{
+    const api_json_t *v;
+    if ((v = api_json_get(in, "Runtime")) && api_json_type(v) == API_J_STR) {
+        kv_slice_t rt = api_json_str(v);
+        bool known = false;
+        for (size_t i = 0; i < sizeof(RUNTIMES) / sizeof(RUNTIMES[0]); i++)
+            known |= kv_slice_eq_str(rt, RUNTIMES[i]);
+        if (!known)
+            return api_refuse(
+                resp, API_E_LAMBDA_INVALID_PARAM,
+                "Value %.*s at 'runtime' is not a runtime this server runs: provided, "
+                "provided.al2, provided.al2023, python3.9 to python3.13, nodejs18.x, "
+                "nodejs20.x, nodejs22.x",
+                (int)(rt.len > 64 ? 64 : rt.len), (const char *)rt.p);
+        f->runtime = lambda_dup_str(req, rt);
+    }
+    if ((v = api_json_get(in, "Role")) && api_json_type(v) == API_J_STR) {
+        kv_slice_t r = api_json_str(v);
+        if (!kv_slice_starts_with(r, "arn:") || r.len > 2048)
+            return api_refuse(
+                resp, API_E_LAMBDA_VALIDATION,
+                "1 validation error detected: Value '%.*s' at 'role' failed to satisfy "
+                "constraint: Member must satisfy regular expression pattern: "
+                "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
+                (int)(r.len > 200 ? 200 : r.len), (const char *)r.p);
+        f->role = lambda_dup_str(req, r);
+    }
+    if ((v = api_json_get(in, "Handler")) && api_json_type(v) == API_J_STR) {
+        kv_slice_t h = api_json_str(v);
+        if (h.len > 128)
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value at 'handler' failed to satisfy "
+                              "constraint: Member must have length less than or equal to 128");
+        f->handler = lambda_dup_str(req, h);
+    }
+    if ((v = api_json_get(in, "Description")) && api_json_type(v) == API_J_STR) {
+        kv_slice_t d = api_json_str(v);
+        if (d.len > DESC_MAX)
+            return api_refuse(
+                resp, API_E_LAMBDA_VALIDATION,
+                "1 validation error detected: Value at 'description' failed to satisfy "
+                "constraint: Member must have length less than or equal to 256");
+        f->description = lambda_dup_str(req, d);
+    }
+    int64_t n;
+    if ((v = api_json_get(in, "Timeout"))) {
+        if (!api_json_int(v, &n) || n < 1 || n > TIMEOUT_MAX)
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value '%lld' at 'timeout' failed to "
+                              "satisfy constraint: Member must have value %s",
+                              (long long)n,
+                              n < 1 ? "greater than or equal to 1" : "less than or equal to 900");
+        f->timeout_s = (uint32_t)n;
+    }
+    if ((v = api_json_get(in, "MemorySize"))) {
+        if (!api_json_int(v, &n) || n < MEMORY_MIN || n > MEMORY_MAX)
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value '%lld' at 'memorySize' failed to "
+                              "satisfy constraint: Member must have value %s",
+                              (long long)n,
+                              n < MEMORY_MIN ? "greater than or equal to 128"
+                                             : "less than or equal to 10240");
+        f->memory_mb = (uint32_t)n;
+    }
+    const api_json_t *env = api_json_get(in, "Environment");
+    const api_json_t *vars = env ? api_json_get(env, "Variables") : NULL;
+    if (env && (vars == NULL || api_json_type(vars) == API_J_OBJ)) {
+        size_t count = 0, bytes = 0;
+        void *it = NULL;
+        const char *k;
+        api_json_t *val;
+        while (vars && api_json_next(vars, &it, &k, &val))
+            count++;
+        f->env = kv_arena_calloc(req->arena, count + 1, sizeof(*f->env));
+        f->n_env = 0;
+        it = NULL;
+        while (vars && api_json_next(vars, &it, &k, &val)) {
+            if (api_json_type(val) != API_J_STR)
+                return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                                  "Environment variable values must be strings");
+            kv_slice_t sv = api_json_str(val);
+            bool key_ok = k[0] && !(k[0] >= '0' && k[0] <= '9');
+            for (const char *c = k; *c && key_ok; c++)
+                key_ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                         (*c >= '0' && *c <= '9') || *c == '_';
+            if (!key_ok)
+                return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                                  "1 validation error detected: Value at 'environment.variables' "
+                                  "failed to satisfy constraint: Map keys must satisfy constraint: "
+                                  "[Member must satisfy regular expression pattern: "
+                                  "[a-zA-Z]([a-zA-Z0-9_])+]");
+            bytes += strlen(k) + sv.len;
+            f->env[f->n_env].key = k;
+            f->env[f->n_env++].value = lambda_dup_str(req, sv);
+        }
+        if (bytes > ENV_MAX_BYTES)
+            return api_refuse(
+                resp, API_E_LAMBDA_INVALID_PARAM,
+                "Lambda was unable to configure your environment variables because the "
+                "environment variables you have provided exceeded the 4KB limit. String "
+                "measured: %zu bytes",
+                bytes);
+    }
+    return 0;
+}
+
+/* ---- responses ---- */
+
+static void encode_config(api_ctx_t *ctx, const eng_function_t *f, api_jw_t *w)
+{
+    char arn[256], ts[40];
+    lambda_fn_arn(ctx, f->name, arn, sizeof(arn));
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "FunctionName", f->name);
+    api_jw_kstr(w, "FunctionArn", arn);
+    if (f->runtime && f->runtime[0])
+        api_jw_kstr(w, "Runtime", f->runtime);
+    api_jw_kstr(w, "Role", f->role ? f->role : "");
+    if (f->handler && f->handler[0])
+        api_jw_kstr(w, "Handler", f->handler);
+    api_jw_ku64(w, "CodeSize", f->code_size);
+    api_jw_kstr(w, "Description", f->description ? f->description : "");
+    api_jw_ku64(w, "Timeout", f->timeout_s);
+    api_jw_ku64(w, "MemorySize", f->memory_mb);
+    /* Lambda's own timestamp shape: 2024-05-01T12:00:00.000+0000 */
+    kv_time_fmt_iso(f->modified_ms, ts);
+    ts[23] = 0;
+    strcat(ts, "+0000");
+    api_jw_kstr(w, "LastModified", ts);
+    api_jw_kstr(w, "CodeSha256", f->code_sha256);
+    api_jw_kstr(w, "Version", "$LATEST");
+    if (f->n_env) {
+        api_jw_key(w, "Environment");
+        api_jw_obj_begin(w);
+        api_jw_key(w, "Variables");
+        api_jw_obj_begin(w);
+        for (size_t i = 0; i < f->n_env; i++)
+            api_jw_kstr(w, f->env[i].key, f->env[i].value);
+        api_jw_obj_end(w);
+        api_jw_obj_end(w);
+    }
+    api_jw_key(w, "TracingConfig");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "Mode", "PassThrough");
+    api_jw_obj_end(w);
+    api_jw_kstr(w, "RevisionId", f->revision);
+    api_jw_kstr(w, "State", "Active");
+    api_jw_kstr(w, "LastUpdateStatus", "Successful");
+    api_jw_kstr(w, "PackageType", "Zip");
+    api_jw_key(w, "Architectures");
+    api_jw_arr_begin(w);
+    api_jw_cstr(w, f->arch ? f->arch : "x86_64");
+    api_jw_arr_end(w);
+    api_jw_key(w, "EphemeralStorage");
+    api_jw_obj_begin(w);
+    api_jw_ku64(w, "Size", 512);
+    api_jw_obj_end(w);
+    api_jw_key(w, "LoggingConfig");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "LogFormat", "Text");
+    char group[128];
+    snprintf(group, sizeof(group), "/aws/lambda/%s", f->name);
+    api_jw_kstr(w, "LogGroup", group);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+}
+
+/* ---- operations ---- */
+
+int lambda_fn_save(api_ctx_t *ctx, api_resp_t *resp, eng_function_t *f)
+{
+    int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    resp->durable = true;
+    return 0;
+}
+
+int lambda_load_fn(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
+                   eng_function_t **f)
+{
+    kv_slice_t name;
+    if (lambda_resolve_name(resp, raw, &name) < 0)
+        return -1;
+    int rc = eng_function_get(ctx->eng, name, req->arena, f);
+    if (rc == KV_ENOTFOUND)
+        return lambda_not_found(ctx, resp, name);
+    return rc < 0 ? lambda_engine_fail(resp, rc) : 0;
+}
+
+int lambda_op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w)
+{
+    const api_json_t *in = lambda_body_json(req, resp);
+    if (in == NULL)
+        return -1;
+    const api_json_t *n = api_json_get(in, "FunctionName");
+    if (n == NULL || api_json_type(n) != API_J_STR)
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value null at 'functionName' failed to satisfy "
+            "constraint: Member must not be null");
+    kv_slice_t name;
+    if (lambda_resolve_name(resp, api_json_str(n), &name) < 0)
+        return -1;
+    if (api_json_get(in, "Role") == NULL)
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value null at 'role' failed to satisfy "
+                          "constraint: Member must not be null");
+    const api_json_t *code = api_json_get(in, "Code");
+    if (code == NULL || api_json_type(code) != API_J_OBJ)
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value null at 'code' failed to satisfy "
+                          "constraint: Member must not be null");
+    eng_function_t f;
+    memset(&f, 0, sizeof(f));
+    f.name = lambda_dup_str(req, name);
+    f.timeout_s = 3;
+    f.memory_mb = 128;
+    f.reserved = -1;
+    f.arch = "x86_64";
+    if (apply_config(req, resp, in, &f) < 0)
+        return -1;
+    if (f.runtime == NULL)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Runtime is required for a function packaged as a zip");
+    const api_json_t *arch = api_json_get(in, "Architectures");
+    if (arch && api_json_type(arch) == API_J_ARR && api_json_len(arch) == 1 &&
+        api_json_type(api_json_at(arch, 0)) == API_J_STR)
+        f.arch = lambda_dup_str(req, api_json_str(api_json_at(arch, 0)));
+    kv_slice_t zip;
+    if (load_code(ctx, req, resp, code, &zip) < 0)
+        return -1;
+    f.code_size = zip.len;
+    code_sha(zip, f.code_sha256);
+    kv_uuid4(f.revision);
+    f.created_ms = f.modified_ms = kv_now_ms();
+    int rc = eng_function_put(ctx->eng, &f, zip, ENG_FN_CREATE);
+    if (rc == KV_EEXIST)
+        return api_refuse(resp, API_E_LAMBDA_CONFLICT, "Function already exist: %s", f.name);
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    resp->durable = true;
+    lambda_respond_json(resp, 201);
+    encode_config(ctx, &f, w);
+    return 0;
+}
+
+int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, bool code,
+                     api_jw_t *w)
+{
+    const api_json_t *in = lambda_body_json(req, resp);
+    eng_function_t *cur;
+    if (in == NULL || lambda_load_fn(ctx, req, resp, raw, &cur) < 0)
+        return -1;
+    const api_json_t *rid = api_json_get(in, "RevisionId");
+    if (rid && api_json_type(rid) == API_J_STR &&
+        !kv_slice_eq_str(api_json_str(rid), cur->revision))
+        return api_refuse(
+            resp, API_E_LAMBDA_PRECONDITION,
+            "The Revision Id provided does not match the latest Revision Id. Call the "
+            "GetFunction/GetAlias API to retrieve the latest Revision Id");
+    eng_function_t f = *cur;
+    kv_slice_t zip = KV_SLICE_NULL;
+    if (code) {
+        if (load_code(ctx, req, resp, in, &zip) < 0)
+            return -1;
+        f.code_size = zip.len;
+        code_sha(zip, f.code_sha256);
+    } else if (apply_config(req, resp, in, &f) < 0) {
+        return -1;
+    }
+    kv_uuid4(f.revision);
+    f.modified_ms = kv_now_ms();
+    int rc = eng_function_put(ctx->eng, &f, zip, ENG_FN_UPDATE);
+    if (rc == KV_ENOTFOUND)
+        return lambda_not_found(ctx, resp, kv_slice_str(cur->name));
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    resp->durable = true;
+    lambda_respond_json(resp, 200);
+    encode_config(ctx, &f, w);
+    return 0;
+}
+
+int lambda_op_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, bool whole,
+                  api_jw_t *w)
+{
+    eng_function_t *f;
+    if (lambda_load_fn(ctx, req, resp, raw, &f) < 0)
+        return -1;
+    lambda_respond_json(resp, 200);
+    if (!whole) {
+        encode_config(ctx, f, w);
+        return 0;
+    }
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Configuration");
+    encode_config(ctx, f, w);
+    api_jw_key(w, "Code");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "RepositoryType", "S3");
+    char loc[512];
+    snprintf(loc, sizeof(loc), "file://functions/%u.zip", f->code_id);
+    api_jw_kstr(w, "Location", loc);
+    api_jw_obj_end(w);
+    if (f->n_tags) {
+        api_jw_key(w, "Tags");
+        api_jw_obj_begin(w);
+        for (size_t i = 0; i < f->n_tags; i++)
+            api_jw_kstr(w, f->tags[i].key, f->tags[i].value);
+        api_jw_obj_end(w);
+    }
+    if (f->reserved >= 0) {
+        api_jw_key(w, "Concurrency");
+        api_jw_obj_begin(w);
+        api_jw_ku64(w, "ReservedConcurrentExecutions", (uint64_t)f->reserved);
+        api_jw_obj_end(w);
+    }
+    api_jw_obj_end(w);
+    return 0;
+}
+
+int lambda_op_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w)
+{
+    kv_slice_t marker = KV_SLICE_NULL;
+    size_t limit = LIST_DEFAULT;
+    api_req_query(req, "Marker", &marker);
+    if (lambda_max_items(req, resp, &limit) < 0)
+        return -1;
+    eng_function_t *list;
+    size_t n;
+    bool more;
+    int rc = eng_function_list(ctx->eng, marker, limit, req->arena, &list, &n, &more);
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    lambda_respond_json(resp, 200);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Functions");
+    api_jw_arr_begin(w);
+    for (size_t i = 0; i < n; i++)
+        encode_config(ctx, &list[i], w);
+    api_jw_arr_end(w);
+    if (more && n)
+        api_jw_kstr(w, "NextMarker", list[n - 1].name);
+    api_jw_obj_end(w);
+    return 0;
+}
+
+int lambda_op_delete(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t raw)
+{
+    kv_slice_t name;
+    if (lambda_resolve_name(resp, raw, &name) < 0)
+        return -1;
+    int rc = eng_function_delete(ctx->eng, name);
+    if (rc == KV_ENOTFOUND)
+        return lambda_not_found(ctx, resp, name);
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    resp->durable = true;
+    resp->status = 204;
+    return 0;
+}
+
+int lambda_op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, int op,
+                          api_jw_t *w)
+{
+    eng_function_t *f;
+    if (lambda_load_fn(ctx, req, resp, raw, &f) < 0)
+        return -1;
+    if (op == LAMBDA_OP_put_function_concurrency) {
+        const api_json_t *in = lambda_body_json(req, resp);
+        if (in == NULL)
+            return -1;
+        const api_json_t *v = api_json_get(in, "ReservedConcurrentExecutions");
+        int64_t n = -1;
+        if (v == NULL || !api_json_int(v, &n) || n < 0)
+            return api_refuse(
+                resp, API_E_LAMBDA_VALIDATION,
+                "1 validation error detected: Value at 'reservedConcurrentExecutions' "
+                "failed to satisfy constraint: Member must have value greater than or "
+                "equal to 0");
+        if (n > CONCURRENCY_MAX)
+            return api_refuse(
+                resp, API_E_LAMBDA_INVALID_PARAM,
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                "UnreservedConcurrentExecution below its minimum value of [0].");
+        f->reserved = (int32_t)n;
+    } else if (op == LAMBDA_OP_delete_function_concurrency) {
+        f->reserved = -1;
+    }
+    if (op != LAMBDA_OP_get_function_concurrency && lambda_fn_save(ctx, resp, f) < 0)
+        return -1;
+    if (op == LAMBDA_OP_delete_function_concurrency) {
+        resp->status = 204;
+        return 0;
+    }
+    lambda_respond_json(resp, 200);
+    api_jw_obj_begin(w);
+    if (f->reserved >= 0)
+        api_jw_ku64(w, "ReservedConcurrentExecutions", (uint64_t)f->reserved);
+    api_jw_obj_end(w);
+    return 0;
+}

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Invoke: a synchronous invocation holds its response until the runner finished it
+ * (lambda_hold); an Event invocation is answered at once and, once the runner finished it,
+ * queued for the async-invoke job, which retries it after an error (MaximumRetryAttempts,
+ * MaximumEventAgeInSeconds) and sends its record to the destination for its outcome (a function
+ * here, or a bucket here). Every invocation is built by lambda_inv_fill.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../s3/s3_int.h"
+#include "base/kv_alloc.h"
+#include "base/kv_b64.h"
+#include "base/kv_hash.h"
+#include "base/kv_log.h"
+#include "base/kv_time.h"
+#include "lambda_int.h"
+#include "lambda_inv.h"
+
+#define ASYNC_PAYLOAD_MAX 262144 /* an Event invocation's payload */
+
+enum { P_WAITING = 0, P_HELD, P_DONE };
+
+/* An invocation on its way: its own arena holds everything the runner reads. */
+typedef struct pending {
+    api_invocation_t inv;
+    kv_arena_t *a;
+    api_ctx_t *ctx;
+    api_req_t *req;   /* NULL for an Event invocation */
+    api_resp_t *resp; /* ... */
+    bool tail;
+    int attempts_left; /* Event: retries after an error */
+    int attempts;      /* Event: runs so far */
+    int64_t queued_ms, max_age_ms;
+    const char *on_success, *on_failure; /* Event: destinations (in a) */
+    pthread_mutex_t lock;
+    int state;
+    api_released_cb cb;
+    void *cb_arg;
+    struct pending *next; /* Event: in the async-invoke job's queue */
+} pending_t;
+
+static void pending_free(pending_t *p)
+{
+    kv_buf_dispose(&p->inv.result);
+    kv_buf_dispose(&p->inv.log);
+    kv_arena_t *a = p->a;
+    kv_free(p);
+    kv_arena_free(a);
+}
+
+/* The synchronous response of a finished invocation (on the runner's thread). */
+static void finish_sync(pending_t *p)
+{
+    api_invocation_t *inv = &p->inv;
+    api_resp_t *resp = p->resp;
+    if (inv->outcome == API_INV_FAILED) {
+        api_refuse(resp, API_E_LAMBDA_SERVICE, "%.*s", (int)inv->result.len,
+                   (const char *)inv->result.p);
+    } else {
+        resp->status = 200;
+        kv_buf_append_slice(&resp->body, kv_buf_slice(&inv->result));
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
+        api_resp_header(resp, "X-Amz-Executed-Version", KV_SLICE_LIT("$LATEST"));
+        if (inv->outcome == API_INV_FN_ERROR)
+            api_resp_header(resp, "X-Amz-Function-Error", KV_SLICE_LIT("Unhandled"));
+        if (p->tail) {
+            kv_buf_t b;
+            kv_buf_init(&b, 8192);
+            kv_b64_encode(&b, inv->log.p, inv->log.len);
+            api_resp_header(resp, "X-Amz-Log-Result",
+                            kv_arena_dup(p->req->arena, kv_buf_slice(&b)));
+            kv_buf_dispose(&b);
+        }
+    }
+    api__finish(p->ctx, p->req, resp);
+}
+
+/* Free an invocation that never reached the runner. */
+static void pending_free_or(pending_t *p, bool async)
+{
+    if (async) {
+        pending_free(p);
+    } else {
+        kv_buf_dispose(&p->inv.result);
+        kv_buf_dispose(&p->inv.log);
+        kv_arena_free(p->a);
+    }
+}
+
+static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
+                              api_req_t *req);
+
+void lambda_record_begin(api_jw_t *w, const char *when, const char *request_id)
+{
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "version", "1.0");
+    api_jw_kstr(w, "timestamp", when);
+    api_jw_key(w, "requestContext");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "requestId", request_id);
+}
+
+void lambda_record_response(api_jw_t *w, bool fn_error)
+{
+    api_jw_key(w, "responseContext");
+    api_jw_obj_begin(w);
+    api_jw_ku64(w, "statusCode", 200);
+    api_jw_kstr(w, "executedVersion", "$LATEST");
+    if (fn_error)
+        api_jw_kstr(w, "functionError", "Unhandled");
+    api_jw_obj_end(w);
+}
+
+/* Lambda's invocation record of a finished asynchronous invocation, for a destination. */
+static void invocation_record(const pending_t *p, const char *condition, kv_buf_t *out)
+{
+    const api_invocation_t *inv = &p->inv;
+    char when[25];
+    kv_time_fmt_iso(kv_now_ms(), when);
+    api_jw_t w;
+    api_jw_init(&w, out);
+    lambda_record_begin(&w, when, inv->request_id);
+    char arn[300];
+    api_arn_write(arn, sizeof(arn), "lambda", p->ctx->region, "function:%s:$LATEST", inv->function);
+    api_jw_kstr(&w, "functionArn", arn);
+    api_jw_kstr(&w, "condition", condition);
+    api_jw_ku64(&w, "approximateInvokeCount", (uint64_t)p->attempts);
+    api_jw_obj_end(&w);
+    /* The payloads as JSON when they are, else as strings. */
+    kv_arena_t *a = kv_arena_new(4096);
+    kv_slice_t docs[2] = {inv->payload, kv_buf_slice(&inv->result)};
+    const char *keys[2] = {"requestPayload", "responsePayload"};
+    for (int i = 0; i < 2; i++) {
+        api_json_t *root;
+        const char *err;
+        if (i == 1)
+            lambda_record_response(&w, inv->outcome != API_INV_OK);
+        if (docs[i].len == 0)
+            continue;
+        api_jw_key(&w, keys[i]);
+        if (api_json_parse(a, docs[i], &root, &err) == 0)
+            api_jw_raw(&w, docs[i]);
+        else
+            api_jw_str(&w, docs[i]);
+    }
+    kv_arena_free(a);
+    api_jw_obj_end(&w);
+}
+
+/* Send a finished asynchronous invocation's record to its destination (async-invoke job). */
+static void send_destination(pending_t *p, const char *dest, const char *condition)
+{
+    api_ctx_t *ctx = p->ctx;
+    kv_buf_t rec;
+    kv_buf_init(&rec, 16u << 20);
+    invocation_record(p, condition, &rec);
+    kv_slice_t name;
+    int rc = KV_ENOTFOUND;
+    if (lambda_arn_bucket(kv_slice_str(dest), &name)) {
+        /* aws/lambda/async/<function>/YYYY/MM/DD/YYYY-MM-DDTHH.MM.SS-<uuid> */
+        char when[25], key[512], id[40];
+        kv_time_fmt_iso(kv_now_ms(), when);
+        when[19] = 0;
+        when[13] = when[16] = '.';
+        kv_uuid4(id);
+        snprintf(key, sizeof(key), "aws/lambda/async/%s/%.4s/%.2s/%.2s/%s-%s", p->inv.function,
+                 when, when + 5, when + 8, when, id);
+        rc = s3_put_record(ctx, name, kv_slice_str(key), kv_buf_slice(&rec));
+    } else if (lambda_arn_function(kv_slice_str(dest), &name)) {
+        kv_arena_t *a = kv_arena_new(4096);
+        eng_function_t *f;
+        rc = eng_function_get(ctx->eng, name, a, &f);
+        if (rc == 0) {
+            pending_t *d = pending_new(ctx, f, kv_buf_slice(&rec), NULL);
+            d->attempts_left = 0; /* a destination's own failure is not chased further */
+            d->on_success = d->on_failure = NULL;
+            rc = f->reserved == 0 || ctx->invoke(ctx->runner, &d->inv) < 0 ? KV_EBUSY : 0;
+            if (rc < 0)
+                pending_free(d);
+        }
+        kv_arena_free(a);
+    }
+    if (rc < 0)
+        KV_LOG_WARN("lambda: %s record of %s not delivered to %s: %s", condition, p->inv.function,
+                    dest, kv_err_name(rc));
+    kv_buf_dispose(&rec);
+}
+
+/* A finished Event invocation (async-invoke job): retried after an error (twice by default)
+ * while the event is young enough, then its record goes to the destination for its outcome. */
+static void async_finished(pending_t *p)
+{
+    api_invocation_t *inv = &p->inv;
+    p->attempts++;
+    bool expired = kv_now_ms() - p->queued_ms > p->max_age_ms;
+    if (inv->outcome != API_INV_OK && !expired && p->attempts_left-- > 0) {
+        kv_buf_reset(&inv->result);
+        kv_buf_reset(&inv->log);
+        if (p->ctx->invoke(p->ctx->runner, inv) == 0)
+            return;
+    }
+    if (inv->outcome != API_INV_OK)
+        KV_LOG_WARN("lambda: asynchronous invocation %s of %s failed: %.*s", inv->request_id,
+                    inv->function, (int)(inv->result.len > 300 ? 300 : inv->result.len),
+                    (const char *)inv->result.p);
+    if (inv->outcome == API_INV_OK && p->on_success)
+        send_destination(p, p->on_success, "Success");
+    else if (inv->outcome != API_INV_OK && p->on_failure)
+        send_destination(p, p->on_failure, expired ? "EventAgeExceeded" : "RetriesExhausted");
+    pending_free(p);
+}
+
+int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    (void)state;
+    esm_t *e = esm_of(ctx);
+    for (unsigned k = 0; k < budget; k++) {
+        pthread_mutex_lock(&e->aq_lock);
+        pending_t *p = e->aq_head;
+        if (p) {
+            e->aq_head = p->next;
+            if (e->aq_head == NULL)
+                e->aq_tail = NULL;
+        }
+        pthread_mutex_unlock(&e->aq_lock);
+        if (p == NULL)
+            return -1; /* until the runner finishes another */
+        p->next = NULL;
+        async_finished(p);
+    }
+    return 0;
+}
+
+void lambda_async_free(esm_t *e)
+{
+    size_t n = 0;
+    while (e->aq_head) {
+        pending_t *p = e->aq_head;
+        e->aq_head = p->next;
+        pending_free(p);
+        n++;
+    }
+    e->aq_tail = NULL;
+    if (n)
+        KV_LOG_WARN("lambda: %zu finished asynchronous invocations not followed up at shutdown", n);
+}
+
+static void on_invoked(api_invocation_t *inv)
+{
+    pending_t *p = inv->done_arg;
+    if (p->resp == NULL) {
+        /* Event: the retries and destinations run in the async-invoke job, not here. */
+        api_ctx_t *ctx = p->ctx;
+        esm_t *e = esm_of(ctx);
+        p->next = NULL;
+        pthread_mutex_lock(&e->aq_lock);
+        if (e->aq_tail)
+            e->aq_tail->next = p;
+        else
+            e->aq_head = p;
+        e->aq_tail = p;
+        pthread_mutex_unlock(&e->aq_lock);
+        api_sched_kick(ctx, "async-invoke");
+        return;
+    }
+    finish_sync(p);
+    /* The response is complete: hand it back to its connection (now, or when it asks). */
+    pthread_mutex_lock(&p->lock);
+    api_released_cb cb = p->state == P_HELD ? p->cb : NULL;
+    void *arg = p->cb_arg;
+    p->state = P_DONE;
+    pthread_mutex_unlock(&p->lock);
+    kv_buf_dispose(&inv->result);
+    kv_buf_dispose(&inv->log);
+    kv_arena_free(p->a); /* p itself lives in the request's arena */
+    if (cb)
+        cb(arg, 0);
+}
+
+bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg)
+{
+    pending_t *p = resp->_pending;
+    pthread_mutex_lock(&p->lock);
+    bool hold = p->state != P_DONE;
+    if (hold) {
+        p->cb = cb;
+        p->cb_arg = arg;
+        p->state = P_HELD;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return hold;
+}
+
+/* An invocation of f on payload, everything the runner reads in its own arena (req NULL: an
+ * Event invocation, owned by the runner until it finishes). */
+static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
+                              api_req_t *req)
+{
+    /* Everything the runner reads goes into the invocation's own arena. */
+    kv_arena_t *a = kv_arena_new(payload.len + 16384);
+    bool async = req == NULL;
+    pending_t *p = async ? kv_calloc(1, sizeof(*p)) : kv_arena_calloc(req->arena, 1, sizeof(*p));
+    p->a = a;
+    p->ctx = ctx;
+    /* Event: the function's asynchronous settings. */
+    evcfg_t c;
+    lambda_evcfg_read(a, f->event_config, &c);
+    p->attempts_left = c.retries >= 0 ? (int)c.retries : LAMBDA_ASYNC_RETRIES;
+    p->queued_ms = kv_now_ms();
+    p->max_age_ms = (c.max_age_s >= 0 ? c.max_age_s : LAMBDA_ASYNC_AGE_MAX) * 1000;
+    p->on_success = c.on_success;
+    p->on_failure = c.on_failure;
+    pthread_mutex_init(&p->lock, NULL);
+    api_invocation_t *inv = &p->inv;
+    lambda_inv_fill(ctx, f, payload, a, inv);
+    inv->done = on_invoked;
+    inv->done_arg = p;
+    return p;
+}
+
+int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw)
+{
+    eng_function_t *f;
+    if (lambda_load_fn(ctx, req, resp, raw, &f) < 0)
+        return -1;
+    kv_slice_t type = api_req_header(req, "X-Amz-Invocation-Type");
+    kv_slice_t log = api_req_header(req, "X-Amz-Log-Type");
+    bool async = kv_slice_eq_str(type, "Event");
+    if (type.len && !async && !kv_slice_eq_str(type, "RequestResponse") &&
+        !kv_slice_eq_str(type, "DryRun"))
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value '%.*s' at 'invocationType' failed to "
+                          "satisfy constraint: Member must satisfy enum value set: [Event, "
+                          "RequestResponse, DryRun]",
+                          (int)(type.len > 64 ? 64 : type.len), (const char *)type.p);
+    if (log.len && !kv_slice_eq_str(log, "Tail") && !kv_slice_eq_str(log, "None"))
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value '%.*s' at 'logType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [None, Tail]",
+            (int)(log.len > 64 ? 64 : log.len), (const char *)log.p);
+    kv_slice_t payload = kv_buf_slice(&req->_st->body);
+    if (payload.len == 0)
+        payload = KV_SLICE_LIT("{}");
+    if (kv_slice_eq_str(type, "DryRun")) {
+        resp->status = 204;
+        return 0;
+    }
+    if (async && payload.len > ASYNC_PAYLOAD_MAX)
+        return api_refuse(resp, API_E_LAMBDA_TOO_LARGE,
+                          "Request must be smaller than %u bytes for the InvokeAsync operation",
+                          ASYNC_PAYLOAD_MAX);
+    if (ctx->invoke == NULL)
+        return api_refuse(resp, API_E_LAMBDA_SERVICE, "Functions cannot run in this process");
+    pending_t *p = pending_new(ctx, f, payload, async ? NULL : req);
+    p->tail = kv_slice_eq_str(log, "Tail");
+    if (f->reserved == 0)
+        return pending_free_or(p, async), api_refuse(resp, API_E_LAMBDA_TOO_MANY, "Rate Exceeded.");
+    if (!async) {
+        p->req = req;
+        p->resp = resp;
+        resp->_pending = p;
+    }
+    if (ctx->invoke(ctx->runner, &p->inv) < 0) {
+        resp->_pending = NULL;
+        pending_free_or(p, async);
+        return api_refuse(resp, API_E_LAMBDA_SERVICE, "The function runner is stopping");
+    }
+    if (async)
+        resp->status = 202;
+    return 0;
+}

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The event source mappings' API (Create/Get/List/Update/DeleteEventSourceMapping): a mapping
+ * ties a DynamoDB stream to a function with its batching, filtering, retry and on-failure
+ * settings, kept by the engine; each change wakes the esm job, which delivers the records
+ * (lambda_esm.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "../ddb/ddb_int.h"
+#include "base/kv_hash.h"
+#include "base/kv_time.h"
+#include "lambda_int.h"
+
+#define ESM_BATCH_MAX 10000
+
+static void encode_mapping(api_ctx_t *ctx, const eng_mapping_t *m, const char *state, api_jw_t *w)
+{
+    char arn[256];
+    lambda_fn_arn(ctx, m->function, arn, sizeof(arn));
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "UUID", m->uuid);
+    api_jw_ku64(w, "BatchSize", m->batch_size);
+    api_jw_ku64(w, "MaximumBatchingWindowInSeconds", m->window_s);
+    api_jw_ku64(w, "ParallelizationFactor", m->parallel);
+    api_jw_kstr(w, "EventSourceArn", m->source_arn);
+    api_jw_kstr(w, "FunctionArn", arn);
+    char t[32];
+    int n = snprintf(t, sizeof(t), "%lld.%03lld", (long long)(m->modified_ms / 1000),
+                     (long long)(m->modified_ms % 1000));
+    api_jw_key(w, "LastModified");
+    api_jw_raw(w, kv_slice(t, (size_t)n));
+    api_jw_kstr(w, "LastProcessingResult", api_esm_last_result(ctx, m->uuid));
+    api_jw_kstr(w, "State", state ? state : m->enabled ? "Enabled" : "Disabled");
+    api_jw_kstr(w, "StateTransitionReason", "User action");
+    api_jw_kstr(w, "StartingPosition",
+                m->start == ENG_START_TRIM_HORIZON ? "TRIM_HORIZON"
+                : m->start == ENG_START_LATEST     ? "LATEST"
+                                                   : "AT_TIMESTAMP");
+    if (m->start == ENG_START_AT_TIMESTAMP) {
+        n = snprintf(t, sizeof(t), "%lld.%03lld", (long long)(m->start_ms / 1000),
+                     (long long)(m->start_ms % 1000));
+        api_jw_key(w, "StartingPositionTimestamp");
+        api_jw_raw(w, kv_slice(t, (size_t)n));
+    }
+    if (m->n_patterns) {
+        api_jw_key(w, "FilterCriteria");
+        api_jw_obj_begin(w);
+        api_jw_key(w, "Filters");
+        api_jw_arr_begin(w);
+        for (size_t i = 0; i < m->n_patterns; i++) {
+            api_jw_obj_begin(w);
+            api_jw_kstr(w, "Pattern", m->patterns[i]);
+            api_jw_obj_end(w);
+        }
+        api_jw_arr_end(w);
+        api_jw_obj_end(w);
+    }
+    api_jw_key(w, "DestinationConfig");
+    api_jw_obj_begin(w);
+    api_jw_key(w, "OnFailure");
+    api_jw_obj_begin(w);
+    if (m->on_failure)
+        api_jw_kstr(w, "Destination", m->on_failure);
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+    api_jw_key(w, "MaximumRecordAgeInSeconds");
+    n = snprintf(t, sizeof(t), "%d", m->max_age_s);
+    api_jw_raw(w, kv_slice(t, (size_t)n));
+    api_jw_kbool(w, "BisectBatchOnFunctionError", m->bisect);
+    api_jw_key(w, "MaximumRetryAttempts");
+    n = snprintf(t, sizeof(t), "%d", m->max_retries);
+    api_jw_raw(w, kv_slice(t, (size_t)n));
+    api_jw_ku64(w, "TumblingWindowInSeconds", 0);
+    api_jw_key(w, "FunctionResponseTypes");
+    api_jw_arr_begin(w);
+    if (m->report_failures)
+        api_jw_cstr(w, "ReportBatchItemFailures");
+    api_jw_arr_end(w);
+    api_jw_obj_end(w);
+}
+
+static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in, eng_mapping_t *m)
+{
+    int64_t v;
+    int r;
+    if ((r = lambda_int_in(resp, in, "BatchSize", "batchSize", 1, ESM_BATCH_MAX, &v)) < 0)
+        return -1;
+    if (r)
+        m->batch_size = (uint32_t)v;
+    if ((r = lambda_int_in(resp, in, "MaximumBatchingWindowInSeconds",
+                           "maximumBatchingWindowInSeconds", 0, 300, &v)) < 0)
+        return -1;
+    if (r)
+        m->window_s = (uint32_t)v;
+    if ((r = lambda_int_in(resp, in, "ParallelizationFactor", "parallelizationFactor", 1, 10, &v)) <
+        0)
+        return -1;
+    if (r)
+        m->parallel = (uint32_t)v;
+    if ((r = lambda_int_in(resp, in, "MaximumRetryAttempts", "maximumRetryAttempts", -1, 10000,
+                           &v)) < 0)
+        return -1;
+    if (r)
+        m->max_retries = (int32_t)v;
+    if ((r = lambda_int_in(resp, in, "MaximumRecordAgeInSeconds", "maximumRecordAgeInSeconds", -1,
+                           604800, &v)) < 0)
+        return -1;
+    if (r) {
+        if (v >= 0 && v < 60)
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "MaximumRecordAgeInSeconds must be -1 or between 60 and 604800");
+        m->max_age_s = (int32_t)v;
+    }
+    const api_json_t *b;
+    if ((b = api_json_get(in, "BisectBatchOnFunctionError")))
+        m->bisect = api_json_bool(b);
+    if ((b = api_json_get(in, "Enabled")))
+        m->enabled = api_json_bool(b);
+    const api_json_t *types = api_json_get(in, "FunctionResponseTypes");
+    if (types && api_json_type(types) == API_J_ARR) {
+        m->report_failures = false;
+        for (size_t i = 0; i < api_json_len(types); i++) {
+            const api_json_t *t = api_json_at(types, i);
+            if (api_json_type(t) != API_J_STR ||
+                !kv_slice_eq_str(api_json_str(t), "ReportBatchItemFailures"))
+                return api_refuse(
+                    resp, API_E_LAMBDA_VALIDATION,
+                    "1 validation error detected: Value at 'functionResponseTypes' "
+                    "failed to satisfy constraint: Member must satisfy enum value set: "
+                    "[ReportBatchItemFailures]");
+            m->report_failures = true;
+        }
+    }
+    const api_json_t *fc = api_json_get(in, "FilterCriteria");
+    const api_json_t *filters = fc ? api_json_get(fc, "Filters") : NULL;
+    if (fc) {
+        size_t n = filters && api_json_type(filters) == API_J_ARR ? api_json_len(filters) : 0;
+        if (n > 5)
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "The number of filters exceeds the limit of 5");
+        m->patterns = kv_arena_calloc(req->arena, n + 1, sizeof(*m->patterns));
+        m->n_patterns = 0;
+        for (size_t i = 0; i < n; i++) {
+            const api_json_t *p = api_json_get(api_json_at(filters, i), "Pattern");
+            api_json_t *parsed;
+            const char *err;
+            if (p == NULL || api_json_type(p) != API_J_STR || api_json_str(p).len > 4096 ||
+                api_json_parse(req->arena, api_json_str(p), &parsed, &err) < 0 ||
+                api_json_type(parsed) != API_J_OBJ)
+                return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                                  "Invalid filter pattern definition.");
+            m->patterns[m->n_patterns++] = lambda_dup_str(req, api_json_str(p));
+        }
+    }
+    const api_json_t *dc = api_json_get(in, "DestinationConfig");
+    const api_json_t *of = dc ? api_json_get(dc, "OnFailure") : NULL;
+    const api_json_t *dest = of ? api_json_get(of, "Destination") : NULL;
+    if (of) {
+        m->on_failure = NULL;
+        if (dest && api_json_type(dest) == API_J_STR && api_json_str(dest).len) {
+            if (!kv_slice_starts_with(api_json_str(dest), "arn:"))
+                return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                                  "The destination ARN is not valid");
+            m->on_failure = lambda_dup_str(req, api_json_str(dest));
+        }
+    }
+    return 0;
+}
+
+static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                       const char **out)
+{
+    const api_json_t *fn = api_json_get(in, "FunctionName");
+    if (fn == NULL || api_json_type(fn) != API_J_STR)
+        return api_refuse(
+            resp, API_E_LAMBDA_VALIDATION,
+            "1 validation error detected: Value null at 'functionName' failed to satisfy "
+            "constraint: Member must not be null");
+    eng_function_t *f;
+    if (lambda_load_fn(ctx, req, resp, api_json_str(fn), &f) < 0)
+        return -1;
+    *out = f->name;
+    return 0;
+}
+
+int lambda_op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w)
+{
+    const api_json_t *in = lambda_body_json(req, resp);
+    if (in == NULL)
+        return -1;
+    eng_mapping_t m;
+    memset(&m, 0, sizeof(m));
+    m.batch_size = 100;
+    m.parallel = 1;
+    m.max_retries = -1;
+    m.max_age_s = -1;
+    m.enabled = true;
+    const api_json_t *src = api_json_get(in, "EventSourceArn");
+    if (src == NULL || api_json_type(src) != API_J_STR)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Unrecognized event source, must be a DynamoDB stream ARN");
+    if (function_of(ctx, req, resp, in, &m.function) < 0)
+        return -1;
+    kv_slice_t arn = api_json_str(src);
+    eng_stream_t *s;
+    if (ddb_stream_by_arn(ctx, req->arena, arn, &s) < 0 || s->disabled_ms)
+        return api_refuse(
+            resp, API_E_LAMBDA_INVALID_PARAM,
+            "Cannot access stream %.*s. Please ensure the role can perform the "
+            "GetRecords, GetShardIterator, DescribeStream, and ListStreams Actions on "
+            "your stream.",
+            (int)(arn.len > 300 ? 300 : arn.len), (const char *)arn.p);
+    m.source_arn = lambda_dup_str(req, arn);
+    m.stream_id = s->id;
+    const api_json_t *sp = api_json_get(in, "StartingPosition");
+    kv_slice_t pos = sp && api_json_type(sp) == API_J_STR ? api_json_str(sp) : KV_SLICE_NULL;
+    if (kv_slice_eq_str(pos, "TRIM_HORIZON"))
+        m.start = ENG_START_TRIM_HORIZON;
+    else if (kv_slice_eq_str(pos, "LATEST"))
+        m.start = ENG_START_LATEST;
+    else if (kv_slice_eq_str(pos, "AT_TIMESTAMP"))
+        m.start = ENG_START_AT_TIMESTAMP;
+    else
+        return api_refuse(
+            resp, API_E_LAMBDA_INVALID_PARAM,
+            "1 validation error detected: Value at 'startingPosition' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [LATEST, AT_TIMESTAMP, "
+            "TRIM_HORIZON] and must not be null for a stream event source");
+    if (m.start == ENG_START_AT_TIMESTAMP) {
+        const api_json_t *ts = api_json_get(in, "StartingPositionTimestamp");
+        double secs;
+        if (ts == NULL || !api_json_num(ts, &secs))
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "StartingPositionTimestamp is required for AT_TIMESTAMP");
+        m.start_ms = (int64_t)(secs * 1000.0);
+    }
+    if (apply_mapping(req, resp, in, &m) < 0)
+        return -1;
+    /* One mapping per function and stream. */
+    eng_mapping_t *all;
+    size_t n;
+    bool more;
+    kv_slice_t after = KV_SLICE_NULL;
+    do {
+        if (eng_mapping_list(ctx->eng, after, 1000, req->arena, &all, &n, &more) < 0)
+            return lambda_engine_fail(resp, KV_EIO);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(all[i].function, m.function) == 0 &&
+                strcmp(all[i].source_arn, m.source_arn) == 0)
+                return api_refuse(
+                    resp, API_E_LAMBDA_CONFLICT,
+                    "The event source arn (\" %s \") and function (\" %s \") provided "
+                    "mapping already exists. Please update or delete the existing "
+                    "mapping with UUID %s",
+                    m.source_arn, m.function, all[i].uuid);
+        if (n)
+            after = kv_slice_str(all[n - 1].uuid);
+    } while (more && n);
+    kv_uuid4(m.uuid);
+    m.modified_ms = kv_now_ms();
+    int rc = eng_mapping_put(ctx->eng, &m, ENG_FN_CREATE);
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    if (m.start == ENG_START_LATEST) { /* from the records after this moment */
+        uint64_t first, last, trimmed;
+        if (eng_stream_bounds(ctx->eng, m.stream_id, &first, &last, &trimmed) == 0)
+            eng_mapping_set_checkpoint(ctx->eng, kv_slice_str(m.uuid), last);
+    }
+    api_esm_kick(ctx);
+    resp->durable = true;
+    lambda_respond_json(resp, 202);
+    encode_mapping(ctx, &m, "Creating", w);
+    return 0;
+}
+
+static int load_mapping(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t uuid,
+                        eng_mapping_t **m)
+{
+    int rc =
+        uuid.len && uuid.len < 40 ? eng_mapping_get(ctx->eng, uuid, req->arena, m) : KV_ENOTFOUND;
+    if (rc == KV_ENOTFOUND)
+        return api_refuse(
+            resp, API_E_LAMBDA_NOT_FOUND,
+            "The resource you requested does not exist. (Service: Lambda, Status Code: "
+            "404)");
+    return rc < 0 ? lambda_engine_fail(resp, rc) : 0;
+}
+
+int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t uuid, int op,
+                  api_jw_t *w)
+{
+    eng_mapping_t *m;
+    if (load_mapping(ctx, req, resp, uuid, &m) < 0)
+        return -1;
+    const char *state = NULL;
+    if (op == LAMBDA_OP_update_event_source_mapping) {
+        const api_json_t *in = lambda_body_json(req, resp);
+        if (in == NULL)
+            return -1;
+        eng_mapping_t nm = *m;
+        if (api_json_get(in, "FunctionName") && function_of(ctx, req, resp, in, &nm.function) < 0)
+            return -1;
+        if (apply_mapping(req, resp, in, &nm) < 0)
+            return -1;
+        nm.modified_ms = kv_now_ms();
+        int rc = eng_mapping_put(ctx->eng, &nm, ENG_FN_UPDATE);
+        if (rc < 0)
+            return lambda_engine_fail(resp, rc);
+        *m = nm;
+        state = "Updating";
+        resp->durable = true;
+        api_esm_kick(ctx);
+    } else if (op == LAMBDA_OP_delete_event_source_mapping) {
+        int rc = eng_mapping_delete(ctx->eng, uuid);
+        if (rc < 0)
+            return lambda_engine_fail(resp, rc);
+        state = "Deleting";
+        resp->durable = true;
+    }
+    lambda_respond_json(resp, op == LAMBDA_OP_get_event_source_mapping ? 200 : 202);
+    encode_mapping(ctx, m, state, w);
+    return 0;
+}
+
+int lambda_op_esm_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w)
+{
+    kv_slice_t marker = KV_SLICE_NULL, fn = KV_SLICE_NULL, src = KV_SLICE_NULL;
+    size_t limit = 100;
+    api_req_query(req, "Marker", &marker);
+    api_req_query(req, "EventSourceArn", &src);
+    if (api_req_query(req, "FunctionName", &fn) && lambda_resolve_name(resp, fn, &fn) < 0)
+        return -1;
+    if (lambda_max_items(req, resp, &limit) < 0)
+        return -1;
+    lambda_respond_json(resp, 200);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "EventSourceMappings");
+    api_jw_arr_begin(w);
+    size_t shown = 0;
+    const char *last = NULL;
+    bool more = true;
+    while (more && shown < limit) {
+        eng_mapping_t *list;
+        size_t n;
+        if (eng_mapping_list(ctx->eng, marker, 1000, req->arena, &list, &n, &more) < 0)
+            return lambda_engine_fail(resp, KV_EIO);
+        for (size_t i = 0; i < n; i++) {
+            marker = kv_slice_str(list[i].uuid);
+            if ((fn.len && !kv_slice_eq_str(fn, list[i].function)) ||
+                (src.len && !kv_slice_eq_str(src, list[i].source_arn)))
+                continue;
+            if (shown == limit) {
+                more = true;
+                break;
+            }
+            encode_mapping(ctx, &list[i], NULL, w);
+            last = list[i].uuid;
+            shown++;
+        }
+        if (n == 0)
+            more = false;
+    }
+    api_jw_arr_end(w);
+    if (more && last)
+        api_jw_kstr(w, "NextMarker", last);
+    api_jw_obj_end(w);
+    return 0;
+}
