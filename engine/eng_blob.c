@@ -246,16 +246,16 @@ static void *reclaimer_main(void *arg)
             break;
         uint64_t *ids = e->reclaim_ids;
         size_t n = e->n_reclaim;
-        bool flush = e->reclaim_flush;
+        bool flush = e->reclaim_flush, whole = e->reclaim_whole;
         e->reclaim_ids = NULL;
         e->n_reclaim = e->cap_reclaim = 0;
-        e->reclaim_flush = false;
+        e->reclaim_flush = e->reclaim_whole = false;
         pthread_mutex_unlock(&e->reclaim_lock);
         /* After a restart the WAL that held the dropped chunks is only released once every CF
          * it holds writes of is flushed. */
         if (flush)
             eng_rocks_flush_all(e->rocks);
-        if (n > RECLAIM_MAX_RANGES) {
+        if (whole || n > RECLAIM_MAX_RANGES) {
             eng_rocks_compact_range(e->rocks, ENG_CF_BLOBS, KV_SLICE_NULL, KV_SLICE_NULL);
         } else {
             for (size_t i = 0; i < n && !reclaim_stopping(e); i++) {
@@ -325,7 +325,10 @@ int eng__blob_recover(eng_t *e)
         rc = 0;
         n = 0;
     }
-    e->reclaim_flush = n > 0; /* their sizes are unknown: flush anyway */
+    /* Their sizes are unknown: flush anyway. Interrupted writes interleave their chunks in the
+     * same memtables and blob files, which a compaction per range can leave referenced by
+     * an SST outside every range: once, at open, the whole (keys-only) blobs CF is compacted. */
+    e->reclaim_flush = e->reclaim_whole = n > 0;
     if (rc == 0 && n)
         KV_LOG_WARN("dropped the bytes of %zu object write(s) interrupted before they committed",
                     n);

@@ -71,6 +71,8 @@ struct eng {
     bool reclaimer_on;
     bool reclaim_stop;
     bool reclaim_flush; /* flush every CF first (after open dropped a previous run's bytes) */
+    bool reclaim_whole; /* compact the whole blobs CF (after open dropped a previous run's
+                           bytes: their chunks share blob files that ranges miss) */
     pthread_mutex_t reclaim_lock;
     pthread_cond_t reclaim_cond;
     uint64_t *reclaim_ids;  /* data ids whose ranges wait for a compaction */
