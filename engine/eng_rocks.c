@@ -185,6 +185,12 @@ int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **ou
     rocksdb_options_set_create_if_missing(r->db_opts, 1);
     rocksdb_options_set_create_missing_column_families(r->db_opts, 1);
     rocksdb_options_increase_parallelism(r->db_opts, 2);
+    /* Compactions (the low-priority pool) yield the CPU and the disk to request threads and
+     * flushes: a big copy or restore compacts in the background, GetItems answer meanwhile. */
+    rocksdb_env_t *env = rocksdb_create_default_env();
+    rocksdb_env_lower_thread_pool_cpu_priority(env);
+    rocksdb_env_lower_thread_pool_io_priority(env);
+    rocksdb_env_destroy(env);
     /* Table and blob files kept open: an eighth of the descriptor limit (the server raises the
      * soft limit to the hard one first and keeps a quarter of it from connections), so that
      * RocksDB never runs out of descriptors to open its next log or table file. */

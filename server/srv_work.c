@@ -7,6 +7,7 @@
 #include "srv_work.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -17,7 +18,7 @@
 #include "base/kv_log.h"
 
 #define SRV_WORK_MAX  64
-#define SRV_WORK_NICE 10 /* workers yield the CPU to the loop threads */
+#define SRV_WORK_NICE 19 /* where SCHED_IDLE is refused */
 
 struct srv_work {
     pthread_mutex_t lock;
@@ -33,9 +34,12 @@ struct srv_work {
 static void *worker_main(void *arg)
 {
     srv_work_t *w = arg;
-    /* On Linux a thread has its own nice value: a slow operation takes the CPU the loop
-     * threads leave, rather than delaying their requests. */
-    if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SRV_WORK_NICE) != 0)
+    /* A slow operation takes the CPU the loop threads leave, rather than delaying their
+     * requests: under SCHED_IDLE a loop thread that wakes preempts the worker at once (a nice
+     * value only lowers the worker's share). Linux schedules each thread on its own. */
+    struct sched_param sp = {0};
+    if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp) != 0 &&
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), SRV_WORK_NICE) != 0)
         KV_LOG_DEBUG("worker: cannot lower its priority");
     pthread_mutex_lock(&w->lock);
     for (;;) {
