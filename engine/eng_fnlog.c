@@ -3,6 +3,8 @@
  * eng_fnlog.h). */
 #include "eng_fnlog.h"
 
+#include "base/kv_fs.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -26,21 +28,6 @@ void eng_fnlog_dir(eng_t *e, char *out, size_t cap)
     eng_fnlog_root(e->dir, out, cap);
 }
 
-static int mkdirs(const char *path)
-{
-    char tmp[4400];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 int eng_fnlog_create(const char *data_dir, const char *fn, eng_fnlog_w_t *w)
 {
     w->fd = -1;
@@ -48,7 +35,7 @@ int eng_fnlog_create(const char *data_dir, const char *fn, eng_fnlog_w_t *w)
     char root[4200], dir[4300], path[4400], day[25];
     eng_fnlog_root(data_dir, root, sizeof(root));
     snprintf(dir, sizeof(dir), "%s/%s", root, fn);
-    if (mkdirs(dir) < 0)
+    if (kv_mkdirs(dir) < 0)
         return -1;
     kv_time_fmt_iso(kv_now_ms(), day);
     uint8_t r[16];

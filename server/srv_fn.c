@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
+#include "base/kv_fs.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "srv_fn_int.h"
@@ -495,7 +496,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s/tmp/%d", f->dir, in->id);
     int logp[2] = {-1, -1};
-    bool ok = in->listen_fd >= 0 && srv_fn_mkdirs(tmp) == 0 && pipe2(logp, O_CLOEXEC) == 0;
+    bool ok = in->listen_fd >= 0 && kv_mkdirs(tmp) == 0 && pipe2(logp, O_CLOEXEC) == 0;
     *why = "no resources to start an instance";
     if (ok) {
         ok = srv_fn_proc_spawn(f, in, inv, root, prog, script, tmp, logp[1]) == 0;
@@ -745,8 +746,7 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
     srv_fn_rmtree(path); /* instances of an earlier run */
     snprintf(path, sizeof(path), "%s/run", f->dir);
     srv_fn_rmtree(path);
-    if (srv_fn_mkdirs(f->dir) < 0 || srv_fn_write_runtimes(f->dir) < 0 ||
-        uv_loop_init(&f->loop) != 0) {
+    if (kv_mkdirs(f->dir) < 0 || srv_fn_write_runtimes(f->dir) < 0 || uv_loop_init(&f->loop) != 0) {
         KV_LOG_ERROR("lambda: cannot prepare %s", f->dir);
         kv_free(f);
         return NULL;

@@ -17,24 +17,10 @@
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
+#include "base/kv_fs.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "srv_fn_int.h"
-
-int srv_fn_mkdirs(const char *path)
-{
-    char tmp[4200];
-    snprintf(tmp, sizeof(tmp), "%s", path);
-    for (char *s = tmp + 1; *s; s++) {
-        if (*s != '/')
-            continue;
-        *s = 0;
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *s = '/';
-    }
-    return mkdir(tmp, 0755) < 0 && errno != EEXIST ? -1 : 0;
-}
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -61,7 +47,7 @@ static int unpack(srv_fn_t *f, const char *zip, const char *out, bool as_code_ui
     char tmp[4400];
     snprintf(tmp, sizeof(tmp), "%s.tmp", out);
     srv_fn_rmtree(tmp);
-    if (srv_fn_mkdirs(tmp) < 0)
+    if (kv_mkdirs(tmp) < 0)
         return -1;
     struct archive *in = archive_read_new();
     archive_read_support_format_zip(in);

@@ -190,8 +190,6 @@ void srv_fn_code_drop_failed(srv_fn_t *f);
 /** Start and stop the unpacker thread. @return 0 or -1. */
 int srv_fn_code_start(srv_fn_t *f);
 void srv_fn_code_stop(srv_fn_t *f);
-/** mkdir -p. @return 0 or -1. */
-int srv_fn_mkdirs(const char *path);
 /** rm -rf, in process. */
 void srv_fn_rmtree(const char *path);
 

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Base layer: arena, capped buffer, base64, slices, time formats, errors. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -12,6 +17,7 @@
 #include "base/kv_b64.h"
 #include "base/kv_buf.h"
 #include "base/kv_err.h"
+#include "base/kv_fs.h"
 #include "base/kv_time.h"
 
 static int cleaned;
@@ -120,13 +126,48 @@ static void test_slice_time_err(void **state)
     assert_string_equal(kv_err_name(0), "KV_OK");
 }
 
+static void test_mkdirs(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/kv-mkdirs-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    char path[256];
+    snprintf(path, sizeof(path), "%s/a/b/c", root);
+    assert_int_equal(kv_mkdirs(path), 0);
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(kv_mkdirs(path), 0); /* it exists: fine */
+    /* A file in the way, and a name longer than any path. */
+    char file[300];
+    snprintf(file, sizeof(file), "%s/f", root);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(path, sizeof(path), "%s/f/x", root);
+    assert_int_equal(kv_mkdirs(path), -1);
+    char *longp = calloc(1, 5000);
+    memset(longp, 'a', 4999);
+    longp[0] = '/';
+    assert_int_equal(kv_mkdirs(longp), -1);
+    assert_int_equal(errno, ENAMETOOLONG);
+    free(longp);
+    unlink(file);
+    snprintf(path, sizeof(path), "%s/a/b/c", root);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/a/b", root);
+    rmdir(path);
+    snprintf(path, sizeof(path), "%s/a", root);
+    rmdir(path);
+    assert_int_equal(rmdir(root), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arena),
-        cmocka_unit_test(test_buf),
-        cmocka_unit_test(test_b64),
-        cmocka_unit_test(test_slice_time_err),
+        cmocka_unit_test(test_arena),  cmocka_unit_test(test_buf),
+        cmocka_unit_test(test_b64),    cmocka_unit_test(test_slice_time_err),
+        cmocka_unit_test(test_mkdirs),
     };
     return cmocka_run_group_tests_name("kv_base", tests, NULL, NULL);
 }
