@@ -30,19 +30,21 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/server/test_srv_http.c)
   kv_unit(test_srv_http tests/unit/server/test_srv_http.c tests/support/srv_harness.c)
 endif()
 # The server against a fake api layer (defined in the test), for response streaming.
-add_executable(test_srv_stream tests/unit/server/test_srv_stream.c server/srv_conn.c
-               server/srv_loop.c server/srv_config.c server/srv_tls.c server/srv_work.c)
+add_executable(test_srv_stream tests/unit/server/test_srv_stream.c tests/support/fake_api.c
+               server/srv_conn.c server/srv_loop.c server/srv_config.c server/srv_tls.c
+               server/srv_work.c)
 target_compile_options(test_srv_stream PRIVATE ${KV_WARN} -Wno-missing-prototypes)
-target_include_directories(test_srv_stream PRIVATE server api engine)
+target_include_directories(test_srv_stream PRIVATE server api engine tests/support)
 target_link_libraries(test_srv_stream PRIVATE kvbase llhttp PkgConfig::LIBUV PkgConfig::SSL
                       PkgConfig::CRYPTO PkgConfig::CMOCKA)
 add_test(NAME test_srv_stream COMMAND test_srv_stream)
 set_tests_properties(test_srv_stream PROPERTIES LABELS unit TIMEOUT 300)
 # The same, for slow operations run on the worker pool.
-add_executable(test_srv_work tests/unit/server/test_srv_work.c server/srv_conn.c
-               server/srv_loop.c server/srv_config.c server/srv_tls.c server/srv_work.c)
+add_executable(test_srv_work tests/unit/server/test_srv_work.c tests/support/fake_api.c
+               server/srv_conn.c server/srv_loop.c server/srv_config.c server/srv_tls.c
+               server/srv_work.c)
 target_compile_options(test_srv_work PRIVATE ${KV_WARN} -Wno-missing-prototypes)
-target_include_directories(test_srv_work PRIVATE server api engine)
+target_include_directories(test_srv_work PRIVATE server api engine tests/support)
 target_link_libraries(test_srv_work PRIVATE kvbase llhttp PkgConfig::LIBUV PkgConfig::SSL
                       PkgConfig::CRYPTO PkgConfig::CMOCKA)
 add_test(NAME test_srv_work COMMAND test_srv_work)

@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "base/kv_alloc.h"
+#include "fake_api.h"
 #include "srv_int.h"
 
 /* ---- a fake api layer: GET /stream?n=N answers N pattern bytes from a source ---- */
@@ -56,32 +57,10 @@ static void fake_close(void *arg)
     atomic_fetch_sub(&sources_open, 1);
 }
 
-void api_resp_init(api_resp_t *resp, const api_req_t *req)
-{
-    memset(resp, 0, sizeof(*resp));
-    resp->status = 200;
-    kv_buf_init(&resp->body, 1 << 20);
-    resp->_arena = req->arena;
-}
-
-void api_resp_dispose(api_resp_t *resp)
-{
-    kv_buf_dispose(&resp->body);
-    if (resp->src.read)
-        resp->src.close(resp->src.arg);
-    resp->src.read = NULL;
-}
-
 int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *limit)
 {
     (void)ctx, (void)req, (void)resp;
     *limit = 1 << 20;
-    return API_CONTINUE;
-}
-
-int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n)
-{
-    (void)ctx, (void)req, (void)resp, (void)p, (void)n;
     return API_CONTINUE;
 }
 
@@ -110,31 +89,6 @@ bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *a
     return false;
 }
 
-void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t in, uint64_t out)
-{
-    (void)ctx, (void)req, (void)resp, (void)in, (void)out;
-}
-
-void api_count_http_error(api_ctx_t *ctx, int status)
-{
-    (void)ctx, (void)status;
-}
-
-void api_count_conn(api_ctx_t *ctx, int delta)
-{
-    (void)ctx, (void)delta;
-}
-
-void api_count_conn_limit(api_ctx_t *ctx, int64_t limit)
-{
-    (void)ctx, (void)limit;
-}
-
-void api_count_conn_shed(api_ctx_t *ctx, bool refused)
-{
-    (void)ctx, (void)refused;
-}
-
 /* ---- the server ---- */
 
 static srv_t srv;
@@ -156,18 +110,6 @@ static int teardown(void **state)
     (void)state;
     srv_stop(&srv);
     return 0;
-}
-
-static int connect_srv(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)srv.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    return fd;
 }
 
 /* Read the head of one response; returns its Content-Length. */
@@ -216,7 +158,7 @@ static void test_large_body_bounded(void **state)
 {
     (void)state;
     atomic_store(&produced, 0);
-    int fd = connect_srv();
+    int fd = fake_api_connect(srv.port, 0);
     const char *req = "GET /x?n=268435456 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
     uint64_t len = read_head(fd), pos = 0;
@@ -232,7 +174,7 @@ static void test_large_body_bounded(void **state)
 static void test_pipelined_after_stream(void **state)
 {
     (void)state;
-    int fd = connect_srv();
+    int fd = fake_api_connect(srv.port, 0);
     const char *req = "GET /x?n=1000000 HTTP/1.1\r\nHost: x\r\n\r\n"
                       "GET /small HTTP/1.1\r\nHost: x\r\n\r\n"
                       "GET /x?n=7 HTTP/1.1\r\nHost: x\r\n\r\n";
@@ -254,7 +196,7 @@ static void test_pipelined_after_stream(void **state)
 static void test_client_leaves_mid_body(void **state)
 {
     (void)state;
-    int fd = connect_srv();
+    int fd = fake_api_connect(srv.port, 0);
     const char *req = "GET /x?n=1073741824 HTTP/1.1\r\nHost: x\r\n\r\n";
     assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
     read_head(fd);

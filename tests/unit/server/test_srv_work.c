@@ -30,6 +30,7 @@
 
 #include "base/kv_alloc.h"
 #include "base/kv_time.h"
+#include "fake_api.h"
 #include "srv_int.h"
 
 /* ---- the gate a slow request waits at (bounded: it opens by itself after 5 s) ---- */
@@ -37,9 +38,8 @@
 static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
 static bool gate_open;
-static atomic_int slow_running;  /* slow handlers inside api_handle now */
-static atomic_int slow_finished; /* slow handlers that have returned */
-static atomic_int conns_open;
+static atomic_int slow_running;      /* slow handlers inside api_handle now */
+static atomic_int slow_finished;     /* slow handlers that have returned */
 static atomic_int hold_wrong_thread; /* api_resp_hold called off the loop thread */
 static pthread_t loop_thread;        /* the thread that ran a fast api_handle */
 static atomic_bool loop_thread_known;
@@ -67,29 +67,10 @@ static void gate_wait(void)
 
 /* ---- a fake api layer ---- */
 
-void api_resp_init(api_resp_t *resp, const api_req_t *req)
-{
-    memset(resp, 0, sizeof(*resp));
-    resp->status = 200;
-    kv_buf_init(&resp->body, 1 << 20);
-    resp->_arena = req->arena;
-}
-
-void api_resp_dispose(api_resp_t *resp)
-{
-    kv_buf_dispose(&resp->body);
-}
-
 int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *limit)
 {
     (void)ctx, (void)req, (void)resp;
     *limit = 1 << 20;
-    return API_CONTINUE;
-}
-
-int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n)
-{
-    (void)ctx, (void)req, (void)resp, (void)p, (void)n;
     return API_CONTINUE;
 }
 
@@ -159,32 +140,6 @@ bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *a
     return true;
 }
 
-void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t in, uint64_t out)
-{
-    (void)ctx, (void)req, (void)resp, (void)in, (void)out;
-}
-
-void api_count_http_error(api_ctx_t *ctx, int status)
-{
-    (void)ctx, (void)status;
-}
-
-void api_count_conn(api_ctx_t *ctx, int delta)
-{
-    (void)ctx;
-    atomic_fetch_add(&conns_open, delta);
-}
-
-void api_count_conn_limit(api_ctx_t *ctx, int64_t limit)
-{
-    (void)ctx, (void)limit;
-}
-
-void api_count_conn_shed(api_ctx_t *ctx, bool refused)
-{
-    (void)ctx, (void)refused;
-}
-
 /* ---- the server: one loop thread ---- */
 
 static srv_t srv;
@@ -209,20 +164,6 @@ static int teardown(void **state)
     if (!stopped)
         srv_stop(&srv);
     return 0;
-}
-
-static int connect_srv(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a;
-    memset(&a, 0, sizeof(a));
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)srv.port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-    struct timeval tv = {3, 0}; /* no read in these tests waits longer */
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    return fd;
 }
 
 static void send_all(int fd, const char *s)
@@ -272,7 +213,7 @@ static bool wait_for(atomic_int *v, int want, int ms)
 
 static void learn_loop_thread(void)
 {
-    int fd = connect_srv();
+    int fd = fake_api_connect(srv.port, 3);
     char body[64];
     send_all(fd, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_int_equal(read_resp(fd, 2000, body, sizeof(body)), 0);
@@ -286,7 +227,7 @@ static void test_other_connection_answered(void **state)
     (void)state;
     learn_loop_thread();
     gate_set(false);
-    int a = connect_srv(), b = connect_srv();
+    int a = fake_api_connect(srv.port, 3), b = fake_api_connect(srv.port, 3);
     send_all(a, "GET /slow?id=1 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_true(wait_for(&slow_running, 1, 2000));
     /* The only loop thread is free: another connection's request is answered at once, while
@@ -316,7 +257,7 @@ static void test_pipelined_in_order(void **state)
 {
     (void)state;
     gate_set(false);
-    int fd = connect_srv();
+    int fd = fake_api_connect(srv.port, 3);
     /* Sent at once; the slow ones wait at the gate while the rest arrives. */
     send_all(fd, "GET /slow?id=2 HTTP/1.1\r\nHost: x\r\n\r\n"
                  "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -343,9 +284,9 @@ static void test_client_leaves_during_slow(void **state)
 {
     (void)state;
     gate_set(false);
-    assert_true(wait_for(&conns_open, 0, 2000));
+    assert_true(wait_for(&fake_api_conns, 0, 2000));
     int base = atomic_load(&slow_finished);
-    int fd = connect_srv();
+    int fd = fake_api_connect(srv.port, 3);
     send_all(fd, "GET /slow?id=5 HTTP/1.1\r\nHost: x\r\n\r\n"
                  "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_true(wait_for(&slow_running, 1, 2000));
@@ -354,9 +295,9 @@ static void test_client_leaves_during_slow(void **state)
     gate_set(true);
     /* The work finishes, then the connection goes (its answer has nowhere to go). */
     assert_true(wait_for(&slow_finished, base + 1, 3000));
-    assert_true(wait_for(&conns_open, 0, 3000));
+    assert_true(wait_for(&fake_api_conns, 0, 3000));
     /* And the loop serves on. */
-    int b = connect_srv();
+    int b = fake_api_connect(srv.port, 3);
     char body[64];
     send_all(b, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_int_equal(read_resp(b, 1000, body, sizeof(body)), 0);
@@ -374,7 +315,7 @@ static void test_stop_waits_for_job(void **state)
 {
     (void)state;
     gate_set(false);
-    int fd = connect_srv();
+    int fd = fake_api_connect(srv.port, 3);
     send_all(fd, "GET /slow?id=6 HTTP/1.1\r\nHost: x\r\n\r\n");
     assert_true(wait_for(&slow_running, 1, 2000));
     pthread_t t;
