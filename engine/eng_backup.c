@@ -139,38 +139,23 @@ int eng_backup_get(eng_t *e, kv_slice_t id, kv_arena_t *a, eng_backup_t **out)
     return rc;
 }
 
+typedef struct backup_page {
+    kv_arena_t *a;
+    eng_backup_t *out;
+} backup_page_t;
+
+static int take_backup(void *arg, size_t i, kv_slice_t id, kv_slice_t value)
+{
+    backup_page_t *p = arg;
+    return decode_backup(id, value, p->a, &p->out[i]);
+}
+
 int eng_backup_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_backup_t **out,
                     size_t *n, bool *more)
 {
-    *n = 0;
-    *more = false;
-    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
-    kv_buf_t k;
-    kv_buf_init(&k, 256);
-    eng__cat_key(&k, ENG_CAT_BACKUP, after);
-    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
-    int rc = 0;
-    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
-        kv_slice_t rk = eng_riter_key(it);
-        if (rk.len < 1 || rk.p[0] != ENG_CAT_BACKUP)
-            break;
-        kv_slice_t id = kv_slice(rk.p + 1, rk.len - 1);
-        if (after.len && kv_slice_cmp(id, after) <= 0)
-            continue;
-        if (*n == limit) {
-            *more = true;
-            break;
-        }
-        rc = decode_backup(id, eng_riter_value(it), a, &(*out)[*n]);
-        if (rc < 0)
-            break;
-        (*n)++;
-    }
-    if (rc == 0)
-        rc = eng_riter_status(it);
-    eng_riter_free(it);
-    kv_buf_dispose(&k);
-    return rc;
+    backup_page_t p = {a, kv_arena_calloc(a, limit ? limit : 1, sizeof(**out))};
+    *out = p.out;
+    return eng__cat_page(e, ENG_CAT_BACKUP, after, limit, take_backup, &p, n, more);
 }
 
 int eng_backup_delete(eng_t *e, kv_slice_t id)

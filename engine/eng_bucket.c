@@ -240,37 +240,22 @@ int eng_bucket_delete(eng_t *e, kv_slice_t name)
     return rc;
 }
 
+typedef struct bucket_page {
+    kv_arena_t *a;
+    eng_bucket_t *out;
+} bucket_page_t;
+
+static int take_bucket(void *arg, size_t i, kv_slice_t name, kv_slice_t value)
+{
+    bucket_page_t *p = arg;
+    (void)name;
+    return decode_bucket(value, p->a, &p->out[i]);
+}
+
 int eng_bucket_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
                     eng_bucket_t **out, size_t *n_out, bool *more)
 {
-    kv_buf_t k;
-    kv_buf_init(&k, 512);
-    eng__cat_key(&k, ENG_CAT_BUCKET, start_after);
-    eng_bucket_t *arr = kv_arena_calloc(a, limit ? limit : 1, sizeof(*arr));
-    size_t n = 0;
-    int rc = 0;
-    *more = false;
-    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
-    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
-        kv_slice_t key = eng_riter_key(it);
-        if (key.len < 1 || key.p[0] != ENG_CAT_BUCKET)
-            break;
-        if (start_after.len && kv_slice_eq(kv_slice(key.p + 1, key.len - 1), start_after))
-            continue;
-        if (n == limit) {
-            *more = true;
-            break;
-        }
-        rc = decode_bucket(eng_riter_value(it), a, &arr[n]);
-        if (rc < 0)
-            break;
-        n++;
-    }
-    if (rc == 0)
-        rc = eng_riter_status(it);
-    eng_riter_free(it);
-    kv_buf_dispose(&k);
-    *out = arr;
-    *n_out = n;
-    return rc;
+    bucket_page_t p = {a, kv_arena_calloc(a, limit ? limit : 1, sizeof(**out))};
+    *out = p.out;
+    return eng__cat_page(e, ENG_CAT_BUCKET, start_after, limit, take_bucket, &p, n_out, more);
 }

@@ -274,6 +274,39 @@ void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name)
     kv_buf_append_slice(k, name);
 }
 
+int eng__cat_page(eng_t *e, char kind, kv_slice_t after, size_t limit, eng_cat_take_fn take,
+                  void *arg, size_t *n, bool *more)
+{
+    *n = 0;
+    *more = false;
+    kv_buf_t k;
+    kv_buf_init(&k, after.len + 1);
+    eng__cat_key(&k, kind, after);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len < 1 || key.p[0] != (uint8_t)kind)
+            break;
+        kv_slice_t name = kv_slice(key.p + 1, key.len - 1);
+        if (after.len && kv_slice_eq(name, after)) /* the seek lands on it or past it */
+            continue;
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        rc = take(arg, *n, name, eng_riter_value(it));
+        if (rc < 0)
+            break;
+        (*n)++;
+    }
+    if (rc == 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
 uint32_t eng__next_id(eng_t *e, eng_batch_t *b)
 {
     uint32_t id = e->next_id++;

@@ -266,38 +266,29 @@ int eng_function_delete(eng_t *e, kv_slice_t name)
     return rc;
 }
 
+typedef struct fn_page {
+    kv_arena_t *a;
+    eng_function_t *fns;
+    eng_mapping_t *maps;
+} fn_page_t;
+
+static int take_function(void *arg, size_t i, kv_slice_t name, kv_slice_t value)
+{
+    fn_page_t *p = arg;
+    eng_function_t *f;
+    (void)name;
+    int rc = decode_function(kv_arena_dup(p->a, value), p->a, &f);
+    if (rc == 0)
+        p->fns[i] = *f;
+    return rc;
+}
+
 int eng_function_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_function_t **out,
                       size_t *n, bool *more)
 {
-    kv_buf_t k;
-    kv_buf_init(&k, 256);
-    eng__cat_key(&k, ENG_CAT_FUNCTION, after);
-    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
-    *n = 0;
-    *more = false;
-    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
-    int rc = 0;
-    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
-        kv_slice_t key = eng_riter_key(it);
-        if (key.len < 1 || key.p[0] != ENG_CAT_FUNCTION)
-            break;
-        if (after.len && kv_slice_eq(kv_slice(key.p + 1, key.len - 1), after))
-            continue;
-        if (*n == limit) {
-            *more = true;
-            break;
-        }
-        eng_function_t *f;
-        rc = decode_function(kv_arena_dup(a, eng_riter_value(it)), a, &f);
-        if (rc < 0)
-            break;
-        (*out)[(*n)++] = *f;
-    }
-    if (rc == 0)
-        rc = eng_riter_status(it);
-    eng_riter_free(it);
-    kv_buf_dispose(&k);
-    return rc;
+    fn_page_t p = {a, kv_arena_calloc(a, limit ? limit : 1, sizeof(**out)), NULL};
+    *out = p.fns;
+    return eng__cat_page(e, ENG_CAT_FUNCTION, after, limit, take_function, &p, n, more);
 }
 
 /* ---- event source mappings ---- */
@@ -450,38 +441,23 @@ int eng_mapping_delete(eng_t *e, kv_slice_t uuid)
     return rc;
 }
 
+static int take_mapping(void *arg, size_t i, kv_slice_t name, kv_slice_t value)
+{
+    fn_page_t *p = arg;
+    eng_mapping_t *m;
+    (void)name;
+    int rc = decode_mapping(kv_arena_dup(p->a, value), p->a, &m);
+    if (rc == 0)
+        p->maps[i] = *m;
+    return rc;
+}
+
 int eng_mapping_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_mapping_t **out,
                      size_t *n, bool *more)
 {
-    kv_buf_t k;
-    kv_buf_init(&k, 64);
-    eng__cat_key(&k, ENG_CAT_MAPPING, after);
-    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(**out));
-    *n = 0;
-    *more = false;
-    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
-    int rc = 0;
-    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
-        kv_slice_t key = eng_riter_key(it);
-        if (key.len < 1 || key.p[0] != ENG_CAT_MAPPING)
-            break;
-        if (after.len && kv_slice_eq(kv_slice(key.p + 1, key.len - 1), after))
-            continue;
-        if (*n == limit) {
-            *more = true;
-            break;
-        }
-        eng_mapping_t *m;
-        rc = decode_mapping(kv_arena_dup(a, eng_riter_value(it)), a, &m);
-        if (rc < 0)
-            break;
-        (*out)[(*n)++] = *m;
-    }
-    if (rc == 0)
-        rc = eng_riter_status(it);
-    eng_riter_free(it);
-    kv_buf_dispose(&k);
-    return rc;
+    fn_page_t p = {a, NULL, kv_arena_calloc(a, limit ? limit : 1, sizeof(**out))};
+    *out = p.maps;
+    return eng__cat_page(e, ENG_CAT_MAPPING, after, limit, take_mapping, &p, n, more);
 }
 
 /* ---- mapping checkpoints: state CF, 'E' + uuid -> the last sequence number processed ---- */

@@ -161,6 +161,16 @@ int eng__blob_recover(eng_t *e);
 void eng__blob_stop(eng_t *e);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
+/** Take one record of a catalog page: its name (the key after the kind byte) and value, as the
+ * i-th result. @return 0 or a KV_ error, which ends the page. */
+typedef int (*eng_cat_take_fn)(void *arg, size_t i, kv_slice_t name, kv_slice_t value);
+/**
+ * One page of a catalog kind in name order: the records after `after` (all when empty), at
+ * most limit of them, each given to take; *more says whether others follow.
+ * @return 0 or a KV_ error (take's, or the read's).
+ */
+int eng__cat_page(eng_t *e, char kind, kv_slice_t after, size_t limit, eng_cat_take_fn take,
+                  void *arg, size_t *n, bool *more);
 
 /* ---- item keys and raw key ranges (outside the engine, reads go through eng_cursor_t) ---- */
 

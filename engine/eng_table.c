@@ -625,33 +625,23 @@ int eng_table_delete(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **old
     return rc;
 }
 
+typedef struct name_page {
+    kv_arena_t *a;
+    const char **names;
+} name_page_t;
+
+static int take_name(void *arg, size_t i, kv_slice_t name, kv_slice_t value)
+{
+    name_page_t *p = arg;
+    (void)value;
+    p->names[i] = kv_arena_strndup(p->a, name.p, name.len);
+    return 0;
+}
+
 int eng_table_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *a,
                    const char ***names_out, size_t *n_out, bool *more)
 {
-    kv_buf_t k;
-    kv_buf_init(&k, 1024);
-    eng__cat_key(&k, ENG_CAT_TABLE, start_after);
-    const char **names = kv_arena_calloc(a, limit ? limit : 1, sizeof(*names));
-    size_t n = 0;
-    *more = false;
-    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
-    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it); eng_riter_next(it)) {
-        kv_slice_t key = eng_riter_key(it);
-        if (key.len < 1 || key.p[0] != ENG_CAT_TABLE)
-            break;
-        kv_slice_t nm = kv_slice(key.p + 1, key.len - 1);
-        if (start_after.len && kv_slice_eq(nm, start_after))
-            continue;
-        if (n == limit) {
-            *more = true;
-            break;
-        }
-        names[n++] = kv_arena_strndup(a, nm.p, nm.len);
-    }
-    int rc = eng_riter_status(it);
-    eng_riter_free(it);
-    kv_buf_dispose(&k);
-    *names_out = names;
-    *n_out = n;
-    return rc;
+    name_page_t p = {a, kv_arena_calloc(a, limit ? limit : 1, sizeof(*p.names))};
+    *names_out = p.names;
+    return eng__cat_page(e, ENG_CAT_TABLE, start_after, limit, take_name, &p, n_out, more);
 }
