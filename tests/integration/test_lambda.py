@@ -603,6 +603,40 @@ class Lambda(unittest.TestCase):
         self.assertEqual(r["FunctionError"], "Unhandled")
         self.assertEqual(json.loads(out)["errorMessage"], "nope")
 
+    @unittest.skipUnless(shutil.which("node"), "node is not installed")
+    def test_node_handler_resolution(self):
+        """index.mjs (an ES module with top-level await), a .js ES module under a package.json
+        of type module, a .cjs in a folder, and Lambda's error types for what cannot load."""
+        esm = ("const base = await Promise.resolve(40);\n"
+               "export const handler = async (event) => ({ v: base + event.n, kind: 'mjs' });\n")
+        cases = [
+            ("mjs-app", "index.handler", {"index.mjs": esm}, {"v": 42, "kind": "mjs"}),
+            ("esm-js-app", "index.handler",
+             {"index.js": esm.replace("'mjs'", "'js'"), "package.json": '{"type": "module"}'},
+             {"v": 42, "kind": "js"}),
+            ("cjs-app", "src/app.nested.run",
+             {"src/app.cjs": "exports.nested = { run: async (e) => ({ v: e.n * 2 }) };\n"},
+             {"v": 4}),
+        ]
+        for name, handler, files, want in cases:
+            self.lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE,
+                                     Handler=handler, Code={"ZipFile": zip_of(files)})
+            r, out = self.invoke(name, {"n": 2})
+            self.assertNotIn("FunctionError", r, out)
+            self.assertEqual(json.loads(out), want)
+        failures = [
+            ("node-missing", "nothere.handler", {"index.mjs": esm}, "Runtime.ImportModuleError"),
+            ("node-no-fn", "index.other", {"index.mjs": esm}, "Runtime.HandlerNotFound"),
+            ("node-syntax", "index.handler", {"index.js": "exports.handler = (;\n"},
+             "Runtime.UserCodeSyntaxError"),
+        ]
+        for name, handler, files, want in failures:
+            self.lam.create_function(FunctionName=name, Runtime="nodejs20.x", Role=ROLE,
+                                     Handler=handler, Code={"ZipFile": zip_of(files)})
+            r, out = self.invoke(name, {})
+            self.assertEqual(r["FunctionError"], "Unhandled")
+            self.assertEqual(json.loads(out)["errorType"], want, out)
+
 
 CONSUMER = '''import json, os
 import boto3
