@@ -206,6 +206,7 @@ void api_fn_error_json(kv_buf_t *out, kv_slice_t msg, const char *type);
 typedef struct api_fnlog {
     int fd;           /* -1: none (events are dropped) */
     uint64_t written; /* bytes written */
+    char stream[64];  /* its log stream's name (AWS_LAMBDA_LOG_STREAM_NAME) */
 } api_fnlog_t;
 /** Create a new log stream of a function. On failure w->fd is -1. @return 0 or -1. */
 int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w);

@@ -32,6 +32,7 @@ int eng_fnlog_create(const char *data_dir, const char *fn, eng_fnlog_w_t *w)
 {
     w->fd = -1;
     w->written = 0;
+    w->stream[0] = 0;
     char root[4200], dir[4300], path[4400], day[25];
     eng_fnlog_root(data_dir, root, sizeof(root));
     snprintf(dir, sizeof(dir), "%s/%s", root, fn);
@@ -45,7 +46,10 @@ int eng_fnlog_create(const char *data_dir, const char *fn, eng_fnlog_w_t *w)
         snprintf(hex + 2 * i, 3, "%02x", r[i]);
     snprintf(path, sizeof(path), "%s/%.4s%.2s%.2s-%s", dir, day, day + 5, day + 8, hex);
     w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    return w->fd < 0 ? -1 : 0;
+    if (w->fd < 0)
+        return -1;
+    eng_fnlog_stream_name(path + strlen(dir) + 1, w->stream);
+    return 0;
 }
 
 void eng_fnlog_write(eng_fnlog_w_t *w, int64_t ts_ms, const char *text, size_t len)

@@ -150,6 +150,7 @@ static const char NODE[] =
     "process.env.AWS_LAMBDA_FUNCTION_VERSION,\n"
     "      memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, logGroupName: "
     "process.env.AWS_LAMBDA_LOG_GROUP_NAME,\n"
+    "      logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,\n"
     "      getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };\n"
     "    try {\n"
     "      const event = next.body ? JSON.parse(next.body) : null;\n"

@@ -638,12 +638,13 @@ int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w)
     int rc = eng_fnlog_create(ctx->data_dir, function, &e);
     w->fd = e.fd;
     w->written = e.written;
+    memcpy(w->stream, e.stream, sizeof(w->stream));
     return rc;
 }
 
 void api_fnlog_write(api_fnlog_t *w, int64_t ts_ms, const char *text, size_t len)
 {
-    eng_fnlog_w_t e = {w->fd, w->written};
+    eng_fnlog_w_t e = {w->fd, w->written, {0}};
     eng_fnlog_write(&e, ts_ms, text, len);
     w->fd = e.fd;
     w->written = e.written;
@@ -651,7 +652,7 @@ void api_fnlog_write(api_fnlog_t *w, int64_t ts_ms, const char *text, size_t len
 
 void api_fnlog_close(api_fnlog_t *w)
 {
-    eng_fnlog_w_t e = {w->fd, w->written};
+    eng_fnlog_w_t e = {w->fd, w->written, {0}};
     eng_fnlog_close(&e);
     w->fd = e.fd;
     w->written = e.written;

@@ -41,6 +41,7 @@ void eng_fnlog_dir(eng_t *e, char *out, size_t cap);
 typedef struct eng_fnlog_w {
     int fd;           /* -1: none (events are dropped) */
     uint64_t written; /* bytes written */
+    char stream[64];  /* its name in the Logs API ("2026/12/04/[$LATEST]<hex>") */
 } eng_fnlog_w_t;
 
 /** Create a new stream of function fn (its group directory made as needed), named for today

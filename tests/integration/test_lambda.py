@@ -508,6 +508,38 @@ class Lambda(unittest.TestCase):
         logs.delete_log_group(logGroupName="/aws/lambda/talker")
         self.assertEqual(logs.describe_log_groups(logGroupNamePrefix="/aws/lambda/talker")["logGroups"], [])
 
+    def test_log_stream_name_is_the_instances_stream(self):
+        """AWS_LAMBDA_LOG_STREAM_NAME (and context.log_stream_name / logStreamName) is the name
+        under which the Logs API shows the instance's output."""
+        logs = self.srv.client("logs")
+        app = ("import os\ndef handler(event, context):\n"
+               "    print('hello from the stream')\n"
+               "    return [os.environ['AWS_LAMBDA_LOG_STREAM_NAME'], context.log_stream_name]\n")
+        self.lam.create_function(FunctionName="named-stream", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Code={"ZipFile": zip_of({"app.py": app})})
+        r, out = self.invoke("named-stream", {})
+        env_name, ctx_name = json.loads(out)
+        self.assertEqual(env_name, ctx_name)
+        self.assertRegex(env_name, r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
+        streams = logs.describe_log_streams(logGroupName="/aws/lambda/named-stream")["logStreams"]
+        self.assertEqual([x["logStreamName"] for x in streams], [env_name])
+        deadline = time.time() + 10
+        msgs = []
+        while time.time() < deadline and "hello from the stream" not in msgs:
+            msgs = [e["message"] for e in logs.get_log_events(
+                logGroupName="/aws/lambda/named-stream", logStreamName=env_name, startFromHead=True)["events"]]
+            time.sleep(0.1)
+        self.assertIn("hello from the stream", msgs)
+        if shutil.which("node"):
+            js = "exports.handler = async (e, c) => [process.env.AWS_LAMBDA_LOG_STREAM_NAME, c.logStreamName];\n"
+            self.lam.create_function(FunctionName="named-stream-js", Runtime="nodejs20.x", Role=ROLE,
+                                     Handler="index.handler", Code={"ZipFile": zip_of({"index.js": js})})
+            r, out = self.invoke("named-stream-js", {})
+            env_name, ctx_name = json.loads(out)
+            self.assertEqual(env_name, ctx_name)
+            streams = logs.describe_log_streams(logGroupName="/aws/lambda/named-stream-js")["logStreams"]
+            self.assertEqual([x["logStreamName"] for x in streams], [env_name])
+
     def test_memory_size_limits_the_instance(self):
         app = "def handler(event, context):\n    b = bytearray(event['mb'] << 20)\n    return len(b) >> 20\n"
         self.lam.create_function(FunctionName="hungry", Runtime="python3.11", Role=ROLE, Handler="app.handler",
