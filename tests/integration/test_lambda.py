@@ -421,6 +421,25 @@ class Lambda(unittest.TestCase):
         r, out = self.invoke("no-module", {})
         self.assertEqual(r["FunctionError"], "Unhandled")
         self.assertEqual(json.loads(out)["errorType"], "Runtime.ImportModuleError")
+        self.assertEqual(json.loads(out)["errorMessage"],
+                         "Unable to import module 'missing': No module named 'missing'")
+        # Python's other init errors and an unserialisable result, as Lambda's runtime names them.
+        cases = [
+            ("py-no-handler", "app.nothere", {"app.py": PY_APP}, "Runtime.HandlerNotFound",
+             "Handler 'nothere' missing on module 'app'"),
+            ("py-syntax", "app.handler", {"app.py": "def handler(:\n"}, "Runtime.UserCodeSyntaxError",
+             "Syntax error in module 'app': "),
+            ("py-marshal", "app.handler", {"app.py": "def handler(e, c):\n    return {1, 2}\n"},
+             "Runtime.MarshalError", "Unable to marshal response: Object of type set is not JSON serializable"),
+        ]
+        for name, handler, files, kind, message in cases:
+            self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
+                                     Handler=handler, Code={"ZipFile": zip_of(files)})
+            r, out = self.invoke(name, {})
+            self.assertEqual(r["FunctionError"], "Unhandled")
+            doc = json.loads(out)
+            self.assertEqual(doc["errorType"], kind, out)
+            self.assertTrue(doc["errorMessage"].startswith(message), out)
         self.lam.create_function(FunctionName="no-bootstrap", Runtime="provided.al2", Role=ROLE,
                                  Handler="x", Code={"ZipFile": zip_of({"readme.txt": "no bootstrap"})})
         r, out = self.invoke("no-bootstrap", {})
