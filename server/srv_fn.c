@@ -70,21 +70,47 @@ void srv_fn_finish_error(api_invocation_t *inv, const char *type, const char *fm
 
 /* ---- an instance's log: what CloudWatch Logs would keep, one stream per instance ---- */
 
+static void tail_append(kv_buf_t *b, const uint8_t *p, size_t n, size_t cap)
+{
+    if (n >= cap) {
+        kv_buf_reset(b);
+        kv_buf_append(b, p + n - cap, cap);
+        return;
+    }
+    if (b->len + n > cap) {
+        size_t drop = b->len + n - cap;
+        memmove(b->p, b->p + drop, b->len - drop);
+        b->len -= drop;
+    }
+    kv_buf_append(b, p, n);
+}
+
 static void log_event(inst_t *in, const char *text, size_t len)
 {
     api_fnlog_write(&in->log, kv_now_ms(), text, len);
 }
 
-static void log_eventf(inst_t *in, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void log_eventf(inst_t *in, const char *fmt, ...)
+/* One line of the runner's own (START, END, REPORT, a timeout): to the log stream, and to the
+ * tail of inv's output (LogType Tail shows them, as Lambda's does) when inv is given. */
+static void log_eventf(inst_t *in, api_invocation_t *inv, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void log_eventf(inst_t *in, api_invocation_t *inv, const char *fmt, ...)
 {
     char line[1024];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof(line), fmt, ap);
+    int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        log_event(in, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    if (n <= 0)
+        return;
+    size_t len = (size_t)n < sizeof(line) - 1 ? (size_t)n : sizeof(line) - 2;
+    log_event(in, line, len);
+    if (inv) {
+        if (inv->log.len && inv->log.p[inv->log.len - 1] != '\n')
+            tail_append(&inv->log, (const uint8_t *)"\n", 1, LOG_TAIL);
+        line[len] = '\n';
+        tail_append(&inv->log, (const uint8_t *)line, len + 1, LOG_TAIL);
+    }
 }
 
 /* The instance's output, split into events at newlines. */
@@ -102,7 +128,7 @@ static void log_output(inst_t *in, const uint8_t *p, size_t n)
 }
 
 /* Lambda's END and REPORT lines for the invocation ending now. */
-static void log_report(inst_t *in, const api_invocation_t *inv)
+static void log_report(inst_t *in, api_invocation_t *inv)
 {
     if (in->partial.len) {
         log_event(in, (const char *)in->partial.p, in->partial.len);
@@ -118,27 +144,12 @@ static void log_report(inst_t *in, const api_invocation_t *inv)
             break;
     if (st)
         fclose(st);
-    log_eventf(in, "END RequestId: %s", inv->request_id);
-    log_eventf(in,
+    log_eventf(in, inv, "END RequestId: %s", inv->request_id);
+    log_eventf(in, inv,
                "REPORT RequestId: %s\tDuration: %lld.00 ms\tBilled Duration: %lld ms\t"
                "Memory Size: %u MB\tMax Memory Used: %ld MB",
                inv->request_id, (long long)ms, (long long)(ms ? ms : 1), inv->memory_mb,
                (hwm_kb + 1023) / 1024);
-}
-
-static void tail_append(kv_buf_t *b, const uint8_t *p, size_t n, size_t cap)
-{
-    if (n >= cap) {
-        kv_buf_reset(b);
-        kv_buf_append(b, p + n - cap, cap);
-        return;
-    }
-    if (b->len + n > cap) {
-        size_t drop = b->len + n - cap;
-        memmove(b->p, b->p + drop, b->len - drop);
-        b->len -= drop;
-    }
-    kv_buf_append(b, p, n);
 }
 
 void srv_fn_output(inst_t *in, const uint8_t *p, size_t n)
@@ -167,7 +178,7 @@ void srv_fn_begin(inst_t *in, api_invocation_t *inv)
     in->deadline_ms = now + (int64_t)inv->timeout_s * 1000;
     in->begun_ms = now;
     kv_buf_reset(&inv->log);
-    log_eventf(in, "START RequestId: %s Version: $LATEST", inv->request_id);
+    log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
     if (in->has_timer)
         uv_timer_start(&in->timer, on_inst_timer, (uint64_t)inv->timeout_s * 1000, 0);
 }
@@ -188,7 +199,7 @@ static void timed_out(inst_t *in, int64_t now)
     in->cur = NULL;
     char when[32];
     kv_time_fmt_iso(now, when);
-    log_eventf(in, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
+    log_eventf(in, inv, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
                inv->timeout_s);
     log_report(in, inv);
     srv_fn_proc_kill(in);

@@ -390,7 +390,14 @@ class Lambda(unittest.TestCase):
         self.assertEqual(r["FunctionError"], "Unhandled")
         err = json.loads(out)
         self.assertEqual((err["errorType"], err["errorMessage"]), ("ValueError", "it failed: badly"))
-        self.assertIn(b"event", base64.b64decode(r["LogResult"]))
+        tail = base64.b64decode(r["LogResult"]).decode()
+        self.assertIn("event", tail)
+        # The tail is the log's, with the runtime's lines as Lambda writes them.
+        lines = tail.splitlines()
+        self.assertRegex(lines[0], r"^START RequestId: [0-9a-f-]{36} Version: \$LATEST$")
+        rid = lines[0].split()[2]
+        self.assertIn("END RequestId: %s" % rid, lines)
+        self.assertTrue(lines[-1].startswith("REPORT RequestId: %s\tDuration: " % rid), tail)
         # Timeout: the instance is killed and the invocation says so.
         t = time.time()
         r, out = self.invoke("py-app", {"sleep": 10})
