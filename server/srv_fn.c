@@ -134,7 +134,8 @@ static void log_report(inst_t *in, api_invocation_t *inv)
         log_event(in, (const char *)in->partial.p, in->partial.len);
         kv_buf_reset(&in->partial);
     }
-    int64_t ms = kv_now_ms() - in->begun_ms;
+    uint64_t ns = kv_now_mono_ns() - in->begun_ns;
+    uint64_t billed = (ns + 999999) / 1000000;
     long hwm_kb = 0;
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)in->pid);
@@ -145,11 +146,15 @@ static void log_report(inst_t *in, api_invocation_t *inv)
     if (st)
         fclose(st);
     log_eventf(in, inv, "END RequestId: %s", inv->request_id);
+    char init[64] = "";
+    if (in->cold) /* Lambda reports a cold start's init on its first invocation */
+        snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", (double)in->init_ns / 1e6);
+    in->cold = false;
     log_eventf(in, inv,
-               "REPORT RequestId: %s\tDuration: %lld.00 ms\tBilled Duration: %lld ms\t"
-               "Memory Size: %u MB\tMax Memory Used: %ld MB",
-               inv->request_id, (long long)ms, (long long)(ms ? ms : 1), inv->memory_mb,
-               (hwm_kb + 1023) / 1024);
+               "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu ms\t"
+               "Memory Size: %u MB\tMax Memory Used: %ld MB%s",
+               inv->request_id, (double)ns / 1e6, (unsigned long long)(billed ? billed : 1),
+               inv->memory_mb, (hwm_kb + 1023) / 1024, init);
 }
 
 void srv_fn_output(inst_t *in, const uint8_t *p, size_t n)
@@ -177,6 +182,9 @@ void srv_fn_begin(inst_t *in, api_invocation_t *inv)
     in->cur = inv;
     in->deadline_ms = now + (int64_t)inv->timeout_s * 1000;
     in->begun_ms = now;
+    in->begun_ns = kv_now_mono_ns();
+    if (in->cold) /* the runtime asked for its first invocation: its init is over */
+        in->init_ns = in->begun_ns - in->spawned_ns;
     kv_buf_reset(&inv->log);
     log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
     if (in->has_timer)
@@ -495,6 +503,8 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
         return NULL;
     }
     inst_t *in = kv_calloc(1, sizeof(*in));
+    in->spawned_ns = kv_now_mono_ns();
+    in->cold = true;
     in->f = f;
     in->id = ++f->next_id;
     in->pidfd = -1;

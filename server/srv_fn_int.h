@@ -71,10 +71,13 @@ struct inst {
     uv_pipe_t out;      /* its stdout and stderr */
     uv_timer_t timer;   /* the invocation's deadline, or while idle the idle reap */
     bool has_listener, has_exited, has_out, has_timer;
-    int handles;      /* handles not yet closed: the instance is freed at 0 */
-    api_fnlog_t log;  /* its log stream */
-    kv_buf_t partial; /* output after the last newline */
-    int64_t begun_ms; /* the current invocation's start */
+    int handles;                   /* handles not yet closed: the instance is freed at 0 */
+    api_fnlog_t log;               /* its log stream */
+    kv_buf_t partial;              /* output after the last newline */
+    int64_t begun_ms;              /* the current invocation's start */
+    uint64_t spawned_ns, begun_ns; /* monotonic: the instance's start, the invocation's */
+    uint64_t init_ns;              /* from its start to its first invocation */
+    bool cold;                     /* its first invocation has not reported yet */
     rt_conn_t *conns;
     rt_conn_t *waiting_next; /* parked on GET .../next */
     api_invocation_t *cur;

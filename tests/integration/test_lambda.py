@@ -492,8 +492,14 @@ class Lambda(unittest.TestCase):
         self.assertTrue(msgs[0].startswith("START RequestId: "), msgs)
         self.assertIn('event {"n": 0}', msgs)
         self.assertEqual(sum(m.startswith("END RequestId: ") for m in msgs), 3)
-        report = [m for m in msgs if m.startswith("REPORT")][0]
+        reports = [m for m in msgs if m.startswith("REPORT")]
+        report = reports[0]
         self.assertRegex(report, r"Duration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 128 MB\tMax Memory Used: \d+ MB")
+        # Two decimals; the cold start's init is reported on the instance's first invocation only.
+        self.assertRegex(report, r"\tDuration: \d+\.\d\d ms\t.*\tInit Duration: \d+\.\d\d ms$")
+        for later in reports[1:]:
+            self.assertRegex(later, r"\tDuration: \d+\.\d\d ms\t")
+            self.assertNotIn("Init Duration", later)
         # Paging forward two events at a time reaches the same events, then the token repeats.
         got, token = [], None
         for _ in range(100):
