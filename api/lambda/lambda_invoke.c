@@ -357,6 +357,9 @@ int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
         return api_refuse(resp, API_E_LAMBDA_SERVICE, "Functions cannot run in this process");
     pending_t *p = pending_new(ctx, f, payload, async ? NULL : req);
     p->tail = kv_slice_eq_str(log, "Tail");
+    /* Lambda answers an Invoke under the invocation's own request id (the function's
+     * context.aws_request_id), so that a client can find its log lines. */
+    snprintf(req->_st->request_id, sizeof(req->_st->request_id), "%s", p->inv.request_id);
     if (f->reserved == 0)
         return pending_free_or(p, async), api_refuse(resp, API_E_LAMBDA_TOO_MANY, "Rate Exceeded.");
     if (!async) {

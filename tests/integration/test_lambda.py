@@ -394,8 +394,8 @@ class Lambda(unittest.TestCase):
         self.assertIn("event", tail)
         # The tail is the log's, with the runtime's lines as Lambda writes them.
         lines = tail.splitlines()
-        self.assertRegex(lines[0], r"^START RequestId: [0-9a-f-]{36} Version: \$LATEST$")
-        rid = lines[0].split()[2]
+        rid = r["ResponseMetadata"]["RequestId"]  # Lambda answers under the invocation's id
+        self.assertEqual(lines[0], "START RequestId: %s Version: $LATEST" % rid, tail)
         self.assertIn("END RequestId: %s" % rid, lines)
         self.assertTrue(lines[-1].startswith("REPORT RequestId: %s\tDuration: " % rid), tail)
         # Timeout: the instance is killed and the invocation says so.
