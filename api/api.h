@@ -185,6 +185,7 @@ struct api_invocation {
     size_t n_env;
     int concurrency; /* instances at most */
     const char *request_id;
+    const char *client_context; /* Invoke's ClientContext as one line of JSON, or NULL */
     kv_slice_t payload;
     api_outcome_t outcome;
     kv_buf_t result;

@@ -47,11 +47,15 @@ static void rt_send(rt_conn_t *c, int status, const char *reason, const char *ex
 {
     if (c->closing || c->bad)
         return;
-    char head[2048];
+    char head[10240]; /* extra holds at most 8 KB */
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n%sContent-Length: "
                      "%zu\r\n\r\n",
                      status, reason, extra ? extra : "", body.len);
+    if (n < 0 || (size_t)n >= sizeof(head)) {
+        c->bad = true; /* cannot happen with the callers' bounds; never send a cut head */
+        return;
+    }
     rt_write_t *w = kv_malloc(sizeof(*w) + (size_t)n + body.len);
     w->c = c;
     w->len = (size_t)n + body.len;
@@ -80,13 +84,16 @@ void srv_fn_rapi_deliver(inst_t *in, api_invocation_t *inv)
     rt_conn_t *c = in->waiting_next;
     in->waiting_next = NULL;
     srv_fn_begin(in, inv);
-    char extra[1024];
-    snprintf(extra, sizeof(extra),
-             "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
-             "Lambda-Runtime-Invoked-Function-Arn: %s\r\nLambda-Runtime-Trace-Id: "
-             "Root=1-%08llx-%s;Sampled=0\r\n",
-             inv->request_id, (long long)in->deadline_ms, inv->arn,
-             (unsigned long long)(in->begun_ms / 1000), inv->request_id);
+    char extra[8192]; /* the client context takes at most 2.7 KB */
+    int n = snprintf(extra, sizeof(extra),
+                     "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
+                     "Lambda-Runtime-Invoked-Function-Arn: %s\r\nLambda-Runtime-Trace-Id: "
+                     "Root=1-%08llx-%s;Sampled=0\r\n",
+                     inv->request_id, (long long)in->deadline_ms, inv->arn,
+                     (unsigned long long)(in->begun_ms / 1000), inv->request_id);
+    if (inv->client_context && n > 0 && (size_t)n < sizeof(extra))
+        snprintf(extra + n, sizeof(extra) - (size_t)n, "Lambda-Runtime-Client-Context: %s\r\n",
+                 inv->client_context);
     rt_send(c, 200, "OK", extra, inv->payload);
     conn_reset(c); /* the connection may carry the runtime's next request (keep-alive) */
     if (c->bad)

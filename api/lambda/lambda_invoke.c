@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../codec/api_json_r.h"
 #include "../s3/s3_int.h"
 #include "base/kv_alloc.h"
 #include "base/kv_b64.h"
@@ -19,7 +20,8 @@
 #include "lambda_int.h"
 #include "lambda_inv.h"
 
-#define ASYNC_PAYLOAD_MAX 262144 /* an Event invocation's payload */
+#define ASYNC_PAYLOAD_MAX  262144 /* an Event invocation's payload */
+#define CLIENT_CONTEXT_MAX 3583   /* bytes of base64 */
 
 enum { P_WAITING = 0, P_HELD, P_DONE };
 
@@ -355,8 +357,38 @@ int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
                           ASYNC_PAYLOAD_MAX);
     if (ctx->invoke == NULL)
         return api_refuse(resp, API_E_LAMBDA_SERVICE, "Functions cannot run in this process");
+    /* ClientContext: up to 3583 bytes of base64 over a JSON object, given to the function's
+     * context on synchronous invocations only. */
+    kv_slice_t cc_raw = api_req_header(req, "X-Amz-Client-Context");
+    kv_slice_t cc = KV_SLICE_NULL;
+    if (cc_raw.len) {
+        if (cc_raw.len > CLIENT_CONTEXT_MAX)
+            return api_refuse(resp, API_E_LAMBDA_INVALID_REQUEST,
+                              "Client context must be at most %u bytes of base64-encoded data.",
+                              CLIENT_CONTEXT_MAX);
+        kv_buf_t d;
+        kv_buf_init(&d, cc_raw.len);
+        api_json_t *doc = NULL;
+        const char *err;
+        bool ok = kv_b64_decode(&d, cc_raw) &&
+                  api_json_parse(req->arena, kv_buf_slice(&d), &doc, &err) == 0 &&
+                  api_json_type(doc) == API_J_OBJ;
+        if (ok) {
+            /* One header line: bytes a JSON text has outside its strings may be CR or LF. */
+            cc = kv_arena_dup(req->arena, kv_buf_slice(&d));
+            for (size_t i = 0; i < cc.len; i++)
+                if (cc.p[i] == '\r' || cc.p[i] == '\n')
+                    ((uint8_t *)(uintptr_t)cc.p)[i] = ' ';
+        }
+        kv_buf_dispose(&d);
+        if (!ok)
+            return api_refuse(resp, API_E_LAMBDA_INVALID_REQUEST,
+                              "Client context must be a valid Base64-encoded JSON object.");
+    }
     pending_t *p = pending_new(ctx, f, payload, async ? NULL : req);
     p->tail = kv_slice_eq_str(log, "Tail");
+    if (cc.len && !async)
+        p->inv.client_context = kv_arena_strndup(p->a, cc.p, cc.len);
     /* Lambda answers an Invoke under the invocation's own request id (the function's
      * context.aws_request_id), so that a client can find its log lines. */
     snprintf(req->_st->request_id, sizeof(req->_st->request_id), "%s", p->inv.request_id);

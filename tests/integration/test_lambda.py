@@ -422,6 +422,33 @@ class Lambda(unittest.TestCase):
             self.lam.invoke(FunctionName="py-app", InvocationType="Event", Payload=b"x" * 300000)
         self.assertEqual(code(e), "RequestTooLargeException")
 
+    def test_client_context(self):
+        """Invoke's ClientContext (base64 JSON) reaches the function's context on synchronous
+        invocations; anything else is refused."""
+        py = ("def handler(e, c):\n    cc = c.client_context\n"
+              "    return None if cc is None else {'custom': cc.custom, 'client': cc.client, 'identity': c.identity}\n")
+        self.lam.create_function(FunctionName="cc-py", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Code={"ZipFile": zip_of({"app.py": py})})
+        doc = {"custom": {"foo": "bar"}, "client": {"app_title": "t"}, "env": {"locale": "en"}}
+        text = json.dumps(doc, indent=2)  # newlines outside the strings travel too
+        cc = base64.b64encode(text.encode()).decode()
+        r, out = self.invoke("cc-py", {}, ClientContext=cc)
+        self.assertEqual(json.loads(out), {"custom": {"foo": "bar"}, "client": {"app_title": "t"},
+                                           "identity": None})
+        r, out = self.invoke("cc-py", {})
+        self.assertIsNone(json.loads(out))
+        if shutil.which("node"):
+            js = "exports.handler = async (e, c) => [c.clientContext, c.callbackWaitsForEmptyEventLoop];\n"
+            self.lam.create_function(FunctionName="cc-js", Runtime="nodejs20.x", Role=ROLE,
+                                     Handler="index.handler", Code={"ZipFile": zip_of({"index.js": js})})
+            r, out = self.invoke("cc-js", {}, ClientContext=cc)
+            self.assertEqual(json.loads(out), [doc, True])
+        for bad in ("not base64!", base64.b64encode(b"[1, 2]").decode(),
+                    base64.b64encode(b"{\"a\": ").decode(), "A" * 3584):
+            with self.assertRaises(ClientError) as e:
+                self.lam.invoke(FunctionName="cc-py", ClientContext=bad, Payload=b"{}")
+            self.assertEqual(code(e), "InvalidRequestContentException", bad[:20])
+
     def test_invoke_failures(self):
         self.lam.create_function(FunctionName="no-module", Runtime="python3.12", Role=ROLE,
                                  Handler="missing.handler", Code={"ZipFile": zip_of({"app.py": PY_APP})})
