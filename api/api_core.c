@@ -287,6 +287,8 @@ static void make_ids(api_state_t *st)
             r >>= 6;
         }
         st->id2[76] = 0;
+    } else if (st->svc->ids == API_IDS_UUID) {
+        kv_uuid4(st->request_id);
     } else {
         uint64_t r = 0;
         for (int i = 0; i < 32; i++) {

@@ -70,6 +70,7 @@ enum {
 typedef enum api_id_style {
     API_IDS_AMZN = 0, /* 32 upper-case letters and digits (x-amzn-RequestId) */
     API_IDS_S3,       /* 16 hex digits, and a 76-character x-amz-id-2 */
+    API_IDS_UUID,     /* a random UUID (Lambda's x-amzn-RequestId, an Invoke's invocation id) */
 } api_id_style_t;
 
 /**

@@ -426,7 +426,7 @@ static bool job_start(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event,
         return false;
     j->a = kv_arena_new(event.len + 16384);
     api_invocation_t *inv = &j->inv;
-    lambda_inv_fill(ctx, f, event, j->a, inv);
+    lambda_inv_fill(ctx, f, event, NULL, j->a, inv);
     inv->done = on_done;
     inv->done_arg = j;
     atomic_store(&j->started, true);

@@ -2,6 +2,7 @@
 /* The one builder of a function invocation (see lambda_inv.h). */
 #include "lambda_inv.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "api_arn.h"
@@ -16,13 +17,16 @@ static const char *adup(kv_arena_t *a, const char *s)
     return s ? kv_arena_strndup(a, s, strlen(s)) : "";
 }
 
-void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload, kv_arena_t *a,
-                     api_invocation_t *inv)
+void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
+                     const char *request_id, kv_arena_t *a, api_invocation_t *inv)
 {
     memset(inv, 0, sizeof(*inv));
     char code[4400], rid[37];
     eng_function_code_path(ctx->eng, f->code_id, code, sizeof(code));
-    kv_uuid4(rid);
+    if (request_id)
+        snprintf(rid, sizeof(rid), "%s", request_id);
+    else
+        kv_uuid4(rid);
     inv->function = adup(a, f->name);
     inv->arn = api_arn_new(a, "lambda", ctx->region, "function:%s", f->name);
     inv->code_id = f->code_id;

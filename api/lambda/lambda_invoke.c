@@ -93,7 +93,7 @@ static void pending_free_or(pending_t *p, bool async)
 }
 
 static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
-                              api_req_t *req);
+                              const char *rid, api_req_t *req);
 
 void lambda_record_begin(api_jw_t *w, const char *when, const char *request_id)
 {
@@ -176,7 +176,7 @@ static void send_destination(pending_t *p, const char *dest, const char *conditi
         eng_function_t *f;
         rc = eng_function_get(ctx->eng, name, a, &f);
         if (rc == 0) {
-            pending_t *d = pending_new(ctx, f, kv_buf_slice(&rec), NULL);
+            pending_t *d = pending_new(ctx, f, kv_buf_slice(&rec), NULL, NULL);
             d->attempts_left = 0; /* a destination's own failure is not chased further */
             d->on_success = d->on_failure = NULL;
             rc = f->reserved == 0 || ctx->invoke(ctx->runner, &d->inv) < 0 ? KV_EBUSY : 0;
@@ -296,10 +296,11 @@ bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg)
     return hold;
 }
 
-/* An invocation of f on payload, everything the runner reads in its own arena (req NULL: an
- * Event invocation, owned by the runner until it finishes). */
+/* An invocation of f on payload under request id rid (NULL: a new one), everything the runner
+ * reads in its own arena (req NULL: an Event invocation, owned by the runner until it
+ * finishes). */
 static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload,
-                              api_req_t *req)
+                              const char *rid, api_req_t *req)
 {
     /* Everything the runner reads goes into the invocation's own arena. */
     kv_arena_t *a = kv_arena_new(payload.len + 16384);
@@ -317,7 +318,7 @@ static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_
     p->on_failure = c.on_failure;
     pthread_mutex_init(&p->lock, NULL);
     api_invocation_t *inv = &p->inv;
-    lambda_inv_fill(ctx, f, payload, a, inv);
+    lambda_inv_fill(ctx, f, payload, rid, a, inv);
     inv->done = on_invoked;
     inv->done_arg = p;
     return p;
@@ -385,13 +386,12 @@ int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
             return api_refuse(resp, API_E_LAMBDA_INVALID_REQUEST,
                               "Client context must be a valid Base64-encoded JSON object.");
     }
-    pending_t *p = pending_new(ctx, f, payload, async ? NULL : req);
+    /* The invocation runs under the Invoke's request id (the function's aws_request_id), as
+     * on Lambda, so that a client can find its log lines. */
+    pending_t *p = pending_new(ctx, f, payload, req->_st->request_id, async ? NULL : req);
     p->tail = kv_slice_eq_str(log, "Tail");
     if (cc.len && !async)
         p->inv.client_context = kv_arena_strndup(p->a, cc.p, cc.len);
-    /* Lambda answers an Invoke under the invocation's own request id (the function's
-     * context.aws_request_id), so that a client can find its log lines. */
-    snprintf(req->_st->request_id, sizeof(req->_st->request_id), "%s", p->inv.request_id);
     if (f->reserved == 0)
         return pending_free_or(p, async), api_refuse(resp, API_E_LAMBDA_TOO_MANY, "Rate Exceeded.");
     if (!async) {
