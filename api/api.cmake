@@ -11,7 +11,7 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
             api/ddb/ddb_decode.c api/ddb/ddb_exec.c api/ddb/ddb_encode.c api/ddb/ddb_av.c
             api/ddb/ddb_expr.c api/ddb/ddb_update.c api/ddb/ddb_item_decode.c api/ddb/ddb_legacy.c api/ddb/ddb_reserved.c api/ddb/ddb_tags.c api/ddb/ddb_account.c api/ddb/ddb_backups.c api/ddb/ddb_ttl.c
             api/ddb/ddb_item_check.c api/ddb/ddb_item_write.c api/ddb/ddb_item_read.c api/ddb/ddb_item_batch.c api/ddb/ddb_item_txn.c api/ddb/ddb_item_encode.c api/ddb/ddb_index.c api/ddb/ddb_partiql.c api/ddb/ddb_partiql_exec.c api/ddb/ddb_streams.c api/ddb/ddb_jobs.c
-            api/lambda/lambda_api.c api/lambda/lambda_fn.c api/lambda/lambda_invoke.c api/lambda/lambda_inv.c
+            api/lambda/lambda_api.c api/lambda/lambda_fn.c api/lambda/lambda_version.c api/lambda/lambda_layer.c api/lambda/lambda_invoke.c api/lambda/lambda_inv.c
             api/lambda/lambda_evcfg.c api/lambda/lambda_mapping.c api/lambda/lambda_esm.c
             api/lambda/lambda_logs.c
             api/s3/s3_decode.c api/s3/s3_exec.c api/s3/s3_encode.c api/s3/s3_objects.c

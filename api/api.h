@@ -192,6 +192,12 @@ struct api_invocation {
     kv_buf_t log; /* the instance's output during the invocation (its last 4 KB) */
     void (*done)(api_invocation_t *inv);
     void *done_arg;
+    /* Versions and layers (issue 13, package D). */
+    const char *version;            /* the version run: "$LATEST" or its number */
+    const char *invoked_arn;        /* the ARN as invoked (with its qualifier, if any) */
+    const char *const *layer_paths; /* the layers' zips, in order (later ones overwrite) */
+    const uint32_t *layer_ids;      /* their code ids (the unpacked set is cached by them) */
+    size_t n_layers;
 };
 /** Queue an invocation. @return 0, or -1 when the runner is stopping (done is not called). */
 typedef int (*api_invoke_fn)(void *runner, api_invocation_t *inv);

@@ -158,6 +158,7 @@
     XX(LAMBDA_TOO_LARGE, 413, "", "RequestTooLargeException", "Request too large")                 \
     XX(LAMBDA_TOO_MANY, 429, "", "TooManyRequestsException", "Rate Exceeded.")                     \
     XX(LAMBDA_SERVICE, 500, "", "ServiceException", "Service error")                               \
+    XX(LAMBDA_POLICY_TOO_LARGE, 400, "", "PolicyLengthExceededException", "Policy too large")      \
     XX(LOGS_NOT_FOUND, 400, "", "ResourceNotFoundException",                                       \
        "The specified log group does not exist.")                                                  \
     XX(LOGS_INVALID_PARAM, 400, "", "InvalidParameterException", "Invalid parameter")              \

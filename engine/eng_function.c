@@ -36,6 +36,12 @@ enum {
     F_ARCH,
     F_CREATED,
     F_EVENT_CONFIG,
+    /* versions, layers and policy (issue 13, package D) */
+    F_VERSION = 30,
+    F_LAST_VERSION = 31,
+    F_PUB_REVISION = 32,
+    F_LAYER = 33,
+    F_STATEMENT = 34,
 };
 
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
@@ -57,7 +63,7 @@ static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
     }
 }
 
-static void encode_function(const eng_function_t *f, kv_buf_t *b)
+void eng__function_encode(const eng_function_t *f, kv_buf_t *b)
 {
     eng_tlv_put_str(b, F_NAME, f->name);
     eng_tlv_put_u64(b, F_ID, f->id);
@@ -79,6 +85,16 @@ static void encode_function(const eng_function_t *f, kv_buf_t *b)
     eng_tlv_put_str(b, F_ARCH, f->arch ? f->arch : "x86_64");
     if (f->event_config)
         eng_tlv_put_str(b, F_EVENT_CONFIG, f->event_config);
+    if (f->version)
+        eng_tlv_put_u64(b, F_VERSION, f->version);
+    if (f->last_version)
+        eng_tlv_put_u64(b, F_LAST_VERSION, f->last_version);
+    if (f->pub_revision[0])
+        eng_tlv_put_str(b, F_PUB_REVISION, f->pub_revision);
+    for (size_t i = 0; i < f->n_layers; i++)
+        eng_tlv_put_str(b, F_LAYER, f->layers[i]);
+    for (size_t i = 0; i < f->n_statements; i++)
+        eng_tlv_put_str(b, F_STATEMENT, f->statements[i]);
 }
 
 static const eng_tlv_field_t function_fields[] = {
@@ -103,9 +119,15 @@ static const eng_tlv_field_t function_fields[] = {
     ENG_TLV_ROW(F_ARCH, ENG_TLV_STR, eng_function_t, arch),
     ENG_TLV_ROW(F_CREATED, ENG_TLV_I64, eng_function_t, created_ms),
     ENG_TLV_ROW(F_EVENT_CONFIG, ENG_TLV_STR, eng_function_t, event_config),
+    ENG_TLV_ROW(F_VERSION, ENG_TLV_U32, eng_function_t, version),
+    ENG_TLV_ROW(F_LAST_VERSION, ENG_TLV_U32, eng_function_t, last_version),
+    ENG_TLV_ROW(F_PUB_REVISION, ENG_TLV_CHARS, eng_function_t, pub_revision,
+                .size = sizeof(((eng_function_t *)0)->pub_revision)),
+    ENG_TLV_LIST_ROW(F_LAYER, ENG_TLV_STR_LIST, eng_function_t, layers, n_layers),
+    ENG_TLV_LIST_ROW(F_STATEMENT, ENG_TLV_STR_LIST, eng_function_t, statements, n_statements),
 };
 
-static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
+int eng__function_decode(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
 {
     eng_function_t *f = kv_arena_calloc(a, 1, sizeof(*f));
     int rc = eng_tlv_decode(in, function_fields, sizeof(function_fields) / sizeof(*function_fields),
@@ -117,7 +139,7 @@ static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
 }
 
 /* Write the zip (and sync it and its directory) before any record names it. */
-static int write_code(eng_t *e, uint32_t code_id, kv_slice_t zip)
+int eng__code_write(eng_t *e, uint32_t code_id, kv_slice_t zip)
 {
     char dir[4096], path[4200];
     snprintf(dir, sizeof(dir), "%s/functions", e->dir);
@@ -156,7 +178,7 @@ static int write_code(eng_t *e, uint32_t code_id, kv_slice_t zip)
     return rc;
 }
 
-static void drop_code(eng_t *e, uint32_t code_id)
+void eng__code_drop(eng_t *e, uint32_t code_id)
 {
     char path[4200];
     eng_function_code_path(e, code_id, path, sizeof(path));
@@ -172,7 +194,7 @@ int eng_function_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_function_t **
     eng__cat_key(&k, ENG_CAT_FUNCTION, name);
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
     if (rc == 0)
-        rc = decode_function(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     return rc;
@@ -190,7 +212,7 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
     if (zip.p) {
         rc = eng__take_id(e, &code_id);
         if (rc == 0)
-            rc = write_code(e, code_id, zip);
+            rc = eng__code_write(e, code_id, zip);
     }
     uint32_t old_code = 0;
     if (rc == 0) {
@@ -199,7 +221,7 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
         eng_function_t *cur = NULL;
         rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
         if (rc == 0)
-            rc = decode_function(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+            rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
         if (mode == ENG_FN_CREATE && rc == 0)
             rc = KV_EEXIST;
         else if (mode == ENG_FN_CREATE && rc == KV_ENOTFOUND)
@@ -209,12 +231,14 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
             if (cur) {
                 f->id = cur->id;
                 f->created_ms = cur->created_ms;
+                f->last_version = cur->last_version; /* publishing owns these */
+                memcpy(f->pub_revision, cur->pub_revision, sizeof(f->pub_revision));
                 if (!zip.p) { /* the configuration only: the code stays */
                     f->code_id = cur->code_id;
                     f->code_size = cur->code_size;
                     memcpy(f->code_sha256, cur->code_sha256, sizeof(f->code_sha256));
-                } else {
-                    old_code = cur->code_id;
+                } else if (!eng__code_in_versions(e, kv_slice_str(f->name), cur->code_id)) {
+                    old_code = cur->code_id; /* no published version runs it */
                 }
             } else {
                 f->id = eng__next_id(e, b);
@@ -222,7 +246,7 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
             if (zip.p)
                 f->code_id = code_id;
             kv_buf_reset(&v);
-            encode_function(f, &v);
+            eng__function_encode(f, &v);
             eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
             rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
             eng_batch_free(b);
@@ -231,9 +255,9 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
         pthread_mutex_unlock(&e->cat_lock);
     }
     if (rc < 0 && code_id)
-        drop_code(e, code_id);
+        eng__code_drop(e, code_id);
     if (rc == 0 && old_code)
-        drop_code(e, old_code);
+        eng__code_drop(e, old_code);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     return rc;
@@ -250,16 +274,25 @@ int eng_function_delete(eng_t *e, kv_slice_t name)
     eng_function_t *cur = NULL;
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
     if (rc == 0)
-        rc = decode_function(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+    uint32_t *codes = NULL;
+    size_t n_codes = 0;
     if (rc == 0) {
         eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
-        rc = eng__write(e, b);
+        /* its versions and aliases go with it */
+        rc = eng__versions_drop(e, b, name, a, &codes, &n_codes);
+        if (rc == 0)
+            rc = eng__write(e, b);
         eng_batch_free(b);
     }
     pthread_mutex_unlock(&e->cat_lock);
-    if (rc == 0)
-        drop_code(e, cur->code_id);
+    if (rc == 0) {
+        eng__code_drop(e, cur->code_id);
+        for (size_t i = 0; i < n_codes; i++)
+            if (codes[i] != cur->code_id)
+                eng__code_drop(e, codes[i]);
+    }
     kv_arena_free(a);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
@@ -277,7 +310,7 @@ static int take_function(void *arg, size_t i, kv_slice_t name, kv_slice_t value)
     fn_page_t *p = arg;
     eng_function_t *f;
     (void)name;
-    int rc = decode_function(kv_arena_dup(p->a, value), p->a, &f);
+    int rc = eng__function_decode(kv_arena_dup(p->a, value), p->a, &f);
     if (rc == 0)
         p->fns[i] = *f;
     return rc;

@@ -24,6 +24,9 @@
 #define ENG_CAT_STREAM   'R' /* table streams and PITR logs: u32 stream id */
 #define ENG_CAT_FUNCTION 'F' /* Lambda functions: name */
 #define ENG_CAT_MAPPING  'M' /* event source mappings: uuid */
+#define ENG_CAT_VERSION  'V' /* function versions: name, 0, u32 version */
+#define ENG_CAT_ALIAS    'A' /* function aliases: function name, 0, alias name */
+#define ENG_CAT_LAYER    'Y' /* layer versions: name, 0, u32 version (0: the counter) */
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */
@@ -200,5 +203,19 @@ void eng_range_seek_after(eng_range_t *r, kv_slice_t key);
  */
 int eng_range_next(eng_range_t *r, kv_arena_t *a, kv_slice_t *key, eng_item_t **item);
 void eng_range_close(eng_range_t *r);
+
+/* ---- function records, code files, versions (eng_function.c, eng_fnver.c) ---- */
+void eng__function_encode(const eng_function_t *f, kv_buf_t *b);
+int eng__function_decode(kv_slice_t in, kv_arena_t *a, eng_function_t **out);
+/** Write a code zip (synced) as <functions>/<code_id>.zip. @return 0, KV_EIO, KV_ENOSPACE. */
+int eng__code_write(eng_t *e, uint32_t code_id, kv_slice_t zip);
+/** Remove a code zip. */
+void eng__code_drop(eng_t *e, uint32_t code_id);
+/** Does a published version of function name run code code_id? (caller holds cat_lock) */
+bool eng__code_in_versions(eng_t *e, kv_slice_t name, uint32_t code_id);
+/** Add the deletion of every version and alias of function name to b; the versions' code ids
+ * into *codes (arena a). (caller holds cat_lock) */
+int eng__versions_drop(eng_t *e, eng_batch_t *b, kv_slice_t name, kv_arena_t *a, uint32_t **codes,
+                       size_t *n);
 
 #endif

@@ -491,8 +491,10 @@ static void inst_watch(srv_fn_t *f, inst_t *in, int out_fd)
 
 static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
 {
-    char root[4200], prog[4400], script[4400] = "";
+    char root[4200], prog[4400], script[4400] = "", opt[4200];
     int ready = srv_fn_code_ready(f, inv, root, sizeof(root));
+    if (ready > 0)
+        ready = srv_fn_opt_ready(f, inv, opt, sizeof(opt));
     if (ready <= 0) {
         *why = ready < 0 ? "the function's code could not be unpacked" : NULL; /* NULL: wait */
         return NULL;
@@ -513,6 +515,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");
+    snprintf(in->version, sizeof(in->version), "%s", inv->version ? inv->version : "$LATEST");
     in->listen_fd = listen_loopback(&in->port);
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s/tmp/%d", f->dir, in->id);
@@ -520,7 +523,8 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     bool ok = in->listen_fd >= 0 && kv_mkdirs(tmp) == 0 && pipe2(logp, O_CLOEXEC) == 0;
     *why = "no resources to start an instance";
     if (ok) {
-        ok = srv_fn_proc_spawn(f, in, inv, root, prog, script, tmp, logp[1]) == 0;
+        ok = srv_fn_proc_spawn(f, in, inv, root, prog, script, tmp, logp[1], opt[0] ? opt : NULL) ==
+             0;
         close(logp[1]);
         if (!ok) {
             close(logp[0]);
@@ -583,10 +587,12 @@ static void dispatch(srv_fn_t *f)
         for (inst_t *in = f->insts; in && !idle; in = in->next)
             if (!in->dead && in->waiting_next && !in->cur && fits(in, inv))
                 idle = in;
-        /* Idle instances of the function's old code or configuration will not be used again. */
+        /* Idle instances of the function's old code or configuration will not be used again
+         * (those of other versions may). */
         for (inst_t *in = f->insts; in && !idle; in = in->next)
             if (!in->dead && in->waiting_next && !in->cur && !fits(in, inv) &&
-                strcmp(in->fn, inv->function) == 0)
+                strcmp(in->fn, inv->function) == 0 &&
+                strcmp(in->version, inv->version ? inv->version : "$LATEST") == 0)
                 srv_fn_proc_kill(in);
         if (idle) {
             *pp = q->next;

@@ -42,13 +42,8 @@ void srv_fn_rmtree(const char *path)
  * file system identity of CODE_UID, which holds no capability: no device node, no setuid
  * file owned by root, nothing an instance (or anyone but root) may rewrite. Modes lose
  * their setuid, setgid and sticky bits and group and other write. */
-static int unpack(srv_fn_t *f, const char *zip, const char *out, bool as_code_uid)
+static int unpack_one(srv_fn_t *f, const char *zip, const char *tmp, bool as_code_uid)
 {
-    char tmp[4400];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", out);
-    srv_fn_rmtree(tmp);
-    if (kv_mkdirs(tmp) < 0)
-        return -1;
     struct archive *in = archive_read_new();
     archive_read_support_format_zip(in);
     struct archive *dst = archive_write_disk_new();
@@ -117,6 +112,21 @@ static int unpack(srv_fn_t *f, const char *zip, const char *out, bool as_code_ui
     }
     archive_read_free(in);
     archive_write_free(dst);
+    return rc;
+}
+
+/* Unpack zips, in order, into out (a later zip's files replace an earlier one's, as Lambda
+ * layers do), made complete by a rename. */
+static int unpack(srv_fn_t *f, char (*zips)[4200], int n, const char *out, bool as_code_uid)
+{
+    char tmp[4400];
+    snprintf(tmp, sizeof(tmp), "%s.tmp", out);
+    srv_fn_rmtree(tmp);
+    if (kv_mkdirs(tmp) < 0)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = unpack_one(f, zips[i], tmp, as_code_uid);
     struct stat st;
     if (rc == 0 && rename(tmp, out) < 0)
         rc = stat(out, &st) == 0 ? 0 : -1;
@@ -152,14 +162,18 @@ static void *unpacker_main(void *arg)
             continue;
         }
         j->state = UNPACK_RUNNING;
-        char zip[4200], out[4300];
-        snprintf(zip, sizeof(zip), "%s", j->zip);
-        snprintf(out, sizeof(out), "%s/run/%u", f->dir, j->code_id);
+        char(*zips)[4200] = kv_calloc(SRV_FN_LAYERS_MAX + 1, sizeof(*zips));
+        char out[4300];
+        int nz = j->n_layers ? j->n_layers : 1;
+        for (int i = 0; i < nz; i++)
+            snprintf(zips[i], sizeof(zips[i]), "%s", j->n_layers ? j->layers[i] : j->zip);
+        snprintf(out, sizeof(out), "%s/run/%s", f->dir, j->name);
         pthread_mutex_unlock(&f->lock);
         int64_t t0 = kv_now_ms();
-        int rc = unpack(f, zip, out, as_code_uid);
-        KV_LOG_DEBUG("lambda: unpacked %s in %lld ms (%s)", zip, (long long)(kv_now_ms() - t0),
+        int rc = unpack(f, zips, nz, out, as_code_uid);
+        KV_LOG_DEBUG("lambda: unpacked %s in %lld ms (%s)", zips[0], (long long)(kv_now_ms() - t0),
                      rc == 0 ? "ok" : "failed");
+        kv_free(zips);
         pthread_mutex_lock(&f->lock);
         j->state = rc == 0 ? UNPACK_DONE : UNPACK_FAILED;
         uv_async_send(&f->unpacked);
@@ -170,22 +184,27 @@ static void *unpacker_main(void *arg)
 
 /* Is the code of code_id unpacked? 1: yes (root holds its path); 0: not yet, an unpack is
  * under way; -1: it cannot be. Runner thread. */
-int srv_fn_code_ready(srv_fn_t *f, const api_invocation_t *inv, char *root, size_t cap)
+/* Is run/<name> unpacked (from the code of inv, or its layers when layers)? */
+static int ready_dir(srv_fn_t *f, const api_invocation_t *inv, const char *name, bool layers,
+                     char *root, size_t cap)
 {
-    snprintf(root, cap, "%s/run/%u", f->dir, inv->code_id);
+    snprintf(root, cap, "%s/run/%s", f->dir, name);
     struct stat st;
     if (stat(root, &st) == 0)
         return 1;
     int ready = 0;
     pthread_mutex_lock(&f->lock);
     unpack_job_t **pp = &f->jobs;
-    while (*pp && (*pp)->code_id != inv->code_id)
+    while (*pp && strcmp((*pp)->name, name) != 0)
         pp = &(*pp)->next;
     if (*pp == NULL) {
         unpack_job_t *j = kv_calloc(1, sizeof(*j));
         j->code_id = inv->code_id;
         j->state = UNPACK_QUEUED;
         snprintf(j->zip, sizeof(j->zip), "%s", inv->code_path);
+        snprintf(j->name, sizeof(j->name), "%s", name);
+        for (size_t i = 0; layers && i < inv->n_layers && i < SRV_FN_LAYERS_MAX; i++)
+            snprintf(j->layers[j->n_layers++], sizeof(j->layers[0]), "%s", inv->layer_paths[i]);
         *pp = j;
         pthread_cond_signal(&f->unpack_cond);
     } else if ((*pp)->state == UNPACK_FAILED) {
@@ -198,6 +217,25 @@ int srv_fn_code_ready(srv_fn_t *f, const api_invocation_t *inv, char *root, size
     }
     pthread_mutex_unlock(&f->lock);
     return ready;
+}
+
+int srv_fn_code_ready(srv_fn_t *f, const api_invocation_t *inv, char *root, size_t cap)
+{
+    char name[16];
+    snprintf(name, sizeof(name), "%u", inv->code_id);
+    return ready_dir(f, inv, name, false, root, cap);
+}
+
+int srv_fn_opt_ready(srv_fn_t *f, const api_invocation_t *inv, char *opt, size_t cap)
+{
+    if (inv->n_layers == 0) {
+        opt[0] = 0;
+        return 1;
+    }
+    char name[64] = "opt";
+    for (size_t i = 0; i < inv->n_layers && i < SRV_FN_LAYERS_MAX; i++)
+        snprintf(name + strlen(name), sizeof(name) - strlen(name), "-%u", inv->layer_ids[i]);
+    return ready_dir(f, inv, name, true, opt, cap);
 }
 
 /* Forget failed unpacks (a later invocation tries again). */

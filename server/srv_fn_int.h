@@ -19,18 +19,19 @@
 #include "base/kv_buf.h"
 #include "srv_fn.h"
 
-#define MAX_INSTANCES  256
-#define MAX_CONNS      4 /* Runtime API connections per instance */
-#define IDLE_REAP_MS   (5 * 60 * 1000)
-#define LOG_TAIL       4096
-#define RT_BODY_MAX    (6u << 20)
-#define RT_URL_MAX     1024
-#define RT_WQ_HIGH     (1u << 20) /* stop reading a runtime above this many unsent bytes */
-#define RT_WQ_LOW      (64u << 10)
-#define RT_PENDING_MAX (RT_BODY_MAX + (64u << 10)) /* bytes held while parked on GET next */
-#define CODE_UID       65534 /* owns unpacked code when the server runs as root (nobody) */
-#define TMP_MB         512   /* an instance's temporary space: Lambda's default ephemeral storage */
-#define ACCEPTS_MAX    16    /* connections accepted per listener per turn */
+#define MAX_INSTANCES     256
+#define MAX_CONNS         4 /* Runtime API connections per instance */
+#define IDLE_REAP_MS      (5 * 60 * 1000)
+#define LOG_TAIL          4096
+#define RT_BODY_MAX       (6u << 20)
+#define RT_URL_MAX        1024
+#define RT_WQ_HIGH        (1u << 20) /* stop reading a runtime above this many unsent bytes */
+#define RT_WQ_LOW         (64u << 10)
+#define RT_PENDING_MAX    (RT_BODY_MAX + (64u << 10)) /* bytes held while parked on GET next */
+#define CODE_UID          65534 /* owns unpacked code when the server runs as root (nobody) */
+#define TMP_MB            512 /* an instance's temporary space: Lambda's default ephemeral storage */
+#define ACCEPTS_MAX       16  /* connections accepted per listener per turn */
+#define SRV_FN_LAYERS_MAX 5   /* layers of a function */
 
 typedef struct queued {
     api_invocation_t *inv;
@@ -87,6 +88,7 @@ struct inst {
     bool started, dead, reaped, released;
     int exit_status;
     struct inst *next;
+    char version[16]; /* the function version it runs (package D) */
 };
 
 /* A code package being unpacked by the unpacker thread (under lock). */
@@ -95,6 +97,10 @@ typedef struct unpack_job {
     int state; /* UNPACK_* */
     char zip[4200];
     struct unpack_job *next;
+    /* layer sets (package D): unpacked in order into run/<name> ("opt-<id>-<id>...") */
+    char name[64]; /* its directory under run/ ("<code id>" for code) */
+    char layers[SRV_FN_LAYERS_MAX][4200];
+    int n_layers;
 } unpack_job_t;
 
 enum { UNPACK_QUEUED, UNPACK_RUNNING, UNPACK_DONE, UNPACK_FAILED };
@@ -176,7 +182,7 @@ void srv_fn_rapi_close(rt_conn_t *c);
  * temporary directory tmp, output to out_fd. Sets in->pid and its namespace. @return 0, or
  * -1 (errno). */
 int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
-                      char *prog, char *script, const char *tmp, int out_fd);
+                      char *prog, char *script, const char *tmp, int out_fd, const char *opt);
 /** Kill in and every process it started (idempotent); marks it dead. */
 void srv_fn_proc_kill(inst_t *in);
 /** Is the peer of Runtime API connection fd a process of in? */
@@ -188,6 +194,9 @@ bool srv_fn_proc_find_program(const char *name, char *out, size_t cap);
 /** Is the code of inv unpacked? 1: yes (root holds its path); 0: not yet, an unpack is under
  * way (f->unpacked is sent when it ends); -1: it cannot be. */
 int srv_fn_code_ready(srv_fn_t *f, const api_invocation_t *inv, char *root, size_t cap);
+/** The same for inv's layers, unpacked in order into one directory cached by the layer set
+ * (opt: its path; "" when inv has no layers). */
+int srv_fn_opt_ready(srv_fn_t *f, const api_invocation_t *inv, char *opt, size_t cap);
 /** Forget failed unpacks (a later invocation tries again). */
 void srv_fn_code_drop_failed(srv_fn_t *f);
 /** Start and stop the unpacker thread. @return 0 or -1. */

@@ -75,6 +75,7 @@ typedef struct spawn {
     bool userns;
     const char *fndir; /* made read-only */
     const char *tmp;   /* a tmpfs of tmp_opts */
+    const char *opt;   /* the function's layers, bound read-only at /opt (NULL: none) */
     const char *tmp_opts;
     const char *uid_map, *gid_map; /* with a user namespace */
 } spawn_t;
@@ -115,6 +116,9 @@ static int child_mounts(const spawn_t *sp)
     if (mount("tmpfs", sp->tmp, "tmpfs", MS_NOSUID | MS_NODEV, sp->tmp_opts) < 0)
         return -1;
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+    /* The layers at /opt, read-only (package A's sandbox folds this in). */
+    if (sp->opt && mount(sp->opt, "/opt", NULL, MS_BIND | MS_REC, NULL) == 0)
+        mount(NULL, "/opt", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
     return 0;
 }
 
@@ -179,7 +183,7 @@ static int spawn_child(void *arg)
 }
 
 int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
-                      char *prog, char *script, const char *tmp, int out_fd)
+                      char *prog, char *script, const char *tmp, int out_fd, const char *opt)
 {
     /* The environment: the function's variables, then Lambda's own (which win). */
     const char *ak, *sk, *region;
@@ -197,7 +201,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     } while (0)
     ENV("AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d", in->port);
     ENV("AWS_LAMBDA_FUNCTION_NAME=%s", inv->function);
-    ENV("AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
+    ENV("AWS_LAMBDA_FUNCTION_VERSION=%s", inv->version ? inv->version : "$LATEST");
     ENV("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%u", inv->memory_mb);
     ENV("AWS_LAMBDA_LOG_GROUP_NAME=" API_FNLOG_GROUP_PREFIX "%s", inv->function);
     ENV("AWS_LAMBDA_LOG_STREAM_NAME=%s", in->log.stream);
@@ -217,6 +221,11 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     ENV("TMPDIR=%s", tmp);
     ENV("PYTHONUNBUFFERED=1");
     ENV("PYTHONDONTWRITEBYTECODE=1");
+    if (opt) { /* where Lambda's runtimes look in layers */
+        ENV("PYTHONPATH=/opt/python/lib/%s/site-packages:/opt/python",
+            strncmp(inv->runtime, "python", 6) == 0 ? inv->runtime : "python3");
+        ENV("NODE_PATH=/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules");
+    }
 #undef ENV
     char *argv[3] = {prog, script[0] ? script : NULL, NULL};
     char tmp_opts[96], uid_map[48], gid_map[48];
@@ -238,6 +247,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
                   .fndir = f->dir,
                   .tmp = tmp,
                   .tmp_opts = tmp_opts,
+                  .opt = opt,
                   .uid_map = uid_map,
                   .gid_map = gid_map};
     /* The child shares our memory until it execs (no page tables copied: fork() of a server

@@ -89,7 +89,8 @@ void srv_fn_rapi_deliver(inst_t *in, api_invocation_t *inv)
                      "Lambda-Runtime-Aws-Request-Id: %s\r\nLambda-Runtime-Deadline-Ms: %lld\r\n"
                      "Lambda-Runtime-Invoked-Function-Arn: %s\r\nLambda-Runtime-Trace-Id: "
                      "Root=1-%08llx-%s;Sampled=0\r\n",
-                     inv->request_id, (long long)in->deadline_ms, inv->arn,
+                     inv->request_id, (long long)in->deadline_ms,
+                     inv->invoked_arn ? inv->invoked_arn : inv->arn,
                      (unsigned long long)(in->begun_ms / 1000), inv->request_id);
     if (inv->client_context && n > 0 && (size_t)n < sizeof(extra))
         snprintf(extra + n, sizeof(extra) - (size_t)n, "Lambda-Runtime-Client-Context: %s\r\n",

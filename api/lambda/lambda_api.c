@@ -14,10 +14,81 @@
 
 /* ---- routing ---- */
 
-/* The operation of a request and the function name in its path (URL-decoded). */
-static int route(api_req_t *req, kv_slice_t *name)
+/* One path segment from the front of *p (after a '/'), URL-decoded. */
+static kv_slice_t segment(api_req_t *req, kv_slice_t *p)
+{
+    if (p->len && p->p[0] == '/') {
+        p->p++;
+        p->len--;
+    }
+    const uint8_t *slash = memchr(p->p, '/', p->len);
+    kv_slice_t raw = kv_slice(p->p, slash ? (size_t)(slash - p->p) : p->len), out;
+    *p = slash ? kv_slice(slash, p->len - (size_t)(slash - p->p)) : KV_SLICE_NULL;
+    if (!api_form_decode(req->arena, raw, &out))
+        out = raw;
+    return out;
+}
+
+/* Layers (/2018-10-31/layers...), tags (/2017-03-31/tags/<arn>), account settings. */
+static int route_more(api_req_t *req, kv_slice_t p, kv_slice_t *name, kv_slice_t *part,
+                      kv_slice_t *part2)
+{
+    kv_slice_t m = req->method;
+    static const char layers[] = "/2018-10-31/layers";
+    static const char tags[] = "/2017-03-31/tags/";
+    if (kv_slice_starts_with(p, "/2016-08-19/account-settings"))
+        return kv_slice_eq_str(m, "GET") ? LAMBDA_OP_get_account_settings : API_OP_NONE;
+    if (kv_slice_starts_with(p, tags)) {
+        kv_slice_t rest = kv_slice(p.p + sizeof(tags) - 1, p.len - (sizeof(tags) - 1));
+        if (!api_form_decode(req->arena, rest, name))
+            *name = rest;
+        return kv_slice_eq_str(m, "GET")      ? LAMBDA_OP_list_tags
+               : kv_slice_eq_str(m, "POST")   ? LAMBDA_OP_tag_resource
+               : kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_untag_resource
+                                              : API_OP_NONE;
+    }
+    if (!kv_slice_starts_with(p, layers))
+        return API_OP_NONE;
+    p = kv_slice(p.p + sizeof(layers) - 1, p.len - (sizeof(layers) - 1));
+    if (p.len == 0 || kv_slice_eq_str(p, "/")) {
+        kv_slice_t find;
+        if (api_req_query(req, "find", &find) && kv_slice_eq_str(find, "LayerVersion"))
+            return kv_slice_eq_str(m, "GET") ? LAMBDA_OP_get_layer_version_by_arn : API_OP_NONE;
+        return kv_slice_eq_str(m, "GET") ? LAMBDA_OP_list_layers : API_OP_NONE;
+    }
+    *name = segment(req, &p);
+    kv_slice_t versions = segment(req, &p);
+    if (!kv_slice_eq_str(versions, "versions"))
+        return API_OP_NONE;
+    if (p.len == 0)
+        return kv_slice_eq_str(m, "POST")  ? LAMBDA_OP_publish_layer_version
+               : kv_slice_eq_str(m, "GET") ? LAMBDA_OP_list_layer_versions
+                                           : API_OP_NONE;
+    *part = segment(req, &p);
+    if (p.len == 0)
+        return kv_slice_eq_str(m, "GET")      ? LAMBDA_OP_get_layer_version
+               : kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_delete_layer_version
+                                              : API_OP_NONE;
+    if (!kv_slice_eq_str(segment(req, &p), "policy"))
+        return API_OP_NONE;
+    if (p.len == 0)
+        return kv_slice_eq_str(m, "POST")  ? LAMBDA_OP_add_layer_version_permission
+               : kv_slice_eq_str(m, "GET") ? LAMBDA_OP_get_layer_version_policy
+                                           : API_OP_NONE;
+    *part2 = segment(req, &p);
+    return p.len == 0 && kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_remove_layer_version_permission
+                                                      : API_OP_NONE;
+}
+
+/* The operation of a request, the function (or layer, or resource) name in its path and the
+ * parts after it (URL-decoded). */
+static int route(api_req_t *req, kv_slice_t *name, kv_slice_t *part, kv_slice_t *part2)
 {
     kv_slice_t p = req->path, m = req->method;
+    *part = *part2 = KV_SLICE_NULL;
+    int more = route_more(req, p, name, part, part2);
+    if (more != API_OP_NONE)
+        return more;
     static const char esm[] = "/2015-03-31/event-source-mappings";
     if (kv_slice_starts_with(p, esm)) {
         kv_slice_t rest = kv_slice(p.p + sizeof(esm) - 1, p.len - (sizeof(esm) - 1));
@@ -79,6 +150,31 @@ static int route(api_req_t *req, kv_slice_t *name)
     if (kv_slice_eq_str(rest, "/event-invoke-config/list") && date == 3 &&
         kv_slice_eq_str(m, "GET"))
         return LAMBDA_OP_list_function_event_invoke_configs;
+    if (date == 0 && (kv_slice_eq_str(rest, "/versions") || kv_slice_eq_str(rest, "/aliases") ||
+                      kv_slice_eq_str(rest, "/policy")))
+        return kv_slice_eq_str(m, "POST")  ? (rest.p[1] == 'v'   ? LAMBDA_OP_publish_version
+                                              : rest.p[1] == 'a' ? LAMBDA_OP_create_alias
+                                                                 : LAMBDA_OP_add_permission)
+               : kv_slice_eq_str(m, "GET") ? (rest.p[1] == 'v' ? LAMBDA_OP_list_versions_by_function
+                                              : rest.p[1] == 'a' ? LAMBDA_OP_list_aliases
+                                                                 : LAMBDA_OP_get_policy)
+                                           : API_OP_NONE;
+    if (date == 0 && kv_slice_starts_with(rest, "/aliases/")) {
+        kv_slice_t r = kv_slice(rest.p + 8, rest.len - 8);
+        *part = segment(req, &r);
+        if (r.len)
+            return API_OP_NONE;
+        return kv_slice_eq_str(m, "GET")      ? LAMBDA_OP_get_alias
+               : kv_slice_eq_str(m, "PUT")    ? LAMBDA_OP_update_alias
+               : kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_delete_alias
+                                              : API_OP_NONE;
+    }
+    if (date == 0 && kv_slice_starts_with(rest, "/policy/")) {
+        kv_slice_t r = kv_slice(rest.p + 7, rest.len - 7);
+        *part = segment(req, &r);
+        return r.len == 0 && kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_remove_permission
+                                                          : API_OP_NONE;
+    }
     if (kv_slice_eq_str(rest, "/concurrency")) {
         if (date == 1 && kv_slice_eq_str(m, "PUT"))
             return LAMBDA_OP_put_function_concurrency;
@@ -93,17 +189,19 @@ static int route(api_req_t *req, kv_slice_t *name)
 int lambda_route(api_ctx_t *ctx, api_req_t *req)
 {
     (void)ctx;
-    kv_slice_t name;
-    return route(req, &name);
+    kv_slice_t name, part, part2;
+    return route(req, &name, &part, &part2);
 }
 
 uint64_t lambda_body_limit(const api_req_t *req)
 {
     int op = req->_st->op;
     /* A base64 zip of up to 50 MB travels inside the JSON; a synchronous payload is 6 MB. */
-    return op == LAMBDA_OP_create_function || op == LAMBDA_OP_update_function_code ? 69905067u
-           : op == LAMBDA_OP_invoke                                                ? 6291456u
-                                                                                   : 6u << 20;
+    return op == LAMBDA_OP_create_function || op == LAMBDA_OP_update_function_code ||
+                   op == LAMBDA_OP_publish_layer_version
+               ? 69905067u
+           : op == LAMBDA_OP_invoke ? 6291456u
+                                    : 6u << 20;
 }
 
 /* ---- the request helpers every operation uses ---- */
@@ -182,8 +280,8 @@ int lambda_int_in(api_resp_t *resp, const api_json_t *in, const char *key, const
 
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
-    kv_slice_t name = KV_SLICE_NULL;
-    route(req, &name);
+    kv_slice_t name = KV_SLICE_NULL, part, part2;
+    route(req, &name, &part, &part2);
     int op = req->_st->op; /* api_begin's routing: the same row */
     api_jw_t w;
     api_jw_init(&w, &resp->body);
@@ -204,7 +302,7 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         rc = lambda_op_update(ctx, req, resp, name, op == LAMBDA_OP_update_function_code, &w);
         break;
     case LAMBDA_OP_delete_function:
-        rc = lambda_op_delete(ctx, resp, name);
+        rc = lambda_op_delete(ctx, req, resp, name);
         break;
     case LAMBDA_OP_put_function_concurrency:
     case LAMBDA_OP_get_function_concurrency:
@@ -232,6 +330,33 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     case LAMBDA_OP_delete_event_source_mapping:
         rc = lambda_op_esm(ctx, req, resp, name, op, &w);
         break;
+    case LAMBDA_OP_publish_version:
+    case LAMBDA_OP_list_versions_by_function:
+    case LAMBDA_OP_create_alias:
+    case LAMBDA_OP_get_alias:
+    case LAMBDA_OP_update_alias:
+    case LAMBDA_OP_delete_alias:
+    case LAMBDA_OP_list_aliases:
+    case LAMBDA_OP_add_permission:
+    case LAMBDA_OP_remove_permission:
+    case LAMBDA_OP_get_policy:
+    case LAMBDA_OP_tag_resource:
+    case LAMBDA_OP_untag_resource:
+    case LAMBDA_OP_list_tags:
+    case LAMBDA_OP_get_account_settings:
+        rc = lambda_op_version(ctx, req, resp, op, name, part, &w);
+        break;
+    case LAMBDA_OP_publish_layer_version:
+    case LAMBDA_OP_get_layer_version:
+    case LAMBDA_OP_get_layer_version_by_arn:
+    case LAMBDA_OP_list_layer_versions:
+    case LAMBDA_OP_list_layers:
+    case LAMBDA_OP_delete_layer_version:
+    case LAMBDA_OP_add_layer_version_permission:
+    case LAMBDA_OP_remove_layer_version_permission:
+    case LAMBDA_OP_get_layer_version_policy:
+        rc = lambda_op_layer(ctx, req, resp, op, name, part, part2, &w);
+        break;
     default:
         api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s", (int)req->method.len,
                  (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p);
@@ -244,9 +369,11 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 /* ---- the service ---- */
 
 /* Code uploads unpack and sync a zip of up to 50 MB: they run on the worker pool. */
-#define LAMBDA_FLAGS(op)                                                                        \
-    ((op) == LAMBDA_OP_create_function || (op) == LAMBDA_OP_update_function_code ? API_OPF_SLOW \
-                                                                                 : 0u)
+#define LAMBDA_FLAGS(op)                                                                       \
+    ((op) == LAMBDA_OP_create_function || (op) == LAMBDA_OP_update_function_code ||            \
+             (op) == LAMBDA_OP_publish_layer_version || (op) == LAMBDA_OP_get_account_settings \
+         ? API_OPF_SLOW                                                                        \
+         : 0u)
 
 static const api_op_desc_t lambda_ops[] = {
 #define XX(Name, name) {#Name, LAMBDA_FLAGS(LAMBDA_OP_##name)},
@@ -278,8 +405,9 @@ static void lambda_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 }
 
 static const char *const lambda_scopes[] = {"lambda", NULL};
-static const char *const lambda_paths[] = {"/2015-03-31/", "/2017-10-31/", "/2019-09-30/",
-                                           "/2019-09-25/", NULL};
+static const char *const lambda_paths[] = {
+    "/2015-03-31/", "/2017-10-31/", "/2019-09-30/", "/2019-09-25/",
+    "/2018-10-31/", "/2017-03-31/", "/2016-08-19/", NULL};
 
 const api_service_t lambda_service = {
     .name = "lambda",

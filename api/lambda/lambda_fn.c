@@ -57,25 +57,28 @@ bool lambda_arn_bucket(kv_slice_t arn, kv_slice_t *bucket)
     return true;
 }
 
-/* A name, a partial ARN ("123456789012:function:name") or an ARN: the bare name. Qualifiers
- * other than $LATEST name versions this server does not publish. */
-int lambda_resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out)
+/* A name ("name" or "name:qualifier"), a partial ARN ("123456789012:function:name") or an
+ * ARN: the bare name and the qualifier (empty: none). */
+int lambda_split_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out, kv_slice_t *qual_out)
 {
-    kv_slice_t n = in;
+    kv_slice_t n = in, qual = KV_SLICE_NULL;
     static const char marker[] = "function:";
     const uint8_t *f = in.len ? memmem(in.p, in.len, marker, sizeof(marker) - 1) : NULL;
-    if (f) {
+    if (f)
         n = kv_slice(f + sizeof(marker) - 1, in.len - (size_t)(f - in.p) - (sizeof(marker) - 1));
-        const uint8_t *q = memchr(n.p, ':', n.len);
-        if (q) {
-            kv_slice_t qual = kv_slice(q + 1, n.len - (size_t)(q - n.p) - 1);
-            n.len = (size_t)(q - n.p);
-            if (!kv_slice_eq_str(qual, "$LATEST"))
-                return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s",
-                                  (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
-        }
+    const uint8_t *q =
+        n.len && (f || !kv_slice_starts_with(in, "arn:")) ? memchr(n.p, ':', n.len) : NULL;
+    if (q) {
+        qual = kv_slice(q + 1, n.len - (size_t)(q - n.p) - 1);
+        n.len = (size_t)(q - n.p);
     }
-    if (!eng_fnlog_group_ok(n)) /* a function name is its log group's */
+    bool qual_ok = !q || (qual.len >= 1 && qual.len <= 128);
+    for (size_t i = 0; qual_ok && i < qual.len; i++) {
+        uint8_t c = qual.p[i];
+        qual_ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-' || c == '$';
+    }
+    if (!qual_ok || !eng_fnlog_group_ok(n)) /* a function name is its log group's */
         return api_refuse(
             resp, API_E_LAMBDA_VALIDATION,
             "1 validation error detected: Value '%.*s' at 'functionName' failed to "
@@ -84,6 +87,19 @@ int lambda_resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out)
             "(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?",
             (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
     *out = n;
+    *qual_out = qual;
+    return 0;
+}
+
+/* Qualifiers other than $LATEST are for the operations that take them (lambda_target). */
+int lambda_resolve_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out)
+{
+    kv_slice_t qual;
+    if (lambda_split_name(resp, in, out, &qual) < 0)
+        return -1;
+    if (qual.len && !kv_slice_eq_str(qual, "$LATEST"))
+        return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s",
+                          (int)(in.len > 200 ? 200 : in.len), (const char *)in.p);
     return 0;
 }
 
@@ -142,7 +158,7 @@ bool api_zip_entry_ok(struct archive_entry *e)
 
 /* Check that the zip opens, its entries are all safe to unpack and its files fit the
  * unzipped limit. */
-static int check_zip(api_resp_t *resp, kv_slice_t zip)
+static int check_zip(api_resp_t *resp, kv_slice_t zip, uint64_t *unzipped)
 {
     struct archive *ar = archive_read_new();
     archive_read_support_format_zip(ar);
@@ -172,6 +188,8 @@ static int check_zip(api_resp_t *resp, kv_slice_t zip)
         }
     }
     archive_read_free(ar);
+    if (unzipped)
+        *unzipped = total;
     if (rc < 0 || files == 0)
         return api_refuse(
             resp, API_E_LAMBDA_INVALID_PARAM,
@@ -182,8 +200,8 @@ static int check_zip(api_resp_t *resp, kv_slice_t zip)
 
 /* The Code object (or UpdateFunctionCode's body): a base64 ZipFile, or an object in
  * Stratus's S3. *zip is in the request's arena. */
-static int load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *code,
-                     kv_slice_t *zip)
+int lambda_load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *code,
+                     kv_slice_t *zip, uint64_t *unzipped)
 {
     const api_json_t *zf = api_json_get(code, "ZipFile");
     const api_json_t *sb = api_json_get(code, "S3Bucket");
@@ -234,10 +252,10 @@ static int load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api
                           "Please provide a source for function code: ZipFile, or S3Bucket and "
                           "S3Key");
     }
-    return check_zip(resp, *zip);
+    return check_zip(resp, *zip, unzipped);
 }
 
-static void code_sha(kv_slice_t zip, char out[48])
+void lambda_code_sha(kv_slice_t zip, char out[48])
 {
     uint8_t md[32];
     unsigned n = 0;
@@ -358,10 +376,15 @@ static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, 
 
 /* ---- responses ---- */
 
-static void encode_config(api_ctx_t *ctx, const eng_function_t *f, api_jw_t *w)
+void lambda_encode_config(api_ctx_t *ctx, const eng_function_t *f, const char *qual, api_jw_t *w)
 {
-    char arn[256], ts[40];
+    char arn[400], ts[40], ver[16];
     lambda_fn_arn(ctx, f->name, arn, sizeof(arn));
+    if (qual && strlen(arn) + strlen(qual) + 2 < sizeof(arn)) {
+        strcat(arn, ":");
+        strcat(arn, qual);
+    }
+    snprintf(ver, sizeof(ver), "%u", f->version);
     api_jw_obj_begin(w);
     api_jw_kstr(w, "FunctionName", f->name);
     api_jw_kstr(w, "FunctionArn", arn);
@@ -380,7 +403,25 @@ static void encode_config(api_ctx_t *ctx, const eng_function_t *f, api_jw_t *w)
     strcat(ts, "+0000");
     api_jw_kstr(w, "LastModified", ts);
     api_jw_kstr(w, "CodeSha256", f->code_sha256);
-    api_jw_kstr(w, "Version", "$LATEST");
+    api_jw_kstr(w, "Version", f->version ? ver : "$LATEST");
+    if (f->n_layers) {
+        api_jw_key(w, "Layers");
+        api_jw_arr_begin(w);
+        kv_arena_t *a = kv_arena_new(4096);
+        for (size_t i = 0; i < f->n_layers; i++) {
+            api_jw_obj_begin(w);
+            api_jw_kstr(w, "Arn", f->layers[i]);
+            eng_layer_t *l;
+            kv_slice_t ln;
+            uint32_t lv;
+            if (lambda_layer_arn_parse(kv_slice_str(f->layers[i]), &ln, &lv) &&
+                eng_layer_get(ctx->eng, ln, lv, a, &l) == 0)
+                api_jw_ku64(w, "CodeSize", l->code_size);
+            api_jw_obj_end(w);
+        }
+        kv_arena_free(a);
+        api_jw_arr_end(w);
+    }
     if (f->n_env) {
         api_jw_key(w, "Environment");
         api_jw_obj_begin(w);
@@ -479,11 +520,14 @@ int lambda_op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
     if (arch && api_json_type(arch) == API_J_ARR && api_json_len(arch) == 1 &&
         api_json_type(api_json_at(arch, 0)) == API_J_STR)
         f.arch = lambda_dup_str(req, api_json_str(api_json_at(arch, 0)));
+    if (lambda_apply_layers(ctx, req, resp, in, &f) < 0 ||
+        lambda_tags_in(req, resp, api_json_get(in, "Tags"), &f.tags, &f.n_tags) < 0)
+        return -1;
     kv_slice_t zip;
-    if (load_code(ctx, req, resp, code, &zip) < 0)
+    if (lambda_load_code(ctx, req, resp, code, &zip, NULL) < 0)
         return -1;
     f.code_size = zip.len;
-    code_sha(zip, f.code_sha256);
+    lambda_code_sha(zip, f.code_sha256);
     kv_uuid4(f.revision);
     f.created_ms = f.modified_ms = kv_now_ms();
     int rc = eng_function_put(ctx->eng, &f, zip, ENG_FN_CREATE);
@@ -492,8 +536,11 @@ int lambda_op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
     if (rc < 0)
         return lambda_engine_fail(resp, rc);
     resp->durable = true;
+    const api_json_t *pub = api_json_get(in, "Publish");
+    if (pub && api_json_type(pub) == API_J_BOOL && api_json_bool(pub))
+        return lambda_publish(ctx, req, resp, &f, NULL, 201, w);
     lambda_respond_json(resp, 201);
-    encode_config(ctx, &f, w);
+    lambda_encode_config(ctx, &f, NULL, w);
     return 0;
 }
 
@@ -514,11 +561,12 @@ int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     eng_function_t f = *cur;
     kv_slice_t zip = KV_SLICE_NULL;
     if (code) {
-        if (load_code(ctx, req, resp, in, &zip) < 0)
+        if (lambda_load_code(ctx, req, resp, in, &zip, NULL) < 0)
             return -1;
         f.code_size = zip.len;
-        code_sha(zip, f.code_sha256);
-    } else if (apply_config(req, resp, in, &f) < 0) {
+        lambda_code_sha(zip, f.code_sha256);
+    } else if (apply_config(req, resp, in, &f) < 0 ||
+               lambda_apply_layers(ctx, req, resp, in, &f) < 0) {
         return -1;
     }
     kv_uuid4(f.revision);
@@ -529,25 +577,29 @@ int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     if (rc < 0)
         return lambda_engine_fail(resp, rc);
     resp->durable = true;
+    const api_json_t *pub = api_json_get(in, "Publish");
+    if (pub && api_json_type(pub) == API_J_BOOL && api_json_bool(pub))
+        return lambda_publish(ctx, req, resp, &f, NULL, 200, w);
     lambda_respond_json(resp, 200);
-    encode_config(ctx, &f, w);
+    lambda_encode_config(ctx, &f, NULL, w);
     return 0;
 }
 
 int lambda_op_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, bool whole,
                   api_jw_t *w)
 {
-    eng_function_t *f;
-    if (lambda_load_fn(ctx, req, resp, raw, &f) < 0)
+    lambda_target_t t;
+    if (lambda_target(ctx, req, resp, raw, &t) < 0)
         return -1;
+    eng_function_t *f = t.f;
     lambda_respond_json(resp, 200);
     if (!whole) {
-        encode_config(ctx, f, w);
+        lambda_encode_config(ctx, f, t.qual, w);
         return 0;
     }
     api_jw_obj_begin(w);
     api_jw_key(w, "Configuration");
-    encode_config(ctx, f, w);
+    lambda_encode_config(ctx, f, t.qual, w);
     api_jw_key(w, "Code");
     api_jw_obj_begin(w);
     api_jw_kstr(w, "RepositoryType", "S3");
@@ -555,17 +607,17 @@ int lambda_op_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t r
     snprintf(loc, sizeof(loc), "file://functions/%u.zip", f->code_id);
     api_jw_kstr(w, "Location", loc);
     api_jw_obj_end(w);
-    if (f->n_tags) {
+    if (t.latest->n_tags) {
         api_jw_key(w, "Tags");
         api_jw_obj_begin(w);
-        for (size_t i = 0; i < f->n_tags; i++)
-            api_jw_kstr(w, f->tags[i].key, f->tags[i].value);
+        for (size_t i = 0; i < t.latest->n_tags; i++)
+            api_jw_kstr(w, t.latest->tags[i].key, t.latest->tags[i].value);
         api_jw_obj_end(w);
     }
-    if (f->reserved >= 0) {
+    if (t.latest->reserved >= 0) {
         api_jw_key(w, "Concurrency");
         api_jw_obj_begin(w);
-        api_jw_ku64(w, "ReservedConcurrentExecutions", (uint64_t)f->reserved);
+        api_jw_ku64(w, "ReservedConcurrentExecutions", (uint64_t)t.latest->reserved);
         api_jw_obj_end(w);
     }
     api_jw_obj_end(w);
@@ -590,7 +642,7 @@ int lambda_op_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w
     api_jw_key(w, "Functions");
     api_jw_arr_begin(w);
     for (size_t i = 0; i < n; i++)
-        encode_config(ctx, &list[i], w);
+        lambda_encode_config(ctx, &list[i], NULL, w);
     api_jw_arr_end(w);
     if (more && n)
         api_jw_kstr(w, "NextMarker", list[n - 1].name);
@@ -598,11 +650,23 @@ int lambda_op_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w
     return 0;
 }
 
-int lambda_op_delete(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t raw)
+int lambda_op_delete(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw)
 {
-    kv_slice_t name;
-    if (lambda_resolve_name(resp, raw, &name) < 0)
+    kv_slice_t name, qual, q2;
+    if (lambda_split_name(resp, raw, &name, &qual) < 0)
         return -1;
+    if (api_req_query(req, "Qualifier", &q2) && q2.len) {
+        if (qual.len && !kv_slice_eq(qual, q2))
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "The derived qualifier from the function name does not match the "
+                              "specified qualifier.");
+        qual = q2;
+    }
+    if (qual.len && !kv_slice_eq_str(qual, "$LATEST"))
+        return lambda_delete_version(ctx, resp, name, qual);
+    if (qual.len)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "$LATEST version cannot be deleted without deleting the function.");
     int rc = eng_function_delete(ctx->eng, name);
     if (rc == KV_ENOTFOUND)
         return lambda_not_found(ctx, resp, name);

@@ -75,6 +75,8 @@ int lambda_fn_save(api_ctx_t *ctx, api_resp_t *resp, eng_function_t *f);
 void lambda_record_begin(api_jw_t *w, const char *when, const char *request_id);
 /** The record's "responseContext" (statusCode 200, $LATEST, "functionError" with fn_error). */
 void lambda_record_response(api_jw_t *w, bool fn_error);
+/** The same with the version that ran. */
+void lambda_record_response_v(api_jw_t *w, bool fn_error, const char *version);
 
 /* ---- the operations (each records its response; @return 0, or -1 refused) ---- */
 
@@ -86,7 +88,7 @@ int lambda_op_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t r
 /** UpdateFunctionCode (code) or UpdateFunctionConfiguration. */
 int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, bool code,
                      api_jw_t *w);
-int lambda_op_delete(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t raw);
+int lambda_op_delete(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw);
 /** Put/Get/DeleteFunctionConcurrency (op says which). */
 int lambda_op_concurrency(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, int op,
                           api_jw_t *w);
@@ -101,6 +103,64 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
                   api_jw_t *w);
 /** Invoke (lambda_invoke.c). */
 int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw);
+
+/* ---- versions, aliases, permissions, tags, account settings (lambda_version.c); layers
+ * (lambda_layer.c) ---- */
+
+/** What a FunctionName with its qualifier (name:qualifier, a qualified ARN, or ?Qualifier=)
+ * names: $LATEST, a version, or an alias (f is then the alias's first version). */
+typedef struct lambda_target {
+    kv_slice_t name;        /* the bare function name */
+    const char *qual;       /* the qualifier as given (NULL: none) */
+    eng_function_t *latest; /* $LATEST */
+    eng_function_t *f;      /* the version the qualifier names */
+    eng_alias_t *alias;     /* the alias it names, or NULL */
+} lambda_target_t;
+/** Split a FunctionName into the bare name and its qualifier (empty: none). @return -1 refused */
+int lambda_split_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out, kv_slice_t *qual);
+/** Resolve raw (and the request's Qualifier query parameter) into *t, in the request's arena.
+ * @return -1 refused */
+int lambda_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
+                  lambda_target_t *t);
+/** The version an invocation of t runs: an alias with a routing weight picks one per call. */
+int lambda_target_pick(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, lambda_target_t *t,
+                       eng_function_t **f);
+/** A function's configuration as Lambda returns it (qual: the qualifier its ARN carries). */
+void lambda_encode_config(api_ctx_t *ctx, const eng_function_t *f, const char *qual, api_jw_t *w);
+/** A Code object's zip (base64 ZipFile or S3Bucket/S3Key), checked; its unzipped size into
+ * *unzipped when not NULL. @return -1 refused */
+int lambda_load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *code,
+                     kv_slice_t *zip, uint64_t *unzipped);
+/** The base64 SHA-256 of a zip. */
+void lambda_code_sha(kv_slice_t zip, char out[48]);
+/** Publish f ($LATEST, just stored) as a version and answer with its configuration. */
+int lambda_publish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_function_t *f,
+                   const char *description, int status, api_jw_t *w);
+/** DeleteFunction of version qual. */
+int lambda_delete_version(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name, kv_slice_t qual);
+/** A Tags object into *tags (the request's arena; AWS's limits). @return -1 refused */
+int lambda_tags_in(api_req_t *req, api_resp_t *resp, const api_json_t *in, eng_tag_t **tags,
+                   size_t *n);
+/** The Layers member of a CreateFunction/UpdateFunctionConfiguration into f. @return -1 */
+int lambda_apply_layers(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                        eng_function_t *f);
+/** A layer version ARN's name and version. */
+bool lambda_layer_arn_parse(kv_slice_t arn, kv_slice_t *name, uint32_t *version);
+/** The operations of lambda_version.c (parts: the path's parts after the function name). */
+int lambda_op_version(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_slice_t raw,
+                      kv_slice_t part, api_jw_t *w);
+/** The layer operations (lambda_layer.c): layer name, version and statement id from the path. */
+int lambda_op_layer(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_slice_t name,
+                    kv_slice_t version, kv_slice_t sid, api_jw_t *w);
+/** Build one policy statement and add it to *list (refusing a duplicate Sid and a document over
+ * limit bytes). resource is the statement's Resource. @return -1 refused */
+int lambda_policy_add(api_req_t *req, api_resp_t *resp, const api_json_t *in, const char *resource,
+                      bool layer, const char ***list, size_t *n, size_t limit, const char **added);
+/** Remove statement sid from *list. @return -1 refused (not found) */
+int lambda_policy_remove(api_req_t *req, api_resp_t *resp, kv_slice_t sid, const char ***list,
+                         size_t *n);
+/** A policy document of the statements. */
+void lambda_policy_doc(const char *const *list, size_t n, kv_buf_t *out);
 
 /* ---- asynchronous invocation settings (lambda_evcfg.c) ---- */
 

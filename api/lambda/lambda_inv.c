@@ -8,6 +8,7 @@
 #include "api_arn.h"
 #include "api_int.h"
 #include "base/kv_hash.h"
+#include "lambda_int.h"
 
 #define INV_RESULT_MAX (6u << 20) /* a synchronous response's limit */
 #define INV_LOG_TAIL   4096       /* LogType Tail: the last 4 KB */
@@ -50,6 +51,31 @@ void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload
     inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
     inv->request_id = adup(a, rid);
     inv->payload = kv_arena_dup(a, payload);
+    char ver[16];
+    snprintf(ver, sizeof(ver), "%u", f->version);
+    inv->version = adup(a, f->version ? ver : "$LATEST");
+    inv->invoked_arn = inv->arn;
+    if (f->n_layers) {
+        const char **paths = kv_arena_calloc(a, f->n_layers, sizeof(*paths));
+        uint32_t *ids = kv_arena_calloc(a, f->n_layers, sizeof(*ids));
+        size_t n = 0;
+        for (size_t i = 0; i < f->n_layers; i++) {
+            kv_slice_t ln;
+            uint32_t lv;
+            eng_layer_t *l;
+            /* a layer deleted since is kept for the functions naming it (deleted set) */
+            if (!lambda_layer_arn_parse(kv_slice_str(f->layers[i]), &ln, &lv) ||
+                eng_layer_get(ctx->eng, ln, lv, a, &l) < 0)
+                continue;
+            char path[4400];
+            eng_function_code_path(ctx->eng, l->code_id, path, sizeof(path));
+            paths[n] = adup(a, path);
+            ids[n++] = l->code_id;
+        }
+        inv->layer_paths = paths;
+        inv->layer_ids = ids;
+        inv->n_layers = n;
+    }
     kv_buf_init(&inv->result, INV_RESULT_MAX);
     kv_buf_init(&inv->log, INV_LOG_TAIL);
 }

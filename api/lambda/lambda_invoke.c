@@ -65,7 +65,8 @@ static void finish_sync(pending_t *p)
         resp->status = 200;
         kv_buf_append_slice(&resp->body, kv_buf_slice(&inv->result));
         api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/json"));
-        api_resp_header(resp, "X-Amz-Executed-Version", KV_SLICE_LIT("$LATEST"));
+        api_resp_header(resp, "X-Amz-Executed-Version",
+                        kv_slice_str(inv->version ? inv->version : "$LATEST"));
         if (inv->outcome == API_INV_FN_ERROR)
             api_resp_header(resp, "X-Amz-Function-Error", KV_SLICE_LIT("Unhandled"));
         if (p->tail) {
@@ -107,10 +108,15 @@ void lambda_record_begin(api_jw_t *w, const char *when, const char *request_id)
 
 void lambda_record_response(api_jw_t *w, bool fn_error)
 {
+    lambda_record_response_v(w, fn_error, "$LATEST");
+}
+
+void lambda_record_response_v(api_jw_t *w, bool fn_error, const char *version)
+{
     api_jw_key(w, "responseContext");
     api_jw_obj_begin(w);
     api_jw_ku64(w, "statusCode", 200);
-    api_jw_kstr(w, "executedVersion", "$LATEST");
+    api_jw_kstr(w, "executedVersion", version ? version : "$LATEST");
     if (fn_error)
         api_jw_kstr(w, "functionError", "Unhandled");
     api_jw_obj_end(w);
@@ -126,7 +132,8 @@ static void invocation_record(const pending_t *p, const char *condition, kv_buf_
     api_jw_init(&w, out);
     lambda_record_begin(&w, when, inv->request_id);
     char arn[300];
-    api_arn_write(arn, sizeof(arn), "lambda", p->ctx->region, "function:%s:$LATEST", inv->function);
+    api_arn_write(arn, sizeof(arn), "lambda", p->ctx->region, "function:%s:%s", inv->function,
+                  inv->version ? inv->version : "$LATEST");
     api_jw_kstr(&w, "functionArn", arn);
     api_jw_kstr(&w, "condition", condition);
     api_jw_ku64(&w, "approximateInvokeCount", (uint64_t)p->attempts);
@@ -139,7 +146,7 @@ static void invocation_record(const pending_t *p, const char *condition, kv_buf_
         api_json_t *root;
         const char *err;
         if (i == 1)
-            lambda_record_response(&w, inv->outcome != API_INV_OK);
+            lambda_record_response_v(&w, inv->outcome != API_INV_OK, inv->version);
         if (docs[i].len == 0)
             continue;
         api_jw_key(&w, keys[i]);
@@ -326,8 +333,10 @@ static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_
 
 int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw)
 {
+    lambda_target_t t;
     eng_function_t *f;
-    if (lambda_load_fn(ctx, req, resp, raw, &f) < 0)
+    if (lambda_target(ctx, req, resp, raw, &t) < 0 ||
+        lambda_target_pick(ctx, req, resp, &t, &f) < 0)
         return -1;
     kv_slice_t type = api_req_header(req, "X-Amz-Invocation-Type");
     kv_slice_t log = api_req_header(req, "X-Amz-Log-Type");
@@ -390,6 +399,10 @@ int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
      * on Lambda, so that a client can find its log lines. */
     pending_t *p = pending_new(ctx, f, payload, req->_st->request_id, async ? NULL : req);
     p->tail = kv_slice_eq_str(log, "Tail");
+    if (t.qual)
+        p->inv.invoked_arn =
+            api_arn_new(p->a, "lambda", ctx->region, "function:%s:%s", p->inv.function, t.qual);
+    f->reserved = t.latest->reserved; /* the function's own, whatever version runs */
     if (cc.len && !async)
         p->inv.client_context = kv_arena_strndup(p->a, cc.p, cc.len);
     if (f->reserved == 0)

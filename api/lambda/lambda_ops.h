@@ -28,7 +28,30 @@
     XX(UpdateFunctionEventInvokeConfig, update_function_event_invoke_config) \
     XX(GetFunctionEventInvokeConfig, get_function_event_invoke_config)       \
     XX(DeleteFunctionEventInvokeConfig, delete_function_event_invoke_config) \
-    XX(ListFunctionEventInvokeConfigs, list_function_event_invoke_configs)
+    XX(ListFunctionEventInvokeConfigs, list_function_event_invoke_configs)   \
+    XX(PublishVersion, publish_version)                                      \
+    XX(ListVersionsByFunction, list_versions_by_function)                    \
+    XX(CreateAlias, create_alias)                                            \
+    XX(GetAlias, get_alias)                                                  \
+    XX(UpdateAlias, update_alias)                                            \
+    XX(DeleteAlias, delete_alias)                                            \
+    XX(ListAliases, list_aliases)                                            \
+    XX(AddPermission, add_permission)                                        \
+    XX(RemovePermission, remove_permission)                                  \
+    XX(GetPolicy, get_policy)                                                \
+    XX(TagResource, tag_resource)                                            \
+    XX(UntagResource, untag_resource)                                        \
+    XX(ListTags, list_tags)                                                  \
+    XX(GetAccountSettings, get_account_settings)                             \
+    XX(PublishLayerVersion, publish_layer_version)                           \
+    XX(GetLayerVersion, get_layer_version)                                   \
+    XX(GetLayerVersionByArn, get_layer_version_by_arn)                       \
+    XX(ListLayerVersions, list_layer_versions)                               \
+    XX(ListLayers, list_layers)                                              \
+    XX(DeleteLayerVersion, delete_layer_version)                             \
+    XX(AddLayerVersionPermission, add_layer_version_permission)              \
+    XX(RemoveLayerVersionPermission, remove_layer_version_permission)        \
+    XX(GetLayerVersionPolicy, get_layer_version_policy)
 
 /** lambda_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {

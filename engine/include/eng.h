@@ -485,6 +485,14 @@ typedef struct eng_function {
     char revision[40];
     int32_t reserved;         /* reserved concurrency; -1: none */
     const char *event_config; /* asynchronous invocation settings (Lambda's JSON); NULL: none */
+    /* Versions, layers and the resource policy (issue 13, package D; TLV tags 30..34). */
+    uint32_t version;      /* 0: $LATEST; n: published version n (immutable code and config) */
+    uint32_t last_version; /* $LATEST: the highest version published so far */
+    char pub_revision[40]; /* $LATEST: its revision when it was last published */
+    const char **layers;   /* layer version ARNs, in order (at most 5) */
+    size_t n_layers;
+    const char **statements; /* resource policy statements (JSON texts) of this version */
+    size_t n_statements;
 } eng_function_t;
 
 enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };
@@ -534,6 +542,77 @@ int eng_mapping_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, en
                      size_t *n, bool *more);
 /** The path of a function's zip. */
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap);
+
+/* ---- function versions, aliases and layers (catalog kinds 'V', 'A', 'Y') ---- */
+
+/**
+ * Publish $LATEST of function name as a new version (its record in *out, arena a): refused
+ * with KV_ECONDFAIL when revision (non-empty) is not $LATEST's. When neither code nor
+ * configuration changed since the last version published, that version is returned (*created
+ * false). description (NULL: $LATEST's) is the version's. @return 0, KV_ENOTFOUND.
+ */
+int eng_version_publish(eng_t *e, kv_slice_t name, const char *revision, const char *description,
+                        kv_arena_t *a, eng_function_t **out, bool *created);
+/** Version n of a function. @return 0, KV_ENOTFOUND. */
+int eng_version_get(eng_t *e, kv_slice_t name, uint32_t n, kv_arena_t *a, eng_function_t **out);
+/** Versions of a function after version `after` (0: from the first), at most limit. */
+int eng_version_list(eng_t *e, kv_slice_t name, uint32_t after, size_t limit, kv_arena_t *a,
+                     eng_function_t **out, size_t *n, bool *more);
+/** Delete version n (its code file too when nothing else runs it). KV_EBUSY when an alias
+ * routes to it. @return 0, KV_ENOTFOUND, KV_EBUSY. */
+int eng_version_delete(eng_t *e, kv_slice_t name, uint32_t n);
+/** Replace the policy statements of version n (the rest of the version is immutable). */
+int eng_version_set_policy(eng_t *e, kv_slice_t name, uint32_t n, const char **statements,
+                           size_t n_statements);
+
+/** A function alias: a name for one version, or two with a weight. */
+typedef struct eng_alias {
+    const char *function, *name, *description;
+    uint32_t version;       /* its FunctionVersion (0: $LATEST) */
+    uint32_t extra_version; /* RoutingConfig's additional version (0: none) */
+    double extra_weight;    /* the share of invocations routed to it, 0..1 */
+    char revision[40];
+    const char **statements; /* its resource policy statements */
+    size_t n_statements;
+} eng_alias_t;
+/** Store an alias (mode ENG_FN_CREATE: KV_EEXIST if it exists; ENG_FN_UPDATE: KV_ENOTFOUND
+ * if not); KV_ENOTFOUND too when the function is gone. */
+int eng_alias_put(eng_t *e, const eng_alias_t *al, int mode);
+int eng_alias_get(eng_t *e, kv_slice_t function, kv_slice_t name, kv_arena_t *a, eng_alias_t **out);
+int eng_alias_delete(eng_t *e, kv_slice_t function, kv_slice_t name);
+/** A function's aliases in name order after `after`, at most limit. */
+int eng_alias_list(eng_t *e, kv_slice_t function, kv_slice_t after, size_t limit, kv_arena_t *a,
+                   eng_alias_t **out, size_t *n, bool *more);
+
+/** A layer version: a zip unpacked under /opt of the functions that name it. */
+typedef struct eng_layer {
+    const char *name;
+    uint32_t version;
+    const char *description, *license;
+    const char **runtimes, **archs; /* CompatibleRuntimes, CompatibleArchitectures */
+    size_t n_runtimes, n_archs;
+    int64_t created_ms;
+    uint64_t code_size, unzipped_size;
+    char code_sha256[48];
+    uint32_t code_id;        /* its zip: eng_function_code_path */
+    const char **statements; /* its permission statements (JSON texts) */
+    size_t n_statements;
+    bool deleted; /* deleted while functions named it: kept for them, hidden from the API */
+} eng_layer_t;
+/** Publish a new version of layer l->name with zip (l->version, code_id and created_ms are
+ * set here). */
+int eng_layer_publish(eng_t *e, eng_layer_t *l, kv_slice_t zip);
+int eng_layer_get(eng_t *e, kv_slice_t name, uint32_t version, kv_arena_t *a, eng_layer_t **out);
+/** Replace a layer version's permission statements. */
+int eng_layer_set_policy(eng_t *e, kv_slice_t name, uint32_t version, const char **statements,
+                         size_t n_statements);
+/** Delete a layer version. As on Lambda, the functions that name it keep it: then it is only
+ * marked deleted (eng_layer_get still finds it, with deleted set). @return 0, KV_ENOTFOUND. */
+int eng_layer_delete(eng_t *e, kv_slice_t name, uint32_t version);
+/** Layer versions in (name, version) order after (after, after_version), at most limit; name
+ * (non-empty) restricts them to one layer. */
+int eng_layer_list(eng_t *e, kv_slice_t name, kv_slice_t after, uint32_t after_version,
+                   size_t limit, kv_arena_t *a, eng_layer_t **out, size_t *n, bool *more);
 /* Function logs: eng_fnlog.h. */
 
 /* ---- buckets --------------------------------------------------------- */
