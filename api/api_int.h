@@ -65,7 +65,11 @@ struct api_ctx {
     uint64_t unauth_max, unauth_peer_max;
     uint64_t unauth_total;
     struct api_peer_use *unauth_peers[API_UNAUTH_BUCKETS];
+    atomic_int port; /* the server's listening port (api_set_port; function URLs name it) */
 };
+
+/** The server's listening port (0: not told). */
+int api_port(api_ctx_t *ctx);
 
 typedef enum api_payload {
     API_PAYLOAD_NONE = 0,

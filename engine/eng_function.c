@@ -254,7 +254,9 @@ int eng_function_delete(eng_t *e, kv_slice_t name)
     if (rc == 0) {
         eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
-        rc = eng__write(e, b);
+        rc = eng__fnurl_drop(e, b, name); /* its URL configurations go with it */
+        if (rc == 0)
+            rc = eng__write(e, b);
         eng_batch_free(b);
     }
     pthread_mutex_unlock(&e->cat_lock);

@@ -28,7 +28,12 @@
     XX(UpdateFunctionEventInvokeConfig, update_function_event_invoke_config) \
     XX(GetFunctionEventInvokeConfig, get_function_event_invoke_config)       \
     XX(DeleteFunctionEventInvokeConfig, delete_function_event_invoke_config) \
-    XX(ListFunctionEventInvokeConfigs, list_function_event_invoke_configs)
+    XX(ListFunctionEventInvokeConfigs, list_function_event_invoke_configs)   \
+    XX(CreateFunctionUrlConfig, create_function_url_config)                  \
+    XX(GetFunctionUrlConfig, get_function_url_config)                        \
+    XX(UpdateFunctionUrlConfig, update_function_url_config)                  \
+    XX(DeleteFunctionUrlConfig, delete_function_url_config)                  \
+    XX(ListFunctionUrlConfigs, list_function_url_configs)
 
 /** lambda_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {
