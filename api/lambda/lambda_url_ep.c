@@ -129,6 +129,18 @@ static uint64_t url_body_limit(const api_req_t *req)
     return URL_BODY_MAX;
 }
 
+/* A body sent without a signature (AuthType NONE, anyone may send one) is held within the
+ * unauthenticated-body budget, as bodies whose signature is not checked yet are: many large
+ * anonymous bodies at once are throttled (429) instead of filling the memory. */
+static int url_body_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    (void)ctx;
+    (void)resp;
+    if (req->_st->anonymous)
+        req->_st->payload = API_PAYLOAD_COMPUTE;
+    return 0;
+}
+
 /* ---- responses ---- */
 
 /* Lambda's own answer: {"Message": msg}. */
@@ -716,6 +728,7 @@ const api_service_t lambda_url_service = {
     .n_ops = sizeof(url_ops) / sizeof(url_ops[0]),
     .route = url_route,
     .body_limit = url_body_limit,
+    .body_begin = url_body_begin,
     .dispatch = url_dispatch,
     .hold = url_hold,
     .finish = url_finish,

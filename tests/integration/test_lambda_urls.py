@@ -43,6 +43,10 @@ def handler(event, context):
     if path == "/binary":
         return {"statusCode": 200, "headers": {"content-type": "application/octet-stream"},
                 "isBase64Encoded": True, "body": base64.b64encode(bytes(range(256))).decode()}
+    if path == "/len":
+        body = event.get("body", "")
+        raw = base64.b64decode(body) if event["isBase64Encoded"] else body.encode()
+        return {"length": len(raw), "base64": event["isBase64Encoded"], "head": raw[:4].decode()}
     if path == "/string":
         return "hello"
     if path == "/object":
@@ -51,6 +55,10 @@ def handler(event, context):
         return [1, 2, 3]
     if path == "/fail":
         raise ValueError("boom")
+    if path == "/sleep":
+        import time
+        time.sleep(5)
+        return "late"
     if path == "/badstatus":
         return {"statusCode": "abc"}
     if path == "/inject":
@@ -85,6 +93,8 @@ def curl(*args, data=None):
         assert r.returncode == 0, r.stderr
         with open(hdr.name, "rb") as f:
             lines = f.read().decode("latin-1").split("\r\n")
+    while len(lines) > 1 and lines[0].split()[1].startswith("1"):  # 100 Continue
+        lines = lines[lines.index("") + 1:]
     status = int(lines[0].split()[1])
     heads = {}
     for line in lines[1:]:
@@ -290,7 +300,27 @@ class FunctionUrls(unittest.TestCase):
         self.assertNotIn("x-evil", h)
         self.assertNotIn("x-bad", h)
 
+    def test_timeout_and_throttle(self):
+        lam = self.lam
+        lam.create_function(FunctionName="urlfn-slow", Runtime="python3.11", Role=ROLE,
+                            Handler="app.handler", Timeout=1,
+                            Code={"ZipFile": zip_of({"app.py": APP})})
+        u = lam.create_function_url_config(FunctionName="urlfn-slow", AuthType="NONE")["FunctionUrl"]
+        st, _, body = curl(u + "sleep")
+        self.assertEqual((st, body), (502, b"Internal Server Error"))
+        st, _, body = curl(u + "string")  # a new instance answers after the timeout
+        self.assertEqual((st, body), (200, b'"hello"'))
+        lam.put_function_concurrency(FunctionName="urlfn-slow", ReservedConcurrentExecutions=0)
+        st, _, body = curl(u + "string")
+        self.assertEqual((st, json.loads(body)), (429, {"Message": "Rate Exceeded."}))
+        lam.delete_function(FunctionName="urlfn-slow")
+
     def test_too_large(self):
+        for n, ct, b64 in ((5 << 20, "application/octet-stream", True),
+                           (6291456, "text/plain", False)):
+            st, _, body = curl(self.url + "len", "-H", "Content-Type: " + ct, data=b"abcd" * (n // 4))
+            self.assertEqual(st, 200, body[:300])
+            self.assertEqual(json.loads(body), {"length": n, "base64": b64, "head": "abcd"})
         st, _, body = curl(self.url + "echo", "-H", "Content-Type: text/plain",
                            data=b"x" * (6291456 + 1))
         self.assertEqual(st, 413, body)
