@@ -693,14 +693,17 @@ void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner)
     ctx->runner = runner;
 }
 
-void api_set_port(api_ctx_t *ctx, int port)
+void api_set_port(api_ctx_t *ctx, int port, bool tls)
 {
-    atomic_store(&ctx->port, port);
+    atomic_store(&ctx->port, tls ? -port : port);
 }
 
-int api_port(api_ctx_t *ctx)
+int api_port(api_ctx_t *ctx, bool *tls)
 {
-    return atomic_load(&ctx->port);
+    int p = atomic_load(&ctx->port);
+    if (tls)
+        *tls = p < 0;
+    return p < 0 ? -p : p;
 }
 
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,

@@ -194,8 +194,10 @@ static int qualifier(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const cha
 static void write_config(api_ctx_t *ctx, const eng_fnurl_t *u, bool modified, api_jw_t *w)
 {
     char url[200], arn[400], when[25];
-    snprintf(url, sizeof(url), "http://%s.lambda-url.%s.localhost:%d/", u->url_id, ctx->region,
-             api_port(ctx));
+    bool tls;
+    int port = api_port(ctx, &tls);
+    snprintf(url, sizeof(url), "%s://%s.lambda-url.%s.localhost:%d/", tls ? "https" : "http",
+             u->url_id, ctx->region, port);
     if (strcmp(u->qualifier, "$LATEST") == 0)
         api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%s", u->function);
     else

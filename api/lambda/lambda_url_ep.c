@@ -400,7 +400,7 @@ static void build_event(api_ctx_t *ctx, api_req_t *req, const eng_fnurl_t *u, kv
     api_jw_key(&w, "rawQueryString");
     api_jw_str(&w, req->query);
     event_cookies(req, &w);
-    event_headers(req, &w, source_ip, api_port(ctx));
+    event_headers(req, &w, source_ip, api_port(ctx, NULL));
     event_query(req, &w);
     api_jw_key(&w, "requestContext");
     api_jw_obj_begin(&w);
