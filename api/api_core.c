@@ -463,7 +463,7 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
     st->op = API_OP_NONE;
     const api_service_t *first = NULL; /* a service claiming the request before the others */
     for (size_t i = 0; first == NULL && i < api_n_services; i++)
-        if (api_services[i]->claim && api_services[i]->claim(req))
+        if (api_services[i]->claim && api_services[i]->claim(ctx, req))
             first = api_services[i];
     if (first == NULL && !has_auth && kv_slice_eq_str(req->method, "GET") &&
         (st->svc = claim_open(req, &st->op)) != NULL) {

@@ -127,8 +127,8 @@ typedef struct api_service {
     /** Release it (api_close, after the engine has closed). */
     void (*fini)(void *state);
     /** Claim a request before every other phase, by its Host or path (a function URL's
-     * <url-id>.lambda-url.<region>.localhost). NULL: never. */
-    bool (*claim)(const api_req_t *req);
+     * <url-id>.lambda-url.<region>.localhost). May do a point read. NULL: never. */
+    bool (*claim)(api_ctx_t *ctx, const api_req_t *req);
 } api_service_t;
 
 /** The table (api_services.c): every service, in routing and metrics order. */

@@ -50,9 +50,10 @@ static bool id_ok(kv_slice_t id)
 }
 
 /* The url-id and the function's raw path of a function URL request; false when the request is
- * not one. */
-static bool url_of(const api_req_t *req, kv_slice_t *id, kv_slice_t *path)
+ * not one. *by_host: named by its Host (else by the path form). */
+static bool url_of(const api_req_t *req, kv_slice_t *id, kv_slice_t *path, bool *by_host)
 {
+    *by_host = true;
     kv_slice_t h = api_req_header(req, "host");
     /* <url-id>.lambda-url.<region>.localhost[:port] */
     size_t mid = sizeof(URL_HOST_MID) - 1, tld = sizeof(URL_HOST_TLD) - 1;
@@ -73,6 +74,7 @@ static bool url_of(const api_req_t *req, kv_slice_t *id, kv_slice_t *path)
         }
     }
     /* /lambda-url/<url-id>[/path] */
+    *by_host = false;
     size_t pl = sizeof(URL_PATH_FORM) - 1;
     kv_slice_t p = req->path;
     if (p.len < pl + LAMBDA_URL_ID_LEN || !kv_slice_starts_with(p, URL_PATH_FORM) ||
@@ -86,18 +88,31 @@ static bool url_of(const api_req_t *req, kv_slice_t *id, kv_slice_t *path)
     return true;
 }
 
-static bool url_claim(const api_req_t *req)
+/* Any Host of a URL's shape is the endpoint's (an unknown url-id is its 403, never an S3
+ * virtual host); the path form only names a URL that exists, so that a bucket named
+ * "lambda-url" keeps its keys. */
+static bool url_claim(api_ctx_t *ctx, const api_req_t *req)
 {
     kv_slice_t id, path;
-    return url_of(req, &id, &path);
+    bool by_host;
+    if (!url_of(req, &id, &path, &by_host))
+        return false;
+    if (by_host)
+        return true;
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_fnurl_t *u;
+    bool found = eng_fnurl_get(ctx->eng, id, a, &u) == 0;
+    kv_arena_free(a);
+    return found;
 }
 
 /* The request's URL configuration (NULL: none). */
 static eng_fnurl_t *url_load(api_ctx_t *ctx, api_req_t *req, kv_slice_t *path)
 {
     kv_slice_t id;
+    bool by_host;
     eng_fnurl_t *u = NULL;
-    if (!url_of(req, &id, path) || eng_fnurl_get(ctx->eng, id, req->arena, &u) < 0)
+    if (!url_of(req, &id, path, &by_host) || eng_fnurl_get(ctx->eng, id, req->arena, &u) < 0)
         return NULL;
     return u;
 }

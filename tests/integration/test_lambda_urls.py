@@ -268,7 +268,13 @@ class FunctionUrls(unittest.TestCase):
         ev = json.loads(r.read())
         self.assertEqual((r.status, ev["rawPath"], ev["rawQueryString"]), (200, "/echo/deep", "q=1"))
         self.assertNotIn("body", ev)
-        # an unknown url-id of the right shape is Lambda's 403, not an S3 bucket
+        # the path form names only URLs that exist: a bucket named lambda-url keeps its keys
+        s3 = self.srv.client("s3", s3={"addressing_style": "path"})
+        s3.create_bucket(Bucket="lambda-url")
+        key = "b" * 32 + "/k"
+        s3.put_object(Bucket="lambda-url", Key=key, Body=b"an object")
+        self.assertEqual(s3.get_object(Bucket="lambda-url", Key=key)["Body"].read(), b"an object")
+        # an unknown url-id of the right shape in a Host is Lambda's 403, not an S3 bucket
         c.request("GET", "/x", headers={"Host": "a" * 32 + f".lambda-url.us-east-1.localhost:{port}"})
         r = c.getresponse()
         self.assertEqual((r.status, json.loads(r.read())), (403, {"Message": "Forbidden"}))
