@@ -550,7 +550,8 @@ static bool map_result(url_pending_t *p)
         return !kv_buf_failed(&resp->body);
     }
     int64_t status;
-    if (!api_json_int(sc, &status) || status < 100 || status > 599)
+    /* a 1xx status would break the response's framing: answered 502 */
+    if (!api_json_int(sc, &status) || status < 200 || status > 599)
         return false;
     resp->status = (int)status;
     bool typed = false;
@@ -595,6 +596,8 @@ static bool map_result(url_pending_t *p)
     }
     const api_json_t *body = api_json_get(root, "body");
     const api_json_t *b64 = api_json_get(root, "isBase64Encoded");
+    if (status == 204 || status == 304)
+        body = NULL; /* responses that have none */
     if (body && api_json_type(body) == API_J_STR) {
         if (b64 && api_json_bool(b64)) {
             if (!kv_b64_decode(&resp->body, api_json_str(body)))

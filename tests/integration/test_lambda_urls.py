@@ -59,6 +59,10 @@ def handler(event, context):
         import time
         time.sleep(5)
         return "late"
+    if path == "/nocontent":
+        return {"statusCode": 204, "body": "dropped"}
+    if path == "/informational":
+        return {"statusCode": 101, "body": "x"}
     if path == "/badstatus":
         return {"statusCode": "abc"}
     if path == "/inject":
@@ -298,7 +302,9 @@ class FunctionUrls(unittest.TestCase):
         self.assertEqual(json.loads(curl(self.url + "list")[2]), [1, 2, 3])
         st, _, body = curl(self.url + "nothing-here")
         self.assertEqual((st, body), (404, b"no route /nothing-here"))
-        for bad in ("fail", "badstatus"):
+        st, _, body = curl(self.url + "nocontent")
+        self.assertEqual((st, body), (204, b""))
+        for bad in ("fail", "badstatus", "informational"):
             st, _, body = curl(self.url + bad)
             self.assertEqual((st, body), (502, b"Internal Server Error"), bad)
         st, h, body = curl(self.url + "inject")
