@@ -327,6 +327,39 @@ class FunctionUrls(unittest.TestCase):
         self.assertEqual((st, json.loads(body)), (429, {"Message": "Rate Exceeded."}))
         lam.delete_function(FunctionName="urlfn-slow")
 
+    def test_odd_requests(self):
+        host = f"{self.url_id}.lambda-url.us-east-1.localhost:{self.srv.port}"
+        q = "&".join("k%d=%d&k%d=x" % (i % 50, i, i % 50) for i in range(400))
+        c = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=60)
+        c.putrequest("GET", "/echo/%zz/%E2%82?" + q + "&bad=%zz&=empty", skip_host=True)
+        c.putheader("Host", host)
+        for i in range(40):
+            c.putheader("X-Rep", str(i))
+        c.putheader("Cookie", ";;  ; c=1;")
+        c.putheader("Content-Type", "text/plain")
+        c.putheader("Content-Length", "3")
+        c.endheaders(b"\xff\xfe\x00")  # not UTF-8: sent in base64
+        r = c.getresponse()
+        ev = json.loads(r.read())
+        self.assertEqual(r.status, 200)
+        self.assertEqual(ev["rawPath"], "/echo/%zz/%E2%82")
+        self.assertEqual(ev["headers"]["x-rep"], ",".join(str(i) for i in range(40)))
+        self.assertEqual(ev["cookies"], ["c=1"])
+        self.assertEqual(ev["queryStringParameters"]["k7"], ",".join(
+            v for i in range(400) if i % 50 == 7 for v in (str(i), "x")))
+        self.assertEqual(ev["queryStringParameters"]["bad"], "%zz")
+        self.assertNotIn("", ev["queryStringParameters"])
+        self.assertTrue(ev["isBase64Encoded"])
+        self.assertEqual(base64.b64decode(ev["body"]), b"\xff\xfe\x00")
+        for bad_host in (host.upper(), "x" * 32 + ".lambda-url..localhost", host + ":1:2",
+                         self.url_id + ".lambda-url.us-east-1.localhost.evil"):
+            c.request("GET", "/echo", headers={"Host": bad_host})
+            r = c.getresponse()
+            r.read()
+            self.assertIn(r.status, (200, 400, 403, 404), bad_host)
+        c.close()
+        self.assertEqual(curl(self.url + "string")[0], 200)  # still serving
+
     def test_too_large(self):
         for n, ct, b64 in ((5 << 20, "application/octet-stream", True),
                            (6291456, "text/plain", False)):
