@@ -13,7 +13,7 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
             api/ddb/ddb_item_check.c api/ddb/ddb_item_write.c api/ddb/ddb_item_read.c api/ddb/ddb_item_batch.c api/ddb/ddb_item_txn.c api/ddb/ddb_item_encode.c api/ddb/ddb_index.c api/ddb/ddb_partiql.c api/ddb/ddb_partiql_exec.c api/ddb/ddb_streams.c api/ddb/ddb_jobs.c
             api/lambda/lambda_api.c api/lambda/lambda_fn.c api/lambda/lambda_version.c api/lambda/lambda_layer.c api/lambda/lambda_invoke.c api/lambda/lambda_inv.c
             api/lambda/lambda_evcfg.c api/lambda/lambda_mapping.c api/lambda/lambda_esm.c
-            api/lambda/lambda_logs.c
+            api/lambda/lambda_logs.c api/lambda/lambda_url.c api/lambda/lambda_url_ep.c
             api/s3/s3_decode.c api/s3/s3_exec.c api/s3/s3_encode.c api/s3/s3_objects.c
             api/s3/s3_multipart.c api/s3/s3_subres.c
             api/s3/s3_tagging.c

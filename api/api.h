@@ -227,6 +227,9 @@ void api_fnlog_close(api_fnlog_t *w);
 #define API_FNLOG_GROUP_PREFIX "/aws/lambda/"
 /** Register the server's runner (before requests are served). */
 void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
+/** Tell the api layer the server's listening port and whether it speaks TLS (before requests
+ * are served): function URLs name them. */
+void api_set_port(api_ctx_t *ctx, int port, bool tls);
 /** The credentials and region functions get (for their SDKs). */
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
                            const char **region);

@@ -461,7 +461,11 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
     index_headers(req, st);
     bool has_auth = st->h.authorization.len || sigv4_is_presigned(req->query);
     st->op = API_OP_NONE;
-    if (!has_auth && kv_slice_eq_str(req->method, "GET") &&
+    const api_service_t *first = NULL; /* a service claiming the request before the others */
+    for (size_t i = 0; first == NULL && i < api_n_services; i++)
+        if (api_services[i]->claim && api_services[i]->claim(ctx, req))
+            first = api_services[i];
+    if (first == NULL && !has_auth && kv_slice_eq_str(req->method, "GET") &&
         (st->svc = claim_open(req, &st->op)) != NULL) {
         st->open = true;
         make_ids(st);
@@ -481,7 +485,7 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
             service = st->auth.service;
     }
     st->target = st->h.target;
-    st->svc = claim(req, service, st->target);
+    st->svc = first ? first : claim(req, service, st->target);
     make_ids(st);
     st->op = route_op(ctx, req, st->svc, st->target);
     /* A browser's CORS preflight carries no credentials (a presigned URL's query signs the
@@ -687,6 +691,19 @@ void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner)
 {
     ctx->invoke = fn;
     ctx->runner = runner;
+}
+
+void api_set_port(api_ctx_t *ctx, int port, bool tls)
+{
+    atomic_store(&ctx->port, tls ? -port : port);
+}
+
+int api_port(api_ctx_t *ctx, bool *tls)
+{
+    int p = atomic_load(&ctx->port);
+    if (tls)
+        *tls = p < 0;
+    return p < 0 ? -p : p;
 }
 
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,

@@ -65,7 +65,12 @@ struct api_ctx {
     uint64_t unauth_max, unauth_peer_max;
     uint64_t unauth_total;
     struct api_peer_use *unauth_peers[API_UNAUTH_BUCKETS];
+    atomic_int port; /* the server's listening port, negative with TLS (api_set_port) */
 };
+
+/** The server's listening port (0: not told), and into *tls (may be NULL) whether it speaks
+ * TLS. */
+int api_port(api_ctx_t *ctx, bool *tls);
 
 typedef enum api_payload {
     API_PAYLOAD_NONE = 0,

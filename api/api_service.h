@@ -76,10 +76,10 @@ typedef enum api_id_style {
 /**
  * One protocol: how it claims a request, its operations, and the hooks the request path calls.
  * api_begin offers a request to the services in this order, each phase walking the table in
- * order: an unsigned GET of an open path; the credential scope's service (among several
- * services sharing the scope, the first whose X-Amz-Target prefix matches, else the first);
- * the X-Amz-Target prefix (a target no prefix claims goes to the API_SVC_ANY_TARGET service);
- * the path prefix; the API_SVC_FALLBACK service.
+ * order: a service's claim hook; an unsigned GET of an open path; the credential scope's service
+ * (among several services sharing the scope, the first whose X-Amz-Target prefix matches, else the
+ * first); the X-Amz-Target prefix (a target no prefix claims goes to the API_SVC_ANY_TARGET
+ * service); the path prefix; the API_SVC_FALLBACK service.
  */
 typedef struct api_service {
     const char *name; /* the api label of metrics ("dynamodb") */
@@ -126,6 +126,9 @@ typedef struct api_service {
     int (*init)(api_ctx_t *ctx, const api_cfg_t *cfg, void **state);
     /** Release it (api_close, after the engine has closed). */
     void (*fini)(void *state);
+    /** Claim a request before every other phase, by its Host or path (a function URL's
+     * <url-id>.lambda-url.<region>.localhost). May do a point read. NULL: never. */
+    bool (*claim)(api_ctx_t *ctx, const api_req_t *req);
 } api_service_t;
 
 /** The table (api_services.c): every service, in routing and metrics order. */

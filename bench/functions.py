@@ -10,6 +10,12 @@
                                  -- N PutItems at RATE per second into a streamed table mapped
                                     to a warm `provided` function; prints the time from each
                                     write leaving the client to its record reaching the function
+  functions.py ENDPOINT url N NGINX_PORT
+                                 -- a function URL request's round trip (a warm `provided`
+                                    function behind http://<url-id>.lambda-url...localhost) against
+                                    an nginx round trip, each N requests (at most 30 s) on one
+                                    keep-alive connection from a Python http.client loop; prints
+                                    p50 and p99 of both and their ratio
   functions.py ENDPOINT trigger-hung N RATE
                                  -- the same figure for a second mapping twice: with nothing
                                     else running, then while another table's mapping is held by
@@ -89,6 +95,9 @@ def main():
     if what == "trigger":
         trigger(endpoint, lam, role, int(sys.argv[3]), float(sys.argv[4]))
         return
+    if what == "url":
+        url_round_trip(lam, role, int(sys.argv[3]), int(sys.argv[4]))
+        return
     if what == "trigger-hung":
         trigger_hung(endpoint, lam, role, int(sys.argv[3]), float(sys.argv[4]))
         return
@@ -127,6 +136,42 @@ while True:
     c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, b"{}")
     c.getresponse().read()
 """
+
+
+def round_trips(port, path, host, n, budget_s=30.0):
+    """n GETs (fewer when budget_s runs out) on one keep-alive connection: latencies in s."""
+    import http.client
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    lat = []
+    end = time.perf_counter() + budget_s
+    for _ in range(n):
+        t = time.perf_counter()
+        c.request("GET", path, headers={"Host": host})
+        r = c.getresponse()
+        r.read()
+        lat.append(time.perf_counter() - t)
+        if r.status != 200:
+            raise SystemExit("GET %s (Host %s): %d" % (path, host, r.status))
+        if t > end:
+            break
+    c.close()
+    return sorted(lat)
+
+
+def url_round_trip(lam, role, n, nginx_port):
+    lam.create_function(FunctionName="benchurl", Runtime="provided.al2023", Role=role,
+                        Handler="x", Code={"ZipFile": code()})
+    url = lam.create_function_url_config(FunctionName="benchurl", AuthType="NONE")["FunctionUrl"]
+    host = url.split("//")[1].rstrip("/")
+    port = int(host.rsplit(":", 1)[1])
+    round_trips(port, "/warm?x=1", host, 20)  # start the instance
+    fu = round_trips(port, "/bench?x=1", host, n)
+    ng = round_trips(nginx_port, "/", "127.0.0.1:%d" % nginx_port, n)
+    p = lambda lat, q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1e6
+    print("function-url-c1 requests=%d p50_us=%.0f p99_us=%.0f" % (len(fu), p(fu, 0.5), p(fu, 0.99)))
+    print("nginx-python-c1 requests=%d p50_us=%.0f p99_us=%.0f" % (len(ng), p(ng, 0.5), p(ng, 0.99)))
+    print("  ratio function-url/nginx-round-trip: p50 latency %.2fx, p99 %.2fx"
+          % (p(fu, 0.5) / p(ng, 0.5), p(fu, 0.99) / p(ng, 0.99)))
 
 
 def ddb_client(endpoint):

@@ -191,6 +191,9 @@ s, b = f(sys.argv[1]), f(sys.argv[2])
 print(f"  ratio warm-invoke/nginx-round-trip: p50 latency {float(s['p50_us']) / float(b['p50_us']):.2f}x "
       f"({s['p50_us']} us vs {b['p50_us']} us), p99 {float(s['p99_us']) / float(b['p99_us']):.2f}x")
 PY
+# A function URL request (payload 2.0 event, response mapping) against an nginx round trip,
+# both from one Python http.client loop on one connection.
+python3 bench/functions.py "http://127.0.0.1:$sport" url 2000 "$nport"
 python3 bench/functions.py "http://127.0.0.1:$sport" cold 5
 # A write on a streamed table to the start of the mapped function, under 200 writes/s.
 python3 bench/functions.py "http://127.0.0.1:$sport" trigger 2000 200

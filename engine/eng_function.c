@@ -283,6 +283,8 @@ int eng_function_delete(eng_t *e, kv_slice_t name)
         /* its versions and aliases go with it */
         rc = eng__versions_drop(e, b, name, a, &codes, &n_codes);
         if (rc == 0)
+            rc = eng__fnurl_drop(e, b, name); /* its URL configurations go with it */
+        if (rc == 0)
             rc = eng__write(e, b);
         eng_batch_free(b);
     }

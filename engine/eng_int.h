@@ -27,6 +27,7 @@
 #define ENG_CAT_VERSION  'V' /* function versions: name, 0, u32 version */
 #define ENG_CAT_ALIAS    'A' /* function aliases: function name, 0, alias name */
 #define ENG_CAT_LAYER    'Y' /* layer versions: name, 0, u32 version (0: the counter) */
+#define ENG_CAT_FNURL    'W' /* function URL configurations: url-id */
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */
@@ -162,6 +163,8 @@ int eng__drop_bucket_uploads(eng_t *e, eng_batch_t *b, uint32_t bucket_id);
 int eng__blob_recover(eng_t *e);
 /** Stop the reclaimer (ending a compaction it runs); before RocksDB closes. */
 void eng__blob_stop(eng_t *e);
+/** Add the deletion of every URL configuration of function name to b (eng_fnurl.c). */
+int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
 /** Take one record of a catalog page: its name (the key after the kind byte) and value, as the

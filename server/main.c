@@ -135,6 +135,7 @@ int main(int argc, char **argv)
         srv_tls_ctx_free(srv.tls);
         return 1;
     }
+    api_set_port(srv.api, srv.port, srv.tls != NULL);
     srv_fn_t *functions = srv_fn_start(srv.api, srv.port);
     if (functions == NULL)
         KV_LOG_WARN("functions cannot run: the function runner did not start");

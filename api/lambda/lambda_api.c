@@ -9,6 +9,7 @@
 
 #include "base/kv_log.h"
 #include "lambda_int.h"
+#include "lambda_url.h"
 
 #define LIST_MAX 10000 /* MaxItems */
 
@@ -107,9 +108,10 @@ static int route(api_req_t *req, kv_slice_t *name, kv_slice_t *part, kv_slice_t 
                                               : API_OP_NONE;
     }
     static const char *const dates[] = {"/2015-03-31/functions", "/2017-10-31/functions",
-                                        "/2019-09-30/functions", "/2019-09-25/functions"};
+                                        "/2019-09-30/functions", "/2019-09-25/functions",
+                                        "/2021-10-31/functions"};
     int date = -1;
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 5; i++)
         if (kv_slice_starts_with(p, dates[i]))
             date = i;
     if (date < 0)
@@ -175,6 +177,14 @@ static int route(api_req_t *req, kv_slice_t *name, kv_slice_t *part, kv_slice_t 
         return r.len == 0 && kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_remove_permission
                                                           : API_OP_NONE;
     }
+    if (kv_slice_eq_str(rest, "/url") && date == 4) /* function URLs (lambda_url.c) */
+        return kv_slice_eq_str(m, "POST")     ? LAMBDA_OP_create_function_url_config
+               : kv_slice_eq_str(m, "GET")    ? LAMBDA_OP_get_function_url_config
+               : kv_slice_eq_str(m, "PUT")    ? LAMBDA_OP_update_function_url_config
+               : kv_slice_eq_str(m, "DELETE") ? LAMBDA_OP_delete_function_url_config
+                                              : API_OP_NONE;
+    if (kv_slice_eq_str(rest, "/urls") && date == 4 && kv_slice_eq_str(m, "GET"))
+        return LAMBDA_OP_list_function_url_configs;
     if (kv_slice_eq_str(rest, "/concurrency")) {
         if (date == 1 && kv_slice_eq_str(m, "PUT"))
             return LAMBDA_OP_put_function_concurrency;
@@ -357,6 +367,13 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     case LAMBDA_OP_get_layer_version_policy:
         rc = lambda_op_layer(ctx, req, resp, op, name, part, part2, &w);
         break;
+    case LAMBDA_OP_create_function_url_config:
+    case LAMBDA_OP_get_function_url_config:
+    case LAMBDA_OP_update_function_url_config:
+    case LAMBDA_OP_delete_function_url_config:
+    case LAMBDA_OP_list_function_url_configs:
+        rc = lambda_op_url(ctx, req, resp, name, op, &w);
+        break;
     default:
         api_fail(resp, API_E_LAMBDA_UNKNOWN_OP, "Unknown operation %.*s %.*s", (int)req->method.len,
                  (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p);
@@ -407,7 +424,7 @@ static void lambda_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 static const char *const lambda_scopes[] = {"lambda", NULL};
 static const char *const lambda_paths[] = {
     "/2015-03-31/", "/2017-10-31/", "/2019-09-30/", "/2019-09-25/",
-    "/2018-10-31/", "/2017-03-31/", "/2016-08-19/", NULL};
+    "/2018-10-31/", "/2017-03-31/", "/2016-08-19/", "/2021-10-31/", NULL};
 
 const api_service_t lambda_service = {
     .name = "lambda",

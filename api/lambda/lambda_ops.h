@@ -51,7 +51,12 @@
     XX(DeleteLayerVersion, delete_layer_version)                             \
     XX(AddLayerVersionPermission, add_layer_version_permission)              \
     XX(RemoveLayerVersionPermission, remove_layer_version_permission)        \
-    XX(GetLayerVersionPolicy, get_layer_version_policy)
+    XX(GetLayerVersionPolicy, get_layer_version_policy) \
+    XX(CreateFunctionUrlConfig, create_function_url_config)                  \
+    XX(GetFunctionUrlConfig, get_function_url_config)                        \
+    XX(UpdateFunctionUrlConfig, update_function_url_config)                  \
+    XX(DeleteFunctionUrlConfig, delete_function_url_config)                  \
+    XX(ListFunctionUrlConfigs, list_function_url_configs)
 
 /** lambda_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {

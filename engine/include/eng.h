@@ -851,4 +851,29 @@ void eng_obj_iter_seek(eng_obj_iter_t *it, kv_slice_t from);
 int eng_obj_iter_next(eng_obj_iter_t *it, kv_arena_t *a, eng_object_t **meta);
 void eng_obj_iter_free(eng_obj_iter_t *it);
 
+/* ---- function URLs ---------------------------------------------------- */
+
+/** A function URL's configuration (CreateFunctionUrlConfig), keyed by its url-id. Strings live
+ * in the arena that produced it. */
+typedef struct eng_fnurl {
+    char url_id[40];         /* 32 lower-case letters and digits (the api layer names it) */
+    const char *function;    /* the function's name */
+    const char *qualifier;   /* "$LATEST" or an alias name */
+    const char *auth_type;   /* "NONE" or "AWS_IAM" */
+    const char *invoke_mode; /* "BUFFERED" or "RESPONSE_STREAM" */
+    const char *cors;        /* the Cors object as Lambda's JSON; NULL: none */
+    int64_t created_ms, modified_ms;
+} eng_fnurl_t;
+/** Store a URL configuration (mode ENG_FN_CREATE: KV_EEXIST if its url-id exists;
+ * ENG_FN_UPDATE: KV_ENOTFOUND if not). */
+int eng_fnurl_put(eng_t *e, const eng_fnurl_t *u, int mode);
+/** @return 0, KV_ENOTFOUND. */
+int eng_fnurl_get(eng_t *e, kv_slice_t url_id, kv_arena_t *a, eng_fnurl_t **out);
+/** @return 0, KV_ENOTFOUND. */
+int eng_fnurl_delete(eng_t *e, kv_slice_t url_id);
+/** A function's URL configurations in url-id order after `after`, at most limit.
+ * eng_function_delete deletes a function's URLs with it. */
+int eng_fnurl_list(eng_t *e, kv_slice_t function, kv_slice_t after, size_t limit, kv_arena_t *a,
+                   eng_fnurl_t **out, size_t *n, bool *more);
+
 #endif

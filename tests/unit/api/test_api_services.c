@@ -54,7 +54,8 @@ static void test_table_rows(void **state)
         size_t n_ops;
     } want[] = {
         {"ops", 2},           {"dynamodb", DDB_OP__COUNT},  {"dynamodbstreams", STREAMS_OP__COUNT},
-        {"s3", S3_OP__COUNT}, {"lambda", LAMBDA_OP__COUNT}, {"logs", LOGS_OP__COUNT}};
+        {"s3", S3_OP__COUNT}, {"lambda", LAMBDA_OP__COUNT}, {"logs", LOGS_OP__COUNT},
+        {"lambda-url", 4}};
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const api_service_t *svc = svc_named(want[i].name);
@@ -183,6 +184,23 @@ static void expect_route(const char *scope, const char *method, const char *path
     probe_end(&p);
 }
 
+/* The service a request with this Host header (and credential scope) goes to. */
+static void expect_host_route(const char *scope, const char *method, const char *path,
+                              const char *host, const char *svc)
+{
+    char auth[256];
+    const char *hdrs[7] = {"Host", host, "X-Amz-Date", "20260101T000000Z", NULL};
+    if (scope) {
+        hdrs[4] = "Authorization";
+        hdrs[5] = auth_for(auth, sizeof(auth), scope);
+    }
+    probe_t p;
+    probe_begin(&p, method, path, NULL, hdrs);
+    if (strcmp(probe_svc(&p), svc) != 0)
+        fail_msg("%s %s (Host %s): %s, want %s", method, path, host, probe_svc(&p), svc);
+    probe_end(&p);
+}
+
 static void test_routing(void **state)
 {
     (void)state;
@@ -214,6 +232,30 @@ static void test_routing(void **state)
     expect_route(NULL, "GET", "/metrics", NULL, "ops", "Metrics");
     expect_route("s3", "GET", "/health", NULL, "s3", "ListObjects");
     expect_route(NULL, "OPTIONS", "/bkt/k", NULL, "s3", "Preflight");
+    expect_route("lambda", "GET", "/2021-10-31/functions/f/urls", NULL, "lambda",
+                 "ListFunctionUrlConfigs");
+    /* function URLs: before every other claim, signed or not, and never an S3 bucket */
+    expect_host_route(NULL, "GET", "/x",
+                      "0123456789abcdefghijklmnopqrstuv.lambda-url.us-east-1.localhost:9",
+                      "lambda-url");
+    expect_host_route("s3", "PUT", "/k",
+                      "0123456789abcdefghijklmnopqrstuv.lambda-url.eu-west-1.localhost",
+                      "lambda-url");
+    expect_host_route(NULL, "GET", "/health",
+                      "0123456789abcdefghijklmnopqrstuv.lambda-url.us-east-1.localhost",
+                      "lambda-url");
+    /* the path form names only a URL that exists: otherwise it is a bucket's key */
+    expect_host_route(NULL, "GET", "/lambda-url/0123456789abcdefghijklmnopqrstuv/a", "localhost",
+                      "s3");
+    expect_host_route(NULL, "GET", "/lambda-url/0123456789abcdefghijklmnopqrstuvX", "localhost",
+                      "s3");
+    expect_host_route(NULL, "GET", "/x",
+                      "0123456789abcdefghijklmnopqrstu.lambda-url.us-east-1.localhost",
+                      "s3"); /* 31 characters */
+    expect_host_route(NULL, "GET", "/x",
+                      "0123456789ABCDEFGHIJKLMNOPQRSTUV.lambda-url.us-east-1.localhost", "s3");
+    expect_host_route(NULL, "GET", "/x",
+                      "0123456789abcdefghijklmnopqrstuv.lambda-url.us-east-1.example", "s3");
 }
 
 /* ---- S3: the route rows against the if-chain they replaced ---- */
