@@ -31,11 +31,16 @@
 #define CODE_UID       65534 /* owns unpacked code when the server runs as root (nobody) */
 #define TMP_MB         512   /* an instance's temporary space: Lambda's default ephemeral storage */
 #define ACCEPTS_MAX    16    /* connections accepted per listener per turn */
+#define INIT_LIMIT_MS  10000 /* Lambda's init phase (an on-demand function's) */
+#define CREDS_MARGIN_S                                                   \
+    2 /* an instance takes an invocation only if its credentials outlast \
+         the invocation's timeout by this much */
 
 typedef struct queued {
     api_invocation_t *inv;
     int64_t enqueued_ms;
     struct queued *next;
+    bool init_retry; /* its instance's init timed out: the next one inits within it */
 } queued_t;
 
 typedef struct inst inst_t;
@@ -87,6 +92,11 @@ struct inst {
     bool started, dead, reaped, released;
     int exit_status;
     struct inst *next;
+    /* Package B: credentials and the init limit */
+    int64_t creds_expires;    /* its credentials' expiry (Unix seconds): retired before */
+    bool signaled;            /* its process ended by a signal (exit_status: 128 + it) */
+    bool init_in_invoke;      /* its init runs in an invocation (retried after a timeout) */
+    int64_t init_deadline_ms; /* its init ends by then (first GET next) or it is killed */
 };
 
 /* A code package being unpacked by the unpacker thread (under lock). */
