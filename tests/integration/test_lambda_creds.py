@@ -41,10 +41,10 @@ def handler(event, context):
 """
 
 EXIT_PY = """
-import os, signal
+import ctypes, os
 def handler(event, context):
-    if event.get("kill"):
-        os.kill(os.getpid(), signal.SIGKILL)
+    if event.get("crash"):  # a fault: fatal even to a PID namespace's first process
+        ctypes.string_at(0)
     os._exit(event.get("code", 1))
 """
 
@@ -69,6 +69,23 @@ def zip_of(files):
         for name, data in files.items():
             z.writestr(name, data)
     return buf.getvalue()
+
+
+def form_post(url, fields, data):
+    """POST a multipart/form-data upload (fields, then the file)."""
+    b = "----stratus-creds-form"
+    parts = [("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n" % (b, k, v)).encode()
+             for k, v in fields.items()]
+    parts.append(("--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"f\"\r\n"
+                  "Content-Type: application/octet-stream\r\n\r\n" % b).encode() + data +
+                 ("\r\n--%s--\r\n" % b).encode())
+    req = urllib.request.Request(url, data=b"".join(parts), method="POST",
+                                 headers={"Content-Type": "multipart/form-data; boundary=" + b})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 def err(e):
@@ -181,6 +198,16 @@ class TestCredentials(CredsBase):
             urllib.request.urlopen(bad, timeout=10)
         self.assertEqual(e.exception.code, 400)
         self.assertIn(b"<Code>InvalidToken</Code>", e.exception.read())
+        # A browser form (POST Object) signed with them.
+        post = s3.generate_presigned_post("creds-b", "form.txt", ExpiresIn=60)
+        self.assertIn("x-amz-security-token", post["fields"])
+        st, text = form_post(post["url"], post["fields"], b"posted")
+        self.assertEqual(st, 204, text)
+        self.assertEqual(s3.get_object(Bucket="creds-b", Key="form.txt")["Body"].read(), b"posted")
+        fields = dict(post["fields"], **{"x-amz-security-token": "A" + post["fields"]["x-amz-security-token"]})
+        st, text = form_post(post["url"], fields, b"x")
+        self.assertEqual(st, 400, text)
+        self.assertIn("<Code>InvalidToken</Code>", text)
         lam = self.session_client("lambda", env)
         self.assertIn("creds", [f["FunctionName"] for f in lam.list_functions()["Functions"]])
         logs = self.session_client("logs", env)
@@ -300,10 +327,11 @@ class TestInitAndExit(CredsBase):
         tail = base64.b64decode(r["LogResult"]).decode()
         self.assertIn("Runtime.ExitError", tail)
         self.assertIn("REPORT RequestId: " + rid, tail)
-        r, out = self.invoke("exits", {"kill": True})
+        r, out = self.invoke("exits", {"crash": True})
         rid = r["ResponseMetadata"]["RequestId"]
         self.assertEqual(out, {"errorType": "Runtime.ExitError",
-                               "errorMessage": "RequestId: %s Error: Runtime exited with error: signal: killed" % rid})
+                               "errorMessage": "RequestId: %s Error: Runtime exited with error: "
+                                               "signal: segmentation fault" % rid})
 
     def test_runtime_exit_during_init(self):
         self.create("init-exits", INIT_EXIT_PY)
