@@ -26,9 +26,18 @@ SERVER_AK = "STRATUSSERVERKEY0001"
 SERVER_SK = "Srv+Secret/Key-not-for/functions-0123456789"
 
 CREDS_PY = """
-import os
+import glob, os
 def handler(event, context):
-    return {"env": dict(os.environ)}
+    seen = []  # processes whose environment or command line holds the probed text
+    probe = event.get("probe", "").encode()
+    for p in glob.glob("/proc/*/environ") + glob.glob("/proc/*/cmdline") if probe else []:
+        try:
+            with open(p, "rb") as f:
+                if probe in f.read():
+                    seen.append(p)
+        except OSError:
+            pass
+    return {"env": dict(os.environ), "seen": seen}
 """
 
 DDB_PY = """
@@ -169,6 +178,11 @@ class TestCredentials(CredsBase):
         for k, v in env.items():
             self.assertNotIn(SERVER_SK, v, k)
             self.assertNotIn(SERVER_AK, v, k)
+        # Nor does any process the instance can see hold the server's secret.
+        r, out = self.invoke("creds", {"probe": SERVER_SK})
+        self.assertEqual(out["seen"], [])
+        r, out = self.invoke("creds", {"probe": env["AWS_SESSION_TOKEN"]})
+        self.assertNotEqual(out["seen"], [])  # the probe itself works: its own environment
         # The same warm instance keeps its credentials; every instance gets its own.
         self.assertEqual(self.env_of("creds")["AWS_SESSION_TOKEN"], env["AWS_SESSION_TOKEN"])
 
