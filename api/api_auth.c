@@ -328,6 +328,13 @@ static int check_signed_headers(api_req_t *req, api_resp_t *resp)
     return deny(resp, API_E_DDB_INVALID_SIGNATURE, NULL);
 }
 
+/* Lambda answers credentials it does not accept with 403 (DynamoDB and Logs with 400). */
+static void lambda_forbidden(const api_state_t *st, api_resp_t *resp)
+{
+    if (strcmp(st->svc->name, "lambda") == 0)
+        resp->status = 403;
+}
+
 /* A refused session token: InvalidToken or ExpiredToken (S3, with the token as sent), else
  * UnrecognizedClientException or ExpiredTokenException. */
 static int token_refusal(api_req_t *req, api_resp_t *resp, bool expired)
@@ -339,7 +346,9 @@ static int token_refusal(api_req_t *req, api_resp_t *resp, bool expired)
             s3_extra(req, "Token-0", st->session_token);
         return API_RESPOND;
     }
-    return deny(resp, expired ? API_E_DDB_EXPIRED_TOKEN : API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
+    deny(resp, expired ? API_E_DDB_EXPIRED_TOKEN : API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
+    lambda_forbidden(st, resp);
+    return API_RESPOND;
 }
 
 static int unknown_key(api_req_t *req, api_resp_t *resp)
@@ -350,7 +359,9 @@ static int unknown_key(api_req_t *req, api_resp_t *resp)
         s3_extra(req, "AWSAccessKeyId", st->auth.access_key);
         return API_RESPOND;
     }
-    return deny(resp, API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
+    deny(resp, API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
+    lambda_forbidden(st, resp);
+    return API_RESPOND;
 }
 
 /*

@@ -235,7 +235,11 @@ class TestCredentials(CredsBase):
         lam = self.session_client("lambda", env, token=token)
         with self.assertRaises(ClientError) as e:
             lam.list_functions()
-        self.assertEqual(err(e)[:2], (code, message))
+        self.assertEqual(err(e), (code, message, 403))  # Lambda's status for credentials
+        logs = self.session_client("logs", env, token=token)
+        with self.assertRaises(ClientError) as e:
+            logs.describe_log_groups()
+        self.assertEqual(err(e), (code, message, 400))
 
     def assert_s3_refused(self, env, token, code, message):
         s3 = self.session_client("s3", env, token=token, s3={"addressing_style": "path"})
@@ -320,6 +324,10 @@ class TestExpiry(CredsBase):
         with self.assertRaises(ClientError) as e:
             self.session_client("logs", env).describe_log_groups()
         self.assertEqual(err(e)[0], "ExpiredTokenException")
+        with self.assertRaises(ClientError) as e:
+            self.session_client("lambda", env).list_functions()
+        self.assertEqual(err(e), ("ExpiredTokenException",
+                                  "The security token included in the request is expired", 403))
         with self.assertRaises(ClientError) as e:
             self.session_client("s3", env, s3={"addressing_style": "path"}).list_buckets()
         self.assertEqual(err(e), ("ExpiredToken", "The provided token has expired.", 400))
