@@ -3,19 +3,18 @@
 #include "api_session.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/kv_b64.h"
 #include "base/kv_buf.h"
+#include "sigv4.h"
 
+/* HMAC-SHA256(key, a || b), with SigV4's digest (fetched once, a context per thread). */
 static void hmac(const uint8_t *key, size_t key_len, const void *a, size_t an, const void *b,
                  size_t bn, uint8_t out[32])
 {
     uint8_t msg[64 + API_SESSION_BIN_MAX];
-    unsigned int n = 32;
     if (an + bn > sizeof(msg)) {
         memset(out, 0, 32);
         return;
@@ -23,8 +22,7 @@ static void hmac(const uint8_t *key, size_t key_len, const void *a, size_t an, c
     memcpy(msg, a, an);
     if (bn)
         memcpy(msg + an, b, bn);
-    if (HMAC(EVP_sha256(), key, (int)key_len, msg, an + bn, out, &n) == NULL)
-        memset(out, 0, 32);
+    sigv4_hmac(key, key_len, kv_slice(msg, an + bn), out);
 }
 
 void api_session_keys(const char *secret, api_session_keys_t *out)
