@@ -6,6 +6,7 @@ import base64
 import io
 import json
 import os
+import re
 import time
 import unittest
 import urllib.error
@@ -339,6 +340,11 @@ class TestInitAndExit(CredsBase):
         ev = logs.filter_log_events(logGroupName="/aws/lambda/" + name)["events"]
         return "\n".join(e["message"] for e in ev)
 
+    def assert_init_report(self, text, phase, ms):
+        m = re.search(r"INIT_REPORT Init Duration: (\d+\.\d\d) ms\tPhase: %s\tStatus: timeout" % phase, text)
+        self.assertIsNotNone(m, text)
+        self.assertTrue(ms - 100 < float(m.group(1)) < ms + 1500, text)
+
     def test_runtime_exit_during_invocation(self):
         self.create("exits", EXIT_PY)
         r, out = self.invoke("exits", {"code": 1}, LogType="Tail")
@@ -376,8 +382,7 @@ class TestInitAndExit(CredsBase):
         self.assertGreater(took, 21.5)
         self.assertLess(took, 30)
         self.assertLess(out["left_ms"], 8500)
-        self.assertRegex(self.log_text("slow-init"),
-                         r"INIT_REPORT Init Duration: 1000[0-9.]+ ms\tPhase: init\tStatus: timeout")
+        self.assert_init_report(self.log_text("slow-init"), "init", 10000)
         # The instance is warm now: no init again.
         t = time.time()
         r, out = self.invoke("slow-init")
@@ -394,8 +399,8 @@ class TestInitAndExit(CredsBase):
         self.assertGreater(took, 12.5)
         self.assertLess(took, 20)
         text = self.log_text("slow-init-short")
-        self.assertRegex(text, r"Phase: init\tStatus: timeout")
-        self.assertRegex(text, r"INIT_REPORT Init Duration: 3[0-9.]+ ms\tPhase: invoke\tStatus: timeout")
+        self.assert_init_report(text, "init", 10000)
+        self.assert_init_report(text, "invoke", 3000)
 
 
 if __name__ == "__main__":
