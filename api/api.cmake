@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 # api/: protocols. The pure SigV4 and codec objects are also linked by client/.
-add_library(kvauth STATIC api/auth/sigv4.c api/auth/sigv4_chunked.c api/auth/api_cksum.c
+add_library(kvauth STATIC api/auth/sigv4.c api/auth/sigv4_chunked.c api/auth/api_cksum.c api/auth/api_session.c
             api/codec/api_jw.c api/codec/api_xw.c)
 target_include_directories(kvauth PUBLIC ${KV_INC_SHARED} PRIVATE api)
 target_compile_options(kvauth PRIVATE ${KV_WARN})

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "auth/api_session.h"
 #include "auth/sigv4.h"
 #include "base/kv_arena.h"
 #include "base/kv_buf.h"
@@ -198,6 +199,7 @@ struct api_invocation {
     const char *const *layer_paths; /* the layers' zips, in order (later ones overwrite) */
     const uint32_t *layer_ids;      /* their code ids (the unpacked set is cached by them) */
     size_t n_layers;
+    const char *role; /* the function's execution role ARN (its credentials' principal) */
 };
 /** Queue an invocation. @return 0, or -1 when the runner is stopping (done is not called). */
 typedef int (*api_invoke_fn)(void *runner, api_invocation_t *inv);
@@ -230,9 +232,25 @@ void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
 /** Tell the api layer the server's listening port and whether it speaks TLS (before requests
  * are served): function URLs name them. */
 void api_set_port(api_ctx_t *ctx, int port, bool tls);
-/** The credentials and region functions get (for their SDKs). */
+/** The region functions get (for their SDKs). The access and secret key are the server's:
+ * never give them to a function (api_function_credentials mints the function's own). */
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
                            const char **region);
+/** The default lifetime of a function's temporary credentials (12 hours). */
+#define API_CREDS_LIFETIME_S (12 * 3600)
+/**
+ * Mint temporary credentials (ASIA access key id, secret key, session token) for an instance
+ * of the function function_arn running as role_arn (NULL or "": none), valid from now for
+ * the server's credential lifetime. Every protocol accepts them until out->expires (Unix
+ * seconds). Any thread. @return 0, or -1 when an ARN is too long for a token.
+ */
+int api_function_credentials(api_ctx_t *ctx, const char *function_arn, const char *role_arn,
+                             api_creds_t *out);
+/** Set the lifetime of credentials minted from now (seconds; 0: API_CREDS_LIFETIME_S). Before
+ * functions run. */
+void api_set_credential_lifetime(api_ctx_t *ctx, int64_t seconds);
+/** The lifetime of minted credentials, in seconds. */
+int64_t api_credential_lifetime(const api_ctx_t *ctx);
 /** The data directory (function code and runtimes live under it). */
 const char *api_data_dir(api_ctx_t *ctx);
 

@@ -35,8 +35,13 @@ static bool slot_eq(const char *s, kv_slice_t v)
     return strlen(s) == v.len && memcmp(s, v.p, v.len) == 0;
 }
 
-static void signing_key(api_ctx_t *ctx, const sigv4_auth_t *a, uint8_t out[32])
+static void signing_key(api_ctx_t *ctx, const api_state_t *st, uint8_t out[32])
 {
+    const sigv4_auth_t *a = &st->auth;
+    if (st->session) { /* each session has a secret of its own: not cached */
+        sigv4_signing_key(kv_slice_str(st->session_secret), a->date, a->region, a->service, out);
+        return;
+    }
     for (int i = 0; i < KEY_SLOTS; i++) {
         key_slot_t *k = &key_cache[i];
         if (slot_eq(k->date, a->date) && slot_eq(k->region, a->region) &&
@@ -323,6 +328,72 @@ static int check_signed_headers(api_req_t *req, api_resp_t *resp)
     return deny(resp, API_E_DDB_INVALID_SIGNATURE, NULL);
 }
 
+/* Lambda answers credentials it does not accept with 403 (DynamoDB and Logs with 400). */
+static void lambda_forbidden(const api_state_t *st, api_resp_t *resp)
+{
+    if (strcmp(st->svc->name, "lambda") == 0)
+        resp->status = 403;
+}
+
+/* A refused session token: InvalidToken or ExpiredToken (S3, with the token as sent), else
+ * UnrecognizedClientException or ExpiredTokenException. */
+static int token_refusal(api_req_t *req, api_resp_t *resp, bool expired)
+{
+    api_state_t *st = req->_st;
+    if (s3_sigv4(st)) {
+        api_fail(resp, expired ? API_E_S3_EXPIRED_TOKEN : API_E_S3_INVALID_TOKEN, NULL);
+        if (st->session_token.len <= API_SESSION_TEXT_MAX)
+            s3_extra(req, "Token-0", st->session_token);
+        return API_RESPOND;
+    }
+    deny(resp, expired ? API_E_DDB_EXPIRED_TOKEN : API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
+    lambda_forbidden(st, resp);
+    return API_RESPOND;
+}
+
+static int unknown_key(api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    if (s3_sigv4(st)) {
+        api_fail(resp, API_E_S3_INVALID_ACCESS_KEY, NULL);
+        s3_extra(req, "AWSAccessKeyId", st->auth.access_key);
+        return API_RESPOND;
+    }
+    deny(resp, API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
+    lambda_forbidden(st, resp);
+    return API_RESPOND;
+}
+
+/*
+ * Who signs: the server's own access key (which must come without a session token), or a
+ * session key (ASIA...) with the X-Amz-Security-Token it was minted with (a header, which
+ * check_signed_headers then requires signed, or a presigned URL's query parameter). The
+ * session's secret key, derived from its token, signs the request.
+ */
+static int check_credentials(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    api_state_t *st = req->_st;
+    kv_slice_t ak = st->auth.access_key, tok = st->h.security_token, q;
+    if (st->presigned && api_req_query(req, "X-Amz-Security-Token", &q))
+        tok = q;
+    st->session_token = tok;
+    if (kv_slice_eq_str(ak, ctx->access_key))
+        return tok.len ? token_refusal(req, resp, false) : 0;
+    if (!api_session_is_session_key(ak))
+        return unknown_key(req, resp);
+    if (tok.len == 0) /* a session key means nothing without its token */
+        return unknown_key(req, resp);
+    uint8_t bin[API_SESSION_BIN_MAX];
+    api_session_result_t r = api_session_verify(&ctx->session_keys, ak, tok, (int64_t)time(NULL),
+                                                st->session_secret, bin, NULL);
+    if (r != API_SESSION_OK) {
+        memset(st->session_secret, 0, sizeof(st->session_secret));
+        return token_refusal(req, resp, r == API_SESSION_EXPIRED);
+    }
+    st->session = true;
+    return 0;
+}
+
 static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)
 {
     api_state_t *st = req->_st;
@@ -421,19 +492,13 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return deny(resp, API_E_DDB_MISSING_AUTH, NULL);
     }
     st->authed = true;
-    if (!kv_slice_eq_str(st->auth.access_key, ctx->access_key)) {
-        if (s3_sigv4(st)) {
-            api_fail(resp, API_E_S3_INVALID_ACCESS_KEY, NULL);
-            s3_extra(req, "AWSAccessKeyId", st->auth.access_key);
-            return API_RESPOND;
-        }
-        return deny(resp, API_E_DDB_UNRECOGNIZED_CLIENT, NULL);
-    }
+    if (check_credentials(ctx, req, resp) == API_RESPOND)
+        return API_RESPOND;
     if (check_dates(ctx, req, resp) == API_RESPOND)
         return API_RESPOND;
     if (check_signed_headers(req, resp) == API_RESPOND)
         return API_RESPOND;
-    signing_key(ctx, &st->auth, st->key);
+    signing_key(ctx, st, st->key);
 
     kv_slice_t payload;
     if (st->presigned) {

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <zlib.h>
 
 #include "api_int.h"
@@ -37,6 +38,8 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->region = kv_strdup(cfg->region);
     ctx->access_key = kv_strdup(cfg->access_key);
     ctx->secret_key = kv_strdup(cfg->secret_key);
+    api_session_keys(ctx->secret_key, &ctx->session_keys);
+    ctx->creds_lifetime_s = API_CREDS_LIFETIME_S;
     ctx->start_ms = kv_now_ms();
     ctx->start_mono_ns = kv_now_mono_ns();
     api__unauth_init(ctx);
@@ -76,6 +79,7 @@ void api_close(api_ctx_t *ctx)
         memset(ctx->secret_key, 0, strlen(ctx->secret_key));
         kv_free(ctx->secret_key);
     }
+    memset(&ctx->session_keys, 0, sizeof(ctx->session_keys));
     kv_free(ctx);
 }
 
@@ -428,6 +432,7 @@ static void index_headers(const api_req_t *req, api_state_t *st)
         HDR("content-md5", content_md5)
         HDR("x-amz-decoded-content-length", decoded_length)
         HDR("x-amz-trailer", trailer)
+        HDR("x-amz-security-token", security_token)
         if (n.len > 15 && kv_slice_eq_nocase(kv_slice(n.p, 15), "x-amz-checksum-"))
             st->h.checksum = true;
     }
@@ -446,6 +451,7 @@ static void state_cleanup(void *arg)
     api_ck_dispose(&st->ck);
     if (st->chunked_on)
         sigv4_chunked_dispose(st->chunked);
+    memset(st->session_secret, 0, sizeof(st->session_secret));
 }
 
 int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_limit)
@@ -712,6 +718,23 @@ void api_function_identity(api_ctx_t *ctx, const char **access_key, const char *
     *access_key = ctx->access_key;
     *secret_key = ctx->secret_key;
     *region = ctx->region;
+}
+
+int api_function_credentials(api_ctx_t *ctx, const char *function_arn, const char *role_arn,
+                             api_creds_t *out)
+{
+    int64_t exp = (int64_t)time(NULL) + ctx->creds_lifetime_s;
+    return api_session_mint(&ctx->session_keys, function_arn, role_arn ? role_arn : "", exp, out);
+}
+
+void api_set_credential_lifetime(api_ctx_t *ctx, int64_t seconds)
+{
+    ctx->creds_lifetime_s = seconds > 0 ? seconds : API_CREDS_LIFETIME_S;
+}
+
+int64_t api_credential_lifetime(const api_ctx_t *ctx)
+{
+    return ctx->creds_lifetime_s;
 }
 
 const char *api_data_dir(api_ctx_t *ctx)

@@ -21,6 +21,8 @@
     XX(DDB_UNKNOWN_OP, 400, DDB_NS_CORAL, "UnknownOperationException", "")                         \
     XX(DDB_UNRECOGNIZED_CLIENT, 400, DDB_NS_CORAL, "UnrecognizedClientException",                  \
        "The security token included in the request is invalid.")                                   \
+    XX(DDB_EXPIRED_TOKEN, 400, DDB_NS_CORAL, "ExpiredTokenException",                              \
+       "The security token included in the request is expired")                                    \
     XX(DDB_INVALID_SIGNATURE, 400, DDB_NS_CORAL, "InvalidSignatureException",                      \
        "The request signature we calculated does not match the signature you provided. Check "     \
        "your AWS Secret Access Key and signing method. Consult the service documentation for "     \
@@ -62,6 +64,9 @@
        "your key and signing method.")                                                             \
     XX(S3_INVALID_ACCESS_KEY, 403, "", "InvalidAccessKeyId",                                       \
        "The AWS Access Key Id you provided does not exist in our records.")                        \
+    XX(S3_INVALID_TOKEN, 400, "", "InvalidToken",                                                  \
+       "The provided token is malformed or otherwise invalid.")                                    \
+    XX(S3_EXPIRED_TOKEN, 400, "", "ExpiredToken", "The provided token has expired.")               \
     XX(S3_TIME_SKEWED, 403, "", "RequestTimeTooSkewed",                                            \
        "The difference between the request time and the current time is too large.")               \
     XX(S3_SHA256_MISMATCH, 400, "", "XAmzContentSHA256Mismatch",                                   \

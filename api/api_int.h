@@ -66,6 +66,10 @@ struct api_ctx {
     uint64_t unauth_total;
     struct api_peer_use *unauth_peers[API_UNAUTH_BUCKETS];
     atomic_int port; /* the server's listening port, negative with TLS (api_set_port) */
+    /* Session credentials (api_session.h): the keys derived from secret_key, and the lifetime
+     * of minted credentials in seconds. */
+    api_session_keys_t session_keys;
+    int64_t creds_lifetime_s;
 };
 
 /** The server's listening port (0: not told), and into *tls (may be NULL) whether it speaks
@@ -121,7 +125,7 @@ struct api_state {
     /* well-known request headers, found in one pass by api_begin */
     struct {
         kv_slice_t authorization, target, amz_date, date, content_sha256, content_md5,
-            decoded_length, trailer, host;
+            decoded_length, trailer, host, security_token;
         bool checksum; /* some x-amz-checksum-* header is present */
     } h;
     sigv4_parse_err_t auth_err; /* result of parsing h.authorization */
@@ -144,6 +148,11 @@ struct api_state {
     bool anonymous;              /* served without a header signature (CORS preflight, POST
                                     Object, which signs its policy instead) */
     struct s3_post *post;        /* POST Object: the form being read */
+    /* Session credentials: the request's X-Amz-Security-Token (header or presigned query),
+     * and the session's secret key once the token is verified. */
+    kv_slice_t session_token;
+    bool session;
+    char session_secret[API_SESSION_SK_LEN + 1];
 };
 
 /* api_auth.c */

@@ -26,6 +26,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
@@ -172,8 +173,14 @@ static void on_inst_timer(uv_timer_t *t);
 void srv_fn_idle(inst_t *in)
 {
     in->idle_since_ms = kv_now_ms();
-    if (in->has_timer && !in->cur)
-        uv_timer_start(&in->timer, on_inst_timer, IDLE_REAP_MS + 1, 0);
+    if (!in->has_timer || in->cur)
+        return;
+    if (!in->started) { /* still in its init: limited on its own */
+        int64_t left = in->init_deadline_ms - in->idle_since_ms;
+        uv_timer_start(&in->timer, on_inst_timer, left > 0 ? (uint64_t)left : 0, 0);
+        return;
+    }
+    uv_timer_start(&in->timer, on_inst_timer, IDLE_REAP_MS + 1, 0);
 }
 
 void srv_fn_begin(inst_t *in, api_invocation_t *inv)
@@ -185,10 +192,13 @@ void srv_fn_begin(inst_t *in, api_invocation_t *inv)
     in->begun_ns = kv_now_mono_ns();
     if (in->cold) /* the runtime asked for its first invocation: its init is over */
         in->init_ns = in->begun_ns - in->spawned_ns;
+    if (in->cold && in->init_in_invoke) /* a retried init ran within the invocation's time */
+        in->deadline_ms -= (int64_t)(in->init_ns / 1000000);
     kv_buf_reset(&inv->log);
     log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
     if (in->has_timer)
-        uv_timer_start(&in->timer, on_inst_timer, (uint64_t)inv->timeout_s * 1000, 0);
+        uv_timer_start(&in->timer, on_inst_timer,
+                       in->deadline_ms > now ? (uint64_t)(in->deadline_ms - now) : 0, 0);
 }
 
 void srv_fn_complete(inst_t *in, api_outcome_t outcome, kv_slice_t data)
@@ -215,8 +225,84 @@ static void timed_out(inst_t *in, int64_t now)
                         inv->request_id, inv->timeout_s);
 }
 
-/* The deadline of the current invocation, or while idle the idle reap. (The loop's clock may
- * lag the wall clock: a timer that fires early is started again for what is left.) */
+static queued_t *waiting_for(srv_fn_t *f, const inst_t *in, bool retry);
+
+/* How a runtime's process ended, as Lambda words it ("exit status 1", "signal: killed"). */
+static const char *exit_text(const inst_t *in, char *buf, size_t cap)
+{
+    static const char *const names[] = {
+        [SIGHUP] = "hangup",
+        [SIGINT] = "interrupt",
+        [SIGQUIT] = "quit",
+        [SIGILL] = "illegal instruction",
+        [SIGTRAP] = "trace/breakpoint trap",
+        [SIGABRT] = "aborted",
+        [SIGBUS] = "bus error",
+        [SIGFPE] = "floating point exception",
+        [SIGKILL] = "killed",
+        [SIGUSR1] = "user defined signal 1",
+        [SIGSEGV] = "segmentation fault",
+        [SIGUSR2] = "user defined signal 2",
+        [SIGPIPE] = "broken pipe",
+        [SIGALRM] = "alarm clock",
+        [SIGTERM] = "terminated",
+        [SIGXCPU] = "CPU time limit exceeded",
+        [SIGXFSZ] = "file size limit exceeded",
+        [SIGSYS] = "bad system call",
+    };
+    int sig = in->exit_status - 128;
+    if (!in->signaled)
+        snprintf(buf, cap, "exit status %d", in->exit_status);
+    else if (sig > 0 && (size_t)sig < sizeof(names) / sizeof(names[0]) && names[sig])
+        snprintf(buf, cap, "signal: %s", names[sig]);
+    else
+        snprintf(buf, cap, "signal: signal %d", sig);
+    return buf;
+}
+
+/* Init past its limit. Lambda's: an init over its 10 s is logged and retried once within the
+ * first invocation, under the function's timeout (which then covers init and handler); a
+ * retried init past that times the invocation out. */
+static void init_timed_out(inst_t *in, int64_t now)
+{
+    srv_fn_t *f = in->f;
+    double ms = (double)(kv_now_mono_ns() - in->spawned_ns) / 1e6;
+    log_eventf(in, NULL, "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: timeout", ms,
+               in->init_in_invoke ? "invoke" : "init");
+    queued_t *q = waiting_for(f, in, in->init_in_invoke);
+    if (!in->init_in_invoke) {
+        if (q)
+            q->init_retry = true;
+        srv_fn_proc_kill(in);
+        srv_fn_kick(f);
+        return;
+    }
+    srv_fn_proc_kill(in);
+    if (q) {
+        api_invocation_t *inv = q->inv;
+        for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
+            if (*pp == q) {
+                *pp = q->next;
+                break;
+            }
+        }
+        f->waiting_tail = &f->waiting;
+        while (*f->waiting_tail)
+            f->waiting_tail = &(*f->waiting_tail)->next;
+        kv_free(q);
+        char when[32];
+        kv_time_fmt_iso(now, when);
+        log_eventf(in, inv, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
+                   inv->timeout_s);
+        srv_fn_finish_error(inv, NULL, "%s %s Task timed out after %u.00 seconds", when,
+                            inv->request_id, inv->timeout_s);
+    }
+    srv_fn_kick(f);
+}
+
+/* The deadline of the current invocation, the limit of an init, or while idle the idle reap.
+ * (The loop's clock may lag the wall clock: a timer that fires early is started again for
+ * what is left.) */
 static void on_inst_timer(uv_timer_t *t)
 {
     inst_t *in = t->data;
@@ -228,6 +314,13 @@ static void on_inst_timer(uv_timer_t *t)
             uv_timer_start(t, on_inst_timer, (uint64_t)(in->deadline_ms - now), 0);
         else
             timed_out(in, now);
+        return;
+    }
+    if (!in->started) {
+        if (now < in->init_deadline_ms)
+            uv_timer_start(t, on_inst_timer, (uint64_t)(in->init_deadline_ms - now), 0);
+        else
+            init_timed_out(in, now);
         return;
     }
     if (now - in->idle_since_ms > IDLE_REAP_MS)
@@ -254,25 +347,51 @@ void srv_fn_init_error(inst_t *in, kv_slice_t body)
     }
 }
 
-/* An instance that ended before asking for work: the invocation waiting for it fails. */
+/* The invocation waiting for in's init: the first of its function's (whose init is retried
+ * when retry). */
+static queued_t *waiting_for(srv_fn_t *f, const inst_t *in, bool retry)
+{
+    for (queued_t *q = f->waiting; q; q = q->next)
+        if (strcmp(q->inv->function, in->fn) == 0 && (!retry || q->init_retry))
+            return q;
+    return NULL;
+}
+
+/* An instance that ended before asking for work: the invocation waiting for it fails, with
+ * Runtime.ExitError as Lambda's (an init that exits without calling /init/error). */
 static void fail_starter(srv_fn_t *f, inst_t *in)
 {
     for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
-        if (strcmp((*pp)->inv->function, in->fn) != 0)
+        if (strcmp((*pp)->inv->function, in->fn) != 0 || (in->init_in_invoke && !(*pp)->init_retry))
             continue;
         queued_t *q = *pp;
         *pp = q->next;
         if (*pp == NULL)
             f->waiting_tail = pp;
-        if (in->exit_status == 127 || in->exit_status == 126)
+        char how[64];
+        double ms = (double)(kv_now_mono_ns() - in->spawned_ns) / 1e6;
+        if (!in->signaled && (in->exit_status == 127 || in->exit_status == 126)) {
+            log_eventf(in, q->inv,
+                       "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError "
+                       "Type: Runtime.InvalidEntrypoint",
+                       ms, in->init_in_invoke ? "invoke" : "init");
             srv_fn_finish_error(q->inv, "Runtime.InvalidEntrypoint",
                                 "RequestId: %s Error: Couldn't find valid bootstrap(s): "
                                 "[bootstrap]",
                                 q->inv->request_id);
-        else
+        } else {
+            exit_text(in, how, sizeof(how));
+            log_eventf(in, q->inv,
+                       "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError "
+                       "Type: Runtime.ExitError",
+                       ms, in->init_in_invoke ? "invoke" : "init");
+            log_eventf(in, q->inv, "RequestId: %s Error: Runtime exited with error: %s",
+                       q->inv->request_id, how);
+            log_eventf(in, q->inv, "Runtime.ExitError");
             srv_fn_finish_error(q->inv, "Runtime.ExitError",
-                                "RequestId: %s Error: Runtime exited with error: exit status %d",
-                                q->inv->request_id, in->exit_status);
+                                "RequestId: %s Error: Runtime exited with error: %s",
+                                q->inv->request_id, how);
+        }
         kv_free(q);
         return;
     }
@@ -369,6 +488,7 @@ static void reap(srv_fn_t *f)
             if (waitpid(in->pid, &st, WNOHANG) == in->pid) {
                 in->reaped = true;
                 in->exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                in->signaled = WIFSIGNALED(st);
                 drain_output(in);
                 if (!in->dead && !in->started)
                     fail_starter(f, in);
@@ -378,9 +498,15 @@ static void reap(srv_fn_t *f)
         if (in->dead && in->cur) {
             api_invocation_t *inv = in->cur;
             in->cur = NULL;
+            char how[64];
+            exit_text(in, how, sizeof(how));
+            log_eventf(in, inv, "RequestId: %s Error: Runtime exited with error: %s",
+                       inv->request_id, how);
+            log_eventf(in, inv, "Runtime.ExitError");
+            log_report(in, inv);
             srv_fn_finish_error(inv, "Runtime.ExitError",
-                                "RequestId: %s Error: Runtime exited with error: exit status %d",
-                                inv->request_id, in->exit_status);
+                                "RequestId: %s Error: Runtime exited with error: %s",
+                                inv->request_id, how);
         }
         if (in->dead && in->reaped) {
             *pp = in->next;
@@ -489,7 +615,7 @@ static void inst_watch(srv_fn_t *f, inst_t *in, int out_fd)
     srv_fn_idle(in);
 }
 
-static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
+static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invoke, const char **why)
 {
     char root[4200], prog[4400], script[4400] = "", opt[4200];
     int ready = srv_fn_code_ready(f, inv, root, sizeof(root));
@@ -507,6 +633,9 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     inst_t *in = kv_calloc(1, sizeof(*in));
     in->spawned_ns = kv_now_mono_ns();
     in->cold = true;
+    in->init_in_invoke = init_in_invoke;
+    in->init_deadline_ms =
+        kv_now_ms() + (init_in_invoke ? (int64_t)inv->timeout_s * 1000 : INIT_LIMIT_MS);
     in->f = f;
     in->id = ++f->next_id;
     in->pidfd = -1;
@@ -584,9 +713,17 @@ static void dispatch(srv_fn_t *f)
         queued_t *q = *pp;
         api_invocation_t *inv = q->inv;
         inst_t *idle = NULL;
-        for (inst_t *in = f->insts; in && !idle; in = in->next)
-            if (!in->dead && in->waiting_next && !in->cur && fits(in, inv))
+        int64_t now_s = (int64_t)time(NULL);
+        for (inst_t *in = f->insts; in && !idle; in = in->next) {
+            if (in->dead || !in->waiting_next || in->cur || !fits(in, inv))
+                continue;
+            /* An instance never outlives its credentials: it retires before they could
+             * expire under an invocation. */
+            if (in->creds_expires - now_s < (int64_t)inv->timeout_s + CREDS_MARGIN_S)
+                srv_fn_proc_kill(in);
+            else
                 idle = in;
+        }
         /* Idle instances of the function's old code or configuration will not be used again
          * (those of other versions may). */
         for (inst_t *in = f->insts; in && !idle; in = in->next)
@@ -610,7 +747,7 @@ static void dispatch(srv_fn_t *f)
             for (inst_t *in = f->insts; in; in = in->next)
                 all += !in->dead;
             const char *why = "too many instances are running";
-            if (all >= MAX_INSTANCES || (inst_spawn(f, inv, &why) == NULL && why)) {
+            if (all >= MAX_INSTANCES || (inst_spawn(f, inv, q->init_retry, &why) == NULL && why)) {
                 *pp = q->next;
                 kv_free(q);
                 srv_fn_finish(inv, API_INV_FAILED, kv_slice_str(why));
@@ -773,6 +910,10 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
     srv_fn_rmtree(path); /* instances of an earlier run */
     snprintf(path, sizeof(path), "%s/run", f->dir);
     srv_fn_rmtree(path);
+    /* A test hook: a shorter lifetime of instances' credentials (seconds). */
+    const char *life = getenv("STRATUS_FN_CREDENTIAL_SECONDS");
+    if (life && atoll(life) > 0)
+        api_set_credential_lifetime(api, atoll(life));
     if (kv_mkdirs(f->dir) < 0 || srv_fn_write_runtimes(f->dir) < 0 || uv_loop_init(&f->loop) != 0) {
         KV_LOG_ERROR("lambda: cannot prepare %s", f->dir);
         kv_free(f);

@@ -32,11 +32,16 @@
 #define TMP_MB            512 /* an instance's temporary space: Lambda's default ephemeral storage */
 #define ACCEPTS_MAX       16  /* connections accepted per listener per turn */
 #define SRV_FN_LAYERS_MAX 5   /* layers of a function */
+#define INIT_LIMIT_MS     10000 /* Lambda's init phase (an on-demand function's) */
+#define CREDS_MARGIN_S                                                   \
+    2 /* an instance takes an invocation only if its credentials outlast \
+         the invocation's timeout by this much */
 
 typedef struct queued {
     api_invocation_t *inv;
     int64_t enqueued_ms;
     struct queued *next;
+    bool init_retry; /* its instance's init timed out: the next one inits within it */
 } queued_t;
 
 typedef struct inst inst_t;
@@ -89,6 +94,11 @@ struct inst {
     int exit_status;
     struct inst *next;
     char version[16]; /* the function version it runs (package D) */
+    /* Package B: credentials and the init limit */
+    int64_t creds_expires;    /* its credentials' expiry (Unix seconds): retired before */
+    bool signaled;            /* its process ended by a signal (exit_status: 128 + it) */
+    bool init_in_invoke;      /* its init runs in an invocation (retried after a timeout) */
+    int64_t init_deadline_ms; /* its init ends by then (first GET next) or it is killed */
 };
 
 /* A code package being unpacked by the unpacker thread (under lock). */

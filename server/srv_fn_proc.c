@@ -188,6 +188,14 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     /* The environment: the function's variables, then Lambda's own (which win). */
     const char *ak, *sk, *region;
     api_function_identity(f->api, &ak, &sk, &region);
+    (void)ak, (void)sk; /* the server's own: never an instance's */
+    api_creds_t *creds = kv_calloc(1, sizeof(*creds));
+    if (api_function_credentials(f->api, inv->arn, inv->role, creds) < 0) {
+        kv_free(creds);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    in->creds_expires = creds->expires;
     size_t n_env = inv->n_env + 32;
     char **envp = kv_calloc(n_env + 1, sizeof(char *));
     size_t ne = 0;
@@ -208,8 +216,9 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     ENV("AWS_EXECUTION_ENV=AWS_Lambda_%s", inv->runtime);
     ENV("AWS_REGION=%s", region);
     ENV("AWS_DEFAULT_REGION=%s", region);
-    ENV("AWS_ACCESS_KEY_ID=%s", ak);
-    ENV("AWS_SECRET_ACCESS_KEY=%s", sk);
+    ENV("AWS_ACCESS_KEY_ID=%s", creds->access_key);
+    ENV("AWS_SECRET_ACCESS_KEY=%s", creds->secret_key);
+    ENV("AWS_SESSION_TOKEN=%s", creds->token);
     ENV("AWS_ENDPOINT_URL=http://127.0.0.1:%d", f->main_port);
     ENV("_HANDLER=%s", inv->handler);
     ENV("LAMBDA_TASK_ROOT=%s", root);
@@ -227,6 +236,8 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
         ENV("NODE_PATH=/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules");
     }
 #undef ENV
+    explicit_bzero(creds, sizeof(*creds));
+    kv_free(creds);
     char *argv[3] = {prog, script[0] ? script : NULL, NULL};
     char tmp_opts[96], uid_map[48], gid_map[48];
     snprintf(tmp_opts, sizeof(tmp_opts), "size=%llu,nr_inodes=%llu,mode=0700",

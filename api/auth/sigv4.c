@@ -86,6 +86,11 @@ void sigv4_sha256_hex(kv_slice_t data, char out[65])
     hex(d, 32, out);
 }
 
+void sigv4_hmac(const void *key, size_t key_len, kv_slice_t msg, uint8_t out[32])
+{
+    hmac(key, key_len, msg, out);
+}
+
 void sigv4_hmac_hex(const uint8_t key[32], kv_slice_t msg, char out[65])
 {
     uint8_t d[32];

@@ -108,6 +108,8 @@ void sigv4_string_to_sign(kv_buf_t *out, kv_slice_t amz_date, kv_slice_t scope,
 /** Derive the signing key for (secret, date, region, service). */
 void sigv4_signing_key(kv_slice_t secret, kv_slice_t date, kv_slice_t region, kv_slice_t service,
                        uint8_t key[32]);
+/** HMAC-SHA256(key, msg) into out[32]. */
+void sigv4_hmac(const void *key, size_t key_len, kv_slice_t msg, uint8_t out[32]);
 /** hex(HMAC-SHA256(key, msg)) into out[65]. */
 void sigv4_hmac_hex(const uint8_t key[32], kv_slice_t msg, char out[65]);
 /** hex(SHA-256(data)) into out[65]. */

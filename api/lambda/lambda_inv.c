@@ -35,6 +35,7 @@ void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload
     inv->code_path = adup(a, code);
     inv->runtime = adup(a, f->runtime);
     inv->handler = adup(a, f->handler);
+    inv->role = adup(a, f->role);
     inv->timeout_s = f->timeout_s;
     inv->memory_mb = f->memory_mb;
     const char **env = kv_arena_calloc(a, f->n_env + 1, sizeof(*env));

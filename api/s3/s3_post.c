@@ -9,6 +9,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../auth/sigv4.h"
 #include "../codec/api_json_r.h"
@@ -155,11 +156,29 @@ static int check_policy(s3_post_t *p)
     }
     if (!kv_slice_eq_str(part[4], "aws4_request") || part[1].len != 8)
         return deny(p, API_E_S3_INVALID_ARGUMENT, "Invalid x-amz-credential");
-    if (!kv_slice_eq_str(part[0], ctx->access_key))
+    /* The server's key, or a session key with its token (x-amz-security-token). */
+    kv_slice_t tok = field(p, "x-amz-security-token");
+    char session_sk[API_SESSION_SK_LEN + 1];
+    const char *secret = ctx->secret_key;
+    if (kv_slice_eq_str(part[0], ctx->access_key)) {
+        if (tok.len)
+            return deny(p, API_E_S3_INVALID_TOKEN, NULL);
+    } else if (api_session_is_session_key(part[0]) && tok.len) {
+        uint8_t bin[API_SESSION_BIN_MAX];
+        api_session_result_t r = api_session_verify(&ctx->session_keys, part[0], tok,
+                                                    (int64_t)time(NULL), session_sk, bin, NULL);
+        if (r != API_SESSION_OK)
+            return deny(p,
+                        r == API_SESSION_EXPIRED ? API_E_S3_EXPIRED_TOKEN : API_E_S3_INVALID_TOKEN,
+                        NULL);
+        secret = session_sk;
+    } else {
         return deny(p, API_E_S3_INVALID_ACCESS_KEY, NULL);
+    }
     uint8_t key[32];
     char want[65];
-    sigv4_signing_key(kv_slice_str(ctx->secret_key), part[1], part[2], part[3], key);
+    sigv4_signing_key(kv_slice_str(secret), part[1], part[2], part[3], key);
+    memset(session_sk, 0, sizeof(session_sk));
     sigv4_hmac_hex(key, policy, want);
     if (!sigv4_sig_eq(kv_slice_str(want), sig))
         return deny(p, API_E_S3_SIG_MISMATCH, NULL);
