@@ -192,6 +192,7 @@ struct api_invocation {
     kv_buf_t log; /* the instance's output during the invocation (its last 4 KB) */
     void (*done)(api_invocation_t *inv);
     void *done_arg;
+    uint32_t ephemeral_mb; /* the size of its /tmp in MB (EphemeralStorage.Size) */
 };
 /** Queue an invocation. @return 0, or -1 when the runner is stopping (done is not called). */
 typedef int (*api_invoke_fn)(void *runner, api_invocation_t *inv);

@@ -36,6 +36,7 @@ enum {
     F_ARCH,
     F_CREATED,
     F_EVENT_CONFIG,
+    F_EPHEMERAL = 20,
 };
 
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
@@ -79,6 +80,8 @@ static void encode_function(const eng_function_t *f, kv_buf_t *b)
     eng_tlv_put_str(b, F_ARCH, f->arch ? f->arch : "x86_64");
     if (f->event_config)
         eng_tlv_put_str(b, F_EVENT_CONFIG, f->event_config);
+    if (f->ephemeral_mb)
+        eng_tlv_put_u64(b, F_EPHEMERAL, f->ephemeral_mb);
 }
 
 static const eng_tlv_field_t function_fields[] = {
@@ -103,6 +106,7 @@ static const eng_tlv_field_t function_fields[] = {
     ENG_TLV_ROW(F_ARCH, ENG_TLV_STR, eng_function_t, arch),
     ENG_TLV_ROW(F_CREATED, ENG_TLV_I64, eng_function_t, created_ms),
     ENG_TLV_ROW(F_EVENT_CONFIG, ENG_TLV_STR, eng_function_t, event_config),
+    ENG_TLV_ROW(F_EPHEMERAL, ENG_TLV_U32, eng_function_t, ephemeral_mb),
 };
 
 static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)

@@ -485,6 +485,7 @@ typedef struct eng_function {
     char revision[40];
     int32_t reserved;         /* reserved concurrency; -1: none */
     const char *event_config; /* asynchronous invocation settings (Lambda's JSON); NULL: none */
+    uint32_t ephemeral_mb;    /* EphemeralStorage.Size: its /tmp in MB (0: 512, Lambda's default) */
 } eng_function_t;
 
 enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };
