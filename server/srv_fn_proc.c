@@ -433,17 +433,6 @@ static int child_mounts(const spawn_t *sp)
         if (mkdir(name, 0755) < 0 || ro_bind(src, name) < 0)
             return -1;
     }
-    for (int i = 0; i < sp->n_extra; i++) {
-        struct stat st;
-        if (stat(sp->extra[i], &st) < 0) /* gone from the host: nothing to show */
-            continue;
-        char dst[4100] = ".";
-        memcpy(dst + 1, sp->extra[i], strlen(sp->extra[i]) + 1);
-        /* Best effort: a path under a directory already shown (/usr/...) needs no mount of
-         * its own, and one that cannot be shown fails later with its runtime's own error. */
-        if (make_point(sp->extra[i], !S_ISDIR(st.st_mode)) == 0)
-            ro_bind(sp->extra[i], dst);
-    }
     static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
     for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
         char src[16] = "/dev/", dst[16] = "dev/";
@@ -463,6 +452,17 @@ static int child_mounts(const spawn_t *sp)
         mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, sp->tmp_opts) < 0 ||
         mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
         return -1;
+    for (int i = 0; i < sp->n_extra; i++) {
+        struct stat st;
+        if (stat(sp->extra[i], &st) < 0) /* gone from the host: nothing to show */
+            continue;
+        char dst[4100] = ".";
+        memcpy(dst + 1, sp->extra[i], strlen(sp->extra[i]) + 1);
+        /* Best effort: a path under a directory already shown (/usr/...) needs no mount of
+         * its own, and one that cannot be shown fails later with its runtime's own error. */
+        if (make_point(sp->extra[i], !S_ISDIR(st.st_mode)) == 0)
+            ro_bind(sp->extra[i], dst);
+    }
     /* The new root on top of the old, which is then detached from under it. */
     if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
         return -1;
