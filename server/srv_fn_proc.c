@@ -81,7 +81,7 @@ struct fn_sandbox {
         bool present;
     } sys[N_SYS];
     struct sock_fprog seccomp; /* filter NULL: none could be built */
-    char cgroup[4096];         /* the instances' cgroup v2 parent; "": rlimits */
+    char cgroup[4400];         /* the instances' cgroup v2 parent; "": rlimits */
     bool slots[MAX_INSTANCES + 1];
 };
 
@@ -208,13 +208,17 @@ static int write_file(const char *path, const char *text)
     if (fd < 0)
         return -1;
     ssize_t n = write(fd, text, strlen(text));
+    int err = errno;
     close(fd);
+    errno = err; /* the write's (EBUSY: a group holding processes passes no controller) */
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
 /* Is cgroup v2 delegated to us: the unified hierarchy at /sys/fs/cgroup with memory, pids and
- * cpu, a group of ours that can hold instances' groups with those controllers on? Then out is
- * that group (<our group>/stratus-fn). */
+ * cpu, and our own group able to pass them down? Then out is the instances' parent group,
+ * <our group>/stratus-fn. A group holding processes cannot pass controllers down (unless it
+ * is the root): the server then first moves itself into <our group>/stratus-server, as a
+ * service given a delegated group (systemd's Delegate=yes) does. */
 static bool cgroup_v2(char *out, size_t cap)
 {
     char line[4096], own[4096] = "";
@@ -238,15 +242,23 @@ static bool cgroup_v2(char *out, size_t cap)
     }
     if (!v2only || !own[0] || !strstr(ctl, "memory") || !strstr(ctl, "pids") || !strstr(ctl, "cpu"))
         return false;
-    char path[4300];
-    snprintf(out, cap, "/sys/fs/cgroup%s/stratus-fn", strcmp(own, "/") == 0 ? "" : own);
+    char base[4200], path[4300];
+    snprintf(base, sizeof(base), "/sys/fs/cgroup%s", strcmp(own, "/") == 0 ? "" : own);
+    snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
+    if (write_file(path, "+memory +pids +cpu") < 0) {
+        if (errno != EBUSY)
+            return false;
+        char leaf[4300];
+        snprintf(leaf, sizeof(leaf), "%s/stratus-server", base);
+        if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+            return false;
+        snprintf(leaf, sizeof(leaf), "%s/stratus-server/cgroup.procs", base);
+        if (write_file(leaf, "0") < 0 || write_file(path, "+memory +pids +cpu") < 0)
+            return false;
+    }
+    snprintf(out, cap, "%s/stratus-fn", base);
     if (mkdir(out, 0755) < 0 && errno != EEXIST)
         return false;
-    /* Our own group passes the controllers down (refused while it holds processes itself,
-     * unless it is the root group), then the instances' parent does. */
-    snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.subtree_control",
-             strcmp(own, "/") == 0 ? "" : own);
-    write_file(path, "+memory +pids +cpu");
     snprintf(path, sizeof(path), "%s/cgroup.subtree_control", out);
     if (write_file(path, "+memory +pids +cpu") < 0) {
         rmdir(out);
@@ -306,7 +318,7 @@ void srv_fn_proc_release(inst_t *in)
     if (sb == NULL || in->slot <= 0)
         return;
     if (sb->cgroup[0]) {
-        char path[4200];
+        char path[4500];
         snprintf(path, sizeof(path), "%s/i%d", sb->cgroup, in->slot);
         rmdir(path);
     }
@@ -630,7 +642,7 @@ static void free_env(char **envp)
  * the child writes itself into. -1: none (rlimits then). */
 static int cgroup_open(struct fn_sandbox *sb, int slot, uint32_t mem_mb)
 {
-    char dir[4200], path[4300], v[32];
+    char dir[4500], path[4600], v[32];
     snprintf(dir, sizeof(dir), "%s/i%d", sb->cgroup, slot);
     if (mkdir(dir, 0755) < 0 && errno != EEXIST)
         return -1;
