@@ -284,6 +284,20 @@ class Sandbox(unittest.TestCase):
         self.assertEqual(lam.get_function_configuration(FunctionName="eph")["EphemeralStorage"],
                          {"Size": 10240})
 
+    def test_instances_have_their_own_ids(self):
+        """As root each live instance has a uid and gid of its own (and a hostname from its
+        slot); without root the user namespace maps the server's uid to Lambda's 993:990."""
+        self.lam.create_function(FunctionName="hostile3", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="x", Timeout=60, Code={"ZipFile": HOSTILE_ZIP})
+        ev = {"op": "probe", "data": "/nonexistent", "other": "/nonexistent", "pid": 999999,
+              "secret": self.srv.secret_key}
+        a, b = self.invoke("hostile", ev), self.invoke("hostile3", ev)  # both instances live
+        if os.geteuid() == 0:
+            self.assertNotEqual(a["uid"], b["uid"])
+            self.assertNotEqual(a["hostname"], b["hostname"])
+        else:
+            self.assertEqual((a["uid"], a["gid"], b["uid"]), (993, 990, 993))
+
     def test_new_ephemeral_size_gets_a_new_instance(self):
         self.lam.create_function(FunctionName="hostile2", Runtime="provided.al2023", Role=ROLE,
                                  Handler="x", Timeout=60, Code={"ZipFile": HOSTILE_ZIP})
