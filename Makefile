@@ -13,7 +13,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
 	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev libarchive-dev \
-	python3 python3-boto3 procps
+	python3 python3-boto3 procps libseccomp-dev
 # What only the tests and benchmarks need: sanitizer runtime and style, the AWS CLI, nginx as
 # the benchmarks' baseline, db_bench, and Chromium for the browser test.
 TEST_PACKAGES := clang libclang-rt-14-dev clang-format awscli nginx-light rocksdb-tools chromium

@@ -199,7 +199,8 @@ struct api_invocation {
     const char *const *layer_paths; /* the layers' zips, in order (later ones overwrite) */
     const uint32_t *layer_ids;      /* their code ids (the unpacked set is cached by them) */
     size_t n_layers;
-    const char *role; /* the function's execution role ARN (its credentials' principal) */
+    const char *role;      /* the function's execution role ARN (its credentials' principal) */
+    uint32_t ephemeral_mb; /* the size of its /tmp in MB (EphemeralStorage.Size) */
 };
 /** Queue an invocation. @return 0, or -1 when the runner is stopping (done is not called). */
 typedef int (*api_invoke_fn)(void *runner, api_invocation_t *inv);

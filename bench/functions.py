@@ -21,10 +21,14 @@
                                     else running, then while another table's mapping is held by
                                     a function sleeping 60 s; prints both and their ratio
 """
+import base64
 import io
 import json
+import re
+import socket
 import statistics
 import sys
+import threading
 import time
 import zipfile
 
@@ -47,9 +51,9 @@ while True:
 
 # Records the moment each record arrives (ns since the epoch) next to the item's key.
 TRIGGER = """#!/usr/bin/env python3
-import http.client, json, os, time
+import http.client, json, os, socket, time
 host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
-out = open(os.environ["OUT"], "a")
+out = socket.create_connection(("127.0.0.1", int(os.environ["OUT"][4:]))).makefile("w")
 c = http.client.HTTPConnection(host, int(port))
 while True:
     c.request("GET", "/2018-06-01/runtime/invocation/next")
@@ -101,27 +105,39 @@ def main():
     if what == "trigger-hung":
         trigger_hung(endpoint, lam, role, int(sys.argv[3]), float(sys.argv[4]))
         return
-    times = []
+    times, inits = [], []
     for i in range(int(sys.argv[3])):
         name = "cold%d" % i
         lam.create_function(FunctionName=name, Runtime="provided.al2023", Role=role,
                             Handler="x", Code={"ZipFile": code()})
         t = time.perf_counter()
-        lam.invoke(FunctionName=name, Payload=b"{}")
+        r = lam.invoke(FunctionName=name, Payload=b"{}", LogType="Tail")
         first = time.perf_counter() - t
         t = time.perf_counter()
         lam.invoke(FunctionName=name, Payload=b"{}")
         warm = time.perf_counter() - t
         times.append((first, warm))
+        # The REPORT line's Init Duration: from the instance's spawn to its first request for
+        # work, measured by the server (no client round trip in it).
+        tail = base64.b64decode(r.get("LogResult", "")).decode(errors="replace")
+        m = re.search(r"Init Duration: ([0-9.]+) ms", tail)
+        if m:
+            inits.append(float(m.group(1)))
     firsts = [f for f, _ in times]
     starts = [f - w for f, w in times]
     print("cold-start first_invoke_p50_ms=%.1f first_invoke_max_ms=%.1f start_over_warm_p50_ms=%.1f"
           % (statistics.median(firsts) * 1000, max(firsts) * 1000, statistics.median(starts) * 1000))
+    # The start of a sandboxed instance (namespaces, its own root, seccomp) over a warm invoke;
+    # without a sandbox it was 2.4 ms (issue 13) and 5.4-7.6 ms on the shared 2-core machine
+    # the sandbox was built on.
+    print("cold-start-sandbox start_over_warm_p50_ms=%.1f init_duration_p50_ms=%.2f target_ms=10 %s"
+          % (statistics.median(starts) * 1000, statistics.median(inits) if inits else -1,
+             "ok" if statistics.median(starts) <= 0.010 else "OVER TARGET"))
 
 
 # Notes each invocation's start in a file, then sleeps a minute before it answers.
 SLEEPER = """#!/usr/bin/env python3
-import http.client, os, time
+import http.client, os, socket, time
 host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
 c = http.client.HTTPConnection(host, int(port))
 while True:
@@ -129,8 +145,8 @@ while True:
     r = c.getresponse()
     rid = r.getheader("Lambda-Runtime-Aws-Request-Id")
     body = r.read()
-    with open(os.environ["MARK"], "a") as f:
-        f.write("started\\n")
+    with socket.create_connection(("127.0.0.1", int(os.environ["MARK"][4:]))) as m:
+        m.sendall(b"started\\n")
     time.sleep(60)
     c = http.client.HTTPConnection(host, int(port))
     c.request("POST", "/2018-06-01/runtime/invocation/%s/response" % rid, b"{}")
@@ -172,6 +188,28 @@ def url_round_trip(lam, role, n, nginx_port):
     print("nginx-python-c1 requests=%d p50_us=%.0f p99_us=%.0f" % (len(ng), p(ng, 0.5), p(ng, 0.99)))
     print("  ratio function-url/nginx-round-trip: p50 latency %.2fx, p99 %.2fx"
           % (p(fu, 0.5) / p(ng, 0.5), p(fu, 0.99) / p(ng, 0.99)))
+def collector(path):
+    """A loopback listener whose connections' bytes are appended to path: functions run in a
+    sandbox that cannot write the host's files. Returns the OUT value naming it, tcp:<port>."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+
+    def serve(c):
+        with c, open(path, "ab") as f:
+            while True:
+                b = c.recv(1 << 16)
+                if not b:
+                    return
+                f.write(b)
+                f.flush()
+
+    def accept():
+        while True:
+            c, _ = srv.accept()
+            threading.Thread(target=serve, args=(c,), daemon=True).start()
+    threading.Thread(target=accept, daemon=True).start()
+    return "tcp:%d" % srv.getsockname()[1]
 
 
 def ddb_client(endpoint):
@@ -222,7 +260,7 @@ def measure(ddb, table, out, prefix, n, rate):
             arrived = {}
             with open(out) as f:
                 for line in f:
-                    if not line.strip():
+                    if not line.strip() or not line.endswith("\n"):  # not all here yet
                         continue
                     ns, event = line.split(" ", 1)
                     if native:  # the native bootstrap logs whole events
@@ -243,7 +281,7 @@ def trigger(endpoint, lam, role, n, rate):
     ddb = ddb_client(endpoint)
     out = os.path.join(tempfile.mkdtemp(prefix="stratus-trigger-"), "arrivals")
     native = os.environ.get("BENCH_BOOTSTRAP")
-    mapped_table(ddb, lam, role, "triggered", "triggered", {"OUT": out},
+    mapped_table(ddb, lam, role, "triggered", "triggered", {"OUT": collector(out)},
                  code() if native else code(TRIGGER))
     time.sleep(0.5)
     lat = measure(ddb, "triggered", out, "k", n, rate)
@@ -260,9 +298,10 @@ def trigger_hung(endpoint, lam, role, n, rate):
     d = tempfile.mkdtemp(prefix="stratus-trigger-hung-")
     out, mark = os.path.join(d, "arrivals"), os.path.join(d, "mark")
     native = os.environ.get("BENCH_BOOTSTRAP")
-    mapped_table(ddb, lam, role, "triggered-b", "triggered-b", {"OUT": out},
+    mapped_table(ddb, lam, role, "triggered-b", "triggered-b", {"OUT": collector(out)},
                  code() if native else code(TRIGGER))
-    mapped_table(ddb, lam, role, "hung-a", "sleeper", {"MARK": mark}, code(SLEEPER), warm=False)
+    mapped_table(ddb, lam, role, "hung-a", "sleeper", {"MARK": collector(mark)}, code(SLEEPER),
+                 warm=False)
     time.sleep(0.5)
     free = measure(ddb, "triggered-b", out, "f", n, rate)
     ddb.put_item(TableName="hung-a", Item={"pk": {"S": "sleep"}})

@@ -36,6 +36,7 @@ enum {
     F_ARCH,
     F_CREATED,
     F_EVENT_CONFIG,
+    F_EPHEMERAL = 20,
     /* versions, layers and policy (issue 13, package D) */
     F_VERSION = 30,
     F_LAST_VERSION = 31,
@@ -85,6 +86,8 @@ void eng__function_encode(const eng_function_t *f, kv_buf_t *b)
     eng_tlv_put_str(b, F_ARCH, f->arch ? f->arch : "x86_64");
     if (f->event_config)
         eng_tlv_put_str(b, F_EVENT_CONFIG, f->event_config);
+    if (f->ephemeral_mb)
+        eng_tlv_put_u64(b, F_EPHEMERAL, f->ephemeral_mb);
     if (f->version)
         eng_tlv_put_u64(b, F_VERSION, f->version);
     if (f->last_version)
@@ -119,6 +122,7 @@ static const eng_tlv_field_t function_fields[] = {
     ENG_TLV_ROW(F_ARCH, ENG_TLV_STR, eng_function_t, arch),
     ENG_TLV_ROW(F_CREATED, ENG_TLV_I64, eng_function_t, created_ms),
     ENG_TLV_ROW(F_EVENT_CONFIG, ENG_TLV_STR, eng_function_t, event_config),
+    ENG_TLV_ROW(F_EPHEMERAL, ENG_TLV_U32, eng_function_t, ephemeral_mb),
     ENG_TLV_ROW(F_VERSION, ENG_TLV_U32, eng_function_t, version),
     ENG_TLV_ROW(F_LAST_VERSION, ENG_TLV_U32, eng_function_t, last_version),
     ENG_TLV_ROW(F_PUB_REVISION, ENG_TLV_CHARS, eng_function_t, pub_revision,

@@ -5,7 +5,7 @@ add_library(kvserver STATIC server/srv_config.c server/srv_loop.c server/srv_con
             server/srv_work.c)
 target_include_directories(kvserver PUBLIC server)
 target_compile_options(kvserver PRIVATE ${KV_WARN})
-target_link_libraries(kvserver PUBLIC kvapi llhttp PkgConfig::LIBUV PkgConfig::SSL PkgConfig::LIBARCHIVE
+target_link_libraries(kvserver PUBLIC kvapi llhttp PkgConfig::LIBUV PkgConfig::SSL PkgConfig::LIBARCHIVE PkgConfig::SECCOMP
                       PkgConfig::CRYPTO Threads::Threads)
 
 add_executable(stratusd server/main.c)

@@ -430,6 +430,7 @@ static void inst_free(inst_t *in)
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s/tmp/%d", in->f->dir, in->id);
     srv_fn_rmtree(tmp);
+    srv_fn_proc_release(in);
     kv_free(in);
 }
 
@@ -569,19 +570,20 @@ static void on_out(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         inst_close_handle(&in->has_out, (uv_handle_t *)&in->out);
 }
 
-static const char *runtime_program(srv_fn_t *f, const api_invocation_t *inv, const char *root,
-                                   char *prog, size_t cap, char *script, size_t scap)
+/* The program an instance of inv runs (and its script), as paths inside the sandbox: the
+ * code is at /var/task, the runtimes at /var/runtime, the system directories where they are. */
+static const char *runtime_program(const api_invocation_t *inv, char *prog, size_t cap,
+                                   char *script, size_t scap)
 {
     if (strncmp(inv->runtime, "provided", 8) == 0) {
-        snprintf(prog, cap, "%s/bootstrap", root);
+        snprintf(prog, cap, "/var/task/bootstrap");
         return NULL;
     }
     bool py = strncmp(inv->runtime, "python", 6) == 0;
     if (!srv_fn_proc_find_program(py ? "python3" : "node", prog, cap))
         return py ? "python3 is not installed on this server"
                   : "node is not installed on this server";
-    snprintf(script, scap, "%s/runtimes/%s", f->dir,
-             py ? "python_bootstrap.py" : "node_bootstrap.js");
+    snprintf(script, scap, "/var/runtime/%s", py ? "python_bootstrap.py" : "node_bootstrap.js");
     return NULL;
 }
 
@@ -625,7 +627,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
         *why = ready < 0 ? "the function's code could not be unpacked" : NULL; /* NULL: wait */
         return NULL;
     }
-    const char *missing = runtime_program(f, inv, root, prog, sizeof(prog), script, sizeof(script));
+    const char *missing = runtime_program(inv, prog, sizeof(prog), script, sizeof(script));
     if (missing) {
         *why = missing;
         return NULL;
@@ -652,7 +654,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
     bool ok = in->listen_fd >= 0 && kv_mkdirs(tmp) == 0 && pipe2(logp, O_CLOEXEC) == 0;
     *why = "no resources to start an instance";
     if (ok) {
-        ok = srv_fn_proc_spawn(f, in, inv, root, prog, script, tmp, logp[1], opt[0] ? opt : NULL) ==
+        ok = srv_fn_proc_spawn(f, in, inv, root, prog, script, tmp, opt[0] ? opt : NULL, logp[1]) ==
              0;
         close(logp[1]);
         if (!ok) {
@@ -881,6 +883,7 @@ static void fn_free(srv_fn_t *f)
         close(f->self_pidfd);
     if (f->diag_fd >= 0)
         close(f->diag_fd);
+    srv_fn_proc_fini(f);
     pthread_cond_destroy(&f->unpack_cond);
     pthread_mutex_destroy(&f->lock);
     kv_free(f);
@@ -924,9 +927,11 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
      * once and does without. */
     f->root = geteuid() == 0;
     f->userns = !f->root;
-    f->ns_flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | (f->userns ? CLONE_NEWUSER : 0);
+    f->ns_flags =
+        CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | (f->userns ? CLONE_NEWUSER : 0);
     f->tmp_bytes = (uint64_t)TMP_MB << 20;
     f->self_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
+    srv_fn_proc_init(f);
     f->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (f->diag_fd >= 0) {
         struct timeval tv = {1, 0};

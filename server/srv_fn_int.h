@@ -99,6 +99,7 @@ struct inst {
     bool signaled;            /* its process ended by a signal (exit_status: 128 + it) */
     bool init_in_invoke;      /* its init runs in an invocation (retried after a timeout) */
     int64_t init_deadline_ms; /* its init ends by then (first GET next) or it is killed */
+    int slot; /* its sandbox slot (uid, hostname, cgroup), 1..MAX_INSTANCES; 0: none */
 };
 
 /* A code package being unpacked by the unpacker thread (under lock). */
@@ -149,6 +150,11 @@ struct srv_fn {
     bool reap_soon; /* look for ended children on the next pass */
     llhttp_settings_t settings;
     uint8_t rbuf[65536]; /* reads of the loop (one at a time) */
+    /* The sandbox (srv_fn_proc.c). */
+    char sdk_dir[4096];     /* host dir bound read-only at /var/runtime/node_modules ("": none) */
+    char extra_ro[8][4096]; /* host paths bound read-only at the same path in every sandbox */
+    int n_extra_ro;
+    struct fn_sandbox *sandbox; /* what srv_fn_proc_init prepared once */
 };
 
 /* srv_fn.c */
@@ -188,11 +194,20 @@ void srv_fn_rapi_feed_pending(srv_fn_t *f);
 void srv_fn_rapi_close(rt_conn_t *c);
 
 /* srv_fn_proc.c */
-/** Start in's process for inv: code under root, program prog (script: its argument, or ""),
- * temporary directory tmp, output to out_fd. Sets in->pid and its namespace. @return 0, or
- * -1 (errno). */
+/** Prepare the sandbox once at the runner's start (system directories, the seccomp program,
+ * the limits' mechanism: cgroup v2 or rlimits, logged). @return 0 or -1. */
+int srv_fn_proc_init(srv_fn_t *f);
+/** Release what srv_fn_proc_init prepared. */
+void srv_fn_proc_fini(srv_fn_t *f);
+/** Start in's process for inv in its sandbox: code (host path root) at /var/task, program prog
+ * and script (its argument, or "") as paths inside the sandbox (/var/task/..., /var/runtime/...,
+ * system paths), host directory tmp as the mount point of its root, opt (a host directory, or
+ * NULL for an empty /opt) at /opt, output to out_fd. Sets in->pid, slot and namespace.
+ * @return 0, or -1 (errno). */
 int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
-                      char *prog, char *script, const char *tmp, int out_fd, const char *opt);
+                      char *prog, char *script, const char *tmp, const char *opt, int out_fd);
+/** An instance's process is gone (reaped): its slot and control group go. */
+void srv_fn_proc_release(inst_t *in);
 /** Kill in and every process it started (idempotent); marks it dead. */
 void srv_fn_proc_kill(inst_t *in);
 /** Is the peer of Runtime API connection fd a process of in? */

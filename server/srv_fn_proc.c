@@ -1,14 +1,31 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Function instances as processes. Each is started (clone, sharing the runner's memory until
- * execve) in its function's unpacked code directory with a clean environment holding Lambda's
- * variables.
+ * Function instances as processes, each in a sandbox shaped as Lambda's execution
+ * environment. An instance is started by clone (sharing the runner's memory until execve: no
+ * page tables copied) into new mount, PID, IPC and UTS namespaces (and a user namespace when
+ * the server is not root); the network is shared, so that it reaches Stratus on loopback.
  *
- * Containment. An instance is the init of its own PID namespace (every process it starts
- * dies with it, setsid or not; the init dies with the runner by PR_SET_PDEATHSIG) and has
- * its own mount and IPC namespaces: the functions directory is read-only there and its
- * temporary directory is a tmpfs of bounded size, so it can neither rewrite code nor fill
- * the data directory's disk. Without root, a user namespace maps the server's own uid.
+ * Its file system is a fresh tmpfs made its root (pivot_root, the old root detached) holding
+ * only: its code read-only at /var/task, its layers read-only at /opt, the runtimes read-only
+ * at /var/runtime (the Node SDK at /var/runtime/node_modules, /node_modules pointing there),
+ * the system directories (/usr, /bin, /sbin, /lib, /lib64, /etc: those there are, symbolic
+ * links kept as links) read-only, a minimal /dev, /proc of its own PID namespace and a
+ * private /tmp tmpfs of the function's EphemeralStorage size; the root itself is read-only.
+ * Not the data directory, not other functions' code. Its hostname is "169.254.<slot>".
+ *
+ * As root, each live instance has a uid and gid of its own (SANDBOX_ID_BASE + its slot), so
+ * that instances cannot signal or read each other and RLIMIT_NPROC counts per instance;
+ * without root, the user namespace maps the server's uid to Lambda's sbx_user1051 (993:990).
+ * Supplementary groups are dropped, no_new_privs set, and, last before execve, a seccomp
+ * filter (built once with libseccomp, exported as BPF: the child may only make system calls)
+ * refuses ptrace, mount, namespaces, bpf, kexec, modules, keyrings and the like with EPERM.
+ *
+ * Limits: memory (MemorySize), process count and CPU weight (1769 MB = one vCPU) by a control
+ * group per instance where cgroup v2 is delegated to the server, else by rlimits (RLIMIT_DATA,
+ * RLIMIT_NPROC per instance uid) and a nice value.
+ *
+ * The instance is the init of its PID namespace (every process it starts dies with it) and
+ * dies with the runner (PR_SET_PDEATHSIG).
  *
  * The Runtime API is bound to its instance: runtimes only know host:port, so every accepted
  * connection's peer socket is looked up (sock_diag: the 4-tuple gives the socket's inode)
@@ -18,27 +35,55 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/filter.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/seccomp.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
 #include "base/kv_log.h"
 #include "srv_fn_int.h"
+
+#define SANDBOX_ID_BASE 990000 /* as root, an instance's uid and gid: this + its slot */
+#define SANDBOX_UID     993    /* in a user namespace: Lambda's sbx_user1051 */
+#define SANDBOX_GID     990
+#define SANDBOX_NPROC   1024 /* processes and threads of an instance (Lambda's limit) */
+#define VCPU_MB         1769 /* MemorySize worth one vCPU */
+#define ROOT_OPTS       "size=1m,nr_inodes=256,mode=0755" /* the root tmpfs: mount points */
+#define SHM_OPTS        "size=64m,nr_inodes=1024,mode=1777"
+#define N_SYS           6
+
+/* What srv_fn_proc_init prepares once. */
+struct fn_sandbox {
+    struct {
+        char name[8];   /* "usr", "bin", ... */
+        char link[256]; /* a symbolic link's target; "" for a directory */
+        bool present;
+    } sys[N_SYS];
+    struct sock_fprog seccomp; /* filter NULL: none could be built */
+    char cgroup[4400];         /* the instances' cgroup v2 parent; "": rlimits */
+    bool slots[MAX_INSTANCES + 1];
+};
 
 bool srv_fn_proc_find_program(const char *name, char *out, size_t cap)
 {
@@ -62,21 +107,250 @@ void srv_fn_proc_kill(inst_t *in)
     in->dead = true;
 }
 
+/* ---- prepared once ---- */
+
+/* The seccomp program: everything allowed but what a function has no use for and a sandbox
+ * escape would (EPERM, as Lambda's filter answers); clone3 answers ENOSYS (its flags are in
+ * memory a filter cannot read: runtimes fall back to clone, whose namespace flags are
+ * refused). Another architecture's system calls (i386 on x86_64) kill the process. */
+static int build_seccomp(struct sock_fprog *out)
+{
+    static const char *const refused[] = {"ptrace",
+                                          "process_vm_readv",
+                                          "process_vm_writev",
+                                          "mount",
+                                          "umount2",
+                                          "umount",
+                                          "pivot_root",
+                                          "move_mount",
+                                          "fsopen",
+                                          "fsmount",
+                                          "fsconfig",
+                                          "fspick",
+                                          "open_tree",
+                                          "mount_setattr",
+                                          "bpf",
+                                          "kexec_load",
+                                          "kexec_file_load",
+                                          "init_module",
+                                          "finit_module",
+                                          "delete_module",
+                                          "add_key",
+                                          "request_key",
+                                          "keyctl",
+                                          "perf_event_open",
+                                          "reboot",
+                                          "swapon",
+                                          "swapoff",
+                                          "setns",
+                                          "userfaultfd",
+                                          "acct",
+                                          "quotactl",
+                                          "quotactl_fd",
+                                          "settimeofday",
+                                          "clock_settime",
+                                          "clock_adjtime",
+                                          "adjtimex",
+                                          "sethostname",
+                                          "setdomainname",
+                                          "chroot",
+                                          "open_by_handle_at",
+                                          "name_to_handle_at",
+                                          "lookup_dcookie",
+                                          "iopl",
+                                          "ioperm",
+                                          "vhangup",
+                                          "syslog"};
+    static const unsigned long ns_flags[] = {CLONE_NEWNS,     CLONE_NEWUSER, CLONE_NEWPID,
+                                             CLONE_NEWNET,    CLONE_NEWIPC,  CLONE_NEWUTS,
+                                             CLONE_NEWCGROUP, 0x00000080 /* CLONE_NEWTIME */};
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == NULL)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+        int nr = seccomp_syscall_resolve_name(refused[i]);
+        if (nr != __NR_SCMP_ERROR && seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), nr, 0) < 0)
+            rc = -1;
+    }
+    for (size_t i = 0; i < sizeof(ns_flags) / sizeof(ns_flags[0]); i++) {
+        if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i])) < 0 ||
+            seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                             SCMP_A0(SCMP_CMP_MASKED_EQ, ns_flags[i], ns_flags[i])) < 0)
+            rc = -1;
+    }
+    if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
+        rc = -1;
+    int fd = rc == 0 ? memfd_create("seccomp", MFD_CLOEXEC) : -1;
+    if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
+        off_t len = lseek(fd, 0, SEEK_END);
+        if (len > 0 && len % sizeof(struct sock_filter) == 0 &&
+            len / sizeof(struct sock_filter) <= BPF_MAXINSNS) {
+            struct sock_filter *prog = kv_malloc((size_t)len);
+            if (pread(fd, prog, (size_t)len, 0) == len) {
+                out->filter = prog;
+                out->len = (unsigned short)(len / sizeof(struct sock_filter));
+            } else {
+                kv_free(prog);
+            }
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    seccomp_release(ctx);
+    return out->filter ? 0 : -1;
+}
+
+static int write_file(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = write(fd, text, strlen(text));
+    int err = errno;
+    close(fd);
+    errno = err; /* the write's (EBUSY: a group holding processes passes no controller) */
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Is cgroup v2 delegated to us: the unified hierarchy at /sys/fs/cgroup with memory, pids and
+ * cpu, and our own group able to pass them down? Then out is the instances' parent group,
+ * <our group>/stratus-fn. A group holding processes cannot pass controllers down (unless it
+ * is the root): the server then first moves itself into <our group>/stratus-server, as a
+ * service given a delegated group (systemd's Delegate=yes) does. */
+static bool cgroup_v2(char *out, size_t cap)
+{
+    char line[4096], own[4096] = "";
+    FILE *fp = fopen("/proc/self/cgroup", "re");
+    bool v2only = true;
+    while (fp && fgets(line, sizeof(line), fp)) {
+        line[strcspn(line, "\n")] = 0;
+        if (strncmp(line, "0::", 3) == 0)
+            snprintf(own, sizeof(own), "%s", line + 3);
+        else
+            v2only = false;
+    }
+    if (fp)
+        fclose(fp);
+    FILE *cf = fopen("/sys/fs/cgroup/cgroup.controllers", "re");
+    char ctl[512] = "";
+    if (cf) {
+        if (!fgets(ctl, sizeof(ctl), cf))
+            ctl[0] = 0;
+        fclose(cf);
+    }
+    if (!v2only || !own[0] || !strstr(ctl, "memory") || !strstr(ctl, "pids") || !strstr(ctl, "cpu"))
+        return false;
+    char base[4200], path[4300];
+    snprintf(base, sizeof(base), "/sys/fs/cgroup%s", strcmp(own, "/") == 0 ? "" : own);
+    snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
+    if (write_file(path, "+memory +pids +cpu") < 0) {
+        if (errno != EBUSY)
+            return false;
+        char leaf[4300];
+        snprintf(leaf, sizeof(leaf), "%s/stratus-server", base);
+        if (mkdir(leaf, 0755) < 0 && errno != EEXIST)
+            return false;
+        snprintf(leaf, sizeof(leaf), "%s/stratus-server/cgroup.procs", base);
+        if (write_file(leaf, "0") < 0 || write_file(path, "+memory +pids +cpu") < 0)
+            return false;
+    }
+    snprintf(out, cap, "%s/stratus-fn", base);
+    if (mkdir(out, 0755) < 0 && errno != EEXIST)
+        return false;
+    snprintf(path, sizeof(path), "%s/cgroup.subtree_control", out);
+    if (write_file(path, "+memory +pids +cpu") < 0) {
+        rmdir(out);
+        return false;
+    }
+    return true;
+}
+
+int srv_fn_proc_init(srv_fn_t *f)
+{
+    struct fn_sandbox *sb = kv_calloc(1, sizeof(*sb));
+    static const char *const sys[N_SYS] = {"usr", "bin", "sbin", "lib", "lib64", "etc"};
+    for (int i = 0; i < N_SYS; i++) {
+        char path[16];
+        struct stat st;
+        snprintf(sb->sys[i].name, sizeof(sb->sys[i].name), "%s", sys[i]);
+        snprintf(path, sizeof(path), "/%s", sys[i]);
+        if (lstat(path, &st) < 0)
+            continue;
+        if (S_ISLNK(st.st_mode)) {
+            ssize_t n = readlink(path, sb->sys[i].link, sizeof(sb->sys[i].link) - 1);
+            sb->sys[i].present = n > 0;
+            if (n > 0)
+                sb->sys[i].link[n] = 0;
+        } else {
+            sb->sys[i].present = S_ISDIR(st.st_mode);
+        }
+    }
+    if (build_seccomp(&sb->seccomp) < 0)
+        KV_LOG_WARN("lambda: no seccomp filter could be built: instances run without one");
+    if (cgroup_v2(sb->cgroup, sizeof(sb->cgroup)))
+        KV_LOG_INFO("lambda: instance limits by cgroup v2 (%s): memory.max = MemorySize, "
+                    "pids.max = %d, cpu.weight proportional to memory",
+                    sb->cgroup, SANDBOX_NPROC);
+    else
+        KV_LOG_INFO("lambda: instance limits by rlimits (no delegated cgroup v2): RLIMIT_DATA = "
+                    "MemorySize, RLIMIT_NPROC = %d%s, a nice value proportional to memory",
+                    SANDBOX_NPROC, f->root ? " per instance uid" : " (the server's uid)");
+    f->sandbox = sb;
+    return 0;
+}
+
+void srv_fn_proc_fini(srv_fn_t *f)
+{
+    if (f->sandbox == NULL)
+        return;
+    if (f->sandbox->cgroup[0])
+        rmdir(f->sandbox->cgroup);
+    kv_free(f->sandbox->seccomp.filter);
+    kv_free(f->sandbox);
+    f->sandbox = NULL;
+}
+
+void srv_fn_proc_release(inst_t *in)
+{
+    struct fn_sandbox *sb = in->f->sandbox;
+    if (sb == NULL || in->slot <= 0)
+        return;
+    if (sb->cgroup[0]) {
+        char path[4500];
+        snprintf(path, sizeof(path), "%s/i%d", sb->cgroup, in->slot);
+        rmdir(path);
+    }
+    sb->slots[in->slot] = false;
+    in->slot = 0;
+}
+
+/* ---- the child ---- */
+
 /* What an instance's process needs between clone and exec (all prepared by the runner). */
 typedef struct spawn {
     char *prog;
     char **argv, **envp;
-    const char *root;
     int log_fd;
-    rlim_t mem, fsize;
+    rlim_t mem;
+    int nice;
     int parent_pidfd; /* the server: a starting child whose server is gone ends */
     pid_t parent;     /* ... or, without a pidfd, its pid */
-    bool ns;          /* in namespaces of its own: mount what follows */
+    bool ns;          /* in namespaces of its own: the sandbox's file system */
     bool userns;
-    const char *fndir; /* made read-only */
-    const char *tmp;   /* a tmpfs of tmp_opts */
-    const char *opt;   /* the function's layers, bound read-only at /opt (NULL: none) */
+    bool setid; /* as root: uid and gid become id */
+    uid_t id;
+    int cgroup_fd; /* its group's cgroup.procs, or -1 */
+    const struct fn_sandbox *sb;
+    const char *newroot; /* host directory: mount point of its root tmpfs */
+    const char *code, *runtimes, *opt, *sdk;
+    const char (*extra)[4096];
+    int n_extra;
     const char *tmp_opts;
+    const char *hostname;
+    const char *cwd;
+    rlim_t fsize;                  /* without namespaces: no file may outgrow the temporary space */
     const char *uid_map, *gid_map; /* with a user namespace */
 } spawn_t;
 
@@ -88,57 +362,151 @@ static void child_exit(int code)
         syscall(SYS_exit_group, code);
 }
 
-static int write_proc(const char *path, const char *text)
+/* Bind src read-only at dst (relative to the new root being built). A user namespace may only
+ * keep the flags the kernel locked on the original mount, so those are carried over. */
+static int ro_bind(const char *src, const char *dst)
 {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0)
+    if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
         return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    close(fd);
-    return n == (ssize_t)strlen(text) ? 0 : -1;
+    struct statfs sf;
+    unsigned long keep = 0;
+    if (statfs(dst, &sf) == 0) {
+        keep |= (sf.f_flags & ST_NOEXEC) ? MS_NOEXEC : 0;
+        keep |= (sf.f_flags & ST_NOATIME) ? MS_NOATIME : 0;
+        keep |= (sf.f_flags & ST_NODIRATIME) ? MS_NODIRATIME : 0;
+        keep |= (sf.f_flags & ST_RELATIME) ? MS_RELATIME : 0;
+    }
+    return mount(NULL, dst, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | keep,
+                 NULL);
 }
 
-/* Its namespaces' view: nothing it mounts is seen outside; the functions directory (code,
- * runtimes, other instances' directories) read-only; its temporary directory a tmpfs that
- * holds at most its ephemeral storage (in memory, not on the data directory's disk); /proc of
- * its own PID namespace. */
+/* mkdir -p of an absolute path under the current directory; a file's own mount point is an
+ * empty file. */
+static int make_point(const char *abs, bool file)
+{
+    char p[4096];
+    size_t n = strlen(abs);
+    if (n + 2 > sizeof(p) || abs[0] != '/')
+        return -1;
+    p[0] = '.';
+    memcpy(p + 1, abs, n + 1);
+    for (size_t i = 2; i <= n; i++) {
+        if (p[i] == '/') {
+            p[i] = 0;
+            mkdir(p, 0755);
+            p[i] = '/';
+        }
+    }
+    if (file) {
+        int fd = open(p, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (fd >= 0)
+            close(fd);
+        return fd >= 0 || errno == EEXIST ? 0 : -1;
+    }
+    return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* The instance's root: a tmpfs on newroot holding Lambda's layout (see the file's head), then
+ * made the root with the old one detached, and read-only. */
 static int child_mounts(const spawn_t *sp)
 {
-    if (sp->userns && (write_proc("/proc/self/setgroups", "deny") < 0 ||
-                       write_proc("/proc/self/uid_map", sp->uid_map) < 0 ||
-                       write_proc("/proc/self/gid_map", sp->gid_map) < 0))
+    if (sp->userns && (write_file("/proc/self/setgroups", "deny") < 0 ||
+                       write_file("/proc/self/uid_map", sp->uid_map) < 0 ||
+                       write_file("/proc/self/gid_map", sp->gid_map) < 0))
         return -1;
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+        mount("tmpfs", sp->newroot, "tmpfs", MS_NOSUID | MS_NODEV, ROOT_OPTS) < 0 ||
+        chdir(sp->newroot) < 0)
         return -1;
-    /* Read-only where the kernel lets us (a user namespace keeps the mount's locked flags). */
-    if (mount(sp->fndir, sp->fndir, NULL, MS_BIND | MS_REC, NULL) == 0)
-        mount(NULL, sp->fndir, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
-    if (mount("tmpfs", sp->tmp, "tmpfs", MS_NOSUID | MS_NODEV, sp->tmp_opts) < 0)
+    static const char *const dirs[] = {"var", "var/task", "var/runtime", "opt",
+                                       "tmp", "proc",     "dev",         "dev/shm"};
+    for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+        if (mkdir(dirs[i], 0755) < 0)
+            return -1;
+    if (ro_bind(sp->code, "var/task") < 0 || ro_bind(sp->runtimes, "var/runtime") < 0)
         return -1;
-    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-    /* The layers at /opt, read-only (package A's sandbox folds this in). */
-    if (sp->opt && mount(sp->opt, "/opt", NULL, MS_BIND | MS_REC, NULL) == 0)
-        mount(NULL, "/opt", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL);
-    return 0;
+    if (sp->sdk && (ro_bind(sp->sdk, "var/runtime/node_modules") < 0 ||
+                    symlink("/var/runtime/node_modules", "node_modules") < 0))
+        return -1;
+    if (sp->opt && ro_bind(sp->opt, "opt") < 0)
+        return -1;
+    for (int i = 0; i < N_SYS; i++) {
+        const char *name = sp->sb->sys[i].name;
+        if (!sp->sb->sys[i].present)
+            continue;
+        if (sp->sb->sys[i].link[0]) {
+            if (symlink(sp->sb->sys[i].link, name) < 0)
+                return -1;
+            continue;
+        }
+        char src[16];
+        src[0] = '/';
+        memcpy(src + 1, name, strlen(name) + 1);
+        if (mkdir(name, 0755) < 0 || ro_bind(src, name) < 0)
+            return -1;
+    }
+    static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
+        char src[16] = "/dev/", dst[16] = "dev/";
+        memcpy(src + 5, devs[i], strlen(devs[i]) + 1);
+        memcpy(dst + 4, devs[i], strlen(devs[i]) + 1);
+        int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0)
+            return -1;
+        close(fd);
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0 && i < 5) /* a tty may lack */
+            return -1;
+    }
+    if (symlink("/proc/self/fd", "dev/fd") < 0 || symlink("/proc/self/fd/0", "dev/stdin") < 0 ||
+        symlink("/proc/self/fd/1", "dev/stdout") < 0 ||
+        symlink("/proc/self/fd/2", "dev/stderr") < 0 ||
+        mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_OPTS) < 0 ||
+        mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, sp->tmp_opts) < 0 ||
+        mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+        return -1;
+    for (int i = 0; i < sp->n_extra; i++) {
+        struct stat st;
+        if (stat(sp->extra[i], &st) < 0) /* gone from the host: nothing to show */
+            continue;
+        char dst[4100] = ".";
+        memcpy(dst + 1, sp->extra[i], strlen(sp->extra[i]) + 1);
+        /* Best effort: a path under a directory already shown (/usr/...) needs no mount of
+         * its own, and one that cannot be shown fails later with its runtime's own error. */
+        if (make_point(sp->extra[i], !S_ISDIR(st.st_mode)) == 0)
+            ro_bind(sp->extra[i], dst);
+    }
+    /* The new root on top of the old, which is then detached from under it. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+        return -1;
+    if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        return -1;
+    return sethostname(sp->hostname, strlen(sp->hostname));
+}
+
+/* Is the server gone (the child would then never be killed with it)? (In a PID namespace
+ * getppid() is 0, hence the pidfd.) */
+static bool parent_gone(const spawn_t *sp)
+{
+    if (sp->parent_pidfd >= 0) {
+        struct pollfd p = {sp->parent_pidfd, POLLIN, 0};
+        return poll(&p, 1, 0) != 0;
+    }
+    return !sp->ns && getppid() != sp->parent;
 }
 
 /* The child, sharing the runner's memory until execve: system calls only, nothing written but
- * its own stack. The instance dies with stratusd; MemorySize bounds its writable memory
+ * its own stack. The instance dies with stratusd. MemorySize bounds its writable memory
  * (RLIMIT_DATA: heap and private mappings; address-space limits break runtimes that reserve
- * large virtual ranges). */
+ * large virtual ranges) unless its control group does. */
 static int spawn_child(void *arg)
 {
     const spawn_t *sp = arg;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    /* The server may have died before the line above: then nothing would kill us. (In a PID
-     * namespace getppid() is 0, hence the pidfd.) */
-    if (sp->parent_pidfd >= 0) {
-        struct pollfd p = {sp->parent_pidfd, POLLIN, 0};
-        if (poll(&p, 1, 0) != 0)
-            child_exit(1);
-    } else if (!sp->ns && getppid() != sp->parent) {
+    if (parent_gone(sp))
         child_exit(1);
-    }
+    if (sp->cgroup_fd >= 0 && write(sp->cgroup_fd, "0", 1) != 1)
+        child_exit(125);
+    umask(022); /* its own (no CLONE_FS): not the server's 077 */
     if (sp->ns && child_mounts(sp) < 0)
         child_exit(125);
     /* Signals as a fresh process has them: the server's threads block some and ignore
@@ -159,6 +527,32 @@ static int spawn_child(void *arg)
         if (sig != SIGKILL && sig != SIGSTOP)
             syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
     setpgid(0, 0);
+    if (chdir(sp->cwd) < 0)
+        child_exit(126);
+    struct rlimit nofile = {1024, 1024}, core = {0, 0}, data = {sp->mem, sp->mem};
+    struct rlimit nproc = {SANDBOX_NPROC, SANDBOX_NPROC};
+    setrlimit(RLIMIT_NOFILE, &nofile);
+    setrlimit(RLIMIT_CORE, &core);
+    if (sp->cgroup_fd < 0) {
+        setrlimit(RLIMIT_DATA, &data);
+        if (sp->setid || !sp->ns) /* per instance uid; the server's own otherwise */
+            setrlimit(RLIMIT_NPROC, &nproc);
+        setpriority(PRIO_PROCESS, 0, sp->nice);
+    }
+    if (!sp->ns) {
+        struct rlimit fsize = {sp->fsize, sp->fsize};
+        setrlimit(RLIMIT_FSIZE, &fsize);
+    }
+    if (sp->setid) {
+        gid_t g = (gid_t)sp->id;
+        if (setgroups(0, NULL) < 0 || setresgid(g, g, g) < 0 ||
+            setresuid(sp->id, sp->id, sp->id) < 0)
+            child_exit(125);
+        /* A change of credentials clears the parent-death signal: set again, look again. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (parent_gone(sp))
+            child_exit(1);
+    }
     int nul = open("/dev/null", O_RDONLY);
     if (nul >= 0)
         dup2(nul, 0);
@@ -167,25 +561,34 @@ static int spawn_child(void *arg)
     if (close_range(3, ~0U, 0) < 0)
         for (int fd = 3; fd < 4096; fd++)
             close(fd);
-    if (chdir(sp->root) < 0)
-        child_exit(126);
-    struct rlimit nofile = {1024, 1024}, core = {0, 0}, data = {sp->mem, sp->mem};
-    setrlimit(RLIMIT_NOFILE, &nofile);
-    setrlimit(RLIMIT_DATA, &data);
-    setrlimit(RLIMIT_CORE, &core);
-    if (!sp->ns) { /* no tmpfs: no file may outgrow the temporary space, at least */
-        struct rlimit fsize = {sp->fsize, sp->fsize};
-        setrlimit(RLIMIT_FSIZE, &fsize);
-    }
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        child_exit(125);
+    if (sp->sb && sp->sb->seccomp.filter &&
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sp->sb->seccomp) < 0)
+        child_exit(125);
     execve(sp->prog, sp->argv, sp->envp);
     child_exit(127);
     return 127;
 }
 
-int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
-                      char *prog, char *script, const char *tmp, int out_fd, const char *opt)
+/* ---- spawning ---- */
+
+/* A sandbox path (/var/task/..., /var/runtime/...) as the host sees it, for instances that
+ * could not have namespaces. */
+static void host_path(srv_fn_t *f, const char *root, const char *in, char *out, size_t cap)
 {
-    /* The environment: the function's variables, then Lambda's own (which win). */
+    if (strncmp(in, "/var/task", 9) == 0 && (in[9] == '/' || in[9] == 0))
+        snprintf(out, cap, "%s%s", root, in + 9);
+    else if (strncmp(in, "/var/runtime", 12) == 0 && (in[12] == '/' || in[12] == 0))
+        snprintf(out, cap, "%s/runtimes%s", f->dir, in + 12);
+    else
+        snprintf(out, cap, "%s", in);
+}
+
+/* The environment: the function's variables, then Lambda's own (which win). */
+static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
+                        const char *tmp, bool sandboxed, bool has_opt)
+{
     const char *ak, *sk, *region;
     api_function_identity(f->api, &ak, &sk, &region);
     (void)ak, (void)sk; /* the server's own: never an instance's */
@@ -193,7 +596,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     if (api_function_credentials(f->api, inv->arn, inv->role, creds) < 0) {
         kv_free(creds);
         errno = ENAMETOOLONG;
-        return -1;
+        return NULL;
     }
     in->creds_expires = creds->expires;
     size_t n_env = inv->n_env + 32;
@@ -221,16 +624,19 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     ENV("AWS_SESSION_TOKEN=%s", creds->token);
     ENV("AWS_ENDPOINT_URL=http://127.0.0.1:%d", f->main_port);
     ENV("_HANDLER=%s", inv->handler);
-    ENV("LAMBDA_TASK_ROOT=%s", root);
-    ENV("LAMBDA_RUNTIME_DIR=%s/runtimes", f->dir);
+    ENV("LAMBDA_TASK_ROOT=%s", sandboxed ? "/var/task" : root);
+    if (sandboxed)
+        ENV("LAMBDA_RUNTIME_DIR=/var/runtime");
+    else
+        ENV("LAMBDA_RUNTIME_DIR=%s/runtimes", f->dir);
     ENV("PATH=/usr/local/bin:/usr/bin:/bin");
     ENV("LANG=C.UTF-8");
     ENV("TZ=:UTC");
-    ENV("HOME=%s", tmp);
-    ENV("TMPDIR=%s", tmp);
+    ENV("HOME=%s", sandboxed ? "/tmp" : tmp);
+    ENV("TMPDIR=%s", sandboxed ? "/tmp" : tmp);
     ENV("PYTHONUNBUFFERED=1");
     ENV("PYTHONDONTWRITEBYTECODE=1");
-    if (opt) { /* where Lambda's runtimes look in layers */
+    if (has_opt) { /* where Lambda's runtimes look in layers */
         ENV("PYTHONPATH=/opt/python/lib/%s/site-packages:/opt/python",
             strncmp(inv->runtime, "python", 6) == 0 ? inv->runtime : "python3");
         ENV("NODE_PATH=/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules");
@@ -238,27 +644,117 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
 #undef ENV
     explicit_bzero(creds, sizeof(*creds));
     kv_free(creds);
+    return envp;
+}
+
+static void free_env(char **envp)
+{
+    if (envp == NULL)
+        return;
+    for (size_t i = 0; envp[i]; i++)
+        kv_free(envp[i]);
+    kv_free(envp);
+}
+
+/* Its control group: created (or reused) with its limits; the fd of its cgroup.procs, which
+ * the child writes itself into. -1: none (rlimits then). */
+static int cgroup_open(struct fn_sandbox *sb, int slot, uint32_t mem_mb)
+{
+    char dir[4500], path[4600], v[32];
+    snprintf(dir, sizeof(dir), "%s/i%d", sb->cgroup, slot);
+    if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+        return -1;
+    snprintf(path, sizeof(path), "%s/memory.max", dir);
+    snprintf(v, sizeof(v), "%llu", (unsigned long long)mem_mb << 20);
+    int rc = write_file(path, v);
+    snprintf(path, sizeof(path), "%s/memory.swap.max", dir);
+    write_file(path, "0");
+    snprintf(path, sizeof(path), "%s/pids.max", dir);
+    snprintf(v, sizeof(v), "%d", SANDBOX_NPROC);
+    rc |= write_file(path, v);
+    snprintf(path, sizeof(path), "%s/cpu.weight", dir);
+    uint64_t w = (uint64_t)mem_mb * 100 / VCPU_MB; /* 100: one vCPU's share */
+    snprintf(v, sizeof(v), "%llu", (unsigned long long)(w < 1 ? 1 : w > 10000 ? 10000 : w));
+    rc |= write_file(path, v);
+    snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+    return rc == 0 ? open(path, O_WRONLY | O_CLOEXEC) : -1;
+}
+
+int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
+                      char *prog, char *script, const char *tmp, const char *opt, int out_fd)
+{
+    struct fn_sandbox *sb = f->sandbox;
+    int slot = 0;
+    for (int s = 1; s <= MAX_INSTANCES && !slot; s++)
+        if (!sb->slots[s])
+            slot = s;
+    if (slot == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    uint32_t mem_mb = inv->memory_mb ? inv->memory_mb : 128;
+    uint64_t tmp_bytes = inv->ephemeral_mb ? (uint64_t)inv->ephemeral_mb << 20 : f->tmp_bytes;
+    bool sandboxed = f->ns_flags != 0;
+    char **envp = build_env(f, in, inv, root, tmp, sandboxed, opt != NULL);
+    if (envp == NULL)
+        return -1;
+    char hprog[4400], hscript[4400];
     char *argv[3] = {prog, script[0] ? script : NULL, NULL};
-    char tmp_opts[96], uid_map[48], gid_map[48];
-    snprintf(tmp_opts, sizeof(tmp_opts), "size=%llu,nr_inodes=%llu,mode=0700",
-             (unsigned long long)f->tmp_bytes, (unsigned long long)(f->tmp_bytes >> 12));
-    snprintf(uid_map, sizeof(uid_map), "%u %u 1", (unsigned)getuid(), (unsigned)getuid());
-    snprintf(gid_map, sizeof(gid_map), "%u %u 1", (unsigned)getgid(), (unsigned)getgid());
+    if (!sandboxed) { /* an earlier spawn found that namespaces cannot be had */
+        host_path(f, root, prog, hprog, sizeof(hprog));
+        argv[0] = prog = hprog;
+        if (argv[1]) {
+            host_path(f, root, script, hscript, sizeof(hscript));
+            argv[1] = hscript;
+        }
+    }
+    char tmp_opts[160], uid_map[48], gid_map[48], hostname[32], runtimes[4300], sdk[4400];
+    uid_t id = f->root ? (uid_t)(SANDBOX_ID_BASE + slot) : (uid_t)SANDBOX_UID;
+    snprintf(tmp_opts, sizeof(tmp_opts), "size=%llu,nr_inodes=%llu,mode=0700,uid=%u,gid=%u",
+             (unsigned long long)tmp_bytes, (unsigned long long)(tmp_bytes >> 12), (unsigned)id,
+             f->root ? (unsigned)id : (unsigned)SANDBOX_GID);
+    snprintf(uid_map, sizeof(uid_map), "%u %u 1", SANDBOX_UID, (unsigned)getuid());
+    snprintf(gid_map, sizeof(gid_map), "%u %u 1", SANDBOX_GID, (unsigned)getgid());
+    snprintf(hostname, sizeof(hostname), "169.254.%d.%d", 1 + slot / 250, 1 + slot % 250);
+    snprintf(runtimes, sizeof(runtimes), "%s/runtimes", f->dir);
+    if (f->sdk_dir[0]) { /* its mount point in the runtimes directory */
+        snprintf(sdk, sizeof(sdk), "%s/node_modules", runtimes);
+        mkdir(sdk, 0755);
+    }
+    /* CPU weight as a nice value when no control group gives it: one vCPU per 1769 MB, each
+     * step of nice about 1.25 times less weight; never above the server's own. */
+    int nice = 0;
+    for (double r = (double)VCPU_MB / mem_mb; r > 1.118 /* rounded: sqrt(1.25) */ && nice < 19;
+         r /= 1.25)
+        nice++;
+    int cg = sb->cgroup[0] ? cgroup_open(sb, slot, mem_mb) : -1;
     spawn_t sp = {.prog = prog,
                   .argv = argv,
                   .envp = envp,
-                  .root = root,
                   .log_fd = out_fd,
-                  .mem = (rlim_t)(inv->memory_mb ? inv->memory_mb : 128) << 20,
-                  .fsize = (rlim_t)f->tmp_bytes,
+                  .mem = (rlim_t)mem_mb << 20,
+                  .nice = nice,
                   .parent_pidfd = f->self_pidfd,
                   .parent = getpid(),
-                  .ns = f->ns_flags != 0,
+                  .ns = sandboxed,
                   .userns = f->userns,
-                  .fndir = f->dir,
-                  .tmp = tmp,
-                  .tmp_opts = tmp_opts,
+                  .setid = f->root && sandboxed,
+                  .id = id,
+                  .cgroup_fd = cg,
+                  .sb = sb,
+                  .newroot = tmp,
+                  .code = root,
+                  .runtimes = runtimes,
                   .opt = opt,
+                  .sdk = f->sdk_dir[0] ? f->sdk_dir : NULL,
+                  .extra = (const char(*)[4096])f->extra_ro,
+                  .n_extra = f->n_extra_ro < 0   ? 0
+                             : f->n_extra_ro > 8 ? 8
+                                                 : f->n_extra_ro,
+                  .tmp_opts = tmp_opts,
+                  .hostname = hostname,
+                  .cwd = sandboxed ? "/var/task" : root,
+                  .fsize = (rlim_t)tmp_bytes,
                   .uid_map = uid_map,
                   .gid_map = gid_map};
     /* The child shares our memory until it execs (no page tables copied: fork() of a server
@@ -271,19 +767,31 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
         (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS ||
          errno == ENOSYS)) {
         KV_LOG_WARN("lambda: instances cannot have namespaces of their own (%s): they run "
-                    "without PID namespace, read-only code or a tmpfs for temporary space",
+                    "without a sandbox's file system, PID namespace or a tmpfs for temporary "
+                    "space",
                     strerror(errno));
         f->ns_flags = 0;
         f->userns = false;
-        sp.ns = sp.userns = false;
+        sp.ns = sp.userns = sp.setid = false;
+        sp.cwd = root;
+        free_env(envp);
+        envp = sp.envp = build_env(f, in, inv, root, tmp, false, opt != NULL);
+        host_path(f, root, prog, hprog, sizeof(hprog));
+        argv[0] = sp.prog = hprog;
+        if (argv[1]) {
+            host_path(f, root, script, hscript, sizeof(hscript));
+            argv[1] = hscript;
+        }
         pid = clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
     }
     kv_free(stack);
-    for (size_t i = 0; i < ne; i++)
-        kv_free(envp[i]);
-    kv_free(envp);
+    free_env(envp);
+    if (cg >= 0)
+        close(cg);
     if (pid < 0)
         return -1;
+    sb->slots[slot] = true;
+    in->slot = slot;
     setpgid(pid, pid);
     in->pid = pid;
     char nspath[64];

@@ -203,6 +203,7 @@ static int write_file(const char *path, const char *text)
     FILE *f = fopen(path, "w");
     if (f == NULL)
         return -1;
+    fchmod(fileno(f), 0644); /* read by instances' own uids (the server's umask is 077) */
     size_t n = strlen(text);
     int rc = fwrite(text, 1, n, f) == n ? 0 : -1;
     if (fclose(f) != 0)
@@ -214,7 +215,7 @@ int srv_fn_write_runtimes(const char *dir)
 {
     char path[4300];
     snprintf(path, sizeof(path), "%s/runtimes", dir);
-    if (mkdir(path, 0755) < 0 && errno != EEXIST)
+    if ((mkdir(path, 0755) < 0 && errno != EEXIST) || chmod(path, 0755) < 0)
         return -1;
     snprintf(path, sizeof(path), "%s/runtimes/python_bootstrap.py", dir);
     if (write_file(path, PYTHON) < 0)

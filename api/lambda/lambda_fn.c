@@ -26,6 +26,8 @@
 #define TIMEOUT_MAX     900
 #define MEMORY_MIN      128
 #define MEMORY_MAX      10240
+#define EPHEMERAL_MIN   512 /* EphemeralStorage.Size, MB */
+#define EPHEMERAL_MAX   10240
 #define CONCURRENCY_MAX 1000 /* the account's (default) limit */
 
 static const char *const RUNTIMES[] = {
@@ -312,7 +314,7 @@ static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, 
                 "constraint: Member must have length less than or equal to 256");
         f->description = lambda_dup_str(req, d);
     }
-    int64_t n;
+    int64_t n = 0;
     if ((v = api_json_get(in, "Timeout"))) {
         if (!api_json_int(v, &n) || n < 1 || n > TIMEOUT_MAX)
             return api_refuse(resp, API_E_LAMBDA_VALIDATION,
@@ -331,6 +333,22 @@ static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, 
                               n < MEMORY_MIN ? "greater than or equal to 128"
                                              : "less than or equal to 10240");
         f->memory_mb = (uint32_t)n;
+    }
+    if ((v = api_json_get(in, "EphemeralStorage"))) {
+        const api_json_t *size = api_json_type(v) == API_J_OBJ ? api_json_get(v, "Size") : NULL;
+        if (size == NULL)
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value null at 'ephemeralStorage.size' "
+                              "failed to satisfy constraint: Member must not be null");
+        if (!api_json_int(size, &n) || n < EPHEMERAL_MIN || n > EPHEMERAL_MAX)
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value '%lld' at "
+                              "'ephemeralStorage.size' failed to satisfy constraint: Member must "
+                              "have value %s",
+                              (long long)n,
+                              n < EPHEMERAL_MIN ? "greater than or equal to 512"
+                                                : "less than or equal to 10240");
+        f->ephemeral_mb = (uint32_t)n;
     }
     const api_json_t *env = api_json_get(in, "Environment");
     const api_json_t *vars = env ? api_json_get(env, "Variables") : NULL;
@@ -446,7 +464,7 @@ void lambda_encode_config(api_ctx_t *ctx, const eng_function_t *f, const char *q
     api_jw_arr_end(w);
     api_jw_key(w, "EphemeralStorage");
     api_jw_obj_begin(w);
-    api_jw_ku64(w, "Size", 512);
+    api_jw_ku64(w, "Size", f->ephemeral_mb ? f->ephemeral_mb : EPHEMERAL_MIN);
     api_jw_obj_end(w);
     api_jw_key(w, "LoggingConfig");
     api_jw_obj_begin(w);

@@ -38,6 +38,7 @@ void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload
     inv->role = adup(a, f->role);
     inv->timeout_s = f->timeout_s;
     inv->memory_mb = f->memory_mb;
+    inv->ephemeral_mb = f->ephemeral_mb ? f->ephemeral_mb : 512; /* Lambda's default */
     const char **env = kv_arena_calloc(a, f->n_env + 1, sizeof(*env));
     for (size_t i = 0; i < f->n_env; i++) {
         size_t kl = strlen(f->env[i].key), vl = strlen(f->env[i].value);

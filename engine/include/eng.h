@@ -493,6 +493,7 @@ typedef struct eng_function {
     size_t n_layers;
     const char **statements; /* resource policy statements (JSON texts) of this version */
     size_t n_statements;
+    uint32_t ephemeral_mb; /* EphemeralStorage.Size: its /tmp in MB (0: 512, Lambda's default) */
 } eng_function_t;
 
 enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };

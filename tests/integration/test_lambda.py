@@ -17,6 +17,7 @@ import zipfile
 
 from botocore.exceptions import ClientError
 
+from collector import SEND, collect
 from stratus_fixture import Server
 
 AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
@@ -755,13 +756,11 @@ def handler(event, context):
                                           "start": {"N": repr(start)}, "end": {"N": repr(time.time())},
                                           "recs": {"S": json.dumps(recs)}})
 '''
-APPENDER = '''import os
+APPENDER = SEND + '''
 def handler(event, context):
     lines = "".join("%s %s %s\\n" % (r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["NewImage"]["i"]["N"],
                                      r["dynamodb"]["SequenceNumber"]) for r in event["Records"])
-    fd = os.open(os.environ["OUT"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-    os.write(fd, lines.encode())
-    os.close(fd)
+    send(lines)
 '''
 FAILURES = '''import json, os
 import boto3
@@ -989,11 +988,10 @@ class EventSourceMappings(unittest.TestCase):
 
 
     def sizes_function(self, name, out):
-        app = ("import os\ndef handler(event, context):\n"
-               "    with open(os.environ['OUT'], 'a') as f:\n"
-               "        f.write('%d\\n' % len(event['Records']))\n")
+        app = SEND + ("def handler(event, context):\n"
+                      "    send('%d\\n' % len(event['Records']))\n")
         self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
-                                 Timeout=10, Environment={"Variables": {"OUT": out}},
+                                 Timeout=10, Environment={"Variables": {"OUT": collect(out)}},
                                  Code={"ZipFile": zip_of({"app.py": app})})
 
     def mapping_results(self):
@@ -1093,7 +1091,7 @@ class CrashUnderLoad(unittest.TestCase):
                                    StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
                                    )["TableDescription"]["LatestStreamArn"]
             lam.create_function(FunctionName="append", Runtime="python3.11", Role=ROLE, Handler="app.handler",
-                                Environment={"Variables": {"OUT": out}},
+                                Environment={"Variables": {"OUT": collect(out)}},
                                 Code={"ZipFile": zip_of({"app.py": APPENDER})})
             lam.create_event_source_mapping(EventSourceArn=arn, FunctionName="append", BatchSize=100,
                                             StartingPosition="TRIM_HORIZON")

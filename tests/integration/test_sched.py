@@ -11,6 +11,7 @@ import time
 import unittest
 import zipfile
 
+from collector import SEND, collect
 from stratus_fixture import STRATUSD, Server
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -26,22 +27,18 @@ def zip_of(files):
 
 
 # Notes that it started, then sleeps far longer than the test waits for anything else.
-SLEEPY = '''import os, time
+SLEEPY = SEND + '''
+import time
 def handler(event, context):
-    with open(os.environ["MARK"], "a") as f:
-        f.write("started\\n")
+    send("started\\n", "MARK")
     time.sleep(20)
 '''
 
 # Appends each table record's key, or each object key, to a file: a line per record.
-QUICK = '''import os
+QUICK = SEND + '''
 def handler(event, context):
-    with open(os.environ["OUT"], "a") as f:
-        for r in event["Records"]:
-            if "dynamodb" in r:
-                f.write(r["dynamodb"]["Keys"]["pk"]["S"] + "\\n")
-            else:
-                f.write(r["s3"]["object"]["key"] + "\\n")
+    send("".join((r["dynamodb"]["Keys"]["pk"]["S"] if "dynamodb" in r else r["s3"]["object"]["key"])
+                 + "\\n" for r in event["Records"]))
 '''
 
 
@@ -90,8 +87,8 @@ class SlowFunction(unittest.TestCase):
     def test_hung_mapping_holds_only_itself(self):
         mark, out = os.path.join(self.tmp, "mark"), os.path.join(self.tmp, "out")
         stream_a, stream_b = self.table("tab-a"), self.table("tab-b")
-        self.function("sleepy", SLEEPY, 30, MARK=mark)
-        self.function("quick", QUICK, 10, OUT=out)
+        self.function("sleepy", SLEEPY, 30, MARK=collect(mark))
+        self.function("quick", QUICK, 10, OUT=collect(out))
         for stream, fn in ((stream_a, "sleepy"), (stream_b, "quick")):
             self.lam.create_event_source_mapping(EventSourceArn=stream, FunctionName=fn,
                                                  StartingPosition="TRIM_HORIZON", BatchSize=10)

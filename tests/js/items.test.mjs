@@ -3,7 +3,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DynamoDBClient, CreateTableCommand, DescribeTableCommand, UpdateTableCommand } from "@aws-sdk/client-dynamodb";
@@ -227,13 +228,13 @@ test("Lambda: a Python function invoked directly, fed by a table stream and by S
                                  credentials: { accessKeyId: "test", secretAccessKey: "test" } });
   // A one-file zip made by hand (stored, no compression): app.py.
   const src = Buffer.from(
-    "import json, os, urllib.request\n" +
+    "import json, os, socket, urllib.request\n" +
     "def handler(event, context):\n" +
     "    if 'Records' in event:\n" +
-    "        with open(os.environ['OUT'], 'a') as f:\n" +
+    "        with socket.create_connection(('127.0.0.1', int(os.environ['OUT'][4:]))) as f:\n" +
     "            for r in event['Records']:\n" +
     "                key = r['s3']['object']['key'] if 's3' in r else r['dynamodb']['Keys']['pk']['S']\n" +
-    "                f.write(r['eventName'] + ' ' + key + '\\n')\n" +
+    "                f.sendall((r['eventName'] + ' ' + key + '\\n').encode())\n" +
     "        return {}\n" +
     "    return {'sum': event['a'] + event['b']}\n");
   const crcTable = Array.from({ length: 256 }, (_, n) => {
@@ -253,8 +254,18 @@ test("Lambda: a Python function invoked directly, fed by a table stream and by S
   end.writeUInt32LE(46 + name.length, 12); end.writeUInt32LE(30 + name.length + src.length, 16);
   const zip = Buffer.concat([local, name, src, central, name, end]);
   const out = join(dir, "stream-events.txt");
+  // The function (in its sandbox, which cannot write the host's files) sends its lines to a
+  // loopback listener here, which appends each connection's bytes to out.
+  const collector = createServer((c) => {
+    const parts = [];
+    c.on("data", (d) => parts.push(d));
+    c.on("end", () => appendFileSync(out, Buffer.concat(parts)));
+  });
+  collector.unref();
+  await new Promise((res) => collector.listen(0, "127.0.0.1", res));
   await lam.send(new CreateFunctionCommand({ FunctionName: "js-fn", Runtime: "python3.11", Handler: "app.handler",
-    Role: "arn:aws:iam::000000000000:role/js", Code: { ZipFile: zip }, Environment: { Variables: { OUT: out } } }));
+    Role: "arn:aws:iam::000000000000:role/js", Code: { ZipFile: zip },
+    Environment: { Variables: { OUT: `tcp:${collector.address().port}` } } }));
   const r = await lam.send(new InvokeCommand({ FunctionName: "js-fn", Payload: Buffer.from(JSON.stringify({ a: 2, b: 3 })) }));
   assert.equal(r.StatusCode, 200);
   assert.deepEqual(JSON.parse(Buffer.from(r.Payload).toString()), { sum: 5 });
