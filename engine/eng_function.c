@@ -36,6 +36,11 @@ enum {
     F_ARCH,
     F_CREATED,
     F_EVENT_CONFIG,
+    /* LoggingConfig: tags 50..59 */
+    F_LOG_FORMAT = 50,
+    F_APP_LOG_LEVEL = 51,
+    F_SYS_LOG_LEVEL = 52,
+    F_LOG_GROUP = 53,
 };
 
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
@@ -79,6 +84,14 @@ static void encode_function(const eng_function_t *f, kv_buf_t *b)
     eng_tlv_put_str(b, F_ARCH, f->arch ? f->arch : "x86_64");
     if (f->event_config)
         eng_tlv_put_str(b, F_EVENT_CONFIG, f->event_config);
+    if (f->log_format)
+        eng_tlv_put_str(b, F_LOG_FORMAT, f->log_format);
+    if (f->app_log_level)
+        eng_tlv_put_str(b, F_APP_LOG_LEVEL, f->app_log_level);
+    if (f->sys_log_level)
+        eng_tlv_put_str(b, F_SYS_LOG_LEVEL, f->sys_log_level);
+    if (f->log_group)
+        eng_tlv_put_str(b, F_LOG_GROUP, f->log_group);
 }
 
 static const eng_tlv_field_t function_fields[] = {
@@ -103,6 +116,10 @@ static const eng_tlv_field_t function_fields[] = {
     ENG_TLV_ROW(F_ARCH, ENG_TLV_STR, eng_function_t, arch),
     ENG_TLV_ROW(F_CREATED, ENG_TLV_I64, eng_function_t, created_ms),
     ENG_TLV_ROW(F_EVENT_CONFIG, ENG_TLV_STR, eng_function_t, event_config),
+    ENG_TLV_ROW(F_LOG_FORMAT, ENG_TLV_STR, eng_function_t, log_format),
+    ENG_TLV_ROW(F_APP_LOG_LEVEL, ENG_TLV_STR, eng_function_t, app_log_level),
+    ENG_TLV_ROW(F_SYS_LOG_LEVEL, ENG_TLV_STR, eng_function_t, sys_log_level),
+    ENG_TLV_ROW(F_LOG_GROUP, ENG_TLV_STR, eng_function_t, log_group),
 };
 
 static int decode_function(kv_slice_t in, kv_arena_t *a, eng_function_t **out)

@@ -127,8 +127,33 @@ static void log_output(inst_t *in, const uint8_t *p, size_t n)
     }
 }
 
-/* Lambda's END and REPORT lines for the invocation ending now. */
-static void log_report(inst_t *in, api_invocation_t *inv)
+/* Does the function's SystemLogLevel let platform records of level lvl ("DEBUG", "INFO",
+ * "WARN") through? (Text: Lambda writes every line.) */
+static bool sys_level_on(const api_invocation_t *inv, const char *lvl)
+{
+    static const char *const order[] = {"DEBUG", "INFO", "WARN"};
+    if (!inv->log_json || !inv->sys_log_level || !inv->sys_log_level[0])
+        return true;
+    int want = 1, have = 1;
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(lvl, order[i]) == 0)
+            want = i;
+        if (strcmp(inv->sys_log_level, order[i]) == 0)
+            have = i;
+    }
+    return want >= have;
+}
+
+/* The time of a JSON platform record: "2026-12-04T10:00:00.123Z". */
+static void record_time(char out[32])
+{
+    kv_time_fmt_iso(kv_now_ms(), out);
+}
+
+/* Lambda's END and REPORT lines (JSON: platform.runtimeDone and platform.report records) for
+ * the invocation ending now; status is Lambda's ("success", "failure", "timeout"), produced
+ * the response's size. */
+static void log_report(inst_t *in, api_invocation_t *inv, const char *status, size_t produced)
 {
     if (in->partial.len) {
         log_event(in, (const char *)in->partial.p, in->partial.len);
@@ -145,11 +170,33 @@ static void log_report(inst_t *in, api_invocation_t *inv)
             break;
     if (st)
         fclose(st);
+    bool cold = in->cold;
+    in->cold = false;
+    if (inv->log_json) {
+        if (!sys_level_on(inv, "INFO"))
+            return;
+        char t[32], init[64] = "";
+        record_time(t);
+        log_eventf(in, inv,
+                   "{\"time\":\"%s\",\"type\":\"platform.runtimeDone\",\"record\":{"
+                   "\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f,"
+                   "\"producedBytes\":%zu}}}",
+                   t, inv->request_id, status, (double)ns / 1e6, produced);
+        if (cold)
+            snprintf(init, sizeof(init), ",\"initDurationMs\":%.3f", (double)in->init_ns / 1e6);
+        log_eventf(
+            in, inv,
+            "{\"time\":\"%s\",\"type\":\"platform.report\",\"record\":{"
+            "\"requestId\":\"%s\",\"metrics\":{\"durationMs\":%.3f,\"billedDurationMs\":%llu,"
+            "\"memorySizeMB\":%u,\"maxMemoryUsedMB\":%ld%s},\"status\":\"%s\"}}",
+            t, inv->request_id, (double)ns / 1e6, (unsigned long long)(billed ? billed : 1),
+            inv->memory_mb, (hwm_kb + 1023) / 1024, init, status);
+        return;
+    }
     log_eventf(in, inv, "END RequestId: %s", inv->request_id);
     char init[64] = "";
-    if (in->cold) /* Lambda reports a cold start's init on its first invocation */
+    if (cold) /* Lambda reports a cold start's init on its first invocation */
         snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", (double)in->init_ns / 1e6);
-    in->cold = false;
     log_eventf(in, inv,
                "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu ms\t"
                "Memory Size: %u MB\tMax Memory Used: %ld MB%s",
@@ -186,7 +233,16 @@ void srv_fn_begin(inst_t *in, api_invocation_t *inv)
     if (in->cold) /* the runtime asked for its first invocation: its init is over */
         in->init_ns = in->begun_ns - in->spawned_ns;
     kv_buf_reset(&inv->log);
-    log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+    if (!inv->log_json) {
+        log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+    } else if (sys_level_on(inv, "INFO")) {
+        char t[32];
+        record_time(t);
+        log_eventf(in, inv,
+                   "{\"time\":\"%s\",\"type\":\"platform.start\",\"record\":{\"requestId\":"
+                   "\"%s\",\"functionArn\":\"%s\",\"version\":\"$LATEST\"}}",
+                   t, inv->request_id, inv->arn);
+    }
     if (in->has_timer)
         uv_timer_start(&in->timer, on_inst_timer, (uint64_t)inv->timeout_s * 1000, 0);
 }
@@ -196,7 +252,7 @@ void srv_fn_complete(inst_t *in, api_outcome_t outcome, kv_slice_t data)
     api_invocation_t *inv = in->cur;
     in->cur = NULL;
     srv_fn_idle(in);
-    log_report(in, inv);
+    log_report(in, inv, outcome == API_INV_OK ? "success" : "failure", data.len);
     srv_fn_finish(inv, outcome, data);
 }
 
@@ -207,9 +263,10 @@ static void timed_out(inst_t *in, int64_t now)
     in->cur = NULL;
     char when[32];
     kv_time_fmt_iso(now, when);
-    log_eventf(in, inv, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
-               inv->timeout_s);
-    log_report(in, inv);
+    if (!inv->log_json)
+        log_eventf(in, inv, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
+                   inv->timeout_s);
+    log_report(in, inv, "timeout", 0);
     srv_fn_proc_kill(in);
     srv_fn_finish_error(inv, NULL, "%s %s Task timed out after %u.00 seconds", when,
                         inv->request_id, inv->timeout_s);
@@ -237,9 +294,52 @@ static void on_inst_timer(uv_timer_t *t)
                        0);
 }
 
+static void drain_output(inst_t *in);
+
+/* Lambda's INIT_REPORT line (JSON: a platform.initReport record) after a failed init, after
+ * what the runtime printed before it reported the error. */
+static void log_init_error(inst_t *in, const api_invocation_t *inv, kv_slice_t body)
+{
+    drain_output(in);
+    if (in->partial.len) {
+        log_event(in, (const char *)in->partial.p, in->partial.len);
+        kv_buf_reset(&in->partial);
+    }
+    char type[128] = "Runtime.Unknown";
+    const uint8_t *at = body.len ? memmem(body.p, body.len, "\"errorType\"", 11) : NULL;
+    if (at) { /* the error document's errorType: "errorType": "<letters, digits, dots>" */
+        size_t i = (size_t)(at - body.p) + 11, n = 0;
+        while (i < body.len && (body.p[i] == ' ' || body.p[i] == ':' || body.p[i] == '"'))
+            i++;
+        while (i < body.len && n + 1 < sizeof(type) && body.p[i] != '"' && body.p[i] != '\\')
+            type[n++] = (char)body.p[i++];
+        type[n] = 0;
+    }
+    double ms = (double)(kv_now_mono_ns() - in->spawned_ns) / 1e6;
+    if (!inv || !inv->log_json) {
+        log_eventf(in, NULL,
+                   "INIT_REPORT Init Duration: %.2f ms\tPhase: init\tStatus: error\t"
+                   "Error Type: %s",
+                   ms, type);
+        return;
+    }
+    char t[32];
+    record_time(t);
+    log_eventf(in, NULL,
+               "{\"time\":\"%s\",\"type\":\"platform.initReport\",\"record\":{"
+               "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"status\":\"error\","
+               "\"errorType\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}}",
+               t, type, ms);
+}
+
 void srv_fn_init_error(inst_t *in, kv_slice_t body)
 {
     srv_fn_t *f = in->f;
+    const api_invocation_t *first = NULL;
+    for (queued_t *q = f->waiting; q && !first; q = q->next)
+        if (strcmp(q->inv->function, in->fn) == 0)
+            first = q->inv;
+    log_init_error(in, first, body);
     for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->inv->function, in->fn) != 0)
             continue;
@@ -508,7 +608,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     in->f = f;
     in->id = ++f->next_id;
     in->pidfd = -1;
-    api_fnlog_open(f->api, inv->function, &in->log);
+    api_fnlog_open(f->api, inv->log_group, &in->log);
     kv_buf_init(&in->partial, API_FNLOG_LINE_MAX);
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
     in->code_id = inv->code_id;

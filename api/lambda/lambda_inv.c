@@ -8,6 +8,7 @@
 #include "api_arn.h"
 #include "api_int.h"
 #include "base/kv_hash.h"
+#include "lambda_int.h"
 
 #define INV_RESULT_MAX (6u << 20) /* a synchronous response's limit */
 #define INV_LOG_TAIL   4096       /* LogType Tail: the last 4 KB */
@@ -50,6 +51,12 @@ void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload
     inv->concurrency = f->reserved >= 0 ? f->reserved : 10;
     inv->request_id = adup(a, rid);
     inv->payload = kv_arena_dup(a, payload);
+    char group[600];
+    lambda_fn_log_group(f, group, sizeof(group));
+    inv->log_group = adup(a, group);
+    inv->log_json = f->log_format && strcmp(f->log_format, "JSON") == 0;
+    inv->app_log_level = inv->log_json ? adup(a, f->app_log_level ? f->app_log_level : "INFO") : "";
+    inv->sys_log_level = inv->log_json ? adup(a, f->sys_log_level ? f->sys_log_level : "INFO") : "";
     kv_buf_init(&inv->result, INV_RESULT_MAX);
     kv_buf_init(&inv->log, INV_LOG_TAIL);
 }

@@ -485,6 +485,11 @@ typedef struct eng_function {
     char revision[40];
     int32_t reserved;         /* reserved concurrency; -1: none */
     const char *event_config; /* asynchronous invocation settings (Lambda's JSON); NULL: none */
+    /* LoggingConfig (TLV tags 50..53); NULL: Lambda's default (Text, /aws/lambda/<name>) */
+    const char *log_format;    /* "Text" or "JSON" */
+    const char *app_log_level; /* TRACE|DEBUG|INFO|WARN|ERROR|FATAL (JSON only) */
+    const char *sys_log_level; /* DEBUG|INFO|WARN (JSON only) */
+    const char *log_group;     /* a custom log group */
 } eng_function_t;
 
 enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };
