@@ -150,10 +150,10 @@ static void record_time(char out[32])
     kv_time_fmt_iso(kv_now_ms(), out);
 }
 
-/* Lambda's END and REPORT lines (JSON: platform.runtimeDone and platform.report records) for
- * the invocation ending now; status is Lambda's ("success", "failure", "timeout"), produced
- * the response's size. */
-static void log_report(inst_t *in, api_invocation_t *inv, const char *status, size_t produced)
+/* Lambda's END and REPORT lines (JSON: a platform.report record; CloudWatch gets no
+ * runtimeDone) for the invocation ending now; status is Lambda's ("success", "failure",
+ * "timeout"). */
+static void log_report(inst_t *in, api_invocation_t *inv, const char *status)
 {
     if (in->partial.len) {
         log_event(in, (const char *)in->partial.p, in->partial.len);
@@ -177,11 +177,6 @@ static void log_report(inst_t *in, api_invocation_t *inv, const char *status, si
             return;
         char t[32], init[64] = "";
         record_time(t);
-        log_eventf(in, inv,
-                   "{\"time\":\"%s\",\"type\":\"platform.runtimeDone\",\"record\":{"
-                   "\"requestId\":\"%s\",\"status\":\"%s\",\"metrics\":{\"durationMs\":%.3f,"
-                   "\"producedBytes\":%zu}}}",
-                   t, inv->request_id, status, (double)ns / 1e6, produced);
         if (cold)
             snprintf(init, sizeof(init), ",\"initDurationMs\":%.3f", (double)in->init_ns / 1e6);
         log_eventf(
@@ -252,7 +247,7 @@ void srv_fn_complete(inst_t *in, api_outcome_t outcome, kv_slice_t data)
     api_invocation_t *inv = in->cur;
     in->cur = NULL;
     srv_fn_idle(in);
-    log_report(in, inv, outcome == API_INV_OK ? "success" : "failure", data.len);
+    log_report(in, inv, outcome == API_INV_OK ? "success" : "failure");
     srv_fn_finish(inv, outcome, data);
 }
 
@@ -266,7 +261,7 @@ static void timed_out(inst_t *in, int64_t now)
     if (!inv->log_json)
         log_eventf(in, inv, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
                    inv->timeout_s);
-    log_report(in, inv, "timeout", 0);
+    log_report(in, inv, "timeout");
     srv_fn_proc_kill(in);
     srv_fn_finish_error(inv, NULL, "%s %s Task timed out after %u.00 seconds", when,
                         inv->request_id, inv->timeout_s);
@@ -296,24 +291,14 @@ static void on_inst_timer(uv_timer_t *t)
 
 static void drain_output(inst_t *in);
 
-/* Lambda's INIT_REPORT line (JSON: a platform.initReport record) after a failed init, after
- * what the runtime printed before it reported the error. */
-static void log_init_error(inst_t *in, const api_invocation_t *inv, kv_slice_t body)
+/* Lambda's INIT_REPORT line (JSON: a platform.initReport record) after a failed init of type
+ * `type`, after what the runtime printed before it. */
+static void log_init_report(inst_t *in, const api_invocation_t *inv, const char *type)
 {
     drain_output(in);
     if (in->partial.len) {
         log_event(in, (const char *)in->partial.p, in->partial.len);
         kv_buf_reset(&in->partial);
-    }
-    char type[128] = "Runtime.Unknown";
-    const uint8_t *at = body.len ? memmem(body.p, body.len, "\"errorType\"", 11) : NULL;
-    if (at) { /* the error document's errorType: "errorType": "<letters, digits, dots>" */
-        size_t i = (size_t)(at - body.p) + 11, n = 0;
-        while (i < body.len && (body.p[i] == ' ' || body.p[i] == ':' || body.p[i] == '"'))
-            i++;
-        while (i < body.len && n + 1 < sizeof(type) && body.p[i] != '"' && body.p[i] != '\\')
-            type[n++] = (char)body.p[i++];
-        type[n] = 0;
     }
     double ms = (double)(kv_now_mono_ns() - in->spawned_ns) / 1e6;
     if (!inv || !inv->log_json) {
@@ -330,6 +315,22 @@ static void log_init_error(inst_t *in, const api_invocation_t *inv, kv_slice_t b
                "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"status\":\"error\","
                "\"errorType\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}}",
                t, type, ms);
+}
+
+/* The same for an init the runtime reported failed (its error document, body). */
+static void log_init_error(inst_t *in, const api_invocation_t *inv, kv_slice_t body)
+{
+    char type[128] = "Runtime.Unknown";
+    const uint8_t *at = body.len ? memmem(body.p, body.len, "\"errorType\"", 11) : NULL;
+    if (at) { /* the error document's errorType: "errorType": "<letters, digits, dots>" */
+        size_t i = (size_t)(at - body.p) + 11, n = 0;
+        while (i < body.len && (body.p[i] == ' ' || body.p[i] == ':' || body.p[i] == '"'))
+            i++;
+        while (i < body.len && n + 1 < sizeof(type) && body.p[i] != '"' && body.p[i] != '\\')
+            type[n++] = (char)body.p[i++];
+        type[n] = 0;
+    }
+    log_init_report(in, inv, type);
 }
 
 void srv_fn_init_error(inst_t *in, kv_slice_t body)
@@ -364,7 +365,9 @@ static void fail_starter(srv_fn_t *f, inst_t *in)
         *pp = q->next;
         if (*pp == NULL)
             f->waiting_tail = pp;
-        if (in->exit_status == 127 || in->exit_status == 126)
+        bool entry = in->exit_status == 127 || in->exit_status == 126;
+        log_init_report(in, q->inv, entry ? "Runtime.InvalidEntrypoint" : "Runtime.ExitError");
+        if (entry)
             srv_fn_finish_error(q->inv, "Runtime.InvalidEntrypoint",
                                 "RequestId: %s Error: Couldn't find valid bootstrap(s): "
                                 "[bootstrap]",
@@ -610,6 +613,18 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     in->pidfd = -1;
     api_fnlog_open(f->api, inv->log_group, &in->log);
     kv_buf_init(&in->partial, API_FNLOG_LINE_MAX);
+    if (inv->log_json && sys_level_on(inv, "INFO")) { /* Text writes no INIT_START (yet) */
+        char t[32];
+        record_time(t);
+        log_eventf(in, NULL,
+                   "{\"time\":\"%s\",\"type\":\"platform.initStart\",\"record\":{"
+                   "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"functionName\":"
+                   "\"%s\",\"functionVersion\":\"$LATEST\",\"instanceId\":\"%.11s%s%s\","
+                   "\"instanceMaxMemory\":%llu}}",
+                   t, inv->function, in->log.stream, inv->function,
+                   strlen(in->log.stream) > 11 ? in->log.stream + 11 : "",
+                   (unsigned long long)inv->memory_mb << 20);
+    }
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");

@@ -147,13 +147,17 @@ class LoggingConfig(LogsBase):
         self.assertIn("plain print", msgs)  # print() stays plain text
         recs = [json.loads(x) for x in msgs if x.startswith("{")]
         types = [r.get("type") for r in recs if "type" in r]
-        self.assertEqual(types, ["platform.start", "platform.runtimeDone", "platform.report"])
-        start = recs[0]
+        # CloudWatch's JSON system records: no END or runtimeDone between start and report.
+        self.assertEqual(types, ["platform.initStart", "platform.start", "platform.report"])
+        init = recs[0]["record"]
+        self.assertEqual((init["initializationType"], init["phase"], init["functionName"], init["functionVersion"]),
+                         ("on-demand", "init", "lc-json-py", "$LATEST"))
+        self.assertRegex(init["instanceId"], r"^\d{4}/\d\d/\d\d/lc-json-py\[\$LATEST\][0-9a-f]{32}$")
+        self.assertEqual(init["instanceMaxMemory"], 128 << 20)
+        start = [r for r in recs if r.get("type") == "platform.start"][0]
         self.assertRegex(start["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         self.assertEqual(start["record"], {"requestId": rid, "version": "$LATEST",
                                            "functionArn": "arn:aws:lambda:us-east-1:000000000000:function:lc-json-py"})
-        done = [r for r in recs if r.get("type") == "platform.runtimeDone"][0]["record"]
-        self.assertEqual((done["requestId"], done["status"]), (rid, "success"))
         report = [r for r in recs if r.get("type") == "platform.report"][0]["record"]
         self.assertEqual(report["status"], "success")
         m = report["metrics"]
@@ -245,6 +249,21 @@ class InitFailure(LogsBase):
         rep = [x for x in recs if x.get("type") == "platform.initReport"][0]["record"]
         self.assertEqual((rep["phase"], rep["status"], rep["errorType"]), ("init", "error", "Runtime.ImportModuleError"))
         self.assertIn("durationMs", rep["metrics"])
+
+    def test_bootstrap_exit_in_stream(self):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            info = zipfile.ZipInfo("bootstrap")
+            info.external_attr = 0o100755 << 16
+            z.writestr(info, "#!/bin/sh\necho booting\nexit 3\n")
+        self.lam.create_function(FunctionName="init-exit", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="x", Code={"ZipFile": buf.getvalue()})
+        r = self.lam.invoke(FunctionName="init-exit", Payload=b"{}")
+        self.assertEqual(json.loads(r["Payload"].read())["errorType"], "Runtime.ExitError")
+        msgs = self.events("/aws/lambda/init-exit", lambda m: any(x.startswith("INIT_REPORT") for x in m))
+        self.assertEqual(msgs[0], "booting")
+        self.assertRegex(msgs[1], r"^INIT_REPORT Init Duration: \d+\.\d\d ms\tPhase: init\tStatus: error\t"
+                                  r"Error Type: Runtime\.ExitError$")
 
     def test_handler_error_printed(self):
         self.lam.create_function(FunctionName="err-py", Runtime="python3.11", Role=ROLE, Handler="app.handler",
