@@ -41,7 +41,7 @@ int eng_fnlog_create(const char *data_dir, const char *group, eng_fnlog_w_t *w)
     w->written = 0;
     w->stream[0] = 0;
     char dir[4800], path[4900], day[25];
-    kv_slice_t g = kv_slice_str(group);
+    kv_slice_t g = group ? kv_slice_str(group) : KV_SLICE_NULL;
     if (!eng_fnlog_group_name_ok(g))
         return -1;
     eng_fnlog_group_path(data_dir, g, dir, sizeof(dir));

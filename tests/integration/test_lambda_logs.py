@@ -52,6 +52,7 @@ NODE_CONSOLE = """exports.handler = async (event, context) => {
   console.info('info line');
   console.warn('warn line');
   console.error('error line');
+  console.info({ k: [1, 2] });
   return { group: context.logGroupName, env: process.env.AWS_LAMBDA_LOG_GROUP_NAME };
 };
 """
@@ -192,8 +193,11 @@ class LoggingConfig(LogsBase):
         recs = [json.loads(x) for x in msgs]
         app = [(a["level"], a["message"]) for a in recs if "level" in a]
         self.assertEqual(app, [("DEBUG", "debug line"), ("INFO", "log line 1"), ("INFO", "info line"),
-                               ("WARN", "warn line"), ("ERROR", "error line")])
+                               ("WARN", "warn line"), ("ERROR", "error line"), ("INFO", {"k": [1, 2]})])
         self.assertTrue(all(a["requestId"] == rid for a in recs if "level" in a))
+        # One value: the message is that value (an object stays an object).
+        objs = [a["message"] for a in recs if a.get("level") == "INFO" and isinstance(a["message"], dict)]
+        self.assertEqual(objs, [{"k": [1, 2]}])
         self.assertTrue(all(re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", a["timestamp"])
                             for a in recs if "level" in a))
         # The group is an ordinary log group; the function's default group was never made.
@@ -244,8 +248,10 @@ class InitFailure(LogsBase):
         recs = [json.loads(x) for x in msgs]
         err = [x for x in recs if x.get("level") == "ERROR"]
         self.assertEqual(len(err), 1, msgs)
-        self.assertEqual(err[0]["errorType"], "Runtime.ImportModuleError")
-        self.assertEqual(err[0]["message"], "Uncaught Exception")
+        # As Lambda's Node runtime logs an uncaught error under JSON: the error is the message.
+        self.assertEqual(err[0]["message"]["errorType"], "Runtime.ImportModuleError")
+        self.assertIn("Cannot find module", err[0]["message"]["errorMessage"])
+        self.assertIsInstance(err[0]["message"]["stackTrace"], list)
         rep = [x for x in recs if x.get("type") == "platform.initReport"][0]["record"]
         self.assertEqual((rep["phase"], rep["status"], rep["errorType"]), ("init", "error", "Runtime.ImportModuleError"))
         self.assertIn("durationMs", rep["metrics"])

@@ -68,6 +68,7 @@ exports.handler = async (event, context) => {
     return { batchItemFailures: [] };
   }
   if (event.fail) throw new TypeError('asked to fail');
+  if (event.log) { console.info('info', event.log); console.warn('warn', event.log); }
   return { requestId: context.awsRequestId, fn: context.functionName, mem: context.memoryLimitInMB,
            arn: context.invokedFunctionArn, stream: context.logStreamName, group: context.logGroupName,
            left: context.getRemainingTimeInMillis(), echo: event };
@@ -140,6 +141,29 @@ class Ric(unittest.TestCase):
         r = self.lam.invoke(FunctionName="ric-missing", Payload=b"{}")
         self.assertEqual(r["FunctionError"], "Unhandled")
         self.assertEqual(json.loads(r["Payload"].read())["errorType"], "Runtime.ImportModuleError")
+
+    def test_logging_config_json(self):
+        """LoggingConfig JSON reaches the ric (AWS_LAMBDA_LOG_FORMAT, AWS_LAMBDA_LOG_LEVEL): its own
+        JSON records, filtered by level, between Stratus's JSON platform records."""
+        self.lam.create_function(FunctionName="ric-json", Runtime="provided.al2023", Role=ROLE,
+                                 Handler="index.handler", Code={"ZipFile": ric_zip()}, Timeout=30,
+                                 LoggingConfig={"LogFormat": "JSON", "ApplicationLogLevel": "WARN",
+                                                "LogGroup": "/ric/json"})
+        r = self.lam.invoke(FunctionName="ric-json", Payload=json.dumps({"log": "x1"}))
+        rid = r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+        self.assertEqual(json.loads(r["Payload"].read())["group"], "/ric/json")
+        logs = self.srv.client("logs")
+        deadline, msgs = time.time() + 10, []
+        while time.time() < deadline:
+            msgs = [e["message"] for e in logs.filter_log_events(logGroupName="/ric/json")["events"]]
+            if any("platform.report" in m for m in msgs):
+                break
+            time.sleep(0.1)
+        recs = [json.loads(m) for m in msgs if m.startswith("{")]
+        app = [x for x in recs if "level" in x]
+        self.assertEqual([(x["level"], x["message"], x["requestId"]) for x in app], [("WARN", "warn x1", rid)])
+        self.assertEqual([x["type"] for x in recs if "type" in x],
+                         ["platform.initStart", "platform.start", "platform.report"])
 
     def test_stream_mapping(self):
         ddb = self.srv.client("dynamodb")
