@@ -128,14 +128,29 @@ class LoggingConfig(LogsBase):
         u = self.lam.update_function_configuration(FunctionName="lc-default", LoggingConfig={"LogFormat": "Text"})
         self.assertEqual(u["LoggingConfig"], {"LogFormat": "Text", "LogGroup": "my/app-logs"})
 
-    def test_text_unchanged(self):
+    def test_text(self):
+        """Text: Lambda's lines, and the runtimes' own text formats (Python's logging handler at
+        its default WARNING level, Node's console with time, request id and level)."""
         self.create("lc-text", {"app.py": PY_LOGGING})
-        self.lam.invoke(FunctionName="lc-text", Payload=b"{}")
+        r = self.lam.invoke(FunctionName="lc-text", Payload=b"{}")
+        rid = r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
         msgs = self.events("/aws/lambda/lc-text", lambda m: any(x.startswith("REPORT") for x in m))
         self.assertTrue(msgs[0].startswith("START RequestId: "), msgs)
         self.assertIn("plain print", msgs)
         self.assertTrue(any(x.startswith("END RequestId: ") for x in msgs))
         self.assertFalse(any(x.startswith("{") for x in msgs), msgs)
+        logged = [x for x in msgs if x.startswith("[")]
+        self.assertEqual(len(logged), 2, msgs)
+        self.assertRegex(logged[0], r"^\[WARNING\]\t\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\t" + rid + r"\twarn line$")
+        self.assertTrue(logged[1].startswith("[ERROR]\t") and logged[1].endswith("\t" + rid + "\terror line"))
+        self.create("lc-text-node", {"index.js": NODE_CONSOLE}, handler="index.handler", runtime="nodejs20.x")
+        r = self.lam.invoke(FunctionName="lc-text-node", Payload=b"{}")
+        rid = r["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+        msgs = self.events("/aws/lambda/lc-text-node", lambda m: any(x.startswith("REPORT") for x in m))
+        lines = [x.split("\t") for x in msgs if re.match(r"^\d{4}-\d\d-\d\dT", x)]
+        self.assertEqual([(l[1], l[2], l[3]) for l in lines],
+                         [(rid, "DEBUG", "debug line"), (rid, "INFO", "log line 1"), (rid, "INFO", "info line"),
+                          (rid, "WARN", "warn line"), (rid, "ERROR", "error line"), (rid, "INFO", "{ k: [ 1, 2 ] }")])
 
     def test_json_python(self):
         self.create("lc-json-py", {"app.py": PY_LOGGING},
@@ -169,11 +184,12 @@ class LoggingConfig(LogsBase):
             self.assertIn(k, m)
         # Application logs: JSON records at WARN and above only.
         app = [r for r in recs if "level" in r]
-        self.assertEqual([(a["level"], a["message"]) for a in app], [("WARN", "warn line"), ("ERROR", "error line")])
+        # (Python's level names, as Lambda's Python runtime writes them.)
+        self.assertEqual([(a["level"], a["message"]) for a in app], [("WARNING", "warn line"), ("ERROR", "error line")])
         for a in app:
             self.assertEqual(a["requestId"], rid)
             self.assertEqual(a["logger"], "root")
-            self.assertRegex(a["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+            self.assertRegex(a["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         # The Tail holds the same records.
         r = self.lam.invoke(FunctionName="lc-json-py", Payload=b"{}", LogType="Tail")
         import base64
@@ -217,7 +233,7 @@ class LoggingConfig(LogsBase):
         msgs = [e["message"] for e in self.logs.filter_log_events(logGroupName="/aws/lambda/lc-sys-warn")["events"]]
         self.assertFalse(any('"platform.' in x for x in msgs), msgs)
         levels = [json.loads(x)["level"] for x in msgs if x.startswith("{")]
-        self.assertEqual(levels, ["INFO", "WARN", "ERROR"])  # ApplicationLogLevel INFO (default)
+        self.assertEqual(levels, ["INFO", "WARNING", "ERROR"])  # ApplicationLogLevel INFO (default)
 
 
 class InitFailure(LogsBase):
@@ -279,6 +295,7 @@ class InitFailure(LogsBase):
         err = [x for x in msgs if x.startswith("[ERROR]")]
         self.assertEqual(len(err), 1, msgs)
         self.assertTrue(err[0].startswith("[ERROR] ZeroDivisionError: division by zero\rTraceback"), err[0])
+        self.assertIn("\r\u00a0\u00a0File ", err[0])  # indentation as no-break spaces, as Lambda's
 
 
 class UserLogs(LogsBase):
