@@ -619,6 +619,9 @@ static int op_create_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, con
     kv_slice_t group, kms = opt_str(in, "kmsKeyId");
     if (group_name_in(resp, in, &group) < 0)
         return -1;
+    if (kv_slice_starts_with(group, "aws/")) /* CloudWatch reserves it */
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "Log group names can't start with the string aws/");
     if (kms.len > ENG_FNLOG_KMS_MAX)
         return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
                           "1 validation error detected: Value at 'kmsKeyId' failed to satisfy "

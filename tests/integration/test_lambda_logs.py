@@ -9,6 +9,7 @@ import json
 import re
 import time
 import unittest
+import urllib.request
 import zipfile
 
 from botocore.exceptions import ClientError
@@ -308,7 +309,7 @@ class UserLogs(LogsBase):
         with self.assertRaises(ClientError) as e:
             L.create_log_group(logGroupName="/my/app")
         self.assertEqual(code(e), "ResourceAlreadyExistsException")
-        for bad in ("has space", "x" * 513, "colon:name"):
+        for bad in ("has space", "x" * 513, "colon:name", "aws/reserved"):
             with self.assertRaises(ClientError) as e:
                 L.create_log_group(logGroupName=bad)
             self.assertEqual(code(e), "InvalidParameterException", bad)
@@ -355,6 +356,15 @@ class UserLogs(LogsBase):
                          ["web/1 [a]"])
         L.delete_log_group(logGroupName="/my/app")
         self.assertEqual(L.describe_log_groups(logGroupNamePrefix="/my/")["logGroups"], [])
+        # Each new operation is counted under its own name.
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            m = urllib.request.urlopen(self.srv.endpoint + "/metrics").read().decode()
+            if 'operation="DeleteLogStream"' in m:
+                break
+            time.sleep(0.05)
+        for op in ("CreateLogGroup", "CreateLogStream", "PutLogEvents", "DeleteLogStream"):
+            self.assertRegex(m, r'stratus_requests_total\{api="logs",operation="%s",status="200"\}' % op)
 
     def test_put_rejections(self):
         L = self.logs
@@ -401,6 +411,37 @@ class UserLogs(LogsBase):
         r = L.put_log_events(logGroupName="rej", logStreamName="s", logEvents=[
             {"timestamp": now - 2 * DAY, "message": "expired"}, {"timestamp": now, "message": "fresh"}])
         self.assertEqual(r["rejectedLogEventsInfo"], {"expiredLogEventEndIndex": 0})
+
+    def test_parallel_puts(self):
+        """Parallel PutLogEvents on one stream (sequence tokens are ignored): every event kept,
+        none torn."""
+        import threading
+        L = self.logs
+        L.create_log_group(logGroupName="par")
+        L.create_log_stream(logGroupName="par", logStreamName="s")
+        now = int(time.time() * 1000)
+        errors = []
+
+        def writer(w):
+            try:
+                c = self.srv.client("logs")
+                for b in range(20):
+                    c.put_log_events(logGroupName="par", logStreamName="s", sequenceToken="ignored",
+                                     logEvents=[{"timestamp": now, "message": "w%d b%d e%d %s" % (w, b, e, "x" * 200)}
+                                                for e in range(10)])
+            except Exception as e:  # reported below
+                errors.append(e)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        self.assertEqual(errors, [])
+        ev = L.get_log_events(logGroupName="par", logStreamName="s", startFromHead=True, limit=10000)["events"]
+        self.assertEqual(len(ev), 1600)
+        self.assertEqual(len({e["message"] for e in ev}), 1600)
+        self.assertTrue(all(re.match(r"^w\d b\d+ e\d x{200}$", e["message"]) for e in ev))
 
     def test_retention_policy_and_expiry(self):
         L = self.logs
