@@ -778,6 +778,9 @@ static int op_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
         return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
                           "The batch of log events in a single PutLogEvents request cannot span "
                           "more than 24 hours.");
+    if (lo < hi && !eng_space_room(ctx->eng, bytes)) /* log files live beside the database */
+        return api_refuse(resp, API_E_LOGS_SERVICE,
+                          "The server's disk is nearly full: the events were not stored");
     if (lo < hi) {
         int rc = eng_fnlog_append(dir, file, ts + lo, msg + lo, hi - lo);
         if (rc == KV_ENOTFOUND)
