@@ -308,6 +308,8 @@ static void log_init_report(inst_t *in, const api_invocation_t *inv, const char 
                    ms, type);
         return;
     }
+    if (!sys_level_on(inv, "INFO")) /* an INFO record, as every platform record here */
+        return;
     char t[32];
     record_time(t);
     log_eventf(in, NULL,
