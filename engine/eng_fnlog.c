@@ -316,6 +316,20 @@ bool eng_fnlog_stream_file(kv_slice_t name, char out[48])
     return true;
 }
 
+bool eng_fnlog_stream_is(const char *dir, const char *file, kv_slice_t name)
+{
+    char path[4800], shown[ENG_FNLOG_SNAME_MAX + 1];
+    int64_t created;
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+        return false;
+    if (!is_user_file(file))
+        return true;
+    return eng_fnlog_stream_name_in(dir, file, shown, sizeof(shown), &created) &&
+           kv_slice_eq_str(name, shown);
+}
+
 int eng_fnlog_stream_create(const char *dir, kv_slice_t name)
 {
     char file[48], path[4800], npath[4900], tmp[4900];

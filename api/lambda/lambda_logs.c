@@ -368,7 +368,7 @@ static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
         at = strtol(kv_arena_strndup(req->arena, token.p + 2, token.len - 2), NULL, 10);
     }
     struct stat st;
-    if (!eng_fnlog_stream_file(stream, file) ||
+    if (!eng_fnlog_stream_file(stream, file) || !eng_fnlog_stream_is(dir, file, stream) ||
         (snprintf(path, sizeof(path), "%s/%s", dir, file), stat(path, &st) < 0))
         return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
     FILE *f = fopen(path, "re");
@@ -692,7 +692,7 @@ static int op_delete_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
     if (need_group(resp, in, &group) < 0 || stream_name_in(resp, in, &name, file) < 0 ||
         group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
         return -1;
-    if (eng_fnlog_stream_delete(dir, file) < 0)
+    if (!eng_fnlog_stream_is(dir, file, name) || eng_fnlog_stream_delete(dir, file) < 0)
         return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
     api_jw_obj_begin(w);
     api_jw_obj_end(w);
@@ -751,7 +751,7 @@ static int op_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
         return -1;
     struct stat st;
     snprintf(path, sizeof(path), "%s/%s", dir, file);
-    if (stat(path, &st) < 0)
+    if (!eng_fnlog_stream_is(dir, file, name) || stat(path, &st) < 0)
         return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
     eng_fnlog_group_t g;
     group_record(ctx, group, &g);

@@ -104,6 +104,9 @@ bool eng_fnlog_stream_name_in(const char *dir, const char *file, char *out, size
 /** The stream file of a Logs API stream name: an instance's, or "u-<16 hex>".
  * @return false if name is not a valid stream name. */
 bool eng_fnlog_stream_file(kv_slice_t name, char out[48]);
+/** Does stream file `file` of group directory dir exist and hold stream `name` (not another
+ * name of the same hash)? */
+bool eng_fnlog_stream_is(const char *dir, const char *file, kv_slice_t name);
 /** Create stream `name` in group directory dir. @return 0, KV_EEXIST, KV_EIO. */
 int eng_fnlog_stream_create(const char *dir, kv_slice_t name);
 /** Delete stream file `file` of group directory dir (and its name). @return 0, KV_ENOTFOUND. */
