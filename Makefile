@@ -15,14 +15,17 @@ APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev libarchive-dev \
 	python3 python3-boto3 procps libseccomp-dev
 # What only the tests and benchmarks need: sanitizer runtime and style, the AWS CLI, nginx as
-# the benchmarks' baseline, db_bench, and Chromium for the browser test.
-TEST_PACKAGES := clang libclang-rt-14-dev clang-format awscli nginx-light rocksdb-tools chromium
+# the benchmarks' baseline, db_bench, Chromium for the browser test, and autoconf, automake and
+# libtool, with which npm builds AWS's runtime interface client (aws-lambda-ric compiles its
+# bundled curl and aws-lambda-cpp; cmake, make, g++ and python3 come with the build).
+TEST_PACKAGES := clang libclang-rt-14-dev clang-format awscli nginx-light rocksdb-tools chromium \
+	autoconf automake libtool
 # Node.js and npm run JavaScript functions and the AWS SDK for JavaScript v3 tests; taken from
 # Debian only when the machine has none (a NodeSource nodejs already bundles npm and conflicts
 # with Debian's npm).
 NODE_PACKAGES := $(if $(shell command -v node),,nodejs) $(if $(shell command -v npm),,npm)
 
-.PHONY: all deps test-deps build run test test-asan test-tsan bench clean js-deps
+.PHONY: all deps test-deps build run test test-asan test-tsan bench clean js-deps ric-deps
 
 all: build
 
@@ -58,11 +61,17 @@ js-deps:
 	@if [ ! -d tests/js/node_modules/@aws-sdk/client-s3 ]; then \
 	  cd tests/js && npm ci --no-audit --no-fund --loglevel=error; fi
 
-test: test-deps build js-deps
+# AWS's runtime interface client for Node (a provided.al2023 test function's bootstrap), pinned
+# in tests/ric/package-lock.json; its install compiles native code (about 8 minutes here).
+ric-deps: test-deps
+	@if [ ! -f tests/ric/node_modules/aws-lambda-ric/dist/rapid-client.node ]; then \
+	  cd tests/ric && npm ci --no-audit --no-fund --loglevel=error; fi
+
+test: test-deps build js-deps ric-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
-test-asan: test-deps js-deps
+test-asan: test-deps js-deps ric-deps
 	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DKV_SANITIZE=address,undefined -DKV_WERROR=ON
 	cmake --build build-asan -j $(JOBS)
 	# A timing-dependent integration test gets a second run under the sanitizers' slowdown

@@ -201,6 +201,12 @@ struct api_invocation {
     size_t n_layers;
     const char *role;      /* the function's execution role ARN (its credentials' principal) */
     uint32_t ephemeral_mb; /* the size of its /tmp in MB (EphemeralStorage.Size) */
+    /* LoggingConfig (package G): the log group its instances write to ("/aws/lambda/<fn>" or
+     * the function's LogGroup); JSON records instead of text lines; the levels ("": none, as
+     * with Text; else TRACE..FATAL and DEBUG|INFO|WARN). */
+    const char *log_group;
+    bool log_json;
+    const char *app_log_level, *sys_log_level;
 };
 /** Queue an invocation. @return 0, or -1 when the runner is stopping (done is not called). */
 typedef int (*api_invoke_fn)(void *runner, api_invocation_t *inv);
@@ -218,8 +224,9 @@ typedef struct api_fnlog {
     uint64_t written; /* bytes written */
     char stream[64];  /* its log stream's name (AWS_LAMBDA_LOG_STREAM_NAME) */
 } api_fnlog_t;
-/** Create a new log stream of a function. On failure w->fd is -1. @return 0 or -1. */
-int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w);
+/** Create a new log stream in log group `group` (a function's, "/aws/lambda/<name>", or its
+ * LoggingConfig's LogGroup; made when missing). On failure w->fd is -1. @return 0 or -1. */
+int api_fnlog_open(api_ctx_t *ctx, const char *group, api_fnlog_t *w);
 /** Append one event (one line of output, without its newline) at time ts_ms. */
 void api_fnlog_write(api_fnlog_t *w, int64_t ts_ms, const char *text, size_t len);
 /** Close the stream (accepts one never opened). */

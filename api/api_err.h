@@ -170,7 +170,8 @@
     XX(LOGS_SERIALIZATION, 400, "", "SerializationException", "Invalid request body")              \
     XX(LOGS_UNKNOWN_OP, 400, "", "UnknownOperationException", "Unknown operation")                 \
     XX(LOGS_THROTTLING, 400, "", "ThrottlingException", "Rate exceeded")                           \
-    XX(LOGS_SERVICE, 500, "", "ServiceUnavailableException", "Service error")
+    XX(LOGS_SERVICE, 500, "", "ServiceUnavailableException", "Service error")                      \
+    XX(LOGS_EXISTS, 400, "", "ResourceAlreadyExistsException", "The resource already exists")
 
 typedef enum api_err {
     API_E_NONE = 0,

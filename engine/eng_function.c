@@ -43,6 +43,11 @@ enum {
     F_PUB_REVISION = 32,
     F_LAYER = 33,
     F_STATEMENT = 34,
+    /* LoggingConfig: tags 50..59 */
+    F_LOG_FORMAT = 50,
+    F_APP_LOG_LEVEL = 51,
+    F_SYS_LOG_LEVEL = 52,
+    F_LOG_GROUP = 53,
 };
 
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
@@ -98,6 +103,14 @@ void eng__function_encode(const eng_function_t *f, kv_buf_t *b)
         eng_tlv_put_str(b, F_LAYER, f->layers[i]);
     for (size_t i = 0; i < f->n_statements; i++)
         eng_tlv_put_str(b, F_STATEMENT, f->statements[i]);
+    if (f->log_format)
+        eng_tlv_put_str(b, F_LOG_FORMAT, f->log_format);
+    if (f->app_log_level)
+        eng_tlv_put_str(b, F_APP_LOG_LEVEL, f->app_log_level);
+    if (f->sys_log_level)
+        eng_tlv_put_str(b, F_SYS_LOG_LEVEL, f->sys_log_level);
+    if (f->log_group)
+        eng_tlv_put_str(b, F_LOG_GROUP, f->log_group);
 }
 
 static const eng_tlv_field_t function_fields[] = {
@@ -129,6 +142,10 @@ static const eng_tlv_field_t function_fields[] = {
                 .size = sizeof(((eng_function_t *)0)->pub_revision)),
     ENG_TLV_LIST_ROW(F_LAYER, ENG_TLV_STR_LIST, eng_function_t, layers, n_layers),
     ENG_TLV_LIST_ROW(F_STATEMENT, ENG_TLV_STR_LIST, eng_function_t, statements, n_statements),
+    ENG_TLV_ROW(F_LOG_FORMAT, ENG_TLV_STR, eng_function_t, log_format),
+    ENG_TLV_ROW(F_APP_LOG_LEVEL, ENG_TLV_STR, eng_function_t, app_log_level),
+    ENG_TLV_ROW(F_SYS_LOG_LEVEL, ENG_TLV_STR, eng_function_t, sys_log_level),
+    ENG_TLV_ROW(F_LOG_GROUP, ENG_TLV_STR, eng_function_t, log_group),
 };
 
 int eng__function_decode(kv_slice_t in, kv_arena_t *a, eng_function_t **out)

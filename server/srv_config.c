@@ -53,6 +53,8 @@ void srv_config_usage(void)
         "                         items, default 0), ttl (--ttl-interval), stream-trim (1000),\n"
         "                         lifecycle (--sweep-interval), esm, s3-events, async-invoke\n"
         "                         (their longest sleep, 1000; commits and completions wake them)\n"
+        "                         log-retention (deletes events past a log group's retention,\n"
+        "                         60000)\n"
         "  --stream-retention S   how long DynamoDB stream records are kept (86400)\n"
         "  --stream-shard-seconds S  how long a stream shard stays open before it rolls over "
         "(14400)\n"

@@ -128,8 +128,33 @@ static void log_output(inst_t *in, const uint8_t *p, size_t n)
     }
 }
 
-/* Lambda's END and REPORT lines for the invocation ending now. */
-static void log_report(inst_t *in, api_invocation_t *inv)
+/* Does the function's SystemLogLevel let platform records of level lvl ("DEBUG", "INFO",
+ * "WARN") through? (Text: Lambda writes every line.) */
+static bool sys_level_on(const api_invocation_t *inv, const char *lvl)
+{
+    static const char *const order[] = {"DEBUG", "INFO", "WARN"};
+    if (!inv->log_json || !inv->sys_log_level || !inv->sys_log_level[0])
+        return true;
+    int want = 1, have = 1;
+    for (int i = 0; i < 3; i++) {
+        if (strcmp(lvl, order[i]) == 0)
+            want = i;
+        if (strcmp(inv->sys_log_level, order[i]) == 0)
+            have = i;
+    }
+    return want >= have;
+}
+
+/* The time of a JSON platform record: "2026-12-04T10:00:00.123Z". */
+static void record_time(char out[32])
+{
+    kv_time_fmt_iso(kv_now_ms(), out);
+}
+
+/* Lambda's END and REPORT lines (JSON: a platform.report record; CloudWatch gets no
+ * runtimeDone) for the invocation ending now; status is Lambda's ("success", "failure",
+ * "timeout"). */
+static void log_report(inst_t *in, api_invocation_t *inv, const char *status)
 {
     if (in->partial.len) {
         log_event(in, (const char *)in->partial.p, in->partial.len);
@@ -146,11 +171,28 @@ static void log_report(inst_t *in, api_invocation_t *inv)
             break;
     if (st)
         fclose(st);
+    bool cold = in->cold;
+    in->cold = false;
+    if (inv->log_json) {
+        if (!sys_level_on(inv, "INFO"))
+            return;
+        char t[32], init[64] = "";
+        record_time(t);
+        if (cold)
+            snprintf(init, sizeof(init), ",\"initDurationMs\":%.3f", (double)in->init_ns / 1e6);
+        log_eventf(
+            in, inv,
+            "{\"time\":\"%s\",\"type\":\"platform.report\",\"record\":{"
+            "\"requestId\":\"%s\",\"metrics\":{\"durationMs\":%.3f,\"billedDurationMs\":%llu,"
+            "\"memorySizeMB\":%u,\"maxMemoryUsedMB\":%ld%s},\"status\":\"%s\"}}",
+            t, inv->request_id, (double)ns / 1e6, (unsigned long long)(billed ? billed : 1),
+            inv->memory_mb, (hwm_kb + 1023) / 1024, init, status);
+        return;
+    }
     log_eventf(in, inv, "END RequestId: %s", inv->request_id);
     char init[64] = "";
-    if (in->cold) /* Lambda reports a cold start's init on its first invocation */
+    if (cold) /* Lambda reports a cold start's init on its first invocation */
         snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", (double)in->init_ns / 1e6);
-    in->cold = false;
     log_eventf(in, inv,
                "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu ms\t"
                "Memory Size: %u MB\tMax Memory Used: %ld MB%s",
@@ -195,7 +237,16 @@ void srv_fn_begin(inst_t *in, api_invocation_t *inv)
     if (in->cold && in->init_in_invoke) /* a retried init ran within the invocation's time */
         in->deadline_ms -= (int64_t)(in->init_ns / 1000000);
     kv_buf_reset(&inv->log);
-    log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+    if (!inv->log_json) {
+        log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+    } else if (sys_level_on(inv, "INFO")) {
+        char t[32];
+        record_time(t);
+        log_eventf(in, inv,
+                   "{\"time\":\"%s\",\"type\":\"platform.start\",\"record\":{\"requestId\":"
+                   "\"%s\",\"functionArn\":\"%s\",\"version\":\"$LATEST\"}}",
+                   t, inv->request_id, inv->arn);
+    }
     if (in->has_timer)
         uv_timer_start(&in->timer, on_inst_timer,
                        in->deadline_ms > now ? (uint64_t)(in->deadline_ms - now) : 0, 0);
@@ -206,7 +257,7 @@ void srv_fn_complete(inst_t *in, api_outcome_t outcome, kv_slice_t data)
     api_invocation_t *inv = in->cur;
     in->cur = NULL;
     srv_fn_idle(in);
-    log_report(in, inv);
+    log_report(in, inv, outcome == API_INV_OK ? "success" : "failure");
     srv_fn_finish(inv, outcome, data);
 }
 
@@ -217,9 +268,10 @@ static void timed_out(inst_t *in, int64_t now)
     in->cur = NULL;
     char when[32];
     kv_time_fmt_iso(now, when);
-    log_eventf(in, inv, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
-               inv->timeout_s);
-    log_report(in, inv);
+    if (!inv->log_json)
+        log_eventf(in, inv, "%s %s Task timed out after %u.00 seconds", when, inv->request_id,
+                   inv->timeout_s);
+    log_report(in, inv, "timeout");
     srv_fn_proc_kill(in);
     srv_fn_finish_error(inv, NULL, "%s %s Task timed out after %u.00 seconds", when,
                         inv->request_id, inv->timeout_s);
@@ -330,9 +382,60 @@ static void on_inst_timer(uv_timer_t *t)
                        0);
 }
 
+static void drain_output(inst_t *in);
+
+/* Lambda's INIT_REPORT line (JSON: a platform.initReport record) after a failed init of type
+ * `type`, after what the runtime printed before it. */
+static void log_init_report(inst_t *in, const api_invocation_t *inv, const char *type)
+{
+    drain_output(in);
+    if (in->partial.len) {
+        log_event(in, (const char *)in->partial.p, in->partial.len);
+        kv_buf_reset(&in->partial);
+    }
+    double ms = (double)(kv_now_mono_ns() - in->spawned_ns) / 1e6;
+    if (!inv || !inv->log_json) {
+        log_eventf(in, NULL,
+                   "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\t"
+                   "Error Type: %s",
+                   ms, in->init_in_invoke ? "invoke" : "init", type);
+        return;
+    }
+    if (!sys_level_on(inv, "INFO")) /* an INFO record, as every platform record here */
+        return;
+    char t[32];
+    record_time(t);
+    log_eventf(in, NULL,
+               "{\"time\":\"%s\",\"type\":\"platform.initReport\",\"record\":{"
+               "\"initializationType\":\"on-demand\",\"phase\":\"%s\",\"status\":\"error\","
+               "\"errorType\":\"%s\",\"metrics\":{\"durationMs\":%.3f}}}",
+               t, in->init_in_invoke ? "invoke" : "init", type, ms);
+}
+
+/* The same for an init the runtime reported failed (its error document, body). */
+static void log_init_error(inst_t *in, const api_invocation_t *inv, kv_slice_t body)
+{
+    char type[128] = "Runtime.Unknown";
+    const uint8_t *at = body.len ? memmem(body.p, body.len, "\"errorType\"", 11) : NULL;
+    if (at) { /* the error document's errorType: "errorType": "<letters, digits, dots>" */
+        size_t i = (size_t)(at - body.p) + 11, n = 0;
+        while (i < body.len && (body.p[i] == ' ' || body.p[i] == ':' || body.p[i] == '"'))
+            i++;
+        while (i < body.len && n + 1 < sizeof(type) && body.p[i] != '"' && body.p[i] != '\\')
+            type[n++] = (char)body.p[i++];
+        type[n] = 0;
+    }
+    log_init_report(in, inv, type);
+}
+
 void srv_fn_init_error(inst_t *in, kv_slice_t body)
 {
     srv_fn_t *f = in->f;
+    const api_invocation_t *first = NULL;
+    for (queued_t *q = f->waiting; q && !first; q = q->next)
+        if (strcmp(q->inv->function, in->fn) == 0)
+            first = q->inv;
+    log_init_error(in, first, body);
     for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
         if (strcmp((*pp)->inv->function, in->fn) != 0)
             continue;
@@ -369,22 +472,15 @@ static void fail_starter(srv_fn_t *f, inst_t *in)
         if (*pp == NULL)
             f->waiting_tail = pp;
         char how[64];
-        double ms = (double)(kv_now_mono_ns() - in->spawned_ns) / 1e6;
         if (!in->signaled && (in->exit_status == 127 || in->exit_status == 126)) {
-            log_eventf(in, q->inv,
-                       "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError "
-                       "Type: Runtime.InvalidEntrypoint",
-                       ms, in->init_in_invoke ? "invoke" : "init");
+            log_init_report(in, q->inv, "Runtime.InvalidEntrypoint");
             srv_fn_finish_error(q->inv, "Runtime.InvalidEntrypoint",
                                 "RequestId: %s Error: Couldn't find valid bootstrap(s): "
                                 "[bootstrap]",
                                 q->inv->request_id);
         } else {
             exit_text(in, how, sizeof(how));
-            log_eventf(in, q->inv,
-                       "INIT_REPORT Init Duration: %.2f ms\tPhase: %s\tStatus: error\tError "
-                       "Type: Runtime.ExitError",
-                       ms, in->init_in_invoke ? "invoke" : "init");
+            log_init_report(in, q->inv, "Runtime.ExitError");
             log_eventf(in, q->inv, "RequestId: %s Error: Runtime exited with error: %s",
                        q->inv->request_id, how);
             log_eventf(in, q->inv, "Runtime.ExitError");
@@ -504,7 +600,7 @@ static void reap(srv_fn_t *f)
             log_eventf(in, inv, "RequestId: %s Error: Runtime exited with error: %s",
                        inv->request_id, how);
             log_eventf(in, inv, "Runtime.ExitError");
-            log_report(in, inv);
+            log_report(in, inv, "failure");
             srv_fn_finish_error(inv, "Runtime.ExitError",
                                 "RequestId: %s Error: Runtime exited with error: %s",
                                 inv->request_id, how);
@@ -641,8 +737,20 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
     in->f = f;
     in->id = ++f->next_id;
     in->pidfd = -1;
-    api_fnlog_open(f->api, inv->function, &in->log);
+    api_fnlog_open(f->api, inv->log_group, &in->log);
     kv_buf_init(&in->partial, API_FNLOG_LINE_MAX);
+    if (inv->log_json && sys_level_on(inv, "INFO")) { /* Text writes no INIT_START (yet) */
+        char t[32];
+        record_time(t);
+        log_eventf(in, NULL,
+                   "{\"time\":\"%s\",\"type\":\"platform.initStart\",\"record\":{"
+                   "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"functionName\":"
+                   "\"%s\",\"functionVersion\":\"$LATEST\",\"instanceId\":\"%.11s%s%s\","
+                   "\"instanceMaxMemory\":%llu}}",
+                   t, inv->function, in->log.stream, inv->function,
+                   strlen(in->log.stream) > 11 ? in->log.stream + 11 : "",
+                   (unsigned long long)inv->memory_mb << 20);
+    }
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");

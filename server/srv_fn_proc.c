@@ -614,8 +614,12 @@ static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, co
     ENV("AWS_LAMBDA_FUNCTION_NAME=%s", inv->function);
     ENV("AWS_LAMBDA_FUNCTION_VERSION=%s", inv->version ? inv->version : "$LATEST");
     ENV("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%u", inv->memory_mb);
-    ENV("AWS_LAMBDA_LOG_GROUP_NAME=" API_FNLOG_GROUP_PREFIX "%s", inv->function);
+    ENV("AWS_LAMBDA_LOG_GROUP_NAME=%s", inv->log_group);
     ENV("AWS_LAMBDA_LOG_STREAM_NAME=%s", in->log.stream);
+    if (inv->log_json) { /* LoggingConfig JSON: the runtimes' application logs follow it */
+        ENV("AWS_LAMBDA_LOG_FORMAT=JSON");
+        ENV("AWS_LAMBDA_LOG_LEVEL=%s", inv->app_log_level);
+    }
     ENV("AWS_EXECUTION_ENV=AWS_Lambda_%s", inv->runtime);
     ENV("AWS_REGION=%s", region);
     ENV("AWS_DEFAULT_REGION=%s", region);

@@ -392,6 +392,81 @@ static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, 
     return 0;
 }
 
+/* LoggingConfig: fields given replace those stored; levels only with JSON (Lambda's rule). */
+static int apply_logging(api_req_t *req, api_resp_t *resp, const api_json_t *in, eng_function_t *f)
+{
+    const api_json_t *lc = api_json_get(in, "LoggingConfig");
+    if (lc == NULL)
+        return 0;
+    if (api_json_type(lc) != API_J_OBJ)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM, "LoggingConfig must be an object");
+    static const char *const formats[] = {"Text", "JSON", NULL};
+    static const char *const app_levels[] = {"TRACE", "DEBUG", "INFO", "WARN",
+                                             "ERROR", "FATAL", NULL};
+    static const char *const sys_levels[] = {"DEBUG", "INFO", "WARN", NULL};
+    static const struct {
+        const char *key, *field, *set;
+        const char *const *allowed;
+    } rows[] = {
+        {"LogFormat", "loggingConfig.logFormat", "[JSON, Text]", formats},
+        {"ApplicationLogLevel", "loggingConfig.applicationLogLevel",
+         "[TRACE, DEBUG, INFO, WARN, ERROR, FATAL]", app_levels},
+        {"SystemLogLevel", "loggingConfig.systemLogLevel", "[DEBUG, INFO, WARN]", sys_levels},
+    };
+    const char *got[3] = {NULL, NULL, NULL};
+    for (size_t r = 0; r < 3; r++) {
+        const api_json_t *v = api_json_get(lc, rows[r].key);
+        if (v == NULL)
+            continue;
+        kv_slice_t sv = api_json_type(v) == API_J_STR ? api_json_str(v) : KV_SLICE_NULL;
+        for (size_t i = 0; rows[r].allowed[i] && !got[r]; i++)
+            if (kv_slice_eq_str(sv, rows[r].allowed[i]))
+                got[r] = rows[r].allowed[i];
+        if (!got[r])
+            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                              "1 validation error detected: Value '%.*s' at '%s' failed to "
+                              "satisfy constraint: Member must satisfy enum value set: %s",
+                              (int)(sv.len > 64 ? 64 : sv.len), (const char *)sv.p, rows[r].field,
+                              rows[r].set);
+    }
+    const api_json_t *gv = api_json_get(lc, "LogGroup");
+    if (gv) {
+        kv_slice_t g = api_json_type(gv) == API_J_STR ? api_json_str(gv) : KV_SLICE_NULL;
+        if (!eng_fnlog_group_name_ok(g))
+            return api_refuse(
+                resp, API_E_LAMBDA_VALIDATION,
+                "1 validation error detected: Value '%.*s' at 'loggingConfig.logGroup' failed to "
+                "satisfy constraint: Member must satisfy regular expression pattern: "
+                "[\\.\\-_/#A-Za-z0-9]+",
+                (int)(g.len > 64 ? 64 : g.len), (const char *)g.p);
+        f->log_group = lambda_dup_str(req, g);
+    }
+    const char *format = got[0] ? got[0] : (f->log_format ? f->log_format : "Text");
+    if (strcmp(format, "Text") == 0) {
+        if (got[1] || got[2])
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "LogLevel is not supported when LogFormat is set to \"Text\". "
+                              "Remove LogLevel from your request or change the LogFormat to "
+                              "\"Json\" and try again.");
+        f->app_log_level = f->sys_log_level = NULL;
+    } else {
+        if (got[1])
+            f->app_log_level = got[1];
+        if (got[2])
+            f->sys_log_level = got[2];
+    }
+    f->log_format = format;
+    return 0;
+}
+
+void lambda_fn_log_group(const eng_function_t *f, char *out, size_t cap)
+{
+    if (f->log_group && f->log_group[0])
+        snprintf(out, cap, "%s", f->log_group);
+    else
+        snprintf(out, cap, "/aws/lambda/%s", f->name);
+}
+
 /* ---- responses ---- */
 
 void lambda_encode_config(api_ctx_t *ctx, const eng_function_t *f, const char *qual, api_jw_t *w)
@@ -468,9 +543,14 @@ void lambda_encode_config(api_ctx_t *ctx, const eng_function_t *f, const char *q
     api_jw_obj_end(w);
     api_jw_key(w, "LoggingConfig");
     api_jw_obj_begin(w);
-    api_jw_kstr(w, "LogFormat", "Text");
-    char group[128];
-    snprintf(group, sizeof(group), "/aws/lambda/%s", f->name);
+    bool json = f->log_format && strcmp(f->log_format, "JSON") == 0;
+    api_jw_kstr(w, "LogFormat", json ? "JSON" : "Text");
+    if (json) { /* Lambda shows the levels (INFO by default) only with JSON */
+        api_jw_kstr(w, "ApplicationLogLevel", f->app_log_level ? f->app_log_level : "INFO");
+        api_jw_kstr(w, "SystemLogLevel", f->sys_log_level ? f->sys_log_level : "INFO");
+    }
+    char group[ENG_FNLOG_GROUP_MAX + 1];
+    lambda_fn_log_group(f, group, sizeof(group));
     api_jw_kstr(w, "LogGroup", group);
     api_jw_obj_end(w);
     api_jw_obj_end(w);
@@ -529,7 +609,7 @@ int lambda_op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
     f.memory_mb = 128;
     f.reserved = -1;
     f.arch = "x86_64";
-    if (apply_config(req, resp, in, &f) < 0)
+    if (apply_config(req, resp, in, &f) < 0 || apply_logging(req, resp, in, &f) < 0)
         return -1;
     if (f.runtime == NULL)
         return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
@@ -583,7 +663,7 @@ int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
             return -1;
         f.code_size = zip.len;
         lambda_code_sha(zip, f.code_sha256);
-    } else if (apply_config(req, resp, in, &f) < 0 ||
+    } else if (apply_config(req, resp, in, &f) < 0 || apply_logging(req, resp, in, &f) < 0 ||
                lambda_apply_layers(ctx, req, resp, in, &f) < 0) {
         return -1;
     }

@@ -67,6 +67,9 @@ int lambda_load_fn(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t 
 
 /** Store f's changed settings (its code unchanged). @return -1 refused */
 int lambda_fn_save(api_ctx_t *ctx, api_resp_t *resp, eng_function_t *f);
+/** The log group function f's instances write to (its LoggingConfig's LogGroup, else
+ * "/aws/lambda/<name>"). */
+void lambda_fn_log_group(const eng_function_t *f, char *out, size_t cap);
 
 /* ---- the invocation records destinations get (lambda_invoke.c) ---- */
 

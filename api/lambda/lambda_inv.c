@@ -78,6 +78,12 @@ void lambda_inv_fill(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t payload
         inv->layer_ids = ids;
         inv->n_layers = n;
     }
+    char group[600];
+    lambda_fn_log_group(f, group, sizeof(group));
+    inv->log_group = adup(a, group);
+    inv->log_json = f->log_format && strcmp(f->log_format, "JSON") == 0;
+    inv->app_log_level = inv->log_json ? adup(a, f->app_log_level ? f->app_log_level : "INFO") : "";
+    inv->sys_log_level = inv->log_json ? adup(a, f->sys_log_level ? f->sys_log_level : "INFO") : "";
     kv_buf_init(&inv->result, INV_RESULT_MAX);
     kv_buf_init(&inv->log, INV_LOG_TAIL);
 }

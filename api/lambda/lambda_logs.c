@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Function logs through the CloudWatch Logs API (JSON 1.1, X-Amz-Target Logs_20140328.*):
- * DescribeLogGroups, DescribeLogStreams, GetLogEvents, FilterLogEvents and DeleteLogGroup
- * over what the function runner writes: one log group per function (/aws/lambda/<name>), one
- * stream per instance, in the files engine/eng_fnlog.h lays out.
+ * The CloudWatch Logs API (JSON 1.1, X-Amz-Target Logs_20140328.*) over the log groups
+ * engine/eng_fnlog.h lays out: what the function runner writes (a function's group, one
+ * stream per instance) and the user's own groups and streams. Reads: DescribeLogGroups,
+ * DescribeLogStreams, GetLogEvents, FilterLogEvents; writes: CreateLogGroup, CreateLogStream,
+ * PutLogEvents, DeleteLogStream, DeleteLogGroup, PutRetentionPolicy and DeleteRetentionPolicy,
+ * whose expired events the "log-retention" job deletes.
  */
 #include <dirent.h>
 #include <limits.h>
@@ -16,7 +18,11 @@
 #include "../codec/api_json_r.h"
 #include "../codec/api_jw.h"
 #include "api_arn.h"
+#include "api_service.h"
 #include "base/kv_alloc.h"
+#include "base/kv_arena.h"
+#include "base/kv_err.h"
+#include "base/kv_time.h"
 #include "eng_fnlog.h"
 #include "lambda_int.h"
 
@@ -30,16 +36,10 @@
 /* The directory of a log group, or -1 (a ResourceNotFoundException is recorded). */
 static int group_dir(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t group, char *out, size_t cap)
 {
-    kv_slice_t fn =
-        kv_slice_starts_with(group, GROUP_PREFIX)
-            ? kv_slice(group.p + sizeof(GROUP_PREFIX) - 1, group.len - (sizeof(GROUP_PREFIX) - 1))
-            : KV_SLICE_NULL;
-    char base[4200];
-    eng_fnlog_dir(ctx->eng, base, sizeof(base));
     struct stat st;
-    if (eng_fnlog_group_ok(fn))
-        snprintf(out, cap, "%s/%.*s", base, (int)fn.len, (const char *)fn.p);
-    if (!eng_fnlog_group_ok(fn) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
+    if (eng_fnlog_group_name_ok(group))
+        eng_fnlog_group_path(ctx->data_dir, group, out, cap);
+    if (!eng_fnlog_group_name_ok(group) || stat(out, &st) < 0 || !S_ISDIR(st.st_mode))
         return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log group does not exist.");
     return 0;
 }
@@ -58,7 +58,7 @@ static size_t list_dir(kv_arena_t *a, const char *dir, bool streams, char ***out
     struct dirent *e;
     while (d && (e = readdir(d)) != NULL) {
         if (streams ? !eng_fnlog_is_stream_file(e->d_name)
-                    : !eng_fnlog_group_ok(kv_slice_str(e->d_name)))
+                    : !eng_fnlog_group_ok(kv_slice_str(e->d_name)) && e->d_name[0] != '@')
             continue;
         if (n == cap) {
             cap *= 2;
@@ -135,6 +135,11 @@ static int limit_in(api_resp_t *resp, const api_json_t *in, int64_t hi, int64_t 
     return 0;
 }
 
+static int cmp_group(const void *a, const void *b)
+{
+    return strcmp(((const eng_fnlog_group_t *)a)->name, ((const eng_fnlog_group_t *)b)->name);
+}
+
 static int op_describe_groups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                               const api_json_t *in, api_jw_t *w)
 {
@@ -146,6 +151,12 @@ static int op_describe_groups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_fnlog_dir(ctx->eng, base, sizeof(base));
     char **names;
     size_t n = list_dir(req->arena, base, false, &names);
+    eng_fnlog_group_t *gs = kv_malloc((n + 1) * sizeof(*gs));
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (eng_fnlog_group_read(base, names[i], &gs[m]))
+            m++;
+    qsort(gs, m, sizeof(*gs), cmp_group);
     api_jw_obj_begin(w);
     api_jw_key(w, "logGroups");
     api_jw_arr_begin(w);
@@ -153,46 +164,52 @@ static int op_describe_groups(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     const char *last = NULL,
                *after = token.len ? kv_arena_strndup(req->arena, token.p, token.len) : NULL;
     bool more = false;
-    for (size_t i = 0; i < n; i++) {
-        char group[128];
-        snprintf(group, sizeof(group), GROUP_PREFIX "%s", names[i]);
-        if (prefix.len && strncmp(group, (const char *)prefix.p, prefix.len) != 0)
+    for (size_t i = 0; i < m; i++) {
+        const eng_fnlog_group_t *g = &gs[i];
+        if (prefix.len && strncmp(g->name, (const char *)prefix.p, prefix.len) != 0)
             continue;
-        if (after && strcmp(group, after) <= 0) /* the token names the last group shown */
+        if (after && strcmp(g->name, after) <= 0) /* the token names the last group shown */
             continue;
         if (shown == limit) {
             more = true;
             break;
         }
-        snprintf(path, sizeof(path), "%s/%s", base, names[i]);
-        struct stat st;
-        int64_t created = stat(path, &st) == 0 ? (int64_t)st.st_mtime * 1000 : 0;
+        eng_fnlog_group_path(ctx->data_dir, kv_slice_str(g->name), path, sizeof(path));
         char **files;
         size_t nf = list_dir(req->arena, path, true, &files);
         uint64_t bytes = 0;
+        struct stat st;
         for (size_t j = 0; j < nf; j++) {
             char fp[4500];
             snprintf(fp, sizeof(fp), "%s/%s", path, files[j]);
             if (stat(fp, &st) == 0)
                 bytes += (uint64_t)st.st_size;
         }
-        char arn[300];
-        api_arn_write(arn, sizeof(arn), "logs", ctx->region, "log-group:%s:*", group);
+        char arn[700];
+        api_arn_write(arn, sizeof(arn), "logs", ctx->region, "log-group:%s:*", g->name);
         api_jw_obj_begin(w);
-        api_jw_kstr(w, "logGroupName", group);
+        api_jw_kstr(w, "logGroupName", g->name);
         api_jw_key(w, "creationTime");
-        api_jw_i64(w, created);
+        api_jw_i64(w, g->created_ms);
+        if (g->retention_days)
+            api_jw_ku64(w, "retentionInDays", g->retention_days);
         api_jw_ku64(w, "metricFilterCount", 0);
         api_jw_kstr(w, "arn", arn);
         api_jw_ku64(w, "storedBytes", bytes);
+        if (g->kms[0])
+            api_jw_kstr(w, "kmsKeyId", g->kms);
+        arn[strlen(arn) - 2] = 0; /* logGroupArn: without the trailing ":*" */
+        api_jw_kstr(w, "logGroupArn", arn);
+        api_jw_kstr(w, "logGroupClass", "STANDARD");
         api_jw_obj_end(w);
         shown++;
-        last = kv_arena_strndup(req->arena, group, strlen(group));
+        last = kv_arena_strndup(req->arena, g->name, strlen(g->name));
     }
     api_jw_arr_end(w);
     if (more && last)
         api_jw_kstr(w, "nextToken", last);
     api_jw_obj_end(w);
+    kv_free(gs);
     return 0;
 }
 
@@ -227,6 +244,23 @@ static void stream_times(const char *path, int64_t *first, int64_t *last)
     fclose(f);
 }
 
+typedef struct {
+    const char *file, *name;
+    int64_t first, last, created;
+    uint64_t bytes;
+} sinfo_t;
+
+static int cmp_stream_name(const void *a, const void *b)
+{
+    return strcmp(((const sinfo_t *)a)->name, ((const sinfo_t *)b)->name);
+}
+
+static int cmp_stream_time(const void *a, const void *b)
+{
+    int64_t x = ((const sinfo_t *)a)->last, y = ((const sinfo_t *)b)->last;
+    return x < y ? -1 : x > y ? 1 : cmp_stream_name(a, b);
+}
+
 static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                const api_json_t *in, api_jw_t *w)
 {
@@ -256,46 +290,38 @@ static int op_describe_streams(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         skip = strtoll(kv_arena_strndup(req->arena, tok.p, tok.len), NULL, 10);
     char **files;
     size_t n = list_dir(req->arena, dir, true, &files);
-    typedef struct {
-        const char *file;
-        int64_t first, last;
-        uint64_t bytes;
-    } sinfo_t;
     sinfo_t *si = kv_arena_calloc(req->arena, n + 1, sizeof(*si));
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
-        char name[64], path[4500];
-        eng_fnlog_stream_name(files[i], name);
+        char name[ENG_FNLOG_SNAME_MAX + 1], path[4500];
+        int64_t created;
+        if (!eng_fnlog_stream_name_in(dir, files[i], name, sizeof(name), &created))
+            continue;
         if (prefix.len && strncmp(name, (const char *)prefix.p, prefix.len) != 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
         struct stat st;
         si[m].file = files[i];
+        si[m].name = kv_arena_strndup(req->arena, name, strlen(name));
         si[m].bytes = stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
         stream_times(path, &si[m].first, &si[m].last);
+        si[m].created = created ? created : si[m].first;
         m++;
     }
-    if (by_time) /* insertion sort: streams are few */
-        for (size_t i = 1; i < m; i++)
-            for (size_t j = i; j > 0 && si[j - 1].last > si[j].last; j--) {
-                sinfo_t t = si[j];
-                si[j] = si[j - 1];
-                si[j - 1] = t;
-            }
+    qsort(si, m, sizeof(*si), by_time ? cmp_stream_time : cmp_stream_name);
     api_jw_obj_begin(w);
     api_jw_key(w, "logStreams");
     api_jw_arr_begin(w);
     int64_t shown = 0;
     for (size_t k = (size_t)(skip > 0 ? skip : 0); k < m && shown < limit; k++, shown++) {
         const sinfo_t *s = &si[desc ? m - 1 - k : k];
-        char name[64], arn[400];
-        eng_fnlog_stream_name(s->file, name);
+        char arn[1200];
         api_arn_write(arn, sizeof(arn), "logs", ctx->region, "log-group:%.*s:log-stream:%s",
-                      (int)group.len, (const char *)group.p, name);
+                      (int)group.len, (const char *)group.p, s->name);
         api_jw_obj_begin(w);
-        api_jw_kstr(w, "logStreamName", name);
+        api_jw_kstr(w, "logStreamName", s->name);
         api_jw_key(w, "creationTime");
-        api_jw_i64(w, s->first);
+        api_jw_i64(w, s->created);
         if (s->first) {
             api_jw_key(w, "firstEventTimestamp");
             api_jw_i64(w, s->first);
@@ -342,7 +368,7 @@ static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
         at = strtol(kv_arena_strndup(req->arena, token.p + 2, token.len - 2), NULL, 10);
     }
     struct stat st;
-    if (!eng_fnlog_stream_file(stream, file) ||
+    if (!eng_fnlog_stream_file(stream, file) || !eng_fnlog_stream_is(dir, file, stream) ||
         (snprintf(path, sizeof(path), "%s/%s", dir, file), stat(path, &st) < 0))
         return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
     FILE *f = fopen(path, "re");
@@ -483,8 +509,10 @@ static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
     size_t at_file = n;
     long at_off = 0;
     for (size_t i = from_file; i < n && !more; i++) {
-        char name[64], path[4500];
-        eng_fnlog_stream_name(files[i], name);
+        char name[ENG_FNLOG_SNAME_MAX + 1], path[4500];
+        int64_t created;
+        if (!eng_fnlog_stream_name_in(dir, files[i], name, sizeof(name), &created))
+            continue;
         if (sprefix.len && strncmp(name, (const char *)sprefix.p, sprefix.len) != 0)
             continue;
         bool listed = only == NULL || api_json_type(only) != API_J_ARR;
@@ -544,6 +572,328 @@ static int op_delete_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, con
     return 0;
 }
 
+/* ---- writes: the user's own groups, streams and events ---- */
+
+#define PUT_BATCH_MAX  1048576 /* messages' bytes plus 26 per event */
+#define PUT_EVENT_OVER 26
+#define PUT_EVENTS_MAX 10000
+#define PUT_SPAN_MS    (24LL * 3600 * 1000)
+#define PUT_NEW_MS     (2LL * 3600 * 1000)
+#define PUT_OLD_MS     (14LL * 24 * 3600 * 1000)
+#define DAY_MS         (24LL * 3600 * 1000)
+
+static const uint32_t RETENTION_DAYS[] = {1,    3,    5,    7,    14,   30,  60,  90,
+                                          120,  150,  180,  365,  400,  545, 731, 1096,
+                                          1827, 2192, 2557, 2922, 3288, 3653};
+
+static int group_name_in(api_resp_t *resp, const api_json_t *in, kv_slice_t *out)
+{
+    if (need_group(resp, in, out) < 0)
+        return -1;
+    if (!eng_fnlog_group_name_ok(*out))
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "1 validation error detected: Value '%.*s' at 'logGroupName' failed to "
+                          "satisfy constraint: Member must satisfy regular expression pattern: "
+                          "[\\.\\-_/#A-Za-z0-9]+",
+                          (int)(out->len > 600 ? 600 : out->len), (const char *)out->p);
+    return 0;
+}
+
+/* The group's record (its directory dir must exist). */
+static void group_record(api_ctx_t *ctx, kv_slice_t group, eng_fnlog_group_t *g)
+{
+    char root[4200], dir[4800];
+    eng_fnlog_dir(ctx->eng, root, sizeof(root));
+    eng_fnlog_group_path(ctx->data_dir, group, dir, sizeof(dir));
+    if (!eng_fnlog_group_read(root, dir + strlen(root) + 1, g)) {
+        memset(g, 0, sizeof(*g));
+        g->created_ms = kv_now_ms();
+    }
+    snprintf(g->name, sizeof(g->name), "%.*s", (int)group.len, (const char *)group.p);
+}
+
+static int op_create_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                           api_jw_t *w)
+{
+    (void)req;
+    kv_slice_t group, kms = opt_str(in, "kmsKeyId");
+    if (group_name_in(resp, in, &group) < 0)
+        return -1;
+    if (kv_slice_starts_with(group, "aws/")) /* CloudWatch reserves it */
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "Log group names can't start with the string aws/");
+    if (kms.len > ENG_FNLOG_KMS_MAX)
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "1 validation error detected: Value at 'kmsKeyId' failed to satisfy "
+                          "constraint: Member must have length less than or equal to 256");
+    const api_json_t *tags = api_json_get(in, "tags");
+    if (tags && (api_json_type(tags) != API_J_OBJ || api_json_len(tags) > 50))
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "1 validation error detected: Value at 'tags' failed to satisfy "
+                          "constraint: Member must have length less than or equal to 50");
+    eng_fnlog_group_t g;
+    memset(&g, 0, sizeof(g));
+    snprintf(g.name, sizeof(g.name), "%.*s", (int)group.len, (const char *)group.p);
+    snprintf(g.kms, sizeof(g.kms), "%.*s", (int)kms.len, (const char *)kms.p);
+    int rc = eng_fnlog_group_create(ctx->data_dir, &g);
+    if (rc == KV_EEXIST)
+        return api_refuse(resp, API_E_LOGS_EXISTS, "The specified log group already exists");
+    if (rc < 0)
+        return api_refuse(resp, API_E_LOGS_SERVICE, "The log group could not be created");
+    resp->durable = true;
+    api_jw_obj_begin(w);
+    api_jw_obj_end(w);
+    return 0;
+}
+
+static int stream_name_in(api_resp_t *resp, const api_json_t *in, kv_slice_t *name, char file[48])
+{
+    *name = opt_str(in, "logStreamName");
+    if (name->len == 0)
+        return api_refuse(
+            resp, API_E_LOGS_INVALID_PARAM,
+            "1 validation error detected: Value null at 'logStreamName' failed to satisfy "
+            "constraint: Member must not be null");
+    if (!eng_fnlog_stream_file(*name, file))
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "1 validation error detected: Value '%.*s' at 'logStreamName' failed to "
+                          "satisfy constraint: Member must satisfy regular expression pattern: "
+                          "[^:*]*",
+                          (int)(name->len > 600 ? 600 : name->len), (const char *)name->p);
+    return 0;
+}
+
+static int op_create_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                            api_jw_t *w)
+{
+    (void)req;
+    kv_slice_t group, name;
+    char dir[4800], file[48];
+    if (need_group(resp, in, &group) < 0 || stream_name_in(resp, in, &name, file) < 0 ||
+        group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    int rc = eng_fnlog_stream_create(dir, name);
+    if (rc == KV_EEXIST)
+        return api_refuse(resp, API_E_LOGS_EXISTS, "The specified log stream already exists");
+    if (rc < 0)
+        return api_refuse(resp, API_E_LOGS_SERVICE, "The log stream could not be created");
+    resp->durable = true;
+    api_jw_obj_begin(w);
+    api_jw_obj_end(w);
+    return 0;
+}
+
+static int op_delete_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                            api_jw_t *w)
+{
+    (void)req;
+    kv_slice_t group, name;
+    char dir[4800], file[48];
+    if (need_group(resp, in, &group) < 0 || stream_name_in(resp, in, &name, file) < 0 ||
+        group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    if (!eng_fnlog_stream_is(dir, file, name) || eng_fnlog_stream_delete(dir, file) < 0)
+        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+    api_jw_obj_begin(w);
+    api_jw_obj_end(w);
+    return 0;
+}
+
+static int op_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                         api_jw_t *w)
+{
+    kv_slice_t group, name;
+    char dir[4800], file[48], path[4900];
+    if (need_group(resp, in, &group) < 0 || stream_name_in(resp, in, &name, file) < 0)
+        return -1;
+    const api_json_t *evs = api_json_get(in, "logEvents");
+    size_t n = evs && api_json_type(evs) == API_J_ARR ? api_json_len(evs) : 0;
+    if (evs == NULL)
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "1 validation error detected: Value null at 'logEvents' failed to "
+                          "satisfy constraint: Member must not be null");
+    if (n < 1 || n > PUT_EVENTS_MAX)
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "1 validation error detected: Value at 'logEvents' failed to satisfy "
+                          "constraint: Member must have length %s",
+                          n < 1 ? "greater than or equal to 1" : "less than or equal to 10000");
+    int64_t *ts = kv_arena_calloc(req->arena, n, sizeof(*ts));
+    kv_slice_t *msg = kv_arena_calloc(req->arena, n, sizeof(*msg));
+    uint64_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        const api_json_t *e = api_json_at(evs, i);
+        const api_json_t *t = api_json_type(e) == API_J_OBJ ? api_json_get(e, "timestamp") : NULL;
+        const api_json_t *m = api_json_type(e) == API_J_OBJ ? api_json_get(e, "message") : NULL;
+        if (t == NULL || !api_json_int(t, &ts[i]) || m == NULL || api_json_type(m) != API_J_STR)
+            return api_refuse(
+                resp, API_E_LOGS_INVALID_PARAM,
+                "1 validation error detected: Value null at 'logEvents.%zu.member.%s' "
+                "failed to satisfy constraint: Member must not be null",
+                i + 1, t == NULL || !api_json_int(t, &ts[i]) ? "timestamp" : "message");
+        msg[i] = api_json_str(m);
+        if (msg[i].len == 0)
+            return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                              "1 validation error detected: Value '' at 'logEvents.%zu.member."
+                              "message' failed to satisfy constraint: Member must have length "
+                              "greater than or equal to 1",
+                              i + 1);
+        bytes += msg[i].len + PUT_EVENT_OVER;
+        if (i && ts[i] < ts[i - 1])
+            return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                              "Log events in a single PutLogEvents request must be in "
+                              "chronological order.");
+    }
+    if (bytes > PUT_BATCH_MAX)
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "Upload too large: %llu bytes exceeds limit of %u",
+                          (unsigned long long)bytes, PUT_BATCH_MAX);
+    if (group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    if (!eng_fnlog_stream_is(dir, file, name) || stat(path, &st) < 0)
+        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+    eng_fnlog_group_t g;
+    group_record(ctx, group, &g);
+    /* Too old (14 days), expired (the group's retention) and too new (2 hours) are rejected
+     * and reported; the rest are kept. Events are in order: those are a prefix and a suffix. */
+    int64_t now = kv_now_ms();
+    int64_t old_cut = now - PUT_OLD_MS,
+            exp_cut = g.retention_days ? now - (int64_t)g.retention_days * DAY_MS : INT64_MIN;
+    long too_old = -1, expired = -1, too_new = -1;
+    size_t lo = 0, hi = n;
+    for (size_t i = 0; i < n; i++) {
+        if (ts[i] < old_cut)
+            too_old = (long)i;
+        if (ts[i] < exp_cut)
+            expired = (long)i;
+        if (ts[i] < old_cut || ts[i] < exp_cut)
+            lo = i + 1;
+        if (ts[i] > now + PUT_NEW_MS && too_new < 0) {
+            too_new = (long)i;
+            hi = i;
+        }
+    }
+    if (lo < hi && ts[hi - 1] - ts[lo] > PUT_SPAN_MS)
+        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                          "The batch of log events in a single PutLogEvents request cannot span "
+                          "more than 24 hours.");
+    if (lo < hi && !eng_space_room(ctx->eng, bytes)) /* log files live beside the database */
+        return api_refuse(resp, API_E_LOGS_SERVICE,
+                          "The server's disk is nearly full: the events were not stored");
+    if (lo < hi) {
+        int rc = eng_fnlog_append(dir, file, ts + lo, msg + lo, hi - lo);
+        if (rc == KV_ENOTFOUND)
+            return api_refuse(resp, API_E_LOGS_NOT_FOUND,
+                              "The specified log stream does not exist.");
+        if (rc < 0)
+            return api_refuse(resp, API_E_LOGS_SERVICE, "The events could not be stored");
+    }
+    resp->durable = true;
+    api_jw_obj_begin(w);
+    char token[32];
+    snprintf(token, sizeof(token), "%020lld", (long long)(st.st_size + (off_t)bytes));
+    api_jw_kstr(w, "nextSequenceToken", token);
+    if (too_old >= 0 || expired >= 0 || too_new >= 0) {
+        api_jw_key(w, "rejectedLogEventsInfo");
+        api_jw_obj_begin(w);
+        if (too_new >= 0) {
+            api_jw_key(w, "tooNewLogEventStartIndex");
+            api_jw_i64(w, too_new);
+        }
+        if (too_old >= 0) {
+            api_jw_key(w, "tooOldLogEventEndIndex");
+            api_jw_i64(w, too_old);
+        }
+        if (expired >= 0) {
+            api_jw_key(w, "expiredLogEventEndIndex");
+            api_jw_i64(w, expired);
+        }
+        api_jw_obj_end(w);
+    }
+    api_jw_obj_end(w);
+    return 0;
+}
+
+static int op_retention(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                        api_jw_t *w, bool put)
+{
+    (void)req;
+    kv_slice_t group;
+    char dir[4800];
+    if (need_group(resp, in, &group) < 0)
+        return -1;
+    uint32_t days = 0;
+    if (put) {
+        int64_t d = opt_int(in, "retentionInDays", -1);
+        for (size_t i = 0; i < sizeof(RETENTION_DAYS) / sizeof(*RETENTION_DAYS); i++)
+            if (d == RETENTION_DAYS[i])
+                days = (uint32_t)d;
+        if (days == 0)
+            return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                              "1 validation error detected: Value '%lld' at 'retentionInDays' "
+                              "failed to satisfy constraint: Member must satisfy enum value set: "
+                              "[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, "
+                              "1096, 1827, 2192, 2557, 2922, 3288, 3653]",
+                              (long long)d);
+    }
+    if (group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+        return -1;
+    eng_fnlog_group_t g;
+    group_record(ctx, group, &g);
+    g.retention_days = days;
+    if (eng_fnlog_group_update(ctx->data_dir, &g) < 0)
+        return api_refuse(resp, API_E_LOGS_SERVICE, "The retention policy could not be stored");
+    resp->durable = true;
+    if (put)
+        api_sched_kick(ctx, "log-retention");
+    api_jw_obj_begin(w);
+    api_jw_obj_end(w);
+    return 0;
+}
+
+/* ---- the retention job ---- */
+
+/* Expired events of every group with a retention policy, at most budget stream files a step
+ * (a pass resumes where the last step stopped: after `done` files). */
+static int logs_retention_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    (void)state;
+    static _Thread_local size_t done; /* the one services thread runs it */
+    char root[4200], dir[4800];
+    eng_fnlog_dir(ctx->eng, root, sizeof(root));
+    kv_arena_t *a = kv_arena_new(1 << 16);
+    char **names;
+    size_t n = list_dir(a, root, false, &names), seen = 0, worked = 0;
+    int64_t now = kv_now_ms();
+    bool more = false;
+    for (size_t i = 0; i < n && !more; i++) {
+        eng_fnlog_group_t g;
+        if (!eng_fnlog_group_read(root, names[i], &g) || g.retention_days == 0)
+            continue;
+        snprintf(dir, sizeof(dir), "%s/%s", root, names[i]);
+        char **files;
+        size_t nf = list_dir(a, dir, true, &files);
+        for (size_t j = 0; j < nf; j++, seen++) {
+            if (seen < done)
+                continue;
+            if (worked == budget) {
+                more = true;
+                break;
+            }
+            eng_fnlog_expire(dir, files[j], now - (int64_t)g.retention_days * DAY_MS, now);
+            worked++;
+        }
+    }
+    done = more ? seen : 0;
+    kv_arena_free(a);
+    return more ? 0 : INT_MAX;
+}
+
+static const api_job_t logs_jobs[] = {
+    {"log-retention", 60000, false, logs_retention_run},
+};
+
 void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     kv_slice_t target = req->_st->target;
@@ -580,6 +930,24 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     case LOGS_OP_delete_log_group:
         op_delete_group(ctx, req, resp, in, &w);
         break;
+    case LOGS_OP_create_log_group:
+        op_create_group(ctx, req, resp, in, &w);
+        break;
+    case LOGS_OP_create_log_stream:
+        op_create_stream(ctx, req, resp, in, &w);
+        break;
+    case LOGS_OP_delete_log_stream:
+        op_delete_stream(ctx, req, resp, in, &w);
+        break;
+    case LOGS_OP_put_log_events:
+        op_put_events(ctx, req, resp, in, &w);
+        break;
+    case LOGS_OP_put_retention_policy:
+        op_retention(ctx, req, resp, in, &w, true);
+        break;
+    case LOGS_OP_delete_retention_policy:
+        op_retention(ctx, req, resp, in, &w, false);
+        break;
     default:
         api_refuse(resp, API_E_LOGS_UNKNOWN_OP, "Operation %.*s is not supported by this server",
                    (int)(op.len > 64 ? 64 : op.len), (const char *)op.p);
@@ -615,7 +983,7 @@ const api_service_t logs_service = {
     .target_prefix = LOGS_TARGET_PREFIX,
     .ops = logs_ops,
     .n_ops = LOGS_OP__COUNT,
-    .body_max = 1u << 20,
+    .body_max = 8u << 20, /* PutLogEvents: 1 MiB of messages, JSON-escaped, 10 000 events */
     .dispatch = logs_dispatch,
     .finish = logs_finish,
     .ids = API_IDS_AMZN,
@@ -624,6 +992,8 @@ const api_service_t logs_service = {
     .err_too_large = API_E_DDB_TOO_LARGE, /* as the service has always answered */
     .err_stream_large = API_E_DDB_TOO_LARGE,
     .too_large_sized = true,
+    .jobs = logs_jobs,
+    .n_jobs = sizeof(logs_jobs) / sizeof(logs_jobs[0]),
 };
 
 /* ---- the runner's writer (api.h), over the engine's format ---- */
@@ -632,10 +1002,10 @@ _Static_assert(API_FNLOG_LINE_MAX == ENG_FNLOG_LINE_MAX, "one line limit");
 _Static_assert(sizeof(API_FNLOG_GROUP_PREFIX) == sizeof(ENG_FNLOG_GROUP_PREFIX),
                "one group prefix");
 
-int api_fnlog_open(api_ctx_t *ctx, const char *function, api_fnlog_t *w)
+int api_fnlog_open(api_ctx_t *ctx, const char *group, api_fnlog_t *w)
 {
     eng_fnlog_w_t e;
-    int rc = eng_fnlog_create(ctx->data_dir, function, &e);
+    int rc = eng_fnlog_create(ctx->data_dir, group, &e);
     w->fd = e.fd;
     w->written = e.written;
     memcpy(w->stream, e.stream, sizeof(w->stream));

@@ -66,13 +66,19 @@ typedef enum {
         LAMBDA_OP__COUNT
 } lambda_op_t;
 
-/* The CloudWatch Logs API over function logs. */
+/* The CloudWatch Logs API over function logs and the user's own. */
 #define LOGS_OP_MAP(XX)                          \
     XX(DescribeLogGroups, describe_log_groups)   \
     XX(DescribeLogStreams, describe_log_streams) \
     XX(GetLogEvents, get_log_events)             \
     XX(FilterLogEvents, filter_log_events)       \
-    XX(DeleteLogGroup, delete_log_group)
+    XX(DeleteLogGroup, delete_log_group)         \
+    XX(CreateLogGroup, create_log_group)         \
+    XX(CreateLogStream, create_log_stream)       \
+    XX(DeleteLogStream, delete_log_stream)       \
+    XX(PutLogEvents, put_log_events)             \
+    XX(PutRetentionPolicy, put_retention_policy) \
+    XX(DeleteRetentionPolicy, delete_retention_policy)
 
 /** logs_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {

@@ -494,6 +494,11 @@ typedef struct eng_function {
     const char **statements; /* resource policy statements (JSON texts) of this version */
     size_t n_statements;
     uint32_t ephemeral_mb; /* EphemeralStorage.Size: its /tmp in MB (0: 512, Lambda's default) */
+    /* LoggingConfig (TLV tags 50..53); NULL: Lambda's default (Text, /aws/lambda/<name>) */
+    const char *log_format;    /* "Text" or "JSON" */
+    const char *app_log_level; /* TRACE|DEBUG|INFO|WARN|ERROR|FATAL (JSON only) */
+    const char *sys_log_level; /* DEBUG|INFO|WARN (JSON only) */
+    const char *log_group;     /* a custom log group */
 } eng_function_t;
 
 enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };
