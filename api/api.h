@@ -221,6 +221,12 @@ void api_fnlog_close(api_fnlog_t *w);
 #define API_FNLOG_GROUP_PREFIX "/aws/lambda/"
 /** Register the server's runner (before requests are served). */
 void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
+/** Why runtime cannot run on this server (a message naming the fix), or NULL when it can. */
+typedef const char *(*api_runtime_check_fn)(const char *runtime);
+/** Register the runner's check of runtimes (before requests are served). */
+void api_set_runtime_check(api_ctx_t *ctx, api_runtime_check_fn fn);
+/** The registered check's answer for runtime (NULL: it can run, or no runner is registered). */
+const char *api_runtime_unavailable(api_ctx_t *ctx, const char *runtime);
 /** The credentials and region functions get (for their SDKs). */
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
                            const char **region);

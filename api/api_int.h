@@ -65,6 +65,7 @@ struct api_ctx {
     uint64_t unauth_max, unauth_peer_max;
     uint64_t unauth_total;
     struct api_peer_use *unauth_peers[API_UNAUTH_BUCKETS];
+    api_runtime_check_fn runtime_check; /* the runner's: can a runtime run here (issue 13) */
 };
 
 typedef enum api_payload {

@@ -186,7 +186,8 @@ void srv_fn_begin(inst_t *in, api_invocation_t *inv)
     if (in->cold) /* the runtime asked for its first invocation: its init is over */
         in->init_ns = in->begun_ns - in->spawned_ns;
     kv_buf_reset(&inv->log);
-    log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+    log_eventf(in, inv, "START RequestId: %s Version: $LATEST%s%s", inv->request_id,
+               in->rt_warning ? " " : "", in->rt_warning ? in->rt_warning : "");
     if (in->has_timer)
         uv_timer_start(&in->timer, on_inst_timer, (uint64_t)inv->timeout_s * 1000, 0);
 }
@@ -444,16 +445,20 @@ static void on_out(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 }
 
 static const char *runtime_program(srv_fn_t *f, const api_invocation_t *inv, const char *root,
-                                   char *prog, size_t cap, char *script, size_t scap)
+                                   char *prog, size_t cap, char *script, size_t scap,
+                                   const char **warning)
 {
+    *warning = NULL;
     if (strncmp(inv->runtime, "provided", 8) == 0) {
         snprintf(prog, cap, "%s/bootstrap", root);
         return NULL;
     }
     bool py = strncmp(inv->runtime, "python", 6) == 0;
-    if (!srv_fn_proc_find_program(py ? "python3" : "node", prog, cap))
-        return py ? "python3 is not installed on this server"
-                  : "node is not installed on this server";
+    const char *path = srv_fn_runtime_program(inv->runtime, warning);
+    if (path == NULL)
+        return py ? "no Python interpreter is installed on this server"
+                  : "no Node.js interpreter is installed on this server";
+    snprintf(prog, cap, "%s", path);
     snprintf(script, scap, "%s/runtimes/%s", f->dir,
              py ? "python_bootstrap.py" : "node_bootstrap.js");
     return NULL;
@@ -497,7 +502,9 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
         *why = ready < 0 ? "the function's code could not be unpacked" : NULL; /* NULL: wait */
         return NULL;
     }
-    const char *missing = runtime_program(f, inv, root, prog, sizeof(prog), script, sizeof(script));
+    const char *warning;
+    const char *missing =
+        runtime_program(f, inv, root, prog, sizeof(prog), script, sizeof(script), &warning);
     if (missing) {
         *why = missing;
         return NULL;
@@ -511,6 +518,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, const char **why)
     api_fnlog_open(f->api, inv->function, &in->log);
     kv_buf_init(&in->partial, API_FNLOG_LINE_MAX);
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
+    in->rt_warning = warning;
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");
     in->listen_fd = listen_loopback(&in->port);
@@ -767,7 +775,7 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
     srv_fn_rmtree(path); /* instances of an earlier run */
     snprintf(path, sizeof(path), "%s/run", f->dir);
     srv_fn_rmtree(path);
-    if (kv_mkdirs(f->dir) < 0 || srv_fn_write_runtimes(f->dir) < 0 || uv_loop_init(&f->loop) != 0) {
+    if (kv_mkdirs(f->dir) < 0 || srv_fn_runtimes_init(f) < 0 || uv_loop_init(&f->loop) != 0) {
         KV_LOG_ERROR("lambda: cannot prepare %s", f->dir);
         kv_free(f);
         return NULL;
@@ -812,6 +820,7 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
         return NULL;
     }
     api_set_runner(api, runner_invoke, f);
+    api_set_runtime_check(api, srv_fn_runtime_unavailable);
     return f;
 }
 

@@ -87,6 +87,7 @@ struct inst {
     bool started, dead, reaped, released;
     int exit_status;
     struct inst *next;
+    const char *rt_warning; /* its runtime runs on another version: said in every START line */
 };
 
 /* A code package being unpacked by the unpacker thread (under lock). */
@@ -133,6 +134,12 @@ struct srv_fn {
     bool reap_soon; /* look for ended children on the next pass */
     llhttp_settings_t settings;
     uint8_t rbuf[65536]; /* reads of the loop (one at a time) */
+    /* The runtimes' pieces (srv_fn_runtimes.c): the Node SDK's node_modules ("": none; the
+     * sandbox shows it as /var/runtime/node_modules) and interpreter prefixes outside the
+     * system directories that instances must see (read-only). */
+    char sdk_dir[4096];
+    char extra_ro[8][4096];
+    int n_extra_ro;
 };
 
 /* srv_fn.c */

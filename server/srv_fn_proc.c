@@ -39,6 +39,7 @@
 #include "base/kv_alloc.h"
 #include "base/kv_log.h"
 #include "srv_fn_int.h"
+#include "srv_fn_runtimes.h"
 
 bool srv_fn_proc_find_program(const char *name, char *out, size_t cap)
 {
@@ -217,6 +218,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     ENV("TMPDIR=%s", tmp);
     ENV("PYTHONUNBUFFERED=1");
     ENV("PYTHONDONTWRITEBYTECODE=1");
+    ne += srv_fn_runtime_env(f, inv, root, envp + ne); /* PYTHONPATH, NODE_PATH */
 #undef ENV
     char *argv[3] = {prog, script[0] ? script : NULL, NULL};
     char tmp_opts[96], uid_map[48], gid_map[48];
