@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
+#include "base/kv_fs.h"
 #include "base/kv_log.h"
 #include "srv_fn_int.h"
 
@@ -115,11 +116,24 @@ static const char NODE[] =
     "try { require(path.join(__dirname, 'sdk_endpoints.js')); } catch (e) {\n"
     "  console.error('stratus: the SDK endpoint hook did not load: ' + e.message); }\n"
     "let esmHooked = false;\n"
+    "/* ES modules find NODE_PATH's packages too, as on Lambda: through a resolve hook, only\n"
+    " * when one of its node_modules exists and is not already on the code's way up. */\n"
+    "function esmNeedsHook(root) {\n"
+    "  const up = new Set();\n"
+    "  for (let d = root; ; d = path.dirname(d)) {\n"
+    "    try { up.add(fs.realpathSync(path.join(d, 'node_modules'))); } catch (e) {}\n"
+    "    if (d === path.dirname(d)) break;\n"
+    "  }\n"
+    "  return (process.env.NODE_PATH || '').split(':').some((d) => {\n"
+    "    if (path.basename(d) !== 'node_modules') return false;\n"
+    "    try { return !up.has(fs.realpathSync(d)); } catch (e) { return false; }\n"
+    "  });\n"
+    "}\n"
     "function importESM(file) {\n"
-    "  if (!esmHooked) { /* ES modules find NODE_PATH's packages too, as on Lambda */\n"
+    "  if (!esmHooked) {\n"
     "    esmHooked = true;\n"
     "    const m = require('module');\n"
-    "    if (typeof m.register === 'function')\n"
+    "    if (typeof m.register === 'function' && esmNeedsHook(process.env.LAMBDA_TASK_ROOT))\n"
     "      m.register(pathToFileURL(path.join(__dirname, 'esm_resolve.mjs')).href);\n"
     "  }\n"
     "  return import(pathToFileURL(file).href);\n"
@@ -692,6 +706,16 @@ int srv_fn_runtimes_init(srv_fn_t *f)
     }
     find_interpreters(f);
     find_node_sdk(f);
+    /* Code is unpacked under <dir>/run: a node_modules there is found by the code's own
+     * resolution (require and import alike) after its own node_modules, so that ES modules
+     * find the SDK without a loader hook (whose worker thread costs a cold start tens of ms). */
+    snprintf(path, sizeof(path), "%s/run", f->dir);
+    if (kv_mkdirs(path) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "%s/run/node_modules", f->dir);
+    unlink(path);
+    if (f->sdk_dir[0] && symlink(f->sdk_dir, path) < 0)
+        KV_LOG_WARN("lambda: cannot link %s to the SDK: %s", path, strerror(errno));
     return 0;
 }
 

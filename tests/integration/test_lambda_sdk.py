@@ -25,6 +25,7 @@ ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLES = os.path.join(HERE, "lambda_bundles", "node_modules")
 DEBIAN_PY = "/usr/lib/python3/dist-packages"
+RUNTIME_SDK = os.path.join(HERE, "..", "..", "server", "runtime", "nodejs", "node_modules")
 N = 300
 
 
@@ -248,6 +249,28 @@ class SdkPipelines(unittest.TestCase):
         code = zip_files({"index.js": NODE_V3_CJS}, [(BUNDLES, "node_modules", keep_aws_sdk_v3)])
         items = self.pipeline("node-old-v3", "nodejs20.x", "index.handler", code, n=100)
         self.assertEqual(self.sdk_of(items), {"v3 3.300.0 task"})
+
+    @unittest.skipUnless(shutil.which("node") and os.path.isdir(RUNTIME_SDK), "make deps installs the runtime's SDK")
+    def test_esm_resolve_hook(self):
+        """The runtime's ES module hook (used when NODE_PATH holds a node_modules that the code's
+        own resolution does not reach, as the sandbox's /var/runtime/node_modules): an import
+        of the SDK from elsewhere fails without it and resolves through NODE_PATH with it."""
+        hook = os.path.join(self.srv.data_dir, "db", "functions", "runtimes", "esm_resolve.mjs")
+        work = tempfile.mkdtemp(prefix="stratus-esm-")
+        try:
+            with open(os.path.join(work, "a.mjs"), "w") as f:
+                f.write('import { DynamoDBClient } from "@aws-sdk/client-dynamodb";\n'
+                        'console.log(typeof DynamoDBClient);\n')
+            env = dict(os.environ, NODE_PATH="/opt/nodejs/node_modules:%s:%s" % (RUNTIME_SDK, work))
+            plain = subprocess.run(["node", os.path.join(work, "a.mjs")], env=env, capture_output=True,
+                                   text=True, timeout=60)
+            self.assertIn("ERR_MODULE_NOT_FOUND", plain.stderr)
+            hooked = subprocess.run(["node", "-e", "require('module').register(%s); import(%s)" % (
+                json.dumps("file://" + hook), json.dumps("file://" + os.path.join(work, "a.mjs")))],
+                env=env, capture_output=True, text=True, timeout=60)
+            self.assertEqual(hooked.stdout.strip(), "function", hooked.stderr)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def test_s3_notification_pipeline(self):
         s3 = self.srv.client("s3")
