@@ -20,8 +20,6 @@
 #include "base/kv_log.h"
 #include "srv_fn_int.h"
 
-extern char **environ;
-
 /* python3.x: import the handler's module from the task root, then serve invocations. */
 static const char PYTHON[] =
     "import importlib, json, os, sys, time, traceback, urllib.request\n"
@@ -507,7 +505,9 @@ static bool probe(const char *prog, bool py, interp_t *out)
     snprintf(arg0, sizeof(arg0), "%s", prog);
     char *argv[] = {arg0, arg1, NULL};
     pid_t pid;
-    int rc = posix_spawn(&pid, prog, &fa, NULL, argv, environ);
+    char env0[] = "PATH=/usr/local/bin:/usr/bin:/bin", env1[] = "LANG=C.UTF-8";
+    char *envp[] = {env0, env1, NULL}; /* not the server's (its secret may be there) */
+    int rc = posix_spawn(&pid, prog, &fa, NULL, argv, envp);
     posix_spawn_file_actions_destroy(&fa);
     close(p[1]);
     char buf[128];
