@@ -385,6 +385,19 @@ class RuntimesAsNamed(unittest.TestCase):
                 self.assertRegex(start, r"^START RequestId: \S+ Version: \$LATEST WARNING: %s runs on "
                                  r"Python 3\.%d\.\d+ here; map one with --runtime %s=PATH$"
                                  % (runtime.replace(".", r"\."), nearest, runtime.replace(".", r"\.")))
+            # Node likewise: a nodejs*.x of another major than the system's node.
+            node = shutil.which("node", path="/usr/local/bin:/usr/bin:/bin")
+            if node:
+                major = int(subprocess.run([node, "--version"], capture_output=True, text=True,
+                                           timeout=30).stdout.strip().lstrip("v").split(".")[0])
+                other = next(v for v in (24, 22, 20, 18) if v != major)
+                lam.create_function(FunctionName="nver", Runtime="nodejs%d.x" % other, Role=ROLE,
+                                    Handler="index.handler", Code={"ZipFile": zip_files({
+                                        "index.js": "exports.handler = async () => process.versions.node;"})})
+                out, tail = self.invoke_tail(lam, "nver")
+                self.assertEqual(out.split(".")[0], str(major))
+                self.assertIn(" Version: $LATEST WARNING: nodejs%d.x runs on Node.js %s here; map one with "
+                              "--runtime nodejs%d.x=PATH" % (other, out, other), tail.splitlines()[0])
             # Lambda's deprecated runtimes are refused with Lambda's message.
             with self.assertRaises(ClientError) as e:
                 lam.create_function(FunctionName="old", Runtime="nodejs16.x", Role=ROLE, Handler="a.b",
@@ -403,6 +416,23 @@ class RuntimesAsNamed(unittest.TestCase):
             out, tail = self.invoke_tail(lam, "ver")
             self.assertEqual(out, {"version": "3.%d" % nearest})
             self.assertRegex(tail.splitlines()[0], r"^START RequestId: \S+ Version: \$LATEST$")
+        finally:
+            srv.cleanup()
+
+    @unittest.skipUnless(shutil.which("node"), "no node")
+    def test_node_without_sdk(self):
+        """--node-sdk naming no SDK: the start says so, and Node functions run without one
+        (requiring it is Lambda's Runtime.ImportModuleError)."""
+        srv = Server("--node-sdk", "/nonexistent-sdk").start()
+        try:
+            lam = srv.client("lambda")
+            lam.create_function(FunctionName="nosdk", Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",
+                                Code={"ZipFile": zip_files({"index.js": NODE_V3_CJS})})
+            r = lam.invoke(FunctionName="nosdk", Payload=b"{}")
+            err = json.loads(r["Payload"].read())
+            self.assertEqual(err["errorType"], "Runtime.ImportModuleError", err)
+            self.assertIn("@aws-sdk/client-dynamodb", err["errorMessage"])
+            self.assertIn("no AWS SDK for JavaScript v3 in /nonexistent-sdk", srv.read_log())
         finally:
             srv.cleanup()
 
