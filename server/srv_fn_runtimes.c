@@ -16,7 +16,6 @@
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
-#include "base/kv_fs.h"
 #include "base/kv_log.h"
 #include "srv_fn_int.h"
 
@@ -706,13 +705,10 @@ int srv_fn_runtimes_init(srv_fn_t *f)
     }
     find_interpreters(f);
     find_node_sdk(f);
-    /* Code is unpacked under <dir>/run: a node_modules there is found by the code's own
-     * resolution (require and import alike) after its own node_modules, so that ES modules
+    /* Code is unpacked in <dir>/run/<code id>: a node_modules in <dir> is found by the code's
+     * own resolution (require and import alike) after its own node_modules, so that ES modules
      * find the SDK without a loader hook (whose worker thread costs a cold start tens of ms). */
-    snprintf(path, sizeof(path), "%s/run", f->dir);
-    if (kv_mkdirs(path) < 0)
-        return -1;
-    snprintf(path, sizeof(path), "%s/run/node_modules", f->dir);
+    snprintf(path, sizeof(path), "%s/node_modules", f->dir);
     unlink(path);
     if (f->sdk_dir[0] && symlink(f->sdk_dir, path) < 0)
         KV_LOG_WARN("lambda: cannot link %s to the SDK: %s", path, strerror(errno));
