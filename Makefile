@@ -41,8 +41,17 @@ define apt_install
 	fi
 endef
 
+# The AWS SDK for JavaScript v3 that the nodejs runtimes provide (as Lambda's do), pinned in
+# server/runtime/nodejs/package-lock.json: about 48 MB, 10 s from the registry; nothing when
+# it is already there.
+RUNTIME_SDK := server/runtime/nodejs
+
 deps:
 	$(call apt_install,$(APT_PACKAGES) $(NODE_PACKAGES))
+	@if [ ! -d $(RUNTIME_SDK)/node_modules/@aws-sdk/client-dynamodb ] || \
+	    [ $(RUNTIME_SDK)/package-lock.json -nt $(RUNTIME_SDK)/node_modules/.package-lock.json ]; then \
+	  echo "Installing the Node.js runtimes' AWS SDK v3 in $(RUNTIME_SDK)"; \
+	  cd $(RUNTIME_SDK) && npm ci --omit=dev --no-audit --no-fund --loglevel=error; fi
 
 test-deps: deps
 	$(call apt_install,$(TEST_PACKAGES))
@@ -56,10 +65,13 @@ build: deps $(BUILD)/CMakeCache.txt
 run: build
 	$(BUILD)/stratusd --listen 127.0.0.1:4566 --data-dir ./data
 
-# Test clients for JavaScript (AWS SDK v3), pinned in tests/js/package-lock.json.
+# Test clients for JavaScript (AWS SDK v3), pinned in tests/js/package-lock.json, and the SDKs
+# test functions bundle (aws-sdk v2, an old v3), pinned in tests/integration/lambda_bundles.
 js-deps:
 	@if [ ! -d tests/js/node_modules/@aws-sdk/client-s3 ]; then \
 	  cd tests/js && npm ci --no-audit --no-fund --loglevel=error; fi
+	@if [ ! -d tests/integration/lambda_bundles/node_modules/aws-sdk ]; then \
+	  cd tests/integration/lambda_bundles && npm ci --no-audit --no-fund --loglevel=error; fi
 
 # AWS's runtime interface client for Node (a provided.al2023 test function's bootstrap), pinned
 # in tests/ric/package-lock.json; its install compiles native code (about 8 minutes here).

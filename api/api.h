@@ -240,6 +240,12 @@ void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
 /** Tell the api layer the server's listening port and whether it speaks TLS (before requests
  * are served): function URLs name them. */
 void api_set_port(api_ctx_t *ctx, int port, bool tls);
+/** Why runtime cannot run on this server (a message naming the fix), or NULL when it can. */
+typedef const char *(*api_runtime_check_fn)(const char *runtime);
+/** Register the runner's check of runtimes (before requests are served). */
+void api_set_runtime_check(api_ctx_t *ctx, api_runtime_check_fn fn);
+/** The registered check's answer for runtime (NULL: it can run, or no runner is registered). */
+const char *api_runtime_unavailable(api_ctx_t *ctx, const char *runtime);
 /** The region functions get (for their SDKs). The access and secret key are the server's:
  * never give them to a function (api_function_credentials mints the function's own). */
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,

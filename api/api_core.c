@@ -712,6 +712,16 @@ int api_port(api_ctx_t *ctx, bool *tls)
     return p < 0 ? -p : p;
 }
 
+void api_set_runtime_check(api_ctx_t *ctx, api_runtime_check_fn fn)
+{
+    ctx->runtime_check = fn;
+}
+
+const char *api_runtime_unavailable(api_ctx_t *ctx, const char *runtime)
+{
+    return ctx->runtime_check ? ctx->runtime_check(runtime) : NULL;
+}
+
 void api_function_identity(api_ctx_t *ctx, const char **access_key, const char **secret_key,
                            const char **region)
 {

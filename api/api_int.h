@@ -70,6 +70,7 @@ struct api_ctx {
      * of minted credentials in seconds. */
     api_session_keys_t session_keys;
     int64_t creds_lifetime_s;
+    api_runtime_check_fn runtime_check; /* the runner's: can a runtime run here (issue 13) */
 };
 
 /** The server's listening port (0: not told), and into *tls (may be NULL) whether it speaks

@@ -13,6 +13,7 @@
 #include "base/kv_err.h"
 #include "base/kv_log.h"
 #include "srv_fn.h"
+#include "srv_fn_runtimes.h"
 #include "srv_int.h"
 #include "srv_services.h"
 
@@ -129,6 +130,14 @@ int main(int argc, char **argv)
             srv_tls_ctx_free(srv.tls);
             return 2;
         }
+    char rt_err[256];
+    if (srv_fn_runtimes_configure(cfg.node_sdk, cfg.runtime_maps, cfg.n_runtime_maps, rt_err,
+                                  sizeof(rt_err)) < 0) {
+        fprintf(stderr, "stratusd: %s\n", rt_err);
+        api_close(srv.api);
+        srv_tls_ctx_free(srv.tls);
+        return 2;
+    }
     if (srv_start(&srv) < 0) {
         fprintf(stderr, "stratusd: cannot listen on %s:%d\n", cfg.host, cfg.port);
         api_close(srv.api);

@@ -63,6 +63,13 @@ void srv_config_usage(void)
         "                         under it only deletes are accepted, the others get each\n"
         "                         protocol's throttling error (e.g. 512M, 2G; default 2%% of the\n"
         "                         file system within 16M..1G; 0 turns the guard off)\n"
+        "  --node-sdk DIR         the AWS SDK for JavaScript v3 that nodejs runtimes provide\n"
+        "                         (a node_modules directory, or one holding it; default: the\n"
+        "                         one `make deps` installs in the source tree)\n"
+        "  --runtime NAME=PATH    run runtime NAME (python3.x, nodejs*.x) with the interpreter\n"
+        "                         PATH (repeatable); unmapped runtimes run on the interpreter\n"
+        "                         of their version found on the system, else the nearest one\n"
+        "                         with a warning in every START line\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -180,6 +187,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_STREAM_SHARD,
         O_DISK_RESERVE,
         O_JOB_INTERVAL,
+        O_NODE_SDK,
+        O_RUNTIME,
         O_HELP,
         O_VERSION
     };
@@ -207,6 +216,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"stream-shard-seconds", required_argument, NULL, O_STREAM_SHARD},
         {"disk-reserve", required_argument, NULL, O_DISK_RESERVE},
         {"job-interval", required_argument, NULL, O_JOB_INTERVAL},
+        {"node-sdk", required_argument, NULL, O_NODE_SDK},
+        {"runtime", required_argument, NULL, O_RUNTIME},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -378,6 +389,16 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             cfg->n_job_intervals++;
             break;
         }
+        case O_NODE_SDK:
+            cfg->node_sdk = optarg;
+            break;
+        case O_RUNTIME:
+            if (cfg->n_runtime_maps == SRV_RUNTIME_MAPS_MAX) {
+                fprintf(stderr, "stratusd: too many --runtime flags\n");
+                return -1;
+            }
+            cfg->runtime_maps[cfg->n_runtime_maps++] = optarg;
+            break;
         case O_DISK_RESERVE: {
             char *end;
             unsigned long long n = strtoull(optarg, &end, 10);

@@ -12,6 +12,7 @@
 #define SRV_KEY_MAX            128 /* the longest access key id or secret key */
 
 #define SRV_JOB_INTERVALS_MAX  32
+#define SRV_RUNTIME_MAPS_MAX   16
 
 typedef struct srv_config {
     char host[256];
@@ -46,6 +47,9 @@ typedef struct srv_config {
         unsigned ms;
     } job_intervals[SRV_JOB_INTERVALS_MAX];
     size_t n_job_intervals;
+    const char *node_sdk;                           /* --node-sdk (NULL: the default) */
+    const char *runtime_maps[SRV_RUNTIME_MAPS_MAX]; /* --runtime NAME=PATH, checked at start */
+    size_t n_runtime_maps;
 } srv_config_t;
 
 /**

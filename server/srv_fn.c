@@ -238,14 +238,17 @@ void srv_fn_begin(inst_t *in, api_invocation_t *inv)
         in->deadline_ms -= (int64_t)(in->init_ns / 1000000);
     kv_buf_reset(&inv->log);
     if (!inv->log_json) {
-        log_eventf(in, inv, "START RequestId: %s Version: $LATEST", inv->request_id);
+        log_eventf(in, inv, "START RequestId: %s Version: %s%s%s", inv->request_id,
+                   inv->version ? inv->version : "$LATEST", in->rt_warning ? " " : "",
+                   in->rt_warning ? in->rt_warning : "");
     } else if (sys_level_on(inv, "INFO")) {
         char t[32];
         record_time(t);
         log_eventf(in, inv,
                    "{\"time\":\"%s\",\"type\":\"platform.start\",\"record\":{\"requestId\":"
-                   "\"%s\",\"functionArn\":\"%s\",\"version\":\"$LATEST\"}}",
-                   t, inv->request_id, inv->arn);
+                   "\"%s\",\"functionArn\":\"%s\",\"version\":\"%s\"}}",
+                   t, inv->request_id, inv->invoked_arn ? inv->invoked_arn : inv->arn,
+                   inv->version ? inv->version : "$LATEST");
     }
     if (in->has_timer)
         uv_timer_start(&in->timer, on_inst_timer,
@@ -666,19 +669,20 @@ static void on_out(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
         inst_close_handle(&in->has_out, (uv_handle_t *)&in->out);
 }
 
-/* The program an instance of inv runs (and its script), as paths inside the sandbox: the
- * code is at /var/task, the runtimes at /var/runtime, the system directories where they are. */
 static const char *runtime_program(const api_invocation_t *inv, char *prog, size_t cap,
-                                   char *script, size_t scap)
+                                   char *script, size_t scap, const char **warning)
 {
+    *warning = NULL;
     if (strncmp(inv->runtime, "provided", 8) == 0) {
         snprintf(prog, cap, "/var/task/bootstrap");
         return NULL;
     }
     bool py = strncmp(inv->runtime, "python", 6) == 0;
-    if (!srv_fn_proc_find_program(py ? "python3" : "node", prog, cap))
-        return py ? "python3 is not installed on this server"
-                  : "node is not installed on this server";
+    const char *path = srv_fn_runtime_program(inv->runtime, warning);
+    if (path == NULL)
+        return py ? "no Python interpreter is installed on this server"
+                  : "no Node.js interpreter is installed on this server";
+    snprintf(prog, cap, "%s", path);
     snprintf(script, scap, "/var/runtime/%s", py ? "python_bootstrap.py" : "node_bootstrap.js");
     return NULL;
 }
@@ -723,7 +727,9 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
         *why = ready < 0 ? "the function's code could not be unpacked" : NULL; /* NULL: wait */
         return NULL;
     }
-    const char *missing = runtime_program(inv, prog, sizeof(prog), script, sizeof(script));
+    const char *warning;
+    const char *missing =
+        runtime_program(inv, prog, sizeof(prog), script, sizeof(script), &warning);
     if (missing) {
         *why = missing;
         return NULL;
@@ -752,6 +758,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
                    (unsigned long long)inv->memory_mb << 20);
     }
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);
+    in->rt_warning = warning;
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");
     snprintf(in->version, sizeof(in->version), "%s", inv->version ? inv->version : "$LATEST");
@@ -1025,7 +1032,7 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
     const char *life = getenv("STRATUS_FN_CREDENTIAL_SECONDS");
     if (life && atoll(life) > 0)
         api_set_credential_lifetime(api, atoll(life));
-    if (kv_mkdirs(f->dir) < 0 || srv_fn_write_runtimes(f->dir) < 0 || uv_loop_init(&f->loop) != 0) {
+    if (kv_mkdirs(f->dir) < 0 || srv_fn_runtimes_init(f) < 0 || uv_loop_init(&f->loop) != 0) {
         KV_LOG_ERROR("lambda: cannot prepare %s", f->dir);
         kv_free(f);
         return NULL;
@@ -1072,6 +1079,7 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
         return NULL;
     }
     api_set_runner(api, runner_invoke, f);
+    api_set_runtime_check(api, srv_fn_runtime_unavailable);
     return f;
 }
 

@@ -100,6 +100,7 @@ struct inst {
     bool init_in_invoke;      /* its init runs in an invocation (retried after a timeout) */
     int64_t init_deadline_ms; /* its init ends by then (first GET next) or it is killed */
     int slot; /* its sandbox slot (uid, hostname, cgroup), 1..MAX_INSTANCES; 0: none */
+    const char *rt_warning; /* its runtime runs on another version: said in every START line */
 };
 
 /* A code package being unpacked by the unpacker thread (under lock). */

@@ -63,6 +63,7 @@
 #include "base/kv_alloc.h"
 #include "base/kv_log.h"
 #include "srv_fn_int.h"
+#include "srv_fn_runtimes.h"
 
 #define SANDBOX_ID_BASE 990000 /* as root, an instance's uid and gid: this + its slot */
 #define SANDBOX_UID     993    /* in a user namespace: Lambda's sbx_user1051 */
@@ -587,7 +588,7 @@ static void host_path(srv_fn_t *f, const char *root, const char *in, char *out, 
 
 /* The environment: the function's variables, then Lambda's own (which win). */
 static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
-                        const char *tmp, bool sandboxed, bool has_opt)
+                        const char *tmp, bool sandboxed)
 {
     const char *ak, *sk, *region;
     api_function_identity(f->api, &ak, &sk, &region);
@@ -640,11 +641,7 @@ static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, co
     ENV("TMPDIR=%s", sandboxed ? "/tmp" : tmp);
     ENV("PYTHONUNBUFFERED=1");
     ENV("PYTHONDONTWRITEBYTECODE=1");
-    if (has_opt) { /* where Lambda's runtimes look in layers */
-        ENV("PYTHONPATH=/opt/python/lib/%s/site-packages:/opt/python",
-            strncmp(inv->runtime, "python", 6) == 0 ? inv->runtime : "python3");
-        ENV("NODE_PATH=/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules");
-    }
+    ne += srv_fn_runtime_env(f, inv, root, sandboxed, envp + ne); /* PYTHONPATH, NODE_PATH */
 #undef ENV
     explicit_bzero(creds, sizeof(*creds));
     kv_free(creds);
@@ -699,7 +696,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     uint32_t mem_mb = inv->memory_mb ? inv->memory_mb : 128;
     uint64_t tmp_bytes = inv->ephemeral_mb ? (uint64_t)inv->ephemeral_mb << 20 : f->tmp_bytes;
     bool sandboxed = f->ns_flags != 0;
-    char **envp = build_env(f, in, inv, root, tmp, sandboxed, opt != NULL);
+    char **envp = build_env(f, in, inv, root, tmp, sandboxed);
     if (envp == NULL)
         return -1;
     char hprog[4400], hscript[4400];
@@ -779,7 +776,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
         sp.ns = sp.userns = sp.setid = false;
         sp.cwd = root;
         free_env(envp);
-        envp = sp.envp = build_env(f, in, inv, root, tmp, false, opt != NULL);
+        envp = sp.envp = build_env(f, in, inv, root, tmp, false);
         host_path(f, root, prog, hprog, sizeof(hprog));
         argv[0] = sp.prog = hprog;
         if (argv[1]) {

@@ -2,15 +2,37 @@
 #include "srv_fn_runtimes.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/kv_alloc.h"
+#include "base/kv_log.h"
+#include "srv_fn_int.h"
 
 /* python3.x: import the handler's module from the task root, then serve invocations. */
 static const char PYTHON[] =
     "import importlib, json, os, sys, time, traceback, urllib.request\n"
     "API = 'http://%s/2018-06-01/runtime' % os.environ['AWS_LAMBDA_RUNTIME_API']\n"
-    "sys.path.insert(0, os.environ.get('LAMBDA_TASK_ROOT', os.getcwd()))\n"
+    "import importlib.util\n"
+    "# sys.path as Lambda's: the code, the layers, the runtime, then the interpreter's own.\n"
+    "TASK = os.environ.get('LAMBDA_TASK_ROOT', os.getcwd())\n"
+    "RUNTIME = os.path.dirname(os.path.abspath(__file__))\n"
+    "PY = 'python%d.%d' % sys.version_info[:2]\n"
+    "FRONT = [TASK, '/opt/python/lib/%s/site-packages' % PY, '/opt/python', RUNTIME]\n"
+    "sys.path[:] = FRONT + [p for p in sys.path if p not in FRONT and p != '']\n"
+    "if importlib.util.find_spec('boto3') is None and "
+    "os.path.isdir('/usr/lib/python3/dist-packages'):\n"
+    "    sys.path.append('/usr/lib/python3/dist-packages')  # the runtime's boto3, another Python\n"
     "# Application logs as Lambda's Python runtime writes them: the logging module's records thro"
     "ugh\n"
     "# a root handler, as text (\"[LEVEL]\\t<time>\\t<request id>\\t<message>\") or, with Logging"
@@ -158,6 +180,31 @@ static const char NODE[] =
     "const http = require('http');\n"
     "const path = require('path');\n"
     "const { pathToFileURL } = require('url');\n"
+    "try { require(path.join(__dirname, 'sdk_endpoints.js')); } catch (e) {\n"
+    "  console.error('stratus: the SDK endpoint hook did not load: ' + e.message); }\n"
+    "let esmHooked = false;\n"
+    "/* ES modules find NODE_PATH's packages too, as on Lambda: through a resolve hook, only\n"
+    " * when one of its node_modules exists and is not already on the code's way up. */\n"
+    "function esmNeedsHook(root) {\n"
+    "  const up = new Set();\n"
+    "  for (let d = root; ; d = path.dirname(d)) {\n"
+    "    try { up.add(fs.realpathSync(path.join(d, 'node_modules'))); } catch (e) {}\n"
+    "    if (d === path.dirname(d)) break;\n"
+    "  }\n"
+    "  return (process.env.NODE_PATH || '').split(':').some((d) => {\n"
+    "    if (path.basename(d) !== 'node_modules') return false;\n"
+    "    try { return !up.has(fs.realpathSync(d)); } catch (e) { return false; }\n"
+    "  });\n"
+    "}\n"
+    "function importESM(file) {\n"
+    "  if (!esmHooked) {\n"
+    "    esmHooked = true;\n"
+    "    const m = require('module');\n"
+    "    if (typeof m.register === 'function' && esmNeedsHook(process.env.LAMBDA_TASK_ROOT))\n"
+    "      m.register(pathToFileURL(path.join(__dirname, 'esm_resolve.mjs')).href);\n"
+    "  }\n"
+    "  return import(pathToFileURL(file).href);\n"
+    "}\n"
     "const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');\n"
     "const base = '/2018-06-01/runtime';\n"
     "// Application logs as Lambda's Node runtime writes them: console.* as text\n"
@@ -261,10 +308,9 @@ static const char NODE[] =
     "  let mod;\n"
     "  try {\n"
     "    if (fs.existsSync(file + '.js'))\n"
-    "      mod = esmPackage(dir, root) ? await import(pathToFileURL(file + '.js').href) : "
+    "      mod = esmPackage(dir, root) ? await importESM(file + '.js') : "
     "require(file + '.js');\n"
-    "    else if (fs.existsSync(file + '.mjs')) mod = await import(pathToFileURL(file + "
-    "'.mjs').href);\n"
+    "    else if (fs.existsSync(file + '.mjs')) mod = await importESM(file + '.mjs');\n"
     "    else if (fs.existsSync(file + '.cjs')) mod = require(file + '.cjs');\n"
     "    else mod = require(file);\n"
     "  } catch (e) {\n"
@@ -328,6 +374,432 @@ static const char NODE[] =
     "}\n"
     "main();\n";
 
+/* The start-up hooks. Python: sitecustomize.py, which site imports from PYTHONPATH
+ * (/var/runtime, as on Lambda) in every interpreter the function starts, so that boto3 in a
+ * subprocess is routed too; it only adds a finder to sys.meta_path, whose one string
+ * comparison per import is all it costs until botocore.session is imported. */
+static const char SITECUSTOMIZE[] =
+    "# Stratus's runtime hook: botocore clients made without endpoint_url go to AWS_ENDPOINT_URL\n"
+    "# when the botocore imported (the runtime's or one in the code) predates that variable.\n"
+    "import sys\n"
+    "\n"
+    "\n"
+    "class _StratusEndpoints:\n"
+    "    def find_spec(self, name, path=None, target=None):\n"
+    "        if name != \"botocore.session\":\n"
+    "            return None\n"
+    "        for finder in sys.meta_path:\n"
+    "            find = getattr(finder, \"find_spec\", None)\n"
+    "            if finder is self or find is None:\n"
+    "                continue\n"
+    "            spec = find(name, path, target)\n"
+    "            if spec is not None and spec.loader is not None:\n"
+    "                run = spec.loader.exec_module\n"
+    "\n"
+    "                def exec_module(module):\n"
+    "                    run(module)\n"
+    "                    _patch(module)\n"
+    "\n"
+    "                spec.loader.exec_module = exec_module\n"
+    "                return spec\n"
+    "        return None\n"
+    "\n"
+    "\n"
+    "def _endpoint(service):\n"
+    "    import os\n"
+    "    env = os.environ\n"
+    "    if env.get(\"AWS_IGNORE_CONFIGURED_ENDPOINT_URLS\", \"\").lower() == \"true\":\n"
+    "        return None\n"
+    "    key = \"AWS_ENDPOINT_URL_\" + str(service).upper().replace(\"-\", \"_\").replace(\" \", "
+    "\"_\")\n"
+    "    return env.get(key) or env.get(\"AWS_ENDPOINT_URL\") or None\n"
+    "\n"
+    "\n"
+    "def _patch(module):\n"
+    "    cp = sys.modules.get(\"botocore.configprovider\")\n"
+    "    known = getattr(cp, \"BOTOCORE_DEFAUT_SESSION_VARIABLES\", None) or getattr(\n"
+    "        cp, \"BOTOCORE_DEFAULT_SESSION_VARIABLES\", {})\n"
+    "    if \"ignore_configured_endpoint_urls\" in known:\n"
+    "        return  # this botocore reads AWS_ENDPOINT_URL itself\n"
+    "    session = getattr(module, \"Session\", None)\n"
+    "    create = getattr(session, \"create_client\", None)\n"
+    "    if create is None or getattr(create, \"_stratus\", False):\n"
+    "        return\n"
+    "\n"
+    "    def create_client(self, service_name, *args, **kwargs):\n"
+    "        if len(args) < 5 and kwargs.get(\"endpoint_url\") is None:\n"
+    "            url = _endpoint(service_name)\n"
+    "            if url:\n"
+    "                kwargs[\"endpoint_url\"] = url\n"
+    "        return create(self, service_name, *args, **kwargs)\n"
+    "\n"
+    "    create_client._stratus = True\n"
+    "    create_client.__doc__ = create.__doc__\n"
+    "    session.create_client = create_client\n"
+    "\n"
+    "\n"
+    "sys.meta_path.insert(0, _StratusEndpoints())\n";
+static const char SDK_ENDPOINTS[] =
+    "'use strict';\n"
+    "// Stratus's runtime hook: AWS SDK clients that the function's code bundles and that predate\n"
+    "// AWS_ENDPOINT_URL (aws-sdk v2, @aws-sdk v3 before 3.428) go to that endpoint when made "
+    "without\n"
+    "// one. Recent v3 clients read the variable themselves and are left alone.\n"
+    "const Module = require('module');\n"
+    "\n"
+    "function endpoint(service) {\n"
+    "  const env = process.env;\n"
+    "  if (String(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS).toLowerCase() === 'true') return "
+    "undefined;\n"
+    "  const key = service ? 'AWS_ENDPOINT_URL_' + String(service).toUpperCase().replace(/[ -]/g, "
+    "'_') : '';\n"
+    "  return (key && env[key]) || env.AWS_ENDPOINT_URL || undefined;\n"
+    "}\n"
+    "\n"
+    "// aws-sdk v2: its global configuration (every service client starts from it).\n"
+    "const v2Done = new WeakSet();\n"
+    "function patchV2(AWS) {\n"
+    "  if (!AWS || typeof AWS !== 'object' || v2Done.has(AWS) || !AWS.config || typeof "
+    "AWS.config.update !== 'function')\n"
+    "    return;\n"
+    "  v2Done.add(AWS);\n"
+    "  const url = endpoint();\n"
+    "  if (url && !AWS.config.endpoint) AWS.config.update({ endpoint: url, s3ForcePathStyle: true "
+    "});\n"
+    "}\n"
+    "\n"
+    "// @aws-sdk v3 before AWS_ENDPOINT_URL: the base client of smithy-client, whose send() gets\n"
+    "// the endpoint when the client's configuration has none of its own.\n"
+    "function patchV3(exports) {\n"
+    "  const C = exports && exports.Client;\n"
+    "  if (typeof C !== 'function' || !C.prototype || typeof C.prototype.send !== 'function' || "
+    "C.prototype.send.stratus)\n"
+    "    return;\n"
+    "  const send = C.prototype.send;\n"
+    "  const routed = function (...args) {\n"
+    "    const c = this.config;\n"
+    "    if (c && !c.stratusChecked) {\n"
+    "      c.stratusChecked = true;\n"
+    "      const url = !c.isCustomEndpoint && !('serviceConfiguredEndpoint' in c) && "
+    "endpoint(c.serviceId);\n"
+    "      if (url) {\n"
+    "        const u = new URL(url);\n"
+    "        const ep = { protocol: u.protocol, hostname: u.hostname, port: u.port ? "
+    "Number(u.port) : undefined,\n"
+    "          path: u.pathname || '/' };\n"
+    "        c.endpoint = () => Promise.resolve(ep);\n"
+    "        c.isCustomEndpoint = true;\n"
+    "        if ('forcePathStyle' in c || c.serviceId === 'S3') c.forcePathStyle = true;\n"
+    "      }\n"
+    "    }\n"
+    "    return send.apply(this, args);\n"
+    "  };\n"
+    "  routed.stratus = true;\n"
+    "  C.prototype.send = routed;\n"
+    "}\n"
+    "\n"
+    "const load = Module._load;\n"
+    "Module._load = function (request, parent, isMain) {\n"
+    "  const exports = load.apply(this, arguments);\n"
+    "  if (typeof request === 'string') {\n"
+    "    if (request.endsWith('smithy-client')) patchV3(exports);\n"
+    "    else if (request.includes('aws-sdk') && !request.includes('@aws-sdk')) {\n"
+    "      try {\n"
+    "        const file = Module._resolveFilename(request, parent, isMain);\n"
+    "        const at = file.lastIndexOf('/aws-sdk/');\n"
+    "        const core = at >= 0 && require.cache[file.slice(0, at) + '/aws-sdk/lib/core.js'];\n"
+    "        if (core) patchV2(core.exports);\n"
+    "      } catch (e) { /* not the SDK */ }\n"
+    "    }\n"
+    "  }\n"
+    "  return exports;\n"
+    "};\n";
+static const char ESM_RESOLVE[] =
+    "// Stratus's runtime hook: ES modules find packages in NODE_PATH's folders (layers, the\n"
+    "// runtime's SDK) after their own node_modules, as Lambda's Node.js runtimes do since 18.\n"
+    "import { pathToFileURL } from 'node:url';\n"
+    "import path from 'node:path';\n"
+    "\n"
+    "const dirs = (process.env.NODE_PATH || '').split(':').filter((d) => d && path.basename(d) === "
+    "'node_modules');\n"
+    "\n"
+    "export async function resolve(specifier, context, next) {\n"
+    "  try {\n"
+    "    return await next(specifier, context);\n"
+    "  } catch (e) {\n"
+    "    if (e && e.code === 'ERR_MODULE_NOT_FOUND' && !/^(\\.|\\/|[a-z]+:)/.test(specifier)) {\n"
+    "      for (const d of dirs) {\n"
+    "        try {\n"
+    "          return await next(specifier, { ...context, parentURL: "
+    "pathToFileURL(path.join(path.dirname(d), 'index.mjs')).href });\n"
+    "        } catch (e2) { /* the next folder */ }\n"
+    "      }\n"
+    "    }\n"
+    "    throw e;\n"
+    "  }\n"
+    "}\n";
+
+/* ---- interpreters ---- */
+
+typedef struct interp {
+    bool py; /* Python, else Node.js */
+    int major, minor;
+    char version[32]; /* as it reports itself: "3.11.2", "20.20.2" */
+    char path[PATH_MAX];
+} interp_t;
+
+enum { INTERPS_MAX = 24 };
+
+/* Lambda's python3.x and nodejs*.x runtimes, and what runs each here. */
+typedef struct rt {
+    const char *name;
+    bool py;
+    int major, minor;   /* python3.<minor>; nodejs<major>.x */
+    const interp_t *ip; /* NULL: no interpreter of its language at all */
+    char warning[192];  /* "" when ip is its own version */
+    char why[256];      /* when ip is NULL */
+    char map[PATH_MAX]; /* --runtime NAME=PATH */
+} rt_t;
+
+static rt_t rts[] = {
+    {.name = "python3.9", .py = true, .major = 3, .minor = 9},
+    {.name = "python3.10", .py = true, .major = 3, .minor = 10},
+    {.name = "python3.11", .py = true, .major = 3, .minor = 11},
+    {.name = "python3.12", .py = true, .major = 3, .minor = 12},
+    {.name = "python3.13", .py = true, .major = 3, .minor = 13},
+    {.name = "python3.14", .py = true, .major = 3, .minor = 14},
+    {.name = "nodejs18.x", .major = 18},
+    {.name = "nodejs20.x", .major = 20},
+    {.name = "nodejs22.x", .major = 22},
+    {.name = "nodejs24.x", .major = 24},
+};
+#define N_RTS (sizeof(rts) / sizeof(rts[0]))
+
+/* Set once at start (configure, then init), read-only afterwards from any thread. */
+static interp_t interps[INTERPS_MAX];
+static size_t n_interps;
+static char node_sdk[PATH_MAX];
+static bool node_sdk_set;
+
+static rt_t *rt_find(const char *name)
+{
+    for (size_t i = 0; i < N_RTS; i++)
+        if (strcmp(rts[i].name, name) == 0)
+            return &rts[i];
+    return NULL;
+}
+
+int srv_fn_runtimes_configure(const char *sdk, const char *const *maps, size_t n_maps, char *err,
+                              size_t cap)
+{
+    if (sdk) {
+        snprintf(node_sdk, sizeof(node_sdk), "%s", sdk);
+        node_sdk_set = true;
+    }
+    for (size_t i = 0; i < n_maps; i++) {
+        const char *eq = strchr(maps[i], '=');
+        char name[32];
+        size_t len = eq ? (size_t)(eq - maps[i]) : 0;
+        if (len == 0 || len >= sizeof(name) || eq[1] == 0) {
+            snprintf(err, cap, "--runtime expects NAME=PATH, got '%s'", maps[i]);
+            return -1;
+        }
+        memcpy(name, maps[i], len);
+        name[len] = 0;
+        rt_t *r = rt_find(name);
+        if (r == NULL) {
+            snprintf(err, cap, "--runtime: %s is not a python3.x or nodejs*.x runtime", name);
+            return -1;
+        }
+        if (realpath(eq + 1, r->map) == NULL || access(r->map, X_OK) != 0) {
+            snprintf(err, cap, "--runtime %s: %s is not an executable", name, eq + 1);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Run "prog --version" (bounded: 3 s) and parse the first "X.Y[.Z]" it prints. */
+static bool probe(const char *prog, bool py, interp_t *out)
+{
+    int p[2];
+    if (pipe(p) < 0)
+        return false;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    posix_spawn_file_actions_addclose(&fa, p[0]);
+    char arg0[PATH_MAX], arg1[] = "--version";
+    snprintf(arg0, sizeof(arg0), "%s", prog);
+    char *argv[] = {arg0, arg1, NULL};
+    pid_t pid;
+    char env0[] = "PATH=/usr/local/bin:/usr/bin:/bin", env1[] = "LANG=C.UTF-8";
+    char *envp[] = {env0, env1, NULL}; /* not the server's (its secret may be there) */
+    int rc = posix_spawn(&pid, prog, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    close(p[1]);
+    char buf[128];
+    size_t n = 0;
+    while (rc == 0 && n < sizeof(buf) - 1) {
+        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        if (poll(&pf, 1, 3000) <= 0)
+            break;
+        ssize_t r = read(p[0], buf + n, sizeof(buf) - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+    }
+    close(p[0]);
+    buf[n] = 0;
+    if (rc == 0) {
+        kill(pid, SIGKILL); /* it has answered, or it never will */
+        waitpid(pid, NULL, 0);
+    }
+    const char *v = buf;
+    while (*v && (*v < '0' || *v > '9'))
+        v++;
+    int major = 0, minor = 0;
+    if (rc != 0 || sscanf(v, "%d.%d", &major, &minor) != 2 || (py && major != 3))
+        return false;
+    size_t vl = strspn(v, "0123456789.");
+    snprintf(out->version, sizeof(out->version), "%.*s", (int)(vl < 31 ? vl : 31), v);
+    snprintf(out->path, sizeof(out->path), "%s", prog);
+    out->py = py;
+    out->major = major;
+    out->minor = minor;
+    return true;
+}
+
+/* Probe prog once (same file: same interpreter). */
+static const interp_t *add_interp(const char *prog, bool py)
+{
+    char real[PATH_MAX];
+    if (realpath(prog, real) == NULL)
+        return NULL;
+    for (size_t i = 0; i < n_interps; i++)
+        if (strcmp(interps[i].path, real) == 0)
+            return &interps[i];
+    if (n_interps == INTERPS_MAX || !probe(real, py, &interps[n_interps]))
+        return NULL;
+    return &interps[n_interps++];
+}
+
+static bool same_version(const rt_t *r, const interp_t *ip)
+{
+    return ip->py == r->py && (r->py ? ip->minor == r->minor : ip->major == r->major);
+}
+
+/* The installation prefix of an interpreter outside the system directories (its bin's parent),
+ * for the sandbox to show read-only. */
+static void add_prefix(srv_fn_t *f, const char *path)
+{
+    char pre[PATH_MAX];
+    snprintf(pre, sizeof(pre), "%s", path);
+    for (int up = 0; up < 2; up++) {
+        char *slash = strrchr(pre, '/');
+        if (slash == NULL || slash == pre)
+            return;
+        *slash = 0;
+    }
+    if (strcmp(pre, "/usr") == 0 || strcmp(pre, "/usr/local") == 0)
+        return;
+    for (int i = 0; i < f->n_extra_ro; i++)
+        if (strcmp(f->extra_ro[i], pre) == 0)
+            return;
+    if (f->n_extra_ro < (int)(sizeof(f->extra_ro) / sizeof(f->extra_ro[0])))
+        snprintf(f->extra_ro[f->n_extra_ro++], sizeof(f->extra_ro[0]), "%s", pre);
+}
+
+static void find_interpreters(srv_fn_t *f)
+{
+    char path[PATH_MAX], name[32];
+    for (int minor = 6; minor <= 20; minor++) {
+        snprintf(name, sizeof(name), "python3.%d", minor);
+        if (srv_fn_proc_find_program(name, path, sizeof(path)))
+            add_interp(path, true);
+    }
+    if (srv_fn_proc_find_program("python3", path, sizeof(path)))
+        add_interp(path, true);
+    if (srv_fn_proc_find_program("node", path, sizeof(path)) ||
+        srv_fn_proc_find_program("nodejs", path, sizeof(path)))
+        add_interp(path, false);
+    for (size_t i = 0; i < N_RTS; i++) {
+        rt_t *r = &rts[i];
+        r->ip = NULL;
+        r->warning[0] = r->why[0] = 0;
+        if (r->map[0]) {
+            r->ip = add_interp(r->map, r->py);
+            if (r->ip == NULL)
+                KV_LOG_WARN("lambda: --runtime %s=%s does not answer --version as %s does", r->name,
+                            r->map, r->py ? "Python 3" : "Node.js");
+            else
+                add_prefix(f, r->ip->path);
+            if (r->ip && !same_version(r, r->ip)) /* the operator's choice: said once here */
+                KV_LOG_WARN("lambda: --runtime %s runs %s %s", r->name,
+                            r->py ? "Python" : "Node.js", r->ip->version);
+        }
+        /* Its own version, else the nearest (the newer of two as near). */
+        int best = -1;
+        const interp_t *pick = NULL;
+        for (size_t j = 0; r->ip == NULL && j < n_interps; j++) {
+            if (interps[j].py != r->py)
+                continue;
+            int d = r->py ? interps[j].minor - r->minor : interps[j].major - r->major;
+            int score = (d < 0 ? -d : d) * 2 + (d < 0);
+            if (best < 0 || score < best) {
+                best = score;
+                pick = &interps[j];
+            }
+        }
+        if (r->ip == NULL)
+            r->ip = pick;
+        if (r->ip == NULL)
+            snprintf(r->why, sizeof(r->why),
+                     "Runtime %s cannot run on this server: it has no %s interpreter. Map one "
+                     "with stratusd --runtime %s=PATH",
+                     r->name, r->py ? "Python 3" : "Node.js", r->name);
+        else if (!r->map[0] && !same_version(r, r->ip))
+            snprintf(r->warning, sizeof(r->warning),
+                     "WARNING: %s runs on %s %s here; map one with --runtime %s=PATH", r->name,
+                     r->py ? "Python" : "Node.js", r->ip->version, r->name);
+    }
+    for (size_t j = 0; j < n_interps; j++)
+        KV_LOG_INFO("lambda: %s %s at %s", interps[j].py ? "Python" : "Node.js", interps[j].version,
+                    interps[j].path);
+}
+
+/* The Node SDK: the flag's directory (or its node_modules), else the source tree's. */
+static void find_node_sdk(srv_fn_t *f)
+{
+#ifdef KV_NODE_SDK_DIR
+    const char *dflt = KV_NODE_SDK_DIR;
+#else
+    const char *dflt = "";
+#endif
+    const char *dir = node_sdk_set ? node_sdk : dflt;
+    char try[PATH_MAX + 32];
+    struct stat st;
+    f->sdk_dir[0] = 0;
+    for (int i = 0; dir[0] && i < 2 && !f->sdk_dir[0]; i++) {
+        snprintf(try, sizeof(try),
+                 i == 0 ? "%s/@aws-sdk/client-dynamodb"
+                        : "%s/node_modules/@aws-sdk/client-dynamodb",
+                 dir);
+        if (stat(try, &st) == 0 && S_ISDIR(st.st_mode)) {
+            *strstr(try, "/@aws-sdk/client-dynamodb") = 0;
+            if (realpath(try, f->sdk_dir) == NULL)
+                f->sdk_dir[0] = 0;
+        }
+    }
+    if (f->sdk_dir[0])
+        KV_LOG_INFO("lambda: nodejs runtimes provide the AWS SDK v3 of %s", f->sdk_dir);
+    else if (node_sdk_set || dflt[0])
+        KV_LOG_WARN("lambda: no AWS SDK for JavaScript v3 in %s (make deps installs it): Node.js "
+                    "functions run without the runtime's SDK",
+                    dir[0] ? dir : "(none)");
+}
+
 static int write_file(const char *path, const char *text)
 {
     FILE *f = fopen(path, "w");
@@ -341,15 +813,83 @@ static int write_file(const char *path, const char *text)
     return rc;
 }
 
-int srv_fn_write_runtimes(const char *dir)
+int srv_fn_runtimes_init(srv_fn_t *f)
 {
-    char path[4300];
-    snprintf(path, sizeof(path), "%s/runtimes", dir);
+    static const struct {
+        const char *name, *text;
+    } files[] = {
+        {"python_bootstrap.py", PYTHON},     {"node_bootstrap.js", NODE},
+        {"sitecustomize.py", SITECUSTOMIZE}, {"sdk_endpoints.js", SDK_ENDPOINTS},
+        {"esm_resolve.mjs", ESM_RESOLVE},
+    };
+    char path[4400];
+    snprintf(path, sizeof(path), "%s/runtimes", f->dir);
     if ((mkdir(path, 0755) < 0 && errno != EEXIST) || chmod(path, 0755) < 0)
         return -1;
-    snprintf(path, sizeof(path), "%s/runtimes/python_bootstrap.py", dir);
-    if (write_file(path, PYTHON) < 0)
+    snprintf(path, sizeof(path), "%s/runtimes/node_modules", f->dir); /* the SDK's mount point */
+    if (mkdir(path, 0755) < 0 && errno != EEXIST)
         return -1;
-    snprintf(path, sizeof(path), "%s/runtimes/node_bootstrap.js", dir);
-    return write_file(path, NODE);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s/runtimes/%s", f->dir, files[i].name);
+        if (write_file(path, files[i].text) < 0)
+            return -1;
+    }
+    find_interpreters(f);
+    find_node_sdk(f);
+    /* Code is unpacked in <dir>/run/<code id>: a node_modules in <dir> is found by the code's
+     * own resolution (require and import alike) after its own node_modules, so that ES modules
+     * find the SDK without a loader hook (whose worker thread costs a cold start tens of ms). */
+    snprintf(path, sizeof(path), "%s/node_modules", f->dir);
+    unlink(path);
+    if (f->sdk_dir[0] && symlink(f->sdk_dir, path) < 0)
+        KV_LOG_WARN("lambda: cannot link %s to the SDK: %s", path, strerror(errno));
+    return 0;
+}
+
+const char *srv_fn_runtime_program(const char *runtime, const char **warning)
+{
+    const rt_t *r = rt_find(runtime);
+    *warning = NULL;
+    if (r == NULL || r->ip == NULL)
+        return NULL;
+    if (r->warning[0])
+        *warning = r->warning;
+    return r->ip->path;
+}
+
+const char *srv_fn_runtime_unavailable(const char *runtime)
+{
+    const rt_t *r = rt_find(runtime);
+    return r && r->ip == NULL ? r->why : NULL;
+}
+
+size_t srv_fn_runtime_env(const srv_fn_t *f, const api_invocation_t *inv, const char *root,
+                          bool sandboxed, char **envp)
+{
+    char b[16384];
+    const rt_t *r = rt_find(inv->runtime);
+    if (r == NULL)
+        return 0;
+    if (sandboxed) { /* the sandbox's paths: the SDK is /var/runtime/node_modules there */
+        if (r->py)
+            snprintf(b, sizeof(b), "PYTHONPATH=/var/runtime");
+        else
+            snprintf(b, sizeof(b),
+                     "NODE_PATH=/opt/nodejs/node%d/node_modules:/opt/nodejs/node_modules:"
+                     "/var/runtime/node_modules:/var/runtime:/var/task",
+                     r->major);
+    } else if (r->py) {
+        snprintf(b, sizeof(b), "PYTHONPATH=%s/runtimes", f->dir);
+    } else {
+        /* Lambda's: layers (versioned, then not), the runtime's SDK, the runtime, the code. */
+        int n = snprintf(b, sizeof(b),
+                         "NODE_PATH=/opt/nodejs/node%d/node_modules:"
+                         "/opt/nodejs/node_modules:",
+                         r->major);
+        if (f->sdk_dir[0])
+            n += snprintf(b + n, sizeof(b) - (size_t)n, "%s:", f->sdk_dir);
+        snprintf(b + n, sizeof(b) - (size_t)n, "%s/runtimes:%s", f->dir, root);
+    }
+    envp[0] = kv_strdup(b);
+    return 1;
 }

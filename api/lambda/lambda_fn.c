@@ -30,9 +30,22 @@
 #define EPHEMERAL_MAX   10240
 #define CONCURRENCY_MAX 1000 /* the account's (default) limit */
 
+/* Lambda's runtime identifiers this server runs (python3.x and nodejs*.x on the interpreter
+ * the runner maps them to), and those Lambda has deprecated past the block on creating and
+ * updating functions, refused with Lambda's message and the runtime it recommends. */
 static const char *const RUNTIMES[] = {
-    "provided",   "provided.al2", "provided.al2023", "python3.9",  "python3.10", "python3.11",
-    "python3.12", "python3.13",   "nodejs18.x",      "nodejs20.x", "nodejs22.x",
+    "provided",   "provided.al2", "provided.al2023", "python3.9",  "python3.10",
+    "python3.11", "python3.12",   "python3.13",      "python3.14", "nodejs18.x",
+    "nodejs20.x", "nodejs22.x",   "nodejs24.x",
+};
+static const struct {
+    const char *name, *instead;
+} DEPRECATED[] = {
+    {"nodejs", "nodejs22.x"},     {"nodejs4.3", "nodejs22.x"},  {"nodejs4.3-edge", "nodejs22.x"},
+    {"nodejs6.10", "nodejs22.x"}, {"nodejs8.10", "nodejs22.x"}, {"nodejs10.x", "nodejs22.x"},
+    {"nodejs12.x", "nodejs22.x"}, {"nodejs14.x", "nodejs22.x"}, {"nodejs16.x", "nodejs22.x"},
+    {"python2.7", "python3.13"},  {"python3.6", "python3.13"},  {"python3.7", "python3.13"},
+    {"python3.8", "python3.13"},
 };
 
 /* ---- names and ARNs ---- */
@@ -269,7 +282,8 @@ void lambda_code_sha(kv_slice_t zip, char out[48])
 }
 
 /* The members CreateFunction and UpdateFunctionConfiguration share, applied to f. */
-static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, eng_function_t *f)
+static int apply_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                        eng_function_t *f)
 {
     const api_json_t *v;
     if ((v = api_json_get(in, "Runtime")) && api_json_type(v) == API_J_STR) {
@@ -277,14 +291,24 @@ static int apply_config(api_req_t *req, api_resp_t *resp, const api_json_t *in, 
         bool known = false;
         for (size_t i = 0; i < sizeof(RUNTIMES) / sizeof(RUNTIMES[0]); i++)
             known |= kv_slice_eq_str(rt, RUNTIMES[i]);
+        for (size_t i = 0; !known && i < sizeof(DEPRECATED) / sizeof(DEPRECATED[0]); i++)
+            if (kv_slice_eq_str(rt, DEPRECATED[i].name))
+                return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                                  "The runtime parameter of %s is no longer supported for "
+                                  "creating or updating AWS Lambda functions. We recommend you "
+                                  "use the new runtime (%s) while creating or updating functions.",
+                                  DEPRECATED[i].name, DEPRECATED[i].instead);
         if (!known)
             return api_refuse(
                 resp, API_E_LAMBDA_INVALID_PARAM,
                 "Value %.*s at 'runtime' is not a runtime this server runs: provided, "
-                "provided.al2, provided.al2023, python3.9 to python3.13, nodejs18.x, "
-                "nodejs20.x, nodejs22.x",
+                "provided.al2, provided.al2023, python3.9 to python3.14, nodejs18.x, "
+                "nodejs20.x, nodejs22.x, nodejs24.x",
                 (int)(rt.len > 64 ? 64 : rt.len), (const char *)rt.p);
         f->runtime = lambda_dup_str(req, rt);
+        const char *why = api_runtime_unavailable(ctx, f->runtime);
+        if (why)
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM, "%s", why);
     }
     if ((v = api_json_get(in, "Role")) && api_json_type(v) == API_J_STR) {
         kv_slice_t r = api_json_str(v);
@@ -609,7 +633,7 @@ int lambda_op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
     f.memory_mb = 128;
     f.reserved = -1;
     f.arch = "x86_64";
-    if (apply_config(req, resp, in, &f) < 0 || apply_logging(req, resp, in, &f) < 0)
+    if (apply_config(ctx, req, resp, in, &f) < 0 || apply_logging(req, resp, in, &f) < 0)
         return -1;
     if (f.runtime == NULL)
         return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
@@ -663,7 +687,7 @@ int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
             return -1;
         f.code_size = zip.len;
         lambda_code_sha(zip, f.code_sha256);
-    } else if (apply_config(req, resp, in, &f) < 0 || apply_logging(req, resp, in, &f) < 0 ||
+    } else if (apply_config(ctx, req, resp, in, &f) < 0 || apply_logging(req, resp, in, &f) < 0 ||
                lambda_apply_layers(ctx, req, resp, in, &f) < 0) {
         return -1;
     }
