@@ -195,6 +195,9 @@ PY
 # both from one Python http.client loop on one connection.
 python3 bench/functions.py "http://127.0.0.1:$sport" url 2000 "$nport"
 python3 bench/functions.py "http://127.0.0.1:$sport" cold 5
+# A Python function that imports boto3 and makes a client at import (the sandbox, the runtime's
+# SDK and its endpoint hook included).
+python3 bench/functions.py "http://127.0.0.1:$sport" cold-python 5
 # A write on a streamed table to the start of the mapped function, under 200 writes/s.
 python3 bench/functions.py "http://127.0.0.1:$sport" trigger 2000 200
 # The same for another mapping, free and then while one mapping's function sleeps 60 s.
