@@ -225,8 +225,9 @@ typedef struct api_fnlog {
     char stream[64];  /* its log stream's name (AWS_LAMBDA_LOG_STREAM_NAME) */
 } api_fnlog_t;
 /** Create a new log stream in log group `group` (a function's, "/aws/lambda/<name>", or its
- * LoggingConfig's LogGroup; made when missing). On failure w->fd is -1. @return 0 or -1. */
-int api_fnlog_open(api_ctx_t *ctx, const char *group, api_fnlog_t *w);
+ * LoggingConfig's LogGroup; made when missing) for an instance of version (NULL: $LATEST).
+ * On failure w->fd is -1. @return 0 or -1. */
+int api_fnlog_open(api_ctx_t *ctx, const char *group, const char *version, api_fnlog_t *w);
 /** Append one event (one line of output, without its newline) at time ts_ms. */
 void api_fnlog_write(api_fnlog_t *w, int64_t ts_ms, const char *text, size_t len);
 /** Close the stream (accepts one never opened). */

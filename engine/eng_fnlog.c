@@ -35,7 +35,7 @@ void eng_fnlog_dir(eng_t *e, char *out, size_t cap)
     eng_fnlog_root(e->dir, out, cap);
 }
 
-int eng_fnlog_create(const char *data_dir, const char *group, eng_fnlog_w_t *w)
+int eng_fnlog_create(const char *data_dir, const char *group, const char *version, eng_fnlog_w_t *w)
 {
     w->fd = -1;
     w->written = 0;
@@ -59,6 +59,22 @@ int eng_fnlog_create(const char *data_dir, const char *group, eng_fnlog_w_t *w)
     char hex[33];
     for (int i = 0; i < 16; i++)
         snprintf(hex + 2 * i, 3, "%02x", r[i]);
+    if (version && strcmp(version, "$LATEST") != 0) {
+        /* A published version's stream ("[3]"): named beside its file, as a user's stream */
+        char name[64], file[48];
+        if (strlen(version) > 10)
+            return -1;
+        snprintf(name, sizeof(name), "%.4s/%.2s/%.2s/[%s]%s", day, day + 5, day + 8, version, hex);
+        if (eng_fnlog_stream_create(dir, kv_slice_str(name)) < 0 ||
+            !eng_fnlog_stream_file(kv_slice_str(name), file))
+            return -1;
+        snprintf(path, sizeof(path), "%s/%s", dir, file);
+        w->fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+        if (w->fd < 0)
+            return -1;
+        snprintf(w->stream, sizeof(w->stream), "%s", name);
+        return 0;
+    }
     snprintf(path, sizeof(path), "%s/%.4s%.2s%.2s-%s", dir, day, day + 5, day + 8, hex);
     w->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (w->fd < 0)

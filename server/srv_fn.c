@@ -431,16 +431,18 @@ static void log_init_error(inst_t *in, const api_invocation_t *inv, kv_slice_t b
     log_init_report(in, inv, type);
 }
 
+static bool fits(const inst_t *in, const api_invocation_t *inv);
+
 void srv_fn_init_error(inst_t *in, kv_slice_t body)
 {
     srv_fn_t *f = in->f;
     const api_invocation_t *first = NULL;
     for (queued_t *q = f->waiting; q && !first; q = q->next)
-        if (strcmp(q->inv->function, in->fn) == 0)
+        if (fits(in, q->inv))
             first = q->inv;
     log_init_error(in, first, body);
     for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
-        if (strcmp((*pp)->inv->function, in->fn) != 0)
+        if (!fits(in, (*pp)->inv))
             continue;
         queued_t *q = *pp;
         *pp = q->next;
@@ -458,7 +460,7 @@ void srv_fn_init_error(inst_t *in, kv_slice_t body)
 static queued_t *waiting_for(srv_fn_t *f, const inst_t *in, bool retry)
 {
     for (queued_t *q = f->waiting; q; q = q->next)
-        if (strcmp(q->inv->function, in->fn) == 0 && (!retry || q->init_retry))
+        if (fits(in, q->inv) && (!retry || q->init_retry))
             return q;
     return NULL;
 }
@@ -468,7 +470,7 @@ static queued_t *waiting_for(srv_fn_t *f, const inst_t *in, bool retry)
 static void fail_starter(srv_fn_t *f, inst_t *in)
 {
     for (queued_t **pp = &f->waiting; *pp; pp = &(*pp)->next) {
-        if (strcmp((*pp)->inv->function, in->fn) != 0 || (in->init_in_invoke && !(*pp)->init_retry))
+        if (!fits(in, (*pp)->inv) || (in->init_in_invoke && !(*pp)->init_retry))
             continue;
         queued_t *q = *pp;
         *pp = q->next;
@@ -743,7 +745,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
     in->f = f;
     in->id = ++f->next_id;
     in->pidfd = -1;
-    api_fnlog_open(f->api, inv->log_group, &in->log);
+    api_fnlog_open(f->api, inv->log_group, inv->version, &in->log);
     kv_buf_init(&in->partial, API_FNLOG_LINE_MAX);
     if (inv->log_json && sys_level_on(inv, "INFO")) { /* Text writes no INIT_START (yet) */
         char t[32];
@@ -751,10 +753,10 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
         log_eventf(in, NULL,
                    "{\"time\":\"%s\",\"type\":\"platform.initStart\",\"record\":{"
                    "\"initializationType\":\"on-demand\",\"phase\":\"init\",\"functionName\":"
-                   "\"%s\",\"functionVersion\":\"$LATEST\",\"instanceId\":\"%.11s%s%s\","
+                   "\"%s\",\"functionVersion\":\"%s\",\"instanceId\":\"%.11s%s%s\","
                    "\"instanceMaxMemory\":%llu}}",
-                   t, inv->function, in->log.stream, inv->function,
-                   strlen(in->log.stream) > 11 ? in->log.stream + 11 : "",
+                   t, inv->function, inv->version ? inv->version : "$LATEST", in->log.stream,
+                   inv->function, strlen(in->log.stream) > 11 ? in->log.stream + 11 : "",
                    (unsigned long long)inv->memory_mb << 20);
     }
     snprintf(in->fn, sizeof(in->fn), "%s", inv->function);

@@ -282,6 +282,33 @@ void lambda_code_sha(kv_slice_t zip, char out[48])
 }
 
 /* The members CreateFunction and UpdateFunctionConfiguration share, applied to f. */
+/* Is key one of the variables Lambda reserves (its own, which a function may not set)? */
+static bool env_reserved(const char *key)
+{
+    static const char *const reserved[] = {"_HANDLER",
+                                           "_X_AMZN_TRACE_ID",
+                                           "AWS_DEFAULT_REGION",
+                                           "AWS_REGION",
+                                           "AWS_EXECUTION_ENV",
+                                           "AWS_LAMBDA_FUNCTION_NAME",
+                                           "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                                           "AWS_LAMBDA_FUNCTION_VERSION",
+                                           "AWS_LAMBDA_INITIALIZATION_TYPE",
+                                           "AWS_LAMBDA_LOG_GROUP_NAME",
+                                           "AWS_LAMBDA_LOG_STREAM_NAME",
+                                           "AWS_ACCESS_KEY",
+                                           "AWS_ACCESS_KEY_ID",
+                                           "AWS_SECRET_ACCESS_KEY",
+                                           "AWS_SESSION_TOKEN",
+                                           "AWS_LAMBDA_RUNTIME_API",
+                                           "LAMBDA_TASK_ROOT",
+                                           "LAMBDA_RUNTIME_DIR"};
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
+        if (strcmp(key, reserved[i]) == 0)
+            return true;
+    return false;
+}
+
 static int apply_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                         eng_function_t *f)
 {
@@ -412,6 +439,20 @@ static int apply_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
                 "environment variables you have provided exceeded the 4KB limit. String "
                 "measured: %zu bytes",
                 bytes);
+        /* The variables Lambda sets itself cannot be given (the keys, the runtime's own). */
+        char used[1024] = "";
+        size_t ul = 0;
+        for (size_t i = 0; i < f->n_env && ul + 64 < sizeof(used); i++)
+            if (env_reserved(f->env[i].key))
+                ul += (size_t)snprintf(used + ul, sizeof(used) - ul, "%s%s", ul ? ", " : "",
+                                       f->env[i].key);
+        if (ul)
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Lambda was unable to configure your environment variables because "
+                              "the environment variables you have provided contains reserved "
+                              "keys that are currently not supported for modification. Reserved "
+                              "keys used in this request: %s",
+                              used);
     }
     return 0;
 }

@@ -1002,10 +1002,10 @@ _Static_assert(API_FNLOG_LINE_MAX == ENG_FNLOG_LINE_MAX, "one line limit");
 _Static_assert(sizeof(API_FNLOG_GROUP_PREFIX) == sizeof(ENG_FNLOG_GROUP_PREFIX),
                "one group prefix");
 
-int api_fnlog_open(api_ctx_t *ctx, const char *group, api_fnlog_t *w)
+int api_fnlog_open(api_ctx_t *ctx, const char *group, const char *version, api_fnlog_t *w)
 {
     eng_fnlog_w_t e;
-    int rc = eng_fnlog_create(ctx->data_dir, group, &e);
+    int rc = eng_fnlog_create(ctx->data_dir, group, version, &e);
     w->fd = e.fd;
     w->written = e.written;
     memcpy(w->stream, e.stream, sizeof(w->stream));

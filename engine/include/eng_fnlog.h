@@ -55,9 +55,11 @@ typedef struct eng_fnlog_w {
 } eng_fnlog_w_t;
 
 /** Create a new instance stream in log group `group` (its directory, and its .group for a
- * group other than a function's, made as needed), named for today and a random id. On failure
- * w->fd is -1 and events written to it are dropped. @return 0 or -1. */
-int eng_fnlog_create(const char *data_dir, const char *group, eng_fnlog_w_t *w);
+ * group other than a function's, made as needed), named for today, the function version it
+ * runs (NULL: $LATEST) and a random id, as Lambda names them ("2026/12/04/[3]<32 hex>"). On
+ * failure w->fd is -1 and events written to it are dropped. @return 0 or -1. */
+int eng_fnlog_create(const char *data_dir, const char *group, const char *version,
+                     eng_fnlog_w_t *w);
 /** Append one event at time ts_ms; newlines in text are the caller's to split. Nothing is
  * written once the stream holds ENG_FNLOG_STREAM_MAX bytes. */
 void eng_fnlog_write(eng_fnlog_w_t *w, int64_t ts_ms, const char *text, size_t len);

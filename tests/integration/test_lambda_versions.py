@@ -121,6 +121,54 @@ class Versions(unittest.TestCase):
         with self.assertRaises(ClientError):
             self.lam.get_function(FunctionName="ver-fn", Qualifier="2")
 
+    def test_version_log_streams(self):
+        """A published version's instances write streams named with it ("[1]"), as Lambda's;
+        AWS_LAMBDA_LOG_STREAM_NAME and the context say that name, and the Logs API reads it."""
+        src = zip_of({"app.py": (
+            "import os\n"
+            "def handler(event, context):\n"
+            "    print('hello from', os.environ['AWS_LAMBDA_FUNCTION_VERSION'])\n"
+            "    return {'env': os.environ['AWS_LAMBDA_LOG_STREAM_NAME'],\n"
+            "            'ctx': context.log_stream_name}\n")})
+        self.create("logv-fn", src)
+        self.lam.publish_version(FunctionName="logv-fn")
+        _, out = self.invoke("logv-fn", "1")
+        self.assertEqual(out["env"], out["ctx"])
+        self.assertRegex(out["env"], r"^\d{4}/\d{2}/\d{2}/\[1\][0-9a-f]{32}$")
+        _, latest = self.invoke("logv-fn")
+        self.assertRegex(latest["env"], r"^\d{4}/\d{2}/\d{2}/\[\$LATEST\][0-9a-f]{32}$")
+        logs = self.srv.client("logs")
+        names = [s["logStreamName"] for s in logs.describe_log_streams(
+            logGroupName="/aws/lambda/logv-fn")["logStreams"]]
+        self.assertIn(out["env"], names)
+        self.assertIn(latest["env"], names)
+        deadline = time.time() + 10
+        while True:
+            msgs = [e["message"] for e in logs.get_log_events(
+                logGroupName="/aws/lambda/logv-fn", logStreamName=out["env"])["events"]]
+            if any(m.startswith("REPORT") for m in msgs) or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertTrue(any(m.startswith("START") and "Version: 1" in m for m in msgs), msgs)
+        self.assertIn("hello from 1", msgs)
+        self.lam.delete_function(FunctionName="logv-fn")
+
+    def test_reserved_environment_keys_refused(self):
+        """Lambda's own variables cannot be set by a function's Environment (AWS's message,
+        naming each reserved key used); PATH, TZ and the like can."""
+        with self.assertRaises(ClientError) as e:
+            self.create("env-fn", py("x"), Environment={"Variables": {
+                "OK_ONE": "1", "AWS_ACCESS_KEY_ID": "a", "AWS_REGION": "b"}})
+        self.assertEqual(code(e), "InvalidParameterValueException")
+        self.assertIn("Reserved keys used in this request: AWS_ACCESS_KEY_ID, AWS_REGION",
+                      e.exception.response["Error"]["Message"])
+        self.create("env-fn", py("x"), Environment={"Variables": {"TZ": "UTC", "PATH": "/bin"}})
+        with self.assertRaises(ClientError) as e:
+            self.lam.update_function_configuration(
+                FunctionName="env-fn", Environment={"Variables": {"AWS_SESSION_TOKEN": "t"}})
+        self.assertIn("AWS_SESSION_TOKEN", e.exception.response["Error"]["Message"])
+        self.lam.delete_function(FunctionName="env-fn")
+
     def test_aliases_and_weights(self):
         self.create("al-fn", py("a"))
         self.lam.publish_version(FunctionName="al-fn")

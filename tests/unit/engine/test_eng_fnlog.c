@@ -140,7 +140,7 @@ static void test_instance_stream_expiry(void **state)
 {
     (void)state;
     eng_fnlog_w_t w;
-    assert_int_equal(eng_fnlog_create(dir, "/aws/lambda/fn", &w), 0);
+    assert_int_equal(eng_fnlog_create(dir, "/aws/lambda/fn", NULL, &w), 0);
     eng_fnlog_write(&w, 1000, "START", 5);
     eng_fnlog_write(&w, 5000, "later", 5);
     char file[48], gdir[4800], path[4900], all[256];
