@@ -42,6 +42,8 @@ enum {
     F_PUB_REVISION = 32,
     F_LAYER = 33,
     F_STATEMENT = 34,
+    /* the code's unzipped size (issue 13, package H) */
+    F_UNZIPPED = 35,
 };
 
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
@@ -95,6 +97,8 @@ void eng__function_encode(const eng_function_t *f, kv_buf_t *b)
         eng_tlv_put_str(b, F_LAYER, f->layers[i]);
     for (size_t i = 0; i < f->n_statements; i++)
         eng_tlv_put_str(b, F_STATEMENT, f->statements[i]);
+    if (f->unzipped_size)
+        eng_tlv_put_u64(b, F_UNZIPPED, f->unzipped_size);
 }
 
 static const eng_tlv_field_t function_fields[] = {
@@ -125,6 +129,7 @@ static const eng_tlv_field_t function_fields[] = {
                 .size = sizeof(((eng_function_t *)0)->pub_revision)),
     ENG_TLV_LIST_ROW(F_LAYER, ENG_TLV_STR_LIST, eng_function_t, layers, n_layers),
     ENG_TLV_LIST_ROW(F_STATEMENT, ENG_TLV_STR_LIST, eng_function_t, statements, n_statements),
+    ENG_TLV_ROW(F_UNZIPPED, ENG_TLV_U64, eng_function_t, unzipped_size),
 };
 
 int eng__function_decode(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
@@ -283,7 +288,7 @@ int eng_function_delete(eng_t *e, kv_slice_t name)
         /* its versions and aliases go with it */
         rc = eng__versions_drop(e, b, name, a, &codes, &n_codes);
         if (rc == 0)
-            rc = eng__fnurl_drop(e, b, name); /* its URL configurations go with it */
+            rc = eng__fnurl_drop(e, b, name, KV_SLICE_NULL); /* its URL configurations go with it */
         if (rc == 0)
             rc = eng__write(e, b);
         eng_batch_free(b);

@@ -402,7 +402,6 @@ int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     if (t.qual)
         p->inv.invoked_arn =
             api_arn_new(p->a, "lambda", ctx->region, "function:%s:%s", p->inv.function, t.qual);
-    f->reserved = t.latest->reserved; /* the function's own, whatever version runs */
     if (cc.len && !async)
         p->inv.client_context = kv_arena_strndup(p->a, cc.p, cc.len);
     if (f->reserved == 0)
