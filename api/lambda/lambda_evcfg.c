@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "lambda_int.h"
 
@@ -139,6 +140,20 @@ static const char *store_set(kv_arena_t *a, const char *stored, const char *qual
     const char *out = any && !kv_buf_failed(&b) ? kv_arena_strndup(a, b.p, b.len) : NULL;
     kv_buf_dispose(&b);
     return out;
+}
+
+void lambda_evcfg_forget(api_ctx_t *ctx, kv_slice_t name, const char *qual)
+{
+    kv_arena_t *a = kv_arena_new(8192);
+    eng_function_t *f;
+    if (eng_function_get(ctx->eng, name, a, &f) == 0 && lambda_evcfg_doc(a, f, qual)) {
+        f->event_config = store_set(a, f->event_config, qual, NULL);
+        int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
+        if (rc < 0)
+            KV_LOG_WARN("lambda: the asynchronous settings of %s:%s stay: %s", f->name, qual,
+                        kv_err_name(rc));
+    }
+    kv_arena_free(a);
 }
 
 static void evcfg_encode(api_ctx_t *ctx, const char *fn, const char *qual, const evcfg_t *c,

@@ -192,6 +192,9 @@ typedef struct evcfg {
 /** The asynchronous settings doc of qualifier qual (NULL or "$LATEST": the unqualified
  * function's) among those $LATEST's record keeps (NULL: none), in a. */
 const char *lambda_evcfg_doc(kv_arena_t *a, const eng_function_t *latest, const char *qual);
+/** Forget the asynchronous settings of qualifier qual (a version or an alias being deleted)
+ * of function name, as Lambda does. */
+void lambda_evcfg_forget(api_ctx_t *ctx, kv_slice_t name, const char *qual);
 /** Read a function's stored settings doc (NULL: none) into *c; strings in a. */
 void lambda_evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c);
 

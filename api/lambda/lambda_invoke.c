@@ -181,7 +181,9 @@ static void send_destination(pending_t *p, const char *dest, const char *conditi
     } else if (lambda_arn_function(kv_slice_str(dest), &name)) {
         kv_arena_t *a = kv_arena_new(4096);
         eng_function_t *f;
-        rc = eng_function_get(ctx->eng, name, a, &f);
+        /* a qualified ARN runs the version it names now */
+        const char *end = (const char *)name.p + name.len;
+        rc = lambda_qual_pick(ctx, a, name, kv_slice_str(*end == ':' ? end + 1 : ""), &f);
         if (rc == 0) {
             pending_t *d = pending_new(ctx, f, kv_buf_slice(&rec), NULL, NULL);
             d->attempts_left = 0; /* a destination's own failure is not chased further */

@@ -288,6 +288,9 @@ int lambda_delete_version(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name, kv_
                           (int)qual.len, (const char *)qual.p);
     if (rc < 0)
         return lambda_engine_fail(resp, rc);
+    char q[16];
+    snprintf(q, sizeof(q), "%u", to_u32(qual));
+    lambda_evcfg_forget(ctx, name, q);
     resp->durable = true;
     resp->status = 204;
     return 0;
@@ -518,6 +521,7 @@ static int op_alias(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv
         rc = eng_alias_delete(ctx->eng, fn, aname);
         if (rc < 0 && rc != KV_ENOTFOUND)
             return lambda_engine_fail(resp, rc);
+        lambda_evcfg_forget(ctx, fn, al->name); /* its asynchronous settings go with it */
         resp->durable = true;
         resp->status = 204;
         return 0;

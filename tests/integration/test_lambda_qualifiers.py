@@ -244,6 +244,19 @@ class Qualifiers(unittest.TestCase):
         listed = lam.list_function_event_invoke_configs(FunctionName="qasync")
         self.assertEqual(len(listed["FunctionEventInvokeConfigs"]), 2)
         lam.get_function_event_invoke_config(FunctionName="qasync")
+        # a deleted alias or version takes its settings along
+        lam.create_alias(FunctionName="qasync", Name="tmp", FunctionVersion="1")
+        lam.put_function_event_invoke_config(FunctionName="qasync", Qualifier="tmp",
+                                             MaximumRetryAttempts=1)
+        lam.delete_alias(FunctionName="qasync", Name="tmp")
+        lam.create_alias(FunctionName="qasync", Name="tmp", FunctionVersion="1")
+        with self.assertRaises(ClientError) as e:
+            lam.get_function_event_invoke_config(FunctionName="qasync", Qualifier="tmp")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        lam.delete_function(FunctionName="qasync", Qualifier="2")
+        listed = lam.list_function_event_invoke_configs(FunctionName="qasync")
+        self.assertEqual([x["FunctionArn"].rsplit(":", 1)[1]
+                          for x in listed["FunctionEventInvokeConfigs"]], ["$LATEST"])
 
     def test_async_invoke_of_alias_runs_its_version(self):
         lam = self.lam
