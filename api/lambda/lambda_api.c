@@ -422,9 +422,9 @@ static void lambda_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 }
 
 static const char *const lambda_scopes[] = {"lambda", NULL};
-static const char *const lambda_paths[] = {
-    "/2015-03-31/", "/2017-10-31/", "/2019-09-30/", "/2019-09-25/",
-    "/2018-10-31/", "/2017-03-31/", "/2016-08-19/", "/2021-10-31/", NULL};
+static const char *const lambda_paths[] = {"/2015-03-31/", "/2017-10-31/", "/2019-09-30/",
+                                           "/2019-09-25/", "/2018-10-31/", "/2017-03-31/",
+                                           "/2016-08-19/", "/2021-10-31/", NULL};
 
 const api_service_t lambda_service = {
     .name = "lambda",

@@ -51,7 +51,7 @@
     XX(DeleteLayerVersion, delete_layer_version)                             \
     XX(AddLayerVersionPermission, add_layer_version_permission)              \
     XX(RemoveLayerVersionPermission, remove_layer_version_permission)        \
-    XX(GetLayerVersionPolicy, get_layer_version_policy) \
+    XX(GetLayerVersionPolicy, get_layer_version_policy)                      \
     XX(CreateFunctionUrlConfig, create_function_url_config)                  \
     XX(GetFunctionUrlConfig, get_function_url_config)                        \
     XX(UpdateFunctionUrlConfig, update_function_url_config)                  \
