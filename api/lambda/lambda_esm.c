@@ -888,6 +888,10 @@ static int step_bucket(api_ctx_t *ctx, esm_slots_t *slots, const eng_bucket_t *b
             fl->seq = r->seq;
             fl->target = t;
             sl->fl = fl;
+            kv_slice_t fn;
+            if (lambda_arn_function(kv_slice_str(ts[t].arn), &fn) &&
+                ((const char *)fn.p)[fn.len] == ':') /* a qualified ARN: the context shows it */
+                snprintf(fl->invoked, sizeof(fl->invoked), "%s", ts[t].arn);
             flight_start(ctx, fl, f);
             wait = atomic_load(&fl->left) == 0 ? 0 : -1;
             goto out;

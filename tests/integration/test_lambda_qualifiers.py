@@ -303,6 +303,20 @@ class Qualifiers(unittest.TestCase):
         for m in (m1, m2):
             lam.delete_event_source_mapping(UUID=m["UUID"])
 
+    def test_bucket_notification_to_alias(self):
+        lam, s3 = self.lam, self.srv.client("s3")
+        self.two_versions("qs3")
+        fn_arn = lam.get_function(FunctionName="qs3")["Configuration"]["FunctionArn"]
+        lam.create_alias(FunctionName="qs3", Name="green", FunctionVersion="1")
+        s3.create_bucket(Bucket="qs3-bucket")
+        s3.put_bucket_notification_configuration(
+            Bucket="qs3-bucket", NotificationConfiguration={"LambdaFunctionConfigurations": [
+                {"Id": "alias", "LambdaFunctionArn": fn_arn + ":green",
+                 "Events": ["s3:ObjectCreated:*"]}]})
+        s3.put_object(Bucket="qs3-bucket", Key="k", Body=b"x")
+        lines = self.ran("/aws/lambda/qs3", lambda ls: len(ls) >= 1)
+        self.assertEqual([(l[1], l[2], l[3]) for l in lines], [("one", "1", fn_arn + ":green")])
+
     # ---- one concurrency pool per function ----
 
     def test_reserved_concurrency_spans_versions(self):
