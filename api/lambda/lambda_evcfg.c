@@ -16,6 +16,7 @@
 #include "lambda_int.h"
 
 #define ASYNC_AGE_MIN 60
+#define STORE_MAX     (512u << 10) /* every qualifier's settings of a function, stored */
 
 void lambda_evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c)
 {
@@ -96,9 +97,10 @@ const char *lambda_evcfg_doc(kv_arena_t *a, const eng_function_t *latest, const 
     return kv_arena_strndup(a, api_json_str(v).p, api_json_str(v).len);
 }
 
-/* The stored document with qualifier qual's settings replaced by doc (NULL: removed); NULL when
- * no qualifier has any left. */
-static const char *store_set(kv_arena_t *a, const char *stored, const char *qual, const char *doc)
+/* The stored document with qualifier qual's settings replaced by doc (NULL: removed) into *out
+ * (NULL when no qualifier has any left). @return -1: it would pass STORE_MAX bytes */
+static int store_set(kv_arena_t *a, const char *stored, const char *qual, const char *doc,
+                     const char **out)
 {
     const api_json_t *root = store_root(a, stored);
     const api_json_t *qs = root ? api_json_get(root, "Qualifiers") : NULL;
@@ -106,7 +108,7 @@ static const char *store_set(kv_arena_t *a, const char *stored, const char *qual
                              : root && api_json_get(root, "LastModified") ? stored
                                                                           : NULL;
     kv_buf_t b;
-    kv_buf_init(&b, 1 << 20);
+    kv_buf_init(&b, STORE_MAX);
     api_jw_t w;
     api_jw_init(&w, &b);
     api_jw_obj_begin(&w);
@@ -137,9 +139,10 @@ static const char *store_set(kv_arena_t *a, const char *stored, const char *qual
     if (opened)
         api_jw_obj_end(&w);
     api_jw_obj_end(&w);
-    const char *out = any && !kv_buf_failed(&b) ? kv_arena_strndup(a, b.p, b.len) : NULL;
+    int rc = kv_buf_failed(&b) ? -1 : 0;
+    *out = any && rc == 0 ? kv_arena_strndup(a, b.p, b.len) : NULL;
     kv_buf_dispose(&b);
-    return out;
+    return rc;
 }
 
 void lambda_evcfg_forget(api_ctx_t *ctx, kv_slice_t name, const char *qual)
@@ -147,8 +150,9 @@ void lambda_evcfg_forget(api_ctx_t *ctx, kv_slice_t name, const char *qual)
     kv_arena_t *a = kv_arena_new(8192);
     eng_function_t *f;
     if (eng_function_get(ctx->eng, name, a, &f) == 0 && lambda_evcfg_doc(a, f, qual)) {
-        f->event_config = store_set(a, f->event_config, qual, NULL);
-        int rc = eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
+        int rc = store_set(a, f->event_config, qual, NULL, &f->event_config) < 0
+                     ? KV_ETOOBIG
+                     : eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
         if (rc < 0)
             KV_LOG_WARN("lambda: the asynchronous settings of %s:%s stay: %s", f->name, qual,
                         kv_err_name(rc));
@@ -298,9 +302,12 @@ int lambda_op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
             *dst[i] = lambda_dup_str(req, api_json_str(d));
         }
         c.modified_ms = kv_now_ms();
-        f->event_config = store_set(req->arena, f->event_config, qual, evcfg_write(req->arena, &c));
-    } else if (op == LAMBDA_OP_delete_function_event_invoke_config) {
-        f->event_config = store_set(req->arena, f->event_config, qual, NULL);
+        if (store_set(req->arena, f->event_config, qual, evcfg_write(req->arena, &c),
+                      &f->event_config) < 0)
+            return lambda_engine_fail(resp, KV_ETOOBIG);
+    } else if (op == LAMBDA_OP_delete_function_event_invoke_config &&
+               store_set(req->arena, f->event_config, qual, NULL, &f->event_config) < 0) {
+        return lambda_engine_fail(resp, KV_ETOOBIG);
     }
     if (op != LAMBDA_OP_get_function_event_invoke_config && lambda_fn_save(ctx, resp, f) < 0)
         return -1;
