@@ -238,6 +238,9 @@ void api_fnlog_close(api_fnlog_t *w);
 #define API_FNLOG_GROUP_PREFIX "/aws/lambda/"
 /** Register the server's runner (before requests are served). */
 void api_set_runner(api_ctx_t *ctx, api_invoke_fn fn, void *runner);
+/** Does a function or function version still name the layer set whose zips are code_ids (in
+ * order)? true too when it cannot tell (the runner keeps the set's unpacked files then). */
+bool api_lambda_layers_used(api_ctx_t *ctx, const uint32_t *code_ids, size_t n);
 /** Tell the api layer the server's listening port and whether it speaks TLS (before requests
  * are served): function URLs name them. */
 void api_set_port(api_ctx_t *ctx, int port, bool tls);

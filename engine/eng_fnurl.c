@@ -177,17 +177,24 @@ int eng_fnurl_list(eng_t *e, kv_slice_t function, kv_slice_t after, size_t limit
     return rc;
 }
 
+typedef struct drop {
+    eng_batch_t *b;
+    kv_slice_t qual; /* empty: every qualifier */
+} drop_t;
+
 static int take_drop(void *arg, kv_slice_t key, eng_fnurl_t *u)
 {
-    (void)u;
-    eng_batch_delete(arg, ENG_CF_CATALOG, key);
+    drop_t *d = arg;
+    if (d->qual.len == 0 || kv_slice_eq_str(d->qual, u->qualifier))
+        eng_batch_delete(d->b, ENG_CF_CATALOG, key);
     return 0;
 }
 
-int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name)
+int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name, kv_slice_t qual)
 {
     kv_arena_t *a = kv_arena_new(4096);
-    int rc = walk(e, name, KV_SLICE_NULL, a, take_drop, b);
+    drop_t d = {b, qual};
+    int rc = walk(e, name, KV_SLICE_NULL, a, take_drop, &d);
     kv_arena_free(a);
     return rc;
 }

@@ -370,7 +370,10 @@ int eng_alias_delete(eng_t *e, kv_slice_t function, kv_slice_t name)
     if (rc == 0) {
         eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
-        rc = eng__write(e, b);
+        /* its URL configuration goes with it, as on Lambda */
+        rc = eng__fnurl_drop(e, b, function, name);
+        if (rc == 0)
+            rc = eng__write(e, b);
         eng_batch_free(b);
     }
     pthread_mutex_unlock(&e->cat_lock);

@@ -48,6 +48,8 @@ enum {
     F_APP_LOG_LEVEL = 51,
     F_SYS_LOG_LEVEL = 52,
     F_LOG_GROUP = 53,
+    /* the code's unzipped size (issue 13, package H) */
+    F_UNZIPPED = 35,
 };
 
 void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
@@ -111,6 +113,8 @@ void eng__function_encode(const eng_function_t *f, kv_buf_t *b)
         eng_tlv_put_str(b, F_SYS_LOG_LEVEL, f->sys_log_level);
     if (f->log_group)
         eng_tlv_put_str(b, F_LOG_GROUP, f->log_group);
+    if (f->unzipped_size)
+        eng_tlv_put_u64(b, F_UNZIPPED, f->unzipped_size);
 }
 
 static const eng_tlv_field_t function_fields[] = {
@@ -146,6 +150,7 @@ static const eng_tlv_field_t function_fields[] = {
     ENG_TLV_ROW(F_APP_LOG_LEVEL, ENG_TLV_STR, eng_function_t, app_log_level),
     ENG_TLV_ROW(F_SYS_LOG_LEVEL, ENG_TLV_STR, eng_function_t, sys_log_level),
     ENG_TLV_ROW(F_LOG_GROUP, ENG_TLV_STR, eng_function_t, log_group),
+    ENG_TLV_ROW(F_UNZIPPED, ENG_TLV_U64, eng_function_t, unzipped_size),
 };
 
 int eng__function_decode(kv_slice_t in, kv_arena_t *a, eng_function_t **out)
@@ -304,7 +309,7 @@ int eng_function_delete(eng_t *e, kv_slice_t name)
         /* its versions and aliases go with it */
         rc = eng__versions_drop(e, b, name, a, &codes, &n_codes);
         if (rc == 0)
-            rc = eng__fnurl_drop(e, b, name); /* its URL configurations go with it */
+            rc = eng__fnurl_drop(e, b, name, KV_SLICE_NULL); /* its URL configurations go with it */
         if (rc == 0)
             rc = eng__write(e, b);
         eng_batch_free(b);

@@ -163,8 +163,9 @@ int eng__drop_bucket_uploads(eng_t *e, eng_batch_t *b, uint32_t bucket_id);
 int eng__blob_recover(eng_t *e);
 /** Stop the reclaimer (ending a compaction it runs); before RocksDB closes. */
 void eng__blob_stop(eng_t *e);
-/** Add the deletion of every URL configuration of function name to b (eng_fnurl.c). */
-int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name);
+/** Add the deletion of the URL configurations of function name to b (eng_fnurl.c): those of
+ * qualifier qual, or every one when qual is empty. */
+int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name, kv_slice_t qual);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
 /** Take one record of a catalog page: its name (the key after the kind byte) and value, as the

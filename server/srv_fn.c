@@ -583,6 +583,7 @@ static void inst_release(inst_t *in)
 /* Child processes that ended: their invocation fails; their instance goes. */
 static void reap(srv_fn_t *f)
 {
+    bool sweep = false;
     for (inst_t **pp = &f->insts; *pp;) {
         inst_t *in = *pp;
         if (!in->reaped) {
@@ -612,11 +613,14 @@ static void reap(srv_fn_t *f)
         }
         if (in->dead && in->reaped) {
             *pp = in->next;
+            sweep |= in->opt[0] != 0;
             inst_release(in);
             continue;
         }
         pp = &in->next;
     }
+    if (sweep) /* the last instance of a layer set may have gone */
+        srv_fn_opt_sweep(f);
     srv_fn_kick(f); /* a slot may be free */
 }
 
@@ -764,6 +768,8 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
     in->code_id = inv->code_id;
     snprintf(in->config, sizeof(in->config), "%s", inv->config ? inv->config : "");
     snprintf(in->version, sizeof(in->version), "%s", inv->version ? inv->version : "$LATEST");
+    const char *set = opt[0] ? strrchr(opt, '/') : NULL;
+    snprintf(in->opt, sizeof(in->opt), "%s", set ? set + 1 : "");
     in->listen_fd = listen_loopback(&in->port);
     char tmp[4300];
     snprintf(tmp, sizeof(tmp), "%s/tmp/%d", f->dir, in->id);
@@ -861,6 +867,15 @@ static void dispatch(srv_fn_t *f)
         for (queued_t *o = f->waiting; o != q; o = o->next)
             ahead += strcmp(o->inv->function, inv->function) == 0;
         int starting, total = count_for(f, inv, &starting);
+        /* The function's versions share its concurrency: when they fill it, an idle instance
+         * of another version (or configuration) makes room. */
+        for (inst_t *in = f->insts; in && starting <= ahead && total >= inv->concurrency;
+             in = in->next)
+            if (!in->dead && in->waiting_next && !in->cur && !fits(in, inv) &&
+                strcmp(in->fn, inv->function) == 0) {
+                srv_fn_proc_kill(in);
+                total--;
+            }
         if (starting <= ahead && total < inv->concurrency) {
             int all = 0;
             for (inst_t *in = f->insts; in; in = in->next)

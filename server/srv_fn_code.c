@@ -6,6 +6,7 @@
  */
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <sched.h>
@@ -236,6 +237,60 @@ int srv_fn_opt_ready(srv_fn_t *f, const api_invocation_t *inv, char *opt, size_t
     for (size_t i = 0; i < inv->n_layers && i < SRV_FN_LAYERS_MAX; i++)
         snprintf(name + strlen(name), sizeof(name) - strlen(name), "-%u", inv->layer_ids[i]);
     return ready_dir(f, inv, name, true, opt, cap);
+}
+
+void srv_fn_opt_sweep(srv_fn_t *f)
+{
+    char dir[4300], path[4400];
+    snprintf(dir, sizeof(dir), "%s/run", f->dir);
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    int seen = 0;
+    while ((de = readdir(d)) != NULL && seen++ < 10000) {
+        const char *name = de->d_name;
+        if (strncmp(name, "opt-", 4) != 0 || strlen(name) >= sizeof(((inst_t *)0)->opt) ||
+            strchr(name, '.'))
+            continue;
+        bool busy = false;
+        for (inst_t *in = f->insts; in && !busy; in = in->next)
+            busy = strcmp(in->opt, name) == 0;
+        /* an unpack under way is busy; a finished one is forgotten with the set */
+        pthread_mutex_lock(&f->lock);
+        for (unpack_job_t *j = f->jobs; j && !busy; j = j->next)
+            busy = strcmp(j->name, name) == 0 &&
+                   (j->state == UNPACK_QUEUED || j->state == UNPACK_RUNNING);
+        pthread_mutex_unlock(&f->lock);
+        /* the zips' ids, in order */
+        uint32_t ids[SRV_FN_LAYERS_MAX];
+        size_t n = 0;
+        for (const char *p = name + 3; !busy && *p == '-' && n < SRV_FN_LAYERS_MAX;) {
+            char *end;
+            unsigned long v = strtoul(p + 1, &end, 10);
+            if (end == p + 1 || v > UINT32_MAX)
+                break;
+            ids[n++] = (uint32_t)v;
+            p = end;
+        }
+        if (busy || n == 0 || api_lambda_layers_used(f->api, ids, n))
+            continue;
+        pthread_mutex_lock(&f->lock);
+        for (unpack_job_t **pp = &f->jobs; *pp;) {
+            unpack_job_t *j = *pp;
+            if (strcmp(j->name, name) == 0 && j->state == UNPACK_DONE) {
+                *pp = j->next;
+                kv_free(j);
+                continue;
+            }
+            pp = &j->next;
+        }
+        pthread_mutex_unlock(&f->lock);
+        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        KV_LOG_DEBUG("lambda: layer set %s is no longer used: removed", name);
+        srv_fn_rmtree(path);
+    }
+    closedir(d);
 }
 
 /* Forget failed unpacks (a later invocation tries again). */

@@ -101,6 +101,8 @@ struct inst {
     int64_t init_deadline_ms; /* its init ends by then (first GET next) or it is killed */
     int slot; /* its sandbox slot (uid, hostname, cgroup), 1..MAX_INSTANCES; 0: none */
     const char *rt_warning; /* its runtime runs on another version: said in every START line */
+    /* Package H: the layer set it runs with, its directory under run/ ("": none) */
+    char opt[64];
 };
 
 /* A code package being unpacked by the unpacker thread (under lock). */
@@ -223,6 +225,9 @@ int srv_fn_code_ready(srv_fn_t *f, const api_invocation_t *inv, char *root, size
 /** The same for inv's layers, unpacked in order into one directory cached by the layer set
  * (opt: its path; "" when inv has no layers). */
 int srv_fn_opt_ready(srv_fn_t *f, const api_invocation_t *inv, char *opt, size_t cap);
+/** Remove the unpacked layer sets (run/opt-*) that no instance runs with, no unpack is making
+ * and no function or version names any longer (api_lambda_layers_used). Runner thread. */
+void srv_fn_opt_sweep(srv_fn_t *f);
 /** Forget failed unpacks (a later invocation tries again). */
 void srv_fn_code_drop_failed(srv_fn_t *f);
 /** Start and stop the unpacker thread. @return 0 or -1. */

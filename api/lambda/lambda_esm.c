@@ -390,6 +390,7 @@ struct flight {
     /* a bucket's event */
     uint64_t seq;
     size_t target;
+    char invoked[400]; /* the qualified ARN invoked ("": the function's own) */
 };
 
 static void job_dispose(job_t *j)
@@ -427,6 +428,8 @@ static bool job_start(api_ctx_t *ctx, const eng_function_t *f, kv_slice_t event,
     j->a = kv_arena_new(event.len + 16384);
     api_invocation_t *inv = &j->inv;
     lambda_inv_fill(ctx, f, event, NULL, j->a, inv);
+    if (fl && fl->invoked[0])
+        inv->invoked_arn = kv_arena_strndup(j->a, fl->invoked, strlen(fl->invoked));
     inv->done = on_done;
     inv->done_arg = j;
     atomic_store(&j->started, true);
@@ -492,13 +495,14 @@ static bool flight_free_if_idle(slot_t *s)
     return true;
 }
 
-/* The function an ARN names. */
+/* The function an ARN names (with a qualifier: the version it names now). */
 static int function_of(api_ctx_t *ctx, const char *arn, kv_arena_t *a, eng_function_t **f)
 {
     kv_slice_t name;
     if (arn == NULL || !lambda_arn_function(kv_slice_str(arn), &name))
         return KV_ENOTFOUND;
-    return eng_function_get(ctx->eng, name, a, f);
+    const char *end = (const char *)name.p + name.len;
+    return lambda_qual_pick(ctx, a, name, kv_slice_str(*end == ':' ? end + 1 : ""), f);
 }
 
 /* Hand a batch given up on to the on-failure destination: a function (run as Lambda does,
@@ -693,7 +697,12 @@ static int step_mapping(api_ctx_t *ctx, esm_slots_t *slots, const eng_mapping_t 
     eng_stream_t *s;
     kv_slice_t uuid = kv_slice_str(m->uuid);
     uint64_t ckpt = 0;
-    if (eng_function_get(ctx->eng, kv_slice_str(m->function), a, &f) < 0 ||
+    /* "name" or "name:qualifier": each batch runs the version the qualifier names now (an
+     * alias's weights pick one per batch) */
+    const char *colon = strchr(m->function, ':');
+    kv_slice_t fname =
+        colon ? kv_slice(m->function, (size_t)(colon - m->function)) : kv_slice_str(m->function);
+    if (lambda_qual_pick(ctx, a, fname, kv_slice_str(colon ? colon + 1 : ""), &f) < 0 ||
         eng_stream_get(ctx->eng, m->stream_id, a, &s) < 0)
         goto out;
     if (eng_mapping_checkpoint(ctx->eng, uuid, &ckpt) == KV_ENOTFOUND)
@@ -786,6 +795,9 @@ static int step_mapping(api_ctx_t *ctx, esm_slots_t *slots, const eng_mapping_t 
         api_jw_obj_end(&lanes[l].w);
     }
     sl->fl = fl;
+    if (strchr(m->function, ':'))
+        api_arn_write(fl->invoked, sizeof(fl->invoked), "lambda", ctx->region, "function:%s",
+                      m->function);
     flight_start(ctx, fl, f);
     wait = atomic_load(&fl->left) == 0 ? 0 : -1; /* else the last one to finish kicks */
 out:
@@ -876,6 +888,10 @@ static int step_bucket(api_ctx_t *ctx, esm_slots_t *slots, const eng_bucket_t *b
             fl->seq = r->seq;
             fl->target = t;
             sl->fl = fl;
+            kv_slice_t fn;
+            if (lambda_arn_function(kv_slice_str(ts[t].arn), &fn) &&
+                ((const char *)fn.p)[fn.len] == ':') /* a qualified ARN: the context shows it */
+                snprintf(fl->invoked, sizeof(fl->invoked), "%s", ts[t].arn);
             flight_start(ctx, fl, f);
             wait = atomic_load(&fl->left) == 0 ? 0 : -1;
             goto out;

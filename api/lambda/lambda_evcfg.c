@@ -2,16 +2,21 @@
 /*
  * A function's settings for asynchronous invocations (Put/Update/Get/Delete/
  * ListFunctionEventInvokeConfig(s)): the retries, the largest event age and the destinations
- * for success and failure (a function here, or on failure a bucket here), kept as a small JSON
- * document in the function's record; lambda_invoke.c reads them for every Event invocation.
+ * for success and failure (a function here, or on failure a bucket here), one set per qualifier
+ * ($LATEST, a version, an alias), kept as a small JSON document in $LATEST's record: $LATEST's
+ * members at the top (LastModified marks them present), the other qualifiers' documents as
+ * strings under "Qualifiers". lambda_invoke.c reads the invoked qualifier's for every Event
+ * invocation (lambda_target_pick).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "lambda_int.h"
 
 #define ASYNC_AGE_MIN 60
+#define STORE_MAX     (512u << 10) /* every qualifier's settings of a function, stored */
 
 void lambda_evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c)
 {
@@ -35,6 +40,19 @@ void lambda_evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c)
             *dst[i] = kv_arena_strndup(a, api_json_str(v).p, api_json_str(v).len);
 }
 
+static void evcfg_fields(api_jw_t *w, const evcfg_t *c)
+{
+    if (c->retries >= 0)
+        api_jw_ku64(w, "MaximumRetryAttempts", (uint64_t)c->retries);
+    if (c->max_age_s >= 0)
+        api_jw_ku64(w, "MaximumEventAgeInSeconds", (uint64_t)c->max_age_s);
+    if (c->on_success)
+        api_jw_kstr(w, "OnSuccess", c->on_success);
+    if (c->on_failure)
+        api_jw_kstr(w, "OnFailure", c->on_failure);
+    api_jw_ku64(w, "LastModified", (uint64_t)c->modified_ms);
+}
+
 static const char *evcfg_write(kv_arena_t *a, const evcfg_t *c)
 {
     kv_buf_t b;
@@ -42,25 +60,112 @@ static const char *evcfg_write(kv_arena_t *a, const evcfg_t *c)
     api_jw_t w;
     api_jw_init(&w, &b);
     api_jw_obj_begin(&w);
-    if (c->retries >= 0)
-        api_jw_ku64(&w, "MaximumRetryAttempts", (uint64_t)c->retries);
-    if (c->max_age_s >= 0)
-        api_jw_ku64(&w, "MaximumEventAgeInSeconds", (uint64_t)c->max_age_s);
-    if (c->on_success)
-        api_jw_kstr(&w, "OnSuccess", c->on_success);
-    if (c->on_failure)
-        api_jw_kstr(&w, "OnFailure", c->on_failure);
-    api_jw_ku64(&w, "LastModified", (uint64_t)c->modified_ms);
+    evcfg_fields(&w, c);
     api_jw_obj_end(&w);
     const char *out = kv_arena_strndup(a, b.p, b.len);
     kv_buf_dispose(&b);
     return out;
 }
 
-static void evcfg_encode(api_ctx_t *ctx, const eng_function_t *f, const evcfg_t *c, api_jw_t *w)
+static bool is_latest(const char *qual)
+{
+    return qual == NULL || strcmp(qual, "$LATEST") == 0;
+}
+
+/* The stored document's root object, or NULL. */
+static const api_json_t *store_root(kv_arena_t *a, const char *doc)
+{
+    api_json_t *root;
+    const char *err;
+    if (doc == NULL || api_json_parse(a, kv_slice_str(doc), &root, &err) < 0 ||
+        api_json_type(root) != API_J_OBJ)
+        return NULL;
+    return root;
+}
+
+const char *lambda_evcfg_doc(kv_arena_t *a, const eng_function_t *latest, const char *qual)
+{
+    const api_json_t *root = store_root(a, latest->event_config);
+    if (root == NULL)
+        return NULL;
+    if (is_latest(qual))
+        return api_json_get(root, "LastModified") ? latest->event_config : NULL;
+    const api_json_t *qs = api_json_get(root, "Qualifiers");
+    const api_json_t *v = qs ? api_json_get(qs, qual) : NULL;
+    if (v == NULL || api_json_type(v) != API_J_STR)
+        return NULL;
+    return kv_arena_strndup(a, api_json_str(v).p, api_json_str(v).len);
+}
+
+/* The stored document with qualifier qual's settings replaced by doc (NULL: removed) into *out
+ * (NULL when no qualifier has any left). @return -1: it would pass STORE_MAX bytes */
+static int store_set(kv_arena_t *a, const char *stored, const char *qual, const char *doc,
+                     const char **out)
+{
+    const api_json_t *root = store_root(a, stored);
+    const api_json_t *qs = root ? api_json_get(root, "Qualifiers") : NULL;
+    const char *latest_doc = is_latest(qual)                              ? doc
+                             : root && api_json_get(root, "LastModified") ? stored
+                                                                          : NULL;
+    kv_buf_t b;
+    kv_buf_init(&b, STORE_MAX);
+    api_jw_t w;
+    api_jw_init(&w, &b);
+    api_jw_obj_begin(&w);
+    if (latest_doc) {
+        evcfg_t c;
+        lambda_evcfg_read(a, latest_doc, &c);
+        evcfg_fields(&w, &c);
+    }
+    bool any = latest_doc != NULL, opened = false;
+    void *it = NULL;
+    const char *key;
+    api_json_t *val;
+    while (qs && api_json_next(qs, &it, &key, &val)) {
+        if (!is_latest(qual) && strcmp(key, qual) == 0)
+            continue;
+        if (!opened)
+            api_jw_key(&w, "Qualifiers"), api_jw_obj_begin(&w), opened = true;
+        api_jw_key(&w, key);
+        api_jw_str(&w, api_json_str(val));
+        any = true;
+    }
+    if (!is_latest(qual) && doc) {
+        if (!opened)
+            api_jw_key(&w, "Qualifiers"), api_jw_obj_begin(&w), opened = true;
+        api_jw_kstr(&w, qual, doc);
+        any = true;
+    }
+    if (opened)
+        api_jw_obj_end(&w);
+    api_jw_obj_end(&w);
+    int rc = kv_buf_failed(&b) ? -1 : 0;
+    *out = any && rc == 0 ? kv_arena_strndup(a, b.p, b.len) : NULL;
+    kv_buf_dispose(&b);
+    return rc;
+}
+
+void lambda_evcfg_forget(api_ctx_t *ctx, kv_slice_t name, const char *qual)
+{
+    kv_arena_t *a = kv_arena_new(8192);
+    eng_function_t *f;
+    if (eng_function_get(ctx->eng, name, a, &f) == 0 && lambda_evcfg_doc(a, f, qual)) {
+        int rc = store_set(a, f->event_config, qual, NULL, &f->event_config) < 0
+                     ? KV_ETOOBIG
+                     : eng_function_put(ctx->eng, f, KV_SLICE_NULL, ENG_FN_UPDATE);
+        if (rc < 0)
+            KV_LOG_WARN("lambda: the asynchronous settings of %s:%s stay: %s", f->name, qual,
+                        kv_err_name(rc));
+    }
+    kv_arena_free(a);
+}
+
+static void evcfg_encode(api_ctx_t *ctx, const char *fn, const char *qual, const evcfg_t *c,
+                         api_jw_t *w)
 {
     char arn[300], when[40];
-    api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%s:$LATEST", f->name);
+    api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%s:%s", fn,
+                  qual ? qual : "$LATEST");
     api_jw_obj_begin(w);
     snprintf(when, sizeof(when), "%lld.%03d", (long long)(c->modified_ms / 1000),
              (int)(c->modified_ms % 1000));
@@ -110,36 +215,55 @@ static int check_destination(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, k
         failure ? ", or a bucket it has" : "");
 }
 
+/* ListFunctionEventInvokeConfigs: every qualifier's settings, $LATEST's first. */
+static int evcfg_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_function_t *f,
+                      api_jw_t *w)
+{
+    lambda_respond_json(resp, 200);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "FunctionEventInvokeConfigs");
+    api_jw_arr_begin(w);
+    evcfg_t c;
+    const char *doc = lambda_evcfg_doc(req->arena, f, NULL);
+    if (doc) {
+        lambda_evcfg_read(req->arena, doc, &c);
+        evcfg_encode(ctx, f->name, NULL, &c, w);
+    }
+    const api_json_t *root = store_root(req->arena, f->event_config);
+    const api_json_t *qs = root ? api_json_get(root, "Qualifiers") : NULL;
+    void *it = NULL;
+    const char *key;
+    api_json_t *val;
+    while (qs && api_json_next(qs, &it, &key, &val)) {
+        lambda_evcfg_read(req->arena, lambda_dup_str(req, api_json_str(val)), &c);
+        evcfg_encode(ctx, f->name, key, &c, w);
+    }
+    api_jw_arr_end(w);
+    api_jw_obj_end(w);
+    return 0;
+}
+
 int lambda_op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw, int op,
                            api_jw_t *w)
 {
-    eng_function_t *f;
-    if (lambda_load_fn(ctx, req, resp, raw, &f) < 0)
+    lambda_target_t t;
+    if (lambda_target(ctx, req, resp, raw, &t) < 0)
         return -1;
-    kv_slice_t qual = KV_SLICE_NULL;
-    api_req_query(req, "Qualifier", &qual);
-    if (qual.len && !kv_slice_eq_str(qual, "$LATEST"))
-        return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Function not found: %.*s:%.*s",
-                          (int)strlen(f->name), f->name, (int)(qual.len > 64 ? 64 : qual.len),
-                          (const char *)qual.p);
+    eng_function_t *f = t.latest;
+    if (op == LAMBDA_OP_list_function_event_invoke_configs)
+        return evcfg_list(ctx, req, resp, f, w);
+    const char *qual = is_latest(t.qual) ? NULL : t.qual;
+    const char *doc = lambda_evcfg_doc(req->arena, f, qual);
     evcfg_t c;
-    lambda_evcfg_read(req->arena, f->event_config, &c);
-    if (op == LAMBDA_OP_list_function_event_invoke_configs) {
-        lambda_respond_json(resp, 200);
-        api_jw_obj_begin(w);
-        api_jw_key(w, "FunctionEventInvokeConfigs");
-        api_jw_arr_begin(w);
-        if (f->event_config)
-            evcfg_encode(ctx, f, &c, w);
-        api_jw_arr_end(w);
-        api_jw_obj_end(w);
-        return 0;
-    }
+    lambda_evcfg_read(req->arena, doc, &c);
     if ((op == LAMBDA_OP_get_function_event_invoke_config ||
          op == LAMBDA_OP_delete_function_event_invoke_config) &&
-        f->event_config == NULL) {
-        char arn[256];
-        lambda_fn_arn(ctx, f->name, arn, sizeof(arn));
+        doc == NULL) {
+        char arn[400];
+        if (qual)
+            api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%s:%s", f->name, qual);
+        else
+            lambda_fn_arn(ctx, f->name, arn, sizeof(arn));
         return api_refuse(resp, API_E_LAMBDA_NOT_FOUND,
                           "The function %s doesn't have an EventInvokeConfig", arn);
     }
@@ -178,9 +302,12 @@ int lambda_op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
             *dst[i] = lambda_dup_str(req, api_json_str(d));
         }
         c.modified_ms = kv_now_ms();
-        f->event_config = evcfg_write(req->arena, &c);
-    } else if (op == LAMBDA_OP_delete_function_event_invoke_config) {
-        f->event_config = NULL;
+        if (store_set(req->arena, f->event_config, qual, evcfg_write(req->arena, &c),
+                      &f->event_config) < 0)
+            return lambda_engine_fail(resp, KV_ETOOBIG);
+    } else if (op == LAMBDA_OP_delete_function_event_invoke_config &&
+               store_set(req->arena, f->event_config, qual, NULL, &f->event_config) < 0) {
+        return lambda_engine_fail(resp, KV_ETOOBIG);
     }
     if (op != LAMBDA_OP_get_function_event_invoke_config && lambda_fn_save(ctx, resp, f) < 0)
         return -1;
@@ -189,6 +316,6 @@ int lambda_op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
         return 0;
     }
     lambda_respond_json(resp, 200);
-    evcfg_encode(ctx, f, &c, w);
+    evcfg_encode(ctx, f->name, qual, &c, w);
     return 0;
 }

@@ -687,7 +687,8 @@ int lambda_op_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t 
         lambda_tags_in(req, resp, api_json_get(in, "Tags"), &f.tags, &f.n_tags) < 0)
         return -1;
     kv_slice_t zip;
-    if (lambda_load_code(ctx, req, resp, code, &zip, NULL) < 0)
+    if (lambda_load_code(ctx, req, resp, code, &zip, &f.unzipped_size) < 0 ||
+        lambda_layers_fit(ctx, req, resp, &f) < 0)
         return -1;
     f.code_size = zip.len;
     lambda_code_sha(zip, f.code_sha256);
@@ -724,7 +725,8 @@ int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     eng_function_t f = *cur;
     kv_slice_t zip = KV_SLICE_NULL;
     if (code) {
-        if (lambda_load_code(ctx, req, resp, in, &zip, NULL) < 0)
+        if (lambda_load_code(ctx, req, resp, in, &zip, &f.unzipped_size) < 0 ||
+            lambda_layers_fit(ctx, req, resp, &f) < 0)
             return -1;
         f.code_size = zip.len;
         lambda_code_sha(zip, f.code_sha256);

@@ -125,7 +125,19 @@ int lambda_split_name(api_resp_t *resp, kv_slice_t in, kv_slice_t *out, kv_slice
  * @return -1 refused */
 int lambda_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
                   lambda_target_t *t);
-/** The version an invocation of t runs: an alias with a routing weight picks one per call. */
+/** Load function name ($LATEST into *latest) and what qualifier qual (empty or $LATEST, a
+ * version, an alias) names: the version into *f (an alias's own version) and the alias into
+ * *alias (NULL: none), in arena a. @return 0, KV_ENOTFOUND (*latest NULL: no function) */
+int lambda_qual_load(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, kv_slice_t qual,
+                     eng_function_t **latest, eng_function_t **f, eng_alias_t **alias);
+/** The version an invocation of function name with qualifier qual runs (for the callers that
+ * have no request: URLs, mappings), in arena a: an alias's weight picks one per call; its
+ * reserved concurrency is the function's and its event_config the qualifier's. @return 0,
+ * KV_ENOTFOUND */
+int lambda_qual_pick(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, kv_slice_t qual,
+                     eng_function_t **f);
+/** The version an invocation of t runs: an alias with a routing weight picks one per call (with
+ * the function's reserved concurrency and the qualifier's asynchronous settings). */
 int lambda_target_pick(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, lambda_target_t *t,
                        eng_function_t **f);
 /** A function's configuration as Lambda returns it (qual: the qualifier its ARN carries). */
@@ -147,6 +159,9 @@ int lambda_tags_in(api_req_t *req, api_resp_t *resp, const api_json_t *in, eng_t
 /** The Layers member of a CreateFunction/UpdateFunctionConfiguration into f. @return -1 */
 int lambda_apply_layers(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                         eng_function_t *f);
+/** Does f's code (unzipped_size) with its layers fit Lambda's 262 144 000 bytes unzipped?
+ * @return -1 refused */
+int lambda_layers_fit(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_function_t *f);
 /** A layer version ARN's name and version. */
 bool lambda_layer_arn_parse(kv_slice_t arn, kv_slice_t *name, uint32_t *version);
 /** The operations of lambda_version.c (parts: the path's parts after the function name). */
@@ -177,6 +192,12 @@ typedef struct evcfg {
     int64_t modified_ms;
 } evcfg_t;
 
+/** The asynchronous settings doc of qualifier qual (NULL or "$LATEST": the unqualified
+ * function's) among those $LATEST's record keeps (NULL: none), in a. */
+const char *lambda_evcfg_doc(kv_arena_t *a, const eng_function_t *latest, const char *qual);
+/** Forget the asynchronous settings of qualifier qual (a version or an alias being deleted)
+ * of function name, as Lambda does. */
+void lambda_evcfg_forget(api_ctx_t *ctx, kv_slice_t name, const char *qual);
 /** Read a function's stored settings doc (NULL: none) into *c; strings in a. */
 void lambda_evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c);
 

@@ -181,7 +181,9 @@ static void send_destination(pending_t *p, const char *dest, const char *conditi
     } else if (lambda_arn_function(kv_slice_str(dest), &name)) {
         kv_arena_t *a = kv_arena_new(4096);
         eng_function_t *f;
-        rc = eng_function_get(ctx->eng, name, a, &f);
+        /* a qualified ARN runs the version it names now */
+        const char *end = (const char *)name.p + name.len;
+        rc = lambda_qual_pick(ctx, a, name, kv_slice_str(*end == ':' ? end + 1 : ""), &f);
         if (rc == 0) {
             pending_t *d = pending_new(ctx, f, kv_buf_slice(&rec), NULL, NULL);
             d->attempts_left = 0; /* a destination's own failure is not chased further */
@@ -402,7 +404,6 @@ int lambda_op_invoke(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     if (t.qual)
         p->inv.invoked_arn =
             api_arn_new(p->a, "lambda", ctx->region, "function:%s:%s", p->inv.function, t.qual);
-    f->reserved = t.latest->reserved; /* the function's own, whatever version runs */
     if (cc.len && !async)
         p->inv.client_context = kv_arena_strndup(p->a, cc.p, cc.len);
     if (f->reserved == 0)

@@ -68,6 +68,72 @@ static bool layer_name(kv_slice_t in, kv_slice_t *out)
     return name_ok(*out);
 }
 
+/* Does f name the layers whose zips are ids, in order? */
+static bool names_set(api_ctx_t *ctx, kv_arena_t *a, const eng_function_t *f, const uint32_t *ids,
+                      size_t n)
+{
+    if (f->n_layers != n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        kv_slice_t name;
+        uint32_t ver;
+        eng_layer_t *l;
+        if (!lambda_layer_arn_parse(kv_slice_str(f->layers[i]), &name, &ver) ||
+            eng_layer_get(ctx->eng, name, ver, a, &l) < 0 || l->code_id != ids[i])
+            return false;
+    }
+    return true;
+}
+
+bool api_lambda_layers_used(api_ctx_t *ctx, const uint32_t *code_ids, size_t n)
+{
+    kv_arena_t *a = kv_arena_new(1 << 16);
+    bool used = false, more = true;
+    kv_slice_t after = KV_SLICE_NULL;
+    /* every function's $LATEST and versions; bounded by what the catalog holds */
+    while (more && !used) {
+        eng_function_t *fns;
+        size_t nf;
+        if (eng_function_list(ctx->eng, after, 100, a, &fns, &nf, &more) < 0) {
+            used = true; /* cannot tell: keep the files */
+            break;
+        }
+        for (size_t i = 0; i < nf && !used; i++) {
+            used = names_set(ctx, a, &fns[i], code_ids, n);
+            uint32_t vafter = 0;
+            bool vmore = true;
+            while (vmore && !used) {
+                eng_function_t *vs;
+                size_t nv;
+                if (eng_version_list(ctx->eng, kv_slice_str(fns[i].name), vafter, 100, a, &vs, &nv,
+                                     &vmore) < 0) {
+                    used = true; /* cannot tell */
+                    break;
+                }
+                if (nv == 0)
+                    break;
+                for (size_t j = 0; j < nv && !used; j++)
+                    used = names_set(ctx, a, &vs[j], code_ids, n);
+                vafter = vs[nv - 1].version;
+            }
+        }
+        if (nf)
+            after = kv_slice_str(fns[nf - 1].name);
+        else
+            more = false;
+    }
+    kv_arena_free(a);
+    return used;
+}
+
+static int too_big(api_resp_t *resp, uint64_t total)
+{
+    return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                      "Function code combined with layers exceeds the maximum allowed size of "
+                      "262144000 bytes. The actual size is %llu bytes.",
+                      (unsigned long long)total);
+}
+
 int lambda_apply_layers(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                         eng_function_t *f)
 {
@@ -80,7 +146,8 @@ int lambda_apply_layers(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
     if (n > LAYERS_MAX)
         return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM, "Cannot reference more than 5 layers.");
     const char **arns = kv_arena_calloc(req->arena, n + 1, sizeof(*arns));
-    uint64_t total = f->code_size; /* the zip: the unzipped code is at least as large */
+    /* the code unzipped (a function stored before that was kept: its zip, which is less) */
+    uint64_t total = f->unzipped_size ? f->unzipped_size : f->code_size;
     for (size_t i = 0; i < n; i++) {
         const api_json_t *v = api_json_at(ls, i);
         kv_slice_t arn = api_json_type(v) == API_J_STR ? api_json_str(v) : KV_SLICE_NULL, name;
@@ -113,13 +180,25 @@ int lambda_apply_layers(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
             api_arn_new(req->arena, "lambda", ctx->region, "layer:%s:%u", l->name, l->version);
     }
     if (total > UNZIPPED_MAX)
-        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
-                          "Function code combined with layers exceeds the maximum allowed size "
-                          "of 262144000 bytes. The actual size is %llu bytes.",
-                          (unsigned long long)total);
+        return too_big(resp, total);
     f->layers = arns;
     f->n_layers = n;
     return 0;
+}
+
+int lambda_layers_fit(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_function_t *f)
+{
+    uint64_t total = f->unzipped_size;
+    for (size_t i = 0; i < f->n_layers; i++) {
+        kv_slice_t name;
+        uint32_t ver;
+        eng_layer_t *l;
+        /* a layer deleted since still counts: the function keeps it */
+        if (lambda_layer_arn_parse(kv_slice_str(f->layers[i]), &name, &ver) &&
+            eng_layer_get(ctx->eng, name, ver, req->arena, &l) == 0)
+            total += l->unzipped_size;
+    }
+    return total > UNZIPPED_MAX ? too_big(resp, total) : 0;
 }
 
 /* ---- responses ---- */

@@ -178,10 +178,15 @@ static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const a
             resp, API_E_LAMBDA_VALIDATION,
             "1 validation error detected: Value null at 'functionName' failed to satisfy "
             "constraint: Member must not be null");
-    eng_function_t *f;
-    if (lambda_load_fn(ctx, req, resp, api_json_str(fn), &f) < 0)
+    /* A qualified name (name:alias, name:version, a qualified ARN) is kept as "name:qualifier":
+     * its batches go to that version or alias, and FunctionArn shows it, as on Lambda. */
+    lambda_target_t t;
+    if (lambda_target(ctx, req, resp, api_json_str(fn), &t) < 0)
         return -1;
-    *out = f->name;
+    if (t.qual == NULL || strcmp(t.qual, "$LATEST") == 0)
+        *out = t.latest->name;
+    else
+        *out = kv_arena_printf(req->arena, "%s:%s", t.latest->name, t.qual);
     return 0;
 }
 
@@ -324,14 +329,28 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
     return 0;
 }
 
+/* Is a mapping's function (name or name:qualifier) function fn (with qualifier fq when not
+ * empty)? */
+static bool mapping_of(const char *function, kv_slice_t fn, kv_slice_t fq)
+{
+    const char *colon = strchr(function, ':');
+    size_t nl = colon ? (size_t)(colon - function) : strlen(function);
+    if (!kv_slice_eq(kv_slice(function, nl), fn))
+        return false;
+    return fq.len == 0 || (colon && kv_slice_eq_str(fq, colon + 1));
+}
+
 int lambda_op_esm_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_t *w)
 {
     kv_slice_t marker = KV_SLICE_NULL, fn = KV_SLICE_NULL, src = KV_SLICE_NULL;
     size_t limit = 100;
     api_req_query(req, "Marker", &marker);
     api_req_query(req, "EventSourceArn", &src);
-    if (api_req_query(req, "FunctionName", &fn) && lambda_resolve_name(resp, fn, &fn) < 0)
+    kv_slice_t fq = KV_SLICE_NULL; /* a qualified FunctionName lists that qualifier's only */
+    if (api_req_query(req, "FunctionName", &fn) && lambda_split_name(resp, fn, &fn, &fq) < 0)
         return -1;
+    if (kv_slice_eq_str(fq, "$LATEST"))
+        fq = KV_SLICE_NULL;
     if (lambda_max_items(req, resp, &limit) < 0)
         return -1;
     lambda_respond_json(resp, 200);
@@ -348,7 +367,7 @@ int lambda_op_esm_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_jw_
             return lambda_engine_fail(resp, KV_EIO);
         for (size_t i = 0; i < n; i++) {
             marker = kv_slice_str(list[i].uuid);
-            if ((fn.len && !kv_slice_eq_str(fn, list[i].function)) ||
+            if ((fn.len && !mapping_of(list[i].function, fn, fq)) ||
                 (src.len && !kv_slice_eq_str(src, list[i].source_arn)))
                 continue;
             if (shown == limit) {

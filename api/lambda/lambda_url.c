@@ -163,8 +163,8 @@ static int cors_check(api_resp_t *resp, const api_json_t *cors, kv_buf_t *out)
 /* ---- the operations ---- */
 
 /* The Qualifier query parameter: none (or $LATEST) is the unqualified URL; an alias name is
- * checked against the pattern Lambda applies, then refused as not found (aliases are not
- * kept here yet). */
+ * checked against the pattern Lambda applies (a version number is refused by it, as on
+ * Lambda), then must name an alias of the function. */
 static int qualifier(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char *fn,
                      const char **out)
 {
@@ -185,6 +185,14 @@ static int qualifier(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const cha
                           "satisfy constraint: Member must satisfy regular expression pattern: "
                           "((?!^\\d+$)^[0-9a-zA-Z-_]+$)",
                           (int)(q.len > 128 ? 128 : q.len), (const char *)q.p);
+    eng_alias_t *al;
+    int rc = eng_alias_get(ctx->eng, kv_slice_str(fn), q, req->arena, &al);
+    if (rc == 0) {
+        *out = al->name;
+        return 0;
+    }
+    if (rc != KV_ENOTFOUND)
+        return lambda_engine_fail(resp, rc);
     char arn[400];
     api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%s:%.*s", fn, (int)q.len,
                   (const char *)q.p);

@@ -676,8 +676,11 @@ static void url_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         cors_headers(req, resp, &cors, origin, true);
         return;
     }
+    /* The URL's qualifier ($LATEST or an alias, whose weights pick a version per request). */
     eng_function_t *f;
-    int rc = eng_function_get(ctx->eng, kv_slice_str(u->function), req->arena, &f);
+    bool qualified = strcmp(u->qualifier, "$LATEST") != 0;
+    int rc = lambda_qual_pick(ctx, req->arena, kv_slice_str(u->function),
+                              kv_slice_str(qualified ? u->qualifier : ""), &f);
     if (rc < 0) {
         message(resp, rc == KV_ENOTFOUND ? 403 : 500,
                 rc == KV_ENOTFOUND ? "Forbidden" : "Internal Server Error");
@@ -707,6 +710,9 @@ static void url_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     p->origin = origin;
     pthread_mutex_init(&p->lock, NULL);
     lambda_inv_fill(ctx, f, kv_buf_slice(&ev), req->_st->request_id, p->a, &p->inv);
+    if (qualified)
+        p->inv.invoked_arn =
+            api_arn_new(p->a, "lambda", ctx->region, "function:%s:%s", u->function, u->qualifier);
     kv_buf_dispose(&ev);
     p->inv.done = on_invoked;
     p->inv.done_arg = p;

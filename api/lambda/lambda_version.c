@@ -68,6 +68,66 @@ static bool alias_name_ok(kv_slice_t s)
     return s.len > 0 && s.len <= ALIAS_NAME_MAX && !digits;
 }
 
+int lambda_qual_load(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, kv_slice_t qual,
+                     eng_function_t **latest, eng_function_t **f, eng_alias_t **alias)
+{
+    *alias = NULL;
+    *latest = NULL;
+    int rc = eng_function_get(ctx->eng, name, a, latest);
+    if (rc < 0)
+        return rc;
+    *f = *latest;
+    if (qual.len == 0 || kv_slice_eq_str(qual, "$LATEST"))
+        return 0;
+    if (all_digits(qual))
+        return eng_version_get(ctx->eng, name, to_u32(qual), a, f);
+    if (!alias_name_ok(qual))
+        return KV_ENOTFOUND;
+    rc = eng_alias_get(ctx->eng, name, qual, a, alias);
+    if (rc == 0 && (*alias)->version)
+        rc = eng_version_get(ctx->eng, name, (*alias)->version, a, f);
+    return rc;
+}
+
+/* The version an invocation of alias al (base: its own version) runs, picked by its weight. */
+static int alias_pick(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, const eng_alias_t *al,
+                      eng_function_t *base, eng_function_t **f)
+{
+    *f = base;
+    if (al == NULL || al->extra_version == 0 || al->extra_weight <= 0)
+        return 0;
+    uint64_t r;
+    kv_random(&r, sizeof(r));
+    if ((double)(r >> 11) / (double)(1ull << 53) >= al->extra_weight)
+        return 0;
+    int rc = eng_version_get(ctx->eng, name, al->extra_version, a, f);
+    if (rc == KV_ENOTFOUND) /* deleted meanwhile: the alias's own version */
+        *f = base, rc = 0;
+    return rc;
+}
+
+/* What every version's invocation takes from the function: its reserved concurrency (one pool
+ * per function) and the asynchronous settings of the qualifier invoked. */
+static void run_settings(kv_arena_t *a, const eng_function_t *latest, const char *qual,
+                         eng_function_t *f)
+{
+    f->reserved = latest->reserved;
+    f->event_config = lambda_evcfg_doc(a, latest, qual);
+}
+
+int lambda_qual_pick(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, kv_slice_t qual,
+                     eng_function_t **f)
+{
+    eng_function_t *latest, *base;
+    eng_alias_t *al;
+    int rc = lambda_qual_load(ctx, a, name, qual, &latest, &base, &al);
+    if (rc == 0)
+        rc = alias_pick(ctx, a, name, al, base, f);
+    if (rc == 0)
+        run_settings(a, latest, qual.len ? kv_arena_strndup(a, qual.p, qual.len) : NULL, *f);
+    return rc;
+}
+
 int lambda_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
                   lambda_target_t *t)
 {
@@ -82,45 +142,26 @@ int lambda_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t r
                               "specified qualifier.");
         qual = q2;
     }
-    int rc = eng_function_get(ctx->eng, t->name, req->arena, &t->latest);
-    if (rc == KV_ENOTFOUND)
+    int rc = lambda_qual_load(ctx, req->arena, t->name, qual, &t->latest, &t->f, &t->alias);
+    if (rc == KV_ENOTFOUND && t->latest == NULL)
         return lambda_not_found(ctx, resp, t->name);
-    if (rc < 0)
-        return lambda_engine_fail(resp, rc);
-    t->f = t->latest;
-    if (qual.len == 0)
-        return 0;
-    t->qual = lambda_dup_str(req, qual);
-    if (kv_slice_eq_str(qual, "$LATEST"))
-        return 0;
-    if (all_digits(qual)) {
-        rc = eng_version_get(ctx->eng, t->name, to_u32(qual), req->arena, &t->f);
-    } else if (alias_name_ok(qual)) {
-        rc = eng_alias_get(ctx->eng, t->name, qual, req->arena, &t->alias);
-        if (rc == 0 && t->alias->version)
-            rc = eng_version_get(ctx->eng, t->name, t->alias->version, req->arena, &t->f);
-    } else {
-        rc = KV_ENOTFOUND;
-    }
     if (rc == KV_ENOTFOUND)
         return qual_not_found(ctx, resp, t->name, qual);
-    return rc < 0 ? lambda_engine_fail(resp, rc) : 0;
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    if (qual.len)
+        t->qual = lambda_dup_str(req, qual);
+    return 0;
 }
 
 int lambda_target_pick(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, lambda_target_t *t,
                        eng_function_t **f)
 {
-    *f = t->f;
-    if (t->alias == NULL || t->alias->extra_version == 0 || t->alias->extra_weight <= 0)
-        return 0;
-    uint64_t r;
-    kv_random(&r, sizeof(r));
-    if ((double)(r >> 11) / (double)(1ull << 53) >= t->alias->extra_weight)
-        return 0;
-    int rc = eng_version_get(ctx->eng, t->name, t->alias->extra_version, req->arena, f);
-    if (rc == KV_ENOTFOUND) /* deleted meanwhile: the alias's own version */
-        *f = t->f, rc = 0;
-    return rc < 0 ? lambda_engine_fail(resp, rc) : 0;
+    int rc = alias_pick(ctx, req->arena, t->name, t->alias, t->f, f);
+    if (rc < 0)
+        return lambda_engine_fail(resp, rc);
+    run_settings(req->arena, t->latest, t->qual, *f);
+    return 0;
 }
 
 /* ---- versions ---- */
@@ -247,6 +288,9 @@ int lambda_delete_version(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t name, kv_
                           (int)qual.len, (const char *)qual.p);
     if (rc < 0)
         return lambda_engine_fail(resp, rc);
+    char q[16];
+    snprintf(q, sizeof(q), "%u", to_u32(qual));
+    lambda_evcfg_forget(ctx, name, q);
     resp->durable = true;
     resp->status = 204;
     return 0;
@@ -477,6 +521,7 @@ static int op_alias(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv
         rc = eng_alias_delete(ctx->eng, fn, aname);
         if (rc < 0 && rc != KV_ENOTFOUND)
             return lambda_engine_fail(resp, rc);
+        lambda_evcfg_forget(ctx, fn, al->name); /* its asynchronous settings go with it */
         resp->durable = true;
         resp->status = 204;
         return 0;

@@ -125,11 +125,12 @@ static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnod
         api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
         return -1;
     }
-    /* The destination must be a function this server has. */
+    /* The destination must be a function this server has (a qualified ARN: its version or
+     * alias is looked up when the event is delivered). */
     api_arn_t arn;
     kv_slice_t fname;
     eng_function_t *fn;
-    if (!api_arn_parse(d->arn, &arn) || !api_arn_after(&arn, "function:", &fname) ||
+    if (!api_arn_parse(d->arn, &arn) || !api_arn_name(&arn, "function:", &fname) ||
         eng_function_get(ctx->eng, fname, req->arena, &fn) < 0)
         return invalid(resp, "Unable to validate the following destination configurations");
     if (d->id.len == 0) {

@@ -499,6 +499,9 @@ typedef struct eng_function {
     const char *app_log_level; /* TRACE|DEBUG|INFO|WARN|ERROR|FATAL (JSON only) */
     const char *sys_log_level; /* DEBUG|INFO|WARN (JSON only) */
     const char *log_group;     /* a custom log group */
+    /* The code's unzipped size (issue 13, package H; TLV tag 35); 0: not recorded (a function
+     * stored before it was). */
+    uint64_t unzipped_size;
 } eng_function_t;
 
 enum { ENG_FN_CREATE = 0, ENG_FN_UPDATE = 1 };
@@ -585,6 +588,7 @@ typedef struct eng_alias {
  * if not); KV_ENOTFOUND too when the function is gone. */
 int eng_alias_put(eng_t *e, const eng_alias_t *al, int mode);
 int eng_alias_get(eng_t *e, kv_slice_t function, kv_slice_t name, kv_arena_t *a, eng_alias_t **out);
+/** Delete an alias and its function URL configuration. */
 int eng_alias_delete(eng_t *e, kv_slice_t function, kv_slice_t name);
 /** A function's aliases in name order after `after`, at most limit. */
 int eng_alias_list(eng_t *e, kv_slice_t function, kv_slice_t after, size_t limit, kv_arena_t *a,
