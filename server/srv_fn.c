@@ -774,7 +774,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
         close(logp[1]);
         if (!ok) {
             close(logp[0]);
-            *why = "the instance could not be started";
+            *why = f->spawn_error[0] ? f->spawn_error : "the instance could not be started";
         }
     }
     if (!ok) {
