@@ -12,8 +12,7 @@ import io
 import json
 import os
 import shutil
-import stat
-import subprocess
+import struct
 import sys
 import tempfile
 import unittest
@@ -353,19 +352,28 @@ class Sandbox(unittest.TestCase):
 # of the fixture's --secret-key when SECRET_FILE is not "-".
 LAUNCHER = r"""
 import ctypes, os, struct, sys
-nobody, refuse_ns, secret_file, stratusd = sys.argv[1:5]
+nobody, refuse, secret_file, stratusd = sys.argv[1:5]
 args = sys.argv[5:]
 if secret_file != "-":
     i = args.index("--secret-key")
     del args[i:i + 2]
     args += ["--secret-key-file", secret_file]
-if refuse_ns == "1":
+if refuse != "0":
     libc = ctypes.CDLL(None, use_errno=True)
-    # clone/unshare with CLONE_NEWNS (0x20000) -> EPERM; x86_64 only (the filter checks).
-    NR_CLONE, NR_UNSHARE, AUDIT_X86_64 = 56, 272, 0xC000003E
+    # "ns": clone/unshare with CLONE_NEWNS (0x20000) -> EPERM; "hostname": sethostname ->
+    # EPERM. x86_64 only (the filter checks).
+    NR_CLONE, NR_UNSHARE, NR_SETHOSTNAME, AUDIT_X86_64 = 56, 272, 170, 0xC000003E
     def ins(code, jt, jf, k):
         return struct.pack("HBBI", code, jt, jf, k)
     prog = b"".join([
+        ins(0x20, 0, 0, 4),
+        ins(0x15, 1, 0, AUDIT_X86_64),
+        ins(0x06, 0, 0, 0x7FFF0000),
+        ins(0x20, 0, 0, 0),
+        ins(0x15, 0, 1, NR_SETHOSTNAME),
+        ins(0x06, 0, 0, 0x00050000 | 1),
+        ins(0x06, 0, 0, 0x7FFF0000),
+    ]) if refuse == "hostname" else b"".join([
         ins(0x20, 0, 0, 4),            # ld arch
         ins(0x15, 1, 0, AUDIT_X86_64), # jeq x86_64
         ins(0x06, 0, 0, 0x7FFF0000),   # allow (other arches: not filtered)
@@ -393,9 +401,9 @@ os.execv(stratusd, [stratusd] + args)
 class LaunchedServer(Server):
     """A Server started through LAUNCHER."""
 
-    def __init__(self, *extra, nobody=False, refuse_ns=False, secret_file=None, **kw):
+    def __init__(self, *extra, nobody=False, refuse="0", secret_file=None, **kw):
         super().__init__(*extra, **kw)
-        self.launch = ["1" if nobody else "0", "1" if refuse_ns else "0", secret_file or "-"]
+        self.launch = ["1" if nobody else "0", refuse, secret_file or "-"]
 
     def start(self, timeout=15):
         launcher = os.path.join(self.data_dir, "launch.py")
@@ -496,7 +504,7 @@ class WithoutNamespaces(unittest.TestCase):
     function runs unless stratusd was started with --insecure-no-sandbox."""
 
     def test_fails_closed(self):
-        srv = LaunchedServer(refuse_ns=True).start()
+        srv = LaunchedServer(refuse="ns").start()
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
@@ -516,7 +524,7 @@ class WithoutNamespaces(unittest.TestCase):
             srv.cleanup()
 
     def test_insecure_flag_runs_them_without(self):
-        srv = LaunchedServer("--insecure-no-sandbox", refuse_ns=True)
+        srv = LaunchedServer("--insecure-no-sandbox", refuse="ns")
         # As root its instances run as uids of their own, reaching their code by host path.
         os.chmod(srv.data_dir, 0o711)
         os.mkdir(os.path.join(srv.data_dir, "db"), 0o711)
@@ -535,6 +543,81 @@ class WithoutNamespaces(unittest.TestCase):
             self.assertIn("--insecure-no-sandbox they run without", srv.full_log())
         finally:
             srv.cleanup()
+
+    def test_failed_sandbox_step_is_named(self):
+        """A step of the sandbox's setup that fails (here sethostname, refused by a filter)
+        is logged and named in the invocation's error, not taken for the code's exit."""
+        srv = LaunchedServer(refuse="hostname").start()
+        try:
+            lam = srv.client("lambda")
+            lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": PY_ZIP})
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                lam.invoke(FunctionName="f", Payload=b"{}")
+            err = e.exception.response["Error"]
+            self.assertEqual(err["Code"], "ServiceException")
+            self.assertIn('step "hostname" failed (Operation not permitted)', err["Message"])
+            self.assertIn("ERROR lambda: sandbox step hostname: Operation not permitted",
+                          srv.full_log())
+            self.assertIsNone(srv.proc.poll())
+        finally:
+            srv.cleanup()
+
+
+def many_files_zip(n):
+    """A zip of n empty files (about 90 bytes each zipped)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(n):
+            z.writestr("d%d/%d" % (i // 1000, i), b"")
+    return buf.getvalue()
+
+
+class Limits(unittest.TestCase):
+    def test_unzip_entries_are_bounded(self):
+        """A zip of 100 001 empty files (9 MB): the unpack stops past 100 000 entries and
+        leaves nothing behind."""
+        srv = Server().start()
+        try:
+            lam = srv.client("lambda")
+            lam.create_function(FunctionName="many", Runtime="python3.11", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": many_files_zip(100001)})
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                lam.invoke(FunctionName="many", Payload=b"{}")
+            self.assertIn("could not be unpacked", e.exception.response["Error"]["Message"])
+            with open(srv.log_path, errors="replace") as f:
+                self.assertIn("more than 100000 entries unzipped", f.read())
+            run = os.path.join(srv.data_dir, "db", "functions", "run")
+            self.assertEqual([d for _, ds, _ in os.walk(run) for d in ds if d.startswith("d")],
+                             [])  # the partial directory is gone
+            self.assertIsNone(srv.proc.poll())
+        finally:
+            srv.cleanup()
+
+    def test_runtime_prefix_holding_the_data_dir_is_refused(self):
+        base = tempfile.mkdtemp(prefix="stratus-wpf-rt-")
+        try:
+            os.makedirs(os.path.join(base, "bin"))
+            os.makedirs(os.path.join(base, "lib", "python3.11"))
+            py = os.path.join(base, "bin", "python3.11")
+            shutil.copy2(os.path.realpath(sys.executable), py)
+            srv = Server("--runtime", "python3.11=" + py, data_dir=os.path.join(base, "data"))
+            os.makedirs(srv.data_dir)
+            with self.assertRaises(RuntimeError) as e:
+                srv.start()
+            self.assertEqual(srv.proc.wait(10), 2)
+            self.assertIn("--runtime python3.11: the sandboxes would show %s, which holds the "
+                          "data directory" % base, str(e.exception))
+            # Elsewhere, its prefix is shown read-only (and said so).
+            other = Server("--runtime", "python3.11=" + py).start()
+            try:
+                with open(other.log_path, errors="replace") as f:
+                    self.assertIn("lambda: --runtime python3.11: sandboxes show %s read-only"
+                                  % base, f.read())
+            finally:
+                other.cleanup()
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
