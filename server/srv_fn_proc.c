@@ -11,7 +11,10 @@
  * the system directories (/usr, /bin, /sbin, /lib, /lib64, /etc: those there are, symbolic
  * links kept as links) read-only, a minimal /dev, /proc of its own PID namespace and a
  * private /tmp tmpfs of the function's EphemeralStorage size; the root itself is read-only.
- * Not the data directory, not other functions' code. Its hostname is "169.254.<slot>".
+ * Not the data directory, not other functions' code: the server's own paths (data directory,
+ * key files) are covered wherever a bound directory would show them. Its hostname is
+ * "169.254.<slot>". Where namespaces cannot be had no instance starts, unless the operator
+ * chose --insecure-no-sandbox (host paths then; as root still the instance's own uid).
  *
  * As root, each live instance has a uid and gid of its own (SANDBOX_ID_BASE + its slot), so
  * that instances cannot signal or read each other and RLIMIT_NPROC counts per instance;
