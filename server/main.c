@@ -130,9 +130,11 @@ int main(int argc, char **argv)
             srv_tls_ctx_free(srv.tls);
             return 2;
         }
-    char rt_err[256];
-    if (srv_fn_runtimes_configure(cfg.node_sdk, cfg.runtime_maps, cfg.n_runtime_maps, rt_err,
-                                  sizeof(rt_err)) < 0) {
+    char rt_err[512];
+    const char *hidden[] = {cfg.secret_key_file, cfg.tls_key, cfg.tls_cert};
+    srv_fn_sandbox_configure(cfg.insecure_no_sandbox, hidden, 3);
+    if (srv_fn_runtimes_configure(cfg.node_sdk, cfg.runtime_maps, cfg.n_runtime_maps, cfg.data_dir,
+                                  hidden, 1, rt_err, sizeof(rt_err)) < 0) {
         fprintf(stderr, "stratusd: %s\n", rt_err);
         api_close(srv.api);
         srv_tls_ctx_free(srv.tls);

@@ -70,6 +70,8 @@ void srv_config_usage(void)
         "                         PATH (repeatable); unmapped runtimes run on the interpreter\n"
         "                         of their version found on the system, else the nearest one\n"
         "                         with a warning in every START line\n"
+        "  --insecure-no-sandbox  where instances cannot have namespaces of their own, run\n"
+        "                         functions without a sandbox (else they do not run)\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -189,6 +191,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_JOB_INTERVAL,
         O_NODE_SDK,
         O_RUNTIME,
+        O_INSECURE,
         O_HELP,
         O_VERSION
     };
@@ -218,6 +221,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"job-interval", required_argument, NULL, O_JOB_INTERVAL},
         {"node-sdk", required_argument, NULL, O_NODE_SDK},
         {"runtime", required_argument, NULL, O_RUNTIME},
+        {"insecure-no-sandbox", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {NULL, 0, NULL, 0},
@@ -399,6 +403,9 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             }
             cfg->runtime_maps[cfg->n_runtime_maps++] = optarg;
             break;
+        case O_INSECURE:
+            cfg->insecure_no_sandbox = true;
+            break;
         case O_DISK_RESERVE: {
             char *end;
             unsigned long long n = strtoull(optarg, &end, 10);
@@ -439,6 +446,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         if (sk_arg == NULL)
             sk_file = env_nonempty("STRATUS_SECRET_ACCESS_KEY_FILE");
     }
+    cfg->secret_key_file = sk_file;
     if (sk_file) {
         if (read_secret_file(sk_file, secret_buf, sizeof(secret_buf)) < 0)
             return -1;

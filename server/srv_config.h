@@ -50,6 +50,9 @@ typedef struct srv_config {
     const char *node_sdk;                           /* --node-sdk (NULL: the default) */
     const char *runtime_maps[SRV_RUNTIME_MAPS_MAX]; /* --runtime NAME=PATH, checked at start */
     size_t n_runtime_maps;
+    /* Package F: the sandbox */
+    bool insecure_no_sandbox;    /* --insecure-no-sandbox */
+    const char *secret_key_file; /* --secret-key-file (or its environment variable), or NULL */
 } srv_config_t;
 
 /**

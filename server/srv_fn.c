@@ -782,7 +782,7 @@ static inst_t *inst_spawn(srv_fn_t *f, api_invocation_t *inv, bool init_in_invok
         close(logp[1]);
         if (!ok) {
             close(logp[0]);
-            *why = "the instance could not be started";
+            *why = f->spawn_error[0] ? f->spawn_error : "the instance could not be started";
         }
     }
     if (!ok) {
@@ -1055,8 +1055,8 @@ srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port)
         return NULL;
     }
     /* Containment (see srv_fn_proc.c): as root, namespaces need nothing more; without root a
-     * user namespace comes with them, and when neither can be made the first spawn says so
-     * once and does without. */
+     * user namespace comes with them, and when neither can be made no instance starts (said
+     * once), unless --insecure-no-sandbox lets them run without. */
     f->root = geteuid() == 0;
     f->userns = !f->root;
     f->ns_flags =

@@ -14,6 +14,11 @@
 
 typedef struct srv_fn srv_fn_t;
 
+/** Sandbox settings from the command line, before srv_fn_start: insecure
+ * (--insecure-no-sandbox: where instances cannot have namespaces, they run without them; else
+ * they do not run), and the server's own files that no instance may see wherever a bind would
+ * show them (the secret key file, TLS key and certificate; the data directory always). */
+void srv_fn_sandbox_configure(bool insecure, const char *const *hidden, size_t n);
 /** Start the runner and register it with the api layer. main_port is stratusd's own port
  * (functions get AWS_ENDPOINT_URL pointing at it). @return NULL on failure. */
 srv_fn_t *srv_fn_start(api_ctx_t *api, int main_port);

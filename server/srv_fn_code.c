@@ -23,6 +23,17 @@
 #include "base/kv_time.h"
 #include "srv_fn_int.h"
 
+/* Lambda's bound on unzipped code (and on a function's code and layers together), counted as
+ * bytes are written, whatever the zip declares; and a bound on its entries (inodes). */
+#define UNZIPPED_MAX (262144000ull)
+#define ENTRIES_MAX  100000
+
+/* What one unpack (code, or a layer set) has written so far. */
+typedef struct {
+    uint64_t bytes;
+    uint64_t entries;
+} unpack_budget_t;
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -43,7 +54,8 @@ void srv_fn_rmtree(const char *path)
  * file system identity of CODE_UID, which holds no capability: no device node, no setuid
  * file owned by root, nothing an instance (or anyone but root) may rewrite. Modes lose
  * their setuid, setgid and sticky bits and group and other write. */
-static int unpack_one(srv_fn_t *f, const char *zip, const char *tmp, bool as_code_uid)
+static int unpack_one(srv_fn_t *f, const char *zip, const char *tmp, bool as_code_uid,
+                      unpack_budget_t *budget)
 {
     struct archive *in = archive_read_new();
     archive_read_support_format_zip(in);
@@ -70,6 +82,11 @@ static int unpack_one(srv_fn_t *f, const char *zip, const char *tmp, bool as_cod
             rc = -1;
             break;
         }
+        if (++budget->entries > ENTRIES_MAX) {
+            KV_LOG_WARN("lambda: code %s: more than %d entries unzipped", zip, ENTRIES_MAX);
+            rc = -1;
+            break;
+        }
         if (atomic_load(&f->stopping) || !api_zip_entry_ok(e)) {
             if (!atomic_load(&f->stopping))
                 KV_LOG_WARN("lambda: code %s: refused entry %s", zip,
@@ -91,11 +108,18 @@ static int unpack_one(srv_fn_t *f, const char *zip, const char *tmp, bool as_cod
         const void *buf;
         size_t n;
         la_int64_t off;
-        while ((r = archive_read_data_block(in, &buf, &n, &off)) == ARCHIVE_OK)
+        while ((r = archive_read_data_block(in, &buf, &n, &off)) == ARCHIVE_OK) {
+            budget->bytes += n;
+            if (budget->bytes > UNZIPPED_MAX || off < 0 || (uint64_t)off + n > UNZIPPED_MAX) {
+                KV_LOG_WARN("lambda: code %s: unzipped past %llu bytes", zip, UNZIPPED_MAX);
+                r = ARCHIVE_FATAL;
+                break;
+            }
             if (archive_write_data_block(dst, buf, n, off) != ARCHIVE_OK) {
                 r = ARCHIVE_FATAL;
                 break;
             }
+        }
         if (r != ARCHIVE_EOF) {
             rc = -1;
             break;
@@ -126,8 +150,9 @@ static int unpack(srv_fn_t *f, char (*zips)[4200], int n, const char *out, bool 
     if (kv_mkdirs(tmp) < 0)
         return -1;
     int rc = 0;
+    unpack_budget_t budget = {0, 0}; /* across every zip of this unpack */
     for (int i = 0; i < n && rc == 0; i++)
-        rc = unpack_one(f, zips[i], tmp, as_code_uid);
+        rc = unpack_one(f, zips[i], tmp, as_code_uid, &budget);
     struct stat st;
     if (rc == 0 && rename(tmp, out) < 0)
         rc = stat(out, &st) == 0 ? 0 : -1;

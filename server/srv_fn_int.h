@@ -158,6 +158,7 @@ struct srv_fn {
     char extra_ro[8][4096]; /* host paths bound read-only at the same path in every sandbox */
     int n_extra_ro;
     struct fn_sandbox *sandbox; /* what srv_fn_proc_init prepared once */
+    char spawn_error[320];      /* package F: why the last srv_fn_proc_spawn failed ("": unsaid) */
 };
 
 /* srv_fn.c */

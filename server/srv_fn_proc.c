@@ -11,7 +11,10 @@
  * the system directories (/usr, /bin, /sbin, /lib, /lib64, /etc: those there are, symbolic
  * links kept as links) read-only, a minimal /dev, /proc of its own PID namespace and a
  * private /tmp tmpfs of the function's EphemeralStorage size; the root itself is read-only.
- * Not the data directory, not other functions' code. Its hostname is "169.254.<slot>".
+ * Not the data directory, not other functions' code: the server's own paths (data directory,
+ * key files) are covered wherever a bound directory would show them. Its hostname is
+ * "169.254.<slot>". Where namespaces cannot be had no instance starts, unless the operator
+ * chose --insecure-no-sandbox (host paths then; as root still the instance's own uid).
  *
  * As root, each live instance has a uid and gid of its own (SANDBOX_ID_BASE + its slot), so
  * that instances cannot signal or read each other and RLIMIT_NPROC counts per instance;
@@ -35,7 +38,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <limits.h>
 #include <linux/filter.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
@@ -58,6 +61,8 @@
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/kv_alloc.h"
@@ -73,6 +78,7 @@
 #define ROOT_OPTS       "size=1m,nr_inodes=256,mode=0755" /* the root tmpfs: mount points */
 #define SHM_OPTS        "size=64m,nr_inodes=1024,mode=1777"
 #define N_SYS           6
+#define N_HIDE          8 /* the data and functions directories, key and TLS files */
 
 /* What srv_fn_proc_init prepares once. */
 struct fn_sandbox {
@@ -84,7 +90,25 @@ struct fn_sandbox {
     struct sock_fprog seccomp; /* filter NULL: none could be built */
     char cgroup[4400];         /* the instances' cgroup v2 parent; "": rlimits */
     bool slots[MAX_INSTANCES + 1];
+    char hide[N_HIDE][PATH_MAX]; /* the server's own paths, covered where a bind shows them */
+    int n_hide;
+    bool nproc_per_ns;   /* RLIMIT_NPROC counts per user namespace (Linux 5.14) */
+    bool refused_logged; /* "no namespaces, no --insecure-no-sandbox" said once */
 };
+
+/* From the command line (srv_fn_sandbox_configure), before the runner starts. */
+static bool insecure_no_sandbox;
+static char hidden_cfg[N_HIDE - 2][PATH_MAX];
+static size_t n_hidden_cfg;
+
+void srv_fn_sandbox_configure(bool insecure, const char *const *hidden, size_t n)
+{
+    insecure_no_sandbox = insecure;
+    n_hidden_cfg = 0;
+    for (size_t i = 0; i < n && n_hidden_cfg < N_HIDE - 2; i++)
+        if (hidden[i] && hidden[i][0])
+            snprintf(hidden_cfg[n_hidden_cfg++], PATH_MAX, "%s", hidden[i]);
+}
 
 bool srv_fn_proc_find_program(const char *name, char *out, size_t cap)
 {
@@ -183,6 +207,13 @@ static int build_seccomp(struct sock_fprog *out)
     }
     if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
         rc = -1;
+    /* Faking a terminal's input, or the console's selection: the command is an unsigned int,
+     * whatever the register's upper half holds. */
+    static const unsigned long ioctls[] = {0x5412 /* TIOCSTI */, 0x541C /* TIOCLINUX */};
+    for (size_t i = 0; i < sizeof(ioctls) / sizeof(ioctls[0]); i++)
+        if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                             SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFul, ioctls[i])) < 0)
+            rc = -1;
     int fd = rc == 0 ? memfd_create("seccomp", MFD_CLOEXEC) : -1;
     if (fd >= 0 && seccomp_export_bpf(ctx, fd) == 0) {
         off_t len = lseek(fd, 0, SEEK_END);
@@ -243,7 +274,7 @@ static bool cgroup_v2(char *out, size_t cap)
     }
     if (!v2only || !own[0] || !strstr(ctl, "memory") || !strstr(ctl, "pids") || !strstr(ctl, "cpu"))
         return false;
-    char base[4200], path[4300];
+    char base[4200], path[4500];
     snprintf(base, sizeof(base), "/sys/fs/cgroup%s", strcmp(own, "/") == 0 ? "" : own);
     snprintf(path, sizeof(path), "%s/cgroup.subtree_control", base);
     if (write_file(path, "+memory +pids +cpu") < 0) {
@@ -288,6 +319,20 @@ int srv_fn_proc_init(srv_fn_t *f)
             sb->sys[i].present = S_ISDIR(st.st_mode);
         }
     }
+    /* The server's own paths: covered wherever a bind (a system directory, a runtime's prefix)
+     * would show them to an instance. */
+    char real[PATH_MAX];
+    if (realpath(f->data_dir, real))
+        snprintf(sb->hide[sb->n_hide++], PATH_MAX, "%s", real);
+    if (realpath(f->dir, real) && strcmp(real, sb->hide[0]) != 0)
+        snprintf(sb->hide[sb->n_hide++], PATH_MAX, "%s", real);
+    for (size_t i = 0; i < n_hidden_cfg && sb->n_hide < N_HIDE; i++)
+        if (realpath(hidden_cfg[i], real))
+            snprintf(sb->hide[sb->n_hide++], PATH_MAX, "%s", real);
+    struct utsname un;
+    int major = 0, minor = 0;
+    sb->nproc_per_ns = uname(&un) == 0 && sscanf(un.release, "%d.%d", &major, &minor) == 2 &&
+                       (major > 5 || (major == 5 && minor >= 14));
     if (build_seccomp(&sb->seccomp) < 0)
         KV_LOG_WARN("lambda: no seccomp filter could be built: instances run without one");
     if (cgroup_v2(sb->cgroup, sizeof(sb->cgroup)))
@@ -296,8 +341,13 @@ int srv_fn_proc_init(srv_fn_t *f)
                     sb->cgroup, SANDBOX_NPROC);
     else
         KV_LOG_INFO("lambda: instance limits by rlimits (no delegated cgroup v2): RLIMIT_DATA = "
-                    "MemorySize, RLIMIT_NPROC = %d%s, a nice value proportional to memory",
-                    SANDBOX_NPROC, f->root ? " per instance uid" : " (the server's uid)");
+                    "MemorySize, RLIMIT_NPROC = %d%s, a nice value proportional to memory, /tmp "
+                    "at most max(%d MB, MemorySize) of EphemeralStorage (it is memory)",
+                    SANDBOX_NPROC,
+                    f->root            ? " per instance uid"
+                    : sb->nproc_per_ns ? " per instance user namespace"
+                                       : " over the server uid's own processes",
+                    TMP_MB);
     f->sandbox = sb;
     return 0;
 }
@@ -353,6 +403,9 @@ typedef struct spawn {
     const char *cwd;
     rlim_t fsize;                  /* without namespaces: no file may outgrow the temporary space */
     const char *uid_map, *gid_map; /* with a user namespace */
+    const char *step;              /* set by the child: the sandbox step that failed (NULL: none) */
+    int step_errno;                /* ... and its errno */
+    rlim_t nproc;                  /* RLIMIT_NPROC (0: none set) */
 } spawn_t;
 
 /* Ends the child without exit hooks: it shares the runner's memory (a sanitizer's exit-time
@@ -361,6 +414,15 @@ static void child_exit(int code)
 {
     for (;;)
         syscall(SYS_exit_group, code);
+}
+
+/* A sandbox step failed: the runner reads which, and its errno, once the child is gone (the
+ * child shares its memory). */
+static void child_fail(spawn_t *sp, const char *step)
+{
+    sp->step_errno = errno;
+    sp->step = step;
+    child_exit(125);
 }
 
 /* Bind src read-only at dst (relative to the new root being built). A user namespace may only
@@ -407,56 +469,85 @@ static int make_point(const char *abs, bool file)
     return mkdir(p, 0755) == 0 || errno == EEXIST ? 0 : -1;
 }
 
+/* Cover each of the server's own paths (data directory, key files) that a bind shows inside:
+ * a directory under an empty read-only tmpfs, a file under /dev/null. Paths are absolute and
+ * resolved (realpath) at start; the current directory is the new root. */
+static const char *child_cover(const spawn_t *sp)
+{
+    for (int i = 0; i < sp->sb->n_hide; i++) {
+        char dst[4100] = ".";
+        struct stat st;
+        memcpy(dst + 1, sp->sb->hide[i], strlen(sp->sb->hide[i]) + 1);
+        if (lstat(dst, &st) < 0) {
+            if (errno == ENOENT || errno == ENOTDIR || errno == EACCES)
+                continue; /* not visible inside */
+            return "cover";
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (mount("tmpfs", dst, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      "size=4k,nr_inodes=1,mode=0555") < 0)
+                return "cover";
+        } else if (mount("/dev/null", dst, NULL, MS_BIND, NULL) < 0) {
+            return "cover";
+        }
+    }
+    return NULL;
+}
+
 /* The instance's root: a tmpfs on newroot holding Lambda's layout (see the file's head), then
- * made the root with the old one detached, and read-only. */
-static int child_mounts(const spawn_t *sp)
+ * made the root with the old one detached, and read-only. @return NULL, or the step that
+ * failed (errno set). */
+static const char *child_mounts(const spawn_t *sp)
 {
     if (sp->userns && (write_file("/proc/self/setgroups", "deny") < 0 ||
                        write_file("/proc/self/uid_map", sp->uid_map) < 0 ||
                        write_file("/proc/self/gid_map", sp->gid_map) < 0))
-        return -1;
+        return "user namespace map";
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
         mount("tmpfs", sp->newroot, "tmpfs", MS_NOSUID | MS_NODEV, ROOT_OPTS) < 0 ||
         chdir(sp->newroot) < 0)
-        return -1;
+        return "root tmpfs";
     static const char *const dirs[] = {"var", "var/task", "var/runtime", "opt",
                                        "tmp", "proc",     "dev",         "dev/shm"};
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
         if (mkdir(dirs[i], 0755) < 0)
-            return -1;
-    if (ro_bind(sp->code, "var/task") < 0 || ro_bind(sp->runtimes, "var/runtime") < 0)
-        return -1;
+            return "root layout";
+    if (ro_bind(sp->code, "var/task") < 0)
+        return "bind /var/task";
+    if (ro_bind(sp->runtimes, "var/runtime") < 0)
+        return "bind /var/runtime";
     if (sp->sdk && (ro_bind(sp->sdk, "var/runtime/node_modules") < 0 ||
                     symlink("/var/runtime/node_modules", "node_modules") < 0))
-        return -1;
+        return "bind the Node SDK";
     if (sp->opt && ro_bind(sp->opt, "opt") < 0)
-        return -1;
+        return "bind /opt";
     for (int i = 0; i < N_SYS; i++) {
         const char *name = sp->sb->sys[i].name;
         if (!sp->sb->sys[i].present)
             continue;
         if (sp->sb->sys[i].link[0]) {
             if (symlink(sp->sb->sys[i].link, name) < 0)
-                return -1;
+                return "system links";
             continue;
         }
         char src[16];
         src[0] = '/';
         memcpy(src + 1, name, strlen(name) + 1);
         if (mkdir(name, 0755) < 0 || ro_bind(src, name) < 0)
-            return -1;
+            return "bind system directories";
     }
-    static const char *const devs[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    /* No tty: a terminal reached through /dev/tty could be fed input (TIOCSTI). */
+    static const char *const devs[] = {"null", "zero", "full", "random", "urandom"};
     for (size_t i = 0; i < sizeof(devs) / sizeof(devs[0]); i++) {
         char src[16] = "/dev/", dst[16] = "dev/";
         memcpy(src + 5, devs[i], strlen(devs[i]) + 1);
         memcpy(dst + 4, devs[i], strlen(devs[i]) + 1);
         int fd = open(dst, O_WRONLY | O_CREAT | O_CLOEXEC, 0666);
         if (fd < 0)
-            return -1;
+            return "devices";
         close(fd);
-        if (mount(src, dst, NULL, MS_BIND, NULL) < 0 && i < 5) /* a tty may lack */
-            return -1;
+        if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+            return "devices";
     }
     if (symlink("/proc/self/fd", "dev/fd") < 0 || symlink("/proc/self/fd/0", "dev/stdin") < 0 ||
         symlink("/proc/self/fd/1", "dev/stdout") < 0 ||
@@ -464,7 +555,7 @@ static int child_mounts(const spawn_t *sp)
         mount("tmpfs", "dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, SHM_OPTS) < 0 ||
         mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, sp->tmp_opts) < 0 ||
         mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
-        return -1;
+        return "/dev, /tmp and /proc";
     for (int i = 0; i < sp->n_extra; i++) {
         struct stat st;
         if (stat(sp->extra[i], &st) < 0) /* gone from the host: nothing to show */
@@ -476,12 +567,15 @@ static int child_mounts(const spawn_t *sp)
         if (make_point(sp->extra[i], !S_ISDIR(st.st_mode)) == 0)
             ro_bind(sp->extra[i], dst);
     }
+    const char *step = child_cover(sp); /* after every bind: nothing mounted later shows them */
+    if (step)
+        return step;
     /* The new root on top of the old, which is then detached from under it. */
     if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-        return -1;
+        return "pivot_root";
     if (mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-        return -1;
-    return sethostname(sp->hostname, strlen(sp->hostname));
+        return "read-only root";
+    return sethostname(sp->hostname, strlen(sp->hostname)) < 0 ? "hostname" : NULL;
 }
 
 /* Is the server gone (the child would then never be killed with it)? (In a PID namespace
@@ -501,20 +595,20 @@ static bool parent_gone(const spawn_t *sp)
  * large virtual ranges) unless its control group does. */
 static int spawn_child(void *arg)
 {
-    const spawn_t *sp = arg;
+    spawn_t *sp = arg;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (parent_gone(sp))
         child_exit(1);
     if (sp->cgroup_fd >= 0 && write(sp->cgroup_fd, "0", 1) != 1)
-        child_exit(125);
+        child_fail(sp, "join its control group");
     umask(022); /* its own (no CLONE_FS): not the server's 077 */
-    if (sp->ns && child_mounts(sp) < 0)
-        child_exit(125);
+    const char *step = sp->ns ? child_mounts(sp) : NULL;
+    if (step)
+        child_fail(sp, step);
     /* Signals as a fresh process has them: the server's threads block some and ignore
-     * SIGPIPE, and both would outlive execve. */
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, NULL);
+     * SIGPIPE, and both would outlive execve. The raw call: glibc's keeps its own signals. */
+    uint64_t none = 0;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof(none));
     /* Every disposition back to the default, the real-time signals glibc reserves too (an
      * ignored signal is inherited through execve from whoever started stratusd). The raw
      * call: glibc's sigaction refuses its reserved signals. */
@@ -527,17 +621,19 @@ static int spawn_child(void *arg)
     for (int sig = 1; sig < 65; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
             syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof(dfl.mask));
-    setpgid(0, 0);
+    /* A session of its own, without a controlling terminal (TIOCSTI into the server's). */
+    if (syscall(SYS_setsid) < 0)
+        child_fail(sp, "setsid");
     if (chdir(sp->cwd) < 0)
         child_exit(126);
     struct rlimit nofile = {1024, 1024}, core = {0, 0}, data = {sp->mem, sp->mem};
-    struct rlimit nproc = {SANDBOX_NPROC, SANDBOX_NPROC};
+    struct rlimit nproc = {sp->nproc, sp->nproc};
     setrlimit(RLIMIT_NOFILE, &nofile);
     setrlimit(RLIMIT_CORE, &core);
     if (sp->cgroup_fd < 0) {
         setrlimit(RLIMIT_DATA, &data);
-        if (sp->setid || !sp->ns) /* per instance uid; the server's own otherwise */
-            setrlimit(RLIMIT_NPROC, &nproc);
+        if (sp->nproc && setrlimit(RLIMIT_NPROC, &nproc) < 0)
+            child_fail(sp, "RLIMIT_NPROC");
         setpriority(PRIO_PROCESS, 0, sp->nice);
     }
     if (!sp->ns) {
@@ -545,10 +641,12 @@ static int spawn_child(void *arg)
         setrlimit(RLIMIT_FSIZE, &fsize);
     }
     if (sp->setid) {
+        /* Raw system calls, as posix_spawn makes them: glibc's wrappers would change every
+         * thread's ids (a broadcast under locks the runner's threads share with this child). */
         gid_t g = (gid_t)sp->id;
-        if (setgroups(0, NULL) < 0 || setresgid(g, g, g) < 0 ||
-            setresuid(sp->id, sp->id, sp->id) < 0)
-            child_exit(125);
+        if (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, g, g, g) < 0 ||
+            syscall(SYS_setresuid, sp->id, sp->id, sp->id) < 0)
+            child_fail(sp, "set the instance's uid and gid");
         /* A change of credentials clears the parent-death signal: set again, look again. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (parent_gone(sp))
@@ -563,10 +661,10 @@ static int spawn_child(void *arg)
         for (int fd = 3; fd < 4096; fd++)
             close(fd);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-        child_exit(125);
+        child_fail(sp, "no_new_privs");
     if (sp->sb && sp->sb->seccomp.filter &&
         prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &sp->sb->seccomp) < 0)
-        child_exit(125);
+        child_fail(sp, "seccomp");
     execve(sp->prog, sp->argv, sp->envp);
     child_exit(127);
     return 127;
@@ -574,21 +672,96 @@ static int spawn_child(void *arg)
 
 /* ---- spawning ---- */
 
-/* A sandbox path (/var/task/..., /var/runtime/...) as the host sees it, for instances that
- * could not have namespaces. */
-static void host_path(srv_fn_t *f, const char *root, const char *in, char *out, size_t cap)
+/* The host directory that stands for /opt without namespaces: the layers' (opt), else one that
+ * does not exist (never the host's own /opt). */
+static void host_opt(srv_fn_t *f, const char *opt, char *out, size_t cap)
 {
-    if (strncmp(in, "/var/task", 9) == 0 && (in[9] == '/' || in[9] == 0))
-        snprintf(out, cap, "%s%s", root, in + 9);
-    else if (strncmp(in, "/var/runtime", 12) == 0 && (in[12] == '/' || in[12] == 0))
-        snprintf(out, cap, "%s/runtimes%s", f->dir, in + 12);
+    if (opt)
+        snprintf(out, cap, "%s", opt);
     else
+        snprintf(out, cap, "%s/run/no-layers", f->dir);
+}
+
+/* A sandbox path (/var/task/..., /var/runtime/..., /opt/...) as the host sees it, for
+ * instances that run without namespaces (--insecure-no-sandbox). */
+static void host_path(srv_fn_t *f, const char *root, const char *opt, const char *in, char *out,
+                      size_t cap)
+{
+    char o[4300];
+    if (strncmp(in, "/var/task", 9) == 0 && (in[9] == '/' || in[9] == 0)) {
+        snprintf(out, cap, "%s%s", root, in + 9);
+    } else if (strncmp(in, "/var/runtime", 12) == 0 && (in[12] == '/' || in[12] == 0)) {
+        snprintf(out, cap, "%s/runtimes%s", f->dir, in + 12);
+    } else if (strncmp(in, "/opt", 4) == 0 && (in[4] == '/' || in[4] == 0)) {
+        host_opt(f, opt, o, sizeof(o));
+        snprintf(out, cap, "%s%s", o, in + 4);
+    } else {
         snprintf(out, cap, "%s", in);
+    }
+}
+
+/* Without namespaces, as root, instances run as uids of their own that reach their code, the
+ * runtimes and their temporary directory by host path: the functions directory and its run/
+ * and tmp/ become traversable (0711, not listable), and every directory above them must be.
+ * @return true, or false with the reason in f->spawn_error. */
+static bool host_paths_reachable(srv_fn_t *f)
+{
+    static const char *const sub[] = {"", "/run", "/tmp"};
+    char p[4400];
+    for (size_t i = 0; i < sizeof(sub) / sizeof(sub[0]); i++) {
+        snprintf(p, sizeof(p), "%s%s", f->dir, sub[i]);
+        chmod(p, 0711);
+    }
+    if (realpath(f->dir, p) == NULL)
+        return false;
+    for (char *slash; (slash = strrchr(p, '/')) != NULL && slash != p;) {
+        *slash = 0;
+        struct stat st;
+        if (stat(p, &st) < 0 || !(st.st_mode & S_IXOTH)) {
+            snprintf(f->spawn_error, sizeof(f->spawn_error),
+                     "Without a sandbox (--insecure-no-sandbox) instances run as uids of their "
+                     "own: %.200s must be traversable by them (chmod o+x)",
+                     p);
+            KV_LOG_ERROR("lambda: %s", f->spawn_error);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Tasks (processes and threads) whose real uid is uid: what RLIMIT_NPROC counts outside a
+ * user namespace of the instance's own (and before Linux 5.14 in one too). */
+static rlim_t uid_tasks(uid_t uid)
+{
+    DIR *d = opendir("/proc");
+    rlim_t n = 0;
+    struct dirent *de;
+    for (int seen = 0; d && (de = readdir(d)) != NULL && seen < 1 << 20; seen++) {
+        if (de->d_name[0] < '1' || de->d_name[0] > '9')
+            continue;
+        char path[64], line[256];
+        snprintf(path, sizeof(path), "/proc/%.20s/status", de->d_name);
+        FILE *fp = fopen(path, "re");
+        unsigned long ruid = ~0ul, threads = 0;
+        while (fp && fgets(line, sizeof(line), fp)) {
+            if (strncmp(line, "Uid:", 4) == 0)
+                sscanf(line + 4, "%lu", &ruid);
+            else if (strncmp(line, "Threads:", 8) == 0)
+                sscanf(line + 8, "%lu", &threads);
+        }
+        if (fp)
+            fclose(fp);
+        if (ruid == (unsigned long)uid)
+            n += threads;
+    }
+    if (d)
+        closedir(d);
+    return n;
 }
 
 /* The environment: the function's variables, then Lambda's own (which win). */
 static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
-                        const char *tmp, bool sandboxed)
+                        const char *tmp, const char *opt, bool sandboxed)
 {
     const char *ak, *sk, *region;
     api_function_identity(f->api, &ak, &sk, &region);
@@ -641,7 +814,9 @@ static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, co
     ENV("TMPDIR=%s", sandboxed ? "/tmp" : tmp);
     ENV("PYTHONUNBUFFERED=1");
     ENV("PYTHONDONTWRITEBYTECODE=1");
-    ne += srv_fn_runtime_env(f, inv, root, sandboxed, envp + ne); /* PYTHONPATH, NODE_PATH */
+    char host_o[4300];
+    host_opt(f, opt, host_o, sizeof(host_o));
+    ne += srv_fn_runtime_env(f, inv, root, sandboxed ? NULL : host_o, envp + ne);
 #undef ENV
     explicit_bzero(creds, sizeof(*creds));
     kv_free(creds);
@@ -685,6 +860,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
                       char *prog, char *script, const char *tmp, const char *opt, int out_fd)
 {
     struct fn_sandbox *sb = f->sandbox;
+    f->spawn_error[0] = 0;
     int slot = 0;
     for (int s = 1; s <= MAX_INSTANCES && !slot; s++)
         if (!sb->slots[s])
@@ -695,17 +871,27 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
     }
     uint32_t mem_mb = inv->memory_mb ? inv->memory_mb : 128;
     uint64_t tmp_bytes = inv->ephemeral_mb ? (uint64_t)inv->ephemeral_mb << 20 : f->tmp_bytes;
+    /* Without a control group, the /tmp tmpfs (memory, not counted by RLIMIT_DATA) is at most
+     * the larger of the default ephemeral storage and MemorySize. */
+    uint64_t tmp_cap = (uint64_t)(mem_mb > TMP_MB ? mem_mb : TMP_MB) << 20;
+    if (!sb->cgroup[0] && tmp_bytes > tmp_cap)
+        tmp_bytes = tmp_cap;
     bool sandboxed = f->ns_flags != 0;
-    char **envp = build_env(f, in, inv, root, tmp, sandboxed);
+    char **envp = build_env(f, in, inv, root, tmp, opt, sandboxed);
     if (envp == NULL)
         return -1;
     char hprog[4400], hscript[4400];
     char *argv[3] = {prog, script[0] ? script : NULL, NULL};
     if (!sandboxed) { /* an earlier spawn found that namespaces cannot be had */
-        host_path(f, root, prog, hprog, sizeof(hprog));
+        if (f->root && (!host_paths_reachable(f) ||
+                        chown(tmp, SANDBOX_ID_BASE + slot, SANDBOX_ID_BASE + slot) < 0)) {
+            free_env(envp);
+            return -1;
+        }
+        host_path(f, root, opt, prog, hprog, sizeof(hprog));
         argv[0] = prog = hprog;
         if (argv[1]) {
-            host_path(f, root, script, hscript, sizeof(hscript));
+            host_path(f, root, opt, script, hscript, sizeof(hscript));
             argv[1] = hscript;
         }
     }
@@ -729,6 +915,11 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
          r /= 1.25)
         nice++;
     int cg = sb->cgroup[0] ? cgroup_open(sb, slot, mem_mb) : -1;
+    /* RLIMIT_NPROC: per instance uid as root, per instance user namespace since Linux 5.14;
+     * else it counts the server uid's own tasks, which the instance's bound then adds to. */
+    rlim_t nproc = SANDBOX_NPROC;
+    if (!f->root && (!sandboxed || !sb->nproc_per_ns))
+        nproc += uid_tasks(getuid());
     spawn_t sp = {.prog = prog,
                   .argv = argv,
                   .envp = envp,
@@ -739,7 +930,7 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
                   .parent = getpid(),
                   .ns = sandboxed,
                   .userns = f->userns,
-                  .setid = f->root && sandboxed,
+                  .setid = f->root, /* with or without namespaces */
                   .id = id,
                   .cgroup_fd = cg,
                   .sb = sb,
@@ -757,40 +948,77 @@ int srv_fn_proc_spawn(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, cons
                   .cwd = sandboxed ? "/var/task" : root,
                   .fsize = (rlim_t)tmp_bytes,
                   .uid_map = uid_map,
-                  .gid_map = gid_map};
+                  .gid_map = gid_map,
+                  .nproc = cg >= 0 ? 0 : nproc};
     /* The child shares our memory until it execs (no page tables copied: fork() of a server
      * with a large heap took tens of milliseconds), on a stack of its own. */
     enum { STACK = 64 * 1024 };
     uint8_t *stack = kv_malloc(STACK);
     pid_t pid =
         clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD | f->ns_flags, &sp);
-    if (pid < 0 && f->ns_flags &&
-        (errno == EPERM || errno == EINVAL || errno == ENOSPC || errno == EUSERS ||
-         errno == ENOSYS)) {
-        KV_LOG_WARN("lambda: instances cannot have namespaces of their own (%s): they run "
-                    "without a sandbox's file system, PID namespace or a tmpfs for temporary "
-                    "space",
-                    strerror(errno));
+    int err = errno;
+    if (pid < 0 && f->ns_flags && (err == ENOSPC || err == EUSERS)) {
+        /* The namespaces' count is exhausted for now: this spawn fails, the sandbox stays. */
+        snprintf(f->spawn_error, sizeof(f->spawn_error),
+                 "The instance's sandbox could not be made now (%s): too many namespaces",
+                 strerror(err));
+    } else if (pid < 0 && f->ns_flags && (err == EPERM || err == EINVAL || err == ENOSYS) &&
+               !insecure_no_sandbox) {
+        /* Fail closed: no instance runs outside its sandbox unless the operator said so. */
+        if (!sb->refused_logged)
+            KV_LOG_ERROR("lambda: instances cannot have namespaces of their own (%s): functions "
+                         "do not run (stratusd --insecure-no-sandbox runs them without a "
+                         "sandbox)",
+                         strerror(err));
+        sb->refused_logged = true;
+        snprintf(f->spawn_error, sizeof(f->spawn_error),
+                 "The function's sandbox cannot be made on this server (namespaces: %s); "
+                 "stratusd runs functions without one only with --insecure-no-sandbox",
+                 strerror(err));
+    } else if (pid < 0 && f->ns_flags && (err == EPERM || err == EINVAL || err == ENOSYS)) {
+        KV_LOG_WARN("lambda: instances cannot have namespaces of their own (%s): with "
+                    "--insecure-no-sandbox they run without a sandbox's file system, PID "
+                    "namespace or a tmpfs for temporary space%s",
+                    strerror(err), f->root ? " (as their own uids)" : "");
         f->ns_flags = 0;
         f->userns = false;
-        sp.ns = sp.userns = sp.setid = false;
+        sp.ns = sp.userns = false;
         sp.cwd = root;
+        if (f->root && chown(tmp, id, id) < 0)
+            KV_LOG_WARN("lambda: cannot give %s to uid %u: %s", tmp, (unsigned)id, strerror(errno));
+        if (f->root && !host_paths_reachable(f))
+            goto out;
+        if (!f->root && cg < 0)
+            sp.nproc = SANDBOX_NPROC + uid_tasks(getuid());
         free_env(envp);
-        envp = sp.envp = build_env(f, in, inv, root, tmp, false);
-        host_path(f, root, prog, hprog, sizeof(hprog));
+        envp = sp.envp = build_env(f, in, inv, root, tmp, opt, false);
+        host_path(f, root, opt, prog, hprog, sizeof(hprog));
         argv[0] = sp.prog = hprog;
         if (argv[1]) {
-            host_path(f, root, script, hscript, sizeof(hscript));
+            host_path(f, root, opt, script, hscript, sizeof(hscript));
             argv[1] = hscript;
         }
         pid = clone(spawn_child, stack + STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &sp);
+        err = errno;
+    }
+out:
+    if (pid > 0 && sp.step) { /* a sandbox step failed: the child has ended */
+        waitpid(pid, NULL, 0);
+        KV_LOG_ERROR("lambda: sandbox step %s: %s", sp.step, strerror(sp.step_errno));
+        snprintf(f->spawn_error, sizeof(f->spawn_error),
+                 "The instance's sandbox could not be set up: step \"%s\" failed (%s)", sp.step,
+                 strerror(sp.step_errno));
+        pid = -1;
+        err = sp.step_errno;
     }
     kv_free(stack);
     free_env(envp);
     if (cg >= 0)
         close(cg);
-    if (pid < 0)
+    if (pid < 0) {
+        errno = err;
         return -1;
+    }
     sb->slots[slot] = true;
     in->slot = slot;
     setpgid(pid, pid);

@@ -2,6 +2,7 @@
 #include "srv_fn_runtimes.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,7 +29,8 @@ static const char PYTHON[] =
     "TASK = os.environ.get('LAMBDA_TASK_ROOT', os.getcwd())\n"
     "RUNTIME = os.path.dirname(os.path.abspath(__file__))\n"
     "PY = 'python%d.%d' % sys.version_info[:2]\n"
-    "FRONT = [TASK, '/opt/python/lib/%s/site-packages' % PY, '/opt/python', RUNTIME]\n"
+    "OPT = os.environ.pop('STRATUS_OPT_DIR', '/opt')  # only without a sandbox: its layers\n"
+    "FRONT = [TASK, OPT + '/python/lib/%s/site-packages' % PY, OPT + '/python', RUNTIME]\n"
     "sys.path[:] = FRONT + [p for p in sys.path if p not in FRONT and p != '']\n"
     "if importlib.util.find_spec('boto3') is None and "
     "os.path.isdir('/usr/lib/python3/dist-packages'):\n"
@@ -554,11 +556,12 @@ enum { INTERPS_MAX = 24 };
 typedef struct rt {
     const char *name;
     bool py;
-    int major, minor;   /* python3.<minor>; nodejs<major>.x */
-    const interp_t *ip; /* NULL: no interpreter of its language at all */
-    char warning[192];  /* "" when ip is its own version */
-    char why[256];      /* when ip is NULL */
-    char map[PATH_MAX]; /* --runtime NAME=PATH */
+    int major, minor;      /* python3.<minor>; nodejs<major>.x */
+    const interp_t *ip;    /* NULL: no interpreter of its language at all */
+    char warning[192];     /* "" when ip is its own version */
+    char why[256];         /* when ip is NULL */
+    char map[PATH_MAX];    /* --runtime NAME=PATH */
+    char prefix[PATH_MAX]; /* what of map's installation sandboxes show ("": nothing) */
 } rt_t;
 
 static rt_t rts[] = {
@@ -589,8 +592,75 @@ static rt_t *rt_find(const char *name)
     return NULL;
 }
 
-int srv_fn_runtimes_configure(const char *sdk, const char *const *maps, size_t n_maps, char *err,
-                              size_t cap)
+/* Is a an ancestor of b, or b itself (both resolved)? */
+static bool covers(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    return strcmp(a, "/") == 0 || (strncmp(a, b, n) == 0 && (b[n] == '/' || b[n] == 0));
+}
+
+/* Does dir hold sub (a glob: lib/python3.*)? */
+static bool holds_dir(const char *dir, const char *pattern)
+{
+    char pat[PATH_MAX + 32];
+    glob_t g;
+    snprintf(pat, sizeof(pat), "%s/%s", dir, pattern);
+    bool found = glob(pat, GLOB_ONLYDIR | GLOB_NOSORT, NULL, &g) == 0 && g.gl_pathc > 0;
+    globfree(&g);
+    return found;
+}
+
+/* What of a mapped interpreter's installation the sandboxes show: its prefix (bin's parent)
+ * when that holds its library (lib/python3.x, lib/node_modules), else its own directory; none
+ * under /usr, shown already. Never $HOME, /, or a directory holding the server's own data
+ * directory or secret. @return 0, or -1 with a message in err. */
+static int map_prefix(rt_t *r, const char *data_dir, const char *const *hidden, size_t n_hidden,
+                      char *err, size_t cap)
+{
+    char pre[PATH_MAX], real[PATH_MAX];
+    snprintf(pre, sizeof(pre), "%s", r->map);
+    char *slash = strrchr(pre, '/');
+    if (slash == NULL)
+        return 0;
+    if (slash == pre) /* the interpreter's own directory */
+        pre[1] = 0;
+    else
+        *slash = 0;
+    char up[PATH_MAX];
+    snprintf(up, sizeof(up), "%s", pre);
+    slash = strrchr(up, '/');
+    if (slash && slash != up) {
+        *slash = 0;
+        if (holds_dir(up, r->py ? "lib/python3.*" : "lib/node_modules"))
+            snprintf(pre, sizeof(pre), "%s", up);
+    }
+    if (strcmp(pre, "/usr/bin") == 0 || strcmp(pre, "/bin") == 0 || covers("/usr", pre))
+        return 0;
+    const char *why = NULL;
+    const char *home = getenv("HOME");
+    if (strcmp(pre, "/") == 0)
+        why = "/";
+    else if (home && realpath(home, real) && covers(pre, real))
+        why = "$HOME";
+    else if (data_dir && realpath(data_dir, real) && covers(pre, real))
+        why = "the data directory";
+    for (size_t i = 0; !why && i < n_hidden; i++)
+        if (hidden[i] && realpath(hidden[i], real) && covers(pre, real))
+            why = "the secret key file";
+    if (why) {
+        snprintf(err, cap,
+                 "--runtime %s: the sandboxes would show %s, which holds %s: install the "
+                 "interpreter in a directory of its own",
+                 r->name, pre, why);
+        return -1;
+    }
+    snprintf(r->prefix, sizeof(r->prefix), "%s", pre);
+    return 0;
+}
+
+int srv_fn_runtimes_configure(const char *sdk, const char *const *maps, size_t n_maps,
+                              const char *data_dir, const char *const *hidden, size_t n_hidden,
+                              char *err, size_t cap)
 {
     if (sdk) {
         snprintf(node_sdk, sizeof(node_sdk), "%s", sdk);
@@ -615,6 +685,8 @@ int srv_fn_runtimes_configure(const char *sdk, const char *const *maps, size_t n
             snprintf(err, cap, "--runtime %s: %s is not an executable", name, eq + 1);
             return -1;
         }
+        if (map_prefix(r, data_dir, hidden, n_hidden, err, cap) < 0)
+            return -1;
     }
     return 0;
 }
@@ -690,25 +762,19 @@ static bool same_version(const rt_t *r, const interp_t *ip)
     return ip->py == r->py && (r->py ? ip->minor == r->minor : ip->major == r->major);
 }
 
-/* The installation prefix of an interpreter outside the system directories (its bin's parent),
- * for the sandbox to show read-only. */
-static void add_prefix(srv_fn_t *f, const char *path)
+/* A mapped interpreter's installation (checked by map_prefix), for the sandbox to show
+ * read-only. */
+static void add_prefix(srv_fn_t *f, const rt_t *r)
 {
-    char pre[PATH_MAX];
-    snprintf(pre, sizeof(pre), "%s", path);
-    for (int up = 0; up < 2; up++) {
-        char *slash = strrchr(pre, '/');
-        if (slash == NULL || slash == pre)
-            return;
-        *slash = 0;
-    }
-    if (strcmp(pre, "/usr") == 0 || strcmp(pre, "/usr/local") == 0)
+    if (!r->prefix[0])
         return;
     for (int i = 0; i < f->n_extra_ro; i++)
-        if (strcmp(f->extra_ro[i], pre) == 0)
+        if (strcmp(f->extra_ro[i], r->prefix) == 0)
             return;
-    if (f->n_extra_ro < (int)(sizeof(f->extra_ro) / sizeof(f->extra_ro[0])))
-        snprintf(f->extra_ro[f->n_extra_ro++], sizeof(f->extra_ro[0]), "%s", pre);
+    if (f->n_extra_ro < (int)(sizeof(f->extra_ro) / sizeof(f->extra_ro[0]))) {
+        snprintf(f->extra_ro[f->n_extra_ro++], sizeof(f->extra_ro[0]), "%s", r->prefix);
+        KV_LOG_INFO("lambda: --runtime %s: sandboxes show %s read-only", r->name, r->prefix);
+    }
 }
 
 static void find_interpreters(srv_fn_t *f)
@@ -734,7 +800,7 @@ static void find_interpreters(srv_fn_t *f)
                 KV_LOG_WARN("lambda: --runtime %s=%s does not answer --version as %s does", r->name,
                             r->map, r->py ? "Python 3" : "Node.js");
             else
-                add_prefix(f, r->ip->path);
+                add_prefix(f, r);
             if (r->ip && !same_version(r, r->ip)) /* the operator's choice: said once here */
                 KV_LOG_WARN("lambda: --runtime %s runs %s %s", r->name,
                             r->py ? "Python" : "Node.js", r->ip->version);
@@ -864,13 +930,13 @@ const char *srv_fn_runtime_unavailable(const char *runtime)
 }
 
 size_t srv_fn_runtime_env(const srv_fn_t *f, const api_invocation_t *inv, const char *root,
-                          bool sandboxed, char **envp)
+                          const char *host_opt, char **envp)
 {
     char b[16384];
     const rt_t *r = rt_find(inv->runtime);
     if (r == NULL)
         return 0;
-    if (sandboxed) { /* the sandbox's paths: the SDK is /var/runtime/node_modules there */
+    if (host_opt == NULL) { /* the sandbox's paths: the SDK is /var/runtime/node_modules there */
         if (r->py)
             snprintf(b, sizeof(b), "PYTHONPATH=/var/runtime");
         else
@@ -880,16 +946,18 @@ size_t srv_fn_runtime_env(const srv_fn_t *f, const api_invocation_t *inv, const 
                      r->major);
     } else if (r->py) {
         snprintf(b, sizeof(b), "PYTHONPATH=%s/runtimes", f->dir);
+        envp[1] = kv_strdup(b);
+        snprintf(b, sizeof(b), "STRATUS_OPT_DIR=%s", host_opt); /* the bootstrap's /opt */
     } else {
         /* Lambda's: layers (versioned, then not), the runtime's SDK, the runtime, the code. */
         int n = snprintf(b, sizeof(b),
-                         "NODE_PATH=/opt/nodejs/node%d/node_modules:"
-                         "/opt/nodejs/node_modules:",
-                         r->major);
+                         "NODE_PATH=%s/nodejs/node%d/node_modules:"
+                         "%s/nodejs/node_modules:",
+                         host_opt, r->major, host_opt);
         if (f->sdk_dir[0])
             n += snprintf(b + n, sizeof(b) - (size_t)n, "%s:", f->sdk_dir);
         snprintf(b + n, sizeof(b) - (size_t)n, "%s/runtimes:%s", f->dir, root);
     }
     envp[0] = kv_strdup(b);
-    return 1;
+    return envp[1] ? 2 : 1;
 }

@@ -11,11 +11,16 @@ import glob
 import io
 import json
 import os
+import shutil
+import struct
+import sys
+import tempfile
 import unittest
 import zipfile
 
 import botocore.exceptions
 
+import stratus_fixture
 from stratus_fixture import Server
 
 ROLE = "arn:aws:iam::000000000000:role/sandbox"
@@ -89,6 +94,17 @@ def probe(ev):
     out["runtime"] = sorted(os.listdir("/var/runtime"))
     out["dev"] = sorted(os.listdir("/dev"))
     out["urandom"] = attempt(lambda: len(open("/dev/urandom", "rb").read(8)))
+    # No terminal to feed (TIOCSTI), whatever the command word's upper half holds.
+    out["dev_tty"] = attempt(lambda: os.open("/dev/tty", os.O_RDWR))
+    libc.ioctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_char_p]
+    out["tiocsti"] = attempt(lambda: call("ioctl", 0, 0x5412, b"x"))
+    out["tiocsti_high"] = attempt(lambda: call("ioctl", 0, 0x100005412, b"x"))
+    out["tioclinux"] = attempt(lambda: call("ioctl", 0, 0x541C, b"\x00"))
+    out["own_session"] = os.getsid(0) == os.getpid()
+    # The server's own files, wherever a bind would show them: nothing to read.
+    out["hidden"] = {p: attempt(lambda p=p: sorted(os.listdir(p)) if os.path.isdir(p) else
+                                open(p, "rb").read().decode(errors="replace"))
+                     for p in ev.get("hidden", [])}
     return out
 
 
@@ -151,6 +167,15 @@ def zip_files(files):
 
 HOSTILE_ZIP = zip_files({"bootstrap": ("#!/bin/sh\nexec python3 /var/task/hostile.py\n", 0o755),
                          "hostile.py": (HOSTILE, 0o644)})
+
+
+def expected_tmp_mb(srv, ephemeral, memory):
+    """/tmp's size: EphemeralStorage, capped at max(512, MemorySize) in rlimits mode."""
+    with open(srv.log_path, errors="replace") as f:
+        log = f.read()
+    if "instance limits by cgroup v2" in log:
+        return ephemeral
+    return min(ephemeral, max(512, memory))
 
 
 class Sandbox(unittest.TestCase):
@@ -237,7 +262,15 @@ class Sandbox(unittest.TestCase):
         self.assertTrue({"null", "zero", "urandom", "random", "shm", "fd"} <= set(p["dev"]),
                         p["dev"])
         self.assertEqual(p["urandom"], "ok:8")
-        self.assertEqual(p["tmp_mb"], 600)
+        self.assertNotIn("tty", p["dev"])
+        self.assertEqual(p["tmp_mb"], expected_tmp_mb(self.srv, 600, 128))
+
+    def test_no_terminal_input(self):
+        p = self.probe()
+        self.assertTrue(p["dev_tty"].startswith("refused:"), p["dev_tty"])
+        for what in ("tiocsti", "tiocsti_high", "tioclinux"):
+            self.assertEqual(p[what], "refused:EPERM", what)
+        self.assertTrue(p["own_session"])
 
     def test_fork_without_bound_is_bounded(self):
         r = self.invoke("hostile", {"op": "forks", "n": 2000})
@@ -304,9 +337,287 @@ class Sandbox(unittest.TestCase):
         ev = {"op": "probe", "data": "/nonexistent", "other": "/nonexistent", "pid": 999999,
               "secret": self.srv.secret_key}
         self.assertEqual(self.invoke("hostile2", ev)["tmp_mb"], 512)
-        self.lam.update_function_configuration(FunctionName="hostile2",
+        self.lam.update_function_configuration(FunctionName="hostile2", MemorySize=1024,
                                                EphemeralStorage={"Size": 1024})
         self.assertEqual(self.invoke("hostile2", ev)["tmp_mb"], 1024)
+        # Without a control group /tmp (memory) is at most max(512 MB, MemorySize).
+        self.lam.update_function_configuration(FunctionName="hostile2", MemorySize=640,
+                                               EphemeralStorage={"Size": 4096})
+        self.assertEqual(self.invoke("hostile2", ev)["tmp_mb"],
+                         expected_tmp_mb(self.srv, 4096, 640))
+
+# Runs stratusd (argv[1:] after this script's own: NOBODY, FILTER, SECRET_FILE, then stratusd's
+# arguments): as nobody when NOBODY is "1"; under a seccomp filter refusing namespaces (EPERM,
+# as a container's filter does) when FILTER is "1"; with --secret-key-file SECRET_FILE instead
+# of the fixture's --secret-key when SECRET_FILE is not "-".
+LAUNCHER = r"""
+import ctypes, os, struct, sys
+nobody, refuse, secret_file, stratusd = sys.argv[1:5]
+args = sys.argv[5:]
+if secret_file != "-":
+    i = args.index("--secret-key")
+    del args[i:i + 2]
+    args += ["--secret-key-file", secret_file]
+if refuse != "0":
+    libc = ctypes.CDLL(None, use_errno=True)
+    # "ns": clone/unshare with CLONE_NEWNS (0x20000) -> EPERM; "hostname": sethostname ->
+    # EPERM. x86_64 only (the filter checks).
+    NR_CLONE, NR_UNSHARE, NR_SETHOSTNAME, AUDIT_X86_64 = 56, 272, 170, 0xC000003E
+    def ins(code, jt, jf, k):
+        return struct.pack("HBBI", code, jt, jf, k)
+    prog = b"".join([
+        ins(0x20, 0, 0, 4),
+        ins(0x15, 1, 0, AUDIT_X86_64),
+        ins(0x06, 0, 0, 0x7FFF0000),
+        ins(0x20, 0, 0, 0),
+        ins(0x15, 0, 1, NR_SETHOSTNAME),
+        ins(0x06, 0, 0, 0x00050000 | 1),
+        ins(0x06, 0, 0, 0x7FFF0000),
+    ]) if refuse == "hostname" else b"".join([
+        ins(0x20, 0, 0, 4),            # ld arch
+        ins(0x15, 1, 0, AUDIT_X86_64), # jeq x86_64
+        ins(0x06, 0, 0, 0x7FFF0000),   # allow (other arches: not filtered)
+        ins(0x20, 0, 0, 0),            # ld nr
+        ins(0x15, 1, 0, NR_CLONE),
+        ins(0x15, 0, 3, NR_UNSHARE),
+        ins(0x20, 0, 0, 16),           # ld args[0] (low word)
+        ins(0x45, 0, 1, 0x20000),      # jset CLONE_NEWNS
+        ins(0x06, 0, 0, 0x00050000 | 1),  # errno EPERM
+        ins(0x06, 0, 0, 0x7FFF0000),   # allow
+    ])
+    buf = ctypes.create_string_buffer(prog)
+    class Fprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+    fp = Fprog(len(prog) // 8, ctypes.addressof(buf))
+    assert libc.prctl(38, 1, 0, 0, 0) == 0  # PR_SET_NO_NEW_PRIVS
+    assert libc.prctl(22, 2, ctypes.byref(fp), 0, 0) == 0  # PR_SET_SECCOMP, FILTER
+if nobody == "1":
+    os.execv("/usr/bin/setpriv", ["setpriv", "--reuid=65534", "--regid=65534",
+                                  "--clear-groups", stratusd] + args)
+os.execv(stratusd, [stratusd] + args)
+"""
+
+
+class LaunchedServer(Server):
+    """A Server started through LAUNCHER."""
+
+    def __init__(self, *extra, nobody=False, refuse="0", secret_file=None, **kw):
+        super().__init__(*extra, **kw)
+        self.launch = ["1" if nobody else "0", refuse, secret_file or "-"]
+
+    def start(self, timeout=15):
+        launcher = os.path.join(self.data_dir, "launch.py")
+        with open(launcher, "w") as f:
+            f.write(LAUNCHER)
+        real = stratus_fixture.STRATUSD
+        wrapper = os.path.join(self.data_dir, "stratusd-launch")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec %s %s %s %s \"$@\"\n"
+                    % (sys.executable, launcher, " ".join(self.launch), real))
+        os.chmod(wrapper, 0o755)
+        stratus_fixture.STRATUSD = wrapper
+        try:
+            return super().start(timeout)
+        finally:
+            stratus_fixture.STRATUSD = real
+
+    def full_log(self):
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+
+PROBE_EV = {"op": "probe", "data": "/nonexistent", "other": "/nonexistent", "pid": 999999,
+            "secret": "-"}
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root to start stratusd as nobody (setpriv)")
+class SandboxWithoutRoot(unittest.TestCase):
+    """stratusd as nobody: instances in a user namespace of their own with the server's uid
+    behind it. Its data directory and secret key file live under /etc, which every sandbox
+    shows read-only: they are covered. Forks are bounded without a control group."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.base = tempfile.mkdtemp(prefix="stratus-wpf-", dir="/etc")
+        os.chmod(cls.base, 0o755)
+        os.chown(cls.base, 65534, 65534)
+        cls.secret_file = os.path.join(cls.base, "secret")
+        with open(cls.secret_file, "w") as f:
+            f.write(stratus_fixture.SK + "\n")
+        os.chmod(cls.secret_file, 0o600)
+        os.chown(cls.secret_file, 65534, 65534)
+        cls.srv = LaunchedServer(data_dir=cls.base, nobody=True,
+                                 secret_file=cls.secret_file).start()
+        cls.lam = cls.srv.client("lambda")
+        cls.lam.create_function(FunctionName="hostile", Runtime="provided.al2023", Role=ROLE,
+                                Handler="x", Timeout=60, MemorySize=128,
+                                EphemeralStorage={"Size": 600}, Code={"ZipFile": HOSTILE_ZIP})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+        shutil.rmtree(cls.base, ignore_errors=True)
+
+    def invoke(self, event):
+        r = self.lam.invoke(FunctionName="hostile", Payload=json.dumps(event))
+        body = json.loads(r["Payload"].read() or b"null")
+        self.assertNotIn("FunctionError", r, body)
+        return body
+
+    def test_server_files_are_covered(self):
+        db = os.path.join(self.base, "db")
+        self.assertTrue(os.path.exists(os.path.join(db, "CURRENT")))
+        hidden = [self.secret_file, db, os.path.join(db, "CURRENT"), os.path.join(db, "functions")]
+        p = self.invoke(dict(PROBE_EV, hidden=hidden))
+        self.assertEqual((p["uid"], p["gid"]), (993, 990))
+        for path, r in p["hidden"].items():
+            self.assertIn(r, ("ok:", "ok:[]", "refused:ENOENT", "refused:EACCES"), path)
+        self.assertEqual(p["hidden"][self.secret_file], "ok:")  # /dev/null over it
+        self.assertEqual(p["hidden"][db], "ok:[]")  # an empty tmpfs
+        # The rest of /etc is shown as it is.
+        self.assertIn("passwd", self.invoke(dict(PROBE_EV, hidden=["/etc"]))["hidden"]["/etc"])
+
+    def test_terminal_and_tmp(self):
+        p = self.invoke(PROBE_EV)
+        self.assertTrue(p["dev_tty"].startswith("refused:"), p["dev_tty"])
+        self.assertEqual(p["tiocsti"], "refused:EPERM")
+        self.assertEqual(p["tmp_mb"], expected_tmp_mb(self.srv, 600, 128))
+        self.assertEqual(p["pids"], [1])
+
+    def test_fork_without_bound_is_bounded(self):
+        r = self.invoke({"op": "forks", "n": 2000})
+        self.assertLess(r["forked"], 1100, r)
+        self.assertGreater(r["forked"], 10, r)
+        self.assertEqual(r["error"], "EAGAIN")
+        self.assertIsNone(self.srv.proc.poll())
+
+
+PY_ZIP = zip_files({"app.py": ("import os, sys\n"
+                               "def handler(e, c):\n"
+                               "    return {'uid': os.getuid(), 'path': sys.path,\n"
+                               "            'node_path': os.environ.get('NODE_PATH')}\n", 0o644)})
+
+
+@unittest.skipUnless(os.uname().machine == "x86_64", "the launcher's filter is x86_64's")
+class WithoutNamespaces(unittest.TestCase):
+    """Where instances cannot have namespaces (a filter refuses them, as containers' do), no
+    function runs unless stratusd was started with --insecure-no-sandbox."""
+
+    def test_fails_closed(self):
+        srv = LaunchedServer(refuse="ns").start()
+        try:
+            lam = srv.client("lambda")
+            lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": PY_ZIP})
+            for _ in range(2):
+                with self.assertRaises(botocore.exceptions.ClientError) as e:
+                    lam.invoke(FunctionName="f", Payload=b"{}")
+                err = e.exception.response["Error"]
+                self.assertEqual(err["Code"], "ServiceException")
+                self.assertIn("--insecure-no-sandbox", err["Message"])
+            log = srv.full_log()
+            self.assertEqual(log.count("cannot have namespaces of their own"), 1, log[-3000:])
+            self.assertIn("ERROR", [l for l in log.splitlines()
+                                    if "cannot have namespaces" in l][0])
+            self.assertIsNone(srv.proc.poll())
+        finally:
+            srv.cleanup()
+
+    def test_insecure_flag_runs_them_without(self):
+        srv = LaunchedServer("--insecure-no-sandbox", refuse="ns")
+        # As root its instances run as uids of their own, reaching their code by host path.
+        os.chmod(srv.data_dir, 0o711)
+        os.mkdir(os.path.join(srv.data_dir, "db"), 0o711)
+        srv.start()
+        try:
+            lam = srv.client("lambda")
+            lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": PY_ZIP})
+            r = lam.invoke(FunctionName="f", Payload=b"{}")
+            body = json.loads(r["Payload"].read())
+            self.assertNotIn("FunctionError", r, body)
+            if os.geteuid() == 0:
+                self.assertNotEqual(body["uid"], 0)  # still its own uid
+            # The layers' paths are the layer set's (here none), never the host's /opt.
+            self.assertFalse([p for p in body["path"] if p.startswith("/opt")], body["path"])
+            self.assertIn("--insecure-no-sandbox they run without", srv.full_log())
+        finally:
+            srv.cleanup()
+
+    def test_failed_sandbox_step_is_named(self):
+        """A step of the sandbox's setup that fails (here sethostname, refused by a filter)
+        is logged and named in the invocation's error, not taken for the code's exit."""
+        srv = LaunchedServer(refuse="hostname").start()
+        try:
+            lam = srv.client("lambda")
+            lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": PY_ZIP})
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                lam.invoke(FunctionName="f", Payload=b"{}")
+            err = e.exception.response["Error"]
+            self.assertEqual(err["Code"], "ServiceException")
+            self.assertIn('step "hostname" failed (Operation not permitted)', err["Message"])
+            self.assertIn("ERROR lambda: sandbox step hostname: Operation not permitted",
+                          srv.full_log())
+            self.assertIsNone(srv.proc.poll())
+        finally:
+            srv.cleanup()
+
+
+def many_files_zip(n):
+    """A zip of n empty files (about 90 bytes each zipped)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for i in range(n):
+            z.writestr("d%d/%d" % (i // 1000, i), b"")
+    return buf.getvalue()
+
+
+class Limits(unittest.TestCase):
+    def test_unzip_entries_are_bounded(self):
+        """A zip of 100 001 empty files (9 MB): the unpack stops past 100 000 entries and
+        leaves nothing behind."""
+        srv = Server().start()
+        try:
+            lam = srv.client("lambda")
+            lam.create_function(FunctionName="many", Runtime="python3.11", Role=ROLE,
+                                Handler="app.handler", Code={"ZipFile": many_files_zip(100001)})
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                lam.invoke(FunctionName="many", Payload=b"{}")
+            self.assertIn("could not be unpacked", e.exception.response["Error"]["Message"])
+            with open(srv.log_path, errors="replace") as f:
+                self.assertIn("more than 100000 entries unzipped", f.read())
+            run = os.path.join(srv.data_dir, "db", "functions", "run")
+            self.assertEqual([d for _, ds, _ in os.walk(run) for d in ds if d.startswith("d")],
+                             [])  # the partial directory is gone
+            self.assertIsNone(srv.proc.poll())
+        finally:
+            srv.cleanup()
+
+    def test_runtime_prefix_holding_the_data_dir_is_refused(self):
+        base = tempfile.mkdtemp(prefix="stratus-wpf-rt-")
+        try:
+            os.makedirs(os.path.join(base, "bin"))
+            os.makedirs(os.path.join(base, "lib", "python3.11"))
+            py = os.path.join(base, "bin", "python3.11")
+            shutil.copy2(os.path.realpath(sys.executable), py)
+            srv = Server("--runtime", "python3.11=" + py, data_dir=os.path.join(base, "data"))
+            os.makedirs(srv.data_dir)
+            with self.assertRaises(RuntimeError) as e:
+                srv.start()
+            self.assertEqual(srv.proc.wait(10), 2)
+            self.assertIn("--runtime python3.11: the sandboxes would show %s, which holds the "
+                          "data directory" % base, str(e.exception))
+            # Elsewhere, its prefix is shown read-only (and said so).
+            other = Server("--runtime", "python3.11=" + py).start()
+            try:
+                with open(other.log_path, errors="replace") as f:
+                    self.assertIn("lambda: --runtime python3.11: sandboxes show %s read-only"
+                                  % base, f.read())
+            finally:
+                other.cleanup()
+        finally:
+            shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":
