@@ -311,7 +311,8 @@ void srv_fn_opt_sweep(srv_fn_t *f)
             pp = &j->next;
         }
         pthread_mutex_unlock(&f->lock);
-        snprintf(path, sizeof(path), "%s/%s", dir, name);
+        if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+            continue;
         KV_LOG_DEBUG("lambda: layer set %s is no longer used: removed", name);
         srv_fn_rmtree(path);
     }

@@ -760,6 +760,21 @@ static rlim_t uid_tasks(uid_t uid)
 }
 
 /* The environment: the function's variables, then Lambda's own (which win). */
+/* Is "NAME=value" one of the variables Lambda alone sets (the runtime's, the credentials)? */
+static bool env_lambdas(const char *kv)
+{
+    static const char *const own[] = {"AWS_LAMBDA_",        "LAMBDA_",
+                                      "_HANDLER=",          "_X_AMZN_TRACE_ID=",
+                                      "AWS_REGION=",        "AWS_DEFAULT_REGION=",
+                                      "AWS_EXECUTION_ENV=", "AWS_ACCESS_KEY=",
+                                      "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY=",
+                                      "AWS_SESSION_TOKEN="};
+    for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+        if (strncmp(kv, own[i], strlen(own[i])) == 0)
+            return true;
+    return false;
+}
+
 static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, const char *root,
                         const char *tmp, const char *opt, bool sandboxed)
 {
@@ -773,11 +788,13 @@ static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, co
         return NULL;
     }
     in->creds_expires = creds->expires;
-    size_t n_env = inv->n_env + 32;
+    size_t n_env = inv->n_env + 40;
     char **envp = kv_calloc(n_env + 1, sizeof(char *));
     size_t ne = 0;
     for (size_t i = 0; i < inv->n_env; i++)
-        envp[ne++] = kv_strdup(inv->env[i]);
+        if (!env_lambdas(inv->env[i])) /* refused by the API; a record from before */
+            envp[ne++] = kv_strdup(inv->env[i]);
+    size_t n_user = ne;
     char b[4600];
 #define ENV(...)                             \
     do {                                     \
@@ -818,6 +835,20 @@ static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, co
     host_opt(f, opt, host_o, sizeof(host_o));
     ne += srv_fn_runtime_env(f, inv, root, sandboxed ? NULL : host_o, envp + ne);
 #undef ENV
+    /* A variable the function sets itself (PATH, TZ, NODE_PATH, ...) replaces Lambda's default,
+     * for every reader (getenv takes the first, Python's os.environ the last). */
+    size_t out = n_user;
+    for (size_t i = n_user; i < ne; i++) {
+        size_t nl = strcspn(envp[i], "=");
+        bool mine = false;
+        for (size_t j = 0; j < n_user && !mine; j++)
+            mine = strncmp(envp[j], envp[i], nl + 1) == 0;
+        if (mine)
+            kv_free(envp[i]);
+        else
+            envp[out++] = envp[i];
+    }
+    envp[out] = NULL;
     explicit_bzero(creds, sizeof(*creds));
     kv_free(creds);
     return envp;

@@ -162,7 +162,16 @@ class Versions(unittest.TestCase):
         self.assertEqual(code(e), "InvalidParameterValueException")
         self.assertIn("Reserved keys used in this request: AWS_ACCESS_KEY_ID, AWS_REGION",
                       e.exception.response["Error"]["Message"])
-        self.create("env-fn", py("x"), Environment={"Variables": {"TZ": "UTC", "PATH": "/bin"}})
+        src = zip_of({"app.py": (
+            "import os\n"
+            "def handler(event, context):\n"
+            "    return [os.environ.get(k) for k in ('TZ', 'PATH', 'LANG', 'MINE')]\n")})
+        self.create("env-fn", src, Environment={"Variables": {
+            "TZ": "America/New_York", "PATH": "/bin:/usr/bin", "MINE": "1"}})
+        r = self.lam.invoke(FunctionName="env-fn", Payload=b"{}")
+        # the function's own values replace Lambda's defaults; the others stay
+        self.assertEqual(json.loads(r["Payload"].read()),
+                         ["America/New_York", "/bin:/usr/bin", "C.UTF-8", "1"])
         with self.assertRaises(ClientError) as e:
             self.lam.update_function_configuration(
                 FunctionName="env-fn", Environment={"Variables": {"AWS_SESSION_TOKEN": "t"}})
