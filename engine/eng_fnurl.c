@@ -22,8 +22,9 @@ enum {
     U_MODIFIED,
 };
 
-static void encode_fnurl(const eng_fnurl_t *u, kv_buf_t *b)
+static void encode_fnurl(const void *rec, kv_buf_t *b)
 {
+    const eng_fnurl_t *u = rec;
     eng_tlv_put_str(b, U_ID, u->url_id);
     eng_tlv_put_str(b, U_FUNCTION, u->function);
     eng_tlv_put_str(b, U_QUALIFIER, u->qualifier);
@@ -57,61 +58,40 @@ static int decode_fnurl(kv_slice_t in, kv_arena_t *a, eng_fnurl_t **out)
     return 0;
 }
 
+/* The catalog key of URL url_id, built in k. */
+static kv_slice_t url_key(kv_buf_t *k, kv_slice_t url_id)
+{
+    eng__cat_key(k, ENG_CAT_FNURL, url_id);
+    return kv_buf_slice(k);
+}
+
 int eng_fnurl_put(eng_t *e, const eng_fnurl_t *u, int mode)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 64);
-    kv_buf_init(&v, 1 << 20);
-    eng__cat_key(&k, ENG_CAT_FNURL, kv_slice_str(u->url_id));
-    pthread_mutex_lock(&e->cat_lock);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (mode == ENG_FN_CREATE)
-        rc = rc == 0 ? KV_EEXIST : rc == KV_ENOTFOUND ? 0 : rc;
-    if (rc == 0) {
-        kv_buf_reset(&v);
-        encode_fnurl(u, &v);
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
-        eng_batch_free(b);
-    }
-    pthread_mutex_unlock(&e->cat_lock);
+    int rc = eng__rec_put(e, url_key(&k, kv_slice_str(u->url_id)), mode, encode_fnurl, u);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
 int eng_fnurl_get(eng_t *e, kv_slice_t url_id, kv_arena_t *a, eng_fnurl_t **out)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 64);
-    kv_buf_init(&v, 1 << 20);
-    eng__cat_key(&k, ENG_CAT_FNURL, url_id);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, url_key(&k, url_id), a, &v);
     if (rc == 0)
-        rc = decode_fnurl(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+        rc = decode_fnurl(v, a, out);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
 int eng_fnurl_delete(eng_t *e, kv_slice_t url_id)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 64);
-    kv_buf_init(&v, 1 << 20);
-    eng__cat_key(&k, ENG_CAT_FNURL, url_id);
-    pthread_mutex_lock(&e->cat_lock);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (rc == 0) {
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
-        rc = eng__write(e, b);
-        eng_batch_free(b);
-    }
-    pthread_mutex_unlock(&e->cat_lock);
+    int rc = eng__rec_delete(e, url_key(&k, url_id), NULL, NULL);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 

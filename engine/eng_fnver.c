@@ -131,15 +131,14 @@ int eng__versions_drop(eng_t *e, eng_batch_t *b, kv_slice_t name, kv_arena_t *a,
 
 int eng_version_get(eng_t *e, kv_slice_t name, uint32_t n, kv_arena_t *a, eng_function_t **out)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, name.len + 8);
-    kv_buf_init(&v, 1 << 20);
     num_key(&k, ENG_CAT_VERSION, name, n);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &v);
     if (rc == 0)
-        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+        rc = eng__function_decode(v, a, out);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
@@ -284,8 +283,9 @@ static const eng_tlv_field_t alias_fields[] = {
     ENG_TLV_LIST_ROW(AL_STATEMENT, ENG_TLV_STR_LIST, eng_alias_t, statements, n_statements),
 };
 
-static void encode_alias(const eng_alias_t *al, kv_buf_t *b)
+static void encode_alias(const void *rec, kv_buf_t *b)
 {
+    const eng_alias_t *al = rec;
     eng_tlv_put_str(b, AL_FUNCTION, al->function);
     eng_tlv_put_str(b, AL_NAME, al->name);
     eng_tlv_put_str(b, AL_DESCRIPTION, al->description ? al->description : "");
@@ -318,67 +318,52 @@ static void alias_key(kv_buf_t *k, kv_slice_t function, kv_slice_t name)
 
 int eng_alias_put(eng_t *e, const eng_alias_t *al, int mode)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 256);
-    kv_buf_init(&v, 1 << 20);
+    kv_arena_t *a = kv_arena_new(1024);
     pthread_mutex_lock(&e->cat_lock);
     eng__cat_key(&k, ENG_CAT_FUNCTION, kv_slice_str(al->function));
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t fv;
+    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &fv); /* its function exists */
     if (rc == 0) {
         kv_buf_reset(&k);
         alias_key(&k, kv_slice_str(al->function), kv_slice_str(al->name));
-        rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-        if (mode == ENG_FN_CREATE)
-            rc = rc == 0 ? KV_EEXIST : rc == KV_ENOTFOUND ? 0 : rc;
-    }
-    if (rc == 0) {
-        kv_buf_reset(&v);
-        encode_alias(al, &v);
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
-        eng_batch_free(b);
+        rc = eng__rec_put_locked(e, kv_buf_slice(&k), mode, encode_alias, al);
     }
     pthread_mutex_unlock(&e->cat_lock);
+    kv_arena_free(a);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
 int eng_alias_get(eng_t *e, kv_slice_t function, kv_slice_t name, kv_arena_t *a, eng_alias_t **out)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 256);
-    kv_buf_init(&v, 1 << 20);
     alias_key(&k, function, name);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &v);
     if (rc == 0)
-        rc = decode_alias(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+        rc = decode_alias(v, a, out);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
+}
+
+/* An alias's URL configuration goes with it, as on Lambda (arg: the function and alias). */
+static int drop_alias_url(eng_t *e, eng_batch_t *b, const void *arg)
+{
+    const kv_slice_t *fa = arg;
+    return eng__fnurl_drop(e, b, fa[0], fa[1]);
 }
 
 int eng_alias_delete(eng_t *e, kv_slice_t function, kv_slice_t name)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 256);
-    kv_buf_init(&v, 1 << 20);
     alias_key(&k, function, name);
-    pthread_mutex_lock(&e->cat_lock);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (rc == 0) {
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
-        /* its URL configuration goes with it, as on Lambda */
-        rc = eng__fnurl_drop(e, b, function, name);
-        if (rc == 0)
-            rc = eng__write(e, b);
-        eng_batch_free(b);
-    }
-    pthread_mutex_unlock(&e->cat_lock);
+    kv_slice_t fa[2] = {function, name};
+    int rc = eng__rec_delete(e, kv_buf_slice(&k), drop_alias_url, fa);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
@@ -429,17 +414,17 @@ int eng_alias_list(eng_t *e, kv_slice_t function, kv_slice_t after, size_t limit
 
 int eng_version_delete(eng_t *e, kv_slice_t name, uint32_t n)
 {
-    kv_buf_t k, v, p;
+    kv_buf_t k, p;
     kv_buf_init(&k, name.len + 8);
-    kv_buf_init(&v, 1 << 20);
     kv_buf_init(&p, name.len + 8);
     kv_arena_t *a = kv_arena_new(4096);
     num_key(&k, ENG_CAT_VERSION, name, n);
     pthread_mutex_lock(&e->cat_lock);
     eng_function_t *ver = NULL, *latest = NULL;
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t rec;
+    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &rec);
     if (rc == 0)
-        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, &ver);
+        rc = eng__function_decode(rec, a, &ver);
     if (rc == 0) { /* an alias routing to it keeps it */
         sub_key(&p, ENG_CAT_ALIAS, name);
         ascan_t s = {
@@ -463,38 +448,36 @@ int eng_version_delete(eng_t *e, kv_slice_t name, uint32_t n)
         eng__code_drop(e, ver->code_id);
     kv_arena_free(a);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     kv_buf_dispose(&p);
     return rc;
+}
+
+static void encode_version(const void *rec, kv_buf_t *b)
+{
+    eng__function_encode(rec, b);
 }
 
 int eng_version_set_policy(eng_t *e, kv_slice_t name, uint32_t n, const char **statements,
                            size_t n_statements)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, name.len + 8);
-    kv_buf_init(&v, 1 << 20);
     kv_arena_t *a = kv_arena_new(4096);
     num_key(&k, ENG_CAT_VERSION, name, n);
     pthread_mutex_lock(&e->cat_lock);
     eng_function_t *ver = NULL;
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &v);
     if (rc == 0)
-        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, &ver);
+        rc = eng__function_decode(v, a, &ver);
     if (rc == 0) {
         ver->statements = statements;
         ver->n_statements = n_statements;
-        kv_buf_reset(&v);
-        eng__function_encode(ver, &v);
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
-        eng_batch_free(b);
+        rc = eng__rec_put_locked(e, kv_buf_slice(&k), ENG_FN_UPDATE, encode_version, ver);
     }
     pthread_mutex_unlock(&e->cat_lock);
     kv_arena_free(a);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
@@ -615,15 +598,14 @@ int eng_layer_get(eng_t *e, kv_slice_t name, uint32_t version, kv_arena_t *a, en
 {
     if (version == 0)
         return KV_ENOTFOUND;
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 256);
-    kv_buf_init(&v, 1 << 20);
     num_key(&k, ENG_CAT_LAYER, name, version);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &v);
     if (rc == 0)
-        rc = decode_layer(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+        rc = decode_layer(v, a, out);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
@@ -640,9 +622,10 @@ static int layer_change(eng_t *e, kv_slice_t name, uint32_t version, const char 
     num_key(&k, ENG_CAT_LAYER, name, version);
     pthread_mutex_lock(&e->cat_lock);
     eng_layer_t *l = NULL;
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t rec;
+    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &rec);
     if (rc == 0)
-        rc = decode_layer(kv_arena_dup(a, kv_buf_slice(&v)), a, &l);
+        rc = decode_layer(rec, a, &l);
     if (rc == 0 && l->deleted)
         rc = KV_ENOTFOUND;
     bool drop = false;

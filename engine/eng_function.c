@@ -372,8 +372,9 @@ enum {
     M_MODIFIED,
 };
 
-static void encode_mapping(const eng_mapping_t *m, kv_buf_t *b)
+static void encode_mapping(const void *rec, kv_buf_t *b)
 {
+    const eng_mapping_t *m = rec;
     eng_tlv_put_str(b, M_UUID, m->uuid);
     eng_tlv_put_str(b, M_FUNCTION, m->function);
     eng_tlv_put_str(b, M_SOURCE, m->source_arn);
@@ -440,65 +441,54 @@ static int decode_mapping(kv_slice_t in, kv_arena_t *a, eng_mapping_t **out)
     return 0;
 }
 
+/* The catalog key of mapping uuid, built in k. */
+static kv_slice_t mapping_key(kv_buf_t *k, kv_slice_t uuid)
+{
+    eng__cat_key(k, ENG_CAT_MAPPING, uuid);
+    return kv_buf_slice(k);
+}
+
 int eng_mapping_put(eng_t *e, const eng_mapping_t *m, int mode)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 64);
-    kv_buf_init(&v, 1 << 20);
-    eng__cat_key(&k, ENG_CAT_MAPPING, kv_slice_str(m->uuid));
-    pthread_mutex_lock(&e->cat_lock);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (mode == ENG_FN_CREATE)
-        rc = rc == 0 ? KV_EEXIST : rc == KV_ENOTFOUND ? 0 : rc;
-    if (rc == 0) {
-        kv_buf_reset(&v);
-        encode_mapping(m, &v);
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_put(b, ENG_CF_CATALOG, kv_buf_slice(&k), kv_buf_slice(&v));
-        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
-        eng_batch_free(b);
-    }
-    pthread_mutex_unlock(&e->cat_lock);
+    int rc = eng__rec_put(e, mapping_key(&k, kv_slice_str(m->uuid)), mode, encode_mapping, m);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
 int eng_mapping_get(eng_t *e, kv_slice_t uuid, kv_arena_t *a, eng_mapping_t **out)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 64);
-    kv_buf_init(&v, 1 << 20);
-    eng__cat_key(&k, ENG_CAT_MAPPING, uuid);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, mapping_key(&k, uuid), a, &v);
     if (rc == 0)
-        rc = decode_mapping(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+        rc = decode_mapping(v, a, out);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
+}
+
+/* A mapping's stream checkpoint ('E' + uuid) goes with it. */
+static int drop_checkpoint(eng_t *e, eng_batch_t *b, const void *arg)
+{
+    const kv_slice_t *uuid = arg;
+    kv_buf_t c;
+    kv_buf_init(&c, 64);
+    kv_buf_append_byte(&c, 'E');
+    kv_buf_append_slice(&c, *uuid);
+    (void)e;
+    eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&c));
+    kv_buf_dispose(&c);
+    return 0;
 }
 
 int eng_mapping_delete(eng_t *e, kv_slice_t uuid)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 64);
-    kv_buf_init(&v, 1 << 20);
-    eng__cat_key(&k, ENG_CAT_MAPPING, uuid);
-    pthread_mutex_lock(&e->cat_lock);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (rc == 0) {
-        eng_batch_t *b = eng_batch_new(e->rocks);
-        eng_batch_delete(b, ENG_CF_CATALOG, kv_buf_slice(&k));
-        kv_buf_reset(&v);
-        kv_buf_append_byte(&v, 'E'); /* its checkpoint */
-        kv_buf_append_slice(&v, uuid);
-        eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&v));
-        rc = eng__write(e, b);
-        eng_batch_free(b);
-    }
-    pthread_mutex_unlock(&e->cat_lock);
+    int rc = eng__rec_delete(e, mapping_key(&k, uuid), drop_checkpoint, &uuid);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 

@@ -168,6 +168,26 @@ void eng__blob_stop(eng_t *e);
 int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name, kv_slice_t qual);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
+/** Largest catalog record eng__rec_* read (1 MiB). */
+#define ENG_REC_MAX (1u << 20)
+/** Encode record rec (the caller's type) into b. */
+typedef void (*eng_rec_encode_fn)(const void *rec, kv_buf_t *b);
+/** Add to the batch deleting a record (caller holds cat_lock). @return 0 or a KV_ error. */
+typedef int (*eng_rec_also_fn)(eng_t *e, eng_batch_t *b, const void *arg);
+/**
+ * Store rec (encoded by enc) at catalog key; the caller holds cat_lock. Mode ENG_FN_CREATE:
+ * KV_EEXIST if the key holds a record; any other mode: KV_ENOTFOUND if it does not.
+ * @return 0, KV_EEXIST, KV_ENOTFOUND, KV_ETOOBIG (encoded record over ENG_REC_MAX) or KV_EIO.
+ */
+int eng__rec_put_locked(eng_t *e, kv_slice_t key, int mode, eng_rec_encode_fn enc, const void *rec);
+/** eng__rec_put_locked() taking cat_lock itself. */
+int eng__rec_put(eng_t *e, kv_slice_t key, int mode, eng_rec_encode_fn enc, const void *rec);
+/** Read the catalog record at key into *out (copied into arena a).
+ * @return 0, KV_ENOTFOUND or KV_EIO. */
+int eng__rec_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *out);
+/** Delete the catalog record at key under cat_lock, with what also (may be NULL) adds to the
+ * same batch. @return 0, KV_ENOTFOUND, also's error or KV_EIO. */
+int eng__rec_delete(eng_t *e, kv_slice_t key, eng_rec_also_fn also, const void *arg);
 /** Take one record of a catalog page: its name (the key after the kind byte) and value, as the
  * i-th result. @return 0 or a KV_ error, which ends the page. */
 typedef int (*eng_cat_take_fn)(void *arg, size_t i, kv_slice_t name, kv_slice_t value);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One catalog record by key: put (create or update under cat_lock), get (into an arena) and
+ * delete, shared by the record kinds that are a single TLV value under their key (mappings,
+ * aliases, versions, layers, URL configurations).
+ */
+#include "eng_int.h"
+#include "eng_rocks.h"
+
+int eng__rec_put_locked(eng_t *e, kv_slice_t key, int mode, eng_rec_encode_fn enc, const void *rec)
+{
+    kv_buf_t v;
+    kv_buf_init(&v, ENG_REC_MAX);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, key, &v);
+    if (mode == ENG_FN_CREATE)
+        rc = rc == 0 ? KV_EEXIST : rc == KV_ENOTFOUND ? 0 : rc;
+    if (rc == 0) {
+        kv_buf_reset(&v);
+        enc(rec, &v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_put(b, ENG_CF_CATALOG, key, kv_buf_slice(&v));
+        rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
+        eng_batch_free(b);
+    }
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng__rec_put(eng_t *e, kv_slice_t key, int mode, eng_rec_encode_fn enc, const void *rec)
+{
+    pthread_mutex_lock(&e->cat_lock);
+    int rc = eng__rec_put_locked(e, key, mode, enc, rec);
+    pthread_mutex_unlock(&e->cat_lock);
+    return rc;
+}
+
+int eng__rec_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *out)
+{
+    kv_buf_t v;
+    kv_buf_init(&v, ENG_REC_MAX);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, key, &v);
+    if (rc == 0)
+        *out = kv_arena_dup(a, kv_buf_slice(&v));
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng__rec_delete(eng_t *e, kv_slice_t key, eng_rec_also_fn also, const void *arg)
+{
+    kv_buf_t v;
+    kv_buf_init(&v, ENG_REC_MAX);
+    pthread_mutex_lock(&e->cat_lock);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, key, &v);
+    if (rc == 0) {
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_delete(b, ENG_CF_CATALOG, key);
+        if (also)
+            rc = also(e, b, arg);
+        if (rc == 0)
+            rc = eng__write(e, b);
+        eng_batch_free(b);
+    }
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_buf_dispose(&v);
+    return rc;
+}
