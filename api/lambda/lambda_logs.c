@@ -30,6 +30,7 @@
 #define EVENTS_MAX      10000
 #define EVENT_BYTES_MAX (1u << 20) /* a response's events */
 #define LIST_MAX        50
+#define LOG_DIR_MAX     4800 /* a group directory's path */
 
 /* ---- names and files ---- */
 
@@ -113,15 +114,47 @@ static kv_slice_t opt_str(const api_json_t *in, const char *key)
     return v && api_json_type(v) == API_J_STR ? api_json_str(v) : KV_SLICE_NULL;
 }
 
+/* Refusals of a request's member: missing, or not matching pattern (value shown). */
+static int refuse_null(api_resp_t *resp, const char *member)
+{
+    return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                      "1 validation error detected: Value null at '%s' failed to satisfy "
+                      "constraint: Member must not be null",
+                      member);
+}
+
+static int refuse_pattern(api_resp_t *resp, const char *member, kv_slice_t value,
+                          const char *pattern)
+{
+    return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
+                      "1 validation error detected: Value '%.*s' at '%s' failed to satisfy "
+                      "constraint: Member must satisfy regular expression pattern: %s",
+                      (int)(value.len > 600 ? 600 : value.len), (const char *)value.p, member,
+                      pattern);
+}
+
+static int refuse_no_stream(api_resp_t *resp)
+{
+    return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+}
+
+static int refuse_token(api_resp_t *resp)
+{
+    return api_refuse(resp, API_E_LOGS_INVALID_PARAM, "The specified nextToken is invalid.");
+}
+
+/* The reply of the operations that return nothing: {}. */
+static int reply_empty(api_jw_t *w)
+{
+    api_jw_obj_begin(w);
+    api_jw_obj_end(w);
+    return 0;
+}
+
 static int need_group(api_resp_t *resp, const api_json_t *in, kv_slice_t *out)
 {
     *out = opt_str(in, "logGroupName");
-    if (out->len == 0)
-        return api_refuse(
-            resp, API_E_LOGS_INVALID_PARAM,
-            "1 validation error detected: Value null at 'logGroupName' failed to satisfy "
-            "constraint: Member must not be null");
-    return 0;
+    return out->len ? 0 : refuse_null(resp, "logGroupName");
 }
 
 static int limit_in(api_resp_t *resp, const api_json_t *in, int64_t hi, int64_t *out)
@@ -362,18 +395,17 @@ static int op_get_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
     bool backward = !head;
     if (token.len) {
         if (token.len < 3 || (token.p[0] != 'f' && token.p[0] != 'b') || token.p[1] != '/')
-            return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
-                              "The specified nextToken is invalid.");
+            return refuse_token(resp);
         backward = token.p[0] == 'b';
         at = strtol(kv_arena_strndup(req->arena, token.p + 2, token.len - 2), NULL, 10);
     }
     struct stat st;
     if (!eng_fnlog_stream_file(stream, file) || !eng_fnlog_stream_is(dir, file, stream) ||
         (snprintf(path, sizeof(path), "%s/%s", dir, file), stat(path, &st) < 0))
-        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+        return refuse_no_stream(resp);
     FILE *f = fopen(path, "re");
     if (f == NULL)
-        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+        return refuse_no_stream(resp);
     kv_buf_t line;
     kv_buf_init(&line, 1u << 20);
     event_t ev;
@@ -491,8 +523,7 @@ static int op_filter_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
     if (token.len) {
         char *t = kv_arena_strndup(req->arena, token.p, token.len), *slash = strchr(t, '/');
         if (slash == NULL)
-            return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
-                              "The specified nextToken is invalid.");
+            return refuse_token(resp);
         from_file = (size_t)strtoull(t, NULL, 10);
         from_off = strtol(slash + 1, NULL, 10);
     }
@@ -567,9 +598,7 @@ static int op_delete_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, con
     if (need_group(resp, in, &group) < 0 || group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
         return -1;
     eng_fnlog_delete_group(dir);
-    api_jw_obj_begin(w);
-    api_jw_obj_end(w);
-    return 0;
+    return reply_empty(w);
 }
 
 /* ---- writes: the user's own groups, streams and events ---- */
@@ -591,11 +620,7 @@ static int group_name_in(api_resp_t *resp, const api_json_t *in, kv_slice_t *out
     if (need_group(resp, in, out) < 0)
         return -1;
     if (!eng_fnlog_group_name_ok(*out))
-        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
-                          "1 validation error detected: Value '%.*s' at 'logGroupName' failed to "
-                          "satisfy constraint: Member must satisfy regular expression pattern: "
-                          "[\\.\\-_/#A-Za-z0-9]+",
-                          (int)(out->len > 600 ? 600 : out->len), (const char *)out->p);
+        return refuse_pattern(resp, "logGroupName", *out, "[\\.\\-_/#A-Za-z0-9]+");
     return 0;
 }
 
@@ -641,26 +666,27 @@ static int op_create_group(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, con
     if (rc < 0)
         return api_refuse(resp, API_E_LOGS_SERVICE, "The log group could not be created");
     resp->durable = true;
-    api_jw_obj_begin(w);
-    api_jw_obj_end(w);
-    return 0;
+    return reply_empty(w);
 }
 
 static int stream_name_in(api_resp_t *resp, const api_json_t *in, kv_slice_t *name, char file[48])
 {
     *name = opt_str(in, "logStreamName");
     if (name->len == 0)
-        return api_refuse(
-            resp, API_E_LOGS_INVALID_PARAM,
-            "1 validation error detected: Value null at 'logStreamName' failed to satisfy "
-            "constraint: Member must not be null");
+        return refuse_null(resp, "logStreamName");
     if (!eng_fnlog_stream_file(*name, file))
-        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
-                          "1 validation error detected: Value '%.*s' at 'logStreamName' failed to "
-                          "satisfy constraint: Member must satisfy regular expression pattern: "
-                          "[^:*]*",
-                          (int)(name->len > 600 ? 600 : name->len), (const char *)name->p);
+        return refuse_pattern(resp, "logStreamName", *name, "[^:*]*");
     return 0;
+}
+
+/* The group and stream a stream operation names, the group's directory dir and
+ * the stream's file name. */
+static int stream_target(api_ctx_t *ctx, api_resp_t *resp, const api_json_t *in, kv_slice_t *group,
+                         kv_slice_t *name, char dir[LOG_DIR_MAX], char file[48])
+{
+    if (need_group(resp, in, group) < 0 || stream_name_in(resp, in, name, file) < 0)
+        return -1;
+    return group_dir(ctx, resp, *group, dir, LOG_DIR_MAX);
 }
 
 static int op_create_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
@@ -668,9 +694,8 @@ static int op_create_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
 {
     (void)req;
     kv_slice_t group, name;
-    char dir[4800], file[48];
-    if (need_group(resp, in, &group) < 0 || stream_name_in(resp, in, &name, file) < 0 ||
-        group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+    char dir[LOG_DIR_MAX], file[48];
+    if (stream_target(ctx, resp, in, &group, &name, dir, file) < 0)
         return -1;
     int rc = eng_fnlog_stream_create(dir, name);
     if (rc == KV_EEXIST)
@@ -678,9 +703,7 @@ static int op_create_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
     if (rc < 0)
         return api_refuse(resp, API_E_LOGS_SERVICE, "The log stream could not be created");
     resp->durable = true;
-    api_jw_obj_begin(w);
-    api_jw_obj_end(w);
-    return 0;
+    return reply_empty(w);
 }
 
 static int op_delete_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
@@ -688,30 +711,25 @@ static int op_delete_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, co
 {
     (void)req;
     kv_slice_t group, name;
-    char dir[4800], file[48];
-    if (need_group(resp, in, &group) < 0 || stream_name_in(resp, in, &name, file) < 0 ||
-        group_dir(ctx, resp, group, dir, sizeof(dir)) < 0)
+    char dir[LOG_DIR_MAX], file[48];
+    if (stream_target(ctx, resp, in, &group, &name, dir, file) < 0)
         return -1;
     if (!eng_fnlog_stream_is(dir, file, name) || eng_fnlog_stream_delete(dir, file) < 0)
-        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
-    api_jw_obj_begin(w);
-    api_jw_obj_end(w);
-    return 0;
+        return refuse_no_stream(resp);
+    return reply_empty(w);
 }
 
 static int op_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                          api_jw_t *w)
 {
     kv_slice_t group, name;
-    char dir[4800], file[48], path[4900];
+    char dir[LOG_DIR_MAX], file[48], path[4900];
     if (need_group(resp, in, &group) < 0 || stream_name_in(resp, in, &name, file) < 0)
         return -1;
     const api_json_t *evs = api_json_get(in, "logEvents");
     size_t n = evs && api_json_type(evs) == API_J_ARR ? api_json_len(evs) : 0;
     if (evs == NULL)
-        return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
-                          "1 validation error detected: Value null at 'logEvents' failed to "
-                          "satisfy constraint: Member must not be null");
+        return refuse_null(resp, "logEvents");
     if (n < 1 || n > PUT_EVENTS_MAX)
         return api_refuse(resp, API_E_LOGS_INVALID_PARAM,
                           "1 validation error detected: Value at 'logEvents' failed to satisfy "
@@ -752,7 +770,7 @@ static int op_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
     struct stat st;
     snprintf(path, sizeof(path), "%s/%s", dir, file);
     if (!eng_fnlog_stream_is(dir, file, name) || stat(path, &st) < 0)
-        return api_refuse(resp, API_E_LOGS_NOT_FOUND, "The specified log stream does not exist.");
+        return refuse_no_stream(resp);
     eng_fnlog_group_t g;
     group_record(ctx, group, &g);
     /* Too old (14 days), expired (the group's retention) and too new (2 hours) are rejected
@@ -784,8 +802,7 @@ static int op_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
     if (lo < hi) {
         int rc = eng_fnlog_append(dir, file, ts + lo, msg + lo, hi - lo);
         if (rc == KV_ENOTFOUND)
-            return api_refuse(resp, API_E_LOGS_NOT_FOUND,
-                              "The specified log stream does not exist.");
+            return refuse_no_stream(resp);
         if (rc < 0)
             return api_refuse(resp, API_E_LOGS_SERVICE, "The events could not be stored");
     }
@@ -820,7 +837,7 @@ static int op_retention(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
 {
     (void)req;
     kv_slice_t group;
-    char dir[4800];
+    char dir[LOG_DIR_MAX];
     if (need_group(resp, in, &group) < 0)
         return -1;
     uint32_t days = 0;
@@ -847,9 +864,7 @@ static int op_retention(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
     resp->durable = true;
     if (put)
         api_sched_kick(ctx, "log-retention");
-    api_jw_obj_begin(w);
-    api_jw_obj_end(w);
-    return 0;
+    return reply_empty(w);
 }
 
 /* ---- the retention job ---- */
