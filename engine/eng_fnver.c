@@ -134,10 +134,7 @@ int eng_version_get(eng_t *e, kv_slice_t name, uint32_t n, kv_arena_t *a, eng_fu
     kv_buf_t k;
     kv_buf_init(&k, name.len + 8);
     num_key(&k, ENG_CAT_VERSION, name, n);
-    kv_slice_t v;
-    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &v);
-    if (rc == 0)
-        rc = eng__function_decode(v, a, out);
+    int rc = eng__function_read(e, kv_buf_slice(&k), a, out);
     kv_buf_dispose(&k);
     return rc;
 }
@@ -152,9 +149,7 @@ int eng_version_publish(eng_t *e, kv_slice_t name, const char *revision, const c
     pthread_mutex_lock(&e->cat_lock);
     eng__cat_key(&k, ENG_CAT_FUNCTION, name);
     eng_function_t *cur = NULL;
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (rc == 0)
-        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+    int rc = eng__function_read(e, kv_buf_slice(&k), a, &cur);
     if (rc == 0 && revision && revision[0] && strcmp(revision, cur->revision) != 0)
         rc = KV_ECONDFAIL;
     /* Nothing changed since the last version: that version. */
@@ -421,10 +416,7 @@ int eng_version_delete(eng_t *e, kv_slice_t name, uint32_t n)
     num_key(&k, ENG_CAT_VERSION, name, n);
     pthread_mutex_lock(&e->cat_lock);
     eng_function_t *ver = NULL, *latest = NULL;
-    kv_slice_t rec;
-    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &rec);
-    if (rc == 0)
-        rc = eng__function_decode(rec, a, &ver);
+    int rc = eng__function_read(e, kv_buf_slice(&k), a, &ver);
     if (rc == 0) { /* an alias routing to it keeps it */
         sub_key(&p, ENG_CAT_ALIAS, name);
         ascan_t s = {
@@ -466,10 +458,7 @@ int eng_version_set_policy(eng_t *e, kv_slice_t name, uint32_t n, const char **s
     num_key(&k, ENG_CAT_VERSION, name, n);
     pthread_mutex_lock(&e->cat_lock);
     eng_function_t *ver = NULL;
-    kv_slice_t v;
-    int rc = eng__rec_get(e, kv_buf_slice(&k), a, &v);
-    if (rc == 0)
-        rc = eng__function_decode(v, a, &ver);
+    int rc = eng__function_read(e, kv_buf_slice(&k), a, &ver);
     if (rc == 0) {
         ver->statements = statements;
         ver->n_statements = n_statements;

@@ -212,17 +212,22 @@ void eng__code_drop(eng_t *e, uint32_t code_id)
         KV_LOG_WARN("cannot remove %s: %s", path, strerror(errno));
 }
 
+int eng__function_read(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_function_t **out)
+{
+    kv_slice_t v;
+    int rc = eng__rec_get(e, key, a, &v);
+    if (rc == 0)
+        rc = eng__function_decode(v, a, out);
+    return rc;
+}
+
 int eng_function_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_function_t **out)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 256);
-    kv_buf_init(&v, 1 << 20);
     eng__cat_key(&k, ENG_CAT_FUNCTION, name);
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (rc == 0)
-        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
+    int rc = eng__function_read(e, kv_buf_slice(&k), a, out);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 
@@ -245,9 +250,7 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
         pthread_mutex_lock(&e->cat_lock);
         kv_arena_t *a = kv_arena_new(4096);
         eng_function_t *cur = NULL;
-        rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-        if (rc == 0)
-            rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+        rc = eng__function_read(e, kv_buf_slice(&k), a, &cur);
         if (mode == ENG_FN_CREATE && rc == 0)
             rc = KV_EEXIST;
         else if (mode == ENG_FN_CREATE && rc == KV_ENOTFOUND)
@@ -291,16 +294,13 @@ int eng_function_put(eng_t *e, eng_function_t *f, kv_slice_t zip, int mode)
 
 int eng_function_delete(eng_t *e, kv_slice_t name)
 {
-    kv_buf_t k, v;
+    kv_buf_t k;
     kv_buf_init(&k, 256);
-    kv_buf_init(&v, 1 << 20);
     eng__cat_key(&k, ENG_CAT_FUNCTION, name);
     kv_arena_t *a = kv_arena_new(4096);
     pthread_mutex_lock(&e->cat_lock);
     eng_function_t *cur = NULL;
-    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
-    if (rc == 0)
-        rc = eng__function_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, &cur);
+    int rc = eng__function_read(e, kv_buf_slice(&k), a, &cur);
     uint32_t *codes = NULL;
     size_t n_codes = 0;
     if (rc == 0) {
@@ -323,7 +323,6 @@ int eng_function_delete(eng_t *e, kv_slice_t name)
     }
     kv_arena_free(a);
     kv_buf_dispose(&k);
-    kv_buf_dispose(&v);
     return rc;
 }
 

@@ -231,6 +231,9 @@ void eng_range_close(eng_range_t *r);
 /* ---- function records, code files, versions (eng_function.c, eng_fnver.c) ---- */
 void eng__function_encode(const eng_function_t *f, kv_buf_t *b);
 int eng__function_decode(kv_slice_t in, kv_arena_t *a, eng_function_t **out);
+/** Read and decode the function (or version) record at catalog key into arena a.
+ * @return 0, KV_ENOTFOUND, KV_ECORRUPT or KV_EIO. */
+int eng__function_read(eng_t *e, kv_slice_t key, kv_arena_t *a, eng_function_t **out);
 /** Write a code zip (synced) as <functions>/<code_id>.zip. @return 0, KV_EIO, KV_ENOSPACE. */
 int eng__code_write(eng_t *e, uint32_t code_id, kv_slice_t zip);
 /** Remove a code zip. */
