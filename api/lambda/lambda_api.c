@@ -226,6 +226,25 @@ int lambda_engine_fail(api_resp_t *resp, int rc)
     return api_refuse(resp, API_E_LAMBDA_SERVICE, "An internal error occurred");
 }
 
+int lambda_refuse_revision(api_resp_t *resp, const char *api)
+{
+    return api_refuse(resp, API_E_LAMBDA_PRECONDITION,
+                      "The Revision Id provided does not match the latest Revision Id. Call the "
+                      "%s API to retrieve the latest Revision Id",
+                      api);
+}
+
+int lambda_revision_check(api_resp_t *resp, kv_slice_t want, const char *rev, const char *api)
+{
+    return want.len && !kv_slice_eq_str(want, rev) ? lambda_refuse_revision(resp, api) : 0;
+}
+
+kv_slice_t lambda_str_member(const api_json_t *in, const char *key)
+{
+    const api_json_t *v = in ? api_json_get(in, key) : NULL;
+    return v && api_json_type(v) == API_J_STR ? api_json_str(v) : KV_SLICE_NULL;
+}
+
 const char *lambda_dup_str(api_req_t *req, kv_slice_t s)
 {
     return kv_arena_strndup(req->arena, s.p, s.len);

@@ -715,13 +715,9 @@ int lambda_op_update(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     eng_function_t *cur;
     if (in == NULL || lambda_load_fn(ctx, req, resp, raw, &cur) < 0)
         return -1;
-    const api_json_t *rid = api_json_get(in, "RevisionId");
-    if (rid && api_json_type(rid) == API_J_STR &&
-        !kv_slice_eq_str(api_json_str(rid), cur->revision))
-        return api_refuse(
-            resp, API_E_LAMBDA_PRECONDITION,
-            "The Revision Id provided does not match the latest Revision Id. Call the "
-            "GetFunction/GetAlias API to retrieve the latest Revision Id");
+    if (lambda_revision_check(resp, lambda_str_member(in, "RevisionId"), cur->revision,
+                              "GetFunction/GetAlias") < 0)
+        return -1;
     eng_function_t f = *cur;
     kv_slice_t zip = KV_SLICE_NULL;
     if (code) {

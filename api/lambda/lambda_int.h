@@ -20,8 +20,22 @@ extern const api_service_t logs_service;
 void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** The CloudWatch Logs API over function logs. */
 void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
-/** Hold a response that waits for an invocation (see api_resp_hold). */
+/** The hand-back of a synchronous response that waits for an invocation: the FIRST member of
+ * what resp->_pending points to (lambda_hold finds it there). */
+typedef struct lambda_handoff {
+    pthread_mutex_t lock;
+    int state; /* waiting, held (cb is set) or done */
+    api_released_cb cb;
+    void *cb_arg;
+} lambda_handoff_t;
+/** A handoff waiting for its invocation. */
+void lambda_handoff_init(lambda_handoff_t *h);
+/** Hold a response that waits for an invocation (see api_resp_hold): false when it is done. */
 bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg);
+/** The response of inv is complete (on the runner's thread): dispose of inv's buffers and free
+ * arena a, then hand the response back to its connection (now if it is held, else when it asks).
+ * h may be freed once this returns. */
+void lambda_handoff_done(lambda_handoff_t *h, api_invocation_t *inv, kv_arena_t *a);
 /** The Lambda operation a request's method and path name (API_OP_NONE: none). */
 int lambda_route(api_ctx_t *ctx, api_req_t *req);
 /** The largest body a Lambda request may have (a base64 zip for code uploads). */
@@ -38,6 +52,14 @@ void lambda_error_body(api_resp_t *resp, const char *key, const char *value);
 void lambda_respond_json(api_resp_t *resp, int status);
 /** Refuse for an engine error rc (a full disk throttles; the rest are internal). @return -1 */
 int lambda_engine_fail(api_resp_t *resp, int rc);
+/** Refuse with PreconditionFailedException: the RevisionId given is not the latest; api names
+ * the call that reads the latest. @return -1 */
+int lambda_refuse_revision(api_resp_t *resp, const char *api);
+/** Check a RevisionId given (want; empty: none) against the latest rev.
+ * @return 0, or lambda_refuse_revision() when they differ. */
+int lambda_revision_check(api_resp_t *resp, kv_slice_t want, const char *rev, const char *api);
+/** The string member key of object in (empty when absent or not a string). */
+kv_slice_t lambda_str_member(const api_json_t *in, const char *key);
 /** s copied into the request's arena (NUL-terminated). */
 const char *lambda_dup_str(api_req_t *req, kv_slice_t s);
 /** The List operations' MaxItems query parameter (1..10000), into *limit when given. */
@@ -179,6 +201,9 @@ int lambda_policy_remove(api_req_t *req, api_resp_t *resp, kv_slice_t sid, const
                          size_t *n);
 /** A policy document of the statements. */
 void lambda_policy_doc(const char *const *list, size_t n, kv_buf_t *out);
+/** Reply 200 with a policy (its n statements) and its revision: {"Policy", "RevisionId"}. */
+void lambda_policy_reply(api_resp_t *resp, const char *const *list, size_t n, const char *rev,
+                         api_jw_t *w);
 
 /* ---- asynchronous invocation settings (lambda_evcfg.c) ---- */
 

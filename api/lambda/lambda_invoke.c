@@ -27,6 +27,7 @@ enum { P_WAITING = 0, P_HELD, P_DONE };
 
 /* An invocation on its way: its own arena holds everything the runner reads. */
 typedef struct pending {
+    lambda_handoff_t hand; /* first: lambda_hold finds it at resp->_pending */
     api_invocation_t inv;
     kv_arena_t *a;
     api_ctx_t *ctx;
@@ -37,11 +38,7 @@ typedef struct pending {
     int attempts;      /* Event: runs so far */
     int64_t queued_ms, max_age_ms;
     const char *on_success, *on_failure; /* Event: destinations (in a) */
-    pthread_mutex_t lock;
-    int state;
-    api_released_cb cb;
-    void *cb_arg;
-    struct pending *next; /* Event: in the async-invoke job's queue */
+    struct pending *next;                /* Event: in the async-invoke job's queue */
 } pending_t;
 
 static void pending_free(pending_t *p)
@@ -278,31 +275,41 @@ static void on_invoked(api_invocation_t *inv)
         return;
     }
     finish_sync(p);
-    /* The response is complete: hand it back to its connection (now, or when it asks). */
-    pthread_mutex_lock(&p->lock);
-    api_released_cb cb = p->state == P_HELD ? p->cb : NULL;
-    void *arg = p->cb_arg;
-    p->state = P_DONE;
-    pthread_mutex_unlock(&p->lock);
-    kv_buf_dispose(&inv->result);
-    kv_buf_dispose(&inv->log);
-    kv_arena_free(p->a); /* p itself lives in the request's arena */
-    if (cb)
-        cb(arg, 0);
+    lambda_handoff_done(&p->hand, inv, p->a); /* p itself lives in the request's arena */
+}
+
+void lambda_handoff_init(lambda_handoff_t *h)
+{
+    pthread_mutex_init(&h->lock, NULL);
+    h->state = P_WAITING;
 }
 
 bool lambda_hold(api_resp_t *resp, api_released_cb cb, void *arg)
 {
-    pending_t *p = resp->_pending;
-    pthread_mutex_lock(&p->lock);
-    bool hold = p->state != P_DONE;
+    lambda_handoff_t *h = resp->_pending;
+    pthread_mutex_lock(&h->lock);
+    bool hold = h->state != P_DONE;
     if (hold) {
-        p->cb = cb;
-        p->cb_arg = arg;
-        p->state = P_HELD;
+        h->cb = cb;
+        h->cb_arg = arg;
+        h->state = P_HELD;
     }
-    pthread_mutex_unlock(&p->lock);
+    pthread_mutex_unlock(&h->lock);
     return hold;
+}
+
+void lambda_handoff_done(lambda_handoff_t *h, api_invocation_t *inv, kv_arena_t *a)
+{
+    pthread_mutex_lock(&h->lock);
+    api_released_cb cb = h->state == P_HELD ? h->cb : NULL;
+    void *arg = h->cb_arg;
+    h->state = P_DONE;
+    pthread_mutex_unlock(&h->lock);
+    kv_buf_dispose(&inv->result);
+    kv_buf_dispose(&inv->log);
+    kv_arena_free(a);
+    if (cb)
+        cb(arg, 0);
 }
 
 /* An invocation of f on payload under request id rid (NULL: a new one), everything the runner
@@ -325,7 +332,7 @@ static pending_t *pending_new(api_ctx_t *ctx, const eng_function_t *f, kv_slice_
     p->max_age_ms = (c.max_age_s >= 0 ? c.max_age_s : LAMBDA_ASYNC_AGE_MAX) * 1000;
     p->on_success = c.on_success;
     p->on_failure = c.on_failure;
-    pthread_mutex_init(&p->lock, NULL);
+    lambda_handoff_init(&p->hand);
     api_invocation_t *inv = &p->inv;
     lambda_inv_fill(ctx, f, payload, rid, a, inv);
     inv->done = on_invoked;

@@ -251,6 +251,19 @@ static void encode_layer(api_ctx_t *ctx, const eng_layer_t *l, bool whole, api_j
     api_jw_obj_end(w);
 }
 
+/* A ListLayers entry: the layer and its latest version l (that matched the filters). */
+static void encode_layer_entry(api_ctx_t *ctx, const eng_layer_t *l, api_jw_t *w)
+{
+    char arn[300];
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "LayerName", l->name);
+    api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "layer:%s", l->name);
+    api_jw_kstr(w, "LayerArn", arn);
+    api_jw_key(w, "LatestMatchingVersion");
+    encode_layer(ctx, l, false, w);
+    api_jw_obj_end(w);
+}
+
 static int layer_not_found(api_resp_t *resp)
 {
     return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "The resource you requested does not exist.");
@@ -416,14 +429,7 @@ static int op_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t 
                     more_out = true;
                     break;
                 }
-                char arn[300];
-                api_jw_obj_begin(w);
-                api_jw_kstr(w, "LayerName", best->name);
-                api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "layer:%s", best->name);
-                api_jw_kstr(w, "LayerArn", arn);
-                api_jw_key(w, "LatestMatchingVersion");
-                encode_layer(ctx, best, false, w);
-                api_jw_obj_end(w);
+                encode_layer_entry(ctx, best, w);
                 snprintf(next, sizeof(next), "%s", best->name);
                 given++;
                 best = NULL;
@@ -442,14 +448,7 @@ static int op_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t 
         if (given == limit) {
             more_out = true;
         } else {
-            char arn[300];
-            api_jw_obj_begin(w);
-            api_jw_kstr(w, "LayerName", best->name);
-            api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "layer:%s", best->name);
-            api_jw_kstr(w, "LayerArn", arn);
-            api_jw_key(w, "LatestMatchingVersion");
-            encode_layer(ctx, best, false, w);
-            api_jw_obj_end(w);
+            encode_layer_entry(ctx, best, w);
         }
     }
     api_jw_arr_end(w);
@@ -524,24 +523,13 @@ int lambda_op_layer(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv
     if (op == LAMBDA_OP_get_layer_version_policy) {
         if (l->n_statements == 0)
             return layer_not_found(resp);
-        kv_buf_t doc;
-        kv_buf_init(&doc, 1u << 20);
-        lambda_policy_doc(l->statements, l->n_statements, &doc);
-        lambda_respond_json(resp, 200);
-        api_jw_obj_begin(w);
-        api_jw_key(w, "Policy");
-        api_jw_str(w, kv_buf_slice(&doc));
-        api_jw_kstr(w, "RevisionId", rev);
-        api_jw_obj_end(w);
-        kv_buf_dispose(&doc);
+        lambda_policy_reply(resp, l->statements, l->n_statements, rev, w);
         return 0;
     }
     kv_slice_t want = KV_SLICE_NULL;
     api_req_query(req, "RevisionId", &want);
-    if (want.len && !kv_slice_eq_str(want, rev))
-        return api_refuse(resp, API_E_LAMBDA_PRECONDITION,
-                          "The Revision Id provided does not match the latest Revision Id. Call "
-                          "the GetLayerVersionPolicy API to retrieve the latest Revision Id");
+    if (lambda_revision_check(resp, want, rev, "GetLayerVersionPolicy") < 0)
+        return -1;
     const char **list = l->statements;
     size_t n = l->n_statements;
     const char *added = NULL;

@@ -484,10 +484,9 @@ static void build_event(api_ctx_t *ctx, api_req_t *req, const eng_fnurl_t *u, kv
 
 /* ---- the invocation ---- */
 
-enum { P_WAITING = 0, P_HELD, P_DONE };
-
 /* A URL request's invocation: in the request's arena; what the runner reads in a. */
 typedef struct url_pending {
+    lambda_handoff_t hand; /* first: lambda_hold finds it at resp->_pending */
     api_invocation_t inv;
     kv_arena_t *a;
     api_ctx_t *ctx;
@@ -495,10 +494,6 @@ typedef struct url_pending {
     api_resp_t *resp;
     lambda_cors_t cors;
     kv_slice_t origin;
-    pthread_mutex_t lock;
-    int state;
-    api_released_cb cb;
-    void *cb_arg;
 } url_pending_t;
 
 static bool token_ok(kv_slice_t s)
@@ -626,30 +621,7 @@ static void on_invoked(api_invocation_t *inv)
     }
     cors_headers(p->req, resp, &p->cors, p->origin, false);
     api__finish(p->ctx, p->req, resp);
-    pthread_mutex_lock(&p->lock);
-    api_released_cb cb = p->state == P_HELD ? p->cb : NULL;
-    void *arg = p->cb_arg;
-    p->state = P_DONE;
-    pthread_mutex_unlock(&p->lock);
-    kv_buf_dispose(&inv->result);
-    kv_buf_dispose(&inv->log);
-    kv_arena_free(p->a);
-    if (cb)
-        cb(arg, 0);
-}
-
-static bool url_hold(api_resp_t *resp, api_released_cb cb, void *arg)
-{
-    url_pending_t *p = resp->_pending;
-    pthread_mutex_lock(&p->lock);
-    bool hold = p->state != P_DONE;
-    if (hold) {
-        p->cb = cb;
-        p->cb_arg = arg;
-        p->state = P_HELD;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return hold;
+    lambda_handoff_done(&p->hand, inv, p->a);
 }
 
 static void url_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
@@ -708,7 +680,7 @@ static void url_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     p->resp = resp;
     p->cors = cors;
     p->origin = origin;
-    pthread_mutex_init(&p->lock, NULL);
+    lambda_handoff_init(&p->hand);
     lambda_inv_fill(ctx, f, kv_buf_slice(&ev), req->_st->request_id, p->a, &p->inv);
     if (qualified)
         p->inv.invoked_arn =
@@ -754,7 +726,7 @@ const api_service_t lambda_url_service = {
     .body_limit = url_body_limit,
     .body_begin = url_body_begin,
     .dispatch = url_dispatch,
-    .hold = url_hold,
+    .hold = lambda_hold,
     .finish = url_finish,
     .ids = API_IDS_UUID,
     .err_internal = API_E_LAMBDA_SERVICE,

@@ -174,9 +174,7 @@ int lambda_publish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_f
     int rc = eng_version_publish(ctx->eng, kv_slice_str(f->name), f->revision, description,
                                  req->arena, &ver, &created);
     if (rc == KV_ECONDFAIL)
-        return api_refuse(resp, API_E_LAMBDA_PRECONDITION,
-                          "The Revision Id provided does not match the latest Revision Id. Call "
-                          "the GetFunction/GetAlias API to retrieve the latest Revision Id");
+        return lambda_refuse_revision(resp, "GetFunction/GetAlias");
     if (rc == KV_ENOTFOUND)
         return lambda_not_found(ctx, resp, kv_slice_str(f->name));
     if (rc < 0)
@@ -203,11 +201,9 @@ static int op_publish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice
                           "(%s). Please try again with the CodeSHA256 in $LATEST.",
                           (int)(api_json_str(sha).len > 64 ? 64 : api_json_str(sha).len),
                           (const char *)api_json_str(sha).p, f->code_sha256);
-    const api_json_t *rid = api_json_get(in, "RevisionId");
-    if (rid && api_json_type(rid) == API_J_STR && !kv_slice_eq_str(api_json_str(rid), f->revision))
-        return api_refuse(resp, API_E_LAMBDA_PRECONDITION,
-                          "The Revision Id provided does not match the latest Revision Id. Call "
-                          "the GetFunction/GetAlias API to retrieve the latest Revision Id");
+    if (lambda_revision_check(resp, lambda_str_member(in, "RevisionId"), f->revision,
+                              "GetFunction/GetAlias") < 0)
+        return -1;
     const api_json_t *d = api_json_get(in, "Description");
     const char *desc = NULL;
     if (d && api_json_type(d) == API_J_STR) {
@@ -416,21 +412,30 @@ static int alias_members(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
 
 static int alias_fail(api_ctx_t *ctx, api_resp_t *resp, kv_slice_t fn, kv_slice_t name, int rc)
 {
-    if (rc == KV_ENOTFOUND) {
-        char arn[400];
-        api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%.*s:%.*s",
-                      (int)(fn.len > 64 ? 64 : fn.len), (const char *)fn.p,
-                      (int)(name.len > 128 ? 128 : name.len), (const char *)name.p);
+    if (rc != KV_ENOTFOUND && rc != KV_EEXIST)
+        return lambda_engine_fail(resp, rc);
+    char arn[400];
+    api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%.*s:%.*s",
+                  (int)(fn.len > 64 ? 64 : fn.len), (const char *)fn.p,
+                  (int)(name.len > 128 ? 128 : name.len), (const char *)name.p);
+    if (rc == KV_ENOTFOUND)
         return api_refuse(resp, API_E_LAMBDA_NOT_FOUND, "Alias not found: %s", arn);
-    }
-    if (rc == KV_EEXIST) {
-        char arn[400];
-        api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%.*s:%.*s",
-                      (int)(fn.len > 64 ? 64 : fn.len), (const char *)fn.p,
-                      (int)(name.len > 128 ? 128 : name.len), (const char *)name.p);
-        return api_refuse(resp, API_E_LAMBDA_CONFLICT, "Alias already exists: %s", arn);
-    }
-    return lambda_engine_fail(resp, rc);
+    return api_refuse(resp, API_E_LAMBDA_CONFLICT, "Alias already exists: %s", arn);
+}
+
+/* Store alias al of function fn with a new revision (mode ENG_FN_CREATE or ENG_FN_UPDATE) and
+ * reply with it (201 for a new one). */
+static int alias_store(api_ctx_t *ctx, api_resp_t *resp, api_jw_t *w, kv_slice_t fn,
+                       eng_alias_t *al, int mode)
+{
+    kv_uuid4(al->revision);
+    int rc = eng_alias_put(ctx->eng, al, mode);
+    if (rc < 0)
+        return alias_fail(ctx, resp, fn, kv_slice_str(al->name), rc);
+    resp->durable = true;
+    lambda_respond_json(resp, mode == ENG_FN_CREATE ? 201 : 200);
+    encode_alias(ctx, al, w);
+    return 0;
 }
 
 static int op_alias(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_slice_t raw,
@@ -500,14 +505,7 @@ static int op_alias(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv
         al->name = lambda_dup_str(req, aname);
         if (alias_members(ctx, req, resp, in, al, true) < 0)
             return -1;
-        kv_uuid4(al->revision);
-        rc = eng_alias_put(ctx->eng, al, ENG_FN_CREATE);
-        if (rc < 0)
-            return alias_fail(ctx, resp, fn, aname, rc);
-        resp->durable = true;
-        lambda_respond_json(resp, 201);
-        encode_alias(ctx, al, w);
-        return 0;
+        return alias_store(ctx, resp, w, fn, al, ENG_FN_CREATE);
     }
     rc = eng_alias_get(ctx->eng, fn, aname, req->arena, &al);
     if (rc < 0)
@@ -526,21 +524,12 @@ static int op_alias(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv
         resp->status = 204;
         return 0;
     }
-    const api_json_t *rid = api_json_get(in, "RevisionId");
-    if (rid && api_json_type(rid) == API_J_STR && !kv_slice_eq_str(api_json_str(rid), al->revision))
-        return api_refuse(resp, API_E_LAMBDA_PRECONDITION,
-                          "The Revision Id provided does not match the latest Revision Id. Call "
-                          "the GetFunction/GetAlias API to retrieve the latest Revision Id");
+    if (lambda_revision_check(resp, lambda_str_member(in, "RevisionId"), al->revision,
+                              "GetFunction/GetAlias") < 0)
+        return -1;
     if (alias_members(ctx, req, resp, in, al, false) < 0)
         return -1;
-    kv_uuid4(al->revision);
-    rc = eng_alias_put(ctx->eng, al, ENG_FN_UPDATE);
-    if (rc < 0)
-        return alias_fail(ctx, resp, fn, aname, rc);
-    resp->durable = true;
-    lambda_respond_json(resp, 200);
-    encode_alias(ctx, al, w);
-    return 0;
+    return alias_store(ctx, resp, w, fn, al, ENG_FN_UPDATE);
 }
 
 /* ---- resource policies ---- */
@@ -554,6 +543,21 @@ void lambda_policy_doc(const char *const *list, size_t n, kv_buf_t *out)
         kv_buf_append_str(out, list[i]);
     }
     kv_buf_append_str(out, "]}");
+}
+
+void lambda_policy_reply(api_resp_t *resp, const char *const *list, size_t n, const char *rev,
+                         api_jw_t *w)
+{
+    kv_buf_t doc;
+    kv_buf_init(&doc, 1u << 20);
+    lambda_policy_doc(list, n, &doc);
+    lambda_respond_json(resp, 200);
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Policy");
+    api_jw_str(w, kv_buf_slice(&doc));
+    api_jw_kstr(w, "RevisionId", rev);
+    api_jw_obj_end(w);
+    kv_buf_dispose(&doc);
 }
 
 static bool sid_of(kv_arena_t *a, const char *stmt, kv_slice_t sid)
@@ -760,16 +764,7 @@ static int op_policy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, k
         if (n == 0)
             return api_refuse(resp, API_E_LAMBDA_NOT_FOUND,
                               "The resource you requested does not exist.");
-        kv_buf_t doc;
-        kv_buf_init(&doc, 1u << 20);
-        lambda_policy_doc(list, n, &doc);
-        lambda_respond_json(resp, 200);
-        api_jw_obj_begin(w);
-        api_jw_key(w, "Policy");
-        api_jw_str(w, kv_buf_slice(&doc));
-        api_jw_kstr(w, "RevisionId", rev);
-        api_jw_obj_end(w);
-        kv_buf_dispose(&doc);
+        lambda_policy_reply(resp, list, n, rev, w);
         return 0;
     }
     kv_slice_t want = KV_SLICE_NULL;
@@ -778,16 +773,12 @@ static int op_policy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, k
         in = lambda_body_json(req, resp);
         if (in == NULL)
             return -1;
-        const api_json_t *r = api_json_get(in, "RevisionId");
-        if (r && api_json_type(r) == API_J_STR)
-            want = api_json_str(r);
+        want = lambda_str_member(in, "RevisionId");
     } else {
         api_req_query(req, "RevisionId", &want);
     }
-    if (want.len && !kv_slice_eq_str(want, rev))
-        return api_refuse(resp, API_E_LAMBDA_PRECONDITION,
-                          "The Revision Id provided does not match the latest Revision Id. Call "
-                          "the GetPolicy API to retrieve the latest Revision Id");
+    if (lambda_revision_check(resp, want, rev, "GetPolicy") < 0)
+        return -1;
     const char *added = NULL;
     if (op == LAMBDA_OP_add_permission) {
         char arn[400];
