@@ -689,33 +689,25 @@ static int stream_target(api_ctx_t *ctx, api_resp_t *resp, const api_json_t *in,
     return group_dir(ctx, resp, *group, dir, LOG_DIR_MAX);
 }
 
-static int op_create_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
-                            api_jw_t *w)
+/* CreateLogStream (create) or DeleteLogStream. */
+static int op_stream(api_ctx_t *ctx, api_resp_t *resp, const api_json_t *in, api_jw_t *w,
+                     bool create)
 {
-    (void)req;
     kv_slice_t group, name;
     char dir[LOG_DIR_MAX], file[48];
     if (stream_target(ctx, resp, in, &group, &name, dir, file) < 0)
         return -1;
+    if (!create) {
+        if (!eng_fnlog_stream_is(dir, file, name) || eng_fnlog_stream_delete(dir, file) < 0)
+            return refuse_no_stream(resp);
+        return reply_empty(w);
+    }
     int rc = eng_fnlog_stream_create(dir, name);
     if (rc == KV_EEXIST)
         return api_refuse(resp, API_E_LOGS_EXISTS, "The specified log stream already exists");
     if (rc < 0)
         return api_refuse(resp, API_E_LOGS_SERVICE, "The log stream could not be created");
     resp->durable = true;
-    return reply_empty(w);
-}
-
-static int op_delete_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
-                            api_jw_t *w)
-{
-    (void)req;
-    kv_slice_t group, name;
-    char dir[LOG_DIR_MAX], file[48];
-    if (stream_target(ctx, resp, in, &group, &name, dir, file) < 0)
-        return -1;
-    if (!eng_fnlog_stream_is(dir, file, name) || eng_fnlog_stream_delete(dir, file) < 0)
-        return refuse_no_stream(resp);
     return reply_empty(w);
 }
 
@@ -949,10 +941,10 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         op_create_group(ctx, req, resp, in, &w);
         break;
     case LOGS_OP_create_log_stream:
-        op_create_stream(ctx, req, resp, in, &w);
+        op_stream(ctx, resp, in, &w, true);
         break;
     case LOGS_OP_delete_log_stream:
-        op_delete_stream(ctx, req, resp, in, &w);
+        op_stream(ctx, resp, in, &w, false);
         break;
     case LOGS_OP_put_log_events:
         op_put_events(ctx, req, resp, in, &w);
