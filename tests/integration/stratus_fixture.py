@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Start a real stratusd on 127.0.0.1 with port 0 and a temporary data dir."""
+import io
 import os
 import shutil
 import signal
@@ -7,6 +8,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import zipfile
 
 import boto3
 from botocore.config import Config
@@ -125,3 +127,12 @@ class Server:
             pass
         s.close()
         return out
+
+
+def zip_of(files):
+    """A zip (bytes) of files: {name: data}, as function code and layers are uploaded."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    return buf.getvalue()

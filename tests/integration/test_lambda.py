@@ -18,7 +18,7 @@ import zipfile
 from botocore.exceptions import ClientError
 
 from collector import SEND, collect
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -30,14 +30,6 @@ def code(e):
 
 def msg(e):
     return e.exception.response["Error"]["Message"]
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 BOOTSTRAP = zip_of({"bootstrap": "#!/bin/sh\necho hi\n"})

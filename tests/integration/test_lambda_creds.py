@@ -3,7 +3,6 @@
 the server's secret) accepted by every protocol and refused with AWS's errors when forged,
 altered, of another key, missing or expired; init's own 10 s limit and Runtime.ExitError."""
 import base64
-import io
 import json
 import os
 import re
@@ -11,7 +10,6 @@ import time
 import unittest
 import urllib.error
 import urllib.request
-import zipfile
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -20,7 +18,7 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 import boto3
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/creds-role"
 SERVER_AK = "STRATUSSERVERKEY0001"
@@ -71,14 +69,6 @@ time.sleep(12)
 def handler(event, context):
     return {"ok": True, "left_ms": context.get_remaining_time_in_millis()}
 """
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def form_post(url, fields, data):

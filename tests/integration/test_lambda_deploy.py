@@ -4,25 +4,15 @@
 template, what `sam sync --code` does for a code or layer change, and what the Serverless
 Framework's `deploy function` does. CloudFormation itself is not served; these are the Lambda
 requests those deploys are made of."""
-import io
 import json
 import unittest
-import zipfile
 
 from botocore.exceptions import ClientError
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 FAST = {"Delay": 0.2, "MaxAttempts": 50}
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def app(tag):

@@ -14,7 +14,7 @@ import zipfile
 
 from botocore.exceptions import ClientError
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 DAY = 24 * 3600 * 1000
@@ -26,14 +26,6 @@ def code(e):
 
 def msg(e):
     return e.exception.response["Error"]["Message"]
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 PY_LOGGING = """import logging

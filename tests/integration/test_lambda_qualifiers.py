@@ -15,7 +15,7 @@ import zipfile
 
 from botocore.exceptions import ClientError
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 CURL = shutil.which("curl") or "/usr/bin/curl"
@@ -28,14 +28,6 @@ def code(e):
 
 def message(e):
     return e.exception.response["Error"]["Message"]
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def py(tag, body=""):

@@ -9,7 +9,6 @@ import base64
 import html
 import http.client
 import http.server
-import io
 import json
 import re
 import shutil
@@ -18,14 +17,13 @@ import tempfile
 import threading
 import unittest
 import urllib.parse
-import zipfile
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
@@ -70,14 +68,6 @@ def handler(event, context):
                 "body": "ok"}
     return {"statusCode": 404, "body": "no route " + path}
 '''
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def code(e):

@@ -1,18 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
 """Lambda versions, qualifiers, aliases with routing weights, layers (API and /opt), resource
 policies, tags and GetAccountSettings, through boto3 and the AWS CLI (issue 13)."""
-import io
 import json
 import os
 import shutil
 import subprocess
 import time
 import unittest
-import zipfile
 
 from botocore.exceptions import ClientError
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -20,14 +18,6 @@ ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 
 def code(e):
     return e.exception.response["Error"]["Code"]
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 def py(tag):

@@ -4,28 +4,18 @@ multipart, removed, delete markers, lifecycle expiry), prefix/suffix filters, de
 survives kill -9, each bucket's change log through the DynamoDB Streams API, and a pipeline:
 a table stream's function writes a derived item and an object, whose notification runs a
 second function that reads the object."""
-import io
 import json
 import os
 import shutil
 import subprocess
 import time
 import unittest
-import zipfile
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 FN_ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 # Records every S3 event it is given as an item (pk: sequencer and configuration).

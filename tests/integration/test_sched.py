@@ -2,28 +2,18 @@
 """The scheduler: one slow function holds only its own event source mapping (another table's
 mapping and a bucket's notifications are delivered while it hangs), TTL deletes while a large
 GSI backfill runs (paced with --job-interval), and --job-interval names only known jobs."""
-import io
 import os
 import shutil
 import subprocess
 import tempfile
 import time
 import unittest
-import zipfile
 
 from collector import SEND, collect
-from stratus_fixture import STRATUSD, Server
+from stratus_fixture import STRATUSD, Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 FN_ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
-
-
-def zip_of(files):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in files.items():
-            z.writestr(name, data)
-    return buf.getvalue()
 
 
 # Notes that it started, then sleeps far longer than the test waits for anything else.
