@@ -245,6 +245,20 @@ kv_slice_t lambda_str_member(const api_json_t *in, const char *key)
     return v && api_json_type(v) == API_J_STR ? api_json_str(v) : KV_SLICE_NULL;
 }
 
+/* Lambda's limit of a Description: 256 bytes. */
+int lambda_description_in(api_req_t *req, api_resp_t *resp, const api_json_t *in, const char **out)
+{
+    const api_json_t *d = api_json_get(in, "Description");
+    if (d == NULL || api_json_type(d) != API_J_STR)
+        return 0;
+    if (api_json_str(d).len > 256)
+        return api_refuse(resp, API_E_LAMBDA_VALIDATION,
+                          "1 validation error detected: Value at 'description' failed to "
+                          "satisfy constraint: Member must have length less than or equal to 256");
+    *out = lambda_dup_str(req, api_json_str(d));
+    return 0;
+}
+
 const char *lambda_dup_str(api_req_t *req, kv_slice_t s)
 {
     return kv_arena_strndup(req->arena, s.p, s.len);

@@ -20,7 +20,6 @@
 
 #define ZIP_MAX         (50u << 20)  /* a direct upload's zip */
 #define UNZIPPED_MAX    262144000ull /* the code once unzipped */
-#define DESC_MAX        256
 #define ENV_MAX_BYTES   4096
 #define LIST_DEFAULT    50
 #define TIMEOUT_MAX     900
@@ -356,15 +355,8 @@ static int apply_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
                               "constraint: Member must have length less than or equal to 128");
         f->handler = lambda_dup_str(req, h);
     }
-    if ((v = api_json_get(in, "Description")) && api_json_type(v) == API_J_STR) {
-        kv_slice_t d = api_json_str(v);
-        if (d.len > DESC_MAX)
-            return api_refuse(
-                resp, API_E_LAMBDA_VALIDATION,
-                "1 validation error detected: Value at 'description' failed to satisfy "
-                "constraint: Member must have length less than or equal to 256");
-        f->description = lambda_dup_str(req, d);
-    }
+    if (lambda_description_in(req, resp, in, &f->description) < 0)
+        return -1;
     int64_t n = 0;
     if ((v = api_json_get(in, "Timeout"))) {
         if (!api_json_int(v, &n) || n < 1 || n > TIMEOUT_MAX)

@@ -58,6 +58,9 @@ int lambda_refuse_revision(api_resp_t *resp, const char *api);
 /** Check a RevisionId given (want; empty: none) against the latest rev.
  * @return 0, or lambda_refuse_revision() when they differ. */
 int lambda_revision_check(api_resp_t *resp, kv_slice_t want, const char *rev, const char *api);
+/** A Description member (a string of up to 256 bytes) into *out (the request's arena), left as
+ * it is when absent. @return 0, or -1 with a ValidationException. */
+int lambda_description_in(api_req_t *req, api_resp_t *resp, const api_json_t *in, const char **out);
 /** The string member key of object in (empty when absent or not a string). */
 kv_slice_t lambda_str_member(const api_json_t *in, const char *key);
 /** s copied into the request's arena (NUL-terminated). */

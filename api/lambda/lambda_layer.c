@@ -318,14 +318,8 @@ static int op_publish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice
     memset(&l, 0, sizeof(l));
     l.name = lambda_dup_str(req, name);
     const api_json_t *v;
-    if ((v = api_json_get(in, "Description")) && api_json_type(v) == API_J_STR) {
-        if (api_json_str(v).len > 256)
-            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
-                              "1 validation error detected: Value at 'description' failed to "
-                              "satisfy constraint: Member must have length less than or equal to "
-                              "256");
-        l.description = lambda_dup_str(req, api_json_str(v));
-    }
+    if (lambda_description_in(req, resp, in, &l.description) < 0)
+        return -1;
     if ((v = api_json_get(in, "LicenseInfo")) && api_json_type(v) == API_J_STR) {
         if (api_json_str(v).len > LICENSE_MAX)
             return api_refuse(resp, API_E_LAMBDA_VALIDATION,

@@ -204,16 +204,9 @@ static int op_publish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice
     if (lambda_revision_check(resp, lambda_str_member(in, "RevisionId"), f->revision,
                               "GetFunction/GetAlias") < 0)
         return -1;
-    const api_json_t *d = api_json_get(in, "Description");
     const char *desc = NULL;
-    if (d && api_json_type(d) == API_J_STR) {
-        if (api_json_str(d).len > 256)
-            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
-                              "1 validation error detected: Value at 'description' failed to "
-                              "satisfy constraint: Member must have length less than or equal to "
-                              "256");
-        desc = lambda_dup_str(req, api_json_str(d));
-    }
+    if (lambda_description_in(req, resp, in, &desc) < 0)
+        return -1;
     return lambda_publish(ctx, req, resp, f, desc, 201, w);
 }
 
@@ -351,15 +344,8 @@ static int alias_members(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
                           "1 validation error detected: Value null at 'functionVersion' failed "
                           "to satisfy constraint: Member must not be null");
     }
-    const api_json_t *d = api_json_get(in, "Description");
-    if (d && api_json_type(d) == API_J_STR) {
-        if (api_json_str(d).len > 256)
-            return api_refuse(resp, API_E_LAMBDA_VALIDATION,
-                              "1 validation error detected: Value at 'description' failed to "
-                              "satisfy constraint: Member must have length less than or equal to "
-                              "256");
-        al->description = lambda_dup_str(req, api_json_str(d));
-    }
+    if (lambda_description_in(req, resp, in, &al->description) < 0)
+        return -1;
     const api_json_t *rc = api_json_get(in, "RoutingConfig");
     if (rc && api_json_type(rc) == API_J_OBJ) {
         const api_json_t *wts = api_json_get(rc, "AdditionalVersionWeights");
