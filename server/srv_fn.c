@@ -162,6 +162,10 @@ static void log_report(inst_t *in, api_invocation_t *inv, const char *status)
     }
     uint64_t ns = kv_now_mono_ns() - in->begun_ns;
     uint64_t billed = (ns + 999999) / 1000000;
+    bool cold = in->cold;
+    in->cold = false;
+    if (inv->log_json && !sys_level_on(inv, "INFO")) /* filtered out: nothing to measure */
+        return;
     long hwm_kb = 0;
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)in->pid);
@@ -171,11 +175,7 @@ static void log_report(inst_t *in, api_invocation_t *inv, const char *status)
             break;
     if (st)
         fclose(st);
-    bool cold = in->cold;
-    in->cold = false;
     if (inv->log_json) {
-        if (!sys_level_on(inv, "INFO"))
-            return;
         char t[32], init[64] = "";
         record_time(t);
         if (cold)

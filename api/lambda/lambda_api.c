@@ -431,6 +431,15 @@ static const api_op_desc_t lambda_ops[] = {
 #undef XX
 };
 
+void lambda_jw_map(api_jw_t *w, const char *key, const eng_tag_t *p, size_t n)
+{
+    api_jw_key(w, key);
+    api_jw_obj_begin(w);
+    for (size_t i = 0; i < n; i++)
+        api_jw_kstr(w, p[i].key, p[i].value);
+    api_jw_obj_end(w);
+}
+
 void lambda_error_body(api_resp_t *resp, const char *key, const char *value)
 {
     kv_buf_reset(&resp->body);

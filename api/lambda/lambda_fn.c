@@ -575,11 +575,7 @@ void lambda_encode_config(api_ctx_t *ctx, const eng_function_t *f, const char *q
     if (f->n_env) {
         api_jw_key(w, "Environment");
         api_jw_obj_begin(w);
-        api_jw_key(w, "Variables");
-        api_jw_obj_begin(w);
-        for (size_t i = 0; i < f->n_env; i++)
-            api_jw_kstr(w, f->env[i].key, f->env[i].value);
-        api_jw_obj_end(w);
+        lambda_jw_map(w, "Variables", f->env, f->n_env);
         api_jw_obj_end(w);
     }
     api_jw_key(w, "TracingConfig");
@@ -760,13 +756,8 @@ int lambda_op_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t r
     snprintf(loc, sizeof(loc), "file://functions/%u.zip", f->code_id);
     api_jw_kstr(w, "Location", loc);
     api_jw_obj_end(w);
-    if (t.latest->n_tags) {
-        api_jw_key(w, "Tags");
-        api_jw_obj_begin(w);
-        for (size_t i = 0; i < t.latest->n_tags; i++)
-            api_jw_kstr(w, t.latest->tags[i].key, t.latest->tags[i].value);
-        api_jw_obj_end(w);
-    }
+    if (t.latest->n_tags)
+        lambda_jw_map(w, "Tags", t.latest->tags, t.latest->n_tags);
     if (t.latest->reserved >= 0) {
         api_jw_key(w, "Concurrency");
         api_jw_obj_begin(w);

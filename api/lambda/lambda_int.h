@@ -48,6 +48,8 @@ uint64_t lambda_body_limit(const api_req_t *req);
 const api_json_t *lambda_body_json(api_req_t *req, api_resp_t *resp);
 /** The JSON error body of both services: {key: value, "message": the refusal's message}. */
 void lambda_error_body(api_resp_t *resp, const char *key, const char *value);
+/** Write member key as a JSON object of the n name/value pairs p (Tags, Variables). */
+void lambda_jw_map(api_jw_t *w, const char *key, const eng_tag_t *p, size_t n);
 /** A JSON response with status. */
 void lambda_respond_json(api_resp_t *resp, int status);
 /** Refuse for an engine error rc (a full disk throttles; the rest are internal). @return -1 */

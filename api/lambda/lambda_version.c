@@ -890,11 +890,7 @@ static int op_tags(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_
     if (op == LAMBDA_OP_list_tags) {
         lambda_respond_json(resp, 200);
         api_jw_obj_begin(w);
-        api_jw_key(w, "Tags");
-        api_jw_obj_begin(w);
-        for (size_t i = 0; i < f->n_tags; i++)
-            api_jw_kstr(w, f->tags[i].key, f->tags[i].value);
-        api_jw_obj_end(w);
+        lambda_jw_map(w, "Tags", f->tags, f->n_tags);
         api_jw_obj_end(w);
         return 0;
     }
