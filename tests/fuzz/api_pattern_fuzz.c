@@ -23,7 +23,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     api_json_t *doc;
     const char *err;
     for (unsigned opts = 0; opts <= API_PAT_NUMSTR; opts++)
-        if (api_pattern_compile(a, pat, opts, &p, &err) == 0 && api_json_parse(a, ev, &doc, &err) == 0)
+        if (api_pattern_compile(a, pat, opts, &p, &err) == 0 &&
+            api_json_parse(a, ev, &doc, &err) == 0)
             (void)api_pattern_match(p, doc);
     kv_arena_free(a);
     return 0;

@@ -29,7 +29,7 @@ static int run(const char *pattern, const char *event, unsigned opts)
 }
 
 #define YES(p, e) assert_int_equal(run(p, e, 0), 1)
-#define NO(p, e) assert_int_equal(run(p, e, 0), 0)
+#define NO(p, e)  assert_int_equal(run(p, e, 0), 0)
 
 static void test_exact(void **state)
 {
@@ -63,7 +63,8 @@ static void test_string_ops(void **state)
     NO("{\"f\":[{\"prefix\":{\"equals-ignore-case\":\"EventB\"}}]}", "{\"f\":\"event\"}");
     YES("{\"FileName\":[{\"suffix\":\".png\"}]}", "{\"FileName\":\"image.png\"}");
     NO("{\"FileName\":[{\"suffix\":\".png\"}]}", "{\"FileName\":\"image.PNG\"}");
-    YES("{\"FileName\":[{\"suffix\":{\"equals-ignore-case\":\".png\"}}]}", "{\"FileName\":\"image.PNG\"}");
+    YES("{\"FileName\":[{\"suffix\":{\"equals-ignore-case\":\".png\"}}]}",
+        "{\"FileName\":\"image.PNG\"}");
     YES("{\"name\":[{\"equals-ignore-case\":\"alice\"}]}", "{\"name\":\"ALICE\"}");
     NO("{\"name\":[{\"equals-ignore-case\":\"alice\"}]}", "{\"name\":\"alicia\"}");
     NO("{\"n\":[{\"prefix\":\"1\"}]}", "{\"n\":10}");
@@ -108,7 +109,8 @@ static void test_numeric_exists_cidr(void **state)
     YES(p, "{\"c-count\":5}");
     NO(p, "{\"c-count\":0}");
     NO(p, "{\"c-count\":\"5\"}"); /* strings are not numbers for EventBridge... */
-    assert_int_equal(run(p, "{\"c-count\":\"5\"}", API_PAT_NUMSTR), 1); /* ...but are for DynamoDB */
+    assert_int_equal(run(p, "{\"c-count\":\"5\"}", API_PAT_NUMSTR),
+                     1); /* ...but are for DynamoDB */
     YES("{\"x\":[{\"numeric\":[\"=\",3.0e2]}]}", "{\"x\":300}");
     YES("{\"x\":[{\"numeric\":[\">=\",10]}]}", "{\"x\":10}");
     NO("{\"x\":[{\"numeric\":[\"<\",10]}]}", "{\"x\":10}");
@@ -152,10 +154,12 @@ static void test_invalid(void **state)
         {"{\"a\":[]}", "Empty arrays are not allowed"},
         {"{\"a\":[[1]]}", "Match value must be String, number, true, false, or null"},
         {"{\"a\":[{\"prefixx\":\"x\"}]}", "Unrecognized match type prefixx"},
-        {"{\"a\":[{\"prefix\":\"x\",\"suffix\":\"y\"}]}", "Only one key allowed in match expression"},
+        {"{\"a\":[{\"prefix\":\"x\",\"suffix\":\"y\"}]}",
+         "Only one key allowed in match expression"},
         {"{\"a\":[{\"prefix\":1}]}", "prefix match pattern must be a string"},
         {"{\"a\":[{\"suffix\":true}]}", "suffix match pattern must be a string"},
-        {"{\"a\":[{\"equals-ignore-case\":1}]}", "equals-ignore-case match pattern must be a string"},
+        {"{\"a\":[{\"equals-ignore-case\":1}]}",
+         "equals-ignore-case match pattern must be a string"},
         {"{\"a\":[{\"wildcard\":1}]}", "wildcard match pattern must be a string"},
         {"{\"a\":[{\"wildcard\":\"a**\"}]}", "Consecutive wildcard characters at pos 2"},
         {"{\"a\":[{\"wildcard\":\"a\\\\b\"}]}", "Invalid escape character at pos 1"},
@@ -171,7 +175,8 @@ static void test_invalid(void **state)
          "Inside anything but list, start|null|boolean is not supported."},
         {"{\"a\":[{\"anything-but\":[\"x\",1]}]}",
          "Inside anything but list, all members must be of the same type"},
-        {"{\"a\":[{\"anything-but\":{\"exists\":true}}]}", "Unsupported anything-but pattern: exists"},
+        {"{\"a\":[{\"anything-but\":{\"exists\":true}}]}",
+         "Unsupported anything-but pattern: exists"},
         {"{\"$or\":[{\"a\":[1]}]}", "Or relationship must be an array of at least two objects"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -211,10 +216,14 @@ static void test_limits(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_exact),    cmocka_unit_test(test_string_ops),
-        cmocka_unit_test(test_wildcard), cmocka_unit_test(test_anything_but),
-        cmocka_unit_test(test_numeric_exists_cidr), cmocka_unit_test(test_or),
-        cmocka_unit_test(test_invalid),  cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_exact),
+        cmocka_unit_test(test_string_ops),
+        cmocka_unit_test(test_wildcard),
+        cmocka_unit_test(test_anything_but),
+        cmocka_unit_test(test_numeric_exists_cidr),
+        cmocka_unit_test(test_or),
+        cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
