@@ -468,6 +468,8 @@ static bool value_num(const api_json_t *v, unsigned opts, double *x)
 static bool rule_match(const rule_t *r, const api_json_t *v, unsigned opts)
 {
     api_json_type_t t = api_json_type(v);
+    if (t == API_J_OBJ || t == API_J_ARR)
+        return false; /* only leaves match (an array's elements are tried one by one) */
     kv_slice_t s = t == API_J_STR ? api_json_str(v) : kv_slice(NULL, 0);
     double x;
     switch (r->kind) {

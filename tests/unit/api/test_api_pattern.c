@@ -100,6 +100,9 @@ static void test_anything_but(void **state)
     YES("{\"s\":[{\"anything-but\":{\"equals-ignore-case\":\"Stop\"}}]}", "{\"s\":\"go\"}");
     NO("{\"s\":[{\"anything-but\":{\"wildcard\":\"*/lib/*\"}}]}", "{\"s\":\"/usr/lib/x\"}");
     YES("{\"s\":[{\"anything-but\":{\"wildcard\":\"*/lib/*\"}}]}", "{\"s\":\"/usr/bin/x\"}");
+    /* Only leaves match: an object, or an array nested in an array, is not a value. */
+    NO("{\"s\":[{\"anything-but\":\"x\"}]}", "{\"s\":{\"y\":1}}");
+    NO("{\"s\":[{\"anything-but\":\"x\"}]}", "{\"s\":[[\"y\"]]}");
 }
 
 static void test_numeric_exists_cidr(void **state)
