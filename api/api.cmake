@@ -7,7 +7,7 @@ target_compile_options(kvauth PRIVATE ${KV_WARN})
 target_link_libraries(kvauth PUBLIC kvbase PkgConfig::CRYPTO PkgConfig::ZLIB)
 
 add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api_services.c api/api_arn.c api/api_sched.c
-            api/codec/api_json_r.c api/codec/api_xml_r.c api/codec/api_multipart.c
+            api/codec/api_json_r.c api/codec/api_pattern.c api/codec/api_xml_r.c api/codec/api_multipart.c
             api/ddb/ddb_decode.c api/ddb/ddb_exec.c api/ddb/ddb_encode.c api/ddb/ddb_av.c
             api/ddb/ddb_expr.c api/ddb/ddb_update.c api/ddb/ddb_item_decode.c api/ddb/ddb_legacy.c api/ddb/ddb_reserved.c api/ddb/ddb_tags.c api/ddb/ddb_account.c api/ddb/ddb_backups.c api/ddb/ddb_ttl.c
             api/ddb/ddb_item_check.c api/ddb/ddb_item_write.c api/ddb/ddb_item_read.c api/ddb/ddb_item_batch.c api/ddb/ddb_item_txn.c api/ddb/ddb_item_encode.c api/ddb/ddb_index.c api/ddb/ddb_partiql.c api/ddb/ddb_partiql_exec.c api/ddb/ddb_streams.c api/ddb/ddb_jobs.c

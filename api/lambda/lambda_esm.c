@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../codec/api_json_r.h"
+#include "../codec/api_pattern.h"
 #include "../ddb/ddb_int.h"
 #include "../s3/s3_int.h"
 #include "base/kv_alloc.h"
@@ -227,128 +228,6 @@ void api_esm_kick_buckets(api_ctx_t *ctx)
     esm_t *e = esm_of(ctx);
     atomic_fetch_add(&e->s3_gen, 1);
     api_sched_kick(ctx, "s3-events");
-}
-
-/* ---- filters: Lambda's event-filtering patterns ---- */
-
-static bool json_equal_scalar(const api_json_t *a, const api_json_t *b)
-{
-    api_json_type_t ta = api_json_type(a), tb = api_json_type(b);
-    double x, y;
-    if ((ta == API_J_INT || ta == API_J_REAL) && (tb == API_J_INT || tb == API_J_REAL))
-        return api_json_num(a, &x) && api_json_num(b, &y) && x == y;
-    if (ta != tb)
-        return false;
-    if (ta == API_J_STR)
-        return kv_slice_eq(api_json_str(a), api_json_str(b));
-    if (ta == API_J_BOOL)
-        return api_json_bool(a) == api_json_bool(b);
-    return ta == API_J_NULL;
-}
-
-/* One rule of a value list: a literal, or {"prefix"|"suffix"|"exists"|"anything-but"|
- * "numeric"|"equals-ignore-case": ...}. v is the event's value (NULL: absent). */
-static bool rule_match(const api_json_t *rule, const api_json_t *v)
-{
-    if (api_json_type(rule) != API_J_OBJ)
-        return v && json_equal_scalar(rule, v);
-    const api_json_t *r;
-    if ((r = api_json_get(rule, "exists")))
-        return api_json_bool(r) == (v != NULL);
-    if (v == NULL)
-        return false;
-    if ((r = api_json_get(rule, "prefix")) || (r = api_json_get(rule, "suffix"))) {
-        bool prefix = api_json_get(rule, "prefix") != NULL;
-        if (api_json_type(v) != API_J_STR || api_json_type(r) != API_J_STR)
-            return false;
-        kv_slice_t s = api_json_str(v), p = api_json_str(r);
-        return s.len >= p.len && memcmp(prefix ? s.p : s.p + s.len - p.len, p.p, p.len) == 0;
-    }
-    if ((r = api_json_get(rule, "equals-ignore-case"))) {
-        if (api_json_type(v) != API_J_STR || api_json_type(r) != API_J_STR)
-            return false;
-        kv_slice_t s = api_json_str(v), p = api_json_str(r);
-        if (s.len != p.len)
-            return false;
-        for (size_t i = 0; i < s.len; i++) {
-            uint8_t a = s.p[i], b = p.p[i];
-            if (a >= 'A' && a <= 'Z')
-                a = (uint8_t)(a + 32);
-            if (b >= 'A' && b <= 'Z')
-                b = (uint8_t)(b + 32);
-            if (a != b)
-                return false;
-        }
-        return true;
-    }
-    if ((r = api_json_get(rule, "anything-but"))) {
-        if (api_json_type(r) == API_J_ARR) {
-            for (size_t i = 0; i < api_json_len(r); i++)
-                if (json_equal_scalar(api_json_at(r, i), v))
-                    return false;
-            return true;
-        }
-        return !json_equal_scalar(r, v);
-    }
-    if ((r = api_json_get(rule, "numeric")) && api_json_type(r) == API_J_ARR) {
-        double x;
-        if (api_json_type(v) == API_J_STR) { /* DynamoDB numbers arrive as strings */
-            char buf[64];
-            kv_slice_t s = api_json_str(v);
-            if (s.len >= sizeof(buf))
-                return false;
-            memcpy(buf, s.p, s.len);
-            buf[s.len] = 0;
-            char *end;
-            x = strtod(buf, &end);
-            if (end == buf || *end)
-                return false;
-        } else if (!api_json_num(v, &x)) {
-            return false;
-        }
-        for (size_t i = 0; i + 1 < api_json_len(r); i += 2) {
-            kv_slice_t op = api_json_str(api_json_at(r, i));
-            double y;
-            if (!api_json_num(api_json_at(r, i + 1), &y))
-                return false;
-            bool ok = kv_slice_eq_str(op, "=")    ? x == y
-                      : kv_slice_eq_str(op, ">")  ? x > y
-                      : kv_slice_eq_str(op, ">=") ? x >= y
-                      : kv_slice_eq_str(op, "<")  ? x < y
-                      : kv_slice_eq_str(op, "<=") ? x <= y
-                                                  : false;
-            if (!ok)
-                return false;
-        }
-        return true;
-    }
-    return false;
-}
-
-/* Does the event match the pattern? Objects recurse; lists are alternatives. */
-static bool pattern_match(const api_json_t *pat, const api_json_t *ev, int depth)
-{
-    if (depth > 16)
-        return false;
-    void *it = NULL;
-    const char *key;
-    api_json_t *want;
-    while (api_json_next(pat, &it, &key, &want)) {
-        const api_json_t *v = ev && api_json_type(ev) == API_J_OBJ ? api_json_get(ev, key) : NULL;
-        if (api_json_type(want) == API_J_OBJ) {
-            if (!pattern_match(want, v, depth + 1))
-                return false;
-        } else if (api_json_type(want) == API_J_ARR) {
-            bool any = false;
-            for (size_t i = 0; i < api_json_len(want) && !any; i++)
-                any = rule_match(api_json_at(want, i), v);
-            if (!any)
-                return false;
-        } else {
-            return false;
-        }
-    }
-    return true;
 }
 
 /* ---- one batch ---- */
@@ -723,10 +602,12 @@ static int step_mapping(api_ctx_t *ctx, esm_slots_t *slots, const eng_mapping_t 
         goto out;
     }
     /* Records too old, before AT_TIMESTAMP, or not matching a filter are passed over. */
-    api_json_t **pats = kv_arena_calloc(a, m->n_patterns + 1, sizeof(*pats));
+    /* Filters are EventBridge patterns (api_pattern.c); DynamoDB numbers arrive as strings. */
+    api_pattern_t **pats = kv_arena_calloc(a, m->n_patterns + 1, sizeof(*pats));
     for (size_t i = 0; i < m->n_patterns; i++) {
         const char *err;
-        if (api_json_parse(a, kv_slice_str(m->patterns[i]), &pats[i], &err) < 0)
+        if (api_pattern_compile(a, kv_slice_str(m->patterns[i]), API_PAT_NUMSTR, &pats[i], &err) <
+            0)
             pats[i] = NULL;
     }
     flight_t *fl = flight_new(ctx, "esm", nl);
@@ -766,7 +647,7 @@ static int step_mapping(api_ctx_t *ctx, esm_slots_t *slots, const eng_mapping_t 
         const char *err;
         if (!keep && api_json_parse(a, kv_buf_slice(&one), &doc, &err) == 0)
             for (size_t p = 0; p < m->n_patterns && !keep; p++)
-                keep = pats[p] && pattern_match(pats[p], doc, 0);
+                keep = pats[p] && api_pattern_match(pats[p], doc);
         if (!keep)
             continue;
         api_jw_raw(&lanes[l].w, kv_buf_slice(&one));

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../codec/api_pattern.h"
 #include "../ddb/ddb_int.h"
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
@@ -144,11 +145,11 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
         m->n_patterns = 0;
         for (size_t i = 0; i < n; i++) {
             const api_json_t *p = api_json_get(api_json_at(filters, i), "Pattern");
-            api_json_t *parsed;
+            api_pattern_t *compiled; /* Lambda refuses what EventBridge's validator refuses */
             const char *err;
-            if (p == NULL || api_json_type(p) != API_J_STR || api_json_str(p).len > 4096 ||
-                api_json_parse(req->arena, api_json_str(p), &parsed, &err) < 0 ||
-                api_json_type(parsed) != API_J_OBJ)
+            if (p == NULL || api_json_type(p) != API_J_STR ||
+                api_pattern_compile(req->arena, api_json_str(p), API_PAT_NUMSTR, &compiled, &err) <
+                    0)
                 return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
                                   "Invalid filter pattern definition.");
             m->patterns[m->n_patterns++] = lambda_dup_str(req, api_json_str(p));
