@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Messages between services: what one service hands to a queue (SQS), a topic (SNS) or an
+ * event bus (EventBridge) of this server — S3 notifications, Lambda destinations, SNS
+ * subscriptions, EventBridge targets. Each entry point is implemented in its service's folder
+ * (api/sqs, api/sns, api/events) and called in-process, never over HTTP.
+ *
+ * Every send commits durably in one write batch before it returns 0: the caller (a scheduler
+ * job holding its own checkpoint) advances its checkpoint only afterwards, so a delivery is at
+ * least once and nothing acknowledged is lost. The calls never block on a function or a
+ * client; they may run on a loop thread or on the services thread.
+ *
+ * Errors: KV_ENOTFOUND (no such queue, topic or bus: the caller's destination is gone),
+ * KV_EINVAL (the target refuses this message for good: too large, a FIFO target without a
+ * group id, ...; *why names it when non-NULL), KV_ENOSPACE or KV_EBUSY (throttled: the disk is
+ * full or the target is over a limit; retry later), other KV_ codes (retry later).
+ */
+#ifndef API_MSG_H
+#define API_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "api.h"
+
+/** One message attribute (SQS MessageAttributes, SNS MessageAttributes). */
+typedef struct api_msg_attr {
+    kv_slice_t name;
+    kv_slice_t data_type; /* "String", "Number", "Binary", or one with a ".label" */
+    kv_slice_t value;     /* the string value, or the binary value's bytes */
+} api_msg_attr_t;
+
+/** A message for a queue or a topic. Slices are the caller's, read only during the call. */
+typedef struct api_msg {
+    kv_slice_t body; /* the message (SQS MessageBody, SNS Message) */
+    const api_msg_attr_t *attrs;
+    size_t n_attrs;
+    kv_slice_t subject;    /* SNS Subject (empty: none) */
+    kv_slice_t group_id;   /* FIFO: MessageGroupId (empty: none) */
+    kv_slice_t dedup_id;   /* FIFO: MessageDeduplicationId (empty: content-based when the
+                              target has it on, else refused as SQS/SNS refuse it) */
+    kv_slice_t source_arn; /* the sender (aws:SourceArn for policies; SNS's topic for SQS) */
+} api_msg_t;
+
+/** Whether a queue, topic or bus ARN names one that exists here (configuration checks:
+ * PutBucketNotificationConfiguration, PutFunctionEventInvokeConfig, PutTargets, Subscribe). */
+bool api_sqs_exists(api_ctx_t *ctx, kv_slice_t queue_arn);
+bool api_sns_exists(api_ctx_t *ctx, kv_slice_t topic_arn);
+bool api_events_exists(api_ctx_t *ctx, kv_slice_t bus_arn);
+
+/**
+ * Send one message to the queue queue_arn (api/sqs). Validated as SendMessage validates it;
+ * the queue's delay, FIFO deduplication and group rules apply. The new message id (a UUID) is
+ * appended to id_out when non-NULL. why (non-NULL) receives a static reason for KV_EINVAL.
+ */
+int api_sqs_send(api_ctx_t *ctx, kv_slice_t queue_arn, const api_msg_t *m, kv_buf_t *id_out,
+                 const char **why);
+
+/**
+ * Publish one message to the topic topic_arn (api/sns), as Publish does: the topic's
+ * subscriptions (filter policies applied) each get a durable delivery. The message id is
+ * appended to id_out when non-NULL.
+ */
+int api_sns_publish(api_ctx_t *ctx, kv_slice_t topic_arn, const api_msg_t *m, kv_buf_t *id_out,
+                    const char **why);
+
+/**
+ * Put one event on the bus bus_arn (api/events), as PutEvents does with one entry: event_json
+ * is the whole event (version, id, detail-type, source, account, time, region, resources,
+ * detail) that rules match and targets receive; it is stored as given after validation. The
+ * event id is appended to id_out when non-NULL (the id in event_json when it has one).
+ */
+int api_events_put(api_ctx_t *ctx, kv_slice_t bus_arn, kv_slice_t event_json, kv_buf_t *id_out,
+                   const char **why);
+
+#endif
