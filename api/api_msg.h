@@ -73,4 +73,35 @@ int api_sns_publish(api_ctx_t *ctx, kv_slice_t topic_arn, const api_msg_t *m, kv
 int api_events_put(api_ctx_t *ctx, kv_slice_t bus_arn, kv_slice_t event_json, kv_buf_t *id_out,
                    const char **why);
 
+/* ---- consumers inside the server (a Lambda event source mapping on a queue) ---- */
+
+/** One received message, as a Lambda SQS event record. */
+typedef struct api_sqs_rec {
+    kv_slice_t json;       /* the record: messageId, receiptHandle, body, attributes (with
+                              ApproximateReceiveCount, SentTimestamp, SenderId,
+                              ApproximateFirstReceiveTimestamp; FIFO: SequenceNumber,
+                              MessageGroupId, MessageDeduplicationId), messageAttributes,
+                              md5OfBody, md5OfMessageAttributes, eventSource "aws:sqs",
+                              eventSourceARN, awsRegion — Lambda's shape, field for field */
+    kv_slice_t receipt;    /* its receipt handle */
+    kv_slice_t message_id; /* its id (ReportBatchItemFailures names it) */
+    kv_slice_t group_id;   /* FIFO: its group (empty on standard queues) */
+} api_sqs_rec_t;
+
+/**
+ * Receive up to max messages of queue_arn as ReceiveMessage does (max up to 10 000 for a
+ * mapping's batch; visibility_s seconds invisible; FIFO: the queue's group rules, in order),
+ * without waiting. Records are allocated in a. *n is 0 when nothing is visible; then *wake_ms
+ * (when non-NULL) is the time until a message becomes visible (delay or visibility end), or -1
+ * for "only when a message is sent" (a send is an engine commit, which wakes on_commit jobs).
+ */
+int api_sqs_consume(api_ctx_t *ctx, kv_slice_t queue_arn, unsigned max, unsigned visibility_s,
+                    kv_arena_t *a, api_sqs_rec_t **recs, size_t *n, int64_t *wake_ms);
+/** Delete a consumed message by its receipt handle (DeleteMessage). */
+int api_sqs_ack(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt);
+/** Make a consumed message visible again after visibility_s seconds (ChangeMessageVisibility;
+ * 0: at once). Its receive count already counts this receipt: the queue's redrive policy moves
+ * it to the dead-letter queue at the receive that passes maxReceiveCount. */
+int api_sqs_nack(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt, unsigned visibility_s);
+
 #endif
