@@ -166,6 +166,11 @@ typedef void (*api_released_cb)(void *arg, int status);
  */
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg);
 
+/** The connection of a held response closed (EOF while it waited): a response held for an
+ * event (an SQS long poll) completes at once without taking anything; others are unaffected.
+ * The held callback still runs. Loop thread. (Issue 14.) */
+void api_resp_abandon(api_ctx_t *ctx, api_resp_t *resp);
+
 /* ---- functions ----
  * The server runs function instances; the api layer hands it invocations through a runner it
  * registers. An invocation's inputs stay valid until its done() is called, once, on the

@@ -698,6 +698,13 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     finish_resp(ctx, req, resp);
 }
 
+void api_resp_abandon(api_ctx_t *ctx, api_resp_t *resp)
+{
+    const api_service_t *svc = resp->_st ? resp->_st->svc : NULL;
+    if (resp->_pending && svc && svc->abandon)
+        svc->abandon(ctx, resp);
+}
+
 void api_quiesce(api_ctx_t *ctx)
 {
     if (!ctx)

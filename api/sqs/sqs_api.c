@@ -1602,6 +1602,7 @@ const api_service_t sqs_service = {
     .init = sqs_init,
     .fini = sqs_fini,
     .stopping = sqs_stopping,
+    .abandon = sqs_abandon,
 };
 
 /* The server stops taking requests: answer every held receive now. */

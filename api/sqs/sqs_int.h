@@ -222,6 +222,8 @@ void sqs_op_purge(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_js
 int sqs_queue_load(api_ctx_t *ctx, sqs_queue_t *q);
 /** Answer every held receive of q now (the queue is deleted or the server stops). */
 void sqs_waiters_flush(api_ctx_t *ctx, sqs_queue_t *q);
+/** The abandon hook: a held receive whose client went away is answered empty. */
+void sqs_abandon(api_ctx_t *ctx, api_resp_t *resp);
 /** The hold hook. */
 bool sqs_hold(api_resp_t *resp, api_released_cb cb, void *arg);
 /** The wait job: held receives past their time; messages whose delay or visibility ended. */

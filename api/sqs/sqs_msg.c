@@ -1414,6 +1414,19 @@ static void waiters_wake(api_ctx_t *ctx, sqs_queue_t *q)
     }
 }
 
+void sqs_abandon(api_ctx_t *ctx, api_resp_t *resp)
+{
+    sqs_state_t *s = sqs_state(ctx);
+    sqs_waiter_t *w = resp->_pending;
+    pthread_mutex_lock(&s->wlock);
+    bool mine = w->queued;
+    if (mine)
+        w_unlink(s, w);
+    pthread_mutex_unlock(&s->wlock);
+    if (mine) /* nothing taken: the client is gone */
+        w_answer(w, NULL, 0);
+}
+
 void sqs_waiters_flush(api_ctx_t *ctx, sqs_queue_t *q)
 {
     sqs_state_t *s = sqs_state(ctx);
