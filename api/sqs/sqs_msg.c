@@ -2029,3 +2029,180 @@ int api_sqs_send(api_ctx_t *ctx, kv_slice_t queue_arn, const api_msg_t *m, kv_bu
     sqs_queue_put(q);
     return rc;
 }
+
+/* ---- consumers inside the server (api_msg.h): Lambda's SQS event records ---- */
+
+static void jw_lambda_record(api_ctx_t *ctx, sqs_queue_t *q, const sqs_got_t *g, kv_arena_t *a,
+                             api_sqs_rec_t *out)
+{
+    sqs_state_t *s = sqs_state(ctx);
+    sqs_rec_t rec;
+    memset(out, 0, sizeof(*out));
+    if (!rec_decode(g->rec, a, &rec))
+        return;
+    char rh[64], md5[33], buf[48], arn[256];
+    receipt_make(s, q->id, g->seq, g->gen, rh);
+    sqs_queue_arn(ctx, q, arn, sizeof(arn));
+    kv_buf_t b;
+    kv_buf_init(&b, 64u << 20);
+    api_jw_t w;
+    api_jw_init(&w, &b);
+    api_jw_obj_begin(&w);
+    api_jw_key(&w, "messageId");
+    api_jw_str(&w, rec.id);
+    api_jw_kstr(&w, "receiptHandle", rh);
+    api_jw_key(&w, "body");
+    api_jw_str(&w, rec.body);
+    api_jw_key(&w, "attributes");
+    api_jw_obj_begin(&w);
+    snprintf(buf, sizeof(buf), "%u", g->receives);
+    api_jw_kstr(&w, "ApproximateReceiveCount", buf);
+    snprintf(buf, sizeof(buf), "%lld", (long long)rec.sent_ms);
+    api_jw_kstr(&w, "SentTimestamp", buf);
+    if (q->fifo) {
+        seq_number(q, g->seq, buf);
+        api_jw_kstr(&w, "SequenceNumber", buf);
+        api_jw_key(&w, "MessageGroupId");
+        api_jw_str(&w, rec.group);
+    }
+    api_jw_key(&w, "SenderId");
+    api_jw_str(&w, rec.sender);
+    if (q->fifo) {
+        api_jw_key(&w, "MessageDeduplicationId");
+        api_jw_str(&w, rec.dedup);
+    }
+    snprintf(buf, sizeof(buf), "%lld", (long long)g->first_recv);
+    api_jw_kstr(&w, "ApproximateFirstReceiveTimestamp", buf);
+    if (rec.trace.len) {
+        api_jw_key(&w, "AWSTraceHeader");
+        api_jw_str(&w, rec.trace);
+    }
+    if (rec.dlq_src.len) {
+        api_jw_key(&w, "DeadLetterQueueSourceArn");
+        api_jw_str(&w, rec.dlq_src);
+    }
+    api_jw_obj_end(&w);
+    api_jw_key(&w, "messageAttributes");
+    api_jw_obj_begin(&w);
+    for (size_t j = 0; j < rec.n_attrs; j++) {
+        const api_msg_attr_t *x = &rec.attrs[j];
+        api_jw_key_slice(&w, x->name);
+        api_jw_obj_begin(&w);
+        if (kv_slice_starts_with(x->data_type, "Binary")) {
+            kv_buf_t e;
+            kv_buf_init(&e, 64u << 20);
+            kv_b64_encode(&e, x->value.p, x->value.len);
+            api_jw_key(&w, "binaryValue");
+            api_jw_str(&w, kv_buf_slice(&e));
+            kv_buf_dispose(&e);
+        } else {
+            api_jw_key(&w, "stringValue");
+            api_jw_str(&w, x->value);
+        }
+        api_jw_key(&w, "stringListValues");
+        api_jw_arr_begin(&w);
+        api_jw_arr_end(&w);
+        api_jw_key(&w, "binaryListValues");
+        api_jw_arr_begin(&w);
+        api_jw_arr_end(&w);
+        api_jw_key(&w, "dataType");
+        api_jw_str(&w, x->data_type);
+        api_jw_obj_end(&w);
+    }
+    api_jw_obj_end(&w);
+    md5_hex(rec.body, md5);
+    api_jw_kstr(&w, "md5OfBody", md5);
+    if (rec.n_attrs) {
+        sqs_md5_attrs(rec.attrs, rec.n_attrs, md5);
+        api_jw_kstr(&w, "md5OfMessageAttributes", md5);
+    } else {
+        api_jw_key(&w, "md5OfMessageAttributes");
+        api_jw_null(&w);
+    }
+    api_jw_kstr(&w, "eventSource", "aws:sqs");
+    api_jw_kstr(&w, "eventSourceARN", arn);
+    api_jw_kstr(&w, "awsRegion", ctx->region);
+    api_jw_obj_end(&w);
+    out->json = kv_arena_dup(a, kv_buf_slice(&b));
+    out->receipt = kv_arena_dup(a, kv_slice_str(rh));
+    out->message_id = kv_arena_dup(a, rec.id);
+    out->group_id = q->fifo ? kv_arena_dup(a, rec.group) : KV_SLICE_NULL;
+    kv_buf_dispose(&b);
+}
+
+int api_sqs_consume(api_ctx_t *ctx, kv_slice_t queue_arn, unsigned max, unsigned visibility_s,
+                    kv_arena_t *a, api_sqs_rec_t **recs, size_t *n, int64_t *wake_ms)
+{
+    sqs_state_t *s = sqs_state(ctx);
+    *n = 0;
+    *recs = NULL;
+    if (wake_ms)
+        *wake_ms = -1;
+    sqs_queue_t *q = s ? sqs_queue_by_arn(s, queue_arn) : NULL;
+    if (!q)
+        return KV_ENOTFOUND;
+    if (max == 0 || max > 10000 || visibility_s > SQS_VIS_MAX_S) {
+        sqs_queue_put(q);
+        return KV_EINVAL;
+    }
+    sqs_recv_in_t r = {0};
+    r.max = max;
+    r.vis_s = visibility_s;
+    r.wait_s = 0;
+    sqs_got_t *got = NULL;
+    int k = take(ctx, q, &r, a, &got);
+    if (k < 0) {
+        sqs_queue_put(q);
+        return k;
+    }
+    api_sqs_rec_t *out = kv_arena_calloc(a, k ? (size_t)k : 1, sizeof(*out));
+    size_t m = 0;
+    for (int i = 0; i < k; i++) {
+        jw_lambda_record(ctx, q, &got[i], a, &out[m]);
+        if (out[m].json.len)
+            m++;
+    }
+    if (m == 0 && wake_ms) {
+        int64_t now = kv_now_ms();
+        pthread_mutex_lock(&q->lock);
+        sqs_index_settle(q, now);
+        sqs_m_t *t = sqs_heap_top(&q->timer);
+        bool ready = q->fifo ? q->rhead != NULL : q->ready.n > 0;
+        *wake_ms = ready ? 0 : t ? (t->visible_at > now ? t->visible_at - now : 0) : -1;
+        pthread_mutex_unlock(&q->lock);
+    }
+    sqs_queue_put(q);
+    *recs = out;
+    *n = m;
+    return 0;
+}
+
+static int consumer_rh(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt, int64_t vis,
+                       bool del)
+{
+    sqs_state_t *s = sqs_state(ctx);
+    sqs_queue_t *q = s ? sqs_queue_by_arn(s, queue_arn) : NULL;
+    if (!q)
+        return KV_ENOTFOUND;
+    kv_arena_t *a = kv_arena_new(1024);
+    sqs_rh_in_t x = {KV_SLICE_LIT("0"), receipt, vis, API_E_NONE, NULL};
+    rh_exec(ctx, q, &x, 1, del, a);
+    kv_arena_free(a);
+    sqs_queue_put(q);
+    return x.err == API_E_NONE                       ? 0
+           : x.err == API_E_SQS_INTERNAL             ? KV_EIO
+           : x.err == API_E_SQS_NOT_INFLIGHT && !del ? KV_ENOTFOUND
+                                                     : KV_EINVAL;
+}
+
+int api_sqs_ack(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt)
+{
+    return consumer_rh(ctx, queue_arn, receipt, -1, true);
+}
+
+int api_sqs_nack(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt, unsigned visibility_s)
+{
+    if (visibility_s > SQS_VIS_MAX_S)
+        return KV_EINVAL;
+    return consumer_rh(ctx, queue_arn, receipt, visibility_s, false);
+}

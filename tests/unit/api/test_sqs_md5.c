@@ -111,7 +111,76 @@ static void test_api_sqs_send(void **state)
         200);
     kv_buf_append_byte(&out, 0);
     assert_non_null(strstr((const char *)out.p, "\"Body\":\"from S3\""));
+    /* a consumer (an event source mapping): Lambda's records, ack and nack */
+    assert_int_equal(sqs("CreateQueue", "{\"QueueName\":\"cons\"}", &out), 200);
+    kv_slice_t carn = KV_SLICE_LIT("arn:aws:sqs:us-east-1:000000000000:cons");
+    m.group_id = KV_SLICE_NULL;
+    m.dedup_id = KV_SLICE_NULL;
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(api_sqs_send(H.ctx, carn, &m, NULL, &why), 0);
+    kv_arena_t *a = kv_arena_new(4096);
+    api_sqs_rec_t *recs;
+    size_t n;
+    int64_t wake;
+    assert_int_equal(api_sqs_consume(H.ctx, carn, 100, 30, a, &recs, &n, &wake), 0);
+    assert_int_equal(n, 3);
+    char *j = kv_arena_strndup(a, recs[0].json.p, recs[0].json.len);
+    assert_non_null(strstr(j, "\"eventSource\":\"aws:sqs\""));
+    assert_non_null(strstr(j, "\"eventSourceARN\":\"arn:aws:sqs:us-east-1:000000000000:cons\""));
+    assert_non_null(strstr(j, "\"ApproximateReceiveCount\":\"1\""));
+    assert_non_null(strstr(j, "\"messageAttributes\":{\"k\":{\"stringValue\":\"v\""));
+    assert_non_null(strstr(j, "\"md5OfBody\":\""));
+    assert_non_null(strstr(j, "\"awsRegion\":\"us-east-1\""));
+    /* nothing visible: the wake-up is the earliest visibility end (30 s) */
+    assert_int_equal(api_sqs_consume(H.ctx, carn, 10, 30, a, &recs, &n, &wake), 0);
+    assert_int_equal(n, 0);
+    assert_true(wake > 25000 && wake <= 30000);
+    kv_arena_free(a);
+    a = kv_arena_new(4096);
+    assert_int_equal(api_sqs_consume(H.ctx, KV_SLICE_LIT("arn:aws:sqs:us-east-1:000000000000:zz"),
+                                     10, 30, a, &recs, &n, &wake),
+                     KV_ENOTFOUND);
+    kv_arena_free(a);
+    harness_close(&H);
     kv_buf_dispose(&id);
+    kv_buf_dispose(&out);
+}
+
+static void test_consume_ack_nack(void **state)
+{
+    (void)state;
+    assert_int_equal(harness_open(&H, "us-east-1"), 0);
+    kv_buf_t out;
+    kv_buf_init(&out, 1 << 20);
+    assert_int_equal(sqs("CreateQueue", "{\"QueueName\":\"acks\"}", &out), 200);
+    kv_slice_t arn = KV_SLICE_LIT("arn:aws:sqs:us-east-1:000000000000:acks");
+    api_msg_t m = {0};
+    m.body = KV_SLICE_LIT("x");
+    const char *why;
+    assert_int_equal(api_sqs_send(H.ctx, arn, &m, NULL, &why), 0);
+    assert_int_equal(api_sqs_send(H.ctx, arn, &m, NULL, &why), 0);
+    kv_arena_t *a = kv_arena_new(4096);
+    api_sqs_rec_t *r;
+    size_t n;
+    int64_t wake;
+    assert_int_equal(api_sqs_consume(H.ctx, arn, 10, 60, a, &r, &n, &wake), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(api_sqs_ack(H.ctx, arn, r[0].receipt), 0);
+    assert_int_equal(api_sqs_nack(H.ctx, arn, r[1].receipt, 0), 0); /* visible again at once */
+    api_sqs_rec_t *r2;
+    assert_int_equal(api_sqs_consume(H.ctx, arn, 10, 60, a, &r2, &n, &wake), 0);
+    assert_int_equal(n, 1);
+    assert_true(kv_slice_eq(r2[0].message_id, r[1].message_id));
+    char *j = kv_arena_strndup(a, r2[0].json.p, r2[0].json.len);
+    assert_non_null(strstr(j, "\"ApproximateReceiveCount\":\"2\""));
+    /* the old receipt of a re-received message: not in flight for a nack */
+    assert_int_equal(api_sqs_nack(H.ctx, arn, r[1].receipt, 5), KV_ENOTFOUND);
+    assert_int_equal(api_sqs_ack(H.ctx, arn, KV_SLICE_LIT("garbage")), KV_EINVAL);
+    assert_int_equal(api_sqs_ack(H.ctx, arn, r2[0].receipt), 0);
+    assert_int_equal(api_sqs_consume(H.ctx, arn, 10, 60, a, &r, &n, &wake), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(wake, -1); /* only a send wakes it */
+    kv_arena_free(a);
     kv_buf_dispose(&out);
     harness_close(&H);
 }
@@ -121,6 +190,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_md5_attrs),
         cmocka_unit_test(test_api_sqs_send),
+        cmocka_unit_test(test_consume_ack_nack),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
