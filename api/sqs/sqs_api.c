@@ -715,6 +715,7 @@ static int sqs_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     s->ctx = ctx;
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->wlock, NULL);
+    pthread_mutex_init(&s->tlock, NULL);
     kv_random(s->receipt_key, sizeof(s->receipt_key));
     *state = s;
     /* api_service_state finds s only once init returns: load through s directly */
@@ -730,6 +731,11 @@ static void sqs_fini(void *state)
     for (size_t i = 0; i < s->n; i++)
         sqs_queue_put(s->q[i]);
     kv_free(s->q);
+    for (sqs_task_t *t = s->tasks, *nx; t; t = nx) {
+        nx = t->next;
+        kv_free(t);
+    }
+    pthread_mutex_destroy(&s->tlock);
     pthread_rwlock_destroy(&s->lock);
     pthread_mutex_destroy(&s->wlock);
     kv_free(s);
@@ -1525,6 +1531,15 @@ static void sqs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     case SQS_OP_change_message_visibility_batch:
         sqs_op_visibility(ctx, req, resp, in, &w, op == SQS_OP_change_message_visibility_batch);
         break;
+    case SQS_OP_start_message_move_task:
+        sqs_op_move_start(ctx, req, resp, in, &w);
+        break;
+    case SQS_OP_list_message_move_tasks:
+        sqs_op_move_list(ctx, req, resp, in, &w);
+        break;
+    case SQS_OP_cancel_message_move_task:
+        sqs_op_move_cancel(ctx, req, resp, in, &w);
+        break;
     default: {
         kv_slice_t t = req->_st->target;
         sqs_refuse(resp, API_E_SQS_INVALID_ACTION,
@@ -1578,6 +1593,7 @@ static void sqs_stopping(void *state);
 static const api_job_t sqs_jobs[] = {
     {"sqs-wait", 0, false, sqs_wait_run},
     {"sqs-retention", 1000, false, sqs_retention_run},
+    {"sqs-move", 1000, false, sqs_move_run},
 };
 
 static const char *const sqs_scopes[] = {"sqs", NULL};

@@ -154,6 +154,22 @@ typedef struct sqs_attempt {
     struct sqs_attempt *next;
 } sqs_attempt_t;
 
+/** A message move task (StartMessageMoveTask): from a dead-letter queue back to the sources
+ * of its messages, or to DestinationArn. In memory: a restart ends it. */
+typedef struct sqs_task {
+    char handle[96];
+    char src[256], dest[256]; /* dest empty: each message's source queue */
+    int rate;                 /* messages per second; 0: no bound */
+    int64_t started_ms, last_ms;
+    double credit;
+    uint64_t moved, to_move;
+    int status; /* SQS_TASK_* */
+    char reason[160];
+    struct sqs_task *next;
+} sqs_task_t;
+
+enum { SQS_TASK_RUNNING = 0, SQS_TASK_COMPLETED, SQS_TASK_CANCELLED, SQS_TASK_FAILED };
+
 /** The service's state. */
 typedef struct sqs_state {
     api_ctx_t *ctx;
@@ -167,6 +183,8 @@ typedef struct sqs_state {
     size_t n_gone;
     pthread_mutex_t wlock;  /* the held receives (every queue's waiter list) */
     struct sqs_waiter *all; /* every held receive (the wait job's deadlines) */
+    pthread_mutex_t tlock;  /* the move tasks */
+    sqs_task_t *tasks;      /* newest first */
     bool stopping;
     uint8_t receipt_key[16];
 } sqs_state_t;
@@ -218,6 +236,14 @@ void sqs_op_visibility(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const a
                        api_jw_t *w, bool batch);
 void sqs_op_purge(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                   api_jw_t *w);
+void sqs_op_move_start(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                       api_jw_t *w);
+void sqs_op_move_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                      api_jw_t *w);
+void sqs_op_move_cancel(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                        api_jw_t *w);
+/** The move job: each running task moves what its rate allows. */
+int sqs_move_run(api_ctx_t *ctx, void *state, unsigned budget);
 /** Load a queue's messages and dedup entries at open. */
 int sqs_queue_load(api_ctx_t *ctx, sqs_queue_t *q);
 /** Answer every held receive of q now (the queue is deleted or the server stops). */

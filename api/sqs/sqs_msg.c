@@ -2206,3 +2206,376 @@ int api_sqs_nack(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt, unsig
         return KV_EINVAL;
     return consumer_rh(ctx, queue_arn, receipt, visibility_s, false);
 }
+
+/* ---- message move tasks ---- */
+
+/* Queues whose RedrivePolicy names dlq_arn (referenced; *n of them, at most cap). */
+static size_t dlq_sources(sqs_state_t *s, const char *dlq_arn, sqs_queue_t **out, size_t cap)
+{
+    size_t n = 0;
+    pthread_rwlock_rdlock(&s->lock);
+    for (size_t i = 0; i < s->n && n < cap; i++) {
+        sqs_queue_t *q = s->q[i];
+        pthread_mutex_lock(&q->lock);
+        bool src = q->dlq_arn && strcmp(q->dlq_arn, dlq_arn) == 0;
+        pthread_mutex_unlock(&q->lock);
+        if (src) {
+            atomic_fetch_add(&q->refs, 1);
+            out[n++] = q;
+        }
+    }
+    pthread_rwlock_unlock(&s->lock);
+    return n;
+}
+
+/* Move up to max visible messages of task t's source (one write batch). @return the count
+ * moved, or -1 when the task cannot go on (t->reason set). */
+static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
+{
+    sqs_state_t *s = sqs_state(ctx);
+    sqs_queue_t *src = sqs_queue_by_arn(s, kv_slice_str(t->src));
+    if (!src) {
+        snprintf(t->reason, sizeof(t->reason), "The source queue does not exist.");
+        return -1;
+    }
+    sqs_queue_t *fixed = t->dest[0] ? sqs_queue_by_arn(s, kv_slice_str(t->dest)) : NULL;
+    if (t->dest[0] && !fixed) {
+        sqs_queue_put(src);
+        snprintf(t->reason, sizeof(t->reason), "The destination queue does not exist.");
+        return -1;
+    }
+    sqs_queue_t *srcs[64];
+    size_t n_srcs = fixed ? 0 : dlq_sources(s, t->src, srcs, 64);
+    char arns[64][256];
+    for (size_t i = 0; i < n_srcs; i++)
+        sqs_queue_arn(ctx, srcs[i], arns[i], sizeof(arns[i]));
+    kv_arena_t *a = kv_arena_new(4096);
+    sqs_m_t **cand = kv_arena_calloc(a, max, sizeof(*cand));
+    sqs_m_t **moved = kv_arena_calloc(a, max, sizeof(*moved));
+    sqs_queue_t **to = kv_arena_calloc(a, max, sizeof(*to));
+    uint64_t *seqs = kv_arena_calloc(a, max, sizeof(*seqs));
+    kv_slice_t *groups = kv_arena_calloc(a, max, sizeof(*groups));
+    size_t nc = 0;
+    int64_t now = kv_now_ms();
+    int rc = 0;
+    eng_qbatch_t *b = eng_qbatch_new(ctx->eng);
+    kv_buf_t v;
+    kv_buf_init(&v, 64u << 20);
+    pthread_mutex_lock(&src->lock);
+    sqs_index_settle(src, now);
+    if (!src->fifo) {
+        while (nc < max && sqs_heap_top(&src->ready)) {
+            cand[nc] = sqs_heap_top(&src->ready);
+            sqs_heap_remove(&src->ready, cand[nc]);
+            nc++;
+        }
+    } else {
+        for (sqs_group_t *g = src->rhead; g && nc < max; g = g->rnext)
+            for (sqs_m_t *m = g->head; m && !m->in_timer && nc < max; m = m->gnext)
+                cand[nc++] = m;
+    }
+    size_t nm = 0;
+    for (size_t i = 0; i < nc && rc == 0; i++) {
+        kv_buf_reset(&v);
+        if (eng_queue_msg_get(ctx->eng, src->id, cand[i]->seq, 0, &v) < 0)
+            continue;
+        sqs_rec_t rec;
+        if (!rec_decode(kv_buf_slice(&v), a, &rec))
+            continue;
+        sqs_queue_t *d = fixed;
+        for (size_t k = 0; !d && k < n_srcs; k++)
+            if (kv_slice_eq_str(rec.dlq_src, arns[k]))
+                d = srcs[k];
+        if (!d || d == src || d->fifo != src->fifo) {
+            snprintf(t->reason, sizeof(t->reason),
+                     "A message's source queue %.*s is not a source of this dead-letter queue.",
+                     (int)(rec.dlq_src.len > 100 ? 100 : rec.dlq_src.len),
+                     (const char *)rec.dlq_src.p);
+            rc = -1;
+            break;
+        }
+        rec.dlq_src = KV_SLICE_NULL;
+        kv_buf_t nv;
+        kv_buf_init(&nv, 64u << 20);
+        rec_encode(&rec, &nv);
+        seqs[nm] = atomic_fetch_add(&d->next_seq, 1);
+        eng_qbatch_msg_put(b, d->id, seqs[nm], 0, kv_buf_slice(&nv));
+        sqs_m_t st = {0};
+        st.visible_at = now;
+        kv_buf_reset(&nv);
+        state_encode(&st, &nv);
+        eng_qbatch_msg_put(b, d->id, seqs[nm], 1, kv_buf_slice(&nv));
+        kv_buf_dispose(&nv);
+        eng_qbatch_msg_del(b, src->id, cand[i]->seq);
+        to[nm] = d;
+        groups[nm] = kv_arena_dup(a, rec.group);
+        moved[nm] = cand[i];
+        nm++;
+    }
+    kv_buf_dispose(&v);
+    int crc = rc == 0 ? eng_qbatch_commit(b) : (eng_qbatch_free(b), 0);
+    if (!src->fifo) /* back in place; those moved leave below */
+        for (size_t i = 0; i < nc; i++)
+            if (cand[i]->hpos >= src->ready.n || src->ready.a[cand[i]->hpos] != cand[i])
+                sqs_heap_push(&src->ready, cand[i]);
+    if (rc == 0 && crc == 0)
+        for (size_t i = 0; i < nm; i++)
+            sqs_index_del(src, moved[i]);
+    pthread_mutex_unlock(&src->lock);
+    if (rc == 0 && crc == 0)
+        for (size_t i = 0; i < nm; i++) {
+            sqs_m_t *x = kv_calloc(1, sizeof(*x));
+            x->seq = seqs[i];
+            x->visible_at = x->sent_ms = x->base_ms = now;
+            pthread_mutex_lock(&to[i]->lock);
+            if (to[i]->deleted)
+                kv_free(x);
+            else
+                sqs_index_add(to[i], x, groups[i]);
+            pthread_mutex_unlock(&to[i]->lock);
+            atomic_fetch_add(&to[i]->sends, 1);
+            waiters_wake(ctx, to[i]);
+        }
+    kv_arena_free(a);
+    for (size_t i = 0; i < n_srcs; i++)
+        sqs_queue_put(srcs[i]);
+    sqs_queue_put(fixed);
+    sqs_queue_put(src);
+    if (crc < 0)
+        return 0; /* retried at the next run */
+    return rc < 0 ? -1 : (int)nm;
+}
+
+int sqs_move_run(api_ctx_t *ctx, void *state, unsigned budget)
+{
+    sqs_state_t *s = state;
+    int64_t now = kv_now_ms();
+    bool more = false;
+    size_t cap = budget ? budget : 1000;
+    pthread_mutex_lock(&s->tlock);
+    for (sqs_task_t *t = s->tasks; t; t = t->next) {
+        if (t->status != SQS_TASK_RUNNING)
+            continue;
+        size_t max = cap;
+        if (t->rate) {
+            t->credit += (double)(now - t->last_ms) * t->rate / 1000.0;
+            if (t->credit > t->rate)
+                t->credit = t->rate;
+            max = (size_t)t->credit;
+        }
+        t->last_ms = now;
+        if (max == 0) {
+            more = true;
+            continue;
+        }
+        if (max > 100)
+            max = 100; /* one batch */
+        int n = move_some(ctx, t, max);
+        if (n < 0) {
+            t->status = SQS_TASK_FAILED;
+            continue;
+        }
+        t->moved += (uint64_t)n;
+        t->credit -= n;
+        if (t->credit < 0)
+            t->credit = 0;
+        if (n == 0 || t->moved >= t->to_move)
+            t->status = SQS_TASK_COMPLETED;
+        else
+            more = true;
+    }
+    pthread_mutex_unlock(&s->tlock);
+    return more ? 100 : -1;
+}
+
+void sqs_op_move_start(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                       api_jw_t *w)
+{
+    (void)req;
+    sqs_state_t *s = sqs_state(ctx);
+    kv_slice_t src = api_json_str(api_json_get(in, "SourceArn"));
+    kv_slice_t dest = api_json_str(api_json_get(in, "DestinationArn"));
+    api_json_t *rate = api_json_get(in, "MaxNumberOfMessagesPerSecond");
+    int64_t r = 0;
+    if (src.len == 0) {
+        sqs_refuse(resp, API_E_SQS_MISSING_PARAM,
+                   "The request must contain the parameter SourceArn.");
+        return;
+    }
+    if (rate && (!api_json_int(rate, &r) || r < 1 || r > 500)) {
+        sqs_refuse(resp, API_E_SQS_BAD_PARAM,
+                   "Value for parameter MaxNumberOfMessagesPerSecond is invalid. Reason: must be "
+                   "between 1 and 500.");
+        return;
+    }
+    sqs_queue_t *q = src.len < 256 ? sqs_queue_by_arn(s, src) : NULL;
+    if (!q) {
+        sqs_refuse(resp, API_E_SQS_RESOURCE_NOT_FOUND,
+                   "The resource that you specified for the SourceArn parameter doesn't exist.");
+        return;
+    }
+    char arn[256];
+    sqs_queue_arn(ctx, q, arn, sizeof(arn));
+    sqs_queue_t *srcs[1];
+    size_t ns = dlq_sources(s, arn, srcs, 1);
+    if (ns)
+        sqs_queue_put(srcs[0]);
+    if (!ns) {
+        sqs_queue_put(q);
+        sqs_refuse(resp, API_E_SQS_BAD_PARAM,
+                   "Source queue must be configured as a Dead Letter Queue.");
+        return;
+    }
+    if (dest.len) {
+        sqs_queue_t *d = dest.len < 256 ? sqs_queue_by_arn(s, dest) : NULL;
+        bool ok = d && d != q;
+        sqs_queue_put(d);
+        if (!ok) {
+            sqs_queue_put(q);
+            sqs_refuse(resp, API_E_SQS_RESOURCE_NOT_FOUND,
+                       "The resource that you specified for the DestinationArn parameter doesn't "
+                       "exist.");
+            return;
+        }
+    }
+    pthread_mutex_lock(&q->lock);
+    sqs_index_settle(q, kv_now_ms());
+    uint64_t to_move = sqs_n_visible(q);
+    pthread_mutex_unlock(&q->lock);
+    sqs_queue_put(q);
+    pthread_mutex_lock(&s->tlock);
+    for (sqs_task_t *t = s->tasks; t; t = t->next)
+        if (t->status == SQS_TASK_RUNNING && strcmp(t->src, arn) == 0) {
+            pthread_mutex_unlock(&s->tlock);
+            sqs_refuse(resp, API_E_SQS_UNSUPPORTED,
+                       "There is already a task running. Only one active task is allowed for a "
+                       "source queue arn at a given time.");
+            return;
+        }
+    sqs_task_t *t = kv_calloc(1, sizeof(*t));
+    char id[37];
+    kv_uuid4(id);
+    kv_buf_t hb;
+    kv_buf_init(&hb, 1024);
+    kv_buf_t raw;
+    kv_buf_init(&raw, 1024);
+    kv_buf_printf(&raw, "{\"taskId\":\"%s\",\"sourceArn\":\"%s\"}", id, arn);
+    kv_b64_encode(&hb, raw.p, raw.len);
+    snprintf(t->handle, sizeof(t->handle), "%.*s", (int)hb.len, (const char *)hb.p);
+    kv_buf_dispose(&hb);
+    kv_buf_dispose(&raw);
+    snprintf(t->src, sizeof(t->src), "%s", arn);
+    snprintf(t->dest, sizeof(t->dest), "%.*s", (int)dest.len, (const char *)dest.p);
+    t->rate = (int)r;
+    t->started_ms = t->last_ms = kv_now_ms();
+    t->credit = r ? 1 : 0;
+    t->to_move = to_move;
+    t->status = to_move ? SQS_TASK_RUNNING : SQS_TASK_COMPLETED;
+    t->next = s->tasks;
+    s->tasks = t;
+    /* keep the ten newest tasks of each source */
+    size_t k = 0;
+    for (sqs_task_t **pp = &s->tasks; *pp;) {
+        if (strcmp((*pp)->src, arn) == 0 && ++k > 10) {
+            sqs_task_t *x = *pp;
+            *pp = x->next;
+            kv_free(x);
+            continue;
+        }
+        pp = &(*pp)->next;
+    }
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "TaskHandle", t->handle);
+    api_jw_obj_end(w);
+    pthread_mutex_unlock(&s->tlock);
+    api_sched_kick(ctx, "sqs-move");
+}
+
+void sqs_op_move_list(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                      api_jw_t *w)
+{
+    (void)req;
+    sqs_state_t *s = sqs_state(ctx);
+    kv_slice_t src = api_json_str(api_json_get(in, "SourceArn"));
+    int64_t max = 1;
+    api_json_t *mx = api_json_get(in, "MaxResults");
+    if (mx && (!api_json_int(mx, &max) || max < 1 || max > 10)) {
+        sqs_refuse(resp, API_E_SQS_BAD_PARAM,
+                   "Value for parameter MaxResults is invalid. Reason: must be between 1 and 10.");
+        return;
+    }
+    sqs_queue_t *q = src.len && src.len < 256 ? sqs_queue_by_arn(s, src) : NULL;
+    if (!q) {
+        sqs_refuse(resp, API_E_SQS_RESOURCE_NOT_FOUND,
+                   "The resource that you specified for the SourceArn parameter doesn't exist.");
+        return;
+    }
+    char arn[256];
+    sqs_queue_arn(ctx, q, arn, sizeof(arn));
+    sqs_queue_put(q);
+    static const char *const st[] = {"RUNNING", "COMPLETED", "CANCELLED", "FAILED"};
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Results");
+    api_jw_arr_begin(w);
+    int64_t n = 0;
+    pthread_mutex_lock(&s->tlock);
+    for (sqs_task_t *t = s->tasks; t && n < max; t = t->next) {
+        if (strcmp(t->src, arn) != 0)
+            continue;
+        n++;
+        api_jw_obj_begin(w);
+        if (t->status == SQS_TASK_RUNNING)
+            api_jw_kstr(w, "TaskHandle", t->handle);
+        api_jw_kstr(w, "Status", st[t->status]);
+        api_jw_kstr(w, "SourceArn", t->src);
+        if (t->dest[0])
+            api_jw_kstr(w, "DestinationArn", t->dest);
+        if (t->rate) {
+            api_jw_key(w, "MaxNumberOfMessagesPerSecond");
+            api_jw_i64(w, t->rate);
+        }
+        api_jw_key(w, "ApproximateNumberOfMessagesMoved");
+        api_jw_u64(w, t->moved);
+        api_jw_key(w, "ApproximateNumberOfMessagesToMove");
+        api_jw_u64(w, t->to_move);
+        if (t->status == SQS_TASK_FAILED)
+            api_jw_kstr(w, "FailureReason", t->reason);
+        api_jw_key(w, "StartedTimestamp");
+        api_jw_i64(w, t->started_ms);
+        api_jw_obj_end(w);
+    }
+    pthread_mutex_unlock(&s->tlock);
+    api_jw_arr_end(w);
+    api_jw_obj_end(w);
+}
+
+void sqs_op_move_cancel(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                        api_jw_t *w)
+{
+    (void)req;
+    sqs_state_t *s = sqs_state(ctx);
+    kv_slice_t h = api_json_str(api_json_get(in, "TaskHandle"));
+    if (h.len == 0) {
+        sqs_refuse(resp, API_E_SQS_MISSING_PARAM,
+                   "The request must contain the parameter TaskHandle.");
+        return;
+    }
+    pthread_mutex_lock(&s->tlock);
+    sqs_task_t *t = s->tasks;
+    while (t && !kv_slice_eq_str(h, t->handle))
+        t = t->next;
+    if (!t || t->status != SQS_TASK_RUNNING) {
+        pthread_mutex_unlock(&s->tlock);
+        if (!t)
+            sqs_refuse(resp, API_E_SQS_RESOURCE_NOT_FOUND, "Task does not exist.");
+        else
+            sqs_refuse(resp, API_E_SQS_UNSUPPORTED, "Only active tasks can be cancelled.");
+        return;
+    }
+    t->status = SQS_TASK_CANCELLED;
+    api_jw_obj_begin(w);
+    api_jw_key(w, "ApproximateNumberOfMessagesMoved");
+    api_jw_u64(w, t->moved);
+    api_jw_obj_end(w);
+    pthread_mutex_unlock(&s->tlock);
+}

@@ -399,6 +399,57 @@ class SqsTest(unittest.TestCase):
         self.c.set_queue_attributes(QueueUrl=other, Attributes={"RedrivePolicy": json.dumps(
             {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})})
 
+    def test_message_move_task(self):
+        dlq = self.q("mv-dlq")
+        dlq_arn = "arn:aws:sqs:us-east-1:000000000000:mv-dlq"
+        src = self.q("mv-src", VisibilityTimeout=0)
+        self.c.set_queue_attributes(QueueUrl=src, Attributes={"RedrivePolicy": json.dumps(
+            {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})
+        for i in range(5):
+            self.c.send_message(QueueUrl=src, MessageBody="m%d" % i)
+        # each received once, then moved to the DLQ at the next receive
+        for _ in range(20):
+            if not self.c.receive_message(QueueUrl=src, MaxNumberOfMessages=10).get("Messages"):
+                break
+        self.assertEqual(self.c.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]["ApproximateNumberOfMessages"], "5")
+        with self.assertRaises(ClientError) as e:
+            self.c.start_message_move_task(SourceArn="arn:aws:sqs:us-east-1:000000000000:mv-src")
+        self.assertEqual(code(e), "InvalidParameterValue")  # not a dead-letter queue
+        with self.assertRaises(ClientError) as e:
+            self.c.start_message_move_task(SourceArn=dlq_arn + "-nope")
+        self.assertEqual(code(e), "ResourceNotFoundException")
+        h = self.c.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=100)["TaskHandle"]
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            t = self.c.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+            if t["Status"] != "RUNNING":
+                break
+            time.sleep(0.1)
+        self.assertEqual(t["Status"], "COMPLETED")
+        self.assertEqual((t["ApproximateNumberOfMessagesMoved"], t["ApproximateNumberOfMessagesToMove"]), (5, 5))
+        self.assertNotIn("Messages", self.c.receive_message(QueueUrl=dlq))
+        back = self.c.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=60)["Messages"]
+        self.assertEqual(sorted(m["Body"] for m in back), ["m%d" % i for i in range(5)])
+        with self.assertRaises(ClientError) as e:
+            self.c.cancel_message_move_task(TaskHandle=h)  # no longer running
+        self.assertEqual(code(e), "AWS.SimpleQueueService.UnsupportedOperation")
+        # to an explicit destination, cancelled while it runs slowly
+        for m in back:
+            self.c.change_message_visibility(QueueUrl=src, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+        for _ in range(20):
+            if not self.c.receive_message(QueueUrl=src, MaxNumberOfMessages=10).get("Messages"):
+                break
+        dest = self.q("mv-dest")
+        h = self.c.start_message_move_task(SourceArn=dlq_arn, DestinationArn="arn:aws:sqs:us-east-1:000000000000:mv-dest",
+                                           MaxNumberOfMessagesPerSecond=1)["TaskHandle"]
+        with self.assertRaises(ClientError) as e:
+            self.c.start_message_move_task(SourceArn=dlq_arn)
+        self.assertEqual(code(e), "AWS.SimpleQueueService.UnsupportedOperation")
+        moved = self.c.cancel_message_move_task(TaskHandle=h)["ApproximateNumberOfMessagesMoved"]
+        self.assertLess(moved, 5)
+        t = self.c.list_message_move_tasks(SourceArn=dlq_arn, MaxResults=10)["Results"]
+        self.assertEqual([x["Status"] for x in t], ["CANCELLED", "COMPLETED"])
+
     def test_unknown_queue_and_action(self):
         with self.assertRaises(ClientError) as e:
             self.c.receive_message(QueueUrl="http://127.0.0.1/000000000000/none")
