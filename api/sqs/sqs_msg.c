@@ -930,6 +930,7 @@ typedef struct dlq_move {
     sqs_m_t *m;
     uint64_t new_seq;
     kv_slice_t group;
+    int64_t sent_ms, base_ms;
 } dlq_move_t;
 
 static sqs_attempt_t *attempt_find(sqs_queue_t *q, kv_slice_t id, int64_t now)
@@ -1065,6 +1066,11 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
             kv_arena_t *t = kv_arena_new(1024);
             if (rec_decode(kv_buf_slice(&v), t, &rec)) {
                 rec.dlq_src = kv_slice_str(src_arn);
+                /* retention: standard queues keep the original enqueue time, FIFO resets it */
+                if (q->fifo)
+                    rec.base_ms = now;
+                moves[n_moves].sent_ms = rec.sent_ms;
+                moves[n_moves].base_ms = rec.base_ms;
                 kv_buf_t nv;
                 kv_buf_init(&nv, 64u << 20);
                 rec_encode(&rec, &nv);
@@ -1151,7 +1157,8 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
             sqs_m_t *x = kv_calloc(1, sizeof(*x));
             x->seq = moves[i].new_seq;
             x->visible_at = now;
-            x->sent_ms = x->base_ms = now;
+            x->sent_ms = moves[i].sent_ms;
+            x->base_ms = moves[i].base_ms;
             if (!dq->deleted)
                 sqs_index_add(dq, x, moves[i].group);
             else
@@ -2255,6 +2262,8 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
     sqs_queue_t **to = kv_arena_calloc(a, max, sizeof(*to));
     uint64_t *seqs = kv_arena_calloc(a, max, sizeof(*seqs));
     kv_slice_t *groups = kv_arena_calloc(a, max, sizeof(*groups));
+    int64_t *bases = kv_arena_calloc(a, max, sizeof(*bases));
+    int64_t *sents = kv_arena_calloc(a, max, sizeof(*sents));
     size_t nc = 0;
     int64_t now = kv_now_ms();
     int rc = 0;
@@ -2295,6 +2304,10 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
             break;
         }
         rec.dlq_src = KV_SLICE_NULL;
+        if (src->fifo)
+            rec.base_ms = now; /* as a move to a FIFO dead-letter queue does */
+        bases[nm] = rec.base_ms;
+        sents[nm] = rec.sent_ms;
         kv_buf_t nv;
         kv_buf_init(&nv, 64u << 20);
         rec_encode(&rec, &nv);
@@ -2326,7 +2339,9 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
         for (size_t i = 0; i < nm; i++) {
             sqs_m_t *x = kv_calloc(1, sizeof(*x));
             x->seq = seqs[i];
-            x->visible_at = x->sent_ms = x->base_ms = now;
+            x->visible_at = now;
+            x->sent_ms = sents[i];
+            x->base_ms = bases[i];
             pthread_mutex_lock(&to[i]->lock);
             if (to[i]->deleted)
                 kv_free(x);
