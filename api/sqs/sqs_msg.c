@@ -23,8 +23,6 @@
 #include "base/kv_time.h"
 #include "sqs_int.h"
 
-#include <openssl/evp.h>
-
 sqs_queue_t *sqs_queue_of(api_ctx_t *ctx, api_resp_t *resp, const api_json_t *in);
 void sqs_queue_url(api_req_t *req, const sqs_queue_t *q, kv_buf_t *out);
 
@@ -82,9 +80,12 @@ void sqs_md5_attrs(const api_msg_attr_t *a, size_t n, char out[33])
 
 static void sha256_hex(kv_slice_t s, char out[65])
 {
-    uint8_t d[32];
-    unsigned n = 0;
-    EVP_Digest(s.p, s.len, d, &n, EVP_sha256(), NULL);
+    uint8_t d[API_CK_MAX];
+    api_ck_t c;
+    api_ck_init(&c, API_CK_SHA256);
+    api_ck_update(&c, s.p, s.len);
+    api_ck_final(&c, d);
+    api_ck_dispose(&c);
     hex(d, 32, out);
 }
 
