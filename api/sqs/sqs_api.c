@@ -716,7 +716,14 @@ static int sqs_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     pthread_rwlock_init(&s->lock, NULL);
     pthread_mutex_init(&s->wlock, NULL);
     pthread_mutex_init(&s->tlock, NULL);
-    kv_random(s->receipt_key, sizeof(s->receipt_key));
+    /* receipts stay valid across restarts: their check key derives from the server's secret */
+    kv_buf_t k;
+    kv_buf_init(&k, 4096);
+    kv_buf_printf(&k, "sqs-receipt\n%s", ctx->secret_key ? ctx->secret_key : "");
+    uint64_t h1 = kv_xxh3(k.p, k.len), h2 = kv_xxh3_seed(k.p, k.len, h1);
+    kv_buf_dispose(&k);
+    memcpy(s->receipt_key, &h1, 8);
+    memcpy(s->receipt_key + 8, &h2, 8);
     *state = s;
     /* api_service_state finds s only once init returns: load through s directly */
     int rc = eng_queue_each(ctx->eng, load_one, s);

@@ -516,6 +516,17 @@ static bool send_check(const sqs_queue_t *q, const sqs_send_in_t *m, sqs_send_ou
 
 static void waiters_wake(api_ctx_t *ctx, sqs_queue_t *q);
 
+/* A message of q became delayed or in flight: the wait job's next time may be earlier now. */
+static void wait_job_kick(api_ctx_t *ctx, sqs_queue_t *q)
+{
+    sqs_state_t *s = sqs_state(ctx);
+    pthread_mutex_lock(&s->wlock);
+    bool waiting = q->waiters != NULL;
+    pthread_mutex_unlock(&s->wlock);
+    if (waiting)
+        api_sched_kick(ctx, "sqs-wait");
+}
+
 /* Send n checked messages (those with out[i].err unset) to q in one write batch. */
 static int send_exec(api_ctx_t *ctx, sqs_queue_t *q, const sqs_send_in_t *in, sqs_send_out_t *out,
                      size_t n, kv_arena_t *a)
@@ -628,10 +639,15 @@ static int send_exec(api_ctx_t *ctx, sqs_queue_t *q, const sqs_send_in_t *in, sq
         if (q->fifo)
             sqs_dedup_add(q, dkeys[i], now + SQS_DEDUP_MS, out[i].msg_id, ms[i]->seq);
     }
+    bool delayed = false;
+    for (size_t i = 0; i < n; i++)
+        delayed |= ms[i] && ms[i]->in_timer;
     pthread_mutex_unlock(&q->lock);
     if (added) {
         atomic_fetch_add(&q->sends, 1);
         waiters_wake(ctx, q);
+        if (delayed)
+            wait_job_kick(ctx, q);
     }
     return 0;
 }
@@ -1153,6 +1169,8 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
         q->n_attempts++;
     }
     pthread_mutex_unlock(&q->lock);
+    if (n_got && vis > 0)
+        wait_job_kick(ctx, q); /* their visibility's end may come before the next wait's */
     if (n_moves) {
         pthread_mutex_lock(&dq->lock);
         for (size_t i = 0; i < n_moves; i++) {
@@ -1766,6 +1784,8 @@ static void rh_exec(api_ctx_t *ctx, sqs_queue_t *q, sqs_rh_in_t *in, size_t n, b
         atomic_fetch_add(&q->sends, 1);
         waiters_wake(ctx, q);
     }
+    if (!del)
+        wait_job_kick(ctx, q);
 }
 
 static void rh_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,

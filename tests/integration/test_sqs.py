@@ -497,6 +497,9 @@ class SqsRestartTest(unittest.TestCase):
             self.assertEqual(a["VisibilityTimeout"], "600")
             self.assertEqual((a["ApproximateNumberOfMessages"], a["ApproximateNumberOfMessagesNotVisible"]), ("3", "1"))
             self.assertEqual(c.list_queue_tags(QueueUrl=u)["Tags"], {"t": "1"})
+            # a receipt from before the restart still names its message
+            c.delete_message(QueueUrl=u, ReceiptHandle=got[1]["ReceiptHandle"])
+            self.assertEqual(c.get_queue_attributes(QueueUrl=u, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])["Attributes"]["ApproximateNumberOfMessagesNotVisible"], "0")
             bodies = sorted(m["Body"] for m in c.receive_message(QueueUrl=u, MaxNumberOfMessages=10)["Messages"])
             self.assertEqual(len(bodies), 3)
             self.assertNotIn(got[0]["Body"], bodies)
