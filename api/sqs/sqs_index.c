@@ -302,13 +302,12 @@ void sqs_index_del(sqs_queue_t *q, sqs_m_t *m)
     kv_free(m);
 }
 
-void sqs_index_move(sqs_queue_t *q, sqs_m_t *m, int64_t visible_at, bool inflight)
+static void move_at(sqs_queue_t *q, sqs_m_t *m, int64_t visible_at, bool inflight, int64_t now)
 {
     bool was_inflight = m->in_timer && m->inflight;
     unplace(q, m);
     m->visible_at = visible_at;
     m->inflight = inflight;
-    int64_t now = kv_now_ms();
     place(q, m, now);
     bool is_inflight = m->in_timer && m->inflight;
     if (m->g) {
@@ -320,13 +319,18 @@ void sqs_index_move(sqs_queue_t *q, sqs_m_t *m, int64_t visible_at, bool infligh
     }
 }
 
+void sqs_index_move(sqs_queue_t *q, sqs_m_t *m, int64_t visible_at, bool inflight)
+{
+    move_at(q, m, visible_at, inflight, kv_now_ms());
+}
+
 void sqs_index_settle(sqs_queue_t *q, int64_t now)
 {
     for (size_t guard = 0; guard < 1000000; guard++) {
         sqs_m_t *m = sqs_heap_top(&q->timer);
         if (!m || m->visible_at > now)
             return;
-        sqs_index_move(q, m, m->visible_at, false);
+        move_at(q, m, m->visible_at, false, now);
     }
 }
 
