@@ -2047,7 +2047,14 @@ int api_sqs_send(api_ctx_t *ctx, kv_slice_t queue_arn, const api_msg_t *m, kv_bu
     int rc;
     if (!ok) {
         if (why)
-            *why = "the queue refuses the message (size, attributes, or FIFO rules)";
+            *why = out.err == API_E_SQS_BAD_CONTENTS
+                       ? "the message holds characters SQS does not allow"
+                   : out.err == API_E_SQS_MISSING_PARAM
+                       ? (m->body.len ? "the FIFO queue needs a message group id"
+                                      : "the message is empty")
+                   : q->fifo && m->dedup_id.len == 0 && !q->cbd
+                       ? "the FIFO queue needs a deduplication id (no content-based deduplication)"
+                       : "the message is over the queue's size limit or has invalid attributes";
         rc = KV_EINVAL;
     } else {
         rc = send_exec(ctx, q, &in, &out, 1, a);

@@ -477,6 +477,37 @@ class SqsTest(unittest.TestCase):
         self.assertEqual(attrs["Attributes"]["ApproximateNumberOfMessages"], "0")
 
 
+class SqsStopTest(unittest.TestCase):
+    def test_stop_answers_held_receives(self):
+        srv = Server().start()
+        try:
+            c = srv.client("sqs")
+            u = c.create_queue(QueueName="stopping")["QueueUrl"]
+            out = {}
+
+            def rcv():
+                try:
+                    out["r"] = c.receive_message(QueueUrl=u, WaitTimeSeconds=20)
+                except Exception as e:  # the connection may close as the server goes
+                    out["e"] = e
+                out["t"] = time.monotonic()
+
+            th = threading.Thread(target=rcv)
+            th.start()
+            time.sleep(0.3)
+            t0 = time.monotonic()
+            rc = srv.stop()
+            th.join(timeout=20)
+            self.assertEqual(rc, 0, srv.read_log())
+            self.assertLess(time.monotonic() - t0, 5)  # not the 20 s wait, nor the 10 s shutdown bound
+            self.assertIn("t", out)
+            if "r" in out:
+                self.assertNotIn("Messages", out["r"])
+        finally:
+            srv.stop()
+            srv.cleanup()
+
+
 class SqsRestartTest(unittest.TestCase):
     def test_messages_survive_restart(self):
         srv = Server().start()
