@@ -60,10 +60,7 @@ sqs_queue_t *sqs_queue_get(sqs_state_t *s, kv_slice_t name)
 static void queue_free(sqs_queue_t *q)
 {
     sqs_index_clear(q);
-    kv_buf_t gone;
-    kv_buf_init(&gone, 64u << 20);
     sqs_dedup_expire(q, INT64_MAX, NULL, SIZE_MAX);
-    kv_buf_dispose(&gone);
     kv_free(q->mtab);
     kv_free(q->gtab);
     kv_free(q->dtab);
@@ -80,6 +77,13 @@ static void queue_free(sqs_queue_t *q)
     }
     kv_free(q->tag_k);
     kv_free(q->tag_v);
+    for (sqs_attempt_t *a = q->attempts, *nx; a; a = nx) {
+        nx = a->next;
+        kv_free(a->id);
+        kv_free(a->seqs);
+        kv_free(a->gens);
+        kv_free(a);
+    }
     pthread_mutex_destroy(&q->lock);
     kv_free(q);
 }

@@ -86,6 +86,7 @@ static void test_api_sqs_send(void **state)
     const char *why = NULL;
     assert_int_equal(api_sqs_send(H.ctx, arn, &m, &id, &why), 0);
     assert_int_equal(id.len, 36);
+    kv_buf_append_byte(&id, 0);
     /* refused for good: no group id on a FIFO queue; gone: an unknown queue */
     assert_int_equal(api_sqs_send(H.ctx, farn, &m, NULL, &why), KV_EINVAL);
     assert_non_null(why);
