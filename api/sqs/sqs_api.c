@@ -1559,9 +1559,15 @@ static void sqs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     }
     }
     if (resp->_pending)
-        return;
+        return; /* answered later; its receive's commit is not held for --fsync always */
     if (!resp->_err && !api_jw_ok(&w))
         sqs_refuse(resp, API_E_SQS_INTERNAL, "The response was too large");
+    /* every operation but the reads commits what it acknowledges: with --fsync always, the
+     * response waits for the WAL sync */
+    if (!resp->_err && op != SQS_OP_get_queue_url && op != SQS_OP_list_queues &&
+        op != SQS_OP_get_queue_attributes && op != SQS_OP_list_queue_tags &&
+        op != SQS_OP_list_dead_letter_source_queues && op != SQS_OP_list_message_move_tasks)
+        resp->durable = true;
 }
 
 static const api_op_desc_t sqs_ops[] = {

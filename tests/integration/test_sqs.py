@@ -511,6 +511,24 @@ class SqsStopTest(unittest.TestCase):
 
 
 class SqsRestartTest(unittest.TestCase):
+    def test_fsync_always(self):
+        srv = Server("--fsync", "always").start()
+        try:
+            c = srv.client("sqs")
+            u = c.create_queue(QueueName="synced")["QueueUrl"]
+            for i in range(20):
+                c.send_message(QueueUrl=u, MessageBody="s%d" % i)
+            m = c.receive_message(QueueUrl=u, VisibilityTimeout=600)["Messages"][0]
+            c.delete_message(QueueUrl=u, ReceiptHandle=m["ReceiptHandle"])
+            srv.kill9()
+            srv.start()
+            c = srv.client("sqs")
+            a = c.get_queue_attributes(QueueUrl=u, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+            self.assertEqual(a["ApproximateNumberOfMessages"], "19")
+        finally:
+            srv.stop()
+            srv.cleanup()
+
     def test_messages_survive_restart(self):
         srv = Server().start()
         try:
