@@ -28,6 +28,10 @@
 #define ENG_CAT_ALIAS    'A' /* function aliases: function name, 0, alias name */
 #define ENG_CAT_LAYER    'Y' /* layer versions: name, 0, u32 version (0: the counter) */
 #define ENG_CAT_FNURL    'W' /* function URL configurations: url-id */
+/* EventBridge (issue 14, package E): buses ('G' + name), rules ('L' + bus + name); the same
+ * kinds in the state CF: delivery records ('G' + u64 id), next fire times ('L' + bus + name). */
+#define ENG_CAT_EVBUS  'G'
+#define ENG_CAT_EVRULE 'L'
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */
