@@ -202,16 +202,17 @@ bool events_path_valid(kv_slice_t path)
     return path_eval(path, NULL, true) != NULL;
 }
 
-/* Append s JSON-escaped without its quotes. */
+/* Append s JSON-escaped without quotes (inside a template's string), or as a JSON string. */
 static void esc(kv_buf_t *out, kv_slice_t s)
 {
-    size_t at = out->len;
     api_json_escape(out, s);
-    /* api_json_escape writes the quotes: drop them */
-    if (out->len >= at + 2 && out->p[at] == '"') {
-        memmove(out->p + at, out->p + at + 1, out->len - at - 2);
-        out->len -= 2;
-    }
+}
+
+static void jstr(kv_buf_t *out, kv_slice_t s)
+{
+    kv_buf_append_byte(out, '"');
+    api_json_escape(out, s);
+    kv_buf_append_byte(out, '"');
 }
 
 int events_transform(kv_arena_t *a, const api_json_t *target, kv_slice_t event_json,
@@ -291,7 +292,7 @@ int events_transform(kv_arena_t *a, const api_json_t *target, kv_slice_t event_j
             if (quoted)
                 esc(out, kv_slice_str(text));
             else
-                api_json_escape(out, kv_slice_str(text));
+                jstr(out, kv_slice_str(text));
         } else if (json == NULL) {
             if (!quoted)
                 kv_buf_append_str(out, "null");
@@ -299,7 +300,7 @@ int events_transform(kv_arena_t *a, const api_json_t *target, kv_slice_t event_j
             if (quoted)
                 esc(out, api_json_str(json));
             else
-                api_json_escape(out, api_json_str(json));
+                jstr(out, api_json_str(json));
         } else {
             kv_buf_t j;
             kv_buf_init(&j, 1u << 20);
