@@ -411,8 +411,8 @@ static uint64_t del_next(eng_t *e)
     return id;
 }
 
-int eng_evdel_add(eng_t *e, eng_evdel_t *d, size_t n, kv_slice_t sched_bus,
-                  kv_slice_t sched_name, int64_t next_ms)
+int eng_evdel_add(eng_t *e, eng_evdel_t *d, size_t n, kv_slice_t sched_bus, kv_slice_t sched_name,
+                  int64_t next_ms)
 {
     eng_batch_t *b = eng_batch_new(e->rocks);
     kv_buf_t v;

@@ -83,8 +83,9 @@ static int str_arg(op_t *o, const api_json_t *obj, const char *key, const char *
         return 0;
     }
     if (api_json_type(v) != API_J_STR)
-        return api_refuse(o->resp, API_E_EVENTS_SERIALIZATION, "Start of structure or map found "
-                                                               "where not expected.");
+        return api_refuse(o->resp, API_E_EVENTS_SERIALIZATION,
+                          "Start of structure or map found "
+                          "where not expected.");
     kv_slice_t s = api_json_str(v);
     char what[160];
     if (s.len < min) {
@@ -105,7 +106,7 @@ static int str_arg(op_t *o, const api_json_t *obj, const char *key, const char *
 
 #define RULE_NAME_PAT "[\\.\\-_A-Za-z0-9]+"
 #define BUS_NAME_PAT  "[/\\.\\-_A-Za-z0-9]+"
-#define BUS_ARN_PAT                                                                               \
+#define BUS_ARN_PAT \
     "(arn:aws[\\w-]*:events:[a-z]+-[a-z]+-[\\w-]+:[0-9]{12}:event-bus\\/)?[/\\.\\-_A-Za-z0-9]+"
 
 /* A name or ARN of a bus (EventBusName) into *bus; absent: the default bus.
@@ -262,8 +263,8 @@ static void op_create_bus(op_t *o)
     kv_slice_t name, desc, src;
     if (str_arg(o, o->in, "Name", "name", true, 1, 256, "/.-_", BUS_NAME_PAT, &name) < 0 ||
         str_arg(o, o->in, "Description", "description", false, 0, 512, NULL, NULL, &desc) < 0 ||
-        str_arg(o, o->in, "EventSourceName", "eventSourceName", false, 1, 256, NULL, NULL,
-                &src) < 0)
+        str_arg(o, o->in, "EventSourceName", "eventSourceName", false, 1, 256, NULL, NULL, &src) <
+            0)
         return;
     if (src.len) {
         api_refuse(o->resp, API_E_EVENTS_NOT_FOUND, "Event source %.*s does not exist.",
@@ -673,8 +674,9 @@ static void op_put_rule(op_t *o)
         eng_evrule_list(o->ctx->eng, bus, KV_SLICE_NULL, EVENTS_MAX_RULES_PER_BUS, o->a, &rs, &n,
                         &more) == 0 &&
         more) {
-        api_refuse(o->resp, API_E_EVENTS_LIMIT, "The requested resource exceeds the maximum "
-                                                "number allowed.");
+        api_refuse(o->resp, API_E_EVENTS_LIMIT,
+                   "The requested resource exceeds the maximum "
+                   "number allowed.");
         return;
     }
     int rc = eng_evrule_modify(o->ctx->eng, bus, name, put_rule_fn, &p);
@@ -719,8 +721,8 @@ static void write_rule(op_t *o, const eng_evrule_t *r, bool describe)
 }
 
 /* Name and EventBusName of a rule operation, and the rule. @return -1 when refused. */
-static int rule_args(op_t *o, const char *key, const char *field, kv_slice_t *name,
-                     kv_slice_t *bus, eng_evrule_t **r)
+static int rule_args(op_t *o, const char *key, const char *field, kv_slice_t *name, kv_slice_t *bus,
+                     eng_evrule_t **r)
 {
     if (str_arg(o, o->in, key, field, true, 1, 64, ".-_", RULE_NAME_PAT, name) < 0 ||
         bus_arg(o, o->in, "EventBusName", "eventBusName", bus) < 0)
@@ -748,8 +750,8 @@ static void op_list_rules(op_t *o)
 {
     kv_slice_t prefix, bus, token;
     size_t limit;
-    if (str_arg(o, o->in, "NamePrefix", "namePrefix", false, 1, 64, ".-_", RULE_NAME_PAT,
-                &prefix) < 0 ||
+    if (str_arg(o, o->in, "NamePrefix", "namePrefix", false, 1, 64, ".-_", RULE_NAME_PAT, &prefix) <
+            0 ||
         bus_arg(o, o->in, "EventBusName", "eventBusName", &bus) < 0 ||
         page_args(o, &limit, &token) < 0)
         return;
@@ -1006,11 +1008,11 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
                                    i + 1);
                 kv_slice_t ks = kv_slice_str(k);
                 if (ks.len < 1 || ks.len > 256 || !chars_ok(ks, "_-"))
-                    return invalid(o, "InputPathsMap for target %.*s contains invalid key %s.",
-                                   idn, idp, k);
+                    return invalid(o, "InputPathsMap for target %.*s contains invalid key %s.", idn,
+                                   idp, k);
                 if (kv_slice_starts_with(ks, "aws."))
-                    return invalid(o, "InputPathsMap for target %.*s contains invalid key %s.",
-                                   idn, idp, k);
+                    return invalid(o, "InputPathsMap for target %.*s contains invalid key %s.", idn,
+                                   idp, k);
                 if (api_json_type(v) != API_J_STR || api_json_str(v).len > 256 ||
                     !events_path_valid(api_json_str(v)))
                     return invalid(o,
@@ -1057,8 +1059,7 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
                            "'targets.%zu.member.retryPolicy.maximumEventAgeInSeconds' failed to "
                            "satisfy constraint: Member must have value %s",
                            i + 1,
-                           v < 60 ? "greater than or equal to 60"
-                                  : "less than or equal to 86400");
+                           v < 60 ? "greater than or equal to 60" : "less than or equal to 86400");
     }
     /* what the target is */
     api_arn_t a;
@@ -1074,11 +1075,11 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
     }
     if (kv_slice_eq_str(a.service, "lambda") || kv_slice_eq_str(a.service, "events"))
         return 0;
-    if ((kv_slice_eq_str(a.service, "sqs") || kv_slice_eq_str(a.service, "sns")) &&
-        EVENTS_HAVE_MSG)
+    if ((kv_slice_eq_str(a.service, "sqs") || kv_slice_eq_str(a.service, "sns")) && EVENTS_HAVE_MSG)
         return 0;
-    return invalid(o, "Parameter %.*s is not valid. Reason: this server delivers to Lambda "
-                      "functions, SQS queues, SNS topics and event buses only.",
+    return invalid(o,
+                   "Parameter %.*s is not valid. Reason: this server delivers to Lambda "
+                   "functions, SQS queues, SNS topics and event buses only.",
                    (int)arn.len, (const char *)arn.p);
 }
 
@@ -1155,8 +1156,12 @@ static void op_put_targets(op_t *o, bool remove)
                 field, n < 1 ? "greater than or equal to 1" : "less than or equal to 100");
         return;
     }
-    put_targets_t p = {o, kv_arena_calloc(o->a, n, sizeof(char *)),
-                       kv_arena_calloc(o->a, n, sizeof(kv_slice_t)), n, remove, false};
+    put_targets_t p = {o,
+                       kv_arena_calloc(o->a, n, sizeof(char *)),
+                       kv_arena_calloc(o->a, n, sizeof(kv_slice_t)),
+                       n,
+                       remove,
+                       false};
     for (size_t i = 0; i < n; i++) {
         api_json_t *t = api_json_at(list, i);
         if (remove) {
@@ -1264,8 +1269,8 @@ static int resource_arg(op_t *o, kv_slice_t *bus, kv_slice_t *rule)
             return 0;
         }
     }
-    return api_refuse(o->resp, API_E_EVENTS_NOT_FOUND, "Resource %.*s does not exist.",
-                      (int)s.len, (const char *)s.p);
+    return api_refuse(o->resp, API_E_EVENTS_NOT_FOUND, "Resource %.*s does not exist.", (int)s.len,
+                      (const char *)s.p);
 }
 
 typedef struct tag_op {

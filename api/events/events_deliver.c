@@ -23,10 +23,10 @@
 #include "codec/api_pattern.h"
 #include "events_int.h"
 
-#define MAX_FLIGHTS   32 /* Lambda invocations in flight at once */
-#define SCAN_MAX      64 /* delivery records looked at per step */
-#define BACKOFF_MS    1000
-#define BACKOFF_MAX   (5 * 60 * 1000)
+#define MAX_FLIGHTS          32 /* Lambda invocations in flight at once */
+#define SCAN_MAX             64 /* delivery records looked at per step */
+#define BACKOFF_MS           1000
+#define BACKOFF_MAX          (5 * 60 * 1000)
 #define LAMBDA_ASYNC_RETRIES 2 /* a function error: Lambda's asynchronous retries */
 
 void events_bus_arn(api_ctx_t *ctx, kv_slice_t bus, char *out, size_t cap)
@@ -74,8 +74,8 @@ int events_accept(api_ctx_t *ctx, kv_slice_t bus, kv_slice_t event_json, const a
             !api_pattern_match(p, ev))
             continue;
         for (size_t t = 0; t < r->n_targets; t++)
-            d[nd++] = (eng_evdel_t){0, r->bus, r->name, r->targets[t], evs, 0, now, now,
-                                    NULL, NULL};
+            d[nd++] =
+                (eng_evdel_t){0, r->bus, r->name, r->targets[t], evs, 0, now, now, NULL, NULL};
     }
     if (rc == 0 && nd) {
         rc = eng_evdel_add(ctx->eng, d, nd, KV_SLICE_NULL, KV_SLICE_NULL, 0);
@@ -183,7 +183,7 @@ static const api_json_t *path_eval(kv_slice_t p, const api_json_t *v, bool check
                 i++;
                 if (!check)
                     v = api_json_type(v) == API_J_ARR && n < api_json_len(v) ? api_json_at(v, n)
-                                                                            : NULL;
+                                                                             : NULL;
                 continue;
             }
         } else
@@ -406,7 +406,9 @@ static void failed(api_ctx_t *ctx, kv_arena_t *a, eng_evdel_t *d, const api_json
              age ? KV_SLICE_LIT("MaximumEventAgeExceeded") : KV_SLICE_LIT("MaximumRetryAttempts")},
             {KV_SLICE_LIT("RETRY_ATTEMPTS"), KV_SLICE_LIT("Number"), kv_slice_str(attempts)},
         };
-        api_msg_t m = {.body = kv_slice_str(d->event), .attrs = at, .n_attrs = 6,
+        api_msg_t m = {.body = kv_slice_str(d->event),
+                       .attrs = at,
+                       .n_attrs = 6,
                        .source_arn = kv_slice_str(rule_arn)};
         const char *why = NULL;
         int rc = api_sqs_send(ctx, dlq, &m, NULL, &why);
@@ -416,15 +418,14 @@ static void failed(api_ctx_t *ctx, kv_arena_t *a, eng_evdel_t *d, const api_json
             return;
         }
         if (rc < 0)
-            KV_LOG_WARN("events: rule %s: dead-letter queue %.*s refused the event: %s",
-                        rule_arn, (int)dlq.len, (const char *)dlq.p, why ? why : kv_err_str(rc));
+            KV_LOG_WARN("events: rule %s: dead-letter queue %.*s refused the event: %s", rule_arn,
+                        (int)dlq.len, (const char *)dlq.p, why ? why : kv_err_str(rc));
 #else
         (void)tarn;
 #endif
     } else
-        KV_LOG_WARN("events: rule %s: target %.*s gave up on event delivery %llu: %s: %s",
-                    rule_arn, (int)tarn.len, (const char *)tarn.p, (unsigned long long)d->id,
-                    code, msg);
+        KV_LOG_WARN("events: rule %s: target %.*s gave up on event delivery %llu: %s: %s", rule_arn,
+                    (int)tarn.len, (const char *)tarn.p, (unsigned long long)d->id, code, msg);
     (void)a;
     eng_evdel_delete(ctx->eng, d->id);
 }
@@ -477,8 +478,7 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
             kv_arena_free(fl->a);
             kv_free(fl);
             kv_buf_dispose(&in);
-            failed(ctx, a, d, target, "ResourceNotFoundException",
-                   "Function not found.", false);
+            failed(ctx, a, d, target, "ResourceNotFoundException", "Function not found.", false);
             return 0;
         }
         lambda_inv_fill(ctx, f, kv_buf_slice(&in), NULL, fl->a, &fl->inv);
@@ -506,8 +506,8 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
 #if EVENTS_HAVE_MSG
     else if (kv_slice_eq_str(pa.service, "sqs")) {
         api_msg_t m = {.body = kv_buf_slice(&in), .source_arn = kv_slice_str(rule_arn)};
-        m.group_id = api_json_str(api_json_get(api_json_get(target, "SqsParameters"),
-                                               "MessageGroupId"));
+        m.group_id =
+            api_json_str(api_json_get(api_json_get(target, "SqsParameters"), "MessageGroupId"));
         const char *why = NULL;
         rc = api_sqs_send(ctx, arn, &m, NULL, &why);
     } else if (kv_slice_eq_str(pa.service, "sns")) {

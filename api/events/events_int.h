@@ -12,46 +12,19 @@
 #include "../api_int.h"
 #include "codec/api_json_r.h"
 
-#define EVENTS_OP_MAP(XX)                             \
-    XX(CreateEventBus, create_event_bus)              \
-    XX(DescribeEventBus, describe_event_bus)          \
-    XX(ListEventBuses, list_event_buses)              \
-    XX(DeleteEventBus, delete_event_bus)              \
-    XX(PutEvents, put_events)                         \
-    XX(PutRule, put_rule)                             \
-    XX(DescribeRule, describe_rule)                   \
-    XX(ListRules, list_rules)                         \
-    XX(DeleteRule, delete_rule)                       \
-    XX(EnableRule, enable_rule)                       \
-    XX(DisableRule, disable_rule)                     \
-    XX(ListRuleNamesByTarget, list_rule_names_by_target) \
-    XX(TestEventPattern, test_event_pattern)          \
-    XX(PutTargets, put_targets)                       \
-    XX(RemoveTargets, remove_targets)                 \
-    XX(ListTargetsByRule, list_targets_by_rule)       \
-    XX(TagResource, tag_resource)                     \
-    XX(UntagResource, untag_resource)                 \
-    XX(ListTagsForResource, list_tags_for_resource)
-
-/** events_op_t: an operation's index in the service's table. */
-typedef enum {
-#define XX(Name, name) EVENTS_OP_##name,
-    EVENTS_OP_MAP(XX)
-#undef XX
-        EVENTS_OP__COUNT
-} events_op_t;
+#include "events_ops.h"
 
 #define EVENTS_TARGET_PREFIX "AWSEvents."
 #define EVENTS_DEFAULT_BUS   "default"
 
 /* Limits (botocore's model and EventBridge's quotas). */
-#define EVENTS_MAX_ENTRIES      10          /* PutEvents entries */
-#define EVENTS_MAX_PUT_BYTES    (256 << 10) /* their total size, as AWS computes it */
-#define EVENTS_MAX_TARGETS      5           /* per rule */
-#define EVENTS_MAX_TAGS         50
-#define EVENTS_MAX_PATHS        100 /* InputTransformer.InputPathsMap keys */
-#define EVENTS_DEFAULT_RETRIES  185
-#define EVENTS_DEFAULT_MAX_AGE  86400
+#define EVENTS_MAX_ENTRIES       10          /* PutEvents entries */
+#define EVENTS_MAX_PUT_BYTES     (256 << 10) /* their total size, as AWS computes it */
+#define EVENTS_MAX_TARGETS       5           /* per rule */
+#define EVENTS_MAX_TAGS          50
+#define EVENTS_MAX_PATHS         100 /* InputTransformer.InputPathsMap keys */
+#define EVENTS_DEFAULT_RETRIES   185
+#define EVENTS_DEFAULT_MAX_AGE   86400
 #define EVENTS_MAX_RULES_PER_BUS 300
 
 /* Set to 1 once SQS (api_sqs_send) and SNS (api_sns_publish) are linked in: SQS and SNS targets

@@ -23,14 +23,14 @@ struct events_sched {
     int64_t rate_ms; /* rate(): the period; 0 for cron() */
     uint64_t minutes;
     uint32_t hours;
-    uint32_t dom;   /* bits 1..31 */
-    bool dom_any;   /* '?' */
-    bool dom_last;  /* L: the month's last day */
-    int dom_w;      /* nW: the weekday nearest day n (0: none; 32: LW) */
-    uint16_t month; /* bits 1..12 */
-    uint8_t dow;    /* bits 1..7 (1 = Sunday) */
-    bool dow_any;   /* '?' */
-    int dow_last;   /* nL: the month's last weekday n (0: none) */
+    uint32_t dom;             /* bits 1..31 */
+    bool dom_any;             /* '?' */
+    bool dom_last;            /* L: the month's last day */
+    int dom_w;                /* nW: the weekday nearest day n (0: none; 32: LW) */
+    uint16_t month;           /* bits 1..12 */
+    uint8_t dow;              /* bits 1..7 (1 = Sunday) */
+    bool dow_any;             /* '?' */
+    int dow_last;             /* nL: the month's last weekday n (0: none) */
     int dow_nth_d, dow_nth_n; /* d#n: the n-th weekday d of the month */
     uint64_t years[4];        /* bits for YEAR_MIN.. */
 };
@@ -140,8 +140,8 @@ static int set_field(kv_slice_t f, int lo, int hi, const char *const *names, int
     size_t start = 0;
     for (size_t i = 0; i <= f.len; i++)
         if (i == f.len || f.p[i] == ',') {
-            if (set_part(kv_slice(f.p + start, i - start), lo, hi, names, n_names, bits,
-                         n_words) < 0)
+            if (set_part(kv_slice(f.p + start, i - start), lo, hi, names, n_names, bits, n_words) <
+                0)
                 return -1;
             start = i + 1;
         }
@@ -207,8 +207,8 @@ static int parse_cron(kv_slice_t body, events_sched_t *s)
             int a, b;
             kv_slice_t x = kv_slice(d.p, (size_t)(hash - d.p));
             kv_slice_t y = kv_slice(hash + 1, d.len - x.len - 1);
-            if (!field_value(x, day_names, 7, 1, &a) || !field_value(y, NULL, 0, 0, &b) ||
-                a < 1 || a > 7 || b < 1 || b > 5)
+            if (!field_value(x, day_names, 7, 1, &a) || !field_value(y, NULL, 0, 0, &b) || a < 1 ||
+                a > 7 || b < 1 || b > 5)
                 return -1;
             s->dow_nth_d = a;
             s->dow_nth_n = b;
@@ -362,8 +362,8 @@ static int fire(api_ctx_t *ctx, kv_arena_t *a, const eng_evrule_t *r, int64_t ne
     eng_evdel_t *d = kv_arena_calloc(a, r->n_targets ? r->n_targets : 1, sizeof(*d));
     for (size_t i = 0; i < r->n_targets; i++)
         d[i] = (eng_evdel_t){0, r->bus, r->name, r->targets[i], evs, 0, now, now, NULL, NULL};
-    int rc = eng_evdel_add(ctx->eng, d, r->n_targets, kv_slice_str(r->bus),
-                           kv_slice_str(r->name), next_ms);
+    int rc = eng_evdel_add(ctx->eng, d, r->n_targets, kv_slice_str(r->bus), kv_slice_str(r->name),
+                           next_ms);
     if (rc == 0 && r->n_targets)
         api_sched_kick(ctx, "events-deliver");
     return rc;
