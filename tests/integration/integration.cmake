@@ -16,3 +16,10 @@ if(KV_NODE)
   set_tests_properties(it_js_sdk PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# EventBridge through the JS SDK v3 (issue 14, package E)
+if(KV_NODE)
+  add_test(NAME it_js_events COMMAND ${KV_NODE} --test events.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_events PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
