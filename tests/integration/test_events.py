@@ -229,6 +229,11 @@ class Api(unittest.TestCase):
             '{"a": [{"exists": "yes"}]}': "Event pattern is not valid. Reason: exists match pattern must be either true or false.",
             '{"a": [{"numeric": [">", "x"]}]}': "Event pattern is not valid. Reason: Value of > must be numeric",
             '{"a": [{"bogus": 1}]}': "Event pattern is not valid. Reason: Unrecognized match type bogus",
+            '{"$or": [{"a": [1]}]}': "Event pattern is not valid. Reason: There must have at least 2 Objects in $or relationship.",
+            '{"a": [{"anything-but": ["x", 1]}]}': "Event pattern is not valid. Reason: Inside anything but list, "
+                                                   "either all values are number or string, mixed type is not supported",
+            '{"a": [{"numeric": [">", 1, ">", 2]}]}': "Event pattern is not valid. Reason: Bad numeric range operator: >",
+            '{"a": [{"cidr": 1}]}': "Event pattern is not valid. Reason: prefix match pattern must be a string",
         }
         for pattern, message in cases.items():
             got = self.err("InvalidEventPatternException", ev.put_rule, Name="bad", EventPattern=pattern)
