@@ -63,3 +63,4 @@ endif()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
+kv_unit(test_events_sched tests/unit/api/test_events_sched.c) # issue 14, package E
