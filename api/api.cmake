@@ -26,3 +26,5 @@ target_include_directories(kvapi PUBLIC api)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT PkgConfig::LIBARCHIVE
                       PkgConfig::ZLIB)
+# issue 14 (package N): the query protocol codec and SNS
+target_sources(kvapi PRIVATE api/codec/api_query.c)
