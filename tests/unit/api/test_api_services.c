@@ -22,6 +22,7 @@
 #include "events/events_ops.h"
 #include "lambda/lambda_ops.h"
 #include "s3/s3_ops.h"
+#include "sns/sns_int.h"
 #include "sqs/sqs_int.h"
 
 static harness_t H;
@@ -58,6 +59,7 @@ static void test_table_rows(void **state)
         {"ops", 2},           {"dynamodb", DDB_OP__COUNT},  {"dynamodbstreams", STREAMS_OP__COUNT},
         {"s3", S3_OP__COUNT}, {"lambda", LAMBDA_OP__COUNT}, {"logs", LOGS_OP__COUNT},
         {"lambda-url", 4},    {"sqs", SQS_OP__COUNT}, /* issue 14, package Q */
+        {"sns", SNS_OP__COUNT + 1},   /* issue 14, package N: its operations and the certificate */
         {"events", EVENTS_OP__COUNT}, /* issue 14, package E */
     };
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
