@@ -1075,7 +1075,19 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
     }
     if (kv_slice_eq_str(a.service, "lambda") || kv_slice_eq_str(a.service, "events"))
         return 0;
-    if ((kv_slice_eq_str(a.service, "sqs") || kv_slice_eq_str(a.service, "sns")) && EVENTS_HAVE_MSG)
+    if (kv_slice_eq_str(a.service, "sqs") && EVENTS_HAVE_MSG) {
+        kv_slice_t g =
+            api_json_str(api_json_get(api_json_get(t, "SqsParameters"), "MessageGroupId"));
+        bool fifo = arn.len > 5 && memcmp(arn.p + arn.len - 5, ".fifo", 5) == 0;
+        if (fifo && g.len == 0)
+            return invalid(o, "Parameter(s) SqsParameters must be specified for target: %.*s.", idn,
+                           idp);
+        if (!fifo && g.len)
+            return invalid(o, "Parameter(s) SqsParameters not supported for target: %.*s.", idn,
+                           idp);
+        return 0;
+    }
+    if (kv_slice_eq_str(a.service, "sns") && EVENTS_HAVE_MSG)
         return 0;
     return invalid(o,
                    "Parameter %.*s is not valid. Reason: this server delivers to Lambda "

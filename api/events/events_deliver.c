@@ -508,6 +508,8 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
         api_msg_t m = {.body = kv_buf_slice(&in), .source_arn = kv_slice_str(rule_arn)};
         m.group_id =
             api_json_str(api_json_get(api_json_get(target, "SqsParameters"), "MessageGroupId"));
+        if (m.group_id.len) /* FIFO: the event id deduplicates, as EventBridge does */
+            m.dedup_id = api_json_str(api_json_get(ev, "id"));
         const char *why = NULL;
         rc = api_sqs_send(ctx, arn, &m, NULL, &why);
     } else if (kv_slice_eq_str(pa.service, "sns")) {

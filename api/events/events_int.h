@@ -27,10 +27,10 @@
 #define EVENTS_DEFAULT_MAX_AGE   86400
 #define EVENTS_MAX_RULES_PER_BUS 300
 
-/* Set to 1 once SQS (api_sqs_send) and SNS (api_sns_publish) are linked in: SQS and SNS targets
- * and dead-letter queues. Until then PutTargets refuses them. */
+/* SQS (api_sqs_send) and SNS (api_sns_publish) are linked in: SQS and SNS targets and
+ * dead-letter queues (0: PutTargets refuses them). */
 #ifndef EVENTS_HAVE_MSG
-#define EVENTS_HAVE_MSG 0
+#define EVENTS_HAVE_MSG 1
 #endif
 
 extern const api_service_t events_service;

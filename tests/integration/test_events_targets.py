@@ -3,7 +3,8 @@
 and InputTransformer (with the reserved variables and the quoting rules); a rule on one bus
 forwarding to another bus (api_events_put); a target that fails is retried with backoff and a
 delivery survives kill -9 until it succeeds; a disabled rule or a non-matching event delivers
-nothing."""
+nothing; SQS targets (FIFO with SqsParameters.MessageGroupId) and SNS targets; a target that
+gives up sends the event to its dead-letter queue with EventBridge's message attributes."""
 import json
 import time
 import unittest
@@ -26,7 +27,7 @@ def handler(event, context):
 '''
 
 
-class Targets(unittest.TestCase):
+class Base(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
         self.clients()
@@ -73,6 +74,7 @@ class Targets(unittest.TestCase):
         self.assertEqual(r["FailedEntryCount"], 0, r)
         return r["Entries"][0]["EventId"]
 
+class Targets(Base):
     def test_lambda_receives_the_event(self):
         self.function("plain", "plain")
         self.ev.put_rule(Name="orders", EventPattern=json.dumps({"source": ["app"], "detail": {"n": [{"numeric": [">", 1]}]}}))
@@ -161,6 +163,74 @@ class Targets(unittest.TestCase):
         self.function("missing", "missing")  # too late: the delivery is gone
         time.sleep(2.5)
         self.assertEqual(self.items(), [])
+
+
+class MessagingTargets(Base):
+    """SQS and SNS as targets and dead-letter queues (api_sqs_send, api_sns_publish)."""
+
+    def clients(self):
+        super().clients()
+        self.sqs, self.sns = self.srv.client("sqs"), self.srv.client("sns")
+
+    def queue(self, name, **attrs):
+        url = self.sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    def receive(self, url, count, timeout=20, **kw):
+        got, deadline = [], time.time() + timeout
+        while len(got) < count and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                         MessageAttributeNames=["All"], **kw)
+            for m in r.get("Messages", []):
+                got.append(m)
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(len(got), count, got)
+        return got
+
+    def test_sqs_targets(self):
+        url, arn = self.queue("ev-q")
+        furl, farn = self.queue("ev-q.fifo", FifoQueue="true")
+        self.ev.put_rule(Name="toq", EventPattern='{"source": ["app"]}')
+        with self.assertRaises(Exception):  # a FIFO queue needs a group
+            self.ev.put_targets(Rule="toq", Targets=[{"Id": "f", "Arn": farn}])
+        self.ev.put_targets(Rule="toq", Targets=[
+            {"Id": "q", "Arn": arn, "InputPath": "$.detail"},
+            {"Id": "f", "Arn": farn, "SqsParameters": {"MessageGroupId": "g1"}}])
+        ids = [self.put({"n": i}) for i in range(3)]
+        got = self.receive(url, 3)
+        self.assertEqual(sorted(json.loads(m["Body"])["n"] for m in got), [0, 1, 2])
+        fifo = self.receive(furl, 3, AttributeNames=["All"])
+        self.assertEqual([json.loads(m["Body"])["id"] for m in fifo], ids)  # in order
+        self.assertEqual({m["Attributes"]["MessageGroupId"] for m in fifo}, {"g1"})
+
+    def test_sns_target(self):
+        self.function("snsrec", "sns")
+        topic = self.sns.create_topic(Name="ev-topic")["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=FN + "snsrec")
+        self.ev.put_rule(Name="tot", EventPattern='{"source": ["app"]}')
+        self.ev.put_targets(Rule="tot", Targets=[{"Id": "t", "Arn": topic}])
+        eid = self.put({"via": "sns"})
+        rec = self.received(1)["sns"]["Records"][0]["Sns"]
+        self.assertEqual(rec["TopicArn"], topic)
+        self.assertEqual(json.loads(rec["Message"])["id"], eid)
+
+    def test_dead_letter_queue(self):
+        dlq_url, dlq = self.queue("ev-dlq")
+        self.ev.put_rule(Name="dead", EventPattern='{"source": ["app"]}')
+        self.ev.put_targets(Rule="dead", Targets=[{"Id": "gone", "Arn": FN + "nowhere",
+                                                   "RetryPolicy": {"MaximumRetryAttempts": 1},
+                                                   "DeadLetterConfig": {"Arn": dlq}}])
+        eid = self.put({"lost": True})
+        m = self.receive(dlq_url, 1)[0]
+        self.assertEqual(json.loads(m["Body"])["id"], eid)
+        a = {k: v.get("StringValue") for k, v in m["MessageAttributes"].items()}
+        self.assertEqual(a["RULE_ARN"], RULE + "dead")
+        self.assertEqual(a["TARGET_ARN"], FN + "nowhere")
+        self.assertEqual(a["ERROR_CODE"], "ResourceNotFoundException")
+        self.assertIn("ERROR_MESSAGE", a)
+        self.assertEqual(a["EXHAUSTED_RETRY_CONDITION"], "MaximumRetryAttempts")
+        self.assertEqual(a["RETRY_ATTEMPTS"], "1")
 
 
 if __name__ == "__main__":
