@@ -56,9 +56,14 @@ static void test_table_rows(void **state)
         const char *name;
         size_t n_ops;
     } want[] = {
-        {"ops", 2},           {"dynamodb", DDB_OP__COUNT},  {"dynamodbstreams", STREAMS_OP__COUNT},
-        {"s3", S3_OP__COUNT}, {"lambda", LAMBDA_OP__COUNT}, {"logs", LOGS_OP__COUNT},
-        {"lambda-url", 4},    {"sqs", SQS_OP__COUNT}, /* issue 14, package Q */
+        {"ops", 2},
+        {"dynamodb", DDB_OP__COUNT},
+        {"dynamodbstreams", STREAMS_OP__COUNT},
+        {"s3", S3_OP__COUNT},
+        {"lambda", LAMBDA_OP__COUNT},
+        {"logs", LOGS_OP__COUNT},
+        {"lambda-url", 4},
+        {"sqs", SQS_OP__COUNT},       /* issue 14, package Q */
         {"sns", SNS_OP__COUNT + 1},   /* issue 14, package N: its operations and the certificate */
         {"events", EVENTS_OP__COUNT}, /* issue 14, package E */
     };
