@@ -328,14 +328,18 @@ typedef struct flight {
 
 typedef struct events_state {
     flight_t *fl[MAX_FLIGHTS];
-    uint64_t cursor; /* the last record id looked at */
+    uint64_t cursor;   /* the last record id looked at */
+    int64_t pass_wait; /* this pass over the records: the earliest due one's wait (-1: none) */
+    bool pass_worked;  /* and whether it delivered any */
 } events_state_t;
 
 int events_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 {
     (void)ctx;
     (void)cfg;
-    *state = kv_calloc(1, sizeof(events_state_t));
+    events_state_t *s = kv_calloc(1, sizeof(*s));
+    s->pass_wait = -1;
+    *state = s;
     return 0;
 }
 
@@ -474,7 +478,15 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
         fl->id = d->id;
         fl->a = kv_arena_new(in.len + 16384);
         atomic_init(&fl->done, false);
-        if (ctx->invoke == NULL || lambda_qual_pick(ctx, fl->a, fn, qual, &f) < 0) {
+        int pick = ctx->invoke ? lambda_qual_pick(ctx, fl->a, fn, qual, &f) : KV_ENOTFOUND;
+        if (pick == 0 && f->reserved == 0) { /* its reserved concurrency is 0: throttled */
+            kv_arena_free(fl->a);
+            kv_free(fl);
+            kv_buf_dispose(&in);
+            failed(ctx, a, d, target, "TooManyRequestsException", "Rate Exceeded.", false);
+            return 0;
+        }
+        if (pick < 0) {
             kv_arena_free(fl->a);
             kv_free(fl);
             kv_buf_dispose(&in);
@@ -598,18 +610,24 @@ int events_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
     bool in_flight = false;
     for (size_t f = 0; f < MAX_FLIGHTS; f++)
         in_flight |= s->fl[f] != NULL;
+    /* a pass walks every record in steps; its end sleeps until the earliest due record */
+    if (wait >= 0 && (s->pass_wait < 0 || wait < s->pass_wait))
+        s->pass_wait = wait;
+    s->pass_worked |= worked;
     int ret;
     if (n == lim && !full) { /* more records after these */
         s->cursor = ds[n - 1].id;
         ret = 0;
     } else {
-        s->cursor = 0; /* from the start next time */
-        ret = worked && !full ? 0 : (int)(wait < 0 ? -1 : wait);
+        s->cursor = 0;              /* from the start next time */
+        ret = full             ? -1 /* a completion kicks */
+              : s->pass_worked ? 0
+                               : (int)(s->pass_wait < 0 ? -1 : s->pass_wait);
+        s->pass_wait = -1;
+        s->pass_worked = false;
     }
-    if (full && ret != 0)
-        ret = -1; /* a completion kicks */
     /* nothing stored and nothing running: commits need not wake the job (a put kicks it) */
-    api_sched_listen(ctx, "events-deliver", n > 0 || in_flight);
+    api_sched_listen(ctx, "events-deliver", n > 0 || s->cursor != 0 || in_flight);
     kv_arena_free(a);
     return ret;
 }
