@@ -114,10 +114,28 @@ static void rules_range(kv_buf_t *k, kv_buf_t *end, char kind, kv_slice_t bus)
     end->p[end->len - 1]++; /* the terminator 00 01 becomes 00 02 */
 }
 
+/* A bus is deleted only without rules (EventBridge: "EventBus can't be deleted since it has
+ * rules."); its rules' leftover fire times go in the same batch. */
 static int drop_rules(eng_t *e, eng_batch_t *b, const void *arg)
 {
-    (void)e;
     kv_slice_t bus = *(const kv_slice_t *)arg;
+    {
+        kv_buf_t k, end;
+        kv_buf_init(&k, 1024);
+        kv_buf_init(&end, 1024);
+        rules_range(&k, &end, ENG_CAT_EVRULE, bus);
+        eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+        eng_riter_seek(it, kv_buf_slice(&k));
+        bool any = eng_riter_valid(it) && kv_slice_cmp(eng_riter_key(it), kv_buf_slice(&end)) < 0;
+        int rc = eng_riter_status(it);
+        eng_riter_free(it);
+        kv_buf_dispose(&k);
+        kv_buf_dispose(&end);
+        if (rc < 0)
+            return rc;
+        if (any)
+            return KV_ENOTEMPTY;
+    }
     const char kinds[2] = {ENG_CAT_EVRULE, ENG_CAT_EVRULE};
     const eng_cf_t cfs[2] = {ENG_CF_CATALOG, ENG_CF_STATE};
     for (int i = 0; i < 2; i++) {

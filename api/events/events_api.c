@@ -391,6 +391,10 @@ static void op_delete_bus(op_t *o)
         return;
     }
     int rc = eng_evbus_delete(o->ctx->eng, name);
+    if (rc == KV_ENOTEMPTY) {
+        invalid(o, "EventBus can't be deleted since it has rules.");
+        return;
+    }
     if (rc < 0 && rc != KV_ENOTFOUND) { /* deleting a missing bus succeeds, as on AWS */
         internal(o, rc);
         return;

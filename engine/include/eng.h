@@ -904,8 +904,8 @@ typedef struct eng_evbus {
 int eng_evbus_put(eng_t *e, const eng_evbus_t *b, int mode);
 /** @return 0, KV_ENOTFOUND. */
 int eng_evbus_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_evbus_t **out);
-/** Delete a bus with its rules (and their targets and schedules) in one batch.
- * @return 0, KV_ENOTFOUND. */
+/** Delete a bus that has no rules (its leftover fire times go in the same batch).
+ * @return 0, KV_ENOTFOUND, KV_ENOTEMPTY (it has rules). */
 int eng_evbus_delete(eng_t *e, kv_slice_t name);
 /** Buses in name order after `after` (empty: from the first), at most limit. */
 int eng_evbus_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_evbus_t **out,

@@ -96,8 +96,11 @@ class Api(unittest.TestCase):
         ev.untag_resource(ResourceARN=arn, TagKeys=["team"])
         self.assertEqual(ev.list_tags_for_resource(ResourceARN=arn)["Tags"], [{"Key": "env", "Value": "dev"}])
         self.err("ResourceNotFoundException", ev.list_tags_for_resource, ResourceARN=BUS + "nope")
-        # deleting a bus takes its rules with it
+        # a bus with rules is not deleted (as on AWS)
         ev.put_rule(Name="r", EventBusName="orders", EventPattern='{"source": ["a"]}')
+        self.assertEqual(self.err("ValidationException", ev.delete_event_bus, Name="orders"),
+                         "EventBus can't be deleted since it has rules.")
+        ev.delete_rule(Name="r", EventBusName="orders")
         ev.delete_event_bus(Name="orders")
         self.err("ResourceNotFoundException", ev.describe_event_bus, Name="orders")
         ev.create_event_bus(Name="orders")

@@ -110,7 +110,11 @@ static void test_buses_and_rules(void **state)
     assert_int_equal(eng_evrule_list(e, KV_SLICE_LIT("bus"), KV_SLICE_NULL, 0, a, &rs, &n, &more),
                      0);
     assert_int_equal(n, 0);
-    /* deleting a bus takes its rules and their fire times, not another bus's */
+    /* a bus with rules is not deleted; without them its leftover fire times go with it */
+    assert_int_equal(eng_evbus_delete(e, KV_SLICE_LIT("bus-a")), KV_ENOTEMPTY);
+    assert_int_equal(eng_evsched_set(e, KV_SLICE_LIT("bus-a"), KV_SLICE_LIT("r2"), 77), 0);
+    assert_int_equal(eng_evrule_delete(e, KV_SLICE_LIT("bus-a"), KV_SLICE_LIT("r1"), false), 0);
+    assert_int_equal(eng_evrule_delete(e, KV_SLICE_LIT("bus-a"), KV_SLICE_LIT("r2"), false), 0);
     assert_int_equal(eng_evsched_set(e, KV_SLICE_LIT("bus-a"), KV_SLICE_LIT("r2"), 77), 0);
     assert_int_equal(eng_evbus_delete(e, KV_SLICE_LIT("bus-a")), 0);
     assert_int_equal(eng_evrule_get(e, KV_SLICE_LIT("bus-a"), KV_SLICE_LIT("r2"), a, &r),
