@@ -338,6 +338,42 @@ class Cli(unittest.TestCase):
         self.assertIn("ResourceNotFoundException", p.stderr)
 
 
+OLD_BOTO = """
+import json, sys, boto3
+from botocore.exceptions import ClientError
+ev = boto3.client("events", endpoint_url=sys.argv[1], region_name="us-east-1",
+                  aws_access_key_id="test", aws_secret_access_key="test")
+ev.create_event_bus(Name="old-bus")
+ev.put_rule(Name="old", EventBusName="old-bus", EventPattern=json.dumps({"source": ["old"]}))
+ev.put_targets(Rule="old", EventBusName="old-bus", Targets=[{"Id": "1", "Arn": sys.argv[2]}])
+r = ev.put_events(Entries=[{"Source": "old", "DetailType": "t", "Detail": "{}", "EventBusName": "old-bus"}])
+try:
+    ev.describe_rule(Name="none")
+    code = None
+except ClientError as e:
+    code = e.response["Error"]["Code"]
+print(json.dumps({"failed": r["FailedEntryCount"], "rules": [x["Name"] for x in ev.list_rules(EventBusName="old-bus")["Rules"]],
+                  "error": code, "version": boto3.__version__}))
+"""
+
+
+class DebianBoto3(unittest.TestCase):
+    """Debian's boto3 (/usr/bin/python3) speaks the same JSON 1.1 protocol."""
+
+    def test_old_boto3(self):
+        if not os.path.exists("/usr/bin/python3"):
+            self.skipTest("no /usr/bin/python3")
+        srv = Server().start()
+        try:
+            p = subprocess.run(["/usr/bin/python3", "-c", OLD_BOTO, srv.endpoint, FN + "f"],
+                               capture_output=True, text=True, timeout=60, cwd="/")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            got = json.loads(p.stdout)
+            self.assertEqual((got["failed"], got["rules"], got["error"]), (0, ["old"], "ResourceNotFoundException"))
+        finally:
+            srv.cleanup()
+
+
 class Schedules(unittest.TestCase):
     """Scheduled rules fire with a short minute (STRATUS_EVENTS_MINUTE_MS) and survive kill -9."""
     minute_ms = 300
