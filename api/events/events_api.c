@@ -465,6 +465,16 @@ static void op_put_events(op_t *o)
             return;
         }
         total += entry_size(api_json_at(list, i));
+        api_json_t *th = api_json_get(api_json_at(list, i), "TraceHeader");
+        kv_slice_t ths = api_json_str(th);
+        if (th && api_json_type(th) != API_J_NULL && (ths.len < 1 || ths.len > 500)) {
+            char f[48];
+            snprintf(f, sizeof(f), "entries.%zu.member.traceHeader", i + 1);
+            constraint(o, ths, f,
+                       ths.len < 1 ? "have length greater than or equal to 1"
+                                   : "have length less than or equal to 500");
+            return;
+        }
     }
     if (total > EVENTS_MAX_PUT_BYTES) {
         invalid(o, "Total size of the entries in the request is over the limit.");

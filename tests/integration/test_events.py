@@ -280,6 +280,8 @@ class Api(unittest.TestCase):
         self.assertIn("EventId", e[6])
         self.err("ValidationException", ev.put_events,
                  Entries=[{"Source": "a", "DetailType": "t", "Detail": "{}"}] * 11)
+        self.err("ValidationException", ev.put_events,
+                 Entries=[{"Source": "a", "DetailType": "t", "Detail": "{}", "TraceHeader": "x" * 501}])
         # 256 KB in all, counted as AWS counts an entry
         big = json.dumps({"x": "y" * (200 * 1024)})
         self.err("ValidationException", ev.put_events,
