@@ -74,7 +74,7 @@ static int str_arg(op_t *o, const api_json_t *obj, const char *key, const char *
 {
     api_json_t *v = api_json_get(obj, key);
     *out = KV_SLICE_NULL;
-    if (v == NULL || api_json_type(v) == API_J_NULL) {
+    if (v == NULL || events_jt(v) == API_J_NULL) {
         if (required)
             return invalid(o,
                            "1 validation error detected: Value null at '%s' failed to satisfy "
@@ -82,7 +82,7 @@ static int str_arg(op_t *o, const api_json_t *obj, const char *key, const char *
                            field);
         return 0;
     }
-    if (api_json_type(v) != API_J_STR)
+    if (events_jt(v) != API_J_STR)
         return api_refuse(o->resp, API_E_EVENTS_SERIALIZATION,
                           "Start of structure or map found "
                           "where not expected.");
@@ -169,7 +169,7 @@ static int page_args(op_t *o, size_t *limit, kv_slice_t *token)
 {
     api_json_t *l = api_json_get(o->in, "Limit");
     int64_t v = LIST_MAX;
-    if (l && api_json_type(l) != API_J_NULL) {
+    if (l && events_jt(l) != API_J_NULL) {
         if (!api_json_int(l, &v))
             return api_refuse(o->resp, API_E_EVENTS_SERIALIZATION,
                               "STRING_VALUE can not be converted to an Integer");
@@ -192,9 +192,9 @@ static int tags_arg(op_t *o, const api_json_t *v, eng_tag_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    if (v == NULL || api_json_type(v) == API_J_NULL)
+    if (v == NULL || events_jt(v) == API_J_NULL)
         return 0;
-    if (api_json_type(v) != API_J_ARR)
+    if (events_jt(v) != API_J_ARR)
         return api_refuse(o->resp, API_E_EVENTS_SERIALIZATION, "Tags must be a list");
     size_t len = api_json_len(v);
     if (len > EVENTS_MAX_TAGS)
@@ -441,12 +441,12 @@ static void fmt_time(int64_t ms, char out[25])
 static void op_put_events(op_t *o)
 {
     api_json_t *list = api_json_get(o->in, "Entries");
-    if (list == NULL || api_json_type(list) == API_J_NULL) {
+    if (list == NULL || events_jt(list) == API_J_NULL) {
         invalid(o, "1 validation error detected: Value null at 'entries' failed to satisfy "
                    "constraint: Member must not be null");
         return;
     }
-    if (api_json_type(list) != API_J_ARR) {
+    if (events_jt(list) != API_J_ARR) {
         api_refuse(o->resp, API_E_EVENTS_SERIALIZATION, "Entries must be a list");
         return;
     }
@@ -460,14 +460,14 @@ static void op_put_events(op_t *o)
     }
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {
-        if (api_json_type(api_json_at(list, i)) != API_J_OBJ) {
+        if (events_jt(api_json_at(list, i)) != API_J_OBJ) {
             api_refuse(o->resp, API_E_EVENTS_SERIALIZATION, "Entries must be objects");
             return;
         }
         total += entry_size(api_json_at(list, i));
         api_json_t *th = api_json_get(api_json_at(list, i), "TraceHeader");
         kv_slice_t ths = api_json_str(th);
-        if (th && api_json_type(th) != API_J_NULL && (ths.len < 1 || ths.len > 500)) {
+        if (th && events_jt(th) != API_J_NULL && (ths.len < 1 || ths.len > 500)) {
             char f[48];
             snprintf(f, sizeof(f), "entries.%zu.member.traceHeader", i + 1);
             constraint(o, ths, f,
@@ -504,11 +504,11 @@ static void op_put_events(op_t *o)
             code = "InvalidArgument",
             msg = "Parameter Detail is not valid. Reason: Detail is a required argument.";
         else if (api_json_parse(o->a, api_json_str(det), &detail, &jerr) < 0 ||
-                 api_json_type(detail) != API_J_OBJ)
+                 events_jt(detail) != API_J_OBJ)
             code = "MalformedDetail", msg = "Detail is malformed.";
-        else if (res && api_json_type(res) != API_J_ARR)
+        else if (res && events_jt(res) != API_J_ARR)
             code = "InvalidArgument", msg = "Parameter Resources is not valid.";
-        else if (bn && api_json_type(bn) != API_J_NULL) {
+        else if (bn && events_jt(bn) != API_J_NULL) {
             kv_slice_t s = api_json_str(bn);
             api_arn_t arn;
             bus = s;
@@ -519,7 +519,7 @@ static void op_put_events(op_t *o)
                 code = "InvalidArgument", msg = "Parameter EventBusName is not valid.";
         }
         int64_t when = kv_now_ms();
-        if (!code && tm && api_json_type(tm) != API_J_NULL) {
+        if (!code && tm && events_jt(tm) != API_J_NULL) {
             double t;
             if (!api_json_num(tm, &t) || !isfinite(t) || t < 0 || t > 253402300799.0)
                 code = "InvalidArgument", msg = "Parameter Time is not valid.";
@@ -527,7 +527,7 @@ static void op_put_events(op_t *o)
                 when = (int64_t)(t * 1000);
         }
         for (size_t r = 0; !code && res && r < api_json_len(res); r++)
-            if (api_json_type(api_json_at(res, r)) != API_J_STR)
+            if (events_jt(api_json_at(res, r)) != API_J_STR)
                 code = "InvalidArgument", msg = "Parameter Resources is not valid.";
         if (code) {
             entry_error(o, code, msg);
@@ -926,7 +926,7 @@ static void op_test_pattern(op_t *o)
         return;
     }
     api_json_t *ev;
-    if (api_json_parse(o->a, event, &ev, &err) < 0 || api_json_type(ev) != API_J_OBJ) {
+    if (api_json_parse(o->a, event, &ev, &err) < 0 || events_jt(ev) != API_J_OBJ) {
         invalid(o, "Parameter Event is not valid.");
         return;
     }
@@ -985,7 +985,7 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
     int idn = (int)id.len;
     const char *idp = (const char *)id.p;
     api_json_t *tr = api_json_get(t, "InputTransformer");
-    if (tr && api_json_type(tr) == API_J_NULL)
+    if (tr && events_jt(tr) == API_J_NULL)
         tr = NULL;
     if ((input.len > 0) + (path.len > 0) + (tr != NULL) > 1)
         return invalid(o,
@@ -1004,8 +1004,8 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
         if (str_arg(o, tr, "InputTemplate", f, true, 1, 8192, NULL, NULL, &tmpl) < 0)
             return -1;
         api_json_t *paths = api_json_get(tr, "InputPathsMap");
-        if (paths && api_json_type(paths) != API_J_NULL) {
-            if (api_json_type(paths) != API_J_OBJ)
+        if (paths && events_jt(paths) != API_J_NULL) {
+            if (events_jt(paths) != API_J_OBJ)
                 return api_refuse(o->resp, API_E_EVENTS_SERIALIZATION,
                                   "InputPathsMap must be a map");
             void *it = NULL;
@@ -1027,7 +1027,7 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
                 if (kv_slice_starts_with(ks, "aws."))
                     return invalid(o, "InputPathsMap for target %.*s contains invalid key %s.", idn,
                                    idp, k);
-                if (api_json_type(v) != API_J_STR || api_json_str(v).len > 256 ||
+                if (events_jt(v) != API_J_STR || api_json_str(v).len > 256 ||
                     !events_path_valid(api_json_str(v)))
                     return invalid(o,
                                    "InputPathsMap for target %.*s contains invalid JSONPath for "
@@ -1056,7 +1056,7 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
         }
     }
     api_json_t *rp = api_json_get(t, "RetryPolicy");
-    if (rp && api_json_type(rp) == API_J_OBJ) {
+    if (rp && events_jt(rp) == API_J_OBJ) {
         int64_t v;
         api_json_t *x = api_json_get(rp, "MaximumRetryAttempts");
         if (x && (!api_json_int(x, &v) || v < 0 || v > 185))
@@ -1163,14 +1163,14 @@ static void op_put_targets(op_t *o, bool remove)
         return;
     api_json_t *list = api_json_get(o->in, remove ? "Ids" : "Targets");
     const char *field = remove ? "ids" : "targets";
-    if (list == NULL || api_json_type(list) == API_J_NULL) {
+    if (list == NULL || events_jt(list) == API_J_NULL) {
         invalid(o,
                 "1 validation error detected: Value null at '%s' failed to satisfy constraint: "
                 "Member must not be null",
                 field);
         return;
     }
-    if (api_json_type(list) != API_J_ARR) {
+    if (events_jt(list) != API_J_ARR) {
         api_refuse(o->resp, API_E_EVENTS_SERIALIZATION, "%s must be a list", field);
         return;
     }
@@ -1194,15 +1194,14 @@ static void op_put_targets(op_t *o, bool remove)
             char f[40];
             snprintf(f, sizeof(f), "ids.%zu.member", i + 1);
             kv_slice_t id = api_json_str(t);
-            if (api_json_type(t) != API_J_STR || id.len < 1 || id.len > 64 ||
-                !chars_ok(id, ".-_")) {
+            if (events_jt(t) != API_J_STR || id.len < 1 || id.len > 64 || !chars_ok(id, ".-_")) {
                 constraint(o, id, f, "satisfy regular expression pattern: " RULE_NAME_PAT);
                 return;
             }
             p.ids[i] = id;
             continue;
         }
-        if (api_json_type(t) != API_J_OBJ) {
+        if (events_jt(t) != API_J_OBJ) {
             api_refuse(o->resp, API_E_EVENTS_SERIALIZATION, "Targets must be objects");
             return;
         }
@@ -1353,7 +1352,7 @@ static void op_tags(op_t *o, events_op_t which)
         t.add = add;
     } else if (which == EVENTS_OP_untag_resource) {
         t.remove = api_json_get(o->in, "TagKeys");
-        if (t.remove == NULL || api_json_type(t.remove) != API_J_ARR) {
+        if (t.remove == NULL || events_jt(t.remove) != API_J_ARR) {
             invalid(o, "1 validation error detected: Value null at 'tagKeys' failed to satisfy "
                        "constraint: Member must not be null");
             return;
@@ -1417,7 +1416,7 @@ static void events_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     const char *err = NULL;
     if (body.len == 0)
         body = KV_SLICE_LIT("{}");
-    if (api_json_parse(req->arena, body, &in, &err) < 0 || api_json_type(in) != API_J_OBJ) {
+    if (api_json_parse(req->arena, body, &in, &err) < 0 || events_jt(in) != API_J_OBJ) {
         api_refuse(resp, API_E_EVENTS_SERIALIZATION, "%s", err ? err : "Expected a JSON object");
         return;
     }

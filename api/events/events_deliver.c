@@ -121,10 +121,10 @@ int api_events_put(api_ctx_t *ctx, kv_slice_t bus_arn, kv_slice_t event_json, kv
     api_json_t *ev;
     const char *err;
     int rc = 0;
-    if (api_json_parse(a, event_json, &ev, &err) < 0 || api_json_type(ev) != API_J_OBJ ||
-        api_json_type(api_json_get(ev, "source")) != API_J_STR ||
-        api_json_type(api_json_get(ev, "detail-type")) != API_J_STR ||
-        api_json_type(api_json_get(ev, "detail")) != API_J_OBJ) {
+    if (api_json_parse(a, event_json, &ev, &err) < 0 || events_jt(ev) != API_J_OBJ ||
+        events_jt(api_json_get(ev, "source")) != API_J_STR ||
+        events_jt(api_json_get(ev, "detail-type")) != API_J_STR ||
+        events_jt(api_json_get(ev, "detail")) != API_J_OBJ) {
         if (why)
             *why = "The event is not an EventBridge event (source, detail-type, detail).";
         rc = KV_EINVAL;
@@ -182,8 +182,9 @@ static const api_json_t *path_eval(kv_slice_t p, const api_json_t *v, bool check
                     return NULL;
                 i++;
                 if (!check)
-                    v = api_json_type(v) == API_J_ARR && n < api_json_len(v) ? api_json_at(v, n)
-                                                                             : NULL;
+                    v = events_jt(v) == API_J_ARR && n < api_json_len(v) ? api_json_at(v, n) : NULL;
+                if (!check && v == NULL)
+                    return NULL;
                 continue;
             }
         } else
@@ -222,11 +223,11 @@ int events_transform(kv_arena_t *a, const api_json_t *target, kv_slice_t event_j
     api_json_t *input = api_json_get(target, "Input");
     api_json_t *path = api_json_get(target, "InputPath");
     api_json_t *tr = api_json_get(target, "InputTransformer");
-    if (input && api_json_type(input) == API_J_STR) {
+    if (input && events_jt(input) == API_J_STR) {
         kv_buf_append_slice(out, api_json_str(input));
         return 0;
     }
-    if (path && api_json_type(path) == API_J_STR && api_json_str(path).len) {
+    if (path && events_jt(path) == API_J_STR && api_json_str(path).len) {
         const api_json_t *v = path_eval(api_json_str(path), ev, false);
         if (v == NULL)
             kv_buf_append_str(out, "null");
@@ -234,7 +235,7 @@ int events_transform(kv_arena_t *a, const api_json_t *target, kv_slice_t event_j
             api_json_dump(v, out);
         return 0;
     }
-    if (tr == NULL || api_json_type(tr) != API_J_OBJ) {
+    if (tr == NULL || events_jt(tr) != API_J_OBJ) {
         kv_buf_append_slice(out, event_json);
         return 0;
     }
@@ -296,7 +297,7 @@ int events_transform(kv_arena_t *a, const api_json_t *target, kv_slice_t event_j
         } else if (json == NULL) {
             if (!quoted)
                 kv_buf_append_str(out, "null");
-        } else if (api_json_type(json) == API_J_STR) {
+        } else if (events_jt(json) == API_J_STR) {
             if (quoted)
                 esc(out, api_json_str(json));
             else
@@ -381,6 +382,8 @@ static void failed(api_ctx_t *ctx, kv_arena_t *a, eng_evdel_t *d, const api_json
     api_json_int(api_json_get(rp, "MaximumEventAgeInSeconds"), &max_age);
     if (fn_error) /* the function ran and failed: Lambda's asynchronous retries, no DLQ */
         max_retries = LAMBDA_ASYNC_RETRIES;
+    if (strcmp(code, "InvalidParameterException") == 0) /* refused for good: no retry */
+        max_retries = 0;
     d->attempts++;
     bool age = now - d->accepted_ms >= max_age * 1000;
     if ((int64_t)d->attempts <= max_retries && !age) {
@@ -511,8 +514,8 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
         kv_buf_dispose(&in);
         return 1;
     }
+    const char *why = NULL;                      /* the target's reason for refusing it for good */
     if (kv_slice_eq_str(pa.service, "events")) { /* another bus: the event as it is */
-        const char *why = NULL;
         rc = api_events_put(ctx, arn, kv_buf_slice(&in), NULL, &why);
     }
 #if EVENTS_HAVE_MSG
@@ -522,11 +525,9 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
             api_json_str(api_json_get(api_json_get(target, "SqsParameters"), "MessageGroupId"));
         if (m.group_id.len) /* FIFO: the event id deduplicates, as EventBridge does */
             m.dedup_id = api_json_str(api_json_get(ev, "id"));
-        const char *why = NULL;
         rc = api_sqs_send(ctx, arn, &m, NULL, &why);
     } else if (kv_slice_eq_str(pa.service, "sns")) {
         api_msg_t m = {.body = kv_buf_slice(&in), .source_arn = kv_slice_str(rule_arn)};
-        const char *why = NULL;
         rc = api_sns_publish(ctx, arn, &m, NULL, &why);
     }
 #endif
@@ -541,7 +542,10 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
            rc == KV_ENOTFOUND ? "ResourceNotFoundException"
            : rc == KV_EINVAL  ? "InvalidParameterException"
                               : "ThrottlingException",
-           rc == KV_ENOTFOUND ? "The target does not exist." : kv_err_str(rc), false);
+           rc == KV_ENOTFOUND ? "The target does not exist."
+           : why              ? why
+                              : kv_err_str(rc),
+           false);
     return 0;
 }
 

@@ -35,6 +35,12 @@
 
 extern const api_service_t events_service;
 
+/** A value's type, API_J_NULL for an absent one (api_json_type needs a value). */
+static inline api_json_type_t events_jt(const api_json_t *v)
+{
+    return v ? api_json_type(v) : API_J_NULL;
+}
+
 /* ---- events_sched.c: rate() and cron() expressions ---- */
 
 typedef struct events_sched events_sched_t;

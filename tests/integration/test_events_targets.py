@@ -129,11 +129,16 @@ class Targets(Base):
         self.function("far", "far")
         self.ev.create_event_bus(Name="far-bus")
         self.ev.put_rule(Name="fwd", EventPattern='{"source": ["app"]}')
-        self.ev.put_targets(Rule="fwd", Targets=[{"Id": "b", "Arn": BUS + "far-bus"}])
+        self.ev.put_targets(Rule="fwd", Targets=[{"Id": "b", "Arn": BUS + "far-bus"},
+                                                 # not an event: the other bus refuses it, for good
+                                                 {"Id": "x", "Arn": BUS + "far-bus", "Input": '{"x": 1}',
+                                                  "RetryPolicy": {"MaximumRetryAttempts": 0}}])
         self.ev.put_rule(Name="land", EventPattern='{"detail-type": ["order placed"]}', EventBusName="far-bus")
         self.ev.put_targets(Rule="land", EventBusName="far-bus", Targets=[{"Id": "f", "Arn": FN + "far"}])
         eid = self.put({"k": 1})
         got = self.received(1)["far"]
+        time.sleep(0.5)
+        self.assertEqual(len(self.items()), 1)
         self.assertEqual(got["id"], eid)  # the same event, on the other bus
         self.assertEqual(got["detail"], {"k": 1})
 

@@ -109,6 +109,8 @@ static void test_transform(void **state)
     assert_string_equal(input(a, "{\"Input\":\"{\\\"c\\\":1}\"}", ev), "{\"c\":1}");
     assert_string_equal(input(a, "{\"InputPath\":\"$.detail.o\"}", ev), "{\"k\":[1]}");
     assert_string_equal(input(a, "{\"InputPath\":\"$.nope\"}", ev), "null");
+    assert_string_equal(input(a, "{\"InputPath\":\"$.detail.o.k[5][0]\"}", ev), "null");
+    assert_string_equal(input(a, "{\"InputPath\":\"$.detail.o.k[0].x\"}", ev), "null");
     const char *tr =
         "{\"InputTransformer\":{\"InputPathsMap\":{\"s\":\"$.detail.s\",\"n\":"
         "\"$.detail.n\",\"o\":\"$.detail.o\",\"m\":\"$.missing\"},\"InputTemplate\":"
