@@ -25,6 +25,7 @@ kv_unit(test_ddb_partiql tests/unit/api/test_ddb_partiql.c)
 kv_unit(test_api_arn tests/unit/api/test_api_arn.c)
 kv_unit(test_api_pattern tests/unit/api/test_api_pattern.c)
 kv_unit(test_api_session tests/unit/api/test_api_session.c)
+kv_unit(test_api_query tests/unit/api/test_api_query.c) # the query protocol (issue 14)
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/api/test_api_handle.c)
   kv_unit(test_api_handle tests/unit/api/test_api_handle.c tests/support/api_harness.c)
 endif()
@@ -65,3 +66,5 @@ endif()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
+kv_unit(test_events_sched tests/unit/api/test_events_sched.c) # issue 14, package E
+kv_unit(test_eng_events tests/unit/engine/test_eng_events.c) # issue 14, package E

@@ -136,22 +136,53 @@ static int want_str(comp_t *c, const api_json_t *v, const char *op, kv_slice_t *
     return 0;
 }
 
+/* A value's text as the message of a refusal shows it ("]" for none). */
+static const char *token_text(comp_t *c, const api_json_t *v)
+{
+    if (v == NULL)
+        return "]";
+    if (api_json_type(v) == API_J_ARR)
+        return "[";
+    if (api_json_type(v) == API_J_OBJ)
+        return "{";
+    kv_buf_t b;
+    kv_buf_init(&b, 64);
+    if (api_json_type(v) == API_J_STR)
+        kv_buf_append_slice(&b, api_json_str(v));
+    else
+        api_json_dump(v, &b);
+    const char *t = kv_arena_strndup(c->a, b.p, b.len);
+    kv_buf_dispose(&b);
+    return t;
+}
+
 static int compile_numeric(comp_t *c, const api_json_t *v, rule_t *r)
 {
     if (api_json_type(v) != API_J_ARR)
         return fail(c, "Value of numeric must be an array.");
     size_t n = api_json_len(v);
+    if (n == 0 || api_json_type(api_json_at(v, 0)) != API_J_STR)
+        return fail(c, "Invalid member in numeric match: %s",
+                    token_text(c, n ? api_json_at(v, 0) : NULL));
+    if (n > 4)
+        return fail(c, "Too many terms in numeric range expression");
     if (n != 2 && n != 4)
         return fail(c, "Value of numeric must be an array of one or two comparisons.");
     bool lower = false, upper = false;
     for (size_t i = 0; i < n; i += 2) {
         const api_json_t *op = api_json_at(v, i), *num = api_json_at(v, i + 1);
         kv_slice_t o = api_json_str(op);
+        if (i == 2 && (api_json_type(op) != API_J_STR || o.len == 0))
+            return fail(c, "Bad value in numeric range: %s", api_json_type_name(api_json_type(op)));
+        if (i == 2 && !(kv_slice_eq_str(o, "<") || kv_slice_eq_str(o, "<=")))
+            return fail(c, "Bad numeric range operator: %.*s", (int)(o.len > 16 ? 16 : o.len), o.p);
         if (api_json_type(op) != API_J_STR || o.len == 0 || o.len > 2 ||
             !(kv_slice_eq_str(o, "=") || kv_slice_eq_str(o, "<") || kv_slice_eq_str(o, "<=") ||
               kv_slice_eq_str(o, ">") || kv_slice_eq_str(o, ">=")))
             return fail(c, "Unrecognized numeric range operator: %.*s",
                         (int)(o.len > 16 ? 16 : o.len), o.p);
+        if (i == 0 && n == 4 && o.p[0] != '>')
+            return fail(c, "Too many elements in numeric expression");
         if (!is_num(num))
             return fail(c, "Value of %.*s must be numeric", (int)o.len, o.p);
         if (o.p[0] == '=' && n != 2)
@@ -201,11 +232,12 @@ static int compile_but(comp_t *c, const api_json_t *v, rule_t *r)
                 return rc;
         }
         if (str && num)
-            return fail(c, "Inside anything but list, all members must be of the same type");
+            return fail(c, "Inside anything but list, either all values are number or string, "
+                           "mixed type is not supported");
         return 0;
     }
     if (t == API_J_ARR || t == API_J_NULL || t == API_J_BOOL)
-        return fail(c, "Inside anything but list, start|null|boolean is not supported.");
+        return fail(c, "Inside anything-but list, start|null|boolean is not supported.");
     r->sub = kv_arena_calloc(c->a, 1, sizeof(*r->sub));
     r->nsub = 1;
     if (t == API_J_OBJ) {
@@ -260,15 +292,27 @@ static int compile_rule(comp_t *c, const api_json_t *v, rule_t *r, bool in_but)
         r->kind = k[0] == 'p' ? R_PREFIX : R_SUFFIX;
         if (api_json_type(x) == API_J_OBJ) {
             api_json_t *ic = api_json_get(x, "equals-ignore-case");
-            if (!ic || api_json_len(x) != 1)
-                return fail(c, "Unsupported %s pattern", k);
+            if (!ic || api_json_len(x) != 1) {
+                void *xi = NULL;
+                const char *xk = "";
+                api_json_t *xv;
+                api_json_next(x, &xi, &xk, &xv);
+                return fail(c, "Unsupported %s pattern: %s", k, xk);
+            }
             r->ic = true;
             x = ic;
         }
+        if (in_but && api_json_type(x) != API_J_STR)
+            return fail(c, "prefix/suffix match pattern must be a string");
+        if (in_but && api_json_str(x).len == 0)
+            return fail(c, "Null prefix/suffix not allowed");
         return want_str(c, x, k, &r->s);
     }
     if (!strcmp(k, "equals-ignore-case")) {
         r->kind = R_EQ_IC;
+        if (in_but && api_json_type(x) != API_J_STR)
+            return fail(c, "Inside anything-but/equals-ignore-case list, "
+                           "number|start|null|boolean is not supported.");
         return want_str(c, x, k, &r->s);
     }
     if (!strcmp(k, "wildcard")) {
@@ -290,8 +334,8 @@ static int compile_rule(comp_t *c, const api_json_t *v, rule_t *r, bool in_but)
         return compile_numeric(c, x, r);
     if (!strcmp(k, "cidr")) {
         r->kind = R_CIDR;
-        if (api_json_type(x) != API_J_STR)
-            return fail(c, "prefix/suffix match pattern must be a string");
+        if (api_json_type(x) != API_J_STR) /* sic: EventBridge's message for cidr */
+            return fail(c, "prefix match pattern must be a string");
         return parse_cidr(c, r, api_json_str(x));
     }
     if (!strcmp(k, "anything-but"))
@@ -314,16 +358,19 @@ static int compile_obj(comp_t *c, const api_json_t *v, int depth, pnode_t **out)
     int rc;
     while (api_json_next(v, &it, &k, &x)) {
         if (!strcmp(k, "$or")) {
-            if (api_json_type(x) != API_J_ARR || api_json_len(x) < 2)
-                return fail(c, "Or relationship must be an array of at least two objects");
+            if (api_json_type(x) != API_J_ARR)
+                return fail(c, "It must be an Array followed with $or.");
+            for (size_t i = 0; i < api_json_len(x); i++)
+                if (api_json_type(api_json_at(x, i)) != API_J_OBJ)
+                    return fail(c, "Only JSON object is allowed in array of $or relationship.");
+            if (api_json_len(x) < 2)
+                return fail(c, "There must have at least 2 Objects in $or relationship.");
             if (p->ors)
                 return fail(c, "Only one $or allowed per object");
             p->nors = api_json_len(x);
             p->ors = kv_arena_calloc(c->a, p->nors, sizeof(*p->ors));
             for (size_t i = 0; i < p->nors; i++) {
                 const api_json_t *alt = api_json_at(x, i);
-                if (api_json_type(alt) != API_J_OBJ)
-                    return fail(c, "Or relationship must be an array of at least two objects");
                 if ((rc = compile_obj(c, alt, depth + 1, &p->ors[i])))
                     return rc;
             }
