@@ -22,10 +22,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "../api_msg.h"
 #include "../lambda/lambda_int.h"
 #include "../lambda/lambda_inv.h"
 #include "base/kv_alloc.h"
 #include "base/kv_b64.h"
+#include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "sns_int.h"
@@ -326,6 +328,133 @@ static void lambda_event(kv_buf_t *out, const eng_sns_dlv_t *d, const note_t *n)
     api_jw_obj_end(&w);
 }
 
+/* SNS's JSON envelope of a notification (what an SQS queue gets without raw delivery). */
+static void envelope(kv_buf_t *out, const eng_sns_dlv_t *d, const note_t *n)
+{
+    api_jw_t w;
+    api_jw_init(&w, out);
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, "Type", "Notification");
+    api_jw_kstr(&w, "MessageId", d->msg_id);
+    if (d->group) {
+        char seq[24];
+        snprintf(seq, sizeof(seq), "%020llu", (unsigned long long)d->fifo_seq);
+        api_jw_kstr(&w, "SequenceNumber", seq);
+    }
+    api_jw_kstr(&w, "TopicArn", n->topic_arn);
+    if (d->subject)
+        api_jw_kstr(&w, "Subject", d->subject);
+    api_jw_key(&w, "Message");
+    api_jw_str(&w, d->body);
+    api_jw_kstr(&w, "Timestamp", n->timestamp);
+    api_jw_kstr(&w, "SignatureVersion", n->sig_version);
+    api_jw_kstr(&w, "Signature", n->signature);
+    api_jw_kstr(&w, "SigningCertURL", n->cert_url);
+    api_jw_kstr(&w, "UnsubscribeURL", n->unsub_url);
+    if (d->n_attrs) {
+        api_jw_key(&w, "MessageAttributes");
+        attrs_json(&w, d);
+    }
+    api_jw_obj_end(&w);
+}
+
+/* Outcome of one synchronous delivery attempt. */
+enum { SENT = 0, RETRY = 1, CLIENT_ERROR = 2 };
+
+/*
+ * Send d to the queue queue_arn: raw (the message with SNS's attributes as the queue's message
+ * attributes) or as the envelope; extra attributes (a dead-letter's error) are added.
+ */
+static int to_queue(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t queue_arn, const eng_sns_dlv_t *d,
+                    const note_t *n, bool raw, const api_msg_attr_t *extra, size_t n_extra,
+                    const char **why)
+{
+    kv_buf_t body;
+    kv_buf_init(&body, 8u << 20);
+    size_t na = (raw ? d->n_attrs : 0) + n_extra;
+    api_msg_attr_t *at = kv_arena_calloc(a, na + 1, sizeof(*at));
+    size_t k = 0;
+    if (raw) {
+        kv_buf_append_slice(&body, d->body);
+        for (size_t i = 0; i < d->n_attrs; i++) {
+            at[k].name = kv_slice_str(d->attrs[i].name);
+            at[k].data_type = kv_slice_str(d->attrs[i].type);
+            at[k].value = d->attrs[i].value;
+            k++;
+        }
+    } else {
+        envelope(&body, d, n);
+    }
+    for (size_t i = 0; i < n_extra; i++)
+        at[k++] = extra[i];
+    api_msg_t m = {.body = kv_buf_slice(&body),
+                   .attrs = at,
+                   .n_attrs = k,
+                   .group_id = d->group ? kv_slice_str(d->group) : KV_SLICE_NULL,
+                   .dedup_id = d->dedup ? kv_slice_str(d->dedup) : KV_SLICE_NULL,
+                   .source_arn = kv_slice_str(n->topic_arn)};
+    int rc = api_sqs_send(ctx, queue_arn, &m, NULL, why);
+    kv_buf_dispose(&body);
+    return rc;
+}
+
+/* Deliver d to an SQS subscription. */
+static int deliver_sqs(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d,
+                       const eng_sns_sub_t *s, const eng_sns_topic_t *t, const char **why)
+{
+    note_t n;
+    note_fill(ctx, a, d, t, &n);
+    const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
+    int rc = to_queue(ctx, a, kv_slice_str(s->endpoint), d, &n, raw && strcmp(raw, "true") == 0,
+                      NULL, 0, why);
+    if (rc == 0)
+        return SENT;
+    if (rc == KV_ENOTFOUND) {
+        *why = "The queue does not exist";
+        return CLIENT_ERROR;
+    }
+    return rc == KV_EINVAL ? CLIENT_ERROR : RETRY;
+}
+
+/*
+ * Give d up: to the subscription's dead-letter queue when it has one (SNS's message with the
+ * RequestID, ErrorCode and ErrorMessage attributes), else dropped as SNS drops it. The record
+ * is deleted only once the dead-letter queue took it (or there is none).
+ */
+static bool give_up(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+                    const eng_sns_topic_t *t, const char *code, const char *msg)
+{
+    const char *rp = s ? sns_attr(s->attrs, s->n_attrs, "RedrivePolicy") : NULL;
+    api_json_t *doc;
+    const char *err;
+    kv_slice_t dlq = KV_SLICE_NULL;
+    if (rp && api_json_parse(a, kv_slice_str(rp), &doc, &err) == 0)
+        dlq = sns_str(doc, "deadLetterTargetArn");
+    if (dlq.p == NULL || dlq.len == 0) {
+        KV_LOG_WARN("sns: message %s to subscription %s dropped: %s", d->msg_id, d->sub_id, msg);
+        return true;
+    }
+    note_t n;
+    note_fill(ctx, a, d, t, &n);
+    char rid[37];
+    kv_uuid4(rid);
+    api_msg_attr_t extra[] = {
+        {KV_SLICE_LIT("RequestID"), KV_SLICE_LIT("String"), kv_slice(rid, 36)},
+        {KV_SLICE_LIT("ErrorCode"), KV_SLICE_LIT("String"), kv_slice_str(code)},
+        {KV_SLICE_LIT("ErrorMessage"), KV_SLICE_LIT("String"), kv_slice_str(msg)},
+    };
+    const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
+    const char *why = NULL;
+    int rc = to_queue(ctx, a, dlq, d, &n, raw && strcmp(raw, "true") == 0, extra, 3, &why);
+    if (rc == KV_ENOTFOUND || rc == KV_EINVAL) {
+        KV_LOG_WARN("sns: message %s to subscription %s dropped: its dead-letter queue refused "
+                    "it (%s)",
+                    d->msg_id, d->sub_id, why ? why : kv_err_str(rc));
+        return true;
+    }
+    return rc == 0; /* a throttled dead-letter queue: the record stays for a later step */
+}
+
 /* ---- the job ---- */
 
 static slot_t *slot_find(sns_state_t *st, uint64_t seq)
@@ -382,21 +511,24 @@ static int64_t retry_wait_ms(unsigned attempt)
     return 20000;
 }
 
-/* Start the invocation of delivery d for subscription s. false: it could not start. */
-static bool start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
-                         const eng_sns_topic_t *t)
+/* Start the invocation of delivery d for subscription s: SENT (started), CLIENT_ERROR (no such
+ * function), RETRY (the function cannot run now). */
+static int start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+                        const eng_sns_topic_t *t)
 {
     kv_slice_t fname;
-    if (ctx->invoke == NULL || !lambda_arn_function(kv_slice_str(s->endpoint), &fname))
-        return false;
+    if (!lambda_arn_function(kv_slice_str(s->endpoint), &fname))
+        return CLIENT_ERROR;
+    if (ctx->invoke == NULL)
+        return RETRY;
     sl->a = kv_arena_new(d->body.len + 65536);
     const char *end = (const char *)fname.p + fname.len;
     eng_function_t *f;
-    if (lambda_qual_pick(ctx, sl->a, fname, kv_slice_str(*end == ':' ? end + 1 : ""), &f) < 0 ||
-        f->reserved == 0) {
+    int rc = lambda_qual_pick(ctx, sl->a, fname, kv_slice_str(*end == ':' ? end + 1 : ""), &f);
+    if (rc < 0 || f->reserved == 0) { /* gone, or throttled by a reserved concurrency of 0 */
         kv_arena_free(sl->a);
         sl->a = NULL;
-        return false;
+        return rc == KV_ENOTFOUND ? CLIENT_ERROR : RETRY;
     }
     note_t n;
     note_fill(ctx, sl->a, d, t, &n);
@@ -412,28 +544,38 @@ static bool start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, con
     atomic_store(&sl->done, false);
     sl->flying = true;
     if (ctx->invoke(ctx->runner, &sl->inv) == 0)
-        return true;
+        return SENT;
     sl->flying = false;
     kv_buf_dispose(&sl->inv.result);
     kv_buf_dispose(&sl->inv.log);
     kv_arena_free(sl->a);
     sl->a = NULL;
-    return false;
+    return RETRY;
 }
 
-/* A delivery failed (attempted once more): wait for the next attempt, or give up. */
-static int failed(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, const eng_sns_dlv_t *d, int64_t now)
+#define LAMBDA_TRIES 3 /* a function's own errors: Lambda's asynchronous 1 + 2 retries */
+
+/*
+ * An attempt failed: wait for the next one, or (after max attempts) give d up. @return the
+ * wait in ms, or -1 when the record is finished (deleted).
+ */
+static int retry_or_give_up(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a,
+                            const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+                            const eng_sns_topic_t *t, int64_t now, unsigned max, const char *code,
+                            const char *msg)
 {
     sl->attempts++;
-    if (sl->attempts >= TRIES_MAX) {
-        KV_LOG_WARN("sns: message %s to subscription %s dropped after %u attempts", d->msg_id,
-                    d->sub_id, sl->attempts);
-        eng_sns_dlv_delete(ctx->eng, d->seq);
-        slot_drop(st, sl);
-        return 0;
+    if (sl->attempts < max) {
+        sl->next_ms = now + retry_wait_ms(sl->attempts);
+        return (int)(sl->next_ms - now);
     }
-    sl->next_ms = now + retry_wait_ms(sl->attempts);
-    return (int)(sl->next_ms - now);
+    if (!give_up(ctx, a, d, s, t, code, msg)) {
+        sl->next_ms = now + 1000; /* the dead-letter queue is throttled */
+        return 1000;
+    }
+    eng_sns_dlv_delete(ctx->eng, d->seq);
+    slot_drop(st, sl);
+    return -1;
 }
 
 /* Is the subscription sub_id already held by an earlier record this step (FIFO order)? */
@@ -460,20 +602,38 @@ int sns_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
     const char **hold = kv_arena_calloc(a, n + 1, sizeof(*hold));
     size_t nh = 0;
     int64_t now = kv_now_ms();
-    bool progress = false; /* a record deleted or an invocation started */
+    bool progress = false; /* a record finished or an invocation started */
 #define WAIT(ms) (wait = wait < 0 || (ms) < wait ? (ms) : wait)
+#define HOLD()                      \
+    do {                            \
+        if (fifo)                   \
+            hold[nh++] = d->sub_id; \
+    } while (0)
+#define FINISHED()                            \
+    do {                                      \
+        eng_sns_dlv_delete(ctx->eng, d->seq); \
+        if (sl)                               \
+            slot_drop(st, sl);                \
+        progress = true;                      \
+    } while (0)
     for (size_t i = 0; i < n; i++) {
         eng_sns_dlv_t *d = &ds[i];
-        bool fifo = d->group != NULL;
+        bool fifo = d->group != NULL; /* a FIFO topic: one record of a subscription at a time */
         if (fifo && held(hold, nh, d->sub_id))
             continue;
         slot_t *sl = slot_find(st, d->seq);
-        if (sl && sl->flying) {
-            if (!atomic_load(&sl->done)) {
-                if (fifo)
-                    hold[nh++] = d->sub_id;
-                continue;
-            }
+        if (sl && sl->flying && !atomic_load(&sl->done)) {
+            HOLD();
+            continue;
+        }
+        eng_sns_sub_t *s;
+        eng_sns_topic_t *t = NULL;
+        if (eng_sns_sub_get(ctx->eng, kv_slice_str(d->topic), kv_slice_str(d->sub_id), a, &s) < 0) {
+            FINISHED(); /* unsubscribed (or its topic deleted): nothing to deliver to */
+            continue;
+        }
+        (void)eng_sns_topic_get(ctx->eng, kv_slice_str(d->topic), a, &t);
+        if (sl && sl->flying) { /* its invocation finished */
             sl->flying = false;
             api_outcome_t o = sl->inv.outcome;
             kv_buf_dispose(&sl->inv.result);
@@ -481,60 +641,70 @@ int sns_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
             kv_arena_free(sl->a);
             sl->a = NULL;
             if (o == API_INV_OK) {
-                eng_sns_dlv_delete(ctx->eng, d->seq);
-                slot_drop(st, sl);
+                FINISHED();
+                continue;
+            }
+            bool fn = o == API_INV_FN_ERROR;
+            int w = retry_or_give_up(ctx, st, sl, a, d, s, t, now, fn ? LAMBDA_TRIES : TRIES_MAX,
+                                     fn ? "FunctionError" : "ServiceUnavailable",
+                                     fn ? "The function returned an error"
+                                        : "The function could not run");
+            if (w < 0) {
                 progress = true;
                 continue;
             }
-            int w = failed(ctx, st, sl, d, now);
-            if (slot_find(st, d->seq)) {
-                WAIT(w);
-                if (fifo)
-                    hold[nh++] = d->sub_id;
-                if (w > 0)
-                    continue;
-            } else {
+            WAIT(w);
+            if (w > 0) {
+                HOLD();
                 continue;
             }
         }
         if (sl && sl->next_ms > now) {
             WAIT((int)(sl->next_ms - now));
-            if (fifo)
-                hold[nh++] = d->sub_id;
+            HOLD();
             continue;
         }
-        eng_sns_sub_t *s;
-        eng_sns_topic_t *t = NULL;
-        if (eng_sns_sub_get(ctx->eng, kv_slice_str(d->topic), kv_slice_str(d->sub_id), a, &s) < 0) {
-            /* unsubscribed (or its topic deleted): nothing to deliver to */
-            eng_sns_dlv_delete(ctx->eng, d->seq);
-            if (sl)
-                slot_drop(st, sl);
-            progress = true;
-            continue;
-        }
-        (void)eng_sns_topic_get(ctx->eng, kv_slice_str(d->topic), a, &t);
         if (sl == NULL && (sl = slot_new(st, d->seq)) == NULL) {
             WAIT(100); /* every slot busy: later */
             break;
         }
+        int r;
+        const char *why = NULL;
         if (strcmp(s->protocol, "lambda") == 0) {
-            if (start_lambda(ctx, sl, d, s, t)) {
+            r = start_lambda(ctx, sl, d, s, t);
+            if (r == SENT) {
                 progress = true;
-                if (fifo)
-                    hold[nh++] = d->sub_id;
+                HOLD();
                 continue;
             }
-            WAIT(failed(ctx, st, sl, d, now));
+            why = r == CLIENT_ERROR ? "The function does not exist" : "The function cannot run now";
+        } else if (strcmp(s->protocol, "sqs") == 0) {
+            r = deliver_sqs(ctx, a, d, s, t, &why);
+            if (r == SENT) {
+                FINISHED();
+                continue;
+            }
+        } else {
+            /* http and https: not delivered by this build (see ARCHITECTURE.md); the records
+             * stay, never dropped */
+            slot_drop(st, sl);
+            HOLD();
             continue;
         }
-        /* protocols whose delivery this build does not have (see ARCHITECTURE.md): kept for
-         * a later start, never dropped */
-        slot_drop(st, sl);
-        if (fifo)
-            hold[nh++] = d->sub_id;
+        /* SNS does not retry client-side errors: the dead-letter queue, or dropped */
+        int w = retry_or_give_up(ctx, st, sl, a, d, s, t, now, r == CLIENT_ERROR ? 1 : TRIES_MAX,
+                                 r == CLIENT_ERROR ? "NotFound" : "ServiceUnavailable",
+                                 why ? why : "Delivery failed");
+        if (w < 0) {
+            progress = true;
+            continue;
+        }
+        WAIT(w);
+        HOLD();
     }
 #undef WAIT
+#undef HOLD
+#undef FINISHED
     kv_arena_free(a);
     if (progress && n == max)
         return 0; /* more records may follow those looked at */

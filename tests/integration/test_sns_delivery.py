@@ -2,7 +2,8 @@
 """SNS deliveries: a Lambda subscription receives SNS's event shape, signed with the key whose
 certificate SigningCertUrl serves; filter policies over message attributes and over the body;
 a failing function is retried until it succeeds; deliveries committed before kill -9 arrive
-after the restart."""
+after the restart; SQS subscriptions (the envelope, raw delivery, FIFO to FIFO in order, the
+dead-letter queue of a subscription whose queue is gone)."""
 import base64
 import json
 import time
@@ -156,17 +157,108 @@ class Delivery(unittest.TestCase):
 
     def test_survives_kill9(self):
         self.table("kept")
+        self.function("late", OUT="kept")
+        # a reserved concurrency of 0 throttles the function: the deliveries wait, committed
+        self.lam.put_function_concurrency(FunctionName="late", ReservedConcurrentExecutions=0)
         topic = self.sns.create_topic(Name="durable")["TopicArn"]
-        # the function does not exist yet: the deliveries wait, committed, for it
         self.subscribe(topic, "late")
         ids = {self.sns.publish(TopicArn=topic, Message="m%d" % i)["MessageId"] for i in range(5)}
         self.srv.kill9()
         self.srv.start()
         self.sns, self.lam, self.ddb = (self.srv.client(s) for s in ("sns", "lambda", "dynamodb"))
-        self.function("late", OUT="kept")
+        self.lam.delete_function_concurrency(FunctionName="late")
         self.sns.publish(TopicArn=topic, Message="wake")  # a commit wakes the job at once
         got = self.records("kept", 6)
         self.assertTrue(ids <= set(got))
+
+    def test_missing_function_is_dropped(self):
+        """A client-side error (the function does not exist) is not retried, as SNS does."""
+        self.table("after")
+        topic = self.sns.create_topic(Name="gone")["TopicArn"]
+        self.subscribe(topic, "nobody")
+        self.sns.publish(TopicArn=topic, Message="lost")
+        self.function("nobody", OUT="after")
+        mid = self.sns.publish(TopicArn=topic, Message="kept")["MessageId"]
+        self.assertEqual(set(self.records("after", 1)), {mid})
+
+
+class ToQueues(unittest.TestCase):
+    def setUp(self):
+        self.srv = Server().start()
+        self.sns, self.sqs = self.srv.client("sns"), self.srv.client("sqs")
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+    def queue(self, name, **attrs):
+        url = self.sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    def receive(self, url, count, timeout=20):
+        got, deadline = [], time.time() + timeout
+        while len(got) < count and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                         MessageAttributeNames=["All"])
+            for m in r.get("Messages", []):
+                got.append(m)
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(len(got), count, got)
+        return got
+
+    def test_envelope_and_raw(self):
+        env_url, env_arn = self.queue("env")
+        raw_url, raw_arn = self.queue("raw")
+        topic = self.sns.create_topic(Name="fan")["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=env_arn)
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=raw_arn,
+                           Attributes={"RawMessageDelivery": "true"})
+        mid = self.sns.publish(TopicArn=topic, Message="payload", Subject="subj", MessageAttributes={
+            "k": {"DataType": "String", "StringValue": "v"},
+            "n": {"DataType": "Number", "StringValue": "7"}})["MessageId"]
+        env = json.loads(self.receive(env_url, 1)[0]["Body"])
+        self.assertEqual((env["Type"], env["MessageId"], env["TopicArn"], env["Subject"], env["Message"]),
+                         ("Notification", mid, topic, "subj", "payload"))
+        self.assertEqual(env["MessageAttributes"], {"k": {"Type": "String", "Value": "v"},
+                                                    "n": {"Type": "Number", "Value": "7"}})
+        for k in ("Timestamp", "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"):
+            self.assertIn(k, env)
+        Delivery.verify(self, env | {"SigningCertUrl": env["SigningCertURL"]})
+        raw = self.receive(raw_url, 1)[0]
+        self.assertEqual(raw["Body"], "payload")
+        self.assertEqual(raw["MessageAttributes"]["k"], {"DataType": "String", "StringValue": "v"})
+        self.assertEqual(raw["MessageAttributes"]["n"], {"DataType": "Number", "StringValue": "7"})
+
+    def test_fifo_to_fifo_in_order(self):
+        url, arn = self.queue("out.fifo", FifoQueue="true")
+        topic = self.sns.create_topic(Name="in.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                           Attributes={"RawMessageDelivery": "true"})
+        for i in range(20):
+            self.sns.publish(TopicArn=topic, Message="m%02d" % i, MessageGroupId="g",
+                             MessageDeduplicationId="d%d" % i)
+        self.sns.publish(TopicArn=topic, Message="m00", MessageGroupId="g", MessageDeduplicationId="d0")
+        got = []
+        deadline = time.time() + 20
+        while len(got) < 20 and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                         AttributeNames=["All"])
+            for m in r.get("Messages", []):
+                self.assertEqual(m["Attributes"]["MessageGroupId"], "g")
+                got.append(m["Body"])
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(got, ["m%02d" % i for i in range(20)])
+
+    def test_dead_letter_queue(self):
+        dlq_url, dlq_arn = self.queue("dlq")
+        topic = self.sns.create_topic(Name="to-dlq")["TopicArn"]
+        missing = dlq_arn[:-len("dlq")] + "never-made"
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=missing,
+                           Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+        mid = self.sns.publish(TopicArn=topic, Message="undeliverable")["MessageId"]
+        m = self.receive(dlq_url, 1)[0]
+        self.assertEqual(json.loads(m["Body"])["MessageId"], mid)
+        self.assertEqual(set(m["MessageAttributes"]), {"RequestID", "ErrorCode", "ErrorMessage"})
 
 
 if __name__ == "__main__":
