@@ -301,6 +301,7 @@ enum {
     D_FIFO_SEQ,
     D_TS,
     D_ATTR, /* nested: A_NAME, A_TYPE, A_VALUE */
+    D_KIND,
 };
 enum { A_NAME = 1, A_TYPE, A_VALUE };
 
@@ -327,6 +328,7 @@ static const eng_tlv_field_t dlv_fields[] = {
     ENG_TLV_ROW(D_TS, ENG_TLV_I64, eng_sns_dlv_t, ts_ms),
     ENG_TLV_LIST_ROW(D_ATTR, ENG_TLV_LIST, eng_sns_dlv_t, attrs, n_attrs,
                      .size = sizeof(eng_sns_attr_t), .fn = decode_attr),
+    ENG_TLV_ROW(D_KIND, ENG_TLV_U8, eng_sns_dlv_t, kind),
 };
 
 static void encode_dlv(const eng_sns_dlv_t *d, kv_buf_t *b)
@@ -343,6 +345,8 @@ static void encode_dlv(const eng_sns_dlv_t *d, kv_buf_t *b)
         eng_tlv_put_str(b, D_DEDUP, d->dedup);
     eng_tlv_put_u64(b, D_FIFO_SEQ, d->fifo_seq);
     eng_tlv_put_u64(b, D_TS, (uint64_t)d->ts_ms);
+    if (d->kind)
+        eng_tlv_put_u64(b, D_KIND, d->kind);
     for (size_t i = 0; i < d->n_attrs; i++) {
         kv_buf_t a;
         kv_buf_init(&a, ENG_REC_MAX);

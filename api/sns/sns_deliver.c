@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
+#include "sns_http.h"
 #include "sns_int.h"
 
 #define SLOTS_MAX 256 /* deliveries in flight or waiting for a retry */
@@ -41,10 +43,13 @@ typedef struct slot {
     uint64_t seq;
     unsigned attempts;
     int64_t next_ms;
-    atomic_bool done; /* the invocation finished (set on the runner's thread) */
+    atomic_bool done; /* the invocation or request finished (set on another thread) */
     bool flying;
     kv_arena_t *a; /* the invocation's */
     api_invocation_t inv;
+    bool http;          /* the flight is req, not inv */
+    sns_http_req_t req; /* an HTTP(S) delivery */
+    char url[2056];     /* its endpoint (at most 2048 bytes, Subscribe's limit) */
     sns_state_t *st;
 } slot_t;
 
@@ -53,6 +58,8 @@ struct sns_state {
     EVP_PKEY *key;
     kv_buf_t cert;
     slot_t *slots[SLOTS_MAX];
+    sns_http_t *http;
+    atomic_bool closing; /* sns_fini: completions no longer kick the job */
 };
 
 static sns_state_t *state_of(api_ctx_t *ctx)
@@ -172,6 +179,8 @@ int sns_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     sns_state_t *st = kv_calloc(1, sizeof(*st));
     st->ctx = ctx;
     kv_buf_init(&st->cert, 1 << 16);
+    st->http = sns_http_new();
+    atomic_init(&st->closing, false);
     if (cfg->data_dir && load_key(st, cfg->data_dir) < 0)
         KV_LOG_WARN("sns: no signing key in %s/sns: notifications go unsigned", cfg->data_dir);
     *state = st;
@@ -180,6 +189,11 @@ int sns_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 
 static void slot_free(slot_t *s)
 {
+    if (s->http) {
+        kv_buf_dispose(&s->req.headers);
+        kv_buf_dispose(&s->req.body);
+        s->http = false;
+    }
     if (s->a) {
         kv_buf_dispose(&s->inv.result);
         kv_buf_dispose(&s->inv.log);
@@ -191,6 +205,8 @@ static void slot_free(slot_t *s)
 void sns_fini(void *state)
 {
     sns_state_t *st = state;
+    atomic_store(&st->closing, true);
+    sns_http_free(st->http); /* every request ends (done) before it returns */
     for (size_t i = 0; i < SLOTS_MAX; i++)
         if (st->slots[i])
             slot_free(st->slots[i]);
@@ -553,6 +569,183 @@ static int start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, cons
     return RETRY;
 }
 
+/* ---- HTTP(S) endpoints ---- */
+
+/* An HTTP delivery policy's healthyRetryPolicy. */
+typedef struct policy {
+    unsigned retries, no_delay, min_n, max_n;
+    double min_s, max_s;
+    char backoff; /* 'l'inear, 'a'rithmetic, 'g'eometric, 'e'xponential */
+} policy_t;
+
+static void policy_read(const api_json_t *p, policy_t *out)
+{
+    int64_t v;
+    double dv;
+#define INT_OF(k, f)                                                \
+    if (api_json_int(api_json_get(p, k), &v) && v >= 0 && v <= 100) \
+        out->f = (unsigned)v;
+    INT_OF("numRetries", retries);
+    INT_OF("numNoDelayRetries", no_delay);
+    INT_OF("numMinDelayRetries", min_n);
+    INT_OF("numMaxDelayRetries", max_n);
+#undef INT_OF
+    if (api_json_num(api_json_get(p, "minDelayTarget"), &dv) && dv >= 0 && dv <= 3600)
+        out->min_s = dv;
+    if (api_json_num(api_json_get(p, "maxDelayTarget"), &dv) && dv >= 0 && dv <= 3600)
+        out->max_s = dv;
+    kv_slice_t b = sns_str(p, "backoffFunction");
+    if (b.len)
+        out->backoff = (char)b.p[0];
+}
+
+/* The retry policy of an HTTP(S) subscription: SNS's default (3 retries 20 s apart), the
+ * topic's DeliveryPolicy http.defaultHealthyRetryPolicy, and the subscription's own
+ * healthyRetryPolicy unless the topic disables overrides. */
+static void http_policy(kv_arena_t *a, const eng_sns_sub_t *s, const eng_sns_topic_t *t,
+                        policy_t *p)
+{
+    *p = (policy_t){.retries = 3, .min_s = 20, .max_s = 20, .backoff = 'l'};
+    const char *tp = t ? sns_attr(t->attrs, t->n_attrs, "DeliveryPolicy") : NULL;
+    api_json_t *doc;
+    const char *err;
+    bool overrides = true;
+    if (tp && tp[0] && api_json_parse(a, kv_slice_str(tp), &doc, &err) == 0) {
+        const api_json_t *h = api_json_get(doc, "http");
+        if (h) {
+            const api_json_t *d = api_json_get(h, "defaultHealthyRetryPolicy");
+            if (d)
+                policy_read(d, p);
+            const api_json_t *dis = api_json_get(h, "disableSubscriptionOverrides");
+            overrides = !(dis && api_json_bool(dis));
+        }
+    }
+    const char *sp = sns_attr(s->attrs, s->n_attrs, "DeliveryPolicy");
+    if (overrides && sp && sp[0] && api_json_parse(a, kv_slice_str(sp), &doc, &err) == 0) {
+        const api_json_t *h = api_json_get(doc, "healthyRetryPolicy");
+        if (h)
+            policy_read(h, p);
+    }
+    if (p->max_s < p->min_s)
+        p->max_s = p->min_s;
+}
+
+/* The wait before retry number k (1: the first): no-delay retries, minimum-delay retries, the
+ * backoff phase from minDelayTarget to maxDelayTarget, then maximum-delay retries. */
+static int64_t policy_wait_ms(const policy_t *p, unsigned k)
+{
+    if (k <= p->no_delay)
+        return 0;
+    if (k <= p->no_delay + p->min_n)
+        return (int64_t)(p->min_s * 1000);
+    unsigned fixed = p->no_delay + p->min_n + p->max_n;
+    unsigned nb = p->retries > fixed ? p->retries - fixed : 0;
+    if (k > p->no_delay + p->min_n + nb)
+        return (int64_t)(p->max_s * 1000);
+    double f = nb > 1 ? (double)(k - p->no_delay - p->min_n - 1) / (nb - 1) : 1.0;
+    double lo = p->min_s, hi = p->max_s, w;
+    switch (p->backoff) {
+    case 'a':
+        w = lo + (hi - lo) * f * f;
+        break;
+    case 'g':
+    case 'e':
+        w = lo > 0 ? lo * pow(hi / lo, f) : hi * f;
+        break;
+    default:
+        w = lo + (hi - lo) * f;
+    }
+    return (int64_t)(w * 1000);
+}
+
+static void http_done(sns_http_req_t *r)
+{
+    slot_t *sl = r->arg;
+    sns_state_t *st = sl->st;
+    bool closing = atomic_load(&st->closing);
+    atomic_store(&sl->done, true); /* sl belongs to the job from here on */
+    if (!closing)
+        api_sched_kick(st->ctx, "sns-deliver");
+}
+
+/* Post d to an HTTP(S) subscription: a SubscriptionConfirmation or a Notification (the
+ * envelope, or the raw message), signed, with SNS's headers. SENT or RETRY. */
+static int start_http(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a,
+                      const eng_sns_dlv_t *d, const eng_sns_sub_t *s, const eng_sns_topic_t *t)
+{
+    note_t n;
+    note_fill(ctx, a, d, t, &n);
+    memset(&sl->req, 0, sizeof(sl->req));
+    kv_buf_init(&sl->req.headers, 64 << 10);
+    kv_buf_init(&sl->req.body, 8u << 20);
+    snprintf(sl->url, sizeof(sl->url), "%s", s->endpoint);
+    sl->req.url = sl->url;
+    bool confirm = d->kind == ENG_SNS_CONFIRMATION;
+    const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
+    kv_buf_printf(&sl->req.headers,
+                  "Content-Type: text/plain; charset=UTF-8\r\nx-amz-sns-message-type: %s\r\n"
+                  "x-amz-sns-message-id: %s\r\nx-amz-sns-topic-arn: %s\r\n",
+                  confirm ? "SubscriptionConfirmation" : "Notification", d->msg_id, n.topic_arn);
+    if (!confirm)
+        kv_buf_printf(&sl->req.headers, "x-amz-sns-subscription-arn: %s\r\n", n.sub_arn);
+    if (confirm) {
+        /* SubscribeURL: this server's ConfirmSubscription link, served without credentials */
+        kv_buf_t u, c, sig;
+        kv_buf_init(&u, 8192);
+        kv_buf_printf(&u, "%s/sns/?Action=ConfirmSubscription&TopicArn=", base_url(ctx, a));
+        url_escape(&u, n.topic_arn);
+        kv_buf_append_str(&u, "&Token=");
+        url_escape(&u, s->token ? s->token : "");
+        kv_buf_init(&c, d->body.len + 16384);
+        kv_buf_append_str(&c, "Message\n");
+        kv_buf_append_slice(&c, d->body);
+        kv_buf_printf(&c, "\nMessageId\n%s\nSubscribeURL\n", d->msg_id);
+        kv_buf_append_slice(&c, kv_buf_slice(&u));
+        kv_buf_printf(&c,
+                      "\nTimestamp\n%s\nToken\n%s\nTopicArn\n%s\nType\nSubscriptionConfirmation\n",
+                      n.timestamp, s->token ? s->token : "", n.topic_arn);
+        kv_buf_init(&sig, 4096);
+        sns_sign(ctx, n.sig_version[0] - '0', kv_buf_slice(&c), &sig);
+        api_jw_t w;
+        api_jw_init(&w, &sl->req.body);
+        api_jw_obj_begin(&w);
+        api_jw_kstr(&w, "Type", "SubscriptionConfirmation");
+        api_jw_kstr(&w, "MessageId", d->msg_id);
+        api_jw_kstr(&w, "Token", s->token ? s->token : "");
+        api_jw_kstr(&w, "TopicArn", n.topic_arn);
+        api_jw_key(&w, "Message");
+        api_jw_str(&w, d->body);
+        api_jw_key(&w, "SubscribeURL");
+        api_jw_str(&w, kv_buf_slice(&u));
+        api_jw_kstr(&w, "Timestamp", n.timestamp);
+        api_jw_kstr(&w, "SignatureVersion", n.sig_version);
+        api_jw_key(&w, "Signature");
+        api_jw_str(&w, kv_buf_slice(&sig));
+        api_jw_kstr(&w, "SigningCertURL", n.cert_url);
+        api_jw_obj_end(&w);
+        kv_buf_dispose(&u);
+        kv_buf_dispose(&c);
+        kv_buf_dispose(&sig);
+    } else if (raw && strcmp(raw, "true") == 0) {
+        kv_buf_append_str(&sl->req.headers, "x-amz-sns-rawdelivery: true\r\n");
+        kv_buf_append_slice(&sl->req.body, d->body);
+    } else {
+        envelope(&sl->req.body, d, &n);
+    }
+    sl->req.done = http_done;
+    sl->req.arg = sl;
+    sl->http = true;
+    atomic_store(&sl->done, false);
+    sl->flying = true;
+    if (sns_http_post(st->http, &sl->req) == 0)
+        return SENT;
+    sl->flying = false;
+    kv_buf_dispose(&sl->req.headers);
+    kv_buf_dispose(&sl->req.body);
+    sl->http = false;
+    return RETRY;
+}
+
 #define LAMBDA_TRIES 3 /* a function's own errors: Lambda's asynchronous 1 + 2 retries */
 
 /*
@@ -564,9 +757,16 @@ static int retry_or_give_up(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_aren
                             const eng_sns_topic_t *t, int64_t now, unsigned max, const char *code,
                             const char *msg)
 {
+    const policy_t *pol = NULL;
+    policy_t hp;
+    if (s && (strcmp(s->protocol, "http") == 0 || strcmp(s->protocol, "https") == 0)) {
+        http_policy(a, s, t, &hp);
+        pol = &hp;
+        max = hp.retries + 1;
+    }
     sl->attempts++;
     if (sl->attempts < max) {
-        sl->next_ms = now + retry_wait_ms(sl->attempts);
+        sl->next_ms = now + (pol ? policy_wait_ms(pol, sl->attempts) : retry_wait_ms(sl->attempts));
         return (int)(sl->next_ms - now);
     }
     if (!give_up(ctx, a, d, s, t, code, msg)) {
@@ -633,22 +833,33 @@ int sns_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
             continue;
         }
         (void)eng_sns_topic_get(ctx->eng, kv_slice_str(d->topic), a, &t);
-        if (sl && sl->flying) { /* its invocation finished */
+        if (sl && sl->flying) { /* its invocation or request finished */
             sl->flying = false;
-            api_outcome_t o = sl->inv.outcome;
-            kv_buf_dispose(&sl->inv.result);
-            kv_buf_dispose(&sl->inv.log);
-            kv_arena_free(sl->a);
-            sl->a = NULL;
+            api_outcome_t o;
+            if (sl->http) {
+                o = sl->req.status >= 200 && sl->req.status < 300 ? API_INV_OK : API_INV_FAILED;
+                kv_buf_dispose(&sl->req.headers);
+                kv_buf_dispose(&sl->req.body);
+                sl->http = false;
+            } else {
+                o = sl->inv.outcome;
+                kv_buf_dispose(&sl->inv.result);
+                kv_buf_dispose(&sl->inv.log);
+                kv_arena_free(sl->a);
+                sl->a = NULL;
+            }
             if (o == API_INV_OK) {
                 FINISHED();
                 continue;
             }
-            bool fn = o == API_INV_FN_ERROR;
+            bool fn = o == API_INV_FN_ERROR, web = strcmp(s->protocol, "lambda") != 0;
             int w = retry_or_give_up(ctx, st, sl, a, d, s, t, now, fn ? LAMBDA_TRIES : TRIES_MAX,
-                                     fn ? "FunctionError" : "ServiceUnavailable",
-                                     fn ? "The function returned an error"
-                                        : "The function could not run");
+                                     fn    ? "FunctionError"
+                                     : web ? "EndpointUnavailable"
+                                           : "ServiceUnavailable",
+                                     fn    ? "The function returned an error"
+                                     : web ? "The endpoint did not answer with a 2xx status"
+                                           : "The function could not run");
             if (w < 0) {
                 progress = true;
                 continue;
@@ -684,11 +895,20 @@ int sns_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
                 FINISHED();
                 continue;
             }
+        } else if (strcmp(s->protocol, "http") == 0 || strcmp(s->protocol, "https") == 0) {
+            if (d->kind == ENG_SNS_CONFIRMATION && !s->pending) {
+                FINISHED(); /* confirmed meanwhile */
+                continue;
+            }
+            r = start_http(ctx, st, sl, a, d, s, t);
+            if (r == SENT) {
+                progress = true;
+                HOLD();
+                continue;
+            }
+            why = "The HTTP client is stopping";
         } else {
-            /* http and https: not delivered by this build (see ARCHITECTURE.md); the records
-             * stay, never dropped */
-            slot_drop(st, sl);
-            HOLD();
+            FINISHED(); /* a protocol Subscribe refuses: nothing delivers it */
             continue;
         }
         /* SNS does not retry client-side errors: the dead-letter queue, or dropped */

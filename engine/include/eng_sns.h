@@ -76,7 +76,10 @@ typedef struct eng_sns_dlv {
     int64_t ts_ms;
     eng_sns_attr_t *attrs;
     size_t n_attrs;
+    uint8_t kind; /* ENG_SNS_NOTIFICATION or ENG_SNS_CONFIRMATION (body: its Message) */
 } eng_sns_dlv_t;
+
+enum { ENG_SNS_NOTIFICATION = 0, ENG_SNS_CONFIRMATION = 1 };
 
 /**
  * Publish message msg_id: commit the n deliveries d (seq and fifo_seq are set here) in one
