@@ -485,3 +485,31 @@ int eng_sns_dlv_delete(eng_t *e, uint64_t seq)
     kv_buf_dispose(&k);
     return rc;
 }
+
+int eng_sns_dedup_trim(eng_t *e, int64_t now_ms, size_t limit, bool *more)
+{
+    *more = false;
+    uint8_t lo = ENG_ST_SNS_DEDUP;
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    size_t seen = 0;
+    for (eng_riter_seek(it, kv_slice(&lo, 1)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len < 1 || key.p[0] != ENG_ST_SNS_DEDUP)
+            break;
+        if (seen++ == limit) {
+            *more = true;
+            break;
+        }
+        kv_slice_t v = eng_riter_value(it);
+        uint64_t until;
+        if (eng_key_get_u64(&v, &until) < 0 || (int64_t)until <= now_ms)
+            eng_batch_delete(b, ENG_CF_STATE, key);
+    }
+    int rc = eng_riter_status(it);
+    if (rc == 0 && eng_batch_count(b))
+        rc = eng_rocks_write(e->rocks, b);
+    eng_batch_free(b);
+    eng_riter_free(it);
+    return rc;
+}

@@ -60,6 +60,7 @@ struct sns_state {
     slot_t *slots[SLOTS_MAX];
     sns_http_t *http;
     atomic_bool closing; /* sns_fini: completions no longer kick the job */
+    int64_t trim_at;     /* when expired deduplication entries are next deleted */
 };
 
 static sns_state_t *state_of(api_ctx_t *ctx)
@@ -922,11 +923,21 @@ int sns_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
         WAIT(w);
         HOLD();
     }
-#undef WAIT
 #undef HOLD
 #undef FINISHED
     kv_arena_free(a);
+    /* expired FIFO deduplication entries, once a minute */
+    if (now >= st->trim_at) {
+        bool more = false;
+        (void)eng_sns_dedup_trim(ctx->eng, now, 1000, &more);
+        st->trim_at = more ? now : now + 60000;
+    }
+    int trim = (int)(st->trim_at - now);
+    WAIT(trim);
+    /* commits wake the job only while the outbox holds records: a publish kicks it */
+    api_sched_listen(ctx, "sns-deliver", n > 0);
+#undef WAIT
     if (progress && n == max)
         return 0; /* more records may follow those looked at */
-    return wait < 0 ? -1 : wait;
+    return wait;
 }

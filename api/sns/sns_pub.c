@@ -354,6 +354,8 @@ static int commit(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_topic_t *t, const
     if (rc == KV_EEXIST && dup) { /* a duplicate within 5 minutes: the first one's id */
         snprintf(id, 37, "%s", dup);
         rc = 0;
+    } else if (rc == 0 && nd) {
+        api_sched_kick(ctx, "sns-deliver");
     }
     return rc;
 }

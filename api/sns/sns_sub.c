@@ -231,6 +231,8 @@ static void send_confirmation(sns_call_t *c, const eng_sns_sub_t *s)
     const char *dup;
     if (eng_sns_publish(c->ctx->eng, id, NULL, NULL, 0, &d, 1, c->a, &dup, NULL) < 0)
         KV_LOG_WARN("sns: the confirmation request of %s:%s could not be queued", s->topic, s->id);
+    else
+        api_sched_kick(c->ctx, "sns-deliver");
 }
 
 static int topic_of(sns_call_t *c, eng_sns_topic_t **t)

@@ -96,5 +96,7 @@ int eng_sns_dlv_list(eng_t *e, uint64_t after, size_t limit, kv_arena_t *a, eng_
                      size_t *n);
 /** Delete a delivery (done or given up). */
 int eng_sns_dlv_delete(eng_t *e, uint64_t seq);
+/** Delete up to limit FIFO deduplication entries expired at now_ms. *more: others may remain. */
+int eng_sns_dedup_trim(eng_t *e, int64_t now_ms, size_t limit, bool *more);
 
 #endif

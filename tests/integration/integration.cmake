@@ -16,3 +16,9 @@ if(KV_NODE)
   set_tests_properties(it_js_sdk PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 14, package N: SNS through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_sns COMMAND ${KV_NODE} --test sns.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_sns PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
