@@ -14,9 +14,8 @@
 
 const api_service_t *const api_services[] = {
     &api_ops_service, &ddb_service,  &streams_service,    &s3_service,
-    &lambda_service,  &logs_service, &lambda_url_service,
-    &sqs_service, /* issue 14, package Q */
-    &sns_service, /* issue 14, package N */
+    &lambda_service,  &logs_service, &lambda_url_service, &sqs_service, /* issue 14, package Q */
+    &sns_service,                                                       /* issue 14, package N */
 };
 
 const size_t api_n_services = sizeof(api_services) / sizeof(api_services[0]);

@@ -77,7 +77,7 @@ static bool split_url(const char *url, bool *tls, char *host, size_t hcap, char 
         memcpy(port, colon + 1, pl);
         port[pl] = 0;
     } else {
-        strcpy(port, *tls ? "443" : "80");
+        snprintf(port, 8, "%s", *tls ? "443" : "80");
     }
     return true;
 }
