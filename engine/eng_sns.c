@@ -301,6 +301,7 @@ enum {
     D_FIFO_SEQ,
     D_TS,
     D_ATTR, /* nested: A_NAME, A_TYPE, A_VALUE */
+    D_KIND,
 };
 enum { A_NAME = 1, A_TYPE, A_VALUE };
 
@@ -327,6 +328,7 @@ static const eng_tlv_field_t dlv_fields[] = {
     ENG_TLV_ROW(D_TS, ENG_TLV_I64, eng_sns_dlv_t, ts_ms),
     ENG_TLV_LIST_ROW(D_ATTR, ENG_TLV_LIST, eng_sns_dlv_t, attrs, n_attrs,
                      .size = sizeof(eng_sns_attr_t), .fn = decode_attr),
+    ENG_TLV_ROW(D_KIND, ENG_TLV_U8, eng_sns_dlv_t, kind),
 };
 
 static void encode_dlv(const eng_sns_dlv_t *d, kv_buf_t *b)
@@ -343,6 +345,8 @@ static void encode_dlv(const eng_sns_dlv_t *d, kv_buf_t *b)
         eng_tlv_put_str(b, D_DEDUP, d->dedup);
     eng_tlv_put_u64(b, D_FIFO_SEQ, d->fifo_seq);
     eng_tlv_put_u64(b, D_TS, (uint64_t)d->ts_ms);
+    if (d->kind)
+        eng_tlv_put_u64(b, D_KIND, d->kind);
     for (size_t i = 0; i < d->n_attrs; i++) {
         kv_buf_t a;
         kv_buf_init(&a, ENG_REC_MAX);
@@ -479,5 +483,33 @@ int eng_sns_dlv_delete(eng_t *e, uint64_t seq)
     int rc = eng_rocks_write(e->rocks, b); /* not eng__write: a delete wakes no consumer */
     eng_batch_free(b);
     kv_buf_dispose(&k);
+    return rc;
+}
+
+int eng_sns_dedup_trim(eng_t *e, int64_t now_ms, size_t limit, bool *more)
+{
+    *more = false;
+    uint8_t lo = ENG_ST_SNS_DEDUP;
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    size_t seen = 0;
+    for (eng_riter_seek(it, kv_slice(&lo, 1)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len < 1 || key.p[0] != ENG_ST_SNS_DEDUP)
+            break;
+        if (seen++ == limit) {
+            *more = true;
+            break;
+        }
+        kv_slice_t v = eng_riter_value(it);
+        uint64_t until;
+        if (eng_key_get_u64(&v, &until) < 0 || (int64_t)until <= now_ms)
+            eng_batch_delete(b, ENG_CF_STATE, key);
+    }
+    int rc = eng_riter_status(it);
+    if (rc == 0 && eng_batch_count(b))
+        rc = eng_rocks_write(e->rocks, b);
+    eng_batch_free(b);
+    eng_riter_free(it);
     return rc;
 }

@@ -393,8 +393,8 @@ static int emit(api_jw_t *w, const qnode_t *n, const char **err)
         for (size_t i = 0; i < n->shape->n_fields; i++) {
             const qnode_t *kid = n->kids[i];
             /* made on the way to a name no shape knows: nothing was given */
-            if (!kid || ((kind_of(kid) == API_Q_LIST || kind_of(kid) == API_Q_MAP) &&
-                         kid->n_ents == 0) ||
+            if (!kid ||
+                ((kind_of(kid) == API_Q_LIST || kind_of(kid) == API_Q_MAP) && kid->n_ents == 0) ||
                 (kind_of(kid) <= API_Q_BOOL && !kid->has_value))
                 continue;
             api_jw_key(w, n->shape->fields[i].name);

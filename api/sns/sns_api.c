@@ -254,7 +254,7 @@ static void sns_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 
 static const char *const sns_scopes[] = {"sns", NULL};
 static const char *const sns_open[] = {SNS_CERT_PATH, SNS_LINK_PATH, NULL};
-static const api_job_t sns_jobs[] = {{"sns-deliver", 1000, true, sns_deliver_run}};
+static const api_job_t sns_jobs[] = {{"sns-deliver", 0, true, sns_deliver_run}};
 
 const api_service_t sns_service = {
     .name = "sns",

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -22,12 +23,15 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "../api_msg.h"
 #include "../lambda/lambda_int.h"
 #include "../lambda/lambda_inv.h"
 #include "base/kv_alloc.h"
 #include "base/kv_b64.h"
+#include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
+#include "sns_http.h"
 #include "sns_int.h"
 
 #define SLOTS_MAX 256 /* deliveries in flight or waiting for a retry */
@@ -39,10 +43,13 @@ typedef struct slot {
     uint64_t seq;
     unsigned attempts;
     int64_t next_ms;
-    atomic_bool done; /* the invocation finished (set on the runner's thread) */
+    atomic_bool done; /* the invocation or request finished (set on another thread) */
     bool flying;
     kv_arena_t *a; /* the invocation's */
     api_invocation_t inv;
+    bool http;          /* the flight is req, not inv */
+    sns_http_req_t req; /* an HTTP(S) delivery */
+    char url[2056];     /* its endpoint (at most 2048 bytes, Subscribe's limit) */
     sns_state_t *st;
 } slot_t;
 
@@ -51,6 +58,9 @@ struct sns_state {
     EVP_PKEY *key;
     kv_buf_t cert;
     slot_t *slots[SLOTS_MAX];
+    sns_http_t *http;
+    atomic_bool closing; /* sns_fini: completions no longer kick the job */
+    int64_t trim_at;     /* when expired deduplication entries are next deleted */
 };
 
 static sns_state_t *state_of(api_ctx_t *ctx)
@@ -126,9 +136,10 @@ static int load_key(sns_state_t *st, const char *data_dir)
         rc = -1;
     char *kp, *cp;
     long kn = BIO_get_mem_data(kb, &kp), cn = BIO_get_mem_data(cb, &cp);
+    /* not kept (a full disk): this run still signs, with a key the next one replaces */
     if (rc == 0 &&
         (write_private(kpath, kp, (size_t)kn) < 0 || write_private(cpath, cp, (size_t)cn) < 0))
-        rc = -1;
+        KV_LOG_WARN("sns: the signing key could not be written to %s", dir);
     if (rc == 0) {
         kv_buf_append(&st->cert, cp, (size_t)cn);
         st->key = k;
@@ -170,6 +181,8 @@ int sns_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     sns_state_t *st = kv_calloc(1, sizeof(*st));
     st->ctx = ctx;
     kv_buf_init(&st->cert, 1 << 16);
+    st->http = sns_http_new();
+    atomic_init(&st->closing, false);
     if (cfg->data_dir && load_key(st, cfg->data_dir) < 0)
         KV_LOG_WARN("sns: no signing key in %s/sns: notifications go unsigned", cfg->data_dir);
     *state = st;
@@ -178,6 +191,11 @@ int sns_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 
 static void slot_free(slot_t *s)
 {
+    if (s->http) {
+        kv_buf_dispose(&s->req.headers);
+        kv_buf_dispose(&s->req.body);
+        s->http = false;
+    }
     if (s->a) {
         kv_buf_dispose(&s->inv.result);
         kv_buf_dispose(&s->inv.log);
@@ -189,6 +207,8 @@ static void slot_free(slot_t *s)
 void sns_fini(void *state)
 {
     sns_state_t *st = state;
+    atomic_store(&st->closing, true);
+    sns_http_free(st->http); /* every request ends (done) before it returns */
     for (size_t i = 0; i < SLOTS_MAX; i++)
         if (st->slots[i])
             slot_free(st->slots[i]);
@@ -326,6 +346,133 @@ static void lambda_event(kv_buf_t *out, const eng_sns_dlv_t *d, const note_t *n)
     api_jw_obj_end(&w);
 }
 
+/* SNS's JSON envelope of a notification (what an SQS queue gets without raw delivery). */
+static void envelope(kv_buf_t *out, const eng_sns_dlv_t *d, const note_t *n)
+{
+    api_jw_t w;
+    api_jw_init(&w, out);
+    api_jw_obj_begin(&w);
+    api_jw_kstr(&w, "Type", "Notification");
+    api_jw_kstr(&w, "MessageId", d->msg_id);
+    if (d->group) {
+        char seq[24];
+        snprintf(seq, sizeof(seq), "%020llu", (unsigned long long)d->fifo_seq);
+        api_jw_kstr(&w, "SequenceNumber", seq);
+    }
+    api_jw_kstr(&w, "TopicArn", n->topic_arn);
+    if (d->subject)
+        api_jw_kstr(&w, "Subject", d->subject);
+    api_jw_key(&w, "Message");
+    api_jw_str(&w, d->body);
+    api_jw_kstr(&w, "Timestamp", n->timestamp);
+    api_jw_kstr(&w, "SignatureVersion", n->sig_version);
+    api_jw_kstr(&w, "Signature", n->signature);
+    api_jw_kstr(&w, "SigningCertURL", n->cert_url);
+    api_jw_kstr(&w, "UnsubscribeURL", n->unsub_url);
+    if (d->n_attrs) {
+        api_jw_key(&w, "MessageAttributes");
+        attrs_json(&w, d);
+    }
+    api_jw_obj_end(&w);
+}
+
+/* Outcome of one synchronous delivery attempt. */
+enum { SENT = 0, RETRY = 1, CLIENT_ERROR = 2 };
+
+/*
+ * Send d to the queue queue_arn: raw (the message with SNS's attributes as the queue's message
+ * attributes) or as the envelope; extra attributes (a dead-letter's error) are added.
+ */
+static int to_queue(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t queue_arn, const eng_sns_dlv_t *d,
+                    const note_t *n, bool raw, const api_msg_attr_t *extra, size_t n_extra,
+                    const char **why)
+{
+    kv_buf_t body;
+    kv_buf_init(&body, 8u << 20);
+    size_t na = (raw ? d->n_attrs : 0) + n_extra;
+    api_msg_attr_t *at = kv_arena_calloc(a, na + 1, sizeof(*at));
+    size_t k = 0;
+    if (raw) {
+        kv_buf_append_slice(&body, d->body);
+        for (size_t i = 0; i < d->n_attrs; i++) {
+            at[k].name = kv_slice_str(d->attrs[i].name);
+            at[k].data_type = kv_slice_str(d->attrs[i].type);
+            at[k].value = d->attrs[i].value;
+            k++;
+        }
+    } else {
+        envelope(&body, d, n);
+    }
+    for (size_t i = 0; i < n_extra; i++)
+        at[k++] = extra[i];
+    api_msg_t m = {.body = kv_buf_slice(&body),
+                   .attrs = at,
+                   .n_attrs = k,
+                   .group_id = d->group ? kv_slice_str(d->group) : KV_SLICE_NULL,
+                   .dedup_id = d->dedup ? kv_slice_str(d->dedup) : KV_SLICE_NULL,
+                   .source_arn = kv_slice_str(n->topic_arn)};
+    int rc = api_sqs_send(ctx, queue_arn, &m, NULL, why);
+    kv_buf_dispose(&body);
+    return rc;
+}
+
+/* Deliver d to an SQS subscription. */
+static int deliver_sqs(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d,
+                       const eng_sns_sub_t *s, const eng_sns_topic_t *t, const char **why)
+{
+    note_t n;
+    note_fill(ctx, a, d, t, &n);
+    const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
+    int rc = to_queue(ctx, a, kv_slice_str(s->endpoint), d, &n, raw && strcmp(raw, "true") == 0,
+                      NULL, 0, why);
+    if (rc == 0)
+        return SENT;
+    if (rc == KV_ENOTFOUND) {
+        *why = "The queue does not exist";
+        return CLIENT_ERROR;
+    }
+    return rc == KV_EINVAL ? CLIENT_ERROR : RETRY;
+}
+
+/*
+ * Give d up: to the subscription's dead-letter queue when it has one (SNS's message with the
+ * RequestID, ErrorCode and ErrorMessage attributes), else dropped as SNS drops it. The record
+ * is deleted only once the dead-letter queue took it (or there is none).
+ */
+static bool give_up(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+                    const eng_sns_topic_t *t, const char *code, const char *msg)
+{
+    const char *rp = s ? sns_attr(s->attrs, s->n_attrs, "RedrivePolicy") : NULL;
+    api_json_t *doc;
+    const char *err;
+    kv_slice_t dlq = KV_SLICE_NULL;
+    if (rp && api_json_parse(a, kv_slice_str(rp), &doc, &err) == 0)
+        dlq = sns_str(doc, "deadLetterTargetArn");
+    if (dlq.p == NULL || dlq.len == 0) {
+        KV_LOG_WARN("sns: message %s to subscription %s dropped: %s", d->msg_id, d->sub_id, msg);
+        return true;
+    }
+    note_t n;
+    note_fill(ctx, a, d, t, &n);
+    char rid[37];
+    kv_uuid4(rid);
+    api_msg_attr_t extra[] = {
+        {KV_SLICE_LIT("RequestID"), KV_SLICE_LIT("String"), kv_slice(rid, 36)},
+        {KV_SLICE_LIT("ErrorCode"), KV_SLICE_LIT("String"), kv_slice_str(code)},
+        {KV_SLICE_LIT("ErrorMessage"), KV_SLICE_LIT("String"), kv_slice_str(msg)},
+    };
+    const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
+    const char *why = NULL;
+    int rc = to_queue(ctx, a, dlq, d, &n, raw && strcmp(raw, "true") == 0, extra, 3, &why);
+    if (rc == KV_ENOTFOUND || rc == KV_EINVAL) {
+        KV_LOG_WARN("sns: message %s to subscription %s dropped: its dead-letter queue refused "
+                    "it (%s)",
+                    d->msg_id, d->sub_id, why ? why : kv_err_str(rc));
+        return true;
+    }
+    return rc == 0; /* a throttled dead-letter queue: the record stays for a later step */
+}
+
 /* ---- the job ---- */
 
 static slot_t *slot_find(sns_state_t *st, uint64_t seq)
@@ -382,21 +529,24 @@ static int64_t retry_wait_ms(unsigned attempt)
     return 20000;
 }
 
-/* Start the invocation of delivery d for subscription s. false: it could not start. */
-static bool start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
-                         const eng_sns_topic_t *t)
+/* Start the invocation of delivery d for subscription s: SENT (started), CLIENT_ERROR (no such
+ * function), RETRY (the function cannot run now). */
+static int start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+                        const eng_sns_topic_t *t)
 {
     kv_slice_t fname;
-    if (ctx->invoke == NULL || !lambda_arn_function(kv_slice_str(s->endpoint), &fname))
-        return false;
+    if (!lambda_arn_function(kv_slice_str(s->endpoint), &fname))
+        return CLIENT_ERROR;
+    if (ctx->invoke == NULL)
+        return RETRY;
     sl->a = kv_arena_new(d->body.len + 65536);
     const char *end = (const char *)fname.p + fname.len;
     eng_function_t *f;
-    if (lambda_qual_pick(ctx, sl->a, fname, kv_slice_str(*end == ':' ? end + 1 : ""), &f) < 0 ||
-        f->reserved == 0) {
+    int rc = lambda_qual_pick(ctx, sl->a, fname, kv_slice_str(*end == ':' ? end + 1 : ""), &f);
+    if (rc < 0 || f->reserved == 0) { /* gone, or throttled by a reserved concurrency of 0 */
         kv_arena_free(sl->a);
         sl->a = NULL;
-        return false;
+        return rc == KV_ENOTFOUND ? CLIENT_ERROR : RETRY;
     }
     note_t n;
     note_fill(ctx, sl->a, d, t, &n);
@@ -412,28 +562,222 @@ static bool start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, con
     atomic_store(&sl->done, false);
     sl->flying = true;
     if (ctx->invoke(ctx->runner, &sl->inv) == 0)
-        return true;
+        return SENT;
     sl->flying = false;
     kv_buf_dispose(&sl->inv.result);
     kv_buf_dispose(&sl->inv.log);
     kv_arena_free(sl->a);
     sl->a = NULL;
-    return false;
+    return RETRY;
 }
 
-/* A delivery failed (attempted once more): wait for the next attempt, or give up. */
-static int failed(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, const eng_sns_dlv_t *d, int64_t now)
+/* ---- HTTP(S) endpoints ---- */
+
+/* An HTTP delivery policy's healthyRetryPolicy. */
+typedef struct policy {
+    unsigned retries, no_delay, min_n, max_n;
+    double min_s, max_s;
+    char backoff; /* 'l'inear, 'a'rithmetic, 'g'eometric, 'e'xponential */
+} policy_t;
+
+static void policy_read(const api_json_t *p, policy_t *out)
 {
-    sl->attempts++;
-    if (sl->attempts >= TRIES_MAX) {
-        KV_LOG_WARN("sns: message %s to subscription %s dropped after %u attempts", d->msg_id,
-                    d->sub_id, sl->attempts);
-        eng_sns_dlv_delete(ctx->eng, d->seq);
-        slot_drop(st, sl);
-        return 0;
+    int64_t v;
+    double dv;
+#define INT_OF(k, f)                                                \
+    if (api_json_int(api_json_get(p, k), &v) && v >= 0 && v <= 100) \
+        out->f = (unsigned)v;
+    INT_OF("numRetries", retries);
+    INT_OF("numNoDelayRetries", no_delay);
+    INT_OF("numMinDelayRetries", min_n);
+    INT_OF("numMaxDelayRetries", max_n);
+#undef INT_OF
+    if (api_json_num(api_json_get(p, "minDelayTarget"), &dv) && dv >= 0 && dv <= 3600)
+        out->min_s = dv;
+    if (api_json_num(api_json_get(p, "maxDelayTarget"), &dv) && dv >= 0 && dv <= 3600)
+        out->max_s = dv;
+    kv_slice_t b = sns_str(p, "backoffFunction");
+    if (b.len)
+        out->backoff = (char)b.p[0];
+}
+
+/* The retry policy of an HTTP(S) subscription: SNS's default (3 retries 20 s apart), the
+ * topic's DeliveryPolicy http.defaultHealthyRetryPolicy, and the subscription's own
+ * healthyRetryPolicy unless the topic disables overrides. */
+static void http_policy(kv_arena_t *a, const eng_sns_sub_t *s, const eng_sns_topic_t *t,
+                        policy_t *p)
+{
+    *p = (policy_t){.retries = 3, .min_s = 20, .max_s = 20, .backoff = 'l'};
+    const char *tp = t ? sns_attr(t->attrs, t->n_attrs, "DeliveryPolicy") : NULL;
+    api_json_t *doc;
+    const char *err;
+    bool overrides = true;
+    if (tp && tp[0] && api_json_parse(a, kv_slice_str(tp), &doc, &err) == 0) {
+        const api_json_t *h = api_json_get(doc, "http");
+        if (h) {
+            const api_json_t *d = api_json_get(h, "defaultHealthyRetryPolicy");
+            if (d)
+                policy_read(d, p);
+            const api_json_t *dis = api_json_get(h, "disableSubscriptionOverrides");
+            overrides = !(dis && api_json_bool(dis));
+        }
     }
-    sl->next_ms = now + retry_wait_ms(sl->attempts);
-    return (int)(sl->next_ms - now);
+    const char *sp = sns_attr(s->attrs, s->n_attrs, "DeliveryPolicy");
+    if (overrides && sp && sp[0] && api_json_parse(a, kv_slice_str(sp), &doc, &err) == 0) {
+        const api_json_t *h = api_json_get(doc, "healthyRetryPolicy");
+        if (h)
+            policy_read(h, p);
+    }
+    if (p->max_s < p->min_s)
+        p->max_s = p->min_s;
+}
+
+/* The wait before retry number k (1: the first): no-delay retries, minimum-delay retries, the
+ * backoff phase from minDelayTarget to maxDelayTarget, then maximum-delay retries. */
+static int64_t policy_wait_ms(const policy_t *p, unsigned k)
+{
+    if (k <= p->no_delay)
+        return 0;
+    if (k <= p->no_delay + p->min_n)
+        return (int64_t)(p->min_s * 1000);
+    unsigned fixed = p->no_delay + p->min_n + p->max_n;
+    unsigned nb = p->retries > fixed ? p->retries - fixed : 0;
+    if (k > p->no_delay + p->min_n + nb)
+        return (int64_t)(p->max_s * 1000);
+    double f = nb > 1 ? (double)(k - p->no_delay - p->min_n - 1) / (nb - 1) : 1.0;
+    double lo = p->min_s, hi = p->max_s, w;
+    switch (p->backoff) {
+    case 'a':
+        w = lo + (hi - lo) * f * f;
+        break;
+    case 'g':
+    case 'e':
+        w = lo > 0 ? lo * pow(hi / lo, f) : hi * f;
+        break;
+    default:
+        w = lo + (hi - lo) * f;
+    }
+    return (int64_t)(w * 1000);
+}
+
+static void http_done(sns_http_req_t *r)
+{
+    slot_t *sl = r->arg;
+    sns_state_t *st = sl->st;
+    bool closing = atomic_load(&st->closing);
+    atomic_store(&sl->done, true); /* sl belongs to the job from here on */
+    if (!closing)
+        api_sched_kick(st->ctx, "sns-deliver");
+}
+
+/* Post d to an HTTP(S) subscription: a SubscriptionConfirmation or a Notification (the
+ * envelope, or the raw message), signed, with SNS's headers. SENT or RETRY. */
+static int start_http(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a,
+                      const eng_sns_dlv_t *d, const eng_sns_sub_t *s, const eng_sns_topic_t *t)
+{
+    note_t n;
+    note_fill(ctx, a, d, t, &n);
+    memset(&sl->req, 0, sizeof(sl->req));
+    kv_buf_init(&sl->req.headers, 64 << 10);
+    kv_buf_init(&sl->req.body, 8u << 20);
+    snprintf(sl->url, sizeof(sl->url), "%s", s->endpoint);
+    sl->req.url = sl->url;
+    bool confirm = d->kind == ENG_SNS_CONFIRMATION;
+    const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
+    kv_buf_printf(&sl->req.headers,
+                  "Content-Type: text/plain; charset=UTF-8\r\nx-amz-sns-message-type: %s\r\n"
+                  "x-amz-sns-message-id: %s\r\nx-amz-sns-topic-arn: %s\r\n",
+                  confirm ? "SubscriptionConfirmation" : "Notification", d->msg_id, n.topic_arn);
+    if (!confirm)
+        kv_buf_printf(&sl->req.headers, "x-amz-sns-subscription-arn: %s\r\n", n.sub_arn);
+    if (confirm) {
+        /* SubscribeURL: this server's ConfirmSubscription link, served without credentials */
+        kv_buf_t u, c, sig;
+        kv_buf_init(&u, 8192);
+        kv_buf_printf(&u, "%s/sns/?Action=ConfirmSubscription&TopicArn=", base_url(ctx, a));
+        url_escape(&u, n.topic_arn);
+        kv_buf_append_str(&u, "&Token=");
+        url_escape(&u, s->token ? s->token : "");
+        kv_buf_init(&c, d->body.len + 16384);
+        kv_buf_append_str(&c, "Message\n");
+        kv_buf_append_slice(&c, d->body);
+        kv_buf_printf(&c, "\nMessageId\n%s\nSubscribeURL\n", d->msg_id);
+        kv_buf_append_slice(&c, kv_buf_slice(&u));
+        kv_buf_printf(&c,
+                      "\nTimestamp\n%s\nToken\n%s\nTopicArn\n%s\nType\nSubscriptionConfirmation\n",
+                      n.timestamp, s->token ? s->token : "", n.topic_arn);
+        kv_buf_init(&sig, 4096);
+        sns_sign(ctx, n.sig_version[0] - '0', kv_buf_slice(&c), &sig);
+        api_jw_t w;
+        api_jw_init(&w, &sl->req.body);
+        api_jw_obj_begin(&w);
+        api_jw_kstr(&w, "Type", "SubscriptionConfirmation");
+        api_jw_kstr(&w, "MessageId", d->msg_id);
+        api_jw_kstr(&w, "Token", s->token ? s->token : "");
+        api_jw_kstr(&w, "TopicArn", n.topic_arn);
+        api_jw_key(&w, "Message");
+        api_jw_str(&w, d->body);
+        api_jw_key(&w, "SubscribeURL");
+        api_jw_str(&w, kv_buf_slice(&u));
+        api_jw_kstr(&w, "Timestamp", n.timestamp);
+        api_jw_kstr(&w, "SignatureVersion", n.sig_version);
+        api_jw_key(&w, "Signature");
+        api_jw_str(&w, kv_buf_slice(&sig));
+        api_jw_kstr(&w, "SigningCertURL", n.cert_url);
+        api_jw_obj_end(&w);
+        kv_buf_dispose(&u);
+        kv_buf_dispose(&c);
+        kv_buf_dispose(&sig);
+    } else if (raw && strcmp(raw, "true") == 0) {
+        kv_buf_append_str(&sl->req.headers, "x-amz-sns-rawdelivery: true\r\n");
+        kv_buf_append_slice(&sl->req.body, d->body);
+    } else {
+        envelope(&sl->req.body, d, &n);
+    }
+    sl->req.done = http_done;
+    sl->req.arg = sl;
+    sl->http = true;
+    atomic_store(&sl->done, false);
+    sl->flying = true;
+    if (sns_http_post(st->http, &sl->req) == 0)
+        return SENT;
+    sl->flying = false;
+    kv_buf_dispose(&sl->req.headers);
+    kv_buf_dispose(&sl->req.body);
+    sl->http = false;
+    return RETRY;
+}
+
+#define LAMBDA_TRIES 3 /* a function's own errors: Lambda's asynchronous 1 + 2 retries */
+
+/*
+ * An attempt failed: wait for the next one, or (after max attempts) give d up. @return the
+ * wait in ms, or -1 when the record is finished (deleted).
+ */
+static int retry_or_give_up(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a,
+                            const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+                            const eng_sns_topic_t *t, int64_t now, unsigned max, const char *code,
+                            const char *msg)
+{
+    const policy_t *pol = NULL;
+    policy_t hp;
+    if (s && (strcmp(s->protocol, "http") == 0 || strcmp(s->protocol, "https") == 0)) {
+        http_policy(a, s, t, &hp);
+        pol = &hp;
+        max = hp.retries + 1;
+    }
+    sl->attempts++;
+    if (sl->attempts < max) {
+        sl->next_ms = now + (pol ? policy_wait_ms(pol, sl->attempts) : retry_wait_ms(sl->attempts));
+        return (int)(sl->next_ms - now);
+    }
+    if (!give_up(ctx, a, d, s, t, code, msg)) {
+        sl->next_ms = now + 1000; /* the dead-letter queue is throttled */
+        return 1000;
+    }
+    eng_sns_dlv_delete(ctx->eng, d->seq);
+    slot_drop(st, sl);
+    return -1;
 }
 
 /* Is the subscription sub_id already held by an earlier record this step (FIFO order)? */
@@ -460,83 +804,141 @@ int sns_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
     const char **hold = kv_arena_calloc(a, n + 1, sizeof(*hold));
     size_t nh = 0;
     int64_t now = kv_now_ms();
-    bool progress = false; /* a record deleted or an invocation started */
+    bool progress = false; /* a record finished or an invocation started */
 #define WAIT(ms) (wait = wait < 0 || (ms) < wait ? (ms) : wait)
+#define HOLD()                      \
+    do {                            \
+        if (fifo)                   \
+            hold[nh++] = d->sub_id; \
+    } while (0)
+#define FINISHED()                            \
+    do {                                      \
+        eng_sns_dlv_delete(ctx->eng, d->seq); \
+        if (sl)                               \
+            slot_drop(st, sl);                \
+        progress = true;                      \
+    } while (0)
     for (size_t i = 0; i < n; i++) {
         eng_sns_dlv_t *d = &ds[i];
-        bool fifo = d->group != NULL;
+        bool fifo = d->group != NULL; /* a FIFO topic: one record of a subscription at a time */
         if (fifo && held(hold, nh, d->sub_id))
             continue;
         slot_t *sl = slot_find(st, d->seq);
-        if (sl && sl->flying) {
-            if (!atomic_load(&sl->done)) {
-                if (fifo)
-                    hold[nh++] = d->sub_id;
-                continue;
-            }
-            sl->flying = false;
-            api_outcome_t o = sl->inv.outcome;
-            kv_buf_dispose(&sl->inv.result);
-            kv_buf_dispose(&sl->inv.log);
-            kv_arena_free(sl->a);
-            sl->a = NULL;
-            if (o == API_INV_OK) {
-                eng_sns_dlv_delete(ctx->eng, d->seq);
-                slot_drop(st, sl);
-                progress = true;
-                continue;
-            }
-            int w = failed(ctx, st, sl, d, now);
-            if (slot_find(st, d->seq)) {
-                WAIT(w);
-                if (fifo)
-                    hold[nh++] = d->sub_id;
-                if (w > 0)
-                    continue;
-            } else {
-                continue;
-            }
-        }
-        if (sl && sl->next_ms > now) {
-            WAIT((int)(sl->next_ms - now));
-            if (fifo)
-                hold[nh++] = d->sub_id;
+        if (sl && sl->flying && !atomic_load(&sl->done)) {
+            HOLD();
             continue;
         }
         eng_sns_sub_t *s;
         eng_sns_topic_t *t = NULL;
         if (eng_sns_sub_get(ctx->eng, kv_slice_str(d->topic), kv_slice_str(d->sub_id), a, &s) < 0) {
-            /* unsubscribed (or its topic deleted): nothing to deliver to */
-            eng_sns_dlv_delete(ctx->eng, d->seq);
-            if (sl)
-                slot_drop(st, sl);
-            progress = true;
+            FINISHED(); /* unsubscribed (or its topic deleted): nothing to deliver to */
             continue;
         }
         (void)eng_sns_topic_get(ctx->eng, kv_slice_str(d->topic), a, &t);
+        if (sl && sl->flying) { /* its invocation or request finished */
+            sl->flying = false;
+            api_outcome_t o;
+            if (sl->http) {
+                o = sl->req.status >= 200 && sl->req.status < 300 ? API_INV_OK : API_INV_FAILED;
+                kv_buf_dispose(&sl->req.headers);
+                kv_buf_dispose(&sl->req.body);
+                sl->http = false;
+            } else {
+                o = sl->inv.outcome;
+                kv_buf_dispose(&sl->inv.result);
+                kv_buf_dispose(&sl->inv.log);
+                kv_arena_free(sl->a);
+                sl->a = NULL;
+            }
+            if (o == API_INV_OK) {
+                FINISHED();
+                continue;
+            }
+            bool fn = o == API_INV_FN_ERROR, web = strcmp(s->protocol, "lambda") != 0;
+            int w = retry_or_give_up(ctx, st, sl, a, d, s, t, now, fn ? LAMBDA_TRIES : TRIES_MAX,
+                                     fn    ? "FunctionError"
+                                     : web ? "EndpointUnavailable"
+                                           : "ServiceUnavailable",
+                                     fn    ? "The function returned an error"
+                                     : web ? "The endpoint did not answer with a 2xx status"
+                                           : "The function could not run");
+            if (w < 0) {
+                progress = true;
+                continue;
+            }
+            WAIT(w);
+            if (w > 0) {
+                HOLD();
+                continue;
+            }
+        }
+        if (sl && sl->next_ms > now) {
+            WAIT((int)(sl->next_ms - now));
+            HOLD();
+            continue;
+        }
         if (sl == NULL && (sl = slot_new(st, d->seq)) == NULL) {
             WAIT(100); /* every slot busy: later */
             break;
         }
+        int r;
+        const char *why = NULL;
         if (strcmp(s->protocol, "lambda") == 0) {
-            if (start_lambda(ctx, sl, d, s, t)) {
+            r = start_lambda(ctx, sl, d, s, t);
+            if (r == SENT) {
                 progress = true;
-                if (fifo)
-                    hold[nh++] = d->sub_id;
+                HOLD();
                 continue;
             }
-            WAIT(failed(ctx, st, sl, d, now));
+            why = r == CLIENT_ERROR ? "The function does not exist" : "The function cannot run now";
+        } else if (strcmp(s->protocol, "sqs") == 0) {
+            r = deliver_sqs(ctx, a, d, s, t, &why);
+            if (r == SENT) {
+                FINISHED();
+                continue;
+            }
+        } else if (strcmp(s->protocol, "http") == 0 || strcmp(s->protocol, "https") == 0) {
+            if (d->kind == ENG_SNS_CONFIRMATION && !s->pending) {
+                FINISHED(); /* confirmed meanwhile */
+                continue;
+            }
+            r = start_http(ctx, st, sl, a, d, s, t);
+            if (r == SENT) {
+                progress = true;
+                HOLD();
+                continue;
+            }
+            why = "The HTTP client is stopping";
+        } else {
+            FINISHED(); /* a protocol Subscribe refuses: nothing delivers it */
             continue;
         }
-        /* protocols whose delivery this build does not have (see ARCHITECTURE.md): kept for
-         * a later start, never dropped */
-        slot_drop(st, sl);
-        if (fifo)
-            hold[nh++] = d->sub_id;
+        /* SNS does not retry client-side errors: the dead-letter queue, or dropped */
+        int w = retry_or_give_up(ctx, st, sl, a, d, s, t, now, r == CLIENT_ERROR ? 1 : TRIES_MAX,
+                                 r == CLIENT_ERROR ? "NotFound" : "ServiceUnavailable",
+                                 why ? why : "Delivery failed");
+        if (w < 0) {
+            progress = true;
+            continue;
+        }
+        WAIT(w);
+        HOLD();
     }
-#undef WAIT
+#undef HOLD
+#undef FINISHED
     kv_arena_free(a);
+    /* expired FIFO deduplication entries, once a minute */
+    if (now >= st->trim_at) {
+        bool more = false;
+        (void)eng_sns_dedup_trim(ctx->eng, now, 1000, &more);
+        st->trim_at = more ? now : now + 60000;
+    }
+    int trim = (int)(st->trim_at - now);
+    WAIT(trim);
+    /* commits wake the job only while the outbox holds records: a publish kicks it */
+    api_sched_listen(ctx, "sns-deliver", n > 0);
+#undef WAIT
     if (progress && n == max)
         return 0; /* more records may follow those looked at */
-    return wait < 0 ? -1 : wait;
+    return wait;
 }

@@ -342,7 +342,8 @@ static int commit(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_topic_t *t, const
         x->msg_id = id;
         x->body = body;
         x->subject = p->subject.p ? kv_arena_strndup(a, p->subject.p, p->subject.len) : NULL;
-        x->group = p->group.p ? kv_arena_strndup(a, p->group.p, p->group.len) : NULL;
+        /* a standard topic takes a MessageGroupId but keeps no order: none is delivered */
+        x->group = t->fifo && p->group.p ? kv_arena_strndup(a, p->group.p, p->group.len) : NULL;
         x->dedup = dedup;
         x->ts_ms = now;
         x->attrs = p->attrs;
@@ -354,6 +355,8 @@ static int commit(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_topic_t *t, const
     if (rc == KV_EEXIST && dup) { /* a duplicate within 5 minutes: the first one's id */
         snprintf(id, 37, "%s", dup);
         rc = 0;
+    } else if (rc == 0 && nd) {
+        api_sched_kick(ctx, "sns-deliver");
     }
     return rc;
 }
@@ -476,6 +479,13 @@ int sns_publish_batch(sns_call_t *c)
                 return -1;
             }
         total += sns_str(e, "Message").len;
+        const api_json_t *ma = api_json_get(e, "MessageAttributes");
+        void *it = NULL;
+        const char *k;
+        api_json_t *v;
+        while (ma && api_json_next(ma, &it, &k, &v)) /* attributes count too */
+            total += strlen(k) + sns_str(v, "DataType").len + sns_str(v, "StringValue").len +
+                     sns_str(v, "BinaryValue").len * 3 / 4;
     }
     if (total > SNS_MSG_MAX) {
         api_fail(c->resp, API_E_SNS_BATCH_TOO_LONG, NULL);

@@ -10,6 +10,7 @@
 
 #include "../codec/api_pattern.h"
 #include "base/kv_hash.h"
+#include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "sns_int.h"
 
@@ -210,6 +211,30 @@ static void put_sub_attr(kv_arena_t *a, eng_sns_sub_t *s, const char *name, kv_s
 
 /* ---- operations ---- */
 
+/* Queue the SubscriptionConfirmation request of a pending HTTP(S) subscription (the delivery
+ * job posts it, retried by the subscription's policy). */
+static void send_confirmation(sns_call_t *c, const eng_sns_sub_t *s)
+{
+    char id[37];
+    kv_uuid4(id);
+    const char *msg = kv_arena_printf(c->a,
+                                      "You have chosen to subscribe to the topic %s.\nTo confirm "
+                                      "the subscription, visit the SubscribeURL included in this "
+                                      "message.",
+                                      sns_topic_arn(c->ctx, c->a, s->topic));
+    eng_sns_dlv_t d = {.topic = s->topic,
+                       .sub_id = s->id,
+                       .msg_id = id,
+                       .body = kv_slice_str(msg),
+                       .ts_ms = kv_now_ms(),
+                       .kind = ENG_SNS_CONFIRMATION};
+    const char *dup;
+    if (eng_sns_publish(c->ctx->eng, id, NULL, NULL, 0, &d, 1, c->a, &dup, NULL) < 0)
+        KV_LOG_WARN("sns: the confirmation request of %s:%s could not be queued", s->topic, s->id);
+    else
+        api_sched_kick(c->ctx, "sns-deliver");
+}
+
 static int topic_of(sns_call_t *c, eng_sns_topic_t **t)
 {
     kv_slice_t arn = sns_str(c->in, "TopicArn"), name;
@@ -308,6 +333,8 @@ int sns_subscribe(sns_call_t *c)
                 return sns_invalid(c->resp, "Attributes Reason: Subscription already exists "
                                             "with different attributes");
         }
+        if (subs[i].pending) /* subscribing again sends the confirmation again */
+            send_confirmation(c, &subs[i]);
         api_xw_elem_str(&c->w, "SubscriptionArn",
                         subs[i].pending && !want_arn
                             ? "pending confirmation"
@@ -336,7 +363,7 @@ int sns_subscribe(sns_call_t *c)
     }
     c->resp->durable = true;
     if (s.pending)
-        api_sched_kick(c->ctx, "sns-deliver"); /* the SubscriptionConfirmation request */
+        send_confirmation(c, &s);
     api_xw_elem_str(&c->w, "SubscriptionArn",
                     s.pending && !want_arn ? "pending confirmation"
                                            : sns_sub_arn(c->ctx, c->a, t->name, s.id));

@@ -76,7 +76,10 @@ typedef struct eng_sns_dlv {
     int64_t ts_ms;
     eng_sns_attr_t *attrs;
     size_t n_attrs;
+    uint8_t kind; /* ENG_SNS_NOTIFICATION or ENG_SNS_CONFIRMATION (body: its Message) */
 } eng_sns_dlv_t;
+
+enum { ENG_SNS_NOTIFICATION = 0, ENG_SNS_CONFIRMATION = 1 };
 
 /**
  * Publish message msg_id: commit the n deliveries d (seq and fifo_seq are set here) in one
@@ -93,5 +96,7 @@ int eng_sns_dlv_list(eng_t *e, uint64_t after, size_t limit, kv_arena_t *a, eng_
                      size_t *n);
 /** Delete a delivery (done or given up). */
 int eng_sns_dlv_delete(eng_t *e, uint64_t seq);
+/** Delete up to limit FIFO deduplication entries expired at now_ms. *more: others may remain. */
+int eng_sns_dedup_trim(eng_t *e, int64_t now_ms, size_t limit, bool *more);
 
 #endif

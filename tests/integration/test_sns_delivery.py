@@ -2,9 +2,13 @@
 """SNS deliveries: a Lambda subscription receives SNS's event shape, signed with the key whose
 certificate SigningCertUrl serves; filter policies over message attributes and over the body;
 a failing function is retried until it succeeds; deliveries committed before kill -9 arrive
-after the restart."""
+after the restart; HTTP endpoints (the confirmation handshake, signed notifications, SNS's retry
+policy and its DeliveryPolicy override, raw delivery); SQS subscriptions (the envelope, raw delivery, FIFO to FIFO in order, the
+dead-letter queue of a subscription whose queue is gone)."""
 import base64
+import http.server
 import json
+import threading
 import time
 import unittest
 import urllib.request
@@ -156,17 +160,213 @@ class Delivery(unittest.TestCase):
 
     def test_survives_kill9(self):
         self.table("kept")
+        self.function("late", OUT="kept")
+        # a reserved concurrency of 0 throttles the function: the deliveries wait, committed
+        self.lam.put_function_concurrency(FunctionName="late", ReservedConcurrentExecutions=0)
         topic = self.sns.create_topic(Name="durable")["TopicArn"]
-        # the function does not exist yet: the deliveries wait, committed, for it
         self.subscribe(topic, "late")
         ids = {self.sns.publish(TopicArn=topic, Message="m%d" % i)["MessageId"] for i in range(5)}
         self.srv.kill9()
         self.srv.start()
         self.sns, self.lam, self.ddb = (self.srv.client(s) for s in ("sns", "lambda", "dynamodb"))
-        self.function("late", OUT="kept")
+        self.lam.delete_function_concurrency(FunctionName="late")
         self.sns.publish(TopicArn=topic, Message="wake")  # a commit wakes the job at once
         got = self.records("kept", 6)
         self.assertTrue(ids <= set(got))
+
+    def test_missing_function_is_dropped(self):
+        """A client-side error (the function does not exist) is not retried, as SNS does."""
+        self.table("after")
+        topic = self.sns.create_topic(Name="gone")["TopicArn"]
+        self.subscribe(topic, "nobody")
+        self.sns.publish(TopicArn=topic, Message="lost")
+        self.function("nobody", OUT="after")
+        mid = self.sns.publish(TopicArn=topic, Message="kept")["MessageId"]
+        self.assertEqual(set(self.records("after", 1)), {mid})
+
+
+class ToQueues(unittest.TestCase):
+    def setUp(self):
+        self.srv = Server().start()
+        self.sns, self.sqs = self.srv.client("sns"), self.srv.client("sqs")
+
+    def tearDown(self):
+        self.srv.cleanup()
+
+    def queue(self, name, **attrs):
+        url = self.sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
+        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        return url, arn
+
+    def receive(self, url, count, timeout=20):
+        got, deadline = [], time.time() + timeout
+        while len(got) < count and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                         MessageAttributeNames=["All"])
+            for m in r.get("Messages", []):
+                got.append(m)
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(len(got), count, got)
+        return got
+
+    def test_envelope_and_raw(self):
+        env_url, env_arn = self.queue("env")
+        raw_url, raw_arn = self.queue("raw")
+        topic = self.sns.create_topic(Name="fan")["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=env_arn)
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=raw_arn,
+                           Attributes={"RawMessageDelivery": "true"})
+        mid = self.sns.publish(TopicArn=topic, Message="payload", Subject="subj", MessageAttributes={
+            "k": {"DataType": "String", "StringValue": "v"},
+            "n": {"DataType": "Number", "StringValue": "7"}})["MessageId"]
+        env = json.loads(self.receive(env_url, 1)[0]["Body"])
+        self.assertEqual((env["Type"], env["MessageId"], env["TopicArn"], env["Subject"], env["Message"]),
+                         ("Notification", mid, topic, "subj", "payload"))
+        self.assertEqual(env["MessageAttributes"], {"k": {"Type": "String", "Value": "v"},
+                                                    "n": {"Type": "Number", "Value": "7"}})
+        for k in ("Timestamp", "SignatureVersion", "Signature", "SigningCertURL", "UnsubscribeURL"):
+            self.assertIn(k, env)
+        Delivery.verify(self, env | {"SigningCertUrl": env["SigningCertURL"]})
+        raw = self.receive(raw_url, 1)[0]
+        self.assertEqual(raw["Body"], "payload")
+        self.assertEqual(raw["MessageAttributes"]["k"], {"DataType": "String", "StringValue": "v"})
+        self.assertEqual(raw["MessageAttributes"]["n"], {"DataType": "Number", "StringValue": "7"})
+
+    def test_fifo_to_fifo_in_order(self):
+        url, arn = self.queue("out.fifo", FifoQueue="true")
+        topic = self.sns.create_topic(Name="in.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                           Attributes={"RawMessageDelivery": "true"})
+        for i in range(20):
+            self.sns.publish(TopicArn=topic, Message="m%02d" % i, MessageGroupId="g",
+                             MessageDeduplicationId="d%d" % i)
+        self.sns.publish(TopicArn=topic, Message="m00", MessageGroupId="g", MessageDeduplicationId="d0")
+        got = []
+        deadline = time.time() + 20
+        while len(got) < 20 and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                         AttributeNames=["All"])
+            for m in r.get("Messages", []):
+                self.assertEqual(m["Attributes"]["MessageGroupId"], "g")
+                got.append(m["Body"])
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+        self.assertEqual(got, ["m%02d" % i for i in range(20)])
+
+    def test_dead_letter_queue(self):
+        dlq_url, dlq_arn = self.queue("dlq")
+        topic = self.sns.create_topic(Name="to-dlq")["TopicArn"]
+        missing = dlq_arn[:-len("dlq")] + "never-made"
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=missing,
+                           Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})})
+        mid = self.sns.publish(TopicArn=topic, Message="undeliverable")["MessageId"]
+        m = self.receive(dlq_url, 1)[0]
+        self.assertEqual(json.loads(m["Body"])["MessageId"], mid)
+        self.assertEqual(set(m["MessageAttributes"]), {"RequestID", "ErrorCode", "ErrorMessage"})
+
+
+class Endpoint(http.server.BaseHTTPRequestHandler):
+    """Records each POST; answers 500 to the first `fail` notifications."""
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        srv = self.server
+        with srv.lock:
+            kind = self.headers.get("x-amz-sns-message-type")
+            fail = kind == "Notification" and srv.fail > 0
+            if fail:
+                srv.fail -= 1
+            srv.got.append((dict(self.headers), body.decode(), 500 if fail else 200))
+            srv.cond.notify_all()
+        self.send_response(500 if fail else 200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class ToHttp(unittest.TestCase):
+    def setUp(self):
+        self.srv = Server().start()
+        self.sns = self.srv.client("sns")
+        self.web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
+        self.web.lock = threading.Lock()
+        self.web.cond = threading.Condition(self.web.lock)
+        self.web.got, self.web.fail = [], 0
+        threading.Thread(target=self.web.serve_forever, daemon=True).start()
+        self.url = "http://127.0.0.1:%d/hook" % self.web.server_address[1]
+
+    def tearDown(self):
+        self.web.shutdown()
+        self.web.server_close()
+        self.srv.cleanup()
+
+    def wait_posts(self, count, timeout=30):
+        with self.web.cond:
+            self.assertTrue(self.web.cond.wait_for(lambda: len(self.web.got) >= count, timeout),
+                            self.web.got)
+            return list(self.web.got)
+
+    def test_confirm_notify_retry(self):
+        topic = self.sns.create_topic(Name="web")["TopicArn"]
+        r = self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=self.url, Attributes={
+            "DeliveryPolicy": json.dumps({"healthyRetryPolicy": {
+                "minDelayTarget": 1, "maxDelayTarget": 1, "numRetries": 3}})})
+        self.assertEqual(r["SubscriptionArn"], "pending confirmation")
+        headers, body, _ = self.wait_posts(1)[0]
+        self.assertEqual(headers["x-amz-sns-message-type"], "SubscriptionConfirmation")
+        self.assertEqual(headers["x-amz-sns-topic-arn"], topic)
+        conf = json.loads(body)
+        self.assertEqual((conf["Type"], conf["TopicArn"]), ("SubscriptionConfirmation", topic))
+        # the signature covers SNS's canonical string of a confirmation
+        pem = urllib.request.urlopen(conf["SigningCertURL"], timeout=5).read()
+        cert = x509.load_pem_x509_certificate(pem)
+        canon = "".join("%s\n%s\n" % (k, conf[k]) for k in
+                        ("Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type"))
+        cert.public_key().verify(base64.b64decode(conf["Signature"]), canon.encode(), padding.PKCS1v15(),
+                                 hashes.SHA1())
+        # nothing is delivered while pending
+        self.sns.publish(TopicArn=topic, Message="too early")
+        # the SubscribeURL confirms, without credentials
+        answer = urllib.request.urlopen(conf["SubscribeURL"], timeout=5).read().decode()
+        self.assertIn("<ConfirmSubscriptionResult><SubscriptionArn>" + topic + ":", answer)
+        subs = self.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        self.assertTrue(subs[0]["SubscriptionArn"].startswith(topic + ":"))
+        # a notification failing twice, then taken
+        self.web.fail = 2
+        mid = self.sns.publish(TopicArn=topic, Message="hello web", Subject="s")["MessageId"]
+        posts = self.wait_posts(4)
+        time.sleep(0.3)  # and nothing more arrives
+        posts = self.web.got[1:]
+        self.assertEqual([p[2] for p in posts], [500, 500, 200])
+        headers, body, _ = posts[-1]
+        self.assertEqual(headers["x-amz-sns-message-type"], "Notification")
+        self.assertEqual(headers["x-amz-sns-message-id"], mid)
+        self.assertEqual(headers["x-amz-sns-subscription-arn"], subs[0]["SubscriptionArn"])
+        note = json.loads(body)
+        self.assertEqual((note["Message"], note["Subject"], note["MessageId"]), ("hello web", "s", mid))
+        Delivery.verify(self, note | {"SigningCertUrl": note["SigningCertURL"]})
+
+    def test_raw_and_given_up(self):
+        topic = self.sns.create_topic(Name="web-raw")["TopicArn"]
+        arn = self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=self.url,
+                                 ReturnSubscriptionArn=True)["SubscriptionArn"]
+        conf = json.loads(self.wait_posts(1)[0][1])
+        self.sns.confirm_subscription(TopicArn=topic, Token=conf["Token"])
+        self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="RawMessageDelivery",
+                                             AttributeValue="true")
+        self.sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="DeliveryPolicy",
+                                             AttributeValue=json.dumps({"healthyRetryPolicy": {
+                                                 "minDelayTarget": 0, "maxDelayTarget": 0, "numRetries": 1}}))
+        self.web.fail = 5  # more failures than the policy's one retry: given up after two
+        self.sns.publish(TopicArn=topic, Message="lost")
+        self.wait_posts(3)
+        time.sleep(0.5)  # no third attempt
+        self.assertEqual([(p[1], p[2]) for p in self.web.got[1:]], [("lost", 500), ("lost", 500)])
+        self.web.fail = 0
+        self.sns.publish(TopicArn=topic, Message="raw body")
+        posts = self.wait_posts(4)
+        self.assertEqual((posts[-1][1], posts[-1][2]), ("raw body", 200))
+        self.assertEqual(posts[-1][0]["x-amz-sns-rawdelivery"], "true")
 
 
 if __name__ == "__main__":
