@@ -10,7 +10,8 @@ requests, X-Amz-Target AmazonSQS.*):
     iteration receives one message and deletes it with the receipt handle from the answer;
   - long-poll wake-up after a send: ROUNDS rounds (default 200) of one connection waiting in
     ReceiveMessage (WaitTimeSeconds=20) on an empty queue while another sends; from the send's
-    answer arriving to the receive's answer arriving (p50, p90);
+    answer arriving to the receive's answer arriving (p50, p90; the kernel's receive stamps of
+    the two answers);
   - SQS -> function trigger (stratusd only; needs SQS event source mappings): TRIGGER_N sends
     (default 200) at TRIGGER_RATE per second (default 50), from each send's answer arriving to the
     mapped function's start.
@@ -194,7 +195,7 @@ def ratio(ours, peer, what, peer_name):
     if peer_name == "fauxqs":
         goal = " (goals: >= 2x %s, <= 0.33x %s)" % ("ok" if rps >= 2 else "NOT MET",
                                                      "ok" if cpu <= 1 / 3 else "NOT MET")
-    log("  ratio stratusd-%s/%s: requests/s %.2fx, server CPU per request %.2fx%s"
+    log("  ratio stratusd-%s/%s: requests/s %.2fx, server CPU per request %.3fx%s"
         % (what, peer_name, rps, cpu, goal))
 
 
@@ -414,7 +415,7 @@ def main():
         if lp:
             log("  stratusd long-poll wake-up p50 %s us, p90 %s us (goal p50 <= 1000 us: %s); "
                 "fauxqs p50 %s us" % (lp["p50_us"], lp["p90_us"],
-                                      "ok" if int(lp["p50_us"]) <= 1000 else "NOT MET",
+                                      "ok" if float(lp["p50_us"]) <= 1000 else "NOT MET",
                                       peer["longpoll"]["p50_us"] if peer["longpoll"] else "-"))
     finally:
         for p in procs:

@@ -37,7 +37,9 @@
  *  - sqslongpoll: --rounds N (default 200, at most 120 s in all) rounds on two connections: A
  *    waits in ReceiveMessage (WaitTimeSeconds=20) on the empty queue; after 20 ms B sends a
  *    message; each round's figure is the time from B's answer arriving to A's answer arriving
- *    (negative when A's came first). Prints its own line of percentiles.
+ *    (negative when A's came first), from the kernel's receive stamps of the two answers
+ *    (SO_TIMESTAMPNS; this process's own clock reads when the kernel gives none). Prints its
+ *    own line of percentiles.
  */
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -47,6 +49,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -549,13 +552,41 @@ static void buf_consume(kv_buf_t *buf, size_t n)
     buf->len -= n;
 }
 
-/* cli_connect with TCP_NODELAY. @return fd or -1. */
+/* cli_connect with TCP_NODELAY and the kernel's receive stamps (SO_TIMESTAMPNS). @return fd
+ * or -1. */
 static int connect_nodelay(const char *host, int port)
 {
     int fd = cli_connect(host, port), one = 1;
-    if (fd >= 0)
+    if (fd >= 0) {
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+    }
     return fd;
+}
+
+/*
+ * read() that also gives the time (CLOCK_REALTIME, ns) the kernel received the data read (for
+ * TCP, of the last segment read), or 0 when the kernel gave none: the order two answers
+ * arrived in, whatever order one wake-up of this process reads them in.
+ */
+static ssize_t read_stamped(int fd, void *p, size_t n, uint64_t *rx_ns)
+{
+    struct iovec iov = {.iov_base = p, .iov_len = n};
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl)};
+    ssize_t got = recvmsg(fd, &m, 0);
+    *rx_ns = 0;
+    for (struct cmsghdr *c = got > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            *rx_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        }
+    return got;
 }
 
 /* After response r read on *fd (from in, when given: its bytes are dropped): when the server
@@ -608,7 +639,7 @@ static int sqs_longpoll(const char *host, int port, const cli_creds_t *cr, const
     kv_buf_init(&del, 1 << 20);
     kv_buf_init(&raw, 1 << 20);
     int64_t *lat = kv_calloc(rounds, sizeof(int64_t));
-    unsigned n = 0, early = 0, errors = 0, first = 0;
+    unsigned n = 0, early = 0, errors = 0, first = 0, kstamps = 0;
     char json[2048];
     uint64_t start = kv_now_mono_ns();
     for (unsigned i = 0; i < rounds && kv_now_mono_ns() - start < LONGPOLL_BUDGET_NS; i++) {
@@ -649,12 +680,14 @@ static int sqs_longpoll(const char *host, int port, const cli_creds_t *cr, const
             break;
         }
         uint64_t deadline = kv_now_mono_ns() + 25ull * 1000 * 1000 * 1000, ta = 0, tb = 0;
+        uint64_t ka = 0, kb = 0; /* the kernel's receive stamps of each answer's last bytes */
         bool done_a = false, done_b = false;
         while ((!done_a || !done_b) && kv_now_mono_ns() < deadline) {
             struct pollfd p[2] = {{.fd = a, .events = POLLIN}, {.fd = bfd, .events = POLLIN}};
             if (poll(p, 2, 100) < 0)
                 break;
-            /* B first: when both are ready in one wake-up, its answer is stamped first */
+            /* B first: when both are ready in one wake-up, its answer is stamped first (the
+             * user-space stamps; the kernel's give the real order) */
             for (int k = 1; k >= 0; k--) {
                 bool *done = k ? &done_b : &done_a;
                 if (*done || !(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -662,13 +695,15 @@ static int sqs_longpoll(const char *host, int port, const cli_creds_t *cr, const
                 kv_buf_t *in = k ? &inb : &ina;
                 if (!kv_buf_reserve(in, 65536))
                     goto out;
-                ssize_t got = read(p[k].fd, in->p + in->len, 65536);
+                uint64_t rx = 0;
+                ssize_t got = read_stamped(p[k].fd, in->p + in->len, 65536, &rx);
                 if (got <= 0)
                     goto out;
                 in->len += (size_t)got;
                 if (cli_resp_parse(kv_buf_slice(in), false, k ? &rb : &ra) == 1) {
                     *done = true;
                     *(k ? &tb : &ta) = kv_now_mono_ns();
+                    *(k ? &kb : &ka) = rx;
                 }
             }
         }
@@ -684,8 +719,13 @@ static int sqs_longpoll(const char *host, int port, const cli_creds_t *cr, const
             errors++;
             break;
         }
-        lat[n++] = (int64_t)(ta - tb) / 1000;
-        if (ta < tb)
+        if (ka && kb) {
+            lat[n++] = (int64_t)(ka - kb);
+            kstamps++;
+        } else {
+            lat[n++] = (int64_t)(ta - tb);
+        }
+        if (lat[n - 1] < 0)
             first++;
         sqs_delete_req(cr, hostport, queue_url, h, &del);
         if (reopen_if_closed(&bfd, &rb, &inb, host, port) < 0 ||
@@ -698,11 +738,11 @@ static int sqs_longpoll(const char *host, int port, const cli_creds_t *cr, const
     }
 out:
     qsort(lat, n, sizeof(int64_t), cmp_i64);
-#define LPCT(p) (n ? (long long)lat[(size_t)((double)(n - 1) * (p))] : 0LL)
-    printf("%s rounds=%u errors=%u early=%u receive_answered_first=%u p50_us=%lld p90_us=%lld "
-           "p99_us=%lld min_us=%lld max_us=%lld\n",
-           label ? label : "sqslongpoll", n, errors, early, first, LPCT(0.5), LPCT(0.9), LPCT(0.99),
-           n ? (long long)lat[0] : 0LL, n ? (long long)lat[n - 1] : 0LL);
+#define LPCT(p) (n ? (double)lat[(size_t)((double)(n - 1) * (p))] / 1000 : 0.0)
+    printf("%s rounds=%u errors=%u early=%u receive_answered_first=%u kernel_stamps=%u "
+           "p50_us=%.1f p90_us=%.1f p99_us=%.1f min_us=%.1f max_us=%.1f\n",
+           label ? label : "sqslongpoll", n, errors, early, first, kstamps, LPCT(0.5), LPCT(0.9),
+           LPCT(0.99), n ? (double)lat[0] / 1000 : 0.0, n ? (double)lat[n - 1] / 1000 : 0.0);
     close(a);
     close(bfd);
     kv_free(lat);
