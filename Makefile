@@ -100,6 +100,7 @@ test-tsan: test-deps
 
 bench: test-deps build
 	bench/run.sh $(BUILD)
+	python3 bench/messaging.py $(BUILD)
 	python3 bench/slowops.py $(BUILD)
 	python3 bench/soak.py $(BUILD)
 

@@ -8,8 +8,9 @@
  *
  *   stratus-bench --port P [--host H] [--connections N] [--duration S] [--requests N]
  *                 [--workload
- * listtables|headbucket|invoke|putitem|getitem|query|gsiquery|txn4|streamput| s3put|s3get|get]
- *                 [--path /p]
+ * listtables|headbucket|invoke|putitem|getitem|query|gsiquery|txn4|streamput| s3put|s3get|get|
+ * sqssend|sqsrecvdel|sqslongpoll]
+ *                 [--path /p] [--queue NAME] [--rounds N]
  *                 [--server-pid PID[,PID]]
  *                 [--label NAME] [--access-key K] [--secret-key S] [--region R]
  *                 [--expected-interval-us N]
@@ -25,11 +26,30 @@
  * requests the connection would have sent meanwhile (L-N, L-2N, ... down to
  * N, as HdrHistogram does), and a request still unanswered when the run ends
  * counts with its age; the line then adds co_p99_us, co_p999_us and max_us.
+ *
+ * SQS (the AWS JSON 1.0 protocol, X-Amz-Target AmazonSQS.*), on the queue --queue (created if
+ * needed, default bench-q):
+ *  - sqssend: SendMessage of ~100-byte bodies, pre-signed;
+ *  - sqsrecvdel: each connection loops ReceiveMessage (one message, no wait) then DeleteMessage
+ *    with the receipt handle from that answer (signed when the answer arrives). requests counts
+ *    both; the line adds pairs (receive+delete done) and empty_receives (answers without a
+ *    message: the queue ran dry);
+ *  - sqslongpoll: --rounds N (default 200, at most 120 s in all) rounds on two connections: A
+ *    waits in ReceiveMessage (WaitTimeSeconds=20) on the empty queue; after 20 ms B sends a
+ *    message; each round's figure is the time from B's answer arriving to A's answer arriving
+ *    (negative when A's came first), from the kernel's receive stamps of the two answers
+ *    (SO_TIMESTAMPNS; this process's own clock reads when the kernel gives none). Prints its
+ *    own line of percentiles.
  */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -49,6 +69,8 @@ typedef struct bconn {
     uint64_t sent_ns;
     bool busy;
     struct bench *b;
+    int phase;    /* sqsrecvdel: 0 the next request is a receive, 1 a delete */
+    kv_buf_t own; /* sqsrecvdel: this connection's signed DeleteMessage */
 } bconn_t;
 
 #define POOL_MAX 4096 /* distinct pre-signed requests a workload cycles through */
@@ -71,9 +93,16 @@ typedef struct bench {
     bool stopping;
     int open;
     uint64_t t0, t1;
+    bool recvdel;          /* the sqsrecvdel workload */
+    const cli_creds_t *cr; /* to sign each DeleteMessage */
+    const char *hostport;
+    const char *queue_url; /* raw JSON string contents */
+    uint64_t pairs, empty;
+    uint64_t reconnects; /* answers with Connection: close (the next request reconnects) */
 } bench_t;
 
 static void send_one(bconn_t *c);
+static void sqs_after(bconn_t *c, const cli_resp_t *r);
 
 /* One latency, and with the correction the requests a stalled connection did not send. */
 static void record(bench_t *b, uint64_t us)
@@ -119,6 +148,28 @@ static void stop_all(bench_t *b, bconn_t *conns, int n)
 
 static bconn_t *g_conns;
 static int g_nconns;
+static struct sockaddr_storage g_addr;
+static void conn_open(bconn_t *c);
+
+/* Does the response end its connection (Connection: close)? */
+static bool resp_closes(const cli_resp_t *r)
+{
+    kv_slice_t v = cli_resp_header(r, "Connection");
+    return v.len == 5 && strncasecmp((const char *)v.p, "close", 5) == 0;
+}
+
+/* A connection the server closed after an answer: open it again and go on (a client such as
+ * an SDK does the same); while stopping, it just counts as closed. */
+static void on_close_reconnect(uv_handle_t *h)
+{
+    bconn_t *c = h->data;
+    if (c->b->stopping) {
+        c->b->open--;
+        return;
+    }
+    c->in.len = 0;
+    conn_open(c);
+}
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
@@ -157,6 +208,9 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
             b->errors++;
         record(b, (now - c->sent_ns) / 1000);
         b->done++;
+        if (b->recvdel)
+            sqs_after(c, &r);
+        bool closes = resp_closes(&r);
         memmove(c->in.p, c->in.p + r.consumed, c->in.len - r.consumed);
         c->in.len -= r.consumed;
         c->busy = false;
@@ -164,6 +218,12 @@ static void on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
             return;
         if (b->done >= b->max_requests) {
             stop_all(b, g_conns, g_nconns);
+            return;
+        }
+        if (closes) {
+            b->reconnects++;
+            uv_read_stop(s);
+            uv_close((uv_handle_t *)s, on_close_reconnect);
             return;
         }
         send_one(c);
@@ -185,7 +245,9 @@ static void send_one(bconn_t *c)
     b->started++;
     c->busy = true;
     c->sent_ns = kv_now_mono_ns();
-    const kv_buf_t *rq = b->n_pool ? &b->pool[b->next++ % b->n_pool] : &b->req;
+    const kv_buf_t *rq = b->recvdel && c->phase == 1 ? &c->own
+                         : b->n_pool                 ? &b->pool[b->next++ % b->n_pool]
+                                                     : &b->req;
     uv_buf_t buf = uv_buf_init((char *)rq->p, (unsigned)rq->len);
     c->wreq.data = c;
     if (uv_write(&c->wreq, (uv_stream_t *)&c->tcp, &buf, 1, on_written) < 0)
@@ -195,6 +257,8 @@ static void send_one(bconn_t *c)
 static void on_connect(uv_connect_t *r, int status)
 {
     bconn_t *c = r->data;
+    if (c->b->stopping)
+        return;
     if (status < 0) {
         fprintf(stderr, "stratus-bench: connect: %s\n", uv_strerror(status));
         c->b->errors++;
@@ -203,6 +267,16 @@ static void on_connect(uv_connect_t *r, int status)
     }
     uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read);
     send_one(c);
+}
+
+/* Open (or open again) one connection; on_connect sends its first request. */
+static void conn_open(bconn_t *c)
+{
+    uv_tcp_init(c->b->loop, &c->tcp);
+    c->tcp.data = c;
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->creq.data = c;
+    uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&g_addr, on_connect);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -340,10 +414,352 @@ static void item_json(char *out, size_t cap, const char *op, size_t i)
                  (i * 2654435761u) & 0xffffffffu, i);
 }
 
+/* Build a signed SQS request (AWS JSON 1.0, as current SDKs send). */
+static void sqs_req(const cli_creds_t *cr, const char *hostport, const char *op, const char *json,
+                    kv_buf_t *out)
+{
+    char target[96];
+    snprintf(target, sizeof(target), "AmazonSQS.%s", op);
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = "POST";
+    r.path = "/";
+    r.host = hostport;
+    r.service = "sqs";
+    r.payload = CLI_PAYLOAD_NONE;
+    r.body = kv_slice_str(json);
+    cli_req_header(&r, "X-Amz-Target", target);
+    cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
+    kv_buf_reset(out);
+    if (cli_build(cr, &r, out) < 0)
+        abort();
+}
+
+/*
+ * The contents of the first JSON string member "name" in s, still escaped (so they can be put
+ * back into a JSON string as they are); an empty slice when there is none.
+ */
+static kv_slice_t json_str(kv_slice_t s, const char *name)
+{
+    char key[64];
+    int k = snprintf(key, sizeof(key), "\"%s\"", name);
+    const uint8_t *p = memmem(s.p, s.len, key, (size_t)k), *end = s.p + s.len;
+    if (p == NULL)
+        return KV_SLICE_NULL;
+    p += k;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == ':'))
+        p++;
+    if (p >= end || *p != '"')
+        return KV_SLICE_NULL;
+    const uint8_t *v = ++p;
+    for (; p < end && *p != '"'; p++)
+        if (*p == '\\')
+            p++;
+    if (p >= end)
+        return KV_SLICE_NULL;
+    return kv_slice(v, (size_t)(p - v));
+}
+
+/* CreateQueue name (idempotent) and copy its QueueUrl into url. @return 0 or -1. */
+static int sqs_setup_queue(const char *host, int port, const cli_creds_t *cr, const char *hostport,
+                           const char *name, char *url, size_t cap)
+{
+    char json[256];
+    snprintf(json, sizeof(json), "{\"QueueName\":\"%s\"}", name);
+    kv_buf_t req, raw;
+    kv_buf_init(&req, 1 << 20);
+    kv_buf_init(&raw, 1 << 20);
+    sqs_req(cr, hostport, "CreateQueue", json, &req);
+    int fd = cli_connect(host, port), rc = -1;
+    cli_resp_t resp;
+    if (fd >= 0 && cli_roundtrip(fd, kv_buf_slice(&req), false, &raw, &resp) == 0) {
+        kv_slice_t u = json_str(resp.body, "QueueUrl");
+        if (resp.status == 200 && u.len > 0 && u.len < cap) {
+            memcpy(url, u.p, u.len);
+            url[u.len] = 0;
+            rc = 0;
+        } else {
+            fprintf(stderr, "stratus-bench: CreateQueue %s: %d %.*s\n", name, resp.status,
+                    (int)resp.body.len, (const char *)resp.body.p);
+        }
+    }
+    if (fd >= 0)
+        close(fd);
+    kv_buf_dispose(&req);
+    kv_buf_dispose(&raw);
+    return rc;
+}
+
+/* A DeleteMessage of the receipt handle h (still JSON-escaped), signed now, into out. */
+static void sqs_delete_req(const cli_creds_t *cr, const char *hostport, const char *queue_url,
+                           kv_slice_t h, kv_buf_t *out)
+{
+    char json[4096];
+    snprintf(json, sizeof(json), "{\"QueueUrl\":\"%s\",\"ReceiptHandle\":\"%.*s\"}", queue_url,
+             (int)h.len, (const char *)h.p);
+    sqs_req(cr, hostport, "DeleteMessage", json, out);
+}
+
+/* sqsrecvdel: after a receive's answer, delete its message next (or receive again when the
+ * answer had none); after a delete's answer, receive again. */
+static void sqs_after(bconn_t *c, const cli_resp_t *r)
+{
+    bench_t *b = c->b;
+    if (c->phase == 1) {
+        c->phase = 0;
+        b->pairs++;
+        return;
+    }
+    kv_slice_t h = r->status == 200 ? json_str(r->body, "ReceiptHandle") : KV_SLICE_NULL;
+    if (h.len == 0 || h.len > 2048) {
+        b->empty++;
+        return;
+    }
+    sqs_delete_req(b->cr, b->hostport, b->queue_url, h, &c->own);
+    c->phase = 1;
+}
+
+/* Read from fd into buf until one response is complete or the deadline passes (blocking with
+ * poll). @return 1 complete (*out filled), 0 deadline, -1 error. */
+static int read_resp_until(int fd, kv_buf_t *buf, cli_resp_t *out, uint64_t deadline_ns)
+{
+    for (;;) {
+        int rc = cli_resp_parse(kv_buf_slice(buf), false, out);
+        if (rc != 0)
+            return rc;
+        uint64_t now = kv_now_mono_ns();
+        if (now >= deadline_ns)
+            return 0;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int ms = (int)((deadline_ns - now + 999999) / 1000000);
+        if (poll(&p, 1, ms) < 0)
+            return -1;
+        if (!(p.revents & (POLLIN | POLLHUP | POLLERR)))
+            continue;
+        if (!kv_buf_reserve(buf, 65536))
+            return -1;
+        ssize_t n = read(fd, buf->p + buf->len, 65536);
+        if (n <= 0)
+            return -1;
+        buf->len += (size_t)n;
+    }
+}
+
+/* Drop the first response (consumed bytes) from buf. */
+static void buf_consume(kv_buf_t *buf, size_t n)
+{
+    memmove(buf->p, buf->p + n, buf->len - n);
+    buf->len -= n;
+}
+
+/* cli_connect with TCP_NODELAY and the kernel's receive stamps (SO_TIMESTAMPNS). @return fd
+ * or -1. */
+static int connect_nodelay(const char *host, int port)
+{
+    int fd = cli_connect(host, port), one = 1;
+    if (fd >= 0) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+    }
+    return fd;
+}
+
+/*
+ * read() that also gives the time (CLOCK_REALTIME, ns) the kernel received the data read (for
+ * TCP, of the last segment read), or 0 when the kernel gave none: the order two answers
+ * arrived in, whatever order one wake-up of this process reads them in.
+ */
+static ssize_t read_stamped(int fd, void *p, size_t n, uint64_t *rx_ns)
+{
+    struct iovec iov = {.iov_base = p, .iov_len = n};
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } ctl;
+    struct msghdr m = {
+        .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl)};
+    ssize_t got = recvmsg(fd, &m, 0);
+    *rx_ns = 0;
+    for (struct cmsghdr *c = got > 0 ? CMSG_FIRSTHDR(&m) : NULL; c; c = CMSG_NXTHDR(&m, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            struct timespec ts;
+            memcpy(&ts, CMSG_DATA(c), sizeof(ts));
+            *rx_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+        }
+    return got;
+}
+
+/* After response r read on *fd (from in, when given: its bytes are dropped): when the server
+ * closes the connection after it, connect again. @return 0 or -1. */
+static int reopen_if_closed(int *fd, const cli_resp_t *r, kv_buf_t *in, const char *host, int port)
+{
+    bool closes = resp_closes(r);
+    if (in)
+        buf_consume(in, r->consumed);
+    if (!closes)
+        return 0;
+    close(*fd);
+    if (in)
+        in->len = 0;
+    *fd = connect_nodelay(host, port);
+    return *fd < 0 ? -1 : 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+#define LONGPOLL_MAX_ROUNDS 100000
+#define LONGPOLL_BUDGET_NS  (120ull * 1000 * 1000 * 1000)
+#define LONGPOLL_PARK_MS    20
+
+/*
+ * sqslongpoll: rounds of (A: ReceiveMessage WaitTimeSeconds=20 on the empty queue; 20 ms later
+ * B: SendMessage); each round's figure is A's answer's arrival minus B's answer's arrival, both
+ * read by one poll() loop of this process (so on one clock, each stamped when its response is
+ * complete). The message is then deleted, so each round starts on an empty queue.
+ */
+static int sqs_longpoll(const char *host, int port, const cli_creds_t *cr, const char *hostport,
+                        const char *queue_url, unsigned rounds, const char *label)
+{
+    if (rounds == 0 || rounds > LONGPOLL_MAX_ROUNDS)
+        rounds = 200;
+    int a = connect_nodelay(host, port), bfd = connect_nodelay(host, port);
+    if (a < 0 || bfd < 0) {
+        fprintf(stderr, "stratus-bench: connect failed\n");
+        return 1;
+    }
+    kv_buf_t rq, sq, ina, inb, del, raw;
+    kv_buf_init(&rq, 1 << 20);
+    kv_buf_init(&sq, 1 << 20);
+    kv_buf_init(&ina, 64u << 20);
+    kv_buf_init(&inb, 64u << 20);
+    kv_buf_init(&del, 1 << 20);
+    kv_buf_init(&raw, 1 << 20);
+    int64_t *lat = kv_calloc(rounds, sizeof(int64_t));
+    unsigned n = 0, early = 0, errors = 0, first = 0, kstamps = 0;
+    char json[2048];
+    uint64_t start = kv_now_mono_ns();
+    for (unsigned i = 0; i < rounds && kv_now_mono_ns() - start < LONGPOLL_BUDGET_NS; i++) {
+        snprintf(json, sizeof(json),
+                 "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":1,\"WaitTimeSeconds\":20}",
+                 queue_url);
+        sqs_req(cr, hostport, "ReceiveMessage", json, &rq);
+        snprintf(json, sizeof(json),
+                 "{\"QueueUrl\":\"%s\",\"MessageBody\":\"long-poll-round-%06u\"}", queue_url, i);
+        sqs_req(cr, hostport, "SendMessage", json, &sq);
+        if (write(a, rq.p, rq.len) != (ssize_t)rq.len) {
+            errors++;
+            break;
+        }
+        /* Give the receive time to reach the server and wait there: it must not answer. */
+        cli_resp_t ra, rb;
+        int rc = read_resp_until(a, &ina, &ra, kv_now_mono_ns() + LONGPOLL_PARK_MS * 1000000ull);
+        if (rc != 0) {
+            if (rc < 0 || ra.status != 200 || json_str(ra.body, "ReceiptHandle").len == 0) {
+                fprintf(stderr,
+                        "stratus-bench: the long poll answered before any send (status %d): "
+                        "WaitTimeSeconds not honoured?\n",
+                        rc < 0 ? -1 : ra.status);
+                errors++;
+                break;
+            }
+            /* a message left from before: delete it and run the round again */
+            early++;
+            sqs_delete_req(cr, hostport, queue_url, json_str(ra.body, "ReceiptHandle"), &del);
+            if (reopen_if_closed(&a, &ra, &ina, host, port) < 0 ||
+                cli_roundtrip(a, kv_buf_slice(&del), false, &raw, &ra) < 0 ||
+                reopen_if_closed(&a, &ra, NULL, host, port) < 0)
+                break;
+            continue;
+        }
+        if (write(bfd, sq.p, sq.len) != (ssize_t)sq.len) {
+            errors++;
+            break;
+        }
+        uint64_t deadline = kv_now_mono_ns() + 25ull * 1000 * 1000 * 1000, ta = 0, tb = 0;
+        uint64_t ka = 0, kb = 0; /* the kernel's receive stamps of each answer's last bytes */
+        bool done_a = false, done_b = false;
+        while ((!done_a || !done_b) && kv_now_mono_ns() < deadline) {
+            struct pollfd p[2] = {{.fd = a, .events = POLLIN}, {.fd = bfd, .events = POLLIN}};
+            if (poll(p, 2, 100) < 0)
+                break;
+            /* B first: when both are ready in one wake-up, its answer is stamped first (the
+             * user-space stamps; the kernel's give the real order) */
+            for (int k = 1; k >= 0; k--) {
+                bool *done = k ? &done_b : &done_a;
+                if (*done || !(p[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                    continue;
+                kv_buf_t *in = k ? &inb : &ina;
+                if (!kv_buf_reserve(in, 65536))
+                    goto out;
+                uint64_t rx = 0;
+                ssize_t got = read_stamped(p[k].fd, in->p + in->len, 65536, &rx);
+                if (got <= 0)
+                    goto out;
+                in->len += (size_t)got;
+                if (cli_resp_parse(kv_buf_slice(in), false, k ? &rb : &ra) == 1) {
+                    *done = true;
+                    *(k ? &tb : &ta) = kv_now_mono_ns();
+                    *(k ? &kb : &ka) = rx;
+                }
+            }
+        }
+        if (!done_a || !done_b || ra.status != 200 || rb.status != 200) {
+            fprintf(stderr, "stratus-bench: long-poll round %u: receive %s, send %s\n", i,
+                    done_a ? "answered" : "unanswered", done_b ? "answered" : "unanswered");
+            errors++;
+            break;
+        }
+        kv_slice_t h = json_str(ra.body, "ReceiptHandle");
+        if (h.len == 0) {
+            fprintf(stderr, "stratus-bench: long-poll round %u: the receive answered empty\n", i);
+            errors++;
+            break;
+        }
+        if (ka && kb) {
+            lat[n++] = (int64_t)(ka - kb);
+            kstamps++;
+        } else {
+            lat[n++] = (int64_t)(ta - tb);
+        }
+        if (lat[n - 1] < 0)
+            first++;
+        sqs_delete_req(cr, hostport, queue_url, h, &del);
+        if (reopen_if_closed(&bfd, &rb, &inb, host, port) < 0 ||
+            reopen_if_closed(&a, &ra, &ina, host, port) < 0 ||
+            cli_roundtrip(a, kv_buf_slice(&del), false, &raw, &ra) < 0 || ra.status != 200 ||
+            reopen_if_closed(&a, &ra, NULL, host, port) < 0) {
+            errors++;
+            break;
+        }
+    }
+out:
+    qsort(lat, n, sizeof(int64_t), cmp_i64);
+#define LPCT(p) (n ? (double)lat[(size_t)((double)(n - 1) * (p))] / 1000 : 0.0)
+    printf("%s rounds=%u errors=%u early=%u receive_answered_first=%u kernel_stamps=%u "
+           "p50_us=%.1f p90_us=%.1f p99_us=%.1f min_us=%.1f max_us=%.1f\n",
+           label ? label : "sqslongpoll", n, errors, early, first, kstamps, LPCT(0.5), LPCT(0.9),
+           LPCT(0.99), n ? (double)lat[0] / 1000 : 0.0, n ? (double)lat[n - 1] / 1000 : 0.0);
+    close(a);
+    close(bfd);
+    kv_free(lat);
+    kv_buf_dispose(&rq);
+    kv_buf_dispose(&sq);
+    kv_buf_dispose(&ina);
+    kv_buf_dispose(&inb);
+    kv_buf_dispose(&del);
+    kv_buf_dispose(&raw);
+    return n == 0 || errors ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *host = "127.0.0.1", *workload = "listtables", *path = "/", *pids = NULL;
-    const char *label = NULL;
+    const char *label = NULL, *queue = "bench-q";
+    unsigned rounds = 200;
     int port = 0, nconn = 64;
     double duration = 10;
     uint64_t max_req = 100000000;
@@ -375,6 +791,10 @@ int main(int argc, char **argv)
             cr.secret_key = v;
         else if (!strcmp(o, "--region"))
             cr.region = v;
+        else if (!strcmp(o, "--queue"))
+            queue = v;
+        else if (!strcmp(o, "--rounds"))
+            rounds = (unsigned)strtoul(v, NULL, 10);
         else if (!strcmp(o, "--expected-interval-us"))
             co_interval = strtoull(v, NULL, 10);
         else {
@@ -592,6 +1012,38 @@ int main(int argc, char **argv)
                 return 2;
         }
         kv_buf_dispose(&raw);
+    } else if (!strcmp(workload, "sqssend") || !strcmp(workload, "sqsrecvdel") ||
+               !strcmp(workload, "sqslongpoll")) {
+        static char url[1024];
+        if (sqs_setup_queue(host, port, &cr, hostport, queue, url, sizeof(url)) < 0) {
+            fprintf(stderr, "stratus-bench: cannot create the queue %s\n", queue);
+            return 1;
+        }
+        if (!strcmp(workload, "sqslongpoll"))
+            return sqs_longpoll(host, port, &cr, hostport, url, rounds, label);
+        char json[2048];
+        if (!strcmp(workload, "sqssend")) {
+            /* ~100-byte bodies, distinct per request */
+            b.pool = kv_calloc(POOL_MAX, sizeof(kv_buf_t));
+            b.n_pool = POOL_MAX;
+            for (size_t i = 0; i < POOL_MAX; i++) {
+                snprintf(json, sizeof(json),
+                         "{\"QueueUrl\":\"%s\",\"MessageBody\":\"{\\\"order\\\":%zu,"
+                         "\\\"customer\\\":\\\"user-%08zx\\\",\\\"pad\\\":"
+                         "\\\"0123456789abcdef0123456789abcdef0123456789\\\"}\"}",
+                         url, i, (i * 2654435761u) & 0xffffffffu);
+                kv_buf_init(&b.pool[i], 1 << 16);
+                sqs_req(&cr, hostport, "SendMessage", json, &b.pool[i]);
+            }
+        } else {
+            snprintf(json, sizeof(json),
+                     "{\"QueueUrl\":\"%s\",\"MaxNumberOfMessages\":1,\"WaitTimeSeconds\":0}", url);
+            sqs_req(&cr, hostport, "ReceiveMessage", json, &b.req);
+            b.recvdel = true;
+            b.cr = &cr;
+            b.hostport = hostport;
+            b.queue_url = url;
+        }
     } else if (!strcmp(workload, "get")) {
         kv_buf_printf(&b.req, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", path, hostport);
     } else {
@@ -604,9 +1056,8 @@ int main(int argc, char **argv)
     if (b.co_interval_us)
         b.co_us = kv_calloc(MAX_SAMPLES, sizeof(uint32_t));
     b.loop = uv_default_loop();
-    struct sockaddr_storage addr;
-    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&addr) != 0 &&
-        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&addr) != 0) {
+    if (uv_ip4_addr(host, port, (struct sockaddr_in *)&g_addr) != 0 &&
+        uv_ip6_addr(host, port, (struct sockaddr_in6 *)&g_addr) != 0) {
         fprintf(stderr, "stratus-bench: --host must be a numeric loopback address\n");
         return 2;
     }
@@ -619,12 +1070,9 @@ int main(int argc, char **argv)
         bconn_t *c = &g_conns[i];
         c->b = &b;
         kv_buf_init(&c->in, 64u << 20);
-        uv_tcp_init(b.loop, &c->tcp);
-        c->tcp.data = c;
-        uv_tcp_nodelay(&c->tcp, 1);
-        c->creq.data = c;
+        kv_buf_init(&c->own, 1 << 16);
         b.open++;
-        uv_tcp_connect(&c->creq, &c->tcp, (struct sockaddr *)&addr, on_connect);
+        conn_open(c);
     }
     uv_timer_init(b.loop, &b.timer);
     b.timer.data = &b;
@@ -644,14 +1092,21 @@ int main(int argc, char **argv)
     if (pids)
         printf(" server_cpu_us_per_req=%.2f",
                b.done ? (double)(scpu1 - scpu0) / (double)b.done : 0.0);
+    if (b.reconnects)
+        printf(" reconnects=%llu", (unsigned long long)b.reconnects);
+    if (b.recvdel)
+        printf(" pairs=%llu empty_receives=%llu", (unsigned long long)b.pairs,
+               (unsigned long long)b.empty);
     if (b.co_interval_us) {
         qsort(b.co_us, b.n_co, sizeof(uint32_t), cmp_u32);
 #define CO_PCT(p) (b.n_co ? b.co_us[(size_t)((double)(b.n_co - 1) * (p))] : 0)
         printf(" co_p99_us=%u co_p999_us=%u max_us=%u", CO_PCT(0.99), CO_PCT(0.999), b.max_us);
     }
     printf("\n");
-    for (int i = 0; i < nconn; i++)
+    for (int i = 0; i < nconn; i++) {
         kv_buf_dispose(&g_conns[i].in);
+        kv_buf_dispose(&g_conns[i].own);
+    }
     kv_free(g_conns);
     kv_free(b.lat_us);
     kv_free(b.co_us);
