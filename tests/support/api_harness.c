@@ -11,17 +11,42 @@
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 
+/* Data directories still there at exit (a fuzz target never closes its harness). */
+#define HARNESS_DIRS 16
+static char g_dirs[HARNESS_DIRS][sizeof(((harness_t *)0)->dir)];
+
+static void remove_dir(const char dir[static 64])
+{
+    char cmd[80];
+    snprintf(cmd, sizeof(cmd), "rm -rf %.63s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "harness: cannot remove %s\n", dir);
+}
+
+static void remove_left(void)
+{
+    for (int i = 0; i < HARNESS_DIRS; i++)
+        if (g_dirs[i][0] != 0)
+            remove_dir(g_dirs[i]);
+}
+
 int harness_open(harness_t *h, const char *region)
 {
     static int inited;
     if (!inited) {
         kv_log_set_level(KV_LOG_WARN); /* no access log in unit tests and fuzzing */
         api_global_init();
+        atexit(remove_left);
         inited = 1;
     }
     snprintf(h->dir, sizeof(h->dir), "/tmp/stratus-h-XXXXXX");
     if (mkdtemp(h->dir) == NULL)
         return -1;
+    for (int i = 0; i < HARNESS_DIRS; i++)
+        if (g_dirs[i][0] == 0) {
+            memcpy(g_dirs[i], h->dir, sizeof(h->dir));
+            break;
+        }
     api_cfg_t cfg = {
         .data_dir = h->dir, .region = region, .access_key = "test", .secret_key = "test"};
     h->creds.access_key = "test";
@@ -33,10 +58,10 @@ int harness_open(harness_t *h, const char *region)
 void harness_close(harness_t *h)
 {
     api_close(h->ctx);
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf %s", h->dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "harness: cannot remove %s\n", h->dir);
+    remove_dir(h->dir);
+    for (int i = 0; i < HARNESS_DIRS; i++)
+        if (strcmp(g_dirs[i], h->dir) == 0)
+            g_dirs[i][0] = 0;
 }
 
 int harness_run(harness_t *h, kv_slice_t raw, kv_buf_t *out)

@@ -18,15 +18,26 @@
 static srv_t g_srv;
 static srv_config_t g_cfg;
 static int g_port;
+static char g_dir[64];
+
+/* The data directory goes when the test program ends. */
+static void remove_dir(void)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", g_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "srv_harness: cannot remove %s\n", g_dir);
+}
 
 int srv_harness_port(void)
 {
     if (g_port)
         return g_port;
-    static char dir[64];
-    snprintf(dir, sizeof(dir), "/tmp/stratus-srvh-XXXXXX");
-    if (mkdtemp(dir) == NULL)
+    char *dir = g_dir;
+    snprintf(g_dir, sizeof(g_dir), "/tmp/stratus-srvh-XXXXXX");
+    if (mkdtemp(g_dir) == NULL)
         abort();
+    atexit(remove_dir);
     char *argv[] = {"stratusd", "--listen",         "127.0.0.1:0", "--data-dir",
                     dir,        "--threads",        "1",           "--log-level",
                     "error",    "--header-timeout", "2000",        "--body-timeout",
