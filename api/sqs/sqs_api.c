@@ -1599,7 +1599,7 @@ static void sqs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     } else {
         api_err_t e = (api_err_t)resp->_err;
         const char *code = api_err_code(e);
-        const char *qcode = api_err_ns(e);
+        const char *qcode = sqs_query_code(e);
         kv_buf_reset(&resp->body);
         api_jw_t w;
         api_jw_init(&w, &resp->body);
@@ -1613,7 +1613,7 @@ static void sqs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
         api_jw_obj_end(&w);
         api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
-        if (qcode[0])
+        if (qcode)
             api_resp_headerf(resp, "x-amzn-query-error", "%s;%s", qcode,
                              resp->status >= 500 ? "Receiver" : "Sender");
     }

@@ -269,6 +269,9 @@ int sqs_query_op(kv_slice_t action);
 const api_qshape_t *sqs_query_input(int op);
 /** An operation's output shape (no fields: the response has no Result element), or NULL. */
 const api_qshape_t *sqs_query_output(int op);
+/** The query protocol's code of error e (SQS's legacy codes: x-amzn-query-error of the JSON
+ * protocol), or NULL when it is the wire code (the shared authentication errors). */
+const char *sqs_query_code(api_err_t e);
 /** Parse the form (a POST's body, a GET's query string), set the request's operation and
  * decode its members into *in (QueueUrl from a queue URL's path when not given). 0, or -1
  * with resp's error set. */

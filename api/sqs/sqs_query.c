@@ -265,6 +265,13 @@ int sqs_query_op(kv_slice_t action)
     return API_OP_NONE;
 }
 
+const char *sqs_query_code(api_err_t e)
+{
+    const char *ns = api_err_ns(e);
+    /* SQS's rows hold the query code; the shared rows (authentication) a JSON namespace */
+    return ns[0] && !strchr(ns, '#') ? ns : NULL;
+}
+
 /* ---- requests ---- */
 
 /* The queue a request's path names (/<account>/<queue name>), or KV_SLICE_NULL. */
@@ -355,9 +362,9 @@ void sqs_query_finish(api_req_t *req, api_resp_t *resp)
     }
     if (resp->_err) {
         api_err_t e = (api_err_t)resp->_err;
-        const char *qcode = api_err_ns(e);
+        const char *qcode = sqs_query_code(e);
         api_query_error(&resp->body, SQS_QUERY_NS, resp->status,
-                        kv_slice_str(qcode[0] ? qcode : api_err_code(e)), resp->_msg, rid);
+                        kv_slice_str(qcode ? qcode : api_err_code(e)), resp->_msg, rid);
     }
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("text/xml"));
 }
