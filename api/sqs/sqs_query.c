@@ -337,6 +337,20 @@ int sqs_query_decode(api_req_t *req, api_resp_t *resp, api_json_t **in)
 
 /* ---- responses ---- */
 
+/* The shared authentication errors (the JSON protocols' rows) as SQS's query protocol names
+ * them, like AWS's other query services. */
+static const struct {
+    api_err_t e;
+    const char *code;
+    int status;
+} auth_codes[] = {
+    {API_E_DDB_INVALID_SIGNATURE, "SignatureDoesNotMatch", 403},
+    {API_E_DDB_UNRECOGNIZED_CLIENT, "InvalidClientTokenId", 403},
+    {API_E_DDB_EXPIRED_TOKEN, "ExpiredToken", 403},
+    {API_E_DDB_MISSING_AUTH, "MissingAuthenticationToken", 403},
+    {API_E_DDB_INCOMPLETE_SIGNATURE, "IncompleteSignature", 400},
+};
+
 void sqs_query_finish(api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
@@ -363,6 +377,11 @@ void sqs_query_finish(api_req_t *req, api_resp_t *resp)
     if (resp->_err) {
         api_err_t e = (api_err_t)resp->_err;
         const char *qcode = sqs_query_code(e);
+        for (size_t i = 0; !qcode && i < N(auth_codes); i++)
+            if (auth_codes[i].e == e) {
+                qcode = auth_codes[i].code;
+                resp->status = auth_codes[i].status;
+            }
         api_query_error(&resp->body, SQS_QUERY_NS, resp->status,
                         kv_slice_str(qcode ? qcode : api_err_code(e)), resp->_msg, rid);
     }

@@ -411,8 +411,14 @@ class QueryProtocol(unittest.TestCase):
             self.assertEqual((st, x.find(NS + "Error/" + NS + "Code").text), (400, code), (form, text))
         # a bad signature: refused in the same document
         st, x, text = self.raw({"Action": "ListQueues"}, secret="wrong")
-        self.assertEqual((st, x.tag), (400, NS + "ErrorResponse"), text)
-        self.assertEqual(x.find(NS + "Error/" + NS + "Code").text, "InvalidSignatureException")
+        self.assertEqual((st, x.tag), (403, NS + "ErrorResponse"), text)
+        self.assertEqual(x.find(NS + "Error/" + NS + "Code").text, "SignatureDoesNotMatch")
+        r = self.old('''
+            bad = boto3.client("sqs", endpoint_url=EP, region_name="us-east-1",
+                               aws_access_key_id="nobody", aws_secret_access_key="x")
+            print(json.dumps(err("InvalidClientTokenId", bad.list_queues, status=403)["Error"]["Message"]))
+        ''')
+        self.assertEqual(r, "The security token included in the request is invalid.")
 
     def test_raw_message_move_tasks(self):
         """Debian's botocore has no move-task operations: their query shapes, raw."""
