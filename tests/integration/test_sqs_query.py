@@ -54,7 +54,7 @@ PRELUDE = textwrap.dedent('''
             if msg is not None:
                 assert r["Error"]["Message"] == msg, r
             return r
-        raise AssertionError("no error from %s %s" % (fn.__name__, kw))
+        raise AssertionError("no error from %s %s" % (fn.__name__, repr(kw)[:300]))
     def md5_attrs(attrs):
         h = hashlib.md5()
         def put(b):
@@ -271,6 +271,23 @@ class QueryProtocol(unittest.TestCase):
             assert [(e["Id"], e["Code"], e["SenderFault"]) for e in r["Failed"]] == [("bad", "ReceiptHandleIsInvalid", True)], r
             assert attrs(u, "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible") == \\
                 {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+            # the largest message and batch (1 MiB), percent-encoded three bytes a byte, and over it
+            big = "\\u00e9" * (1048576 // 2 - 4) + "<&> \\r\\n!!"  # 1 MiB exactly
+            check_send(sqs.send_message(QueueUrl=u, MessageBody=big), big)
+            part = "&" * (1048576 // 10)
+            r = sqs.send_message_batch(QueueUrl=u, Entries=[{"Id": str(i), "MessageBody": part} for i in range(10)])
+            assert len(r["Successful"]) == 10, r["Failed"]
+            err("AWS.SimpleQueueService.BatchRequestTooLong", sqs.send_message_batch, QueueUrl=u,
+                Entries=[{"Id": str(i), "MessageBody": part + "x"} for i in range(10)])
+            err("InvalidParameterValue", sqs.send_message, QueueUrl=u, MessageBody=big + "x")
+            got = []
+            for _ in range(5):
+                got += sqs.receive_message(QueueUrl=u, MaxNumberOfMessages=10).get("Messages", [])
+                if len(got) == 11:
+                    break
+            assert sorted(len(m["Body"]) for m in got) == [len(part)] * 10 + [len(big)], len(got)
+            for m in got:
+                check_received(m)
             print(json.dumps("ok"))
         ''')
         self.assertEqual(r, "ok")
