@@ -68,3 +68,4 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
 kv_unit(test_events_sched tests/unit/api/test_events_sched.c) # issue 14, package E
 kv_unit(test_eng_events tests/unit/engine/test_eng_events.c) # issue 14, package E
+kv_unit(test_sqs_query tests/unit/api/test_sqs_query.c) # issue 14, Q2: the query protocol

@@ -514,3 +514,114 @@ void api_query_error(kv_buf_t *out, const char *xmlns, int status, kv_slice_t co
     api_xw_elem(&w, "RequestId", request_id);
     kv_buf_append_str(out, "</ErrorResponse>");
 }
+
+/* ---- JSON output as XML ---- */
+
+static void enc_value(api_xw_t *w, const char *tag, const api_json_t *v, const api_qshape_t *s,
+                      unsigned depth);
+
+static void enc_members(api_xw_t *w, const api_json_t *obj, const api_qshape_t *s, unsigned depth)
+{
+    if (api_json_type(obj) != API_J_OBJ || depth >= API_QUERY_MAX_DEPTH)
+        return;
+    for (size_t i = 0; i < s->n_fields; i++) {
+        const api_qshape_t *f = &s->fields[i];
+        const api_json_t *v = api_json_get(obj, f->name);
+        if (!v || api_json_type(v) == API_J_NULL)
+            continue;
+        enc_value(w, wire_of(f), v, f, depth + 1);
+    }
+}
+
+/* A scalar's text: a string, a number or a boolean (other types: nothing). */
+static void enc_scalar(api_xw_t *w, const char *tag, const api_json_t *v)
+{
+    int64_t i;
+    double d;
+    switch (api_json_type(v)) {
+    case API_J_STR:
+        api_xw_elem(w, tag, api_json_str(v));
+        return;
+    case API_J_BOOL:
+        api_xw_elem_str(w, tag, api_json_bool(v) ? "true" : "false");
+        return;
+    case API_J_INT:
+        if (api_json_int(v, &i)) {
+            api_xw_open(w, tag);
+            kv_buf_printf(w->out, "%lld", (long long)i);
+            api_xw_close(w, tag);
+        }
+        return;
+    case API_J_REAL:
+        if (api_json_num(v, &d)) {
+            api_xw_open(w, tag);
+            kv_buf_printf(w->out, "%.17g", d);
+            api_xw_close(w, tag);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* One value as the element tag (s: its shape; NULL for a string). */
+static void enc_value(api_xw_t *w, const char *tag, const api_json_t *v, const api_qshape_t *s,
+                      unsigned depth)
+{
+    if (depth >= API_QUERY_MAX_DEPTH)
+        return;
+    api_qkind_t k = s ? s->kind : API_Q_STR;
+    switch (k) {
+    case API_Q_STR:
+    case API_Q_INT:
+    case API_Q_BOOL:
+        enc_scalar(w, tag, v);
+        return;
+    case API_Q_STRUCT:
+        if (api_json_type(v) != API_J_OBJ)
+            return;
+        api_xw_open(w, tag);
+        enc_members(w, v, s, depth);
+        api_xw_close(w, tag);
+        return;
+    case API_Q_LIST: {
+        if (api_json_type(v) != API_J_ARR)
+            return;
+        const char *item = s->flat ? tag : s->item ? s->item : "member";
+        if (!s->flat)
+            api_xw_open(w, tag);
+        size_t n = api_json_len(v);
+        for (size_t i = 0; i < n; i++)
+            enc_value(w, item, api_json_at(v, i), s->elem, depth + 1);
+        if (!s->flat)
+            api_xw_close(w, tag);
+        return;
+    }
+    case API_Q_MAP: {
+        if (api_json_type(v) != API_J_OBJ)
+            return;
+        const char *kname = s->item ? s->item : s->flat ? "Name" : "key";
+        const char *vname = s->val ? s->val : s->flat ? "Value" : "value";
+        const char *ent = s->flat ? tag : "entry";
+        if (!s->flat)
+            api_xw_open(w, tag);
+        void *it = NULL;
+        const char *key;
+        api_json_t *val;
+        while (api_json_next(v, &it, &key, &val)) {
+            api_xw_open(w, ent);
+            api_xw_elem_str(w, kname, key);
+            enc_value(w, vname, val, s->elem, depth + 1);
+            api_xw_close(w, ent);
+        }
+        if (!s->flat)
+            api_xw_close(w, tag);
+        return;
+    }
+    }
+}
+
+void api_query_encode(api_xw_t *w, const api_json_t *doc, const api_qshape_t *shape)
+{
+    enc_members(w, doc, shape, 0);
+}

@@ -97,4 +97,15 @@ void api_query_resp_end(api_xw_t *w, const char *op, bool result, kv_slice_t req
 void api_query_error(kv_buf_t *out, const char *xmlns, int status, kv_slice_t code, const char *msg,
                      kv_slice_t request_id);
 
+/**
+ * Write the members of doc (a JSON protocol's output object) as the query protocol's XML, by
+ * shape's fields (an API_Q_STRUCT; issue 14, SQS's query protocol): each member is an element
+ * named by its wire name; a list is <wire><member|item>...</>...</wire>, or flat, one <wire>
+ * per element; a map is <wire><entry><key/><value/></entry>...</wire>, or flat, one
+ * <wire><Name/><Value/></wire> per entry (the names by item and val as decoding reads them);
+ * numbers and booleans as their text. Members shape does not name, and values of another type
+ * than their member's, are left out. Nesting is bounded by API_QUERY_MAX_DEPTH.
+ */
+void api_query_encode(api_xw_t *w, const api_json_t *doc, const api_qshape_t *shape);
+
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * SQS over the AWS JSON 1.0 protocol (X-Amz-Target AmazonSQS.<Op>): the service row, the
+ * SQS over the AWS JSON 1.0 protocol (X-Amz-Target AmazonSQS.<Op>; the query protocol's
+ * decoding and encoding around the same operations are sqs_query.c): the service row, the
  * queue registry (every queue in memory, loaded at open), and the queue operations (create,
  * URL, list, delete, attributes, tags, dead-letter sources). Each operation decodes its JSON
  * input into C values, executes on the registry and the engine, and encodes its output with
@@ -1477,19 +1478,29 @@ out:
 
 /* ---- dispatch ---- */
 
+/* The query protocol: a request that names no X-Amz-Target (sqs_query.c). */
+static bool is_query(const api_req_t *req)
+{
+    return req->_st->target.len == 0;
+}
+
 static void sqs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     kv_slice_t body = kv_buf_slice(&req->_st->body);
     api_json_t *in;
     const char *err = NULL;
-    if (body.len == 0)
-        body = KV_SLICE_LIT("{}");
-    if (api_json_parse(req->arena, body, &in, &err) < 0 || api_json_type(in) != API_J_OBJ) {
-        sqs_refuse(resp, API_E_SQS_SERIALIZATION, "%s", err ? err : "Expected a JSON object");
-        return;
+    if (is_query(req)) {
+        if (sqs_query_decode(req, resp, &in) < 0)
+            return;
+    } else {
+        if (body.len == 0)
+            body = KV_SLICE_LIT("{}");
+        if (api_json_parse(req->arena, body, &in, &err) < 0 || api_json_type(in) != API_J_OBJ) {
+            sqs_refuse(resp, API_E_SQS_SERIALIZATION, "%s", err ? err : "Expected a JSON object");
+            return;
+        }
     }
     resp->status = 200;
-    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
     api_jw_t w;
     api_jw_init(&w, &resp->body);
     int op = req->_st->op;
@@ -1581,10 +1592,14 @@ static const api_op_desc_t sqs_ops[] = {
 static void sqs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     (void)ctx;
-    if (resp->_err) {
+    if (is_query(req)) {
+        sqs_query_finish(req, resp);
+    } else if (!resp->_err) {
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
+    } else {
         api_err_t e = (api_err_t)resp->_err;
         const char *code = api_err_code(e);
-        const char *qcode = api_err_ns(e);
+        const char *qcode = sqs_query_code(e);
         kv_buf_reset(&resp->body);
         api_jw_t w;
         api_jw_init(&w, &resp->body);
@@ -1598,7 +1613,7 @@ static void sqs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
         api_jw_obj_end(&w);
         api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.0"));
-        if (qcode[0])
+        if (qcode)
             api_resp_headerf(resp, "x-amzn-query-error", "%s;%s", qcode,
                              resp->status >= 500 ? "Receiver" : "Sender");
     }
@@ -1606,6 +1621,12 @@ static void sqs_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 }
 
 static void sqs_stopping(void *state);
+
+/* A query request's form percent-encodes: up to three bytes for each of a batch's 10 MiB. */
+static uint64_t sqs_body_limit(const api_req_t *req)
+{
+    return is_query(req) ? 32u << 20 : 12u << 20;
+}
 
 static const api_job_t sqs_jobs[] = {
     {"sqs-wait", 0, false, sqs_wait_run},
@@ -1621,6 +1642,7 @@ const api_service_t sqs_service = {
     .target_prefix = SQS_TARGET_PREFIX,
     .ops = sqs_ops,
     .n_ops = SQS_OP__COUNT,
+    .body_limit = sqs_body_limit,
     .body_max = 12u << 20, /* a batch of ten 1 MiB messages, JSON-escaped */
     .dispatch = sqs_dispatch,
     .hold = sqs_hold,

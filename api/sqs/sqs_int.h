@@ -14,8 +14,11 @@
 #include "api_int.h"
 #include "api_msg.h"
 #include "codec/api_json_r.h"
+#include "codec/api_query.h"
 
 #define SQS_TARGET_PREFIX  "AmazonSQS."
+#define SQS_QUERY_NS       "http://queue.amazonaws.com/doc/2012-11-05/"
+#define SQS_QUERY_VERSION  "2012-11-05"
 #define SQS_NAME_MAX       80
 #define SQS_MSG_MAX        1048576 /* MaximumMessageSize's maximum and default (AWS, 2025) */
 #define SQS_BATCH_MAX      10      /* entries in a batch request */
@@ -258,5 +261,23 @@ int sqs_wait_run(api_ctx_t *ctx, void *state, unsigned budget);
 int sqs_retention_run(api_ctx_t *ctx, void *state, unsigned budget);
 /** The MD5 of message attributes as SQS computes it (hex into out[33]). */
 void sqs_md5_attrs(const api_msg_attr_t *a, size_t n, char out[33]);
+
+/* sqs_query.c: the query protocol (a request without X-Amz-Target) */
+/** The operation Action names, or API_OP_NONE. */
+int sqs_query_op(kv_slice_t action);
+/** An operation's input shape (its query serialization), or NULL. */
+const api_qshape_t *sqs_query_input(int op);
+/** An operation's output shape (no fields: the response has no Result element), or NULL. */
+const api_qshape_t *sqs_query_output(int op);
+/** The query protocol's code of error e (SQS's legacy codes: x-amzn-query-error of the JSON
+ * protocol), or NULL when it is the wire code (the shared authentication errors). */
+const char *sqs_query_code(api_err_t e);
+/** Parse the form (a POST's body, a GET's query string), set the request's operation and
+ * decode its members into *in (QueueUrl from a queue URL's path when not given). 0, or -1
+ * with resp's error set. */
+int sqs_query_decode(api_req_t *req, api_resp_t *resp, api_json_t **in);
+/** Rewrite the operation's JSON output in resp as its XML response, or the error recorded in
+ * resp as the query protocol's ErrorResponse (SQS's legacy codes); the Content-Type. */
+void sqs_query_finish(api_req_t *req, api_resp_t *resp);
 
 #endif

@@ -2,7 +2,9 @@
 /*
  * The query protocol's codec (api_query.c): the input is a form body, parsed and decoded by a
  * shape with every kind (scalars, integers, booleans, lists and maps flat and not, nested
- * structures), as SNS's PublishBatch and SQS's SendMessageBatch nest them.
+ * structures), as SNS's PublishBatch and SQS's SendMessageBatch nest them; when its Action
+ * names an SQS operation, also by that operation's query shapes (api/sqs/sqs_query.c). Each
+ * decoded document is written back as XML by api_query_encode.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -11,6 +13,21 @@
 #include "base/kv_arena.h"
 #include "codec/api_json_r.h"
 #include "codec/api_query.h"
+#include "codec/api_xw.h"
+
+int sqs_query_op(kv_slice_t action);
+const api_qshape_t *sqs_query_input(int op);
+const api_qshape_t *sqs_query_output(int op);
+
+/* Write doc as XML by shape (into a bounded buffer) and drop it. */
+static void encode(const api_json_t *doc, const api_qshape_t *shape)
+{
+    kv_buf_t b;
+    kv_buf_init(&b, 1u << 24);
+    api_xw_t w = {.out = &b};
+    api_query_encode(&w, doc, shape);
+    kv_buf_dispose(&b);
+}
 
 static const api_qshape_t mav_f[] = {
     {.name = "DataType"}, {.name = "StringValue"}, {.name = "BinaryValue"}};
@@ -46,8 +63,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     api_query_t q;
     api_json_t *doc;
     const char *err;
-    if (api_query_parse(a, kv_slice(data, size), &q, &err) == 0)
-        (void)api_query_decode(a, &q, &op, &doc, &err);
+    if (api_query_parse(a, kv_slice(data, size), &q, &err) == 0) {
+        if (api_query_decode(a, &q, &op, &doc, &err) == 0)
+            encode(doc, &op);
+        int sqs = q.has_action ? sqs_query_op(q.action) : -1;
+        if (sqs >= 0 && api_query_decode(a, &q, sqs_query_input(sqs), &doc, &err) == 0) {
+            encode(doc, sqs_query_input(sqs));
+            encode(doc, sqs_query_output(sqs));
+        }
+    }
     kv_arena_free(a);
     return 0;
 }
