@@ -171,8 +171,8 @@ int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int at
         when[19] = 0;
         when[13] = when[16] = '.';
         kv_uuid4(id);
-        snprintf(key, sizeof(key), "aws/lambda/async/%s/%.4s/%.2s/%.2s/%s-%s", inv->function,
-                 when, when + 5, when + 8, when, id);
+        snprintf(key, sizeof(key), "aws/lambda/async/%s/%.4s/%.2s/%.2s/%s-%s", inv->function, when,
+                 when + 5, when + 8, when, id);
         rc = s3_put_record(ctx, name, kv_slice_str(key), kv_buf_slice(&rec));
     } else if (lambda_arn_function(kv_slice_str(dest), &name)) {
         kv_arena_t *a = kv_arena_new(4096);

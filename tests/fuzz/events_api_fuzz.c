@@ -19,7 +19,8 @@
 
 static const char *const setup[][2] = {
     {"CreateEventBus", "{\"Name\":\"fzb\"}"},
-    {"PutRule", "{\"Name\":\"r\",\"EventPattern\":\"{\\\"source\\\":[{\\\"prefix\\\":\\\"\\\"}]}\"}"},
+    {"PutRule",
+     "{\"Name\":\"r\",\"EventPattern\":\"{\\\"source\\\":[{\\\"prefix\\\":\\\"\\\"}]}\"}"},
     {"PutTargets",
      "{\"Rule\":\"r\",\"Targets\":[{\"Id\":\"q\",\"Arn\":\"" QARN "\",\"InputTransformer\":{"
      "\"InputPathsMap\":{\"a\":\"$.detail.a\",\"b\":\"$.detail.b[0]\",\"s\":\"$.source\"},"
@@ -28,8 +29,9 @@ static const char *const setup[][2] = {
      "{\"Id\":\"p\",\"Arn\":\"" QARN "\",\"InputPath\":\"$.detail['a']\"}]}"},
     {"PutRule", "{\"Name\":\"r\",\"EventBusName\":\"fzb\",\"EventPattern\":\"{\\\"detail\\\":"
                 "{\\\"a\\\":[{\\\"exists\\\":true}]}}\"}"},
-    {"PutTargets", "{\"Rule\":\"r\",\"EventBusName\":\"fzb\",\"Targets\":[{\"Id\":\"q\",\"Arn\":\"" QARN
-                   "\",\"Input\":\"{\\\"c\\\":1}\"}]}"},
+    {"PutTargets",
+     "{\"Rule\":\"r\",\"EventBusName\":\"fzb\",\"Targets\":[{\"Id\":\"q\",\"Arn\":\"" QARN
+     "\",\"Input\":\"{\\\"c\\\":1}\"}]}"},
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -67,8 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1)
         return 0;
     char target[96];
-    snprintf(target, sizeof(target), "%s%s", ev->target_prefix,
-             ev->ops[data[0] % ev->n_ops].name);
+    snprintf(target, sizeof(target), "%s%s", ev->target_prefix, ev->ops[data[0] % ev->n_ops].name);
     int st =
         harness_json(&h, "events", "POST", "/", NULL, target, kv_slice(data + 1, size - 1), NULL);
     if (st >= 500) {
