@@ -64,8 +64,8 @@ typedef struct rule_set {
     size_t n;
 } rule_set_t;
 
-/* A bus's cache entry: gen changes whenever its rules may have (events_rules_changed); set
- * was built at set_gen (usable while it equals gen). */
+/* A bus's cache entry: gen grows whenever its rules may have changed (events_rules_changed);
+ * set was built at set_gen (usable while it equals gen). */
 typedef struct bus_cache {
     char *bus;
     uint64_t gen, set_gen;
@@ -80,7 +80,8 @@ typedef struct rule_cache {
     pthread_mutex_t lock;
     bus_cache_t *b[CACHE_BUCKETS];
     size_t n;
-    uint64_t gens; /* every generation given out, so an entry made again never reuses one */
+    uint64_t gens;      /* the last generation given out (they only grow) */
+    uint64_t clear_gen; /* gens when the cache was last emptied */
 } rule_cache_t;
 
 static void set_put(rule_set_t *s)
@@ -110,6 +111,7 @@ static void cache_clear(rule_cache_t *c)
             kv_free(e);
         }
     c->n = 0;
+    c->clear_gen = ++c->gens;
 }
 
 /* The entry of bus, made when missing (under c->lock). */
@@ -180,32 +182,37 @@ static int set_build(api_ctx_t *ctx, kv_slice_t bus, rule_set_t **out)
     return 0;
 }
 
-/* Bus's compiled rules (a reference the caller puts back with set_put). */
+/* Bus's compiled rules (a reference the caller puts back with set_put). Only a bus that
+ * exists gets an entry (events put to made-up bus names leave nothing behind). */
 static int set_get(api_ctx_t *ctx, kv_slice_t bus, rule_set_t **out)
 {
     rule_cache_t *c = cache_of(ctx);
     if (c == NULL)
         return set_build(ctx, bus, out);
     pthread_mutex_lock(&c->lock);
-    bus_cache_t *e = cache_entry(c, bus);
-    if (e->set && e->set_gen == e->gen) {
+    bus_cache_t *e = *cache_slot(c, bus);
+    if (e && e->set && e->set_gen == e->gen) {
         atomic_fetch_add(&e->set->refs, 1);
         *out = e->set;
         pthread_mutex_unlock(&c->lock);
         return 0;
     }
-    uint64_t gen = e->gen;
+    uint64_t g0 = c->gens; /* a change from here on gives the bus a later generation */
     pthread_mutex_unlock(&c->lock);
     int rc = set_build(ctx, bus, out);
     if (rc < 0)
         return rc;
     pthread_mutex_lock(&c->lock);
-    bus_cache_t **p = cache_slot(c, bus);
-    if (*p && (*p)->gen == gen) { /* nothing changed meanwhile: keep it */
-        set_put((*p)->set);
+    e = *cache_slot(c, bus);
+    if (e == NULL && g0 >= c->clear_gen && c->n < CACHE_MAX) {
+        e = cache_entry(c, bus);
+        e->gen = g0;
+    }
+    if (e && e->gen <= g0) { /* nothing changed since the build began: keep it */
+        set_put(e->set);
         atomic_fetch_add(&(*out)->refs, 1);
-        (*p)->set = *out;
-        (*p)->set_gen = gen;
+        e->set = *out;
+        e->set_gen = e->gen;
     }
     pthread_mutex_unlock(&c->lock);
     return 0;
