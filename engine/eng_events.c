@@ -3,8 +3,10 @@
  * EventBridge's storage: event buses (catalog 'G' + name) and rules with their targets
  * (catalog 'L' + escaped bus name + rule name), both TLV records; in the state CF the delivery
  * records of accepted events (state 'G' + u64 id: one per matched rule target, written in the
- * batch that accepts the event, deleted once delivered or given up) and the scheduled rules'
- * next fire times (state 'L' + escaped bus name + rule name).
+ * batch that accepts it, deleted once delivered or given up), the events they share (state
+ * 'G' + u64 event id + 'E': the event's JSON text, stored once; 'G' + id + 'N': how many
+ * delivery records still refer to it, the last one's delete deletes both) and the scheduled
+ * rules' next fire times (state 'L' + escaped bus name + rule name).
  */
 #include <string.h>
 
@@ -26,7 +28,18 @@ enum {
     R_TAG,
     R_TARGET,
 };
-enum { D_BUS = 1, D_RULE, D_TARGET, D_EVENT, D_ATTEMPTS, D_ACCEPTED, D_DUE, D_ERR, D_MSG };
+enum {
+    D_BUS = 1,
+    D_RULE,
+    D_TARGET,
+    D_EVENT,
+    D_ATTEMPTS,
+    D_ACCEPTED,
+    D_DUE,
+    D_ERR,
+    D_MSG,
+    D_EVENT_ID,
+};
 
 static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
 {
@@ -373,7 +386,10 @@ static void encode_del(const eng_evdel_t *d, kv_buf_t *b)
     eng_tlv_put_str(b, D_BUS, d->bus);
     eng_tlv_put_str(b, D_RULE, d->rule);
     eng_tlv_put_str(b, D_TARGET, d->target);
-    eng_tlv_put_str(b, D_EVENT, d->event);
+    if (d->event_id)
+        eng_tlv_put_u64(b, D_EVENT_ID, d->event_id);
+    else
+        eng_tlv_put_str(b, D_EVENT, d->event);
     eng_tlv_put_u64(b, D_ATTEMPTS, d->attempts);
     eng_tlv_put_u64(b, D_ACCEPTED, (uint64_t)d->accepted_ms);
     eng_tlv_put_u64(b, D_DUE, (uint64_t)d->due_ms);
@@ -385,12 +401,13 @@ static const eng_tlv_field_t del_fields[] = {
     ENG_TLV_ROW(D_BUS, ENG_TLV_STR, eng_evdel_t, bus, .required = true),
     ENG_TLV_ROW(D_RULE, ENG_TLV_STR, eng_evdel_t, rule, .required = true),
     ENG_TLV_ROW(D_TARGET, ENG_TLV_STR, eng_evdel_t, target, .required = true),
-    ENG_TLV_ROW(D_EVENT, ENG_TLV_STR, eng_evdel_t, event, .required = true),
+    ENG_TLV_ROW(D_EVENT, ENG_TLV_STR, eng_evdel_t, event),
     ENG_TLV_ROW(D_ATTEMPTS, ENG_TLV_U32, eng_evdel_t, attempts),
     ENG_TLV_ROW(D_ACCEPTED, ENG_TLV_I64, eng_evdel_t, accepted_ms),
     ENG_TLV_ROW(D_DUE, ENG_TLV_I64, eng_evdel_t, due_ms),
     ENG_TLV_ROW(D_ERR, ENG_TLV_STR, eng_evdel_t, last_err),
     ENG_TLV_ROW(D_MSG, ENG_TLV_STR, eng_evdel_t, last_msg),
+    ENG_TLV_ROW(D_EVENT_ID, ENG_TLV_U64, eng_evdel_t, event_id),
 };
 
 static kv_slice_t del_key(uint8_t kb[9], uint64_t id)
@@ -400,6 +417,17 @@ static kv_slice_t del_key(uint8_t kb[9], uint64_t id)
         kb[1 + i] = (uint8_t)(id >> (56 - 8 * i));
     return kv_slice(kb, 9);
 }
+
+/* An event record's key (what 'E': its text, 'N': its count of deliveries). */
+static kv_slice_t ev_key(uint8_t kb[10], uint64_t id, char what)
+{
+    del_key(kb, id);
+    kb[9] = (uint8_t)what;
+    return kv_slice(kb, 10);
+}
+
+/* The event records' counts change under this lock (a read, then a write). */
+static pthread_mutex_t ref_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Delivery ids: increasing across restarts (seeded past the last stored one and the clock). */
 static pthread_mutex_t del_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -415,7 +443,7 @@ static uint64_t del_next(eng_t *e)
         eng_riter_seek_before(it, del_key(kb, UINT64_MAX));
         if (eng_riter_valid(it)) {
             kv_slice_t k = eng_riter_key(it);
-            if (k.len == 9 && k.p[0] == (uint8_t)ENG_CAT_EVBUS)
+            if (k.len >= 9 && k.p[0] == (uint8_t)ENG_CAT_EVBUS)
                 for (int i = 0; i < 8; i++)
                     del_last = del_last << 8 | k.p[1 + i];
         }
@@ -429,16 +457,26 @@ static uint64_t del_next(eng_t *e)
     return id;
 }
 
-int eng_evdel_add(eng_t *e, eng_evdel_t *d, size_t n, kv_slice_t sched_bus, kv_slice_t sched_name,
-                  int64_t next_ms)
+int eng_evdel_add(eng_t *e, kv_slice_t event, eng_evdel_t *d, size_t n, kv_slice_t sched_bus,
+                  kv_slice_t sched_name, int64_t next_ms)
 {
     eng_batch_t *b = eng_batch_new(e->rocks);
     kv_buf_t v;
     kv_buf_init(&v, 2u << 20);
     int rc = 0;
+    uint64_t ev_id = 0;
+    if (n) { /* the event, once; its deliveries' ids come after its own */
+        uint8_t kb[10];
+        ev_id = del_next(e);
+        eng_batch_put(b, ENG_CF_STATE, ev_key(kb, ev_id, 'E'), event);
+        eng_key_put_u64(&v, n);
+        eng_batch_put(b, ENG_CF_STATE, ev_key(kb, ev_id, 'N'), kv_buf_slice(&v));
+    }
     for (size_t i = 0; i < n && rc == 0; i++) {
         uint8_t kb[9];
         d[i].id = del_next(e);
+        d[i].event = NULL;
+        d[i].event_id = ev_id;
         kv_buf_reset(&v);
         encode_del(&d[i], &v);
         if (kv_buf_failed(&v))
@@ -474,8 +512,10 @@ int eng_evdel_scan(eng_t *e, uint64_t after, size_t limit, kv_arena_t *a, eng_ev
     for (eng_riter_seek(it, del_key(kb, after + 1)); eng_riter_valid(it) && *n < limit;
          eng_riter_next(it)) {
         kv_slice_t k = eng_riter_key(it);
-        if (k.len != 9 || k.p[0] != (uint8_t)ENG_CAT_EVBUS)
+        if (k.len < 9 || k.p[0] != (uint8_t)ENG_CAT_EVBUS)
             break;
+        if (k.len != 9) /* an event record */
+            continue;
         eng_evdel_t *d = &ds[*n];
         rc = eng_tlv_decode(kv_arena_dup(a, eng_riter_value(it)), del_fields,
                             sizeof(del_fields) / sizeof(*del_fields), a, d);
@@ -508,12 +548,53 @@ int eng_evdel_update(eng_t *e, const eng_evdel_t *d)
     return rc;
 }
 
-int eng_evdel_delete(eng_t *e, uint64_t id)
+int eng_evdel_event(eng_t *e, eng_evdel_t *d, kv_arena_t *a)
 {
-    uint8_t kb[9];
+    if (d->event)
+        return 0;
+    if (d->event_id == 0)
+        return KV_ENOTFOUND;
+    uint8_t kb[10];
+    kv_buf_t v;
+    kv_buf_init(&v, 4u << 20);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_STATE, ev_key(kb, d->event_id, 'E'), &v);
+    if (rc == 0)
+        d->event = kv_arena_strndup(a, v.p, v.len);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_evdel_delete(eng_t *e, const eng_evdel_t *d)
+{
+    uint8_t kb[10];
     eng_batch_t *b = eng_batch_new(e->rocks);
-    eng_batch_delete(b, ENG_CF_STATE, del_key(kb, id));
-    int rc = eng__write(e, b);
+    eng_batch_delete(b, ENG_CF_STATE, del_key(kb, d->id));
+    kv_buf_t v;
+    kv_buf_init(&v, 64);
+    int rc = 0;
+    if (d->event_id) { /* one reference fewer; the last one deletes the event */
+        pthread_mutex_lock(&ref_lock);
+        uint64_t refs = 0;
+        rc = eng_rocks_get(e->rocks, ENG_CF_STATE, ev_key(kb, d->event_id, 'N'), &v);
+        kv_slice_t s = kv_buf_slice(&v);
+        if (rc == 0 && eng_key_get_u64(&s, &refs) < 0)
+            refs = 0;
+        if (rc == KV_ENOTFOUND)
+            rc = 0;
+        if (rc == 0 && refs > 1) {
+            kv_buf_reset(&v);
+            eng_key_put_u64(&v, refs - 1);
+            eng_batch_put(b, ENG_CF_STATE, ev_key(kb, d->event_id, 'N'), kv_buf_slice(&v));
+        } else if (rc == 0) {
+            eng_batch_delete(b, ENG_CF_STATE, ev_key(kb, d->event_id, 'N'));
+            eng_batch_delete(b, ENG_CF_STATE, ev_key(kb, d->event_id, 'E'));
+        }
+        if (rc == 0)
+            rc = eng__write(e, b);
+        pthread_mutex_unlock(&ref_lock);
+    } else
+        rc = eng__write(e, b);
+    kv_buf_dispose(&v);
     eng_batch_free(b);
     return rc;
 }
@@ -537,5 +618,5 @@ int eng_evsched_get(eng_t *e, kv_slice_t bus, kv_slice_t name, int64_t *next_ms)
 
 int eng_evsched_set(eng_t *e, kv_slice_t bus, kv_slice_t name, int64_t next_ms)
 {
-    return eng_evdel_add(e, NULL, 0, bus, name, next_ms);
+    return eng_evdel_add(e, KV_SLICE_NULL, NULL, 0, bus, name, next_ms);
 }

@@ -391,6 +391,7 @@ static void op_delete_bus(op_t *o)
         return;
     }
     int rc = eng_evbus_delete(o->ctx->eng, name);
+    events_rules_changed(o->ctx, name);
     if (rc == KV_ENOTEMPTY) {
         invalid(o, "EventBus can't be deleted since it has rules.");
         return;
@@ -694,6 +695,7 @@ static void op_put_rule(op_t *o)
         return;
     }
     int rc = eng_evrule_modify(o->ctx->eng, bus, name, put_rule_fn, &p);
+    events_rules_changed(o->ctx, bus); /* its compiled rules are stale */
     if (rc == KV_ENOTFOUND) {
         bus_missing(o, bus);
         return;
@@ -812,6 +814,7 @@ static void op_delete_rule(op_t *o)
     if (rule_args(o, "Name", "name", &name, &bus, NULL) < 0)
         return;
     int rc = eng_evrule_delete(o->ctx->eng, bus, name, true);
+    events_rules_changed(o->ctx, bus);
     if (rc == KV_ENOTEMPTY) {
         invalid(o, "Rule can't be deleted since it has targets.");
         return;
@@ -849,6 +852,7 @@ static void op_set_state(op_t *o, eng_evrule_state_t state)
         return;
     set_state_t s = {state};
     int rc = eng_evrule_modify(o->ctx->eng, bus, name, set_state_fn, &s);
+    events_rules_changed(o->ctx, bus); /* its compiled rules are stale */
     if (rc == KV_ENOTFOUND) {
         rule_missing(o, bus, name);
         return;
@@ -1219,6 +1223,7 @@ static void op_put_targets(op_t *o, bool remove)
         kv_buf_dispose(&b);
     }
     int rc = eng_evrule_modify(o->ctx->eng, bus, name, put_targets_fn, &p);
+    events_rules_changed(o->ctx, bus); /* its compiled rules are stale */
     if (rc == KV_ENOTFOUND) {
         rule_missing(o, bus, name);
         return;

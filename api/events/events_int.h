@@ -65,6 +65,10 @@ void events_rule_arn(api_ctx_t *ctx, kv_slice_t bus, kv_slice_t rule, char *out,
  * is woken. @return 0, KV_ENOTFOUND (no such bus), or a KV_ error of the write.
  */
 int events_accept(api_ctx_t *ctx, kv_slice_t bus, kv_slice_t event_json, const api_json_t *ev);
+/** Bus's rules changed (PutRule, DeleteRule, EnableRule, DisableRule, PutTargets,
+ * RemoveTargets, DeleteEventBus): events_accept compiles them again (it caches each bus's
+ * compiled rules). Call it after the change is written. */
+void events_rules_changed(api_ctx_t *ctx, kv_slice_t bus);
 /** The events-deliver job. */
 int events_deliver_run(api_ctx_t *ctx, void *state, unsigned budget);
 /** The service's state (its jobs' in-flight deliveries). */

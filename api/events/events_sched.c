@@ -357,13 +357,16 @@ static int fire(api_ctx_t *ctx, kv_arena_t *a, const eng_evrule_t *r, int64_t ne
     api_jw_key(&w, "detail");
     api_jw_raw(&w, KV_SLICE_LIT("{}"));
     api_jw_obj_end(&w);
-    const char *evs = kv_arena_strndup(a, ev.p, ev.len);
-    kv_buf_dispose(&ev);
     eng_evdel_t *d = kv_arena_calloc(a, r->n_targets ? r->n_targets : 1, sizeof(*d));
     for (size_t i = 0; i < r->n_targets; i++)
-        d[i] = (eng_evdel_t){0, r->bus, r->name, r->targets[i], evs, 0, now, now, NULL, NULL};
-    int rc = eng_evdel_add(ctx->eng, d, r->n_targets, kv_slice_str(r->bus), kv_slice_str(r->name),
-                           next_ms);
+        d[i] = (eng_evdel_t){.bus = r->bus,
+                             .rule = r->name,
+                             .target = r->targets[i],
+                             .accepted_ms = now,
+                             .due_ms = now};
+    int rc = eng_evdel_add(ctx->eng, kv_buf_slice(&ev), d, r->n_targets, kv_slice_str(r->bus),
+                           kv_slice_str(r->name), next_ms);
+    kv_buf_dispose(&ev);
     if (rc == 0 && r->n_targets)
         api_sched_kick(ctx, "events-deliver");
     return rc;

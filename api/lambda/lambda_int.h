@@ -230,6 +230,12 @@ const char *lambda_evcfg_doc(kv_arena_t *a, const eng_function_t *latest, const 
 void lambda_evcfg_forget(api_ctx_t *ctx, kv_slice_t name, const char *qual);
 /** Read a function's stored settings doc (NULL: none) into *c; strings in a. */
 void lambda_evcfg_read(kv_arena_t *a, const char *doc, evcfg_t *c);
+/** Send the invocation record of finished invocation inv (run attempts times) to destination
+ * dest (a function or a bucket here) for condition ("Success", "RetriesExhausted",
+ * "EventAgeExceeded"): what Lambda does after an asynchronous invocation; EventBridge's
+ * Lambda targets use it too (issue 14). @return 0 or a KV_ error (logged) */
+int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int attempts,
+                             const char *dest, const char *condition);
 
 /* Lambda's background jobs: "esm" (event source mappings), "s3-events" (bucket notifications,
  * lambda_esm.c) and "async-invoke" (Event invocations' retries and destinations,

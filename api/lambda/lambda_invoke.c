@@ -120,20 +120,20 @@ void lambda_record_response_v(api_jw_t *w, bool fn_error, const char *version)
 }
 
 /* Lambda's invocation record of a finished asynchronous invocation, for a destination. */
-static void invocation_record(const pending_t *p, const char *condition, kv_buf_t *out)
+static void invocation_record(api_ctx_t *ctx, const api_invocation_t *inv, int attempts,
+                              const char *condition, kv_buf_t *out)
 {
-    const api_invocation_t *inv = &p->inv;
     char when[25];
     kv_time_fmt_iso(kv_now_ms(), when);
     api_jw_t w;
     api_jw_init(&w, out);
     lambda_record_begin(&w, when, inv->request_id);
     char arn[300];
-    api_arn_write(arn, sizeof(arn), "lambda", p->ctx->region, "function:%s:%s", inv->function,
+    api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%s:%s", inv->function,
                   inv->version ? inv->version : "$LATEST");
     api_jw_kstr(&w, "functionArn", arn);
     api_jw_kstr(&w, "condition", condition);
-    api_jw_ku64(&w, "approximateInvokeCount", (uint64_t)p->attempts);
+    api_jw_ku64(&w, "approximateInvokeCount", (uint64_t)attempts);
     api_jw_obj_end(&w);
     /* The payloads as JSON when they are, else as strings. */
     kv_arena_t *a = kv_arena_new(4096);
@@ -156,13 +156,12 @@ static void invocation_record(const pending_t *p, const char *condition, kv_buf_
     api_jw_obj_end(&w);
 }
 
-/* Send a finished asynchronous invocation's record to its destination (async-invoke job). */
-static void send_destination(pending_t *p, const char *dest, const char *condition)
+int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int attempts,
+                             const char *dest, const char *condition)
 {
-    api_ctx_t *ctx = p->ctx;
     kv_buf_t rec;
     kv_buf_init(&rec, 16u << 20);
-    invocation_record(p, condition, &rec);
+    invocation_record(ctx, inv, attempts, condition, &rec);
     kv_slice_t name;
     int rc = KV_ENOTFOUND;
     if (lambda_arn_bucket(kv_slice_str(dest), &name)) {
@@ -172,8 +171,8 @@ static void send_destination(pending_t *p, const char *dest, const char *conditi
         when[19] = 0;
         when[13] = when[16] = '.';
         kv_uuid4(id);
-        snprintf(key, sizeof(key), "aws/lambda/async/%s/%.4s/%.2s/%.2s/%s-%s", p->inv.function,
-                 when, when + 5, when + 8, when, id);
+        snprintf(key, sizeof(key), "aws/lambda/async/%s/%.4s/%.2s/%.2s/%s-%s", inv->function, when,
+                 when + 5, when + 8, when, id);
         rc = s3_put_record(ctx, name, kv_slice_str(key), kv_buf_slice(&rec));
     } else if (lambda_arn_function(kv_slice_str(dest), &name)) {
         kv_arena_t *a = kv_arena_new(4096);
@@ -192,9 +191,16 @@ static void send_destination(pending_t *p, const char *dest, const char *conditi
         kv_arena_free(a);
     }
     if (rc < 0)
-        KV_LOG_WARN("lambda: %s record of %s not delivered to %s: %s", condition, p->inv.function,
+        KV_LOG_WARN("lambda: %s record of %s not delivered to %s: %s", condition, inv->function,
                     dest, kv_err_name(rc));
     kv_buf_dispose(&rec);
+    return rc;
+}
+
+/* Send a finished asynchronous invocation's record to its destination (async-invoke job). */
+static void send_destination(pending_t *p, const char *dest, const char *condition)
+{
+    lambda_async_destination(p->ctx, &p->inv, p->attempts, dest, condition);
 }
 
 /* A finished Event invocation (async-invoke job): retried after an error (twice by default)

@@ -959,18 +959,27 @@ typedef struct eng_evdel {
     int64_t due_ms;       /* the next attempt's time */
     const char *last_err; /* the last failure's error code (NULL: none) */
     const char *last_msg; /* and its message */
+    uint64_t event_id;    /* the event record it shares with the event's other deliveries (0:
+                             the event is in the record itself, as older records keep it) */
 } eng_evdel_t;
-/** Add n delivery records (their ids are set) in one batch; with sched_name non-empty the
- * same batch sets that rule's next fire time to next_ms (a schedule's fire). */
-int eng_evdel_add(eng_t *e, eng_evdel_t *d, size_t n, kv_slice_t sched_bus, kv_slice_t sched_name,
-                  int64_t next_ms);
-/** Delivery records with ids after `after`, at most limit, in id order. */
+/** Add n delivery records of one event in one batch: the event (JSON text) is stored ONCE
+ * (state 'G' + u64 event id + 'E', with its count of deliveries at 'G' + id + 'N') and each
+ * record refers to it (event_id; d[i].event is ignored and left NULL; the ids are set). With
+ * sched_name non-empty the same batch sets that rule's next fire time to next_ms (a
+ * schedule's fire). */
+int eng_evdel_add(eng_t *e, kv_slice_t event, eng_evdel_t *d, size_t n, kv_slice_t sched_bus,
+                  kv_slice_t sched_name, int64_t next_ms);
+/** Delivery records with ids after `after`, at most limit, in id order. Their event is NULL
+ * when it is in a shared event record (eng_evdel_event loads it). */
 int eng_evdel_scan(eng_t *e, uint64_t after, size_t limit, kv_arena_t *a, eng_evdel_t **out,
                    size_t *n);
+/** Load d's event into d->event (in a) when it is not there yet. @return 0, KV_ENOTFOUND. */
+int eng_evdel_event(eng_t *e, eng_evdel_t *d, kv_arena_t *a);
 /** Rewrite a delivery record (after a failed attempt). */
 int eng_evdel_update(eng_t *e, const eng_evdel_t *d);
-/** Delete a delivery record (delivered or given up). */
-int eng_evdel_delete(eng_t *e, uint64_t id);
+/** Delete a delivery record (delivered or given up); the batch deletes its event record too
+ * when it was the event's last delivery. */
+int eng_evdel_delete(eng_t *e, const eng_evdel_t *d);
 /** A scheduled rule's next fire time. @return 0, KV_ENOTFOUND (none yet). */
 int eng_evsched_get(eng_t *e, kv_slice_t bus, kv_slice_t name, int64_t *next_ms);
 /** Set it (the first time a schedule is seen). */

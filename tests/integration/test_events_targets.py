@@ -4,7 +4,11 @@ and InputTransformer (with the reserved variables and the quoting rules); a rule
 forwarding to another bus (api_events_put); a target that fails is retried with backoff and a
 delivery survives kill -9 until it succeeds; a disabled rule or a non-matching event delivers
 nothing; SQS targets (FIFO with SqsParameters.MessageGroupId) and SNS targets; a target that
-gives up sends the event to its dead-letter queue with EventBridge's message attributes."""
+gives up sends the event to its dead-letter queue with EventBridge's message attributes; a slow
+function fills only its own lane (other targets, other functions go on); a function's own
+asynchronous-invocation settings (retries, destinations) apply to its errors; a target input
+that can never be made goes to the dead-letter queue at once; rule changes are seen by the next
+event (the compiled rules are cached per bus)."""
 import json
 import time
 import unittest
@@ -169,6 +173,60 @@ class Targets(Base):
         time.sleep(2.5)
         self.assertEqual(self.items(), [])
 
+# Records what it is given, then fails (a function error).
+FAILER = RECORDER + '''
+def failing(event, context):
+    handler(event, context)
+    raise RuntimeError("no")
+'''
+
+SLEEPER = '''import time
+def handler(event, context):
+    time.sleep(6)
+'''
+
+
+class LambdaSettings(Base):
+    def tagged(self, tag):
+        return [json.loads(i["event"]["S"]) for i in self.items() if i["tag"]["S"] == tag]
+
+    def wait_tagged(self, tag, count, timeout=40):
+        deadline = time.time() + timeout
+        while time.time() < deadline and len(self.tagged(tag)) < count:
+            time.sleep(0.05)
+        got = self.tagged(tag)
+        self.assertGreaterEqual(len(got), count, self.items())
+        return got
+
+    def test_function_async_settings_apply(self):
+        # A function error: the function's MaximumRetryAttempts (0 here, 2 by default) and its
+        # OnFailure destination apply, not EventBridge's retries; a success goes to OnSuccess.
+        self.function("dest", "dest")
+        self.lam.create_function(FunctionName="fails", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.failing", Timeout=20,
+                                 Environment={"Variables": {"OUT": "got", "TAG": "fails"}},
+                                 Code={"ZipFile": zip_of({"app.py": FAILER})})
+        self.function("works", "works")
+        self.lam.put_function_event_invoke_config(
+            FunctionName="fails", MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": FN + "dest"}})
+        self.lam.put_function_event_invoke_config(
+            FunctionName="works", DestinationConfig={"OnSuccess": {"Destination": FN + "dest"}})
+        self.ev.put_rule(Name="both", EventPattern='{"source": ["app"]}')
+        self.ev.put_targets(Rule="both", Targets=[{"Id": "f", "Arn": FN + "fails"},
+                                                  {"Id": "w", "Arn": FN + "works"}])
+        eid = self.put({"k": 1})
+        recs = self.wait_tagged("dest", 2)
+        by = {r["requestContext"]["condition"]: r for r in recs}
+        self.assertEqual(set(by), {"RetriesExhausted", "Success"}, recs)
+        self.assertEqual(by["RetriesExhausted"]["requestPayload"]["id"], eid)
+        self.assertEqual(by["RetriesExhausted"]["requestContext"]["functionArn"], FN + "fails:$LATEST")
+        self.assertEqual(by["RetriesExhausted"]["responseContext"]["functionError"], "Unhandled")
+        self.assertEqual(by["Success"]["requestPayload"]["id"], eid)
+        time.sleep(2.5)  # past a first retry's backoff: there is none
+        self.assertEqual(len(self.tagged("fails")), 1)
+        self.assertEqual(len(self.tagged("dest")), 2)
+
 
 class MessagingTargets(Base):
     """SQS and SNS as targets and dead-letter queues (api_sqs_send, api_sns_publish)."""
@@ -236,6 +294,78 @@ class MessagingTargets(Base):
         self.assertIn("ERROR_MESSAGE", a)
         self.assertEqual(a["EXHAUSTED_RETRY_CONDITION"], "MaximumRetryAttempts")
         self.assertEqual(a["RETRY_ATTEMPTS"], "1")
+
+    def test_input_that_cannot_be_made_is_not_retried(self):
+        # Seven copies of a 200 KB value make more than the 1 MiB a target input can be: it can
+        # never succeed, so it goes to the dead-letter queue at once (not 185 retries over 24 h).
+        dlq_url, dlq = self.queue("big-dlq")
+        self.ev.put_rule(Name="big", EventPattern='{"source": ["app"]}')
+        self.ev.put_targets(Rule="big", Targets=[{"Id": "b", "Arn": FN + "nowhere",
+                                                  "DeadLetterConfig": {"Arn": dlq},
+                                                  "InputTransformer": {
+                                                      "InputPathsMap": {"s": "$.detail.s"},
+                                                      "InputTemplate": "[" + ",".join(["<s>"] * 7) + "]"}}])
+        eid = self.put({"s": "x" * 200000})
+        m = self.receive(dlq_url, 1, timeout=10)[0]
+        self.assertEqual(json.loads(m["Body"])["id"], eid)
+        a = {k: v.get("StringValue") for k, v in m["MessageAttributes"].items()}
+        self.assertEqual(a["ERROR_CODE"], "InvalidInput")
+        self.assertEqual(a["RETRY_ATTEMPTS"], "0")
+
+    def test_slow_function_holds_only_its_lane(self):
+        # 40 deliveries to a function that takes 6 s each, one at a time (reserved concurrency
+        # 1): they fill its lane, not every slot; an SQS target and another function behind
+        # them are delivered at once.
+        self.lam.create_function(FunctionName="slow", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Timeout=20,
+                                 Code={"ZipFile": zip_of({"app.py": SLEEPER})})
+        self.lam.put_function_concurrency(FunctionName="slow", ReservedConcurrentExecutions=1)
+        self.function("quick", "quick")
+        url, arn = self.queue("fast-q")
+        self.ev.put_rule(Name="slow", EventPattern='{"detail-type": ["slow"]}')
+        self.ev.put_targets(Rule="slow", Targets=[{"Id": "s", "Arn": FN + "slow"}])
+        self.ev.put_rule(Name="fast", EventPattern='{"detail-type": ["fast"]}')
+        self.ev.put_targets(Rule="fast", Targets=[{"Id": "q", "Arn": arn}, {"Id": "l", "Arn": FN + "quick"}])
+        for _ in range(4):
+            r = self.ev.put_events(Entries=[{"Source": "app", "DetailType": "slow", "Detail": "{}"}] * 10)
+            self.assertEqual(r["FailedEntryCount"], 0)
+        time.sleep(0.5)  # the slow deliveries are in flight (or waiting for their lane)
+        t0 = time.time()
+        eid = self.put({"n": 1}, DetailType="fast")
+        m = self.receive(url, 1, timeout=15)[0]
+        self.assertEqual(json.loads(m["Body"])["id"], eid)
+        self.assertEqual(self.received(1, timeout=15)["quick"]["id"], eid)
+        self.assertLess(time.time() - t0, 15)
+
+    def test_rule_changes_are_seen(self):
+        # Each bus's compiled rules are cached: PutRule, PutTargets, RemoveTargets, DisableRule,
+        # EnableRule and DeleteEventBus are seen by the next event.
+        url, arn = self.queue("chg-q")
+        self.ev.create_event_bus(Name="chg")
+        self.ev.put_rule(Name="r", EventBusName="chg", EventPattern='{"source": ["a"]}')
+        self.ev.put_targets(Rule="r", EventBusName="chg", Targets=[{"Id": "q", "Arn": arn}])
+        self.put({"n": 1}, source="a", bus="chg")
+        self.assertEqual(json.loads(self.receive(url, 1)[0]["Body"])["detail"], {"n": 1})
+        self.ev.put_rule(Name="r", EventBusName="chg", EventPattern='{"source": ["b"]}')
+        self.put({"n": 2}, source="a", bus="chg")  # no longer matches
+        self.put({"n": 3}, source="b", bus="chg")
+        self.assertEqual(json.loads(self.receive(url, 1)[0]["Body"])["detail"], {"n": 3})
+        self.ev.put_targets(Rule="r", EventBusName="chg", Targets=[{"Id": "q", "Arn": arn, "Input": '{"c": 1}'}])
+        self.put({"n": 4}, source="b", bus="chg")
+        self.assertEqual(json.loads(self.receive(url, 1)[0]["Body"]), {"c": 1})
+        self.ev.disable_rule(Name="r", EventBusName="chg")
+        self.put({"n": 5}, source="b", bus="chg")
+        self.ev.enable_rule(Name="r", EventBusName="chg")
+        self.put({"n": 6}, source="b", bus="chg")
+        self.assertEqual(len(self.receive(url, 1)), 1)  # the one after enable_rule only
+        self.ev.remove_targets(Rule="r", EventBusName="chg", Ids=["q"])
+        self.put({"n": 7}, source="b", bus="chg")
+        self.ev.delete_rule(Name="r", EventBusName="chg")
+        self.ev.delete_event_bus(Name="chg")
+        r = self.ev.put_events(Entries=[{"Source": "b", "DetailType": "x", "Detail": "{}", "EventBusName": "chg"}])
+        self.assertEqual(r["FailedEntryCount"], 1, r)
+        time.sleep(1)
+        self.assertEqual(self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []), [])
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,6 +84,18 @@ static void test_paths(void **state)
     static const char *const bad[] = {"", "detail", "$.", "$..a", "$[x]", "$['a", "$.a[0"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
         assert_false(events_path_valid(kv_slice_str(bad[i])));
+    /* a key longer than path_eval's key buffer is refused, never cut short and looked up */
+    char long_path[400];
+    memset(long_path, 'k', sizeof(long_path) - 1);
+    long_path[sizeof(long_path) - 1] = 0;
+    long_path[0] = '$';
+    long_path[1] = '.';
+    assert_false(events_path_valid(kv_slice_str(long_path)));
+    char quoted[400];
+    snprintf(quoted, sizeof(quoted), "$['%s']", long_path + 2 + 10);
+    assert_false(events_path_valid(kv_slice_str(quoted)));
+    long_path[2 + 255] = 0; /* 255 bytes fit */
+    assert_true(events_path_valid(kv_slice_str(long_path)));
 }
 
 /* The target input for a target (JSON) and an event. */
@@ -122,6 +135,31 @@ static void test_transform(void **state)
     kv_arena_free(a);
 }
 
+/* An input over the output buffer fails (the delivery then gives up at once, not retried). */
+static void test_transform_overflow(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    kv_buf_t ev;
+    kv_buf_init(&ev, 1 << 20);
+    kv_buf_append_str(&ev, "{\"source\":\"app\",\"detail\":{\"s\":\"");
+    for (int i = 0; i < 200000; i++)
+        kv_buf_append_byte(&ev, 'x');
+    kv_buf_append_str(&ev, "\"}}");
+    const char *target = "{\"InputTransformer\":{\"InputPathsMap\":{\"s\":\"$.detail.s\"},"
+                         "\"InputTemplate\":\"[<s>,<s>,<s>,<s>,<s>,<s>,<s>]\"}}";
+    api_json_t *t, *e;
+    const char *err;
+    assert_int_equal(api_json_parse(a, kv_slice_str(target), &t, &err), 0);
+    assert_int_equal(api_json_parse(a, kv_buf_slice(&ev), &e, &err), 0);
+    kv_buf_t out;
+    kv_buf_init(&out, 1 << 20);
+    assert_int_equal(events_transform(a, t, kv_buf_slice(&ev), e, "arn:r", "r", 0, &out), -1);
+    kv_buf_dispose(&out);
+    kv_buf_dispose(&ev);
+    kv_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -129,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_cron),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_transform),
+        cmocka_unit_test(test_transform_overflow),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

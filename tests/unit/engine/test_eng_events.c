@@ -138,8 +138,10 @@ static void test_deliveries(void **state)
     kv_arena_t *a = kv_arena_new(4096);
     eng_evdel_t d[3];
     for (int i = 0; i < 3; i++)
-        d[i] = (eng_evdel_t){0, "default", "r", "{\"Id\":\"t\"}", "{}", 0, 1, 1, NULL, NULL};
-    assert_int_equal(eng_evdel_add(e, d, 3, KV_SLICE_LIT("default"), KV_SLICE_LIT("r"), 99), 0);
+        d[i] = (eng_evdel_t){0, "default", "r", "{\"Id\":\"t\"}", NULL, 0, 1, 1, NULL, NULL, 0};
+    assert_int_equal(eng_evdel_add(e, KV_SLICE_LIT("{\"e\":1}"), d, 3, KV_SLICE_LIT("default"),
+                                   KV_SLICE_LIT("r"), 99),
+                     0);
     assert_true(d[0].id < d[1].id && d[1].id < d[2].id);
     int64_t next;
     assert_int_equal(eng_evsched_get(e, KV_SLICE_LIT("default"), KV_SLICE_LIT("r"), &next), 0);
@@ -152,7 +154,10 @@ static void test_deliveries(void **state)
     ds[1].attempts = 4;
     ds[1].last_err = "X";
     assert_int_equal(eng_evdel_update(e, &ds[1]), 0);
-    assert_int_equal(eng_evdel_delete(e, d[0].id), 0);
+    assert_null(ds[1].event); /* stored once, loaded on demand */
+    assert_int_equal(eng_evdel_event(e, &ds[1], a), 0);
+    assert_string_equal(ds[1].event, "{\"e\":1}");
+    assert_int_equal(eng_evdel_delete(e, &d[0]), 0);
     uint64_t last = d[2].id;
     eng_close(e);
     e = open_eng(); /* records and ids survive a reopen; new ids come after the old ones */
@@ -162,9 +167,21 @@ static void test_deliveries(void **state)
     assert_string_equal(ds[0].last_err, "X");
     assert_int_equal(eng_evdel_scan(e, d[1].id, 10, a, &ds, &n), 0);
     assert_int_equal(n, 1);
-    eng_evdel_t x = {0, "default", "r", "{}", "{}", 0, 1, 1, NULL, NULL};
-    assert_int_equal(eng_evdel_add(e, &x, 1, KV_SLICE_NULL, KV_SLICE_NULL, 0), 0);
+    eng_evdel_t x = {0, "default", "r", "{}", NULL, 0, 1, 1, NULL, NULL, 0};
+    assert_int_equal(eng_evdel_add(e, KV_SLICE_LIT("{}"), &x, 1, KV_SLICE_NULL, KV_SLICE_NULL, 0),
+                     0);
     assert_true(x.id > last);
+    /* the event stays while a delivery refers to it and goes with the last one */
+    assert_int_equal(eng_evdel_delete(e, &d[1]), 0);
+    eng_evdel_t y = d[2];
+    y.event = NULL;
+    assert_int_equal(eng_evdel_event(e, &y, a), 0);
+    assert_int_equal(eng_evdel_delete(e, &d[2]), 0);
+    y.event = NULL;
+    assert_int_equal(eng_evdel_event(e, &y, a), KV_ENOTFOUND);
+    assert_int_equal(eng_evdel_scan(e, 0, 10, a, &ds, &n), 0);
+    assert_int_equal(n, 1); /* x alone; the event records are not deliveries */
+    assert_int_equal(ds[0].id, x.id);
     kv_arena_free(a);
     eng_close(e);
 }
