@@ -283,4 +283,10 @@ void api_esm_kick(api_ctx_t *ctx);
 /** A bucket's notification configuration changed: list the buckets again, wake s3-events. */
 void api_esm_kick_buckets(api_ctx_t *ctx);
 
+/* ---- event source mappings on SQS queues (issue 14, package W2) ---- */
+
+/** The visibility timeout and FIFO-ness of queue arn (either pointer may be NULL), read from the
+ * SQS service's state (lambda_mapping.c). @return 0, KV_ENOTFOUND */
+int lambda_sqs_queue_info(api_ctx_t *ctx, kv_slice_t arn, unsigned *vis_s, bool *fifo);
+
 #endif
