@@ -493,6 +493,7 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
             return lambda_engine_fail(resp, rc);
         state = "Deleting";
         resp->durable = true;
+        api_esm_kick(ctx); /* the esm job lists the mappings again: this one is gone */
     }
     lambda_respond_json(resp, op == LAMBDA_OP_get_event_source_mapping ? 200 : 202);
     encode_mapping(ctx, m, state, w);
