@@ -369,6 +369,9 @@ enum {
     M_FLAGS,
     M_ON_FAILURE,
     M_MODIFIED,
+    /* SQS sources (issue 14, package W2) */
+    M_SOURCE_KIND,
+    M_CONCURRENCY,
 };
 
 static void encode_mapping(const void *rec, kv_buf_t *b)
@@ -393,6 +396,10 @@ static void encode_mapping(const void *rec, kv_buf_t *b)
     if (m->on_failure)
         eng_tlv_put_str(b, M_ON_FAILURE, m->on_failure);
     eng_tlv_put_u64(b, M_MODIFIED, (uint64_t)m->modified_ms);
+    if (m->source != ENG_SOURCE_STREAM)
+        eng_tlv_put_u64(b, M_SOURCE_KIND, m->source);
+    if (m->max_concurrency)
+        eng_tlv_put_u64(b, M_CONCURRENCY, m->max_concurrency);
 }
 
 /* M_FLAGS: bisect, report_failures and enabled as bits 0, 1 and 2. */
@@ -427,6 +434,8 @@ static const eng_tlv_field_t mapping_fields[] = {
     {.tag = M_FLAGS, .kind = ENG_TLV_FN, .off = 0, .fn = decode_flags},
     ENG_TLV_ROW(M_ON_FAILURE, ENG_TLV_STR, eng_mapping_t, on_failure),
     ENG_TLV_ROW(M_MODIFIED, ENG_TLV_I64, eng_mapping_t, modified_ms),
+    ENG_TLV_ROW(M_SOURCE_KIND, ENG_TLV_ENUM, eng_mapping_t, source, .max = ENG_SOURCE_SQS),
+    ENG_TLV_ROW(M_CONCURRENCY, ENG_TLV_U32, eng_mapping_t, max_concurrency),
 };
 
 static int decode_mapping(kv_slice_t in, kv_arena_t *a, eng_mapping_t **out)

@@ -269,6 +269,8 @@ typedef struct esm {
     /* Event invocations the runner finished, for the async-invoke job (lambda_invoke.c). */
     pthread_mutex_t aq_lock;
     struct pending *aq_head, *aq_tail;
+    /* Mappings on SQS queues (issue 14, package W2): their batches (lambda_esm_sqs.c). */
+    struct esm_sqs *sqs;
 } esm_t;
 
 /** Free the Event invocations still queued (lambda_fini). */
@@ -288,5 +290,21 @@ const char *api_esm_last_result(api_ctx_t *ctx, const char *uuid);
 void api_esm_kick(api_ctx_t *ctx);
 /** A bucket's notification configuration changed: list the buckets again, wake s3-events. */
 void api_esm_kick_buckets(api_ctx_t *ctx);
+
+/* ---- event source mappings on SQS queues (issue 14, package W2) ---- */
+
+/** The visibility timeout and FIFO-ness of queue arn (either pointer may be NULL), read from the
+ * SQS service's state (lambda_mapping.c). @return 0, KV_ENOTFOUND */
+int lambda_sqs_queue_info(api_ctx_t *ctx, kv_slice_t arn, unsigned *vis_s, bool *fifo);
+typedef struct esm_sqs esm_sqs_t;
+/** The esm job's step for mapping m on an SQS queue, enabled or not (lambda_esm_sqs.c): looks
+ * at its finished batches, then receives and starts batches while it may. @return ms until it
+ * wants another step (0: now), -1 when woken only by a commit or a finished batch */
+int lambda_esm_sqs_step(api_ctx_t *ctx, const eng_mapping_t *m);
+/** After a pass of the esm job over the mappings: the SQS mappings not stepped in it are
+ * deleted; their batches in flight finish, then their state is freed. @return -1 */
+int lambda_esm_sqs_pass_end(api_ctx_t *ctx);
+/** Free the SQS mappings' state (lambda_fini: the runner finished every invocation). */
+void lambda_esm_sqs_free(esm_t *e);
 
 #endif

@@ -1,25 +1,86 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The event source mappings' API (Create/Get/List/Update/DeleteEventSourceMapping): a mapping
- * ties a DynamoDB stream to a function with its batching, filtering, retry and on-failure
- * settings, kept by the engine; each change wakes the esm job, which delivers the records
- * (lambda_esm.c).
+ * ties a DynamoDB stream or an SQS queue to a function with its batching, filtering, retry and
+ * on-failure settings, kept by the engine; each change wakes the esm job, which delivers the
+ * records (lambda_esm.c, lambda_esm_sqs.c). SQS mappings are validated as Lambda validates
+ * them (sqs_check).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "../api_msg.h"
 #include "../codec/api_pattern.h"
 #include "../ddb/ddb_int.h"
+#include "../sqs/sqs_int.h"
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
 #include "lambda_int.h"
 
 #define ESM_BATCH_MAX 10000
 
+static void encode_filters(const eng_mapping_t *m, api_jw_t *w)
+{
+    if (m->n_patterns == 0)
+        return;
+    api_jw_key(w, "FilterCriteria");
+    api_jw_obj_begin(w);
+    api_jw_key(w, "Filters");
+    api_jw_arr_begin(w);
+    for (size_t i = 0; i < m->n_patterns; i++) {
+        api_jw_obj_begin(w);
+        api_jw_kstr(w, "Pattern", m->patterns[i]);
+        api_jw_obj_end(w);
+    }
+    api_jw_arr_end(w);
+    api_jw_obj_end(w);
+}
+
+static void encode_modified(const eng_mapping_t *m, api_jw_t *w)
+{
+    char t[32];
+    int n = snprintf(t, sizeof(t), "%lld.%03lld", (long long)(m->modified_ms / 1000),
+                     (long long)(m->modified_ms % 1000));
+    api_jw_key(w, "LastModified");
+    api_jw_raw(w, kv_slice(t, (size_t)n));
+}
+
+/* A mapping on an SQS queue, with the members Lambda shows for one (no stream settings). */
+static void encode_sqs_mapping(const eng_mapping_t *m, const char *arn, const char *state,
+                               api_jw_t *w)
+{
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "UUID", m->uuid);
+    api_jw_ku64(w, "BatchSize", m->batch_size);
+    api_jw_ku64(w, "MaximumBatchingWindowInSeconds", m->window_s);
+    api_jw_kstr(w, "EventSourceArn", m->source_arn);
+    encode_filters(m, w);
+    api_jw_kstr(w, "FunctionArn", arn);
+    encode_modified(m, w);
+    api_jw_kstr(w, "State", state ? state : m->enabled ? "Enabled" : "Disabled");
+    api_jw_kstr(w, "StateTransitionReason", "USER_INITIATED");
+    api_jw_key(w, "FunctionResponseTypes");
+    api_jw_arr_begin(w);
+    if (m->report_failures)
+        api_jw_cstr(w, "ReportBatchItemFailures");
+    api_jw_arr_end(w);
+    if (m->max_concurrency) {
+        api_jw_key(w, "ScalingConfig");
+        api_jw_obj_begin(w);
+        api_jw_ku64(w, "MaximumConcurrency", m->max_concurrency);
+        api_jw_obj_end(w);
+    }
+    api_jw_obj_end(w);
+}
+
 static void encode_mapping(api_ctx_t *ctx, const eng_mapping_t *m, const char *state, api_jw_t *w)
 {
     char arn[256];
     lambda_fn_arn(ctx, m->function, arn, sizeof(arn));
+    if (m->source == ENG_SOURCE_SQS) {
+        encode_sqs_mapping(m, arn, state, w);
+        return;
+    }
     api_jw_obj_begin(w);
     api_jw_kstr(w, "UUID", m->uuid);
     api_jw_ku64(w, "BatchSize", m->batch_size);
@@ -27,11 +88,9 @@ static void encode_mapping(api_ctx_t *ctx, const eng_mapping_t *m, const char *s
     api_jw_ku64(w, "ParallelizationFactor", m->parallel);
     api_jw_kstr(w, "EventSourceArn", m->source_arn);
     api_jw_kstr(w, "FunctionArn", arn);
+    encode_modified(m, w);
     char t[32];
-    int n = snprintf(t, sizeof(t), "%lld.%03lld", (long long)(m->modified_ms / 1000),
-                     (long long)(m->modified_ms % 1000));
-    api_jw_key(w, "LastModified");
-    api_jw_raw(w, kv_slice(t, (size_t)n));
+    int n;
     api_jw_kstr(w, "LastProcessingResult", api_esm_last_result(ctx, m->uuid));
     api_jw_kstr(w, "State", state ? state : m->enabled ? "Enabled" : "Disabled");
     api_jw_kstr(w, "StateTransitionReason", "User action");
@@ -45,19 +104,7 @@ static void encode_mapping(api_ctx_t *ctx, const eng_mapping_t *m, const char *s
         api_jw_key(w, "StartingPositionTimestamp");
         api_jw_raw(w, kv_slice(t, (size_t)n));
     }
-    if (m->n_patterns) {
-        api_jw_key(w, "FilterCriteria");
-        api_jw_obj_begin(w);
-        api_jw_key(w, "Filters");
-        api_jw_arr_begin(w);
-        for (size_t i = 0; i < m->n_patterns; i++) {
-            api_jw_obj_begin(w);
-            api_jw_kstr(w, "Pattern", m->patterns[i]);
-            api_jw_obj_end(w);
-        }
-        api_jw_arr_end(w);
-        api_jw_obj_end(w);
-    }
+    encode_filters(m, w);
     api_jw_key(w, "DestinationConfig");
     api_jw_obj_begin(w);
     api_jw_key(w, "OnFailure");
@@ -170,8 +217,26 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
     return 0;
 }
 
+/* The function raw names (a name, name:qualifier, an ARN): its name as a mapping keeps it, into
+ * *out, and the timeout of the version it names, into *timeout_s. @return -1 refused */
+static int function_named(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t raw,
+                          const char **out, uint32_t *timeout_s)
+{
+    /* A qualified name (name:alias, name:version, a qualified ARN) is kept as "name:qualifier":
+     * its batches go to that version or alias, and FunctionArn shows it, as on Lambda. */
+    lambda_target_t t;
+    if (lambda_target(ctx, req, resp, raw, &t) < 0)
+        return -1;
+    if (t.qual == NULL || strcmp(t.qual, "$LATEST") == 0)
+        *out = t.latest->name;
+    else
+        *out = kv_arena_printf(req->arena, "%s:%s", t.latest->name, t.qual);
+    *timeout_s = t.f ? t.f->timeout_s : t.latest->timeout_s;
+    return 0;
+}
+
 static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
-                       const char **out)
+                       const char **out, uint32_t *timeout_s)
 {
     const api_json_t *fn = api_json_get(in, "FunctionName");
     if (fn == NULL || api_json_type(fn) != API_J_STR)
@@ -179,15 +244,95 @@ static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const a
             resp, API_E_LAMBDA_VALIDATION,
             "1 validation error detected: Value null at 'functionName' failed to satisfy "
             "constraint: Member must not be null");
-    /* A qualified name (name:alias, name:version, a qualified ARN) is kept as "name:qualifier":
-     * its batches go to that version or alias, and FunctionArn shows it, as on Lambda. */
-    lambda_target_t t;
-    if (lambda_target(ctx, req, resp, api_json_str(fn), &t) < 0)
-        return -1;
-    if (t.qual == NULL || strcmp(t.qual, "$LATEST") == 0)
-        *out = t.latest->name;
-    else
-        *out = kv_arena_printf(req->arena, "%s:%s", t.latest->name, t.qual);
+    return function_named(ctx, req, resp, api_json_str(fn), out, timeout_s);
+}
+
+int lambda_sqs_queue_info(api_ctx_t *ctx, kv_slice_t arn, unsigned *vis_s, bool *fifo)
+{
+    sqs_state_t *s = sqs_state(ctx);
+    sqs_queue_t *q = s ? sqs_queue_by_arn(s, arn) : NULL;
+    if (q == NULL)
+        return KV_ENOTFOUND;
+    pthread_mutex_lock(&q->lock);
+    if (vis_s)
+        *vis_s = q->vis_s;
+    if (fifo)
+        *fifo = q->fifo;
+    pthread_mutex_unlock(&q->lock);
+    sqs_queue_put(q);
+    return 0;
+}
+
+/* Is arn an SQS queue's ARN (arn:aws:sqs:<region>:<account>:<name>)? */
+static bool sqs_arn(kv_slice_t arn)
+{
+    return kv_slice_starts_with(arn, "arn:aws:sqs:");
+}
+
+/* The members Lambda refuses on an SQS mapping (stream settings). */
+static const char *const sqs_refused[] = {
+    "StartingPosition",          "StartingPositionTimestamp",  "MaximumRetryAttempts",
+    "MaximumRecordAgeInSeconds", "BisectBatchOnFunctionError", "ParallelizationFactor",
+    "TumblingWindowInSeconds",   "DestinationConfig",
+};
+
+/* Refuse the stream settings in an SQS mapping's request. @return -1 refused */
+static int sqs_members(api_resp_t *resp, const api_json_t *in)
+{
+    for (size_t i = 0; i < sizeof(sqs_refused) / sizeof(*sqs_refused); i++) {
+        const api_json_t *v = api_json_get(in, sqs_refused[i]);
+        if (v == NULL || api_json_type(v) == API_J_NULL)
+            continue;
+        if (strcmp(sqs_refused[i], "DestinationConfig") == 0) {
+            /* an empty OnFailure (what SDKs send for "none") is no destination */
+            const api_json_t *of = api_json_get(v, "OnFailure");
+            if (lambda_str_member(of ? of : v, "Destination").len == 0)
+                continue;
+        }
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "%s is not valid for SQS event sources.", sqs_refused[i]);
+    }
+    return 0;
+}
+
+/* Check an SQS mapping's settings as Lambda does, on create and update (in: the request; m:
+ * the mapping with the request applied; timeout_s: its function's timeout). Takes
+ * ScalingConfig. @return -1 refused */
+static int sqs_check(api_ctx_t *ctx, api_resp_t *resp, const api_json_t *in, eng_mapping_t *m,
+                     uint32_t timeout_s)
+{
+    const api_json_t *sc = api_json_get(in, "ScalingConfig");
+    if (sc && api_json_type(sc) == API_J_OBJ) {
+        int64_t v;
+        int r = lambda_int_in(resp, sc, "MaximumConcurrency", "scalingConfig.maximumConcurrency", 2,
+                              1000, &v);
+        if (r < 0)
+            return -1;
+        m->max_concurrency = r ? (uint32_t)v : 0; /* {} takes it away */
+    }
+    kv_slice_t arn = kv_slice_str(m->source_arn);
+    bool fifo = arn.len > 5 && memcmp(arn.p + arn.len - 5, ".fifo", 5) == 0;
+    if (fifo && m->batch_size > 10)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Batch size for FIFO queues must be between 1 and 10.");
+    if (fifo && m->window_s)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Batching window is not supported for FIFO queues.");
+    if (m->batch_size > 10 && m->window_s == 0)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Maximum batch window in seconds must be greater than 0 if maximum "
+                          "batch size is greater than 10");
+    unsigned vis_s;
+    if (lambda_sqs_queue_info(ctx, arn, &vis_s, NULL) < 0)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Error occurred while ReceiveMessage. SQS Error Code: "
+                          "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
+                          "specified queue does not exist for this wsdl version.");
+    if (vis_s < timeout_s)
+        return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                          "Queue visibility timeout: %u seconds is less than Function timeout: %u "
+                          "seconds",
+                          vis_s, (unsigned)timeout_s);
     return 0;
 }
 
@@ -207,9 +352,24 @@ int lambda_op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
     if (src == NULL || api_json_type(src) != API_J_STR)
         return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
                           "Unrecognized event source, must be a DynamoDB stream ARN");
-    if (function_of(ctx, req, resp, in, &m.function) < 0)
+    uint32_t timeout_s;
+    if (function_of(ctx, req, resp, in, &m.function, &timeout_s) < 0)
         return -1;
     kv_slice_t arn = api_json_str(src);
+    if (sqs_arn(arn)) { /* an SQS queue: BatchSize 10 by default, no stream settings */
+        m.source = ENG_SOURCE_SQS;
+        m.batch_size = 10;
+        if (arn.len > 256 || !api_sqs_exists(ctx, arn))
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Error occurred while ReceiveMessage. SQS Error Code: "
+                              "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "
+                              "specified queue does not exist for this wsdl version.");
+        m.source_arn = lambda_dup_str(req, arn);
+        if (sqs_members(resp, in) < 0 || apply_mapping(req, resp, in, &m) < 0 ||
+            sqs_check(ctx, resp, in, &m, timeout_s) < 0)
+            return -1;
+        goto unique;
+    }
     eng_stream_t *s;
     if (ddb_stream_by_arn(ctx, req->arena, arn, &s) < 0 || s->disabled_ms)
         return api_refuse(
@@ -244,7 +404,8 @@ int lambda_op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
     }
     if (apply_mapping(req, resp, in, &m) < 0)
         return -1;
-    /* One mapping per function and stream. */
+unique:
+    /* One mapping per function and stream (or queue). */
     eng_mapping_t *all;
     size_t n;
     bool more;
@@ -306,9 +467,17 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
         if (in == NULL)
             return -1;
         eng_mapping_t nm = *m;
-        if (api_json_get(in, "FunctionName") && function_of(ctx, req, resp, in, &nm.function) < 0)
+        uint32_t timeout_s;
+        if (api_json_get(in, "FunctionName")
+                ? function_of(ctx, req, resp, in, &nm.function, &timeout_s) < 0
+                : function_named(ctx, req, resp, kv_slice_str(nm.function), &nm.function,
+                                 &timeout_s) < 0)
+            return -1;
+        if (nm.source == ENG_SOURCE_SQS && sqs_members(resp, in) < 0)
             return -1;
         if (apply_mapping(req, resp, in, &nm) < 0)
+            return -1;
+        if (nm.source == ENG_SOURCE_SQS && sqs_check(ctx, resp, in, &nm, timeout_s) < 0)
             return -1;
         nm.modified_ms = kv_now_ms();
         int rc = eng_mapping_put(ctx->eng, &nm, ENG_FN_UPDATE);
@@ -324,6 +493,7 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
             return lambda_engine_fail(resp, rc);
         state = "Deleting";
         resp->durable = true;
+        api_esm_kick(ctx); /* the esm job lists the mappings again: this one is gone */
     }
     lambda_respond_json(resp, op == LAMBDA_OP_get_event_source_mapping ? 200 : 202);
     encode_mapping(ctx, m, state, w);

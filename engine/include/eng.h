@@ -516,12 +516,17 @@ int eng_function_delete(eng_t *e, kv_slice_t name);
 /** Functions in name order after `after`, at most limit. */
 int eng_function_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_function_t **out,
                       size_t *n, bool *more);
-/** An event source mapping: a function fed from a table stream. */
+/** An event source mapping: a function fed from a table stream or an SQS queue. */
 typedef enum eng_start {
     ENG_START_TRIM_HORIZON = 1,
     ENG_START_LATEST,
     ENG_START_AT_TIMESTAMP
 } eng_start_t;
+/** What a mapping reads (issue 14: SQS queues besides table streams). */
+typedef enum eng_source {
+    ENG_SOURCE_STREAM = 0, /* a DynamoDB table stream (stream_id) */
+    ENG_SOURCE_SQS,        /* an SQS queue (source_arn), standard or FIFO */
+} eng_source_t;
 typedef struct eng_mapping {
     char uuid[40];
     const char *function;   /* the function's name */
@@ -537,6 +542,9 @@ typedef struct eng_mapping {
     bool bisect, report_failures, enabled;
     const char *on_failure; /* DestinationConfig.OnFailure.Destination, or NULL */
     int64_t modified_ms;
+    /* SQS sources (issue 14, package W2) */
+    eng_source_t source;      /* what source_arn names: a table stream or an SQS queue */
+    uint32_t max_concurrency; /* ScalingConfig.MaximumConcurrency (2..1000; 0: not set) */
 } eng_mapping_t;
 /** Store a mapping (mode ENG_FN_CREATE: KV_EEXIST if its uuid exists; ENG_FN_UPDATE:
  * KV_ENOTFOUND if not). */
