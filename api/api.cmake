@@ -24,6 +24,7 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
             api/s3/s3_notify.c
             api/sqs/sqs_api.c api/sqs/sqs_index.c api/sqs/sqs_msg.c
             api/sqs/sqs_query.c # the query protocol (issue 14, Q2)
+            api/lambda/lambda_esm_sqs.c # Lambda mappings on SQS queues (issue 14, W2)
             api/events/events_api.c api/events/events_sched.c api/events/events_deliver.c)
 target_include_directories(kvapi PUBLIC api)
 target_compile_options(kvapi PRIVATE ${KV_WARN})

@@ -206,6 +206,7 @@ void lambda_fini(void *state)
 {
     esm_t *e = state;
     lambda_async_free(e);
+    lambda_esm_sqs_free(e);
     slots_free(e->maps);
     slots_free(e->buckets);
     if (e->map_arena)
@@ -909,14 +910,17 @@ int lambda_esm_run(api_ctx_t *ctx, void *state, unsigned budget)
     list_mappings(ctx, e);
     for (unsigned k = 0; k < budget && e->map_cursor < e->n_maps; k++) {
         const eng_mapping_t *m = &e->map_list[e->map_cursor++];
-        if (!m->enabled)
+        if (!m->enabled && m->source != ENG_SOURCE_SQS)
             continue; /* a disabled mapping keeps its state */
-        int w = step_mapping(ctx, e->maps, m);
+        int w = m->source == ENG_SOURCE_SQS ? lambda_esm_sqs_step(ctx, m) /* issue 14 */
+                                            : step_mapping(ctx, e->maps, m);
         if (w >= 0 && (e->map_wait < 0 || w < e->map_wait))
             e->map_wait = w;
     }
     if (e->map_cursor < e->n_maps)
         return 0; /* the rest of the pass */
+    /* the batches in flight of SQS mappings deleted since (issue 14) */
+    lambda_esm_sqs_pass_end(ctx);
     int wait = e->map_wait;
     e->map_cursor = 0;
     e->map_wait = -1;
