@@ -119,6 +119,9 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out);
  * address. 0 keeps a default (128 MiB, 16 MiB). Call before requests are served.
  */
 void api_set_unauth_budget(api_ctx_t *ctx, uint64_t total, uint64_t per_peer);
+/** The server is stopping (before its loops stop): each service answers the responses it
+ * holds for events (SQS long polls) at once. Accepts NULL. */
+void api_quiesce(api_ctx_t *ctx);
 /** Close the engine (after every loop has stopped). Accepts NULL. */
 void api_close(api_ctx_t *ctx);
 /* ---- background jobs (api_sched.c) ----
@@ -162,6 +165,11 @@ typedef void (*api_released_cb)(void *arg, int status);
  * callback runs on another thread. Otherwise return false (send now).
  */
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg);
+
+/** The connection of a held response closed (EOF while it waited): a response held for an
+ * event (an SQS long poll) completes at once without taking anything; others are unaffected.
+ * The held callback still runs. Loop thread. (Issue 14.) */
+void api_resp_abandon(api_ctx_t *ctx, api_resp_t *resp);
 
 /* ---- functions ----
  * The server runs function instances; the api layer hands it invocations through a runner it

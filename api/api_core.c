@@ -256,6 +256,16 @@ const char *api_err_code(api_err_t e)
     return codes[e];
 }
 
+const char *api_err_ns(api_err_t e)
+{
+    static const char *const ns[] = {"",
+#define XX(name, st, n, code, msg) n,
+                                     API_ERR_MAP(XX)
+#undef XX
+    };
+    return ns[e];
+}
+
 /* ---- request ids ---- */
 
 static _Thread_local uint64_t rng_state;
@@ -686,6 +696,22 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (resp->_pending)
         return; /* finished when the function has run */
     finish_resp(ctx, req, resp);
+}
+
+void api_resp_abandon(api_ctx_t *ctx, api_resp_t *resp)
+{
+    const api_service_t *svc = resp->_st ? resp->_st->svc : NULL;
+    if (resp->_pending && svc && svc->abandon)
+        svc->abandon(ctx, resp);
+}
+
+void api_quiesce(api_ctx_t *ctx)
+{
+    if (!ctx)
+        return;
+    for (size_t i = 0; i < api_n_services; i++)
+        if (api_services[i]->stopping && ctx->svc_state && ctx->svc_state[i])
+            api_services[i]->stopping(ctx->svc_state[i]);
 }
 
 void api__finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)

@@ -171,7 +171,57 @@
     XX(LOGS_UNKNOWN_OP, 400, "", "UnknownOperationException", "Unknown operation")                 \
     XX(LOGS_THROTTLING, 400, "", "ThrottlingException", "Rate exceeded")                           \
     XX(LOGS_SERVICE, 500, "", "ServiceUnavailableException", "Service error")                      \
-    XX(LOGS_EXISTS, 400, "", "ResourceAlreadyExistsException", "The resource already exists")
+    XX(LOGS_EXISTS, 400, "", "ResourceAlreadyExistsException", "The resource already exists")    \
+    /* SQS (issue 14, package Q): the namespace column holds the query protocol's code, which   \
+       the JSON protocol sends in x-amzn-query-error (awsQueryCompatible) */                    \
+    XX(SQS_NO_QUEUE, 400, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",        \
+       "The specified queue does not exist.")                                                      \
+    XX(SQS_NAME_EXISTS, 400, "QueueAlreadyExists", "QueueNameExists",                            \
+       "A queue already exists with the same name and a different value for attribute(s)")        \
+    XX(SQS_DELETED_RECENTLY, 400, "AWS.SimpleQueueService.QueueDeletedRecently",                 \
+       "QueueDeletedRecently",                                                                     \
+       "You must wait 60 seconds after deleting a queue before you can create another queue "    \
+       "with the same name.")                                                                      \
+    XX(SQS_BAD_ATTR_NAME, 400, "InvalidAttributeName", "InvalidAttributeName",                   \
+       "Unknown Attribute")                                                                        \
+    XX(SQS_BAD_ATTR_VALUE, 400, "InvalidAttributeValue", "InvalidAttributeValue",                \
+       "Invalid value for the parameter")                                                          \
+    XX(SQS_BAD_PARAM, 400, "InvalidParameterValue", "InvalidParameterValueException",            \
+       "Invalid parameter value")                                                                  \
+    XX(SQS_MISSING_PARAM, 400, "MissingParameter", "MissingRequiredParameterException",          \
+       "A required parameter is missing")                                                          \
+    XX(SQS_BAD_CONTENTS, 400, "InvalidMessageContents", "InvalidMessageContents",                \
+       "Invalid characters found.")                                                                \
+    XX(SQS_BAD_RECEIPT, 400, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid",                 \
+       "The input receipt handle is invalid.")                                                     \
+    XX(SQS_NOT_INFLIGHT, 400, "AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight", \
+       "Message does not exist or is not available for visibility timeout change.")               \
+    XX(SQS_PURGE_IN_PROGRESS, 403, "AWS.SimpleQueueService.PurgeQueueInProgress",                \
+       "PurgeQueueInProgress", "Only one PurgeQueue operation on a queue is allowed every 60 "    \
+       "seconds.")                                                                                 \
+    XX(SQS_EMPTY_BATCH, 400, "AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest",    \
+       "There should be at least one entry in the request.")                                       \
+    XX(SQS_TOO_MANY_ENTRIES, 400, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",         \
+       "TooManyEntriesInBatchRequest", "Maximum number of entries per request are 10.")           \
+    XX(SQS_IDS_NOT_DISTINCT, 400, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",             \
+       "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")  \
+    XX(SQS_BAD_BATCH_ID, 400, "AWS.SimpleQueueService.InvalidBatchEntryId",                      \
+       "InvalidBatchEntryId",                                                                      \
+       "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "  \
+       "can be at most 80 letters long.")                                                          \
+    XX(SQS_BATCH_TOO_LONG, 400, "AWS.SimpleQueueService.BatchRequestTooLong",                    \
+       "BatchRequestTooLong", "Batch requests cannot be longer than 1048576 bytes.")              \
+    XX(SQS_UNSUPPORTED, 400, "AWS.SimpleQueueService.UnsupportedOperation",                      \
+       "UnsupportedOperation", "This operation is not supported")                                  \
+    XX(SQS_OVER_LIMIT, 403, "OverLimit", "OverLimit", "Limit exceeded")                          \
+    XX(SQS_RESOURCE_NOT_FOUND, 404, "ResourceNotFoundException", "ResourceNotFoundException",    \
+       "The resource that you specified for the SourceArn parameter doesn't exist.")              \
+    XX(SQS_INVALID_ACTION, 400, "InvalidAction", "InvalidAction", "The action is not valid")     \
+    XX(SQS_SERIALIZATION, 400, "InvalidParameterValue", "SerializationException",                \
+       "The request body is not valid JSON")                                                       \
+    XX(SQS_THROTTLED, 400, "RequestThrottled", "RequestThrottled", "Request is throttled.")      \
+    XX(SQS_INTERNAL, 500, "InternalError", "InternalError",                                      \
+       "We encountered an internal error. Please try again.")
 
 typedef enum api_err {
     API_E_NONE = 0,
@@ -192,5 +242,7 @@ int api_refuse(api_resp_t *resp, api_err_t e, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int api_err_status(api_err_t e);
 const char *api_err_code(api_err_t e);
+/** The namespace column of e's row (DynamoDB's __type prefix; SQS's query-protocol code). */
+const char *api_err_ns(api_err_t e);
 
 #endif

@@ -129,6 +129,12 @@ typedef struct api_service {
     /** Claim a request before every other phase, by its Host or path (a function URL's
      * <url-id>.lambda-url.<region>.localhost). May do a point read. NULL: never. */
     bool (*claim)(api_ctx_t *ctx, const api_req_t *req);
+    /** The server stops taking requests (api_quiesce): answer what dispatch left pending
+     * (held long polls) now, as the loops are about to stop. NULL: nothing to do. (Issue 14.) */
+    void (*stopping)(void *state);
+    /** The client of a response dispatch left pending went away (api_resp_abandon): give up
+     * waiting, taking nothing for it (an SQS long poll). NULL: it completes as usual. */
+    void (*abandon)(api_ctx_t *ctx, api_resp_t *resp);
 } api_service_t;
 
 /** The table (api_services.c): every service, in routing and metrics order. */

@@ -9,10 +9,12 @@
 #include "lambda/lambda_int.h"
 #include "lambda/lambda_url.h"
 #include "s3/s3_int.h"
+#include "sqs/sqs_int.h"
 
 const api_service_t *const api_services[] = {
     &api_ops_service, &ddb_service,  &streams_service,    &s3_service,
     &lambda_service,  &logs_service, &lambda_url_service,
+    &sqs_service, /* issue 14, package Q */
 };
 
 const size_t api_n_services = sizeof(api_services) / sizeof(api_services[0]);

@@ -28,6 +28,9 @@
 #define ENG_CAT_ALIAS    'A' /* function aliases: function name, 0, alias name */
 #define ENG_CAT_LAYER    'Y' /* layer versions: name, 0, u32 version (0: the counter) */
 #define ENG_CAT_FNURL    'W' /* function URL configurations: url-id */
+#define ENG_CAT_QUEUE    'Q' /* SQS queues: name (issue 14, package Q) */
+#define ENG_STATE_QMSG   'Q' /* state CF: SQS messages: u32 queue id, u64 seq, u8 part */
+#define ENG_STATE_QDEDUP 'D' /* state CF: SQS deduplication entries: u32 queue id, key */
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */

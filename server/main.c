@@ -179,6 +179,7 @@ int main(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     KV_LOG_INFO("received %s; stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    api_quiesce(srv.api); /* held long polls are answered before the loops stop */
     srv_stop(&srv);
     srv_services_stop(&services);
     srv_fn_stop(functions);

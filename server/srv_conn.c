@@ -777,7 +777,12 @@ static int feed(srv_conn_t *c, const uint8_t *p, size_t n)
                 return -1;
             }
         }
-        read_stop(c);
+        /* A response held for an event (a long poll) keeps reading, so that the client's
+         * going away is seen (api_resp_abandon); bytes it sends meanwhile wait in pending. */
+        if (c->held && !c->offloaded && c->resp._pending && c->pending.len == 0)
+            read_start(c);
+        else
+            read_stop(c);
         return 0;
     }
     /* A parse error or a refusal from a callback. */
@@ -839,10 +844,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread < 0) {
         /* EOF or error: finish queued writes of a held/pending response, then close. */
         read_stop(c);
-        if (c->writes_pending == 0 && !c->held)
+        if (c->writes_pending == 0 && !c->held) {
             srv_conn_close(c);
-        else
+        } else {
             c->close_after = true;
+            /* a response held for an event (a long poll) gives up: its release closes us */
+            if (c->held && !c->offloaded)
+                api_resp_abandon(c->loop->srv->api, &c->resp);
+        }
         return;
     }
     c->bytes_in += (uint64_t)nread;

@@ -29,6 +29,7 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/api/test_api_handle.c)
   kv_unit(test_api_handle tests/unit/api/test_api_handle.c tests/support/api_harness.c)
 endif()
 kv_unit(test_api_services tests/unit/api/test_api_services.c tests/support/api_harness.c)
+kv_unit(test_sqs_md5 tests/unit/api/test_sqs_md5.c tests/support/api_harness.c) # issue 14, Q
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/unit/server/test_srv_http.c)
   kv_unit(test_srv_http tests/unit/server/test_srv_http.c tests/support/srv_harness.c)
 endif()

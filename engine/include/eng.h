@@ -886,4 +886,44 @@ int eng_fnurl_delete(eng_t *e, kv_slice_t url_id);
 int eng_fnurl_list(eng_t *e, kv_slice_t function, kv_slice_t after, size_t limit, kv_arena_t *a,
                    eng_fnurl_t **out, size_t *n, bool *more);
 
+/* ---- SQS queues (issue 14, package Q) -------------------------------------
+ * A queue is one catalog record ('Q' + name: the api layer's encoding) naming a u32 id; its
+ * messages live in the state CF under 'Q' + id + u64 sequence + part (0: the immutable body
+ * record, 1: the mutable delivery state), its deduplication entries under 'D' + id + key. The
+ * api layer keeps each queue's index in memory (rebuilt from these at open) and writes every
+ * change in one eng_qbatch_t. */
+
+/** A new queue id (committed on its own). @return 0 or KV_EIO. */
+int eng_queue_new_id(eng_t *e, uint32_t *id);
+/** Store queue name's record (mode ENG_FN_CREATE: KV_EEXIST if it exists; ENG_FN_UPDATE:
+ * KV_ENOTFOUND if not). */
+int eng_queue_put(eng_t *e, kv_slice_t name, kv_slice_t rec, int mode);
+/** Delete queue name's record and, in the same batch, every message and deduplication entry
+ * of queue id (range tombstones). @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_queue_delete(eng_t *e, kv_slice_t name, uint32_t id);
+/** Every queue record, in name order: take(arg, name, record); a negative return stops. */
+int eng_queue_each(eng_t *e, int (*take)(void *arg, kv_slice_t name, kv_slice_t rec), void *arg);
+/** Every message record of queue id in sequence order: take(arg, seq, part, value). */
+int eng_queue_msgs_each(eng_t *e, uint32_t id,
+                        int (*take)(void *arg, uint64_t seq, int part, kv_slice_t val), void *arg);
+/** Every deduplication entry of queue id: take(arg, key, value). */
+int eng_queue_dedup_each(eng_t *e, uint32_t id,
+                         int (*take)(void *arg, kv_slice_t key, kv_slice_t val), void *arg);
+/** Read one message part (appended to out). @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_queue_msg_get(eng_t *e, uint32_t id, uint64_t seq, int part, kv_buf_t *out);
+/** One logical change of queues' messages: puts and deletes, committed in one write batch. */
+typedef struct eng_qbatch eng_qbatch_t;
+eng_qbatch_t *eng_qbatch_new(eng_t *e);
+void eng_qbatch_msg_put(eng_qbatch_t *b, uint32_t id, uint64_t seq, int part, kv_slice_t val);
+/** Delete both parts of a message. */
+void eng_qbatch_msg_del(eng_qbatch_t *b, uint32_t id, uint64_t seq);
+void eng_qbatch_dedup_put(eng_qbatch_t *b, uint32_t id, kv_slice_t key, kv_slice_t val);
+void eng_qbatch_dedup_del(eng_qbatch_t *b, uint32_t id, kv_slice_t key);
+/** Delete every message of queue id (PurgeQueue). */
+void eng_qbatch_msgs_clear(eng_qbatch_t *b, uint32_t id);
+/** Commit (nothing to commit: 0) and free the batch. @return 0, KV_ENOSPACE, KV_EIO. */
+int eng_qbatch_commit(eng_qbatch_t *b);
+/** Free without committing. Accepts NULL. */
+void eng_qbatch_free(eng_qbatch_t *b);
+
 #endif

@@ -43,6 +43,11 @@ void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t in, uin
     (void)ctx, (void)req, (void)resp, (void)in, (void)out;
 }
 
+void api_resp_abandon(api_ctx_t *ctx, api_resp_t *resp)
+{
+    (void)ctx, (void)resp;
+}
+
 void api_count_http_error(api_ctx_t *ctx, int status)
 {
     (void)ctx, (void)status;

@@ -21,6 +21,7 @@
 #include "ddb/ddb_ops.h"
 #include "lambda/lambda_ops.h"
 #include "s3/s3_ops.h"
+#include "sqs/sqs_int.h"
 
 static harness_t H;
 
@@ -55,7 +56,8 @@ static void test_table_rows(void **state)
     } want[] = {
         {"ops", 2},           {"dynamodb", DDB_OP__COUNT},  {"dynamodbstreams", STREAMS_OP__COUNT},
         {"s3", S3_OP__COUNT}, {"lambda", LAMBDA_OP__COUNT}, {"logs", LOGS_OP__COUNT},
-        {"lambda-url", 4}};
+        {"lambda-url", 4},    {"sqs", SQS_OP__COUNT}, /* issue 14, package Q */
+    };
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
         const api_service_t *svc = svc_named(want[i].name);
