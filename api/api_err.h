@@ -221,7 +221,32 @@
        "The request body is not valid JSON")                                                       \
     XX(SQS_THROTTLED, 400, "RequestThrottled", "RequestThrottled", "Request is throttled.")      \
     XX(SQS_INTERNAL, 500, "InternalError", "InternalError",                                      \
-       "We encountered an internal error. Please try again.")
+       "We encountered an internal error. Please try again.") \
+    /* issue 14, package N: SNS (query protocol) */                                                \
+    XX(SNS_INVALID_PARAM, 400, "", "InvalidParameter", "Invalid parameter")                        \
+    XX(SNS_PARAM_VALUE, 400, "", "ParameterValueInvalid", "Invalid parameter value")               \
+    XX(SNS_NOT_FOUND, 404, "", "NotFound", "Topic does not exist")                                 \
+    XX(SNS_RESOURCE_NOT_FOUND, 404, "", "ResourceNotFound", "Resource does not exist")             \
+    XX(SNS_INTERNAL, 500, "", "InternalError", "Internal error")                                   \
+    XX(SNS_THROTTLED, 429, "", "Throttled", "Rate exceeded")                                       \
+    XX(SNS_TOO_LARGE, 413, "", "RequestEntityTooLarge", "Request Entity Too Large")                \
+    XX(SNS_INVALID_ACTION, 400, "", "InvalidAction", "Unrecognized action")                        \
+    XX(SNS_MALFORMED, 400, "", "MalformedQueryString", "Malformed query string")                   \
+    XX(SNS_MISSING_AUTH, 403, "", "MissingAuthenticationToken",                                    \
+       "Request is missing Authentication Token")                                                  \
+    XX(SNS_AUTH_ERROR, 403, "", "AuthorizationError", "Not authorized")                            \
+    XX(SNS_TAG_LIMIT, 400, "", "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded") \
+    XX(SNS_BATCH_EMPTY, 400, "", "EmptyBatchRequest", "The batch request doesn't contain any entries.") \
+    XX(SNS_BATCH_TOO_MANY, 400, "", "TooManyEntriesInBatchRequest",                                \
+       "The batch request contains more entries than permissible.")                                \
+    XX(SNS_BATCH_DUP, 400, "", "BatchEntryIdsNotDistinct",                                         \
+       "Two or more batch entries in the request have the same Id.")                               \
+    XX(SNS_BATCH_TOO_LONG, 400, "", "BatchRequestTooLong",                                         \
+       "The length of all the messages put together is more than the limit.")                      \
+    XX(SNS_BATCH_ID, 400, "", "InvalidBatchEntryId",                                               \
+       "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "  \
+       "can be at most 80 letters long.")                                                          \
+    XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded")
 
 typedef enum api_err {
     API_E_NONE = 0,

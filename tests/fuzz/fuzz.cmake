@@ -3,7 +3,8 @@
 # under ctest, and with -fsanitize=fuzzer (clang, KV_FUZZ=ON) for exploration.
 set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_expr_fuzz ddb_partiql_fuzz s3_xml_fuzz
     s3_obj_fuzz
-    s3_post_fuzz lambda_api_fuzz runtime_api_fuzz api_pattern_fuzz)
+    s3_post_fuzz lambda_api_fuzz runtime_api_fuzz api_pattern_fuzz
+    api_query_fuzz) # api_query_fuzz: the query protocol (issue 14)
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)

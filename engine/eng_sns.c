@@ -1,0 +1,483 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * SNS topics ('N'), subscriptions ('S' + topic + ':' + id) in the catalog, and the delivery
+ * outbox (state 'S' + u64 sequence) with FIFO deduplication entries (state 'N' + topic + 0 +
+ * deduplication id -> u64 expiry ms, message id).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "base/kv_time.h"
+#include "eng_int.h"
+#include "eng_keys.h"
+#include "eng_rocks.h"
+#include "eng_sns.h"
+#include "eng_tlv.h"
+
+#define ENG_CAT_SNS_TOPIC 'N' /* issue 14: SNS topics: name */
+#define ENG_CAT_SNS_SUB   'S' /* issue 14: SNS subscriptions: topic, ':', id */
+#define ENG_ST_SNS_DEDUP  'N' /* state: FIFO deduplication: topic, 0, id */
+#define ENG_ST_SNS_DLV    'S' /* state: the delivery outbox: u64 sequence */
+
+static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        kv_buf_t a;
+        kv_buf_init(&a, ENG_REC_MAX);
+        size_t kl = strlen(p[i].key);
+        eng_tlv_put_varint(&a, kl);
+        kv_buf_append(&a, p[i].key, kl);
+        kv_buf_append_str(&a, p[i].value);
+        eng_tlv_put(b, tag, kv_buf_slice(&a));
+        kv_buf_dispose(&a);
+    }
+}
+
+/* ---- topics ---- */
+
+enum { T_NAME = 1, T_FIFO, T_ATTR, T_TAG, T_CREATED };
+
+static void encode_topic(const void *rec, kv_buf_t *b)
+{
+    const eng_sns_topic_t *t = rec;
+    eng_tlv_put_str(b, T_NAME, t->name);
+    eng_tlv_put_u64(b, T_FIFO, t->fifo);
+    put_pairs(b, T_ATTR, t->attrs, t->n_attrs);
+    put_pairs(b, T_TAG, t->tags, t->n_tags);
+    eng_tlv_put_u64(b, T_CREATED, (uint64_t)t->created_ms);
+}
+
+static const eng_tlv_field_t topic_fields[] = {
+    ENG_TLV_ROW(T_NAME, ENG_TLV_STR, eng_sns_topic_t, name, .required = true),
+    ENG_TLV_ROW(T_FIFO, ENG_TLV_BOOL, eng_sns_topic_t, fifo),
+    ENG_TLV_LIST_ROW(T_ATTR, ENG_TLV_PAIR_LIST, eng_sns_topic_t, attrs, n_attrs),
+    ENG_TLV_LIST_ROW(T_TAG, ENG_TLV_PAIR_LIST, eng_sns_topic_t, tags, n_tags),
+    ENG_TLV_ROW(T_CREATED, ENG_TLV_I64, eng_sns_topic_t, created_ms),
+};
+
+static int decode_topic(kv_slice_t in, kv_arena_t *a, eng_sns_topic_t **out)
+{
+    eng_sns_topic_t *t = kv_arena_calloc(a, 1, sizeof(*t));
+    int rc = eng_tlv_decode(in, topic_fields, sizeof(topic_fields) / sizeof(*topic_fields), a, t);
+    if (rc < 0)
+        return KV_ECORRUPT;
+    *out = t;
+    return 0;
+}
+
+static kv_slice_t topic_key(kv_buf_t *k, kv_slice_t name)
+{
+    eng__cat_key(k, ENG_CAT_SNS_TOPIC, name);
+    return kv_buf_slice(k);
+}
+
+int eng_sns_topic_put(eng_t *e, const eng_sns_topic_t *t, int mode)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 512);
+    int rc = eng__rec_put(e, topic_key(&k, kv_slice_str(t->name)), mode, encode_topic, t);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+int eng_sns_topic_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_sns_topic_t **out)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 512);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, topic_key(&k, name), a, &v);
+    if (rc == 0)
+        rc = decode_topic(v, a, out);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+/* The range of a topic's subscriptions: 'S' topic ':' .. 'S' topic ';'. */
+static void subs_range(kv_buf_t *lo, kv_buf_t *hi, kv_slice_t topic)
+{
+    eng__cat_key(lo, ENG_CAT_SNS_SUB, topic);
+    kv_buf_append_byte(lo, ':');
+    eng__cat_key(hi, ENG_CAT_SNS_SUB, topic);
+    kv_buf_append_byte(hi, ':' + 1);
+}
+
+static int drop_subs(eng_t *e, eng_batch_t *b, const void *arg)
+{
+    (void)e;
+    kv_slice_t topic = *(const kv_slice_t *)arg;
+    kv_buf_t lo, hi;
+    kv_buf_init(&lo, 512);
+    kv_buf_init(&hi, 512);
+    subs_range(&lo, &hi, topic);
+    eng_batch_delete_range(b, ENG_CF_CATALOG, kv_buf_slice(&lo), kv_buf_slice(&hi));
+    kv_buf_dispose(&lo);
+    kv_buf_dispose(&hi);
+    return 0;
+}
+
+int eng_sns_topic_delete(eng_t *e, kv_slice_t name)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 512);
+    int rc = eng__rec_delete(e, topic_key(&k, name), drop_subs, &name);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+typedef struct tpage {
+    eng_sns_topic_t *out;
+    kv_arena_t *a;
+} tpage_t;
+
+static int take_topic(void *arg, size_t i, kv_slice_t key, kv_slice_t val)
+{
+    (void)key;
+    tpage_t *p = arg;
+    eng_sns_topic_t *t;
+    int rc = decode_topic(val, p->a, &t);
+    if (rc == 0)
+        p->out[i] = *t;
+    return rc;
+}
+
+int eng_sns_topic_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a,
+                       eng_sns_topic_t **out, size_t *n, bool *more)
+{
+    tpage_t p = {kv_arena_calloc(a, limit ? limit : 1, sizeof(eng_sns_topic_t)), a};
+    *out = p.out;
+    return eng__cat_page(e, ENG_CAT_SNS_TOPIC, after, limit, take_topic, &p, n, more);
+}
+
+/* ---- subscriptions ---- */
+
+enum { S_TOPIC = 1, S_ID, S_PROTO, S_ENDPOINT, S_TOKEN, S_PENDING, S_ATTR, S_CREATED };
+
+static void encode_sub(const void *rec, kv_buf_t *b)
+{
+    const eng_sns_sub_t *s = rec;
+    eng_tlv_put_str(b, S_TOPIC, s->topic);
+    eng_tlv_put_str(b, S_ID, s->id);
+    eng_tlv_put_str(b, S_PROTO, s->protocol);
+    eng_tlv_put_str(b, S_ENDPOINT, s->endpoint);
+    if (s->token)
+        eng_tlv_put_str(b, S_TOKEN, s->token);
+    eng_tlv_put_u64(b, S_PENDING, s->pending);
+    put_pairs(b, S_ATTR, s->attrs, s->n_attrs);
+    eng_tlv_put_u64(b, S_CREATED, (uint64_t)s->created_ms);
+}
+
+static const eng_tlv_field_t sub_fields[] = {
+    ENG_TLV_ROW(S_TOPIC, ENG_TLV_STR, eng_sns_sub_t, topic, .required = true),
+    ENG_TLV_ROW(S_ID, ENG_TLV_STR, eng_sns_sub_t, id, .required = true),
+    ENG_TLV_ROW(S_PROTO, ENG_TLV_STR, eng_sns_sub_t, protocol, .required = true),
+    ENG_TLV_ROW(S_ENDPOINT, ENG_TLV_STR, eng_sns_sub_t, endpoint, .required = true),
+    ENG_TLV_ROW(S_TOKEN, ENG_TLV_STR, eng_sns_sub_t, token),
+    ENG_TLV_ROW(S_PENDING, ENG_TLV_BOOL, eng_sns_sub_t, pending),
+    ENG_TLV_LIST_ROW(S_ATTR, ENG_TLV_PAIR_LIST, eng_sns_sub_t, attrs, n_attrs),
+    ENG_TLV_ROW(S_CREATED, ENG_TLV_I64, eng_sns_sub_t, created_ms),
+};
+
+static int decode_sub(kv_slice_t in, kv_arena_t *a, eng_sns_sub_t **out)
+{
+    eng_sns_sub_t *s = kv_arena_calloc(a, 1, sizeof(*s));
+    int rc = eng_tlv_decode(in, sub_fields, sizeof(sub_fields) / sizeof(*sub_fields), a, s);
+    if (rc < 0)
+        return KV_ECORRUPT;
+    *out = s;
+    return 0;
+}
+
+static kv_slice_t sub_key(kv_buf_t *k, kv_slice_t topic, kv_slice_t id)
+{
+    eng__cat_key(k, ENG_CAT_SNS_SUB, topic);
+    kv_buf_append_byte(k, ':');
+    kv_buf_append_slice(k, id);
+    return kv_buf_slice(k);
+}
+
+int eng_sns_sub_put(eng_t *e, const eng_sns_sub_t *s, int mode)
+{
+    kv_buf_t k, tk, v;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&tk, 512);
+    kv_buf_init(&v, ENG_REC_MAX);
+    pthread_mutex_lock(&e->cat_lock);
+    /* the topic must still be there: a delete in between would orphan the subscription */
+    int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, topic_key(&tk, kv_slice_str(s->topic)), &v);
+    if (rc == 0)
+        rc = eng__rec_put_locked(e, sub_key(&k, kv_slice_str(s->topic), kv_slice_str(s->id)), mode,
+                                 encode_sub, s);
+    pthread_mutex_unlock(&e->cat_lock);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&tk);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_sns_sub_get(eng_t *e, kv_slice_t topic, kv_slice_t id, kv_arena_t *a, eng_sns_sub_t **out)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 1024);
+    kv_slice_t v;
+    int rc = eng__rec_get(e, sub_key(&k, topic, id), a, &v);
+    if (rc == 0)
+        rc = decode_sub(v, a, out);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+int eng_sns_sub_delete(eng_t *e, kv_slice_t topic, kv_slice_t id)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 1024);
+    int rc = eng__rec_delete(e, sub_key(&k, topic, id), NULL, NULL);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+int eng_sns_sub_list(eng_t *e, kv_slice_t topic, kv_slice_t after, size_t limit, kv_arena_t *a,
+                     eng_sns_sub_t **out, size_t *n, bool *more)
+{
+    *n = 0;
+    *more = false;
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(eng_sns_sub_t));
+    kv_buf_t lo, hi;
+    kv_buf_init(&lo, 1024);
+    kv_buf_init(&hi, 1024);
+    if (topic.len) {
+        subs_range(&lo, &hi, topic);
+    } else {
+        kv_buf_append_byte(&lo, ENG_CAT_SNS_SUB);
+        kv_buf_append_byte(&hi, ENG_CAT_SNS_SUB + 1);
+    }
+    kv_buf_t start;
+    kv_buf_init(&start, 1024);
+    if (after.len) {
+        eng__cat_key(&start, ENG_CAT_SNS_SUB, after);
+        kv_buf_append_byte(&start, 0); /* just after it */
+        if (kv_slice_cmp(kv_buf_slice(&start), kv_buf_slice(&lo)) < 0) {
+            kv_buf_reset(&start);
+            kv_buf_append_slice(&start, kv_buf_slice(&lo));
+        }
+    } else {
+        kv_buf_append_slice(&start, kv_buf_slice(&lo));
+    }
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_CATALOG);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&start)); eng_riter_valid(it); eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (kv_slice_cmp(key, kv_buf_slice(&hi)) >= 0)
+            break;
+        if (*n == limit) {
+            *more = true;
+            break;
+        }
+        eng_sns_sub_t *s;
+        rc = decode_sub(kv_arena_dup(a, eng_riter_value(it)), a, &s);
+        if (rc < 0)
+            break;
+        (*out)[(*n)++] = *s;
+    }
+    if (rc >= 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&lo);
+    kv_buf_dispose(&hi);
+    kv_buf_dispose(&start);
+    return rc;
+}
+
+/* ---- deliveries ---- */
+
+enum {
+    D_TOPIC = 1,
+    D_SUB,
+    D_MSG_ID,
+    D_BODY,
+    D_SUBJECT,
+    D_GROUP,
+    D_DEDUP,
+    D_FIFO_SEQ,
+    D_TS,
+    D_ATTR, /* nested: A_NAME, A_TYPE, A_VALUE */
+};
+enum { A_NAME = 1, A_TYPE, A_VALUE };
+
+static const eng_tlv_field_t attr_fields[] = {
+    ENG_TLV_ROW(A_NAME, ENG_TLV_STR, eng_sns_attr_t, name, .required = true),
+    ENG_TLV_ROW(A_TYPE, ENG_TLV_STR, eng_sns_attr_t, type, .required = true),
+    ENG_TLV_ROW(A_VALUE, ENG_TLV_BYTES, eng_sns_attr_t, value),
+};
+
+static int decode_attr(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    return eng_tlv_decode(v, attr_fields, sizeof(attr_fields) / sizeof(*attr_fields), a, dst);
+}
+
+static const eng_tlv_field_t dlv_fields[] = {
+    ENG_TLV_ROW(D_TOPIC, ENG_TLV_STR, eng_sns_dlv_t, topic, .required = true),
+    ENG_TLV_ROW(D_SUB, ENG_TLV_STR, eng_sns_dlv_t, sub_id, .required = true),
+    ENG_TLV_ROW(D_MSG_ID, ENG_TLV_STR, eng_sns_dlv_t, msg_id, .required = true),
+    ENG_TLV_ROW(D_BODY, ENG_TLV_BYTES, eng_sns_dlv_t, body),
+    ENG_TLV_ROW(D_SUBJECT, ENG_TLV_STR, eng_sns_dlv_t, subject),
+    ENG_TLV_ROW(D_GROUP, ENG_TLV_STR, eng_sns_dlv_t, group),
+    ENG_TLV_ROW(D_DEDUP, ENG_TLV_STR, eng_sns_dlv_t, dedup),
+    ENG_TLV_ROW(D_FIFO_SEQ, ENG_TLV_U64, eng_sns_dlv_t, fifo_seq),
+    ENG_TLV_ROW(D_TS, ENG_TLV_I64, eng_sns_dlv_t, ts_ms),
+    ENG_TLV_LIST_ROW(D_ATTR, ENG_TLV_LIST, eng_sns_dlv_t, attrs, n_attrs,
+                     .size = sizeof(eng_sns_attr_t), .fn = decode_attr),
+};
+
+static void encode_dlv(const eng_sns_dlv_t *d, kv_buf_t *b)
+{
+    eng_tlv_put_str(b, D_TOPIC, d->topic);
+    eng_tlv_put_str(b, D_SUB, d->sub_id);
+    eng_tlv_put_str(b, D_MSG_ID, d->msg_id);
+    eng_tlv_put(b, D_BODY, d->body);
+    if (d->subject)
+        eng_tlv_put_str(b, D_SUBJECT, d->subject);
+    if (d->group)
+        eng_tlv_put_str(b, D_GROUP, d->group);
+    if (d->dedup)
+        eng_tlv_put_str(b, D_DEDUP, d->dedup);
+    eng_tlv_put_u64(b, D_FIFO_SEQ, d->fifo_seq);
+    eng_tlv_put_u64(b, D_TS, (uint64_t)d->ts_ms);
+    for (size_t i = 0; i < d->n_attrs; i++) {
+        kv_buf_t a;
+        kv_buf_init(&a, ENG_REC_MAX);
+        eng_tlv_put_str(&a, A_NAME, d->attrs[i].name);
+        eng_tlv_put_str(&a, A_TYPE, d->attrs[i].type);
+        eng_tlv_put(&a, A_VALUE, d->attrs[i].value);
+        eng_tlv_put(b, D_ATTR, kv_buf_slice(&a));
+        kv_buf_dispose(&a);
+    }
+}
+
+static kv_slice_t dlv_key(kv_buf_t *k, uint64_t seq)
+{
+    kv_buf_append_byte(k, ENG_ST_SNS_DLV);
+    eng_key_put_u64(k, seq);
+    return kv_buf_slice(k);
+}
+
+/* Outbox positions grow across restarts: from the clock (ms << 16), or past the last given. */
+static pthread_mutex_t pub_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t last_seq;
+
+static uint64_t next_seqs(size_t n)
+{
+    uint64_t now = (uint64_t)kv_now_ms() << 16;
+    uint64_t s = last_seq + 1 > now ? last_seq + 1 : now;
+    last_seq = s + (n ? n - 1 : 0);
+    return s;
+}
+
+int eng_sns_publish(eng_t *e, const char *msg_id, const char *fifo_topic, const char *dedup_id,
+                    int64_t dedup_ms, eng_sns_dlv_t *d, size_t n, kv_arena_t *a,
+                    const char **dup_id, uint64_t *fifo_seq)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 1024);
+    kv_buf_init(&v, 64u << 20);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    int64_t now = kv_now_ms();
+    int rc = 0;
+    pthread_mutex_lock(&pub_lock);
+    if (fifo_topic && dedup_id) {
+        kv_buf_append_byte(&k, ENG_ST_SNS_DEDUP);
+        kv_buf_append_str(&k, fifo_topic);
+        kv_buf_append_byte(&k, 0);
+        kv_buf_append_str(&k, dedup_id);
+        int g = eng_rocks_get(e->rocks, ENG_CF_STATE, kv_buf_slice(&k), &v);
+        if (g == 0 && v.len >= 16) {
+            kv_slice_t s = kv_buf_slice(&v);
+            uint64_t until, seq;
+            if (eng_key_get_u64(&s, &until) == 0 && eng_key_get_u64(&s, &seq) == 0 &&
+                (int64_t)until > now) {
+                *dup_id = kv_arena_strndup(a, s.p, s.len);
+                if (fifo_seq)
+                    *fifo_seq = seq;
+                rc = KV_EEXIST;
+                goto out;
+            }
+        } else if (g != 0 && g != KV_ENOTFOUND) {
+            rc = g;
+            goto out;
+        }
+    }
+    uint64_t s = next_seqs(n ? n : 1);
+    if (fifo_topic && dedup_id) {
+        kv_buf_reset(&v);
+        eng_key_put_u64(&v, (uint64_t)(now + dedup_ms));
+        eng_key_put_u64(&v, s);
+        kv_buf_append_str(&v, msg_id);
+        eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), kv_buf_slice(&v));
+    }
+    if (fifo_seq)
+        *fifo_seq = s;
+    for (size_t i = 0; i < n; i++) {
+        d[i].seq = s + i;
+        d[i].fifo_seq = s;
+        kv_buf_reset(&k);
+        kv_buf_reset(&v);
+        encode_dlv(&d[i], &v);
+        if (kv_buf_failed(&v)) {
+            rc = KV_ETOOBIG;
+            goto out;
+        }
+        eng_batch_put(b, ENG_CF_STATE, dlv_key(&k, d[i].seq), kv_buf_slice(&v));
+    }
+    if (eng_batch_count(b))
+        rc = eng__write(e, b);
+out:
+    pthread_mutex_unlock(&pub_lock);
+    eng_batch_free(b);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+int eng_sns_dlv_list(eng_t *e, uint64_t after, size_t limit, kv_arena_t *a, eng_sns_dlv_t **out,
+                     size_t *n)
+{
+    *n = 0;
+    *out = kv_arena_calloc(a, limit ? limit : 1, sizeof(eng_sns_dlv_t));
+    kv_buf_t k;
+    kv_buf_init(&k, 16);
+    dlv_key(&k, after + 1);
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    int rc = 0;
+    for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it) && *n < limit;
+         eng_riter_next(it)) {
+        kv_slice_t key = eng_riter_key(it);
+        if (key.len != 9 || key.p[0] != ENG_ST_SNS_DLV)
+            break;
+        eng_sns_dlv_t *d = &(*out)[*n];
+        kv_slice_t ks = kv_slice(key.p + 1, 8);
+        if (eng_key_get_u64(&ks, &d->seq) < 0 ||
+            eng_tlv_decode(kv_arena_dup(a, eng_riter_value(it)), dlv_fields,
+                           sizeof(dlv_fields) / sizeof(*dlv_fields), a, d) < 0) {
+            rc = KV_ECORRUPT;
+            break;
+        }
+        (*n)++;
+    }
+    if (rc >= 0)
+        rc = eng_riter_status(it);
+    eng_riter_free(it);
+    kv_buf_dispose(&k);
+    return rc;
+}
+
+int eng_sns_dlv_delete(eng_t *e, uint64_t seq)
+{
+    kv_buf_t k;
+    kv_buf_init(&k, 16);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_delete(b, ENG_CF_STATE, dlv_key(&k, seq));
+    int rc = eng_rocks_write(e->rocks, b); /* not eng__write: a delete wakes no consumer */
+    eng_batch_free(b);
+    kv_buf_dispose(&k);
+    return rc;
+}
