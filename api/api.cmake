@@ -22,7 +22,8 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
             api/s3/s3_lifecycle.c
             api/s3/s3_post.c
             api/s3/s3_notify.c
-            api/sqs/sqs_api.c api/sqs/sqs_index.c api/sqs/sqs_msg.c)
+            api/sqs/sqs_api.c api/sqs/sqs_index.c api/sqs/sqs_msg.c
+            api/events/events_api.c api/events/events_sched.c api/events/events_deliver.c)
 target_include_directories(kvapi PUBLIC api)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT PkgConfig::LIBARCHIVE

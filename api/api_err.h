@@ -246,7 +246,20 @@
     XX(SNS_BATCH_ID, 400, "", "InvalidBatchEntryId",                                               \
        "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "  \
        "can be at most 80 letters long.")                                                          \
-    XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded")
+    XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded") \
+    /* EventBridge (issue 14, package E) */                                                        \
+    XX(EVENTS_NOT_FOUND, 400, "", "ResourceNotFoundException", "Resource not found")               \
+    XX(EVENTS_VALIDATION, 400, "", "ValidationException", "Validation error")                      \
+    XX(EVENTS_PATTERN, 400, "", "InvalidEventPatternException", "Event pattern is not valid.")     \
+    XX(EVENTS_EXISTS, 400, "", "ResourceAlreadyExistsException", "Resource already exists")        \
+    XX(EVENTS_LIMIT, 400, "", "LimitExceededException",                                            \
+       "The requested resource exceeds the maximum number allowed.")                               \
+    XX(EVENTS_CONCURRENT, 400, "", "ConcurrentModificationException",                              \
+       "Another operation is modifying the resource.")                                             \
+    XX(EVENTS_SERIALIZATION, 400, "", "SerializationException", "Invalid request body")            \
+    XX(EVENTS_UNKNOWN_OP, 400, "", "UnknownOperationException", "Unknown operation")               \
+    XX(EVENTS_THROTTLING, 400, "", "ThrottlingException", "Rate exceeded")                         \
+    XX(EVENTS_INTERNAL, 500, "", "InternalException", "Internal error")
 
 typedef enum api_err {
     API_E_NONE = 0,

@@ -31,6 +31,10 @@
 #define ENG_CAT_QUEUE    'Q' /* SQS queues: name (issue 14, package Q) */
 #define ENG_STATE_QMSG   'Q' /* state CF: SQS messages: u32 queue id, u64 seq, u8 part */
 #define ENG_STATE_QDEDUP 'D' /* state CF: SQS deduplication entries: u32 queue id, key */
+/* EventBridge (issue 14, package E): buses ('G' + name), rules ('L' + bus + name); the same
+ * kinds in the state CF: delivery records ('G' + u64 id), next fire times ('L' + bus + name). */
+#define ENG_CAT_EVBUS  'G'
+#define ENG_CAT_EVRULE 'L'
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */

@@ -232,3 +232,17 @@ const char *api_json_type_name(api_json_type_t t)
     static const char *n[] = {"null", "boolean", "number", "number", "string", "array", "object"};
     return n[t];
 }
+
+/* ---- EventBridge (issue 14, package E): a value back to text ---- */
+
+static int dump_cb(const char *p, size_t n, void *arg)
+{
+    kv_buf_append((kv_buf_t *)arg, p, n);
+    return kv_buf_failed((kv_buf_t *)arg) ? -1 : 0;
+}
+
+bool api_json_dump(const api_json_t *v, kv_buf_t *out)
+{
+    return v && json_dump_callback((const json_t *)v, dump_cb, out,
+                                   JSON_COMPACT | JSON_ENCODE_ANY | JSON_PRESERVE_ORDER) == 0;
+}

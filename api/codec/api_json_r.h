@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "base/kv_arena.h"
+#include "base/kv_buf.h"
 #include "base/kv_slice.h"
 
 typedef struct api_json api_json_t;
@@ -52,5 +53,9 @@ api_json_t *api_json_at(const api_json_t *v, size_t i);
 bool api_json_next(const api_json_t *obj, void **it, const char **key, api_json_t **val);
 /** Name of a type for messages ("string", "object", ...). */
 const char *api_json_type_name(api_json_type_t t);
+
+/** Append v as compact JSON text to out (issue 14: EventBridge's InputPath and stored targets).
+ * @return false when out is full. */
+bool api_json_dump(const api_json_t *v, kv_buf_t *out);
 
 #endif

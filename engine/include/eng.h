@@ -925,5 +925,94 @@ void eng_qbatch_msgs_clear(eng_qbatch_t *b, uint32_t id);
 int eng_qbatch_commit(eng_qbatch_t *b);
 /** Free without committing. Accepts NULL. */
 void eng_qbatch_free(eng_qbatch_t *b);
+/* ---- EventBridge (issue 14, package E) -------------------------------- */
+/* Catalog kinds 'G' (event buses: name) and 'L' (rules with their targets: bus, rule name);
+ * state CF kinds 'G' (delivery records: u64 id) and 'L' (a scheduled rule's next fire time:
+ * bus, rule name). */
+
+/** An event bus. Strings live in the arena that produced it. */
+typedef struct eng_evbus {
+    const char *name;
+    const char *description; /* NULL: none */
+    int64_t created_ms, modified_ms;
+    eng_tag_t *tags;
+    size_t n_tags;
+} eng_evbus_t;
+/** Store a bus (mode ENG_FN_CREATE: KV_EEXIST if it exists; ENG_FN_UPDATE: KV_ENOTFOUND if
+ * not). */
+int eng_evbus_put(eng_t *e, const eng_evbus_t *b, int mode);
+/** @return 0, KV_ENOTFOUND. */
+int eng_evbus_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_evbus_t **out);
+/** Delete a bus with its rules (and their targets and schedules) in one batch.
+ * @return 0, KV_ENOTFOUND. */
+int eng_evbus_delete(eng_t *e, kv_slice_t name);
+/** Buses in name order after `after` (empty: from the first), at most limit. */
+int eng_evbus_list(eng_t *e, kv_slice_t after, size_t limit, kv_arena_t *a, eng_evbus_t **out,
+                   size_t *n, bool *more);
+
+/** A rule's State. */
+typedef enum eng_evrule_state {
+    ENG_EVR_ENABLED = 0,
+    ENG_EVR_DISABLED,
+    ENG_EVR_ENABLED_CT, /* ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS */
+} eng_evrule_state_t;
+/** A rule of a bus, with its targets (each the Target object as JSON text, in Id order). */
+typedef struct eng_evrule {
+    const char *bus, *name;
+    const char *pattern;     /* EventPattern; NULL: none */
+    const char *schedule;    /* ScheduleExpression; NULL: none */
+    const char *description; /* NULL: none */
+    const char *role_arn;    /* NULL: none */
+    eng_evrule_state_t state;
+    int64_t created_ms;
+    eng_tag_t *tags;
+    size_t n_tags;
+    const char **targets;
+    size_t n_targets;
+} eng_evrule_t;
+/** Change a rule in place under the catalog lock: fn gets the rule (exists false: a zeroed one
+ * with bus and name set) and returns 0 to store it, 1 to leave it, or a KV_ error. With
+ * clear_sched the rule's next fire time is dropped in the same batch (its schedule changed).
+ * @return 0, 1, KV_ENOTFOUND when the bus does not exist (fn not called), fn's error. */
+typedef int (*eng_evrule_fn)(void *arg, eng_evrule_t *r, bool exists, kv_arena_t *a,
+                             bool *clear_sched);
+int eng_evrule_modify(eng_t *e, kv_slice_t bus, kv_slice_t name, eng_evrule_fn fn, void *arg);
+/** @return 0, KV_ENOTFOUND. */
+int eng_evrule_get(eng_t *e, kv_slice_t bus, kv_slice_t name, kv_arena_t *a, eng_evrule_t **out);
+/** Delete a rule and its schedule; with refuse_targets KV_ENOTEMPTY while it has targets.
+ * @return 0, KV_ENOTFOUND, KV_ENOTEMPTY. */
+int eng_evrule_delete(eng_t *e, kv_slice_t bus, kv_slice_t name, bool refuse_targets);
+/** A bus's rules in name order after `after`, at most limit (0: all). */
+int eng_evrule_list(eng_t *e, kv_slice_t bus, kv_slice_t after, size_t limit, kv_arena_t *a,
+                    eng_evrule_t **out, size_t *n, bool *more);
+
+/** One delivery of an event to one rule target (an outbox record in the state CF). */
+typedef struct eng_evdel {
+    uint64_t id;          /* set by eng_evdel_add */
+    const char *bus;      /* the rule's bus */
+    const char *rule;     /* the rule's name */
+    const char *target;   /* the target (JSON text) as it was when the event matched */
+    const char *event;    /* the event (JSON text) */
+    uint32_t attempts;    /* failed attempts so far */
+    int64_t accepted_ms;  /* when the event was put (MaximumEventAgeInSeconds counts from it) */
+    int64_t due_ms;       /* the next attempt's time */
+    const char *last_err; /* the last failure's error code (NULL: none) */
+    const char *last_msg; /* and its message */
+} eng_evdel_t;
+/** Add n delivery records (their ids are set) in one batch; with sched_name non-empty the
+ * same batch sets that rule's next fire time to next_ms (a schedule's fire). */
+int eng_evdel_add(eng_t *e, eng_evdel_t *d, size_t n, kv_slice_t sched_bus,
+                  kv_slice_t sched_name, int64_t next_ms);
+/** Delivery records with ids after `after`, at most limit, in id order. */
+int eng_evdel_scan(eng_t *e, uint64_t after, size_t limit, kv_arena_t *a, eng_evdel_t **out,
+                   size_t *n);
+/** Rewrite a delivery record (after a failed attempt). */
+int eng_evdel_update(eng_t *e, const eng_evdel_t *d);
+/** Delete a delivery record (delivered or given up). */
+int eng_evdel_delete(eng_t *e, uint64_t id);
+/** A scheduled rule's next fire time. @return 0, KV_ENOTFOUND (none yet). */
+int eng_evsched_get(eng_t *e, kv_slice_t bus, kv_slice_t name, int64_t *next_ms);
+/** Set it (the first time a schedule is seen). */
+int eng_evsched_set(eng_t *e, kv_slice_t bus, kv_slice_t name, int64_t next_ms);
 
 #endif

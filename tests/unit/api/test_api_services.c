@@ -19,8 +19,10 @@
 #include "base/kv_arena.h"
 #include "base/kv_time.h"
 #include "ddb/ddb_ops.h"
+#include "events/events_ops.h"
 #include "lambda/lambda_ops.h"
 #include "s3/s3_ops.h"
+#include "sns/sns_int.h"
 #include "sqs/sqs_int.h"
 
 static harness_t H;
@@ -57,6 +59,8 @@ static void test_table_rows(void **state)
         {"ops", 2},           {"dynamodb", DDB_OP__COUNT},  {"dynamodbstreams", STREAMS_OP__COUNT},
         {"s3", S3_OP__COUNT}, {"lambda", LAMBDA_OP__COUNT}, {"logs", LOGS_OP__COUNT},
         {"lambda-url", 4},    {"sqs", SQS_OP__COUNT}, /* issue 14, package Q */
+        {"sns", SNS_OP__COUNT + 1}, /* issue 14, package N (+1: the signing certificate) */
+        {"events", EVENTS_OP__COUNT}, /* issue 14, package E */
     };
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
