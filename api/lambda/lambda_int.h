@@ -263,6 +263,9 @@ typedef struct esm {
     /* Event invocations the runner finished, for the async-invoke job (lambda_invoke.c). */
     pthread_mutex_t aq_lock;
     struct pending *aq_head, *aq_tail;
+    /* Records whose queue, topic or bus destination was busy, sent again by the async-invoke
+     * job (issue 14; that job's thread alone touches the list). */
+    struct pending *dq_head;
 } esm_t;
 
 /** Free the Event invocations still queued (lambda_fini). */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../api_msg.h"
 #include "../codec/api_pattern.h"
 #include "../ddb/ddb_int.h"
 #include "base/kv_hash.h"
@@ -170,6 +171,19 @@ static int apply_mapping(api_req_t *req, api_resp_t *resp, const api_json_t *in,
     return 0;
 }
 
+/* An on-failure destination that is an SQS queue, SNS topic or EventBridge bus must exist here
+ * (issue 14). */
+static int check_on_failure(api_ctx_t *ctx, api_resp_t *resp, const eng_mapping_t *m)
+{
+    kv_slice_t d = kv_slice_str(m->on_failure ? m->on_failure : "");
+    if (!api_msg_is_target(d) || api_msg_exists(ctx, d))
+        return 0;
+    return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                      "The provided destination config DestinationConfig(onSuccess=null, "
+                      "onFailure=OnFailure(destination=%.*s)) is invalid.",
+                      (int)(d.len > 300 ? 300 : d.len), (const char *)d.p);
+}
+
 static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                        const char **out)
 {
@@ -242,7 +256,7 @@ int lambda_op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
                               "StartingPositionTimestamp is required for AT_TIMESTAMP");
         m.start_ms = (int64_t)(secs * 1000.0);
     }
-    if (apply_mapping(req, resp, in, &m) < 0)
+    if (apply_mapping(req, resp, in, &m) < 0 || check_on_failure(ctx, resp, &m) < 0)
         return -1;
     /* One mapping per function and stream. */
     eng_mapping_t *all;
@@ -308,7 +322,7 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
         eng_mapping_t nm = *m;
         if (api_json_get(in, "FunctionName") && function_of(ctx, req, resp, in, &nm.function) < 0)
             return -1;
-        if (apply_mapping(req, resp, in, &nm) < 0)
+        if (apply_mapping(req, resp, in, &nm) < 0 || check_on_failure(ctx, resp, &nm) < 0)
             return -1;
         nm.modified_ms = kv_now_ms();
         int rc = eng_mapping_put(ctx->eng, &nm, ENG_FN_UPDATE);
