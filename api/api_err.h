@@ -171,57 +171,57 @@
     XX(LOGS_UNKNOWN_OP, 400, "", "UnknownOperationException", "Unknown operation")                 \
     XX(LOGS_THROTTLING, 400, "", "ThrottlingException", "Rate exceeded")                           \
     XX(LOGS_SERVICE, 500, "", "ServiceUnavailableException", "Service error")                      \
-    XX(LOGS_EXISTS, 400, "", "ResourceAlreadyExistsException", "The resource already exists")    \
-    /* SQS (issue 14, package Q): the namespace column holds the query protocol's code, which   \
-       the JSON protocol sends in x-amzn-query-error (awsQueryCompatible) */                    \
-    XX(SQS_NO_QUEUE, 400, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",        \
+    XX(LOGS_EXISTS, 400, "", "ResourceAlreadyExistsException", "The resource already exists")      \
+    /* SQS (issue 14, package Q): the namespace column holds the query protocol's code, which      \
+       the JSON protocol sends in x-amzn-query-error (awsQueryCompatible) */                       \
+    XX(SQS_NO_QUEUE, 400, "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",          \
        "The specified queue does not exist.")                                                      \
-    XX(SQS_NAME_EXISTS, 400, "QueueAlreadyExists", "QueueNameExists",                            \
-       "A queue already exists with the same name and a different value for attribute(s)")        \
-    XX(SQS_DELETED_RECENTLY, 400, "AWS.SimpleQueueService.QueueDeletedRecently",                 \
+    XX(SQS_NAME_EXISTS, 400, "QueueAlreadyExists", "QueueNameExists",                              \
+       "A queue already exists with the same name and a different value for attribute(s)")         \
+    XX(SQS_DELETED_RECENTLY, 400, "AWS.SimpleQueueService.QueueDeletedRecently",                   \
        "QueueDeletedRecently",                                                                     \
-       "You must wait 60 seconds after deleting a queue before you can create another queue "    \
+       "You must wait 60 seconds after deleting a queue before you can create another queue "      \
        "with the same name.")                                                                      \
-    XX(SQS_BAD_ATTR_NAME, 400, "InvalidAttributeName", "InvalidAttributeName",                   \
+    XX(SQS_BAD_ATTR_NAME, 400, "InvalidAttributeName", "InvalidAttributeName",                     \
        "Unknown Attribute")                                                                        \
-    XX(SQS_BAD_ATTR_VALUE, 400, "InvalidAttributeValue", "InvalidAttributeValue",                \
+    XX(SQS_BAD_ATTR_VALUE, 400, "InvalidAttributeValue", "InvalidAttributeValue",                  \
        "Invalid value for the parameter")                                                          \
-    XX(SQS_BAD_PARAM, 400, "InvalidParameterValue", "InvalidParameterValueException",            \
+    XX(SQS_BAD_PARAM, 400, "InvalidParameterValue", "InvalidParameterValueException",              \
        "Invalid parameter value")                                                                  \
-    XX(SQS_MISSING_PARAM, 400, "MissingParameter", "MissingRequiredParameterException",          \
+    XX(SQS_MISSING_PARAM, 400, "MissingParameter", "MissingRequiredParameterException",            \
        "A required parameter is missing")                                                          \
-    XX(SQS_BAD_CONTENTS, 400, "InvalidMessageContents", "InvalidMessageContents",                \
+    XX(SQS_BAD_CONTENTS, 400, "InvalidMessageContents", "InvalidMessageContents",                  \
        "Invalid characters found.")                                                                \
-    XX(SQS_BAD_RECEIPT, 400, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid",                 \
+    XX(SQS_BAD_RECEIPT, 400, "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid",                   \
        "The input receipt handle is invalid.")                                                     \
-    XX(SQS_NOT_INFLIGHT, 400, "AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight", \
-       "Message does not exist or is not available for visibility timeout change.")               \
-    XX(SQS_PURGE_IN_PROGRESS, 403, "AWS.SimpleQueueService.PurgeQueueInProgress",                \
-       "PurgeQueueInProgress", "Only one PurgeQueue operation on a queue is allowed every 60 "    \
+    XX(SQS_NOT_INFLIGHT, 400, "AWS.SimpleQueueService.MessageNotInflight", "MessageNotInflight",   \
+       "Message does not exist or is not available for visibility timeout change.")                \
+    XX(SQS_PURGE_IN_PROGRESS, 403, "AWS.SimpleQueueService.PurgeQueueInProgress",                  \
+       "PurgeQueueInProgress",                                                                     \
+       "Only one PurgeQueue operation on a queue is allowed every 60 "                             \
        "seconds.")                                                                                 \
-    XX(SQS_EMPTY_BATCH, 400, "AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest",    \
+    XX(SQS_EMPTY_BATCH, 400, "AWS.SimpleQueueService.EmptyBatchRequest", "EmptyBatchRequest",      \
        "There should be at least one entry in the request.")                                       \
-    XX(SQS_TOO_MANY_ENTRIES, 400, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",         \
-       "TooManyEntriesInBatchRequest", "Maximum number of entries per request are 10.")           \
-    XX(SQS_IDS_NOT_DISTINCT, 400, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",             \
-       "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")  \
-    XX(SQS_BAD_BATCH_ID, 400, "AWS.SimpleQueueService.InvalidBatchEntryId",                      \
-       "InvalidBatchEntryId",                                                                      \
-       "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "  \
+    XX(SQS_TOO_MANY_ENTRIES, 400, "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",           \
+       "TooManyEntriesInBatchRequest", "Maximum number of entries per request are 10.")            \
+    XX(SQS_IDS_NOT_DISTINCT, 400, "AWS.SimpleQueueService.BatchEntryIdsNotDistinct",               \
+       "BatchEntryIdsNotDistinct", "Two or more batch entries in the request have the same Id.")   \
+    XX(SQS_BAD_BATCH_ID, 400, "AWS.SimpleQueueService.InvalidBatchEntryId", "InvalidBatchEntryId", \
+       "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "   \
        "can be at most 80 letters long.")                                                          \
-    XX(SQS_BATCH_TOO_LONG, 400, "AWS.SimpleQueueService.BatchRequestTooLong",                    \
-       "BatchRequestTooLong", "Batch requests cannot be longer than 1048576 bytes.")              \
-    XX(SQS_UNSUPPORTED, 400, "AWS.SimpleQueueService.UnsupportedOperation",                      \
+    XX(SQS_BATCH_TOO_LONG, 400, "AWS.SimpleQueueService.BatchRequestTooLong",                      \
+       "BatchRequestTooLong", "Batch requests cannot be longer than 1048576 bytes.")               \
+    XX(SQS_UNSUPPORTED, 400, "AWS.SimpleQueueService.UnsupportedOperation",                        \
        "UnsupportedOperation", "This operation is not supported")                                  \
-    XX(SQS_OVER_LIMIT, 403, "OverLimit", "OverLimit", "Limit exceeded")                          \
-    XX(SQS_RESOURCE_NOT_FOUND, 404, "ResourceNotFoundException", "ResourceNotFoundException",    \
-       "The resource that you specified for the SourceArn parameter doesn't exist.")              \
-    XX(SQS_INVALID_ACTION, 400, "InvalidAction", "InvalidAction", "The action is not valid")     \
-    XX(SQS_SERIALIZATION, 400, "InvalidParameterValue", "SerializationException",                \
+    XX(SQS_OVER_LIMIT, 403, "OverLimit", "OverLimit", "Limit exceeded")                            \
+    XX(SQS_RESOURCE_NOT_FOUND, 404, "ResourceNotFoundException", "ResourceNotFoundException",      \
+       "The resource that you specified for the SourceArn parameter doesn't exist.")               \
+    XX(SQS_INVALID_ACTION, 400, "InvalidAction", "InvalidAction", "The action is not valid")       \
+    XX(SQS_SERIALIZATION, 400, "InvalidParameterValue", "SerializationException",                  \
        "The request body is not valid JSON")                                                       \
-    XX(SQS_THROTTLED, 400, "RequestThrottled", "RequestThrottled", "Request is throttled.")      \
-    XX(SQS_INTERNAL, 500, "InternalError", "InternalError",                                      \
-       "We encountered an internal error. Please try again.") \
+    XX(SQS_THROTTLED, 400, "RequestThrottled", "RequestThrottled", "Request is throttled.")        \
+    XX(SQS_INTERNAL, 500, "InternalError", "InternalError",                                        \
+       "We encountered an internal error. Please try again.")                                      \
     /* issue 14, package N: SNS (query protocol) */                                                \
     XX(SNS_INVALID_PARAM, 400, "", "InvalidParameter", "Invalid parameter")                        \
     XX(SNS_PARAM_VALUE, 400, "", "ParameterValueInvalid", "Invalid parameter value")               \
@@ -235,8 +235,10 @@
     XX(SNS_MISSING_AUTH, 403, "", "MissingAuthenticationToken",                                    \
        "Request is missing Authentication Token")                                                  \
     XX(SNS_AUTH_ERROR, 403, "", "AuthorizationError", "Not authorized")                            \
-    XX(SNS_TAG_LIMIT, 400, "", "TagLimitExceeded", "Could not complete request: tag quota of per resource exceeded") \
-    XX(SNS_BATCH_EMPTY, 400, "", "EmptyBatchRequest", "The batch request doesn't contain any entries.") \
+    XX(SNS_TAG_LIMIT, 400, "", "TagLimitExceeded",                                                 \
+       "Could not complete request: tag quota of per resource exceeded")                           \
+    XX(SNS_BATCH_EMPTY, 400, "", "EmptyBatchRequest",                                              \
+       "The batch request doesn't contain any entries.")                                           \
     XX(SNS_BATCH_TOO_MANY, 400, "", "TooManyEntriesInBatchRequest",                                \
        "The batch request contains more entries than permissible.")                                \
     XX(SNS_BATCH_DUP, 400, "", "BatchEntryIdsNotDistinct",                                         \
@@ -244,9 +246,9 @@
     XX(SNS_BATCH_TOO_LONG, 400, "", "BatchRequestTooLong",                                         \
        "The length of all the messages put together is more than the limit.")                      \
     XX(SNS_BATCH_ID, 400, "", "InvalidBatchEntryId",                                               \
-       "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "  \
+       "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "   \
        "can be at most 80 letters long.")                                                          \
-    XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded") \
+    XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded")     \
     /* EventBridge (issue 14, package E) */                                                        \
     XX(EVENTS_NOT_FOUND, 400, "", "ResourceNotFoundException", "Resource not found")               \
     XX(EVENTS_VALIDATION, 400, "", "ValidationException", "Validation error")                      \

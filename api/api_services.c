@@ -15,9 +15,8 @@
 
 const api_service_t *const api_services[] = {
     &api_ops_service, &ddb_service,  &streams_service,    &s3_service,
-    &lambda_service,  &logs_service, &lambda_url_service,
-    &sqs_service, /* issue 14, package Q */
-    &sns_service, /* issue 14, package N */
+    &lambda_service,  &logs_service, &lambda_url_service, &sqs_service, /* issue 14, package Q */
+    &sns_service,                                                       /* issue 14, package N */
     &events_service, /* issue 14, package E: EventBridge */
 };
 

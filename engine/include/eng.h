@@ -1001,8 +1001,8 @@ typedef struct eng_evdel {
 } eng_evdel_t;
 /** Add n delivery records (their ids are set) in one batch; with sched_name non-empty the
  * same batch sets that rule's next fire time to next_ms (a schedule's fire). */
-int eng_evdel_add(eng_t *e, eng_evdel_t *d, size_t n, kv_slice_t sched_bus,
-                  kv_slice_t sched_name, int64_t next_ms);
+int eng_evdel_add(eng_t *e, eng_evdel_t *d, size_t n, kv_slice_t sched_bus, kv_slice_t sched_name,
+                  int64_t next_ms);
 /** Delivery records with ids after `after`, at most limit, in id order. */
 int eng_evdel_scan(eng_t *e, uint64_t after, size_t limit, kv_arena_t *a, eng_evdel_t **out,
                    size_t *n);

@@ -56,10 +56,15 @@ static void test_table_rows(void **state)
         const char *name;
         size_t n_ops;
     } want[] = {
-        {"ops", 2},           {"dynamodb", DDB_OP__COUNT},  {"dynamodbstreams", STREAMS_OP__COUNT},
-        {"s3", S3_OP__COUNT}, {"lambda", LAMBDA_OP__COUNT}, {"logs", LOGS_OP__COUNT},
-        {"lambda-url", 4},    {"sqs", SQS_OP__COUNT}, /* issue 14, package Q */
-        {"sns", SNS_OP__COUNT + 1}, /* issue 14, package N (+1: the signing certificate) */
+        {"ops", 2},
+        {"dynamodb", DDB_OP__COUNT},
+        {"dynamodbstreams", STREAMS_OP__COUNT},
+        {"s3", S3_OP__COUNT},
+        {"lambda", LAMBDA_OP__COUNT},
+        {"logs", LOGS_OP__COUNT},
+        {"lambda-url", 4},
+        {"sqs", SQS_OP__COUNT},       /* issue 14, package Q */
+        {"sns", SNS_OP__COUNT + 1},   /* issue 14, package N (+1: the signing certificate) */
         {"events", EVENTS_OP__COUNT}, /* issue 14, package E */
     };
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
