@@ -16,3 +16,10 @@ if(KV_NODE)
   set_tests_properties(it_js_sdk PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 14 (package W1): the wiring through the AWS SDK for JavaScript v3
+if(KV_NODE)
+  add_test(NAME it_js_wiring COMMAND ${KV_NODE} --test wiring.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_wiring PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
