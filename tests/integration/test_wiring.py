@@ -5,6 +5,9 @@ a topic, EventBridge's "Object Created"/"Object Deleted" events on the default b
 survives kill -9); Lambda asynchronous-invocation destinations on queues, topics and buses with
 Lambda's invocation record; an event source mapping's on-failure destination on a queue."""
 import json
+import os
+import shutil
+import subprocess
 import time
 import unittest
 
@@ -12,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from stratus_fixture import Server, zip_of
 
+AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
 BUS = "arn:aws:events:us-east-1:000000000000:event-bus/"
@@ -349,6 +353,35 @@ class LambdaDestinations(Base):
             self.assertEqual(e["resources"], [FN + "worker:$LATEST"])
         self.record_ok(ok["detail"], "Success", {"n": 7})
         self.record_ok(bad["detail"], "RetriesExhausted", {"fail": 1})
+
+
+class AwsCli(Base):
+    def aws(self, *args):
+        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
+                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        p = subprocess.run([AWS, "--endpoint-url", self.srv.endpoint, "--output", "json"] + list(args),
+                           env=env, capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout) if p.stdout.strip() else None
+
+    def test_configurations_through_the_cli(self):
+        url, q = self.queue("cli-q")
+        topic = self.sns.create_topic(Name="cli-t")["TopicArn"]
+        self.s3.create_bucket(Bucket="cli-bucket")
+        self.aws("s3api", "put-bucket-notification-configuration", "--bucket", "cli-bucket",
+                 "--notification-configuration", json.dumps({
+                     "QueueConfigurations": [{"Id": "q", "QueueArn": q, "Events": ["s3:ObjectCreated:*"]}],
+                     "EventBridgeConfiguration": {}}))
+        got = self.aws("s3api", "get-bucket-notification-configuration", "--bucket", "cli-bucket")
+        self.assertEqual(got["QueueConfigurations"], [{"Id": "q", "QueueArn": q, "Events": ["s3:ObjectCreated:*"]}])
+        self.assertEqual(got["EventBridgeConfiguration"], {})
+        self.assertEqual(json.loads(self.receive(url, 1)[0]["Body"])["Event"], "s3:TestEvent")
+        self.function("worker", WORKER)
+        r = self.aws("lambda", "put-function-event-invoke-config", "--function-name", "worker",
+                     "--destination-config", json.dumps({"OnSuccess": {"Destination": q},
+                                                         "OnFailure": {"Destination": topic}}))
+        self.assertEqual(r["DestinationConfig"]["OnFailure"]["Destination"], topic)
 
 
 class MappingOnFailure(Base):
