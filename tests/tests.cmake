@@ -65,3 +65,5 @@ endif()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
+# issue 14 (package W1): api_msg_deliver
+kv_unit(test_api_msg tests/unit/api/test_api_msg.c tests/support/api_harness.c)

@@ -582,7 +582,7 @@ static void encode_bus_event(api_ctx_t *ctx, const char *bucket, uint32_t log_id
     kv_slice_t name = s3_event_name(r);
     bool created = kv_slice_starts_with(name, "ObjectCreated");
     bool lifecycle = kv_slice_starts_with(name, "LifecycleExpiration");
-    const char *colon = memchr(name.p, ':', name.len);
+    const char *colon = name.len ? memchr(name.p, ':', name.len) : NULL;
     kv_slice_t how = colon ? kv_slice((const uint8_t *)colon + 1,
                                       name.len - (size_t)((const uint8_t *)colon + 1 - name.p))
                            : KV_SLICE_NULL;
