@@ -384,6 +384,42 @@ class AwsCli(Base):
         self.assertEqual(r["DestinationConfig"]["OnFailure"]["Destination"], topic)
 
 
+DEBIAN_SCRIPT = '''import json, sys
+import boto3
+ep, q, topic = sys.argv[1:4]
+kw = dict(endpoint_url=ep, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
+s3, lam = boto3.client("s3", **kw), boto3.client("lambda", **kw)
+s3.put_bucket_notification_configuration(Bucket="deb-bucket", NotificationConfiguration={
+    "TopicConfigurations": [{"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}],
+    "QueueConfigurations": [{"Id": "q", "QueueArn": q, "Events": ["s3:ObjectCreated:*"]}]})
+got = s3.get_bucket_notification_configuration(Bucket="deb-bucket")
+r = lam.put_function_event_invoke_config(FunctionName="worker",
+                                         DestinationConfig={"OnFailure": {"Destination": q}})
+print(json.dumps({"boto3": boto3.__version__, "queues": got["QueueConfigurations"],
+                  "topics": got["TopicConfigurations"], "dest": r["DestinationConfig"]}))
+'''
+
+
+class DebianBoto3(Base):
+    @unittest.skipUnless(os.path.exists("/usr/lib/python3/dist-packages/boto3"), "Debian's python3-boto3 is not installed")
+    def test_configurations_with_debian_boto3(self):
+        url, q = self.queue("deb-q")
+        topic = self.sns.create_topic(Name="deb-t")["TopicArn"]
+        self.s3.create_bucket(Bucket="deb-bucket")
+        self.function("worker", WORKER)
+        p = subprocess.run(["/usr/bin/python3", "-c", DEBIAN_SCRIPT, self.srv.endpoint, q, topic],
+                           capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+                                    PYTHONPATH=""))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = json.loads(p.stdout)
+        self.assertTrue(out["boto3"].startswith("1.26"), out["boto3"])
+        self.assertEqual(out["queues"], [{"Id": "q", "QueueArn": q, "Events": ["s3:ObjectCreated:*"]}])
+        self.assertEqual(out["topics"], [{"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}])
+        self.assertEqual(out["dest"]["OnFailure"], {"Destination": q})
+        self.assertEqual(json.loads(self.receive(url, 1)[0]["Body"])["Event"], "s3:TestEvent")
+
+
 class MappingOnFailure(Base):
     def test_stream_batch_to_queue(self):
         self.function("worker", '''def handler(event, context):
