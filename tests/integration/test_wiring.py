@@ -254,8 +254,14 @@ def handler(event, context):
     time.sleep(0.05)
 ''')
         url, q = self.queue("durable")
+        # and the bus: a rule sends the queue's keys' events to a recorder
+        self.function("rec", tag="eb")
+        self.ev.put_rule(Name="kq", EventPattern=json.dumps(
+            {"source": ["aws.s3"], "detail": {"object": {"key": [{"suffix": ".q"}]}}}))
+        self.ev.put_targets(Rule="kq", Targets=[{"Id": "r", "Arn": FN + "rec"}])
         self.s3.create_bucket(Bucket="kbk")
-        self.notify("kbk", QueueConfigurations=[{"QueueArn": q, "Events": ["s3:ObjectCreated:Put"],
+        self.notify("kbk", EventBridgeConfiguration={},
+                    QueueConfigurations=[{"QueueArn": q, "Events": ["s3:ObjectCreated:Put"],
                                                 "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".q"}]}}}],
                     LambdaFunctionConfigurations=[{"LambdaFunctionArn": FN + "slow", "Events": ["s3:ObjectCreated:Put"],
                                                    "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".f"}]}}}])
@@ -277,6 +283,15 @@ def handler(event, context):
                 keys.add(json.loads(m["Body"])["Records"][0]["s3"]["object"]["key"])
                 self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
         self.assertEqual(sorted(keys), ["k%03d.q" % i for i in range(n)])
+        # every event reached the bus too (a replayed one with the id it had)
+        deadline, evs = time.time() + 120, []
+        while time.time() < deadline:
+            evs = [json.loads(i["event"]["S"]) for i in self.items() if i["tag"]["S"] == "eb"]
+            if len({e["id"] for e in evs}) >= n:
+                break
+            time.sleep(0.2)
+        self.assertEqual(sorted({e["detail"]["object"]["key"] for e in evs}), ["k%03d.q" % i for i in range(n)])
+        self.assertEqual(len({e["id"] for e in evs}), n)
 
 
 class LambdaDestinations(Base):
