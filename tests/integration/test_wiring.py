@@ -128,6 +128,21 @@ class S3Config(Base):
         with self.assertRaises(ClientError) as cm:
             self.notify("bkt", QueueConfigurations=[{"QueueArn": q, "Events": ["s3:ObjectCreated:Nope"]}])
         self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidArgument")
+        # SkipDestinationValidation: stored unchecked; the missing queue is skipped at delivery
+        # and no test message is sent
+        url, q2 = self.queue("q2")
+        self.s3.put_bucket_notification_configuration(
+            Bucket="bkt", SkipDestinationValidation=True, NotificationConfiguration={
+                "QueueConfigurations": [{"Id": "gone", "QueueArn": q.replace(":q", ":later"),
+                                         "Events": ["s3:ObjectCreated:*"]},
+                                        {"Id": "here", "QueueArn": q2, "Events": ["s3:ObjectRemoved:*"]}]})
+        self.assertEqual([c["Id"] for c in self.s3.get_bucket_notification_configuration(Bucket="bkt")
+                          ["QueueConfigurations"]], ["gone", "here"])
+        self.s3.put_object(Bucket="bkt", Key="x", Body=b"x")
+        self.s3.delete_object(Bucket="bkt", Key="x")
+        msgs = [json.loads(m["Body"]) for m in self.receive(url, 1)]
+        self.assertEqual(msgs[0]["Records"][0]["eventName"], "ObjectRemoved:Delete")
+        self.s3.put_bucket_notification_configuration(Bucket="bkt", NotificationConfiguration={})
         # nothing was stored by the refused ones
         self.assertNotIn("QueueConfigurations", self.s3.get_bucket_notification_configuration(Bucket="bkt"))
         # a good one, shown back with its Ids
