@@ -780,6 +780,10 @@ static int step_bucket(api_ctx_t *ctx, esm_slots_t *slots, const eng_bucket_t *b
                     continue;
                 }
                 /* Throttled or the disk is full: this event again later, from here. */
+                if (sl->attempts == 0)
+                    KV_LOG_INFO("s3: bucket %s: %s busy (%s), event %llu sent again later", b->name,
+                                ts[t].arn ? ts[t].arn : "the default event bus", kv_err_name(rc),
+                                (unsigned long long)r->seq);
                 sl->attempts++;
                 sl->next_target = t;
                 int64_t back = 200 * (int64_t)sl->attempts;

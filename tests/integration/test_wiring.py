@@ -8,8 +8,10 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import time
 import unittest
+import urllib.request
 
 from botocore.exceptions import ClientError
 
@@ -448,6 +450,90 @@ class DebianBoto3(Base):
         self.assertEqual(out["topics"], [{"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectRemoved:*"]}])
         self.assertEqual(out["dest"]["OnFailure"], {"Destination": q})
         self.assertEqual(json.loads(self.receive(url, 1)[0]["Body"])["Event"], "s3:TestEvent")
+
+
+def can_mount():
+    """Whether this process may mount a small tmpfs (root): the disk-low tests need one."""
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        return False
+    d = tempfile.mkdtemp(prefix="stratus-mnt-")
+    ok = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", d], capture_output=True).returncode == 0
+    if ok:
+        subprocess.run(["umount", d])
+    os.rmdir(d)
+    return ok
+
+
+@unittest.skipUnless(can_mount(), "needs root and tmpfs mounts to make a small file system")
+class DiskLow(Base):
+    """A queue that cannot take a message (the disk is low: plain writes are refused) gets it
+    later, once space returns: an S3 event (a delete is accepted on a low disk, and logs its
+    event) and a Lambda destination's record."""
+
+    def setUp(self):
+        self.mnt = tempfile.mkdtemp(prefix="stratus-wire-")
+        subprocess.check_call(["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", self.mnt])
+        self.srv = Server("--disk-reserve", "8M", data_dir=self.mnt).start()
+        self.clients()
+        self.ddb.create_table(TableName="got", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+
+    def tearDown(self):
+        self.srv.stop()
+        subprocess.run(["umount", "-l", self.mnt])
+        os.rmdir(self.mnt)
+
+    def disk(self):
+        with urllib.request.urlopen(self.srv.endpoint + "/health", timeout=5) as r:
+            return json.loads(r.read())["disk"]
+
+    def fill(self):
+        """Leave about 5 MB free: under the 8 MB reserve, over its quarter (deletes still go)."""
+        st = os.statvfs(self.mnt)
+        size = st.f_bavail * st.f_frsize - (5 << 20)
+        self.filler = os.path.join(self.mnt, "filler")
+        with open(self.filler, "wb") as f:
+            f.truncate(0)
+            chunk = b"\0" * (1 << 20)
+            while size > 0:
+                f.write(chunk[:min(size, len(chunk))])
+                size -= len(chunk)
+        deadline = time.time() + 10
+        while self.disk().get("state") == "ok" and time.time() < deadline:
+            time.sleep(0.05)  # the guard looks every 200 ms
+        self.assertEqual(self.disk()["state"], "low", self.disk())
+
+    def busy_then_free(self, url, line, count):
+        deadline = time.time() + 30
+        while line not in self.srv.read_log() and time.time() < deadline:
+            time.sleep(0.05)
+        self.assertIn(line, self.srv.read_log())
+        os.unlink(self.filler)
+        return [json.loads(m["Body"]) for m in self.receive(url, count)]
+
+    def test_s3_event_waits_for_space(self):
+        url, q = self.queue("later")
+        self.s3.create_bucket(Bucket="low")
+        self.s3.put_object(Bucket="low", Key="victim", Body=b"v")
+        self.notify("low", QueueConfigurations=[{"QueueArn": q, "Events": ["s3:ObjectRemoved:*"]}])
+        self.receive(url, 1)  # the test event
+        self.fill()
+        self.s3.delete_object(Bucket="low", Key="victim")
+        got = self.busy_then_free(url, "busy (KV_ENOSPACE), event", 1)
+        self.assertEqual(got[0]["Records"][0]["eventName"], "ObjectRemoved:Delete")
+        self.assertEqual(got[0]["Records"][0]["s3"]["object"]["key"], "victim")
+
+    def test_destination_waits_for_space(self):
+        self.function("worker", WORKER)
+        url, q = self.queue("records")
+        self.lam.put_function_event_invoke_config(FunctionName="worker", MaximumRetryAttempts=0,
+                                                  DestinationConfig={"OnSuccess": {"Destination": q}})
+        self.fill()
+        self.lam.invoke(FunctionName="worker", InvocationType="Event", Payload=json.dumps({"n": 3}))
+        got = self.busy_then_free(url, "busy (KV_ENOSPACE), sent again later", 1)
+        self.assertEqual(got[0]["requestContext"]["condition"], "Success")
+        self.assertEqual(got[0]["responsePayload"], {"done": 3})
 
 
 class MappingOnFailure(Base):
