@@ -473,7 +473,7 @@ class DiskLow(Base):
     def setUp(self):
         self.mnt = tempfile.mkdtemp(prefix="stratus-wire-")
         subprocess.check_call(["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", self.mnt])
-        self.srv = Server("--disk-reserve", "8M", data_dir=self.mnt).start()
+        self.srv = Server("--disk-reserve", "32M", data_dir=self.mnt).start()
         self.clients()
         self.ddb.create_table(TableName="got", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                               AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -489,20 +489,29 @@ class DiskLow(Base):
             return json.loads(r.read())["disk"]
 
     def fill(self):
-        """Leave about 5 MB free: under the 8 MB reserve, over its quarter (deletes still go)."""
-        st = os.statvfs(self.mnt)
-        size = st.f_bavail * st.f_frsize - (5 << 20)
+        """Settle the room writes have (free space less memtables and compaction headroom) at
+        about 16 MB: under the 32 MB reserve, far over its floor (deletes still go), with a
+        margin for the memtables and headroom to move."""
         self.filler = os.path.join(self.mnt, "filler")
-        with open(self.filler, "wb") as f:
-            f.truncate(0)
-            chunk = b"\0" * (1 << 20)
-            while size > 0:
-                f.write(chunk[:min(size, len(chunk))])
-                size -= len(chunk)
-        deadline = time.time() + 10
-        while self.disk().get("state") == "ok" and time.time() < deadline:
-            time.sleep(0.05)  # the guard looks every 200 ms
-        self.assertEqual(self.disk()["state"], "low", self.disk())
+        open(self.filler, "wb").close()
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            d = self.disk()
+            left = d["free_bytes"] - d["memtable_bytes"] - d["compaction_headroom_bytes"]
+            if d["state"] == "low" and 10 << 20 < left < 22 << 20:
+                return
+            size = max(0, os.path.getsize(self.filler) + left - (16 << 20))
+            if size < os.path.getsize(self.filler):
+                os.truncate(self.filler, size)
+            else:  # never past what the file system has now
+                st = os.statvfs(self.mnt)
+                grow = min(size - os.path.getsize(self.filler), st.f_bavail * st.f_frsize - (4 << 20))
+                with open(self.filler, "ab") as f:
+                    f.write(b"\0" * max(0, grow))
+            seen = d["free_bytes"]
+            while self.disk()["free_bytes"] == seen and time.time() < deadline:
+                time.sleep(0.05)  # the guard looks at the disk every 200 ms
+        self.fail("the disk did not settle low: %s" % self.disk())
 
     def busy_then_free(self, url, line, count):
         deadline = time.time() + 30
