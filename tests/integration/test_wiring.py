@@ -227,10 +227,14 @@ class S3EventBridge(Base):
                                           "Filter": {"Key": {"FilterRules": [{"Name": "suffix", "Value": ".csv"}]}}}])
         v = self.s3.put_object(Bucket="ebk", Key="a/b c.txt", Body=b"hello")["VersionId"]
         self.s3.copy_object(Bucket="ebk", Key="copy.txt", CopySource={"Bucket": "ebk", "Key": "a/b c.txt"})
+        up = self.s3.create_multipart_upload(Bucket="ebk", Key="multi")["UploadId"]
+        etag = self.s3.upload_part(Bucket="ebk", Key="multi", UploadId=up, PartNumber=1, Body=b"m")["ETag"]
+        self.s3.complete_multipart_upload(Bucket="ebk", Key="multi", UploadId=up,
+                                          MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
         self.s3.delete_object(Bucket="ebk", Key="a/b c.txt")                 # a delete marker
         self.s3.delete_object(Bucket="ebk", Key="a/b c.txt", VersionId=v)    # gone for good
-        got = sorted(self.recorded(4, "eb"), key=lambda e: e["detail"]["object"]["sequencer"])
-        put, copy, marker, perm = got
+        got = sorted(self.recorded(5, "eb"), key=lambda e: e["detail"]["object"]["sequencer"])
+        put, copy, multi, marker, perm = got
         for e in got:
             self.assertEqual(e["version"], "0")
             self.assertEqual(e["source"], "aws.s3")
@@ -253,13 +257,45 @@ class S3EventBridge(Base):
         self.assertEqual(put["detail"]["object"]["version-id"], v)
         self.assertNotIn("deletion-type", put["detail"])
         self.assertEqual(copy["detail"]["reason"], "CopyObject")
+        self.assertEqual(multi["detail"]["reason"], "CompleteMultipartUpload")
         self.assertEqual(marker["detail-type"], "Object Deleted")
         self.assertEqual(marker["detail"]["reason"], "DeleteObject")
         self.assertEqual(marker["detail"]["deletion-type"], "Delete Marker Created")
         self.assertEqual(perm["detail"]["deletion-type"], "Permanently Deleted")
         self.assertEqual(perm["detail"]["object"]["version-id"], v)
         self.assertNotIn("size", perm["detail"]["object"])
-        self.assertEqual(len({e["id"] for e in got}), 4)
+        self.assertEqual(len({e["id"] for e in got}), 5)
+
+
+class S3Lifecycle(Base):
+    extra = ("--sweep-interval", "200", "--lifecycle-day-seconds", "1")
+
+    def test_expiration_to_queue_and_bus(self):
+        self.function("rec", tag="eb")
+        self.ev.put_rule(Name="exp", EventPattern=json.dumps({"source": ["aws.s3"], "detail-type": ["Object Deleted"]}))
+        self.ev.put_targets(Rule="exp", Targets=[{"Id": "r", "Arn": FN + "rec"}])
+        url, q = self.queue("expired")
+        self.s3.create_bucket(Bucket="life")
+        self.notify("life", EventBridgeConfiguration={},
+                    QueueConfigurations=[{"QueueArn": q, "Events": ["s3:LifecycleExpiration:*"]}])
+        self.receive(url, 1)  # the test event
+        up = self.s3.create_multipart_upload(Bucket="life", Key="old")["UploadId"]
+        etag = self.s3.upload_part(Bucket="life", Key="old", UploadId=up, PartNumber=1, Body=b"x")["ETag"]
+        self.s3.complete_multipart_upload(Bucket="life", Key="old", UploadId=up,
+                                          MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": etag}]})
+        self.s3.put_bucket_lifecycle_configuration(Bucket="life", LifecycleConfiguration={"Rules": [
+            {"ID": "r", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})
+        rec = json.loads(self.receive(url, 1)[0]["Body"])["Records"][0]
+        self.assertEqual(rec["eventName"], "LifecycleExpiration:Delete")
+        self.assertEqual(rec["s3"]["object"]["key"], "old")
+        ev = self.recorded(1, "eb")[0]
+        d = ev["detail"]
+        self.assertEqual(ev["detail-type"], "Object Deleted")
+        self.assertEqual(d["reason"], "Lifecycle Expiration")
+        self.assertEqual(d["requester"], "s3.amazonaws.com")
+        self.assertEqual(d["deletion-type"], "Permanently Deleted")
+        self.assertNotIn("source-ip-address", d)
+        self.assertEqual(d["object"]["key"], "old")
 
 
 class S3Kill9(Base):
