@@ -34,3 +34,5 @@ target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON 
 target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns_topic.c api/sns/sns_sub.c
             api/sns/sns_pub.c api/sns/sns_deliver.c api/sns/sns_http.c)
 target_sources(kvengine PRIVATE engine/eng_sns.c)
+# issue 14 (package W1): the one sender to queues, topics and buses
+target_sources(kvapi PRIVATE api/api_msg.c)

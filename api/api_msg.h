@@ -104,4 +104,23 @@ int api_sqs_ack(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt);
  * it to the dead-letter queue at the receive that passes maxReceiveCount. */
 int api_sqs_nack(api_ctx_t *ctx, kv_slice_t queue_arn, kv_slice_t receipt, unsigned visibility_s);
 
+/* ---- one dispatcher for the senders (issue 14, package W1) ---- */
+
+/**
+ * Send body (a JSON document) to the destination arn, whichever service it names: an SQS queue
+ * (api_sqs_send, body as the message), an SNS topic (api_sns_publish, body as the message) or
+ * an EventBridge bus (api_events_put of the event {version "0", id (a UUID), detail-type
+ * ev_detail_type, source ev_source, account, time, region, resources [ev_resource when it is
+ * not empty], detail: body}; body must then be a JSON object). Used by S3 notifications and
+ * Lambda destinations; callers keep their own function and bucket cases.
+ * @return 0 (committed), KV_EINVAL for an ARN of another service (or one the target refuses for
+ * good; *why names it when non-NULL), or the target's error (see above).
+ */
+int api_msg_deliver(api_ctx_t *ctx, kv_slice_t arn, kv_slice_t body, const char *ev_source,
+                    const char *ev_detail_type, kv_slice_t ev_resource, const char **why);
+/** Whether arn names a queue, topic or bus (by its service; it need not exist). */
+bool api_msg_is_target(kv_slice_t arn);
+/** Whether arn names a queue, topic or bus that exists here. */
+bool api_msg_exists(api_ctx_t *ctx, kv_slice_t arn);
+
 #endif

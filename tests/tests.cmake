@@ -69,3 +69,5 @@ endif()
 kv_unit(test_events_sched tests/unit/api/test_events_sched.c) # issue 14, package E
 kv_unit(test_eng_events tests/unit/engine/test_eng_events.c) # issue 14, package E
 kv_unit(test_sqs_query tests/unit/api/test_sqs_query.c) # issue 14, Q2: the query protocol
+# issue 14 (package W1): api_msg_deliver
+kv_unit(test_api_msg tests/unit/api/test_api_msg.c tests/support/api_harness.c)

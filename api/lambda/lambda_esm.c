@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../api_msg.h"
 #include "../codec/api_json_r.h"
 #include "../codec/api_pattern.h"
 #include "../ddb/ddb_int.h"
@@ -386,7 +387,8 @@ static int function_of(api_ctx_t *ctx, const char *arn, kv_arena_t *a, eng_funct
 }
 
 /* Hand a batch given up on to the on-failure destination: a function (run as Lambda does,
- * asynchronously to the batch) or a bucket (the record stored as an object). */
+ * asynchronously to the batch), a bucket (the record stored as an object), or an SQS queue, SNS
+ * topic or EventBridge bus (the record as the message, api_msg_deliver). */
 static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_stream_t *s,
                          const flight_t *fl, int attempts, kv_arena_t *a)
 {
@@ -449,6 +451,17 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
         if (rc < 0)
             KV_LOG_WARN("lambda: mapping %s: on-failure bucket %s: %s", m->uuid, m->on_failure,
                         kv_err_name(rc));
+        return;
+    }
+    if (api_msg_is_target(kv_slice_str(m->on_failure))) { /* a queue, a topic or a bus */
+        const char *why = NULL;
+        int rc = api_msg_deliver(
+            ctx, kv_slice_str(m->on_failure), doc, "lambda",
+            "Lambda Function Invocation Result - Failure",
+            kv_slice_str(api_arn_new(a, "lambda", ctx->region, "function:%s", m->function)), &why);
+        if (rc < 0)
+            KV_LOG_WARN("lambda: mapping %s: on-failure destination %s: %s%s%s", m->uuid,
+                        m->on_failure, kv_err_name(rc), why ? ": " : "", why ? why : "");
         return;
     }
     eng_function_t *f;
@@ -689,7 +702,8 @@ out:
 
 /* ---- S3 event notifications: a bucket's event log to its destinations ---- */
 
-#define S3_EVENT_RETRIES 2 /* S3 invokes asynchronously: Lambda retries twice */
+#define S3_EVENT_RETRIES 2   /* S3 invokes asynchronously: Lambda retries twice */
+#define S3_SEND_RETRIES  100 /* a queue, topic or bus that is throttled: about 15 minutes */
 
 /* Deliver a bucket's logged events, one at a time, to the destinations they match; the
  * checkpoint moves past an event once every destination took it (or gave up after the
@@ -751,6 +765,33 @@ static int step_bucket(api_ctx_t *ctx, esm_slots_t *slots, const eng_bucket_t *b
             eng_function_t *f;
             if (!s3_notify_match(&ts[t], name, key))
                 continue;
+            if (ts[t].kind != S3_NOTIFY_FUNCTION) {
+                /* A queue, topic or the bus: sent (and committed) here, at once. */
+                const char *why = NULL;
+                int rc = s3_notify_send(ctx, b->name, b->log_id, r, &ts[t], &why);
+                if (rc == 0 || rc == KV_ENOTFOUND || rc == KV_EINVAL ||
+                    sl->attempts >= S3_SEND_RETRIES) {
+                    if (rc < 0)
+                        KV_LOG_WARN("s3: bucket %s: event %llu not delivered to %s: %s%s%s",
+                                    b->name, (unsigned long long)r->seq,
+                                    ts[t].arn ? ts[t].arn : "the default event bus",
+                                    kv_err_name(rc), why ? ": " : "", why ? why : "");
+                    sl->attempts = 0;
+                    sl->next_target = t + 1;
+                    continue;
+                }
+                /* Throttled or the disk is full: this event again later, from here. */
+                if (sl->attempts == 0)
+                    KV_LOG_INFO("s3: bucket %s: %s busy (%s), event %llu sent again later", b->name,
+                                ts[t].arn ? ts[t].arn : "the default event bus", kv_err_name(rc),
+                                (unsigned long long)r->seq);
+                sl->attempts++;
+                sl->next_target = t;
+                int64_t back = 200 * (int64_t)sl->attempts;
+                sl->retry_at_ms = now + (back > 10000 ? 10000 : back);
+                wait = (int)(sl->retry_at_ms - now);
+                goto out;
+            }
             if (function_of(ctx, ts[t].arn, a, &f) < 0) {
                 KV_LOG_WARN("s3: bucket %s: notification destination %s is gone", b->name,
                             ts[t].arn);

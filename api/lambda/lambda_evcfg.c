@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../api_msg.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "lambda_int.h"
@@ -204,13 +205,15 @@ static int check_destination(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, k
     } else if (failure && lambda_arn_bucket(dest, &name)) {
         eng_bucket_t *b;
         rc = eng_bucket_get(ctx->eng, name, req->arena, &b);
+    } else if (api_msg_is_target(dest)) { /* an SQS queue, SNS topic or EventBridge bus */
+        rc = api_msg_exists(ctx, dest) ? 0 : KV_ENOTFOUND;
     }
     if (rc == 0)
         return 0;
     return api_refuse(
         resp, API_E_LAMBDA_INVALID_PARAM,
-        "The destination ARN %.*s is invalid: this server delivers to a Lambda function "
-        "it has%s.",
+        "The destination ARN %.*s is invalid: this server delivers to a Lambda function, an "
+        "SQS queue, an SNS topic or an EventBridge event bus it has%s.",
         (int)(dest.len > 300 ? 300 : dest.len), (const char *)dest.p,
         failure ? ", or a bucket it has" : "");
 }

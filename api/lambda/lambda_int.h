@@ -271,6 +271,9 @@ typedef struct esm {
     struct pending *aq_head, *aq_tail;
     /* Mappings on SQS queues (issue 14, package W2): their batches (lambda_esm_sqs.c). */
     struct esm_sqs *sqs;
+    /* Records whose queue, topic or bus destination was busy, sent again by the async-invoke
+     * job (issue 14; that job's thread alone touches the list). */
+    struct pending *dq_head;
 } esm_t;
 
 /** Free the Event invocations still queued (lambda_fini). */

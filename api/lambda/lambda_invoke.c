@@ -4,12 +4,14 @@
  * (lambda_hold); an Event invocation is answered at once and, once the runner finished it,
  * queued for the async-invoke job, which retries it after an error (MaximumRetryAttempts,
  * MaximumEventAgeInSeconds) and sends its record to the destination for its outcome (a function
- * here, or a bucket here). Every invocation is built by lambda_inv_fill.
+ * here, a bucket here, or an SQS queue, SNS topic or EventBridge bus here through
+ * api_msg_deliver). Every invocation is built by lambda_inv_fill.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "../api_msg.h"
 #include "../codec/api_json_r.h"
 #include "../s3/s3_int.h"
 #include "base/kv_alloc.h"
@@ -39,6 +41,10 @@ typedef struct pending {
     int64_t queued_ms, max_age_ms;
     const char *on_success, *on_failure; /* Event: destinations (in a) */
     struct pending *next;                /* Event: in the async-invoke job's queue */
+    /* Event: a record whose queue, topic or bus destination was busy (esm_t.dq_head) */
+    const char *dest, *condition;
+    int dest_tries;
+    int64_t dest_at_ms;
 } pending_t;
 
 static void pending_free(pending_t *p)
@@ -156,6 +162,14 @@ static void invocation_record(api_ctx_t *ctx, const api_invocation_t *inv, int a
     api_jw_obj_end(&w);
 }
 
+#define DEST_TRIES 100 /* sends of a record to a busy queue, topic or bus: about 15 minutes */
+
+/* Whether rc from a queue, topic or bus destination means "busy: send again later". */
+static bool dest_busy(int rc)
+{
+    return rc < 0 && rc != KV_ENOTFOUND && rc != KV_EINVAL;
+}
+
 int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int attempts,
                              const char *dest, const char *condition)
 {
@@ -189,6 +203,26 @@ int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int at
                 pending_free(d);
         }
         kv_arena_free(a);
+    } else if (api_msg_is_target(kv_slice_str(dest))) {
+        /* EventBridge: the record is the detail of Lambda's event, its resource the function */
+        char arn[300];
+        const char *why = NULL;
+        api_arn_write(arn, sizeof(arn), "lambda", ctx->region, "function:%s:%s", inv->function,
+                      inv->version ? inv->version : "$LATEST");
+        rc = api_msg_deliver(ctx, kv_slice_str(dest), kv_buf_slice(&rec), "lambda",
+                             strcmp(condition, "Success") == 0
+                                 ? "Lambda Function Invocation Result - Success"
+                                 : "Lambda Function Invocation Result - Failure",
+                             kv_slice_str(arn), &why);
+        if (dest_busy(rc)) {
+            KV_LOG_INFO("lambda: %s record of %s: destination %s busy (%s)", condition,
+                        inv->function, dest, kv_err_name(rc));
+            kv_buf_dispose(&rec);
+            return rc; /* the caller may send it again later */
+        }
+        if (rc < 0 && why)
+            KV_LOG_WARN("lambda: %s record of %s refused by %s: %s", condition, inv->function, dest,
+                        why);
     }
     if (rc < 0)
         KV_LOG_WARN("lambda: %s record of %s not delivered to %s: %s", condition, inv->function,
@@ -197,10 +231,52 @@ int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int at
     return rc;
 }
 
-/* Send a finished asynchronous invocation's record to its destination (async-invoke job). */
-static void send_destination(pending_t *p, const char *dest, const char *condition)
+/* Send a finished asynchronous invocation's record to its destination (async-invoke job).
+ * @return 0, or KV_EBUSY when a queue, topic or bus should get it again later. */
+static int send_destination(pending_t *p, const char *dest, const char *condition)
 {
-    lambda_async_destination(p->ctx, &p->inv, p->attempts, dest, condition);
+    int rc = lambda_async_destination(p->ctx, &p->inv, p->attempts, dest, condition);
+    if (dest_busy(rc) && api_msg_is_target(kv_slice_str(dest)) && ++p->dest_tries < DEST_TRIES)
+        return KV_EBUSY;
+    return 0;
+}
+
+/* Keep p for another send of its record later (esm_t.dq_head). */
+static void dest_later(pending_t *p, const char *dest, const char *condition)
+{
+    esm_t *e = esm_of(p->ctx);
+    p->dest = dest;
+    p->condition = condition;
+    int64_t back = 200 * (int64_t)p->dest_tries;
+    p->dest_at_ms = kv_now_ms() + (back > 10000 ? 10000 : back);
+    p->next = e->dq_head;
+    e->dq_head = p;
+}
+
+/* Send the records that are due again; @return ms until the next is due, -1: none left. */
+static int dest_retry(esm_t *e)
+{
+    int64_t now = kv_now_ms(), next = -1;
+    pending_t *keep = NULL, *p = e->dq_head;
+    e->dq_head = NULL;
+    while (p) {
+        pending_t *n = p->next;
+        if (p->dest_at_ms <= now && send_destination(p, p->dest, p->condition) == 0) {
+            pending_free(p);
+        } else {
+            if (p->dest_at_ms <= now) { /* busy again */
+                int64_t back = 200 * (int64_t)p->dest_tries;
+                p->dest_at_ms = now + (back > 10000 ? 10000 : back);
+            }
+            p->next = keep;
+            keep = p;
+            if (next < 0 || p->dest_at_ms - now < next)
+                next = p->dest_at_ms - now;
+        }
+        p = n;
+    }
+    e->dq_head = keep;
+    return (int)next;
 }
 
 /* A finished Event invocation (async-invoke job): retried after an error (twice by default)
@@ -220,10 +296,14 @@ static void async_finished(pending_t *p)
         KV_LOG_WARN("lambda: asynchronous invocation %s of %s failed: %.*s", inv->request_id,
                     inv->function, (int)(inv->result.len > 300 ? 300 : inv->result.len),
                     (const char *)inv->result.p);
-    if (inv->outcome == API_INV_OK && p->on_success)
-        send_destination(p, p->on_success, "Success");
-    else if (inv->outcome != API_INV_OK && p->on_failure)
-        send_destination(p, p->on_failure, expired ? "EventAgeExceeded" : "RetriesExhausted");
+    const char *dest = inv->outcome == API_INV_OK ? p->on_success : p->on_failure;
+    const char *cond = inv->outcome == API_INV_OK ? "Success"
+                       : expired                  ? "EventAgeExceeded"
+                                                  : "RetriesExhausted";
+    if (dest && send_destination(p, dest, cond) == KV_EBUSY) {
+        dest_later(p, dest, cond);
+        return;
+    }
     pending_free(p);
 }
 
@@ -240,8 +320,8 @@ int lambda_async_run(api_ctx_t *ctx, void *state, unsigned budget)
                 e->aq_tail = NULL;
         }
         pthread_mutex_unlock(&e->aq_lock);
-        if (p == NULL)
-            return -1; /* until the runner finishes another */
+        if (p == NULL) /* until the runner finishes another, or a busy destination's turn */
+            return e->dq_head ? dest_retry(e) : -1;
         p->next = NULL;
         async_finished(p);
     }
@@ -258,6 +338,13 @@ void lambda_async_free(esm_t *e)
         n++;
     }
     e->aq_tail = NULL;
+    while (e->dq_head) {
+        pending_t *p = e->dq_head;
+        e->dq_head = p->next;
+        KV_LOG_WARN("lambda: %s record of %s not delivered to %s before shutdown", p->condition,
+                    p->inv.function, p->dest);
+        pending_free(p);
+    }
     if (n)
         KV_LOG_WARN("lambda: %zu finished asynchronous invocations not followed up at shutdown", n);
 }

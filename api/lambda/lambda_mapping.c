@@ -235,6 +235,19 @@ static int function_named(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_s
     return 0;
 }
 
+/* An on-failure destination that is an SQS queue, SNS topic or EventBridge bus must exist here
+ * (issue 14). */
+static int check_on_failure(api_ctx_t *ctx, api_resp_t *resp, const eng_mapping_t *m)
+{
+    kv_slice_t d = kv_slice_str(m->on_failure ? m->on_failure : "");
+    if (!api_msg_is_target(d) || api_msg_exists(ctx, d))
+        return 0;
+    return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                      "The provided destination config DestinationConfig(onSuccess=null, "
+                      "onFailure=OnFailure(destination=%.*s)) is invalid.",
+                      (int)(d.len > 300 ? 300 : d.len), (const char *)d.p);
+}
+
 static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
                        const char **out, uint32_t *timeout_s)
 {
@@ -402,7 +415,7 @@ int lambda_op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
                               "StartingPositionTimestamp is required for AT_TIMESTAMP");
         m.start_ms = (int64_t)(secs * 1000.0);
     }
-    if (apply_mapping(req, resp, in, &m) < 0)
+    if (apply_mapping(req, resp, in, &m) < 0 || check_on_failure(ctx, resp, &m) < 0)
         return -1;
 unique:
     /* One mapping per function and stream (or queue). */
@@ -475,7 +488,7 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
             return -1;
         if (nm.source == ENG_SOURCE_SQS && sqs_members(resp, in) < 0)
             return -1;
-        if (apply_mapping(req, resp, in, &nm) < 0)
+        if (apply_mapping(req, resp, in, &nm) < 0 || check_on_failure(ctx, resp, &nm) < 0)
             return -1;
         if (nm.source == ENG_SOURCE_SQS && sqs_check(ctx, resp, in, &nm, timeout_s) < 0)
             return -1;

@@ -490,7 +490,16 @@ typedef struct s3_notify_target {
     kv_slice_t events[S3_NOTIFY_EVENTS]; /* "s3:ObjectCreated:*", ... */
     size_t n_events;
     kv_slice_t prefix, suffix;
+    int kind; /* s3_notify_kind_t (issue 14: queues, topics, the default event bus) */
 } s3_notify_target_t;
+/** What a notification target is. S3_NOTIFY_BUS is the EventBridgeConfiguration: every event,
+ * whatever its name and key, to the default bus (arn NULL, no events or filters). */
+typedef enum s3_notify_kind {
+    S3_NOTIFY_FUNCTION = 0,
+    S3_NOTIFY_QUEUE,
+    S3_NOTIFY_TOPIC,
+    S3_NOTIFY_BUS,
+} s3_notify_kind_t;
 /** The destinations of a stored notification configuration. -1 when it cannot be read. */
 int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, size_t *n);
 /** Does event ("ObjectCreated:Put") on key go to t? */
@@ -504,5 +513,14 @@ void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, co
 /** Store body (JSON) as an object of an existing bucket, as a PUT would (its notifications
  * too): Lambda's records sent to a bucket destination. */
 int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t body);
+/**
+ * Send one bucket event-log record r to a queue, topic or bus target t (issue 14): to a queue
+ * or topic S3's event message ({"Records":[...]}, a topic's with the Subject "Amazon S3
+ * Notification"), to the default bus EventBridge's S3 event ("Object Created", "Object
+ * Deleted"; its id fixed by the record, so a replay sends the same event). Committed when it
+ * returns 0; otherwise api_msg.h's error codes (why names a KV_EINVAL).
+ */
+int s3_notify_send(api_ctx_t *ctx, const char *bucket, uint32_t log_id, const eng_srec_t *r,
+                   const s3_notify_target_t *t, const char **why);
 
 #endif

@@ -1,12 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * PutBucketNotificationConfiguration and GetBucketNotificationConfiguration: Lambda function
- * destinations (the functions must exist), S3's event names, prefix and suffix filters and the
- * overlap rule. The configuration is stored in a canonical form with every Id filled in.
+ * PutBucketNotificationConfiguration and GetBucketNotificationConfiguration: Lambda function,
+ * SQS queue and SNS topic destinations (they must exist; a queue or topic gets S3's
+ * s3:TestEvent message when the configuration is put), S3's event names, prefix and suffix
+ * filters and the overlap rule, and EventBridgeConfiguration (every event to the default bus).
+ * The configuration is stored in a canonical form with every Id filled in. Also what the
+ * s3-events job sends to queues, topics and the bus (s3_notify_send).
  */
 #include <stdio.h>
 #include <string.h>
 
+#include "../api_msg.h"
+#include "../codec/api_jw.h"
 #include "../codec/api_xw.h"
 #include "../lambda/lambda_int.h"
 #include "auth/sigv4.h"
@@ -46,7 +51,18 @@ typedef struct dest {
     kv_slice_t id, arn, prefix, suffix;
     kv_slice_t events[sizeof(EVENTS) / sizeof(EVENTS[0])];
     size_t n_events;
+    int kind; /* s3_notify_kind_t */
 } dest_t;
+
+/* Per kind: the configuration's element, its ARN element (as stored and shown), and the
+ * other names the ARN element is accepted under. */
+static const struct {
+    const char *conf, *arn, *alias;
+} KINDS[] = {
+    [S3_NOTIFY_FUNCTION] = {"CloudFunctionConfiguration", "CloudFunction", "LambdaFunctionArn"},
+    [S3_NOTIFY_QUEUE] = {"QueueConfiguration", "Queue", "QueueArn"},
+    [S3_NOTIFY_TOPIC] = {"TopicConfiguration", "Topic", "TopicArn"},
+};
 
 static int invalid(api_resp_t *resp, const char *msg)
 {
@@ -84,15 +100,45 @@ static bool overlap(const dest_t *x, const dest_t *y)
     return ev && affix_meet(x->prefix, y->prefix, false) && affix_meet(x->suffix, y->suffix, true);
 }
 
-static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnode_t *c, dest_t *d)
+static bool is_fifo(kv_slice_t arn)
+{
+    return arn.len >= 5 && memcmp(arn.p + arn.len - 5, ".fifo", 5) == 0;
+}
+
+/* Does the destination of kind exist here (a queue or topic: not a FIFO one, which S3 does not
+ * deliver to)? */
+static bool dest_exists(api_ctx_t *ctx, api_req_t *req, int kind, kv_slice_t arn_text)
+{
+    api_arn_t arn;
+    kv_slice_t fname;
+    eng_function_t *fn;
+    if (kind != S3_NOTIFY_FUNCTION)
+        return !is_fifo(arn_text) && (kind == S3_NOTIFY_QUEUE ? api_sqs_exists(ctx, arn_text)
+                                                              : api_sns_exists(ctx, arn_text));
+    /* A function this server has (a qualified ARN: its version or alias is looked up when the
+     * event is delivered). */
+    return api_arn_parse(arn_text, &arn) && api_arn_name(&arn, "function:", &fname) &&
+           eng_function_get(ctx->eng, fname, req->arena, &fn) == 0;
+}
+
+/* x-amz-skip-destination-validation: true — destinations are neither checked nor sent the
+ * test message (those that do not exist are skipped at delivery). */
+static bool skip_validation(const api_req_t *req)
+{
+    return kv_slice_eq_nocase(api_req_header(req, "x-amz-skip-destination-validation"), "true");
+}
+
+static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnode_t *c, int kind,
+                      dest_t *d)
 {
     memset(d, 0, sizeof(*d));
+    d->kind = kind;
     for (api_xnode_t *n = c->child; n; n = n->next) {
         kv_slice_t text = kv_slice_trim(n->text);
         if (strcmp(n->name, "Id") == 0) {
             d->id = text;
-        } else if (strcmp(n->name, "CloudFunction") == 0 ||
-                   strcmp(n->name, "LambdaFunctionArn") == 0) {
+        } else if (strcmp(n->name, KINDS[kind].arn) == 0 ||
+                   strcmp(n->name, KINDS[kind].alias) == 0) {
             d->arn = text;
         } else if (strcmp(n->name, "Event") == 0) {
             bool known = false;
@@ -125,13 +171,7 @@ static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnod
         api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
         return -1;
     }
-    /* The destination must be a function this server has (a qualified ARN: its version or
-     * alias is looked up when the event is delivered). */
-    api_arn_t arn;
-    kv_slice_t fname;
-    eng_function_t *fn;
-    if (!api_arn_parse(d->arn, &arn) || !api_arn_name(&arn, "function:", &fname) ||
-        eng_function_get(ctx->eng, fname, req->arena, &fn) < 0)
+    if (!skip_validation(req) && !dest_exists(ctx, req, kind, d->arn))
         return invalid(resp, "Unable to validate the following destination configurations");
     if (d->id.len == 0) {
         char id[40];
@@ -162,21 +202,22 @@ int s3_decode_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t
     size_t n = 0;
     bool eventbridge = false;
     for (api_xnode_t *c = root->child; c; c = c->next) {
-        if (strcmp(c->name, "CloudFunctionConfiguration") == 0 ||
-            strcmp(c->name, "LambdaFunctionConfiguration") == 0) {
+        int kind = strcmp(c->name, "CloudFunctionConfiguration") == 0 ||
+                           strcmp(c->name, "LambdaFunctionConfiguration") == 0
+                       ? S3_NOTIFY_FUNCTION
+                   : strcmp(c->name, "QueueConfiguration") == 0 ? S3_NOTIFY_QUEUE
+                   : strcmp(c->name, "TopicConfiguration") == 0 ? S3_NOTIFY_TOPIC
+                                                                : -1;
+        if (kind >= 0) {
             if (n == NOTIFY_MAX)
                 return invalid(resp, "Too many notification configurations");
-            if (parse_dest(ctx, req, resp, c, &ds[n]) < 0)
+            if (parse_dest(ctx, req, resp, c, kind, &ds[n]) < 0)
                 return -1;
             for (size_t j = 0; j < n; j++)
                 if (overlap(&ds[j], &ds[n]))
                     return invalid(resp, "Configurations overlap. Configurations on the same "
                                          "bucket cannot share a common event type.");
             n++;
-        } else if (strcmp(c->name, "TopicConfiguration") == 0 ||
-                   strcmp(c->name, "QueueConfiguration") == 0) {
-            /* No SNS or SQS here: such a destination cannot be validated. */
-            return invalid(resp, "Unable to validate the following destination configurations");
         } else if (strcmp(c->name, "EventBridgeConfiguration") == 0) {
             eventbridge = true;
         }
@@ -187,15 +228,16 @@ int s3_decode_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t
     api_xw_t w;
     api_xw_begin(&w, &doc, "NotificationConfiguration", true);
     for (size_t i = 0; i < n; i++) {
-        api_xw_open(&w, "CloudFunctionConfiguration");
+        const char *conf = KINDS[ds[i].kind].conf;
+        api_xw_open(&w, conf);
         api_xw_elem(&w, "Id", ds[i].id);
-        api_xw_elem(&w, "CloudFunction", ds[i].arn);
+        api_xw_elem(&w, KINDS[ds[i].kind].arn, ds[i].arn);
         for (size_t e = 0; e < ds[i].n_events; e++)
             api_xw_elem(&w, "Event", ds[i].events[e]);
         if (ds[i].prefix.len || ds[i].suffix.len) {
             api_xw_open(&w, "Filter");
             api_xw_open(&w, "S3Key");
-            const char *names[2] = {"prefix", "suffix"};
+            const char *names[2] = {"Prefix", "Suffix"}; /* as S3 shows them */
             kv_slice_t vals[2] = {ds[i].prefix, ds[i].suffix};
             for (int k = 0; k < 2; k++) {
                 if (vals[k].len == 0)
@@ -208,7 +250,7 @@ int s3_decode_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t
             api_xw_close(&w, "S3Key");
             api_xw_close(&w, "Filter");
         }
-        api_xw_close(&w, "CloudFunctionConfiguration");
+        api_xw_close(&w, conf);
     }
     if (eventbridge) {
         api_xw_open(&w, "EventBridgeConfiguration");
@@ -220,6 +262,20 @@ int s3_decode_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t
     return 0;
 }
 
+/* Send S3's message (an event's, or the test event) to a queue or topic target. */
+static int send_message(api_ctx_t *ctx, const s3_notify_target_t *t, kv_slice_t body,
+                        const char **why)
+{
+    kv_slice_t arn = kv_slice_str(t->arn);
+    if (t->kind == S3_NOTIFY_QUEUE)
+        return api_msg_deliver(ctx, arn, body, NULL, NULL, KV_SLICE_NULL, why);
+    api_msg_t m;
+    memset(&m, 0, sizeof(m));
+    m.body = body;
+    m.subject = KV_SLICE_LIT("Amazon S3 Notification");
+    return api_sns_publish(ctx, arn, &m, NULL, why);
+}
+
 int s3_exec_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                     const s3_bdoc_in_t *in, s3_bdoc_out_t *out)
 {
@@ -227,6 +283,41 @@ int s3_exec_put_bucket_notification(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     eng_bucket_t *b;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
+    /* S3 validates a queue or topic destination by sending it the s3:TestEvent message; one
+     * that does not take it makes the configuration invalid. */
+    s3_notify_target_t *ts;
+    size_t nt = 0;
+    if (in->doc.len && !skip_validation(req) &&
+        s3_notify_targets(req->arena, in->doc, &ts, &nt) == 0) {
+        char when[25], rid[24];
+        kv_time_fmt_iso(kv_now_ms(), when);
+        uint64_t r;
+        kv_random(&r, sizeof(r));
+        snprintf(rid, sizeof(rid), "%016llX", (unsigned long long)r);
+        kv_buf_t msg;
+        kv_buf_init(&msg, 4096);
+        api_jw_t w;
+        api_jw_init(&w, &msg);
+        api_jw_obj_begin(&w);
+        api_jw_kstr(&w, "Service", "Amazon S3");
+        api_jw_kstr(&w, "Event", "s3:TestEvent");
+        api_jw_kstr(&w, "Time", when);
+        api_jw_kstr(&w, "Bucket", b->name);
+        api_jw_kstr(&w, "RequestId", rid);
+        api_jw_kstr(&w, "HostId", rid);
+        api_jw_obj_end(&w);
+        int rc = 0;
+        for (size_t i = 0; i < nt && rc == 0; i++) {
+            bool again = false; /* one test message per queue or topic */
+            for (size_t j = 0; j < i && !again; j++)
+                again = ts[j].arn && ts[i].arn && strcmp(ts[j].arn, ts[i].arn) == 0;
+            if (!again && (ts[i].kind == S3_NOTIFY_QUEUE || ts[i].kind == S3_NOTIFY_TOPIC))
+                rc = send_message(ctx, &ts[i], kv_buf_slice(&msg), NULL);
+        }
+        kv_buf_dispose(&msg);
+        if (rc < 0)
+            return invalid(resp, "Unable to validate the following destination configurations");
+    }
     /* An empty configuration turns notifications off. */
     int rc = eng_bucket_set_doc(ctx->eng, in->bucket, ENG_BDOC_NOTIFY, in->doc);
     if (rc == 0) /* the s3-events job delivers this bucket's events from now on */
@@ -286,16 +377,23 @@ int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, s
     for (api_xnode_t *c = root->child; c; c = c->next)
         count++;
     s3_notify_target_t *ts = kv_arena_calloc(a, count ? count : 1, sizeof(*ts));
+    bool bus = false;
     for (api_xnode_t *c = root->child; c; c = c->next) {
-        if (strcmp(c->name, "CloudFunctionConfiguration") != 0)
+        int kind = -1;
+        for (int k = 0; k < (int)(sizeof(KINDS) / sizeof(KINDS[0])); k++)
+            if (strcmp(c->name, KINDS[k].conf) == 0)
+                kind = k;
+        bus |= strcmp(c->name, "EventBridgeConfiguration") == 0;
+        if (kind < 0)
             continue;
         s3_notify_target_t *t = &ts[*n];
         memset(t, 0, sizeof(*t));
+        t->kind = kind;
         for (api_xnode_t *f = c->child; f; f = f->next) {
             kv_slice_t text = kv_slice_trim(f->text);
             if (strcmp(f->name, "Id") == 0) {
                 t->id = kv_arena_strndup(a, text.p, text.len);
-            } else if (strcmp(f->name, "CloudFunction") == 0) {
+            } else if (strcmp(f->name, KINDS[kind].arn) == 0) {
                 t->arn = kv_arena_strndup(a, text.p, text.len);
             } else if (strcmp(f->name, "Event") == 0 && t->n_events < S3_NOTIFY_EVENTS) {
                 t->events[t->n_events++] = text;
@@ -305,9 +403,9 @@ int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, s
                     api_xnode_t *nm = api_xml_child(r, "Name"), *val = api_xml_child(r, "Value");
                     if (nm == NULL || val == NULL)
                         continue;
-                    if (kv_slice_eq_str(kv_slice_trim(nm->text), "prefix"))
+                    if (kv_slice_eq_nocase(kv_slice_trim(nm->text), "prefix"))
                         t->prefix = val->text;
-                    else if (kv_slice_eq_str(kv_slice_trim(nm->text), "suffix"))
+                    else if (kv_slice_eq_nocase(kv_slice_trim(nm->text), "suffix"))
                         t->suffix = val->text;
                 }
             }
@@ -315,12 +413,18 @@ int s3_notify_targets(kv_arena_t *a, kv_slice_t doc, s3_notify_target_t **out, s
         if (t->arn && t->n_events)
             (*n)++;
     }
+    if (bus) { /* last: the bus gets every event, after the configured destinations */
+        memset(&ts[*n], 0, sizeof(ts[*n]));
+        ts[(*n)++].kind = S3_NOTIFY_BUS;
+    }
     *out = ts;
     return 0;
 }
 
 bool s3_notify_match(const s3_notify_target_t *t, kv_slice_t event, kv_slice_t key)
 {
+    if (t->kind == S3_NOTIFY_BUS)
+        return true;
     char full[96];
     int len = snprintf(full, sizeof(full), "s3:%.*s", (int)event.len, (const char *)event.p);
     if (len <= 3 || (size_t)len >= sizeof(full))
@@ -473,5 +577,116 @@ int s3_put_record(api_ctx_t *ctx, kv_slice_t bucket, kv_slice_t key, kv_slice_t 
         rc = eng_object_put_blob(ctx->eng, b->id, &o, &cond, w);
     }
     kv_arena_free(a);
+    return rc;
+}
+
+/* ---- queues, topics and the default event bus (issue 14) ---- */
+
+/* EventBridge's S3 event of one event-log record: "Object Created" or "Object Deleted", the
+ * detail field for field as AWS documents it (the key as it is, not URL-encoded). */
+static void encode_bus_event(api_ctx_t *ctx, const char *bucket, uint32_t log_id,
+                             const eng_srec_t *r, api_jw_t *w)
+{
+    kv_slice_t name = s3_event_name(r);
+    bool created = kv_slice_starts_with(name, "ObjectCreated");
+    bool lifecycle = kv_slice_starts_with(name, "LifecycleExpiration");
+    const char *colon = name.len ? memchr(name.p, ':', name.len) : NULL;
+    kv_slice_t how = colon ? kv_slice((const uint8_t *)colon + 1,
+                                      name.len - (size_t)((const uint8_t *)colon + 1 - name.p))
+                           : KV_SLICE_NULL;
+    const char *reason = lifecycle ? "Lifecycle Expiration" : "DeleteObject";
+    if (created)
+        reason = kv_slice_eq_str(how, "Post")                      ? "POST Object"
+                 : kv_slice_eq_str(how, "Copy")                    ? "CopyObject"
+                 : kv_slice_eq_str(how, "CompleteMultipartUpload") ? "CompleteMultipartUpload"
+                                                                   : "PutObject";
+    char id[40], when[25], seq[24], arn[128];
+    /* The same record always makes the same event id: a replay after a crash repeats it. */
+    uint64_t h = kv_xxh3_seed(&r->seq, sizeof(r->seq), log_id);
+    snprintf(id, sizeof(id), "%08x-%04x-4%03x-8%03x-%012llx", log_id, (unsigned)(h >> 48) & 0xffff,
+             (unsigned)(h >> 36) & 0xfff, (unsigned)(h >> 24) & 0xfff,
+             (unsigned long long)(r->seq & 0xffffffffffffULL));
+    kv_time_fmt_iso(r->time_ms, when);
+    memcpy(when + 19, "Z", 2); /* whole seconds, as EventBridge's time */
+    snprintf(seq, sizeof(seq), "%016llX", (unsigned long long)r->seq);
+    api_arn_write(arn, sizeof(arn), "s3", NULL, "%s", bucket);
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "version", "0");
+    api_jw_kstr(w, "id", id);
+    api_jw_kstr(w, "detail-type", created ? "Object Created" : "Object Deleted");
+    api_jw_kstr(w, "source", "aws.s3");
+    api_jw_kstr(w, "account", API_ACCOUNT_ID);
+    api_jw_kstr(w, "time", when);
+    api_jw_kstr(w, "region", ctx->region);
+    api_jw_key(w, "resources");
+    api_jw_arr_begin(w);
+    api_jw_str(w, kv_slice_str(arn));
+    api_jw_arr_end(w);
+    api_jw_key(w, "detail");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "version", "0");
+    api_jw_key(w, "bucket");
+    api_jw_obj_begin(w);
+    api_jw_kstr(w, "name", bucket);
+    api_jw_obj_end(w);
+    api_jw_key(w, "object");
+    api_jw_obj_begin(w);
+    api_jw_key(w, "key");
+    api_jw_str(w, s3_event_key(r));
+    kv_slice_t size = img_attr(r->new_img, "size"), etag = img_attr(r->new_img, "eTag");
+    kv_slice_t ver = img_attr(r->new_img, "versionId");
+    if (size.len) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < size.len && size.p[i] >= '0' && size.p[i] <= '9'; i++)
+            v = v * 10 + (uint64_t)(size.p[i] - '0');
+        api_jw_ku64(w, "size", v);
+    }
+    if (etag.len) {
+        api_jw_key(w, "etag");
+        api_jw_str(w, etag);
+    }
+    if (ver.len) {
+        api_jw_key(w, "version-id");
+        api_jw_str(w, ver);
+    }
+    api_jw_kstr(w, "sequencer", seq);
+    api_jw_obj_end(w);
+    api_jw_kstr(w, "request-id", seq);
+    api_jw_kstr(w, "requester", lifecycle ? "s3.amazonaws.com" : API_ACCOUNT_ID);
+    if (!lifecycle)
+        api_jw_kstr(w, "source-ip-address", "127.0.0.1");
+    api_jw_kstr(w, "reason", reason);
+    if (!created)
+        api_jw_kstr(w, "deletion-type",
+                    kv_slice_eq_str(how, "DeleteMarkerCreated") ? "Delete Marker Created"
+                                                                : "Permanently Deleted");
+    api_jw_obj_end(w);
+    api_jw_obj_end(w);
+}
+
+int s3_notify_send(api_ctx_t *ctx, const char *bucket, uint32_t log_id, const eng_srec_t *r,
+                   const s3_notify_target_t *t, const char **why)
+{
+    kv_buf_t doc;
+    kv_buf_init(&doc, 1u << 20);
+    api_jw_t w;
+    api_jw_init(&w, &doc);
+    int rc;
+    if (t->kind == S3_NOTIFY_BUS) {
+        encode_bus_event(ctx, bucket, log_id, r, &w);
+        char bus[160];
+        api_arn_write(bus, sizeof(bus), "events", ctx->region, "event-bus/default");
+        rc = api_jw_ok(&w) ? api_events_put(ctx, kv_slice_str(bus), kv_buf_slice(&doc), NULL, why)
+                           : KV_ENOMEM;
+    } else {
+        api_jw_obj_begin(&w);
+        api_jw_key(&w, "Records");
+        api_jw_arr_begin(&w);
+        s3_encode_event(ctx, bucket, r, t->id, &w);
+        api_jw_arr_end(&w);
+        api_jw_obj_end(&w);
+        rc = api_jw_ok(&w) ? send_message(ctx, t, kv_buf_slice(&doc), why) : KV_ENOMEM;
+    }
+    kv_buf_dispose(&doc);
     return rc;
 }
