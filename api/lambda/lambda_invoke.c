@@ -215,10 +215,8 @@ int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int at
                                  : "Lambda Function Invocation Result - Failure",
                              kv_slice_str(arn), &why);
         if (dest_busy(rc)) {
-            KV_LOG_INFO("lambda: %s record of %s: destination %s busy (%s)", condition,
-                        inv->function, dest, kv_err_name(rc));
             kv_buf_dispose(&rec);
-            return rc; /* the caller may send it again later */
+            return rc; /* busy: the caller may send it again later */
         }
         if (rc < 0 && why)
             KV_LOG_WARN("lambda: %s record of %s refused by %s: %s", condition, inv->function, dest,
@@ -236,8 +234,15 @@ int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int at
 static int send_destination(pending_t *p, const char *dest, const char *condition)
 {
     int rc = lambda_async_destination(p->ctx, &p->inv, p->attempts, dest, condition);
-    if (dest_busy(rc) && api_msg_is_target(kv_slice_str(dest)) && ++p->dest_tries < DEST_TRIES)
+    if (!dest_busy(rc) || !api_msg_is_target(kv_slice_str(dest)))
+        return 0;
+    if (++p->dest_tries < DEST_TRIES) {
+        KV_LOG_INFO("lambda: %s record of %s: destination %s busy (%s), sent again later",
+                    condition, p->inv.function, dest, kv_err_name(rc));
         return KV_EBUSY;
+    }
+    KV_LOG_WARN("lambda: %s record of %s not delivered to %s: %s", condition, p->inv.function, dest,
+                kv_err_name(rc));
     return 0;
 }
 
