@@ -330,11 +330,12 @@ static int commit(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_topic_t *t, const
             dedup = kv_arena_strndup(a, hex, 64);
         }
     }
+    sns_filter_in_t fin = {.attrs = p->attrs, .n_attrs = p->n_attrs};
     for (size_t i = 0; i < n; i++) {
         if (subs[i].pending)
             continue;
         kv_slice_t body = body_for(a, p, subs[i].protocol);
-        if (!sns_filter_match(a, &subs[i], body, p->attrs, p->n_attrs))
+        if (!sns_filter_match(a, &subs[i], &fin, body))
             continue;
         eng_sns_dlv_t *x = &d[nd++];
         x->topic = t->name;

@@ -5,7 +5,10 @@
  * Get/SetSubscriptionAttributes, and filter policies: SNS's checks (5 keys, 150
  * combinations, no nesting with the MessageAttributes scope) over the shared pattern matcher.
  */
+#include <ctype.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../codec/api_pattern.h"
@@ -92,8 +95,92 @@ const char *sns_filter_check(kv_arena_t *a, kv_slice_t policy, bool body_scope)
     return NULL;
 }
 
-bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, kv_slice_t body,
-                      const eng_sns_attr_t *attrs, size_t n_attrs)
+/* Write a Number attribute's value as canonical JSON: SNS takes "+5", "007", "5." and ".5",
+ * which JSON does not. An integer within 2^53 as an integer, else the double that reads back
+ * the same. false when it is no finite number (the caller writes it as a string). */
+static bool number_json(api_jw_t *w, kv_slice_t v)
+{
+    char buf[64], out[40];
+    if (v.len == 0 || v.len >= sizeof(buf))
+        return false;
+    memcpy(buf, v.p, v.len);
+    buf[v.len] = 0;
+    char *end;
+    double d = strtod(buf, &end);
+    if (end != buf + v.len || !isfinite(d))
+        return false;
+    if (d == floor(d) && fabs(d) < 9007199254740992.0)
+        snprintf(out, sizeof(out), "%.0f", d == 0 ? 0.0 : d);
+    else
+        snprintf(out, sizeof(out), "%.17g", d);
+    api_jw_raw(w, kv_slice_str(out));
+    return true;
+}
+
+void sns_filter_attrs_doc(kv_buf_t *out, kv_arena_t *a, const eng_sns_attr_t *attrs, size_t n_attrs)
+{
+    api_jw_t w;
+    api_jw_init(&w, out);
+    api_jw_obj_begin(&w);
+    for (size_t i = 0; i < n_attrs; i++) {
+        const char *t = attrs[i].type;
+        if (strncmp(t, "Binary", 6) == 0)
+            continue;
+        bool dup = false; /* the first of a name (a map has no duplicates; other services') */
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = strcmp(attrs[k].name, attrs[i].name) == 0;
+        if (dup)
+            continue;
+        api_jw_key(&w, attrs[i].name);
+        if (strncmp(t, "Number", 6) == 0 && number_json(&w, attrs[i].value))
+            continue;
+        if (strcmp(t, "String.Array") == 0) {
+            /* re-written from its parse: only a valid array of scalars goes in as an array */
+            api_json_t *arr;
+            const char *err;
+            if (api_json_parse(a, attrs[i].value, &arr, &err) == 0 &&
+                api_json_type(arr) == API_J_ARR) {
+                api_jw_arr_begin(&w);
+                for (size_t k = 0; k < api_json_len(arr); k++) {
+                    const api_json_t *e = api_json_at(arr, k);
+                    double d;
+                    int64_t iv;
+                    switch (api_json_type(e)) {
+                    case API_J_STR:
+                        api_jw_str(&w, api_json_str(e));
+                        break;
+                    case API_J_INT:
+                        if (api_json_int(e, &iv))
+                            api_jw_i64(&w, iv);
+                        else
+                            api_jw_null(&w);
+                        break;
+                    case API_J_REAL:
+                        if (api_json_num(e, &d) && isfinite(d)) {
+                            char nb[40];
+                            snprintf(nb, sizeof(nb), "%.17g", d);
+                            api_jw_raw(&w, kv_slice_str(nb));
+                        } else {
+                            api_jw_null(&w);
+                        }
+                        break;
+                    case API_J_BOOL:
+                        api_jw_bool(&w, api_json_bool(e));
+                        break;
+                    default:
+                        api_jw_null(&w);
+                    }
+                }
+                api_jw_arr_end(&w);
+                continue;
+            }
+        }
+        api_jw_str(&w, attrs[i].value);
+    }
+    api_jw_obj_end(&w);
+}
+
+bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, sns_filter_in_t *in, kv_slice_t body)
 {
     const char *policy = sns_attr(s->attrs, s->n_attrs, "FilterPolicy");
     if (policy == NULL || policy[0] == 0)
@@ -103,32 +190,34 @@ bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, kv_slice_t body,
     const char *err;
     if (api_pattern_compile(a, kv_slice_str(policy), 0, &p, &err) < 0)
         return false;
-    api_json_t *doc;
-    if (scope && strcmp(scope, "MessageBody") == 0)
-        return api_json_parse(a, body, &doc, &err) == 0 && api_json_type(doc) == API_J_OBJ &&
-               api_pattern_match(p, doc);
-    /* the attributes as a document: String a string, Number a number, String.Array its array;
-     * Binary attributes take no part */
-    kv_buf_t b;
-    kv_buf_init(&b, 4u << 20);
-    api_jw_t w;
-    api_jw_init(&w, &b);
-    api_jw_obj_begin(&w);
-    for (size_t i = 0; i < n_attrs; i++) {
-        const char *t = attrs[i].type;
-        if (strncmp(t, "Binary", 6) == 0)
-            continue;
-        api_jw_key(&w, attrs[i].name);
-        if (strncmp(t, "Number", 6) == 0 || strcmp(t, "String.Array") == 0)
-            api_jw_raw(&w, attrs[i].value); /* checked when published */
-        else
-            api_jw_str(&w, attrs[i].value);
+    if (scope && strcmp(scope, "MessageBody") == 0) {
+        /* parsed once per distinct body (MessageStructure gives one per protocol) */
+        if (in->body_doc == NULL || in->body_p != body.p || in->body_len != body.len) {
+            in->body_p = body.p;
+            in->body_len = body.len;
+            in->body_ok = api_json_parse(a, body, &in->body_doc, &err) == 0 &&
+                          api_json_type(in->body_doc) == API_J_OBJ;
+            if (!in->body_ok)
+                in->body_doc = NULL;
+        }
+        return in->body_doc && api_pattern_match(p, in->body_doc);
     }
-    api_jw_obj_end(&w);
-    bool ok = api_jw_ok(&w) && api_json_parse(a, kv_buf_slice(&b), &doc, &err) == 0 &&
-              api_pattern_match(p, doc);
-    kv_buf_dispose(&b);
-    return ok;
+    /* the attributes as a document, built once per message: String a string, Number a number,
+     * String.Array its array; Binary attributes take no part */
+    if (!in->attrs_done) {
+        in->attrs_done = true;
+        kv_buf_t b;
+        kv_buf_init(&b, 4u << 20);
+        sns_filter_attrs_doc(&b, a, in->attrs, in->n_attrs);
+        err = NULL;
+        if (kv_buf_failed(&b) || api_json_parse(a, kv_buf_slice(&b), &in->attrs_doc, &err) < 0) {
+            KV_LOG_WARN("sns: a message's attribute document does not parse: %s",
+                        err ? err : "too large");
+            in->attrs_doc = NULL;
+        }
+        kv_buf_dispose(&b);
+    }
+    return in->attrs_doc && api_pattern_match(p, in->attrs_doc);
 }
 
 /* ---- attributes ---- */

@@ -232,6 +232,30 @@ class ToQueues(unittest.TestCase):
         self.assertEqual(raw["MessageAttributes"]["k"], {"DataType": "String", "StringValue": "v"})
         self.assertEqual(raw["MessageAttributes"]["n"], {"DataType": "Number", "StringValue": "7"})
 
+    def test_number_forms_in_filter_policies(self):
+        # every Number form SNS takes ("+5", "007", "5.", ".5", "1e3" ...) reaches a policy on
+        # another attribute, and a numeric policy compares it as the number it is
+        color_url, color_arn = self.queue("color")
+        num_url, num_arn = self.queue("num")
+        topic = self.sns.create_topic(Name="numbers")["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=color_arn, Attributes={
+            "RawMessageDelivery": "true", "FilterPolicy": json.dumps({"color": ["red"]})})
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=num_arn, Attributes={
+            "RawMessageDelivery": "true",
+            "FilterPolicy": json.dumps({"n": [{"numeric": ["=", 5]}, {"numeric": ["=", 1000]}]})})
+        forms = ["5", "+5", "007", "005", "5.", "5.0", ".5", "0.5e1", "1e3", "1E+3", "+1000.000", "-0",
+                 "0.", "-.25", "12345678901234567890", "1e-300"]
+        for v in forms:
+            self.sns.publish(TopicArn=topic, Message="n=" + v, MessageAttributes={
+                "color": {"DataType": "String", "StringValue": "red"},
+                "n": {"DataType": "Number", "StringValue": v},
+                "arr": {"DataType": "String.Array", "StringValue": '["x", 1, 2.50, true, null]'}})
+        got = sorted(m["Body"] for m in self.receive(color_url, len(forms)))
+        self.assertEqual(got, sorted("n=" + v for v in forms))
+        equal = ["5", "+5", "005", "5.", "5.0", "0.5e1", "1e3", "1E+3", "+1000.000"]
+        got = sorted(m["Body"] for m in self.receive(num_url, len(equal)))
+        self.assertEqual(got, sorted("n=" + v for v in equal))
+
     def test_fifo_to_fifo_in_order(self):
         url, arn = self.queue("out.fifo", FifoQueue="true")
         topic = self.sns.create_topic(Name="in.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
