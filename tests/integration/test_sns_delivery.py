@@ -393,5 +393,80 @@ class ToHttp(unittest.TestCase):
         self.assertEqual(posts[-1][0]["x-amz-sns-rawdelivery"], "true")
 
 
+class Trickle(unittest.TestCase):
+    """An endpoint that answers a notification one byte a second and never ends its status
+    line: each attempt ends at SNS's 15 s deadline for the whole exchange, and SIGTERM does not
+    wait for it."""
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.lsn.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.conn, args=(c,), daemon=True).start()
+
+    def conn(self, c):
+        data = b""
+        with c:
+            try:
+                while b"\r\n\r\n" not in data:
+                    data += c.recv(65536)
+                head, body = data.split(b"\r\n\r\n", 1)
+                length = int([l.split(b":")[1] for l in head.split(b"\r\n")
+                              if l.lower().startswith(b"content-length:")][0])
+                while len(body) < length:
+                    body += c.recv(65536)
+                with self.cond:
+                    self.posts.append((time.time(), body))
+                    self.cond.notify_all()
+                if b"SubscriptionConfirmation" in head:
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    return
+                for ch in b"HTTP/1.1 200 OK":
+                    c.sendall(bytes([ch]))
+                    time.sleep(1)
+                time.sleep(600)
+            except OSError:
+                pass
+
+    def setUp(self):
+        import socket
+        self.srv = Server().start()
+        self.sns = self.srv.client("sns")
+        self.lsn = socket.socket()
+        self.lsn.bind(("127.0.0.1", 0))
+        self.lsn.listen(16)
+        self.posts, self.cond = [], threading.Condition()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def tearDown(self):
+        self.lsn.close()
+        self.srv.cleanup()
+
+    def wait_posts(self, count, timeout):
+        with self.cond:
+            self.assertTrue(self.cond.wait_for(lambda: len(self.posts) >= count, timeout), self.posts)
+            return list(self.posts)
+
+    def test_deadline_covers_the_whole_exchange(self):
+        topic = self.sns.create_topic(Name="slow")["TopicArn"]
+        url = "http://127.0.0.1:%d/hook" % self.lsn.getsockname()[1]
+        self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url, Attributes={
+            "DeliveryPolicy": json.dumps({"healthyRetryPolicy": {
+                "minDelayTarget": 0, "maxDelayTarget": 0, "numRetries": 3}})})
+        conf = json.loads(self.wait_posts(1, 20)[0][1])
+        self.sns.confirm_subscription(TopicArn=topic, Token=conf["Token"])
+        self.sns.publish(TopicArn=topic, Message="slowly")
+        posts = self.wait_posts(3, 40)
+        gap = posts[2][0] - posts[1][0]
+        self.assertGreater(gap, 14, posts)
+        self.assertLess(gap, 19, posts)
+        # the second attempt is trickling: SIGTERM ends it rather than waiting
+        t0 = time.time()
+        self.assertEqual(self.srv.stop(), 0)
+        self.assertLess(time.time() - t0, 8)
+
+
 if __name__ == "__main__":
     unittest.main()
