@@ -68,3 +68,4 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
 kv_unit(test_events_sched tests/unit/api/test_events_sched.c) # issue 14, package E
 kv_unit(test_eng_events tests/unit/engine/test_eng_events.c) # issue 14, package E
+kv_unit(test_eng_sns tests/unit/engine/test_eng_sns.c) # issue 14, F-SNS

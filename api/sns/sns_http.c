@@ -25,7 +25,7 @@
 #include "base/kv_time.h"
 #include "sns_http.h"
 
-#define HTTP_THREADS    4
+#define HTTP_THREADS    16    /* started as needed; a subscription uses at most 4 (sns_deliver.c) */
 #define HTTP_TIMEOUT_MS 15000 /* the whole exchange: connect to the status line */
 
 struct sns_http {

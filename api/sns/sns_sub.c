@@ -311,14 +311,14 @@ static void send_confirmation(sns_call_t *c, const eng_sns_sub_t *s)
                                       "the subscription, visit the SubscribeURL included in this "
                                       "message.",
                                       sns_topic_arn(c->ctx, c->a, s->topic));
-    eng_sns_dlv_t d = {.topic = s->topic,
-                       .sub_id = s->id,
+    eng_sns_msg_t m = {.topic = s->topic,
                        .msg_id = id,
                        .body = kv_slice_str(msg),
                        .ts_ms = kv_now_ms(),
                        .kind = ENG_SNS_CONFIRMATION};
     const char *dup;
-    if (eng_sns_publish(c->ctx->eng, id, NULL, NULL, 0, &d, 1, c->a, &dup, NULL) < 0)
+    const char *sub = s->id;
+    if (eng_sns_publish(c->ctx->eng, &m, &sub, 1, 0, c->a, &dup) < 0)
         KV_LOG_WARN("sns: the confirmation request of %s:%s could not be queued", s->topic, s->id);
     else
         api_sched_kick(c->ctx, "sns-deliver");
@@ -430,6 +430,11 @@ int sns_subscribe(sns_call_t *c)
                             : sns_sub_arn(c->ctx, c->a, t->name, subs[i].id));
         return 0;
     }
+    if (more || n >= SNS_SUBS_SCAN) /* Publish delivers to every one: their number is bounded */
+        return api_refuse(c->resp, API_E_SNS_SUB_LIMIT,
+                          "Invalid parameter: Topic %s has the maximum number of subscriptions "
+                          "(%d) this server keeps",
+                          t->name, SNS_SUBS_SCAN);
     char id[37];
     kv_uuid4(id);
     s.id = kv_arena_strndup(c->a, id, 36);
