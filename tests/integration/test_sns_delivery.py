@@ -256,6 +256,23 @@ class ToQueues(unittest.TestCase):
         got = sorted(m["Body"] for m in self.receive(num_url, len(equal)))
         self.assertEqual(got, sorted("n=" + v for v in equal))
 
+    def test_every_subscription_is_reached(self):
+        # a topic with more subscriptions than one page of them (1000): the publish reaches
+        # every one
+        topic = self.sns.create_topic(Name="wide")["TopicArn"]
+        base = self.queue("q0")[1][:-len("q0")]
+        for i in range(2400):
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=base + "missing-%d" % i)
+        urls = []
+        for i in range(8):
+            url, arn = self.queue("real%d" % i)
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                               Attributes={"RawMessageDelivery": "true"})
+            urls.append(url)
+        self.sns.publish(TopicArn=topic, Message="to all")
+        for url in urls:
+            self.assertEqual(self.receive(url, 1, timeout=60)[0]["Body"], "to all")
+
     def test_fifo_to_fifo_in_order(self):
         url, arn = self.queue("out.fifo", FifoQueue="true")
         topic = self.sns.create_topic(Name="in.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
@@ -448,6 +465,40 @@ class Trickle(unittest.TestCase):
         with self.cond:
             self.assertTrue(self.cond.wait_for(lambda: len(self.posts) >= count, timeout), self.posts)
             return list(self.posts)
+
+    def test_dead_endpoints_delay_only_their_own_subscriptions(self):
+        # 300 records for an endpoint that went away and for a function that may not run
+        # (reserved concurrency 0) wait for their retries; a message to another topic is
+        # delivered at once all the same
+        topic = self.sns.create_topic(Name="dead")["TopicArn"]
+        url = "http://127.0.0.1:%d/hook" % self.lsn.getsockname()[1]
+        self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url, Attributes={
+            "DeliveryPolicy": json.dumps({"healthyRetryPolicy": {
+                "minDelayTarget": 20, "maxDelayTarget": 20, "numRetries": 50}})})
+        conf = json.loads(self.wait_posts(1, 20)[0][1])
+        self.sns.confirm_subscription(TopicArn=topic, Token=conf["Token"])
+        self.lsn.close()  # connections are refused from here on
+        lam = self.srv.client("lambda")
+        lam.create_function(FunctionName="never", Runtime="python3.11", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": zip_of({"app.py": RECORDER})})
+        lam.put_function_concurrency(FunctionName="never", ReservedConcurrentExecutions=0)
+        self.sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=FN_ARN + "never")
+        for i in range(0, 300, 10):
+            self.sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+                {"Id": "m%d" % j, "Message": "x"} for j in range(10)])
+        time.sleep(1)  # the records have had their first attempts
+        sqs = self.srv.client("sqs")
+        qurl = sqs.create_queue(QueueName="fast")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        other = self.sns.create_topic(Name="other")["TopicArn"]
+        self.sns.subscribe(TopicArn=other, Protocol="sqs", Endpoint=qarn)
+        t0 = time.time()
+        self.sns.publish(TopicArn=other, Message="to the queue")
+        got = None
+        while time.time() - t0 < 10 and not got:
+            got = sqs.receive_message(QueueUrl=qurl, WaitTimeSeconds=1).get("Messages")
+        self.assertTrue(got)
+        self.assertLess(time.time() - t0, 3)
 
     def test_deadline_covers_the_whole_exchange(self):
         topic = self.sns.create_topic(Name="slow")["TopicArn"]
