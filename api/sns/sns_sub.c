@@ -117,6 +117,36 @@ static bool number_json(api_jw_t *w, kv_slice_t v)
     return true;
 }
 
+/* Is s well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF)? */
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
+        if (len == 0 || i + len > n)
+            return false;
+        uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
 void sns_filter_attrs_doc(kv_buf_t *out, kv_arena_t *a, const eng_sns_attr_t *attrs, size_t n_attrs)
 {
     api_jw_t w;
@@ -129,7 +159,9 @@ void sns_filter_attrs_doc(kv_buf_t *out, kv_arena_t *a, const eng_sns_attr_t *at
         bool dup = false; /* the first of a name (a map has no duplicates; other services') */
         for (size_t k = 0; k < i && !dup; k++)
             dup = strcmp(attrs[k].name, attrs[i].name) == 0;
-        if (dup)
+        /* SNS's checks let no such attribute through; other callers' are left out too */
+        if (dup || !utf8_valid((const uint8_t *)attrs[i].name, strlen(attrs[i].name)) ||
+            !utf8_valid(attrs[i].value.p, attrs[i].value.len))
             continue;
         api_jw_key(&w, attrs[i].name);
         if (strncmp(t, "Number", 6) == 0 && number_json(&w, attrs[i].value))
