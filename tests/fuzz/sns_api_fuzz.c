@@ -73,8 +73,8 @@ static void setup(void)
                   "Attributes.entry.1.value=true&Attributes.entry.2.key=ContentBasedDeduplication&"
                   "Attributes.entry.2.value=true",
                   NULL);
-    int s1 = form("Action=Subscribe" V "&TopicArn=" ARN "fz&Protocol=sqs&Endpoint=" QARN
-                  "fzq" ATTRS "%7B%22color%22%3A%5B%22red%22%5D%2C%22n%22%3A%5B%7B%22numeric%22%3A"
+    int s1 = form("Action=Subscribe" V "&TopicArn=" ARN "fz&Protocol=sqs&Endpoint=" QARN "fzq" ATTRS
+                  "%7B%22color%22%3A%5B%22red%22%5D%2C%22n%22%3A%5B%7B%22numeric%22%3A"
                   "%5B%22%3E%22%2C0%5D%7D%5D%7D&ReturnSubscriptionArn=true",
                   &out);
     keep_sub(&out);
@@ -92,8 +92,8 @@ static void setup(void)
 /* Attributes from the bytes: records of type byte, name, 0, value, 0. */
 static void attrs_doc(const uint8_t *p, size_t n)
 {
-    static const char *const types[] = {"String", "Number", "String.Array", "Binary",
-                                        "Number.float", "String.x"};
+    static const char *const types[] = {"String", "Number",       "String.Array",
+                                        "Binary", "Number.float", "String.x"};
     kv_arena_t *a = kv_arena_new(1 << 16);
     eng_sns_attr_t at[16];
     size_t k = 0;
