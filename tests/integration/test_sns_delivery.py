@@ -273,6 +273,28 @@ class ToQueues(unittest.TestCase):
         for url in urls:
             self.assertEqual(self.receive(url, 1, timeout=60)[0]["Body"], "to all")
 
+    def test_large_message_to_many_subscriptions(self):
+        # 256 KiB to 2000 subscriptions: the message is stored once, not once per delivery
+        # (which made a 512 MB write batch)
+        topic = self.sns.create_topic(Name="big")["TopicArn"]
+        base = self.queue("q0")[1][:-len("q0")]
+        for i in range(1999):
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=base + "missing-%d" % i)
+        url, arn = self.queue("real")
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                           Attributes={"RawMessageDelivery": "true"})
+
+        def peak_mb():
+            with open("/proc/%d/status" % self.srv.proc.pid) as f:
+                return [int(l.split()[1]) for l in f if l.startswith("VmHWM:")][0] / 1024
+
+        before = peak_mb()
+        body = "x" * (256 * 1024 - 10)
+        self.sns.publish(TopicArn=topic, Message=body)
+        self.assertEqual(self.receive(url, 1, timeout=60)[0]["Body"], body)
+        grew = peak_mb() - before
+        self.assertLess(grew, 100, "the peak RSS grew by %d MB" % grew)
+
     def test_fifo_to_fifo_in_order(self):
         url, arn = self.queue("out.fifo", FifoQueue="true")
         topic = self.sns.create_topic(Name="in.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
