@@ -174,6 +174,35 @@ class Delivery(unittest.TestCase):
         got = self.records("kept", 6)
         self.assertTrue(ids <= set(got))
 
+    def test_busy_function_delays_only_itself(self):
+        # more records for a slow function than its subscription's flights (32): the rest are
+        # put off, a queue subscription of another topic is served at once, and every record
+        # reaches the function in the end
+        self.table("slow")
+        self.lam.create_function(FunctionName="slow", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Timeout=20,
+                                 Environment={"Variables": {"OUT": "slow"}},
+                                 Code={"ZipFile": zip_of({"app.py": "import time\n" + RECORDER.replace(
+                                     "    for r in", "    time.sleep(1)\n    for r in")})})
+        topic = self.sns.create_topic(Name="busy")["TopicArn"]
+        self.subscribe(topic, "slow")
+        for i in range(0, 80, 10):
+            self.sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+                {"Id": "m%d" % j, "Message": "x"} for j in range(10)])
+        sqs = self.srv.client("sqs")
+        qurl = sqs.create_queue(QueueName="quick")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        other = self.sns.create_topic(Name="other")["TopicArn"]
+        self.sns.subscribe(TopicArn=other, Protocol="sqs", Endpoint=qarn)
+        t0 = time.time()
+        self.sns.publish(TopicArn=other, Message="to the queue")
+        got = None
+        while time.time() - t0 < 10 and not got:
+            got = sqs.receive_message(QueueUrl=qurl, WaitTimeSeconds=1).get("Messages")
+        self.assertTrue(got)
+        self.assertLess(time.time() - t0, 3)
+        self.assertEqual(len(self.records("slow", 80, timeout=180)), 80)
+
     def test_missing_function_is_dropped(self):
         """A client-side error (the function does not exist) is not retried, as SNS does."""
         self.table("after")
