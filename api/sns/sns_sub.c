@@ -7,11 +7,13 @@
  */
 #include <ctype.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../codec/api_pattern.h"
+#include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
@@ -212,16 +214,91 @@ void sns_filter_attrs_doc(kv_buf_t *out, kv_arena_t *a, const eng_sns_attr_t *at
     api_jw_obj_end(&w);
 }
 
+/*
+ * Compiled filter policies, shared by every publish: keyed by the policy's text (a changed
+ * policy is another key, so nothing needs invalidating), FCACHE_SLOTS entries found by hash
+ * within FCACHE_PROBE slots; an entry in use (refs) is never evicted, the least recently used
+ * of the probed ones otherwise. Policies past FCACHE_TEXT_MAX bytes are compiled per use.
+ */
+#define FCACHE_SLOTS    256
+#define FCACHE_PROBE    8
+#define FCACHE_TEXT_MAX 16384
+
+typedef struct fcache_ent {
+    uint64_t hash, used;
+    char *text; /* NULL: free */
+    kv_arena_t *a;
+    api_pattern_t *p; /* NULL: the policy does not compile */
+    unsigned refs;
+} fcache_ent_t;
+
+static pthread_mutex_t fcache_lock = PTHREAD_MUTEX_INITIALIZER;
+static fcache_ent_t fcache[FCACHE_SLOTS];
+static uint64_t fcache_clock;
+
+/* The compiled policy (NULL when it does not compile); *ent to give back (NULL: not cached,
+ * compiled in a). */
+static const api_pattern_t *fcache_get(kv_arena_t *a, const char *policy, fcache_ent_t **ent)
+{
+    size_t len = strlen(policy);
+    api_pattern_t *p = NULL;
+    const char *err;
+    *ent = NULL;
+    if (len > FCACHE_TEXT_MAX)
+        return api_pattern_compile(a, kv_slice(policy, len), 0, &p, &err) < 0 ? NULL : p;
+    uint64_t h = kv_xxh3(policy, len);
+    pthread_mutex_lock(&fcache_lock);
+    fcache_ent_t *victim = NULL;
+    for (size_t i = 0; i < FCACHE_PROBE; i++) {
+        fcache_ent_t *e = &fcache[(h + i) % FCACHE_SLOTS];
+        if (e->text && e->hash == h && strcmp(e->text, policy) == 0) {
+            e->refs++;
+            e->used = ++fcache_clock;
+            pthread_mutex_unlock(&fcache_lock);
+            *ent = e;
+            return e->p;
+        }
+        if (e->refs == 0 &&
+            (victim == NULL || (victim->text && (!e->text || e->used < victim->used))))
+            victim = e;
+    }
+    if (victim == NULL) { /* every probed entry in use: compiled for this call only */
+        pthread_mutex_unlock(&fcache_lock);
+        return api_pattern_compile(a, kv_slice(policy, len), 0, &p, &err) < 0 ? NULL : p;
+    }
+    if (victim->text) {
+        kv_free(victim->text);
+        kv_arena_free(victim->a);
+    }
+    /* compiled under the lock: a policy is at most FCACHE_TEXT_MAX bytes */
+    victim->a = kv_arena_new(4 * len + 4096);
+    victim->p = api_pattern_compile(victim->a, kv_slice(policy, len), 0, &p, &err) < 0 ? NULL : p;
+    victim->text = kv_strdup(policy);
+    victim->hash = h;
+    victim->used = ++fcache_clock;
+    victim->refs = 1;
+    pthread_mutex_unlock(&fcache_lock);
+    *ent = victim;
+    return victim->p;
+}
+
+static void fcache_put(fcache_ent_t *e)
+{
+    if (e == NULL)
+        return;
+    pthread_mutex_lock(&fcache_lock);
+    e->refs--;
+    pthread_mutex_unlock(&fcache_lock);
+}
+
 bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, sns_filter_in_t *in, kv_slice_t body)
 {
     const char *policy = sns_attr(s->attrs, s->n_attrs, "FilterPolicy");
     if (policy == NULL || policy[0] == 0)
         return true;
     const char *scope = sns_attr(s->attrs, s->n_attrs, "FilterPolicyScope");
-    api_pattern_t *p;
     const char *err;
-    if (api_pattern_compile(a, kv_slice_str(policy), 0, &p, &err) < 0)
-        return false;
+    const api_json_t *doc;
     if (scope && strcmp(scope, "MessageBody") == 0) {
         /* parsed once per distinct body (MessageStructure gives one per protocol) */
         if (in->body_doc == NULL || in->body_p != body.p || in->body_len != body.len) {
@@ -232,24 +309,33 @@ bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, sns_filter_in_t *in
             if (!in->body_ok)
                 in->body_doc = NULL;
         }
-        return in->body_doc && api_pattern_match(p, in->body_doc);
-    }
-    /* the attributes as a document, built once per message: String a string, Number a number,
-     * String.Array its array; Binary attributes take no part */
-    if (!in->attrs_done) {
-        in->attrs_done = true;
-        kv_buf_t b;
-        kv_buf_init(&b, 4u << 20);
-        sns_filter_attrs_doc(&b, a, in->attrs, in->n_attrs);
-        err = NULL;
-        if (kv_buf_failed(&b) || api_json_parse(a, kv_buf_slice(&b), &in->attrs_doc, &err) < 0) {
-            KV_LOG_WARN("sns: a message's attribute document does not parse: %s",
-                        err ? err : "too large");
-            in->attrs_doc = NULL;
+        doc = in->body_doc;
+    } else {
+        /* the attributes as a document, built once per message: String a string, Number a
+         * number, String.Array its array; Binary attributes take no part */
+        if (!in->attrs_done) {
+            in->attrs_done = true;
+            kv_buf_t b;
+            kv_buf_init(&b, 4u << 20);
+            sns_filter_attrs_doc(&b, a, in->attrs, in->n_attrs);
+            err = NULL;
+            if (kv_buf_failed(&b) ||
+                api_json_parse(a, kv_buf_slice(&b), &in->attrs_doc, &err) < 0) {
+                KV_LOG_WARN("sns: a message's attribute document does not parse: %s",
+                            err ? err : "too large");
+                in->attrs_doc = NULL;
+            }
+            kv_buf_dispose(&b);
         }
-        kv_buf_dispose(&b);
+        doc = in->attrs_doc;
     }
-    return in->attrs_doc && api_pattern_match(p, in->attrs_doc);
+    if (doc == NULL)
+        return false;
+    fcache_ent_t *ent;
+    const api_pattern_t *p = fcache_get(a, policy, &ent);
+    bool ok = p && api_pattern_match(p, doc);
+    fcache_put(ent);
+    return ok;
 }
 
 /* ---- attributes ---- */

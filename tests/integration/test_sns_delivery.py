@@ -324,6 +324,28 @@ class ToQueues(unittest.TestCase):
         grew = peak_mb() - before
         self.assertLess(grew, 100, "the peak RSS grew by %d MB" % grew)
 
+    def test_changed_filter_policy_applies_at_once(self):
+        # compiled policies are kept by their text: a changed policy is the one applied next
+        url, arn = self.queue("changing")
+        topic = self.sns.create_topic(Name="changing")["TopicArn"]
+        sub = self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True,
+                                 Attributes={"RawMessageDelivery": "true",
+                                             "FilterPolicy": json.dumps({"color": ["red"]})})["SubscriptionArn"]
+
+        def publish(color):
+            self.sns.publish(TopicArn=topic, Message=color, MessageAttributes={
+                "color": {"DataType": "String", "StringValue": color}})
+
+        publish("red")
+        self.assertEqual(self.receive(url, 1)[0]["Body"], "red")
+        self.sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                             AttributeValue=json.dumps({"color": ["blue"]}))
+        publish("red")
+        publish("blue")
+        self.assertEqual([m["Body"] for m in self.receive(url, 1)], ["blue"])
+        r = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
+        self.assertEqual(r.get("Messages", []), [])
+
     def test_fifo_to_fifo_in_order(self):
         url, arn = self.queue("out.fifo", FifoQueue="true")
         topic = self.sns.create_topic(Name="in.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
