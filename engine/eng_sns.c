@@ -611,10 +611,11 @@ int eng_sns_dlv_due(eng_t *e, int64_t now_ms, int64_t after_due, uint64_t after_
         kv_buf_append_byte(&k, 0); /* just after it */
     eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
     int rc = 0;
+    size_t seen = 0;
     for (eng_riter_seek(it, kv_buf_slice(&k)); eng_riter_valid(it) && *n < limit;
          eng_riter_next(it)) {
         kv_slice_t key = eng_riter_key(it);
-        if (key.len < 1 || key.p[0] != ENG_ST_SNS_DLV)
+        if (key.len < 1 || key.p[0] != ENG_ST_SNS_DLV || seen++ > limit + 1024)
             break;
         kv_slice_t ks = kv_slice(key.p + 1, key.len - 1);
         uint64_t due, seq;
