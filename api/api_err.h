@@ -261,7 +261,10 @@
     XX(SNS_BATCH_ID, 400, "", "InvalidBatchEntryId",                                               \
        "A batch entry id can only contain alphanumeric characters, hyphens and underscores. It "   \
        "can be at most 80 letters long.")                                                          \
-    XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded")
+    XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded")     \
+    /* issue 14, F-SNS: a topic's subscriptions past SNS_SUBS_SCAN */                              \
+    XX(SNS_SUB_LIMIT, 403, "", "SubscriptionLimitExceeded",                                        \
+       "Indicates that the customer already owns the maximum allowed number of subscriptions.")
 
 typedef enum api_err {
     API_E_NONE = 0,

@@ -154,6 +154,7 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
         return rc;
     }
     pthread_mutex_init(&e->cat_lock, NULL);
+    pthread_mutex_init(&e->sns_lock, NULL); /* issue 14: SNS numbers */
     pthread_mutex_init(&e->share_lock, NULL);
     for (int i = 0; i < ENG_ITEM_LOCKS; i++)
         pthread_mutex_init(&e->item_locks[i], NULL);
@@ -195,6 +196,7 @@ void eng_close(eng_t *e)
     eng_rocks_sync_wal(e->rocks);
     eng_rocks_close(e->rocks);
     pthread_mutex_destroy(&e->cat_lock);
+    pthread_mutex_destroy(&e->sns_lock);
     pthread_mutex_destroy(&e->share_lock);
     for (int i = 0; i < ENG_ITEM_LOCKS; i++)
         pthread_mutex_destroy(&e->item_locks[i]);

@@ -117,6 +117,11 @@ struct eng {
         uint32_t id;
         int64_t start;
     } shard_seen[256]; /* under stream_lock: the shard a stream's marker was last written for */
+
+    /* issue 14, SNS (eng_sns.c): message and delivery numbers, below a reserved mark kept in
+     * the store (state 'N' 0 'H') before any number under it is handed out */
+    pthread_mutex_t sns_lock;
+    uint64_t sns_next, sns_reserved; /* sns_reserved 0: not read yet */
 };
 
 void eng__spend_init(eng_spend_t *p);

@@ -71,3 +71,4 @@ kv_unit(test_eng_events tests/unit/engine/test_eng_events.c) # issue 14, package
 kv_unit(test_sqs_query tests/unit/api/test_sqs_query.c) # issue 14, Q2: the query protocol
 # issue 14 (package W1): api_msg_deliver
 kv_unit(test_api_msg tests/unit/api/test_api_msg.c tests/support/api_harness.c)
+kv_unit(test_eng_sns tests/unit/engine/test_eng_sns.c) # issue 14, F-SNS

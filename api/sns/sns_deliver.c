@@ -34,15 +34,34 @@
 #include "sns_http.h"
 #include "sns_int.h"
 
-#define SLOTS_MAX 256 /* deliveries in flight or waiting for a retry */
-#define SCAN_MAX  256 /* outbox records one step looks at */
-#define TRIES_MAX 100015u
+#define SLOTS_MAX    256 /* deliveries in flight */
+#define SUB_FLIGHTS  32  /* of them, to one Lambda subscription */
+#define HTTP_FLIGHTS 4   /* to one HTTP(S) subscription (sns_http.c has 16 workers) */
+#define SCAN_MAX     256 /* outbox records one step acts on */
+#define TRIES_MAX    100015u
+#define DEFER_MAX_MS 16000 /* a record put off for a busy subscription waits at most this */
 
-/* A delivery being worked on: in flight (an invocation) or waiting for its next attempt. */
+/* A message as one subscription gets it: the stored message and its delivery record. */
+typedef struct dlv {
+    uint64_t seq; /* the delivery's */
+    const char *topic, *sub_id;
+    const char *msg_id;
+    kv_slice_t body; /* the message for this subscription's protocol */
+    const char *subject;
+    const char *group, *dedup;
+    uint64_t fifo_seq; /* FIFO: the message's sequence number */
+    int64_t ts_ms;
+    const eng_sns_attr_t *attrs;
+    size_t n_attrs;
+    uint8_t kind; /* ENG_SNS_NOTIFICATION or ENG_SNS_CONFIRMATION */
+} dlv_t;
+
+/* A delivery in flight: an invocation or an HTTP(S) request. Its record stays where it is in
+ * the outbox meanwhile (redone after a crash); the job's scan steps over it. */
 typedef struct slot {
     uint64_t seq;
-    unsigned attempts;
-    int64_t next_ms;
+    eng_sns_dlv_t rec; /* the record (rec.sub_id points at sub) */
+    char sub[64];
     atomic_bool done; /* the invocation or request finished (set on another thread) */
     bool flying;
     kv_arena_t *a; /* the invocation's */
@@ -62,6 +81,16 @@ struct sns_state {
     atomic_bool closing; /* sns_fini: completions no longer kick the job */
     int64_t trim_at;     /* when expired deduplication entries are next deleted */
 };
+
+/* Deliveries in flight to subscription sub. */
+static size_t flights_of(const sns_state_t *st, const char *sub)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < SLOTS_MAX; i++)
+        if (st->slots[i] && strcmp(st->slots[i]->sub, sub) == 0)
+            n++;
+    return n;
+}
 
 static sns_state_t *state_of(api_ctx_t *ctx)
 {
@@ -250,8 +279,8 @@ typedef struct note {
 
 /* Fill n for delivery d of subscription s: the URLs, and the signature over SNS's canonical
  * string of a Notification. */
-static void note_fill(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d,
-                      const eng_sns_topic_t *t, note_t *n)
+static void note_fill(api_ctx_t *ctx, kv_arena_t *a, const dlv_t *d, const eng_sns_topic_t *t,
+                      note_t *n)
 {
     char ts[25];
     kv_time_fmt_iso(d->ts_ms, ts);
@@ -286,7 +315,7 @@ static void note_fill(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d,
 }
 
 /* Write a delivery's message attributes as SNS's envelope has them: {name: {Type, Value}}. */
-static void attrs_json(api_jw_t *w, const eng_sns_dlv_t *d)
+static void attrs_json(api_jw_t *w, const dlv_t *d)
 {
     api_jw_obj_begin(w);
     for (size_t i = 0; i < d->n_attrs; i++) {
@@ -310,7 +339,7 @@ static void attrs_json(api_jw_t *w, const eng_sns_dlv_t *d)
 }
 
 /* Lambda's SNS event for d. */
-static void lambda_event(kv_buf_t *out, const eng_sns_dlv_t *d, const note_t *n)
+static void lambda_event(kv_buf_t *out, const dlv_t *d, const note_t *n)
 {
     api_jw_t w;
     api_jw_init(&w, out);
@@ -347,7 +376,7 @@ static void lambda_event(kv_buf_t *out, const eng_sns_dlv_t *d, const note_t *n)
 }
 
 /* SNS's JSON envelope of a notification (what an SQS queue gets without raw delivery). */
-static void envelope(kv_buf_t *out, const eng_sns_dlv_t *d, const note_t *n)
+static void envelope(kv_buf_t *out, const dlv_t *d, const note_t *n)
 {
     api_jw_t w;
     api_jw_init(&w, out);
@@ -383,7 +412,7 @@ enum { SENT = 0, RETRY = 1, CLIENT_ERROR = 2 };
  * Send d to the queue queue_arn: raw (the message with SNS's attributes as the queue's message
  * attributes) or as the envelope; extra attributes (a dead-letter's error) are added.
  */
-static int to_queue(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t queue_arn, const eng_sns_dlv_t *d,
+static int to_queue(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t queue_arn, const dlv_t *d,
                     const note_t *n, bool raw, const api_msg_attr_t *extra, size_t n_extra,
                     const char **why)
 {
@@ -417,8 +446,8 @@ static int to_queue(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t queue_arn, const e
 }
 
 /* Deliver d to an SQS subscription. */
-static int deliver_sqs(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d,
-                       const eng_sns_sub_t *s, const eng_sns_topic_t *t, const char **why)
+static int deliver_sqs(api_ctx_t *ctx, kv_arena_t *a, const dlv_t *d, const eng_sns_sub_t *s,
+                       const eng_sns_topic_t *t, const char **why)
 {
     note_t n;
     note_fill(ctx, a, d, t, &n);
@@ -439,7 +468,7 @@ static int deliver_sqs(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d,
  * RequestID, ErrorCode and ErrorMessage attributes), else dropped as SNS drops it. The record
  * is deleted only once the dead-letter queue took it (or there is none).
  */
-static bool give_up(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+static bool give_up(api_ctx_t *ctx, kv_arena_t *a, const dlv_t *d, const eng_sns_sub_t *s,
                     const eng_sns_topic_t *t, const char *code, const char *msg)
 {
     const char *rp = s ? sns_attr(s->attrs, s->n_attrs, "RedrivePolicy") : NULL;
@@ -483,12 +512,15 @@ static slot_t *slot_find(sns_state_t *st, uint64_t seq)
     return NULL;
 }
 
-static slot_t *slot_new(sns_state_t *st, uint64_t seq)
+static slot_t *slot_new(sns_state_t *st, const eng_sns_dlv_t *r)
 {
     for (size_t i = 0; i < SLOTS_MAX; i++)
         if (st->slots[i] == NULL) {
             slot_t *s = kv_calloc(1, sizeof(*s));
-            s->seq = seq;
+            s->seq = r->seq;
+            s->rec = *r;
+            snprintf(s->sub, sizeof(s->sub), "%s", r->sub_id);
+            s->rec.sub_id = s->sub;
             s->st = st;
             atomic_init(&s->done, false);
             st->slots[i] = s;
@@ -531,7 +563,7 @@ static int64_t retry_wait_ms(unsigned attempt)
 
 /* Start the invocation of delivery d for subscription s: SENT (started), CLIENT_ERROR (no such
  * function), RETRY (the function cannot run now). */
-static int start_lambda(api_ctx_t *ctx, slot_t *sl, const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
+static int start_lambda(api_ctx_t *ctx, slot_t *sl, const dlv_t *d, const eng_sns_sub_t *s,
                         const eng_sns_topic_t *t)
 {
     kv_slice_t fname;
@@ -672,8 +704,8 @@ static void http_done(sns_http_req_t *r)
 
 /* Post d to an HTTP(S) subscription: a SubscriptionConfirmation or a Notification (the
  * envelope, or the raw message), signed, with SNS's headers. SENT or RETRY. */
-static int start_http(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a,
-                      const eng_sns_dlv_t *d, const eng_sns_sub_t *s, const eng_sns_topic_t *t)
+static int start_http(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a, const dlv_t *d,
+                      const eng_sns_sub_t *s, const eng_sns_topic_t *t)
 {
     note_t n;
     note_fill(ctx, a, d, t, &n);
@@ -750,195 +782,307 @@ static int start_http(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a
 
 #define LAMBDA_TRIES 3 /* a function's own errors: Lambda's asynchronous 1 + 2 retries */
 
+/* One step of the job: what it saw and decided. */
+typedef struct step {
+    api_ctx_t *ctx;
+    sns_state_t *st;
+    kv_arena_t *a;
+    int64_t now;
+    int wait;      /* ms until the job should run again (-1: no timer) */
+    bool progress; /* a record finished, moved or started */
+    struct {
+        uint64_t seq;
+        eng_sns_msg_t *m;
+        api_json_t *doc; /* MessageStructure json: parsed */
+    } msgs[16];          /* the messages read this step, the last few */
+    size_t n_msgs;
+} step_t;
+
+static void step_wait(step_t *p, int64_t ms)
+{
+    int w = ms < 0 ? 0 : ms > 3600000 ? 3600000 : (int)ms;
+    if (p->wait < 0 || w < p->wait)
+        p->wait = w;
+}
+
+/* The message of record r (cached for the step). KV_ENOTFOUND: gone. */
+static int msg_of(step_t *p, const eng_sns_dlv_t *r, eng_sns_msg_t **m, api_json_t **doc)
+{
+    size_t n = p->n_msgs < 16 ? p->n_msgs : 16;
+    for (size_t i = 0; i < n; i++)
+        if (p->msgs[i].seq == r->msg_seq) {
+            *m = p->msgs[i].m;
+            *doc = p->msgs[i].doc;
+            return 0;
+        }
+    int rc = eng_sns_msg_get(p->ctx->eng, r->msg_seq, p->a, m);
+    if (rc < 0)
+        return rc;
+    const char *err;
+    *doc = NULL;
+    if ((*m)->structure && api_json_parse(p->a, (*m)->body, doc, &err) < 0)
+        *doc = NULL;
+    size_t k = p->n_msgs++ % 16;
+    p->msgs[k].seq = r->msg_seq;
+    p->msgs[k].m = *m;
+    p->msgs[k].doc = *doc;
+    return 0;
+}
+
+/* The delivery of m by record r for subscription s, as the senders take it. */
+static void dlv_fill(dlv_t *d, const eng_sns_msg_t *m, const api_json_t *doc,
+                     const eng_sns_dlv_t *r, const eng_sns_sub_t *s)
+{
+    kv_slice_t body = m->body;
+    if (m->structure && doc) { /* MessageStructure json: the protocol's key or "default" */
+        const api_json_t *v = api_json_get(doc, s->protocol);
+        if (v == NULL || api_json_type(v) != API_J_STR)
+            v = api_json_get(doc, "default");
+        body = api_json_str(v);
+    }
+    *d = (dlv_t){.seq = r->seq,
+                 .topic = m->topic,
+                 .sub_id = r->sub_id,
+                 .msg_id = m->msg_id,
+                 .body = body,
+                 .subject = m->subject,
+                 .group = m->group,
+                 .dedup = m->dedup,
+                 .fifo_seq = m->seq,
+                 .ts_ms = m->ts_ms,
+                 .attrs = m->attrs,
+                 .n_attrs = m->n_attrs,
+                 .kind = m->kind};
+}
+
+/* Record r is finished (delivered or given up). */
+static void finish(step_t *p, const eng_sns_dlv_t *r, bool unblock)
+{
+    if (eng_sns_dlv_done(p->ctx->eng, r, unblock) < 0)
+        step_wait(p, 1000); /* stays: done again later (at least once) */
+    p->progress = true;
+}
+
+/* Move r to p->now + ms (fifo: its subscription's later records wait behind it). */
+static void move(step_t *p, eng_sns_dlv_t *r, int64_t ms, bool fifo)
+{
+    if (eng_sns_dlv_move(p->ctx->eng, r, p->now + ms, fifo) < 0) {
+        step_wait(p, 1000);
+        return;
+    }
+    step_wait(p, ms);
+    p->progress = true;
+}
+
 /*
- * An attempt failed: wait for the next one, or (after max attempts) give d up. @return the
- * wait in ms, or -1 when the record is finished (deleted).
+ * An attempt of r failed: move it to its next attempt, or (after max attempts, or the HTTP
+ * policy's) give it up to the subscription's dead-letter queue.
  */
-static int retry_or_give_up(api_ctx_t *ctx, sns_state_t *st, slot_t *sl, kv_arena_t *a,
-                            const eng_sns_dlv_t *d, const eng_sns_sub_t *s,
-                            const eng_sns_topic_t *t, int64_t now, unsigned max, const char *code,
-                            const char *msg)
+static void failed(step_t *p, eng_sns_dlv_t *r, const dlv_t *d, const eng_sns_sub_t *s,
+                   const eng_sns_topic_t *t, unsigned max, const char *code, const char *msg)
 {
     const policy_t *pol = NULL;
     policy_t hp;
     if (s && (strcmp(s->protocol, "http") == 0 || strcmp(s->protocol, "https") == 0)) {
-        http_policy(a, s, t, &hp);
+        http_policy(p->a, s, t, &hp);
         pol = &hp;
         max = hp.retries + 1;
     }
-    sl->attempts++;
-    if (sl->attempts < max) {
-        sl->next_ms = now + (pol ? policy_wait_ms(pol, sl->attempts) : retry_wait_ms(sl->attempts));
-        return (int)(sl->next_ms - now);
+    bool fifo = d->group != NULL;
+    r->attempts++;
+    if (r->attempts < max) {
+        move(p, r, pol ? policy_wait_ms(pol, r->attempts) : retry_wait_ms(r->attempts), fifo);
+        return;
     }
-    if (!give_up(ctx, a, d, s, t, code, msg)) {
-        sl->next_ms = now + 1000; /* the dead-letter queue is throttled */
-        return 1000;
+    if (!give_up(p->ctx, p->a, d, s, t, code, msg)) {
+        r->attempts--; /* the dead-letter queue is throttled: given up again in a second */
+        move(p, r, 1000, fifo);
+        return;
     }
-    eng_sns_dlv_delete(ctx->eng, d->seq);
-    slot_drop(st, sl);
-    return -1;
+    finish(p, r, false);
 }
 
-/* Is the subscription sub_id already held by an earlier record this step (FIFO order)? */
-static bool held(const char *const *h, size_t n, const char *sub_id)
+/* A flight ended: its outcome. The slot is dropped. */
+static void landed(step_t *p, slot_t *sl)
 {
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(h[i], sub_id) == 0)
-            return true;
-    return false;
+    api_ctx_t *ctx = p->ctx;
+    sl->flying = false;
+    api_outcome_t o;
+    if (sl->http) {
+        o = sl->req.status >= 200 && sl->req.status < 300 ? API_INV_OK : API_INV_FAILED;
+        kv_buf_dispose(&sl->req.headers);
+        kv_buf_dispose(&sl->req.body);
+        sl->http = false;
+    } else {
+        o = sl->inv.outcome;
+        kv_buf_dispose(&sl->inv.result);
+        kv_buf_dispose(&sl->inv.log);
+        kv_arena_free(sl->a);
+        sl->a = NULL;
+    }
+    eng_sns_dlv_t r = sl->rec;
+    r.sub_id = kv_arena_strndup(p->a, sl->sub, strlen(sl->sub));
+    slot_drop(p->st, sl);
+    if (o == API_INV_OK) {
+        finish(p, &r, false);
+        return;
+    }
+    eng_sns_msg_t *m;
+    api_json_t *doc;
+    eng_sns_sub_t *s;
+    eng_sns_topic_t *t = NULL;
+    if (msg_of(p, &r, &m, &doc) < 0 ||
+        eng_sns_sub_get(ctx->eng, kv_slice_str(m->topic), kv_slice_str(r.sub_id), p->a, &s) < 0) {
+        finish(p, &r, false); /* unsubscribed meanwhile */
+        return;
+    }
+    (void)eng_sns_topic_get(ctx->eng, kv_slice_str(m->topic), p->a, &t);
+    dlv_t d;
+    dlv_fill(&d, m, doc, &r, s);
+    bool fn = o == API_INV_FN_ERROR, web = strcmp(s->protocol, "lambda") != 0;
+    failed(p, &r, &d, s, t, fn ? LAMBDA_TRIES : TRIES_MAX,
+           fn    ? "FunctionError"
+           : web ? "EndpointUnavailable"
+                 : "ServiceUnavailable",
+           fn    ? "The function returned an error"
+           : web ? "The endpoint did not answer with a 2xx status"
+                 : "The function could not run");
+}
+
+/* The wait of a record put off because its subscription (or every slot) is busy. */
+static int64_t defer_ms(uint32_t deferrals)
+{
+    int64_t ms = 250LL << (deferrals < 6 ? deferrals : 6);
+    return ms < DEFER_MAX_MS ? ms : DEFER_MAX_MS;
+}
+
+/* Act on record r (due now, not in flight). */
+static void work(step_t *p, eng_sns_dlv_t *r)
+{
+    api_ctx_t *ctx = p->ctx;
+    sns_state_t *st = p->st;
+    eng_sns_msg_t *m;
+    api_json_t *doc;
+    int rc = msg_of(p, r, &m, &doc);
+    if (rc < 0) {
+        if (rc == KV_ENOTFOUND)
+            finish(p, r, false); /* nothing to deliver */
+        else
+            step_wait(p, 1000);
+        return;
+    }
+    eng_sns_sub_t *s;
+    eng_sns_topic_t *t = NULL;
+    if (eng_sns_sub_get(ctx->eng, kv_slice_str(m->topic), kv_slice_str(r->sub_id), p->a, &s) < 0) {
+        finish(p, r, false); /* unsubscribed (or its topic deleted): nothing to deliver to */
+        return;
+    }
+    (void)eng_sns_topic_get(ctx->eng, kv_slice_str(m->topic), p->a, &t);
+    dlv_t d;
+    dlv_fill(&d, m, doc, r, s);
+    bool fifo = d.group != NULL, unblock = false;
+    if (fifo) { /* one record of a FIFO subscription at a time, in order */
+        int64_t until;
+        if (eng_sns_block_get(ctx->eng, r->sub_id, &until) < 0) {
+            step_wait(p, 1000);
+            return;
+        }
+        if (until > r->due_ms) { /* an earlier record waits for its retry: behind it */
+            r->deferrals++;
+            move(p, r, until - p->now, false);
+            return;
+        }
+        unblock = until != 0;
+    }
+    bool lambda = strcmp(s->protocol, "lambda") == 0;
+    bool web = strcmp(s->protocol, "http") == 0 || strcmp(s->protocol, "https") == 0;
+    if (lambda || web) {
+        slot_t *sl = NULL;
+        if (web && d.kind == ENG_SNS_CONFIRMATION && !s->pending) {
+            finish(p, r, false); /* confirmed meanwhile */
+            return;
+        }
+        /* a busy subscription (or every slot in use) puts off only its own records */
+        if (flights_of(st, r->sub_id) >= (lambda ? SUB_FLIGHTS : HTTP_FLIGHTS) ||
+            (sl = slot_new(st, r)) == NULL) {
+            int64_t w = defer_ms(r->deferrals);
+            r->deferrals++;
+            move(p, r, w, false);
+            return;
+        }
+        int res =
+            lambda ? start_lambda(ctx, sl, &d, s, t) : start_http(ctx, st, sl, p->a, &d, s, t);
+        if (res == SENT) {
+            p->progress = true;
+            return;
+        }
+        slot_drop(st, sl);
+        failed(p, r, &d, s, t, res == CLIENT_ERROR ? 1 : TRIES_MAX,
+               res == CLIENT_ERROR ? "NotFound" : "ServiceUnavailable",
+               !lambda               ? "The HTTP client is stopping"
+               : res == CLIENT_ERROR ? "The function does not exist"
+                                     : "The function cannot run now");
+        return;
+    }
+    if (strcmp(s->protocol, "sqs") == 0) {
+        const char *why = NULL;
+        int res = deliver_sqs(ctx, p->a, &d, s, t, &why);
+        if (res == SENT) {
+            finish(p, r, unblock);
+            return;
+        }
+        /* SNS does not retry client-side errors: the dead-letter queue, or dropped */
+        failed(p, r, &d, s, t, res == CLIENT_ERROR ? 1 : TRIES_MAX,
+               res == CLIENT_ERROR ? "NotFound" : "ServiceUnavailable",
+               why ? why : "Delivery failed");
+        return;
+    }
+    finish(p, r, false); /* a protocol Subscribe refuses: nothing delivers it */
 }
 
 int sns_deliver_run(api_ctx_t *ctx, void *state, unsigned budget)
 {
     sns_state_t *st = state;
-    kv_arena_t *a = kv_arena_new(1 << 16);
+    step_t p = {.ctx = ctx, .st = st, .a = kv_arena_new(1 << 16), .now = kv_now_ms(), .wait = -1};
+    /* the flights that ended */
+    size_t flying = 0;
+    for (size_t i = 0; i < SLOTS_MAX; i++) {
+        slot_t *sl = st->slots[i];
+        if (sl && sl->flying && atomic_load(&sl->done))
+            landed(&p, sl);
+        else if (sl)
+            flying++;
+    }
+    /* the records due: those in flight are stepped over (at most SLOTS_MAX of them), every
+     * other one is acted on — delivered, started, or moved to its next attempt */
+    size_t act = budget < SCAN_MAX ? (budget ? budget : 1) : SCAN_MAX;
     eng_sns_dlv_t *ds;
-    size_t n = 0;
-    size_t max = budget < SCAN_MAX ? (budget ? budget : 1) : SCAN_MAX;
-    int wait = -1;
-    if (eng_sns_dlv_list(ctx->eng, 0, max, a, &ds, &n) < 0) {
-        kv_arena_free(a);
+    size_t n = 0, acted = 0;
+    int64_t next_due = -1;
+    if (eng_sns_dlv_due(ctx->eng, p.now, 0, 0, act + flying, p.a, &ds, &n, &next_due) < 0) {
+        kv_arena_free(p.a);
         return 1000;
     }
-    const char **hold = kv_arena_calloc(a, n + 1, sizeof(*hold));
-    size_t nh = 0;
-    int64_t now = kv_now_ms();
-    bool progress = false; /* a record finished or an invocation started */
-#define WAIT(ms) (wait = wait < 0 || (ms) < wait ? (ms) : wait)
-#define HOLD()                      \
-    do {                            \
-        if (fifo)                   \
-            hold[nh++] = d->sub_id; \
-    } while (0)
-#define FINISHED()                            \
-    do {                                      \
-        eng_sns_dlv_delete(ctx->eng, d->seq); \
-        if (sl)                               \
-            slot_drop(st, sl);                \
-        progress = true;                      \
-    } while (0)
-    for (size_t i = 0; i < n; i++) {
-        eng_sns_dlv_t *d = &ds[i];
-        bool fifo = d->group != NULL; /* a FIFO topic: one record of a subscription at a time */
-        if (fifo && held(hold, nh, d->sub_id))
-            continue;
-        slot_t *sl = slot_find(st, d->seq);
-        if (sl && sl->flying && !atomic_load(&sl->done)) {
-            HOLD();
-            continue;
-        }
-        eng_sns_sub_t *s;
-        eng_sns_topic_t *t = NULL;
-        if (eng_sns_sub_get(ctx->eng, kv_slice_str(d->topic), kv_slice_str(d->sub_id), a, &s) < 0) {
-            FINISHED(); /* unsubscribed (or its topic deleted): nothing to deliver to */
-            continue;
-        }
-        (void)eng_sns_topic_get(ctx->eng, kv_slice_str(d->topic), a, &t);
-        if (sl && sl->flying) { /* its invocation or request finished */
-            sl->flying = false;
-            api_outcome_t o;
-            if (sl->http) {
-                o = sl->req.status >= 200 && sl->req.status < 300 ? API_INV_OK : API_INV_FAILED;
-                kv_buf_dispose(&sl->req.headers);
-                kv_buf_dispose(&sl->req.body);
-                sl->http = false;
-            } else {
-                o = sl->inv.outcome;
-                kv_buf_dispose(&sl->inv.result);
-                kv_buf_dispose(&sl->inv.log);
-                kv_arena_free(sl->a);
-                sl->a = NULL;
-            }
-            if (o == API_INV_OK) {
-                FINISHED();
-                continue;
-            }
-            bool fn = o == API_INV_FN_ERROR, web = strcmp(s->protocol, "lambda") != 0;
-            int w = retry_or_give_up(ctx, st, sl, a, d, s, t, now, fn ? LAMBDA_TRIES : TRIES_MAX,
-                                     fn    ? "FunctionError"
-                                     : web ? "EndpointUnavailable"
-                                           : "ServiceUnavailable",
-                                     fn    ? "The function returned an error"
-                                     : web ? "The endpoint did not answer with a 2xx status"
-                                           : "The function could not run");
-            if (w < 0) {
-                progress = true;
-                continue;
-            }
-            WAIT(w);
-            if (w > 0) {
-                HOLD();
-                continue;
-            }
-        }
-        if (sl && sl->next_ms > now) {
-            WAIT((int)(sl->next_ms - now));
-            HOLD();
-            continue;
-        }
-        if (sl == NULL && (sl = slot_new(st, d->seq)) == NULL) {
-            WAIT(100); /* every slot busy: later */
-            break;
-        }
-        int r;
-        const char *why = NULL;
-        if (strcmp(s->protocol, "lambda") == 0) {
-            r = start_lambda(ctx, sl, d, s, t);
-            if (r == SENT) {
-                progress = true;
-                HOLD();
-                continue;
-            }
-            why = r == CLIENT_ERROR ? "The function does not exist" : "The function cannot run now";
-        } else if (strcmp(s->protocol, "sqs") == 0) {
-            r = deliver_sqs(ctx, a, d, s, t, &why);
-            if (r == SENT) {
-                FINISHED();
-                continue;
-            }
-        } else if (strcmp(s->protocol, "http") == 0 || strcmp(s->protocol, "https") == 0) {
-            if (d->kind == ENG_SNS_CONFIRMATION && !s->pending) {
-                FINISHED(); /* confirmed meanwhile */
-                continue;
-            }
-            r = start_http(ctx, st, sl, a, d, s, t);
-            if (r == SENT) {
-                progress = true;
-                HOLD();
-                continue;
-            }
-            why = "The HTTP client is stopping";
-        } else {
-            FINISHED(); /* a protocol Subscribe refuses: nothing delivers it */
-            continue;
-        }
-        /* SNS does not retry client-side errors: the dead-letter queue, or dropped */
-        int w = retry_or_give_up(ctx, st, sl, a, d, s, t, now, r == CLIENT_ERROR ? 1 : TRIES_MAX,
-                                 r == CLIENT_ERROR ? "NotFound" : "ServiceUnavailable",
-                                 why ? why : "Delivery failed");
-        if (w < 0) {
-            progress = true;
-            continue;
-        }
-        WAIT(w);
-        HOLD();
+    if (next_due >= 0)
+        step_wait(&p, next_due - p.now);
+    for (size_t i = 0; i < n && acted < act; i++) {
+        slot_t *sl = slot_find(st, ds[i].seq);
+        if (sl)
+            continue; /* in flight */
+        acted++;
+        work(&p, &ds[i]);
     }
-#undef HOLD
-#undef FINISHED
-    kv_arena_free(a);
+    kv_arena_free(p.a);
     /* expired FIFO deduplication entries, once a minute */
-    if (now >= st->trim_at) {
+    if (p.now >= st->trim_at) {
         bool more = false;
-        (void)eng_sns_dedup_trim(ctx->eng, now, 1000, &more);
-        st->trim_at = more ? now : now + 60000;
+        (void)eng_sns_dedup_trim(ctx->eng, p.now, 1000, &more);
+        st->trim_at = more ? p.now : p.now + 60000;
     }
-    int trim = (int)(st->trim_at - now);
-    WAIT(trim);
+    step_wait(&p, st->trim_at - p.now);
     /* commits wake the job only while the outbox holds records: a publish kicks it */
-    api_sched_listen(ctx, "sns-deliver", n > 0);
-#undef WAIT
-    if (progress && n == max)
+    api_sched_listen(ctx, "sns-deliver", n > 0 || next_due >= 0 || flying > 0);
+    if (p.progress && n == act + flying)
         return 0; /* more records may follow those looked at */
-    return wait;
+    return p.wait;
 }

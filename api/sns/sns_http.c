@@ -2,8 +2,10 @@
 /*
  * The outbound HTTP(S) client of SNS deliveries: a few worker threads of their own post each
  * request (HTTP/1.1, Connection: close; TLS with the system's trust store and the host name
- * checked) with bounded connect and I/O timeouts, and report the status through the request's
- * done callback, so the services thread never blocks on an endpoint.
+ * checked) within one overall deadline (HTTP_TIMEOUT_MS for connect, TLS handshake, request and
+ * the response's status line together), and report the status through the request's done
+ * callback, so the services thread never blocks on an endpoint. Every wait polls a wake pipe
+ * too: sns_http_free ends the exchanges in flight at once instead of waiting for them.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,17 +16,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include "base/kv_alloc.h"
+#include "base/kv_time.h"
 #include "sns_http.h"
 
-#define HTTP_THREADS    4
-#define HTTP_TIMEOUT_MS 15000 /* connect, and each read or write */
+#define HTTP_THREADS    16    /* started as needed; a subscription uses at most 4 (sns_deliver.c) */
+#define HTTP_TIMEOUT_MS 15000 /* the whole exchange: connect to the status line */
 
 struct sns_http {
     pthread_mutex_t lock;
@@ -34,7 +36,26 @@ struct sns_http {
     pthread_t threads[HTTP_THREADS];
     int n_threads;
     SSL_CTX *tls;
+    int wake[2]; /* readable once stopping: ends every wait of the workers */
 };
+
+/* Wait until fd is ready for events, the deadline passes or the client stops. true: ready. */
+static bool wait_fd(struct sns_http *h, int fd, short events, int64_t deadline)
+{
+    for (int i = 0; i < 1000; i++) { /* EINTR only repeats; bounded all the same */
+        int64_t left = deadline - kv_now_ms();
+        if (left <= 0)
+            return false;
+        struct pollfd pf[2] = {{.fd = fd, .events = events}, {.fd = h->wake[0], .events = POLLIN}};
+        int n = poll(pf, h->wake[0] >= 0 ? 2 : 1, (int)left);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0 || (pf[1].revents & POLLIN))
+            return false;
+        return true;
+    }
+    return false;
+}
 
 /* Split url into scheme, host, port and the path with its query. */
 static bool split_url(const char *url, bool *tls, char *host, size_t hcap, char *port,
@@ -82,7 +103,7 @@ static bool split_url(const char *url, bool *tls, char *host, size_t hcap, char 
     return true;
 }
 
-static int connect_to(const char *host, const char *port)
+static int connect_to(struct sns_http *h, const char *host, const char *port, int64_t deadline)
 {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res = NULL;
     if (getaddrinfo(host, port, &hints, &res) != 0)
@@ -94,10 +115,9 @@ static int connect_to(const char *host, const char *port)
             continue;
         int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
         if (rc < 0 && errno == EINPROGRESS) {
-            struct pollfd pf = {.fd = fd, .events = POLLOUT};
             int err = 0;
             socklen_t el = sizeof(err);
-            rc = poll(&pf, 1, HTTP_TIMEOUT_MS) == 1 &&
+            rc = wait_fd(h, fd, POLLOUT, deadline) &&
                          getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) == 0 && err == 0
                      ? 0
                      : -1;
@@ -108,48 +128,81 @@ static int connect_to(const char *host, const char *port)
         }
     }
     freeaddrinfo(res);
-    if (fd >= 0) { /* blocking from here, each read and write bounded */
-        struct timeval tv = {HTTP_TIMEOUT_MS / 1000, 0};
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-        int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    return fd;
+    return fd; /* non-blocking: every read and write waits in wait_fd */
 }
 
-/* Send all of p; read the response's status line. @return the status or -1. */
-static int exchange(int fd, SSL *ssl, const char *p, size_t n)
+/* Wait for what an SSL call that returned r asks for. false: failed, late or stopping. */
+static bool ssl_wait(struct sns_http *h, SSL *ssl, int fd, int r, int64_t deadline)
+{
+    int e = SSL_get_error(ssl, r);
+    if (e == SSL_ERROR_WANT_READ)
+        return wait_fd(h, fd, POLLIN, deadline);
+    if (e == SSL_ERROR_WANT_WRITE)
+        return wait_fd(h, fd, POLLOUT, deadline);
+    return false;
+}
+
+/* Send all of p; read the response's status line, all before the deadline. @return the status
+ * or -1. */
+static int exchange(struct sns_http *h, int fd, SSL *ssl, const char *p, size_t n, int64_t deadline)
 {
     while (n) {
-        ssize_t w = ssl ? SSL_write(ssl, p, (int)(n > 1u << 30 ? 1u << 30 : n))
-                        : send(fd, p, n, MSG_NOSIGNAL);
-        if (w <= 0)
-            return -1;
+        ssize_t w;
+        if (ssl) {
+            int r = SSL_write(ssl, p, (int)(n > 1u << 30 ? 1u << 30 : n));
+            if (r <= 0) {
+                if (!ssl_wait(h, ssl, fd, r, deadline))
+                    return -1;
+                continue;
+            }
+            w = r;
+        } else {
+            w = send(fd, p, n, MSG_NOSIGNAL);
+            if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                if (!wait_fd(h, fd, POLLOUT, deadline))
+                    return -1;
+                continue;
+            }
+            if (w <= 0)
+                return -1;
+        }
         p += w;
         n -= (size_t)w;
     }
     char buf[256];
     size_t got = 0;
     while (got < sizeof(buf) - 1 && !memchr(buf, '\n', got)) {
-        ssize_t r = ssl ? SSL_read(ssl, buf + got, (int)(sizeof(buf) - 1 - got))
-                        : recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
-        if (r <= 0)
-            break;
+        ssize_t r;
+        if (ssl) {
+            int sr = SSL_read(ssl, buf + got, (int)(sizeof(buf) - 1 - got));
+            if (sr <= 0) {
+                if (!ssl_wait(h, ssl, fd, sr, deadline))
+                    break;
+                continue;
+            }
+            r = sr;
+        } else {
+            r = recv(fd, buf + got, sizeof(buf) - 1 - got, 0);
+            if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+                if (!wait_fd(h, fd, POLLIN, deadline))
+                    break;
+                continue;
+            }
+            if (r <= 0)
+                break;
+        }
         got += (size_t)r;
     }
     buf[got] = 0;
     int status;
-    if (sscanf(buf, "HTTP/%*d.%*d %d", &status) != 1)
+    if (!memchr(buf, '\n', got) || sscanf(buf, "HTTP/%*d.%*d %d", &status) != 1)
         return -1;
     return status;
 }
 
 static int post(struct sns_http *h, sns_http_req_t *r)
 {
+    int64_t deadline = kv_now_ms() + HTTP_TIMEOUT_MS;
     bool tls;
     char host[256], port[8];
     const char *path;
@@ -157,7 +210,7 @@ static int post(struct sns_http *h, sns_http_req_t *r)
         return -1;
     if (tls && h->tls == NULL)
         return -1;
-    int fd = connect_to(host, port);
+    int fd = connect_to(h, host, port, deadline);
     if (fd < 0)
         return -1;
     kv_buf_t msg;
@@ -174,14 +227,19 @@ static int post(struct sns_http *h, sns_http_req_t *r)
     if (tls) {
         ssl = SSL_new(h->tls);
         if (ssl == NULL || SSL_set_fd(ssl, fd) != 1 || SSL_set_tlsext_host_name(ssl, host) != 1 ||
-            SSL_set1_host(ssl, host) != 1 || SSL_connect(ssl) != 1)
+            SSL_set1_host(ssl, host) != 1)
             goto out;
+        int cr;
+        while ((cr = SSL_connect(ssl)) != 1)
+            if (!ssl_wait(h, ssl, fd, cr, deadline))
+                goto out;
     }
     if (!kv_buf_failed(&msg))
-        status = exchange(fd, ssl, (const char *)msg.p, msg.len);
+        status = exchange(h, fd, ssl, (const char *)msg.p, msg.len, deadline);
 out:
     if (ssl) {
-        SSL_shutdown(ssl);
+        if (status >= 0)
+            SSL_shutdown(ssl); /* non-blocking: one try, no wait */
         SSL_free(ssl);
     }
     close(fd);
@@ -216,6 +274,8 @@ sns_http_t *sns_http_new(void)
     struct sns_http *h = kv_calloc(1, sizeof(*h));
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->cond, NULL);
+    if (pipe2(h->wake, O_CLOEXEC | O_NONBLOCK) < 0)
+        h->wake[0] = h->wake[1] = -1;
     h->tls = SSL_CTX_new(TLS_client_method());
     if (h->tls) {
         SSL_CTX_set_verify(h->tls, SSL_VERIFY_PEER, NULL);
@@ -258,9 +318,17 @@ void sns_http_free(sns_http_t *h)
     h->stop = true;
     pthread_cond_broadcast(&h->cond);
     pthread_mutex_unlock(&h->lock);
+    if (h->wake[1] >= 0) { /* the exchanges in flight end now */
+        ssize_t w = write(h->wake[1], "x", 1);
+        (void)w;
+    }
     for (int i = 0; i < h->n_threads; i++)
         pthread_join(h->threads[i], NULL);
     SSL_CTX_free(h->tls);
+    if (h->wake[0] >= 0) {
+        close(h->wake[0]);
+        close(h->wake[1]);
+    }
     pthread_cond_destroy(&h->cond);
     pthread_mutex_destroy(&h->lock);
     kv_free(h);

@@ -101,9 +101,27 @@ int sns_publish_batch(sns_call_t *c);
  * does. @return NULL when valid, else SNS's reason (in a).
  */
 const char *sns_filter_check(kv_arena_t *a, kv_slice_t policy, bool body_scope);
-/** Does a delivery's message pass subscription s's filter policy? */
-bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, kv_slice_t body,
-                      const eng_sns_attr_t *attrs, size_t n_attrs);
+/** A message as filter policies see it: its attributes, and the documents built from them
+ * (and its body) the first time a policy needs them. Zero it, then set attrs / n_attrs. */
+typedef struct sns_filter_in {
+    const eng_sns_attr_t *attrs;
+    size_t n_attrs;
+    bool attrs_done;
+    api_json_t *attrs_doc; /* NULL: none (it did not parse: no attributes policy matches) */
+    const uint8_t *body_p; /* the body body_doc was parsed from */
+    size_t body_len;
+    bool body_ok;
+    api_json_t *body_doc;
+} sns_filter_in_t;
+
+/** The attributes document MessageAttributes-scope policies match: {name: value} with String
+ * values as strings, Number values as canonical JSON numbers, String.Array values as arrays
+ * (as strings when not a valid array), Binary ones left out. Always valid JSON. */
+void sns_filter_attrs_doc(kv_buf_t *out, kv_arena_t *a, const eng_sns_attr_t *attrs,
+                          size_t n_attrs);
+/** Does message in (its body for this subscription's protocol: body) pass subscription s's
+ * filter policy? */
+bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, sns_filter_in_t *in, kv_slice_t body);
 
 /* ---- the delivery job (sns_deliver.c) ---- */
 

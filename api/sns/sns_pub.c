@@ -287,14 +287,11 @@ static int check(kv_arena_t *a, const eng_sns_topic_t *t, pub_t *p, refusal_t *r
     return 0;
 }
 
-/* The message a subscription's protocol gets (MessageStructure json: its key or "default"). */
-static kv_slice_t body_for(kv_arena_t *a, const pub_t *p, const char *proto)
+/* The message a subscription's protocol gets (MessageStructure json: its key or "default"),
+ * from the document doc parsed once per message. */
+static kv_slice_t body_for(const pub_t *p, const api_json_t *doc, const char *proto)
 {
-    if (!p->structure)
-        return p->body;
-    api_json_t *doc;
-    const char *err;
-    if (api_json_parse(a, p->body, &doc, &err) < 0)
+    if (!p->structure || doc == NULL)
         return p->body;
     const api_json_t *v = api_json_get(doc, proto);
     if (v == NULL || api_json_type(v) != API_J_STR)
@@ -302,56 +299,88 @@ static kv_slice_t body_for(kv_arena_t *a, const pub_t *p, const char *proto)
     return api_json_str(v);
 }
 
+#define SUBS_PAGE 1000 /* subscriptions read at a time */
+
 /*
- * Publish p (checked) to t: one delivery per confirmed subscription that takes it, in one
- * batch. The message id into id (37 bytes), the FIFO sequence number into *seq.
+ * Publish p (checked) to t: the message once and a delivery per confirmed subscription that
+ * takes it, in one batch. The message id into id (37 bytes), the FIFO sequence number into
+ * *seq. Every subscription is looked at, a page at a time.
  */
 static int commit(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_topic_t *t, const pub_t *p,
                   char id[37], uint64_t *seq)
 {
     kv_uuid4(id);
-    eng_sns_sub_t *subs;
-    size_t n;
-    bool more;
-    int rc = eng_sns_sub_list(ctx->eng, kv_slice_str(t->name), kv_slice("", 0), SNS_SUBS_SCAN, a,
+    api_json_t *doc = NULL;
+    const char *err;
+    if (p->structure && api_json_parse(a, p->body, &doc, &err) < 0)
+        doc = NULL;
+    sns_filter_in_t fin = {.attrs = p->attrs, .n_attrs = p->n_attrs};
+    size_t cap = 64, nd = 0;
+    const char **ids = kv_arena_calloc(a, cap, sizeof(*ids));
+    kv_arena_t *pa = kv_arena_new(1 << 16); /* one page of subscriptions at a time */
+    kv_buf_t after;
+    kv_buf_init(&after, 1024);
+    bool more = true;
+    int rc = 0;
+    /* Subscribe keeps a topic to SNS_SUBS_SCAN subscriptions: the bound is never reached */
+    for (size_t pages = 0; more && pages < SNS_SUBS_SCAN / SUBS_PAGE + 2; pages++) {
+        eng_sns_sub_t *subs;
+        size_t n;
+        kv_arena_reset(pa);
+        rc = eng_sns_sub_list(ctx->eng, kv_slice_str(t->name), kv_buf_slice(&after), SUBS_PAGE, pa,
                               &subs, &n, &more);
+        if (rc < 0)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            if (subs[i].pending)
+                continue;
+            if (!sns_filter_match(pa, &subs[i], &fin, body_for(p, doc, subs[i].protocol)))
+                continue;
+            if (nd == cap) {
+                const char **x = kv_arena_calloc(a, cap * 2, sizeof(*x));
+                memcpy(x, ids, cap * sizeof(*x));
+                ids = x;
+                cap *= 2;
+            }
+            ids[nd++] = kv_arena_strndup(a, subs[i].id, strlen(subs[i].id));
+        }
+        if (n) {
+            kv_buf_reset(&after);
+            kv_buf_printf(&after, "%s:%s", t->name, subs[n - 1].id);
+        }
+        /* the attribute and body documents live in pa: built again for the next page */
+        fin = (sns_filter_in_t){.attrs = p->attrs, .n_attrs = p->n_attrs};
+    }
+    kv_buf_dispose(&after);
+    kv_arena_free(pa);
+    if (rc == 0 && more)
+        rc = KV_ETOOBIG; /* refused rather than delivered to some subscriptions only */
     if (rc < 0)
         return rc;
-    eng_sns_dlv_t *d = kv_arena_calloc(a, n + 1, sizeof(*d));
-    size_t nd = 0;
-    int64_t now = kv_now_ms();
-    const char *dedup = NULL;
+    eng_sns_msg_t m = {
+        .topic = t->name,
+        .msg_id = id,
+        .body = p->body,
+        .structure = p->structure,
+        .subject = p->subject.p ? kv_arena_strndup(a, p->subject.p, p->subject.len) : NULL,
+        /* a standard topic takes a MessageGroupId but keeps no order: none is delivered */
+        .group = t->fifo && p->group.p ? kv_arena_strndup(a, p->group.p, p->group.len) : NULL,
+        .ts_ms = kv_now_ms(),
+        .attrs = p->attrs,
+        .n_attrs = p->n_attrs,
+    };
     if (t->fifo) {
         if (p->dedup.p) {
-            dedup = kv_arena_strndup(a, p->dedup.p, p->dedup.len);
+            m.dedup = kv_arena_strndup(a, p->dedup.p, p->dedup.len);
         } else { /* content-based: SHA-256 of the message */
             char hex[65];
             sigv4_sha256_hex(p->body, hex);
-            dedup = kv_arena_strndup(a, hex, 64);
+            m.dedup = kv_arena_strndup(a, hex, 64);
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        if (subs[i].pending)
-            continue;
-        kv_slice_t body = body_for(a, p, subs[i].protocol);
-        if (!sns_filter_match(a, &subs[i], body, p->attrs, p->n_attrs))
-            continue;
-        eng_sns_dlv_t *x = &d[nd++];
-        x->topic = t->name;
-        x->sub_id = subs[i].id;
-        x->msg_id = id;
-        x->body = body;
-        x->subject = p->subject.p ? kv_arena_strndup(a, p->subject.p, p->subject.len) : NULL;
-        /* a standard topic takes a MessageGroupId but keeps no order: none is delivered */
-        x->group = t->fifo && p->group.p ? kv_arena_strndup(a, p->group.p, p->group.len) : NULL;
-        x->dedup = dedup;
-        x->ts_ms = now;
-        x->attrs = p->attrs;
-        x->n_attrs = p->n_attrs;
-    }
     const char *dup = NULL;
-    rc = eng_sns_publish(ctx->eng, id, t->fifo ? t->name : NULL, dedup, SNS_DEDUP_MS, d, nd, a,
-                         &dup, seq);
+    rc = eng_sns_publish(ctx->eng, &m, ids, nd, SNS_DEDUP_MS, a, &dup);
+    *seq = m.seq;
     if (rc == KV_EEXIST && dup) { /* a duplicate within 5 minutes: the first one's id */
         snprintf(id, 37, "%s", dup);
         rc = 0;

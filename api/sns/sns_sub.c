@@ -5,10 +5,15 @@
  * Get/SetSubscriptionAttributes, and filter policies: SNS's checks (5 keys, 150
  * combinations, no nesting with the MessageAttributes scope) over the shared pattern matcher.
  */
+#include <ctype.h>
+#include <math.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../codec/api_pattern.h"
+#include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
@@ -92,42 +97,244 @@ const char *sns_filter_check(kv_arena_t *a, kv_slice_t policy, bool body_scope)
     return NULL;
 }
 
-bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, kv_slice_t body,
-                      const eng_sns_attr_t *attrs, size_t n_attrs)
+/* Write a Number attribute's value as canonical JSON: SNS takes "+5", "007", "5." and ".5",
+ * which JSON does not. An integer within 2^53 as an integer, else the double that reads back
+ * the same. false when it is no finite number (the caller writes it as a string). */
+static bool number_json(api_jw_t *w, kv_slice_t v)
 {
-    const char *policy = sns_attr(s->attrs, s->n_attrs, "FilterPolicy");
-    if (policy == NULL || policy[0] == 0)
-        return true;
-    const char *scope = sns_attr(s->attrs, s->n_attrs, "FilterPolicyScope");
-    api_pattern_t *p;
-    const char *err;
-    if (api_pattern_compile(a, kv_slice_str(policy), 0, &p, &err) < 0)
+    char buf[64], out[40];
+    if (v.len == 0 || v.len >= sizeof(buf))
         return false;
-    api_json_t *doc;
-    if (scope && strcmp(scope, "MessageBody") == 0)
-        return api_json_parse(a, body, &doc, &err) == 0 && api_json_type(doc) == API_J_OBJ &&
-               api_pattern_match(p, doc);
-    /* the attributes as a document: String a string, Number a number, String.Array its array;
-     * Binary attributes take no part */
-    kv_buf_t b;
-    kv_buf_init(&b, 4u << 20);
+    memcpy(buf, v.p, v.len);
+    buf[v.len] = 0;
+    char *end;
+    double d = strtod(buf, &end);
+    if (end != buf + v.len || !isfinite(d))
+        return false;
+    if (d == floor(d) && fabs(d) < 9007199254740992.0)
+        snprintf(out, sizeof(out), "%.0f", d == 0 ? 0.0 : d);
+    else
+        snprintf(out, sizeof(out), "%.17g", d);
+    api_jw_raw(w, kv_slice_str(out));
+    return true;
+}
+
+/* Is s well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF)? */
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint8_t c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                     : c >= 0xE0 && c <= 0xEF ? 3
+                     : c >= 0xF0 && c <= 0xF4 ? 4
+                                              : 0;
+        if (len == 0 || i + len > n)
+            return false;
+        uint32_t cp = c & (len == 2 ? 0x1F : len == 3 ? 0x0F : 0x07);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        i += len;
+    }
+    return true;
+}
+
+void sns_filter_attrs_doc(kv_buf_t *out, kv_arena_t *a, const eng_sns_attr_t *attrs, size_t n_attrs)
+{
     api_jw_t w;
-    api_jw_init(&w, &b);
+    api_jw_init(&w, out);
     api_jw_obj_begin(&w);
     for (size_t i = 0; i < n_attrs; i++) {
         const char *t = attrs[i].type;
         if (strncmp(t, "Binary", 6) == 0)
             continue;
+        bool dup = false; /* the first of a name (a map has no duplicates; other services') */
+        for (size_t k = 0; k < i && !dup; k++)
+            dup = strcmp(attrs[k].name, attrs[i].name) == 0;
+        /* SNS's checks let no such attribute through; other callers' are left out too */
+        if (dup || !utf8_valid((const uint8_t *)attrs[i].name, strlen(attrs[i].name)) ||
+            !utf8_valid(attrs[i].value.p, attrs[i].value.len))
+            continue;
         api_jw_key(&w, attrs[i].name);
-        if (strncmp(t, "Number", 6) == 0 || strcmp(t, "String.Array") == 0)
-            api_jw_raw(&w, attrs[i].value); /* checked when published */
-        else
-            api_jw_str(&w, attrs[i].value);
+        if (strncmp(t, "Number", 6) == 0 && number_json(&w, attrs[i].value))
+            continue;
+        if (strcmp(t, "String.Array") == 0) {
+            /* re-written from its parse: only a valid array of scalars goes in as an array */
+            api_json_t *arr;
+            const char *err;
+            if (api_json_parse(a, attrs[i].value, &arr, &err) == 0 &&
+                api_json_type(arr) == API_J_ARR) {
+                api_jw_arr_begin(&w);
+                for (size_t k = 0; k < api_json_len(arr); k++) {
+                    const api_json_t *e = api_json_at(arr, k);
+                    double d;
+                    int64_t iv;
+                    switch (api_json_type(e)) {
+                    case API_J_STR:
+                        api_jw_str(&w, api_json_str(e));
+                        break;
+                    case API_J_INT:
+                        if (api_json_int(e, &iv))
+                            api_jw_i64(&w, iv);
+                        else
+                            api_jw_null(&w);
+                        break;
+                    case API_J_REAL:
+                        if (api_json_num(e, &d) && isfinite(d)) {
+                            char nb[40];
+                            snprintf(nb, sizeof(nb), "%.17g", d);
+                            api_jw_raw(&w, kv_slice_str(nb));
+                        } else {
+                            api_jw_null(&w);
+                        }
+                        break;
+                    case API_J_BOOL:
+                        api_jw_bool(&w, api_json_bool(e));
+                        break;
+                    default:
+                        api_jw_null(&w);
+                    }
+                }
+                api_jw_arr_end(&w);
+                continue;
+            }
+        }
+        api_jw_str(&w, attrs[i].value);
     }
     api_jw_obj_end(&w);
-    bool ok = api_jw_ok(&w) && api_json_parse(a, kv_buf_slice(&b), &doc, &err) == 0 &&
-              api_pattern_match(p, doc);
-    kv_buf_dispose(&b);
+}
+
+/*
+ * Compiled filter policies, shared by every publish: keyed by the policy's text (a changed
+ * policy is another key, so nothing needs invalidating), FCACHE_SLOTS entries found by hash
+ * within FCACHE_PROBE slots; an entry in use (refs) is never evicted, the least recently used
+ * of the probed ones otherwise. Policies past FCACHE_TEXT_MAX bytes are compiled per use.
+ */
+#define FCACHE_SLOTS    256
+#define FCACHE_PROBE    8
+#define FCACHE_TEXT_MAX 16384
+
+typedef struct fcache_ent {
+    uint64_t hash, used;
+    char *text; /* NULL: free */
+    kv_arena_t *a;
+    api_pattern_t *p; /* NULL: the policy does not compile */
+    unsigned refs;
+} fcache_ent_t;
+
+static pthread_mutex_t fcache_lock = PTHREAD_MUTEX_INITIALIZER;
+static fcache_ent_t fcache[FCACHE_SLOTS];
+static uint64_t fcache_clock;
+
+/* The compiled policy (NULL when it does not compile); *ent to give back (NULL: not cached,
+ * compiled in a). */
+static const api_pattern_t *fcache_get(kv_arena_t *a, const char *policy, fcache_ent_t **ent)
+{
+    size_t len = strlen(policy);
+    api_pattern_t *p = NULL;
+    const char *err;
+    *ent = NULL;
+    if (len > FCACHE_TEXT_MAX)
+        return api_pattern_compile(a, kv_slice(policy, len), 0, &p, &err) < 0 ? NULL : p;
+    uint64_t h = kv_xxh3(policy, len);
+    pthread_mutex_lock(&fcache_lock);
+    fcache_ent_t *victim = NULL;
+    for (size_t i = 0; i < FCACHE_PROBE; i++) {
+        fcache_ent_t *e = &fcache[(h + i) % FCACHE_SLOTS];
+        if (e->text && e->hash == h && strcmp(e->text, policy) == 0) {
+            e->refs++;
+            e->used = ++fcache_clock;
+            pthread_mutex_unlock(&fcache_lock);
+            *ent = e;
+            return e->p;
+        }
+        if (e->refs == 0 &&
+            (victim == NULL || (victim->text && (!e->text || e->used < victim->used))))
+            victim = e;
+    }
+    if (victim == NULL) { /* every probed entry in use: compiled for this call only */
+        pthread_mutex_unlock(&fcache_lock);
+        return api_pattern_compile(a, kv_slice(policy, len), 0, &p, &err) < 0 ? NULL : p;
+    }
+    if (victim->text) {
+        kv_free(victim->text);
+        kv_arena_free(victim->a);
+    }
+    /* compiled under the lock: a policy is at most FCACHE_TEXT_MAX bytes */
+    victim->a = kv_arena_new(4 * len + 4096);
+    victim->p = api_pattern_compile(victim->a, kv_slice(policy, len), 0, &p, &err) < 0 ? NULL : p;
+    victim->text = kv_strdup(policy);
+    victim->hash = h;
+    victim->used = ++fcache_clock;
+    victim->refs = 1;
+    pthread_mutex_unlock(&fcache_lock);
+    *ent = victim;
+    return victim->p;
+}
+
+static void fcache_put(fcache_ent_t *e)
+{
+    if (e == NULL)
+        return;
+    pthread_mutex_lock(&fcache_lock);
+    e->refs--;
+    pthread_mutex_unlock(&fcache_lock);
+}
+
+bool sns_filter_match(kv_arena_t *a, const eng_sns_sub_t *s, sns_filter_in_t *in, kv_slice_t body)
+{
+    const char *policy = sns_attr(s->attrs, s->n_attrs, "FilterPolicy");
+    if (policy == NULL || policy[0] == 0)
+        return true;
+    const char *scope = sns_attr(s->attrs, s->n_attrs, "FilterPolicyScope");
+    const char *err;
+    const api_json_t *doc;
+    if (scope && strcmp(scope, "MessageBody") == 0) {
+        /* parsed once per distinct body (MessageStructure gives one per protocol) */
+        if (in->body_doc == NULL || in->body_p != body.p || in->body_len != body.len) {
+            in->body_p = body.p;
+            in->body_len = body.len;
+            in->body_ok = api_json_parse(a, body, &in->body_doc, &err) == 0 &&
+                          api_json_type(in->body_doc) == API_J_OBJ;
+            if (!in->body_ok)
+                in->body_doc = NULL;
+        }
+        doc = in->body_doc;
+    } else {
+        /* the attributes as a document, built once per message: String a string, Number a
+         * number, String.Array its array; Binary attributes take no part */
+        if (!in->attrs_done) {
+            in->attrs_done = true;
+            kv_buf_t b;
+            kv_buf_init(&b, 4u << 20);
+            sns_filter_attrs_doc(&b, a, in->attrs, in->n_attrs);
+            err = NULL;
+            if (kv_buf_failed(&b) ||
+                api_json_parse(a, kv_buf_slice(&b), &in->attrs_doc, &err) < 0) {
+                KV_LOG_WARN("sns: a message's attribute document does not parse: %s",
+                            err ? err : "too large");
+                in->attrs_doc = NULL;
+            }
+            kv_buf_dispose(&b);
+        }
+        doc = in->attrs_doc;
+    }
+    if (doc == NULL)
+        return false;
+    fcache_ent_t *ent;
+    const api_pattern_t *p = fcache_get(a, policy, &ent);
+    bool ok = p && api_pattern_match(p, doc);
+    fcache_put(ent);
     return ok;
 }
 
@@ -222,14 +429,14 @@ static void send_confirmation(sns_call_t *c, const eng_sns_sub_t *s)
                                       "the subscription, visit the SubscribeURL included in this "
                                       "message.",
                                       sns_topic_arn(c->ctx, c->a, s->topic));
-    eng_sns_dlv_t d = {.topic = s->topic,
-                       .sub_id = s->id,
+    eng_sns_msg_t m = {.topic = s->topic,
                        .msg_id = id,
                        .body = kv_slice_str(msg),
                        .ts_ms = kv_now_ms(),
                        .kind = ENG_SNS_CONFIRMATION};
     const char *dup;
-    if (eng_sns_publish(c->ctx->eng, id, NULL, NULL, 0, &d, 1, c->a, &dup, NULL) < 0)
+    const char *sub = s->id;
+    if (eng_sns_publish(c->ctx->eng, &m, &sub, 1, 0, c->a, &dup) < 0)
         KV_LOG_WARN("sns: the confirmation request of %s:%s could not be queued", s->topic, s->id);
     else
         api_sched_kick(c->ctx, "sns-deliver");
@@ -341,6 +548,11 @@ int sns_subscribe(sns_call_t *c)
                             : sns_sub_arn(c->ctx, c->a, t->name, subs[i].id));
         return 0;
     }
+    if (more || n >= SNS_SUBS_SCAN) /* Publish delivers to every one: their number is bounded */
+        return api_refuse(c->resp, API_E_SNS_SUB_LIMIT,
+                          "Invalid parameter: Topic %s has the maximum number of subscriptions "
+                          "(%d) this server keeps",
+                          t->name, SNS_SUBS_SCAN);
     char id[37];
     kv_uuid4(id);
     s.id = kv_arena_strndup(c->a, id, 36);

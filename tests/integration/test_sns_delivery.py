@@ -174,6 +174,35 @@ class Delivery(unittest.TestCase):
         got = self.records("kept", 6)
         self.assertTrue(ids <= set(got))
 
+    def test_busy_function_delays_only_itself(self):
+        # more records for a slow function than its subscription's flights (32): the rest are
+        # put off, a queue subscription of another topic is served at once, and every record
+        # reaches the function in the end
+        self.table("slow")
+        self.lam.create_function(FunctionName="slow", Runtime="python3.11", Role=ROLE,
+                                 Handler="app.handler", Timeout=20,
+                                 Environment={"Variables": {"OUT": "slow"}},
+                                 Code={"ZipFile": zip_of({"app.py": "import time\n" + RECORDER.replace(
+                                     "    for r in", "    time.sleep(1)\n    for r in")})})
+        topic = self.sns.create_topic(Name="busy")["TopicArn"]
+        self.subscribe(topic, "slow")
+        for i in range(0, 80, 10):
+            self.sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+                {"Id": "m%d" % j, "Message": "x"} for j in range(10)])
+        sqs = self.srv.client("sqs")
+        qurl = sqs.create_queue(QueueName="quick")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        other = self.sns.create_topic(Name="other")["TopicArn"]
+        self.sns.subscribe(TopicArn=other, Protocol="sqs", Endpoint=qarn)
+        t0 = time.time()
+        self.sns.publish(TopicArn=other, Message="to the queue")
+        got = None
+        while time.time() - t0 < 10 and not got:
+            got = sqs.receive_message(QueueUrl=qurl, WaitTimeSeconds=1).get("Messages")
+        self.assertTrue(got)
+        self.assertLess(time.time() - t0, 3)
+        self.assertEqual(len(self.records("slow", 80, timeout=180)), 80)
+
     def test_missing_function_is_dropped(self):
         """A client-side error (the function does not exist) is not retried, as SNS does."""
         self.table("after")
@@ -231,6 +260,91 @@ class ToQueues(unittest.TestCase):
         self.assertEqual(raw["Body"], "payload")
         self.assertEqual(raw["MessageAttributes"]["k"], {"DataType": "String", "StringValue": "v"})
         self.assertEqual(raw["MessageAttributes"]["n"], {"DataType": "Number", "StringValue": "7"})
+
+    def test_number_forms_in_filter_policies(self):
+        # every Number form SNS takes ("+5", "007", "5.", ".5", "1e3" ...) reaches a policy on
+        # another attribute, and a numeric policy compares it as the number it is
+        color_url, color_arn = self.queue("color")
+        num_url, num_arn = self.queue("num")
+        topic = self.sns.create_topic(Name="numbers")["TopicArn"]
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=color_arn, Attributes={
+            "RawMessageDelivery": "true", "FilterPolicy": json.dumps({"color": ["red"]})})
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=num_arn, Attributes={
+            "RawMessageDelivery": "true",
+            "FilterPolicy": json.dumps({"n": [{"numeric": ["=", 5]}, {"numeric": ["=", 1000]}]})})
+        forms = ["5", "+5", "007", "005", "5.", "5.0", ".5", "0.5e1", "1e3", "1E+3", "+1000.000", "-0",
+                 "0.", "-.25", "12345678901234567890", "1e-300"]
+        for v in forms:
+            self.sns.publish(TopicArn=topic, Message="n=" + v, MessageAttributes={
+                "color": {"DataType": "String", "StringValue": "red"},
+                "n": {"DataType": "Number", "StringValue": v},
+                "arr": {"DataType": "String.Array", "StringValue": '["x", 1, 2.50, true, null]'}})
+        got = sorted(m["Body"] for m in self.receive(color_url, len(forms)))
+        self.assertEqual(got, sorted("n=" + v for v in forms))
+        equal = ["5", "+5", "005", "5.", "5.0", "0.5e1", "1e3", "1E+3", "+1000.000"]
+        got = sorted(m["Body"] for m in self.receive(num_url, len(equal)))
+        self.assertEqual(got, sorted("n=" + v for v in equal))
+
+    def test_every_subscription_is_reached(self):
+        # a topic with more subscriptions than one page of them (1000): the publish reaches
+        # every one
+        topic = self.sns.create_topic(Name="wide")["TopicArn"]
+        base = self.queue("q0")[1][:-len("q0")]
+        for i in range(2400):
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=base + "missing-%d" % i)
+        urls = []
+        for i in range(8):
+            url, arn = self.queue("real%d" % i)
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                               Attributes={"RawMessageDelivery": "true"})
+            urls.append(url)
+        self.sns.publish(TopicArn=topic, Message="to all")
+        for url in urls:
+            self.assertEqual(self.receive(url, 1, timeout=60)[0]["Body"], "to all")
+
+    def test_large_message_to_many_subscriptions(self):
+        # 256 KiB to 2000 subscriptions: the message is stored once, not once per delivery
+        # (which made a 512 MB write batch)
+        topic = self.sns.create_topic(Name="big")["TopicArn"]
+        base = self.queue("q0")[1][:-len("q0")]
+        for i in range(1999):
+            self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=base + "missing-%d" % i)
+        url, arn = self.queue("real")
+        self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn,
+                           Attributes={"RawMessageDelivery": "true"})
+
+        def peak_mb():
+            with open("/proc/%d/status" % self.srv.proc.pid) as f:
+                return [int(l.split()[1]) for l in f if l.startswith("VmHWM:")][0] / 1024
+
+        before = peak_mb()
+        body = "x" * (256 * 1024 - 10)
+        self.sns.publish(TopicArn=topic, Message=body)
+        self.assertEqual(self.receive(url, 1, timeout=60)[0]["Body"], body)
+        grew = peak_mb() - before
+        self.assertLess(grew, 100, "the peak RSS grew by %d MB" % grew)
+
+    def test_changed_filter_policy_applies_at_once(self):
+        # compiled policies are kept by their text: a changed policy is the one applied next
+        url, arn = self.queue("changing")
+        topic = self.sns.create_topic(Name="changing")["TopicArn"]
+        sub = self.sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, ReturnSubscriptionArn=True,
+                                 Attributes={"RawMessageDelivery": "true",
+                                             "FilterPolicy": json.dumps({"color": ["red"]})})["SubscriptionArn"]
+
+        def publish(color):
+            self.sns.publish(TopicArn=topic, Message=color, MessageAttributes={
+                "color": {"DataType": "String", "StringValue": color}})
+
+        publish("red")
+        self.assertEqual(self.receive(url, 1)[0]["Body"], "red")
+        self.sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="FilterPolicy",
+                                             AttributeValue=json.dumps({"color": ["blue"]}))
+        publish("red")
+        publish("blue")
+        self.assertEqual([m["Body"] for m in self.receive(url, 1)], ["blue"])
+        r = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)
+        self.assertEqual(r.get("Messages", []), [])
 
     def test_fifo_to_fifo_in_order(self):
         url, arn = self.queue("out.fifo", FifoQueue="true")
@@ -367,6 +481,115 @@ class ToHttp(unittest.TestCase):
         posts = self.wait_posts(4)
         self.assertEqual((posts[-1][1], posts[-1][2]), ("raw body", 200))
         self.assertEqual(posts[-1][0]["x-amz-sns-rawdelivery"], "true")
+
+
+class Trickle(unittest.TestCase):
+    """An endpoint that answers a notification one byte a second and never ends its status
+    line: each attempt ends at SNS's 15 s deadline for the whole exchange, and SIGTERM does not
+    wait for it."""
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.lsn.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.conn, args=(c,), daemon=True).start()
+
+    def conn(self, c):
+        data = b""
+        with c:
+            try:
+                while b"\r\n\r\n" not in data:
+                    data += c.recv(65536)
+                head, body = data.split(b"\r\n\r\n", 1)
+                length = int([l.split(b":")[1] for l in head.split(b"\r\n")
+                              if l.lower().startswith(b"content-length:")][0])
+                while len(body) < length:
+                    body += c.recv(65536)
+                with self.cond:
+                    self.posts.append((time.time(), body))
+                    self.cond.notify_all()
+                if b"SubscriptionConfirmation" in head:
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    return
+                for ch in b"HTTP/1.1 200 OK":
+                    c.sendall(bytes([ch]))
+                    time.sleep(1)
+                time.sleep(600)
+            except OSError:
+                pass
+
+    def setUp(self):
+        import socket
+        self.srv = Server().start()
+        self.sns = self.srv.client("sns")
+        self.lsn = socket.socket()
+        self.lsn.bind(("127.0.0.1", 0))
+        self.lsn.listen(16)
+        self.posts, self.cond = [], threading.Condition()
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def tearDown(self):
+        self.lsn.close()
+        self.srv.cleanup()
+
+    def wait_posts(self, count, timeout):
+        with self.cond:
+            self.assertTrue(self.cond.wait_for(lambda: len(self.posts) >= count, timeout), self.posts)
+            return list(self.posts)
+
+    def test_dead_endpoints_delay_only_their_own_subscriptions(self):
+        # 300 records for an endpoint that went away and for a function that may not run
+        # (reserved concurrency 0) wait for their retries; a message to another topic is
+        # delivered at once all the same
+        topic = self.sns.create_topic(Name="dead")["TopicArn"]
+        url = "http://127.0.0.1:%d/hook" % self.lsn.getsockname()[1]
+        self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url, Attributes={
+            "DeliveryPolicy": json.dumps({"healthyRetryPolicy": {
+                "minDelayTarget": 20, "maxDelayTarget": 20, "numRetries": 50}})})
+        conf = json.loads(self.wait_posts(1, 20)[0][1])
+        self.sns.confirm_subscription(TopicArn=topic, Token=conf["Token"])
+        self.lsn.close()  # connections are refused from here on
+        lam = self.srv.client("lambda")
+        lam.create_function(FunctionName="never", Runtime="python3.11", Role=ROLE,
+                            Handler="app.handler", Code={"ZipFile": zip_of({"app.py": RECORDER})})
+        lam.put_function_concurrency(FunctionName="never", ReservedConcurrentExecutions=0)
+        self.sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=FN_ARN + "never")
+        for i in range(0, 300, 10):
+            self.sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[
+                {"Id": "m%d" % j, "Message": "x"} for j in range(10)])
+        time.sleep(1)  # the records have had their first attempts
+        sqs = self.srv.client("sqs")
+        qurl = sqs.create_queue(QueueName="fast")["QueueUrl"]
+        qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        other = self.sns.create_topic(Name="other")["TopicArn"]
+        self.sns.subscribe(TopicArn=other, Protocol="sqs", Endpoint=qarn)
+        t0 = time.time()
+        self.sns.publish(TopicArn=other, Message="to the queue")
+        got = None
+        while time.time() - t0 < 10 and not got:
+            got = sqs.receive_message(QueueUrl=qurl, WaitTimeSeconds=1).get("Messages")
+        self.assertTrue(got)
+        self.assertLess(time.time() - t0, 3)
+
+    def test_deadline_covers_the_whole_exchange(self):
+        topic = self.sns.create_topic(Name="slow")["TopicArn"]
+        url = "http://127.0.0.1:%d/hook" % self.lsn.getsockname()[1]
+        self.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=url, Attributes={
+            "DeliveryPolicy": json.dumps({"healthyRetryPolicy": {
+                "minDelayTarget": 0, "maxDelayTarget": 0, "numRetries": 3}})})
+        conf = json.loads(self.wait_posts(1, 20)[0][1])
+        self.sns.confirm_subscription(TopicArn=topic, Token=conf["Token"])
+        self.sns.publish(TopicArn=topic, Message="slowly")
+        posts = self.wait_posts(3, 40)
+        gap = posts[2][0] - posts[1][0]
+        self.assertGreater(gap, 14, posts)
+        self.assertLess(gap, 19, posts)
+        # the second attempt is trickling: SIGTERM ends it rather than waiting
+        t0 = time.time()
+        self.assertEqual(self.srv.stop(), 0)
+        self.assertLess(time.time() - t0, 8)
 
 
 if __name__ == "__main__":

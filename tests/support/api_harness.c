@@ -229,3 +229,17 @@ int harness_s3(harness_t *h, const char *method, const char *path, const char *q
 {
     return harness_s3_hdrs(h, method, path, query, body, NULL, out);
 }
+
+int harness_form(harness_t *h, const char *service, kv_slice_t form, kv_buf_t *out)
+{
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = "POST";
+    r.path = "/";
+    r.host = "127.0.0.1:4566";
+    r.service = service;
+    r.payload = CLI_PAYLOAD_NONE;
+    r.body = form;
+    cli_req_header(&r, "Content-Type", "application/x-www-form-urlencoded; charset=utf-8");
+    return run_built(h, &r, out);
+}

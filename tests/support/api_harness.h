@@ -35,5 +35,7 @@ int harness_s3(harness_t *h, const char *method, const char *path, const char *q
  * @return the HTTP status, or -1 when the request could not be signed. */
 int harness_s3_hdrs(harness_t *h, const char *method, const char *path, const char *query,
                     kv_slice_t body, const char *const *hdrs, kv_buf_t *out);
+/** Sign and run a query-protocol request (issue 14: SNS): POST / with a form body. */
+int harness_form(harness_t *h, const char *service, kv_slice_t form, kv_buf_t *out);
 
 #endif
