@@ -341,6 +341,33 @@ void sqs_index_clear(sqs_queue_t *q)
             sqs_index_del(q, q->mtab[i]);
 }
 
+size_t sqs_index_expired(sqs_queue_t *q, int64_t now, int64_t keep, sqs_m_t **out, size_t max,
+                         size_t steps)
+{
+    size_t n = 0;
+    if (!q->mtab_cap)
+        return 0;
+    if (steps > q->mtab_cap) /* each slot once per call: a message is never listed twice */
+        steps = q->mtab_cap;
+    for (size_t k = 0; k < steps; k++) {
+        size_t slot = q->ret_cursor % q->mtab_cap, here = 0;
+        for (sqs_m_t *m = q->mtab[slot]; m; m = m->hnext)
+            if (now - m->base_ms >= keep && !(m->in_timer && m->inflight))
+                here++;
+        if (n + here > max) { /* the rest of this slot's chain next time */
+            for (sqs_m_t *m = q->mtab[slot]; m && n < max; m = m->hnext)
+                if (now - m->base_ms >= keep && !(m->in_timer && m->inflight))
+                    out[n++] = m;
+            break;
+        }
+        for (sqs_m_t *m = q->mtab[slot]; m; m = m->hnext)
+            if (now - m->base_ms >= keep && !(m->in_timer && m->inflight))
+                out[n++] = m;
+        q->ret_cursor++;
+    }
+    return n;
+}
+
 size_t sqs_n_visible(const sqs_queue_t *q)
 {
     return q->n_msgs - q->n_inflight - q->n_delayed;

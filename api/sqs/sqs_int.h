@@ -210,6 +210,11 @@ sqs_dedup_t *sqs_dedup_find(sqs_queue_t *q, kv_slice_t key, int64_t now);
 void sqs_dedup_add(sqs_queue_t *q, kv_slice_t key, int64_t expires, const char *id, uint64_t seq);
 /** Forget the entries past their interval; their keys are appended (NUL-separated) to gone. */
 size_t sqs_dedup_expire(sqs_queue_t *q, int64_t now, kv_buf_t *gone, size_t max);
+/** The retention job's next slice: up to max messages past retention (now - base_ms >= keep;
+ * not in flight) from at most steps slots of the table from q->ret_cursor, each slot visited
+ * at most once per call, so no message is listed twice. @return the count put in out. */
+size_t sqs_index_expired(sqs_queue_t *q, int64_t now, int64_t keep, sqs_m_t **out, size_t max,
+                         size_t steps);
 /** The visible-message count. */
 size_t sqs_n_visible(const sqs_queue_t *q);
 

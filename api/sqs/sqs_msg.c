@@ -1985,16 +1985,10 @@ int sqs_retention_run(api_ctx_t *ctx, void *state, unsigned budget)
             eng_qbatch_t *b = eng_qbatch_new(ctx->eng);
             /* messages past retention (not in flight), a bounded slice of the table per run */
             sqs_m_t *dead[256];
-            size_t nd = 0;
             int64_t keep = (int64_t)q->retention_s * 1000;
-            for (size_t k = 0; k < 4096 && q->mtab_cap && nd < 256; k++) {
-                size_t slot = q->ret_cursor++ % q->mtab_cap;
-                for (sqs_m_t *m = q->mtab[slot]; m && nd < 256; m = m->hnext)
-                    if (now - m->base_ms >= keep && !(m->in_timer && m->inflight)) {
-                        dead[nd++] = m;
-                        eng_qbatch_msg_del(b, q->id, m->seq);
-                    }
-            }
+            size_t nd = sqs_index_expired(q, now, keep, dead, 256, 4096);
+            for (size_t k = 0; k < nd; k++)
+                eng_qbatch_msg_del(b, q->id, dead[k]->seq);
             /* deduplication entries past their 5 minutes */
             kv_buf_t gone;
             kv_buf_init(&gone, 64u << 20);
