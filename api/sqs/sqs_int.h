@@ -71,6 +71,7 @@ typedef struct sqs_m {
     int64_t last_recv;   /* the latest receive (the 12-hour visibility bound) */
     uint32_t receives;   /* ApproximateReceiveCount */
     uint32_t gen;        /* receipt generation: the latest receipt names it */
+    uint32_t nonce;      /* random, in its receipts: a receipt never names another message */
     bool inflight;       /* received and not visible again yet */
     bool in_timer;       /* in the timer heap (else ready, or in its FIFO group) */
     size_t hpos;         /* position in its heap */
@@ -113,8 +114,12 @@ typedef struct sqs_queue {
     uint32_t id;
     bool fifo;
     atomic_int refs;
-    bool deleted; /* under the registry lock */
-    pthread_mutex_t lock;
+    atomic_bool deleted;      /* set under lock, with the queue's records' delete: a writer that
+                                 checked it under lock commits before that delete */
+    pthread_mutex_t lock;     /* two queues' locks (a move to a dead-letter queue): the lower id
+                                 first, or the second one tried only */
+    pthread_mutex_t set_lock; /* SetQueueAttributes: read, apply, store, one at a time (taken
+                                 before any other lock) */
     /* settings (under lock) */
     int64_t created_ms, modified_ms;
     unsigned delay_s, max_size, retention_s, wait_s, vis_s, kms_reuse_s;
@@ -134,7 +139,8 @@ typedef struct sqs_queue {
     sqs_dedup_t **dtab;
     size_t dtab_cap, n_dedup;
     size_t n_inflight, n_delayed;
-    atomic_uint_fast64_t next_seq;
+    atomic_uint_fast64_t next_seq; /* given out under lock; each batch that writes a message
+                                      stores the high-water mark (eng_qbatch_seq_put) */
     int64_t purge_ms;
     struct sqs_waiter *waiters, *waiters_tail; /* held receives, oldest first (state wlock) */
     atomic_uint_fast64_t sends;                /* commits of sends (a held receive retries
@@ -185,7 +191,7 @@ typedef struct sqs_state {
     struct sqs_waiter *all; /* every held receive (the wait job's deadlines) */
     pthread_mutex_t tlock;  /* the move tasks */
     sqs_task_t *tasks;      /* newest first */
-    bool stopping;
+    atomic_bool stopping;
     uint8_t receipt_key[16];
 } sqs_state_t;
 
