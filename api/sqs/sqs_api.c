@@ -77,13 +77,7 @@ static void queue_free(sqs_queue_t *q)
     }
     kv_free(q->tag_k);
     kv_free(q->tag_v);
-    for (sqs_attempt_t *a = q->attempts, *nx; a; a = nx) {
-        nx = a->next;
-        kv_free(a->id);
-        kv_free(a->seqs);
-        kv_free(a->gens);
-        kv_free(a);
-    }
+    sqs_attempt_clear(q);
     pthread_mutex_destroy(&q->lock);
     pthread_mutex_destroy(&q->set_lock);
     kv_free(q);
@@ -744,6 +738,8 @@ static void sqs_fini(void *state)
     for (size_t i = 0; i < s->n; i++)
         sqs_queue_put(s->q[i]);
     kv_free(s->q);
+    kv_free(s->wheap);
+    kv_free(s->wq);
     for (sqs_task_t *t = s->tasks, *nx; t; t = nx) {
         nx = t->next;
         kv_free(t);

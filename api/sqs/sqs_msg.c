@@ -540,14 +540,27 @@ static bool send_check(const sqs_queue_t *q, const sqs_send_in_t *m, sqs_send_ou
 
 static void waiters_wake(api_ctx_t *ctx, sqs_queue_t *q);
 
-/* A message of q became delayed or in flight: the wait job's next time may be earlier now. */
+/* A message of q became delayed or in flight: the wait job's next time may be earlier now.
+ * (Lock order: state wlock, then a queue's lock; so q's timer is read first and its wake_at
+ * only ever lowered here: a later kick with an earlier time wins.) */
+static int64_t timer_top(sqs_queue_t *q);
+static void qheap_fix(sqs_queue_t **a, size_t n, size_t i);
+
 static void wait_job_kick(api_ctx_t *ctx, sqs_queue_t *q)
 {
     sqs_state_t *s = sqs_state(ctx);
+    pthread_mutex_lock(&q->lock);
+    int64_t at = timer_top(q);
+    pthread_mutex_unlock(&q->lock);
     pthread_mutex_lock(&s->wlock);
     bool waiting = q->waiters != NULL;
+    bool earlier = waiting && at < q->wake_at;
+    if (earlier) {
+        q->wake_at = at;
+        qheap_fix(s->wq, s->wq_n, q->wqpos);
+    }
     pthread_mutex_unlock(&s->wlock);
-    if (waiting)
+    if (earlier)
         api_sched_kick(ctx, "sqs-wait");
 }
 
@@ -980,27 +993,6 @@ typedef struct dlq_move {
     uint32_t nonce;
 } dlq_move_t;
 
-static sqs_attempt_t *attempt_find(sqs_queue_t *q, kv_slice_t id, int64_t now)
-{
-    sqs_attempt_t **pp = &q->attempts;
-    while (*pp) {
-        sqs_attempt_t *x = *pp;
-        if (x->expires_ms <= now) {
-            *pp = x->next;
-            kv_free(x->id);
-            kv_free(x->seqs);
-            kv_free(x->gens);
-            kv_free(x);
-            q->n_attempts--;
-            continue;
-        }
-        if (kv_slice_eq_str(id, x->id))
-            return x;
-        pp = &x->next;
-    }
-    return NULL;
-}
-
 /* Lock q and its dead-letter queue *dq (if any): the lower id first, so two receives moving
  * messages to each other's queues cannot deadlock. A deleted *dq is dropped (released, NULL):
  * nothing is written under its id after its records' delete. */
@@ -1059,7 +1051,7 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
     sqs_index_settle(q, now);
     /* a FIFO retry with the same attempt id: the same messages, while they stay in flight */
     if (q->fifo && r->attempt.len) {
-        sqs_attempt_t *at = attempt_find(q, r->attempt, now);
+        sqs_attempt_t *at = sqs_attempt_find(q, r->attempt, now);
         if (at) {
             for (size_t i = 0; i < at->n && n_got < r->max; i++) {
                 sqs_m_t *m = sqs_find(q, at->seqs[i]);
@@ -1215,20 +1207,14 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
         gi++;
         sqs_index_move(q, m, now + vis * 1000, true);
     }
-    if (q->fifo && r->attempt.len && n_got && q->n_attempts < 10000) {
-        sqs_attempt_t *at = kv_calloc(1, sizeof(*at));
-        at->id = kv_strndup((const char *)r->attempt.p, r->attempt.len);
-        at->expires_ms = now + SQS_DEDUP_MS;
-        at->seqs = kv_calloc(n_got, sizeof(*at->seqs));
-        at->gens = kv_calloc(n_got, sizeof(*at->gens));
+    if (q->fifo && r->attempt.len && n_got) {
+        uint64_t *seqs = kv_arena_calloc(a, n_got, sizeof(*seqs));
+        uint32_t *gens = kv_arena_calloc(a, n_got, sizeof(*gens));
         for (size_t i = 0; i < n_got; i++) {
-            at->seqs[i] = got[i].seq;
-            at->gens[i] = got[i].gen;
+            seqs[i] = got[i].seq;
+            gens[i] = got[i].gen;
         }
-        at->n = n_got;
-        at->next = q->attempts;
-        q->attempts = at;
-        q->n_attempts++;
+        sqs_attempt_add(q, r->attempt, now + SQS_DEDUP_MS, seqs, gens, n_got);
     }
     for (size_t i = 0; i < n_moves; i++) { /* dq is still locked (and not deleted) */
         sqs_m_t *x = kv_calloc(1, sizeof(*x));
@@ -1364,9 +1350,9 @@ typedef struct sqs_waiter {
     sqs_queue_t *q; /* referenced */
     sqs_recv_in_t r;
     int64_t deadline;
-    bool queued;                      /* on the lists (state wlock) */
-    struct sqs_waiter *prev, *next;   /* the queue's list */
-    struct sqs_waiter *aprev, *anext; /* every waiter */
+    bool queued;                    /* on the list and the heap (state wlock) */
+    struct sqs_waiter *prev, *next; /* the queue's list */
+    size_t hpos;                    /* its place in the state's deadline heap */
 } sqs_waiter_t;
 
 static void waiter_lock_free(void *lock)
@@ -1388,23 +1374,103 @@ bool sqs_hold(api_resp_t *resp, api_released_cb cb, void *arg)
     return hold;
 }
 
-/* Link and unlink (state wlock held). */
-static void w_link(sqs_state_t *s, sqs_waiter_t *w)
+/* ---- the wait job's heaps (state wlock held): waiters by deadline, waited-on queues by the
+ * time a message of theirs may become visible ---- */
+
+#define HEAP_FNS(name, T, key, pos)                               \
+    static void name##_set(T **a, size_t i, T *x)                 \
+    {                                                             \
+        a[i] = x;                                                 \
+        x->pos = i;                                               \
+    }                                                             \
+    static void name##_fix(T **a, size_t n, size_t i)             \
+    {                                                             \
+        T *x = a[i];                                              \
+        while (i > 0 && x->key < a[(i - 1) / 2]->key) {           \
+            name##_set(a, i, a[(i - 1) / 2]);                     \
+            i = (i - 1) / 2;                                      \
+        }                                                         \
+        for (;;) {                                                \
+            size_t l = 2 * i + 1, r = l + 1, m = i;               \
+            int64_t mk = x->key;                                  \
+            if (l < n && a[l]->key < mk)                          \
+                m = l, mk = a[l]->key;                            \
+            if (r < n && a[r]->key < mk)                          \
+                m = r;                                            \
+            if (m == i)                                           \
+                break;                                            \
+            name##_set(a, i, a[m]);                               \
+            i = m;                                                \
+        }                                                         \
+        name##_set(a, i, x);                                      \
+    }                                                             \
+    static void name##_push(T ***a, size_t *n, size_t *cap, T *x) \
+    {                                                             \
+        if (*n == *cap) {                                         \
+            *cap = *cap ? *cap * 2 : 64;                          \
+            *a = kv_realloc(*a, *cap * sizeof(**a));              \
+        }                                                         \
+        name##_set(*a, *n, x);                                    \
+        (*n)++;                                                   \
+        name##_fix(*a, *n, *n - 1);                               \
+    }                                                             \
+    static void name##_remove(T **a, size_t *n, T *x)             \
+    {                                                             \
+        size_t i = x->pos;                                        \
+        if (i >= *n || a[i] != x)                                 \
+            return;                                               \
+        (*n)--;                                                   \
+        if (i != *n) {                                            \
+            name##_set(a, i, a[*n]);                              \
+            name##_fix(a, *n, i);                                 \
+        }                                                         \
+    }
+
+HEAP_FNS(wheap, sqs_waiter_t, deadline, hpos)
+HEAP_FNS(qheap, sqs_queue_t, wake_at, wqpos)
+
+/* The earliest time a message of q becomes visible (q's lock held), or INT64_MAX. */
+static int64_t timer_top(sqs_queue_t *q)
+{
+    sqs_m_t *t = sqs_heap_top(&q->timer);
+    return t ? t->visible_at : INT64_MAX;
+}
+
+/* Link w at the tail (or the head) of its queue's list and into the deadline heap; a queue
+ * with its first waiter joins the queues' heap (state wlock held; takes the queue's lock). */
+static void w_link_at(sqs_state_t *s, sqs_waiter_t *w, bool head)
 {
     sqs_queue_t *q = w->q;
-    w->prev = q->waiters_tail;
-    w->next = NULL;
-    if (q->waiters_tail)
-        q->waiters_tail->next = w;
-    else
+    if (!q->waiters) {
+        pthread_mutex_lock(&q->lock);
+        q->wake_at = timer_top(q);
+        pthread_mutex_unlock(&q->lock);
+        qheap_push(&s->wq, &s->wq_n, &s->wq_cap, q);
+    }
+    if (head) {
+        w->prev = NULL;
+        w->next = q->waiters;
+        if (q->waiters)
+            q->waiters->prev = w;
+        else
+            q->waiters_tail = w;
         q->waiters = w;
-    q->waiters_tail = w;
-    w->aprev = NULL;
-    w->anext = s->all;
-    if (s->all)
-        s->all->aprev = w;
-    s->all = w;
+    } else {
+        w->prev = q->waiters_tail;
+        w->next = NULL;
+        if (q->waiters_tail)
+            q->waiters_tail->next = w;
+        else
+            q->waiters = w;
+        q->waiters_tail = w;
+    }
+    wheap_push(&s->wheap, &s->wheap_n, &s->wheap_cap, w);
     w->queued = true;
+}
+
+static void w_link(sqs_state_t *s, sqs_waiter_t *w)
+{
+    w_link_at(s, w, false);
 }
 
 static void w_unlink(sqs_state_t *s, sqs_waiter_t *w)
@@ -1418,12 +1484,9 @@ static void w_unlink(sqs_state_t *s, sqs_waiter_t *w)
         w->next->prev = w->prev;
     else
         q->waiters_tail = w->prev;
-    if (w->aprev)
-        w->aprev->anext = w->anext;
-    else
-        s->all = w->anext;
-    if (w->anext)
-        w->anext->aprev = w->aprev;
+    wheap_remove(s->wheap, &s->wheap_n, w);
+    if (!q->waiters)
+        qheap_remove(s->wq, &s->wq_n, q);
     w->queued = false;
 }
 
@@ -1475,23 +1538,7 @@ static void waiters_wake(api_ctx_t *ctx, sqs_queue_t *q)
         }
         /* nothing (another receive took it): back at the head, unless a send came meanwhile */
         pthread_mutex_lock(&s->wlock);
-        w_link(s, w);
-        if (q->waiters != w) { /* w_link appends: move it to the head */
-            w_unlink(s, w);
-            w->prev = NULL;
-            w->next = q->waiters;
-            if (q->waiters)
-                q->waiters->prev = w;
-            else
-                q->waiters_tail = w;
-            q->waiters = w;
-            w->aprev = NULL;
-            w->anext = s->all;
-            if (s->all)
-                s->all->aprev = w;
-            s->all = w;
-            w->queued = true;
-        }
+        w_link_at(s, w, true);
         bool again = atomic_load(&q->sends) != sends;
         pthread_mutex_unlock(&s->wlock);
         if (!again)
@@ -1532,16 +1579,10 @@ int sqs_wait_run(api_ctx_t *ctx, void *state, unsigned budget)
     (void)budget;
     sqs_state_t *s = state;
     int64_t now = kv_now_ms();
-    int64_t next = INT64_MAX;
-    /* waits that ended: answered empty (at most 256 per run) */
+    /* waits that ended, from the deadline heap's top: answered (at most 256 per run) */
     for (int i = 0; i < 256; i++) {
         pthread_mutex_lock(&s->wlock);
-        sqs_waiter_t *due = NULL;
-        for (sqs_waiter_t *w = s->all; w; w = w->anext)
-            if (w->deadline <= now) {
-                due = w;
-                break;
-            }
+        sqs_waiter_t *due = s->wheap_n && s->wheap[0]->deadline <= now ? s->wheap[0] : NULL;
         if (due)
             w_unlink(s, due);
         pthread_mutex_unlock(&s->wlock);
@@ -1551,32 +1592,28 @@ int sqs_wait_run(api_ctx_t *ctx, void *state, unsigned budget)
         int n = take(ctx, due->q, &due->r, due->req->arena, &got); /* a last look */
         w_answer(due, got, n);
     }
-    /* queues with waiters whose messages became visible */
+    /* waited-on queues whose messages' delay or visibility ended, from the queues' heap's top:
+     * each settled once (its new wake_at is past now) */
     sqs_queue_t *wake[64];
     size_t n_wake = 0;
     pthread_mutex_lock(&s->wlock);
-    for (sqs_waiter_t *w = s->all; w; w = w->anext) {
-        if (w->deadline < next)
-            next = w->deadline;
-        sqs_queue_t *q = w->q;
-        bool listed = false;
-        for (size_t j = 0; j < n_wake; j++)
-            listed |= wake[j] == q;
-        if (listed)
-            continue;
+    while (n_wake < 64 && s->wq_n && s->wq[0]->wake_at <= now) {
+        sqs_queue_t *q = s->wq[0];
         pthread_mutex_lock(&q->lock);
         sqs_index_settle(q, now);
         bool ready = q->fifo ? q->rhead != NULL : q->ready.n > 0;
-        sqs_m_t *t = sqs_heap_top(&q->timer);
-        if (t && t->visible_at < next)
-            next = t->visible_at;
+        q->wake_at = timer_top(q); /* past now after the settle */
         pthread_mutex_unlock(&q->lock);
-        if (ready && n_wake < 64) {
+        qheap_fix(s->wq, s->wq_n, 0);
+        if (ready) {
             atomic_fetch_add(&q->refs, 1);
             wake[n_wake++] = q;
         }
     }
-    bool any = s->all != NULL;
+    int64_t next = s->wheap_n ? s->wheap[0]->deadline : INT64_MAX;
+    if (s->wq_n && s->wq[0]->wake_at < next)
+        next = s->wq[0]->wake_at;
+    bool any = s->wheap_n > 0;
     pthread_mutex_unlock(&s->wlock);
     for (size_t j = 0; j < n_wake; j++) {
         waiters_wake(ctx, wake[j]);
@@ -1840,6 +1877,7 @@ static void rh_exec(api_ctx_t *ctx, sqs_queue_t *q, sqs_rh_in_t *in, size_t n, b
         }
         if (del) {
             sqs_index_del(q, ms[i]);
+            woke |= q->fifo; /* the next message of its group may be ready now */
         } else {
             int64_t at = now + in[i].vis * 1000;
             sqs_index_move(q, ms[i], at, at > now);
@@ -2076,7 +2114,7 @@ int sqs_retention_run(api_ctx_t *ctx, void *state, unsigned budget)
                 for (size_t k = 0; k < nd; k++)
                     sqs_index_del(q, dead[k]);
                 sqs_dedup_expire(q, now, NULL, ng);
-                attempt_find(q, KV_SLICE_LIT("\x01"), now); /* drops expired attempts */
+                sqs_attempt_expire(q, now);
             }
             kv_buf_dispose(&gone);
             work = work > nd ? work - nd : 0;

@@ -7,6 +7,7 @@ their own entry type, concurrent SetQueueAttributes calls on different attribute
 and receives that move messages to a dead-letter queue being deleted neither crash nor leave
 records behind that come back."""
 import threading
+import time
 import unittest
 
 from botocore.exceptions import ClientError
@@ -160,6 +161,76 @@ class SqsReviewTest(unittest.TestCase):
         # every message is in exactly one place: the source queue or moved before the delete
         a = self.c.get_queue_attributes(QueueUrl=src, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
         self.assertLessEqual(int(a["ApproximateNumberOfMessages"]), 10)
+
+
+class SqsWaitTest(unittest.TestCase):
+    """The wait job (finding 7): held receives answered at their deadlines, in any order of
+    arrival; the end of a message's visibility wakes a held receive of its queue at once, on
+    every waited-on queue; a FIFO delete wakes a receive waiting for the group's next message."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+        cls.c = cls.srv.client("sqs")
+
+    @classmethod
+    def tearDownClass(cls):
+        rc = cls.srv.stop()
+        log = cls.srv.read_log()
+        cls.srv.cleanup()
+        assert rc == 0, "stratusd exited with %s: %s" % (rc, log[-3000:])
+
+    def poll(self, u, wait, out, key, **kw):
+        c = self.srv.client("sqs", read_timeout=30)
+        t0 = time.monotonic()
+        r = c.receive_message(QueueUrl=u, WaitTimeSeconds=wait, **kw)
+        out[key] = (time.monotonic() - t0, [m["Body"] for m in r.get("Messages", [])])
+
+    def test_deadlines_in_any_order(self):
+        u = self.c.create_queue(QueueName="deadlines")["QueueUrl"]
+        out = {}
+        waits = [3, 1, 2, 1, 3, 2] * 5
+        ts = [threading.Thread(target=self.poll, args=(u, w, out, i)) for i, w in enumerate(waits)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        for i, w in enumerate(waits):
+            took, bodies = out[i]
+            self.assertEqual(bodies, [])
+            self.assertGreaterEqual(took, w - 0.05, (i, w, took))
+            self.assertLess(took, w + 1.5, (i, w, took))
+
+    def test_visibility_end_wakes_held_receives(self):
+        urls = [self.c.create_queue(QueueName="vis-wake-%d" % i)["QueueUrl"] for i in range(8)]
+        for u in urls:
+            self.c.send_message(QueueUrl=u, MessageBody=u[-1:])
+            self.assertEqual(len(self.c.receive_message(QueueUrl=u, VisibilityTimeout=1)["Messages"]), 1)
+        out = {}
+        ts = [threading.Thread(target=self.poll, args=(u, 10, out, u)) for u in urls]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(30)
+        for u in urls:
+            took, bodies = out[u]
+            self.assertEqual(bodies, [u[-1:]])
+            self.assertLess(took, 3.0, (u, took))  # at the visibility's end, not the wait's
+
+    def test_fifo_delete_wakes_next_of_group(self):
+        u = self.c.create_queue(QueueName="wake.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"})["QueueUrl"]
+        self.c.send_message(QueueUrl=u, MessageBody="one", MessageGroupId="g")
+        self.c.send_message(QueueUrl=u, MessageBody="two", MessageGroupId="g")
+        rh = self.c.receive_message(QueueUrl=u, VisibilityTimeout=60)["Messages"][0]["ReceiptHandle"]
+        out = {}
+        t = threading.Thread(target=self.poll, args=(u, 10, out, "p"))
+        t.start()
+        time.sleep(0.3)  # not synchronisation: the delete also works before the poll is held
+        self.c.delete_message(QueueUrl=u, ReceiptHandle=rh)
+        t.join(30)
+        took, bodies = out["p"]
+        self.assertEqual(bodies, ["two"])
+        self.assertLess(took, 3.0)
 
 
 if __name__ == "__main__":

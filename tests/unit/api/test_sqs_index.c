@@ -251,12 +251,54 @@ static void test_expired_once(void **state)
     qfree(q);
 }
 
+/* FIFO receive attempt ids (review finding 7): found by id in a hash, dropped oldest first when
+ * their time passes, none lost below SQS_ATTEMPTS_MAX and none kept past it. */
+static void test_attempts(void **state)
+{
+    (void)state;
+    sqs_queue_t *q = qnew(true);
+    int64_t now = 1000000;
+    char id[32];
+    uint64_t seqs[2] = {7, 8};
+    uint32_t gens[2] = {1, 2};
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof(id), "a%d", i);
+        assert_true(sqs_attempt_add(q, kv_slice_str(id), now + i, seqs, gens, 2));
+    }
+    for (int i = 0; i < 5000; i += 7) {
+        snprintf(id, sizeof(id), "a%d", i);
+        sqs_attempt_t *a = sqs_attempt_find(q, kv_slice_str(id), now - 1);
+        assert_non_null(a);
+        assert_int_equal(a->n, 2);
+        assert_int_equal(a->seqs[1], 8);
+        assert_int_equal(a->gens[1], 2);
+    }
+    assert_null(sqs_attempt_find(q, KV_SLICE_LIT("nope"), now - 1));
+    /* the first 2500 are past their time */
+    assert_null(sqs_attempt_find(q, KV_SLICE_LIT("a10"), now + 2499));
+    assert_int_equal(q->n_attempts, 2500);
+    assert_non_null(sqs_attempt_find(q, KV_SLICE_LIT("a2500"), now + 2499));
+    sqs_attempt_expire(q, now + 5000);
+    assert_int_equal(q->n_attempts, 0);
+    assert_null(q->attempts);
+    /* the bound */
+    for (int i = 0; i < SQS_ATTEMPTS_MAX; i++) {
+        snprintf(id, sizeof(id), "b%d", i);
+        assert_true(sqs_attempt_add(q, kv_slice_str(id), now + 10000, seqs, gens, 1));
+    }
+    assert_false(sqs_attempt_add(q, KV_SLICE_LIT("over"), now + 10000, seqs, gens, 1));
+    assert_non_null(sqs_attempt_find(q, KV_SLICE_LIT("b99999"), now));
+    sqs_attempt_clear(q);
+    assert_int_equal(q->n_attempts, 0);
+    qfree(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_heaps_random), cmocka_unit_test(test_settle),
         cmocka_unit_test(test_fifo_groups),  cmocka_unit_test(test_dedup),
-        cmocka_unit_test(test_expired_once),
+        cmocka_unit_test(test_expired_once), cmocka_unit_test(test_attempts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
