@@ -4,13 +4,15 @@
 set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_expr_fuzz ddb_partiql_fuzz s3_xml_fuzz
     s3_obj_fuzz
     s3_post_fuzz lambda_api_fuzz runtime_api_fuzz api_pattern_fuzz
-    api_query_fuzz) # api_query_fuzz: the query protocol (issue 14)
+    api_query_fuzz # api_query_fuzz: the query protocol (issue 14)
+    sqs_api_fuzz) # sqs_api_fuzz: the SQS JSON operations (issue 14 review)
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_obj_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_post_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_lambda_api_fuzz tests/support/api_harness.c)
+set(KV_FUZZ_SUPPORT_sqs_api_fuzz tests/support/api_harness.c)
 foreach(t ${KV_FUZZ_TARGETS})
   add_executable(${t}_replay tests/fuzz/${t}.c tests/fuzz/standalone_driver.c ${KV_FUZZ_SUPPORT_${t}})
   target_compile_options(${t}_replay PRIVATE ${KV_WARN} -Wno-missing-prototypes)
