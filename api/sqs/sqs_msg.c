@@ -1541,6 +1541,9 @@ static void waiters_wake(api_ctx_t *ctx, sqs_queue_t *q)
         w_link_at(s, w, true);
         bool again = atomic_load(&q->sends) != sends;
         pthread_mutex_unlock(&s->wlock);
+        /* the wait job may have run while w was off the heaps and gone to sleep without its
+         * deadline (or its queue's next visibility time): it looks again */
+        api_sched_kick(ctx, "sqs-wait");
         if (!again)
             return;
     }
