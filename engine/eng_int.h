@@ -29,7 +29,7 @@
 #define ENG_CAT_LAYER    'Y' /* layer versions: name, 0, u32 version (0: the counter) */
 #define ENG_CAT_FNURL    'W' /* function URL configurations: url-id */
 #define ENG_CAT_QUEUE    'Q' /* SQS queues: name (issue 14, package Q) */
-#define ENG_STATE_QMSG   'Q' /* state CF: SQS messages: u32 queue id, u64 seq, u8 part */
+#define ENG_STATE_QMSG   'Q' /* state CF: SQS: u32 queue id, u64 seq, u8 part; id only: seq HWM */
 #define ENG_STATE_QDEDUP 'D' /* state CF: SQS deduplication entries: u32 queue id, key */
 /* EventBridge (issue 14, package E): buses ('G' + name), rules ('L' + bus + name); the same
  * kinds in the state CF: delivery records ('G' + u64 id), next fire times ('L' + bus + name). */

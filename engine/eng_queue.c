@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * SQS queues' storage: the queue records (catalog 'Q' + name, encoded by the api layer), their
- * messages (state CF 'Q' + u32 queue id + u64 sequence + u8 part) and deduplication entries
+ * messages (state CF 'Q' + u32 queue id + u64 sequence + u8 part; 'Q' + u32 queue id alone: the
+ * queue's sequence high-water mark) and deduplication entries
  * (state CF 'D' + u32 queue id + key). The api layer indexes messages in memory and reads
  * these walks only at open; each change is one write batch (eng_qbatch_t).
  */
@@ -222,12 +223,41 @@ void eng_qbatch_dedup_del(eng_qbatch_t *b, uint32_t id, kv_slice_t key)
     kv_buf_dispose(&k);
 }
 
+int eng_queue_seq_get(eng_t *e, uint32_t id, uint64_t *hwm)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 16);
+    kv_buf_init(&v, 16);
+    qkey(&k, ENG_STATE_QMSG, id);
+    int rc = eng_rocks_get(e->rocks, ENG_CF_STATE, kv_buf_slice(&k), &v);
+    if (rc == 0) {
+        kv_slice_t s = kv_buf_slice(&v);
+        rc = s.len == 8 && eng_key_get_u64(&s, hwm) == 0 ? 0 : KV_ECORRUPT;
+    }
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    return rc;
+}
+
+void eng_qbatch_seq_put(eng_qbatch_t *b, uint32_t id, uint64_t hwm)
+{
+    kv_buf_t k, v;
+    kv_buf_init(&k, 16);
+    kv_buf_init(&v, 16);
+    qkey(&k, ENG_STATE_QMSG, id);
+    eng_key_put_u64(&v, hwm);
+    eng_batch_put(b->b, ENG_CF_STATE, kv_buf_slice(&k), kv_buf_slice(&v));
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+}
+
 void eng_qbatch_msgs_clear(eng_qbatch_t *b, uint32_t id)
 {
     kv_buf_t lo, hi;
     kv_buf_init(&lo, 16);
     kv_buf_init(&hi, 16);
     qkey(&lo, ENG_STATE_QMSG, id);
+    eng_key_put_u64(&lo, 0); /* after the high-water mark ('Q' + id alone): it stays */
     qkey(&hi, ENG_STATE_QMSG, id + 1);
     eng_batch_delete_range(b->b, ENG_CF_STATE, kv_buf_slice(&lo), kv_buf_slice(&hi));
     kv_buf_dispose(&lo);

@@ -78,14 +78,9 @@ static void queue_free(sqs_queue_t *q)
     }
     kv_free(q->tag_k);
     kv_free(q->tag_v);
-    for (sqs_attempt_t *a = q->attempts, *nx; a; a = nx) {
-        nx = a->next;
-        kv_free(a->id);
-        kv_free(a->seqs);
-        kv_free(a->gens);
-        kv_free(a);
-    }
+    sqs_attempt_clear(q);
     pthread_mutex_destroy(&q->lock);
+    pthread_mutex_destroy(&q->set_lock);
     kv_free(q);
 }
 
@@ -614,6 +609,7 @@ static sqs_queue_t *queue_new(const char *name, bool fifo)
     q->fifo = fifo;
     atomic_init(&q->refs, 1);
     pthread_mutex_init(&q->lock, NULL);
+    pthread_mutex_init(&q->set_lock, NULL);
     q->timer.by_time = true;
     atomic_init(&q->next_seq, 1);
     return q;
@@ -743,6 +739,8 @@ static void sqs_fini(void *state)
     for (size_t i = 0; i < s->n; i++)
         sqs_queue_put(s->q[i]);
     kv_free(s->q);
+    kv_free(s->wheap);
+    kv_free(s->wq);
     for (sqs_task_t *t = s->tasks, *nx; t; t = nx) {
         nx = t->next;
         kv_free(t);
@@ -1138,7 +1136,13 @@ static void op_delete(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ap
     sqs_queue_t *q = queue_of(ctx, resp, in);
     if (!q)
         return;
+    /* under the queue's lock: a writer that found it not deleted (under that lock) committed
+     * before the records' delete, and one after it finds it deleted and writes nothing */
+    pthread_mutex_lock(&q->lock);
     int rc = eng_queue_delete(ctx->eng, kv_slice_str(q->name), q->id);
+    if (rc == 0 || rc == KV_ENOTFOUND)
+        atomic_store(&q->deleted, true);
+    pthread_mutex_unlock(&q->lock);
     if (rc < 0 && rc != KV_ENOTFOUND) {
         sqs_queue_put(q);
         sqs_refuse(resp, API_E_SQS_INTERNAL, "The queue could not be deleted");
@@ -1150,7 +1154,6 @@ static void op_delete(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ap
     if (found && s->q[pos] == q) {
         memmove(s->q + pos, s->q + pos + 1, (s->n - pos - 1) * sizeof(*s->q));
         s->n--;
-        q->deleted = true;
         size_t g = s->n_gone < 64 ? s->n_gone++ : (size_t)(kv_now_ms() % 64);
         snprintf(s->gone[g].name, sizeof(s->gone[g].name), "%s", q->name);
         s->gone[g].at = kv_now_ms();
@@ -1229,10 +1232,14 @@ static void op_set_attrs(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
         return;
     }
     settings_t st;
+    /* one change at a time, so that two requests changing different attributes both stay
+     * (apply_attrs looks other queues up: q->lock is not held across it) */
+    pthread_mutex_lock(&q->set_lock);
     pthread_mutex_lock(&q->lock);
     settings_from(&st, q);
     pthread_mutex_unlock(&q->lock);
     if (apply_attrs(ctx, resp, &st, q->fifo, false, q->name, attrs) < 0) {
+        pthread_mutex_unlock(&q->set_lock);
         settings_dispose(&st);
         sqs_queue_put(q);
         return;
@@ -1250,6 +1257,7 @@ static void op_set_attrs(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
     }
     settings_dispose(&old);
     pthread_mutex_unlock(&q->lock);
+    pthread_mutex_unlock(&q->set_lock);
     sqs_queue_put(q);
     if (rc < 0)
         sqs_refuse(resp, rc == KV_ENOTFOUND ? API_E_SQS_NO_QUEUE : API_E_SQS_INTERNAL,
@@ -1665,7 +1673,7 @@ static void sqs_stopping(void *state)
 {
     sqs_state_t *s = state;
     pthread_rwlock_wrlock(&s->lock);
-    s->stopping = true;
+    atomic_store(&s->stopping, true);
     size_t n = s->n;
     sqs_queue_t **qs = kv_calloc(n ? n : 1, sizeof(*qs));
     for (size_t i = 0; i < n; i++) {

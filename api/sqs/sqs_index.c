@@ -341,6 +341,33 @@ void sqs_index_clear(sqs_queue_t *q)
             sqs_index_del(q, q->mtab[i]);
 }
 
+size_t sqs_index_expired(sqs_queue_t *q, int64_t now, int64_t keep, sqs_m_t **out, size_t max,
+                         size_t steps)
+{
+    size_t n = 0;
+    if (!q->mtab_cap)
+        return 0;
+    if (steps > q->mtab_cap) /* each slot once per call: a message is never listed twice */
+        steps = q->mtab_cap;
+    for (size_t k = 0; k < steps; k++) {
+        size_t slot = q->ret_cursor % q->mtab_cap, here = 0;
+        for (sqs_m_t *m = q->mtab[slot]; m; m = m->hnext)
+            if (now - m->base_ms >= keep && !(m->in_timer && m->inflight))
+                here++;
+        if (n + here > max) { /* the rest of this slot's chain next time */
+            for (sqs_m_t *m = q->mtab[slot]; m && n < max; m = m->hnext)
+                if (now - m->base_ms >= keep && !(m->in_timer && m->inflight))
+                    out[n++] = m;
+            break;
+        }
+        for (sqs_m_t *m = q->mtab[slot]; m; m = m->hnext)
+            if (now - m->base_ms >= keep && !(m->in_timer && m->inflight))
+                out[n++] = m;
+        q->ret_cursor++;
+    }
+    return n;
+}
+
 size_t sqs_n_visible(const sqs_queue_t *q)
 {
     return q->n_msgs - q->n_inflight - q->n_delayed;
@@ -422,4 +449,101 @@ size_t sqs_dedup_expire(sqs_queue_t *q, int64_t now, kv_buf_t *gone, size_t max)
             n++;
         }
     return n;
+}
+
+/* ---- FIFO receive attempts: a hash by id, and a list in insertion (= expiry) order ---- */
+
+static size_t aslot(const sqs_queue_t *q, kv_slice_t id)
+{
+    return (size_t)(kv_xxh3(id.p, id.len) & (q->atab_cap - 1));
+}
+
+static void attempt_free(sqs_attempt_t *a)
+{
+    kv_free(a->id);
+    kv_free(a->seqs);
+    kv_free(a->gens);
+    kv_free(a);
+}
+
+void sqs_attempt_expire(sqs_queue_t *q, int64_t now)
+{
+    while (q->attempts && q->attempts->expires_ms <= now) { /* each one once */
+        sqs_attempt_t *a = q->attempts;
+        q->attempts = a->next;
+        if (!q->attempts)
+            q->attempts_tail = NULL;
+        for (sqs_attempt_t **pp = &q->atab[aslot(q, kv_slice_str(a->id))]; *pp; pp = &(*pp)->hnext)
+            if (*pp == a) {
+                *pp = a->hnext;
+                break;
+            }
+        attempt_free(a);
+        q->n_attempts--;
+    }
+}
+
+sqs_attempt_t *sqs_attempt_find(sqs_queue_t *q, kv_slice_t id, int64_t now)
+{
+    sqs_attempt_expire(q, now);
+    if (!q->atab_cap)
+        return NULL;
+    for (sqs_attempt_t *a = q->atab[aslot(q, id)]; a; a = a->hnext)
+        if (kv_slice_eq_str(id, a->id))
+            return a;
+    return NULL;
+}
+
+bool sqs_attempt_add(sqs_queue_t *q, kv_slice_t id, int64_t expires, const uint64_t *seqs,
+                     const uint32_t *gens, size_t n)
+{
+    if (q->n_attempts >= SQS_ATTEMPTS_MAX)
+        return false;
+    if (q->n_attempts + 1 > q->atab_cap / 2) {
+        size_t cap = q->atab_cap ? q->atab_cap * 2 : 64;
+        sqs_attempt_t **t = kv_calloc(cap, sizeof(*t));
+        sqs_attempt_t **old = q->atab;
+        size_t ocap = q->atab_cap;
+        q->atab = t;
+        q->atab_cap = cap;
+        for (size_t i = 0; i < ocap; i++)
+            for (sqs_attempt_t *a = old[i], *nx; a; a = nx) {
+                nx = a->hnext;
+                size_t sl = aslot(q, kv_slice_str(a->id));
+                a->hnext = t[sl];
+                t[sl] = a;
+            }
+        kv_free(old);
+    }
+    sqs_attempt_t *a = kv_calloc(1, sizeof(*a));
+    a->id = kv_strndup((const char *)id.p, id.len);
+    a->expires_ms = expires;
+    a->seqs = kv_calloc(n ? n : 1, sizeof(*a->seqs));
+    a->gens = kv_calloc(n ? n : 1, sizeof(*a->gens));
+    memcpy(a->seqs, seqs, n * sizeof(*seqs));
+    memcpy(a->gens, gens, n * sizeof(*gens));
+    a->n = n;
+    size_t sl = aslot(q, id);
+    a->hnext = q->atab[sl];
+    q->atab[sl] = a;
+    if (q->attempts_tail)
+        q->attempts_tail->next = a;
+    else
+        q->attempts = a;
+    q->attempts_tail = a;
+    q->n_attempts++;
+    return true;
+}
+
+void sqs_attempt_clear(sqs_queue_t *q)
+{
+    for (sqs_attempt_t *a = q->attempts, *nx; a; a = nx) {
+        nx = a->next;
+        attempt_free(a);
+    }
+    q->attempts = q->attempts_tail = NULL;
+    q->n_attempts = 0;
+    kv_free(q->atab);
+    q->atab = NULL;
+    q->atab_cap = 0;
 }

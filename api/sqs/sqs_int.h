@@ -27,6 +27,7 @@
 #define SQS_WAIT_MAX_S     20
 #define SQS_DELETE_WAIT_MS 60000 /* a deleted queue's name: reusable after this */
 #define SQS_PURGE_MS       60000
+#define SQS_ATTEMPTS_MAX   100000 /* FIFO ReceiveRequestAttemptIds remembered per queue */
 
 #define SQS_OP_MAP(XX)                                                \
     XX(CreateQueue, create_queue)                                     \
@@ -74,6 +75,7 @@ typedef struct sqs_m {
     int64_t last_recv;   /* the latest receive (the 12-hour visibility bound) */
     uint32_t receives;   /* ApproximateReceiveCount */
     uint32_t gen;        /* receipt generation: the latest receipt names it */
+    uint32_t nonce;      /* random, in its receipts: a receipt never names another message */
     bool inflight;       /* received and not visible again yet */
     bool in_timer;       /* in the timer heap (else ready, or in its FIFO group) */
     size_t hpos;         /* position in its heap */
@@ -116,8 +118,12 @@ typedef struct sqs_queue {
     uint32_t id;
     bool fifo;
     atomic_int refs;
-    bool deleted; /* under the registry lock */
-    pthread_mutex_t lock;
+    atomic_bool deleted;      /* set under lock, with the queue's records' delete: a writer that
+                                 checked it under lock commits before that delete */
+    pthread_mutex_t lock;     /* two queues' locks (a move to a dead-letter queue): the lower id
+                                 first, or the second one tried only */
+    pthread_mutex_t set_lock; /* SetQueueAttributes: read, apply, store, one at a time (taken
+                                 before any other lock) */
     /* settings (under lock) */
     int64_t created_ms, modified_ms;
     unsigned delay_s, max_size, retention_s, wait_s, vis_s, kms_reuse_s;
@@ -137,14 +143,20 @@ typedef struct sqs_queue {
     sqs_dedup_t **dtab;
     size_t dtab_cap, n_dedup;
     size_t n_inflight, n_delayed;
-    atomic_uint_fast64_t next_seq;
+    atomic_uint_fast64_t next_seq; /* given out under lock; each batch that writes a message
+                                      stores the high-water mark (eng_qbatch_seq_put) */
     int64_t purge_ms;
     struct sqs_waiter *waiters, *waiters_tail; /* held receives, oldest first (state wlock) */
-    atomic_uint_fast64_t sends;                /* commits of sends (a held receive retries
-                                                  when one came while it looked) */
-    size_t ret_cursor;                         /* the retention job's place in mtab */
-    struct sqs_attempt *attempts;              /* FIFO ReceiveRequestAttemptIds (5 minutes) */
-    size_t n_attempts;
+    int64_t wake_at; /* state wlock: no message of q becomes visible before this (a bound:
+                        lowered by every change that puts one in the timer heap) */
+    size_t wqpos;    /* state wlock: its place in the state's heap of waited-on queues */
+    atomic_uint_fast64_t sends;                   /* commits of sends (a held receive retries
+                                                     when one came while it looked) */
+    size_t ret_cursor;                            /* the retention job's place in mtab */
+    struct sqs_attempt *attempts, *attempts_tail; /* FIFO ReceiveRequestAttemptIds (5 minutes),
+                                                     oldest first */
+    struct sqs_attempt **atab;                    /* the same by id */
+    size_t atab_cap, n_attempts;
 } sqs_queue_t;
 
 /** A FIFO receive attempt: what it returned, returned again to a retry with its id. */
@@ -154,7 +166,8 @@ typedef struct sqs_attempt {
     uint64_t *seqs;
     uint32_t *gens;
     size_t n;
-    struct sqs_attempt *next;
+    struct sqs_attempt *next;  /* the queue's list, oldest first */
+    struct sqs_attempt *hnext; /* hash chain */
 } sqs_attempt_t;
 
 /** A message move task (StartMessageMoveTask): from a dead-letter queue back to the sources
@@ -184,11 +197,14 @@ typedef struct sqs_state {
         int64_t at;
     } gone[64]; /* recently deleted names */
     size_t n_gone;
-    pthread_mutex_t wlock;  /* the held receives (every queue's waiter list) */
-    struct sqs_waiter *all; /* every held receive (the wait job's deadlines) */
-    pthread_mutex_t tlock;  /* the move tasks */
-    sqs_task_t *tasks;      /* newest first */
-    bool stopping;
+    pthread_mutex_t wlock;     /* the held receives (every queue's waiter list) */
+    struct sqs_waiter **wheap; /* every held receive, a min-heap by deadline (the wait job) */
+    size_t wheap_n, wheap_cap;
+    sqs_queue_t **wq; /* the queues with held receives, a min-heap by wake_at */
+    size_t wq_n, wq_cap;
+    pthread_mutex_t tlock; /* the move tasks */
+    sqs_task_t *tasks;     /* newest first */
+    atomic_bool stopping;
     uint8_t receipt_key[16];
 } sqs_state_t;
 
@@ -213,6 +229,21 @@ sqs_dedup_t *sqs_dedup_find(sqs_queue_t *q, kv_slice_t key, int64_t now);
 void sqs_dedup_add(sqs_queue_t *q, kv_slice_t key, int64_t expires, const char *id, uint64_t seq);
 /** Forget the entries past their interval; their keys are appended (NUL-separated) to gone. */
 size_t sqs_dedup_expire(sqs_queue_t *q, int64_t now, kv_buf_t *gone, size_t max);
+/** The retention job's next slice: up to max messages past retention (now - base_ms >= keep;
+ * not in flight) from at most steps slots of the table from q->ret_cursor, each slot visited
+ * at most once per call, so no message is listed twice. @return the count put in out. */
+size_t sqs_index_expired(sqs_queue_t *q, int64_t now, int64_t keep, sqs_m_t **out, size_t max,
+                         size_t steps);
+/** A FIFO receive attempt by id (expired ones are dropped first), or NULL. */
+sqs_attempt_t *sqs_attempt_find(sqs_queue_t *q, kv_slice_t id, int64_t now);
+/** Remember an attempt's messages until expires; false (not remembered) past
+ * SQS_ATTEMPTS_MAX. The id must not be there. */
+bool sqs_attempt_add(sqs_queue_t *q, kv_slice_t id, int64_t expires, const uint64_t *seqs,
+                     const uint32_t *gens, size_t n);
+/** Drop the attempts past their time (oldest first: O(dropped)). */
+void sqs_attempt_expire(sqs_queue_t *q, int64_t now);
+/** Drop them all (the queue is freed). */
+void sqs_attempt_clear(sqs_queue_t *q);
 /** The visible-message count. */
 size_t sqs_n_visible(const sqs_queue_t *q);
 

@@ -199,7 +199,7 @@ static bool rec_decode(kv_slice_t in, kv_arena_t *a, sqs_rec_t *r)
 }
 
 /* Part 1 (delivery state): u64 visible_at, u32 receives, u64 first receive, u64 last receive,
- * u32 generation, u8 in flight. */
+ * u32 generation, u8 in flight, u32 receipt nonce (absent in records of older versions: 0). */
 static void state_encode(const sqs_m_t *m, kv_buf_t *b)
 {
     put_u64(b, (uint64_t)m->visible_at);
@@ -208,6 +208,7 @@ static void state_encode(const sqs_m_t *m, kv_buf_t *b)
     put_u64(b, (uint64_t)m->last_recv);
     put_len(b, m->gen);
     kv_buf_append_byte(b, m->inflight ? 1 : 0);
+    put_len(b, m->nonce);
 }
 
 static bool state_decode(kv_slice_t in, sqs_m_t *m)
@@ -223,6 +224,11 @@ static bool state_decode(kv_slice_t in, sqs_m_t *m)
     m->last_recv = (int64_t)l;
     m->gen = g;
     m->inflight = in.p[0] != 0;
+    in.p++, in.len--;
+    uint32_t nonce = 0;
+    if (in.len >= 4)
+        get_u32(&in, &nonce);
+    m->nonce = nonce;
     return true;
 }
 
@@ -242,25 +248,36 @@ static void seq_number(const sqs_queue_t *q, uint64_t seq, char out[48])
     out[n] = 0;
 }
 
-/* ---- receipt handles: hex of queue id, sequence, generation and a keyed check ---- */
+/* ---- receipt handles: hex of queue id, sequence, generation, the message's nonce and a keyed
+ * check ---- */
 
-static void receipt_make(sqs_state_t *s, uint32_t qid, uint64_t seq, uint32_t gen, char out[64])
+#define RAW_N 20 /* u32 queue id, u64 sequence, u32 generation, u32 nonce */
+
+static uint32_t new_nonce(void)
 {
-    uint8_t raw[16];
+    uint32_t n;
+    kv_random(&n, sizeof(n));
+    return n ? n : 1; /* 0: a message of an older version */
+}
+
+static void receipt_make(sqs_state_t *s, uint32_t qid, uint64_t seq, uint32_t gen, uint32_t nonce,
+                         char out[64])
+{
+    uint8_t all[RAW_N + 8];
     for (int i = 0; i < 4; i++)
-        raw[i] = (uint8_t)(qid >> (24 - 8 * i));
+        all[i] = (uint8_t)(qid >> (24 - 8 * i));
     for (int i = 0; i < 8; i++)
-        raw[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
+        all[4 + i] = (uint8_t)(seq >> (56 - 8 * i));
     for (int i = 0; i < 4; i++)
-        raw[12 + i] = (uint8_t)(gen >> (24 - 8 * i));
+        all[12 + i] = (uint8_t)(gen >> (24 - 8 * i));
+    for (int i = 0; i < 4; i++)
+        all[16 + i] = (uint8_t)(nonce >> (24 - 8 * i));
     uint64_t key;
     memcpy(&key, s->receipt_key, 8);
-    uint64_t mac = kv_xxh3_seed(raw, 16, key);
-    uint8_t all[24];
-    memcpy(all, raw, 16);
+    uint64_t mac = kv_xxh3_seed(all, RAW_N, key);
     for (int i = 0; i < 8; i++)
-        all[16 + i] = (uint8_t)(mac >> (56 - 8 * i));
-    hex(all, 24, out);
+        all[RAW_N + i] = (uint8_t)(mac >> (56 - 8 * i));
+    hex(all, RAW_N + 8, out); /* 56 characters */
 }
 
 static int hexval(uint8_t c)
@@ -268,12 +285,18 @@ static int hexval(uint8_t c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static bool receipt_parse(sqs_state_t *s, kv_slice_t r, uint32_t *qid, uint64_t *seq, uint32_t *gen)
+static uint32_t be32(const uint8_t *p)
 {
-    uint8_t all[24];
-    if (r.len != 48)
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static bool receipt_parse(sqs_state_t *s, kv_slice_t r, uint32_t *qid, uint64_t *seq, uint32_t *gen,
+                          uint32_t *nonce)
+{
+    uint8_t all[RAW_N + 8];
+    if (r.len != 2 * sizeof(all))
         return false;
-    for (int i = 0; i < 24; i++) {
+    for (size_t i = 0; i < sizeof(all); i++) {
         int a = hexval(r.p[2 * i]), b = hexval(r.p[2 * i + 1]);
         if (a < 0 || b < 0)
             return false;
@@ -282,14 +305,15 @@ static bool receipt_parse(sqs_state_t *s, kv_slice_t r, uint32_t *qid, uint64_t 
     uint64_t key, mac = 0;
     memcpy(&key, s->receipt_key, 8);
     for (int i = 0; i < 8; i++)
-        mac = (mac << 8) | all[16 + i];
-    if (mac != kv_xxh3_seed(all, 16, key))
+        mac = (mac << 8) | all[RAW_N + i];
+    if (mac != kv_xxh3_seed(all, RAW_N, key))
         return false;
-    *qid = (uint32_t)all[0] << 24 | (uint32_t)all[1] << 16 | (uint32_t)all[2] << 8 | all[3];
+    *qid = be32(all);
     *seq = 0;
     for (int i = 0; i < 8; i++)
         *seq = (*seq << 8) | all[4 + i];
-    *gen = (uint32_t)all[12] << 24 | (uint32_t)all[13] << 16 | (uint32_t)all[14] << 8 | all[15];
+    *gen = be32(all + 12);
+    *nonce = be32(all + 16);
     return true;
 }
 
@@ -516,14 +540,27 @@ static bool send_check(const sqs_queue_t *q, const sqs_send_in_t *m, sqs_send_ou
 
 static void waiters_wake(api_ctx_t *ctx, sqs_queue_t *q);
 
-/* A message of q became delayed or in flight: the wait job's next time may be earlier now. */
+/* A message of q became delayed or in flight: the wait job's next time may be earlier now.
+ * (Lock order: state wlock, then a queue's lock; so q's timer is read first and its wake_at
+ * only ever lowered here: a later kick with an earlier time wins.) */
+static int64_t timer_top(sqs_queue_t *q);
+static void qheap_fix(sqs_queue_t **a, size_t n, size_t i);
+
 static void wait_job_kick(api_ctx_t *ctx, sqs_queue_t *q)
 {
     sqs_state_t *s = sqs_state(ctx);
+    pthread_mutex_lock(&q->lock);
+    int64_t at = timer_top(q);
+    pthread_mutex_unlock(&q->lock);
     pthread_mutex_lock(&s->wlock);
     bool waiting = q->waiters != NULL;
+    bool earlier = waiting && at < q->wake_at;
+    if (earlier) {
+        q->wake_at = at;
+        qheap_fix(s->wq, s->wq_n, q->wqpos);
+    }
     pthread_mutex_unlock(&s->wlock);
-    if (waiting)
+    if (earlier)
         api_sched_kick(ctx, "sqs-wait");
 }
 
@@ -592,6 +629,7 @@ static int send_exec(api_ctx_t *ctx, sqs_queue_t *q, const sqs_send_in_t *in, sq
         kv_uuid4(o->msg_id);
         sqs_m_t *x = kv_calloc(1, sizeof(*x));
         x->seq = atomic_fetch_add(&q->next_seq, 1);
+        x->nonce = new_nonce();
         x->sent_ms = x->base_ms = now;
         int64_t delay = m->delay_s >= 0 ? m->delay_s : q->delay_s;
         x->visible_at = now + delay * 1000;
@@ -625,6 +663,8 @@ static int send_exec(api_ctx_t *ctx, sqs_queue_t *q, const sqs_send_in_t *in, sq
         added++;
     }
     kv_buf_dispose(&v);
+    if (added) /* under the lock: the stored mark never goes back */
+        eng_qbatch_seq_put(b, q->id, atomic_load(&q->next_seq) - 1);
     int rc = eng_qbatch_commit(b);
     if (rc < 0) {
         pthread_mutex_unlock(&q->lock);
@@ -777,12 +817,12 @@ static bool entry_id_ok(kv_slice_t id)
 }
 
 /* The checks every batch request makes on Entries. 0 or -1 with the error set. */
-static int batch_check(api_resp_t *resp, const api_json_t *entries)
+/* Check a batch's entries (kind: the entry shape's name, for the messages). */
+static int batch_check(api_resp_t *resp, const api_json_t *entries, const char *kind)
 {
     if (!entries || api_json_type(entries) != API_J_ARR || api_json_len(entries) == 0)
         return sqs_refuse(resp, API_E_SQS_EMPTY_BATCH,
-                          "There should be at least one SendMessageBatchRequestEntry in the "
-                          "request.");
+                          "There should be at least one %s in the request.", kind);
     size_t n = api_json_len(entries);
     if (n > SQS_BATCH_MAX)
         return sqs_refuse(resp, API_E_SQS_TOO_MANY_ENTRIES,
@@ -837,7 +877,7 @@ void sqs_op_send(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_jso
     if (!q)
         return;
     const api_json_t *entries = api_json_get(in, "Entries");
-    if (batch && batch_check(resp, entries) < 0) {
+    if (batch && batch_check(resp, entries, "SendMessageBatchRequestEntry") < 0) {
         sqs_queue_put(q);
         return;
     }
@@ -917,6 +957,7 @@ typedef struct sqs_got {
     uint32_t receives;
     int64_t first_recv;
     kv_slice_t rec; /* part 0, in the arena */
+    uint32_t nonce;
 } sqs_got_t;
 
 static bool want_sys(const sqs_recv_in_t *r, const char *name)
@@ -949,27 +990,33 @@ typedef struct dlq_move {
     uint64_t new_seq;
     kv_slice_t group;
     int64_t sent_ms, base_ms;
+    uint32_t nonce;
 } dlq_move_t;
 
-static sqs_attempt_t *attempt_find(sqs_queue_t *q, kv_slice_t id, int64_t now)
+/* Lock q and its dead-letter queue *dq (if any): the lower id first, so two receives moving
+ * messages to each other's queues cannot deadlock. A deleted *dq is dropped (released, NULL):
+ * nothing is written under its id after its records' delete. */
+static void lock_pair(sqs_queue_t *q, sqs_queue_t **dq)
 {
-    sqs_attempt_t **pp = &q->attempts;
-    while (*pp) {
-        sqs_attempt_t *x = *pp;
-        if (x->expires_ms <= now) {
-            *pp = x->next;
-            kv_free(x->id);
-            kv_free(x->seqs);
-            kv_free(x->gens);
-            kv_free(x);
-            q->n_attempts--;
-            continue;
-        }
-        if (kv_slice_eq_str(id, x->id))
-            return x;
-        pp = &x->next;
+    sqs_queue_t *d = *dq;
+    if (!d) {
+        pthread_mutex_lock(&q->lock);
+        return;
     }
-    return NULL;
+    pthread_mutex_lock(d->id < q->id ? &d->lock : &q->lock);
+    pthread_mutex_lock(d->id < q->id ? &q->lock : &d->lock);
+    if (atomic_load(&d->deleted)) {
+        pthread_mutex_unlock(&d->lock);
+        sqs_queue_put(d);
+        *dq = NULL;
+    }
+}
+
+static void unlock_pair(sqs_queue_t *q, sqs_queue_t *dq)
+{
+    if (dq)
+        pthread_mutex_unlock(&dq->lock);
+    pthread_mutex_unlock(&q->lock);
 }
 
 /* Take up to r->max visible messages of q (one write batch): the messages delivered into got,
@@ -993,9 +1040,9 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
     sqs_got_t *got = kv_arena_calloc(a, r->max ? r->max : 1, sizeof(*got));
     size_t n_got = 0;
     int64_t now = kv_now_ms();
-    pthread_mutex_lock(&q->lock);
+    lock_pair(q, &dq);
     if (q->deleted) {
-        pthread_mutex_unlock(&q->lock);
+        unlock_pair(q, dq);
         sqs_queue_put(dq);
         *got_out = got;
         return 0;
@@ -1004,7 +1051,7 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
     sqs_index_settle(q, now);
     /* a FIFO retry with the same attempt id: the same messages, while they stay in flight */
     if (q->fifo && r->attempt.len) {
-        sqs_attempt_t *at = attempt_find(q, r->attempt, now);
+        sqs_attempt_t *at = sqs_attempt_find(q, r->attempt, now);
         if (at) {
             for (size_t i = 0; i < at->n && n_got < r->max; i++) {
                 sqs_m_t *m = sqs_find(q, at->seqs[i]);
@@ -1013,13 +1060,17 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
                 kv_buf_t v;
                 kv_buf_init(&v, 64u << 20);
                 if (eng_queue_msg_get(ctx->eng, q->id, m->seq, 0, &v) == 0) {
-                    got[n_got] = (sqs_got_t){m->seq, m->gen, m->receives, m->first_recv,
-                                             kv_arena_dup(a, kv_buf_slice(&v))};
+                    got[n_got] = (sqs_got_t){m->seq,
+                                             m->gen,
+                                             m->receives,
+                                             m->first_recv,
+                                             kv_arena_dup(a, kv_buf_slice(&v)),
+                                             m->nonce};
                     n_got++;
                 }
                 kv_buf_dispose(&v);
             }
-            pthread_mutex_unlock(&q->lock);
+            unlock_pair(q, dq);
             sqs_queue_put(dq);
             *got_out = got;
             return (int)n_got;
@@ -1093,14 +1144,16 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
                 kv_buf_init(&nv, 64u << 20);
                 rec_encode(&rec, &nv);
                 moves[n_moves].m = m;
-                moves[n_moves].new_seq = atomic_fetch_add(&dq->next_seq, 1);
+                moves[n_moves].new_seq = atomic_fetch_add(&dq->next_seq, 1); /* dq locked */
                 moves[n_moves].group = kv_arena_dup(a, rec.group);
                 eng_qbatch_msg_put(b, dq->id, moves[n_moves].new_seq, 0, kv_buf_slice(&nv));
                 sqs_m_t st = {0};
                 st.visible_at = now;
+                st.nonce = moves[n_moves].nonce = new_nonce();
                 kv_buf_reset(&nv);
                 state_encode(&st, &nv);
                 eng_qbatch_msg_put(b, dq->id, moves[n_moves].new_seq, 1, kv_buf_slice(&nv));
+                eng_qbatch_seq_put(b, dq->id, moves[n_moves].new_seq);
                 kv_buf_dispose(&nv);
                 n_moves++;
             }
@@ -1116,8 +1169,9 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
             if (!st.first_recv)
                 st.first_recv = now;
             st.inflight = true;
-            got[n_got] = (sqs_got_t){m->seq, st.gen, st.receives, st.first_recv,
-                                     kv_arena_dup(a, kv_buf_slice(&v))};
+            got[n_got] = (sqs_got_t){
+                m->seq,  st.gen, st.receives, st.first_recv, kv_arena_dup(a, kv_buf_slice(&v)),
+                m->nonce};
             n_got++;
             kv_buf_reset(&v);
             state_encode(&st, &v);
@@ -1133,7 +1187,7 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
         if (!q->fifo)
             for (size_t i = 0; i < n_cand; i++)
                 sqs_heap_push(&q->ready, cand[i]);
-        pthread_mutex_unlock(&q->lock);
+        unlock_pair(q, dq);
         sqs_queue_put(dq);
         return rc;
     }
@@ -1153,38 +1207,28 @@ static int take(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r, kv_arena
         gi++;
         sqs_index_move(q, m, now + vis * 1000, true);
     }
-    if (q->fifo && r->attempt.len && n_got && q->n_attempts < 10000) {
-        sqs_attempt_t *at = kv_calloc(1, sizeof(*at));
-        at->id = kv_strndup((const char *)r->attempt.p, r->attempt.len);
-        at->expires_ms = now + SQS_DEDUP_MS;
-        at->seqs = kv_calloc(n_got, sizeof(*at->seqs));
-        at->gens = kv_calloc(n_got, sizeof(*at->gens));
+    if (q->fifo && r->attempt.len && n_got) {
+        uint64_t *seqs = kv_arena_calloc(a, n_got, sizeof(*seqs));
+        uint32_t *gens = kv_arena_calloc(a, n_got, sizeof(*gens));
         for (size_t i = 0; i < n_got; i++) {
-            at->seqs[i] = got[i].seq;
-            at->gens[i] = got[i].gen;
+            seqs[i] = got[i].seq;
+            gens[i] = got[i].gen;
         }
-        at->n = n_got;
-        at->next = q->attempts;
-        q->attempts = at;
-        q->n_attempts++;
+        sqs_attempt_add(q, r->attempt, now + SQS_DEDUP_MS, seqs, gens, n_got);
     }
-    pthread_mutex_unlock(&q->lock);
+    for (size_t i = 0; i < n_moves; i++) { /* dq is still locked (and not deleted) */
+        sqs_m_t *x = kv_calloc(1, sizeof(*x));
+        x->seq = moves[i].new_seq;
+        x->nonce = moves[i].nonce;
+        x->visible_at = now;
+        x->sent_ms = moves[i].sent_ms;
+        x->base_ms = moves[i].base_ms;
+        sqs_index_add(dq, x, moves[i].group);
+    }
+    unlock_pair(q, dq);
     if (n_got && vis > 0)
         wait_job_kick(ctx, q); /* their visibility's end may come before the next wait's */
     if (n_moves) {
-        pthread_mutex_lock(&dq->lock);
-        for (size_t i = 0; i < n_moves; i++) {
-            sqs_m_t *x = kv_calloc(1, sizeof(*x));
-            x->seq = moves[i].new_seq;
-            x->visible_at = now;
-            x->sent_ms = moves[i].sent_ms;
-            x->base_ms = moves[i].base_ms;
-            if (!dq->deleted)
-                sqs_index_add(dq, x, moves[i].group);
-            else
-                kv_free(x);
-        }
-        pthread_mutex_unlock(&dq->lock);
         atomic_fetch_add(&dq->sends, 1);
         waiters_wake(ctx, dq);
     }
@@ -1208,7 +1252,7 @@ static void jw_received(api_ctx_t *ctx, sqs_queue_t *q, const sqs_recv_in_t *r,
         if (!rec_decode(got[i].rec, a, &rec))
             continue;
         char rh[64], md5[33];
-        receipt_make(s, q->id, got[i].seq, got[i].gen, rh);
+        receipt_make(s, q->id, got[i].seq, got[i].gen, got[i].nonce, rh);
         api_jw_obj_begin(w);
         api_jw_key(w, "MessageId");
         api_jw_str(w, rec.id);
@@ -1306,9 +1350,9 @@ typedef struct sqs_waiter {
     sqs_queue_t *q; /* referenced */
     sqs_recv_in_t r;
     int64_t deadline;
-    bool queued;                      /* on the lists (state wlock) */
-    struct sqs_waiter *prev, *next;   /* the queue's list */
-    struct sqs_waiter *aprev, *anext; /* every waiter */
+    bool queued;                    /* on the list and the heap (state wlock) */
+    struct sqs_waiter *prev, *next; /* the queue's list */
+    size_t hpos;                    /* its place in the state's deadline heap */
 } sqs_waiter_t;
 
 static void waiter_lock_free(void *lock)
@@ -1330,23 +1374,103 @@ bool sqs_hold(api_resp_t *resp, api_released_cb cb, void *arg)
     return hold;
 }
 
-/* Link and unlink (state wlock held). */
-static void w_link(sqs_state_t *s, sqs_waiter_t *w)
+/* ---- the wait job's heaps (state wlock held): waiters by deadline, waited-on queues by the
+ * time a message of theirs may become visible ---- */
+
+#define HEAP_FNS(name, T, key, pos)                               \
+    static void name##_set(T **a, size_t i, T *x)                 \
+    {                                                             \
+        a[i] = x;                                                 \
+        x->pos = i;                                               \
+    }                                                             \
+    static void name##_fix(T **a, size_t n, size_t i)             \
+    {                                                             \
+        T *x = a[i];                                              \
+        while (i > 0 && x->key < a[(i - 1) / 2]->key) {           \
+            name##_set(a, i, a[(i - 1) / 2]);                     \
+            i = (i - 1) / 2;                                      \
+        }                                                         \
+        for (;;) {                                                \
+            size_t l = 2 * i + 1, r = l + 1, m = i;               \
+            int64_t mk = x->key;                                  \
+            if (l < n && a[l]->key < mk)                          \
+                m = l, mk = a[l]->key;                            \
+            if (r < n && a[r]->key < mk)                          \
+                m = r;                                            \
+            if (m == i)                                           \
+                break;                                            \
+            name##_set(a, i, a[m]);                               \
+            i = m;                                                \
+        }                                                         \
+        name##_set(a, i, x);                                      \
+    }                                                             \
+    static void name##_push(T ***a, size_t *n, size_t *cap, T *x) \
+    {                                                             \
+        if (*n == *cap) {                                         \
+            *cap = *cap ? *cap * 2 : 64;                          \
+            *a = kv_realloc(*a, *cap * sizeof(**a));              \
+        }                                                         \
+        name##_set(*a, *n, x);                                    \
+        (*n)++;                                                   \
+        name##_fix(*a, *n, *n - 1);                               \
+    }                                                             \
+    static void name##_remove(T **a, size_t *n, T *x)             \
+    {                                                             \
+        size_t i = x->pos;                                        \
+        if (i >= *n || a[i] != x)                                 \
+            return;                                               \
+        (*n)--;                                                   \
+        if (i != *n) {                                            \
+            name##_set(a, i, a[*n]);                              \
+            name##_fix(a, *n, i);                                 \
+        }                                                         \
+    }
+
+HEAP_FNS(wheap, sqs_waiter_t, deadline, hpos)
+HEAP_FNS(qheap, sqs_queue_t, wake_at, wqpos)
+
+/* The earliest time a message of q becomes visible (q's lock held), or INT64_MAX. */
+static int64_t timer_top(sqs_queue_t *q)
+{
+    sqs_m_t *t = sqs_heap_top(&q->timer);
+    return t ? t->visible_at : INT64_MAX;
+}
+
+/* Link w at the tail (or the head) of its queue's list and into the deadline heap; a queue
+ * with its first waiter joins the queues' heap (state wlock held; takes the queue's lock). */
+static void w_link_at(sqs_state_t *s, sqs_waiter_t *w, bool head)
 {
     sqs_queue_t *q = w->q;
-    w->prev = q->waiters_tail;
-    w->next = NULL;
-    if (q->waiters_tail)
-        q->waiters_tail->next = w;
-    else
+    if (!q->waiters) {
+        pthread_mutex_lock(&q->lock);
+        q->wake_at = timer_top(q);
+        pthread_mutex_unlock(&q->lock);
+        qheap_push(&s->wq, &s->wq_n, &s->wq_cap, q);
+    }
+    if (head) {
+        w->prev = NULL;
+        w->next = q->waiters;
+        if (q->waiters)
+            q->waiters->prev = w;
+        else
+            q->waiters_tail = w;
         q->waiters = w;
-    q->waiters_tail = w;
-    w->aprev = NULL;
-    w->anext = s->all;
-    if (s->all)
-        s->all->aprev = w;
-    s->all = w;
+    } else {
+        w->prev = q->waiters_tail;
+        w->next = NULL;
+        if (q->waiters_tail)
+            q->waiters_tail->next = w;
+        else
+            q->waiters = w;
+        q->waiters_tail = w;
+    }
+    wheap_push(&s->wheap, &s->wheap_n, &s->wheap_cap, w);
     w->queued = true;
+}
+
+static void w_link(sqs_state_t *s, sqs_waiter_t *w)
+{
+    w_link_at(s, w, false);
 }
 
 static void w_unlink(sqs_state_t *s, sqs_waiter_t *w)
@@ -1360,12 +1484,9 @@ static void w_unlink(sqs_state_t *s, sqs_waiter_t *w)
         w->next->prev = w->prev;
     else
         q->waiters_tail = w->prev;
-    if (w->aprev)
-        w->aprev->anext = w->anext;
-    else
-        s->all = w->anext;
-    if (w->anext)
-        w->anext->aprev = w->aprev;
+    wheap_remove(s->wheap, &s->wheap_n, w);
+    if (!q->waiters)
+        qheap_remove(s->wq, &s->wq_n, q);
     w->queued = false;
 }
 
@@ -1417,25 +1538,12 @@ static void waiters_wake(api_ctx_t *ctx, sqs_queue_t *q)
         }
         /* nothing (another receive took it): back at the head, unless a send came meanwhile */
         pthread_mutex_lock(&s->wlock);
-        w_link(s, w);
-        if (q->waiters != w) { /* w_link appends: move it to the head */
-            w_unlink(s, w);
-            w->prev = NULL;
-            w->next = q->waiters;
-            if (q->waiters)
-                q->waiters->prev = w;
-            else
-                q->waiters_tail = w;
-            q->waiters = w;
-            w->aprev = NULL;
-            w->anext = s->all;
-            if (s->all)
-                s->all->aprev = w;
-            s->all = w;
-            w->queued = true;
-        }
+        w_link_at(s, w, true);
         bool again = atomic_load(&q->sends) != sends;
         pthread_mutex_unlock(&s->wlock);
+        /* the wait job may have run while w was off the heaps and gone to sleep without its
+         * deadline (or its queue's next visibility time): it looks again */
+        api_sched_kick(ctx, "sqs-wait");
         if (!again)
             return;
     }
@@ -1474,16 +1582,10 @@ int sqs_wait_run(api_ctx_t *ctx, void *state, unsigned budget)
     (void)budget;
     sqs_state_t *s = state;
     int64_t now = kv_now_ms();
-    int64_t next = INT64_MAX;
-    /* waits that ended: answered empty (at most 256 per run) */
+    /* waits that ended, from the deadline heap's top: answered (at most 256 per run) */
     for (int i = 0; i < 256; i++) {
         pthread_mutex_lock(&s->wlock);
-        sqs_waiter_t *due = NULL;
-        for (sqs_waiter_t *w = s->all; w; w = w->anext)
-            if (w->deadline <= now) {
-                due = w;
-                break;
-            }
+        sqs_waiter_t *due = s->wheap_n && s->wheap[0]->deadline <= now ? s->wheap[0] : NULL;
         if (due)
             w_unlink(s, due);
         pthread_mutex_unlock(&s->wlock);
@@ -1493,32 +1595,28 @@ int sqs_wait_run(api_ctx_t *ctx, void *state, unsigned budget)
         int n = take(ctx, due->q, &due->r, due->req->arena, &got); /* a last look */
         w_answer(due, got, n);
     }
-    /* queues with waiters whose messages became visible */
+    /* waited-on queues whose messages' delay or visibility ended, from the queues' heap's top:
+     * each settled once (its new wake_at is past now) */
     sqs_queue_t *wake[64];
     size_t n_wake = 0;
     pthread_mutex_lock(&s->wlock);
-    for (sqs_waiter_t *w = s->all; w; w = w->anext) {
-        if (w->deadline < next)
-            next = w->deadline;
-        sqs_queue_t *q = w->q;
-        bool listed = false;
-        for (size_t j = 0; j < n_wake; j++)
-            listed |= wake[j] == q;
-        if (listed)
-            continue;
+    while (n_wake < 64 && s->wq_n && s->wq[0]->wake_at <= now) {
+        sqs_queue_t *q = s->wq[0];
         pthread_mutex_lock(&q->lock);
         sqs_index_settle(q, now);
         bool ready = q->fifo ? q->rhead != NULL : q->ready.n > 0;
-        sqs_m_t *t = sqs_heap_top(&q->timer);
-        if (t && t->visible_at < next)
-            next = t->visible_at;
+        q->wake_at = timer_top(q); /* past now after the settle */
         pthread_mutex_unlock(&q->lock);
-        if (ready && n_wake < 64) {
+        qheap_fix(s->wq, s->wq_n, 0);
+        if (ready) {
             atomic_fetch_add(&q->refs, 1);
             wake[n_wake++] = q;
         }
     }
-    bool any = s->all != NULL;
+    int64_t next = s->wheap_n ? s->wheap[0]->deadline : INT64_MAX;
+    if (s->wq_n && s->wq[0]->wake_at < next)
+        next = s->wq[0]->wake_at;
+    bool any = s->wheap_n > 0;
     pthread_mutex_unlock(&s->wlock);
     for (size_t j = 0; j < n_wake; j++) {
         waiters_wake(ctx, wake[j]);
@@ -1676,11 +1774,11 @@ void sqs_op_receive(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_
 static int receipt_find(api_ctx_t *ctx, api_resp_t *resp, sqs_queue_t *q, kv_slice_t rh,
                         sqs_m_t **m, uint32_t *gen, api_err_t *e, const char **why, kv_arena_t *a)
 {
-    uint32_t qid;
+    uint32_t qid, nonce;
     uint64_t seq;
     *m = NULL;
     (void)resp;
-    if (!receipt_parse(sqs_state(ctx), rh, &qid, &seq, gen) || qid != q->id) {
+    if (!receipt_parse(sqs_state(ctx), rh, &qid, &seq, gen, &nonce) || qid != q->id) {
         *e = API_E_SQS_BAD_RECEIPT;
         *why = kv_arena_printf(a,
                                "The input receipt handle \"%.*s\" is not a valid receipt "
@@ -1689,6 +1787,8 @@ static int receipt_find(api_ctx_t *ctx, api_resp_t *resp, sqs_queue_t *q, kv_sli
         return -1;
     }
     *m = sqs_find(q, seq);
+    if (*m && (*m)->nonce != nonce)
+        *m = NULL; /* another message at that sequence (never: sequences are not reused) */
     return 0;
 }
 
@@ -1711,10 +1811,16 @@ static void rh_exec(api_ctx_t *ctx, sqs_queue_t *q, sqs_rh_in_t *in, size_t n, b
     bool woke = false;
     pthread_mutex_lock(&q->lock);
     sqs_index_settle(q, now);
+    bool gone = atomic_load(&q->deleted); /* nothing is written after the queue's delete */
     for (size_t i = 0; i < n; i++) {
         sqs_rh_in_t *x = &in[i];
         if (x->err)
             continue;
+        if (gone) {
+            x->err = API_E_SQS_NO_QUEUE;
+            x->why = "The specified queue does not exist.";
+            continue;
+        }
         if (x->receipt.len == 0) {
             x->err = API_E_SQS_MISSING_PARAM;
             x->why = "The request must contain the parameter ReceiptHandle.";
@@ -1727,8 +1833,9 @@ static void rh_exec(api_ctx_t *ctx, sqs_queue_t *q, sqs_rh_in_t *in, size_t n, b
         bool current = m && m->gen == gen;
         bool inflight = m && m->in_timer && m->inflight;
         if (del) {
-            /* an old receipt of a message received again: accepted, the message stays */
-            if (m && (current || !inflight)) {
+            /* an old receipt of a message received again (in flight or visible again):
+             * accepted, the message stays */
+            if (current) {
                 bool dup = false;
                 for (size_t j = 0; j < i; j++)
                     dup |= ms[j] == m;
@@ -1773,6 +1880,7 @@ static void rh_exec(api_ctx_t *ctx, sqs_queue_t *q, sqs_rh_in_t *in, size_t n, b
         }
         if (del) {
             sqs_index_del(q, ms[i]);
+            woke |= q->fifo; /* the next message of its group may be ready now */
         } else {
             int64_t at = now + in[i].vis * 1000;
             sqs_index_move(q, ms[i], at, at > now);
@@ -1795,7 +1903,9 @@ static void rh_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_js
     if (!q)
         return;
     const api_json_t *entries = api_json_get(in, "Entries");
-    if (batch && batch_check(resp, entries) < 0) {
+    if (batch && batch_check(resp, entries,
+                             del ? "DeleteMessageBatchRequestEntry"
+                                 : "ChangeMessageVisibilityBatchRequestEntry") < 0) {
         sqs_queue_put(q);
         return;
     }
@@ -1959,7 +2069,11 @@ int sqs_queue_load(api_ctx_t *ctx, sqs_queue_t *q)
     int rc = eng_queue_msgs_each(ctx->eng, q->id, load_msg, &la);
     load_flush(&la);
     kv_buf_dispose(&la.gbuf);
-    atomic_store(&q->next_seq, la.max_seq + 1);
+    uint64_t hwm = 0; /* the mark: sequences of deleted messages are never given out again */
+    int hrc = eng_queue_seq_get(ctx->eng, q->id, &hwm);
+    if (hrc < 0 && hrc != KV_ENOTFOUND && rc == 0)
+        rc = hrc;
+    atomic_store(&q->next_seq, (hwm > la.max_seq ? hwm : la.max_seq) + 1);
     if (rc == 0)
         rc = eng_queue_dedup_each(ctx->eng, q->id, load_dedup, q);
     return rc;
@@ -1985,16 +2099,10 @@ int sqs_retention_run(api_ctx_t *ctx, void *state, unsigned budget)
             eng_qbatch_t *b = eng_qbatch_new(ctx->eng);
             /* messages past retention (not in flight), a bounded slice of the table per run */
             sqs_m_t *dead[256];
-            size_t nd = 0;
             int64_t keep = (int64_t)q->retention_s * 1000;
-            for (size_t k = 0; k < 4096 && q->mtab_cap && nd < 256; k++) {
-                size_t slot = q->ret_cursor++ % q->mtab_cap;
-                for (sqs_m_t *m = q->mtab[slot]; m && nd < 256; m = m->hnext)
-                    if (now - m->base_ms >= keep && !(m->in_timer && m->inflight)) {
-                        dead[nd++] = m;
-                        eng_qbatch_msg_del(b, q->id, m->seq);
-                    }
-            }
+            size_t nd = sqs_index_expired(q, now, keep, dead, 256, 4096);
+            for (size_t k = 0; k < nd; k++)
+                eng_qbatch_msg_del(b, q->id, dead[k]->seq);
             /* deduplication entries past their 5 minutes */
             kv_buf_t gone;
             kv_buf_init(&gone, 64u << 20);
@@ -2009,7 +2117,7 @@ int sqs_retention_run(api_ctx_t *ctx, void *state, unsigned budget)
                 for (size_t k = 0; k < nd; k++)
                     sqs_index_del(q, dead[k]);
                 sqs_dedup_expire(q, now, NULL, ng);
-                attempt_find(q, KV_SLICE_LIT("\x01"), now); /* drops expired attempts */
+                sqs_attempt_expire(q, now);
             }
             kv_buf_dispose(&gone);
             work = work > nd ? work - nd : 0;
@@ -2077,7 +2185,7 @@ static void jw_lambda_record(api_ctx_t *ctx, sqs_queue_t *q, const sqs_got_t *g,
     if (!rec_decode(g->rec, a, &rec))
         return;
     char rh[64], md5[33], buf[48], arn[256];
-    receipt_make(s, q->id, g->seq, g->gen, rh);
+    receipt_make(s, q->id, g->seq, g->gen, g->nonce, rh);
     sqs_queue_arn(ctx, q, arn, sizeof(arn));
     kv_buf_t b;
     kv_buf_init(&b, 64u << 20);
@@ -2292,7 +2400,8 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
     uint64_t *seqs = kv_arena_calloc(a, max, sizeof(*seqs));
     kv_slice_t *groups = kv_arena_calloc(a, max, sizeof(*groups));
     int64_t *bases = kv_arena_calloc(a, max, sizeof(*bases));
-    int64_t *sents = kv_arena_calloc(a, max, sizeof(*sents));
+    int64_t *sents = kv_arena_calloc(a, max ? max : 1, sizeof(*sents));
+    uint32_t *nonces = kv_arena_calloc(a, max ? max : 1, sizeof(*nonces));
     size_t nc = 0;
     int64_t now = kv_now_ms();
     int rc = 0;
@@ -2300,6 +2409,8 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
     kv_buf_t v;
     kv_buf_init(&v, 64u << 20);
     pthread_mutex_lock(&src->lock);
+    if (atomic_load(&src->deleted))
+        max = 0;
     sqs_index_settle(src, now);
     if (!src->fifo) {
         while (nc < max && sqs_heap_top(&src->ready)) {
@@ -2313,6 +2424,7 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
                 cand[nc++] = m;
     }
     size_t nm = 0;
+    sqs_queue_t *locked = NULL; /* the one destination of this batch, locked */
     for (size_t i = 0; i < nc && rc == 0; i++) {
         kv_buf_reset(&v);
         if (eng_queue_msg_get(ctx->eng, src->id, cand[i]->seq, 0, &v) < 0)
@@ -2332,6 +2444,22 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
             rc = -1;
             break;
         }
+        if (locked && d != locked)
+            break; /* one destination per batch: the others at the next call */
+        if (!locked) {
+            /* lock order: the lower id first; a destination with a lower id is only tried */
+            if (d->id > src->id)
+                pthread_mutex_lock(&d->lock);
+            else if (pthread_mutex_trylock(&d->lock) != 0)
+                break; /* retried at the next run */
+            if (atomic_load(&d->deleted)) {
+                pthread_mutex_unlock(&d->lock);
+                snprintf(t->reason, sizeof(t->reason), "The destination queue does not exist.");
+                rc = -1;
+                break;
+            }
+            locked = d;
+        }
         rec.dlq_src = KV_SLICE_NULL;
         if (src->fifo)
             rec.base_ms = now; /* as a move to a FIFO dead-letter queue does */
@@ -2340,13 +2468,15 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
         kv_buf_t nv;
         kv_buf_init(&nv, 64u << 20);
         rec_encode(&rec, &nv);
-        seqs[nm] = atomic_fetch_add(&d->next_seq, 1);
+        seqs[nm] = atomic_fetch_add(&d->next_seq, 1); /* d locked */
         eng_qbatch_msg_put(b, d->id, seqs[nm], 0, kv_buf_slice(&nv));
         sqs_m_t st = {0};
         st.visible_at = now;
+        st.nonce = nonces[nm] = new_nonce();
         kv_buf_reset(&nv);
         state_encode(&st, &nv);
         eng_qbatch_msg_put(b, d->id, seqs[nm], 1, kv_buf_slice(&nv));
+        eng_qbatch_seq_put(b, d->id, seqs[nm]);
         kv_buf_dispose(&nv);
         eng_qbatch_msg_del(b, src->id, cand[i]->seq);
         to[nm] = d;
@@ -2361,25 +2491,23 @@ static int move_some(api_ctx_t *ctx, sqs_task_t *t, size_t max)
             if (cand[i]->hpos >= src->ready.n || src->ready.a[cand[i]->hpos] != cand[i])
                 sqs_heap_push(&src->ready, cand[i]);
     if (rc == 0 && crc == 0)
-        for (size_t i = 0; i < nm; i++)
-            sqs_index_del(src, moved[i]);
-    pthread_mutex_unlock(&src->lock);
-    if (rc == 0 && crc == 0)
         for (size_t i = 0; i < nm; i++) {
+            sqs_index_del(src, moved[i]);
             sqs_m_t *x = kv_calloc(1, sizeof(*x));
             x->seq = seqs[i];
+            x->nonce = nonces[i];
             x->visible_at = now;
             x->sent_ms = sents[i];
             x->base_ms = bases[i];
-            pthread_mutex_lock(&to[i]->lock);
-            if (to[i]->deleted)
-                kv_free(x);
-            else
-                sqs_index_add(to[i], x, groups[i]);
-            pthread_mutex_unlock(&to[i]->lock);
-            atomic_fetch_add(&to[i]->sends, 1);
-            waiters_wake(ctx, to[i]);
+            sqs_index_add(to[i], x, groups[i]); /* locked, not deleted */
         }
+    if (locked)
+        pthread_mutex_unlock(&locked->lock);
+    pthread_mutex_unlock(&src->lock);
+    if (rc == 0 && crc == 0 && nm) {
+        atomic_fetch_add(&locked->sends, 1);
+        waiters_wake(ctx, locked);
+    }
     kv_arena_free(a);
     for (size_t i = 0; i < n_srcs; i++)
         sqs_queue_put(srcs[i]);

@@ -1026,7 +1026,13 @@ void eng_qbatch_msg_put(eng_qbatch_t *b, uint32_t id, uint64_t seq, int part, kv
 void eng_qbatch_msg_del(eng_qbatch_t *b, uint32_t id, uint64_t seq);
 void eng_qbatch_dedup_put(eng_qbatch_t *b, uint32_t id, kv_slice_t key, kv_slice_t val);
 void eng_qbatch_dedup_del(eng_qbatch_t *b, uint32_t id, kv_slice_t key);
-/** Delete every message of queue id (PurgeQueue). */
+/** The queue's sequence high-water mark: the highest sequence ever given to a message of queue
+ * id ('Q' + id, kept by a purge, dropped with the queue). @return 0, KV_ENOTFOUND, KV_ECORRUPT,
+ * KV_EIO. */
+int eng_queue_seq_get(eng_t *e, uint32_t id, uint64_t *hwm);
+/** Store it (in the batch that writes the messages with sequences up to hwm). */
+void eng_qbatch_seq_put(eng_qbatch_t *b, uint32_t id, uint64_t hwm);
+/** Delete every message of queue id (PurgeQueue); the high-water mark stays. */
 void eng_qbatch_msgs_clear(eng_qbatch_t *b, uint32_t id);
 /** Commit (nothing to commit: 0) and free the batch. @return 0, KV_ENOSPACE, KV_EIO. */
 int eng_qbatch_commit(eng_qbatch_t *b);

@@ -134,6 +134,9 @@ int harness_run(harness_t *h, kv_slice_t raw, kv_buf_t *out)
     }
     if (rc == API_CONTINUE)
         api_handle(h->ctx, &req, &resp);
+    /* A held response (an SQS long poll) cannot be waited for here: answered now, as for a
+     * client that went away (its state lives in the request's arena, freed below). */
+    api_resp_abandon(h->ctx, &resp);
     status = resp.status;
     if (out)
         kv_buf_append_slice(out, kv_buf_slice(&resp.body));

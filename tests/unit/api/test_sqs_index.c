@@ -198,13 +198,107 @@ static void test_dedup(void **state)
     qfree(q);
 }
 
+/* The retention job's slice (review finding 1): a table smaller than the slot steps per run is
+ * visited once per call, so an expired message is listed (and freed) once; a long run of calls
+ * lists every expired message exactly once and never one in flight. */
+static void test_expired_once(void **state)
+{
+    (void)state;
+    sqs_queue_t *q = qnew(false);
+    int64_t now = kv_now_ms();
+    sqs_m_t *old = msg(1, 0);
+    old->base_ms = now - 120000;
+    sqs_index_add(q, old, KV_SLICE_NULL);
+    sqs_m_t *young = msg(2, 0);
+    young->base_ms = now;
+    sqs_index_add(q, young, KV_SLICE_NULL);
+    assert_int_equal(q->mtab_cap, 256);
+    sqs_m_t *dead[256];
+    size_t nd = sqs_index_expired(q, now, 60000, dead, 256, 4096);
+    assert_int_equal(nd, 1);
+    assert_ptr_equal(dead[0], old);
+    for (size_t k = 0; k < nd; k++)
+        sqs_index_del(q, dead[k]);
+    assert_int_equal(q->n_msgs, 1);
+    assert_int_equal(sqs_index_expired(q, now, 60000, dead, 256, 4096), 0);
+    qfree(q);
+
+    /* 3000 messages, 2000 of them expired, 100 of those in flight: slices of at most 256 */
+    q = qnew(false);
+    enum { N = 3000 };
+    for (int i = 1; i <= N; i++) {
+        sqs_m_t *m = msg((uint64_t)i, 0);
+        m->base_ms = i <= 2000 ? now - 120000 : now;
+        sqs_index_add(q, m, KV_SLICE_NULL);
+        if (i <= 100)
+            sqs_index_move(q, m, now + 60000, true);
+    }
+    size_t total = 0;
+    for (int run = 0; run < 100; run++) {
+        nd = sqs_index_expired(q, now, 60000, dead, 256, 1024);
+        assert_true(nd <= 256);
+        for (size_t k = 0; k < nd; k++) {
+            for (size_t j = 0; j < k; j++)
+                assert_ptr_not_equal(dead[j], dead[k]);
+            assert_true(dead[k]->seq > 100 && dead[k]->seq <= 2000);
+        }
+        for (size_t k = 0; k < nd; k++)
+            sqs_index_del(q, dead[k]);
+        total += nd;
+    }
+    assert_int_equal(total, 1900);
+    assert_int_equal(q->n_msgs, N - 1900);
+    qfree(q);
+}
+
+/* FIFO receive attempt ids (review finding 7): found by id in a hash, dropped oldest first when
+ * their time passes, none lost below SQS_ATTEMPTS_MAX and none kept past it. */
+static void test_attempts(void **state)
+{
+    (void)state;
+    sqs_queue_t *q = qnew(true);
+    int64_t now = 1000000;
+    char id[32];
+    uint64_t seqs[2] = {7, 8};
+    uint32_t gens[2] = {1, 2};
+    for (int i = 0; i < 5000; i++) {
+        snprintf(id, sizeof(id), "a%d", i);
+        assert_true(sqs_attempt_add(q, kv_slice_str(id), now + i, seqs, gens, 2));
+    }
+    for (int i = 0; i < 5000; i += 7) {
+        snprintf(id, sizeof(id), "a%d", i);
+        sqs_attempt_t *a = sqs_attempt_find(q, kv_slice_str(id), now - 1);
+        assert_non_null(a);
+        assert_int_equal(a->n, 2);
+        assert_int_equal(a->seqs[1], 8);
+        assert_int_equal(a->gens[1], 2);
+    }
+    assert_null(sqs_attempt_find(q, KV_SLICE_LIT("nope"), now - 1));
+    /* the first 2500 are past their time */
+    assert_null(sqs_attempt_find(q, KV_SLICE_LIT("a10"), now + 2499));
+    assert_int_equal(q->n_attempts, 2500);
+    assert_non_null(sqs_attempt_find(q, KV_SLICE_LIT("a2500"), now + 2499));
+    sqs_attempt_expire(q, now + 5000);
+    assert_int_equal(q->n_attempts, 0);
+    assert_null(q->attempts);
+    /* the bound */
+    for (int i = 0; i < SQS_ATTEMPTS_MAX; i++) {
+        snprintf(id, sizeof(id), "b%d", i);
+        assert_true(sqs_attempt_add(q, kv_slice_str(id), now + 10000, seqs, gens, 1));
+    }
+    assert_false(sqs_attempt_add(q, KV_SLICE_LIT("over"), now + 10000, seqs, gens, 1));
+    assert_non_null(sqs_attempt_find(q, KV_SLICE_LIT("b99999"), now));
+    sqs_attempt_clear(q);
+    assert_int_equal(q->n_attempts, 0);
+    qfree(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_heaps_random),
-        cmocka_unit_test(test_settle),
-        cmocka_unit_test(test_fifo_groups),
-        cmocka_unit_test(test_dedup),
+        cmocka_unit_test(test_heaps_random), cmocka_unit_test(test_settle),
+        cmocka_unit_test(test_fifo_groups),  cmocka_unit_test(test_dedup),
+        cmocka_unit_test(test_expired_once), cmocka_unit_test(test_attempts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
