@@ -4,11 +4,7 @@ out to two SQS queues, one with raw message delivery and one with SNS's envelope
 function subscribed to the topic; and (2) through EventBridge (the bucket's
 EventBridgeConfiguration, a rule on the default bus) to a function that reads the object.
 
-The queues' messages are taken with ReceiveMessage: SQS event source mappings are another
-package's, not in this branch. The queue leg needs SNS's delivery to SQS subscriptions, which
-the SNS package's early-merge commit does not have yet: it is skipped until the SNS sources
-deliver to queues."""
-import glob
+Both queues feed one function through SQS event source mappings."""
 import json
 import os
 import time
@@ -19,15 +15,6 @@ from stratus_fixture import Server, zip_of
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-
-
-def sns_delivers_to_sqs():
-    """Whether this tree's SNS delivers to SQS subscriptions (through api_msg.h's sender)."""
-    for path in glob.glob(os.path.join(ROOT, "api", "sns", "*.c")):
-        with open(path) as f:
-            if "api_sqs_send" in f.read():
-                return True
-    return False
 
 
 # From the bus: reads the object the event names and records it.
@@ -56,6 +43,18 @@ def handler(event, context):
 '''
 
 
+# From the queues: records each message (raw: S3's message; enveloped: SNS's envelope around it).
+FROM_QUEUE = '''import json, os
+import boto3
+ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+def handler(event, context):
+    for r in event["Records"]:
+        queue = r["eventSourceARN"].rsplit(":", 1)[1]
+        ddb.put_item(TableName="out", Item={"pk": {"S": "q/" + queue + "/" + r["messageId"]},
+                                            "body": {"S": r["body"]}})
+'''
+
+
 class Pipeline(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
@@ -77,16 +76,6 @@ class Pipeline(unittest.TestCase):
     def queue(self, name):
         url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
         return url, self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-
-    def drain(self, url, count, timeout=40):
-        got, deadline = [], time.time() + timeout
-        while len(got) < count and time.time() < deadline:
-            for m in self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
-                                              WaitTimeSeconds=1).get("Messages", []):
-                got.append(json.loads(m["Body"]))
-                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-        self.assertEqual(len(got), count)
-        return got
 
     def out(self, prefix, count, timeout=60):
         deadline, got = time.time() + timeout, []
@@ -126,20 +115,23 @@ class Pipeline(unittest.TestCase):
         self.assertEqual(ev["detail-type"], "Object Created")
         self.assertEqual(ev["detail"]["reason"], "PutObject")
 
-    @unittest.skipUnless(sns_delivers_to_sqs(), "SNS's delivery to SQS subscriptions is not in this tree")
-    def test_s3_to_topic_to_two_queues(self):
+    def test_s3_to_topic_to_two_queues_to_function(self):
         raw_url, raw = self.queue("raw")
         env_url, env = self.queue("enveloped")
         self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=raw,
                            Attributes={"RawMessageDelivery": "true"})
         self.sns.subscribe(TopicArn=self.topic, Protocol="sqs", Endpoint=env)
+        self.function("from-queue", FROM_QUEUE)
+        for arn in (raw, env):
+            self.lam.create_event_source_mapping(FunctionName="from-queue", EventSourceArn=arn, BatchSize=10)
         keys = ["one.csv", "two.csv"]
         self.upload(keys)
-        # each queue: the s3:TestEvent message, then one message per upload
-        raw_msgs = self.drain(raw_url, 1 + len(keys))
+        # each queue: the s3:TestEvent message, then one message per upload, all to the function
+        got = self.out("q/", 2 * (1 + len(keys)))
+        raw_msgs = [json.loads(v["body"]["S"]) for k, v in got.items() if k.startswith("q/raw/")]
+        env_msgs = [json.loads(v["body"]["S"]) for k, v in got.items() if k.startswith("q/enveloped/")]
         self.assertEqual([m["Event"] for m in raw_msgs if "Event" in m], ["s3:TestEvent"])
         self.assertEqual(sorted(m["Records"][0]["s3"]["object"]["key"] for m in raw_msgs if "Records" in m), keys)
-        env_msgs = self.drain(env_url, 1 + len(keys))
         for m in env_msgs:
             self.assertEqual(m["Type"], "Notification")
             self.assertEqual(m["TopicArn"], self.topic)
@@ -148,6 +140,16 @@ class Pipeline(unittest.TestCase):
         inner = [json.loads(m["Message"]) for m in env_msgs]
         self.assertEqual([m["Event"] for m in inner if "Event" in m], ["s3:TestEvent"])
         self.assertEqual(sorted(m["Records"][0]["s3"]["object"]["key"] for m in inner if "Records" in m), keys)
+        # the mappings delete what the function took: both queues empty out
+        for url in (raw_url, env_url):
+            deadline, left = time.time() + 20, None
+            while time.time() < deadline:
+                attrs = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+                left = (attrs["ApproximateNumberOfMessages"], attrs["ApproximateNumberOfMessagesNotVisible"])
+                if left == ("0", "0"):
+                    break
+                time.sleep(0.1)
+            self.assertEqual(left, ("0", "0"))
 
 
 if __name__ == "__main__":
