@@ -55,6 +55,11 @@ target_link_libraries(test_srv_work PRIVATE kvbase llhttp PkgConfig::LIBUV PkgCo
                       PkgConfig::CRYPTO PkgConfig::CMOCKA)
 add_test(NAME test_srv_work COMMAND test_srv_work)
 set_tests_properties(test_srv_work PROPERTIES LABELS unit TIMEOUT 300)
+kv_unit(test_events_sched tests/unit/api/test_events_sched.c)
+kv_unit(test_eng_events tests/unit/engine/test_eng_events.c)
+kv_unit(test_sqs_query tests/unit/api/test_sqs_query.c)
+kv_unit(test_api_msg tests/unit/api/test_api_msg.c tests/support/api_harness.c)
+kv_unit(test_eng_sns tests/unit/engine/test_eng_sns.c)
 # Every unit test program (`make test-tsan` builds this target only).
 get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
 add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)
@@ -66,9 +71,3 @@ endif()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
-kv_unit(test_events_sched tests/unit/api/test_events_sched.c) # issue 14, package E
-kv_unit(test_eng_events tests/unit/engine/test_eng_events.c) # issue 14, package E
-kv_unit(test_sqs_query tests/unit/api/test_sqs_query.c) # issue 14, Q2: the query protocol
-# issue 14 (package W1): api_msg_deliver
-kv_unit(test_api_msg tests/unit/api/test_api_msg.c tests/support/api_harness.c)
-kv_unit(test_eng_sns tests/unit/engine/test_eng_sns.c) # issue 14, F-SNS
