@@ -220,12 +220,8 @@ int sns_create_topic(sns_call_t *c)
     return 0;
 }
 
-/* The topic named by the input's member key (an ARN). NotFound when it is not here. */
-static int topic_of(sns_call_t *c, const char *key, eng_sns_topic_t **t)
+int sns_topic_load(sns_call_t *c, kv_slice_t name, eng_sns_topic_t **t)
 {
-    kv_slice_t arn = sns_str(c->in, key), name;
-    if (arn.p == NULL || !sns_topic_name(arn, &name))
-        return sns_invalid(c->resp, "%s", key);
     int rc = eng_sns_topic_get(c->ctx->eng, name, c->a, t);
     if (rc == KV_ENOTFOUND) {
         api_fail(c->resp, API_E_SNS_NOT_FOUND, "Topic does not exist");
@@ -236,6 +232,15 @@ static int topic_of(sns_call_t *c, const char *key, eng_sns_topic_t **t)
         return -1;
     }
     return 0;
+}
+
+/* The topic named by the input's member key (an ARN). NotFound when it is not here. */
+static int topic_of(sns_call_t *c, const char *key, eng_sns_topic_t **t)
+{
+    kv_slice_t arn = sns_str(c->in, key), name;
+    if (arn.p == NULL || !sns_topic_name(arn, &name))
+        return sns_invalid(c->resp, "%s", key);
+    return sns_topic_load(c, name, t);
 }
 
 int sns_delete_topic(sns_call_t *c)
