@@ -385,6 +385,17 @@ static int tagged_topic(sns_call_t *c, eng_sns_topic_t **t)
     return 0;
 }
 
+/* Store t with its changed tags (ResourceNotFound when it is gone). */
+static int put_tagged(sns_call_t *c, const eng_sns_topic_t *t)
+{
+    if (eng_sns_topic_put(c->ctx->eng, t, ENG_FN_UPDATE) < 0) {
+        api_fail(c->resp, API_E_SNS_RESOURCE_NOT_FOUND, "Resource does not exist");
+        return -1;
+    }
+    c->resp->durable = true;
+    return 0;
+}
+
 int sns_tag_resource(sns_call_t *c)
 {
     eng_sns_topic_t *t;
@@ -406,12 +417,7 @@ int sns_tag_resource(sns_call_t *c)
     }
     t->tags = p;
     t->n_tags = n;
-    if (eng_sns_topic_put(c->ctx->eng, t, ENG_FN_UPDATE) < 0) {
-        api_fail(c->resp, API_E_SNS_RESOURCE_NOT_FOUND, "Resource does not exist");
-        return -1;
-    }
-    c->resp->durable = true;
-    return 0;
+    return put_tagged(c, t);
 }
 
 int sns_untag_resource(sns_call_t *c)
@@ -429,12 +435,7 @@ int sns_untag_resource(sns_call_t *c)
             t->tags[n++] = t->tags[i];
     }
     t->n_tags = n;
-    if (eng_sns_topic_put(c->ctx->eng, t, ENG_FN_UPDATE) < 0) {
-        api_fail(c->resp, API_E_SNS_RESOURCE_NOT_FOUND, "Resource does not exist");
-        return -1;
-    }
-    c->resp->durable = true;
-    return 0;
+    return put_tagged(c, t);
 }
 
 int sns_list_tags_for_resource(sns_call_t *c)
