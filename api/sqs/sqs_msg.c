@@ -501,16 +501,23 @@ static bool send_check(const sqs_queue_t *q, const sqs_send_in_t *m, sqs_send_ou
                     (long long)m->delay_s);
     if (m->has_trace && (m->trace.len == 0 || m->trace.len > 8192))
         return FAIL(API_E_SQS_BAD_PARAM, "The AWSTraceHeader system attribute is invalid.");
+    /* in this order: FIFO without a group; a standard queue's deduplication id; the group's
+     * characters (a standard queue may name a group too); FIFO deduplication */
+    if (q->fifo && m->group.len == 0)
+        return FAIL(API_E_SQS_MISSING_PARAM,
+                    "The request must contain the parameter MessageGroupId.");
+    if (!q->fifo && m->dedup.p)
+        return FAIL(API_E_SQS_BAD_PARAM,
+                    "Value %.*s for parameter MessageDeduplicationId is invalid. Reason: The "
+                    "request includes a parameter that is not valid for this queue type.",
+                    (int)(m->dedup.len > 128 ? 128 : m->dedup.len), (const char *)m->dedup.p);
+    if (m->group.p && !id_chars_ok(m->group))
+        return FAIL(API_E_SQS_BAD_PARAM,
+                    "Value %.*s for parameter MessageGroupId is invalid. Reason: "
+                    "MessageGroupId can only include alphanumeric and punctuation characters. "
+                    "1 to 128 in length.",
+                    (int)(m->group.len > 128 ? 128 : m->group.len), (const char *)m->group.p);
     if (q->fifo) {
-        if (m->group.len == 0)
-            return FAIL(API_E_SQS_MISSING_PARAM,
-                        "The request must contain the parameter MessageGroupId.");
-        if (!id_chars_ok(m->group))
-            return FAIL(API_E_SQS_BAD_PARAM,
-                        "Value %.*s for parameter MessageGroupId is invalid. Reason: "
-                        "MessageGroupId can only include alphanumeric and punctuation characters. "
-                        "1 to 128 in length.",
-                        (int)(m->group.len > 128 ? 128 : m->group.len), (const char *)m->group.p);
         if (m->dedup.p && !id_chars_ok(m->dedup))
             return FAIL(API_E_SQS_BAD_PARAM,
                         "Value %.*s for parameter MessageDeduplicationId is invalid. Reason: "
@@ -521,18 +528,6 @@ static bool send_check(const sqs_queue_t *q, const sqs_send_in_t *m, sqs_send_ou
             return FAIL(API_E_SQS_BAD_PARAM,
                         "The queue should either have ContentBasedDeduplication enabled or "
                         "MessageDeduplicationId provided explicitly");
-    } else {
-        if (m->dedup.p)
-            return FAIL(API_E_SQS_BAD_PARAM,
-                        "Value %.*s for parameter MessageDeduplicationId is invalid. Reason: The "
-                        "request includes a parameter that is not valid for this queue type.",
-                        (int)(m->dedup.len > 128 ? 128 : m->dedup.len), (const char *)m->dedup.p);
-        if (m->group.p && !id_chars_ok(m->group))
-            return FAIL(API_E_SQS_BAD_PARAM,
-                        "Value %.*s for parameter MessageGroupId is invalid. Reason: "
-                        "MessageGroupId can only include alphanumeric and punctuation characters. "
-                        "1 to 128 in length.",
-                        (int)(m->group.len > 128 ? 128 : m->group.len), (const char *)m->group.p);
     }
     return true;
 #undef FAIL
