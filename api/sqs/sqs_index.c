@@ -508,3 +508,15 @@ void sqs_attempt_clear(sqs_queue_t *q)
     q->atab = NULL;
     q->atab_cap = 0;
 }
+
+void sqs_index_free(sqs_queue_t *q)
+{
+    sqs_index_clear(q);
+    sqs_dedup_expire(q, INT64_MAX, NULL, SIZE_MAX);
+    sqs_attempt_clear(q);
+    kv_free(q->mtab);
+    kv_free(q->gtab);
+    kv_free(q->dtab);
+    kv_free(q->ready.a);
+    kv_free(q->timer.a);
+}
