@@ -17,7 +17,6 @@ from botocore.exceptions import ClientError
 
 from stratus_fixture import Server, zip_of
 
-AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
 BUS = "arn:aws:events:us-east-1:000000000000:event-bus/"
@@ -425,11 +424,7 @@ class LambdaDestinations(Base):
 
 class AwsCli(Base):
     def aws(self, *args):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
-                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        p = subprocess.run([AWS, "--endpoint-url", self.srv.endpoint, "--output", "json"] + list(args),
-                           env=env, capture_output=True, text=True, timeout=60)
+        p = self.srv.aws(*args, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout) if p.stdout.strip() else None
 
