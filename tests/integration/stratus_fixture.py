@@ -76,6 +76,14 @@ class Server:
         self.log.close()
         return rc
 
+    def finish(self):
+        """Stop the server and remove its files; fail unless it exited 0 (a sanitizer report or a
+        crash would not): for tearDownClass."""
+        rc = self.stop()
+        log = self.read_log()
+        self.cleanup()
+        assert rc == 0, "stratusd exited with %s: %s" % (rc, log[-3000:])
+
     def kill9(self):
         return self.stop(signal.SIGKILL)
 
