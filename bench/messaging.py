@@ -35,7 +35,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
@@ -208,30 +207,6 @@ def clients(endpoint):
     return boto3.client("sqs", **kw), boto3.client("lambda", **kw)
 
 
-def collector(path):
-    """A loopback listener appending its connections' bytes to path (a sandboxed function cannot
-    write the host's files). Returns the OUT value naming it, tcp:<port>."""
-    srv = socket.socket()
-    srv.bind(("127.0.0.1", 0))
-    srv.listen(16)
-
-    def serve(c):
-        with c, open(path, "ab") as f:
-            while True:
-                b = c.recv(1 << 16)
-                if not b:
-                    return
-                f.write(b)
-                f.flush()
-
-    def accept():
-        while True:
-            c, _ = srv.accept()
-            threading.Thread(target=serve, args=(c,), daemon=True).start()
-    threading.Thread(target=accept, daemon=True).start()
-    return "tcp:%d" % srv.getsockname()[1]
-
-
 def bootstrap_zip(work):
     """bench/bootstrap.c built: a native `provided` runtime that, with OUT=tcp:<port>, sends
     "<CLOCK_REALTIME ns> <event>" as soon as it has read each event from the Runtime API."""
@@ -324,6 +299,7 @@ def wait_arrivals(path, want, budget_s):
 
 def trigger(work, port):
     from botocore.exceptions import ClientError
+    from functions import collector  # bench/functions.py's loopback collector
     endpoint = "http://127.0.0.1:%d" % port
     sqs, lam = clients(endpoint)
     try:

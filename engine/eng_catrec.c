@@ -2,10 +2,14 @@
 /*
  * One catalog record by key: put (create or update under cat_lock), get (into an arena) and
  * delete, shared by the record kinds that are a single TLV value under their key (mappings,
- * aliases, versions, layers, URL configurations).
+ * aliases, versions, layers, URL configurations, queues, event buses, SNS topics and
+ * subscriptions); and the encoder of the key-value lists (tags, attributes) such records hold.
  */
+#include <string.h>
+
 #include "eng_int.h"
 #include "eng_rocks.h"
+#include "eng_tlv.h"
 
 int eng__rec_put_locked(eng_t *e, kv_slice_t key, int mode, eng_rec_encode_fn enc, const void *rec)
 {
@@ -63,4 +67,18 @@ int eng__rec_delete(eng_t *e, kv_slice_t key, eng_rec_also_fn also, const void *
     pthread_mutex_unlock(&e->cat_lock);
     kv_buf_dispose(&v);
     return rc;
+}
+
+void eng__put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        kv_buf_t a;
+        kv_buf_init(&a, ENG_REC_MAX);
+        size_t kl = strlen(p[i].key);
+        eng_tlv_put_varint(&a, kl);
+        kv_buf_append(&a, p[i].key, kl);
+        kv_buf_append_str(&a, p[i].value);
+        eng_tlv_put(b, tag, kv_buf_slice(&a));
+        kv_buf_dispose(&a);
+    }
 }

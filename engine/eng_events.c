@@ -41,20 +41,6 @@ enum {
     D_EVENT_ID,
 };
 
-static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        kv_buf_t a;
-        kv_buf_init(&a, 1 << 16);
-        size_t kl = strlen(p[i].key);
-        eng_tlv_put_varint(&a, kl);
-        kv_buf_append(&a, p[i].key, kl);
-        kv_buf_append_str(&a, p[i].value);
-        eng_tlv_put(b, tag, kv_buf_slice(&a));
-        kv_buf_dispose(&a);
-    }
-}
-
 static void put_opt(kv_buf_t *b, uint8_t tag, const char *s)
 {
     if (s)
@@ -70,7 +56,7 @@ static void encode_bus(const void *rec, kv_buf_t *b)
     put_opt(b, B_DESC, x->description);
     eng_tlv_put_u64(b, B_CREATED, (uint64_t)x->created_ms);
     eng_tlv_put_u64(b, B_MODIFIED, (uint64_t)x->modified_ms);
-    put_pairs(b, B_TAG, x->tags, x->n_tags);
+    eng__put_pairs(b, B_TAG, x->tags, x->n_tags);
 }
 
 static const eng_tlv_field_t bus_fields[] = {
@@ -205,7 +191,7 @@ static void encode_rule(const void *rec, kv_buf_t *b)
     put_opt(b, R_ROLE, r->role_arn);
     eng_tlv_put_u64(b, R_STATE, (uint64_t)r->state);
     eng_tlv_put_u64(b, R_CREATED, (uint64_t)r->created_ms);
-    put_pairs(b, R_TAG, r->tags, r->n_tags);
+    eng__put_pairs(b, R_TAG, r->tags, r->n_tags);
     for (size_t i = 0; i < r->n_targets; i++)
         eng_tlv_put_str(b, R_TARGET, r->targets[i]);
 }

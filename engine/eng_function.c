@@ -57,20 +57,6 @@ void eng_function_code_path(eng_t *e, uint32_t code_id, char *out, size_t cap)
     snprintf(out, cap, "%s/functions/%u.zip", e->dir, code_id);
 }
 
-static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        kv_buf_t a;
-        kv_buf_init(&a, 1 << 16);
-        size_t kl = strlen(p[i].key);
-        eng_tlv_put_varint(&a, kl);
-        kv_buf_append(&a, p[i].key, kl);
-        kv_buf_append_str(&a, p[i].value);
-        eng_tlv_put(b, tag, kv_buf_slice(&a));
-        kv_buf_dispose(&a);
-    }
-}
-
 void eng__function_encode(const eng_function_t *f, kv_buf_t *b)
 {
     eng_tlv_put_str(b, F_NAME, f->name);
@@ -81,8 +67,8 @@ void eng__function_encode(const eng_function_t *f, kv_buf_t *b)
     eng_tlv_put_str(b, F_DESCRIPTION, f->description ? f->description : "");
     eng_tlv_put_u64(b, F_TIMEOUT, f->timeout_s);
     eng_tlv_put_u64(b, F_MEMORY, f->memory_mb);
-    put_pairs(b, F_ENV, f->env, f->n_env);
-    put_pairs(b, F_TAG, f->tags, f->n_tags);
+    eng__put_pairs(b, F_ENV, f->env, f->n_env);
+    eng__put_pairs(b, F_TAG, f->tags, f->n_tags);
     eng_tlv_put_u64(b, F_MODIFIED, (uint64_t)f->modified_ms);
     eng_tlv_put_u64(b, F_CREATED, (uint64_t)f->created_ms);
     eng_tlv_put_u64(b, F_CODE_SIZE, f->code_size);

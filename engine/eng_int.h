@@ -200,6 +200,9 @@ int eng__rec_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *out);
 /** Delete the catalog record at key under cat_lock, with what also (may be NULL) adds to the
  * same batch. @return 0, KV_ENOTFOUND, also's error or KV_EIO. */
 int eng__rec_delete(eng_t *e, kv_slice_t key, eng_rec_also_fn also, const void *arg);
+/** Append pairs p[0..n) to b, one field tag each: varint key length, key, value (what
+ * ENG_TLV_PAIR_LIST decodes). */
+void eng__put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n);
 /** Take one record of a catalog page: its name (the key after the kind byte) and value, as the
  * i-th result. @return 0 or a KV_ error, which ends the page. */
 typedef int (*eng_cat_take_fn)(void *arg, size_t i, kv_slice_t name, kv_slice_t value);

@@ -28,20 +28,6 @@
 #define SNS_SUB_BLOCK     'B'   /* under state 'N' 0: a FIFO subscription's wait: its id */
 #define SNS_RESERVE       65536 /* numbers reserved at a time */
 
-static void put_pairs(kv_buf_t *b, uint8_t tag, const eng_tag_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        kv_buf_t a;
-        kv_buf_init(&a, ENG_REC_MAX);
-        size_t kl = strlen(p[i].key);
-        eng_tlv_put_varint(&a, kl);
-        kv_buf_append(&a, p[i].key, kl);
-        kv_buf_append_str(&a, p[i].value);
-        eng_tlv_put(b, tag, kv_buf_slice(&a));
-        kv_buf_dispose(&a);
-    }
-}
-
 /* ---- topics ---- */
 
 enum { T_NAME = 1, T_FIFO, T_ATTR, T_TAG, T_CREATED };
@@ -51,8 +37,8 @@ static void encode_topic(const void *rec, kv_buf_t *b)
     const eng_sns_topic_t *t = rec;
     eng_tlv_put_str(b, T_NAME, t->name);
     eng_tlv_put_u64(b, T_FIFO, t->fifo);
-    put_pairs(b, T_ATTR, t->attrs, t->n_attrs);
-    put_pairs(b, T_TAG, t->tags, t->n_tags);
+    eng__put_pairs(b, T_ATTR, t->attrs, t->n_attrs);
+    eng__put_pairs(b, T_TAG, t->tags, t->n_tags);
     eng_tlv_put_u64(b, T_CREATED, (uint64_t)t->created_ms);
 }
 
@@ -171,7 +157,7 @@ static void encode_sub(const void *rec, kv_buf_t *b)
     if (s->token)
         eng_tlv_put_str(b, S_TOKEN, s->token);
     eng_tlv_put_u64(b, S_PENDING, s->pending);
-    put_pairs(b, S_ATTR, s->attrs, s->n_attrs);
+    eng__put_pairs(b, S_ATTR, s->attrs, s->n_attrs);
     eng_tlv_put_u64(b, S_CREATED, (uint64_t)s->created_ms);
 }
 

@@ -762,6 +762,24 @@ static void op_describe_rule(op_t *o)
     write_rule(o, r, true);
 }
 
+/* The rules of bus from token on (all of them: the callers filter, then page), and the start of
+ * the answer: {"<key>": [. @return 0, or -1 with the error answered (no bus, storage). */
+static int bus_rules(op_t *o, kv_slice_t bus, kv_slice_t token, const char *key, eng_evrule_t **rs,
+                     size_t *n)
+{
+    ensure_default(o->ctx);
+    if (!bus_exists(o->ctx, o->a, bus))
+        return bus_missing(o, bus);
+    bool more;
+    int rc = eng_evrule_list(o->ctx->eng, bus, token, 0, o->a, rs, n, &more);
+    if (rc < 0)
+        return internal(o, rc);
+    api_jw_obj_begin(o->w);
+    api_jw_key(o->w, key);
+    api_jw_arr_begin(o->w);
+    return 0;
+}
+
 static void op_list_rules(op_t *o)
 {
     kv_slice_t prefix, bus, token;
@@ -771,22 +789,10 @@ static void op_list_rules(op_t *o)
         bus_arg(o, o->in, "EventBusName", "eventBusName", &bus) < 0 ||
         page_args(o, &limit, &token) < 0)
         return;
-    ensure_default(o->ctx);
-    if (!bus_exists(o->ctx, o->a, bus)) {
-        bus_missing(o, bus);
-        return;
-    }
     eng_evrule_t *rs;
     size_t n;
-    bool more;
-    int rc = eng_evrule_list(o->ctx->eng, bus, token, 0, o->a, &rs, &n, &more);
-    if (rc < 0) {
-        internal(o, rc);
+    if (bus_rules(o, bus, token, "Rules", &rs, &n) < 0)
         return;
-    }
-    api_jw_obj_begin(o->w);
-    api_jw_key(o->w, "Rules");
-    api_jw_arr_begin(o->w);
     size_t shown = 0;
     const char *last = NULL;
     bool left = false;
@@ -875,22 +881,10 @@ static void op_list_rule_names(op_t *o)
         bus_arg(o, o->in, "EventBusName", "eventBusName", &bus) < 0 ||
         page_args(o, &limit, &token) < 0)
         return;
-    ensure_default(o->ctx);
-    if (!bus_exists(o->ctx, o->a, bus)) {
-        bus_missing(o, bus);
-        return;
-    }
     eng_evrule_t *rs;
     size_t n;
-    bool more;
-    int rc = eng_evrule_list(o->ctx->eng, bus, token, 0, o->a, &rs, &n, &more);
-    if (rc < 0) {
-        internal(o, rc);
+    if (bus_rules(o, bus, token, "RuleNames", &rs, &n) < 0)
         return;
-    }
-    api_jw_obj_begin(o->w);
-    api_jw_key(o->w, "RuleNames");
-    api_jw_arr_begin(o->w);
     size_t shown = 0;
     const char *last = NULL;
     bool left = false;

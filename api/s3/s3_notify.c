@@ -461,6 +461,32 @@ kv_slice_t s3_event_key(const eng_srec_t *r)
     return img_attr(r->new_img, "key");
 }
 
+/* The object's key, size, ETag, version id (under the names given: S3's notifications and
+ * EventBridge's events spell them differently) and sequencer, into the open object w. */
+static void object_fields(api_jw_t *w, const eng_srec_t *r, kv_slice_t key, const char *etag_name,
+                          const char *ver_name, const char *seq)
+{
+    api_jw_key(w, "key");
+    api_jw_str(w, key);
+    kv_slice_t size = img_attr(r->new_img, "size"), etag = img_attr(r->new_img, "eTag");
+    kv_slice_t ver = img_attr(r->new_img, "versionId");
+    if (size.len) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < size.len && size.p[i] >= '0' && size.p[i] <= '9'; i++)
+            v = v * 10 + (uint64_t)(size.p[i] - '0');
+        api_jw_ku64(w, "size", v);
+    }
+    if (etag.len) {
+        api_jw_key(w, etag_name);
+        api_jw_str(w, etag);
+    }
+    if (ver.len) {
+        api_jw_key(w, ver_name);
+        api_jw_str(w, ver);
+    }
+    api_jw_kstr(w, "sequencer", seq);
+}
+
 void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, const char *config_id,
                      api_jw_t *w)
 {
@@ -518,25 +544,7 @@ void s3_encode_event(api_ctx_t *ctx, const char *bucket, const eng_srec_t *r, co
     api_jw_obj_end(w);
     api_jw_key(w, "object");
     api_jw_obj_begin(w);
-    api_jw_key(w, "key");
-    api_jw_str(w, kv_buf_slice(&key));
-    kv_slice_t size = img_attr(r->new_img, "size"), etag = img_attr(r->new_img, "eTag");
-    kv_slice_t ver = img_attr(r->new_img, "versionId");
-    if (size.len) {
-        uint64_t v = 0;
-        for (size_t i = 0; i < size.len && size.p[i] >= '0' && size.p[i] <= '9'; i++)
-            v = v * 10 + (uint64_t)(size.p[i] - '0');
-        api_jw_ku64(w, "size", v);
-    }
-    if (etag.len) {
-        api_jw_key(w, "eTag");
-        api_jw_str(w, etag);
-    }
-    if (ver.len) {
-        api_jw_key(w, "versionId");
-        api_jw_str(w, ver);
-    }
-    api_jw_kstr(w, "sequencer", seq);
+    object_fields(w, r, kv_buf_slice(&key), "eTag", "versionId", seq);
     api_jw_obj_end(w);
     api_jw_obj_end(w);
     api_jw_obj_end(w);
@@ -631,25 +639,7 @@ static void encode_bus_event(api_ctx_t *ctx, const char *bucket, uint32_t log_id
     api_jw_obj_end(w);
     api_jw_key(w, "object");
     api_jw_obj_begin(w);
-    api_jw_key(w, "key");
-    api_jw_str(w, s3_event_key(r));
-    kv_slice_t size = img_attr(r->new_img, "size"), etag = img_attr(r->new_img, "eTag");
-    kv_slice_t ver = img_attr(r->new_img, "versionId");
-    if (size.len) {
-        uint64_t v = 0;
-        for (size_t i = 0; i < size.len && size.p[i] >= '0' && size.p[i] <= '9'; i++)
-            v = v * 10 + (uint64_t)(size.p[i] - '0');
-        api_jw_ku64(w, "size", v);
-    }
-    if (etag.len) {
-        api_jw_key(w, "etag");
-        api_jw_str(w, etag);
-    }
-    if (ver.len) {
-        api_jw_key(w, "version-id");
-        api_jw_str(w, ver);
-    }
-    api_jw_kstr(w, "sequencer", seq);
+    object_fields(w, r, s3_event_key(r), "etag", "version-id", seq);
     api_jw_obj_end(w);
     api_jw_kstr(w, "request-id", seq);
     api_jw_kstr(w, "requester", lifecycle ? "s3.amazonaws.com" : API_ACCOUNT_ID);

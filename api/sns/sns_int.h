@@ -66,6 +66,9 @@ int sns_invalid(api_resp_t *resp, const char *fmt, ...) __attribute__((format(pr
 kv_slice_t sns_str(const api_json_t *in, const char *key);
 /** The topic name of a topic ARN of this account. */
 bool sns_topic_name(kv_slice_t arn, kv_slice_t *name);
+/** Topic name into *t (in c->a). @return 0, or -1 answered: NotFound ("Topic does not exist")
+ * or InternalError. */
+int sns_topic_load(sns_call_t *c, kv_slice_t name, eng_sns_topic_t **t);
 /** A topic's ARN, in a. */
 const char *sns_topic_arn(api_ctx_t *ctx, kv_arena_t *a, const char *name);
 /** A subscription's ARN (its topic's ARN, ':', its id), in a. */

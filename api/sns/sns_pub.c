@@ -408,13 +408,7 @@ static int target_of(sns_call_t *c, const api_json_t *in, eng_sns_topic_t **t)
                            "TopicArn or TargetArn Reason: no value for required parameter");
     if (!sns_topic_name(arn, &name))
         return sns_invalid(c->resp, "TopicArn");
-    int rc = eng_sns_topic_get(c->ctx->eng, name, c->a, t);
-    if (rc < 0) {
-        api_fail(c->resp, rc == KV_ENOTFOUND ? API_E_SNS_NOT_FOUND : API_E_SNS_INTERNAL,
-                 rc == KV_ENOTFOUND ? "Topic does not exist" : NULL);
-        return -1;
-    }
-    return 0;
+    return sns_topic_load(c, name, t);
 }
 
 /* Read a Publish (or a batch entry) from its document. */

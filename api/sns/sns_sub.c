@@ -447,13 +447,7 @@ static int topic_of(sns_call_t *c, eng_sns_topic_t **t)
     kv_slice_t arn = sns_str(c->in, "TopicArn"), name;
     if (arn.p == NULL || !sns_topic_name(arn, &name))
         return sns_invalid(c->resp, "TopicArn");
-    int rc = eng_sns_topic_get(c->ctx->eng, name, c->a, t);
-    if (rc < 0) {
-        api_fail(c->resp, rc == KV_ENOTFOUND ? API_E_SNS_NOT_FOUND : API_E_SNS_INTERNAL,
-                 rc == KV_ENOTFOUND ? "Topic does not exist" : NULL);
-        return -1;
-    }
-    return 0;
+    return sns_topic_load(c, name, t);
 }
 
 static int endpoint_ok(sns_call_t *c, const char *proto, kv_slice_t ep, bool fifo)

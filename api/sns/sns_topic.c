@@ -220,12 +220,8 @@ int sns_create_topic(sns_call_t *c)
     return 0;
 }
 
-/* The topic named by the input's member key (an ARN). NotFound when it is not here. */
-static int topic_of(sns_call_t *c, const char *key, eng_sns_topic_t **t)
+int sns_topic_load(sns_call_t *c, kv_slice_t name, eng_sns_topic_t **t)
 {
-    kv_slice_t arn = sns_str(c->in, key), name;
-    if (arn.p == NULL || !sns_topic_name(arn, &name))
-        return sns_invalid(c->resp, "%s", key);
     int rc = eng_sns_topic_get(c->ctx->eng, name, c->a, t);
     if (rc == KV_ENOTFOUND) {
         api_fail(c->resp, API_E_SNS_NOT_FOUND, "Topic does not exist");
@@ -236,6 +232,15 @@ static int topic_of(sns_call_t *c, const char *key, eng_sns_topic_t **t)
         return -1;
     }
     return 0;
+}
+
+/* The topic named by the input's member key (an ARN). NotFound when it is not here. */
+static int topic_of(sns_call_t *c, const char *key, eng_sns_topic_t **t)
+{
+    kv_slice_t arn = sns_str(c->in, key), name;
+    if (arn.p == NULL || !sns_topic_name(arn, &name))
+        return sns_invalid(c->resp, "%s", key);
+    return sns_topic_load(c, name, t);
 }
 
 int sns_delete_topic(sns_call_t *c)
@@ -380,6 +385,17 @@ static int tagged_topic(sns_call_t *c, eng_sns_topic_t **t)
     return 0;
 }
 
+/* Store t with its changed tags (ResourceNotFound when it is gone). */
+static int put_tagged(sns_call_t *c, const eng_sns_topic_t *t)
+{
+    if (eng_sns_topic_put(c->ctx->eng, t, ENG_FN_UPDATE) < 0) {
+        api_fail(c->resp, API_E_SNS_RESOURCE_NOT_FOUND, "Resource does not exist");
+        return -1;
+    }
+    c->resp->durable = true;
+    return 0;
+}
+
 int sns_tag_resource(sns_call_t *c)
 {
     eng_sns_topic_t *t;
@@ -401,12 +417,7 @@ int sns_tag_resource(sns_call_t *c)
     }
     t->tags = p;
     t->n_tags = n;
-    if (eng_sns_topic_put(c->ctx->eng, t, ENG_FN_UPDATE) < 0) {
-        api_fail(c->resp, API_E_SNS_RESOURCE_NOT_FOUND, "Resource does not exist");
-        return -1;
-    }
-    c->resp->durable = true;
-    return 0;
+    return put_tagged(c, t);
 }
 
 int sns_untag_resource(sns_call_t *c)
@@ -424,12 +435,7 @@ int sns_untag_resource(sns_call_t *c)
             t->tags[n++] = t->tags[i];
     }
     t->n_tags = n;
-    if (eng_sns_topic_put(c->ctx->eng, t, ENG_FN_UPDATE) < 0) {
-        api_fail(c->resp, API_E_SNS_RESOURCE_NOT_FOUND, "Resource does not exist");
-        return -1;
-    }
-    c->resp->durable = true;
-    return 0;
+    return put_tagged(c, t);
 }
 
 int sns_list_tags_for_resource(sns_call_t *c)

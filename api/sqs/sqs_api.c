@@ -60,13 +60,7 @@ sqs_queue_t *sqs_queue_get(sqs_state_t *s, kv_slice_t name)
 
 static void queue_free(sqs_queue_t *q)
 {
-    sqs_index_clear(q);
-    sqs_dedup_expire(q, INT64_MAX, NULL, SIZE_MAX);
-    kv_free(q->mtab);
-    kv_free(q->gtab);
-    kv_free(q->dtab);
-    kv_free(q->ready.a);
-    kv_free(q->timer.a);
+    sqs_index_free(q);
     kv_free(q->policy);
     kv_free(q->redrive);
     kv_free(q->redrive_allow);
@@ -78,7 +72,6 @@ static void queue_free(sqs_queue_t *q)
     }
     kv_free(q->tag_k);
     kv_free(q->tag_v);
-    sqs_attempt_clear(q);
     pthread_mutex_destroy(&q->lock);
     pthread_mutex_destroy(&q->set_lock);
     kv_free(q);

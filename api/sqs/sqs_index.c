@@ -86,29 +86,32 @@ sqs_m_t *sqs_heap_top(const sqs_heap_t *h)
     return h->n ? h->a[0] : NULL;
 }
 
+/* The four chained hashes below (messages, groups, deduplication entries, receive attempts) link
+ * their elements through hnext. SQS_TAB_GROW doubles q->TAB (FIRST slots the first time) and
+ * moves each element X of type T to its slot under the new capacity, SLOT (an expression of X). */
+#define SQS_TAB_GROW(q, TAB, FIRST, T, X, SLOT)                      \
+    do {                                                             \
+        size_t cap_ = (q)->TAB##_cap ? (q)->TAB##_cap * 2 : (FIRST); \
+        T **t_ = kv_calloc(cap_, sizeof(*t_));                       \
+        T **old_ = (q)->TAB;                                         \
+        size_t ocap_ = (q)->TAB##_cap;                               \
+        (q)->TAB = t_;                                               \
+        (q)->TAB##_cap = cap_;                                       \
+        for (size_t i_ = 0; i_ < ocap_; i_++)                        \
+            for (T *X = old_[i_], *nx_; X; X = nx_) {                \
+                nx_ = X->hnext;                                      \
+                size_t s_ = (SLOT);                                  \
+                X->hnext = t_[s_];                                   \
+                t_[s_] = X;                                          \
+            }                                                        \
+        kv_free(old_);                                               \
+    } while (0)
+
 /* ---- messages by sequence ---- */
 
 static size_t mslot(const sqs_queue_t *q, uint64_t seq)
 {
     return (size_t)(kv_xxh3(&seq, sizeof(seq)) & (q->mtab_cap - 1));
-}
-
-static void mtab_grow(sqs_queue_t *q)
-{
-    size_t cap = q->mtab_cap ? q->mtab_cap * 2 : 256;
-    sqs_m_t **t = kv_calloc(cap, sizeof(*t));
-    sqs_m_t **old = q->mtab;
-    size_t ocap = q->mtab_cap;
-    q->mtab = t;
-    q->mtab_cap = cap;
-    for (size_t i = 0; i < ocap; i++)
-        for (sqs_m_t *m = old[i], *nx; m; m = nx) {
-            nx = m->hnext;
-            size_t s = mslot(q, m->seq);
-            m->hnext = t[s];
-            t[s] = m;
-        }
-    kv_free(old);
 }
 
 sqs_m_t *sqs_find(sqs_queue_t *q, uint64_t seq)
@@ -134,22 +137,8 @@ static sqs_group_t *group_get(sqs_queue_t *q, kv_slice_t name)
         for (sqs_group_t *g = q->gtab[gslot(q, name)]; g; g = g->hnext)
             if (kv_slice_eq_str(name, g->name))
                 return g;
-    if (q->n_groups + 1 > q->gtab_cap / 2) {
-        size_t cap = q->gtab_cap ? q->gtab_cap * 2 : 64;
-        sqs_group_t **t = kv_calloc(cap, sizeof(*t));
-        sqs_group_t **old = q->gtab;
-        size_t ocap = q->gtab_cap;
-        q->gtab = t;
-        q->gtab_cap = cap;
-        for (size_t i = 0; i < ocap; i++)
-            for (sqs_group_t *g = old[i], *nx; g; g = nx) {
-                nx = g->hnext;
-                size_t s = gslot(q, kv_slice_str(g->name));
-                g->hnext = t[s];
-                t[s] = g;
-            }
-        kv_free(old);
-    }
+    if (q->n_groups + 1 > q->gtab_cap / 2)
+        SQS_TAB_GROW(q, gtab, 64, sqs_group_t, x, gslot(q, kv_slice_str(x->name)));
     sqs_group_t *g = kv_calloc(1, sizeof(*g));
     g->name = kv_malloc(name.len + 1);
     memcpy(g->name, name.p, name.len);
@@ -243,7 +232,7 @@ static void unplace(sqs_queue_t *q, sqs_m_t *m)
 void sqs_index_add(sqs_queue_t *q, sqs_m_t *m, kv_slice_t group)
 {
     if (q->n_msgs + 1 > q->mtab_cap)
-        mtab_grow(q);
+        SQS_TAB_GROW(q, mtab, 256, sqs_m_t, x, mslot(q, x->seq));
     size_t s = mslot(q, m->seq);
     m->hnext = q->mtab[s];
     q->mtab[s] = m;
@@ -392,22 +381,8 @@ sqs_dedup_t *sqs_dedup_find(sqs_queue_t *q, kv_slice_t key, int64_t now)
 
 void sqs_dedup_add(sqs_queue_t *q, kv_slice_t key, int64_t expires, const char *id, uint64_t seq)
 {
-    if (q->n_dedup + 1 > q->dtab_cap / 2) {
-        size_t cap = q->dtab_cap ? q->dtab_cap * 2 : 256;
-        sqs_dedup_t **t = kv_calloc(cap, sizeof(*t));
-        sqs_dedup_t **old = q->dtab;
-        size_t ocap = q->dtab_cap;
-        q->dtab = t;
-        q->dtab_cap = cap;
-        for (size_t i = 0; i < ocap; i++)
-            for (sqs_dedup_t *d = old[i], *nx; d; d = nx) {
-                nx = d->hnext;
-                size_t s = dslot(q, kv_slice_str(d->key));
-                d->hnext = t[s];
-                t[s] = d;
-            }
-        kv_free(old);
-    }
+    if (q->n_dedup + 1 > q->dtab_cap / 2)
+        SQS_TAB_GROW(q, dtab, 256, sqs_dedup_t, x, dslot(q, kv_slice_str(x->key)));
     size_t s = dslot(q, key);
     for (sqs_dedup_t *d = q->dtab[s]; d; d = d->hnext)
         if (kv_slice_eq_str(key, d->key)) { /* an expired entry taken over */
@@ -499,22 +474,8 @@ bool sqs_attempt_add(sqs_queue_t *q, kv_slice_t id, int64_t expires, const uint6
 {
     if (q->n_attempts >= SQS_ATTEMPTS_MAX)
         return false;
-    if (q->n_attempts + 1 > q->atab_cap / 2) {
-        size_t cap = q->atab_cap ? q->atab_cap * 2 : 64;
-        sqs_attempt_t **t = kv_calloc(cap, sizeof(*t));
-        sqs_attempt_t **old = q->atab;
-        size_t ocap = q->atab_cap;
-        q->atab = t;
-        q->atab_cap = cap;
-        for (size_t i = 0; i < ocap; i++)
-            for (sqs_attempt_t *a = old[i], *nx; a; a = nx) {
-                nx = a->hnext;
-                size_t sl = aslot(q, kv_slice_str(a->id));
-                a->hnext = t[sl];
-                t[sl] = a;
-            }
-        kv_free(old);
-    }
+    if (q->n_attempts + 1 > q->atab_cap / 2)
+        SQS_TAB_GROW(q, atab, 64, sqs_attempt_t, x, aslot(q, kv_slice_str(x->id)));
     sqs_attempt_t *a = kv_calloc(1, sizeof(*a));
     a->id = kv_strndup((const char *)id.p, id.len);
     a->expires_ms = expires;
@@ -546,4 +507,16 @@ void sqs_attempt_clear(sqs_queue_t *q)
     kv_free(q->atab);
     q->atab = NULL;
     q->atab_cap = 0;
+}
+
+void sqs_index_free(sqs_queue_t *q)
+{
+    sqs_index_clear(q);
+    sqs_dedup_expire(q, INT64_MAX, NULL, SIZE_MAX);
+    sqs_attempt_clear(q);
+    kv_free(q->mtab);
+    kv_free(q->gtab);
+    kv_free(q->dtab);
+    kv_free(q->ready.a);
+    kv_free(q->timer.a);
 }

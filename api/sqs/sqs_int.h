@@ -244,6 +244,9 @@ bool sqs_attempt_add(sqs_queue_t *q, kv_slice_t id, int64_t expires, const uint6
 void sqs_attempt_expire(sqs_queue_t *q, int64_t now);
 /** Drop them all (the queue is freed). */
 void sqs_attempt_clear(sqs_queue_t *q);
+/** Free all the index holds (messages, groups, deduplication entries, attempts, the tables and
+ * heaps), before the queue itself is freed. */
+void sqs_index_free(sqs_queue_t *q);
 /** The visible-message count. */
 size_t sqs_n_visible(const sqs_queue_t *q);
 

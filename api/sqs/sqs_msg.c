@@ -501,16 +501,23 @@ static bool send_check(const sqs_queue_t *q, const sqs_send_in_t *m, sqs_send_ou
                     (long long)m->delay_s);
     if (m->has_trace && (m->trace.len == 0 || m->trace.len > 8192))
         return FAIL(API_E_SQS_BAD_PARAM, "The AWSTraceHeader system attribute is invalid.");
+    /* in this order: FIFO without a group; a standard queue's deduplication id; the group's
+     * characters (a standard queue may name a group too); FIFO deduplication */
+    if (q->fifo && m->group.len == 0)
+        return FAIL(API_E_SQS_MISSING_PARAM,
+                    "The request must contain the parameter MessageGroupId.");
+    if (!q->fifo && m->dedup.p)
+        return FAIL(API_E_SQS_BAD_PARAM,
+                    "Value %.*s for parameter MessageDeduplicationId is invalid. Reason: The "
+                    "request includes a parameter that is not valid for this queue type.",
+                    (int)(m->dedup.len > 128 ? 128 : m->dedup.len), (const char *)m->dedup.p);
+    if (m->group.p && !id_chars_ok(m->group))
+        return FAIL(API_E_SQS_BAD_PARAM,
+                    "Value %.*s for parameter MessageGroupId is invalid. Reason: "
+                    "MessageGroupId can only include alphanumeric and punctuation characters. "
+                    "1 to 128 in length.",
+                    (int)(m->group.len > 128 ? 128 : m->group.len), (const char *)m->group.p);
     if (q->fifo) {
-        if (m->group.len == 0)
-            return FAIL(API_E_SQS_MISSING_PARAM,
-                        "The request must contain the parameter MessageGroupId.");
-        if (!id_chars_ok(m->group))
-            return FAIL(API_E_SQS_BAD_PARAM,
-                        "Value %.*s for parameter MessageGroupId is invalid. Reason: "
-                        "MessageGroupId can only include alphanumeric and punctuation characters. "
-                        "1 to 128 in length.",
-                        (int)(m->group.len > 128 ? 128 : m->group.len), (const char *)m->group.p);
         if (m->dedup.p && !id_chars_ok(m->dedup))
             return FAIL(API_E_SQS_BAD_PARAM,
                         "Value %.*s for parameter MessageDeduplicationId is invalid. Reason: "
@@ -521,18 +528,6 @@ static bool send_check(const sqs_queue_t *q, const sqs_send_in_t *m, sqs_send_ou
             return FAIL(API_E_SQS_BAD_PARAM,
                         "The queue should either have ContentBasedDeduplication enabled or "
                         "MessageDeduplicationId provided explicitly");
-    } else {
-        if (m->dedup.p)
-            return FAIL(API_E_SQS_BAD_PARAM,
-                        "Value %.*s for parameter MessageDeduplicationId is invalid. Reason: The "
-                        "request includes a parameter that is not valid for this queue type.",
-                        (int)(m->dedup.len > 128 ? 128 : m->dedup.len), (const char *)m->dedup.p);
-        if (m->group.p && !id_chars_ok(m->group))
-            return FAIL(API_E_SQS_BAD_PARAM,
-                        "Value %.*s for parameter MessageGroupId is invalid. Reason: "
-                        "MessageGroupId can only include alphanumeric and punctuation characters. "
-                        "1 to 128 in length.",
-                        (int)(m->group.len > 128 ? 128 : m->group.len), (const char *)m->group.p);
     }
     return true;
 #undef FAIL
@@ -1630,40 +1625,35 @@ int sqs_wait_run(api_ctx_t *ctx, void *state, unsigned budget)
     return ms < 1 ? 1 : ms > INT_MAX ? INT_MAX : (int)ms;
 }
 
+/* Optional integer member name of in, from lo to hi, into *out (left as it is when absent or
+ * null); InvalidParameterValue with reason otherwise. @return 0 or -1. */
+static int opt_int(api_resp_t *resp, const api_json_t *in, const char *name, int64_t lo, int64_t hi,
+                   const char *reason, int64_t *out)
+{
+    const api_json_t *x = api_json_get(in, name);
+    if (!x || api_json_type(x) == API_J_NULL)
+        return 0;
+    int64_t v;
+    if (!api_json_int(x, &v) || v < lo || v > hi)
+        return sqs_refuse(resp, API_E_SQS_BAD_PARAM,
+                          "Value %lld for parameter %s is invalid. Reason: %s, if provided.",
+                          (long long)(api_json_int(x, &v) ? v : 0), name, reason);
+    *out = v;
+    return 0;
+}
+
 static int decode_recv(api_resp_t *resp, const api_json_t *in, sqs_recv_in_t *r)
 {
     memset(r, 0, sizeof(*r));
-    int64_t v;
-    api_json_t *x = api_json_get(in, "MaxNumberOfMessages");
-    r->max = 1;
-    if (x && api_json_type(x) != API_J_NULL) {
-        if (!api_json_int(x, &v) || v < 1 || v > 10)
-            return sqs_refuse(resp, API_E_SQS_BAD_PARAM,
-                              "Value %lld for parameter MaxNumberOfMessages is invalid. Reason: "
-                              "Must be between 1 and 10, if provided.",
-                              (long long)(api_json_int(x, &v) ? v : 0));
-        r->max = (unsigned)v;
-    }
-    r->vis_s = -1;
-    x = api_json_get(in, "VisibilityTimeout");
-    if (x && api_json_type(x) != API_J_NULL) {
-        if (!api_json_int(x, &v) || v < 0 || v > SQS_VIS_MAX_S)
-            return sqs_refuse(resp, API_E_SQS_BAD_PARAM,
-                              "Value %lld for parameter VisibilityTimeout is invalid. Reason: "
-                              "Must be >= 0 and <= 43200, if provided.",
-                              (long long)(api_json_int(x, &v) ? v : 0));
-        r->vis_s = v;
-    }
-    r->wait_s = -1;
-    x = api_json_get(in, "WaitTimeSeconds");
-    if (x && api_json_type(x) != API_J_NULL) {
-        if (!api_json_int(x, &v) || v < 0 || v > SQS_WAIT_MAX_S)
-            return sqs_refuse(resp, API_E_SQS_BAD_PARAM,
-                              "Value %lld for parameter WaitTimeSeconds is invalid. Reason: "
-                              "Must be >= 0 and <= 20, if provided.",
-                              (long long)(api_json_int(x, &v) ? v : 0));
-        r->wait_s = v;
-    }
+    int64_t max = 1;
+    r->vis_s = r->wait_s = -1;
+    if (opt_int(resp, in, "MaxNumberOfMessages", 1, 10, "Must be between 1 and 10", &max) < 0 ||
+        opt_int(resp, in, "VisibilityTimeout", 0, SQS_VIS_MAX_S, "Must be >= 0 and <= 43200",
+                &r->vis_s) < 0 ||
+        opt_int(resp, in, "WaitTimeSeconds", 0, SQS_WAIT_MAX_S, "Must be >= 0 and <= 20",
+                &r->wait_s) < 0)
+        return -1;
+    r->max = (unsigned)max;
     r->sys_names = api_json_get(in, "AttributeNames");
     r->sys_names2 = api_json_get(in, "MessageSystemAttributeNames");
     r->attr_names = api_json_get(in, "MessageAttributeNames");
@@ -1696,7 +1686,7 @@ static int decode_recv(api_resp_t *resp, const api_json_t *in, sqs_recv_in_t *r)
                               "Message attribute name '%.*s' is invalid.",
                               (int)(n.len > 256 ? 256 : n.len), (const char *)n.p);
     }
-    x = api_json_get(in, "ReceiveRequestAttemptId");
+    const api_json_t *x = api_json_get(in, "ReceiveRequestAttemptId");
     if (x) {
         r->attempt = api_json_str(x);
         if (r->attempt.len == 0 || r->attempt.len > 128 || !id_chars_ok(r->attempt))

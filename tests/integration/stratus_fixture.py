@@ -16,6 +16,7 @@ from botocore.config import Config
 STRATUSD = os.environ.get("STRATUSD", os.path.join(os.path.dirname(__file__), "../../build/stratusd"))
 STRATUS_CLI = os.environ.get("STRATUS_CLI", os.path.join(os.path.dirname(STRATUSD), "stratus"))
 AK, SK = "test", "test"
+AWS_CLI = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 
 
 class Server:
@@ -75,6 +76,14 @@ class Server:
         self.log.close()
         return rc
 
+    def finish(self):
+        """Stop the server and remove its files; fail unless it exited 0 (a sanitizer report or a
+        crash would not): for tearDownClass."""
+        rc = self.stop()
+        log = self.read_log()
+        self.cleanup()
+        assert rc == 0, "stratusd exited with %s: %s" % (rc, log[-3000:])
+
     def kill9(self):
         return self.stop(signal.SIGKILL)
 
@@ -109,6 +118,15 @@ class Server:
         cmd = [STRATUS_CLI, "--endpoint", self.endpoint, "--access-key", self.access_key,
                "--secret-key", self.secret_key, "--region", self.region] + list(args)
         return subprocess.run(cmd, capture_output=True, text=True, check=check, timeout=30)
+
+    def aws(self, *args, timeout=120):
+        """Run the AWS CLI (AWS_CLI, else aws on the PATH) against this server with its keys and
+        region, no configuration files and JSON output; the CompletedProcess (text)."""
+        env = dict(os.environ, AWS_ACCESS_KEY_ID=self.access_key, AWS_SECRET_ACCESS_KEY=self.secret_key,
+                   AWS_DEFAULT_REGION=self.region, AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
+                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+        return subprocess.run([AWS_CLI, "--endpoint-url", self.endpoint, "--output", "json"] + list(args),
+                              env=env, capture_output=True, text=True, timeout=timeout)
 
     def raw(self, data: bytes, timeout=5.0, shut=True):
         """Send raw bytes on one connection; return everything read until close."""

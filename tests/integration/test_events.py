@@ -5,7 +5,6 @@ errors and messages (pattern refusals among them), and scheduled rules (rate and
 fires survive kill -9 without being lost or repeated."""
 import json
 import os
-import shutil
 import subprocess
 import time
 import unittest
@@ -14,7 +13,6 @@ from botocore.exceptions import ClientError
 
 from stratus_fixture import Server, zip_of
 
-AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 FN = "arn:aws:lambda:us-east-1:000000000000:function:"
 BUS = "arn:aws:events:us-east-1:000000000000:event-bus/"
@@ -294,17 +292,13 @@ class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
-        cls.env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                       AWS_DEFAULT_REGION="us-east-1", AWS_PAGER="", AWS_CONFIG_FILE="/dev/null",
-                       AWS_SHARED_CREDENTIALS_FILE="/dev/null")
 
     @classmethod
     def tearDownClass(cls):
         cls.srv.cleanup()
 
     def aws(self, *args, ok=True):
-        p = subprocess.run([AWS, "--endpoint-url", self.srv.endpoint, "--output", "json"] + list(args),
-                           env=self.env, capture_output=True, text=True, timeout=120)
+        p = self.srv.aws(*args)
         if ok:
             self.assertEqual(p.returncode, 0, p.stderr)
         return p

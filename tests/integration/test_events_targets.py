@@ -13,51 +13,13 @@ import json
 import time
 import unittest
 
-from stratus_fixture import Server, zip_of
+from recorder_base import BUS, FN, RECORDER, ROLE, RecorderCase
+from stratus_fixture import zip_of
 
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-FN = "arn:aws:lambda:us-east-1:000000000000:function:"
-BUS = "arn:aws:events:us-east-1:000000000000:event-bus/"
 RULE = "arn:aws:events:us-east-1:000000000000:rule/"
 
-# Records what it is given as an item (pk: a counter-free unique id: the request id).
-RECORDER = '''import json, os
-import boto3
-ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-def handler(event, context):
-    ddb.put_item(TableName=os.environ["OUT"], Item={
-        "pk": {"S": context.aws_request_id}, "tag": {"S": os.environ.get("TAG", "")},
-        "event": {"S": json.dumps(event)}})
-'''
 
-
-class Base(unittest.TestCase):
-    def setUp(self):
-        self.srv = Server().start()
-        self.clients()
-        self.ddb.create_table(TableName="got", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                              BillingMode="PAY_PER_REQUEST")
-
-    def clients(self):
-        self.ev, self.lam, self.ddb = (self.srv.client(s) for s in ("events", "lambda", "dynamodb"))
-
-    def tearDown(self):
-        self.srv.cleanup()
-
-    def function(self, name, tag=""):
-        self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
-                                 Timeout=20, Environment={"Variables": {"OUT": "got", "TAG": tag}},
-                                 Code={"ZipFile": zip_of({"app.py": RECORDER})})
-
-    def items(self):
-        out, kw = [], {}
-        while True:
-            r = self.ddb.scan(TableName="got", ConsistentRead=True, **kw)
-            out += r["Items"]
-            if "LastEvaluatedKey" not in r:
-                return out
-            kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
+class Base(RecorderCase):
 
     def received(self, count, timeout=40):
         deadline = time.time() + timeout
@@ -80,7 +42,7 @@ class Base(unittest.TestCase):
 
 class Targets(Base):
     def test_lambda_receives_the_event(self):
-        self.function("plain", "plain")
+        self.function("plain", tag="plain")
         self.ev.put_rule(Name="orders", EventPattern=json.dumps({"source": ["app"], "detail": {"n": [{"numeric": [">", 1]}]}}))
         self.ev.put_targets(Rule="orders", Targets=[{"Id": "p", "Arn": FN + "plain"}])
         self.put({"n": 1})  # does not match
@@ -101,7 +63,7 @@ class Targets(Base):
 
     def test_input_shapes(self):
         for t in ("const", "path", "tr", "trs"):
-            self.function(t, t)
+            self.function(t, tag=t)
         self.ev.put_rule(Name="shapes", EventPattern='{"source": ["app"]}')
         self.ev.put_targets(Rule="shapes", Targets=[
             {"Id": "c", "Arn": FN + "const", "Input": '{"fixed": true}'},
@@ -130,7 +92,7 @@ class Targets(Base):
         self.assertEqual(got["trs"], "order o-1 arrived")
 
     def test_another_bus(self):
-        self.function("far", "far")
+        self.function("far", tag="far")
         self.ev.create_event_bus(Name="far-bus")
         self.ev.put_rule(Name="fwd", EventPattern='{"source": ["app"]}')
         self.ev.put_targets(Rule="fwd", Targets=[{"Id": "b", "Arn": BUS + "far-bus"},
@@ -156,7 +118,7 @@ class Targets(Base):
         self.srv.kill9()
         self.srv.start()
         self.clients()
-        self.function("late", "late")
+        self.function("late", tag="late")
         got = self.received(1, timeout=60)["late"]
         self.assertEqual(got["detail"], {"v": 1})
 
@@ -169,7 +131,7 @@ class Targets(Base):
         while time.time() < deadline and "gave up on event delivery" not in self.srv.read_log():
             time.sleep(0.1)
         self.assertIn("gave up on event delivery", self.srv.read_log())
-        self.function("missing", "missing")  # too late: the delivery is gone
+        self.function("missing", tag="missing")  # too late: the delivery is gone
         time.sleep(2.5)
         self.assertEqual(self.items(), [])
 
@@ -201,12 +163,12 @@ class LambdaSettings(Base):
     def test_function_async_settings_apply(self):
         # A function error: the function's MaximumRetryAttempts (0 here, 2 by default) and its
         # OnFailure destination apply, not EventBridge's retries; a success goes to OnSuccess.
-        self.function("dest", "dest")
+        self.function("dest", tag="dest")
         self.lam.create_function(FunctionName="fails", Runtime="python3.11", Role=ROLE,
                                  Handler="app.failing", Timeout=20,
                                  Environment={"Variables": {"OUT": "got", "TAG": "fails"}},
                                  Code={"ZipFile": zip_of({"app.py": FAILER})})
-        self.function("works", "works")
+        self.function("works", tag="works")
         self.lam.put_function_event_invoke_config(
             FunctionName="fails", MaximumRetryAttempts=0,
             DestinationConfig={"OnFailure": {"Destination": FN + "dest"}})
@@ -234,11 +196,6 @@ class MessagingTargets(Base):
     def clients(self):
         super().clients()
         self.sqs, self.sns = self.srv.client("sqs"), self.srv.client("sns")
-
-    def queue(self, name, **attrs):
-        url = self.sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return url, arn
 
     def receive(self, url, count, timeout=20, **kw):
         got, deadline = [], time.time() + timeout
@@ -268,7 +225,7 @@ class MessagingTargets(Base):
         self.assertEqual({m["Attributes"]["MessageGroupId"] for m in fifo}, {"g1"})
 
     def test_sns_target(self):
-        self.function("snsrec", "sns")
+        self.function("snsrec", tag="sns")
         topic = self.sns.create_topic(Name="ev-topic")["TopicArn"]
         self.sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=FN + "snsrec")
         self.ev.put_rule(Name="tot", EventPattern='{"source": ["app"]}')
@@ -320,7 +277,7 @@ class MessagingTargets(Base):
                                  Handler="app.handler", Timeout=20,
                                  Code={"ZipFile": zip_of({"app.py": SLEEPER})})
         self.lam.put_function_concurrency(FunctionName="slow", ReservedConcurrentExecutions=1)
-        self.function("quick", "quick")
+        self.function("quick", tag="quick")
         url, arn = self.queue("fast-q")
         self.ev.put_rule(Name="slow", EventPattern='{"detail-type": ["slow"]}')
         self.ev.put_targets(Rule="slow", Targets=[{"Id": "s", "Arn": FN + "slow"}])

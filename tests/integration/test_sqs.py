@@ -5,9 +5,6 @@ and their ranges, list paging, tags, delete and the 60-second rule, purge), mess
 batch, attributes, delays, receive selection, visibility, delete with old receipts), long
 polling woken by a send from another thread, dead-letter queues, and restart durability."""
 import json
-import os
-import shutil
-import subprocess
 import threading
 import time
 import unittest
@@ -16,7 +13,6 @@ from botocore.exceptions import ClientError
 
 from stratus_fixture import Server
 
-AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 
 
 def code(e):
@@ -35,10 +31,7 @@ class SqsTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.srv.stop()  # a clean stop exits 0 (a sanitizer report would not)
-        log = cls.srv.read_log()
-        cls.srv.cleanup()
-        assert rc == 0, "stratusd exited with %s: %s" % (rc, log[-3000:])
+        cls.srv.finish()
 
     def q(self, name, **attrs):
         return self.c.create_queue(QueueName=name, Attributes={k: str(v) for k, v in attrs.items()})["QueueUrl"]
@@ -458,11 +451,7 @@ class SqsTest(unittest.TestCase):
         self.assertEqual(code(e), "AWS.SimpleQueueService.NonExistentQueue")
 
     def aws(self, *args):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
-                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        p = subprocess.run([AWS, "--endpoint-url", self.srv.endpoint, "--output", "json"] + list(args),
-                           env=env, capture_output=True, text=True, timeout=60)
+        p = self.srv.aws(*args, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout) if p.stdout.strip() else None
 

@@ -93,10 +93,7 @@ class QueryProtocol(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.read_log()
-        cls.srv.cleanup()
-        assert rc == 0, "stratusd exited with %s: %s" % (rc, log[-3000:])
+        cls.srv.finish()
 
     def old(self, body, timeout=90):
         """Run body after PRELUDE under Debian's python; its stdout's last line as JSON."""

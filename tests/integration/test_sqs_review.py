@@ -94,10 +94,7 @@ class SqsReviewTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.read_log()
-        cls.srv.cleanup()
-        assert rc == 0, "stratusd exited with %s: %s" % (rc, log[-3000:])
+        cls.srv.finish()
 
     def test_empty_batch_names_its_entry_type(self):
         u = self.c.create_queue(QueueName="empty-batch")["QueueUrl"]
@@ -175,10 +172,7 @@ class SqsWaitTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        rc = cls.srv.stop()
-        log = cls.srv.read_log()
-        cls.srv.cleanup()
-        assert rc == 0, "stratusd exited with %s: %s" % (rc, log[-3000:])
+        cls.srv.finish()
 
     def poll(self, u, wait, out, key, **kw):
         c = self.srv.client("sqs", read_timeout=30)

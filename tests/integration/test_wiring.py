@@ -15,22 +15,8 @@ import urllib.request
 
 from botocore.exceptions import ClientError
 
-from stratus_fixture import Server, zip_of
-
-AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
-ROLE = "arn:aws:iam::000000000000:role/lambda-role"
-FN = "arn:aws:lambda:us-east-1:000000000000:function:"
-BUS = "arn:aws:events:us-east-1:000000000000:event-bus/"
-
-# Records each event it is given as an item (pk: its request id), tagged.
-RECORDER = '''import json, os
-import boto3
-ddb = boto3.client("dynamodb", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
-def handler(event, context):
-    ddb.put_item(TableName=os.environ["OUT"], Item={
-        "pk": {"S": context.aws_request_id}, "tag": {"S": os.environ.get("TAG", "")},
-        "event": {"S": json.dumps(event)}})
-'''
+from recorder_base import BUS, FN, RecorderCase
+from stratus_fixture import Server
 
 # Succeeds or fails as its payload says.
 WORKER = '''def handler(event, context):
@@ -40,32 +26,10 @@ WORKER = '''def handler(event, context):
 '''
 
 
-class Base(unittest.TestCase):
-    extra = ()
-
-    def setUp(self):
-        self.srv = Server(*self.extra).start()
-        self.clients()
-        self.ddb.create_table(TableName="got", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                              BillingMode="PAY_PER_REQUEST")
-
+class Base(RecorderCase):
     def clients(self):
-        self.s3, self.sqs, self.sns, self.ev, self.lam, self.ddb = (
-            self.srv.client(s) for s in ("s3", "sqs", "sns", "events", "lambda", "dynamodb"))
-
-    def tearDown(self):
-        self.srv.cleanup()
-
-    def function(self, name, source=RECORDER, tag=""):
-        self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
-                                 Timeout=20, Environment={"Variables": {"OUT": "got", "TAG": tag}},
-                                 Code={"ZipFile": zip_of({"app.py": source})})
-
-    def queue(self, name, **attrs):
-        url = self.sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
-        arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        return url, arn
+        super().clients()
+        self.s3, self.sqs, self.sns = (self.srv.client(s) for s in ("s3", "sqs", "sns"))
 
     def receive(self, url, count, timeout=40):
         """count messages (deleted as they come), waiting by long polls; then none more."""
@@ -79,15 +43,6 @@ class Base(unittest.TestCase):
         more = self.sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
         self.assertEqual(more, [])
         return got
-
-    def items(self):
-        out, kw = [], {}
-        while True:
-            r = self.ddb.scan(TableName="got", ConsistentRead=True, **kw)
-            out += r["Items"]
-            if "LastEvaluatedKey" not in r:
-                return out
-            kw["ExclusiveStartKey"] = r["LastEvaluatedKey"]
 
     def recorded(self, count, tag=None, timeout=60):
         deadline, got = time.time() + timeout, []
@@ -425,11 +380,7 @@ class LambdaDestinations(Base):
 
 class AwsCli(Base):
     def aws(self, *args):
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test",
-                   AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
-                   AWS_SHARED_CREDENTIALS_FILE="/dev/null")
-        p = subprocess.run([AWS, "--endpoint-url", self.srv.endpoint, "--output", "json"] + list(args),
-                           env=env, capture_output=True, text=True, timeout=60)
+        p = self.srv.aws(*args, timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout) if p.stdout.strip() else None
 

@@ -2,12 +2,8 @@
 // EventBridge through the AWS SDK for JavaScript v3 (@aws-sdk/client-eventbridge) against a
 // real stratusd (node --test): buses, rules, targets, PutEvents, TestEventPattern, tags and
 // the SDK's modeled exceptions.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   EventBridgeClient, CreateEventBusCommand, DescribeEventBusCommand, ListEventBusesCommand,
   DeleteEventBusCommand, PutRuleCommand, DescribeRuleCommand, ListRulesCommand, DeleteRuleCommand,
@@ -17,28 +13,13 @@ import {
   ResourceNotFoundException, ResourceAlreadyExistsException, InvalidEventPatternException,
   LimitExceededException,
 } from "@aws-sdk/client-eventbridge";
+import { useServer } from "./stratus.mjs";
 
-const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
 const FN = "arn:aws:lambda:us-east-1:000000000000:function:";
 const BUS = "arn:aws:events:us-east-1:000000000000:event-bus/";
-let proc, dir, endpoint;
-const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const srv = useServer("events");
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "stratus-js-events-"));
-  const portFile = join(dir, "port");
-  proc = spawn(STRATUSD, ["--listen", "127.0.0.1:0", "--data-dir", join(dir, "db"), "--port-file", portFile,
-                          "--threads", "2", "--log-level", "warn"], { stdio: "ignore" });
-  for (let i = 0; i < 500 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 20));
-  endpoint = `http://127.0.0.1:${readFileSync(portFile, "utf8").trim()}`;
-});
-
-after(() => {
-  proc.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const eb = () => new EventBridgeClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
+const eb = () => srv.client(EventBridgeClient);
 
 test("event buses and tags", async () => {
   const c = eb();

@@ -1,11 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // SNS through the AWS SDK for JavaScript v3 (the query protocol) against a real stratusd.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   SNSClient, CreateTopicCommand, ListTopicsCommand, GetTopicAttributesCommand,
   SetTopicAttributesCommand, SubscribeCommand, ListSubscriptionsByTopicCommand,
@@ -16,27 +12,12 @@ import {
 import {
   SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
 } from "@aws-sdk/client-sqs";
+import { useServer } from "./stratus.mjs";
 
-const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
-let proc, dir, endpoint;
-const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const srv = useServer("sns");
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "stratus-js-sns-"));
-  const portFile = join(dir, "port");
-  proc = spawn(STRATUSD, ["--listen", "127.0.0.1:0", "--data-dir", join(dir, "db"), "--port-file", portFile,
-                          "--threads", "2", "--log-level", "warn"], { stdio: "ignore" });
-  for (let i = 0; i < 500 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 20));
-  endpoint = `http://127.0.0.1:${readFileSync(portFile, "utf8").trim()}`;
-});
-
-after(() => {
-  proc.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const sns = () => new SNSClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
-const sqs = () => new SQSClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
+const sns = () => srv.client(SNSClient);
+const sqs = () => srv.client(SQSClient);
 
 test("SNS topics, subscriptions and publishing", async () => {
   const c = sns();

@@ -1,37 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // SQS with the AWS SDK for JavaScript v3 (node --test): its MD5 checks of bodies and attributes
 // (middleware-sdk-sqs) run on every send and receive; batches, long polling, errors.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   SQSClient, CreateQueueCommand, GetQueueUrlCommand, SendMessageCommand, SendMessageBatchCommand,
   ReceiveMessageCommand, DeleteMessageCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand,
   ChangeMessageVisibilityCommand, DeleteQueueCommand, ListQueuesCommand, QueueDoesNotExist,
 } from "@aws-sdk/client-sqs";
+import { useServer } from "./stratus.mjs";
 
-const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
-let proc, dir, endpoint;
-const credentials = { accessKeyId: "test", secretAccessKey: "test" };
+const srv = useServer("sqs");
 
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "stratus-js-sqs-"));
-  const portFile = join(dir, "port");
-  proc = spawn(STRATUSD, ["--listen", "127.0.0.1:0", "--data-dir", join(dir, "db"), "--port-file", portFile,
-                          "--threads", "2", "--log-level", "warn"], { stdio: "ignore" });
-  for (let i = 0; i < 500 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 20));
-  endpoint = `http://127.0.0.1:${readFileSync(portFile, "utf8").trim()}`;
-});
-
-after(() => {
-  proc.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
-});
-
-const sqs = () => new SQSClient({ endpoint, region: "us-east-1", credentials, maxAttempts: 1 });
+const sqs = () => srv.client(SQSClient);
 
 test("send, receive with attributes, delete", async () => {
   const c = sqs();

@@ -2,12 +2,8 @@
 // Issue 14's wiring through the AWS SDK for JavaScript v3 (node --test): a bucket's
 // notification configuration with an SQS queue, an SNS topic and EventBridge, read back; the
 // queue gets S3's s3:TestEvent message and then S3's event message of an upload.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import {
   S3Client, CreateBucketCommand, PutBucketNotificationConfigurationCommand,
   GetBucketNotificationConfigurationCommand, PutObjectCommand,
@@ -16,27 +12,13 @@ import {
   SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand,
 } from "@aws-sdk/client-sqs";
 import { SNSClient, CreateTopicCommand } from "@aws-sdk/client-sns";
+import { useServer } from "./stratus.mjs";
 
-const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
-let proc, dir, s3, sqs, sns;
-
-before(async () => {
-  dir = mkdtempSync(join(tmpdir(), "stratus-js-wiring-"));
-  const portFile = join(dir, "port");
-  proc = spawn(STRATUSD, ["--listen", "127.0.0.1:0", "--data-dir", join(dir, "db"), "--port-file", portFile,
-                          "--threads", "2", "--log-level", "warn"], { stdio: "ignore" });
-  for (let i = 0; i < 500 && !existsSync(portFile); i++) await new Promise((r) => setTimeout(r, 20));
-  const endpoint = `http://127.0.0.1:${readFileSync(portFile, "utf8").trim()}`;
-  const cfg = { endpoint, region: "us-east-1", maxAttempts: 1,
-                credentials: { accessKeyId: "test", secretAccessKey: "test" } };
-  s3 = new S3Client({ ...cfg, forcePathStyle: true });
-  sqs = new SQSClient(cfg);
-  sns = new SNSClient(cfg);
-});
-
-after(() => {
-  proc.kill("SIGTERM");
-  rmSync(dir, { recursive: true, force: true });
+let s3, sqs, sns;
+useServer("wiring", (srv) => {
+  s3 = srv.client(S3Client, { forcePathStyle: true });
+  sqs = srv.client(SQSClient);
+  sns = srv.client(SNSClient);
 });
 
 // n messages (deleted as they come), by long polls bounded in time.

@@ -29,13 +29,7 @@ static sqs_queue_t *qnew(bool fifo)
 
 static void qfree(sqs_queue_t *q)
 {
-    sqs_index_clear(q);
-    sqs_dedup_expire(q, INT64_MAX, NULL, SIZE_MAX);
-    kv_free(q->mtab);
-    kv_free(q->gtab);
-    kv_free(q->dtab);
-    kv_free(q->ready.a);
-    kv_free(q->timer.a);
+    sqs_index_free(q);
     pthread_mutex_destroy(&q->lock);
     kv_free(q);
 }
