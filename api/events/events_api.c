@@ -960,6 +960,23 @@ static bool placeholder_ok(const api_json_t *paths, kv_slice_t name)
 }
 
 /* Check one target (i: its position, for messages). @return -1 when refused. */
+/* Whether text is one JSON text (RFC 8259: an object, an array or a bare value — a target's
+ * Input may be "\"text\"" or 5): parsed as the only element of an array. */
+static bool json_text(kv_arena_t *a, kv_slice_t text)
+{
+    kv_buf_t b;
+    kv_buf_init(&b, text.len + 2);
+    kv_buf_append_byte(&b, '[');
+    kv_buf_append_slice(&b, text);
+    kv_buf_append_byte(&b, ']');
+    api_json_t *j;
+    const char *err;
+    bool ok = api_json_parse(a, kv_buf_slice(&b), &j, &err) == 0 && events_jt(j) == API_J_ARR &&
+              api_json_len(j) == 1;
+    kv_buf_dispose(&b);
+    return ok;
+}
+
 static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_out)
 {
     char f[64];
@@ -990,9 +1007,7 @@ static int check_target(op_t *o, const api_json_t *t, size_t i, kv_slice_t *id_o
                        "Only one of Input, InputPath, or InputTransformer must be provided for "
                        "target %.*s.",
                        idn, idp);
-    const char *err;
-    api_json_t *j;
-    if (input.len && api_json_parse(o->a, input, &j, &err) < 0)
+    if (input.len && !json_text(o->a, input))
         return invalid(o, "Input for target %.*s is not a valid JSON text.", idn, idp);
     if (path.len && !events_path_valid(path))
         return invalid(o, "InputPath for target %.*s is invalid.", idn, idp);

@@ -224,6 +224,17 @@ class MessagingTargets(Base):
         self.assertEqual([json.loads(m["Body"])["id"] for m in fifo], ids)  # in order
         self.assertEqual({m["Attributes"]["MessageGroupId"] for m in fifo}, {"g1"})
 
+    def test_constant_input_is_any_json_text(self):
+        url, arn = self.queue("ev-const")
+        self.ev.put_rule(Name="const", EventPattern='{"source": ["app"]}')
+        for bad in ("1,2", "{", "text"):
+            with self.assertRaises(Exception, msg=bad):
+                self.ev.put_targets(Rule="const", Targets=[{"Id": "c", "Arn": arn, "Input": bad}])
+        for i, text in enumerate(('"a string"', "5", "null", '[1, {"b": 2}]')):
+            self.ev.put_targets(Rule="const", Targets=[{"Id": "c", "Arn": arn, "Input": text}])
+            self.put({"n": i})
+            self.assertEqual(self.receive(url, 1)[0]["Body"], text)
+
     def test_sns_target(self):
         self.function("snsrec", tag="sns")
         topic = self.sns.create_topic(Name="ev-topic")["TopicArn"]
