@@ -47,6 +47,9 @@ typedef struct api_msg {
 bool api_sqs_exists(api_ctx_t *ctx, kv_slice_t queue_arn);
 bool api_sns_exists(api_ctx_t *ctx, kv_slice_t topic_arn);
 bool api_events_exists(api_ctx_t *ctx, kv_slice_t bus_arn);
+/** A queue's visibility timeout and whether it is FIFO (either pointer may be NULL), for
+ * configuration checks (an event source mapping's). @return 0, KV_ENOTFOUND. */
+int api_sqs_info(api_ctx_t *ctx, kv_slice_t queue_arn, unsigned *vis_s, bool *fifo);
 
 /**
  * Send one message to the queue queue_arn (api/sqs). Validated as SendMessage validates it;

@@ -430,7 +430,7 @@ int lambda_esm_sqs_step(api_ctx_t *ctx, const eng_mapping_t *m)
     const char *colon = strchr(m->function, ':');
     kv_slice_t fname =
         colon ? kv_slice(m->function, (size_t)(colon - m->function)) : kv_slice_str(m->function);
-    if (lambda_sqs_queue_info(ctx, q, &vis_s, NULL) < 0 ||
+    if (api_sqs_info(ctx, q, &vis_s, NULL) < 0 ||
         lambda_qual_pick(ctx, a, fname, kv_slice_str(colon ? colon + 1 : ""), &f) < 0) {
         give_back(ctx, sm); /* the queue or the function is gone: nothing to receive for */
         goto out;

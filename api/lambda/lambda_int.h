@@ -296,9 +296,6 @@ void api_esm_kick_buckets(api_ctx_t *ctx);
 
 /* ---- event source mappings on SQS queues (issue 14, package W2) ---- */
 
-/** The visibility timeout and FIFO-ness of queue arn (either pointer may be NULL), read from the
- * SQS service's state (lambda_mapping.c). @return 0, KV_ENOTFOUND */
-int lambda_sqs_queue_info(api_ctx_t *ctx, kv_slice_t arn, unsigned *vis_s, bool *fifo);
 typedef struct esm_sqs esm_sqs_t;
 /** The esm job's step for mapping m on an SQS queue, enabled or not (lambda_esm_sqs.c): looks
  * at its finished batches, then receives and starts batches while it may. @return ms until it

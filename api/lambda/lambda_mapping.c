@@ -12,7 +12,6 @@
 #include "../api_msg.h"
 #include "../codec/api_pattern.h"
 #include "../ddb/ddb_int.h"
-#include "../sqs/sqs_int.h"
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
 #include "lambda_int.h"
@@ -260,22 +259,6 @@ static int function_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const a
     return function_named(ctx, req, resp, api_json_str(fn), out, timeout_s);
 }
 
-int lambda_sqs_queue_info(api_ctx_t *ctx, kv_slice_t arn, unsigned *vis_s, bool *fifo)
-{
-    sqs_state_t *s = sqs_state(ctx);
-    sqs_queue_t *q = s ? sqs_queue_by_arn(s, arn) : NULL;
-    if (q == NULL)
-        return KV_ENOTFOUND;
-    pthread_mutex_lock(&q->lock);
-    if (vis_s)
-        *vis_s = q->vis_s;
-    if (fifo)
-        *fifo = q->fifo;
-    pthread_mutex_unlock(&q->lock);
-    sqs_queue_put(q);
-    return 0;
-}
-
 /* Is arn an SQS queue's ARN (arn:aws:sqs:<region>:<account>:<name>)? */
 static bool sqs_arn(kv_slice_t arn)
 {
@@ -336,7 +319,7 @@ static int sqs_check(api_ctx_t *ctx, api_resp_t *resp, const api_json_t *in, eng
                           "Maximum batch window in seconds must be greater than 0 if maximum "
                           "batch size is greater than 10");
     unsigned vis_s;
-    if (lambda_sqs_queue_info(ctx, arn, &vis_s, NULL) < 0)
+    if (api_sqs_info(ctx, arn, &vis_s, NULL) < 0)
         return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
                           "Error occurred while ReceiveMessage. SQS Error Code: "
                           "AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The "

@@ -1685,8 +1685,21 @@ static void sqs_stopping(void *state)
 
 bool api_sqs_exists(api_ctx_t *ctx, kv_slice_t queue_arn)
 {
+    return api_sqs_info(ctx, queue_arn, NULL, NULL) == 0;
+}
+
+int api_sqs_info(api_ctx_t *ctx, kv_slice_t queue_arn, unsigned *vis_s, bool *fifo)
+{
     sqs_state_t *s = sqs_state(ctx);
     sqs_queue_t *q = s ? sqs_queue_by_arn(s, queue_arn) : NULL;
+    if (q == NULL)
+        return KV_ENOTFOUND;
+    pthread_mutex_lock(&q->lock);
+    if (vis_s)
+        *vis_s = q->vis_s;
+    if (fifo)
+        *fifo = q->fifo;
+    pthread_mutex_unlock(&q->lock);
     sqs_queue_put(q);
-    return q != NULL;
+    return 0;
 }
