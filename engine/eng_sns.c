@@ -313,6 +313,7 @@ enum {
     D_ATTR, /* nested: A_NAME, A_TYPE, A_VALUE */
     D_KIND,
     D_STRUCTURE,
+    D_SIG_VERSION,
 };
 enum { A_NAME = 1, A_TYPE, A_VALUE };
 
@@ -339,6 +340,7 @@ static const eng_tlv_field_t msg_fields[] = {
                      .size = sizeof(eng_sns_attr_t), .fn = decode_attr),
     ENG_TLV_ROW(D_KIND, ENG_TLV_U8, eng_sns_msg_t, kind),
     ENG_TLV_ROW(D_STRUCTURE, ENG_TLV_BOOL, eng_sns_msg_t, structure),
+    ENG_TLV_ROW(D_SIG_VERSION, ENG_TLV_U8, eng_sns_msg_t, sig_version),
 };
 
 static void encode_msg(const eng_sns_msg_t *m, kv_buf_t *b)
@@ -357,6 +359,8 @@ static void encode_msg(const eng_sns_msg_t *m, kv_buf_t *b)
         eng_tlv_put_u64(b, D_KIND, m->kind);
     if (m->structure)
         eng_tlv_put_u64(b, D_STRUCTURE, 1);
+    if (m->sig_version)
+        eng_tlv_put_u64(b, D_SIG_VERSION, m->sig_version);
     for (size_t i = 0; i < m->n_attrs; i++) {
         kv_buf_t a;
         kv_buf_init(&a, ENG_REC_MAX);

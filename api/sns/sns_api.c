@@ -131,6 +131,12 @@ const char *sns_attr(const eng_tag_t *p, size_t n, const char *key)
     return NULL;
 }
 
+uint8_t sns_sig_version(const eng_sns_topic_t *t)
+{
+    const char *sv = t ? sns_attr(t->attrs, t->n_attrs, "SignatureVersion") : NULL;
+    return sv && strcmp(sv, "2") == 0 ? 2 : 1;
+}
+
 void sns_xml_map(api_xw_t *w, const char *name, const eng_tag_t *p, size_t n)
 {
     api_xw_open(w, name);

@@ -53,7 +53,8 @@ typedef struct dlv {
     int64_t ts_ms;
     const eng_sns_attr_t *attrs;
     size_t n_attrs;
-    uint8_t kind; /* ENG_SNS_NOTIFICATION or ENG_SNS_CONFIRMATION */
+    uint8_t kind;        /* ENG_SNS_NOTIFICATION or ENG_SNS_CONFIRMATION */
+    uint8_t sig_version; /* the message's (0: the topic's now) */
 } dlv_t;
 
 /* A delivery in flight: an invocation or an HTTP(S) request. Its record stays where it is in
@@ -287,8 +288,7 @@ static void note_fill(api_ctx_t *ctx, kv_arena_t *a, const dlv_t *d, const eng_s
     n->timestamp = kv_arena_strndup(a, ts, strlen(ts));
     n->topic_arn = sns_topic_arn(ctx, a, d->topic);
     n->sub_arn = sns_sub_arn(ctx, a, d->topic, d->sub_id);
-    const char *sv = t ? sns_attr(t->attrs, t->n_attrs, "SignatureVersion") : NULL;
-    n->sig_version = sv && strcmp(sv, "2") == 0 ? "2" : "1";
+    n->sig_version = (d->sig_version ? d->sig_version : sns_sig_version(t)) == 2 ? "2" : "1";
     const char *base = base_url(ctx, a);
     n->cert_url = kv_arena_printf(a, "%s/sns/SimpleNotificationService-stratus.pem", base);
     kv_buf_t u;
@@ -852,7 +852,8 @@ static void dlv_fill(dlv_t *d, const eng_sns_msg_t *m, const api_json_t *doc,
                  .ts_ms = m->ts_ms,
                  .attrs = m->attrs,
                  .n_attrs = m->n_attrs,
-                 .kind = m->kind};
+                 .kind = m->kind,
+                 .sig_version = m->sig_version};
 }
 
 /* Record r is finished (delivered or given up). */

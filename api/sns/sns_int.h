@@ -77,6 +77,9 @@ const char *sns_sub_arn(api_ctx_t *ctx, kv_arena_t *a, const char *topic, const 
 bool sns_sub_parts(kv_slice_t arn, kv_slice_t *topic, kv_slice_t *id);
 /** A name/value list's value of key (NULL: none). */
 const char *sns_attr(const eng_tag_t *p, size_t n, const char *key);
+/** The SignatureVersion topic t signs with (1 or 2; 1 when t is NULL). A message keeps the one
+ * its topic had when it was published. */
+uint8_t sns_sig_version(const eng_sns_topic_t *t);
 /** Write <name><entry><key/><value/></entry>...</name>. */
 void sns_xml_map(api_xw_t *w, const char *name, const eng_tag_t *p, size_t n);
 

@@ -368,6 +368,7 @@ static int commit(api_ctx_t *ctx, kv_arena_t *a, const eng_sns_topic_t *t, const
         .ts_ms = kv_now_ms(),
         .attrs = p->attrs,
         .n_attrs = p->n_attrs,
+        .sig_version = sns_sig_version(t),
     };
     if (t->fifo) {
         if (p->dedup.p) {

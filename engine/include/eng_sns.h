@@ -79,7 +79,9 @@ typedef struct eng_sns_msg {
     int64_t ts_ms;
     eng_sns_attr_t *attrs;
     size_t n_attrs;
-    uint8_t kind; /* ENG_SNS_NOTIFICATION or ENG_SNS_CONFIRMATION (body: its Message) */
+    uint8_t kind;        /* ENG_SNS_NOTIFICATION or ENG_SNS_CONFIRMATION (body: its Message) */
+    uint8_t sig_version; /* SignatureVersion its topic had at the publish (1 or 2; 0: a record
+                            written before it was kept, signed as the topic says now) */
 } eng_sns_msg_t;
 
 /** One delivery: message msg_seq for subscription sub_id, at its place in the outbox. */

@@ -176,6 +176,24 @@ class Delivery(unittest.TestCase):
         got = self.records("flaky", 1)
         self.assertEqual(set(got), {mid})
 
+    def test_signature_version_is_the_publish_time_one(self):
+        # a message waits (the function is throttled) while its topic's SignatureVersion
+        # changes: it is still signed as its topic said when it was published
+        self.table("signed")
+        self.function("held", OUT="signed")
+        self.lam.put_function_concurrency(FunctionName="held", ReservedConcurrentExecutions=0)
+        topic = self.sns.create_topic(Name="versions")["TopicArn"]
+        self.subscribe(topic, "held")
+        r1 = self.sns.publish(TopicArn=topic, Message="before")
+        self.sns.set_topic_attributes(TopicArn=topic, AttributeName="SignatureVersion", AttributeValue="2")
+        r2 = self.sns.publish(TopicArn=topic, Message="after")
+        self.lam.delete_function_concurrency(FunctionName="held")
+        got = self.records("signed", 2)
+        self.assertEqual(got[r1["MessageId"]]["Sns"]["SignatureVersion"], "1")
+        self.assertEqual(got[r2["MessageId"]]["Sns"]["SignatureVersion"], "2")
+        for rec in got.values():
+            self.verify(rec["Sns"])
+
     def test_survives_kill9(self):
         self.table("kept")
         self.function("late", OUT="kept")
