@@ -25,7 +25,8 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
             api/sqs/sqs_api.c api/sqs/sqs_index.c api/sqs/sqs_msg.c
             api/sqs/sqs_query.c # the query protocol (issue 14, Q2)
             api/lambda/lambda_esm_sqs.c # Lambda mappings on SQS queues (issue 14, W2)
-            api/events/events_api.c api/events/events_sched.c api/events/events_deliver.c)
+            api/events/events_api.c api/events/events_sched.c api/events/events_deliver.c
+            api/authz/api_authz.c) # issue 15: authorization
 target_include_directories(kvapi PUBLIC api)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT PkgConfig::LIBARCHIVE

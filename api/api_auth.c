@@ -377,8 +377,12 @@ static int check_credentials(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (st->presigned && api_req_query(req, "X-Amz-Security-Token", &q))
         tok = q;
     st->session_token = tok;
-    if (kv_slice_eq_str(ak, ctx->access_key))
-        return tok.len ? token_refusal(req, resp, false) : 0;
+    if (kv_slice_eq_str(ak, ctx->access_key)) {
+        if (tok.len)
+            return token_refusal(req, resp, false);
+        api__principal_root(ctx, &st->principal);
+        return 0;
+    }
     if (!api_session_is_session_key(ak))
         return unknown_key(req, resp);
     if (tok.len == 0) /* a session key means nothing without its token */
@@ -391,6 +395,9 @@ static int check_credentials(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return token_refusal(req, resp, r == API_SESSION_EXPIRED);
     }
     st->session = true;
+    /* Until STS lands (issue 15), a function's session acts as the root did before. */
+    api__principal_root(ctx, &st->principal);
+    st->principal.kind = API_PR_ROOT_SESSION;
     return 0;
 }
 

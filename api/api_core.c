@@ -405,6 +405,7 @@ static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         resp->no_body = true;
     if (st->svc->finish)
         st->svc->finish(ctx, req, resp);
+    api__authz_check_done(ctx, req, resp);
 }
 
 /* A body over the service's limit. */
@@ -655,7 +656,7 @@ static void ops_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 }
 
 static const char *const ops_paths[] = {"/health", "/metrics", NULL};
-static const api_op_desc_t ops_ops[] = {{"Health", 0}, {"Metrics", 0}};
+static const api_op_desc_t ops_ops[] = {{.name = "Health"}, {.name = "Metrics"}};
 
 const api_service_t api_ops_service = {
     .name = "ops",

@@ -264,7 +264,20 @@
     XX(SNS_FILTER_LIMIT, 403, "", "FilterPolicyLimitExceeded", "Filter policy limit exceeded")     \
     /* issue 14, F-SNS: a topic's subscriptions past SNS_SUBS_SCAN */                              \
     XX(SNS_SUB_LIMIT, 403, "", "SubscriptionLimitExceeded",                                        \
-       "Indicates that the customer already owns the maximum allowed number of subscriptions.")
+       "Indicates that the customer already owns the maximum allowed number of subscriptions.")    \
+    /* issue 15: each protocol's access-denied error (api_service_t.err_denied) */                 \
+    XX(DDB_ACCESS_DENIED, 400, DDB_NS_CORAL, "AccessDeniedException", "Access denied")             \
+    XX(LAMBDA_ACCESS_DENIED, 403, "", "AccessDeniedException", "Access denied")                    \
+    XX(LOGS_ACCESS_DENIED, 400, "", "AccessDeniedException", "Access denied")                      \
+    XX(SQS_ACCESS_DENIED, 403, "AccessDenied", "AccessDeniedException",                            \
+       "Access to the resource "                                                                   \
+       "is denied.")                                                                               \
+    XX(EVENTS_ACCESS_DENIED, 400, "", "AccessDeniedException", "Access denied")                    \
+    /* issue 15, package I (IAM): its errors below this line */                                    \
+    /* issue 15, package T (STS, sessions): its errors below this line */                          \
+    /* issue 15, package V (SigV2): its errors below this line */                                  \
+    /* issue 15, package S (S3 access control): its errors below this line */                      \
+    /* issue 15, end of the error table */
 
 typedef enum api_err {
     API_E_NONE = 0,

@@ -13,6 +13,7 @@
 #include "auth/api_cksum.h"
 #include "auth/sigv4.h"
 #include "auth/sigv4_chunked.h"
+#include "authz/api_authz.h"
 #include "codec/api_jw.h"
 #include "eng.h"
 
@@ -45,6 +46,7 @@ typedef struct api_metrics {
     atomic_int_fast64_t conns_limit;
     atomic_uint_fast64_t conns_idle_closed;
     atomic_uint_fast64_t conns_refused;
+    atomic_uint_fast64_t authz_unchecked; /* issue 15: answered without api_authorize */
 } api_metrics_t;
 
 struct api_ctx {
@@ -154,6 +156,10 @@ struct api_state {
     kv_slice_t session_token;
     bool session;
     char session_secret[API_SESSION_SK_LEN + 1];
+    /* Authorization (issue 15): who signed (set by authentication: the root until an IAM
+     * principal or API_PR_ANON says otherwise), and whether api_authorize allowed something. */
+    api_principal_t principal;
+    bool authorized;
 };
 
 /* api_auth.c */
@@ -171,6 +177,13 @@ void api__unauth_dispose(api_ctx_t *ctx);
 int api__unauth_charge(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, size_t n);
 /** Give back what the request holds (signature verified, or the request is over). */
 void api__unauth_release(api_state_t *st);
+
+/* authz/api_authz.c */
+/** Make p the account root. */
+void api__principal_root(api_ctx_t *ctx, api_principal_t *p);
+/** A non-root principal's request answered without any api_authorize (a missing check):
+ * counted (stratus_authz_unchecked_total) and logged. */
+void api__authz_check_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 
 /* api_core.c */
 /** Header lookup (case-insensitive); KV_SLICE_NULL when absent. */

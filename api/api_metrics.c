@@ -207,6 +207,12 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
                   (unsigned long long)atomic_load(&m->conns_idle_closed),
                   (unsigned long long)atomic_load(&m->conns_refused));
     kv_buf_printf(out,
+                  "# HELP stratus_authz_unchecked_total Requests of a principal other than the "
+                  "root answered without an authorization check (a defect).\n"
+                  "# TYPE stratus_authz_unchecked_total counter\nstratus_authz_unchecked_total "
+                  "%llu\n",
+                  (unsigned long long)atomic_load(&m->authz_unchecked));
+    kv_buf_printf(out,
                   "# HELP stratus_uptime_seconds Seconds since start.\n"
                   "# TYPE stratus_uptime_seconds gauge\nstratus_uptime_seconds %llu\n",
                   (unsigned long long)((kv_now_mono_ns() - ctx->start_mono_ns) / 1000000000u));

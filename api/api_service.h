@@ -31,6 +31,8 @@ enum {
 typedef struct api_op_desc {
     const char *name; /* wire name ("PutItem"); metrics, the access log and fuzz targets */
     uint32_t flags;   /* API_OPF_* */
+    const char
+        *action; /* its IAM action ("s3:GetObject"); NULL: "<iam_prefix>:<name>" (issue 15) */
 } api_op_desc_t;
 
 /* ---- background jobs ---- */
@@ -135,6 +137,9 @@ typedef struct api_service {
     /** The client of a response dispatch left pending went away (api_resp_abandon): give up
      * waiting, taking nothing for it (an SQS long poll). NULL: it completes as usual. */
     void (*abandon)(api_ctx_t *ctx, api_resp_t *resp);
+    /* authorization (issue 15, api_authz.h) */
+    const char *iam_prefix; /* the IAM service prefix of its actions ("dynamodb", "s3") */
+    api_err_t err_denied;   /* its access-denied error (AccessDeniedException, AccessDenied) */
 } api_service_t;
 
 /** The table (api_services.c): every service, in routing and metrics order. */

@@ -422,13 +422,13 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
          : 0u)
 
 static const api_op_desc_t ddb_ops[] = {
-#define XX(Name, name) {#Name, DDB_FLAGS(DDB_OP_##name)},
+#define XX(Name, cname) {.name = #Name, .flags = DDB_FLAGS(DDB_OP_##cname)},
     DDB_OP_MAP(XX)
 #undef XX
 };
 
 static const api_op_desc_t streams_ops[] = {
-#define XX(Name, name) {#Name, 0},
+#define XX(Name, cname) {.name = #Name, .flags = 0},
     STREAMS_OP_MAP(XX)
 #undef XX
 };
@@ -491,6 +491,7 @@ static const char *const ddb_scopes[] = {"dynamodb", "streams.dynamodb", NULL};
     .scopes = ddb_scopes, .body_max = API_DDB_BODY_MAX, .dispatch = ddb_dispatch,  \
     .finish = ddb_finish, .ids = API_IDS_AMZN, .err_internal = API_E_DDB_INTERNAL, \
     .err_throttle = API_E_DDB_THROTTLING, .err_too_large = API_E_DDB_TOO_LARGE,    \
+    .iam_prefix = "dynamodb", .err_denied = API_E_DDB_ACCESS_DENIED,               \
     .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true
 
 const api_service_t ddb_service = {

@@ -1504,7 +1504,7 @@ static void events_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 }
 
 static const api_op_desc_t events_ops[] = {
-#define XX(Name, name) {#Name, 0},
+#define XX(Name, cname) {.name = #Name, .flags = 0},
     EVENTS_OP_MAP(XX)
 #undef XX
 };
@@ -1545,6 +1545,8 @@ const api_service_t events_service = {
     .ids = API_IDS_UUID,
     .err_internal = API_E_EVENTS_INTERNAL,
     .err_throttle = API_E_EVENTS_THROTTLING,
+    .iam_prefix = "events",
+    .err_denied = API_E_EVENTS_ACCESS_DENIED,
     .err_too_large = API_E_EVENTS_VALIDATION,
     .err_stream_large = API_E_EVENTS_VALIDATION,
     .jobs = events_jobs,

@@ -426,7 +426,7 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
          : 0u)
 
 static const api_op_desc_t lambda_ops[] = {
-#define XX(Name, name) {#Name, LAMBDA_FLAGS(LAMBDA_OP_##name)},
+#define XX(Name, cname) {.name = #Name, .flags = LAMBDA_FLAGS(LAMBDA_OP_##cname)},
     LAMBDA_OP_MAP(XX)
 #undef XX
 };
@@ -482,6 +482,8 @@ const api_service_t lambda_service = {
     .ids = API_IDS_UUID,
     .err_internal = API_E_LAMBDA_SERVICE,
     .err_throttle = API_E_LAMBDA_TOO_MANY,
+    .iam_prefix = "lambda",
+    .err_denied = API_E_LAMBDA_ACCESS_DENIED,
     .err_too_large = API_E_DDB_TOO_LARGE, /* as the service has always answered */
     .err_stream_large = API_E_DDB_TOO_LARGE,
     .too_large_sized = true,

@@ -966,7 +966,7 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 /* ---- the service ---- */
 
 static const api_op_desc_t logs_ops[] = {
-#define XX(Name, name) {#Name, 0},
+#define XX(Name, cname) {.name = #Name, .flags = 0},
     LOGS_OP_MAP(XX)
 #undef XX
 };
@@ -996,6 +996,8 @@ const api_service_t logs_service = {
     .ids = API_IDS_AMZN,
     .err_internal = API_E_LOGS_SERVICE,
     .err_throttle = API_E_LOGS_THROTTLING,
+    .iam_prefix = "logs",
+    .err_denied = API_E_LOGS_ACCESS_DENIED,
     .err_too_large = API_E_DDB_TOO_LARGE, /* as the service has always answered */
     .err_stream_large = API_E_DDB_TOO_LARGE,
     .too_large_sized = true,

@@ -31,10 +31,10 @@
 enum { OP_INVOKE = 0, OP_INVOKE_IAM, OP_PREFLIGHT, OP_MISSING };
 
 static const api_op_desc_t url_ops[] = {
-    {"InvokeFunctionUrl", API_OPF_UNSIGNED},
-    {"InvokeFunctionUrlIam", 0},
-    {"FunctionUrlPreflight", API_OPF_UNSIGNED},
-    {"FunctionUrlUnknown", API_OPF_UNSIGNED},
+    {.name = "InvokeFunctionUrl", .flags = API_OPF_UNSIGNED},
+    {.name = "InvokeFunctionUrlIam", .flags = 0},
+    {.name = "FunctionUrlPreflight", .flags = API_OPF_UNSIGNED},
+    {.name = "FunctionUrlUnknown", .flags = API_OPF_UNSIGNED},
 };
 
 /* ---- claiming ---- */
@@ -731,6 +731,8 @@ const api_service_t lambda_url_service = {
     .ids = API_IDS_UUID,
     .err_internal = API_E_LAMBDA_SERVICE,
     .err_throttle = API_E_LAMBDA_TOO_MANY,
+    .iam_prefix = "lambda",
+    .err_denied = API_E_LAMBDA_ACCESS_DENIED,
     .err_too_large = API_E_LAMBDA_TOO_LARGE,
     .err_stream_large = API_E_LAMBDA_TOO_LARGE,
     .claim = url_claim,

@@ -184,7 +184,7 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
                                                                  : 0u)
 
 static const api_op_desc_t s3_ops[] = {
-#define XX(Name, name) {#Name, S3_FLAGS(S3_OP_##name)},
+#define XX(Name, cname) {.name = #Name, .flags = S3_FLAGS(S3_OP_##cname)},
     S3_OP_MAP(XX)
 #undef XX
 };
@@ -235,6 +235,8 @@ const api_service_t s3_service = {
     .ids = API_IDS_S3,
     .err_internal = API_E_S3_INTERNAL,
     .err_throttle = API_E_S3_SLOW_DOWN,
+    .iam_prefix = "s3",
+    .err_denied = API_E_S3_ACCESS_DENIED,
     .err_too_large = API_E_S3_TOO_LARGE,
     .err_stream_large = API_E_S3_ENTITY_TOO_LARGE,
     .jobs = s3_jobs,

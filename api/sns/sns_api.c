@@ -157,10 +157,10 @@ void sns_xml_map(api_xw_t *w, const char *name, const eng_tag_t *p, size_t n)
 #define SNS_LINK_PATH "/sns/"
 
 static const api_op_desc_t sns_ops[SNS_N_ROWS] = {
-#define XX(Name, name) {#Name, 0},
+#define XX(Name, cname) {.name = #Name, .flags = 0},
     SNS_OP_MAP(XX)
 #undef XX
-        {"GetSigningCertificate", API_OPF_ANON},
+        {.name = "GetSigningCertificate", .flags = API_OPF_ANON},
 };
 
 typedef int (*sns_fn)(sns_call_t *c);
@@ -275,6 +275,8 @@ const api_service_t sns_service = {
     .ids = API_IDS_UUID,
     .err_internal = API_E_SNS_INTERNAL,
     .err_throttle = API_E_SNS_THROTTLED,
+    .iam_prefix = "sns",
+    .err_denied = API_E_SNS_AUTH_ERROR,
     .err_too_large = API_E_SNS_TOO_LARGE,
     .err_stream_large = API_E_SNS_TOO_LARGE,
     .jobs = sns_jobs,

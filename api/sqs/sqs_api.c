@@ -1583,7 +1583,7 @@ static void sqs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 }
 
 static const api_op_desc_t sqs_ops[] = {
-#define XX(Name, name) {#Name, 0},
+#define XX(Name, cname) {.name = #Name, .flags = 0},
     SQS_OP_MAP(XX)
 #undef XX
 };
@@ -1651,6 +1651,8 @@ const api_service_t sqs_service = {
     .ids = API_IDS_UUID,
     .err_internal = API_E_SQS_INTERNAL,
     .err_throttle = API_E_SQS_THROTTLED,
+    .iam_prefix = "sqs",
+    .err_denied = API_E_SQS_ACCESS_DENIED,
     .err_too_large = API_E_SQS_BATCH_TOO_LONG,
     .err_stream_large = API_E_SQS_BATCH_TOO_LONG,
     .jobs = sqs_jobs,

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * IAM's policy language: parsing and validating a policy document (AWS's grammar, sizes and
+ * MalformedPolicyDocument messages), compiling it once, and evaluating it against a request
+ * context. The one evaluator every protocol's authorization, IAM's simulator and the resource
+ * policies (buckets, functions, queues, topics, buses, trust policies) use.
+ *
+ * A compiled policy is immutable and may be shared between threads; pol_cached keeps the
+ * compiled form of a document text (keyed by its bytes), so a resource policy stored as text
+ * is compiled once, and a changed text is simply another key.
+ */
+#ifndef POL_H
+#define POL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/kv_arena.h"
+#include "base/kv_slice.h"
+
+typedef struct pol pol_t;
+typedef struct pol_set pol_set_t;
+
+/** What a document is (its grammar differs: a resource policy and a trust policy name a
+ * Principal, an identity policy must not). */
+typedef enum pol_kind {
+    POL_IDENTITY = 0, /* user, group, role inline policies, managed policies, boundaries,
+                         session policies */
+    POL_RESOURCE,     /* bucket, function, queue, topic, bus, key policies */
+    POL_TRUST,        /* a role's AssumeRolePolicyDocument */
+} pol_kind_t;
+
+/** Limits AWS applies (characters, whitespace excluded where AWS excludes it). */
+#define POL_MAX_MANAGED   6144  /* a managed policy version */
+#define POL_MAX_USER_INL  2048  /* all inline policies of a user, together */
+#define POL_MAX_ROLE_INL  10240 /* of a role */
+#define POL_MAX_GROUP_INL 5120  /* of a group */
+#define POL_MAX_TRUST     2048
+#define POL_MAX_SESSION   2048   /* a session policy, packed */
+#define POL_MAX_BUCKET    20480  /* a bucket policy (bytes) */
+#define POL_MAX_TEXT      131072 /* no document text is parsed beyond this */
+
+/**
+ * Parse and validate a policy document.
+ * @return the compiled policy (malloc'd; pol_free), or NULL with *err set to the message of
+ *         AWS's MalformedPolicyDocument error for this kind (e.g. "Syntax errors in policy.",
+ *         "Policy document should not specify a principal.", "Invalid principal in policy",
+ *         "Missing required field Action"), into arena a.
+ */
+pol_t *pol_parse(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const char **err);
+void pol_free(pol_t *p);
+/** The compiled policy of text, from a process-wide cache (compiled on a miss; the cache
+ * holds it while any pointer handed out may still be in use: until pol_cache_trim, which only
+ * the services thread calls at a quiet point, frees unreferenced entries). NULL when it does
+ * not parse (err as pol_parse). */
+const pol_t *pol_cached(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const char **err);
+
+/** A set of policies evaluated together (a principal's identity policies). The set owns
+ * nothing: its members outlive it. */
+pol_set_t *pol_set_new(size_t cap);
+bool pol_set_add(pol_set_t *s, const pol_t *p);
+size_t pol_set_len(const pol_set_t *s);
+void pol_set_free(pol_set_t *s);
+
+/** A condition key's values in a request context. */
+typedef struct pol_val {
+    const char *name; /* "aws:SourceIp", "s3:prefix", "aws:PrincipalTag/team" */
+    const kv_slice_t *values;
+    size_t n;
+} pol_val_t;
+
+/** What a policy is evaluated against. */
+typedef struct pol_ctx {
+    kv_slice_t action;   /* "s3:GetObject" */
+    kv_slice_t resource; /* "arn:aws:s3:::bucket/key", or "*" */
+    /* The principal, for Principal/NotPrincipal of resource and trust policies. */
+    kv_slice_t principal_arn;     /* arn:aws:iam::000000000000:user/ci, the role session's
+                                     arn:aws:sts::...:assumed-role/R/S, or "*" (anonymous) */
+    kv_slice_t principal_role;    /* a role session's role ARN (matches Principal AWS too) */
+    kv_slice_t principal_service; /* "lambda.amazonaws.com" for a Service principal */
+    bool anonymous;               /* only "*" principals match */
+    /* Condition keys: looked up by name, case-insensitively; several lists (the global keys
+     * and the request's). */
+    const pol_val_t *const *vals;
+    const size_t *n_vals;
+    size_t n_lists;
+} pol_ctx_t;
+
+/** What one document, or a set, says about a context. */
+typedef enum pol_effect {
+    POL_NONE = 0, /* no statement applies */
+    POL_ALLOW,    /* an Allow statement applies, no Deny */
+    POL_DENY,     /* a Deny statement applies */
+} pol_effect_t;
+
+pol_effect_t pol_eval(const pol_t *p, const pol_ctx_t *c);
+pol_effect_t pol_set_eval(const pol_set_t *s, const pol_ctx_t *c);
+
+/** Does a value match an IAM wildcard pattern ('*' any run, '?' one character)? Case-sensitive
+ * (resources) or not (actions). */
+bool pol_match(kv_slice_t pattern, kv_slice_t value, bool nocase);
+
+/** The statement ids (Sid) and effect of the statement that decided, for the simulator: the
+ * first Deny that applies, else the first Allow. */
+typedef struct pol_match_info {
+    pol_effect_t effect;
+    int statement; /* its index, or -1 */
+    kv_slice_t sid;
+} pol_match_info_t;
+pol_effect_t pol_eval_info(const pol_t *p, const pol_ctx_t *c, pol_match_info_t *info);
+
+/** The condition keys a document tests (for SimulatePrincipalPolicy's MissingContextValues):
+ * calls take(arg, name) once per distinct key. */
+void pol_keys_each(const pol_t *p, void (*take)(void *arg, kv_slice_t name), void *arg);
+
+/** Does the document grant anything to everyone (S3's PolicyStatus IsPublic, Block Public
+ * Access)? A grant to "*" or {"AWS":"*"} without a condition that fixes the caller (aws:SourceIp
+ * ranges, aws:SourceArn, aws:SourceAccount, aws:PrincipalOrgID, aws:PrincipalAccount, ...) is
+ * public, as AWS defines it. */
+bool pol_is_public(const pol_t *p);
+
+#endif
