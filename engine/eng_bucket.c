@@ -25,8 +25,11 @@ static const eng_tlv_field_t bucket_fields[] = {
     ENG_TLV_ROW(B_DOC0 + ENG_BDOC_CORS, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_CORS]),
     ENG_TLV_ROW(B_DOC0 + ENG_BDOC_LIFECYCLE, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_LIFECYCLE]),
     ENG_TLV_ROW(B_DOC0 + ENG_BDOC_NOTIFY, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_NOTIFY]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_PAB, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_PAB]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_OWNERSHIP, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_OWNERSHIP]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_ACL, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_ACL]),
 };
-_Static_assert(ENG_BDOC_N == 4, "a row per bucket document");
+_Static_assert(ENG_BDOC_N == 7, "a row per bucket document");
 
 static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
 {

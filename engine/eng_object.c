@@ -45,6 +45,7 @@ enum {
     O_NULLVER, /* flag: the version id is "null" */
     O_DMARKER, /* flag: a delete marker */
     O_SHARED,  /* flag: its bytes may be named by other records too (a copy): counted */
+    O_ACL,     /* issue 15: its ACL, as the api layer encodes it */
 };
 
 #define OBJ_REC_VERSION 1
@@ -76,6 +77,8 @@ void eng__object_encode(const eng_object_t *o, kv_buf_t *b)
     eng_tlv_put_str(b, O_CLASS, o->storage_class);
     eng_tlv_put_str(b, O_CK_ALGO, o->checksum_algo);
     eng_tlv_put_str(b, O_CK_VALUE, o->checksum_value);
+    if (o->acl.len)
+        eng_tlv_put(b, O_ACL, o->acl);
     for (size_t i = 0; i < o->n_meta + o->n_tags; i++) {
         const eng_tag_t *t = i < o->n_meta ? &o->meta[i] : &o->tags[i - o->n_meta];
         uint8_t mm[64];
@@ -153,6 +156,7 @@ static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_NULLVER, ENG_TLV_FLAG, obj_rec_t, o.null_version),
     ENG_TLV_ROW(O_DMARKER, ENG_TLV_FLAG, obj_rec_t, o.delete_marker),
     ENG_TLV_ROW(O_SHARED, ENG_TLV_FLAG, obj_rec_t, o.shared),
+    ENG_TLV_ROW(O_ACL, ENG_TLV_BYTES, obj_rec_t, o.acl),
 };
 
 int eng__object_decode(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_object_t **out)

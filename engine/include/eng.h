@@ -648,6 +648,9 @@ typedef enum eng_bucket_doc {
     ENG_BDOC_CORS,       /* CORSConfiguration XML */
     ENG_BDOC_LIFECYCLE,  /* LifecycleConfiguration XML */
     ENG_BDOC_NOTIFY,     /* NotificationConfiguration XML */
+    ENG_BDOC_PAB,        /* issue 15: PublicAccessBlockConfiguration XML */
+    ENG_BDOC_OWNERSHIP,  /* issue 15: OwnershipControls XML (none: BucketOwnerEnforced) */
+    ENG_BDOC_ACL,        /* issue 15: the bucket's ACL (api/s3/s3_acl.c's encoding) */
     ENG_BDOC_N
 } eng_bucket_doc_t;
 
@@ -715,6 +718,8 @@ typedef struct eng_object {
     bool shared;        /* its bytes may be named by other records (a copy); they are counted */
     uint32_t log_id;    /* writes: the bucket's event log (0: none) */
     const char *event;  /* writes: the event name logged ("ObjectCreated:Put") */
+    kv_slice_t acl;     /* issue 15: its ACL (api/s3/s3_acl.c's encoding); empty: the owner's
+                           FULL_CONTROL alone */
 } eng_object_t;
 
 /** Which version of a key an operation means. */
