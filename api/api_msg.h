@@ -126,4 +126,27 @@ bool api_msg_is_target(kv_slice_t arn);
 /** Whether arn names a queue, topic or bus that exists here. */
 bool api_msg_exists(api_ctx_t *ctx, kv_slice_t arn);
 
+/* ---- resource policies and service principals (issue 15, packages L1 and L2) ---- */
+
+/** The resource policy text of a queue (its Policy attribute), a topic (its Policy attribute),
+ * a bus (PutPermission's policy) or a function (AddPermission's policy; an alias or version
+ * ARN: that qualifier's), into *policy in arena a (empty: it has none).
+ * @return 0 or KV_ENOTFOUND. Implemented by L2 (queues, topics, buses) and L1 (functions). */
+int api_sqs_policy(api_ctx_t *ctx, kv_slice_t queue_arn, kv_arena_t *a, kv_slice_t *policy);
+int api_sns_policy(api_ctx_t *ctx, kv_slice_t topic_arn, kv_arena_t *a, kv_slice_t *policy);
+int api_events_policy(api_ctx_t *ctx, kv_slice_t bus_arn, kv_arena_t *a, kv_slice_t *policy);
+int api_lambda_policy(api_ctx_t *ctx, kv_slice_t function_arn, kv_arena_t *a, kv_slice_t *policy);
+
+/**
+ * May the AWS service principal `service` ("s3.amazonaws.com", "sns.amazonaws.com",
+ * "events.amazonaws.com") perform action ("sqs:SendMessage", "sns:Publish",
+ * "events:PutEvents", "lambda:InvokeFunction") on target (a queue, topic, bus or function ARN)
+ * on behalf of source_arn (the bucket, topic or rule: aws:SourceArn; aws:SourceAccount is the
+ * account)? As AWS does, only the target's resource policy can allow a service principal.
+ * @return true when allowed; false with *why (may be NULL) set to the reason, in arena a.
+ * Implemented by L2 in api_msg.c.
+ */
+bool api_msg_permitted(api_ctx_t *ctx, kv_slice_t target, const char *service, const char *action,
+                       kv_slice_t source_arn, kv_arena_t *a, const char **why);
+
 #endif
