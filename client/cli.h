@@ -81,4 +81,8 @@ int cli_connect(const char *host, int port);
  */
 int cli_roundtrip(int fd, kv_slice_t req, bool head_request, kv_buf_t *raw, cli_resp_t *out);
 
+/** `stratus iam ...` (cli_iam.c): argv after "iam". @return the exit status, 2 for bad usage. */
+int cli_iam_main(const cli_creds_t *cr, const char *host, int port, const char *hostport, int argc,
+                 char **argv);
+
 #endif

@@ -5,7 +5,7 @@ target_include_directories(kvclient PUBLIC client)
 target_compile_options(kvclient PRIVATE ${KV_WARN})
 target_link_libraries(kvclient PUBLIC kvauth kvbase PkgConfig::ZLIB)
 
-add_executable(stratus client/stratus.c)
+add_executable(stratus client/stratus.c client/cli_iam.c)
 target_compile_options(stratus PRIVATE ${KV_WARN})
 target_link_libraries(stratus PRIVATE kvclient)
 

@@ -10,6 +10,8 @@
  *                   [--chunk-size N] [--tamper-chunk] [--host HOST]
  *   stratus ... ddb OPERATION JSON
  *   stratus ... presign METHOD PATH [--expires SECONDS] [--service S] [--host HOST]
+ *   stratus ... iam (create-user NAME [--allow ACTIONS --on ARNS]... [--policy-file F]...
+ *                    [--attach ARN]... [--group G]... | delete-user NAME | whoami)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,7 +25,9 @@ static int usage(void)
 {
     fprintf(stderr, "usage: stratus [--endpoint URL] [--region R] [--access-key K] "
                     "[--secret-key S] (request METHOD PATH [opts] | ddb OP JSON | presign METHOD "
-                    "PATH [--expires N])\n");
+                    "PATH [--expires N] | iam create-user NAME [--allow ACTIONS --on ARNS]... "
+                    "[--policy-file F]... [--attach ARN]... [--group G]... | iam delete-user "
+                    "NAME | iam whoami)\n");
     return 2;
 }
 
@@ -90,6 +94,10 @@ int main(int argc, char **argv)
         port = (int)strtol(colon + 1, NULL, 10);
     }
     const char *cmd = argv[i++];
+    if (strcmp(cmd, "iam") == 0) {
+        int rc = cli_iam_main(&cr, host, port, hostport, argc - i, argv + i);
+        return rc == 2 ? usage() : rc;
+    }
     cli_req_t r;
     memset(&r, 0, sizeof(r));
     r.host = hostport;
