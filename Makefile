@@ -103,6 +103,7 @@ bench: test-deps build
 	python3 bench/messaging.py $(BUILD)
 	python3 bench/slowops.py $(BUILD)
 	python3 bench/soak.py $(BUILD)
+	python3 bench/authz.py $(BUILD)
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan
