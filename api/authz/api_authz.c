@@ -323,7 +323,7 @@ int api_authorize(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_au
     if (d == API_ALLOW)
         return 0;
     if (!(az->flags & API_AZ_QUIET))
-        api_fail(resp, st->svc->err_denied, "%s", msg);
+        api_fail(resp, st->svc ? st->svc->err_denied : API_E_S3_ACCESS_DENIED, "%s", msg);
     return API_RESPOND;
 }
 

@@ -6,6 +6,7 @@
  * boundary and session policies, the global condition keys; and a printed (not asserted)
  * timing of ten policies with conditions.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -707,6 +708,56 @@ static void test_cache(void **state)
     kv_arena_free(a); /* frees the ones compiled into it */
 }
 
+/* Threads sharing the cache (loop threads and the services thread do): small bounds so entries
+ * come and go, each result checked by evaluating it. */
+#define CT_THREADS 4
+#define CT_ROUNDS  2000
+
+static void *cache_thread(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    kv_arena_t *a = kv_arena_new(4096);
+    char text[256];
+    for (int i = 0; i < CT_ROUNDS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned k = (seed >> 16) % 40;
+        snprintf(text, sizeof(text), V12 "[" ALLOW("\"s3:Get%u\"", "\"*\"") "]}", k);
+        const char *err;
+        const pol_t *p = pol_cached(kv_slice_str(text), POL_IDENTITY, a, &err);
+        if (!p)
+            return (void *)1;
+        char act[32];
+        snprintf(act, sizeof(act), "s3:get%u", k);
+        pol_ctx_t c = {.action = kv_slice_str(act), .resource = kv_slice_str("*")};
+        if (pol_eval(p, &c) != POL_ALLOW)
+            return (void *)1;
+        if (i % 64 == 0) {
+            pol_cache_trim(false);
+            kv_arena_reset(a);
+        }
+    }
+    kv_arena_free(a);
+    return NULL;
+}
+
+static void test_cache_threads(void **state)
+{
+    (void)state;
+    pol_cache_limits(16, 64u << 20, 60000);
+    pthread_t t[CT_THREADS];
+    for (uintptr_t i = 0; i < CT_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, cache_thread, (void *)(i + 1)), 0);
+    for (int i = 0; i < CT_THREADS; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        assert_null(r);
+    }
+    size_t n, bytes;
+    pol_cache_stats(&n, &bytes);
+    assert_true(n <= 16);
+    pol_cache_limits(4096, 64u << 20, POL_CACHE_GRACE_MS);
+}
+
 /* ---- api_decide ---- */
 
 typedef struct decide_case {
@@ -1062,6 +1113,7 @@ int main(void)
         cmocka_unit_test(test_match_and_chars),
         cmocka_unit_test(test_public),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_cache_threads),
         cmocka_unit_test(test_decide_table),
         cmocka_unit_test(test_denied_messages),
         cmocka_unit_test(test_pol_global_keys),
