@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "api_err.h"
+#include "api_int.h"
 #include "authz/api_authz.h"
 #include "authz/pol.h"
 #include "base/kv_arena.h"
@@ -1042,6 +1044,59 @@ static void test_pol_global_keys(void **state)
     kv_arena_free(a);
 }
 
+/* api_authorize on a request: the peer's address without its port is aws:SourceIp, the
+ * request is marked authorized, a refusal is recorded on the response. */
+static void test_pol_authorize_peer(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    static api_state_t st;
+    memset(&st, 0, sizeof(st));
+    principal_of(&st.principal, API_PR_USER);
+    pol_t *keep;
+    pol_set_t *ids = set_of(V12 "[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":"
+                                "\"*\",\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":"
+                                "[\"127.0.0.0/8\",\"::1/128\"]}}}]}",
+                            a, &keep);
+    st.principal.identity = ids;
+    static const struct {
+        const char *peer;
+        int want;
+    } rows[] = {
+        {"127.0.0.1:40000", 0}, {"10.0.0.1:40000", API_RESPOND},    {"::ffff:127.0.0.9:1", 0},
+        {"::1:40000", 0},       {"2001:db8::1:40000", API_RESPOND}, {"", API_RESPOND},
+    };
+    api_authz_t az = {.action = "s3:GetObject", .resource = kv_slice_str(S3B "/k")};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        api_req_t req = {.arena = a, .peer = kv_slice_str(rows[i].peer), ._st = &st};
+        api_resp_t resp = {._arena = a, ._st = &st};
+        st.authorized = false;
+        int rc = api_authorize(NULL, &req, &resp, &az);
+        if (rc != rows[i].want)
+            fail_msg("peer %s: want %d, got %d", rows[i].peer, rows[i].want, rc);
+        assert_true(st.authorized);
+        if (rc) {
+            assert_int_equal(resp._err, API_E_S3_ACCESS_DENIED);
+            assert_non_null(strstr(resp._msg, "because no identity-based policy allows the "
+                                              "s3:GetObject action"));
+        }
+        /* Quietly: the same decision, nothing recorded. */
+        api_authz_t quiet = az;
+        quiet.flags = API_AZ_QUIET;
+        api_resp_t resp2 = {._arena = a, ._st = &st};
+        assert_int_equal(api_authorize(NULL, &req, &resp2, &quiet), rows[i].want);
+        assert_int_equal(resp2._err, 0);
+    }
+    /* The root: allowed without a policy. */
+    principal_of(&st.principal, API_PR_ROOT);
+    api_req_t req = {.arena = a, .peer = kv_slice_str("10.0.0.1:1"), ._st = &st};
+    api_resp_t resp = {._arena = a, ._st = &st};
+    assert_int_equal(api_authorize(NULL, &req, &resp, &az), 0);
+    pol_set_free(ids);
+    pol_free(keep);
+    kv_arena_free(a);
+}
+
 /* Ten identity policies with conditions, evaluated as api_decide does: printed, not asserted. */
 static void test_timing(void **state)
 {
@@ -1117,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_decide_table),
         cmocka_unit_test(test_denied_messages),
         cmocka_unit_test(test_pol_global_keys),
+        cmocka_unit_test(test_pol_authorize_peer),
         cmocka_unit_test(test_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
