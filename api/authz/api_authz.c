@@ -77,6 +77,10 @@ const char *api_denied_msg(kv_arena_t *a, const api_principal_t *p, const char *
     case API_DENY_EXPLICIT_SESSION:
         snprintf(tail, sizeof(tail), "with an explicit deny in a session policy");
         break;
+    case API_DENY_NO_RESOURCE:
+        snprintf(tail, sizeof(tail), "because no resource-based policy allows the %s action",
+                 action);
+        break;
     default:
         /* Anonymous and service principals have no identity: only a resource could allow. */
         snprintf(tail, sizeof(tail), "because no %s policy allows the %s action",
@@ -224,6 +228,11 @@ size_t api_authz_global_keys(api_ctx_t *ctx, const api_principal_t *p, kv_slice_
     return k.n;
 }
 
+static int pol_kind_of(const pol_t *p)
+{
+    return p ? (int)pol_kind(p) : -1;
+}
+
 api_decision_t api_decide(api_ctx_t *ctx, const api_principal_t *p, const api_authz_t *az,
                           kv_slice_t source_ip, bool secure, kv_arena_t *a, const char **msg)
 {
@@ -280,7 +289,10 @@ api_decision_t api_decide(api_ctx_t *ctx, const api_principal_t *p, const api_au
         /* Naming a session's role allows within the session policies and the boundary; naming
          * the account delegates to the identity policies (they must allow on their own). */
         bool res_role = res == POL_ALLOW && (by & POL_BY_ROLE);
-        if (!iam) {
+        if (pol_kind_of(az->res.policy) == POL_TRUST && res != POL_ALLOW) {
+            /* A role is assumed only when its trust policy allows it. */
+            d = API_DENY_NO_RESOURCE;
+        } else if (!iam) {
             /* Anonymous and service principals: only the resource (policy or ACL) grants. */
             d = res_self ? API_ALLOW : API_DENY_IMPLICIT;
         } else if (res_self) {

@@ -948,6 +948,69 @@ static void test_decide_table(void **state)
     kv_arena_free(a);
 }
 
+/* A role's trust policy as the resource policy of sts:AssumeRole (package T's use): naming the
+ * user suffices, naming the account needs an identity policy too. */
+static void test_decide_trust(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    const char *err;
+    pol_t *by_user =
+        pol_parse(kv_slice_str(V12 "[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" ALICE
+                                   "\"},\"Action\":\"sts:AssumeRole\"}]}"),
+                  POL_TRUST, a, &err);
+    pol_t *by_acct =
+        pol_parse(kv_slice_str(V12 "[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" ROOT
+                                   "\",\"Service\":\"lambda.amazonaws.com\"},\"Action\":"
+                                   "\"sts:AssumeRole\",\"Condition\":{\"StringEqualsIfExists\":{"
+                                   "\"sts:ExternalId\":\"x1\"}}}]}"),
+                  POL_TRUST, a, &err);
+    assert_non_null(by_user);
+    assert_non_null(by_acct);
+    api_principal_t alice, bob, svc;
+    principal_of(&alice, API_PR_USER);
+    principal_of(&bob, API_PR_USER);
+    bob.arn = kv_slice_str(BOB);
+    principal_of(&svc, API_PR_SERVICE);
+    svc.service = kv_slice_str("lambda.amazonaws.com");
+    api_authz_t az = {.action = "sts:AssumeRole", .resource = kv_slice_str(ROLE)};
+    az.res.policy = by_user;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    assert_int_equal(api_decide(NULL, &bob, &az, KV_SLICE_NULL, true, a, NULL),
+                     API_DENY_NO_RESOURCE);
+    az.res.policy = by_acct;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL),
+                     API_DENY_IMPLICIT);
+    assert_int_equal(api_decide(NULL, &svc, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    pol_t *keep;
+    pol_set_t *ids = set_of(IDP("Allow", "sts:AssumeRole"), a, &keep);
+    alice.identity = ids;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    /* sts:ExternalId given and wrong: the trust policy's condition fails, and an identity policy
+     * cannot make up for a trust policy. */
+    static const kv_slice_t ext[] = {KV_SLICE_LIT("nope")};
+    api_ckey_t k[] = {{"sts:ExternalId", ext, 1}};
+    az.keys = k;
+    az.n_keys = 1;
+    const char *msg;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, &msg),
+                     API_DENY_NO_RESOURCE);
+    assert_string_equal(msg, "User: " ALICE " is not authorized to perform: sts:AssumeRole on "
+                             "resource: " ROLE " because no resource-based policy allows the "
+                             "sts:AssumeRole action");
+    assert_int_equal(api_decide(NULL, &svc, &az, KV_SLICE_NULL, true, a, NULL),
+                     API_DENY_NO_RESOURCE);
+    /* The same caller with the right ExternalId. */
+    static const kv_slice_t ext_ok[] = {KV_SLICE_LIT("x1")};
+    k[0].values = ext_ok;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    pol_set_free(ids);
+    pol_free(keep);
+    pol_free(by_user);
+    pol_free(by_acct);
+    kv_arena_free(a);
+}
+
 static void test_denied_messages(void **state)
 {
     (void)state;
@@ -1170,6 +1233,7 @@ int main(void)
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_cache_threads),
         cmocka_unit_test(test_decide_table),
+        cmocka_unit_test(test_decide_trust),
         cmocka_unit_test(test_denied_messages),
         cmocka_unit_test(test_pol_global_keys),
         cmocka_unit_test(test_pol_authorize_peer),
