@@ -46,14 +46,16 @@ typedef enum pol_kind {
  * @return the compiled policy (malloc'd; pol_free), or NULL with *err set to the message of
  *         AWS's MalformedPolicyDocument error for this kind (e.g. "Syntax errors in policy.",
  *         "Policy document should not specify a principal.", "Invalid principal in policy",
- *         "Missing required field Action"), into arena a.
+ *         "Policy statement must contain actions."), into arena a.
  */
 pol_t *pol_parse(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const char **err);
 void pol_free(pol_t *p);
-/** The compiled policy of text, from a process-wide cache (compiled on a miss; the cache
- * holds it while any pointer handed out may still be in use: until pol_cache_trim, which only
- * the services thread calls at a quiet point, frees unreferenced entries). NULL when it does
- * not parse (err as pol_parse). */
+/** The compiled policy of text, from a process-wide cache (compiled on a miss). The pointer
+ * is valid for POL_CACHE_GRACE_MS after the call that returned it (entries not handed out for
+ * that long are freed only while the cache is over its bounds, by pol_cached itself or
+ * pol_cache_trim); use it within the request and ask again next time. When the cache is full
+ * of recent entries the policy is compiled into arena a and lives as long as it. NULL when it
+ * does not parse (err as pol_parse). */
 const pol_t *pol_cached(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const char **err);
 
 /** A set of policies evaluated together (a principal's identity policies). The set owns
