@@ -573,13 +573,15 @@ static bool is_root_arn(kv_slice_t arn)
            kv_slice_starts_with(arn, "arn:aws:iam::");
 }
 
+#define BY_ANY (1u << 7) /* internal: the entry is "*" */
+
 /* How the entry names the context's principal: POL_BY_SELF, POL_BY_ROLE, POL_BY_ACCOUNT, or 0. For
  * NotPrincipal (negative) an account names only the account's root. */
 static unsigned prin_names(const pol_prin_t *e, const pol_ctx_t *c, bool negative)
 {
     switch (e->type) {
     case POL_PR_ANY:
-        return POL_BY_SELF;
+        return POL_BY_SELF | BY_ANY;
     case POL_PR_ARN:
         if (c->anonymous)
             return 0;
@@ -632,7 +634,10 @@ static bool stmt_applies(const pol_t *p, const pol_stmt_t *st, const pol_ctx_t *
         for (uint32_t i = 0; i < st->n_prin; i++)
             named |= prin_names(&st->prin[i], c, st->not_principal);
         if (st->not_principal) {
-            if (named)
+            /* Excluded: "*", the user (or root) itself, or a role session listed both by its
+             * session ARN and its role's ARN, as AWS asks NotPrincipal to list them. */
+            bool session = c->principal_role.len > 0;
+            if ((named & BY_ANY) || ((named & POL_BY_SELF) && (!session || (named & POL_BY_ROLE))))
                 return false;
         } else {
             if (!named)

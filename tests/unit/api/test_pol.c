@@ -496,6 +496,21 @@ static const eval_case_t EVAL[] = {
      V12 "[{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":[\"" ROLE "\",\"" SESSION "\"]},"
          "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
      "s3:GetObject", S3B, "session", NULL, POL_NONE},
+    {"NotPrincipal session ARN alone does not spare", RES,
+     V12 "[{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":[\"" SESSION "\"]},"
+         "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
+     "s3:GetObject", S3B, "session", NULL, POL_DENY},
+    {"NotPrincipal role ARN alone does not spare", RES,
+     V12 "[{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":[\"" ROLE "\"]},"
+         "\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
+     "s3:GetObject", S3B, "session", NULL, POL_DENY},
+    {"NotPrincipal * spares everyone", RES,
+     V12 "[{\"Effect\":\"Deny\",\"NotPrincipal\":\"*\",\"Action\":\"s3:*\",\"Resource\":\"*\"}]}",
+     "s3:GetObject", S3B, "session", NULL, POL_NONE},
+    {"NotPrincipal root", RES,
+     V12 "[{\"Effect\":\"Deny\",\"NotPrincipal\":{\"AWS\":\"" ACCT "\"},\"Action\":\"s3:*\","
+         "\"Resource\":\"*\"}]}",
+     "s3:GetObject", S3B, "root", NULL, POL_NONE},
     {"trust policy service", POL_TRUST,
      V12 "[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},"
          "\"Action\":\"sts:AssumeRole\"}]}",
