@@ -130,6 +130,9 @@ typedef enum api_decision {
     API_DENY_EXPLICIT_BOUNDARY, /* with an explicit deny in a permissions boundary */
     API_DENY_SESSION,           /* because no session policy allows the action */
     API_DENY_EXPLICIT_SESSION,  /* with an explicit deny in a session policy */
+    /* issue 15, P: a role's trust policy (az->res.policy of kind POL_TRUST) must allow
+     * sts:AssumeRole itself, whatever the identity policies say */
+    API_DENY_NO_RESOURCE, /* because no resource-based policy allows the action */
 } api_decision_t;
 
 /**
@@ -161,5 +164,15 @@ const char *api_denied_msg(kv_arena_t *a, const api_principal_t *p, const char *
 
 /** The operation's declared IAM action ("<iam prefix>:<name>" unless its row names one). */
 const char *api_op_action(const api_req_t *req);
+
+/* ---- Added by issue 15, package P ---- */
+
+struct pol_val; /* a condition key and its values (pol.h's pol_val_t) */
+/** The global condition keys api_decide evaluates p's request with (aws:SourceIp: source_ip,
+ * an address without a port; aws:SecureTransport, aws:CurrentTime, aws:EpochTime,
+ * aws:RequestedRegion, aws:PrincipalArn/Account/Type/Tag/..., aws:username, aws:userid), in
+ * arena a: for IAM's simulator and for tests. @return how many (*out in a). */
+size_t api_authz_global_keys(api_ctx_t *ctx, const api_principal_t *p, kv_slice_t source_ip,
+                             bool secure, kv_arena_t *a, const struct pol_val **out);
 
 #endif
