@@ -816,3 +816,21 @@ int ddb_authz_get_records(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, ddb_
     ddb_stream_arn(ctx, s, arn, 512);
     return ask(&z, "dynamodb:GetRecords", kv_slice_str(arn), NULL, NULL);
 }
+
+/* ---- an operation this server does not implement ---- */
+
+int ddb_authz_unknown(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    AZ_INIT(z);
+    kv_slice_t t = req->_st->target;
+    const uint8_t *dot = memchr(t.p, '.', t.len);
+    kv_slice_t name = dot ? kv_slice(dot + 1, t.len - (size_t)(dot + 1 - t.p)) : KV_SLICE_NULL;
+    bool ok = name.len > 0 && name.len <= 64;
+    for (size_t i = 0; ok && i < name.len; i++)
+        ok = (name.p[i] >= 'A' && name.p[i] <= 'Z') || (name.p[i] >= 'a' && name.p[i] <= 'z') ||
+             (name.p[i] >= '0' && name.p[i] <= '9');
+    const char *action =
+        ok ? kv_arena_printf(z.a, "dynamodb:%.*s", (int)name.len, (const char *)name.p)
+           : "dynamodb:Unknown";
+    return ask_star(&z, action);
+}

@@ -351,6 +351,10 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
     if (st->op == API_OP_NONE) {
+        /* An operation this server does not have: a principal not allowed its action hears
+         * AccessDeniedException first, as from DynamoDB (issue 15, package D). */
+        if (!ddb_authz_skip(req) && ddb_authz_unknown(ctx, req, resp) < 0)
+            return;
         api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
         return;
     }

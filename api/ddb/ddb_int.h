@@ -609,6 +609,9 @@ bool ddb_authz_skip(const api_req_t *req);
 DDB_OP_MAP(XX)
 STREAMS_OP_MAP(XX)
 #undef XX
+/** An operation without a row (UnknownOperationException): authorize "dynamodb:<name>" from
+ * its X-Amz-Target on "*". @return 0 when allowed, -1 refused (resp filled). */
+int ddb_authz_unknown(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 /** The canonical ARN of stream s (a table's, or a bucket's event log) into out. */
 void ddb_stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t cap);
 /** The stream a shard iterator (GetRecords) reads. @return 0, KV_EINVAL (not an iterator this

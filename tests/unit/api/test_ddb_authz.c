@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * DynamoDB and Streams authorization (issue 15, package D) without IAM: a request signed with
+ * the configured key is given an IAM user's principal without policies after authentication,
+ * and every operation must then be refused with DynamoDB's AccessDeniedException naming the
+ * action and resource AWS lists (the batch of PartiQL statements answering each statement's
+ * AccessDenied); an operation the server lacks is refused as dynamodb:<name> on "*"; the root
+ * is never refused; no answered request goes unchecked.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "api_harness.h"
+#include "api_int.h"
+#include "authz/api_authz.h"
+#include "base/kv_arena.h"
+#include "base/kv_time.h"
+
+#define USER_ARN "arn:aws:iam::000000000000:user/nobody"
+#define TABLE    "arn:aws:dynamodb:us-east-1:000000000000:table/games"
+
+static harness_t H;
+static char g_stream[256], g_shard[128], g_iter[128], g_backup[256];
+
+/* Run raw request bytes as harness_run does, the principal replaced by an IAM user without
+ * policies once authentication has run (user false: the root, as signed). */
+static int run_as(kv_slice_t raw, bool user, kv_buf_t *out)
+{
+    kv_arena_t *a = kv_arena_new(4096);
+    api_req_t req;
+    memset(&req, 0, sizeof(req));
+    req.arena = a;
+    req.start_ns = kv_now_mono_ns();
+    req.peer = KV_SLICE_LIT("harness");
+    req.content_length = -1;
+    raw = kv_arena_dup(a, raw);
+    const uint8_t *p = raw.p, *end = raw.p + raw.len;
+    const uint8_t *eol = memchr(p, '\n', raw.len);
+    assert_non_null(eol);
+    const uint8_t *sp1 = memchr(p, ' ', (size_t)(eol - p));
+    const uint8_t *sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
+    req.method = kv_slice(p, (size_t)(sp1 - p));
+    req.path = kv_slice(sp1 + 1, (size_t)(sp2 - sp1 - 1));
+    req.hdrs = kv_arena_calloc(a, 64, sizeof(*req.hdrs));
+    p = eol + 1;
+    while (p < end) {
+        eol = memchr(p, '\n', (size_t)(end - p));
+        assert_non_null(eol);
+        kv_slice_t line = kv_slice(p, (size_t)(eol - p));
+        if (line.len && line.p[line.len - 1] == '\r')
+            line.len--;
+        p = eol + 1;
+        if (line.len == 0)
+            break;
+        const uint8_t *c = memchr(line.p, ':', line.len);
+        assert_true(c != NULL && req.n_hdrs < 64);
+        req.hdrs[req.n_hdrs].name = kv_slice(line.p, (size_t)(c - line.p));
+        req.hdrs[req.n_hdrs].value =
+            kv_slice_trim(kv_slice(c + 1, line.len - (size_t)(c - line.p) - 1));
+        uint64_t v;
+        if (kv_slice_eq_nocase(req.hdrs[req.n_hdrs].name, "content-length") &&
+            kv_slice_to_u64(req.hdrs[req.n_hdrs].value, &v))
+            req.content_length = (int64_t)v;
+        req.n_hdrs++;
+    }
+    kv_slice_t body = kv_slice(p, (size_t)(end - p));
+    api_resp_t resp;
+    api_resp_init(&resp, &req);
+    uint64_t limit;
+    int rc = api_begin(H.ctx, &req, &resp, &limit);
+    if (rc == API_CONTINUE && user) {
+        api_principal_t *pr = &req._st->principal;
+        memset(pr, 0, sizeof(*pr));
+        pr->kind = API_PR_USER;
+        pr->arn = KV_SLICE_LIT(USER_ARN);
+        pr->id = KV_SLICE_LIT("AIDAAAAAAAAAAAAAAAAAA");
+        pr->name = KV_SLICE_LIT("nobody");
+    }
+    if (rc == API_CONTINUE && body.len)
+        rc = api_body(H.ctx, &req, &resp, body.p, body.len);
+    if (rc == API_CONTINUE)
+        api_handle(H.ctx, &req, &resp);
+    api_resp_abandon(H.ctx, &resp);
+    int status = resp.status;
+    if (out)
+        kv_buf_append_slice(out, kv_buf_slice(&resp.body));
+    api_done(H.ctx, &req, &resp, raw.len, resp.body.len);
+    api_resp_dispose(&resp);
+    kv_arena_free(a);
+    return status;
+}
+
+/* The buffer's text, NUL-terminated. */
+static const char *cstr(kv_buf_t *b)
+{
+    kv_buf_append_byte(b, 0);
+    b->len--;
+    return (const char *)b->p;
+}
+
+/* A DynamoDB ("Op") or Streams ("DynamoDBStreams_20120810.Op") request. */
+static int ddb(const char *op, const char *json, bool user, kv_buf_t *out)
+{
+    char target[128];
+    snprintf(target, sizeof(target), strchr(op, '.') ? "%s" : "DynamoDB_20120810.%s", op);
+    cli_req_t r;
+    memset(&r, 0, sizeof(r));
+    r.method = "POST";
+    r.path = "/";
+    r.host = "127.0.0.1:4566";
+    r.service = "dynamodb";
+    r.payload = CLI_PAYLOAD_NONE;
+    r.body = kv_slice_str(json);
+    cli_req_header(&r, "X-Amz-Target", target);
+    cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
+    kv_buf_t b;
+    kv_buf_init(&b, 1u << 20);
+    assert_int_equal(cli_build(&H.creds, &r, &b), 0);
+    int st = run_as(kv_buf_slice(&b), user, out);
+    kv_buf_dispose(&b);
+    return st;
+}
+
+/* A root call that must succeed; its JSON answer. */
+static json_t *root_ok(const char *op, const char *body)
+{
+    kv_buf_t out;
+    kv_buf_init(&out, 1u << 20);
+    int st = ddb(op, body, false, &out);
+    if (st != 200)
+        fail_msg("%s: %d %.*s", op, st, (int)out.len, (const char *)out.p);
+    json_t *j = json_loadb((const char *)out.p, out.len, 0, NULL);
+    kv_buf_dispose(&out);
+    assert_non_null(j);
+    return j;
+}
+
+static void copy_str(char *dst, size_t cap, json_t *j, const char *path_a, const char *path_b)
+{
+    json_t *v = json_object_get(j, path_a);
+    if (path_b)
+        v = json_object_get(v, path_b);
+    assert_true(json_is_string(v));
+    snprintf(dst, cap, "%s", json_string_value(v));
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (harness_open(&H, "us-east-1") != 0)
+        return -1;
+    json_decref(root_ok(
+        "CreateTable",
+        "{\"TableName\":\"games\",\"BillingMode\":\"PAY_PER_REQUEST\","
+        "\"KeySchema\":[{\"AttributeName\":\"UserId\",\"KeyType\":\"HASH\"},"
+        "{\"AttributeName\":\"GameTitle\",\"KeyType\":\"RANGE\"}],"
+        "\"AttributeDefinitions\":[{\"AttributeName\":\"UserId\",\"AttributeType\":\"S\"},"
+        "{\"AttributeName\":\"GameTitle\",\"AttributeType\":\"S\"}],"
+        "\"GlobalSecondaryIndexes\":[{\"IndexName\":\"byTitle\",\"KeySchema\":[{\"AttributeName\":"
+        "\"GameTitle\",\"KeyType\":\"HASH\"}],\"Projection\":{\"ProjectionType\":\"ALL\"}}],"
+        "\"StreamSpecification\":{\"StreamEnabled\":true,\"StreamViewType\":\"KEYS_ONLY\"}}"));
+    json_t *j = root_ok("DynamoDBStreams_20120810.ListStreams", "{\"TableName\":\"games\"}");
+    snprintf(g_stream, sizeof(g_stream), "%s",
+             json_string_value(
+                 json_object_get(json_array_get(json_object_get(j, "Streams"), 0), "StreamArn")));
+    json_decref(j);
+    char body[512];
+    snprintf(body, sizeof(body), "{\"StreamArn\":\"%s\"}", g_stream);
+    j = root_ok("DynamoDBStreams_20120810.DescribeStream", body);
+    json_t *sh =
+        json_array_get(json_object_get(json_object_get(j, "StreamDescription"), "Shards"), 0);
+    copy_str(g_shard, sizeof(g_shard), sh, "ShardId", NULL);
+    json_decref(j);
+    snprintf(body, sizeof(body),
+             "{\"StreamArn\":\"%s\",\"ShardId\":\"%s\",\"ShardIteratorType\":\"TRIM_HORIZON\"}",
+             g_stream, g_shard);
+    j = root_ok("DynamoDBStreams_20120810.GetShardIterator", body);
+    copy_str(g_iter, sizeof(g_iter), j, "ShardIterator", NULL);
+    json_decref(j);
+    j = root_ok("CreateBackup", "{\"TableName\":\"games\",\"BackupName\":\"bk1\"}");
+    copy_str(g_backup, sizeof(g_backup), j, "BackupDetails", "BackupArn");
+    json_decref(j);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    harness_close(&H);
+    return 0;
+}
+
+#define KEY "{\"UserId\":{\"S\":\"u\"},\"GameTitle\":{\"S\":\"g\"}}"
+
+/* One operation refused: its action on its resource. */
+static void refused(const char *op, const char *body, const char *action, const char *resource)
+{
+    kv_buf_t out;
+    kv_buf_init(&out, 1u << 20);
+    int st = ddb(op, body, true, &out);
+    json_t *j = json_loadb((const char *)out.p, out.len, 0, NULL);
+    if (st != 400 || j == NULL)
+        fail_msg("%s: %d %.*s", op, st, (int)out.len, (const char *)out.p);
+    const char *type = json_string_value(json_object_get(j, "__type"));
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    if (msg == NULL)
+        msg = json_string_value(json_object_get(j, "Message"));
+    char want[1024];
+    snprintf(want, sizeof(want),
+             "User: " USER_ARN " is not authorized to perform: %s on resource: %s because no "
+             "identity-based policy allows the %s action",
+             action, resource, action);
+    if (type == NULL || strstr(type, "AccessDeniedException") == NULL || msg == NULL ||
+        strcmp(msg, want) != 0)
+        fail_msg("%s: %.*s\nwanted %s", op, (int)out.len, (const char *)out.p, want);
+    json_decref(j);
+    /* The root is not refused the same request. */
+    kv_buf_reset(&out);
+    ddb(op, body, false, &out);
+    if (strstr(cstr(&out), "AccessDenied") != NULL)
+        fail_msg("%s refused to the root: %.*s", op, (int)out.len, (const char *)out.p);
+    kv_buf_dispose(&out);
+}
+
+static void test_every_operation_refused(void **state)
+{
+    (void)state;
+    char b[1024];
+    refused("PutItem", "{\"TableName\":\"games\",\"Item\":" KEY "}", "dynamodb:PutItem", TABLE);
+    refused("GetItem", "{\"TableName\":\"games\",\"Key\":" KEY "}", "dynamodb:GetItem", TABLE);
+    refused("UpdateItem",
+            "{\"TableName\":\"games\",\"Key\":" KEY ",\"UpdateExpression\":\"SET w = :w\","
+            "\"ExpressionAttributeValues\":{\":w\":{\"N\":\"1\"}}}",
+            "dynamodb:UpdateItem", TABLE);
+    refused("DeleteItem", "{\"TableName\":\"games\",\"Key\":" KEY "}", "dynamodb:DeleteItem",
+            TABLE);
+    refused("Query",
+            "{\"TableName\":\"games\",\"KeyConditionExpression\":\"UserId = :u\","
+            "\"ExpressionAttributeValues\":{\":u\":{\"S\":\"u\"}}}",
+            "dynamodb:Query", TABLE);
+    refused("Query",
+            "{\"TableName\":\"games\",\"IndexName\":\"byTitle\",\"KeyConditionExpression\":"
+            "\"GameTitle = :g\",\"ExpressionAttributeValues\":{\":g\":{\"S\":\"g\"}}}",
+            "dynamodb:Query", TABLE "/index/byTitle");
+    refused("Scan", "{\"TableName\":\"games\"}", "dynamodb:Scan", TABLE);
+    refused("Scan", "{\"TableName\":\"games\",\"IndexName\":\"byTitle\"}", "dynamodb:Scan",
+            TABLE "/index/byTitle");
+    refused("BatchGetItem", "{\"RequestItems\":{\"games\":{\"Keys\":[" KEY "]}}}",
+            "dynamodb:BatchGetItem", TABLE);
+    refused("BatchWriteItem",
+            "{\"RequestItems\":{\"games\":[{\"PutRequest\":{\"Item\":" KEY "}}]}}",
+            "dynamodb:BatchWriteItem", TABLE);
+    refused("TransactGetItems",
+            "{\"TransactItems\":[{\"Get\":{\"TableName\":\"games\",\"Key\":" KEY "}}]}",
+            "dynamodb:GetItem", TABLE);
+    refused("TransactWriteItems",
+            "{\"TransactItems\":[{\"ConditionCheck\":{\"TableName\":\"games\",\"Key\":" KEY
+            ",\"ConditionExpression\":\"attribute_exists(UserId)\"}}]}",
+            "dynamodb:ConditionCheckItem", TABLE);
+    refused("TransactWriteItems",
+            "{\"TransactItems\":[{\"Update\":{\"TableName\":\"games\",\"Key\":" KEY
+            ",\"UpdateExpression\":\"SET w = :w\",\"ExpressionAttributeValues\":{\":w\":{\"N\":"
+            "\"1\"}}}}]}",
+            "dynamodb:UpdateItem", TABLE);
+    refused("ExecuteStatement", "{\"Statement\":\"SELECT * FROM \\\"games\\\" WHERE UserId='u'\"}",
+            "dynamodb:PartiQLSelect", TABLE);
+    refused("ExecuteStatement", "{\"Statement\":\"SELECT * FROM \\\"games\\\".\\\"byTitle\\\"\"}",
+            "dynamodb:PartiQLSelect", TABLE "/index/byTitle");
+    refused("ExecuteStatement",
+            "{\"Statement\":\"UPDATE \\\"games\\\" SET w = 1 WHERE UserId='u' AND GameTitle='g'\"}",
+            "dynamodb:PartiQLUpdate", TABLE);
+    refused("ExecuteStatement",
+            "{\"Statement\":\"DELETE FROM \\\"games\\\" WHERE UserId='u' AND GameTitle='g'\"}",
+            "dynamodb:PartiQLDelete", TABLE);
+    refused("ExecuteTransaction",
+            "{\"TransactStatements\":[{\"Statement\":\"INSERT INTO \\\"games\\\" VALUE "
+            "{'UserId':'u','GameTitle':'g'}\"}]}",
+            "dynamodb:PartiQLInsert", TABLE);
+    refused("CreateTable",
+            "{\"TableName\":\"newt\",\"BillingMode\":\"PAY_PER_REQUEST\",\"KeySchema\":[{"
+            "\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],\"AttributeDefinitions\":[{"
+            "\"AttributeName\":\"pk\",\"AttributeType\":\"S\"}]}",
+            "dynamodb:CreateTable", "arn:aws:dynamodb:us-east-1:000000000000:table/newt");
+    refused("DescribeTable", "{\"TableName\":\"games\"}", "dynamodb:DescribeTable", TABLE);
+    refused("DescribeTable", "{\"TableName\":\"" TABLE "\"}", "dynamodb:DescribeTable", TABLE);
+    refused("UpdateTable", "{\"TableName\":\"games\",\"BillingMode\":\"PAY_PER_REQUEST\"}",
+            "dynamodb:UpdateTable", TABLE);
+    refused("ListTables", "{}", "dynamodb:ListTables", "*");
+    refused("DescribeLimits", "{}", "dynamodb:DescribeLimits", "*");
+    refused("DescribeEndpoints", "{}", "dynamodb:DescribeEndpoints", "*");
+    refused("TagResource",
+            "{\"ResourceArn\":\"" TABLE "\",\"Tags\":[{\"Key\":\"a\",\"Value\":\"b\"}]}",
+            "dynamodb:TagResource", TABLE);
+    refused("UntagResource", "{\"ResourceArn\":\"" TABLE "\",\"TagKeys\":[\"a\"]}",
+            "dynamodb:UntagResource", TABLE);
+    refused("ListTagsOfResource", "{\"ResourceArn\":\"" TABLE "\"}", "dynamodb:ListTagsOfResource",
+            TABLE);
+    refused("DescribeTimeToLive", "{\"TableName\":\"games\"}", "dynamodb:DescribeTimeToLive",
+            TABLE);
+    refused("UpdateTimeToLive",
+            "{\"TableName\":\"games\",\"TimeToLiveSpecification\":{\"Enabled\":true,"
+            "\"AttributeName\":\"ttl\"}}",
+            "dynamodb:UpdateTimeToLive", TABLE);
+    refused("DescribeContinuousBackups", "{\"TableName\":\"games\"}",
+            "dynamodb:DescribeContinuousBackups", TABLE);
+    refused("UpdateContinuousBackups",
+            "{\"TableName\":\"games\",\"PointInTimeRecoverySpecification\":{"
+            "\"PointInTimeRecoveryEnabled\":true}}",
+            "dynamodb:UpdateContinuousBackups", TABLE);
+    refused("CreateBackup", "{\"TableName\":\"games\",\"BackupName\":\"bk2\"}",
+            "dynamodb:CreateBackup", TABLE);
+    refused("ListBackups", "{}", "dynamodb:ListBackups", "*");
+    snprintf(b, sizeof(b), "{\"BackupArn\":\"%s\"}", g_backup);
+    refused("DescribeBackup", b, "dynamodb:DescribeBackup", g_backup);
+    snprintf(b, sizeof(b), "{\"BackupArn\":\"%s\",\"TargetTableName\":\"restored\"}", g_backup);
+    refused("RestoreTableFromBackup", b, "dynamodb:RestoreTableFromBackup", g_backup);
+    refused("RestoreTableToPointInTime",
+            "{\"SourceTableName\":\"games\",\"TargetTableName\":\"rtwo\","
+            "\"UseLatestRestorableTime\":true}",
+            "dynamodb:RestoreTableToPointInTime", TABLE);
+    refused("DynamoDBStreams_20120810.ListStreams", "{}", "dynamodb:ListStreams", "*");
+    snprintf(b, sizeof(b), "{\"StreamArn\":\"%s\"}", g_stream);
+    refused("DynamoDBStreams_20120810.DescribeStream", b, "dynamodb:DescribeStream", g_stream);
+    snprintf(b, sizeof(b),
+             "{\"StreamArn\":\"%s\",\"ShardId\":\"%s\",\"ShardIteratorType\":\"LATEST\"}", g_stream,
+             g_shard);
+    refused("DynamoDBStreams_20120810.GetShardIterator", b, "dynamodb:GetShardIterator", g_stream);
+    snprintf(b, sizeof(b), "{\"ShardIterator\":\"%s\"}", g_iter);
+    refused("DynamoDBStreams_20120810.GetRecords", b, "dynamodb:GetRecords", g_stream);
+    /* An operation this server does not have. */
+    refused("ImportTable", "{}", "dynamodb:ImportTable", "*");
+    refused("DynamoDBStreams_20120810.Nope", "{}", "dynamodb:Nope", "*");
+    /* The destructive ones last: the root's run of them changes the table. */
+    snprintf(b, sizeof(b), "{\"BackupArn\":\"%s\"}", g_backup);
+    refused("DeleteBackup", b, "dynamodb:DeleteBackup", g_backup);
+    refused("DeleteTable", "{\"TableName\":\"games\"}", "dynamodb:DeleteTable", TABLE);
+    assert_int_equal(atomic_load(&H.ctx->m.authz_unchecked), 0);
+}
+
+/* A batch of statements answers each refused statement with its own AccessDenied. */
+static void test_batch_statement_refusals(void **state)
+{
+    (void)state;
+    json_decref(root_ok(
+        "CreateTable", "{\"TableName\":\"bat\",\"BillingMode\":\"PAY_PER_REQUEST\",\"KeySchema\":[{"
+                       "\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],"
+                       "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":"
+                       "\"S\"}]}"));
+    json_decref(root_ok("PutItem", "{\"TableName\":\"bat\",\"Item\":{\"pk\":{\"S\":\"x\"}}}"));
+    const char *body =
+        "{\"Statements\":[{\"Statement\":\"SELECT * FROM \\\"bat\\\" WHERE pk='x'\"},"
+        "{\"Statement\":\"SELEKT nothing\"}]}";
+    kv_buf_t out;
+    kv_buf_init(&out, 1u << 20);
+    assert_int_equal(ddb("BatchExecuteStatement", body, true, &out), 200);
+    json_t *j = json_loadb((const char *)out.p, out.len, 0, NULL);
+    json_t *r = json_object_get(j, "Responses");
+    assert_int_equal(json_array_size(r), 2);
+    json_t *e0 = json_object_get(json_array_get(r, 0), "Error");
+    assert_string_equal(json_string_value(json_object_get(e0, "Code")), "AccessDenied");
+    assert_non_null(strstr(json_string_value(json_object_get(e0, "Message")),
+                           "dynamodb:PartiQLSelect on resource: "
+                           "arn:aws:dynamodb:us-east-1:000000000000:table/bat"));
+    json_t *e1 = json_object_get(json_array_get(r, 1), "Error");
+    assert_string_equal(json_string_value(json_object_get(e1, "Code")), "ValidationError");
+    json_decref(j);
+    /* The root reads the item. */
+    kv_buf_reset(&out);
+    assert_int_equal(ddb("BatchExecuteStatement", body, false, &out), 200);
+    j = json_loadb((const char *)out.p, out.len, 0, NULL);
+    r = json_object_get(j, "Responses");
+    assert_non_null(json_object_get(json_array_get(r, 0), "Item"));
+    json_decref(j);
+    kv_buf_dispose(&out);
+    assert_int_equal(atomic_load(&H.ctx->m.authz_unchecked), 0);
+}
+
+/* A shard iterator this server did not make names no stream: the same ValidationException as
+ * for the root, never a read. */
+static void test_bad_iterator(void **state)
+{
+    (void)state;
+    kv_buf_t out;
+    kv_buf_init(&out, 1u << 16);
+    assert_int_equal(
+        ddb("DynamoDBStreams_20120810.GetRecords", "{\"ShardIterator\":\"zzzz\"}", true, &out),
+        400);
+    assert_non_null(strstr(cstr(&out), "Invalid ShardIterator"));
+    kv_buf_dispose(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_batch_statement_refusals),
+        cmocka_unit_test(test_bad_iterator),
+        cmocka_unit_test(test_every_operation_refused),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
