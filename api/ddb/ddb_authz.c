@@ -5,8 +5,9 @@
  * streams, backups, "*" where AWS has no resource), the actions a batch, a transaction, a
  * PartiQL statement or a restore asks on each table, and the fine-grained access condition
  * keys (dynamodb:LeadingKeys, dynamodb:Attributes, dynamodb:Select, dynamodb:ReturnValues,
- * dynamodb:ReturnConsumedCapacity, dynamodb:FullTableScan), with the table's tags as
- * aws:ResourceTag/<key> and a request's tags as aws:RequestTag/<key> and aws:TagKeys.
+ * dynamodb:ReturnConsumedCapacity, dynamodb:FullTableScan, dynamodb:EnclosingOperation), with the
+ * table's tags as aws:ResourceTag/<key> and a request's tags as aws:RequestTag/<key> and
+ * aws:TagKeys.
  *
  * ddb_dispatch calls ddb_authz_<op> between decoding and execution; the root skips it with one
  * comparison (ddb_authz_skip). Everything else lives in the request arena.
@@ -64,7 +65,7 @@ static void vec_uniq(vec_t *x)
 typedef struct fg {
     bool has_lead;     /* dynamodb:LeadingKeys applies (an item or key-condition access) */
     vec_t lead, attrs; /* LeadingKeys, Attributes */
-    const char *select, *rv, *rcc, *full_scan;
+    const char *select, *rv, *rcc, *full_scan, *enclosing;
 } fg_t;
 
 typedef struct az {
@@ -135,6 +136,8 @@ static int ask_tags(az_t *z, const char *action, kv_slice_t resource, fg_t *fg,
             key_add(keys, &n, "dynamodb:ReturnConsumedCapacity", one(z, fg->rcc), 1);
         if (fg->full_scan)
             key_add(keys, &n, "dynamodb:FullTableScan", one(z, fg->full_scan), 1);
+        if (fg->enclosing)
+            key_add(keys, &n, "dynamodb:EnclosingOperation", one(z, fg->enclosing), 1);
     }
     for (size_t i = 0; i < nt; i++) {
         kv_slice_t *v = kv_arena_alloc(z->a, sizeof(*v));
@@ -226,11 +229,12 @@ static kv_slice_t key_text(az_t *z, const eng_av_t *v)
 {
     if (v->t != ENG_AV_B)
         return v->u.s;
+    /* Exactly the encoding's size, in the arena: the buffer never grows onto the heap. */
+    size_t cap = 4 * ((v->u.s.len + 2) / 3) + 1;
     kv_buf_t b;
-    kv_buf_init(&b, 16 + v->u.s.len * 2);
+    kv_buf_init_on(&b, kv_arena_alloc(z->a, cap), cap, cap);
     kv_b64_encode(&b, v->u.s.p, v->u.s.len);
-    kv_slice_t s = kv_slice(kv_arena_strndup(z->a, b.p, b.len), b.len);
-    kv_buf_dispose(&b);
+    kv_slice_t s = kv_buf_slice(&b);
     return s;
 }
 
@@ -502,7 +506,8 @@ static const char *pq_action(ddb_pq_kind_t k)
 /* Authorize one statement (resp receives a refusal). A statement that does not parse is
  * refused by execution with the parser's ValidationException before anything runs.
  * @return 0, -1 (refused), 1 (does not parse: nothing to ask). */
-static int pq_stmt(az_t *z, const ddb_pq_stmt_in_t *s, ddb_rcc_t rcc, api_resp_t *resp)
+static int pq_stmt(az_t *z, const ddb_pq_stmt_in_t *s, ddb_rcc_t rcc, const char *enclosing,
+                   api_resp_t *resp)
 {
     ddb_pq_t q;
     const char *err = NULL;
@@ -518,6 +523,7 @@ static int pq_stmt(az_t *z, const ddb_pq_stmt_in_t *s, ddb_rcc_t rcc, api_resp_t
     memset(&fg, 0, sizeof(fg));
     fg.has_lead = true;
     fg.rcc = rcc_name(rcc);
+    fg.enclosing = enclosing;
     if (q.kind == DDB_PQ_INSERT) {
         lead_of(z, &fg, t, q.item);
         item_names(z, &fg, q.item);
@@ -541,10 +547,10 @@ static int pq_stmt(az_t *z, const ddb_pq_stmt_in_t *s, ddb_rcc_t rcc, api_resp_t
     return ask_tags(z, pq_action(q.kind), res, &fg, t, NULL, 0, NULL, 0, resp);
 }
 
-static int pq_all(az_t *z, const ddb_pq_in_t *in)
+static int pq_all(az_t *z, const ddb_pq_in_t *in, const char *enclosing)
 {
     for (size_t i = 0; i < in->n; i++)
-        if (pq_stmt(z, &in->s[i], in->rcc, z->resp) < 0)
+        if (pq_stmt(z, &in->s[i], in->rcc, enclosing, z->resp) < 0)
             return -1;
     return 0;
 }
@@ -552,13 +558,14 @@ static int pq_all(az_t *z, const ddb_pq_in_t *in)
 int ddb_authz_execute_statement(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, ddb_pq_in_t *in)
 {
     AZ_INIT(z);
-    return pq_all(&z, in);
+    return pq_all(&z, in, NULL);
 }
 
 int ddb_authz_execute_transaction(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, ddb_pq_in_t *in)
 {
     AZ_INIT(z);
-    return pq_all(&z, in);
+    /* dynamodb:EnclosingOperation lets a policy allow statements only inside a transaction. */
+    return pq_all(&z, in, "ExecuteTransaction");
 }
 
 /* BatchExecuteStatement: a refused statement is that statement's AccessDenied error, the others
@@ -573,7 +580,7 @@ int ddb_authz_batch_execute_statement(api_ctx_t *ctx, api_req_t *req, api_resp_t
         memset(&one, 0, sizeof(one));
         one._arena = resp->_arena;
         one._st = resp->_st;
-        if (pq_stmt(&z, &in->s[i], in->rcc, &one) < 0)
+        if (pq_stmt(&z, &in->s[i], in->rcc, NULL, &one) < 0)
             in->denied[i] = one._msg ? one._msg : "Access denied";
     }
     /* Every statement was asked about, or fails to parse (a ValidationError of its own). */
