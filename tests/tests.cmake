@@ -60,6 +60,7 @@ kv_unit(test_eng_events tests/unit/engine/test_eng_events.c)
 kv_unit(test_sqs_query tests/unit/api/test_sqs_query.c)
 kv_unit(test_api_msg tests/unit/api/test_api_msg.c tests/support/api_harness.c)
 kv_unit(test_eng_sns tests/unit/engine/test_eng_sns.c)
+kv_unit(test_pol tests/unit/api/test_pol.c) # issue 15, P: the policy language and api_decide
 # issue 15 (package D): DynamoDB and Streams authorization with a policy-less IAM user
 kv_unit(test_ddb_authz tests/unit/api/test_ddb_authz.c tests/support/api_harness.c)
 # Every unit test program (`make test-tsan` builds this target only).
