@@ -20,17 +20,26 @@
 #include "api_harness.h"
 #include "api_int.h"
 #include "authz/api_authz.h"
+#include "authz/pol.h"
 #include "base/kv_arena.h"
 #include "base/kv_time.h"
 
 #define USER_ARN "arn:aws:iam::000000000000:user/nobody"
+#define USER_ID  "AIDAAAAAAAAAAAAAAAAAA"
 #define TABLE    "arn:aws:dynamodb:us-east-1:000000000000:table/games"
 
 static harness_t H;
 static char g_stream[256], g_shard[128], g_iter[128], g_backup[256];
 
-/* Run raw request bytes as harness_run does, the principal replaced by an IAM user without
- * policies once authentication has run (user false: the root, as signed). */
+/* The principal requests run as: an IAM user, without policies unless a test gives some. */
+static api_principal_t g_user;
+/* Its identity policies (with_policies). */
+#define MAX_POLS 4
+static pol_t *g_pols[MAX_POLS];
+static pol_set_t *g_set;
+
+/* Run raw request bytes as harness_run does, the principal replaced by g_user once
+ * authentication has run (user false: the root, as signed). */
 static int run_as(kv_slice_t raw, bool user, kv_buf_t *out)
 {
     kv_arena_t *a = kv_arena_new(4096);
@@ -75,14 +84,8 @@ static int run_as(kv_slice_t raw, bool user, kv_buf_t *out)
     api_resp_init(&resp, &req);
     uint64_t limit;
     int rc = api_begin(H.ctx, &req, &resp, &limit);
-    if (rc == API_CONTINUE && user) {
-        api_principal_t *pr = &req._st->principal;
-        memset(pr, 0, sizeof(*pr));
-        pr->kind = API_PR_USER;
-        pr->arn = KV_SLICE_LIT(USER_ARN);
-        pr->id = KV_SLICE_LIT("AIDAAAAAAAAAAAAAAAAAA");
-        pr->name = KV_SLICE_LIT("nobody");
-    }
+    if (rc == API_CONTINUE && user)
+        req._st->principal = g_user;
     if (rc == API_CONTINUE && body.len)
         rc = api_body(H.ctx, &req, &resp, body.p, body.len);
     if (rc == API_CONTINUE)
@@ -156,6 +159,10 @@ static int setup(void **state)
     (void)state;
     if (harness_open(&H, "us-east-1") != 0)
         return -1;
+    g_user.kind = API_PR_USER;
+    g_user.arn = KV_SLICE_LIT(USER_ARN);
+    g_user.id = KV_SLICE_LIT(USER_ID);
+    g_user.name = KV_SLICE_LIT("nobody");
     json_decref(root_ok(
         "CreateTable",
         "{\"TableName\":\"games\",\"BillingMode\":\"PAY_PER_REQUEST\","
@@ -190,9 +197,13 @@ static int setup(void **state)
     return 0;
 }
 
+static void with_policies(const char *const *docs);
+
 static int teardown(void **state)
 {
     (void)state;
+    with_policies(NULL);
+    pol_set_free(g_set);
     harness_close(&H);
     return 0;
 }
@@ -396,11 +407,303 @@ static void test_bad_iterator(void **state)
     kv_buf_dispose(&out);
 }
 
+/* ---- fine-grained access against real identity policies (pol.h) ---- */
+
+/* Give the user exactly these identity policies (NULL-terminated JSON texts). */
+static void with_policies(const char *const *docs)
+{
+    if (g_set)
+        pol_set_free(g_set);
+    for (size_t i = 0; i < MAX_POLS; i++) {
+        pol_free(g_pols[i]);
+        g_pols[i] = NULL;
+    }
+    g_set = pol_set_new(MAX_POLS);
+    kv_arena_t *a = kv_arena_new(4096);
+    for (size_t i = 0; docs && docs[i]; i++) {
+        const char *err = NULL;
+        assert_true(i < MAX_POLS);
+        g_pols[i] = pol_parse(kv_slice_str(docs[i]), POL_IDENTITY, a, &err);
+        if (g_pols[i] == NULL)
+            fail_msg("policy %zu: %s", i, err);
+        assert_true(pol_set_add(g_set, g_pols[i]));
+    }
+    kv_arena_free(a);
+    g_user.identity = g_set;
+}
+
+/* One request as the user: its status, and (for 400) that the error is want's type. */
+static void expect(const char *op, const char *body, int status, const char *want)
+{
+    kv_buf_t out;
+    kv_buf_init(&out, 1u << 20);
+    int st = ddb(op, body, true, &out);
+    if (st != status || (want && strstr(cstr(&out), want) == NULL))
+        fail_msg("%s %s: %d %s (wanted %d %s)", op, body, st, cstr(&out), status, want ? want : "");
+    kv_buf_dispose(&out);
+}
+
+/* Whether the root sees an item under key (a JSON Key). */
+static bool root_has(const char *table, const char *key)
+{
+    char body[512];
+    snprintf(body, sizeof(body), "{\"TableName\":\"%s\",\"Key\":%s,\"ConsistentRead\":true}", table,
+             key);
+    json_t *j = root_ok("GetItem", body);
+    bool has = json_object_get(j, "Item") != NULL;
+    json_decref(j);
+    return has;
+}
+
+#define DENIED    "AccessDeniedException"
+#define MINE(t)   "{\"UserId\":{\"S\":\"" USER_ID "\"},\"GameTitle\":{\"S\":\"" t "\"}}"
+#define THEIRS(t) "{\"UserId\":{\"S\":\"bob\"},\"GameTitle\":{\"S\":\"" t "\"}}"
+
+static void test_leading_keys(void **state)
+{
+    (void)state;
+    static const char *const pols[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["
+        "\"dynamodb:GetItem\",\"dynamodb:BatchGetItem\",\"dynamodb:Query\",\"dynamodb:PutItem\","
+        "\"dynamodb:UpdateItem\",\"dynamodb:DeleteItem\",\"dynamodb:BatchWriteItem\","
+        "\"dynamodb:ConditionCheckItem\",\"dynamodb:PartiQLSelect\",\"dynamodb:PartiQLInsert\"],"
+        "\"Resource\":\"" TABLE "\",\"Condition\":{\"ForAllValues:StringEquals\":{"
+        "\"dynamodb:LeadingKeys\":[\"${aws:userid}\"]}}},"
+        "{\"Effect\":\"Deny\",\"Action\":\"dynamodb:PartiQLSelect\",\"Resource\":\"*\","
+        "\"Condition\":{\"Bool\":{\"dynamodb:FullTableScan\":\"true\"}}}]}",
+        NULL};
+    with_policies(pols);
+    json_decref(root_ok("PutItem", "{\"TableName\":\"games\",\"Item\":" THEIRS("g") "}"));
+    expect("PutItem", "{\"TableName\":\"games\",\"Item\":" MINE("g") "}", 200, NULL);
+    expect("PutItem", "{\"TableName\":\"games\",\"Item\":" THEIRS("g2") "}", 400, DENIED);
+    assert_false(root_has("games", THEIRS("g2")));
+    expect("GetItem", "{\"TableName\":\"games\",\"Key\":" MINE("g") "}", 200, NULL);
+    expect("GetItem", "{\"TableName\":\"games\",\"Key\":" THEIRS("g") "}", 400, DENIED);
+    expect("UpdateItem",
+           "{\"TableName\":\"games\",\"Key\":" MINE(
+               "g") ",\"UpdateExpression\":\"SET w = :w\","
+                    "\"ExpressionAttributeValues\":{\":w\":{\"N\":\"1\"}}}",
+           200, NULL);
+    expect("UpdateItem",
+           "{\"TableName\":\"games\",\"Key\":" THEIRS(
+               "g") ",\"UpdateExpression\":\"SET w = :w\","
+                    "\"ExpressionAttributeValues\":{\":w\":{\"N\":\"1\"}}}",
+           400, DENIED);
+    expect("Query",
+           "{\"TableName\":\"games\",\"KeyConditionExpression\":\"UserId = :u\","
+           "\"ExpressionAttributeValues\":{\":u\":{\"S\":\"" USER_ID "\"}}}",
+           200, NULL);
+    expect("Query",
+           "{\"TableName\":\"games\",\"KeyConditionExpression\":\"#u = :u AND GameTitle > :g\","
+           "\"ExpressionAttributeNames\":{\"#u\":\"UserId\"},\"ExpressionAttributeValues\":{"
+           "\":u\":{\"S\":\"bob\"},\":g\":{\"S\":\"a\"}}}",
+           400, DENIED);
+    expect("Query",
+           "{\"TableName\":\"games\",\"KeyConditions\":{\"UserId\":{\"ComparisonOperator\":\"EQ\","
+           "\"AttributeValueList\":[{\"S\":\"bob\"}]}}}",
+           400, DENIED);
+    expect("Scan", "{\"TableName\":\"games\"}", 400, DENIED);
+    expect("BatchGetItem", "{\"RequestItems\":{\"games\":{\"Keys\":[" MINE("g") "]}}}", 200, NULL);
+    expect("BatchGetItem",
+           "{\"RequestItems\":{\"games\":{\"Keys\":[" MINE("g") "," THEIRS("g") "]}}}", 400,
+           DENIED);
+    expect("BatchWriteItem",
+           "{\"RequestItems\":{\"games\":[{\"PutRequest\":{\"Item\":" MINE(
+               "b") "}},"
+                    "{\"DeleteRequest\":{\"Key\":" THEIRS("g") "}}]}}",
+           400, DENIED);
+    assert_false(root_has("games", MINE("b")));
+    assert_true(root_has("games", THEIRS("g")));
+    expect("TransactWriteItems",
+           "{\"TransactItems\":[{\"Put\":{\"TableName\":\"games\",\"Item\":" MINE(
+               "t") "}},"
+                    "{\"ConditionCheck\":{\"TableName\":\"games\",\"Key\":" THEIRS(
+                        "g") ","
+                             "\"ConditionExpression\":\"attribute_exists(UserId)\"}}]}",
+           400, DENIED);
+    assert_false(root_has("games", MINE("t")));
+    expect("TransactWriteItems",
+           "{\"TransactItems\":[{\"Put\":{\"TableName\":\"games\",\"Item\":" MINE("t") "}}]}", 200,
+           NULL);
+    assert_true(root_has("games", MINE("t")));
+    expect("ExecuteStatement",
+           "{\"Statement\":\"SELECT * FROM \\\"games\\\" WHERE UserId = ?\",\"Parameters\":[{\"S\":"
+           "\"" USER_ID "\"}]}",
+           200, NULL);
+    expect("ExecuteStatement", "{\"Statement\":\"SELECT * FROM \\\"games\\\" WHERE UserId='bob'\"}",
+           400, DENIED);
+    /* A scan names no partition: the explicit deny of dynamodb:FullTableScan refuses it. */
+    expect("ExecuteStatement", "{\"Statement\":\"SELECT * FROM \\\"games\\\"\"}", 400,
+           "with an explicit deny in an identity-based policy");
+    expect("ExecuteStatement",
+           "{\"Statement\":\"INSERT INTO \\\"games\\\" VALUE {'UserId':'" USER_ID
+           "','GameTitle':'p'}\"}",
+           200, NULL);
+    expect("ExecuteStatement",
+           "{\"Statement\":\"INSERT INTO \\\"games\\\" VALUE {'UserId':'bob','GameTitle':'p'}\"}",
+           400, DENIED);
+    expect("DeleteItem", "{\"TableName\":\"games\",\"Key\":" THEIRS("g") "}", 400, DENIED);
+    expect("DeleteItem", "{\"TableName\":\"games\",\"Key\":" MINE("g") "}", 200, NULL);
+    assert_true(root_has("games", THEIRS("g")));
+    with_policies(NULL);
+    assert_int_equal(atomic_load(&H.ctx->m.authz_unchecked), 0);
+}
+
+static void test_attributes_select_return_values(void **state)
+{
+    (void)state;
+    static const char *const pols[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":["
+        "\"dynamodb:GetItem\",\"dynamodb:PutItem\",\"dynamodb:UpdateItem\",\"dynamodb:Query\"],"
+        "\"Resource\":\"" TABLE "\",\"Condition\":{\"ForAllValues:StringEquals\":{"
+        "\"dynamodb:Attributes\":[\"UserId\",\"GameTitle\",\"Wins\"]},\"StringEqualsIfExists\":{"
+        "\"dynamodb:Select\":\"SPECIFIC_ATTRIBUTES\",\"dynamodb:ReturnValues\":[\"NONE\","
+        "\"UPDATED_OLD\",\"UPDATED_NEW\"]}}}]}",
+        NULL};
+    json_decref(root_ok("PutItem", "{\"TableName\":\"games\",\"Item\":{\"UserId\":{\"S\":\"a\"},"
+                                   "\"GameTitle\":{\"S\":\"x\"},\"Wins\":{\"N\":\"1\"},"
+                                   "\"Secret\":{\"S\":\"s\"}}}"));
+    with_policies(pols);
+#define AKEY "{\"UserId\":{\"S\":\"a\"},\"GameTitle\":{\"S\":\"x\"}}"
+    expect("GetItem",
+           "{\"TableName\":\"games\",\"Key\":" AKEY ",\"ProjectionExpression\":\"Wins\"}", 200,
+           NULL);
+    expect("GetItem", "{\"TableName\":\"games\",\"Key\":" AKEY ",\"AttributesToGet\":[\"Wins\"]}",
+           200, NULL);
+    expect("GetItem",
+           "{\"TableName\":\"games\",\"Key\":" AKEY ",\"ProjectionExpression\":\"Wins, #s\","
+           "\"ExpressionAttributeNames\":{\"#s\":\"Secret\"}}",
+           400, DENIED);
+    /* No projection: every attribute is asked for (dynamodb:Select ALL_ATTRIBUTES). */
+    expect("GetItem", "{\"TableName\":\"games\",\"Key\":" AKEY "}", 400, DENIED);
+    expect(
+        "PutItem",
+        "{\"TableName\":\"games\",\"Item\":{\"UserId\":{\"S\":\"b\"},\"GameTitle\":{\"S\":\"x\"},"
+        "\"Wins\":{\"N\":\"2\"}}}",
+        200, NULL);
+    expect(
+        "PutItem",
+        "{\"TableName\":\"games\",\"Item\":{\"UserId\":{\"S\":\"c\"},\"GameTitle\":{\"S\":\"x\"},"
+        "\"Secret\":{\"S\":\"2\"}}}",
+        400, DENIED);
+    expect(
+        "UpdateItem",
+        "{\"TableName\":\"games\",\"Key\":" AKEY ",\"UpdateExpression\":\"ADD Wins :one\","
+        "\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}},\"ReturnValues\":\"UPDATED_NEW\"}",
+        200, NULL);
+    expect("UpdateItem",
+           "{\"TableName\":\"games\",\"Key\":" AKEY ",\"UpdateExpression\":\"ADD Wins :one\","
+           "\"ExpressionAttributeValues\":{\":one\":{\"N\":\"1\"}},\"ReturnValues\":\"ALL_NEW\"}",
+           400, DENIED);
+    expect("UpdateItem",
+           "{\"TableName\":\"games\",\"Key\":" AKEY ",\"UpdateExpression\":\"REMOVE Secret\"}", 400,
+           DENIED);
+    expect("UpdateItem",
+           "{\"TableName\":\"games\",\"Key\":" AKEY ",\"AttributeUpdates\":{\"Secret\":{\"Action\":"
+           "\"DELETE\"}}}",
+           400, DENIED);
+    expect("UpdateItem",
+           "{\"TableName\":\"games\",\"Key\":" AKEY ",\"UpdateExpression\":\"SET Wins = :w\","
+           "\"ConditionExpression\":\"Secret = :s\",\"ExpressionAttributeValues\":{\":w\":{\"N\":"
+           "\"0\"},\":s\":{\"S\":\"s\"}}}",
+           400, DENIED);
+    assert_true(root_has("games", AKEY));
+    expect(
+        "Query",
+        "{\"TableName\":\"games\",\"KeyConditionExpression\":\"UserId = :u\","
+        "\"ExpressionAttributeValues\":{\":u\":{\"S\":\"a\"}},\"Select\":\"SPECIFIC_ATTRIBUTES\","
+        "\"ProjectionExpression\":\"UserId, Wins\"}",
+        200, NULL);
+    expect("Query",
+           "{\"TableName\":\"games\",\"KeyConditionExpression\":\"UserId = :u\","
+           "\"ExpressionAttributeValues\":{\":u\":{\"S\":\"a\"}}}",
+           400, DENIED);
+    with_policies(NULL);
+}
+
+static void test_index_tags_enclosing_binary(void **state)
+{
+    (void)state;
+    /* The index's partition key (GameTitle) is the leading key of a Query on it. */
+    static const char *const ix[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+        "\"dynamodb:Query\",\"Resource\":\"" TABLE "/index/byTitle\",\"Condition\":{"
+        "\"ForAllValues:StringEquals\":{\"dynamodb:LeadingKeys\":[\"x\"]}}}]}",
+        NULL};
+    with_policies(ix);
+    expect("Query",
+           "{\"TableName\":\"games\",\"IndexName\":\"byTitle\",\"KeyConditionExpression\":"
+           "\"GameTitle = :g\",\"ExpressionAttributeValues\":{\":g\":{\"S\":\"x\"}}}",
+           200, NULL);
+    expect("Query",
+           "{\"TableName\":\"games\",\"IndexName\":\"byTitle\",\"KeyConditionExpression\":"
+           "\"GameTitle = :g\",\"ExpressionAttributeValues\":{\":g\":{\"S\":\"y\"}}}",
+           400, DENIED);
+    expect("Query",
+           "{\"TableName\":\"games\",\"KeyConditionExpression\":\"UserId = :u\","
+           "\"ExpressionAttributeValues\":{\":u\":{\"S\":\"x\"}}}",
+           400, DENIED);
+    /* aws:ResourceTag from the table's tags. */
+    static const char *const tags[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+        "\"dynamodb:DescribeTable\",\"Resource\":\"*\",\"Condition\":{\"StringEquals\":{"
+        "\"aws:ResourceTag/team\":\"blue\"}}},{\"Effect\":\"Allow\",\"Action\":"
+        "\"dynamodb:TagResource\",\"Resource\":\"*\",\"Condition\":{\"ForAllValues:StringEquals\":"
+        "{\"aws:TagKeys\":[\"team\"]},\"StringEquals\":{\"aws:RequestTag/team\":\"blue\"}}}]}",
+        NULL};
+    with_policies(tags);
+    expect("DescribeTable", "{\"TableName\":\"games\"}", 400, DENIED);
+    expect("TagResource",
+           "{\"ResourceArn\":\"" TABLE "\",\"Tags\":[{\"Key\":\"team\",\"Value\":\"red\"}]}", 400,
+           DENIED);
+    expect("TagResource",
+           "{\"ResourceArn\":\"" TABLE "\",\"Tags\":[{\"Key\":\"team\",\"Value\":\"blue\"},"
+           "{\"Key\":\"x\",\"Value\":\"blue\"}]}",
+           400, DENIED);
+    expect("TagResource",
+           "{\"ResourceArn\":\"" TABLE "\",\"Tags\":[{\"Key\":\"team\",\"Value\":\"blue\"}]}", 200,
+           NULL);
+    expect("DescribeTable", "{\"TableName\":\"games\"}", 200, NULL);
+    /* dynamodb:EnclosingOperation: statements allowed only inside ExecuteTransaction. */
+    static const char *const enc[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+        "\"dynamodb:PartiQLInsert\",\"Resource\":\"" TABLE "\",\"Condition\":{\"StringEquals\":{"
+        "\"dynamodb:EnclosingOperation\":\"ExecuteTransaction\"}}}]}",
+        NULL};
+    with_policies(enc);
+    expect("ExecuteStatement",
+           "{\"Statement\":\"INSERT INTO \\\"games\\\" VALUE {'UserId':'e','GameTitle':'1'}\"}",
+           400, DENIED);
+    expect("ExecuteTransaction",
+           "{\"TransactStatements\":[{\"Statement\":\"INSERT INTO \\\"games\\\" VALUE "
+           "{'UserId':'e','GameTitle':'1'}\"}]}",
+           200, NULL);
+    /* A binary partition key is compared as its base64 text. */
+    json_decref(root_ok(
+        "CreateTable", "{\"TableName\":\"bin\",\"BillingMode\":\"PAY_PER_REQUEST\",\"KeySchema\":[{"
+                       "\"AttributeName\":\"pk\",\"KeyType\":\"HASH\"}],"
+                       "\"AttributeDefinitions\":[{\"AttributeName\":\"pk\",\"AttributeType\":"
+                       "\"B\"}]}"));
+    static const char *const bin[] = {
+        "{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Action\":"
+        "\"dynamodb:PutItem\",\"Resource\":\"arn:aws:dynamodb:us-east-1:000000000000:table/bin\","
+        "\"Condition\":{\"ForAllValues:StringEquals\":{\"dynamodb:LeadingKeys\":[\"AQID\"]}}}]}",
+        NULL};
+    with_policies(bin);
+    expect("PutItem", "{\"TableName\":\"bin\",\"Item\":{\"pk\":{\"B\":\"AQID\"}}}", 200, NULL);
+    expect("PutItem", "{\"TableName\":\"bin\",\"Item\":{\"pk\":{\"B\":\"BAUG\"}}}", 400, DENIED);
+    with_policies(NULL);
+    assert_int_equal(atomic_load(&H.ctx->m.authz_unchecked), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batch_statement_refusals),
         cmocka_unit_test(test_bad_iterator),
+        cmocka_unit_test(test_leading_keys),
+        cmocka_unit_test(test_attributes_select_return_values),
+        cmocka_unit_test(test_index_tags_enclosing_binary),
         cmocka_unit_test(test_every_operation_refused),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
