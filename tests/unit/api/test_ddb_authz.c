@@ -17,12 +17,11 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "api_harness.h"
+#include "api_harness_as.h"
 #include "api_int.h"
 #include "authz/api_authz.h"
 #include "authz/pol.h"
 #include "base/kv_arena.h"
-#include "base/kv_time.h"
 
 #define USER_ARN "arn:aws:iam::000000000000:user/nobody"
 #define USER_ID  "AIDAAAAAAAAAAAAAAAAAA"
@@ -31,74 +30,13 @@
 static harness_t H;
 static char g_stream[256], g_shard[128], g_iter[128], g_backup[256];
 
-/* The principal requests run as: an IAM user, without policies unless a test gives some. */
+/* The principal requests run as (harness_ddb_as): an IAM user, without policies unless a test
+ * gives some. */
 static api_principal_t g_user;
 /* Its identity policies (with_policies). */
 #define MAX_POLS 4
 static pol_t *g_pols[MAX_POLS];
 static pol_set_t *g_set;
-
-/* Run raw request bytes as harness_run does, the principal replaced by g_user once
- * authentication has run (user false: the root, as signed). */
-static int run_as(kv_slice_t raw, bool user, kv_buf_t *out)
-{
-    kv_arena_t *a = kv_arena_new(4096);
-    api_req_t req;
-    memset(&req, 0, sizeof(req));
-    req.arena = a;
-    req.start_ns = kv_now_mono_ns();
-    req.peer = KV_SLICE_LIT("harness");
-    req.content_length = -1;
-    raw = kv_arena_dup(a, raw);
-    const uint8_t *p = raw.p, *end = raw.p + raw.len;
-    const uint8_t *eol = memchr(p, '\n', raw.len);
-    assert_non_null(eol);
-    const uint8_t *sp1 = memchr(p, ' ', (size_t)(eol - p));
-    const uint8_t *sp2 = memchr(sp1 + 1, ' ', (size_t)(eol - sp1 - 1));
-    req.method = kv_slice(p, (size_t)(sp1 - p));
-    req.path = kv_slice(sp1 + 1, (size_t)(sp2 - sp1 - 1));
-    req.hdrs = kv_arena_calloc(a, 64, sizeof(*req.hdrs));
-    p = eol + 1;
-    while (p < end) {
-        eol = memchr(p, '\n', (size_t)(end - p));
-        assert_non_null(eol);
-        kv_slice_t line = kv_slice(p, (size_t)(eol - p));
-        if (line.len && line.p[line.len - 1] == '\r')
-            line.len--;
-        p = eol + 1;
-        if (line.len == 0)
-            break;
-        const uint8_t *c = memchr(line.p, ':', line.len);
-        assert_true(c != NULL && req.n_hdrs < 64);
-        req.hdrs[req.n_hdrs].name = kv_slice(line.p, (size_t)(c - line.p));
-        req.hdrs[req.n_hdrs].value =
-            kv_slice_trim(kv_slice(c + 1, line.len - (size_t)(c - line.p) - 1));
-        uint64_t v;
-        if (kv_slice_eq_nocase(req.hdrs[req.n_hdrs].name, "content-length") &&
-            kv_slice_to_u64(req.hdrs[req.n_hdrs].value, &v))
-            req.content_length = (int64_t)v;
-        req.n_hdrs++;
-    }
-    kv_slice_t body = kv_slice(p, (size_t)(end - p));
-    api_resp_t resp;
-    api_resp_init(&resp, &req);
-    uint64_t limit;
-    int rc = api_begin(H.ctx, &req, &resp, &limit);
-    if (rc == API_CONTINUE && user)
-        req._st->principal = g_user;
-    if (rc == API_CONTINUE && body.len)
-        rc = api_body(H.ctx, &req, &resp, body.p, body.len);
-    if (rc == API_CONTINUE)
-        api_handle(H.ctx, &req, &resp);
-    api_resp_abandon(H.ctx, &resp);
-    int status = resp.status;
-    if (out)
-        kv_buf_append_slice(out, kv_buf_slice(&resp.body));
-    api_done(H.ctx, &req, &resp, raw.len, resp.body.len);
-    api_resp_dispose(&resp);
-    kv_arena_free(a);
-    return status;
-}
 
 /* The buffer's text, NUL-terminated. */
 static const char *cstr(kv_buf_t *b)
@@ -108,27 +46,11 @@ static const char *cstr(kv_buf_t *b)
     return (const char *)b->p;
 }
 
-/* A DynamoDB ("Op") or Streams ("DynamoDBStreams_20120810.Op") request. */
+/* A DynamoDB ("Op") or Streams ("DynamoDBStreams_20120810.Op") request, as the user or the
+ * root. */
 static int ddb(const char *op, const char *json, bool user, kv_buf_t *out)
 {
-    char target[128];
-    snprintf(target, sizeof(target), strchr(op, '.') ? "%s" : "DynamoDB_20120810.%s", op);
-    cli_req_t r;
-    memset(&r, 0, sizeof(r));
-    r.method = "POST";
-    r.path = "/";
-    r.host = "127.0.0.1:4566";
-    r.service = "dynamodb";
-    r.payload = CLI_PAYLOAD_NONE;
-    r.body = kv_slice_str(json);
-    cli_req_header(&r, "X-Amz-Target", target);
-    cli_req_header(&r, "Content-Type", "application/x-amz-json-1.0");
-    kv_buf_t b;
-    kv_buf_init(&b, 1u << 20);
-    assert_int_equal(cli_build(&H.creds, &r, &b), 0);
-    int st = run_as(kv_buf_slice(&b), user, out);
-    kv_buf_dispose(&b);
-    return st;
+    return harness_ddb_as(&H, op, kv_slice_str(json), user ? &g_user : NULL, out);
 }
 
 /* A root call that must succeed; its JSON answer. */
