@@ -295,12 +295,6 @@ static const char *select_of(const ddb_item_common_t *c)
 
 /* ---- the item operations ---- */
 
-bool ddb_authz_skip(const api_req_t *req)
-{
-    api_pr_kind_t k = req->_st->principal.kind;
-    return k == API_PR_ROOT || k == API_PR_ROOT_SESSION;
-}
-
 #define AZ_INIT(z) az_t z = {.ctx = ctx, .req = req, .resp = resp, .a = req->arena}
 
 /* A single-item access's keys: GetItem, PutItem, UpdateItem, DeleteItem and their transaction
