@@ -229,6 +229,21 @@ class OwnPartition(unittest.TestCase):
             Statement=f"DELETE FROM {t} WHERE UserId = ? AND GameTitle = 'p1'", Parameters=[me])
         self.assertIsNone(self.root_get(self.key(self.uid, "p1")))
 
+    def test_role_session(self):
+        """A role session's aws:userid is "<role id>:<session name>", as AWS documents."""
+        r = iam_base.role(self.srv, "player", policies=[iam_base.allow(
+            ["dynamodb:PutItem", "dynamodb:GetItem"], tarn("games"), condition={
+                "ForAllValues:StringEquals": {"dynamodb:LeadingKeys": ["${aws:userid}"]}})])
+        sess = iam_base.assume(self.srv, r["arn"], session_name="s1")
+        ddb = iam_base.client(self.srv, sess, "dynamodb")
+        me = {"UserId": S(f"{r['role_id']}:s1"), "GameTitle": S("r")}
+        ddb.put_item(TableName="games", Item=me)
+        self.assertIsNotNone(ddb.get_item(TableName="games", Key=me).get("Item"))
+        resp = iam_base.denied(ddb.put_item, TableName="games",
+                               Item={"UserId": S(r["role_id"]), "GameTitle": S("r")})
+        self.assertEqual(resp["Error"]["Message"],
+                         refusal(sess["arn"], "dynamodb:PutItem", tarn("games")))
+
     def test_aws_cli(self):
         env = dict(os.environ, AWS_ACCESS_KEY_ID=self.alice["access_key"],
                    AWS_SECRET_ACCESS_KEY=self.alice["secret_key"], AWS_DEFAULT_REGION=REGION,
