@@ -246,8 +246,8 @@ const char *api__auth_secret(api_ctx_t *ctx, const api_req_t *req, const char *s
  * GetSessionToken session with the user's permissions; the root's session.
  * @return 0, or KV_ENOTFOUND when the user of a user session is gone (its sessions end).
  */
-int api__session_principal(api_ctx_t *ctx, const api_session_principal_t *s,
-                           kv_slice_t access_key, kv_arena_t *a, api_principal_t *p);
+int api__session_principal(api_ctx_t *ctx, const api_session_principal_t *s, kv_slice_t access_key,
+                           kv_arena_t *a, api_principal_t *p);
 /** Mint a function instance's credentials: a session of its execution role role_arn named
  * after the function (api_function_credentials). @return 0 or -1 (an ARN too long). */
 int api__fn_session_mint(api_ctx_t *ctx, const char *function_arn, const char *role_arn,

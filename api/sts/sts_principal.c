@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../iam/iam_int.h" /* iam_policy_doc: a managed policy's default version */
 #include "base/kv_log.h"
 #include "sts_int.h"
 
@@ -71,9 +72,7 @@ int api__session_principal(api_ctx_t *ctx, const api_session_principal_t *s, kv_
         int rc = api_iam_user(ctx, s->name, a, p);
         if (rc != 0)
             return rc;
-        p->kind = API_PR_USER_SESSION;
-        if (api_iam_load(ctx, p, a) != 0)
-            return KV_ENOTFOUND;
+        p->kind = API_PR_USER_SESSION; /* the user's own permissions, as api_iam_user gave them */
         break;
     }
     case API_SESSION_ROLE: {
@@ -172,4 +171,9 @@ bool api__fn_role_ok(api_ctx_t *ctx, kv_slice_t role_arn, kv_arena_t *a)
         .n_lists = 1,
     };
     return pol_eval(trust, &pc) == POL_ALLOW;
+}
+
+int sts_managed_policy(api_ctx_t *ctx, kv_slice_t arn, kv_arena_t *a, kv_slice_t *text)
+{
+    return iam_policy_doc(ctx, a, arn, text) == 0 ? 0 : KV_ENOTFOUND;
 }

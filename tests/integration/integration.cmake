@@ -43,3 +43,9 @@ if(KV_NODE)
   set_tests_properties(it_js_wiring PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 15, package T: STS through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_sts COMMAND ${KV_NODE} --test sts.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_sts PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
