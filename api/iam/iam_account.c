@@ -187,7 +187,16 @@ int iam_get_account_authorization_details(iam_call_t *c)
     size_t last_len = 0;
     for (size_t k = 0; k < 4; k++) {
         api_xw_open(&c->w, lists[k]);
-        if (want[k] && k >= from && !more) {
+        if (want[k] && k >= from && !more && left == 0) { /* the page is full: does one follow? */
+            iam_rec_t *r;
+            size_t n;
+            uint8_t pre[2] = {'p', (uint8_t)kinds[k]};
+            int rc = iam_collect(c->ctx, c->a, kv_slice(pre, 2), k == from ? after : KV_SLICE_NULL,
+                                 1, &r, &n, NULL);
+            if (rc)
+                return iam_fail_rc(c, rc);
+            more = n > 0;
+        } else if (want[k] && k >= from && !more) {
             iam_rec_t *r;
             size_t n;
             bool lmore;

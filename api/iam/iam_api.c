@@ -450,7 +450,6 @@ static bool has_result(int op)
                                        "DetachRolePolicy",
                                        "TagPolicy",
                                        "UntagPolicy",
-                                       "UpdateRole",
                                        NULL};
     for (size_t i = 0; none[i]; i++)
         if (strcmp(none[i], iam_ops[op].name) == 0)
