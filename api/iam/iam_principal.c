@@ -291,10 +291,11 @@ static int principal_get(api_ctx_t *ctx, char kind, kv_slice_t name, kv_arena_t 
         int rc = compile(ctx, kind, name, &c);
         if (rc)
             return rc;
-        tc_put(t, ctx, false, kind, ln, gen, c);
-        comp_release(c); /* the cache's reference stays (or none, when it did not fit) */
-        if (atomic_load(&c->refs) == 0)
-            return KV_ENOMEM;
+        tc_put(t, ctx, false, kind, ln, gen, c); /* the cache's own reference, when it fits */
+        comp_hold_for(c, a);
+        comp_release(c); /* compile's */
+        *out = c;
+        return 0;
     }
     comp_hold_for(c, a);
     *out = c;
@@ -332,11 +333,10 @@ int api_iam_key(api_ctx_t *ctx, kv_slice_t access_key, kv_arena_t *a,
         if (rc)
             return rc;
         e = tc_put(t, ctx, true, 0, access_key, gen, c);
-        if (e)
-            memcpy(e->secret, k.secret.p, k.secret.len);
-        comp_release(c);
-        if (e == NULL)
+        comp_release(c); /* compile's: the cache holds its own */
+        if (e == NULL)   /* cannot happen: the key's length was checked */
             return KV_ENOTFOUND;
+        memcpy(e->secret, k.secret.p, k.secret.len);
     }
     comp_hold_for(e->comp, a);
     memcpy(secret, e->secret, API_SESSION_SK_LEN + 1);

@@ -43,3 +43,9 @@ if(KV_NODE)
   set_tests_properties(it_js_wiring PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 15, package I: IAM through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_iam COMMAND ${KV_NODE} --test iam.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_iam PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
