@@ -17,13 +17,8 @@ import botocore.session
 from botocore import xform_name
 from botocore.exceptions import ClientError
 
+import iam_base
 from stratus_fixture import Server
-
-try:
-    import iam_base  # IAM's test helper (issue 15, package I; merged with authn-ready)
-except ImportError:  # only before the IAM packages are merged
-    iam_base = None
-NEEDS_IAM = unittest.skipIf(iam_base is None, "tests/integration/iam_base.py is not in this tree yet")
 
 AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
 REGION, ACCOUNT = "us-east-1", "000000000000"
@@ -71,7 +66,6 @@ def make_games(ddb, stream=False):
                      BillingMode="PAY_PER_REQUEST", Tags=[{"Key": "team", "Value": "red"}])
 
 
-@NEEDS_IAM
 class OwnPartition(unittest.TestCase):
     """A user limited to one table and its own partition (ForAllValues:StringEquals
     dynamodb:LeadingKeys ${aws:userid}, as AWS's example), through every item API and PartiQL."""
@@ -271,7 +265,6 @@ class OwnPartition(unittest.TestCase):
         self.assertEqual(unchecked(self.srv), 0)
 
 
-@NEEDS_IAM
 class FineGrained(unittest.TestCase):
     """dynamodb:Attributes with dynamodb:Select and dynamodb:ReturnValues (AWS's example), an
     index ARN, a transaction with one action the policy lacks, tags, backups and streams."""
@@ -559,7 +552,6 @@ def expected(op, ctx):
 LAST = ["DeleteItem", "DeleteBackup", "DeleteTable"]
 
 
-@NEEDS_IAM
 class EveryOperation(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -6,7 +6,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { DynamoDBClient, CreateTableCommand } from "@aws-sdk/client-dynamodb";
 import {
@@ -16,7 +15,6 @@ import {
 import { useServer } from "./stratus.mjs";
 
 const IT = fileURLToPath(new URL("../integration/", import.meta.url));
-const HAVE_IAM = existsSync(`${IT}iam_base.py`);
 const TABLE = "arn:aws:dynamodb:us-east-1:000000000000:table/jsgames";
 const ACTIONS = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                  "dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:PartiQLSelect"];
@@ -43,8 +41,7 @@ print(json.dumps(iam_base.user(srv, "jsuser", policies=[pol])))
 
 const srv = useServer("authz-ddb");
 
-test("an IAM user reads and writes only its own partition", { skip: !HAVE_IAM && "iam_base.py not merged yet" },
-  async () => {
+test("an IAM user reads and writes only its own partition", async () => {
     const root = srv.client(DynamoDBClient);
     await root.send(new CreateTableCommand({
       TableName: "jsgames", BillingMode: "PAY_PER_REQUEST",
