@@ -13,7 +13,7 @@
 
 /* arn:aws:dynamodb:REGION:ACCOUNT:table/NAME/backup/ID -> ID (13 digits, '-', 8 hex). */
 static int decode_backup_arn(ddb_dec_t *d, const api_json_t *in, const char *member, kv_slice_t *id,
-                             bool required)
+                             bool required, kv_slice_t *arn_out)
 {
     kv_slice_t arn = KV_SLICE_NULL;
     if (!ddb_opt_str(d, in, member, &arn)) {
@@ -30,6 +30,8 @@ static int decode_backup_arn(ddb_dec_t *d, const api_json_t *in, const char *mem
         api_arn_after(&a, "table/", &rest))
         slash = memchr(rest.p, '/', rest.len);
     kv_slice_t v = slash ? kv_slice(slash, rest.len - (size_t)(slash - rest.p)) : KV_SLICE_NULL;
+    if (arn_out)
+        *arn_out = arn;
     if (kv_slice_starts_with(v, mark)) {
         v = kv_slice(v.p + sizeof(mark) - 1, v.len - (sizeof(mark) - 1));
         bool ok = v.len == 22 && v.p[13] == '-';
@@ -66,7 +68,7 @@ int ddb_decode_create_backup(ddb_dec_t *d, const api_json_t *in, ddb_backup_in_t
 int ddb_decode_describe_backup(ddb_dec_t *d, const api_json_t *in, ddb_backup_in_t *out)
 {
     memset(out, 0, sizeof(*out));
-    decode_backup_arn(d, in, "BackupArn", &out->id, true);
+    decode_backup_arn(d, in, "BackupArn", &out->id, true, &out->arn);
     return ddb_dec_finish(d);
 }
 
@@ -86,7 +88,7 @@ int ddb_decode_list_backups(ddb_dec_t *d, const api_json_t *in, ddb_backup_in_t 
                           "have value between 1 and 100",
                           (long long)limit);
     out->limit = (size_t)(limit < 1 ? 1 : limit > 100 ? 100 : limit);
-    decode_backup_arn(d, in, "ExclusiveStartBackupArn", &out->after, false);
+    decode_backup_arn(d, in, "ExclusiveStartBackupArn", &out->after, false, NULL);
     return ddb_dec_finish(d);
 }
 
@@ -95,7 +97,7 @@ int ddb_decode_restore_table_from_backup(ddb_dec_t *d, const api_json_t *in, ddb
     memset(out, 0, sizeof(*out));
     kv_slice_t t = ddb_opt_table(d, in, "TargetTableName", true);
     out->name = kv_arena_strndup(d->a, t.p, t.len);
-    decode_backup_arn(d, in, "BackupArn", &out->id, true);
+    decode_backup_arn(d, in, "BackupArn", &out->id, true, &out->arn);
     return ddb_dec_finish(d);
 }
 

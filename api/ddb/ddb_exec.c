@@ -351,6 +351,10 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
     if (st->op == API_OP_NONE) {
+        /* An operation this server does not have: a principal not allowed its action hears
+         * AccessDeniedException first, as from DynamoDB (issue 15, package D). */
+        if (!ddb_authz_skip(req) && ddb_authz_unknown(ctx, req, resp) < 0)
+            return;
         api_fail(resp, API_E_DDB_UNKNOWN_OP, NULL);
         return;
     }
@@ -384,21 +388,22 @@ void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     /* DynamoDB's and Streams' rows share the one switch: Streams' indexes follow DynamoDB's. */
     int op = st->svc == &streams_service ? DDB_OP__COUNT + st->op : st->op;
     switch (op) {
-#define CASE(OP, name)                                                     \
-    case OP: {                                                             \
-        ddb_##name##_in_t in;                                              \
-        ddb_##name##_out_t out;                                            \
-        memset(&out, 0, sizeof(out));                                      \
-        int drc = ddb_decode_##name(&d, root, &in);                        \
-        if (drc < 0 && !resp->_err && ddb_dec_finish(&d) == 0)             \
-            api_fail(resp, API_E_DDB_VALIDATION, NULL);                    \
-        if (drc == 0 && ddb_exec_##name(ctx, req, resp, &in, &out) == 0) { \
-            api_jw_init(&w, &resp->body);                                  \
-            ddb_encode_##name(ctx, req, &out, &w);                         \
-            if (!api_jw_ok(&w))                                            \
-                api_fail(resp, API_E_DDB_INTERNAL, NULL);                  \
-        }                                                                  \
-        break;                                                             \
+#define CASE(OP, name)                                                                         \
+    case OP: {                                                                                 \
+        ddb_##name##_in_t in;                                                                  \
+        ddb_##name##_out_t out;                                                                \
+        memset(&out, 0, sizeof(out));                                                          \
+        int drc = ddb_decode_##name(&d, root, &in);                                            \
+        if (drc < 0 && !resp->_err && ddb_dec_finish(&d) == 0)                                 \
+            api_fail(resp, API_E_DDB_VALIDATION, NULL);                                        \
+        if (drc == 0 && (ddb_authz_skip(req) || ddb_authz_##name(ctx, req, resp, &in) == 0) && \
+            ddb_exec_##name(ctx, req, resp, &in, &out) == 0) {                                 \
+            api_jw_init(&w, &resp->body);                                                      \
+            ddb_encode_##name(ctx, req, &out, &w);                                             \
+            if (!api_jw_ok(&w))                                                                \
+                api_fail(resp, API_E_DDB_INTERNAL, NULL);                                      \
+        }                                                                                      \
+        break;                                                                                 \
     }
 #define XX(Name, name) CASE(DDB_OP_##name, name)
         DDB_OP_MAP(XX)

@@ -402,8 +402,9 @@ typedef struct ddb_backup_in {
     kv_slice_t id;    /* from BackupArn */
     kv_slice_t after; /* ListBackups: ExclusiveStartBackupArn's id */
     size_t limit;
-    int64_t at_ms; /* RestoreTableToPointInTime: RestoreDateTime */
-    bool latest;   /* UseLatestRestorableTime */
+    int64_t at_ms;  /* RestoreTableToPointInTime: RestoreDateTime */
+    bool latest;    /* UseLatestRestorableTime */
+    kv_slice_t arn; /* BackupArn as given (issue 15, package D: authorization) */
 } ddb_backup_in_t;
 typedef struct ddb_backup_out {
     eng_backup_t *b;
@@ -468,6 +469,8 @@ typedef struct ddb_pq_in {
     eng_item_t *start; /* from NextToken */
     kv_slice_t token;  /* ClientRequestToken */
     ddb_rcc_t rcc;
+    const char **denied; /* BatchExecuteStatement: a refused statement's AccessDenied message
+                            (set by ddb_authz_batch_execute_statement; NULL: none refused) */
 } ddb_pq_in_t;
 typedef struct ddb_pq_result {
     kv_slice_t table;
@@ -593,5 +596,30 @@ void ddb_encode_stream_record(api_ctx_t *ctx, const eng_stream_t *s, const eng_s
                               const char *lambda_arn, api_jw_t *w);
 /** How long a stream shard stays open (--stream-shard-ms; shard ids are built from it). */
 int64_t ddb_stream_shard_ms(api_ctx_t *ctx);
+
+/* ---- authorization (issue 15, package D: ddb_authz.c) ---- */
+/** Whether the request's principal is the root (the one comparison the root pays). */
+static inline bool ddb_authz_skip(const api_req_t *req)
+{
+    api_pr_kind_t k = req->_st->principal.kind;
+    return k == API_PR_ROOT || k == API_PR_ROOT_SESSION;
+}
+/* ddb_authz_<op>: authorize the decoded operation (its action or actions, resource ARNs and
+ * fine-grained condition keys) for a non-root principal. @return 0 when allowed, -1 with
+ * DynamoDB's AccessDeniedException recorded on resp. BatchExecuteStatement records a refused
+ * statement in in->denied instead and runs the others. */
+#define XX(Name, name) \
+    int ddb_authz_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, ddb_##name##_in_t *in);
+DDB_OP_MAP(XX)
+STREAMS_OP_MAP(XX)
+#undef XX
+/** An operation without a row (UnknownOperationException): authorize "dynamodb:<name>" from
+ * its X-Amz-Target on "*". @return 0 when allowed, -1 refused (resp filled). */
+int ddb_authz_unknown(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** The canonical ARN of stream s (a table's, or a bucket's event log) into out. */
+void ddb_stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t cap);
+/** The stream a shard iterator (GetRecords) reads. @return 0, KV_EINVAL (not an iterator this
+ * server made), KV_ENOTFOUND (its stream is gone). */
+int ddb_iter_stream(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t it, eng_stream_t **out);
 
 #endif

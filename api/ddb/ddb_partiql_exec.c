@@ -527,6 +527,11 @@ int ddb_exec_batch_execute_statement(api_ctx_t *ctx, api_req_t *req, api_resp_t 
     for (size_t i = 0; i < in->n; i++) {
         if (!ok[i])
             continue;
+        if (in->denied && in->denied[i]) { /* refused by authorization (ddb_authz.c) */
+            out->r[i].err_code = "AccessDenied";
+            out->r[i].err_msg = in->denied[i];
+            continue;
+        }
         /* Each statement on its own: its failure is its own entry, not the request's. */
         api_resp_t one;
         memset(&one, 0, sizeof(one));

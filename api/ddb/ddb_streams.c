@@ -25,7 +25,7 @@ void ddb_stream_label(int64_t created_ms, char out[25])
     out[23] = 0; /* without the 'Z' */
 }
 
-static void stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t cap)
+void ddb_stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t cap)
 {
     char label[25];
     ddb_stream_label(s->created_ms, label);
@@ -548,7 +548,7 @@ void ddb_encode_list_streams(api_ctx_t *ctx, api_req_t *req, const ddb_streams_o
     api_jw_key(w, "Streams");
     api_jw_arr_begin(w);
     for (size_t i = 0; i < out->n; i++) {
-        stream_arn(ctx, &out->list[i], arn, sizeof(arn));
+        ddb_stream_arn(ctx, &out->list[i], arn, sizeof(arn));
         ddb_stream_label(out->list[i].created_ms, label);
         api_jw_obj_begin(w);
         api_jw_kstr(w, "StreamArn", arn);
@@ -558,7 +558,7 @@ void ddb_encode_list_streams(api_ctx_t *ctx, api_req_t *req, const ddb_streams_o
     }
     api_jw_arr_end(w);
     if (out->more && out->n) {
-        stream_arn(ctx, &out->list[out->n - 1], arn, sizeof(arn));
+        ddb_stream_arn(ctx, &out->list[out->n - 1], arn, sizeof(arn));
         api_jw_kstr(w, "LastEvaluatedStreamArn", arn);
     }
     api_jw_obj_end(w);
@@ -570,7 +570,7 @@ void ddb_encode_describe_stream(api_ctx_t *ctx, api_req_t *req, const ddb_stream
     (void)req;
     const eng_stream_t *s = out->s;
     char arn[1400], label[25], sid[40], seq[32];
-    stream_arn(ctx, s, arn, sizeof(arn));
+    ddb_stream_arn(ctx, s, arn, sizeof(arn));
     ddb_stream_label(s->created_ms, label);
     api_jw_obj_begin(w);
     api_jw_key(w, "StreamDescription");
@@ -693,4 +693,15 @@ int ddb_trim_run(api_ctx_t *ctx, void *state, unsigned budget)
 int64_t ddb_stream_shard_ms(api_ctx_t *ctx)
 {
     return streams_state(ctx)->shard_ms;
+}
+
+int ddb_iter_stream(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t it, eng_stream_t **out)
+{
+    uint64_t id, start, pos, issued, mac;
+    if (it.len != ITER_BODY + 16 || !hex_u64(it.p, 8, &id) || !hex_u64(it.p + 8, 16, &start) ||
+        !hex_u64(it.p + 24, 16, &pos) || !hex_u64(it.p + 40, 16, &issued) ||
+        !hex_u64(it.p + ITER_BODY, 16, &mac) ||
+        kv_xxh3_seed(it.p, ITER_BODY, streams_state(ctx)->iter_key) != mac)
+        return KV_EINVAL;
+    return eng_stream_get(ctx->eng, (uint32_t)id, a, out) < 0 ? KV_ENOTFOUND : 0;
 }
