@@ -37,3 +37,6 @@ target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns
 target_sources(kvengine PRIVATE engine/eng_sns.c)
 # issue 14 (package W1): the one sender to queues, topics and buses
 target_sources(kvapi PRIVATE api/api_msg.c)
+# issue 15 (package V): Signature Version 2 for S3
+target_sources(kvauth PRIVATE api/auth/sigv2.c)
+target_sources(kvapi PRIVATE api/api_auth_v2.c)

@@ -480,6 +480,11 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
 int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
+    if (st->sigv2) { /* S3's Signature Version 2 (issue 15, package V) */
+        if (api__auth_sigv2(ctx, req, resp) == API_RESPOND)
+            return API_RESPOND;
+        return setup_checksums(req, resp);
+    }
     /* api_begin parsed the credentials already (they name the service). */
     if (st->h.authorization.len) {
         if (st->auth_err != SIGV4_OK)

@@ -73,6 +73,7 @@ struct api_ctx {
     api_session_keys_t session_keys;
     int64_t creds_lifetime_s;
     api_runtime_check_fn runtime_check; /* the runner's: can a runtime run here (issue 13) */
+    bool sigv2_off; /* issue 15, package V: S3's Signature Version 2 refused (--no-sigv2) */
 };
 
 /** The server's listening port (0: not told), and into *tls (may be NULL) whether it speaks
@@ -221,5 +222,14 @@ extern const api_service_t api_ops_service;
 void api_sched_init(api_ctx_t *ctx);
 /** Free it (api_close). */
 void api_sched_free(api_ctx_t *ctx);
+
+/* api_auth_v2.c (issue 15, package V): S3's Signature Version 2 */
+/** Whether SigV2 is accepted (on unless --no-sigv2). */
+bool api__sigv2_on(const api_ctx_t *ctx);
+/** Authenticate a request api_begin marked st->sigv2 (header or query form): credentials,
+ * Date/Expires, the signature, the payload mode. 0 or API_RESPOND (resp filled with S3's
+ * error). Sets st->authed, st->sig_verified, st->principal, st->presigned (query form),
+ * st->auth.access_key and st->auth.signature. */
+int api__auth_sigv2(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 
 #endif
