@@ -480,7 +480,7 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
 int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
-    if (st->sigv2) { /* S3's Signature Version 2 (issue 15, package V) */
+    if (api__sigv2_request(ctx, req)) { /* S3's Signature Version 2 (issue 15, package V) */
         if (api__auth_sigv2(ctx, req, resp) == API_RESPOND)
             return API_RESPOND;
         return setup_checksums(req, resp);

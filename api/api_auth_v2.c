@@ -2,9 +2,9 @@
 /*
  * Signature Version 2 for S3 (issue 15, package V): the legacy "Authorization: AWS key:sig"
  * header and AWSAccessKeyId/Expires/Signature presigned URLs, verified with S3's string to sign
- * (auth/sigv2.h) and answered with S3's errors. api_begin marks such a request (st->sigv2) when
- * SigV2 is on and S3 claimed it; api__auth_begin hands it here, then checks Content-MD5 and
- * flexible checksums as for SigV4. The body is not hashed: SigV2 does not sign it.
+ * (auth/sigv2.h) and answered with S3's errors. When SigV2 is on and S3 claimed the request,
+ * api__auth_begin hands it here, then checks Content-MD5 and flexible checksums as for SigV4. The
+ * body is not hashed: SigV2 does not sign it.
  */
 #include <string.h>
 #include <time.h>
@@ -17,6 +17,16 @@
 bool api__sigv2_on(const api_ctx_t *ctx)
 {
     return !ctx->sigv2_off;
+}
+
+bool api__sigv2_request(const api_ctx_t *ctx, const api_req_t *req)
+{
+    const api_state_t *st = req->_st;
+    if (!api__sigv2_on(ctx) || !(st->svc->flags & API_SVC_S3_SIGV4))
+        return false;
+    if (st->h.authorization.len)
+        return sigv2_is_header(st->h.authorization);
+    return !st->presigned && sigv2_is_query(req->query);
 }
 
 /* An element appended to the S3 error's XML. */
@@ -225,7 +235,6 @@ int api__auth_sigv2(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_state_t *st = req->_st;
     sigv2_auth_t a;
     st->authed = true;
-    st->sigv2 = true;
     if (st->h.authorization.len) {
         if (sigv2_parse_header(st->h.authorization, &a) != SIGV2_OK) {
             api_fail(resp, API_E_S3_INVALID_ARGUMENT,
@@ -252,5 +261,6 @@ int api__auth_sigv2(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return API_RESPOND;
     if (check_signature(req, resp, &a, secret) == API_RESPOND)
         return API_RESPOND;
+    st->sigv2 = true;
     return setup_payload(req, resp);
 }

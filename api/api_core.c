@@ -510,11 +510,6 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
     st->svc = first ? first : claim(req, service, st->target);
     make_ids(st);
     st->op = route_op(ctx, req, st->svc, st->target);
-    /* S3 alone takes Signature Version 2 (issue 15, package V); elsewhere, or with --no-sigv2,
-     * it is refused as an unsupported mechanism. */
-    if (api__sigv2_on(ctx) && (st->svc->flags & API_SVC_S3_SIGV4) &&
-        (st->h.authorization.len ? sigv2_is_header(st->h.authorization) : v2_query))
-        st->sigv2 = true;
     /* A browser's CORS preflight carries no credentials (a presigned URL's query signs the
      * request that follows, not the OPTIONS): it is answered from the bucket's CORS rules
      * alone. POST Object signs its policy instead, checked as the form is read. */
