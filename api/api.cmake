@@ -37,6 +37,14 @@ target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns
 target_sources(kvengine PRIVATE engine/eng_sns.c)
 # issue 14 (package W1): the one sender to queues, topics and buses
 target_sources(kvapi PRIVATE api/api_msg.c)
+# issue 15 (package P): the policy language and its evaluator
+target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
+# issue 15, package I: IAM (the service, its store, api_iam.h)
+target_sources(kvapi PRIVATE api/iam/iam_api.c api/iam/iam_store.c api/iam/iam_users.c
+            api/iam/iam_roles.c api/iam/iam_policies.c api/iam/iam_account.c api/iam/iam_principal.c)
+target_sources(kvengine PRIVATE engine/eng_iam.c)
+# issue 15 (package T): STS and sessions as principals
+target_sources(kvapi PRIVATE api/sts/sts_api.c api/sts/sts_ops.c api/sts/sts_principal.c)
 # issue 15 (package V): Signature Version 2 for S3
 target_sources(kvauth PRIVATE api/auth/sigv2.c)
 target_sources(kvapi PRIVATE api/api_auth_v2.c)
