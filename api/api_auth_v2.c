@@ -58,46 +58,23 @@ static void extra_time(api_req_t *req, const char *tag, time_t t)
 }
 
 /*
- * Who signs: the configured key (without a session token), or a session key with its token.
- * Into *secret the key that signed.
+ * Who signs: the configured key without a session token (one comparison: the account root), or
+ * any other key through api__auth_key (an IAM user's, or a session key with its token), whose
+ * principal becomes the request's. Into *secret the key that signed.
  */
 static int credentials(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t ak,
                        kv_slice_t tok, kv_slice_t *secret)
 {
     api_state_t *st = req->_st;
     st->session_token = tok;
-    if (kv_slice_eq_str(ak, ctx->access_key)) {
-        if (tok.len) {
-            api_fail(resp, API_E_S3_INVALID_TOKEN, NULL);
-            if (tok.len <= API_SESSION_TEXT_MAX)
-                extra(req, "Token-0", tok);
-            return API_RESPOND;
-        }
+    if (kv_slice_eq_str(ak, ctx->access_key) && tok.len == 0) {
         api__principal_root(ctx, &st->principal);
         *secret = kv_slice_str(ctx->secret_key);
         return 0;
     }
-    if (!api_session_is_session_key(ak) || tok.len == 0) {
-        api_fail(resp, API_E_S3_INVALID_ACCESS_KEY, NULL);
-        extra(req, "AWSAccessKeyId", ak);
+    if (api__auth_key(ctx, req, resp, ak, tok, st->session_secret) == API_RESPOND)
         return API_RESPOND;
-    }
-    uint8_t bin[API_SESSION_BIN_MAX];
-    api_session_result_t r = api_session_verify(&ctx->session_keys, ak, tok, (int64_t)time(NULL),
-                                                st->session_secret, bin, NULL);
-    if (r != API_SESSION_OK) {
-        memset(st->session_secret, 0, sizeof(st->session_secret));
-        api_fail(resp, r == API_SESSION_EXPIRED ? API_E_S3_EXPIRED_TOKEN : API_E_S3_INVALID_TOKEN,
-                 NULL);
-        if (tok.len <= API_SESSION_TEXT_MAX)
-            extra(req, "Token-0", tok);
-        return API_RESPOND;
-    }
-    st->session = true;
-    /* Until STS lands (issue 15), a function's session acts as the root did before. */
-    api__principal_root(ctx, &st->principal);
-    st->principal.kind = API_PR_ROOT_SESSION;
-    *secret = kv_slice_str(st->session_secret);
+    *secret = kv_slice_str(api__auth_secret(ctx, req, st->session_secret));
     return 0;
 }
 
