@@ -1044,4 +1044,15 @@ int eng_qbatch_commit(eng_qbatch_t *b);
 /** Free without committing. Accepts NULL. */
 void eng_qbatch_free(eng_qbatch_t *b);
 
+/* ---- account-level settings (issue 15, package S): catalog kind 'X' ---- */
+/** Maximum size of one account setting's value. */
+#define ENG_ACCOUNT_SETTING_MAX 4096
+/** Read account setting name (e.g. "s3-pab") into *out (in arena a).
+ * @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_account_get(eng_t *e, kv_slice_t name, kv_arena_t *a, kv_slice_t *out);
+/** Store (create or replace) account setting name. @return 0, KV_EINVAL (too large), KV_EIO. */
+int eng_account_put(eng_t *e, kv_slice_t name, kv_slice_t value);
+/** Remove account setting name. @return 0 (also when it was not set) or KV_EIO. */
+int eng_account_delete(eng_t *e, kv_slice_t name);
+
 #endif
