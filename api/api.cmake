@@ -37,6 +37,8 @@ target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns
 target_sources(kvengine PRIVATE engine/eng_sns.c)
 # issue 14 (package W1): the one sender to queues, topics and buses
 target_sources(kvapi PRIVATE api/api_msg.c)
+# issue 15 (package P): the policy language and its evaluator
+target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
 # issue 15 (package S): S3 authorization, bucket policies, Block Public Access (and the
 # account-level settings it keeps in the engine)
 target_sources(kvapi PRIVATE api/s3/s3_authz.c api/s3/s3_pab.c)
