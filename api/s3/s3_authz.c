@@ -140,30 +140,17 @@ kv_slice_t s3_arn(kv_arena_t *a, kv_slice_t bucket, kv_slice_t key)
     return kv_slice(s, w < 0 ? 0 : (size_t)w);
 }
 
-/* TEMPORARY until pol-ready is merged: the policy language (package P) is not linked yet. */
-#define S3_POL_LINKED 0
-
 const pol_t *s3_bucket_policy(api_req_t *req, const eng_bucket_t *b)
 {
     if (b == NULL || b->docs[ENG_BDOC_POLICY].len == 0)
         return NULL;
-#if S3_POL_LINKED
     const char *err = NULL;
     return pol_cached(b->docs[ENG_BDOC_POLICY], POL_RESOURCE, req->arena, &err);
-#else
-    (void)req;
-    return NULL;
-#endif
 }
 
 bool s3_policy_is_public(const pol_t *p)
 {
-#if S3_POL_LINKED
     return p && pol_is_public(p);
-#else
-    (void)p;
-    return false;
-#endif
 }
 
 bool s3_policy_public(api_req_t *req, kv_slice_t text)
@@ -622,13 +609,18 @@ int s3_policy_validate(api_req_t *req, api_resp_t *resp, kv_slice_t bucket, kv_s
             if (statement_ok(resp, api_json_at(sts, i), bucket, buf) < 0)
                 return -1;
     }
-#if S3_POL_LINKED
     /* The policy language's own grammar (Principal, Effect, Condition operators, ...). */
     pol_t *p = pol_parse(doc, POL_RESOURCE, req->arena, &err);
-    if (p == NULL)
-        return malformed(resp, err ? err : "Syntax errors in policy.");
+    if (p == NULL) {
+        /* S3 names the fault without IAM's detail ("Invalid principal in policy"). */
+        static const char principal[] = "Invalid principal in policy";
+        if (err == NULL)
+            err = "Syntax errors in policy.";
+        else if (strncmp(err, principal, sizeof(principal) - 1) == 0)
+            err = principal;
+        return malformed(resp, err);
+    }
     pol_free(p);
-#endif
     return 0;
 }
 
