@@ -558,8 +558,13 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             return deny(resp, API_E_S3_INVALID_REQUEST,
                         "The authorization mechanism you have provided is not supported. Please "
                         "use AWS4-HMAC-SHA256.");
-        if (s3_sigv4(st))
-            return deny(resp, API_E_S3_ACCESS_DENIED, NULL);
+        if (s3_sigv4(st)) {
+            /* S3 without any signature (issue 15, package S): the anonymous principal, allowed
+             * only what a bucket policy or an ACL makes public (s3_authz.c decides). */
+            memset(&st->principal, 0, sizeof(st->principal));
+            st->payload = API_PAYLOAD_UNSIGNED;
+            return setup_checksums(req, resp);
+        }
         return deny(resp, API_E_DDB_MISSING_AUTH, NULL);
     }
     st->authed = true;
