@@ -47,3 +47,10 @@ target_sources(kvengine PRIVATE engine/eng_iam.c)
 target_sources(kvapi PRIVATE api/sts/sts_api.c api/sts/sts_ops.c api/sts/sts_principal.c)
 # issue 15 (package D): DynamoDB and Streams authorization, fine-grained access
 target_sources(kvapi PRIVATE api/ddb/ddb_authz.c)
+# issue 15 (package V): Signature Version 2 for S3
+target_sources(kvauth PRIVATE api/auth/sigv2.c)
+target_sources(kvapi PRIVATE api/api_auth_v2.c)
+# issue 15 (package S): S3 authorization, bucket policies, Block Public Access (and the
+# account-level settings it keeps in the engine)
+target_sources(kvapi PRIVATE api/s3/s3_authz.c api/s3/s3_pab.c)
+target_sources(kvengine PRIVATE engine/eng_account.c)

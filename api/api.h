@@ -47,6 +47,7 @@ typedef struct api_cfg {
     int64_t stream_keep_ms;     /* stream record retention; 0 = 24 hours */
     int64_t stream_shard_ms;    /* how long a stream shard stays open; 0 = 4 hours */
     int64_t disk_reserve;       /* free bytes plain writes leave; 0 = automatic, -1 = no guard */
+    bool no_sigv2;              /* issue 15, package V: refuse S3's Signature Version 2 */
 } api_cfg_t;
 
 typedef struct api_state api_state_t;

@@ -539,6 +539,11 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
 int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
+    if (api__sigv2_request(ctx, req)) { /* S3's Signature Version 2 (issue 15, package V) */
+        if (api__auth_sigv2(ctx, req, resp) == API_RESPOND)
+            return API_RESPOND;
+        return setup_checksums(req, resp);
+    }
     /* api_begin parsed the credentials already (they name the service). */
     if (st->h.authorization.len) {
         if (st->auth_err != SIGV4_OK)
@@ -553,8 +558,13 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             return deny(resp, API_E_S3_INVALID_REQUEST,
                         "The authorization mechanism you have provided is not supported. Please "
                         "use AWS4-HMAC-SHA256.");
-        if (s3_sigv4(st))
-            return deny(resp, API_E_S3_ACCESS_DENIED, NULL);
+        if (s3_sigv4(st)) {
+            /* S3 without any signature (issue 15, package S): the anonymous principal, allowed
+             * only what a bucket policy or an ACL makes public (s3_authz.c decides). */
+            memset(&st->principal, 0, sizeof(st->principal));
+            st->payload = API_PAYLOAD_UNSIGNED;
+            return setup_checksums(req, resp);
+        }
         return deny(resp, API_E_DDB_MISSING_AUTH, NULL);
     }
     st->authed = true;

@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "api_int.h"
+#include "auth/sigv2.h"
 #include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
@@ -40,6 +41,7 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->secret_key = kv_strdup(cfg->secret_key);
     api_session_keys(ctx->secret_key, &ctx->session_keys);
     ctx->creds_lifetime_s = API_CREDS_LIFETIME_S;
+    ctx->sigv2_off = cfg->no_sigv2; /* issue 15, package V */
     ctx->start_ms = kv_now_ms();
     ctx->start_mono_ns = kv_now_mono_ns();
     api__unauth_init(ctx);
@@ -476,7 +478,10 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
     *body_limit = 0;
 
     index_headers(req, st);
-    bool has_auth = st->h.authorization.len || sigv4_is_presigned(req->query);
+    /* A SigV2 presigned URL (issue 15, package V) is signed too, when SigV2 is on. */
+    bool v2_query =
+        api__sigv2_on(ctx) && !sigv4_is_presigned(req->query) && sigv2_is_query(req->query);
+    bool has_auth = st->h.authorization.len || sigv4_is_presigned(req->query) || v2_query;
     st->op = API_OP_NONE;
     const api_service_t *first = NULL; /* a service claiming the request before the others */
     for (size_t i = 0; first == NULL && i < api_n_services; i++)

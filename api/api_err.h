@@ -322,6 +322,8 @@
        "The request processing has failed because of an unknown error, exception or failure.")     \
     /* issue 15, package V (SigV2): its errors below this line */                                  \
     /* issue 15, package S (S3 access control): its errors below this line */                      \
+    XX(S3_NO_SUCH_PAB, 404, "", "NoSuchPublicAccessBlockConfiguration",                            \
+       "The public access block configuration was not found")                                      \
     /* issue 15, end of the error table */
 
 typedef enum api_err {

@@ -73,6 +73,7 @@ struct api_ctx {
     api_session_keys_t session_keys;
     int64_t creds_lifetime_s;
     api_runtime_check_fn runtime_check; /* the runner's: can a runtime run here (issue 13) */
+    bool sigv2_off; /* issue 15, package V: S3's Signature Version 2 refused (--no-sigv2) */
 };
 
 /** The server's listening port (0: not told), and into *tls (may be NULL) whether it speaks
@@ -256,5 +257,17 @@ int api__fn_session_mint(api_ctx_t *ctx, const char *function_arn, const char *r
  * service principal lambda.amazonaws.com to perform sts:AssumeRole (CreateFunction,
  * UpdateFunctionConfiguration)? */
 bool api__fn_role_ok(api_ctx_t *ctx, kv_slice_t role_arn, kv_arena_t *a);
+/* api_auth_v2.c (issue 15, package V): S3's Signature Version 2 */
+/** Whether SigV2 is accepted (on unless --no-sigv2). */
+bool api__sigv2_on(const api_ctx_t *ctx);
+/** Whether the request is signed with SigV2 and SigV2 may authenticate it: SigV2 is on, S3
+ * claimed the request, and its Authorization header ("AWS key:sig") or query (AWSAccessKeyId,
+ * Signature) is SigV2's. Elsewhere SigV2 gets each protocol's SigV4-only refusal. */
+bool api__sigv2_request(const api_ctx_t *ctx, const api_req_t *req);
+/** Authenticate a SigV2 request (header or query form): credentials, Date/Expires, the
+ * signature, the payload mode. 0 or API_RESPOND (resp filled with S3's error). Sets st->sigv2,
+ * st->authed, st->sig_verified, st->principal, st->presigned (query form), st->auth.access_key
+ * and st->auth.signature. */
+int api__auth_sigv2(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 
 #endif

@@ -35,6 +35,9 @@
  * kinds in the state CF: delivery records ('G' + u64 id), next fire times ('L' + bus + name). */
 #define ENG_CAT_EVBUS  'G'
 #define ENG_CAT_EVRULE 'L'
+/* issue 15, package S: account-level settings ('X' + name: S3's account public access
+ * block, "s3-pab"), each one opaque value. */
+#define ENG_CAT_ACCOUNT 'X'
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */

@@ -101,7 +101,8 @@ int main(int argc, char **argv)
                       cfg.sweep_interval_ms,
                       (int64_t)cfg.stream_retention_s * 1000,
                       (int64_t)cfg.stream_shard_s * 1000,
-                      cfg.disk_reserve};
+                      cfg.disk_reserve,
+                      cfg.no_sigv2}; /* issue 15, package V */
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {
         fprintf(stderr,

@@ -72,6 +72,9 @@ void srv_config_usage(void)
         "                         with a warning in every START line\n"
         "  --insecure-no-sandbox  where instances cannot have namespaces of their own, run\n"
         "                         functions without a sandbox (else they do not run)\n"
+        "  --no-sigv2             refuse S3 requests signed with Signature Version 2 (the\n"
+        "                         \"AWS key:signature\" header and AWSAccessKeyId/Signature\n"
+        "                         presigned URLs); only AWS4-HMAC-SHA256 is accepted\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -193,7 +196,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_RUNTIME,
         O_INSECURE,
         O_HELP,
-        O_VERSION
+        O_VERSION,
+        O_NO_SIGV2 /* issue 15, package V */
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -224,6 +228,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"insecure-no-sandbox", no_argument, NULL, O_INSECURE},
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
+        {"no-sigv2", no_argument, NULL, O_NO_SIGV2},
         {NULL, 0, NULL, 0},
     };
     memset(cfg, 0, sizeof(*cfg));
@@ -405,6 +410,9 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             break;
         case O_INSECURE:
             cfg->insecure_no_sandbox = true;
+            break;
+        case O_NO_SIGV2:
+            cfg->no_sigv2 = true;
             break;
         case O_DISK_RESERVE: {
             char *end;

@@ -66,6 +66,7 @@ kv_unit(test_iam_principal tests/unit/api/test_iam_principal.c tests/support/api
 # issue 15 (package D): DynamoDB and Streams authorization, requests run as an IAM user
 kv_unit(test_ddb_authz tests/unit/api/test_ddb_authz.c tests/support/api_harness.c
         tests/support/api_harness_as.c)
+kv_unit(test_sigv2 tests/unit/api/test_sigv2.c) # issue 15, package V: SigV2 for S3
 # Every unit test program (`make test-tsan` builds this target only).
 get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
 add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)

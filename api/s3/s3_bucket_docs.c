@@ -4,14 +4,15 @@
  * validated on PUT as S3 validates it, stored as sent in the bucket's record, returned as
  * stored on GET, and removed on DELETE. CORS is also enforced here: preflight OPTIONS
  * requests are answered from the rules, and responses to requests carrying an Origin get
- * the Access-Control-* headers of the first matching rule. (The policy is stored and
- * returned; enforcing it comes with a later issue.)
+ * the Access-Control-* headers of the first matching rule. The policy is enforced by
+ * s3_authz.c (issue 15).
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "../codec/api_json_r.h"
+#include "s3_authz.h"
 #include "s3_int.h"
 
 #define S3_POLICY_MAX     (20u * 1024) /* S3's bucket policy size limit */
@@ -293,6 +294,12 @@ static int doc_set(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_bd
 {
     eng_bucket_t *b;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
+        return -1;
+    /* A policy's S3 checks (issue 15), then Block Public Access: a public policy is refused
+     * while BlockPublicPolicy is on. */
+    if (kinds[in->kind].which == ENG_BDOC_POLICY && in->doc.len &&
+        (s3_policy_validate(req, resp, in->bucket, in->doc) < 0 ||
+         s3_policy_block_check(ctx, req, resp, b, in->doc) < 0))
         return -1;
     int rc = eng_bucket_set_doc(ctx->eng, in->bucket, kinds[in->kind].which, in->doc);
     if (rc == 0 && kinds[in->kind].which == ENG_BDOC_LIFECYCLE)

@@ -180,6 +180,23 @@ static const s3_route_row_t s3_routes[] = {
      .header = "content-type",
      .header_pre = "multipart/form-data",
      .op = S3_OP_post_object},
+    /* issue 15, package S: the policy status, Block Public Access */
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "policyStatus",
+     .op = S3_OP_get_bucket_policy_status},
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "publicAccessBlock",
+     .op = S3_OP_put_public_access_block},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "publicAccessBlock",
+     .op = S3_OP_get_public_access_block},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "publicAccessBlock",
+     .op = S3_OP_delete_public_access_block},
     {.method = "PUT",
      .level = S3_AT_BUCKET,
      .param = "policy",
@@ -268,10 +285,29 @@ static kv_slice_t decode(api_req_t *req, kv_slice_t raw)
     return out;
 }
 
+/* S3 Control's account-level public access block (issue 15, package S): its path, with the
+ * account named in x-amz-account-id (whatever host prefix the SDK added). */
+static int s3_control_op(const api_req_t *req)
+{
+    if (!kv_slice_eq_str(req->path, "/v20180820/configuration/publicAccessBlock") ||
+        !api_req_has_header(req, "x-amz-account-id") || req->query.len)
+        return -1;
+    if (kv_slice_eq_str(req->method, "PUT"))
+        return S3_OP_put_account_pab;
+    if (kv_slice_eq_str(req->method, "GET"))
+        return S3_OP_get_account_pab;
+    if (kv_slice_eq_str(req->method, "DELETE"))
+        return S3_OP_delete_account_pab;
+    return S3_OP_not_implemented;
+}
+
 int s3_route(api_ctx_t *ctx, api_req_t *req)
 {
     api_state_t *st = req->_st;
     (void)ctx;
+    int control = s3_control_op(req);
+    if (control >= 0)
+        return control;
     kv_slice_t host = api_req_header(req, "host");
     /* Strip the port (IPv6 literals are never virtual hosts). */
     if (host.len && host.p[0] != '[') {
@@ -322,7 +358,9 @@ uint64_t s3_body_limit(const api_req_t *req)
     if (req->_st->op == S3_OP_put_bucket_acl || req->_st->op == S3_OP_put_object_acl ||
         req->_st->op == S3_OP_put_object_tagging || req->_st->op == S3_OP_put_bucket_tagging ||
         req->_st->op == S3_OP_put_bucket_versioning || req->_st->op == S3_OP_put_bucket_cors ||
-        req->_st->op == S3_OP_put_bucket_lifecycle || req->_st->op == S3_OP_put_bucket_notification)
+        req->_st->op == S3_OP_put_bucket_lifecycle ||
+        req->_st->op == S3_OP_put_bucket_notification ||
+        req->_st->op == S3_OP_put_public_access_block || req->_st->op == S3_OP_put_account_pab)
         return API_S3_XML_MAX;
     if (req->_st->op == S3_OP_put_bucket_policy)
         return 64 * 1024; /* refused above 20 KB with S3's own error */

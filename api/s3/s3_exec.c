@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/kv_log.h"
+#include "s3_authz.h"
 #include "s3_int.h"
 
 static int engine_fail(api_resp_t *resp, int rc)
@@ -44,6 +45,8 @@ int s3_exec_create_bucket(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_bucket_t *b = kv_arena_calloc(req->arena, 1, sizeof(*b));
     b->name = kv_arena_strndup(req->arena, in->bucket.p, in->bucket.len);
     b->region = lc;
+    /* Block Public Access is on for a new bucket, as S3 creates them since April 2023. */
+    b->docs[ENG_BDOC_PAB] = kv_slice_str(s3_pab_default_xml);
     int rc = eng_bucket_create(ctx->eng, b);
     if (rc == KV_EEXIST) {
         if (is_us_east_1(ctx->region)) {
@@ -152,15 +155,17 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
     switch (st->op) {
-#define XX(Name, name)                                      \
-    case S3_OP_##name: {                                    \
-        s3_##name##_in_t in;                                \
-        s3_##name##_out_t out;                              \
-        memset(&out, 0, sizeof(out));                       \
-        if (s3_decode_##name(ctx, req, resp, &in) == 0 &&   \
-            s3_exec_##name(ctx, req, resp, &in, &out) == 0) \
-            s3_encode_##name(ctx, req, resp, &out);         \
-        break;                                              \
+#define XX(Name, name)                                                                             \
+    case S3_OP_##name: {                                                                           \
+        s3_##name##_in_t in;                                                                       \
+        s3_##name##_out_t out;                                                                     \
+        memset(&out, 0, sizeof(out));                                                              \
+        if (s3_decode_##name(ctx, req, resp, &in) == 0 && s3_authz_op(ctx, req, resp, &in) == 0 && \
+            s3_exec_##name(ctx, req, resp, &in, &out) == 0)                                        \
+            s3_encode_##name(ctx, req, resp, &out);                                                \
+        else                                                                                       \
+            s3_authz_not_found(ctx, req, resp);                                                    \
+        break;                                                                                     \
     }
         S3_OP_MAP(XX)
 #undef XX
@@ -193,8 +198,9 @@ static const api_op_desc_t s3_ops[] = {
 static int s3_body_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
+    /* Authorized before a byte is stored (issue 15): a refused upload streams nowhere. */
     if (st->op == S3_OP_put_object || st->op == S3_OP_upload_part)
-        return s3_begin_body(ctx, req, resp);
+        return s3_authz_op(ctx, req, resp, NULL) != 0 ? API_RESPOND : s3_begin_body(ctx, req, resp);
     if (st->op == S3_OP_post_object && st->anonymous && s3_post_begin(ctx, req, resp) < 0)
         return API_RESPOND;
     return 0;

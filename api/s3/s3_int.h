@@ -7,6 +7,7 @@
 #include "../api_service.h"
 #include "../codec/api_xml_r.h"
 #include "../codec/api_xw.h"
+#include "s3_access.h"
 #include "s3_ops.h"
 
 /* ---- the service (s3_exec.c) ---- */
@@ -357,6 +358,27 @@ XX(get_bucket_lifecycle)
 XX(delete_bucket_lifecycle)
 XX(preflight)
 #undef XX
+/* issue 15, package S: the policy status and Block Public Access, of a bucket or (S3 Control)
+ * of the account (s3_pab.c). */
+typedef struct s3_pab_in {
+    kv_slice_t bucket;
+    s3_pab_t pab; /* Put */
+} s3_pab_in_t;
+typedef struct s3_pab_out {
+    s3_pab_t pab;   /* Get */
+    bool is_public; /* GetBucketPolicyStatus */
+} s3_pab_out_t;
+#define XX(name)                          \
+    typedef s3_pab_in_t s3_##name##_in_t; \
+    typedef s3_pab_out_t s3_##name##_out_t;
+XX(get_bucket_policy_status)
+XX(put_public_access_block)
+XX(get_public_access_block)
+XX(delete_public_access_block)
+XX(put_account_pab)
+XX(get_account_pab)
+XX(delete_account_pab)
+#undef XX
 /** An ISO 8601 date or date-time in UTC ("2026-01-01", "2026-01-01T00:00:00.000Z"). */
 bool s3_iso_date(kv_slice_t v, int64_t *ms);
 
@@ -467,6 +489,9 @@ s3_bg_t *s3_bg(api_ctx_t *ctx);
 typedef struct s3_state {
     s3_bg_t bg;
     int64_t lifecycle_day_ms; /* a lifecycle "day" (86400000 unless a test shortens it) */
+    /* issue 15, package S: the account's public access block, cached (s3_pab.c): 0 until
+     * read, else S3_PAB_LOADED with the settings' bits */
+    atomic_uint acct_pab;
 } s3_state_t;
 static inline s3_state_t *s3_state(api_ctx_t *ctx)
 {

@@ -12,6 +12,7 @@
 #include "base/kv_b64.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
+#include "s3_authz.h"
 #include "s3_int.h"
 
 int s3_engine_fail(api_resp_t *resp, int rc)
@@ -876,6 +877,12 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             out->err_msg[i] = in->keys[i].len ? "Your key is too long"
                                               : "The DeleteObjects request must contain at least "
                                                 "one key";
+            continue;
+        }
+        /* Each key needs s3:DeleteObject (s3:DeleteObjectVersion for a version), issue 15. */
+        if (s3_authz_delete_key(ctx, req, resp, in->keys[i], in->vids[i].len != 0) != 0) {
+            out->err_code[i] = "AccessDenied";
+            out->err_msg[i] = "Access Denied";
             continue;
         }
         eng_vref_t ref = {.kind = ENG_VREF_CURRENT};

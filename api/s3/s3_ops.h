@@ -54,7 +54,15 @@
     XX(GetBucketNotificationConfiguration, get_bucket_notification) \
     XX(Preflight, preflight)                                        \
     XX(PostObject, post_object)                                     \
-    XX(NotImplemented, not_implemented)
+    XX(NotImplemented, not_implemented)                             \
+    /* issue 15, package S: policy status, Block Public Access */   \
+    XX(GetBucketPolicyStatus, get_bucket_policy_status)             \
+    XX(PutPublicAccessBlock, put_public_access_block)               \
+    XX(GetPublicAccessBlock, get_public_access_block)               \
+    XX(DeletePublicAccessBlock, delete_public_access_block)         \
+    XX(PutAccountPublicAccessBlock, put_account_pab)                \
+    XX(GetAccountPublicAccessBlock, get_account_pab)                \
+    XX(DeleteAccountPublicAccessBlock, delete_account_pab)
 
 /** s3_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {

@@ -16,6 +16,7 @@
 #include "../codec/api_multipart.h"
 #include "base/kv_b64.h"
 #include "base/kv_time.h"
+#include "s3_authz.h"
 #include "s3_int.h"
 
 #define POST_FIELDS_MAX      64
@@ -136,6 +137,12 @@ static int check_policy(s3_post_t *p)
     api_ctx_t *ctx = p->ctx;
     kv_slice_t policy = field(p, "policy"), sig = field(p, "x-amz-signature");
     kv_slice_t cred = field(p, "x-amz-credential"), algo = field(p, "x-amz-algorithm");
+    /* No policy, signature or credential at all: an anonymous upload, allowed only where the
+     * bucket's policy (or an ACL) lets everyone write (issue 15: authorized in on_begin). */
+    if (policy.len == 0 && sig.len == 0 && cred.len == 0 && !has_field(p, "awsaccesskeyid")) {
+        memset(&p->req->_st->principal, 0, sizeof(p->req->_st->principal));
+        return 0;
+    }
     if (policy.len == 0 || sig.len == 0 || cred.len == 0)
         return deny(p, API_E_S3_ACCESS_DENIED,
                     "Anonymous uploads are not allowed: sign a POST policy with SigV4");
@@ -160,9 +167,11 @@ static int check_policy(s3_post_t *p)
     kv_slice_t tok = field(p, "x-amz-security-token");
     char session_sk[API_SESSION_SK_LEN + 1];
     const char *secret = ctx->secret_key;
+    api_principal_t *who = &p->req->_st->principal; /* the form's signer (issue 15) */
     if (kv_slice_eq_str(part[0], ctx->access_key)) {
         if (tok.len)
             return deny(p, API_E_S3_INVALID_TOKEN, NULL);
+        api__principal_root(ctx, who);
     } else if (api_session_is_session_key(part[0]) && tok.len) {
         uint8_t bin[API_SESSION_BIN_MAX];
         api_session_result_t r = api_session_verify(&ctx->session_keys, part[0], tok,
@@ -172,6 +181,9 @@ static int check_policy(s3_post_t *p)
                         r == API_SESSION_EXPIRED ? API_E_S3_EXPIRED_TOKEN : API_E_S3_INVALID_TOKEN,
                         NULL);
         secret = session_sk;
+        /* A function's session acts as the root, as authentication treats it until STS. */
+        api__principal_root(ctx, who);
+        who->kind = API_PR_ROOT_SESSION;
     } else {
         return deny(p, API_E_S3_INVALID_ACCESS_KEY, NULL);
     }
@@ -216,6 +228,45 @@ static int check_policy(s3_post_t *p)
     return 0;
 }
 
+/* The key field with ${filename} replaced by the file's name (in the request arena); true when
+ * it is over S3's key length. */
+static bool post_key(const s3_post_t *p, kv_slice_t *out)
+{
+    kv_slice_t k = field(p, "key");
+    kv_buf_t key;
+    kv_buf_init(&key, ENG_OBJ_KEY_MAX + 1);
+    for (size_t i = 0; i < k.len; i++) {
+        if (k.len - i >= 11 && memcmp(k.p + i, "${filename}", 11) == 0) {
+            kv_buf_append_slice(&key, p->filename);
+            i += 10;
+        } else {
+            kv_buf_append_byte(&key, k.p[i]);
+        }
+    }
+    bool too_long = kv_buf_failed(&key) || key.len > ENG_OBJ_KEY_MAX;
+    *out = kv_arena_dup(p->req->arena, kv_buf_slice(&key));
+    kv_buf_dispose(&key);
+    return too_long;
+}
+
+/* The form's signer may write the object (s3:PutObject, with s3:PutObjectTagging for a
+ * tagging field), issue 15: checked before the file streams. */
+static int post_authorize(s3_post_t *p)
+{
+    kv_slice_t key;
+    post_key(p, &key); /* a missing or long key is refused as the form is decoded, once allowed */
+    kv_slice_t bucket = p->req->_st->bucket;
+    if (s3_authz_check(p->ctx, p->req, p->resp, "s3:PutObject", bucket, key, NULL, NULL, 0) != 0)
+        return -1;
+    if (has_field(p, "tagging") && s3_authz_check(p->ctx, p->req, p->resp, "s3:PutObjectTagging",
+                                                  bucket, key, NULL, NULL, 0) != 0)
+        return -1;
+    if (has_field(p, "acl") &&
+        s3_authz_check(p->ctx, p->req, p->resp, "s3:PutObjectAcl", bucket, key, NULL, NULL, 0) != 0)
+        return -1;
+    return 0;
+}
+
 static int on_begin(void *arg, kv_slice_t name, kv_slice_t filename, kv_slice_t ctype)
 {
     s3_post_t *p = arg;
@@ -224,8 +275,12 @@ static int on_begin(void *arg, kv_slice_t name, kv_slice_t filename, kv_slice_t 
     if (kv_slice_eq_nocase(name, "file")) {
         if (check_policy(p) < 0)
             return -1;
-        p->in_file = true;
         p->filename = kv_arena_dup(p->req->arena, filename);
+        if (post_authorize(p) < 0) {
+            p->failed = true;
+            return -1;
+        }
+        p->in_file = true;
         p->file_ctype = kv_arena_dup(p->req->arena, ctype);
         p->req->_st->blob = eng_blob_writer_new(p->ctx->eng);
         api_ck_init(&p->md5, API_CK_MD5);
@@ -358,20 +413,7 @@ int s3_decode_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                  "check the order of the fields.");
         return -1;
     }
-    kv_buf_t key;
-    kv_buf_init(&key, ENG_OBJ_KEY_MAX + 1);
-    for (size_t i = 0; i < k.len; i++) {
-        if (k.len - i >= 11 && memcmp(k.p + i, "${filename}", 11) == 0) {
-            kv_buf_append_slice(&key, p->filename);
-            i += 10;
-        } else {
-            kv_buf_append_byte(&key, k.p[i]);
-        }
-    }
-    bool too_long = kv_buf_failed(&key) || key.len > ENG_OBJ_KEY_MAX;
-    out->key = kv_arena_dup(req->arena, kv_buf_slice(&key));
-    kv_buf_dispose(&key);
-    if (too_long) {
+    if (post_key(p, &out->key)) {
         api_fail(resp, API_E_S3_KEY_TOO_LONG, NULL);
         return -1;
     }

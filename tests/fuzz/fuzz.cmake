@@ -11,7 +11,8 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     pol_fuzz # the policy language (issue 15, P)
     iam_api_fuzz # issue 15, package I: IAM's operations
     sts_api_fuzz # issue 15, package T: STS and session tokens
-    ddb_authz_fuzz) # issue 15 (package D): DynamoDB requests as an IAM user
+    ddb_authz_fuzz # issue 15 (package D): DynamoDB requests as an IAM user
+    sigv2_fuzz) # issue 15, package V: SigV2 for S3
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)

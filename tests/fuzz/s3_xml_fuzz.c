@@ -3,9 +3,10 @@
  * S3 XML bodies: the expat reader directly, CreateBucket with the input as its
  * CreateBucketConfiguration, and DeleteObjects with the input as its Delete document
  * (signed with a matching Content-MD5), Put{Object,Bucket}Tagging, PutBucketAcl,
- * CompleteMultipartUpload, PutBucketVersioning, PutBucketCors, PutBucketLifecycleConfiguration
- * and PutBucketPolicy, through the api layer; then whatever CORS rules and lifecycle rules
- * were accepted are evaluated (a GET with an Origin, a preflight, a lifecycle sweep).
+ * CompleteMultipartUpload, PutBucketVersioning, PutBucketCors, PutBucketLifecycleConfiguration,
+ * PutBucketPolicy, PutPublicAccessBlock and the account's (S3 Control), through the api layer;
+ * then whatever CORS rules, lifecycle rules and policies were accepted are evaluated (a GET with
+ * an Origin, a preflight, an unsigned GET, a lifecycle sweep).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -76,14 +77,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st >= 500)
         abort();
     /* Bucket configuration documents, then their enforcement. */
-    static const char *const docs[] = {"versioning", "cors",         "lifecycle",
-                                       "policy",     "notification", NULL};
+    static const char *const docs[] = {
+        "versioning", "cors", "lifecycle", "policy", "notification", "publicAccessBlock", NULL};
     for (size_t i = 0; docs[i]; i++) {
         st = harness_s3(&h, "PUT", "/fuzz-delete", docs[i], kv_slice(data, size), NULL);
         if (st >= 500)
             abort();
     }
+    /* The same bytes as the account's public access block (S3 Control, issue 15). */
+    const char *account[] = {"x-amz-account-id", "000000000000", NULL};
+    st = harness_s3_hdrs(&h, "PUT", "/v20180820/configuration/publicAccessBlock", NULL,
+                         kv_slice(data, size), account, NULL);
+    if (st >= 500)
+        abort();
     harness_s3(&h, "PUT", "/fuzz-delete/obj", NULL, KV_SLICE_LIT("x"), NULL);
+    /* An unsigned read: the anonymous principal against whatever policy was accepted. */
+    static const char anon[] = "GET /fuzz-delete/obj HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    if (harness_run(&h, kv_slice(anon, sizeof(anon) - 1), NULL) >= 500)
+        abort();
     const char *origin[] = {"Origin", "http://127.0.0.1:8000", NULL};
     if (harness_s3_hdrs(&h, "GET", "/fuzz-delete/obj", NULL, KV_SLICE_NULL, origin, NULL) >= 500)
         abort();

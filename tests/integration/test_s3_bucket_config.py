@@ -50,6 +50,8 @@ class S3BucketConfig(unittest.TestCase):
 
     def test_bucket_policy(self):
         self.s3.create_bucket(Bucket="pol")
+        # The policy below is public: Block Public Access (on for a new bucket) must go first.
+        self.s3.delete_public_access_block(Bucket="pol")
         with self.assertRaises(ClientError) as e:
             self.s3.get_bucket_policy(Bucket="pol")
         self.assertEqual((code(e), status(e)), ("NoSuchBucketPolicy", 404))

@@ -20,7 +20,7 @@ import {
   DeleteObjectCommand, DeleteObjectsCommand, ListObjectsV2Command, CreateMultipartUploadCommand,
   UploadPartCommand, CompleteMultipartUploadCommand, CopyObjectCommand, PutBucketVersioningCommand,
   GetBucketVersioningCommand, ListObjectVersionsCommand, PutBucketCorsCommand, GetBucketCorsCommand,
-  PutBucketPolicyCommand, GetBucketPolicyCommand, PutBucketLifecycleConfigurationCommand,
+  PutBucketPolicyCommand, GetBucketPolicyCommand, DeletePublicAccessBlockCommand, PutBucketLifecycleConfigurationCommand,
   GetBucketLifecycleConfigurationCommand, UploadPartCopyCommand, PutObjectTaggingCommand,
   GetObjectTaggingCommand,
 } from "@aws-sdk/client-s3";
@@ -224,6 +224,8 @@ test("S3 bucket configuration, tagging and UploadPartCopy", async () => {
   assert.deepEqual(cors.CORSRules[0].AllowedMethods, ["GET", "PUT"]);
   const policy = JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: "*",
     Action: "s3:GetObject", Resource: `arn:aws:s3:::${Bucket}/*` }] });
+  // A public policy: Block Public Access (on for a new bucket) goes first.
+  await c.send(new DeletePublicAccessBlockCommand({ Bucket }));
   await c.send(new PutBucketPolicyCommand({ Bucket, Policy: policy }));
   assert.deepEqual(JSON.parse((await c.send(new GetBucketPolicyCommand({ Bucket }))).Policy), JSON.parse(policy));
   await c.send(new PutBucketLifecycleConfigurationCommand({ Bucket, LifecycleConfiguration: { Rules: [

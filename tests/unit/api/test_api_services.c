@@ -385,6 +385,8 @@ static const char *ref_route(const char *m, int level, const q_t *q, bool copy, 
             return simple[i].op;
     if (M("POST") && !other_than_listing(q) && form)
         return "PostObject";
+    if (M("GET") && has(q, "policyStatus")) /* issue 15, package S */
+        return "GetBucketPolicyStatus";
     if (has(q, "policy") && !has(q, "policyStatus"))
         return M("PUT")      ? "PutBucketPolicy"
                : M("GET")    ? "GetBucketPolicy"
