@@ -376,7 +376,7 @@ int iam__delete_ent(iam_call_t *c, char kind, const char *member, int max)
     if (!rc)
         rc = conflict(c, iam_k_of(c->a, 'a', kind, e.name), "detach all policies");
     if (!rc && kind == IAM_USER)
-        rc = conflict(c, iam_k_of(c->a, 'm', 0, e.name), "remove user from all groups");
+        rc = conflict(c, iam_k_of(c->a, 'm', 0, e.name), "remove users from group");
     if (!rc && kind == IAM_GROUP)
         rc = conflict(c, iam_k_of(c->a, 'M', 0, e.name), "remove users from group");
     if (!rc && kind == IAM_USER && e.boundary.len == 0) {
