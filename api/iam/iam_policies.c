@@ -567,8 +567,9 @@ int iam_list_policies(iam_call_t *c)
         iam_rec_t *r;
         size_t n;
         bool lmore;
+        /* without OnlyAttached, one more than the page needs says whether another follows */
         int rc = iam_collect(c->ctx, c->a, iam_k_path(c->a, IAM_POLICY, prefix, KV_SLICE_NULL),
-                             after, IAM_SCAN_MAX, &r, &n, &lmore);
+                             after, only_attached ? IAM_SCAN_MAX : max - n_out + 1, &r, &n, &lmore);
         if (rc)
             return iam_fail_rc(c, rc);
         for (size_t i = 0; i < n; i++) {
