@@ -258,7 +258,7 @@ int iam_collect(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t prefix, kv_slice_t aft
 
 /** A change being built: puts and deletes committed together. */
 typedef struct iam_tx {
-    eng_iam_op_t ops[64];
+    eng_iam_op_t ops[256];
     size_t n;
     kv_arena_t *a;
     bool full;

@@ -396,7 +396,7 @@ int iam__delete_ent(iam_call_t *c, char kind, const char *member, int max)
 static int move_prefix(iam_call_t *c, iam_tx_t *t, kv_slice_t old_prefix, kv_slice_t new_prefix,
                        iam_rec_t **recs, size_t *n)
 {
-    int rc = iam_collect(c->ctx, c->a, old_prefix, KV_SLICE_NULL, 64, recs, n, NULL);
+    int rc = iam_collect(c->ctx, c->a, old_prefix, KV_SLICE_NULL, 200, recs, n, NULL);
     if (rc)
         return rc;
     for (size_t i = 0; i < *n; i++) {
