@@ -292,6 +292,11 @@ int iam_boundary_arg(iam_call_t *c, kv_slice_t *out);
 
 /** An AWS managed policy by ARN: its document (NULL: not one). */
 const char *iam_aws_policy(kv_slice_t arn, const char **name, const char **path);
+/** The i-th AWS managed policy, when it is attached to something: true, and (write) its
+ * GetAccountAuthorizationDetails member (with its version list) into c->w; false past the
+ * end or when attached to nothing. */
+bool iam_aws_detail(iam_call_t *c, size_t i, bool write);
+#define IAM_AWS_N 8 /* AWS managed policies (iam_policies.c) */
 /** The document of the managed policy at arn (its default version), in a.
  * @return 0, KV_ENOTFOUND, or a storage error. */
 int iam_policy_doc(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, kv_slice_t *doc);

@@ -43,6 +43,7 @@ static const aws_pol_t aws_pols[] = {
      ALLOW("[\"logs:CreateLogGroup\",\"logs:CreateLogStream\",\"logs:PutLogEvents\"]")},
 };
 #define N_AWS (sizeof(aws_pols) / sizeof(aws_pols[0]))
+_Static_assert(N_AWS == IAM_AWS_N, "IAM_AWS_N counts the AWS managed policies");
 
 static const aws_pol_t *aws_find(kv_slice_t arn)
 {
@@ -385,6 +386,29 @@ static void xml_aws_policy(iam_call_t *c, const aws_pol_t *p, bool full)
         api_xw_elem_str(&c->w, "Description", "An AWS managed policy of this server.");
     iam_xml_date(c, "CreateDate", 0);
     iam_xml_date(c, "UpdateDate", 0);
+}
+
+bool iam_aws_detail(iam_call_t *c, size_t i, bool write)
+{
+    if (i >= N_AWS)
+        return false;
+    const aws_pol_t *p = &aws_pols[i];
+    char arn[256];
+    snprintf(arn, sizeof(arn), IAM_AWS_POLICY "%s%s", p->path, p->name);
+    size_t n = 0;
+    iam_count(c->ctx, iam_k_attached(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
+    if (n == 0 || !write)
+        return n > 0;
+    xml_aws_policy(c, p, false);
+    api_xw_open(&c->w, "PolicyVersionList");
+    api_xw_open(&c->w, "member");
+    api_xw_elem(&c->w, "Document", iam_urlencode(c->a, kv_slice_str(p->doc)));
+    api_xw_elem_str(&c->w, "VersionId", "v1");
+    api_xw_elem_str(&c->w, "IsDefaultVersion", "true");
+    iam_xml_date(c, "CreateDate", 0);
+    api_xw_close(&c->w, "member");
+    api_xw_close(&c->w, "PolicyVersionList");
+    return true;
 }
 
 int iam_create_policy(iam_call_t *c)

@@ -400,6 +400,13 @@ class TestAccount(Base):
         p = {x["PolicyName"]: x for x in d["Policies"]}["ad_p"]
         self.assertEqual(p["Arn"], arn)
         self.assertEqual(p["PolicyVersionList"][0]["Document"], iam_base.allow("sns:*"))
+        # AWS managed policies attached to something, with their documents
+        aws = {x["PolicyName"]: x for x in d["Policies"]}["AdministratorAccess"]
+        self.assertEqual(aws["Arn"], ADMIN)
+        self.assertEqual(aws["PolicyVersionList"][0]["Document"]["Statement"][0]["Action"], "*")
+        self.assertNotIn("AmazonSNSFullAccess", [x["PolicyName"] for x in d["Policies"]])
+        f = self.iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])
+        self.assertNotIn("AdministratorAccess", [x["PolicyName"] for x in f["Policies"]])
         f = self.iam.get_account_authorization_details(Filter=["Role"])
         self.assertEqual((len(f["UserDetailList"]), len(f["Policies"])), (0, 0))
         self.assertIn("ad_r", [x["RoleName"] for x in f["RoleDetailList"]])
