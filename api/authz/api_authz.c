@@ -77,13 +77,22 @@ const char *api_denied_msg(kv_arena_t *a, const api_principal_t *p, const char *
     case API_DENY_EXPLICIT_SESSION:
         snprintf(tail, sizeof(tail), "with an explicit deny in a session policy");
         break;
+    case API_DENY_NO_RESOURCE:
+        snprintf(tail, sizeof(tail), "because no resource-based policy allows the %s action",
+                 action);
+        break;
     default:
-        snprintf(tail, sizeof(tail), "because no identity-based policy allows the %s action",
+        /* Anonymous and service principals have no identity: only a resource could allow. */
+        snprintf(tail, sizeof(tail), "because no %s policy allows the %s action",
+                 p->kind == API_PR_ANON || p->kind == API_PR_SERVICE ? "resource-based"
+                                                                     : "identity-based",
                  action);
         break;
     }
-    kv_slice_t who = p->kind == API_PR_ANON ? KV_SLICE_LIT("anonymous") : p->arn;
-    const char *kind = p->kind == API_PR_ANON ? "" : "User: ";
+    kv_slice_t who = p->kind == API_PR_ANON      ? KV_SLICE_LIT("anonymous")
+                     : p->kind == API_PR_SERVICE ? p->service
+                                                 : p->arn;
+    const char *kind = p->kind == API_PR_ANON || p->kind == API_PR_SERVICE ? "" : "User: ";
     int n = snprintf(NULL, 0, "%s%.*s is not authorized to perform: %s on resource: %.*s %s", kind,
                      (int)who.len, (const char *)who.p, action, (int)resource.len,
                      (const char *)resource.p, tail);
@@ -122,16 +131,24 @@ static const az_clock_t *clock_now(void)
 #define AZ_MAX_GLOBAL 24
 #define AZ_MAX_TAGS   64 /* IAM allows 50 tags on a principal */
 
-/** The global keys of principal p, in arena a (one allocation). */
+/** The global keys of principal p, in arena a (sized for its tags). */
 typedef struct az_keys {
-    pol_val_t v[AZ_MAX_GLOBAL + AZ_MAX_TAGS];
-    kv_slice_t s[AZ_MAX_GLOBAL + AZ_MAX_TAGS];
-    size_t n;
+    pol_val_t *v;
+    kv_slice_t *s;
+    size_t n, cap;
 } az_keys_t;
+
+static void keys_init(az_keys_t *k, const api_principal_t *p, kv_arena_t *a)
+{
+    k->cap = AZ_MAX_GLOBAL + (p->n_tags < AZ_MAX_TAGS ? p->n_tags : AZ_MAX_TAGS);
+    k->v = kv_arena_alloc(a, k->cap * sizeof(*k->v));
+    k->s = kv_arena_alloc(a, k->cap * sizeof(*k->s));
+    k->n = 0;
+}
 
 static void key1(az_keys_t *k, const char *name, kv_slice_t value)
 {
-    if (k->n >= AZ_MAX_GLOBAL + AZ_MAX_TAGS)
+    if (k->n >= k->cap)
         return;
     k->s[k->n] = value;
     k->v[k->n] = (pol_val_t){name, &k->s[k->n], 1};
@@ -160,7 +177,7 @@ static void global_keys(az_keys_t *k, api_ctx_t *ctx, const api_principal_t *p,
                         kv_slice_t source_ip, bool secure, kv_arena_t *a)
 {
     const az_clock_t *clk = clock_now();
-    k->n = 0;
+    keys_init(k, p, a);
     if (source_ip.len)
         key1(k, "aws:SourceIp", source_ip);
     key1(k, "aws:SecureTransport", secure ? KV_SLICE_LIT("true") : KV_SLICE_LIT("false"));
@@ -205,10 +222,15 @@ static void global_keys(az_keys_t *k, api_ctx_t *ctx, const api_principal_t *p,
 size_t api_authz_global_keys(api_ctx_t *ctx, const api_principal_t *p, kv_slice_t source_ip,
                              bool secure, kv_arena_t *a, const struct pol_val **out)
 {
-    az_keys_t *k = kv_arena_alloc(a, sizeof(*k));
-    global_keys(k, ctx, p, source_ip, secure, a);
-    *out = k->v;
-    return k->n;
+    az_keys_t k;
+    global_keys(&k, ctx, p, source_ip, secure, a);
+    *out = k.v;
+    return k.n;
+}
+
+static int pol_kind_of(const pol_t *p)
+{
+    return p ? (int)pol_kind(p) : -1;
 }
 
 api_decision_t api_decide(api_ctx_t *ctx, const api_principal_t *p, const api_authz_t *az,
@@ -217,7 +239,7 @@ api_decision_t api_decide(api_ctx_t *ctx, const api_principal_t *p, const api_au
     if (is_root(p))
         return API_ALLOW;
     const char *action = az->action ? az->action : "";
-    az_keys_t *k = kv_arena_alloc(a, sizeof(*k));
+    az_keys_t keys, *k = &keys;
     global_keys(k, ctx, p, source_ip, secure, a);
     /* The request's own keys: api_ckey_t and pol_val_t are the same shape, copied to be sure. */
     pol_val_t *rk = NULL;
@@ -267,7 +289,10 @@ api_decision_t api_decide(api_ctx_t *ctx, const api_principal_t *p, const api_au
         /* Naming a session's role allows within the session policies and the boundary; naming
          * the account delegates to the identity policies (they must allow on their own). */
         bool res_role = res == POL_ALLOW && (by & POL_BY_ROLE);
-        if (!iam) {
+        if (pol_kind_of(az->res.policy) == POL_TRUST && res != POL_ALLOW) {
+            /* A role is assumed only when its trust policy allows it. */
+            d = API_DENY_NO_RESOURCE;
+        } else if (!iam) {
             /* Anonymous and service principals: only the resource (policy or ACL) grants. */
             d = res_self ? API_ALLOW : API_DENY_IMPLICIT;
         } else if (res_self) {
@@ -310,7 +335,7 @@ int api_authorize(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_au
     if (d == API_ALLOW)
         return 0;
     if (!(az->flags & API_AZ_QUIET))
-        api_fail(resp, st->svc->err_denied, "%s", msg);
+        api_fail(resp, st->svc ? st->svc->err_denied : API_E_S3_ACCESS_DENIED, "%s", msg);
     return API_RESPOND;
 }
 

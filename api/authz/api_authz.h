@@ -130,6 +130,9 @@ typedef enum api_decision {
     API_DENY_EXPLICIT_BOUNDARY, /* with an explicit deny in a permissions boundary */
     API_DENY_SESSION,           /* because no session policy allows the action */
     API_DENY_EXPLICIT_SESSION,  /* with an explicit deny in a session policy */
+    /* issue 15, P: a role's trust policy (az->res.policy of kind POL_TRUST) must allow
+     * sts:AssumeRole itself, whatever the identity policies say */
+    API_DENY_NO_RESOURCE, /* because no resource-based policy allows the action */
 } api_decision_t;
 
 /**

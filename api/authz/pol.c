@@ -37,7 +37,8 @@
 #define E_SID_ALNUM                                                                           \
     "Statement IDs (SID) must be alpha-numeric. Check that your input satisfies the regular " \
     "expression [0-9A-Za-z]*"
-#define E_BAD_PRIN "Invalid principal in policy"
+#define E_BAD_PRIN  "Invalid principal in policy"
+#define E_TRUST_ACT "AssumeRole policy may only specify STS AssumeRole actions."
 
 /* Bounds on a document's shape (beyond POL_MAX_TEXT), so a compiled policy stays small. */
 #define POL_MAX_STMTS 4096
@@ -59,6 +60,8 @@ static bool fail(pc_t *c, const char *msg)
 /* A message quoting v between pre and post (at most 256 bytes of it). */
 static bool failf(pc_t *c, const char *pre, kv_slice_t v, const char *post)
 {
+    if (!c->err && !c->ea)
+        c->err = E_SYNTAX; /* no arena for the quoted message */
     if (!c->err)
         c->err = kv_arena_printf(c->ea, "%s%.*s%s", pre, (int)(v.len > 256 ? 256 : v.len),
                                  (const char *)v.p, post);
@@ -195,6 +198,8 @@ static bool all_digits(kv_slice_t s)
 
 static bool bad_principal(pc_t *c, const char *type, kv_slice_t s)
 {
+    if (!c->err && !c->ea)
+        c->err = E_BAD_PRIN;
     if (!c->err)
         c->err = kv_arena_printf(c->ea, E_BAD_PRIN ": \"%s\":\"%.*s\"", type,
                                  (int)(s.len > 256 ? 256 : s.len), (const char *)s.p);
@@ -449,6 +454,8 @@ static bool parse_cond_values(pc_t *c, pol_cond_t *cd, const api_json_t *v)
         if (cv->pat.flags & POL_PAT_VAR)
             continue; /* parsed when expanded */
         if (!pol__cval_parse(cv, cd->type, c->p->arena)) {
+            if (!c->err && !c->ea)
+                c->err = E_SYNTAX;
             if (!c->err)
                 c->err = kv_arena_printf(c->ea, "Invalid Condition value: %.*s for %.*s",
                                          (int)(s.len > 256 ? 256 : s.len), (const char *)s.p,
@@ -521,6 +528,25 @@ static bool sid_alnum(kv_slice_t s)
     return true;
 }
 
+/* The actions a role's trust policy may name: assuming the role and what goes with it. */
+static bool trust_action(kv_slice_t a)
+{
+    static const char *const ok[] = {"*",
+                                     "sts:*",
+                                     "sts:AssumeRole",
+                                     "sts:AssumeRoleWithSAML",
+                                     "sts:AssumeRoleWithWebIdentity",
+                                     "sts:TagSession",
+                                     "sts:SetSourceIdentity",
+                                     "sts:SetContext"};
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+        if (kv_slice_eq_nocase(a, ok[i]))
+            return true;
+    /* "sts:AssumeRole*" and the like */
+    return a.len > 14 && kv_slice_eq_nocase(kv_slice(a.p, 14), "sts:AssumeRole") &&
+           (memchr(a.p, '*', a.len) || memchr(a.p, '?', a.len));
+}
+
 static const char *const STMT_FIELDS[] = {"Sid",          "Effect",      "Principal",
                                           "NotPrincipal", "Action",      "NotAction",
                                           "Resource",     "NotResource", "Condition"};
@@ -584,6 +610,10 @@ static bool parse_stmt(pc_t *c, const api_json_t *v, pol_stmt_t *st)
     st->not_action = nact != NULL;
     if (!parse_list(c, act ? act : nact, false, &st->act, &st->n_act))
         return false;
+    if (kind == POL_TRUST && !st->not_action)
+        for (uint32_t i = 0; i < st->n_act; i++)
+            if (!trust_action(st->act[i].s))
+                return fail(c, E_TRUST_ACT);
 
     const api_json_t *res = api_json_get(v, "Resource");
     const api_json_t *nres = api_json_get(v, "NotResource");
@@ -944,7 +974,7 @@ const pol_t *pol_cached(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const c
     if ((cache.n + 1 > cache.max_n || cache.mem + mem > cache.max_mem) &&
         now - cache.last_trim_ms >= 1000)
         trim_locked(now, false);
-    if (cache.n + 1 > cache.max_n || cache.mem + mem > cache.max_mem) {
+    if (a && (cache.n + 1 > cache.max_n || cache.mem + mem > cache.max_mem)) {
         /* Everything cached is in use: this one lives as long as the caller's arena. */
         cache.uncached++;
         pthread_mutex_unlock(&cache.lock);

@@ -8,6 +8,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     events_api_fuzz events_sched_fuzz # EventBridge (issue 14)
     sns_api_fuzz # issue 14, F-SNS
     sqs_api_fuzz # the SQS JSON operations (issue 14 review)
+    pol_fuzz # the policy language (issue 15, P)
     iam_api_fuzz) # issue 15, package I: IAM's operations
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)

@@ -6,6 +6,7 @@
  * boundary and session policies, the global condition keys; and a printed (not asserted)
  * timing of ten policies with conditions.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "api_err.h"
+#include "api_int.h"
 #include "authz/api_authz.h"
 #include "authz/pol.h"
 #include "base/kv_arena.h"
@@ -58,6 +61,12 @@ static const parse_case_t PARSE[] = {
      "Has prohibited field Resource"},
     {POL_IDENTITY, V12 "[{\"Effect\":\"Allow\",\"Resource\":\"*\"}]}",
      "Policy statement must contain actions."},
+    {POL_TRUST,
+     V12 "[{\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"lambda.amazonaws.com\"},"
+         "\"Action\":\"s3:GetObject\"}]}",
+     "AssumeRole policy may only specify STS AssumeRole actions."},
+    {POL_TRUST, V12 "[{\"Effect\":\"Allow\",\"Action\":\"sts:AssumeRole\"}]}",
+     "Missing required field Principal"},
     {POL_IDENTITY, V12 "[" ALLOW("[]", "\"*\"") "]}", "Policy statement must contain actions."},
     {POL_IDENTITY, V12 "[{\"Effect\":\"Allow\",\"Action\":\"s3:*\"}]}",
      "Policy statement must contain resources."},
@@ -369,6 +378,41 @@ static const eval_case_t EVAL[] = {
     {"ForAllValues negated", ID,
      COND("{\"ForAllValues:StringNotLike\":{\"aws:TagKeys\":[\"aws:*\"]}}"), "s3:PutObjectTagging",
      S3B, NULL, "aws:TagKeys=team|aws:x", POL_NONE},
+    {"ForAnyValue negated", ID,
+     COND("{\"ForAnyValue:StringNotEquals\":{\"aws:TagKeys\":[\"env\"]}}"), "s3:PutObjectTagging",
+     S3B, NULL, "aws:TagKeys=env|team", POL_ALLOW},
+    {"ForAnyValue negated, all listed", ID,
+     COND("{\"ForAnyValue:StringNotEquals\":{\"aws:TagKeys\":[\"env\"]}}"), "s3:PutObjectTagging",
+     S3B, NULL, "aws:TagKeys=env", POL_NONE},
+    {"ForAllValues StringLike", ID,
+     COND("{\"ForAllValues:StringLike\":{\"aws:TagKeys\":[\"team-*\",\"env\"]}}"),
+     "s3:PutObjectTagging", S3B, NULL, "aws:TagKeys=team-a|env|team-b", POL_ALLOW},
+    {"negated IfExists missing", ID,
+     COND("{\"StringNotEqualsIfExists\":{\"aws:username\":\"alice\"}}"), "s3:GetObject", S3B, NULL,
+     NULL, POL_ALLOW},
+    {"Bool IfExists missing", ID,
+     DCOND("{\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":false}}"), "s3:GetObject", S3B, NULL,
+     NULL, POL_DENY},
+    {"Bool IfExists present", ID,
+     DCOND("{\"BoolIfExists\":{\"aws:MultiFactorAuthPresent\":false}}"), "s3:GetObject", S3B, NULL,
+     "aws:MultiFactorAuthPresent=true", POL_NONE},
+    {"multiple request values, single-valued operator", ID,
+     COND("{\"StringEquals\":{\"x:k\":\"b\"}}"), "s3:GetObject", S3B, NULL, "x:k=a|b", POL_ALLOW},
+    {"numeric variable", ID, COND("{\"NumericLessThan\":{\"s3:max-keys\":\"${x:limit}\"}}"),
+     "s3:ListBucket", S3B, NULL, "x:limit=10;s3:max-keys=9", POL_ALLOW},
+    {"date variable", ID, COND("{\"DateLessThan\":{\"aws:CurrentTime\":\"${x:until}\"}}"),
+     "s3:GetObject", S3B, NULL, "x:until=2030-01-01T00:00:00Z;aws:CurrentTime=2031-01-01T00:00:00Z",
+     POL_NONE},
+    {"Arn variable", ID,
+     COND("{\"ArnLike\":{\"aws:SourceArn\":\"arn:aws:sqs:*:*:${aws:username}-*\"}}"),
+     "s3:GetObject", S3B, NULL,
+     "aws:username=alice;aws:SourceArn=arn:aws:sqs:us-east-1:" ACCT ":alice-q", POL_ALLOW},
+    {"multivalued key as variable", ID,
+     V12 "[" ALLOW("\"s3:*\"", "\"" S3B "/${aws:TagKeys}\"") "]}", "s3:GetObject", S3B "/a", NULL,
+     "aws:TagKeys=a|b", POL_NONE},
+    {"unclosed variable is literal", ID,
+     V12 "[" ALLOW("\"s3:*\"", "\"" S3B "/${aws:username\"") "]}", "s3:GetObject",
+     S3B "/${aws:username", NULL, "aws:username=alice", POL_ALLOW},
     /* Variables. */
     {"variable in resource", ID,
      V12 "[" ALLOW("\"s3:*\"", "\"" S3B "/home/${aws:username}/*\"") "]}", "s3:GetObject",
@@ -673,6 +717,9 @@ static void test_cache(void **state)
     assert_string_equal(err, "Missing required field Principal");
     assert_null(pol_cached(kv_slice_str("{"), POL_IDENTITY, a, &err));
     assert_string_equal(err, "Syntax errors in policy.");
+    /* Without an arena for messages, the message is IAM's without the quoted value. */
+    assert_null(pol_parse(kv_slice_str(RPOL("{\"AWS\":\"bob\"}")), POL_RESOURCE, NULL, &err));
+    assert_string_equal(err, "Invalid principal in policy");
 
     /* Bounded: with room for two entries and no grace, old ones are freed to make room; when
      * everything is recent the new one lives in the caller's arena. */
@@ -696,6 +743,56 @@ static void test_cache(void **state)
     pol_cache_limits(4096, 64u << 20, POL_CACHE_GRACE_MS);
     pol_cache_trim(true);
     kv_arena_free(a); /* frees the ones compiled into it */
+}
+
+/* Threads sharing the cache (loop threads and the services thread do): small bounds so entries
+ * come and go, each result checked by evaluating it. */
+#define CT_THREADS 4
+#define CT_ROUNDS  2000
+
+static void *cache_thread(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    kv_arena_t *a = kv_arena_new(4096);
+    char text[256];
+    for (int i = 0; i < CT_ROUNDS; i++) {
+        seed = seed * 1103515245u + 12345u;
+        unsigned k = (seed >> 16) % 40;
+        snprintf(text, sizeof(text), V12 "[" ALLOW("\"s3:Get%u\"", "\"*\"") "]}", k);
+        const char *err;
+        const pol_t *p = pol_cached(kv_slice_str(text), POL_IDENTITY, a, &err);
+        if (!p)
+            return (void *)1;
+        char act[32];
+        snprintf(act, sizeof(act), "s3:get%u", k);
+        pol_ctx_t c = {.action = kv_slice_str(act), .resource = kv_slice_str("*")};
+        if (pol_eval(p, &c) != POL_ALLOW)
+            return (void *)1;
+        if (i % 64 == 0) {
+            pol_cache_trim(false);
+            kv_arena_reset(a);
+        }
+    }
+    kv_arena_free(a);
+    return NULL;
+}
+
+static void test_cache_threads(void **state)
+{
+    (void)state;
+    pol_cache_limits(16, 64u << 20, 60000);
+    pthread_t t[CT_THREADS];
+    for (uintptr_t i = 0; i < CT_THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, cache_thread, (void *)(i + 1)), 0);
+    for (int i = 0; i < CT_THREADS; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        assert_null(r);
+    }
+    size_t n, bytes;
+    pol_cache_stats(&n, &bytes);
+    assert_true(n <= 16);
+    pol_cache_limits(4096, 64u << 20, POL_CACHE_GRACE_MS);
 }
 
 /* ---- api_decide ---- */
@@ -886,6 +983,69 @@ static void test_decide_table(void **state)
     kv_arena_free(a);
 }
 
+/* A role's trust policy as the resource policy of sts:AssumeRole (package T's use): naming the
+ * user suffices, naming the account needs an identity policy too. */
+static void test_decide_trust(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    const char *err;
+    pol_t *by_user =
+        pol_parse(kv_slice_str(V12 "[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" ALICE
+                                   "\"},\"Action\":\"sts:AssumeRole\"}]}"),
+                  POL_TRUST, a, &err);
+    pol_t *by_acct =
+        pol_parse(kv_slice_str(V12 "[{\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"" ROOT
+                                   "\",\"Service\":\"lambda.amazonaws.com\"},\"Action\":"
+                                   "\"sts:AssumeRole\",\"Condition\":{\"StringEqualsIfExists\":{"
+                                   "\"sts:ExternalId\":\"x1\"}}}]}"),
+                  POL_TRUST, a, &err);
+    assert_non_null(by_user);
+    assert_non_null(by_acct);
+    api_principal_t alice, bob, svc;
+    principal_of(&alice, API_PR_USER);
+    principal_of(&bob, API_PR_USER);
+    bob.arn = kv_slice_str(BOB);
+    principal_of(&svc, API_PR_SERVICE);
+    svc.service = kv_slice_str("lambda.amazonaws.com");
+    api_authz_t az = {.action = "sts:AssumeRole", .resource = kv_slice_str(ROLE)};
+    az.res.policy = by_user;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    assert_int_equal(api_decide(NULL, &bob, &az, KV_SLICE_NULL, true, a, NULL),
+                     API_DENY_NO_RESOURCE);
+    az.res.policy = by_acct;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL),
+                     API_DENY_IMPLICIT);
+    assert_int_equal(api_decide(NULL, &svc, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    pol_t *keep;
+    pol_set_t *ids = set_of(IDP("Allow", "sts:AssumeRole"), a, &keep);
+    alice.identity = ids;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    /* sts:ExternalId given and wrong: the trust policy's condition fails, and an identity policy
+     * cannot make up for a trust policy. */
+    static const kv_slice_t ext[] = {KV_SLICE_LIT("nope")};
+    api_ckey_t k[] = {{"sts:ExternalId", ext, 1}};
+    az.keys = k;
+    az.n_keys = 1;
+    const char *msg;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, &msg),
+                     API_DENY_NO_RESOURCE);
+    assert_string_equal(msg, "User: " ALICE " is not authorized to perform: sts:AssumeRole on "
+                             "resource: " ROLE " because no resource-based policy allows the "
+                             "sts:AssumeRole action");
+    assert_int_equal(api_decide(NULL, &svc, &az, KV_SLICE_NULL, true, a, NULL),
+                     API_DENY_NO_RESOURCE);
+    /* The same caller with the right ExternalId. */
+    static const kv_slice_t ext_ok[] = {KV_SLICE_LIT("x1")};
+    k[0].values = ext_ok;
+    assert_int_equal(api_decide(NULL, &alice, &az, KV_SLICE_NULL, true, a, NULL), API_ALLOW);
+    pol_set_free(ids);
+    pol_free(keep);
+    pol_free(by_user);
+    pol_free(by_acct);
+    kv_arena_free(a);
+}
+
 static void test_denied_messages(void **state)
 {
     (void)state;
@@ -909,6 +1069,11 @@ static void test_denied_messages(void **state)
                         "User: " ALICE
                         " is not authorized to perform: s3:GetObject on resource: " S3B
                         "/k because no session policy allows the s3:GetObject action");
+    api_principal_t anon;
+    principal_of(&anon, API_PR_ANON);
+    assert_string_equal(api_denied_msg(a, &anon, "s3:GetObject", r, API_DENY_IMPLICIT),
+                        "anonymous is not authorized to perform: s3:GetObject on resource: " S3B
+                        "/k because no resource-based policy allows the s3:GetObject action");
     /* api_decide hands the message of its decision. */
     pol_t *keep;
     pol_set_t *ids = set_of(IDP("Deny", "s3:*"), a, &keep);
@@ -977,6 +1142,59 @@ static void test_pol_global_keys(void **state)
     kv_arena_free(a);
 }
 
+/* api_authorize on a request: the peer's address without its port is aws:SourceIp, the
+ * request is marked authorized, a refusal is recorded on the response. */
+static void test_pol_authorize_peer(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    static api_state_t st;
+    memset(&st, 0, sizeof(st));
+    principal_of(&st.principal, API_PR_USER);
+    pol_t *keep;
+    pol_set_t *ids = set_of(V12 "[{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":"
+                                "\"*\",\"Condition\":{\"IpAddress\":{\"aws:SourceIp\":"
+                                "[\"127.0.0.0/8\",\"::1/128\"]}}}]}",
+                            a, &keep);
+    st.principal.identity = ids;
+    static const struct {
+        const char *peer;
+        int want;
+    } rows[] = {
+        {"127.0.0.1:40000", 0}, {"10.0.0.1:40000", API_RESPOND},    {"::ffff:127.0.0.9:1", 0},
+        {"::1:40000", 0},       {"2001:db8::1:40000", API_RESPOND}, {"", API_RESPOND},
+    };
+    api_authz_t az = {.action = "s3:GetObject", .resource = kv_slice_str(S3B "/k")};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        api_req_t req = {.arena = a, .peer = kv_slice_str(rows[i].peer), ._st = &st};
+        api_resp_t resp = {._arena = a, ._st = &st};
+        st.authorized = false;
+        int rc = api_authorize(NULL, &req, &resp, &az);
+        if (rc != rows[i].want)
+            fail_msg("peer %s: want %d, got %d", rows[i].peer, rows[i].want, rc);
+        assert_true(st.authorized);
+        if (rc) {
+            assert_int_equal(resp._err, API_E_S3_ACCESS_DENIED);
+            assert_non_null(strstr(resp._msg, "because no identity-based policy allows the "
+                                              "s3:GetObject action"));
+        }
+        /* Quietly: the same decision, nothing recorded. */
+        api_authz_t quiet = az;
+        quiet.flags = API_AZ_QUIET;
+        api_resp_t resp2 = {._arena = a, ._st = &st};
+        assert_int_equal(api_authorize(NULL, &req, &resp2, &quiet), rows[i].want);
+        assert_int_equal(resp2._err, 0);
+    }
+    /* The root: allowed without a policy. */
+    principal_of(&st.principal, API_PR_ROOT);
+    api_req_t req = {.arena = a, .peer = kv_slice_str("10.0.0.1:1"), ._st = &st};
+    api_resp_t resp = {._arena = a, ._st = &st};
+    assert_int_equal(api_authorize(NULL, &req, &resp, &az), 0);
+    pol_set_free(ids);
+    pol_free(keep);
+    kv_arena_free(a);
+}
+
 /* Ten identity policies with conditions, evaluated as api_decide does: printed, not asserted. */
 static void test_timing(void **state)
 {
@@ -1014,6 +1232,24 @@ static void test_timing(void **state)
     assert_int_equal(allowed, N);
     printf("api_decide, 10 policies with conditions: %.0f ns per decision\n",
            (double)(t1 - t0) / N);
+    /* The evaluation alone, the global keys built once. */
+    const pol_val_t *gv;
+    size_t gn = api_authz_global_keys(NULL, &p, kv_slice_str("10.1.2.3"), true, a, &gv);
+    const pol_val_t *lists[1] = {gv};
+    size_t lens[1] = {gn};
+    pol_ctx_t c = {.action = kv_slice_str("s3:GetObject"),
+                   .resource = az.resource,
+                   .principal_arn = p.arn,
+                   .vals = lists,
+                   .n_vals = lens,
+                   .n_lists = 1};
+    t0 = kv_now_mono_ns();
+    allowed = 0;
+    for (int i = 0; i < N; i++)
+        allowed += pol_set_eval(s, &c) == POL_ALLOW;
+    t1 = kv_now_mono_ns();
+    assert_int_equal(allowed, N);
+    printf("pol_set_eval, the same 10 policies: %.0f ns per evaluation\n", (double)(t1 - t0) / N);
     pol_set_free(s);
     for (int i = 0; i < 10; i++)
         pol_free(ps[i]);
@@ -1030,9 +1266,12 @@ int main(void)
         cmocka_unit_test(test_match_and_chars),
         cmocka_unit_test(test_public),
         cmocka_unit_test(test_cache),
+        cmocka_unit_test(test_cache_threads),
         cmocka_unit_test(test_decide_table),
+        cmocka_unit_test(test_decide_trust),
         cmocka_unit_test(test_denied_messages),
         cmocka_unit_test(test_pol_global_keys),
+        cmocka_unit_test(test_pol_authorize_peer),
         cmocka_unit_test(test_timing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
