@@ -25,6 +25,7 @@
 #include "s3/s3_ops.h"
 #include "sns/sns_int.h"
 #include "sqs/sqs_int.h"
+#include "sts/sts_int.h" /* issue 15, package T */
 
 static harness_t H;
 
@@ -68,6 +69,7 @@ static void test_table_rows(void **state)
         {"sns", SNS_OP__COUNT + 1},   /* issue 14, package N: its operations and the certificate */
         {"events", EVENTS_OP__COUNT}, /* issue 14, package E */
         {"iam", IAM_OP__COUNT},       /* issue 15, package I */
+        {"sts", STS_OP__COUNT},       /* issue 15, package T */
     };
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
