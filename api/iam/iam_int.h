@@ -225,6 +225,8 @@ kv_slice_t iam_k_ukey(kv_arena_t *a, kv_slice_t user, kv_slice_t key_id);
 kv_slice_t iam_k_inline(kv_arena_t *a, char kind, kv_slice_t name, kv_slice_t policy);
 kv_slice_t iam_k_attach(kv_arena_t *a, char kind, kv_slice_t name, kv_slice_t arn);
 kv_slice_t iam_k_attached(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t name);
+/** 'b' arn 0 kind name: the users and roles a policy is the boundary of (kind 0: the prefix). */
+kv_slice_t iam_k_bound(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t name);
 kv_slice_t iam_k_member(kv_arena_t *a, kv_slice_t user, kv_slice_t group);
 kv_slice_t iam_k_members(kv_arena_t *a, kv_slice_t group, kv_slice_t user);
 kv_slice_t iam_k_version(kv_arena_t *a, kv_slice_t policy, uint32_t v);

@@ -380,7 +380,9 @@ static void xml_aws_policy(iam_call_t *c, const aws_pol_t *p, bool full)
     size_t n = 0;
     iam_count(c->ctx, iam_k_attached(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
     api_xw_elem_u64(&c->w, "AttachmentCount", n);
-    api_xw_elem_u64(&c->w, "PermissionsBoundaryUsageCount", 0);
+    n = 0;
+    iam_count(c->ctx, iam_k_bound(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
+    api_xw_elem_u64(&c->w, "PermissionsBoundaryUsageCount", n);
     api_xw_elem_str(&c->w, "IsAttachable", "true");
     if (full)
         api_xw_elem_str(&c->w, "Description", "An AWS managed policy of this server.");
@@ -495,7 +497,11 @@ int iam_delete_policy(iam_call_t *c)
         return no_aws(c, arn);
     pthread_mutex_lock(&c->st->lock);
     size_t n = 0, nv = 0;
+    size_t nb = 0;
     int rc = iam_count(c->ctx, iam_k_attached(c->a, arn, 0, KV_SLICE_NULL), &n);
+    if (rc == 0)
+        rc = iam_count(c->ctx, iam_k_bound(c->a, arn, 0, KV_SLICE_NULL), &nb);
+    n += nb;
     if (rc == 0)
         rc = iam_count(c->ctx, iam_k_version(c->a, e.name, 0), &nv);
     if (rc)
