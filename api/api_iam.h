@@ -55,4 +55,8 @@ int api_iam_load(api_ctx_t *ctx, api_principal_t *p, kv_arena_t *a);
  * KV_ENOTFOUND. */
 int api_iam_user(api_ctx_t *ctx, kv_slice_t name, kv_arena_t *a, api_principal_t *out);
 
+/* issue 15, package I: added */
+/** Note that a role was assumed now (GetRole's RoleLastUsed); cheap, written lazily. */
+void api_iam_role_used(api_ctx_t *ctx, kv_slice_t role_arn);
+
 #endif

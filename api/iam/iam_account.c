@@ -176,7 +176,7 @@ int iam_get_account_authorization_details(iam_call_t *c)
     size_t from = 0;
     kv_slice_t after = KV_SLICE_NULL;
     if (marker.len) {
-        if (marker.p[0] > 3)
+        if (marker.p[0] > 4)
             return iam_validation(c, "Invalid Marker.");
         from = marker.p[0];
         after = kv_slice(marker.p + 1, marker.len - 1);
@@ -229,9 +229,27 @@ int iam_get_account_authorization_details(iam_call_t *c)
             if (lmore)
                 more = true;
         }
+        if (k == 3 && want_aws && !more && from <= 4) {
+            /* then the AWS managed policies attached to something (marker list 4: an index) */
+            size_t i0 = from == 4 && after.len == 1 ? (size_t)after.p[0] + 1 : 0;
+            for (size_t i = i0; i < IAM_AWS_N; i++) {
+                if (!iam_aws_detail(c, i, false))
+                    continue;
+                if (left == 0) {
+                    more = true;
+                    break;
+                }
+                api_xw_open(&c->w, "member");
+                iam_aws_detail(c, i, true);
+                api_xw_close(&c->w, "member");
+                left--;
+                last[0] = 4;
+                last[1] = (uint8_t)i;
+                last_len = 2;
+            }
+        }
         api_xw_close(&c->w, lists[k]);
     }
-    (void)want_aws; /* AWS managed policies are listed only when attached, as IAM does */
     iam_page_end(c, more, kv_slice(last, last_len));
     return 0;
 }

@@ -379,7 +379,7 @@ int iam_tags_in(iam_call_t *c, api_kv_t **t, size_t *n)
                                   "Member must have length less than or equal to 256",
                                   i + 1);
         for (size_t j = 0; j < i; j++)
-            if (kv_slice_eq(out[j].key, ks))
+            if (kv_slice_eq(iam_lname(c->a, out[j].key), iam_lname(c->a, ks)))
                 return api_refuse(c->resp, API_E_IAM_INVALID_INPUT,
                                   "Duplicate tag keys found. Please note that Tag keys are "
                                   "case insensitive.");

@@ -225,6 +225,8 @@ kv_slice_t iam_k_ukey(kv_arena_t *a, kv_slice_t user, kv_slice_t key_id);
 kv_slice_t iam_k_inline(kv_arena_t *a, char kind, kv_slice_t name, kv_slice_t policy);
 kv_slice_t iam_k_attach(kv_arena_t *a, char kind, kv_slice_t name, kv_slice_t arn);
 kv_slice_t iam_k_attached(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t name);
+/** 'b' arn 0 kind name: the users and roles a policy is the boundary of (kind 0: the prefix). */
+kv_slice_t iam_k_bound(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t name);
 kv_slice_t iam_k_member(kv_arena_t *a, kv_slice_t user, kv_slice_t group);
 kv_slice_t iam_k_members(kv_arena_t *a, kv_slice_t group, kv_slice_t user);
 kv_slice_t iam_k_version(kv_arena_t *a, kv_slice_t policy, uint32_t v);
@@ -258,7 +260,7 @@ int iam_collect(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t prefix, kv_slice_t aft
 
 /** A change being built: puts and deletes committed together. */
 typedef struct iam_tx {
-    eng_iam_op_t ops[64];
+    eng_iam_op_t ops[256];
     size_t n;
     kv_arena_t *a;
     bool full;
@@ -292,6 +294,11 @@ int iam_boundary_arg(iam_call_t *c, kv_slice_t *out);
 
 /** An AWS managed policy by ARN: its document (NULL: not one). */
 const char *iam_aws_policy(kv_slice_t arn, const char **name, const char **path);
+/** The i-th AWS managed policy, when it is attached to something: true, and (write) its
+ * GetAccountAuthorizationDetails member (with its version list) into c->w; false past the
+ * end or when attached to nothing. */
+bool iam_aws_detail(iam_call_t *c, size_t i, bool write);
+#define IAM_AWS_N 8 /* AWS managed policies (iam_policies.c) */
 /** The document of the managed policy at arn (its default version), in a.
  * @return 0, KV_ENOTFOUND, or a storage error. */
 int iam_policy_doc(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t arn, kv_slice_t *doc);

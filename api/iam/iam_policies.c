@@ -43,6 +43,7 @@ static const aws_pol_t aws_pols[] = {
      ALLOW("[\"logs:CreateLogGroup\",\"logs:CreateLogStream\",\"logs:PutLogEvents\"]")},
 };
 #define N_AWS (sizeof(aws_pols) / sizeof(aws_pols[0]))
+_Static_assert(N_AWS == IAM_AWS_N, "IAM_AWS_N counts the AWS managed policies");
 
 static const aws_pol_t *aws_find(kv_slice_t arn)
 {
@@ -379,12 +380,37 @@ static void xml_aws_policy(iam_call_t *c, const aws_pol_t *p, bool full)
     size_t n = 0;
     iam_count(c->ctx, iam_k_attached(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
     api_xw_elem_u64(&c->w, "AttachmentCount", n);
-    api_xw_elem_u64(&c->w, "PermissionsBoundaryUsageCount", 0);
+    n = 0;
+    iam_count(c->ctx, iam_k_bound(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
+    api_xw_elem_u64(&c->w, "PermissionsBoundaryUsageCount", n);
     api_xw_elem_str(&c->w, "IsAttachable", "true");
     if (full)
         api_xw_elem_str(&c->w, "Description", "An AWS managed policy of this server.");
     iam_xml_date(c, "CreateDate", 0);
     iam_xml_date(c, "UpdateDate", 0);
+}
+
+bool iam_aws_detail(iam_call_t *c, size_t i, bool write)
+{
+    if (i >= N_AWS)
+        return false;
+    const aws_pol_t *p = &aws_pols[i];
+    char arn[256];
+    snprintf(arn, sizeof(arn), IAM_AWS_POLICY "%s%s", p->path, p->name);
+    size_t n = 0;
+    iam_count(c->ctx, iam_k_attached(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
+    if (n == 0 || !write)
+        return n > 0;
+    xml_aws_policy(c, p, false);
+    api_xw_open(&c->w, "PolicyVersionList");
+    api_xw_open(&c->w, "member");
+    api_xw_elem(&c->w, "Document", iam_urlencode(c->a, kv_slice_str(p->doc)));
+    api_xw_elem_str(&c->w, "VersionId", "v1");
+    api_xw_elem_str(&c->w, "IsDefaultVersion", "true");
+    iam_xml_date(c, "CreateDate", 0);
+    api_xw_close(&c->w, "member");
+    api_xw_close(&c->w, "PolicyVersionList");
+    return true;
 }
 
 int iam_create_policy(iam_call_t *c)
@@ -471,7 +497,11 @@ int iam_delete_policy(iam_call_t *c)
         return no_aws(c, arn);
     pthread_mutex_lock(&c->st->lock);
     size_t n = 0, nv = 0;
+    size_t nb = 0;
     int rc = iam_count(c->ctx, iam_k_attached(c->a, arn, 0, KV_SLICE_NULL), &n);
+    if (rc == 0)
+        rc = iam_count(c->ctx, iam_k_bound(c->a, arn, 0, KV_SLICE_NULL), &nb);
+    n += nb;
     if (rc == 0)
         rc = iam_count(c->ctx, iam_k_version(c->a, e.name, 0), &nv);
     if (rc)
@@ -567,8 +597,9 @@ int iam_list_policies(iam_call_t *c)
         iam_rec_t *r;
         size_t n;
         bool lmore;
+        /* without OnlyAttached, one more than the page needs says whether another follows */
         int rc = iam_collect(c->ctx, c->a, iam_k_path(c->a, IAM_POLICY, prefix, KV_SLICE_NULL),
-                             after, IAM_SCAN_MAX, &r, &n, &lmore);
+                             after, only_attached ? IAM_SCAN_MAX : max - n_out + 1, &r, &n, &lmore);
         if (rc)
             return iam_fail_rc(c, rc);
         for (size_t i = 0; i < n; i++) {

@@ -501,6 +501,26 @@ void api_iam_key_used(api_ctx_t *ctx, kv_slice_t access_key, const char *service
     pthread_mutex_unlock(&st->used_lock);
 }
 
+#define ROLE_MARK "role:" /* a role's entry in the last-use table (no key id has a ':') */
+
+void api_iam_role_used(api_ctx_t *ctx, kv_slice_t role_arn)
+{
+    iam_state_t *st = iam_state(ctx);
+    kv_slice_t path, name;
+    if (st == NULL || !role_name_of(role_arn, &path, &name))
+        return;
+    char key[sizeof(ROLE_MARK) + 64];
+    int n = snprintf(key, sizeof(key), ROLE_MARK "%.*s", (int)name.len, (const char *)name.p);
+    pthread_mutex_lock(&st->used_lock);
+    iam_used_t *u = used_find(st, kv_slice(key, (size_t)n), true);
+    if (u) {
+        u->ms = kv_now_ms();
+        snprintf(u->service, sizeof(u->service), "sts");
+        snprintf(u->region, sizeof(u->region), "%s", ctx->region ? ctx->region : "us-east-1");
+    }
+    pthread_mutex_unlock(&st->used_lock);
+}
+
 /* Encode a last-use record: ms (8 bytes), service, 0, region. */
 static kv_slice_t used_encode(kv_arena_t *a, const iam_used_t *u)
 {
@@ -555,6 +575,17 @@ int iam_used_run(api_ctx_t *ctx, void *state, unsigned budget)
         if (take[i].key[0] == 0)
             continue;
         kv_slice_t id = kv_slice_str(take[i].key), v;
+        if (strncmp(take[i].key, ROLE_MARK, strlen(ROLE_MARK)) == 0) { /* RoleLastUsed */
+            iam_ent_t e;
+            kv_slice_t rn = kv_slice_str(take[i].key + strlen(ROLE_MARK));
+            if (iam_ent_get(ctx, a, IAM_ROLE, rn, &e) != 0)
+                continue;
+            e.last_used_ms = take[i].ms;
+            e.last_region = kv_arena_dup(a, kv_slice_str(take[i].region));
+            ops[m].key = iam_k_ent(a, IAM_ROLE, rn);
+            ops[m++].val = iam_ent_encode(a, &e);
+            continue;
+        }
         if (eng_iam_get(ctx->eng, iam_k_key(a, id), a, &v) != 0)
             continue;
         ops[m].key = iam_k_used(a, id);

@@ -181,11 +181,29 @@ int iam_list_role_tags(iam_call_t *c)
 
 /* ---- permissions boundaries ---- */
 
-static int change_boundary(iam_call_t *c, iam_ent_t *e, void *arg)
+/* Set (arn non-empty) or remove an entity's boundary, with its 'b' index entry. */
+static int set_boundary(iam_call_t *c, char kind, const char *member, kv_slice_t arn)
 {
-    (void)c;
-    e->boundary = *(kv_slice_t *)arg;
-    return 0;
+    kv_slice_t name;
+    iam_ent_t e;
+    if (iam_name(c, member, 64, true, &name) || iam_load_authz(c, kind, name, &e))
+        return -1;
+    pthread_mutex_lock(&c->st->lock);
+    int rc = iam_ent_get(c->ctx, c->a, kind, name, &e);
+    if (rc) {
+        pthread_mutex_unlock(&c->st->lock);
+        return rc == KV_ENOTFOUND ? iam_no_such(c, kind, name) : iam_fail_rc(c, rc);
+    }
+    iam_tx_t t = {.a = c->a};
+    if (e.boundary.len)
+        iam_tx_del(&t, iam_k_bound(c->a, e.boundary, kind, e.name));
+    if (arn.len)
+        iam_tx_put(&t, iam_k_bound(c->a, arn, kind, e.name), IAM_EMPTY);
+    e.boundary = arn;
+    iam_tx_put(&t, iam_k_ent(c->a, kind, e.name), iam_ent_encode(c->a, &e));
+    rc = iam_tx_commit(c, &t);
+    pthread_mutex_unlock(&c->st->lock);
+    return rc;
 }
 
 static int put_boundary(iam_call_t *c, char kind, const char *member)
@@ -197,13 +215,12 @@ static int put_boundary(iam_call_t *c, char kind, const char *member)
                                  "not be null");
     if (iam_boundary_arg(c, &arn))
         return -1;
-    return modify(c, kind, member, change_boundary, &arn);
+    return set_boundary(c, kind, member, arn);
 }
 
 static int delete_boundary(iam_call_t *c, char kind, const char *member)
 {
-    kv_slice_t none = KV_SLICE_NULL;
-    return modify(c, kind, member, change_boundary, &none);
+    return set_boundary(c, kind, member, KV_SLICE_NULL);
 }
 
 int iam_put_user_permissions_boundary(iam_call_t *c)

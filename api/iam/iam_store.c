@@ -10,6 +10,7 @@
  *   'i' kind name 0 policy name   an inline policy's document
  *   'a' kind name 0 policy ARN    an attached managed policy
  *   'r' policy ARN 0 kind name    the reverse (ListEntitiesForPolicy, DeletePolicy's check)
+ *   'b' policy ARN 0 kind name    a user or role whose permissions boundary it is
  *   'm' user 0 group              a user's groups (ListGroupsForUser)
  *   'M' group 0 user              a group's users (GetGroup)
  *   'v' policy 0 u32 version      a managed policy version's document
@@ -81,9 +82,10 @@ kv_slice_t iam_k_attach(kv_arena_t *a, char kind, kv_slice_t name, kv_slice_t ar
     return key_of(a, 'a', kind, iam_lname(a, name), true, arn);
 }
 
-kv_slice_t iam_k_attached(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t name)
+/* sub arn 0 kind name (kind 0: the prefix of every entry of arn) */
+static kv_slice_t rev_key(kv_arena_t *a, char sub, kv_slice_t arn, char kind, kv_slice_t name)
 {
-    kv_slice_t k = key_of(a, 'r', 0, arn, true, KV_SLICE_NULL);
+    kv_slice_t k = key_of(a, sub, 0, arn, true, KV_SLICE_NULL);
     if (!kind)
         return k;
     kv_slice_t ln = iam_lname(a, name);
@@ -93,6 +95,16 @@ kv_slice_t iam_k_attached(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t n
     if (ln.len)
         memcpy(p + k.len + 1, ln.p, ln.len);
     return kv_slice(p, k.len + 1 + ln.len);
+}
+
+kv_slice_t iam_k_attached(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t name)
+{
+    return rev_key(a, 'r', arn, kind, name);
+}
+
+kv_slice_t iam_k_bound(kv_arena_t *a, kv_slice_t arn, char kind, kv_slice_t name)
+{
+    return rev_key(a, 'b', arn, kind, name);
 }
 
 kv_slice_t iam_k_member(kv_arena_t *a, kv_slice_t user, kv_slice_t group)

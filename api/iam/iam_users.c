@@ -88,7 +88,9 @@ void iam_xml_ent(iam_call_t *c, const iam_ent_t *e, bool full)
         size_t n = 0;
         iam_count(c->ctx, iam_k_attached(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
         api_xw_elem_u64(w, "AttachmentCount", n);
-        api_xw_elem_u64(w, "PermissionsBoundaryUsageCount", 0);
+        n = 0;
+        iam_count(c->ctx, iam_k_bound(c->a, kv_slice_str(arn), 0, KV_SLICE_NULL), &n);
+        api_xw_elem_u64(w, "PermissionsBoundaryUsageCount", n);
         api_xw_elem_str(w, "IsAttachable", "true");
         if (full && e->desc.len)
             api_xw_elem(w, "Description", e->desc);
@@ -210,6 +212,8 @@ int iam__create_ent(iam_call_t *c, char kind, const char *member, int max, const
     iam_tx_t t = {.a = c->a};
     iam_tx_put(&t, iam_k_ent(c->a, kind, name), iam_ent_encode(c->a, &e));
     iam_tx_put(&t, iam_k_path(c->a, kind, path, name), IAM_EMPTY);
+    if (e.boundary.len)
+        iam_tx_put(&t, iam_k_bound(c->a, e.boundary, kind, name), IAM_EMPTY);
     rc = iam_tx_commit(c, &t);
     pthread_mutex_unlock(&c->st->lock);
     if (rc)
@@ -376,7 +380,7 @@ int iam__delete_ent(iam_call_t *c, char kind, const char *member, int max)
     if (!rc)
         rc = conflict(c, iam_k_of(c->a, 'a', kind, e.name), "detach all policies");
     if (!rc && kind == IAM_USER)
-        rc = conflict(c, iam_k_of(c->a, 'm', 0, e.name), "remove user from all groups");
+        rc = conflict(c, iam_k_of(c->a, 'm', 0, e.name), "remove users from group");
     if (!rc && kind == IAM_GROUP)
         rc = conflict(c, iam_k_of(c->a, 'M', 0, e.name), "remove users from group");
     if (!rc && kind == IAM_USER && e.boundary.len == 0) {
@@ -386,6 +390,8 @@ int iam__delete_ent(iam_call_t *c, char kind, const char *member, int max)
         iam_tx_t t = {.a = c->a};
         iam_tx_del(&t, iam_k_ent(c->a, kind, e.name));
         iam_tx_del(&t, iam_k_path(c->a, kind, e.path, e.name));
+        if (e.boundary.len)
+            iam_tx_del(&t, iam_k_bound(c->a, e.boundary, kind, e.name));
         rc = iam_tx_commit(c, &t);
     }
     pthread_mutex_unlock(&c->st->lock);
@@ -396,7 +402,7 @@ int iam__delete_ent(iam_call_t *c, char kind, const char *member, int max)
 static int move_prefix(iam_call_t *c, iam_tx_t *t, kv_slice_t old_prefix, kv_slice_t new_prefix,
                        iam_rec_t **recs, size_t *n)
 {
-    int rc = iam_collect(c->ctx, c->a, old_prefix, KV_SLICE_NULL, 64, recs, n, NULL);
+    int rc = iam_collect(c->ctx, c->a, old_prefix, KV_SLICE_NULL, 200, recs, n, NULL);
     if (rc)
         return rc;
     for (size_t i = 0; i < *n; i++) {
@@ -447,6 +453,10 @@ static int update_ent(iam_call_t *c, char kind, const char *member, const char *
     iam_tx_del(&t, iam_k_path(c->a, kind, e.path, e.name));
     iam_tx_put(&t, iam_k_ent(c->a, kind, nn), iam_ent_encode(c->a, &ne));
     iam_tx_put(&t, iam_k_path(c->a, kind, np, nn), IAM_EMPTY);
+    if (e.boundary.len) {
+        iam_tx_del(&t, iam_k_bound(c->a, e.boundary, kind, e.name));
+        iam_tx_put(&t, iam_k_bound(c->a, e.boundary, kind, nn), IAM_EMPTY);
+    }
     rc = 0;
     if (renamed) {
         iam_rec_t *r;

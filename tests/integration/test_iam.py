@@ -237,6 +237,15 @@ class TestRoles(Base):
                          {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": ADMIN})
         self.iam.delete_user_permissions_boundary(UserName="bu")
         self.assertNotIn("PermissionsBoundary", self.iam.get_user(UserName="bu")["User"])
+        # a policy in use as a boundary is counted, and cannot be deleted
+        b = iam_base.policy(self.srv, "bpol", iam_base.allow("s3:*"))
+        self.iam.put_user_permissions_boundary(UserName="bu", PermissionsBoundary=b)
+        self.assertEqual(self.iam.get_policy(PolicyArn=b)["Policy"]["PermissionsBoundaryUsageCount"], 1)
+        self.assertEqual(err(self.iam.delete_policy, PolicyArn=b)[0], "DeleteConflict")
+        self.iam.update_user(UserName="bu", NewUserName="bu2")
+        self.iam.delete_user_permissions_boundary(UserName="bu2")
+        self.assertEqual(self.iam.get_policy(PolicyArn=b)["Policy"]["PermissionsBoundaryUsageCount"], 0)
+        self.iam.delete_policy(PolicyArn=b)
         iam_base.role(self.srv, "br", boundary=ADMIN)
         self.assertEqual(self.iam.get_role(RoleName="br")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"], ADMIN)
         self.iam.delete_role_permissions_boundary(RoleName="br")
@@ -400,6 +409,13 @@ class TestAccount(Base):
         p = {x["PolicyName"]: x for x in d["Policies"]}["ad_p"]
         self.assertEqual(p["Arn"], arn)
         self.assertEqual(p["PolicyVersionList"][0]["Document"], iam_base.allow("sns:*"))
+        # AWS managed policies attached to something, with their documents
+        aws = {x["PolicyName"]: x for x in d["Policies"]}["AdministratorAccess"]
+        self.assertEqual(aws["Arn"], ADMIN)
+        self.assertEqual(aws["PolicyVersionList"][0]["Document"]["Statement"][0]["Action"], "*")
+        self.assertNotIn("AmazonSNSFullAccess", [x["PolicyName"] for x in d["Policies"]])
+        f = self.iam.get_account_authorization_details(Filter=["LocalManagedPolicy"])
+        self.assertNotIn("AdministratorAccess", [x["PolicyName"] for x in f["Policies"]])
         f = self.iam.get_account_authorization_details(Filter=["Role"])
         self.assertEqual((len(f["UserDetailList"]), len(f["Policies"])), (0, 0))
         self.assertIn("ad_r", [x["RoleName"] for x in f["RoleDetailList"]])

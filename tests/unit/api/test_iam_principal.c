@@ -20,6 +20,7 @@
 #include "api_iam.h"
 #include "authz/pol.h"
 #include "base/kv_err.h"
+#include "iam/iam_int.h"
 
 #define V "&Version=2010-05-08"
 #define ALLOW_S3                                                                               \
@@ -129,6 +130,16 @@ static void test_key_and_cache(void **state)
     assert_int_not_equal(decide(&p2, "s3:GetObject", a), API_ALLOW);
     assert_int_equal(decide(&p2, "sqs:SendMessage", a), API_ALLOW);
 
+    /* its last use, written lazily */
+    api_iam_key_used(h.ctx, kv_slice_str(ak), "s3");
+    iam_used_run(h.ctx, api_service_state(h.ctx, &iam_service), 100);
+    char f0[256];
+    snprintf(f0, sizeof(f0), "Action=GetAccessKeyLastUsed" V "&AccessKeyId=%s", ak);
+    kv_buf_reset(&out);
+    assert_int_equal(form(f0, &out), 200);
+    assert_non_null(memmem(out.p, out.len, "<ServiceName>s3</ServiceName>", 29));
+    assert_non_null(memmem(out.p, out.len, "<LastUsedDate>", 14));
+
     /* an Inactive key, an unknown one */
     char f[256];
     snprintf(f, sizeof(f), "Action=UpdateAccessKey" V "&UserName=kc&Status=Inactive&AccessKeyId=%s",
@@ -183,6 +194,18 @@ static void test_roles(void **state)
     assert_true(kv_slice_eq_str(p.tags[0].value, "session"));
     assert_int_equal(decide(&p, "s3:PutObject", a), API_ALLOW);
     assert_int_equal(decide(&p, "dynamodb:PutItem", a), API_DENY_IMPLICIT);
+    /* its last use: noted in memory, written by the iam-keys job, shown by GetRole */
+    kv_buf_t out;
+    kv_buf_init(&out, 1 << 16);
+    assert_int_equal(form("Action=GetRole" V "&RoleName=fr", &out), 200);
+    assert_null(memmem(out.p, out.len, "<LastUsedDate>", 14));
+    api_iam_role_used(h.ctx, KV_SLICE_LIT("arn:aws:iam::000000000000:role/svc/fr"));
+    iam_used_run(h.ctx, api_service_state(h.ctx, &iam_service), 100);
+    kv_buf_reset(&out);
+    assert_int_equal(form("Action=GetRole" V "&RoleName=fr", &out), 200);
+    assert_non_null(memmem(out.p, out.len, "<LastUsedDate>", 14));
+    assert_non_null(memmem(out.p, out.len, "<Region>us-east-1</Region>", 26));
+    kv_buf_dispose(&out);
     /* the role is gone: its sessions fail */
     assert_int_equal(form("Action=DeleteRolePolicy" V "&RoleName=fr&PolicyName=p", NULL), 200);
     assert_int_equal(form("Action=DeleteRole" V "&RoleName=fr", NULL), 200);
