@@ -277,6 +277,9 @@
     /* issue 15, package T (STS, sessions): its errors below this line */                          \
     /* issue 15, package V (SigV2): its errors below this line */                                  \
     /* issue 15, package S (S3 access control): its errors below this line */                      \
+    /* issue 15, package L2 (SQS, SNS, EventBridge access): its errors below this line */          \
+    XX(EVENTS_POLICY_LENGTH, 400, "", "PolicyLengthExceededException",                             \
+       "The event bus policy is too long.")                                                        \
     /* issue 15, end of the error table */
 
 typedef enum api_err {
