@@ -40,3 +40,5 @@ target_sources(kvapi PRIVATE api/api_msg.c)
 # issue 15 (package L2): SQS, SNS and EventBridge authorization, queue/topic/bus policies
 target_sources(kvapi PRIVATE api/api_msg_authz.c api/sqs/sqs_authz.c api/sns/sns_authz.c
             api/events/events_authz.c)
+# issue 15 (package P): the policy language and its evaluator
+target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
