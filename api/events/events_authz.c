@@ -98,11 +98,13 @@ static int authorize_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
     size_t n = events_jt(list) == API_J_ARR ? api_json_len(list) : 0;
     if (n > EVENTS_MAX_ENTRIES)
         return 0; /* refused by the operation */
+    size_t asked = 0;
     for (size_t i = 0; i < n; i++) {
         const api_json_t *e = api_json_at(list, i);
         kv_slice_t bus = bus_of(api_json_get(e, "EventBusName"));
         if (bus.len == 0)
             continue; /* the entry fails on its own */
+        asked++;
         msg_keys_t ks = {.a = req->arena};
         msg_keys_add(&ks, "events:source", api_json_str(api_json_get(e, "Source")));
         msg_keys_add(&ks, "events:detail-type", api_json_str(api_json_get(e, "DetailType")));
@@ -111,7 +113,7 @@ static int authorize_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
         if (msg_authorize(ctx, req, resp, NULL, bus_arn(ctx, req->arena, bus), policy, &ks) < 0)
             return -1;
     }
-    if (n == 0) /* refused by the operation, but never answered unchecked */
+    if (asked == 0) /* no entry names a bus: never answered unchecked */
         return msg_authorize(ctx, req, resp, NULL,
                              bus_arn(ctx, req->arena, KV_SLICE_LIT(EVENTS_DEFAULT_BUS)),
                              KV_SLICE_NULL, NULL);
