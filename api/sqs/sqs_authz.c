@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "api_msg_authz.h"
+#include "base/kv_b64.h"
 #include "sqs_int.h"
 
 /* The IAM action of an operation: the batch operations are their single-message action. */
@@ -28,7 +29,7 @@ static const char *op_action(int op)
 
 /* The queue name a request names: QueueName (CreateQueue, GetQueueUrl), a source queue's ARN
  * (message move tasks), or the last segment of QueueUrl. Empty when it names none. */
-static kv_slice_t queue_name(api_ctx_t *ctx, kv_arena_t *a, int op, const api_json_t *in)
+static kv_slice_t queue_name(kv_arena_t *a, int op, const api_json_t *in)
 {
     if (op == SQS_OP_create_queue || op == SQS_OP_get_queue_url)
         return api_json_str(api_json_get(in, "QueueName"));
@@ -36,18 +37,22 @@ static kv_slice_t queue_name(api_ctx_t *ctx, kv_arena_t *a, int op, const api_js
         op == SQS_OP_cancel_message_move_task) {
         kv_slice_t arn = api_json_str(api_json_get(in, "SourceArn"));
         if (op == SQS_OP_cancel_message_move_task) {
-            /* the task's source queue */
-            sqs_state_t *s = sqs_state(ctx);
+            /* the task's source queue, from its handle (base64 of {"taskId", "sourceArn"}, as
+             * StartMessageMoveTask makes it), whether or not the task is still known */
             kv_slice_t h = api_json_str(api_json_get(in, "TaskHandle"));
             arn = KV_SLICE_NULL;
-            pthread_mutex_lock(&s->tlock);
-            for (sqs_task_t *t = s->tasks; t && h.len; t = t->next)
-                if (kv_slice_eq_str(h, t->handle)) {
-                    arn =
-                        kv_slice_str(kv_arena_strndup(a, t->src, strnlen(t->src, sizeof(t->src))));
-                    break;
-                }
-            pthread_mutex_unlock(&s->tlock);
+            kv_buf_t raw;
+            kv_buf_init(&raw, 1024);
+            api_json_t *doc;
+            const char *err;
+            if (h.len && h.len <= 1024 && kv_b64_decode(&raw, h) &&
+                api_json_parse(a, kv_buf_slice(&raw), &doc, &err) == 0) {
+                kv_slice_t src = api_json_str(api_json_get(doc, "sourceArn"));
+                arn = kv_slice_str(kv_arena_strndup(a, src.p, src.len));
+            }
+            kv_buf_dispose(&raw);
+            if (arn.len == 0)
+                return KV_SLICE_LIT("*"); /* names no queue: authorized on every resource */
         }
         api_arn_t parts;
         if (!api_arn_parse(arn, &parts) || !kv_slice_eq_str(parts.service, "sqs"))
@@ -97,7 +102,9 @@ int sqs_authorize(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, cons
     if (op == SQS_OP_list_queues)
         return msg_authorize(ctx, req, resp, action, KV_SLICE_LIT("*"), KV_SLICE_NULL, NULL);
     kv_arena_t *a = req->arena;
-    kv_slice_t name = queue_name(ctx, a, op, in);
+    kv_slice_t name = queue_name(a, op, in);
+    if (kv_slice_eq_str(name, "*")) /* a task handle that names no queue */
+        return msg_authorize(ctx, req, resp, action, name, KV_SLICE_NULL, NULL);
     if (name.len == 0 || name.len > SQS_NAME_MAX || memchr(name.p, ':', name.len))
         return 0; /* names no queue: the operation refuses it (and answers no success) */
     kv_slice_t arn = kv_slice_str(

@@ -17,6 +17,7 @@ refused for a user without permissions and allowed once an identity policy allow
 policy alone grants another user SendMessage, a topic policy Publish, a bus policy PutEvents;
 condition keys (events:source, aws:ResourceTag); the AWS CLI and Debian's boto3 (the SQS query
 protocol); stratus_authz_unchecked_total stays 0."""
+import base64
 import json
 import os
 import subprocess
@@ -272,7 +273,8 @@ def sqs_calls(url, gone_url, arn):
         ("RemovePermission", {"QueueUrl": url, "Label": "l"}),
         ("StartMessageMoveTask", {"SourceArn": arn}),
         ("ListMessageMoveTasks", {"SourceArn": arn}),
-        ("CancelMessageMoveTask", {"TaskHandle": "x"}),
+        ("CancelMessageMoveTask", {"TaskHandle": base64.b64encode(json.dumps(
+            {"taskId": "t", "sourceArn": arn}).encode()).decode()}),
         ("PurgeQueue", {"QueueUrl": url}),
         ("DeleteQueue", {"QueueUrl": gone_url}),
     ]
