@@ -37,6 +37,9 @@ target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns
 target_sources(kvengine PRIVATE engine/eng_sns.c)
 # issue 14 (package W1): the one sender to queues, topics and buses
 target_sources(kvapi PRIVATE api/api_msg.c)
+# issue 15 (package L2): SQS, SNS and EventBridge authorization, queue/topic/bus policies
+target_sources(kvapi PRIVATE api/api_msg_authz.c api/sqs/sqs_authz.c api/sns/sns_authz.c
+            api/events/events_authz.c)
 # issue 15 (package P): the policy language and its evaluator
 target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
 # issue 15, package I: IAM (the service, its store, api_iam.h)

@@ -324,6 +324,9 @@
     /* issue 15, package S (S3 access control): its errors below this line */                      \
     XX(S3_NO_SUCH_PAB, 404, "", "NoSuchPublicAccessBlockConfiguration",                            \
        "The public access block configuration was not found")                                      \
+    /* issue 15, package L2 (SQS, SNS, EventBridge access): its errors below this line */          \
+    XX(EVENTS_POLICY_LENGTH, 400, "", "PolicyLengthExceededException",                             \
+       "The event bus policy is too long.")                                                        \
     /* issue 15, end of the error table */
 
 typedef enum api_err {

@@ -47,6 +47,8 @@ typedef struct api_metrics {
     atomic_uint_fast64_t conns_idle_closed;
     atomic_uint_fast64_t conns_refused;
     atomic_uint_fast64_t authz_unchecked; /* issue 15: answered without api_authorize */
+    atomic_uint_fast64_t msg_denied;      /* issue 15 (L2): deliveries of a service principal that a
+                                             queue's, topic's or bus's policy refused */
 } api_metrics_t;
 
 struct api_ctx {

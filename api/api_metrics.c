@@ -212,6 +212,11 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
                   "# TYPE stratus_authz_unchecked_total counter\nstratus_authz_unchecked_total "
                   "%llu\n",
                   (unsigned long long)atomic_load(&m->authz_unchecked));
+    kv_buf_printf(out, /* issue 15, package L2 */
+                  "# HELP stratus_msg_denied_total Deliveries of an AWS service principal (SNS, "
+                  "EventBridge, S3) that the queue's, topic's or bus's policy refused.\n"
+                  "# TYPE stratus_msg_denied_total counter\nstratus_msg_denied_total %llu\n",
+                  (unsigned long long)atomic_load(&m->msg_denied));
     kv_buf_printf(out,
                   "# HELP stratus_uptime_seconds Seconds since start.\n"
                   "# TYPE stratus_uptime_seconds gauge\nstratus_uptime_seconds %llu\n",

@@ -2,13 +2,16 @@
 /*
  * api_msg_deliver: one entry point for the services that hand a JSON document to a queue, a
  * topic or an event bus (S3 notifications, Lambda destinations). It picks the service by the
- * ARN and, for a bus, wraps the document in an EventBridge event.
+ * ARN and, for a bus, wraps the document in an EventBridge event. api_msg_permitted: whether
+ * an AWS service principal may send to a queue, a topic or a bus (issue 15, package L2).
  */
 #include <string.h>
 
 #include "api_int.h"
 #include "api_msg.h"
+#include "authz/pol.h"
 #include "base/kv_hash.h"
+#include "base/kv_log.h"
 #include "base/kv_time.h"
 #include "codec/api_json_r.h"
 #include "codec/api_jw.h"
@@ -113,4 +116,85 @@ int api_msg_deliver(api_ctx_t *ctx, kv_slice_t arn, kv_slice_t body, const char 
             kv_buf_failed(&ev) ? KV_ENOMEM : api_events_put(ctx, arn, kv_buf_slice(&ev), NULL, why);
     kv_buf_dispose(&ev);
     return rc;
+}
+
+/* ---- service principals (issue 15, package L2) ---- */
+
+bool api_msg_permitted(api_ctx_t *ctx, kv_slice_t target, const char *service, const char *action,
+                       kv_slice_t source_arn, kv_arena_t *a, const char **why)
+{
+    kv_slice_t policy = KV_SLICE_NULL;
+    int rc;
+    switch (kind_of(target)) {
+    case MSG_SQS:
+        rc = api_sqs_policy(ctx, target, a, &policy);
+        break;
+    case MSG_SNS:
+        rc = api_sns_policy(ctx, target, a, &policy);
+        break;
+    case MSG_EVENTS:
+        rc = api_events_policy(ctx, target, a, &policy);
+        break;
+    default:
+        /* a function's policy is Lambda's to evaluate (package L1); nothing else takes
+         * messages from a service */
+        if (why)
+            *why = "not a queue, a topic or an event bus";
+        return false;
+    }
+    if (rc != 0) {
+        if (why)
+            *why = "the destination does not exist";
+        return false;
+    }
+    const char *err = NULL;
+    const pol_t *p = policy.len ? pol_cached(policy, POL_RESOURCE, a, &err) : NULL;
+    if (p == NULL) {
+        /* only a resource policy can allow a service principal */
+        if (why)
+            *why = kv_arena_printf(a, "the resource policy of %.*s does not allow %s to perform %s",
+                                   (int)target.len, (const char *)target.p, service, action);
+        return false;
+    }
+    api_principal_t pr;
+    memset(&pr, 0, sizeof(pr));
+    pr.kind = API_PR_SERVICE;
+    pr.service = kv_slice_str(service);
+    pr.arn = pr.service;
+    kv_slice_t *src = kv_arena_alloc(a, 2 * sizeof(*src));
+    src[0] = source_arn;
+    src[1] = KV_SLICE_LIT(API_ACCOUNT_ID);
+    api_ckey_t keys[2] = {{"aws:SourceArn", &src[0], 1}, {"aws:SourceAccount", &src[1], 1}};
+    api_authz_t az;
+    memset(&az, 0, sizeof(az));
+    az.action = action;
+    az.resource = target;
+    az.keys = keys;
+    az.n_keys = source_arn.len ? 2 : 1;
+    if (!source_arn.len)
+        keys[0] = keys[1];
+    az.res.policy = p;
+    az.res.owner_arn = KV_SLICE_LIT("arn:aws:iam::" API_ACCOUNT_ID ":root");
+    const char *msg = NULL;
+    api_decision_t d = api_decide(ctx, &pr, &az, KV_SLICE_NULL, false, a, &msg);
+    if (d == API_ALLOW)
+        return true;
+    if (why)
+        *why = msg ? msg : "refused by the resource policy";
+    return false;
+}
+
+bool api_msg_deliverable(api_ctx_t *ctx, kv_slice_t target, const char *service, const char *action,
+                         kv_slice_t source_arn, kv_arena_t *a, const char **why)
+{
+    const char *reason = NULL;
+    if (api_msg_permitted(ctx, target, service, action, source_arn, a, &reason))
+        return true;
+    atomic_fetch_add_explicit(&ctx->m.msg_denied, 1, memory_order_relaxed);
+    KV_LOG_WARN("%s: %s to %.*s for %.*s refused: %s", service, action, (int)target.len,
+                (const char *)target.p, (int)source_arn.len, (const char *)source_arn.p,
+                reason ? reason : "refused");
+    if (why)
+        *why = reason;
+    return false;
 }

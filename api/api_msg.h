@@ -149,4 +149,12 @@ int api_lambda_policy(api_ctx_t *ctx, kv_slice_t function_arn, kv_arena_t *a, kv
 bool api_msg_permitted(api_ctx_t *ctx, kv_slice_t target, const char *service, const char *action,
                        kv_slice_t source_arn, kv_arena_t *a, const char **why);
 
+/**
+ * api_msg_permitted for a delivery about to be made (not a configuration check): a refusal is
+ * counted (stratus_msg_denied_total) and logged with the reason, which *why (may be NULL)
+ * receives. Issue 15, package L2.
+ */
+bool api_msg_deliverable(api_ctx_t *ctx, kv_slice_t target, const char *service, const char *action,
+                         kv_slice_t source_arn, kv_arena_t *a, const char **why);
+
 #endif

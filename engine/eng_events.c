@@ -15,7 +15,7 @@
 #include "eng_int.h"
 #include "eng_tlv.h"
 
-enum { B_NAME = 1, B_DESC, B_CREATED, B_MODIFIED, B_TAG };
+enum { B_NAME = 1, B_DESC, B_CREATED, B_MODIFIED, B_TAG, B_POLICY /* issue 15, L2 */ };
 enum {
     R_BUS = 1,
     R_NAME,
@@ -57,6 +57,7 @@ static void encode_bus(const void *rec, kv_buf_t *b)
     eng_tlv_put_u64(b, B_CREATED, (uint64_t)x->created_ms);
     eng_tlv_put_u64(b, B_MODIFIED, (uint64_t)x->modified_ms);
     eng__put_pairs(b, B_TAG, x->tags, x->n_tags);
+    put_opt(b, B_POLICY, x->policy);
 }
 
 static const eng_tlv_field_t bus_fields[] = {
@@ -65,6 +66,7 @@ static const eng_tlv_field_t bus_fields[] = {
     ENG_TLV_ROW(B_CREATED, ENG_TLV_I64, eng_evbus_t, created_ms),
     ENG_TLV_ROW(B_MODIFIED, ENG_TLV_I64, eng_evbus_t, modified_ms),
     ENG_TLV_LIST_ROW(B_TAG, ENG_TLV_PAIR_LIST, eng_evbus_t, tags, n_tags),
+    ENG_TLV_ROW(B_POLICY, ENG_TLV_STR, eng_evbus_t, policy),
 };
 
 static int decode_bus(kv_slice_t in, kv_arena_t *a, eng_evbus_t *out)

@@ -252,7 +252,7 @@ static void ensure_default(api_ctx_t *ctx)
     if (done)
         return;
     int64_t now = kv_now_ms();
-    eng_evbus_t b = {EVENTS_DEFAULT_BUS, NULL, now, now, NULL, 0};
+    eng_evbus_t b = {EVENTS_DEFAULT_BUS, NULL, now, now, NULL, 0, NULL};
     int rc = eng_evbus_put(ctx->eng, &b, ENG_FN_CREATE);
     if (rc == 0 || rc == KV_EEXIST)
         done = true;
@@ -312,7 +312,8 @@ static void write_bus(op_t *o, const eng_evbus_t *b, bool describe)
         api_jw_kstr(o->w, "Description", b->description);
     epoch_s(o->w, "CreationTime", b->created_ms);
     epoch_s(o->w, "LastModifiedTime", b->modified_ms);
-    (void)describe;
+    if (describe && b->policy) /* issue 15 (package L2) */
+        api_jw_kstr(o->w, "Policy", b->policy);
     api_jw_obj_end(o->w);
 }
 
@@ -1436,6 +1437,9 @@ static void events_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     }
     resp->status = 200;
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
+    /* issue 15 (package L2): the operation's action on its bus or rule, once decoded */
+    if (events_authorize(ctx, req, resp, req->_st->op, in) < 0)
+        return;
     api_jw_t w;
     api_jw_init(&w, &resp->body);
     op_t o = {ctx, req, resp, in, &w, req->arena};
@@ -1492,6 +1496,11 @@ static void events_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     case EVENTS_OP_untag_resource:
     case EVENTS_OP_list_tags_for_resource:
         op_tags(&o, (events_op_t)req->_st->op);
+        break;
+    case EVENTS_OP_put_permission:
+    case EVENTS_OP_remove_permission:
+        ensure_default(ctx);
+        events_op_permission(ctx, req, resp, in, &w, req->_st->op == EVENTS_OP_put_permission);
         break;
     default: {
         kv_slice_t t = req->_st->target;

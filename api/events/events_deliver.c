@@ -575,7 +575,8 @@ static void failed(api_ctx_t *ctx, eng_evdel_t *d, const api_json_t *target, con
         max_age = fl->max_age_s >= 0 ? fl->max_age_s : LAMBDA_ASYNC_AGE_MAX;
     }
     /* refused for good, or an input that can never be made: no retry */
-    if (strcmp(code, "InvalidParameterException") == 0 || strcmp(code, "InvalidInput") == 0)
+    if (strcmp(code, "InvalidParameterException") == 0 || strcmp(code, "InvalidInput") == 0 ||
+        strcmp(code, "NO_PERMISSIONS") == 0) /* issue 15: a policy's refusal is not retried */
         max_retries = 0;
     d->attempts++;
     bool age = now - d->accepted_ms >= max_age * 1000;
@@ -619,8 +620,14 @@ static void failed(api_ctx_t *ctx, eng_evdel_t *d, const api_json_t *target, con
                        .n_attrs = 6,
                        .source_arn = kv_slice_str(rule_arn)};
         const char *why = NULL;
-        int rc = api_sqs_send(ctx, dlq, &m, NULL, &why);
+        /* issue 15 (package L2): the dead-letter queue's policy must let EventBridge send */
+        kv_arena_t *pa = kv_arena_new(4096);
+        int rc = api_msg_deliverable(ctx, dlq, "events.amazonaws.com", "sqs:SendMessage",
+                                     kv_slice_str(rule_arn), pa, &why)
+                     ? api_sqs_send(ctx, dlq, &m, NULL, &why)
+                     : KV_EINVAL;
         if (rc < 0 && rc != KV_ENOTFOUND && rc != KV_EINVAL) { /* throttled: try again later */
+            kv_arena_free(pa);
             d->due_ms = now + BACKOFF_MS;
             eng_evdel_update(ctx->eng, d);
             return;
@@ -628,6 +635,7 @@ static void failed(api_ctx_t *ctx, eng_evdel_t *d, const api_json_t *target, con
         if (rc < 0)
             KV_LOG_WARN("events: rule %s: dead-letter queue %.*s refused the event: %s", rule_arn,
                         (int)dlq.len, (const char *)dlq.p, why ? why : kv_err_str(rc));
+        kv_arena_free(pa);
 #endif
     } else
         KV_LOG_WARN("events: rule %s: target %.*s gave up on event delivery %llu: %s: %s", rule_arn,
@@ -736,7 +744,21 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
         kv_buf_dispose(&in);
         return 1;
     }
-    const char *why = NULL;                      /* the target's reason for refusing it for good */
+    const char *why = NULL; /* the target's reason for refusing it for good */
+    /* issue 15 (package L2): the queue's, topic's or bus's policy must let EventBridge send for
+     * this rule (not retried: the dead-letter queue, or dropped) */
+    const char *act = kv_slice_eq_str(pa.service, "sqs")   ? "sqs:SendMessage"
+                      : kv_slice_eq_str(pa.service, "sns") ? "sns:Publish"
+                                                           : "events:PutEvents";
+    if ((kv_slice_eq_str(pa.service, "sqs") || kv_slice_eq_str(pa.service, "sns") ||
+         kv_slice_eq_str(pa.service, "events")) &&
+        !api_msg_deliverable(ctx, arn, "events.amazonaws.com", act, kv_slice_str(rule_arn), a,
+                             &why)) {
+        kv_buf_dispose(&in);
+        failed(ctx, d, target, "NO_PERMISSIONS",
+               why ? why : "Access denied by the target's policy.", NULL);
+        return 0;
+    }
     if (kv_slice_eq_str(pa.service, "events")) { /* another bus: the event as it is */
         rc = api_events_put(ctx, arn, kv_buf_slice(&in), NULL, &why);
     }

@@ -84,4 +84,15 @@ int events_transform(kv_arena_t *a, const api_json_t *target, kv_slice_t event_j
  * @return true when valid. */
 bool events_path_valid(kv_slice_t path);
 
+/* ---- events_authz.c (issue 15, package L2) ---- */
+
+/** Authorize the decoded operation op: its action, the bus's or rule's ARN, the bus's policy
+ * and condition keys. @return 0 allowed (or naming nothing: the operation refuses it), -1
+ * refused with resp's error set. */
+int events_authorize(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op,
+                     const api_json_t *in);
+/** PutPermission (add) and RemovePermission: the bus's resource policy. */
+void events_op_permission(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in,
+                          api_jw_t *w, bool add);
+
 #endif

@@ -22,7 +22,10 @@
     XX(ListTargetsByRule, list_targets_by_rule)          \
     XX(TagResource, tag_resource)                        \
     XX(UntagResource, untag_resource)                    \
-    XX(ListTagsForResource, list_tags_for_resource)
+    XX(ListTagsForResource, list_tags_for_resource)      \
+    /* issue 15, package L2: the bus policy */           \
+    XX(PutPermission, put_permission)                    \
+    XX(RemovePermission, remove_permission)
 
 /** events_op_t: an operation's index in the service's table. */
 typedef enum {

@@ -121,6 +121,35 @@ static bool dest_exists(api_ctx_t *ctx, api_req_t *req, int kind, kv_slice_t arn
            eng_function_get(ctx->eng, fname, req->arena, &fn) == 0;
 }
 
+/* Issue 15 (package L2): does a queue's or topic's policy refuse S3 sending for this bucket?
+ * Then the configuration is invalid, as S3 answers it: the destination in ArgumentName, why in
+ * ArgumentValue. */
+static bool dest_refused(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int kind, kv_slice_t arn)
+{
+    if (kind != S3_NOTIFY_QUEUE && kind != S3_NOTIFY_TOPIC)
+        return false;
+    kv_slice_t bucket = req->_st->bucket;
+    const char *src =
+        kv_arena_printf(req->arena, "arn:aws:s3:::%.*s", (int)bucket.len, (const char *)bucket.p);
+    if (api_msg_permitted(ctx, arn, "s3.amazonaws.com",
+                          kind == S3_NOTIFY_QUEUE ? "sqs:SendMessage" : "sns:Publish",
+                          kv_slice_str(src), req->arena, NULL))
+        return false;
+    kv_buf_t x;
+    kv_buf_init(&x, 1024);
+    api_xw_t w = {&x, false};
+    api_xw_elem(&w, "ArgumentName", arn);
+    api_xw_elem_str(&w, "ArgumentValue",
+                    kind == S3_NOTIFY_QUEUE ? "Permissions on the destination queue do not allow "
+                                              "S3 to publish notifications from this bucket"
+                                            : "Permissions on the destination topic do not allow "
+                                              "S3 to publish notifications from this bucket");
+    req->_st->s3_extra = kv_arena_dup(req->arena, kv_buf_slice(&x));
+    kv_buf_dispose(&x);
+    invalid(resp, "Unable to validate the following destination configurations");
+    return true;
+}
+
 /* x-amz-skip-destination-validation: true — destinations are neither checked nor sent the
  * test message (those that do not exist are skipped at delivery). */
 static bool skip_validation(const api_req_t *req)
@@ -173,6 +202,8 @@ static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnod
     }
     if (!skip_validation(req) && !dest_exists(ctx, req, kind, d->arn))
         return invalid(resp, "Unable to validate the following destination configurations");
+    if (!skip_validation(req) && dest_refused(ctx, req, resp, kind, d->arn))
+        return -1; /* issue 15 (package L2) */
     if (d->id.len == 0) {
         char id[40];
         uint64_t r;
@@ -662,12 +693,22 @@ int s3_notify_send(api_ctx_t *ctx, const char *bucket, uint32_t log_id, const en
     api_jw_t w;
     api_jw_init(&w, &doc);
     int rc;
+    kv_arena_t *pa = kv_arena_new(4096); /* the policy check's */
     if (t->kind == S3_NOTIFY_BUS) {
         encode_bus_event(ctx, bucket, log_id, r, &w);
         char bus[160];
         api_arn_write(bus, sizeof(bus), "events", ctx->region, "event-bus/default");
         rc = api_jw_ok(&w) ? api_events_put(ctx, kv_slice_str(bus), kv_buf_slice(&doc), NULL, why)
                            : KV_ENOMEM;
+    } else if (!api_msg_deliverable(ctx, kv_slice_str(t->arn), "s3.amazonaws.com",
+                                    t->kind == S3_NOTIFY_QUEUE ? "sqs:SendMessage" : "sns:Publish",
+                                    kv_slice_str(kv_arena_printf(pa, "arn:aws:s3:::%s", bucket)),
+                                    pa, why)) {
+        /* issue 15 (package L2): the policy changed since the configuration was validated: the
+         * event is dropped (counted and logged), as S3 drops it */
+        rc = KV_EINVAL;
+        if (why && *why) /* the reason outlives this call */
+            *why = "the destination's policy does not allow S3 to send from this bucket";
     } else {
         api_jw_obj_begin(&w);
         api_jw_key(&w, "Records");
@@ -678,5 +719,6 @@ int s3_notify_send(api_ctx_t *ctx, const char *bucket, uint32_t log_id, const en
         rc = api_jw_ok(&w) ? send_message(ctx, t, kv_buf_slice(&doc), why) : KV_ENOMEM;
     }
     kv_buf_dispose(&doc);
+    kv_arena_free(pa);
     return rc;
 }

@@ -214,6 +214,10 @@ static void run_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t 
         return;
     }
     sns_call_t c = {.ctx = ctx, .req = req, .resp = resp, .a = req->arena, .in = in};
+    /* issue 15 (package L2): the operation's action on its topic, once decoded (the open
+     * links of ConfirmSubscription and Unsubscribe carry their token instead) */
+    if (!open && sns_authorize(&c, op) < 0)
+        return;
     const char *name = sns_ops[op].name;
     api_query_resp_begin(&c.w, &resp->body, name, SNS_NS, has_result(op));
     if (sns_fns[op](&c) < 0)

@@ -406,7 +406,7 @@ static void envelope(kv_buf_t *out, const dlv_t *d, const note_t *n)
 }
 
 /* Outcome of one synchronous delivery attempt. */
-enum { SENT = 0, RETRY = 1, CLIENT_ERROR = 2 };
+enum { SENT = 0, RETRY = 1, CLIENT_ERROR = 2, DENIED = 3 /* the queue's policy (issue 15) */ };
 
 /*
  * Send d to the queue queue_arn: raw (the message with SNS's attributes as the queue's message
@@ -451,6 +451,11 @@ static int deliver_sqs(api_ctx_t *ctx, kv_arena_t *a, const dlv_t *d, const eng_
 {
     note_t n;
     note_fill(ctx, a, d, t, &n);
+    /* issue 15 (package L2): the queue's policy must let SNS send for this topic; a refusal is
+     * a client-side error, which SNS does not retry (the dead-letter queue, or dropped) */
+    if (!api_msg_deliverable(ctx, kv_slice_str(s->endpoint), "sns.amazonaws.com", "sqs:SendMessage",
+                             kv_slice_str(n.topic_arn), a, why))
+        return DENIED;
     const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
     int rc = to_queue(ctx, a, kv_slice_str(s->endpoint), d, &n, raw && strcmp(raw, "true") == 0,
                       NULL, 0, why);
@@ -492,6 +497,14 @@ static bool give_up(api_ctx_t *ctx, kv_arena_t *a, const dlv_t *d, const eng_sns
     };
     const char *raw = sns_attr(s->attrs, s->n_attrs, "RawMessageDelivery");
     const char *why = NULL;
+    /* issue 15 (package L2): the dead-letter queue's policy must let SNS send too */
+    if (!api_msg_deliverable(ctx, dlq, "sns.amazonaws.com", "sqs:SendMessage",
+                             kv_slice_str(n.topic_arn), a, &why)) {
+        KV_LOG_WARN("sns: message %s to subscription %s dropped: its dead-letter queue refused "
+                    "it (%s)",
+                    d->msg_id, d->sub_id, why ? why : "access denied");
+        return true;
+    }
     int rc = to_queue(ctx, a, dlq, d, &n, raw && strcmp(raw, "true") == 0, extra, 3, &why);
     if (rc == KV_ENOTFOUND || rc == KV_EINVAL) {
         KV_LOG_WARN("sns: message %s to subscription %s dropped: its dead-letter queue refused "
@@ -1033,8 +1046,10 @@ static void work(step_t *p, eng_sns_dlv_t *r)
             return;
         }
         /* SNS does not retry client-side errors: the dead-letter queue, or dropped */
-        failed(p, r, &d, s, t, res == CLIENT_ERROR ? 1 : TRIES_MAX,
-               res == CLIENT_ERROR ? "NotFound" : "ServiceUnavailable",
+        failed(p, r, &d, s, t, res == CLIENT_ERROR || res == DENIED ? 1 : TRIES_MAX,
+               res == DENIED         ? "AccessDenied"
+               : res == CLIENT_ERROR ? "NotFound"
+                                     : "ServiceUnavailable",
                why ? why : "Delivery failed");
         return;
     }

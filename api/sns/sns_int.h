@@ -142,4 +142,12 @@ bool sns_sign(api_ctx_t *ctx, int version, kv_slice_t canonical, kv_buf_t *out);
 /** The PEM certificate SigningCertURL serves (NULL: none). */
 kv_slice_t sns_cert_pem(api_ctx_t *ctx);
 
+/* sns_authz.c (issue 15, package L2) */
+/** Authorize the decoded operation op: its action, the topic's ARN and access policy, tag
+ * keys. @return 0 allowed (or naming no topic: the operation refuses it), -1 refused with the
+ * error set. */
+int sns_authorize(sns_call_t *c, int op);
+/** The access policy a topic has when none was set (AWS's default topic policy), in a. */
+const char *sns_default_policy(api_ctx_t *ctx, kv_arena_t *a, const char *arn);
+
 #endif

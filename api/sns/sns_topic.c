@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authz/pol.h"
 #include "base/kv_time.h"
 #include "sns_int.h"
 
@@ -61,6 +62,14 @@ static int check_attr(sns_call_t *c, bool fifo, const char *name, kv_slice_t v)
         return sns_invalid(c->resp, "AttributeName");
     if (strcmp(name, "Policy") == 0 && !is_json_object(c->a, v))
         return sns_invalid(c->resp, "Policy Error: null");
+    if (strcmp(name, "Policy") == 0) {
+        /* issue 15 (package L2): the policy language's grammar, as a resource policy */
+        const char *err = NULL;
+        pol_t *p = pol_parse(v, POL_RESOURCE, c->a, &err);
+        if (p == NULL)
+            return sns_invalid(c->resp, "Policy Error: %s", err ? err : "null");
+        pol_free(p);
+    }
     if ((strcmp(name, "DeliveryPolicy") == 0 || strcmp(name, "ArchivePolicy") == 0 ||
          strcmp(name, "DataProtectionPolicy") == 0) &&
         v.len && !is_json_object(c->a, v))
@@ -286,19 +295,6 @@ static const char DEFAULT_DELIVERY[] =
     "\"backoffFunction\":\"linear\"},\"disableSubscriptionOverrides\":false,"
     "\"defaultRequestPolicy\":{\"headerContentType\":\"text/plain; charset=UTF-8\"}}}";
 
-static const char *default_policy(sns_call_t *c, const char *arn)
-{
-    return kv_arena_printf(
-        c->a,
-        "{\"Version\":\"2008-10-17\",\"Id\":\"__default_policy_ID\",\"Statement\":[{\"Sid\":"
-        "\"__default_statement_ID\",\"Effect\":\"Allow\",\"Principal\":{\"AWS\":\"*\"},"
-        "\"Action\":[\"SNS:GetTopicAttributes\",\"SNS:SetTopicAttributes\","
-        "\"SNS:AddPermission\",\"SNS:RemovePermission\",\"SNS:DeleteTopic\",\"SNS:Subscribe\","
-        "\"SNS:ListSubscriptionsByTopic\",\"SNS:Publish\"],\"Resource\":\"%s\",\"Condition\":"
-        "{\"StringEquals\":{\"AWS:SourceOwner\":\"%s\"}}}]}",
-        arn, API_ACCOUNT_ID);
-}
-
 int sns_get_topic_attributes(sns_call_t *c)
 {
     eng_sns_topic_t *t;
@@ -315,7 +311,7 @@ int sns_get_topic_attributes(sns_call_t *c)
             subs[i].pending ? pending++ : confirmed++;
     eng_tag_t *out = kv_arena_calloc(c->a, t->n_attrs + 12, sizeof(*out));
     size_t m = 0;
-    set_pair(c->a, out, &m, "Policy", kv_slice_str(default_policy(c, arn)));
+    set_pair(c->a, out, &m, "Policy", kv_slice_str(sns_default_policy(c->ctx, c->a, arn)));
     set_pair(c->a, out, &m, "Owner", kv_slice_str(API_ACCOUNT_ID));
     set_pair(c->a, out, &m, "SubscriptionsPending",
              kv_slice_str(kv_arena_printf(c->a, "%zu", pending)));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authz/pol.h"
 #include "base/kv_alloc.h"
 #include "base/kv_b64.h"
 #include "base/kv_hash.h"
@@ -256,6 +257,10 @@ static int apply_attr(api_ctx_t *ctx, api_resp_t *resp, settings_t *st, bool fif
             kv_arena_t *a = kv_arena_new(4096);
             bool ok = v.len <= 20480 && api_json_parse(a, v, &j, &err) == 0 &&
                       api_json_type(j) == API_J_OBJ;
+            /* issue 15 (package L2): the policy language's grammar, as a resource policy */
+            pol_t *p = ok ? pol_parse(v, POL_RESOURCE, a, &err) : NULL;
+            ok = p != NULL;
+            pol_free(p);
             kv_arena_free(a);
             if (!ok)
                 return sqs_refuse(resp, API_E_SQS_BAD_ATTR_VALUE,
@@ -1501,10 +1506,13 @@ static void sqs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             return;
         }
     }
+    int op = req->_st->op;
+    /* issue 15 (package L2): the operation's action on its queue, once decoded */
+    if (sqs_authorize(ctx, req, resp, op, in) < 0)
+        return;
     resp->status = 200;
     api_jw_t w;
     api_jw_init(&w, &resp->body);
-    int op = req->_st->op;
     switch (op) {
     case SQS_OP_create_queue:
         op_create(ctx, req, resp, in, &w);

@@ -314,4 +314,10 @@ int sqs_query_decode(api_req_t *req, api_resp_t *resp, api_json_t **in);
  * resp as the query protocol's ErrorResponse (SQS's legacy codes); the Content-Type. */
 void sqs_query_finish(api_req_t *req, api_resp_t *resp);
 
+/* sqs_authz.c (issue 15, package L2) */
+/** Authorize the decoded operation op (its action, the queue's ARN and Policy, tag keys).
+ * @return 0 allowed (or naming no queue: the operation refuses it), -1 refused with resp's
+ * error set. */
+int sqs_authorize(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, const api_json_t *in);
+
 #endif

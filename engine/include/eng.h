@@ -911,6 +911,8 @@ typedef struct eng_evbus {
     int64_t created_ms, modified_ms;
     eng_tag_t *tags;
     size_t n_tags;
+    const char *policy; /* issue 15 (package L2): its resource policy (PutPermission), NULL:
+                           none */
 } eng_evbus_t;
 /** Store a bus (mode ENG_FN_CREATE: KV_EEXIST if it exists; ENG_FN_UPDATE: KV_ENOTFOUND if
  * not). */

@@ -13,6 +13,7 @@ import json
 import time
 import unittest
 
+import msg_grant
 from recorder_base import BUS, FN, RECORDER, ROLE, RecorderCase
 from stratus_fixture import zip_of
 
@@ -94,6 +95,7 @@ class Targets(Base):
     def test_another_bus(self):
         self.function("far", tag="far")
         self.ev.create_event_bus(Name="far-bus")
+        msg_grant.allow_bus(self.ev, "far-bus", RULE + "fwd")  # issue 15: the bus's policy lets the rule send
         self.ev.put_rule(Name="fwd", EventPattern='{"source": ["app"]}')
         self.ev.put_targets(Rule="fwd", Targets=[{"Id": "b", "Arn": BUS + "far-bus"},
                                                  # not an event: the other bus refuses it, for good
@@ -197,6 +199,12 @@ class MessagingTargets(Base):
         super().clients()
         self.sqs, self.sns = self.srv.client("sqs"), self.srv.client("sns")
 
+    def queue(self, name, **attrs):
+        url, arn = super().queue(name, **attrs)
+        # issue 15: the queue's policy lets EventBridge send for this account's rules
+        msg_grant.allow_queue(self.sqs, url, "events.amazonaws.com", RULE + "*")
+        return url, arn
+
     def receive(self, url, count, timeout=20, **kw):
         got, deadline = [], time.time() + timeout
         while len(got) < count and time.time() < deadline:
@@ -238,6 +246,7 @@ class MessagingTargets(Base):
     def test_sns_target(self):
         self.function("snsrec", tag="sns")
         topic = self.sns.create_topic(Name="ev-topic")["TopicArn"]
+        msg_grant.allow_topic(self.sns, topic, "events.amazonaws.com", RULE + "tot")  # issue 15
         self.sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=FN + "snsrec")
         self.ev.put_rule(Name="tot", EventPattern='{"source": ["app"]}')
         self.ev.put_targets(Rule="tot", Targets=[{"Id": "t", "Arn": topic}])

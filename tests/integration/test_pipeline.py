@@ -10,6 +10,7 @@ import os
 import time
 import unittest
 
+import msg_grant
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -66,6 +67,8 @@ class Pipeline(unittest.TestCase):
                               BillingMode="PAY_PER_REQUEST")
         self.s3.create_bucket(Bucket="uploads")
         self.topic = self.sns.create_topic(Name="uploaded")["TopicArn"]
+        # issue 15: the topic's policy lets S3 publish for the bucket
+        msg_grant.allow_topic(self.sns, self.topic, "s3.amazonaws.com", "arn:aws:s3:::uploads")
 
     def tearDown(self):
         self.srv.cleanup()
@@ -76,6 +79,7 @@ class Pipeline(unittest.TestCase):
 
     def queue(self, name):
         url = self.sqs.create_queue(QueueName=name)["QueueUrl"]
+        msg_grant.allow_queue(self.sqs, url, "sns.amazonaws.com", self.topic)  # issue 15
         return url, self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
     def out(self, prefix, count, timeout=60):

@@ -17,6 +17,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
+import msg_grant
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -50,6 +51,7 @@ def assert_other_topic_prompt(tc, queue):
     qurl = sqs.create_queue(QueueName=queue)["QueueUrl"]
     qarn = sqs.get_queue_attributes(QueueUrl=qurl, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     other = tc.sns.create_topic(Name="other")["TopicArn"]
+    msg_grant.allow_queue(sqs, qurl, "sns.amazonaws.com", other)  # issue 15: the queue lets the topic send
     tc.sns.subscribe(TopicArn=other, Protocol="sqs", Endpoint=qarn)
     t0 = time.time()
     tc.sns.publish(TopicArn=other, Message="to the queue")
@@ -252,6 +254,8 @@ class ToQueues(unittest.TestCase):
     def queue(self, name, **attrs):
         url = self.sqs.create_queue(QueueName=name, Attributes=attrs)["QueueUrl"]
         arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        # issue 15: the queue's policy lets this account's topics send to it
+        msg_grant.allow_queue(self.sqs, url, "sns.amazonaws.com", "arn:aws:sns:us-east-1:000000000000:*")
         return url, arn
 
     def receive(self, url, count, timeout=20):

@@ -15,6 +15,7 @@ import urllib.request
 
 from botocore.exceptions import ClientError
 
+import msg_grant
 from recorder_base import BUS, FN, RecorderCase
 from stratus_fixture import Server
 
@@ -30,6 +31,18 @@ class Base(RecorderCase):
     def clients(self):
         super().clients()
         self.s3, self.sqs, self.sns = (self.srv.client(s) for s in ("s3", "sqs", "sns"))
+
+    def queue(self, name, **attrs):
+        url, arn = super().queue(name, **attrs)
+        # issue 15: the queue's policy lets S3 send for this account's buckets
+        msg_grant.allow_queue(self.sqs, url, "s3.amazonaws.com", "arn:aws:s3:::*")
+        return url, arn
+
+    def s3_topic(self, name):
+        """A topic whose policy lets S3 publish to it (issue 15)."""
+        topic = self.sns.create_topic(Name=name)["TopicArn"]
+        msg_grant.allow_topic(self.sns, topic, "s3.amazonaws.com", "arn:aws:s3:::*")
+        return topic
 
     def receive(self, url, count, timeout=40):
         """count messages (deleted as they come), waiting by long polls; then none more."""
@@ -63,7 +76,7 @@ class S3Config(Base):
         self.s3.create_bucket(Bucket="bkt")
         _, q = self.queue("q")
         _, fifo = self.queue("f.fifo", FifoQueue="true")
-        topic = self.sns.create_topic(Name="t")["TopicArn"]
+        topic = self.s3_topic("t")
         bad = [
             {"QueueConfigurations": [{"QueueArn": q.replace(":q", ":nope"), "Events": ["s3:ObjectCreated:*"]}]},
             {"TopicConfigurations": [{"TopicArn": topic + "x", "Events": ["s3:ObjectCreated:*"]}]},
@@ -151,7 +164,7 @@ class S3Config(Base):
 
     def test_topic_delivers_s3_message(self):
         self.function("rec", tag="sns")
-        topic = self.sns.create_topic(Name="uploads")["TopicArn"]
+        topic = self.s3_topic("uploads")
         self.sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=FN + "rec")
         self.s3.create_bucket(Bucket="upl")
         self.notify("upl", TopicConfigurations=[{"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectCreated:Put"]}])
@@ -386,7 +399,7 @@ class AwsCli(Base):
 
     def test_configurations_through_the_cli(self):
         url, q = self.queue("cli-q")
-        topic = self.sns.create_topic(Name="cli-t")["TopicArn"]
+        topic = self.s3_topic("cli-t")
         self.s3.create_bucket(Bucket="cli-bucket")
         self.aws("s3api", "put-bucket-notification-configuration", "--bucket", "cli-bucket",
                  "--notification-configuration", json.dumps({
@@ -423,7 +436,7 @@ class DebianBoto3(Base):
     @unittest.skipUnless(os.path.exists("/usr/lib/python3/dist-packages/boto3"), "Debian's python3-boto3 is not installed")
     def test_configurations_with_debian_boto3(self):
         url, q = self.queue("deb-q")
-        topic = self.sns.create_topic(Name="deb-t")["TopicArn"]
+        topic = self.s3_topic("deb-t")
         self.s3.create_bucket(Bucket="deb-bucket")
         self.function("worker", WORKER)
         p = subprocess.run(["/usr/bin/python3", "-c", DEBIAN_SCRIPT, self.srv.endpoint, q, topic],

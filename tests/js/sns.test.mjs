@@ -11,6 +11,7 @@ import {
 } from "@aws-sdk/client-sns";
 import {
   SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand,
+  SetQueueAttributesCommand,
 } from "@aws-sdk/client-sqs";
 import { useServer } from "./stratus.mjs";
 
@@ -61,6 +62,12 @@ test("SNS to an SQS queue", async () => {
   const qa = await q.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
   const c = sns();
   const { TopicArn } = await c.send(new CreateTopicCommand({ Name: "js-fan" }));
+  // issue 15: the queue's policy lets SNS send for this topic
+  await q.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "sns.amazonaws.com" }, Action: "sqs:SendMessage",
+                  Resource: qa.Attributes.QueueArn, Condition: { ArnEquals: { "aws:SourceArn": TopicArn } } }],
+  }) } }));
   await c.send(new SubscribeCommand({ TopicArn, Protocol: "sqs", Endpoint: qa.Attributes.QueueArn,
                                       Attributes: { RawMessageDelivery: "true" } }));
   await c.send(new PublishCommand({ TopicArn, Message: "to the queue" }));

@@ -10,8 +10,9 @@ import {
 } from "@aws-sdk/client-s3";
 import {
   SQSClient, CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, DeleteMessageCommand,
+  SetQueueAttributesCommand,
 } from "@aws-sdk/client-sqs";
-import { SNSClient, CreateTopicCommand } from "@aws-sdk/client-sns";
+import { SNSClient, CreateTopicCommand, SetTopicAttributesCommand } from "@aws-sdk/client-sns";
 import { useServer } from "./stratus.mjs";
 
 let s3, sqs, sns;
@@ -41,6 +42,14 @@ test("queue, topic and EventBridge configurations; the queue gets S3's messages"
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ["QueueArn"] }));
   const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: "js-removals" }));
   await s3.send(new CreateBucketCommand({ Bucket: "js-wiring" }));
+  // issue 15: the queue's and the topic's policies let S3 send for the bucket
+  const grant = (action, resource) => JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "s3.amazonaws.com" }, Action: action, Resource: resource,
+                  Condition: { ArnLike: { "aws:SourceArn": "arn:aws:s3:::js-wiring" } } }],
+  });
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: grant("sqs:SendMessage", Attributes.QueueArn) } }));
+  await sns.send(new SetTopicAttributesCommand({ TopicArn, AttributeName: "Policy", AttributeValue: grant("sns:Publish", TopicArn) }));
   await assert.rejects(s3.send(new PutBucketNotificationConfigurationCommand({
     Bucket: "js-wiring",
     NotificationConfiguration: { QueueConfigurations: [{ QueueArn: Attributes.QueueArn + "-gone", Events: ["s3:ObjectCreated:*"] }] },

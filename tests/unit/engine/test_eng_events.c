@@ -68,15 +68,16 @@ static void test_buses_and_rules(void **state)
     eng_t *e = open_eng();
     kv_arena_t *a = kv_arena_new(4096);
     eng_tag_t tags[] = {{"k", "v"}};
-    eng_evbus_t b = {"bus-a", "desc", 1, 2, tags, 1};
+    eng_evbus_t b = {"bus-a", "desc", 1, 2, tags, 1, "{\"Statement\":[]}"};
     assert_int_equal(eng_evbus_put(e, &b, ENG_FN_CREATE), 0);
     assert_int_equal(eng_evbus_put(e, &b, ENG_FN_CREATE), KV_EEXIST);
-    eng_evbus_t b2 = {"bus-b", NULL, 1, 1, NULL, 0};
+    eng_evbus_t b2 = {"bus-b", NULL, 1, 1, NULL, 0, NULL};
     assert_int_equal(eng_evbus_put(e, &b2, ENG_FN_CREATE), 0);
     eng_evbus_t *got;
     assert_int_equal(eng_evbus_get(e, KV_SLICE_LIT("bus-a"), a, &got), 0);
     assert_string_equal(got->description, "desc");
     assert_int_equal(got->n_tags, 1);
+    assert_string_equal(got->policy, "{\"Statement\":[]}"); /* issue 15: the bus policy */
     /* rules: the bus must exist; targets accumulate */
     add_target_t t = {"{\"Id\":\"1\"}"};
     assert_int_equal(eng_evrule_modify(e, KV_SLICE_LIT("nope"), KV_SLICE_LIT("r"), add_fn, &t),
