@@ -37,3 +37,5 @@ target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns
 target_sources(kvengine PRIVATE engine/eng_sns.c)
 # issue 14 (package W1): the one sender to queues, topics and buses
 target_sources(kvapi PRIVATE api/api_msg.c)
+# Issue 15, package L1: Lambda and Logs authorization
+target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)

@@ -792,6 +792,22 @@ static int step_bucket(api_ctx_t *ctx, esm_slots_t *slots, const eng_bucket_t *b
                 wait = (int)(sl->retry_at_ms - now);
                 goto out;
             }
+            /* s3.amazonaws.com may invoke it only as the function policy allows (issue 15):
+             * refused, it fails as a failed invocation does (retried, then given up). */
+            if (!lambda_s3_may_invoke(ctx, ts[t].arn, b->name, a)) {
+                if (sl->attempts < S3_EVENT_RETRIES) {
+                    sl->attempts++;
+                    sl->next_target = t;
+                    sl->retry_at_ms = now + 200 * sl->attempts;
+                    wait = (int)(sl->retry_at_ms - now);
+                    goto out;
+                }
+                KV_LOG_WARN("s3: bucket %s: event %llu not delivered to %s: the function policy "
+                            "does not allow s3.amazonaws.com to invoke it",
+                            b->name, (unsigned long long)r->seq, ts[t].arn);
+                sl->attempts = 0;
+                continue;
+            }
             if (function_of(ctx, ts[t].arn, a, &f) < 0) {
                 KV_LOG_WARN("s3: bucket %s: notification destination %s is gone", b->name,
                             ts[t].arn);

@@ -648,6 +648,12 @@ static void url_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         cors_headers(req, resp, &cors, origin, true);
         return;
     }
+    /* lambda:InvokeFunctionUrl: the signer's policies or the function policy (AWS_IAM); the
+     * function policy allowing everyone (NONE). Issue 15. */
+    if (lambda_url_authz(ctx, req, resp, u->function, u->qualifier, iam) < 0) {
+        message(resp, 403, "Forbidden");
+        return;
+    }
     /* The URL's qualifier ($LATEST or an alias, whose weights pick a version per request). */
     eng_function_t *f;
     bool qualified = strcmp(u->qualifier, "$LATEST") != 0;

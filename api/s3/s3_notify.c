@@ -121,6 +121,28 @@ static bool dest_exists(api_ctx_t *ctx, api_req_t *req, int kind, kv_slice_t arn
            eng_function_get(ctx->eng, fname, req->arena, &fn) == 0;
 }
 
+/* Does the function policy refuse s3.amazonaws.com invoking the function for this bucket (issue
+ * 15)? S3 answers InvalidArgument naming the destination (ArgumentName1/ArgumentValue1). */
+static bool fn_refused(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t arn)
+{
+    const char *fn = kv_arena_strndup(req->arena, arn.p, arn.len);
+    const char *bucket = kv_arena_strndup(req->arena, req->_st->bucket.p, req->_st->bucket.len);
+    if (lambda_s3_may_invoke(ctx, fn, bucket, req->arena))
+        return false;
+    invalid(resp, "Unable to validate the following destination configurations");
+    kv_buf_t x;
+    kv_buf_init(&x, 4096);
+    api_xw_t w;
+    memset(&w, 0, sizeof(w));
+    w.out = &x; /* elements inside the error document */
+    api_xw_elem(&w, "ArgumentName1", arn);
+    char *v = kv_arena_printf(req->arena, "Not authorized to invoke function [%s]", fn);
+    api_xw_elem_str(&w, "ArgumentValue1", v);
+    req->_st->s3_extra = kv_arena_dup(req->arena, kv_buf_slice(&x));
+    kv_buf_dispose(&x);
+    return true;
+}
+
 /* x-amz-skip-destination-validation: true — destinations are neither checked nor sent the
  * test message (those that do not exist are skipped at delivery). */
 static bool skip_validation(const api_req_t *req)
@@ -173,6 +195,8 @@ static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnod
     }
     if (!skip_validation(req) && !dest_exists(ctx, req, kind, d->arn))
         return invalid(resp, "Unable to validate the following destination configurations");
+    if (!skip_validation(req) && kind == S3_NOTIFY_FUNCTION && fn_refused(ctx, req, resp, d->arn))
+        return -1;
     if (d->id.len == 0) {
         char id[40];
         uint64_t r;
