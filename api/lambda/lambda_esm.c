@@ -398,6 +398,17 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
                     (unsigned long long)fl->first_seq, (unsigned long long)fl->last_seq);
         return;
     }
+    /* Sent as the function's execution role (issue 15). */
+    const char *colon = strchr(m->function, ':');
+    kv_slice_t fname =
+        kv_slice(m->function, colon ? (size_t)(colon - m->function) : strlen(m->function));
+    eng_function_t *src;
+    if (lambda_qual_pick(ctx, a, fname, kv_slice_str(colon ? colon + 1 : ""), &src) < 0 ||
+        !lambda_fn_role_may_send(ctx, src->role, src->name, kv_slice_str(m->on_failure), a)) {
+        KV_LOG_WARN("lambda: mapping %s: its function's execution role may not send to %s", m->uuid,
+                    m->on_failure);
+        return;
+    }
     char when[25], shard[48], seq[24];
     kv_time_fmt_iso(kv_now_ms(), when);
     int64_t period = ddb_stream_shard_ms(ctx);
