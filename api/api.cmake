@@ -37,5 +37,7 @@ target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns
 target_sources(kvengine PRIVATE engine/eng_sns.c)
 # issue 14 (package W1): the one sender to queues, topics and buses
 target_sources(kvapi PRIVATE api/api_msg.c)
+# issue 15 (package P): the policy language and its evaluator
+target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
 # Issue 15, package L1: Lambda and Logs authorization
 target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)

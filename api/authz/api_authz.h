@@ -162,4 +162,14 @@ const char *api_denied_msg(kv_arena_t *a, const api_principal_t *p, const char *
 /** The operation's declared IAM action ("<iam prefix>:<name>" unless its row names one). */
 const char *api_op_action(const api_req_t *req);
 
+/* ---- Added by issue 15, package P ---- */
+
+struct pol_val; /* a condition key and its values (pol.h's pol_val_t) */
+/** The global condition keys api_decide evaluates p's request with (aws:SourceIp: source_ip,
+ * an address without a port; aws:SecureTransport, aws:CurrentTime, aws:EpochTime,
+ * aws:RequestedRegion, aws:PrincipalArn/Account/Type/Tag/..., aws:username, aws:userid), in
+ * arena a: for IAM's simulator and for tests. @return how many (*out in a). */
+size_t api_authz_global_keys(api_ctx_t *ctx, const api_principal_t *p, kv_slice_t source_ip,
+                             bool secure, kv_arena_t *a, const struct pol_val **out);
+
 #endif

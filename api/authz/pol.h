@@ -120,4 +120,44 @@ void pol_keys_each(const pol_t *p, void (*take)(void *arg, kv_slice_t name), voi
  * public, as AWS defines it. */
 bool pol_is_public(const pol_t *p);
 
+/* ---- Added by issue 15, package P ---- */
+
+/** How long a pointer pol_cached returned stays valid after the call that returned it: an
+ * entry is freed only when the cache is over its bounds and no pol_cached call has handed it
+ * out for this long. Callers use the pointer within the request (or job step) that asked for
+ * it and ask again next time (a hit is one hash lookup); they never keep it. */
+#define POL_CACHE_GRACE_MS 60000
+
+/** Characters of a document as IAM counts them for its limits (UTF-8 code points; with
+ * skip_space, spaces, tabs and line breaks are not counted, as for managed policies). */
+size_t pol_chars(kv_slice_t text, bool skip_space);
+
+/** Free cached entries not handed out for POL_CACHE_GRACE_MS: while the cache is over its
+ * bounds, or all of them (all_old). pol_cached trims by itself when full; the services
+ * thread may call this at a quiet point. @return how many were freed. */
+size_t pol_cache_trim(bool all_old);
+/** Bounds of the cache (defaults: 4096 entries, 64 MB, POL_CACHE_GRACE_MS); for tests. When
+ * every entry is recent and the cache is full, pol_cached compiles into the caller's arena
+ * (freed with it) instead of growing. */
+void pol_cache_limits(size_t max_entries, size_t max_bytes, int64_t grace_ms);
+void pol_cache_stats(size_t *entries, size_t *bytes);
+
+/** Who an applying Allow of a resource or trust policy names (pol_eval_by's *by, bits). */
+enum {
+    POL_BY_SELF = 1u << 0,    /* the principal itself: its ARN, a session's ARN, its service,
+                                 or everyone ("*") */
+    POL_BY_ACCOUNT = 1u << 1, /* only its account (the root ARN, the account id): the account
+                                 delegates to its identity policies, which must allow too */
+    POL_BY_PUBLIC = 1u << 2,  /* the Allow is public (pol_is_public's definition) */
+    POL_BY_ROLE = 1u << 3,    /* a role session by its role's ARN: allowed, within the session
+                                 policies and the boundary */
+};
+/** pol_eval, telling in *by (POL_BY_* bits) how the principal was named by the Allow
+ * statements that apply (identity policies name nobody: POL_BY_SELF). */
+pol_effect_t pol_eval_by(const pol_t *p, const pol_ctx_t *c, unsigned *by);
+/** The policy's kind as parsed. */
+pol_kind_t pol_kind(const pol_t *p);
+/** The account id every principal here belongs to (principal matching of account ARNs). */
+#define POL_ACCOUNT "000000000000"
+
 #endif
