@@ -662,7 +662,11 @@ int lambda_url_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const cha
     memset(&anon, 0, sizeof(anon));
     if (az.res.policy == NULL)
         return -1;
-    return api_decide(ctx, &anon, &az, req->peer, req->tls, req->arena, NULL) == API_ALLOW ? 0 : -1;
+    kv_slice_t ip = req->peer; /* aws:SourceIp: the address without its ":port" */
+    while (ip.len && ip.p[ip.len - 1] != ':')
+        ip.len--;
+    ip = ip.len ? kv_slice(ip.p, ip.len - 1) : req->peer;
+    return api_decide(ctx, &anon, &az, ip, req->tls, req->arena, NULL) == API_ALLOW ? 0 : -1;
 }
 
 /* ---- CloudWatch Logs ---- */
