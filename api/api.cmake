@@ -39,5 +39,9 @@ target_sources(kvengine PRIVATE engine/eng_sns.c)
 target_sources(kvapi PRIVATE api/api_msg.c)
 # issue 15 (package P): the policy language and its evaluator
 target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
+# issue 15, package I: IAM (the service, its store, api_iam.h)
+target_sources(kvapi PRIVATE api/iam/iam_api.c api/iam/iam_store.c api/iam/iam_users.c
+            api/iam/iam_roles.c api/iam/iam_policies.c api/iam/iam_account.c api/iam/iam_principal.c)
+target_sources(kvengine PRIVATE engine/eng_iam.c)
 # Issue 15, package L1: Lambda and Logs authorization
 target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)

@@ -274,6 +274,24 @@
        "is denied.")                                                                               \
     XX(EVENTS_ACCESS_DENIED, 400, "", "AccessDeniedException", "Access denied")                    \
     /* issue 15, package I (IAM): its errors below this line */                                    \
+    XX(IAM_ENTITY_EXISTS, 409, "", "EntityAlreadyExists", "Entity already exists")                 \
+    XX(IAM_NO_SUCH_ENTITY, 404, "", "NoSuchEntity", "The entity cannot be found")                  \
+    XX(IAM_MALFORMED_POLICY, 400, "", "MalformedPolicyDocument", "Syntax errors in policy.")       \
+    XX(IAM_LIMIT, 409, "", "LimitExceeded", "Limit exceeded")                                      \
+    XX(IAM_DELETE_CONFLICT, 409, "", "DeleteConflict", "Cannot delete entity")                     \
+    XX(IAM_INVALID_INPUT, 400, "", "InvalidInput", "Invalid input")                                \
+    XX(IAM_VALIDATION, 400, "", "ValidationError", "Validation error")                             \
+    XX(IAM_SERVICE_FAILURE, 500, "", "ServiceFailure", "Service failure")                          \
+    XX(IAM_ACCESS_DENIED, 403, "", "AccessDenied", "Access denied")                                \
+    XX(IAM_INVALID_ACTION, 400, "", "InvalidAction", "Invalid action")                             \
+    XX(IAM_MISSING_ACTION, 400, "", "MissingAction", "Missing Action")                             \
+    XX(IAM_MISSING_AUTH, 403, "", "MissingAuthenticationToken", "Missing Authentication Token")    \
+    XX(IAM_NOT_ATTACHABLE, 400, "", "PolicyNotAttachable", "The policy cannot be attached")        \
+    XX(IAM_UNMODIFIABLE, 400, "", "UnmodifiableEntity", "The entity cannot be modified")           \
+    XX(IAM_THROTTLING, 400, "", "Throttling", "Rate exceeded")                                     \
+    XX(IAM_TOO_LARGE, 413, "", "RequestEntityTooLarge", "Request Entity Too Large")                \
+    XX(IAM_MALFORMED_QUERY, 400, "", "MalformedQueryString", "Malformed query string")             \
+    XX(IAM_POLICY_EVAL, 500, "", "PolicyEvaluation", "The policy could not be evaluated")          \
     /* issue 15, package T (STS, sessions): its errors below this line */                          \
     /* issue 15, package V (SigV2): its errors below this line */                                  \
     /* issue 15, package S (S3 access control): its errors below this line */                      \

@@ -7,6 +7,7 @@
 #include "api_int.h"
 #include "ddb/ddb_int.h"
 #include "events/events_int.h" /* issue 14, package E */
+#include "iam/iam_int.h"       /* issue 15, package I */
 #include "lambda/lambda_int.h"
 #include "lambda/lambda_url.h"
 #include "s3/s3_int.h"
@@ -18,6 +19,7 @@ const api_service_t *const api_services[] = {
     &lambda_service,  &logs_service, &lambda_url_service, &sqs_service, /* issue 14, package Q */
     &sns_service,                                                       /* issue 14, package N */
     &events_service, /* issue 14, package E: EventBridge */
+    &iam_service,    /* issue 15, package I: IAM */
 };
 
 const size_t api_n_services = sizeof(api_services) / sizeof(api_services[0]);

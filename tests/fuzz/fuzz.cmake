@@ -7,7 +7,8 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     api_query_fuzz # api_query_fuzz: the query protocol (issue 14)
     events_api_fuzz events_sched_fuzz # EventBridge (issue 14)
     sns_api_fuzz # issue 14, F-SNS
-    sqs_api_fuzz) # the SQS JSON operations (issue 14 review)
+    sqs_api_fuzz # the SQS JSON operations (issue 14 review)
+    iam_api_fuzz) # issue 15, package I: IAM's operations
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)
@@ -17,6 +18,7 @@ set(KV_FUZZ_SUPPORT_lambda_api_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_events_api_fuzz tests/support/api_harness.c) # issue 14
 set(KV_FUZZ_SUPPORT_sns_api_fuzz tests/support/api_harness.c) # issue 14, F-SNS
 set(KV_FUZZ_SUPPORT_sqs_api_fuzz tests/support/api_harness.c)
+set(KV_FUZZ_SUPPORT_iam_api_fuzz tests/support/api_harness.c) # issue 15, package I
 foreach(t ${KV_FUZZ_TARGETS})
   add_executable(${t}_replay tests/fuzz/${t}.c tests/fuzz/standalone_driver.c ${KV_FUZZ_SUPPORT_${t}})
   target_compile_options(${t}_replay PRIVATE ${KV_WARN} -Wno-missing-prototypes)
