@@ -295,7 +295,7 @@ class Policies(unittest.TestCase):
                          ({"Principal": "nobody"}, "InvalidParameterValueException"),
                          ({"Principal": "*", "SourceAccount": "12"}, "ValidationException"),
                          ({"Principal": "*", "SourceArn": "bucket"}, "ValidationException"),
-                         ({"Principal": "*", "PrincipalOrgID": "org"}, "ValidationException"),
+                         ({"Principal": "*", "PrincipalOrgID": "org-not-an-id"}, "ValidationException"),
                          ({"Principal": "*", "FunctionUrlAuthType": "OPEN"}, "ValidationException")):
             with self.assertRaises(ClientError) as e:
                 self.lam.add_permission(FunctionName="pol-fn", StatementId="v",
