@@ -43,5 +43,7 @@ target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
 target_sources(kvapi PRIVATE api/iam/iam_api.c api/iam/iam_store.c api/iam/iam_users.c
             api/iam/iam_roles.c api/iam/iam_policies.c api/iam/iam_account.c api/iam/iam_principal.c)
 target_sources(kvengine PRIVATE engine/eng_iam.c)
+# issue 15 (package T): STS and sessions as principals
+target_sources(kvapi PRIVATE api/sts/sts_api.c api/sts/sts_ops.c api/sts/sts_principal.c)
 # Issue 15, package L1: Lambda and Logs authorization
 target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)

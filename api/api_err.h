@@ -293,6 +293,33 @@
     XX(IAM_MALFORMED_QUERY, 400, "", "MalformedQueryString", "Malformed query string")             \
     XX(IAM_POLICY_EVAL, 500, "", "PolicyEvaluation", "The policy could not be evaluated")          \
     /* issue 15, package T (STS, sessions): its errors below this line */                          \
+    XX(STS_ACCESS_DENIED, 403, "", "AccessDenied", "Access denied")                                \
+    XX(STS_EXPIRED_TOKEN, 400, "", "ExpiredToken",                                                 \
+       "The security token included in the request is expired")                                    \
+    XX(STS_INVALID_CLIENT, 403, "", "InvalidClientTokenId",                                        \
+       "The security token included in the request is invalid.")                                   \
+    XX(STS_INVALID_PARAM, 400, "", "InvalidParameterValue", "Invalid parameter value")             \
+    XX(STS_MALFORMED_POLICY, 400, "", "MalformedPolicyDocument",                                   \
+       "The policy is not in the valid JSON format.")                                              \
+    XX(STS_PACKED_TOO_LARGE, 400, "", "PackedPolicyTooLarge",                                      \
+       "Packed policy consumes more than the allotted space, please use smaller policy.")          \
+    XX(STS_REGION_DISABLED, 403, "", "RegionDisabledException",                                    \
+       "STS is not activated in this region for account:000000000000.")                            \
+    XX(STS_VALIDATION, 400, "", "ValidationError", "Validation error")                             \
+    XX(STS_INVALID_ACTION, 400, "", "InvalidAction", "Could not find operation")                   \
+    XX(STS_MISSING_AUTH, 403, "", "MissingAuthenticationToken",                                    \
+       "Request is missing Authentication Token")                                                  \
+    XX(STS_SIG_MISMATCH, 403, "", "SignatureDoesNotMatch",                                         \
+       "The request signature we calculated does not match the signature you provided. Check "     \
+       "your AWS Secret Access Key and signing method. Consult the service documentation for "     \
+       "details.")                                                                                 \
+    XX(STS_INCOMPLETE_SIG, 400, "", "IncompleteSignature",                                         \
+       "Authorization header requires 'Credential' parameter.")                                    \
+    XX(STS_MALFORMED_QUERY, 400, "", "MalformedQueryString", "Malformed query string")             \
+    XX(STS_THROTTLING, 400, "", "Throttling", "Rate exceeded")                                     \
+    XX(STS_TOO_LARGE, 413, "", "RequestEntityTooLarge", "Request Entity Too Large")                \
+    XX(STS_INTERNAL, 500, "", "InternalFailure",                                                   \
+       "The request processing has failed because of an unknown error, exception or failure.")     \
     /* issue 15, package V (SigV2): its errors below this line */                                  \
     /* issue 15, package S (S3 access control): its errors below this line */                      \
     /* issue 15, end of the error table */

@@ -13,6 +13,7 @@
 #include "s3/s3_int.h"
 #include "sns/sns_int.h" /* issue 14 */
 #include "sqs/sqs_int.h"
+#include "sts/sts_int.h" /* issue 15, package T */
 
 const api_service_t *const api_services[] = {
     &api_ops_service, &ddb_service,  &streams_service,    &s3_service,
@@ -20,6 +21,7 @@ const api_service_t *const api_services[] = {
     &sns_service,                                                       /* issue 14, package N */
     &events_service, /* issue 14, package E: EventBridge */
     &iam_service,    /* issue 15, package I: IAM */
+    &sts_service,    /* issue 15, package T: STS */
 };
 
 const size_t api_n_services = sizeof(api_services) / sizeof(api_services[0]);

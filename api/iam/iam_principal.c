@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "authz/pol.h"
+#include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
@@ -47,13 +48,13 @@ static void comp_free(iam_compiled_t *c)
 {
     for (size_t i = 0; i < c->n_pols; i++)
         pol_free(c->pols[i]);
-    free(c->pols);
+    kv_free(c->pols);
     if (c->set)
         pol_set_free(c->set);
     if (c->boundary)
         pol_free(c->boundary);
     kv_arena_free(c->mem);
-    free(c);
+    kv_free(c);
 }
 
 static void comp_release(void *arg)
@@ -136,11 +137,11 @@ static int compile(api_ctx_t *ctx, char kind, kv_slice_t name, iam_compiled_t **
         kv_arena_free(a);
         return rc;
     }
-    iam_compiled_t *c = calloc(1, sizeof(*c));
+    iam_compiled_t *c = kv_calloc(1, sizeof(*c));
     c->mem = kv_arena_new(4096);
     atomic_init(&c->refs, 1);
     c->kind = kind;
-    c->pols = calloc(x.n ? x.n : 1, sizeof(*c->pols));
+    c->pols = kv_calloc(x.n ? x.n : 1, sizeof(*c->pols));
     c->set = pol_set_new(x.n ? x.n : 1);
     for (size_t i = 0; i < x.n && rc == 0; i++) {
         const char *err = NULL;
@@ -218,7 +219,7 @@ static void tc_destroy(void *arg)
     tcache_t *t = arg;
     for (size_t i = 0; i < TCACHE_N; i++)
         comp_release(t->ent[i].comp);
-    free(t);
+    kv_free(t);
 }
 
 static void tc_init(void)
@@ -231,7 +232,7 @@ static tcache_t *tcache(void)
     pthread_once(&tc_once, tc_init);
     tcache_t *t = pthread_getspecific(tc_key);
     if (t == NULL) {
-        t = calloc(1, sizeof(*t));
+        t = kv_calloc(1, sizeof(*t));
         pthread_setspecific(tc_key, t);
     }
     return t;
@@ -291,10 +292,11 @@ static int principal_get(api_ctx_t *ctx, char kind, kv_slice_t name, kv_arena_t 
         int rc = compile(ctx, kind, name, &c);
         if (rc)
             return rc;
-        tc_put(t, ctx, false, kind, ln, gen, c);
-        comp_release(c); /* the cache's reference stays (or none, when it did not fit) */
-        if (atomic_load(&c->refs) == 0)
-            return KV_ENOMEM;
+        tc_put(t, ctx, false, kind, ln, gen, c); /* the cache's own reference, when it fits */
+        comp_hold_for(c, a);
+        comp_release(c); /* compile's */
+        *out = c;
+        return 0;
     }
     comp_hold_for(c, a);
     *out = c;
@@ -332,11 +334,10 @@ int api_iam_key(api_ctx_t *ctx, kv_slice_t access_key, kv_arena_t *a,
         if (rc)
             return rc;
         e = tc_put(t, ctx, true, 0, access_key, gen, c);
-        if (e)
-            memcpy(e->secret, k.secret.p, k.secret.len);
-        comp_release(c);
-        if (e == NULL)
+        comp_release(c); /* compile's: the cache holds its own */
+        if (e == NULL)   /* cannot happen: the key's length was checked */
             return KV_ENOTFOUND;
+        memcpy(e->secret, k.secret.p, k.secret.len);
     }
     comp_hold_for(e->comp, a);
     memcpy(secret, e->secret, API_SESSION_SK_LEN + 1);
@@ -540,7 +541,7 @@ int iam_used_run(api_ctx_t *ctx, void *state, unsigned budget)
     iam_used_t *take = NULL;
     if (n) {
         take = st->used;
-        st->used = calloc(st->cap_used, sizeof(*st->used));
+        st->used = kv_calloc(st->cap_used, sizeof(*st->used));
         st->n_used = 0;
     }
     pthread_mutex_unlock(&st->used_lock);
@@ -564,7 +565,7 @@ int iam_used_run(api_ctx_t *ctx, void *state, unsigned budget)
     if (rc)
         KV_LOG_WARN("iam: access keys' last use not written: %s", kv_err_str(rc));
     kv_arena_free(a);
-    free(take);
+    kv_free(take);
     return INT32_MAX;
 }
 
@@ -622,7 +623,7 @@ int iam_get_access_key_last_used(iam_call_t *c)
 int iam_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 {
     (void)ctx, (void)cfg;
-    iam_state_t *st = calloc(1, sizeof(*st));
+    iam_state_t *st = kv_calloc(1, sizeof(*st));
     if (!st)
         return KV_ENOMEM;
     pthread_mutex_init(&st->lock, NULL);
@@ -632,7 +633,7 @@ int iam_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     kv_random(&g, sizeof(g));
     atomic_init(&st->gen, (g >> 1) | 1);
     st->cap_used = USED_CAP;
-    st->used = calloc(st->cap_used, sizeof(*st->used));
+    st->used = kv_calloc(st->cap_used, sizeof(*st->used));
     *state = st;
     return 0;
 }
@@ -644,6 +645,6 @@ void iam_fini(void *state)
         return;
     pthread_mutex_destroy(&st->lock);
     pthread_mutex_destroy(&st->used_lock);
-    free(st->used);
-    free(st);
+    kv_free(st->used);
+    kv_free(st);
 }

@@ -141,3 +141,30 @@ def denied(fn, *args, **kw):
         assert code in codes, f"{name}: refused with {code}, not access denied: {e.response}"
         return e.response
     raise AssertionError(f"{getattr(fn, '__name__', fn)} was allowed")
+
+
+def assume(srv, role_arn, creds=None, session_name="session", policy=None, policy_arns=(), duration=900,
+           tags=None, source_identity=None, transitive=(), external_id=None):
+    """AssumeRole of role_arn as creds (a user() or assume() result; None: the root), with a
+    session policy (a document), PolicyArns, tags (a dict or Key/Value list), transitive tag
+    keys, source identity and external id (issue 15, package T): the session's credentials and
+    its ARN, as client() takes them."""
+    sts = client(srv, creds, "sts") if creds else srv.client("sts")
+    kw = {"RoleArn": role_arn, "RoleSessionName": session_name, "DurationSeconds": duration}
+    if policy is not None:
+        kw["Policy"] = _doc(policy)
+    if policy_arns:
+        kw["PolicyArns"] = [{"arn": a} for a in policy_arns]
+    if tags:
+        kw["Tags"] = _tags(tags)
+    if transitive:
+        kw["TransitiveTagKeys"] = list(transitive)
+    if source_identity:
+        kw["SourceIdentity"] = source_identity
+    if external_id:
+        kw["ExternalId"] = external_id
+    got = sts.assume_role(**kw)
+    c = got["Credentials"]
+    return {"access_key": c["AccessKeyId"], "secret_key": c["SecretAccessKey"],
+            "session_token": c["SessionToken"], "arn": got["AssumedRoleUser"]["Arn"],
+            "expiration": c["Expiration"]}
