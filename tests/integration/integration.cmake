@@ -53,6 +53,8 @@ endif()
 if(KV_NODE)
   add_test(NAME it_js_sts COMMAND ${KV_NODE} --test sts.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_sts PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
 # issue 15 (package L1): Lambda and Logs authorization through the JS SDK v3
 if(KV_NODE)
   add_test(NAME it_js_authz_lambda COMMAND ${KV_NODE} --test authz_lambda.test.mjs
