@@ -122,14 +122,14 @@ int lambda_fn_policy(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, kv_slice_t 
 
 int api_lambda_policy(api_ctx_t *ctx, kv_slice_t function_arn, kv_arena_t *a, kv_slice_t *policy)
 {
-    kv_slice_t full, name, qual;
+    kv_slice_t name, qual = KV_SLICE_NULL;
     *policy = KV_SLICE_NULL;
-    if (!lambda_arn_function(function_arn, &full))
+    if (!lambda_arn_function(function_arn, &name))
         return KV_ENOTFOUND;
-    /* lambda_arn_function gives name[:qualifier] */
-    const uint8_t *colon = memchr(full.p, ':', full.len);
-    name = colon ? kv_slice(full.p, (size_t)(colon - full.p)) : full;
-    qual = colon ? kv_slice(colon + 1, full.len - name.len - 1) : KV_SLICE_NULL;
+    /* the name ends at the qualifier's ':' (arn:aws:lambda:...:function:name[:qualifier]) */
+    const uint8_t *end = name.p + name.len, *stop = function_arn.p + function_arn.len;
+    if (end < stop && *end == ':')
+        qual = kv_slice(end + 1, (size_t)(stop - end - 1));
     return lambda_fn_policy(ctx, a, name, qual, policy, NULL);
 }
 
