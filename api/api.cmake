@@ -57,3 +57,5 @@ target_sources(kvapi PRIVATE api/api_auth_v2.c)
 # account-level settings it keeps in the engine)
 target_sources(kvapi PRIVATE api/s3/s3_authz.c api/s3/s3_pab.c)
 target_sources(kvengine PRIVATE engine/eng_account.c)
+# Issue 15, package L1: Lambda and Logs authorization
+target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)

@@ -164,6 +164,9 @@ struct api_state {
     api_principal_t principal;
     bool authorized;
     bool sigv2; /* signed with Signature Version 2 (S3's legacy header or query string) */
+    /* Issue 15, package L1: a Lambda request's JSON body, parsed once (lambda_body_json) by
+     * its authorization and then its operation. */
+    const struct api_json *lambda_body;
 };
 
 /* api_auth.c */

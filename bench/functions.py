@@ -222,6 +222,8 @@ def url_round_trip(lam, role, n, nginx_port):
     lam.create_function(FunctionName="benchurl", Runtime="provided.al2023", Role=role,
                         Handler="x", Code={"ZipFile": code()})
     url = lam.create_function_url_config(FunctionName="benchurl", AuthType="NONE")["FunctionUrl"]
+    lam.add_permission(FunctionName="benchurl", StatementId="public-url",  # AuthType NONE: anyone
+                       Action="lambda:InvokeFunctionUrl", Principal="*", FunctionUrlAuthType="NONE")
     host = url.split("//")[1].rstrip("/")
     port = int(host.rsplit(":", 1)[1])
     round_trips(port, "/warm?x=1", host, 20)  # start the instance

@@ -721,6 +721,13 @@ static int deliver(api_ctx_t *ctx, events_state_t *s, kv_arena_t *a, eng_evdel_t
             failed(ctx, d, target, "ResourceNotFoundException", "Function not found.", NULL);
             return 0;
         }
+        if (!lambda_events_may_invoke(ctx, arn, rule_arn)) { /* the function policy (issue 15) */
+            flight_free(fl);
+            kv_buf_dispose(&in);
+            failed(ctx, d, target, "AccessDeniedException",
+                   "The function policy does not allow events.amazonaws.com to invoke it.", NULL);
+            return 0;
+        }
         evcfg_t c;
         lambda_evcfg_read(fl->a, f->event_config, &c);
         fl->retries = c.retries;

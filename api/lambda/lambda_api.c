@@ -272,6 +272,8 @@ void lambda_respond_json(api_resp_t *resp, int status)
 
 const api_json_t *lambda_body_json(api_req_t *req, api_resp_t *resp)
 {
+    if (req->_st->lambda_body) /* parsed once: authorization read it first (issue 15) */
+        return req->_st->lambda_body;
     kv_slice_t body = kv_buf_slice(&req->_st->body);
     api_json_t *root;
     const char *err = NULL;
@@ -282,6 +284,7 @@ const api_json_t *lambda_body_json(api_req_t *req, api_resp_t *resp)
                    err ? err : "expected a JSON object");
         return NULL;
     }
+    req->_st->lambda_body = root;
     return root;
 }
 
@@ -326,6 +329,9 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     kv_slice_t name = KV_SLICE_NULL, part, part2;
     route(req, &name, &part, &part2);
     int op = req->_st->op; /* api_begin's routing: the same row */
+    /* Authorization once the operation and its resource are known (issue 15). */
+    if (op >= 0 && op < LAMBDA_OP__COUNT && lambda_authz(ctx, req, resp, op, name, part, part2) < 0)
+        return;
     api_jw_t w;
     api_jw_init(&w, &resp->body);
     int rc;
@@ -426,7 +432,16 @@ void lambda_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
          : 0u)
 
 static const api_op_desc_t lambda_ops[] = {
-#define XX(Name, cname) {.name = #Name, .flags = LAMBDA_FLAGS(LAMBDA_OP_##cname)},
+/* The IAM actions whose names are not the operation's (issue 15). */
+#define LAMBDA_ACTION(op)                                                    \
+    ((op) == LAMBDA_OP_invoke                     ? "lambda:InvokeFunction"  \
+     : (op) == LAMBDA_OP_get_layer_version_by_arn ? "lambda:GetLayerVersion" \
+                                                  : NULL)
+
+#define XX(Name, cname)                        \
+    {.name = #Name,                            \
+     .flags = LAMBDA_FLAGS(LAMBDA_OP_##cname), \
+     .action = LAMBDA_ACTION(LAMBDA_OP_##cname)},
     LAMBDA_OP_MAP(XX)
 #undef XX
 };

@@ -398,6 +398,17 @@ static void send_failure(api_ctx_t *ctx, const eng_mapping_t *m, const eng_strea
                     (unsigned long long)fl->first_seq, (unsigned long long)fl->last_seq);
         return;
     }
+    /* Sent as the function's execution role (issue 15). */
+    const char *colon = strchr(m->function, ':');
+    kv_slice_t fname =
+        kv_slice(m->function, colon ? (size_t)(colon - m->function) : strlen(m->function));
+    eng_function_t *src;
+    if (lambda_qual_pick(ctx, a, fname, kv_slice_str(colon ? colon + 1 : ""), &src) < 0 ||
+        !lambda_fn_role_may_send(ctx, src->role, src->name, kv_slice_str(m->on_failure), a)) {
+        KV_LOG_WARN("lambda: mapping %s: its function's execution role may not send to %s", m->uuid,
+                    m->on_failure);
+        return;
+    }
     char when[25], shard[48], seq[24];
     kv_time_fmt_iso(kv_now_ms(), when);
     int64_t period = ddb_stream_shard_ms(ctx);
@@ -791,6 +802,22 @@ static int step_bucket(api_ctx_t *ctx, esm_slots_t *slots, const eng_bucket_t *b
                 sl->retry_at_ms = now + (back > 10000 ? 10000 : back);
                 wait = (int)(sl->retry_at_ms - now);
                 goto out;
+            }
+            /* s3.amazonaws.com may invoke it only as the function policy allows (issue 15):
+             * refused, it fails as a failed invocation does (retried, then given up). */
+            if (!lambda_s3_may_invoke(ctx, ts[t].arn, b->name, a)) {
+                if (sl->attempts < S3_EVENT_RETRIES) {
+                    sl->attempts++;
+                    sl->next_target = t;
+                    sl->retry_at_ms = now + 200 * sl->attempts;
+                    wait = (int)(sl->retry_at_ms - now);
+                    goto out;
+                }
+                KV_LOG_WARN("s3: bucket %s: event %llu not delivered to %s: the function policy "
+                            "does not allow s3.amazonaws.com to invoke it",
+                            b->name, (unsigned long long)r->seq, ts[t].arn);
+                sl->attempts = 0;
+                continue;
             }
             if (function_of(ctx, ts[t].arn, a, &f) < 0) {
                 KV_LOG_WARN("s3: bucket %s: notification destination %s is gone", b->name,

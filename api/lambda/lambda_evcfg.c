@@ -300,7 +300,12 @@ int lambda_op_event_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_
             *dst[i] = NULL;
             if (d == NULL || api_json_type(d) != API_J_STR || api_json_str(d).len == 0)
                 continue;
-            if (check_destination(ctx, req, resp, api_json_str(d), i == 1) < 0)
+            if (check_destination(ctx, req, resp, api_json_str(d), i == 1) < 0 ||
+                lambda_dest_role_check(
+                    ctx, req, resp, /* the role may send to it (issue 15) */
+                    kv_slice_str(qual ? kv_arena_printf(req->arena, "%s:%s", f->name, qual)
+                                      : f->name),
+                    lambda_dup_str(req, api_json_str(d))) < 0)
                 return -1;
             *dst[i] = lambda_dup_str(req, api_json_str(d));
         }

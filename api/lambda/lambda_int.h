@@ -307,4 +307,72 @@ int lambda_esm_sqs_pass_end(api_ctx_t *ctx);
 /** Free the SQS mappings' state (lambda_fini: the runner finished every invocation). */
 void lambda_esm_sqs_free(esm_t *e);
 
+/* ---- authorization (issue 15, package L1; lambda_authz.c) ---- */
+
+struct api_principal;
+struct api_res_policy;
+/** Authorize Lambda operation op once routed (name, part, part2: the path's parts): its IAM
+ * action, resource (qualified when the request is) and condition keys, with the function
+ * policy as the resource policy; CreateFunction and UpdateFunctionConfiguration also ask
+ * iam:PassRole on their Role. @return 0, or -1 refused (resp records it) */
+int lambda_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_slice_t name,
+                 kv_slice_t part, kv_slice_t part2);
+/** Authorize a CloudWatch Logs operation (in: its decoded body). @return 0 or -1 refused */
+int logs_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_json_t *in);
+/** May the request invoke function URL function:qualifier? iam: AuthType AWS_IAM (the signed
+ * principal, by identity or function policy); otherwise NONE (the function policy must allow
+ * everyone lambda:InvokeFunctionUrl). Records nothing on refusal. @return 0 or -1 */
+int lambda_url_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char *function,
+                     const char *qualifier, bool iam);
+/** arn:aws:lambda:<region>:000000000000:function:<name>[:<qual>] in arena a. */
+kv_slice_t lambda_authz_fn_arn(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, kv_slice_t qual);
+/** The function policy of name with qualifier qual (empty: the unqualified function's; an alias
+ * or version: its own) into *text (empty: none), in a; *latest (may be NULL) gets $LATEST.
+ * @return 0, KV_ENOTFOUND */
+int lambda_fn_policy(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t name, kv_slice_t qual,
+                     kv_slice_t *text, eng_function_t **latest);
+/** A resource policy text compiled (pol_cached; none when empty or unparsable) into *res. */
+void lambda_res_policy(kv_arena_t *a, kv_slice_t text, struct api_res_policy *res);
+/**
+ * May AWS service principal service ("s3.amazonaws.com") perform action on target on behalf
+ * of source_arn (aws:SourceArn; aws:SourceAccount is the account), by the target's resource
+ * policy text policy alone (a service principal has no identity policy)? Reusable for queues,
+ * topics and buses. *why (may be NULL) gets AWS's refusal message, in a.
+ */
+bool lambda_service_decide(api_ctx_t *ctx, kv_slice_t target, const char *service,
+                           const char *action, kv_slice_t source_arn, kv_slice_t policy,
+                           kv_arena_t *a, const char **why);
+/** lambda_service_decide for lambda:InvokeFunction on function fn_arn (as invoked: qualified
+ * or not) with its function policy. */
+bool lambda_service_may_invoke(api_ctx_t *ctx, kv_slice_t fn_arn, const char *service,
+                               kv_slice_t source_arn, kv_arena_t *a, const char **why);
+/** May s3.amazonaws.com invoke function fn_arn for bucket's notifications (aws:SourceArn
+ * arn:aws:s3:::bucket)? */
+bool lambda_s3_may_invoke(api_ctx_t *ctx, const char *fn_arn, const char *bucket, kv_arena_t *a);
+/** May sns.amazonaws.com invoke function fn_arn for topic (its name: aws:SourceArn)? */
+bool lambda_sns_may_invoke(api_ctx_t *ctx, const char *fn_arn, const char *topic);
+/** May events.amazonaws.com invoke function fn_arn for rule rule_arn (aws:SourceArn)? */
+bool lambda_events_may_invoke(api_ctx_t *ctx, kv_slice_t fn_arn, const char *rule_arn);
+/** The principal of a function's execution role role_arn (session: the function's name), with
+ * its permissions (api_iam_load). @return 0, KV_ENOTFOUND (no such role) */
+int lambda_role_principal(api_ctx_t *ctx, const char *role_arn, const char *session, kv_arena_t *a,
+                          struct api_principal *p);
+/** May a role principal perform action on resource (res_policy: the resource's policy text)? */
+bool lambda_role_may(api_ctx_t *ctx, const struct api_principal *role, const char *action,
+                     kv_slice_t resource, kv_slice_t res_policy, kv_arena_t *a);
+/** May function fn_name's role role_arn send to destination dest (sqs:SendMessage,
+ * sns:Publish, events:PutEvents, lambda:InvokeFunction by its ARN; other ARNs: true)? */
+bool lambda_fn_role_may_send(api_ctx_t *ctx, const char *role_arn, const char *fn_name,
+                             kv_slice_t dest, kv_arena_t *a);
+/** PutFunctionEventInvokeConfig and mappings: may function fn (name[:qualifier])'s role send
+ * to dest (NULL: none)? Refused with Lambda's InvalidParameterValueException. @return 0, -1 */
+int lambda_dest_role_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t fn,
+                           const char *dest);
+/** AddPermission's Principal, SourceAccount, SourceArn, PrincipalOrgID and FunctionUrlAuthType
+ * checked as Lambda checks them. @return 0 or -1 refused */
+int lambda_permission_check(api_resp_t *resp, const api_json_t *in);
+/** Create/UpdateEventSourceMapping: may the function's role read the mapping's source (and
+ * send to its on-failure destination)? Refused with Lambda's messages. @return 0, -1 */
+int lambda_esm_role_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_mapping_t *m);
+
 #endif

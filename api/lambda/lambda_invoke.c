@@ -173,6 +173,17 @@ static bool dest_busy(int rc)
 int lambda_async_destination(api_ctx_t *ctx, const api_invocation_t *inv, int attempts,
                              const char *dest, const char *condition)
 {
+    /* Lambda sends as the function's execution role (issue 15): refused for good when the role
+     * may not (sqs:SendMessage, sns:Publish, events:PutEvents, lambda:InvokeFunction). */
+    kv_arena_t *ra = kv_arena_new(16384);
+    bool may = lambda_fn_role_may_send(ctx, inv->role, inv->function, kv_slice_str(dest), ra);
+    kv_arena_free(ra);
+    if (!may) {
+        KV_LOG_WARN("lambda: %s record of %s not delivered to %s: its execution role may not "
+                    "send to it",
+                    condition, inv->function, dest);
+        return KV_EINVAL;
+    }
     kv_buf_t rec;
     kv_buf_init(&rec, 16u << 20);
     invocation_record(ctx, inv, attempts, condition, &rec);

@@ -917,6 +917,9 @@ void logs_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         api_refuse(resp, API_E_LOGS_SERIALIZATION, "%s", err ? err : "Expected a JSON object");
         return;
     }
+    /* Authorization once decoded (issue 15); an unknown operation is refused below. */
+    if (req->_st->op >= 0 && req->_st->op < LOGS_OP__COUNT && logs_authz(ctx, req, resp, in) < 0)
+        return;
     resp->status = 200;
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
     api_jw_t w;

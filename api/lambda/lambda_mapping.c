@@ -401,6 +401,9 @@ int lambda_op_esm_create(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_j
     if (apply_mapping(req, resp, in, &m) < 0 || check_on_failure(ctx, resp, &m) < 0)
         return -1;
 unique:
+    /* The function's execution role must be able to read the source (issue 15). */
+    if (lambda_esm_role_check(ctx, req, resp, &m) < 0)
+        return -1;
     /* One mapping per function and stream (or queue). */
     eng_mapping_t *all;
     size_t n;
@@ -474,6 +477,8 @@ int lambda_op_esm(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t u
         if (apply_mapping(req, resp, in, &nm) < 0 || check_on_failure(ctx, resp, &nm) < 0)
             return -1;
         if (nm.source == ENG_SOURCE_SQS && sqs_check(ctx, resp, in, &nm, timeout_s) < 0)
+            return -1;
+        if (lambda_esm_role_check(ctx, req, resp, &nm) < 0) /* issue 15 */
             return -1;
         nm.modified_ms = kv_now_ms();
         int rc = eng_mapping_put(ctx->eng, &nm, ENG_FN_UPDATE);

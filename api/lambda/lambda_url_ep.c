@@ -636,7 +636,11 @@ static void url_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     bool iam = strcmp(u->auth_type, "AWS_IAM") == 0;
     /* A URL's AuthType may have changed since the request was routed. */
     bool refused = op == OP_INVOKE_IAM ? !iam : op == OP_INVOKE ? iam : false;
-    if (refused || (op == OP_INVOKE_IAM && !kv_slice_eq_str(req->_st->auth.service, "lambda"))) {
+    /* lambda:InvokeFunctionUrl, first (issue 15): the signer's policies or the function policy
+     * (AWS_IAM); the function policy allowing everyone (NONE). */
+    if (op != OP_PREFLIGHT &&
+        (lambda_url_authz(ctx, req, resp, u->function, u->qualifier, op == OP_INVOKE_IAM) < 0 ||
+         refused || (op == OP_INVOKE_IAM && !kv_slice_eq_str(req->_st->auth.service, "lambda")))) {
         message(resp, 403, "Forbidden");
         return;
     }
@@ -703,8 +707,7 @@ static void url_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     (void)ctx;
     if (resp->_err) {
-        int st = resp->status;
-        resp->_err = 0;
+        int st = resp->status; /* the error stays recorded: a refusal, not an answer (issue 15) */
         if (st == 413)
             message(resp, 413,
                     "Request must be smaller than 6291456 bytes for the InvokeFunction operation");

@@ -616,6 +616,8 @@ int lambda_policy_add(api_req_t *req, api_resp_t *resp, const api_json_t *in, co
         return api_refuse(resp, API_E_LAMBDA_VALIDATION,
                           "1 validation error detected: Value at 'principal' failed to satisfy "
                           "constraint: Member must satisfy regular expression pattern: [^\\s]+");
+    if (!layer && lambda_permission_check(resp, in) < 0) /* issue 15 */
+        return -1;
     for (size_t i = 0; i < *n; i++)
         if (sid_of(req->arena, (*list)[i], s))
             return api_refuse(resp, API_E_LAMBDA_CONFLICT,

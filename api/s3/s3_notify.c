@@ -150,6 +150,28 @@ static bool dest_refused(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int k
     return true;
 }
 
+/* Does the function policy refuse s3.amazonaws.com invoking the function for this bucket (issue
+ * 15)? S3 answers InvalidArgument naming the destination (ArgumentName1/ArgumentValue1). */
+static bool fn_refused(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t arn)
+{
+    const char *fn = kv_arena_strndup(req->arena, arn.p, arn.len);
+    const char *bucket = kv_arena_strndup(req->arena, req->_st->bucket.p, req->_st->bucket.len);
+    if (lambda_s3_may_invoke(ctx, fn, bucket, req->arena))
+        return false;
+    invalid(resp, "Unable to validate the following destination configurations");
+    kv_buf_t x;
+    kv_buf_init(&x, 4096);
+    api_xw_t w;
+    memset(&w, 0, sizeof(w));
+    w.out = &x; /* elements inside the error document */
+    api_xw_elem(&w, "ArgumentName1", arn);
+    char *v = kv_arena_printf(req->arena, "Not authorized to invoke function [%s]", fn);
+    api_xw_elem_str(&w, "ArgumentValue1", v);
+    req->_st->s3_extra = kv_arena_dup(req->arena, kv_buf_slice(&x));
+    kv_buf_dispose(&x);
+    return true;
+}
+
 /* x-amz-skip-destination-validation: true — destinations are neither checked nor sent the
  * test message (those that do not exist are skipped at delivery). */
 static bool skip_validation(const api_req_t *req)
@@ -204,6 +226,8 @@ static int parse_dest(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, api_xnod
         return invalid(resp, "Unable to validate the following destination configurations");
     if (!skip_validation(req) && dest_refused(ctx, req, resp, kind, d->arn))
         return -1; /* issue 15 (package L2) */
+    if (!skip_validation(req) && kind == S3_NOTIFY_FUNCTION && fn_refused(ctx, req, resp, d->arn))
+        return -1;
     if (d->id.len == 0) {
         char id[40];
         uint64_t r;

@@ -580,7 +580,8 @@ static int start_lambda(api_ctx_t *ctx, slot_t *sl, const dlv_t *d, const eng_sn
                         const eng_sns_topic_t *t)
 {
     kv_slice_t fname;
-    if (!lambda_arn_function(kv_slice_str(s->endpoint), &fname))
+    if (!lambda_arn_function(kv_slice_str(s->endpoint), &fname) ||
+        !lambda_sns_may_invoke(ctx, s->endpoint, t->name)) /* the function policy (issue 15) */
         return CLIENT_ERROR;
     if (ctx->invoke == NULL)
         return RETRY;

@@ -78,6 +78,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fprintf(stderr, "CreateFunction: %d\n", st);
             abort();
         }
+        /* issue 15: the function policy lets S3 invoke it for the bucket's notifications */
+        int pp = harness_json(&h, "lambda", "POST", "/2015-03-31/functions/fz/policy", NULL, NULL,
+                              KV_SLICE_LIT("{\"StatementId\":\"s3\",\"Action\":\"lambda:"
+                                           "InvokeFunction\",\"Principal\":\"s3.amazonaws.com\"}"),
+                              NULL);
+        if (pp != 201) {
+            fprintf(stderr, "AddPermission: %d\n", pp);
+            abort();
+        }
         int b1 = harness_s3(&h, "PUT", "/fzb", NULL, KV_SLICE_NULL, NULL);
         int b2 = harness_s3(&h, "PUT", "/fzb", "notification", kv_slice_str(notify), NULL);
         if (b1 != 200 || b2 != 200) {

@@ -3,6 +3,7 @@
 what it is given in the table "got", and a test case with a server, that table and helpers."""
 import unittest
 
+from lambda_grants import allow_service
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -43,6 +44,9 @@ class RecorderCase(unittest.TestCase):
         self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
                                  Timeout=20, Environment={"Variables": {"OUT": "got", "TAG": tag}},
                                  Code={"ZipFile": zip_of({"app.py": source})})
+        # S3 notifications, SNS subscriptions and EventBridge rules of the account may invoke it
+        for service in ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"):
+            allow_service(self.lam, name, service)
 
     def items(self):
         out, kw = [], {}

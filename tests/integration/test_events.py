@@ -11,6 +11,7 @@ import unittest
 
 from botocore.exceptions import ClientError
 
+from lambda_grants import allow_events
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -421,6 +422,7 @@ class Schedules(unittest.TestCase):
                                  Timeout=20, Environment={"Variables": {"OUT": "ticks"}},
                                  Code={"ZipFile": zip_of({"app.py": RECORDER})})
         arn = self.ev.put_rule(Name="every", ScheduleExpression="rate(1 minute)")["RuleArn"]
+        allow_events(self.lam, "tick", arn)  # the rule may invoke it
         self.ev.put_targets(Rule="every", Targets=[{"Id": "f", "Arn": FN + "tick"}])
         got = self.wait_for("ticks", 3)
         e = json.loads(got[0]["event"]["S"])

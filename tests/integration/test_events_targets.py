@@ -15,6 +15,7 @@ import unittest
 
 import msg_grant
 from recorder_base import BUS, FN, RECORDER, ROLE, RecorderCase
+from lambda_grants import allow_events
 from stratus_fixture import zip_of
 
 RULE = "arn:aws:events:us-east-1:000000000000:rule/"
@@ -170,6 +171,7 @@ class LambdaSettings(Base):
                                  Handler="app.failing", Timeout=20,
                                  Environment={"Variables": {"OUT": "got", "TAG": "fails"}},
                                  Code={"ZipFile": zip_of({"app.py": FAILER})})
+        allow_events(self.lam, "fails")
         self.function("works", tag="works")
         self.lam.put_function_event_invoke_config(
             FunctionName="fails", MaximumRetryAttempts=0,
@@ -296,6 +298,7 @@ class MessagingTargets(Base):
         self.lam.create_function(FunctionName="slow", Runtime="python3.11", Role=ROLE,
                                  Handler="app.handler", Timeout=20,
                                  Code={"ZipFile": zip_of({"app.py": SLEEPER})})
+        allow_events(self.lam, "slow")
         self.lam.put_function_concurrency(FunctionName="slow", ReservedConcurrentExecutions=1)
         self.function("quick", tag="quick")
         url, arn = self.queue("fast-q")

@@ -18,6 +18,7 @@ import zipfile
 from botocore.exceptions import ClientError
 
 from collector import SEND, collect
+from lambda_grants import allow_s3
 from stratus_fixture import Server, zip_of
 
 AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
@@ -249,6 +250,7 @@ class Lambda(unittest.TestCase):
         s3 = self.srv.client("s3")
         s3.create_bucket(Bucket="notify")
         arn = self.create("on-upload")["FunctionArn"]
+        allow_s3(self.srv.client("lambda"), "on-upload", "notify")
         self.assertEqual(s3.get_bucket_notification_configuration(Bucket="notify").get(
             "LambdaFunctionConfigurations", []), [])
         cfg = {"LambdaFunctionConfigurations": [

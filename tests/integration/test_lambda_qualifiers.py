@@ -15,6 +15,7 @@ import zipfile
 
 from botocore.exceptions import ClientError
 
+from lambda_grants import allow_s3, public_url
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -116,6 +117,8 @@ class Qualifiers(unittest.TestCase):
         self.assertTrue(c["FunctionArn"].endswith(":function:qurl:live"), c["FunctionArn"])
         plain = lam.create_function_url_config(FunctionName="qurl", AuthType="NONE")
         self.assertNotEqual(plain["FunctionUrl"], c["FunctionUrl"])
+        public_url(lam, "qurl", "live")  # each qualifier's own policy allows everyone
+        public_url(lam, "qurl")
         with self.assertRaises(ClientError) as e:
             lam.create_function_url_config(FunctionName="qurl", Qualifier="live", AuthType="NONE")
         self.assertEqual(code(e), "ResourceConflictException")
@@ -159,6 +162,7 @@ class Qualifiers(unittest.TestCase):
         self.assertEqual(curl(c["FunctionUrl"])[0], 403)
         again = lam.create_function_url_config(FunctionName="qurl", Qualifier="live",
                                                AuthType="NONE")
+        public_url(lam, "qurl", "live")  # the new alias has a policy of its own
         self.assertEqual(json.loads(curl(again["FunctionUrl"])[1])["env"], "2")
 
     # ---- asynchronous invocations and their settings per qualifier ----
@@ -302,6 +306,7 @@ class Qualifiers(unittest.TestCase):
         fn_arn = lam.get_function(FunctionName="qs3")["Configuration"]["FunctionArn"]
         lam.create_alias(FunctionName="qs3", Name="green", FunctionVersion="1")
         s3.create_bucket(Bucket="qs3-bucket")
+        allow_s3(lam, "qs3", "qs3-bucket", "green")  # the alias's policy lets S3 invoke it
         s3.put_bucket_notification_configuration(
             Bucket="qs3-bucket", NotificationConfiguration={"LambdaFunctionConfigurations": [
                 {"Id": "alias", "LambdaFunctionArn": fn_arn + ":green",

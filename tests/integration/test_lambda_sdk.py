@@ -19,6 +19,7 @@ import zipfile
 
 from botocore.exceptions import ClientError
 
+from lambda_grants import allow_s3
 from stratus_fixture import STRATUSD, Server
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -282,6 +283,7 @@ class SdkPipelines(unittest.TestCase):
         fn = self.lam.create_function(FunctionName="s3-reader", Runtime="python3.11", Role=ROLE,
                                       Handler="app.handler", Timeout=30, Code={"ZipFile": zip_files({"app.py": PY_S3})},
                                       Environment={"Variables": {"DST": "s3-derived"}})
+        allow_s3(self.lam, "s3-reader", "sdk-notify")
         s3.put_bucket_notification_configuration(Bucket="sdk-notify", NotificationConfiguration={
             "LambdaFunctionConfigurations": [{"Id": "new", "LambdaFunctionArn": fn["FunctionArn"],
                                               "Events": ["s3:ObjectCreated:*"]}]})

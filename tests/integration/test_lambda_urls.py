@@ -23,6 +23,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
+from lambda_grants import public_url
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -108,6 +109,7 @@ class FunctionUrls(unittest.TestCase):
             cls.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
                                     Handler="app.handler", Timeout=10,
                                     Code={"ZipFile": zip_of({"app.py": APP})})
+            public_url(cls.lam, name)
         cls.url = cls.lam.create_function_url_config(
             FunctionName="urlfn", AuthType="NONE",
             Cors={"AllowOrigins": ["http://127.0.0.1:1"], "AllowMethods": ["GET", "POST"],
@@ -309,6 +311,7 @@ class FunctionUrls(unittest.TestCase):
                             Handler="app.handler", Timeout=1,
                             Code={"ZipFile": zip_of({"app.py": APP})})
         u = lam.create_function_url_config(FunctionName="urlfn-slow", AuthType="NONE")["FunctionUrl"]
+        public_url(lam, "urlfn-slow")
         st, _, body = curl(u + "sleep")
         self.assertEqual((st, body), (502, b"Internal Server Error"))
         st, _, body = curl(u + "string")  # a new instance answers after the timeout

@@ -11,6 +11,7 @@ import time
 import unittest
 
 import msg_grant
+from lambda_grants import allow_service
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -76,6 +77,8 @@ class Pipeline(unittest.TestCase):
     def function(self, name, source):
         self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE, Handler="app.handler",
                                  Timeout=20, Code={"ZipFile": zip_of({"app.py": source})})
+        for service in ("s3.amazonaws.com", "sns.amazonaws.com", "events.amazonaws.com"):
+            allow_service(self.lam, name, service)
 
     def queue(self, name):
         url = self.sqs.create_queue(QueueName=name)["QueueUrl"]

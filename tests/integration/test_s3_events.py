@@ -11,6 +11,7 @@ import subprocess
 import time
 import unittest
 
+from lambda_grants import allow_service
 from stratus_fixture import Server, zip_of
 
 AWS = os.environ.get("AWS_CLI") or shutil.which("aws") or "/usr/bin/aws"
@@ -98,6 +99,7 @@ class Base(unittest.TestCase):
                                  Handler="app.handler", Timeout=20,
                                  Environment={"Variables": env},
                                  Code={"ZipFile": zip_of({"app.py": source})})
+        allow_service(self.lam, name, "s3.amazonaws.com")  # buckets of the account may invoke it
 
     def items(self, table):
         out, kw = [], {}

@@ -10,6 +10,7 @@ import time
 import unittest
 
 from collector import SEND, collect
+from lambda_grants import allow_service
 from stratus_fixture import STRATUSD, Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -74,6 +75,7 @@ class SlowFunction(unittest.TestCase):
                                  Handler="app.handler", Timeout=timeout,
                                  Environment={"Variables": env},
                                  Code={"ZipFile": zip_of({"app.py": source})})
+        allow_service(self.lam, name, "s3.amazonaws.com")  # buckets of the account may invoke it
 
     def test_hung_mapping_holds_only_itself(self):
         mark, out = os.path.join(self.tmp, "mark"), os.path.join(self.tmp, "out")

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 
 import msg_grant
+from lambda_grants import allow_sns
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -80,6 +81,7 @@ class Delivery(unittest.TestCase):
         self.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,
                                  Handler="app.handler", Timeout=20, Environment={"Variables": env},
                                  Code={"ZipFile": zip_of({"app.py": RECORDER})})
+        allow_sns(self.lam, name)  # the account's topics may invoke it
 
     def records(self, table, count, timeout=40):
         deadline = time.time() + timeout
@@ -223,6 +225,7 @@ class Delivery(unittest.TestCase):
                                  Environment={"Variables": {"OUT": "slow"}},
                                  Code={"ZipFile": zip_of({"app.py": "import time\n" + RECORDER.replace(
                                      "    for r in", "    time.sleep(1)\n    for r in")})})
+        allow_sns(self.lam, "slow")
         topic = self.sns.create_topic(Name="busy")["TopicArn"]
         self.subscribe(topic, "slow")
         for i in range(0, 80, 10):
@@ -588,6 +591,7 @@ class Trickle(unittest.TestCase):
         lam.create_function(FunctionName="never", Runtime="python3.11", Role=ROLE,
                             Handler="app.handler", Code={"ZipFile": zip_of({"app.py": RECORDER})})
         lam.put_function_concurrency(FunctionName="never", ReservedConcurrentExecutions=0)
+        allow_sns(lam, "never")
         self.sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=FN_ARN + "never")
         for i in range(0, 300, 10):
             self.sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[

@@ -223,7 +223,7 @@ test("DynamoDB Streams: records of every change through the JS SDK", async () =>
 
 test("Lambda: a Python function invoked directly, fed by a table stream and by S3 notifications", async () => {
   const { LambdaClient, CreateFunctionCommand, InvokeCommand, CreateEventSourceMappingCommand,
-          GetEventSourceMappingCommand } = await import("@aws-sdk/client-lambda");
+          GetEventSourceMappingCommand, AddPermissionCommand } = await import("@aws-sdk/client-lambda");
   const endpoint = await client.config.endpoint().then((e) => `${e.protocol}//${e.hostname}:${e.port}`);
   const lam = new LambdaClient({ endpoint, region: "us-east-1", maxAttempts: 1,
                                  credentials: { accessKeyId: "test", secretAccessKey: "test" } });
@@ -293,6 +293,10 @@ test("Lambda: a Python function invoked directly, fed by a table stream and by S
   const s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, maxAttempts: 1,
                             credentials: { accessKeyId: "test", secretAccessKey: "test" } });
   await s3.send(new CreateBucketCommand({ Bucket: "js-events" }));
+  // the function policy lets the bucket's notifications invoke it (issue 15)
+  await lam.send(new AddPermissionCommand({ FunctionName: "js-fn", StatementId: "s3",
+    Action: "lambda:InvokeFunction", Principal: "s3.amazonaws.com",
+    SourceArn: "arn:aws:s3:::js-events", SourceAccount: "000000000000" }));
   await s3.send(new PutBucketNotificationConfigurationCommand({ Bucket: "js-events",
     NotificationConfiguration: { LambdaFunctionConfigurations: [{ Id: "all",
       LambdaFunctionArn: "arn:aws:lambda:us-east-1:000000000000:function:js-fn",
