@@ -461,7 +461,8 @@ class S3IamAccess(unittest.TestCase):
         self.s3.head_object(Bucket=self.b, Key="keep/b")
 
     def test_every_operation_refused_to_a_powerless_user(self):
-        b = self.b
+        b = "iam-acc-every"  # its own bucket: the permitted calls change its configuration
+        self.s3.create_bucket(Bucket=b)
         self.s3.put_object(Bucket=b, Key="every/k", Body=b"x")
         up = self.s3.create_multipart_upload(Bucket=b, Key="every/mpu")["UploadId"]
         ops = [
