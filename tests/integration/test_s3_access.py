@@ -20,12 +20,8 @@ import uuid
 import boto3
 from botocore.exceptions import ClientError
 
+import iam_base
 from stratus_fixture import AWS_CLI, Server
-
-try:  # TEMPORARY until authn-ready (iam_base.py, package I) is merged
-    import iam_base
-except ImportError:
-    iam_base = None
 
 ACCOUNT = "000000000000"
 ALL_ON = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
@@ -304,7 +300,6 @@ def denied_code(fn, *a, **kw):
     return None
 
 
-@unittest.skipIf(iam_base is None, "iam_base.py not merged yet")
 class S3IamAccess(unittest.TestCase):
     """IAM users and roles against S3: identity policies, bucket policies, every operation."""
 
