@@ -455,6 +455,42 @@ class S3IamAccess(unittest.TestCase):
         self.assertEqual([(e["Key"], e["Code"]) for e in out.get("Errors", [])], [("keep/b", "AccessDenied")])
         self.s3.head_object(Bucket=self.b, Key="keep/b")
 
+    def test_object_tag_condition_keys(self):
+        self.s3.put_object(Bucket=self.b, Key="tags/pub", Body=b"p", Tagging="class=public")
+        self.s3.put_object(Bucket=self.b, Key="tags/priv", Body=b"q", Tagging="class=secret")
+        u = self.user(
+            iam_base.allow("s3:GetObject", f"arn:aws:s3:::{self.b}/tags/*",
+                           condition={"StringEquals": {"s3:ExistingObjectTag/class": "public"}}),
+            iam_base.allow(["s3:PutObject", "s3:PutObjectTagging"], f"arn:aws:s3:::{self.b}/tags/*",
+                           condition={"StringEquals": {"s3:RequestObjectTag/env": "dev"},
+                                      "ForAllValues:StringEquals": {"s3:RequestObjectTagKeys": ["env"]}}))
+        c = self.client(u)
+        self.assertEqual(c.get_object(Bucket=self.b, Key="tags/pub")["Body"].read(), b"p")
+        iam_base.denied(c.get_object, Bucket=self.b, Key="tags/priv")
+        c.put_object(Bucket=self.b, Key="tags/new", Body=b"n", Tagging="env=dev")
+        iam_base.denied(c.put_object, Bucket=self.b, Key="tags/new2", Body=b"n", Tagging="env=prod")
+        iam_base.denied(c.put_object, Bucket=self.b, Key="tags/new3", Body=b"n")
+        iam_base.denied(c.put_object, Bucket=self.b, Key="tags/new4", Body=b"n", Tagging="env=dev&x=y")
+
+    def test_auth_type_and_role_sessions(self):
+        self.s3.put_object(Bucket=self.b, Key="rs/a", Body=b"role")
+        r = iam_base.role(self.srv, "r" + uuid.uuid4().hex[:10],
+                          policies=[iam_base.allow("s3:GetObject", f"arn:aws:s3:::{self.b}/rs/*",
+                                                   condition={"StringEquals": {"s3:authType": "REST-HEADER"}})])
+        s = iam_base.assume(self.srv, r["arn"])
+        c = self.client(s, signature_version="s3v4")
+        self.assertEqual(c.get_object(Bucket=self.b, Key="rs/a")["Body"].read(), b"role")
+        e = iam_base.denied(c.get_object, Bucket=self.b, Key="other")
+        self.assertIn(":assumed-role/", e["Error"]["Message"])
+        # The same session through a presigned URL: REST-QUERY-STRING, refused by the condition.
+        url = c.generate_presigned_url("get_object", Params={"Bucket": self.b, "Key": "rs/a"}, ExpiresIn=300)
+        with self.assertRaises(urllib.error.HTTPError) as h:
+            urllib.request.urlopen(url, timeout=10)
+        self.assertEqual(h.exception.code, 403)
+        # A session policy narrows the role's permissions.
+        s = iam_base.assume(self.srv, r["arn"], policy=iam_base.allow("s3:GetObject", f"arn:aws:s3:::{self.b}/none/*"))
+        iam_base.denied(self.client(s).get_object, Bucket=self.b, Key="rs/a")
+
     def test_every_operation_refused_to_a_powerless_user(self):
         b = "iam-acc-every"  # its own bucket: the permitted calls change its configuration
         self.s3.create_bucket(Bucket=b)
