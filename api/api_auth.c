@@ -11,6 +11,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
+#include "api_iam.h"
 #include "api_int.h"
 #include "base/kv_alloc.h"
 #include "base/kv_b64.h"
@@ -18,15 +21,22 @@
 #include "base/kv_time.h"
 #include "codec/api_xw.h"
 
-/* Signing keys cached per thread by (date, region, service). */
+/* Signing keys cached per thread by (access key, secret, date, region, service): two
+ * principals never share one, and a key whose secret changed (a new session of the same
+ * id cannot exist, but a reconfigured server could) misses. */
+#define KEY_AK_MAX 128
+#define KEY_SK_MAX 128
 typedef struct key_slot {
     char date[9];
     char region[32];
     char service[32];
+    uint8_t ak_len, sk_len;
+    char ak[KEY_AK_MAX];
+    char sk[KEY_SK_MAX];
     uint8_t key[32];
 } key_slot_t;
 
-#define KEY_SLOTS 4
+#define KEY_SLOTS 8
 static _Thread_local key_slot_t key_cache[KEY_SLOTS];
 static _Thread_local unsigned key_next;
 
@@ -35,23 +45,26 @@ static bool slot_eq(const char *s, kv_slice_t v)
     return strlen(s) == v.len && memcmp(s, v.p, v.len) == 0;
 }
 
+/* The signing key of the request's credentials: the configured secret for the configured key,
+ * else the secret check_credentials resolved (an IAM user's, a session's). */
 static void signing_key(api_ctx_t *ctx, const api_state_t *st, uint8_t out[32])
 {
     const sigv4_auth_t *a = &st->auth;
-    if (st->session) { /* each session has a secret of its own: not cached */
-        sigv4_signing_key(kv_slice_str(st->session_secret), a->date, a->region, a->service, out);
-        return;
-    }
+    kv_slice_t ak = a->access_key;
+    kv_slice_t sk = kv_slice_str(st->session_secret[0] ? st->session_secret : ctx->secret_key);
     for (int i = 0; i < KEY_SLOTS; i++) {
         key_slot_t *k = &key_cache[i];
-        if (slot_eq(k->date, a->date) && slot_eq(k->region, a->region) &&
+        if (k->ak_len == ak.len && k->sk_len == sk.len && ak.len &&
+            memcmp(k->ak, ak.p, ak.len) == 0 && CRYPTO_memcmp(k->sk, sk.p, sk.len) == 0 &&
+            slot_eq(k->date, a->date) && slot_eq(k->region, a->region) &&
             slot_eq(k->service, a->service)) {
             memcpy(out, k->key, 32);
             return;
         }
     }
-    sigv4_signing_key(kv_slice_str(ctx->secret_key), a->date, a->region, a->service, out);
-    if (a->date.len < 9 && a->region.len < 32 && a->service.len < 32) {
+    sigv4_signing_key(sk, a->date, a->region, a->service, out);
+    if (a->date.len < 9 && a->region.len < 32 && a->service.len < 32 && ak.len <= KEY_AK_MAX &&
+        sk.len <= KEY_SK_MAX) {
         key_slot_t *k = &key_cache[key_next++ % KEY_SLOTS];
         memcpy(k->date, a->date.p, a->date.len);
         k->date[a->date.len] = 0;
@@ -59,6 +72,10 @@ static void signing_key(api_ctx_t *ctx, const api_state_t *st, uint8_t out[32])
         k->region[a->region.len] = 0;
         memcpy(k->service, a->service.p, a->service.len);
         k->service[a->service.len] = 0;
+        k->ak_len = (uint8_t)ak.len;
+        memcpy(k->ak, ak.p, ak.len);
+        k->sk_len = (uint8_t)sk.len;
+        memcpy(k->sk, sk.p, sk.len);
         memcpy(k->key, out, 32);
     }
 }
@@ -364,11 +381,70 @@ static int unknown_key(api_req_t *req, api_resp_t *resp)
     return API_RESPOND;
 }
 
+/* The service an access key's last use is recorded for (GetAccessKeyLastUsed's ServiceName). */
+static const char *key_service(const api_state_t *st)
+{
+    return st->svc && st->svc->iam_prefix ? st->svc->iam_prefix : "";
+}
+
+int api__auth_key(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t ak, kv_slice_t tok,
+                  char secret[API_SESSION_SK_LEN + 1])
+{
+    api_state_t *st = req->_st;
+    memset(secret, 0, API_SESSION_SK_LEN + 1);
+    if (kv_slice_eq_str(ak, ctx->access_key)) {
+        if (tok.len)
+            return token_refusal(req, resp, false);
+        api__principal_root(ctx, &st->principal);
+        size_t n = strlen(ctx->secret_key);
+        memcpy(secret, ctx->secret_key, n < API_SESSION_SK_LEN ? n : API_SESSION_SK_LEN);
+        return 0; /* api__auth_secret gives the whole configured secret */
+    }
+    if (api_session_is_session_key(ak)) {
+        if (tok.len == 0) /* a session key means nothing without its token */
+            return unknown_key(req, resp);
+        uint8_t *bin = kv_arena_alloc(req->arena, API_SESSION_BIN_MAX);
+        api_session_principal_t *sp = kv_arena_alloc(req->arena, sizeof(*sp));
+        api_session_result_t r =
+            api_session_verify(&ctx->session_keys, ak, tok, (int64_t)time(NULL), secret, bin, sp);
+        if (r != API_SESSION_OK) {
+            memset(secret, 0, API_SESSION_SK_LEN + 1);
+            return token_refusal(req, resp, r == API_SESSION_EXPIRED);
+        }
+        if (api__session_principal(ctx, sp, ak, req->arena, &st->principal) != 0) {
+            /* the user of a GetSessionToken session is gone */
+            memset(secret, 0, API_SESSION_SK_LEN + 1);
+            return token_refusal(req, resp, false);
+        }
+        st->session = true;
+        return 0;
+    }
+    if (tok.len) /* a long-term key comes without a token */
+        return token_refusal(req, resp, false);
+    if (api_iam_key(ctx, ak, req->arena, secret, &st->principal) != 0) {
+        memset(secret, 0, API_SESSION_SK_LEN + 1);
+        memset(&st->principal, 0, sizeof(st->principal));
+        return unknown_key(req, resp);
+    }
+    st->principal.kind = API_PR_USER;
+    if (st->principal.access_key.len == 0)
+        st->principal.access_key = kv_arena_dup(req->arena, ak);
+    api_iam_key_used(ctx, ak, key_service(st));
+    return 0;
+}
+
+const char *api__auth_secret(api_ctx_t *ctx, const api_req_t *req, const char *secret)
+{
+    return req->_st->principal.kind == API_PR_ROOT ? ctx->secret_key : secret;
+}
+
 /*
- * Who signs: the server's own access key (which must come without a session token), or a
- * session key (ASIA...) with the X-Amz-Security-Token it was minted with (a header, which
- * check_signed_headers then requires signed, or a presigned URL's query parameter). The
- * session's secret key, derived from its token, signs the request.
+ * Who signs: the server's own access key (which must come without a session token: one
+ * comparison, and it is the account root), an IAM user's access key (its secret signs, its
+ * principal is the request's), or a session key (ASIA...) with the X-Amz-Security-Token it was
+ * minted with (a header, which check_signed_headers then requires signed, or a presigned URL's
+ * query parameter): the session's secret key, derived from its token, signs the request, and
+ * the principal the token names is the request's.
  */
 static int check_credentials(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
@@ -377,28 +453,11 @@ static int check_credentials(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (st->presigned && api_req_query(req, "X-Amz-Security-Token", &q))
         tok = q;
     st->session_token = tok;
-    if (kv_slice_eq_str(ak, ctx->access_key)) {
-        if (tok.len)
-            return token_refusal(req, resp, false);
+    if (kv_slice_eq_str(ak, ctx->access_key) && tok.len == 0) {
         api__principal_root(ctx, &st->principal);
         return 0;
     }
-    if (!api_session_is_session_key(ak))
-        return unknown_key(req, resp);
-    if (tok.len == 0) /* a session key means nothing without its token */
-        return unknown_key(req, resp);
-    uint8_t bin[API_SESSION_BIN_MAX];
-    api_session_result_t r = api_session_verify(&ctx->session_keys, ak, tok, (int64_t)time(NULL),
-                                                st->session_secret, bin, NULL);
-    if (r != API_SESSION_OK) {
-        memset(st->session_secret, 0, sizeof(st->session_secret));
-        return token_refusal(req, resp, r == API_SESSION_EXPIRED);
-    }
-    st->session = true;
-    /* Until STS lands (issue 15), a function's session acts as the root did before. */
-    api__principal_root(ctx, &st->principal);
-    st->principal.kind = API_PR_ROOT_SESSION;
-    return 0;
+    return api__auth_key(ctx, req, resp, ak, tok, st->session_secret);
 }
 
 static int setup_streaming(api_req_t *req, api_resp_t *resp, kv_slice_t mode_s)

@@ -760,8 +760,7 @@ void api_function_identity(api_ctx_t *ctx, const char **access_key, const char *
 int api_function_credentials(api_ctx_t *ctx, const char *function_arn, const char *role_arn,
                              api_creds_t *out)
 {
-    int64_t exp = (int64_t)time(NULL) + ctx->creds_lifetime_s;
-    return api_session_mint(&ctx->session_keys, function_arn, role_arn ? role_arn : "", exp, out);
+    return api__fn_session_mint(ctx, function_arn, role_arn, out); /* issue 15, package T */
 }
 
 void api_set_credential_lifetime(api_ctx_t *ctx, int64_t seconds)

@@ -274,7 +274,52 @@
        "is denied.")                                                                               \
     XX(EVENTS_ACCESS_DENIED, 400, "", "AccessDeniedException", "Access denied")                    \
     /* issue 15, package I (IAM): its errors below this line */                                    \
+    XX(IAM_ENTITY_EXISTS, 409, "", "EntityAlreadyExists", "Entity already exists")                 \
+    XX(IAM_NO_SUCH_ENTITY, 404, "", "NoSuchEntity", "The entity cannot be found")                  \
+    XX(IAM_MALFORMED_POLICY, 400, "", "MalformedPolicyDocument", "Syntax errors in policy.")       \
+    XX(IAM_LIMIT, 409, "", "LimitExceeded", "Limit exceeded")                                      \
+    XX(IAM_DELETE_CONFLICT, 409, "", "DeleteConflict", "Cannot delete entity")                     \
+    XX(IAM_INVALID_INPUT, 400, "", "InvalidInput", "Invalid input")                                \
+    XX(IAM_VALIDATION, 400, "", "ValidationError", "Validation error")                             \
+    XX(IAM_SERVICE_FAILURE, 500, "", "ServiceFailure", "Service failure")                          \
+    XX(IAM_ACCESS_DENIED, 403, "", "AccessDenied", "Access denied")                                \
+    XX(IAM_INVALID_ACTION, 400, "", "InvalidAction", "Invalid action")                             \
+    XX(IAM_MISSING_ACTION, 400, "", "MissingAction", "Missing Action")                             \
+    XX(IAM_MISSING_AUTH, 403, "", "MissingAuthenticationToken", "Missing Authentication Token")    \
+    XX(IAM_NOT_ATTACHABLE, 400, "", "PolicyNotAttachable", "The policy cannot be attached")        \
+    XX(IAM_UNMODIFIABLE, 400, "", "UnmodifiableEntity", "The entity cannot be modified")           \
+    XX(IAM_THROTTLING, 400, "", "Throttling", "Rate exceeded")                                     \
+    XX(IAM_TOO_LARGE, 413, "", "RequestEntityTooLarge", "Request Entity Too Large")                \
+    XX(IAM_MALFORMED_QUERY, 400, "", "MalformedQueryString", "Malformed query string")             \
+    XX(IAM_POLICY_EVAL, 500, "", "PolicyEvaluation", "The policy could not be evaluated")          \
     /* issue 15, package T (STS, sessions): its errors below this line */                          \
+    XX(STS_ACCESS_DENIED, 403, "", "AccessDenied", "Access denied")                                \
+    XX(STS_EXPIRED_TOKEN, 400, "", "ExpiredToken",                                                 \
+       "The security token included in the request is expired")                                    \
+    XX(STS_INVALID_CLIENT, 403, "", "InvalidClientTokenId",                                        \
+       "The security token included in the request is invalid.")                                   \
+    XX(STS_INVALID_PARAM, 400, "", "InvalidParameterValue", "Invalid parameter value")             \
+    XX(STS_MALFORMED_POLICY, 400, "", "MalformedPolicyDocument",                                   \
+       "The policy is not in the valid JSON format.")                                              \
+    XX(STS_PACKED_TOO_LARGE, 400, "", "PackedPolicyTooLarge",                                      \
+       "Packed policy consumes more than the allotted space, please use smaller policy.")          \
+    XX(STS_REGION_DISABLED, 403, "", "RegionDisabledException",                                    \
+       "STS is not activated in this region for account:000000000000.")                            \
+    XX(STS_VALIDATION, 400, "", "ValidationError", "Validation error")                             \
+    XX(STS_INVALID_ACTION, 400, "", "InvalidAction", "Could not find operation")                   \
+    XX(STS_MISSING_AUTH, 403, "", "MissingAuthenticationToken",                                    \
+       "Request is missing Authentication Token")                                                  \
+    XX(STS_SIG_MISMATCH, 403, "", "SignatureDoesNotMatch",                                         \
+       "The request signature we calculated does not match the signature you provided. Check "     \
+       "your AWS Secret Access Key and signing method. Consult the service documentation for "     \
+       "details.")                                                                                 \
+    XX(STS_INCOMPLETE_SIG, 400, "", "IncompleteSignature",                                         \
+       "Authorization header requires 'Credential' parameter.")                                    \
+    XX(STS_MALFORMED_QUERY, 400, "", "MalformedQueryString", "Malformed query string")             \
+    XX(STS_THROTTLING, 400, "", "Throttling", "Rate exceeded")                                     \
+    XX(STS_TOO_LARGE, 413, "", "RequestEntityTooLarge", "Request Entity Too Large")                \
+    XX(STS_INTERNAL, 500, "", "InternalFailure",                                                   \
+       "The request processing has failed because of an unknown error, exception or failure.")     \
     /* issue 15, package V (SigV2): its errors below this line */                                  \
     /* issue 15, package S (S3 access control): its errors below this line */                      \
     XX(S3_NO_SUCH_PAB, 404, "", "NoSuchPublicAccessBlockConfiguration",                            \

@@ -222,4 +222,39 @@ void api_sched_init(api_ctx_t *ctx);
 /** Free it (api_close). */
 void api_sched_free(api_ctx_t *ctx);
 
+/* issue 15, package T: authentication of every principal (api_auth.c), function sessions
+ * (sts/sts_principal.c) */
+/**
+ * Resolve any access key (the configured one, an IAM user's, or a session key with its token)
+ * to the secret that signs with it, and make its principal the request's (st->principal; a
+ * session's st->session too). Answers the protocol's errors: an unknown or inactive key
+ * (UnrecognizedClientException, S3's InvalidAccessKeyId, STS's InvalidClientTokenId), an
+ * invalid or expired token (InvalidToken/ExpiredToken, UnrecognizedClientException/
+ * ExpiredTokenException), the configured key with a token. SigV2 and POST Object call it.
+ * @return 0 with secret filled, or API_RESPOND with resp's error set.
+ */
+int api__auth_key(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t access_key,
+                  kv_slice_t token, char secret[API_SESSION_SK_LEN + 1]);
+/** The secret that signs for the request's principal after api__auth_key filled secret: the
+ * configured secret for the configured key (it may be longer than API_SESSION_SK_LEN), else
+ * secret itself. */
+const char *api__auth_secret(api_ctx_t *ctx, const api_req_t *req, const char *secret);
+/**
+ * The principal a verified session token names, into p (slices in arena a): a role session
+ * with its role's permissions (api_iam_load; none when the role is gone), the session policy
+ * and PolicyArns compiled as p->session, the session tags over the role's; a user's
+ * GetSessionToken session with the user's permissions; the root's session.
+ * @return 0, or KV_ENOTFOUND when the user of a user session is gone (its sessions end).
+ */
+int api__session_principal(api_ctx_t *ctx, const api_session_principal_t *s, kv_slice_t access_key,
+                           kv_arena_t *a, api_principal_t *p);
+/** Mint a function instance's credentials: a session of its execution role role_arn named
+ * after the function (api_function_credentials). @return 0 or -1 (an ARN too long). */
+int api__fn_session_mint(api_ctx_t *ctx, const char *function_arn, const char *role_arn,
+                         api_creds_t *out);
+/** Can Lambda assume role_arn: does the role exist, and does its trust policy allow the
+ * service principal lambda.amazonaws.com to perform sts:AssumeRole (CreateFunction,
+ * UpdateFunctionConfiguration)? */
+bool api__fn_role_ok(api_ctx_t *ctx, kv_slice_t role_arn, kv_arena_t *a);
+
 #endif

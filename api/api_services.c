@@ -7,17 +7,21 @@
 #include "api_int.h"
 #include "ddb/ddb_int.h"
 #include "events/events_int.h" /* issue 14, package E */
+#include "iam/iam_int.h"       /* issue 15, package I */
 #include "lambda/lambda_int.h"
 #include "lambda/lambda_url.h"
 #include "s3/s3_int.h"
 #include "sns/sns_int.h" /* issue 14 */
 #include "sqs/sqs_int.h"
+#include "sts/sts_int.h" /* issue 15, package T */
 
 const api_service_t *const api_services[] = {
     &api_ops_service, &ddb_service,  &streams_service,    &s3_service,
     &lambda_service,  &logs_service, &lambda_url_service, &sqs_service, /* issue 14, package Q */
     &sns_service,                                                       /* issue 14, package N */
     &events_service, /* issue 14, package E: EventBridge */
+    &iam_service,    /* issue 15, package I: IAM */
+    &sts_service,    /* issue 15, package T: STS */
 };
 
 const size_t api_n_services = sizeof(api_services) / sizeof(api_services[0]);

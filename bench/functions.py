@@ -35,6 +35,8 @@ import zipfile
 import boto3
 from botocore.config import Config
 
+from bench_role import lambda_role
+
 BOOTSTRAP = """#!/usr/bin/env python3
 import http.client, os
 host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
@@ -90,7 +92,7 @@ def main():
     lam = boto3.client("lambda", endpoint_url=endpoint, region_name="us-east-1",
                        aws_access_key_id="test", aws_secret_access_key="test",
                        config=Config(retries={"max_attempts": 1}))
-    role = "arn:aws:iam::000000000000:role/bench"
+    role = lambda_role(endpoint)  # issue 15: the role must exist and trust Lambda
     if what == "create":
         lam.create_function(FunctionName="benchfn", Runtime="provided.al2023", Role=role,
                             Handler="x", Code={"ZipFile": code()})

@@ -300,8 +300,10 @@ def wait_arrivals(path, want, budget_s):
 def trigger(work, port):
     from botocore.exceptions import ClientError
     from functions import collector  # bench/functions.py's loopback collector
+    from bench_role import lambda_role
     endpoint = "http://127.0.0.1:%d" % port
     sqs, lam = clients(endpoint)
+    lambda_role(endpoint)  # issue 15: the role must exist and trust Lambda
     try:
         url = sqs.create_queue(QueueName="bench-trigger")["QueueUrl"]
     except ClientError as e:

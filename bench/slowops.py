@@ -38,6 +38,8 @@ import zipfile
 import boto3
 from botocore.config import Config
 
+from bench_role import lambda_role
+
 BUILD = sys.argv[1] if len(sys.argv) > 1 else "build"
 ITEMS = int(os.environ.get("ITEMS", 100_000))
 OBJECT_MB = int(os.environ.get("OBJECT_MB", 1024))
@@ -200,6 +202,7 @@ def main():
         proc, port = start_server(work)
         endpoint = "http://127.0.0.1:%d" % port
         ddb, s3, lam = clients(endpoint)
+        lambda_role(endpoint)  # issue 15: the role must exist and trust Lambda
         log("# slow operations next to GetItem: %d connections, %d s per run, %d loop threads, "
             "%s workers; %d items, %d MiB object, %d MiB zip (%s)"
             % (CONNS, DURATION, THREADS, WORKERS or "default", ITEMS, OBJECT_MB, ZIP_MB,

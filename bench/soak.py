@@ -35,6 +35,8 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
+from bench_role import lambda_role
+
 SOAK_SECONDS = float(os.environ.get("SOAK_SECONDS", 600))
 KILL_EVERY = float(os.environ.get("KILL_EVERY", 60))
 FS_MB = int(os.environ.get("FS_MB", 256))
@@ -547,6 +549,7 @@ def setup(srv, workers, stats):
     for t in ("ledger", "copies"):
         ddb.create_table(TableName=t, KeySchema=key[:1], AttributeDefinitions=attrs[:1], BillingMode="PAY_PER_REQUEST")
     s3.create_bucket(Bucket=BUCKET)
+    lambda_role("http://127.0.0.1:%d" % srv.port, "soak")  # issue 15: a role Lambda can assume
     lam.create_function(FunctionName="echo", Runtime="python3.11", Role=ROLE, Handler="app.handler",
                         Code={"ZipFile": zip_of({"app.py": ECHO})})
     lam.create_function(FunctionName="copier", Runtime="python3.11", Role=ROLE, Handler="app.handler", Timeout=30,

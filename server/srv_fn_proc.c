@@ -795,7 +795,7 @@ static char **build_env(srv_fn_t *f, inst_t *in, const api_invocation_t *inv, co
         if (!env_lambdas(inv->env[i])) /* refused by the API; a record from before */
             envp[ne++] = kv_strdup(inv->env[i]);
     size_t n_user = ne;
-    char b[4600];
+    char b[API_SESSION_TEXT_MAX + 64]; /* the session token is the longest */
 #define ENV(...)                             \
     do {                                     \
         snprintf(b, sizeof(b), __VA_ARGS__); \

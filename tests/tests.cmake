@@ -61,6 +61,8 @@ kv_unit(test_sqs_query tests/unit/api/test_sqs_query.c)
 kv_unit(test_api_msg tests/unit/api/test_api_msg.c tests/support/api_harness.c)
 kv_unit(test_eng_sns tests/unit/engine/test_eng_sns.c)
 kv_unit(test_pol tests/unit/api/test_pol.c) # issue 15, P: the policy language and api_decide
+kv_unit(test_iam_names tests/unit/api/test_iam_names.c) # issue 15, package I
+kv_unit(test_iam_principal tests/unit/api/test_iam_principal.c tests/support/api_harness.c) # issue 15, I
 # Every unit test program (`make test-tsan` builds this target only).
 get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
 add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Stateless session credentials: minting and verifying tokens (see api_session.h). */
+/* Stateless session credentials (version 2): minting and verifying tokens (see
+ * api_session.h). */
 #include "api_session.h"
 
 #include <openssl/crypto.h>
@@ -28,7 +29,7 @@ static void hmac(const uint8_t *key, size_t key_len, const void *a, size_t an, c
 void api_session_keys(const char *secret, api_session_keys_t *out)
 {
     uint8_t id[32];
-    static const char mac_label[] = "stratus session tokens v1";
+    static const char mac_label[] = "stratus session tokens v2";
     static const char id_label[] = "stratus session key id";
     hmac((const uint8_t *)secret, strlen(secret), mac_label, sizeof(mac_label) - 1, NULL, 0,
          out->mac);
@@ -71,34 +72,107 @@ static void derive(const api_session_keys_t *k, const uint8_t mac[32], char akid
     OPENSSL_cleanse(d, sizeof(d));
 }
 
-static void put_u16(uint8_t *p, size_t v)
+/* ---- the binary form ---- */
+
+typedef struct wr {
+    uint8_t *p;
+    size_t n, cap;
+    bool bad;
+} wr_t;
+
+static void put_bytes(wr_t *w, const void *v, size_t n)
 {
-    p[0] = (uint8_t)(v >> 8);
-    p[1] = (uint8_t)v;
+    if (w->bad || n > w->cap - w->n) {
+        w->bad = true;
+        return;
+    }
+    if (n)
+        memcpy(w->p + w->n, v, n);
+    w->n += n;
 }
 
-int api_session_mint(const api_session_keys_t *k, const char *function_arn, const char *role_arn,
-                     int64_t expires, api_creds_t *out)
+static void put_u8(wr_t *w, size_t v)
 {
-    size_t fl = strlen(function_arn), rl = role_arn ? strlen(role_arn) : 0;
-    if (fl > API_SESSION_ARN_MAX || rl > API_SESSION_ARN_MAX)
+    uint8_t b = (uint8_t)v;
+    put_bytes(w, &b, 1);
+}
+
+static void put_u64(wr_t *w, int64_t v)
+{
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = (uint8_t)((uint64_t)v >> (56 - 8 * i));
+    put_bytes(w, b, 8);
+}
+
+static void put_str(wr_t *w, kv_slice_t s)
+{
+    uint8_t b[2] = {(uint8_t)(s.len >> 8), (uint8_t)s.len};
+    put_bytes(w, b, 2);
+    put_bytes(w, s.p, s.len);
+}
+
+size_t api_session_packed_size(const api_session_principal_t *p)
+{
+    size_t n = 2 + p->policy.len + 3;
+    for (size_t i = 0; i < p->n_policy_arns && i < API_SESSION_ARNS_MAX; i++)
+        n += 2 + p->policy_arns[i].len;
+    for (size_t i = 0; i < p->n_tags && i < API_SESSION_TAGS_MAX; i++)
+        n += 4 + p->tags[i].key.len + p->tags[i].value.len;
+    for (size_t i = 0; i < p->n_transitive && i < API_SESSION_TAGS_MAX; i++)
+        n += 2 + p->transitive[i].len;
+    return n;
+}
+
+int api_session_mint(const api_session_keys_t *k, const api_session_principal_t *p,
+                     api_creds_t *out)
+{
+    if (p->role_arn.len > API_SESSION_ARN_MAX || p->function_arn.len > API_SESSION_ARN_MAX ||
+        p->role_id.len > API_SESSION_ID_MAX || p->name.len > API_SESSION_NAME_MAX ||
+        p->source_identity.len > API_SESSION_NAME_MAX || p->n_policy_arns > API_SESSION_ARNS_MAX ||
+        p->n_tags > API_SESSION_TAGS_MAX || p->n_transitive > API_SESSION_TAGS_MAX ||
+        p->policy.len > API_SESSION_PACKED_MAX)
         return -1;
+    for (size_t i = 0; i < p->n_policy_arns; i++)
+        if (p->policy_arns[i].len > API_SESSION_PACKED_MAX)
+            return -1;
+    for (size_t i = 0; i < p->n_tags; i++)
+        if (p->tags[i].key.len > API_SESSION_PACKED_MAX ||
+            p->tags[i].value.len > API_SESSION_PACKED_MAX)
+            return -1;
+    for (size_t i = 0; i < p->n_transitive; i++)
+        if (p->transitive[i].len > API_SESSION_PACKED_MAX)
+            return -1;
+    if (api_session_packed_size(p) > API_SESSION_PACKED_MAX)
+        return -2;
     uint8_t bin[API_SESSION_BIN_MAX];
-    size_t n = 0;
-    bin[n++] = API_SESSION_VERSION;
-    memcpy(bin + n, k->key_id, 4);
-    n += 4;
-    for (int i = 7; i >= 0; i--)
-        bin[n++] = (uint8_t)((uint64_t)expires >> (8 * i));
-    put_u16(bin + n, fl);
-    n += 2;
-    memcpy(bin + n, function_arn, fl);
-    n += fl;
-    put_u16(bin + n, rl);
-    n += 2;
-    if (rl)
-        memcpy(bin + n, role_arn, rl);
-    n += rl;
+    wr_t w = {bin, 0, sizeof(bin) - 32, false};
+    put_u8(&w, API_SESSION_VERSION);
+    put_bytes(&w, k->key_id, 4);
+    put_u8(&w, p->kind);
+    put_u8(&w, p->flags);
+    put_u64(&w, p->issued);
+    put_u64(&w, p->expires);
+    put_str(&w, p->role_arn);
+    put_str(&w, p->role_id);
+    put_str(&w, p->name);
+    put_str(&w, p->source_identity);
+    put_str(&w, p->function_arn);
+    put_str(&w, p->policy);
+    put_u8(&w, p->n_policy_arns);
+    for (size_t i = 0; i < p->n_policy_arns; i++)
+        put_str(&w, p->policy_arns[i]);
+    put_u8(&w, p->n_tags);
+    for (size_t i = 0; i < p->n_tags; i++) {
+        put_str(&w, p->tags[i].key);
+        put_str(&w, p->tags[i].value);
+    }
+    put_u8(&w, p->n_transitive);
+    for (size_t i = 0; i < p->n_transitive; i++)
+        put_str(&w, p->transitive[i]);
+    size_t n = w.n;
+    if (w.bad || n > sizeof(bin) - 32)
+        return -1;
     hmac(k->mac, 32, bin, n, NULL, 0, bin + n);
     derive(k, bin + n, out->access_key, out->secret_key);
     n += 32;
@@ -106,13 +180,93 @@ int api_session_mint(const api_session_keys_t *k, const char *function_arn, cons
     kv_buf_init_on(&b, (uint8_t *)out->token, sizeof(out->token), sizeof(out->token));
     kv_b64_encode(&b, bin, n);
     out->token[b.len] = 0;
-    out->expires = expires;
+    out->expires = p->expires;
+    OPENSSL_cleanse(bin, sizeof(bin));
     return 0;
 }
 
-static size_t get_u16(const uint8_t *p)
+typedef struct rd {
+    const uint8_t *p;
+    size_t n, off;
+    bool bad;
+} rd_t;
+
+static const uint8_t *get_bytes(rd_t *r, size_t n)
 {
-    return (size_t)p[0] << 8 | p[1];
+    if (r->bad || n > r->n - r->off) {
+        r->bad = true;
+        return NULL;
+    }
+    const uint8_t *v = r->p + r->off;
+    r->off += n;
+    return v;
+}
+
+static size_t get_u8(rd_t *r)
+{
+    const uint8_t *v = get_bytes(r, 1);
+    return v ? v[0] : 0;
+}
+
+static int64_t get_u64(rd_t *r)
+{
+    const uint8_t *v = get_bytes(r, 8);
+    uint64_t x = 0;
+    for (int i = 0; v && i < 8; i++)
+        x = x << 8 | v[i];
+    return (int64_t)x;
+}
+
+static kv_slice_t get_str(rd_t *r, size_t max)
+{
+    const uint8_t *l = get_bytes(r, 2);
+    size_t n = l ? (size_t)l[0] << 8 | l[1] : 0;
+    if (n > max) {
+        r->bad = true;
+        return kv_slice("", 0);
+    }
+    const uint8_t *v = get_bytes(r, n);
+    return v ? kv_slice(v, n) : kv_slice("", 0);
+}
+
+bool api_session_decode(const uint8_t *bin, size_t n, api_session_principal_t *p)
+{
+    if (n < API_SESSION_BIN_MIN || n > API_SESSION_BIN_MAX)
+        return false;
+    memset(p, 0, sizeof(*p));
+    rd_t r = {bin, n - 32, 5, false}; /* version and key id: checked by the caller */
+    size_t kind = get_u8(&r);
+    p->kind = (api_session_kind_t)kind;
+    p->flags = (uint8_t)get_u8(&r);
+    p->issued = get_u64(&r);
+    p->expires = get_u64(&r);
+    p->role_arn = get_str(&r, API_SESSION_ARN_MAX);
+    p->role_id = get_str(&r, API_SESSION_ID_MAX);
+    p->name = get_str(&r, API_SESSION_NAME_MAX);
+    p->source_identity = get_str(&r, API_SESSION_NAME_MAX);
+    p->function_arn = get_str(&r, API_SESSION_ARN_MAX);
+    size_t packed_at = r.off;
+    p->policy = get_str(&r, API_SESSION_PACKED_MAX);
+    p->n_policy_arns = get_u8(&r);
+    if (p->n_policy_arns > API_SESSION_ARNS_MAX)
+        return false;
+    for (size_t i = 0; i < p->n_policy_arns && !r.bad; i++)
+        p->policy_arns[i] = get_str(&r, API_SESSION_PACKED_MAX);
+    p->n_tags = get_u8(&r);
+    if (p->n_tags > API_SESSION_TAGS_MAX)
+        return false;
+    for (size_t i = 0; i < p->n_tags && !r.bad; i++) {
+        p->tags[i].key = get_str(&r, API_SESSION_PACKED_MAX);
+        p->tags[i].value = get_str(&r, API_SESSION_PACKED_MAX);
+    }
+    p->n_transitive = get_u8(&r);
+    if (p->n_transitive > API_SESSION_TAGS_MAX)
+        return false;
+    for (size_t i = 0; i < p->n_transitive && !r.bad; i++)
+        p->transitive[i] = get_str(&r, API_SESSION_PACKED_MAX);
+    if (r.bad || r.off != r.n || r.off - packed_at > API_SESSION_PACKED_MAX)
+        return false;
+    return kind >= API_SESSION_ROLE && kind <= API_SESSION_ROOT;
 }
 
 api_session_result_t api_session_verify(const api_session_keys_t *k, kv_slice_t access_key,
@@ -137,16 +291,6 @@ api_session_result_t api_session_verify(const api_session_keys_t *k, kv_slice_t 
         return API_SESSION_INVALID;
     if (bin[0] != API_SESSION_VERSION || CRYPTO_memcmp(bin + 1, k->key_id, 4) != 0)
         return API_SESSION_INVALID;
-    size_t off = 13;
-    size_t fl = get_u16(bin + off);
-    if (fl > API_SESSION_ARN_MAX || off + 2 + fl + 2 + 32 > n)
-        return API_SESSION_INVALID;
-    size_t fo = off + 2;
-    off = fo + fl;
-    size_t rl = get_u16(bin + off);
-    size_t ro = off + 2;
-    if (rl > API_SESSION_ARN_MAX || ro + rl + 32 != n)
-        return API_SESSION_INVALID;
     uint8_t mac[32];
     hmac(k->mac, 32, bin, n - 32, NULL, 0, mac);
     if (CRYPTO_memcmp(mac, bin + n - 32, 32) != 0)
@@ -157,15 +301,13 @@ api_session_result_t api_session_verify(const api_session_keys_t *k, kv_slice_t 
         OPENSSL_cleanse(sk, sizeof(sk));
         return API_SESSION_INVALID;
     }
-    int64_t exp = 0;
-    for (int i = 0; i < 8; i++)
-        exp = (int64_t)((uint64_t)exp << 8 | bin[5 + i]);
+    api_session_principal_t local;
+    api_session_principal_t *q = p ? p : &local;
+    if (!api_session_decode(bin, n, q)) { /* sealed by this key, so never: but fail closed */
+        OPENSSL_cleanse(sk, sizeof(sk));
+        return API_SESSION_INVALID;
+    }
     memcpy(secret, sk, sizeof(sk));
     OPENSSL_cleanse(sk, sizeof(sk));
-    if (p) {
-        p->function_arn = kv_slice(bin + fo, fl);
-        p->role_arn = kv_slice(bin + ro, rl);
-        p->expires = exp;
-    }
-    return now >= exp ? API_SESSION_EXPIRED : API_SESSION_OK;
+    return now >= q->expires ? API_SESSION_EXPIRED : API_SESSION_OK;
 }

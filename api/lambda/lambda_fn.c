@@ -345,6 +345,10 @@ static int apply_config(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
                 "constraint: Member must satisfy regular expression pattern: "
                 "arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+",
                 (int)(r.len > 200 ? 200 : r.len), (const char *)r.p);
+        /* issue 15, package T: the role must exist and trust Lambda */
+        if (!api__fn_role_ok(ctx, r, req->arena))
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "The role defined for the function cannot be assumed by Lambda.");
         f->role = lambda_dup_str(req, r);
     }
     if ((v = api_json_get(in, "Handler")) && api_json_type(v) == API_J_STR) {

@@ -1055,4 +1055,29 @@ int eng_account_put(eng_t *e, kv_slice_t name, kv_slice_t value);
 /** Remove account setting name. @return 0 (also when it was not set) or KV_EIO. */
 int eng_account_delete(eng_t *e, kv_slice_t name);
 
+/* ---- IAM (issue 15, package I; eng_iam.c): records under catalog kind 'I' ----
+ * The key after 'I' (a sub-kind byte, then names) and the values are api/iam's: users,
+ * groups, roles, managed policies and versions, access keys, inline policies, attachments
+ * and group memberships, each with its reverse index, so that lookups are point reads and
+ * listings are range scans. */
+
+/** Largest IAM key (after 'I') and value. */
+#define ENG_IAM_KEY_MAX 2048
+#define ENG_IAM_VAL_MAX (256u << 10)
+
+/** Read the IAM record at key into *val (copied into a). @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_iam_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *val);
+/** Visit the IAM records whose keys start with prefix, in key order, after `after` (a key
+ * suffix after prefix; empty: from the start): take(arg, suffix, value) returns 0 to go on,
+ * 1 to stop, or a KV_ error; at most limit records (0: no bound). @return 0 or an error. */
+int eng_iam_scan(eng_t *e, kv_slice_t prefix, kv_slice_t after, size_t limit,
+                 int (*take)(void *arg, kv_slice_t suffix, kv_slice_t val), void *arg);
+/** One change of an IAM write: a put (val.p non-NULL) or a delete (val.p NULL). */
+typedef struct eng_iam_op {
+    kv_slice_t key, val;
+} eng_iam_op_t;
+/** Commit ops in one write batch. @return 0, KV_EINVAL (a key or value over the limits),
+ * KV_ENOSPACE, KV_EIO. */
+int eng_iam_write(eng_t *e, const eng_iam_op_t *ops, size_t n);
+
 #endif

@@ -8,7 +8,9 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     events_api_fuzz events_sched_fuzz # EventBridge (issue 14)
     sns_api_fuzz # issue 14, F-SNS
     sqs_api_fuzz # the SQS JSON operations (issue 14 review)
-    pol_fuzz) # the policy language (issue 15, P)
+    pol_fuzz # the policy language (issue 15, P)
+    iam_api_fuzz # issue 15, package I: IAM's operations
+    sts_api_fuzz) # issue 15, package T: STS and session tokens
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)
@@ -18,6 +20,8 @@ set(KV_FUZZ_SUPPORT_lambda_api_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_events_api_fuzz tests/support/api_harness.c) # issue 14
 set(KV_FUZZ_SUPPORT_sns_api_fuzz tests/support/api_harness.c) # issue 14, F-SNS
 set(KV_FUZZ_SUPPORT_sqs_api_fuzz tests/support/api_harness.c)
+set(KV_FUZZ_SUPPORT_iam_api_fuzz tests/support/api_harness.c) # issue 15, package I
+set(KV_FUZZ_SUPPORT_sts_api_fuzz tests/support/api_harness.c) # issue 15, package T
 foreach(t ${KV_FUZZ_TARGETS})
   add_executable(${t}_replay tests/fuzz/${t}.c tests/fuzz/standalone_driver.c ${KV_FUZZ_SUPPORT_${t}})
   target_compile_options(${t}_replay PRIVATE ${KV_WARN} -Wno-missing-prototypes)

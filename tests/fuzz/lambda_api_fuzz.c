@@ -55,6 +55,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!ready) {
         if (harness_open(&h, "us-east-1") != 0)
             abort();
+        /* issue 15: a function's role must exist and trust Lambda */
+        int rr = harness_form(
+            &h, "iam",
+            KV_SLICE_LIT("Action=CreateRole&Version=2010-05-08&RoleName=r&"
+                         "AssumeRolePolicyDocument="
+                         "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effec"
+                         "t%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22lambda.am"
+                         "azonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%7D%5D%7D"),
+            NULL);
+        if (rr != 200) {
+            fprintf(stderr, "CreateRole: %d\n", rr);
+            abort();
+        }
         int st = harness_json(
             &h, "lambda", "POST", "/2015-03-31/functions", NULL, NULL,
             KV_SLICE_LIT("{\"FunctionName\":\"fz\",\"Runtime\":\"python3.11\","

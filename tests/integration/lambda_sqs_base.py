@@ -44,6 +44,7 @@ class LambdaSqsCase:
     unittest.TestCase subclasses."""
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.lam, self.sqs, self.ddb = self.srv.client("lambda"), self.srv.client("sqs"), self.srv.client("dynamodb")
         self.ddb.create_table(TableName="seen", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                               AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],

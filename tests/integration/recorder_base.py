@@ -27,6 +27,7 @@ class RecorderCase(unittest.TestCase):
 
     def setUp(self):
         self.srv = Server(*self.extra).start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.clients()
         self.ddb.create_table(TableName="got", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                               AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Start a real stratusd on 127.0.0.1 with port 0 and a temporary data dir."""
 import io
+import json
 import os
 import shutil
 import signal
@@ -107,6 +108,22 @@ class Server:
             aws_secret_access_key=secret or self.secret_key,
             verify=cfg.pop("verify", True),
             config=Config(retries={"max_attempts": 1}, **cfg))
+
+    def lambda_role(self, name="lambda-role", policy=None):
+        """Create (idempotently) the IAM role name trusting lambda.amazonaws.com, with an inline
+        policy (a document; default: allow everything) as its permissions; its ARN. Functions
+        need an existing role Lambda can assume (issue 15)."""
+        iam = self.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+        try:
+            arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        except iam.exceptions.EntityAlreadyExistsException:
+            arn = iam.get_role(RoleName=name)["Role"]["Arn"]
+        doc = policy or {"Version": "2012-10-17",
+                         "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        iam.put_role_policy(RoleName=name, PolicyName="lambda-role", PolicyDocument=json.dumps(doc))
+        return arn
 
     def resource(self, service):
         return boto3.resource(service, endpoint_url=self.endpoint, region_name=self.region,

@@ -40,6 +40,7 @@ class Api(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.ev = cls.srv.client("events", parameter_validation=False)  # the server validates
 
     @classmethod
@@ -292,6 +293,7 @@ class Cli(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
 
     @classmethod
     def tearDownClass(cls):
@@ -360,6 +362,7 @@ class DebianBoto3(unittest.TestCase):
         if not os.path.exists("/usr/bin/python3"):
             self.skipTest("no /usr/bin/python3")
         srv = Server().start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             p = subprocess.run(["/usr/bin/python3", "-c", OLD_BOTO, srv.endpoint, FN + "f"],
                                capture_output=True, text=True, timeout=60, cwd="/")
@@ -378,6 +381,7 @@ class Schedules(unittest.TestCase):
         self.old = os.environ.get("STRATUS_EVENTS_MINUTE_MS")
         os.environ["STRATUS_EVENTS_MINUTE_MS"] = str(self.minute_ms)
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.clients()
 
     def clients(self):

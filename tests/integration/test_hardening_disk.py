@@ -191,6 +191,7 @@ class FullDisk(unittest.TestCase):
         on the full disk, and writes resume when the other program's file is removed."""
         self.start("batch")
         self.setup_data()
+        self.srv.lambda_role("r")  # issue 15: the function's role exists before the disk fills
         self.s3.put_object(Bucket="bkt", Key="before", Body=b"kept")
         self.ddb.put_item(TableName="tbl", Item={"k": {"S": "before"}})
         filler = os.path.join(self.mnt, "filler")

@@ -173,6 +173,7 @@ class HardeningFn(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
 
     @classmethod
@@ -328,6 +329,7 @@ class HardeningFn(unittest.TestCase):
     def test_processes_die_with_the_server(self):
         """After kill -9 of stratusd no process of any instance remains."""
         srv = Server().start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             tag = str(random.randint(10 ** 6, 10 ** 7))

@@ -12,6 +12,7 @@ warned about; the secret key comes from a file or the environment; a non-loopbac
 with a default half of the key pair is refused before anything binds.
 """
 import io
+import json
 import os
 import socket
 import stat
@@ -251,8 +252,15 @@ class FilesAndSecrets(unittest.TestCase):
         lam = boto3.client("lambda", endpoint_url=f"http://127.0.0.1:{r.port}",
                            region_name="us-east-1", aws_access_key_id="test",
                            aws_secret_access_key="test")
+        # issue 15: the function's role must exist and trust Lambda
+        iam = boto3.client("iam", endpoint_url=f"http://127.0.0.1:{r.port}",
+                           region_name="us-east-1", aws_access_key_id="test",
+                           aws_secret_access_key="test")
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"Service": "lambda.amazonaws.com"}}]}))
         lam.create_function(FunctionName="private-fn", Runtime="provided.al2",
-                            Role="arn:aws:iam::000000000000:role/r", Handler="h",
+                            Role=role["Role"]["Arn"], Handler="h",
                             Code={"ZipFile": code.getvalue()})
         self.assertEqual(os.stat(r.db).st_mode & 0o777, 0o700)
         r.proc.terminate()

@@ -108,6 +108,7 @@ class Lambda(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
 
     @classmethod
@@ -770,6 +771,7 @@ class OperationNames(unittest.TestCase):
 
     def test_metrics_and_access_log_name_each_operation(self):
         srv = Server("--log-level", "info").start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             lam, logs = srv.client("lambda"), srv.client("logs")
             lam.create_function(FunctionName="named", Runtime="provided.al2023", Role=ROLE,
@@ -838,6 +840,7 @@ class EventSourceMappings(unittest.TestCase):
 
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.lam, self.ddb = self.srv.client("lambda"), self.srv.client("dynamodb")
 
     def tearDown(self):
@@ -1074,6 +1077,7 @@ class CrashUnderLoad(unittest.TestCase):
         every acknowledged write reaches the function at least once, in order per key."""
         import threading
         srv = Server().start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             out = os.path.join(srv.data_dir, "seen.txt")
             lam, ddb = srv.client("lambda"), srv.client("dynamodb")
@@ -1148,6 +1152,7 @@ class CrashUnderLoad(unittest.TestCase):
 class LambdaDurability(unittest.TestCase):
     def test_kill9(self):
         srv = Server().start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="durable", Runtime="provided", Role=ROLE,

@@ -114,6 +114,7 @@ class CredsBase(unittest.TestCase):
             os.environ["STRATUS_FN_CREDENTIAL_SECONDS"] = str(cls.lifetime)
         try:
             cls.srv = Server(access_key=SERVER_AK, secret_key=SERVER_SK).start()
+            cls.srv.lambda_role("creds-role")  # issue 15: functions need a role Lambda can assume
         finally:
             if cls.lifetime:
                 if old is None:

@@ -32,6 +32,7 @@ class Deploy(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
         cls.logs = cls.srv.client("logs")
 

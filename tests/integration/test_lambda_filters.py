@@ -22,6 +22,7 @@ def handler(event, context):
 class LambdaFilters(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.lam, self.ddb = self.srv.client("lambda"), self.srv.client("dynamodb")
         self.ddb.create_table(TableName="seen", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                               AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],

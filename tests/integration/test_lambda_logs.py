@@ -57,6 +57,7 @@ class LogsBase(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server(*cls.extra).start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
         cls.logs = cls.srv.client("logs")
 

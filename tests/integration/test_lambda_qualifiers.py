@@ -63,6 +63,7 @@ class Qualifiers(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
 
     @classmethod

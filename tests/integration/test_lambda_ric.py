@@ -98,6 +98,7 @@ class Ric(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
         cls.lam.create_function(FunctionName="ric", Runtime="provided.al2023", Role=ROLE, Handler="index.handler",
                                 Code={"ZipFile": ric_zip()}, Timeout=30, MemorySize=256)

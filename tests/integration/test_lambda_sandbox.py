@@ -182,6 +182,7 @@ class Sandbox(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role("sandbox")  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
         # Another function, whose code the hostile one looks for.
         cls.lam.create_function(FunctionName="victim", Runtime="python3.11", Role=ROLE,
@@ -448,6 +449,7 @@ class SandboxWithoutRoot(unittest.TestCase):
         os.chown(cls.secret_file, 65534, 65534)
         cls.srv = LaunchedServer(data_dir=cls.base, nobody=True,
                                  secret_file=cls.secret_file).start()
+        cls.srv.lambda_role("sandbox")  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
         cls.lam.create_function(FunctionName="hostile", Runtime="provided.al2023", Role=ROLE,
                                 Handler="x", Timeout=60, MemorySize=128,
@@ -505,6 +507,7 @@ class WithoutNamespaces(unittest.TestCase):
 
     def test_fails_closed(self):
         srv = LaunchedServer(refuse="ns").start()
+        srv.lambda_role("sandbox")  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
@@ -529,6 +532,7 @@ class WithoutNamespaces(unittest.TestCase):
         os.chmod(srv.data_dir, 0o711)
         os.mkdir(os.path.join(srv.data_dir, "db"), 0o711)
         srv.start()
+        srv.lambda_role("sandbox")  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
@@ -548,6 +552,7 @@ class WithoutNamespaces(unittest.TestCase):
         """A step of the sandbox's setup that fails (here sethostname, refused by a filter)
         is logged and named in the invocation's error, not taken for the code's exit."""
         srv = LaunchedServer(refuse="hostname").start()
+        srv.lambda_role("sandbox")  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="f", Runtime="python3.11", Role=ROLE,
@@ -578,6 +583,7 @@ class Limits(unittest.TestCase):
         """A zip of 100 001 empty files (9 MB): the unpack stops past 100 000 entries and
         leaves nothing behind."""
         srv = Server().start()
+        srv.lambda_role("sandbox")  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="many", Runtime="python3.11", Role=ROLE,

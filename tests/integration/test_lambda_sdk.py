@@ -149,6 +149,7 @@ class SdkPipelines(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.ddb = cls.srv.client("dynamodb")
         cls.lam = cls.srv.client("lambda")
 
@@ -296,6 +297,7 @@ class SdkPipelineCrash(unittest.TestCase):
         """stratusd is killed (SIGKILL) while the function is deriving items; after a restart on
         the same data every acknowledged source write ends up derived (at least once)."""
         srv = Server().start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         data_dir = srv.data_dir
         try:
             ddb, lam = srv.client("dynamodb"), srv.client("lambda")
@@ -320,6 +322,7 @@ class SdkPipelineCrash(unittest.TestCase):
             derived_before = ddb.scan(TableName="cdst", Select="COUNT")["Count"]
             srv.kill9()
             srv = Server(data_dir=data_dir).start()
+            srv.lambda_role()  # issue 15: functions need a role Lambda can assume
             ddb = srv.client("dynamodb")
             for i in range(200, 300):
                 ddb.put_item(TableName="csrc", Item={"id": {"S": "c%03d" % i}, "v": {"N": str(i)}})
@@ -374,6 +377,7 @@ class RuntimesAsNamed(unittest.TestCase):
         code = zip_files({"app.py": PY_VERSION})
         # Unmapped: the nearest interpreter, with the warning in every START line.
         srv = Server().start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="ver", Runtime=runtime, Role=ROLE, Handler="app.handler",
@@ -409,6 +413,7 @@ class RuntimesAsNamed(unittest.TestCase):
             srv.cleanup()
         # Mapped with --runtime: that interpreter, no warning.
         srv = Server("--runtime", "%s=%s" % (runtime, host)).start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="ver", Runtime=runtime, Role=ROLE, Handler="app.handler",
@@ -424,6 +429,7 @@ class RuntimesAsNamed(unittest.TestCase):
         """--node-sdk naming no SDK: the start says so, and Node functions run without one
         (requiring it is Lambda's Runtime.ImportModuleError)."""
         srv = Server("--node-sdk", "/nonexistent-sdk").start()
+        srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         try:
             lam = srv.client("lambda")
             lam.create_function(FunctionName="nosdk", Runtime="nodejs20.x", Role=ROLE, Handler="index.handler",

@@ -102,6 +102,7 @@ class FunctionUrls(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
         for name in ("urlfn", "urlfn-iam", "urlfn-closed", "urlfn-browser"):
             cls.lam.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE,

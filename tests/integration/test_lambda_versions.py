@@ -33,6 +33,7 @@ class Versions(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.srv = Server().start()
+        cls.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         cls.lam = cls.srv.client("lambda")
 
     @classmethod

@@ -58,6 +58,7 @@ def handler(event, context):
 class Pipeline(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.s3, self.sqs, self.sns, self.ev, self.lam, self.ddb = (
             self.srv.client(s) for s in ("s3", "sqs", "sns", "events", "lambda", "dynamodb"))
         self.ddb.create_table(TableName="out", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],

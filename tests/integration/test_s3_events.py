@@ -77,6 +77,7 @@ class Base(unittest.TestCase):
 
     def setUp(self):
         self.srv = Server(*self.extra).start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.clients()
 
     def clients(self):

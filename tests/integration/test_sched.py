@@ -53,6 +53,7 @@ def wait_line(path, want, timeout):
 class SlowFunction(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.lam, self.ddb, self.s3 = (self.srv.client(s) for s in ("lambda", "dynamodb", "s3"))
         self.tmp = tempfile.mkdtemp(prefix="stratus-sched-")
 
@@ -110,6 +111,7 @@ class BackfillAndTtl(unittest.TestCase):
     def setUp(self):
         # The backfill pauses 300 ms after each step of 1000 items: about 6 s in all.
         self.srv = Server("--ttl-interval", "100", "--job-interval", "backfill=300").start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.ddb = self.srv.client("dynamodb")
 
     def tearDown(self):

@@ -321,7 +321,7 @@ class HTTP(unittest.TestCase):
             info.external_attr = 0o755 << 16
             z.writestr(info, "#!/bin/sh\nexit 3\n")
         lam.create_function(FunctionName="reasons", Runtime="provided.al2", Handler="x",
-                            Role="arn:aws:iam::000000000000:role/r", Code={"ZipFile": buf.getvalue()})
+                            Role=self.srv.lambda_role("r"), Code={"ZipFile": buf.getvalue()})
         lam.invoke(FunctionName="reasons", InvocationType="Event", Payload=b"{}")
         lam.put_function_concurrency(FunctionName="reasons", ReservedConcurrentExecutions=0)
         with self.assertRaises(ClientError) as e:

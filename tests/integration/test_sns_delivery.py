@@ -63,6 +63,7 @@ def assert_other_topic_prompt(tc, queue):
 class Delivery(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.sns, self.lam, self.ddb = (self.srv.client(s) for s in ("sns", "lambda", "dynamodb"))
 
     def tearDown(self):
@@ -242,6 +243,7 @@ class Delivery(unittest.TestCase):
 class ToQueues(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.sns, self.sqs = self.srv.client("sns"), self.srv.client("sqs")
 
     def tearDown(self):
@@ -426,6 +428,7 @@ class Endpoint(http.server.BaseHTTPRequestHandler):
 class ToHttp(unittest.TestCase):
     def setUp(self):
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.sns = self.srv.client("sns")
         self.web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Endpoint)
         self.web.lock = threading.Lock()
@@ -548,6 +551,7 @@ class Trickle(unittest.TestCase):
     def setUp(self):
         import socket
         self.srv = Server().start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.sns = self.srv.client("sns")
         self.lsn = socket.socket()
         self.lsn.bind(("127.0.0.1", 0))

@@ -13,6 +13,7 @@ import {
   ScanCommand, BatchWriteCommand, BatchGetCommand, TransactWriteCommand, TransactGetCommand,
   ExecuteStatementCommand, BatchExecuteStatementCommand, ExecuteTransactionCommand,
 } from "@aws-sdk/lib-dynamodb";
+import { lambdaRole } from "./stratus.mjs";
 
 const STRATUSD = process.env.STRATUSD ?? new URL("../../build/stratusd", import.meta.url).pathname;
 let proc, dir, doc, client;
@@ -263,8 +264,9 @@ test("Lambda: a Python function invoked directly, fed by a table stream and by S
   });
   collector.unref();
   await new Promise((res) => collector.listen(0, "127.0.0.1", res));
+  const role = await lambdaRole(endpoint, "js"); // issue 15: the role must exist and trust Lambda
   await lam.send(new CreateFunctionCommand({ FunctionName: "js-fn", Runtime: "python3.11", Handler: "app.handler",
-    Role: "arn:aws:iam::000000000000:role/js", Code: { ZipFile: zip },
+    Role: role, Code: { ZipFile: zip },
     Environment: { Variables: { OUT: `tcp:${collector.address().port}` } } }));
   const r = await lam.send(new InvokeCommand({ FunctionName: "js-fn", Payload: Buffer.from(JSON.stringify({ a: 2, b: 3 })) }));
   assert.equal(r.StatusCode, 200);

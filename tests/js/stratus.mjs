@@ -3,6 +3,7 @@
 // temporary data directory, started before a test file's tests and stopped after them.
 import { before, after } from "node:test";
 import { spawn } from "node:child_process";
+import { createHash, createHmac } from "node:crypto";
 import { mkdtempSync, existsSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,4 +36,47 @@ export function useServer(name, started) {
     rmSync(dir, { recursive: true, force: true });
   });
   return srv;
+}
+
+// A query-protocol request (IAM, STS) signed with SigV4 by hand (issue 15: the tests need no
+// IAM client to create a function's role): the response's text; throws on an error status.
+export async function queryCall(endpoint, service, params, creds = credentials) {
+  const body = new URLSearchParams(params).toString();
+  const now = new Date().toISOString().replace(/[-:]/g, "").replace(/\.\d+/, "");
+  const date = now.slice(0, 8);
+  const host = new URL(endpoint).host;
+  const sha = (s) => createHash("sha256").update(s).digest("hex");
+  const hmac = (k, s) => createHmac("sha256", k).update(s).digest();
+  const headers = { "content-type": "application/x-www-form-urlencoded; charset=utf-8", host, "x-amz-date": now };
+  if (creds.sessionToken) headers["x-amz-security-token"] = creds.sessionToken;
+  const names = Object.keys(headers).sort();
+  const canonical = ["POST", "/", "", ...names.map((n) => `${n}:${headers[n]}`), "", names.join(";"), sha(body)].join("\n");
+  const scope = `${date}/us-east-1/${service}/aws4_request`;
+  const toSign = ["AWS4-HMAC-SHA256", now, scope, sha(canonical)].join("\n");
+  let k = hmac("AWS4" + creds.secretAccessKey, date);
+  for (const part of ["us-east-1", service, "aws4_request"]) k = hmac(k, part);
+  const sig = createHmac("sha256", k).update(toSign).digest("hex");
+  headers.authorization = `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${names.join(";")}, Signature=${sig}`;
+  delete headers.host;
+  const r = await fetch(endpoint + "/", { method: "POST", headers, body });
+  const text = await r.text();
+  if (!r.ok) throw Object.assign(new Error(text), { status: r.status, body: text });
+  return text;
+}
+
+// Create (idempotently) the IAM role name trusting lambda.amazonaws.com with an inline policy
+// allowing everything (issue 15: a function's role must exist and trust Lambda); its ARN.
+export async function lambdaRole(endpoint, name = "lambda-role") {
+  const trust = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole",
+                                                      Principal: { Service: "lambda.amazonaws.com" } }] };
+  try {
+    await queryCall(endpoint, "iam", { Action: "CreateRole", Version: "2010-05-08", RoleName: name,
+                                       AssumeRolePolicyDocument: JSON.stringify(trust) });
+  } catch (e) {
+    if (!/EntityAlreadyExists/.test(e.body ?? "")) throw e;
+  }
+  const all = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "*", Resource: "*" }] };
+  await queryCall(endpoint, "iam", { Action: "PutRolePolicy", Version: "2010-05-08", RoleName: name,
+                                     PolicyName: "lambda-role", PolicyDocument: JSON.stringify(all) });
+  return `arn:aws:iam::000000000000:role/${name}`;
 }
