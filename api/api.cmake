@@ -49,3 +49,5 @@ target_sources(kvapi PRIVATE api/iam/iam_api.c api/iam/iam_store.c api/iam/iam_u
 target_sources(kvengine PRIVATE engine/eng_iam.c)
 # issue 15 (package T): STS and sessions as principals
 target_sources(kvapi PRIVATE api/sts/sts_api.c api/sts/sts_ops.c api/sts/sts_principal.c)
+# issue 15, package A: S3 ACLs and Object Ownership
+target_sources(kvapi PRIVATE api/s3/s3_acl.c api/s3/s3_acl_ops.c)
