@@ -49,3 +49,5 @@ target_sources(kvapi PRIVATE api/sts/sts_api.c api/sts/sts_ops.c api/sts/sts_pri
 # account-level settings it keeps in the engine)
 target_sources(kvapi PRIVATE api/s3/s3_authz.c api/s3/s3_pab.c)
 target_sources(kvengine PRIVATE engine/eng_account.c)
+# issue 15, package A: S3 ACLs and Object Ownership
+target_sources(kvapi PRIVATE api/s3/s3_acl.c api/s3/s3_acl_ops.c)

@@ -161,6 +161,7 @@ struct api_state {
     api_principal_t principal;
     bool authorized;
     bool sigv2; /* signed with Signature Version 2 (S3's legacy header or query string) */
+    kv_slice_t s3_acl; /* issue 15, package A: PutObject's ACL, checked before its body */
 };
 
 /* api_auth.c */

@@ -1080,4 +1080,10 @@ int eng_account_put(eng_t *e, kv_slice_t name, kv_slice_t value);
 /** Remove account setting name. @return 0 (also when it was not set) or KV_EIO. */
 int eng_account_delete(eng_t *e, kv_slice_t name);
 
+/* ---- issue 15, package A: S3 ACLs ---- */
+/** Replace the ACL (eng_object_t.acl; empty: the default) of one version (ref NULL: current),
+ * keeping its bytes and times. @return 0, KV_ENOTFOUND (no such version, or a delete marker). */
+int eng_object_set_acl(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                       kv_slice_t acl);
+
 #endif
