@@ -160,7 +160,7 @@ struct api_state {
      * principal or API_PR_ANON says otherwise), and whether api_authorize allowed something. */
     api_principal_t principal;
     bool authorized;
-    bool sigv2; /* signed with Signature Version 2 (S3's legacy header or query string) */
+    bool sigv2;        /* signed with Signature Version 2 (S3's legacy header or query string) */
     kv_slice_t s3_acl; /* issue 15, package A: PutObject's ACL, checked before its body */
 };
 
