@@ -59,3 +59,5 @@ target_sources(kvapi PRIVATE api/s3/s3_authz.c api/s3/s3_pab.c)
 target_sources(kvengine PRIVATE engine/eng_account.c)
 # Issue 15, package L1: Lambda and Logs authorization
 target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)
+# issue 15, package A: S3 ACLs and Object Ownership
+target_sources(kvapi PRIVATE api/s3/s3_acl.c api/s3/s3_acl_ops.c)

@@ -327,6 +327,22 @@
     /* issue 15, package L2 (SQS, SNS, EventBridge access): its errors below this line */          \
     XX(EVENTS_POLICY_LENGTH, 400, "", "PolicyLengthExceededException",                             \
        "The event bus policy is too long.")                                                        \
+    /* issue 15, package A (S3 ACLs and Object Ownership) */                                       \
+    XX(S3_MALFORMED_ACL, 400, "", "MalformedACLError",                                             \
+       "The XML you provided was not well-formed or did not validate against our published "       \
+       "schema")                                                                                   \
+    XX(S3_UNRESOLVABLE_EMAIL, 400, "", "UnresolvableGrantByEmailAddress",                          \
+       "The email address you provided does not match any account on record.")                     \
+    XX(S3_ACL_OWNERSHIP, 400, "", "InvalidBucketAclWithObjectOwnership",                           \
+       "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting")           \
+    XX(S3_ACL_BLOCKED, 400, "", "InvalidBucketAclWithBlockPublicAccessError",                      \
+       "Bucket cannot have public ACLs set with BlockPublicAccess enabled")                        \
+    XX(S3_NO_OWNERSHIP, 404, "", "OwnershipControlsNotFoundError",                                 \
+       "The bucket ownership controls were not found")                                             \
+    XX(S3_UNEXPECTED_CONTENT, 400, "", "UnexpectedContent",                                        \
+       "This request does not support content")                                                    \
+    XX(S3_MISSING_SECURITY_HEADER, 400, "", "MissingSecurityHeader",                               \
+       "Your request was missing a required header")                                               \
     /* issue 15, end of the error table */
 
 typedef enum api_err {

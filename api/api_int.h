@@ -167,6 +167,7 @@ struct api_state {
     /* Issue 15, package L1: a Lambda request's JSON body, parsed once (lambda_body_json) by
      * its authorization and then its operation. */
     const struct api_json *lambda_body;
+    kv_slice_t s3_acl; /* issue 15, package A: PutObject's ACL, checked before its body */
 };
 
 /* api_auth.c */

@@ -664,6 +664,28 @@ int eng_object_set_tags(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_
     return rc;
 }
 
+/* issue 15, package A: an object version's ACL, replaced as its tags are. */
+int eng_object_set_acl(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                       kv_slice_t acl)
+{
+    keyop_t op;
+    keyop_begin(&op, e, bucket_id, key);
+    eng_found_t *f = &op.f;
+    int rc = eng__find_version(e, NULL, &op.k, key, ref, op.a, f);
+    if (rc == 0 && f->o->delete_marker)
+        rc = KV_ENOTFOUND;
+    if (rc == 0) {
+        f->o->acl = acl;
+        eng__object_encode(f->o, &op.v);
+        eng_batch_t *b = eng_batch_new(e->rocks);
+        eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&f->k), kv_buf_slice(&op.v));
+        rc = kv_buf_failed(&op.v) ? KV_ETOOBIG : eng__write(e, b);
+        eng_batch_free(b);
+    }
+    keyop_end(&op);
+    return rc;
+}
+
 /* ---- listing ---- */
 
 struct eng_obj_iter {

@@ -115,16 +115,13 @@ static bool has_acl_headers(api_req_t *req)
     return false;
 }
 
-/* ---- the ACL verdict (package A's s3_acl_check once merged) ---- */
+/* ---- the ACL verdict (package A's s3_acl_check) ---- */
 
 static api_acl_verdict_t acl_verdict(api_ctx_t *ctx, const eng_bucket_t *b, const eng_object_t *o,
                                      const api_principal_t *p, const char *action,
                                      bool ignore_public)
 {
-    /* Until package A's ACLs are merged (acl-ready), no ACL grants anything: every bucket
-     * here is BucketOwnerEnforced. */
-    (void)ctx, (void)b, (void)o, (void)p, (void)action, (void)ignore_public;
-    return API_ACL_NONE;
+    return s3_acl_check(ctx, b, o, p, action, ignore_public); /* package A (s3_acl.c) */
 }
 
 /* ---- one check ---- */
@@ -304,6 +301,10 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
     case S3_OP_create_bucket:
         if (bucket_op(ctx, req, resp, "s3:CreateBucket") != 0)
             return API_RESPOND;
+        /* issue 15, package A: choosing the Object Ownership at creation */
+        if (api_req_has_header(req, "x-amz-object-ownership") &&
+            bucket_op(ctx, req, resp, "s3:PutBucketOwnershipControls") != 0)
+            return API_RESPOND;
         return has_acl_headers(req) ? bucket_op(ctx, req, resp, "s3:PutBucketAcl") : 0;
     case S3_OP_head_bucket:
         return bucket_op(ctx, req, resp, "s3:ListBucket");
@@ -423,6 +424,12 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
     case S3_OP_get_account_pab:
         return s3_authz_check(ctx, req, resp, "s3:GetAccountPublicAccessBlock", KV_SLICE_NULL,
                               KV_SLICE_NULL, NULL, NULL, 0);
+    /* issue 15, package A: Object Ownership */
+    case S3_OP_put_bucket_ownership:
+    case S3_OP_delete_bucket_ownership:
+        return bucket_op(ctx, req, resp, "s3:PutBucketOwnershipControls");
+    case S3_OP_get_bucket_ownership:
+        return bucket_op(ctx, req, resp, "s3:GetBucketOwnershipControls");
     case S3_OP_preflight:
     case S3_OP_not_implemented:
         return 0; /* never answered with success: nothing to authorize */

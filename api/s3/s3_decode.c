@@ -197,6 +197,19 @@ static const s3_route_row_t s3_routes[] = {
      .level = S3_AT_BUCKET,
      .param = "publicAccessBlock",
      .op = S3_OP_delete_public_access_block},
+    /* issue 15, package A: Object Ownership */
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "ownershipControls",
+     .op = S3_OP_put_bucket_ownership},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "ownershipControls",
+     .op = S3_OP_get_bucket_ownership},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "ownershipControls",
+     .op = S3_OP_delete_bucket_ownership},
     {.method = "PUT",
      .level = S3_AT_BUCKET,
      .param = "policy",
@@ -360,7 +373,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         req->_st->op == S3_OP_put_bucket_versioning || req->_st->op == S3_OP_put_bucket_cors ||
         req->_st->op == S3_OP_put_bucket_lifecycle ||
         req->_st->op == S3_OP_put_bucket_notification ||
-        req->_st->op == S3_OP_put_public_access_block || req->_st->op == S3_OP_put_account_pab)
+        req->_st->op == S3_OP_put_public_access_block || req->_st->op == S3_OP_put_account_pab ||
+        req->_st->op == S3_OP_put_bucket_ownership) /* issue 15, package A */
         return API_S3_XML_MAX;
     if (req->_st->op == S3_OP_put_bucket_policy)
         return 64 * 1024; /* refused above 20 KB with S3's own error */

@@ -47,6 +47,9 @@ int s3_exec_create_bucket(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     b->region = lc;
     /* Block Public Access is on for a new bucket, as S3 creates them since April 2023. */
     b->docs[ENG_BDOC_PAB] = kv_slice_str(s3_pab_default_xml);
+    /* issue 15, package A: x-amz-object-ownership and the ACL headers */
+    if (s3_acl_create_bucket(ctx, req, resp, b) < 0)
+        return -1;
     int rc = eng_bucket_create(ctx->eng, b);
     if (rc == KV_EEXIST) {
         if (is_us_east_1(ctx->region)) {

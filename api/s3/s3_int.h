@@ -8,6 +8,7 @@
 #include "../codec/api_xml_r.h"
 #include "../codec/api_xw.h"
 #include "s3_access.h"
+#include "s3_acl.h" /* issue 15, package A */
 #include "s3_ops.h"
 
 /* ---- the service (s3_exec.c) ---- */
@@ -243,24 +244,16 @@ typedef struct s3_copy_object_out {
 
 #define S3_COPY_MAX ((uint64_t)5 << 30) /* the largest object CopyObject copies */
 
-/* Sub-resources answered from fixed policy: ACLs (bucket owner enforced), versioning (never
- * enabled yet), Object Lock (never configured). */
+/* Sub-resources answered from fixed policy: Object Lock (never configured). */
 typedef struct s3_subres_in {
     kv_slice_t bucket, key;
 } s3_subres_in_t;
 typedef struct s3_subres_out {
     const s3_subres_in_t *in;
 } s3_subres_out_t;
-typedef s3_subres_in_t s3_get_bucket_acl_in_t;
-typedef s3_subres_in_t s3_put_bucket_acl_in_t;
-typedef s3_subres_in_t s3_get_object_acl_in_t;
-typedef s3_subres_in_t s3_put_object_acl_in_t;
 typedef s3_subres_in_t s3_get_object_lock_configuration_in_t;
-typedef s3_subres_out_t s3_get_bucket_acl_out_t;
-typedef s3_subres_out_t s3_put_bucket_acl_out_t;
-typedef s3_subres_out_t s3_get_object_acl_out_t;
-typedef s3_subres_out_t s3_put_object_acl_out_t;
 typedef s3_subres_out_t s3_get_object_lock_configuration_out_t;
+/* The ACL operations' types: s3_acl.h (issue 15, package A). */
 
 typedef struct s3_tagging_in {
     kv_slice_t bucket, key;

@@ -68,14 +68,16 @@ int s3_decode_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
 int s3_exec_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                     const s3_mpu_in_t *in, s3_mpu_out_t *out)
 {
-    uint32_t bid;
-    if (s3_bucket_id(ctx, req, resp, in->bucket, &bid) < 0)
+    eng_bucket_t *b;
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
+    uint32_t bid = b->id;
     eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
     o->key = in->key;
     o->etag = "";
     o->mtime_ms = kv_now_ms();
-    if (s3_object_headers_in(req, resp, o) < 0)
+    /* issue 15, package A: the ACL the completed object will have */
+    if (s3_object_headers_in(req, resp, o) < 0 || s3_acl_for_object(ctx, req, resp, b, &o->acl) < 0)
         return -1;
     /* The checksum algorithm the parts will carry, if the client named one. */
     kv_slice_t algo = api_req_header(req, "x-amz-checksum-algorithm");

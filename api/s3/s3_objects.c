@@ -58,6 +58,9 @@ int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     st->log_id = bk->log_id;
     if (st->op == S3_OP_upload_part && s3_upload_part_begin(ctx, req, resp) < 0)
         return API_RESPOND;
+    /* issue 15, package A: the new object's ACL, refused before its bytes are read */
+    if (st->op == S3_OP_put_object && s3_acl_for_object(ctx, req, resp, bk, &st->s3_acl) < 0)
+        return API_RESPOND;
     st->blob = eng_blob_writer_new(ctx->eng);
     api_ck_init(&st->etag_md5, API_CK_MD5);
     st->etag_on = true;
@@ -213,6 +216,7 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     cond.versioning = st->versioning;
     o->log_id = st->log_id;
     o->event = "ObjectCreated:Put";
+    o->acl = st->s3_acl; /* issue 15, package A */
     int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
     st->blob = NULL;
     if (rc < 0)
@@ -1115,6 +1119,9 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Unknown tagging directive.");
         rc = -1;
     }
+    /* issue 15, package A: a copy gets the ACL its request gives (not its source's) */
+    if (rc == 0)
+        rc = s3_acl_for_object(ctx, req, resp, db, &o->acl);
     if (rc == 0 && kv_slice_eq_str(td, "REPLACE"))
         rc = s3_tags_from_header(req, resp, &o->tags, &o->n_tags);
     else if (rc == 0) {

@@ -62,7 +62,11 @@
     XX(DeletePublicAccessBlock, delete_public_access_block)         \
     XX(PutAccountPublicAccessBlock, put_account_pab)                \
     XX(GetAccountPublicAccessBlock, get_account_pab)                \
-    XX(DeleteAccountPublicAccessBlock, delete_account_pab)
+    XX(DeleteAccountPublicAccessBlock, delete_account_pab)          \
+    /* issue 15, package A: Object Ownership */                     \
+    XX(PutBucketOwnershipControls, put_bucket_ownership)            \
+    XX(GetBucketOwnershipControls, get_bucket_ownership)            \
+    XX(DeleteBucketOwnershipControls, delete_bucket_ownership)
 
 /** s3_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {

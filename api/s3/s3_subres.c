@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Bucket and object sub-resources answered from fixed policy, as a new S3 bucket answers
- * them: ACLs are disabled (Object Ownership "bucket owner enforced", S3's default since
- * 2023), so reads show the owner's full control and writes accept only that; Object Lock is
- * not configured.
+ * Sub-resources answered from fixed policy, as a new S3 bucket answers them: Object Lock is
+ * not configured (ACLs: s3_acl_ops.c). GetObjectAttributes.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,102 +29,13 @@ static int subres_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s
     return 0;
 }
 
-/* A PUT ?acl is accepted when it grants nothing beyond the owner's full control. */
-static int acl_put_check(api_req_t *req, api_resp_t *resp)
-{
-    kv_slice_t canned = kv_slice_trim(api_req_header(req, "x-amz-acl"));
-    if (canned.len && !kv_slice_eq_str(canned, "private") &&
-        !kv_slice_eq_str(canned, "bucket-owner-full-control")) {
-        api_fail(resp, API_E_S3_ACL_NOT_SUPPORTED, NULL);
-        return -1;
-    }
-    static const char *const grants[] = {"x-amz-grant-read", "x-amz-grant-write",
-                                         "x-amz-grant-read-acp", "x-amz-grant-write-acp", NULL};
-    for (size_t i = 0; grants[i]; i++)
-        if (api_req_has_header(req, grants[i])) {
-            api_fail(resp, API_E_S3_ACL_NOT_SUPPORTED, NULL);
-            return -1;
-        }
-    kv_slice_t body = kv_buf_slice(&req->_st->body);
-    if (body.len == 0)
-        return 0;
-    api_xnode_t *root;
-    if (api_xml_parse(req->arena, body, &root) < 0 ||
-        strcmp(root->name, "AccessControlPolicy") != 0) {
-        api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
-        return -1;
-    }
-    /* Every grant must be FULL_CONTROL (to the owner: there is no other principal here). */
-    api_xnode_t *list = api_xml_child(root, "AccessControlList");
-    for (api_xnode_t *g = list ? list->child : NULL; g; g = g->next) {
-        api_xnode_t *perm = api_xml_child(g, "Permission");
-        if (perm == NULL || !kv_slice_eq_str(kv_slice_trim(perm->text), "FULL_CONTROL")) {
-            api_fail(resp, API_E_S3_ACL_NOT_SUPPORTED, NULL);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static void acl_encode(api_ctx_t *ctx, api_resp_t *resp)
-{
-    char owner[65];
-    s3_owner_id(ctx, owner);
-    api_xw_t w;
-    api_xw_begin(&w, &resp->body, "AccessControlPolicy", true);
-    s3_xml_owner(&w, "Owner", owner);
-    api_xw_open(&w, "AccessControlList");
-    kv_buf_append_str(&resp->body, "<Grant><Grantee xmlns:xsi=\"http://www.w3.org/2001/"
-                                   "XMLSchema-instance\" xsi:type=\"CanonicalUser\">");
-    api_xw_elem_str(&w, "ID", owner);
-    api_xw_elem_str(&w, "DisplayName", "stratus");
-    kv_buf_append_str(&resp->body, "</Grantee>");
-    api_xw_elem_str(&w, "Permission", "FULL_CONTROL");
-    kv_buf_append_str(&resp->body, "</Grant>");
-    api_xw_close(&w, "AccessControlList");
-    api_xw_close(&w, "AccessControlPolicy");
-    api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
-}
-
 #define SUBRES_DECODE(name)                                                                     \
     int s3_decode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_subres_in_t *out) \
     {                                                                                           \
         (void)ctx, (void)resp;                                                                  \
         return subres_in(req, out);                                                             \
     }
-SUBRES_DECODE(get_bucket_acl)
-SUBRES_DECODE(put_bucket_acl)
-SUBRES_DECODE(get_object_acl)
-SUBRES_DECODE(put_object_acl)
 SUBRES_DECODE(get_object_lock_configuration)
-
-int s3_exec_get_bucket_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                           const s3_subres_in_t *in, s3_subres_out_t *out)
-{
-    return subres_exec(ctx, req, resp, in, out);
-}
-
-int s3_exec_get_object_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                           const s3_subres_in_t *in, s3_subres_out_t *out)
-{
-    return subres_exec(ctx, req, resp, in, out);
-}
-
-int s3_exec_put_bucket_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                           const s3_subres_in_t *in, s3_subres_out_t *out)
-{
-    if (subres_exec(ctx, req, resp, in, out) < 0)
-        return -1;
-    return acl_put_check(req, resp);
-}
-
-int s3_exec_put_object_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                           const s3_subres_in_t *in, s3_subres_out_t *out)
-{
-    if (subres_exec(ctx, req, resp, in, out) < 0)
-        return -1;
-    return acl_put_check(req, resp);
-}
 
 int s3_exec_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                                           const s3_subres_in_t *in, s3_subres_out_t *out)
@@ -135,32 +44,6 @@ int s3_exec_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_re
         return -1;
     api_fail(resp, API_E_S3_NO_OBJECT_LOCK, NULL);
     return -1;
-}
-
-void s3_encode_get_bucket_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                              const s3_subres_out_t *out)
-{
-    (void)req, (void)out;
-    acl_encode(ctx, resp);
-}
-
-void s3_encode_get_object_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                              const s3_subres_out_t *out)
-{
-    (void)req, (void)out;
-    acl_encode(ctx, resp);
-}
-
-void s3_encode_put_bucket_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                              const s3_subres_out_t *out)
-{
-    (void)ctx, (void)req, (void)resp, (void)out;
-}
-
-void s3_encode_put_object_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                              const s3_subres_out_t *out)
-{
-    (void)ctx, (void)req, (void)resp, (void)out;
 }
 
 void s3_encode_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,

@@ -1070,6 +1070,7 @@ typedef struct eng_iam_op {
 /** Commit ops in one write batch. @return 0, KV_EINVAL (a key or value over the limits),
  * KV_ENOSPACE, KV_EIO. */
 int eng_iam_write(eng_t *e, const eng_iam_op_t *ops, size_t n);
+
 /* ---- account-level settings (issue 15, package S): catalog kind 'X' ---- */
 /** Maximum size of one account setting's value. */
 #define ENG_ACCOUNT_SETTING_MAX 4096
@@ -1080,5 +1081,11 @@ int eng_account_get(eng_t *e, kv_slice_t name, kv_arena_t *a, kv_slice_t *out);
 int eng_account_put(eng_t *e, kv_slice_t name, kv_slice_t value);
 /** Remove account setting name. @return 0 (also when it was not set) or KV_EIO. */
 int eng_account_delete(eng_t *e, kv_slice_t name);
+
+/* ---- issue 15, package A: S3 ACLs ---- */
+/** Replace the ACL (eng_object_t.acl; empty: the default) of one version (ref NULL: current),
+ * keeping its bytes and times. @return 0, KV_ENOTFOUND (no such version, or a delete marker). */
+int eng_object_set_acl(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                       kv_slice_t acl);
 
 #endif
