@@ -161,7 +161,8 @@ struct api_state {
     api_principal_t principal;
     bool authorized;
     bool sigv2; /* signed with Signature Version 2 (S3's legacy header or query string) */
-    kv_slice_t s3_acl; /* issue 15, package A: PutObject's ACL, checked before its body */
+    /* issue 15, package A: PutObject's ACL (s3_acl.h's encoding), checked before its body */
+    kv_slice_t s3_acl;
 };
 
 /* api_auth.c */
