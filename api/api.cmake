@@ -39,15 +39,15 @@ target_sources(kvengine PRIVATE engine/eng_sns.c)
 target_sources(kvapi PRIVATE api/api_msg.c)
 # issue 15 (package P): the policy language and its evaluator
 target_sources(kvapi PRIVATE api/authz/pol.c api/authz/pol_eval.c)
-# issue 15 (package S): S3 authorization, bucket policies, Block Public Access (and the
-# account-level settings it keeps in the engine)
-target_sources(kvapi PRIVATE api/s3/s3_authz.c api/s3/s3_pab.c)
-target_sources(kvengine PRIVATE engine/eng_account.c)
 # issue 15, package I: IAM (the service, its store, api_iam.h)
 target_sources(kvapi PRIVATE api/iam/iam_api.c api/iam/iam_store.c api/iam/iam_users.c
             api/iam/iam_roles.c api/iam/iam_policies.c api/iam/iam_account.c api/iam/iam_principal.c)
 target_sources(kvengine PRIVATE engine/eng_iam.c)
 # issue 15 (package T): STS and sessions as principals
 target_sources(kvapi PRIVATE api/sts/sts_api.c api/sts/sts_ops.c api/sts/sts_principal.c)
+# issue 15 (package S): S3 authorization, bucket policies, Block Public Access (and the
+# account-level settings it keeps in the engine)
+target_sources(kvapi PRIVATE api/s3/s3_authz.c api/s3/s3_pab.c)
+target_sources(kvengine PRIVATE engine/eng_account.c)
 # issue 15, package A: S3 ACLs and Object Ownership
 target_sources(kvapi PRIVATE api/s3/s3_acl.c api/s3/s3_acl_ops.c)

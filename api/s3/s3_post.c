@@ -163,30 +163,15 @@ static int check_policy(s3_post_t *p)
     }
     if (!kv_slice_eq_str(part[4], "aws4_request") || part[1].len != 8)
         return deny(p, API_E_S3_INVALID_ARGUMENT, "Invalid x-amz-credential");
-    /* The server's key, or a session key with its token (x-amz-security-token). */
+    /* The signer: the server's key, an IAM user's, or a session key with its token
+     * (x-amz-security-token); it becomes the request's principal (issue 15). */
     kv_slice_t tok = field(p, "x-amz-security-token");
     char session_sk[API_SESSION_SK_LEN + 1];
-    const char *secret = ctx->secret_key;
-    api_principal_t *who = &p->req->_st->principal; /* the form's signer (issue 15) */
-    if (kv_slice_eq_str(part[0], ctx->access_key)) {
-        if (tok.len)
-            return deny(p, API_E_S3_INVALID_TOKEN, NULL);
-        api__principal_root(ctx, who);
-    } else if (api_session_is_session_key(part[0]) && tok.len) {
-        uint8_t bin[API_SESSION_BIN_MAX];
-        api_session_result_t r = api_session_verify(&ctx->session_keys, part[0], tok,
-                                                    (int64_t)time(NULL), session_sk, bin, NULL);
-        if (r != API_SESSION_OK)
-            return deny(p,
-                        r == API_SESSION_EXPIRED ? API_E_S3_EXPIRED_TOKEN : API_E_S3_INVALID_TOKEN,
-                        NULL);
-        secret = session_sk;
-        /* A function's session acts as the root, as authentication treats it until STS. */
-        api__principal_root(ctx, who);
-        who->kind = API_PR_ROOT_SESSION;
-    } else {
-        return deny(p, API_E_S3_INVALID_ACCESS_KEY, NULL);
+    if (api__auth_key(ctx, p->req, p->resp, part[0], tok, session_sk) != 0) {
+        p->failed = true;
+        return -1;
     }
+    const char *secret = api__auth_secret(ctx, p->req, session_sk);
     uint8_t key[32];
     char want[65];
     sigv4_signing_key(kv_slice_str(secret), part[1], part[2], part[3], key);

@@ -1044,17 +1044,6 @@ int eng_qbatch_commit(eng_qbatch_t *b);
 /** Free without committing. Accepts NULL. */
 void eng_qbatch_free(eng_qbatch_t *b);
 
-/* ---- account-level settings (issue 15, package S): catalog kind 'X' ---- */
-/** Maximum size of one account setting's value. */
-#define ENG_ACCOUNT_SETTING_MAX 4096
-/** Read account setting name (e.g. "s3-pab") into *out (in arena a).
- * @return 0, KV_ENOTFOUND, KV_EIO. */
-int eng_account_get(eng_t *e, kv_slice_t name, kv_arena_t *a, kv_slice_t *out);
-/** Store (create or replace) account setting name. @return 0, KV_EINVAL (too large), KV_EIO. */
-int eng_account_put(eng_t *e, kv_slice_t name, kv_slice_t value);
-/** Remove account setting name. @return 0 (also when it was not set) or KV_EIO. */
-int eng_account_delete(eng_t *e, kv_slice_t name);
-
 /* ---- IAM (issue 15, package I; eng_iam.c): records under catalog kind 'I' ----
  * The key after 'I' (a sub-kind byte, then names) and the values are api/iam's: users,
  * groups, roles, managed policies and versions, access keys, inline policies, attachments
@@ -1079,6 +1068,17 @@ typedef struct eng_iam_op {
 /** Commit ops in one write batch. @return 0, KV_EINVAL (a key or value over the limits),
  * KV_ENOSPACE, KV_EIO. */
 int eng_iam_write(eng_t *e, const eng_iam_op_t *ops, size_t n);
+
+/* ---- account-level settings (issue 15, package S): catalog kind 'X' ---- */
+/** Maximum size of one account setting's value. */
+#define ENG_ACCOUNT_SETTING_MAX 4096
+/** Read account setting name (e.g. "s3-pab") into *out (in arena a).
+ * @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_account_get(eng_t *e, kv_slice_t name, kv_arena_t *a, kv_slice_t *out);
+/** Store (create or replace) account setting name. @return 0, KV_EINVAL (too large), KV_EIO. */
+int eng_account_put(eng_t *e, kv_slice_t name, kv_slice_t value);
+/** Remove account setting name. @return 0 (also when it was not set) or KV_EIO. */
+int eng_account_delete(eng_t *e, kv_slice_t name);
 
 /* ---- issue 15, package A: S3 ACLs ---- */
 /** Replace the ACL (eng_object_t.acl; empty: the default) of one version (ref NULL: current),

@@ -4,7 +4,7 @@
 find_program(KV_PYTHON3 python3 REQUIRED)
 find_program(KV_NODE node)
 set(KV_IT_ENV "STRATUSD=$<TARGET_FILE:stratusd>;STRATUS_CLI=$<TARGET_FILE:stratus>")
-foreach(t dynamodb items hardening_disk hardening_ddb hardening_auth hardening_server hardening_storage hardening_fn crash indexes partiql streams lambda s3_events sched s3 s3_objects s3_versions s3_bucket_config s3_browser server awscli lambda_versions lambda_urls lambda_creds lambda_sandbox lambda_logs lambda_ric lambda_sdk lambda_qualifiers lambda_deploy lambda_filters sqs sqs_fifo sqs_crash events events_targets sns sns_delivery bench_sqs sqs_query lambda_sqs lambda_sqs_delivery wiring pipeline sqs_review sns_https s3_access iam sts fn_roles s3_acl) # s3_access: issue 15, package S; iam: package I; sts fn_roles: package T; s3_acl: package A
+foreach(t dynamodb items hardening_disk hardening_ddb hardening_auth hardening_server hardening_storage hardening_fn crash indexes partiql streams lambda s3_events sched s3 s3_objects s3_versions s3_bucket_config s3_browser server awscli lambda_versions lambda_urls lambda_creds lambda_sandbox lambda_logs lambda_ric lambda_sdk lambda_qualifiers lambda_deploy lambda_filters sqs sqs_fifo sqs_crash events events_targets sns sns_delivery bench_sqs sqs_query lambda_sqs lambda_sqs_delivery wiring pipeline sqs_review sns_https iam sts fn_roles s3_access s3_acl) # iam: issue 15, package I; sts fn_roles: package T; s3_access: package S; s3_acl: package A
   add_test(NAME it_${t} COMMAND ${KV_PYTHON3} -m unittest -v test_${t}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration)
   set_tests_properties(it_${t} PROPERTIES LABELS integration TIMEOUT 600
@@ -43,13 +43,6 @@ if(KV_NODE)
   set_tests_properties(it_js_wiring PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
-# issue 15 (package S): S3 access control through the JS SDK v3
-if(KV_NODE)
-  add_test(NAME it_js_s3_access COMMAND ${KV_NODE} --test s3_access.test.mjs
-           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
-  set_tests_properties(it_js_s3_access PROPERTIES LABELS integration TIMEOUT 300
-                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
-endif()
 # issue 15, package I: IAM through the JS SDK v3
 if(KV_NODE)
   add_test(NAME it_js_iam COMMAND ${KV_NODE} --test iam.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
@@ -60,5 +53,12 @@ endif()
 if(KV_NODE)
   add_test(NAME it_js_sts COMMAND ${KV_NODE} --test sts.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_sts PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 15 (package S): S3 access control through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_s3_access COMMAND ${KV_NODE} --test s3_access.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_access PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
