@@ -64,8 +64,8 @@ kv_unit(test_pol tests/unit/api/test_pol.c) # issue 15, P: the policy language a
 kv_unit(test_iam_names tests/unit/api/test_iam_names.c) # issue 15, package I
 kv_unit(test_iam_principal tests/unit/api/test_iam_principal.c tests/support/api_harness.c) # issue 15, I
 kv_unit(test_s3_access tests/unit/api/test_s3_access.c) # issue 15, S: account settings, PAB
-# Every unit test program (`make test-tsan` builds this target only).
 kv_unit(test_s3_acl tests/unit/api/test_s3_acl.c) # issue 15, package A: S3 ACLs
+# Every unit test program (`make test-tsan` builds this target only).
 get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
 add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)
 
