@@ -51,7 +51,8 @@ static void signing_key(api_ctx_t *ctx, const api_state_t *st, uint8_t out[32])
 {
     const sigv4_auth_t *a = &st->auth;
     kv_slice_t ak = a->access_key;
-    kv_slice_t sk = kv_slice_str(st->session_secret[0] ? st->session_secret : ctx->secret_key);
+    kv_slice_t sk =
+        kv_slice_str(st->principal.kind == API_PR_ROOT ? ctx->secret_key : st->session_secret);
     for (int i = 0; i < KEY_SLOTS; i++) {
         key_slot_t *k = &key_cache[i];
         if (k->ak_len == ak.len && k->sk_len == sk.len && ak.len &&

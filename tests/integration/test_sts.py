@@ -123,6 +123,24 @@ class CallerIdentity(StsCase):
         self.assertEqual(code_of(cm.exception), ("InvalidClientTokenId", 403))
 
 
+class Checked(StsCase):
+    def test_every_sts_operation_authorizes(self):
+        """No STS answer to a non-root caller goes out without an authorization check (the
+        server logs and counts any: stratus_authz_unchecked_total)."""
+        u = iam_base.user(self.srv, "checked", policies=[iam_base.allow(["sts:*"])])
+        c = self.creds_client(u, "sts")
+        c.get_caller_identity()
+        c.get_access_key_info(AccessKeyId=u["access_key"])
+        t = c.get_session_token(DurationSeconds=900)["Credentials"]
+        s = iam_base.assume(self.srv, self.reader["arn"], creds=u, session_name="checked")
+        self.creds_client(s, "sts").get_caller_identity()
+        self.creds_client(dict(access_key=t["AccessKeyId"], secret_key=t["SecretAccessKey"],
+                               session_token=t["SessionToken"]), "sts").get_caller_identity()
+        with open(self.srv.log_path, errors="replace") as f:
+            log = f.read()
+        self.assertNotIn("authorization: sts ", log)
+
+
 class AssumeRoleTrust(StsCase):
     def test_trust_naming_the_user_suffices(self):
         u = iam_base.user(self.srv, "direct")  # no identity policy at all

@@ -461,6 +461,7 @@ class DiskLow(Base):
         self.mnt = tempfile.mkdtemp(prefix="stratus-wire-")
         subprocess.check_call(["mount", "-t", "tmpfs", "-o", "size=128m", "tmpfs", self.mnt])
         self.srv = Server("--disk-reserve", "32M", data_dir=self.mnt).start()
+        self.srv.lambda_role()  # issue 15: functions need a role Lambda can assume
         self.clients()
         self.ddb.create_table(TableName="got", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                               AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],

@@ -57,7 +57,7 @@ test("GetCallerIdentity of the root, a user and a role session", async () => {
   await iam.send(new PutUserPolicyCommand({ UserName: "js-other", PolicyName: "p", PolicyDocument: doc([allow("sts:AssumeRole")]) }));
   const okey = (await iam.send(new CreateAccessKeyCommand({ UserName: "js-other" }))).AccessKey;
   const asOther = srv.client(STSClient, { credentials: { accessKeyId: okey.AccessKeyId, secretAccessKey: okey.SecretAccessKey } });
-  await assert.rejects(asOther.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/js-role`, RoleSessionName: "x" })),
+  await assert.rejects(asOther.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${ACCOUNT}:role/js-role`, RoleSessionName: "xx" })),
     (e) => e.name === "AccessDenied" && e.$metadata.httpStatusCode === 403 &&
            e.message === `User: arn:aws:iam::${ACCOUNT}:user/js-other is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::${ACCOUNT}:role/js-role`);
 });

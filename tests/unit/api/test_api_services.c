@@ -20,10 +20,12 @@
 #include "base/kv_time.h"
 #include "ddb/ddb_ops.h"
 #include "events/events_ops.h"
+#include "iam/iam_int.h" /* issue 15 */
 #include "lambda/lambda_ops.h"
 #include "s3/s3_ops.h"
 #include "sns/sns_int.h"
 #include "sqs/sqs_int.h"
+#include "sts/sts_int.h" /* issue 15 */
 
 static harness_t H;
 
@@ -66,6 +68,8 @@ static void test_table_rows(void **state)
         {"sqs", SQS_OP__COUNT},       /* issue 14, package Q */
         {"sns", SNS_OP__COUNT + 1},   /* issue 14, package N: its operations and the certificate */
         {"events", EVENTS_OP__COUNT}, /* issue 14, package E */
+        {"iam", IAM_OP__COUNT},       /* issue 15, package I */
+        {"sts", STS_OP__COUNT},       /* issue 15, package T */
     };
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
@@ -234,9 +238,12 @@ static void test_routing(void **state)
     expect_route(NULL, "POST", "/", "Logs_20140328.FilterLogEvents", "logs", "FilterLogEvents");
     expect_route(NULL, "POST", "/", "DynamoDB_20120810.Query", "dynamodb", "Query");
     expect_route(NULL, "POST", "/", "Whatever.Op", "dynamodb", "Unknown");
-    expect_route("iam", "POST", "/", "DynamoDBStreams_20120810.DescribeStream", "dynamodbstreams",
+    /* a scope no service claims (iam and sts are services since issue 15) */
+    expect_route("kms", "POST", "/", "DynamoDBStreams_20120810.DescribeStream", "dynamodbstreams",
                  "DescribeStream");
-    expect_route("iam", "GET", "/2017-10-31/functions/f/concurrency", NULL, "lambda", "Unknown");
+    expect_route("kms", "GET", "/2017-10-31/functions/f/concurrency", NULL, "lambda", "Unknown");
+    expect_route("sts", "POST", "/", NULL, "sts",
+                 "Unknown"); /* issue 15: the Action is in the body */
     expect_route(NULL, "GET", "/2019-09-25/functions/f/event-invoke-config", NULL, "lambda",
                  "GetFunctionEventInvokeConfig");
     expect_route(NULL, "GET", "/health", NULL, "ops", "Health");
