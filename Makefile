@@ -20,6 +20,8 @@ APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 # bundled curl and aws-lambda-cpp; cmake, make, g++ and python3 come with the build).
 TEST_PACKAGES := clang libclang-rt-14-dev clang-format awscli nginx-light rocksdb-tools chromium \
 	autoconf automake libtool
+# issue 15, package A: s3cmd sets ACLs in test_s3_acl.py
+TEST_PACKAGES += s3cmd
 # Node.js and npm run JavaScript functions and the AWS SDK for JavaScript v3 tests; taken from
 # Debian only when the machine has none (a NodeSource nodejs already bundles npm and conflicts
 # with Debian's npm).

@@ -25,8 +25,10 @@ void s3_pab_effective(api_ctx_t *ctx, const eng_bucket_t *b, s3_pab_t *out);
 /**
  * What the ACLs say about principal p performing action ("s3:GetObject", "s3:ListBucket",
  * "s3:PutObject", "s3:GetObjectAcl", ...) on bucket b, or on object o of b when o is not NULL:
- * API_ACL_ALLOW when a grant (to the principal's account, to AllUsers, or to
- * AuthenticatedUsers for a signed request) gives the permission the action needs; API_ACL_NONE
+ * API_ACL_ALLOW when a grant gives the permission the action needs to the principal: to AllUsers
+ * (anyone, anonymous included), to AuthenticatedUsers (a signed request), or — for the root only
+ * — to the account's canonical id (S3 delegates a grant to the owner's account to the account's
+ * IAM policies, so it allows no IAM user or role by itself); API_ACL_NONE
  * when ACLs are disabled (BucketOwnerEnforced) or grant nothing. With ignore_public, grants to
  * AllUsers and AuthenticatedUsers count for nothing (IgnorePublicAcls). Implemented by A
  * (s3_acl.c).

@@ -443,16 +443,10 @@ static int block_public(api_ctx_t *ctx, api_resp_t *resp, const eng_bucket_t *b,
     return -1;
 }
 
-int s3_acl_for_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
-                      kv_slice_t *out)
+/* A new object's ACL acl against b's ownership and Block Public Access; *out its encoding. */
+static int object_acl(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
+                      const s3_acl_t *acl, kv_slice_t *out)
 {
-    *out = KV_SLICE_NULL;
-    s3_acl_t *acl = kv_arena_alloc(req->arena, sizeof(*acl));
-    bool has;
-    if (s3_acl_from_request(ctx, req, resp, acl, &has) < 0)
-        return -1;
-    if (!has)
-        return 0;
     if (s3_ownership(b, NULL) == S3_OWN_ENFORCED) {
         if (!s3_acl_owner_only(acl)) {
             api_fail(resp, API_E_S3_ACL_NOT_SUPPORTED, NULL);
@@ -468,6 +462,29 @@ int s3_acl_for_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
     *out = kv_arena_dup(req->arena, kv_buf_slice(&enc));
     kv_buf_dispose(&enc);
     return 0;
+}
+
+int s3_acl_for_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
+                      kv_slice_t *out)
+{
+    *out = KV_SLICE_NULL;
+    s3_acl_t *acl = kv_arena_alloc(req->arena, sizeof(*acl));
+    bool has;
+    if (s3_acl_from_request(ctx, req, resp, acl, &has) < 0)
+        return -1;
+    return has ? object_acl(ctx, req, resp, b, acl, out) : 0;
+}
+
+int s3_acl_for_post(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
+                    kv_slice_t canned, kv_slice_t *out)
+{
+    *out = KV_SLICE_NULL;
+    s3_acl_t *acl = kv_arena_alloc(req->arena, sizeof(*acl));
+    if (!s3_acl_canned(kv_slice_trim(canned), acl)) {
+        api_fail(resp, API_E_S3_INVALID_ARGUMENT, NULL);
+        return -1;
+    }
+    return object_acl(ctx, req, resp, b, acl, out);
 }
 
 int s3_acl_create_bucket(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, eng_bucket_t *b)

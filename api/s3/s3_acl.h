@@ -111,6 +111,9 @@ int s3_acl_from_request(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_acl
  */
 int s3_acl_for_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
                       kv_slice_t *out);
+/** POST Object's acl form field (a canned ACL), checked and encoded as s3_acl_for_object. */
+int s3_acl_for_post(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
+                    kv_slice_t canned, kv_slice_t *out);
 /**
  * CreateBucket's x-amz-object-ownership and ACL headers: the ownership document and ACL to
  * store on the new bucket b (b->docs), or -1 with S3's error set (InvalidArgument,

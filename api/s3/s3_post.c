@@ -457,6 +457,12 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->etag = kv_arena_strndup(req->arena, etag.p, etag.len);
     kv_buf_dispose(&etag);
     o->mtime_ms = kv_now_ms();
+    /* issue 15, package A: the acl field (a canned ACL) */
+    const char *acl = field_str(req, p, "acl");
+    eng_bucket_t *b;
+    if (acl && (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
+                s3_acl_for_post(ctx, req, resp, b, kv_slice_str(acl), &o->acl) < 0))
+        return -1;
     eng_obj_cond_t cond = {.versioning = st->versioning};
     o->log_id = st->log_id;
     o->event = "ObjectCreated:Post";

@@ -6,6 +6,8 @@ headers and AccessControlPolicy bodies stored on buckets, objects, copies, multi
 versions and answered by Get*Acl (boto3, the AWS CLI, s3cmd), what the grants allow (anonymous
 readers of a public-read object, AuthenticatedUsers for IAM users, a public-read-write bucket),
 and Block Public Access's BlockPublicAcls and IgnorePublicAcls."""
+import http.client
+import json
 import os
 import re
 import subprocess
@@ -174,6 +176,24 @@ class Ownership(AclBase):
         with self.assertRaises(ClientError) as e:
             self.s3.get_bucket_ownership_controls(Bucket="acl-no-such-bucket")
         self.assertEqual(err(e), ("NoSuchBucket", 404))
+
+    def test_ownership_controls_are_authorized(self):
+        b = self.bucket()
+        u = iam_base.user(self.srv, "acl-own-" + uuid.uuid4().hex[:6])
+        s3u = iam_base.client(self.srv, u, "s3", s3={"addressing_style": "path"})
+        rules = {"Rules": [{"ObjectOwnership": "ObjectWriter"}]}
+        iam_base.denied(s3u.get_bucket_ownership_controls, Bucket=b)
+        iam_base.denied(s3u.put_bucket_ownership_controls, Bucket=b, OwnershipControls=rules)
+        iam_base.denied(s3u.delete_bucket_ownership_controls, Bucket=b)
+        iam_base.denied(s3u.create_bucket, Bucket="acl-" + uuid.uuid4().hex[:12], ObjectOwnership="ObjectWriter")
+        arn = f"arn:aws:s3:::{b}"
+        self.srv.client("iam").put_user_policy(
+            UserName=u["name"], PolicyName="own", PolicyDocument=json.dumps(iam_base.allow(
+                ["s3:GetBucketOwnershipControls", "s3:PutBucketOwnershipControls"], arn)))
+        s3u.put_bucket_ownership_controls(Bucket=b, OwnershipControls=rules)
+        self.assertEqual(s3u.get_bucket_ownership_controls(Bucket=b)["OwnershipControls"], rules)
+        s3u.delete_bucket_ownership_controls(Bucket=b)
+        self.assertEqual(metric(self.srv, "stratus_authz_unchecked_total"), 0)
 
     def test_disabling_acls_needs_an_owner_only_bucket_acl(self):
         b = self.bucket("ObjectWriter", open_acls=True)
@@ -365,6 +385,39 @@ class Acls(AclBase):
             "Parts": [{"PartNumber": 1, "ETag": etag}]})
         self.assertEqual(grants(self.s3.get_object_acl(Bucket=b, Key="mp")), OWNER_FULL | {(ALL, "READ")})
         self.assertEqual(anon_get(self.srv, f"/{b}/mp"), (200, b"part"))
+
+    def post_form(self, b, key, acl):
+        """A browser form upload (POST Object) signed by the root, with an acl field."""
+        c = self.srv.client("s3", signature_version="s3v4", s3={"addressing_style": "path"})
+        post = c.generate_presigned_post(b, key, Fields={"acl": acl}, Conditions=[{"acl": acl}],
+                                         ExpiresIn=300)
+        bd = uuid.uuid4().hex
+        body = b"".join(f'--{bd}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                        for k, v in post["fields"].items())
+        body += (f'--{bd}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
+                 f"Content-Type: text/plain\r\n\r\nform data\r\n--{bd}--\r\n").encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=15)
+        conn.request("POST", f"/{b}", body=body,
+                     headers={"Content-Type": f"multipart/form-data; boundary={bd}"})
+        r = conn.getresponse()
+        out = r.status, r.read()
+        conn.close()
+        return out
+
+    def test_post_object_acl_field(self):
+        b = self.bucket("ObjectWriter", open_acls=True)
+        st, out = self.post_form(b, "form.txt", "public-read")
+        self.assertEqual(st, 204, out)
+        self.assertIn((ALL, "READ"), grants(self.s3.get_object_acl(Bucket=b, Key="form.txt")))
+        self.assertEqual(anon_get(self.srv, f"/{b}/form.txt"), (200, b"form data"))
+        st, out = self.post_form(b, "bad.txt", "everyone")
+        self.assertEqual(st, 400, out)
+        self.assertIn(b"InvalidArgument", out)
+        enforced = self.bucket()
+        st, out = self.post_form(enforced, "form.txt", "public-read")
+        self.assertEqual(st, 400, out)
+        self.assertIn(b"AccessControlListNotSupported", out)
+        self.assertEqual(self.post_form(enforced, "ok.txt", "private")[0], 204)
 
     def test_aws_cli_and_s3cmd(self):
         b = self.bucket("ObjectWriter", open_acls=True)
