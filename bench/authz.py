@@ -4,8 +4,9 @@
 on the request path, against the account root (whose requests skip evaluation), in the same run
 on the same server.
 
-The user's access comes through 10 policies with conditions: 4 inline policies of the user, 4
-customer managed policies attached to it, and an inline and a managed policy of a group it is in.
+The user's access comes through 10 policies with conditions: an inline policy of the user (IAM
+allows 2048 characters of them per user), 7 customer managed policies attached to it, and an
+inline and a managed policy of a group it is in.
 Every statement carries conditions over the global keys (aws:SourceIp, aws:SecureTransport,
 aws:RequestedRegion, aws:CurrentTime, aws:PrincipalTag/team, aws:username), each policy also
 allows actions of other services and holds a Deny whose condition does not match, so every
@@ -13,14 +14,15 @@ request evaluates all of them.
 
 Workloads (stratus-bench, bench/stratus_bench.c): DynamoDB PutItem and S3 GET of 4 KiB at CONNS
 connections (default 64), DURATION seconds each (default 5), ROUNDS interleaved rounds (default
-3) of root then user; the server is pinned to core 0 and the load generator to core 1 (taskset,
+3) of root and user, alternating which runs first; the server is pinned to core 0 and the load generator to core 1 (taskset,
 when there are two cores). The stable figure is server CPU per request (utime+stime of stratusd
 from /proc over the run); the goal is the user's <= 1.1x the root's. Prints each run and the ratio
 of the medians.
 
 Usage: bench/authz.py [BUILD_DIR]
-Environment: DURATION, CONNS, ROUNDS, THREADS (stratusd loop threads, default 1). Loopback only;
-every loop is bounded in count and time.
+Environment: DURATION, CONNS, ROUNDS, THREADS (stratusd loop threads, default 1), PERF_DIR (record
+a `perf` profile of stratusd during each workload's first run of each principal into that
+directory: <workload>-<root|user>.data). Loopback only; every loop is bounded in count and time.
 """
 import json
 import os
@@ -111,7 +113,7 @@ def main():
         iam.add_user_to_group(GroupName="bench-group", UserName="bench-user")
         for i in range(10):
             doc = json.dumps(policy(i))
-            if i < 4:
+            if i < 1:
                 iam.put_user_policy(UserName="bench-user", PolicyName="p%d" % i, PolicyDocument=doc)
             elif i < 8:
                 arn = iam.create_policy(PolicyName="p%d" % i, PolicyDocument=doc)["Policy"]["Arn"]
@@ -129,8 +131,16 @@ def main():
         for wl, extra in (("putitem", []), ("s3get", ["--path", "/bench-bucket"])):
             cpu = {"root": [], "user": []}
             for r in range(ROUNDS):
-                for name in ("root", "user"):
+                # Alternate who goes first: a write run leaves a fuller memtable to the next.
+                for name in (("root", "user") if r % 2 == 0 else ("user", "root")):
                     ak, sk = who[name]
+                    perf = None
+                    if os.environ.get("PERF_DIR") and r == 0 and shutil.which("perf"):
+                        perf = subprocess.Popen(
+                            ["perf", "record", "-q", "-g", "-p", str(srv.pid), "-o",
+                             os.path.join(os.environ["PERF_DIR"], "%s-%s.data" % (wl, name)),
+                             "--", "sleep", str(DURATION)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     out = subprocess.run(
                         pin(1, [os.path.join(BUILD, "stratus-bench"), "--port", str(port),
                                 "--connections", str(CONNS), "--duration", str(DURATION),
@@ -138,6 +148,8 @@ def main():
                                 "%s-%s-r%d" % (wl, name, r), "--access-key", ak, "--secret-key", sk]
                             + extra),
                         capture_output=True, text=True, timeout=DURATION + 120)
+                    if perf:
+                        perf.wait(timeout=DURATION + 60)
                     line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
                     log(line or ("%s %s: no result: %s" % (wl, name, out.stderr.strip()[-300:])))
                     f = parse(line) if line else {}
