@@ -348,10 +348,7 @@ DENIED = {"sqs": {"AccessDenied", "AccessDeniedException"}, "sns": {"Authorizati
 class WithIam(Case):
     def setUp(self):
         super().setUp()
-        try:
-            import iam_base
-        except ImportError:  # before package I's helper is merged
-            self.skipTest("iam_base (issue 15, package I) is not here yet")
+        import iam_base
         self.iam = iam_base
 
     def user(self, name, *actions, resources="*", condition=None):

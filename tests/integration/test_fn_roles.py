@@ -106,10 +106,7 @@ class FunctionRoles(unittest.TestCase):
                                                      "put-one/probe is not authorized to perform: "
                                                      "iam:ListUsers" % ACCOUNT), out)
         self.assertEqual(out["put_allowed"], "ok")
-        if out["put_other"] == "ok":
-            # DynamoDB's own authorization is package D's: until it is merged, PutItem is not
-            # checked. Once it is, the role's single table is all the function may write.
-            self.skipTest("DynamoDB operations are not authorized in this build yet")
+        # The role allows one table: PutItem on another is refused inside the function.
         self.assertTrue(out["put_other"].startswith("AccessDeniedException: "), out)
         self.assertIn("dynamodb:PutItem", out["put_other"])
 
