@@ -537,6 +537,7 @@ int sts_get_session_token(sts_call_t *c)
     if (p->kind == API_PR_USER) {
         sp.kind = API_SESSION_USER;
         sp.name = p->name;
+        sp.role_id = p->id; /* the user's unique id: a user recreated under the name is another */
     } else if (dur > STS_ROOT_MAX_S) {
         dur = STS_ROOT_MAX_S; /* AWS: the root's sessions default to one hour at most */
     }

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Issue 15 security review: defects found in the merged identity and access work, each shown
+failing before its fix (sessions outliving the principal they were issued for)."""
+import unittest
+
+from botocore.exceptions import ClientError
+
+import iam_base
+from stratus_fixture import Server
+
+
+def refused_code(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+    return None
+
+
+class SessionsOfRecreatedPrincipals(unittest.TestCase):
+    """A session belongs to the principal it was issued for, not to whoever holds the name
+    later: AWS tells a user or role recreated under the same name by its new unique id."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+        cls.iam = cls.srv.client("iam")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def test_get_session_token_of_a_deleted_user_stays_dead(self):
+        u = iam_base.user(self.srv, "gone", policies=[iam_base.allow("sqs:ListQueues")])
+        c = iam_base.client(self.srv, u, "sts").get_session_token()["Credentials"]
+        sess = {"access_key": c["AccessKeyId"], "secret_key": c["SecretAccessKey"],
+                "session_token": c["SessionToken"]}
+        iam_base.client(self.srv, sess, "sqs").list_queues()
+        self.iam.delete_user_policy(UserName="gone", PolicyName="inline0")
+        self.iam.delete_access_key(UserName="gone", AccessKeyId=u["access_key"])
+        self.iam.delete_user(UserName="gone")
+        self.assertIsNotNone(refused_code(iam_base.client(self.srv, sess, "sqs").list_queues))
+        # Someone else gets the name (and more permissions): the old session is not theirs.
+        iam_base.user(self.srv, "gone", policies=[iam_base.allow("*")])
+        code = refused_code(iam_base.client(self.srv, sess, "sqs").list_queues)
+        self.assertIn(code, ("InvalidClientTokenId", "UnrecognizedClientException"))
+
+    def test_role_session_of_a_deleted_role_gets_nothing_from_its_successor(self):
+        r = iam_base.role(self.srv, "phoenix", policies=[iam_base.allow("sqs:ListQueues")])
+        sess = iam_base.assume(self.srv, r["arn"])
+        iam_base.client(self.srv, sess, "sqs").list_queues()
+        self.iam.delete_role_policy(RoleName="phoenix", PolicyName="inline0")
+        self.iam.delete_role(RoleName="phoenix")
+        iam_base.role(self.srv, "phoenix", policies=[iam_base.allow("*")])
+        iam_base.denied(iam_base.client(self.srv, sess, "sqs").list_queues)
+        iam_base.denied(iam_base.client(self.srv, sess, "iam").create_user, UserName="takeover")
+        # A session of the new role has the new role's permissions.
+        fresh = iam_base.assume(self.srv, r["arn"], session_name="new")
+        iam_base.client(self.srv, fresh, "sqs").list_queues()
+
+
+if __name__ == "__main__":
+    unittest.main()
