@@ -490,7 +490,7 @@ static void iam_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return;
     }
     st->op = op;
-    if (st->principal.kind == API_PR_USER_SESSION) {
+    if (st->principal.kind == API_PR_USER_SESSION || st->principal.kind == API_PR_ROOT_SESSION) {
         api_fail(resp, API_E_IAM_ACCESS_DENIED,
                  "Cannot call IAM APIs with session credentials obtained from GetSessionToken "
                  "unless MFA authenticated.");

@@ -59,5 +59,25 @@ class SessionsOfRecreatedPrincipals(unittest.TestCase):
         iam_base.client(self.srv, fresh, "sqs").list_queues()
 
 
+class RootSessionToken(unittest.TestCase):
+    """GetSessionToken credentials without MFA cannot call IAM, the root's included (AWS): a
+    leaked root session token must not be able to mint long-term keys."""
+
+    def test_root_session_cannot_call_iam(self):
+        srv = Server().start()
+        try:
+            c = srv.client("sts").get_session_token()["Credentials"]
+            sess = {"access_key": c["AccessKeyId"], "secret_key": c["SecretAccessKey"],
+                    "session_token": c["SessionToken"]}
+            iam = iam_base.client(srv, sess, "iam")
+            self.assertEqual(refused_code(iam.create_user, UserName="persist"), "AccessDenied")
+            self.assertEqual(refused_code(iam.list_users), "AccessDenied")
+            self.assertEqual(srv.client("iam").list_users()["Users"], [])
+            # Everything else is still the root's.
+            iam_base.client(srv, sess, "sqs").list_queues()
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
