@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Issue 15 security review: defects found in the merged identity and access work, each shown
 failing before its fix (sessions outliving the principal they were issued for)."""
+import json
+import time
 import unittest
 
 from botocore.exceptions import ClientError
@@ -75,6 +77,44 @@ class RootSessionToken(unittest.TestCase):
             self.assertEqual(srv.client("iam").list_users()["Users"], [])
             # Everything else is still the root's.
             iam_base.client(srv, sess, "sqs").list_queues()
+        finally:
+            srv.cleanup()
+
+
+class PutEventsBusArn(unittest.TestCase):
+    """PutEvents read an entry's EventBusName ARN without checking its service while the
+    authorization skipped such an entry as invalid: arn:aws:sqs:...:event-bus/<bus> put events
+    on a bus the caller may not send to."""
+
+    def test_foreign_service_arn_names_no_bus(self):
+        srv = Server().start()
+        try:
+            ev, sqs = srv.client("events"), srv.client("sqs")
+            ev.create_event_bus(Name="private")
+            q = sqs.create_queue(QueueName="sink")["QueueUrl"]
+            qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])[
+                "Attributes"]["QueueArn"]
+            sqs.set_queue_attributes(QueueUrl=q, Attributes={"Policy": json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": "sqs:SendMessage", "Resource": qarn}]})})
+            ev.put_rule(Name="r", EventBusName="private", EventPattern='{"source":["evil"]}')
+            ev.put_targets(Rule="r", EventBusName="private", Targets=[{"Id": "1", "Arn": qarn}])
+            u = iam_base.user(srv, "pub", policies=[iam_base.allow(
+                "events:PutEvents",
+                f"arn:aws:events:us-east-1:{iam_base.ACCOUNT}:event-bus/default")])
+            c = iam_base.client(srv, u, "events")
+            entry = {"Source": "evil", "DetailType": "d", "Detail": "{}"}
+            iam_base.denied(c.put_events, Entries=[{**entry, "EventBusName": "private"}])
+            for svc in ("sqs", "lambda", "s3"):
+                arn = f"arn:aws:{svc}:us-east-1:{iam_base.ACCOUNT}:event-bus/private"
+                got = c.put_events(Entries=[{**entry, "EventBusName": arn}])
+                self.assertEqual(got["FailedEntryCount"], 1, got)
+                self.assertEqual(got["Entries"][0]["ErrorCode"], "InvalidArgument")
+            c.put_events(Entries=[entry])  # the default bus: allowed
+            time.sleep(1)
+            got = sqs.receive_message(QueueUrl=q, WaitTimeSeconds=1).get("Messages", [])
+            self.assertEqual(got, [], "nothing reached the private bus's rule")
         finally:
             srv.cleanup()
 
