@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
 """Issue 15 security review: defects found in the merged identity and access work, each shown
 failing before its fix (sessions outliving the principal they were issued for)."""
+import io
 import json
 import time
 import unittest
+import zipfile
 
 from botocore.exceptions import ClientError
 
@@ -117,6 +119,55 @@ class PutEventsBusArn(unittest.TestCase):
             self.assertEqual(got, [], "nothing reached the private bus's rule")
         finally:
             srv.cleanup()
+
+
+class LambdaFunctionArnForms(unittest.TestCase):
+    """Lambda resolves a function from its name however the ARN around it is written; the
+    authorization asked about the ARN as written: TagResource and ListTags with another
+    region's or account's ARN, and CreateEventSourceMapping's lambda:FunctionArn of a partial
+    ARN, escaped a Deny on the function (retagging defeats aws:ResourceTag policies)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, "w") as z:
+            z.writestr("index.py", "def handler(e, c):\n    return 1\n")
+        cls.srv.client("lambda").create_function(
+            FunctionName="victim", Runtime="python3.12", Role=cls.srv.lambda_role(),
+            Handler="index.handler", Code={"ZipFile": b.getvalue()}, Tags={"owner": "admin"})
+        sqs = cls.srv.client("sqs")
+        q = sqs.create_queue(QueueName="src")["QueueUrl"]
+        cls.qarn = sqs.get_queue_attributes(QueueUrl=q, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        cls.arn = f"arn:aws:lambda:us-east-1:{iam_base.ACCOUNT}:function:victim"
+        u = iam_base.user(cls.srv, "dev", policies=[{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "lambda:*", "Resource": [cls.arn, cls.arn + ":*"]},
+            {"Effect": "Deny", "Action": "lambda:CreateEventSourceMapping", "Resource": "*",
+             "Condition": {"ArnLike": {"lambda:FunctionArn": [cls.arn, cls.arn + ":*"]}}}]}])
+        cls.lam = iam_base.client(cls.srv, u, "lambda")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def test_tags_of_another_regions_or_accounts_arn(self):
+        for arn in (self.arn, self.arn.replace("us-east-1", "eu-west-1"),
+                    self.arn.replace(iam_base.ACCOUNT, "111111111111")):
+            iam_base.denied(self.lam.tag_resource, Resource=arn, Tags={"owner": "dev"})
+            iam_base.denied(self.lam.untag_resource, Resource=arn, TagKeys=["owner"])
+            iam_base.denied(self.lam.list_tags, Resource=arn)
+        tags = self.srv.client("lambda").list_tags(Resource=self.arn)["Tags"]
+        self.assertEqual(tags, {"owner": "admin"})
+
+    def test_event_source_mapping_function_arn_forms(self):
+        for fn in ("victim", f"{iam_base.ACCOUNT}:function:victim", "victim:$LATEST",
+                   self.arn.replace("us-east-1", "eu-west-1")):
+            iam_base.denied(self.lam.create_event_source_mapping, EventSourceArn=self.qarn,
+                            FunctionName=fn)
+        got = self.srv.client("lambda").list_event_source_mappings()["EventSourceMappings"]
+        self.assertEqual(got, [])
 
 
 if __name__ == "__main__":
