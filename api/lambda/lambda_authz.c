@@ -503,10 +503,22 @@ int lambda_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_sl
     case LAMBDA_OP_get_account_settings:
     case LAMBDA_OP_list_layers:
         break;
-    case LAMBDA_OP_get_layer_version_by_arn:
-        if (api_req_query(req, "Arn", &v) && v.len)
-            az.resource = v;
+    case LAMBDA_OP_get_layer_version_by_arn: {
+        /* The layer version's own ARN, however the given one writes its region and account
+         * (the operation finds the version by the layer's name and number). */
+        api_arn_t arn;
+        kv_slice_t rest, version = KV_SLICE_NULL;
+        if (!api_req_query(req, "Arn", &v) || v.len == 0)
+            break;
+        az.resource = v;
+        if (api_arn_parse(v, &arn) && api_arn_after(&arn, "layer:", &rest)) {
+            const uint8_t *colon = memchr(rest.p, ':', rest.len);
+            if (colon)
+                version = kv_slice(colon + 1, rest.len - (size_t)(colon + 1 - rest.p));
+            az.resource = layer_arn(ctx, req->arena, v, version);
+        }
         break;
+    }
     case LAMBDA_OP_publish_layer_version:
     case LAMBDA_OP_list_layer_versions:
         az.resource = layer_arn(ctx, req->arena, name, KV_SLICE_NULL);

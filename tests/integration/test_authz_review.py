@@ -170,5 +170,21 @@ class LambdaFunctionArnForms(unittest.TestCase):
         self.assertEqual(got, [])
 
 
+    def test_layer_version_by_arn_of_another_region_or_account(self):
+        b = io.BytesIO()
+        with zipfile.ZipFile(b, "w") as z:
+            z.writestr("python/secret.py", "KEY = 'x'\n")
+        arn = self.srv.client("lambda").publish_layer_version(
+            LayerName="secretlayer", Content={"ZipFile": b.getvalue()})["LayerVersionArn"]
+        layer = arn.rsplit(":", 1)[0]
+        u = iam_base.user(self.srv, "layers", policies=[{"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "lambda:*", "Resource": [layer, layer + ":*"]}]}])
+        lam = iam_base.client(self.srv, u, "lambda")
+        for a in (arn, arn.replace("us-east-1", "eu-west-1"),
+                  arn.replace(iam_base.ACCOUNT, "111111111111")):
+            iam_base.denied(lam.get_layer_version_by_arn, Arn=a)
+
+
 if __name__ == "__main__":
     unittest.main()
