@@ -238,11 +238,47 @@ const char *iam_arn(kv_arena_t *a, char kind, kv_slice_t path, kv_slice_t name)
                            (const char *)path.p, (int)name.len, (const char *)name.p);
 }
 
+/* Is action one of names (a NULL-terminated list)? */
+static bool action_in(const char *action, const char *const *names)
+{
+    for (size_t i = 0; action && names[i]; i++)
+        if (strcmp(action, names[i]) == 0)
+            return true;
+    return false;
+}
+
 int iam_authz(iam_call_t *c, char kind, kv_slice_t path, kv_slice_t name)
 {
     api_authz_t az = {.resource = KV_SLICE_LIT("*")};
     if (kind)
         az.resource = kv_slice_str(iam_arn(c->a, kind, path.len ? path : KV_SLICE_LIT("/"), name));
+    /* IAM's own condition keys of the request, as AWS gives them: iam:PolicyARN of the
+     * attachments (the guardrail "never attach AdministratorAccess" denies on it) and
+     * iam:PermissionsBoundary of the operations that set a boundary. */
+    static const char *const attach_ops[] = {"iam:AttachUserPolicy",
+                                             "iam:AttachGroupPolicy",
+                                             "iam:AttachRolePolicy",
+                                             "iam:DetachUserPolicy",
+                                             "iam:DetachGroupPolicy",
+                                             "iam:DetachRolePolicy",
+                                             NULL};
+    static const char *const boundary_ops[] = {"iam:CreateUser", "iam:CreateRole",
+                                               "iam:PutUserPermissionsBoundary",
+                                               "iam:PutRolePermissionsBoundary", NULL};
+    const char *action = api_op_action(c->req);
+    api_ckey_t *keys = kv_arena_alloc(c->a, 2 * sizeof(*keys));
+    kv_slice_t *vals = kv_arena_alloc(c->a, 2 * sizeof(*vals));
+    size_t n = 0;
+    if (action_in(action, attach_ops) && (vals[n] = iam_str(c, "PolicyArn")).len) {
+        keys[n] = (api_ckey_t){"iam:PolicyARN", &vals[n], 1};
+        n++;
+    }
+    if (action_in(action, boundary_ops) && (vals[n] = iam_str(c, "PermissionsBoundary")).len) {
+        keys[n] = (api_ckey_t){"iam:PermissionsBoundary", &vals[n], 1};
+        n++;
+    }
+    az.keys = keys;
+    az.n_keys = n;
     return api_authorize(c->ctx, c->req, c->resp, &az) == 0 ? 0 : -1;
 }
 

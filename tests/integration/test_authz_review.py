@@ -186,5 +186,40 @@ class LambdaFunctionArnForms(unittest.TestCase):
             iam_base.denied(lam.get_layer_version_by_arn, Arn=a)
 
 
+class IamConditionKeys(unittest.TestCase):
+    """IAM gave no iam:PolicyARN or iam:PermissionsBoundary: AWS's guardrail "deny attaching
+    AdministratorAccess" never matched (a user allowed to attach policies to itself became an
+    administrator), and delegating CreateUser on condition of a boundary was impossible."""
+
+    def test_policy_arn_and_permissions_boundary(self):
+        srv = Server().start()
+        try:
+            adm = "arn:aws:iam::aws:policy/AdministratorAccess"
+            bnd = iam_base.policy(srv, "bnd", iam_base.allow("s3:GetObject"))
+            u = iam_base.user(srv, "selfsvc", policies=[{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["iam:AttachUserPolicy", "iam:DetachUserPolicy",
+                                               "iam:CreateUser", "iam:PutUserPermissionsBoundary"],
+                 "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:AttachUserPolicy", "Resource": "*",
+                 "Condition": {"ArnEquals": {"iam:PolicyARN": adm}}},
+                {"Effect": "Deny", "Action": ["iam:CreateUser", "iam:PutUserPermissionsBoundary"],
+                 "Resource": "*",
+                 "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": bnd}}}]}])
+            iam = iam_base.client(srv, u, "iam")
+            iam_base.denied(iam.attach_user_policy, UserName="selfsvc", PolicyArn=adm)
+            iam_base.denied(iam_base.client(srv, u, "sqs").list_queues)
+            ro = "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+            iam.attach_user_policy(UserName="selfsvc", PolicyArn=ro)
+            iam.detach_user_policy(UserName="selfsvc", PolicyArn=ro)
+            iam.create_user(UserName="bounded", PermissionsBoundary=bnd)
+            iam_base.denied(iam.create_user, UserName="unbounded")
+            other = iam_base.policy(srv, "wide", iam_base.allow("*"))
+            iam_base.denied(iam.put_user_permissions_boundary, UserName="bounded",
+                            PermissionsBoundary=other)
+            iam.put_user_permissions_boundary(UserName="bounded", PermissionsBoundary=bnd)
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
