@@ -221,5 +221,44 @@ class IamConditionKeys(unittest.TestCase):
             srv.cleanup()
 
 
+    def test_tags_of_users_and_roles(self):
+        """aws:ResourceTag, aws:RequestTag and aws:TagKeys on IAM's own users and roles: a Deny
+        protecting what is tagged protected=true never matched (its trust policy could be
+        rewritten and the role assumed, keys made for its users)."""
+        srv = Server().start()
+        try:
+            iam_base.role(srv, "breakglass", policies=[iam_base.allow("*")],
+                          tags={"protected": "true"})
+            iam_base.user(srv, "boss", tags={"protected": "true"})
+            iam_base.user(srv, "plain", tags={"team": "ops"})
+            u = iam_base.user(srv, "ops", policies=[{"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+                {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:ResourceTag/protected": "true"}}},
+                {"Effect": "Deny", "Action": ["iam:TagRole", "iam:TagUser", "iam:CreateRole",
+                                              "iam:CreateUser"], "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:RequestTag/protected": "true"}}},
+                {"Effect": "Deny", "Action": ["iam:UntagRole", "iam:UntagUser"], "Resource": "*",
+                 "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": ["protected"]}}}]}])
+            iam = iam_base.client(srv, u, "iam")
+            iam_base.denied(iam.update_assume_role_policy, RoleName="breakglass",
+                            PolicyDocument=json.dumps(iam_base.DEFAULT_TRUST))
+            iam_base.denied(iam.create_access_key, UserName="boss")
+            iam_base.denied(iam.untag_user, UserName="plain", TagKeys=["protected"])
+            iam_base.denied(iam.tag_user, UserName="plain",
+                            Tags=[{"Key": "protected", "Value": "true"}])
+            iam_base.denied(iam.create_role, RoleName="x1",
+                            AssumeRolePolicyDocument=json.dumps(iam_base.DEFAULT_TRUST),
+                            Tags=[{"Key": "protected", "Value": "true"}])
+            # what is not protected stays manageable
+            iam.create_access_key(UserName="plain")
+            iam.tag_user(UserName="plain", Tags=[{"Key": "team", "Value": "dev"}])
+            iam.untag_user(UserName="plain", TagKeys=["team"])
+            iam.create_role(RoleName="x2", AssumeRolePolicyDocument=json.dumps(
+                iam_base.DEFAULT_TRUST), Tags=[{"Key": "team", "Value": "ops"}])
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
