@@ -256,6 +256,16 @@ class IamConditionKeys(unittest.TestCase):
             iam.untag_user(UserName="plain", TagKeys=["team"])
             iam.create_role(RoleName="x2", AssumeRolePolicyDocument=json.dumps(
                 iam_base.DEFAULT_TRUST), Tags=[{"Key": "team", "Value": "ops"}])
+            # sts:AssumeRole sees the role's tags too
+            assumer = iam_base.user(srv, "assumer", policies=[{"Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "sts:AssumeRole", "Resource": "*",
+                     "Condition": {"StringEquals": {"aws:ResourceTag/protected": "true"}}}]}])
+            role_arn = f"arn:aws:iam::{iam_base.ACCOUNT}:role/"
+            self.assertEqual(refused_code(iam_base.assume, srv, role_arn + "breakglass",
+                                          assumer), "AccessDenied")
+            iam_base.assume(srv, role_arn + "x2", assumer)
         finally:
             srv.cleanup()
 
