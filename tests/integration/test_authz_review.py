@@ -270,5 +270,33 @@ class IamConditionKeys(unittest.TestCase):
             srv.cleanup()
 
 
+class KeyLastUsed(unittest.TestCase):
+    """GetAccessKeyLastUsed recorded a key as used before its signature was checked: anyone
+    knowing a key id (it is in logs, URLs, error messages) made an idle key look in use."""
+
+    def test_a_forged_signature_is_no_use(self):
+        srv = Server().start()
+        try:
+            import boto3
+            u = iam_base.user(srv, "idle", policies=[iam_base.allow("sqs:ListQueues")])
+            iam = srv.client("iam")
+            forged = boto3.client("sqs", endpoint_url=srv.endpoint, region_name="us-east-1",
+                                  aws_access_key_id=u["access_key"],
+                                  aws_secret_access_key="not-the-secret")
+            self.assertIsNotNone(refused_code(forged.list_queues))
+            forged_s3 = boto3.client("s3", endpoint_url=srv.endpoint, region_name="us-east-1",
+                                     aws_access_key_id=u["access_key"],
+                                     aws_secret_access_key="not-the-secret")
+            self.assertIsNotNone(refused_code(forged_s3.list_buckets))
+            got = iam.get_access_key_last_used(AccessKeyId=u["access_key"])["AccessKeyLastUsed"]
+            self.assertNotIn("LastUsedDate", got)
+            iam_base.client(srv, u, "sqs").list_queues()
+            got = iam.get_access_key_last_used(AccessKeyId=u["access_key"])["AccessKeyLastUsed"]
+            self.assertIn("LastUsedDate", got)
+            self.assertEqual(got["ServiceName"], "sqs")
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
