@@ -430,8 +430,14 @@ int api__auth_key(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t a
     st->principal.kind = API_PR_USER;
     if (st->principal.access_key.len == 0)
         st->principal.access_key = kv_arena_dup(req->arena, ak);
-    api_iam_key_used(ctx, ak, key_service(st));
-    return 0;
+    return 0; /* recorded as used once the signature is verified (api__auth_key_used) */
+}
+
+void api__auth_key_used(api_ctx_t *ctx, const api_req_t *req)
+{
+    const api_state_t *st = req->_st;
+    if (st->principal.kind == API_PR_USER && st->principal.access_key.len)
+        api_iam_key_used(ctx, st->principal.access_key, key_service(st));
 }
 
 const char *api__auth_secret(api_ctx_t *ctx, const api_req_t *req, const char *secret)
@@ -605,8 +611,11 @@ int api__auth_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             st->payload = API_PAYLOAD_HASH;
         }
     }
-    if (st->payload != API_PAYLOAD_COMPUTE && verify_signature(req, resp, payload) == API_RESPOND)
-        return API_RESPOND;
+    if (st->payload != API_PAYLOAD_COMPUTE) {
+        if (verify_signature(req, resp, payload) == API_RESPOND)
+            return API_RESPOND;
+        api__auth_key_used(ctx, req);
+    }
     if (st->payload == API_PAYLOAD_HASH || st->payload == API_PAYLOAD_COMPUTE) {
         st->hashing = true;
         api_ck_init(&st->sha, API_CK_SHA256);
@@ -628,7 +637,6 @@ static bool b64_matches(api_ck_t *ck, kv_slice_t want)
 int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
-    (void)ctx;
     if (st->chunked_on) {
         switch (sigv4_chunked_finish(st->chunked)) {
         case SIGV4_CH_OK:
@@ -661,6 +669,7 @@ int api__auth_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         if (st->payload == API_PAYLOAD_COMPUTE) {
             if (verify_signature(req, resp, kv_slice(hx, 64)) == API_RESPOND)
                 return API_RESPOND;
+            api__auth_key_used(ctx, req);
             api__unauth_release(st); /* the body is authenticated now */
         } else if (!kv_slice_eq(kv_slice(hx, 64), st->content_sha256)) {
             if (s3_sigv4(st)) {

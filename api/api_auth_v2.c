@@ -238,6 +238,7 @@ int api__auth_sigv2(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return API_RESPOND;
     if (check_signature(req, resp, &a, secret) == API_RESPOND)
         return API_RESPOND;
+    api__auth_key_used(ctx, req);
     st->sigv2 = true;
     return setup_payload(req, resp);
 }

@@ -242,6 +242,9 @@ void api_sched_free(api_ctx_t *ctx);
  */
 int api__auth_key(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t access_key,
                   kv_slice_t token, char secret[API_SESSION_SK_LEN + 1]);
+/** Record an IAM user's access key as used (GetAccessKeyLastUsed), once its signature was
+ * verified: a request anyone could make with the key id alone records nothing. */
+void api__auth_key_used(api_ctx_t *ctx, const api_req_t *req);
 /** The secret that signs for the request's principal after api__auth_key filled secret: the
  * configured secret for the configured key (it may be longer than API_SESSION_SK_LEN), else
  * secret itself. */

@@ -514,8 +514,11 @@ static void op_put_events(op_t *o)
             kv_slice_t s = api_json_str(bn);
             api_arn_t arn;
             bus = s;
+            /* An events ARN only, as bus_arg and the authorization (events_authz.c) read it:
+             * another service's ARN ending in event-bus/<name> names no bus. */
             if (kv_slice_starts_with(s, "arn:") &&
-                (!api_arn_parse(s, &arn) || !api_arn_after(&arn, "event-bus/", &bus)))
+                (!api_arn_parse(s, &arn) || !kv_slice_eq_str(arn.service, "events") ||
+                 !api_arn_after(&arn, "event-bus/", &bus)))
                 bus = KV_SLICE_NULL;
             if (bus.len == 0 || bus.len > 256 || !chars_ok(bus, "/.-_"))
                 code = "InvalidArgument", msg = "Parameter EventBusName is not valid.";

@@ -103,7 +103,7 @@ static int authorize_put_events(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
         const api_json_t *e = api_json_at(list, i);
         kv_slice_t bus = bus_of(api_json_get(e, "EventBusName"));
         if (bus.len == 0)
-            continue; /* the entry fails on its own */
+            continue; /* the entry fails on its own (PutEvents reads EventBusName as bus_of) */
         asked++;
         msg_keys_t ks = {.a = req->arena};
         msg_keys_add(&ks, "events:source", api_json_str(api_json_get(e, "Source")));

@@ -238,11 +238,101 @@ const char *iam_arn(kv_arena_t *a, char kind, kv_slice_t path, kv_slice_t name)
                            (const char *)path.p, (int)name.len, (const char *)name.p);
 }
 
+/* Is action one of names (a NULL-terminated list)? */
+static bool action_in(const char *action, const char *const *names)
+{
+    for (size_t i = 0; action && names[i]; i++)
+        if (strcmp(action, names[i]) == 0)
+            return true;
+    return false;
+}
+
 int iam_authz(iam_call_t *c, char kind, kv_slice_t path, kv_slice_t name)
 {
     api_authz_t az = {.resource = KV_SLICE_LIT("*")};
     if (kind)
         az.resource = kv_slice_str(iam_arn(c->a, kind, path.len ? path : KV_SLICE_LIT("/"), name));
+    /* IAM's own condition keys of the request, as AWS gives them: iam:PolicyARN of the
+     * attachments (the guardrail "never attach AdministratorAccess" denies on it) and
+     * iam:PermissionsBoundary of the operations that set a boundary. */
+    static const char *const attach_ops[] = {"iam:AttachUserPolicy",
+                                             "iam:AttachGroupPolicy",
+                                             "iam:AttachRolePolicy",
+                                             "iam:DetachUserPolicy",
+                                             "iam:DetachGroupPolicy",
+                                             "iam:DetachRolePolicy",
+                                             NULL};
+    static const char *const boundary_ops[] = {"iam:CreateUser", "iam:CreateRole",
+                                               "iam:PutUserPermissionsBoundary",
+                                               "iam:PutRolePermissionsBoundary", NULL};
+    /* aws:RequestTag/<k> and aws:TagKeys of the operations that tag, aws:TagKeys of those that
+     * untag, aws:ResourceTag/<k> of an existing user, role or policy (ABAC on IAM itself). */
+    static const char *const tag_ops[] = {"iam:CreateUser",
+                                          "iam:CreateRole",
+                                          "iam:CreatePolicy",
+                                          "iam:TagUser",
+                                          "iam:TagRole",
+                                          "iam:TagPolicy",
+                                          NULL};
+    static const char *const untag_ops[] = {"iam:UntagUser", "iam:UntagRole", "iam:UntagPolicy",
+                                            NULL};
+    const char *action = api_op_action(c->req);
+    const api_json_t *tags = action_in(action, tag_ops) ? api_json_get(c->in, "Tags") : NULL;
+    const api_json_t *untag = action_in(action, untag_ops) ? api_json_get(c->in, "TagKeys") : NULL;
+    size_t n_req = tags && api_json_type(tags) == API_J_ARR ? api_json_len(tags) : 0;
+    size_t n_untag = untag && api_json_type(untag) == API_J_ARR ? api_json_len(untag) : 0;
+    if (n_req > IAM_TAGS_MAX)
+        n_req = IAM_TAGS_MAX; /* the operation refuses more */
+    if (n_untag > IAM_TAGS_MAX)
+        n_untag = IAM_TAGS_MAX;
+    iam_ent_t ent;
+    bool has_ent = (kind == IAM_USER || kind == IAM_ROLE || kind == IAM_POLICY) && name.len &&
+                   iam_ent_get(c->ctx, c->a, kind, name, &ent) == 0;
+    size_t n_res = has_ent ? ent.n_tags : 0;
+    size_t cap = 3 + n_req + n_res;
+    api_ckey_t *keys = kv_arena_alloc(c->a, cap * sizeof(*keys));
+    kv_slice_t *vals = kv_arena_alloc(c->a, cap * sizeof(*vals)); /* one value per key */
+    kv_slice_t *tag_keys = kv_arena_alloc(c->a, (n_req + n_untag + 1) * sizeof(*tag_keys));
+    size_t n = 0, n_keys = 0;
+    if (action_in(action, attach_ops) && (vals[n] = iam_str(c, "PolicyArn")).len) {
+        keys[n] = (api_ckey_t){"iam:PolicyARN", &vals[n], 1};
+        n++;
+    }
+    if (action_in(action, boundary_ops) && (vals[n] = iam_str(c, "PermissionsBoundary")).len) {
+        keys[n] = (api_ckey_t){"iam:PermissionsBoundary", &vals[n], 1};
+        n++;
+    }
+    for (size_t i = 0; i < n_res; i++) {
+        vals[n] = ent.tags[i].value;
+        keys[n] =
+            (api_ckey_t){kv_arena_printf(c->a, "aws:ResourceTag/%.*s", (int)ent.tags[i].key.len,
+                                         (const char *)ent.tags[i].key.p),
+                         &vals[n], 1};
+        n++;
+    }
+    for (size_t i = 0; i < n_req; i++) {
+        const api_json_t *t = api_json_at(tags, i);
+        const api_json_t *k = t ? api_json_get(t, "Key") : NULL;
+        const api_json_t *v = t ? api_json_get(t, "Value") : NULL;
+        kv_slice_t ks = k && api_json_type(k) == API_J_STR ? api_json_str(k) : KV_SLICE_NULL;
+        if (ks.len == 0)
+            continue;
+        tag_keys[n_keys++] = ks;
+        vals[n] = v && api_json_type(v) == API_J_STR ? api_json_str(v) : kv_slice("", 0);
+        keys[n] = (api_ckey_t){
+            kv_arena_printf(c->a, "aws:RequestTag/%.*s", (int)ks.len, (const char *)ks.p), &vals[n],
+            1};
+        n++;
+    }
+    for (size_t i = 0; i < n_untag; i++) {
+        const api_json_t *k = api_json_at(untag, i);
+        if (k && api_json_type(k) == API_J_STR)
+            tag_keys[n_keys++] = api_json_str(k);
+    }
+    if (n_keys)
+        keys[n++] = (api_ckey_t){"aws:TagKeys", tag_keys, n_keys};
+    az.keys = keys;
+    az.n_keys = n;
     return api_authorize(c->ctx, c->req, c->resp, &az) == 0 ? 0 : -1;
 }
 
@@ -490,7 +580,7 @@ static void iam_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         return;
     }
     st->op = op;
-    if (st->principal.kind == API_PR_USER_SESSION) {
+    if (st->principal.kind == API_PR_USER_SESSION || st->principal.kind == API_PR_ROOT_SESSION) {
         api_fail(resp, API_E_IAM_ACCESS_DENIED,
                  "Cannot call IAM APIs with session credentials obtained from GetSessionToken "
                  "unless MFA authenticated.");

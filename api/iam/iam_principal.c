@@ -405,6 +405,11 @@ int api_iam_load(api_ctx_t *ctx, api_principal_t *p, kv_arena_t *a)
         return rc;
     if (kind == IAM_ROLE && path.p && !kv_slice_eq(c->p.role_arn, p->role_arn))
         return KV_ENOTFOUND; /* another path: another role */
+    /* A role session ("AROA...:session") is its role's, not a later role of the same name's. */
+    if (kind == IAM_ROLE && p->id.len &&
+        !(p->id.len > c->p.id.len && c->p.id.len && memcmp(p->id.p, c->p.id.p, c->p.id.len) == 0 &&
+          p->id.p[c->p.id.len] == ':'))
+        return KV_ENOTFOUND;
     p->identity = c->p.identity;
     p->boundary = c->p.boundary;
     if (kind == IAM_USER && p->id.len == 0)

@@ -437,20 +437,21 @@ static int fn_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_
     return 0;
 }
 
-/* lambda:FunctionArn of a FunctionName (a mapping's function). */
-static void ck_function_arn(api_ctx_t *ctx, ckeys_t *c, kv_slice_t fn)
+/* lambda:FunctionArn of a FunctionName (a mapping's function): the canonical ARN of the
+ * function (and qualifier) it names, however it is written (a name, "name:qualifier", a partial
+ * ARN "123456789012:function:name", an ARN of any region), as the operation resolves it. */
+static void ck_function_arn(api_ctx_t *ctx, api_resp_t *resp, ckeys_t *c, kv_slice_t fn)
 {
     if (fn.len == 0)
         return;
-    if (kv_slice_starts_with(fn, "arn:")) {
+    api_resp_t scratch; /* a name the operation refuses is refused there, with its message */
+    memset(&scratch, 0, sizeof(scratch));
+    scratch._arena = resp->_arena;
+    scratch._st = resp->_st;
+    kv_slice_t name, qual;
+    if (lambda_split_name(&scratch, fn, &name, &qual) < 0) {
         ck_add(c, "lambda:FunctionArn", fn);
         return;
-    }
-    kv_slice_t name = fn, qual = KV_SLICE_NULL;
-    const uint8_t *colon = memchr(fn.p, ':', fn.len);
-    if (colon) {
-        name = kv_slice(fn.p, (size_t)(colon - fn.p));
-        qual = kv_slice(colon + 1, fn.len - name.len - 1);
     }
     ck_add(c, "lambda:FunctionArn", lambda_authz_fn_arn(ctx, c->a, name, qual));
 }
@@ -502,10 +503,22 @@ int lambda_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_sl
     case LAMBDA_OP_get_account_settings:
     case LAMBDA_OP_list_layers:
         break;
-    case LAMBDA_OP_get_layer_version_by_arn:
-        if (api_req_query(req, "Arn", &v) && v.len)
-            az.resource = v;
+    case LAMBDA_OP_get_layer_version_by_arn: {
+        /* The layer version's own ARN, however the given one writes its region and account
+         * (the operation finds the version by the layer's name and number). */
+        api_arn_t arn;
+        kv_slice_t rest, version = KV_SLICE_NULL;
+        if (!api_req_query(req, "Arn", &v) || v.len == 0)
+            break;
+        az.resource = v;
+        if (api_arn_parse(v, &arn) && api_arn_after(&arn, "layer:", &rest)) {
+            const uint8_t *colon = memchr(rest.p, ':', rest.len);
+            if (colon)
+                version = kv_slice(colon + 1, rest.len - (size_t)(colon + 1 - rest.p));
+            az.resource = layer_arn(ctx, req->arena, v, version);
+        }
         break;
+    }
     case LAMBDA_OP_publish_layer_version:
     case LAMBDA_OP_list_layer_versions:
         az.resource = layer_arn(ctx, req->arena, name, KV_SLICE_NULL);
@@ -520,11 +533,11 @@ int lambda_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_sl
     case LAMBDA_OP_create_event_source_mapping:
         if ((in = lambda_body_json(req, resp)) == NULL)
             return -1;
-        ck_function_arn(ctx, &ck, lambda_str_member(in, "FunctionName"));
+        ck_function_arn(ctx, resp, &ck, lambda_str_member(in, "FunctionName"));
         break;
     case LAMBDA_OP_list_event_source_mappings:
         if (api_req_query(req, "FunctionName", &v))
-            ck_function_arn(ctx, &ck, v);
+            ck_function_arn(ctx, resp, &ck, v);
         break;
     case LAMBDA_OP_get_event_source_mapping:
     case LAMBDA_OP_update_event_source_mapping:
@@ -534,17 +547,19 @@ int lambda_authz(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, int op, kv_sl
                                      (int)name.len, (const char *)name.p));
         eng_mapping_t *m;
         if (name.len && name.len < 40 && eng_mapping_get(ctx->eng, name, req->arena, &m) == 0)
-            ck_function_arn(ctx, &ck, kv_slice_str(m->function));
+            ck_function_arn(ctx, resp, &ck, kv_slice_str(m->function));
         break;
     }
     case LAMBDA_OP_tag_resource:
     case LAMBDA_OP_untag_resource:
     case LAMBDA_OP_list_tags: {
+        /* A function's ARN, however its region and account are written, is asked about as the
+         * function's own ARN (the operation tags the function its name names); anything else
+         * is refused by the operation. */
         az.resource = name;
         kv_slice_t fn;
         if (lambda_arn_function(name, &fn) && fn_target(ctx, req, resp, fn, false, &ck, &az) < 0)
             return -1;
-        az.resource = name;
         if (op == LAMBDA_OP_tag_resource) {
             if ((in = lambda_body_json(req, resp)) == NULL)
                 return -1;

@@ -179,6 +179,7 @@ static int check_policy(s3_post_t *p)
     sigv4_hmac_hex(key, policy, want);
     if (!sigv4_sig_eq(kv_slice_str(want), sig))
         return deny(p, API_E_S3_SIG_MISMATCH, NULL);
+    api__auth_key_used(ctx, p->req);
     /* The policy document. */
     kv_buf_t doc;
     kv_buf_init(&doc, POST_FIELD_BYTES_MAX);

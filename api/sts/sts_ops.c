@@ -141,8 +141,8 @@ static void credentials(api_xw_t *w, const api_creds_t *cr)
  * sts:SourceIdentity, aws:RequestTag/<k>, aws:TagKeys, sts:TransitiveTagKeys) and the
  * caller's for the trust policy's own evaluation. */
 typedef struct keyset {
-    api_ckey_t k[8 + 2 * API_SESSION_TAGS_MAX];
-    pol_val_t v[8 + 2 * API_SESSION_TAGS_MAX];
+    api_ckey_t k[8 + 2 * API_SESSION_TAGS_MAX + 64]; /* 64: the role's own tags */
+    pol_val_t v[8 + 2 * API_SESSION_TAGS_MAX + 64];
     size_t nk, nv;
 } keyset_t;
 
@@ -418,8 +418,19 @@ int sts_assume_role(sts_call_t *c)
     if (trust == NULL)
         return assume_denied(c, role_arn);
 
-    /* The request's condition keys. */
+    /* The request's condition keys, and the role's tags as aws:ResourceTag/<k> (a Deny on a
+     * tagged role must keep it from being assumed). */
     keyset_t *ks = kv_arena_calloc(c->a, 1, sizeof(*ks));
+    api_principal_t rp;
+    memset(&rp, 0, sizeof(rp));
+    rp.kind = API_PR_ROLE;
+    rp.role_arn = role.arn;
+    if (api_iam_load(c->ctx, &rp, c->a) == 0)
+        for (size_t i = 0; i < rp.n_tags && i < 64; i++)
+            key_add(c->a, ks,
+                    kv_arena_printf(c->a, "aws:ResourceTag/%.*s", (int)rp.tags[i].key.len,
+                                    (const char *)rp.tags[i].key.p),
+                    &rp.tags[i].value, 1);
     key_one(c->a, ks, "sts:RoleSessionName", name, true);
     if (has_ext)
         key_one(c->a, ks, "sts:ExternalId", ext, true);
@@ -537,6 +548,7 @@ int sts_get_session_token(sts_call_t *c)
     if (p->kind == API_PR_USER) {
         sp.kind = API_SESSION_USER;
         sp.name = p->name;
+        sp.role_id = p->id; /* the user's unique id: a user recreated under the name is another */
     } else if (dur > STS_ROOT_MAX_S) {
         dur = STS_ROOT_MAX_S; /* AWS: the root's sessions default to one hour at most */
     }

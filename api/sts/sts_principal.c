@@ -72,6 +72,10 @@ int api__session_principal(api_ctx_t *ctx, const api_session_principal_t *s, kv_
         int rc = api_iam_user(ctx, s->name, a, p);
         if (rc != 0)
             return rc;
+        /* The user the session was issued for, not a later user of the same name (its token
+         * carries the user's unique id; one without it names no user). */
+        if (s->role_id.len == 0 || !kv_slice_eq(s->role_id, p->id))
+            return KV_ENOTFOUND;
         p->kind = API_PR_USER_SESSION; /* the user's own permissions, as api_iam_user gave them */
         break;
     }

@@ -5,7 +5,7 @@ find_program(KV_PYTHON3 python3 REQUIRED)
 find_program(KV_NODE node)
 set(KV_IT_ENV "STRATUSD=$<TARGET_FILE:stratusd>;STRATUS_CLI=$<TARGET_FILE:stratus>")
 foreach(t dynamodb items hardening_disk hardening_ddb hardening_auth hardening_server hardening_storage hardening_fn crash indexes partiql streams lambda s3_events sched s3 s3_objects s3_versions s3_bucket_config s3_browser server awscli lambda_versions lambda_urls lambda_creds lambda_sandbox lambda_logs lambda_ric lambda_sdk lambda_qualifiers lambda_deploy lambda_filters sqs sqs_fifo sqs_crash events events_targets sns sns_delivery bench_sqs sqs_query lambda_sqs lambda_sqs_delivery wiring pipeline sqs_review sns_https iam sts fn_roles s3_access s3_sigv2
-          authz_ddb iam_cli iam_policies authz_msg authz_lambda s3_acl) # issue 15: authz_ddb D; iam iam_policies I; sts fn_roles T; s3_access S; s3_sigv2 V; iam_cli lead; authz_msg L2; authz_lambda L1; s3_acl A
+          authz_ddb iam_cli iam_policies authz_msg authz_lambda s3_acl authz_review) # issue 15: authz_ddb D; iam iam_policies I; sts fn_roles T; s3_access S; s3_sigv2 V; iam_cli lead; authz_msg L2; authz_lambda L1; s3_acl A; authz_review: the security review
   add_test(NAME it_${t} COMMAND ${KV_PYTHON3} -m unittest -v test_${t}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/integration)
   set_tests_properties(it_${t} PROPERTIES LABELS integration TIMEOUT 600
