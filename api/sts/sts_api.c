@@ -106,8 +106,9 @@ static void sts_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     run_op(ctx, req, resp, get ? req->query : kv_buf_slice(&st->body));
 }
 
-/* The authentication layer answers with the JSON protocols' errors; STS has its own. */
-static api_err_t sts_auth_err(api_err_t e)
+/* The authentication layer answers with the JSON protocols' errors; STS (and IAM, whose query
+ * protocol answers the same codes) has its own. */
+api_err_t sts_auth_err(api_err_t e)
 {
     switch (e) {
     case API_E_DDB_UNRECOGNIZED_CLIENT:

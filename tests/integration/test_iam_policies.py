@@ -119,8 +119,8 @@ class TestUsersCallingIam(Base):
         c.update_access_key(UserName="byadmin", AccessKeyId=k["AccessKeyId"], Status="Inactive")
         with self.assertRaises(ClientError) as cm:
             mc.list_access_keys()
-        # (AWS's IAM says InvalidClientTokenId, 403; authentication answers every query protocol
-        # with UnrecognizedClientException today: the same message)
+        self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidClientTokenId")
+        self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 403)
         self.assertEqual(cm.exception.response["Error"]["Message"],
                          "The security token included in the request is invalid.")
         c.update_access_key(UserName="byadmin", AccessKeyId=k["AccessKeyId"], Status="Active")
