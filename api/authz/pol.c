@@ -509,6 +509,7 @@ static bool parse_condition(pc_t *c, const api_json_t *v, pol_stmt_t *st)
             pol_cond_t *cd = &st->cond[st->n_cond++];
             *cd = proto;
             cd->key = dup(c, ks);
+            cd->key_h = pol__key_hash(cd->key.p, cd->key.len);
             if (!parse_cond_values(c, cd, vals))
                 return false;
         }
