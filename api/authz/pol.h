@@ -184,6 +184,11 @@ enum {
 pol_effect_t pol_eval_by(const pol_t *p, const pol_ctx_t *c, unsigned *by);
 /** The policy's kind as parsed. */
 pol_kind_t pol_kind(const pol_t *p);
+/** Could the document test an object's tags (s3:ExistingObjectTag/<k>, as a condition key or a
+ * policy variable)? S3 reads an object for its authorization only when a policy it evaluates
+ * could. NULL: false. */
+bool pol_mentions_obj_tags(const pol_t *p);
+bool pol_set_mentions_obj_tags(const pol_set_t *s);
 /** The account id every principal here belongs to (principal matching of account ARNs). */
 #define POL_ACCOUNT "000000000000"
 

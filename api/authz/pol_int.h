@@ -122,6 +122,7 @@ struct pol {
     pol_kind_t kind;
     bool vars; /* Version 2012-10-17: policy variables are substituted */
     bool is_public;
+    bool obj_tags; /* pol_mentions_obj_tags */
     pol_stmt_t *stmt;
     size_t n_stmt;
     size_t mem; /* bytes held (for the cache's bound) */

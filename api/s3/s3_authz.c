@@ -175,6 +175,17 @@ static void refuse(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_a
              api_denied_msg(req->arena, p, az->action, kv_slice_str(quoted), d));
 }
 
+/* Could the object decide: a policy evaluated for this principal that may test
+ * s3:ExistingObjectTag, or an ACL check that reads the object's ACL? */
+static bool object_matters(const api_state_t *st, const pol_t *bucket_policy, const eng_bucket_t *b,
+                           const char *action)
+{
+    const api_principal_t *p = &st->principal;
+    return s3_acl_wants_object(b, action) || pol_mentions_obj_tags(bucket_policy) ||
+           pol_set_mentions_obj_tags(p->identity) || pol_mentions_obj_tags(p->boundary) ||
+           pol_set_mentions_obj_tags(p->session);
+}
+
 int s3_authz_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char *action,
                    kv_slice_t bucket, kv_slice_t key, const eng_vref_t *ver, const s3_azq_t *extra,
                    unsigned flags)
@@ -192,6 +203,8 @@ int s3_authz_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char 
     eng_object_t *o = NULL;
     if (bucket.len && eng_bucket_get(ctx->eng, bucket, req->arena, &b) != 0)
         b = NULL; /* no bucket: identity policies alone (the operation answers NoSuchBucket) */
+    else if (b && kv_slice_eq(bucket, st->bucket))
+        st->s3_authz_bucket = b;
     s3_pab_t pab;
     s3_pab_effective(ctx, b, &pab);
     if (b) {
@@ -199,7 +212,8 @@ int s3_authz_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char 
         az.res.owner_arn = KV_SLICE_LIT("arn:aws:iam::" API_ACCOUNT_ID ":root");
         if (pab.restrict_public_buckets && s3_policy_is_public(az.res.policy))
             az.flags |= API_AZ_RESTRICT_PUBLIC;
-        if ((flags & S3_AZ_EXISTING) && key.len &&
+        /* The object is read only when its tags or its ACL could decide. */
+        if ((flags & S3_AZ_EXISTING) && key.len && object_matters(st, az.res.policy, b, action) &&
             eng_object_open(ctx->eng, b->id, key, ver && ver->kind != ENG_VREF_CURRENT ? ver : NULL,
                             req->arena, &o, NULL) == 0 &&
             !o->delete_marker)
