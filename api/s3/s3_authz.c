@@ -130,11 +130,24 @@ kv_slice_t s3_arn(kv_arena_t *a, kv_slice_t bucket, kv_slice_t key)
 {
     if (bucket.len == 0)
         return KV_SLICE_LIT("*");
-    size_t n = sizeof(S3_ARN_PRE) - 1 + bucket.len + (key.len ? 1 + key.len : 0);
+    /* As "%.*s" printed them: up to a NUL byte. */
+    bool slash = key.len > 0;
+    const uint8_t *z = memchr(bucket.p, 0, bucket.len);
+    if (z)
+        bucket.len = (size_t)(z - bucket.p);
+    if (key.len && (z = memchr(key.p, 0, key.len)) != NULL)
+        key.len = (size_t)(z - key.p);
+    size_t pre = sizeof(S3_ARN_PRE) - 1;
+    size_t n = pre + bucket.len + (slash ? 1 + key.len : 0);
     char *s = kv_arena_alloc(a, n + 1);
-    int w = snprintf(s, n + 1, S3_ARN_PRE "%.*s%s%.*s", (int)bucket.len, (const char *)bucket.p,
-                     key.len ? "/" : "", (int)key.len, (const char *)key.p);
-    return kv_slice(s, w < 0 ? 0 : (size_t)w);
+    memcpy(s, S3_ARN_PRE, pre);
+    memcpy(s + pre, bucket.p, bucket.len);
+    if (slash) {
+        s[pre + bucket.len] = '/';
+        memcpy(s + pre + bucket.len + 1, key.p, key.len);
+    }
+    s[n] = 0;
+    return kv_slice(s, n);
 }
 
 const pol_t *s3_bucket_policy(api_req_t *req, const eng_bucket_t *b)
