@@ -252,6 +252,8 @@ api_decision_t api_decide(api_ctx_t *ctx, const api_principal_t *p, const api_au
     const pol_val_t *lists[2] = {k->v, rk};
     size_t lens[2] = {k->n, n_rk};
     bool anon = p->kind == API_PR_ANON;
+    pol_memo_t memo;
+    memo.built = false;
     pol_ctx_t c = {
         .action = kv_slice_str(action),
         .resource = az->resource.len ? az->resource : KV_SLICE_LIT("*"),
@@ -262,6 +264,7 @@ api_decision_t api_decide(api_ctx_t *ctx, const api_principal_t *p, const api_au
         .vals = lists,
         .n_vals = lens,
         .n_lists = 2,
+        .memo = &memo,
     };
     bool iam = p->kind == API_PR_USER || p->kind == API_PR_USER_SESSION || p->kind == API_PR_ROLE;
 

@@ -509,6 +509,7 @@ static bool parse_condition(pc_t *c, const api_json_t *v, pol_stmt_t *st)
             pol_cond_t *cd = &st->cond[st->n_cond++];
             *cd = proto;
             cd->key = dup(c, ks);
+            cd->key_h = pol__key_hash(cd->key.p, cd->key.len);
             if (!parse_cond_values(c, cd, vals))
                 return false;
         }
@@ -765,6 +766,48 @@ static bool compile(pc_t *c, const api_json_t *root)
     return true;
 }
 
+/* Does s hold "ExistingObjectTag" (any case)? */
+static bool has_obj_tag(kv_slice_t s)
+{
+    static const char w[] = "existingobjecttag";
+    size_t n = sizeof(w) - 1;
+    for (size_t i = 0; i + n <= s.len; i++) {
+        size_t j = 0;
+        while (j < n && (s.p[i + j] | 0x20) == (uint8_t)w[j])
+            j++;
+        if (j == n)
+            return true;
+    }
+    return false;
+}
+
+/* Could the compiled document test s3:ExistingObjectTag/<k> (a condition key, or a variable
+ * in a pattern or value)? Every text is looked at: a superset is harmless. */
+static bool mentions_obj_tags(const pol_t *p)
+{
+    for (size_t i = 0; i < p->n_stmt; i++) {
+        const pol_stmt_t *st = &p->stmt[i];
+        for (uint32_t j = 0; j < st->n_act; j++)
+            if (has_obj_tag(st->act[j].s))
+                return true;
+        for (uint32_t j = 0; j < st->n_res; j++)
+            if (has_obj_tag(st->res[j].s))
+                return true;
+        for (uint32_t j = 0; j < st->n_prin; j++)
+            if (has_obj_tag(st->prin[j].v))
+                return true;
+        for (uint32_t j = 0; j < st->n_cond; j++) {
+            const pol_cond_t *cd = &st->cond[j];
+            if (has_obj_tag(cd->key))
+                return true;
+            for (uint32_t k = 0; k < cd->n_vals; k++)
+                if (has_obj_tag(cd->vals[k].pat.s))
+                    return true;
+        }
+    }
+    return false;
+}
+
 pol_t *pol_parse(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const char **err)
 {
     *err = NULL;
@@ -791,6 +834,7 @@ pol_t *pol_parse(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const char **e
         pol_free(p);
         return NULL;
     }
+    p->obj_tags = mentions_obj_tags(p);
     p->mem = sizeof(*p) + kv_arena_used(p->arena);
     return p;
 }
@@ -998,4 +1042,17 @@ const pol_t *pol_cached(kv_slice_t text, pol_kind_t kind, kv_arena_t *a, const c
     cache.mem += mem;
     pthread_mutex_unlock(&cache.lock);
     return p;
+}
+
+bool pol_mentions_obj_tags(const pol_t *p)
+{
+    return p && p->obj_tags;
+}
+
+bool pol_set_mentions_obj_tags(const pol_set_t *s)
+{
+    for (size_t i = 0; s && i < s->n; i++)
+        if (s->v[i]->obj_tags)
+            return true;
+    return false;
 }

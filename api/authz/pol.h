@@ -87,7 +87,32 @@ typedef struct pol_ctx {
     const pol_val_t *const *vals;
     const size_t *n_vals;
     size_t n_lists;
+    /* Optional scratch (pol_memo_t, on the caller's stack, memo->built false) shared by the
+     * evaluations of one unchanged context: its keys hashed once, its IP, date and number
+     * values parsed once. NULL: each pol_eval / pol_set_eval call uses its own. */
+    struct pol_memo *memo;
 } pol_ctx_t;
+
+/** The evaluator's scratch for one context (pol_ctx_t.memo); set built = false before use and
+ * never change the context's keys while it is in use. */
+#define POL_MEMO_SLOTS  128 /* a power of two; more keys than 3/4 of it: looked up linearly */
+#define POL_MEMO_PARSED 8
+typedef struct pol_memo {
+    bool built, linear;
+    struct {
+        const pol_val_t *v;
+        uint32_t h;
+    } slot[POL_MEMO_SLOTS];
+    struct {
+        const kv_slice_t *s; /* the value (its address in the context) */
+        uint8_t type;        /* the operator type it was parsed for */
+        bool ok;
+        double num;
+        int64_t date_ms;
+        uint8_t ip[16];
+    } parsed[POL_MEMO_PARSED];
+    unsigned n_parsed;
+} pol_memo_t;
 
 /** What one document, or a set, says about a context. */
 typedef enum pol_effect {
@@ -159,6 +184,11 @@ enum {
 pol_effect_t pol_eval_by(const pol_t *p, const pol_ctx_t *c, unsigned *by);
 /** The policy's kind as parsed. */
 pol_kind_t pol_kind(const pol_t *p);
+/** Could the document test an object's tags (s3:ExistingObjectTag/<k>, as a condition key or a
+ * policy variable)? S3 reads an object for its authorization only when a policy it evaluates
+ * could. NULL: false. */
+bool pol_mentions_obj_tags(const pol_t *p);
+bool pol_set_mentions_obj_tags(const pol_set_t *s);
 /** The account id every principal here belongs to (principal matching of account ARNs). */
 #define POL_ACCOUNT "000000000000"
 

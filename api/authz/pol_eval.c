@@ -112,20 +112,85 @@ static bool arn_match(kv_slice_t pat, const pol_pat_t *pre, kv_slice_t val, bool
 
 /* ---- Request context ---- */
 
-static const pol_val_t *lookup(const pol_ctx_t *c, const uint8_t *name, size_t len)
+uint32_t pol__key_hash(const uint8_t *p, size_t n)
 {
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ lower(p[i])) * 16777619u;
+    return h;
+}
+
+/* Is the NUL-terminated name n the len bytes of name, without regard to case? */
+static bool name_eq(const char *n, const uint8_t *name, size_t len)
+{
+    size_t j = 0;
+    while (j < len && n[j] && lower((uint8_t)n[j]) == lower(name[j]))
+        j++;
+    return j == len && n[j] == 0;
+}
+
+/* Hash the context's keys into its memo (the first of a name wins, as the linear lookup). */
+static void memo_build(const pol_ctx_t *c, pol_memo_t *m)
+{
+    m->built = true;
+    m->linear = false;
+    m->n_parsed = 0;
+    memset(m->slot, 0, sizeof(m->slot));
+    size_t used = 0;
     for (size_t l = 0; l < c->n_lists; l++) {
         const pol_val_t *v = c->vals[l];
         for (size_t i = 0; i < c->n_vals[l]; i++) {
             const char *n = v[i].name;
-            size_t j = 0;
-            while (j < len && n[j] && lower((uint8_t)n[j]) == lower(name[j]))
-                j++;
-            if (j == len && n[j] == 0)
-                return &v[i];
+            size_t len = strlen(n);
+            uint32_t h = pol__key_hash((const uint8_t *)n, len);
+            size_t k = h & (POL_MEMO_SLOTS - 1);
+            bool dup = false;
+            while (m->slot[k].v) {
+                if (m->slot[k].h == h && name_eq(m->slot[k].v->name, (const uint8_t *)n, len)) {
+                    dup = true;
+                    break;
+                }
+                k = (k + 1) & (POL_MEMO_SLOTS - 1);
+            }
+            if (dup)
+                continue;
+            if (++used > POL_MEMO_SLOTS * 3 / 4) {
+                m->linear = true;
+                return;
+            }
+            m->slot[k].v = &v[i];
+            m->slot[k].h = h;
         }
     }
+}
+
+/* The context's values of a key (h: pol__key_hash of the name), or NULL. */
+static const pol_val_t *lookup_h(const pol_ctx_t *c, const uint8_t *name, size_t len, uint32_t h)
+{
+    pol_memo_t *m = c->memo;
+    if (m) {
+        if (!m->built)
+            memo_build(c, m);
+        if (!m->linear) {
+            for (size_t k = h & (POL_MEMO_SLOTS - 1); m->slot[k].v;
+                 k = (k + 1) & (POL_MEMO_SLOTS - 1))
+                if (m->slot[k].h == h && name_eq(m->slot[k].v->name, name, len))
+                    return m->slot[k].v;
+            return NULL;
+        }
+    }
+    for (size_t l = 0; l < c->n_lists; l++) {
+        const pol_val_t *v = c->vals[l];
+        for (size_t i = 0; i < c->n_vals[l]; i++)
+            if (name_eq(v[i].name, name, len))
+                return &v[i];
+    }
     return NULL;
+}
+
+static const pol_val_t *lookup(const pol_ctx_t *c, const uint8_t *name, size_t len)
+{
+    return lookup_h(c, name, len, pol__key_hash(name, len));
 }
 
 static kv_slice_t trim(kv_slice_t s)
@@ -407,6 +472,37 @@ static void rval_parse(rval_t *r, uint8_t type, kv_slice_t s)
     }
 }
 
+/* rval_parse of the context value *s, once per memo for the types that parse. */
+static void rval_get(const pol_ctx_t *c, rval_t *r, uint8_t type, const kv_slice_t *s)
+{
+    pol_memo_t *m = c->memo;
+    if (!m || (type != POL_C_NUM && type != POL_C_DATE && type != POL_C_IP)) {
+        rval_parse(r, type, *s);
+        return;
+    }
+    for (unsigned i = 0; i < m->n_parsed; i++) {
+        if (m->parsed[i].s == s && m->parsed[i].type == type) {
+            r->s = *s;
+            r->ok = m->parsed[i].ok;
+            r->num = m->parsed[i].num;
+            r->date_ms = m->parsed[i].date_ms;
+            memcpy(r->ip, m->parsed[i].ip, 16);
+            return;
+        }
+    }
+    memset(r, 0, sizeof(*r));
+    rval_parse(r, type, *s);
+    if (m->n_parsed < POL_MEMO_PARSED) {
+        unsigned i = m->n_parsed++;
+        m->parsed[i].s = s;
+        m->parsed[i].type = type;
+        m->parsed[i].ok = r->ok;
+        m->parsed[i].num = r->num;
+        m->parsed[i].date_ms = r->date_ms;
+        memcpy(m->parsed[i].ip, r->ip, 16);
+    }
+}
+
 static bool rel_ok(uint8_t rel, double a, double b)
 {
     switch (rel) {
@@ -481,7 +577,7 @@ static int any_match(const pol_ctx_t *c, const pol_cond_t *cd, const rval_t *r)
 /* One condition (an operator and a key): 1 true, 0 false, -1 a variable has no value. */
 static int cond_eval(const pol_ctx_t *c, const pol_cond_t *cd)
 {
-    const pol_val_t *kv = lookup(c, cd->key.p, cd->key.len);
+    const pol_val_t *kv = lookup_h(c, cd->key.p, cd->key.len, cd->key_h);
     bool present = kv && kv->n > 0;
     if (cd->type == POL_C_NULL) {
         for (uint32_t i = 0; i < cd->n_vals; i++)
@@ -502,7 +598,7 @@ static int cond_eval(const pol_ctx_t *c, const pol_cond_t *cd)
         /* Any request value matching any policy value; negated: none does. */
         for (size_t j = 0; j < kv->n; j++) {
             rval_t r;
-            rval_parse(&r, cd->type, kv->values[j]);
+            rval_get(c, &r, cd->type, &kv->values[j]);
             int m = any_match(c, cd, &r);
             if (m < 0)
                 return -1;
@@ -514,7 +610,7 @@ static int cond_eval(const pol_ctx_t *c, const pol_cond_t *cd)
     /* ForAllValues: every request value satisfies the operator; ForAnyValue: one does. */
     for (size_t j = 0; j < kv->n; j++) {
         rval_t r;
-        rval_parse(&r, cd->type, kv->values[j]);
+        rval_get(c, &r, cd->type, &kv->values[j]);
         int m = any_match(c, cd, &r);
         if (m < 0)
             return -1;
@@ -689,15 +785,28 @@ static pol_effect_t eval(const pol_t *p, const pol_ctx_t *c, unsigned *by_out,
     return allow ? POL_ALLOW : POL_NONE;
 }
 
+/* eval with a memo: the context's own, or one for this call. */
+static pol_effect_t eval_m(const pol_t *p, const pol_ctx_t *c, unsigned *by_out,
+                           pol_match_info_t *info)
+{
+    if (c->memo)
+        return eval(p, c, by_out, info);
+    pol_memo_t m;
+    m.built = false;
+    pol_ctx_t c2 = *c;
+    c2.memo = &m;
+    return eval(p, &c2, by_out, info);
+}
+
 pol_effect_t pol_eval(const pol_t *p, const pol_ctx_t *c)
 {
-    return p ? eval(p, c, NULL, NULL) : POL_NONE;
+    return p ? eval_m(p, c, NULL, NULL) : POL_NONE;
 }
 
 pol_effect_t pol_eval_by(const pol_t *p, const pol_ctx_t *c, unsigned *by)
 {
     *by = 0;
-    return p ? eval(p, c, by, NULL) : POL_NONE;
+    return p ? eval_m(p, c, by, NULL) : POL_NONE;
 }
 
 pol_effect_t pol_eval_info(const pol_t *p, const pol_ctx_t *c, pol_match_info_t *info)
@@ -705,11 +814,19 @@ pol_effect_t pol_eval_info(const pol_t *p, const pol_ctx_t *c, pol_match_info_t 
     info->effect = POL_NONE;
     info->statement = -1;
     info->sid = KV_SLICE_NULL;
-    return p ? eval(p, c, NULL, info) : POL_NONE;
+    return p ? eval_m(p, c, NULL, info) : POL_NONE;
 }
 
 pol_effect_t pol_set_eval(const pol_set_t *s, const pol_ctx_t *c)
 {
+    pol_memo_t m;
+    pol_ctx_t c2;
+    if (!c->memo) {
+        m.built = false;
+        c2 = *c;
+        c2.memo = &m;
+        c = &c2;
+    }
     bool allow = false;
     for (size_t i = 0; s && i < s->n; i++) {
         pol_effect_t e = eval(s->v[i], c, NULL, NULL);

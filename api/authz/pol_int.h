@@ -96,6 +96,7 @@ typedef struct pol_cond {
     bool if_exists;
     kv_slice_t op;  /* the operator as written */
     kv_slice_t key; /* "aws:SourceIp" */
+    uint32_t key_h; /* pol__key_hash of key */
     pol_cval_t *vals;
     uint32_t n_vals;
 } pol_cond_t;
@@ -121,6 +122,7 @@ struct pol {
     pol_kind_t kind;
     bool vars; /* Version 2012-10-17: policy variables are substituted */
     bool is_public;
+    bool obj_tags; /* pol_mentions_obj_tags */
     pol_stmt_t *stmt;
     size_t n_stmt;
     size_t mem; /* bytes held (for the cache's bound) */
@@ -144,6 +146,8 @@ bool pol__ip_parse(kv_slice_t s, bool cidr, uint8_t out[16], uint8_t *bits);
 bool pol__date_parse(kv_slice_t s, int64_t *ms);
 /** Parse a decimal number (the whole slice). */
 bool pol__num_parse(kv_slice_t s, double *out);
+/** The case-insensitive hash condition keys are looked up by (FNV-1a of the lowered bytes). */
+uint32_t pol__key_hash(const uint8_t *p, size_t n);
 /** Fill v's parsed fields for the operator's type from its text; false when it does not parse. */
 bool pol__cval_parse(pol_cval_t *v, uint8_t type, kv_arena_t *a);
 

@@ -75,10 +75,21 @@ typedef struct az {
     kv_arena_t *a;
 } az_t;
 
+/* api_arn_new(a, "dynamodb", region, "table/%.*s", ...) without printf (every item operation
+ * asks for one). */
 static kv_slice_t table_arn(az_t *z, kv_slice_t table)
 {
-    return kv_slice_str(api_arn_new(z->a, "dynamodb", z->ctx->region, "table/%.*s", (int)table.len,
-                                    (const char *)table.p));
+    const char *region = z->ctx->region;
+    kv_slice_t pre = region ? KV_SLICE_LIT(":" API_ACCOUNT_ID ":table/") : KV_SLICE_LIT("::table/");
+    size_t rl = region ? strlen(region) : 0;
+    size_t n = 17 + rl + pre.len + table.len;
+    char *s = kv_arena_alloc(z->a, n + 1);
+    memcpy(s, "arn:aws:dynamodb:", 17);
+    memcpy(s + 17, region ? region : "", rl);
+    memcpy(s + 17 + rl, pre.p, pre.len);
+    memcpy(s + 17 + rl + pre.len, table.p, table.len);
+    s[n] = 0;
+    return kv_slice(s, n);
 }
 
 static kv_slice_t index_arn(az_t *z, kv_slice_t table, kv_slice_t index)

@@ -500,8 +500,13 @@ void api_iam_key_used(api_ctx_t *ctx, kv_slice_t access_key, const char *service
     iam_used_t *u = used_find(st, access_key, true);
     if (u) {
         u->ms = kv_now_ms();
-        snprintf(u->service, sizeof(u->service), "%s", service ? service : "N/A");
-        snprintf(u->region, sizeof(u->region), "%s", ctx->region ? ctx->region : "us-east-1");
+        /* Written again only when they change (every request of the key comes here). */
+        const char *svc = service ? service : "N/A";
+        const char *region = ctx->region ? ctx->region : "us-east-1";
+        if (strcmp(u->service, svc) != 0)
+            snprintf(u->service, sizeof(u->service), "%s", svc);
+        if (strcmp(u->region, region) != 0)
+            snprintf(u->region, sizeof(u->region), "%s", region);
     }
     pthread_mutex_unlock(&st->used_lock);
 }

@@ -36,4 +36,8 @@ void s3_pab_effective(api_ctx_t *ctx, const eng_bucket_t *b, s3_pab_t *out);
 api_acl_verdict_t s3_acl_check(api_ctx_t *ctx, const eng_bucket_t *b, const eng_object_t *o,
                                const api_principal_t *p, const char *action, bool ignore_public);
 
+/** Would s3_acl_check of action on bucket b look at the object's ACL (ACLs enabled and an
+ * object-level permission)? When not, authorization need not read the object. (s3_acl.c) */
+bool s3_acl_wants_object(const eng_bucket_t *b, const char *action);
+
 #endif

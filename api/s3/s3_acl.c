@@ -627,6 +627,14 @@ static bool grantee_is(char g, const api_principal_t *p, bool ignore_public)
     }
 }
 
+bool s3_acl_wants_object(const eng_bucket_t *b, const char *action)
+{
+    if (b == NULL || s3_ownership(b, NULL) == S3_OWN_ENFORCED)
+        return false;
+    bool object = false;
+    return needed(action, &object) != 0 && object;
+}
+
 api_acl_verdict_t s3_acl_check(api_ctx_t *ctx, const eng_bucket_t *b, const eng_object_t *o,
                                const api_principal_t *p, const char *action, bool ignore_public)
 {

@@ -130,11 +130,24 @@ kv_slice_t s3_arn(kv_arena_t *a, kv_slice_t bucket, kv_slice_t key)
 {
     if (bucket.len == 0)
         return KV_SLICE_LIT("*");
-    size_t n = sizeof(S3_ARN_PRE) - 1 + bucket.len + (key.len ? 1 + key.len : 0);
+    /* As "%.*s" printed them: up to a NUL byte. */
+    bool slash = key.len > 0;
+    const uint8_t *z = memchr(bucket.p, 0, bucket.len);
+    if (z)
+        bucket.len = (size_t)(z - bucket.p);
+    if (key.len && (z = memchr(key.p, 0, key.len)) != NULL)
+        key.len = (size_t)(z - key.p);
+    size_t pre = sizeof(S3_ARN_PRE) - 1;
+    size_t n = pre + bucket.len + (slash ? 1 + key.len : 0);
     char *s = kv_arena_alloc(a, n + 1);
-    int w = snprintf(s, n + 1, S3_ARN_PRE "%.*s%s%.*s", (int)bucket.len, (const char *)bucket.p,
-                     key.len ? "/" : "", (int)key.len, (const char *)key.p);
-    return kv_slice(s, w < 0 ? 0 : (size_t)w);
+    memcpy(s, S3_ARN_PRE, pre);
+    memcpy(s + pre, bucket.p, bucket.len);
+    if (slash) {
+        s[pre + bucket.len] = '/';
+        memcpy(s + pre + bucket.len + 1, key.p, key.len);
+    }
+    s[n] = 0;
+    return kv_slice(s, n);
 }
 
 const pol_t *s3_bucket_policy(api_req_t *req, const eng_bucket_t *b)
@@ -175,6 +188,17 @@ static void refuse(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api_a
              api_denied_msg(req->arena, p, az->action, kv_slice_str(quoted), d));
 }
 
+/* Could the object decide: a policy evaluated for this principal that may test
+ * s3:ExistingObjectTag, or an ACL check that reads the object's ACL? */
+static bool object_matters(const api_state_t *st, const pol_t *bucket_policy, const eng_bucket_t *b,
+                           const char *action)
+{
+    const api_principal_t *p = &st->principal;
+    return s3_acl_wants_object(b, action) || pol_mentions_obj_tags(bucket_policy) ||
+           pol_set_mentions_obj_tags(p->identity) || pol_mentions_obj_tags(p->boundary) ||
+           pol_set_mentions_obj_tags(p->session);
+}
+
 int s3_authz_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char *action,
                    kv_slice_t bucket, kv_slice_t key, const eng_vref_t *ver, const s3_azq_t *extra,
                    unsigned flags)
@@ -192,6 +216,8 @@ int s3_authz_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char 
     eng_object_t *o = NULL;
     if (bucket.len && eng_bucket_get(ctx->eng, bucket, req->arena, &b) != 0)
         b = NULL; /* no bucket: identity policies alone (the operation answers NoSuchBucket) */
+    else if (b && kv_slice_eq(bucket, st->bucket))
+        st->s3_authz_bucket = b;
     s3_pab_t pab;
     s3_pab_effective(ctx, b, &pab);
     if (b) {
@@ -199,7 +225,8 @@ int s3_authz_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char 
         az.res.owner_arn = KV_SLICE_LIT("arn:aws:iam::" API_ACCOUNT_ID ":root");
         if (pab.restrict_public_buckets && s3_policy_is_public(az.res.policy))
             az.flags |= API_AZ_RESTRICT_PUBLIC;
-        if ((flags & S3_AZ_EXISTING) && key.len &&
+        /* The object is read only when its tags or its ACL could decide. */
+        if ((flags & S3_AZ_EXISTING) && key.len && object_matters(st, az.res.policy, b, action) &&
             eng_object_open(ctx->eng, b->id, key, ver && ver->kind != ENG_VREF_CURRENT ? ver : NULL,
                             req->arena, &o, NULL) == 0 &&
             !o->delete_marker)

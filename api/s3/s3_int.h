@@ -389,6 +389,10 @@ typedef struct s3_post_object_out {
 /** The bucket record (NoSuchBucket or InternalError set on failure: -1). */
 int s3_bucket_find(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
                    eng_bucket_t **b);
+/** s3_bucket_find of the request's own bucket, answered by the record its authorization read
+ * moments ago when it read one: for operations that only read (GetObject, HeadObject). */
+int s3_bucket_find_read(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
+                        eng_bucket_t **b);
 /** The answer to a change of a bucket's record: NoSuchBucket, InternalError, or a durable
  * success (0). */
 int s3_bucket_written(api_resp_t *resp, int rc);

@@ -376,7 +376,7 @@ static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_o
                     s3_object_out_t *out, bool body)
 {
     eng_bucket_t *b;
-    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
+    if (s3_bucket_find_read(ctx, req, resp, in->bucket, &b) < 0 ||
         s3_open_version(ctx, req, resp, b, in->key, &out->o, body ? &out->reader : NULL) < 0)
         return -1;
     if (preconditions(req, resp, out->o) < 0) {

@@ -89,12 +89,11 @@ static void pab_xml(kv_buf_t *b, s3_pab_t p, bool ns)
  * its element holds "true" (read without an arena: A's ACL checks call this too). */
 static s3_pab_t pab_stored(kv_slice_t doc)
 {
+    static const char *const on[4] = {"<BlockPublicAcls>true</", "<IgnorePublicAcls>true</",
+                                      "<BlockPublicPolicy>true</", "<RestrictPublicBuckets>true</"};
     s3_pab_t p = {0};
-    for (int i = 0; i < 4; i++) {
-        char pat[64];
-        int n = snprintf(pat, sizeof(pat), "<%s>true</", names[i]);
-        *field(&p, i) = doc.len && memmem(doc.p, doc.len, pat, (size_t)n) != NULL;
-    }
+    for (int i = 0; i < 4; i++)
+        *field(&p, i) = doc.len && memmem(doc.p, doc.len, on[i], strlen(on[i])) != NULL;
     return p;
 }
 

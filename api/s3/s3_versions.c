@@ -23,6 +23,17 @@ int s3_bucket_find(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t 
     return rc < 0 ? s3_engine_fail(resp, rc) : 0;
 }
 
+int s3_bucket_find_read(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t name,
+                        eng_bucket_t **b)
+{
+    eng_bucket_t *memo = req->_st->s3_authz_bucket;
+    if (memo && kv_slice_eq(name, req->_st->bucket)) {
+        *b = memo;
+        return 0;
+    }
+    return s3_bucket_find(ctx, req, resp, name, b);
+}
+
 int s3_bucket_written(api_resp_t *resp, int rc)
 {
     if (rc == KV_ENOTFOUND) {
