@@ -12,7 +12,7 @@
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
 #include "iam_int.h"
-#include "sts/sts_int.h" /* sts_auth_err: the query protocols share authentication codes */
+#include "sts/sts_int.h" /* sts_query_finish: the query protocols answer alike */
 
 /* ---- the input shape (one for every operation: each reads its own members) ---- */
 
@@ -608,20 +608,7 @@ static void iam_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 static void iam_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     (void)ctx;
-    if (resp->_err) {
-        api_err_t mapped = sts_auth_err((api_err_t)resp->_err);
-        if (mapped != API_E_NONE) {
-            const char *msg = resp->_msg;
-            if (msg && *msg)
-                api_fail(resp, mapped, "%s", msg);
-            else
-                api_fail(resp, mapped, NULL);
-        }
-        api_query_error(&resp->body, IAM_NS, resp->status, kv_slice_str(api_err_code(resp->_err)),
-                        resp->_msg, kv_slice_str(req->_st->request_id));
-        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("text/xml"));
-    }
-    api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
+    sts_query_finish(req, resp, IAM_NS);
 }
 
 static const char *const iam_scopes[] = {"iam", NULL};

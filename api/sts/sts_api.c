@@ -108,7 +108,7 @@ static void sts_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 
 /* The authentication layer answers with the JSON protocols' errors; STS (and IAM, whose query
  * protocol answers the same codes) has its own. */
-api_err_t sts_auth_err(api_err_t e)
+static api_err_t sts_auth_err(api_err_t e)
 {
     switch (e) {
     case API_E_DDB_UNRECOGNIZED_CLIENT:
@@ -128,10 +128,8 @@ api_err_t sts_auth_err(api_err_t e)
     }
 }
 
-/* The query protocol's error document and the request id header. */
-static void sts_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+void sts_query_finish(api_req_t *req, api_resp_t *resp, const char *xmlns)
 {
-    (void)ctx;
     if (resp->_err) {
         api_err_t mapped = sts_auth_err((api_err_t)resp->_err);
         if (mapped != API_E_NONE) {
@@ -141,11 +139,17 @@ static void sts_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             else
                 api_fail(resp, mapped, NULL);
         }
-        api_query_error(&resp->body, STS_NS, resp->status, kv_slice_str(api_err_code(resp->_err)),
+        api_query_error(&resp->body, xmlns, resp->status, kv_slice_str(api_err_code(resp->_err)),
                         resp->_msg, kv_slice_str(req->_st->request_id));
         api_resp_header(resp, "Content-Type", KV_SLICE_LIT("text/xml"));
     }
     api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
+}
+
+static void sts_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    (void)ctx;
+    sts_query_finish(req, resp, STS_NS);
 }
 
 static const char *const sts_scopes[] = {"sts", NULL};

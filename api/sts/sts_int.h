@@ -64,9 +64,10 @@ int sts_managed_policy(api_ctx_t *ctx, kv_slice_t arn, kv_arena_t *a, kv_slice_t
  * a (the role's path is left out, as AWS does). */
 kv_slice_t sts_session_arn(kv_arena_t *a, kv_slice_t role_arn, kv_slice_t session);
 
-/** The query protocol's authentication error (InvalidClientTokenId, ExpiredToken,
- * SignatureDoesNotMatch, MissingAuthenticationToken, ...) for the one the authentication layer
- * recorded, or API_E_NONE when e is not one; IAM answers the same codes. */
-api_err_t sts_auth_err(api_err_t e);
+/** Finish a query-protocol answer (STS's, IAM's): an error becomes the error document in
+ * namespace xmlns, the authentication layer's errors mapped to the query protocols' codes
+ * (InvalidClientTokenId, ExpiredToken, SignatureDoesNotMatch, MissingAuthenticationToken, ...);
+ * every answer gets its x-amzn-RequestId. */
+void sts_query_finish(api_req_t *req, api_resp_t *resp, const char *xmlns);
 
 #endif
