@@ -387,7 +387,11 @@ static int route_op(api_ctx_t *ctx, api_req_t *req, const api_service_t *svc, kv
     if (!prefixed(target, svc->target_prefix))
         return API_OP_NONE;
     size_t pl = strlen(svc->target_prefix);
-    kv_slice_t name = kv_slice(target.p + pl, target.len - pl);
+    return api_op_named(svc, kv_slice(target.p + pl, target.len - pl));
+}
+
+int api_op_named(const api_service_t *svc, kv_slice_t name)
+{
     for (size_t i = 0; i < svc->n_ops; i++)
         if (kv_slice_eq_str(name, svc->ops[i].name))
             return (int)i;

@@ -146,6 +146,8 @@ typedef struct api_service {
 extern const api_service_t *const api_services[];
 extern const size_t api_n_services;
 
+/** The index of svc's operation row whose wire name is name, or API_OP_NONE. */
+int api_op_named(const api_service_t *svc, kv_slice_t name);
 /** A service's position in api_services, or -1. */
 int api_service_index(const api_service_t *svc);
 /** The state a service's init made (NULL when it has none). */

@@ -566,10 +566,7 @@ static void iam_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         api_fail(resp, API_E_IAM_MALFORMED_QUERY, "%s", err);
         return;
     }
-    int op = -1;
-    for (int i = 0; i < IAM_OP__COUNT && q.has_action; i++)
-        if (kv_slice_eq_str(q.action, iam_ops[i].name))
-            op = i;
+    int op = q.has_action ? api_op_named(st->svc, q.action) : API_OP_NONE;
     if (op < 0) {
         if (!q.has_action)
             api_fail(resp, API_E_IAM_MISSING_ACTION, "Missing Action");

@@ -72,10 +72,7 @@ static void run_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t 
                  (int)(q.version.len > 32 ? 32 : q.version.len), (const char *)q.version.p);
         return;
     }
-    int op = -1;
-    for (int i = 0; i < STS_OP__COUNT; i++)
-        if (kv_slice_eq_str(q.action, sts_ops[i].name))
-            op = i;
+    int op = api_op_named(st->svc, q.action);
     if (op < 0 || !kv_slice_eq_str(q.version, STS_VERSION)) {
         api_fail(resp, API_E_STS_INVALID_ACTION, "Could not find operation %.*s for version %.*s",
                  (int)(q.action.len > 64 ? 64 : q.action.len), (const char *)q.action.p,
