@@ -61,3 +61,18 @@ target_sources(kvengine PRIVATE engine/eng_account.c)
 target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)
 # issue 15, package A: S3 ACLs and Object Ownership
 target_sources(kvapi PRIVATE api/s3/s3_acl.c api/s3/s3_acl_ops.c)
+
+# issue 16, package E: its sources below
+
+# issue 16, package K: its sources below
+
+# issue 16, package L: its sources below
+
+# issue 16, package C: its sources below
+
+# issue 16, package G: its sources below
+
+# issue 16, package W: its sources below
+
+# issue 16, package R: its sources below
+

@@ -343,7 +343,22 @@
        "This request does not support content")                                                    \
     XX(S3_MISSING_SECURITY_HEADER, 400, "", "MissingSecurityHeader",                               \
        "Your request was missing a required header")                                               \
-    /* issue 15, end of the error table */
+    /* issue 15, end of the error table */                                                         \
+    /* issue 16, package E (encryption): its errors below this line */                             \
+                                                                                                   \
+    /* issue 16, package K (KMS): its errors below this line */                                    \
+                                                                                                   \
+    /* issue 16, package L (Object Lock): its errors below this line */                            \
+                                                                                                   \
+    /* issue 16, package C (checksums): its errors below this line */                              \
+                                                                                                   \
+    /* issue 16, package G (access logs): its errors below this line */                            \
+                                                                                                   \
+    /* issue 16, package W (websites): its errors below this line */                               \
+                                                                                                   \
+    /* issue 16, package R (configurations, smaller fixes): its errors below this line */          \
+                                                                                                   \
+    /* issue 16, end of the error table */
 
 typedef enum api_err {
     API_E_NONE = 0,

@@ -28,8 +28,22 @@ static const eng_tlv_field_t bucket_fields[] = {
     ENG_TLV_ROW(B_DOC0 + ENG_BDOC_PAB, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_PAB]),
     ENG_TLV_ROW(B_DOC0 + ENG_BDOC_OWNERSHIP, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_OWNERSHIP]),
     ENG_TLV_ROW(B_DOC0 + ENG_BDOC_ACL, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_ACL]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_ENCRYPTION, ENG_TLV_BYTES, eng_bucket_t,
+                docs[ENG_BDOC_ENCRYPTION]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_OBJECT_LOCK, ENG_TLV_BYTES, eng_bucket_t,
+                docs[ENG_BDOC_OBJECT_LOCK]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_LOGGING, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_LOGGING]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_WEBSITE, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_WEBSITE]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_REQUEST_PAYMENT, ENG_TLV_BYTES, eng_bucket_t,
+                docs[ENG_BDOC_REQUEST_PAYMENT]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_ACCELERATE, ENG_TLV_BYTES, eng_bucket_t,
+                docs[ENG_BDOC_ACCELERATE]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_TIERING, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_TIERING]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_INVENTORY, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_INVENTORY]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_ANALYTICS, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_ANALYTICS]),
+    ENG_TLV_ROW(B_DOC0 + ENG_BDOC_METRICS, ENG_TLV_BYTES, eng_bucket_t, docs[ENG_BDOC_METRICS]),
 };
-_Static_assert(ENG_BDOC_N == 7, "a row per bucket document");
+_Static_assert(ENG_BDOC_N == 17, "a row per bucket document");
 
 static int decode_bucket(kv_slice_t in, kv_arena_t *ar, eng_bucket_t *b)
 {

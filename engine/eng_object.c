@@ -46,6 +46,20 @@ enum {
     O_DMARKER, /* flag: a delete marker */
     O_SHARED,  /* flag: its bytes may be named by other records too (a copy): counted */
     O_ACL,     /* issue 15: its ACL, as the api layer encodes it */
+    /* issue 16 */
+    O_SSE,          /* package E: eng_sse_t */
+    O_SSE_KEY,      /* package E: the wrapped data key */
+    O_KMS_KEY,      /* package E: the KMS key's ARN */
+    O_KMS_CTX,      /* package E: the KMS encryption context */
+    O_SSE_C_MD5,    /* package E: the customer key's MD5 (base64) */
+    O_BUCKET_KEY,   /* package E: flag: BucketKeyEnabled */
+    O_LOCK_MODE,    /* package L: eng_lock_mode_t */
+    O_LOCK_UNTIL,   /* package L: retain-until, ms */
+    O_LEGAL_HOLD,   /* package L: flag */
+    O_CK_TYPE,      /* package C: "COMPOSITE" or "FULL_OBJECT" */
+    O_UPLOAD,       /* package C: the upload that made it */
+    O_PARTS_HASH,   /* package C: the hash of its completion's part list */
+    O_WEB_REDIRECT, /* package W: x-amz-website-redirect-location */
 };
 
 #define OBJ_REC_VERSION 1
@@ -79,6 +93,28 @@ void eng__object_encode(const eng_object_t *o, kv_buf_t *b)
     eng_tlv_put_str(b, O_CK_VALUE, o->checksum_value);
     if (o->acl.len)
         eng_tlv_put(b, O_ACL, o->acl);
+    /* issue 16 */
+    if (o->sse)
+        eng_tlv_put_u64(b, O_SSE, (uint64_t)o->sse);
+    if (o->sse_key.len)
+        eng_tlv_put(b, O_SSE_KEY, o->sse_key);
+    eng_tlv_put_str(b, O_KMS_KEY, o->kms_key_id);
+    eng_tlv_put_str(b, O_KMS_CTX, o->kms_context);
+    eng_tlv_put_str(b, O_SSE_C_MD5, o->sse_c_md5);
+    if (o->bucket_key)
+        eng_tlv_put(b, O_BUCKET_KEY, KV_SLICE_LIT("1"));
+    if (o->lock_mode) {
+        eng_tlv_put_u64(b, O_LOCK_MODE, (uint64_t)o->lock_mode);
+        eng_tlv_put_u64(b, O_LOCK_UNTIL, (uint64_t)o->lock_until_ms);
+    }
+    if (o->legal_hold)
+        eng_tlv_put(b, O_LEGAL_HOLD, KV_SLICE_LIT("1"));
+    eng_tlv_put_str(b, O_CK_TYPE, o->checksum_type);
+    if (o->upload_id) {
+        eng_tlv_put_u64(b, O_UPLOAD, o->upload_id);
+        eng_tlv_put_u64(b, O_PARTS_HASH, o->parts_hash);
+    }
+    eng_tlv_put_str(b, O_WEB_REDIRECT, o->website_redirect);
     for (size_t i = 0; i < o->n_meta + o->n_tags; i++) {
         const eng_tag_t *t = i < o->n_meta ? &o->meta[i] : &o->tags[i - o->n_meta];
         uint8_t mm[64];
@@ -94,13 +130,16 @@ void eng__object_encode(const eng_object_t *o, kv_buf_t *b)
     if (o->n_segs == 0)
         eng_tlv_put_u64(b, O_DATA, o->data_id);
     for (size_t i = 0; i < o->n_segs; i++) {
-        uint8_t sm[24];
+        uint8_t sm[128];
         kv_buf_t sb;
-        kv_buf_init_on(&sb, sm, sizeof(sm), sizeof(sm));
+        kv_buf_init_on(&sb, sm, sizeof(sm), 4096);
         eng_tlv_put_varint(&sb, o->segs[i].data_id);
         eng_tlv_put_varint(&sb, o->segs[i].size);
         eng_tlv_put_varint(&sb, o->segs[i].part);
+        if (o->segs[i].checksum) /* issue 16: the part's checksum, to the end of the value */
+            kv_buf_append_str(&sb, o->segs[i].checksum);
         eng_tlv_put(b, O_SEG, kv_buf_slice(&sb));
+        kv_buf_dispose(&sb);
     }
 }
 
@@ -121,16 +160,17 @@ static int decode_version(kv_slice_t v, kv_arena_t *a, void *dst)
     return 0;
 }
 
-/* O_SEG: varint data id, varint size, and (records since part numbers) varint part. */
+/* O_SEG: varint data id, varint size, and (records since part numbers) varint part, then
+ * (issue 16) the part's checksum text to the end. */
 static int decode_seg(kv_slice_t v, kv_arena_t *a, void *dst)
 {
-    (void)a;
     eng_seg_t *g = dst;
     uint64_t part = 0;
     if (!eng_tlv_get_varint(&v, &g->data_id) || !eng_tlv_get_varint(&v, &g->size) ||
         (v.len && (!eng_tlv_get_varint(&v, &part) || part > UINT32_MAX)))
         return KV_ECORRUPT;
     g->part = (uint32_t)part;
+    g->checksum = v.len ? kv_arena_strndup(a, (const char *)v.p, v.len) : NULL;
     return 0;
 }
 
@@ -157,6 +197,20 @@ static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_DMARKER, ENG_TLV_FLAG, obj_rec_t, o.delete_marker),
     ENG_TLV_ROW(O_SHARED, ENG_TLV_FLAG, obj_rec_t, o.shared),
     ENG_TLV_ROW(O_ACL, ENG_TLV_BYTES, obj_rec_t, o.acl),
+    /* issue 16 */
+    ENG_TLV_ROW(O_SSE, ENG_TLV_ENUM, obj_rec_t, o.sse, .max = ENG_SSE_C),
+    ENG_TLV_ROW(O_SSE_KEY, ENG_TLV_BYTES, obj_rec_t, o.sse_key),
+    ENG_TLV_ROW(O_KMS_KEY, ENG_TLV_STR, obj_rec_t, o.kms_key_id),
+    ENG_TLV_ROW(O_KMS_CTX, ENG_TLV_STR, obj_rec_t, o.kms_context),
+    ENG_TLV_ROW(O_SSE_C_MD5, ENG_TLV_STR, obj_rec_t, o.sse_c_md5),
+    ENG_TLV_ROW(O_BUCKET_KEY, ENG_TLV_FLAG, obj_rec_t, o.bucket_key),
+    ENG_TLV_ROW(O_LOCK_MODE, ENG_TLV_ENUM, obj_rec_t, o.lock_mode, .max = ENG_LOCK_COMPLIANCE),
+    ENG_TLV_ROW(O_LOCK_UNTIL, ENG_TLV_I64, obj_rec_t, o.lock_until_ms),
+    ENG_TLV_ROW(O_LEGAL_HOLD, ENG_TLV_FLAG, obj_rec_t, o.legal_hold),
+    ENG_TLV_ROW(O_CK_TYPE, ENG_TLV_STR, obj_rec_t, o.checksum_type),
+    ENG_TLV_ROW(O_UPLOAD, ENG_TLV_U64, obj_rec_t, o.upload_id),
+    ENG_TLV_ROW(O_PARTS_HASH, ENG_TLV_U64, obj_rec_t, o.parts_hash),
+    ENG_TLV_ROW(O_WEB_REDIRECT, ENG_TLV_STR, obj_rec_t, o.website_redirect),
 };
 
 int eng__object_decode(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_object_t **out)

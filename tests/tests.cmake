@@ -80,3 +80,18 @@ endif()
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
+
+# issue 16, package E: its unit tests below
+
+# issue 16, package K: its unit tests below
+
+# issue 16, package L: its unit tests below
+
+# issue 16, package C: its unit tests below
+
+# issue 16, package G: its unit tests below
+
+# issue 16, package W: its unit tests below
+
+# issue 16, package R: its unit tests below
+

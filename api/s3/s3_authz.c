@@ -457,6 +457,18 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
         return bucket_op(ctx, req, resp, "s3:PutBucketOwnershipControls");
     case S3_OP_get_bucket_ownership:
         return bucket_op(ctx, req, resp, "s3:GetBucketOwnershipControls");
+        /* issue 16, package E: encryption */
+
+        /* issue 16, package L: Object Lock */
+
+        /* issue 16, package C: checksums */
+
+        /* issue 16, package G: access logging */
+
+        /* issue 16, package W: static websites */
+
+        /* issue 16, package R: the remaining configurations */
+
     case S3_OP_preflight:
     case S3_OP_not_implemented:
         return 0; /* never answered with success: nothing to authorize */

@@ -10,6 +10,13 @@
 #include "s3_access.h"
 #include "s3_acl.h" /* issue 15, package A */
 #include "s3_ops.h"
+/* issue 16: each package's typed inputs, outputs and internal interfaces */
+#include "s3_cksum.h"   /* package C */
+#include "s3_configs.h" /* package R */
+#include "s3_lock.h"    /* package L */
+#include "s3_logging.h" /* package G */
+#include "s3_sse.h"     /* package E */
+#include "s3_website.h" /* package W */
 
 /* ---- the service (s3_exec.c) ---- */
 

@@ -6,6 +6,8 @@
 #ifndef S3_OPS_H
 #define S3_OPS_H
 
+#include "s3_ops16.h" /* issue 16: each package's operations */
+
 #define S3_OP_MAP(XX)                                               \
     XX(ListBuckets, list_buckets)                                   \
     XX(CreateBucket, create_bucket)                                 \
@@ -66,7 +68,8 @@
     /* issue 15, package A: Object Ownership */                     \
     XX(PutBucketOwnershipControls, put_bucket_ownership)            \
     XX(GetBucketOwnershipControls, get_bucket_ownership)            \
-    XX(DeleteBucketOwnershipControls, delete_bucket_ownership)
+    XX(DeleteBucketOwnershipControls, delete_bucket_ownership)      \
+    S3_OPS_16(XX)
 
 /** s3_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {

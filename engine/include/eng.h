@@ -651,6 +651,17 @@ typedef enum eng_bucket_doc {
     ENG_BDOC_PAB,        /* issue 15: PublicAccessBlockConfiguration XML */
     ENG_BDOC_OWNERSHIP,  /* issue 15: OwnershipControls XML (none: BucketOwnerEnforced) */
     ENG_BDOC_ACL,        /* issue 15: the bucket's ACL (api/s3/s3_acl.c's encoding) */
+    /* issue 16 */
+    ENG_BDOC_ENCRYPTION,      /* package E: ServerSideEncryptionConfiguration */
+    ENG_BDOC_OBJECT_LOCK,     /* package L: ObjectLockConfiguration (present: lock enabled) */
+    ENG_BDOC_LOGGING,         /* package G: BucketLoggingStatus */
+    ENG_BDOC_WEBSITE,         /* package W: WebsiteConfiguration */
+    ENG_BDOC_REQUEST_PAYMENT, /* package R: RequestPaymentConfiguration */
+    ENG_BDOC_ACCELERATE,      /* package R: AccelerateConfiguration */
+    ENG_BDOC_TIERING,         /* package R: every IntelligentTieringConfiguration, by id */
+    ENG_BDOC_INVENTORY,       /* package R: every InventoryConfiguration, by id */
+    ENG_BDOC_ANALYTICS,       /* package R: every AnalyticsConfiguration, by id */
+    ENG_BDOC_METRICS,         /* package R: every MetricsConfiguration, by id */
     ENG_BDOC_N
 } eng_bucket_doc_t;
 
@@ -690,6 +701,11 @@ int eng_bucket_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *
 #define ENG_OBJ_META_MAX 2048 /* user metadata bytes (S3's limit) */
 
 /** Object metadata (strings in the arena that produced it; NULL when absent). */
+/** issue 16: how an object's bytes are encrypted. */
+typedef enum { ENG_SSE_NONE = 0, ENG_SSE_S3, ENG_SSE_KMS, ENG_SSE_C } eng_sse_t;
+/** issue 16: an Object Lock retention mode. */
+typedef enum { ENG_LOCK_NONE = 0, ENG_LOCK_GOVERNANCE, ENG_LOCK_COMPLIANCE } eng_lock_mode_t;
+
 typedef struct eng_object {
     kv_slice_t key;
     uint64_t size;
@@ -720,6 +736,25 @@ typedef struct eng_object {
     const char *event;  /* writes: the event name logged ("ObjectCreated:Put") */
     kv_slice_t acl;     /* issue 15: its ACL (api/s3/s3_acl.c's encoding); empty: the owner's
                            FULL_CONTROL alone */
+    /* issue 16, package E: encryption at rest. The api layer turns sse_key into the data key
+     * that the blob reader and writer are given; the engine never sees a key in the clear
+     * anywhere else. */
+    eng_sse_t sse;
+    kv_slice_t sse_key;      /* the wrapped data key (master key, KMS blob, or SSE-C verifier) */
+    const char *kms_key_id;  /* ENG_SSE_KMS: the key's ARN */
+    const char *kms_context; /* ENG_SSE_KMS: the encryption context (JSON); NULL: none */
+    const char *sse_c_md5;   /* ENG_SSE_C: base64 MD5 of the customer key (echoed) */
+    bool bucket_key;         /* BucketKeyEnabled (echoed) */
+    /* issue 16, package L: Object Lock */
+    eng_lock_mode_t lock_mode;
+    int64_t lock_until_ms; /* retain-until (with lock_mode) */
+    bool legal_hold;
+    /* issue 16, package C: checksums */
+    const char *checksum_type; /* "COMPOSITE" or "FULL_OBJECT"; NULL: FULL_OBJECT (one PUT) */
+    uint64_t upload_id;        /* the multipart upload that made it (0: none) */
+    uint64_t parts_hash;       /* and the hash of the part list it was completed with */
+    /* issue 16, package W */
+    const char *website_redirect; /* x-amz-website-redirect-location; NULL: none */
 } eng_object_t;
 
 /** Which version of a key an operation means. */
@@ -733,7 +768,9 @@ typedef struct eng_vref {
 typedef struct eng_seg {
     uint64_t data_id;
     uint64_t size;
-    uint32_t part; /* the part number it was uploaded as (0: unknown) */
+    uint32_t part;        /* the part number it was uploaded as (0: unknown) */
+    const char *checksum; /* issue 16, package C: the part's checksum (base64, the object's
+                             checksum_algo); NULL: none */
 } eng_seg_t;
 
 typedef struct eng_blob_writer eng_blob_writer_t;

@@ -13,7 +13,37 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     sts_api_fuzz # issue 15, package T: STS and session tokens
     ddb_authz_fuzz # issue 15 (package D): DynamoDB requests as an IAM user
     sigv2_fuzz # issue 15, package V: SigV2 for S3
-    s3_acl_fuzz) # issue 15, package A: S3 ACL grant headers, AccessControlPolicy, ownership
+    s3_acl_fuzz # issue 15, package A: S3 ACL grant headers, AccessControlPolicy, ownership
+    # issue 16, package E:
+
+    # issue 16, package K:
+
+    # issue 16, package L:
+
+    # issue 16, package C:
+
+    # issue 16, package G:
+
+    # issue 16, package W:
+
+    # issue 16, package R:
+
+)
+# issue 16: each package's support sources below its marker
+# package E:
+
+# package K:
+
+# package L:
+
+# package C:
+
+# package G:
+
+# package W:
+
+# package R:
+
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_xml_fuzz tests/support/api_harness.c)
