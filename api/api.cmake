@@ -62,6 +62,7 @@ target_sources(kvapi PRIVATE api/lambda/lambda_authz.c)
 # issue 15, package A: S3 ACLs and Object Ownership
 target_sources(kvapi PRIVATE api/s3/s3_acl.c api/s3/s3_acl_ops.c)
 
+target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package E: its sources below
 
 # issue 16, package K: its sources below

@@ -42,12 +42,13 @@ typedef struct api_cfg {
     const char *region;
     const char *access_key;
     const char *secret_key;
-    int64_t lifecycle_day_ms;   /* 0 = 86400000 */
-    unsigned sweep_interval_ms; /* the lifecycle job's period; 0 = every scheduler step */
-    int64_t stream_keep_ms;     /* stream record retention; 0 = 24 hours */
-    int64_t stream_shard_ms;    /* how long a stream shard stays open; 0 = 4 hours */
-    int64_t disk_reserve;       /* free bytes plain writes leave; 0 = automatic, -1 = no guard */
-    bool no_sigv2;              /* issue 15, package V: refuse S3's Signature Version 2 */
+    int64_t lifecycle_day_ms;    /* 0 = 86400000 */
+    unsigned sweep_interval_ms;  /* the lifecycle job's period; 0 = every scheduler step */
+    int64_t stream_keep_ms;      /* stream record retention; 0 = 24 hours */
+    int64_t stream_shard_ms;     /* how long a stream shard stays open; 0 = 4 hours */
+    int64_t disk_reserve;        /* free bytes plain writes leave; 0 = automatic, -1 = no guard */
+    bool no_sigv2;               /* issue 15, package V: refuse S3's Signature Version 2 */
+    const char *master_key_file; /* issue 16: NULL: <data-dir>/STRATUS-MASTER-KEY, created */
 } api_cfg_t;
 
 typedef struct api_state api_state_t;

@@ -47,6 +47,12 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     api__unauth_init(ctx);
     api__metrics_init(ctx);
     ctx->data_dir = kv_strdup(cfg->data_dir);
+    char why[512];
+    if (api__master_key_load(ctx, cfg->master_key_file, why, sizeof(why)) < 0) {
+        KV_LOG_ERROR("%s", why);
+        api_close(ctx);
+        return KV_EINVAL;
+    }
     ctx->svc_state = kv_calloc(api_n_services, sizeof(*ctx->svc_state));
     for (size_t i = 0; i < api_n_services; i++) {
         const api_service_t *svc = api_services[i];
@@ -82,6 +88,7 @@ void api_close(api_ctx_t *ctx)
         kv_free(ctx->secret_key);
     }
     memset(&ctx->session_keys, 0, sizeof(ctx->session_keys));
+    memset(ctx->master_key, 0, sizeof(ctx->master_key));
     kv_free(ctx);
 }
 

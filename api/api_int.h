@@ -75,8 +75,13 @@ struct api_ctx {
     api_session_keys_t session_keys;
     int64_t creds_lifetime_s;
     api_runtime_check_fn runtime_check; /* the runner's: can a runtime run here (issue 13) */
-    bool sigv2_off; /* issue 15, package V: S3's Signature Version 2 refused (--no-sigv2) */
+    bool sigv2_off;         /* issue 15, package V: S3's Signature Version 2 refused (--no-sigv2) */
+    uint8_t master_key[32]; /* issue 16: the master key (api/crypto/api_seal.h) */
 };
+
+/** issue 16: load (creating it first when file is NULL: <data-dir>/STRATUS-MASTER-KEY) the master
+ * key into ctx->master_key. @return 0, or -1 with the reason in err. */
+int api__master_key_load(api_ctx_t *ctx, const char *file, char *err, size_t cap);
 
 /** The server's listening port (0: not told), and into *tls (may be NULL) whether it speaks
  * TLS. */

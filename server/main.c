@@ -102,7 +102,8 @@ int main(int argc, char **argv)
                       (int64_t)cfg.stream_retention_s * 1000,
                       (int64_t)cfg.stream_shard_s * 1000,
                       cfg.disk_reserve,
-                      cfg.no_sigv2}; /* issue 15, package V */
+                      cfg.no_sigv2, /* issue 15, package V */
+                      cfg.master_key_file};
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {
         fprintf(stderr,
@@ -132,8 +133,8 @@ int main(int argc, char **argv)
             return 2;
         }
     char rt_err[512];
-    const char *hidden[] = {cfg.secret_key_file, cfg.tls_key, cfg.tls_cert};
-    srv_fn_sandbox_configure(cfg.insecure_no_sandbox, hidden, 3);
+    const char *hidden[] = {cfg.secret_key_file, cfg.tls_key, cfg.tls_cert, cfg.master_key_file};
+    srv_fn_sandbox_configure(cfg.insecure_no_sandbox, hidden, 4);
     if (srv_fn_runtimes_configure(cfg.node_sdk, cfg.runtime_maps, cfg.n_runtime_maps, cfg.data_dir,
                                   hidden, 1, rt_err, sizeof(rt_err)) < 0) {
         fprintf(stderr, "stratusd: %s\n", rt_err);

@@ -75,6 +75,8 @@ void srv_config_usage(void)
         "  --no-sigv2             refuse S3 requests signed with Signature Version 2 (the\n"
         "                         \"AWS key:signature\" header and AWSAccessKeyId/Signature\n"
         "                         presigned URLs); only AWS4-HMAC-SHA256 is accepted\n"
+        "  --master-key-file PATH the 32-byte master key that seals every key kept at rest\n"
+        "                         (mode 0600; default DIR/STRATUS-MASTER-KEY, created)\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -197,7 +199,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_INSECURE,
         O_HELP,
         O_VERSION,
-        O_NO_SIGV2 /* issue 15, package V */
+        O_NO_SIGV2,  /* issue 15, package V */
+        O_MASTER_KEY /* issue 16 */
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -229,6 +232,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"help", no_argument, NULL, O_HELP},
         {"version", no_argument, NULL, O_VERSION},
         {"no-sigv2", no_argument, NULL, O_NO_SIGV2},
+        {"master-key-file", required_argument, NULL, O_MASTER_KEY},
         {NULL, 0, NULL, 0},
     };
     memset(cfg, 0, sizeof(*cfg));
@@ -413,6 +417,9 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             break;
         case O_NO_SIGV2:
             cfg->no_sigv2 = true;
+            break;
+        case O_MASTER_KEY:
+            cfg->master_key_file = optarg;
             break;
         case O_DISK_RESERVE: {
             char *end;

@@ -54,6 +54,7 @@ typedef struct srv_config {
     bool insecure_no_sandbox;    /* --insecure-no-sandbox */
     const char *secret_key_file; /* --secret-key-file (or its environment variable), or NULL */
     bool no_sigv2;               /* issue 15, package V: --no-sigv2 refuses S3's SigV2 */
+    const char *master_key_file; /* issue 16: --master-key-file (NULL: in the data dir) */
 } srv_config_t;
 
 /**

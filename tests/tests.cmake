@@ -81,6 +81,7 @@ if(EXISTS ${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
   include(${CMAKE_SOURCE_DIR}/tests/integration/integration.cmake)
 endif()
 
+kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key, sealing
 # issue 16, package E: its unit tests below
 
 # issue 16, package K: its unit tests below
