@@ -362,7 +362,63 @@ void eng__stream_disable(eng_t *e, eng_batch_t *b, uint32_t id)
     kv_arena_free(a);
 }
 
-int eng_stream_shards(eng_t *e, uint32_t id, kv_arena_t *a, eng_shard_t **out, size_t *n)
+/* The last marker of stream id, as RocksDB holds it now: its period's start (-1: none). */
+static int last_marker(eng_t *e, uint32_t id, int64_t *start)
+{
+    uint8_t hm[16];
+    kv_buf_t hi;
+    kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
+    kv_buf_append_byte(&hi, 'H');
+    eng_key_put_u32(&hi, id + 1);
+    *start = -1;
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    eng_riter_seek_before(it, kv_buf_slice(&hi));
+    if (eng_riter_valid(it)) {
+        kv_slice_t k = eng_riter_key(it);
+        kv_slice_t ks = kv_slice(k.p + 1, k.len - 1);
+        uint32_t kid;
+        uint64_t v;
+        if (k.len == 13 && k.p[0] == 'H' && eng_key_get_u32(&ks, &kid) == 0 && kid == id &&
+            eng_key_get_u64(&ks, &v) == 0)
+            *start = (int64_t)v;
+    }
+    int rc = eng_riter_status(it);
+    eng_riter_free(it);
+    return rc;
+}
+
+/* A reader at now_ms found the stream's last shard in an earlier period: open the current
+ * period's shard, from the next number, so that the shard the reader is shown stays in the
+ * list when its period ends, closed, even if no record ever comes in it (as DynamoDB keeps a
+ * shard that rolled over idle). Caller holds stream_lock (records are numbered under it).
+ * A write refused (a full disk) is no error: the reader shows the shard without its marker. */
+static int shard_open_now(eng_t *e, uint32_t id, int64_t now_ms)
+{
+    int64_t period = e->shard_ms ? e->shard_ms : 4 * 3600 * 1000;
+    int64_t start = now_ms / period * period, last;
+    int rc = last_marker(e, id, &last);
+    if (rc < 0 || last >= start)
+        return rc;
+    uint8_t km[16], vm[8];
+    kv_buf_t k, v;
+    kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
+    kv_buf_init_on(&v, vm, sizeof(vm), sizeof(vm));
+    shard_key(&k, id, start);
+    eng_key_put_u64(&v, e->stream_seq + 1);
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), kv_buf_slice(&v));
+    if (eng__write(e, b) == 0) {
+        size_t slot = id % (sizeof(e->shard_seen) / sizeof(e->shard_seen[0]));
+        e->shard_seen[slot].id = id;
+        e->shard_seen[slot].start = start;
+    }
+    eng_batch_free(b);
+    return 0;
+}
+
+/* The shard markers of stream id at snap, oldest first. */
+static int read_markers(eng_t *e, eng_snap_t *snap, uint32_t id, kv_arena_t *a, eng_shard_t **out,
+                        size_t *n)
 {
     uint8_t lm[16], hm[16];
     kv_buf_t lo, hi;
@@ -374,7 +430,7 @@ int eng_stream_shards(eng_t *e, uint32_t id, kv_arena_t *a, eng_shard_t **out, s
     eng_key_put_u32(&hi, id + 1);
     size_t cap = 8, cnt = 0;
     eng_shard_t *sh = kv_arena_calloc(a, cap, sizeof(*sh));
-    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STATE);
+    eng_riter_t *it = eng_riter_new_at(e->rocks, snap, ENG_CF_STATE);
     for (eng_riter_seek(it, kv_buf_slice(&lo)); eng_riter_valid(it); eng_riter_next(it)) {
         kv_slice_t k = eng_riter_key(it), v = eng_riter_value(it);
         if (kv_slice_cmp(k, kv_buf_slice(&hi)) >= 0)
@@ -396,26 +452,57 @@ int eng_stream_shards(eng_t *e, uint32_t id, kv_arena_t *a, eng_shard_t **out, s
     }
     int rc = eng_riter_status(it);
     eng_riter_free(it);
+    *out = sh;
+    *n = cnt;
+    return rc;
+}
+
+static int read_bounds(eng_t *e, eng_snap_t *snap, uint32_t id, uint64_t next, uint64_t *first,
+                       uint64_t *last, uint64_t *trimmed);
+
+int eng_stream_layout(eng_t *e, uint32_t id, int64_t now_ms, kv_arena_t *a,
+                      eng_stream_layout_t *out)
+{
+    memset(out, 0, sizeof(*out));
+    /* Records and markers are committed under stream_lock: a snapshot taken under it holds
+     * every number up to stream_seq, and the markers of their shards. */
+    pthread_mutex_lock(&e->stream_lock);
+    int rc = now_ms > 0 ? shard_open_now(e, id, now_ms) : 0;
+    eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
+    uint64_t next = e->stream_seq + 1;
+    pthread_mutex_unlock(&e->stream_lock);
+    eng_shard_t *sh = NULL;
+    size_t cnt = 0;
+    if (rc == 0)
+        rc = read_markers(e, snap, id, a, &sh, &cnt);
+    if (rc == 0)
+        rc = read_bounds(e, snap, id, next, &out->first, &out->last, &out->trimmed);
+    eng_rocks_snapshot_release(e->rocks, snap);
     if (rc < 0)
         return rc;
     /* Records from before shards were marked belong to a shard from the stream's creation. */
-    uint64_t first, last, trimmed;
-    rc = eng_stream_bounds(e, id, &first, &last, &trimmed);
-    if (rc < 0)
-        return rc;
-    if (first <= last && (cnt == 0 || first < sh[0].first)) {
+    if (out->first <= out->last && (cnt == 0 || out->first < sh[0].first)) {
         eng_stream_t *s;
         int64_t created = eng_stream_get(e, id, a, &s) == 0 ? s->created_ms : 0;
         eng_shard_t *all = kv_arena_calloc(a, cnt + 1, sizeof(*all));
         all[0].start_ms = cnt && created >= sh[0].start_ms ? sh[0].start_ms - 1 : created;
-        all[0].first = first;
+        all[0].first = out->first;
         memcpy(all + 1, sh, cnt * sizeof(*sh));
         sh = all;
         cnt++;
     }
-    *out = sh;
-    *n = cnt;
+    out->shards = sh;
+    out->n = cnt;
     return 0;
+}
+
+int eng_stream_shards(eng_t *e, uint32_t id, kv_arena_t *a, eng_shard_t **out, size_t *n)
+{
+    eng_stream_layout_t v;
+    int rc = eng_stream_layout(e, id, 0, a, &v);
+    *out = v.shards;
+    *n = v.n;
+    return rc;
 }
 
 int eng_stream_get(eng_t *e, uint32_t id, kv_arena_t *a, eng_stream_t **out)
@@ -543,7 +630,8 @@ static void trim_key(kv_buf_t *k, uint32_t id)
     eng_key_put_u32(k, id);
 }
 
-int eng_stream_bounds(eng_t *e, uint32_t id, uint64_t *first, uint64_t *last, uint64_t *trimmed)
+static int read_bounds(eng_t *e, eng_snap_t *snap, uint32_t id, uint64_t next, uint64_t *first,
+                       uint64_t *last, uint64_t *trimmed)
 {
     uint8_t tm[8], vm[16];
     kv_buf_t tk, tv;
@@ -551,7 +639,7 @@ int eng_stream_bounds(eng_t *e, uint32_t id, uint64_t *first, uint64_t *last, ui
     kv_buf_init_on(&tv, vm, sizeof(vm), sizeof(vm));
     trim_key(&tk, id);
     *trimmed = 0;
-    int g = eng_rocks_get(e->rocks, ENG_CF_STATE, kv_buf_slice(&tk), &tv);
+    int g = eng_rocks_get_at(e->rocks, snap, ENG_CF_STATE, kv_buf_slice(&tk), &tv);
     if (g == 0) {
         kv_slice_t s = kv_buf_slice(&tv);
         eng_key_get_u64(&s, trimmed);
@@ -564,10 +652,7 @@ int eng_stream_bounds(eng_t *e, uint32_t id, uint64_t *first, uint64_t *last, ui
     kv_buf_init_on(&hi, hm, sizeof(hm), sizeof(hm));
     eng_key_put_u32(&lo, id);
     eng_key_put_u32(&hi, id + 1);
-    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_STREAMS);
-    pthread_mutex_lock(&e->stream_lock);
-    uint64_t next = e->stream_seq + 1;
-    pthread_mutex_unlock(&e->stream_lock);
+    eng_riter_t *it = eng_riter_new_at(e->rocks, snap, ENG_CF_STREAMS);
     *first = next;
     *last = next - 1;
     eng_riter_seek(it, kv_buf_slice(&lo));
@@ -582,6 +667,18 @@ int eng_stream_bounds(eng_t *e, uint32_t id, uint64_t *first, uint64_t *last, ui
     }
     int rc = eng_riter_status(it);
     eng_riter_free(it);
+    return rc;
+}
+
+int eng_stream_bounds(eng_t *e, uint32_t id, uint64_t *first, uint64_t *last, uint64_t *trimmed)
+{
+    /* The next number and the records from one view (see eng_stream_layout). */
+    pthread_mutex_lock(&e->stream_lock);
+    eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
+    uint64_t next = e->stream_seq + 1;
+    pthread_mutex_unlock(&e->stream_lock);
+    int rc = read_bounds(e, snap, id, next, first, last, trimmed);
+    eng_rocks_snapshot_release(e->rocks, snap);
     return rc;
 }
 
@@ -715,10 +812,14 @@ int eng_stream_trim(eng_t *e, int64_t now_ms, int64_t keep_ms, int64_t pitr_keep
             }
             eng_riter_free(ri);
             kv_arena_free(ra);
+            eng_stream_layout_t v;
+            int vrc = eng_stream_layout(e, s->id, 0, a, &v);
+            uint64_t kept = v.first; /* the first number a record kept may have */
             if (dropped) {
                 kv_slice_t last = kv_slice(hi.p + 8, 8);
                 uint64_t seq;
                 eng_key_get_u64(&last, &seq);
+                kept = seq + 1;
                 kv_buf_append_byte(&hi, 0); /* just past the last one dropped */
                 eng_batch_delete_range(b, ENG_CF_STREAMS, kv_buf_slice(&lo), kv_buf_slice(&hi));
                 uint8_t tm[8], vm[8];
@@ -728,18 +829,19 @@ int eng_stream_trim(eng_t *e, int64_t now_ms, int64_t keep_ms, int64_t pitr_keep
                 trim_key(&tk, s->id);
                 eng_key_put_u64(&tv, seq);
                 eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&tk), kv_buf_slice(&tv));
-                /* Shards wholly trimmed go: each whose successor starts at or before the
-                 * first record kept. */
-                eng_shard_t *shards;
-                size_t ns;
-                if (eng_stream_shards(e, s->id, a, &shards, &ns) == 0)
-                    for (size_t i = 0; i + 1 < ns && shards[i + 1].first <= seq + 1; i++) {
-                        uint8_t km2[16];
-                        kv_buf_t k2;
-                        kv_buf_init_on(&k2, km2, sizeof(km2), sizeof(km2));
-                        shard_key(&k2, s->id, shards[i].start_ms);
-                        eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k2));
-                    }
+            }
+            /* Shards that hold no record kept go: each whose successor starts at or before the
+             * first record kept, when records were trimmed from it now or when it closed
+             * before the retention began (a shard a reader was shown that no record came
+             * in). */
+            for (size_t i = 0; vrc == 0 && i + 1 < v.n && v.shards[i + 1].first <= kept &&
+                               (dropped || v.shards[i + 1].start_ms <= now_ms - keep);
+                 i++) {
+                uint8_t km2[16];
+                kv_buf_t k2;
+                kv_buf_init_on(&k2, km2, sizeof(km2), sizeof(km2));
+                shard_key(&k2, s->id, v.shards[i].start_ms);
+                eng_batch_delete(b, ENG_CF_STATE, kv_buf_slice(&k2));
             }
         }
         rc = eng_rocks_write(e->rocks, b);

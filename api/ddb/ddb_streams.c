@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The DynamoDB Streams API: ListStreams, DescribeStream, GetShardIterator, GetRecords over
- * the engine's stream records. Each stream has one shard. Shard iterators carry the stream,
+ * the engine's stream records, in shards that roll over by time. Shard iterators carry the stream,
  * the position and their issue time under a MAC, and expire after 15 minutes.
  */
 #include <limits.h>
@@ -48,34 +48,30 @@ static void shard_id(const eng_stream_t *s, int64_t start, char out[40])
 }
 
 /*
- * The shards of s: one per period it had records in (DynamoDB rolls a shard over about every
- * four hours; --stream-shard-seconds), each closed by the next, plus the current period's open
- * shard; wholly trimmed shards are left out (*parent then names the last of them, else "").
+ * The shards of s: one per period it had records in or was read in (DynamoDB rolls a shard over
+ * about every four hours; --stream-shard-seconds), each closed by the next, the last open in the
+ * current period; wholly trimmed shards are left out (*parent then names the last of them, else
+ * "").
  */
 static int load_shards(api_ctx_t *ctx, kv_arena_t *a, const eng_stream_t *s, ddb_shard_t **out,
                        size_t *n, char parent[40], uint64_t *first, uint64_t *last,
                        uint64_t *trimmed)
 {
-    eng_shard_t *es;
-    size_t ne;
     parent[0] = 0;
-    /* The bounds and the shard list are two reads: a write that opens a shard between them
-     * would leave a shard ending before its first record. Read again until both agree. */
-    int rc = 0;
-    for (int tries = 0; tries < 4; tries++) {
-        size_t before;
-        rc = eng_stream_shards(ctx->eng, s->id, a, &es, &before);
-        if (rc == 0)
-            rc = eng_stream_bounds(ctx->eng, s->id, first, last, trimmed);
-        if (rc == 0)
-            rc = eng_stream_shards(ctx->eng, s->id, a, &es, &ne);
-        if (rc < 0 || ne == before)
-            break;
-    }
+    /* One read of the shards and the bounds (they agree whatever is written meanwhile); an
+     * enabled stream read in a new period gets that period's shard first, kept from then on. */
+    int64_t now = kv_now_ms();
+    eng_stream_layout_t v;
+    int rc = eng_stream_layout(ctx->eng, s->id, s->disabled_ms ? 0 : now, a, &v);
     if (rc < 0)
         return rc;
+    eng_shard_t *es = v.shards;
+    size_t ne = v.n;
+    *first = v.first;
+    *last = v.last;
+    *trimmed = v.trimmed;
     int64_t period = streams_state(ctx)->shard_ms;
-    int64_t now_start = kv_now_ms() / period * period;
+    int64_t now_start = now / period * period;
     ddb_shard_t *sh = kv_arena_calloc(a, ne + 1, sizeof(*sh));
     size_t m = 0;
     for (size_t i = 0; i < ne; i++) {
@@ -93,11 +89,13 @@ static int load_shards(api_ctx_t *ctx, kv_arena_t *a, const eng_stream_t *s, ddb
             sh[m - 1].end = *last;
         }
     } else if (rolled) {
-        /* The current period's shard is open before its first record arrives. */
-        uint64_t next = m ? *last + 1 : *first;
+        /* The current period's shard, when its marker could not be written (a full disk):
+         * open before its first record arrives. */
+        uint64_t next = *first;
         if (m) {
             sh[m - 1].closed = true;
             sh[m - 1].end = *last;
+            next = *last + 1 > sh[m - 1].first ? *last + 1 : sh[m - 1].first;
         }
         int64_t start = m ? now_start : s->created_ms / period * period;
         sh[m++] = (ddb_shard_t){.start = start, .first = next};
@@ -106,6 +104,10 @@ static int load_shards(api_ctx_t *ctx, kv_arena_t *a, const eng_stream_t *s, ddb
         sh[m++] = (ddb_shard_t){
             .start = s->created_ms, .first = *first, .closed = true, .end = *first - 1};
     }
+    /* A closed shard no record came in ends just before its start (and before its child's). */
+    for (size_t i = 0; i < m; i++)
+        if (sh[i].closed && sh[i].end < sh[i].first)
+            sh[i].end = sh[i].first - 1;
     size_t skip = 0;
     while (skip + 1 < m && sh[skip].closed && sh[skip].end <= *trimmed)
         skip++;
@@ -492,8 +494,8 @@ int ddb_exec_get_records(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             closed = true;
         }
         if (sh[i].start > (int64_t)start && !closed) {
-            /* The shard is gone from the list (an open shard shown before its first record,
-             * whose records then began a later one): it ends where the next begins. */
+            /* The shard is gone from the list (an open shard shown before its first record
+             * whose marker could not be written, a full disk): it ends where the next begins. */
             bool listed = false;
             for (size_t j = 0; j < i; j++)
                 listed |= sh[j].start == (int64_t)start;
@@ -598,7 +600,9 @@ void ddb_encode_describe_stream(api_ctx_t *ctx, api_req_t *req, const ddb_stream
         api_jw_obj_begin(w);
         seq_text(sh->first, seq);
         api_jw_kstr(w, "StartingSequenceNumber", seq);
-        if (sh->closed && sh->end >= sh->first) {
+        /* Present exactly when the shard is closed (DescribeStream's contract), a shard no
+         * record came in included: it ends just before its first number (load_shards). */
+        if (sh->closed) {
             seq_text(sh->end, seq);
             api_jw_kstr(w, "EndingSequenceNumber", seq);
         }

@@ -441,8 +441,22 @@ typedef struct eng_shard {
     uint64_t first;
 } eng_shard_t;
 /** The shards stream id has records in, oldest first (a stream written before shards were
- * recorded has one from its creation). */
+ * recorded has one from its creation), and those a reader was shown (eng_stream_layout). */
 int eng_stream_shards(eng_t *e, uint32_t id, kv_arena_t *a, eng_shard_t **out, size_t *n);
+/** A stream's shards with its bounds (as eng_stream_bounds gives them), all from one read. */
+typedef struct eng_stream_layout {
+    eng_shard_t *shards; /* oldest first */
+    size_t n;
+    uint64_t first, last, trimmed;
+} eng_stream_layout_t;
+/**
+ * The shards and bounds of stream id, read at one snapshot so that they agree whatever is
+ * written meanwhile. With now_ms > 0, when the stream's last shard began in an earlier period
+ * than now_ms's, the current period's shard is opened first (from the next number), so that
+ * the shard a reader is shown stays listed, closed, after its period ends, records or not.
+ */
+int eng_stream_layout(eng_t *e, uint32_t id, int64_t now_ms, kv_arena_t *a,
+                      eng_stream_layout_t *out);
 /** A stream by id. @return 0, KV_ENOTFOUND. */
 int eng_stream_get(eng_t *e, uint32_t id, kv_arena_t *a, eng_stream_t **out);
 /** User streams in id order after `after`, at most limit. */

@@ -248,7 +248,9 @@ class ShardRollover(unittest.TestCase):
             page = st.describe_stream(StreamArn=arn, Limit=1)["StreamDescription"]
             self.assertEqual(page["LastEvaluatedShardId"], shards[0]["ShardId"])
             page = st.describe_stream(StreamArn=arn, ExclusiveStartShardId=shards[0]["ShardId"])
-            self.assertEqual(page["StreamDescription"]["Shards"], shards[1:])
+            # (A period may have ended since: the list then goes on, its last shard closed.)
+            ids = [sh["ShardId"] for sh in page["StreamDescription"]["Shards"]]
+            self.assertEqual(ids[:len(shards) - 1], [sh["ShardId"] for sh in shards[1:]])
             # Each shard read to its end: closed ones end without a next iterator.
             seen = []
             for sh in shards:
@@ -285,11 +287,64 @@ class ShardRollover(unittest.TestCase):
             shards2 = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
             self.assertIn("EndingSequenceNumber", shards2[len(shards) - 1]["SequenceNumberRange"])
             ddb.put_item(TableName="rolling", Item={"pk": S("late")})
-            last = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]
-            it = st.get_shard_iterator(StreamArn=arn, ShardId=last["ShardId"],
+            # It is in a shard after those listed before (the last of them, unless a slow
+            # machine let that period end too before the write).
+            later = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][len(shards):]
+            got = []
+            for sh in later:
+                it = st.get_shard_iterator(StreamArn=arn, ShardId=sh["ShardId"],
+                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                got += [r["dynamodb"]["Keys"]["pk"]["S"] for r in st.get_records(ShardIterator=it)["Records"]]
+            self.assertEqual(got, ["late"])
+        finally:
+            srv.cleanup()
+
+
+    def test_listed_shard_stays(self):
+        """A shard DescribeStream listed stays in the list after its period ends, closed (with
+        an EndingSequenceNumber before its child's first number) even though no record came
+        in it; its reader is told it has ended. (The shard opened for a new period before its
+        first record used to vanish from the next listing.)"""
+        srv = Server("--stream-shard-seconds", "1").start()
+        try:
+            ddb, st = srv.client("dynamodb"), srv.client("dynamodbstreams")
+            arn = ddb.create_table(
+                TableName="idle", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                BillingMode="PAY_PER_REQUEST",
+                StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+            )["TableDescription"]["LatestStreamArn"]
+            ddb.put_item(TableName="idle", Item={"pk": S("a")})
+            time.sleep(1.2)  # the period of "a" has ended: a new, empty shard is open
+            before = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+            self.assertGreaterEqual(len(before), 2)
+            idle = before[-1]
+            self.assertNotIn("EndingSequenceNumber", idle["SequenceNumberRange"])
+            it = st.get_shard_iterator(StreamArn=arn, ShardId=idle["ShardId"],
                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            self.assertEqual([r["dynamodb"]["Keys"]["pk"]["S"] for r in st.get_records(ShardIterator=it)["Records"]],
-                             ["late"])
+            time.sleep(1.2)  # its period ends with no record in it
+            after = st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+            self.assertEqual([sh["ShardId"] for sh in after[:len(before)]],
+                             [sh["ShardId"] for sh in before])
+            rng = after[len(before) - 1]["SequenceNumberRange"]
+            self.assertIn("EndingSequenceNumber", rng)
+            self.assertEqual(rng["StartingSequenceNumber"], idle["SequenceNumberRange"]["StartingSequenceNumber"])
+            self.assertGreater(len(after), len(before))
+            for parent, child in zip(after, after[1:]):
+                self.assertEqual(child["ParentShardId"], parent["ShardId"])
+                self.assertLess(int(parent["SequenceNumberRange"]["EndingSequenceNumber"]),
+                                int(child["SequenceNumberRange"]["StartingSequenceNumber"]))
+            r = st.get_records(ShardIterator=it)
+            self.assertEqual(r["Records"], [])
+            self.assertNotIn("NextShardIterator", r)
+            # The next record goes to a shard after it.
+            ddb.put_item(TableName="idle", Item={"pk": S("b")})
+            got = []
+            for sh in st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][len(before):]:
+                it = st.get_shard_iterator(StreamArn=arn, ShardId=sh["ShardId"],
+                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                got += [x["dynamodb"]["Keys"]["pk"]["S"] for x in st.get_records(ShardIterator=it)["Records"]]
+            self.assertEqual(got, ["b"])
         finally:
             srv.cleanup()
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Catalog: tables and buckets on a temporary RocksDB, across reopen, and group commit. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -577,6 +579,165 @@ static void test_streams(void **state)
     eng_close(e);
 }
 
+/* The stream's layout now (no shard opened), its shards checked to follow each other. */
+static eng_stream_layout_t layout_at(eng_t *e, uint32_t id, int64_t now_ms, kv_arena_t *a)
+{
+    eng_stream_layout_t v;
+    assert_int_equal(eng_stream_layout(e, id, now_ms, a, &v), 0);
+    for (size_t i = 0; i + 1 < v.n; i++) {
+        assert_true(v.shards[i].start_ms < v.shards[i + 1].start_ms);
+        assert_true(v.shards[i].first <= v.shards[i + 1].first);
+    }
+    return v;
+}
+
+static void test_stream_layout(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_BATCH);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_table_t def;
+    make_table(&def, "sl", true);
+    def.stream_view = ENG_STREAM_KEYS_ONLY;
+    assert_int_equal(eng_table_create(e, &def), 0);
+    eng_table_t *t;
+    assert_int_equal(eng_table_get(e, kv_slice_str("sl"), a, &t), 0);
+    const int64_t period = 1000000; /* long enough that the writes below stay in one period */
+    eng_stream_set_shard_ms(e, period);
+    int64_t p0 = kv_now_ms() / period * period;
+    eng_item_t *i1 = ix_item(a, "a", "1", "G", NULL, NULL);
+    eng_item_t *i2 = ix_item(a, "a", "1", "H", NULL, NULL);
+    kv_slice_t key;
+    assert_int_equal(eng_item_key(t, i1->attrs[0].v, i1->attrs[1].v, a, &key), 0);
+    assert_int_equal(eng_item_write(e, t, key, i1), 0);
+    eng_stream_layout_t v = layout_at(e, t->stream_id, 0, a);
+    assert_int_equal(v.n, 1);
+    assert_int_equal(v.shards[0].start_ms, p0);
+    assert_int_equal(v.shards[0].first, v.first);
+    assert_int_equal(v.first, v.last);
+    uint64_t r1 = v.last;
+    /* Read in the next period: its shard opens from the next number, and stays. */
+    v = layout_at(e, t->stream_id, p0 + period, a);
+    assert_int_equal(v.n, 2);
+    assert_int_equal(v.shards[1].start_ms, p0 + period);
+    assert_int_equal(v.shards[1].first, r1 + 1);
+    assert_int_equal(v.last, r1);
+    v = layout_at(e, t->stream_id, 0, a);
+    assert_int_equal(v.n, 2);
+    v = layout_at(e, t->stream_id, p0 + period + 1, a); /* the same period: nothing new */
+    assert_int_equal(v.n, 2);
+    /* The period after passes idle: its shard stays, empty, before the next one. */
+    v = layout_at(e, t->stream_id, p0 + 2 * period, a);
+    assert_int_equal(v.n, 3);
+    assert_int_equal(v.shards[1].first, v.shards[2].first);
+    /* A write now goes to the last shard opened (the clock is behind the reader's here). */
+    assert_int_equal(eng_item_write(e, t, key, i2), 0);
+    v = layout_at(e, t->stream_id, 0, a);
+    assert_int_equal(v.n, 3);
+    assert_int_equal(v.last, v.shards[2].first);
+    /* A disabled reader (now 0) or the bounds alone never open one. */
+    uint64_t f, l, tr;
+    assert_int_equal(eng_stream_bounds(e, t->stream_id, &f, &l, &tr), 0);
+    assert_int_equal(f, v.first);
+    assert_int_equal(l, v.last);
+    /* Trimming every record drops the shards before the last. */
+    int64_t far = p0 + 10 * period;
+    assert_int_equal(eng_stream_trim(e, far, 1, 1), 0);
+    v = layout_at(e, t->stream_id, 0, a);
+    assert_int_equal(v.n, 1);
+    assert_int_equal(v.shards[0].start_ms, p0 + 2 * period);
+    assert_true(v.first > v.last);
+    /* Shards opened for readers with no record in them go once retention is past them. */
+    v = layout_at(e, t->stream_id, p0 + 3 * period, a);
+    assert_int_equal(v.n, 2);
+    assert_int_equal(eng_stream_trim(e, p0 + 3 * period + period / 2, period, period), 0);
+    assert_int_equal(layout_at(e, t->stream_id, 0, a).n, 2); /* within retention: kept */
+    assert_int_equal(eng_stream_trim(e, p0 + 3 * period + period + 1, period, period), 0);
+    v = layout_at(e, t->stream_id, 0, a);
+    assert_int_equal(v.n, 1);
+    assert_int_equal(v.shards[0].start_ms, p0 + 3 * period);
+    eng_stream_set_shard_ms(e, 0);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
+/* Writers numbering records and opening shards (1 ms periods) while a reader takes layouts:
+ * each layout holds every shard's first number, and its last shard begins at most one past
+ * the last record (the shards and bounds are one read). */
+typedef struct layout_writer {
+    eng_t *e;
+    eng_table_t *t;
+    atomic_bool stop;
+    int n, rc; /* writes made; the first failure (asserts belong to the test's thread) */
+} layout_writer_t;
+
+static void *layout_write(void *arg)
+{
+    layout_writer_t *w = arg;
+    kv_arena_t *a = kv_arena_new(4096);
+    while (!atomic_load(&w->stop) && w->rc == 0) {
+        char pk[32];
+        snprintf(pk, sizeof(pk), "k%d", w->n++);
+        eng_item_t *it = ix_item(a, pk, "1", NULL, NULL, NULL);
+        kv_slice_t key;
+        w->rc = eng_item_key(w->t, it->attrs[0].v, it->attrs[1].v, a, &key);
+        if (w->rc == 0)
+            w->rc = eng_item_write(w->e, w->t, key, it);
+        kv_arena_reset(a);
+    }
+    kv_arena_free(a);
+    return NULL;
+}
+
+static void test_stream_layout_concurrent(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_NONE);
+    kv_arena_t *a = kv_arena_new(65536);
+    eng_table_t def;
+    make_table(&def, "sc", true);
+    def.stream_view = ENG_STREAM_KEYS_ONLY;
+    assert_int_equal(eng_table_create(e, &def), 0);
+    layout_writer_t w = {.e = e};
+    kv_arena_t *ta = kv_arena_new(4096); /* the table, for the writer: a is reset per read */
+    assert_int_equal(eng_table_get(e, kv_slice_str("sc"), ta, &w.t), 0);
+    eng_stream_set_shard_ms(e, 1);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, layout_write, &w), 0);
+    uint64_t t0 = kv_now_mono_ns();
+    int reads = 0;
+    while (kv_now_mono_ns() - t0 < 400000000u || reads < 50) {
+        eng_stream_layout_t v;
+        int rc = eng_stream_layout(e, w.t->stream_id, reads % 2 ? kv_now_ms() : 0, a, &v);
+        /* One stream only: the numbers are consecutive, and every shard starts at one of its
+         * records or at the number after the last. */
+        bool ok = rc == 0 && (v.n == 0 || v.shards[v.n - 1].first <= v.last + 1) &&
+                  (v.n == 0 || v.first > v.last || v.shards[0].first <= v.first);
+        for (size_t i = 0; ok && i + 1 < v.n; i++)
+            ok = v.shards[i].start_ms < v.shards[i + 1].start_ms &&
+                 v.shards[i].first <= v.shards[i + 1].first;
+        if (!ok) {
+            fprintf(stderr, "layout %d: rc %d first %llu last %llu n %zu\n", reads, rc,
+                    (unsigned long long)v.first, (unsigned long long)v.last, v.n);
+            for (size_t i = 0; i < v.n; i++)
+                fprintf(stderr, "  %lld %llu\n", (long long)v.shards[i].start_ms,
+                        (unsigned long long)v.shards[i].first);
+            break;
+        }
+        reads++;
+        kv_arena_reset(a);
+    }
+    atomic_store(&w.stop, true);
+    pthread_join(th, NULL);
+    assert_int_equal(w.rc, 0);
+    assert_true(w.n > 0);
+    assert_true(reads >= 50);
+    eng_stream_set_shard_ms(e, 0);
+    kv_arena_free(ta);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 /* An id whose counter write failed is not handed out: after a reopen it is not given twice. */
 static void test_take_id_failed_write(void **state)
 {
@@ -935,6 +1096,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_item_txn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_indexes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_streams, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_layout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stream_layout_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
