@@ -24,6 +24,7 @@ set(KV_IT16
     # package G (access logs):
 
     # package W (websites):
+    s3_website
 
     # package R (configurations, smaller fixes):
 
