@@ -91,7 +91,17 @@ class S3Website(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.srv.cleanup()
+        try:
+            # Every answered request was authorized (the website's reads as the anonymous
+            # principal's): no check was missed.
+            c = http.client.HTTPConnection("127.0.0.1", cls.port, timeout=10)
+            c.request("GET", "/metrics")
+            m = re.search(r"^stratus_authz_unchecked_total(?:\{[^}]*\})? (\d+)", c.getresponse().read().decode(),
+                          re.M)
+            c.close()
+            assert m and m.group(1) == "0", m and m.group(0)
+        finally:
+            cls.srv.cleanup()
 
     # ---- helpers ----
 
@@ -371,6 +381,28 @@ class S3Website(unittest.TestCase):
             got = self.curl("/index.html", method=m)
             self.assertPage(got, 405, "MethodNotAllowed", f"<li>Method: {m}</li>", "<li>ResourceType: OBJECT</li>")
         self.assertEqual(self.s3.get_object(Bucket="site", Key="index.html")["Body"].read(), INDEX)
+
+    def test_public_by_acl(self):
+        """Public through ACLs (issue 15) instead of a policy; Block Public Access decides."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="acl-site")
+        s3.put_bucket_ownership_controls(Bucket="acl-site", OwnershipControls={
+            "Rules": [{"ObjectOwnership": "BucketOwnerPreferred"}]})
+        s3.delete_public_access_block(Bucket="acl-site")
+        s3.put_bucket_website(Bucket="acl-site", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+        s3.put_object(Bucket="acl-site", Key="index.html", Body=b"public by acl", ACL="public-read")
+        s3.put_object(Bucket="acl-site", Key="mine.html", Body=b"mine")
+        st, _, body = self.curl("/", bucket="acl-site")
+        self.assertEqual((st, body), (200, b"public by acl"))
+        self.assertPage(self.curl("/mine.html", bucket="acl-site"), 403, "AccessDenied")
+        # IgnorePublicAcls: the public grant counts for nothing.
+        s3.put_public_access_block(Bucket="acl-site", PublicAccessBlockConfiguration={"IgnorePublicAcls": True})
+        self.assertPage(self.curl("/", bucket="acl-site"), 403, "AccessDenied")
+        # A new bucket blocks public access: a website on it serves nothing.
+        s3.create_bucket(Bucket="blocked-site")
+        s3.put_bucket_website(Bucket="blocked-site", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+        s3.put_object(Bucket="blocked-site", Key="index.html", Body=b"never")
+        self.assertPage(self.curl("/", bucket="blocked-site"), 403, "AccessDenied")
 
     def test_redirects(self):
         # Routing rules: a key prefix (before any read), an error code (after it).
