@@ -86,16 +86,30 @@ static kv_slice_t host_name(const api_req_t *req)
     return host;
 }
 
+/* Is host a virtual-hosted REST bucket's, as s3_route decides (<bucket>[.s3].localhost)? Its
+ * paths are keys: the path form is not taken there. */
+static bool rest_vhost(kv_slice_t host)
+{
+    static const char tld[] = ".localhost";
+    size_t tl = sizeof(tld) - 1;
+    if (host.len <= tl || !kv_slice_eq_nocase(kv_slice(host.p + host.len - tl, tl), tld))
+        return false;
+    kv_slice_t b = kv_slice(host.p, host.len - tl);
+    if (b.len > 3 && kv_slice_eq_nocase(kv_slice(b.p + b.len - 3, 3), ".s3"))
+        b.len -= 3;
+    return !kv_slice_eq_nocase(b, "s3");
+}
+
 static bool web_target(const api_req_t *req, web_target_t *t)
 {
     memset(t, 0, sizeof(*t));
-    kv_slice_t path = req->path;
-    if (website_host(host_name(req), &t->bucket)) {
+    kv_slice_t path = req->path, host = host_name(req);
+    if (website_host(host, &t->bucket)) {
         t->key = path.len && path.p[0] == '/' ? kv_slice(path.p + 1, path.len - 1) : path;
         return true;
     }
     size_t pl = sizeof(S3_WEB_PATH_FORM) - 1;
-    if (path.len <= pl || !kv_slice_starts_with(path, S3_WEB_PATH_FORM))
+    if (path.len <= pl || !kv_slice_starts_with(path, S3_WEB_PATH_FORM) || rest_vhost(host))
         return false;
     kv_slice_t rest = kv_slice(path.p + pl, path.len - pl);
     const uint8_t *slash = memchr(rest.p, '/', rest.len);

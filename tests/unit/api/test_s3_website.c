@@ -267,6 +267,7 @@ static int ep_setup(void **state)
                  "</RoutingRules>");
     const char *redirect[] = {"x-amz-website-redirect-location", "/pub/", NULL};
     if (harness_s3(&H, "PUT", "/my.site", NULL, KV_SLICE_NULL, NULL) != 200 ||
+        harness_s3(&H, "PUT", "/vh-bucket", NULL, KV_SLICE_NULL, NULL) != 200 ||
         harness_s3(&H, "DELETE", "/my.site", "publicAccessBlock", KV_SLICE_NULL, NULL) != 204 ||
         harness_s3(&H, "PUT", "/my.site", "policy", kv_slice(policy, sizeof(policy) - 1), NULL) !=
             204 ||
@@ -325,6 +326,17 @@ static void test_endpoint(void **state)
     assert_null(strstr((const char *)out.p, "<html>"));
     assert_true(site("GET", "/_websitex/my.site/", "127.0.0.1", &out) >= 400);
     assert_null(strstr((const char *)out.p, "<html>"));
+    /* On a virtual-hosted bucket the path is a key, even one starting with the path form's. */
+    assert_int_equal(harness_s3(&H, "PUT", "/vh-bucket/_website/my.site/index.html", NULL,
+                                KV_SLICE_LIT("a key"), NULL),
+                     200);
+    assert_true(site("GET", "/_website/my.site/index.html", "vh-bucket.localhost:4566", &out) >=
+                400);
+    assert_null(strstr((const char *)out.p, "<html>"));
+    assert_true(site("GET", "/_website/my.site/", "vh-bucket.s3.localhost", &out) >= 400);
+    assert_null(strstr((const char *)out.p, "<html>"));
+    assert_int_equal(site("GET", "/_website/my.site/", "s3.localhost:4566", &out), 200);
+    assert_string_equal((const char *)out.p, "home");
     /* A private object: 403 as an HTML page; a missing one the custom error document. */
     assert_int_equal(site("GET", "/secret.txt", hosts[0], &out), 403);
     assert_string_equal((const char *)out.p, "not here");
