@@ -519,11 +519,22 @@ int s3_exec_website_refused(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 
 /* ---- encoding ---- */
 
+/* Can v go into a header as it is (a key may hold any byte once its path is decoded)? */
+static bool header_safe(kv_slice_t v)
+{
+    for (size_t i = 0; i < v.len; i++)
+        if (v.p[i] < 0x20 || v.p[i] == 0x7f)
+            return false;
+    return true;
+}
+
 static void error_headers(api_resp_t *resp, api_err_t err, const char *msg, kv_slice_t key)
 {
+    if (msg == NULL || !header_safe(kv_slice_str(msg)))
+        msg = err_msg(err);
     api_resp_header(resp, "x-amz-error-code", kv_slice_str(api_err_code(err)));
-    api_resp_header(resp, "x-amz-error-message", kv_slice_str(msg ? msg : err_msg(err)));
-    if (err == API_E_S3_NO_SUCH_KEY && key.len)
+    api_resp_header(resp, "x-amz-error-message", kv_slice_str(msg));
+    if (err == API_E_S3_NO_SUCH_KEY && key.len && header_safe(key))
         api_resp_header(resp, "x-amz-error-detail-Key", key);
 }
 

@@ -370,6 +370,11 @@ class S3Website(unittest.TestCase):
                         "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>",
                         "<li>Key: missing-error.html</li>")
         self.assertEqual(got[1]["x-amz-error-message"], "The specified key does not exist.")
+        # A key holding a line break is no header's value.
+        st, h, body = self.curl("/a%0D%0AX-Injected:%201")
+        self.assertEqual((st, body), (404, ERROR_DOC))
+        self.assertNotIn("x-injected", h)
+        self.assertNotIn("x-amz-error-detail-key", h)
         # A bucket that is no website, one that does not exist.
         self.s3.create_bucket(Bucket="plain")
         self.assertPage(self.curl("/", bucket="plain"), 404, "NoSuchWebsiteConfiguration",
