@@ -74,6 +74,7 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package G: its sources below
 
 # issue 16, package W: its sources below
+target_sources(kvapi PRIVATE api/s3/s3_website.c api/s3/s3_website_ep.c)
 
 # issue 16, package R: its sources below
 

@@ -355,7 +355,10 @@
     /* issue 16, package G (access logs): its errors below this line */                            \
                                                                                                    \
     /* issue 16, package W (websites): its errors below this line */                               \
-                                                                                                   \
+    XX(S3_NO_SUCH_WEBSITE, 404, "", "NoSuchWebsiteConfiguration",                                  \
+       "The specified bucket does not have a website configuration")                               \
+    XX(S3_INVALID_REDIRECT, 400, "", "InvalidRedirectLocation",                                    \
+       "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.")      \
     /* issue 16, package R (configurations, smaller fixes): its errors below this line */          \
                                                                                                    \
     /* issue 16, end of the error table */

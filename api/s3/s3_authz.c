@@ -466,6 +466,17 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
         /* issue 16, package G: access logging */
 
         /* issue 16, package W: static websites */
+    case S3_OP_put_bucket_website:
+        return bucket_op(ctx, req, resp, "s3:PutBucketWebsite");
+    case S3_OP_get_bucket_website:
+        return bucket_op(ctx, req, resp, "s3:GetBucketWebsite");
+    case S3_OP_delete_bucket_website:
+        return bucket_op(ctx, req, resp, "s3:DeleteBucketWebsite");
+    case S3_OP_website_get:
+        return 0; /* every object it reads is authorized as the anonymous principal's
+                     s3:GetObject (s3_website_ep.c) */
+    case S3_OP_website_refused:
+        return 0; /* never answered with success */
 
         /* issue 16, package R: the remaining configurations */
 

@@ -88,7 +88,13 @@ static const s3_route_row_t s3_routes16[] = {
 
     /* package G: access logging */
 
-    /* package W: static websites */
+    /* package W: static websites (the website endpoint's own requests: s3_website_route) */
+    {.method = "PUT", .level = S3_AT_BUCKET, .param = "website", .op = S3_OP_put_bucket_website},
+    {.method = "GET", .level = S3_AT_BUCKET, .param = "website", .op = S3_OP_get_bucket_website},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "website",
+     .op = S3_OP_delete_bucket_website},
 
     /* package R: the remaining configurations */
 
@@ -342,6 +348,9 @@ int s3_route(api_ctx_t *ctx, api_req_t *req)
     int control = s3_control_op(req);
     if (control >= 0)
         return control;
+    int web = s3_website_route(req); /* issue 16, package W: the website endpoint */
+    if (web >= 0)
+        return web;
     kv_slice_t host = api_req_header(req, "host");
     /* Strip the port (IPv6 literals are never virtual hosts). */
     if (host.len && host.p[0] != '[') {
@@ -398,7 +407,9 @@ uint64_t s3_body_limit(const api_req_t *req)
         req->_st->op == S3_OP_put_bucket_ownership) /* issue 15, package A */
         return API_S3_XML_MAX;
     if (req->_st->op == S3_OP_put_bucket_policy)
-        return 64 * 1024; /* refused above 20 KB with S3's own error */
+        return 64 * 1024;
+    if (req->_st->op == S3_OP_put_bucket_website) /* issue 16, package W */
+        return API_S3_XML_MAX;                    /* refused above 20 KB with S3's own error */
     if (req->_st->op == S3_OP_delete_objects)
         return API_S3_DELETE_XML_MAX;
     return req->_st->op == S3_OP_create_bucket ? API_S3_XML_MAX : 0;

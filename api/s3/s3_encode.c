@@ -137,7 +137,8 @@ void s3_encode_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     api_xw_elem_str(&w, "Message", resp->_msg ? resp->_msg : "");
     if (st->bucket.len &&
         (resp->_err == API_E_S3_NO_SUCH_BUCKET || resp->_err == API_E_S3_BUCKET_OWNED ||
-         resp->_err == API_E_S3_BUCKET_NOT_EMPTY || resp->_err == API_E_S3_INVALID_BUCKET_NAME))
+         resp->_err == API_E_S3_BUCKET_NOT_EMPTY || resp->_err == API_E_S3_INVALID_BUCKET_NAME ||
+         resp->_err == API_E_S3_NO_SUCH_WEBSITE)) /* issue 16, package W */
         api_xw_elem(&w, "BucketName", st->bucket);
     kv_buf_append_slice(&resp->body, st->s3_extra);
     api_xw_elem(&w, "Resource", req->path);

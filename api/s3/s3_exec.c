@@ -189,7 +189,14 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
      : (op) == S3_OP_post_object                                 ? API_OPF_ANON     \
      : (op) == S3_OP_delete_objects                              ? API_OPF_FREES    \
      : (op) == S3_OP_not_implemented                             ? API_OPF_REFUSED  \
-                                                                 : 0u)
+                                                                 : S3_FLAGS16W(op))
+
+/* issue 16, package W: the website endpoint is never authenticated (each read is authorized as
+ * the anonymous principal's), and refuses other methods before their body */
+#define S3_FLAGS16W(op)                                                   \
+    ((op) == S3_OP_website_get       ? API_OPF_UNSIGNED                   \
+     : (op) == S3_OP_website_refused ? API_OPF_UNSIGNED | API_OPF_REFUSED \
+                                     : 0u)
 
 static const api_op_desc_t s3_ops[] = {
 #define XX(Name, cname) {.name = #Name, .flags = S3_FLAGS(S3_OP_##cname)},
@@ -220,7 +227,9 @@ static int s3_body_feed(api_req_t *req, api_resp_t *resp, const uint8_t *p, size
 /* The XML error body, CORS, and the request ids. */
 static void s3_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
-    if (resp->_err)
+    if (resp->_err && s3_website_op(req->_st->op))
+        s3_website_error_page(ctx, req, resp); /* issue 16, package W: HTML */
+    else if (resp->_err)
         s3_encode_error(ctx, req, resp);
     s3_cors_response(ctx, req, resp);
     api_resp_header(resp, "x-amz-request-id", kv_slice_str(req->_st->request_id));
@@ -252,4 +261,5 @@ const api_service_t s3_service = {
     .n_jobs = S3_N_JOBS,
     .init = s3_init,
     .fini = s3_fini,
+    .claim = s3_website_claim, /* issue 16, package W: the website endpoint */
 };

@@ -144,6 +144,10 @@ int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o)
     o->cache_control = hdr(req, "cache-control");
     o->expires = hdr(req, "expires");
     o->storage_class = hdr(req, "x-amz-storage-class");
+    /* issue 16, package W */
+    if (s3_website_redirect_in(req, resp, api_req_header(req, "x-amz-website-redirect-location"),
+                               &o->website_redirect) < 0)
+        return -1;
     if (o->storage_class) {
         static const char *const classes[] = {
             "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING",
@@ -534,6 +538,8 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
     }
     if (o->storage_class && strcmp(o->storage_class, "STANDARD") != 0)
         api_resp_header(resp, "x-amz-storage-class", kv_slice_str(o->storage_class));
+    if (o->website_redirect) /* issue 16, package W */
+        api_resp_header(resp, "x-amz-website-redirect-location", kv_slice_str(o->website_redirect));
     for (size_t i = 0; i < o->n_meta; i++) {
         char *n = kv_arena_printf(resp->_arena, "x-amz-meta-%s", o->meta[i].key);
         api_resp_header(resp, n, kv_slice_str(o->meta[i].value));
@@ -1095,7 +1101,8 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                  "The specified copy source is larger than the maximum allowable size for a copy "
                  "source: 5368709120");
         rc = -1;
-    } else if (same_key && !in->replace && sc == NULL && in->src_ver.kind == ENG_VREF_CURRENT) {
+    } else if (same_key && !in->replace && sc == NULL && in->src_ver.kind == ENG_VREF_CURRENT &&
+               !api_req_has_header(req, "x-amz-website-redirect-location")) {
         api_fail(resp, API_E_S3_INVALID_REQUEST,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "
@@ -1107,7 +1114,11 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     } else {
         *o = *src;
         o->key = in->key;
-        if (sc) { /* the new storage class, validated as a PUT validates it */
+        /* issue 16, package W: a copy's redirect is the request's, never the source's */
+        rc = s3_website_redirect_in(req, resp,
+                                    api_req_header(req, "x-amz-website-redirect-location"),
+                                    &o->website_redirect);
+        if (rc == 0 && sc) { /* the new storage class, validated as a PUT validates it */
             eng_object_t tmp = {0};
             rc = s3_object_headers_in(req, resp, &tmp);
             o->storage_class = tmp.storage_class;

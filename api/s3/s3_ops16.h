@@ -19,8 +19,14 @@
 /* package G: access logging */
 #define S3_OPS_16G(XX)
 
-/* package W: static websites */
-#define S3_OPS_16W(XX)
+/* package W: static websites; WebsiteGetObject and WebsiteMethodNotAllowed are the website
+ * endpoint's (anonymous GET/HEAD, and every other method refused) */
+#define S3_OPS_16W(XX)                             \
+    XX(PutBucketWebsite, put_bucket_website)       \
+    XX(GetBucketWebsite, get_bucket_website)       \
+    XX(DeleteBucketWebsite, delete_bucket_website) \
+    XX(WebsiteGetObject, website_get)              \
+    XX(WebsiteMethodNotAllowed, website_refused)
 
 /* package R: the remaining configurations */
 #define S3_OPS_16R(XX)

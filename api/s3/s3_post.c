@@ -434,6 +434,10 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->content_encoding = field_str(req, p, "content-encoding");
     o->expires = field_str(req, p, "expires");
     o->storage_class = field_str(req, p, "x-amz-storage-class");
+    /* issue 16, package W */
+    if (s3_website_redirect_in(req, resp, field(p, "x-amz-website-redirect-location"),
+                               &o->website_redirect) < 0)
+        return -1;
     o->meta = kv_arena_calloc(req->arena, p->n_fields + 1, sizeof(*o->meta));
     size_t meta_bytes = 0;
     for (size_t i = 0; i < p->n_fields; i++) {

@@ -25,6 +25,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 16, package G:
 
     # issue 16, package W:
+    s3_website_fuzz # WebsiteConfiguration, the website endpoint
 
     # issue 16, package R:
 
@@ -41,6 +42,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
 # package G:
 
 # package W:
+set(KV_FUZZ_SUPPORT_s3_website_fuzz tests/support/api_harness.c)
 
 # package R:
 

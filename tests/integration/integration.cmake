@@ -24,6 +24,7 @@ set(KV_IT16
     # package G (access logs):
 
     # package W (websites):
+    s3_website
 
     # package R (configurations, smaller fixes):
 
@@ -105,5 +106,12 @@ if(KV_NODE)
   add_test(NAME it_js_authz_lambda COMMAND ${KV_NODE} --test authz_lambda.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_authz_lambda PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 16, package W: static websites through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_s3_website COMMAND ${KV_NODE} --test s3_website.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_website PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()

@@ -129,7 +129,7 @@ class S3Buckets(unittest.TestCase):
         r = self.srv.cli("request", "GET", "/objects-later/key.txt", "--query", "retention")
         self.assertTrue(r.stdout.startswith("501"), r.stdout)
         self.assertIn("<Code>NotImplemented</Code>", r.stdout)
-        r = self.srv.cli("request", "GET", "/objects-later", "--query", "website")
+        r = self.srv.cli("request", "GET", "/objects-later", "--query", "torrent")
         self.assertTrue(r.stdout.startswith("501"), r.stdout)
         self.assertIn("<Code>NotImplemented</Code>", r.stdout)
 

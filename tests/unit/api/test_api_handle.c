@@ -102,7 +102,7 @@ static void test_s3_paths(void **state)
     assert_int_equal(harness_s3(&H, "HEAD", "/unit-bucket", NULL, KV_SLICE_NULL, &out), 200);
     assert_int_equal(harness_s3(&H, "HEAD", "/nope-bucket", NULL, KV_SLICE_NULL, &out), 404);
     kv_buf_reset(&out);
-    assert_int_equal(harness_s3(&H, "GET", "/unit-bucket", "website", KV_SLICE_NULL, &out), 501);
+    assert_int_equal(harness_s3(&H, "GET", "/unit-bucket", "torrent", KV_SLICE_NULL, &out), 501);
     kv_buf_append_byte(&out, 0);
     assert_non_null(strstr((char *)out.p, "<Code>NotImplemented</Code>"));
     kv_buf_reset(&out);

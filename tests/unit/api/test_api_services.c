@@ -364,6 +364,10 @@ static const char *ref_route(const char *m, int level, const q_t *q, bool copy, 
                : M("DELETE") ? "DeleteObject"
                              : "NotImplemented";
     }
+    if (has(q, "website") && (M("PUT") || M("GET") || M("DELETE"))) /* issue 16, package W */
+        return M("PUT")   ? "PutBucketWebsite"
+               : M("GET") ? "GetBucketWebsite"
+                          : "DeleteBucketWebsite";
     bool sub = any_sub(q);
     if (M("PUT") && !sub)
         return "CreateBucket";
