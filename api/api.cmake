@@ -76,4 +76,5 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package W: its sources below
 
 # issue 16, package R: its sources below
+target_sources(kvapi PRIVATE api/s3/s3_configs.c api/s3/s3_minor.c)
 
