@@ -689,7 +689,7 @@ int eng_object_delete_if(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versi
                                .mtime_ms = kv_now_ms(),
                                .log_id = family ? log_id : 0,
                                .event = event};
-        if (rc == 0 || rc == KV_ENOTFOUND)
+        if ((rc == 0 || rc == KV_ENOTFOUND) && !cond_absent)
             rc = eng__obj_install(&t, k, kv_buf_slice(&f->v), rc == 0 ? f->o : NULL, &marker, mode,
                                   a, v);
         if (rc == 0) {

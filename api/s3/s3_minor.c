@@ -181,12 +181,16 @@ int s3_delete_cond_xml(kv_arena_t *a, const api_xnode_t *obj, const eng_del_cond
     }
     if (sz && !(c->has_size = kv_slice_to_u64(kv_slice_trim(sz->text), &c->size)))
         return -1;
-    int64_t ms;
-    if (lm) {
-        if (!s3_iso_date(kv_slice_trim(lm->text), &ms))
+    if (lm) { /* the SDKs send an HTTP date here; an ISO 8601 one is taken too */
+        time_t t;
+        int64_t ms;
+        if (kv_time_parse_http(kv_slice_trim(lm->text), &t))
+            c->mtime_s = (int64_t)t;
+        else if (s3_iso_date(kv_slice_trim(lm->text), &ms))
+            c->mtime_s = ms / 1000;
+        else
             return -1;
         c->has_mtime = true;
-        c->mtime_s = ms / 1000;
     }
     *out = c;
     return 0;

@@ -26,6 +26,7 @@ set(KV_IT16
     # package W (websites):
 
     # package R (configurations, smaller fixes):
+    s3_configs s3_minor
 
 )
 foreach(t ${KV_IT16})
