@@ -95,4 +95,5 @@ kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key
 # issue 16, package W: its unit tests below
 
 # issue 16, package R: its unit tests below
+kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 
