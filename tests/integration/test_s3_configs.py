@@ -328,6 +328,30 @@ class S3Configs(unittest.TestCase):
         self.assertEqual(sorted(seen), sorted(f"m{i}" for i in range(1000)))
         self.assertEqual(len(set(seen)), 1000)
 
+    def test_concurrent_puts_lose_nothing(self):
+        """Puts of different ids at once each read, change and swap the one document: none is
+        lost (a lost race reads again)."""
+        from concurrent.futures import ThreadPoolExecutor
+        self.s3.create_bucket(Bucket="racing")
+        clients = [self.srv.client("s3", s3={"addressing_style": "path"}) for _ in range(8)]
+
+        def put(i):
+            clients[i % 8].put_bucket_metrics_configuration(Bucket="racing", Id=f"r{i:02d}",
+                                                            MetricsConfiguration={"Id": f"r{i:02d}"})
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(put, range(48), timeout=120))
+        got = self.s3.list_bucket_metrics_configurations(Bucket="racing")["MetricsConfigurationList"]
+        self.assertEqual([c["Id"] for c in got], [f"r{i:02d}" for i in range(48)])
+
+        def delete(i):
+            clients[i % 8].delete_bucket_metrics_configuration(Bucket="racing", Id=f"r{i:02d}")
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(delete, range(0, 48, 2), timeout=120))
+        got = self.s3.list_bucket_metrics_configurations(Bucket="racing")["MetricsConfigurationList"]
+        self.assertEqual([c["Id"] for c in got], [f"r{i:02d}" for i in range(1, 48, 2)])
+
     def test_raw_listing_by_empty_id_and_xml_errors(self):
         """GET ?inventory&id= lists (as S3 answers it); a body that is not XML is MalformedXML."""
         import botocore.auth
