@@ -373,8 +373,14 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
     case S3_OP_get_object:
     case S3_OP_head_object:
         return object_op(ctx, req, resp, "s3:GetObject", "s3:GetObjectVersion", S3_AZ_EXISTING);
-    case S3_OP_delete_object:
+    case S3_OP_delete_object: {
+        /* issue 16, package R: a delete conditional on an ETag reads it: s3:GetObject too */
+        const s3_delete_object_in_t *d = in;
+        if (d && d->del_cond && d->del_cond->if_match && strcmp(d->del_cond->if_match, "*") != 0 &&
+            object_op(ctx, req, resp, "s3:GetObject", "s3:GetObjectVersion", S3_AZ_EXISTING) != 0)
+            return API_RESPOND;
         return object_op(ctx, req, resp, "s3:DeleteObject", "s3:DeleteObjectVersion", 0);
+    }
     case S3_OP_delete_objects:
         return 0; /* each key is authorized as it is deleted (s3_authz_delete_key) */
     case S3_OP_get_object_acl:

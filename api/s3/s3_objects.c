@@ -875,7 +875,11 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             continue;
         }
         /* Each key needs s3:DeleteObject (s3:DeleteObjectVersion for a version), issue 15. */
-        if (s3_authz_delete_key(ctx, req, resp, in->keys[i], in->vids[i].len != 0) != 0) {
+        const eng_del_cond_t *c = in->conds[i]; /* an ETag condition reads it (package R) */
+        if (s3_authz_delete_key(ctx, req, resp, in->keys[i], in->vids[i].len != 0) != 0 ||
+            (c && c->if_match && strcmp(c->if_match, "*") != 0 &&
+             s3_authz_check(ctx, req, resp, "s3:GetObject", in->bucket, in->keys[i], NULL, NULL,
+                            S3_AZ_QUIET) != 0)) {
             out->err_code[i] = "AccessDenied";
             out->err_msg[i] = "Access Denied";
             continue;

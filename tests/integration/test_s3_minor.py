@@ -189,6 +189,32 @@ class S3Minor(unittest.TestCase):
         r = s3.delete_objects(Bucket="minor", Delete={"Objects": [{"Key": "m2", "Size": 2}]})
         self.assertEqual([x["Code"] for x in r["Errors"]], ["PreconditionFailed"])
 
+    def test_conditional_delete_needs_get_object(self):
+        """A delete conditional on an ETag reads the object: it needs s3:GetObject as well as
+        s3:DeleteObject (If-Match: * and size conditions need only s3:DeleteObject)."""
+        import iam_base
+        s3 = self.s3
+        etag = s3.put_object(Bucket="minor", Key="authz", Body=b"a")["ETag"]
+        s3.put_object(Bucket="minor", Key="authz2", Body=b"b")
+        only_delete = iam_base.user(self.srv, "u" + uuid.uuid4().hex[:10],
+                                    policies=[iam_base.allow("s3:DeleteObject", "arn:aws:s3:::minor/*")])
+        c = iam_base.client(self.srv, only_delete, "s3", s3={"addressing_style": "path"})
+        e = iam_base.denied(c.delete_object, Bucket="minor", Key="authz", IfMatch=etag)
+        self.assertEqual(e["Error"]["Code"], "AccessDenied")
+        r = c.delete_objects(Bucket="minor", Delete={"Objects": [{"Key": "authz", "ETag": etag},
+                                                                 {"Key": "authz2", "Size": 1}]})
+        self.assertEqual([(x["Key"], x["Code"]) for x in r["Errors"]], [("authz", "AccessDenied")])
+        self.assertEqual([x["Key"] for x in r["Deleted"]], ["authz2"])
+        c.delete_object(Bucket="minor", Key="authz", IfMatch="*")
+        etag = s3.put_object(Bucket="minor", Key="authz", Body=b"a")["ETag"]
+        both = iam_base.user(self.srv, "u" + uuid.uuid4().hex[:10], policies=[
+            iam_base.allow(["s3:DeleteObject", "s3:GetObject"], "arn:aws:s3:::minor/*")])
+        c = iam_base.client(self.srv, both, "s3", s3={"addressing_style": "path"})
+        c.delete_object(Bucket="minor", Key="authz", IfMatch=etag)
+        with self.assertRaises(ClientError) as e:
+            s3.head_object(Bucket="minor", Key="authz")
+        self.assertEqual(err(e)[1], 404)
+
     # ---- POST Object: tagging and checksum fields ----
 
     def post(self, key, extra_fields, conditions, data=b"form data"):
