@@ -285,6 +285,10 @@ api_err_t s3_cfg_validate(kv_arena_t *a, s3_cfg_kind_t k, kv_slice_t id, kv_slic
         strcmp(root->name, roots[k]) != 0 || !is_space_only(root->text) ||
         !xs_check(root, schemas[k], out))
         return API_E_S3_MALFORMED_XML;
+    if (out->len > S3_CFG_XML_MAX || kv_buf_failed(out)) {
+        *msg = "The configuration is too large";
+        return API_E_S3_INVALID_REQUEST;
+    }
     if (!filter_ok(api_xml_child(root, "Filter")))
         return API_E_S3_MALFORMED_XML;
     if (!kv_slice_eq(api_xml_child(root, "Id")->text, id))
@@ -302,10 +306,6 @@ api_err_t s3_cfg_validate(kv_arena_t *a, s3_cfg_kind_t k, kv_slice_t id, kv_slic
     }
     if (dest && !bucket_arn_ok(kv_slice_trim(api_xml_child(dest, "Bucket")->text)))
         return API_E_S3_INVALID_DESTINATION_BUCKET;
-    if (out->len > S3_CFG_XML_MAX || kv_buf_failed(out)) {
-        *msg = "The configuration is too large";
-        return API_E_S3_INVALID_REQUEST;
-    }
     return API_E_NONE;
 }
 

@@ -200,6 +200,18 @@ static void test_inventory_analytics_metrics(void **state)
     assert_true(contains(&b, "<Prefix> a&amp;b </Prefix>"));
     assert_int_equal(check(S3_CFG_N_KINDS, "m", "<MetricsConfiguration/>", &b, &msg),
                      API_E_S3_MALFORMED_XML);
+    /* a configuration over 64 KiB is refused, whatever its kind */
+    kv_buf_t big;
+    kv_buf_init(&big, 1 << 20);
+    kv_buf_append_str(&big, "<MetricsConfiguration><Id>m</Id><Filter><Prefix>");
+    for (int i = 0; i < 70 * 1024; i++)
+        kv_buf_append_byte(&big, 'p');
+    kv_buf_append_str(&big, "</Prefix></Filter></MetricsConfiguration>");
+    kv_buf_append_byte(&big, 0);
+    assert_int_equal(check(S3_CFG_METRICS, "m", (const char *)big.p, &b, &msg),
+                     API_E_S3_INVALID_REQUEST);
+    assert_non_null(msg);
+    kv_buf_dispose(&big);
     kv_buf_dispose(&b);
 }
 
