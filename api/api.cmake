@@ -77,4 +77,5 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 target_sources(kvapi PRIVATE api/s3/s3_website.c api/s3/s3_website_ep.c)
 
 # issue 16, package R: its sources below
+target_sources(kvapi PRIVATE api/s3/s3_configs.c api/s3/s3_minor.c)
 

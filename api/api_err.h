@@ -360,6 +360,19 @@
     XX(S3_INVALID_REDIRECT, 400, "", "InvalidRedirectLocation",                                    \
        "The website redirect location must have a prefix of 'http://' or 'https://' or '/'.")      \
     /* issue 16, package R (configurations, smaller fixes): its errors below this line */          \
+    XX(S3_NO_SUCH_CONFIGURATION, 404, "", "NoSuchConfiguration",                                   \
+       "The specified configuration does not exist.")                                              \
+    XX(S3_INVALID_CONFIGURATION_ID, 400, "", "InvalidConfigurationId",                             \
+       "The specified configuration ID is not valid.")                                             \
+    XX(S3_ID_MISMATCH, 400, "", "IdMismatch",                                                      \
+       "Document ID does not match the specified configuration ID.")                               \
+    XX(S3_TOO_MANY_CONFIGURATIONS, 400, "", "TooManyConfigurations",                               \
+       "You are attempting to create a new configuration but have already reached the "            \
+       "1,000-configuration limit.")                                                               \
+    XX(S3_MALFORMED_CONTINUATION_TOKEN, 400, "", "MalformedContinuationToken",                     \
+       "The continuation token provided is incorrect.")                                            \
+    XX(S3_INVALID_DESTINATION_BUCKET, 400, "", "InvalidS3DestinationBucket",                       \
+       "Invalid bucket ARN.")                                                                      \
                                                                                                    \
     /* issue 16, end of the error table */
 

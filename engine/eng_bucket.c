@@ -93,6 +93,7 @@ typedef struct {
     eng_versioning_t versioning;
     eng_bucket_doc_t doc;
     kv_slice_t value;
+    const kv_slice_t *expect; /* SET_DOC: the document must still be this one */
 } bucket_change_t;
 
 static int bucket_modify(eng_t *e, kv_slice_t name, const bucket_change_t *ch)
@@ -107,6 +108,8 @@ static int bucket_modify(eng_t *e, kv_slice_t name, const bucket_change_t *ch)
     int rc = eng_rocks_get(e->rocks, ENG_CF_CATALOG, kv_buf_slice(&k), &v);
     if (rc == 0)
         rc = decode_bucket(kv_buf_slice(&v), a, &bk);
+    if (rc == 0 && ch->expect && !kv_slice_eq(bk.docs[ch->doc], *ch->expect))
+        rc = KV_ECONDFAIL;
     if (rc == 0) {
         if (ch->what == SET_TAGS) {
             bk.has_tags = ch->has_tags;
@@ -157,6 +160,15 @@ int eng_bucket_set_doc(eng_t *e, kv_slice_t name, eng_bucket_doc_t which, kv_sli
     if ((unsigned)which >= ENG_BDOC_N)
         return KV_EINVAL;
     bucket_change_t ch = {.what = SET_DOC, .doc = which, .value = doc};
+    return bucket_modify(e, name, &ch);
+}
+
+int eng_bucket_swap_doc(eng_t *e, kv_slice_t name, eng_bucket_doc_t which, kv_slice_t expect,
+                        kv_slice_t doc)
+{
+    if ((unsigned)which >= ENG_BDOC_N)
+        return KV_EINVAL;
+    bucket_change_t ch = {.what = SET_DOC, .doc = which, .value = doc, .expect = &expect};
     return bucket_modify(e, name, &ch);
 }
 

@@ -637,10 +637,33 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
     return eng_object_delete_logged(e, bucket_id, key, mode, ref, res, 0, NULL);
 }
 
+/* issue 16, package R: rc is the lookup's (0 or KV_ENOTFOUND) and o what it found. */
+static int del_cond_check(const eng_del_cond_t *c, int rc, const eng_object_t *o, bool *absent)
+{
+    if (c == NULL || (rc != 0 && rc != KV_ENOTFOUND))
+        return rc;
+    if (rc == KV_ENOTFOUND || o->delete_marker) {
+        *absent = c->if_match != NULL;
+        return *absent ? KV_ENOTFOUND : rc;
+    }
+    if ((c->if_match && strcmp(c->if_match, "*") != 0 && strcmp(c->if_match, o->etag) != 0) ||
+        (c->has_size && o->size != c->size) || (c->has_mtime && o->mtime_ms / 1000 != c->mtime_s))
+        return KV_ECONDFAIL;
+    return rc;
+}
+
 int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
                              const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
                              const char *family)
 {
+    return eng_object_delete_if(e, bucket_id, key, mode, ref, NULL, res, log_id, family);
+}
+
+int eng_object_delete_if(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
+                         const eng_vref_t *ref, const eng_del_cond_t *cond, eng_del_result_t *res,
+                         uint32_t log_id, const char *family)
+{
+    bool cond_absent = false;
     char event[64];
     eng_del_result_t dummy;
     if (res == NULL)
@@ -659,13 +682,14 @@ int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_v
     if (ref == NULL && mode != ENG_VERSIONING_OFF) {
         /* A delete marker becomes the current version. */
         rc = eng__find_current(e, NULL, k, key, a, f);
+        rc = del_cond_check(cond, rc, f->o, &cond_absent);
         snprintf(event, sizeof(event), "%s:DeleteMarkerCreated", family ? family : "");
         eng_object_t marker = {.key = key,
                                .delete_marker = true,
                                .mtime_ms = kv_now_ms(),
                                .log_id = family ? log_id : 0,
                                .event = event};
-        if (rc == 0 || rc == KV_ENOTFOUND)
+        if ((rc == 0 || rc == KV_ENOTFOUND) && !cond_absent)
             rc = eng__obj_install(&t, k, kv_buf_slice(&f->v), rc == 0 ? f->o : NULL, &marker, mode,
                                   a, v);
         if (rc == 0) {
@@ -675,6 +699,7 @@ int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_v
         }
     } else {
         rc = eng__find_version(e, NULL, k, key, ref, a, f);
+        rc = del_cond_check(cond, rc, f->o, &cond_absent);
         if (rc == 0) {
             res->found = true;
             res->delete_marker = f->o->delete_marker;
@@ -689,7 +714,7 @@ int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_v
     }
     if (rc == 0 && res->found)
         rc = eng__otxn_commit(&t);
-    if (rc == KV_ENOTFOUND)
+    if (rc == KV_ENOTFOUND && !cond_absent)
         rc = 0;
     eng__otxn_dispose(&t);
     keyop_end(&op);

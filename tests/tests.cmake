@@ -96,4 +96,5 @@ kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key
 kv_unit(test_s3_website tests/unit/api/test_s3_website.c tests/support/api_harness.c)
 
 # issue 16, package R: its unit tests below
+kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 

@@ -218,6 +218,12 @@ int s3_authz_check(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const char 
         b = NULL; /* no bucket: identity policies alone (the operation answers NoSuchBucket) */
     else if (b && kv_slice_eq(bucket, st->bucket))
         st->s3_authz_bucket = b;
+    /* issue 16, package R: a Requester Pays bucket refuses anonymous requests */
+    if (b && st->principal.kind == API_PR_ANON && s3_requester_pays(b)) {
+        if (!(flags & S3_AZ_QUIET))
+            api_fail(resp, API_E_S3_ACCESS_DENIED, NULL);
+        return API_RESPOND;
+    }
     s3_pab_t pab;
     s3_pab_effective(ctx, b, &pab);
     if (b) {
@@ -367,8 +373,14 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
     case S3_OP_get_object:
     case S3_OP_head_object:
         return object_op(ctx, req, resp, "s3:GetObject", "s3:GetObjectVersion", S3_AZ_EXISTING);
-    case S3_OP_delete_object:
+    case S3_OP_delete_object: {
+        /* issue 16, package R: a delete conditional on an ETag reads it: s3:GetObject too */
+        const s3_delete_object_in_t *d = in;
+        if (d && d->del_cond && d->del_cond->if_match && strcmp(d->del_cond->if_match, "*") != 0 &&
+            object_op(ctx, req, resp, "s3:GetObject", "s3:GetObjectVersion", S3_AZ_EXISTING) != 0)
+            return API_RESPOND;
         return object_op(ctx, req, resp, "s3:DeleteObject", "s3:DeleteObjectVersion", 0);
+    }
     case S3_OP_delete_objects:
         return 0; /* each key is authorized as it is deleted (s3_authz_delete_key) */
     case S3_OP_get_object_acl:
@@ -478,7 +490,40 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
     case S3_OP_website_refused:
         return 0; /* never answered with success */
 
-        /* issue 16, package R: the remaining configurations */
+        /* issue 16, package R: the remaining configurations (Delete and List need the Put and
+         * Get actions, as S3 documents them) */
+    case S3_OP_put_bucket_request_payment:
+        return bucket_op(ctx, req, resp, "s3:PutBucketRequestPayment");
+    case S3_OP_get_bucket_request_payment:
+        return bucket_op(ctx, req, resp, "s3:GetBucketRequestPayment");
+    case S3_OP_put_bucket_accelerate:
+        return bucket_op(ctx, req, resp, "s3:PutAccelerateConfiguration");
+    case S3_OP_get_bucket_accelerate:
+        return bucket_op(ctx, req, resp, "s3:GetAccelerateConfiguration");
+    case S3_OP_put_bucket_tiering:
+    case S3_OP_delete_bucket_tiering:
+        return bucket_op(ctx, req, resp, "s3:PutIntelligentTieringConfiguration");
+    case S3_OP_get_bucket_tiering:
+    case S3_OP_list_bucket_tiering:
+        return bucket_op(ctx, req, resp, "s3:GetIntelligentTieringConfiguration");
+    case S3_OP_put_bucket_inventory:
+    case S3_OP_delete_bucket_inventory:
+        return bucket_op(ctx, req, resp, "s3:PutInventoryConfiguration");
+    case S3_OP_get_bucket_inventory:
+    case S3_OP_list_bucket_inventory:
+        return bucket_op(ctx, req, resp, "s3:GetInventoryConfiguration");
+    case S3_OP_put_bucket_analytics:
+    case S3_OP_delete_bucket_analytics:
+        return bucket_op(ctx, req, resp, "s3:PutAnalyticsConfiguration");
+    case S3_OP_get_bucket_analytics:
+    case S3_OP_list_bucket_analytics:
+        return bucket_op(ctx, req, resp, "s3:GetAnalyticsConfiguration");
+    case S3_OP_put_bucket_metrics:
+    case S3_OP_delete_bucket_metrics:
+        return bucket_op(ctx, req, resp, "s3:PutMetricsConfiguration");
+    case S3_OP_get_bucket_metrics:
+    case S3_OP_list_bucket_metrics:
+        return bucket_op(ctx, req, resp, "s3:GetMetricsConfiguration");
 
     case S3_OP_preflight:
     case S3_OP_not_implemented:

@@ -164,9 +164,10 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         s3_##name##_out_t out;                                                                     \
         memset(&out, 0, sizeof(out));                                                              \
         if (s3_decode_##name(ctx, req, resp, &in) == 0 && s3_authz_op(ctx, req, resp, &in) == 0 && \
-            s3_exec_##name(ctx, req, resp, &in, &out) == 0)                                        \
+            s3_exec_##name(ctx, req, resp, &in, &out) == 0) {                                      \
             s3_encode_##name(ctx, req, resp, &out);                                                \
-        else                                                                                       \
+            s3_request_charged(ctx, req, resp); /* issue 16, package R */                          \
+        } else                                                                                     \
             s3_authz_not_found(ctx, req, resp);                                                    \
         break;                                                                                     \
     }

@@ -136,6 +136,8 @@ typedef struct s3_object_in {
     bool open_end;               /* bytes=a- */
     uint32_t part;               /* partNumber (0: absent) */
     eng_vref_t ver;              /* DELETE: versionId */
+    /* issue 16, package R: DeleteObject's conditions (NULL: none) */
+    const eng_del_cond_t *del_cond;
 } s3_object_in_t;
 
 typedef struct s3_object_out {
@@ -167,6 +169,8 @@ typedef struct s3_delete_objects_in {
     size_t n;
     kv_slice_t *keys;
     kv_slice_t *vids; /* VersionId as sent (empty when absent) */
+    /* issue 16, package R: each key's conditions (NULL: none) */
+    const eng_del_cond_t **conds;
 } s3_delete_objects_in_t;
 
 typedef struct s3_delete_objects_out {

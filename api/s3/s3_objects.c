@@ -85,23 +85,7 @@ static const char *hdr(api_req_t *req, const char *name)
 /* Content-Encoding without the transport token aws-chunked. */
 static const char *content_encoding(api_req_t *req)
 {
-    kv_slice_t v = api_req_header(req, "content-encoding");
-    kv_buf_t b;
-    kv_buf_init(&b, v.len + 1);
-    kv_slice_t q = v;
-    while (q.len) {
-        const uint8_t *c = memchr(q.p, ',', q.len);
-        kv_slice_t tok = kv_slice_trim(kv_slice(q.p, c ? (size_t)(c - q.p) : q.len));
-        q = c ? kv_slice(c + 1, q.len - (size_t)(c - q.p) - 1) : KV_SLICE_NULL;
-        if (tok.len == 0 || kv_slice_eq_nocase(tok, "aws-chunked"))
-            continue;
-        if (b.len)
-            kv_buf_append_str(&b, ",");
-        kv_buf_append_slice(&b, tok);
-    }
-    const char *r = b.len ? kv_arena_strndup(req->arena, b.p, b.len) : NULL;
-    kv_buf_dispose(&b);
-    return r;
+    return s3_content_encoding_in(req->arena, api_req_header(req, "content-encoding"));
 }
 
 int s3_write_cond(api_req_t *req, api_resp_t *resp, eng_obj_cond_t *cond)
@@ -542,7 +526,7 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
         api_resp_header(resp, "x-amz-website-redirect-location", kv_slice_str(o->website_redirect));
     for (size_t i = 0; i < o->n_meta; i++) {
         char *n = kv_arena_printf(resp->_arena, "x-amz-meta-%s", o->meta[i].key);
-        api_resp_header(resp, n, kv_slice_str(o->meta[i].value));
+        api_resp_header(resp, n, kv_slice_str(s3_meta_out(resp->_arena, o->meta[i].value)));
     }
     kv_slice_t mode = api_req_header(req, "x-amz-checksum-mode");
     if (!out->partial && kv_slice_eq_nocase(mode, "ENABLED"))
@@ -589,6 +573,8 @@ int s3_decode_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     memset(out, 0, sizeof(*out));
     out->bucket = req->_st->bucket;
     out->key = req->_st->key_name;
+    if (s3_delete_cond_headers(req, resp, &out->del_cond) < 0) /* issue 16, package R */
+        return -1;
     return s3_version_query(req, resp, &out->ver);
 }
 
@@ -598,10 +584,10 @@ int s3_exec_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_bucket_t *b;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
-    int rc = eng_object_delete_logged(ctx->eng, b->id, in->key, b->versioning, &in->ver, &out->del,
-                                      b->log_id, "ObjectRemoved");
+    int rc = eng_object_delete_if(ctx->eng, b->id, in->key, b->versioning, &in->ver, in->del_cond,
+                                  &out->del, b->log_id, "ObjectRemoved");
     if (rc < 0)
-        return s3_engine_fail(resp, rc);
+        return s3_write_cond_fail(resp, rc); /* 412 for a condition, 404 for If-Match */
     out->versioning = b->versioning;
     resp->durable = true;
     return 0;
@@ -702,7 +688,7 @@ s3_fold_r s3_fold_key(s3_fold_t *f, kv_arena_t *a, kv_slice_t key, kv_slice_t *c
                     (f->marker.len && kv_slice_cmp(*cp, f->marker) <= 0)))
         return S3_FOLD_ROLLED;
     if (f->count == f->max) {
-        f->truncated = true;
+        f->truncated = f->max > 0; /* max-keys=0: an empty, untruncated answer, as S3 gives */
         return S3_FOLD_END;
     }
     f->count++;
@@ -852,6 +838,7 @@ int s3_decode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     }
     out->keys = kv_arena_calloc(req->arena, out->n, sizeof(*out->keys));
     out->vids = kv_arena_calloc(req->arena, out->n, sizeof(*out->vids));
+    out->conds = kv_arena_calloc(req->arena, out->n, sizeof(*out->conds));
     size_t i = 0;
     for (api_xnode_t *n = root->child; n; n = n->next) {
         if (strcmp(n->name, "Object") != 0)
@@ -864,6 +851,10 @@ int s3_decode_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_xnode_t *vid = api_xml_child(n, "VersionId");
         if (vid)
             out->vids[i] = kv_slice_trim(vid->text);
+        if (s3_delete_cond_xml(req->arena, n, &out->conds[i]) < 0) { /* issue 16, package R */
+            api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
+            return -1;
+        }
         out->keys[i++] = k->text; /* character data, not trimmed: keys may hold spaces */
     }
     return 0;
@@ -890,7 +881,11 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             continue;
         }
         /* Each key needs s3:DeleteObject (s3:DeleteObjectVersion for a version), issue 15. */
-        if (s3_authz_delete_key(ctx, req, resp, in->keys[i], in->vids[i].len != 0) != 0) {
+        const eng_del_cond_t *c = in->conds[i]; /* an ETag condition reads it (package R) */
+        if (s3_authz_delete_key(ctx, req, resp, in->keys[i], in->vids[i].len != 0) != 0 ||
+            (c && c->if_match && strcmp(c->if_match, "*") != 0 &&
+             s3_authz_check(ctx, req, resp, "s3:GetObject", in->bucket, in->keys[i], NULL, NULL,
+                            S3_AZ_QUIET) != 0)) {
             out->err_code[i] = "AccessDenied";
             out->err_msg[i] = "Access Denied";
             continue;
@@ -901,8 +896,10 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             out->err_msg[i] = "The specified version does not exist.";
             continue;
         }
-        int rc = eng_object_delete_logged(ctx->eng, b->id, in->keys[i], b->versioning, &ref,
-                                          &out->res[i], b->log_id, "ObjectRemoved");
+        int rc = eng_object_delete_if(ctx->eng, b->id, in->keys[i], b->versioning, &ref,
+                                      in->conds[i], &out->res[i], b->log_id, "ObjectRemoved");
+        if (rc < 0 && s3_delete_cond_error(rc, &out->err_code[i], &out->err_msg[i]))
+            continue;
         if (rc < 0) {
             KV_LOG_ERROR("s3: delete objects: %s", kv_err_name(rc));
             out->err_code[i] = "InternalError";

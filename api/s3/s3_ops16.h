@@ -29,7 +29,27 @@
     XX(WebsiteMethodNotAllowed, website_refused)
 
 /* package R: the remaining configurations */
-#define S3_OPS_16R(XX)
+#define S3_OPS_16R(XX)                                                     \
+    XX(PutBucketRequestPayment, put_bucket_request_payment)                \
+    XX(GetBucketRequestPayment, get_bucket_request_payment)                \
+    XX(PutBucketAccelerateConfiguration, put_bucket_accelerate)            \
+    XX(GetBucketAccelerateConfiguration, get_bucket_accelerate)            \
+    XX(PutBucketIntelligentTieringConfiguration, put_bucket_tiering)       \
+    XX(GetBucketIntelligentTieringConfiguration, get_bucket_tiering)       \
+    XX(DeleteBucketIntelligentTieringConfiguration, delete_bucket_tiering) \
+    XX(ListBucketIntelligentTieringConfigurations, list_bucket_tiering)    \
+    XX(PutBucketInventoryConfiguration, put_bucket_inventory)              \
+    XX(GetBucketInventoryConfiguration, get_bucket_inventory)              \
+    XX(DeleteBucketInventoryConfiguration, delete_bucket_inventory)        \
+    XX(ListBucketInventoryConfigurations, list_bucket_inventory)           \
+    XX(PutBucketAnalyticsConfiguration, put_bucket_analytics)              \
+    XX(GetBucketAnalyticsConfiguration, get_bucket_analytics)              \
+    XX(DeleteBucketAnalyticsConfiguration, delete_bucket_analytics)        \
+    XX(ListBucketAnalyticsConfigurations, list_bucket_analytics)           \
+    XX(PutBucketMetricsConfiguration, put_bucket_metrics)                  \
+    XX(GetBucketMetricsConfiguration, get_bucket_metrics)                  \
+    XX(DeleteBucketMetricsConfiguration, delete_bucket_metrics)            \
+    XX(ListBucketMetricsConfigurations, list_bucket_metrics)
 
 #define S3_OPS_16(XX) \
     S3_OPS_16E(XX) S3_OPS_16L(XX) S3_OPS_16C(XX) S3_OPS_16G(XX) S3_OPS_16W(XX) S3_OPS_16R(XX)

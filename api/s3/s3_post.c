@@ -40,6 +40,8 @@ struct s3_post {
     kv_slice_t filename, file_ctype;
     uint64_t size, min_size, max_size; /* content-length-range */
     api_ck_t md5;
+    api_ck_t ck; /* issue 16, package R: the x-amz-checksum-* field's algorithm (algo NONE: no
+                    checksum asked for) */
 };
 
 static kv_slice_t field(const s3_post_t *p, const char *name)
@@ -204,8 +206,10 @@ static int check_policy(s3_post_t *p)
             return -1;
     for (size_t i = 0; i < p->n_fields; i++) {
         const char *n = p->fields[i].name;
+        /* issue 16, package R: a checksum of the file protects it and grants nothing; the
+         * signer of a policy cannot know it in advance */
         if (covered[i] || strcmp(n, "policy") == 0 || strcmp(n, "x-amz-signature") == 0 ||
-            strncmp(n, "x-ignore-", 9) == 0)
+            strncmp(n, "x-ignore-", 9) == 0 || strncmp(n, "x-amz-checksum-", 15) == 0)
             continue;
         char why[200];
         snprintf(why, sizeof(why), "Extra input fields: %s", n);
@@ -253,6 +257,58 @@ static int post_authorize(s3_post_t *p)
     return 0;
 }
 
+/* issue 16, package R: the file's checksum, as a x-amz-checksum-<algorithm> field gives it, or
+ * as x-amz-checksum-algorithm asks for it; one algorithm at most. */
+static int post_checksum_begin(s3_post_t *p)
+{
+    api_ck_algo_t algo = API_CK_NONE;
+    for (size_t i = 0; i < p->n_fields; i++) {
+        const char *n = p->fields[i].name;
+        if (strncmp(n, "x-amz-checksum-", 15) != 0)
+            continue;
+        kv_slice_t v = p->fields[i].value;
+        api_ck_algo_t a =
+            strcmp(n, "x-amz-checksum-algorithm") != 0
+                ? api_ck_from_header(kv_slice_str(n))
+                : api_ck_from_header(kv_slice_str(kv_arena_printf(
+                      p->req->arena, "x-amz-checksum-%.*s", (int)v.len, (const char *)v.p)));
+        if (a == API_CK_NONE || a == API_CK_MD5 || (algo != API_CK_NONE && a != algo))
+            return deny(p, API_E_S3_INVALID_REQUEST,
+                        "Value for x-amz-checksum-algorithm header is invalid, or more than one "
+                        "checksum was given.");
+        algo = a;
+    }
+    if (algo != API_CK_NONE)
+        api_ck_init(&p->ck, algo);
+    return 0;
+}
+
+/* The checksum field's value against the file's; its name and value into o. */
+static int post_checksum_end(s3_post_t *p, eng_object_t *o)
+{
+    if (p->ck.algo == API_CK_NONE)
+        return 0;
+    uint8_t d[API_CK_MAX];
+    size_t dl = api_ck_final(&p->ck, d);
+    kv_buf_t b64;
+    kv_buf_init(&b64, 64);
+    kv_b64_encode(&b64, d, dl);
+    o->checksum_algo = api_ck_name(p->ck.algo);
+    o->checksum_value = kv_arena_strndup(p->req->arena, b64.p, b64.len);
+    kv_buf_dispose(&b64);
+    char name[40];
+    snprintf(name, sizeof(name), "x-amz-checksum-%s", o->checksum_algo);
+    for (char *c = name; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c + 32);
+    if (has_field(p, name) && !kv_slice_eq(field(p, name), kv_slice_str(o->checksum_value))) {
+        api_fail(p->resp, API_E_S3_BAD_DIGEST,
+                 "The %s you specified did not match the calculated checksum.", o->checksum_algo);
+        return -1;
+    }
+    return 0;
+}
+
 static int on_begin(void *arg, kv_slice_t name, kv_slice_t filename, kv_slice_t ctype)
 {
     s3_post_t *p = arg;
@@ -270,7 +326,7 @@ static int on_begin(void *arg, kv_slice_t name, kv_slice_t filename, kv_slice_t 
         p->file_ctype = kv_arena_dup(p->req->arena, ctype);
         p->req->_st->blob = eng_blob_writer_new(p->ctx->eng);
         api_ck_init(&p->md5, API_CK_MD5);
-        return 0;
+        return post_checksum_begin(p); /* issue 16, package R */
     }
     if (p->n_fields == POST_FIELDS_MAX || name.len == 0 || name.len > 127)
         return deny(p, API_E_S3_MALFORMED_POST, NULL);
@@ -295,6 +351,8 @@ static int on_data(void *arg, const uint8_t *d, size_t n)
         if (p->max_size && p->size > p->max_size)
             return deny(p, API_E_S3_ENTITY_TOO_LARGE, NULL);
         api_ck_update(&p->md5, d, n);
+        if (p->ck.algo != API_CK_NONE)
+            api_ck_update(&p->ck, d, n);
         return eng_blob_write(p->req->_st->blob, d, n) < 0 ? deny(p, API_E_S3_INTERNAL, NULL) : 0;
     }
     if (p->cur_name == NULL)
@@ -331,6 +389,7 @@ static void post_cleanup(void *arg)
     s3_post_t *p = arg;
     kv_buf_dispose(&p->cur);
     api_ck_dispose(&p->md5);
+    api_ck_dispose(&p->ck);
 }
 
 int s3_post_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
@@ -454,6 +513,11 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_fail(resp, API_E_S3_METADATA_TOO_LARGE, NULL);
         return -1;
     }
+    /* issue 16, package R: the tagging field (a Tagging document) and the checksum fields */
+    if ((has_field(p, "tagging") &&
+         s3_tags_from_xml(req, resp, field(p, "tagging"), &o->tags, &o->n_tags) < 0) ||
+        post_checksum_end(p, o) < 0)
+        return -1;
     uint8_t md5[API_CK_MAX];
     api_ck_final(&p->md5, md5);
     kv_buf_t etag;

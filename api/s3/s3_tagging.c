@@ -51,6 +51,9 @@ static int check_tags(api_resp_t *resp, const eng_tag_t *tags, size_t n, size_t 
     return 0;
 }
 
+static int tags_from_doc(api_req_t *req, api_resp_t *resp, kv_slice_t doc, s3_tagging_in_t *out,
+                         size_t max);
+
 static const char *decoded(api_req_t *req, kv_slice_t raw)
 {
     kv_slice_t v;
@@ -112,9 +115,25 @@ int s3_decode_delete_object_tagging(api_ctx_t *ctx, api_req_t *req, api_resp_t *
 
 static int tags_from_xml(api_req_t *req, api_resp_t *resp, s3_tagging_in_t *out, size_t max)
 {
+    return tags_from_doc(req, resp, kv_buf_slice(&req->_st->body), out, max);
+}
+
+/* issue 16, package R: POST Object's tagging field */
+int s3_tags_from_xml(api_req_t *req, api_resp_t *resp, kv_slice_t doc, eng_tag_t **tags, size_t *n)
+{
+    s3_tagging_in_t t = {0};
+    int rc = tags_from_doc(req, resp, doc, &t, S3_OBJ_TAGS_MAX);
+    *tags = t.tags;
+    *n = t.n_tags;
+    return rc;
+}
+
+static int tags_from_doc(api_req_t *req, api_resp_t *resp, kv_slice_t doc, s3_tagging_in_t *out,
+                         size_t max)
+{
     api_xnode_t *root, *set;
-    if (api_xml_parse(req->arena, kv_buf_slice(&req->_st->body), &root) < 0 ||
-        strcmp(root->name, "Tagging") != 0 || (set = api_xml_child(root, "TagSet")) == NULL) {
+    if (api_xml_parse(req->arena, doc, &root) < 0 || strcmp(root->name, "Tagging") != 0 ||
+        (set = api_xml_child(root, "TagSet")) == NULL) {
         api_fail(resp, API_E_S3_MALFORMED_XML, NULL);
         return -1;
     }

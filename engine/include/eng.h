@@ -702,6 +702,10 @@ int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_
 int eng_bucket_set_versioning(eng_t *e, kv_slice_t name, eng_versioning_t v);
 /** Store (or, with an empty doc, remove) a configuration document. @return as above. */
 int eng_bucket_set_doc(eng_t *e, kv_slice_t name, eng_bucket_doc_t which, kv_slice_t doc);
+/** issue 16, package R: eng_bucket_set_doc only while the stored document is still `expect`
+ * (empty: none), for a read-modify-write of a document; KV_ECONDFAIL when it changed. */
+int eng_bucket_swap_doc(eng_t *e, kv_slice_t name, eng_bucket_doc_t which, kv_slice_t expect,
+                        kv_slice_t doc);
 /** @return 0, KV_ENOTFOUND, KV_ENOTEMPTY (objects remain), KV_EIO. */
 int eng_bucket_delete(eng_t *e, kv_slice_t name);
 /** Buckets in name order after start_after, at most limit; *more as for tables. */
@@ -850,6 +854,21 @@ int eng_object_delete(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioni
 int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t v,
                              const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
                              const char *family);
+/** issue 16, package R: a conditional delete's conditions, checked under the key's lock
+ * against the version the delete names (the current one when none is named). */
+typedef struct eng_del_cond {
+    const char *if_match; /* hex ETag, or "*" (it must exist); NULL: no ETag condition */
+    bool has_size;
+    uint64_t size;
+    bool has_mtime;
+    int64_t mtime_s; /* Last-Modified, in whole seconds */
+} eng_del_cond_t;
+/** eng_object_delete_logged when cond (NULL: none) holds: KV_ECONDFAIL when it does not,
+ * KV_ENOTFOUND when cond->if_match is set and there is no such version (or it is a delete
+ * marker); nothing changes on either. */
+int eng_object_delete_if(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t v,
+                         const eng_vref_t *ref, const eng_del_cond_t *cond, eng_del_result_t *res,
+                         uint32_t log_id, const char *family);
 /** Replace the tags of one version (ref NULL: current), keeping its bytes and times.
  * @return 0, KV_ENOTFOUND (no such version, or a delete marker). */
 int eng_object_set_tags(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,

@@ -28,6 +28,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     s3_website_fuzz # WebsiteConfiguration, the website endpoint
 
     # issue 16, package R:
+    s3_cfg_fuzz # the configurations' documents, stored form, metadata and Content-Encoding
 
 )
 # issue 16: each package's support sources below its marker

@@ -27,6 +27,7 @@ set(KV_IT16
     s3_website
 
     # package R (configurations, smaller fixes):
+    s3_configs s3_minor
 
 )
 foreach(t ${KV_IT16})
@@ -113,5 +114,12 @@ if(KV_NODE)
   add_test(NAME it_js_s3_website COMMAND ${KV_NODE} --test s3_website.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_s3_website PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 16 (package R): the remaining bucket configurations and the smaller fixes, JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_s3_configs COMMAND ${KV_NODE} --test s3_configs.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_configs PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
