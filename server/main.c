@@ -122,6 +122,7 @@ int main(int argc, char **argv)
     /* Each background job's period: its own flag, or --job-interval NAME=MS. */
     api_sched_set_period(srv.api, "ttl", cfg.ttl_interval_ms);
     api_sched_set_period(srv.api, "lifecycle", cfg.sweep_interval_ms);
+    api_sched_set_period(srv.api, "s3-access-logs", cfg.access_log_flush_s * 1000u);
     for (size_t i = 0; i < cfg.n_job_intervals; i++)
         if (api_sched_set_period(srv.api, cfg.job_intervals[i].name, cfg.job_intervals[i].ms) < 0) {
             fprintf(stderr,
