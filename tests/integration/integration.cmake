@@ -22,6 +22,7 @@ set(KV_IT16
     # package C (checksums):
 
     # package G (access logs):
+    s3_logging
 
     # package W (websites):
 
