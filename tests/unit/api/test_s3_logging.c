@@ -214,7 +214,10 @@ static void test_parse(void **state)
     assert_int_equal(s3_logging_decode(KV_SLICE_NULL, &d), 0);
     assert_false(d.enabled);
     assert_int_equal(s3_logging_decode(KV_SLICE_LIT("G1"), &d), -1);
-    assert_int_equal(s3_logging_decode(KV_SLICE_LIT("G19\x00\x05" "ab"), &d), -1);
+    assert_int_equal(s3_logging_decode(KV_SLICE_LIT("G19\x00\x05"
+                                                    "ab"),
+                                       &d),
+                     -1);
     kv_buf_dispose(&doc);
     kv_buf_dispose(&xml);
     kv_arena_free(a);
