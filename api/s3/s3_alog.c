@@ -209,6 +209,12 @@ void s3_alog_operation(int op, kv_slice_t method, char *buf, size_t cap)
     /* Otherwise the wire name without its verb and "Bucket", in upper snake case:
      * GetObjectTagging -> OBJECT_TAGGING, PutBucketVersioning -> VERSIONING. */
     const char *name = op >= 0 && op < S3_OP__COUNT ? s3_service.ops[op].name : "Unknown";
+    /* A website endpoint's request (package W's rows are named Website...): S3 logs them as
+     * WEBSITE.<method>.OBJECT. */
+    if (strncmp(name, "Website", 7) == 0) {
+        snprintf(buf, cap, "WEBSITE.%s.OBJECT", verb);
+        return;
+    }
     static const char *const verbs[] = {"Put", "Get", "Delete", "Head", "List", "Create", NULL};
     for (size_t i = 0; verbs[i]; i++)
         if (strncmp(name, verbs[i], strlen(verbs[i])) == 0) {
