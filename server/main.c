@@ -127,7 +127,8 @@ int main(int argc, char **argv)
         if (api_sched_set_period(srv.api, cfg.job_intervals[i].name, cfg.job_intervals[i].ms) < 0) {
             fprintf(stderr,
                     "stratusd: --job-interval: no background job is named %s (backfill, ttl, "
-                    "stream-trim, lifecycle, esm, s3-events, async-invoke, log-retention)\n",
+                    "stream-trim, lifecycle, esm, s3-events, async-invoke, log-retention, "
+                    "s3-access-logs)\n",
                     cfg.job_intervals[i].name);
             api_close(srv.api);
             srv_tls_ctx_free(srv.tls);

@@ -442,7 +442,8 @@ void s3_alog_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t byt
         kv_buf_append_slice(&uri, req->query);
     }
     const api_principal_t *p = &st->principal;
-    bool anon = !st->authed || p->kind == API_PR_ANON;
+    /* A signature that did not verify names nobody. */
+    bool anon = !st->authed || !st->sig_verified || p->kind == API_PR_ANON;
     s3_alog_fields_t f = {
         .owner = kv_slice_str(owner),
         .bucket = st->bucket,
