@@ -30,8 +30,9 @@ struct s3_alog {
 
 /* ---- the line ---- */
 
-/* A free-text field: cut at S3_ALOG_FIELD_MAX, its quotes, backslashes, spaces (unquoted)
- * and control bytes escaped so the line stays one line of space-separated fields. */
+/* A free-text field, cut where its escaped text reaches S3_ALOG_FIELD_MAX bytes: a quoted
+ * field's quotes and backslashes, an unquoted one's spaces, and control bytes are escaped, so
+ * the line stays one line of space-separated fields. */
 static void put_field(kv_buf_t *out, kv_slice_t v, bool quoted)
 {
     if (quoted)
@@ -39,8 +40,8 @@ static void put_field(kv_buf_t *out, kv_slice_t v, bool quoted)
     if (v.len == 0) {
         kv_buf_append_byte(out, '-');
     } else {
-        size_t n = v.len > S3_ALOG_FIELD_MAX ? S3_ALOG_FIELD_MAX : v.len;
-        for (size_t i = 0; i < n; i++) {
+        size_t start = out->len;
+        for (size_t i = 0; i < v.len && out->len - start + 4 <= S3_ALOG_FIELD_MAX; i++) {
             uint8_t c = v.p[i];
             if (c < 0x20 || c == 0x7f || (!quoted && c == ' ')) {
                 kv_buf_printf(out, "\\x%02X", c);
@@ -63,8 +64,8 @@ static void put_key(kv_buf_t *out, kv_slice_t k)
         kv_buf_append_byte(out, '-');
         return;
     }
-    size_t n = k.len > S3_ALOG_FIELD_MAX ? S3_ALOG_FIELD_MAX : k.len;
-    for (size_t i = 0; i < n; i++) {
+    size_t start = out->len;
+    for (size_t i = 0; i < k.len && out->len - start + 3 <= S3_ALOG_FIELD_MAX; i++) {
         uint8_t c = k.p[i];
         bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
                      c == '-' || c == '_' || c == '.' || c == '~' || c == '/';
@@ -435,7 +436,7 @@ void s3_alog_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t byt
     s3_owner_id(ctx, owner);
     s3_alog_operation(st->op, req->method, op, sizeof(op));
     kv_buf_t uri;
-    kv_buf_init(&uri, S3_ALOG_FIELD_MAX);
+    kv_buf_init(&uri, ENG_ALOG_LINE_MAX); /* the formatter cuts it */
     kv_buf_append_slice(&uri, req->path);
     if (req->query.len) {
         kv_buf_append_byte(&uri, '?');

@@ -89,8 +89,9 @@ typedef struct s3_alog_fields {
 } s3_alog_fields_t;
 
 /** Append f as one S3 server access log line (no newline). Fields are quoted, escaped and
- * bounded as S3 writes them: a quoted field's '"' and '\\' are escaped, control bytes become
- * \\xHH, and each free-text field is cut at S3_ALOG_FIELD_MAX bytes. */
+ * bounded as S3 writes them: a quoted field's '"' and '\\' are escaped, control bytes (and an
+ * unquoted field's spaces) become \\xHH, and each field is cut where its escaped text would
+ * pass S3_ALOG_FIELD_MAX bytes, so a line stays under ENG_ALOG_LINE_MAX. */
 void s3_alog_format(const s3_alog_fields_t *f, kv_buf_t *out);
 #define S3_ALOG_FIELD_MAX 2048
 

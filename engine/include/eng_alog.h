@@ -20,7 +20,7 @@
 
 /** The longest head and line the journal keeps (longer ones are refused with KV_ETOOBIG). */
 #define ENG_ALOG_HEAD_MAX 2048
-#define ENG_ALOG_LINE_MAX (16u * 1024)
+#define ENG_ALOG_LINE_MAX (64u * 1024)
 
 /** One journaled record. Slices borrow from the arena (or the caller) that holds them. */
 typedef struct eng_alog_rec {

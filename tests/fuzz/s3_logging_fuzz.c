@@ -70,9 +70,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                           .host = in,
                           .time_ms = (int64_t)size};
     kv_buf_t line;
-    kv_buf_init(&line, ENG_ALOG_LINE_MAX + 4096);
+    kv_buf_init(&line, ENG_ALOG_LINE_MAX);
     s3_alog_format(&f, &line);
-    if (kv_buf_failed(&line) || memchr(line.p, '\n', line.len) || memchr(line.p, '\r', line.len))
+    /* 25 fields of at most S3_ALOG_FIELD_MAX bytes each, and their separators. */
+    if (kv_buf_failed(&line) || line.len > 25 * (S3_ALOG_FIELD_MAX + 4) ||
+        memchr(line.p, '\n', line.len) || memchr(line.p, '\r', line.len))
         abort();
     kv_buf_dispose(&line);
     char op[96];
