@@ -72,6 +72,8 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package C: its sources below
 
 # issue 16, package G: its sources below
+target_sources(kvengine PRIVATE engine/eng_alog.c) # the access-log journal
+target_sources(kvapi PRIVATE api/s3/s3_logging.c api/s3/s3_alog.c)
 
 # issue 16, package W: its sources below
 target_sources(kvapi PRIVATE api/s3/s3_website.c api/s3/s3_website_ep.c)

@@ -414,6 +414,7 @@ static uint32_t op_flags(const api_state_t *st)
 static void finish_resp(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
+    st->finish_ns = kv_now_mono_ns(); /* issue 16, package G: the turn-around time */
     if (kv_slice_eq_str(req->method, "HEAD"))
         resp->no_body = true;
     if (st->svc->finish)
@@ -696,6 +697,7 @@ bool api_offload(const api_req_t *req)
 void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
+    st->handle_ns = kv_now_mono_ns();
     if (st->open) {
         st->svc->dispatch(ctx, req, resp);
         finish_resp(ctx, req, resp);
@@ -814,6 +816,8 @@ void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_i
     const api_service_t *svc = st ? st->svc : NULL;
     int op = st ? st->op : API_OP_NONE;
     api__metrics_record(ctx, svc, op, resp->status, dur, bytes_in, bytes_out);
+    if (svc && svc->done)
+        svc->done(ctx, req, resp, bytes_out); /* issue 16, package G */
     KV_LOG_INFO("access %.*s \"%.*s %.*s%s%.*s\" %d in=%llu out=%llu us=%llu op=%s id=%s",
                 (int)req->peer.len, (const char *)req->peer.p, (int)req->method.len,
                 (const char *)req->method.p, (int)req->path.len, (const char *)req->path.p,

@@ -353,6 +353,10 @@
     /* issue 16, package C (checksums): its errors below this line */                              \
                                                                                                    \
     /* issue 16, package G (access logs): its errors below this line */                            \
+    XX(S3_INVALID_LOG_TARGET, 400, "", "InvalidTargetBucketForLogging",                            \
+       "The target bucket for logging does not exist")                                             \
+    XX(S3_CROSS_LOCATION_LOGGING, 403, "", "CrossLocationLoggingProhibitted",                      \
+       "Cross S3 location logging not allowed. ")                                                  \
                                                                                                    \
     /* issue 16, package W (websites): its errors below this line */                               \
     XX(S3_NO_SUCH_WEBSITE, 404, "", "NoSuchWebsiteConfiguration",                                  \

@@ -49,6 +49,9 @@ typedef struct api_metrics {
     atomic_uint_fast64_t authz_unchecked; /* issue 15: answered without api_authorize */
     atomic_uint_fast64_t msg_denied;      /* issue 15 (L2): deliveries of a service principal that a
                                              queue's, topic's or bus's policy refused */
+    /* issue 16, package G: S3 access-log records journaled, dropped (a source over its bound,
+     * or its target gone) and log objects delivered */
+    atomic_uint_fast64_t s3_alog_records, s3_alog_dropped, s3_alog_objects;
 } api_metrics_t;
 
 struct api_ctx {
@@ -176,6 +179,9 @@ struct api_state {
     /* S3: the record of the request's bucket as its authorization read it (NULL: not read),
      * reused by GetObject and HeadObject (s3_bucket_find_read) instead of a second read. */
     eng_bucket_t *s3_authz_bucket;
+    /* issue 16, package G: when api_handle began (the request was whole) and when the response
+     * was ready (finish), in kv_now_mono_ns; 0: not reached */
+    uint64_t handle_ns, finish_ns;
 };
 
 /* api_auth.c */

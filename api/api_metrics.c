@@ -217,6 +217,23 @@ void api__metrics_render(api_ctx_t *ctx, kv_buf_t *out)
                   "EventBridge, S3) that the queue's, topic's or bus's policy refused.\n"
                   "# TYPE stratus_msg_denied_total counter\nstratus_msg_denied_total %llu\n",
                   (unsigned long long)atomic_load(&m->msg_denied));
+    kv_buf_printf(out, /* issue 16, package G */
+                  "# HELP stratus_s3_access_log_records_total S3 server access log records "
+                  "journaled.\n"
+                  "# TYPE stratus_s3_access_log_records_total counter\n"
+                  "stratus_s3_access_log_records_total %llu\n"
+                  "# HELP stratus_s3_access_log_dropped_total S3 server access log records "
+                  "dropped: their source bucket had too many waiting, or their target bucket "
+                  "was gone.\n"
+                  "# TYPE stratus_s3_access_log_dropped_total counter\n"
+                  "stratus_s3_access_log_dropped_total %llu\n"
+                  "# HELP stratus_s3_access_log_objects_total S3 server access log objects "
+                  "delivered.\n"
+                  "# TYPE stratus_s3_access_log_objects_total counter\n"
+                  "stratus_s3_access_log_objects_total %llu\n",
+                  (unsigned long long)atomic_load(&m->s3_alog_records),
+                  (unsigned long long)atomic_load(&m->s3_alog_dropped),
+                  (unsigned long long)atomic_load(&m->s3_alog_objects));
     kv_buf_printf(out,
                   "# HELP stratus_uptime_seconds Seconds since start.\n"
                   "# TYPE stratus_uptime_seconds gauge\nstratus_uptime_seconds %llu\n",

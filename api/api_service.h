@@ -137,6 +137,9 @@ typedef struct api_service {
     /** The client of a response dispatch left pending went away (api_resp_abandon): give up
      * waiting, taking nothing for it (an SQS long poll). NULL: it completes as usual. */
     void (*abandon)(api_ctx_t *ctx, api_resp_t *resp);
+    /** The response is written (api_done, loop or worker thread): bytes_out sent. NULL:
+     * nothing. (Issue 16, package G: S3's server access log.) */
+    void (*done)(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_out);
     /* authorization (issue 15, api_authz.h) */
     const char *iam_prefix; /* the IAM service prefix of its actions ("dynamodb", "s3") */
     api_err_t err_denied;   /* its access-denied error (AccessDeniedException, AccessDenied) */

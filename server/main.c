@@ -122,11 +122,13 @@ int main(int argc, char **argv)
     /* Each background job's period: its own flag, or --job-interval NAME=MS. */
     api_sched_set_period(srv.api, "ttl", cfg.ttl_interval_ms);
     api_sched_set_period(srv.api, "lifecycle", cfg.sweep_interval_ms);
+    api_sched_set_period(srv.api, "s3-access-logs", cfg.access_log_flush_s * 1000u);
     for (size_t i = 0; i < cfg.n_job_intervals; i++)
         if (api_sched_set_period(srv.api, cfg.job_intervals[i].name, cfg.job_intervals[i].ms) < 0) {
             fprintf(stderr,
                     "stratusd: --job-interval: no background job is named %s (backfill, ttl, "
-                    "stream-trim, lifecycle, esm, s3-events, async-invoke, log-retention)\n",
+                    "stream-trim, lifecycle, esm, s3-events, async-invoke, log-retention, "
+                    "s3-access-logs)\n",
                     cfg.job_intervals[i].name);
             api_close(srv.api);
             srv_tls_ctx_free(srv.tls);

@@ -44,6 +44,8 @@ void srv_config_usage(void)
         "  --body-timeout MS      limit between two body reads (default 60000)\n"
         "  --sweep-interval MS    how often the S3 lifecycle job runs (job \"lifecycle\")\n"
         "                         (default 60000)\n"
+        "  --access-log-flush S   how often S3 server access logs are delivered to their\n"
+        "                         target buckets (job \"s3-access-logs\", default 60)\n"
         "  --lifecycle-day-seconds N  length of a lifecycle rule's day (default 86400;\n"
         "                         shorten it to test expiration rules)\n"
         "  --ttl-interval MS      how often expired DynamoDB TTL items are deleted (job \"ttl\")\n"
@@ -199,8 +201,9 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_INSECURE,
         O_HELP,
         O_VERSION,
-        O_NO_SIGV2,  /* issue 15, package V */
-        O_MASTER_KEY /* issue 16 */
+        O_NO_SIGV2,   /* issue 15, package V */
+        O_MASTER_KEY, /* issue 16 */
+        O_ALOG_FLUSH  /* issue 16, package G */
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -233,6 +236,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"version", no_argument, NULL, O_VERSION},
         {"no-sigv2", no_argument, NULL, O_NO_SIGV2},
         {"master-key-file", required_argument, NULL, O_MASTER_KEY},
+        {"access-log-flush", required_argument, NULL, O_ALOG_FLUSH},
         {NULL, 0, NULL, 0},
     };
     memset(cfg, 0, sizeof(*cfg));
@@ -257,6 +261,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
     cfg->max_header_bytes = 32 * 1024;
     cfg->max_headers = 200; /* S3 metadata can be many small x-amz-meta-* headers */
     cfg->sweep_interval_ms = 60000;
+    cfg->access_log_flush_s = 60;
     cfg->lifecycle_day_s = 86400;
     cfg->ttl_interval_ms = 1000;
     cfg->stream_retention_s = 86400;
@@ -420,6 +425,13 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             break;
         case O_MASTER_KEY:
             cfg->master_key_file = optarg;
+            break;
+        case O_ALOG_FLUSH:
+            if (parse_uint(optarg, 86400, &v) < 0 || v == 0) {
+                fprintf(stderr, "stratusd: --access-log-flush expects 1..86400 seconds\n");
+                return -1;
+            }
+            cfg->access_log_flush_s = (unsigned)v;
             break;
         case O_DISK_RESERVE: {
             char *end;

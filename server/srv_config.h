@@ -37,6 +37,7 @@ typedef struct srv_config {
     size_t max_headers;
     unsigned batch_sync_ms;
     unsigned sweep_interval_ms;  /* how often the background sweepers run */
+    unsigned access_log_flush_s; /* issue 16, package G: S3 access-log delivery period */
     unsigned lifecycle_day_s;    /* the length of an S3 lifecycle "day" (tests shorten it) */
     unsigned ttl_interval_ms;    /* how often expired DynamoDB items are swept */
     unsigned stream_retention_s; /* how long stream records are kept */

@@ -91,6 +91,7 @@ kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key
 # issue 16, package C: its unit tests below
 
 # issue 16, package G: its unit tests below
+kv_unit(test_s3_logging tests/unit/api/test_s3_logging.c)
 
 # issue 16, package W: its unit tests below
 kv_unit(test_s3_website tests/unit/api/test_s3_website.c tests/support/api_harness.c)

@@ -476,6 +476,10 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
         /* issue 16, package C: checksums */
 
         /* issue 16, package G: access logging */
+    case S3_OP_put_bucket_logging:
+        return bucket_op(ctx, req, resp, "s3:PutBucketLogging");
+    case S3_OP_get_bucket_logging:
+        return bucket_op(ctx, req, resp, "s3:GetBucketLogging");
 
         /* issue 16, package W: static websites */
     case S3_OP_put_bucket_website:

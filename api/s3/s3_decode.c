@@ -87,6 +87,8 @@ static const s3_route_row_t s3_routes16[] = {
     /* package C: checksums */
 
     /* package G: access logging */
+    {.method = "PUT", .level = S3_AT_BUCKET, .param = "logging", .op = S3_OP_put_bucket_logging},
+    {.method = "GET", .level = S3_AT_BUCKET, .param = "logging", .op = S3_OP_get_bucket_logging},
 
     /* package W: static websites (the website endpoint's own requests: s3_website_route) */
     {.method = "PUT", .level = S3_AT_BUCKET, .param = "website", .op = S3_OP_put_bucket_website},
@@ -496,6 +498,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         return API_S3_XML_MAX;                    /* refused above 20 KB with S3's own error */
     if (req->_st->op == S3_OP_delete_objects)
         return API_S3_DELETE_XML_MAX;
+    if (req->_st->op == S3_OP_put_bucket_logging) /* issue 16, package G */
+        return API_S3_XML_MAX;
     return req->_st->op == S3_OP_create_bucket ? API_S3_XML_MAX : 0;
 }
 

@@ -251,6 +251,7 @@ const api_service_t s3_service = {
     .body_feed = s3_body_feed,
     .dispatch = s3_dispatch,
     .finish = s3_finish,
+    .done = s3_alog_done, /* issue 16, package G */
     .ids = API_IDS_S3,
     .err_internal = API_E_S3_INTERNAL,
     .err_throttle = API_E_S3_SLOW_DOWN,

@@ -500,6 +500,7 @@ typedef struct s3_state {
     /* issue 15, package S: the account's public access block, cached (s3_pab.c): 0 until
      * read, else S3_PAB_LOADED with the settings' bits */
     atomic_uint acct_pab;
+    struct s3_alog *alog; /* issue 16, package G: access logs (s3_alog.c) */
 } s3_state_t;
 static inline s3_state_t *s3_state(api_ctx_t *ctx)
 {
@@ -507,7 +508,7 @@ static inline s3_state_t *s3_state(api_ctx_t *ctx)
 }
 /** A bucket's lifecycle configuration changed: the lifecycle job lists the buckets again. */
 void s3_lifecycle_changed(api_ctx_t *ctx);
-#define S3_N_JOBS 1
+#define S3_N_JOBS 2 /* lifecycle; issue 16, package G: s3-access-logs */
 extern const api_job_t s3_jobs[S3_N_JOBS];
 /** Set up and release S3's state (s3_service's init and fini). */
 int s3_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state);

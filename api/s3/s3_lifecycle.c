@@ -340,7 +340,8 @@ int s3_lifecycle_run(api_ctx_t *ctx, void *state, unsigned budget)
 }
 
 const api_job_t s3_jobs[S3_N_JOBS] = {
-    {"lifecycle", 60000, false, s3_lifecycle_run}, /* --sweep-interval */
+    {"lifecycle", 60000, false, s3_lifecycle_run},       /* --sweep-interval */
+    {S3_ALOG_JOB, S3_ALOG_FLUSH_MS, false, s3_alog_run}, /* issue 16, package G */
 };
 
 int s3_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
@@ -351,6 +352,7 @@ int s3_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     kv_buf_init(&st->bg.lc_names, 64u << 20);
     st->lifecycle_day_ms = cfg->lifecycle_day_ms > 0 ? cfg->lifecycle_day_ms : 86400000;
     *state = st;
+    st->alog = s3_alog_new(ctx); /* issue 16, package G */
     return 0;
 }
 
@@ -363,5 +365,6 @@ void s3_fini(void *state)
 {
     s3_state_t *st = state;
     kv_buf_dispose(&st->bg.lc_names);
+    s3_alog_free(st->alog); /* issue 16, package G */
     kv_free(st);
 }

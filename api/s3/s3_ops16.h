@@ -17,7 +17,9 @@
 #define S3_OPS_16C(XX)
 
 /* package G: access logging */
-#define S3_OPS_16G(XX)
+#define S3_OPS_16G(XX)                       \
+    XX(PutBucketLogging, put_bucket_logging) \
+    XX(GetBucketLogging, get_bucket_logging)
 
 /* package W: static websites; WebsiteGetObject and WebsiteMethodNotAllowed are the website
  * endpoint's (anonymous GET/HEAD, and every other method refused) */

@@ -23,6 +23,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 16, package C:
 
     # issue 16, package G:
+    s3_logging_fuzz # BucketLoggingStatus, the stored form, access-log lines
 
     # issue 16, package W:
     s3_website_fuzz # WebsiteConfiguration, the website endpoint

@@ -22,6 +22,7 @@ set(KV_IT16
     # package C (checksums):
 
     # package G (access logs):
+    s3_logging
 
     # package W (websites):
     s3_website
@@ -121,5 +122,12 @@ if(KV_NODE)
   add_test(NAME it_js_s3_configs COMMAND ${KV_NODE} --test s3_configs.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_s3_configs PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 16, package G: S3 server access logging through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_s3_logging COMMAND ${KV_NODE} --test s3_logging.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_logging PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
