@@ -384,6 +384,9 @@ int eng__obj_install(eng_otxn_t *t, const kv_buf_t *okey, kv_slice_t prev_raw,
 {
     eng_t *e = t->e;
     eng_batch_t *b = t->b;
+    /* issue 16, package L: a version under Object Lock is never replaced */
+    if (prev && replaces(prev, mode) && eng_object_lock_holds(prev, kv_now_ms(), false))
+        return KV_ELOCKED;
     o->version = next_version(e);
     o->null_version = mode != ENG_VERSIONING_ENABLED;
     int rc = 0;
@@ -402,6 +405,8 @@ int eng__obj_install(eng_otxn_t *t, const kv_buf_t *okey, kv_slice_t prev_raw,
         eng__found_init(&nv);
         eng_vref_t null_ref = {.kind = ENG_VREF_NULL};
         rc = find_noncurrent(e, NULL, okey, o->key, &null_ref, a, &nv);
+        if (rc == 0 && eng_object_lock_holds(nv.o, kv_now_ms(), false))
+            rc = KV_ELOCKED; /* issue 16, package L */
         if (rc == 0) {
             rc = eng__release_bytes(t, nv.o);
             eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&nv.k));
@@ -641,6 +646,13 @@ int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_v
                              const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
                              const char *family)
 {
+    return eng_object_delete_ex(e, bucket_id, key, mode, ref, res, log_id, family, false);
+}
+
+int eng_object_delete_ex(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
+                         const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
+                         const char *family, bool bypass_governance)
+{
     char event[64];
     eng_del_result_t dummy;
     if (res == NULL)
@@ -675,6 +687,9 @@ int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_v
         }
     } else {
         rc = eng__find_version(e, NULL, k, key, ref, a, f);
+        /* issue 16, package L: a version under Object Lock stays */
+        if (rc == 0 && eng_object_lock_holds(f->o, kv_now_ms(), bypass_governance))
+            rc = KV_ELOCKED;
         if (rc == 0) {
             res->found = true;
             res->delete_marker = f->o->delete_marker;

@@ -18,6 +18,7 @@ set(KV_IT16
     # package K (KMS):
 
     # package L (Object Lock):
+    s3_lock
 
     # package C (checksums):
 
