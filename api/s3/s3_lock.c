@@ -104,7 +104,7 @@ bool s3_lock_date(kv_slice_t v, int64_t *ms)
         }
     }
     int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s - off_min * 60;
-    if (secs < 0)
+    if (secs < 0 || secs >= 253402300800LL) /* before 1970, or after 9999 once in UTC */
         return false;
     *ms = secs * 1000 + frac;
     return true;
@@ -270,7 +270,7 @@ int s3_lock_create_bucket(api_req_t *req, api_resp_t *resp, eng_bucket_t *b)
     }
     s3_lock_conf_t c = {0};
     kv_buf_t x;
-    kv_buf_init(&x, 256);
+    kv_buf_init(&x, 4096);
     s3_lock_conf_xml(&c, &x);
     b->docs[ENG_BDOC_OBJECT_LOCK] = kv_arena_dup(req->arena, kv_buf_slice(&x));
     kv_buf_dispose(&x);
@@ -614,7 +614,7 @@ int s3_exec_put_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_re
         return -1;
     }
     kv_buf_t x;
-    kv_buf_init(&x, 512);
+    kv_buf_init(&x, 4096);
     s3_lock_conf_xml(&in->conf, &x);
     int rc = eng_bucket_set_doc(ctx->eng, in->bucket, ENG_BDOC_OBJECT_LOCK, kv_buf_slice(&x));
     kv_buf_dispose(&x);

@@ -108,3 +108,10 @@ if(KV_NODE)
   set_tests_properties(it_js_authz_lambda PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 16, package L: Object Lock through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_s3_lock COMMAND ${KV_NODE} --test s3_lock.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_lock PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
