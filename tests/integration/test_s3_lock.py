@@ -296,6 +296,42 @@ class S3ObjectLock(unittest.TestCase):
         self.assertNotIn("ObjectLockLegalHoldStatus", h)
         self.s3.delete_object(Bucket="lk-mpu-dst", Key="c")
 
+    # ---- POST Object ----
+
+    def post_form(self, b, key, fields):
+        """A browser form upload signed by the root, with extra fields (each in the policy)."""
+        import uuid
+        c = self.srv.client("s3", signature_version="s3v4", s3={"addressing_style": "path"})
+        post = c.generate_presigned_post(b, key, Fields=fields, Conditions=[{k: v} for k, v in fields.items()],
+                                         ExpiresIn=300)
+        bd = uuid.uuid4().hex
+        body = b"".join(f'--{bd}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+                        for k, v in post["fields"].items())
+        body += (f'--{bd}\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n'
+                 f"Content-Type: text/plain\r\n\r\nform data\r\n--{bd}--\r\n").encode()
+        conn = http.client.HTTPConnection("127.0.0.1", self.srv.port, timeout=15)
+        conn.request("POST", f"/{b}", body=body, headers={"Content-Type": f"multipart/form-data; boundary={bd}"})
+        r = conn.getresponse()
+        out = r.status, r.read()
+        conn.close()
+        return out
+
+    def test_post_object(self):
+        b = self.lock_bucket("lk-post", {"Mode": "GOVERNANCE", "Days": 1})
+        st, out = self.post_form(b, "default.txt", {})
+        self.assertEqual(st, 204, out)
+        self.assertEqual(self.s3.head_object(Bucket=b, Key="default.txt")["ObjectLockMode"], "GOVERNANCE")
+        until = later(3600).strftime("%Y-%m-%dT%H:%M:%SZ")
+        st, out = self.post_form(b, "fields.txt", {"x-amz-object-lock-mode": "COMPLIANCE",
+                                                   "x-amz-object-lock-retain-until-date": until,
+                                                   "x-amz-object-lock-legal-hold": "ON"})
+        self.assertEqual(st, 204, out)
+        h = self.s3.head_object(Bucket=b, Key="fields.txt")
+        self.assertEqual((h["ObjectLockMode"], h["ObjectLockLegalHoldStatus"]), ("COMPLIANCE", "ON"))
+        st, out = self.post_form(b, "bad.txt", {"x-amz-object-lock-mode": "COMPLIANCE"})
+        self.assertEqual(st, 400, out)
+        self.assertIn(b"InvalidArgument", out)
+
     # ---- errors ----
 
     def test_errors(self):
