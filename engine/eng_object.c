@@ -107,8 +107,8 @@ void eng__object_encode(const eng_object_t *o, kv_buf_t *b)
         eng_tlv_put_u64(b, O_LOCK_MODE, (uint64_t)o->lock_mode);
         eng_tlv_put_u64(b, O_LOCK_UNTIL, (uint64_t)o->lock_until_ms);
     }
-    if (o->legal_hold)
-        eng_tlv_put(b, O_LEGAL_HOLD, KV_SLICE_LIT("1"));
+    if (o->legal_hold || o->legal_hold_set) /* "1": ON, "0": OFF */
+        eng_tlv_put(b, O_LEGAL_HOLD, o->legal_hold ? KV_SLICE_LIT("1") : KV_SLICE_LIT("0"));
     eng_tlv_put_str(b, O_CK_TYPE, o->checksum_type);
     if (o->upload_id) {
         eng_tlv_put_u64(b, O_UPLOAD, o->upload_id);
@@ -174,6 +174,16 @@ static int decode_seg(kv_slice_t v, kv_arena_t *a, void *dst)
     return 0;
 }
 
+/* O_LEGAL_HOLD (issue 16, package L): "1" ON, "0" OFF. */
+static int decode_hold(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    (void)a;
+    eng_object_t *o = dst;
+    o->legal_hold_set = true;
+    o->legal_hold = !(v.len == 1 && v.p[0] == '0');
+    return 0;
+}
+
 static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_SIZE, ENG_TLV_U64, obj_rec_t, o.size),
     ENG_TLV_ROW(O_ETAG, ENG_TLV_STR, obj_rec_t, o.etag),
@@ -206,7 +216,7 @@ static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_BUCKET_KEY, ENG_TLV_FLAG, obj_rec_t, o.bucket_key),
     ENG_TLV_ROW(O_LOCK_MODE, ENG_TLV_ENUM, obj_rec_t, o.lock_mode, .max = ENG_LOCK_COMPLIANCE),
     ENG_TLV_ROW(O_LOCK_UNTIL, ENG_TLV_I64, obj_rec_t, o.lock_until_ms),
-    ENG_TLV_ROW(O_LEGAL_HOLD, ENG_TLV_FLAG, obj_rec_t, o.legal_hold),
+    ENG_TLV_ROW(O_LEGAL_HOLD, ENG_TLV_FN, obj_rec_t, o, .fn = decode_hold),
     ENG_TLV_ROW(O_CK_TYPE, ENG_TLV_STR, obj_rec_t, o.checksum_type),
     ENG_TLV_ROW(O_UPLOAD, ENG_TLV_U64, obj_rec_t, o.upload_id),
     ENG_TLV_ROW(O_PARTS_HASH, ENG_TLV_U64, obj_rec_t, o.parts_hash),

@@ -65,8 +65,10 @@ int eng_object_set_lock(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_
             f.o->lock_mode = set->mode;
             f.o->lock_until_ms = set->mode == ENG_LOCK_NONE ? 0 : set->until_ms;
         }
-        if (set->legal_hold)
+        if (set->legal_hold) {
             f.o->legal_hold = set->hold;
+            f.o->legal_hold_set = true;
+        }
         eng__object_encode(f.o, &v);
         eng_batch_t *b = eng_batch_new(e->rocks);
         eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&f.k), kv_buf_slice(&v));

@@ -303,7 +303,7 @@ static int lock_from(api_req_t *req, api_resp_t *resp, const eng_bucket_t *b, en
 {
     o->lock_mode = ENG_LOCK_NONE;
     o->lock_until_ms = 0;
-    o->legal_hold = false;
+    o->legal_hold = o->legal_hold_set = false;
     s3_lock_conf_t c;
     bool enabled = bucket_conf(req->arena, b, &c);
     if (!any) {
@@ -352,6 +352,7 @@ static int lock_from(api_req_t *req, api_resp_t *resp, const eng_bucket_t *b, en
             api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Legal Hold must be either of 'ON' or 'OFF'");
             return -1;
         }
+        o->legal_hold_set = true;
     }
     return 0;
 }
@@ -395,7 +396,7 @@ int s3_lock_put_begin(api_req_t *req, api_resp_t *resp, const eng_bucket_t *b)
         return -1;
     st->s3_lock_mode = (uint8_t)o.lock_mode;
     st->s3_lock_until_ms = o.lock_until_ms;
-    st->s3_lock_hold = o.legal_hold;
+    st->s3_lock_hold = o.legal_hold ? 1 : o.legal_hold_set ? 2 : 0;
     return 0;
 }
 
@@ -404,7 +405,8 @@ void s3_lock_put_apply(const api_req_t *req, eng_object_t *o)
     const api_state_t *st = req->_st;
     o->lock_mode = (eng_lock_mode_t)st->s3_lock_mode;
     o->lock_until_ms = st->s3_lock_until_ms;
-    o->legal_hold = st->s3_lock_hold;
+    o->legal_hold = st->s3_lock_hold == 1;
+    o->legal_hold_set = st->s3_lock_hold != 0;
 }
 
 bool s3_lock_bypass(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t key)
@@ -439,8 +441,9 @@ void s3_lock_headers_out(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const
         api_resp_header(resp, "x-amz-object-lock-mode", kv_slice_str(mode_name(o->lock_mode)));
         api_resp_header(resp, "x-amz-object-lock-retain-until-date", kv_slice_str(date));
     }
-    if (o->legal_hold && may_read(ctx, req, resp, "s3:GetObjectLegalHold", o))
-        api_resp_header(resp, "x-amz-object-lock-legal-hold", KV_SLICE_LIT("ON"));
+    if (o->legal_hold_set && may_read(ctx, req, resp, "s3:GetObjectLegalHold", o))
+        api_resp_header(resp, "x-amz-object-lock-legal-hold",
+                        o->legal_hold ? KV_SLICE_LIT("ON") : KV_SLICE_LIT("OFF"));
 }
 
 bool s3_lock_keeps(const eng_object_t *o, int64_t now_ms)
@@ -735,9 +738,7 @@ int s3_exec_get_object_legal_hold(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
     eng_bucket_t *b;
     if (lock_version(ctx, req, resp, in, &b, &out->o) < 0)
         return -1;
-    /* The record keeps whether a hold is on, not whether one was ever set: a version without
-     * a hold answers as S3 answers for one that never had any. */
-    if (!out->o->legal_hold) {
+    if (!out->o->legal_hold_set) { /* never set, ON or OFF */
         api_fail(resp, API_E_S3_LOCK_NO_SUCH_CONFIG, NULL);
         return -1;
     }

@@ -752,6 +752,7 @@ typedef struct eng_object {
     eng_lock_mode_t lock_mode;
     int64_t lock_until_ms; /* retain-until (with lock_mode) */
     bool legal_hold;
+    bool legal_hold_set; /* a hold was set, ON or OFF (GetObjectLegalHold answers it) */
     /* issue 16, package C: checksums */
     const char *checksum_type; /* "COMPOSITE" or "FULL_OBJECT"; NULL: FULL_OBJECT (one PUT) */
     uint64_t upload_id;        /* the multipart upload that made it (0: none) */

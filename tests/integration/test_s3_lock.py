@@ -246,7 +246,8 @@ class S3ObjectLock(unittest.TestCase):
                 self.s3.delete_object(Bucket=b, Key="k", VersionId=vid, BypassGovernanceRetention=bypass)
             self.assertEqual((code(e), message(e)), ("AccessDenied", LOCKED_MSG))
         self.s3.put_object_legal_hold(Bucket=b, Key="k", VersionId=vid, LegalHold={"Status": "OFF"})
-        self.assertNotIn("ObjectLockLegalHoldStatus", self.s3.head_object(Bucket=b, Key="k"))
+        self.assertEqual(self.s3.get_object_legal_hold(Bucket=b, Key="k")["LegalHold"], {"Status": "OFF"})
+        self.assertEqual(self.s3.head_object(Bucket=b, Key="k")["ObjectLockLegalHoldStatus"], "OFF")
         self.s3.delete_object(Bucket=b, Key="k", VersionId=vid)
         # on PutObject
         vid = self.put(b, "h", ObjectLockLegalHoldStatus="ON")
@@ -391,6 +392,9 @@ class S3ObjectLock(unittest.TestCase):
         self.assertEqual(st, 400)
         self.assertIn(b"<Code>MalformedXML</Code>", body)
         self.assertNotIn("ObjectLockLegalHoldStatus", self.s3.head_object(Bucket=b, Key="k", VersionId=vid))
+        # a hold set OFF on the write itself is reported OFF
+        self.put(b, "off", ObjectLockLegalHoldStatus="OFF")
+        self.assertEqual(self.s3.get_object_legal_hold(Bucket=b, Key="off")["LegalHold"], {"Status": "OFF"})
 
     def raw_put(self, path, body, md5=True):
         """A signed PUT through botocore's signer, with or without Content-MD5."""

@@ -59,6 +59,9 @@ static void test_verdicts(void **state)
     assert_true(eng_object_lock_holds(&o, now + 10, true));
     o.lock_mode = ENG_LOCK_NONE;
     assert_true(eng_object_lock_holds(&o, now, true));
+    /* a hold set OFF holds nothing */
+    eng_object_t off = {.legal_hold_set = true};
+    assert_false(eng_object_lock_holds(&off, now, false));
     /* a delete marker holds nothing */
     o.delete_marker = true;
     assert_false(eng_object_lock_holds(&o, now, false));
@@ -208,9 +211,12 @@ static void test_set_lock(void **state)
     assert_int_equal(m->lock_mode, ENG_LOCK_COMPLIANCE);
     assert_true(m->lock_until_ms == later);
     assert_int_equal(m->size, 5); /* bytes untouched */
+    assert_true(m->legal_hold_set);
     hold.hold = false;
     assert_int_equal(eng_object_set_lock(e, bid, KV_SLICE_LIT("k"), &ref, &hold, now), 0);
-    assert_false(get(e, bid, "k", v, a)->legal_hold);
+    m = get(e, bid, "k", v, a);
+    assert_false(m->legal_hold);
+    assert_true(m->legal_hold_set); /* OFF, as set: not "never set" */
     /* no such version; a delete marker */
     eng_vref_t missing = {ENG_VREF_ID, v + 12345};
     assert_int_equal(eng_object_set_lock(e, bid, KV_SLICE_LIT("k"), &missing, &hold, now),
