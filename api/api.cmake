@@ -68,6 +68,8 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package K: its sources below
 
 # issue 16, package L: its sources below
+target_sources(kvengine PRIVATE engine/eng_objlock.c)
+target_sources(kvapi PRIVATE api/s3/s3_lock.c)
 
 # issue 16, package C: its sources below
 

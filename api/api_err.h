@@ -349,6 +349,12 @@
     /* issue 16, package K (KMS): its errors below this line */                                    \
                                                                                                    \
     /* issue 16, package L (Object Lock): its errors below this line */                            \
+    XX(S3_LOCK_BUCKET_STATE, 409, "", "InvalidBucketState",                                        \
+       "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration")          \
+    XX(S3_LOCK_NO_SUCH_CONFIG, 404, "", "NoSuchObjectLockConfiguration",                           \
+       "The specified object does not have a ObjectLock configuration")                            \
+    XX(S3_LOCK_PROTECTED, 403, "", "AccessDenied",                                                 \
+       "Access Denied because object protected by object lock.")                                   \
                                                                                                    \
     /* issue 16, package C (checksums): its errors below this line */                              \
                                                                                                    \

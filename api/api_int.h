@@ -176,6 +176,10 @@ struct api_state {
      * its authorization and then its operation. */
     const struct api_json *lambda_body;
     kv_slice_t s3_acl; /* issue 15, package A: PutObject's ACL, checked before its body */
+    /* issue 16, package L: PutObject's Object Lock, decided before its body */
+    uint8_t s3_lock_mode; /* eng_lock_mode_t */
+    uint8_t s3_lock_hold; /* 0: none, 1: ON, 2: OFF */
+    int64_t s3_lock_until_ms;
     /* S3: the record of the request's bucket as its authorization read it (NULL: not read),
      * reused by GetObject and HeadObject (s3_bucket_find_read) instead of a second read. */
     eng_bucket_t *s3_authz_bucket;

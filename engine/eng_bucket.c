@@ -110,6 +110,14 @@ static int bucket_modify(eng_t *e, kv_slice_t name, const bucket_change_t *ch)
         rc = decode_bucket(kv_buf_slice(&v), a, &bk);
     if (rc == 0 && ch->expect && !kv_slice_eq(bk.docs[ch->doc], *ch->expect))
         rc = KV_ECONDFAIL;
+    /* issue 16, package L: Object Lock needs versioning Enabled, and stays once on. */
+    if (rc == 0 && bk.docs[ENG_BDOC_OBJECT_LOCK].len &&
+        ((ch->what == SET_VERSIONING && ch->versioning != ENG_VERSIONING_ENABLED) ||
+         (ch->what == SET_DOC && ch->doc == ENG_BDOC_OBJECT_LOCK && ch->value.len == 0)))
+        rc = KV_ELOCKED;
+    if (rc == 0 && ch->what == SET_DOC && ch->doc == ENG_BDOC_OBJECT_LOCK &&
+        bk.versioning != ENG_VERSIONING_ENABLED)
+        rc = KV_ELOCKED;
     if (rc == 0) {
         if (ch->what == SET_TAGS) {
             bk.has_tags = ch->has_tags;

@@ -107,8 +107,8 @@ void eng__object_encode(const eng_object_t *o, kv_buf_t *b)
         eng_tlv_put_u64(b, O_LOCK_MODE, (uint64_t)o->lock_mode);
         eng_tlv_put_u64(b, O_LOCK_UNTIL, (uint64_t)o->lock_until_ms);
     }
-    if (o->legal_hold)
-        eng_tlv_put(b, O_LEGAL_HOLD, KV_SLICE_LIT("1"));
+    if (o->legal_hold || o->legal_hold_set) /* "1": ON, "0": OFF */
+        eng_tlv_put(b, O_LEGAL_HOLD, o->legal_hold ? KV_SLICE_LIT("1") : KV_SLICE_LIT("0"));
     eng_tlv_put_str(b, O_CK_TYPE, o->checksum_type);
     if (o->upload_id) {
         eng_tlv_put_u64(b, O_UPLOAD, o->upload_id);
@@ -174,6 +174,16 @@ static int decode_seg(kv_slice_t v, kv_arena_t *a, void *dst)
     return 0;
 }
 
+/* O_LEGAL_HOLD (issue 16, package L): "1" ON, "0" OFF. */
+static int decode_hold(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    (void)a;
+    eng_object_t *o = dst;
+    o->legal_hold_set = true;
+    o->legal_hold = !(v.len == 1 && v.p[0] == '0');
+    return 0;
+}
+
 static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_SIZE, ENG_TLV_U64, obj_rec_t, o.size),
     ENG_TLV_ROW(O_ETAG, ENG_TLV_STR, obj_rec_t, o.etag),
@@ -206,7 +216,7 @@ static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_BUCKET_KEY, ENG_TLV_FLAG, obj_rec_t, o.bucket_key),
     ENG_TLV_ROW(O_LOCK_MODE, ENG_TLV_ENUM, obj_rec_t, o.lock_mode, .max = ENG_LOCK_COMPLIANCE),
     ENG_TLV_ROW(O_LOCK_UNTIL, ENG_TLV_I64, obj_rec_t, o.lock_until_ms),
-    ENG_TLV_ROW(O_LEGAL_HOLD, ENG_TLV_FLAG, obj_rec_t, o.legal_hold),
+    ENG_TLV_ROW(O_LEGAL_HOLD, ENG_TLV_FN, obj_rec_t, o, .fn = decode_hold),
     ENG_TLV_ROW(O_CK_TYPE, ENG_TLV_STR, obj_rec_t, o.checksum_type),
     ENG_TLV_ROW(O_UPLOAD, ENG_TLV_U64, obj_rec_t, o.upload_id),
     ENG_TLV_ROW(O_PARTS_HASH, ENG_TLV_U64, obj_rec_t, o.parts_hash),
@@ -384,6 +394,9 @@ int eng__obj_install(eng_otxn_t *t, const kv_buf_t *okey, kv_slice_t prev_raw,
 {
     eng_t *e = t->e;
     eng_batch_t *b = t->b;
+    /* issue 16, package L: a version under Object Lock is never replaced */
+    if (prev && replaces(prev, mode) && eng_object_lock_holds(prev, kv_now_ms(), false))
+        return KV_ELOCKED;
     o->version = next_version(e);
     o->null_version = mode != ENG_VERSIONING_ENABLED;
     int rc = 0;
@@ -402,6 +415,8 @@ int eng__obj_install(eng_otxn_t *t, const kv_buf_t *okey, kv_slice_t prev_raw,
         eng__found_init(&nv);
         eng_vref_t null_ref = {.kind = ENG_VREF_NULL};
         rc = find_noncurrent(e, NULL, okey, o->key, &null_ref, a, &nv);
+        if (rc == 0 && eng_object_lock_holds(nv.o, kv_now_ms(), false))
+            rc = KV_ELOCKED; /* issue 16, package L */
         if (rc == 0) {
             rc = eng__release_bytes(t, nv.o);
             eng_batch_delete(b, ENG_CF_OBJECTS, kv_buf_slice(&nv.k));
@@ -659,11 +674,20 @@ int eng_object_delete_logged(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_v
     return eng_object_delete_if(e, bucket_id, key, mode, ref, NULL, res, log_id, family);
 }
 
+int eng_object_delete_ex(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
+                         const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
+                         const char *family, bool bypass_governance)
+{
+    eng_del_cond_t c = {.bypass_governance = bypass_governance};
+    return eng_object_delete_if(e, bucket_id, key, mode, ref, &c, res, log_id, family);
+}
+
 int eng_object_delete_if(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t mode,
                          const eng_vref_t *ref, const eng_del_cond_t *cond, eng_del_result_t *res,
                          uint32_t log_id, const char *family)
 {
     bool cond_absent = false;
+    bool bypass_governance = cond && cond->bypass_governance;
     char event[64];
     eng_del_result_t dummy;
     if (res == NULL)
@@ -700,6 +724,9 @@ int eng_object_delete_if(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versi
     } else {
         rc = eng__find_version(e, NULL, k, key, ref, a, f);
         rc = del_cond_check(cond, rc, f->o, &cond_absent);
+        /* issue 16, package L: a version under Object Lock stays */
+        if (rc == 0 && eng_object_lock_holds(f->o, kv_now_ms(), bypass_governance))
+            rc = KV_ELOCKED;
         if (rc == 0) {
             res->found = true;
             res->delete_marker = f->o->delete_marker;

@@ -87,6 +87,8 @@ kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key
 # issue 16, package K: its unit tests below
 
 # issue 16, package L: its unit tests below
+kv_unit(test_eng_objlock tests/unit/engine/test_eng_objlock.c) # the engine's Object Lock checks
+kv_unit(test_s3_lock tests/unit/api/test_s3_lock.c) # Object Lock's dates and bodies
 
 # issue 16, package C: its unit tests below
 

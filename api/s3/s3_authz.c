@@ -284,6 +284,15 @@ static int object_write(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_sli
     if (has_acl_headers(req) &&
         s3_authz_check(ctx, req, resp, "s3:PutObjectAcl", bucket, key, NULL, &q, 0) != 0)
         return API_RESPOND;
+    /* issue 16, package L: a write that sets its own Object Lock */
+    s3_lock_azq(req, req->_st->op, NULL, &q);
+    if ((api_req_has_header(req, "x-amz-object-lock-mode") ||
+         api_req_has_header(req, "x-amz-object-lock-retain-until-date")) &&
+        s3_authz_check(ctx, req, resp, "s3:PutObjectRetention", bucket, key, NULL, &q, 0) != 0)
+        return API_RESPOND;
+    if (api_req_has_header(req, "x-amz-object-lock-legal-hold") &&
+        s3_authz_check(ctx, req, resp, "s3:PutObjectLegalHold", bucket, key, NULL, &q, 0) != 0)
+        return API_RESPOND;
     return 0;
 }
 
@@ -337,6 +346,12 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
         /* issue 15, package A: choosing the Object Ownership at creation */
         if (api_req_has_header(req, "x-amz-object-ownership") &&
             bucket_op(ctx, req, resp, "s3:PutBucketOwnershipControls") != 0)
+            return API_RESPOND;
+        /* issue 16, package L: creating a bucket with Object Lock (versioning comes with it) */
+        if (kv_slice_eq_nocase(
+                kv_slice_trim(api_req_header(req, "x-amz-bucket-object-lock-enabled")), "true") &&
+            (bucket_op(ctx, req, resp, "s3:PutBucketObjectLockConfiguration") != 0 ||
+             bucket_op(ctx, req, resp, "s3:PutBucketVersioning") != 0))
             return API_RESPOND;
         return has_acl_headers(req) ? bucket_op(ctx, req, resp, "s3:PutBucketAcl") : 0;
     case S3_OP_head_bucket:
@@ -472,6 +487,23 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
         /* issue 16, package E: encryption */
 
         /* issue 16, package L: Object Lock */
+    case S3_OP_put_object_lock_configuration:
+        return bucket_op(ctx, req, resp, "s3:PutBucketObjectLockConfiguration");
+    case S3_OP_put_object_retention:
+    case S3_OP_put_object_legal_hold: {
+        bool has;
+        eng_vref_t v = query_version(req, &has);
+        if (in)
+            s3_lock_azq(req, st->op, in, &q);
+        return s3_authz_check(ctx, req, resp,
+                              st->op == S3_OP_put_object_retention ? "s3:PutObjectRetention"
+                                                                   : "s3:PutObjectLegalHold",
+                              bucket, st->key_name, &v, &q, S3_AZ_EXISTING);
+    }
+    case S3_OP_get_object_retention:
+        return object_op(ctx, req, resp, "s3:GetObjectRetention", NULL, S3_AZ_EXISTING);
+    case S3_OP_get_object_legal_hold:
+        return object_op(ctx, req, resp, "s3:GetObjectLegalHold", NULL, S3_AZ_EXISTING);
 
         /* issue 16, package C: checksums */
 

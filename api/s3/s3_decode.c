@@ -83,6 +83,26 @@ static const s3_route_row_t s3_routes16[] = {
                                                    empty) */
 
     /* package L: Object Lock */
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "object-lock",
+     .op = S3_OP_put_object_lock_configuration},
+    {.method = "PUT",
+     .level = S3_AT_OBJECT,
+     .param = "retention",
+     .op = S3_OP_put_object_retention},
+    {.method = "GET",
+     .level = S3_AT_OBJECT,
+     .param = "retention",
+     .op = S3_OP_get_object_retention},
+    {.method = "PUT",
+     .level = S3_AT_OBJECT,
+     .param = "legal-hold",
+     .op = S3_OP_put_object_legal_hold},
+    {.method = "GET",
+     .level = S3_AT_OBJECT,
+     .param = "legal-hold",
+     .op = S3_OP_get_object_legal_hold},
 
     /* package C: checksums */
 
@@ -491,6 +511,9 @@ uint64_t s3_body_limit(const api_req_t *req)
         req->_st->op == S3_OP_put_public_access_block || req->_st->op == S3_OP_put_account_pab ||
         req->_st->op == S3_OP_put_bucket_ownership || /* issue 15, package A */
         s3_cfg_is_put(req->_st->op))                  /* issue 16, package R */
+        return API_S3_XML_MAX;
+    if (req->_st->op == S3_OP_put_object_lock_configuration || /* issue 16, package L */
+        req->_st->op == S3_OP_put_object_retention || req->_st->op == S3_OP_put_object_legal_hold)
         return API_S3_XML_MAX;
     if (req->_st->op == S3_OP_put_bucket_policy)
         return 64 * 1024;

@@ -50,6 +50,9 @@ int s3_exec_create_bucket(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     /* issue 15, package A: x-amz-object-ownership and the ACL headers */
     if (s3_acl_create_bucket(ctx, req, resp, b) < 0)
         return -1;
+    /* issue 16, package L: x-amz-bucket-object-lock-enabled */
+    if (s3_lock_create_bucket(req, resp, b) < 0)
+        return -1;
     int rc = eng_bucket_create(ctx->eng, b);
     if (rc == KV_EEXIST) {
         if (is_us_east_1(ctx->region)) {

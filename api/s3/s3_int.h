@@ -262,8 +262,6 @@ typedef struct s3_subres_in {
 typedef struct s3_subres_out {
     const s3_subres_in_t *in;
 } s3_subres_out_t;
-typedef s3_subres_in_t s3_get_object_lock_configuration_in_t;
-typedef s3_subres_out_t s3_get_object_lock_configuration_out_t;
 /* The ACL operations' types: s3_acl.h (issue 15, package A). */
 
 typedef struct s3_tagging_in {

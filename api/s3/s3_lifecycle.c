@@ -204,7 +204,8 @@ static int sweep_objects(api_ctx_t *ctx, const eng_bucket_t *b, const lc_rule_t 
         } else if (r->nc_days) {
             nc_seen++;
             if (nc_seen > r->nc_keep && filter_match(r, o) &&
-                now - newer_mtime >= r->nc_days * day) {
+                now - newer_mtime >= r->nc_days * day &&
+                !s3_lock_keeps(o, kv_now_ms())) { /* issue 16, package L */
                 eng_vref_t ref = ref_of(o);
                 if (eng_object_delete_logged(ctx->eng, b->id, o->key, b->versioning, &ref, NULL,
                                              b->log_id, "LifecycleExpiration") == 0)

@@ -79,6 +79,9 @@ int s3_exec_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     /* issue 15, package A: the ACL the completed object will have */
     if (s3_object_headers_in(req, resp, o) < 0 || s3_acl_for_object(ctx, req, resp, b, &o->acl) < 0)
         return -1;
+    /* issue 16, package L: the lock the completed object will have (a default at completion) */
+    if (s3_lock_for_write(req, resp, b, o, false) < 0)
+        return -1;
     /* The checksum algorithm the parts will carry, if the client named one. */
     kv_slice_t algo = api_req_header(req, "x-amz-checksum-algorithm");
     if (algo.len)
@@ -376,6 +379,7 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
     size_t bad = 0;
     o->log_id = b->log_id;
     o->event = "ObjectCreated:CompleteMultipartUpload";
+    s3_lock_default(b, o); /* issue 16, package L: the bucket's default retention, from now */
     rc = eng_upload_complete(ctx->eng, bid, in->upload_id, in->numbers, in->etags, in->n, o, &cond,
                              &why, &bad);
     if (rc == KV_EINVAL) {

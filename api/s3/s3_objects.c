@@ -61,6 +61,9 @@ int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     /* issue 15, package A: the new object's ACL, refused before its bytes are read */
     if (st->op == S3_OP_put_object && s3_acl_for_object(ctx, req, resp, bk, &st->s3_acl) < 0)
         return API_RESPOND;
+    /* issue 16, package L: the new version's Object Lock, refused before its bytes are read */
+    if (st->op == S3_OP_put_object && s3_lock_put_begin(req, resp, bk) < 0)
+        return API_RESPOND;
     st->blob = eng_blob_writer_new(ctx->eng);
     api_ck_init(&st->etag_md5, API_CK_MD5);
     st->etag_on = true;
@@ -112,6 +115,8 @@ int s3_write_cond_fail(api_resp_t *resp, int rc)
 {
     if (rc == KV_ECONDFAIL)
         api_fail(resp, API_E_S3_PRECONDITION, NULL);
+    else if (rc == KV_ELOCKED) /* issue 16, package L: a version Object Lock keeps */
+        api_fail(resp, API_E_S3_LOCK_PROTECTED, NULL);
     else if (rc == KV_ENOTFOUND)
         api_fail(resp, API_E_S3_NO_SUCH_KEY, NULL);
     else
@@ -204,7 +209,8 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     cond.versioning = st->versioning;
     o->log_id = st->log_id;
     o->event = "ObjectCreated:Put";
-    o->acl = st->s3_acl; /* issue 15, package A */
+    o->acl = st->s3_acl;       /* issue 15, package A */
+    s3_lock_put_apply(req, o); /* issue 16, package L */
     int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
     st->blob = NULL;
     if (rc < 0)
@@ -544,8 +550,8 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
 void s3_encode_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                           const s3_get_object_out_t *out)
 {
-    (void)ctx;
     object_headers(req, resp, out);
+    s3_lock_headers_out(ctx, req, resp, out->o); /* issue 16, package L */
     if (out->reader == NULL)
         return; /* the body was read into resp->body by exec */
     body_src_t *s = kv_arena_calloc(req->arena, 1, sizeof(*s));
@@ -558,8 +564,8 @@ void s3_encode_get_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 void s3_encode_head_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                            const s3_head_object_out_t *out)
 {
-    (void)ctx;
     object_headers(req, resp, out);
+    s3_lock_headers_out(ctx, req, resp, out->o); /* issue 16, package L */
     /* HEAD reports the length it would send; the server writes no body. */
     resp->src = (api_body_src_t){src_read, NULL, NULL, out->len};
 }
@@ -584,8 +590,15 @@ int s3_exec_delete_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_bucket_t *b;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0)
         return -1;
-    int rc = eng_object_delete_if(ctx->eng, b->id, in->key, b->versioning, &in->ver, in->del_cond,
-                                  &out->del, b->log_id, "ObjectRemoved");
+    /* issue 16, package L: a version Object Lock keeps stays (GOVERNANCE: unless bypassed);
+     * package R: the request's conditions */
+    eng_del_cond_t c = in->del_cond ? *in->del_cond : (eng_del_cond_t){0};
+    c.bypass_governance =
+        in->ver.kind != ENG_VREF_CURRENT && s3_lock_bypass(ctx, req, resp, in->key);
+    int rc = eng_object_delete_if(ctx->eng, b->id, in->key, b->versioning, &in->ver, &c, &out->del,
+                                  b->log_id, "ObjectRemoved");
+    if (rc == KV_ELOCKED)
+        return s3_lock_refused(resp);
     if (rc < 0)
         return s3_write_cond_fail(resp, rc); /* 412 for a condition, 404 for If-Match */
     out->versioning = b->versioning;
@@ -896,8 +909,17 @@ int s3_exec_delete_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             out->err_msg[i] = "The specified version does not exist.";
             continue;
         }
-        int rc = eng_object_delete_if(ctx->eng, b->id, in->keys[i], b->versioning, &ref,
-                                      in->conds[i], &out->res[i], b->log_id, "ObjectRemoved");
+        /* issue 16, package L: Object Lock, per key; package R: the key's conditions */
+        eng_del_cond_t kc = in->conds[i] ? *in->conds[i] : (eng_del_cond_t){0};
+        kc.bypass_governance =
+            ref.kind != ENG_VREF_CURRENT && s3_lock_bypass(ctx, req, resp, in->keys[i]);
+        int rc = eng_object_delete_if(ctx->eng, b->id, in->keys[i], b->versioning, &ref, &kc,
+                                      &out->res[i], b->log_id, "ObjectRemoved");
+        if (rc == KV_ELOCKED) {
+            out->err_code[i] = "AccessDenied";
+            out->err_msg[i] = "Access Denied because object protected by object lock.";
+            continue;
+        }
         if (rc < 0 && s3_delete_cond_error(rc, &out->err_code[i], &out->err_msg[i]))
             continue;
         if (rc < 0) {
@@ -1136,6 +1158,10 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         o->tags = src->tags;
         o->n_tags = src->n_tags;
     }
+    /* issue 16, package L: a copy's lock is its request's (or the bucket's default), never
+     * its source's */
+    if (rc == 0)
+        rc = s3_lock_for_write(req, resp, db, o, true);
     if (rc < 0) {
         eng_object_close(r);
         return -1;

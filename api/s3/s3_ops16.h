@@ -10,8 +10,13 @@
 /* package E: encryption (Put/Get/DeleteBucketEncryption) */
 #define S3_OPS_16E(XX)
 
-/* package L: Object Lock */
-#define S3_OPS_16L(XX)
+/* package L: Object Lock (GetObjectLockConfiguration is in S3_OP_MAP) */
+#define S3_OPS_16L(XX)                                            \
+    XX(PutObjectLockConfiguration, put_object_lock_configuration) \
+    XX(PutObjectRetention, put_object_retention)                  \
+    XX(GetObjectRetention, get_object_retention)                  \
+    XX(PutObjectLegalHold, put_object_legal_hold)                 \
+    XX(GetObjectLegalHold, get_object_legal_hold)
 
 /* package C: checksums and completion (no new operation so far) */
 #define S3_OPS_16C(XX)

@@ -254,6 +254,16 @@ static int post_authorize(s3_post_t *p)
     if (has_field(p, "acl") &&
         s3_authz_check(p->ctx, p->req, p->resp, "s3:PutObjectAcl", bucket, key, NULL, NULL, 0) != 0)
         return -1;
+    /* issue 16, package L: Object Lock fields */
+    if ((has_field(p, "x-amz-object-lock-mode") ||
+         has_field(p, "x-amz-object-lock-retain-until-date")) &&
+        s3_authz_check(p->ctx, p->req, p->resp, "s3:PutObjectRetention", bucket, key, NULL, NULL,
+                       0) != 0)
+        return -1;
+    if (has_field(p, "x-amz-object-lock-legal-hold") &&
+        s3_authz_check(p->ctx, p->req, p->resp, "s3:PutObjectLegalHold", bucket, key, NULL, NULL,
+                       0) != 0)
+        return -1;
     return 0;
 }
 
@@ -529,8 +539,13 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     /* issue 15, package A: the acl field (a canned ACL) */
     const char *acl = field_str(req, p, "acl");
     eng_bucket_t *b;
-    if (acl && (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
-                s3_acl_for_post(ctx, req, resp, b, kv_slice_str(acl), &o->acl) < 0))
+    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
+        (acl && s3_acl_for_post(ctx, req, resp, b, kv_slice_str(acl), &o->acl) < 0))
+        return -1;
+    /* issue 16, package L: the form's Object Lock fields, or the bucket's default retention */
+    if (s3_lock_for_post(req, resp, b, o, field(p, "x-amz-object-lock-mode"),
+                         field(p, "x-amz-object-lock-retain-until-date"),
+                         field(p, "x-amz-object-lock-legal-hold")) < 0)
         return -1;
     eng_obj_cond_t cond = {.versioning = st->versioning};
     o->log_id = st->log_id;

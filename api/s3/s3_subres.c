@@ -1,56 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Sub-resources answered from fixed policy, as a new S3 bucket answers them: Object Lock is
- * not configured (ACLs: s3_acl_ops.c). GetObjectAttributes.
+ * GetObjectAttributes. (Object Lock, once answered here from fixed policy: s3_lock.c, issue 16;
+ * ACLs: s3_acl_ops.c.)
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "base/kv_time.h"
 #include "s3_int.h"
-
-static int subres_in(api_req_t *req, s3_subres_in_t *out)
-{
-    out->bucket = req->_st->bucket;
-    out->key = req->_st->key_name;
-    return 0;
-}
-
-/* The bucket (and the object, for object sub-resources) must exist. */
-static int subres_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_subres_in_t *in,
-                       s3_subres_out_t *out)
-{
-    eng_bucket_t *b;
-    eng_object_t *o;
-    if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
-        (in->key.len && s3_open_version(ctx, req, resp, b, in->key, &o, NULL) < 0))
-        return -1;
-    out->in = in;
-    return 0;
-}
-
-#define SUBRES_DECODE(name)                                                                     \
-    int s3_decode_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_subres_in_t *out) \
-    {                                                                                           \
-        (void)ctx, (void)resp;                                                                  \
-        return subres_in(req, out);                                                             \
-    }
-SUBRES_DECODE(get_object_lock_configuration)
-
-int s3_exec_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                                          const s3_subres_in_t *in, s3_subres_out_t *out)
-{
-    if (subres_exec(ctx, req, resp, in, out) < 0)
-        return -1;
-    api_fail(resp, API_E_S3_NO_OBJECT_LOCK, NULL);
-    return -1;
-}
-
-void s3_encode_get_object_lock_configuration(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
-                                             const s3_subres_out_t *out)
-{
-    (void)ctx, (void)req, (void)resp, (void)out;
-}
 
 /* ---- GetObjectAttributes ---- */
 

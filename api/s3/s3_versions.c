@@ -184,9 +184,13 @@ int s3_exec_put_bucket_versioning(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
         return -1;
     if (in->state == ENG_VERSIONING_OFF || in->state == b->versioning)
         return 0;
+    if (s3_lock_versioning_check(resp, b, in->state) < 0) /* issue 16, package L */
+        return -1;
     /* Suspending a bucket that never had versioning changes nothing S3 shows but the
      * Status; it is stored like any other state. */
     int rc = eng_bucket_set_versioning(ctx->eng, in->bucket, in->state);
+    if (rc == KV_ELOCKED) /* Object Lock was turned on meanwhile */
+        return s3_lock_versioning_check(resp, NULL, in->state);
     return s3_bucket_written(resp, rc);
 }
 

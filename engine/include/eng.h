@@ -698,9 +698,12 @@ int eng_bucket_create(eng_t *e, eng_bucket_t *b);
 int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out);
 /** Replace a bucket's tag set (has_tags false removes it). @return 0, KV_ENOTFOUND, KV_EIO. */
 int eng_bucket_set_tags(eng_t *e, kv_slice_t name, bool has_tags, const eng_tag_t *tags, size_t n);
-/** Set the versioning state (never back to OFF). @return 0, KV_ENOTFOUND, KV_EIO. */
+/** Set the versioning state (never back to OFF). @return 0, KV_ENOTFOUND, KV_EIO; KV_ELOCKED
+ * (issue 16): not ENABLED while Object Lock is on. */
 int eng_bucket_set_versioning(eng_t *e, kv_slice_t name, eng_versioning_t v);
-/** Store (or, with an empty doc, remove) a configuration document. @return as above. */
+/** Store (or, with an empty doc, remove) a configuration document. @return as above;
+ * KV_ELOCKED (issue 16): ENG_BDOC_OBJECT_LOCK set while versioning is not ENABLED, or
+ * removed. */
 int eng_bucket_set_doc(eng_t *e, kv_slice_t name, eng_bucket_doc_t which, kv_slice_t doc);
 /** issue 16, package R: eng_bucket_set_doc only while the stored document is still `expect`
  * (empty: none), for a read-modify-write of a document; KV_ECONDFAIL when it changed. */
@@ -767,6 +770,7 @@ typedef struct eng_object {
     eng_lock_mode_t lock_mode;
     int64_t lock_until_ms; /* retain-until (with lock_mode) */
     bool legal_hold;
+    bool legal_hold_set; /* a hold was set, ON or OFF (GetObjectLegalHold answers it) */
     /* issue 16, package C: checksums */
     const char *checksum_type; /* "COMPOSITE" or "FULL_OBJECT"; NULL: FULL_OBJECT (one PUT) */
     uint64_t upload_id;        /* the multipart upload that made it (0: none) */
@@ -861,7 +865,8 @@ typedef struct eng_del_cond {
     bool has_size;
     uint64_t size;
     bool has_mtime;
-    int64_t mtime_s; /* Last-Modified, in whole seconds */
+    int64_t mtime_s;        /* Last-Modified, in whole seconds */
+    bool bypass_governance; /* issue 16, package L: x-amz-bypass-governance-retention, allowed */
 } eng_del_cond_t;
 /** eng_object_delete_logged when cond (NULL: none) holds: KV_ECONDFAIL when it does not,
  * KV_ENOTFOUND when cond->if_match is set and there is no such version (or it is a delete
@@ -873,6 +878,36 @@ int eng_object_delete_if(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versi
  * @return 0, KV_ENOTFOUND (no such version, or a delete marker). */
 int eng_object_set_tags(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
                         const eng_tag_t *tags, size_t n);
+
+/* ---- issue 16, package L: Object Lock (eng_objlock.c) ---- */
+/** Is version o protected from deletion or replacement at now_ms: a legal hold, or a
+ * retention in force (COMPLIANCE always; GOVERNANCE unless bypass_governance)? Every
+ * removal of a version in eng_object.c asks this under the key's lock (KV_ELOCKED). */
+bool eng_object_lock_holds(const eng_object_t *o, int64_t now_ms, bool bypass_governance);
+/** May o's retention become (mode, until_ms) (mode NONE: removed) at now_ms? While one is in
+ * force it may only be kept or extended (GOVERNANCE may become COMPLIANCE); GOVERNANCE may
+ * be shortened or removed with bypass_governance; COMPLIANCE never. @return 0, KV_ELOCKED. */
+int eng_lock_retention_check(const eng_object_t *o, eng_lock_mode_t mode, int64_t until_ms,
+                             int64_t now_ms, bool bypass_governance);
+/** A change of one version's lock: its retention, its legal hold, or both. */
+typedef struct eng_lock_set {
+    bool retention;       /* set mode and until_ms */
+    eng_lock_mode_t mode; /* ENG_LOCK_NONE: remove the retention */
+    int64_t until_ms;
+    bool legal_hold; /* set hold */
+    bool hold;
+    bool bypass_governance; /* x-amz-bypass-governance-retention, authorized */
+} eng_lock_set_t;
+/** Change the lock of one version (ref NULL: current) in place, judged against the stored
+ * record under the key's lock. @return 0, KV_ENOTFOUND, KV_EINVAL (a delete marker),
+ * KV_ELOCKED (eng_lock_retention_check refused). */
+int eng_object_set_lock(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
+                        const eng_lock_set_t *set, int64_t now_ms);
+/** eng_object_delete_logged with Object Lock's bypass: a version under GOVERNANCE retention
+ * may be removed when bypass_governance (the caller authorized it). KV_ELOCKED: refused. */
+int eng_object_delete_ex(eng_t *e, uint32_t bucket_id, kv_slice_t key, eng_versioning_t v,
+                         const eng_vref_t *ref, eng_del_result_t *res, uint32_t log_id,
+                         const char *family, bool bypass_governance);
 
 /* ---- multipart uploads: catalog records, parts' bytes in blobs ---- */
 

@@ -19,6 +19,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 16, package K:
 
     # issue 16, package L:
+    s3_lock_fuzz # Object Lock: dates, ObjectLockConfiguration, Retention, LegalHold
 
     # issue 16, package C:
 
@@ -38,6 +39,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
 # package K:
 
 # package L:
+set(KV_FUZZ_SUPPORT_s3_lock_fuzz tests/support/api_harness.c)
 
 # package C:
 

@@ -18,6 +18,7 @@ set(KV_IT16
     # package K (KMS):
 
     # package L (Object Lock):
+    s3_lock
 
     # package C (checksums):
 
@@ -129,5 +130,12 @@ if(KV_NODE)
   add_test(NAME it_js_s3_logging COMMAND ${KV_NODE} --test s3_logging.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_s3_logging PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 16, package L: Object Lock through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_s3_lock COMMAND ${KV_NODE} --test s3_lock.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_lock PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()

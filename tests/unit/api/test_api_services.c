@@ -326,6 +326,13 @@ static const char *ref_route(const char *m, int level, const q_t *q, bool copy, 
         return "Preflight";
     if (level == 0)
         return M("GET") ? "ListBuckets" : "NotImplemented";
+    /* issue 16's rows, walked before the others. Package L: Object Lock. */
+    if (level == 1 && M("PUT") && has(q, "object-lock"))
+        return "PutObjectLockConfiguration";
+    if (level == 2 && (M("PUT") || M("GET")) && has(q, "retention"))
+        return M("PUT") ? "PutObjectRetention" : "GetObjectRetention";
+    if (level == 2 && (M("PUT") || M("GET")) && has(q, "legal-hold"))
+        return M("PUT") ? "PutObjectLegalHold" : "GetObjectLegalHold";
     if (level == 2) {
         bool upload = has(q, "uploadId");
         if (M("POST") && has(q, "uploads") && !upload)
