@@ -19,6 +19,14 @@ typedef enum { E_NOT_FOUND, E_DISABLED, E_PENDING, E_CIPHERTEXT, E_INTERNAL } ke
 /* The calling service's error for a KMS failure (S3: the KMS.* codes; else KMS's own). */
 static int refuse(api_resp_t *resp, const char *service, kerr_t e, const char *msg)
 {
+    static const char *const names[] = {"NotFoundException", "DisabledException",
+                                        "KMSInvalidStateException", "InvalidCiphertextException",
+                                        "KMSInternalException"};
+    if (strcmp(service, "dynamodb") == 0) /* DynamoDB reports KMS's answer in its own */
+        return api_refuse(resp, API_E_DDB_VALIDATION,
+                          "KMS validation error: com.amazonaws.services.kms.model.%s: %s "
+                          "(Service: AWSKMS; Status Code: 400; Error Code: %s; Proxy: null)",
+                          names[e], msg, names[e]);
     bool s3 = strcmp(service, "s3") == 0;
     static const api_err_t s3e[] = {API_E_S3_KMS_NOT_FOUND, API_E_S3_KMS_DISABLED,
                                     API_E_S3_KMS_INVALID_STATE, API_E_S3_KMS_INVALID_CIPHERTEXT,
