@@ -188,10 +188,11 @@ typedef struct eng_table {
     uint32_t pitr_log_id; /* the point-in-time-recovery change log's id (0: none) */
     eng_index_t *indexes; /* GSIs and LSIs */
     size_t n_indexes;
-    uint8_t last_index_id;   /* the newest index id handed out (ids are not reused soon) */
-    uint64_t gen;            /* the catalog generation this copy was read at */
-    const char *sse_kms_arn; /* issue 16, package K: SSESpecification's KMS key ARN (NULL: the
-                                AWS owned key, no SSEDescription) */
+    uint8_t last_index_id; /* the newest index id handed out (ids are not reused soon) */
+    uint64_t gen;          /* the catalog generation this copy was read at */
+
+    /* issue 16, package K: SSESpecification's KMS key ARN (NULL: the AWS owned key) */
+    const char *sse_kms_arn;
 } eng_table_t;
 
 /**

@@ -16,6 +16,7 @@ set(KV_IT16
     # package E (encryption):
 
     # package K (KMS):
+    kms
 
     # package L (Object Lock):
 
