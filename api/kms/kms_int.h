@@ -246,4 +246,75 @@ typedef struct kms_az {
  * @return 0 allowed, -1 refused with resp's error (the calling service's access denied). */
 int kms_authorize(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const kms_az_t *az);
 
+/* ---- kms_req.c: what the operations share ---- */
+
+/** One KMS request being answered (the operations' context). */
+typedef struct kms_rq {
+    api_ctx_t *ctx;
+    api_req_t *req;
+    api_resp_t *resp;
+    const api_json_t *in;
+    api_jw_t *w;
+    kv_arena_t *a;
+    kms_state_t *s;
+} kms_rq_t;
+
+/** A value's type, API_J_NULL for an absent one. */
+static inline api_json_type_t kms_jt(const api_json_t *v)
+{
+    return v ? api_json_type(v) : API_J_NULL;
+}
+/** A KMS "day" in ms: 86400000, or STRATUS_KMS_DAY_MS (tests: deletion and rotation dates). */
+int64_t kms_day_ms(void);
+/** A string member of o as a NUL-terminated copy in a ("" when absent). */
+const char *kms_jstr(kv_arena_t *a, const api_json_t *o, const char *k);
+/** A string member: absent (not required: *out empty, 0), or a string of min..max bytes.
+ * @return 0, or -1 refused (ValidationException, SerializationException). */
+int kms_arg_str(kms_rq_t *o, const char *name, bool required, size_t min, size_t max,
+                kv_slice_t *out);
+/** An integer member in lo..hi (absent: def). @return 0 or -1 refused. */
+int kms_arg_int(kms_rq_t *o, const char *name, int64_t lo, int64_t hi, int64_t def, int64_t *out);
+/** A blob member (base64 in JSON) decoded into out: min..max bytes. @return 0 or -1. */
+int kms_arg_blob(kms_rq_t *o, const char *name, bool required, size_t min, size_t max,
+                 kv_buf_t *out);
+/** Limit (1..1000, default 100) and Marker. @return 0 or -1. */
+int kms_arg_page(kms_rq_t *o, int64_t *limit, kv_slice_t *marker);
+/** The key a member names (KeyId, ...), resolved and read; aliases only where the operation
+ * takes them. @return 0, or -1 refused (NotFoundException). */
+int kms_arg_key(kms_rq_t *o, const char *name, bool aliases, kms_key_t **out);
+/** An encryption context member: parsed, and its canonical form. @return 0 or -1. */
+int kms_arg_context(kms_rq_t *o, const char *name, const api_json_t **ctx, kv_buf_t *canon);
+/** GrantTokens (accepted: grants take effect at once here). @return 0 or -1. */
+int kms_arg_grant_tokens(kms_rq_t *o);
+/** An encryption algorithm member: SYMMETRIC_DEFAULT only. @return 0 or -1. */
+int kms_arg_algorithm(kms_rq_t *o, const char *name);
+/** A blob member written as base64. */
+void kms_jw_b64(api_jw_t *w, const char *key, const uint8_t *p, size_t n);
+/** Refuse with KMSInternalException naming rc. @return -1. */
+int kms_internal(kms_rq_t *o, int rc);
+/** Authorize action on k (NULL: "*") with the context's condition keys. @return 0 or -1. */
+int kms_authz_op(kms_rq_t *o, const char *action, const kms_key_t *k, const api_json_t *context);
+/** Refuse a key pending deletion and, with enabled, a disabled one. @return 0 or -1. */
+int kms_need_state(kms_rq_t *o, const kms_key_t *k, bool enabled);
+/** Refuse an AWS managed key (its state, policy, tags and rotation are AWS's). @return 0 or -1. */
+int kms_not_aws(kms_rq_t *o, const kms_key_t *k);
+
+/* ---- the operations of kms_alias.c, kms_crypto.c, kms_grants.c ---- */
+
+void kms_op_create_alias(kms_rq_t *o);
+void kms_op_update_alias(kms_rq_t *o);
+void kms_op_delete_alias(kms_rq_t *o);
+void kms_op_list_aliases(kms_rq_t *o);
+void kms_op_encrypt(kms_rq_t *o);
+void kms_op_decrypt(kms_rq_t *o);
+void kms_op_re_encrypt(kms_rq_t *o);
+/** GenerateDataKey, and (with_plain false) GenerateDataKeyWithoutPlaintext. */
+void kms_op_generate_data_key(kms_rq_t *o, bool with_plain);
+void kms_op_generate_random(kms_rq_t *o);
+void kms_op_create_grant(kms_rq_t *o);
+void kms_op_list_grants(kms_rq_t *o);
+void kms_op_list_retirable(kms_rq_t *o);
+/** RetireGrant (retire) and RevokeGrant. */
+void kms_op_end_grant(kms_rq_t *o, bool retire);
+
 #endif

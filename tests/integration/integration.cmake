@@ -108,3 +108,9 @@ if(KV_NODE)
   set_tests_properties(it_js_authz_lambda PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 16, package K: KMS through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_kms COMMAND ${KV_NODE} --test kms.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_kms PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
