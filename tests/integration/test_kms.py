@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 import unittest
+import urllib.request
 
 from botocore.exceptions import ClientError
 
@@ -368,6 +369,52 @@ class WithIam(Case):
         self.assertEqual(code(self.kms.revoke_grant, KeyId=kid, GrantId=g2["GrantId"])[0], "NotFoundException")
         self.assertEqual(code(self.kms.create_grant, KeyId=kid, GranteePrincipal=u["arn"], Operations=["Nope"])[0],
                          "ValidationException")
+
+
+    def test_every_operation_is_authorized(self):
+        """Every operation as an IAM user allowed everything succeeds and is checked (the
+        server's count of requests answered without an authorization check stays 0)."""
+        u, k = self.user("kms-all", iam_base.allow("*"))
+        kid = k.create_key()["KeyMetadata"]["KeyId"]
+        kid2 = k.create_key()["KeyMetadata"]["KeyId"]
+        k.describe_key(KeyId=kid)
+        k.list_keys()
+        k.update_key_description(KeyId=kid, Description="x")
+        k.create_alias(AliasName="alias/all", TargetKeyId=kid)
+        k.list_aliases()
+        k.list_aliases(KeyId=kid)
+        k.update_alias(AliasName="alias/all", TargetKeyId=kid2)
+        k.delete_alias(AliasName="alias/all")
+        b = k.encrypt(KeyId=kid, Plaintext=b"x")["CiphertextBlob"]
+        k.decrypt(CiphertextBlob=b)
+        k.re_encrypt(CiphertextBlob=b, DestinationKeyId=kid2)
+        k.generate_data_key(KeyId=kid, KeySpec="AES_256")
+        k.generate_data_key_without_plaintext(KeyId=kid, NumberOfBytes=8)
+        k.generate_random(NumberOfBytes=8)
+        k.enable_key_rotation(KeyId=kid)
+        k.get_key_rotation_status(KeyId=kid)
+        k.rotate_key_on_demand(KeyId=kid)
+        k.list_key_rotations(KeyId=kid)
+        k.disable_key_rotation(KeyId=kid)
+        p = k.get_key_policy(KeyId=kid, PolicyName="default")["Policy"]
+        k.put_key_policy(KeyId=kid, PolicyName="default", Policy=p)
+        k.list_key_policies(KeyId=kid)
+        g = k.create_grant(KeyId=kid, GranteePrincipal=u["arn"], Operations=["Decrypt"], RetiringPrincipal=u["arn"])
+        k.list_grants(KeyId=kid)
+        k.list_retirable_grants(RetiringPrincipal=u["arn"])
+        k.retire_grant(GrantToken=g["GrantToken"])
+        g = k.create_grant(KeyId=kid, GranteePrincipal=u["arn"], Operations=["Decrypt"])
+        k.revoke_grant(KeyId=kid, GrantId=g["GrantId"])
+        k.tag_resource(KeyId=kid, Tags=[{"TagKey": "a", "TagValue": "b"}])
+        k.untag_resource(KeyId=kid, TagKeys=["a"])
+        k.list_resource_tags(KeyId=kid)
+        k.disable_key(KeyId=kid)
+        k.enable_key(KeyId=kid)
+        k.schedule_key_deletion(KeyId=kid)
+        k.cancel_key_deletion(KeyId=kid)
+        k.describe_key(KeyId="alias/aws/s3")
+        metrics = urllib.request.urlopen(self.srv.endpoint + "/metrics", timeout=10).read().decode()
+        self.assertIn("stratus_authz_unchecked_total 0", metrics.splitlines())
 
 
 class Deletion(unittest.TestCase):
