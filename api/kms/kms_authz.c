@@ -55,6 +55,12 @@ static bool is_crypto(const char *op)
     return false;
 }
 
+bool kms_principal_is(const api_principal_t *p, const char *arn)
+{
+    kv_slice_t a = kv_slice_str(arn ? arn : "");
+    return a.len && (kv_slice_eq(a, p->arn) || (p->role_arn.len && kv_slice_eq(a, p->role_arn)));
+}
+
 /* A grant of the key for this principal that allows the action ("kms:<Op>"). */
 static bool granted(api_ctx_t *ctx, api_req_t *req, const kms_az_t *az, const api_principal_t *p)
 {
@@ -66,16 +72,11 @@ static bool granted(api_ctx_t *ctx, api_req_t *req, const kms_az_t *az, const ap
     if (kms_grants_load(ctx, req->arena, az->key->id, &g, &n) < 0)
         return false;
     for (size_t i = 0; i < n; i++) {
-        kv_slice_t who = kv_slice_str(g[i].grantee);
-        bool me = kv_slice_eq(who, p->arn) || (p->role_arn.len && kv_slice_eq(who, p->role_arn));
-        /* RetireGrant: the retiring principal may retire it too */
-        if (!me && strcmp(op, "RetireGrant") == 0 && g[i].retiring && *g[i].retiring)
-            me = kv_slice_eq(kv_slice_str(g[i].retiring), p->arn) ||
-                 (p->role_arn.len && kv_slice_eq(kv_slice_str(g[i].retiring), p->role_arn));
-        if (!me)
+        if (!kms_principal_is(p, g[i].grantee))
             continue;
         for (size_t j = 0; j < g[i].n_ops; j++) {
-            if (strcmp(g[i].ops[j], op) != 0 && strcmp(op, "RetireGrant") != 0)
+            /* RetireGrant is a grant's own (kms_op_end_grant): not the key's other grants */
+            if (strcmp(g[i].ops[j], op) != 0 || strcmp(op, "RetireGrant") == 0)
                 continue;
             if (is_crypto(op) && (!ctx_satisfies(g[i].ctx_subset, az->context, false) ||
                                   !ctx_satisfies(g[i].ctx_equals, az->context, true)))
@@ -156,7 +157,7 @@ int kms_authorize(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const kms_az
         }
         if (res == POL_ALLOW && d == API_ALLOW)
             return 0;
-        if (granted(ctx, req, az, p))
+        if (az->by_grant || granted(ctx, req, az, p))
             return 0;
         if (res != POL_ALLOW)
             d = API_DENY_NO_RESOURCE;

@@ -376,9 +376,6 @@ void kms_op_end_grant(kms_rq_t *o, bool retire)
     } else if (kms_arg_key(o, "KeyId", false, &k) < 0) {
         goto out;
     }
-    if (kms_authz_op(o, retire ? "kms:RetireGrant" : "kms:RevokeGrant", k, NULL) < 0 ||
-        kms_need_state(o, k, false) < 0)
-        goto out;
     kms_grant_t *g;
     size_t n;
     rc = kms_grants_load(o->ctx, o->a, k->id, &g, &n);
@@ -389,6 +386,17 @@ void kms_op_end_grant(kms_rq_t *o, bool retire)
     size_t i = 0;
     while (i < n && !kv_slice_eq_str(gid, g[i].id))
         i++;
+    /* A grant's retiring principal may retire it, and its grantee when it grants RetireGrant;
+     * otherwise the key policy (and IAM) decide. */
+    const api_principal_t *p = api_principal(o->req);
+    bool own = false;
+    for (size_t j = 0; retire && i < n && j < g[i].n_ops && !own; j++)
+        own = strcmp(g[i].ops[j], "RetireGrant") == 0 && kms_principal_is(p, g[i].grantee);
+    own |= retire && i < n && kms_principal_is(p, g[i].retiring);
+    kms_az_t az = {
+        .action = retire ? "kms:RetireGrant" : "kms:RevokeGrant", .key = k, .by_grant = own};
+    if (kms_authorize(o->ctx, o->req, o->resp, &az) < 0 || kms_need_state(o, k, false) < 0)
+        goto out;
     if (i == n) {
         api_fail(o->resp, API_E_KMS_NOT_FOUND, "Grant ID %.*s not found",
                  (int)(gid.len > 128 ? 128 : gid.len), (const char *)gid.p);

@@ -238,7 +238,11 @@ typedef struct kms_az {
     const char *via_service; /* kms:ViaService ("s3.us-east-1.amazonaws.com") or NULL */
     const api_ckey_t *extra;
     size_t n_extra;
+    bool by_grant; /* the grant being retired allows it (its retiring principal or grantee) */
 } kms_az_t;
+
+/** Whether arn names the principal (a role session by its role too). */
+bool kms_principal_is(const api_principal_t *p, const char *arn);
 
 /** Authorize the request's principal as KMS does: an explicit deny anywhere refuses; a grant
  * for the principal allows its operations; otherwise the key policy must allow, naming the

@@ -358,6 +358,11 @@ class WithIam(Case):
         self.assertEqual(grants[0]["Constraints"], {"EncryptionContextSubset": {"app": "billing"}})
         ret = self.kms.list_retirable_grants(RetiringPrincipal=u["arn"])["Grants"]
         self.assertEqual([x["GrantId"] for x in ret], [g["GrantId"]])
+        # a grantee cannot retire another principal's grant of the same key
+        other = self.kms.create_grant(KeyId=kid, GranteePrincipal="arn:aws:iam::000000000000:user/else",
+                                      Operations=["Decrypt"])
+        iam_base.denied(c.retire_grant, KeyId=kid, GrantId=other["GrantId"])
+        self.kms.revoke_grant(KeyId=kid, GrantId=other["GrantId"])
         # the retiring principal retires it; then the user is refused again
         c.retire_grant(KeyId=kid, GrantId=g["GrantId"])
         self.assertEqual(self.kms.list_grants(KeyId=kid)["Grants"], [])
