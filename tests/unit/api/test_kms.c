@@ -4,7 +4,7 @@
  * the encryption context bound and canonical), and the data keys S3 asks for (api_kms.h)
  * through a real api context: the AWS managed key made on first use, a customer key's states
  * (disabled, pending deletion, deleted) answered with S3's KMS.* errors, rotation keeping old
- * blobs readable.
+ * blobs readable, and an IAM user through S3 (the AWS managed key's policy, a customer key's).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -116,6 +116,8 @@ typedef struct fake {
     api_resp_t resp;
 } fake_t;
 
+static bool as_user; /* the requests are an IAM user's without identity policies */
+
 static void fake_begin(fake_t *f)
 {
     memset(f, 0, sizeof(*f));
@@ -123,6 +125,11 @@ static void fake_begin(fake_t *f)
     api_state_t *st = kv_arena_calloc(f->req.arena, 1, sizeof(*st));
     st->svc = s3svc;
     api__principal_root(h.ctx, &st->principal);
+    if (as_user)
+        st->principal = (api_principal_t){.kind = API_PR_USER,
+                                          .arn = KV_SLICE_LIT("arn:aws:iam::000000000000:user/u"),
+                                          .id = KV_SLICE_LIT("AIDAUSERUSERUSERUSER"),
+                                          .name = KV_SLICE_LIT("u")};
     f->req._st = st;
     api_resp_init(&f->resp, &f->req);
 }
@@ -286,6 +293,34 @@ static void test_data_keys(void **state)
     kv_buf_dispose(&blob2);
 }
 
+/* An IAM user with no KMS permission of its own, through S3: the AWS managed key's policy lets
+ * every principal of the account use it through S3 (kms:ViaService); a customer key's default
+ * policy delegates to IAM, which allows nothing here: S3's AccessDenied. */
+static void test_user_through_s3(void **state)
+{
+    (void)state;
+    uint8_t p1[32], p2[32];
+    const char *code;
+    kv_buf_t blob, other;
+    kv_buf_init(&blob, 1 << 16);
+    kv_buf_init(&other, 1 << 16);
+    const char *ctx = "{\"aws:s3:arn\":\"arn:aws:s3:::b/u\"}";
+    char id[KMS_ID_LEN + 1];
+    create_key(id);
+    assert_int_equal(generate(id, ctx, p1, &other, &code), 0); /* as the root */
+    as_user = true;
+    assert_int_equal(generate("alias/aws/s3", ctx, p1, &blob, &code), 0);
+    assert_int_equal(decrypt(kv_buf_slice(&blob), ctx, p2, &code), 0);
+    assert_memory_equal(p1, p2, 32);
+    assert_int_equal(generate(id, ctx, p1, &blob, &code), -1);
+    assert_string_equal(code, "AccessDenied");
+    assert_int_equal(decrypt(kv_buf_slice(&other), ctx, p2, &code), -1);
+    assert_string_equal(code, "AccessDenied");
+    as_user = false;
+    kv_buf_dispose(&blob);
+    kv_buf_dispose(&other);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -309,6 +344,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_blob),
         cmocka_unit_test(test_data_keys),
+        cmocka_unit_test(test_user_through_s3),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
