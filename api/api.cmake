@@ -66,6 +66,11 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package E: its sources below
 
 # issue 16, package K: its sources below
+target_sources(kvapi PRIVATE api/kms/kms_api.c api/kms/kms_req.c api/kms/kms_alias.c api/kms/kms_crypto.c
+                            api/kms/kms_grants.c api/kms/kms_authz.c api/kms/kms_blob.c
+                            api/kms/kms_store.c api/kms/api_kms.c)
+target_sources(kvengine PRIVATE engine/eng_kms.c)
+target_sources(kvapi PRIVATE api/ddb/ddb_sse.c) # DynamoDB's SSESpecification
 
 # issue 16, package L: its sources below
 target_sources(kvengine PRIVATE engine/eng_objlock.c)

@@ -33,6 +33,7 @@ enum {
     T_LAST_INDEX, /* the newest index id handed out */
     T_STREAM_ID,  /* the current stream */
     T_PITR_LOG,   /* the point-in-time-recovery change log */
+    T_SSE_KMS,    /* issue 16, package K: the KMS key of SSESpecification */
 };
 
 enum {
@@ -160,6 +161,8 @@ static void encode_table(const eng_table_t *t, kv_buf_t *b)
         eng_tlv_put_u64(b, T_STREAM_ID, t->stream_id);
     if (t->pitr_log_id)
         eng_tlv_put_u64(b, T_PITR_LOG, t->pitr_log_id);
+    if (t->sse_kms_arn)
+        eng_tlv_put_str(b, T_SSE_KMS, t->sse_kms_arn);
     for (size_t i = 0; i < t->n_tags; i++) {
         kv_buf_t a;
         kv_buf_init(&a, 1024);
@@ -200,6 +203,7 @@ static const eng_tlv_field_t table_fields[] = {
     ENG_TLV_ROW(T_LAST_INDEX, ENG_TLV_U8, eng_table_t, last_index_id),
     ENG_TLV_ROW(T_STREAM_ID, ENG_TLV_U32, eng_table_t, stream_id),
     ENG_TLV_ROW(T_PITR_LOG, ENG_TLV_U32, eng_table_t, pitr_log_id),
+    ENG_TLV_ROW(T_SSE_KMS, ENG_TLV_STR, eng_table_t, sse_kms_arn),
 };
 
 static int decode_table(kv_slice_t in, kv_arena_t *ar, eng_table_t **out)
@@ -344,6 +348,7 @@ static int apply_settings(eng_t *e, eng_table_t *t, const void *arg, eng_batch_t
     t->pitr = nt->pitr;
     t->pitr_since_ms = nt->pitr_since_ms;
     t->ttl_attr = nt->ttl_attr;
+    t->sse_kms_arn = nt->sse_kms_arn;
     for (size_t i = 0; i < t->n_indexes; i++)
         for (size_t j = 0; j < nt->n_indexes; j++)
             if (nt->indexes[j].id == t->indexes[i].id) {

@@ -85,6 +85,7 @@ kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key
 # issue 16, package E: its unit tests below
 
 # issue 16, package K: its unit tests below
+kv_unit(test_kms tests/unit/api/test_kms.c tests/support/api_harness.c)
 
 # issue 16, package L: its unit tests below
 kv_unit(test_eng_objlock tests/unit/engine/test_eng_objlock.c) # the engine's Object Lock checks

@@ -343,6 +343,7 @@ static void decode_settings(ddb_dec_t *d, const api_json_t *in, ddb_settings_t *
     st->has_view = has_view;
     st->enabled = enabled;
     st->has_enabled = has_enabled;
+    ddb_sse_decode(d, in, &st->sse); /* issue 16, package K */
 }
 
 static bool key_used(const char *name, const eng_table_t *t, const ddb_index_in_t *lsi,
@@ -502,6 +503,7 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
     decode_settings(d, in, &st);
     out->has_billing = st.has_billing;
     out->has_pt = st.has_pt;
+    out->sse = st.sse;
     t->billing = st.has_billing ? st.billing : ENG_BILLING_PROVISIONED;
     t->stream_view = st.view;
     int64_t rcu = st.rcu, wcu = st.wcu;

@@ -101,6 +101,7 @@ void ddb_encode_table_open(api_ctx_t *ctx, const eng_table_t *t, const char *sta
                       label);
         api_jw_kstr(w, "LatestStreamArn", sarn);
     }
+    ddb_sse_encode(t, w); /* issue 16, package K */
     api_jw_kbool(w, "DeletionProtectionEnabled", false);
 }
 

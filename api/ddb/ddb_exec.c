@@ -32,6 +32,8 @@ int ddb_exec_create_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 {
     eng_table_t *t = kv_arena_alloc(req->arena, sizeof(*t));
     *t = in->t;
+    if (ddb_sse_apply(ctx, req, resp, &in->sse, t) < 0) /* issue 16, package K */
+        return -1;
     int rc = eng_table_create(ctx->eng, t);
     if (rc == KV_EEXIST) {
         api_fail(resp, API_E_DDB_RESOURCE_IN_USE, "Table already exists: %s", t->name);
@@ -254,7 +256,7 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return engine_fail(resp, rc);
     const ddb_settings_t *st = &in->st;
     if (in->has_gsi_updates) {
-        if (!st->has_billing && !st->has_pt && !st->has_stream)
+        if (!st->has_billing && !st->has_pt && !st->has_stream && !st->sse.has)
             return gsi_updates(ctx, req, resp, in, cur, out);
         /* Settings first, then the index changes against the updated table. */
         ddb_update_table_in_t settings = *in;
@@ -266,7 +268,7 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             return engine_fail(resp, rc);
         return gsi_updates(ctx, req, resp, in, cur, out);
     }
-    if (!st->has_billing && !st->has_pt && !st->has_stream) {
+    if (!st->has_billing && !st->has_pt && !st->has_stream && !st->sse.has) {
         api_fail(resp, API_E_DDB_VALIDATION,
                  "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, "
                  "GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required");
@@ -336,6 +338,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         if (st->enabled)
             t->stream_created_ms = kv_now_ms(); /* a new stream, with a new label */
     }
+    if (st->sse.has && ddb_sse_apply(ctx, req, resp, &st->sse, t) < 0) /* issue 16, package K */
+        return -1;
     rc = eng_table_update(ctx->eng, t);
     if (rc == KV_ENOTFOUND)
         return not_found(resp, in->name);

@@ -81,6 +81,23 @@ int ddb_item_decode(ddb_dec_t *d, const api_json_t *j, eng_item_t **out);
 void ddb_av_encode(api_jw_t *w, const eng_av_t *v);
 void ddb_item_encode(api_jw_t *w, const eng_item_t *it);
 
+/* issue 16, package K: SSESpecification (ddb_sse.c) */
+typedef struct ddb_sse_in {
+    bool has; /* the request names it */
+    bool enabled;
+    kv_slice_t key;       /* KMSMasterKeyId (empty: alias/aws/dynamodb) */
+    bool type_ok;         /* SSEType absent or KMS (AES256 is refused) */
+    bool key_without_kms; /* a KMSMasterKeyId without SSEType KMS */
+} ddb_sse_in_t;
+/** Decode SSESpecification of in (syntax: violations on d). */
+void ddb_sse_decode(ddb_dec_t *d, const api_json_t *in, ddb_sse_in_t *out);
+/** Apply it to t (its KMS key resolved and checked: sse_kms_arn set, or NULL for the AWS
+ * owned key). @return 0, or -1 with DynamoDB's ValidationException. */
+int ddb_sse_apply(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_sse_in_t *in,
+                  eng_table_t *t);
+/** SSEDescription of a TableDescription (nothing for the AWS owned key). */
+void ddb_sse_encode(const eng_table_t *t, api_jw_t *w);
+
 /* BillingMode, ProvisionedThroughput, StreamSpecification of CreateTable and UpdateTable */
 typedef struct ddb_settings {
     bool has_billing;
@@ -89,6 +106,7 @@ typedef struct ddb_settings {
     int64_t rcu, wcu;
     bool has_stream, has_enabled, enabled, has_view;
     eng_stream_view_t view;
+    ddb_sse_in_t sse; /* issue 16, package K */
 } ddb_settings_t;
 
 /* ddb_index.c: secondary index definitions, item checks, descriptions, backfill */
@@ -146,6 +164,7 @@ typedef struct ddb_create_table_in {
     eng_table_t t;
     bool has_billing;
     bool has_pt;
+    ddb_sse_in_t sse; /* issue 16, package K */
 } ddb_create_table_in_t;
 
 typedef struct ddb_table_name_in {

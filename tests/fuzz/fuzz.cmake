@@ -17,6 +17,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 16, package E:
 
     # issue 16, package K:
+    kms_blob_fuzz kms_api_fuzz
 
     # issue 16, package L:
     s3_lock_fuzz # Object Lock: dates, ObjectLockConfiguration, Retention, LegalHold
@@ -37,6 +38,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
 # package E:
 
 # package K:
+set(KV_FUZZ_SUPPORT_kms_api_fuzz tests/support/api_harness.c)
 
 # package L:
 set(KV_FUZZ_SUPPORT_s3_lock_fuzz tests/support/api_harness.c)

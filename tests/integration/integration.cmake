@@ -16,6 +16,7 @@ set(KV_IT16
     # package E (encryption):
 
     # package K (KMS):
+    kms
 
     # package L (Object Lock):
     s3_lock
@@ -137,5 +138,11 @@ if(KV_NODE)
   add_test(NAME it_js_s3_lock COMMAND ${KV_NODE} --test s3_lock.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_s3_lock PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 16, package K: KMS through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_kms COMMAND ${KV_NODE} --test kms.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_kms PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()

@@ -21,6 +21,7 @@
 #include "ddb/ddb_ops.h"
 #include "events/events_ops.h"
 #include "iam/iam_int.h" /* issue 15, package I */
+#include "kms/kms_int.h" /* issue 16, package K */
 #include "lambda/lambda_ops.h"
 #include "s3/s3_ops.h"
 #include "sns/sns_int.h"
@@ -70,6 +71,7 @@ static void test_table_rows(void **state)
         {"events", EVENTS_OP__COUNT}, /* issue 14, package E */
         {"iam", IAM_OP__COUNT},       /* issue 15, package I */
         {"sts", STS_OP__COUNT},       /* issue 15, package T */
+        {"kms", KMS_OP__COUNT},       /* issue 16, package K */
     };
     assert_int_equal(api_n_services, sizeof(want) / sizeof(want[0]));
     for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
