@@ -77,6 +77,7 @@ struct api_ctx {
     api_runtime_check_fn runtime_check; /* the runner's: can a runtime run here (issue 13) */
     bool sigv2_off;         /* issue 15, package V: S3's Signature Version 2 refused (--no-sigv2) */
     uint8_t master_key[32]; /* issue 16: the master key (api/crypto/api_seal.h) */
+    bool encrypt_all;       /* issue 16, package E: SSE-S3 for every object (--encrypt-all) */
 };
 
 /** issue 16: load (creating it first when file is NULL: <data-dir>/STRATUS-MASTER-KEY) the master
@@ -176,6 +177,8 @@ struct api_state {
     /* S3: the record of the request's bucket as its authorization read it (NULL: not read),
      * reused by GetObject and HeadObject (s3_bucket_find_read) instead of a second read. */
     eng_bucket_t *s3_authz_bucket;
+    /* issue 16, package E: PutObject's new encryption, or UploadPart's upload prototype */
+    eng_object_t *s3_sse;
 };
 
 /* api_auth.c */

@@ -77,6 +77,8 @@ void srv_config_usage(void)
         "                         presigned URLs); only AWS4-HMAC-SHA256 is accepted\n"
         "  --master-key-file PATH the 32-byte master key that seals every key kept at rest\n"
         "                         (mode 0600; default DIR/STRATUS-MASTER-KEY, created)\n"
+        "  --encrypt-all          encrypt every new S3 object with SSE-S3 when neither the\n"
+        "                         request nor the bucket's default encryption says otherwise\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -199,8 +201,9 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_INSECURE,
         O_HELP,
         O_VERSION,
-        O_NO_SIGV2,  /* issue 15, package V */
-        O_MASTER_KEY /* issue 16 */
+        O_NO_SIGV2,   /* issue 15, package V */
+        O_MASTER_KEY, /* issue 16 */
+        O_ENCRYPT_ALL /* issue 16, package E */
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -233,6 +236,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"version", no_argument, NULL, O_VERSION},
         {"no-sigv2", no_argument, NULL, O_NO_SIGV2},
         {"master-key-file", required_argument, NULL, O_MASTER_KEY},
+        {"encrypt-all", no_argument, NULL, O_ENCRYPT_ALL},
         {NULL, 0, NULL, 0},
     };
     memset(cfg, 0, sizeof(*cfg));
@@ -420,6 +424,9 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
             break;
         case O_MASTER_KEY:
             cfg->master_key_file = optarg;
+            break;
+        case O_ENCRYPT_ALL:
+            cfg->encrypt_all = true;
             break;
         case O_DISK_RESERVE: {
             char *end;

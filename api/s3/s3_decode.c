@@ -81,6 +81,18 @@ static const s3_route_row_t s3_routes16[] = {
     /* package E: encryption */
     {.method = "", .op = S3_OP_not_implemented}, /* a row no request matches (the table is never
                                                    empty) */
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "encryption",
+     .op = S3_OP_put_bucket_encryption},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "encryption",
+     .op = S3_OP_get_bucket_encryption},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "encryption",
+     .op = S3_OP_delete_bucket_encryption},
 
     /* package L: Object Lock */
 
@@ -396,6 +408,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         req->_st->op == S3_OP_put_bucket_notification ||
         req->_st->op == S3_OP_put_public_access_block || req->_st->op == S3_OP_put_account_pab ||
         req->_st->op == S3_OP_put_bucket_ownership) /* issue 15, package A */
+        return API_S3_XML_MAX;
+    if (req->_st->op == S3_OP_put_bucket_encryption) /* issue 16, package E */
         return API_S3_XML_MAX;
     if (req->_st->op == S3_OP_put_bucket_policy)
         return 64 * 1024; /* refused above 20 KB with S3's own error */
