@@ -67,6 +67,9 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 target_sources(kvapi PRIVATE api/s3/s3_sse.c)
 
 # issue 16, package K: its sources below
+target_sources(kvapi PRIVATE api/kms/kms_api.c api/kms/kms_authz.c api/kms/kms_blob.c
+                            api/kms/kms_store.c api/kms/api_kms.c)
+target_sources(kvengine PRIVATE engine/eng_kms.c)
 
 # issue 16, package L: its sources below
 

@@ -351,6 +351,48 @@
        "The Encryption request you specified is not valid. Supported value: AES256.")              \
                                                                                                    \
     /* issue 16, package K (KMS): its errors below this line */                                    \
+    XX(KMS_NOT_FOUND, 400, "", "NotFoundException",                                                \
+       "The request was rejected because the specified entity or resource could not be found.")    \
+    XX(KMS_DISABLED, 400, "", "DisabledException",                                                 \
+       "The request was rejected because the specified KMS key is not enabled.")                   \
+    XX(KMS_INVALID_STATE, 400, "", "KMSInvalidStateException",                                     \
+       "The request was rejected because the state of the specified resource is not valid for "    \
+       "this request.")                                                                            \
+    XX(KMS_INVALID_CIPHERTEXT, 400, "", "InvalidCiphertextException",                              \
+       "The ciphertext is not valid.")                                                             \
+    XX(KMS_ALREADY_EXISTS, 400, "", "AlreadyExistsException", "The resource already exists.")      \
+    XX(KMS_VALIDATION, 400, "", "ValidationException", "Validation error")                         \
+    XX(KMS_LIMIT, 400, "", "LimitExceededException",                                               \
+       "The request was rejected because a quota was exceeded.")                                   \
+    XX(KMS_INVALID_ALIAS, 400, "", "InvalidAliasNameException", "The alias name is not valid.")    \
+    XX(KMS_NOT_AUTHORIZED, 400, "", "NotAuthorizedException",                                      \
+       "The request was rejected because the alias is reserved.")                                  \
+    XX(KMS_INVALID_ARN, 400, "", "InvalidArnException", "The ARN is not valid.")                   \
+    XX(KMS_INVALID_KEY_USAGE, 400, "", "InvalidKeyUsageException",                                 \
+       "The key usage is not valid for this request.")                                             \
+    XX(KMS_UNSUPPORTED, 400, "", "UnsupportedOperationException",                                  \
+       "The operation is not supported.")                                                          \
+    XX(KMS_INVALID_GRANT_TOKEN, 400, "", "InvalidGrantTokenException",                             \
+       "The grant token is not valid.")                                                            \
+    XX(KMS_INVALID_GRANT_ID, 400, "", "InvalidGrantIdException", "The grant id is not valid.")     \
+    XX(KMS_MALFORMED_POLICY, 400, "", "MalformedPolicyDocumentException",                          \
+       "The policy document is not valid.")                                                        \
+    XX(KMS_TAG, 400, "", "TagException", "The tags are not valid.")                                \
+    XX(KMS_INCORRECT_KEY, 400, "", "IncorrectKeyException",                                        \
+       "The key ID in the request does not identify the key that encrypted the ciphertext.")       \
+    XX(KMS_INVALID_MARKER, 400, "", "InvalidMarkerException", "The marker is not valid.")          \
+    XX(KMS_SERIALIZATION, 400, "", "SerializationException", "Invalid request body")               \
+    XX(KMS_UNKNOWN_OP, 400, "", "UnknownOperationException", "Unknown operation")                  \
+    XX(KMS_THROTTLING, 400, "", "ThrottlingException", "Rate exceeded")                            \
+    XX(KMS_INTERNAL, 500, "", "KMSInternalException", "An internal error occurred.")               \
+    XX(KMS_ACCESS_DENIED, 400, "", "AccessDeniedException", "Access denied")                       \
+    XX(S3_KMS_NOT_FOUND, 400, "", "KMS.NotFoundException", "Invalid keyId")                        \
+    XX(S3_KMS_DISABLED, 400, "", "KMS.DisabledException", "The KMS key is disabled.")              \
+    XX(S3_KMS_INVALID_STATE, 400, "", "KMS.KMSInvalidStateException",                              \
+       "The KMS key is pending deletion.")                                                         \
+    XX(S3_KMS_INVALID_CIPHERTEXT, 400, "", "KMS.InvalidCiphertextException",                       \
+       "The ciphertext is not valid.")                                                             \
+    XX(S3_KMS_INTERNAL, 500, "", "KMS.KMSInternalException", "An internal error occurred.")        \
                                                                                                    \
     /* issue 16, package L (Object Lock): its errors below this line */                            \
                                                                                                    \

@@ -8,6 +8,7 @@
 #include "ddb/ddb_int.h"
 #include "events/events_int.h" /* issue 14, package E */
 #include "iam/iam_int.h"       /* issue 15, package I */
+#include "kms/kms_int.h"       /* issue 16, package K */
 #include "lambda/lambda_int.h"
 #include "lambda/lambda_url.h"
 #include "s3/s3_int.h"
@@ -22,6 +23,7 @@ const api_service_t *const api_services[] = {
     &events_service, /* issue 14, package E: EventBridge */
     &iam_service,    /* issue 15, package I: IAM */
     &sts_service,    /* issue 15, package T: STS */
+    &kms_service,    /* issue 16, package K: KMS */
 };
 
 const size_t api_n_services = sizeof(api_services) / sizeof(api_services[0]);

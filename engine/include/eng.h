@@ -1140,4 +1140,27 @@ int eng_account_delete(eng_t *e, kv_slice_t name);
 int eng_object_set_acl(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
                        kv_slice_t acl);
 
+/* ---- KMS (issue 16, package K; eng_kms.c): records under catalog kind 'J' ----
+ * The key after 'J' (a sub-kind byte, then ids) and the values are api/kms's: keys (with their
+ * sealed material versions), grants, aliases and the aliases' index by key. */
+
+/** Largest KMS key (after 'J') and value. */
+#define ENG_KMS_KEY_MAX 1024
+#define ENG_KMS_VAL_MAX (256u << 10)
+
+/** Read the KMS record at key into *val (copied into a). @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_kms_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *val);
+/** Visit the KMS records whose keys start with prefix, in key order, after `after` (a key
+ * suffix; empty: from the start): take(arg, suffix, value) returns 0 to go on, 1 to stop, or a
+ * KV_ error; at most limit records (0: no bound). @return 0 or an error. */
+int eng_kms_scan(eng_t *e, kv_slice_t prefix, kv_slice_t after, size_t limit,
+                 int (*take)(void *arg, kv_slice_t suffix, kv_slice_t val), void *arg);
+/** One change of a KMS write: a put (val.p non-NULL) or a delete (val.p NULL). */
+typedef struct eng_kms_op {
+    kv_slice_t key, val;
+} eng_kms_op_t;
+/** Commit ops in one write batch. @return 0, KV_EINVAL (a key or value over the limits),
+ * KV_ENOSPACE, KV_EIO. */
+int eng_kms_write(eng_t *e, const eng_kms_op_t *ops, size_t n);
+
 #endif
