@@ -29,11 +29,6 @@
 #include "base/kv_log.h"
 #include "s3_int.h"
 
-/* Until the KMS service (package K) is linked in, SSE-KMS answers that it is unavailable. */
-#pragma weak api_kms_generate
-#pragma weak api_kms_decrypt
-#pragma weak api_kms_resolve
-
 #define SSE_C_SALT      16
 #define SSE_C_MAC       32
 #define SSE_C_VERIFIER  (1 + SSE_C_SALT + SSE_C_MAC) /* version, salt, MAC */
@@ -262,14 +257,6 @@ static bool bool_value(kv_slice_t v, bool *out)
     return true;
 }
 
-static bool kms_ready(api_resp_t *resp)
-{
-    if (api_kms_generate && api_kms_decrypt)
-        return true;
-    api_fail(resp, API_E_S3_NOT_IMPLEMENTED, "SSE-KMS needs the KMS service, not in this build");
-    return false;
-}
-
 /* ---- a new object's encryption ---- */
 
 int s3_sse_new(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b,
@@ -358,8 +345,6 @@ int s3_sse_new(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucke
     }
     if (ask->kms_context.len && parse_context(req, resp, ask->kms_context, &o->kms_context) < 0)
         return -1;
-    if (!kms_ready(resp))
-        return -1;
     o->bucket_key = bk;
     kv_buf_t blob;
     kv_buf_init(&blob, 512);
@@ -434,8 +419,6 @@ static int open_key(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t
         }
         return 1;
     }
-    if (!kms_ready(resp))
-        return -1;
     const char *arn;
     return api_kms_decrypt(ctx, req, resp, "s3", o->sse_key, kms_context(req->arena, bucket, o), dk,
                            &arn) < 0
@@ -696,10 +679,8 @@ int s3_exec_put_bucket_encryption(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
         return -1;
     if (in->cfg.alg == S3_SSE_ALG_KMS && in->cfg.kms_key) {
         /* The key must exist (S3 checks it with KMS as the configuration is put). */
-        if (!kms_ready(resp))
-            return -1;
         const char *arn;
-        if (api_kms_resolve && api_kms_resolve(ctx, req, resp, "s3", in->cfg.kms_key, &arn) < 0)
+        if (api_kms_resolve(ctx, req, resp, "s3", in->cfg.kms_key, &arn) < 0)
             return -1;
     }
     const char *doc = kv_arena_printf(

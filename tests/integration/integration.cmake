@@ -14,6 +14,7 @@ endforeach()
 # issue 16: each package lists its Python tests (tests/integration/test_<name>.py) on its line
 set(KV_IT16
     # package E (encryption):
+    s3_sse
 
     # package K (KMS):
 
