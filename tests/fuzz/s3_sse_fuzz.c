@@ -136,9 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check(st);
     int g1 = harness_s3(&h, "GET", "/fuzz-sse", "encryption", KV_SLICE_NULL, &after);
     check(g1);
-    if (st != 200 &&
-        (g0 != g1 || (g0 == 200 && (before.len != after.len ||
-                                    memcmp(before.p, after.p, before.len) != 0))))
+    if (st != 200 && (g0 != g1 || (g0 == 200 && (before.len != after.len ||
+                                                 memcmp(before.p, after.p, before.len) != 0))))
         abort();
     check(harness_s3(&h, "PUT", "/fuzz-sse/d", NULL, KV_SLICE_LIT("d"), NULL));
     check(harness_s3(&h, "GET", "/fuzz-sse/d", NULL, KV_SLICE_NULL, NULL));
