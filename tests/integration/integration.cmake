@@ -108,3 +108,9 @@ if(KV_NODE)
   set_tests_properties(it_js_authz_lambda PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 16, package E: encryption with the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_sse COMMAND ${KV_NODE} --test sse.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_sse PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
