@@ -452,6 +452,10 @@ int s3_sse_read(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t buc
                             "x-amz-server-side-encryption header is not supported for this "
                             "operation.");
     }
+    /* Metadata alone needs no data key (HEAD of an SSE-KMS object asks nothing of KMS); an
+     * SSE-C object's key is still checked. */
+    if (reader == NULL && o->sse != ENG_SSE_C)
+        return asks_c(&ask) ? not_applicable(resp) : 0;
     uint8_t dk[S3_SSE_KEY_LEN];
     int rc = open_key(ctx, req, resp, bucket, o, &ask, copy_source, dk);
     if (rc <= 0)
@@ -510,10 +514,6 @@ int s3_sse_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
         const eng_object_t *proto = st->s3_sse;
         if (proto == NULL)
             return 0;
-        if (ask.sse.len || ask.kms_key.len)
-            return arg_fail(req, resp, "x-amz-server-side-encryption",
-                            "x-amz-server-side-encryption header is not supported for this "
-                            "operation.");
         rc = s3_sse_open(ctx, req, resp, kv_slice_str(b->name), proto, &ask, dk);
     } else {
         return begin_new(ctx, req, resp, b, &ask, st->key_name);
