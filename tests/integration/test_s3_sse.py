@@ -20,7 +20,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from stratus_fixture import Server
+from stratus_fixture import Server, zip_of
 
 AWS_V2 = os.environ.get("AWS_CLI_V2") or "/usr/bin/aws"
 MiB = 1 << 20
@@ -473,6 +473,35 @@ class S3SseAtRest(unittest.TestCase):
             self.assertEqual(found, {m: m == "plain" for m in markers})
         finally:
             srv.cleanup()
+
+
+class S3SseLambdaCode(unittest.TestCase):
+    """Lambda reads function code from an SSE-S3 object (--encrypt-all), refuses an SSE-C one."""
+
+    def test_code_from_encrypted_objects(self):
+        srv = Server("--encrypt-all").start()
+        try:
+            s3 = srv.client("s3", s3={"addressing_style": "path"})
+            lam = srv.client("lambda")
+            role = srv.lambda_role()
+            code = zip_of({"app.py": "def handler(e, c):\n    return e\n"})
+            s3.create_bucket(Bucket="code")
+            self.assertEqual(s3.put_object(Bucket="code", Key="fn.zip", Body=code)["ServerSideEncryption"], "AES256")
+            s3.put_object(Bucket="code", Key="c.zip", Body=code, **ssec(uuid.uuid4().hex))
+            r = lam.create_function(FunctionName="enc", Runtime="python3.12", Role=role, Handler="app.handler",
+                                    Code={"S3Bucket": "code", "S3Key": "fn.zip"})
+            self.assertEqual(r["CodeSize"], len(code))
+            self.assertEqual(r["CodeSha256"], base64.b64encode(hashlib.sha256(code).digest()).decode())
+            with self.assertRaises(ClientError) as e:
+                lam.create_function(FunctionName="enc-c", Runtime="python3.12", Role=role, Handler="app.handler",
+                                    Code={"S3Bucket": "code", "S3Key": "c.zip"})
+            self.assertEqual(code_of(e), "InvalidParameterValueException")
+        finally:
+            srv.cleanup()
+
+
+def code_of(e):
+    return e.exception.response["Error"]["Code"]
 
 
 if __name__ == "__main__":
