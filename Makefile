@@ -106,6 +106,7 @@ bench: test-deps build
 	python3 bench/slowops.py $(BUILD)
 	python3 bench/soak.py $(BUILD)
 	python3 bench/authz.py $(BUILD)
+	python3 bench/sse.py $(BUILD) # issue 16, package E: SSE-S3 against no encryption
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

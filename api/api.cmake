@@ -64,6 +64,7 @@ target_sources(kvapi PRIVATE api/s3/s3_acl.c api/s3/s3_acl_ops.c)
 
 target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package E: its sources below
+target_sources(kvapi PRIVATE api/s3/s3_sse.c)
 
 # issue 16, package K: its sources below
 target_sources(kvapi PRIVATE api/kms/kms_api.c api/kms/kms_req.c api/kms/kms_alias.c api/kms/kms_crypto.c

@@ -49,6 +49,7 @@ typedef struct api_cfg {
     int64_t disk_reserve;        /* free bytes plain writes leave; 0 = automatic, -1 = no guard */
     bool no_sigv2;               /* issue 15, package V: refuse S3's Signature Version 2 */
     const char *master_key_file; /* issue 16: NULL: <data-dir>/STRATUS-MASTER-KEY, created */
+    bool encrypt_all;            /* issue 16, package E: SSE-S3 unless a request says otherwise */
 } api_cfg_t;
 
 typedef struct api_state api_state_t;

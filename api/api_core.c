@@ -41,7 +41,8 @@ int api_open(const api_cfg_t *cfg, api_ctx_t **out)
     ctx->secret_key = kv_strdup(cfg->secret_key);
     api_session_keys(ctx->secret_key, &ctx->session_keys);
     ctx->creds_lifetime_s = API_CREDS_LIFETIME_S;
-    ctx->sigv2_off = cfg->no_sigv2; /* issue 15, package V */
+    ctx->sigv2_off = cfg->no_sigv2;      /* issue 15, package V */
+    ctx->encrypt_all = cfg->encrypt_all; /* issue 16, package E */
     ctx->start_ms = kv_now_ms();
     ctx->start_mono_ns = kv_now_mono_ns();
     api__unauth_init(ctx);

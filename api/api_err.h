@@ -345,6 +345,10 @@
        "Your request was missing a required header")                                               \
     /* issue 15, end of the error table */                                                         \
     /* issue 16, package E (encryption): its errors below this line */                             \
+    XX(S3_SSE_CONFIG_NOT_FOUND, 404, "", "ServerSideEncryptionConfigurationNotFoundError",         \
+       "The server side encryption configuration was not found")                                   \
+    XX(S3_INVALID_ENCRYPTION_ALG, 400, "", "InvalidEncryptionAlgorithmError",                      \
+       "The Encryption request you specified is not valid. Supported value: AES256.")              \
                                                                                                    \
     /* issue 16, package K (KMS): its errors below this line */                                    \
     XX(KMS_NOT_FOUND, 400, "", "NotFoundException",                                                \

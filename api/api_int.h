@@ -80,6 +80,7 @@ struct api_ctx {
     api_runtime_check_fn runtime_check; /* the runner's: can a runtime run here (issue 13) */
     bool sigv2_off;         /* issue 15, package V: S3's Signature Version 2 refused (--no-sigv2) */
     uint8_t master_key[32]; /* issue 16: the master key (api/crypto/api_seal.h) */
+    bool encrypt_all;       /* issue 16, package E: SSE-S3 for every object (--encrypt-all) */
 };
 
 /** issue 16: load (creating it first when file is NULL: <data-dir>/STRATUS-MASTER-KEY) the master
@@ -186,6 +187,8 @@ struct api_state {
     /* issue 16, package G: when api_handle began (the request was whole) and when the response
      * was ready (finish), in kv_now_mono_ns; 0: not reached */
     uint64_t handle_ns, finish_ns;
+    /* issue 16, package E: PutObject's new encryption, or UploadPart's upload prototype */
+    eng_object_t *s3_sse;
 };
 
 /* api_auth.c */

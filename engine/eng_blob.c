@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/kv_aead.h"
 #include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
@@ -66,6 +67,57 @@ int eng__unseal_chunk(kv_buf_t *b)
     return 0;
 }
 
+/* ---- encrypted chunks (issue 16) ---- */
+
+/* A chunk's nonce: its data id and chunk number, little-endian. Unique under a data key: a
+ * key encrypts the runs of one object (or one upload's parts), each under its own random
+ * data id, and a run's chunk numbers count up. */
+static void chunk_nonce(uint8_t n[KV_AEAD_NONCE_LEN], uint64_t data_id, uint32_t chunk)
+{
+    for (int i = 0; i < 8; i++)
+        n[i] = (uint8_t)(data_id >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        n[8 + i] = (uint8_t)(chunk >> (8 * i));
+}
+
+int eng__close_chunk(eng_blob_writer_t *w)
+{
+    if (w->aead == NULL) {
+        eng__seal_chunk(&w->buf);
+        return 0;
+    }
+    uint8_t nonce[KV_AEAD_NONCE_LEN], tag[ENG_CHUNK_TAG];
+    chunk_nonce(nonce, w->data_id, w->chunk);
+    if (kv_aead_seal(w->aead, nonce, w->buf.p, w->buf.len, tag) < 0) {
+        kv_wipe(w->buf.p, w->buf.len);
+        return KV_EINTERNAL;
+    }
+    kv_buf_append(&w->buf, tag, sizeof(tag));
+    return 0;
+}
+
+/* Decrypt and check the stored chunk in b (of run data_id) in place. @return 0, KV_ECORRUPT. */
+static int open_chunk(kv_aead_t *a, kv_buf_t *b, uint64_t data_id, uint32_t chunk)
+{
+    if (b->len < ENG_CHUNK_TAG)
+        return KV_ECORRUPT;
+    size_t n = b->len - ENG_CHUNK_TAG;
+    uint8_t nonce[KV_AEAD_NONCE_LEN];
+    chunk_nonce(nonce, data_id, chunk);
+    if (kv_aead_open(a, nonce, b->p, n, b->p + n) < 0)
+        return KV_ECORRUPT;
+    b->len = n;
+    return 0;
+}
+
+int eng_blob_writer_set_key(eng_blob_writer_t *w, const uint8_t key[ENG_DATA_KEY_LEN])
+{
+    if (w->aead || w->size || w->chunk)
+        return KV_EINVAL;
+    w->aead = kv_aead_new(key);
+    return w->aead ? 0 : KV_ENOMEM;
+}
+
 /* ---- blob writer ---- */
 
 /* An open writer's note: state CF, 'W' + data id -> empty. */
@@ -92,8 +144,17 @@ eng_blob_writer_t *eng_blob_writer_new(eng_t *e)
     eng_blob_writer_t *w = kv_calloc(1, sizeof(*w));
     w->e = e;
     kv_random(&w->data_id, sizeof(w->data_id)); /* 64 random bits: collisions are negligible */
-    kv_buf_init(&w->buf, ENG_BLOB_CHUNK + ENG_CHUNK_SEAL);
+    kv_buf_init(&w->buf, ENG_BLOB_CHUNK + ENG_CHUNK_TAIL);
     return w;
+}
+
+void eng__writer_free(eng_blob_writer_t *w)
+{
+    if (w->aead)
+        kv_wipe(w->buf.p, w->buf.len); /* plaintext never lingers in freed memory */
+    kv_aead_free(w->aead);
+    kv_buf_dispose(&w->buf);
+    kv_free(w);
 }
 
 static int flush_chunk(eng_blob_writer_t *w)
@@ -104,7 +165,9 @@ static int flush_chunk(eng_blob_writer_t *w)
     kv_buf_t k;
     kv_buf_init_on(&k, km, sizeof(km), sizeof(km));
     eng__blob_key(&k, w->data_id, w->chunk);
-    eng__seal_chunk(&w->buf);
+    int rc = eng__close_chunk(w);
+    if (rc < 0)
+        return rc;
     eng_batch_t *b = eng_batch_new(w->e->rocks);
     eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&k), kv_buf_slice(&w->buf));
     if (!w->noted) {
@@ -114,7 +177,7 @@ static int flush_chunk(eng_blob_writer_t *w)
         eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), KV_SLICE_NULL);
     }
     /* Chunks are invisible until the metadata that names them commits. */
-    int rc = eng_rocks_write(w->e->rocks, b);
+    rc = eng_rocks_write(w->e->rocks, b);
     eng_batch_free(b);
     if (rc == 0)
         w->noted = true;
@@ -148,8 +211,7 @@ int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *si
         eng__drop_data(w->e, w->data_id, w->size); /* no caller names bytes that are not whole */
     *data_id = w->data_id;
     *size = w->size;
-    kv_buf_dispose(&w->buf);
-    kv_free(w);
+    eng__writer_free(w);
     return rc;
 }
 
@@ -524,8 +586,7 @@ void eng_blob_writer_abort(eng_blob_writer_t *w)
         return;
     if (w->chunk > 0 || w->noted)
         eng__drop_data(w->e, w->data_id, w->size);
-    kv_buf_dispose(&w->buf);
-    kv_free(w);
+    eng__writer_free(w);
 }
 
 /* ---- reading ---- */
@@ -541,6 +602,8 @@ struct eng_object_reader {
     uint64_t cur_off; /* its offset in the object */
     int64_t cached;   /* chunk number of segment cur held in buf, or -1 */
     kv_buf_t buf;
+    bool encrypted;  /* issue 16: its chunks are encrypted: reads need the key */
+    kv_aead_t *aead; /* ... and the data key's cipher, once given */
 };
 
 int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
@@ -577,13 +640,24 @@ int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref
     r->n_segs = m->n_segs ? m->n_segs : 1;
     r->size = m->size;
     r->cached = -1;
-    kv_buf_init(&r->buf, ENG_BLOB_CHUNK + ENG_CHUNK_SEAL);
+    r->encrypted = m->sse != ENG_SSE_NONE;
+    kv_buf_init(&r->buf, ENG_BLOB_CHUNK + ENG_CHUNK_TAIL);
     *reader = r;
     return 0;
 }
 
+int eng_object_reader_set_key(eng_object_reader_t *r, const uint8_t key[ENG_DATA_KEY_LEN])
+{
+    if (!r->encrypted || r->aead)
+        return KV_EINVAL;
+    r->aead = kv_aead_new(key);
+    return r->aead ? 0 : KV_ENOMEM;
+}
+
 int64_t eng_object_read(eng_object_reader_t *r, uint64_t offset, uint8_t *buf, size_t cap)
 {
+    if (r->encrypted && r->aead == NULL)
+        return KV_EINVAL; /* an encrypted object's bytes are never read without its key */
     if (offset >= r->size)
         return 0;
     /* Find the segment holding offset; reads are mostly sequential, so start from cur. */
@@ -611,7 +685,8 @@ int64_t eng_object_read(eng_object_reader_t *r, uint64_t offset, uint8_t *buf, s
         int rc = eng_rocks_get_self_checked(r->e->rocks, r->snap, ENG_CF_BLOBS, kv_buf_slice(&k),
                                             &r->buf);
         if (rc == 0)
-            rc = eng__unseal_chunk(&r->buf);
+            rc = r->aead ? open_chunk(r->aead, &r->buf, g->data_id, (uint32_t)chunk)
+                         : eng__unseal_chunk(&r->buf);
         if (rc < 0) {
             r->cached = -1;
             return rc == KV_ENOTFOUND ? KV_ECORRUPT : rc;
@@ -635,6 +710,9 @@ void eng_object_close(eng_object_reader_t *r)
     if (r == NULL)
         return;
     eng_rocks_snapshot_release(r->e->rocks, r->snap);
+    if (r->aead)
+        kv_wipe(r->buf.p, r->buf.len);
+    kv_aead_free(r->aead);
     kv_buf_dispose(&r->buf);
     if (r->segs != &r->one)
         kv_free(r->segs);

@@ -12,6 +12,11 @@
 /* A chunk is stored as its bytes and their XXH3-64 (8 bytes, little-endian), checked on
  * every read: bit rot is an error, never bytes served. */
 #define ENG_CHUNK_SEAL 8
+/* Issue 16: an encrypted chunk is its AES-256-GCM ciphertext and 16-byte tag instead (the nonce
+ * is the data id and the chunk number; the tag checks the bytes, so no xxh3 seal). */
+#define ENG_CHUNK_TAG 16
+/* The most a chunk's stored form adds to its bytes. */
+#define ENG_CHUNK_TAIL 16
 
 /*
  * Shared bytes. A copy names the source's byte runs instead of copying them; both records
@@ -33,6 +38,7 @@ struct eng_blob_writer {
     uint64_t size;
     bool noted; /* its writer note is written (with its first chunk) */
     kv_buf_t buf;
+    struct kv_aead *aead; /* issue 16: the data key's cipher (NULL: plain chunks) */
 };
 
 /** One byte run's count of extra names, as a write changes it. */
@@ -74,6 +80,11 @@ pthread_mutex_t *eng__obj_lock(eng_t *e, const kv_buf_t *okey);
 
 /** Append the seal (ENG_CHUNK_SEAL bytes) of the chunk in b. */
 void eng__seal_chunk(kv_buf_t *b);
+/** The writer's buffered chunk in its stored form: sealed, or encrypted under its key.
+ * @return 0 or KV_EINTERNAL. */
+int eng__close_chunk(eng_blob_writer_t *w);
+/** Free a writer whose bytes are named or dropped (its key wiped). */
+void eng__writer_free(eng_blob_writer_t *w);
 /** Check and strip the seal. @return 0 or KV_ECORRUPT. */
 int eng__unseal_chunk(kv_buf_t *b);
 /** Add the deletion of data_id's writer note to b (the bytes are named or dropped in b). */

@@ -452,9 +452,10 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     uint8_t tm[16];
     kv_buf_t tk;
     kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
+    int rc = 0;
     if (w && w->buf.len) {
         eng__blob_key(&tk, w->data_id, w->chunk);
-        eng__seal_chunk(&w->buf);
+        rc = eng__close_chunk(w);
         eng_batch_put(t.b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
     }
     /* The new bytes are named in this batch: their writer note goes with it. */
@@ -463,7 +464,8 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     kv_arena_t *a = kv_arena_new(1024);
     eng_found_t cur;
     eng__found_init(&cur);
-    int rc = eng__find_current(e, NULL, &k, o->key, a, &cur);
+    if (rc == 0)
+        rc = eng__find_current(e, NULL, &k, o->key, a, &cur);
     if (rc == 0 || rc == KV_ENOTFOUND)
         rc = eng__obj_check_cond(cond, cur.o, o);
     if (rc == 0 && cond && cond->same_data)
@@ -498,8 +500,7 @@ int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng
     o->size = w->size;
     o->n_segs = 0;
     int rc = object_put(e, bucket_id, o, cond, w);
-    kv_buf_dispose(&w->buf);
-    kv_free(w);
+    eng__writer_free(w);
     return rc;
 }
 

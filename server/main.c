@@ -103,7 +103,8 @@ int main(int argc, char **argv)
                       (int64_t)cfg.stream_shard_s * 1000,
                       cfg.disk_reserve,
                       cfg.no_sigv2, /* issue 15, package V */
-                      cfg.master_key_file};
+                      cfg.master_key_file,
+                      cfg.encrypt_all}; /* issue 16, package E */
     rc = api_open(&acfg, &srv.api);
     if (rc == KV_ELOCKED) {
         fprintf(stderr,

@@ -79,6 +79,8 @@ void srv_config_usage(void)
         "                         presigned URLs); only AWS4-HMAC-SHA256 is accepted\n"
         "  --master-key-file PATH the 32-byte master key that seals every key kept at rest\n"
         "                         (mode 0600; default DIR/STRATUS-MASTER-KEY, created)\n"
+        "  --encrypt-all          encrypt every new S3 object with SSE-S3 when neither the\n"
+        "                         request nor the bucket's default encryption says otherwise\n"
         "  --help                 show this text\n"
         "  --version              show the version\n");
 }
@@ -203,7 +205,8 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         O_VERSION,
         O_NO_SIGV2,   /* issue 15, package V */
         O_MASTER_KEY, /* issue 16 */
-        O_ALOG_FLUSH  /* issue 16, package G */
+        O_ALOG_FLUSH, /* issue 16, package G */
+        O_ENCRYPT_ALL /* issue 16, package E */
     };
     static const struct option opts[] = {
         {"listen", required_argument, NULL, O_LISTEN},
@@ -237,6 +240,7 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
         {"no-sigv2", no_argument, NULL, O_NO_SIGV2},
         {"master-key-file", required_argument, NULL, O_MASTER_KEY},
         {"access-log-flush", required_argument, NULL, O_ALOG_FLUSH},
+        {"encrypt-all", no_argument, NULL, O_ENCRYPT_ALL},
         {NULL, 0, NULL, 0},
     };
     memset(cfg, 0, sizeof(*cfg));
@@ -432,6 +436,9 @@ int srv_config_parse(int argc, char **argv, srv_config_t *cfg)
                 return -1;
             }
             cfg->access_log_flush_s = (unsigned)v;
+            break;
+        case O_ENCRYPT_ALL:
+            cfg->encrypt_all = true;
             break;
         case O_DISK_RESERVE: {
             char *end;

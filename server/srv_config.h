@@ -56,6 +56,7 @@ typedef struct srv_config {
     const char *secret_key_file; /* --secret-key-file (or its environment variable), or NULL */
     bool no_sigv2;               /* issue 15, package V: --no-sigv2 refuses S3's SigV2 */
     const char *master_key_file; /* issue 16: --master-key-file (NULL: in the data dir) */
+    bool encrypt_all;            /* issue 16, package E: --encrypt-all */
 } srv_config_t;
 
 /**

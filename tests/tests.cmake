@@ -83,6 +83,7 @@ endif()
 
 kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key, sealing
 # issue 16, package E: its unit tests below
+kv_unit(test_eng_sse tests/unit/engine/test_eng_sse.c) # encrypted object chunks
 
 # issue 16, package K: its unit tests below
 kv_unit(test_kms tests/unit/api/test_kms.c tests/support/api_harness.c)

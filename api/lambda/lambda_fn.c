@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../s3/s3_sse.h" /* issue 16, package E: code in an encrypted object */
 #include "base/kv_b64.h"
 #include "base/kv_hash.h"
 #include "base/kv_time.h"
@@ -245,6 +246,14 @@ int lambda_load_code(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const api
             return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
                               "Error occurred while GetObject. S3 Error Code: NoSuchKey. S3 Error "
                               "Message: The specified key does not exist.");
+        if (s3_sse_read_internal(ctx, bucket, meta, rd) < 0) { /* issue 16, package E */
+            eng_object_close(rd);
+            return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM,
+                              "Error occurred while GetObject. S3 Error Code: InvalidRequest. S3 "
+                              "Error Message: The object was stored using a form of Server Side "
+                              "Encryption. The correct parameters must be provided to retrieve "
+                              "the object.");
+        }
         if (meta->size > ZIP_MAX * 5) {
             eng_object_close(rd);
             return api_refuse(resp, API_E_LAMBDA_INVALID_PARAM, "Code is too large");

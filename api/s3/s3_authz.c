@@ -82,6 +82,8 @@ static void key_common(s3_azq_t *q, api_req_t *req)
     key_header(q, req, "s3:x-amz-copy-source", "x-amz-copy-source");
     key_header(q, req, "s3:x-amz-metadata-directive", "x-amz-metadata-directive");
     key_header(q, req, "s3:x-amz-server-side-encryption", "x-amz-server-side-encryption");
+    key_header(q, req, "s3:x-amz-server-side-encryption-aws-kms-key-id", /* issue 16, E */
+               "x-amz-server-side-encryption-aws-kms-key-id");
     key_header(q, req, "s3:x-amz-storage-class", "x-amz-storage-class");
     key_header(q, req, "s3:object-lock-mode", "x-amz-object-lock-mode");
     kv_slice_t v;
@@ -485,6 +487,11 @@ int s3_authz_op(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const void *in
     case S3_OP_get_bucket_ownership:
         return bucket_op(ctx, req, resp, "s3:GetBucketOwnershipControls");
         /* issue 16, package E: encryption */
+    case S3_OP_put_bucket_encryption:
+    case S3_OP_delete_bucket_encryption:
+        return bucket_op(ctx, req, resp, "s3:PutEncryptionConfiguration");
+    case S3_OP_get_bucket_encryption:
+        return bucket_op(ctx, req, resp, "s3:GetEncryptionConfiguration");
 
         /* issue 16, package L: Object Lock */
     case S3_OP_put_object_lock_configuration:

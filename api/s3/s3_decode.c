@@ -81,6 +81,18 @@ static const s3_route_row_t s3_routes16[] = {
     /* package E: encryption */
     {.method = "", .op = S3_OP_not_implemented}, /* a row no request matches (the table is never
                                                    empty) */
+    {.method = "PUT",
+     .level = S3_AT_BUCKET,
+     .param = "encryption",
+     .op = S3_OP_put_bucket_encryption},
+    {.method = "GET",
+     .level = S3_AT_BUCKET,
+     .param = "encryption",
+     .op = S3_OP_get_bucket_encryption},
+    {.method = "DELETE",
+     .level = S3_AT_BUCKET,
+     .param = "encryption",
+     .op = S3_OP_delete_bucket_encryption},
 
     /* package L: Object Lock */
     {.method = "PUT",
@@ -514,6 +526,8 @@ uint64_t s3_body_limit(const api_req_t *req)
         return API_S3_XML_MAX;
     if (req->_st->op == S3_OP_put_object_lock_configuration || /* issue 16, package L */
         req->_st->op == S3_OP_put_object_retention || req->_st->op == S3_OP_put_object_legal_hold)
+        return API_S3_XML_MAX;
+    if (req->_st->op == S3_OP_put_bucket_encryption) /* issue 16, package E */
         return API_S3_XML_MAX;
     if (req->_st->op == S3_OP_put_bucket_policy)
         return 64 * 1024;

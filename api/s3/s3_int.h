@@ -434,10 +434,11 @@ int s3_open_copy_source(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_sli
                         eng_object_reader_t **r);
 /** x-amz-copy-source-version-id, as s3_version_header decides for the source's bucket. */
 void s3_copy_source_header(api_resp_t *resp, const eng_object_t *src, eng_versioning_t state);
-/** Copy len bytes at off of r into a new blob writer (not finished), chunk by chunk in
- * bounded memory; its MD5 in hex. @return 0 or a KV_E* code (nothing left behind). */
+/** Copy len bytes at off of r into a new blob writer (not finished; encrypted under key unless
+ * NULL, issue 16), chunk by chunk in bounded memory; its MD5 in hex. @return 0 or a KV_E* code
+ * (nothing left behind). */
 int s3_copy_bytes(api_ctx_t *ctx, api_req_t *req, eng_object_reader_t *r, uint64_t off,
-                  uint64_t len, eng_blob_writer_t **w, const char **md5_hex);
+                  uint64_t len, const uint8_t *key, eng_blob_writer_t **w, const char **md5_hex);
 
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/kv_aead.h"
 #include "base/kv_time.h"
 #include "s3_int.h"
 
@@ -82,6 +83,14 @@ int s3_exec_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     /* issue 16, package L: the lock the completed object will have (a default at completion) */
     if (s3_lock_for_write(req, resp, b, o, false) < 0)
         return -1;
+    /* issue 16, package E: the object's encryption, kept in the upload for its parts */
+    s3_sse_ask_t ask;
+    s3_sse_ask_headers(req, &ask);
+    uint8_t dk[S3_SSE_KEY_LEN];
+    int enc = s3_sse_new(ctx, req, resp, b, &ask, NULL, o, dk);
+    kv_wipe(dk, sizeof(dk));
+    if (enc < 0)
+        return -1;
     /* The checksum algorithm the parts will carry, if the client named one. */
     kv_slice_t algo = api_req_header(req, "x-amz-checksum-algorithm");
     if (algo.len)
@@ -110,16 +119,19 @@ void s3_encode_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
     if (out->o->checksum_algo)
         api_resp_header(resp, "x-amz-checksum-algorithm", kv_slice_str(out->o->checksum_algo));
+    s3_sse_headers(resp, out->o); /* issue 16, package E */
 }
 
 /* ---- UploadPart ---- */
 
 /* The upload a part request names must exist, for this key. */
 static int upload_exists(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint32_t bid,
-                         const s3_mpu_in_t *in)
+                         const s3_mpu_in_t *in, eng_object_t **proto_out)
 {
     eng_object_t *proto;
     int rc = eng_upload_get(ctx->eng, bid, in->key, in->upload_id, req->arena, &proto);
+    if (proto_out) /* issue 16, package E: its encryption */
+        *proto_out = rc == 0 ? proto : NULL;
     if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(proto->key, in->key))) {
         api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
         return -1;
@@ -148,7 +160,7 @@ int s3_upload_part_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     s3_mpu_in_t in;
     if (mpu_in(req, resp, &in, true) < 0 || part_number(req, resp, &in.part) < 0)
         return -1;
-    return upload_exists(ctx, req, resp, req->_st->bucket_id, &in);
+    return upload_exists(ctx, req, resp, req->_st->bucket_id, &in, &req->_st->s3_sse);
 }
 
 int s3_decode_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_mpu_in_t *out)
@@ -183,6 +195,7 @@ void s3_encode_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     (void)ctx, (void)req;
     api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
     s3_checksum_header(resp, out->o);
+    s3_sse_headers(resp, req->_st->s3_sse); /* issue 16, package E: the upload's */
 }
 
 /* ---- UploadPartCopy ---- */
@@ -219,16 +232,27 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_bucket_t *db, *sb;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &db) < 0)
         return -1;
-    if (upload_exists(ctx, req, resp, db->id, in) < 0)
+    eng_object_t *proto;
+    if (upload_exists(ctx, req, resp, db->id, in, &proto) < 0)
+        return -1;
+    /* issue 16, package E: the part is written under the upload's data key */
+    s3_sse_ask_t ask;
+    s3_sse_ask_headers(req, &ask);
+    uint8_t dk[S3_SSE_KEY_LEN];
+    int enc = s3_sse_open(ctx, req, resp, in->bucket, proto, &ask, dk);
+    if (enc < 0)
         return -1;
     eng_object_t *src;
     eng_object_reader_t *r;
     if (s3_open_copy_source(ctx, req, resp, in->src_bucket, in->src_key, &in->src_ver, &sb, &src,
-                            &r) < 0)
+                            &r) < 0) {
+        kv_wipe(dk, sizeof(dk));
         return -1;
+    }
     uint64_t off = 0, len = src->size;
     if (in->has_range) {
         if (in->range_hi >= src->size) {
+            kv_wipe(dk, sizeof(dk));
             eng_object_close(r);
             api_fail(resp, API_E_S3_INVALID_ARGUMENT,
                      "Range specified is not valid for source object of size: %llu",
@@ -239,6 +263,7 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         len = in->range_hi - in->range_lo + 1;
     }
     if (len > S3_COPY_MAX) {
+        kv_wipe(dk, sizeof(dk));
         eng_object_close(r);
         api_fail(resp, API_E_S3_INVALID_REQUEST,
                  "The specified copy source is larger than the maximum allowable size for a copy "
@@ -248,7 +273,8 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     /* The part's bytes are its own: a copy, chunk by chunk, at the reader's snapshot. */
     eng_blob_writer_t *w;
     const char *md5;
-    int rc = s3_copy_bytes(ctx, req, r, off, len, &w, &md5);
+    int rc = s3_copy_bytes(ctx, req, r, off, len, enc > 0 ? dk : NULL, &w, &md5);
+    kv_wipe(dk, sizeof(dk));
     eng_object_close(r);
     eng_part_t p = {.number = in->part, .etag = md5, .mtime_ms = kv_now_ms()};
     if (rc == 0)
@@ -260,6 +286,7 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     out->o->mtime_ms = p.mtime_ms;
     out->src = src;
     out->src_versioning = sb->versioning;
+    out->proto = proto;
     return 0;
 }
 
@@ -275,6 +302,7 @@ void s3_encode_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
     api_xw_close(&w, "CopyPartResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    s3_sse_headers(resp, out->proto); /* issue 16, package E */
     s3_copy_source_header(resp, out->src, out->src_versioning);
 }
 
@@ -414,6 +442,7 @@ void s3_encode_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_res
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
     api_xw_close(&w, "CompleteMultipartUploadResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    s3_sse_headers(resp, out->o); /* issue 16, package E */
     s3_version_header(resp, out->versioning, out->o->null_version, out->o->version);
 }
 

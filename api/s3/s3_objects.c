@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/kv_aead.h"
 #include "base/kv_b64.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
@@ -65,6 +66,8 @@ int s3_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (st->op == S3_OP_put_object && s3_lock_put_begin(req, resp, bk) < 0)
         return API_RESPOND;
     st->blob = eng_blob_writer_new(ctx->eng);
+    if (s3_sse_begin_body(ctx, req, resp, bk) < 0) /* issue 16, package E: the writer's key */
+        return API_RESPOND;
     api_ck_init(&st->etag_md5, API_CK_MD5);
     st->etag_on = true;
     return 0;
@@ -211,6 +214,8 @@ int s3_exec_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->event = "ObjectCreated:Put";
     o->acl = st->s3_acl;       /* issue 15, package A */
     s3_lock_put_apply(req, o); /* issue 16, package L */
+    if (st->s3_sse)
+        s3_sse_fields(o, st->s3_sse); /* issue 16, package E */
     int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
     st->blob = NULL;
     if (rc < 0)
@@ -241,6 +246,7 @@ void s3_encode_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     (void)ctx, (void)req;
     api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
     s3_checksum_header(resp, out->o);
+    s3_sse_headers(resp, out->o); /* issue 16, package E */
     s3_version_header(resp, out->versioning, out->o->null_version, out->o->version);
 }
 
@@ -373,7 +379,9 @@ static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_o
     if (s3_bucket_find_read(ctx, req, resp, in->bucket, &b) < 0 ||
         s3_open_version(ctx, req, resp, b, in->key, &out->o, body ? &out->reader : NULL) < 0)
         return -1;
-    if (preconditions(req, resp, out->o) < 0) {
+    /* issue 16, package E: the object's key (SSE-C: the request's, checked) */
+    if (s3_sse_read(ctx, req, resp, in->bucket, out->o, out->reader, false) < 0 ||
+        preconditions(req, resp, out->o) < 0) {
         eng_object_close(out->reader);
         out->reader = NULL;
         return -1;
@@ -530,6 +538,7 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
         api_resp_header(resp, "x-amz-storage-class", kv_slice_str(o->storage_class));
     if (o->website_redirect) /* issue 16, package W */
         api_resp_header(resp, "x-amz-website-redirect-location", kv_slice_str(o->website_redirect));
+    s3_sse_headers(resp, o); /* issue 16, package E */
     for (size_t i = 0; i < o->n_meta; i++) {
         char *n = kv_arena_printf(resp->_arena, "x-amz-meta-%s", o->meta[i].key);
         api_resp_header(resp, n, kv_slice_str(s3_meta_out(resp->_arena, o->meta[i].value)));
@@ -1027,7 +1036,9 @@ int s3_open_copy_source(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_sli
                  "version id.");
         return -1;
     }
-    if (conditions(req, resp, *o, true) < 0) {
+    /* issue 16, package E: the source's key (SSE-C: the x-amz-copy-source-… headers) */
+    if (s3_sse_read(ctx, req, resp, bucket, *o, *r, true) < 0 ||
+        conditions(req, resp, *o, true) < 0) {
         eng_object_close(*r);
         *r = NULL;
         return -1;
@@ -1043,9 +1054,11 @@ void s3_copy_source_header(api_resp_t *resp, const eng_object_t *src, eng_versio
 }
 
 int s3_copy_bytes(api_ctx_t *ctx, api_req_t *req, eng_object_reader_t *r, uint64_t off,
-                  uint64_t len, eng_blob_writer_t **w_out, const char **md5_hex)
+                  uint64_t len, const uint8_t *key, eng_blob_writer_t **w_out, const char **md5_hex)
 {
     eng_blob_writer_t *w = eng_blob_writer_new(ctx->eng);
+    if (key) /* issue 16, package E: the target's data key */
+        eng_blob_writer_set_key(w, key);
     api_ck_t md5;
     api_ck_init(&md5, API_CK_MD5);
     uint8_t *buf = kv_arena_alloc(req->arena, ENG_BLOB_CHUNK);
@@ -1113,6 +1126,8 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     out->src_versioning = sb->versioning;
     bool same_key = src_bid == dst_bid && kv_slice_eq(in->src_key, in->key);
     const char *sc = hdr(req, "x-amz-storage-class");
+    s3_sse_ask_t ask; /* issue 16, package E: the copy's encryption */
+    s3_sse_ask_headers(req, &ask);
     eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
     rc = 0;
     if (src->size > S3_COPY_MAX) {
@@ -1121,7 +1136,7 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                  "source: 5368709120");
         rc = -1;
     } else if (same_key && !in->replace && sc == NULL && in->src_ver.kind == ENG_VREF_CURRENT &&
-               !api_req_has_header(req, "x-amz-website-redirect-location")) {
+               !api_req_has_header(req, "x-amz-website-redirect-location") && !s3_sse_asked(&ask)) {
         api_fail(resp, API_E_S3_INVALID_REQUEST,
                  "This copy request is illegal because it is trying to copy an object to itself "
                  "without changing the object's metadata, storage class, website redirect "
@@ -1162,7 +1177,24 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
      * its source's */
     if (rc == 0)
         rc = s3_lock_for_write(req, resp, db, o, true);
+    /* issue 16, package E: the copy's encryption. Bytes stay shared when both are plain, or
+     * both SSE-S3 (the source's data key sealed again for the copy); otherwise they are copied,
+     * decrypted and encrypted again on the way. */
+    uint8_t sk[S3_SSE_KEY_LEN], dk[S3_SSE_KEY_LEN];
+    int enc = 0;
+    if (rc == 0 && src->sse == ENG_SSE_S3) {
+        s3_sse_ask_t none = {0};
+        rc = s3_sse_open(ctx, req, resp, in->src_bucket, src, &none, sk) < 0 ? -1 : 0;
+    }
+    if (rc == 0) {
+        enc = s3_sse_new(ctx, req, resp, db, &ask, src->sse == ENG_SSE_S3 ? sk : NULL, o, dk);
+        rc = enc < 0 ? -1 : 0;
+    }
+    kv_wipe(sk, sizeof(sk));
+    bool share = (src->sse == ENG_SSE_NONE && o->sse == ENG_SSE_NONE) ||
+                 (src->sse == ENG_SSE_S3 && o->sse == ENG_SSE_S3);
     if (rc < 0) {
+        kv_wipe(dk, sizeof(dk));
         eng_object_close(r);
         return -1;
     }
@@ -1174,7 +1206,7 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_obj_cond_t cond = {.versioning = db->versioning};
     o->log_id = db->log_id;
     o->event = "ObjectCreated:Copy";
-    if (same_key && db->versioning == ENG_VERSIONING_OFF) {
+    if (share && same_key && db->versioning == ENG_VERSIONING_OFF) {
         /* Only the metadata changes: the record names the same bytes, nothing is copied.
          * (With versioning the old version stays: that is a shared copy, below.) */
         o->data_id = src->data_id;
@@ -1186,10 +1218,11 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         cond.same_data = true;
         rc = eng_object_put(ctx->eng, dst_bid, o, &cond);
         if (rc == KV_EBUSY) {
+            kv_wipe(dk, sizeof(dk));
             api_fail(resp, API_E_S3_OPERATION_ABORTED, NULL);
             return -1;
         }
-    } else if (src->n_segs == 0) {
+    } else if (share && src->n_segs == 0) {
         /* Another key, or another version: the new record names the source's bytes, which
          * both then share (counted in the engine); nothing is copied. (A multipart source is
          * copied below: S3 gives its copy the MD5 ETag of the whole content.) */
@@ -1206,7 +1239,7 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
          * source becomes a single-part object with an MD5 ETag. */
         eng_blob_writer_t *w;
         const char *md5;
-        rc = s3_copy_bytes(ctx, req, r, 0, src->size, &w, &md5);
+        rc = s3_copy_bytes(ctx, req, r, 0, src->size, enc > 0 ? dk : NULL, &w, &md5);
         eng_object_close(r);
         if (rc < 0)
             return s3_engine_fail(resp, rc);
@@ -1218,6 +1251,7 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         o->n_segs = 0;
         rc = eng_object_put_blob(ctx->eng, dst_bid, o, &cond, w);
     }
+    kv_wipe(dk, sizeof(dk));
     if (rc < 0)
         return s3_engine_fail(resp, rc);
     resp->durable = true;
@@ -1237,6 +1271,7 @@ void s3_encode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
     api_xw_close(&w, "CopyObjectResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
+    s3_sse_headers(resp, out->o); /* issue 16, package E */
     if (!out->src->null_version || out->src_versioning != ENG_VERSIONING_OFF)
         api_resp_header(
             resp, "x-amz-copy-source-version-id",

@@ -8,7 +8,10 @@
 #define S3_OPS16_H
 
 /* package E: encryption (Put/Get/DeleteBucketEncryption) */
-#define S3_OPS_16E(XX)
+#define S3_OPS_16E(XX)                             \
+    XX(PutBucketEncryption, put_bucket_encryption) \
+    XX(GetBucketEncryption, get_bucket_encryption) \
+    XX(DeleteBucketEncryption, delete_bucket_encryption)
 
 /* package L: Object Lock (GetObjectLockConfiguration is in S3_OP_MAP) */
 #define S3_OPS_16L(XX)                                            \

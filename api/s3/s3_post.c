@@ -335,6 +335,22 @@ static int on_begin(void *arg, kv_slice_t name, kv_slice_t filename, kv_slice_t 
         p->in_file = true;
         p->file_ctype = kv_arena_dup(p->req->arena, ctype);
         p->req->_st->blob = eng_blob_writer_new(p->ctx->eng);
+        /* issue 16, package E: the form's encryption fields */
+        s3_sse_ask_t ask = {
+            .sse = field(p, "x-amz-server-side-encryption"),
+            .kms_key = field(p, "x-amz-server-side-encryption-aws-kms-key-id"),
+            .kms_context = field(p, "x-amz-server-side-encryption-context"),
+            .bucket_key = field(p, "x-amz-server-side-encryption-bucket-key-enabled"),
+            .c_alg = field(p, "x-amz-server-side-encryption-customer-algorithm"),
+            .c_key = field(p, "x-amz-server-side-encryption-customer-key"),
+            .c_md5 = field(p, "x-amz-server-side-encryption-customer-key-md5"),
+        };
+        kv_slice_t okey;
+        post_key(p, &okey);
+        if (s3_sse_begin_post(p->ctx, p->req, p->resp, &ask, okey) < 0) {
+            p->failed = true;
+            return -1;
+        }
         api_ck_init(&p->md5, API_CK_MD5);
         return post_checksum_begin(p); /* issue 16, package R */
     }
@@ -550,6 +566,8 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     eng_obj_cond_t cond = {.versioning = st->versioning};
     o->log_id = st->log_id;
     o->event = "ObjectCreated:Post";
+    if (st->s3_sse)
+        s3_sse_fields(o, st->s3_sse); /* issue 16, package E */
     int rc = eng_object_put_blob(ctx->eng, st->bucket_id, o, &cond, st->blob);
     st->blob = NULL;
     if (rc < 0)
@@ -577,6 +595,7 @@ void s3_encode_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     }
     sigv4_uri_encode(&loc, out->o->key, false);
     api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
+    s3_sse_headers(resp, out->o); /* issue 16, package E */
     if (in->redirect.len == 0)
         api_resp_header(resp, "Location", kv_buf_slice(&loc));
     s3_version_header(resp, out->versioning, out->o->null_version, out->o->version);

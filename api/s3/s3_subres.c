@@ -59,7 +59,8 @@ int s3_exec_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t *re
 {
     eng_bucket_t *b;
     if (s3_bucket_find(ctx, req, resp, in->bucket, &b) < 0 ||
-        s3_open_version(ctx, req, resp, b, in->key, &out->o, NULL) < 0)
+        s3_open_version(ctx, req, resp, b, in->key, &out->o, NULL) < 0 ||
+        s3_sse_read(ctx, req, resp, in->bucket, out->o, NULL, false) < 0) /* issue 16, E */
         return -1;
     out->in = in;
     return 0;

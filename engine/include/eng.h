@@ -807,6 +807,14 @@ int eng_blob_write(eng_blob_writer_t *w, const uint8_t *p, size_t n);
 int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *size);
 /** Drop the bytes written so far (one range tombstone). Frees w; accepts NULL. */
 void eng_blob_writer_abort(eng_blob_writer_t *w);
+/** issue 16: a data key's length (AES-256). */
+#define ENG_DATA_KEY_LEN 32
+/**
+ * Issue 16: encrypt w's chunks under key (AES-256-GCM, one nonce per chunk from the data id and
+ * chunk number; the key is copied and wiped when w is freed). Before the first write only.
+ * @return 0, KV_EINVAL (bytes already written, or a key already set).
+ */
+int eng_blob_writer_set_key(eng_blob_writer_t *w, const uint8_t key[ENG_DATA_KEY_LEN]);
 
 /**
  * Make o (whose bytes are at o->data_id) the current version under its key; o->version and
@@ -967,6 +975,13 @@ typedef struct eng_object_reader eng_object_reader_t;
  */
 int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref_t *ref,
                     kv_arena_t *a, eng_object_t **meta, eng_object_reader_t **reader);
+/**
+ * Issue 16: the data key of an encrypted version (meta->sse set), before the first read; reads
+ * of an encrypted version without it fail with KV_EINVAL, and a chunk that does not open under
+ * it (another key, tampered) with KV_ECORRUPT. @return 0, KV_EINVAL (a plain version, or a key
+ * already given).
+ */
+int eng_object_reader_set_key(eng_object_reader_t *r, const uint8_t key[ENG_DATA_KEY_LEN]);
 /** Read up to cap bytes at offset. @return bytes read (0 at the end) or a negative KV_E*. */
 int64_t eng_object_read(eng_object_reader_t *r, uint64_t offset, uint8_t *buf, size_t cap);
 void eng_object_close(eng_object_reader_t *r);

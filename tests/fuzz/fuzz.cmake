@@ -15,6 +15,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     sigv2_fuzz # issue 15, package V: SigV2 for S3
     s3_acl_fuzz # issue 15, package A: S3 ACL grant headers, AccessControlPolicy, ownership
     # issue 16, package E:
+    s3_sse_fuzz # SSE headers, SSE-C keys, the bucket encryption configuration
 
     # issue 16, package K:
     kms_blob_fuzz kms_api_fuzz
@@ -36,6 +37,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
 )
 # issue 16: each package's support sources below its marker
 # package E:
+set(KV_FUZZ_SUPPORT_s3_sse_fuzz tests/support/api_harness.c)
 
 # package K:
 set(KV_FUZZ_SUPPORT_kms_api_fuzz tests/support/api_harness.c)

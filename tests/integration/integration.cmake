@@ -14,6 +14,7 @@ endforeach()
 # issue 16: each package lists its Python tests (tests/integration/test_<name>.py) on its line
 set(KV_IT16
     # package E (encryption):
+    s3_sse
 
     # package K (KMS):
     kms
@@ -144,5 +145,11 @@ endif()
 if(KV_NODE)
   add_test(NAME it_js_kms COMMAND ${KV_NODE} --test kms.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_kms PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 16, package E: encryption with the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_sse COMMAND ${KV_NODE} --test sse.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_sse PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
