@@ -70,6 +70,7 @@ target_sources(kvapi PRIVATE api/crypto/api_seal.c) # issue 16: the master key
 # issue 16, package L: its sources below
 
 # issue 16, package C: its sources below
+target_sources(kvapi PRIVATE api/s3/s3_cksum.c)
 
 # issue 16, package G: its sources below
 

@@ -173,6 +173,10 @@ struct api_state {
      * its authorization and then its operation. */
     const struct api_json *lambda_body;
     kv_slice_t s3_acl; /* issue 15, package A: PutObject's ACL, checked before its body */
+    /* issue 16, package C: an UploadPart's checksum computed as its body streams (a
+     * FULL_OBJECT upload's algorithm, when the client sent none) */
+    bool s3_ck_on;
+    api_ck_t s3_ck;
     /* S3: the record of the request's bucket as its authorization read it (NULL: not read),
      * reused by GetObject and HeadObject (s3_bucket_find_read) instead of a second read. */
     eng_bucket_t *s3_authz_bucket;

@@ -20,6 +20,7 @@ set(KV_IT16
     # package L (Object Lock):
 
     # package C (checksums):
+    s3_checksums
 
     # package G (access logs):
 
