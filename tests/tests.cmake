@@ -89,6 +89,7 @@ kv_unit(test_api_seal tests/unit/api/test_api_seal.c) # issue 16: the master key
 # issue 16, package L: its unit tests below
 
 # issue 16, package C: its unit tests below
+kv_unit(test_s3_cksum tests/unit/api/test_s3_cksum.c) # CRC combination, composite checksums
 
 # issue 16, package G: its unit tests below
 

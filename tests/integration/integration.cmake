@@ -108,3 +108,10 @@ if(KV_NODE)
   set_tests_properties(it_js_authz_lambda PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 16, package C: multipart checksums with the JS SDK v3 (lib-storage's 200 MiB Upload)
+if(KV_NODE)
+  add_test(NAME it_js_s3_checksums COMMAND ${KV_NODE} --test s3_checksums.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_checksums PROPERTIES LABELS integration TIMEOUT 400
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
