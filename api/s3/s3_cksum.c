@@ -389,7 +389,8 @@ static int all_parts(api_ctx_t *ctx, api_req_t *req, uint64_t upload_id, eng_par
                      size_t *n)
 {
     *n = 0;
-    *out = kv_arena_calloc(req->arena, ENG_MPU_MAX_PARTS, sizeof(**out));
+    *out = NULL;
+    size_t cap = 0;
     uint32_t after = 0;
     for (int batch = 0; batch < ENG_MPU_MAX_PARTS / 1000 + 1; batch++) {
         eng_part_t *got;
@@ -398,8 +399,23 @@ static int all_parts(api_ctx_t *ctx, api_req_t *req, uint64_t upload_id, eng_par
         int rc = eng_upload_parts(ctx->eng, upload_id, after, 1000, req->arena, &got, &k, &more);
         if (rc < 0)
             return rc;
-        for (size_t i = 0; i < k && *n < ENG_MPU_MAX_PARTS; i++)
-            (*out)[(*n)++] = got[i];
+        if (batch == 0 && !more) { /* nearly always: one batch, used as it is */
+            *out = got;
+            *n = k;
+            return 0;
+        }
+        if (*n + k > cap) {
+            size_t ncap = cap ? 2 * cap : 2000;
+            while (ncap < *n + k)
+                ncap *= 2;
+            eng_part_t *grown = kv_arena_calloc(req->arena, ncap, sizeof(*grown));
+            if (*n)
+                memcpy(grown, *out, *n * sizeof(*grown));
+            *out = grown;
+            cap = ncap;
+        }
+        memcpy(*out + *n, got, k * sizeof(*got));
+        *n += k;
         if (!more || k == 0)
             break;
         after = got[k - 1].number;
@@ -724,4 +740,12 @@ void s3_ck_attr_parts(api_xw_t *w, const s3_get_object_attributes_in_t *in, cons
         }
     }
     api_xw_close(w, "ObjectParts");
+}
+
+bool s3_ck_cond_conflict(api_ctx_t *ctx, api_req_t *req, uint32_t bucket_id, kv_slice_t key,
+                         int64_t initiated_ms)
+{
+    eng_object_t *cur;
+    int rc = eng_object_open(ctx->eng, bucket_id, key, NULL, req->arena, &cur, NULL);
+    return rc == 0 && cur->delete_marker && cur->mtime_ms >= initiated_ms;
 }

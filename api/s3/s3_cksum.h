@@ -114,6 +114,12 @@ void s3_ck_attr_checksum(struct api_xw *w, const struct eng_object *o);
 void s3_ck_attr_parts(struct api_xw *w, const struct s3_get_object_attributes_in *in,
                       const struct eng_object *o);
 
+/** A conditional CompleteMultipartUpload that failed its condition: was that because the key
+ * was deleted while the upload was in progress (its current version a delete marker newer
+ * than the upload's initiation)? S3 answers that with 409 ConditionalRequestConflict. */
+bool s3_ck_cond_conflict(struct api_ctx *ctx, struct api_req *req, uint32_t bucket_id,
+                         kv_slice_t key, int64_t initiated_ms);
+
 /** x-amz-checksum-<algo> and (with type) x-amz-checksum-type response headers. */
 void s3_ck_headers(struct api_resp *resp, const char *algo, const char *value, const char *type);
 /** A <Checksum<ALGO>> element (nothing without a value). */

@@ -384,6 +384,7 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
     /* issue 16: the parts' checksums, the object's, and what a repeat must match */
     if (s3_ck_complete(ctx, req, resp, o, in, o) < 0)
         return -1;
+    int64_t initiated = o->mtime_ms;
     /* The ETag: MD5 of the parts' binary MD5s, then "-N". */
     api_ck_t md5;
     api_ck_init(&md5, API_CK_MD5);
@@ -425,6 +426,11 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
     }
     if (rc == KV_ENOTFOUND && !cond.if_match) {
         api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if ((rc == KV_ENOTFOUND || rc == KV_ECONDFAIL) &&
+        s3_ck_cond_conflict(ctx, req, bid, in->key, initiated)) {
+        api_fail(resp, API_E_S3_CONDITIONAL_CONFLICT, NULL); /* issue 16 */
         return -1;
     }
     if (rc < 0)

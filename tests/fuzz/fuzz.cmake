@@ -21,6 +21,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 16, package L:
 
     # issue 16, package C:
+    s3_mpu_fuzz # multipart checksums, completion bodies, partNumber, attribute pages
 
     # issue 16, package G:
 
@@ -37,6 +38,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
 # package L:
 
 # package C:
+set(KV_FUZZ_SUPPORT_s3_mpu_fuzz tests/support/api_harness.c)
 
 # package G:
 

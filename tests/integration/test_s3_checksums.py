@@ -345,6 +345,20 @@ class S3Checksums(unittest.TestCase):
                                               MultipartUpload={"Parts": parts}, IfNoneMatch="*")
         self.assertTrue(r["ETag"].endswith('-2"'))
 
+    def test_conditional_completion_conflict(self):
+        # The key deleted while the upload was in progress: 409 ConditionalRequestConflict.
+        self.s3.put_object(Bucket="ck-ver", Key="c409", Body=b"old")
+        etag = self.s3.head_object(Bucket="ck-ver", Key="c409")["ETag"]
+        uid, parts = self.upload("c409", bucket="ck-ver", complete=False)
+        self.s3.delete_object(Bucket="ck-ver", Key="c409")
+        with self.assertRaises(ClientError) as e:
+            self.s3.complete_multipart_upload(Bucket="ck-ver", Key="c409", UploadId=uid,
+                                              MultipartUpload={"Parts": parts}, IfMatch=etag)
+        self.assertEqual((status(e), code(e)), (409, "ConditionalRequestConflict"))
+        r = self.s3.complete_multipart_upload(Bucket="ck-ver", Key="c409", UploadId=uid,
+                                              MultipartUpload={"Parts": parts}, IfNoneMatch="*")
+        self.assertTrue(r["ETag"].endswith('-2"'))
+
     # ---- partNumber ----
 
     def test_part_number_errors(self):
