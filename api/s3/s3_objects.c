@@ -802,6 +802,10 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         char etag[80];
         snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
         api_xw_elem_str(&w, "ETag", etag);
+        if (o->checksum_algo) { /* issue 16 */
+            api_xw_elem_str(&w, "ChecksumAlgorithm", o->checksum_algo);
+            api_xw_elem_str(&w, "ChecksumType", s3_ck_type(o));
+        }
         api_xw_elem_u64(&w, "Size", o->size);
         api_xw_elem_str(&w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
         if (in->fetch_owner)
@@ -1251,6 +1255,10 @@ void s3_encode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     kv_time_fmt_iso(out->o->mtime_ms, date);
     api_xw_elem_str(&w, "LastModified", date);
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
+    if (out->o->checksum_algo) { /* issue 16 */
+        api_xw_elem_str(&w, "ChecksumType", s3_ck_type(out->o));
+        s3_ck_xml(&w, out->o->checksum_algo, out->o->checksum_value);
+    }
     api_xw_close(&w, "CopyObjectResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
     if (!out->src->null_version || out->src_versioning != ENG_VERSIONING_OFF)

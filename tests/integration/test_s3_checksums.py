@@ -410,7 +410,10 @@ class S3Checksums(unittest.TestCase):
         self.assertEqual(h["ChecksumCRC32"], crc32(b"copy me"))
         r = self.s3.copy_object(Bucket="cks", Key="dst2", CopySource={"Bucket": "cks", "Key": "src1"},
                                 ChecksumAlgorithm="SHA256")
-        self.assertEqual(r["CopyObjectResult"].get("ChecksumSHA256", sha256(b"copy me")), sha256(b"copy me"))
+        self.assertEqual(r["CopyObjectResult"]["ChecksumSHA256"], sha256(b"copy me"))
+        self.assertEqual(r["CopyObjectResult"]["ChecksumType"], "FULL_OBJECT")
+        lst = self.s3.list_objects_v2(Bucket="cks", Prefix="dst2")["Contents"]
+        self.assertEqual((lst[0]["ChecksumAlgorithm"], lst[0]["ChecksumType"]), (["SHA256"], "FULL_OBJECT"))
         h = self.s3.head_object(Bucket="cks", Key="dst2", ChecksumMode="ENABLED")
         self.assertEqual((h["ChecksumSHA256"], h["ChecksumType"]), (sha256(b"copy me"), "FULL_OBJECT"))
         # A composite multipart source: its copy is one part with a whole-object checksum.
