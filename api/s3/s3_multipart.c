@@ -424,6 +424,13 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
                  NULL);
         return -1;
     }
+    if (rc == KV_ENOTFOUND) {
+        /* issue 16: the same completion, concurrent, may have won: answer as it did */
+        int again =
+            s3_ck_completed(ctx, req, resp, bid, b->versioning != ENG_VERSIONING_OFF, in, &out->o);
+        if (again != 0)
+            return again == 1 ? 0 : -1;
+    }
     if (rc == KV_ENOTFOUND && !cond.if_match) {
         api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
         return -1;

@@ -304,6 +304,19 @@ class S3Checksums(unittest.TestCase):
                                               MultipartUpload={"Parts": parts})
         self.assertEqual(code(e), "NoSuchUpload")
 
+    def test_concurrent_completions(self):
+        # An SDK retrying while its first request is still running: both answer the same.
+        from concurrent.futures import ThreadPoolExecutor
+        uid, parts = self.upload("race", ChecksumAlgorithm="CRC32", complete=False)
+        clients = [self.srv.client("s3", s3={"addressing_style": "path"}) for _ in range(4)]
+
+        def complete(c):
+            return c.complete_multipart_upload(Bucket="cks", Key="race", UploadId=uid,
+                                               MultipartUpload={"Parts": parts})
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(complete, clients, timeout=60))
+        self.assertEqual(len({(r["ETag"], r["ChecksumCRC32"]) for r in results}), 1)
+
     def test_repeated_completion_versioned(self):
         uid, parts = self.upload("again", bucket="ck-ver", ChecksumAlgorithm="CRC32", complete=False)
         first = self.s3.complete_multipart_upload(Bucket="ck-ver", Key="again", UploadId=uid,
