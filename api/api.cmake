@@ -78,6 +78,7 @@ target_sources(kvengine PRIVATE engine/eng_objlock.c)
 target_sources(kvapi PRIVATE api/s3/s3_lock.c)
 
 # issue 16, package C: its sources below
+target_sources(kvapi PRIVATE api/s3/s3_cksum.c)
 
 # issue 16, package G: its sources below
 target_sources(kvengine PRIVATE engine/eng_alog.c) # the access-log journal

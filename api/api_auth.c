@@ -528,6 +528,9 @@ static int setup_checksums(api_req_t *req, api_resp_t *resp)
     }
     if (!s3_sigv4(st) || !st->h.checksum)
         return 0;
+    if (st->op >= 0 && (size_t)st->op < st->svc->n_ops &&
+        (st->svc->ops[st->op].flags & API_OPF_CKSUM))
+        return 0; /* issue 16: the operation reads the header itself */
     for (size_t i = 0; i < req->n_hdrs; i++) {
         api_ck_algo_t a = api_ck_from_header(req->hdrs[i].name);
         if (a == API_CK_NONE)

@@ -475,6 +475,7 @@ static void state_cleanup(void *arg)
     api_ck_dispose(&st->sha);
     api_ck_dispose(&st->md5);
     api_ck_dispose(&st->ck);
+    api_ck_dispose(&st->s3_ck);
     if (st->chunked_on)
         sigv4_chunked_dispose(st->chunked);
     memset(st->session_secret, 0, sizeof(st->session_secret));
@@ -586,6 +587,8 @@ static int body_sink(void *arg, const uint8_t *p, size_t n)
     if (st->blob) {
         /* Object bytes stream to the blob store; memory stays at one chunk. */
         api_ck_update(&st->etag_md5, p, n);
+        if (st->s3_ck_on) /* issue 16, package C */
+            api_ck_update(&st->s3_ck, p, n);
         return eng_blob_write(st->blob, p, n) < 0 ? -2 : 0;
     }
     kv_buf_append(&st->body, p, n);

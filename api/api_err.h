@@ -403,6 +403,10 @@
        "Access Denied because object protected by object lock.")                                   \
                                                                                                    \
     /* issue 16, package C (checksums): its errors below this line */                              \
+    XX(S3_CONDITIONAL_CONFLICT, 409, "", "ConditionalRequestConflict",                             \
+       "A conflicting operation occurred. If using PutObject you can retry the request. If using " \
+       "multipart upload you should initiate another CreateMultipartUpload request and re-upload " \
+       "each part.")                                                                               \
                                                                                                    \
     /* issue 16, package G (access logs): its errors below this line */                            \
     XX(S3_INVALID_LOG_TARGET, 400, "", "InvalidTargetBucketForLogging",                            \

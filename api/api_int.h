@@ -181,6 +181,10 @@ struct api_state {
     uint8_t s3_lock_mode; /* eng_lock_mode_t */
     uint8_t s3_lock_hold; /* 0: none, 1: ON, 2: OFF */
     int64_t s3_lock_until_ms;
+    /* issue 16, package C: an UploadPart's checksum computed as its body streams (a
+     * FULL_OBJECT upload's algorithm, when the client sent none) */
+    bool s3_ck_on;
+    api_ck_t s3_ck;
     /* S3: the record of the request's bucket as its authorization read it (NULL: not read),
      * reused by GetObject and HeadObject (s3_bucket_find_read) instead of a second read. */
     eng_bucket_t *s3_authz_bucket;

@@ -25,6 +25,8 @@ enum {
     API_OPF_REFUSED = 1u << 4,  /* refused before its body is read: dispatch answers the
                                    protocol's NotImplemented */
     API_OPF_FREES = 1u << 5,    /* frees space: a large body is taken when the disk is full */
+    API_OPF_CKSUM = 1u << 6,    /* x-amz-checksum-* is the checksum of the object it makes, not
+                                   of its body (CompleteMultipartUpload; issue 16) */
 };
 
 /** One row of a protocol's operation table. */

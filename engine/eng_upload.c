@@ -21,7 +21,7 @@
 /* Catalog records: 'U' bucket id, escaped key, upload id -> key + object prototype (in key
  * order, for ListMultipartUploads); 'P' upload id, part number -> part. Part bytes live in
  * blobs like any object's. */
-enum { P_SIZE = 1, P_DATA, P_ETAG, P_MTIME };
+enum { P_SIZE = 1, P_DATA, P_ETAG, P_MTIME, P_CKSUM };
 
 static void upload_key(kv_buf_t *k, uint32_t bucket_id, kv_slice_t key, uint64_t upload_id)
 {
@@ -96,6 +96,7 @@ static const eng_tlv_field_t part_fields[] = {
     ENG_TLV_ROW(P_DATA, ENG_TLV_U64, eng_part_t, data_id),
     ENG_TLV_ROW(P_ETAG, ENG_TLV_STR, eng_part_t, etag, .required = true),
     ENG_TLV_ROW(P_MTIME, ENG_TLV_I64, eng_part_t, mtime_ms),
+    ENG_TLV_ROW(P_CKSUM, ENG_TLV_STR, eng_part_t, checksum), /* issue 16 */
 };
 
 static int decode_part(kv_slice_t k, kv_slice_t v, kv_arena_t *a, eng_part_t *p)
@@ -122,6 +123,7 @@ int eng_upload_put_part(eng_t *e, uint32_t bucket_id, uint64_t upload_id, kv_sli
     eng_tlv_put_u64(&v, P_DATA, part->data_id);
     eng_tlv_put_str(&v, P_ETAG, part->etag);
     eng_tlv_put_u64(&v, P_MTIME, (uint64_t)part->mtime_ms);
+    eng_tlv_put_str(&v, P_CKSUM, part->checksum);
     pthread_mutex_t *lock = key_lock(e, bucket_id, key);
     pthread_mutex_lock(lock);
     eng_batch_t *b = eng_batch_new(e->rocks);
@@ -268,6 +270,7 @@ int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const 
             o->segs[o->n_segs].data_id = p.data_id;
             o->segs[o->n_segs].size = p.size;
             o->segs[o->n_segs].part = p.number;
+            o->segs[o->n_segs].checksum = p.checksum;
             o->n_segs++;
             o->size += p.size;
         }

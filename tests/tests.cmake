@@ -93,6 +93,7 @@ kv_unit(test_eng_objlock tests/unit/engine/test_eng_objlock.c) # the engine's Ob
 kv_unit(test_s3_lock tests/unit/api/test_s3_lock.c) # Object Lock's dates and bodies
 
 # issue 16, package C: its unit tests below
+kv_unit(test_s3_cksum tests/unit/api/test_s3_cksum.c) # CRC combination, composite checksums
 
 # issue 16, package G: its unit tests below
 kv_unit(test_s3_logging tests/unit/api/test_s3_logging.c)

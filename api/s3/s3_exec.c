@@ -192,6 +192,7 @@ void s3_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
      : (op) == S3_OP_preflight                                   ? API_OPF_UNSIGNED \
      : (op) == S3_OP_post_object                                 ? API_OPF_ANON     \
      : (op) == S3_OP_delete_objects                              ? API_OPF_FREES    \
+     : (op) == S3_OP_complete_multipart_upload                   ? API_OPF_CKSUM    \
      : (op) == S3_OP_not_implemented                             ? API_OPF_REFUSED  \
                                                                  : S3_FLAGS16W(op))
 

@@ -145,7 +145,8 @@ typedef struct s3_object_out {
     eng_object_reader_t *reader;
     uint64_t off, len;
     bool partial;
-    size_t parts_count; /* partNumber requests: x-amz-mp-parts-count */
+    size_t parts_count;        /* partNumber requests: x-amz-mp-parts-count */
+    const char *part_checksum; /* partNumber requests: that part's checksum (issue 16) */
     eng_versioning_t versioning;
     eng_del_result_t del; /* DeleteObject */
 } s3_object_out_t;
@@ -195,6 +196,9 @@ typedef struct s3_mpu_in {
     eng_vref_t src_ver;
     bool has_range;
     uint64_t range_lo, range_hi; /* inclusive */
+    /* issue 16, package C: CompleteMultipartUpload's part checksums (API_CK_NONE, NULL: none) */
+    api_ck_algo_t *ck_algos;
+    const char **cks;
 } s3_mpu_in_t;
 
 typedef struct s3_mpu_out {
@@ -298,6 +302,8 @@ int s3_tags_from_header(api_req_t *req, api_resp_t *resp, eng_tag_t **tags, size
 typedef struct s3_get_object_attributes_in {
     kv_slice_t bucket, key;
     bool etag, checksum, parts, storage_class, size;
+    uint32_t part_marker; /* issue 16: x-amz-part-number-marker */
+    size_t max_parts;     /* x-amz-max-parts */
 } s3_get_object_attributes_in_t;
 typedef struct s3_get_object_attributes_out {
     const s3_get_object_attributes_in_t *in;
@@ -435,10 +441,11 @@ int s3_open_copy_source(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_sli
 /** x-amz-copy-source-version-id, as s3_version_header decides for the source's bucket. */
 void s3_copy_source_header(api_resp_t *resp, const eng_object_t *src, eng_versioning_t state);
 /** Copy len bytes at off of r into a new blob writer (not finished; encrypted under key unless
- * NULL, issue 16), chunk by chunk in bounded memory; its MD5 in hex. @return 0 or a KV_E* code
- * (nothing left behind). */
+ * NULL, issue 16), chunk by chunk in bounded memory; its MD5 in hex, and ck (if not NULL)
+ * updated with the bytes (issue 16). @return 0 or a KV_E* code (nothing left behind). */
 int s3_copy_bytes(api_ctx_t *ctx, api_req_t *req, eng_object_reader_t *r, uint64_t off,
-                  uint64_t len, const uint8_t *key, eng_blob_writer_t **w, const char **md5_hex);
+                  uint64_t len, const uint8_t *key, eng_blob_writer_t **w, const char **md5_hex,
+                  api_ck_t *ck);
 
 /** Object headers and x-amz-meta-* of a PUT or CreateMultipartUpload into o (-1: failed). */
 int s3_object_headers_in(api_req_t *req, api_resp_t *resp, eng_object_t *o);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/kv_aead.h"
+#include "base/kv_b64.h"
 #include "base/kv_time.h"
 #include "s3_int.h"
 
@@ -91,10 +92,9 @@ int s3_exec_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t *
     kv_wipe(dk, sizeof(dk));
     if (enc < 0)
         return -1;
-    /* The checksum algorithm the parts will carry, if the client named one. */
-    kv_slice_t algo = api_req_header(req, "x-amz-checksum-algorithm");
-    if (algo.len)
-        o->checksum_algo = kv_arena_strndup(req->arena, algo.p, algo.len);
+    /* The checksum algorithm and type the parts will carry, if the client named one. */
+    if (s3_ck_create(req, resp, o) < 0)
+        return -1;
     out->in = in;
     out->o = o;
     int rc = eng_upload_create(ctx->eng, bid, o, &out->upload_id);
@@ -117,8 +117,10 @@ void s3_encode_create_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_
     api_xw_elem_str(&w, "UploadId", id);
     api_xw_close(&w, "InitiateMultipartUploadResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
-    if (out->o->checksum_algo)
+    if (out->o->checksum_algo) {
         api_resp_header(resp, "x-amz-checksum-algorithm", kv_slice_str(out->o->checksum_algo));
+        api_resp_header(resp, "x-amz-checksum-type", kv_slice_str(s3_ck_type(out->o)));
+    }
     s3_sse_headers(resp, out->o); /* issue 16, package E */
 }
 
@@ -158,9 +160,10 @@ static int store_part(api_ctx_t *ctx, api_resp_t *resp, uint32_t bid, const s3_m
 int s3_upload_part_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     s3_mpu_in_t in;
-    if (mpu_in(req, resp, &in, true) < 0 || part_number(req, resp, &in.part) < 0)
+    if (mpu_in(req, resp, &in, true) < 0 || part_number(req, resp, &in.part) < 0 ||
+        upload_exists(ctx, req, resp, req->_st->bucket_id, &in, &req->_st->s3_sse) < 0)
         return -1;
-    return upload_exists(ctx, req, resp, req->_st->bucket_id, &in, &req->_st->s3_sse);
+    return s3_ck_part_begin(req, resp, req->_st->s3_sse); /* issue 16: the part's checksum */
 }
 
 int s3_decode_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_mpu_in_t *out)
@@ -174,7 +177,7 @@ int s3_decode_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, s3_m
 int s3_exec_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_mpu_in_t *in,
                         s3_mpu_out_t *out)
 {
-    eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
+    eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o)), *proto;
     s3_body_digests(req, o);
     int rc = eng_blob_writer_finish(req->_st->blob, &o->data_id, &o->size);
     req->_st->blob = NULL;
@@ -183,6 +186,15 @@ int s3_exec_upload_part(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
                     .data_id = o->data_id,
                     .etag = o->etag,
                     .mtime_ms = o->mtime_ms};
+    /* issue 16: the part keeps its checksum of the upload's algorithm */
+    if (rc == 0 && eng_upload_get(ctx->eng, req->_st->bucket_id, in->key, in->upload_id, req->arena,
+                                  &proto) == 0) {
+        p.checksum = s3_ck_part_value(req, proto, o);
+        if (p.checksum && o->checksum_algo == NULL) { /* computed here: answered too */
+            o->checksum_algo = proto->checksum_algo;
+            o->checksum_value = p.checksum;
+        }
+    }
     if (store_part(ctx, resp, req->_st->bucket_id, in, &p, rc) < 0)
         return -1;
     out->o = o;
@@ -273,10 +285,23 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     /* The part's bytes are its own: a copy, chunk by chunk, at the reader's snapshot. */
     eng_blob_writer_t *w;
     const char *md5;
-    int rc = s3_copy_bytes(ctx, req, r, off, len, enc > 0 ? dk : NULL, &w, &md5);
+    api_ck_t ck; /* issue 16: the part's checksum of the upload's algorithm */
+    api_ck_init(&ck, proto->checksum_algo ? s3_ck_named(kv_slice_str(proto->checksum_algo))
+                                          : API_CK_NONE);
+    int rc = s3_copy_bytes(ctx, req, r, off, len, enc > 0 ? dk : NULL, &w, &md5, &ck);
     kv_wipe(dk, sizeof(dk));
     eng_object_close(r);
     eng_part_t p = {.number = in->part, .etag = md5, .mtime_ms = kv_now_ms()};
+    if (rc == 0 && ck.algo) {
+        uint8_t d[API_CK_MAX];
+        size_t dn = api_ck_final(&ck, d);
+        kv_buf_t b64;
+        kv_buf_init(&b64, 64);
+        kv_b64_encode(&b64, d, dn);
+        p.checksum = kv_arena_strndup(req->arena, b64.p, b64.len);
+        kv_buf_dispose(&b64);
+    }
+    api_ck_dispose(&ck);
     if (rc == 0)
         rc = eng_blob_writer_finish(w, &p.data_id, &p.size);
     if (store_part(ctx, resp, db->id, in, &p, rc) < 0)
@@ -284,6 +309,8 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     out->o = kv_arena_calloc(req->arena, 1, sizeof(*out->o));
     out->o->etag = md5;
     out->o->mtime_ms = p.mtime_ms;
+    out->o->checksum_algo = p.checksum ? proto->checksum_algo : NULL;
+    out->o->checksum_value = p.checksum;
     out->src = src;
     out->src_versioning = sb->versioning;
     out->proto = proto;
@@ -300,6 +327,7 @@ void s3_encode_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
     kv_time_fmt_iso(out->o->mtime_ms, date);
     api_xw_elem_str(&w, "LastModified", date);
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
+    s3_ck_xml(&w, out->o->checksum_algo, out->o->checksum_value); /* issue 16 */
     api_xw_close(&w, "CopyPartResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
     s3_sse_headers(resp, out->proto); /* issue 16, package E */
@@ -344,6 +372,8 @@ int s3_decode_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp
             e = kv_slice(e.p + 1, e.len - 2);
         out->numbers[i] = (uint32_t)v;
         out->etags[i] = kv_arena_strndup(req->arena, e.p, e.len);
+        if (s3_ck_complete_part(req, resp, n, out, i) < 0) /* issue 16: its checksum */
+            return -1;
         if (i > 0 && out->numbers[i] <= out->numbers[i - 1]) {
             api_fail(resp, API_E_S3_INVALID_PART_ORDER, NULL);
             return -1;
@@ -365,14 +395,23 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
         return -1;
     cond.versioning = b->versioning;
     out->versioning = b->versioning;
+    out->in = in;
     eng_object_t *o;
     int rc = eng_upload_get(ctx->eng, bid, in->key, in->upload_id, req->arena, &o);
     if (rc == KV_ENOTFOUND || (rc == 0 && !kv_slice_eq(o->key, in->key))) {
-        api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
-        return -1;
+        /* issue 16: a repeat of a completion that succeeded answers as it did */
+        int again =
+            s3_ck_completed(ctx, req, resp, bid, b->versioning != ENG_VERSIONING_OFF, in, &out->o);
+        if (again == 0)
+            api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return again == 1 ? 0 : -1;
     }
     if (rc < 0)
         return s3_engine_fail(resp, rc);
+    /* issue 16: the parts' checksums, the object's, and what a repeat must match */
+    if (s3_ck_complete(ctx, req, resp, o, in, o) < 0)
+        return -1;
+    int64_t initiated = o->mtime_ms;
     /* The ETag: MD5 of the parts' binary MD5s, then "-N". */
     api_ck_t md5;
     api_ck_init(&md5, API_CK_MD5);
@@ -401,8 +440,6 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
     o->etag = kv_arena_printf(req->arena, "%.*s-%zu", (int)etag.len, (const char *)etag.p, in->n);
     kv_buf_dispose(&etag);
     o->mtime_ms = kv_now_ms();
-    o->checksum_algo = NULL; /* a composite checksum is not kept */
-    o->checksum_value = NULL;
     eng_mpu_err_t why = 0;
     size_t bad = 0;
     o->log_id = b->log_id;
@@ -415,14 +452,25 @@ int s3_exec_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_resp_t
                  NULL);
         return -1;
     }
+    if (rc == KV_ENOTFOUND) {
+        /* issue 16: the same completion, concurrent, may have won: answer as it did */
+        int again =
+            s3_ck_completed(ctx, req, resp, bid, b->versioning != ENG_VERSIONING_OFF, in, &out->o);
+        if (again != 0)
+            return again == 1 ? 0 : -1;
+    }
     if (rc == KV_ENOTFOUND && !cond.if_match) {
         api_fail(resp, API_E_S3_NO_SUCH_UPLOAD, NULL);
+        return -1;
+    }
+    if ((rc == KV_ENOTFOUND || rc == KV_ECONDFAIL) &&
+        s3_ck_cond_conflict(ctx, req, bid, in->key, initiated)) {
+        api_fail(resp, API_E_S3_CONDITIONAL_CONFLICT, NULL); /* issue 16 */
         return -1;
     }
     if (rc < 0)
         return s3_write_cond_fail(resp, rc);
     resp->durable = true;
-    out->in = in;
     out->o = o;
     return 0;
 }
@@ -440,6 +488,9 @@ void s3_encode_complete_multipart_upload(api_ctx_t *ctx, api_req_t *req, api_res
     api_xw_elem(&w, "Bucket", out->in->bucket);
     api_xw_elem(&w, "Key", out->in->key);
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
+    s3_ck_xml(&w, out->o->checksum_algo, out->o->checksum_value); /* issue 16 */
+    if (out->o->checksum_algo)
+        api_xw_elem_str(&w, "ChecksumType", s3_ck_type(out->o));
     api_xw_close(&w, "CompleteMultipartUploadResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
     s3_sse_headers(resp, out->o); /* issue 16, package E */
@@ -554,12 +605,17 @@ void s3_encode_list_parts(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, cons
         api_xw_elem_str(&w, "LastModified", date);
         api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", p->etag));
         api_xw_elem_u64(&w, "Size", p->size);
+        s3_ck_xml(&w, out->proto->checksum_algo, p->checksum); /* issue 16 */
         api_xw_close(&w, "Part");
     }
     s3_xml_owner(&w, "Initiator", owner);
     s3_xml_owner(&w, "Owner", owner);
     const char *sc = out->proto->storage_class;
     api_xw_elem_str(&w, "StorageClass", sc ? sc : "STANDARD");
+    if (out->proto->checksum_algo) { /* issue 16 */
+        api_xw_elem_str(&w, "ChecksumAlgorithm", out->proto->checksum_algo);
+        api_xw_elem_str(&w, "ChecksumType", s3_ck_type(out->proto));
+    }
     api_xw_close(&w, "ListPartsResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
 }
@@ -693,6 +749,10 @@ void s3_encode_list_multipart_uploads(api_ctx_t *ctx, api_req_t *req, api_resp_t
         api_xw_elem_str(&w, "StorageClass", sc ? sc : "STANDARD");
         kv_time_fmt_iso(u->proto->mtime_ms, date);
         api_xw_elem_str(&w, "Initiated", date);
+        if (u->proto->checksum_algo) { /* issue 16 */
+            api_xw_elem_str(&w, "ChecksumAlgorithm", u->proto->checksum_algo);
+            api_xw_elem_str(&w, "ChecksumType", s3_ck_type(u->proto));
+        }
         api_xw_close(&w, "Upload");
     }
     for (size_t i = 0; i < out->fold.n_prefixes; i++) {

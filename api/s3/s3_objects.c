@@ -247,6 +247,8 @@ void s3_encode_put_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     api_resp_headerf(resp, "ETag", "\"%s\"", out->o->etag);
     s3_checksum_header(resp, out->o);
     s3_sse_headers(resp, out->o); /* issue 16, package E */
+    if (out->o->checksum_algo)    /* issue 16: one PUT's checksum covers the whole object */
+        api_resp_header(resp, "x-amz-checksum-type", KV_SLICE_LIT("FULL_OBJECT"));
     s3_version_header(resp, out->versioning, out->o->null_version, out->o->version);
 }
 
@@ -292,6 +294,7 @@ static int decode_get(api_req_t *req, api_resp_t *resp, s3_object_in_t *out)
         if (!kv_slice_to_u64(v, &n) || n < 1 || n > ENG_MPU_MAX_PARTS) {
             api_fail(resp, API_E_S3_INVALID_ARGUMENT,
                      "Part number must be an integer between 1 and 10000, inclusive");
+            s3_ck_part_extra(req, "ArgumentName", KV_SLICE_LIT("partNumber"), "ArgumentValue", v);
             return -1;
         }
         if (r.len) {
@@ -401,8 +404,14 @@ static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_o
             eng_object_close(out->reader);
             out->reader = NULL;
             api_fail(resp, API_E_S3_INVALID_PART_NUMBER, NULL);
+            char cnt[24], num[24]; /* issue 16: as S3 details it */
+            snprintf(cnt, sizeof(cnt), "%zu", o->n_segs ? o->n_segs : 1);
+            snprintf(num, sizeof(num), "%u", (unsigned)in->part);
+            s3_ck_part_extra(req, "ActualPartCount", kv_slice_str(cnt), "PartNumberRequested",
+                             kv_slice_str(num));
             return -1;
         }
+        out->part_checksum = o->n_segs ? o->segs[i].checksum : o->checksum_value;
         if (o->n_segs) {
             out->off = off;
             out->len = o->segs[i].size;
@@ -543,9 +552,11 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
         char *n = kv_arena_printf(resp->_arena, "x-amz-meta-%s", o->meta[i].key);
         api_resp_header(resp, n, kv_slice_str(s3_meta_out(resp->_arena, o->meta[i].value)));
     }
+    /* issue 16: the checksum of what is sent: the object's, a part's, none for a range */
     kv_slice_t mode = api_req_header(req, "x-amz-checksum-mode");
-    if (!out->partial && kv_slice_eq_nocase(mode, "ENABLED"))
-        s3_checksum_header(resp, o);
+    if (kv_slice_eq_nocase(mode, "ENABLED") && (out->parts_count || !out->partial))
+        s3_ck_headers(resp, o->checksum_algo,
+                      out->parts_count ? out->part_checksum : o->checksum_value, s3_ck_type(o));
     if (out->parts_count)
         api_resp_headerf(resp, "x-amz-mp-parts-count", "%zu", out->parts_count);
     if (out->partial) {
@@ -805,6 +816,10 @@ void s3_encode_list_objects(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         char etag[80];
         snprintf(etag, sizeof(etag), "\"%s\"", o->etag);
         api_xw_elem_str(&w, "ETag", etag);
+        if (o->checksum_algo) { /* issue 16 */
+            api_xw_elem_str(&w, "ChecksumAlgorithm", o->checksum_algo);
+            api_xw_elem_str(&w, "ChecksumType", s3_ck_type(o));
+        }
         api_xw_elem_u64(&w, "Size", o->size);
         api_xw_elem_str(&w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
         if (in->fetch_owner)
@@ -1054,7 +1069,8 @@ void s3_copy_source_header(api_resp_t *resp, const eng_object_t *src, eng_versio
 }
 
 int s3_copy_bytes(api_ctx_t *ctx, api_req_t *req, eng_object_reader_t *r, uint64_t off,
-                  uint64_t len, const uint8_t *key, eng_blob_writer_t **w_out, const char **md5_hex)
+                  uint64_t len, const uint8_t *key, eng_blob_writer_t **w_out, const char **md5_hex,
+                  api_ck_t *ck)
 {
     eng_blob_writer_t *w = eng_blob_writer_new(ctx->eng);
     if (key) /* issue 16, package E: the target's data key */
@@ -1071,6 +1087,8 @@ int s3_copy_bytes(api_ctx_t *ctx, api_req_t *req, eng_object_reader_t *r, uint64
             rc = n < 0 ? (int)n : KV_ECORRUPT;
         else {
             api_ck_update(&md5, buf, (size_t)n);
+            if (ck)
+                api_ck_update(ck, buf, (size_t)n);
             rc = eng_blob_write(w, buf, (size_t)n);
             done += (uint64_t)n;
         }
@@ -1202,6 +1220,22 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     o->etag = src->etag;
     o->checksum_algo = src->checksum_algo;
     o->checksum_value = src->checksum_value;
+    o->checksum_type = src->checksum_type; /* issue 16 */
+    o->upload_id = 0;
+    api_ck_algo_t ck_new = API_CK_NONE; /* x-amz-checksum-algorithm: computed while copying */
+    if (s3_ck_copy_algo(req, resp, src, &ck_new) < 0) {
+        eng_object_close(r);
+        return -1;
+    }
+    if (ck_new && r) {
+        o->checksum_algo = api_ck_name(ck_new);
+        o->checksum_value = s3_ck_of_reader(req, r, src->size, ck_new);
+        o->checksum_type = "FULL_OBJECT";
+        if (o->checksum_value == NULL) {
+            eng_object_close(r);
+            return s3_engine_fail(resp, KV_EIO);
+        }
+    }
     o->mtime_ms = kv_now_ms();
     eng_obj_cond_t cond = {.versioning = db->versioning};
     o->log_id = db->log_id;
@@ -1239,14 +1273,36 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
          * source becomes a single-part object with an MD5 ETag. */
         eng_blob_writer_t *w;
         const char *md5;
-        rc = s3_copy_bytes(ctx, req, r, 0, src->size, enc > 0 ? dk : NULL, &w, &md5);
+        /* issue 16: a multipart source's copy is one part: its checksum is recomputed whole */
+        api_ck_t ck;
+        api_ck_algo_t ca = ck_new ? ck_new
+                           : src->n_segs && src->checksum_algo
+                               ? s3_ck_named(kv_slice_str(src->checksum_algo))
+                               : API_CK_NONE;
+        api_ck_init(&ck, src->n_segs ? ca : API_CK_NONE);
+        rc = s3_copy_bytes(ctx, req, r, 0, src->size, enc > 0 ? dk : NULL, &w, &md5, &ck);
         eng_object_close(r);
-        if (rc < 0)
+        if (rc < 0) {
+            api_ck_dispose(&ck);
+            kv_wipe(dk, sizeof(dk));
             return s3_engine_fail(resp, rc);
+        }
         if (src->n_segs) {
             o->etag = md5;
-            o->checksum_algo = o->checksum_value = NULL;
+            o->checksum_algo = o->checksum_value = o->checksum_type = NULL;
+            if (ck.algo) {
+                o->checksum_type = "FULL_OBJECT";
+                uint8_t d[API_CK_MAX];
+                size_t dn = api_ck_final(&ck, d);
+                kv_buf_t b;
+                kv_buf_init(&b, 64);
+                kv_b64_encode(&b, d, dn);
+                o->checksum_algo = api_ck_name(ck.algo);
+                o->checksum_value = kv_arena_strndup(req->arena, b.p, b.len);
+                kv_buf_dispose(&b);
+            }
         }
+        api_ck_dispose(&ck);
         o->segs = NULL;
         o->n_segs = 0;
         rc = eng_object_put_blob(ctx->eng, dst_bid, o, &cond, w);
@@ -1269,6 +1325,10 @@ void s3_encode_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     kv_time_fmt_iso(out->o->mtime_ms, date);
     api_xw_elem_str(&w, "LastModified", date);
     api_xw_elem_str(&w, "ETag", kv_arena_printf(req->arena, "\"%s\"", out->o->etag));
+    if (out->o->checksum_algo) { /* issue 16 */
+        api_xw_elem_str(&w, "ChecksumType", s3_ck_type(out->o));
+        s3_ck_xml(&w, out->o->checksum_algo, out->o->checksum_value);
+    }
     api_xw_close(&w, "CopyObjectResult");
     api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/xml"));
     s3_sse_headers(resp, out->o); /* issue 16, package E */

@@ -50,7 +50,7 @@ int s3_decode_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t *
                  "Missing required header for this request: x-amz-object-attributes");
         return -1;
     }
-    return 0;
+    return s3_ck_attr_decode(req, resp, out); /* issue 16: the parts' page */
 }
 
 int s3_exec_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -79,18 +79,10 @@ void s3_encode_get_object_attributes(api_ctx_t *ctx, api_req_t *req, api_resp_t 
     api_xw_begin(&w, &resp->body, "GetObjectAttributesResponse", true);
     if (in->etag)
         api_xw_elem_str(&w, "ETag", o->etag); /* without quotes, as S3 returns it here */
-    if (in->checksum && o->checksum_algo) {
-        char tag[40];
-        snprintf(tag, sizeof(tag), "Checksum%s", o->checksum_algo);
-        api_xw_open(&w, "Checksum");
-        api_xw_elem_str(&w, tag, o->checksum_value);
-        api_xw_close(&w, "Checksum");
-    }
-    if (in->parts && o->n_segs) {
-        api_xw_open(&w, "ObjectParts");
-        api_xw_elem_u64(&w, "PartsCount", o->n_segs);
-        api_xw_close(&w, "ObjectParts");
-    }
+    if (in->checksum)                         /* issue 16: with ChecksumType */
+        s3_ck_attr_checksum(&w, o);
+    if (in->parts) /* issue 16: the parts, a page at a time */
+        s3_ck_attr_parts(&w, in, o);
     if (in->storage_class)
         api_xw_elem_str(&w, "StorageClass", o->storage_class ? o->storage_class : "STANDARD");
     if (in->size)

@@ -931,6 +931,8 @@ typedef struct eng_part {
     uint64_t data_id;
     const char *etag; /* hex MD5 */
     int64_t mtime_ms;
+    const char *checksum; /* issue 16, package C: base64, of the upload's checksum algorithm;
+                             NULL: none */
 } eng_part_t;
 
 /** Start an upload of proto->key with proto's headers and metadata; *upload_id is random. */
@@ -949,9 +951,9 @@ int eng_upload_parts(eng_t *e, uint64_t upload_id, uint32_t after, size_t limit,
 typedef enum { ENG_MPU_INVALID_PART = 1, ENG_MPU_TOO_SMALL } eng_mpu_err_t;
 /**
  * Complete an upload: the n parts named (ascending numbers, ETags checked) become o's
- * segments, with no byte copied; o's size is set; other parts' bytes, the upload records
- * and the replaced object's bytes go in the same batch. @return 0, KV_ENOTFOUND (no
- * upload), KV_EINVAL (*why, *bad_index), KV_ECONDFAIL (cond), or an I/O error.
+ * segments (each keeping its part's checksum), with no byte copied; o's size is set; other parts'
+ * bytes, the upload records and the replaced object's bytes go in the same batch. @return 0,
+ * KV_ENOTFOUND (no upload), KV_EINVAL (*why, *bad_index), KV_ECONDFAIL (cond), or an I/O error.
  */
 int eng_upload_complete(eng_t *e, uint32_t bucket_id, uint64_t upload_id, const uint32_t *numbers,
                         const char *const *etags, size_t n, eng_object_t *o,

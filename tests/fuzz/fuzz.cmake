@@ -24,6 +24,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     s3_lock_fuzz # Object Lock: dates, ObjectLockConfiguration, Retention, LegalHold
 
     # issue 16, package C:
+    s3_mpu_fuzz # multipart checksums, completion bodies, partNumber, attribute pages
 
     # issue 16, package G:
     s3_logging_fuzz # BucketLoggingStatus, the stored form, access-log lines
@@ -46,6 +47,7 @@ set(KV_FUZZ_SUPPORT_kms_api_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_lock_fuzz tests/support/api_harness.c)
 
 # package C:
+set(KV_FUZZ_SUPPORT_s3_mpu_fuzz tests/support/api_harness.c)
 
 # package G:
 

@@ -23,6 +23,7 @@ set(KV_IT16
     s3_lock
 
     # package C (checksums):
+    s3_checksums
 
     # package G (access logs):
     s3_logging
@@ -151,5 +152,12 @@ endif()
 if(KV_NODE)
   add_test(NAME it_js_sse COMMAND ${KV_NODE} --test sse.test.mjs WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_sse PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 16, package C: multipart checksums with the JS SDK v3 (lib-storage's 200 MiB Upload)
+if(KV_NODE)
+  add_test(NAME it_js_s3_checksums COMMAND ${KV_NODE} --test s3_checksums.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_s3_checksums PROPERTIES LABELS integration TIMEOUT 400
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
