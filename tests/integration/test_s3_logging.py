@@ -17,6 +17,7 @@ import urllib.request
 
 from botocore.exceptions import ClientError
 
+import iam_base
 from stratus_fixture import Server
 
 # S3's access-log line: 25 space-separated fields, three of them quoted.
@@ -244,6 +245,34 @@ class S3Logging(unittest.TestCase):
         ids = {LINE.match(line)["request_id"] for _, line in self.log_lines("off-logs")}
         self.assertIn(on, ids)
         self.assertFalse(ids & set(off), "records after logging was disabled")
+
+    def test_target_needs_callers_write(self):
+        """Logging only goes into a bucket the configuring principal may write (s3:PutObject on
+        the target prefix): else a user who may configure its own bucket's logging could fill
+        any other bucket with objects."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="own-src")
+        s3.create_bucket(Bucket="foreign-logs")
+        s3.create_bucket(Bucket="granted-logs")
+        own = ["arn:aws:s3:::own-src", "arn:aws:s3:::own-src/*"]
+        u = iam_base.user(self.srv, "logcfg", policies=[
+            iam_base.allow("s3:*", own),
+            iam_base.allow("s3:PutObject", "arn:aws:s3:::granted-logs/lg/*")])
+        us3 = self.srv.client("s3", access=u["access_key"], secret=u["secret_key"],
+                              s3={"addressing_style": "path"})
+        with self.assertRaises(ClientError) as e:
+            us3.put_bucket_logging(Bucket="own-src", BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": "foreign-logs", "TargetPrefix": "x/"}})
+        self.assertEqual((code(e), status(e)), ("AccessDenied", 403))
+        self.assertNotIn("LoggingEnabled", s3.get_bucket_logging(Bucket="own-src"))
+        with self.assertRaises(ClientError) as e:  # granted under lg/ only
+            us3.put_bucket_logging(Bucket="own-src", BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": "granted-logs", "TargetPrefix": "other/"}})
+        self.assertEqual(code(e), "AccessDenied")
+        us3.put_bucket_logging(Bucket="own-src", BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": "granted-logs", "TargetPrefix": "lg/"}})
+        self.assertEqual(s3.get_bucket_logging(Bucket="own-src")["LoggingEnabled"]["TargetBucket"],
+                         "granted-logs")
 
     def test_bucket_logs_into_itself(self):
         s3 = self.s3
