@@ -375,6 +375,16 @@ static api_err_t open_doc(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         KV_LOG_ERROR("s3 website: engine error %s", kv_err_name(rc));
         return API_E_S3_INTERNAL;
     }
+    /* An encrypted document's key, as GetObject gets it (SSE-S3; the others cannot be read
+     * here): the reader refuses its bytes without it. */
+    size_t n_hdrs = resp->n_hdrs;
+    if (s3_sse_read(ctx, req, resp, in->bucket, o->o, o->reader, false) < 0) {
+        api_err_t err = (api_err_t)resp->_err;
+        unanswer(req, resp, n_hdrs);
+        eng_object_close(o->reader);
+        o->reader = NULL;
+        return err == API_E_NONE ? API_E_S3_INTERNAL : err;
+    }
     o->off = 0;
     o->len = o->o->size;
     return API_E_NONE;

@@ -387,6 +387,35 @@ class S3Website(unittest.TestCase):
             self.assertPage(got, 405, "MethodNotAllowed", f"<li>Method: {m}</li>", "<li>ResourceType: OBJECT</li>")
         self.assertEqual(self.s3.get_object(Bucket="site", Key="index.html")["Body"].read(), INDEX)
 
+    def test_encrypted_error_document(self):
+        """An SSE-S3 object is served by the website endpoint as GetObject serves it, the error
+        document too (every object is SSE-S3 under --encrypt-all); an SSE-C error document
+        cannot be read without its key: S3's page, never its bytes."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="encsite")
+        s3.delete_public_access_block(Bucket="encsite")
+        s3.put_bucket_policy(Bucket="encsite", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": ["arn:aws:s3:::encsite", "arn:aws:s3:::encsite/*"]}]}))
+        s3.put_object(Bucket="encsite", Key="index.html", Body=INDEX, ContentType="text/html",
+                      ServerSideEncryption="AES256")
+        s3.put_object(Bucket="encsite", Key="err.html", Body=ERROR_DOC, ContentType="text/html",
+                      ServerSideEncryption="AES256")
+        key = uuid.uuid4().hex
+        s3.put_object(Bucket="encsite", Key="err-c.html", Body=ERROR_DOC, ContentType="text/html",
+                      SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+        s3.put_bucket_website(Bucket="encsite", WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err.html"}})
+        self.assertEqual(self.curl("/", bucket="encsite")[::2], (200, INDEX))
+        st, h, body = self.curl("/missing.html", bucket="encsite")
+        self.assertEqual((st, body, h["x-amz-error-code"]), (404, ERROR_DOC, "NoSuchKey"))
+        s3.put_bucket_website(Bucket="encsite", WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err-c.html"}})
+        got = self.curl("/missing.html", bucket="encsite")
+        self.assertPage(got, 404, "NoSuchKey", "<li>Key: missing.html</li>",
+                        "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>")
+        self.assertNotIn(b"Custom error page", got[2])
+
     def test_public_by_acl(self):
         """Public through ACLs (issue 15) instead of a policy; Block Public Access decides."""
         s3 = self.s3
