@@ -483,6 +483,28 @@ int s3_sse_read_internal(api_ctx_t *ctx, kv_slice_t bucket, const eng_object_t *
     return rc;
 }
 
+int s3_sse_new_internal(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                        uint8_t dk[S3_SSE_KEY_LEN])
+{
+    s3_bucket_sse_t def;
+    if (!s3_sse_bucket_default(b, a, &def) && !ctx->encrypt_all)
+        return 0;
+    uint8_t k[S3_SSE_KEY_LEN];
+    kv_random(k, sizeof(k));
+    kv_buf_t sealed;
+    kv_buf_init(&sealed, S3_SSE_KEY_LEN + API_SEAL_OVERHEAD);
+    api_seal(ctx, s3_aad(a, kv_slice_str(b->name), o->key), kv_slice(k, sizeof(k)), &sealed);
+    int rc = kv_buf_failed(&sealed) ? -1 : 1;
+    if (rc > 0) {
+        o->sse = ENG_SSE_S3;
+        o->sse_key = kv_arena_dup(a, kv_buf_slice(&sealed));
+        memcpy(dk, k, sizeof(k));
+    }
+    kv_wipe(k, sizeof(k));
+    kv_buf_dispose(&sealed);
+    return rc;
+}
+
 /* ---- writes that stream ---- */
 
 /* A new object's encryption (st->s3_sse) and its writer's key. */

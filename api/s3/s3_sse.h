@@ -56,6 +56,12 @@ int s3_sse_read(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t buc
  * only. @return 0 or -1. */
 int s3_sse_read_internal(api_ctx_t *ctx, kv_slice_t bucket, const eng_object_t *o,
                          eng_object_reader_t *reader);
+/** A new object written outside S3's requests (an access log object) into bucket b: SSE-S3
+ * when b has default encryption (S3 delivers logs only under SSE-S3) or under --encrypt-all.
+ * Sets o's encryption fields (their bytes in arena a) and the data key in dk.
+ * @return 1 (encrypted: dk set), 0 (plain), -1 (the key could not be sealed). */
+int s3_sse_new_internal(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                        uint8_t dk[S3_SSE_KEY_LEN]);
 /** PutObject and UploadPart, once the body is about to stream: the writer's key and the
  * encryption the response reports (st->s3_sse). @return 0 or -1 (resp's error set). */
 int s3_sse_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b);

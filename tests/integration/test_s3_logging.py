@@ -274,6 +274,36 @@ class S3Logging(unittest.TestCase):
         self.assertEqual(s3.get_bucket_logging(Bucket="own-src")["LoggingEnabled"]["TargetBucket"],
                          "granted-logs")
 
+    def test_log_objects_follow_target_encryption(self):
+        """A log object is a new object of the target bucket: SSE-S3 when the target has default
+        encryption (S3 delivers logs only with SSE-S3), and under --encrypt-all."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="enc-src")
+        s3.create_bucket(Bucket="enc-logs")
+        s3.put_bucket_encryption(Bucket="enc-logs", ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        self.enable("enc-src", "enc-logs", "e/")
+        rid = s3.put_object(Bucket="enc-src", Key="k", Body=b"x")["ResponseMetadata"]["RequestId"]
+        self.records("enc-logs", "e/", [rid])
+        for o in s3.list_objects_v2(Bucket="enc-logs", Prefix="e/")["Contents"]:
+            self.assertEqual(s3.head_object(Bucket="enc-logs", Key=o["Key"]).get("ServerSideEncryption"),
+                             "AES256", o["Key"])
+        srv = Server("--encrypt-all", "--access-log-flush", "1").start()
+        try:
+            c = srv.client("s3", s3={"addressing_style": "path"})
+            c.create_bucket(Bucket="src")
+            c.create_bucket(Bucket="logs")
+            c.put_bucket_logging(Bucket="src", BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": "logs", "TargetPrefix": "l/"}})
+            c.put_object(Bucket="src", Key="k", Body=b"x")
+            self.assertTrue(wait_for(lambda: c.list_objects_v2(Bucket="logs").get("Contents")))
+            for o in c.list_objects_v2(Bucket="logs")["Contents"]:
+                self.assertEqual(c.head_object(Bucket="logs", Key=o["Key"]).get("ServerSideEncryption"),
+                                 "AES256", o["Key"])
+                self.assertIn(b"REST.PUT.OBJECT", c.get_object(Bucket="logs", Key=o["Key"])["Body"].read())
+        finally:
+            srv.cleanup()
+
     def test_bucket_logs_into_itself(self):
         s3 = self.s3
         s3.create_bucket(Bucket="self-log")
