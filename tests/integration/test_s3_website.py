@@ -416,6 +416,34 @@ class S3Website(unittest.TestCase):
                         "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>")
         self.assertNotIn(b"Custom error page", got[2])
 
+    def test_response_overrides_split_nothing(self):
+        """response-* query parameters: refused for anonymous REST GETs (as S3 refuses them),
+        ignored by the website endpoint, and never a line break in a header (a presigned URL
+        could otherwise hand a victim a response with headers of its maker's choosing)."""
+        bad = "text/html%0D%0AX-Injected:%201"
+        rest = f"http://127.0.0.1:{self.port}/site/index.html?response-content-type={bad}"
+        r = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", rest], capture_output=True, timeout=30)
+        head = r.stdout.decode("latin-1")
+        self.assertTrue(head.startswith("HTTP/1.1 400"), head)
+        self.assertNotIn("X-Injected", head)
+        st, h, body = self.curl(f"/index.html?response-content-type={bad}")
+        self.assertEqual((st, body, h["content-type"]), (200, INDEX, "text/html"))
+        self.assertNotIn("x-injected", h)
+        st, h, _ = self.curl(f"/index.html?response-content-disposition=attachment")
+        self.assertNotIn("content-disposition", h)
+        url = self.s3.generate_presigned_url("get_object", Params={
+            "Bucket": "site", "Key": "index.html", "ResponseContentType": "text/html\r\nX-Injected: 1"})
+        r = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", url], capture_output=True, timeout=30)
+        head = r.stdout.decode("latin-1")
+        self.assertTrue(head.startswith("HTTP/1.1 400"), head)
+        self.assertNotIn("X-Injected", head)
+        url = self.s3.generate_presigned_url("get_object", Params={
+            "Bucket": "site", "Key": "index.html", "ResponseContentType": "text/csv"})
+        r = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", url], capture_output=True, timeout=30)
+        head = r.stdout.decode("latin-1")
+        self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+        self.assertIn("Content-Type: text/csv\r\n", head)
+
     def test_public_by_acl(self):
         """Public through ACLs (issue 15) instead of a policy; Block Public Access decides."""
         s3 = self.s3
