@@ -195,6 +195,8 @@ int s3_body_digests(api_req_t *req, eng_object_t *o)
     kv_buf_append_hex(&etag, md5, 16);
     o->etag = kv_arena_strndup(req->arena, etag.p, etag.len);
     kv_buf_dispose(&etag);
+    if (st->s3_etag_keyed) /* issue 16: SSE-C and SSE-KMS bodies have opaque ETags */
+        o->etag = s3_sse_etag(req->arena, st->s3_etag_key, o->etag);
     o->mtime_ms = kv_now_ms();
     return 0;
 }
@@ -1278,6 +1280,13 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         if (src->n_segs) {
             o->etag = md5;
             o->checksum_algo = o->checksum_value = NULL;
+        } else if (s3_sse_etag_opaque(src) || s3_sse_etag_opaque(o)) {
+            o->etag = md5; /* the source's ETag was opaque, or the copy's must be */
+        }
+        if (enc > 0 && s3_sse_etag_opaque(o)) {
+            uint8_t ek[S3_SSE_KEY_LEN];
+            s3_sse_etag_key(dk, ek);
+            o->etag = s3_sse_etag(req->arena, ek, o->etag);
         }
         o->segs = NULL;
         o->n_segs = 0;

@@ -577,6 +577,8 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     kv_buf_append_hex(&etag, md5, 16);
     o->etag = kv_arena_strndup(req->arena, etag.p, etag.len);
     kv_buf_dispose(&etag);
+    if (st->s3_etag_keyed) /* issue 16: SSE-C and SSE-KMS bodies have opaque ETags */
+        o->etag = s3_sse_etag(req->arena, st->s3_etag_key, o->etag);
     o->mtime_ms = kv_now_ms();
     /* issue 15, package A: the acl field (a canned ACL) */
     const char *acl = field_str(req, p, "acl");
