@@ -444,6 +444,31 @@ class S3Website(unittest.TestCase):
         self.assertTrue(head.startswith("HTTP/1.1 200"), head)
         self.assertIn("Content-Type: text/csv\r\n", head)
 
+    def test_version_read_judged_on_its_own_tags(self):
+        """?versionId= on the website endpoint: the named version's tags decide a policy's
+        s3:ExistingObjectTag condition, not the current version's."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="tagsite")
+        s3.delete_public_access_block(Bucket="tagsite")
+        s3.put_bucket_versioning(Bucket="tagsite", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_policy(Bucket="tagsite", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+             "Resource": "arn:aws:s3:::tagsite/*",
+             "Condition": {"StringEquals": {"s3:ExistingObjectTag/public": "yes"}}}]}))
+        old = s3.put_object(Bucket="tagsite", Key="v.txt", Body=b"old-secret", Tagging="public=no")["VersionId"]
+        s3.put_object(Bucket="tagsite", Key="v.txt", Body=b"new", Tagging="public=yes")
+        s3.put_bucket_website(Bucket="tagsite", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+        self.assertEqual(self.curl("/v.txt", bucket="tagsite")[::2], (200, b"new"))
+        st, _, body = self.curl(f"/v.txt?versionId={old}", bucket="tagsite")
+        self.assertEqual(st, 403, body)
+        self.assertNotIn(b"old-secret", body)
+        # The error document is read current, whatever version the request named.
+        s3.put_object(Bucket="tagsite", Key="err.html", Body=ERROR_DOC, Tagging="public=yes")
+        s3.put_bucket_website(Bucket="tagsite", WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err.html"}})
+        st, _, body = self.curl(f"/v.txt?versionId={old}", bucket="tagsite")
+        self.assertEqual((st, body), (403, ERROR_DOC))
+
     def test_public_by_acl(self):
         """Public through ACLs (issue 15) instead of a policy; Block Public Access decides."""
         s3 = self.s3
