@@ -151,7 +151,15 @@ void api_resp_header(api_resp_t *resp, const char *name, kv_slice_t value)
         resp->cap_hdrs = cap;
     }
     resp->hdrs[resp->n_hdrs].name = kv_slice_str(name);
-    resp->hdrs[resp->n_hdrs].value = kv_arena_dup(resp->_arena, value);
+    /* A value never ends the header: CR, LF and other controls but tab become spaces (the
+     * operations refuse such input first; this is the last line against response splitting). */
+    uint8_t *p = kv_arena_alloc(resp->_arena, value.len + 1);
+    for (size_t i = 0; i < value.len; i++) {
+        uint8_t c = value.p[i];
+        p[i] = (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : c;
+    }
+    p[value.len] = 0;
+    resp->hdrs[resp->n_hdrs].value = kv_slice(p, value.len);
     resp->n_hdrs++;
 }
 

@@ -193,6 +193,8 @@ struct api_state {
     uint64_t handle_ns, finish_ns;
     /* issue 16, package E: PutObject's new encryption, or UploadPart's upload prototype */
     eng_object_t *s3_sse;
+    uint8_t s3_etag_key[32]; /* issue 16: an SSE-C or SSE-KMS body's ETag key (s3_sse.h) */
+    bool s3_etag_keyed;
 };
 
 /* api_auth.c */

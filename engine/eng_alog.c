@@ -205,14 +205,19 @@ int eng_alog_drop(eng_t *e, kv_slice_t source, eng_alog_take_cb take, void *arg,
  */
 int eng_alog_deliver(eng_t *e, kv_slice_t source, eng_alog_take_cb take, void *arg,
                      uint32_t target_id, eng_object_t *o, eng_versioning_t versioning,
-                     size_t *n_out)
+                     const uint8_t *key, size_t *n_out)
 {
     *n_out = 0;
     eng_blob_writer_t *w = eng_blob_writer_new(e);
+    int rc = key ? eng_blob_writer_set_key(w, key) : 0;
+    if (rc < 0) {
+        eng_blob_writer_abort(w);
+        return rc;
+    }
     eng_otxn_t t;
     eng__otxn_init(&t, e);
     size_t n = 0;
-    int rc = take_run(e, source, take, arg, t.b, w, &n);
+    rc = take_run(e, source, take, arg, t.b, w, &n);
     if (rc < 0 || n == 0) {
         eng__otxn_dispose(&t);
         eng_blob_writer_abort(w);
@@ -234,7 +239,7 @@ int eng_alog_deliver(eng_t *e, kv_slice_t source, eng_alog_take_cb take, void *a
     kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
     if (w->buf.len) {
         eng__blob_key(&tk, w->data_id, w->chunk);
-        eng__seal_chunk(&w->buf);
+        rc = eng__close_chunk(w); /* sealed, or encrypted under the key */
         eng_batch_put(t.b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
     }
     if (w->noted)
@@ -242,7 +247,8 @@ int eng_alog_deliver(eng_t *e, kv_slice_t source, eng_alog_take_cb take, void *a
     kv_arena_t *a = kv_arena_new(1024);
     eng_found_t cur;
     eng__found_init(&cur);
-    rc = eng__find_current(e, NULL, &k, o->key, a, &cur);
+    if (rc == 0)
+        rc = eng__find_current(e, NULL, &k, o->key, a, &cur);
     if (rc == 0 || rc == KV_ENOTFOUND)
         rc = eng__obj_install(&t, &k, kv_buf_slice(&cur.v), rc == 0 ? cur.o : NULL, o, versioning,
                               a, &v);
@@ -256,8 +262,7 @@ int eng_alog_deliver(eng_t *e, kv_slice_t source, eng_alog_take_cb take, void *a
     kv_arena_free(a);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
-    kv_buf_dispose(&w->buf);
-    kv_free(w);
+    eng__writer_free(w); /* its key wiped */
     if (rc == 0)
         *n_out = n;
     return rc;

@@ -168,13 +168,15 @@ static void op_create_key(kms_rq_t *o)
         return;
     }
     const char *why = NULL;
-    if (policy.p && pol_parse(policy, POL_RESOURCE, o->a, &why) == NULL) {
+    pol_t *parsed = policy.p ? pol_parse(policy, POL_RESOURCE, o->a, &why) : NULL;
+    if (policy.p && parsed == NULL) {
         api_fail(o->resp, API_E_KMS_MALFORMED_POLICY, "%s",
                  why ? why
                      : "The new key policy will not allow you to update the key policy in "
                        "the future.");
         return;
     }
+    pol_free(parsed); /* only checked here: evaluation compiles it through the cache */
     kms_key_t *k =
         kms_key_new(o->ctx, o->a, policy.p ? kv_arena_strndup(o->a, policy.p, policy.len) : NULL);
     k->desc = kv_arena_strndup(o->a, desc.p ? (const char *)desc.p : "", desc.len);
@@ -477,9 +479,11 @@ static int ch_policy(kms_rq_t *o, kms_key_t *k)
         kms_need_state(o, k, false) < 0 || kms_not_aws(o, k) < 0)
         return -1;
     const char *why = NULL;
-    if (pol_parse(p, POL_RESOURCE, o->a, &why) == NULL)
+    pol_t *parsed = pol_parse(p, POL_RESOURCE, o->a, &why);
+    if (parsed == NULL)
         return api_refuse(o->resp, API_E_KMS_MALFORMED_POLICY, "%s",
                           why ? why : "The policy is not valid.");
+    pol_free(parsed); /* only checked here: evaluation compiles it through the cache */
     k->policy = kv_arena_strndup(o->a, p.p, p.len);
     return 0;
 }

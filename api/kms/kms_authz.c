@@ -55,6 +55,27 @@ static bool is_crypto(const char *op)
     return false;
 }
 
+/* Is grant g no wider than parent (its operations among parent's, parent's constraints kept)?
+ * A grant that allows CreateGrant allows making only such grants, as in KMS. */
+static bool no_wider(const kms_grant_t *parent, const kms_grant_t *g)
+{
+    for (size_t i = 0; i < g->n_ops; i++) {
+        bool have = false;
+        for (size_t j = 0; j < parent->n_ops && !have; j++)
+            have = strcmp(g->ops[i], parent->ops[j]) == 0;
+        if (!have)
+            return false;
+    }
+    if (parent->ctx_equals &&
+        (g->ctx_equals == NULL || !ctx_satisfies(parent->ctx_equals, g->ctx_equals, true)))
+        return false;
+    if (parent->ctx_subset &&
+        !(g->ctx_subset && ctx_satisfies(parent->ctx_subset, g->ctx_subset, false)) &&
+        !(g->ctx_equals && ctx_satisfies(parent->ctx_subset, g->ctx_equals, false)))
+        return false;
+    return true;
+}
+
 bool kms_principal_is(const api_principal_t *p, const char *arn)
 {
     kv_slice_t a = kv_slice_str(arn ? arn : "");
@@ -77,6 +98,8 @@ static bool granted(api_ctx_t *ctx, api_req_t *req, const kms_az_t *az, const ap
         for (size_t j = 0; j < g[i].n_ops; j++) {
             /* RetireGrant is a grant's own (kms_op_end_grant): not the key's other grants */
             if (strcmp(g[i].ops[j], op) != 0 || strcmp(op, "RetireGrant") == 0)
+                continue;
+            if (az->made && !no_wider(&g[i], az->made))
                 continue;
             if (is_crypto(op) && (!ctx_satisfies(g[i].ctx_subset, az->context, false) ||
                                   !ctx_satisfies(g[i].ctx_equals, az->context, true)))

@@ -171,8 +171,11 @@ void kms_op_create_grant(kms_rq_t *o)
     kms_grant_t *have;
     size_t n_have;
     int rc;
-    if (kms_arg_key(o, "KeyId", false, &k) < 0 || kms_authz_op(o, "kms:CreateGrant", k, NULL) < 0 ||
-        kms_need_state(o, k, false) < 0)
+    kms_az_t az = {.action = "kms:CreateGrant", .made = &g};
+    if (kms_arg_key(o, "KeyId", false, &k) < 0)
+        goto out;
+    az.key = k;
+    if (kms_authorize(o->ctx, o->req, o->resp, &az) < 0 || kms_need_state(o, k, false) < 0)
         goto out;
     rc = kms_grants_load(o->ctx, o->a, k->id, &have, &n_have);
     if (rc < 0) {

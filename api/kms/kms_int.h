@@ -239,6 +239,8 @@ typedef struct kms_az {
     const api_ckey_t *extra;
     size_t n_extra;
     bool by_grant; /* the grant being retired allows it (its retiring principal or grantee) */
+    const struct kms_grant *made; /* CreateGrant: the grant to be made (a grant allows making
+                                   * only one no wider than itself) */
 } kms_az_t;
 
 /** Whether arn names the principal (a role session by its role too). */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/kv_aead.h"
 #include "base/kv_alloc.h"
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
@@ -601,7 +602,16 @@ static int deliver_one(api_ctx_t *ctx, struct s3_alog *l, kv_slice_t source, uin
         .event = "ObjectCreated:Put",
     };
     kv_buf_dispose(&key);
-    rc = eng_alog_deliver(ctx->eng, source, take_rec, &u, t->id, &o, t->versioning, &n);
+    /* A new object of the target: encrypted as the target's new objects are (SSE-S3). */
+    uint8_t dk[S3_SSE_KEY_LEN];
+    int enc = s3_sse_new_internal(ctx, a, t, &o, dk);
+    if (enc < 0) {
+        api_ck_dispose(&u.md5);
+        return KV_EINTERNAL;
+    }
+    rc = eng_alog_deliver(ctx->eng, source, take_rec, &u, t->id, &o, t->versioning,
+                          enc > 0 ? dk : NULL, &n);
+    kv_wipe(dk, sizeof(dk));
     api_ck_dispose(&u.md5);
     if (rc < 0)
         return rc;

@@ -334,6 +334,12 @@ static int check_target(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const 
                          "Target grants not allowed for bucket owner enforced buckets");
     } else {
         kv_buf_reset(&x);
+        /* Log objects are written into the target with no request of their own: the principal
+         * that configures them must be one that may write there (under the prefix), or a
+         * user allowed only its own bucket could fill any other with objects. */
+        if (s3_authz_check(ctx, req, resp, "s3:PutObject", c->target, c->prefix, NULL, NULL, 0) !=
+            0)
+            out = -1;
     }
     if (out < 0 && x.len && !kv_buf_failed(&x))
         req->_st->s3_extra = kv_arena_dup(req->arena, kv_buf_slice(&x));

@@ -289,6 +289,11 @@ int s3_exec_upload_part_copy(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     api_ck_init(&ck, proto->checksum_algo ? s3_ck_named(kv_slice_str(proto->checksum_algo))
                                           : API_CK_NONE);
     int rc = s3_copy_bytes(ctx, req, r, off, len, enc > 0 ? dk : NULL, &w, &md5, &ck);
+    if (rc == 0 && enc > 0 && s3_sse_etag_opaque(proto)) { /* issue 16: an opaque ETag */
+        uint8_t ek[S3_SSE_KEY_LEN];
+        s3_sse_etag_key(dk, ek);
+        md5 = s3_sse_etag(req->arena, ek, md5);
+    }
     kv_wipe(dk, sizeof(dk));
     eng_object_close(r);
     eng_part_t p = {.number = in->part, .etag = md5, .mtime_ms = kv_now_ms()};

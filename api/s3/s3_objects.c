@@ -195,6 +195,8 @@ int s3_body_digests(api_req_t *req, eng_object_t *o)
     kv_buf_append_hex(&etag, md5, 16);
     o->etag = kv_arena_strndup(req->arena, etag.p, etag.len);
     kv_buf_dispose(&etag);
+    if (st->s3_etag_keyed) /* issue 16: SSE-C and SSE-KMS bodies have opaque ETags */
+        o->etag = s3_sse_etag(req->arena, st->s3_etag_key, o->etag);
     o->mtime_ms = kv_now_ms();
     return 0;
 }
@@ -375,9 +377,51 @@ static int preconditions(api_req_t *req, api_resp_t *resp, const eng_object_t *o
     return conditions(req, resp, o, false);
 }
 
+/* The response-* query parameters and the headers they override. */
+static const struct {
+    const char *param, *header;
+    size_t off;
+} over[] = {
+    {"response-content-type", "Content-Type", offsetof(eng_object_t, content_type)},
+    {"response-content-encoding", "Content-Encoding", offsetof(eng_object_t, content_encoding)},
+    {"response-content-disposition", "Content-Disposition",
+     offsetof(eng_object_t, content_disposition)},
+    {"response-content-language", "Content-Language", offsetof(eng_object_t, content_language)},
+    {"response-cache-control", "Cache-Control", offsetof(eng_object_t, cache_control)},
+    {"response-expires", "Expires", offsetof(eng_object_t, expires)},
+};
+
+/* response-* parameters as S3 takes them: only in signed requests (an anonymous GET's are
+ * refused), and (decoded from the query) never holding a control character, which would
+ * split the answer's headers. The website endpoint ignores them. @return 0 or -1. */
+static int overrides_ok(api_req_t *req, api_resp_t *resp)
+{
+    if (req->_st->op == S3_OP_website_get)
+        return 0;
+    for (size_t i = 0; i < sizeof(over) / sizeof(*over); i++) {
+        kv_slice_t v;
+        if (!api_req_query(req, over[i].param, &v))
+            continue;
+        if (req->_st->principal.kind == API_PR_ANON) {
+            api_fail(resp, API_E_S3_INVALID_REQUEST,
+                     "Request specific response headers cannot be used for anonymous GET "
+                     "requests.");
+            return -1;
+        }
+        for (size_t j = 0; j < v.len; j++)
+            if ((v.p[j] < 0x20 && v.p[j] != '\t') || v.p[j] == 0x7f) {
+                api_fail(resp, API_E_S3_INVALID_ARGUMENT, "Invalid value for %s", over[i].param);
+                return -1;
+            }
+    }
+    return 0;
+}
+
 static int exec_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_object_in_t *in,
                     s3_object_out_t *out, bool body)
 {
+    if (overrides_ok(req, resp) < 0)
+        return -1;
     eng_bucket_t *b;
     if (s3_bucket_find_read(ctx, req, resp, in->bucket, &b) < 0 ||
         s3_open_version(ctx, req, resp, b, in->key, &out->o, body ? &out->reader : NULL) < 0)
@@ -520,23 +564,13 @@ static void object_headers(api_req_t *req, api_resp_t *resp, const s3_object_out
     api_resp_header(resp, "Accept-Ranges", KV_SLICE_LIT("bytes"));
     if (o->n_tags)
         api_resp_headerf(resp, "x-amz-tagging-count", "%zu", o->n_tags);
-    /* response-* query parameters override the stored headers. */
-    static const struct {
-        const char *param, *header;
-        size_t off;
-    } over[] = {
-        {"response-content-type", "Content-Type", offsetof(eng_object_t, content_type)},
-        {"response-content-encoding", "Content-Encoding", offsetof(eng_object_t, content_encoding)},
-        {"response-content-disposition", "Content-Disposition",
-         offsetof(eng_object_t, content_disposition)},
-        {"response-content-language", "Content-Language", offsetof(eng_object_t, content_language)},
-        {"response-cache-control", "Cache-Control", offsetof(eng_object_t, cache_control)},
-        {"response-expires", "Expires", offsetof(eng_object_t, expires)},
-    };
+    /* response-* query parameters override the stored headers (not on the website endpoint,
+     * whose requests are anonymous: checked by exec_get). */
+    bool overrides = req->_st->op != S3_OP_website_get;
     for (size_t i = 0; i < sizeof(over) / sizeof(*over); i++) {
         kv_slice_t v;
         const char *stored = *(const char *const *)((const char *)o + over[i].off);
-        if (api_req_query(req, over[i].param, &v))
+        if (overrides && api_req_query(req, over[i].param, &v))
             api_resp_header(resp, over[i].header, v);
         else if (stored)
             api_resp_header(resp, over[i].header, kv_slice_str(stored));
@@ -1301,6 +1335,13 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                 o->checksum_value = kv_arena_strndup(req->arena, b.p, b.len);
                 kv_buf_dispose(&b);
             }
+        } else if (s3_sse_etag_opaque(src) || s3_sse_etag_opaque(o)) {
+            o->etag = md5; /* the source's ETag was opaque, or the copy's must be */
+        }
+        if (enc > 0 && s3_sse_etag_opaque(o)) {
+            uint8_t ek[S3_SSE_KEY_LEN];
+            s3_sse_etag_key(dk, ek);
+            o->etag = s3_sse_etag(req->arena, ek, o->etag);
         }
         api_ck_dispose(&ck);
         o->segs = NULL;

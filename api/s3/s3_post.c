@@ -504,11 +504,37 @@ static const char *field_str(api_req_t *req, const s3_post_t *p, const char *nam
     return v.len ? kv_arena_strndup(req->arena, v.p, v.len) : NULL;
 }
 
+/* Does a field that goes out as a response header (the object's Content-Type, metadata...;
+ * the redirect's Location) hold a control byte (a tab aside)? A header's value arrives without
+ * them; a form field's may hold a line break that would split the answer's headers. */
+static bool header_field_bad(const s3_post_t *p)
+{
+    static const char *const names[] = {
+        "content-type", "cache-control",       "content-disposition",     "content-encoding",
+        "expires",      "x-amz-storage-class", "success_action_redirect", "redirect"};
+    for (size_t i = 0; i < p->n_fields; i++) {
+        const char *n = p->fields[i].name;
+        bool header = strncmp(n, "x-amz-meta-", 11) == 0;
+        for (size_t j = 0; j < sizeof(names) / sizeof(names[0]) && !header; j++)
+            header = strcmp(n, names[j]) == 0;
+        kv_slice_t v = p->fields[i].value;
+        for (size_t j = 0; header && j < v.len; j++)
+            if ((v.p[j] < 0x20 && v.p[j] != '\t') || v.p[j] == 0x7f)
+                return true;
+    }
+    return false;
+}
+
 int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                         const s3_post_object_in_t *in, s3_post_object_out_t *out)
 {
     api_state_t *st = req->_st;
     s3_post_t *p = st->post;
+    if (header_field_bad(p)) {
+        api_fail(resp, API_E_S3_INVALID_ARGUMENT,
+                 "A form field that becomes a header must not hold control characters");
+        return -1;
+    }
     eng_object_t *o = kv_arena_calloc(req->arena, 1, sizeof(*o));
     o->key = in->key;
     o->content_type = field_str(req, p, "content-type");
@@ -551,6 +577,8 @@ int s3_exec_post_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     kv_buf_append_hex(&etag, md5, 16);
     o->etag = kv_arena_strndup(req->arena, etag.p, etag.len);
     kv_buf_dispose(&etag);
+    if (st->s3_etag_keyed) /* issue 16: SSE-C and SSE-KMS bodies have opaque ETags */
+        o->etag = s3_sse_etag(req->arena, st->s3_etag_key, o->etag);
     o->mtime_ms = kv_now_ms();
     /* issue 15, package A: the acl field (a canned ACL) */
     const char *acl = field_str(req, p, "acl");

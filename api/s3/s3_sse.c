@@ -483,6 +483,60 @@ int s3_sse_read_internal(api_ctx_t *ctx, kv_slice_t bucket, const eng_object_t *
     return rc;
 }
 
+int s3_sse_new_internal(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                        uint8_t dk[S3_SSE_KEY_LEN])
+{
+    s3_bucket_sse_t def;
+    if (!s3_sse_bucket_default(b, a, &def) && !ctx->encrypt_all)
+        return 0;
+    uint8_t k[S3_SSE_KEY_LEN];
+    kv_random(k, sizeof(k));
+    kv_buf_t sealed;
+    kv_buf_init(&sealed, S3_SSE_KEY_LEN + API_SEAL_OVERHEAD);
+    api_seal(ctx, s3_aad(a, kv_slice_str(b->name), o->key), kv_slice(k, sizeof(k)), &sealed);
+    int rc = kv_buf_failed(&sealed) ? -1 : 1;
+    if (rc > 0) {
+        o->sse = ENG_SSE_S3;
+        o->sse_key = kv_arena_dup(a, kv_buf_slice(&sealed));
+        memcpy(dk, k, sizeof(k));
+    }
+    kv_wipe(k, sizeof(k));
+    kv_buf_dispose(&sealed);
+    return rc;
+}
+
+/* ---- ETags ---- */
+
+bool s3_sse_etag_opaque(const eng_object_t *o)
+{
+    return o && (o->sse == ENG_SSE_C || o->sse == ENG_SSE_KMS);
+}
+
+void s3_sse_etag_key(const uint8_t dk[S3_SSE_KEY_LEN], uint8_t ek[S3_SSE_KEY_LEN])
+{
+    sigv4_hmac(dk, S3_SSE_KEY_LEN, KV_SLICE_LIT("stratus/etag"), ek);
+}
+
+const char *s3_sse_etag(kv_arena_t *a, const uint8_t ek[S3_SSE_KEY_LEN], const char *md5_hex)
+{
+    uint8_t mac[32];
+    sigv4_hmac(ek, S3_SSE_KEY_LEN, kv_slice_str(md5_hex), mac);
+    kv_buf_t b;
+    kv_buf_init(&b, 40);
+    kv_buf_append_hex(&b, mac, 16);
+    const char *r = kv_arena_strndup(a, b.p, b.len);
+    kv_buf_dispose(&b);
+    return r;
+}
+
+/* An SSE-C or SSE-KMS body's ETag key (st), from its data key. */
+static void keep_etag_key(api_state_t *st, const eng_object_t *o, const uint8_t dk[S3_SSE_KEY_LEN])
+{
+    st->s3_etag_keyed = s3_sse_etag_opaque(o);
+    if (st->s3_etag_keyed)
+        s3_sse_etag_key(dk, st->s3_etag_key);
+}
+
 /* ---- writes that stream ---- */
 
 /* A new object's encryption (st->s3_sse) and its writer's key. */
@@ -497,6 +551,7 @@ static int begin_new(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng
     int rc = s3_sse_new(ctx, req, resp, b, ask, NULL, o, dk);
     if (rc <= 0)
         return rc;
+    keep_etag_key(st, o, dk);
     rc = eng_blob_writer_set_key(st->blob, dk);
     kv_wipe(dk, sizeof(dk));
     return rc < 0 ? s3_engine_fail(resp, rc) : 0;
@@ -520,6 +575,7 @@ int s3_sse_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
     }
     if (rc <= 0)
         return rc;
+    keep_etag_key(st, st->s3_sse, dk);
     rc = eng_blob_writer_set_key(st->blob, dk);
     kv_wipe(dk, sizeof(dk));
     return rc < 0 ? s3_engine_fail(resp, rc) : 0;

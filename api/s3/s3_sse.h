@@ -56,6 +56,12 @@ int s3_sse_read(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t buc
  * only. @return 0 or -1. */
 int s3_sse_read_internal(api_ctx_t *ctx, kv_slice_t bucket, const eng_object_t *o,
                          eng_object_reader_t *reader);
+/** A new object written outside S3's requests (an access log object) into bucket b: SSE-S3
+ * when b has default encryption (S3 delivers logs only under SSE-S3) or under --encrypt-all.
+ * Sets o's encryption fields (their bytes in arena a) and the data key in dk.
+ * @return 1 (encrypted: dk set), 0 (plain), -1 (the key could not be sealed). */
+int s3_sse_new_internal(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                        uint8_t dk[S3_SSE_KEY_LEN]);
 /** PutObject and UploadPart, once the body is about to stream: the writer's key and the
  * encryption the response reports (st->s3_sse). @return 0 or -1 (resp's error set). */
 int s3_sse_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b);
@@ -63,6 +69,17 @@ int s3_sse_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
  * @return 0 or -1 (resp's error set). */
 int s3_sse_begin_post(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const s3_sse_ask_t *ask,
                       kv_slice_t key);
+/**
+ * S3 gives an SSE-C or SSE-KMS object (or part) an ETag that is not the MD5 of its plaintext:
+ * anyone who may list the bucket would otherwise learn that digest without the key (and it
+ * would sit in the clear in the object's record). Stratus uses HMAC-SHA256 of the MD5 (hex)
+ * under a key derived from the object's data key, cut to 16 bytes.
+ */
+bool s3_sse_etag_opaque(const eng_object_t *o);
+/** The ETag key of a data key. */
+void s3_sse_etag_key(const uint8_t dk[S3_SSE_KEY_LEN], uint8_t ek[S3_SSE_KEY_LEN]);
+/** The opaque ETag (32 hex digits, in a) of the MD5 md5_hex under ek. */
+const char *s3_sse_etag(kv_arena_t *a, const uint8_t ek[S3_SSE_KEY_LEN], const char *md5_hex);
 /** Copy the encryption fields of src into dst. */
 void s3_sse_fields(eng_object_t *dst, const eng_object_t *src);
 /** The x-amz-server-side-encryption* response headers S3 returns for o (NULL: none). */

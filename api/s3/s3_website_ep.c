@@ -222,16 +222,19 @@ int s3_decode_website_refused(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 
 /* ---- execution ---- */
 
-/* May the anonymous principal read key (s3:GetObject, or s3:GetObjectVersion for a named
- * version)? */
+/* May the anonymous principal read key (s3:GetObject; for the requested key (asked) with a
+ * named version, s3:GetObjectVersion with that version's tags as s3:ExistingObjectTag's)? The
+ * index and error documents are read current. */
 static bool readable(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t bucket,
-                     kv_slice_t key)
+                     kv_slice_t key, bool asked)
 {
     kv_slice_t v;
-    bool named = api_req_query(req, "versionId", &v);
-    eng_vref_t cur = {.kind = ENG_VREF_CURRENT};
+    bool named = asked && api_req_query(req, "versionId", &v);
+    eng_vref_t ver = {.kind = ENG_VREF_CURRENT};
+    if (named && !s3_version_parse(v, &ver))
+        ver.kind = ENG_VREF_CURRENT; /* GetObject's decode refuses it */
     return s3_authz_check(ctx, req, resp, named ? "s3:GetObjectVersion" : "s3:GetObject", bucket,
-                          key, &cur, NULL, S3_AZ_EXISTING | S3_AZ_QUIET) == 0;
+                          key, &ver, NULL, S3_AZ_EXISTING | S3_AZ_QUIET) == 0;
 }
 
 /* May it list the bucket (else a missing key is AccessDenied, as S3 answers)? */
@@ -359,7 +362,7 @@ static api_err_t open_doc(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                           const s3_website_get_in_t *in, const eng_bucket_t *b, kv_slice_t key,
                           s3_object_out_t *o)
 {
-    if (!readable(ctx, req, resp, in->bucket, key))
+    if (!readable(ctx, req, resp, in->bucket, key, false))
         return API_E_S3_ACCESS_DENIED;
     eng_vref_t cur = {.kind = ENG_VREF_CURRENT};
     int rc = eng_object_open(ctx->eng, b->id, key, &cur, req->arena, &o->o,
@@ -374,6 +377,16 @@ static api_err_t open_doc(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     if (rc < 0) {
         KV_LOG_ERROR("s3 website: engine error %s", kv_err_name(rc));
         return API_E_S3_INTERNAL;
+    }
+    /* An encrypted document's key, as GetObject gets it (SSE-S3; the others cannot be read
+     * here): the reader refuses its bytes without it. */
+    size_t n_hdrs = resp->n_hdrs;
+    if (s3_sse_read(ctx, req, resp, in->bucket, o->o, o->reader, false) < 0) {
+        api_err_t err = (api_err_t)resp->_err;
+        unanswer(req, resp, n_hdrs);
+        eng_object_close(o->reader);
+        o->reader = NULL;
+        return err == API_E_NONE ? API_E_S3_INTERNAL : err;
     }
     o->off = 0;
     o->len = o->o->size;
@@ -393,7 +406,7 @@ static int answer_error(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             kv_slice_t idx = cat(req->arena, cat(req->arena, in->key, KV_SLICE_LIT("/")), w->index);
             eng_vref_t cur = {.kind = ENG_VREF_CURRENT};
             eng_object_t *o;
-            if (readable(ctx, req, resp, in->bucket, idx) &&
+            if (readable(ctx, req, resp, in->bucket, idx, false) &&
                 eng_object_open(ctx->eng, b->id, idx, &cur, req->arena, &o, NULL) == 0 &&
                 !o->delete_marker) {
                 kv_buf_t loc;
@@ -463,13 +476,12 @@ int s3_exec_website_get(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         key = cat(req->arena, key, w.index);
     if (key.len > ENG_OBJ_KEY_MAX)
         return answer_error(ctx, req, resp, in, out, b, &w, key, API_E_S3_KEY_TOO_LONG, NULL);
-    if (!readable(ctx, req, resp, in->bucket, key)) {
+    if (!readable(ctx, req, resp, in->bucket, key, true)) {
         /* Refused; but a key that is not there may still be a directory (answer_error). */
         eng_vref_t cur = {.kind = ENG_VREF_CURRENT};
-        eng_object_t *o;
-        bool absent =
-            eng_object_open(ctx->eng, b->id, key, &cur, req->arena, &o, NULL) == KV_ENOTFOUND ||
-            o->delete_marker;
+        eng_object_t *o = NULL;
+        int orc = eng_object_open(ctx->eng, b->id, key, &cur, req->arena, &o, NULL);
+        bool absent = orc == KV_ENOTFOUND || (orc == 0 && o->delete_marker);
         return answer_error(ctx, req, resp, in, out, b, &w, key,
                             absent ? API_E_S3_NO_SUCH_KEY : API_E_S3_ACCESS_DENIED, NULL);
     }

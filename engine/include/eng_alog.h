@@ -52,11 +52,13 @@ typedef bool (*eng_alog_take_cb)(void *arg, const eng_alog_rec_t *r);
  * line (its text and "\n") of o's bytes; o (its key, headers and event log set by the caller)
  * is put in bucket target_id as eng_object_put would (versioning as given), and the records
  * are deleted in the same batch. Nothing is written when take accepts none (*n_out 0).
+ * key: o's data key (its bytes encrypted under it, o's encryption fields set by the caller),
+ * or NULL for plain bytes.
  * @return 0 with *n_out the records delivered, or a KV_E* code (then nothing changed).
  */
 int eng_alog_deliver(eng_t *e, kv_slice_t source, eng_alog_take_cb take, void *arg,
                      uint32_t target_id, eng_object_t *o, eng_versioning_t versioning,
-                     size_t *n_out);
+                     const uint8_t *key, size_t *n_out);
 
 /** Delete the run of source's oldest records that take accepts, delivering nothing (their
  * target is gone). @return 0 with *n_out the records dropped, or a KV_E* code. */

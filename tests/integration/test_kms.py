@@ -376,6 +376,23 @@ class WithIam(Case):
                          "ValidationException")
 
 
+    def test_grant_made_by_grant_is_no_wider(self):
+        """A grantee allowed only CreateGrant (by its grant) makes grants of at most its grant's
+        operations and constraints: it cannot give itself Decrypt."""
+        kid = self.key()["KeyId"]
+        u, c = self.user("kms-subgrantor")
+        self.kms.create_grant(KeyId=kid, GranteePrincipal=u["arn"], Operations=["CreateGrant", "Encrypt"],
+                              Constraints={"EncryptionContextSubset": {"app": "a"}})
+        iam_base.denied(c.create_grant, KeyId=kid, GranteePrincipal=u["arn"], Operations=["Decrypt"])
+        iam_base.denied(c.create_grant, KeyId=kid, GranteePrincipal=u["arn"], Operations=["Encrypt"])
+        iam_base.denied(c.create_grant, KeyId=kid, GranteePrincipal=u["arn"], Operations=["Encrypt"],
+                        Constraints={"EncryptionContextSubset": {"app": "b"}})
+        blob = self.kms.encrypt(KeyId=kid, Plaintext=b"secret")["CiphertextBlob"]
+        iam_base.denied(c.decrypt, CiphertextBlob=blob)
+        # Within its own: allowed.
+        c.create_grant(KeyId=kid, GranteePrincipal="arn:aws:iam::000000000000:user/else", Operations=["Encrypt"],
+                       Constraints={"EncryptionContextSubset": {"app": "a", "x": "y"}})
+
     def test_every_operation_is_authorized(self):
         """Every operation as an IAM user allowed everything succeeds and is checked (the
         server's count of requests answered without an authorization check stays 0)."""

@@ -17,6 +17,7 @@ import urllib.request
 
 from botocore.exceptions import ClientError
 
+import iam_base
 from stratus_fixture import Server
 
 # S3's access-log line: 25 space-separated fields, three of them quoted.
@@ -244,6 +245,64 @@ class S3Logging(unittest.TestCase):
         ids = {LINE.match(line)["request_id"] for _, line in self.log_lines("off-logs")}
         self.assertIn(on, ids)
         self.assertFalse(ids & set(off), "records after logging was disabled")
+
+    def test_target_needs_callers_write(self):
+        """Logging only goes into a bucket the configuring principal may write (s3:PutObject on
+        the target prefix): else a user who may configure its own bucket's logging could fill
+        any other bucket with objects."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="own-src")
+        s3.create_bucket(Bucket="foreign-logs")
+        s3.create_bucket(Bucket="granted-logs")
+        own = ["arn:aws:s3:::own-src", "arn:aws:s3:::own-src/*"]
+        u = iam_base.user(self.srv, "logcfg", policies=[
+            iam_base.allow("s3:*", own),
+            iam_base.allow("s3:PutObject", "arn:aws:s3:::granted-logs/lg/*")])
+        us3 = self.srv.client("s3", access=u["access_key"], secret=u["secret_key"],
+                              s3={"addressing_style": "path"})
+        with self.assertRaises(ClientError) as e:
+            us3.put_bucket_logging(Bucket="own-src", BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": "foreign-logs", "TargetPrefix": "x/"}})
+        self.assertEqual((code(e), status(e)), ("AccessDenied", 403))
+        self.assertNotIn("LoggingEnabled", s3.get_bucket_logging(Bucket="own-src"))
+        with self.assertRaises(ClientError) as e:  # granted under lg/ only
+            us3.put_bucket_logging(Bucket="own-src", BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": "granted-logs", "TargetPrefix": "other/"}})
+        self.assertEqual(code(e), "AccessDenied")
+        us3.put_bucket_logging(Bucket="own-src", BucketLoggingStatus={"LoggingEnabled": {
+            "TargetBucket": "granted-logs", "TargetPrefix": "lg/"}})
+        self.assertEqual(s3.get_bucket_logging(Bucket="own-src")["LoggingEnabled"]["TargetBucket"],
+                         "granted-logs")
+
+    def test_log_objects_follow_target_encryption(self):
+        """A log object is a new object of the target bucket: SSE-S3 when the target has default
+        encryption (S3 delivers logs only with SSE-S3), and under --encrypt-all."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="enc-src")
+        s3.create_bucket(Bucket="enc-logs")
+        s3.put_bucket_encryption(Bucket="enc-logs", ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        self.enable("enc-src", "enc-logs", "e/")
+        rid = s3.put_object(Bucket="enc-src", Key="k", Body=b"x")["ResponseMetadata"]["RequestId"]
+        self.records("enc-logs", "e/", [rid])
+        for o in s3.list_objects_v2(Bucket="enc-logs", Prefix="e/")["Contents"]:
+            self.assertEqual(s3.head_object(Bucket="enc-logs", Key=o["Key"]).get("ServerSideEncryption"),
+                             "AES256", o["Key"])
+        srv = Server("--encrypt-all", "--access-log-flush", "1").start()
+        try:
+            c = srv.client("s3", s3={"addressing_style": "path"})
+            c.create_bucket(Bucket="src")
+            c.create_bucket(Bucket="logs")
+            c.put_bucket_logging(Bucket="src", BucketLoggingStatus={"LoggingEnabled": {
+                "TargetBucket": "logs", "TargetPrefix": "l/"}})
+            c.put_object(Bucket="src", Key="k", Body=b"x")
+            self.assertTrue(wait_for(lambda: c.list_objects_v2(Bucket="logs").get("Contents")))
+            for o in c.list_objects_v2(Bucket="logs")["Contents"]:
+                self.assertEqual(c.head_object(Bucket="logs", Key=o["Key"]).get("ServerSideEncryption"),
+                                 "AES256", o["Key"])
+                self.assertIn(b"REST.PUT.OBJECT", c.get_object(Bucket="logs", Key=o["Key"])["Body"].read())
+        finally:
+            srv.cleanup()
 
     def test_bucket_logs_into_itself(self):
         s3 = self.s3

@@ -264,6 +264,25 @@ class S3Minor(unittest.TestCase):
         self.assertEqual(st, 400, out)
         self.assertIn(b"MalformedXML", out)
 
+    def test_post_fields_never_split_headers(self):
+        """A form field that becomes a response header (metadata, Content-Type, Cache-Control...)
+        holding a line break is refused: a GET (or the public website endpoint) would otherwise
+        answer with headers of the uploader's choosing."""
+        for name in ("x-amz-meta-a", "Content-Type", "Cache-Control", "Content-Disposition"):
+            with self.subTest(name=name):
+                key = "split-" + name.lower()
+                v = "v\r\nX-Injected: 1"
+                st, out = self.post(key, {name: v}, [{name: v}])
+                self.assertEqual(st, 400, out)
+                self.assertIn(b"InvalidArgument", out)
+                with self.assertRaises(ClientError) as e:
+                    self.s3.head_object(Bucket="minor", Key=key)
+                self.assertEqual(err(e)[1], 404)
+        # A tab is a header's own character: kept.
+        st, out = self.post("tab-meta", {"x-amz-meta-a": "x\ty"}, [{"x-amz-meta-a": "x\ty"}])
+        self.assertEqual(st, 204, out)
+        self.assertEqual(self.s3.head_object(Bucket="minor", Key="tab-meta")["Metadata"], {"a": "x\ty"})
+
     # ---- Content-Encoding ----
 
     def test_content_encoding_as_sent(self):

@@ -161,6 +161,38 @@ class S3Sse(unittest.TestCase):
             self.s3.get_object(Bucket="sse", Key="c-plain", **ssec(self.k1))
         self.assertEqual((code(e), status(e)), ("InvalidRequest", 400))
 
+    def test_etag_is_no_plaintext_md5(self):
+        """S3: an SSE-C or SSE-KMS object's ETag is not the MD5 of its data. Whoever may list the
+        bucket, without the key, must not learn it (PutObject, copies, parts, POST)."""
+        s3 = self.s3
+        body = b"guessable content"
+        md5 = '"%s"' % hashlib.md5(body).hexdigest()
+        got = {}
+        got["put-c"] = s3.put_object(Bucket="sse", Key="et-c", Body=body, **ssec(self.k1))["ETag"]
+        got["put-kms"] = s3.put_object(Bucket="sse", Key="et-kms", Body=body, ServerSideEncryption="aws:kms")["ETag"]
+        s3.put_object(Bucket="sse", Key="et-plain", Body=body)
+        got["copy-c"] = s3.copy_object(Bucket="sse", Key="et-copy-c", CopySource={"Bucket": "sse", "Key": "et-plain"},
+                                       **ssec(self.k2))["CopyObjectResult"]["ETag"]
+        up = s3.create_multipart_upload(Bucket="sse", Key="et-mpu", **ssec(self.k1))
+        got["part"] = s3.upload_part(Bucket="sse", Key="et-mpu", UploadId=up["UploadId"], PartNumber=1, Body=body,
+                                     **ssec(self.k1))["ETag"]
+        got["part-copy"] = s3.upload_part_copy(Bucket="sse", Key="et-mpu", UploadId=up["UploadId"], PartNumber=2,
+                                               CopySource={"Bucket": "sse", "Key": "et-plain"},
+                                               **ssec(self.k1))["CopyPartResult"]["ETag"]
+        s3.abort_multipart_upload(Bucket="sse", Key="et-mpu", UploadId=up["UploadId"])
+        for k, v in got.items():
+            self.assertNotEqual(v, md5, k)
+        listed = {o["Key"]: o["ETag"] for o in s3.list_objects_v2(Bucket="sse", Prefix="et-")["Contents"]}
+        self.assertEqual(listed["et-plain"], md5)
+        for k in ("et-c", "et-kms", "et-copy-c"):
+            self.assertNotEqual(listed[k], md5, k)
+        # The ETag still names the object: If-Match with it reads it.
+        g = s3.get_object(Bucket="sse", Key="et-c", IfMatch=got["put-c"], **ssec(self.k1))
+        self.assertEqual(g["Body"].read(), body)
+        # A copy back to a plain object has the MD5 again.
+        r = s3.copy_object(Bucket="sse", Key="et-back", CopySource={"Bucket": "sse", "Key": "et-c"}, **copy_ssec(self.k1))
+        self.assertEqual(r["CopyObjectResult"]["ETag"], md5)
+
     def test_sse_c_malformed(self):
         bad_md5 = base64.b64encode(hashlib.md5(b"other").digest()).decode()
         cases = [

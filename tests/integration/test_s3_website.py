@@ -387,6 +387,88 @@ class S3Website(unittest.TestCase):
             self.assertPage(got, 405, "MethodNotAllowed", f"<li>Method: {m}</li>", "<li>ResourceType: OBJECT</li>")
         self.assertEqual(self.s3.get_object(Bucket="site", Key="index.html")["Body"].read(), INDEX)
 
+    def test_encrypted_error_document(self):
+        """An SSE-S3 object is served by the website endpoint as GetObject serves it, the error
+        document too (every object is SSE-S3 under --encrypt-all); an SSE-C error document
+        cannot be read without its key: S3's page, never its bytes."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="encsite")
+        s3.delete_public_access_block(Bucket="encsite")
+        s3.put_bucket_policy(Bucket="encsite", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:ListBucket"],
+             "Resource": ["arn:aws:s3:::encsite", "arn:aws:s3:::encsite/*"]}]}))
+        s3.put_object(Bucket="encsite", Key="index.html", Body=INDEX, ContentType="text/html",
+                      ServerSideEncryption="AES256")
+        s3.put_object(Bucket="encsite", Key="err.html", Body=ERROR_DOC, ContentType="text/html",
+                      ServerSideEncryption="AES256")
+        key = uuid.uuid4().hex
+        s3.put_object(Bucket="encsite", Key="err-c.html", Body=ERROR_DOC, ContentType="text/html",
+                      SSECustomerAlgorithm="AES256", SSECustomerKey=key)
+        s3.put_bucket_website(Bucket="encsite", WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err.html"}})
+        self.assertEqual(self.curl("/", bucket="encsite")[::2], (200, INDEX))
+        st, h, body = self.curl("/missing.html", bucket="encsite")
+        self.assertEqual((st, body, h["x-amz-error-code"]), (404, ERROR_DOC, "NoSuchKey"))
+        s3.put_bucket_website(Bucket="encsite", WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err-c.html"}})
+        got = self.curl("/missing.html", bucket="encsite")
+        self.assertPage(got, 404, "NoSuchKey", "<li>Key: missing.html</li>",
+                        "<h3>An Error Occurred While Attempting to Retrieve a Custom Error Document</h3>")
+        self.assertNotIn(b"Custom error page", got[2])
+
+    def test_response_overrides_split_nothing(self):
+        """response-* query parameters: refused for anonymous REST GETs (as S3 refuses them),
+        ignored by the website endpoint, and never a line break in a header (a presigned URL
+        could otherwise hand a victim a response with headers of its maker's choosing)."""
+        bad = "text/html%0D%0AX-Injected:%201"
+        rest = f"http://127.0.0.1:{self.port}/site/index.html?response-content-type={bad}"
+        r = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", rest], capture_output=True, timeout=30)
+        head = r.stdout.decode("latin-1")
+        self.assertTrue(head.startswith("HTTP/1.1 400"), head)
+        self.assertNotIn("X-Injected", head)
+        st, h, body = self.curl(f"/index.html?response-content-type={bad}")
+        self.assertEqual((st, body, h["content-type"]), (200, INDEX, "text/html"))
+        self.assertNotIn("x-injected", h)
+        st, h, _ = self.curl(f"/index.html?response-content-disposition=attachment")
+        self.assertNotIn("content-disposition", h)
+        url = self.s3.generate_presigned_url("get_object", Params={
+            "Bucket": "site", "Key": "index.html", "ResponseContentType": "text/html\r\nX-Injected: 1"})
+        r = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", url], capture_output=True, timeout=30)
+        head = r.stdout.decode("latin-1")
+        self.assertTrue(head.startswith("HTTP/1.1 400"), head)
+        self.assertNotIn("X-Injected", head)
+        url = self.s3.generate_presigned_url("get_object", Params={
+            "Bucket": "site", "Key": "index.html", "ResponseContentType": "text/csv"})
+        r = subprocess.run(["curl", "-s", "-D", "-", "-o", "/dev/null", url], capture_output=True, timeout=30)
+        head = r.stdout.decode("latin-1")
+        self.assertTrue(head.startswith("HTTP/1.1 200"), head)
+        self.assertIn("Content-Type: text/csv\r\n", head)
+
+    def test_version_read_judged_on_its_own_tags(self):
+        """?versionId= on the website endpoint: the named version's tags decide a policy's
+        s3:ExistingObjectTag condition, not the current version's."""
+        s3 = self.s3
+        s3.create_bucket(Bucket="tagsite")
+        s3.delete_public_access_block(Bucket="tagsite")
+        s3.put_bucket_versioning(Bucket="tagsite", VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_policy(Bucket="tagsite", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+             "Resource": "arn:aws:s3:::tagsite/*",
+             "Condition": {"StringEquals": {"s3:ExistingObjectTag/public": "yes"}}}]}))
+        old = s3.put_object(Bucket="tagsite", Key="v.txt", Body=b"old-secret", Tagging="public=no")["VersionId"]
+        s3.put_object(Bucket="tagsite", Key="v.txt", Body=b"new", Tagging="public=yes")
+        s3.put_bucket_website(Bucket="tagsite", WebsiteConfiguration={"IndexDocument": {"Suffix": "index.html"}})
+        self.assertEqual(self.curl("/v.txt", bucket="tagsite")[::2], (200, b"new"))
+        st, _, body = self.curl(f"/v.txt?versionId={old}", bucket="tagsite")
+        self.assertEqual(st, 403, body)
+        self.assertNotIn(b"old-secret", body)
+        # The error document is read current, whatever version the request named.
+        s3.put_object(Bucket="tagsite", Key="err.html", Body=ERROR_DOC, Tagging="public=yes")
+        s3.put_bucket_website(Bucket="tagsite", WebsiteConfiguration={
+            "IndexDocument": {"Suffix": "index.html"}, "ErrorDocument": {"Key": "err.html"}})
+        st, _, body = self.curl(f"/v.txt?versionId={old}", bucket="tagsite")
+        self.assertEqual((st, body), (403, ERROR_DOC))
+
     def test_public_by_acl(self):
         """Public through ACLs (issue 15) instead of a policy; Block Public Access decides."""
         s3 = self.s3

@@ -351,8 +351,9 @@ static void test_journal(void **state)
     take_t t = {.max = 2};
     eng_object_t obj = {.key = KV_SLICE_LIT("log-1"), .etag = "e", .content_type = "text/plain"};
     size_t n;
-    assert_int_equal(
-        eng_alog_deliver(e, KV_SLICE_LIT("bb"), take_n, &t, b.id, &obj, ENG_VERSIONING_OFF, &n), 0);
+    assert_int_equal(eng_alog_deliver(e, KV_SLICE_LIT("bb"), take_n, &t, b.id, &obj,
+                                      ENG_VERSIONING_OFF, NULL, &n),
+                     0);
     assert_int_equal(n, 2);
     assert_true(t.ended);
     eng_object_t *meta;
@@ -368,9 +369,9 @@ static void test_journal(void **state)
     /* Nothing taken: nothing written. */
     t = (take_t){.max = 0};
     eng_object_t none = {.key = KV_SLICE_LIT("log-2"), .etag = "e"};
-    assert_int_equal(
-        eng_alog_deliver(e, KV_SLICE_LIT("bb"), take_n, &t, b.id, &none, ENG_VERSIONING_OFF, &n),
-        0);
+    assert_int_equal(eng_alog_deliver(e, KV_SLICE_LIT("bb"), take_n, &t, b.id, &none,
+                                      ENG_VERSIONING_OFF, NULL, &n),
+                     0);
     assert_int_equal(n, 0);
     assert_false(t.ended);
     assert_int_equal(eng_object_open(e, b.id, KV_SLICE_LIT("log-2"), NULL, a, &meta, NULL),
