@@ -69,9 +69,6 @@ kv_unit(test_ddb_authz tests/unit/api/test_ddb_authz.c tests/support/api_harness
 kv_unit(test_sigv2 tests/unit/api/test_sigv2.c) # issue 15, package V: SigV2 for S3
 kv_unit(test_s3_access tests/unit/api/test_s3_access.c) # issue 15, S: account settings, PAB
 kv_unit(test_s3_acl tests/unit/api/test_s3_acl.c) # issue 15, package A: S3 ACLs
-# Every unit test program (`make test-tsan` builds this target only).
-get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
-add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)
 
 include(${CMAKE_SOURCE_DIR}/tests/layers.cmake)
 if(EXISTS ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz.cmake)
@@ -104,3 +101,6 @@ kv_unit(test_s3_website tests/unit/api/test_s3_website.c tests/support/api_harne
 # issue 16, package R: its unit tests below
 kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 
+# Every unit test program (`make test-tsan` builds this target only).
+get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
+add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)
