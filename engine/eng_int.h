@@ -183,6 +183,14 @@ void eng__blob_stop(eng_t *e);
 int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name, kv_slice_t qual);
 /** Build a catalog key: kind byte + name. */
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
+/* A catalog kind whose key layout belongs to the api layer (IAM 'I', KMS 'J'): read one record
+ * (copied into a), scan by prefix after `after`, write ops in one batch (eng_catrec.c). */
+int eng__kind_get(eng_t *e, char kind, size_t val_max, kv_slice_t key, kv_arena_t *a,
+                  kv_slice_t *val);
+int eng__kind_scan(eng_t *e, char kind, kv_slice_t prefix, kv_slice_t after, size_t limit,
+                   int (*take)(void *arg, kv_slice_t suffix, kv_slice_t val), void *arg);
+int eng__kind_write(eng_t *e, char kind, size_t key_max, size_t val_max, const eng_cat_op_t *ops,
+                    size_t n);
 /** Largest catalog record eng__rec_* read (1 MiB). */
 #define ENG_REC_MAX (1u << 20)
 /** Encode record rec (the caller's type) into b. */

@@ -1189,9 +1189,11 @@ int eng_iam_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *val);
 int eng_iam_scan(eng_t *e, kv_slice_t prefix, kv_slice_t after, size_t limit,
                  int (*take)(void *arg, kv_slice_t suffix, kv_slice_t val), void *arg);
 /** One change of an IAM write: a put (val.p non-NULL) or a delete (val.p NULL). */
-typedef struct eng_iam_op {
+/** One write of a kind's records: val.p NULL deletes key (IAM's and KMS's stores). */
+typedef struct eng_cat_op {
     kv_slice_t key, val;
-} eng_iam_op_t;
+} eng_cat_op_t;
+typedef eng_cat_op_t eng_iam_op_t;
 /** Commit ops in one write batch. @return 0, KV_EINVAL (a key or value over the limits),
  * KV_ENOSPACE, KV_EIO. */
 int eng_iam_write(eng_t *e, const eng_iam_op_t *ops, size_t n);
@@ -1229,9 +1231,7 @@ int eng_kms_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *val);
 int eng_kms_scan(eng_t *e, kv_slice_t prefix, kv_slice_t after, size_t limit,
                  int (*take)(void *arg, kv_slice_t suffix, kv_slice_t val), void *arg);
 /** One change of a KMS write: a put (val.p non-NULL) or a delete (val.p NULL). */
-typedef struct eng_kms_op {
-    kv_slice_t key, val;
-} eng_kms_op_t;
+typedef eng_cat_op_t eng_kms_op_t;
 /** Commit ops in one write batch. @return 0, KV_EINVAL (a key or value over the limits),
  * KV_ENOSPACE, KV_EIO. */
 int eng_kms_write(eng_t *e, const eng_kms_op_t *ops, size_t n);
