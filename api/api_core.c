@@ -838,3 +838,21 @@ void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_i
                 (unsigned long long)bytes_out, (unsigned long long)(dur / 1000),
                 api_op_name(svc, op), st ? st->request_id : "-");
 }
+
+/* The AWS JSON 1.1 protocol's error body ({"__type", "message"}) and its headers: the finish hook
+ * of the services that speak it (EventBridge, KMS). */
+void api_json11_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
+{
+    (void)ctx;
+    if (resp->_err) {
+        kv_buf_reset(&resp->body);
+        api_jw_t w;
+        api_jw_init(&w, &resp->body);
+        api_jw_obj_begin(&w);
+        api_jw_kstr(&w, "__type", api_err_code(resp->_err));
+        api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
+        api_jw_obj_end(&w);
+        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
+    }
+    api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
+}

@@ -164,4 +164,8 @@ void api_sched_kick(api_ctx_t *ctx, const char *job);
  * mapping, no notified bucket) turns it off, so writes cost the services thread nothing. */
 void api_sched_listen(api_ctx_t *ctx, const char *job, bool on);
 
+/** The AWS JSON 1.1 protocol's error body ({"__type", "message"}) and headers, for a service's
+ * finish hook. */
+void api_json11_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+
 #endif

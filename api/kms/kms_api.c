@@ -713,23 +713,6 @@ static const api_op_desc_t kms_ops[] = {
 #undef XX
 };
 
-/* The JSON 1.1 protocol's error body and its headers. */
-static void kms_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
-{
-    (void)ctx;
-    if (resp->_err) {
-        kv_buf_reset(&resp->body);
-        api_jw_t w;
-        api_jw_init(&w, &resp->body);
-        api_jw_obj_begin(&w);
-        api_jw_kstr(&w, "__type", api_err_code(resp->_err));
-        api_jw_kstr(&w, "message", resp->_msg ? resp->_msg : "");
-        api_jw_obj_end(&w);
-        api_resp_header(resp, "Content-Type", KV_SLICE_LIT("application/x-amz-json-1.1"));
-    }
-    api_resp_header(resp, "x-amzn-RequestId", kv_slice_str(req->_st->request_id));
-}
-
 static int kms_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
 {
     (void)ctx;
@@ -817,7 +800,7 @@ const api_service_t kms_service = {
     .n_ops = KMS_OP__COUNT,
     .body_max = 256u << 10,
     .dispatch = kms_dispatch,
-    .finish = kms_finish,
+    .finish = api_json11_finish,
     .ids = API_IDS_UUID,
     .err_internal = API_E_KMS_INTERNAL,
     .err_throttle = API_E_KMS_THROTTLING,
