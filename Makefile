@@ -12,7 +12,7 @@ SUDO       := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # runtimes; cmocka is small and the configure step looks for it).
 APT_PACKAGES := build-essential cmake pkg-config git ca-certificates curl \
 	librocksdb-dev libuv1-dev node-llhttp libxxhash-dev libssl-dev openssl \
-	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev libarchive-dev \
+	libjansson-dev libexpat1-dev libcmocka-dev zlib1g-dev libzstd-dev libarchive-dev \
 	python3 python3-boto3 procps libseccomp-dev
 # What only the tests and benchmarks need: sanitizer runtime and style, the AWS CLI, nginx as
 # the benchmarks' baseline, db_bench, Chromium for the browser test, and autoconf, automake and
@@ -22,6 +22,8 @@ TEST_PACKAGES := clang libclang-rt-14-dev clang-format awscli nginx-light rocksd
 	autoconf automake libtool
 # issue 15, package A: s3cmd sets ACLs in test_s3_acl.py
 TEST_PACKAGES += s3cmd
+# issue 17: zstd compresses the import tests' files
+TEST_PACKAGES += zstd
 # Node.js and npm run JavaScript functions and the AWS SDK for JavaScript v3 tests; taken from
 # Debian only when the machine has none (a NodeSource nodejs already bundles npm and conflicts
 # with Debian's npm).

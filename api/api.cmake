@@ -30,7 +30,7 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
 target_include_directories(kvapi PUBLIC api)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
 target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT PkgConfig::LIBARCHIVE
-                      PkgConfig::ZLIB)
+                      PkgConfig::ZLIB PkgConfig::ZSTD)
 # issue 14 (package N): the query protocol codec and SNS
 target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns_topic.c api/sns/sns_sub.c
             api/sns/sns_pub.c api/sns/sns_deliver.c api/sns/sns_http.c)
@@ -89,4 +89,20 @@ target_sources(kvapi PRIVATE api/s3/s3_website.c api/s3/s3_website_ep.c)
 
 # issue 16, package R: its sources below
 target_sources(kvapi PRIVATE api/s3/s3_configs.c api/s3/s3_minor.c)
+
+# issue 17: the export/import record store (catalog kind 'E')
+target_sources(kvengine PRIVATE engine/eng_ddbio.c)
+# issue 17, package V1: its sources below
+
+# issue 17, package V2: its sources below
+
+# issue 17, package M: its sources below
+
+# issue 17, package H: its sources below
+
+# issue 17, package S: its sources below
+
+# issue 17, package E: its sources below
+
+# issue 17, package I: its sources below
 

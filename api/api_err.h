@@ -434,7 +434,22 @@
     XX(S3_INVALID_DESTINATION_BUCKET, 400, "", "InvalidS3DestinationBucket",                       \
        "Invalid bucket ARN.")                                                                      \
                                                                                                    \
-    /* issue 16, end of the error table */
+    /* issue 16, end of the error table */                                                         \
+    /* issue 17, package V1: its errors below this line */                                         \
+                                                                                                   \
+    /* issue 17, package V2: its errors below this line */                                         \
+                                                                                                   \
+    /* issue 17, package M: its errors below this line */                                          \
+                                                                                                   \
+    /* issue 17, package H: its errors below this line */                                          \
+                                                                                                   \
+    /* issue 17, package S: its errors below this line */                                          \
+                                                                                                   \
+    /* issue 17, package E: its errors below this line */                                          \
+                                                                                                   \
+    /* issue 17, package I: its errors below this line */                                          \
+                                                                                                   \
+    /* issue 17, end of the error table */
 
 typedef enum api_err {
     API_E_NONE = 0,

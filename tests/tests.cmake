@@ -101,6 +101,20 @@ kv_unit(test_s3_website tests/unit/api/test_s3_website.c tests/support/api_harne
 # issue 16, package R: its unit tests below
 kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 
+# issue 17, package V1: its unit tests below
+
+# issue 17, package V2: its unit tests below
+
+# issue 17, package M: its unit tests below
+
+# issue 17, package H: its unit tests below
+
+# issue 17, package S: its unit tests below
+
+# issue 17, package E: its unit tests below
+
+# issue 17, package I: its unit tests below
+
 # Every unit test program (`make test-tsan` builds this target only).
 get_property(KV_UNITS GLOBAL PROPERTY KV_UNIT_TARGETS)
 add_custom_target(unit-tests DEPENDS ${KV_UNITS} test_srv_stream test_srv_work)

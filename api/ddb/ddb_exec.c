@@ -448,6 +448,10 @@ static int ddb_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     ddb_state_t *ds = kv_calloc(1, sizeof(*ds));
     pthread_mutex_init(&ds->txn_lock, NULL);
     ds->bg = ddb_bg_new();
+    /* issue 17, package E (export): its state set up below */
+
+    /* issue 17, package I (import): its state set up below */
+
     *state = ds;
     return 0;
 }
@@ -457,6 +461,10 @@ static void ddb_fini(void *state)
     ddb_state_t *ds = state;
     pthread_mutex_destroy(&ds->txn_lock);
     ddb_bg_free(ds->bg);
+    /* issue 17, package E (export): its state freed below */
+
+    /* issue 17, package I (import): its state freed below */
+
     kv_free(ds);
 }
 

@@ -30,6 +30,10 @@ typedef struct ddb_state {
     } txn_tokens[DDB_TXN_TOKENS];
     size_t txn_next;
     struct ddb_bg *bg; /* the background jobs' cursors (ddb_jobs.c) */
+    /* issue 17, package E (export): its state below */
+
+    /* issue 17, package I (import): its state below */
+
 } ddb_state_t;
 
 /** DynamoDB Streams' own state. */
@@ -599,7 +603,10 @@ ddb_bg_t *ddb_bg_new(void);
 void ddb_bg_free(ddb_bg_t *g);
 /** A table's TTL setting changed (or a table was restored): the ttl job lists them again. */
 void ddb_ttl_changed(api_ctx_t *ctx);
-#define DDB_N_JOBS 3
+/* issue 17: each package that adds a job to ddb_jobs (ddb_jobs.c) counts it here */
+#define DDB_N_JOBS_17E 0 /* package E (export) */
+#define DDB_N_JOBS_17I 0 /* package I (import) */
+#define DDB_N_JOBS     (3 + DDB_N_JOBS_17E + DDB_N_JOBS_17I)
 extern const api_job_t ddb_jobs[DDB_N_JOBS];
 /** Job steps (api_job_t.run). */
 int ddb_backfill_run(api_ctx_t *ctx, void *state, unsigned budget);
@@ -640,5 +647,23 @@ void ddb_stream_arn(api_ctx_t *ctx, const eng_stream_t *s, char *out, size_t cap
 /** The stream a shard iterator (GetRecords) reads. @return 0, KV_EINVAL (not an iterator this
  * server made), KV_ENOTFOUND (its stream is gone). */
 int ddb_iter_stream(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t it, eng_stream_t **out);
+
+/* ==== issue 17: one block per package (types, helpers, state) ==== */
+
+/* ---- issue 17, package V1: its declarations below ---- */
+
+/* ---- issue 17, package V2: its declarations below ---- */
+
+/* ---- issue 17, package M: its declarations below ---- */
+
+/* ---- issue 17, package H: its declarations below ---- */
+
+/* ---- issue 17, package S: its declarations below ---- */
+
+/* ---- issue 17, package E: its declarations below ---- */
+
+/* ---- issue 17, package I: its declarations below ---- */
+
+/* ==== issue 17: end of the package blocks ==== */
 
 #endif

@@ -7,6 +7,10 @@ const api_job_t ddb_jobs[DDB_N_JOBS] = {
     {"backfill", 0, false, ddb_backfill_run}, /* paced by --job-interval backfill=MS */
     {"ttl", 1000, false, ddb_ttl_run},        /* --ttl-interval */
     {"stream-trim", 1000, false, ddb_trim_run},
+    /* issue 17, package E (export): its jobs below */
+
+    /* issue 17, package I (import): its jobs below */
+
 };
 
 ddb_bg_t *ddb_bg_new(void)

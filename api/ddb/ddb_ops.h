@@ -8,6 +8,8 @@
 #define DDB_OPS_H
 
 /* XX(WireName, c_name) */
+#include "ddb_ops17.h" /* issue 17's operations, one block per package */
+
 #define DDB_OP_MAP(XX)                                            \
     XX(CreateTable, create_table)                                 \
     XX(DeleteTable, delete_table)                                 \
@@ -41,7 +43,8 @@
     XX(DescribeTimeToLive, describe_time_to_live)                 \
     XX(ExecuteStatement, execute_statement)                       \
     XX(BatchExecuteStatement, batch_execute_statement)            \
-    XX(ExecuteTransaction, execute_transaction)
+    XX(ExecuteTransaction, execute_transaction)                   \
+    DDB_OP_MAP_17(XX)
 
 /** ddb_op_t: an operation's index in the service's table (api_service_t.ops). */
 typedef enum {

@@ -1236,4 +1236,30 @@ typedef eng_cat_op_t eng_kms_op_t;
  * KV_ENOSPACE, KV_EIO. */
 int eng_kms_write(eng_t *e, const eng_kms_op_t *ops, size_t n);
 
+/* ---- DynamoDB exports and imports (issue 17; eng_ddbio.c): catalog kind 'E' ----
+ * The key after 'E' ('X' + export id, 'I' + import id) and the values are api/ddb's. */
+
+/** Largest export/import key (after 'E') and value. */
+#define ENG_DDBIO_KEY_MAX 1024
+#define ENG_DDBIO_VAL_MAX (256u << 10)
+
+/** Read the record at key into *val (copied into a). @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_ddbio_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *val);
+/** Visit the records whose keys start with prefix, in key order, after `after` (a key suffix;
+ * empty: from the start): take(arg, suffix, value) returns 0 to go on, 1 to stop, or a KV_
+ * error; at most limit records (0: no bound). @return 0 or an error. */
+int eng_ddbio_scan(eng_t *e, kv_slice_t prefix, kv_slice_t after, size_t limit,
+                   int (*take)(void *arg, kv_slice_t suffix, kv_slice_t val), void *arg);
+/** Commit ops (val.p NULL deletes) in one write batch. @return 0, KV_EINVAL (a key or value
+ * over the limits), KV_ENOSPACE, KV_EIO. */
+int eng_ddbio_write(eng_t *e, const eng_cat_op_t *ops, size_t n);
+
+/* ---- issue 17, package M (multi-attribute index keys): its engine declarations below ---- */
+
+/* ---- issue 17, package S (streams and API shape): its engine declarations below ---- */
+
+/* ---- issue 17, package E (export): its engine declarations below ---- */
+
+/* ---- issue 17, package I (import): its engine declarations below ---- */
+
 #endif

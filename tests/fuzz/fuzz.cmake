@@ -35,6 +35,20 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 16, package R:
     s3_cfg_fuzz # the configurations' documents, stored form, metadata and Content-Encoding
 
+    # issue 17, package V1:
+
+    # issue 17, package V2:
+
+    # issue 17, package M:
+
+    # issue 17, package H:
+
+    # issue 17, package S:
+
+    # issue 17, package E:
+
+    # issue 17, package I:
+
 )
 # issue 16: each package's support sources below its marker
 # package E:
@@ -55,6 +69,21 @@ set(KV_FUZZ_SUPPORT_s3_mpu_fuzz tests/support/api_harness.c)
 set(KV_FUZZ_SUPPORT_s3_website_fuzz tests/support/api_harness.c)
 
 # package R:
+
+# issue 17: each package's support sources below its marker
+# package V1:
+
+# package V2:
+
+# package M:
+
+# package H:
+
+# package S:
+
+# package E:
+
+# package I:
 
 set(KV_FUZZ_SUPPORT_http_req_fuzz tests/support/srv_harness.c)
 set(KV_FUZZ_SUPPORT_ddb_json_fuzz tests/support/api_harness.c)
