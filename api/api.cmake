@@ -95,6 +95,7 @@ target_sources(kvengine PRIVATE engine/eng_ddbio.c)
 # issue 17, package V1: its sources below
 
 # issue 17, package V2: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_v2.c)
 
 # issue 17, package M: its sources below
 

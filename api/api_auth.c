@@ -86,6 +86,13 @@ static bool s3_sigv4(const api_state_t *st)
     return (st->svc->flags & API_SVC_S3_SIGV4) != 0;
 }
 
+/* DynamoDB (and its Streams) answer signature errors in their own words: a 5-minute window and
+ * no canonical strings in a mismatch (issue 17, package V2). */
+static bool ddb_sigv4(const api_state_t *st)
+{
+    return strncmp(st->svc->name, "dynamodb", 8) == 0;
+}
+
 static int deny(api_resp_t *resp, api_err_t e, const char *msg)
 {
     if (msg)
@@ -163,6 +170,8 @@ static int verify_signature(api_req_t *req, api_resp_t *resp, kv_slice_t payload
             s3_extra(req, "StringToSign", kv_buf_slice(&sts));
             s3_extra(req, "SignatureProvided", st->auth.signature);
             s3_extra(req, "CanonicalRequest", kv_buf_slice(&creq));
+        } else if (ddb_sigv4(st)) {
+            api_fail(resp, API_E_DDB_INVALID_SIGNATURE, NULL);
         } else {
             api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
                      "The request signature we calculated does not match the signature you "
@@ -268,7 +277,8 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         }
         st->amz_date = d;
         long skew = (long)(t - now);
-        if (skew > SIGV4_MAX_SKEW_S || skew < -SIGV4_MAX_SKEW_S) {
+        long max_skew = ddb_sigv4(st) ? SIGV4_DDB_MAX_SKEW_S : SIGV4_MAX_SKEW_S;
+        if (skew > max_skew || skew < -max_skew) {
             if (s3_sigv4(st)) {
                 api_fail(resp, API_E_S3_TIME_SKEWED, NULL);
                 char iso[25];
@@ -281,15 +291,15 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             }
             char nowb[17], lim[17];
             kv_time_fmt_amz(now, nowb);
-            kv_time_fmt_amz(skew < 0 ? now - SIGV4_MAX_SKEW_S : now + SIGV4_MAX_SKEW_S, lim);
+            kv_time_fmt_amz(skew < 0 ? now - max_skew : now + max_skew, lim);
             if (skew < 0)
                 api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
-                         "Signature expired: %.*s is now earlier than %s (%s - 15 min.)",
-                         (int)d.len, (const char *)d.p, lim, nowb);
+                         "Signature expired: %.*s is now earlier than %s (%s - %ld min.)",
+                         (int)d.len, (const char *)d.p, lim, nowb, max_skew / 60);
             else
                 api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
-                         "Signature not yet current: %.*s is still later than %s (%s + 15 min.)",
-                         (int)d.len, (const char *)d.p, lim, nowb);
+                         "Signature not yet current: %.*s is still later than %s (%s + %ld min.)",
+                         (int)d.len, (const char *)d.p, lim, nowb, max_skew / 60);
             return API_RESPOND;
         }
     }

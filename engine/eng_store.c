@@ -750,6 +750,11 @@ int eng_cursor_open(eng_t *e, const eng_read_spec_t *spec, eng_cursor_t **out, e
         *why = ENG_READ_BAD_START;
         rc = KV_EINVAL;
     }
+    if (rc == 0 && spec->start && !spec->pk && spec->total_segments > 1 &&
+        (kv_slice_cmp(sk, kv_buf_slice(&lo)) < 0 || kv_slice_cmp(sk, kv_buf_slice(&hi)) >= 0)) {
+        *why = ENG_READ_BAD_SEGMENT;
+        rc = KV_EINVAL;
+    }
     if (rc == 0) {
         eng_cursor_t *c = kv_calloc(1, sizeof(*c));
         rc = eng_range_open(e, kv_buf_slice(&lo), kv_buf_slice(&hi), spec->pk && spec->reverse,

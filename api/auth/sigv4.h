@@ -20,6 +20,7 @@
 #define SIGV4_MAX_SIGNED_HDRS  200
 #define SIGV4_MAX_QUERY_PARAMS 256
 #define SIGV4_MAX_SKEW_S       (15 * 60)
+#define SIGV4_DDB_MAX_SKEW_S   (5 * 60) /* DynamoDB's window, as its messages say */
 #define SIGV4_MAX_PRESIGN_S    604800
 #define SIGV4_EMPTY_SHA256     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 

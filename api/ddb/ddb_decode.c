@@ -13,8 +13,6 @@
 
 #define TABLE_NAME_MIN  3
 #define ATTR_NAME_MAX   255
-#define TAG_KEY_MAX     128
-#define TAG_VALUE_MAX   256
 #define LIST_TABLES_MAX 100
 
 void ddb_dec_violation(ddb_dec_t *d, const char *fmt, ...)
@@ -114,6 +112,8 @@ bool ddb_opt_bool(ddb_dec_t *d, const api_json_t *obj, const char *key, bool *ou
 
 static bool table_name_chars_ok(kv_slice_t n)
 {
+    if (n.len == 0) /* the pattern asks for one character at least */
+        return false;
     for (size_t i = 0; i < n.len; i++) {
         uint8_t c = n.p[i];
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -142,6 +142,13 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
         n = rest;
         *name = n;
     }
+    /* ListTables' ExclusiveStartTableName reports its pattern first (DynamoDB's order). */
+    bool pattern_first = strcmp(member, "exclusiveStartTableName") == 0;
+    if (pattern_first && !table_name_chars_ok(n))
+        ddb_dec_violation(d,
+                          "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
+                          "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
+                          (int)(n.len > 300 ? 300 : n.len), (const char *)n.p, member);
     if (n.len < TABLE_NAME_MIN)
         ddb_dec_violation(d,
                           "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
@@ -152,7 +159,7 @@ static void check_table_name(ddb_dec_t *d, kv_slice_t *name, bool present, const
                           "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
                           "have length less than or equal to 255",
                           (int)(n.len > 300 ? 300 : n.len), (const char *)n.p, member);
-    if (!table_name_chars_ok(n))
+    if (!pattern_first && !table_name_chars_ok(n))
         ddb_dec_violation(d,
                           "Value '%.*s' at '%s' failed to satisfy constraint: Member must "
                           "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
@@ -214,56 +221,7 @@ static int fail_validation(ddb_dec_t *d, const char *msg)
     return -1;
 }
 
-void ddb_decode_tags(ddb_dec_t *d, const api_json_t *in, const char *key, eng_tag_t **out,
-                     size_t *n)
-{
-    *n = 0;
-    const api_json_t *tags = ddb_opt_kind(d, in, key, API_J_ARR);
-    size_t n_tags = tags ? api_json_len(tags) : 0;
-    if (n_tags > ENG_MAX_TAGS) {
-        ddb_dec_violation(d, "Value '[...]' at 'tags' failed to satisfy constraint: Member must "
-                             "have length less than or equal to 50");
-        n_tags = 0;
-    }
-    *out = kv_arena_calloc(d->a, n_tags ? n_tags : 1, sizeof(**out));
-    for (size_t i = 0; i < n_tags; i++) {
-        const api_json_t *e = api_json_at(tags, i);
-        kv_slice_t k = KV_SLICE_NULL, v = KV_SLICE_NULL;
-        if (api_json_type(e) != API_J_OBJ) {
-            ser_error(d, "Expected structure");
-            break;
-        }
-        bool hk = ddb_opt_str(d, e, "Key", &k);
-        bool hv = ddb_opt_str(d, e, "Value", &v);
-        if (!hk)
-            ddb_dec_violation(d,
-                              "Value null at 'tags.%zu.member.key' failed to satisfy "
-                              "constraint: Member must not be null",
-                              i + 1);
-        else if (k.len == 0 || k.len > TAG_KEY_MAX)
-            ddb_dec_violation(d,
-                              "Value '%.*s' at 'tags.%zu.member.key' failed to satisfy "
-                              "constraint: Member must have length %s",
-                              (int)(k.len > 200 ? 200 : k.len), (const char *)k.p, i + 1,
-                              k.len == 0 ? "greater than or equal to 1"
-                                         : "less than or equal to 128");
-        if (!hv)
-            ddb_dec_violation(d,
-                              "Value null at 'tags.%zu.member.value' failed to satisfy "
-                              "constraint: Member must not be null",
-                              i + 1);
-        else if (v.len > TAG_VALUE_MAX)
-            ddb_dec_violation(d,
-                              "Value '%.*s' at 'tags.%zu.member.value' failed to satisfy "
-                              "constraint: Member must have length less than or equal to 256",
-                              200, (const char *)v.p, i + 1);
-        if (hk && hv) {
-            (*out)[*n].key = dupz(d, k);
-            (*out)[*n].value = dupz(d, v);
-            (*n)++;
-        }
-    }
-}
+/* ddb_decode_tags: ddb_tags.c (issue 17, package V2). */
 
 /* BillingMode, ProvisionedThroughput and StreamSpecification, as CreateTable and
  * UpdateTable take them (syntax only; each operation checks the combination). */

@@ -653,6 +653,13 @@ int ddb_iter_stream(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t it, eng_stream_t *
 /* ---- issue 17, package V1: its declarations below ---- */
 
 /* ---- issue 17, package V2: its declarations below ---- */
+/** Whether a projection of single names (AttributesToGet) names one twice; *dup: the name
+ * (ddb_v2.c). O(n log n). */
+bool ddb_names_dup(kv_arena_t *a, const ddb_projection_t *p, kv_slice_t *dup);
+/** A Query's ExclusiveStartKey against its key condition (rs->pk, sk_op): 0, or -1 with
+ * DynamoDB's error when the key is outside what the condition reads (ddb_v2.c). */
+int ddb_start_in_query(api_resp_t *resp, const eng_read_spec_t *rs, const char *hash_key,
+                       const char *range_key);
 
 /* ---- issue 17, package M: its declarations below ---- */
 

@@ -165,6 +165,12 @@ static int decode_projection(ddb_dec_t *d, const api_json_t *in, ddb_item_common
             p->e[0].name = kv_arena_dup(d->a, api_json_str(e));
             p->n = 1;
         }
+        kv_slice_t dup;
+        if (ddb_names_dup(d->a, c->proj, &dup))
+            return ddb_dec_fail(d,
+                                "One or more parameter values were invalid: Duplicate value in "
+                                "attribute name: %.*s",
+                                (int)dup.len, (const char *)dup.p);
     }
     return 0;
 }

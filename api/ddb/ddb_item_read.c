@@ -230,6 +230,11 @@ static int start_ok(api_req_t *req, api_resp_t *resp, const eng_table_t *t, cons
                     const eng_item_t *start)
 {
     kv_slice_t base;
+    if (ix && (!eng_item_get_attr(start, kv_slice_str(ix->hash_key)) ||
+               (ix->range_key && !eng_item_get_attr(start, kv_slice_str(ix->range_key))))) {
+        api_fail(resp, API_E_DDB_VALIDATION, "The provided starting key is invalid");
+        return -1;
+    }
     if (ix ? index_key_of(req->arena, t, ix, start)->n != start->n ||
                  ddb_item_key(req, resp, t, start, false, &base) < 0
            : ddb_item_key(req, resp, t, start, true, &base) < 0)
@@ -244,6 +249,9 @@ static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
     if (in->start && start_ok(req, resp, t, ix, in->start) < 0)
         return -1;
     rs->start = in->start;
+    if (in->start && ddb_start_in_query(resp, rs, ix ? ix->hash_key : t->hash_key,
+                                        ix ? ix->range_key : t->range_key) < 0)
+        return -1;
     eng_cursor_t *r;
     eng_read_err_t why;
     int rc = eng_cursor_open(ctx->eng, rs, &r, &why);
@@ -254,6 +262,12 @@ static int read_range(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const en
             return bad_between(resp);
         if (why == ENG_READ_BAD_START)
             return bad_start(resp);
+        if (why == ENG_READ_BAD_SEGMENT) {
+            api_fail(resp, API_E_DDB_VALIDATION,
+                     "The provided Exclusive start key does not map to the provided Segment and "
+                     "TotalSegments values.");
+            return -1;
+        }
         return bad_key_cond(resp, "One or more parameter values were invalid: Condition "
                                   "parameter type does not match schema type");
     }

@@ -102,7 +102,7 @@ static int action_keys(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             }
     }
     if (bytes > TXN_BYTES_MAX) {
-        api_fail(resp, API_E_DDB_VALIDATION, "Transaction request cannot be larger than 4MB");
+        api_fail(resp, API_E_DDB_VALIDATION, "Transaction request cannot be larger than 4 MB");
         return -1;
     }
     return 0;

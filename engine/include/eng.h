@@ -390,6 +390,7 @@ typedef enum eng_read_err {
     ENG_READ_BAD_SK,      /* a sort-key operand is not of the sort key's type (or N in BEGINS) */
     ENG_READ_BAD_BETWEEN, /* BETWEEN's lower bound is above its upper bound */
     ENG_READ_BAD_START,   /* the start key is not a key of the table (or of the index) */
+    ENG_READ_BAD_SEGMENT, /* a parallel Scan's start key is of another segment */
 } eng_read_err_t;
 
 typedef struct eng_cursor eng_cursor_t;
