@@ -99,6 +99,7 @@ target_sources(kvengine PRIVATE engine/eng_ddbio.c)
 # issue 17, package M: its sources below
 
 # issue 17, package H: its sources below
+target_sources(kvapi PRIVATE api/codec/api_inflate.c api/ddb/ddb_cors.c) # compressed bodies, CORS
 
 # issue 17, package S: its sources below
 
