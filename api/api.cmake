@@ -100,6 +100,7 @@ target_sources(kvapi PRIVATE api/ddb/ddb_v2.c)
 # issue 17, package M: its sources below
 
 # issue 17, package H: its sources below
+target_sources(kvapi PRIVATE api/codec/api_inflate.c api/ddb/ddb_cors.c) # compressed bodies, CORS
 
 # issue 17, package S: its sources below
 

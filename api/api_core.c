@@ -16,6 +16,7 @@
 #include "base/kv_hash.h"
 #include "base/kv_log.h"
 #include "base/kv_time.h"
+#include "codec/api_inflate.h" /* issue 17, package H */
 #include "codec/api_json_r.h"
 #include "codec/api_jw.h"
 
@@ -467,6 +468,8 @@ static void index_headers(const api_req_t *req, api_state_t *st)
         HDR("x-amz-decoded-content-length", decoded_length)
         HDR("x-amz-trailer", trailer)
         HDR("x-amz-security-token", security_token)
+        HDR("content-encoding", content_encoding) /* issue 17, package H */
+        HDR("origin", origin)
         if (n.len > 15 && kv_slice_eq_nocase(kv_slice(n.p, 15), "x-amz-checksum-"))
             st->h.checksum = true;
     }
@@ -477,6 +480,7 @@ static void state_cleanup(void *arg)
 {
     api_state_t *st = arg;
     eng_blob_writer_abort(st->blob); /* a body that never became an object */
+    api_inflate_free(st->inflate);   /* issue 17, package H */
     api__unauth_release(st);
     api_ck_dispose(&st->etag_md5);
     kv_buf_dispose(&st->body);
@@ -555,6 +559,12 @@ int api_begin(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t *body_l
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
+    if (st->svc->inflate && st->h.content_encoding.len) { /* issue 17, package H */
+        api_coding_t coding = api_coding_of(st->h.content_encoding);
+        if (coding != API_CODING_IDENTITY && coding != API_CODING_UNSUPPORTED)
+            st->inflate = api_inflate_new(coding);
+        st->inflate_bad = coding != API_CODING_IDENTITY && st->inflate == NULL;
+    }
     if (st->svc->body_begin && st->svc->body_begin(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);
         return API_RESPOND;
@@ -603,6 +613,60 @@ static int body_sink(void *arg, const uint8_t *p, size_t n)
     return kv_buf_failed(&st->body) ? -1 : 0;
 }
 
+/* A body the sink refused (sunk < 0): the blob store failed, or the body is over the limit. */
+static void sink_fail(api_resp_t *resp, const api_state_t *st, int sunk)
+{
+    if (sunk == -2)
+        api_fail(resp, st->svc->err_internal, NULL); /* the blob store failed */
+    else if (!st->svc->too_large_sized)
+        api_fail(resp, st->svc->err_too_large, NULL);
+    else
+        api_fail(resp, st->svc->err_too_large, "Request size exceeded %llu bytes",
+                 (unsigned long long)st->body_limit);
+}
+
+/* Issue 17, package H: a compressed body's decompressed runs. What is held before the signature
+ * is checked is the decompressed body, so that is what the unauthenticated budget is charged. */
+typedef struct inflate_arg {
+    api_ctx_t *ctx;
+    api_req_t *req;
+    api_resp_t *resp;
+} inflate_arg_t;
+
+#define INFLATE_REFUSED (-3) /* the unauthenticated budget is spent: resp has the error */
+
+static int inflate_sink(void *arg, const uint8_t *p, size_t n)
+{
+    inflate_arg_t *a = arg;
+    api_state_t *st = a->req->_st;
+    if (st->payload == API_PAYLOAD_COMPUTE && !st->sig_verified &&
+        api__unauth_charge(a->ctx, a->req, a->resp, n) == API_RESPOND)
+        return INFLATE_REFUSED;
+    return body_sink(st, p, n);
+}
+
+/* Decompress the next bytes of the body. A coding we do not have or a stream that is not valid
+ * is answered after authentication (api_handle): until then the body is only hashed. */
+static int inflate_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
+                        size_t n)
+{
+    api_state_t *st = req->_st;
+    if (st->inflate_bad)
+        return API_CONTINUE;
+    inflate_arg_t a = {ctx, req, resp};
+    int rc = api_inflate_feed(st->inflate, p, n, inflate_sink, &a);
+    if (rc == 0)
+        return API_CONTINUE;
+    if (rc == API_INFLATE_E_DATA) {
+        st->inflate_bad = true;
+        return API_CONTINUE;
+    }
+    if (rc != INFLATE_REFUSED)
+        sink_fail(resp, st, rc);
+    finish_resp(ctx, req, resp);
+    return API_RESPOND;
+}
+
 int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p, size_t n)
 {
     api_state_t *st = req->_st;
@@ -633,6 +697,8 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
+    if (st->inflate || st->inflate_bad) /* issue 17, package H */
+        return inflate_body(ctx, req, resp, p, n);
     if (st->payload == API_PAYLOAD_COMPUTE && !st->sig_verified &&
         api__unauth_charge(ctx, req, resp, n) == API_RESPOND) {
         finish_resp(ctx, req, resp);
@@ -640,13 +706,7 @@ int api_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const uint8_t *p,
     }
     int sunk = body_sink(st, p, n);
     if (sunk < 0) {
-        if (sunk == -2)
-            api_fail(resp, st->svc->err_internal, NULL); /* the blob store failed */
-        else if (!st->svc->too_large_sized)
-            api_fail(resp, st->svc->err_too_large, NULL);
-        else
-            api_fail(resp, st->svc->err_too_large, "Request size exceeded %llu bytes",
-                     (unsigned long long)st->body_limit);
+        sink_fail(resp, st, sunk);
         finish_resp(ctx, req, resp);
         return API_RESPOND;
     }
@@ -720,6 +780,13 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
     if (op_flags(st) & API_OPF_SLOW)
         st->refusals_at = eng_space_refusals();
     if (!st->anonymous && api__auth_finish(ctx, req, resp) == API_RESPOND) {
+        finish_resp(ctx, req, resp);
+        return;
+    }
+    /* Issue 17, package H: a coding we do not have, or a compressed body that is not valid or
+     * ended early, is DynamoDB's InternalServerError (its answer, observed). */
+    if (st->inflate_bad || (st->inflate && api_inflate_end(st->inflate) < 0)) {
+        api_fail(resp, st->svc->err_internal, NULL);
         finish_resp(ctx, req, resp);
         return;
     }

@@ -142,6 +142,8 @@ struct api_state {
         kv_slice_t authorization, target, amz_date, date, content_sha256, content_md5,
             decoded_length, trailer, host, security_token;
         bool checksum; /* some x-amz-checksum-* header is present */
+
+        kv_slice_t content_encoding, origin; /* issue 17, package H */
     } h;
     sigv4_parse_err_t auth_err; /* result of parsing h.authorization */
 
@@ -195,6 +197,10 @@ struct api_state {
     eng_object_t *s3_sse;
     uint8_t s3_etag_key[32]; /* issue 16: an SSE-C or SSE-KMS body's ETag key (s3_sse.h) */
     bool s3_etag_keyed;
+    /* issue 17, package H: the body's decompressor (svc->inflate and a Content-Encoding), and
+     * whether the coding is unsupported or the stream invalid (refused after authentication) */
+    struct api_inflate *inflate;
+    bool inflate_bad;
 };
 
 /* api_auth.c */

@@ -145,6 +145,10 @@ typedef struct api_service {
     /* authorization (issue 15, api_authz.h) */
     const char *iam_prefix; /* the IAM service prefix of its actions ("dynamodb", "s3") */
     api_err_t err_denied;   /* its access-denied error (AccessDeniedException, AccessDenied) */
+    /** Issue 17, package H: a body sent with Content-Encoding gzip or deflate is decompressed as
+     * it arrives, body_max applying to the decompressed bytes; another coding, or a stream that
+     * is not valid, is refused with err_internal once the signature is verified (DynamoDB). */
+    bool inflate;
 } api_service_t;
 
 /** The table (api_services.c): every service, in routing and metrics order. */

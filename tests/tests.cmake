@@ -108,6 +108,7 @@ kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 # issue 17, package M: its unit tests below
 
 # issue 17, package H: its unit tests below
+kv_unit(test_api_inflate tests/unit/api/test_api_inflate.c) # compressed request bodies
 
 # issue 17, package S: its unit tests below
 

@@ -354,6 +354,10 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 void ddb_dispatch(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
     api_state_t *st = req->_st;
+    if (st->svc == &ddb_service && st->op == DDB_OP_PREFLIGHT) { /* issue 17, package H */
+        ddb_cors_preflight(ctx, req, resp);
+        return;
+    }
     if (st->op == API_OP_NONE) {
         /* An operation this server does not have: a principal not allowed its action hears
          * AccessDeniedException first, as from DynamoDB (issue 15, package D). */
@@ -434,6 +438,8 @@ static const api_op_desc_t ddb_ops[] = {
 #define XX(Name, cname) {.name = #Name, .flags = DDB_FLAGS(DDB_OP_##cname)},
     DDB_OP_MAP(XX)
 #undef XX
+    /* issue 17, package H: a browser's CORS preflight (DDB_OP_PREFLIGHT), never authenticated */
+    {.name = "Preflight", .flags = API_OPF_UNSIGNED},
 };
 
 static const api_op_desc_t streams_ops[] = {
@@ -487,6 +493,8 @@ static void streams_fini(void *state)
 /* The JSON protocol's error body, and its headers: content type, request id, CRC32. */
 static void ddb_finish(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
 {
+    if (ddb_cors_finish(req, resp)) /* issue 17, package H: the preflight's, or CORS headers */
+        return;
     if (resp->_err)
         ddb_encode_error(ctx, req, resp);
     bool typed = false;
@@ -509,7 +517,8 @@ static const char *const ddb_scopes[] = {"dynamodb", "streams.dynamodb", NULL};
     .finish = ddb_finish, .ids = API_IDS_AMZN, .err_internal = API_E_DDB_INTERNAL, \
     .err_throttle = API_E_DDB_THROTTLING, .err_too_large = API_E_DDB_TOO_LARGE,    \
     .iam_prefix = "dynamodb", .err_denied = API_E_DDB_ACCESS_DENIED,               \
-    .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true
+    .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true,              \
+    .inflate = true /* issue 17, package H: Content-Encoding gzip, deflate */
 
 const api_service_t ddb_service = {
     .name = "dynamodb",
@@ -517,7 +526,9 @@ const api_service_t ddb_service = {
     .flags = API_SVC_ANY_TARGET,
     .target_prefix = DDB_TARGET_PREFIX,
     .ops = ddb_ops,
-    .n_ops = DDB_OP__COUNT,
+    .n_ops = DDB_OP__COUNT + 1, /* and the preflight (issue 17, package H) */
+    .route = ddb_cors_route,
+    .claim = ddb_cors_claim,
     .jobs = ddb_jobs,
     .n_jobs = DDB_N_JOBS,
     .init = ddb_init,

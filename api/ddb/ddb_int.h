@@ -664,6 +664,21 @@ int ddb_start_in_query(api_resp_t *resp, const eng_read_spec_t *rs, const char *
 /* ---- issue 17, package M: its declarations below ---- */
 
 /* ---- issue 17, package H: its declarations below ---- */
+/* CORS on the DynamoDB endpoint (ddb_cors.c). A browser's preflight is an extra row of the
+ * operation table after the X-macro's (DDB_OP_PREFLIGHT, API_OPF_UNSIGNED), reached only by
+ * OPTIONS: no X-Amz-Target names it. */
+#define DDB_OP_PREFLIGHT DDB_OP__COUNT
+/** Claim an OPTIONS of "/" whose Access-Control-Request-Headers names X-Amz-Target: the preflight
+ * of a DynamoDB (or any X-Amz-Target protocol's) request, which carries no credentials. */
+bool ddb_cors_claim(api_ctx_t *ctx, const api_req_t *req);
+/** DynamoDB's router: OPTIONS is the preflight; otherwise the row the X-Amz-Target names. */
+int ddb_cors_route(api_ctx_t *ctx, api_req_t *req);
+/** Answer the preflight (200 with DynamoDB's Access-Control-* headers; without an Origin, the
+ * 404 DynamoDB answers an OPTIONS with). Reads nothing stored. */
+void ddb_cors_preflight(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
+/** ddb_finish's CORS part: true when resp is the preflight's (finished here); otherwise adds
+ * Access-Control-Allow-Origin and -Expose-Headers to a response to a request with an Origin. */
+bool ddb_cors_finish(api_req_t *req, api_resp_t *resp);
 
 /* ---- issue 17, package S: its declarations below ---- */
 

@@ -42,6 +42,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 17, package M:
 
     # issue 17, package H:
+    api_inflate_fuzz # compressed request bodies
 
     # issue 17, package S:
 
@@ -78,6 +79,7 @@ set(KV_FUZZ_SUPPORT_s3_website_fuzz tests/support/api_harness.c)
 # package M:
 
 # package H:
+set(KV_FUZZ_SUPPORT_api_inflate_fuzz tests/support/api_harness.c)
 
 # package S:
 

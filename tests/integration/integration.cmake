@@ -51,6 +51,7 @@ set(KV_IT17
     # package M:
 
     # package H:
+    ddb_compression ddb_cors # compressed requests (boto3, a bomb); CORS (curl, Chromium)
 
     # package S:
 
@@ -183,5 +184,12 @@ if(KV_NODE)
   add_test(NAME it_js_s3_checksums COMMAND ${KV_NODE} --test s3_checksums.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_s3_checksums PROPERTIES LABELS integration TIMEOUT 400
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 17, package H: compressed DynamoDB requests with the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_ddb_compress COMMAND ${KV_NODE} --test ddb_compress.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_compress PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()

@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: Apache-2.0
+"""CORS on the DynamoDB endpoint (issue 17, package H): the browser's preflight (curl, as
+DynamoDB's endpoint answers it: any origin, the method and headers asked for echoed, the exposed
+headers, a two-day Max-Age), Access-Control-* on every response to a request with an Origin
+(errors and Streams too), nothing without one; S3's answers unchanged; and a real browser
+(headless Chromium on another loopback origin) calling PutItem/GetItem with fetch, one request
+gzipped in the page."""
+import html
+import http.server
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import unittest
+import urllib.parse
+
+from stratus_fixture import Server
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SDK_HEADERS = ("Content-Type,X-Amz-Target,user-agent,content-length,host,Authorization,"
+               "amz-sdk-invocation-id,amz-sdk-request,x-amz-security-token")
+EXPOSE = "x-amzn-RequestId,x-amzn-ErrorType,x-amzn-ErrorMessage,Date"
+
+
+def curl(*args):
+    r = subprocess.run(["curl", "-s", "-i", "--max-time", "20", *args], capture_output=True, timeout=30)
+    head, _, body = r.stdout.partition(b"\r\n\r\n")
+    lines = head.decode().split("\r\n")
+    status = int(lines[0].split()[1])
+    hdrs = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        hdrs[k.strip().lower()] = v.strip()
+    return status, hdrs, body
+
+
+def with_origin(client, origin):
+    def hook(request, **kw):
+        request.headers["Origin"] = origin
+    client.meta.events.register("before-sign.*.*", hook)
+    return client
+
+
+def metric(srv, name):
+    _, _, body = curl(srv.endpoint + "/metrics")
+    total = 0.0
+    for line in body.decode().splitlines():
+        if line.startswith(name) and not line.startswith("#"):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+class Cors(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server().start()
+        cls.ddb = cls.srv.client("dynamodb")
+        cls.ddb.create_table(
+            TableName="cors_t", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def preflight(self, *headers):
+        args = ["-X", "OPTIONS", self.srv.endpoint + "/"]
+        for h in headers:
+            args += ["-H", h]
+        return curl(*args)
+
+    def test_preflight_as_dynamodb_answers_it(self):
+        st, h, body = self.preflight("Origin: https://foo.example", "Access-Control-Request-Method: POST",
+                                     "Access-Control-Request-Headers: " + SDK_HEADERS)
+        self.assertEqual(st, 200)
+        self.assertEqual(body, b"")
+        self.assertEqual(h["access-control-allow-origin"], "*")
+        self.assertEqual(h["access-control-allow-headers"], SDK_HEADERS)
+        self.assertEqual(h["access-control-allow-methods"], "POST")
+        self.assertEqual(h["access-control-expose-headers"], EXPOSE)
+        self.assertEqual(h["access-control-max-age"], "172800")
+        self.assertEqual(h["content-length"], "0")
+        self.assertRegex(h["x-amzn-requestid"], r"^[0-9A-Z]{32}$")
+        self.assertNotIn("content-type", h)
+        self.assertNotIn("x-amz-request-id", h)  # not S3's answer
+        # The method and headers asked for are echoed, whatever they are (as DynamoDB does).
+        st, h, _ = self.preflight("Origin: http://127.0.0.1:9", "Access-Control-Request-Method: d",
+                                  "Access-Control-Request-Headers: a, b, x-amz-target")
+        self.assertEqual((st, h["access-control-allow-methods"], h["access-control-allow-headers"]),
+                         (200, "d", "a, b, x-amz-target"))
+        # No method asked for: none allowed.
+        st, h, _ = self.preflight("Origin: http://x", "Access-Control-Request-Headers: x-amz-target")
+        self.assertEqual(st, 200)
+        self.assertNotIn("access-control-allow-methods", h)
+        # Not a CORS request (no Origin): DynamoDB's 404.
+        st, h, body = self.preflight("Access-Control-Request-Headers: x-amz-target")
+        self.assertEqual((st, body), (404, b"<UnknownOperationException/>\n"))
+        self.assertNotIn("access-control-allow-origin", h)
+
+    def test_preflight_is_unauthenticated_and_inert(self):
+        before = metric(self.srv, "stratus_authz_unchecked_total")
+        # With garbage credentials it is still the preflight's answer: nothing is verified,
+        # read or written.
+        st, h, body = self.preflight("Origin: http://evil.example", "Access-Control-Request-Method: POST",
+                                     "Access-Control-Request-Headers: x-amz-target,content-type",
+                                     "Authorization: AWS4-HMAC-SHA256 Credential=nobody/x, SignedHeaders=host, Signature=0",
+                                     "X-Amz-Target: DynamoDB_20120810.DeleteTable")
+        self.assertEqual((st, body), (200, b""))
+        self.assertEqual(self.ddb.describe_table(TableName="cors_t")["Table"]["TableStatus"], "ACTIVE")
+        # The preflight's row cannot be reached by naming it: an unsigned POST is refused.
+        st, _, body = curl("-X", "POST", self.srv.endpoint + "/", "-H", "X-Amz-Target: DynamoDB_20120810.Preflight",
+                           "-H", "Content-Type: application/x-amz-json-1.0", "-d", "{}")
+        self.assertEqual(st, 400)
+        self.assertIn(b"MissingAuthenticationTokenException", body)
+        self.assertEqual(metric(self.srv, "stratus_authz_unchecked_total"), before)
+        # counted as DynamoDB's preflight
+        self.assertGreater(metric(self.srv, 'stratus_requests_total{api="dynamodb",operation="Preflight"'), 0)
+
+    def test_responses_carry_cors_headers_with_an_origin(self):
+        c = with_origin(self.srv.client("dynamodb"), "http://127.0.0.1:1234")
+        r = c.list_tables()
+        h = r["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual(h["access-control-allow-origin"], "*")
+        self.assertEqual(h["access-control-expose-headers"], EXPOSE)
+        self.assertIn("x-amz-crc32", h)  # the SDK's check still works
+        # errors too
+        with self.assertRaises(c.exceptions.ResourceNotFoundException) as e:
+            c.get_item(TableName="missing_t", Key={"pk": {"S": "a"}})
+        h = e.exception.response["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual((h["access-control-allow-origin"], h["access-control-expose-headers"]), ("*", EXPOSE))
+        # unsigned, refused before any operation: still readable by the page
+        st, h, body = curl("-X", "POST", self.srv.endpoint + "/", "-H", "Origin: http://x",
+                           "-H", "X-Amz-Target: DynamoDB_20120810.ListTables",
+                           "-H", "Content-Type: application/x-amz-json-1.0", "-d", "{}")
+        self.assertEqual((st, h["access-control-allow-origin"]), (400, "*"))
+        # Streams
+        s = with_origin(self.srv.client("dynamodbstreams"), "http://x")
+        h = s.list_streams()["ResponseMetadata"]["HTTPHeaders"]
+        self.assertEqual(h["access-control-allow-origin"], "*")
+        # no Origin, no CORS headers
+        h = self.ddb.list_tables()["ResponseMetadata"]["HTTPHeaders"]
+        self.assertFalse([k for k in h if k.startswith("access-control-")], h)
+
+    def test_s3_keeps_its_own_cors(self):
+        # A preflight that names no X-Amz-Target is S3's (the service root, a bucket).
+        st, h, _ = self.preflight("Origin: http://x", "Access-Control-Request-Method: GET")
+        self.assertEqual(st, 200)
+        self.assertIn("x-amz-request-id", h)
+        s3 = self.srv.client("s3", s3={"addressing_style": "path"})
+        s3.create_bucket(Bucket="cors-b")
+        st, _, body = curl("-X", "OPTIONS", self.srv.endpoint + "/cors-b/k", "-H", "Origin: http://x",
+                           "-H", "Access-Control-Request-Method: PUT",
+                           "-H", "Access-Control-Request-Headers: x-amz-target")
+        self.assertEqual(st, 403)
+        self.assertIn(b"CORS is not enabled for this bucket", body)
+
+    def test_chromium_calls_dynamodb(self):
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        if chromium is None:
+            self.skipTest("chromium is not installed")
+        with open(os.path.join(HERE, "ddb_browser_page.html"), "rb") as f:
+            page = f.read()
+
+        class Page(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *a):
+                pass
+
+        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
+        threading.Thread(target=web.serve_forever, daemon=True).start()
+        origin = f"http://127.0.0.1:{web.server_address[1]}"
+        try:
+            cfg = {"endpoint": self.srv.endpoint, "region": self.srv.region, "accessKey": self.srv.access_key,
+                   "secretKey": self.srv.secret_key, "table": "cors_t"}
+            url = f"{origin}/page.html#" + urllib.parse.quote(json.dumps(cfg))
+            with tempfile.TemporaryDirectory() as profile:
+                r = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
+                                    "--no-first-run", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
+                                    "--dump-dom", url], capture_output=True, timeout=120)
+            m = re.search(rb'<pre id="out">(.*?)</pre>', r.stdout, re.S)
+            self.assertIsNotNone(m, r.stdout[-2000:] + r.stderr[-2000:])
+            res = json.loads(html.unescape(m.group(1).decode()))
+            self.assertNotIn("error", res, res)
+            self.assertEqual((res["put"], res["get"]), (200, 200), res)
+            self.assertEqual(res["getItem"], {"pk": {"S": "browser"}, "v": {"S": "from the page"}})
+            self.assertRegex(res["putRequestId"], r"^[0-9A-Z]{32}$")  # exposed
+            self.assertIsNone(res["putCrc32"])  # not exposed, as from DynamoDB
+            self.assertEqual((res["zput"], res["zgetLength"]), (200, 50000), res)
+            self.assertEqual(res["missing"], 400)
+            self.assertTrue(res["missingType"].endswith("ResourceNotFoundException"), res)
+            self.assertTrue(res["missingRequestId"], res)
+            got = self.ddb.get_item(TableName="cors_t", Key={"pk": {"S": "gzipped"}}, ConsistentRead=True)
+            self.assertEqual(len(got["Item"]["v"]["S"]), 50000)
+        finally:
+            web.shutdown()
+            web.server_close()
+
+
+if __name__ == "__main__":
+    unittest.main()
