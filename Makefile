@@ -109,6 +109,7 @@ bench: test-deps build
 	python3 bench/soak.py $(BUILD)
 	python3 bench/authz.py $(BUILD)
 	python3 bench/sse.py $(BUILD) # issue 16, package E: SSE-S3 against no encryption
+	python3 bench/import.py $(BUILD) # issue 17, package I: ImportTable against PutItem
 
 clean:
 	rm -rf $(BUILD) build-asan build-tsan

@@ -107,4 +107,7 @@ target_sources(kvapi PRIVATE api/codec/api_inflate.c api/ddb/ddb_cors.c) # compr
 # issue 17, package E: its sources below
 
 # issue 17, package I: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_import.c api/ddb/ddb_import_job.c api/ddb/ddb_import_src.c
+                             api/ddb/ddb_ion_r.c)
+target_sources(kvengine PRIVATE engine/eng_import.c)
 

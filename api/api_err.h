@@ -448,6 +448,10 @@
     /* issue 17, package E: its errors below this line */                                          \
                                                                                                    \
     /* issue 17, package I: its errors below this line */                                          \
+    XX(DDB_IMPORT_NOT_FOUND, 400, DDB_NS_DDB, "ImportNotFoundException",                           \
+       "The specified import was not found.")                                                      \
+    XX(DDB_IMPORT_CONFLICT, 400, DDB_NS_DDB, "ImportConflictException",                            \
+       "There was a conflict when importing from the specified S3 source.")                        \
                                                                                                    \
     /* issue 17, end of the error table */
 

@@ -846,3 +846,27 @@ int ddb_authz_unknown(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
            : "dynamodb:Unknown";
     return ask_star(&z, action);
 }
+
+/* ---- issue 17, package I: imports ---- */
+
+int ddb_authz_import_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                           ddb_import_table_in_t *in)
+{
+    AZ_INIT(z);
+    return ask(&z, "dynamodb:ImportTable", table_arn(&z, kv_slice_str(in->ct.t.name)), NULL, NULL);
+}
+
+int ddb_authz_describe_import(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                              ddb_describe_import_in_t *in)
+{
+    AZ_INIT(z);
+    return ask(&z, "dynamodb:DescribeImport", in->arn, NULL, NULL);
+}
+
+int ddb_authz_list_imports(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
+                           ddb_list_imports_in_t *in)
+{
+    (void)in;
+    AZ_INIT(z);
+    return ask_star(&z, "dynamodb:ListImports");
+}

@@ -64,13 +64,19 @@ int ddb_exec_describe_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                              &t->indexes[i].size_bytes);
     if (rc < 0)
         return engine_fail(resp, rc);
-    out->status = "ACTIVE";
+    out->status = ddb_imp_busy(ctx, t->id) ? "CREATING" : "ACTIVE"; /* issue 17, I: imports */
     return 0;
 }
 
 int ddb_exec_delete_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                           const ddb_delete_table_in_t *in, ddb_delete_table_out_t *out)
 {
+    eng_table_t *cur; /* issue 17, package I: a table being imported stays */
+    if (eng_table_get(ctx->eng, in->name, req->arena, &cur) == 0 && ddb_imp_busy(ctx, cur->id))
+        return api_refuse(resp, API_E_DDB_RESOURCE_IN_USE,
+                          "Attempt to change a resource which is still in use: Table is being "
+                          "created: %.*s",
+                          (int)in->name.len, (const char *)in->name.p);
     int rc = eng_table_delete(ctx->eng, in->name, req->arena, &out->t);
     if (rc == KV_ENOTFOUND)
         return not_found(resp, in->name);
@@ -457,6 +463,7 @@ static int ddb_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     /* issue 17, package E (export): its state set up below */
 
     /* issue 17, package I (import): its state set up below */
+    ds->imp = ddb_imp_new(ctx);
 
     *state = ds;
     return 0;
@@ -470,6 +477,7 @@ static void ddb_fini(void *state)
     /* issue 17, package E (export): its state freed below */
 
     /* issue 17, package I (import): its state freed below */
+    ddb_imp_free(ds->imp);
 
     kv_free(ds);
 }

@@ -33,6 +33,7 @@ typedef struct ddb_state {
     /* issue 17, package E (export): its state below */
 
     /* issue 17, package I (import): its state below */
+    struct ddb_imp_state *imp;
 
 } ddb_state_t;
 
@@ -561,6 +562,8 @@ void ddb_decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out);
 /** One ConsumedCapacity object. */
 void ddb_capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc);
 
+#include "ddb_import.h" /* issue 17, package I: its operations' types */
+
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \
     int ddb_exec_##name(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,                 \
@@ -605,7 +608,7 @@ void ddb_bg_free(ddb_bg_t *g);
 void ddb_ttl_changed(api_ctx_t *ctx);
 /* issue 17: each package that adds a job to ddb_jobs (ddb_jobs.c) counts it here */
 #define DDB_N_JOBS_17E 0 /* package E (export) */
-#define DDB_N_JOBS_17I 0 /* package I (import) */
+#define DDB_N_JOBS_17I 1 /* package I (import) */
 #define DDB_N_JOBS     (3 + DDB_N_JOBS_17E + DDB_N_JOBS_17I)
 extern const api_job_t ddb_jobs[DDB_N_JOBS];
 /** Job steps (api_job_t.run). */
@@ -685,6 +688,42 @@ bool ddb_cors_finish(api_req_t *req, api_resp_t *resp);
 /* ---- issue 17, package E: its declarations below ---- */
 
 /* ---- issue 17, package I: its declarations below ---- */
+
+/* ImportTable, DescribeImport, ListImports (ddb_import.c) and the import job
+ * (ddb_import_job.c). An import is a record under catalog kind 'E', key 'I' + its id. */
+/** The imports' shared state (in ddb_state_t): the tables being imported, the job's cursor. */
+typedef struct ddb_imp_state ddb_imp_state_t;
+ddb_imp_state_t *ddb_imp_new(api_ctx_t *ctx);
+void ddb_imp_free(ddb_imp_state_t *s);
+/** Whether table id is being imported (its items are not to be read or written). */
+bool ddb_imp_busy(api_ctx_t *ctx, uint32_t table_id);
+/** Mark or unmark a table being imported. @return false when DDB_IMP_MAX run already. */
+bool ddb_imp_mark(api_ctx_t *ctx, uint32_t table_id, bool busy);
+/** The import job's cursor (ddb_import_job.c), kept in the state; freed with it. */
+struct ddb_imp_cur **ddb_imp_cur_slot(api_ctx_t *ctx);
+void ddb_imp_cur_free(struct ddb_imp_cur *c);
+#define DDB_IMP_MAX 50 /* DynamoDB's concurrent imports */
+/** Record codec (JSON text). */
+void ddb_imp_rec_encode(const ddb_imp_rec_t *r, kv_buf_t *out);
+int ddb_imp_rec_decode(kv_arena_t *a, kv_slice_t v, ddb_imp_rec_t *r);
+/** Read an import record by id. @return 0, KV_ENOTFOUND, KV_E*. */
+int ddb_imp_get(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t id, ddb_imp_rec_t *r);
+/** Store it. */
+int ddb_imp_put(api_ctx_t *ctx, const ddb_imp_rec_t *r);
+/** The record key of an import ('I' + id) into out (cap >= 64). */
+size_t ddb_imp_key(const char *id, char *out);
+/** The import job's step (api_job_t.run). */
+int ddb_import_run(api_ctx_t *ctx, void *state, unsigned budget);
+
+/* The import readers (ddb_import_src.c), unit-tested on their own. */
+/** Split a CSV record (RFC 4180: "" in quoted fields, quoted delimiters and newlines) into at
+ * most max fields (arena a). @return the field count, or -1 (a quote left open, text after a
+ * closing quote, more than max fields). */
+int ddb_csv_split(kv_arena_t *a, kv_slice_t rec, uint8_t delim, kv_slice_t *fields, size_t max);
+/** Whether a CSV record is complete at the end of this line (quotes balanced so far); *inq
+ * carries the quote state across lines (start false). */
+bool ddb_csv_scan_line(bool *inq, kv_slice_t line);
+#define DDB_CSV_MAX_FIELDS 4096
 
 /* ==== issue 17: end of the package blocks ==== */
 

@@ -18,4 +18,27 @@
 
 /* ---- the reader (package I): its declarations below ---- */
 
+/** Nesting DynamoDB allows in an item (and so the reader). */
+#define DDB_ION_MAX_DEPTH 32
+
+/** Where a record of Ion text ends: the state of a scan across lines (zero it to start). */
+typedef struct ddb_ion_scan {
+    uint32_t depth; /* open {, [, ( */
+    uint8_t in;     /* 0 plain, 1 block comment, 2 long string */
+} ddb_ion_scan_t;
+/** Scan one more line of a record (without its newline). @return true when the record is
+ * complete at the line's end (no container, long string or block comment open). */
+bool ddb_ion_scan_line(ddb_ion_scan_t *s, kv_slice_t line);
+
+/**
+ * Read a record of Ion text as DynamoDB's ION import reads it: optional version markers
+ * (`$ion_1_0`), comments and whitespace around one struct `{Item:{...}}` whose Item holds the
+ * attributes: decimals, ints and floats are N, strings S, blobs and clobs B, booleans BOOL,
+ * nulls NULL, structs M, lists L, lists annotated `$dynamodb_SS::`, `$dynamodb_NS::`,
+ * `$dynamodb_BS::` the sets. Numbers are normalised as DynamoDB stores them; sets must be
+ * non-empty without duplicates; nesting stops at DDB_ION_MAX_DEPTH.
+ * @return 1 with *out (in arena a), 0 when the text holds no value, -1 with a message in err.
+ */
+int ddb_ion_read_item(kv_arena_t *a, kv_slice_t text, eng_item_t **out, char *err, size_t cap);
+
 #endif

@@ -24,6 +24,8 @@ int ddb_get_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t n
                   eng_table_t **t)
 {
     int rc = eng_table_get(ctx->eng, name, req->arena, t);
+    if (rc == 0 && ddb_imp_busy(ctx, (*t)->id)) /* issue 17, I: being imported (CREATING) */
+        rc = KV_ENOTFOUND;
     if (rc == KV_ENOTFOUND) {
         api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND, "Requested resource not found");
         return -1;

@@ -10,6 +10,7 @@ const api_job_t ddb_jobs[DDB_N_JOBS] = {
     /* issue 17, package E (export): its jobs below */
 
     /* issue 17, package I (import): its jobs below */
+    {"import", 1000, false, ddb_import_run}, /* woken by ImportTable */
 
 };
 

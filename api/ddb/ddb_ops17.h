@@ -11,7 +11,10 @@
 #define DDB_OP_MAP_17E(XX)
 
 /* issue 17, package I (import): ImportTable, DescribeImport, ListImports */
-#define DDB_OP_MAP_17I(XX)
+#define DDB_OP_MAP_17I(XX)              \
+    XX(ImportTable, import_table)       \
+    XX(DescribeImport, describe_import) \
+    XX(ListImports, list_imports)
 
 /* issue 17, package S (API shape): global tables, contributor insights, Kinesis destinations */
 #define DDB_OP_MAP_17S(XX)

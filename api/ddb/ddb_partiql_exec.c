@@ -172,6 +172,8 @@ static int table_of(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, kv_slice_t
                     eng_table_t **t)
 {
     int rc = eng_table_get(ctx->eng, name, req->arena, t);
+    if (rc == 0 && ddb_imp_busy(ctx, (*t)->id)) /* issue 17, I: being imported (CREATING) */
+        rc = KV_ENOTFOUND;
     if (rc == 0)
         return 0;
     if (rc == KV_ENOTFOUND)

@@ -1263,4 +1263,17 @@ int eng_ddbio_write(eng_t *e, const eng_cat_op_t *ops, size_t n);
 
 /* ---- issue 17, package I (import): its engine declarations below ---- */
 
+/** One item of an import batch: its storage key (eng_item_key) and the item. */
+typedef struct eng_import_item {
+    kv_slice_t key;
+    const eng_item_t *item;
+} eng_import_item_t;
+/** Write n items of table t (which nothing else writes: the api layer refuses access to a
+ * table being imported) with their index entries, and the import record rec_key (a key after
+ * catalog kind 'E', as eng_ddbio_write's) set to rec_val, in one write batch; items sharing a
+ * key: the last one wins. No stream record. @return 0, KV_EINVAL (record over the limits),
+ * KV_ETOOBIG, KV_ENOSPACE, KV_EIO. */
+int eng_import_write(eng_t *e, const eng_table_t *t, const eng_import_item_t *items, size_t n,
+                     kv_slice_t rec_key, kv_slice_t rec_val);
+
 #endif

@@ -49,6 +49,7 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 17, package E:
 
     # issue 17, package I:
+    ddb_ion_fuzz # the import readers: Ion text records, CSV records
 
 )
 # issue 16: each package's support sources below its marker

@@ -58,6 +58,7 @@ set(KV_IT17
     # package E:
 
     # package I:
+    ddb_import
 
 )
 foreach(t ${KV_IT17})

@@ -514,6 +514,14 @@ def operation_params(ctx):
                              "ShardIteratorType": "TRIM_HORIZON"},
         "GetRecords": {"ShardIterator": ctx["iterator"]},
         "ListStreams": {},
+        # issue 17, package I
+        "ImportTable": {"S3BucketSource": {"S3Bucket": "src"}, "InputFormat": "DYNAMODB_JSON",
+                        "TableCreationParameters": {
+                            "TableName": "impt", "BillingMode": "PAY_PER_REQUEST",
+                            "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                            "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}]}},
+        "DescribeImport": {"ImportArn": tarn("games") + "/import/01234567890123-0badf00d"},
+        "ListImports": {},
     }
 
 
@@ -545,6 +553,8 @@ def expected(op, ctx):
         "ListBackups": ("dynamodb:ListBackups", "*"),
         "DescribeLimits": ("dynamodb:DescribeLimits", "*"),
         "DescribeEndpoints": ("dynamodb:DescribeEndpoints", "*"),
+        "ImportTable": ("dynamodb:ImportTable", tarn("impt")),  # issue 17, package I
+        "DescribeImport": ("dynamodb:DescribeImport", tarn("games") + "/import/01234567890123-0badf00d"),
     }.get(op, (f"dynamodb:{op}", "*"))
 
 

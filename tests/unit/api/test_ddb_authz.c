@@ -267,8 +267,20 @@ static void test_every_operation_refused(void **state)
     refused("DynamoDBStreams_20120810.GetShardIterator", b, "dynamodb:GetShardIterator", g_stream);
     snprintf(b, sizeof(b), "{\"ShardIterator\":\"%s\"}", g_iter);
     refused("DynamoDBStreams_20120810.GetRecords", b, "dynamodb:GetRecords", g_stream);
+    /* issue 17, package I: imports */
+    refused("ImportTable",
+            "{\"ClientToken\":\"t\",\"S3BucketSource\":{\"S3Bucket\":\"src\"},"
+            "\"InputFormat\":\"CSV\",\"TableCreationParameters\":{\"TableName\":\"impt\","
+            "\"BillingMode\":\"PAY_PER_REQUEST\",\"KeySchema\":[{\"AttributeName\":\"pk\","
+            "\"KeyType\":\"HASH\"}],\"AttributeDefinitions\":[{\"AttributeName\":\"pk\","
+            "\"AttributeType\":\"S\"}]}}",
+            "dynamodb:ImportTable", "arn:aws:dynamodb:us-east-1:000000000000:table/impt");
+    refused("DescribeImport", "{\"ImportArn\":\"" TABLE "/import/01234567890123-0badf00d\"}",
+            "dynamodb:DescribeImport", TABLE "/import/01234567890123-0badf00d");
+    refused("ListImports", "{}", "dynamodb:ListImports", "*");
     /* An operation this server does not have. */
-    refused("ImportTable", "{}", "dynamodb:ImportTable", "*");
+    refused("NoSuchOperation", "{}", "dynamodb:NoSuchOperation",
+            "*"); /* issue 17: ImportTable exists now */
     refused("DynamoDBStreams_20120810.Nope", "{}", "dynamodb:Nope", "*");
     /* The destructive ones last: the root's run of them changes the table. */
     snprintf(b, sizeof(b), "{\"BackupArn\":\"%s\"}", g_backup);
