@@ -24,7 +24,8 @@
 /** Where a record of Ion text ends: the state of a scan across lines (zero it to start). */
 typedef struct ddb_ion_scan {
     uint32_t depth; /* open {, [, ( */
-    uint8_t in;     /* 0 plain, 1 block comment, 2 long string */
+    uint8_t in;     /* 0 plain, 1 block comment, 2 long string, 3 lob ({{ }}) */
+    uint8_t lob;    /* a long string inside a lob (a clob) returns to 3 */
 } ddb_ion_scan_t;
 /** Scan one more line of a record (without its newline). @return true when the record is
  * complete at the line's end (no container, long string or block comment open). */

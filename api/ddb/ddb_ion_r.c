@@ -31,8 +31,23 @@ bool ddb_ion_scan_line(ddb_ion_scan_t *s, kv_slice_t line)
             if (c == '\\') {
                 i++;
             } else if (c == '\'' && i + 2 < n && p[i + 1] == '\'' && p[i + 2] == '\'') {
-                s->in = 0;
+                s->in = s->lob ? 3 : 0;
                 i += 2;
+            }
+            continue;
+        }
+        if (s->in == 3) { /* a blob or clob: base64 (whose / is no comment) or a clob's string */
+            if (c == '}' && i + 1 < n && p[i + 1] == '}') {
+                s->in = 0;
+                s->lob = 0;
+                i++;
+            } else if (c == '\'' && i + 2 < n && p[i + 1] == '\'' && p[i + 2] == '\'') {
+                s->in = 2;
+                i += 2;
+            } else if (c == '"') {
+                for (i++; i < n && p[i] != '"'; i++)
+                    if (p[i] == '\\')
+                        i++;
             }
             continue;
         }
@@ -57,6 +72,15 @@ bool ddb_ion_scan_line(ddb_ion_scan_t *s, kv_slice_t line)
                     i++;
             break;
         case '{':
+            if (i + 1 < n && p[i + 1] == '{') { /* {{ opens a lob, never a container */
+                s->in = 3;
+                s->lob = 1;
+                i++;
+                break;
+            }
+            if (s->depth < UINT32_MAX)
+                s->depth++;
+            break;
         case '[':
         case '(':
             if (s->depth < UINT32_MAX)
@@ -116,6 +140,14 @@ static int skip_ws(rd_t *r)
         }
     }
     return 0;
+}
+
+/* Skip whitespace only (inside a lob). */
+static void skip_space(rd_t *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r' ||
+                             *r->p == '\v' || *r->p == '\f'))
+        r->p++;
 }
 
 static bool ident_start(uint8_t c)
@@ -436,8 +468,7 @@ static int to_number(rd_t *r, kv_slice_t text, kv_slice_t *out)
 /* {{ base64 }} or {{ "clob" }}, r->p after the "{{". */
 static int lob_val(rd_t *r, kv_slice_t *out)
 {
-    if (skip_ws(r) < 0)
-        return -1;
+    skip_space(r); /* no comments in a lob: / is a base64 letter */
     kv_buf_t b;
     kv_buf_init(&b, 2 * ENG_ITEM_MAX_BYTES);
     int rc = 0;
@@ -460,8 +491,8 @@ static int lob_val(rd_t *r, kv_slice_t *out)
             rc = fail(r, "Ion: bad base64 in a blob");
         kv_buf_dispose(&t);
     }
-    if (rc == 0 && skip_ws(r) < 0)
-        rc = -1;
+    if (rc == 0)
+        skip_space(r);
     if (rc == 0 && (r->end - r->p < 2 || r->p[0] != '}' || r->p[1] != '}'))
         rc = fail(r, "Ion: unterminated blob");
     if (rc == 0 && kv_buf_failed(&b))

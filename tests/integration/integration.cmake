@@ -59,6 +59,7 @@ set(KV_IT17
 
     # package I:
     ddb_import
+    ddb_roundtrip # an export imported back equal (needs package E's ExportTableToPointInTime)
 
 )
 foreach(t ${KV_IT17})
@@ -192,5 +193,12 @@ if(KV_NODE)
   add_test(NAME it_js_ddb_compress COMMAND ${KV_NODE} --test ddb_compress.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_ddb_compress PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 17, package I: ImportTable with the JS SDK v3 (Ion written by ion-js, zstd, CSV, logs)
+if(KV_NODE)
+  add_test(NAME it_js_ddb_import COMMAND ${KV_NODE} --test ddb_import.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_import PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()

@@ -126,6 +126,33 @@ static void test_ion_scan(void **state)
     assert_false(ddb_ion_scan_line(&s, KV_SLICE_LIT("}}''' /* ")));
     assert_false(ddb_ion_scan_line(&s, KV_SLICE_LIT("}} */ }")));
     assert_true(ddb_ion_scan_line(&s, KV_SLICE_LIT("}")));
+    /* base64's / and + are no comment (an export writes {{//8=}} for 0xFF 0xFF) */
+    memset(&s, 0, sizeof(s));
+    assert_true(ddb_ion_scan_line(&s, KV_SLICE_LIT("$ion_1_0 {Item:{b:{{//8=}},c:{{/*+/}}}}")));
+    assert_false(ddb_ion_scan_line(&s, KV_SLICE_LIT("{Item:{b:{{ //8=")));
+    assert_false(ddb_ion_scan_line(&s, KV_SLICE_LIT("/w== }}, c:{{ \"}}\" }}, d:{{'''}}")));
+    assert_false(ddb_ion_scan_line(&s, KV_SLICE_LIT("}}''' }}")));
+    assert_true(ddb_ion_scan_line(&s, KV_SLICE_LIT("}}")));
+}
+
+static void test_ion_lob_slashes(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_item_t *it;
+    char err[256];
+    assert_int_equal(ion(a,
+                         "$ion_1_0 {Item:{b:{{//8=}},c:{{ /+/+ }},d:{{\n//\n8=}},"
+                         "bs:$dynamodb_BS::[{{/w==}},{{}}]}}",
+                         &it, err),
+                     1);
+    assert_slice(attr(it, "b")->u.s, "\xff\xff", 2);
+    assert_slice(attr(it, "c")->u.s, "\xff\xef\xfe", 3);
+    assert_slice(attr(it, "d")->u.s, "\xff\xff", 2);
+    assert_int_equal(attr(it, "bs")->t, ENG_AV_BS);
+    /* a comment is no lob content */
+    assert_int_equal(ion(a, "$ion_1_0 {Item:{b:{{ // c\n AAE= }}}}", &it, err), -1);
+    kv_arena_free(a);
 }
 
 static void test_csv(void **state)
@@ -154,10 +181,9 @@ static void test_csv(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ion_types),
-        cmocka_unit_test(test_ion_refused),
-        cmocka_unit_test(test_ion_scan),
-        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_ion_types),       cmocka_unit_test(test_ion_refused),
+        cmocka_unit_test(test_ion_scan),        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_ion_lob_slashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
