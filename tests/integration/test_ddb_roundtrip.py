@@ -22,7 +22,9 @@ GSIS = [{"IndexName": "byg", "KeySchema": [{"AttributeName": "g", "KeyType": "HA
 RICH = [
     {"pk": {"S": "every type"}, "sk": {"N": "1"}, "g": {"S": "g-rich"}, "gb": {"B": b"\x00idx"},
      "s": {"S": "quote \" backslash \\ newline \n tab \t cr \r nul-free ünïcödé € 🎉 'single' {{x}} $ion_1_0"},
-     "empty": {"S": ""}, "emptyb": {"B": b""},
+     "empty": {"S": ""}, "emptyb": {"B": b""}, "slashes": {"B": b"\xff\xff\xfb\xef"},
+     "text": {"S": "// not a comment /* nor this */ {{ AAE= }} [ ( ''' \\u0000 \u2028 \x00 nul"},
+     "a//b /*{{": {"M": {"'q'": {"S": "}}"}, "k//ey{": {"BS": [b"\xff\xff", b"\xfb\xff"]}}},
      "n": {"N": "12.5"}, "neg": {"N": "-12.50"}, "int": {"N": "42"}, "zero": {"N": "0"},
      "big": {"N": "12345678901234567890123456789012345678"}, "bigneg": {"N": "-9.9999999999999999999999999999999999999E+125"},
      "huge": {"N": "9.9E+125"}, "tiny": {"N": "1E-130"}, "small": {"N": "-0.000123"},
