@@ -69,9 +69,16 @@ static bool is_ident(uint8_t c)
     return is_ident_start(c) || (c >= '0' && c <= '9');
 }
 
-static size_t lex(kv_slice_t s, tok_t *out, size_t cap)
+static bool is_keyword(const tok_t *t);
+
+/* Tokens of s into out; parentheses are matched on the way (an open one's m threads the stack of
+ * open ones until it closes). *redundant: "((x))", parentheses directly around parentheses other
+ * than a function call's. */
+static size_t lex(kv_slice_t s, tok_t *out, size_t cap, bool *redundant)
 {
     size_t n = 0, i = 0;
+    uint32_t top = TOK_UNMATCHED;
+    *redundant = false;
     while (i < s.len && n + 1 < cap) {
         uint8_t c = s.p[i];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
@@ -149,7 +156,24 @@ static size_t lex(kv_slice_t s, tok_t *out, size_t cap)
         out[n].k = k;
         out[n].m = TOK_UNMATCHED;
         out[n].s = kv_slice(s.p + st, i - st);
+        if (k == T_LP) {
+            out[n].m = top;
+            top = (uint32_t)n;
+        } else if (k == T_RP && top != TOK_UNMATCHED) {
+            uint32_t open = top;
+            top = out[open].m;
+            out[open].m = (uint32_t)n;
+            out[n].m = open;
+            bool call = open > 0 && out[open - 1].k == T_IDENT && !is_keyword(&out[open - 1]);
+            if (!call && out[open + 1].k == T_LP && out[open + 1].m + 1 == n)
+                *redundant = true;
+        }
         n++;
+    }
+    while (top != TOK_UNMATCHED) { /* left open: unmatched */
+        uint32_t below = out[top].m;
+        out[top].m = TOK_UNMATCHED;
+        top = below;
     }
     out[n].k = T_EOF;
     out[n].m = TOK_UNMATCHED;
@@ -956,7 +980,8 @@ static bool parser_init(parser_t *p, ddb_expr_env_t *env, const char *what, kv_s
         return false;
     }
     p->t = kv_arena_alloc(env->a, (text.len + 2) * sizeof(tok_t));
-    p->n = lex(text, p->t, text.len + 2);
+    bool redundant;
+    p->n = lex(text, p->t, text.len + 2, &redundant);
     if (p->n == 0) {
         env_error(env, "Invalid %s: The expression can not be empty;", what);
         return false;
@@ -971,33 +996,9 @@ static bool parser_init(parser_t *p, ddb_expr_env_t *env, const char *what, kv_s
                 (const char *)(i ? p->t[i - 1].s.p : p->t[i].s.p));
             return false;
         }
-    /* Match parentheses in one pass: open ones form a stack threaded through their m. */
-    uint32_t top = TOK_UNMATCHED;
-    for (size_t i = 0; i < p->n; i++) {
-        if (p->t[i].k == T_LP) {
-            p->t[i].m = top;
-            top = (uint32_t)i;
-        } else if (p->t[i].k == T_RP && top != TOK_UNMATCHED) {
-            uint32_t open = top;
-            top = p->t[open].m;
-            p->t[open].m = (uint32_t)i;
-            p->t[i].m = open;
-        }
-    }
-    for (uint32_t i = top; i != TOK_UNMATCHED;) { /* unclosed: not matched */
-        uint32_t below = p->t[i].m;
-        p->t[i].m = TOK_UNMATCHED;
-        i = below;
-    }
-    /* "((x))": parentheses directly around parentheses, other than a function call's. */
-    for (size_t i = 0; i + 1 < p->n; i++) {
-        const tok_t *o = &p->t[i], *in = &p->t[i + 1];
-        bool call = i > 0 && p->t[i - 1].k == T_IDENT && !is_keyword(&p->t[i - 1]);
-        if (o->k == T_LP && in->k == T_LP && !call && o->m != TOK_UNMATCHED &&
-            in->m != TOK_UNMATCHED && in->m + 1 == o->m) {
-            env_error(env, "Invalid %s: The expression has redundant parentheses;", what);
-            return false;
-        }
+    if (redundant) {
+        env_error(env, "Invalid %s: The expression has redundant parentheses;", what);
+        return false;
     }
     return true;
 }
