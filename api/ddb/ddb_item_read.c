@@ -392,7 +392,7 @@ int ddb_exec_query(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_q
     if (key_spec(resp, &sc, in->key_cond, &rs) < 0)
         return -1;
     /* A Query's filter may not name the key it reads by (the key condition does that). */
-    const char *k = names_key(&sc, in->filter);
+    const char *k = in->filter_keys_ok ? NULL : names_key(&sc, in->filter);
     if (k) {
         api_fail(resp, API_E_DDB_VALIDATION,
                  "%s can only contain non-primary key attributes: Primary key attribute: %s",
