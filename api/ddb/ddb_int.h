@@ -282,6 +282,8 @@ typedef struct ddb_query_in {
     int64_t segment, total_segments; /* Scan; total 0: not parallel */
     kv_slice_t index;                /* IndexName, empty for the table */
     bool has_select;
+    bool legacy_filter;  /* filter came from QueryFilter/ScanFilter */
+    bool filter_keys_ok; /* PartiQL: the filter may name the key (Query's may not) */
 } ddb_query_in_t;
 typedef ddb_query_in_t ddb_scan_in_t;
 

@@ -414,9 +414,11 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
     if (ddb_opt_str(d, in, "FilterExpression", &s) &&
         ddb_cond_parse(&out->c.env, "FilterExpression", s, &out->filter) < 0)
         return expr_fail(d, &out->c.env);
-    if (out->filter == NULL &&
-        ddb_legacy_conditions(d, in, query ? "QueryFilter" : "ScanFilter", &out->filter) < 0)
-        return -1;
+    if (out->filter == NULL) {
+        if (ddb_legacy_conditions(d, in, query ? "QueryFilter" : "ScanFilter", &out->filter) < 0)
+            return -1;
+        out->legacy_filter = out->filter != NULL;
+    }
     const api_json_t *start = ddb_opt_kind(d, in, "ExclusiveStartKey", API_J_OBJ);
     if (start && ddb_item_decode(d, start, &out->start) < 0)
         return -1;

@@ -317,6 +317,7 @@ static int run_select(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
     qi.c.proj = q->proj;
     qi.c.consistent = s->consistent;
     qi.filter = q->where; /* every condition, the key's included, filters */
+    qi.filter_keys_ok = true;
     qi.start = in->start;
     qi.limit = in->limit;
     qi.forward = !q->desc;
