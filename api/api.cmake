@@ -101,6 +101,7 @@ target_sources(kvengine PRIVATE engine/eng_ddbio.c)
 # issue 17, package H: its sources below
 
 # issue 17, package S: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_global.c)
 
 # issue 17, package E: its sources below
 

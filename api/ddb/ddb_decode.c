@@ -677,6 +677,7 @@ int ddb_decode_update_table(ddb_dec_t *d, const api_json_t *in, ddb_update_table
     bool has = ddb_opt_str(d, in, "TableName", &name);
     check_table_name(d, &name, has, "tableName", true);
     decode_settings(d, in, &out->st);
+    out->replica_updates = ddb_opt_kind(d, in, "ReplicaUpdates", API_J_ARR); /* issue 17 S */
     const api_json_t *gu = ddb_opt_kind(d, in, "GlobalSecondaryIndexUpdates", API_J_ARR);
     out->has_gsi_updates = gu != NULL;
     size_t n = gu ? api_json_len(gu) : 0;

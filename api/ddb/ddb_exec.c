@@ -254,6 +254,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return not_found(resp, in->name);
     if (rc < 0)
         return engine_fail(resp, rc);
+    if (in->replica_updates && ddb_replica_updates(ctx, req, resp, cur, in->replica_updates) < 0)
+        return -1; /* issue 17, package S */
     const ddb_settings_t *st = &in->st;
     if (in->has_gsi_updates) {
         if (!st->has_billing && !st->has_pt && !st->has_stream && !st->sse.has)
@@ -329,8 +331,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             return -1;
         }
         if (!st->enabled && !cur->stream_enabled) {
-            api_fail(resp, API_E_DDB_VALIDATION,
-                     "Table already has no stream enabled: TableName: %s", cur->name);
+            api_fail(resp, API_E_DDB_VALIDATION, "Table has no stream to disable: TableName: %s",
+                     cur->name);
             return -1;
         }
         t->stream_enabled = st->enabled;

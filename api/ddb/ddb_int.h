@@ -150,6 +150,7 @@ typedef struct ddb_update_table_in {
     size_t n_gsi;
     eng_attr_def_t *attrs; /* AttributeDefinitions (for index creation) */
     size_t n_attrs;
+    const api_json_t *replica_updates; /* issue 17, package S: ReplicaUpdates (refused) */
 } ddb_update_table_in_t;
 
 typedef struct ddb_backups_in {
@@ -533,6 +534,8 @@ typedef struct ddb_streams_in {
     bool has_seq;
     uint64_t seq;
     kv_slice_t iterator; /* GetRecords */
+    bool child_filter;   /* DescribeStream's ShardFilter CHILD_SHARDS (issue 17, package S): */
+    kv_slice_t parent;   /* the children of this shard only */
 } ddb_streams_in_t;
 typedef struct ddb_streams_out {
     eng_stream_t *list; /* ListStreams */
@@ -560,6 +563,8 @@ typedef ddb_streams_out_t ddb_get_records_out_t;
 void ddb_decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out);
 /** One ConsumedCapacity object. */
 void ddb_capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc);
+
+#include "ddb_shape.h" /* issue 17, package S: its operations' types */
 
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \
@@ -659,6 +664,10 @@ int ddb_iter_stream(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t it, eng_stream_t *
 /* ---- issue 17, package H: its declarations below ---- */
 
 /* ---- issue 17, package S: its declarations below ---- */
+/** UpdateTable's ReplicaUpdates on table t (ddb_global.c): this server has one region, so any
+ * replica change is refused with DynamoDB's ValidationException. @return 0 (none listed), -1. */
+int ddb_replica_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
+                        const api_json_t *updates);
 
 /* ---- issue 17, package E: its declarations below ---- */
 
