@@ -613,8 +613,9 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         return fail_validation(d, "One or more parameter values were invalid: You must specify a "
                                   "StreamViewType when enabling a stream");
     if (has_enabled && !enabled && has_view)
-        return fail_validation(d, "One or more parameter values were invalid: You cannot specify "
-                                  "a StreamViewType when disabling a stream");
+        return fail_validation(d, "One or more parameter values were invalid: Table is being "
+                                  "created with a stream disabled, UpdateViewType should not be "
+                                  "specified");
     t->name = dupz(d, name);
     t->rcu = (uint64_t)rcu;
     t->wcu = (uint64_t)wcu;

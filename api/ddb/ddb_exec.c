@@ -321,8 +321,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         }
         if (!st->enabled && st->has_view) {
             api_fail(resp, API_E_DDB_VALIDATION,
-                     "One or more parameter values were invalid: You cannot specify a "
-                     "StreamViewType when disabling a stream");
+                     "One or more parameter values were invalid: If stream is being disabled, "
+                     "then UpdateViewType must not be specified");
             return -1;
         }
         if (st->enabled && cur->stream_enabled) {

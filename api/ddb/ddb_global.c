@@ -22,7 +22,8 @@
 #define STREAM_ARN_MAX 1024
 #define CI_PAGE_MAX    100
 #define CI_KIND        'C'
-#define CI_VAL_LEN     17 /* flags byte, updated_ms, the table's created_ms */
+#define CI_UUID_LEN    36
+#define CI_VAL_LEN     (9 + CI_UUID_LEN) /* flags byte, updated_ms, the table's uuid */
 
 static int clip(kv_slice_t s)
 {
@@ -525,11 +526,12 @@ static int64_t get_i64(const uint8_t *p)
     return (int64_t)v;
 }
 
-/* Decode a record into ci when it belongs to table t as it is now (a record left by a deleted
- * table of the same name is not this table's). @return whether it does. */
+/* Decode a record into ci when it belongs to table t as it is now (its uuid: a record left by a
+ * deleted table of the same name is not this table's). @return whether it does. */
 static bool ci_decode(kv_slice_t val, const eng_table_t *t, ddb_ci_t *ci)
 {
-    if (val.len != CI_VAL_LEN || get_i64(val.p + 9) != t->created_ms)
+    if (val.len != CI_VAL_LEN || strlen(t->uuid) != CI_UUID_LEN ||
+        memcmp(val.p + 9, t->uuid, CI_UUID_LEN) != 0)
         return false;
     ci->enabled = val.p[0] & 1;
     ci->throttled_only = (val.p[0] & 2) != 0;
@@ -590,7 +592,8 @@ int ddb_exec_update_contributor_insights(api_ctx_t *ctx, api_req_t *req, api_res
     uint8_t *v = kv_arena_alloc(req->arena, CI_VAL_LEN);
     v[0] = (uint8_t)((out->ci.enabled ? 1 : 0) | (out->ci.throttled_only ? 2 : 0));
     put_i64(v + 1, out->ci.updated_ms);
-    put_i64(v + 9, out->t->created_ms);
+    memset(v + 9, 0, CI_UUID_LEN);
+    memcpy(v + 9, out->t->uuid, strnlen(out->t->uuid, CI_UUID_LEN));
     eng_cat_op_t op = {.key = ci_key(req->arena, kv_slice_str(out->t->name), in->index),
                        .val = kv_slice(v, CI_VAL_LEN)};
     int rc = eng_ddbio_write(ctx->eng, &op, 1);

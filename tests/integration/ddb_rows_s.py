@@ -51,6 +51,21 @@ ROWS = [
         "DeleteTable, or UpdateTable as required.", op="UpdateTable",
         params={"TableName": "v_hash", "ReplicaUpdates": [{"Create": {"RegionName": "us-east-1"}}]},
         source="observed DynamoDB answer quoted in aws/aws-cli#4906 and aws/aws-cdk#6287"),
+    Row("S-023", "UpdateTable disabling a stream with a StreamViewType", "ValidationException",
+        "One or more parameter values were invalid: If stream is being disabled, then "
+        "UpdateViewType must not be specified", op="UpdateTable",
+        params={"TableName": "v_stream", "StreamSpecification": {
+            "StreamEnabled": False, "StreamViewType": "NEW_AND_OLD_IMAGES"}},
+        source="observed DynamoDB answer quoted in hashicorp/terraform-provider-aws#1134"),
+    Row("S-024", "CreateTable with a disabled stream and a StreamViewType", "ValidationException",
+        "One or more parameter values were invalid: Table is being created with a stream "
+        "disabled, UpdateViewType should not be specified", op="CreateTable",
+        params={"TableName": "v_s024", "BillingMode": "PAY_PER_REQUEST",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
+                "StreamSpecification": {"StreamEnabled": False, "StreamViewType": "KEYS_ONLY"}},
+        source="observed DynamoDB answer (eu-west-2) quoted in nubo-db/dynoxide#115 from the "
+               "Parity Suite's conformance tests"),
     # ---- DynamoDB Streams ----
     Row("S-004", "DescribeStream ShardFilter of an unknown type", "ValidationException",
         "1 validation error detected: Value 'PARENT_SHARDS' at 'shardFilter.type' failed to "

@@ -53,6 +53,7 @@ set(KV_IT17
     # package H:
 
     # package S:
+    ddb_streams17 # streams' details, global tables, contributor insights, Kinesis
 
     # package E:
 
