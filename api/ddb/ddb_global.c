@@ -903,3 +903,44 @@ void ddb_encode_describe_kinesis_streaming_destination(api_ctx_t *ctx, api_req_t
     api_jw_arr_end(w);
     api_jw_obj_end(w);
 }
+
+/* ---- point-in-time recovery's period (RecoveryPeriodInDays): key 'P' + table name, value the
+ * days byte and the table's uuid (a deleted table's record is not its successor's) ---- */
+
+#define PITR_KIND    'P'
+#define PITR_DEFAULT 35
+#define PITR_VAL_LEN (1 + CI_UUID_LEN)
+
+static kv_slice_t pitr_key(kv_arena_t *a, const eng_table_t *t)
+{
+    size_t n = strlen(t->name);
+    uint8_t *k = kv_arena_alloc(a, n + 1);
+    k[0] = PITR_KIND;
+    memcpy(k + 1, t->name, n);
+    return kv_slice(k, n + 1);
+}
+
+int ddb_pitr_period(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int *days)
+{
+    *days = PITR_DEFAULT;
+    kv_slice_t val;
+    int rc = eng_ddbio_get(ctx->eng, pitr_key(a, t), a, &val);
+    if (rc == KV_ENOTFOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    if (val.len == PITR_VAL_LEN && val.p[0] >= 1 && val.p[0] <= PITR_DEFAULT &&
+        strlen(t->uuid) == CI_UUID_LEN && memcmp(val.p + 1, t->uuid, CI_UUID_LEN) == 0)
+        *days = val.p[0];
+    return 0;
+}
+
+int ddb_pitr_period_set(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int days)
+{
+    uint8_t *v = kv_arena_alloc(a, PITR_VAL_LEN);
+    v[0] = (uint8_t)days;
+    memset(v + 1, 0, CI_UUID_LEN);
+    memcpy(v + 1, t->uuid, strnlen(t->uuid, CI_UUID_LEN));
+    eng_cat_op_t op = {.key = pitr_key(a, t), .val = kv_slice(v, PITR_VAL_LEN)};
+    return eng_ddbio_write(ctx->eng, &op, 1);
+}

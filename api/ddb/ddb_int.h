@@ -156,9 +156,11 @@ typedef struct ddb_update_table_in {
 typedef struct ddb_backups_in {
     kv_slice_t name;
     bool has_spec, pitr;
+    int64_t period; /* RecoveryPeriodInDays, 1..35 (0: not given; issue 17, package S) */
 } ddb_backups_in_t;
 typedef struct ddb_backups_out {
     eng_table_t *t;
+    int period; /* the recovery period in days (issue 17, package S) */
 } ddb_backups_out_t;
 typedef ddb_backups_in_t ddb_update_continuous_backups_in_t;
 typedef ddb_backups_in_t ddb_describe_continuous_backups_in_t;
@@ -668,6 +670,11 @@ int ddb_iter_stream(api_ctx_t *ctx, kv_arena_t *a, kv_slice_t it, eng_stream_t *
  * replica change is refused with DynamoDB's ValidationException. @return 0 (none listed), -1. */
 int ddb_replica_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
                         const api_json_t *updates);
+/** Point-in-time recovery's period of table t in days (RecoveryPeriodInDays: 35 unless set).
+ * @return 0 or a KV_ error. */
+int ddb_pitr_period(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int *days);
+/** Store t's recovery period. @return 0 or a KV_ error. */
+int ddb_pitr_period_set(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int days);
 
 /* ---- issue 17, package E: its declarations below ---- */
 

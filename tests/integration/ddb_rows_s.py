@@ -188,4 +188,19 @@ ROWS = [
         "ResourceNotFoundException", "Requested resource not found: Table: v_missing not found",
         op="DescribeKinesisStreamingDestination", params={"TableName": "v_missing"},
         source="API reference: DescribeKinesisStreamingDestination errors"),
+    # ---- continuous backups ----
+    Row("S-025", "UpdateContinuousBackups RecoveryPeriodInDays above 35", "ValidationException",
+        "1 validation error detected: Value '36' at "
+        "'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy constraint: "
+        "Member must have value less than or equal to 35", op="UpdateContinuousBackups",
+        params={"TableName": "v_hash", "PointInTimeRecoverySpecification": {
+            "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 36}},
+        source="API reference: PointInTimeRecoverySpecification.RecoveryPeriodInDays 1-35"),
+    Row("S-026", "UpdateContinuousBackups RecoveryPeriodInDays 0", "ValidationException",
+        "1 validation error detected: Value '0' at "
+        "'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1", op="UpdateContinuousBackups",
+        params={"TableName": "v_hash", "PointInTimeRecoverySpecification": {
+            "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 0}},
+        source="API reference: PointInTimeRecoverySpecification.RecoveryPeriodInDays 1-35"),
 ]

@@ -188,8 +188,8 @@ if(KV_NODE)
 endif()
 # issue 17, package S: streams' details and the API shape tools read, through the JS SDK v3
 if(KV_NODE)
-  add_test(NAME it_js_ddb_streams17 COMMAND ${KV_NODE} --test streams17.test.mjs
+  add_test(NAME it_js_sdk_streams17 COMMAND ${KV_NODE} --test streams17.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
-  set_tests_properties(it_js_ddb_streams17 PROPERTIES LABELS integration TIMEOUT 300
+  set_tests_properties(it_js_sdk_streams17 PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()

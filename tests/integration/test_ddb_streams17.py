@@ -204,6 +204,53 @@ class Streams17(unittest.TestCase):
                              "PointInTimeRecoveryDescription": {"PointInTimeRecoveryStatus": "DISABLED"}})
 
 
+class RecoveryPeriod(unittest.TestCase):
+    def test_recovery_period_is_stored_and_survives_a_restart(self):
+        srv = Server().start()
+        try:
+            ddb = srv.client("dynamodb")
+            make_table(ddb, "rpt")
+
+            def desc():
+                return ddb.describe_continuous_backups(TableName="rpt")["ContinuousBackupsDescription"][
+                    "PointInTimeRecoveryDescription"]
+            r = ddb.update_continuous_backups(TableName="rpt", PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True})
+            self.assertEqual(r["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+                "RecoveryPeriodInDays"], 35)
+            r = ddb.update_continuous_backups(TableName="rpt", PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 7})
+            self.assertEqual(r["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+                "RecoveryPeriodInDays"], 7)
+            self.assertEqual(desc()["RecoveryPeriodInDays"], 7)
+            self.assertEqual(desc()["PointInTimeRecoveryStatus"], "ENABLED")
+            srv.stop()
+            srv.start()
+            ddb = srv.client("dynamodb")
+            self.assertEqual(desc()["RecoveryPeriodInDays"], 7)
+            with self.assertRaises(ClientError) as e:
+                ddb.update_continuous_backups(TableName="rpt", PointInTimeRecoverySpecification={
+                    "PointInTimeRecoveryEnabled": False, "RecoveryPeriodInDays": 3})
+            self.assertEqual(err(e)[0], "ValidationException")
+            self.assertEqual(desc()["RecoveryPeriodInDays"], 7)
+            # Off, then on again without a period: the default 35 days.
+            ddb.update_continuous_backups(TableName="rpt", PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": False})
+            self.assertEqual(desc(), {"PointInTimeRecoveryStatus": "DISABLED"})
+            ddb.update_continuous_backups(TableName="rpt", PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True})
+            self.assertEqual(desc()["RecoveryPeriodInDays"], 35)
+            # A restore to now still works with the shorter period.
+            ddb.update_continuous_backups(TableName="rpt", PointInTimeRecoverySpecification={
+                "PointInTimeRecoveryEnabled": True, "RecoveryPeriodInDays": 1})
+            ddb.put_item(TableName="rpt", Item={"pk": S("x")})
+            ddb.restore_table_to_point_in_time(SourceTableName="rpt", TargetTableName="rpt2",
+                                               UseLatestRestorableTime=True)
+            self.assertEqual(ddb.scan(TableName="rpt2")["Count"], 1)
+        finally:
+            srv.finish()
+
+
 class ShardFilter(unittest.TestCase):
     """Shards roll over every second here: CHILD_SHARDS names each shard's one child."""
 
