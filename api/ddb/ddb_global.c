@@ -7,7 +7,9 @@
  * scaling operations refused (there is no other region to replicate to); Kinesis streaming
  * destinations described as none (there is no Kinesis here, so no stream ARN names one); and
  * contributor insights, whose setting is stored (the export/import record store, key 'C' +
- * table + NUL + index) and reported consistently, with no CloudWatch rules behind it.
+ * table + NUL + index) and reported consistently, with no CloudWatch rules behind it; and
+ * point-in-time recovery's period (RecoveryPeriodInDays, key 'P' + table), read by
+ * ddb_backups.c.
  */
 #include <stdio.h>
 #include <string.h>
