@@ -685,13 +685,14 @@ int ddb_exec_list_contributor_insights(api_ctx_t *ctx, api_req_t *req, api_resp_
     kv_slice_t after = KV_SLICE_NULL;
     if (in->next.len) {
         size_t n = in->next.len / 2;
-        uint8_t *b = kv_arena_alloc(req->arena, n + 1);
-        bool ok = in->next.len % 2 == 0 && n <= ENG_DDBIO_KEY_MAX;
+        bool ok = in->next.len % 2 == 0 && n <= ENG_DDBIO_KEY_MAX; /* before allocating */
+        uint8_t *b = ok ? kv_arena_alloc(req->arena, n + 1) : NULL;
         for (size_t i = 0; ok && i < n; i++) {
-            unsigned v;
+            unsigned v = 0;
             char h[3] = {(char)in->next.p[2 * i], (char)in->next.p[2 * i + 1], 0};
-            ok = sscanf(h, "%2x", &v) == 1 && strspn(h, "0123456789abcdef") == 2;
-            b[i] = (uint8_t)v;
+            ok = strspn(h, "0123456789abcdef") == 2 && sscanf(h, "%2x", &v) == 1;
+            if (ok)
+                b[i] = (uint8_t)v;
         }
         if (!ok) {
             api_fail(resp, API_E_DDB_VALIDATION, "Invalid NextToken");

@@ -71,7 +71,10 @@ class Streams17(unittest.TestCase):
                              ExpressionAttributeValues={":v": {"SS": ["q"]}})
         self.ddb.update_item(TableName="noop", Key={"pk": S("c")},
                              AttributeUpdates={"x": {"Action": "DELETE"}})
-        for k in "abc":
+        # In a transaction too.
+        self.ddb.transact_write_items(TransactItems=[{"Update": {
+            "TableName": "noop", "Key": {"pk": S("t")}, "UpdateExpression": "REMOVE x"}}])
+        for k in "abct":
             self.assertNotIn("Item", self.ddb.get_item(TableName="noop", Key={"pk": S(k)},
                                                        ConsistentRead=True))
         self.assertEqual(read_all(self.st, arn), [])
