@@ -195,6 +195,22 @@ class Streams17(unittest.TestCase):
         d = self.st.describe_stream(StreamArn=arn)["StreamDescription"]
         self.assertEqual(d["StreamStatus"], "DISABLED")
 
+    def test_latest_on_a_closed_shard_reads_nothing_and_ends(self):
+        arn = make_table(self.ddb, "closed", stream="KEYS_ONLY")
+        self.ddb.put_item(TableName="closed", Item={"pk": S("a")})
+        self.ddb.update_table(TableName="closed", StreamSpecification={"StreamEnabled": False})
+        sh = self.st.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]
+        self.assertIn("EndingSequenceNumber", sh["SequenceNumberRange"])
+        it = self.st.get_shard_iterator(StreamArn=arn, ShardId=sh["ShardId"],
+                                        ShardIteratorType="LATEST")["ShardIterator"]
+        r = self.st.get_records(ShardIterator=it)
+        self.assertEqual(r["Records"], [])
+        self.assertNotIn("NextShardIterator", r)
+        # TRIM_HORIZON still reads the closed shard's record.
+        it = self.st.get_shard_iterator(StreamArn=arn, ShardId=sh["ShardId"],
+                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        self.assertEqual(len(self.st.get_records(ShardIterator=it)["Records"]), 1)
+
     def test_an_iterator_of_another_server_is_refused(self):
         with self.assertRaises(ClientError) as e:
             self.st.get_records(ShardIterator="0" * 72)
