@@ -646,7 +646,10 @@ static int ci_take(void *arg, kv_slice_t suffix, kv_slice_t val)
         return 1;
     }
     s->out->list[s->out->n++] = ci;
-    s->last = suffix;
+    /* The scan's key memory lives only for this call: keep a copy for NextToken. */
+    uint8_t *k = kv_arena_alloc(s->req->arena, suffix.len);
+    memcpy(k, suffix.p, suffix.len);
+    s->last = kv_slice(k, suffix.len);
     return 0;
 }
 
