@@ -103,6 +103,7 @@ target_sources(kvapi PRIVATE api/ddb/ddb_v2.c)
 target_sources(kvapi PRIVATE api/codec/api_inflate.c api/ddb/ddb_cors.c) # compressed bodies, CORS
 
 # issue 17, package S: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_global.c)
 
 # issue 17, package E: its sources below
 

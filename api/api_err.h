@@ -444,6 +444,8 @@
     /* issue 17, package H: its errors below this line */                                          \
                                                                                                    \
     /* issue 17, package S: its errors below this line */                                          \
+    XX(DDB_GLOBAL_TABLE_NOT_FOUND, 400, DDB_NS_DDB, "GlobalTableNotFoundException",                \
+       "Global table not found")                                                                   \
                                                                                                    \
     /* issue 17, package E: its errors below this line */                                          \
                                                                                                    \

@@ -260,6 +260,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return not_found(resp, in->name);
     if (rc < 0)
         return engine_fail(resp, rc);
+    if (in->replica_updates && ddb_replica_updates(ctx, req, resp, cur, in->replica_updates) < 0)
+        return -1; /* issue 17, package S */
     const ddb_settings_t *st = &in->st;
     if (in->has_gsi_updates) {
         if (!st->has_billing && !st->has_pt && !st->has_stream && !st->sse.has)
@@ -325,8 +327,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         }
         if (!st->enabled && st->has_view) {
             api_fail(resp, API_E_DDB_VALIDATION,
-                     "One or more parameter values were invalid: You cannot specify a "
-                     "StreamViewType when disabling a stream");
+                     "One or more parameter values were invalid: If stream is being disabled, "
+                     "then UpdateViewType must not be specified");
             return -1;
         }
         if (st->enabled && cur->stream_enabled) {
@@ -335,8 +337,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             return -1;
         }
         if (!st->enabled && !cur->stream_enabled) {
-            api_fail(resp, API_E_DDB_VALIDATION,
-                     "Table already has no stream enabled: TableName: %s", cur->name);
+            api_fail(resp, API_E_DDB_VALIDATION, "Table has no stream to disable: TableName: %s",
+                     cur->name);
             return -1;
         }
         t->stream_enabled = st->enabled;

@@ -151,14 +151,17 @@ typedef struct ddb_update_table_in {
     size_t n_gsi;
     eng_attr_def_t *attrs; /* AttributeDefinitions (for index creation) */
     size_t n_attrs;
+    const api_json_t *replica_updates; /* issue 17, package S: ReplicaUpdates (refused) */
 } ddb_update_table_in_t;
 
 typedef struct ddb_backups_in {
     kv_slice_t name;
     bool has_spec, pitr;
+    int64_t period; /* RecoveryPeriodInDays, 1..35 (0: not given; issue 17, package S) */
 } ddb_backups_in_t;
 typedef struct ddb_backups_out {
     eng_table_t *t;
+    int period; /* the recovery period in days (issue 17, package S) */
 } ddb_backups_out_t;
 typedef ddb_backups_in_t ddb_update_continuous_backups_in_t;
 typedef ddb_backups_in_t ddb_describe_continuous_backups_in_t;
@@ -536,6 +539,8 @@ typedef struct ddb_streams_in {
     bool has_seq;
     uint64_t seq;
     kv_slice_t iterator; /* GetRecords */
+    bool child_filter;   /* DescribeStream's ShardFilter CHILD_SHARDS (issue 17, package S): */
+    kv_slice_t parent;   /* the children of this shard only */
 } ddb_streams_in_t;
 typedef struct ddb_streams_out {
     eng_stream_t *list; /* ListStreams */
@@ -565,6 +570,7 @@ void ddb_decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out);
 void ddb_capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc);
 
 #include "ddb_import.h" /* issue 17, package I: its operations' types */
+#include "ddb_shape.h"  /* issue 17, package S: its operations' types */
 
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \
@@ -686,6 +692,15 @@ void ddb_cors_preflight(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 bool ddb_cors_finish(api_req_t *req, api_resp_t *resp);
 
 /* ---- issue 17, package S: its declarations below ---- */
+/** UpdateTable's ReplicaUpdates on table t (ddb_global.c): this server has one region, so any
+ * replica change is refused with DynamoDB's ValidationException. @return 0 (none listed), -1. */
+int ddb_replica_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
+                        const api_json_t *updates);
+/** Point-in-time recovery's period of table t in days (RecoveryPeriodInDays: 35 unless set).
+ * @return 0 or a KV_ error. */
+int ddb_pitr_period(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int *days);
+/** Store t's recovery period. @return 0 or a KV_ error. */
+int ddb_pitr_period_set(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int days);
 
 /* ---- issue 17, package E: its declarations below ---- */
 

@@ -17,7 +17,22 @@
     XX(ListImports, list_imports)
 
 /* issue 17, package S (API shape): global tables, contributor insights, Kinesis destinations */
-#define DDB_OP_MAP_17S(XX)
+#define DDB_OP_MAP_17S(XX)                                                          \
+    XX(CreateGlobalTable, create_global_table)                                      \
+    XX(DescribeGlobalTable, describe_global_table)                                  \
+    XX(DescribeGlobalTableSettings, describe_global_table_settings)                 \
+    XX(UpdateGlobalTable, update_global_table)                                      \
+    XX(UpdateGlobalTableSettings, update_global_table_settings)                     \
+    XX(ListGlobalTables, list_global_tables)                                        \
+    XX(DescribeTableReplicaAutoScaling, describe_table_replica_auto_scaling)        \
+    XX(UpdateTableReplicaAutoScaling, update_table_replica_auto_scaling)            \
+    XX(DescribeContributorInsights, describe_contributor_insights)                  \
+    XX(ListContributorInsights, list_contributor_insights)                          \
+    XX(UpdateContributorInsights, update_contributor_insights)                      \
+    XX(DescribeKinesisStreamingDestination, describe_kinesis_streaming_destination) \
+    XX(EnableKinesisStreamingDestination, enable_kinesis_streaming_destination)     \
+    XX(DisableKinesisStreamingDestination, disable_kinesis_streaming_destination)   \
+    XX(UpdateKinesisStreamingDestination, update_kinesis_streaming_destination)
 
 #define DDB_OP_MAP_17(XX) DDB_OP_MAP_17E(XX) DDB_OP_MAP_17I(XX) DDB_OP_MAP_17S(XX)
 

@@ -533,9 +533,17 @@ def expected(op, ctx):
                  "DescribeTable", "DescribeTimeToLive", "GetItem", "ListTagsOfResource",
                  "PutItem", "Query", "Scan", "TagResource", "UntagResource",
                  "UpdateContinuousBackups", "UpdateItem", "UpdateTable", "UpdateTimeToLive",
-                 "BatchGetItem", "BatchWriteItem", "RestoreTableToPointInTime"}
+                 "BatchGetItem", "BatchWriteItem", "RestoreTableToPointInTime",
+                 # issue 17, package S
+                 "DescribeContributorInsights", "UpdateContributorInsights",
+                 "DescribeKinesisStreamingDestination", "EnableKinesisStreamingDestination",
+                 "DisableKinesisStreamingDestination", "UpdateKinesisStreamingDestination",
+                 "DescribeTableReplicaAutoScaling", "UpdateTableReplicaAutoScaling"}
     if op in table_ops:
         return f"dynamodb:{op}", t
+    if op in {"CreateGlobalTable", "DescribeGlobalTable", "DescribeGlobalTableSettings",
+              "UpdateGlobalTable", "UpdateGlobalTableSettings"}:  # issue 17, package S
+        return f"dynamodb:{op}", "arn:aws:dynamodb::000000000000:global-table/games"
     return {
         "CreateTable": ("dynamodb:CreateTable", tarn("newt")),
         "DeleteBackup": ("dynamodb:DeleteBackup", ctx["backup"]),
