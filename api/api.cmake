@@ -97,6 +97,7 @@ target_sources(kvengine PRIVATE engine/eng_ddbio.c)
 # issue 17, package V2: its sources below
 
 # issue 17, package M: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_multikey.c) # multi-attribute GSI keys
 
 # issue 17, package H: its sources below
 
