@@ -49,6 +49,7 @@ set(KV_IT17
     # package V2:
 
     # package M:
+    ddb_multikey # multi-attribute GSI keys
 
     # package H:
 
