@@ -186,3 +186,10 @@ if(KV_NODE)
   set_tests_properties(it_js_s3_checksums PROPERTIES LABELS integration TIMEOUT 400
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 17, package M: multi-attribute GSI keys with the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_ddb_multikey COMMAND ${KV_NODE} --test ddb_multikey.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_multikey PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
