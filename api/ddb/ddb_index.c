@@ -486,6 +486,80 @@ void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w
     }
 }
 
+static const char *view_name(eng_stream_view_t v)
+{
+    return v == ENG_STREAM_KEYS_ONLY   ? "KEYS_ONLY"
+           : v == ENG_STREAM_NEW_IMAGE ? "NEW_IMAGE"
+           : v == ENG_STREAM_OLD_IMAGE ? "OLD_IMAGE"
+                                       : "NEW_AND_OLD_IMAGES";
+}
+
+/* Issue 17, package M: DescribeBackup's SourceTableFeatureDetails: the indexes (as
+ * GlobalSecondaryIndexInfo / LocalSecondaryIndexInfo: name, KeySchema as given, projection,
+ * a GSI's throughput), the stream, Time to Live and SSE settings the backup was taken with. */
+void ddb_encode_feature_details(const eng_table_t *t, api_jw_t *w)
+{
+    api_jw_obj_begin(w);
+    for (int global = 0; global < 2; global++) {
+        size_t n = 0;
+        for (size_t i = 0; i < t->n_indexes; i++)
+            n += t->indexes[i].global == (global != 0);
+        if (n == 0)
+            continue;
+        api_jw_key(w, global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+        api_jw_arr_begin(w);
+        for (size_t i = 0; i < t->n_indexes; i++) {
+            const eng_index_t *ix = &t->indexes[i];
+            if (ix->global != (global != 0))
+                continue;
+            api_jw_obj_begin(w);
+            api_jw_kstr(w, "IndexName", ix->name);
+            if (eng_index_multi(ix))
+                ddb_multikey_encode_key_schema(w, ix);
+            else
+                ddb_encode_key_schema(w, ix->hash_key, ix->range_key);
+            api_jw_key(w, "Projection");
+            api_jw_obj_begin(w);
+            api_jw_kstr(w, "ProjectionType",
+                        ix->proj == ENG_PROJ_ALL         ? "ALL"
+                        : ix->proj == ENG_PROJ_KEYS_ONLY ? "KEYS_ONLY"
+                                                         : "INCLUDE");
+            if (ix->proj == ENG_PROJ_INCLUDE) {
+                api_jw_key(w, "NonKeyAttributes");
+                api_jw_arr_begin(w);
+                for (size_t k = 0; k < ix->n_include; k++)
+                    api_jw_cstr(w, ix->include[k]);
+                api_jw_arr_end(w);
+            }
+            api_jw_obj_end(w);
+            if (ix->global && t->billing == ENG_BILLING_PROVISIONED) {
+                api_jw_key(w, "ProvisionedThroughput");
+                api_jw_obj_begin(w);
+                api_jw_ku64(w, "ReadCapacityUnits", ix->rcu);
+                api_jw_ku64(w, "WriteCapacityUnits", ix->wcu);
+                api_jw_obj_end(w);
+            }
+            api_jw_obj_end(w);
+        }
+        api_jw_arr_end(w);
+    }
+    if (t->stream_enabled) {
+        api_jw_key(w, "StreamDescription");
+        api_jw_obj_begin(w);
+        api_jw_kbool(w, "StreamEnabled", true);
+        api_jw_kstr(w, "StreamViewType", view_name(t->stream_view));
+        api_jw_obj_end(w);
+    }
+    api_jw_key(w, "TimeToLiveDescription");
+    api_jw_obj_begin(w);
+    if (t->ttl_attr)
+        api_jw_kstr(w, "AttributeName", t->ttl_attr);
+    api_jw_kstr(w, "TimeToLiveStatus", t->ttl_attr ? "ENABLED" : "DISABLED");
+    api_jw_obj_end(w);
+    ddb_sse_encode(t, w);
+    api_jw_obj_end(w);
+}
+
 /* ---- backfill ---- */
 
 /* The first index still CREATING, into g (false: none). Lists the tables: only when a backfill

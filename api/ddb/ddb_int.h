@@ -668,6 +668,8 @@ void ddb_multikey_encode_key_schema(api_jw_t *w, const eng_index_t *ix);
  * refusals. @return 0 or -1 (resp filled). */
 int ddb_multikey_spec(api_resp_t *resp, const eng_index_t *ix, const ddb_cond_t *kc,
                       eng_read_spec_t *rs);
+/** (ddb_index.c) DescribeBackup's SourceTableFeatureDetails object for table definition t. */
+void ddb_encode_feature_details(const eng_table_t *t, api_jw_t *w);
 
 /* ---- issue 17, package H: its declarations below ---- */
 

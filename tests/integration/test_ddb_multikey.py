@@ -301,6 +301,30 @@ class MultiKey(unittest.TestCase):
                          "One or more parameter values were invalid: Type mismatch for Index Key "
                          "b Expected: N Actual: S IndexName: g12")
 
+    # ---- backups ----
+
+    def test_backup_describes_and_restores_the_key(self):
+        arn = self.ddb.create_backup(TableName="mkt", BackupName="mk-b")["BackupDetails"]["BackupArn"]
+        d = self.ddb.describe_backup(BackupArn=arn)["BackupDescription"]
+        by = {g["IndexName"]: g for g in d["SourceTableFeatureDetails"]["GlobalSecondaryIndexes"]}
+        self.assertEqual(by["g44"]["KeySchema"],
+                         kse("h1", "h2", "h3", "h4", "|", "r1", "r2", "r3", "r4"))
+        self.assertEqual(by["g12"]["Projection"], {"ProjectionType": "KEYS_ONLY"})
+        self.ddb.restore_table_from_backup(TargetTableName="mk_restored", BackupArn=arn)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            t = self.ddb.describe_table(TableName="mk_restored")["Table"]
+            if all(g["IndexStatus"] == "ACTIVE" for g in t["GlobalSecondaryIndexes"]):
+                break
+            time.sleep(0.1)
+        g12 = [g for g in t["GlobalSecondaryIndexes"] if g["IndexName"] == "g12"][0]
+        self.assertEqual(g12["KeySchema"], kse("h", "|", "a", "b"))
+        self.assertEqual(g12["IndexStatus"], "ACTIVE")
+        r = self.ddb.query(TableName="mk_restored", IndexName="g12",
+                           KeyConditionExpression="h = :h AND a = :a AND b < :b",
+                           ExpressionAttributeValues={":h": S("y"), ":a": S("a"), ":b": N(1)})
+        self.assertEqual(self.pks(r["Items"]), self.expected("y", lambda a, b: a == "a" and b < 1))
+
     # ---- UpdateTable: backfill; restart ----
 
     def test_backfill_and_restart(self):
