@@ -271,6 +271,17 @@ class MultiKey(unittest.TestCase):
                          [r[4] for r in rows if r[0] == "n" and -2 <= r[1] <= 0])
         other = q("h1 = :h1 AND h2 = :h2 AND h3 = :h3 AND h4 = :h4", {":h3": B(b"\x00l")})
         self.assertEqual(other, ["q900"])
+        # KeyConditions join with AND however many there are, whatever ConditionalOperator says
+        # (it applies to QueryFilter)
+        eq = lambda v: {"ComparisonOperator": "EQ", "AttributeValueList": [v]}  # noqa: E731
+        r = self.ddb.query(TableName="mkt", IndexName="g44", ConditionalOperator="OR",
+                           KeyConditions={"h1": eq(S("H")), "h2": eq(N(7)), "h3": eq(B(b"\x00k")),
+                                          "h4": eq(S("four")), "r1": eq(S("m")),
+                                          "r2": {"ComparisonOperator": "GT",
+                                                 "AttributeValueList": [N(0)]}},
+                           QueryFilter={"zz": {"ComparisonOperator": "NULL"}})
+        self.assertEqual([i["pk"]["S"] for i in r["Items"]],
+                         [r[4] for r in rows if r[0] == "m" and r[1] > 0])
 
     # ---- maintenance ----
 
