@@ -98,6 +98,7 @@ target_sources(kvengine PRIVATE engine/eng_ddbio.c)
 target_sources(kvapi PRIVATE api/ddb/ddb_v2.c)
 
 # issue 17, package M: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_multikey.c) # multi-attribute GSI keys
 
 # issue 17, package H: its sources below
 target_sources(kvapi PRIVATE api/codec/api_inflate.c api/ddb/ddb_cors.c) # compressed bodies, CORS

@@ -234,9 +234,10 @@ int eng_item_partition_prefix(const eng_table_t *t, const eng_av_t *pk, kv_arena
  * arena a. @return 0, or KV_ENOTFOUND when the item has no valid index key (not in the index). */
 int eng_index_key(const eng_table_t *t, const eng_index_t *ix, const eng_item_t *it, kv_arena_t *a,
                   kv_slice_t *out);
-/** The partition prefix of index ix for partition-key value pk. */
+/** The partition prefix of index ix for partition-key value pk (and, for a multi-attribute
+ * key, pk_more: the values of its further HASH attributes). */
 int eng_index_partition_prefix(const eng_table_t *t, const eng_index_t *ix, const eng_av_t *pk,
-                               kv_arena_t *a, kv_slice_t *out);
+                               const eng_av_t *const *pk_more, kv_arena_t *a, kv_slice_t *out);
 
 typedef struct eng_range eng_range_t;
 /**

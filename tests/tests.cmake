@@ -106,6 +106,7 @@ kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 # issue 17, package V2: its unit tests below
 
 # issue 17, package M: its unit tests below
+kv_unit(test_eng_multikey tests/unit/engine/test_eng_multikey.c) # multi-attribute GSI keys
 
 # issue 17, package H: its unit tests below
 kv_unit(test_api_inflate tests/unit/api/test_api_inflate.c) # compressed request bodies

@@ -315,6 +315,8 @@ static void backup_description(api_ctx_t *ctx, const eng_backup_t *b, const char
     api_jw_key(w, "SourceTableDetails");
     /* The table as it was: the same shape as a TableDescription's core. */
     ddb_encode_table(ctx, b->def, "ACTIVE", w);
+    api_jw_key(w, "SourceTableFeatureDetails"); /* issue 17, package M */
+    ddb_encode_feature_details(b->def, w);
     api_jw_obj_end(w);
     api_jw_obj_end(w);
 }

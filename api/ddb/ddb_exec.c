@@ -170,10 +170,13 @@ static int gsi_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             /* A key attribute already defined keeps its type. */
             for (size_t k = 0; k < cur->n_attrs; k++) {
                 const char *nm = cur->attrs[k].name;
-                bool clash =
-                    (strcmp(nm, idx.ix.hash_key) == 0 && cur->attrs[k].type != idx.ix.hash_type) ||
-                    (idx.ix.range_key && strcmp(nm, idx.ix.range_key) == 0 &&
-                     cur->attrs[k].type != idx.ix.range_type);
+                bool clash = false;
+                size_t nh = eng_index_n_hash(&idx.ix); /* issue 17, package M: every key */
+                for (size_t j = 0; j < nh + eng_index_n_range(&idx.ix); j++) {
+                    eng_attr_def_t a = j < nh ? eng_index_hash_at(&idx.ix, j)
+                                              : eng_index_range_at(&idx.ix, j - nh);
+                    clash |= strcmp(nm, a.name) == 0 && cur->attrs[k].type != a.type;
+                }
                 if (clash) {
                     api_fail(resp, API_E_DDB_VALIDATION,
                              "One or more parameter values were invalid: Attribute %s is "

@@ -115,10 +115,11 @@ typedef struct ddb_settings {
 } ddb_settings_t;
 
 /* ddb_index.c: secondary index definitions, item checks, descriptions, backfill */
+#define DDB_INDEX_KS_MAX (2 * ENG_INDEX_KEYS_MAX + 1) /* issue 17, package M */
 typedef struct ddb_index_in {
     eng_index_t ix; /* key names resolved by ddb_index_check */
-    kv_slice_t kname[2], ktype[2];
-    size_t n_ks;
+    kv_slice_t kname[DDB_INDEX_KS_MAX], ktype[DDB_INDEX_KS_MAX];
+    size_t n_ks; /* a GSI's KeySchema longer than 8 keeps its first 9 (refused) */
     bool has_type, has_nonkey, has_pt;
 } ddb_index_in_t;
 /** Decode a GlobalSecondaryIndex, LocalSecondaryIndex or GSI Create object; constraint
@@ -673,6 +674,20 @@ int ddb_start_in_query(api_resp_t *resp, const eng_read_spec_t *rs, const char *
                        const char *range_key);
 
 /* ---- issue 17, package M: its declarations below ---- */
+/* ddb_multikey.c: multi-attribute keys of global secondary indexes */
+/** Whether a GSI's decoded KeySchema is a multi-attribute one (more than one HASH or RANGE). */
+bool ddb_multikey_schema(const ddb_index_in_t *in);
+/** Check such a KeySchema (every name already defined in t->attrs) and resolve its names and
+ * types into in->ix. @return 0 or -1 with DynamoDB's ValidationException. */
+int ddb_multikey_check(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *in);
+/** The "KeySchema" member of an index description, every attribute in order. */
+void ddb_multikey_encode_key_schema(api_jw_t *w, const eng_index_t *ix);
+/** A Query's key condition kc on multi-attribute index ix as rs's bounds, with DynamoDB's
+ * refusals. @return 0 or -1 (resp filled). */
+int ddb_multikey_spec(api_resp_t *resp, const eng_index_t *ix, const ddb_cond_t *kc,
+                      eng_read_spec_t *rs);
+/** (ddb_index.c) DescribeBackup's SourceTableFeatureDetails object for table definition t. */
+void ddb_encode_feature_details(const eng_table_t *t, api_jw_t *w);
 
 /* ---- issue 17, package H: its declarations below ---- */
 /* CORS on the DynamoDB endpoint (ddb_cors.c). A browser's preflight is an extra row of the

@@ -401,8 +401,8 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
             if (ddb_legacy_conditions(d, in, "KeyConditions", &out->key_cond) < 0)
                 return -1;
             /* KeyConditions always join with AND, whatever ConditionalOperator says. */
-            if (out->key_cond && out->key_cond->kind == DDB_C_OR)
-                out->key_cond->kind = DDB_C_AND;
+            for (ddb_cond_t *j = out->key_cond; j && j->kind == DDB_C_OR; j = j->l)
+                j->kind = DDB_C_AND; /* every join (a multi-attribute key has more than one) */
             if (out->key_cond == NULL) {
                 if (ddb_dec_finish(d) < 0)
                     return -1;

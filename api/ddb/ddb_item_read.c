@@ -221,9 +221,7 @@ static bool projected(const eng_table_t *t, const eng_index_t *ix, const ddb_pro
     for (size_t i = 0; i < p->n; i++) {
         kv_slice_t n = p->paths[i].e[0].name;
         bool in = kv_slice_eq_str(n, t->hash_key) ||
-                  (t->range_key && kv_slice_eq_str(n, t->range_key)) ||
-                  kv_slice_eq_str(n, ix->hash_key) ||
-                  (ix->range_key && kv_slice_eq_str(n, ix->range_key));
+                  (t->range_key && kv_slice_eq_str(n, t->range_key)) || eng_index_has_key(ix, n);
         for (size_t j = 0; !in && ix->proj == ENG_PROJ_INCLUDE && j < ix->n_include; j++)
             in = kv_slice_eq_str(n, ix->include[j]);
         if (!in)
@@ -237,9 +235,15 @@ static eng_item_t *index_key_of(kv_arena_t *a, const eng_table_t *t, const eng_i
                                 const eng_item_t *it)
 {
     eng_item_t *k = kv_arena_calloc(a, 1, sizeof(*k));
-    k->attrs = kv_arena_calloc(a, 4, sizeof(eng_attr_t));
-    const char *names[4] = {t->hash_key, t->range_key, ix->hash_key, ix->range_key};
-    for (int i = 0; i < 4; i++) {
+    k->attrs = kv_arena_calloc(a, 2 + 2 * ENG_INDEX_KEYS_MAX, sizeof(eng_attr_t));
+    const char *names[2 + 2 * ENG_INDEX_KEYS_MAX] = {t->hash_key, t->range_key, ix->hash_key,
+                                                     ix->range_key};
+    int nn = 4;
+    for (size_t i = 0; i < ix->n_hash_more; i++) /* issue 17, package M */
+        names[nn++] = ix->hash_more[i].name;
+    for (size_t i = 0; i < ix->n_range_more; i++)
+        names[nn++] = ix->range_more[i].name;
+    for (int i = 0; i < nn; i++) {
         if (names[i] == NULL)
             continue;
         bool dup = false;
@@ -403,7 +407,8 @@ int ddb_exec_query(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_q
     schema_t sc;
     schema_of(t, ix, &sc);
     eng_read_spec_t rs = {.t = t, .ix = ix, .reverse = !in->forward};
-    if (key_spec(resp, &sc, in->key_cond, &rs) < 0)
+    if (ix && eng_index_multi(ix) ? ddb_multikey_spec(resp, ix, in->key_cond, &rs) < 0
+                                  : key_spec(resp, &sc, in->key_cond, &rs) < 0)
         return -1;
     /* A Query's filter may not name the key it reads by (the key condition does that). */
     const char *k = in->filter_keys_ok ? NULL : names_key(&sc, in->filter);

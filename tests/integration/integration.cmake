@@ -49,6 +49,7 @@ set(KV_IT17
     # package V2:
 
     # package M:
+    ddb_multikey # multi-attribute GSI keys
 
     # package H:
     ddb_compression ddb_cors # compressed requests (boto3, a bomb); CORS (curl, Chromium)
@@ -193,10 +194,19 @@ if(KV_NODE)
   add_test(NAME it_js_ddb_compress COMMAND ${KV_NODE} --test ddb_compress.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_ddb_compress PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
 # issue 17, package S: streams' details and the API shape tools read, through the JS SDK v3
 if(KV_NODE)
   add_test(NAME it_js_sdk_streams17 COMMAND ${KV_NODE} --test streams17.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_sdk_streams17 PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 17, package M: multi-attribute GSI keys with the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_ddb_multikey COMMAND ${KV_NODE} --test ddb_multikey.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_multikey PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
