@@ -129,7 +129,8 @@ ROWS = [
     Row("M-012", "BETWEEN with its bounds reversed on the last RANGE attribute",
         "ValidationException",
         "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater "
-        "than or equal to lower bound", op="Query",
+        "than or equal to lower bound; lower bound operand: AttributeValue: {N:5}, upper bound "
+        "operand: AttributeValue: {N:-5}", op="Query",
         params=q("h = :h AND h2 = :h2 AND a = :a AND b BETWEEN :lo AND :hi",
                  vals(a={"S": "a"}, lo={"N": "5"}, hi={"N": "-5"})),
         source="observed DynamoDB message for a reversed BETWEEN on a sort key"),
