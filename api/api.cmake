@@ -103,6 +103,8 @@ target_sources(kvengine PRIVATE engine/eng_ddbio.c)
 # issue 17, package S: its sources below
 
 # issue 17, package E: its sources below
+target_sources(kvengine PRIVATE engine/eng_ddbexp.c)
+target_sources(kvapi PRIVATE api/ddb/ddb_export.c api/ddb/ddb_ion_w.c)
 
 # issue 17, package I: its sources below
 
