@@ -20,6 +20,7 @@
  */
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -471,8 +472,12 @@ int ddb_decode_list_exports(ddb_dec_t *d, const api_json_t *in, ddb_list_exports
         out->table = name;
     }
     if (out->next.len) {
-        /* NextToken: the last export id listed (23 characters) */
-        bool ok = out->next.len == 23 && out->next.p[14] == '-';
+        /* NextToken: base64 of the last export ARN listed */
+        kv_buf_t raw;
+        kv_buf_init(&raw, 2048);
+        bool ok =
+            kv_b64_decode(&raw, out->next) && kv_slice_starts_with(kv_buf_slice(&raw), "arn:");
+        kv_buf_dispose(&raw);
         if (!ok)
             return ddb_dec_fail(d, "Invalid NextToken");
     }
@@ -617,12 +622,6 @@ int ddb_exec_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_r
     if (in->type == 2) {
         x->from_ms = in->from_ms;
         x->to_ms = in->has_to ? in->to_ms : now;
-        if (x->from_ms < earliest || x->to_ms > now) {
-            api_fail(resp, API_E_DDB_INVALID_EXPORT_TIME,
-                     "Export period must be between %lld and %lld", (long long)(earliest / 1000),
-                     (long long)(now / 1000));
-            return -1;
-        }
         if (x->to_ms - x->from_ms < g_min_window_ms) {
             api_fail(resp, API_E_DDB_INVALID_EXPORT_TIME,
                      "Difference between export period from time and export period to time "
@@ -633,6 +632,12 @@ int ddb_exec_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_r
             api_fail(resp, API_E_DDB_INVALID_EXPORT_TIME,
                      "Difference between export period from time and export period to time "
                      "should not exceed 24 hours");
+            return -1;
+        }
+        if (x->from_ms < earliest || x->to_ms > now) {
+            api_fail(resp, API_E_DDB_INVALID_EXPORT_TIME,
+                     "Export period must be between %lld and %lld", (long long)(earliest / 1000),
+                     (long long)(now / 1000));
             return -1;
         }
         x->export_ms = x->to_ms;
@@ -697,10 +702,12 @@ int ddb_exec_describe_export(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 }
 
 typedef struct list_acc {
+    api_ctx_t *ctx;
     kv_arena_t *a;
     kv_slice_t table;
-    ddb_list_exports_out_t *out;
-    size_t max;
+    ddb_export_t *all;
+    char **arns;
+    size_t n, cap;
 } list_acc_t;
 
 static int take_list(void *arg, kv_slice_t suffix, kv_slice_t val)
@@ -712,21 +719,63 @@ static int take_list(void *arg, kv_slice_t suffix, kv_slice_t val)
         return 0;
     if (l->table.len && !kv_slice_eq_str(l->table, x.table))
         return 0;
-    if (l->out->n == l->max) {
-        l->out->more = true;
-        return 1;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        ddb_export_t *all = kv_arena_alloc(l->a, cap * sizeof(*all));
+        char **arns = kv_arena_alloc(l->a, cap * sizeof(*arns));
+        if (l->n) {
+            memcpy(all, l->all, l->n * sizeof(*all));
+            memcpy(arns, l->arns, l->n * sizeof(*arns));
+        }
+        l->all = all, l->arns = arns, l->cap = cap;
     }
-    l->out->list[l->out->n++] = x;
+    l->arns[l->n] = kv_arena_alloc(l->a, 700);
+    export_arn(l->ctx, &x, l->arns[l->n], 700);
+    l->all[l->n++] = x;
     return 0;
+}
+
+typedef struct arn_ix {
+    const char *arn;
+    size_t i;
+} arn_ix_t;
+
+static int arn_cmp(const void *a, const void *b)
+{
+    return strcmp(((const arn_ix_t *)a)->arn, ((const arn_ix_t *)b)->arn);
 }
 
 int ddb_exec_list_exports(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                           const ddb_list_exports_in_t *in, ddb_list_exports_out_t *out)
 {
+    /* Every export (of the table), in ARN order (as DynamoDB lists them); NextToken is the
+     * base64 of the last ARN listed. O(n log n) in the exports kept. */
+    list_acc_t l = {ctx, req->arena, in->table, NULL, NULL, 0, 0};
+    int rc = eng_ddbio_scan(ctx->eng, KV_SLICE_LIT("X"), KV_SLICE_NULL, 0, take_list, &l);
+    if (rc < 0)
+        return ddb_engine_fail(resp, rc);
+    arn_ix_t *ix = kv_arena_alloc(req->arena, (l.n + 1) * sizeof(*ix));
+    for (size_t i = 0; i < l.n; i++)
+        ix[i] = (arn_ix_t){l.arns[i], i};
+    qsort(ix, l.n, sizeof(*ix), arn_cmp);
+    kv_buf_t after;
+    kv_buf_init(&after, 2048);
+    if (in->next.len)
+        kv_b64_decode(&after, in->next);
+    kv_buf_append_byte(&after, 0);
+    const char *from = (const char *)after.p;
     out->list = kv_arena_calloc(req->arena, in->max + 1, sizeof(*out->list));
-    list_acc_t l = {req->arena, in->table, out, in->max};
-    int rc = eng_ddbio_scan(ctx->eng, KV_SLICE_LIT("X"), in->next, 0, take_list, &l);
-    return rc < 0 ? ddb_engine_fail(resp, rc) : 0;
+    for (size_t i = 0; i < l.n; i++) {
+        if (from[0] && strcmp(ix[i].arn, from) <= 0)
+            continue;
+        if (out->n == in->max) {
+            out->more = true;
+            break;
+        }
+        out->list[out->n++] = l.all[ix[i].i];
+    }
+    kv_buf_dispose(&after);
+    return 0;
 }
 
 /* ---- encoding ---- */
@@ -824,8 +873,15 @@ void ddb_encode_list_exports(api_ctx_t *ctx, api_req_t *req, const ddb_list_expo
         api_jw_obj_end(w);
     }
     api_jw_arr_end(w);
-    if (out->more && out->n)
-        api_jw_kstr(w, "NextToken", out->list[out->n - 1].id);
+    if (out->more && out->n) {
+        export_arn(ctx, &out->list[out->n - 1], arn, sizeof(arn));
+        kv_buf_t tok;
+        kv_buf_init(&tok, 2048);
+        kv_b64_encode(&tok, (const uint8_t *)arn, strlen(arn));
+        api_jw_key(w, "NextToken");
+        api_jw_str(w, kv_buf_slice(&tok));
+        kv_buf_dispose(&tok);
+    }
     api_jw_obj_end(w);
 }
 
@@ -1326,5 +1382,5 @@ int ddb_export_run(api_ctx_t *ctx, void *state, unsigned budget)
     if (wr < 0)
         KV_LOG_ERROR("dynamodb: export %s: record: %s", x->id, kv_err_name(wr));
     kv_arena_free(a);
-    return 0;
+    return INT_MAX; /* the next step (or export): after the job's period */
 }

@@ -55,6 +55,7 @@ set(KV_IT17
     # package S:
 
     # package E:
+    ddb_export # ExportTableToPointInTime, DescribeExport, ListExports and the export job
 
     # package I:
 
