@@ -162,8 +162,8 @@ int eng_export_get(eng_t *e, uint32_t stage_id, kv_slice_t staged_key, kv_arena_
     kv_buf_init(&v, 2 * ENG_ITEM_MAX_BYTES + 65536);
     int rc = eng_rocks_get(e->rocks, ENG_CF_ITEMS, kv_buf_slice(&k), &v);
     kv_buf_dispose(&k);
-    if (rc == 0)
-        rc = eng_item_decode(kv_buf_slice(&v), a, out);
+    if (rc == 0) /* the item's values point into its bytes: they live in a */
+        rc = eng_item_decode(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
     kv_buf_dispose(&v);
     return rc;
 }

@@ -97,6 +97,7 @@ static void rec_encode(const ddb_export_t *x, kv_buf_t *out)
     api_jw_ku64(&w, "stage2", x->stage2);
     api_jw_ku64(&w, "stage3", x->stage3);
     ki64(&w, "phase", x->phase);
+    api_jw_kbool(&w, "s3_denied", x->s3_denied);
     api_jw_ku64(&w, "hash", x->hash);
     kv_buf_t b64;
     kv_buf_init(&b64, 8192);
@@ -164,6 +165,8 @@ static int rec_decode(kv_arena_t *a, kv_slice_t val, ddb_export_t *x)
     x->stage2 = (uint32_t)jint(o, "stage2");
     x->stage3 = (uint32_t)jint(o, "stage3");
     x->phase = (int)jint(o, "phase");
+    const api_json_t *den = api_json_get(o, "s3_denied");
+    x->s3_denied = den && api_json_type(den) == API_J_BOOL && api_json_bool(den);
     x->hash = (uint64_t)jint(o, "hash");
     const char *after = jstr(a, o, "after");
     if (after && after[0]) {
@@ -495,12 +498,16 @@ int ddb_authz_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
     api_authz_t q = {.action = "dynamodb:ExportTableToPointInTime", .resource = kv_slice_str(tarn)};
     if (api_authorize(ctx, req, resp, &q) != 0)
         return -1;
-    /* The caller writes the export's objects: s3:PutObject on the destination. */
+    /* DynamoDB writes the export's objects with the caller's permissions: without
+     * s3:PutObject on the destination the export starts and then fails (S3AccessDenied), as
+     * it does in AWS, where the S3 request is made on the caller's behalf. */
     const char *obj = kv_arena_printf(a, "arn:aws:s3:::%.*s/%.*s", (int)in->bucket.len,
                                       (const char *)in->bucket.p, (int)in->prefix.len,
                                       (const char *)in->prefix.p);
-    api_authz_t p = {.action = "s3:PutObject", .resource = kv_slice_str(obj)};
-    return api_authorize(ctx, req, resp, &p) == 0 ? 0 : -1;
+    api_authz_t p = {
+        .action = "s3:PutObject", .resource = kv_slice_str(obj), .flags = API_AZ_QUIET};
+    in->s3_denied = api_authorize(ctx, req, resp, &p) != 0;
+    return 0;
 }
 
 int ddb_authz_describe_export(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -569,11 +576,13 @@ static uint64_t params_hash(const ddb_export_table_to_point_in_time_in_t *in)
     return h & 0x7fffffffffffffffull; /* stored as a JSON integer */
 }
 
-static int64_t g_min_window_ms = 15LL * 60 * 1000; /* --ddb-export-min-window (tests) */
-
-void ddb_export_set_min_window(int64_t ms)
+/* DynamoDB's minute in ms: 60000, or STRATUS_DDB_EXPORT_MINUTE_MS (tests: an incremental
+ * export's window is 15 to 1440 of them). */
+static int64_t export_minute_ms(void)
 {
-    g_min_window_ms = ms;
+    const char *s = getenv("STRATUS_DDB_EXPORT_MINUTE_MS");
+    long long v = s ? strtoll(s, NULL, 10) : 0;
+    return v >= 1 && v <= 60000 ? v : 60000;
 }
 
 int ddb_exec_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
@@ -622,13 +631,13 @@ int ddb_exec_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_r
     if (in->type == 2) {
         x->from_ms = in->from_ms;
         x->to_ms = in->has_to ? in->to_ms : now;
-        if (x->to_ms - x->from_ms < g_min_window_ms) {
+        if (x->to_ms - x->from_ms < 15 * export_minute_ms()) {
             api_fail(resp, API_E_DDB_INVALID_EXPORT_TIME,
                      "Difference between export period from time and export period to time "
                      "should be at least 15 minutes");
             return -1;
         }
-        if (x->to_ms - x->from_ms > 24LL * 3600 * 1000) {
+        if (x->to_ms - x->from_ms > 1440 * export_minute_ms()) {
             api_fail(resp, API_E_DDB_INVALID_EXPORT_TIME,
                      "Difference between export period from time and export period to time "
                      "should not exceed 24 hours");
@@ -675,6 +684,7 @@ int ddb_exec_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_r
     x->view = in->view;
     x->start_ms = now;
     x->status = "IN_PROGRESS";
+    x->s3_denied = in->s3_denied;
     x->hash = hash;
     rc = rec_put(ctx, x);
     if (rc < 0)
@@ -1030,12 +1040,12 @@ static int take_change(void *arg, kv_slice_t key, kv_slice_t val)
     int rc = eng_export_get(f->ctx->eng, f->x->stage, key, a, &nu);
     if (rc == KV_ENOTFOUND)
         nu = NULL, rc = 0;
-    if (rc == 0 && f->x->view == 0) {
+    if (rc == 0) {
         rc = eng_export_get(f->ctx->eng, f->x->stage3, key, a, &old);
         if (rc == KV_ENOTFOUND)
             old = NULL, rc = 0;
     }
-    if (rc == 0 && (nu || old || f->x->view == 1)) {
+    if (rc == 0 && (nu || old)) { /* (an item created and deleted in the window: nothing) */
         const eng_item_t *any = nu ? nu : old;
         eng_item_t *keys = NULL;
         if (any)
@@ -1054,11 +1064,12 @@ static int take_change(void *arg, kv_slice_t key, kv_slice_t val)
             }
             if (nu)
                 put_image(f, "NewImage", nu);
-            if (old)
+            if (old && f->x->view == 0)
                 put_image(f, "OldImage", old);
             kv_buf_append_str(&f->lines, "}\n");
             f->items++;
-            f->billed += (nu ? eng_item_size(nu) : 0) + (old ? eng_item_size(old) : 0);
+            f->billed +=
+                (nu ? eng_item_size(nu) : 0) + (old && f->x->view == 0 ? eng_item_size(old) : 0);
         }
     }
     kv_arena_free(a);
@@ -1221,6 +1232,10 @@ static int export_step(api_ctx_t *ctx, kv_arena_t *a, ddb_export_t *x, unsigned 
 {
     eng_bucket_t *b = NULL;
     int rc = eng_bucket_get(ctx->eng, kv_slice_str(x->bucket), a, &b);
+    if (rc == 0 && x->s3_denied) {
+        fail_export(x, "S3AccessDenied", "Access Denied");
+        return 0;
+    }
     if (rc == KV_ENOTFOUND || (rc == 0 && x->owner && strcmp(x->owner, API_ACCOUNT_ID) != 0)) {
         fail_export(x, rc == KV_ENOTFOUND ? "S3NoSuchBucket" : "S3AccessDenied",
                     rc == KV_ENOTFOUND ? "The specified bucket does not exist" : "Access Denied");
@@ -1236,7 +1251,7 @@ static int export_step(api_ctx_t *ctx, kv_arena_t *a, ddb_export_t *x, unsigned 
             rc = eng_export_take_id(ctx->eng, &x->stage);
             if (rc == 0 && x->type == 2)
                 rc = eng_export_take_id(ctx->eng, &x->stage2);
-            if (rc == 0 && x->type == 2 && x->view == 0) /* the old images */
+            if (rc == 0 && x->type == 2) /* the old images (and a deleted item's keys) */
                 rc = eng_export_take_id(ctx->eng, &x->stage3);
             if (rc == 0)
                 rc = rec_put(ctx, x);
@@ -1254,7 +1269,7 @@ static int export_step(api_ctx_t *ctx, kv_arena_t *a, ddb_export_t *x, unsigned 
             rc = eng_export_stage(ctx->eng, table, x->export_ms, x->stage);
         if (rc == 0 && x->type == 2)
             rc = eng_export_stage_changes(ctx->eng, table, x->from_ms, x->to_ms, x->stage2);
-        if (rc == 0 && x->type == 2 && x->view == 0)
+        if (rc == 0 && x->type == 2)
             rc = eng_export_stage(ctx->eng, table, x->from_ms, x->stage3);
         if (rc == KV_ENOTFOUND || rc == KV_EINVAL) {
             fail_export(x, "UnknownError",

@@ -678,6 +678,7 @@ typedef struct ddb_export {
     int phase;                      /* 0 to stage, 1 writing data files, 2 done */
     kv_slice_t after;               /* the last staged key written */
     uint64_t hash;                  /* of the parameters its ClientToken binds */
+    bool s3_denied;                 /* its caller may not write the bucket: it fails */
 } ddb_export_t;
 /* (the typedef names are in ddb_ops17.h) */
 struct ddb_export_in {
@@ -686,6 +687,7 @@ struct ddb_export_in {
     int format, type, view;
     bool has_time, has_spec, has_from, has_to;
     int64_t export_ms, from_ms, to_ms;
+    bool s3_denied; /* the caller may not s3:PutObject there (authorization) */
 };
 struct ddb_export_out {
     ddb_export_t *x;
@@ -704,8 +706,6 @@ struct ddb_list_exports_out {
 };
 /** The export job's step (api_job_t.run). */
 int ddb_export_run(api_ctx_t *ctx, void *state, unsigned budget);
-/** The shortest incremental export window (15 minutes; tests shorten it). */
-void ddb_export_set_min_window(int64_t ms);
 
 /* ---- issue 17, package I: its declarations below ---- */
 

@@ -316,6 +316,112 @@ class Export(unittest.TestCase):
         self.assertIn("Difference between export period", cm.exception.response["Error"]["Message"])
 
 
+class IncrementalExport(unittest.TestCase):
+    """An incremental export of a window with puts, updates and deletes (DynamoDB's minute
+    shortened to 100 ms, so the 15-minute minimum window is 1.5 s)."""
+
+    @classmethod
+    def setUpClass(cls):
+        os.environ["STRATUS_DDB_EXPORT_MINUTE_MS"] = "100"
+        try:
+            cls.srv = Server().start()
+        finally:
+            del os.environ["STRATUS_DDB_EXPORT_MINUTE_MS"]
+        cls.ddb, cls.s3 = cls.srv.client("dynamodb"), cls.srv.client("s3")
+        cls.s3.create_bucket(Bucket="exports")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    @staticmethod
+    def sleep_past(t):
+        while time.time() < t + 0.05:
+            time.sleep(0.02)
+
+    def run_window(self, name, view, fmt="DYNAMODB_JSON"):
+        ddb = self.ddb
+        ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+        ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        for k in ("k1", "k2", "k3"):
+            ddb.put_item(TableName=name, Item={"pk": {"S": k}, "v": {"N": "1"}})
+        frm = int(time.time()) + 1  # boto3 sends whole seconds
+        self.sleep_past(frm)
+        ddb.put_item(TableName=name, Item={"pk": {"S": "k1"}, "v": {"N": "2"}})
+        ddb.update_item(TableName=name, Key={"pk": {"S": "k1"}}, UpdateExpression="SET v = :v",
+                        ExpressionAttributeValues={":v": {"N": "3"}})
+        ddb.delete_item(TableName=name, Key={"pk": {"S": "k2"}})
+        ddb.put_item(TableName=name, Item={"pk": {"S": "k4"}, "v": {"N": "4"}})
+        to = frm + 2
+        self.sleep_past(to)
+        ddb.put_item(TableName=name, Item={"pk": {"S": "k3"}, "v": {"N": "9"}})  # after: not in it
+        arn = ddb.describe_table(TableName=name)["Table"]["TableArn"]
+        r = ddb.export_table_to_point_in_time(
+            TableArn=arn, S3Bucket="exports", ExportType="INCREMENTAL_EXPORT", ExportFormat=fmt,
+            IncrementalExportSpecification={"ExportFromTime": frm, "ExportToTime": to,
+                                            "ExportViewType": view})["ExportDescription"]
+        self.assertEqual(r["ExportType"], "INCREMENTAL_EXPORT")
+        self.assertEqual(r["IncrementalExportSpecification"]["ExportViewType"], view)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            d = ddb.describe_export(ExportArn=r["ExportArn"])["ExportDescription"]
+            if d["ExportStatus"] != "IN_PROGRESS":
+                break
+            time.sleep(0.1)
+        self.assertEqual(d["ExportStatus"], "COMPLETED")
+        base = d["ExportManifest"].rsplit("/", 1)[0] + "/"
+        man = self.s3.get_object(Bucket="exports", Key=base + "manifest-files.json")["Body"].read()
+        lines = []
+        for ln in man.decode().splitlines():
+            body = self.s3.get_object(Bucket="exports",
+                                      Key=json.loads(ln)["dataFileS3Key"])["Body"].read()
+            lines += gzip.decompress(body).decode().splitlines()
+        return frm, to, d, lines
+
+    def test_new_and_old_images(self):
+        frm, to, d, lines = self.run_window("incr-both", "NEW_AND_OLD_IMAGES")
+        self.assertEqual(d["ItemCount"], 3)
+        got = {}
+        for ln in lines:
+            o = json.loads(ln)
+            self.assertEqual(list(o)[:2], ["Metadata", "Keys"])
+            us = o["Metadata"]["WriteTimeMicros"]
+            self.assertTrue(frm * 10**6 <= us < to * 10**6, (us, frm, to))
+            got[o["Keys"]["pk"]["S"]] = (o.get("NewImage", {}).get("v", {}).get("N"),
+                                         o.get("OldImage", {}).get("v", {}).get("N"))
+        self.assertEqual(got, {"k1": ("3", "1"), "k2": (None, "1"), "k4": ("4", None)})
+
+    def test_new_image_only_in_ion(self):
+        frm, to, d, lines = self.run_window("incr-new", "NEW_IMAGE", fmt="ION")
+        for ln in lines:
+            self.assertTrue(ln.startswith("$ion_1_0 {Metadata:{WriteTimeMicros:"), ln)
+            self.assertNotIn("OldImage", ln)
+        self.assertEqual(len(lines), 3)
+        self.assertTrue(any('Keys:{pk:"k2"}}' in ln for ln in lines), lines)
+        self.assertTrue(any('NewImage:{pk:"k1",v:3.}' in ln for ln in lines), lines)
+
+    def test_window_limits(self):
+        self.ddb.create_table(TableName="incr-lim",
+                              KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+        self.ddb.update_continuous_backups(TableName="incr-lim", PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": True})
+        arn = self.ddb.describe_table(TableName="incr-lim")["Table"]["TableArn"]
+        now = int(time.time())
+        for frm, to, msg in ((now - 1, now, "at least 15 minutes"),
+                             (now - 200, now, "should not exceed 24 hours")):
+            with self.assertRaises(ClientError) as cm:
+                self.ddb.export_table_to_point_in_time(
+                    TableArn=arn, S3Bucket="exports", ExportType="INCREMENTAL_EXPORT",
+                    IncrementalExportSpecification={"ExportFromTime": frm, "ExportToTime": to})
+            self.assertEqual(cm.exception.response["Error"]["Code"], "InvalidExportTimeException")
+            self.assertIn(msg, cm.exception.response["Error"]["Message"])
+
+
 class ExportRestart(unittest.TestCase):
     def test_kill9_during_an_export_then_it_completes_exactly(self):
         srv = Server("--job-interval", "ddb-export=400")
