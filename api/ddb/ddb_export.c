@@ -27,6 +27,8 @@
 #include "../api_arn.h"
 #include "../auth/api_cksum.h"
 #include "../authz/api_authz.h"
+#include "../crypto/api_seal.h"
+#include "../kms/api_kms.h"
 #include "../s3/s3_sse.h"
 #include "base/kv_aead.h"
 #include "base/kv_b64.h"
@@ -98,6 +100,9 @@ static void rec_encode(const ddb_export_t *x, kv_buf_t *out)
     api_jw_ku64(&w, "stage3", x->stage3);
     ki64(&w, "phase", x->phase);
     api_jw_kbool(&w, "s3_denied", x->s3_denied);
+    kstr_opt(&w, "kms_arn", x->kms_arn);
+    kstr_opt(&w, "kms_blob", x->kms_blob);
+    kstr_opt(&w, "kms_dk", x->kms_dk);
     api_jw_ku64(&w, "hash", x->hash);
     kv_buf_t b64;
     kv_buf_init(&b64, 8192);
@@ -167,6 +172,9 @@ static int rec_decode(kv_arena_t *a, kv_slice_t val, ddb_export_t *x)
     x->phase = (int)jint(o, "phase");
     const api_json_t *den = api_json_get(o, "s3_denied");
     x->s3_denied = den && api_json_type(den) == API_J_BOOL && api_json_bool(den);
+    x->kms_arn = jstr(a, o, "kms_arn");
+    x->kms_blob = jstr(a, o, "kms_blob");
+    x->kms_dk = jstr(a, o, "kms_dk");
     x->hash = (uint64_t)jint(o, "hash");
     const char *after = jstr(a, o, "after");
     if (after && after[0]) {
@@ -679,6 +687,34 @@ int ddb_exec_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_r
             u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14],
             u[15]);
     }
+    if (in->sse == 1) {
+        /* SSE-KMS: one data key for the export's objects, under the bucket's ARN as context (a
+         * bucket key), asked of KMS now with the caller's permissions; the job keeps it sealed
+         * under the server's master key in the export's record. */
+        uint8_t dk[API_KMS_DATA_KEY_LEN];
+        kv_buf_t blob, b64, sealed;
+        kv_buf_init(&blob, 4096);
+        kv_buf_init(&b64, 8192);
+        kv_buf_init(&sealed, API_KMS_DATA_KEY_LEN + API_SEAL_OVERHEAD);
+        const char *karn = NULL;
+        rc = api_kms_generate(ctx, req, resp, "s3", x->kms, s3_sse_bucket_context(a, in->bucket),
+                              dk, &blob, &karn);
+        if (rc == 0) {
+            api_seal(ctx, KV_SLICE_LIT("ddb-export-kms"), kv_slice(dk, sizeof(dk)), &sealed);
+            kv_b64_encode(&b64, blob.p, blob.len);
+            x->kms_blob = kv_arena_strndup(a, b64.p, b64.len);
+            kv_buf_reset(&b64);
+            kv_b64_encode(&b64, sealed.p, sealed.len);
+            x->kms_dk = kv_arena_strndup(a, b64.p, b64.len);
+            x->kms_arn = karn;
+        }
+        kv_wipe(dk, sizeof(dk));
+        kv_buf_dispose(&blob);
+        kv_buf_dispose(&b64);
+        kv_buf_dispose(&sealed);
+        if (rc < 0)
+            return -1;
+    }
     x->format = in->format;
     x->type = in->type;
     x->view = in->view;
@@ -921,11 +957,40 @@ static int put_object(api_ctx_t *ctx, kv_arena_t *a, const ddb_export_t *x, cons
     if (etag_out)
         snprintf(etag_out, 33, "%.*s", (int)etag.len, (const char *)etag.p);
     kv_buf_dispose(&etag);
-    (void)x;
-    uint8_t dk[S3_SSE_KEY_LEN];
-    int enc = s3_sse_new_internal(ctx, a, b, &o, dk);
+    uint8_t dk[S3_SSE_KEY_LEN], kms_dk[S3_SSE_KEY_LEN];
+    kv_slice_t blob = KV_SLICE_NULL;
+    bool have_kms = false;
+    if (x->kms_blob && x->kms_dk) {
+        kv_buf_t raw, plain;
+        kv_buf_init(&raw, 8192);
+        kv_buf_init(&plain, 64);
+        if (kv_b64_decode(&raw, kv_slice_str(x->kms_dk)) &&
+            api_unseal(ctx, KV_SLICE_LIT("ddb-export-kms"), kv_buf_slice(&raw), &plain) == 0 &&
+            plain.len == S3_SSE_KEY_LEN) {
+            memcpy(kms_dk, plain.p, S3_SSE_KEY_LEN);
+            kv_buf_reset(&raw);
+            have_kms = kv_b64_decode(&raw, kv_slice_str(x->kms_blob));
+            blob = kv_arena_dup(a, kv_buf_slice(&raw));
+        }
+        kv_wipe(plain.p, plain.len);
+        kv_buf_dispose(&raw);
+        kv_buf_dispose(&plain);
+        if (!have_kms)
+            return KV_EINTERNAL;
+    }
+    int enc = s3_sse_new_export(ctx, a, b, &o, x->sse && strcmp(x->sse, "AES256") == 0, blob,
+                                x->kms_arn, have_kms ? kms_dk : NULL, dk);
+    kv_wipe(kms_dk, sizeof(kms_dk));
     if (enc < 0)
         return KV_EINTERNAL;
+    if (enc > 0 && s3_sse_etag_opaque(&o)) { /* S3's ETag of an SSE-KMS object */
+        uint8_t ek[S3_SSE_KEY_LEN];
+        s3_sse_etag_key(dk, ek);
+        o.etag = s3_sse_etag(a, ek, o.etag);
+        kv_wipe(ek, sizeof(ek));
+        if (etag_out)
+            snprintf(etag_out, 33, "%s", o.etag);
+    }
     eng_blob_writer_t *w = eng_blob_writer_new(ctx->eng);
     int rc = enc > 0 ? eng_blob_writer_set_key(w, dk) : 0;
     kv_wipe(dk, sizeof(dk));

@@ -679,6 +679,8 @@ typedef struct ddb_export {
     kv_slice_t after;               /* the last staged key written */
     uint64_t hash;                  /* of the parameters its ClientToken binds */
     bool s3_denied;                 /* its caller may not write the bucket: it fails */
+    const char *kms_arn, *kms_blob, *kms_dk; /* SSE-KMS: the key, the data key's blob and the
+                                                data key sealed (base64) */
 } ddb_export_t;
 /* (the typedef names are in ddb_ops17.h) */
 struct ddb_export_in {

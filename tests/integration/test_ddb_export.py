@@ -268,6 +268,40 @@ class Export(unittest.TestCase):
         self.wait(r1["ExportArn"])
         self.wait(r3["ExportDescription"]["ExportArn"])
 
+    def test_sse_aes256_and_kms(self):
+        arn = self.table("exp-sse", ITEMS[:2])
+        d = self.export(arn, S3SseAlgorithm="AES256", S3Prefix="aes")
+        self.assertEqual(d["S3SseAlgorithm"], "AES256")
+        files = self.check_layout(d, "DYNAMODB_JSON", "aes")
+        for key, _, _ in files:
+            self.assertEqual(self.s3.head_object(Bucket="exports", Key=key)["ServerSideEncryption"],
+                             "AES256")
+        kms = self.srv.client("kms")
+        kid = kms.create_key()["KeyMetadata"]["Arn"]
+        d = self.export(arn, S3SseAlgorithm="KMS", S3SseKmsKeyId=kid, S3Prefix="kms")
+        self.assertEqual(d["ExportStatus"], "COMPLETED", d)
+        self.assertEqual(d["S3SseKmsKeyId"], kid)
+        files = self.check_layout(d, "DYNAMODB_JSON", "kms")  # GetObject decrypts them
+        for key, _, _ in files:
+            h = self.s3.head_object(Bucket="exports", Key=key)
+            self.assertEqual(h["ServerSideEncryption"], "aws:kms")
+            self.assertEqual(h["SSEKMSKeyId"], kid)
+            self.assertTrue(h["BucketKeyEnabled"])
+
+    def test_caller_without_s3_put_object_gets_a_failed_export(self):
+        import iam_base
+        arn = self.table("exp-denied", ITEMS[:1])
+        u = iam_base.user(self.srv, "ddb-only", policies=[iam_base.allow("dynamodb:*")])
+        ddb = iam_base.client(self.srv, u, "dynamodb")
+        r = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports")
+        d = self.wait(r["ExportDescription"]["ExportArn"])
+        self.assertEqual((d["ExportStatus"], d["FailureCode"]), ("FAILED", "S3AccessDenied"))
+        u2 = iam_base.user(self.srv, "ddb-s3", policies=[
+            iam_base.allow("dynamodb:*"), iam_base.allow("s3:PutObject", "arn:aws:s3:::exports/*")])
+        ddb2 = iam_base.client(self.srv, u2, "dynamodb")
+        r = ddb2.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports")
+        self.assertEqual(self.wait(r["ExportDescription"]["ExportArn"])["ExportStatus"], "COMPLETED")
+
     def test_missing_bucket_fails(self):
         arn = self.table("exp-nobucket", ITEMS[:1])
         r = self.ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="no-such-bucket-e")
