@@ -112,6 +112,7 @@ kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 # issue 17, package S: its unit tests below
 
 # issue 17, package E: its unit tests below
+kv_unit(test_ddb_ion_w tests/unit/api/test_ddb_ion_w.c)
 
 # issue 17, package I: its unit tests below
 
