@@ -186,3 +186,10 @@ if(KV_NODE)
   set_tests_properties(it_js_s3_checksums PROPERTIES LABELS integration TIMEOUT 400
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 17, package E: DynamoDB exports to S3 with the JS SDK v3 (ion-js reads the ION files)
+if(KV_NODE)
+  add_test(NAME it_js_ddb_export COMMAND ${KV_NODE} --test ddb_export.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_export PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
