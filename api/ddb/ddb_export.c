@@ -1458,6 +1458,11 @@ int ddb_export_run(api_ctx_t *ctx, void *state, unsigned budget)
         kv_arena_free(a);
         return 1000;
     }
+    if (strcmp(x->status, "FAILED") == 0) { /* its staged ranges go with it */
+        eng_export_drop(ctx->eng, x->stage);
+        eng_export_drop(ctx->eng, x->stage2);
+        eng_export_drop(ctx->eng, x->stage3);
+    }
     int wr = rec_put(ctx, x);
     if (wr < 0)
         KV_LOG_ERROR("dynamodb: export %s: record: %s", x->id, kv_err_name(wr));

@@ -56,6 +56,7 @@ set(KV_IT17
 
     # package E:
     ddb_export # ExportTableToPointInTime, DescribeExport, ListExports and the export job
+    ddb_roundtrip # with package I: an export imported back equals the table (skips without I)
 
     # package I:
 
