@@ -155,9 +155,10 @@ static int rec_decode(kv_arena_t *a, kv_slice_t val, ddb_export_t *x)
     x->fail_msg = jstr(a, o, "fail_msg");
     if (!x->table || !x->table_id || !x->bucket || !x->token || !x->status)
         return KV_ECORRUPT;
-    x->format = (int)jint(o, "format") & 1;
-    x->type = (int)jint(o, "type") % 3;
-    x->view = (int)jint(o, "view") & 1;
+    int64_t type = jint(o, "type");
+    x->format = (int)(jint(o, "format") & 1);
+    x->type = type >= 0 && type <= 2 ? (int)type : 1;
+    x->view = (int)(jint(o, "view") & 1);
     x->export_ms = jint(o, "export_ms");
     x->from_ms = jint(o, "from_ms");
     x->to_ms = jint(o, "to_ms");
@@ -402,9 +403,6 @@ int ddb_decode_export_table_to_point_in_time(ddb_dec_t *d, const api_json_t *in,
     out->table = name;
     if (out->type == 2 && !out->has_spec)
         return ddb_dec_fail(d, "IncrementalExportSpecification must be provided for an "
-                               "incremental export");
-    if (out->type != 2 && out->has_spec)
-        return ddb_dec_fail(d, "IncrementalExportSpecification is only valid for an "
                                "incremental export");
     if (out->type == 2 && out->has_time)
         return ddb_dec_fail(d, "ExportTime is not valid for an incremental export");
@@ -1375,7 +1373,7 @@ static int export_step(api_ctx_t *ctx, kv_arena_t *a, ddb_export_t *x, unsigned 
     } else {
         more = eng_export_read(ctx->eng, x->stage, &after, max, EXP_FILE_BYTES, a, take_item, &f);
     }
-    rc = more < 0 ? more : 0;
+    rc = more < 0 ? more : kv_buf_failed(&f.lines) ? KV_ETOOBIG : 0;
     if (rc == 0 && (f.items > 0 || x->files == 0)) {
         /* the data file, then its manifest line (in 'x' + id + "/" + number) */
         kv_buf_t gz;
@@ -1453,6 +1451,11 @@ int ddb_export_run(api_ctx_t *ctx, void *state, unsigned budget)
     }
     ddb_export_t *x = f.x;
     rc = export_step(ctx, a, x, budget);
+    if (rc == KV_ETOOBIG || rc == KV_EINVAL || rc == KV_ECORRUPT) { /* not worth retrying */
+        KV_LOG_ERROR("dynamodb: export %s failed: %s", x->id, kv_err_name(rc));
+        fail_export(x, "UnknownError", "The export could not write its data");
+        rc = 0;
+    }
     if (rc < 0) {
         KV_LOG_ERROR("dynamodb: export %s: %s", x->id, kv_err_name(rc));
         kv_arena_free(a);
