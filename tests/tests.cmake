@@ -114,6 +114,7 @@ kv_unit(test_api_inflate tests/unit/api/test_api_inflate.c) # compressed request
 # issue 17, package S: its unit tests below
 
 # issue 17, package E: its unit tests below
+kv_unit(test_ddb_ion_w tests/unit/api/test_ddb_ion_w.c)
 
 # issue 17, package I: its unit tests below
 kv_unit(test_ddb_import_readers tests/unit/api/test_ddb_import_readers.c)

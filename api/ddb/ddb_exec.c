@@ -466,6 +466,7 @@ static int ddb_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     pthread_mutex_init(&ds->txn_lock, NULL);
     ds->bg = ddb_bg_new();
     /* issue 17, package E (export): its state set up below */
+    atomic_init(&ds->exp_pending, true); /* exports a restart interrupted */
 
     /* issue 17, package I (import): its state set up below */
     ds->imp = ddb_imp_new(ctx);

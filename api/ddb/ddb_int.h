@@ -31,6 +31,7 @@ typedef struct ddb_state {
     size_t txn_next;
     struct ddb_bg *bg; /* the background jobs' cursors (ddb_jobs.c) */
     /* issue 17, package E (export): its state below */
+    atomic_bool exp_pending; /* an export may be IN_PROGRESS (the job looks) */
 
     /* issue 17, package I (import): its state below */
     struct ddb_imp_state *imp;
@@ -616,7 +617,7 @@ void ddb_bg_free(ddb_bg_t *g);
 /** A table's TTL setting changed (or a table was restored): the ttl job lists them again. */
 void ddb_ttl_changed(api_ctx_t *ctx);
 /* issue 17: each package that adds a job to ddb_jobs (ddb_jobs.c) counts it here */
-#define DDB_N_JOBS_17E 0 /* package E (export) */
+#define DDB_N_JOBS_17E 1 /* package E (export) */
 #define DDB_N_JOBS_17I 1 /* package I (import) */
 #define DDB_N_JOBS     (3 + DDB_N_JOBS_17E + DDB_N_JOBS_17I)
 extern const api_job_t ddb_jobs[DDB_N_JOBS];
@@ -718,6 +719,52 @@ int ddb_pitr_period(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int *da
 int ddb_pitr_period_set(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int days);
 
 /* ---- issue 17, package E: its declarations below ---- */
+/* ddb_export.c: ExportTableToPointInTime, DescribeExport, ListExports and the export job */
+typedef struct ddb_export {
+    char id[24]; /* "<14-digit ms>-<8 hex>", as in an export ARN */
+    const char *table, *table_id;
+    const char *bucket, *owner, *prefix, *sse, *kms, *token; /* NULL: not given */
+    int format;                                              /* 0 DYNAMODB_JSON, 1 ION */
+    int type; /* 0 not given, 1 FULL, 2 INCREMENTAL */
+    int view; /* 0 NEW_AND_OLD_IMAGES, 1 NEW_IMAGE */
+    int64_t export_ms, from_ms, to_ms, start_ms, end_ms;
+    const char *status; /* IN_PROGRESS, COMPLETED, FAILED */
+    const char *fail_code, *fail_msg;
+    uint64_t items, billed, files;
+    uint32_t stage, stage2, stage3; /* staged: the items, the changed keys, the old images */
+    int phase;                      /* 0 to stage, 1 writing data files, 2 done */
+    kv_slice_t after;               /* the last staged key written */
+    uint64_t hash;                  /* of the parameters its ClientToken binds */
+    bool s3_denied;                 /* its caller may not write the bucket: it fails */
+    const char *kms_arn, *kms_blob, *kms_dk; /* SSE-KMS: the key, the data key's blob and the
+                                                data key sealed (base64) */
+} ddb_export_t;
+/* (the typedef names are in ddb_ops17.h) */
+struct ddb_export_in {
+    kv_slice_t table_arn, table, bucket, owner, prefix, kms, token;
+    int sse; /* -1 not given, 0 AES256, 1 KMS */
+    int format, type, view;
+    bool has_time, has_spec, has_from, has_to;
+    int64_t export_ms, from_ms, to_ms;
+    bool s3_denied; /* the caller may not s3:PutObject there (authorization) */
+};
+struct ddb_export_out {
+    ddb_export_t *x;
+};
+struct ddb_describe_export_in {
+    kv_slice_t arn, id;
+};
+struct ddb_list_exports_in {
+    kv_slice_t table_arn, table, next;
+    size_t max;
+};
+struct ddb_list_exports_out {
+    ddb_export_t *list;
+    size_t n;
+    bool more;
+};
+/** The export job's step (api_job_t.run). */
+int ddb_export_run(api_ctx_t *ctx, void *state, unsigned budget);
 
 /* ---- issue 17, package I: its declarations below ---- */
 

@@ -8,7 +8,17 @@
 #define DDB_OPS17_H
 
 /* issue 17, package E (export): ExportTableToPointInTime, DescribeExport, ListExports */
-#define DDB_OP_MAP_17E(XX)
+#define DDB_OP_MAP_17E(XX)                                      \
+    XX(ExportTableToPointInTime, export_table_to_point_in_time) \
+    XX(DescribeExport, describe_export)                         \
+    XX(ListExports, list_exports)
+/* (their types, completed in package E's block of ddb_int.h, precede the prototypes) */
+typedef struct ddb_export_in ddb_export_table_to_point_in_time_in_t;
+typedef struct ddb_export_out ddb_export_table_to_point_in_time_out_t;
+typedef struct ddb_describe_export_in ddb_describe_export_in_t;
+typedef struct ddb_export_out ddb_describe_export_out_t;
+typedef struct ddb_list_exports_in ddb_list_exports_in_t;
+typedef struct ddb_list_exports_out ddb_list_exports_out_t;
 
 /* issue 17, package I (import): ImportTable, DescribeImport, ListImports */
 #define DDB_OP_MAP_17I(XX)              \

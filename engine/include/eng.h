@@ -1310,6 +1310,27 @@ bool eng_index_has_key(const eng_index_t *ix, kv_slice_t name);
 /* ---- issue 17, package S (streams and API shape): its engine declarations below ---- */
 
 /* ---- issue 17, package E (export): its engine declarations below ---- */
+/* eng_ddbexp.c: a table frozen at an export's time, under an id no table names */
+/** A fresh catalog id for a staging range. @return 0, KV_EIO. */
+int eng_export_take_id(eng_t *e, uint32_t *id);
+/** Stage table's items as they were at at_ms under stage_id. @return 0, KV_ENOTFOUND,
+ * KV_EINVAL (PITR off), KV_EIO. */
+int eng_export_stage(eng_t *e, kv_slice_t table, int64_t at_ms, uint32_t stage_id);
+/** Stage the keys that changed in [from_ms, to_ms) (from the PITR log), each with its last write
+ * time in microseconds (8 bytes big-endian) as its value. @return 0 or as eng_export_stage. */
+int eng_export_stage_changes(eng_t *e, kv_slice_t table, int64_t from_ms, int64_t to_ms,
+                             uint32_t stage_id);
+/** Visit staged entries after the key in *after (empty: from the start), at most max_items and
+ * about max_bytes: take(arg, staged key, value) returns 0 or a KV_E* code; *after is left at the
+ * last one taken. @return 1 when entries remain, 0 at the end, or an error. */
+int eng_export_read(eng_t *e, uint32_t stage_id, kv_buf_t *after, size_t max_items,
+                    size_t max_bytes, kv_arena_t *a,
+                    int (*take)(void *arg, kv_slice_t key, kv_slice_t val), void *arg);
+/** The item at another range's staged key under stage_id. @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_export_get(eng_t *e, uint32_t stage_id, kv_slice_t staged_key, kv_arena_t *a,
+                   eng_item_t **out);
+/** Drop a staging range (one range tombstone). */
+int eng_export_drop(eng_t *e, uint32_t stage_id);
 
 /* ---- issue 17, package I (import): its engine declarations below ---- */
 

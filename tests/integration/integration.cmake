@@ -58,6 +58,8 @@ set(KV_IT17
     ddb_streams17 # streams' details, global tables, contributor insights, Kinesis
 
     # package E:
+    ddb_export # ExportTableToPointInTime, DescribeExport, ListExports and the export job
+    ddb_roundtrip # with package I: an export imported back equals the table (skips without I)
 
     # package I:
     ddb_import
@@ -208,5 +210,12 @@ if(KV_NODE)
   add_test(NAME it_js_ddb_multikey COMMAND ${KV_NODE} --test ddb_multikey.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_ddb_multikey PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 17, package E: DynamoDB exports to S3 with the JS SDK v3 (ion-js reads the ION files)
+if(KV_NODE)
+  add_test(NAME it_js_ddb_export COMMAND ${KV_NODE} --test ddb_export.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_export PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()

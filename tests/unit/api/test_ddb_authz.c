@@ -258,6 +258,12 @@ static void test_every_operation_refused(void **state)
             "{\"SourceTableName\":\"games\",\"TargetTableName\":\"rtwo\","
             "\"UseLatestRestorableTime\":true}",
             "dynamodb:RestoreTableToPointInTime", TABLE);
+    /* issue 17, package E: the exports */
+    refused("ExportTableToPointInTime", "{\"TableArn\":\"" TABLE "\",\"S3Bucket\":\"bkt\"}",
+            "dynamodb:ExportTableToPointInTime", TABLE);
+    refused("DescribeExport", "{\"ExportArn\":\"" TABLE "/export/01234567890123-0123abcd\"}",
+            "dynamodb:DescribeExport", TABLE "/export/01234567890123-0123abcd");
+    refused("ListExports", "{}", "dynamodb:ListExports", "*");
     refused("DynamoDBStreams_20120810.ListStreams", "{}", "dynamodb:ListStreams", "*");
     snprintf(b, sizeof(b), "{\"StreamArn\":\"%s\"}", g_stream);
     refused("DynamoDBStreams_20120810.DescribeStream", b, "dynamodb:DescribeStream", g_stream);
