@@ -419,6 +419,10 @@ static int load(api_ctx_t *ctx, ddb_imp_cur_t **slot)
         finish(ctx, slot, "InternalServerError", "The table being imported into is gone", false);
         return -1;
     }
+    if (c->rec.s3_denied) { /* before the bucket is looked up: its existence is not told */
+        finish(ctx, slot, "S3AccessDenied", "Access Denied", true);
+        return -1;
+    }
     eng_bucket_t *b;
     rc = eng_bucket_get(ctx->eng, kv_slice_str(c->rec.bucket), c->a, &b);
     if (rc == KV_ENOTFOUND) {
