@@ -534,9 +534,17 @@ static const char *const ddb_scopes[] = {"dynamodb", "streams.dynamodb", NULL};
     .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true,              \
     .inflate = true /* issue 17, package H: Content-Encoding gzip, deflate */
 
+/* The preflight is unauthenticated and reads no body: none is held for it (what it held would
+ * be outside the unauthenticated budget, which only bodies waiting for a signature are charged). */
+static uint64_t ddb_body_limit(const api_req_t *req)
+{
+    return req->_st->op == DDB_OP_PREFLIGHT ? 0 : API_DDB_BODY_MAX;
+}
+
 const api_service_t ddb_service = {
     .name = "dynamodb",
     DDB_SERVICE_COMMON,
+    .body_limit = ddb_body_limit,
     .flags = API_SVC_ANY_TARGET,
     .target_prefix = DDB_TARGET_PREFIX,
     .ops = ddb_ops,

@@ -507,9 +507,11 @@ int ddb_authz_export_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
     /* DynamoDB writes the export's objects with the caller's permissions: without
      * s3:PutObject on the destination the export starts and then fails (S3AccessDenied), as
      * it does in AWS, where the S3 request is made on the caller's behalf. */
-    const char *obj = kv_arena_printf(a, "arn:aws:s3:::%.*s/%.*s", (int)in->bucket.len,
-                                      (const char *)in->bucket.p, (int)in->prefix.len,
-                                      (const char *)in->prefix.p);
+    bool slash = in->prefix.len && in->prefix.p[in->prefix.len - 1] != '/';
+    const char *obj =
+        kv_arena_printf(a, "arn:aws:s3:::%.*s/%.*s%sAWSDynamoDB/*", (int)in->bucket.len,
+                        (const char *)in->bucket.p, (int)in->prefix.len, (const char *)in->prefix.p,
+                        slash ? "/" : ""); /* the objects object_key() names */
     api_authz_t p = {
         .action = "s3:PutObject", .resource = kv_slice_str(obj), .flags = API_AZ_QUIET};
     in->s3_denied = api_authorize(ctx, req, resp, &p) != 0;

@@ -50,5 +50,8 @@ bool ddb_ion_scan_line(ddb_ion_scan_t *s, kv_slice_t line);
  * @return 1 with *out (in arena a), 0 when the text holds no value, -1 with a message in err.
  */
 int ddb_ion_read_item(kv_arena_t *a, kv_slice_t text, eng_item_t **out, char *err, size_t cap);
+/** Whether s is well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF), as DynamoDB's strings and Ion text must be. O(n). */
+bool ddb_utf8_valid(kv_slice_t s);
 
 #endif

@@ -541,6 +541,7 @@ def expected(op, ctx):
                  "DescribeKinesisStreamingDestination", "EnableKinesisStreamingDestination",
                  "DisableKinesisStreamingDestination", "UpdateKinesisStreamingDestination",
                  "DescribeTableReplicaAutoScaling", "UpdateTableReplicaAutoScaling",
+                 # issue 17, package E
                  "ExportTableToPointInTime"}
     if op in table_ops:
         return f"dynamodb:{op}", t

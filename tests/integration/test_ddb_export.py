@@ -302,6 +302,23 @@ class Export(unittest.TestCase):
         r = ddb2.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports")
         self.assertEqual(self.wait(r["ExportDescription"]["ExportArn"])["ExportStatus"], "COMPLETED")
 
+    def test_s3_put_object_checked_on_the_objects_written(self):
+        # The export writes <prefix>/AWSDynamoDB/<id>/...: s3:PutObject is asked for those
+        # objects, not for an object named like the prefix.
+        import iam_base
+        arn = self.table("exp-prefix", ITEMS[:1])
+        u = iam_base.user(self.srv, "ddb-s3-pre", policies=[
+            iam_base.allow("dynamodb:*"), iam_base.allow("s3:PutObject", "arn:aws:s3:::exports/pre/*")])
+        ddb = iam_base.client(self.srv, u, "dynamodb")
+        r = ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", S3Prefix="pre")
+        self.assertEqual(self.wait(r["ExportDescription"]["ExportArn"])["ExportStatus"], "COMPLETED")
+        u2 = iam_base.user(self.srv, "ddb-s3-exact", policies=[
+            iam_base.allow("dynamodb:*"), iam_base.allow("s3:PutObject", "arn:aws:s3:::exports/pre")])
+        ddb2 = iam_base.client(self.srv, u2, "dynamodb")
+        r = ddb2.export_table_to_point_in_time(TableArn=arn, S3Bucket="exports", S3Prefix="pre")
+        d = self.wait(r["ExportDescription"]["ExportArn"])
+        self.assertEqual((d["ExportStatus"], d["FailureCode"]), ("FAILED", "S3AccessDenied"))
+
     def test_missing_bucket_fails(self):
         arn = self.table("exp-nobucket", ITEMS[:1])
         r = self.ddb.export_table_to_point_in_time(TableArn=arn, S3Bucket="no-such-bucket-e")
