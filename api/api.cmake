@@ -98,13 +98,17 @@ target_sources(kvengine PRIVATE engine/eng_ddbio.c)
 target_sources(kvapi PRIVATE api/ddb/ddb_v2.c)
 
 # issue 17, package M: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_multikey.c) # multi-attribute GSI keys
 
 # issue 17, package H: its sources below
 target_sources(kvapi PRIVATE api/codec/api_inflate.c api/ddb/ddb_cors.c) # compressed bodies, CORS
 
 # issue 17, package S: its sources below
+target_sources(kvapi PRIVATE api/ddb/ddb_global.c)
 
 # issue 17, package E: its sources below
+target_sources(kvengine PRIVATE engine/eng_ddbexp.c)
+target_sources(kvapi PRIVATE api/ddb/ddb_export.c api/ddb/ddb_ion_w.c)
 
 # issue 17, package I: its sources below
 target_sources(kvapi PRIVATE api/ddb/ddb_import.c api/ddb/ddb_import_job.c api/ddb/ddb_import_src.c

@@ -444,8 +444,14 @@
     /* issue 17, package H: its errors below this line */                                          \
                                                                                                    \
     /* issue 17, package S: its errors below this line */                                          \
+    XX(DDB_GLOBAL_TABLE_NOT_FOUND, 400, DDB_NS_DDB, "GlobalTableNotFoundException",                \
+       "Global table not found")                                                                   \
                                                                                                    \
     /* issue 17, package E: its errors below this line */                                          \
+    XX(DDB_EXPORT_CONFLICT, 400, DDB_NS_DDB, "ExportConflictException", "Export conflict")         \
+    XX(DDB_EXPORT_NOT_FOUND, 400, DDB_NS_DDB, "ExportNotFoundException", "Export not found")       \
+    XX(DDB_INVALID_EXPORT_TIME, 400, DDB_NS_DDB, "InvalidExportTimeException",                     \
+       "Invalid export time")                                                                      \
                                                                                                    \
     /* issue 17, package I: its errors below this line */                                          \
     XX(DDB_IMPORT_NOT_FOUND, 400, DDB_NS_DDB, "ImportNotFoundException",                           \

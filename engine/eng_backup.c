@@ -323,6 +323,29 @@ static int undo_one(void *arg, const eng_srec_t *r)
     return rc < 0 ? rc : 0;
 }
 
+int eng__pitr_stage(eng_t *e, const eng_table_t *t, int64_t at_ms, uint32_t new_id)
+{
+    /* The table as it is now, then every change after at_ms undone, newest first: each key
+     * ends as the old image of its earliest change after at_ms, its state at that time.
+     * (A change committed while this runs is undone too: its old image is what was copied.) */
+    uint64_t count = 0;
+    eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
+    int rc = copy_items(e, e->rocks, snap, t->id, new_id, true, &count);
+    eng_rocks_snapshot_release(e->rocks, snap);
+    if (rc < 0)
+        return rc;
+    undo_t u = {e, t, new_id, eng_batch_new(e->rocks), 0, {0}};
+    kv_buf_init(&u.v, 2 * ENG_ITEM_MAX_BYTES + 65536);
+    kv_arena_t *wa = kv_arena_new(65536);
+    rc = eng_stream_walk_back(e, t->pitr_log_id, at_ms, wa, undo_one, &u);
+    if (rc == 0)
+        rc = eng_rocks_write(e->rocks, u.b);
+    eng_batch_free(u.b);
+    kv_buf_dispose(&u.v);
+    kv_arena_free(wa);
+    return rc;
+}
+
 int eng_pitr_restore(eng_t *e, kv_slice_t source, const char *target, int64_t at_ms, kv_arena_t *a,
                      eng_table_t **out)
 {
@@ -337,28 +360,11 @@ int eng_pitr_restore(eng_t *e, kv_slice_t source, const char *target, int64_t at
         return KV_EEXIST;
     if (rc != KV_ENOTFOUND)
         return rc;
-    /* The table as it is now, then every change after at_ms undone, newest first: each key
-     * ends as the old image of its earliest change after at_ms, its state at that time.
-     * (A change committed while this runs is undone too: its old image is what was copied.) */
     uint32_t new_id;
     rc = eng__take_id(e, &new_id);
     if (rc < 0)
         return rc;
-    uint64_t count = 0;
-    eng_snap_t *snap = eng_rocks_snapshot(e->rocks);
-    rc = copy_items(e, e->rocks, snap, t->id, new_id, true, &count);
-    eng_rocks_snapshot_release(e->rocks, snap);
-    if (rc < 0)
-        return rc;
-    undo_t u = {e, t, new_id, eng_batch_new(e->rocks), 0, {0}};
-    kv_buf_init(&u.v, 2 * ENG_ITEM_MAX_BYTES + 65536);
-    kv_arena_t *wa = kv_arena_new(65536);
-    rc = eng_stream_walk_back(e, t->pitr_log_id, at_ms, wa, undo_one, &u);
-    if (rc == 0)
-        rc = eng_rocks_write(e->rocks, u.b);
-    eng_batch_free(u.b);
-    kv_buf_dispose(&u.v);
-    kv_arena_free(wa);
+    rc = eng__pitr_stage(e, t, at_ms, new_id);
     if (rc < 0)
         return rc;
     eng_table_t *nt = kv_arena_alloc(a, sizeof(*nt));

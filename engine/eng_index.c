@@ -10,7 +10,9 @@
 #include "eng_int.h"
 
 #define BASE_KEY_HEAD 13 /* u32 table id, u8 index id, u64 hash */
-#define KEY_CAP       (4 * (2 * ENG_KEY_MAX_PK + 2 * ENG_KEY_MAX_SK) + 64)
+/* An entry key: up to 4 HASH and 4 RANGE values (each escaped: at most twice its size plus a
+ * terminator), then the table's own key. */
+#define KEY_CAP ((ENG_INDEX_KEYS_MAX + 1) * (2 * ENG_KEY_MAX_PK + 2 * ENG_KEY_MAX_SK + 8) + 64)
 
 static eng_av_type_t scalar_av(eng_scalar_t s)
 {
@@ -39,6 +41,11 @@ static bool entry_key(const eng_table_t *t, const eng_index_t *ix, kv_slice_t ke
     kv_buf_init_on(&rest, m2, sizeof(m2), KEY_CAP);
     bool in = put_index_value(&pk, it, ix->hash_key, ix->hash_type) &&
               (ix->range_key == NULL || put_index_value(&rest, it, ix->range_key, ix->range_type));
+    /* A multi-attribute key: the further values follow, each self-delimiting. */
+    for (size_t i = 0; in && i < ix->n_hash_more; i++)
+        in = put_index_value(&pk, it, ix->hash_more[i].name, ix->hash_more[i].type);
+    for (size_t i = 0; in && i < ix->n_range_more; i++)
+        in = put_index_value(&rest, it, ix->range_more[i].name, ix->range_more[i].type);
     if (in) {
         /* The table's own key makes entries with equal index keys distinct. */
         kv_buf_append(&rest, key.p + BASE_KEY_HEAD, key.len - BASE_KEY_HEAD);
@@ -74,8 +81,7 @@ static void entry_value(const eng_table_t *t, const eng_index_t *ix, const eng_i
     eng_item_t p = {keep, 0};
     for (size_t i = 0; i < it->n; i++) {
         kv_slice_t n = it->attrs[i].name;
-        bool k = named(t->hash_key, n) || named(t->range_key, n) || named(ix->hash_key, n) ||
-                 named(ix->range_key, n);
+        bool k = named(t->hash_key, n) || named(t->range_key, n) || eng_index_has_key(ix, n);
         for (size_t j = 0; !k && ix->proj == ENG_PROJ_INCLUDE && j < ix->n_include; j++)
             k = named(ix->include[j], n);
         if (k)
@@ -141,8 +147,21 @@ int eng_index_key(const eng_table_t *t, const eng_index_t *ix, const eng_item_t 
     return in ? 0 : KV_ENOTFOUND;
 }
 
+bool eng_index_has_key(const eng_index_t *ix, kv_slice_t name)
+{
+    if (named(ix->hash_key, name) || named(ix->range_key, name))
+        return true;
+    for (size_t i = 0; i < ix->n_hash_more; i++)
+        if (named(ix->hash_more[i].name, name))
+            return true;
+    for (size_t i = 0; i < ix->n_range_more; i++)
+        if (named(ix->range_more[i].name, name))
+            return true;
+    return false;
+}
+
 int eng_index_partition_prefix(const eng_table_t *t, const eng_index_t *ix, const eng_av_t *pk,
-                               kv_arena_t *a, kv_slice_t *out)
+                               const eng_av_t *const *pk_more, kv_arena_t *a, kv_slice_t *out)
 {
     if (pk == NULL || pk->t != scalar_av(ix->hash_type))
         return KV_EINVAL;
@@ -150,6 +169,11 @@ int eng_index_partition_prefix(const eng_table_t *t, const eng_index_t *ix, cons
     kv_buf_t pkb, k;
     kv_buf_init_on(&pkb, m1, sizeof(m1), KEY_CAP);
     int rc = eng_key_put_scalar(&pkb, ix->hash_type, pk->u.s, NULL);
+    for (size_t i = 0; rc == 0 && i < ix->n_hash_more; i++) {
+        const eng_av_t *v = pk_more[i];
+        eng_scalar_t ty = ix->hash_more[i].type;
+        rc = v && v->t == scalar_av(ty) ? eng_key_put_scalar(&pkb, ty, v->u.s, NULL) : KV_EINVAL;
+    }
     if (rc == 0) {
         kv_buf_init(&k, KEY_CAP);
         eng_key_item(&k, t->id, ix->id, kv_buf_slice(&pkb), KV_SLICE_NULL);

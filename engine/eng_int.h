@@ -163,6 +163,9 @@ void eng__ttl_drop(eng_batch_t *b, uint32_t table_id);
 int eng__table_decode(kv_slice_t rec, kv_arena_t *a, eng_table_t **out);
 /** Create table t under a preallocated id (RestoreTableFromBackup). @return 0, KV_EEXIST. */
 int eng__table_install(eng_t *e, eng_table_t *t, uint32_t id);
+/** Items of table t as they were at at_ms (its PITR log undone), written under new_id (an id
+ * no table names) with base keys only (issue 17: restores and exports). @return 0 or KV_EIO. */
+int eng__pitr_stage(eng_t *e, const eng_table_t *t, int64_t at_ms, uint32_t new_id);
 /** The next catalog id into *id, committed on its own (caller must not hold cat_lock).
  * @return 0, or the write's error (KV_EIO, KV_ENOSPACE): then *id is 0 and no id is used. */
 int eng__take_id(eng_t *e, uint32_t *id);
@@ -234,9 +237,10 @@ int eng_item_partition_prefix(const eng_table_t *t, const eng_av_t *pk, kv_arena
  * arena a. @return 0, or KV_ENOTFOUND when the item has no valid index key (not in the index). */
 int eng_index_key(const eng_table_t *t, const eng_index_t *ix, const eng_item_t *it, kv_arena_t *a,
                   kv_slice_t *out);
-/** The partition prefix of index ix for partition-key value pk. */
+/** The partition prefix of index ix for partition-key value pk (and, for a multi-attribute
+ * key, pk_more: the values of its further HASH attributes). */
 int eng_index_partition_prefix(const eng_table_t *t, const eng_index_t *ix, const eng_av_t *pk,
-                               kv_arena_t *a, kv_slice_t *out);
+                               const eng_av_t *const *pk_more, kv_arena_t *a, kv_slice_t *out);
 
 typedef struct eng_range eng_range_t;
 /**

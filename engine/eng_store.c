@@ -619,6 +619,31 @@ static void key_succ(kv_buf_t *b)
         b->p[b->len - 1]++;
 }
 
+/* Issue 17, package M: the equalities on the first n_sk_eq RANGE attributes of a
+ * multi-attribute key extend both bounds (the encodings are self-delimiting, so a prefix of
+ * them selects exactly the entries with those values); the condition that follows applies to
+ * RANGE attribute n_sk_eq, whose name and type go to *range_key and *type (NULL: none). */
+static int multi_sk_prefix(const eng_read_spec_t *s, kv_buf_t *lo, kv_buf_t *hi, kv_buf_t *tmp,
+                           const char **range_key, eng_scalar_t *type)
+{
+    const eng_index_t *ix = s->ix;
+    size_t n = s->n_sk_eq;
+    if (ix == NULL || n >= eng_index_n_range(ix))
+        return KV_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        kv_buf_reset(tmp);
+        if (put_key_value(tmp, eng_index_range_at(ix, i).type, s->sk_eq[i]) < 0)
+            return KV_EINVAL;
+        kv_buf_append_slice(lo, kv_buf_slice(tmp));
+        kv_buf_append_slice(hi, kv_buf_slice(tmp));
+    }
+    kv_buf_reset(tmp);
+    eng_attr_def_t next = eng_index_range_at(ix, n);
+    *range_key = next.name;
+    *type = next.type;
+    return 0;
+}
+
 /* [lo, hi) of a Query: the partition's prefix, narrowed by the sort-key condition. Index
  * entries carry the table's key after the index's, so bounds on an index's sort key are
  * prefixes (key_succ), never exact keys; a table's sort key ends its key, so the same bounds
@@ -627,7 +652,7 @@ static int query_bounds(const eng_read_spec_t *s, kv_buf_t *lo, kv_buf_t *hi, kv
                         eng_read_err_t *why)
 {
     kv_slice_t prefix;
-    if ((s->ix ? eng_index_partition_prefix(s->t, s->ix, s->pk, a, &prefix)
+    if ((s->ix ? eng_index_partition_prefix(s->t, s->ix, s->pk, s->pk_more, a, &prefix)
                : eng_item_partition_prefix(s->t, s->pk, a, &prefix)) < 0) {
         *why = ENG_READ_BAD_PK;
         return KV_EINVAL;
@@ -635,6 +660,10 @@ static int query_bounds(const eng_read_spec_t *s, kv_buf_t *lo, kv_buf_t *hi, kv
     kv_buf_append_slice(lo, prefix);
     kv_buf_append_slice(hi, prefix);
     if (s->sk_op == ENG_SK_NONE) {
+        if (s->n_sk_eq) { /* equalities end with an EQ condition, never without one */
+            *why = ENG_READ_BAD_SK;
+            return KV_EINVAL;
+        }
         key_succ(hi);
         return 0;
     }
@@ -644,6 +673,11 @@ static int query_bounds(const eng_read_spec_t *s, kv_buf_t *lo, kv_buf_t *hi, kv
     kv_buf_init(&e1, 4 * ENG_KEY_MAX_SK + 16);
     kv_buf_init(&e2, 4 * ENG_KEY_MAX_SK + 16);
     int rc = 0;
+    if (s->n_sk_eq && (rc = multi_sk_prefix(s, lo, hi, &e1, &range_key, &type)) < 0) {
+        /* a malformed spec: the API checks the values' types first */
+        *why = ENG_READ_BAD_SK;
+        goto out;
+    }
     if (range_key == NULL || put_key_value(&e1, type, s->sk1) < 0 ||
         (s->sk_op == ENG_SK_BETWEEN && put_key_value(&e2, type, s->sk2) < 0) ||
         (s->sk_op == ENG_SK_BEGINS && type == ENG_SCALAR_N)) {

@@ -50,6 +50,8 @@ enum {
     I_RCU,
     I_WCU,
     I_CREATED,
+    I_KEY_MORE, /* issue 17, package M: a further key attribute: u8 0 (HASH) or 1 (RANGE), u8 type,
+                   the name; in KeySchema order */
 };
 
 static void encode_index(const eng_index_t *ix, kv_buf_t *b)
@@ -72,6 +74,19 @@ static void encode_index(const eng_index_t *ix, kv_buf_t *b)
     eng_tlv_put_u64(&r, I_RCU, ix->rcu);
     eng_tlv_put_u64(&r, I_WCU, ix->wcu);
     eng_tlv_put_u64(&r, I_CREATED, (uint64_t)ix->created_ms);
+    for (int range = 0; range < 2; range++) {
+        const eng_attr_def_t *more = range ? ix->range_more : ix->hash_more;
+        for (size_t i = 0; i < (range ? ix->n_range_more : ix->n_hash_more); i++) {
+            uint8_t m[300];
+            kv_buf_t f;
+            kv_buf_init_on(&f, m, sizeof(m), 4096);
+            kv_buf_append_byte(&f, (uint8_t)range);
+            kv_buf_append_byte(&f, (uint8_t)more[i].type);
+            kv_buf_append_str(&f, more[i].name);
+            eng_tlv_put(&r, I_KEY_MORE, kv_buf_slice(&f));
+            kv_buf_dispose(&f);
+        }
+    }
     if (kv_buf_failed(&r))
         b->failed = true;
     else
@@ -96,10 +111,36 @@ static const eng_tlv_field_t index_fields[] = {
     ENG_TLV_ROW(I_CREATED, ENG_TLV_I64, eng_index_t, created_ms),
 };
 
+/* The I_KEY_MORE fields of an index record (eng_tlv_decode skips them as unknown): a
+ * multi-attribute key's further attributes. A record written before them has none. */
+static int decode_keys_more(kv_slice_t in, kv_arena_t *ar, eng_index_t *ix)
+{
+    uint8_t tag;
+    kv_slice_t v;
+    int rc;
+    while ((rc = eng_tlv_next(&in, &tag, &v)) == 1) {
+        if (tag != I_KEY_MORE)
+            continue;
+        if (v.len < 3 || v.p[0] > 1 || v.p[1] < ENG_SCALAR_S || v.p[1] > ENG_SCALAR_B)
+            return KV_ECORRUPT;
+        bool range = v.p[0] == 1;
+        uint8_t *n = range ? &ix->n_range_more : &ix->n_hash_more;
+        if (*n == ENG_INDEX_KEYS_MAX - 1 || (range && ix->range_key == NULL))
+            return KV_ECORRUPT;
+        eng_attr_def_t *d = range ? &ix->range_more[*n] : &ix->hash_more[*n];
+        d->type = (eng_scalar_t)v.p[1];
+        d->name = kv_arena_strndup(ar, v.p + 2, v.len - 2);
+        (*n)++;
+    }
+    return rc;
+}
+
 static int decode_index(kv_slice_t in, kv_arena_t *ar, void *dst)
 {
     eng_index_t *ix = dst;
     int rc = eng_tlv_decode(in, index_fields, sizeof(index_fields) / sizeof(*index_fields), ar, ix);
+    if (rc == 0)
+        rc = decode_keys_more(in, ar, ix);
     return rc < 0 || ix->id == 0 ? KV_ECORRUPT : 0; /* id 0 is the table's own */
 }
 
@@ -404,14 +445,19 @@ static int apply_add_index(eng_t *e, eng_table_t *t, const void *arg, eng_batch_
     if (eng_index_find(t, kv_slice_str(ix->name)))
         return KV_EEXIST;
     /* The definitions of the new index's keys join the table's. */
-    eng_attr_def_t *attrs = kv_arena_calloc(x->a, t->n_attrs + 2, sizeof(*attrs));
+    eng_attr_def_t *attrs =
+        kv_arena_calloc(x->a, t->n_attrs + 2 * ENG_INDEX_KEYS_MAX, sizeof(*attrs));
     memcpy(attrs, t->attrs, t->n_attrs * sizeof(*attrs));
-    const char *keys[2] = {ix->hash_key, ix->range_key};
-    eng_scalar_t types[2] = {ix->hash_type, ix->range_type};
     size_t na = t->n_attrs;
-    for (int k = 0; k < 2 && keys[k]; k++)
-        if (!has_attr(t, keys[k]))
-            attrs[na++] = (eng_attr_def_t){keys[k], types[k]};
+    for (size_t k = 0; k < eng_index_n_hash(ix) + eng_index_n_range(ix); k++) {
+        eng_attr_def_t d = k < eng_index_n_hash(ix)
+                               ? eng_index_hash_at(ix, k)
+                               : eng_index_range_at(ix, k - eng_index_n_hash(ix));
+        t->attrs = attrs; /* has_attr sees the ones added so far */
+        t->n_attrs = na;
+        if (!has_attr(t, d.name))
+            attrs[na++] = d;
+    }
     t->attrs = attrs;
     t->n_attrs = na;
     uint8_t id = next_index_id(t);
@@ -467,8 +513,7 @@ static int apply_drop_index(eng_t *e, eng_table_t *t, const void *arg, eng_batch
             const char *nm = t->attrs[a].name;
             bool used = strcmp(nm, t->hash_key) == 0 || (t->range_key && !strcmp(nm, t->range_key));
             for (size_t j = 0; !used && j < t->n_indexes; j++)
-                used = strcmp(nm, t->indexes[j].hash_key) == 0 ||
-                       (t->indexes[j].range_key && strcmp(nm, t->indexes[j].range_key) == 0);
+                used = eng_index_has_key(&t->indexes[j], kv_slice_str(nm));
             if (used)
                 t->attrs[n++] = t->attrs[a];
         }

@@ -106,6 +106,7 @@ kv_unit(test_s3_configs tests/unit/api/test_s3_configs.c)
 # issue 17, package V2: its unit tests below
 
 # issue 17, package M: its unit tests below
+kv_unit(test_eng_multikey tests/unit/engine/test_eng_multikey.c) # multi-attribute GSI keys
 
 # issue 17, package H: its unit tests below
 kv_unit(test_api_inflate tests/unit/api/test_api_inflate.c) # compressed request bodies
@@ -113,6 +114,7 @@ kv_unit(test_api_inflate tests/unit/api/test_api_inflate.c) # compressed request
 # issue 17, package S: its unit tests below
 
 # issue 17, package E: its unit tests below
+kv_unit(test_ddb_ion_w tests/unit/api/test_ddb_ion_w.c)
 
 # issue 17, package I: its unit tests below
 kv_unit(test_ddb_import_readers tests/unit/api/test_ddb_import_readers.c)

@@ -853,7 +853,23 @@ int ddb_authz_import_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                            ddb_import_table_in_t *in)
 {
     AZ_INIT(z);
-    return ask(&z, "dynamodb:ImportTable", table_arn(&z, kv_slice_str(in->ct.t.name)), NULL, NULL);
+    if (ask(&z, "dynamodb:ImportTable", table_arn(&z, kv_slice_str(in->ct.t.name)), NULL, NULL) < 0)
+        return -1;
+    /* DynamoDB reads the source with the caller's permissions (s3:ListBucket on the bucket,
+     * s3:GetObject on the objects under the prefix): without them the import starts and then
+     * fails (S3AccessDenied), as the export does without s3:PutObject. */
+    const char *bucket = kv_arena_printf(req->arena, "arn:aws:s3:::%.*s", (int)in->bucket.len,
+                                         (const char *)in->bucket.p);
+    const char *objs = kv_arena_printf(req->arena, "arn:aws:s3:::%.*s/%.*s*", (int)in->bucket.len,
+                                       (const char *)in->bucket.p, (int)in->prefix.len,
+                                       (const char *)in->prefix.p);
+    api_authz_t l = {
+        .action = "s3:ListBucket", .resource = kv_slice_str(bucket), .flags = API_AZ_QUIET};
+    api_authz_t g = {
+        .action = "s3:GetObject", .resource = kv_slice_str(objs), .flags = API_AZ_QUIET};
+    in->s3_denied =
+        api_authorize(ctx, req, resp, &l) != 0 || api_authorize(ctx, req, resp, &g) != 0;
+    return 0;
 }
 
 int ddb_authz_describe_import(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,

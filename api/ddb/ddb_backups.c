@@ -253,10 +253,13 @@ int ddb_exec_restore_table_to_point_in_time(api_ctx_t *ctx, api_req_t *req, api_
                  "Point in time recovery is not enabled for table '%s'", src->name);
         return -1;
     }
-    /* Restorable: from when recovery was enabled (at most 35 days back) until now. */
+    /* Restorable: from when recovery was enabled (at most its period back) until now. */
+    int days;
+    if ((rc = ddb_pitr_period(ctx, req->arena, src, &days)) < 0)
+        return backup_fail(resp, rc, "");
     int64_t now = kv_now_ms(), earliest = src->pitr_since_ms;
-    if (earliest < now - 35LL * 86400 * 1000)
-        earliest = now - 35LL * 86400 * 1000;
+    if (earliest < now - (int64_t)days * 86400 * 1000)
+        earliest = now - (int64_t)days * 86400 * 1000;
     int64_t at = in->latest ? now : in->at_ms;
     if (at < earliest || at > now) {
         api_fail(resp, API_E_DDB_INVALID_RESTORE_TIME,
@@ -312,6 +315,8 @@ static void backup_description(api_ctx_t *ctx, const eng_backup_t *b, const char
     api_jw_key(w, "SourceTableDetails");
     /* The table as it was: the same shape as a TableDescription's core. */
     ddb_encode_table(ctx, b->def, "ACTIVE", w);
+    api_jw_key(w, "SourceTableFeatureDetails"); /* issue 17, package M */
+    ddb_encode_feature_details(b->def, w);
     api_jw_obj_end(w);
     api_jw_obj_end(w);
 }
@@ -422,9 +427,22 @@ static int decode_backups(ddb_dec_t *d, const api_json_t *in, ddb_backups_in_t *
             ddb_dec_violation(d, "Value null at "
                                  "'pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled' "
                                  "failed to satisfy constraint: Member must not be null");
+        /* issue 17, package S: RecoveryPeriodInDays, 1 to 35 */
+        if (spec && ddb_opt_int(d, spec, "RecoveryPeriodInDays", &out->period) &&
+            (out->period < 1 || out->period > 35))
+            ddb_dec_violation(d,
+                              "Value '%lld' at "
+                              "'pointInTimeRecoverySpecification.recoveryPeriodInDays' failed to "
+                              "satisfy constraint: Member must have value %s",
+                              (long long)out->period,
+                              out->period < 1 ? "greater than or equal to 1"
+                                              : "less than or equal to 35");
     }
     if (ddb_dec_finish(d) < 0)
         return -1;
+    if (update && out->period && !out->pitr)
+        return ddb_dec_fail(d, "One or more parameter values were invalid: RecoveryPeriodInDays "
+                               "can only be specified when PointInTimeRecoveryEnabled is true");
     out->name = name;
     return 0;
 }
@@ -450,13 +468,21 @@ static int backups_exec(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     if (rc < 0)
         return ddb_engine_fail(resp, rc);
     out->t = t;
-    if (!update || t->pitr == in->pitr)
-        return 0;
-    t->pitr = in->pitr;
-    t->pitr_since_ms = in->pitr ? kv_now_ms() : 0;
-    rc = eng_table_update(ctx->eng, t);
-    if (rc < 0)
+    if (!update || (t->pitr == in->pitr && !in->period)) {
+        rc = t->pitr ? ddb_pitr_period(ctx, req->arena, t, &out->period) : 0;
+        return rc < 0 ? ddb_engine_fail(resp, rc) : 0;
+    }
+    /* Enabling sets the period (35 days unless given); an enabled table may change it. */
+    out->period = in->period ? (int)in->period : 35;
+    if (in->pitr && (rc = ddb_pitr_period_set(ctx, req->arena, t, out->period)) < 0)
         return ddb_engine_fail(resp, rc);
+    if (t->pitr != in->pitr) {
+        t->pitr = in->pitr;
+        t->pitr_since_ms = in->pitr ? kv_now_ms() : 0;
+        rc = eng_table_update(ctx->eng, t);
+        if (rc < 0)
+            return ddb_engine_fail(resp, rc);
+    }
     resp->durable = true;
     return 0;
 }
@@ -484,9 +510,11 @@ static void backups_desc(const ddb_backups_out_t *out, api_jw_t *w)
     api_jw_obj_begin(w);
     api_jw_kstr(w, "PointInTimeRecoveryStatus", t->pitr ? "ENABLED" : "DISABLED");
     if (t->pitr) {
-        api_jw_ku64(w, "RecoveryPeriodInDays", 35);
+        /* The window: since recovery was enabled, at most the period back. */
+        int64_t now = kv_now_ms(), earliest = now - (int64_t)out->period * 86400 * 1000;
+        api_jw_ku64(w, "RecoveryPeriodInDays", (uint64_t)out->period);
         api_jw_key(w, "EarliestRestorableDateTime");
-        api_jw_epoch_ms(w, t->pitr_since_ms);
+        api_jw_epoch_ms(w, t->pitr_since_ms > earliest ? t->pitr_since_ms : earliest);
         api_jw_key(w, "LatestRestorableDateTime");
         api_jw_epoch_ms(w, kv_now_ms());
     }

@@ -571,8 +571,9 @@ int ddb_decode_create_table(ddb_dec_t *d, const api_json_t *in, ddb_create_table
         return fail_validation(d, "One or more parameter values were invalid: You must specify a "
                                   "StreamViewType when enabling a stream");
     if (has_enabled && !enabled && has_view)
-        return fail_validation(d, "One or more parameter values were invalid: You cannot specify "
-                                  "a StreamViewType when disabling a stream");
+        return fail_validation(d, "One or more parameter values were invalid: Table is being "
+                                  "created with a stream disabled, UpdateViewType should not be "
+                                  "specified");
     t->name = dupz(d, name);
     t->rcu = (uint64_t)rcu;
     t->wcu = (uint64_t)wcu;
@@ -635,6 +636,7 @@ int ddb_decode_update_table(ddb_dec_t *d, const api_json_t *in, ddb_update_table
     bool has = ddb_opt_str(d, in, "TableName", &name);
     check_table_name(d, &name, has, "tableName", true);
     decode_settings(d, in, &out->st);
+    out->replica_updates = ddb_opt_kind(d, in, "ReplicaUpdates", API_J_ARR); /* issue 17 S */
     const api_json_t *gu = ddb_opt_kind(d, in, "GlobalSecondaryIndexUpdates", API_J_ARR);
     out->has_gsi_updates = gu != NULL;
     size_t n = gu ? api_json_len(gu) : 0;

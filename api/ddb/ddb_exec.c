@@ -170,10 +170,13 @@ static int gsi_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             /* A key attribute already defined keeps its type. */
             for (size_t k = 0; k < cur->n_attrs; k++) {
                 const char *nm = cur->attrs[k].name;
-                bool clash =
-                    (strcmp(nm, idx.ix.hash_key) == 0 && cur->attrs[k].type != idx.ix.hash_type) ||
-                    (idx.ix.range_key && strcmp(nm, idx.ix.range_key) == 0 &&
-                     cur->attrs[k].type != idx.ix.range_type);
+                bool clash = false;
+                size_t nh = eng_index_n_hash(&idx.ix); /* issue 17, package M: every key */
+                for (size_t j = 0; j < nh + eng_index_n_range(&idx.ix); j++) {
+                    eng_attr_def_t a = j < nh ? eng_index_hash_at(&idx.ix, j)
+                                              : eng_index_range_at(&idx.ix, j - nh);
+                    clash |= strcmp(nm, a.name) == 0 && cur->attrs[k].type != a.type;
+                }
                 if (clash) {
                     api_fail(resp, API_E_DDB_VALIDATION,
                              "One or more parameter values were invalid: Attribute %s is "
@@ -260,6 +263,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         return not_found(resp, in->name);
     if (rc < 0)
         return engine_fail(resp, rc);
+    if (in->replica_updates && ddb_replica_updates(ctx, req, resp, cur, in->replica_updates) < 0)
+        return -1; /* issue 17, package S */
     const ddb_settings_t *st = &in->st;
     if (in->has_gsi_updates) {
         if (!st->has_billing && !st->has_pt && !st->has_stream && !st->sse.has)
@@ -325,8 +330,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         }
         if (!st->enabled && st->has_view) {
             api_fail(resp, API_E_DDB_VALIDATION,
-                     "One or more parameter values were invalid: You cannot specify a "
-                     "StreamViewType when disabling a stream");
+                     "One or more parameter values were invalid: If stream is being disabled, "
+                     "then UpdateViewType must not be specified");
             return -1;
         }
         if (st->enabled && cur->stream_enabled) {
@@ -335,8 +340,8 @@ int ddb_exec_update_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
             return -1;
         }
         if (!st->enabled && !cur->stream_enabled) {
-            api_fail(resp, API_E_DDB_VALIDATION,
-                     "Table already has no stream enabled: TableName: %s", cur->name);
+            api_fail(resp, API_E_DDB_VALIDATION, "Table has no stream to disable: TableName: %s",
+                     cur->name);
             return -1;
         }
         t->stream_enabled = st->enabled;
@@ -461,6 +466,7 @@ static int ddb_init(api_ctx_t *ctx, const api_cfg_t *cfg, void **state)
     pthread_mutex_init(&ds->txn_lock, NULL);
     ds->bg = ddb_bg_new();
     /* issue 17, package E (export): its state set up below */
+    atomic_init(&ds->exp_pending, true); /* exports a restart interrupted */
 
     /* issue 17, package I (import): its state set up below */
     ds->imp = ddb_imp_new(ctx);
@@ -528,9 +534,17 @@ static const char *const ddb_scopes[] = {"dynamodb", "streams.dynamodb", NULL};
     .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true,              \
     .inflate = true /* issue 17, package H: Content-Encoding gzip, deflate */
 
+/* The preflight is unauthenticated and reads no body: none is held for it (what it held would
+ * be outside the unauthenticated budget, which only bodies waiting for a signature are charged). */
+static uint64_t ddb_body_limit(const api_req_t *req)
+{
+    return req->_st->op == DDB_OP_PREFLIGHT ? 0 : API_DDB_BODY_MAX;
+}
+
 const api_service_t ddb_service = {
     .name = "dynamodb",
     DDB_SERVICE_COMMON,
+    .body_limit = ddb_body_limit,
     .flags = API_SVC_ANY_TARGET,
     .target_prefix = DDB_TARGET_PREFIX,
     .ops = ddb_ops,

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/kv_alloc.h"
+#include "base/kv_b64.h"
 #include "base/kv_err.h"
 
 /* ---- lexer ---- */
@@ -39,8 +40,11 @@ typedef enum tok_kind {
     T_BAD,
 } tok_kind_t;
 
+#define TOK_UNMATCHED UINT32_MAX
+
 typedef struct tok {
     tok_kind_t k;
+    uint32_t m; /* ( and ): the index of the matching parenthesis, or TOK_UNMATCHED */
     kv_slice_t s;
 } tok_t;
 
@@ -65,9 +69,16 @@ static bool is_ident(uint8_t c)
     return is_ident_start(c) || (c >= '0' && c <= '9');
 }
 
-static size_t lex(kv_slice_t s, tok_t *out, size_t cap)
+static bool is_keyword(const tok_t *t);
+
+/* Tokens of s into out; parentheses are matched on the way (an open one's m threads the stack of
+ * open ones until it closes). *redundant: "((x))", parentheses directly around parentheses other
+ * than a function call's. */
+static size_t lex(kv_slice_t s, tok_t *out, size_t cap, bool *redundant)
 {
     size_t n = 0, i = 0;
+    uint32_t top = TOK_UNMATCHED;
+    *redundant = false;
     while (i < s.len && n + 1 < cap) {
         uint8_t c = s.p[i];
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
@@ -143,10 +154,29 @@ static size_t lex(kv_slice_t s, tok_t *out, size_t cap)
             }
         }
         out[n].k = k;
+        out[n].m = TOK_UNMATCHED;
         out[n].s = kv_slice(s.p + st, i - st);
+        if (k == T_LP) {
+            out[n].m = top;
+            top = (uint32_t)n;
+        } else if (k == T_RP && top != TOK_UNMATCHED) {
+            uint32_t open = top;
+            top = out[open].m;
+            out[open].m = (uint32_t)n;
+            out[n].m = open;
+            bool call = open > 0 && out[open - 1].k == T_IDENT && !is_keyword(&out[open - 1]);
+            if (!call && out[open + 1].k == T_LP && out[open + 1].m + 1 == n)
+                *redundant = true;
+        }
         n++;
     }
+    while (top != TOK_UNMATCHED) { /* left open: unmatched */
+        uint32_t below = out[top].m;
+        out[top].m = TOK_UNMATCHED;
+        top = below;
+    }
     out[n].k = T_EOF;
+    out[n].m = TOK_UNMATCHED;
     out[n].s = kv_slice(s.p + s.len, 0);
     return n;
 }
@@ -442,10 +472,208 @@ static bool is_func(parser_t *p, const char *name)
     return t->k == T_IDENT && kv_slice_eq_str(t->s, name) && p->t[p->i + 1].k == T_LP;
 }
 
-/* Operand of a condition: path, :value, or size(path). */
+/* ---- parse-time checks (DynamoDB refuses these before reading any item) ---- */
+
+static const char *av_type_name(eng_av_type_t t)
+{
+    static const char *n[] = {"", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+    return n[t];
+}
+
+/* The type names UpdateExpression's ADD and DELETE print. */
+static const char *av_long_name(eng_av_type_t t)
+{
+    static const char *n[] = {"",    "STRING", "NUMBER",     "BINARY",     "BOOLEAN",   "NULL",
+                              "MAP", "LIST",   "STRING SET", "NUMBER SET", "BINARY SET"};
+    return n[t];
+}
+
+/* The type an operand has whatever the item holds: a constant's, size()'s (N); 0: unknown. */
+static eng_av_type_t const_type(const ddb_operand_t *o)
+{
+    if (o->kind == DDB_OP_VALUE)
+        return o->value->t;
+    if (o->kind == DDB_OP_SIZE)
+        return ENG_AV_N;
+    return 0;
+}
+
+static void *bad_operand_type(parser_t *p, const char *fn, eng_av_type_t t)
+{
+    return fail(p,
+                "Incorrect operand type for operator or function; operator or function: %s, "
+                "operand type: %s",
+                fn, av_type_name(t));
+}
+
+static void *needs_path(parser_t *p, const char *fn)
+{
+    return fail(p, "Operator or function requires a document path; operator or function: %s", fn);
+}
+
+/* A function called with the wrong number of operands: count them between its parentheses
+ * (only on this error path, so well-formed expressions pay nothing). */
+static void *nargs(parser_t *p, const char *fn, size_t open)
+{
+    uint32_t close = p->t[open].m;
+    if (close == TOK_UNMATCHED)
+        return syntax(p);
+    size_t n = p->t[open + 1].k == T_RP ? 0 : 1;
+    for (size_t j = open + 1; j < close; j++) {
+        if (p->t[j].k == T_LP && p->t[j].m != TOK_UNMATCHED)
+            j = p->t[j].m;
+        else if (p->t[j].k == T_COMMA)
+            n++;
+    }
+    return fail(p,
+                "Incorrect number of operands for operator or function; operator or function: "
+                "%s, number of operands: %zu",
+                fn, n);
+}
+
+/* The separator after an operand of function fn: want (',' or ')'); the other one means a
+ * wrong operand count. */
+static bool arg_sep(parser_t *p, tok_kind_t want, const char *fn, size_t open)
+{
+    if (accept(p, want))
+        return true;
+    tok_kind_t k = peek(p)->k;
+    if (k == T_RP || k == T_COMMA)
+        nargs(p, fn, open);
+    else
+        syntax(p);
+    return false;
+}
+
+/* 0: unrelated paths; 1: one is a prefix of the other (overlap); 2: they reach one element as
+ * a map member in one and a list element in the other (conflict). */
+static int path_relation(const ddb_path_t *a, const ddb_path_t *b)
+{
+    size_t n = a->n < b->n ? a->n : b->n;
+    for (size_t i = 0; i < n; i++) {
+        if (a->e[i].is_index != b->e[i].is_index)
+            return 2;
+        if (a->e[i].is_index ? a->e[i].index != b->e[i].index
+                             : !kv_slice_eq(a->e[i].name, b->e[i].name))
+            return 0;
+    }
+    return 1;
+}
+
+static bool same_path(const ddb_operand_t *a, const ddb_operand_t *b)
+{
+    return a->kind == DDB_OP_PATH && b->kind == DDB_OP_PATH && a->path.n == b->path.n &&
+           path_relation(&a->path, &b->path) == 1;
+}
+
+/* DynamoDB refuses comparing a path with itself ("a = a"), as it can be decided without the
+ * item. */
+static bool distinct(parser_t *p, const char *op, const ddb_operand_t *first,
+                     const ddb_operand_t *other)
+{
+    if (!same_path(first, other))
+        return true;
+    kv_buf_t b;
+    kv_buf_init(&b, 8192);
+    ddb_path_format(&first->path, &b);
+    fail(p,
+         "The first operand must be distinct from the remaining operands for this operator or "
+         "function; operator: %s, first operand: %.*s",
+         op, (int)b.len, (const char *)b.p);
+    kv_buf_dispose(&b);
+    return false;
+}
+
+/* A constant as DynamoDB prints it in BETWEEN's messages: "AttributeValue: {N:2}". */
+static void av_brief(const eng_av_t *v, kv_buf_t *out)
+{
+    kv_buf_printf(out, "AttributeValue: {%s:", av_type_name(v->t));
+    if (v->t == ENG_AV_S || v->t == ENG_AV_N)
+        kv_buf_append_slice(out, v->u.s);
+    else if (v->t == ENG_AV_B)
+        kv_b64_encode(out, v->u.s.p, v->u.s.len);
+    kv_buf_append_byte(out, '}');
+}
+
+static bool order(const eng_av_t *a, const eng_av_t *b, int *out);
+
+/* BETWEEN with two constant bounds: one type, lower <= upper. */
+static bool between_bounds(parser_t *p, const eng_av_t *lo, const eng_av_t *hi)
+{
+    int o = 0;
+    bool same = lo->t == hi->t;
+    if (same && (!order(lo, hi, &o) || o <= 0))
+        return true;
+    kv_buf_t b1, b2;
+    kv_buf_init(&b1, 1 << 20);
+    kv_buf_init(&b2, 1 << 20);
+    av_brief(lo, &b1);
+    av_brief(hi, &b2);
+    fail(p,
+         same ? "The BETWEEN operator requires upper bound to be greater than or equal to lower "
+                "bound; lower bound operand: %.*s, upper bound operand: %.*s"
+              : "The BETWEEN operator requires same data type for lower and upper bounds; lower "
+                "bound operand: %.*s, upper bound operand: %.*s",
+         (int)b1.len, (const char *)b1.p, (int)b2.len, (const char *)b2.p);
+    kv_buf_dispose(&b1);
+    kv_buf_dispose(&b2);
+    return false;
+}
+
+/* Ordering (<, <=, >, >=, BETWEEN) is defined on S, N and B only. */
+static bool orderable(parser_t *p, const char *op, const ddb_operand_t *o)
+{
+    eng_av_type_t t = const_type(o);
+    if (t == 0 || t == ENG_AV_S || t == ENG_AV_N || t == ENG_AV_B)
+        return true;
+    bad_operand_type(p, op, t);
+    return false;
+}
+
+static bool is_cmp_tok(const tok_t *t)
+{
+    return (t->k >= T_EQ && t->k <= T_GE) || kw(t, "BETWEEN") || kw(t, "IN");
+}
+
+/* size(:value) of a constant is a constant. */
+static ddb_operand_t *const_size(parser_t *p, const eng_av_t *v)
+{
+    size_t n;
+    switch (v->t) {
+    case ENG_AV_S:
+    case ENG_AV_B:
+        n = v->u.s.len;
+        break;
+    case ENG_AV_M:
+    case ENG_AV_L:
+    case ENG_AV_SS:
+    case ENG_AV_NS:
+    case ENG_AV_BS:
+        n = v->n;
+        break;
+    default:
+        return bad_operand_type(p, "size", v->t);
+    }
+    eng_av_t *nv = kv_arena_calloc(p->env->a, 1, sizeof(*nv));
+    nv->t = ENG_AV_N;
+    nv->u.s = kv_slice_str(kv_arena_printf(p->env->a, "%zu", n));
+    ddb_operand_t *o = new_operand(p, DDB_OP_VALUE);
+    o->value = nv;
+    return o;
+}
+
+/* Operand of a condition: path, :value, size(operand), or one in parentheses. */
 static ddb_operand_t *parse_operand(parser_t *p)
 {
     tok_t *t = peek(p);
+    if (t->k == T_LP) {
+        if (++p->depth > DDB_EXPR_MAX_DEPTH)
+            return fail(p, "The expression has too many levels of nesting");
+        p->i++;
+        ddb_operand_t *o = parse_operand(p);
+        p->depth--;
+        return o && expect(p, T_RP) ? o : NULL;
+    }
     if (t->k == T_VALUE) {
         ddb_operand_t *o = new_operand(p, DDB_OP_VALUE);
         o->value = resolve_value(p, t->s);
@@ -455,10 +683,19 @@ static ddb_operand_t *parse_operand(parser_t *p)
     if (is_func(p, "size")) {
         if (!count_op(p))
             return NULL;
+        size_t open = p->i + 1;
         p->i += 2;
-        ddb_operand_t *o = new_operand(p, DDB_OP_SIZE);
-        if (!parse_path(p, &o->path) || !expect(p, T_RP))
+        if (peek(p)->k == T_RP)
+            return nargs(p, "size", open);
+        ddb_operand_t *in = parse_operand(p);
+        if (in == NULL || !arg_sep(p, T_RP, "size", open))
             return NULL;
+        if (in->kind == DDB_OP_VALUE)
+            return const_size(p, in->value);
+        if (in->kind != DDB_OP_PATH)
+            return bad_operand_type(p, "size", ENG_AV_N);
+        ddb_operand_t *o = new_operand(p, DDB_OP_SIZE);
+        o->path = in->path;
         return o;
     }
     if (t->k == T_IDENT && p->t[p->i + 1].k == T_LP) {
@@ -485,70 +722,84 @@ static ddb_cond_t *new_cond(parser_t *p, ddb_cond_kind_t k)
     return c;
 }
 
-static const char *av_type_name(eng_av_type_t t)
-{
-    static const char *n[] = {"", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
-    return n[t];
-}
-
 static ddb_cond_t *parse_or(parser_t *p);
 
 static ddb_cond_t *parse_function(parser_t *p)
 {
+    static const struct {
+        const char *name;
+        ddb_cond_kind_t kind;
+        int n;
+    } fns[] = {{"attribute_exists", DDB_C_EXISTS, 1},
+               {"attribute_not_exists", DDB_C_NOT_EXISTS, 1},
+               {"attribute_type", DDB_C_TYPE, 2},
+               {"begins_with", DDB_C_BEGINS, 2},
+               {"contains", DDB_C_CONTAINS, 2}};
     tok_t *t = peek(p);
-    ddb_cond_t *c;
+    size_t f = 0;
+    while (f < sizeof(fns) / sizeof(*fns) && !kv_slice_eq_str(t->s, fns[f].name))
+        f++;
+    if (f == sizeof(fns) / sizeof(*fns))
+        return NULL;
     if (!count_op(p))
         return NULL;
-    if (kv_slice_eq_str(t->s, "attribute_exists") ||
-        kv_slice_eq_str(t->s, "attribute_not_exists")) {
-        c = new_cond(p,
-                     kv_slice_eq_str(t->s, "attribute_exists") ? DDB_C_EXISTS : DDB_C_NOT_EXISTS);
-        p->i += 2;
-        c->a = new_operand(p, DDB_OP_PATH);
-        if (!parse_path(p, &c->a->path) || !expect(p, T_RP))
+    const char *fn = fns[f].name;
+    size_t open = p->i + 1;
+    p->i += 2;
+    if (peek(p)->k == T_RP)
+        return nargs(p, fn, open);
+    ddb_operand_t *args[2] = {NULL, NULL};
+    for (int k = 0; k < fns[f].n; k++)
+        if ((k > 0 && !arg_sep(p, T_COMMA, fn, open)) || !(args[k] = parse_operand(p)))
             return NULL;
-        return c;
-    }
-    if (kv_slice_eq_str(t->s, "attribute_type")) {
-        c = new_cond(p, DDB_C_TYPE);
-        p->i += 2;
-        c->a = new_operand(p, DDB_OP_PATH);
-        if (!parse_path(p, &c->a->path) || !expect(p, T_COMMA))
-            return NULL;
-        if (!(c->b = parse_operand(p)) || !expect(p, T_RP))
+    if (!arg_sep(p, T_RP, fn, open))
+        return NULL;
+    ddb_cond_t *c = new_cond(p, fns[f].kind);
+    c->a = args[0];
+    c->b = args[1];
+    switch (c->kind) {
+    case DDB_C_EXISTS:
+    case DDB_C_NOT_EXISTS:
+        if (c->a->kind != DDB_OP_PATH)
+            return needs_path(p, fn);
+        break;
+    case DDB_C_TYPE: {
+        if (c->a->kind != DDB_OP_PATH)
+            return needs_path(p, fn);
+        eng_av_type_t ty = const_type(c->b);
+        if (ty && ty != ENG_AV_S)
+            return bad_operand_type(p, fn, ty);
+        if (!distinct(p, fn, c->a, c->b))
             return NULL;
         if (c->b->kind == DDB_OP_VALUE) {
             const eng_av_t *v = c->b->value;
             static const char *valid[] = {"S", "N", "B",  "BOOL", "NULL",
                                           "M", "L", "SS", "NS",   "BS"};
             bool ok = false;
-            for (size_t i = 0; v->t == ENG_AV_S && i < 10; i++)
+            for (size_t i = 0; i < 10; i++)
                 ok |= kv_slice_eq_str(v->u.s, valid[i]);
             if (!ok)
                 return fail(p,
                             "Invalid attribute type name found; type: %.*s, valid types: "
                             "{B,NULL,SS,BOOL,L,BS,N,NS,S,M}",
-                            v->t == ENG_AV_S ? (int)v->u.s.len : 0,
-                            v->t == ENG_AV_S ? (const char *)v->u.s.p : "");
+                            (int)v->u.s.len, (const char *)v->u.s.p);
         }
-        return c;
+        break;
     }
-    bool begins = kv_slice_eq_str(t->s, "begins_with");
-    if (begins || kv_slice_eq_str(t->s, "contains")) {
-        c = new_cond(p, begins ? DDB_C_BEGINS : DDB_C_CONTAINS);
-        p->i += 2;
-        if (!(c->a = parse_operand(p)) || !expect(p, T_COMMA) || !(c->b = parse_operand(p)) ||
-            !expect(p, T_RP))
+    case DDB_C_BEGINS:
+        for (int k = 0; k < 2; k++) {
+            eng_av_type_t ty = const_type(args[k]);
+            if (ty && ty != ENG_AV_S && ty != ENG_AV_B)
+                return bad_operand_type(p, fn, ty);
+        }
+        if (!distinct(p, fn, c->a, c->b))
             return NULL;
-        if (begins && c->b->kind == DDB_OP_VALUE && c->b->value->t != ENG_AV_S &&
-            c->b->value->t != ENG_AV_B)
-            return fail(p,
-                        "Incorrect operand type for operator or function; operator or "
-                        "function: begins_with, operand type: %s",
-                        av_type_name(c->b->value->t));
-        return c;
+        break;
+    default: /* contains */
+        if (!distinct(p, fn, c->a, c->b))
+            return NULL;
     }
-    return NULL;
+    return c;
 }
 
 static ddb_cond_t *parse_primary(parser_t *p)
@@ -557,7 +808,9 @@ static ddb_cond_t *parse_primary(parser_t *p)
         return fail(p, "The expression has too many levels of nesting");
     ddb_cond_t *c = NULL;
     tok_t *t = peek(p);
-    if (t->k == T_LP) {
+    /* "(a) < b": parentheses around an operand, told from a condition's by what follows. */
+    bool operand_parens = t->k == T_LP && t->m != TOK_UNMATCHED && is_cmp_tok(&p->t[t->m + 1]);
+    if (t->k == T_LP && !operand_parens) {
         p->i++;
         c = parse_or(p);
         if (c && !expect(p, T_RP))
@@ -566,6 +819,11 @@ static ddb_cond_t *parse_primary(parser_t *p)
         c = parse_function(p);
         if (c == NULL && !p->failed)
             fail(p, "Invalid function name; function: %.*s", (int)t->s.len, (const char *)t->s.p);
+        else if (c && is_cmp_tok(peek(p)))
+            c = fail(p,
+                     "The function is not allowed to be used this way in an expression; "
+                     "function: %.*s",
+                     (int)t->s.len, (const char *)t->s.p);
     } else {
         ddb_operand_t *a = parse_operand(p);
         if (a == NULL)
@@ -579,7 +837,13 @@ static ddb_cond_t *parse_primary(parser_t *p)
             c->cmp = (ddb_cmp_t)(DDB_EQ + (op->k - T_EQ));
             c->a = a;
             if (!(c->b = parse_operand(p)))
-                c = NULL;
+                goto fail_out;
+            char opz[3];
+            snprintf(opz, sizeof(opz), "%.*s", (int)op->s.len, (const char *)op->s.p);
+            if (c->cmp >= DDB_LT && (!orderable(p, opz, a) || !orderable(p, opz, c->b)))
+                goto fail_out;
+            if (!distinct(p, opz, a, c->b))
+                goto fail_out;
         } else if (kw(op, "BETWEEN")) {
             if (!count_op(p))
                 goto out;
@@ -594,6 +858,14 @@ static ddb_cond_t *parse_primary(parser_t *p)
             }
             p->i++;
             if (!(c->c = parse_operand(p)))
+                goto fail_out;
+            if (!orderable(p, "BETWEEN", a) || !orderable(p, "BETWEEN", c->b) ||
+                !orderable(p, "BETWEEN", c->c))
+                goto fail_out;
+            if (c->b->kind == DDB_OP_VALUE && c->c->kind == DDB_OP_VALUE &&
+                !between_bounds(p, c->b->value, c->c->value))
+                goto fail_out;
+            if (!distinct(p, "BETWEEN", a, c->b) || !distinct(p, "BETWEEN", a, c->c))
                 goto fail_out;
         } else if (kw(op, "IN")) {
             if (!count_op(p))
@@ -613,7 +885,7 @@ static ddb_cond_t *parse_primary(parser_t *p)
                          DDB_EXPR_MAX_IN + 1);
                     goto fail_out;
                 }
-                if (!(list[n++] = parse_operand(p)))
+                if (!(list[n++] = parse_operand(p)) || !distinct(p, "IN", a, list[n - 1]))
                     goto fail_out;
             } while (accept(p, T_COMMA));
             if (!expect(p, T_RP))
@@ -621,6 +893,12 @@ static ddb_cond_t *parse_primary(parser_t *p)
             c->list = kv_arena_alloc(p->env->a, n * sizeof(*list));
             memcpy(c->list, list, n * sizeof(*list));
             c->n_list = n;
+        } else if (a->kind == DDB_OP_SIZE || a->kind == DDB_OP_VALUE) {
+            if (a->kind == DDB_OP_SIZE || p->t[p->i - 1].k == T_RP)
+                fail(p, "The function is not allowed to be used this way in an expression; "
+                        "function: size");
+            else
+                syntax(p);
         } else {
             syntax(p);
         }
@@ -702,7 +980,8 @@ static bool parser_init(parser_t *p, ddb_expr_env_t *env, const char *what, kv_s
         return false;
     }
     p->t = kv_arena_alloc(env->a, (text.len + 2) * sizeof(tok_t));
-    p->n = lex(text, p->t, text.len + 2);
+    bool redundant;
+    p->n = lex(text, p->t, text.len + 2, &redundant);
     if (p->n == 0) {
         env_error(env, "Invalid %s: The expression can not be empty;", what);
         return false;
@@ -717,6 +996,10 @@ static bool parser_init(parser_t *p, ddb_expr_env_t *env, const char *what, kv_s
                 (const char *)(i ? p->t[i - 1].s.p : p->t[i].s.p));
             return false;
         }
+    if (redundant) {
+        env_error(env, "Invalid %s: The expression has redundant parentheses;", what);
+        return false;
+    }
     return true;
 }
 
@@ -743,24 +1026,31 @@ int ddb_cond_parse(ddb_expr_env_t *env, const char *what, kv_slice_t text, ddb_c
  * list_append(term, term). */
 static ddb_operand_t *parse_term(parser_t *p)
 {
-    if (is_func(p, "if_not_exists")) {
+    bool ine = is_func(p, "if_not_exists");
+    if (ine || is_func(p, "list_append")) {
+        const char *fn = ine ? "if_not_exists" : "list_append";
         if (!count_op(p))
             return NULL;
+        size_t open = p->i + 1;
         p->i += 2;
-        ddb_operand_t *o = new_operand(p, DDB_OP_IF_NOT_EXISTS);
-        if (!parse_path(p, &o->path) || !expect(p, T_COMMA) || !(o->b = parse_term(p)) ||
-            !expect(p, T_RP))
+        if (peek(p)->k == T_RP)
+            return nargs(p, fn, open);
+        ddb_operand_t *o = new_operand(p, ine ? DDB_OP_IF_NOT_EXISTS : DDB_OP_LIST_APPEND);
+        if (!(o->a = parse_term(p)) || !arg_sep(p, T_COMMA, fn, open) || !(o->b = parse_term(p)) ||
+            !arg_sep(p, T_RP, fn, open))
             return NULL;
-        return o;
-    }
-    if (is_func(p, "list_append")) {
-        if (!count_op(p))
-            return NULL;
-        p->i += 2;
-        ddb_operand_t *o = new_operand(p, DDB_OP_LIST_APPEND);
-        if (!(o->a = parse_term(p)) || !expect(p, T_COMMA) || !(o->b = parse_term(p)) ||
-            !expect(p, T_RP))
-            return NULL;
+        if (ine) {
+            if (o->a->kind != DDB_OP_PATH)
+                return needs_path(p, fn);
+            o->path = o->a->path;
+            o->a = NULL;
+        } else {
+            for (int k = 0; k < 2; k++) {
+                const ddb_operand_t *x = k ? o->b : o->a;
+                if (x->kind == DDB_OP_VALUE && x->value->t != ENG_AV_L)
+                    return bad_operand_type(p, fn, x->value->t);
+            }
+        }
         return o;
     }
     tok_t *t = peek(p);
@@ -791,22 +1081,15 @@ static ddb_operand_t *parse_set_value(parser_t *p)
         o->a = a;
         if (!(o->b = parse_term(p)))
             return NULL;
+        /* Arithmetic is on numbers only: a constant of another type can never work. */
+        for (int k = 0; k < 2; k++) {
+            const ddb_operand_t *x = k ? o->b : o->a;
+            if (x->kind == DDB_OP_VALUE && x->value->t != ENG_AV_N)
+                return bad_operand_type(p, t->k == T_PLUS ? "+" : "-", x->value->t);
+        }
         return o;
     }
     return a;
-}
-
-static bool path_overlap(const ddb_path_t *a, const ddb_path_t *b)
-{
-    size_t n = a->n < b->n ? a->n : b->n;
-    for (size_t i = 0; i < n; i++) {
-        if (a->e[i].is_index != b->e[i].is_index)
-            return false;
-        if (a->e[i].is_index ? a->e[i].index != b->e[i].index
-                             : !kv_slice_eq(a->e[i].name, b->e[i].name))
-            return false;
-    }
-    return true;
 }
 
 void ddb_path_format(const ddb_path_t *p, kv_buf_t *out)
@@ -821,6 +1104,28 @@ void ddb_path_format(const ddb_path_t *p, kv_buf_t *out)
             kv_buf_append_slice(out, p->e[i].name);
     }
     kv_buf_append_byte(out, ']');
+}
+
+/* Refuse two paths of one update or projection that overlap or conflict. */
+static int paths_check(ddb_expr_env_t *env, const char *what, const ddb_path_t *a,
+                       const ddb_path_t *b)
+{
+    int r = path_relation(a, b);
+    if (r == 0)
+        return 0;
+    kv_buf_t b1, b2;
+    kv_buf_init(&b1, 8192);
+    kv_buf_init(&b2, 8192);
+    ddb_path_format(a, &b1);
+    ddb_path_format(b, &b2);
+    env_error(env,
+              "Invalid %s: Two document paths %s with each other; must remove or rewrite one of "
+              "these paths; path one: %.*s, path two: %.*s",
+              what, r == 1 ? "overlap" : "conflict", (int)b1.len, (const char *)b1.p, (int)b2.len,
+              (const char *)b2.p);
+    kv_buf_dispose(&b1);
+    kv_buf_dispose(&b2);
+    return -1;
 }
 
 int ddb_update_parse(ddb_expr_env_t *env, kv_slice_t text, ddb_update_t **out)
@@ -870,6 +1175,16 @@ int ddb_update_parse(ddb_expr_env_t *env, kv_slice_t text, ddb_update_t **out)
                 if (!(a->value->value = resolve_value(&p, t->s)))
                     break;
                 p.i++;
+                /* ADD takes a number or a set, DELETE a set. */
+                eng_av_type_t ty = a->value->value->t;
+                if (ty != ENG_AV_SS && ty != ENG_AV_NS && ty != ENG_AV_BS &&
+                    (k == DDB_ACT_DELETE || ty != ENG_AV_N)) {
+                    fail(&p,
+                         "Incorrect operand type for operator or function; operator: %s, operand "
+                         "type: %s, typeSet: ALLOWED_FOR_%s_OPERAND",
+                         names[k], av_long_name(ty), names[k]);
+                    break;
+                }
             }
             n++;
         } while (accept(&p, T_COMMA));
@@ -878,21 +1193,8 @@ int ddb_update_parse(ddb_expr_env_t *env, kv_slice_t text, ddb_update_t **out)
         return -1;
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
-            if (path_overlap(&acts[i].path, &acts[j].path)) {
-                kv_buf_t b1, b2;
-                kv_buf_init(&b1, 8192);
-                kv_buf_init(&b2, 8192);
-                ddb_path_format(&acts[i].path, &b1);
-                ddb_path_format(&acts[j].path, &b2);
-                env_error(env,
-                          "Invalid UpdateExpression: Two document paths overlap with each "
-                          "other; must remove or rewrite one of these paths; path one: %.*s, "
-                          "path two: %.*s",
-                          (int)b1.len, (const char *)b1.p, (int)b2.len, (const char *)b2.p);
-                kv_buf_dispose(&b1);
-                kv_buf_dispose(&b2);
+            if (paths_check(env, "UpdateExpression", &acts[i].path, &acts[j].path) < 0)
                 return -1;
-            }
     ddb_update_t *u = kv_arena_alloc(env->a, sizeof(*u));
     u->acts = acts;
     u->n = n;
@@ -918,21 +1220,8 @@ int ddb_projection_parse(ddb_expr_env_t *env, kv_slice_t text, ddb_projection_t 
         return -1;
     for (size_t i = 0; i < n; i++)
         for (size_t j = i + 1; j < n; j++)
-            if (path_overlap(&paths[i], &paths[j])) {
-                kv_buf_t b1, b2;
-                kv_buf_init(&b1, 8192);
-                kv_buf_init(&b2, 8192);
-                ddb_path_format(&paths[i], &b1);
-                ddb_path_format(&paths[j], &b2);
-                env_error(env,
-                          "Invalid ProjectionExpression: Two document paths overlap with "
-                          "each other; must remove or rewrite one of these paths; path one: "
-                          "%.*s, path two: %.*s",
-                          (int)b1.len, (const char *)b1.p, (int)b2.len, (const char *)b2.p);
-                kv_buf_dispose(&b1);
-                kv_buf_dispose(&b2);
+            if (paths_check(env, "ProjectionExpression", &paths[i], &paths[j]) < 0)
                 return -1;
-            }
     ddb_projection_t *pr = kv_arena_alloc(env->a, sizeof(*pr));
     pr->paths = paths;
     pr->n = n;

@@ -156,6 +156,8 @@ void ddb_imp_rec_encode(const ddb_imp_rec_t *r, kv_buf_t *out)
     api_jw_ku64(&w, "off", r->off);
     api_jw_ku64(&w, "index", r->index);
     api_jw_kbool(&w, "odone", r->obj_done);
+    if (r->s3_denied)
+        api_jw_kbool(&w, "s3_denied", true);
     kstr_opt(&w, "fcode", r->fcode);
     kstr_opt(&w, "fmsg", r->fmsg);
     api_jw_obj_end(&w);
@@ -228,6 +230,8 @@ int ddb_imp_rec_decode(kv_arena_t *a, kv_slice_t v, ddb_imp_rec_t *r)
     r->index = ju64(o, "index");
     const api_json_t *od = api_json_get(o, "odone");
     r->obj_done = od && api_json_type(od) == API_J_BOOL && api_json_bool(od);
+    const api_json_t *den = api_json_get(o, "s3_denied");
+    r->s3_denied = den && api_json_type(den) == API_J_BOOL && api_json_bool(den);
     r->fcode = jstr(a, o, "fcode");
     r->fmsg = jstr(a, o, "fmsg");
     if (!r->id || !r->table || !r->status || !r->token || !r->bucket || !r->format || !r->comp)
@@ -702,6 +706,7 @@ int ddb_exec_import_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     r->tid = t->id;
     r->start_ms = now;
     r->obj = "";
+    r->s3_denied = in->s3_denied;
     rc = ddb_imp_put(ctx, r);
     if (rc < 0) {
         ddb_imp_mark(ctx, t->id, false);
@@ -713,11 +718,21 @@ int ddb_exec_import_table(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
     return 0;
 }
 
+static void import_arn(api_ctx_t *ctx, const ddb_imp_rec_t *r, char *out, size_t cap);
+
 int ddb_exec_describe_import(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
                              const ddb_describe_import_in_t *in, ddb_describe_import_out_t *out)
 {
     out->r = kv_arena_alloc(req->arena, sizeof(*out->r));
     int rc = ddb_imp_get(ctx, req->arena, in->id, out->r);
+    if (rc == 0) {
+        /* The request was authorized on the ARN it gives: an import of another table (its id
+         * under this table's name) is not this ARN's import. */
+        char arn[700];
+        import_arn(ctx, out->r, arn, sizeof(arn));
+        if (!kv_slice_eq_str(in->arn, arn))
+            rc = KV_ENOTFOUND;
+    }
     if (rc == KV_ENOTFOUND)
         return api_refuse(resp, API_E_DDB_IMPORT_NOT_FOUND, "Import not found: %.*s",
                           (int)in->arn.len, (const char *)in->arn.p);

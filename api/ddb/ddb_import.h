@@ -25,6 +25,7 @@ typedef struct ddb_imp_rec {
     uint64_t off;    /* its uncompressed offset of the next record */
     uint64_t index;  /* records of it read before off */
     bool obj_done;   /* obj is finished: the next object follows it */
+    bool s3_denied;  /* its caller may not read the source: it fails (S3AccessDenied) */
     const char *fcode, *fmsg;
 } ddb_imp_rec_t;
 
@@ -35,6 +36,7 @@ typedef struct ddb_import_table_in {
     bool has_csv;
     ddb_create_table_in_t ct;
     kv_slice_t tcp;
+    bool s3_denied; /* the caller may not s3:ListBucket / s3:GetObject the source */
 } ddb_import_table_in_t;
 typedef struct ddb_import_out {
     ddb_imp_rec_t *r;

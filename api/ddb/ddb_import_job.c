@@ -419,6 +419,10 @@ static int load(api_ctx_t *ctx, ddb_imp_cur_t **slot)
         finish(ctx, slot, "InternalServerError", "The table being imported into is gone", false);
         return -1;
     }
+    if (c->rec.s3_denied) { /* before the bucket is looked up: its existence is not told */
+        finish(ctx, slot, "S3AccessDenied", "Access Denied", true);
+        return -1;
+    }
     eng_bucket_t *b;
     rc = eng_bucket_get(ctx->eng, kv_slice_str(c->rec.bucket), c->a, &b);
     if (rc == KV_ENOTFOUND) {
@@ -645,6 +649,10 @@ static int one_record(api_ctx_t *ctx, ddb_imp_cur_t *c, kv_slice_t rec, uint64_t
         return 0;
     conv_t *v = kv_arena_alloc(c->ba, sizeof(*v));
     conv_init(v, c->ba);
+    if (c->fmt == FMT_CSV && !ddb_utf8_valid(rec)) { /* its cells become S values and names */
+        snprintf(v->err, sizeof(v->err), "Unable to parse the CSV record: not valid UTF-8");
+        goto bad;
+    }
     if (c->fmt == FMT_CSV && !c->have_hdr && c->hdr == NULL) {
         /* the object's first record is its header */
         int n = ddb_csv_split(c->ha, rec, c->delim, c->fields, DDB_CSV_MAX_FIELDS);

@@ -24,13 +24,17 @@ int ddb_csv_split(kv_arena_t *a, kv_slice_t rec, uint8_t delim, kv_slice_t *fiel
     if (end > p && end[-1] == '\r')
         end--;
     size_t n = 0;
+    /* Every quoted field's unquoted copy goes in one buffer as long as the record (a copy is
+     * never longer than its text), so memory stays linear in the record. */
+    uint8_t *out = NULL;
     for (;;) {
         if (n == max)
             return -1;
         if (p < end && *p == '"') {
             /* a quoted field: copy it without its quotes, "" as one quote */
             p++;
-            uint8_t *out = kv_arena_alloc(a, (size_t)(end - p) + 1);
+            if (out == NULL)
+                out = kv_arena_alloc(a, (size_t)(end - p) + 1);
             size_t k = 0;
             for (;;) {
                 if (p >= end)
@@ -47,6 +51,7 @@ int ddb_csv_split(kv_arena_t *a, kv_slice_t rec, uint8_t delim, kv_slice_t *fiel
                 out[k++] = *p++;
             }
             fields[n++] = kv_slice(out, k);
+            out += k;
             if (p == end)
                 return (int)n;
             if (*p != delim)

@@ -102,13 +102,15 @@ void ddb_index_decode(ddb_dec_t *d, const api_json_t *e, const char *path, bool 
                           path);
     } else {
         size_t n = api_json_len(ks);
-        if (n == 0 || n > 2)
+        /* A GSI's key may have up to 4 HASH and 4 RANGE attributes (issue 17, package M). */
+        size_t cap = global ? DDB_INDEX_KS_MAX : 2;
+        if (n == 0 || (!global && n > 2))
             ddb_dec_violation(d,
                               "Value '[...]' at '%s.keySchema' failed to satisfy constraint: "
                               "Member must have length %s",
                               path,
                               n == 0 ? "greater than or equal to 1" : "less than or equal to 2");
-        for (size_t i = 0; i < n && i < 2; i++) {
+        for (size_t i = 0; i < n && i < cap; i++) {
             const api_json_t *k = api_json_at(ks, i);
             if (api_json_type(k) != API_J_OBJ) {
                 ddb_dec_serial(d, "Expected structure");
@@ -139,7 +141,7 @@ void ddb_index_decode(ddb_dec_t *d, const api_json_t *e, const char *path, bool 
                                   "[HASH, RANGE]",
                                   clip(out->ktype[i]), (const char *)out->ktype[i].p, path, i + 1);
         }
-        out->n_ks = n < 2 ? n : 2;
+        out->n_ks = n < cap ? n : cap;
     }
 
     const api_json_t *pr = ddb_opt_kind(d, e, "Projection", API_J_OBJ);
@@ -252,16 +254,21 @@ static int check_one(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *in, boo
         if (!attr_type(t, in->kname[i], &canon, &ty))
             return undefined_keys(d, t, in);
     }
-    if (in->n_ks == 2 && kv_slice_eq(in->kname[0], in->kname[1]))
+    if (ddb_multikey_schema(in)) { /* issue 17, package M */
+        if (ddb_multikey_check(d, t, in) < 0)
+            return -1;
+    } else if (in->n_ks == 2 && kv_slice_eq(in->kname[0], in->kname[1]))
         return fail(d, "Both the Hash Key and the Range Key element in the KeySchema have the "
                        "same name");
-    if (!kv_slice_eq_str(in->ktype[0], "HASH"))
+    else if (!kv_slice_eq_str(in->ktype[0], "HASH"))
         return fail(d, "Invalid KeySchema: The first KeySchemaElement is not a HASH key type");
-    if (in->n_ks == 2 && !kv_slice_eq_str(in->ktype[1], "RANGE"))
+    else if (in->n_ks == 2 && !kv_slice_eq_str(in->ktype[1], "RANGE"))
         return fail(d, "Invalid KeySchema: The second KeySchemaElement is not a RANGE key type");
-    attr_type(t, in->kname[0], &ix->hash_key, &ix->hash_type);
-    if (in->n_ks == 2)
-        attr_type(t, in->kname[1], &ix->range_key, &ix->range_type);
+    if (!ddb_multikey_schema(in)) {
+        attr_type(t, in->kname[0], &ix->hash_key, &ix->hash_type);
+        if (in->n_ks == 2)
+            attr_type(t, in->kname[1], &ix->range_key, &ix->range_type);
+    }
     if (!ix->global) {
         if (in->n_ks != 2)
             return fail(d,
@@ -378,17 +385,19 @@ bool ddb_index_item_error(const eng_table_t *t, const eng_item_t *it, char *msg,
 {
     for (size_t i = 0; i < t->n_indexes; i++) {
         const eng_index_t *ix = &t->indexes[i];
-        const char *names[2] = {ix->hash_key, ix->range_key};
-        eng_scalar_t types[2] = {ix->hash_type, ix->range_type};
-        for (int k = 0; k < 2 && names[k]; k++) {
-            const eng_av_t *v = eng_item_get_attr(it, kv_slice_str(names[k]));
+        size_t nh = eng_index_n_hash(ix);
+        for (size_t j = 0; j < nh + eng_index_n_range(ix); j++) {
+            /* k: 0 for a HASH attribute, 1 for a RANGE one (of a multi-attribute key too) */
+            int k = j >= nh;
+            eng_attr_def_t a = k ? eng_index_range_at(ix, j - nh) : eng_index_hash_at(ix, j);
+            const eng_av_t *v = eng_item_get_attr(it, kv_slice_str(a.name));
             if (v == NULL)
                 continue; /* not in the index (sparse) */
-            if (v->t != scalar_av(types[k])) {
+            if (v->t != scalar_av(a.type)) {
                 snprintf(msg, cap,
                          "One or more parameter values were invalid: Type mismatch for Index Key "
                          "%s Expected: %s Actual: %s IndexName: %s",
-                         names[k], scalar_name(types[k]), av_type_name(v->t), ix->name);
+                         a.name, scalar_name(a.type), av_type_name(v->t), ix->name);
                 return true;
             }
             if (v->t != ENG_AV_N && v->u.s.len == 0) {
@@ -396,7 +405,7 @@ bool ddb_index_item_error(const eng_table_t *t, const eng_item_t *it, char *msg,
                          "One or more parameter values are not valid. A value specified for a "
                          "secondary index key is not supported. The AttributeValue for a key "
                          "attribute cannot contain an empty %s value. IndexName: %s, IndexKey: %s",
-                         v->t == ENG_AV_S ? "string" : "binary", ix->name, names[k]);
+                         v->t == ENG_AV_S ? "string" : "binary", ix->name, a.name);
                 return true;
             }
             if (k == 0 && v->u.s.len > ENG_KEY_MAX_PK) {
@@ -423,7 +432,10 @@ static void encode_one(const eng_table_t *t, const eng_index_t *ix, const char *
 {
     api_jw_obj_begin(w);
     api_jw_kstr(w, "IndexName", ix->name);
-    ddb_encode_key_schema(w, ix->hash_key, ix->range_key);
+    if (eng_index_multi(ix))
+        ddb_multikey_encode_key_schema(w, ix); /* issue 17, package M */
+    else
+        ddb_encode_key_schema(w, ix->hash_key, ix->range_key);
     api_jw_key(w, "Projection");
     api_jw_obj_begin(w);
     api_jw_kstr(w, "ProjectionType",
@@ -472,6 +484,80 @@ void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w
                 encode_one(t, &t->indexes[i], table_arn, w);
         api_jw_arr_end(w);
     }
+}
+
+static const char *view_name(eng_stream_view_t v)
+{
+    return v == ENG_STREAM_KEYS_ONLY   ? "KEYS_ONLY"
+           : v == ENG_STREAM_NEW_IMAGE ? "NEW_IMAGE"
+           : v == ENG_STREAM_OLD_IMAGE ? "OLD_IMAGE"
+                                       : "NEW_AND_OLD_IMAGES";
+}
+
+/* Issue 17, package M: DescribeBackup's SourceTableFeatureDetails: the indexes (as
+ * GlobalSecondaryIndexInfo / LocalSecondaryIndexInfo: name, KeySchema as given, projection,
+ * a GSI's throughput), the stream, Time to Live and SSE settings the backup was taken with. */
+void ddb_encode_feature_details(const eng_table_t *t, api_jw_t *w)
+{
+    api_jw_obj_begin(w);
+    for (int global = 0; global < 2; global++) {
+        size_t n = 0;
+        for (size_t i = 0; i < t->n_indexes; i++)
+            n += t->indexes[i].global == (global != 0);
+        if (n == 0)
+            continue;
+        api_jw_key(w, global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
+        api_jw_arr_begin(w);
+        for (size_t i = 0; i < t->n_indexes; i++) {
+            const eng_index_t *ix = &t->indexes[i];
+            if (ix->global != (global != 0))
+                continue;
+            api_jw_obj_begin(w);
+            api_jw_kstr(w, "IndexName", ix->name);
+            if (eng_index_multi(ix))
+                ddb_multikey_encode_key_schema(w, ix);
+            else
+                ddb_encode_key_schema(w, ix->hash_key, ix->range_key);
+            api_jw_key(w, "Projection");
+            api_jw_obj_begin(w);
+            api_jw_kstr(w, "ProjectionType",
+                        ix->proj == ENG_PROJ_ALL         ? "ALL"
+                        : ix->proj == ENG_PROJ_KEYS_ONLY ? "KEYS_ONLY"
+                                                         : "INCLUDE");
+            if (ix->proj == ENG_PROJ_INCLUDE) {
+                api_jw_key(w, "NonKeyAttributes");
+                api_jw_arr_begin(w);
+                for (size_t k = 0; k < ix->n_include; k++)
+                    api_jw_cstr(w, ix->include[k]);
+                api_jw_arr_end(w);
+            }
+            api_jw_obj_end(w);
+            if (ix->global && t->billing == ENG_BILLING_PROVISIONED) {
+                api_jw_key(w, "ProvisionedThroughput");
+                api_jw_obj_begin(w);
+                api_jw_ku64(w, "ReadCapacityUnits", ix->rcu);
+                api_jw_ku64(w, "WriteCapacityUnits", ix->wcu);
+                api_jw_obj_end(w);
+            }
+            api_jw_obj_end(w);
+        }
+        api_jw_arr_end(w);
+    }
+    if (t->stream_enabled) {
+        api_jw_key(w, "StreamDescription");
+        api_jw_obj_begin(w);
+        api_jw_kbool(w, "StreamEnabled", true);
+        api_jw_kstr(w, "StreamViewType", view_name(t->stream_view));
+        api_jw_obj_end(w);
+    }
+    api_jw_key(w, "TimeToLiveDescription");
+    api_jw_obj_begin(w);
+    if (t->ttl_attr)
+        api_jw_kstr(w, "AttributeName", t->ttl_attr);
+    api_jw_kstr(w, "TimeToLiveStatus", t->ttl_attr ? "ENABLED" : "DISABLED");
+    api_jw_obj_end(w);
+    ddb_sse_encode(t, w);
+    api_jw_obj_end(w);
 }
 
 /* ---- backfill ---- */

@@ -31,6 +31,7 @@ typedef struct ddb_state {
     size_t txn_next;
     struct ddb_bg *bg; /* the background jobs' cursors (ddb_jobs.c) */
     /* issue 17, package E (export): its state below */
+    atomic_bool exp_pending; /* an export may be IN_PROGRESS (the job looks) */
 
     /* issue 17, package I (import): its state below */
     struct ddb_imp_state *imp;
@@ -115,10 +116,11 @@ typedef struct ddb_settings {
 } ddb_settings_t;
 
 /* ddb_index.c: secondary index definitions, item checks, descriptions, backfill */
+#define DDB_INDEX_KS_MAX (2 * ENG_INDEX_KEYS_MAX + 1) /* issue 17, package M */
 typedef struct ddb_index_in {
     eng_index_t ix; /* key names resolved by ddb_index_check */
-    kv_slice_t kname[2], ktype[2];
-    size_t n_ks;
+    kv_slice_t kname[DDB_INDEX_KS_MAX], ktype[DDB_INDEX_KS_MAX];
+    size_t n_ks; /* a GSI's KeySchema longer than 8 keeps its first 9 (refused) */
     bool has_type, has_nonkey, has_pt;
 } ddb_index_in_t;
 /** Decode a GlobalSecondaryIndex, LocalSecondaryIndex or GSI Create object; constraint
@@ -151,14 +153,17 @@ typedef struct ddb_update_table_in {
     size_t n_gsi;
     eng_attr_def_t *attrs; /* AttributeDefinitions (for index creation) */
     size_t n_attrs;
+    const api_json_t *replica_updates; /* issue 17, package S: ReplicaUpdates (refused) */
 } ddb_update_table_in_t;
 
 typedef struct ddb_backups_in {
     kv_slice_t name;
     bool has_spec, pitr;
+    int64_t period; /* RecoveryPeriodInDays, 1..35 (0: not given; issue 17, package S) */
 } ddb_backups_in_t;
 typedef struct ddb_backups_out {
     eng_table_t *t;
+    int period; /* the recovery period in days (issue 17, package S) */
 } ddb_backups_out_t;
 typedef ddb_backups_in_t ddb_update_continuous_backups_in_t;
 typedef ddb_backups_in_t ddb_describe_continuous_backups_in_t;
@@ -282,6 +287,8 @@ typedef struct ddb_query_in {
     int64_t segment, total_segments; /* Scan; total 0: not parallel */
     kv_slice_t index;                /* IndexName, empty for the table */
     bool has_select;
+    bool legacy_filter;  /* filter came from QueryFilter/ScanFilter */
+    bool filter_keys_ok; /* PartiQL: the filter may name the key (Query's may not) */
 } ddb_query_in_t;
 typedef ddb_query_in_t ddb_scan_in_t;
 
@@ -534,6 +541,8 @@ typedef struct ddb_streams_in {
     bool has_seq;
     uint64_t seq;
     kv_slice_t iterator; /* GetRecords */
+    bool child_filter;   /* DescribeStream's ShardFilter CHILD_SHARDS (issue 17, package S): */
+    kv_slice_t parent;   /* the children of this shard only */
 } ddb_streams_in_t;
 typedef struct ddb_streams_out {
     eng_stream_t *list; /* ListStreams */
@@ -563,6 +572,7 @@ void ddb_decode_rcc(ddb_dec_t *d, const api_json_t *in, ddb_rcc_t *out);
 void ddb_capacity_obj(api_jw_t *w, kv_slice_t table, double u, ddb_rcc_t rcc);
 
 #include "ddb_import.h" /* issue 17, package I: its operations' types */
+#include "ddb_shape.h"  /* issue 17, package S: its operations' types */
 
 #define XX(Name, name)                                                                    \
     int ddb_decode_##name(ddb_dec_t *d, const api_json_t *in, ddb_##name##_in_t *out);    \
@@ -607,7 +617,7 @@ void ddb_bg_free(ddb_bg_t *g);
 /** A table's TTL setting changed (or a table was restored): the ttl job lists them again. */
 void ddb_ttl_changed(api_ctx_t *ctx);
 /* issue 17: each package that adds a job to ddb_jobs (ddb_jobs.c) counts it here */
-#define DDB_N_JOBS_17E 0 /* package E (export) */
+#define DDB_N_JOBS_17E 1 /* package E (export) */
 #define DDB_N_JOBS_17I 1 /* package I (import) */
 #define DDB_N_JOBS     (3 + DDB_N_JOBS_17E + DDB_N_JOBS_17I)
 extern const api_job_t ddb_jobs[DDB_N_JOBS];
@@ -665,6 +675,20 @@ int ddb_start_in_query(api_resp_t *resp, const eng_read_spec_t *rs, const char *
                        const char *range_key);
 
 /* ---- issue 17, package M: its declarations below ---- */
+/* ddb_multikey.c: multi-attribute keys of global secondary indexes */
+/** Whether a GSI's decoded KeySchema is a multi-attribute one (more than one HASH or RANGE). */
+bool ddb_multikey_schema(const ddb_index_in_t *in);
+/** Check such a KeySchema (every name already defined in t->attrs) and resolve its names and
+ * types into in->ix. @return 0 or -1 with DynamoDB's ValidationException. */
+int ddb_multikey_check(ddb_dec_t *d, const eng_table_t *t, ddb_index_in_t *in);
+/** The "KeySchema" member of an index description, every attribute in order. */
+void ddb_multikey_encode_key_schema(api_jw_t *w, const eng_index_t *ix);
+/** A Query's key condition kc on multi-attribute index ix as rs's bounds, with DynamoDB's
+ * refusals. @return 0 or -1 (resp filled). */
+int ddb_multikey_spec(api_resp_t *resp, const eng_index_t *ix, const ddb_cond_t *kc,
+                      eng_read_spec_t *rs);
+/** (ddb_index.c) DescribeBackup's SourceTableFeatureDetails object for table definition t. */
+void ddb_encode_feature_details(const eng_table_t *t, api_jw_t *w);
 
 /* ---- issue 17, package H: its declarations below ---- */
 /* CORS on the DynamoDB endpoint (ddb_cors.c). A browser's preflight is an extra row of the
@@ -684,8 +708,63 @@ void ddb_cors_preflight(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp);
 bool ddb_cors_finish(api_req_t *req, api_resp_t *resp);
 
 /* ---- issue 17, package S: its declarations below ---- */
+/** UpdateTable's ReplicaUpdates on table t (ddb_global.c): this server has one region, so any
+ * replica change is refused with DynamoDB's ValidationException. @return 0 (none listed), -1. */
+int ddb_replica_updates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_table_t *t,
+                        const api_json_t *updates);
+/** Point-in-time recovery's period of table t in days (RecoveryPeriodInDays: 35 unless set).
+ * @return 0 or a KV_ error. */
+int ddb_pitr_period(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int *days);
+/** Store t's recovery period. @return 0 or a KV_ error. */
+int ddb_pitr_period_set(api_ctx_t *ctx, kv_arena_t *a, const eng_table_t *t, int days);
 
 /* ---- issue 17, package E: its declarations below ---- */
+/* ddb_export.c: ExportTableToPointInTime, DescribeExport, ListExports and the export job */
+typedef struct ddb_export {
+    char id[24]; /* "<14-digit ms>-<8 hex>", as in an export ARN */
+    const char *table, *table_id;
+    const char *bucket, *owner, *prefix, *sse, *kms, *token; /* NULL: not given */
+    int format;                                              /* 0 DYNAMODB_JSON, 1 ION */
+    int type; /* 0 not given, 1 FULL, 2 INCREMENTAL */
+    int view; /* 0 NEW_AND_OLD_IMAGES, 1 NEW_IMAGE */
+    int64_t export_ms, from_ms, to_ms, start_ms, end_ms;
+    const char *status; /* IN_PROGRESS, COMPLETED, FAILED */
+    const char *fail_code, *fail_msg;
+    uint64_t items, billed, files;
+    uint32_t stage, stage2, stage3; /* staged: the items, the changed keys, the old images */
+    int phase;                      /* 0 to stage, 1 writing data files, 2 done */
+    kv_slice_t after;               /* the last staged key written */
+    uint64_t hash;                  /* of the parameters its ClientToken binds */
+    bool s3_denied;                 /* its caller may not write the bucket: it fails */
+    const char *kms_arn, *kms_blob, *kms_dk; /* SSE-KMS: the key, the data key's blob and the
+                                                data key sealed (base64) */
+} ddb_export_t;
+/* (the typedef names are in ddb_ops17.h) */
+struct ddb_export_in {
+    kv_slice_t table_arn, table, bucket, owner, prefix, kms, token;
+    int sse; /* -1 not given, 0 AES256, 1 KMS */
+    int format, type, view;
+    bool has_time, has_spec, has_from, has_to;
+    int64_t export_ms, from_ms, to_ms;
+    bool s3_denied; /* the caller may not s3:PutObject there (authorization) */
+};
+struct ddb_export_out {
+    ddb_export_t *x;
+};
+struct ddb_describe_export_in {
+    kv_slice_t arn, id;
+};
+struct ddb_list_exports_in {
+    kv_slice_t table_arn, table, next;
+    size_t max;
+};
+struct ddb_list_exports_out {
+    ddb_export_t *list;
+    size_t n;
+    bool more;
+};
+/** The export job's step (api_job_t.run). */
+int ddb_export_run(api_ctx_t *ctx, void *state, unsigned budget);
 
 /* ---- issue 17, package I: its declarations below ---- */
 

@@ -15,6 +15,16 @@
 #include "eng_item.h"
 
 /* ---- the writer (package E): its declarations below ---- */
+/** An item as an Ion struct ({name:value,...}). */
+void ddb_ion_write_item(kv_buf_t *out, const eng_item_t *it);
+/** One attribute value as DynamoDB's ION export writes it. */
+void ddb_ion_write_av(kv_buf_t *out, const eng_av_t *v);
+/** A field name: an identifier where Ion allows one, else a quoted symbol. */
+void ddb_ion_write_symbol(kv_buf_t *out, kv_slice_t name);
+/** An Ion string (UTF-8 kept; quote, backslash and control bytes escaped). */
+void ddb_ion_write_string(kv_buf_t *out, kv_slice_t s);
+/** A number as an Ion decimal in DynamoDB's form (103. 6d2 12.5 0.05 1d-10 0.). */
+void ddb_ion_write_decimal(kv_buf_t *out, const eng_num_t *n);
 
 /* ---- the reader (package I): its declarations below ---- */
 
@@ -41,5 +51,8 @@ bool ddb_ion_scan_line(ddb_ion_scan_t *s, kv_slice_t line);
  * @return 1 with *out (in arena a), 0 when the text holds no value, -1 with a message in err.
  */
 int ddb_ion_read_item(kv_arena_t *a, kv_slice_t text, eng_item_t **out, char *err, size_t cap);
+/** Whether s is well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF), as DynamoDB's strings and Ion text must be. O(n). */
+bool ddb_utf8_valid(kv_slice_t s);
 
 #endif

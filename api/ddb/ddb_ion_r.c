@@ -99,6 +99,40 @@ bool ddb_ion_scan_line(ddb_ion_scan_t *s, kv_slice_t line)
     return s->depth == 0 && s->in == 0;
 }
 
+bool ddb_utf8_valid(kv_slice_t s)
+{
+    const uint8_t *p = s.p, *end = s.p + s.len;
+    while (p < end) {
+        uint8_t c = *p;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        size_t n;
+        uint32_t min, cp;
+        if (c >= 0xC2 && c <= 0xDF) {
+            n = 1, min = 0x80, cp = c & 0x1F;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            n = 2, min = 0x800, cp = c & 0x0F;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            n = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if ((size_t)(end - p) <= n)
+            return false;
+        for (size_t i = 1; i <= n; i++) {
+            if ((p[i] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (p[i] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
 /* ---- the parser ---- */
 
 typedef struct rd {
@@ -584,6 +618,17 @@ static int struct_body(rd_t *r, int depth, eng_attr_t **attrs, size_t *n)
         if (s == 1)
             break;
     }
+    /* An item or map names each attribute once (Ion allows a field twice; DynamoDB does not). */
+    if (g.n > 1) {
+        eng_attr_t *at = g.v;
+        kv_slice_t *names = kv_arena_alloc(r->a, g.n * sizeof(*names));
+        for (size_t i = 0; i < g.n; i++)
+            names[i] = at[i].name;
+        eng_av_t set = {.t = ENG_AV_SS, .n = g.n};
+        set.u.set = names;
+        if (eng_set_has_dups(&set))
+            return fail(r, "Ion: a struct names a field more than once");
+    }
     *attrs = g.v;
     *n = g.n;
     return 0;
@@ -759,6 +804,8 @@ int ddb_ion_read_item(kv_arena_t *a, kv_slice_t text, eng_item_t **out, char *er
     rd_t r = {.p = text.p, .end = text.p + text.len, .a = a, .err = err, .cap = cap};
     if (cap)
         err[0] = 0;
+    if (!ddb_utf8_valid(text))
+        return fail(&r, "Ion: the text is not valid UTF-8");
     int found = 0;
     for (;;) {
         if (skip_ws(&r) < 0)

@@ -401,8 +401,8 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
             if (ddb_legacy_conditions(d, in, "KeyConditions", &out->key_cond) < 0)
                 return -1;
             /* KeyConditions always join with AND, whatever ConditionalOperator says. */
-            if (out->key_cond && out->key_cond->kind == DDB_C_OR)
-                out->key_cond->kind = DDB_C_AND;
+            for (ddb_cond_t *j = out->key_cond; j && j->kind == DDB_C_OR; j = j->l)
+                j->kind = DDB_C_AND; /* every join (a multi-attribute key has more than one) */
             if (out->key_cond == NULL) {
                 if (ddb_dec_finish(d) < 0)
                     return -1;
@@ -414,9 +414,11 @@ static int decode_read_many(ddb_dec_t *d, const api_json_t *in, ddb_query_in_t *
     if (ddb_opt_str(d, in, "FilterExpression", &s) &&
         ddb_cond_parse(&out->c.env, "FilterExpression", s, &out->filter) < 0)
         return expr_fail(d, &out->c.env);
-    if (out->filter == NULL &&
-        ddb_legacy_conditions(d, in, query ? "QueryFilter" : "ScanFilter", &out->filter) < 0)
-        return -1;
+    if (out->filter == NULL) {
+        if (ddb_legacy_conditions(d, in, query ? "QueryFilter" : "ScanFilter", &out->filter) < 0)
+            return -1;
+        out->legacy_filter = out->filter != NULL;
+    }
     const api_json_t *start = ddb_opt_kind(d, in, "ExclusiveStartKey", API_J_OBJ);
     if (start && ddb_item_decode(d, start, &out->start) < 0)
         return -1;

@@ -182,6 +182,37 @@ static int key_spec(api_resp_t *resp, const schema_t *t, const ddb_cond_t *kc, e
     return 0;
 }
 
+/* The key attribute of schema t one of c's own operands names, or NULL. */
+static const char *operand_key(const schema_t *t, const ddb_cond_t *c)
+{
+    const ddb_operand_t *ops[3] = {c->a, c->b, c->c};
+    for (size_t i = 0; i < 3 + c->n_list; i++) {
+        const ddb_operand_t *o = i < 3 ? ops[i] : c->list[i - 3];
+        if (o == NULL || (o->kind != DDB_OP_PATH && o->kind != DDB_OP_SIZE) || o->path.n == 0)
+            continue;
+        if (kv_slice_eq_str(o->path.e[0].name, t->hash_key))
+            return t->hash_key;
+        if (t->range_key && kv_slice_eq_str(o->path.e[0].name, t->range_key))
+            return t->range_key;
+    }
+    return NULL;
+}
+
+/* The leftmost key attribute of schema t that condition c names, or NULL. AND/OR chains are
+ * left-deep (legacy filters: one node per attribute), so the left spine is walked in a loop and
+ * only right operands recurse; what is found further down the spine is further left. */
+static const char *names_key(const schema_t *t, const ddb_cond_t *c)
+{
+    const char *found = NULL, *k;
+    for (; c; c = c->l) {
+        if (c->r && (k = names_key(t, c->r)))
+            found = k;
+        if ((k = operand_key(t, c)))
+            found = k;
+    }
+    return found;
+}
+
 /* Whether every attribute a projection names is in the index's entries. */
 static bool projected(const eng_table_t *t, const eng_index_t *ix, const ddb_projection_t *p)
 {
@@ -190,9 +221,7 @@ static bool projected(const eng_table_t *t, const eng_index_t *ix, const ddb_pro
     for (size_t i = 0; i < p->n; i++) {
         kv_slice_t n = p->paths[i].e[0].name;
         bool in = kv_slice_eq_str(n, t->hash_key) ||
-                  (t->range_key && kv_slice_eq_str(n, t->range_key)) ||
-                  kv_slice_eq_str(n, ix->hash_key) ||
-                  (ix->range_key && kv_slice_eq_str(n, ix->range_key));
+                  (t->range_key && kv_slice_eq_str(n, t->range_key)) || eng_index_has_key(ix, n);
         for (size_t j = 0; !in && ix->proj == ENG_PROJ_INCLUDE && j < ix->n_include; j++)
             in = kv_slice_eq_str(n, ix->include[j]);
         if (!in)
@@ -206,9 +235,15 @@ static eng_item_t *index_key_of(kv_arena_t *a, const eng_table_t *t, const eng_i
                                 const eng_item_t *it)
 {
     eng_item_t *k = kv_arena_calloc(a, 1, sizeof(*k));
-    k->attrs = kv_arena_calloc(a, 4, sizeof(eng_attr_t));
-    const char *names[4] = {t->hash_key, t->range_key, ix->hash_key, ix->range_key};
-    for (int i = 0; i < 4; i++) {
+    k->attrs = kv_arena_calloc(a, 2 + 2 * ENG_INDEX_KEYS_MAX, sizeof(eng_attr_t));
+    const char *names[2 + 2 * ENG_INDEX_KEYS_MAX] = {t->hash_key, t->range_key, ix->hash_key,
+                                                     ix->range_key};
+    int nn = 4;
+    for (size_t i = 0; i < ix->n_hash_more; i++) /* issue 17, package M */
+        names[nn++] = ix->hash_more[i].name;
+    for (size_t i = 0; i < ix->n_range_more; i++)
+        names[nn++] = ix->range_more[i].name;
+    for (int i = 0; i < nn; i++) {
         if (names[i] == NULL)
             continue;
         bool dup = false;
@@ -372,8 +407,17 @@ int ddb_exec_query(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const ddb_q
     schema_t sc;
     schema_of(t, ix, &sc);
     eng_read_spec_t rs = {.t = t, .ix = ix, .reverse = !in->forward};
-    if (key_spec(resp, &sc, in->key_cond, &rs) < 0)
+    if (ix && eng_index_multi(ix) ? ddb_multikey_spec(resp, ix, in->key_cond, &rs) < 0
+                                  : key_spec(resp, &sc, in->key_cond, &rs) < 0)
         return -1;
+    /* A Query's filter may not name the key it reads by (the key condition does that). */
+    const char *k = in->filter_keys_ok ? NULL : names_key(&sc, in->filter);
+    if (k) {
+        api_fail(resp, API_E_DDB_VALIDATION,
+                 "%s can only contain non-primary key attributes: Primary key attribute: %s",
+                 in->legacy_filter ? "QueryFilter" : "Filter Expression", k);
+        return -1;
+    }
     return read_range(ctx, req, resp, t, in, &rs, out);
 }
 

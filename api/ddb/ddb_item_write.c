@@ -24,6 +24,16 @@ static void cond_failed(api_req_t *req, api_resp_t *resp, const ddb_item_common_
     }
 }
 
+/* Whether update u only removes (REMOVE, DELETE from a set): on a missing item it creates
+ * nothing. */
+static bool removes_only(const ddb_update_t *u)
+{
+    for (size_t i = 0; i < u->n; i++)
+        if (u->acts[i].kind == DDB_ACT_SET || u->acts[i].kind == DDB_ACT_ADD)
+            return false;
+    return u->n > 0;
+}
+
 int ddb_item_rmw(void *arg, const eng_item_t *old, eng_item_t **nu)
 {
     ddb_rmw_t *x = arg;
@@ -49,6 +59,12 @@ int ddb_item_rmw(void *arg, const eng_item_t *old, eng_item_t **nu)
     eng_item_t *r;
     if (ddb_update_apply(x->env, x->update, old, x->key, &r) < 0)
         return KV_EINVAL;
+    if (old == NULL && removes_only(x->update)) {
+        /* Only removals on an item that does not exist: DynamoDB creates no item and writes
+         * no stream record (issue 17, package S). */
+        x->result = NULL;
+        return ENG_RMW_NONE;
+    }
     if (eng_item_size(r) > ENG_ITEM_MAX_BYTES) {
         x->too_big = true;
         return KV_ETOOBIG;

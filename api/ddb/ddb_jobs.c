@@ -8,6 +8,7 @@ const api_job_t ddb_jobs[DDB_N_JOBS] = {
     {"ttl", 1000, false, ddb_ttl_run},        /* --ttl-interval */
     {"stream-trim", 1000, false, ddb_trim_run},
     /* issue 17, package E (export): its jobs below */
+    {"ddb-export", 0, false, ddb_export_run}, /* paced by --job-interval ddb-export=MS */
 
     /* issue 17, package I (import): its jobs below */
     {"import", 1000, false, ddb_import_run}, /* woken by ImportTable */

@@ -46,8 +46,44 @@ static int argc_error(ddb_dec_t *d, const char *op)
                         op);
 }
 
-/* One {ComparisonOperator, AttributeValueList} condition on attribute name. */
-static int one_condition(ddb_dec_t *d, const char *name, const api_json_t *spec, ddb_cond_t **out)
+static const char *type_name(eng_av_type_t t)
+{
+    static const char *n[] = {"", "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"};
+    return n[t];
+}
+
+/* Whether a legacy ComparisonOperator is defined on values of type t (DynamoDB refuses the
+ * others: "ComparisonOperator LT is not valid for BOOL AttributeValue type"). */
+static bool op_takes(kv_slice_t op, eng_av_type_t t)
+{
+    bool scalar = t == ENG_AV_S || t == ENG_AV_N || t == ENG_AV_B;
+    if (kv_slice_eq_str(op, "EQ") || kv_slice_eq_str(op, "NE"))
+        return true;
+    if (kv_slice_eq_str(op, "CONTAINS") || kv_slice_eq_str(op, "NOT_CONTAINS"))
+        return scalar || t == ENG_AV_BOOL || t == ENG_AV_NULL;
+    if (kv_slice_eq_str(op, "BEGINS_WITH"))
+        return t == ENG_AV_S || t == ENG_AV_B;
+    return scalar; /* LT LE GT GE BETWEEN IN */
+}
+
+static ddb_operand_t *arg_op(ddb_dec_t *d, const api_json_t *list, const api_json_t *value,
+                             size_t i, kv_slice_t op, const char *opz)
+{
+    ddb_operand_t *o = value_op(d, list ? api_json_at(list, i) : value);
+    if (o && !op_takes(op, o->value->t)) {
+        ddb_dec_fail(d,
+                     "One or more parameter values were invalid: ComparisonOperator %s is not "
+                     "valid for %s AttributeValue type",
+                     opz, type_name(o->value->t));
+        return NULL;
+    }
+    return o;
+}
+
+/* One {ComparisonOperator, AttributeValueList} condition on attribute name; value: Expected's
+ * Value, which stands for a one-element list. */
+static int one_condition(ddb_dec_t *d, const char *name, const api_json_t *spec,
+                         const api_json_t *value, ddb_cond_t **out)
 {
     kv_slice_t op;
     if (!ddb_opt_str(d, spec, "ComparisonOperator", &op))
@@ -56,7 +92,7 @@ static int one_condition(ddb_dec_t *d, const char *name, const api_json_t *spec,
                             "required for attribute %s",
                             name);
     const api_json_t *list = ddb_opt_kind(d, spec, "AttributeValueList", API_J_ARR);
-    size_t n = list ? api_json_len(list) : 0;
+    size_t n = list ? api_json_len(list) : (value ? 1 : 0);
     char opz[32];
     snprintf(opz, sizeof(opz), "%.*s", (int)(op.len > 20 ? 20 : op.len), (const char *)op.p);
     static const struct {
@@ -72,7 +108,7 @@ static int one_condition(ddb_dec_t *d, const char *name, const api_json_t *spec,
             c = node(d, DDB_C_CMP);
             c->cmp = cmps[i].cmp;
             c->a = path_op(d, name);
-            if (!(c->b = value_op(d, api_json_at(list, 0))))
+            if (!(c->b = arg_op(d, list, value, 0, op, opz)))
                 return -1;
         }
     if (c == NULL) {
@@ -87,7 +123,7 @@ static int one_condition(ddb_dec_t *d, const char *name, const api_json_t *spec,
                 return argc_error(d, opz);
             c = node(d, kv_slice_eq_str(op, "BEGINS_WITH") ? DDB_C_BEGINS : DDB_C_CONTAINS);
             c->a = path_op(d, name);
-            if (!(c->b = value_op(d, api_json_at(list, 0))))
+            if (!(c->b = arg_op(d, list, value, 0, op, opz)))
                 return -1;
             if (kv_slice_eq_str(op, "NOT_CONTAINS")) {
                 ddb_cond_t *nt = node(d, DDB_C_NOT);
@@ -99,8 +135,8 @@ static int one_condition(ddb_dec_t *d, const char *name, const api_json_t *spec,
                 return argc_error(d, opz);
             c = node(d, DDB_C_BETWEEN);
             c->a = path_op(d, name);
-            if (!(c->b = value_op(d, api_json_at(list, 0))) ||
-                !(c->c = value_op(d, api_json_at(list, 1))))
+            if (!(c->b = arg_op(d, list, value, 0, op, opz)) ||
+                !(c->c = arg_op(d, list, value, 1, op, opz)))
                 return -1;
         } else if (kv_slice_eq_str(op, "IN")) {
             if (n == 0)
@@ -110,7 +146,7 @@ static int one_condition(ddb_dec_t *d, const char *name, const api_json_t *spec,
             c->list = kv_arena_calloc(d->a, n, sizeof(*c->list));
             c->n_list = n;
             for (size_t i = 0; i < n; i++)
-                if (!(c->list[i] = value_op(d, api_json_at(list, i))))
+                if (!(c->list[i] = arg_op(d, list, value, i, op, opz)))
                     return -1;
         } else {
             return ddb_dec_fail(d,
@@ -161,7 +197,16 @@ int ddb_legacy_conditions(ddb_dec_t *d, const api_json_t *in, const char *param,
             ddb_dec_serial(d, "Expected a Condition structure");
             return -1;
         }
-        if (one_condition(d, name, spec, &c) < 0 || combine(d, in, &acc, c) < 0)
+        if (one_condition(d, name, spec, NULL, &c) < 0)
+            return -1;
+        /* A key condition is a range of the index: equality, an order, a prefix or BETWEEN. */
+        if (strcmp(param, "KeyConditions") == 0 &&
+            (c->kind == DDB_C_NOT || c->kind == DDB_C_EXISTS || c->kind == DDB_C_NOT_EXISTS ||
+             c->kind == DDB_C_CONTAINS || c->kind == DDB_C_IN ||
+             (c->kind == DDB_C_CMP && c->cmp == DDB_NE)))
+            return ddb_dec_fail(d,
+                                "Attempted conditional constraint is not an indexable operation");
+        if (combine(d, in, &acc, c) < 0)
             return -1;
     }
     *out = acc;
@@ -183,12 +228,38 @@ int ddb_legacy_expected(ddb_dec_t *d, const api_json_t *in, ddb_cond_t **out)
             ddb_dec_serial(d, "Expected an ExpectedAttributeValue structure");
             return -1;
         }
-        if (api_json_get(spec, "ComparisonOperator")) {
-            if (one_condition(d, name, spec, &c) < 0)
+        bool exists = true, has_exists = ddb_opt_bool(d, spec, "Exists", &exists);
+        const api_json_t *value = ddb_opt_kind(d, spec, "Value", API_J_OBJ);
+        const api_json_t *list = api_json_get(spec, "AttributeValueList");
+        bool has_op = api_json_get(spec, "ComparisonOperator") != NULL;
+        kv_slice_t op = KV_SLICE_NULL;
+        ddb_opt_str(d, spec, "ComparisonOperator", &op);
+        if (value && list)
+            return ddb_dec_fail(d,
+                                "One or more parameter values were invalid: Value and "
+                                "AttributeValueList cannot be used together for Attribute: %s",
+                                name);
+        if (has_op && has_exists)
+            return ddb_dec_fail(d,
+                                "One or more parameter values were invalid: Exists and "
+                                "ComparisonOperator cannot be used together for Attribute: %s",
+                                name);
+        if (has_op && !value && !list && !kv_slice_eq_str(op, "NULL") &&
+            !kv_slice_eq_str(op, "NOT_NULL"))
+            return ddb_dec_fail(d,
+                                "One or more parameter values were invalid: Value or "
+                                "AttributeValueList must be used with ComparisonOperator: %.*s "
+                                "for Attribute: %s",
+                                (int)(op.len > 20 ? 20 : op.len), (const char *)op.p, name);
+        if (list && !has_op)
+            return ddb_dec_fail(d,
+                                "One or more parameter values were invalid: AttributeValueList "
+                                "can only be used with a ComparisonOperator for Attribute: %s",
+                                name);
+        if (has_op) {
+            if (one_condition(d, name, spec, value, &c) < 0)
                 return -1;
         } else {
-            bool exists = true, has_exists = ddb_opt_bool(d, spec, "Exists", &exists);
-            const api_json_t *value = ddb_opt_kind(d, spec, "Value", API_J_OBJ);
             if (!exists && value)
                 return ddb_dec_fail(d,
                                     "One or more parameter values were invalid: Value cannot "

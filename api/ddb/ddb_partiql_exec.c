@@ -256,6 +256,32 @@ static const ddb_cond_t *sort_cond(const ddb_cond_t **cj, size_t n, const char *
     return NULL;
 }
 
+/* Issue 17, package M: the key condition of a SELECT on a multi-attribute index: equalities on
+ * every HASH attribute, then on the longest left-to-right run of RANGE attributes, then a
+ * condition on the next one if there is one (every condition still filters). NULL: a Scan. */
+static ddb_cond_t *multi_key_cond(kv_arena_t *a, const eng_index_t *ix, const ddb_cond_t **cj,
+                                  size_t n)
+{
+    ddb_cond_t *kc = NULL;
+    for (size_t k = 0; k < eng_index_n_hash(ix); k++) {
+        eng_attr_def_t h = eng_index_hash_at(ix, k);
+        ddb_cond_t *e = key_eq(a, cj, n, h.name, h.type);
+        if (e == NULL)
+            return NULL;
+        kc = kc ? cond_of(a, DDB_C_AND, kc, e, NULL) : e;
+    }
+    for (size_t k = 0; k < eng_index_n_range(ix); k++) {
+        eng_attr_def_t r = eng_index_range_at(ix, k);
+        ddb_cond_t *e = key_eq(a, cj, n, r.name, r.type);
+        const ddb_cond_t *c = e ? e : sort_cond(cj, n, r.name, r.type);
+        if (c)
+            kc = cond_of(a, DDB_C_AND, kc, (ddb_cond_t *)(uintptr_t)c, NULL);
+        if (e == NULL)
+            break;
+    }
+    return kc;
+}
+
 /* The item key a write's WHERE names: an equality on every key attribute. */
 static int where_key(api_req_t *req, api_resp_t *resp, const eng_table_t *t, const ddb_pq_t *q,
                      eng_item_t **key)
@@ -317,12 +343,15 @@ static int run_select(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
     qi.c.proj = q->proj;
     qi.c.consistent = s->consistent;
     qi.filter = q->where; /* every condition, the key's included, filters */
+    qi.filter_keys_ok = true;
     qi.start = in->start;
     qi.limit = in->limit;
     qi.forward = !q->desc;
     qi.index = q->index;
     qi.select = q->proj ? DDB_SEL_SPECIFIC : ix ? DDB_SEL_PROJECTED : DDB_SEL_ALL;
-    ddb_cond_t *pk = key_eq(req->arena, cj, n, hk, ht);
+    bool multi = ix && eng_index_multi(ix);
+    ddb_cond_t *pk =
+        multi ? multi_key_cond(req->arena, ix, cj, n) : key_eq(req->arena, cj, n, hk, ht);
     if (q->has_order && (pk == NULL || rk == NULL || !kv_slice_eq_str(q->order_key, rk))) {
         api_fail(resp, API_E_DDB_VALIDATION,
                  "Must have WHERE clause in the statement when using ORDER BY clause with an "
@@ -333,7 +362,7 @@ static int run_select(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const dd
     memset(&out, 0, sizeof(out));
     int rc;
     if (pk) {
-        const ddb_cond_t *sk = sort_cond(cj, n, rk, rt);
+        const ddb_cond_t *sk = multi ? NULL : sort_cond(cj, n, rk, rt);
         qi.key_cond =
             sk ? cond_of(req->arena, DDB_C_AND, pk, (ddb_cond_t *)(uintptr_t)sk, NULL) : pk;
         rc = ddb_exec_query(ctx, req, resp, &qi, &out);

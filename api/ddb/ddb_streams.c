@@ -261,12 +261,43 @@ int ddb_decode_list_streams(ddb_dec_t *d, const api_json_t *in, ddb_streams_in_t
     return ddb_dec_finish(d);
 }
 
+/* A shard id member: 28 to 65 characters (the Streams API's ShardId). */
+static void shard_id_len(ddb_dec_t *d, kv_slice_t id, const char *member)
+{
+    if (id.len < 28 || id.len > 65)
+        ddb_dec_violation(d,
+                          "Value '%.*s' at '%s' failed to satisfy constraint: Member must have "
+                          "length %s",
+                          (int)(id.len > 100 ? 100 : id.len), (const char *)id.p, member,
+                          id.len < 28 ? "greater than or equal to 28" : "less than or equal to 65");
+}
+
 int ddb_decode_describe_stream(ddb_dec_t *d, const api_json_t *in, ddb_streams_in_t *out)
 {
     memset(out, 0, sizeof(*out));
     need_str(d, in, "StreamArn", "streamArn", &out->arn);
-    ddb_opt_str(d, in, "ExclusiveStartShardId", &out->start);
+    if (ddb_opt_str(d, in, "ExclusiveStartShardId", &out->start))
+        shard_id_len(d, out->start, "exclusiveStartShardId");
     opt_limit(d, in, LIST_MAX, out);
+    /* ShardFilter {Type: CHILD_SHARDS, ShardId}: only the shards whose parent is ShardId. */
+    const api_json_t *f = ddb_opt_kind(d, in, "ShardFilter", API_J_OBJ);
+    if (f) {
+        kv_slice_t type;
+        if (!ddb_opt_str(d, f, "Type", &type))
+            ddb_dec_violation(d, "Value null at 'shardFilter.type' failed to satisfy "
+                                 "constraint: Member must not be null");
+        else if (!kv_slice_eq_str(type, "CHILD_SHARDS"))
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'shardFilter.type' failed to satisfy "
+                              "constraint: Member must satisfy enum value set: [CHILD_SHARDS]",
+                              (int)(type.len > 64 ? 64 : type.len), (const char *)type.p);
+        out->child_filter = true;
+        if (!ddb_opt_str(d, f, "ShardId", &out->parent))
+            ddb_dec_violation(d, "Value null at 'shardFilter.shardId' failed to satisfy "
+                                 "constraint: Member must not be null");
+        else
+            shard_id_len(d, out->parent, "shardFilter.shardId");
+    }
     return ddb_dec_finish(d);
 }
 
@@ -294,7 +325,16 @@ int ddb_decode_get_shard_iterator(ddb_dec_t *d, const api_json_t *in, ddb_stream
                               (int)(type.len > 64 ? 64 : type.len), (const char *)type.p);
     }
     if (ddb_opt_str(d, in, "SequenceNumber", &seq)) {
-        out->has_seq = seq.len >= 1 && seq.len <= 40;
+        if (seq.len < 21 || seq.len > 40) {
+            ddb_dec_violation(d,
+                              "Value '%.*s' at 'sequenceNumber' failed to satisfy constraint: "
+                              "Member must have length %s",
+                              (int)(seq.len > 100 ? 100 : seq.len), (const char *)seq.p,
+                              seq.len < 21 ? "greater than or equal to 21"
+                                           : "less than or equal to 40");
+            return ddb_dec_finish(d);
+        }
+        out->has_seq = true;
         for (size_t i = 0; out->has_seq && i < seq.len; i++)
             out->has_seq = seq.p[i] >= '0' && seq.p[i] <= '9';
         uint64_t v = 0;
@@ -382,17 +422,41 @@ int ddb_exec_describe_stream(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         api_fail(resp, API_E_DDB_INTERNAL, NULL);
         return -1;
     }
-    /* A page: after ExclusiveStartShardId, at most Limit shards. */
+    /* ShardFilter CHILD_SHARDS: the shards are one chain, each the parent of the next, so a
+     * shard's child is the one after it (the first listed one for the last trimmed shard); an
+     * open shard, or an id that names no shard, has none. */
+    if (in->child_filter) {
+        size_t i = n; /* the child's index (n: none) */
+        if (parent[0] && kv_slice_eq_str(in->parent, parent)) {
+            i = 0;
+        } else {
+            ddb_shard_t *at = find_shard(out->s, sh, n, in->parent);
+            if (at)
+                i = (size_t)(at - sh) + 1;
+        }
+        if (i > 0 && i < n)
+            shard_id(out->s, sh[i - 1].start, parent);
+        out->shards = sh + (i < n ? i : n);
+        out->n_shards = i < n ? 1 : 0;
+        out->parent0 = parent;
+        return 0;
+    }
+    /* A page: the shards after ExclusiveStartShardId in id order (shard ids sort by their
+     * start), at most Limit of them; an id that names no shard is no error (DynamoDB answers
+     * the shards after it). */
     size_t from = 0;
     if (in->start.len) {
-        ddb_shard_t *at = find_shard(out->s, sh, n, in->start);
-        if (at == NULL) {
-            api_fail(resp, API_E_DDB_RESOURCE_NOT_FOUND,
-                     "Requested resource not found: Shard does not exist");
-            return -1;
+        while (from < n) {
+            char sid[40];
+            shard_id(out->s, sh[from].start, sid);
+            kv_slice_t id = kv_slice_str(sid);
+            int c = memcmp(id.p, in->start.p, id.len < in->start.len ? id.len : in->start.len);
+            if (c > 0 || (c == 0 && id.len > in->start.len))
+                break;
+            from++;
         }
-        from = (size_t)(at - sh) + 1;
-        shard_id(out->s, at->start, parent);
+        if (from > 0)
+            shard_id(out->s, sh[from - 1].start, parent);
     }
     size_t limit = in->limit ? (size_t)in->limit : LIST_MAX;
     out->shards = sh + from;
@@ -438,11 +502,17 @@ int ddb_exec_get_shard_iterator(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp
             return -1;
         }
         if (in->seq < at->first || in->seq > hi) {
-            char sid[40];
+            /* Kinesis's words for a number its shard never gave (DynamoDB Streams shares its
+             * shard model), as a ValidationException. */
+            char sid[40], arn[1400], seq[32];
             shard_id(s, at->start, sid);
+            ddb_stream_arn(ctx, s, arn, sizeof(arn));
+            seq_text(in->seq, seq);
             api_fail(resp, API_E_DDB_VALIDATION,
-                     "Invalid SequenceNumber %llu for shard %s: it is outside the shard's records",
-                     (unsigned long long)in->seq, sid);
+                     "StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s "
+                     "under account " API_ACCOUNT_ID
+                     " is invalid because it did not come from this stream.",
+                     seq, sid, arn);
             return -1;
         }
         pos = in->type == DDB_IT_AT ? in->seq : in->seq + 1;

@@ -483,12 +483,43 @@ int s3_sse_read_internal(api_ctx_t *ctx, kv_slice_t bucket, const eng_object_t *
     return rc;
 }
 
+static int new_sse_s3(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                      uint8_t dk[S3_SSE_KEY_LEN]);
+
 int s3_sse_new_internal(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
                         uint8_t dk[S3_SSE_KEY_LEN])
 {
     s3_bucket_sse_t def;
     if (!s3_sse_bucket_default(b, a, &def) && !ctx->encrypt_all)
         return 0;
+    return new_sse_s3(ctx, a, b, o, dk);
+}
+
+/* issue 17, package E */
+kv_slice_t s3_sse_bucket_context(kv_arena_t *a, kv_slice_t bucket)
+{
+    eng_object_t o = {.bucket_key = true};
+    return kms_context(a, bucket, &o);
+}
+
+int s3_sse_new_export(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                      bool sse_s3, kv_slice_t kms_blob, const char *kms_arn, const uint8_t *dk_in,
+                      uint8_t dk[S3_SSE_KEY_LEN])
+{
+    if (kms_blob.len && dk_in) {
+        o->sse = ENG_SSE_KMS;
+        o->sse_key = kv_arena_dup(a, kms_blob);
+        o->kms_key_id = kms_arn;
+        o->bucket_key = true;
+        memcpy(dk, dk_in, S3_SSE_KEY_LEN);
+        return 1;
+    }
+    return sse_s3 ? new_sse_s3(ctx, a, b, o, dk) : s3_sse_new_internal(ctx, a, b, o, dk);
+}
+
+static int new_sse_s3(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                      uint8_t dk[S3_SSE_KEY_LEN])
+{
     uint8_t k[S3_SSE_KEY_LEN];
     kv_random(k, sizeof(k));
     kv_buf_t sealed;

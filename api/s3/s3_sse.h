@@ -62,6 +62,15 @@ int s3_sse_read_internal(api_ctx_t *ctx, kv_slice_t bucket, const eng_object_t *
  * @return 1 (encrypted: dk set), 0 (plain), -1 (the key could not be sealed). */
 int s3_sse_new_internal(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
                         uint8_t dk[S3_SSE_KEY_LEN]);
+/** Issue 17, package E: a new object a DynamoDB export writes into bucket b: with kms_blob
+ * (a KMS data key blob under the bucket's ARN as context, kms_arn its key, dk_in its plain
+ * key) SSE-KMS with a bucket key; else with sse_s3 SSE-S3; else as s3_sse_new_internal.
+ * @return 1 (encrypted: dk set), 0 (plain), -1. */
+int s3_sse_new_export(api_ctx_t *ctx, kv_arena_t *a, const eng_bucket_t *b, eng_object_t *o,
+                      bool sse_s3, kv_slice_t kms_blob, const char *kms_arn, const uint8_t *dk_in,
+                      uint8_t dk[S3_SSE_KEY_LEN]);
+/** The KMS encryption context of an object under a bucket key of bucket (its ARN). */
+kv_slice_t s3_sse_bucket_context(kv_arena_t *a, kv_slice_t bucket);
 /** PutObject and UploadPart, once the body is about to stream: the writer's key and the
  * encryption the response reports (st->s3_sse). @return 0 or -1 (resp's error set). */
 int s3_sse_begin_body(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, const eng_bucket_t *b);

@@ -136,6 +136,7 @@ typedef enum eng_projection {
 #define ENG_MAX_LSI        5
 #define ENG_MAX_NONKEY     100 /* NonKeyAttributes summed over a table's indexes */
 #define ENG_INDEX_NAME_MAX 255
+#define ENG_INDEX_KEYS_MAX 4 /* HASH (and RANGE) attributes of a GSI's multi-attribute key */
 
 /**
  * A secondary index. Its entries live in the items CF under the table's id and the index's
@@ -158,6 +159,13 @@ typedef struct eng_index {
     uint64_t rcu, wcu; /* a provisioned GSI's throughput */
     int64_t created_ms;
     uint64_t item_count, size_bytes; /* filled in by a describe, not stored */
+
+    /* issue 17, package M: a GSI's multi-attribute key: the HASH and RANGE attributes after
+     * hash_key and range_key, in KeySchema order (both counts 0 for a one-attribute key; see
+     * eng_index_hash_at / eng_index_range_at) */
+    eng_attr_def_t hash_more[ENG_INDEX_KEYS_MAX - 1];
+    eng_attr_def_t range_more[ENG_INDEX_KEYS_MAX - 1];
+    uint8_t n_hash_more, n_range_more;
 } eng_index_t;
 
 /** A table definition. Strings and arrays live in the arena that produced it. */
@@ -381,6 +389,13 @@ typedef struct eng_read_spec {
     uint32_t total_segments;   /* 0 or 1: the whole table or index */
     const eng_item_t *start;   /* ExclusiveStartKey: the table's key attributes (and, reading an
                                   index, the index's); reading resumes after it. NULL: none */
+
+    /* issue 17, package M: a Query of a multi-attribute key: the values of the index's further
+     * HASH attributes (n_hash_more of them, in order), and equalities on its first n_sk_eq
+     * RANGE attributes; sk_op then applies to RANGE attribute n_sk_eq (0-based). */
+    const eng_av_t *pk_more[ENG_INDEX_KEYS_MAX - 1];
+    const eng_av_t *sk_eq[ENG_INDEX_KEYS_MAX - 1];
+    uint8_t n_sk_eq;
 } eng_read_spec_t;
 
 /** Why eng_cursor_open refused a spec (it returns KV_EINVAL). */
@@ -1257,9 +1272,65 @@ int eng_ddbio_write(eng_t *e, const eng_cat_op_t *ops, size_t n);
 
 /* ---- issue 17, package M (multi-attribute index keys): its engine declarations below ---- */
 
+/* A GSI's key has 1..4 HASH attributes (hash_key, then hash_more) and 0..4 RANGE attributes
+ * (range_key, then range_more). Its entries' partition part is the concatenation of the HASH
+ * values' key encodings (each self-delimiting, so the concatenation is unambiguous), hashed
+ * whole; its sort part the concatenation of the RANGE values' encodings, so that entries sort
+ * by the first RANGE attribute, then the second, ... and a left-to-right prefix of them is a
+ * key prefix. An item missing any of them is not in the index. */
+
+/** Whether ix has more than one HASH or more than one RANGE attribute. */
+static inline bool eng_index_multi(const eng_index_t *ix)
+{
+    return ix->n_hash_more || ix->n_range_more;
+}
+/** The number of HASH attributes of ix (1..4). */
+static inline size_t eng_index_n_hash(const eng_index_t *ix)
+{
+    return 1u + ix->n_hash_more;
+}
+/** The number of RANGE attributes of ix (0..4). */
+static inline size_t eng_index_n_range(const eng_index_t *ix)
+{
+    return ix->range_key ? 1u + ix->n_range_more : 0;
+}
+/** HASH attribute i (< eng_index_n_hash) of ix. */
+static inline eng_attr_def_t eng_index_hash_at(const eng_index_t *ix, size_t i)
+{
+    return i ? ix->hash_more[i - 1] : (eng_attr_def_t){ix->hash_key, ix->hash_type};
+}
+/** RANGE attribute i (< eng_index_n_range) of ix. */
+static inline eng_attr_def_t eng_index_range_at(const eng_index_t *ix, size_t i)
+{
+    return i ? ix->range_more[i - 1] : (eng_attr_def_t){ix->range_key, ix->range_type};
+}
+/** Whether name is one of ix's key attributes. */
+bool eng_index_has_key(const eng_index_t *ix, kv_slice_t name);
+
 /* ---- issue 17, package S (streams and API shape): its engine declarations below ---- */
 
 /* ---- issue 17, package E (export): its engine declarations below ---- */
+/* eng_ddbexp.c: a table frozen at an export's time, under an id no table names */
+/** A fresh catalog id for a staging range. @return 0, KV_EIO. */
+int eng_export_take_id(eng_t *e, uint32_t *id);
+/** Stage table's items as they were at at_ms under stage_id. @return 0, KV_ENOTFOUND,
+ * KV_EINVAL (PITR off), KV_EIO. */
+int eng_export_stage(eng_t *e, kv_slice_t table, int64_t at_ms, uint32_t stage_id);
+/** Stage the keys that changed in [from_ms, to_ms) (from the PITR log), each with its last write
+ * time in microseconds (8 bytes big-endian) as its value. @return 0 or as eng_export_stage. */
+int eng_export_stage_changes(eng_t *e, kv_slice_t table, int64_t from_ms, int64_t to_ms,
+                             uint32_t stage_id);
+/** Visit staged entries after the key in *after (empty: from the start), at most max_items and
+ * about max_bytes: take(arg, staged key, value) returns 0 or a KV_E* code; *after is left at the
+ * last one taken. @return 1 when entries remain, 0 at the end, or an error. */
+int eng_export_read(eng_t *e, uint32_t stage_id, kv_buf_t *after, size_t max_items,
+                    size_t max_bytes, kv_arena_t *a,
+                    int (*take)(void *arg, kv_slice_t key, kv_slice_t val), void *arg);
+/** The item at another range's staged key under stage_id. @return 0, KV_ENOTFOUND, KV_EIO. */
+int eng_export_get(eng_t *e, uint32_t stage_id, kv_slice_t staged_key, kv_arena_t *a,
+                   eng_item_t **out);
+/** Drop a staging range (one range tombstone). */
+int eng_export_drop(eng_t *e, uint32_t stage_id);
 
 /* ---- issue 17, package I (import): its engine declarations below ---- */
 

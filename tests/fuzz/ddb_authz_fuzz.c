@@ -75,7 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                 "DynamoDBStreams_20120810.GetShardIterator",
                                 "DynamoDBStreams_20120810.GetRecords",
                                 "RestoreTableToPointInTime",
-                                "UpdateTimeToLive"};
+                                "UpdateTimeToLive",
+                                "ExportTableToPointInTime", /* issue 17, E */
+                                "DescribeExport",
+                                "ListExports"};
     static const size_t n_ops = sizeof(ops) / sizeof(ops[0]);
     static char rows[128][96];
     static size_t n_rows;

@@ -49,17 +49,20 @@ set(KV_IT17
     # package V2:
 
     # package M:
+    ddb_multikey # multi-attribute GSI keys
 
     # package H:
     ddb_compression ddb_cors # compressed requests (boto3, a bomb); CORS (curl, Chromium)
 
     # package S:
+    ddb_streams17 # streams' details, global tables, contributor insights, Kinesis
 
     # package E:
+    ddb_export # ExportTableToPointInTime, DescribeExport, ListExports and the export job
+    ddb_roundtrip # with package I: an export imported back equals the table (skips without I)
 
     # package I:
     ddb_import
-    ddb_roundtrip # an export imported back equal (needs package E's ExportTableToPointInTime)
 
 )
 foreach(t ${KV_IT17})
@@ -193,6 +196,27 @@ if(KV_NODE)
   add_test(NAME it_js_ddb_compress COMMAND ${KV_NODE} --test ddb_compress.test.mjs
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
   set_tests_properties(it_js_ddb_compress PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 17, package S: streams' details and the API shape tools read, through the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_sdk_streams17 COMMAND ${KV_NODE} --test streams17.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_sdk_streams17 PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 17, package M: multi-attribute GSI keys with the JS SDK v3
+if(KV_NODE)
+  add_test(NAME it_js_ddb_multikey COMMAND ${KV_NODE} --test ddb_multikey.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_multikey PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
+# issue 17, package E: DynamoDB exports to S3 with the JS SDK v3 (ion-js reads the ION files)
+if(KV_NODE)
+  add_test(NAME it_js_ddb_export COMMAND ${KV_NODE} --test ddb_export.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_export PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
 # issue 17, package I: ImportTable with the JS SDK v3 (Ion written by ion-js, zstd, CSV, logs)

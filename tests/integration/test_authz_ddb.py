@@ -484,6 +484,8 @@ def operation_params(ctx):
         "DescribeLimits": {},
         "DescribeTable": {"TableName": "games"},
         "DescribeTimeToLive": {"TableName": "games"},
+        "ExportTableToPointInTime": {"TableArn": tarn("games"), "S3Bucket": "exports"},
+        "DescribeExport": {"ExportArn": tarn("games") + "/export/01234567890123-0123abcd"},
         "ExecuteStatement": {"Statement": "SELECT * FROM \"games\""},
         "ExecuteTransaction": {"TransactStatements": [
             {"Statement": "INSERT INTO \"games\" VALUE {'UserId': 'u', 'GameTitle': 'g'}"}]},
@@ -533,13 +535,24 @@ def expected(op, ctx):
                  "DescribeTable", "DescribeTimeToLive", "GetItem", "ListTagsOfResource",
                  "PutItem", "Query", "Scan", "TagResource", "UntagResource",
                  "UpdateContinuousBackups", "UpdateItem", "UpdateTable", "UpdateTimeToLive",
-                 "BatchGetItem", "BatchWriteItem", "RestoreTableToPointInTime"}
+                 "BatchGetItem", "BatchWriteItem", "RestoreTableToPointInTime",
+                 # issue 17, package S
+                 "DescribeContributorInsights", "UpdateContributorInsights",
+                 "DescribeKinesisStreamingDestination", "EnableKinesisStreamingDestination",
+                 "DisableKinesisStreamingDestination", "UpdateKinesisStreamingDestination",
+                 "DescribeTableReplicaAutoScaling", "UpdateTableReplicaAutoScaling",
+                 # issue 17, package E
+                 "ExportTableToPointInTime"}
     if op in table_ops:
         return f"dynamodb:{op}", t
+    if op in {"CreateGlobalTable", "DescribeGlobalTable", "DescribeGlobalTableSettings",
+              "UpdateGlobalTable", "UpdateGlobalTableSettings"}:  # issue 17, package S
+        return f"dynamodb:{op}", "arn:aws:dynamodb::000000000000:global-table/games"
     return {
         "CreateTable": ("dynamodb:CreateTable", tarn("newt")),
         "DeleteBackup": ("dynamodb:DeleteBackup", ctx["backup"]),
         "DescribeBackup": ("dynamodb:DescribeBackup", ctx["backup"]),
+        "DescribeExport": ("dynamodb:DescribeExport", t + "/export/01234567890123-0123abcd"),
         "RestoreTableFromBackup": ("dynamodb:RestoreTableFromBackup", ctx["backup"]),
         "ExecuteStatement": ("dynamodb:PartiQLSelect", t),
         "ExecuteTransaction": ("dynamodb:PartiQLInsert", t),

@@ -232,6 +232,66 @@ class Import(unittest.TestCase):
                            ExpressionAttributeValues={":g": {"S": "moved"}})
         self.assertEqual(q["Count"], 1)
 
+    def test_caller_without_s3_read_gets_a_failed_import(self):
+        # AWS reads the source with the caller's permissions (s3:ListBucket, s3:GetObject):
+        # a caller allowed only DynamoDB may not copy a bucket it cannot read into a table.
+        import iam_base
+        self.put("secret/a.json", (jline(self.items(1)[0]) + "\n").encode())
+        u = iam_base.user(self.srv, "imp-ddb-only", policies=[iam_base.allow("dynamodb:*")])
+        ddb = iam_base.client(self.srv, u, "dynamodb")
+        Import.n += 1
+        table = "imp%d" % Import.n
+        r = ddb.import_table(S3BucketSource={"S3Bucket": "src", "S3KeyPrefix": "secret/"},
+                             InputFormat="DYNAMODB_JSON",
+                             TableCreationParameters=dict(TableName=table, **KEYS))
+        d = wait(self.ddb, r["ImportTableDescription"]["ImportArn"])
+        self.assertEqual((d["ImportStatus"], d["FailureCode"]), ("FAILED", "S3AccessDenied"))
+        self.assertNotIn("ImportedItemCount", {k: v for k, v in d.items() if v})
+        with self.assertRaises(ClientError):
+            self.ddb.describe_table(TableName=table)
+        u2 = iam_base.user(self.srv, "imp-ddb-s3", policies=[
+            iam_base.allow("dynamodb:*"), iam_base.allow("s3:ListBucket", "arn:aws:s3:::src"),
+            iam_base.allow("s3:GetObject", "arn:aws:s3:::src/secret/*")])
+        ddb2 = iam_base.client(self.srv, u2, "dynamodb")
+        r = ddb2.import_table(S3BucketSource={"S3Bucket": "src", "S3KeyPrefix": "secret/"},
+                              InputFormat="DYNAMODB_JSON",
+                              TableCreationParameters=dict(TableName=table + "b", **KEYS))
+        d = wait(self.ddb, r["ImportTableDescription"]["ImportArn"])
+        self.assertEqual((d["ImportStatus"], d["ImportedItemCount"]), ("COMPLETED", 1))
+
+    def test_csv_and_ion_not_utf8_refused(self):
+        # S values are UTF-8: a CSV or Ion record that is not is a bad record, never stored.
+        self.put("utf8/a.csv", b"pk,sk,v\nok,1,\xc3\xa9\nbad,2,\xff\xfe\n")
+        table, d = self.run_import("utf8/", fmt="CSV")
+        self.assertEqual((d["ImportStatus"], d["ErrorCount"]), ("FAILED", 1), d)
+        got = scan_all(self.ddb, table)
+        self.assertEqual([i["pk"]["S"] for i in got], ["ok"])
+        self.assertEqual(got[0]["v"]["S"], "\u00e9")
+        self.put("utf8i/a.ion", b'$ion_1_0 {Item:{pk:"a",sk:1.}}\n$ion_1_0 {Item:{pk:"\xff",sk:2.}}\n')
+        table, d = self.run_import("utf8i/", fmt="ION")
+        self.assertEqual((d["ImportStatus"], d["ErrorCount"], d["ImportedItemCount"]),
+                         ("FAILED", 1, 1), d)
+
+    def test_describe_import_under_another_tables_arn(self):
+        # DescribeImport is authorized on the ARN given: another table's import id under the
+        # name of a table the caller may describe is not found, never described.
+        import iam_base
+        self.put("other/a.json", (jline(self.items(1)[0]) + "\n").encode())
+        _, d = self.run_import("other/")
+        arn = d["ImportArn"]
+        forged = arn.split(":table/")[0] + ":table/mine/import/" + arn.rsplit("/", 1)[1]
+        u = iam_base.user(self.srv, "imp-mine", policies=[
+            iam_base.allow("dynamodb:DescribeImport", arn.split(":table/")[0] + ":table/mine/*")])
+        ddb = iam_base.client(self.srv, u, "dynamodb")
+        with self.assertRaises(ClientError) as e:
+            ddb.describe_import(ImportArn=forged)
+        self.assertEqual(e.exception.response["Error"]["Code"], "ImportNotFoundException")
+        with self.assertRaises(ClientError) as e:
+            ddb.describe_import(ImportArn=arn)
+        self.assertEqual(e.exception.response["Error"]["Code"], "AccessDeniedException")
+        self.assertEqual(self.ddb.describe_import(ImportArn=arn)["ImportTableDescription"]["ImportArn"],
+                         arn)
+
     def test_missing_bucket_and_empty_prefix(self):
         table, d = self.run_import("x/", bucket="no-such-bucket")
         self.assertEqual(d["ImportStatus"], "FAILED")

@@ -193,9 +193,18 @@ class Indexes(unittest.TestCase):
                      {":s": S("paging"), ":a": N(2), ":b": N(4)}, ExpressionAttributeNames=names)
         self.assertEqual(len(got), 12)
         got = self.ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression=cond,
-                             FilterExpression="placed = :p", ExpressionAttributeNames=names,
-                             ExpressionAttributeValues={":s": S("paging"), ":p": N(0)})
+                             FilterExpression="#t IN (:a, :b, :c, :d)",
+                             ExpressionAttributeNames=dict(names, **{"#t": "total"}),
+                             ExpressionAttributeValues={":s": S("paging"), ":a": N(0), ":b": N(-10),
+                                                        ":c": N(-20), ":d": N(-30)})
         self.assertEqual((got["Count"], got["ScannedCount"]), (4, 40))
+        # As DynamoDB, a Query's filter may not name the index's key (the key condition does).
+        with self.assertRaises(ClientError) as e:
+            self.ddb.query(TableName="orders", IndexName="by_status", KeyConditionExpression=cond,
+                           FilterExpression="placed = :p", ExpressionAttributeNames=names,
+                           ExpressionAttributeValues={":s": S("paging"), ":p": N(0)})
+        self.assertEqual(e.exception.response["Error"]["Message"], "Filter Expression can only "
+                         "contain non-primary key attributes: Primary key attribute: placed")
         # The LSI orders one partition by total (negative numbers first).
         lsi = self.q("by_total", "pk = :p", {":p": S("pg")})
         self.assertEqual([int(i["total"]["N"]) for i in lsi], sorted(-i for i in range(40)))

@@ -258,6 +258,12 @@ static void test_every_operation_refused(void **state)
             "{\"SourceTableName\":\"games\",\"TargetTableName\":\"rtwo\","
             "\"UseLatestRestorableTime\":true}",
             "dynamodb:RestoreTableToPointInTime", TABLE);
+    /* issue 17, package E: the exports */
+    refused("ExportTableToPointInTime", "{\"TableArn\":\"" TABLE "\",\"S3Bucket\":\"bkt\"}",
+            "dynamodb:ExportTableToPointInTime", TABLE);
+    refused("DescribeExport", "{\"ExportArn\":\"" TABLE "/export/01234567890123-0123abcd\"}",
+            "dynamodb:DescribeExport", TABLE "/export/01234567890123-0123abcd");
+    refused("ListExports", "{}", "dynamodb:ListExports", "*");
     refused("DynamoDBStreams_20120810.ListStreams", "{}", "dynamodb:ListStreams", "*");
     snprintf(b, sizeof(b), "{\"StreamArn\":\"%s\"}", g_stream);
     refused("DynamoDBStreams_20120810.DescribeStream", b, "dynamodb:DescribeStream", g_stream);
@@ -278,6 +284,48 @@ static void test_every_operation_refused(void **state)
     refused("DescribeImport", "{\"ImportArn\":\"" TABLE "/import/01234567890123-0badf00d\"}",
             "dynamodb:DescribeImport", TABLE "/import/01234567890123-0badf00d");
     refused("ListImports", "{}", "dynamodb:ListImports", "*");
+    /* issue 17, package S: global tables, replica auto scaling, contributor insights and
+     * Kinesis streaming destinations. */
+#define GT "arn:aws:dynamodb::000000000000:global-table/games"
+    refused("CreateGlobalTable",
+            "{\"GlobalTableName\":\"games\",\"ReplicationGroup\":[{\"RegionName\":"
+            "\"us-east-1\"}]}",
+            "dynamodb:CreateGlobalTable", GT);
+    refused("DescribeGlobalTable", "{\"GlobalTableName\":\"games\"}",
+            "dynamodb:DescribeGlobalTable", GT);
+    refused("DescribeGlobalTableSettings", "{\"GlobalTableName\":\"games\"}",
+            "dynamodb:DescribeGlobalTableSettings", GT);
+    refused("UpdateGlobalTable", "{\"GlobalTableName\":\"games\",\"ReplicaUpdates\":[]}",
+            "dynamodb:UpdateGlobalTable", GT);
+    refused("UpdateGlobalTableSettings", "{\"GlobalTableName\":\"games\"}",
+            "dynamodb:UpdateGlobalTableSettings", GT);
+#undef GT
+    refused("ListGlobalTables", "{}", "dynamodb:ListGlobalTables", "*");
+    refused("DescribeTableReplicaAutoScaling", "{\"TableName\":\"games\"}",
+            "dynamodb:DescribeTableReplicaAutoScaling", TABLE);
+    refused("UpdateTableReplicaAutoScaling", "{\"TableName\":\"games\"}",
+            "dynamodb:UpdateTableReplicaAutoScaling", TABLE);
+    refused("DescribeContributorInsights", "{\"TableName\":\"games\"}",
+            "dynamodb:DescribeContributorInsights", TABLE);
+    refused("DescribeContributorInsights", "{\"TableName\":\"games\",\"IndexName\":\"byTitle\"}",
+            "dynamodb:DescribeContributorInsights", TABLE "/index/byTitle");
+    refused("UpdateContributorInsights",
+            "{\"TableName\":\"games\",\"ContributorInsightsAction\":\"ENABLE\"}",
+            "dynamodb:UpdateContributorInsights", TABLE);
+    refused("ListContributorInsights", "{}", "dynamodb:ListContributorInsights", "*");
+    refused("DescribeKinesisStreamingDestination", "{\"TableName\":\"games\"}",
+            "dynamodb:DescribeKinesisStreamingDestination", TABLE);
+#define KARN "arn:aws:kinesis:us-east-1:000000000000:stream/orders"
+    refused("EnableKinesisStreamingDestination",
+            "{\"TableName\":\"games\",\"StreamArn\":\"" KARN "\"}",
+            "dynamodb:EnableKinesisStreamingDestination", TABLE);
+    refused("DisableKinesisStreamingDestination",
+            "{\"TableName\":\"games\",\"StreamArn\":\"" KARN "\"}",
+            "dynamodb:DisableKinesisStreamingDestination", TABLE);
+    refused("UpdateKinesisStreamingDestination",
+            "{\"TableName\":\"games\",\"StreamArn\":\"" KARN "\"}",
+            "dynamodb:UpdateKinesisStreamingDestination", TABLE);
+#undef KARN
     /* An operation this server does not have. */
     refused("NoSuchOperation", "{}", "dynamodb:NoSuchOperation",
             "*"); /* issue 17: ImportTable exists now */

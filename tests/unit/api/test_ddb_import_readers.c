@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "base/kv_alloc.h"
 #include "ddb/ddb_int.h"
 #include "ddb/ddb_ion.h"
 
@@ -178,11 +179,55 @@ static void test_csv(void **state)
     kv_arena_free(a);
 }
 
+/* A record of many quoted fields before a long one: the split's memory stays linear in the
+ * record (each quoted field once took a buffer as long as the rest of the record). */
+static void test_csv_memory(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    size_t nq = 4000, tail = 1u << 20;
+    size_t len = nq * 3 + tail;
+    char *rec = kv_malloc(len);
+    for (size_t i = 0; i < nq; i++)
+        memcpy(rec + 3 * i, "\"\",", 3);
+    memset(rec + 3 * nq, 'x', tail);
+    kv_slice_t *f = kv_calloc(DDB_CSV_MAX_FIELDS, sizeof(*f));
+    assert_int_equal(ddb_csv_split(a, kv_slice(rec, len), ',', f, DDB_CSV_MAX_FIELDS), (int)nq + 1);
+    assert_int_equal(f[0].len, 0);
+    assert_int_equal(f[nq].len, tail);
+    assert_true(kv_arena_used(a) < 4 * len);
+    kv_free(f);
+    kv_free(rec);
+    kv_arena_free(a);
+}
+
+/* Ion text is UTF-8: a string, a field name or a CSV record that is not is refused, and an
+ * item may not name an attribute twice. */
+static void test_ion_utf8_dups(void **state)
+{
+    (void)state;
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_item_t *it;
+    char err[256];
+    assert_int_equal(ion(a, "{Item:{k:\"a\xff\"}}", &it, err), -1);
+    assert_int_equal(ion(a, "{Item:{k:\"\xc3\"}}", &it, err), -1);
+    assert_int_equal(ion(a, "{Item:{'\xed\xa0\x80':\"a\"}}", &it, err), -1);
+    assert_int_equal(ion(a, "{Item:{k:\"\xc3\xa9\xf0\x9f\x98\x80\"}}", &it, err), 1);
+    assert_int_equal(ion(a, "{Item:{k:\"a\", k:\"b\"}}", &it, err), -1);
+    assert_int_equal(ion(a, "{Item:{k:\"a\", m:{x:1, y:2, x:3}}}", &it, err), -1);
+    assert_int_equal(ion(a, "{Item:{k:\"a\", m:{x:1, y:2}, l:[{x:1}, {x:2}]}}", &it, err), 1);
+    assert_true(ddb_utf8_valid(KV_SLICE_LIT("ok \xc3\xa9")));
+    assert_false(ddb_utf8_valid(KV_SLICE_LIT("\xc0\x80")));         /* overlong */
+    assert_false(ddb_utf8_valid(KV_SLICE_LIT("\xf4\x90\x80\x80"))); /* past U+10FFFF */
+    kv_arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ion_types),       cmocka_unit_test(test_ion_refused),
         cmocka_unit_test(test_ion_scan),        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_csv_memory),      cmocka_unit_test(test_ion_utf8_dups),
         cmocka_unit_test(test_ion_lob_slashes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
