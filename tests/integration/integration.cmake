@@ -226,3 +226,10 @@ if(KV_NODE)
   set_tests_properties(it_js_ddb_import PROPERTIES LABELS integration TIMEOUT 300
                        ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
 endif()
+# issue 17 (lead): CORS on the DynamoDB endpoint for a page's JS SDK v3 (Origin, preflight)
+if(KV_NODE)
+  add_test(NAME it_js_ddb_cors COMMAND ${KV_NODE} --test ddb_cors.test.mjs
+           WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}/tests/js)
+  set_tests_properties(it_js_ddb_cors PROPERTIES LABELS integration TIMEOUT 300
+                       ENVIRONMENT "${KV_IT_ENV};NODE_NO_WARNINGS=1")
+endif()
