@@ -92,6 +92,7 @@ target_sources(kvapi PRIVATE api/s3/s3_configs.c api/s3/s3_minor.c)
 
 # issue 17: the export/import record store (catalog kind 'E')
 target_sources(kvengine PRIVATE engine/eng_ddbio.c)
+target_sources(kvapi PRIVATE api/ddb/ddb_s3io.c) # what the export and the import share
 # issue 17, package V1: its sources below
 
 # issue 17, package V2: its sources below

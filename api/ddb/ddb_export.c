@@ -55,12 +55,6 @@ static void rec_key(kv_buf_t *k, kv_slice_t id)
     kv_buf_append_slice(k, id);
 }
 
-static void kstr_opt(api_jw_t *w, const char *k, const char *v)
-{
-    if (v)
-        api_jw_kstr(w, k, v);
-}
-
 static void ki64(api_jw_t *w, const char *k, int64_t v)
 {
     api_jw_key(w, k);
@@ -76,10 +70,10 @@ static void rec_encode(const ddb_export_t *x, kv_buf_t *out)
     api_jw_kstr(&w, "table", x->table);
     api_jw_kstr(&w, "table_id", x->table_id);
     api_jw_kstr(&w, "bucket", x->bucket);
-    kstr_opt(&w, "owner", x->owner);
-    kstr_opt(&w, "prefix", x->prefix);
-    kstr_opt(&w, "sse", x->sse);
-    kstr_opt(&w, "kms", x->kms);
+    ddb_s3io_kstr_opt(&w, "owner", x->owner);
+    ddb_s3io_kstr_opt(&w, "prefix", x->prefix);
+    ddb_s3io_kstr_opt(&w, "sse", x->sse);
+    ddb_s3io_kstr_opt(&w, "kms", x->kms);
     api_jw_kstr(&w, "token", x->token);
     ki64(&w, "format", x->format);
     ki64(&w, "type", x->type);
@@ -90,8 +84,8 @@ static void rec_encode(const ddb_export_t *x, kv_buf_t *out)
     ki64(&w, "start_ms", x->start_ms);
     ki64(&w, "end_ms", x->end_ms);
     api_jw_kstr(&w, "status", x->status);
-    kstr_opt(&w, "fail_code", x->fail_code);
-    kstr_opt(&w, "fail_msg", x->fail_msg);
+    ddb_s3io_kstr_opt(&w, "fail_code", x->fail_code);
+    ddb_s3io_kstr_opt(&w, "fail_msg", x->fail_msg);
     api_jw_ku64(&w, "items", x->items);
     api_jw_ku64(&w, "billed", x->billed);
     api_jw_ku64(&w, "files", x->files);
@@ -100,9 +94,9 @@ static void rec_encode(const ddb_export_t *x, kv_buf_t *out)
     api_jw_ku64(&w, "stage3", x->stage3);
     ki64(&w, "phase", x->phase);
     api_jw_kbool(&w, "s3_denied", x->s3_denied);
-    kstr_opt(&w, "kms_arn", x->kms_arn);
-    kstr_opt(&w, "kms_blob", x->kms_blob);
-    kstr_opt(&w, "kms_dk", x->kms_dk);
+    ddb_s3io_kstr_opt(&w, "kms_arn", x->kms_arn);
+    ddb_s3io_kstr_opt(&w, "kms_blob", x->kms_blob);
+    ddb_s3io_kstr_opt(&w, "kms_dk", x->kms_dk);
     api_jw_ku64(&w, "hash", x->hash);
     kv_buf_t b64;
     kv_buf_init(&b64, 8192);
@@ -113,24 +107,6 @@ static void rec_encode(const ddb_export_t *x, kv_buf_t *out)
     api_jw_obj_end(&w);
 }
 
-static const char *jstr(kv_arena_t *a, const api_json_t *o, const char *k)
-{
-    const api_json_t *v = api_json_get(o, k);
-    if (v == NULL || api_json_type(v) != API_J_STR)
-        return NULL;
-    kv_slice_t s = api_json_str(v);
-    return kv_arena_strndup(a, s.p, s.len);
-}
-
-static int64_t jint(const api_json_t *o, const char *k)
-{
-    int64_t v = 0;
-    const api_json_t *j = api_json_get(o, k);
-    if (j && !api_json_int(j, &v))
-        v = 0;
-    return v;
-}
-
 static int rec_decode(kv_arena_t *a, kv_slice_t val, ddb_export_t *x)
 {
     api_json_t *o;
@@ -138,46 +114,46 @@ static int rec_decode(kv_arena_t *a, kv_slice_t val, ddb_export_t *x)
     memset(x, 0, sizeof(*x));
     if (api_json_parse(a, val, &o, &err) < 0 || api_json_type(o) != API_J_OBJ)
         return KV_ECORRUPT;
-    const char *id = jstr(a, o, "id");
+    const char *id = ddb_s3io_jstr(a, o, "id");
     if (id == NULL || strlen(id) >= sizeof(x->id))
         return KV_ECORRUPT;
     memcpy(x->id, id, strlen(id) + 1);
-    x->table = jstr(a, o, "table");
-    x->table_id = jstr(a, o, "table_id");
-    x->bucket = jstr(a, o, "bucket");
-    x->owner = jstr(a, o, "owner");
-    x->prefix = jstr(a, o, "prefix");
-    x->sse = jstr(a, o, "sse");
-    x->kms = jstr(a, o, "kms");
-    x->token = jstr(a, o, "token");
-    x->status = jstr(a, o, "status");
-    x->fail_code = jstr(a, o, "fail_code");
-    x->fail_msg = jstr(a, o, "fail_msg");
+    x->table = ddb_s3io_jstr(a, o, "table");
+    x->table_id = ddb_s3io_jstr(a, o, "table_id");
+    x->bucket = ddb_s3io_jstr(a, o, "bucket");
+    x->owner = ddb_s3io_jstr(a, o, "owner");
+    x->prefix = ddb_s3io_jstr(a, o, "prefix");
+    x->sse = ddb_s3io_jstr(a, o, "sse");
+    x->kms = ddb_s3io_jstr(a, o, "kms");
+    x->token = ddb_s3io_jstr(a, o, "token");
+    x->status = ddb_s3io_jstr(a, o, "status");
+    x->fail_code = ddb_s3io_jstr(a, o, "fail_code");
+    x->fail_msg = ddb_s3io_jstr(a, o, "fail_msg");
     if (!x->table || !x->table_id || !x->bucket || !x->token || !x->status)
         return KV_ECORRUPT;
-    int64_t type = jint(o, "type");
-    x->format = (int)(jint(o, "format") & 1);
+    int64_t type = ddb_s3io_jint(o, "type");
+    x->format = (int)(ddb_s3io_jint(o, "format") & 1);
     x->type = type >= 0 && type <= 2 ? (int)type : 1;
-    x->view = (int)(jint(o, "view") & 1);
-    x->export_ms = jint(o, "export_ms");
-    x->from_ms = jint(o, "from_ms");
-    x->to_ms = jint(o, "to_ms");
-    x->start_ms = jint(o, "start_ms");
-    x->end_ms = jint(o, "end_ms");
-    x->items = (uint64_t)jint(o, "items");
-    x->billed = (uint64_t)jint(o, "billed");
-    x->files = (uint64_t)jint(o, "files");
-    x->stage = (uint32_t)jint(o, "stage");
-    x->stage2 = (uint32_t)jint(o, "stage2");
-    x->stage3 = (uint32_t)jint(o, "stage3");
-    x->phase = (int)jint(o, "phase");
+    x->view = (int)(ddb_s3io_jint(o, "view") & 1);
+    x->export_ms = ddb_s3io_jint(o, "export_ms");
+    x->from_ms = ddb_s3io_jint(o, "from_ms");
+    x->to_ms = ddb_s3io_jint(o, "to_ms");
+    x->start_ms = ddb_s3io_jint(o, "start_ms");
+    x->end_ms = ddb_s3io_jint(o, "end_ms");
+    x->items = (uint64_t)ddb_s3io_jint(o, "items");
+    x->billed = (uint64_t)ddb_s3io_jint(o, "billed");
+    x->files = (uint64_t)ddb_s3io_jint(o, "files");
+    x->stage = (uint32_t)ddb_s3io_jint(o, "stage");
+    x->stage2 = (uint32_t)ddb_s3io_jint(o, "stage2");
+    x->stage3 = (uint32_t)ddb_s3io_jint(o, "stage3");
+    x->phase = (int)ddb_s3io_jint(o, "phase");
     const api_json_t *den = api_json_get(o, "s3_denied");
     x->s3_denied = den && api_json_type(den) == API_J_BOOL && api_json_bool(den);
-    x->kms_arn = jstr(a, o, "kms_arn");
-    x->kms_blob = jstr(a, o, "kms_blob");
-    x->kms_dk = jstr(a, o, "kms_dk");
-    x->hash = (uint64_t)jint(o, "hash");
-    const char *after = jstr(a, o, "after");
+    x->kms_arn = ddb_s3io_jstr(a, o, "kms_arn");
+    x->kms_blob = ddb_s3io_jstr(a, o, "kms_blob");
+    x->kms_dk = ddb_s3io_jstr(a, o, "kms_dk");
+    x->hash = (uint64_t)ddb_s3io_jint(o, "hash");
+    const char *after = ddb_s3io_jstr(a, o, "after");
     if (after && after[0]) {
         kv_buf_t raw;
         kv_buf_init(&raw, 8192);
@@ -223,11 +199,6 @@ static void export_arn(api_ctx_t *ctx, const ddb_export_t *x, char *out, size_t 
     api_arn_write(out, cap, "dynamodb", ctx->region, "table/%s/export/%s", x->table, x->id);
 }
 
-static void table_arn(api_ctx_t *ctx, const char *table, char *out, size_t cap)
-{
-    api_arn_write(out, cap, "dynamodb", ctx->region, "table/%s", table);
-}
-
 /* "<prefix>/AWSDynamoDB/<id>/<rest>" (no prefix: "AWSDynamoDB/<id>/<rest>"). */
 static void object_key(const ddb_export_t *x, const char *rest, kv_buf_t *out)
 {
@@ -256,21 +227,6 @@ static void data_name(const ddb_export_t *x, uint64_t n, char out[27])
 }
 
 /* ---- decoding ---- */
-
-static bool bucket_name_ok(kv_slice_t s)
-{
-    /* ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$ */
-    if (s.len < 2)
-        return false;
-    for (size_t i = 0; i < s.len; i++) {
-        uint8_t c = s.p[i];
-        bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        bool mid = alnum || c == '.' || c == '-' || c == '_';
-        if ((i == 0 || i == s.len - 1) ? !alnum : !mid)
-            return false;
-    }
-    return true;
-}
 
 static int enum_of(kv_slice_t s, const char *const *vals, int n)
 {
@@ -324,7 +280,7 @@ int ddb_decode_export_table_to_point_in_time(ddb_dec_t *d, const api_json_t *in,
                           "Value '%.*s' at 's3Bucket' failed to satisfy constraint: Member "
                           "must have length less than or equal to 255",
                           CUT(out->bucket));
-    else if (!bucket_name_ok(out->bucket))
+    else if (!ddb_s3io_bucket_ok(out->bucket))
         ddb_dec_violation(d,
                           "Value '%.*s' at 's3Bucket' failed to satisfy constraint: Member "
                           "must satisfy regular expression pattern: "
@@ -847,7 +803,7 @@ static void encode_description(api_ctx_t *ctx, const ddb_export_t *x, api_jw_t *
         api_jw_str(w, kv_buf_slice(&k));
         kv_buf_dispose(&k);
     }
-    table_arn(ctx, x->table, arn, sizeof(arn));
+    ddb_s3io_table_arn(ctx, x->table, arn, sizeof(arn));
     api_jw_kstr(w, "TableArn", arn);
     api_jw_kstr(w, "TableId", x->table_id);
     api_jw_key(w, "ExportTime");
@@ -855,11 +811,11 @@ static void encode_description(api_ctx_t *ctx, const ddb_export_t *x, api_jw_t *
     api_jw_kstr(w, "ClientToken", x->token);
     api_jw_kstr(w, "S3Bucket", x->bucket);
     api_jw_kstr(w, "S3BucketOwner", x->owner ? x->owner : API_ACCOUNT_ID);
-    kstr_opt(w, "S3Prefix", x->prefix);
+    ddb_s3io_kstr_opt(w, "S3Prefix", x->prefix);
     api_jw_kstr(w, "S3SseAlgorithm", x->sse ? x->sse : "AES256");
-    kstr_opt(w, "S3SseKmsKeyId", x->kms);
-    kstr_opt(w, "FailureCode", x->fail_code);
-    kstr_opt(w, "FailureMessage", x->fail_msg);
+    ddb_s3io_kstr_opt(w, "S3SseKmsKeyId", x->kms);
+    ddb_s3io_kstr_opt(w, "FailureCode", x->fail_code);
+    ddb_s3io_kstr_opt(w, "FailureMessage", x->fail_msg);
     api_jw_kstr(w, "ExportFormat", FORMATS[x->format]);
     if (strcmp(x->status, "COMPLETED") == 0) {
         api_jw_ku64(w, "BilledSizeBytes", x->billed);
@@ -1225,7 +1181,7 @@ static int finish_export(api_ctx_t *ctx, kv_arena_t *a, ddb_export_t *x, const e
     if (rc == 0) {
         char arn[700], tarn[600], ts[25];
         export_arn(ctx, x, arn, sizeof(arn));
-        table_arn(ctx, x->table, tarn, sizeof(tarn));
+        ddb_s3io_table_arn(ctx, x->table, tarn, sizeof(tarn));
         api_jw_t w;
         api_jw_init(&w, &body);
         api_jw_obj_begin(&w);

@@ -107,12 +107,6 @@ size_t ddb_imp_key(const char *id, char *out)
     return (size_t)snprintf(out, 64, "I%.60s", id);
 }
 
-static void kstr_opt(api_jw_t *w, const char *k, const char *v)
-{
-    if (v)
-        api_jw_kstr(w, k, v);
-}
-
 void ddb_imp_rec_encode(const ddb_imp_rec_t *r, kv_buf_t *out)
 {
     api_jw_t w;
@@ -123,14 +117,14 @@ void ddb_imp_rec_encode(const ddb_imp_rec_t *r, kv_buf_t *out)
     api_jw_kstr(&w, "status", r->status);
     api_jw_kstr(&w, "token", r->token);
     api_jw_kstr(&w, "bucket", r->bucket);
-    kstr_opt(&w, "prefix", r->prefix);
-    kstr_opt(&w, "owner", r->owner);
+    ddb_s3io_kstr_opt(&w, "prefix", r->prefix);
+    ddb_s3io_kstr_opt(&w, "owner", r->owner);
     api_jw_kstr(&w, "format", r->format);
     api_jw_kstr(&w, "comp", r->comp);
     if (r->has_csv) {
         api_jw_key(&w, "csv");
         api_jw_obj_begin(&w);
-        kstr_opt(&w, "delim", r->delim);
+        ddb_s3io_kstr_opt(&w, "delim", r->delim);
         if (r->headers) {
             api_jw_key(&w, "headers");
             api_jw_arr_begin(&w);
@@ -158,18 +152,9 @@ void ddb_imp_rec_encode(const ddb_imp_rec_t *r, kv_buf_t *out)
     api_jw_kbool(&w, "odone", r->obj_done);
     if (r->s3_denied)
         api_jw_kbool(&w, "s3_denied", true);
-    kstr_opt(&w, "fcode", r->fcode);
-    kstr_opt(&w, "fmsg", r->fmsg);
+    ddb_s3io_kstr_opt(&w, "fcode", r->fcode);
+    ddb_s3io_kstr_opt(&w, "fmsg", r->fmsg);
     api_jw_obj_end(&w);
-}
-
-static const char *jstr(kv_arena_t *a, const api_json_t *o, const char *k)
-{
-    const api_json_t *v = api_json_get(o, k);
-    if (v == NULL || api_json_type(v) != API_J_STR)
-        return NULL;
-    kv_slice_t s = api_json_str(v);
-    return kv_arena_strndup(a, s.p, s.len);
 }
 
 static uint64_t ju64(const api_json_t *o, const char *k)
@@ -186,19 +171,19 @@ int ddb_imp_rec_decode(kv_arena_t *a, kv_slice_t v, ddb_imp_rec_t *r)
     const char *err;
     if (api_json_parse(a, v, &o, &err) < 0 || api_json_type(o) != API_J_OBJ)
         return KV_ECORRUPT;
-    r->id = jstr(a, o, "id");
-    r->table = jstr(a, o, "table");
-    r->status = jstr(a, o, "status");
-    r->token = jstr(a, o, "token");
-    r->bucket = jstr(a, o, "bucket");
-    r->prefix = jstr(a, o, "prefix");
-    r->owner = jstr(a, o, "owner");
-    r->format = jstr(a, o, "format");
-    r->comp = jstr(a, o, "comp");
+    r->id = ddb_s3io_jstr(a, o, "id");
+    r->table = ddb_s3io_jstr(a, o, "table");
+    r->status = ddb_s3io_jstr(a, o, "status");
+    r->token = ddb_s3io_jstr(a, o, "token");
+    r->bucket = ddb_s3io_jstr(a, o, "bucket");
+    r->prefix = ddb_s3io_jstr(a, o, "prefix");
+    r->owner = ddb_s3io_jstr(a, o, "owner");
+    r->format = ddb_s3io_jstr(a, o, "format");
+    r->comp = ddb_s3io_jstr(a, o, "comp");
     const api_json_t *csv = api_json_get(o, "csv");
     if (csv && api_json_type(csv) == API_J_OBJ) {
         r->has_csv = true;
-        r->delim = jstr(a, csv, "delim");
+        r->delim = ddb_s3io_jstr(a, csv, "delim");
         const api_json_t *h = api_json_get(csv, "headers");
         if (h && api_json_type(h) == API_J_ARR) {
             r->n_headers = api_json_len(h);
@@ -217,7 +202,7 @@ int ddb_imp_rec_decode(kv_arena_t *a, kv_slice_t v, ddb_imp_rec_t *r)
     else
         r->tcp = KV_SLICE_LIT("{}");
     kv_buf_dispose(&b);
-    r->table_id = jstr(a, o, "table_id");
+    r->table_id = ddb_s3io_jstr(a, o, "table_id");
     r->tid = (uint32_t)ju64(o, "tid");
     r->start_ms = (int64_t)ju64(o, "start");
     r->end_ms = (int64_t)ju64(o, "end");
@@ -225,15 +210,15 @@ int ddb_imp_rec_decode(kv_arena_t *a, kv_slice_t v, ddb_imp_rec_t *r)
     r->psize = ju64(o, "psize");
     r->imported = ju64(o, "imported");
     r->errors = ju64(o, "errors");
-    r->obj = jstr(a, o, "obj");
+    r->obj = ddb_s3io_jstr(a, o, "obj");
     r->off = ju64(o, "off");
     r->index = ju64(o, "index");
     const api_json_t *od = api_json_get(o, "odone");
     r->obj_done = od && api_json_type(od) == API_J_BOOL && api_json_bool(od);
     const api_json_t *den = api_json_get(o, "s3_denied");
     r->s3_denied = den && api_json_type(den) == API_J_BOOL && api_json_bool(den);
-    r->fcode = jstr(a, o, "fcode");
-    r->fmsg = jstr(a, o, "fmsg");
+    r->fcode = ddb_s3io_jstr(a, o, "fcode");
+    r->fmsg = ddb_s3io_jstr(a, o, "fmsg");
     if (!r->id || !r->table || !r->status || !r->token || !r->bucket || !r->format || !r->comp)
         return KV_ECORRUPT;
     if (!r->table_id)
@@ -275,20 +260,6 @@ int ddb_imp_put(api_ctx_t *ctx, const ddb_imp_rec_t *r)
 /* ---- decoding ---- */
 
 /* DynamoDB's S3 bucket name pattern: ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$ */
-static bool bucket_ok(kv_slice_t b)
-{
-    const uint8_t *p = b.p;
-    if (b.len < 2)
-        return false;
-    for (size_t i = 0; i < b.len; i++) {
-        uint8_t c = p[i];
-        bool an = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if ((i == 0 || i + 1 == b.len) ? !an : !(an || c == '.' || c == '-' || c == '_'))
-            return false;
-    }
-    return true;
-}
-
 static bool digits12(kv_slice_t s)
 {
     if (s.len != 12)
@@ -375,7 +346,7 @@ int ddb_decode_import_table(ddb_dec_t *d, const api_json_t *in, ddb_import_table
                               "Value '%.*s' at 's3BucketSource.s3Bucket' failed to satisfy "
                               "constraint: Member must have length less than or equal to 255",
                               clip(out->bucket.len), (const char *)out->bucket.p);
-        else if (!bucket_ok(out->bucket))
+        else if (!ddb_s3io_bucket_ok(out->bucket))
             ddb_dec_violation(d,
                               "Value '%.*s' at 's3BucketSource.s3Bucket' failed to satisfy "
                               "constraint: Member must satisfy regular expression pattern: "
@@ -776,11 +747,6 @@ int ddb_exec_list_imports(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
 
 /* ---- encoding ---- */
 
-static void table_arn(api_ctx_t *ctx, const char *table, char *out, size_t cap)
-{
-    api_arn_write(out, cap, "dynamodb", ctx->region, "table/%s", table);
-}
-
 static void import_arn(api_ctx_t *ctx, const ddb_imp_rec_t *r, char *out, size_t cap)
 {
     api_arn_write(out, cap, "dynamodb", ctx->region, "table/%s/import/%s", r->table, r->id);
@@ -796,8 +762,8 @@ static void encode_source(const ddb_imp_rec_t *r, api_jw_t *w)
     api_jw_key(w, "S3BucketSource");
     api_jw_obj_begin(w);
     api_jw_kstr(w, "S3Bucket", r->bucket);
-    kstr_opt(w, "S3BucketOwner", r->owner);
-    kstr_opt(w, "S3KeyPrefix", r->prefix);
+    ddb_s3io_kstr_opt(w, "S3BucketOwner", r->owner);
+    ddb_s3io_kstr_opt(w, "S3KeyPrefix", r->prefix);
     api_jw_obj_end(w);
 }
 
@@ -809,7 +775,7 @@ static void encode_desc(api_ctx_t *ctx, const ddb_imp_rec_t *r, api_jw_t *w)
     import_arn(ctx, r, arn, sizeof(arn));
     api_jw_kstr(w, "ImportArn", arn);
     api_jw_kstr(w, "ImportStatus", r->status);
-    table_arn(ctx, r->table, arn, sizeof(arn));
+    ddb_s3io_table_arn(ctx, r->table, arn, sizeof(arn));
     api_jw_kstr(w, "TableArn", arn);
     api_jw_kstr(w, "TableId", r->table_id);
     api_jw_kstr(w, "ClientToken", r->token);
@@ -822,7 +788,7 @@ static void encode_desc(api_ctx_t *ctx, const ddb_imp_rec_t *r, api_jw_t *w)
         api_jw_obj_begin(w);
         api_jw_key(w, "Csv");
         api_jw_obj_begin(w);
-        kstr_opt(w, "Delimiter", r->delim);
+        ddb_s3io_kstr_opt(w, "Delimiter", r->delim);
         if (r->headers) {
             api_jw_key(w, "HeaderList");
             api_jw_arr_begin(w);
@@ -848,8 +814,8 @@ static void encode_desc(api_ctx_t *ctx, const ddb_imp_rec_t *r, api_jw_t *w)
         api_jw_ku64(w, "ProcessedSizeBytes", r->psize);
     api_jw_ku64(w, "ImportedItemCount", done ? r->imported : 0);
     api_jw_ku64(w, "ErrorCount", done ? r->errors : 0);
-    kstr_opt(w, "FailureCode", r->fcode);
-    kstr_opt(w, "FailureMessage", r->fmsg);
+    ddb_s3io_kstr_opt(w, "FailureCode", r->fcode);
+    ddb_s3io_kstr_opt(w, "FailureMessage", r->fmsg);
     api_jw_obj_end(w);
 }
 
@@ -883,7 +849,7 @@ void ddb_encode_list_imports(api_ctx_t *ctx, api_req_t *req, const ddb_list_impo
         import_arn(ctx, r, arn, sizeof(arn));
         api_jw_kstr(w, "ImportArn", arn);
         api_jw_kstr(w, "ImportStatus", r->status);
-        table_arn(ctx, r->table, arn, sizeof(arn));
+        ddb_s3io_table_arn(ctx, r->table, arn, sizeof(arn));
         api_jw_kstr(w, "TableArn", arn);
         encode_source(r, w);
         log_group_arn(ctx, arn, sizeof(arn));

@@ -804,6 +804,18 @@ int ddb_csv_split(kv_arena_t *a, kv_slice_t rec, uint8_t delim, kv_slice_t *fiel
 bool ddb_csv_scan_line(bool *inq, kv_slice_t line);
 #define DDB_CSV_MAX_FIELDS 4096
 
+/* ---- issue 17: what the export and the import share (ddb_s3io.c) ---- */
+/** An S3Bucket of an export or import request: ^[a-z0-9A-Z]+[\.\-\w]*[a-z0-9A-Z]+$. */
+bool ddb_s3io_bucket_ok(kv_slice_t s);
+/** The ARN of table `table` into out. */
+void ddb_s3io_table_arn(api_ctx_t *ctx, const char *table, char *out, size_t cap);
+/** Member k with string v, unless v is NULL (their stored records). */
+void ddb_s3io_kstr_opt(api_jw_t *w, const char *k, const char *v);
+/** String member k of o copied into a, or NULL when absent or not a string. */
+const char *ddb_s3io_jstr(kv_arena_t *a, const api_json_t *o, const char *k);
+/** Integer member k of o, or 0 when absent or not an integer. */
+int64_t ddb_s3io_jint(const api_json_t *o, const char *k);
+
 /* ==== issue 17: end of the package blocks ==== */
 
 #endif
