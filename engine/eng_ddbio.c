@@ -7,8 +7,6 @@
  */
 #include "eng_int.h"
 
-#define ENG_CAT_DDBIO 'E'
-
 int eng_ddbio_get(eng_t *e, kv_slice_t key, kv_arena_t *a, kv_slice_t *val)
 {
     if (key.len == 0 || key.len > ENG_DDBIO_KEY_MAX)

@@ -12,8 +12,6 @@
 #include "base/kv_alloc.h"
 #include "eng_int.h"
 
-#define ENG_CAT_DDBIO 'E'
-
 typedef struct ord {
     kv_slice_t key;
     size_t i;

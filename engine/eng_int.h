@@ -38,6 +38,8 @@
 /* issue 15, package S: account-level settings ('X' + name: S3's account public access
  * block, "s3-pab"), each one opaque value. */
 #define ENG_CAT_ACCOUNT 'X'
+/* DynamoDB's exports and imports (issue 17; eng_ddbio.c, eng_import.c): 'E' + a sub-kind and id */
+#define ENG_CAT_DDBIO 'E'
 
 /* Stream records of one commit, noted while its batch is built and given their sequence
  * numbers at the commit (eng__write_logged). Allocates nothing when no table streams. */

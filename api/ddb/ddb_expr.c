@@ -635,25 +635,33 @@ static bool is_cmp_tok(const tok_t *t)
     return (t->k >= T_EQ && t->k <= T_GE) || kw(t, "BETWEEN") || kw(t, "IN");
 }
 
-/* size(:value) of a constant is a constant. */
-static ddb_operand_t *const_size(parser_t *p, const eng_av_t *v)
+/* size() of a value into *n: bytes of S and B, members of M, L and the sets. @return false
+ * for the types size() does not take (N, BOOL, NULL). */
+static bool av_size(const eng_av_t *v, size_t *n)
 {
-    size_t n;
     switch (v->t) {
     case ENG_AV_S:
     case ENG_AV_B:
-        n = v->u.s.len;
-        break;
+        *n = v->u.s.len;
+        return true;
     case ENG_AV_M:
     case ENG_AV_L:
     case ENG_AV_SS:
     case ENG_AV_NS:
     case ENG_AV_BS:
-        n = v->n;
-        break;
+        *n = v->n;
+        return true;
     default:
-        return bad_operand_type(p, "size", v->t);
+        return false;
     }
+}
+
+/* size(:value) of a constant is a constant. */
+static ddb_operand_t *const_size(parser_t *p, const eng_av_t *v)
+{
+    size_t n;
+    if (!av_size(v, &n))
+        return bad_operand_type(p, "size", v->t);
     eng_av_t *nv = kv_arena_calloc(p->env->a, 1, sizeof(*nv));
     nv->t = ENG_AV_N;
     nv->u.s = kv_slice_str(kv_arena_printf(p->env->a, "%zu", n));
@@ -1269,21 +1277,8 @@ static const eng_av_t *operand_value(const ddb_operand_t *o, const eng_item_t *i
         if (v == NULL)
             return NULL;
         size_t n;
-        switch (v->t) {
-        case ENG_AV_S:
-        case ENG_AV_B:
-            n = v->u.s.len;
-            break;
-        case ENG_AV_M:
-        case ENG_AV_L:
-        case ENG_AV_SS:
-        case ENG_AV_NS:
-        case ENG_AV_BS:
-            n = v->n;
-            break;
-        default:
+        if (!av_size(v, &n))
             return NULL; /* size() of a number, boolean or null is an error: false */
-        }
         int len = snprintf(nb->text, sizeof(nb->text), "%zu", n);
         nb->av.t = ENG_AV_N;
         nb->av.n = 0;

@@ -427,10 +427,10 @@ bool ddb_index_item_error(const eng_table_t *t, const eng_item_t *it, char *msg,
 
 /* ---- descriptions ---- */
 
-static void encode_one(const eng_table_t *t, const eng_index_t *ix, const char *table_arn,
-                       api_jw_t *w)
+/* An index's IndexName, KeySchema (as given) and Projection members, which every
+ * description of it starts with. */
+static void encode_head(const eng_index_t *ix, api_jw_t *w)
 {
-    api_jw_obj_begin(w);
     api_jw_kstr(w, "IndexName", ix->name);
     if (eng_index_multi(ix))
         ddb_multikey_encode_key_schema(w, ix); /* issue 17, package M */
@@ -450,6 +450,15 @@ static void encode_one(const eng_table_t *t, const eng_index_t *ix, const char *
         api_jw_arr_end(w);
     }
     api_jw_obj_end(w);
+}
+
+/* A table description's index (GlobalSecondaryIndexDescription / LocalSecondaryIndexDescription).
+ */
+static void encode_one(const eng_table_t *t, const eng_index_t *ix, const char *table_arn,
+                       api_jw_t *w)
+{
+    api_jw_obj_begin(w);
+    encode_head(ix, w);
     if (ix->global) {
         api_jw_kstr(w, "IndexStatus", ix->creating ? "CREATING" : "ACTIVE");
         if (ix->creating)
@@ -469,7 +478,29 @@ static void encode_one(const eng_table_t *t, const eng_index_t *ix, const char *
     api_jw_obj_end(w);
 }
 
-void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w)
+/* A backup's index (GlobalSecondaryIndexInfo / LocalSecondaryIndexInfo): a GSI's throughput
+ * only when the table is provisioned. */
+static void encode_info(const eng_table_t *t, const eng_index_t *ix, const char *table_arn,
+                        api_jw_t *w)
+{
+    (void)table_arn;
+    api_jw_obj_begin(w);
+    encode_head(ix, w);
+    if (ix->global && t->billing == ENG_BILLING_PROVISIONED) {
+        api_jw_key(w, "ProvisionedThroughput");
+        api_jw_obj_begin(w);
+        api_jw_ku64(w, "ReadCapacityUnits", ix->rcu);
+        api_jw_ku64(w, "WriteCapacityUnits", ix->wcu);
+        api_jw_obj_end(w);
+    }
+    api_jw_obj_end(w);
+}
+
+/* The GlobalSecondaryIndexes and LocalSecondaryIndexes members (each only when not empty),
+ * every index written by one(). */
+static void encode_lists(const eng_table_t *t, const char *table_arn, api_jw_t *w,
+                         void (*one)(const eng_table_t *, const eng_index_t *, const char *,
+                                     api_jw_t *))
 {
     for (int global = 0; global < 2; global++) {
         size_t n = 0;
@@ -481,9 +512,14 @@ void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w
         api_jw_arr_begin(w);
         for (size_t i = 0; i < t->n_indexes; i++)
             if (t->indexes[i].global == (global != 0))
-                encode_one(t, &t->indexes[i], table_arn, w);
+                one(t, &t->indexes[i], table_arn, w);
         api_jw_arr_end(w);
     }
+}
+
+void ddb_encode_indexes(const eng_table_t *t, const char *table_arn, api_jw_t *w)
+{
+    encode_lists(t, table_arn, w, encode_one);
 }
 
 static const char *view_name(eng_stream_view_t v)
@@ -500,49 +536,7 @@ static const char *view_name(eng_stream_view_t v)
 void ddb_encode_feature_details(const eng_table_t *t, api_jw_t *w)
 {
     api_jw_obj_begin(w);
-    for (int global = 0; global < 2; global++) {
-        size_t n = 0;
-        for (size_t i = 0; i < t->n_indexes; i++)
-            n += t->indexes[i].global == (global != 0);
-        if (n == 0)
-            continue;
-        api_jw_key(w, global ? "GlobalSecondaryIndexes" : "LocalSecondaryIndexes");
-        api_jw_arr_begin(w);
-        for (size_t i = 0; i < t->n_indexes; i++) {
-            const eng_index_t *ix = &t->indexes[i];
-            if (ix->global != (global != 0))
-                continue;
-            api_jw_obj_begin(w);
-            api_jw_kstr(w, "IndexName", ix->name);
-            if (eng_index_multi(ix))
-                ddb_multikey_encode_key_schema(w, ix);
-            else
-                ddb_encode_key_schema(w, ix->hash_key, ix->range_key);
-            api_jw_key(w, "Projection");
-            api_jw_obj_begin(w);
-            api_jw_kstr(w, "ProjectionType",
-                        ix->proj == ENG_PROJ_ALL         ? "ALL"
-                        : ix->proj == ENG_PROJ_KEYS_ONLY ? "KEYS_ONLY"
-                                                         : "INCLUDE");
-            if (ix->proj == ENG_PROJ_INCLUDE) {
-                api_jw_key(w, "NonKeyAttributes");
-                api_jw_arr_begin(w);
-                for (size_t k = 0; k < ix->n_include; k++)
-                    api_jw_cstr(w, ix->include[k]);
-                api_jw_arr_end(w);
-            }
-            api_jw_obj_end(w);
-            if (ix->global && t->billing == ENG_BILLING_PROVISIONED) {
-                api_jw_key(w, "ProvisionedThroughput");
-                api_jw_obj_begin(w);
-                api_jw_ku64(w, "ReadCapacityUnits", ix->rcu);
-                api_jw_ku64(w, "WriteCapacityUnits", ix->wcu);
-                api_jw_obj_end(w);
-            }
-            api_jw_obj_end(w);
-        }
-        api_jw_arr_end(w);
-    }
+    encode_lists(t, NULL, w, encode_info);
     if (t->stream_enabled) {
         api_jw_key(w, "StreamDescription");
         api_jw_obj_begin(w);

@@ -5,20 +5,13 @@ headers, a two-day Max-Age), Access-Control-* on every response to a request wit
 (errors and Streams too), nothing without one; S3's answers unchanged; and a real browser
 (headless Chromium on another loopback origin) calling PutItem/GetItem with fetch, one request
 gzipped in the page."""
-import html
-import http.server
-import json
 import os
-import re
-import shutil
 import socket
 import subprocess
-import tempfile
-import threading
 import time
 import unittest
-import urllib.parse
 
+import browser
 from stratus_fixture import Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -196,37 +189,15 @@ class Cors(unittest.TestCase):
         self.assertIn(b"CORS is not enabled for this bucket", body)
 
     def test_chromium_calls_dynamodb(self):
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        if chromium is None:
+        if browser.CHROMIUM is None:
             self.skipTest("chromium is not installed")
         with open(os.path.join(HERE, "ddb_browser_page.html"), "rb") as f:
             page = f.read()
-
-        class Page(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, *a):
-                pass
-
-        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-        threading.Thread(target=web.serve_forever, daemon=True).start()
-        origin = f"http://127.0.0.1:{web.server_address[1]}"
-        try:
+        with browser.page_server(page) as origin:
             cfg = {"endpoint": self.srv.endpoint, "region": self.srv.region, "accessKey": self.srv.access_key,
                    "secretKey": self.srv.secret_key, "table": "cors_t"}
-            url = f"{origin}/page.html#" + urllib.parse.quote(json.dumps(cfg))
-            with tempfile.TemporaryDirectory() as profile:
-                r = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                                    "--no-first-run", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
-                                    "--dump-dom", url], capture_output=True, timeout=120)
-            m = re.search(rb'<pre id="out">(.*?)</pre>', r.stdout, re.S)
-            self.assertIsNotNone(m, r.stdout[-2000:] + r.stderr[-2000:])
-            res = json.loads(html.unescape(m.group(1).decode()))
+            res, out = browser.run_page(origin, cfg)
+            self.assertIsNotNone(res, out)
             self.assertNotIn("error", res, res)
             self.assertEqual((res["put"], res["get"]), (200, 200), res)
             self.assertEqual(res["getItem"], {"pk": {"S": "browser"}, "v": {"S": "from the page"}})
@@ -238,9 +209,6 @@ class Cors(unittest.TestCase):
             self.assertTrue(res["missingRequestId"], res)
             got = self.ddb.get_item(TableName="cors_t", Key={"pk": {"S": "gzipped"}}, ConsistentRead=True)
             self.assertEqual(len(got["Item"]["v"]["S"]), 50000)
-        finally:
-            web.shutdown()
-            web.server_close()
 
 
 if __name__ == "__main__":

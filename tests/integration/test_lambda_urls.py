@@ -6,15 +6,11 @@ http://<url-id>.lambda-url.<region>.localhost:<port>/ and the /lambda-url/<url-i
 non-object results, function errors); AuthType AWS_IAM with SigV4; CORS preflights; and a
 headless Chromium page fetching a function URL cross-origin."""
 import base64
-import html
 import http.client
-import http.server
 import json
-import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import unittest
 import urllib.parse
 
@@ -24,6 +20,8 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from lambda_grants import public_url
+
+import browser
 from stratus_fixture import Server, zip_of
 
 ROLE = "arn:aws:iam::000000000000:role/lambda-role"
@@ -424,25 +422,8 @@ class FunctionUrls(unittest.TestCase):
         self.assertNotIn("access-control-allow-origin", h)
 
     def test_browser_page(self):
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        self.assertIsNotNone(chromium, "chromium is installed by `make deps`")
-        page = PAGE.encode()
-
-        class Page(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, *a):
-                pass
-
-        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-        threading.Thread(target=web.serve_forever, daemon=True).start()
-        origin = f"http://127.0.0.1:{web.server_address[1]}"
-        try:
+        self.assertIsNotNone(browser.CHROMIUM, "chromium is installed by `make deps`")
+        with browser.page_server(PAGE.encode()) as origin:
             opened = self.lam.create_function_url_config(
                 FunctionName="urlfn-browser", AuthType="NONE",
                 Cors={"AllowOrigins": [origin], "AllowMethods": ["POST"],
@@ -456,24 +437,14 @@ class FunctionUrls(unittest.TestCase):
             except ClientError:
                 closed = self.lam.get_function_url_config(FunctionName="urlfn-closed")["FunctionUrl"]
             cfg = {"open": opened + "echo/browser", "closed": closed + "echo/browser"}
-            url = f"{origin}/page.html#" + urllib.parse.quote(json.dumps(cfg))
-            with tempfile.TemporaryDirectory() as profile:
-                r = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                                    "--no-first-run", f"--user-data-dir={profile}",
-                                    "--virtual-time-budget=20000", "--dump-dom", url],
-                                   capture_output=True, timeout=120)
-            m = re.search(rb'<pre id="out">(.*?)</pre>', r.stdout, re.S)
-            self.assertIsNotNone(m, r.stdout[-2000:] + r.stderr[-2000:])
-            res = json.loads(html.unescape(m.group(1).decode()))
+            res, out = browser.run_page(origin, cfg)
+            self.assertIsNotNone(res, out)
             self.assertEqual(res.get("status"), 200, res)
             self.assertEqual(res["fn"], "echo")  # an exposed header
             self.assertEqual(res["header"], "from-browser")  # the custom header reached the function
             self.assertEqual(res["method"], "POST")
             self.assertEqual(res["origin"], origin)
             self.assertEqual(res["closed"], "blocked", res)
-        finally:
-            web.shutdown()
-            web.server_close()
 
 
 PAGE = """<!doctype html><html><body><pre id="out">pending</pre><script>

@@ -3,20 +3,12 @@
 presigned PUT/GET plus POST Object from headless Chromium on a loopback page of another
 origin, through the bucket's CORS rules."""
 import hashlib
-import html
 import http.client
-import http.server
-import json
 import os
-import re
-import shutil
-import subprocess
-import tempfile
-import threading
 import unittest
-import urllib.parse
 import uuid
 
+import browser
 from stratus_fixture import Server
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,26 +101,10 @@ class S3Browser(unittest.TestCase):
         self.assertNotIn("Contents", self.s3.list_objects_v2(Bucket="forms", Prefix="elsewhere/"))
 
     def test_chromium_presigned_and_form_uploads(self):
-        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-        self.assertIsNotNone(chromium, "chromium is installed by `make deps`")
+        self.assertIsNotNone(browser.CHROMIUM, "chromium is installed by `make deps`")
         with open(os.path.join(HERE, "browser_page.html"), "rb") as f:
             page = f.read()
-
-        class Page(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(page)))
-                self.end_headers()
-                self.wfile.write(page)
-
-            def log_message(self, *a):
-                pass
-
-        web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Page)
-        threading.Thread(target=web.serve_forever, daemon=True).start()
-        origin = f"http://127.0.0.1:{web.server_address[1]}"
-        try:
+        with browser.page_server(page) as origin:
             self.s3.create_bucket(Bucket="browser")
             self.s3.put_bucket_cors(Bucket="browser", CORSConfiguration={"CORSRules": [{
                 "AllowedOrigins": [origin], "AllowedMethods": ["GET", "PUT", "POST"],
@@ -138,14 +114,8 @@ class S3Browser(unittest.TestCase):
             cfg = {"put": self.s3.generate_presigned_url("put_object", Params={"Bucket": "browser", "Key": "put.txt"}),
                    "get": self.s3.generate_presigned_url("get_object", Params={"Bucket": "browser", "Key": "put.txt"}),
                    "post": post}
-            url = f"{origin}/page.html#" + urllib.parse.quote(json.dumps(cfg))
-            with tempfile.TemporaryDirectory() as profile:
-                r = subprocess.run([chromium, "--headless=new", "--no-sandbox", "--disable-gpu",
-                                    "--no-first-run", f"--user-data-dir={profile}", "--virtual-time-budget=20000",
-                                    "--dump-dom", url], capture_output=True, timeout=120)
-            m = re.search(rb'<pre id="out">(.*?)</pre>', r.stdout, re.S)
-            self.assertIsNotNone(m, r.stdout[-2000:] + r.stderr[-2000:])
-            res = json.loads(html.unescape(m.group(1).decode()))
+            res, out = browser.run_page(origin, cfg)
+            self.assertIsNotNone(res, out)
             self.assertNotIn("error", res, res)
             self.assertEqual((res["put"], res["get"], res["getBody"]), (200, 200, "from the browser"))
             self.assertTrue(res["putEtag"], res)  # exposed through the CORS rule
@@ -154,9 +124,6 @@ class S3Browser(unittest.TestCase):
             self.assertIn("AccessDenied", res["refusedBody"])
             got = self.s3.get_object(Bucket="browser", Key="forms/note.txt")["Body"].read()
             self.assertEqual(got, b"form upload from the browser")
-        finally:
-            web.shutdown()
-            web.server_close()
 
 
 if __name__ == "__main__":
