@@ -86,13 +86,6 @@ static bool s3_sigv4(const api_state_t *st)
     return (st->svc->flags & API_SVC_S3_SIGV4) != 0;
 }
 
-/* DynamoDB (and its Streams) answer signature errors in their own words: a 5-minute window and
- * no canonical strings in a mismatch (issue 17, package V2). */
-static bool ddb_sigv4(const api_state_t *st)
-{
-    return strncmp(st->svc->name, "dynamodb", 8) == 0;
-}
-
 static int deny(api_resp_t *resp, api_err_t e, const char *msg)
 {
     if (msg)
@@ -170,7 +163,7 @@ static int verify_signature(api_req_t *req, api_resp_t *resp, kv_slice_t payload
             s3_extra(req, "StringToSign", kv_buf_slice(&sts));
             s3_extra(req, "SignatureProvided", st->auth.signature);
             s3_extra(req, "CanonicalRequest", kv_buf_slice(&creq));
-        } else if (ddb_sigv4(st)) {
+        } else if (st->svc->flags & API_SVC_SIG_TERSE) {
             api_fail(resp, API_E_DDB_INVALID_SIGNATURE, NULL);
         } else {
             api_fail(resp, API_E_DDB_INVALID_SIGNATURE,
@@ -277,7 +270,7 @@ static int check_dates(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         }
         st->amz_date = d;
         long skew = (long)(t - now);
-        long max_skew = ddb_sigv4(st) ? SIGV4_DDB_MAX_SKEW_S : SIGV4_MAX_SKEW_S;
+        long max_skew = st->svc->sig_skew_s ? (long)st->svc->sig_skew_s : SIGV4_MAX_SKEW_S;
         if (skew > max_skew || skew < -max_skew) {
             if (s3_sigv4(st)) {
                 api_fail(resp, API_E_S3_TIME_SKEWED, NULL);

@@ -68,6 +68,8 @@ enum {
     API_SVC_FALLBACK = 1u << 1,   /* claims what nothing else claims */
     API_SVC_S3_SIGV4 = 1u << 2,   /* SigV4 as S3 applies it: single-encoded paths, unsigned and
                                      aws-chunked payloads, checksums, S3's authentication errors */
+    API_SVC_SIG_TERSE = 1u << 3,  /* a signature mismatch answers AWS's sentence alone, without
+                                     the canonical strings (DynamoDB, issue 17) */
 };
 
 /** How a service's request ids look. */
@@ -149,6 +151,9 @@ typedef struct api_service {
      * it arrives, body_max applying to the decompressed bytes; another coding, or a stream that
      * is not valid, is refused with err_internal once the signature is verified (DynamoDB). */
     bool inflate;
+    /** Issue 17, package V2: how far a request's date may stand from the server's clock, in
+     * seconds (DynamoDB's 5 minutes); 0: SigV4's 15 minutes. */
+    unsigned sig_skew_s;
 } api_service_t;
 
 /** The table (api_services.c): every service, in routing and metrics order. */

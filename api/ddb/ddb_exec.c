@@ -532,7 +532,8 @@ static const char *const ddb_scopes[] = {"dynamodb", "streams.dynamodb", NULL};
     .err_throttle = API_E_DDB_THROTTLING, .err_too_large = API_E_DDB_TOO_LARGE,    \
     .iam_prefix = "dynamodb", .err_denied = API_E_DDB_ACCESS_DENIED,               \
     .err_stream_large = API_E_DDB_TOO_LARGE, .too_large_sized = true,              \
-    .inflate = true /* issue 17, package H: Content-Encoding gzip, deflate */
+    .inflate = true, /* issue 17, package H: Content-Encoding gzip, deflate */     \
+        .sig_skew_s = SIGV4_DDB_MAX_SKEW_S /* issue 17, package V2: DynamoDB's window */
 
 /* The preflight is unauthenticated and reads no body: none is held for it (what it held would
  * be outside the unauthenticated budget, which only bodies waiting for a signature are charged). */
@@ -545,7 +546,7 @@ const api_service_t ddb_service = {
     .name = "dynamodb",
     DDB_SERVICE_COMMON,
     .body_limit = ddb_body_limit,
-    .flags = API_SVC_ANY_TARGET,
+    .flags = API_SVC_ANY_TARGET | API_SVC_SIG_TERSE,
     .target_prefix = DDB_TARGET_PREFIX,
     .ops = ddb_ops,
     .n_ops = DDB_OP__COUNT + 1, /* and the preflight (issue 17, package H) */
@@ -560,6 +561,7 @@ const api_service_t ddb_service = {
 const api_service_t streams_service = {
     .name = "dynamodbstreams",
     DDB_SERVICE_COMMON,
+    .flags = API_SVC_SIG_TERSE,
     .target_prefix = DDB_STREAMS_PREFIX,
     .ops = streams_ops,
     .n_ops = STREAMS_OP__COUNT,
