@@ -132,14 +132,31 @@ const char *srv_reason(int st)
 
 static void on_timer(uv_timer_t *t);
 
+/*
+ * A connection's timeout is a deadline; its timer is moved only when the deadline comes
+ * earlier than the timer is armed for. A later deadline (the idle timeout after each answer)
+ * leaves the timer where it is, and when it fires early it re-arms for what is left: a busy
+ * keep-alive connection costs no timer operation per request.
+ */
+static void timer_arm(srv_conn_t *c, uint64_t now)
+{
+    c->timer_due = c->deadline;
+    uv_timer_start(&c->timer, on_timer, c->deadline - now, 0);
+}
+
 static void timer_set(srv_conn_t *c, unsigned ms)
 {
     if (c->closing)
         return;
-    if (ms)
-        uv_timer_start(&c->timer, on_timer, ms, 0);
-    else
+    if (ms == 0) {
+        c->deadline = c->timer_due = 0;
         uv_timer_stop(&c->timer);
+        return;
+    }
+    uint64_t now = uv_now(&c->loop->loop);
+    c->deadline = now + ms;
+    if (c->timer_due == 0 || c->timer_due > c->deadline)
+        timer_arm(c, now);
 }
 
 static void read_start(srv_conn_t *c);
@@ -177,6 +194,38 @@ static void on_write(uv_write_t *w, int status)
     write_done(c);
 }
 
+/*
+ * A response on a connection with nothing queued is written at once, from here: when the
+ * socket takes it whole (the usual case), it is done without a write request, its callback
+ * and the poll-mask change libuv makes when its write queue drains (one epoll_ctl per
+ * response). What the socket does not take goes out through uv_write; bufs/n are advanced
+ * past the bytes written. @return whether the response is done (wr is gone).
+ */
+static bool try_write(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned *n)
+{
+    int w = uv_try_write((uv_stream_t *)&c->tcp, bufs, *n);
+    if (w <= 0)
+        return false; /* UV_EAGAIN, or an error uv_write reports again */
+    size_t left = (size_t)w;
+    unsigned i = 0;
+    while (i < *n && left >= bufs[i].len)
+        left -= bufs[i++].len;
+    if (i == *n) {
+        srv_loop_t *l = c->loop;
+        c->writes_pending--;
+        api_done(l->srv->api, &wr->req, &wr->resp, wr->bytes_in, wr->bytes_out);
+        api_resp_dispose(&wr->resp);
+        srv_arena_put(l, wr->arena); /* frees wr too */
+        c->writes_completed++;
+        return true;
+    }
+    bufs[i].base += left;
+    bufs[i].len -= left;
+    memmove(bufs, bufs + i, (*n - i) * sizeof(*bufs));
+    *n -= i;
+    return false;
+}
+
 /* Queue bytes for the socket; takes the arena (which holds wr). */
 static void submit(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
 {
@@ -192,6 +241,8 @@ static void submit(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
         uv_buf_t cb = uv_buf_init((char *)wr->cipher.p, (unsigned)wr->cipher.len);
         rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &cb, 1, on_write);
     } else {
+        if (wr->has_api && c->writes_pending == 1 && !c->close_after && try_write(c, wr, bufs, &n))
+            return;
         rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, bufs, n, on_write);
     }
     if (rc < 0) {
@@ -701,7 +752,7 @@ static int on_message_complete(llhttp_t *p)
         c->held = true;
         c->offloaded = true;
         l->n_jobs++;
-        uv_timer_stop(&c->timer);
+        timer_set(c, 0);
         c->job.run = work_run;
         srv_work_submit(l->srv->work, &c->job);
         return HPE_PAUSED;
@@ -710,7 +761,7 @@ static int on_message_complete(llhttp_t *p)
         api_handle(l->srv->api, &c->req, &c->resp);
         if (api_resp_hold(l->srv->api, &c->resp, on_released, c)) {
             c->held = true;
-            uv_timer_stop(&c->timer);
+            timer_set(c, 0);
             return HPE_PAUSED;
         }
         send_response(c);
@@ -889,8 +940,15 @@ static void read_stop(srv_conn_t *c)
 static void on_timer(uv_timer_t *t)
 {
     srv_conn_t *c = t->data;
-    if (c->closing || c->held)
+    c->timer_due = 0;
+    if (c->closing || c->held || c->deadline == 0)
         return;
+    uint64_t now = uv_now(&c->loop->loop);
+    if (now < c->deadline) { /* the deadline moved on since the timer was armed */
+        timer_arm(c, now);
+        return;
+    }
+    c->deadline = 0;
     if (c->writes_pending > 0) {
         /* Responses are queued: give the client another period as long as it reads them.
          * A client that stopped reading would otherwise pin the connection forever. */

@@ -85,6 +85,8 @@ typedef struct srv_hoff {
 struct srv_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uint64_t deadline;  /* loop time (ms) the current timeout ends at; 0: none */
+    uint64_t timer_due; /* loop time (ms) the timer is armed for; 0: not armed */
     srv_loop_t *loop;
     srv_conn_t *prev, *next;
     srv_conn_t *next_released;
