@@ -169,6 +169,15 @@ typedef void (*api_released_cb)(void *arg, int status);
  */
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg);
 
+/**
+ * Answers after one WAL write per loop turn (see eng_wal_flush): a loop thread calls
+ * api_wal_defer_thread once; while api_wal_pending(), an answer may name a write that is not
+ * yet in the OS and waits for the turn's api_wal_flush (0, or <0: drop those answers).
+ */
+void api_wal_defer_thread(void);
+bool api_wal_pending(api_ctx_t *ctx);
+int api_wal_flush(api_ctx_t *ctx);
+
 /** The connection of a held response closed (EOF while it waited): a response held for an
  * event (an SQS long poll) completes at once without taking anything; others are unaffected.
  * The held callback still runs. Loop thread. (Issue 14.) */

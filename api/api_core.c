@@ -887,6 +887,21 @@ bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *a
     return true;
 }
 
+void api_wal_defer_thread(void)
+{
+    eng_wal_defer_thread();
+}
+
+bool api_wal_pending(api_ctx_t *ctx)
+{
+    return eng_wal_pending(ctx->eng);
+}
+
+int api_wal_flush(api_ctx_t *ctx)
+{
+    return eng_wal_flush(ctx->eng);
+}
+
 void api_done(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp, uint64_t bytes_in,
               uint64_t bytes_out)
 {

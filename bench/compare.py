@@ -27,7 +27,7 @@ CONNS = int(os.environ.get("CONNS", 64))
 DURATION = float(os.environ.get("DURATION", 5))
 ROUNDS = int(os.environ.get("ROUNDS", 3))
 PINNED = (os.cpu_count() or 1) >= 2 and shutil.which("taskset") is not None
-WORKLOADS = ["putitem", "getitem", "query", "gsiquery"]
+WORKLOADS = os.environ.get("WORKLOADS", "putitem,getitem,query,gsiquery").split(",")
 
 
 def pin(core, args):

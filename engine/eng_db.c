@@ -234,6 +234,21 @@ void eng_sync_after(eng_t *e, eng_synced_cb cb, void *arg)
     pthread_mutex_unlock(&e->sync_lock);
 }
 
+void eng_wal_defer_thread(void)
+{
+    eng_rocks_defer_wal_thread();
+}
+
+bool eng_wal_pending(eng_t *e)
+{
+    return eng_rocks_wal_pending(e->rocks);
+}
+
+int eng_wal_flush(eng_t *e)
+{
+    return eng_rocks_flush_wal(e->rocks);
+}
+
 int eng_notifier_add(eng_t *e, eng_commit_cb cb, void *arg)
 {
     int n = atomic_load(&e->n_notify);

@@ -37,6 +37,10 @@ struct eng_rocks {
     rocksdb_block_based_table_options_t *bbto;
     rocksdb_writeoptions_t *sync_wopts; /* the sync marker's write: sync=1 */
     bool wal;
+    /* The WAL is written to the OS by eng_rocks_flush_wal (manual_wal_flush), not by each
+     * write: a loop thread's writes of one loop turn leave in one write(2). Counts of the
+     * deferring threads' writes, and of those handed to the OS (see eng_rocks_wal_pending). */
+    atomic_uint_fast64_t wal_written, wal_flushed;
 
     /* The free-space guard (see eng_rocks_space_tick). Writes read these without a lock. */
     char *dir;
@@ -70,6 +74,9 @@ struct eng_batch {
 struct eng_riter {
     rocksdb_iterator_t *it;
 };
+
+static int write_failed(eng_rocks_t *r, char *err);
+static void after_read(eng_rocks_t *r);
 
 static int fail(const char *what, char *err)
 {
@@ -217,6 +224,8 @@ int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **ou
      * itself only once a memtable's worth of space is free. */
     uint64_t wbs = memtable_size(r);
     rocksdb_options_set_write_buffer_size(r->db_opts, wbs);
+    if (wal)
+        rocksdb_options_set_manual_wal_flush(r->db_opts, 1);
 
     const rocksdb_options_t *cfo[ENG_CF__COUNT];
     for (int i = 0; i < ENG_CF__COUNT; i++) {
@@ -262,6 +271,8 @@ void eng_rocks_close(eng_rocks_t *r)
     if (r == NULL)
         return;
     if (r->db) {
+        if (r->wal)
+            eng_rocks_flush_wal(r);
         if (!r->wal) {
             /* Without a WAL the memtables are the only copy: flush them. */
             char *err = NULL;
@@ -316,6 +327,7 @@ eng_snap_t *eng_rocks_snapshot(eng_rocks_t *r)
 {
     eng_snap_t *s = kv_malloc(sizeof(*s));
     s->snap = rocksdb_create_snapshot(r->db);
+    after_read(r);
     s->ro = rocksdb_readoptions_create();
     rocksdb_readoptions_set_snapshot(s->ro, s->snap);
     s->ro_trusted = rocksdb_readoptions_create();
@@ -354,13 +366,64 @@ int eng_rocks_get_self_checked(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf, kv_sl
  * counts, so each thread that calls in turns them off once (kDisable). The statistics the
  * metrics export are another mechanism and stay on.
  */
+static __thread bool tl_perf_off;
+static __thread bool tl_defers_wal;
+
 static void perf_off(void)
 {
-    static __thread bool done;
-    if (!done) {
+    if (!tl_perf_off) {
         rocksdb_set_perf_level(1 /* kDisable */);
-        done = true;
+        tl_perf_off = true;
     }
+}
+
+/*
+ * The WAL buffer (manual_wal_flush). A write enters the memtable and the WAL buffer; the
+ * buffer reaches the OS (and survives the process) at eng_rocks_flush_wal. Nothing read may
+ * leave the process before the WAL records it read are in the OS:
+ *  - a thread that declared itself deferring (a server loop) answers only after a flush:
+ *    its writes are counted, and its answers wait while eng_rocks_wal_pending();
+ *  - any other thread flushes right after each write, and after each read (a Get, or the
+ *    creation of an iterator or snapshot, which sees what was written before it) while
+ *    something is pending, so that what it read is in the OS before it acts on it.
+ * A sync write (the syncer, --fsync always) writes and syncs the buffer too.
+ */
+void eng_rocks_defer_wal_thread(void)
+{
+    tl_defers_wal = true;
+}
+
+bool eng_rocks_wal_pending(eng_rocks_t *r)
+{
+    return atomic_load(&r->wal_written) != atomic_load(&r->wal_flushed);
+}
+
+static void wal_flushed_to(eng_rocks_t *r, uint64_t w)
+{
+    uint_fast64_t f = atomic_load(&r->wal_flushed);
+    while (f < w && !atomic_compare_exchange_weak(&r->wal_flushed, &f, w))
+        ;
+}
+
+int eng_rocks_flush_wal(eng_rocks_t *r)
+{
+    if (!r->wal)
+        return 0;
+    uint64_t w = atomic_load(&r->wal_written);
+    char *err = NULL;
+    rocksdb_flush_wal(r->db, 0, &err);
+    /* Even when it failed: the answers that waited for these writes are dropped by the
+     * caller, and later answers (reads on a full disk, say) must not wait on them forever. */
+    wal_flushed_to(r, w);
+    if (err)
+        return write_failed(r, err);
+    return 0;
+}
+
+static void after_read(eng_rocks_t *r)
+{
+    if (!tl_defers_wal && r->wal && eng_rocks_wal_pending(r))
+        eng_rocks_flush_wal(r); /* a failure is the writers' to report: this read stands */
 }
 
 static int get_with(eng_rocks_t *r, rocksdb_readoptions_t *ro, eng_cf_t cf, kv_slice_t key,
@@ -372,6 +435,7 @@ static int get_with(eng_rocks_t *r, rocksdb_readoptions_t *ro, eng_cf_t cf, kv_s
         rocksdb_get_pinned_cf(r->db, ro, r->cf[cf], (const char *)key.p, key.len, &err);
     if (err)
         return fail("get", err);
+    after_read(r);
     if (ps == NULL)
         return KV_ENOTFOUND;
     size_t n;
@@ -602,7 +666,13 @@ int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b)
     rocksdb_write(r->db, r->wopts, b->wb, &err);
     if (err)
         return write_failed(r, err);
-    return 0;
+    if (!r->wal)
+        return 0;
+    if (tl_defers_wal) {
+        atomic_fetch_add(&r->wal_written, 1);
+        return 0;
+    }
+    return eng_rocks_flush_wal(r);
 }
 
 int eng_rocks_sync_wal(eng_rocks_t *r)
@@ -614,6 +684,7 @@ int eng_rocks_sync_wal(eng_rocks_t *r)
      * write (a full disk) instead of touching the failed log again (an assertion in Debian's
      * build). The marker key in the unused default CF is overwritten each time. */
     static const char key[] = "\0sync";
+    uint64_t w = atomic_load(&r->wal_written);
     char *err = NULL;
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
     rocksdb_writebatch_put_cf(wb, r->cf[ENG_CF_DEFAULT], key, sizeof(key) - 1, "", 0);
@@ -621,6 +692,7 @@ int eng_rocks_sync_wal(eng_rocks_t *r)
     rocksdb_writebatch_destroy(wb);
     if (err)
         return write_failed(r, err);
+    wal_flushed_to(r, w); /* a sync write writes the whole buffer first */
     return 0;
 }
 
@@ -722,6 +794,7 @@ eng_riter_t *eng_riter_new_at(eng_rocks_t *r, eng_snap_t *s, eng_cf_t cf)
     eng_riter_t *it = kv_malloc(sizeof(*it));
     perf_off();
     it->it = rocksdb_create_iterator_cf(r->db, s ? s->ro : r->ropts, r->cf[cf]);
+    after_read(r);
     return it;
 }
 

@@ -36,6 +36,9 @@ typedef struct srv_wreq {
     kv_buf_t cipher;
     uint64_t bytes_in;
     uint64_t bytes_out;
+    uv_buf_t bufs[2]; /* an answer waiting for the WAL flush: what it will write */
+    unsigned nbufs;
+    struct srv_wreq *def_next;
 } srv_wreq_t;
 
 static llhttp_settings_t g_settings;
@@ -226,12 +229,117 @@ static bool try_write(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned *n
     return false;
 }
 
+/* An answer that never reaches the socket (its connection is gone, or the WAL write it
+ * waited for failed): account for it and free it. */
+static void drop_wreq(srv_conn_t *c, srv_wreq_t *wr)
+{
+    c->writes_pending--;
+    if (wr->has_api) {
+        api_done(c->loop->srv->api, &wr->req, &wr->resp, wr->bytes_in, 0);
+        api_resp_dispose(&wr->resp);
+    }
+    kv_buf_dispose(&wr->cipher);
+    srv_arena_put(c->loop, wr->arena);
+}
+
+static void submit_now(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n);
+
+/* ---- answers after the loop turn's WAL write ----
+ * A loop thread's writes stay in RocksDB's WAL buffer until srv_conn_flush_deferred, which
+ * runs once per loop turn (before and after polling) and hands them to the OS in one
+ * write(2). Until then no answer leaves (one could name a write that a crash would lose):
+ * it waits on its connection, in order. */
+
+static void def_unlink(srv_conn_t *c)
+{
+    srv_loop_t *l = c->loop;
+    if (c->def_prev)
+        c->def_prev->def_next = c->def_next;
+    else
+        l->def_conns = c->def_next;
+    if (c->def_next)
+        c->def_next->def_prev = c->def_prev;
+    c->def_prev = c->def_next = NULL;
+    c->def_linked = false;
+}
+
+static void defer_wreq(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        wr->bufs[i] = bufs[i];
+    wr->nbufs = n;
+    wr->def_next = NULL;
+    if (c->def_tail)
+        c->def_tail->def_next = wr;
+    else
+        c->def_head = wr;
+    c->def_tail = wr;
+    if (!c->def_linked) {
+        srv_loop_t *l = c->loop;
+        c->def_prev = NULL;
+        c->def_next = l->def_conns;
+        if (l->def_conns)
+            l->def_conns->def_prev = c;
+        l->def_conns = c;
+        c->def_linked = true;
+    }
+}
+
+/* The connection closes: its waiting answers go nowhere. */
+static void def_drop_all(srv_conn_t *c)
+{
+    if (c->def_linked)
+        def_unlink(c);
+    srv_wreq_t *wr = c->def_head;
+    c->def_head = c->def_tail = NULL;
+    while (wr) {
+        srv_wreq_t *next = wr->def_next;
+        drop_wreq(c, wr);
+        wr = next;
+    }
+}
+
+void srv_conn_flush_deferred(srv_loop_t *l)
+{
+    if (l->def_conns == NULL)
+        return;
+    int rc = api_wal_flush(l->srv->api);
+    srv_conn_t *c;
+    while ((c = l->def_conns) != NULL) {
+        def_unlink(c);
+        srv_wreq_t *wr = c->def_head;
+        c->def_head = c->def_tail = NULL;
+        while (wr) {
+            srv_wreq_t *next = wr->def_next;
+            if (rc < 0 || c->closing)
+                drop_wreq(c, wr);
+            else
+                submit_now(c, wr, wr->bufs, wr->nbufs);
+            wr = next;
+        }
+        if (rc < 0 && !c->closing) {
+            /* Not durable: the client must not take it as done (as after a failed sync). */
+            KV_LOG_ERROR("wal write failed; dropping connection %s", c->peer);
+            srv_conn_close(c);
+        }
+    }
+}
+
 /* Queue bytes for the socket; takes the arena (which holds wr). */
 static void submit(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
 {
     wr->c = c;
     wr->w.data = wr;
     c->writes_pending++;
+    if (c->def_head || api_wal_pending(c->loop->srv->api)) {
+        defer_wreq(c, wr, bufs, n);
+        return;
+    }
+    submit_now(c, wr, bufs, n);
+}
+
+static void submit_now(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
+{
     int rc;
     if (c->tls) {
         kv_buf_init(&wr->cipher, SIZE_MAX);
@@ -247,13 +355,7 @@ static void submit(srv_conn_t *c, srv_wreq_t *wr, uv_buf_t *bufs, unsigned n)
     }
     if (rc < 0) {
         /* The socket is gone; account for the request and drop the connection. */
-        c->writes_pending--;
-        if (wr->has_api) {
-            api_done(c->loop->srv->api, &wr->req, &wr->resp, wr->bytes_in, 0);
-            api_resp_dispose(&wr->resp);
-        }
-        kv_buf_dispose(&wr->cipher);
-        srv_arena_put(c->loop, wr->arena);
+        drop_wreq(c, wr);
         srv_conn_close(c);
         return;
     }
@@ -438,6 +540,15 @@ static void send_response(srv_conn_t *c)
     if (r->close)
         read_stop(c);
     if (streaming && !r->no_body && r->status != 204 && r->status != 304) {
+        /* A streamed body is rare and long: hand the WAL to the OS now rather than wait. */
+        if (api_wal_pending(c->loop->srv->api) && api_wal_flush(c->loop->srv->api) < 0) {
+            KV_LOG_ERROR("wal write failed; dropping connection %s", c->peer);
+            c->writes_pending++;
+            wr->c = c;
+            drop_wreq(c, wr);
+            srv_conn_close(c);
+            return;
+        }
         stream_start(c, wr, hs);
         return;
     }
@@ -1080,6 +1191,7 @@ void srv_conn_close(srv_conn_t *c)
         return;
     c->closing = true;
     srv_loop_t *l = c->loop;
+    def_drop_all(c);
     conn_unlink(c);
     atomic_fetch_sub(&l->srv->n_conns, 1);
     api_count_conn(l->srv->api, -1);

@@ -57,10 +57,13 @@ struct srv_loop {
     int listen_fd;
     bool stopping;
     pthread_mutex_t lock;
-    srv_conn_t *released; /* conns whose held response is durable, or whose slow operation
-                             has run on a worker (under lock) */
-    int n_jobs;           /* this loop's requests out on the worker pool (loop thread) */
-    srv_conn_t *conns;    /* every open connection, most recently active first */
+    srv_conn_t *released;     /* conns whose held response is durable, or whose slow operation
+                                 has run on a worker (under lock) */
+    int n_jobs;               /* this loop's requests out on the worker pool (loop thread) */
+    srv_conn_t *conns;        /* every open connection, most recently active first */
+    srv_conn_t *def_conns;    /* connections with answers waiting for the WAL flush */
+    uv_prepare_t wal_prepare; /* flush the WAL and send those answers before polling ... */
+    uv_check_t wal_check;     /* ... and after each poll's callbacks */
     srv_conn_t *conns_tail;
     int reserve_fd;          /* a spare descriptor, given up to get out of EMFILE */
     uv_timer_t accept_timer; /* retries a connection held while descriptors ran out */
@@ -90,6 +93,11 @@ struct srv_conn {
     srv_loop_t *loop;
     srv_conn_t *prev, *next;
     srv_conn_t *next_released;
+    /* Answers waiting for the loop turn's WAL flush (srv_conn_flush_deferred), in order, and
+     * this connection's place in its loop's list of connections with such answers. */
+    struct srv_wreq *def_head, *def_tail;
+    srv_conn_t *def_prev, *def_next;
+    bool def_linked;
     int release_status;
     srv_tls_t *tls;
     llhttp_t parser;
@@ -142,6 +150,8 @@ bool srv_conn_close_idle(srv_loop_t *l);
 /** Deliver durable responses queued by the syncer, and responses of slow operations
  * that a worker has executed (loop thread). */
 void srv_conn_release_pending(srv_loop_t *l);
+/** Hand the loop turn's WAL writes to the OS, then send the answers that waited for them. */
+void srv_conn_flush_deferred(srv_loop_t *l);
 /** Begin a graceful stop of every connection of the loop. */
 void srv_conn_shutdown_all(srv_loop_t *l, bool force);
 /** The status line's reason phrase for st ("Unknown" for a status the server never sends). */

@@ -139,6 +139,20 @@ static void maybe_finish(srv_loop_t *l)
         uv_close((uv_handle_t *)&l->shutdown_timer, NULL);
     if (!uv_is_closing((uv_handle_t *)&l->accept_timer))
         uv_close((uv_handle_t *)&l->accept_timer, NULL);
+    if (!uv_is_closing((uv_handle_t *)&l->wal_prepare))
+        uv_close((uv_handle_t *)&l->wal_prepare, NULL);
+    if (!uv_is_closing((uv_handle_t *)&l->wal_check))
+        uv_close((uv_handle_t *)&l->wal_check, NULL);
+}
+
+static void on_wal_prepare(uv_prepare_t *h)
+{
+    srv_conn_flush_deferred(h->data);
+}
+
+static void on_wal_check(uv_check_t *h)
+{
+    srv_conn_flush_deferred(h->data);
 }
 
 void srv_loop_conn_gone(srv_loop_t *l)
@@ -173,6 +187,7 @@ static void on_wake(uv_async_t *a)
 static void *loop_main(void *arg)
 {
     srv_loop_t *l = arg;
+    api_wal_defer_thread(); /* answers wait for the loop turn's WAL write */
     uv_run(&l->loop, UV_RUN_DEFAULT);
     /* Wait for the remaining close callbacks. */
     uv_run(&l->loop, UV_RUN_DEFAULT);
@@ -257,6 +272,14 @@ int srv_start(srv_t *s)
         l->shutdown_timer.data = l;
         uv_timer_init(&l->loop, &l->accept_timer);
         l->accept_timer.data = l;
+        uv_prepare_init(&l->loop, &l->wal_prepare);
+        l->wal_prepare.data = l;
+        uv_prepare_start(&l->wal_prepare, on_wal_prepare);
+        uv_unref((uv_handle_t *)&l->wal_prepare);
+        uv_check_init(&l->loop, &l->wal_check);
+        l->wal_check.data = l;
+        uv_check_start(&l->wal_check, on_wal_check);
+        uv_unref((uv_handle_t *)&l->wal_check);
         l->reserve_fd = open_reserve();
     }
     s->port = port;

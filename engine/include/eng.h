@@ -69,6 +69,18 @@ typedef void (*eng_synced_cb)(void *arg, int status);
  */
 void eng_sync_after(eng_t *e, eng_synced_cb cb, void *arg);
 
+/**
+ * The WAL buffer. Writes reach the WAL in the OS (and survive the process) when the buffer
+ * is flushed. A thread that calls eng_wal_defer_thread (a server loop) leaves its writes in
+ * the buffer and must not let anything it wrote or read leave the process while
+ * eng_wal_pending() — it calls eng_wal_flush() once per loop turn, then answers. Every other
+ * thread needs nothing: its writes flush at once, and its reads flush what they may have seen.
+ */
+void eng_wal_defer_thread(void);
+bool eng_wal_pending(eng_t *e);
+/** @return 0, or KV_ENOSPACE / KV_EIO: the buffered writes are not durable (do not answer). */
+int eng_wal_flush(eng_t *e);
+
 /** Called on the writer's thread after each commit, with RocksDB's sequence. */
 typedef void (*eng_commit_cb)(void *arg, uint64_t seq);
 /** Register a commit notifier (at most 16). @return 0 or KV_ETOOBIG. */

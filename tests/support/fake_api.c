@@ -15,6 +15,27 @@
 #include <cmocka.h>
 
 atomic_int fake_api_conns;
+atomic_int fake_api_wal_pending, fake_api_wal_flushes, fake_api_wal_fail;
+
+void api_wal_defer_thread(void)
+{
+}
+
+bool api_wal_pending(api_ctx_t *ctx)
+{
+    (void)ctx;
+    return atomic_load(&fake_api_wal_pending) != 0;
+}
+
+int api_wal_flush(api_ctx_t *ctx)
+{
+    (void)ctx;
+    atomic_fetch_add(&fake_api_wal_flushes, 1);
+    if (atomic_load(&fake_api_wal_fail))
+        return -1;
+    atomic_store(&fake_api_wal_pending, 0);
+    return 0;
+}
 
 void api_resp_init(api_resp_t *resp, const api_req_t *req)
 {

@@ -15,6 +15,11 @@
 /** Connections open, as the server reported them (api_count_conn). */
 extern atomic_int fake_api_conns;
 
+/** The WAL buffer as the server sees it (api_wal_*): pending is set by a test's "write" and
+ * cleared by a flush that succeeds; flushes counts api_wal_flush calls; while fail is set a
+ * flush fails. */
+extern atomic_int fake_api_wal_pending, fake_api_wal_flushes, fake_api_wal_fail;
+
 /** Connect to 127.0.0.1:port (asserting success); reads time out after recv_timeout_s when
  * it is not 0. */
 int fake_api_connect(int port, int recv_timeout_s);

@@ -89,6 +89,12 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
             loop_thread = pthread_self();
             atomic_store(&loop_thread_known, true);
         }
+        if (kv_slice_starts_with(req->query, "write=")) {
+            /* A write into the WAL buffer: its answer names it. */
+            atomic_store(&fake_api_wal_pending, 1);
+            kv_buf_append(&resp->body, req->query.p + 6, req->query.len - 6);
+            return;
+        }
         kv_buf_append_str(&resp->body, "fast");
         return;
     }
@@ -331,12 +337,63 @@ static void test_stop_waits_for_job(void **state)
     close(fd);
 }
 
+/* Answers that may name a write wait for the loop turn's WAL flush: pipelined writes share
+ * one flush and leave in order, with the plain answers between them; a connection with an
+ * answer waiting keeps its order even if the buffer was flushed meanwhile. */
+static void test_answers_after_wal_flush(void **state)
+{
+    (void)state;
+    int fd = fake_api_connect(srv.port, 3);
+    int base = atomic_load(&fake_api_wal_flushes);
+    send_all(fd, "GET /fast?write=a HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /fast?write=b HTTP/1.1\r\nHost: x\r\n\r\n"
+                 "GET /fast?write=c HTTP/1.1\r\nHost: x\r\n\r\n");
+    static const char *const want[] = {"a", "fast", "b", "c"};
+    char body[64];
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(read_resp(fd, 2000, body, sizeof(body)), 0);
+        assert_string_equal(body, want[i]);
+    }
+    int flushes = atomic_load(&fake_api_wal_flushes) - base;
+    assert_true(flushes >= 1 && flushes <= 3); /* one per loop turn, not one per write */
+    assert_int_equal(atomic_load(&fake_api_wal_pending), 0);
+    /* Nothing pending: a plain answer goes at once, without a flush. */
+    base = atomic_load(&fake_api_wal_flushes);
+    send_all(fd, "GET /fast HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_resp(fd, 2000, body, sizeof(body)), 0);
+    assert_int_equal(atomic_load(&fake_api_wal_flushes), base);
+    close(fd);
+}
+
+/* A WAL write that fails: the answers that waited for it never leave (the client must not
+ * take the write as done); the connection closes and the loop serves on. */
+static void test_failed_wal_flush_drops_answers(void **state)
+{
+    (void)state;
+    int fd = fake_api_connect(srv.port, 3);
+    atomic_store(&fake_api_wal_fail, 1);
+    send_all(fd, "GET /fast?write=lost HTTP/1.1\r\nHost: x\r\n\r\n");
+    char body[64];
+    assert_int_equal(read_resp(fd, 1000, body, sizeof(body)), -1);
+    atomic_store(&fake_api_wal_fail, 0);
+    atomic_store(&fake_api_wal_pending, 0);
+    close(fd);
+    int b = fake_api_connect(srv.port, 3);
+    send_all(b, "GET /fast?write=kept HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert_int_equal(read_resp(b, 2000, body, sizeof(body)), 0);
+    assert_string_equal(body, "kept");
+    close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_other_connection_answered),
         cmocka_unit_test(test_pipelined_in_order),
         cmocka_unit_test(test_client_leaves_during_slow),
+        cmocka_unit_test(test_answers_after_wal_flush),
+        cmocka_unit_test(test_failed_wal_flush_drops_answers),
         cmocka_unit_test(test_stop_waits_for_job),
     };
     return cmocka_run_group_tests_name("srv_work", tests, setup, teardown);
