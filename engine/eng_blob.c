@@ -637,10 +637,9 @@ int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref
         r->snap = NULL;
         kv_buf_init(&r->buf, ENG_OBJ_INLINE_MAX + ENG_CHUNK_SEAL);
         kv_buf_append(&r->buf, m->body.p, m->body.len + ENG_CHUNK_SEAL);
-        int rc2 = kv_buf_failed(&r->buf)                                     ? KV_ENOMEM
-                  : eng__unseal_chunk(&r->buf) < 0 || r->buf.len != m->size ||
-                          m->sse != ENG_SSE_NONE ? KV_ECORRUPT
-                                                 : 0;
+        int rc2 = kv_buf_failed(&r->buf) ? KV_ENOMEM : eng__unseal_chunk(&r->buf);
+        if (rc2 == 0 && (r->buf.len != m->size || m->sse != ENG_SSE_NONE))
+            rc2 = KV_ECORRUPT;
         if (rc2 < 0) {
             kv_buf_dispose(&r->buf);
             kv_free(r);

@@ -476,8 +476,7 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     /* Issue 18: a small plain object's bytes go in its record, sealed as a chunk would be:
      * one key in the batch, no chunk to delete when it is replaced, one read for a GET. */
     if (w)
-        o->inlined = w->aead == NULL && w->chunk == 0 && !w->noted &&
-                     w->size <= ENG_OBJ_INLINE_MAX;
+        o->inlined = w->aead == NULL && w->chunk == 0 && !w->noted && w->size <= ENG_OBJ_INLINE_MAX;
     if (w && o->inlined) {
         eng__seal_chunk(&w->buf);
         o->data_id = 0;

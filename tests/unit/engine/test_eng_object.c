@@ -952,8 +952,8 @@ static void test_inline_objects(void **state)
     eng_vref_t r1 = {ENG_VREF_ID, v1};
     assert_true(read_w(e, bid, "v", &r1, 10, 50));
     assert_true(read_w(e, bid, "v", NULL, 11, 60));
-    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("v"), ENG_VERSIONING_ENABLED, &r1, NULL),
-                     0);
+    assert_int_equal(
+        eng_object_delete(e, bid, KV_SLICE_LIT("v"), ENG_VERSIONING_ENABLED, &r1, NULL), 0);
     assert_true(read_w(e, bid, "v", NULL, 11, 60));
     assert_int_equal(blob_keys(e), 2);
     /* A changed bit in a record's bytes is an error on read, never bytes served. */
