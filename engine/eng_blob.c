@@ -230,7 +230,7 @@ void eng__delete_data(eng_batch_t *b, uint64_t data_id)
 /* Every byte run an object names. */
 static void delete_object_data(eng_batch_t *b, const eng_object_t *o)
 {
-    if (o->delete_marker)
+    if (o->delete_marker || o->inlined) /* issue 18: inlined bytes go with their record */
         return;
     if (o->n_segs == 0)
         eng__delete_data(b, o->data_id);
@@ -504,7 +504,7 @@ static uint64_t run_of(const eng_object_t *o, size_t i)
 
 static size_t runs_of(const eng_object_t *o)
 {
-    return o->delete_marker ? 0 : o->n_segs ? o->n_segs : 1;
+    return o->delete_marker || o->inlined ? 0 : o->n_segs ? o->n_segs : 1;
 }
 
 /* o's record goes away: its bytes go too, unless another record still names them. */
@@ -630,6 +630,30 @@ int eng_object_open(eng_t *e, uint32_t bucket_id, kv_slice_t key, const eng_vref
     r->e = e;
     r->snap = snap;
     eng_object_t *m = *meta;
+    if (m->inlined) {
+        /* Issue 18: the bytes came with the record: the reader holds them (checked against
+         * their seal, as a chunk is) and needs no snapshot. */
+        eng_rocks_snapshot_release(e->rocks, snap);
+        r->snap = NULL;
+        kv_buf_init(&r->buf, ENG_OBJ_INLINE_MAX + ENG_CHUNK_SEAL);
+        kv_buf_append(&r->buf, m->body.p, m->body.len + ENG_CHUNK_SEAL);
+        int rc2 = kv_buf_failed(&r->buf) ? KV_ENOMEM : eng__unseal_chunk(&r->buf);
+        if (rc2 == 0 && (r->buf.len != m->size || m->sse != ENG_SSE_NONE))
+            rc2 = KV_ECORRUPT;
+        if (rc2 < 0) {
+            kv_buf_dispose(&r->buf);
+            kv_free(r);
+            *reader = NULL;
+            return rc2;
+        }
+        r->one.size = m->size;
+        r->segs = &r->one;
+        r->n_segs = 1;
+        r->size = m->size;
+        r->cached = 0; /* chunk 0 of its one segment, in buf */
+        *reader = r;
+        return 0;
+    }
     r->one.data_id = m->data_id;
     r->one.size = m->size;
     r->segs = &r->one;
@@ -709,7 +733,8 @@ void eng_object_close(eng_object_reader_t *r)
 {
     if (r == NULL)
         return;
-    eng_rocks_snapshot_release(r->e->rocks, r->snap);
+    if (r->snap)
+        eng_rocks_snapshot_release(r->e->rocks, r->snap);
     if (r->aead)
         kv_wipe(r->buf.p, r->buf.len);
     kv_aead_free(r->aead);

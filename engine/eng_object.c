@@ -60,6 +60,8 @@ enum {
     O_UPLOAD,       /* package C: the upload that made it */
     O_PARTS_HASH,   /* package C: the hash of its completion's part list */
     O_WEB_REDIRECT, /* package W: x-amz-website-redirect-location */
+    /* issue 18 */
+    O_INLINE, /* a small object's bytes and their 8-byte XXH3 seal, instead of O_DATA */
 };
 
 #define OBJ_REC_VERSION 1
@@ -127,7 +129,9 @@ void eng__object_encode(const eng_object_t *o, kv_buf_t *b)
         eng_tlv_put(b, i < o->n_meta ? O_META : O_TAG, kv_buf_slice(&m));
         kv_buf_dispose(&m);
     }
-    if (o->n_segs == 0)
+    if (o->inlined) /* the seal follows the bytes in memory */
+        eng_tlv_put(b, O_INLINE, kv_slice(o->body.p, o->body.len + ENG_CHUNK_SEAL));
+    else if (o->n_segs == 0)
         eng_tlv_put_u64(b, O_DATA, o->data_id);
     for (size_t i = 0; i < o->n_segs; i++) {
         uint8_t sm[128];
@@ -184,6 +188,19 @@ static int decode_hold(kv_slice_t v, kv_arena_t *a, void *dst)
     return 0;
 }
 
+/* O_INLINE (issue 18): the bytes, then their seal (checked by the reader, not here: a listing
+ * never reads them). */
+static int decode_inline(kv_slice_t v, kv_arena_t *a, void *dst)
+{
+    eng_object_t *o = dst;
+    if (v.len < ENG_CHUNK_SEAL || v.len - ENG_CHUNK_SEAL > ENG_OBJ_INLINE_MAX)
+        return KV_ECORRUPT;
+    kv_slice_t d = kv_arena_dup(a, v);
+    o->inlined = true;
+    o->body = kv_slice(d.p, v.len - ENG_CHUNK_SEAL);
+    return 0;
+}
+
 static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_SIZE, ENG_TLV_U64, obj_rec_t, o.size),
     ENG_TLV_ROW(O_ETAG, ENG_TLV_STR, obj_rec_t, o.etag),
@@ -221,6 +238,7 @@ static const eng_tlv_field_t object_fields[] = {
     ENG_TLV_ROW(O_UPLOAD, ENG_TLV_U64, obj_rec_t, o.upload_id),
     ENG_TLV_ROW(O_PARTS_HASH, ENG_TLV_U64, obj_rec_t, o.parts_hash),
     ENG_TLV_ROW(O_WEB_REDIRECT, ENG_TLV_STR, obj_rec_t, o.website_redirect),
+    ENG_TLV_ROW(O_INLINE, ENG_TLV_FN, obj_rec_t, o, .fn = decode_inline), /* issue 18 */
 };
 
 int eng__object_decode(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_object_t **out)
@@ -242,8 +260,10 @@ int eng__object_decode(kv_slice_t key, kv_slice_t in, kv_arena_t *a, eng_object_
 /* Do a and b name the same byte runs? */
 static bool same_bytes(const eng_object_t *a, const eng_object_t *b)
 {
-    if (a == NULL || a->n_segs != b->n_segs)
+    if (a == NULL || a->n_segs != b->n_segs || a->inlined != b->inlined)
         return false;
+    if (a->inlined) /* issue 18: bytes in the records: the same when equal */
+        return kv_slice_eq(a->body, b->body);
     if (a->n_segs == 0)
         return a->data_id == b->data_id;
     for (size_t i = 0; i < a->n_segs; i++)
@@ -453,13 +473,24 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     kv_buf_t tk;
     kv_buf_init_on(&tk, tm, sizeof(tm), sizeof(tm));
     int rc = 0;
-    if (w && w->buf.len) {
+    /* Issue 18: a small plain object's bytes go in its record, sealed as a chunk would be:
+     * one key in the batch, no chunk to delete when it is replaced, one read for a GET. */
+    if (w)
+        o->inlined = w->aead == NULL && w->chunk == 0 && !w->noted && w->size <= ENG_OBJ_INLINE_MAX;
+    if (w && o->inlined) {
+        eng__seal_chunk(&w->buf);
+        o->data_id = 0;
+        o->body = kv_slice(w->buf.p, (size_t)w->size);
+        if (kv_buf_failed(&w->buf))
+            rc = KV_ENOMEM;
+    } else if (w && w->buf.len) {
         eng__blob_key(&tk, w->data_id, w->chunk);
         rc = eng__close_chunk(w);
         eng_batch_put(t.b, ENG_CF_BLOBS, kv_buf_slice(&tk), kv_buf_slice(&w->buf));
     }
     /* The new bytes are named in this batch: their writer note goes with it. */
-    if (w ? w->noted : !(cond && cond->same_data) && !o->delete_marker && o->n_segs == 0)
+    if (w ? w->noted
+          : !(cond && cond->same_data) && !o->delete_marker && o->n_segs == 0 && !o->inlined)
         eng__writer_done(t.b, o->data_id);
     kv_arena_t *a = kv_arena_new(1024);
     eng_found_t cur;
@@ -479,7 +510,7 @@ static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_o
     pthread_mutex_unlock(lock);
     /* Nothing names the new bytes: drop them, don't leak (unless none reached the store: a
      * writer's only chunk was in the batch that failed). */
-    if (rc < 0 && !(cond && cond->same_data) && (w == NULL || w->noted))
+    if (rc < 0 && !(cond && cond->same_data) && !o->inlined && (w == NULL || w->noted))
         eng__drop_data(e, o->data_id, o->size);
     eng__found_dispose(&cur);
     kv_arena_free(a);
@@ -501,6 +532,7 @@ int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng
     o->n_segs = 0;
     int rc = object_put(e, bucket_id, o, cond, w);
     eng__writer_free(w);
+    o->body = KV_SLICE_NULL; /* it was w's buffer */
     return rc;
 }
 
@@ -576,7 +608,7 @@ int eng_object_copy(eng_t *e, uint32_t src_bucket, kv_slice_t src_key, const eng
         rc = KV_EINVAL; /* the source itself would be replaced: not a copy */
     if (rc == 0)
         rc = eng__obj_check_cond(cond, cur.o, o);
-    if (rc == 0 && !src.o->shared) {
+    if (rc == 0 && !src.o->shared && !src.o->inlined) {
         /* From now on the source's bytes are counted. */
         src.o->shared = true;
         eng__object_encode(src.o, &sv);
@@ -592,9 +624,13 @@ int eng_object_copy(eng_t *e, uint32_t src_bucket, kv_slice_t src_key, const eng
         o->segs = src.o->segs;
         o->n_segs = src.o->n_segs;
         o->size = src.o->size;
-        o->shared = true;
+        /* issue 18: an inlined source's bytes are copied into the new record, not shared */
+        o->inlined = src.o->inlined;
+        o->body = src.o->body;
+        o->shared = !o->inlined;
         o->delete_marker = false;
-        rc = eng__share_bytes(&t, src.o);
+        if (!o->inlined)
+            rc = eng__share_bytes(&t, src.o);
     }
     if (rc == 0)
         rc = eng__obj_install(&t, &dk, kv_buf_slice(&cur.v), cur.o, o, mode, a, &v);
@@ -606,9 +642,10 @@ int eng_object_copy(eng_t *e, uint32_t src_bucket, kv_slice_t src_key, const eng
     if (l2 != l1)
         pthread_mutex_unlock(l2);
     pthread_mutex_unlock(l1);
-    /* o's segments pointed into a. */
+    /* o's segments (or inlined bytes) pointed into a. */
     o->segs = NULL;
     o->n_segs = 0;
+    o->body = KV_SLICE_NULL;
     eng__found_dispose(&src);
     eng__found_dispose(&cur);
     kv_arena_free(a);

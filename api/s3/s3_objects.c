@@ -1281,6 +1281,8 @@ int s3_exec_copy_object(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp,
         o->segs = src->segs;
         o->n_segs = src->n_segs;
         o->size = src->size;
+        o->inlined = src->inlined; /* issue 18: or the bytes in its record */
+        o->body = src->body;
         eng_object_close(r);
         r = NULL;
         cond.same_data = true;

@@ -751,6 +751,9 @@ int eng_bucket_list(eng_t *e, kv_slice_t start_after, size_t limit, kv_arena_t *
 #define ENG_BLOB_CHUNK   (1u << 20) /* object bytes are stored in 1 MiB chunks */
 #define ENG_OBJ_KEY_MAX  1024
 #define ENG_OBJ_META_MAX 2048 /* user metadata bytes (S3's limit) */
+/* Issue 18: a plain (unencrypted) single-PUT object of at most this many bytes is kept in its
+ * metadata record (one key, one write, one read) instead of a blobs-CF chunk. */
+#define ENG_OBJ_INLINE_MAX (8u << 10)
 
 /** Object metadata (strings in the arena that produced it; NULL when absent). */
 /** issue 16: how an object's bytes are encrypted. */
@@ -776,7 +779,7 @@ typedef struct eng_object {
     size_t n_meta;
     eng_tag_t *tags; /* object tags (S3 tagging) */
     size_t n_tags;
-    uint64_t data_id;     /* the bytes of a single PUT (n_segs == 0) */
+    uint64_t data_id;     /* the bytes of a single PUT (n_segs == 0, !inlined) */
     struct eng_seg *segs; /* multipart: the parts' bytes, in order, never copied */
     size_t n_segs;
     uint64_t version;   /* set by writes: orders a key's versions (time-based, unique) */
@@ -808,6 +811,10 @@ typedef struct eng_object {
     uint64_t parts_hash;       /* and the hash of the part list it was completed with */
     /* issue 16, package W */
     const char *website_redirect; /* x-amz-website-redirect-location; NULL: none */
+    /* issue 18: a small object's bytes, kept in its record (no data id, no segments, never
+     * shared or encrypted); body is followed in memory by its 8-byte XXH3 seal. */
+    bool inlined;
+    kv_slice_t body;
 } eng_object_t;
 
 /** Which version of a key an operation means. */
@@ -863,7 +870,8 @@ typedef struct eng_obj_cond {
 } eng_obj_cond_t;
 int eng_object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond);
 /** eng_object_put for the bytes of w (o's data id and size are set from it): the last
- * chunk is written in the metadata's batch, so a small object costs one write. Frees w. */
+ * chunk is written in the metadata's batch, so a small object costs one write; a plain
+ * object of at most ENG_OBJ_INLINE_MAX bytes goes in the record itself (o->inlined). Frees w. */
 int eng_object_put_blob(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond,
                         eng_blob_writer_t *w);
 /**

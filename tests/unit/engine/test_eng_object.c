@@ -837,6 +837,158 @@ static void test_abort_upload_drops_parts(void **state)
     eng_close(e);
 }
 
+/* ---- issue 18: small objects kept in their record ---- */
+
+/* Keys in the blobs CF (chunks and share counts). */
+static size_t blob_keys(eng_t *e)
+{
+    eng_riter_t *it = eng_riter_new(e->rocks, ENG_CF_BLOBS);
+    size_t n = 0;
+    for (eng_riter_seek(it, KV_SLICE_NULL); eng_riter_valid(it); eng_riter_next(it))
+        n++;
+    eng_riter_free(it);
+    return n;
+}
+
+/* Put `size` pattern bytes through a blob writer, as a PUT does (key: optional data key). */
+static uint64_t put_w(eng_t *e, uint32_t bucket, const char *key, uint32_t seed, uint64_t size,
+                      eng_versioning_t v, const uint8_t *dkey)
+{
+    eng_blob_writer_t *w = eng_blob_writer_new(e);
+    if (dkey)
+        assert_int_equal(eng_blob_writer_set_key(w, dkey), 0);
+    uint8_t buf[4096];
+    for (uint64_t off = 0; off < size;) {
+        size_t n = size - off < sizeof(buf) ? (size_t)(size - off) : sizeof(buf);
+        for (size_t i = 0; i < n; i++)
+            buf[i] = pattern(seed, off + i);
+        assert_int_equal(eng_blob_write(w, buf, n), 0);
+        off += n;
+    }
+    eng_object_t o = {.key = kv_slice_str(key), .etag = "etag"};
+    if (dkey)
+        o.sse = ENG_SSE_S3;
+    eng_obj_cond_t cond = {.versioning = v};
+    assert_int_equal(eng_object_put_blob(e, bucket, &o, &cond, w), 0);
+    assert_int_equal(o.size, size);
+    return o.version;
+}
+
+/* Open key (version ref) and check its bytes are seed's; @return whether it was inlined. */
+static bool read_w(eng_t *e, uint32_t bid, const char *key, const eng_vref_t *ref, uint32_t seed,
+                   uint64_t size)
+{
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_object_t *m;
+    eng_object_reader_t *r;
+    assert_int_equal(eng_object_open(e, bid, kv_slice_str(key), ref, a, &m, &r), 0);
+    assert_int_equal(m->size, size);
+    bool inl = m->inlined;
+    if (size)
+        check_read(r, &seed, &size, 1, 0, size);
+    assert_int_equal(eng_object_read(r, size, (uint8_t[1]){0}, 1), 0);
+    eng_object_close(r);
+    kv_arena_free(a);
+    return inl;
+}
+
+static void test_inline_objects(void **state)
+{
+    (void)state;
+    uint32_t bid;
+    eng_t *e = open_eng(&bid);
+    /* A small PUT is one record: no chunk; empty and limit-sized objects too. */
+    put_w(e, bid, "s", 1, 4096, ENG_VERSIONING_OFF, NULL);
+    put_w(e, bid, "z", 2, 0, ENG_VERSIONING_OFF, NULL);
+    put_w(e, bid, "m", 3, ENG_OBJ_INLINE_MAX, ENG_VERSIONING_OFF, NULL);
+    assert_int_equal(blob_keys(e), 0);
+    assert_true(read_w(e, bid, "s", NULL, 1, 4096));
+    assert_true(read_w(e, bid, "z", NULL, 2, 0));
+    assert_true(read_w(e, bid, "m", NULL, 3, ENG_OBJ_INLINE_MAX));
+    /* One byte more, or encrypted: a chunk, as before. */
+    put_w(e, bid, "l", 4, ENG_OBJ_INLINE_MAX + 1, ENG_VERSIONING_OFF, NULL);
+    assert_false(read_w(e, bid, "l", NULL, 4, ENG_OBJ_INLINE_MAX + 1));
+    assert_int_equal(blob_keys(e), 1);
+    uint8_t dkey[ENG_DATA_KEY_LEN] = {1, 2, 3};
+    put_w(e, bid, "x", 5, 100, ENG_VERSIONING_OFF, dkey);
+    assert_int_equal(blob_keys(e), 2);
+    /* A record written before (O_DATA) still reads; overwritten by a small PUT, its chunk
+     * goes in the same batch; and a small object overwritten by a large one leaves nothing. */
+    put(e, bid, "o", 1, 6, 300);
+    assert_int_equal(blob_keys(e), 3);
+    assert_false(read_w(e, bid, "o", NULL, 6, 300));
+    put_w(e, bid, "o", 7, 200, ENG_VERSIONING_OFF, NULL);
+    assert_int_equal(blob_keys(e), 2);
+    assert_true(read_w(e, bid, "o", NULL, 7, 200));
+    put_w(e, bid, "s", 8, ENG_BLOB_CHUNK + 10, ENG_VERSIONING_OFF, NULL);
+    assert_false(read_w(e, bid, "s", NULL, 8, ENG_BLOB_CHUNK + 10));
+    assert_int_equal(blob_keys(e), 4);
+    put_w(e, bid, "s", 9, 10, ENG_VERSIONING_OFF, NULL);
+    assert_int_equal(blob_keys(e), 2);
+    /* A copy of a small object carries its bytes: nothing shared, each stands alone. */
+    uint64_t vo = current_version(e, bid, "o", NULL);
+    eng_vref_t ref = {ENG_VREF_NULL, 0};
+    eng_object_t c = {.key = KV_SLICE_LIT("c"), .etag = "etag"};
+    assert_int_equal(eng_object_copy(e, bid, KV_SLICE_LIT("o"), &ref, vo, bid, &c, NULL), 0);
+    assert_int_equal(eng_object_delete(e, bid, KV_SLICE_LIT("o"), ENG_VERSIONING_OFF, NULL, NULL),
+                     0);
+    assert_true(read_w(e, bid, "c", NULL, 7, 200));
+    kv_arena_t *a = kv_arena_new(1024);
+    eng_object_t *m;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("c"), NULL, a, &m, NULL), 0);
+    assert_false(m->shared);
+    /* The same key's copy (metadata only) keeps the bytes; other bytes are refused. */
+    eng_object_t same = *m;
+    same.content_type = "text/plain";
+    eng_obj_cond_t sd = {.same_data = true};
+    assert_int_equal(eng_object_put(e, bid, &same, &sd), 0);
+    assert_true(read_w(e, bid, "c", NULL, 7, 200));
+    same.body = kv_slice(m->body.p, m->body.len - 1);
+    same.size--;
+    assert_int_equal(eng_object_put(e, bid, &same, &sd), KV_EBUSY);
+    /* Versions: a noncurrent version keeps its own bytes. */
+    uint64_t v1 = put_w(e, bid, "v", 10, 50, ENG_VERSIONING_ENABLED, NULL);
+    put_w(e, bid, "v", 11, 60, ENG_VERSIONING_ENABLED, NULL);
+    eng_vref_t r1 = {ENG_VREF_ID, v1};
+    assert_true(read_w(e, bid, "v", &r1, 10, 50));
+    assert_true(read_w(e, bid, "v", NULL, 11, 60));
+    assert_int_equal(
+        eng_object_delete(e, bid, KV_SLICE_LIT("v"), ENG_VERSIONING_ENABLED, &r1, NULL), 0);
+    assert_true(read_w(e, bid, "v", NULL, 11, 60));
+    assert_int_equal(blob_keys(e), 2);
+    /* A changed bit in a record's bytes is an error on read, never bytes served. */
+    kv_buf_t k, v;
+    kv_buf_init(&k, 64);
+    kv_buf_init(&v, 1 << 16);
+    eng_key_put_u32(&k, bid);
+    eng_key_put_bytes(&k, KV_SLICE_LIT("c"));
+    assert_int_equal(eng_rocks_get(e->rocks, ENG_CF_OBJECTS, kv_buf_slice(&k), &v), 0);
+    uint8_t first[16];
+    for (size_t i = 0; i < sizeof(first); i++)
+        first[i] = pattern(7, i);
+    uint8_t *at = memmem(v.p, v.len, first, sizeof(first));
+    assert_non_null(at);
+    at[100] ^= 0x10;
+    eng_batch_t *b = eng_batch_new(e->rocks);
+    eng_batch_put(b, ENG_CF_OBJECTS, kv_buf_slice(&k), kv_buf_slice(&v));
+    assert_int_equal(eng_rocks_write(e->rocks, b), 0);
+    eng_batch_free(b);
+    eng_object_reader_t *r;
+    assert_int_equal(eng_object_open(e, bid, KV_SLICE_LIT("c"), NULL, a, &m, &r), KV_ECORRUPT);
+    assert_null(r);
+    kv_buf_dispose(&k);
+    kv_buf_dispose(&v);
+    kv_arena_free(a);
+    /* And everything reads the same after a restart. */
+    eng_close(e);
+    eng_opts_t oo = {.dir = dir, .fsync = ENG_FSYNC_BATCH};
+    assert_int_equal(eng_open(&oo, &e), 0);
+    assert_true(read_w(e, bid, "z", NULL, 2, 0));
+    assert_true(read_w(e, bid, "m", NULL, 3, ENG_OBJ_INLINE_MAX));
+    assert_true(read_w(e, bid, "s", NULL, 9, 10));
+    eng_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -851,6 +1003,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_chunk_corruption_detected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shared_copies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_log, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inline_objects, setup, teardown),
     };
     return cmocka_run_group_tests_name("eng_object", tests, NULL, NULL);
 }
