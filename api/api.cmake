@@ -29,7 +29,7 @@ add_library(kvapi STATIC api/api_core.c api/api_auth.c api/api_metrics.c api/api
             api/authz/api_authz.c) # issue 15: authorization
 target_include_directories(kvapi PUBLIC api)
 target_compile_options(kvapi PRIVATE ${KV_WARN})
-target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::JANSSON PkgConfig::EXPAT PkgConfig::LIBARCHIVE
+target_link_libraries(kvapi PUBLIC kvauth m PRIVATE kvengine PkgConfig::EXPAT PkgConfig::LIBARCHIVE
                       PkgConfig::ZLIB PkgConfig::ZSTD)
 # issue 14 (package N): the query protocol codec and SNS
 target_sources(kvapi PRIVATE api/codec/api_query.c api/sns/sns_api.c api/sns/sns_topic.c api/sns/sns_sub.c

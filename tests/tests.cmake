@@ -110,6 +110,7 @@ kv_unit(test_eng_multikey tests/unit/engine/test_eng_multikey.c) # multi-attribu
 
 # issue 17, package H: its unit tests below
 kv_unit(test_api_inflate tests/unit/api/test_api_inflate.c) # compressed request bodies
+kv_unit(test_api_json tests/unit/api/test_api_json.c) # issue 18: the arena JSON reader
 
 # issue 17, package S: its unit tests below
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Read-only JSON access for decoders. The only user of jansson; the parsed
- * document lives until the arena is destroyed (json_decref is registered as
- * an arena cleanup), and decoders copy what they keep into typed structs.
+ * Read-only JSON access for decoders: the document is parsed into the arena it is given and
+ * lives until that arena is destroyed (nothing to free); decoders copy what they keep into
+ * typed structs. api_json_r.c says what it accepts (what jansson accepted with JSON_ALLOW_NUL,
+ * the reader it replaced in issue 18; tests still read the writers' output with jansson).
  */
 #ifndef API_JSON_R_H
 #define API_JSON_R_H
@@ -30,7 +31,7 @@ typedef enum api_json_type {
 /* Memory one parse may allocate: a request's decoded tree stays bounded whatever its shape. */
 #define API_JSON_MAX_MEM (96u * 1024 * 1024)
 
-/** One-time global setup (hash seed, allocator); call before threads start. */
+/** One-time global setup (nothing is needed now; kept for callers). */
 void api_json_global_init(void);
 /**
  * Parse text. @return 0, or KV_EINVAL with a message in err (valid until the

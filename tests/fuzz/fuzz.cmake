@@ -51,6 +51,9 @@ set(KV_FUZZ_TARGETS http_req_fuzz sigv4_fuzz eng_keys_fuzz ddb_json_fuzz ddb_exp
     # issue 17, package I:
     ddb_ion_fuzz # the import readers: Ion text records, CSV records
 
+    # issue 18:
+    api_json_fuzz # the arena JSON reader, differentially against jansson
+
 )
 # issue 16: each package's support sources below its marker
 # package E:
