@@ -168,6 +168,8 @@ typedef void (*api_released_cb)(void *arg, int status);
  * callback runs on another thread. Otherwise return false (send now).
  */
 bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *arg);
+/** End of a loop turn: start the sync its held answers wait for (see eng_sync_kick). */
+void api_sync_kick(api_ctx_t *ctx);
 
 /**
  * Answers after one WAL write per loop turn (see eng_wal_flush): a loop thread calls

@@ -887,6 +887,11 @@ bool api_resp_hold(api_ctx_t *ctx, api_resp_t *resp, api_released_cb cb, void *a
     return true;
 }
 
+void api_sync_kick(api_ctx_t *ctx)
+{
+    eng_sync_kick(ctx->eng);
+}
+
 void api_wal_defer_thread(void)
 {
     eng_wal_defer_thread();

@@ -22,6 +22,9 @@
 
 #define ENG_BATCH_SYNC_MS_DEFAULT 100
 
+/* This (loop) thread queued a waiter since its last eng_sync_kick. */
+static __thread bool tl_kick;
+
 static void *syncer_main(void *arg)
 {
     eng_t *e = arg;
@@ -230,8 +233,22 @@ void eng_sync_after(eng_t *e, eng_synced_cb cb, void *arg)
     }
     *e->waiters_tail = w;
     e->waiters_tail = &w->next;
-    pthread_cond_signal(&e->sync_cond);
     pthread_mutex_unlock(&e->sync_lock);
+    /* A loop kicks the syncer once at the end of its turn (eng_sync_kick): waking it here
+     * would start a sync with this one answer (the syncer shares the loop's core) and leave
+     * the rest of the turn's answers for the next sync. */
+    if (eng_rocks_thread_defers())
+        tl_kick = true;
+    else
+        pthread_cond_signal(&e->sync_cond);
+}
+
+void eng_sync_kick(eng_t *e)
+{
+    if (!tl_kick)
+        return;
+    tl_kick = false;
+    pthread_cond_signal(&e->sync_cond);
 }
 
 void eng_wal_defer_thread(void)

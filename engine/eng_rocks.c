@@ -393,6 +393,11 @@ void eng_rocks_defer_wal_thread(void)
     tl_defers_wal = true;
 }
 
+bool eng_rocks_thread_defers(void)
+{
+    return tl_defers_wal;
+}
+
 bool eng_rocks_wal_pending(eng_rocks_t *r)
 {
     return atomic_load(&r->wal_written) != atomic_load(&r->wal_flushed);
@@ -675,16 +680,14 @@ int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b)
     return eng_rocks_flush_wal(r);
 }
 
-int eng_rocks_sync_wal(eng_rocks_t *r)
+/* A sync write: RocksDB's write path, so a failed write (a full disk) answers its background
+ * error instead of touching the failed log again. It holds RocksDB's write queue while it
+ * syncs: every other write waits for the fdatasync. */
+static int sync_by_write(eng_rocks_t *r)
 {
-    if (!r->wal)
-        return 0;
-    /* A write with sync on syncs every WAL file written before it. Unlike FlushWAL(sync), it
-     * goes through RocksDB's write path, which answers its background error after a failed
-     * write (a full disk) instead of touching the failed log again (an assertion in Debian's
-     * build). The marker key in the unused default CF is overwritten each time. */
+    /* A write with sync on syncs every WAL file written before it (and writes the buffer
+     * first). The marker key in the unused default CF is overwritten each time. */
     static const char key[] = "\0sync";
-    uint64_t w = atomic_load(&r->wal_written);
     char *err = NULL;
     rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
     rocksdb_writebatch_put_cf(wb, r->cf[ENG_CF_DEFAULT], key, sizeof(key) - 1, "", 0);
@@ -692,7 +695,31 @@ int eng_rocks_sync_wal(eng_rocks_t *r)
     rocksdb_writebatch_destroy(wb);
     if (err)
         return write_failed(r, err);
-    wal_flushed_to(r, w); /* a sync write writes the whole buffer first */
+    return 0;
+}
+
+int eng_rocks_sync_wal(eng_rocks_t *r)
+{
+    if (!r->wal)
+        return 0;
+    uint64_t w = atomic_load(&r->wal_written);
+    /* FlushWAL(sync) writes the buffer, then syncs every live WAL file outside RocksDB's write
+     * queue (SyncWAL): writes go on during the fdatasync, so the server loop never waits for
+     * the disk. But Debian's RocksDB 7.8 asserts when it syncs a log whose write failed (the
+     * buffer write itself checks and answers the error), so once any write or flush has
+     * failed since open, and while the disk is low, the sync is a sync write instead. */
+    if (atomic_load(&r->io_errors) == 0 && !atomic_load(&r->out_of_space) &&
+        atomic_load(&r->space_state) == ENG_SPACE_OK) {
+        char *err = NULL;
+        rocksdb_flush_wal(r->db, 1, &err);
+        if (err)
+            return write_failed(r, err);
+    } else {
+        int rc = sync_by_write(r);
+        if (rc < 0)
+            return rc;
+    }
+    wal_flushed_to(r, w); /* both write the whole buffer first */
     return 0;
 }
 

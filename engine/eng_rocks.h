@@ -67,6 +67,8 @@ void eng_batch_delete_range(eng_batch_t *b, eng_cf_t cf, kv_slice_t begin, kv_sl
 int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b);
 /** Sync the WAL to stable storage. @return 0 or KV_EIO. Blocks: never on a loop thread. */
 int eng_rocks_sync_wal(eng_rocks_t *r);
+/** Did this thread call eng_rocks_defer_wal_thread (a server loop)? */
+bool eng_rocks_thread_defers(void);
 /* The WAL buffer: see eng_rocks.c. */
 void eng_rocks_defer_wal_thread(void);
 bool eng_rocks_wal_pending(eng_rocks_t *r);

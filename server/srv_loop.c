@@ -145,14 +145,20 @@ static void maybe_finish(srv_loop_t *l)
         uv_close((uv_handle_t *)&l->wal_check, NULL);
 }
 
+/* The end of a loop turn (prepare: before the loop sleeps; check: after the reads it woke
+ * for): the turn's writes go to the OS in one write, and its held answers' sync starts. */
 static void on_wal_prepare(uv_prepare_t *h)
 {
-    srv_conn_flush_deferred(h->data);
+    srv_loop_t *l = h->data;
+    srv_conn_flush_deferred(l);
+    api_sync_kick(l->srv->api);
 }
 
 static void on_wal_check(uv_check_t *h)
 {
-    srv_conn_flush_deferred(h->data);
+    srv_loop_t *l = h->data;
+    srv_conn_flush_deferred(l);
+    api_sync_kick(l->srv->api);
 }
 
 void srv_loop_conn_gone(srv_loop_t *l)

@@ -68,6 +68,12 @@ typedef void (*eng_synced_cb)(void *arg, int status);
  * covers every write committed before this call. Many waiters share one sync.
  */
 void eng_sync_after(eng_t *e, eng_synced_cb cb, void *arg);
+/**
+ * On a thread that called eng_wal_defer_thread (a server loop), eng_sync_after does not wake
+ * the syncer: the loop calls eng_sync_kick() once at the end of each turn, so that a sync
+ * starts with every answer of the turn queued (a sync already running takes them when it ends).
+ */
+void eng_sync_kick(eng_t *e);
 
 /**
  * The WAL buffer. Writes reach the WAL in the OS (and survive the process) when the buffer

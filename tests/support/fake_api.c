@@ -21,6 +21,11 @@ void api_wal_defer_thread(void)
 {
 }
 
+void api_sync_kick(api_ctx_t *ctx)
+{
+    (void)ctx;
+}
+
 bool api_wal_pending(api_ctx_t *ctx)
 {
     (void)ctx;

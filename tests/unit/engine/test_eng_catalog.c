@@ -196,6 +196,52 @@ static void test_group_commit(void **state)
     eng_close(e);
 }
 
+/* A loop thread (one that defers its WAL writes): its waiters wait for the turn's kick, then
+ * share one sync; none is released before it. */
+static void *loop_like(void *arg)
+{
+    eng_t *e = arg;
+    eng_wal_defer_thread();
+    eng_stats_t st;
+    eng_stats_get(e, &st);
+    uint64_t syncs = st.wal_syncs;
+    int done = 0;
+    for (int i = 0; i < 64; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "kick-%d", i);
+        eng_bucket_t b = {.name = name};
+        assert_int_equal(eng_bucket_create(e, &b), 0);
+        eng_sync_after(e, on_synced, &done);
+    }
+    usleep(50000);
+    assert_int_equal(__atomic_load_n(&done, __ATOMIC_SEQ_CST), 0);
+    eng_stats_get(e, &st);
+    assert_int_equal(st.wal_syncs, syncs);
+    assert_true(eng_wal_pending(e));
+    eng_sync_kick(e);
+    for (int i = 0; i < 2000 && __atomic_load_n(&done, __ATOMIC_SEQ_CST) < 64; i++)
+        usleep(1000);
+    assert_int_equal(__atomic_load_n(&done, __ATOMIC_SEQ_CST), 64);
+    eng_stats_get(e, &st);
+    assert_int_equal(st.wal_syncs, syncs + 1);
+    assert_false(eng_wal_pending(e)); /* the sync wrote the buffer */
+    eng_sync_kick(e);                 /* nothing queued: no sync */
+    usleep(20000);
+    eng_stats_get(e, &st);
+    assert_int_equal(st.wal_syncs, syncs + 1);
+    return NULL;
+}
+
+static void test_group_commit_kick(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_ALWAYS);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, loop_like, e), 0);
+    pthread_join(t, NULL);
+    eng_close(e);
+}
+
 static void on_commit(void *arg, uint64_t seq)
 {
     uint64_t *last = arg;
@@ -1100,6 +1146,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_layout_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buckets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit_kick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_take_id_failed_write, setup, teardown),
         cmocka_unit_test_setup_teardown(test_record_rule, setup, teardown),
