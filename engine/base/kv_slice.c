@@ -20,7 +20,21 @@ bool kv_slice_eq_nocase_slice(kv_slice_t a, kv_slice_t b)
 
 bool kv_slice_eq_nocase(kv_slice_t a, const char *s)
 {
-    return kv_slice_eq_nocase_slice(a, kv_slice_str(s));
+    /* One pass, no strlen: header lookups call this for every header of every request, and
+     * most comparisons end at the first byte. */
+    size_t i = 0;
+    for (; i < a.len; i++) {
+        uint8_t x = a.p[i], y = (uint8_t)s[i];
+        if (y == 0)
+            return false;
+        if (x >= 'A' && x <= 'Z')
+            x = (uint8_t)(x + 32);
+        if (y >= 'A' && y <= 'Z')
+            y = (uint8_t)(y + 32);
+        if (x != y)
+            return false;
+    }
+    return s[i] == 0;
 }
 
 bool kv_slice_starts_with(kv_slice_t a, const char *prefix)
