@@ -104,6 +104,7 @@ test-tsan: test-deps
 
 bench: test-deps build
 	bench/run.sh $(BUILD)
+	python3 bench/machine.py $(BUILD) --perf $(BUILD)/bench-perf # issue 18: the table against nginx, dd, s3rver, db_bench
 	python3 bench/messaging.py $(BUILD)
 	python3 bench/slowops.py $(BUILD)
 	python3 bench/soak.py $(BUILD)

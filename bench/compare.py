@@ -59,6 +59,33 @@ def run(port, pid, workload, label):
     return float(f.get("rps", 0)), float(f.get("server_cpu_us_per_req", 0))
 
 
+def functions(servers, work):
+    """FUNCTIONS=1: a warm Invoke's p50 at one connection and a DynamoDB trigger's latency
+    (bench/functions.py trigger) on each server, alternating which goes first."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    boot = os.path.join(work, "bootstrap")
+    subprocess.run(["cc", "-O2", "-o", boot, os.path.join(here, "bootstrap.c")], check=True)
+    env = dict(os.environ, BENCH_BOOTSTRAP=boot)
+    fn = os.path.join(here, "functions.py")
+    for name in ("base", "new"):
+        subprocess.run(["python3", fn, f"http://127.0.0.1:{servers[name][1]}", "create"], env=env,
+                       check=True, timeout=120)
+    for r in range(ROUNDS):
+        for name in (["base", "new"] if r % 2 == 0 else ["new", "base"]):
+            p, port = servers[name]
+            out = subprocess.run(pin(1, [os.path.join(BUILD, "stratus-bench"), "--connections", "1",
+                                         "--duration", str(DURATION), "--port", str(port), "--workload",
+                                         "invoke", "--path", "/2015-03-31/functions/benchfn/invocations",
+                                         "--server-pid", str(p.pid), "--label", f"{name}-invoke"]),
+                                 capture_output=True, text=True, timeout=DURATION * 10 + 60)
+            f = dict(t.split("=", 1) for t in out.stdout.split()[1:] if "=" in t)
+            print(f"  invoke round {r + 1} {name}: p50 {f.get('p50_us')} us, p99 {f.get('p99_us')} us")
+    for name in ("base", "new"):
+        out = subprocess.run(["python3", fn, f"http://127.0.0.1:{servers[name][1]}", "trigger", "1000",
+                              "200"], env=env, capture_output=True, text=True, timeout=300)
+        print(f"  {name}: {out.stdout.strip()}")
+
+
 def main():
     work = tempfile.mkdtemp(prefix="stratus-compare-")
     servers = {}
@@ -85,6 +112,8 @@ def main():
             if ratios:
                 print(f"{w}: new/base server CPU per request {statistics.median(ratios):.2f}x, "
                       f"requests/s {statistics.median(rps_ratios):.2f}x (median of {len(ratios)})")
+        if os.environ.get("FUNCTIONS"):
+            functions(servers, work)
     finally:
         for p, _ in servers.values():
             p.terminate()
