@@ -181,8 +181,13 @@ int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **ou
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(r->bbto, 1);
 
     /* A restart on a nearly full disk replays the WAL into memtables instead of writing it out
-     * as new files first (which needs as much free space as the WAL holds). */
-    r->db_opts = options_from_string(rocksdb_options_create(), "avoid_flush_during_recovery=true");
+     * as new files first (which needs as much free space as the WAL holds). A close does not
+     * flush either: object chunks written without the WAL would otherwise make it flush every
+     * CF; those that something names are flushed already, the others are dropped at the next
+     * open (their writer notes), and without a WAL at all eng_rocks_close flushes itself. */
+    r->db_opts = options_from_string(rocksdb_options_create(),
+                                     "avoid_flush_during_recovery=true;"
+                                     "avoid_flush_during_shutdown=true");
     rocksdb_options_set_create_if_missing(r->db_opts, 1);
     rocksdb_options_set_create_missing_column_families(r->db_opts, 1);
     rocksdb_options_increase_parallelism(r->db_opts, 2);
