@@ -35,7 +35,7 @@ struct eng_rocks {
     rocksdb_writeoptions_t *wopts;
     rocksdb_cache_t *cache;
     rocksdb_block_based_table_options_t *bbto;
-    rocksdb_writeoptions_t *sync_wopts; /* the sync marker's write: sync=1 */
+    rocksdb_writeoptions_t *sync_wopts;  /* the sync marker's write: sync=1 */
     rocksdb_writeoptions_t *nowal_wopts; /* object chunks made durable by a flush instead */
     bool wal;
 
@@ -185,9 +185,8 @@ int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **ou
      * flush either: object chunks written without the WAL would otherwise make it flush every
      * CF; those that something names are flushed already, the others are dropped at the next
      * open (their writer notes), and without a WAL at all eng_rocks_close flushes itself. */
-    r->db_opts = options_from_string(rocksdb_options_create(),
-                                     "avoid_flush_during_recovery=true;"
-                                     "avoid_flush_during_shutdown=true");
+    r->db_opts = options_from_string(rocksdb_options_create(), "avoid_flush_during_recovery=true;"
+                                                               "avoid_flush_during_shutdown=true");
     rocksdb_options_set_create_if_missing(r->db_opts, 1);
     rocksdb_options_set_create_missing_column_families(r->db_opts, 1);
     rocksdb_options_increase_parallelism(r->db_opts, 2);
