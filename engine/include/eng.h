@@ -820,7 +820,7 @@ eng_blob_writer_t *eng_blob_writer_new(eng_t *e);
 /** Append bytes; full chunks are written as they fill. @return 0 or KV_EIO. */
 int eng_blob_write(eng_blob_writer_t *w, const uint8_t *p, size_t n);
 /** Whether finishing w (eng_blob_writer_finish, eng_object_put_blob) waits for a flush of the
- * chunks it wrote without the WAL (an object past two chunks): a worker thread's job. */
+ * chunks it wrote without the WAL (those past its first 8 MiB): a worker thread's job. */
 bool eng_blob_writer_pending(const eng_blob_writer_t *w);
 /** Write the last chunk, make the chunks durable (blocks, see eng_blob_writer_pending);
  * *data_id and *size describe the bytes. Frees w. */
