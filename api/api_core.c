@@ -763,7 +763,10 @@ const api_service_t api_ops_service = {
 bool api_offload(const api_req_t *req)
 {
     const api_state_t *st = req->_st;
-    return st && st->svc && !st->open && (op_flags(st) & API_OPF_SLOW);
+    if (!st || !st->svc || st->open)
+        return false;
+    /* An object written past two chunks waits for a flush of its bytes before it commits. */
+    return (op_flags(st) & API_OPF_SLOW) || eng_blob_writer_pending(st->blob);
 }
 
 void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
@@ -775,9 +778,9 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         finish_resp(ctx, req, resp);
         return;
     }
-    /* The free-space guard's refusal count is per thread: an operation that may run on the
-     * worker pool counts from here (its body never streamed into the engine). */
-    if (op_flags(st) & API_OPF_SLOW)
+    /* The free-space guard's refusal count is per thread: an operation that runs on the worker
+     * pool counts from here (a refusal while its body streamed in was answered then). */
+    if (api_offload(req))
         st->refusals_at = eng_space_refusals();
     if (!st->anonymous && api__auth_finish(ctx, req, resp) == API_RESPOND) {
         finish_resp(ctx, req, resp);

@@ -157,6 +157,13 @@ void eng__writer_free(eng_blob_writer_t *w)
     kv_free(w);
 }
 
+/* Chunks numbered from here skip the WAL; an object of up to this many chunks (plus its last,
+ * in the metadata's batch) goes through the WAL as a whole and waits for no flush. A flush
+ * switches the memtable and opens a new WAL file, which holds every writer of the database
+ * (and the item lock stripes they hold: transactions give up after about 2 ms) for a moment:
+ * one per large object, not one per object of a few MiB. */
+#define UNLOGGED_FROM 8
+
 static int flush_chunk(eng_blob_writer_t *w)
 {
     if (w->buf.len == 0)
@@ -170,20 +177,45 @@ static int flush_chunk(eng_blob_writer_t *w)
         return rc;
     eng_batch_t *b = eng_batch_new(w->e->rocks);
     eng_batch_put(b, ENG_CF_BLOBS, kv_buf_slice(&k), kv_buf_slice(&w->buf));
+    /* Chunks are invisible until the metadata that names them commits. */
     if (!w->noted) {
-        /* The first chunk carries the note that finds it again should the writer die. */
+        /* The first chunk carries the note that finds it again should the writer die, through
+         * the WAL, before any chunk that skips it. */
         kv_buf_reset(&k);
         writer_key(&k, w->data_id);
         eng_batch_put(b, ENG_CF_STATE, kv_buf_slice(&k), KV_SLICE_NULL);
+        rc = eng_rocks_write(w->e->rocks, b);
+    } else if (w->chunk >= UNLOGGED_FROM && eng_rocks_logged(w->e->rocks)) {
+        /* Chunks past the first few skip the WAL: their bytes reach the disk once, when the
+         * blobs CF's memtable is flushed into a blob file, which eng__writer_sync waits for before
+         * a record names them. A crash before that loses them, and the note (in the WAL before
+         * them) drops whatever was flushed at the next open. */
+        rc = eng_rocks_write_unlogged(w->e->rocks, b);
+        w->unlogged = true;
+    } else {
+        rc = eng_rocks_write(w->e->rocks, b); /* a first chunk, or --fsync none (no WAL) */
     }
-    /* Chunks are invisible until the metadata that names them commits. */
-    rc = eng_rocks_write(w->e->rocks, b);
     eng_batch_free(b);
     if (rc == 0)
         w->noted = true;
     w->chunk++;
     kv_buf_reset(&w->buf);
     return rc;
+}
+
+int eng__writer_sync(eng_blob_writer_t *w)
+{
+    if (!w->unlogged)
+        return 0;
+    int rc = eng_rocks_flush_cf(w->e->rocks, ENG_CF_BLOBS);
+    if (rc == 0)
+        w->unlogged = false;
+    return rc;
+}
+
+bool eng_blob_writer_pending(const eng_blob_writer_t *w)
+{
+    return w && w->unlogged;
 }
 
 int eng_blob_write(eng_blob_writer_t *w, const uint8_t *p, size_t n)
@@ -207,6 +239,8 @@ int eng_blob_write(eng_blob_writer_t *w, const uint8_t *p, size_t n)
 int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *size)
 {
     int rc = flush_chunk(w);
+    if (rc == 0)
+        rc = eng__writer_sync(w);
     if (rc < 0 && w->noted)
         eng__drop_data(w->e, w->data_id, w->size); /* no caller names bytes that are not whole */
     *data_id = w->data_id;

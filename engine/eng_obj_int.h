@@ -36,7 +36,8 @@ struct eng_blob_writer {
     uint64_t data_id;
     uint32_t chunk;
     uint64_t size;
-    bool noted; /* its writer note is written (with its first chunk) */
+    bool noted;    /* its writer note is written (with its first chunk) */
+    bool unlogged; /* chunks written without the WAL wait for a flush of the blobs CF */
     kv_buf_t buf;
     struct kv_aead *aead; /* issue 16: the data key's cipher (NULL: plain chunks) */
 };
@@ -83,6 +84,9 @@ void eng__seal_chunk(kv_buf_t *b);
 /** The writer's buffered chunk in its stored form: sealed, or encrypted under its key.
  * @return 0 or KV_EINTERNAL. */
 int eng__close_chunk(eng_blob_writer_t *w);
+/** Make w's chunks written without the WAL durable (a flush of the blobs CF), before a record
+ * names them. Blocks: on a worker thread. @return 0 or KV_EIO. */
+int eng__writer_sync(eng_blob_writer_t *w);
 /** Free a writer whose bytes are named or dropped (its key wiped). */
 void eng__writer_free(eng_blob_writer_t *w);
 /** Check and strip the seal. @return 0 or KV_ECORRUPT. */

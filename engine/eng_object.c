@@ -461,6 +461,13 @@ int eng__obj_install(eng_otxn_t *t, const kv_buf_t *okey, kv_slice_t prev_raw,
 static int object_put(eng_t *e, uint32_t bucket_id, eng_object_t *o, const eng_obj_cond_t *cond,
                       eng_blob_writer_t *w)
 {
+    /* Chunks written without the WAL are on disk before the record that names them commits
+     * (and before the key's lock is taken: the flush is a disk write). */
+    int synced = w ? eng__writer_sync(w) : 0;
+    if (synced < 0) {
+        eng__drop_data(e, w->data_id, w->size);
+        return synced;
+    }
     kv_buf_t k, v;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 16);
     kv_buf_init(&v, 64 * 1024);

@@ -35,7 +35,8 @@ struct eng_rocks {
     rocksdb_writeoptions_t *wopts;
     rocksdb_cache_t *cache;
     rocksdb_block_based_table_options_t *bbto;
-    rocksdb_writeoptions_t *sync_wopts; /* the sync marker's write: sync=1 */
+    rocksdb_writeoptions_t *sync_wopts;  /* the sync marker's write: sync=1 */
+    rocksdb_writeoptions_t *nowal_wopts; /* object chunks made durable by a flush instead */
     bool wal;
     /* The WAL is written to the OS by eng_rocks_flush_wal (manual_wal_flush), not by each
      * write: a loop thread's writes of one loop turn leave in one write(2). Counts of the
@@ -193,8 +194,12 @@ int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **ou
     rocksdb_block_based_options_set_cache_index_and_filter_blocks(r->bbto, 1);
 
     /* A restart on a nearly full disk replays the WAL into memtables instead of writing it out
-     * as new files first (which needs as much free space as the WAL holds). */
-    r->db_opts = options_from_string(rocksdb_options_create(), "avoid_flush_during_recovery=true");
+     * as new files first (which needs as much free space as the WAL holds). A close does not
+     * flush either: object chunks written without the WAL would otherwise make it flush every
+     * CF; those that something names are flushed already, the others are dropped at the next
+     * open (their writer notes), and without a WAL at all eng_rocks_close flushes itself. */
+    r->db_opts = options_from_string(rocksdb_options_create(), "avoid_flush_during_recovery=true;"
+                                                               "avoid_flush_during_shutdown=true");
     rocksdb_options_set_create_if_missing(r->db_opts, 1);
     rocksdb_options_set_create_missing_column_families(r->db_opts, 1);
     rocksdb_options_increase_parallelism(r->db_opts, 2);
@@ -262,6 +267,9 @@ int eng_rocks_open(const char *dir, bool wal, uint64_t reserve, eng_rocks_t **ou
         rocksdb_writeoptions_disable_WAL(r->wopts, 1);
     r->sync_wopts = rocksdb_writeoptions_create();
     rocksdb_writeoptions_set_sync(r->sync_wopts, 1);
+    r->nowal_wopts = rocksdb_writeoptions_create();
+    rocksdb_writeoptions_set_sync(r->nowal_wopts, 0);
+    rocksdb_writeoptions_disable_WAL(r->nowal_wopts, 1);
     *out = r;
     return 0;
 }
@@ -298,6 +306,8 @@ void eng_rocks_close(eng_rocks_t *r)
         rocksdb_writeoptions_destroy(r->wopts);
     if (r->sync_wopts)
         rocksdb_writeoptions_destroy(r->sync_wopts);
+    if (r->nowal_wopts)
+        rocksdb_writeoptions_destroy(r->nowal_wopts);
     kv_free(r->dir);
     kv_free(r->ballast);
     for (int i = 0; i < ENG_CF__COUNT; i++)
@@ -516,7 +526,7 @@ static int64_t space_left(eng_rocks_t *r)
            atomic_load(&r->written);
 }
 
-static bool space_admit(eng_rocks_t *r, size_t size, bool frees)
+static bool space_admit(eng_rocks_t *r, size_t size, bool frees, bool logged)
 {
     if (r->reserve == 0)
         return true;
@@ -532,7 +542,7 @@ static bool space_admit(eng_rocks_t *r, size_t size, bool frees)
     if (frees)
         atomic_fetch_add(&r->frees, 1);
     /* With the WAL the bytes are on disk now and again when their memtable is flushed. */
-    atomic_fetch_add(&r->written, (int64_t)size * (r->wal ? 2 : 1));
+    atomic_fetch_add(&r->written, (int64_t)size * (logged ? 2 : 1));
     return true;
 refuse:
     atomic_fetch_add(&r->refused, 1);
@@ -665,7 +675,7 @@ int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b)
     char *err = NULL;
     size_t size;
     rocksdb_writebatch_data(b->wb, &size);
-    if (!space_admit(r, size, b->frees))
+    if (!space_admit(r, size, b->frees, r->wal))
         return KV_ENOSPACE;
     perf_off();
     rocksdb_write(r->db, r->wopts, b->wb, &err);
@@ -693,6 +703,39 @@ static int sync_by_write(eng_rocks_t *r)
     rocksdb_writebatch_put_cf(wb, r->cf[ENG_CF_DEFAULT], key, sizeof(key) - 1, "", 0);
     rocksdb_write(r->db, r->sync_wopts, wb, &err);
     rocksdb_writebatch_destroy(wb);
+    if (err)
+        return write_failed(r, err);
+    return 0;
+}
+
+int eng_rocks_write_unlogged(eng_rocks_t *r, eng_batch_t *b)
+{
+    char *err = NULL;
+    size_t size;
+    rocksdb_writebatch_data(b->wb, &size);
+    if (!space_admit(r, size, b->frees, false))
+        return KV_ENOSPACE;
+    rocksdb_write(r->db, r->nowal_wopts, b->wb, &err);
+    if (err)
+        return write_failed(r, err);
+    return 0;
+}
+
+bool eng_rocks_logged(const eng_rocks_t *r)
+{
+    return r->wal;
+}
+
+int eng_rocks_flush_cf(eng_rocks_t *r, eng_cf_t cf)
+{
+    /* FlushMemTable with wait: the memtable is switched, and the call returns once it and
+     * every older one of cf are in table and blob files, each synced, and the MANIFEST that
+     * names them is synced too. */
+    char *err = NULL;
+    rocksdb_flushoptions_t *fo = rocksdb_flushoptions_create();
+    rocksdb_flushoptions_set_wait(fo, 1);
+    rocksdb_flush_cf(r->db, fo, r->cf[cf], &err);
+    rocksdb_flushoptions_destroy(fo);
     if (err)
         return write_failed(r, err);
     return 0;

@@ -65,6 +65,17 @@ void eng_batch_delete(eng_batch_t *b, eng_cf_t cf, kv_slice_t key);
 void eng_batch_delete_range(eng_batch_t *b, eng_cf_t cf, kv_slice_t begin, kv_slice_t end);
 /** Apply the batch atomically (no sync; durability is the syncer's job). @return 0 or KV_EIO. */
 int eng_rocks_write(eng_rocks_t *r, eng_batch_t *b);
+/**
+ * Apply the batch without the WAL: a crash loses it until its memtable is flushed. Only for
+ * writes that eng_rocks_flush_cf makes durable before anything names them (object chunks,
+ * whose writer note went through the WAL first). @return 0 or KV_EIO / KV_ENOSPACE.
+ */
+int eng_rocks_write_unlogged(eng_rocks_t *r, eng_batch_t *b);
+/** Whether plain writes go through the WAL (false under --fsync none). */
+bool eng_rocks_logged(const eng_rocks_t *r);
+/** Flush cf's memtable and wait: every write to cf before the call is in synced files.
+ * Blocks (a disk write and its syncs): never on a loop thread. @return 0 or KV_EIO. */
+int eng_rocks_flush_cf(eng_rocks_t *r, eng_cf_t cf);
 /** Sync the WAL to stable storage. @return 0 or KV_EIO. Blocks: never on a loop thread. */
 int eng_rocks_sync_wal(eng_rocks_t *r);
 /** Did this thread call eng_rocks_defer_wal_thread (a server loop)? */

@@ -844,7 +844,11 @@ typedef struct eng_blob_writer eng_blob_writer_t;
 eng_blob_writer_t *eng_blob_writer_new(eng_t *e);
 /** Append bytes; full chunks are written as they fill. @return 0 or KV_EIO. */
 int eng_blob_write(eng_blob_writer_t *w, const uint8_t *p, size_t n);
-/** Write the last chunk; *data_id and *size describe the bytes. Frees w. */
+/** Whether finishing w (eng_blob_writer_finish, eng_object_put_blob) waits for a flush of the
+ * chunks it wrote without the WAL (those past its first 8 MiB): a worker thread's job. */
+bool eng_blob_writer_pending(const eng_blob_writer_t *w);
+/** Write the last chunk, make the chunks durable (blocks, see eng_blob_writer_pending);
+ * *data_id and *size describe the bytes. Frees w. */
 int eng_blob_writer_finish(eng_blob_writer_t *w, uint64_t *data_id, uint64_t *size);
 /** Drop the bytes written so far (one range tombstone). Frees w; accepts NULL. */
 void eng_blob_writer_abort(eng_blob_writer_t *w);
