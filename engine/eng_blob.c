@@ -143,7 +143,7 @@ eng_blob_writer_t *eng_blob_writer_new(eng_t *e)
 {
     eng_blob_writer_t *w = kv_calloc(1, sizeof(*w));
     w->e = e;
-    kv_random(&w->data_id, sizeof(w->data_id)); /* 64 random bits: collisions are negligible */
+    w->data_id = kv_random_u64(); /* 64 random bits: collisions are negligible */
     kv_buf_init(&w->buf, ENG_BLOB_CHUNK + ENG_CHUNK_TAIL);
     return w;
 }

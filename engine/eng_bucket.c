@@ -2,6 +2,8 @@
 /* S3 bucket definitions in the catalog CF, as TLV records. */
 #include <string.h>
 
+#include "base/kv_alloc.h"
+#include "base/kv_hash.h"
 #include "base/kv_time.h"
 #include "eng_int.h"
 #include "eng_tlv.h"
@@ -144,6 +146,7 @@ static int bucket_modify(eng_t *e, kv_slice_t name, const bucket_change_t *ch)
         rc = kv_buf_failed(&v) ? KV_ETOOBIG : eng__write(e, b);
         eng_batch_free(b);
     }
+    atomic_fetch_add(&e->bucket_gen, 1); /* cached bucket records are stale */
     pthread_mutex_unlock(&e->cat_lock);
     kv_arena_free(a);
     kv_buf_dispose(&k);
@@ -200,14 +203,39 @@ int eng_bucket_create(eng_t *e, eng_bucket_t *bk)
         rc = eng__write(e, b);
         eng_batch_free(b);
     }
+    atomic_fetch_add(&e->bucket_gen, 1); /* cached bucket records are stale */
     pthread_mutex_unlock(&e->cat_lock);
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     return rc;
 }
 
+static struct eng_bcache_ent *bcache_slot(eng_t *e, kv_slice_t name)
+{
+    return &e->bcache[kv_xxh3(name.p, name.len) % ENG_BCACHE_SLOTS];
+}
+
 int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out)
 {
+    /* Issue 18: every S3 request looks its bucket up: serve it from the cache when current
+     * (a bucket write bumps bucket_gen after its commit, before its answer). */
+    bool cacheable = name.len > 0 && name.len <= ENG_BCACHE_NAME_MAX;
+    uint64_t gen = atomic_load(&e->bucket_gen);
+    struct eng_bcache_ent *ent = cacheable ? bcache_slot(e, name) : NULL;
+    if (ent) {
+        pthread_rwlock_rdlock(&e->bcache_lock);
+        if (ent->gen == gen && ent->rec && strlen(ent->name) == name.len &&
+            memcmp(ent->name, name.p, name.len) == 0) {
+            kv_slice_t rec = kv_arena_dup(a, kv_slice(ent->rec, ent->rec_len));
+            pthread_rwlock_unlock(&e->bcache_lock);
+            eng_bucket_t *b = kv_arena_alloc(a, sizeof(*b));
+            int rc = decode_bucket(rec, a, b);
+            if (rc == 0)
+                *out = b;
+            return rc;
+        }
+        pthread_rwlock_unlock(&e->bcache_lock);
+    }
     kv_buf_t k, v;
     kv_buf_init(&k, 512);
     kv_buf_init(&v, BUCKET_REC_MAX);
@@ -218,6 +246,17 @@ int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out)
         rc = decode_bucket(kv_buf_slice(&v), a, b);
         if (rc == 0)
             *out = b;
+    }
+    if (rc == 0 && ent && v.len <= ENG_BCACHE_REC_MAX) {
+        pthread_rwlock_wrlock(&e->bcache_lock);
+        kv_free(ent->rec);
+        ent->rec = kv_malloc(v.len ? v.len : 1);
+        memcpy(ent->rec, v.p, v.len);
+        ent->rec_len = v.len;
+        memcpy(ent->name, name.p, name.len);
+        ent->name[name.len] = 0;
+        ent->gen = gen; /* stale if a bucket write committed meanwhile */
+        pthread_rwlock_unlock(&e->bcache_lock);
     }
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
@@ -270,6 +309,7 @@ int eng_bucket_delete(eng_t *e, kv_slice_t name)
             rc = eng__write(e, b);
         eng_batch_free(b);
     }
+    atomic_fetch_add(&e->bucket_gen, 1); /* cached bucket records are stale */
     pthread_mutex_unlock(&e->cat_lock);
     kv_arena_free(a);
     kv_buf_dispose(&k);

@@ -163,6 +163,8 @@ int eng_open(const eng_opts_t *opts, eng_t **out)
         pthread_mutex_init(&e->item_locks[i], NULL);
     pthread_rwlock_init(&e->tcache_lock, NULL);
     atomic_store(&e->cat_gen, 1);
+    pthread_rwlock_init(&e->bcache_lock, NULL);
+    atomic_store(&e->bucket_gen, 1);
     pthread_mutex_init(&e->sync_lock, NULL);
     pthread_cond_init(&e->sync_cond, NULL);
     pthread_cond_init(&e->space_cond, NULL);
@@ -206,6 +208,9 @@ void eng_close(eng_t *e)
     for (int i = 0; i < ENG_TCACHE_SLOTS; i++)
         kv_free(e->tcache[i].rec);
     pthread_rwlock_destroy(&e->tcache_lock);
+    for (int i = 0; i < ENG_BCACHE_SLOTS; i++)
+        kv_free(e->bcache[i].rec);
+    pthread_rwlock_destroy(&e->bcache_lock);
     pthread_mutex_destroy(&e->sync_lock);
     pthread_cond_destroy(&e->sync_cond);
     pthread_cond_destroy(&e->space_cond);

@@ -10,9 +10,12 @@
 #include "eng_keys.h"
 #include "eng_rocks.h"
 
-#define ENG_MAX_NOTIFIERS 16
-#define ENG_ITEM_LOCKS    1024 /* striped per-item locks for read-modify-write */
-#define ENG_TCACHE_SLOTS  256  /* cached table definitions */
+#define ENG_MAX_NOTIFIERS   16
+#define ENG_ITEM_LOCKS      1024 /* striped per-item locks for read-modify-write */
+#define ENG_TCACHE_SLOTS    256  /* cached table definitions */
+#define ENG_BCACHE_SLOTS    64   /* cached bucket records (issue 18) */
+#define ENG_BCACHE_NAME_MAX 255
+#define ENG_BCACHE_REC_MAX  (64u << 10) /* larger records (big policies) are read each time */
 
 /* Catalog key kinds (first byte of a catalog key). */
 #define ENG_CAT_COUNTER  'C'
@@ -106,6 +109,18 @@ struct eng {
         uint8_t *rec;
         size_t rec_len;
     } tcache[ENG_TCACHE_SLOTS];
+
+    /* Issue 18: encoded bucket records by name, valid while bucket_gen is unchanged (every
+     * bucket write bumps it, under cat_lock, after its commit): an S3 request's bucket lookup
+     * without a RocksDB read. */
+    pthread_rwlock_t bcache_lock;
+    atomic_uint_fast64_t bucket_gen;
+    struct eng_bcache_ent {
+        char name[ENG_BCACHE_NAME_MAX + 1];
+        uint64_t gen;
+        uint8_t *rec;
+        size_t rec_len;
+    } bcache[ENG_BCACHE_SLOTS];
 
     eng_commit_cb notify_cb[ENG_MAX_NOTIFIERS];
     void *notify_arg[ENG_MAX_NOTIFIERS];

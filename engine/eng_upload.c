@@ -50,7 +50,7 @@ static pthread_mutex_t *key_lock(eng_t *e, uint32_t bucket_id, kv_slice_t key)
 
 int eng_upload_create(eng_t *e, uint32_t bucket_id, const eng_object_t *proto, uint64_t *upload_id)
 {
-    kv_random(upload_id, sizeof(*upload_id));
+    *upload_id = kv_random_u64();
     kv_buf_t k, v;
     kv_buf_init(&k, 4 * ENG_OBJ_KEY_MAX + 32);
     kv_buf_init(&v, 4096);

@@ -14,6 +14,9 @@ uint64_t kv_xxh3_seed(const void *p, size_t n, uint64_t seed);
 void kv_md5(const void *p, size_t n, uint8_t out[16]);
 /** Fill out with n cryptographically random bytes. */
 void kv_random(void *out, size_t n);
+/** 64 random bits for an identifier, from a per-thread pool of kv_random's output (fork-safe;
+ * not for keys). */
+uint64_t kv_random_u64(void);
 /** A random (version 4) UUID, lower-case hex with dashes, into out[37]. */
 void kv_uuid4(char out[37]);
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -18,6 +19,7 @@
 #include "base/kv_buf.h"
 #include "base/kv_err.h"
 #include "base/kv_fs.h"
+#include "base/kv_hash.h"
 #include "base/kv_time.h"
 
 static int cleaned;
@@ -162,12 +164,44 @@ static void test_mkdirs(void **state)
     assert_int_equal(rmdir(root), 0);
 }
 
+/* Issue 18: ids from the per-thread pool are distinct across refills, and a forked child
+ * draws fresh ones (never the rest of its parent's pool). */
+static void test_random_ids(void **state)
+{
+    (void)state;
+    enum { N = 300 };
+    uint64_t v[N];
+    for (int i = 0; i < N; i++) {
+        v[i] = kv_random_u64();
+        for (int j = 0; j < i; j++)
+            assert_true(v[i] != v[j]);
+    }
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        uint64_t c = kv_random_u64();
+        _exit(write(fds[1], &c, sizeof(c)) == (ssize_t)sizeof(c) ? 0 : 1);
+    }
+    uint64_t mine = kv_random_u64(), child = 0;
+    assert_int_equal(read(fds[0], &child, sizeof(child)), (ssize_t)sizeof(child));
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_true(child != mine);
+    for (int i = 0; i < N; i++)
+        assert_true(child != v[i]);
+    close(fds[0]);
+    close(fds[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena),  cmocka_unit_test(test_buf),
         cmocka_unit_test(test_b64),    cmocka_unit_test(test_slice_time_err),
-        cmocka_unit_test(test_mkdirs),
+        cmocka_unit_test(test_mkdirs), cmocka_unit_test(test_random_ids),
     };
     return cmocka_run_group_tests_name("kv_base", tests, NULL, NULL);
 }

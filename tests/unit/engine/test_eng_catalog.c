@@ -172,6 +172,47 @@ static void test_buckets(void **state)
     eng_close(e);
 }
 
+/* Issue 18: bucket lookups are served from a cache; every change is seen by the next lookup
+ * (versioning, a document, tags, a delete, a new bucket of the same name). */
+static void test_bucket_cache(void **state)
+{
+    (void)state;
+    eng_t *e = open_eng(ENG_FSYNC_NONE);
+    eng_bucket_t b = {.name = "cached"};
+    assert_int_equal(eng_bucket_create(e, &b), 0);
+    kv_arena_t *a = kv_arena_new(4096);
+    eng_bucket_t *got;
+    for (int i = 0; i < 2; i++) { /* a read, then a cached one */
+        assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("cached"), a, &got), 0);
+        assert_int_equal(got->id, b.id);
+        assert_int_equal(got->versioning, ENG_VERSIONING_OFF);
+    }
+    assert_int_equal(eng_bucket_set_versioning(e, KV_SLICE_LIT("cached"), ENG_VERSIONING_ENABLED),
+                     0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("cached"), a, &got), 0);
+    assert_int_equal(got->versioning, ENG_VERSIONING_ENABLED);
+    assert_int_equal(
+        eng_bucket_set_doc(e, KV_SLICE_LIT("cached"), ENG_BDOC_CORS, KV_SLICE_LIT("<x/>")), 0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("cached"), a, &got), 0);
+    assert_true(kv_slice_eq(got->docs[ENG_BDOC_CORS], KV_SLICE_LIT("<x/>")));
+    eng_tag_t tag = {.key = "k", .value = "v"};
+    assert_int_equal(eng_bucket_set_tags(e, KV_SLICE_LIT("cached"), true, &tag, 1), 0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("cached"), a, &got), 0);
+    assert_true(got->has_tags);
+    assert_int_equal(got->n_tags, 1);
+    assert_int_equal(eng_bucket_delete(e, KV_SLICE_LIT("cached")), 0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("cached"), a, &got), KV_ENOTFOUND);
+    eng_bucket_t c = {.name = "cached"};
+    assert_int_equal(eng_bucket_create(e, &c), 0);
+    assert_int_equal(eng_bucket_get(e, KV_SLICE_LIT("cached"), a, &got), 0);
+    assert_int_equal(got->id, c.id);
+    assert_true(c.id != b.id);
+    assert_int_equal(got->versioning, ENG_VERSIONING_OFF);
+    assert_int_equal(got->docs[ENG_BDOC_CORS].len, 0);
+    kv_arena_free(a);
+    eng_close(e);
+}
+
 static void on_synced(void *arg, int status)
 {
     int *n = arg;
@@ -1145,6 +1186,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_stream_layout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_layout_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_buckets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bucket_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit_kick, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notifier_and_lock, setup, teardown),
