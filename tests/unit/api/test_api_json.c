@@ -196,7 +196,7 @@ static void test_repeated_keys(void **state)
     v = parse_ok((const char *)t.p);
     assert_int_equal(api_json_len(v), 300);
     for (int n = 0; n < 300; n++) {
-        char key[8];
+        char key[16];
         snprintf(key, sizeof(key), "k%03d", n);
         assert_true(api_json_int(api_json_get(v, key), &i));
         assert_int_equal(i, n < 200 ? n + 300 : n); /* 0..199 repeat at 300..499 */
@@ -205,7 +205,7 @@ static void test_repeated_keys(void **state)
     assert_null(api_json_get(v, ""));
     it = NULL;
     for (int n = 0; n < 300; n++) {
-        char key[8];
+        char key[16];
         snprintf(key, sizeof(key), "k%03d", n);
         assert_true(api_json_next(v, &it, &k, &val));
         assert_string_equal(k, key);
