@@ -299,6 +299,30 @@ static void def_drop_all(srv_conn_t *c)
     }
 }
 
+/* Send (or, when the WAL write failed, drop) the answers waiting on c, in order. */
+static void def_release(srv_conn_t *c, bool failed)
+{
+    if (c->def_linked)
+        def_unlink(c);
+    srv_wreq_t *wr = c->def_head;
+    c->def_head = c->def_tail = NULL;
+    while (wr) {
+        srv_wreq_t *next = wr->def_next;
+        if (failed || c->closing)
+            drop_wreq(c, wr);
+        else
+            submit_now(c, wr, wr->bufs, wr->nbufs);
+        wr = next;
+    }
+}
+
+/* After a flush that succeeded: c's waiting answers go now. */
+static void def_send(srv_conn_t *c)
+{
+    if (c->def_head)
+        def_release(c, false);
+}
+
 void srv_conn_flush_deferred(srv_loop_t *l)
 {
     if (l->def_conns == NULL)
@@ -306,17 +330,7 @@ void srv_conn_flush_deferred(srv_loop_t *l)
     int rc = api_wal_flush(l->srv->api);
     srv_conn_t *c;
     while ((c = l->def_conns) != NULL) {
-        def_unlink(c);
-        srv_wreq_t *wr = c->def_head;
-        c->def_head = c->def_tail = NULL;
-        while (wr) {
-            srv_wreq_t *next = wr->def_next;
-            if (rc < 0 || c->closing)
-                drop_wreq(c, wr);
-            else
-                submit_now(c, wr, wr->bufs, wr->nbufs);
-            wr = next;
-        }
+        def_release(c, rc < 0);
         if (rc < 0 && !c->closing) {
             /* Not durable: the client must not take it as done (as after a failed sync). */
             KV_LOG_ERROR("wal write failed; dropping connection %s", c->peer);
@@ -540,13 +554,22 @@ static void send_response(srv_conn_t *c)
     if (r->close)
         read_stop(c);
     if (streaming && !r->no_body && r->status != 204 && r->status != 304) {
-        /* A streamed body is rare and long: hand the WAL to the OS now rather than wait. */
-        if (api_wal_pending(c->loop->srv->api) && api_wal_flush(c->loop->srv->api) < 0) {
+        /* A streamed body is rare and long: hand the WAL to the OS now rather than wait, and
+         * send this connection's answers that waited for it first (they come before it). */
+        if ((api_wal_pending(c->loop->srv->api) || c->def_head) &&
+            api_wal_flush(c->loop->srv->api) < 0) {
             KV_LOG_ERROR("wal write failed; dropping connection %s", c->peer);
             c->writes_pending++;
             wr->c = c;
             drop_wreq(c, wr);
             srv_conn_close(c);
+            return;
+        }
+        def_send(c);
+        if (c->closing) {
+            c->writes_pending++;
+            wr->c = c;
+            drop_wreq(c, wr);
             return;
         }
         stream_start(c, wr, hs);

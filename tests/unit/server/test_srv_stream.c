@@ -73,6 +73,8 @@ void api_handle(api_ctx_t *ctx, api_req_t *req, api_resp_t *resp)
         resp->src = (api_body_src_t){fake_read, fake_close, s, s->left};
         atomic_fetch_add(&sources_open, 1);
     } else {
+        if (kv_slice_starts_with(req->query, "write"))
+            atomic_store(&fake_api_wal_pending, 1); /* a write in the WAL buffer */
         kv_buf_append_str(&resp->body, "small");
     }
 }
@@ -193,6 +195,26 @@ static void test_pipelined_after_stream(void **state)
     close(fd);
 }
 
+/* An answer waiting for the loop turn's WAL write, then a streamed one on the same
+ * connection: the WAL goes to the OS at once and the waiting answer leaves first. */
+static void test_waiting_answer_before_stream(void **state)
+{
+    (void)state;
+    int fd = fake_api_connect(srv.port, 0);
+    const char *req = "GET /small?write HTTP/1.1\r\nHost: x\r\n\r\n"
+                      "GET /x?n=5000 HTTP/1.1\r\nHost: x\r\n\r\n";
+    assert_int_equal(send(fd, req, strlen(req), 0), (ssize_t)strlen(req));
+    assert_int_equal(read_head(fd), 5);
+    char small[5];
+    assert_int_equal(recv(fd, small, 5, MSG_WAITALL), 5);
+    assert_memory_equal(small, "small", 5);
+    uint64_t pos = 0;
+    assert_int_equal(read_head(fd), 5000);
+    read_body(fd, 5000, &pos, false);
+    assert_int_equal(atomic_load(&fake_api_wal_pending), 0);
+    close(fd);
+}
+
 static void test_client_leaves_mid_body(void **state)
 {
     (void)state;
@@ -213,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_large_body_bounded),
         cmocka_unit_test(test_pipelined_after_stream),
+        cmocka_unit_test(test_waiting_answer_before_stream),
         cmocka_unit_test(test_client_leaves_mid_body),
     };
     return cmocka_run_group_tests_name("srv_stream", tests, setup, teardown);
