@@ -31,8 +31,16 @@ export function useServer(name, started) {
     srv.endpoint = `http://127.0.0.1:${readFileSync(portFile, "utf8").trim()}`;
     if (started) started(srv);
   });
-  after(() => {
-    proc.kill("SIGTERM");
+  after(async () => {
+    // The directory goes once the server has exited: it may still be writing its files
+    // (RocksDB's close) after SIGTERM. Bounded: SIGKILL after 10 s.
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((r) => proc.once("exit", r));
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10000);
+      await exited;
+      clearTimeout(timer);
+    }
     rmSync(dir, { recursive: true, force: true });
   });
   return srv;
