@@ -342,17 +342,20 @@ class S3Logging(unittest.TestCase):
                 fh.write("cli bytes")
             aws("s3", "cp", f, "s3://cli-src/f.txt")
 
+            # Records are delivered each second (--access-log-flush 1), so the PUT's record may
+            # come in a later log object than the logging calls' before it: read what has been
+            # delivered until it is there (bounded).
             def delivered():
                 out = aws("s3api", "list-objects-v2", "--bucket", "cli-logs", "--prefix", "cli/")
-                return (out or {}).get("Contents")
-            objs = wait_for(delivered)
-            self.assertTrue(objs)
-            lines = []
-            for o in objs:
-                dst = os.path.join(d, "log")
-                aws("s3", "cp", "s3://cli-logs/" + o["Key"], dst)
-                with open(dst) as fh:
-                    lines += fh.read().splitlines()
+                got = []
+                for o in (out or {}).get("Contents") or []:
+                    dst = os.path.join(d, "log")
+                    aws("s3", "cp", "s3://cli-logs/" + o["Key"], dst)
+                    with open(dst) as fh:
+                        got += fh.read().splitlines()
+                return got if any(" REST.PUT.OBJECT f.txt " in line for line in got) else None
+            lines = wait_for(delivered, timeout=30.0) or []
+            self.assertTrue(lines)
         ms = [LINE.match(line) for line in lines]
         self.assertTrue(all(ms), lines)
         self.assertTrue(any(m["operation"] == "REST.PUT.OBJECT" and m["key"] == "f.txt" and
