@@ -210,7 +210,7 @@ int eng_bucket_create(eng_t *e, eng_bucket_t *bk)
     return rc;
 }
 
-static struct eng_bcache_ent *bcache_slot(eng_t *e, kv_slice_t name)
+static eng_rcache_ent_t *bcache_slot(eng_t *e, kv_slice_t name)
 {
     return &e->bcache[kv_xxh3(name.p, name.len) % ENG_BCACHE_SLOTS];
 }
@@ -219,22 +219,15 @@ int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out)
 {
     /* Issue 18: every S3 request looks its bucket up: serve it from the cache when current
      * (a bucket write bumps bucket_gen after its commit, before its answer). */
-    bool cacheable = name.len > 0 && name.len <= ENG_BCACHE_NAME_MAX;
     uint64_t gen = atomic_load(&e->bucket_gen);
-    struct eng_bcache_ent *ent = cacheable ? bcache_slot(e, name) : NULL;
-    if (ent) {
-        pthread_rwlock_rdlock(&e->bcache_lock);
-        if (ent->gen == gen && ent->rec && strlen(ent->name) == name.len &&
-            memcmp(ent->name, name.p, name.len) == 0) {
-            kv_slice_t rec = kv_arena_dup(a, kv_slice(ent->rec, ent->rec_len));
-            pthread_rwlock_unlock(&e->bcache_lock);
-            eng_bucket_t *b = kv_arena_alloc(a, sizeof(*b));
-            int rc = decode_bucket(rec, a, b);
-            if (rc == 0)
-                *out = b;
-            return rc;
-        }
-        pthread_rwlock_unlock(&e->bcache_lock);
+    eng_rcache_ent_t *ent = name.len ? bcache_slot(e, name) : NULL;
+    kv_slice_t rec;
+    if (ent && eng__rcache_get(&e->bcache_lock, ent, name, gen, a, &rec)) {
+        eng_bucket_t *b = kv_arena_alloc(a, sizeof(*b));
+        int rc = decode_bucket(rec, a, b);
+        if (rc == 0)
+            *out = b;
+        return rc;
     }
     kv_buf_t k, v;
     kv_buf_init(&k, 512);
@@ -247,17 +240,9 @@ int eng_bucket_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_bucket_t **out)
         if (rc == 0)
             *out = b;
     }
-    if (rc == 0 && ent && v.len <= ENG_BCACHE_REC_MAX) {
-        pthread_rwlock_wrlock(&e->bcache_lock);
-        kv_free(ent->rec);
-        ent->rec = kv_malloc(v.len ? v.len : 1);
-        memcpy(ent->rec, v.p, v.len);
-        ent->rec_len = v.len;
-        memcpy(ent->name, name.p, name.len);
-        ent->name[name.len] = 0;
-        ent->gen = gen; /* stale if a bucket write committed meanwhile */
-        pthread_rwlock_unlock(&e->bcache_lock);
-    }
+    /* (stale at once if a bucket write committed meanwhile) */
+    if (rc == 0 && ent && v.len <= ENG_BCACHE_REC_MAX)
+        eng__rcache_put(&e->bcache_lock, ent, name, gen, kv_buf_slice(&v));
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);
     return rc;

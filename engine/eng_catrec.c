@@ -7,6 +7,7 @@
  */
 #include <string.h>
 
+#include "base/kv_alloc.h"
 #include "eng_int.h"
 #include "eng_rocks.h"
 #include "eng_tlv.h"
@@ -159,4 +160,36 @@ int eng__kind_write(eng_t *e, char kind, size_t key_max, size_t val_max, const e
     eng_batch_free(b);
     kv_buf_dispose(&k);
     return rc;
+}
+
+/* ---- the record caches (tables, buckets) ---- */
+
+bool eng__rcache_get(pthread_rwlock_t *lock, const eng_rcache_ent_t *ent, kv_slice_t name,
+                     uint64_t gen, kv_arena_t *a, kv_slice_t *rec)
+{
+    if (name.len > ENG_RCACHE_NAME_MAX)
+        return false;
+    pthread_rwlock_rdlock(lock);
+    bool hit = ent->gen == gen && ent->rec && strlen(ent->name) == name.len &&
+               memcmp(ent->name, name.p, name.len) == 0;
+    if (hit)
+        *rec = kv_arena_dup(a, kv_slice(ent->rec, ent->rec_len));
+    pthread_rwlock_unlock(lock);
+    return hit;
+}
+
+void eng__rcache_put(pthread_rwlock_t *lock, eng_rcache_ent_t *ent, kv_slice_t name, uint64_t gen,
+                     kv_slice_t rec)
+{
+    if (name.len > ENG_RCACHE_NAME_MAX)
+        return;
+    pthread_rwlock_wrlock(lock);
+    kv_free(ent->rec);
+    ent->rec = kv_malloc(rec.len ? rec.len : 1);
+    memcpy(ent->rec, rec.p, rec.len);
+    ent->rec_len = rec.len;
+    memcpy(ent->name, name.p, name.len);
+    ent->name[name.len] = 0;
+    ent->gen = gen;
+    pthread_rwlock_unlock(lock);
 }

@@ -10,12 +10,21 @@
 #include "eng_keys.h"
 #include "eng_rocks.h"
 
-#define ENG_MAX_NOTIFIERS   16
-#define ENG_ITEM_LOCKS      1024 /* striped per-item locks for read-modify-write */
-#define ENG_TCACHE_SLOTS    256  /* cached table definitions */
-#define ENG_BCACHE_SLOTS    64   /* cached bucket records (issue 18) */
-#define ENG_BCACHE_NAME_MAX 255
-#define ENG_BCACHE_REC_MAX  (64u << 10) /* larger records (big policies) are read each time */
+#define ENG_MAX_NOTIFIERS  16
+#define ENG_ITEM_LOCKS     1024        /* striped per-item locks for read-modify-write */
+#define ENG_TCACHE_SLOTS   256         /* cached table definitions */
+#define ENG_BCACHE_SLOTS   64          /* cached bucket records (issue 18) */
+#define ENG_BCACHE_REC_MAX (64u << 10) /* larger records (big policies) are read each time */
+
+/* A catalog record cached by name (tables, buckets): valid while its cache's generation is
+ * the one it was read under. */
+#define ENG_RCACHE_NAME_MAX 255
+typedef struct eng_rcache_ent {
+    char name[ENG_RCACHE_NAME_MAX + 1];
+    uint64_t gen;
+    uint8_t *rec;
+    size_t rec_len;
+} eng_rcache_ent_t;
 
 /* Catalog key kinds (first byte of a catalog key). */
 #define ENG_CAT_COUNTER  'C'
@@ -103,24 +112,14 @@ struct eng {
     /* Encoded table records by name, valid while cat_gen is unchanged (create/delete bump it). */
     pthread_rwlock_t tcache_lock;
     atomic_uint_fast64_t cat_gen;
-    struct eng_tcache_ent {
-        char name[ENG_TABLE_NAME_MAX + 1];
-        uint64_t gen;
-        uint8_t *rec;
-        size_t rec_len;
-    } tcache[ENG_TCACHE_SLOTS];
+    eng_rcache_ent_t tcache[ENG_TCACHE_SLOTS];
 
     /* Issue 18: encoded bucket records by name, valid while bucket_gen is unchanged (every
      * bucket write bumps it, under cat_lock, after its commit): an S3 request's bucket lookup
      * without a RocksDB read. */
     pthread_rwlock_t bcache_lock;
     atomic_uint_fast64_t bucket_gen;
-    struct eng_bcache_ent {
-        char name[ENG_BCACHE_NAME_MAX + 1];
-        uint64_t gen;
-        uint8_t *rec;
-        size_t rec_len;
-    } bcache[ENG_BCACHE_SLOTS];
+    eng_rcache_ent_t bcache[ENG_BCACHE_SLOTS];
 
     eng_commit_cb notify_cb[ENG_MAX_NOTIFIERS];
     void *notify_arg[ENG_MAX_NOTIFIERS];
@@ -202,6 +201,12 @@ void eng__blob_stop(eng_t *e);
  * qualifier qual, or every one when qual is empty. */
 int eng__fnurl_drop(eng_t *e, eng_batch_t *b, kv_slice_t name, kv_slice_t qual);
 /** Build a catalog key: kind byte + name. */
+/** The record cached in ent for name at gen, copied into a: true, or false (a miss). */
+bool eng__rcache_get(pthread_rwlock_t *lock, const eng_rcache_ent_t *ent, kv_slice_t name,
+                     uint64_t gen, kv_arena_t *a, kv_slice_t *rec);
+/** Cache rec for name, read under gen (stale at once if the generation moved meanwhile). */
+void eng__rcache_put(pthread_rwlock_t *lock, eng_rcache_ent_t *ent, kv_slice_t name, uint64_t gen,
+                     kv_slice_t rec);
 void eng__cat_key(kv_buf_t *k, char kind, kv_slice_t name);
 /* A catalog kind whose key layout belongs to the api layer (IAM 'I', KMS 'J'): read one record
  * (copied into a), scan by prefix after `after`, write ops in one batch (eng_catrec.c). */

@@ -589,7 +589,7 @@ int eng__table_install(eng_t *e, eng_table_t *t, uint32_t id)
     return rc;
 }
 
-static struct eng_tcache_ent *tcache_slot(eng_t *e, kv_slice_t name)
+static eng_rcache_ent_t *tcache_slot(eng_t *e, kv_slice_t name)
 {
     return &e->tcache[kv_xxh3(name.p, name.len) % ENG_TCACHE_SLOTS];
 }
@@ -600,18 +600,14 @@ int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out)
         return KV_ENOTFOUND;
     /* Every item operation looks its table up: serve it from the cache when current. */
     uint64_t gen = atomic_load(&e->cat_gen);
-    struct eng_tcache_ent *ent = tcache_slot(e, name);
-    pthread_rwlock_rdlock(&e->tcache_lock);
-    if (ent->gen == gen && ent->rec && strlen(ent->name) == name.len &&
-        memcmp(ent->name, name.p, name.len) == 0) {
-        kv_slice_t rec = kv_arena_dup(a, kv_slice(ent->rec, ent->rec_len));
-        pthread_rwlock_unlock(&e->tcache_lock);
+    eng_rcache_ent_t *ent = tcache_slot(e, name);
+    kv_slice_t rec;
+    if (eng__rcache_get(&e->tcache_lock, ent, name, gen, a, &rec)) {
         int rc = decode_table(rec, a, out);
         if (rc == 0)
             (*out)->gen = gen;
         return rc;
     }
-    pthread_rwlock_unlock(&e->tcache_lock);
     kv_buf_t k, v;
     kv_buf_init(&k, 1024);
     kv_buf_init(&v, 1 << 20);
@@ -621,15 +617,8 @@ int eng_table_get(eng_t *e, kv_slice_t name, kv_arena_t *a, eng_table_t **out)
         rc = decode_table(kv_arena_dup(a, kv_buf_slice(&v)), a, out);
     if (rc == 0) {
         (*out)->gen = gen;
-        pthread_rwlock_wrlock(&e->tcache_lock);
-        kv_free(ent->rec);
-        ent->rec = kv_malloc(v.len ? v.len : 1);
-        memcpy(ent->rec, v.p, v.len);
-        ent->rec_len = v.len;
-        memcpy(ent->name, name.p, name.len);
-        ent->name[name.len] = 0;
-        ent->gen = gen; /* stale if a create or delete happened meanwhile */
-        pthread_rwlock_unlock(&e->tcache_lock);
+        /* stale at once if a create or delete happened meanwhile */
+        eng__rcache_put(&e->tcache_lock, ent, name, gen, kv_buf_slice(&v));
     }
     kv_buf_dispose(&k);
     kv_buf_dispose(&v);

@@ -2,19 +2,18 @@
 /* Small helpers over borrowed byte ranges. */
 #include "kv_slice.h"
 
+static inline uint8_t lower(uint8_t c)
+{
+    return c >= 'A' && c <= 'Z' ? (uint8_t)(c + 32) : c;
+}
+
 bool kv_slice_eq_nocase_slice(kv_slice_t a, kv_slice_t b)
 {
     if (a.len != b.len)
         return false;
-    for (size_t i = 0; i < a.len; i++) {
-        uint8_t x = a.p[i], y = b.p[i];
-        if (x >= 'A' && x <= 'Z')
-            x = (uint8_t)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (uint8_t)(y + 32);
-        if (x != y)
+    for (size_t i = 0; i < a.len; i++)
+        if (lower(a.p[i]) != lower(b.p[i]))
             return false;
-    }
     return true;
 }
 
@@ -23,17 +22,9 @@ bool kv_slice_eq_nocase(kv_slice_t a, const char *s)
     /* One pass, no strlen: header lookups call this for every header of every request, and
      * most comparisons end at the first byte. */
     size_t i = 0;
-    for (; i < a.len; i++) {
-        uint8_t x = a.p[i], y = (uint8_t)s[i];
-        if (y == 0)
+    for (; i < a.len; i++)
+        if (s[i] == 0 || lower(a.p[i]) != lower((uint8_t)s[i]))
             return false;
-        if (x >= 'A' && x <= 'Z')
-            x = (uint8_t)(x + 32);
-        if (y >= 'A' && y <= 'Z')
-            y = (uint8_t)(y + 32);
-        if (x != y)
-            return false;
-    }
     return s[i] == 0;
 }
 
