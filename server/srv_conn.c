@@ -559,14 +559,11 @@ static void send_response(srv_conn_t *c)
         if ((api_wal_pending(c->loop->srv->api) || c->def_head) &&
             api_wal_flush(c->loop->srv->api) < 0) {
             KV_LOG_ERROR("wal write failed; dropping connection %s", c->peer);
-            c->writes_pending++;
-            wr->c = c;
-            drop_wreq(c, wr);
-            srv_conn_close(c);
-            return;
+            srv_conn_close(c); /* drops the waiting answers too */
+        } else {
+            def_send(c);
         }
-        def_send(c);
-        if (c->closing) {
+        if (c->closing) { /* this answer goes nowhere either */
             c->writes_pending++;
             wr->c = c;
             drop_wreq(c, wr);
