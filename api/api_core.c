@@ -765,7 +765,8 @@ bool api_offload(const api_req_t *req)
     const api_state_t *st = req->_st;
     if (!st || !st->svc || st->open)
         return false;
-    /* An object written past two chunks waits for a flush of its bytes before it commits. */
+    /* An object whose chunks skipped the WAL (past its first 8 MiB) waits for a flush of its
+     * bytes before it commits: off the loop. */
     return (op_flags(st) & API_OPF_SLOW) || eng_blob_writer_pending(st->blob);
 }
 
